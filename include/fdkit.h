@@ -1,0 +1,11 @@
+/* fdkit — umbrella header: every area of the public API except the libuv bridge
+ * (fdkit/uv.h), which needs libuv's own header. */
+#ifndef FDKIT_H
+#define FDKIT_H
+
+#include "fdkit/common.h"
+#include "fdkit/loop.h"
+#include "fdkit/fd.h"
+#include "fdkit/io.h"
+
+#endif /* FDKIT_H */

@@ -1,0 +1,81 @@
+/* fdkit — descriptor handles that are safe to close while other threads use them.
+ *
+ * An fdk_fd wraps one descriptor. Every fdkit operation *uses* the descriptor for the
+ * length of its system call; fdk_fd_close marks the handle closing, operations already
+ * inside a system call finish normally, and the descriptor is closed when the last of
+ * them ends. Every later use fails with -EBADF. So a descriptor number is never closed,
+ * and reused by the kernel, under a running operation.
+ *
+ * Ownership: the handle's memory is reference counted apart from the descriptor. A new
+ * handle has one reference; fdk_fd_ref adds one, fdk_fd_unref drops one, and dropping the
+ * last closes the descriptor if nobody did. Typical use: fdk_fd_close(fd) when you want
+ * the close's result, then fdk_fd_unref(fd); or just fdk_fd_unref(fd).
+ *
+ * Threads: every call here may be made from any thread. A close from a thread other than
+ * the loop's posts to the loops that watch the descriptor and the descriptor is closed
+ * once they stopped watching it (when they next run). Pending readiness waits on a closed
+ * handle complete with -ECANCELED.
+ *
+ * Descriptors fdkit creates are close-on-exec; pipes and sockets are non-blocking.
+ */
+#ifndef FDKIT_FD_H
+#define FDKIT_FD_H
+
+#include "fdkit/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Flags of fdk_fd_adopt. */
+#define FDK_FD_BLOCKING 0x1u /* the descriptor is in blocking mode and fdkit must leave it
+                                so (its open file description may be shared, like an
+                                inherited stdout); async I/O waits for readiness first and
+                                then makes a call that cannot block for long */
+#define FDK_FD_BORROW 0x2u   /* fdkit never closes it: close and the last unref only stop
+                                fdkit from using it */
+
+/* Takes ownership of raw (unless FDK_FD_BORROW). On failure the caller still owns raw.
+ * -EBADF for a negative raw, -EINVAL for unknown flags. */
+FDK_API int fdk_fd_adopt(fdk_fd **out, int raw, unsigned flags);
+
+/* The descriptor number, or -EBADF once closing. Calling your own system call on the
+ * number this returns reintroduces the reuse race fdkit exists to prevent: another
+ * thread may close the handle and the kernel hand the number to a new file. Prefer
+ * fdk_fd_use. */
+FDK_API int fdk_fd_raw(fdk_fd *fd);
+
+/* Marks the descriptor in use and stores its number in *raw, so the caller can make its
+ * own system call with the same protection as fdkit's operations. Must be paired with
+ * fdk_fd_unuse. -EBADF once the handle is closing. */
+FDK_API int fdk_fd_use(fdk_fd *fd, int *raw);
+FDK_API void fdk_fd_unuse(fdk_fd *fd);
+
+/* Closes the descriptor, now or when the last running operation ends. Returns 0 (also
+ * when the close is deferred), the close's error when it ran now, or -EBADF when the
+ * handle was already closed or released. Does not drop a reference. */
+FDK_API int fdk_fd_close(fdk_fd *fd);
+
+/* Adds a reference to the handle's memory; returns fd. */
+FDK_API fdk_fd *fdk_fd_ref(fdk_fd *fd);
+/* Drops a reference; the last one closes the descriptor if nobody did. Accepts NULL,
+ * returns NULL. */
+FDK_API fdk_fd *fdk_fd_unref(fdk_fd *fd);
+
+/* Waits until no operation uses the descriptor, then hands it back unclosed in *raw;
+ * the handle then behaves as closed. Loops that watch the descriptor must run for the
+ * wait to end (a release from the loop's own thread stops its watch at once).
+ * -EBADF when already closed or released. */
+FDK_API int fdk_fd_release(fdk_fd *fd, int *raw);
+
+/* 1 if the handle was adopted in blocking mode, 0 if not, -EBADF once closing. */
+FDK_API int fdk_fd_is_blocking(fdk_fd *fd);
+
+/* Creates a pipe: both ends close-on-exec and non-blocking. */
+FDK_API int fdk_pipe(fdk_fd **read_end, fdk_fd **write_end);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FDKIT_FD_H */

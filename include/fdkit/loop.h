@@ -1,0 +1,83 @@
+/* fdkit — the event loop and asynchronous operations.
+ *
+ * Ownership: an fdk_loop is owned by whoever created it and freed with fdk_loop_free.
+ * An fdk_op belongs to fdkit: it is valid from the return of the *_async call that
+ * created it until its callback returns, and is never freed by the caller.
+ *
+ * Threads: a loop and the async calls made on it belong to the one thread that runs it.
+ * From any other thread only fdk_loop_post, fdk_op_cancel (and, in other headers,
+ * fdk_fd_ref/unref/close, fdk_process_signal, fdk_trace_set) may be called.
+ *
+ * Callbacks: a callback never runs inside the call that started its operation; it runs
+ * once, from the loop. When the starting call fails (negative return) the callback never
+ * runs. Before a callback that reports a failure runs, its detail is set as the loop
+ * thread's fdk_last_error().
+ *
+ * After fork(), a child process must not use its parent's loops: libuv's uv_loop_fork
+ * rules apply, and fdkit does not support re-using a loop in the child.
+ */
+#ifndef FDKIT_LOOP_H
+#define FDKIT_LOOP_H
+
+#include "fdkit/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Modes of fdk_loop_run (values match nothing in libuv on purpose: they are fdkit's). */
+#define FDK_RUN_DEFAULT 0 /* run until no operation is pending or fdk_loop_stop */
+#define FDK_RUN_ONCE 1    /* wait for events once, run their callbacks */
+#define FDK_RUN_NOWAIT 2  /* run what is ready without waiting */
+
+/* Completion callback shared by operations whose result is a single number: a byte
+ * count, an offset, 0, or a negative errno. */
+typedef void (*fdk_result_cb)(int64_t result, void *data);
+
+/* A function posted to the loop thread. */
+typedef void (*fdk_post_fn)(void *data);
+
+/* Creates a loop with its own libuv loop. */
+FDK_API int fdk_loop_new(fdk_loop **out);
+
+/* Completes every pending operation with -ECANCELED (their callbacks run), closes every
+ * libuv handle fdkit opened and frees the loop; for a borrowed libuv loop, runs it with
+ * UV_RUN_NOWAIT until fdkit's close callbacks ran, and leaves it open. Returns 0, or
+ * -EBUSY when called from inside a callback of this loop (nothing is freed then).
+ * Accepts NULL (returns 0). Unlike other destructors this one can refuse, so it returns
+ * int. */
+FDK_API int fdk_loop_free(fdk_loop *loop);
+
+/* Runs the loop in one of the FDK_RUN_* modes. Returns 1 if operations are still
+ * pending, 0 if none, -EBUSY if the loop is already running, -EINVAL for a bad mode. */
+FDK_API int fdk_loop_run(fdk_loop *loop, int mode);
+
+/* Makes the current (or next) fdk_loop_run return early. Loop thread only. */
+FDK_API void fdk_loop_stop(fdk_loop *loop);
+
+/* For hosts with their own event loop: poll this descriptor for readability, then call
+ * fdk_loop_run(loop, FDK_RUN_NOWAIT). */
+FDK_API int fdk_loop_backend_fd(fdk_loop *loop);
+
+/* How long (milliseconds) the host may wait on the backend descriptor before calling
+ * fdk_loop_run again; -1 means no timer is pending, 0 means work is ready now. */
+FDK_API int fdk_loop_backend_timeout(fdk_loop *loop);
+
+/* Queues fn(data) to run on the loop thread during fdk_loop_run. Safe from any thread
+ * and from signal-free contexts; wakes a loop that is waiting. A post counts as pending
+ * work: FDK_RUN_DEFAULT does not return before it ran. Functions posted before
+ * fdk_loop_free run during it. */
+FDK_API int fdk_loop_post(fdk_loop *loop, fdk_post_fn fn, void *data);
+
+/* Asks a pending operation to complete with -ECANCELED. Safe from any thread while the
+ * op is valid (its callback has not returned). Returns 0 when the request was taken; the
+ * callback's result tells whether it took effect (an operation that had already finished
+ * keeps its result). A system call already running on a worker thread finishes first; its
+ * result is discarded and anything it opened is closed. */
+FDK_API int fdk_op_cancel(fdk_op *op);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FDKIT_LOOP_H */

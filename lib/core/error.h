@@ -1,0 +1,32 @@
+// Thread-local failure detail and the helpers every area uses to report errors.
+#pragma once
+
+#include <cerrno>
+#include <cstddef>
+
+namespace fdk {
+
+// Records the detail for the calling thread and returns err (a negative errno), so a
+// failure reads `return fail(-ENOENT, "openat: '%s'", path);`.
+int fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+// Records "<what>: <strerror>" for a negative errno and returns it.
+int fail_sys(int err, const char *what);
+
+// Replaces the detail with an exact text (used to carry a worker thread's detail to
+// the loop thread).
+void set_error_text(const char *text);
+
+// The calling thread's detail; never null.
+const char *error_text();
+
+// Copies the calling thread's detail into buf (always NUL-terminated).
+void copy_error_text(char *buf, size_t size);
+
+// -errno of the last failed libc call.
+inline int neg_errno() { return errno > 0 ? -errno : -EIO; }
+
+// Size of the per-thread detail buffer; details longer than this are cut.
+inline constexpr size_t kErrorTextSize = 512;
+
+}  // namespace fdk

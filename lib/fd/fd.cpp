@@ -1,0 +1,300 @@
+#include "fd/fd.h"
+
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <mutex>
+#include <vector>
+
+#include "core/error.h"
+
+namespace fdk {
+
+// One readiness registration of a descriptor in one loop's epoll set. It holds a use of
+// the descriptor, so the number cannot be closed and reused while epoll knows it, and a
+// memory reference of the handle.
+struct Watch {
+  fdk_fd *fd = nullptr;
+  fdk_loop *loop = nullptr;
+  Watch *next_in_fd = nullptr;
+  Watch *prev_in_loop = nullptr, *next_in_loop = nullptr;
+  Waiter *head[2] = {nullptr, nullptr};
+  Waiter *tail[2] = {nullptr, nullptr};
+  uint32_t interest = 0;  // epoll directions registered; grows, never shrinks
+};
+
+namespace {
+
+// Striped locks guard each handle's watch list, so a handle stays small.
+std::mutex g_stripes[64];
+std::mutex &stripe(const fdk_fd *fd) { return g_stripes[(reinterpret_cast<uintptr_t>(fd) >> 5) % 64]; }
+
+constexpr uint32_t kDirEvents[2] = {EPOLLIN | EPOLLRDHUP, EPOLLOUT};
+
+int close_raw(fdk_fd *fd) {
+  if (fd->flags & FDK_FD_BORROW) return 0;
+  // Linux releases the descriptor even when close reports EINTR; never retry.
+  if (close(fd->raw) < 0 && errno != EINTR) return fail_sys(neg_errno(), "close");
+  return 0;
+}
+
+void link_waiter(Watch *w, Waiter *waiter) {
+  int d = static_cast<int>(waiter->dir);
+  waiter->watch = w;
+  waiter->next = nullptr;
+  waiter->prev = w->tail[d];
+  if (w->tail[d]) w->tail[d]->next = waiter;
+  else w->head[d] = waiter;
+  w->tail[d] = waiter;
+}
+
+void unlink_waiter(Waiter *waiter) {
+  Watch *w = waiter->watch;
+  int d = static_cast<int>(waiter->dir);
+  if (waiter->prev) waiter->prev->next = waiter->next;
+  else w->head[d] = waiter->next;
+  if (waiter->next) waiter->next->prev = waiter->prev;
+  else w->tail[d] = waiter->prev;
+  waiter->prev = waiter->next = nullptr;
+  waiter->watch = nullptr;
+}
+
+// Wakes every waiter of one direction. Waiters that find nothing re-wait, and land in
+// the emptied list, so each is woken once per event.
+void fire(Watch *w, Dir dir, int status) {
+  int d = static_cast<int>(dir);
+  Waiter *list = w->head[d];
+  w->head[d] = w->tail[d] = nullptr;
+  while (list) {
+    Waiter *waiter = list;
+    list = list->next;
+    waiter->prev = waiter->next = nullptr;
+    waiter->watch = nullptr;
+    waiter->on_ready(waiter, status);
+  }
+}
+
+void teardown_watch(Watch *w) {
+  fdk_fd *fd = w->fd;
+  fdk_loop *loop = w->loop;
+  {
+    std::lock_guard<std::mutex> lock(stripe(fd));
+    for (Watch **p = &fd->watches; *p; p = &(*p)->next_in_fd) {
+      if (*p == w) {
+        *p = w->next_in_fd;
+        break;
+      }
+    }
+  }
+  if (w->prev_in_loop) w->prev_in_loop->next_in_loop = w->next_in_loop;
+  else loop->watches = w->next_in_loop;
+  if (w->next_in_loop) w->next_in_loop->prev_in_loop = w->prev_in_loop;
+
+  epoll_event unused{};
+  epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd->raw, &unused);
+  fire(w, Dir::read, -ECANCELED);
+  fire(w, Dir::write, -ECANCELED);
+  delete w;
+  fd_unuse(fd);
+  fd_mem_unref(fd);
+}
+
+Watch *find_watch(fdk_fd *fd, fdk_loop *loop) {
+  std::lock_guard<std::mutex> lock(stripe(fd));
+  for (Watch *w = fd->watches; w; w = w->next_in_fd)
+    if (w->loop == loop) return w;
+  return nullptr;
+}
+
+// Tears down fd's watch on loop, if it still has one (loop thread).
+void teardown_fd_on_loop(fdk_fd *fd, fdk_loop *loop) {
+  if (Watch *w = find_watch(fd, loop)) teardown_watch(w);
+}
+
+struct PostedTeardown {
+  fdk_fd *fd;
+  fdk_loop *loop;
+};
+
+void run_posted_teardown(void *data) {
+  auto *t = static_cast<PostedTeardown *>(data);
+  teardown_fd_on_loop(t->fd, t->loop);
+  fd_mem_unref(t->fd);
+  delete t;
+}
+
+// Stops every loop's watch of a handle that is now closing: at once on the calling
+// thread's own loop, by a post elsewhere. Posting happens under the stripe lock so a
+// loop that is being freed has either already dropped the watch or will run the post.
+void stop_watches(fdk_fd *fd) {
+  std::vector<fdk_loop *> own;
+  {
+    std::lock_guard<std::mutex> lock(stripe(fd));
+    for (Watch *w = fd->watches; w; w = w->next_in_fd) {
+      if (on_loop_thread(w->loop)) {
+        own.push_back(w->loop);
+      } else {
+        fd_mem_ref(fd);
+        post(w->loop, run_posted_teardown, new PostedTeardown{fd, w->loop});
+      }
+    }
+  }
+  for (fdk_loop *loop : own) teardown_fd_on_loop(fd, loop);
+}
+
+// Sets the closing bits; -EBADF if already set. *idle tells whether no use was in flight.
+int begin_close(fdk_fd *fd, uint32_t bits, bool *idle) {
+  uint32_t s = fd->state.load(std::memory_order_acquire);
+  do {
+    if (s & fdk_fd::kClosing) return -EBADF;
+  } while (!fd->state.compare_exchange_weak(s, s | bits, std::memory_order_acq_rel));
+  *idle = (s & fdk_fd::kUseMask) == 0;
+  return 0;
+}
+
+}  // namespace
+
+int fd_use(fdk_fd *fd, int *raw) {
+  uint32_t s = fd->state.load(std::memory_order_acquire);
+  do {
+    if (s & fdk_fd::kClosing) return -EBADF;
+  } while (!fd->state.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel));
+  *raw = fd->raw;
+  return 0;
+}
+
+void fd_unuse(fdk_fd *fd) {
+  uint32_t prev = fd->state.fetch_sub(1, std::memory_order_acq_rel);
+  if ((prev & fdk_fd::kUseMask) != 1 || !(prev & fdk_fd::kClosing)) return;
+  // The last use of a closing handle: nobody can start a new one.
+  if (prev & fdk_fd::kReleasing) fd->state.notify_all();
+  else close_raw(fd);
+}
+
+void fd_mem_ref(fdk_fd *fd) { fd->mem_refs.fetch_add(1, std::memory_order_relaxed); }
+
+void fd_mem_unref(fdk_fd *fd) {
+  if (fd->mem_refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete fd;
+}
+
+int fd_wrap(fdk_fd **out, int raw, bool blocking) {
+  auto *fd = new (std::nothrow) fdk_fd;
+  if (!fd) {
+    close(raw);
+    return fail(-ENOMEM, "out of memory");
+  }
+  fd->raw = raw;
+  fd->flags = blocking ? FDK_FD_BLOCKING : 0;
+  *out = fd;
+  return 0;
+}
+
+int fd_close(fdk_fd *fd) {
+  bool idle = false;
+  if (begin_close(fd, fdk_fd::kClosing, &idle) < 0) return fail(-EBADF, "close: the handle is already closed");
+  if (idle) return close_raw(fd);
+  stop_watches(fd);
+  return 0;
+}
+
+int fd_release(fdk_fd *fd, int *raw) {
+  bool idle = false;
+  if (begin_close(fd, fdk_fd::kClosing | fdk_fd::kReleasing, &idle) < 0)
+    return fail(-EBADF, "release: the handle is already closed");
+  if (!idle) {
+    stop_watches(fd);
+    for (uint32_t s = fd->state.load(std::memory_order_acquire); s & fdk_fd::kUseMask;
+         s = fd->state.load(std::memory_order_acquire))
+      fd->state.wait(s, std::memory_order_acquire);
+  }
+  *raw = fd->raw;
+  return 0;
+}
+
+namespace {
+
+// Creates fd's watch on loop, registered with no direction yet.
+int add_watch(fdk_loop *loop, fdk_fd *fd, Watch **out) {
+  int raw;
+  if (fd_use(fd, &raw) < 0) return fail(-EBADF, "the handle is closed");
+  auto *w = new Watch;
+  w->fd = fd;
+  w->loop = loop;
+  epoll_event ev{};
+  ev.events = EPOLLET;
+  ev.data.ptr = w;
+  if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, raw, &ev) < 0) {
+    int err = neg_errno();
+    delete w;
+    fd_unuse(fd);
+    if (err == -EPERM) {
+      fd_learn(fd, fdk_fd::kUnpollable);
+      return -EPERM;
+    }
+    return fail_sys(err, "epoll_ctl");
+  }
+  {
+    std::unique_lock<std::mutex> lock(stripe(fd));
+    if (fd->state.load(std::memory_order_acquire) & fdk_fd::kClosing) {
+      // A close that started meanwhile did not see this watch: undo it here.
+      lock.unlock();
+      epoll_event unused{};
+      epoll_ctl(loop->epfd, EPOLL_CTL_DEL, raw, &unused);
+      delete w;
+      fd_unuse(fd);
+      return fail(-EBADF, "the handle is closed");
+    }
+    w->next_in_fd = fd->watches;
+    fd->watches = w;
+  }
+  fd_learn(fd, fdk_fd::kPollable);
+  fd_mem_ref(fd);
+  w->next_in_loop = loop->watches;
+  if (loop->watches) loop->watches->prev_in_loop = w;
+  loop->watches = w;
+  *out = w;
+  return 0;
+}
+
+}  // namespace
+
+int ensure_watch(fdk_loop *loop, fdk_fd *fd) {
+  if (fd_learned(fd, fdk_fd::kUnpollable)) return -EPERM;
+  if (find_watch(fd, loop)) return 0;
+  Watch *w;
+  return add_watch(loop, fd, &w);
+}
+
+int wait_ready(fdk_loop *loop, fdk_fd *fd, Waiter *waiter, Dir dir) {
+  if (fd_learned(fd, fdk_fd::kUnpollable)) return -EPERM;
+  Watch *w = find_watch(fd, loop);
+  if (!w) {
+    int r = add_watch(loop, fd, &w);
+    if (r < 0) return r;
+  }
+  uint32_t want = kDirEvents[static_cast<int>(dir)];
+  if (!(w->interest & want)) {
+    epoll_event ev{};
+    ev.events = w->interest | want | EPOLLET;
+    ev.data.ptr = w;
+    if (epoll_ctl(loop->epfd, EPOLL_CTL_MOD, fd->raw, &ev) < 0) return fail_sys(neg_errno(), "epoll_ctl");
+    w->interest |= want;
+  }
+  link_waiter(w, waiter);
+  return 0;
+}
+
+void cancel_wait(Waiter *waiter) {
+  if (waiter->watch) unlink_waiter(waiter);
+}
+
+void watch_events(Watch *w, uint32_t events) {
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR | EPOLLPRI)) fire(w, Dir::read, 0);
+  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) fire(w, Dir::write, 0);
+}
+
+void teardown_loop_watches(fdk_loop *loop) {
+  while (loop->watches) teardown_watch(loop->watches);
+}
+
+}  // namespace fdk

@@ -1,0 +1,81 @@
+// fd handle internals: the use count that defers close, and the per-loop readiness watch.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "fdkit/fd.h"
+#include "loop/loop.h"
+
+struct fdk_fd {
+  // state: low bits count the uses in flight; kClosing forbids new uses; kReleasing means
+  // the last use must hand the descriptor back instead of closing it.
+  static constexpr uint32_t kClosing = 1u << 31;
+  static constexpr uint32_t kReleasing = 1u << 30;
+  static constexpr uint32_t kUseMask = kReleasing - 1;
+
+  // What fdkit learned about the descriptor on first use (bits, set once each).
+  static constexpr uint8_t kUnpollable = 1;  // epoll refuses it: async I/O on workers
+  static constexpr uint8_t kSocket = 2;      // send/recv work on it
+  static constexpr uint8_t kNotSocket = 4;
+  static constexpr uint8_t kPollable = 8;  // epoll accepted it
+
+  std::atomic<uint32_t> user_refs{1};  // the caller's references
+  std::atomic<uint32_t> mem_refs{1};   // memory: one for all user refs + internal holders
+  std::atomic<uint32_t> state{0};
+  int raw = -1;
+  uint8_t flags = 0;  // FDK_FD_* given at adopt
+  std::atomic<uint8_t> learned{0};
+  fdk::Watch *watches = nullptr;  // guarded by the handle's stripe lock
+};
+
+namespace fdk {
+
+// Marks a use; -EBADF once closing. On success *raw holds the descriptor.
+int fd_use(fdk_fd *fd, int *raw);
+void fd_unuse(fdk_fd *fd);
+
+void fd_mem_ref(fdk_fd *fd);
+void fd_mem_unref(fdk_fd *fd);
+
+// Creates a handle for a descriptor fdkit just created (owned, non-blocking unless
+// blocking is set). On failure closes raw and returns the error.
+int fd_wrap(fdk_fd **out, int raw, bool blocking);
+
+// Bodies of fdk_fd_close and fdk_fd_release.
+int fd_close(fdk_fd *fd);
+int fd_release(fdk_fd *fd, int *raw);
+
+inline bool fd_is_blocking(const fdk_fd *fd) { return fd->flags & FDK_FD_BLOCKING; }
+inline bool fd_learned(const fdk_fd *fd, uint8_t bit) { return fd->learned.load(std::memory_order_relaxed) & bit; }
+inline void fd_learn(fdk_fd *fd, uint8_t bit) { fd->learned.fetch_or(bit, std::memory_order_relaxed); }
+
+enum class Dir : uint8_t { read = 0, write = 1 };
+
+// A pending readiness wait, embedded in an operation. on_ready runs on the loop thread
+// with 0 when the direction became ready, or -ECANCELED when the handle was closed.
+struct Waiter {
+  Waiter *prev = nullptr, *next = nullptr;
+  Watch *watch = nullptr;
+  void (*on_ready)(Waiter *self, int status) = nullptr;
+  Dir dir = Dir::read;
+  void *owner = nullptr;  // the operation the waiter belongs to
+};
+
+// Registers fd in loop's epoll set if it is not yet (loop thread only), so the handle
+// learns whether it can be polled. 0, -EPERM when epoll refuses it, or -EBADF.
+int ensure_watch(fdk_loop *loop, fdk_fd *fd);
+
+// Waits for dir on fd with loop (loop thread only). Returns 0 when waiting, -EPERM when
+// epoll refuses the descriptor (the caller then uses the worker pool; the handle
+// remembers it), -EBADF when the handle is closing, or another negative errno.
+int wait_ready(fdk_loop *loop, fdk_fd *fd, Waiter *waiter, Dir dir);
+// Removes a waiter that has not fired (loop thread only).
+void cancel_wait(Waiter *waiter);
+
+// Called by the loop for each epoll event of a watch.
+void watch_events(Watch *watch, uint32_t events);
+// Stops every watch of loop (loop thread; during fdk_loop_free).
+void teardown_loop_watches(fdk_loop *loop);
+
+}  // namespace fdk

@@ -1,0 +1,90 @@
+// extern "C" entry points of fdkit/fd.h.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "core/guard.h"
+#include "fd/fd.h"
+
+using fdk::fail;
+
+extern "C" {
+
+FDK_API int fdk_fd_adopt(fdk_fd **out, int raw, unsigned flags) {
+  if (!out) return fail(-EINVAL, "fd_adopt: out is NULL");
+  if (raw < 0) return fail(-EBADF, "fd_adopt: %d is not a descriptor", raw);
+  if (flags & ~(FDK_FD_BLOCKING | FDK_FD_BORROW)) return fail(-EINVAL, "fd_adopt: unknown flags 0x%x", flags);
+  auto *fd = new (std::nothrow) fdk_fd;
+  if (!fd) return fail(-ENOMEM, "fd_adopt: out of memory");
+  fd->raw = raw;
+  fd->flags = static_cast<uint8_t>(flags);
+  *out = fd;
+  return 0;
+}
+
+FDK_API int fdk_fd_raw(fdk_fd *fd) {
+  if (!fd) return fail(-EINVAL, "fd_raw: fd is NULL");
+  if (fd->state.load(std::memory_order_acquire) & fdk_fd::kClosing) return fail(-EBADF, "fd_raw: the handle is closed");
+  return fd->raw;
+}
+
+FDK_API int fdk_fd_use(fdk_fd *fd, int *raw) {
+  if (!fd || !raw) return fail(-EINVAL, "fd_use: NULL argument");
+  if (fdk::fd_use(fd, raw) < 0) return fail(-EBADF, "fd_use: the handle is closed");
+  return 0;
+}
+
+FDK_API void fdk_fd_unuse(fdk_fd *fd) {
+  if (fd) fdk::fd_unuse(fd);
+}
+
+FDK_API int fdk_fd_close(fdk_fd *fd) {
+  if (!fd) return fail(-EINVAL, "fd_close: fd is NULL");
+  return fdk::guard("fd_close", [&] { return fdk::fd_close(fd); });
+}
+
+FDK_API fdk_fd *fdk_fd_ref(fdk_fd *fd) {
+  if (fd) fd->user_refs.fetch_add(1, std::memory_order_relaxed);
+  return fd;
+}
+
+FDK_API fdk_fd *fdk_fd_unref(fdk_fd *fd) {
+  if (!fd) return nullptr;
+  if (fd->user_refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    // The last reference: close if nobody did (an -EBADF here only means somebody did).
+    fdk::guard("fd_unref", [&] { return fdk::fd_close(fd); });
+    fdk::fd_mem_unref(fd);
+  }
+  return nullptr;
+}
+
+FDK_API int fdk_fd_release(fdk_fd *fd, int *raw) {
+  if (!fd || !raw) return fail(-EINVAL, "fd_release: NULL argument");
+  return fdk::guard("fd_release", [&] { return fdk::fd_release(fd, raw); });
+}
+
+FDK_API int fdk_fd_is_blocking(fdk_fd *fd) {
+  if (!fd) return fail(-EINVAL, "fd_is_blocking: fd is NULL");
+  if (fd->state.load(std::memory_order_acquire) & fdk_fd::kClosing)
+    return fail(-EBADF, "fd_is_blocking: the handle is closed");
+  return fdk::fd_is_blocking(fd) ? 1 : 0;
+}
+
+FDK_API int fdk_pipe(fdk_fd **read_end, fdk_fd **write_end) {
+  if (!read_end || !write_end) return fail(-EINVAL, "pipe: NULL argument");
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0) return fdk::fail_sys(fdk::neg_errno(), "pipe2");
+  fdk_fd *r, *w;
+  if (int e = fdk::fd_wrap(&r, fds[0], false); e < 0) {
+    close(fds[1]);
+    return e;
+  }
+  if (int e = fdk::fd_wrap(&w, fds[1], false); e < 0) {
+    fdk_fd_unref(r);
+    return e;
+  }
+  *read_end = r;
+  *write_end = w;
+  return 0;
+}
+
+}  // extern "C"

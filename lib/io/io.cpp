@@ -1,0 +1,360 @@
+#include "io/io.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "io/ops.h"
+
+namespace fdk {
+
+int poll_wait(int raw, Dir dir, int timeout_ms) {
+  pollfd p{raw, static_cast<short>(dir == Dir::read ? POLLIN : POLLOUT), 0};
+  for (;;) {
+    int n = ::poll(&p, 1, timeout_ms);
+    if (n > 0) return (p.revents & POLLNVAL) ? -EBADF : 0;
+    if (n == 0) return -EAGAIN;
+    if (errno != EINTR) return neg_errno();
+  }
+}
+
+namespace {
+
+int64_t result_of(ssize_t r) { return r < 0 ? neg_errno() : r; }
+
+// Blocks SIGPIPE in this thread around a write and consumes the one it raised, so a gone
+// reader gives -EPIPE and no signal, without touching the process-wide disposition.
+template <class Call>
+int64_t without_sigpipe(Call &&call) {
+  sigset_t pipe_set, old;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+  int64_t r = result_of(call());
+  // A SIGPIPE pending for this thread now is ours, unless the caller already blocked it.
+  if (r == -EPIPE && !sigismember(&old, SIGPIPE)) {
+    timespec zero{};
+    while (sigtimedwait(&pipe_set, nullptr, &zero) < 0 && errno == EINTR) {
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  return r;
+}
+
+// The iovecs a call passes on: the caller's array for sync calls, a copy for async ones.
+struct Iovecs {
+  const iovec *iov;
+  int count;
+  std::vector<iovec> owned;
+
+  Iovecs(const iovec *v, int n, bool copy) : iov(v), count(n) {
+    if (copy) {
+      owned.assign(v, v + n);
+      iov = owned.data();
+    }
+  }
+  Iovecs(Iovecs &&) = default;
+
+  // At most limit bytes' worth of the vector, for a write that must not block.
+  std::vector<iovec> capped(size_t limit) const {
+    std::vector<iovec> out;
+    for (int i = 0; i < count && limit > 0; ++i) {
+      size_t n = iov[i].iov_len < limit ? iov[i].iov_len : limit;
+      out.push_back({iov[i].iov_base, n});
+      limit -= n;
+    }
+    return out;
+  }
+};
+
+struct Callback {
+  fdk_result_cb cb = nullptr;
+  void *data = nullptr;
+  void deliver(int64_t r) const { cb(r, data); }
+  void discard(int64_t) const {}
+};
+
+// Reads through recv(MSG_DONTWAIT) when the descriptor is a socket and must not block.
+int64_t recv_if_socket(fdk_fd *fd, int raw, const iovec *iov, int count, bool must_not_block, bool *done) {
+  *done = false;
+  if (!must_not_block || fd_learned(fd, fdk_fd::kNotSocket)) return 0;
+  msghdr msg{};
+  msg.msg_iov = const_cast<iovec *>(iov);
+  msg.msg_iovlen = static_cast<size_t>(count);
+  ssize_t r = ::recvmsg(raw, &msg, MSG_DONTWAIT);
+  if (r < 0 && errno == ENOTSOCK) {
+    fd_learn(fd, fdk_fd::kNotSocket);
+    return 0;
+  }
+  *done = true;
+  return result_of(r);
+}
+
+int64_t readv_attempt(fdk_fd *fd, int raw, const iovec *iov, int count, bool must_not_block) {
+  bool done;
+  int64_t r = recv_if_socket(fd, raw, iov, count, must_not_block, &done);
+  if (done) return r;
+  return result_of(count == 1 ? ::read(raw, iov[0].iov_base, iov[0].iov_len) : ::readv(raw, iov, count));
+}
+
+// Sockets get send(MSG_NOSIGNAL); other descriptors a write with SIGPIPE held back. A
+// write that must not block writes at most PIPE_BUF bytes to a non-socket, which a pipe
+// found writable always takes.
+int64_t writev_attempt(fdk_fd *fd, int raw, const Iovecs &v, bool must_not_block) {
+  if (!fd_learned(fd, fdk_fd::kNotSocket)) {
+    msghdr msg{};
+    msg.msg_iov = const_cast<iovec *>(v.iov);
+    msg.msg_iovlen = static_cast<size_t>(v.count);
+    ssize_t r = ::sendmsg(raw, &msg, MSG_NOSIGNAL | (must_not_block ? MSG_DONTWAIT : 0));
+    if (r >= 0 || errno != ENOTSOCK) return result_of(r);
+    fd_learn(fd, fdk_fd::kNotSocket);
+  }
+  if (must_not_block) {
+    std::vector<iovec> cut = v.capped(PIPE_BUF);
+    return without_sigpipe([&] { return ::writev(raw, cut.data(), static_cast<int>(cut.size())); });
+  }
+  if (v.count == 1) return without_sigpipe([&] { return ::write(raw, v.iov[0].iov_base, v.iov[0].iov_len); });
+  return without_sigpipe([&] { return ::writev(raw, v.iov, v.count); });
+}
+
+struct ReadTask : Callback {
+  Iovecs v;
+  int64_t attempt(fdk_fd *fd, int raw, bool nb) { return readv_attempt(fd, raw, v.iov, v.count, nb); }
+};
+
+struct WriteTask : Callback {
+  Iovecs v;
+  int64_t attempt(fdk_fd *fd, int raw, bool nb) { return writev_attempt(fd, raw, v, nb); }
+};
+
+struct PreadTask : Callback {
+  Iovecs v;
+  int64_t offset;
+  int64_t attempt(fdk_fd *, int raw, bool) { return result_of(::preadv(raw, v.iov, v.count, offset)); }
+};
+
+struct PwriteTask : Callback {
+  Iovecs v;
+  int64_t offset;
+  int64_t attempt(fdk_fd *, int raw, bool) {
+    return without_sigpipe([&] { return ::pwritev(raw, v.iov, v.count, offset); });
+  }
+};
+
+int map_whence(int whence) { return whence == FDK_SEEK_SET ? SEEK_SET : whence == FDK_SEEK_CUR ? SEEK_CUR : SEEK_END; }
+
+struct SeekTask : Callback {
+  int64_t offset;
+  int whence;
+  int64_t attempt(fdk_fd *, int raw, bool) { return result_of(::lseek(raw, offset, map_whence(whence))); }
+};
+
+struct FsyncTask : Callback {
+  unsigned flags;
+  int64_t attempt(fdk_fd *, int raw, bool) {
+    return result_of((flags & FDK_FSYNC_DATA) ? ::fdatasync(raw) : ::fsync(raw));
+  }
+};
+
+struct TruncateTask : Callback {
+  int64_t length;
+  int64_t attempt(fdk_fd *, int raw, bool) { return result_of(::ftruncate(raw, length)); }
+};
+
+struct RandomTask : Callback {
+  void *buf;
+  size_t len;
+  unsigned flags;
+  int64_t run() {
+    for (;;) {
+      ssize_t r = ::getrandom(buf, len, (flags & FDK_RANDOM_NONBLOCK) ? GRND_NONBLOCK : 0);
+      if (r >= 0) return r;
+      if (errno != EINTR) return fail_sys(neg_errno(), "getrandom");
+    }
+  }
+};
+
+// Calls that block on the file itself, not on readiness, always go to the worker pool.
+template <class Task>
+int start_on_worker(fdk_loop *loop, fdk_fd *fd, Task &&task, fdk_op **op, const char *what) {
+  return start_work(loop, WorkerIo<Task>(fd, Dir::read, std::move(task), what), op, what);
+}
+
+class SleepOp final : public fdk_op {
+ public:
+  SleepOp(fdk_loop *loop, int64_t deadline, fdk_result_cb cb, void *data)
+      : fdk_op(loop), deadline_(deadline), cb_(cb), data_(data) {
+    timer_.data = this;
+  }
+
+  int start(fdk_op **out) {
+    int r = uv_timer_init(loop->uv, &timer_);
+    if (r < 0) return fail(r, "sleep_until: %s", uv_strerror(r));
+    handle_opened(loop);
+    refs.fetch_add(1, std::memory_order_relaxed);  // held by the timer until it is closed
+    op_start(this, out);
+    arm();
+    return 0;
+  }
+
+  void cancel() override {
+    close_timer();
+    op_complete_with_detail(this, -ECANCELED, "sleep_until: operation cancelled");
+  }
+
+  void deliver(int64_t result) override { cb_(result, data_); }
+
+ private:
+  // libuv counts whole milliseconds on a cached clock: refresh it, round up, and check
+  // the real clock when the timer fires, so the sleep never ends early.
+  void arm() {
+    int64_t left = deadline_ - now_ns();
+    if (left <= 0) {
+      close_timer();
+      op_complete(this, 0);
+      return;
+    }
+    uv_update_time(loop->uv);
+    uv_timer_start(&timer_, on_timer, static_cast<uint64_t>((left + 999999) / 1000000), 0);
+  }
+
+  static void on_timer(uv_timer_t *t) {
+    auto *op = static_cast<SleepOp *>(t->data);
+    Dispatch scope(op->loop);
+    op->arm();
+  }
+
+  void close_timer() {
+    uv_close(reinterpret_cast<uv_handle_t *>(&timer_), [](uv_handle_t *h) {
+      auto *op = static_cast<SleepOp *>(h->data);
+      handle_closed(op->loop);
+      op_unref(op);
+    });
+  }
+
+  uv_timer_t timer_{};
+  int64_t deadline_;
+  fdk_result_cb cb_;
+  void *data_;
+};
+
+}  // namespace
+
+ssize_t read(fdk_fd *fd, void *buf, size_t len) {
+  iovec one{buf, len};
+  ReadTask t{{}, Iovecs(&one, 1, false)};
+  return sync_io(fd, Dir::read, t, "read");
+}
+
+ssize_t write(fdk_fd *fd, const void *buf, size_t len) {
+  iovec one{const_cast<void *>(buf), len};
+  WriteTask t{{}, Iovecs(&one, 1, false)};
+  return sync_io(fd, Dir::write, t, "write");
+}
+
+ssize_t readv(fdk_fd *fd, const iovec *iov, int iovcnt) {
+  ReadTask t{{}, Iovecs(iov, iovcnt, false)};
+  return sync_io(fd, Dir::read, t, "readv");
+}
+
+ssize_t writev(fdk_fd *fd, const iovec *iov, int iovcnt) {
+  WriteTask t{{}, Iovecs(iov, iovcnt, false)};
+  return sync_io(fd, Dir::write, t, "writev");
+}
+
+ssize_t preadv(fdk_fd *fd, const iovec *iov, int iovcnt, int64_t offset) {
+  PreadTask t{{}, Iovecs(iov, iovcnt, false), offset};
+  return sync_io(fd, Dir::read, t, "preadv");
+}
+
+ssize_t pwritev(fdk_fd *fd, const iovec *iov, int iovcnt, int64_t offset) {
+  PwriteTask t{{}, Iovecs(iov, iovcnt, false), offset};
+  return sync_io(fd, Dir::write, t, "pwritev");
+}
+
+int64_t lseek(fdk_fd *fd, int64_t offset, int whence) {
+  SeekTask t{{}, offset, whence};
+  return sync_io(fd, Dir::read, t, "lseek");
+}
+
+int fsync(fdk_fd *fd, unsigned flags) {
+  FsyncTask t{{}, flags};
+  return static_cast<int>(sync_io(fd, Dir::write, t, "fsync"));
+}
+
+int ftruncate(fdk_fd *fd, int64_t length) {
+  TruncateTask t{{}, length};
+  return static_cast<int>(sync_io(fd, Dir::write, t, "ftruncate"));
+}
+
+ssize_t getrandom(void *buf, size_t len, unsigned flags) {
+  RandomTask t{{}, buf, len, flags};
+  return t.run();
+}
+
+int read_async(fdk_loop *loop, fdk_fd *fd, void *buf, size_t len, fdk_result_cb cb, void *data, fdk_op **op) {
+  iovec one{buf, len};
+  return start_io(loop, fd, Dir::read, ReadTask{{cb, data}, Iovecs(&one, 1, true)}, op, "read");
+}
+
+int write_async(fdk_loop *loop, fdk_fd *fd, const void *buf, size_t len, fdk_result_cb cb, void *data, fdk_op **op) {
+  iovec one{const_cast<void *>(buf), len};
+  return start_io(loop, fd, Dir::write, WriteTask{{cb, data}, Iovecs(&one, 1, true)}, op, "write");
+}
+
+int readv_async(fdk_loop *loop, fdk_fd *fd, const iovec *iov, int iovcnt, fdk_result_cb cb, void *data, fdk_op **op) {
+  return start_io(loop, fd, Dir::read, ReadTask{{cb, data}, Iovecs(iov, iovcnt, true)}, op, "readv");
+}
+
+int writev_async(fdk_loop *loop, fdk_fd *fd, const iovec *iov, int iovcnt, fdk_result_cb cb, void *data,
+                 fdk_op **op) {
+  return start_io(loop, fd, Dir::write, WriteTask{{cb, data}, Iovecs(iov, iovcnt, true)}, op, "writev");
+}
+
+int preadv_async(fdk_loop *loop, fdk_fd *fd, const iovec *iov, int iovcnt, int64_t offset, fdk_result_cb cb,
+                 void *data, fdk_op **op) {
+  return start_io(loop, fd, Dir::read, PreadTask{{cb, data}, Iovecs(iov, iovcnt, true), offset}, op, "preadv");
+}
+
+int pwritev_async(fdk_loop *loop, fdk_fd *fd, const iovec *iov, int iovcnt, int64_t offset, fdk_result_cb cb,
+                  void *data, fdk_op **op) {
+  return start_io(loop, fd, Dir::write, PwriteTask{{cb, data}, Iovecs(iov, iovcnt, true), offset}, op, "pwritev");
+}
+
+int lseek_async(fdk_loop *loop, fdk_fd *fd, int64_t offset, int whence, fdk_result_cb cb, void *data, fdk_op **op) {
+  return start_on_worker(loop, fd, SeekTask{{cb, data}, offset, whence}, op, "lseek");
+}
+
+int fsync_async(fdk_loop *loop, fdk_fd *fd, unsigned flags, fdk_result_cb cb, void *data, fdk_op **op) {
+  return start_on_worker(loop, fd, FsyncTask{{cb, data}, flags}, op, "fsync");
+}
+
+int ftruncate_async(fdk_loop *loop, fdk_fd *fd, int64_t length, fdk_result_cb cb, void *data, fdk_op **op) {
+  return start_on_worker(loop, fd, TruncateTask{{cb, data}, length}, op, "ftruncate");
+}
+
+int getrandom_async(fdk_loop *loop, void *buf, size_t len, unsigned flags, fdk_result_cb cb, void *data,
+                    fdk_op **op) {
+  return start_work(loop, RandomTask{{cb, data}, buf, len, flags}, op, "getrandom");
+}
+
+int64_t now_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+int sleep_until(fdk_loop *loop, int64_t deadline_ns, fdk_result_cb cb, void *data, fdk_op **op) {
+  auto *sleep = new SleepOp(loop, deadline_ns, cb, data);
+  int r = sleep->start(op);
+  if (r < 0) delete sleep;
+  return r;
+}
+
+}  // namespace fdk

@@ -1,0 +1,149 @@
+// The engine behind every descriptor operation: try the call, wait for readiness on
+// EAGAIN, retry; or, for descriptors epoll refuses, run it on the worker pool.
+#pragma once
+
+#include <poll.h>
+
+#include <utility>
+
+#include "core/error.h"
+#include "fd/fd.h"
+#include "loop/work.h"
+
+namespace fdk {
+
+// An I/O task is a movable object with:
+//   int64_t attempt(fdk_fd *fd, int raw, bool must_not_block);
+//       one system call on raw; -EAGAIN when it would block. must_not_block is set for an
+//       asynchronous call on a blocking-mode descriptor that poll(2) just found ready: the
+//       call must then take only what is there (MSG_DONTWAIT, at most PIPE_BUF bytes...).
+//   void deliver(int64_t result);   loop thread: the user's callback.
+//   void discard(int64_t result);   loop thread: undo a success nobody will receive.
+
+// Waits with poll(2) for dir on raw: 0 once ready, -EAGAIN when timeout_ms passed first;
+// EINTR is retried.
+int poll_wait(int raw, Dir dir, int timeout_ms);
+
+// The synchronous form: one call, waiting with poll(2) while a non-blocking descriptor
+// answers EAGAIN.
+template <class Task>
+int64_t sync_io(fdk_fd *fd, Dir dir, Task &task, const char *what) {
+  int raw;
+  if (fd_use(fd, &raw) < 0) return fail(-EBADF, "%s: the handle is closed", what);
+  int64_t r;
+  for (;;) {
+    r = task.attempt(fd, raw, false);
+    if (r == -EINTR) continue;
+    if (r == -EAGAIN && !fd_is_blocking(fd)) {
+      r = poll_wait(raw, dir, -1);
+      if (r == 0) continue;
+    }
+    break;
+  }
+  fd_unuse(fd);
+  if (r < 0 && r != -EAGAIN) fail_sys(static_cast<int>(r), what);
+  return r;
+}
+
+// The worker-pool form of an I/O task.
+template <class Task>
+struct WorkerIo {
+  fdk_fd *fd;
+  Dir dir;
+  Task task;
+  const char *what;
+
+  WorkerIo(fdk_fd *f, Dir d, Task &&t, const char *w) : fd(f), dir(d), task(std::move(t)), what(w) { fd_mem_ref(fd); }
+  WorkerIo(WorkerIo &&o) noexcept : fd(std::exchange(o.fd, nullptr)), dir(o.dir), task(std::move(o.task)), what(o.what) {}
+  ~WorkerIo() {
+    if (fd) fd_mem_unref(fd);
+  }
+  int64_t run() { return sync_io(fd, dir, task, what); }
+  void deliver(int64_t r) { task.deliver(r); }
+  void discard(int64_t r) { task.discard(r); }
+};
+
+template <class Task>
+class IoOp final : public fdk_op {
+ public:
+  IoOp(fdk_loop *loop, fdk_fd *fd, Dir dir, Task &&task, const char *what)
+      : fdk_op(loop), fd_(fd), task_(std::move(task)), what_(what) {
+    fd_mem_ref(fd_);
+    waiter_.dir = dir;
+    waiter_.on_ready = on_ready;
+    waiter_.owner = this;
+  }
+  ~IoOp() override { fd_mem_unref(fd_); }
+
+  void begin(fdk_op **out) {
+    op_start(this, out);
+    step();
+  }
+
+  void cancel() override {
+    cancel_wait(&waiter_);
+    op_complete_with_detail(this, -ECANCELED, std::string(what_) + ": operation cancelled");
+  }
+
+  void deliver(int64_t result) override { task_.deliver(result); }
+
+ private:
+  static void on_ready(Waiter *w, int status) {
+    auto *op = static_cast<IoOp *>(w->owner);
+    if (status < 0) {
+      op_complete_with_detail(op, status, std::string(op->what_) + ": the handle was closed while waiting");
+      return;
+    }
+    op->step();
+  }
+
+  // Tries the call until it completes or must wait.
+  void step() {
+    bool blocking = fd_is_blocking(fd_);
+    for (;;) {
+      int raw;
+      if (fd_use(fd_, &raw) < 0) {
+        op_complete(this, fail(-EBADF, "%s: the handle is closed", what_));
+        return;
+      }
+      int64_t r;
+      if (blocking) {
+        r = poll_wait(raw, waiter_.dir, 0);
+        if (r == 0) r = task_.attempt(fd_, raw, true);
+      } else {
+        r = task_.attempt(fd_, raw, false);
+      }
+      fd_unuse(fd_);
+      if (r == -EINTR) continue;
+      if (r != -EAGAIN) {
+        op_complete(this, r < 0 ? fail_sys(static_cast<int>(r), what_) : r);
+        return;
+      }
+      int w = wait_ready(loop, fd_, &waiter_, waiter_.dir);
+      if (w == 0) return;
+      op_complete(this, w);
+      return;
+    }
+  }
+
+  Waiter waiter_;
+  fdk_fd *fd_;
+  Task task_;
+  const char *what_;
+};
+
+// Starts an asynchronous I/O operation; the callback never runs inside this call.
+template <class Task>
+int start_io(fdk_loop *loop, fdk_fd *fd, Dir dir, Task &&task, fdk_op **out, const char *what) {
+  if (!fd_learned(fd, fdk_fd::kPollable | fdk_fd::kUnpollable)) {
+    int r = ensure_watch(loop, fd);
+    if (r < 0 && r != -EPERM) return r;
+  }
+  if (fd_learned(fd, fdk_fd::kUnpollable))
+    return start_work(loop, WorkerIo<Task>(fd, dir, std::move(task), what), out, what);
+  auto *op = new IoOp<Task>(loop, fd, dir, std::move(task), what);
+  op->begin(out);
+  return 0;
+}
+
+}  // namespace fdk

@@ -1,0 +1,188 @@
+// extern "C" entry points of fdkit/io.h.
+#include <limits.h>
+
+#include "core/guard.h"
+#include "fd/fd.h"
+#include "io/ops.h"
+
+using fdk::fail;
+using fdk::guard;
+
+namespace {
+
+int check_fd(const char *what, const fdk_fd *fd) {
+  return fd ? 0 : fail(-EINVAL, "%s: fd is NULL", what);
+}
+
+int check_buf(const char *what, const fdk_fd *fd, const void *buf, size_t len) {
+  if (int r = check_fd(what, fd)) return r;
+  if (!buf && len) return fail(-EINVAL, "%s: buf is NULL", what);
+  if (len > SSIZE_MAX) return fail(-EINVAL, "%s: length %zu is too large", what, len);
+  return 0;
+}
+
+int check_iov(const char *what, const fdk_fd *fd, const iovec *iov, int iovcnt) {
+  if (int r = check_fd(what, fd)) return r;
+  if (iovcnt <= 0 || iovcnt > IOV_MAX || !iov) return fail(-EINVAL, "%s: bad iovec count %d", what, iovcnt);
+  return 0;
+}
+
+int check_async(const char *what, const fdk_loop *loop, fdk_result_cb cb) {
+  return loop && cb ? 0 : fail(-EINVAL, "%s: loop or callback is NULL", what);
+}
+
+int check_offset(const char *what, int64_t offset) {
+  return offset >= 0 ? 0 : fail(-EINVAL, "%s: negative offset", what);
+}
+
+int check_whence(int whence) {
+  return whence >= FDK_SEEK_SET && whence <= FDK_SEEK_END ? 0 : fail(-EINVAL, "lseek: unknown whence %d", whence);
+}
+
+int check_flags(const char *what, unsigned flags, unsigned known) {
+  return flags & ~known ? fail(-EINVAL, "%s: unknown flags 0x%x", what, flags) : 0;
+}
+
+}  // namespace
+
+extern "C" {
+
+FDK_API ssize_t fdk_read(fdk_fd *fd, void *buf, size_t len) {
+  if (int r = check_buf("read", fd, buf, len)) return r;
+  return guard("read", [&] { return fdk::read(fd, buf, len); });
+}
+
+FDK_API ssize_t fdk_write(fdk_fd *fd, const void *buf, size_t len) {
+  if (int r = check_buf("write", fd, buf, len)) return r;
+  return guard("write", [&] { return fdk::write(fd, buf, len); });
+}
+
+FDK_API ssize_t fdk_readv(fdk_fd *fd, const struct iovec *iov, int iovcnt) {
+  if (int r = check_iov("readv", fd, iov, iovcnt)) return r;
+  return guard("readv", [&] { return fdk::readv(fd, iov, iovcnt); });
+}
+
+FDK_API ssize_t fdk_writev(fdk_fd *fd, const struct iovec *iov, int iovcnt) {
+  if (int r = check_iov("writev", fd, iov, iovcnt)) return r;
+  return guard("writev", [&] { return fdk::writev(fd, iov, iovcnt); });
+}
+
+FDK_API ssize_t fdk_preadv(fdk_fd *fd, const struct iovec *iov, int iovcnt, int64_t offset) {
+  if (int r = check_iov("preadv", fd, iov, iovcnt)) return r;
+  if (int r = check_offset("preadv", offset)) return r;
+  return guard("preadv", [&] { return fdk::preadv(fd, iov, iovcnt, offset); });
+}
+
+FDK_API ssize_t fdk_pwritev(fdk_fd *fd, const struct iovec *iov, int iovcnt, int64_t offset) {
+  if (int r = check_iov("pwritev", fd, iov, iovcnt)) return r;
+  if (int r = check_offset("pwritev", offset)) return r;
+  return guard("pwritev", [&] { return fdk::pwritev(fd, iov, iovcnt, offset); });
+}
+
+FDK_API int64_t fdk_lseek(fdk_fd *fd, int64_t offset, int whence) {
+  if (int r = check_fd("lseek", fd)) return r;
+  if (int r = check_whence(whence)) return r;
+  return guard("lseek", [&] { return fdk::lseek(fd, offset, whence); });
+}
+
+FDK_API int fdk_fsync(fdk_fd *fd, unsigned flags) {
+  if (int r = check_fd("fsync", fd)) return r;
+  if (int r = check_flags("fsync", flags, FDK_FSYNC_DATA)) return r;
+  return guard("fsync", [&] { return fdk::fsync(fd, flags); });
+}
+
+FDK_API int fdk_ftruncate(fdk_fd *fd, int64_t length) {
+  if (int r = check_fd("ftruncate", fd)) return r;
+  if (length < 0) return fail(-EINVAL, "ftruncate: negative length");
+  return guard("ftruncate", [&] { return fdk::ftruncate(fd, length); });
+}
+
+FDK_API ssize_t fdk_getrandom(void *buf, size_t len, unsigned flags) {
+  if (!buf && len) return fail(-EINVAL, "getrandom: buf is NULL");
+  if (int r = check_flags("getrandom", flags, FDK_RANDOM_NONBLOCK)) return r;
+  return guard("getrandom", [&] { return fdk::getrandom(buf, len, flags); });
+}
+
+FDK_API int fdk_read_async(fdk_loop *loop, fdk_fd *fd, void *buf, size_t len, fdk_result_cb cb, void *data,
+                           fdk_op **op) {
+  if (int r = check_buf("read", fd, buf, len)) return r;
+  if (int r = check_async("read", loop, cb)) return r;
+  return guard("read", [&] { return fdk::read_async(loop, fd, buf, len, cb, data, op); });
+}
+
+FDK_API int fdk_write_async(fdk_loop *loop, fdk_fd *fd, const void *buf, size_t len, fdk_result_cb cb, void *data,
+                            fdk_op **op) {
+  if (int r = check_buf("write", fd, buf, len)) return r;
+  if (int r = check_async("write", loop, cb)) return r;
+  return guard("write", [&] { return fdk::write_async(loop, fd, buf, len, cb, data, op); });
+}
+
+FDK_API int fdk_readv_async(fdk_loop *loop, fdk_fd *fd, const struct iovec *iov, int iovcnt, fdk_result_cb cb,
+                            void *data, fdk_op **op) {
+  if (int r = check_iov("readv", fd, iov, iovcnt)) return r;
+  if (int r = check_async("readv", loop, cb)) return r;
+  return guard("readv", [&] { return fdk::readv_async(loop, fd, iov, iovcnt, cb, data, op); });
+}
+
+FDK_API int fdk_writev_async(fdk_loop *loop, fdk_fd *fd, const struct iovec *iov, int iovcnt, fdk_result_cb cb,
+                             void *data, fdk_op **op) {
+  if (int r = check_iov("writev", fd, iov, iovcnt)) return r;
+  if (int r = check_async("writev", loop, cb)) return r;
+  return guard("writev", [&] { return fdk::writev_async(loop, fd, iov, iovcnt, cb, data, op); });
+}
+
+FDK_API int fdk_preadv_async(fdk_loop *loop, fdk_fd *fd, const struct iovec *iov, int iovcnt, int64_t offset,
+                             fdk_result_cb cb, void *data, fdk_op **op) {
+  if (int r = check_iov("preadv", fd, iov, iovcnt)) return r;
+  if (int r = check_offset("preadv", offset)) return r;
+  if (int r = check_async("preadv", loop, cb)) return r;
+  return guard("preadv", [&] { return fdk::preadv_async(loop, fd, iov, iovcnt, offset, cb, data, op); });
+}
+
+FDK_API int fdk_pwritev_async(fdk_loop *loop, fdk_fd *fd, const struct iovec *iov, int iovcnt, int64_t offset,
+                              fdk_result_cb cb, void *data, fdk_op **op) {
+  if (int r = check_iov("pwritev", fd, iov, iovcnt)) return r;
+  if (int r = check_offset("pwritev", offset)) return r;
+  if (int r = check_async("pwritev", loop, cb)) return r;
+  return guard("pwritev", [&] { return fdk::pwritev_async(loop, fd, iov, iovcnt, offset, cb, data, op); });
+}
+
+FDK_API int fdk_lseek_async(fdk_loop *loop, fdk_fd *fd, int64_t offset, int whence, fdk_result_cb cb, void *data,
+                            fdk_op **op) {
+  if (int r = check_fd("lseek", fd)) return r;
+  if (int r = check_whence(whence)) return r;
+  if (int r = check_async("lseek", loop, cb)) return r;
+  return guard("lseek", [&] { return fdk::lseek_async(loop, fd, offset, whence, cb, data, op); });
+}
+
+FDK_API int fdk_fsync_async(fdk_loop *loop, fdk_fd *fd, unsigned flags, fdk_result_cb cb, void *data, fdk_op **op) {
+  if (int r = check_fd("fsync", fd)) return r;
+  if (int r = check_flags("fsync", flags, FDK_FSYNC_DATA)) return r;
+  if (int r = check_async("fsync", loop, cb)) return r;
+  return guard("fsync", [&] { return fdk::fsync_async(loop, fd, flags, cb, data, op); });
+}
+
+FDK_API int fdk_ftruncate_async(fdk_loop *loop, fdk_fd *fd, int64_t length, fdk_result_cb cb, void *data,
+                                fdk_op **op) {
+  if (int r = check_fd("ftruncate", fd)) return r;
+  if (length < 0) return fail(-EINVAL, "ftruncate: negative length");
+  if (int r = check_async("ftruncate", loop, cb)) return r;
+  return guard("ftruncate", [&] { return fdk::ftruncate_async(loop, fd, length, cb, data, op); });
+}
+
+FDK_API int fdk_getrandom_async(fdk_loop *loop, void *buf, size_t len, unsigned flags, fdk_result_cb cb, void *data,
+                                fdk_op **op) {
+  if (!buf && len) return fail(-EINVAL, "getrandom: buf is NULL");
+  if (int r = check_flags("getrandom", flags, FDK_RANDOM_NONBLOCK)) return r;
+  if (int r = check_async("getrandom", loop, cb)) return r;
+  return guard("getrandom", [&] { return fdk::getrandom_async(loop, buf, len, flags, cb, data, op); });
+}
+
+FDK_API int64_t fdk_now_ns(void) { return fdk::now_ns(); }
+
+FDK_API int fdk_sleep_until(fdk_loop *loop, int64_t deadline_ns, fdk_result_cb cb, void *data, fdk_op **op) {
+  if (int r = check_async("sleep_until", loop, cb)) return r;
+  return guard("sleep_until", [&] { return fdk::sleep_until(loop, deadline_ns, cb, data, op); });
+}
+
+}  // extern "C"

@@ -1,0 +1,282 @@
+#include "loop/loop.h"
+
+#include <sched.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "fd/fd.h"
+
+namespace fdk {
+namespace {
+
+// Ready callbacks delivered in one go before I/O gets a turn again.
+constexpr int kDeliverBatch = 1024;
+
+void update_wake_ref(fdk_loop *loop) {
+  if (loop->pending_count > 0) uv_ref(reinterpret_cast<uv_handle_t *>(&loop->wake));
+  else uv_unref(reinterpret_cast<uv_handle_t *>(&loop->wake));
+}
+
+void unlink_pending(fdk_op *op) {
+  fdk_loop *loop = op->loop;
+  if (op->prev) op->prev->next = op->next;
+  else loop->pending_head = op->next;
+  if (op->next) op->next->prev = op->prev;
+  op->prev = op->next = nullptr;
+  --loop->pending_count;
+  update_wake_ref(loop);
+}
+
+void deliver_ready(fdk_loop *loop);
+
+void on_idle(uv_idle_t *handle) {
+  auto *loop = static_cast<fdk_loop *>(handle->data);
+  { Dispatch scope(loop); }
+  if (!loop->ready_head) uv_idle_stop(handle);
+}
+
+void deliver_ready(fdk_loop *loop) {
+  for (int n = 0; loop->ready_head && n < kDeliverBatch; ++n) {
+    fdk_op *op = loop->ready_head;
+    loop->ready_head = op->ready_next;
+    if (!loop->ready_head) loop->ready_tail = nullptr;
+    op->ready_next = nullptr;
+    unlink_pending(op);
+    op->state = fdk_op::State::done;
+    if (op->result < 0) set_error_text(op->detail.c_str());
+    op->deliver(op->result);
+    op_unref(op);
+  }
+  if (loop->ready_head && !loop->freeing) uv_idle_start(&loop->idle, on_idle);
+}
+
+void run_posts(fdk_loop *loop) {
+  std::vector<fdk_loop::Post> batch;
+  {
+    std::lock_guard<std::mutex> lock(loop->post_mu);
+    batch.swap(loop->posts);
+    loop->has_posts.store(false, std::memory_order_relaxed);
+  }
+  for (const auto &p : batch) p.fn(p.data);
+}
+
+void on_wake(uv_async_t *handle) {
+  auto *loop = static_cast<fdk_loop *>(handle->data);
+  Dispatch scope(loop);
+  run_posts(loop);
+}
+
+void on_epoll(uv_poll_t *handle, int, int) {
+  auto *loop = static_cast<fdk_loop *>(handle->data);
+  Dispatch scope(loop);
+  epoll_event events[64];
+  int n;
+  do {
+    n = epoll_wait(loop->epfd, events, 64, 0);
+    for (int i = 0; i < n; ++i) watch_events(static_cast<Watch *>(events[i].data.ptr), events[i].events);
+  } while (n == 64);
+}
+
+void on_handle_closed(uv_handle_t *handle) { handle_closed(static_cast<fdk_loop *>(handle->data)); }
+
+void cancel_posted(void *data) {
+  auto *op = static_cast<fdk_op *>(data);
+  if (op->state == fdk_op::State::pending) op->cancel();
+  op_unref(op);
+}
+
+int init_loop(fdk_loop *loop) {
+  loop->owner = std::this_thread::get_id();
+  loop->epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (loop->epfd < 0) return fail_sys(neg_errno(), "epoll_create1");
+  int r = uv_async_init(loop->uv, &loop->wake, on_wake);
+  if (r < 0) {
+    close(loop->epfd);
+    return fail(r, "uv_async_init: %s", uv_strerror(r));
+  }
+  loop->wake.data = loop;
+  handle_opened(loop);
+  uv_unref(reinterpret_cast<uv_handle_t *>(&loop->wake));
+  uv_idle_init(loop->uv, &loop->idle);
+  loop->idle.data = loop;
+  handle_opened(loop);
+  uv_unref(reinterpret_cast<uv_handle_t *>(&loop->idle));
+  r = uv_poll_init(loop->uv, &loop->epoll_poll, loop->epfd);
+  if (r == 0) r = uv_poll_start(&loop->epoll_poll, UV_READABLE, on_epoll);
+  if (r < 0) {
+    // Only the two handles above are open; the caller runs the loop until they close.
+    uv_close(reinterpret_cast<uv_handle_t *>(&loop->wake), on_handle_closed);
+    uv_close(reinterpret_cast<uv_handle_t *>(&loop->idle), on_handle_closed);
+    close(loop->epfd);
+    loop->epfd = -1;
+    return fail(r, "uv_poll_init: %s", uv_strerror(r));
+  }
+  loop->epoll_poll.data = loop;
+  handle_opened(loop);
+  uv_unref(reinterpret_cast<uv_handle_t *>(&loop->epoll_poll));
+  return 0;
+}
+
+// Runs the libuv loop without blocking until fdkit's close callbacks ran.
+void drain_closes(fdk_loop *loop) {
+  while (loop->open_handles > 0) uv_run(loop->uv, UV_RUN_NOWAIT);
+}
+
+}  // namespace
+
+bool on_loop_thread(const fdk_loop *loop) { return loop->owner == std::this_thread::get_id(); }
+
+void op_start(fdk_op *op, fdk_op **out) {
+  fdk_loop *loop = op->loop;
+  op->next = loop->pending_head;
+  if (loop->pending_head) loop->pending_head->prev = op;
+  loop->pending_head = op;
+  ++loop->pending_count;
+  update_wake_ref(loop);
+  if (out) *out = op;
+}
+
+void op_complete_with_detail(fdk_op *op, int64_t result, std::string detail) {
+  fdk_loop *loop = op->loop;
+  op->state = fdk_op::State::ready;
+  op->result = result;
+  if (result < 0) op->detail = std::move(detail);
+  if (loop->ready_tail) loop->ready_tail->ready_next = op;
+  else loop->ready_head = op;
+  loop->ready_tail = op;
+  if (loop->dispatch_depth == 0 && !loop->freeing) uv_idle_start(&loop->idle, on_idle);
+}
+
+void op_complete(fdk_op *op, int64_t result) {
+  op_complete_with_detail(op, result, result < 0 ? std::string(error_text()) : std::string());
+}
+
+void op_unref(fdk_op *op) {
+  if (op->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete op;
+}
+
+Dispatch::Dispatch(fdk_loop *loop) : loop_(loop) { ++loop_->dispatch_depth; }
+
+Dispatch::~Dispatch() {
+  if (loop_->dispatch_depth == 1) deliver_ready(loop_);
+  --loop_->dispatch_depth;
+}
+
+void post(fdk_loop *loop, fdk_post_fn fn, void *data) {
+  {
+    std::lock_guard<std::mutex> lock(loop->post_mu);
+    loop->posts.push_back({fn, data});
+    loop->has_posts.store(true, std::memory_order_relaxed);
+  }
+  uv_async_send(&loop->wake);
+}
+
+
+int loop_create(fdk_loop **out, uv_loop_t *borrowed) {
+  auto *loop = new fdk_loop;
+  if (borrowed) {
+    loop->uv = borrowed;
+  } else {
+    int r = uv_loop_init(&loop->own_uv);
+    if (r < 0) {
+      delete loop;
+      return fail(r, "uv_loop_init: %s", uv_strerror(r));
+    }
+    loop->uv = &loop->own_uv;
+    loop->owns_uv = true;
+  }
+  int r = init_loop(loop);
+  if (r < 0) {
+    std::string detail = error_text();
+    drain_closes(loop);
+    if (loop->owns_uv) uv_loop_close(loop->uv);
+    delete loop;
+    set_error_text(detail.c_str());
+    return r;
+  }
+  *out = loop;
+  return 0;
+}
+
+int loop_destroy(fdk_loop *loop) {
+  if (loop->running || loop->dispatch_depth > 0)
+    return fail(-EBUSY, "loop_free: called from inside the loop's own run");
+  loop->owner = std::this_thread::get_id();
+  loop->freeing = true;
+  {
+    Dispatch scope(loop);
+    run_posts(loop);
+    teardown_loop_watches(loop);
+  }
+  // Callbacks may start new operations and posts may arrive meanwhile: cancel until
+  // nothing is pending. Operations whose system call runs on a worker complete when it
+  // returns.
+  while (loop->pending_count > 0 || loop->has_posts.load()) {
+    {
+      Dispatch scope(loop);
+      run_posts(loop);
+      teardown_loop_watches(loop);
+      for (fdk_op *op = loop->pending_head; op; op = op->next)
+        if (op->state == fdk_op::State::pending) op->cancel();
+    }
+    if (loop->pending_count == 0) continue;
+    uv_run(loop->uv, UV_RUN_NOWAIT);
+    if (loop->pending_count > 0) sched_yield();
+  }
+  uv_close(reinterpret_cast<uv_handle_t *>(&loop->wake), on_handle_closed);
+  uv_close(reinterpret_cast<uv_handle_t *>(&loop->idle), on_handle_closed);
+  uv_close(reinterpret_cast<uv_handle_t *>(&loop->epoll_poll), on_handle_closed);
+  drain_closes(loop);
+  close(loop->epfd);
+  if (loop->owns_uv) {
+    int r = uv_loop_close(loop->uv);
+    if (r < 0) {
+      // Handles the caller opened on fdk_loop_uv(loop) are still open: the libuv loop
+      // cannot be freed under them, so its memory is left to them.
+      return fail(-EBUSY, "loop_free: libuv handles opened on fdk_loop_uv() are still open");
+    }
+  }
+  delete loop;
+  return 0;
+}
+
+int loop_run(fdk_loop *loop, int mode) {
+  if (loop->running) return fail(-EBUSY, "loop_run: the loop is already running");
+  uv_run_mode uv_mode = mode == FDK_RUN_ONCE ? UV_RUN_ONCE : mode == FDK_RUN_NOWAIT ? UV_RUN_NOWAIT : UV_RUN_DEFAULT;
+  loop->owner = std::this_thread::get_id();
+  loop->running = true;
+  loop->stop_requested = false;
+  for (;;) {
+    if (loop->has_posts.load(std::memory_order_relaxed)) {
+      Dispatch scope(loop);
+      run_posts(loop);
+    }
+    uv_run(loop->uv, uv_mode);
+    if (mode != FDK_RUN_DEFAULT || loop->stop_requested || !loop->has_posts.load(std::memory_order_relaxed)) break;
+  }
+  loop->running = false;
+  return loop->pending_count > 0 || loop->ready_head || loop->has_posts.load() ? 1 : 0;
+}
+
+void loop_stop(fdk_loop *loop) {
+  loop->stop_requested = true;
+  uv_stop(loop->uv);
+}
+
+int loop_backend_timeout(fdk_loop *loop) {
+  if (loop->ready_head || loop->has_posts.load(std::memory_order_relaxed)) return 0;
+  return uv_backend_timeout(loop->uv);
+}
+
+int op_cancel(fdk_op *op) {
+  if (on_loop_thread(op->loop)) {
+    if (op->state == fdk_op::State::pending) op->cancel();
+    return 0;
+  }
+  op->refs.fetch_add(1, std::memory_order_relaxed);
+  post(op->loop, cancel_posted, op);
+  return 0;
+}
+
+}  // namespace fdk

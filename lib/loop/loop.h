@@ -1,0 +1,124 @@
+// Loop internals shared by every area: pending operations, the ready queue that delivers
+// callbacks outside the call that started them, cross-thread posts, and the epoll set
+// through which descriptor readiness reaches libuv.
+#pragma once
+
+#include <uv.h>
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "fdkit/loop.h"
+
+namespace fdk {
+struct Watch;
+}
+
+// Base of every asynchronous operation. Lives on the heap; the loop holds one reference
+// and a cross-thread fdk_op_cancel holds another while its request is in flight.
+struct fdk_op {
+  enum class State : uint8_t { pending, ready, done };
+
+  explicit fdk_op(fdk_loop *l) : loop(l) {}
+  fdk_op(const fdk_op &) = delete;
+  fdk_op &operator=(const fdk_op &) = delete;
+  virtual ~fdk_op() = default;
+
+  // Loop thread. Stops the operation's wait and leads to fdk::op_complete (now or once a
+  // running system call returns). Only called while the state is pending.
+  virtual void cancel() = 0;
+  // Loop thread. Hands the result to the user's callback; called exactly once.
+  virtual void deliver(int64_t result) = 0;
+
+  fdk_loop *loop;
+  fdk_op *prev = nullptr, *next = nullptr;  // the loop's pending list
+  fdk_op *ready_next = nullptr;
+  std::atomic<int> refs{1};
+  State state = State::pending;
+  int64_t result = 0;
+  std::string detail;  // failure detail, set as fdk_last_error() before deliver
+};
+
+struct fdk_loop {
+  struct Post {
+    fdk_post_fn fn;
+    void *data;
+  };
+
+  uv_loop_t *uv = nullptr;
+  uv_loop_t own_uv{};
+  bool owns_uv = false;
+
+  uv_async_t wake{};       // posts and cross-thread requests
+  uv_idle_t idle{};        // delivers ready callbacks queued outside a dispatch
+  uv_poll_t epoll_poll{};  // the epoll set of descriptor watches, as one libuv handle
+  int epfd = -1;
+  int open_handles = 0;  // fdkit's libuv handles not yet through their close callback
+
+  std::mutex post_mu;
+  std::vector<Post> posts;
+  std::atomic<bool> has_posts{false};
+
+  fdk_op *pending_head = nullptr;
+  size_t pending_count = 0;
+  fdk_op *ready_head = nullptr, *ready_tail = nullptr;
+
+  fdk::Watch *watches = nullptr;  // every descriptor watch registered in epfd
+
+  int dispatch_depth = 0;
+  bool running = false;
+  bool stop_requested = false;
+  bool freeing = false;
+  std::thread::id owner;
+};
+
+namespace fdk {
+
+// True when the calling thread is the one that drives loop.
+bool on_loop_thread(const fdk_loop *loop);
+
+// Registers a started operation as pending (it keeps fdk_loop_run(DEFAULT) going).
+void op_start(fdk_op *op, fdk_op **out);
+// Records the result of a pending operation and queues its callback. A negative result
+// takes the calling thread's fdk_last_error() as the detail, unless one is given.
+void op_complete(fdk_op *op, int64_t result);
+void op_complete_with_detail(fdk_op *op, int64_t result, std::string detail);
+void op_unref(fdk_op *op);
+
+// Marks the stretch of a libuv callback: ready callbacks are delivered when the
+// outermost one ends, never inside the call that queued them.
+class Dispatch {
+ public:
+  explicit Dispatch(fdk_loop *loop);
+  ~Dispatch();
+  Dispatch(const Dispatch &) = delete;
+  Dispatch &operator=(const Dispatch &) = delete;
+
+ private:
+  fdk_loop *loop_;
+};
+
+// Runs fn(data) on the loop thread (internal counterpart of fdk_loop_post).
+void post(fdk_loop *loop, fdk_post_fn fn, void *data);
+
+// Count of fdkit's libuv handles on a loop: every handle fdkit initialises calls
+// handle_opened, and its close callback calls handle_closed, so fdk_loop_free can run a
+// borrowed loop until all of them are closed.
+inline void handle_opened(fdk_loop *loop) { ++loop->open_handles; }
+inline void handle_closed(fdk_loop *loop) { --loop->open_handles; }
+
+}  // namespace fdk
+
+namespace fdk {
+// Bodies of the fdk_loop_* entry points (arguments already checked).
+int loop_create(fdk_loop **out, uv_loop_t *borrowed);
+int loop_destroy(fdk_loop *loop);
+int loop_run(fdk_loop *loop, int mode);
+void loop_stop(fdk_loop *loop);
+int loop_backend_timeout(fdk_loop *loop);
+int op_cancel(fdk_op *op);
+}  // namespace fdk

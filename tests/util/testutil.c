@@ -1,0 +1,77 @@
+#define _GNU_SOURCE
+#include "testutil.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+static int baseline_fds = -1;
+
+int fdkt_count_fds(void) {
+  DIR *d = opendir("/proc/self/fd");
+  if (!d) return -1;
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL)
+    if (e->d_name[0] != '.') n++;
+  closedir(d);
+  return n - 1;
+}
+
+static void list_fds(void) {
+  DIR *d = opendir("/proc/self/fd");
+  struct dirent *e;
+  while (d && (e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.') continue;
+    char path[64], target[256];
+    snprintf(path, sizeof path, "/proc/self/fd/%s", e->d_name);
+    ssize_t n = readlink(path, target, sizeof target - 1);
+    target[n > 0 ? n : 0] = 0;
+    print_message("  fd %s -> %s\n", e->d_name, target);
+  }
+  if (d) closedir(d);
+}
+
+int fdkt_setup(void **state) {
+  (void)state;
+  if (baseline_fds < 0) {
+    fdk_loop *loop = NULL;
+    if (fdk_loop_new(&loop) == 0) fdk_loop_free(loop);
+  }
+  baseline_fds = fdkt_count_fds();
+  return 0;
+}
+
+int fdkt_teardown(void **state) {
+  (void)state;
+  int now = fdkt_count_fds();
+  if (now != baseline_fds) {
+    print_error("descriptor leak: %d open before the test, %d after\n", baseline_fds, now);
+    list_fds();
+    return -1;
+  }
+  siginfo_t info;
+  memset(&info, 0, sizeof info);
+  if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid != 0) {
+    print_error("unreaped child %d left by the test\n", (int)info.si_pid);
+    return -1;
+  }
+  return 0;
+}
+
+void fdkt_run_until(fdk_loop *loop, const int *flag, int timeout_ms) {
+  int64_t deadline = fdk_now_ns() + (int64_t)timeout_ms * 1000000;
+  while (!*flag) {
+    if (fdk_now_ns() > deadline) fail_msg("loop did not complete within %d ms", timeout_ms);
+    assert_true(fdk_loop_run(loop, FDK_RUN_ONCE) >= 0);
+  }
+}
+
+void fdkt_record(int64_t result, void *data) {
+  fdkt_result *r = data;
+  r->calls++;
+  r->result = result;
+  snprintf(r->detail, sizeof r->detail, "%s", result < 0 ? fdk_last_error() : "");
+}

@@ -1,0 +1,37 @@
+/* Shared helpers of the C test suites: resource-hygiene checks run around every test. */
+#ifndef FDKIT_TESTUTIL_H
+#define FDKIT_TESTUTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fdkit.h>
+
+/* Open descriptors of this process (entries of /proc/self/fd, minus the one used to
+ * list them). */
+int fdkt_count_fds(void);
+
+/* Per-test setup and teardown for cmocka_unit_test_setup_teardown: the teardown fails
+ * the test if it left an extra open descriptor or an unreaped child. libuv keeps two
+ * global descriptors after its first loop, so the setup makes one loop first. */
+int fdkt_setup(void **state);
+int fdkt_teardown(void **state);
+
+/* Convenience: a test with the hygiene checks around it. */
+#define fdkt_test(fn) cmocka_unit_test_setup_teardown(fn, fdkt_setup, fdkt_teardown)
+
+/* Runs the loop until *flag becomes non-zero, failing the test after timeout_ms. */
+void fdkt_run_until(fdk_loop *loop, const int *flag, int timeout_ms);
+
+/* Result recorder for fdk_result_cb callbacks. */
+typedef struct {
+  int calls;
+  int64_t result;
+  char detail[256];
+} fdkt_result;
+void fdkt_record(int64_t result, void *data);
+
+#endif

@@ -1,7 +1,11 @@
 /* Loop: creation, run modes, posts from other threads, op lifetime rules, free. */
+#include <poll.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <fdkit/uv.h>
 
 #include "testutil.h"
 
@@ -20,12 +24,407 @@ static void test_bad_arguments(void **state) {
   (void)state;
   assert_int_equal(fdk_loop_new(NULL), -EINVAL);
   assert_int_equal(fdk_loop_run(NULL, FDK_RUN_DEFAULT), -EINVAL);
+  assert_int_equal(fdk_loop_backend_fd(NULL), -EINVAL);
+  assert_int_equal(fdk_loop_backend_timeout(NULL), -EINVAL);
+  assert_null(fdk_loop_uv(NULL));
   fdk_loop *loop;
   assert_int_equal(fdk_loop_new(&loop), 0);
   assert_int_equal(fdk_loop_run(loop, 7), -EINVAL);
   assert_non_null(strstr(fdk_last_error(), "mode"));
   assert_int_equal(fdk_loop_post(loop, NULL, NULL), -EINVAL);
   assert_int_equal(fdk_op_cancel(NULL), -EINVAL);
+  assert_int_equal(fdk_sleep_until(loop, 0, NULL, NULL, NULL), -EINVAL);
+  assert_int_equal(fdk_sleep_until(NULL, 0, fdkt_record, NULL, NULL), -EINVAL);
+  fdk_loop_free(loop);
+}
+
+static void test_versions_and_errors(void **state) {
+  (void)state;
+  assert_int_equal(fdk_version(), FDK_VERSION_NUMBER);
+  char expect[32];
+  snprintf(expect, sizeof expect, "%d.%d.%d", FDK_VERSION_MAJOR, FDK_VERSION_MINOR, FDK_VERSION_PATCH);
+  assert_string_equal(fdk_version_string(), expect);
+  assert_string_equal(fdk_errname(-ENOENT), "ENOENT");
+  assert_string_equal(fdk_errname(EXDEV), "EXDEV");
+  assert_string_equal(fdk_errname(-100000), "E100000");
+  assert_string_equal(fdk_strerror(-ENOENT), strerror(ENOENT));
+  assert_non_null(fdk_strerror(-100000));
+  assert_int_equal(FDK_EESCAPE, -EXDEV);
+  fdk_free(NULL);
+}
+
+/* The callback of an operation that completes at once still runs only from the loop. */
+static void test_callback_never_inside_call(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  fdk_fd *r, *w;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  assert_int_equal(fdk_pipe(&r, &w), 0);
+  assert_int_equal(fdk_write(w, "x", 1), 1);
+  char c;
+  fdkt_result res = {0};
+  assert_int_equal(fdk_read_async(loop, r, &c, 1, fdkt_record, &res, NULL), 0);
+  assert_int_equal(res.calls, 0);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+  assert_int_equal(res.calls, 1);
+  assert_int_equal(res.result, 1);
+  assert_int_equal(c, 'x');
+  fdk_fd_unref(r);
+  fdk_fd_unref(w);
+  fdk_loop_free(loop);
+}
+
+/* A failing call returns its error and its callback never runs. */
+static void test_failed_call_no_callback(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  fdk_fd *r, *w;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  assert_int_equal(fdk_pipe(&r, &w), 0);
+  assert_int_equal(fdk_fd_close(r), 0);
+  char c;
+  fdkt_result res = {0};
+  fdk_op *op = (fdk_op *)0x1;
+  assert_int_equal(fdk_read_async(loop, r, &c, 1, fdkt_record, &res, &op), -EBADF);
+  assert_ptr_equal(op, (fdk_op *)0x1);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+  assert_int_equal(res.calls, 0);
+  fdk_fd_unref(r);
+  fdk_fd_unref(w);
+  fdk_loop_free(loop);
+}
+
+static void test_run_modes(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  fdk_fd *r, *w;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  assert_int_equal(fdk_pipe(&r, &w), 0);
+  char c;
+  fdkt_result res = {0};
+  assert_int_equal(fdk_read_async(loop, r, &c, 1, fdkt_record, &res, NULL), 0);
+  /* NOWAIT returns at once and reports the pending read. */
+  int64_t t0 = fdk_now_ns();
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_NOWAIT), 1);
+  assert_true(fdk_now_ns() - t0 < 100000000);
+  assert_int_equal(res.calls, 0);
+  assert_int_equal(fdk_write(w, "y", 1), 1);
+  /* ONCE waits for the readiness and runs the callback. */
+  while (res.calls == 0) assert_true(fdk_loop_run(loop, FDK_RUN_ONCE) >= 0);
+  assert_int_equal(res.result, 1);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_NOWAIT), 0);
+  fdk_fd_unref(r);
+  fdk_fd_unref(w);
+  fdk_loop_free(loop);
+}
+
+typedef struct {
+  fdk_loop *loop;
+  pthread_t loop_thread;
+  int ran;
+  int on_loop_thread;
+} post_state;
+
+static void posted(void *data) {
+  post_state *s = data;
+  s->ran++;
+  s->on_loop_thread = pthread_equal(pthread_self(), s->loop_thread);
+}
+
+static void *post_after_delay(void *data) {
+  post_state *s = data;
+  usleep(30000);
+  assert_int_equal(fdk_loop_post(s->loop, posted, s), 0);
+  return NULL;
+}
+
+/* A post from another thread wakes a loop that waits and runs on the loop's thread. */
+static void test_post_from_thread(void **state) {
+  (void)state;
+  post_state s = {0};
+  assert_int_equal(fdk_loop_new(&s.loop), 0);
+  s.loop_thread = pthread_self();
+  fdkt_result sleep_res = {0};
+  fdk_op *sleep_op;
+  assert_int_equal(fdk_sleep_until(s.loop, fdk_now_ns() + 10000000000LL, fdkt_record, &sleep_res, &sleep_op), 0);
+  pthread_t t;
+  pthread_create(&t, NULL, post_after_delay, &s);
+  int64_t t0 = fdk_now_ns();
+  while (!s.ran) assert_true(fdk_loop_run(s.loop, FDK_RUN_ONCE) >= 0);
+  assert_true(fdk_now_ns() - t0 < 5000000000LL);
+  pthread_join(t, NULL);
+  assert_int_equal(s.ran, 1);
+  assert_true(s.on_loop_thread);
+  fdk_op_cancel(sleep_op);
+  fdkt_run_until(s.loop, &sleep_res.calls, 1000);
+  assert_int_equal(sleep_res.result, -ECANCELED);
+  fdk_loop_free(s.loop);
+}
+
+/* Posts made while the loop is idle run at the next run; those still queued run during
+ * free. */
+static void test_post_before_run_and_at_free(void **state) {
+  (void)state;
+  post_state s = {0};
+  assert_int_equal(fdk_loop_new(&s.loop), 0);
+  s.loop_thread = pthread_self();
+  assert_int_equal(fdk_loop_post(s.loop, posted, &s), 0);
+  assert_int_equal(s.ran, 0);
+  assert_int_equal(fdk_loop_run(s.loop, FDK_RUN_DEFAULT), 0);
+  assert_int_equal(s.ran, 1);
+  assert_int_equal(fdk_loop_post(s.loop, posted, &s), 0);
+  assert_int_equal(fdk_loop_free(s.loop), 0);
+  assert_int_equal(s.ran, 2);
+}
+
+static void test_cancel_pending(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  fdk_fd *r, *w;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  assert_int_equal(fdk_pipe(&r, &w), 0);
+  char c;
+  fdkt_result res = {0};
+  fdk_op *op = NULL;
+  assert_int_equal(fdk_read_async(loop, r, &c, 1, fdkt_record, &res, &op), 0);
+  assert_non_null(op);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_NOWAIT), 1);
+  assert_int_equal(fdk_op_cancel(op), 0);
+  assert_int_equal(res.calls, 0);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+  assert_int_equal(res.calls, 1);
+  assert_int_equal(res.result, -ECANCELED);
+  assert_non_null(strstr(res.detail, "cancel"));
+  /* The pipe is still usable after a cancelled read. */
+  assert_int_equal(fdk_write(w, "z", 1), 1);
+  assert_int_equal(fdk_read(r, &c, 1), 1);
+  fdk_fd_unref(r);
+  fdk_fd_unref(w);
+  fdk_loop_free(loop);
+}
+
+/* An operation that already finished keeps its result when cancelled before its
+ * callback ran. */
+static void test_cancel_after_completion(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  fdk_fd *r, *w;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  assert_int_equal(fdk_pipe(&r, &w), 0);
+  fdkt_result res = {0};
+  fdk_op *op;
+  assert_int_equal(fdk_write_async(loop, w, "hello", 5, fdkt_record, &res, &op), 0);
+  assert_int_equal(fdk_op_cancel(op), 0);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+  assert_int_equal(res.calls, 1);
+  assert_int_equal(res.result, 5);
+  fdk_fd_unref(r);
+  fdk_fd_unref(w);
+  fdk_loop_free(loop);
+}
+
+typedef struct {
+  fdk_op *op;
+} cancel_arg;
+
+static void *cancel_from_thread(void *data) {
+  cancel_arg *a = data;
+  usleep(20000);
+  assert_int_equal(fdk_op_cancel(a->op), 0);
+  return NULL;
+}
+
+static void test_cancel_from_other_thread(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  fdk_fd *r, *w;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  assert_int_equal(fdk_pipe(&r, &w), 0);
+  char c;
+  fdkt_result res = {0};
+  cancel_arg a;
+  assert_int_equal(fdk_read_async(loop, r, &c, 1, fdkt_record, &res, &a.op), 0);
+  pthread_t t;
+  pthread_create(&t, NULL, cancel_from_thread, &a);
+  fdkt_run_until(loop, &res.calls, 5000);
+  pthread_join(t, NULL);
+  assert_int_equal(res.result, -ECANCELED);
+  fdk_fd_unref(r);
+  fdk_fd_unref(w);
+  fdk_loop_free(loop);
+}
+
+/* Free completes every pending operation with -ECANCELED, runs their callbacks and
+ * leaves no descriptor behind (the teardown checks). */
+static void test_free_cancels_pending(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  fdk_fd *r, *w, *r2, *w2;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  assert_int_equal(fdk_pipe(&r, &w), 0);
+  assert_int_equal(fdk_pipe(&r2, &w2), 0);
+  char c, c2;
+  fdkt_result res_read = {0}, res_read2 = {0}, res_sleep = {0}, res_random = {0};
+  char rnd[16];
+  assert_int_equal(fdk_read_async(loop, r, &c, 1, fdkt_record, &res_read, NULL), 0);
+  assert_int_equal(fdk_read_async(loop, r2, &c2, 1, fdkt_record, &res_read2, NULL), 0);
+  assert_int_equal(fdk_sleep_until(loop, fdk_now_ns() + 60000000000LL, fdkt_record, &res_sleep, NULL), 0);
+  assert_int_equal(fdk_getrandom_async(loop, rnd, sizeof rnd, 0, fdkt_record, &res_random, NULL), 0);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_NOWAIT), 1);
+  fdk_fd_unref(r);
+  fdk_fd_unref(w);
+  assert_int_equal(fdk_loop_free(loop), 0);
+  assert_int_equal(res_read.calls, 1);
+  assert_int_equal(res_read.result, -ECANCELED);
+  assert_int_equal(res_read2.calls, 1);
+  assert_int_equal(res_read2.result, -ECANCELED);
+  assert_int_equal(res_sleep.calls, 1);
+  assert_int_equal(res_sleep.result, -ECANCELED);
+  /* getrandom may have run already: either result is right, but the callback ran. */
+  assert_int_equal(res_random.calls, 1);
+  assert_true(res_random.result == 16 || res_random.result == -ECANCELED);
+  fdk_fd_unref(r2);
+  fdk_fd_unref(w2);
+}
+
+typedef struct {
+  fdk_loop *loop;
+  int free_result;
+  int run_result;
+  int calls;
+} reentry_state;
+
+static void try_reentry(int64_t result, void *data) {
+  (void)result;
+  reentry_state *s = data;
+  s->free_result = fdk_loop_free(s->loop);
+  s->run_result = fdk_loop_run(s->loop, FDK_RUN_NOWAIT);
+  s->calls++;
+}
+
+static void test_free_and_run_inside_callback(void **state) {
+  (void)state;
+  reentry_state s = {0};
+  assert_int_equal(fdk_loop_new(&s.loop), 0);
+  assert_int_equal(fdk_sleep_until(s.loop, 0, try_reentry, &s, NULL), 0);
+  assert_int_equal(fdk_loop_run(s.loop, FDK_RUN_DEFAULT), 0);
+  assert_int_equal(s.calls, 1);
+  assert_int_equal(s.free_result, -EBUSY);
+  assert_int_equal(s.run_result, -EBUSY);
+  assert_int_equal(fdk_loop_free(s.loop), 0);
+}
+
+static void stop_loop(int64_t result, void *data) {
+  (void)result;
+  fdk_loop_stop(data);
+}
+
+static void test_stop(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdkt_result late = {0};
+  fdk_op *late_op;
+  assert_int_equal(fdk_sleep_until(loop, fdk_now_ns() + 5000000, stop_loop, loop, NULL), 0);
+  assert_int_equal(fdk_sleep_until(loop, fdk_now_ns() + 10000000000LL, fdkt_record, &late, &late_op), 0);
+  int64_t t0 = fdk_now_ns();
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 1);
+  assert_true(fdk_now_ns() - t0 < 5000000000LL);
+  assert_int_equal(late.calls, 0);
+  assert_int_equal(fdk_loop_free(loop), 0);
+  assert_int_equal(late.result, -ECANCELED);
+}
+
+static void test_backend_for_hosts(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  assert_int_equal(fdk_loop_backend_timeout(loop), -1);
+  fdkt_result res = {0};
+  assert_int_equal(fdk_sleep_until(loop, fdk_now_ns() + 50000000, fdkt_record, &res, NULL), 0);
+  int t = fdk_loop_backend_timeout(loop);
+  assert_true(t >= 0 && t <= 51);
+  /* Drive it as a host would: poll the backend descriptor, then run NOWAIT. */
+  while (!res.calls) {
+    struct pollfd p = {fdk_loop_backend_fd(loop), POLLIN, 0};
+    poll(&p, 1, fdk_loop_backend_timeout(loop));
+    assert_true(fdk_loop_run(loop, FDK_RUN_NOWAIT) >= 0);
+  }
+  assert_int_equal(res.result, 0);
+  fdk_loop_free(loop);
+}
+
+/* A borrowed libuv loop runs fdkit's operations and stays usable after fdk_loop_free. */
+static void test_borrowed_uv_loop(void **state) {
+  (void)state;
+  uv_loop_t uv;
+  assert_int_equal(uv_loop_init(&uv), 0);
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new_from_uv(&loop, &uv), 0);
+  assert_ptr_equal(fdk_loop_uv(loop), &uv);
+  fdk_fd *r, *w;
+  assert_int_equal(fdk_pipe(&r, &w), 0);
+  char buf[8];
+  fdkt_result res = {0};
+  assert_int_equal(fdk_read_async(loop, r, buf, sizeof buf, fdkt_record, &res, NULL), 0);
+  assert_int_equal(fdk_write(w, "abc", 3), 3);
+  while (!res.calls) uv_run(&uv, UV_RUN_ONCE);
+  assert_int_equal(res.result, 3);
+  fdk_fd_unref(r);
+  fdk_fd_unref(w);
+  assert_int_equal(fdk_loop_free(loop), 0);
+  /* Nothing of fdkit's is left on the host's loop. */
+  assert_int_equal(uv_run(&uv, UV_RUN_NOWAIT), 0);
+  assert_int_equal(uv_loop_close(&uv), 0);
+}
+
+typedef struct {
+  int64_t deadline;
+  int64_t woke;
+  int calls;
+} sleeper;
+
+static void woke(int64_t result, void *data) {
+  sleeper *s = data;
+  assert_int_equal(result, 0);
+  s->woke = fdk_now_ns();
+  s->calls++;
+}
+
+/* Sleeps never end before their deadline, whatever rounding libuv's timers do. */
+static void test_sleep_never_early(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  enum { N = 40 };
+  sleeper s[N];
+  int64_t now = fdk_now_ns();
+  for (int i = 0; i < N; i++) {
+    s[i].deadline = now + (int64_t)(i % 7) * 1300000 + i * 37000;
+    s[i].calls = 0;
+    assert_int_equal(fdk_sleep_until(loop, s[i].deadline, woke, &s[i], NULL), 0);
+  }
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+  for (int i = 0; i < N; i++) {
+    assert_int_equal(s[i].calls, 1);
+    assert_true(s[i].woke >= s[i].deadline);
+  }
+  fdk_loop_free(loop);
+}
+
+static void test_last_error_before_failing_callback(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdkt_result res = {0};
+  fdk_op *op;
+  assert_int_equal(fdk_sleep_until(loop, fdk_now_ns() + 10000000000LL, fdkt_record, &res, &op), 0);
+  fdk_op_cancel(op);
+  /* Another failure on this thread in between must not be what the callback sees. */
+  assert_int_equal(fdk_loop_run(loop, 99), -EINVAL);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+  assert_int_equal(res.result, -ECANCELED);
+  assert_non_null(strstr(res.detail, "sleep_until"));
   fdk_loop_free(loop);
 }
 
@@ -33,6 +432,22 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       fdkt_test(test_new_free),
       fdkt_test(test_bad_arguments),
+      fdkt_test(test_versions_and_errors),
+      fdkt_test(test_callback_never_inside_call),
+      fdkt_test(test_failed_call_no_callback),
+      fdkt_test(test_run_modes),
+      fdkt_test(test_post_from_thread),
+      fdkt_test(test_post_before_run_and_at_free),
+      fdkt_test(test_cancel_pending),
+      fdkt_test(test_cancel_after_completion),
+      fdkt_test(test_cancel_from_other_thread),
+      fdkt_test(test_free_cancels_pending),
+      fdkt_test(test_free_and_run_inside_callback),
+      fdkt_test(test_stop),
+      fdkt_test(test_backend_for_hosts),
+      fdkt_test(test_borrowed_uv_loop),
+      fdkt_test(test_sleep_never_early),
+      fdkt_test(test_last_error_before_failing_callback),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

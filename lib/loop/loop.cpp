@@ -87,7 +87,7 @@ void cancel_posted(void *data) {
 }
 
 int init_loop(fdk_loop *loop) {
-  loop->owner = std::this_thread::get_id();
+  loop->owner.store(std::this_thread::get_id(), std::memory_order_relaxed);
   loop->epfd = epoll_create1(EPOLL_CLOEXEC);
   if (loop->epfd < 0) return fail_sys(neg_errno(), "epoll_create1");
   int r = uv_async_init(loop->uv, &loop->wake, on_wake);
@@ -125,7 +125,9 @@ void drain_closes(fdk_loop *loop) {
 
 }  // namespace
 
-bool on_loop_thread(const fdk_loop *loop) { return loop->owner == std::this_thread::get_id(); }
+bool on_loop_thread(const fdk_loop *loop) {
+  return loop->owner.load(std::memory_order_relaxed) == std::this_thread::get_id();
+}
 
 void op_start(fdk_op *op, fdk_op **out) {
   fdk_loop *loop = op->loop;
@@ -202,7 +204,7 @@ int loop_create(fdk_loop **out, uv_loop_t *borrowed) {
 int loop_destroy(fdk_loop *loop) {
   if (loop->running || loop->dispatch_depth > 0)
     return fail(-EBUSY, "loop_free: called from inside the loop's own run");
-  loop->owner = std::this_thread::get_id();
+  loop->owner.store(std::this_thread::get_id(), std::memory_order_relaxed);
   loop->freeing = true;
   {
     Dispatch scope(loop);
@@ -244,7 +246,7 @@ int loop_destroy(fdk_loop *loop) {
 int loop_run(fdk_loop *loop, int mode) {
   if (loop->running) return fail(-EBUSY, "loop_run: the loop is already running");
   uv_run_mode uv_mode = mode == FDK_RUN_ONCE ? UV_RUN_ONCE : mode == FDK_RUN_NOWAIT ? UV_RUN_NOWAIT : UV_RUN_DEFAULT;
-  loop->owner = std::this_thread::get_id();
+  loop->owner.store(std::this_thread::get_id(), std::memory_order_relaxed);
   loop->running = true;
   loop->stop_requested = false;
   for (;;) {
@@ -266,6 +268,9 @@ void loop_stop(fdk_loop *loop) {
 
 int loop_backend_timeout(fdk_loop *loop) {
   if (loop->ready_head || loop->has_posts.load(std::memory_order_relaxed)) return 0;
+  // libuv answers 0 for a loop with nothing active; a host should then wait until the
+  // backend descriptor wakes it (posts and fdkit's own handles do).
+  if (!uv_loop_alive(loop->uv)) return -1;
   return uv_backend_timeout(loop->uv);
 }
 

@@ -73,7 +73,8 @@ struct fdk_loop {
   bool running = false;
   bool stop_requested = false;
   bool freeing = false;
-  std::thread::id owner;
+  // The thread that drives the loop; read by other threads to decide whether to post.
+  std::atomic<std::thread::id> owner;
 };
 
 namespace fdk {

@@ -1,0 +1,303 @@
+/* fd handles: adoption, deferred close, references, release, blocking mode. */
+#include <fcntl.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+static int is_open(int raw) { return fcntl(raw, F_GETFD) >= 0; }
+
+static void test_adopt_and_close(void **state) {
+  (void)state;
+  int p[2];
+  assert_int_equal(pipe(p), 0);
+  fdk_fd *fd;
+  assert_int_equal(fdk_fd_adopt(&fd, p[0], 0), 0);
+  assert_int_equal(fdk_fd_raw(fd), p[0]);
+  assert_int_equal(fdk_fd_is_blocking(fd), 0);
+  assert_int_equal(fdk_fd_close(fd), 0);
+  assert_false(is_open(p[0]));
+  assert_int_equal(fdk_fd_raw(fd), -EBADF);
+  assert_int_equal(fdk_fd_close(fd), -EBADF);
+  assert_int_equal(fdk_fd_is_blocking(fd), -EBADF);
+  int raw;
+  assert_int_equal(fdk_fd_use(fd, &raw), -EBADF);
+  char c;
+  assert_int_equal(fdk_read(fd, &c, 1), -EBADF);
+  assert_null(fdk_fd_unref(fd));
+  close(p[1]);
+}
+
+static void test_adopt_bad_arguments(void **state) {
+  (void)state;
+  fdk_fd *fd = (fdk_fd *)0x1;
+  assert_int_equal(fdk_fd_adopt(NULL, 0, 0), -EINVAL);
+  assert_int_equal(fdk_fd_adopt(&fd, -1, 0), -EBADF);
+  assert_int_equal(fdk_fd_adopt(&fd, 0, 0x80), -EINVAL);
+  assert_ptr_equal(fd, (fdk_fd *)0x1);
+  assert_int_equal(fdk_fd_close(NULL), -EINVAL);
+  assert_int_equal(fdk_fd_raw(NULL), -EINVAL);
+  assert_int_equal(fdk_fd_use(NULL, NULL), -EINVAL);
+  assert_int_equal(fdk_fd_release(NULL, NULL), -EINVAL);
+  assert_int_equal(fdk_fd_is_blocking(NULL), -EINVAL);
+  assert_int_equal(fdk_pipe(NULL, NULL), -EINVAL);
+  assert_null(fdk_fd_ref(NULL));
+  assert_null(fdk_fd_unref(NULL));
+  fdk_fd_unuse(NULL);
+}
+
+/* The last unref closes; an extra ref keeps the descriptor open. */
+static void test_refs(void **state) {
+  (void)state;
+  int p[2];
+  assert_int_equal(pipe(p), 0);
+  fdk_fd *fd;
+  assert_int_equal(fdk_fd_adopt(&fd, p[0], 0), 0);
+  assert_ptr_equal(fdk_fd_ref(fd), fd);
+  assert_null(fdk_fd_unref(fd));
+  assert_true(is_open(p[0]));
+  assert_null(fdk_fd_unref(fd));
+  assert_false(is_open(p[0]));
+  close(p[1]);
+}
+
+/* A close during a use only marks the handle: the descriptor closes at the last unuse. */
+static void test_close_deferred_until_unuse(void **state) {
+  (void)state;
+  int p[2];
+  assert_int_equal(pipe(p), 0);
+  fdk_fd *fd;
+  assert_int_equal(fdk_fd_adopt(&fd, p[0], 0), 0);
+  int raw1, raw2;
+  assert_int_equal(fdk_fd_use(fd, &raw1), 0);
+  assert_int_equal(fdk_fd_use(fd, &raw2), 0);
+  assert_int_equal(raw1, p[0]);
+  assert_int_equal(fdk_fd_close(fd), 0);
+  assert_true(is_open(p[0]));
+  int raw3;
+  assert_int_equal(fdk_fd_use(fd, &raw3), -EBADF);
+  fdk_fd_unuse(fd);
+  assert_true(is_open(p[0]));
+  fdk_fd_unuse(fd);
+  assert_false(is_open(p[0]));
+  fdk_fd_unref(fd);
+  close(p[1]);
+}
+
+static void test_borrow_never_closes(void **state) {
+  (void)state;
+  int p[2];
+  assert_int_equal(pipe(p), 0);
+  fdk_fd *fd;
+  assert_int_equal(fdk_fd_adopt(&fd, p[0], FDK_FD_BORROW), 0);
+  assert_int_equal(fdk_fd_close(fd), 0);
+  assert_true(is_open(p[0]));
+  assert_int_equal(fdk_fd_raw(fd), -EBADF);
+  fdk_fd_unref(fd);
+  assert_int_equal(fdk_fd_adopt(&fd, p[0], FDK_FD_BORROW), 0);
+  fdk_fd_unref(fd);
+  assert_true(is_open(p[0]));
+  close(p[0]);
+  close(p[1]);
+}
+
+static void test_release(void **state) {
+  (void)state;
+  int p[2];
+  assert_int_equal(pipe(p), 0);
+  fdk_fd *fd;
+  assert_int_equal(fdk_fd_adopt(&fd, p[0], 0), 0);
+  int raw = -1;
+  assert_int_equal(fdk_fd_release(fd, &raw), 0);
+  assert_int_equal(raw, p[0]);
+  assert_int_equal(fdk_fd_raw(fd), -EBADF);
+  assert_int_equal(fdk_fd_release(fd, &raw), -EBADF);
+  assert_int_equal(fdk_fd_close(fd), -EBADF);
+  fdk_fd_unref(fd);
+  assert_true(is_open(p[0]));
+  close(p[0]);
+  close(p[1]);
+}
+
+typedef struct {
+  fdk_fd *fd;
+  int64_t unused_at;
+} holder;
+
+static void *hold_then_unuse(void *data) {
+  holder *h = data;
+  usleep(50000);
+  h->unused_at = fdk_now_ns();
+  fdk_fd_unuse(h->fd);
+  return NULL;
+}
+
+/* Release waits for a use in another thread to end. */
+static void test_release_waits_for_use(void **state) {
+  (void)state;
+  int p[2];
+  assert_int_equal(pipe(p), 0);
+  holder h;
+  assert_int_equal(fdk_fd_adopt(&h.fd, p[0], 0), 0);
+  int raw;
+  assert_int_equal(fdk_fd_use(h.fd, &raw), 0);
+  pthread_t t;
+  pthread_create(&t, NULL, hold_then_unuse, &h);
+  int back = -1;
+  assert_int_equal(fdk_fd_release(h.fd, &back), 0);
+  int64_t released_at = fdk_now_ns();
+  pthread_join(t, NULL);
+  assert_true(released_at >= h.unused_at);
+  assert_int_equal(back, p[0]);
+  assert_true(is_open(p[0]));
+  fdk_fd_unref(h.fd);
+  close(p[0]);
+  close(p[1]);
+}
+
+static void test_blocking_flag(void **state) {
+  (void)state;
+  int p[2];
+  assert_int_equal(pipe(p), 0);
+  fdk_fd *fd;
+  assert_int_equal(fdk_fd_adopt(&fd, p[1], FDK_FD_BLOCKING), 0);
+  assert_int_equal(fdk_fd_is_blocking(fd), 1);
+  fdk_fd_unref(fd);
+  close(p[0]);
+}
+
+static void test_pipe_flags(void **state) {
+  (void)state;
+  fdk_fd *r, *w;
+  assert_int_equal(fdk_pipe(&r, &w), 0);
+  int rr = fdk_fd_raw(r), wr = fdk_fd_raw(w);
+  assert_true(fcntl(rr, F_GETFD) & FD_CLOEXEC);
+  assert_true(fcntl(wr, F_GETFD) & FD_CLOEXEC);
+  assert_true(fcntl(rr, F_GETFL) & O_NONBLOCK);
+  assert_true(fcntl(wr, F_GETFL) & O_NONBLOCK);
+  assert_int_equal(fdk_fd_is_blocking(r), 0);
+  fdk_fd_unref(r);
+  fdk_fd_unref(w);
+  assert_false(is_open(rr));
+  assert_false(is_open(wr));
+}
+
+/* Closing a handle with a pending readiness wait completes it with -ECANCELED and the
+ * descriptor is closed once the loop stopped watching it. */
+static void test_close_cancels_wait(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  fdk_fd *r, *w;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  assert_int_equal(fdk_pipe(&r, &w), 0);
+  int raw = fdk_fd_raw(r);
+  char c;
+  fdkt_result res = {0};
+  assert_int_equal(fdk_read_async(loop, r, &c, 1, fdkt_record, &res, NULL), 0);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_NOWAIT), 1);
+  assert_int_equal(fdk_fd_close(r), 0);
+  assert_false(is_open(raw));
+  fdkt_run_until(loop, &res.calls, 1000);
+  assert_int_equal(res.result, -ECANCELED);
+  fdk_fd_unref(r);
+  fdk_fd_unref(w);
+  fdk_loop_free(loop);
+}
+
+typedef struct {
+  fdk_fd *fd;
+} closer;
+
+static void *close_later(void *data) {
+  closer *c = data;
+  usleep(30000);
+  assert_int_equal(fdk_fd_close(c->fd), 0);
+  return NULL;
+}
+
+/* A close from another thread reaches the loop that waits on the descriptor. */
+static void test_close_from_other_thread(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  fdk_fd *r, *w;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  assert_int_equal(fdk_pipe(&r, &w), 0);
+  int raw = fdk_fd_raw(r);
+  char c;
+  fdkt_result res = {0};
+  assert_int_equal(fdk_read_async(loop, r, &c, 1, fdkt_record, &res, NULL), 0);
+  closer cl = {r};
+  pthread_t t;
+  pthread_create(&t, NULL, close_later, &cl);
+  fdkt_run_until(loop, &res.calls, 5000);
+  pthread_join(t, NULL);
+  assert_int_equal(res.result, -ECANCELED);
+  assert_false(is_open(raw));
+  fdk_fd_unref(r);
+  fdk_fd_unref(w);
+  fdk_loop_free(loop);
+}
+
+/* The last unref of a handle some loop watches closes it there too. */
+static void test_unref_while_watched(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  fdk_fd *r, *w;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  assert_int_equal(fdk_pipe(&r, &w), 0);
+  int raw = fdk_fd_raw(r);
+  char c;
+  fdkt_result res = {0};
+  assert_int_equal(fdk_read_async(loop, r, &c, 1, fdkt_record, &res, NULL), 0);
+  fdk_fd_unref(r);
+  assert_false(is_open(raw));
+  fdkt_run_until(loop, &res.calls, 1000);
+  assert_int_equal(res.result, -ECANCELED);
+  fdk_fd_unref(w);
+  fdk_loop_free(loop);
+}
+
+/* One descriptor watched by two loops: each gets its data and closing reaches both. */
+static void test_two_loops_one_handle(void **state) {
+  (void)state;
+  fdk_loop *a, *b;
+  fdk_fd *r, *w;
+  assert_int_equal(fdk_loop_new(&a), 0);
+  assert_int_equal(fdk_loop_new(&b), 0);
+  assert_int_equal(fdk_pipe(&r, &w), 0);
+  char ca, cb;
+  fdkt_result ra = {0}, rb = {0};
+  assert_int_equal(fdk_read_async(a, r, &ca, 1, fdkt_record, &ra, NULL), 0);
+  assert_int_equal(fdk_read_async(b, r, &cb, 1, fdkt_record, &rb, NULL), 0);
+  assert_int_equal(fdk_write(w, "ab", 2), 2);
+  fdkt_run_until(a, &ra.calls, 1000);
+  fdkt_run_until(b, &rb.calls, 1000);
+  assert_int_equal(ra.result, 1);
+  assert_int_equal(rb.result, 1);
+  assert_true((ca == 'a' && cb == 'b') || (ca == 'b' && cb == 'a'));
+  fdk_fd_unref(r);
+  fdk_fd_unref(w);
+  fdk_loop_free(a);
+  fdk_loop_free(b);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      fdkt_test(test_adopt_and_close),
+      fdkt_test(test_adopt_bad_arguments),
+      fdkt_test(test_refs),
+      fdkt_test(test_close_deferred_until_unuse),
+      fdkt_test(test_borrow_never_closes),
+      fdkt_test(test_release),
+      fdkt_test(test_release_waits_for_use),
+      fdkt_test(test_blocking_flag),
+      fdkt_test(test_pipe_flags),
+      fdkt_test(test_close_cancels_wait),
+      fdkt_test(test_close_from_other_thread),
+      fdkt_test(test_unref_while_watched),
+      fdkt_test(test_two_loops_one_handle),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,478 @@
+/* I/O: sync and async forms, short transfers, worker-pool paths, blocking-mode
+ * descriptors, SIGPIPE, EINTR, bad arguments. */
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+static fdk_fd *temp_file(void) {
+  char path[] = "/tmp/fdkit-io-XXXXXX";
+  int raw = mkostemp(path, O_CLOEXEC);
+  assert_true(raw >= 0);
+  unlink(path);
+  fdk_fd *fd;
+  assert_int_equal(fdk_fd_adopt(&fd, raw, FDK_FD_BLOCKING), 0);
+  return fd;
+}
+
+static void test_sync_roundtrip_and_short_read(void **state) {
+  (void)state;
+  fdk_fd *r, *w;
+  assert_int_equal(fdk_pipe(&r, &w), 0);
+  assert_int_equal(fdk_write(w, "hello", 5), 5);
+  char buf[100];
+  /* One call: what is there, not what was asked for. */
+  assert_int_equal(fdk_read(r, buf, sizeof buf), 5);
+  assert_memory_equal(buf, "hello", 5);
+  fdk_fd_unref(w);
+  assert_int_equal(fdk_read(r, buf, sizeof buf), 0);
+  fdk_fd_unref(r);
+}
+
+static void test_vectored(void **state) {
+  (void)state;
+  fdk_fd *r, *w;
+  assert_int_equal(fdk_pipe(&r, &w), 0);
+  struct iovec out[3] = {{"ab", 2}, {"", 0}, {"cde", 3}};
+  assert_int_equal(fdk_writev(w, out, 3), 5);
+  char x[2], y[10];
+  struct iovec in[2] = {{x, 2}, {y, 10}};
+  assert_int_equal(fdk_readv(r, in, 2), 5);
+  assert_memory_equal(x, "ab", 2);
+  assert_memory_equal(y, "cde", 3);
+  fdk_fd_unref(r);
+  fdk_fd_unref(w);
+}
+
+static void test_file_calls(void **state) {
+  (void)state;
+  fdk_fd *f = temp_file();
+  struct iovec out[2] = {{"0123", 4}, {"456789", 6}};
+  assert_int_equal(fdk_pwritev(f, out, 2, 10), 10);
+  assert_int_equal(fdk_lseek(f, 0, FDK_SEEK_END), 20);
+  assert_int_equal(fdk_lseek(f, 3, FDK_SEEK_SET), 3);
+  assert_int_equal(fdk_lseek(f, 2, FDK_SEEK_CUR), 5);
+  char buf[6];
+  struct iovec in = {buf, 6};
+  assert_int_equal(fdk_preadv(f, &in, 1, 12), 6);
+  assert_memory_equal(buf, "234567", 6);
+  /* preadv does not move the offset. */
+  assert_int_equal(fdk_lseek(f, 0, FDK_SEEK_CUR), 5);
+  assert_int_equal(fdk_ftruncate(f, 12), 0);
+  assert_int_equal(fdk_lseek(f, 0, FDK_SEEK_END), 12);
+  assert_int_equal(fdk_fsync(f, 0), 0);
+  assert_int_equal(fdk_fsync(f, FDK_FSYNC_DATA), 0);
+  assert_int_equal(fdk_preadv(f, &in, 1, 100), 0);
+  fdk_fd_unref(f);
+}
+
+static void test_errors(void **state) {
+  (void)state;
+  fdk_fd *r, *w;
+  assert_int_equal(fdk_pipe(&r, &w), 0);
+  char buf[4];
+  struct iovec iov = {buf, 4};
+  assert_int_equal(fdk_read(NULL, buf, 4), -EINVAL);
+  assert_int_equal(fdk_read(r, NULL, 4), -EINVAL);
+  assert_int_equal(fdk_write(w, NULL, 1), -EINVAL);
+  assert_int_equal(fdk_readv(r, &iov, 0), -EINVAL);
+  assert_int_equal(fdk_readv(r, NULL, 1), -EINVAL);
+  assert_int_equal(fdk_writev(w, &iov, IOV_MAX + 1), -EINVAL);
+  assert_int_equal(fdk_preadv(r, &iov, 1, -1), -EINVAL);
+  assert_int_equal(fdk_lseek(r, 0, 3), -EINVAL);
+  assert_int_equal(fdk_fsync(r, 0x10), -EINVAL);
+  assert_int_equal(fdk_ftruncate(w, -1), -EINVAL);
+  assert_int_equal(fdk_getrandom(NULL, 4, 0), -EINVAL);
+  assert_int_equal(fdk_getrandom(buf, 4, 0x10), -EINVAL);
+  /* Errors the kernel gives come back as they are, with a detail naming the call. */
+  assert_int_equal(fdk_lseek(r, 0, FDK_SEEK_SET), -ESPIPE);
+  assert_non_null(strstr(fdk_last_error(), "lseek"));
+  assert_int_equal(fdk_preadv(r, &iov, 1, 0), -ESPIPE);
+  assert_int_equal(fdk_write(r, "x", 1), -EBADF);
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  assert_int_equal(fdk_read_async(loop, r, buf, 4, NULL, NULL, NULL), -EINVAL);
+  assert_int_equal(fdk_read_async(NULL, r, buf, 4, fdkt_record, NULL, NULL), -EINVAL);
+  assert_int_equal(fdk_writev_async(loop, w, &iov, 0, fdkt_record, NULL, NULL), -EINVAL);
+  assert_int_equal(fdk_pwritev_async(loop, w, &iov, 1, -5, fdkt_record, NULL, NULL), -EINVAL);
+  assert_int_equal(fdk_lseek_async(loop, w, 0, 9, fdkt_record, NULL, NULL), -EINVAL);
+  assert_int_equal(fdk_fsync_async(loop, w, 0x8, fdkt_record, NULL, NULL), -EINVAL);
+  assert_int_equal(fdk_ftruncate_async(loop, w, -1, fdkt_record, NULL, NULL), -EINVAL);
+  assert_int_equal(fdk_getrandom_async(loop, NULL, 1, 0, fdkt_record, NULL, NULL), -EINVAL);
+  fdk_loop_free(loop);
+  fdk_fd_unref(r);
+  fdk_fd_unref(w);
+}
+
+static void test_getrandom(void **state) {
+  (void)state;
+  unsigned char a[64], b[64];
+  assert_int_equal(fdk_getrandom(a, sizeof a, 0), 64);
+  assert_int_equal(fdk_getrandom(b, sizeof b, FDK_RANDOM_NONBLOCK), 64);
+  assert_memory_not_equal(a, b, sizeof a);
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdkt_result res = {0};
+  assert_int_equal(fdk_getrandom_async(loop, a, sizeof a, 0, fdkt_record, &res, NULL), 0);
+  fdkt_run_until(loop, &res.calls, 5000);
+  assert_int_equal(res.result, 64);
+  assert_memory_not_equal(a, b, sizeof a);
+  fdk_loop_free(loop);
+}
+
+/* Async read, write, readv, writev through a pipe, larger than the pipe buffer, so the
+ * writer has to wait for the reader. */
+typedef struct {
+  fdk_loop *loop;
+  fdk_fd *r, *w;
+  unsigned char *src, *dst;
+  size_t total, written, read;
+  int done, failed;
+} transfer;
+
+static void on_written(int64_t result, void *data);
+static void on_read_chunk(int64_t result, void *data);
+
+static void write_more(transfer *t) {
+  struct iovec iov[2] = {{t->src + t->written, (t->total - t->written) / 2},
+                         {t->src + t->written + (t->total - t->written) / 2, (t->total - t->written + 1) / 2}};
+  assert_int_equal(fdk_writev_async(t->loop, t->w, iov, 2, on_written, t, NULL), 0);
+}
+
+static void on_written(int64_t result, void *data) {
+  transfer *t = data;
+  if (result <= 0) {
+    t->failed = 1;
+    return;
+  }
+  t->written += (size_t)result;
+  if (t->written < t->total) write_more(t);
+}
+
+static void read_more(transfer *t) {
+  size_t left = t->total - t->read;
+  size_t n = left < 100000 ? left : 100000;
+  assert_int_equal(fdk_read_async(t->loop, t->r, t->dst + t->read, n, on_read_chunk, t, NULL), 0);
+}
+
+static void on_read_chunk(int64_t result, void *data) {
+  transfer *t = data;
+  if (result <= 0) {
+    t->failed = 1;
+    return;
+  }
+  t->read += (size_t)result;
+  if (t->read < t->total) read_more(t);
+  else t->done = 1;
+}
+
+static void test_async_transfer(void **state) {
+  (void)state;
+  transfer t = {0};
+  t.total = 4 << 20;
+  t.src = malloc(t.total);
+  t.dst = malloc(t.total);
+  for (size_t i = 0; i < t.total; i++) t.src[i] = (unsigned char)(i * 7 + (i >> 12));
+  assert_int_equal(fdk_loop_new(&t.loop), 0);
+  assert_int_equal(fdk_pipe(&t.r, &t.w), 0);
+  write_more(&t);
+  read_more(&t);
+  int64_t deadline = fdk_now_ns() + 20000000000LL;
+  while (!t.done && !t.failed && fdk_now_ns() < deadline) fdk_loop_run(t.loop, FDK_RUN_ONCE);
+  assert_false(t.failed);
+  assert_true(t.done);
+  assert_memory_equal(t.src, t.dst, t.total);
+  fdk_fd_unref(t.r);
+  fdk_fd_unref(t.w);
+  fdk_loop_free(t.loop);
+  free(t.src);
+  free(t.dst);
+}
+
+/* Regular files cannot be polled: their async I/O runs on the worker pool. */
+static void test_async_regular_file(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdk_fd *f = temp_file();
+  fdkt_result res = {0};
+  struct iovec out = {"worker pool", 11};
+  assert_int_equal(fdk_pwritev_async(loop, f, &out, 1, 0, fdkt_record, &res, NULL), 0);
+  fdkt_run_until(loop, &res.calls, 5000);
+  assert_int_equal(res.result, 11);
+  char buf[32] = {0};
+  memset(&res, 0, sizeof res);
+  assert_int_equal(fdk_read_async(loop, f, buf, sizeof buf, fdkt_record, &res, NULL), 0);
+  fdkt_run_until(loop, &res.calls, 5000);
+  assert_int_equal(res.result, 11);
+  assert_string_equal(buf, "worker pool");
+  memset(&res, 0, sizeof res);
+  struct iovec in = {buf, 6};
+  assert_int_equal(fdk_preadv_async(loop, f, &in, 1, 7, fdkt_record, &res, NULL), 0);
+  fdkt_run_until(loop, &res.calls, 5000);
+  assert_int_equal(res.result, 4);
+  assert_memory_equal(buf, "pool", 4);
+  memset(&res, 0, sizeof res);
+  assert_int_equal(fdk_write_async(loop, f, "!", 1, fdkt_record, &res, NULL), 0);
+  fdkt_run_until(loop, &res.calls, 5000);
+  assert_int_equal(res.result, 1);
+  memset(&res, 0, sizeof res);
+  assert_int_equal(fdk_readv_async(loop, f, &in, 1, fdkt_record, &res, NULL), 0);
+  fdkt_run_until(loop, &res.calls, 5000);
+  assert_int_equal(res.result, 0);
+  memset(&res, 0, sizeof res);
+  assert_int_equal(fdk_writev_async(loop, f, &out, 1, fdkt_record, &res, NULL), 0);
+  fdkt_run_until(loop, &res.calls, 5000);
+  assert_int_equal(res.result, 11);
+  memset(&res, 0, sizeof res);
+  assert_int_equal(fdk_lseek_async(loop, f, 0, FDK_SEEK_END, fdkt_record, &res, NULL), 0);
+  fdkt_run_until(loop, &res.calls, 5000);
+  assert_int_equal(res.result, 23);
+  memset(&res, 0, sizeof res);
+  assert_int_equal(fdk_ftruncate_async(loop, f, 3, fdkt_record, &res, NULL), 0);
+  fdkt_run_until(loop, &res.calls, 5000);
+  assert_int_equal(res.result, 0);
+  assert_int_equal(fdk_lseek(f, 0, FDK_SEEK_END), 3);
+  memset(&res, 0, sizeof res);
+  assert_int_equal(fdk_fsync_async(loop, f, FDK_FSYNC_DATA, fdkt_record, &res, NULL), 0);
+  fdkt_run_until(loop, &res.calls, 5000);
+  assert_int_equal(res.result, 0);
+  /* A closed handle fails on the worker with -EBADF. */
+  fdk_fd_close(f);
+  memset(&res, 0, sizeof res);
+  assert_int_equal(fdk_fsync_async(loop, f, 0, fdkt_record, &res, NULL), 0);
+  fdkt_run_until(loop, &res.calls, 5000);
+  assert_int_equal(res.result, -EBADF);
+  fdk_fd_unref(f);
+  fdk_loop_free(loop);
+}
+
+typedef struct {
+  int fired;
+  fdkt_result *read_res;
+  int read_done_at_fire;
+} tick;
+
+static void on_tick(int64_t result, void *data) {
+  (void)result;
+  tick *t = data;
+  t->fired = 1;
+  t->read_done_at_fire = t->read_res->calls;
+}
+
+/* A blocking-mode pipe is waited on, not read on the loop thread: timers keep running
+ * while the read waits, and fdkit never switches the descriptor to non-blocking. */
+static void test_blocking_mode_pipe_read(void **state) {
+  (void)state;
+  int p[2];
+  assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+  fdk_fd *r, *w;
+  assert_int_equal(fdk_fd_adopt(&r, p[0], FDK_FD_BLOCKING), 0);
+  assert_int_equal(fdk_fd_adopt(&w, p[1], FDK_FD_BLOCKING), 0);
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  char buf[64];
+  fdkt_result res = {0};
+  assert_int_equal(fdk_read_async(loop, r, buf, sizeof buf, fdkt_record, &res, NULL), 0);
+  tick t = {0, &res, 0};
+  assert_int_equal(fdk_sleep_until(loop, fdk_now_ns() + 20000000, on_tick, &t, NULL), 0);
+  fdkt_run_until(loop, &t.fired, 2000);
+  assert_int_equal(t.read_done_at_fire, 0);
+  assert_false(fcntl(p[0], F_GETFL) & O_NONBLOCK);
+  assert_int_equal(write(p[1], "late", 4), 4);
+  fdkt_run_until(loop, &res.calls, 2000);
+  assert_int_equal(res.result, 4);
+  assert_false(fcntl(p[0], F_GETFL) & O_NONBLOCK);
+  fdk_fd_unref(r);
+  fdk_fd_unref(w);
+  fdk_loop_free(loop);
+}
+
+/* An async write to a blocking-mode pipe never blocks the loop: at most PIPE_BUF bytes
+ * go per call, and a full pipe makes it wait. */
+static void test_blocking_mode_pipe_write(void **state) {
+  (void)state;
+  int p[2];
+  assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+  fdk_fd *w;
+  assert_int_equal(fdk_fd_adopt(&w, p[1], FDK_FD_BLOCKING), 0);
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  static char big[1 << 20];
+  fdkt_result res = {0};
+  assert_int_equal(fdk_write_async(loop, w, big, sizeof big, fdkt_record, &res, NULL), 0);
+  fdkt_run_until(loop, &res.calls, 2000);
+  assert_true(res.result > 0 && res.result <= PIPE_BUF);
+  /* Fill the pipe; the next write must wait, not block. */
+  size_t filled = (size_t)res.result;
+  while (1) {
+    memset(&res, 0, sizeof res);
+    assert_int_equal(fdk_write_async(loop, w, big, sizeof big, fdkt_record, &res, NULL), 0);
+    tick t = {0, &res, 0};
+    assert_int_equal(fdk_sleep_until(loop, fdk_now_ns() + 10000000, on_tick, &t, NULL), 0);
+    fdkt_run_until(loop, &t.fired, 2000);
+    if (!res.calls) break;
+    assert_true(res.result > 0 && res.result <= PIPE_BUF);
+    filled += (size_t)res.result;
+    assert_true(filled <= (1 << 20));
+  }
+  /* Drain: the pending write then goes through. */
+  char sink[1 << 16];
+  fcntl(p[0], F_SETFL, O_NONBLOCK); /* the reader's own description, not the writer's */
+  int64_t deadline = fdk_now_ns() + 2000000000LL;
+  while (!res.calls && fdk_now_ns() < deadline) {
+    ssize_t drained = read(p[0], sink, sizeof sink);
+    (void)drained;
+    fdk_loop_run(loop, FDK_RUN_NOWAIT);
+  }
+  assert_int_equal(res.calls, 1);
+  assert_true(res.result > 0 && res.result <= PIPE_BUF);
+  assert_false(fcntl(p[1], F_GETFL) & O_NONBLOCK);
+  fdk_fd_unref(w);
+  close(p[0]);
+  fdk_loop_free(loop);
+}
+
+static volatile sig_atomic_t sigpipe_seen;
+static void on_sigpipe(int sig) {
+  (void)sig;
+  sigpipe_seen = 1;
+}
+
+/* A gone reader gives -EPIPE and no SIGPIPE, for pipes and sockets, sync and async; a
+ * handler the host installed proves no signal was delivered. */
+static void test_epipe_without_sigpipe(void **state) {
+  (void)state;
+  struct sigaction sa, old;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_sigpipe;
+  sigaction(SIGPIPE, &sa, &old);
+  sigpipe_seen = 0;
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+
+  fdk_fd *r, *w;
+  assert_int_equal(fdk_pipe(&r, &w), 0);
+  fdk_fd_unref(r);
+  assert_int_equal(fdk_write(w, "x", 1), -EPIPE);
+  fdkt_result res = {0};
+  assert_int_equal(fdk_write_async(loop, w, "x", 1, fdkt_record, &res, NULL), 0);
+  fdkt_run_until(loop, &res.calls, 1000);
+  assert_int_equal(res.result, -EPIPE);
+  fdk_fd_unref(w);
+
+  int sv[2];
+  assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv), 0);
+  close(sv[1]);
+  fdk_fd *s;
+  assert_int_equal(fdk_fd_adopt(&s, sv[0], 0), 0);
+  assert_int_equal(fdk_write(s, "x", 1), -EPIPE);
+  struct iovec iov = {"xy", 2};
+  assert_int_equal(fdk_writev(s, &iov, 1), -EPIPE);
+  fdk_fd_unref(s);
+
+  /* The thread's signal mask is as it was. */
+  sigset_t mask;
+  pthread_sigmask(SIG_BLOCK, NULL, &mask);
+  assert_false(sigismember(&mask, SIGPIPE));
+  fdk_loop_free(loop);
+  sigaction(SIGPIPE, &old, NULL);
+  assert_int_equal(sigpipe_seen, 0);
+}
+
+static void on_alarm(int sig) { (void)sig; }
+
+typedef struct {
+  int raw;
+} late_writer;
+
+static void *write_after(void *data) {
+  late_writer *lw = data;
+  usleep(120000);
+  assert_int_equal(write(lw->raw, "ok", 2), 2);
+  return NULL;
+}
+
+/* A signal that interrupts a waiting sync read does not surface as -EINTR. */
+static void test_sync_read_retries_eintr(void **state) {
+  (void)state;
+  struct sigaction sa, old;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_alarm; /* no SA_RESTART: poll and read see EINTR */
+  sigaction(SIGALRM, &sa, &old);
+  fdk_fd *r, *w;
+  assert_int_equal(fdk_pipe(&r, &w), 0);
+  late_writer lw = {fdk_fd_raw(w)};
+  pthread_t t;
+  pthread_create(&t, NULL, write_after, &lw);
+  struct itimerval it = {{0, 10000}, {0, 10000}};
+  setitimer(ITIMER_REAL, &it, NULL);
+  char buf[4];
+  ssize_t n = fdk_read(r, buf, sizeof buf);
+  struct itimerval off = {{0, 0}, {0, 0}};
+  setitimer(ITIMER_REAL, &off, NULL);
+  pthread_join(t, NULL);
+  sigaction(SIGALRM, &old, NULL);
+  assert_int_equal(n, 2);
+  assert_memory_equal(buf, "ok", 2);
+  fdk_fd_unref(r);
+  fdk_fd_unref(w);
+}
+
+/* Many readers waiting on one pipe each get woken and served. */
+static void test_many_waiters_one_descriptor(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  fdk_fd *r, *w;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  assert_int_equal(fdk_pipe(&r, &w), 0);
+  enum { N = 16 };
+  char c[N];
+  fdkt_result res[N];
+  memset(res, 0, sizeof res);
+  for (int i = 0; i < N; i++) assert_int_equal(fdk_read_async(loop, r, &c[i], 1, fdkt_record, &res[i], NULL), 0);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_NOWAIT), 1);
+  assert_int_equal(fdk_write(w, "abcdefghijklmnop", N), N);
+  int64_t deadline = fdk_now_ns() + 2000000000LL;
+  int done = 0;
+  while (done < N && fdk_now_ns() < deadline) {
+    fdk_loop_run(loop, FDK_RUN_ONCE);
+    done = 0;
+    for (int i = 0; i < N; i++) done += res[i].calls;
+  }
+  assert_int_equal(done, N);
+  int seen = 0;
+  for (int i = 0; i < N; i++) {
+    assert_int_equal(res[i].result, 1);
+    seen |= 1 << (c[i] - 'a');
+  }
+  assert_int_equal(seen, (1 << N) - 1);
+  fdk_fd_unref(r);
+  fdk_fd_unref(w);
+  fdk_loop_free(loop);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      fdkt_test(test_sync_roundtrip_and_short_read),
+      fdkt_test(test_vectored),
+      fdkt_test(test_file_calls),
+      fdkt_test(test_errors),
+      fdkt_test(test_getrandom),
+      fdkt_test(test_async_transfer),
+      fdkt_test(test_async_regular_file),
+      fdkt_test(test_blocking_mode_pipe_read),
+      fdkt_test(test_blocking_mode_pipe_write),
+      fdkt_test(test_epipe_without_sigpipe),
+      fdkt_test(test_sync_read_retries_eintr),
+      fdkt_test(test_many_waiters_one_descriptor),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -7,5 +7,6 @@
 #include "fdkit/loop.h"
 #include "fdkit/fd.h"
 #include "fdkit/io.h"
+#include "fdkit/trace.h"
 
 #endif /* FDKIT_H */

@@ -43,7 +43,8 @@ FDK_API int fdk_loop_new(fdk_loop **out);
 /* Completes every pending operation with -ECANCELED (their callbacks run), closes every
  * libuv handle fdkit opened and frees the loop; for a borrowed libuv loop, runs it with
  * UV_RUN_NOWAIT until fdkit's close callbacks ran, and leaves it open. Returns 0, or
- * -EBUSY when called from inside a callback of this loop (nothing is freed then).
+ * -EBUSY when called from inside a callback of this loop or a trace hook (nothing is freed
+ * then). For a borrowed libuv loop, call it outside uv_run.
  * Accepts NULL (returns 0). Unlike other destructors this one can refuse, so it returns
  * int. */
 FDK_API int fdk_loop_free(fdk_loop *loop);

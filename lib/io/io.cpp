@@ -198,6 +198,7 @@ class SleepOp final : public fdk_op {
     if (r < 0) return fail(r, "sleep_until: %s", uv_strerror(r));
     handle_opened(loop);
     refs.fetch_add(1, std::memory_order_relaxed);  // held by the timer until it is closed
+    span_.begin("sleep_until", -1, nullptr, loop);
     op_start(this, out);
     arm();
     return 0;
@@ -208,7 +209,10 @@ class SleepOp final : public fdk_op {
     op_complete_with_detail(this, -ECANCELED, "sleep_until: operation cancelled");
   }
 
-  void deliver(int64_t result) override { cb_(result, data_); }
+  void deliver(int64_t result) override {
+    span_.end(result);
+    cb_(result, data_);
+  }
 
  private:
   // libuv counts whole milliseconds on a cached clock: refresh it, round up, and check
@@ -239,6 +243,7 @@ class SleepOp final : public fdk_op {
   }
 
   uv_timer_t timer_{};
+  Span span_;
   int64_t deadline_;
   fdk_result_cb cb_;
   void *data_;

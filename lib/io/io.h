@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "fd/fd.h"
 #include "loop/work.h"
+#include "trace/trace.h"
 
 namespace fdk {
 
@@ -28,8 +29,13 @@ int poll_wait(int raw, Dir dir, int timeout_ms);
 // answers EAGAIN.
 template <class Task>
 int64_t sync_io(fdk_fd *fd, Dir dir, Task &task, const char *what) {
+  Span span;
+  span.begin(what, fd->raw, nullptr);
   int raw;
-  if (fd_use(fd, &raw) < 0) return fail(-EBADF, "%s: the handle is closed", what);
+  if (fd_use(fd, &raw) < 0) {
+    span.end(-EBADF);
+    return fail(-EBADF, "%s: the handle is closed", what);
+  }
   int64_t r;
   for (;;) {
     r = task.attempt(fd, raw, false);
@@ -42,6 +48,7 @@ int64_t sync_io(fdk_fd *fd, Dir dir, Task &task, const char *what) {
   }
   fd_unuse(fd);
   if (r < 0 && r != -EAGAIN) fail_sys(static_cast<int>(r), what);
+  span.end(r);
   return r;
 }
 
@@ -76,6 +83,7 @@ class IoOp final : public fdk_op {
   ~IoOp() override { fd_mem_unref(fd_); }
 
   void begin(fdk_op **out) {
+    span_.begin(what_, fd_->raw, nullptr, loop);
     op_start(this, out);
     step();
   }
@@ -85,7 +93,10 @@ class IoOp final : public fdk_op {
     op_complete_with_detail(this, -ECANCELED, std::string(what_) + ": operation cancelled");
   }
 
-  void deliver(int64_t result) override { task_.deliver(result); }
+  void deliver(int64_t result) override {
+    span_.end(result);
+    task_.deliver(result);
+  }
 
  private:
   static void on_ready(Waiter *w, int status) {
@@ -130,6 +141,7 @@ class IoOp final : public fdk_op {
   fdk_fd *fd_;
   Task task_;
   const char *what_;
+  Span span_;
 };
 
 // Starts an asynchronous I/O operation; the callback never runs inside this call.

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "fd/fd.h"
+#include "trace/trace.h"
 
 namespace fdk {
 namespace {
@@ -204,6 +205,7 @@ int loop_create(fdk_loop **out, uv_loop_t *borrowed) {
 int loop_destroy(fdk_loop *loop) {
   if (loop->running || loop->dispatch_depth > 0)
     return fail(-EBUSY, "loop_free: called from inside the loop's own run");
+  if (trace_in_hook()) return fail(-EBUSY, "loop_free: called from inside a trace hook");
   loop->owner.store(std::this_thread::get_id(), std::memory_order_relaxed);
   loop->freeing = true;
   {
@@ -226,6 +228,7 @@ int loop_destroy(fdk_loop *loop) {
     uv_run(loop->uv, UV_RUN_NOWAIT);
     if (loop->pending_count > 0) sched_yield();
   }
+  trace_drop_loop_hook(loop);
   uv_close(reinterpret_cast<uv_handle_t *>(&loop->wake), on_handle_closed);
   uv_close(reinterpret_cast<uv_handle_t *>(&loop->idle), on_handle_closed);
   uv_close(reinterpret_cast<uv_handle_t *>(&loop->epoll_poll), on_handle_closed);

@@ -16,6 +16,7 @@
 
 namespace fdk {
 struct Watch;
+struct TraceHook;
 }
 
 // Base of every asynchronous operation. Lives on the heap; the loop holds one reference
@@ -68,6 +69,7 @@ struct fdk_loop {
   fdk_op *ready_head = nullptr, *ready_tail = nullptr;
 
   fdk::Watch *watches = nullptr;  // every descriptor watch registered in epfd
+  std::atomic<fdk::TraceHook *> trace_hook{nullptr};  // fdk_trace_set(loop, ...)
 
   int dispatch_depth = 0;
   bool running = false;

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "loop/loop.h"
+#include "trace/trace.h"
 
 namespace fdk {
 
@@ -15,14 +16,24 @@ namespace fdk {
 //   void deliver(int64_t r);    loop thread: calls the user's callback with the result.
 //   void discard(int64_t r);    loop thread: releases what a successful run produced when
 //                               the operation was cancelled while it ran.
+// and optionally, for its trace span, int trace_fd() const and const char *trace_path()
+// const.
 template <class Task>
 class WorkOp final : public fdk_op {
  public:
   WorkOp(fdk_loop *loop, Task &&task) : fdk_op(loop), task_(std::move(task)) { req_.data = this; }
 
   int start(fdk_op **out, const char *what) {
+    int fd = -1;
+    const char *path = nullptr;
+    if constexpr (requires { task_.trace_fd(); }) fd = task_.trace_fd();
+    if constexpr (requires { task_.trace_path(); }) path = task_.trace_path();
+    span_.begin(what, fd, path, loop);
     int r = uv_queue_work(loop->uv, &req_, run, after);
-    if (r < 0) return fail(r, "%s: %s", what, uv_strerror(r));
+    if (r < 0) {
+      span_.end(r);
+      return fail(r, "%s: %s", what, uv_strerror(r));
+    }
     op_start(this, out);
     return 0;
   }
@@ -33,7 +44,10 @@ class WorkOp final : public fdk_op {
     uv_cancel(reinterpret_cast<uv_req_t *>(&req_));
   }
 
-  void deliver(int64_t result) override { task_.deliver(result); }
+  void deliver(int64_t result) override {
+    span_.end(result);
+    task_.deliver(result);
+  }
 
  private:
   static void run(uv_work_t *req) {
@@ -60,6 +74,7 @@ class WorkOp final : public fdk_op {
   int64_t value_ = 0;
   bool cancelled_ = false;
   std::string worker_detail_;
+  Span span_;
 };
 
 // Starts task on the worker pool. On failure nothing runs and the task is dropped.

@@ -1,4 +1,3 @@
-#define _GNU_SOURCE
 #include "testutil.h"
 
 #include <dirent.h>
@@ -25,7 +24,7 @@ static void list_fds(void) {
   struct dirent *e;
   while (d && (e = readdir(d)) != NULL) {
     if (e->d_name[0] == '.') continue;
-    char path[64], target[256];
+    char path[300], target[256];
     snprintf(path, sizeof path, "/proc/self/fd/%s", e->d_name);
     ssize_t n = readlink(path, target, sizeof target - 1);
     target[n > 0 ? n : 0] = 0;

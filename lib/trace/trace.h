@@ -1,0 +1,75 @@
+// Trace spans: a begin and an end event per operation, to the installed hooks and, where
+// built with sys/sdt.h, to the USDT probes fdkit:op__begin / fdkit:op__end.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "fdkit/trace.h"
+
+#ifndef FDK_TRACING
+#define FDK_TRACING 1
+#endif
+
+namespace fdk {
+
+struct TraceHook {
+  fdk_trace_cb cb;
+  void *data;
+};
+
+#if FDK_TRACING
+// Installed hooks, process-wide and per loop.
+extern std::atomic<int> g_trace_hooks;
+}  // namespace fdk
+#if FDK_HAVE_SDT
+// USDT semaphores: perf and bpftrace raise them while a probe is attached.
+extern "C" unsigned short fdkit_op__begin_semaphore, fdkit_op__end_semaphore;
+#define FDK_PROBES_ATTACHED() (fdkit_op__begin_semaphore | fdkit_op__end_semaphore)
+#else
+#define FDK_PROBES_ATTACHED() 0
+#endif
+namespace fdk {
+// True while a hook is installed or a probe attached: the one branch an operation pays
+// when nobody listens.
+inline bool trace_listening() {
+  return __builtin_expect((g_trace_hooks.load(std::memory_order_relaxed) | FDK_PROBES_ATTACHED()) != 0, 0);
+}
+#else
+inline bool trace_listening() { return false; }
+#endif
+
+class Span {
+ public:
+  // Starts the span if anyone listens. loop is the loop an async operation runs on
+  // (its hook sees the span too), or null.
+  void begin(const char *name, int fd, const char *path, fdk_loop *loop = nullptr) {
+    if (trace_listening()) begin_slow(name, fd, path, loop);
+  }
+  // Ends a span that began; detail adds facts to the end event.
+  void end(int64_t result, const char *detail = nullptr) {
+    if (id_) end_slow(result, detail);
+  }
+
+ private:
+  void begin_slow(const char *name, int fd, const char *path, fdk_loop *loop);
+  void end_slow(int64_t result, const char *detail);
+
+  const char *name_ = nullptr;
+  const char *path_ = nullptr;
+  fdk_loop *loop_ = nullptr;
+  uint64_t id_ = 0;
+  int64_t start_ns_ = 0;
+  int fd_ = -1;
+};
+
+// Body of fdk_trace_set.
+int trace_set(fdk_loop *loop, fdk_trace_cb cb, void *data);
+
+// Removes a loop's hook (fdk_loop_free), waiting until no call of it runs.
+void trace_drop_loop_hook(fdk_loop *loop);
+
+// True while the calling thread runs a trace hook.
+bool trace_in_hook();
+
+}  // namespace fdk

@@ -15,11 +15,43 @@ static const struct {
     {"pump", fdkit_cmd_pump, "move data through a pipe with async I/O on one loop, with a progress timer"},
 };
 
+/* --trace: one line per finished operation on stderr. */
+static void print_span(const fdk_trace_event *e, void *data) {
+  (void)data;
+  if (e->phase != FDK_TRACE_END) return;
+  fprintf(stderr, "trace: %-12s %9.3f ms  ", e->name, (double)e->duration_ns / 1e6);
+  if (e->result < 0) fprintf(stderr, "-%s", fdk_errname((int)e->result));
+  else fprintf(stderr, "%lld", (long long)e->result);
+  if (e->fd >= 0) fprintf(stderr, "  fd=%d", e->fd);
+  if (e->path) fprintf(stderr, "  path=%s", e->path);
+  if (e->detail) fprintf(stderr, "  %s", e->detail);
+  fputc('\n', stderr);
+}
+
+/* Removes --trace from a command's options (never from after "--") and says if it was
+ * there. */
+static int take_trace_flag(int *argc, char **argv) {
+  int found = 0, out = 1;
+  for (int i = 1; i < *argc; i++) {
+    if (!strcmp(argv[i], "--")) {
+      while (i < *argc) argv[out++] = argv[i++];
+      break;
+    }
+    if (!strcmp(argv[i], "--trace")) found = 1;
+    else argv[out++] = argv[i];
+  }
+  *argc = out;
+  argv[out] = NULL;
+  return found;
+}
+
 static void usage(FILE *out) {
   fprintf(out, "usage: fdkit COMMAND [OPTIONS]\n\ncommands:\n");
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
-  fprintf(out, "\n'fdkit COMMAND --help' describes a command. fdkit %s\n", fdk_version_string());
+  fprintf(out, "\nEvery command takes --trace: print each fdkit operation it makes, with its\n"
+               "duration and result, to stderr.\n"
+               "'fdkit COMMAND --help' describes a command. fdkit %s\n", fdk_version_string());
 }
 
 int main(int argc, char **argv) {
@@ -31,8 +63,13 @@ int main(int argc, char **argv) {
     printf("fdkit %s\n", fdk_version_string());
     return 0;
   }
-  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-    if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+    if (strcmp(argv[1], commands[i].name)) continue;
+    int sub_argc = argc - 1;
+    char **sub_argv = argv + 1;
+    if (take_trace_flag(&sub_argc, sub_argv)) fdk_trace_set(NULL, print_span, NULL);
+    return commands[i].run(sub_argc, sub_argv);
+  }
   fprintf(stderr, "fdkit: unknown command '%s'\n", argv[1]);
   usage(stderr);
   return 2;

@@ -65,7 +65,7 @@ FDK_API int fdk_loop_backend_fd(fdk_loop *loop);
 FDK_API int fdk_loop_backend_timeout(fdk_loop *loop);
 
 /* Queues fn(data) to run on the loop thread during fdk_loop_run. Safe from any thread
- * and from signal-free contexts; wakes a loop that is waiting. A post counts as pending
+ * (not from a signal handler: it takes a lock); wakes a loop that is waiting. A post counts as pending
  * work: FDK_RUN_DEFAULT does not return before it ran. Functions posted before
  * fdk_loop_free run during it. */
 FDK_API int fdk_loop_post(fdk_loop *loop, fdk_post_fn fn, void *data);

@@ -39,6 +39,7 @@ class WorkOp final : public fdk_op {
   }
 
   void cancel() override {
+    if (cancelled_) return;
     cancelled_ = true;
     // Succeeds only while the work is queued; after() then sees UV_ECANCELED.
     uv_cancel(reinterpret_cast<uv_req_t *>(&req_));

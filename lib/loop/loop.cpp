@@ -104,17 +104,20 @@ int init_loop(fdk_loop *loop) {
   handle_opened(loop);
   uv_unref(reinterpret_cast<uv_handle_t *>(&loop->idle));
   r = uv_poll_init(loop->uv, &loop->epoll_poll, loop->epfd);
-  if (r == 0) r = uv_poll_start(&loop->epoll_poll, UV_READABLE, on_epoll);
+  if (r == 0) {
+    loop->epoll_poll.data = loop;
+    handle_opened(loop);
+    r = uv_poll_start(&loop->epoll_poll, UV_READABLE, on_epoll);
+    if (r < 0) uv_close(reinterpret_cast<uv_handle_t *>(&loop->epoll_poll), on_handle_closed);
+  }
   if (r < 0) {
-    // Only the two handles above are open; the caller runs the loop until they close.
+    // The caller runs the loop until the handles closed here are through.
     uv_close(reinterpret_cast<uv_handle_t *>(&loop->wake), on_handle_closed);
     uv_close(reinterpret_cast<uv_handle_t *>(&loop->idle), on_handle_closed);
     close(loop->epfd);
     loop->epfd = -1;
-    return fail(r, "uv_poll_init: %s", uv_strerror(r));
+    return fail(r, "uv_poll_start: %s", uv_strerror(r));
   }
-  loop->epoll_poll.data = loop;
-  handle_opened(loop);
   uv_unref(reinterpret_cast<uv_handle_t *>(&loop->epoll_poll));
   return 0;
 }

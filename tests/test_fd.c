@@ -12,7 +12,7 @@ static int is_open(int raw) { return fcntl(raw, F_GETFD) >= 0; }
 static void test_adopt_and_close(void **state) {
   (void)state;
   int p[2];
-  assert_int_equal(pipe(p), 0);
+  assert_int_equal(pipe2(p, O_NONBLOCK), 0);
   fdk_fd *fd;
   assert_int_equal(fdk_fd_adopt(&fd, p[0], 0), 0);
   assert_int_equal(fdk_fd_raw(fd), p[0]);
@@ -157,15 +157,29 @@ static void test_release_waits_for_use(void **state) {
   close(p[1]);
 }
 
-static void test_blocking_flag(void **state) {
+/* The mode comes from the flag, or else from the descriptor itself. */
+static void test_blocking_mode(void **state) {
   (void)state;
   int p[2];
   assert_int_equal(pipe(p), 0);
-  fdk_fd *fd;
-  assert_int_equal(fdk_fd_adopt(&fd, p[1], FDK_FD_BLOCKING), 0);
-  assert_int_equal(fdk_fd_is_blocking(fd), 1);
-  fdk_fd_unref(fd);
+  fcntl(p[0], F_SETFL, O_NONBLOCK);
+  fdk_fd *w, *r;
+  assert_int_equal(fdk_fd_adopt(&w, p[1], 0), 0);
+  assert_int_equal(fdk_fd_is_blocking(w), 1);
+  assert_int_equal(fdk_fd_adopt(&r, p[0], 0), 0);
+  assert_int_equal(fdk_fd_is_blocking(r), 0);
+  fdk_fd_unref(w);
+  fdk_fd_unref(r);
+  assert_int_equal(pipe(p), 0);
+  fcntl(p[1], F_SETFL, O_NONBLOCK);
+  assert_int_equal(fdk_fd_adopt(&w, p[1], FDK_FD_BLOCKING), 0);
+  assert_int_equal(fdk_fd_is_blocking(w), 1);
+  fdk_fd_unref(w);
   close(p[0]);
+  /* A number that is not open is refused, and nothing is created. */
+  fdk_fd *none = NULL;
+  assert_int_equal(fdk_fd_adopt(&none, p[0], 0), -EBADF);
+  assert_null(none);
 }
 
 static void test_pipe_flags(void **state) {
@@ -292,7 +306,7 @@ int main(void) {
       fdkt_test(test_borrow_never_closes),
       fdkt_test(test_release),
       fdkt_test(test_release_waits_for_use),
-      fdkt_test(test_blocking_flag),
+      fdkt_test(test_blocking_mode),
       fdkt_test(test_pipe_flags),
       fdkt_test(test_close_cancels_wait),
       fdkt_test(test_close_from_other_thread),

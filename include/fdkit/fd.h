@@ -31,12 +31,15 @@ extern "C" {
 #define FDK_FD_BLOCKING 0x1u /* the descriptor is in blocking mode and fdkit must leave it
                                 so (its open file description may be shared, like an
                                 inherited stdout); async I/O waits for readiness first and
-                                then makes a call that cannot block for long */
+                                then makes a call that cannot block for long. Without this
+                                flag fdk_fd_adopt reads the mode from the descriptor. */
 #define FDK_FD_BORROW 0x2u   /* fdkit never closes it: close and the last unref only stop
                                 fdkit from using it */
 
 /* Takes ownership of raw (unless FDK_FD_BORROW). On failure the caller still owns raw.
- * -EBADF for a negative raw, -EINVAL for unknown flags. */
+ * The handle is in blocking mode when FDK_FD_BLOCKING is given or the descriptor lacks
+ * O_NONBLOCK; fdkit never changes a descriptor's mode. -EBADF for a descriptor that is not
+ * open, -EINVAL for unknown flags. */
 FDK_API int fdk_fd_adopt(fdk_fd **out, int raw, unsigned flags);
 
 /* The descriptor number, or -EBADF once closing. Calling your own system call on the

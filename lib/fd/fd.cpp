@@ -1,5 +1,6 @@
 #include "fd/fd.h"
 
+#include <fcntl.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -7,29 +8,14 @@
 #include <vector>
 
 #include "core/error.h"
+#include "fd/readiness.h"
 
 namespace fdk {
-
-// One readiness registration of a descriptor in one loop's epoll set. It holds a use of
-// the descriptor, so the number cannot be closed and reused while epoll knows it, and a
-// memory reference of the handle.
-struct Watch {
-  fdk_fd *fd = nullptr;
-  fdk_loop *loop = nullptr;
-  Watch *next_in_fd = nullptr;
-  Watch *prev_in_loop = nullptr, *next_in_loop = nullptr;
-  Waiter *head[2] = {nullptr, nullptr};
-  Waiter *tail[2] = {nullptr, nullptr};
-  uint32_t interest = 0;  // epoll directions registered; grows, never shrinks
-};
-
 namespace {
 
 // Striped locks guard each handle's watch list, so a handle stays small.
 std::mutex g_stripes[64];
 std::mutex &stripe(const fdk_fd *fd) { return g_stripes[(reinterpret_cast<uintptr_t>(fd) >> 5) % 64]; }
-
-constexpr uint32_t kDirEvents[2] = {EPOLLIN | EPOLLRDHUP, EPOLLOUT};
 
 int close_raw(fdk_fd *fd) {
   if (fd->flags & FDK_FD_BORROW) return 0;
@@ -90,8 +76,7 @@ void teardown_watch(Watch *w) {
   else loop->watches = w->next_in_loop;
   if (w->next_in_loop) w->next_in_loop->prev_in_loop = w->prev_in_loop;
 
-  epoll_event unused{};
-  epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd->raw, &unused);
+  readiness_remove(w);
   fire(w, Dir::read, -ECANCELED);
   fire(w, Dir::write, -ECANCELED);
   delete w;
@@ -177,14 +162,21 @@ void fd_mem_unref(fdk_fd *fd) {
   if (fd->mem_refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete fd;
 }
 
-int fd_wrap(fdk_fd **out, int raw, bool blocking) {
+fdk_fd *fd_alloc(int raw, uint8_t flags) {
   auto *fd = new (std::nothrow) fdk_fd;
+  if (fd) {
+    fd->raw = raw;
+    fd->flags = flags;
+  }
+  return fd;
+}
+
+int fd_wrap(fdk_fd **out, int raw, bool blocking) {
+  fdk_fd *fd = fd_alloc(raw, blocking ? FDK_FD_BLOCKING : 0);
   if (!fd) {
     close(raw);
     return fail(-ENOMEM, "out of memory");
   }
-  fd->raw = raw;
-  fd->flags = blocking ? FDK_FD_BLOCKING : 0;
   *out = fd;
   return 0;
 }
@@ -220,26 +212,21 @@ int add_watch(fdk_loop *loop, fdk_fd *fd, Watch **out) {
   auto *w = new Watch;
   w->fd = fd;
   w->loop = loop;
-  epoll_event ev{};
-  ev.events = EPOLLET;
-  ev.data.ptr = w;
-  if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, raw, &ev) < 0) {
-    int err = neg_errno();
+  if (int err = readiness_add(w, raw); err < 0) {
     delete w;
     fd_unuse(fd);
     if (err == -EPERM) {
       fd_learn(fd, fdk_fd::kUnpollable);
       return -EPERM;
     }
-    return fail_sys(err, "epoll_ctl");
+    return fail_sys(err, "poll registration");
   }
   {
     std::unique_lock<std::mutex> lock(stripe(fd));
     if (fd->state.load(std::memory_order_acquire) & fdk_fd::kClosing) {
       // A close that started meanwhile did not see this watch: undo it here.
       lock.unlock();
-      epoll_event unused{};
-      epoll_ctl(loop->epfd, EPOLL_CTL_DEL, raw, &unused);
+      readiness_remove(w);
       delete w;
       fd_unuse(fd);
       return fail(-EBADF, "the handle is closed");
@@ -272,25 +259,29 @@ int wait_ready(fdk_loop *loop, fdk_fd *fd, Waiter *waiter, Dir dir) {
     int r = add_watch(loop, fd, &w);
     if (r < 0) return r;
   }
-  uint32_t want = kDirEvents[static_cast<int>(dir)];
-  if (!(w->interest & want)) {
-    epoll_event ev{};
-    ev.events = w->interest | want | EPOLLET;
-    ev.data.ptr = w;
-    if (epoll_ctl(loop->epfd, EPOLL_CTL_MOD, fd->raw, &ev) < 0) return fail_sys(neg_errno(), "epoll_ctl");
-    w->interest |= want;
-  }
+  waiter->dir = dir;
   link_waiter(w, waiter);
+  if (int r = readiness_update(w); r < 0) {
+    unlink_waiter(waiter);
+    return r;
+  }
   return 0;
 }
 
 void cancel_wait(Waiter *waiter) {
-  if (waiter->watch) unlink_waiter(waiter);
+  Watch *w = waiter->watch;
+  if (!w) return;
+  unlink_waiter(waiter);
+  readiness_update(w);
+}
+
+void watch_fire(Watch *w, bool readable, bool writable) {
+  if (readable) fire(w, Dir::read, 0);
+  if (writable) fire(w, Dir::write, 0);
 }
 
 void watch_events(Watch *w, uint32_t events) {
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR | EPOLLPRI)) fire(w, Dir::read, 0);
-  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) fire(w, Dir::write, 0);
+  watch_fire(w, events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR | EPOLLPRI), events & (EPOLLOUT | EPOLLHUP | EPOLLERR));
 }
 
 void teardown_loop_watches(fdk_loop *loop) {

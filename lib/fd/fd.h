@@ -38,6 +38,9 @@ void fd_unuse(fdk_fd *fd);
 void fd_mem_ref(fdk_fd *fd);
 void fd_mem_unref(fdk_fd *fd);
 
+// A new handle with one reference, or null when out of memory.
+fdk_fd *fd_alloc(int raw, uint8_t flags);
+
 // Creates a handle for a descriptor fdkit just created (owned, non-blocking unless
 // blocking is set). On failure closes raw and returns the error.
 int fd_wrap(fdk_fd **out, int raw, bool blocking);

@@ -13,10 +13,14 @@ FDK_API int fdk_fd_adopt(fdk_fd **out, int raw, unsigned flags) {
   if (!out) return fail(-EINVAL, "fd_adopt: out is NULL");
   if (raw < 0) return fail(-EBADF, "fd_adopt: %d is not a descriptor", raw);
   if (flags & ~(FDK_FD_BLOCKING | FDK_FD_BORROW)) return fail(-EINVAL, "fd_adopt: unknown flags 0x%x", flags);
-  auto *fd = new (std::nothrow) fdk_fd;
+  if (!(flags & FDK_FD_BLOCKING)) {
+    // The mode is read from the descriptor: a blocking one is never switched.
+    int mode = fcntl(raw, F_GETFL);
+    if (mode < 0) return fdk::fail_sys(fdk::neg_errno(), "fd_adopt");
+    if (!(mode & O_NONBLOCK)) flags |= FDK_FD_BLOCKING;
+  }
+  fdk_fd *fd = fdk::fd_alloc(raw, static_cast<uint8_t>(flags));
   if (!fd) return fail(-ENOMEM, "fd_adopt: out of memory");
-  fd->raw = raw;
-  fd->flags = static_cast<uint8_t>(flags);
   *out = fd;
   return 0;
 }

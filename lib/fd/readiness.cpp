@@ -1,0 +1,111 @@
+#include "fd/readiness.h"
+
+#include <fcntl.h>
+#include <sys/epoll.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "core/error.h"
+
+namespace fdk {
+namespace {
+
+constexpr uint32_t kRead = 1u << static_cast<int>(Dir::read);
+constexpr uint32_t kWrite = 1u << static_cast<int>(Dir::write);
+
+uint32_t wanted(const Watch *w) { return (w->head[0] ? kRead : 0) | (w->head[1] ? kWrite : 0); }
+
+ReadinessBackend choose_backend() {
+  const char *env = getenv("FDKIT_READINESS");
+  if (env && !strcmp(env, "uv_poll")) return ReadinessBackend::uv_poll;
+  return ReadinessBackend::epoll;
+}
+
+uint32_t epoll_events(uint32_t dirs) {
+  uint32_t events = EPOLLET;
+  if (dirs & kRead) events |= EPOLLIN | EPOLLRDHUP;
+  if (dirs & kWrite) events |= EPOLLOUT;
+  return events;
+}
+
+void on_uv_poll(uv_poll_t *handle, int status, int events) {
+  auto *w = static_cast<Watch *>(handle->data);
+  Dispatch scope(w->loop);
+  // An error status wakes everyone: the retried calls report the real error.
+  bool err = status < 0;
+  watch_fire(w, err || (events & (UV_READABLE | UV_DISCONNECT | UV_PRIORITIZED)), err || (events & UV_WRITABLE));
+  // Level-triggered: directions nobody waits for must not stay registered.
+  readiness_update(w);
+}
+
+void on_uv_poll_closed(uv_handle_t *handle) {
+  handle_closed(static_cast<fdk_loop *>(handle->data));
+  delete reinterpret_cast<uv_poll_t *>(handle);
+}
+
+}  // namespace
+
+ReadinessBackend readiness_backend() {
+  static const ReadinessBackend backend = choose_backend();
+  return backend;
+}
+
+int readiness_add(Watch *w, int raw) {
+  if (readiness_backend() == ReadinessBackend::epoll) {
+    epoll_event ev{};
+    ev.events = EPOLLET;
+    ev.data.ptr = w;
+    if (epoll_ctl(w->loop->epfd, EPOLL_CTL_ADD, raw, &ev) < 0) return neg_errno();
+    return 0;
+  }
+  int flags = fcntl(raw, F_GETFL);
+  auto *poll = new uv_poll_t;
+  int r = uv_poll_init(w->loop->uv, poll, raw);
+  if (fd_is_blocking(w->fd) && flags >= 0) fcntl(raw, F_SETFL, flags);
+  if (r < 0) {
+    delete poll;
+    return r;
+  }
+  handle_opened(w->loop);
+  poll->data = w;
+  w->poll = poll;
+  return 0;
+}
+
+int readiness_update(Watch *w) {
+  uint32_t want = wanted(w);
+  if (readiness_backend() == ReadinessBackend::epoll) {
+    // Edge-triggered: a direction stays registered once added, which costs nothing.
+    if ((w->interest | want) == w->interest) return 0;
+    epoll_event ev{};
+    ev.events = epoll_events(w->interest | want);
+    ev.data.ptr = w;
+    if (epoll_ctl(w->loop->epfd, EPOLL_CTL_MOD, w->fd->raw, &ev) < 0) return fail_sys(neg_errno(), "epoll_ctl");
+    w->interest |= want;
+    return 0;
+  }
+  if (want == w->interest) return 0;
+  int r = want ? uv_poll_start(w->poll, ((want & kRead) ? UV_READABLE | UV_DISCONNECT : 0) |
+                                            ((want & kWrite) ? UV_WRITABLE : 0),
+                               on_uv_poll)
+               : uv_poll_stop(w->poll);
+  if (r < 0) return fail(r, "uv_poll_start: %s", uv_strerror(r));
+  w->interest = want;
+  return 0;
+}
+
+void readiness_remove(Watch *w) {
+  if (readiness_backend() == ReadinessBackend::epoll) {
+    epoll_event unused{};
+    epoll_ctl(w->loop->epfd, EPOLL_CTL_DEL, w->fd->raw, &unused);
+    return;
+  }
+  // uv_close stops the poll at once (the descriptor leaves libuv's epoll set now); the
+  // handle's memory goes in its close callback.
+  w->poll->data = w->loop;
+  uv_close(reinterpret_cast<uv_handle_t *>(w->poll), on_uv_poll_closed);
+  w->poll = nullptr;
+}
+
+}  // namespace fdk

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 int fdkit_cmd_pump(int argc, char **argv);
+int fdkit_cmd_run(int argc, char **argv);
 
 /* Prints "fdkit CMD: CALL: ERRNAME (text): detail" for a failed fdkit call and returns 1. */
 int fdkit_report(const char *cmd, const char *call, int err);

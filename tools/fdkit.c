@@ -12,6 +12,7 @@ static const struct {
   int (*run)(int argc, char **argv);
   const char *summary;
 } commands[] = {
+    {"run", fdkit_cmd_run, "run a command with capture, limits and a timeout; exit with its status"},
     {"pump", fdkit_cmd_pump, "move data through a pipe with async I/O on one loop, with a progress timer"},
 };
 

@@ -47,6 +47,8 @@ typedef struct fdk_dir fdk_dir;         /* directory that confines resolution (f
 typedef struct fdk_stat fdk_stat;       /* reusable stat result (fs.h) */
 typedef struct fdk_actions fdk_actions; /* ordered fork actions (process.h) */
 typedef struct fdk_process fdk_process; /* spawned child (process.h) */
+typedef struct fdk_run_opts fdk_run_opts;     /* how to run a command (run.h) */
+typedef struct fdk_run_result fdk_run_result; /* what a run produced (run.h) */
 
 /* The library's version, as FDK_VERSION_NUMBER and as "MAJOR.MINOR.PATCH". These
  * describe the library loaded at run time, which may be newer than the headers. */

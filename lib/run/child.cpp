@@ -1,0 +1,77 @@
+#include "run/child.h"
+
+#include <memory>
+#include <vector>
+
+#include "core/error.h"
+
+namespace fdk {
+namespace {
+
+struct ActionsDeleter {
+  void operator()(fdk_actions *a) const { fdk_actions_free(a); }
+};
+
+// A NULL-terminated view of strings for the C API.
+std::vector<const char *> c_strings(const std::vector<std::string> &v) {
+  std::vector<const char *> out;
+  out.reserve(v.size() + 1);
+  for (const auto &s : v) out.push_back(s.c_str());
+  out.push_back(nullptr);
+  return out;
+}
+
+// Adds the actions a run's options ask for, in the order the child needs them: the
+// group first, the directory before the descriptor mappings (fchdir uses the parent's
+// number), then the mappings, the descriptor policy and the exec.
+int build_actions(fdk_actions *a, const ChildSpec &spec) {
+  const fdk_run_opts &o = *spec.opts;
+  int r = 0;
+  if (o.group == FDK_RUN_GROUP_SESSION) r = fdk_actions_setsid(a);
+  else if (o.group == FDK_RUN_GROUP_NEW) r = fdk_actions_setpgid(a, 0);
+  else if (o.group == FDK_RUN_GROUP_JOIN) r = fdk_actions_setpgid(a, o.leader);
+  if (r == 0 && o.cwd_fd) r = fdk_actions_fchdir(a, o.cwd_fd);
+  else if (r == 0 && !o.cwd.empty()) r = fdk_actions_chdir(a, o.cwd.c_str());
+  for (int i = 0; r == 0 && i < 3; ++i)
+    if (spec.stdio[i] >= 0) r = fdk_actions_inherit_raw(a, i, spec.stdio[i], FDK_INHERIT_PRESERVE);
+  if (o.fds == FDK_RUN_FDS_ALLOWLIST)
+    for (size_t i = 0; r == 0 && i < o.keep.size(); ++i)
+      r = fdk_actions_inherit_raw(a, o.keep[i], o.keep[i], FDK_INHERIT_PRESERVE);
+  if (r == 0 && o.fds != FDK_RUN_FDS_CLOEXEC_ONLY) r = fdk_actions_close_other_fds(a);
+  if (r == 0) {
+    std::vector<const char *> argv = c_strings(o.argv);
+    std::vector<const char *> env;
+    if (o.env) env = c_strings(*o.env);
+    r = fdk_actions_execvp(a, argv[0], argv.data(), o.env ? env.data() : nullptr);
+  }
+  return r;
+}
+
+}  // namespace
+
+int child_spawn(fdk_loop *loop, const ChildSpec &spec, fdk_exit_cb on_exit, void *ctx, fdk_process **out) {
+  fdk_actions *raw_actions;
+  if (int r = fdk_actions_new(&raw_actions); r < 0) return r;
+  std::unique_ptr<fdk_actions, ActionsDeleter> actions(raw_actions);
+  if (int r = build_actions(actions.get(), spec); r < 0) return r;
+  return fdk_spawn(out, loop, actions.get(), static_cast<unsigned>(spec.opts->backend), on_exit, ctx);
+}
+
+int child_signal(fdk_process *child, const fdk_run_opts &opts, int sig) {
+  bool own_group = opts.group == FDK_RUN_GROUP_NEW || opts.group == FDK_RUN_GROUP_SESSION;
+  return own_group ? fdk_process_signal_group(child, sig) : fdk_process_signal(child, sig);
+}
+
+void child_collect(fdk_process *child, fdk_run_result *res) {
+  fdk_exit_status status{};
+  res->pid = fdk_process_pid(child);
+  // The exit callback said it exited; the wait only reaps.
+  if (fdk_process_wait(child, &status) == 0) {
+    res->status_kind = status.kind;
+    res->status_value = status.value;
+    res->usage = status.usage;
+  }
+  fdk_process_free(child);
+}
+
+}  // namespace fdk

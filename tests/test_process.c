@@ -815,6 +815,8 @@ static void test_detached_is_reaped(void **state) {
   assert_int_equal(fdk_actions_new(&a), 0);
   /* The child's read returns EOF once the test closes the write end: then it exits. */
   assert_int_equal(fdk_actions_inherit_raw(a, 3, gate[0], FDK_INHERIT_PRESERVE), 0);
+  int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+  assert_int_equal(fdk_actions_inherit_raw(a, 1, devnull, FDK_INHERIT_PRESERVE), 0);
   const char *argv[] = {"child", "read", "3", NULL};
   assert_int_equal(fdk_actions_execve(a, CHILD_PATH, argv, NULL), 0);
   fdk_process *p;
@@ -823,6 +825,7 @@ static void test_detached_is_reaped(void **state) {
   assert_int_equal(fdk_process_detach(p), 0);
   fdk_process_free(p);
   close(gate[0]);
+  close(devnull);
   assert_int_equal(kill(pid, 0), 0); /* still running */
   close(gate[1]);
   int64_t deadline = fdk_now_ns() + 5000000000LL;

@@ -27,6 +27,35 @@
 #define FDK_CHILD __attribute__((no_sanitize("address", "thread", "undefined")))
 #endif
 
+#if defined(FDK_HAVE_CLONE3_TRAMPOLINE)
+// glibc has no clone3 wrapper, and a child on a new stack cannot return into C code: it
+// keeps fn and arg in registers the system call preserves, calls fn on the new stack and
+// exits with its result.
+asm(R"(
+    .text
+    .globl fdk_clone3_run
+    .hidden fdk_clone3_run
+    .type fdk_clone3_run, @function
+fdk_clone3_run:
+    mov %rdx, %r8
+    mov %rcx, %r9
+    mov $435, %eax
+    syscall
+    test %rax, %rax
+    jnz 1f
+    xor %ebp, %ebp
+    mov %r9, %rdi
+    call *%r8
+    mov %eax, %edi
+    mov $231, %eax
+    syscall
+    hlt
+1:
+    ret
+    .size fdk_clone3_run, .-fdk_clone3_run
+)");
+#endif
+
 namespace fdk::child {
 namespace {
 

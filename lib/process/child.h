@@ -68,6 +68,13 @@ struct Plan {
   volatile Report report;  // shared-memory report (vfork-style clone)
 };
 
+#if defined(__x86_64__)
+#define FDK_HAVE_CLONE3_TRAMPOLINE 1
+// clone3 with a new stack (child.cpp): the child starts on that stack, calls fn(arg) and
+// exits with its result; the parent gets the kernel's answer (pid or -errno).
+extern "C" long fdk_clone3_run(void *args, size_t size, int (*fn)(void *), void *arg);
+#endif
+
 // The child's entry point: runs the plan's actions and execs; on failure reports and
 // exits with status 127. Never returns.
 int run(void *plan);

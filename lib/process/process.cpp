@@ -344,7 +344,8 @@ int process_start(fdk_process **out, fdk_loop *loop, fdk_actions *actions, unsig
   if (loop && !pidfd_mode())
     if (int r = acquire_sigchld(loop, &sigchld); r < 0) return r;
   Launch l;
-  int r = launch(actions, flags & FDK_SPAWN_BACKEND_MASK, &l);
+  // Only a watched child needs its pidfd at once; fdk_process_pidfd opens one on demand.
+  int r = launch(actions, flags & FDK_SPAWN_BACKEND_MASK, loop != nullptr, &l);
   if (r < 0) {
     if (sigchld) sigchld->stop_if_idle();
     return r;
@@ -378,8 +379,10 @@ int process_signal(fdk_process *p, int sig, bool group) {
 
 int process_wait(fdk_process *p, fdk_exit_status *status, bool block) {
   for (;;) {
+    int pidfd;
     {
       std::lock_guard<std::mutex> lock(p->mu);
+      pidfd = p->pidfd;
       if (reap_locked(p)) {
         if (p->reap_err) return fail(p->reap_err, "process_wait: process %d was reaped by someone else", static_cast<int>(p->pid));
         if (status) *status = p->status;
@@ -389,10 +392,21 @@ int process_wait(fdk_process *p, fdk_exit_status *status, bool block) {
     if (!block) return 0;
     // Wait without the lock (signals must still get through), and without reaping.
     siginfo_t info{};
-    int r = p->pidfd >= 0 ? waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(p->pidfd), &info, WEXITED | WNOWAIT)
+    int r = pidfd >= 0 ? waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED | WNOWAIT)
                           : waitid(P_PID, static_cast<id_t>(p->pid), &info, WEXITED | WNOWAIT);
     if (r < 0 && errno != EINTR && errno != ECHILD) return fail_sys(neg_errno(), "process_wait: waitid");
   }
+}
+
+int process_pidfd(fdk_process *p) {
+  std::lock_guard<std::mutex> lock(p->mu);
+  if (p->pidfd >= 0) return p->pidfd;
+  if (!pidfd_mode()) return fail(-ENOTSUP, "process_pidfd: no pidfd (FDKIT_PIDFD=0 or not supported)");
+  if (p->state == fdk_process::State::reaped)
+    return fail(-ESRCH, "process_pidfd: process %d has been reaped", static_cast<int>(p->pid));
+  int fd = open_pidfd(p->pid);
+  if (fd >= 0) p->pidfd = fd;
+  return fd;
 }
 
 int process_detach(fdk_process *p) {

@@ -50,7 +50,7 @@ struct fdk_process {
 
   std::atomic<int> refs{1};  // the caller's + each internal holder's (watch, exit op, list)
   pid_t pid = -1;
-  int pidfd = -1;
+  int pidfd = -1;  // from the spawn when a loop watches the child, else opened on demand
   fdk_loop *loop = nullptr;
   fdk_exit_cb exit_cb = nullptr;
   void *data = nullptr;
@@ -79,12 +79,15 @@ void pidfd_unsupported();
 // What a spawn's parent learned: the pid, the pidfd (-1 without) or the failure.
 struct Launch {
   pid_t pid = -1;
-  int pidfd = -1;
+  int pidfd = -1;  // from the spawn when a loop watches the child, else opened on demand
 };
 
-// Lays out the list for one spawn (fd handles used until finish_spawn), launches the
-// child with a backend and returns its pid; a failed action is reported and reaped.
-int launch(fdk_actions *a, unsigned backend, Launch *out);
+// Lays out the list for one spawn, launches the child with a backend and returns its pid
+// (and a pidfd if asked and available); a failed action is reported and reaped.
+int launch(fdk_actions *a, unsigned backend, bool want_pidfd, Launch *out);
+
+// pidfd_open(pid); -ENOSYS also switches pidfd mode off.
+int open_pidfd(pid_t pid);
 
 // Describes action i (and mapping pair for inherit) for error texts.
 std::string describe_action(const fdk_actions *a, size_t i, int32_t pair);
@@ -94,6 +97,7 @@ int process_start(fdk_process **out, fdk_loop *loop, fdk_actions *actions, unsig
 int process_signal(fdk_process *p, int sig, bool group);
 int process_wait(fdk_process *p, fdk_exit_status *status, bool block);
 int process_detach(fdk_process *p);
+int process_pidfd(fdk_process *p);
 void process_free(fdk_process *p);
 
 }  // namespace fdk

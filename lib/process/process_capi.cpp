@@ -146,10 +146,9 @@ FDK_API int32_t fdk_process_pid(const fdk_process *proc) {
   return proc->pid;
 }
 
-FDK_API int fdk_process_pidfd(const fdk_process *proc) {
+FDK_API int fdk_process_pidfd(fdk_process *proc) {
   if (int r = check_proc("process_pidfd", proc)) return r;
-  if (proc->pidfd < 0) return fail(-ENOTSUP, "process_pidfd: no pidfd (FDKIT_PIDFD=0 or not supported)");
-  return proc->pidfd;
+  return guard("process_pidfd", [&] { return fdk::process_pidfd(proc); });
 }
 
 FDK_API int fdk_process_signal(fdk_process *proc, int sig) {

@@ -20,6 +20,10 @@
 
 extern char **environ;
 
+#ifndef CLONE_CLEAR_SIGHAND
+#define CLONE_CLEAR_SIGHAND 0x100000000ULL
+#endif
+
 namespace fdk {
 namespace {
 
@@ -27,6 +31,29 @@ using child::FdStep;
 using child::Op;
 
 std::atomic<int> g_pidfd_mode{-1};  // -1 undecided, 0 no pidfds, 1 pidfds
+std::atomic<int> g_clone3{-1};      // -1 undecided, 0 plain clone, 1 clone3
+
+// clone3 (with CLONE_CLEAR_SIGHAND, which resets every handler in the kernel instead of
+// 64 calls in the child) unless FDKIT_CLONE3=0, the kernel lacks it, or a seccomp filter
+// answers ENOSYS.
+bool use_clone3() {
+#if defined(FDK_HAVE_CLONE3_TRAMPOLINE)
+  int mode = g_clone3.load(std::memory_order_relaxed);
+  if (mode < 0) {
+    const char *env = getenv("FDKIT_CLONE3");
+    mode = env && strcmp(env, "0") == 0 ? 0 : 1;
+    g_clone3.store(mode, std::memory_order_relaxed);
+  }
+  return mode == 1;
+#else
+  return false;
+#endif
+}
+
+// The kernel's struct clone_args, first version (64 bytes).
+struct CloneArgs {
+  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+};
 
 // Cached child stacks: one per concurrent spawn, kept for the next one.
 constexpr size_t kStackSize = 64 * 1024;
@@ -76,8 +103,6 @@ struct BlockAllSignals {
   }
   ~BlockAllSignals() { syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, nullptr, sizeof old); }
 };
-
-int sys_pidfd_open(pid_t pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid, 0)); }
 
 // PATH from the envp given, else the caller's environment, else the default.
 const char *search_path(const char *const *envp) {
@@ -256,24 +281,50 @@ void reap_failed(Launch *l) {
 
 // vfork-style: the child shares the parent's memory on a cached stack and the parent
 // resumes once it has exec'd or exited; the report is written into the plan.
-int launch_clone(Prepared &prep, Launch *out) {
+int launch_clone(Prepared &prep, bool want_pidfd, Launch *out) {
   void *stack = take_stack();
   if (!stack) return fail(-ENOMEM, "spawn: cannot map a child stack");
   char *top = static_cast<char *>(stack) + kGuard + kStackSize;
-  bool want_pidfd = pidfd_mode();
   int pidfd = -1;
-  pid_t pid;
+  pid_t pid = -1;
+  int err = 0;
   {
     BlockAllSignals blocked;
-    int flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
-    pid = clone(child::run, top, flags | (want_pidfd ? CLONE_PIDFD : 0), &prep.plan, &pidfd);
-    if (pid < 0 && want_pidfd && errno == EINVAL) {
-      pidfd_unsupported();
-      want_pidfd = false;
-      pid = clone(child::run, top, flags, &prep.plan, nullptr);
+#if defined(FDK_HAVE_CLONE3_TRAMPOLINE)
+    while (use_clone3()) {
+      CloneArgs args{};
+      args.flags = CLONE_VM | CLONE_VFORK | CLONE_CLEAR_SIGHAND | (want_pidfd ? CLONE_PIDFD : 0);
+      args.pidfd = reinterpret_cast<uintptr_t>(&pidfd);
+      args.exit_signal = SIGCHLD;
+      args.stack = reinterpret_cast<uintptr_t>(stack) + kGuard;
+      args.stack_size = kStackSize;
+      prep.plan.handlers_cleared = true;
+      long r = fdk_clone3_run(&args, sizeof args, child::run, &prep.plan);
+      if (r >= 0) {
+        pid = static_cast<pid_t>(r);
+        break;
+      }
+      prep.plan.handlers_cleared = false;
+      // ENOSYS: no clone3 (or a seccomp filter); EINVAL: a flag this kernel lacks, which
+      // plain clone sorts out. Other errors are the answer.
+      if (r != -ENOSYS && r != -EINVAL && r != -EPERM) {
+        err = static_cast<int>(r);
+        break;
+      }
+      g_clone3.store(0, std::memory_order_relaxed);
+    }
+#endif
+    if (pid < 0 && err == 0) {
+      int flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
+      pid = clone(child::run, top, flags | (want_pidfd ? CLONE_PIDFD : 0), &prep.plan, &pidfd);
+      if (pid < 0 && want_pidfd && errno == EINVAL) {
+        pidfd_unsupported();
+        want_pidfd = false;
+        pid = clone(child::run, top, flags, &prep.plan, nullptr);
+      }
+      if (pid < 0) err = neg_errno();
     }
   }
-  int err = pid < 0 ? neg_errno() : 0;
   give_stack(stack);
   if (pid < 0) return fail_sys(err, "spawn: clone");
   out->pid = pid;
@@ -288,11 +339,10 @@ int launch_clone(Prepared &prep, Launch *out) {
 
 // fork-style: a copy of the parent (a raw clone without CLONE_VM, so no atfork handler
 // runs) runs the same child code; the report comes through a close-on-exec pipe.
-int launch_fork(Prepared &prep, Launch *out) {
+int launch_fork(Prepared &prep, bool want_pidfd, Launch *out) {
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) < 0) return fail_sys(neg_errno(), "spawn: pipe2");
   prep.plan.report_fd = pipefd[1];
-  bool want_pidfd = pidfd_mode();
   int pidfd = -1;
   long pid;
   {
@@ -439,24 +489,32 @@ bool pidfd_mode() {
 
 void pidfd_unsupported() { g_pidfd_mode.store(0, std::memory_order_relaxed); }
 
-int launch(fdk_actions *a, unsigned backend, Launch *out) {
+int open_pidfd(pid_t pid) {
+  int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (fd >= 0) return fd;
+  int err = neg_errno();
+  if (err == -ENOSYS) pidfd_unsupported();
+  return fail_sys(err, "pidfd_open");
+}
+
+int launch(fdk_actions *a, unsigned backend, bool want_pidfd, Launch *out) {
   Prepared prep(a);
   if (int r = prep.prepare(); r < 0) return r;
+  want_pidfd = want_pidfd && pidfd_mode();
   int r;
   switch (backend) {
-    case FDK_SPAWN_BACKEND_FORK: r = launch_fork(prep, out); break;
+    case FDK_SPAWN_BACKEND_FORK: r = launch_fork(prep, want_pidfd, out); break;
     case FDK_SPAWN_BACKEND_POSIX_SPAWN: r = PosixSpawn().launch(prep, out); break;
-    default: r = launch_clone(prep, out); break;
+    default: r = launch_clone(prep, want_pidfd, out); break;
   }
-  if (r < 0 || out->pidfd >= 0 || !pidfd_mode()) return r;
+  if (r < 0 || out->pidfd >= 0 || !want_pidfd) return r;
   // posix_spawn gives no pidfd: open one for the child, which cannot be reaped meanwhile.
-  out->pidfd = sys_pidfd_open(out->pid);
-  if (out->pidfd < 0 && errno == ENOSYS) pidfd_unsupported();
-  else if (out->pidfd < 0) {
-    int err = neg_errno();
+  out->pidfd = open_pidfd(out->pid);
+  if (out->pidfd < 0 && pidfd_mode()) {
+    r = out->pidfd;
     kill(out->pid, SIGKILL);
     reap_failed(out);
-    return fail_sys(err, "spawn: pidfd_open");
+    return r;
   }
   return 0;
 }

@@ -144,9 +144,10 @@ FDK_API int fdk_spawn(fdk_process **out, fdk_loop *loop, fdk_actions *actions, u
                       fdk_exit_cb exit_cb, void *data);
 
 FDK_API int32_t fdk_process_pid(const fdk_process *proc);
-/* The pidfd (owned by the process, valid until fdk_process_free), or -ENOTSUP where the
- * kernel gives none (or FDKIT_PIDFD=0 is set). */
-FDK_API int fdk_process_pidfd(const fdk_process *proc);
+/* The pidfd (owned by the process, valid until fdk_process_free; opened on first call for
+ * a process spawned without a loop), -ESRCH when that first call comes after the reap, or
+ * -ENOTSUP where the kernel gives none (or FDKIT_PIDFD=0 is set). */
+FDK_API int fdk_process_pidfd(fdk_process *proc);
 
 /* Sends sig (0 only checks) to the child; -ESRCH once it has been reaped (nothing is
  * signalled then). The pid stays reserved until the reap, so this never hits another

@@ -1,0 +1,211 @@
+// Building an action list: every string and array is copied into storage whose
+// addresses never move, so the child can read it.
+#include <limits.h>
+#include <sys/resource.h>
+
+#include <cstdio>
+#include <cstring>
+#include <signal.h>
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "process/process.h"
+
+namespace fdk {
+namespace {
+
+using child::Action;
+using child::Op;
+
+const char *copy_string(fdk_actions *a, const char *s) { return a->strings.emplace_back(s).c_str(); }
+
+const char *const *copy_array(fdk_actions *a, const char *const *v) {
+  auto &out = a->arrays.emplace_back();
+  for (; *v; ++v) out.push_back(copy_string(a, *v));
+  out.push_back(nullptr);
+  return out.data();
+}
+
+const char *op_name(Op op) {
+  switch (op) {
+    case Op::execve: return "execve";
+    case Op::chdir: return "chdir";
+    case Op::fchdir: return "fchdir";
+    case Op::inherit: return "inherit_fd";
+    case Op::setsid: return "setsid";
+    case Op::setpgid: return "setpgid";
+    case Op::setuid: return "setuid";
+    case Op::setgid: return "setgid";
+    case Op::setgroups: return "setgroups";
+    case Op::umask: return "umask";
+    case Op::rlimit: return "rlimit";
+    case Op::pdeathsig: return "pdeathsig";
+    case Op::no_new_privs: return "no_new_privs";
+    case Op::signal_default: return "signal_default";
+    case Op::signal_ignore: return "signal_ignore";
+    case Op::close_other_fds: return "close_other_fds";
+    case Op::user: return "user";
+  }
+  return "?";
+}
+
+std::string quoted(const char *s) { return std::string("\"") + s + "\""; }
+
+// The text naming an action's argument, built once when the action is added.
+std::string name_of(const Action &act, const char *text) {
+  std::string n = op_name(act.op);
+  switch (act.op) {
+    case Op::execve:
+    case Op::chdir:
+    case Op::user:
+      return n + " " + quoted(text);
+    case Op::setpgid:
+    case Op::setuid:
+    case Op::setgid:
+    case Op::pdeathsig:
+    case Op::signal_default:
+    case Op::signal_ignore:
+      return n + " " + std::to_string(act.num);
+    case Op::umask: {
+      char buf[16];
+      snprintf(buf, sizeof buf, " %03o", static_cast<unsigned>(act.num));
+      return n + buf;
+    }
+    case Op::rlimit:
+      return n + " " + std::to_string(act.num);
+    case Op::setgroups:
+      return n + " (" + std::to_string(act.a) + " groups)";
+    default:
+      return n;
+  }
+}
+
+int add(fdk_actions *a, const Action &act, const char *text, fdk_fd *fd = nullptr) {
+  if (a->has_exec) return fail(-EINVAL, "actions: %s after the exec action", op_name(act.op));
+  a->names.reserve(a->names.size() + 1);
+  a->action_fds.reserve(a->action_fds.size() + 1);
+  a->actions.push_back(act);
+  a->names.push_back(name_of(act, text));
+  a->action_fds.push_back(fd);
+  if (fd) {
+    fd_mem_ref(fd);
+    a->in_use.reserve(a->action_fds.size() + a->pairs.size());
+  }
+  return 0;
+}
+
+bool valid_signal(int sig) { return sig > 0 && sig < NSIG && sig != SIGKILL && sig != SIGSTOP; }
+
+}  // namespace
+
+int actions_exec(fdk_actions *a, const char *path, const char *const *argv, const char *const *envp, bool search) {
+  if (a->has_exec) return fail(-EINVAL, "actions: a second exec action");
+  Action act{Op::execve};
+  act.ptr = copy_string(a, path);
+  act.argv = copy_array(a, argv);
+  const char *const *env = envp ? copy_array(a, envp) : nullptr;
+  if (search && !strchr(path, '/')) {
+    a->resolved.reset(new char[PATH_MAX]);
+    a->exec_search = true;
+  }
+  a->exec_file = static_cast<const char *>(act.ptr);
+  a->exec_envp = env;
+  add(a, act, path);
+  a->has_exec = true;
+  return 0;
+}
+
+int actions_simple(fdk_actions *a, Op op, int32_t num, const char *text) {
+  Action act{op};
+  act.num = num;
+  switch (op) {
+    case Op::pdeathsig:
+    case Op::signal_default:
+    case Op::signal_ignore:
+      if (!valid_signal(num)) return fail(-EINVAL, "actions: %s: bad signal %d", op_name(op), num);
+      break;
+    case Op::setpgid:
+      if (num < 0) return fail(-EINVAL, "actions: setpgid: negative group %d", num);
+      break;
+    case Op::chdir:
+      act.ptr = copy_string(a, text);
+      break;
+    default:
+      break;
+  }
+  return add(a, act, text);
+}
+
+int actions_fchdir(fdk_actions *a, fdk_fd *fd) { return add(a, Action{Op::fchdir}, nullptr, fd); }
+
+int actions_setgroups(fdk_actions *a, size_t count, const uint32_t *gids) {
+  if (count > 65536) return fail(-EINVAL, "actions: setgroups: %zu groups is too many", count);
+  Action act{Op::setgroups};
+  auto &ids = a->id_arrays.emplace_back(gids, gids + count);
+  act.a = count;
+  act.ptr = ids.data();
+  return add(a, act, nullptr);
+}
+
+int actions_rlimit(fdk_actions *a, int resource, uint64_t soft, uint64_t hard) {
+  if (resource < 0 || resource >= RLIMIT_NLIMITS) return fail(-EINVAL, "actions: rlimit: unknown resource %d", resource);
+  Action act{Op::rlimit};
+  act.num = resource;
+  act.a = soft == FDK_RLIM_INFINITY ? RLIM64_INFINITY : soft;
+  act.b = hard == FDK_RLIM_INFINITY ? RLIM64_INFINITY : hard;
+  return add(a, act, nullptr);
+}
+
+int actions_user(fdk_actions *a, fdk_child_fn fn, void *arg, const char *name) {
+  Action act{Op::user};
+  act.ptr = reinterpret_cast<const void *>(fn);
+  act.arg = arg;
+  return add(a, act, name ? name : "?");
+}
+
+int actions_inherit(fdk_actions *a, int dst, int src, fdk_fd *src_fd, int mode) {
+  if (dst < 0) return fail(-EINVAL, "actions: inherit_fd: bad destination %d", dst);
+  if (!src_fd && src < 0) return fail(-EINVAL, "actions: inherit_fd: bad source %d", src);
+  if (mode < FDK_INHERIT_PRESERVE || mode > FDK_INHERIT_NONBLOCKING)
+    return fail(-EINVAL, "actions: inherit_fd: unknown blocking mode %d", mode);
+  for (const auto &p : a->pairs)
+    if (p.dst == dst) return fail(-EINVAL, "actions: inherit_fd: destination %d is mapped twice", dst);
+  if (a->has_exec) return fail(-EINVAL, "actions: inherit_fd after the exec action");
+  size_t n = a->pairs.size() + 1;
+  // The scratch of a spawn: per mapping at most a clear or a dup, a mode step, and a save
+  // per cycle.
+  a->steps.reserve(4 * n);
+  a->in_use.reserve(a->action_fds.size() + n);
+  a->dsts.reserve(n);
+  a->done.reserve(n);
+  if (a->inherit_index == SIZE_MAX) {
+    a->inherit_index = a->actions.size();
+    add(a, Action{Op::inherit}, nullptr);
+  }
+  a->pairs.push_back({dst, src, src_fd, mode});
+  if (src_fd) fd_mem_ref(src_fd);
+  return 0;
+}
+
+std::string describe_action(const fdk_actions *a, size_t i, int32_t pair) {
+  std::string text = "action " + std::to_string(i) + " (";
+  if (i < a->actions.size() && a->actions[i].op == Op::inherit && pair >= 0 &&
+      static_cast<size_t>(pair) < a->pairs.size()) {
+    const auto &p = a->pairs[pair];
+    text += "inherit_fd " + std::to_string(p.dst) + " <- " + std::to_string(p.src);
+  } else if (i < a->names.size()) {
+    text += a->names[i];
+  }
+  return text + ")";
+}
+
+void actions_release(fdk_actions *a) {
+  for (fdk_fd *fd : a->action_fds)
+    if (fd) fd_mem_unref(fd);
+  for (const auto &p : a->pairs)
+    if (p.src_fd) fd_mem_unref(p.src_fd);
+  delete a;
+}
+
+}  // namespace fdk

@@ -1,0 +1,82 @@
+// What the parent lays out for the child of a spawn, and the child's entry point. The
+// child only reads this data; see child.cpp for the rules its code follows.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace fdk::child {
+
+enum class Op : uint8_t {
+  execve,
+  chdir,
+  fchdir,
+  inherit,  // the whole inherit_fd set, at the position of the first mapping
+  setsid,
+  setpgid,
+  setuid,
+  setgid,
+  setgroups,
+  umask,
+  rlimit,
+  pdeathsig,
+  no_new_privs,
+  signal_default,
+  signal_ignore,
+  close_other_fds,
+  user,
+};
+
+struct Action {
+  Op op;
+  int32_t num = 0;  // descriptor (fchdir: resolved at spawn), pgid, id, mask, signal, resource
+  uint64_t a = 0, b = 0;        // rlimit soft and hard; setgroups count
+  const void *ptr = nullptr;    // path, gid array, user function
+  void *arg = nullptr;          // user argument
+  const char *const *argv = nullptr;
+  const char *const *envp = nullptr;  // execve: resolved at spawn (the environment if NULL)
+};
+
+// One step of applying the inherit set, computed by the parent at spawn.
+struct FdStep {
+  enum Kind : uint8_t { dup, save, clear_cloexec, set_blocking, set_nonblocking } kind;
+  int32_t from;   // dup: source (kTemp for the temporary); save: descriptor to keep aside
+  int32_t to;     // dup, clear_cloexec, set_*: destination
+  int32_t pair;   // index of the mapping, for the error report
+};
+inline constexpr int32_t kTemp = -2;
+
+// Where a failing action is reported: the action's index, its errno and, for the inherit
+// set, the index of the mapping.
+struct Report {
+  int32_t index;
+  int32_t err;
+  int32_t pair;
+};
+
+struct Plan {
+  const Action *actions;
+  size_t count;
+  const FdStep *steps;
+  size_t nsteps;
+  const int32_t *dsts;  // inherit destinations, sorted: kept by close_other_fds
+  size_t ndsts;
+  int32_t temp_min;     // the temporary descriptor goes at or above this number
+  int32_t parent_pid;   // for the pdeathsig race check
+  int32_t report_fd;    // fork backend: write end of the report pipe; -1 otherwise
+  bool handlers_cleared;  // clone3 already reset every handler
+  volatile Report report;  // shared-memory report (vfork-style clone)
+};
+
+#if defined(__x86_64__)
+#define FDK_HAVE_CLONE3_TRAMPOLINE 1
+// clone3 with a new stack (child.cpp): the child starts on that stack, calls fn(arg) and
+// exits with its result; the parent gets the kernel's answer (pid or -errno).
+extern "C" long fdk_clone3_run(void *args, size_t size, int (*fn)(void *), void *arg);
+#endif
+
+// The child's entry point: runs the plan's actions and execs; on failure reports and
+// exits with status 127. Never returns.
+int run(void *plan);
+
+}  // namespace fdk::child

@@ -1,0 +1,522 @@
+// The parent side of a spawn: laying the list out for the child, the three backends,
+// and turning a child's report into an error.
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+#include "core/error.h"
+#include "process/process.h"
+
+extern char **environ;
+
+#ifndef CLONE_CLEAR_SIGHAND
+#define CLONE_CLEAR_SIGHAND 0x100000000ULL
+#endif
+
+namespace fdk {
+namespace {
+
+using child::FdStep;
+using child::Op;
+
+std::atomic<int> g_pidfd_mode{-1};  // -1 undecided, 0 no pidfds, 1 pidfds
+std::atomic<int> g_clone3{-1};      // -1 undecided, 0 plain clone, 1 clone3
+
+// clone3 (with CLONE_CLEAR_SIGHAND, which resets every handler in the kernel instead of
+// 64 calls in the child) unless FDKIT_CLONE3=0, the kernel lacks it, or a seccomp filter
+// answers ENOSYS.
+bool use_clone3() {
+#if defined(FDK_HAVE_CLONE3_TRAMPOLINE)
+  int mode = g_clone3.load(std::memory_order_relaxed);
+  if (mode < 0) {
+    const char *env = getenv("FDKIT_CLONE3");
+    mode = env && strcmp(env, "0") == 0 ? 0 : 1;
+    g_clone3.store(mode, std::memory_order_relaxed);
+  }
+  return mode == 1;
+#else
+  return false;
+#endif
+}
+
+// The kernel's struct clone_args, first version (64 bytes).
+struct CloneArgs {
+  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+};
+
+// Cached child stacks: one per concurrent spawn, kept for the next one.
+constexpr size_t kStackSize = 64 * 1024;
+constexpr size_t kGuard = 4096;
+constexpr int kCachedStacks = 8;
+
+struct StackCache {
+  std::mutex mu;
+  void *free[kCachedStacks] = {};
+  int count = 0;
+  ~StackCache() {
+    for (int i = 0; i < count; ++i) munmap(free[i], kStackSize + kGuard);
+  }
+};
+StackCache g_stacks;
+
+void *take_stack() {
+  {
+    std::lock_guard<std::mutex> lock(g_stacks.mu);
+    if (g_stacks.count > 0) return g_stacks.free[--g_stacks.count];
+  }
+  void *mem = mmap(nullptr, kStackSize + kGuard, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (mem == MAP_FAILED) return nullptr;
+  mprotect(mem, kGuard, PROT_NONE);  // the stack grows down onto the guard page
+  return mem;
+}
+
+void give_stack(void *mem) {
+  {
+    std::lock_guard<std::mutex> lock(g_stacks.mu);
+    if (g_stacks.count < kCachedStacks) {
+      g_stacks.free[g_stacks.count++] = mem;
+      return;
+    }
+  }
+  munmap(mem, kStackSize + kGuard);
+}
+
+// Every signal blocked in the calling thread, glibc's internal ones included (the raw
+// call, since pthread_sigmask leaves those open): no handler may run in a child that
+// shares the parent's memory.
+struct BlockAllSignals {
+  uint64_t old = 0;
+  BlockAllSignals() {
+    uint64_t all = ~uint64_t{0};
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, sizeof all);
+  }
+  ~BlockAllSignals() { syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, nullptr, sizeof old); }
+};
+
+// PATH from the envp given, else the caller's environment, else the default.
+const char *search_path(const char *const *envp) {
+  if (envp) {
+    for (; *envp; ++envp)
+      if (strncmp(*envp, "PATH=", 5) == 0) return *envp + 5;
+  }
+  const char *p = getenv("PATH");
+  return p ? p : "/bin:/usr/bin";
+}
+
+// execvp's look-up, in the parent: the first executable regular file along PATH.
+int resolve_exec(fdk_actions *a) {
+  const char *file = a->exec_file;
+  if (!*file) return fail(-ENOENT, "spawn: execvp: empty file name");
+  size_t flen = strlen(file);
+  bool saw_eacces = false;
+  const char *dir = search_path(a->exec_envp);
+  for (;;) {
+    const char *end = strchrnul(dir, ':');
+    size_t dlen = static_cast<size_t>(end - dir);
+    if (dlen + 1 + flen < PATH_MAX) {
+      char *out = a->resolved.get();
+      // An empty entry means the current directory.
+      if (dlen == 0) out[0] = '.', dlen = 1;
+      else memcpy(out, dir, dlen);
+      out[dlen] = '/';
+      memcpy(out + dlen + 1, file, flen + 1);
+      struct stat st;
+      if (stat(out, &st) == 0 && S_ISREG(st.st_mode)) {
+        if (faccessat(AT_FDCWD, out, X_OK, AT_EACCESS) == 0) return 0;
+        if (errno == EACCES) saw_eacces = true;
+      }
+    }
+    if (!*end) break;
+    dir = end + 1;
+  }
+  if (saw_eacces) return fail(-EACCES, "spawn: execvp: \"%s\" is not executable along PATH", file);
+  return fail(-ENOENT, "spawn: execvp: \"%s\" not found in PATH", file);
+}
+
+// The steps that apply the inherit set (see child::FdStep), into the reserved scratch.
+void plan_inherit(fdk_actions *a) {
+  a->steps.clear();
+  a->dsts.clear();
+  a->done.assign(a->pairs.size(), 0);
+  std::vector<int32_t> &dsts = a->dsts;
+  for (size_t i = 0; i < a->pairs.size(); ++i) {
+    const auto &p = a->pairs[i];
+    dsts.push_back(p.dst);
+    if (p.dst == p.src) {
+      a->steps.push_back({FdStep::clear_cloexec, p.src, p.dst, static_cast<int32_t>(i)});
+      a->done[i] = 1;
+    }
+  }
+  std::sort(dsts.begin(), dsts.end());
+  // Current location of each pending mapping's source: its number, or the temporary.
+  auto src_of = [&](size_t i) { return a->done[i] == 2 ? child::kTemp : a->pairs[i].src; };
+  auto needed = [&](int32_t fd) {
+    for (size_t j = 0; j < a->pairs.size(); ++j)
+      if (!(a->done[j] & 1) && src_of(j) == fd) return true;
+    return false;
+  };
+  size_t left = 0;
+  for (uint8_t d : a->done) left += !d;
+  while (left > 0) {
+    bool progress = false;
+    for (size_t i = 0; i < a->pairs.size(); ++i) {
+      if (a->done[i] & 1) continue;
+      // A destination is written once no pending mapping still reads it.
+      if (needed(a->pairs[i].dst)) continue;
+      a->steps.push_back({FdStep::dup, src_of(i), a->pairs[i].dst, static_cast<int32_t>(i)});
+      a->done[i] = 1;
+      --left;
+      progress = true;
+    }
+    if (progress) continue;
+    // Only cycles remain: keep one destination aside in the temporary, which the previous
+    // cycle no longer needs, and let its readers read that.
+    size_t i = 0;
+    while (a->done[i] & 1) ++i;
+    int32_t saved = a->pairs[i].dst;
+    a->steps.push_back({FdStep::save, saved, 0, static_cast<int32_t>(i)});
+    for (size_t j = 0; j < a->pairs.size(); ++j)
+      if (!(a->done[j] & 1) && a->pairs[j].src == saved && a->done[j] != 2) a->done[j] = 2;
+  }
+  for (size_t i = 0; i < a->pairs.size(); ++i) {
+    int mode = a->pairs[i].mode;
+    if (mode == FDK_INHERIT_PRESERVE) continue;
+    a->steps.push_back({mode == FDK_INHERIT_BLOCKING ? FdStep::set_blocking : FdStep::set_nonblocking, 0,
+                        a->pairs[i].dst, static_cast<int32_t>(i)});
+  }
+}
+
+// The list laid out for one spawn: fd handles in use until it ends.
+class Prepared {
+ public:
+  explicit Prepared(fdk_actions *a) : a_(a) {}
+  Prepared(const Prepared &) = delete;
+  Prepared &operator=(const Prepared &) = delete;
+  ~Prepared() {
+    for (fdk_fd *fd : a_->in_use) fd_unuse(fd);
+    a_->in_use.clear();
+  }
+
+  int prepare() {
+    if (!a_->has_exec) return fail(-EINVAL, "spawn: the action list has no execve or execvp action");
+    for (size_t i = 0; i < a_->actions.size(); ++i) {
+      if (fdk_fd *fd = a_->action_fds[i]) {
+        int raw;
+        if (use(fd, &raw) < 0) return fail(-EBADF, "spawn: %s: the handle is closed", describe_action(a_, i, -1).c_str());
+        a_->actions[i].num = raw;
+      }
+    }
+    int32_t top = 2;
+    for (size_t i = 0; i < a_->pairs.size(); ++i) {
+      auto &p = a_->pairs[i];
+      if (p.src_fd && use(p.src_fd, &p.src) < 0)
+        return fail(-EBADF, "spawn: %s: the source handle is closed",
+                    describe_action(a_, a_->inherit_index, static_cast<int32_t>(i)).c_str());
+      top = std::max({top, p.src, p.dst});
+    }
+    if (!a_->pairs.empty()) plan_inherit(a_);
+    child::Action &exec = a_->actions.back();
+    if (a_->exec_search) {
+      if (int r = resolve_exec(a_); r < 0) return r;
+      exec.ptr = a_->resolved.get();
+    }
+    exec.envp = a_->exec_envp ? a_->exec_envp : environ;
+    plan.actions = a_->actions.data();
+    plan.count = a_->actions.size();
+    plan.steps = a_->steps.data();
+    plan.nsteps = a_->steps.size();
+    plan.dsts = a_->dsts.data();
+    plan.ndsts = a_->dsts.size();
+    plan.temp_min = top + 1;
+    plan.parent_pid = getpid();
+    plan.report_fd = -1;
+    plan.handlers_cleared = false;
+    plan.report.index = -1;
+    plan.report.err = 0;
+    plan.report.pair = -1;
+    return 0;
+  }
+
+  // Turns a child's report into the spawn's error, after its child was reaped.
+  int failed(const child::Report &r, const char *backend) const {
+    return fail(-r.err, "spawn%s: %s: %s", backend, describe_action(a_, static_cast<size_t>(r.index), r.pair).c_str(),
+                strerror(r.err));
+  }
+
+  const fdk_actions *actions() const { return a_; }
+  child::Plan plan{};
+
+ private:
+  int use(fdk_fd *fd, int32_t *raw) {
+    int r;
+    if (fd_use(fd, &r) < 0) return -EBADF;
+    a_->in_use.push_back(fd);
+    *raw = r;
+    return 0;
+  }
+
+  fdk_actions *a_;
+};
+
+// Reaps a child that failed before exec (it exits at once with 127).
+void reap_failed(Launch *l) {
+  int status;
+  while (waitpid(l->pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (l->pidfd >= 0) close(l->pidfd);
+  l->pid = -1;
+  l->pidfd = -1;
+}
+
+// vfork-style: the child shares the parent's memory on a cached stack and the parent
+// resumes once it has exec'd or exited; the report is written into the plan.
+int launch_clone(Prepared &prep, bool want_pidfd, Launch *out) {
+  void *stack = take_stack();
+  if (!stack) return fail(-ENOMEM, "spawn: cannot map a child stack");
+  char *top = static_cast<char *>(stack) + kGuard + kStackSize;
+  int pidfd = -1;
+  pid_t pid = -1;
+  int err = 0;
+  {
+    BlockAllSignals blocked;
+#if defined(FDK_HAVE_CLONE3_TRAMPOLINE)
+    while (use_clone3()) {
+      CloneArgs args{};
+      args.flags = CLONE_VM | CLONE_VFORK | CLONE_CLEAR_SIGHAND | (want_pidfd ? CLONE_PIDFD : 0);
+      args.pidfd = reinterpret_cast<uintptr_t>(&pidfd);
+      args.exit_signal = SIGCHLD;
+      args.stack = reinterpret_cast<uintptr_t>(stack) + kGuard;
+      args.stack_size = kStackSize;
+      prep.plan.handlers_cleared = true;
+      long r = fdk_clone3_run(&args, sizeof args, child::run, &prep.plan);
+      if (r >= 0) {
+        pid = static_cast<pid_t>(r);
+        break;
+      }
+      prep.plan.handlers_cleared = false;
+      // ENOSYS: no clone3 (or a seccomp filter); EINVAL: a flag this kernel lacks, which
+      // plain clone sorts out. Other errors are the answer.
+      if (r != -ENOSYS && r != -EINVAL && r != -EPERM) {
+        err = static_cast<int>(r);
+        break;
+      }
+      g_clone3.store(0, std::memory_order_relaxed);
+    }
+#endif
+    if (pid < 0 && err == 0) {
+      int flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
+      pid = clone(child::run, top, flags | (want_pidfd ? CLONE_PIDFD : 0), &prep.plan, &pidfd);
+      if (pid < 0 && want_pidfd && errno == EINVAL) {
+        pidfd_unsupported();
+        want_pidfd = false;
+        pid = clone(child::run, top, flags, &prep.plan, nullptr);
+      }
+      if (pid < 0) err = neg_errno();
+    }
+  }
+  give_stack(stack);
+  if (pid < 0) return fail_sys(err, "spawn: clone");
+  out->pid = pid;
+  out->pidfd = want_pidfd ? pidfd : -1;
+  if (prep.plan.report.index >= 0) {
+    child::Report r{prep.plan.report.index, prep.plan.report.err, prep.plan.report.pair};
+    reap_failed(out);
+    return prep.failed(r, "");
+  }
+  return 0;
+}
+
+// fork-style: a copy of the parent (a raw clone without CLONE_VM, so no atfork handler
+// runs) runs the same child code; the report comes through a close-on-exec pipe.
+int launch_fork(Prepared &prep, bool want_pidfd, Launch *out) {
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) < 0) return fail_sys(neg_errno(), "spawn: pipe2");
+  prep.plan.report_fd = pipefd[1];
+  int pidfd = -1;
+  long pid;
+  {
+    BlockAllSignals blocked;
+    pid = syscall(SYS_clone, SIGCHLD | (want_pidfd ? CLONE_PIDFD : 0), nullptr, &pidfd, nullptr, 0);
+    if (pid < 0 && want_pidfd && errno == EINVAL) {
+      pidfd_unsupported();
+      want_pidfd = false;
+      pid = syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, 0);
+    }
+    if (pid == 0) child::run(&prep.plan);
+  }
+  int err = pid < 0 ? neg_errno() : 0;
+  close(pipefd[1]);
+  if (pid < 0) {
+    close(pipefd[0]);
+    return fail_sys(err, "spawn: fork");
+  }
+  out->pid = static_cast<pid_t>(pid);
+  out->pidfd = want_pidfd ? pidfd : -1;
+  child::Report r{};
+  ssize_t n;
+  while ((n = read(pipefd[0], &r, sizeof r)) < 0 && errno == EINTR) {
+  }
+  close(pipefd[0]);
+  if (n == sizeof r) {
+    reap_failed(out);
+    return prep.failed(r, " (fork)");
+  }
+  return 0;
+}
+
+// posix_spawn: only what its attributes and file actions can say.
+class PosixSpawn {
+ public:
+  PosixSpawn() {
+    posix_spawn_file_actions_init(&fa_);
+    posix_spawnattr_init(&attr_);
+  }
+  ~PosixSpawn() {
+    posix_spawn_file_actions_destroy(&fa_);
+    posix_spawnattr_destroy(&attr_);
+    if (temp_ >= 0) close(temp_);
+  }
+  PosixSpawn(const PosixSpawn &) = delete;
+  PosixSpawn &operator=(const PosixSpawn &) = delete;
+
+  int launch(Prepared &prep, Launch *out) {
+    const fdk_actions *a = prep.actions();
+    short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+    sigset_t empty, defaults;
+    sigemptyset(&empty);
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGPIPE);
+    sigaddset(&defaults, SIGXFSZ);
+    const child::Action *exec = nullptr;
+    for (size_t i = 0; i < a->actions.size(); ++i) {
+      const child::Action &act = a->actions[i];
+      int r = 0;
+      switch (act.op) {
+        case Op::execve: exec = &act; break;
+        case Op::chdir: r = posix_spawn_file_actions_addchdir_np(&fa_, static_cast<const char *>(act.ptr)); break;
+        case Op::fchdir: r = posix_spawn_file_actions_addfchdir_np(&fa_, act.num); break;
+        case Op::setsid: flags |= POSIX_SPAWN_SETSID; break;
+        case Op::setpgid:
+          flags |= POSIX_SPAWN_SETPGROUP;
+          r = posix_spawnattr_setpgroup(&attr_, act.num);
+          break;
+        case Op::signal_default: sigaddset(&defaults, act.num); break;
+        case Op::inherit: r = add_inherit(prep, i); break;
+        case Op::close_other_fds: r = add_close_others(a, i); break;
+        default: r = fail(-ENOTSUP, "spawn (posix_spawn): %s cannot be expressed", describe_action(a, i, -1).c_str());
+      }
+      if (r > 0) r = fail_sys(-r, "spawn (posix_spawn): file actions");
+      if (r < 0) return r;
+    }
+    posix_spawnattr_setflags(&attr_, flags);
+    posix_spawnattr_setsigmask(&attr_, &empty);
+    posix_spawnattr_setsigdefault(&attr_, &defaults);
+    pid_t pid;
+    int r = posix_spawn(&pid, static_cast<const char *>(exec->ptr), &fa_, &attr_, const_cast<char *const *>(exec->argv),
+                        const_cast<char *const *>(exec->envp));
+    if (r != 0) return fail(-r, "spawn (posix_spawn): \"%s\": %s", static_cast<const char *>(exec->ptr), strerror(r));
+    out->pid = pid;
+    return 0;
+  }
+
+ private:
+  int add_inherit(Prepared &prep, size_t index) {
+    for (size_t i = 0; i < prep.plan.nsteps; ++i) {
+      const FdStep &s = prep.plan.steps[i];
+      int r = 0;
+      switch (s.kind) {
+        case FdStep::dup:
+          r = posix_spawn_file_actions_adddup2(&fa_, s.from == child::kTemp ? temp_ : s.from, s.to);
+          break;
+        case FdStep::save:
+          // The temporary's number is reserved in the parent for the time of the spawn.
+          if (temp_ < 0 && (temp_ = fcntl(s.from, F_DUPFD_CLOEXEC, prep.plan.temp_min)) < 0) return -errno;
+          r = posix_spawn_file_actions_adddup2(&fa_, s.from, temp_);
+          break;
+        case FdStep::clear_cloexec:
+          r = posix_spawn_file_actions_adddup2(&fa_, s.to, s.to);  // clears FD_CLOEXEC
+          break;
+        default:
+          return fail(-ENOTSUP, "spawn (posix_spawn): %s: blocking modes cannot be expressed",
+                      describe_action(prep.actions(), index, s.pair).c_str());
+      }
+      if (r) return r;
+    }
+    return temp_ >= 0 ? posix_spawn_file_actions_addclose(&fa_, temp_) : 0;
+  }
+
+  // Only "close from N" exists: the kept destinations must be 0..N-1.
+  int add_close_others(const fdk_actions *a, size_t index) {
+    int32_t next = 3;
+    for (int32_t d : a->dsts) {
+      if (d < next) continue;
+      if (d != next) return fail(-ENOTSUP, "spawn (posix_spawn): %s: destinations above 2 must be contiguous",
+                                 describe_action(a, index, -1).c_str());
+      ++next;
+    }
+    return posix_spawn_file_actions_addclosefrom_np(&fa_, next);
+  }
+
+  posix_spawn_file_actions_t fa_;
+  posix_spawnattr_t attr_;
+  int temp_ = -1;
+};
+
+}  // namespace
+
+bool pidfd_mode() {
+  int mode = g_pidfd_mode.load(std::memory_order_relaxed);
+  if (mode < 0) {
+    const char *env = getenv("FDKIT_PIDFD");
+    mode = env && strcmp(env, "0") == 0 ? 0 : 1;
+    int expected = -1;
+    g_pidfd_mode.compare_exchange_strong(expected, mode);
+    mode = g_pidfd_mode.load(std::memory_order_relaxed);
+  }
+  return mode == 1;
+}
+
+void pidfd_unsupported() { g_pidfd_mode.store(0, std::memory_order_relaxed); }
+
+int open_pidfd(pid_t pid) {
+  int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (fd >= 0) return fd;
+  int err = neg_errno();
+  if (err == -ENOSYS) pidfd_unsupported();
+  return fail_sys(err, "pidfd_open");
+}
+
+int launch(fdk_actions *a, unsigned backend, bool want_pidfd, Launch *out) {
+  Prepared prep(a);
+  if (int r = prep.prepare(); r < 0) return r;
+  want_pidfd = want_pidfd && pidfd_mode();
+  int r;
+  switch (backend) {
+    case FDK_SPAWN_BACKEND_FORK: r = launch_fork(prep, want_pidfd, out); break;
+    case FDK_SPAWN_BACKEND_POSIX_SPAWN: r = PosixSpawn().launch(prep, out); break;
+    default: r = launch_clone(prep, want_pidfd, out); break;
+  }
+  if (r < 0 || out->pidfd >= 0 || !want_pidfd) return r;
+  // posix_spawn gives no pidfd: open one for the child, which cannot be reaped meanwhile.
+  out->pidfd = open_pidfd(out->pid);
+  if (out->pidfd < 0 && pidfd_mode()) {
+    r = out->pidfd;
+    kill(out->pid, SIGKILL);
+    reap_failed(out);
+    return r;
+  }
+  return 0;
+}
+
+}  // namespace fdk

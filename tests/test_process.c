@@ -1,0 +1,963 @@
+/* Spawn and process handles: every action and its failure under each backend that
+ * supports it, inherit_fd permutations, exit statuses, exit watching (pidfd or SIGCHLD,
+ * depending on FDKIT_PIDFD), signalling, detaching. */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+static void on_exit_cb(fdk_process *p, int result, void *data);
+
+static const unsigned backends[] = {FDK_SPAWN_BACKEND_AUTO, FDK_SPAWN_BACKEND_FORK, FDK_SPAWN_BACKEND_POSIX_SPAWN};
+static const char *backend_names[] = {"auto", "fork", "posix_spawn"};
+#define NBACKENDS 3
+
+/* An action list whose child's stdout goes to a pipe the test reads. */
+typedef struct {
+  fdk_actions *a;
+  int out[2];
+} capture;
+
+static void cap_begin(capture *c) {
+  assert_int_equal(pipe2(c->out, O_CLOEXEC), 0);
+  assert_int_equal(fdk_actions_new(&c->a), 0);
+  assert_int_equal(fdk_actions_inherit_raw(c->a, 1, c->out[1], FDK_INHERIT_PRESERVE), 0);
+}
+
+static void cap_exec(capture *c, const char *const *argv) {
+  assert_int_equal(fdk_actions_execve(c->a, CHILD_PATH, argv, NULL), 0);
+}
+
+/* Spawns without a loop, reads all the child wrote, waits. Returns the spawn's result. */
+static int cap_run(capture *c, unsigned backend, char *buf, size_t size, fdk_exit_status *st) {
+  fdk_process *p = NULL;
+  int r = fdk_spawn(&p, NULL, c->a, backend, NULL, NULL);
+  close(c->out[1]);
+  size_t len = 0;
+  ssize_t n;
+  while (len + 1 < size && (n = read(c->out[0], buf + len, size - 1 - len)) > 0) len += (size_t)n;
+  buf[len] = 0;
+  close(c->out[0]);
+  if (r == 0) {
+    fdk_exit_status tmp;
+    assert_int_equal(fdk_process_wait(p, st ? st : &tmp), 0);
+    fdk_process_free(p);
+  }
+  c->a = fdk_actions_free(c->a);
+  return r;
+}
+
+/* Runs the child with args and checks it exits 0, returning its output. */
+static void run_child(unsigned backend, const char *const *argv, char *buf, size_t size) {
+  capture c;
+  cap_begin(&c);
+  cap_exec(&c, argv);
+  fdk_exit_status st;
+  assert_int_equal(cap_run(&c, backend, buf, size, &st), 0);
+  assert_int_equal(st.kind, FDK_EXIT_CODE);
+  assert_int_equal(st.value, 0);
+}
+
+static int spawn_wait(fdk_actions *a, unsigned backend, fdk_exit_status *st) {
+  fdk_process *p = NULL;
+  int r = fdk_spawn(&p, NULL, a, backend, NULL, NULL);
+  if (r == 0) {
+    assert_int_equal(fdk_process_wait(p, st), 0);
+    fdk_process_free(p);
+  }
+  return r;
+}
+
+static void test_exit_codes(void **state) {
+  (void)state;
+  for (int b = 0; b < NBACKENDS; b++) {
+    for (int code = 0; code < 256; code += (b == 0 ? 1 : 17)) {
+      char arg[8];
+      snprintf(arg, sizeof arg, "%d", code);
+      const char *argv[] = {"child", "exit", arg, NULL};
+      fdk_actions *a;
+      assert_int_equal(fdk_actions_new(&a), 0);
+      assert_int_equal(fdk_actions_execve(a, CHILD_PATH, argv, NULL), 0);
+      fdk_exit_status st;
+      assert_int_equal(spawn_wait(a, backends[b], &st), 0);
+      assert_int_equal(st.kind, FDK_EXIT_CODE);
+      assert_int_equal(st.value, code);
+      fdk_actions_free(a);
+    }
+  }
+}
+
+static void test_killed_by_signal(void **state) {
+  (void)state;
+  for (int b = 0; b < NBACKENDS; b++) {
+    const char *argv[] = {"child", "kill", "15", NULL};
+    fdk_actions *a;
+    assert_int_equal(fdk_actions_new(&a), 0);
+    assert_int_equal(fdk_actions_execve(a, CHILD_PATH, argv, NULL), 0);
+    fdk_exit_status st;
+    assert_int_equal(spawn_wait(a, backends[b], &st), 0);
+    assert_int_equal(st.kind, FDK_EXIT_SIGNAL);
+    assert_int_equal(st.value, SIGTERM);
+    assert_true(st.usage.utime_ns >= 0 && st.usage.maxrss_kib > 0);
+    fdk_actions_free(a);
+  }
+}
+
+static void test_environment(void **state) {
+  (void)state;
+  setenv("FDKT_FROM_PARENT", "yes", 1);
+  for (int b = 0; b < NBACKENDS; b++) {
+    char buf[256];
+    const char *argv[] = {"child", "env", "FDKT_FROM_PARENT", "FDKT_GIVEN", NULL};
+    run_child(backends[b], argv, buf, sizeof buf);
+    assert_string_equal(buf, "FDKT_FROM_PARENT=yes\nFDKT_GIVEN=(unset)\n");
+
+    capture c;
+    cap_begin(&c);
+    const char *envp[] = {"FDKT_GIVEN=given value", "OTHER=1", NULL};
+    assert_int_equal(fdk_actions_execve(c.a, CHILD_PATH, argv, envp), 0);
+    assert_int_equal(cap_run(&c, backends[b], buf, sizeof buf, NULL), 0);
+    assert_string_equal(buf, "FDKT_FROM_PARENT=(unset)\nFDKT_GIVEN=given value\n");
+  }
+  unsetenv("FDKT_FROM_PARENT");
+}
+
+static void test_argv_empty_long_and_e2big(void **state) {
+  (void)state;
+  size_t big = 100000;
+  char *long_arg = malloc(big + 1);
+  memset(long_arg, 'x', big);
+  long_arg[big] = 0;
+  for (int b = 0; b < NBACKENDS; b++) {
+    char buf[256];
+    const char *argv[] = {"child", "args", "", long_arg, "", NULL};
+    run_child(backends[b], argv, buf, sizeof buf);
+    assert_string_equal(buf, "5 0 100000 0\n");
+    /* One argument over the kernel's 128 KiB string limit. */
+    char *huge = malloc(200001);
+    memset(huge, 'y', 200000);
+    huge[200000] = 0;
+    const char *argv2[] = {"child", "args", huge, NULL};
+    fdk_actions *a;
+    assert_int_equal(fdk_actions_new(&a), 0);
+    assert_int_equal(fdk_actions_execve(a, CHILD_PATH, argv2, NULL), 0);
+    assert_int_equal(spawn_wait(a, backends[b], NULL), -E2BIG);
+    if (b != 2) assert_non_null(strstr(fdk_last_error(), "action 0 (execve"));
+    fdk_actions_free(a);
+    free(huge);
+  }
+  free(long_arg);
+}
+
+static void test_exec_failures(void **state) {
+  (void)state;
+  char dir[] = "/tmp/fdkt-exec-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char noexec[300], badfmt[300];
+  snprintf(noexec, sizeof noexec, "%s/noexec", dir);
+  snprintf(badfmt, sizeof badfmt, "%s/badfmt", dir);
+  int fd = open(noexec, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+  assert_true(write(fd, "#!/bin/sh\n", 10) == 10);
+  close(fd);
+  fd = open(badfmt, O_CREAT | O_WRONLY | O_CLOEXEC, 0755);
+  assert_true(write(fd, "\x01\x02\x03\x04garbage", 11) == 11);
+  close(fd);
+  struct {
+    const char *path;
+    int err;
+  } cases[] = {{"/nonexistent/prog", -ENOENT}, {noexec, -EACCES}, {badfmt, -ENOEXEC}, {dir, -EACCES}};
+  for (int b = 0; b < NBACKENDS; b++) {
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+      const char *argv[] = {"x", NULL};
+      fdk_actions *a;
+      assert_int_equal(fdk_actions_new(&a), 0);
+      assert_int_equal(fdk_actions_chdir(a, "/"), 0);
+      assert_int_equal(fdk_actions_execve(a, cases[i].path, argv, NULL), 0);
+      assert_int_equal(spawn_wait(a, backends[b], NULL), cases[i].err);
+      if (b != 2) {
+        char want[400];
+        snprintf(want, sizeof want, "action 1 (execve \"%s\")", cases[i].path);
+        assert_non_null(strstr(fdk_last_error(), want));
+      }
+      fdk_actions_free(a);
+    }
+  }
+  unlink(noexec);
+  unlink(badfmt);
+  rmdir(dir);
+}
+
+static void test_execvp(void **state) {
+  (void)state;
+  char dir[] = "/tmp/fdkt-path-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char link[300], noexec[300], path_env[400];
+  snprintf(link, sizeof link, "%s/fdkt-child", dir);
+  snprintf(noexec, sizeof noexec, "%s/fdkt-noexec", dir);
+  assert_int_equal(symlink(CHILD_PATH, link), 0);
+  close(open(noexec, O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+  snprintf(path_env, sizeof path_env, "PATH=/nonexistent::%s", dir);
+  for (int b = 0; b < NBACKENDS; b++) {
+    char buf[64];
+    capture c;
+    cap_begin(&c);
+    const char *argv[] = {"fdkt-child", "args", "a", NULL};
+    const char *envp[] = {path_env, NULL};
+    assert_int_equal(fdk_actions_execvp(c.a, "fdkt-child", argv, envp), 0);
+    assert_int_equal(cap_run(&c, backends[b], buf, sizeof buf, NULL), 0);
+    assert_string_equal(buf, "3 1\n");
+
+    /* Not found: -ENOENT before any child exists; found but not executable: -EACCES. */
+    fdk_actions *a;
+    assert_int_equal(fdk_actions_new(&a), 0);
+    assert_int_equal(fdk_actions_execvp(a, "fdkt-no-such-program", argv, envp), 0);
+    fdk_process *p = (fdk_process *)0x1;
+    assert_int_equal(fdk_spawn(&p, NULL, a, backends[b], NULL, NULL), -ENOENT);
+    assert_ptr_equal(p, (fdk_process *)0x1);
+    assert_non_null(strstr(fdk_last_error(), "fdkt-no-such-program"));
+    fdk_actions_free(a);
+    assert_int_equal(fdk_actions_new(&a), 0);
+    assert_int_equal(fdk_actions_execvp(a, "fdkt-noexec", argv, envp), 0);
+    assert_int_equal(fdk_spawn(&p, NULL, a, backends[b], NULL, NULL), -EACCES);
+    fdk_actions_free(a);
+  }
+  unlink(link);
+  unlink(noexec);
+  rmdir(dir);
+}
+
+static void test_chdir_and_fchdir(void **state) {
+  (void)state;
+  for (int b = 0; b < NBACKENDS; b++) {
+    char buf[4096];
+    const char *argv[] = {"child", "cwd", NULL};
+    capture c;
+    cap_begin(&c);
+    assert_int_equal(fdk_actions_chdir(c.a, "/usr"), 0);
+    cap_exec(&c, argv);
+    assert_int_equal(cap_run(&c, backends[b], buf, sizeof buf, NULL), 0);
+    assert_string_equal(buf, "/usr\n");
+
+    int raw = open("/var", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    fdk_fd *dirfd;
+    assert_int_equal(fdk_fd_adopt(&dirfd, raw, 0), 0);
+    cap_begin(&c);
+    assert_int_equal(fdk_actions_fchdir(c.a, dirfd), 0);
+    cap_exec(&c, argv);
+    assert_int_equal(cap_run(&c, backends[b], buf, sizeof buf, NULL), 0);
+    assert_string_equal(buf, "/var\n");
+
+    /* A missing directory, and a handle closed before the spawn. */
+    fdk_actions *a;
+    assert_int_equal(fdk_actions_new(&a), 0);
+    assert_int_equal(fdk_actions_chdir(a, "/nope"), 0);
+    assert_int_equal(fdk_actions_execve(a, CHILD_PATH, argv, NULL), 0);
+    assert_int_equal(spawn_wait(a, backends[b], NULL), -ENOENT);
+    if (b != 2) assert_non_null(strstr(fdk_last_error(), "action 0 (chdir \"/nope\")"));
+    fdk_actions_free(a);
+
+    assert_int_equal(fdk_actions_new(&a), 0);
+    assert_int_equal(fdk_actions_fchdir(a, dirfd), 0);
+    assert_int_equal(fdk_actions_execve(a, CHILD_PATH, argv, NULL), 0);
+    assert_int_equal(fdk_fd_close(dirfd), 0);
+    assert_int_equal(spawn_wait(a, backends[b], NULL), -EBADF);
+    assert_non_null(strstr(fdk_last_error(), "action 0 (fchdir)"));
+    fdk_actions_free(a);
+    fdk_fd_unref(dirfd);
+  }
+}
+
+static void test_session_and_group(void **state) {
+  (void)state;
+  for (int b = 0; b < NBACKENDS; b++) {
+    for (int which = 0; which < 2; which++) {
+      char buf[256];
+      const char *argv[] = {"child", "proc", NULL};
+      capture c;
+      cap_begin(&c);
+      if (which == 0) assert_int_equal(fdk_actions_setsid(c.a), 0);
+      else assert_int_equal(fdk_actions_setpgid(c.a, 0), 0);
+      cap_exec(&c, argv);
+      assert_int_equal(cap_run(&c, backends[b], buf, sizeof buf, NULL), 0);
+      int pid, pgid, sid;
+      assert_int_equal(sscanf(buf, "pid=%d pgid=%d sid=%d", &pid, &pgid, &sid), 3);
+      assert_int_equal(pgid, pid);
+      if (which == 0) assert_int_equal(sid, pid);
+      else assert_int_equal(sid, getsid(0));
+    }
+    /* Joining a group that does not exist in this session. */
+    fdk_actions *a;
+    const char *argv[] = {"child", "exit", "0", NULL};
+    assert_int_equal(fdk_actions_new(&a), 0);
+    assert_int_equal(fdk_actions_setpgid(a, 1), 0);
+    assert_int_equal(fdk_actions_execve(a, CHILD_PATH, argv, NULL), 0);
+    assert_int_equal(spawn_wait(a, backends[b], NULL), -EPERM);
+    if (b != 2) assert_non_null(strstr(fdk_last_error(), "action 0 (setpgid 1)"));
+    fdk_actions_free(a);
+  }
+}
+
+/* Actions only the clone and fork backends run; posix_spawn answers -ENOTSUP. */
+static void test_credentials(void **state) {
+  (void)state;
+  if (geteuid() != 0) skip();
+  for (int b = 0; b < NBACKENDS; b++) {
+    char buf[256];
+    const char *argv[] = {"child", "ids", NULL};
+    capture c;
+    cap_begin(&c);
+    uint32_t groups[] = {65534, 100};
+    assert_int_equal(fdk_actions_setgroups(c.a, 2, groups), 0);
+    assert_int_equal(fdk_actions_setgid(c.a, 65534), 0);
+    assert_int_equal(fdk_actions_setuid(c.a, 65534), 0);
+    cap_exec(&c, argv);
+    int r = cap_run(&c, backends[b], buf, sizeof buf, NULL);
+    if (b == 2) {
+      assert_int_equal(r, -ENOTSUP);
+      continue;
+    }
+    assert_int_equal(r, 0);
+    assert_string_equal(buf, "65534 65534 2 100 65534\n");
+
+    /* Once the uid is dropped, a group that is neither real nor saved is refused. */
+    fdk_actions *a;
+    assert_int_equal(fdk_actions_new(&a), 0);
+    assert_int_equal(fdk_actions_setuid(a, 65534), 0);
+    assert_int_equal(fdk_actions_setgid(a, 12345), 0);
+    assert_int_equal(fdk_actions_execve(a, CHILD_PATH, argv, NULL), 0);
+    assert_int_equal(spawn_wait(a, backends[b], NULL), -EPERM);
+    assert_non_null(strstr(fdk_last_error(), "action 1 (setgid 12345)"));
+    fdk_actions_free(a);
+    /* setgroups without the privilege. */
+    assert_int_equal(fdk_actions_new(&a), 0);
+    assert_int_equal(fdk_actions_setuid(a, 65534), 0);
+    assert_int_equal(fdk_actions_setgroups(a, 1, groups), 0);
+    assert_int_equal(fdk_actions_execve(a, CHILD_PATH, argv, NULL), 0);
+    assert_int_equal(spawn_wait(a, backends[b], NULL), -EPERM);
+    assert_non_null(strstr(fdk_last_error(), "action 1 (setgroups (1 groups))"));
+    fdk_actions_free(a);
+  }
+}
+
+static void test_umask_rlimit_pdeathsig_nnp(void **state) {
+  (void)state;
+  for (int b = 0; b < 2; b++) {
+    char buf[256];
+    const char *argv[] = {"child", "proc", NULL};
+    capture c;
+    cap_begin(&c);
+    assert_int_equal(fdk_actions_umask(c.a, 027), 0);
+    assert_int_equal(fdk_actions_rlimit(c.a, RLIMIT_NOFILE, 200, 300), 0);
+    assert_int_equal(fdk_actions_pdeathsig(c.a, SIGUSR1), 0);
+    assert_int_equal(fdk_actions_no_new_privs(c.a), 0);
+    cap_exec(&c, argv);
+    assert_int_equal(cap_run(&c, backends[b], buf, sizeof buf, NULL), 0);
+    assert_non_null(strstr(buf, "umask=027 nofile=200/300 pdeathsig=10 nnp=1"));
+
+    /* A hard limit above what the kernel allows. */
+    fdk_actions *a;
+    assert_int_equal(fdk_actions_new(&a), 0);
+    assert_int_equal(fdk_actions_rlimit(a, RLIMIT_NOFILE, 1u << 30, 1u << 30), 0);
+    assert_int_equal(fdk_actions_execve(a, CHILD_PATH, argv, NULL), 0);
+    assert_int_equal(spawn_wait(a, backends[b], NULL), -EPERM);
+    assert_non_null(strstr(fdk_last_error(), "action 0 (rlimit 7)"));
+    fdk_actions_free(a);
+  }
+  /* posix_spawn cannot express them. */
+  int (*adders[])(fdk_actions *) = {fdk_actions_no_new_privs};
+  fdk_actions *a;
+  const char *argv[] = {"child", "exit", "0", NULL};
+  assert_int_equal(fdk_actions_new(&a), 0);
+  assert_int_equal(adders[0](a), 0);
+  assert_int_equal(fdk_actions_execve(a, CHILD_PATH, argv, NULL), 0);
+  assert_int_equal(spawn_wait(a, FDK_SPAWN_BACKEND_POSIX_SPAWN, NULL), -ENOTSUP);
+  assert_non_null(strstr(fdk_last_error(), "no_new_privs"));
+  fdk_actions_free(a);
+}
+
+static void on_usr1(int sig) { (void)sig; }
+
+static void test_signals_in_child(void **state) {
+  (void)state;
+  struct sigaction sa = {0}, old_usr1, old_pipe, old_int;
+  sa.sa_handler = on_usr1;
+  sigaction(SIGUSR1, &sa, &old_usr1);
+  sa.sa_handler = SIG_IGN;
+  sigaction(SIGPIPE, &sa, &old_pipe);
+  sigaction(SIGINT, &sa, &old_int);
+  sigset_t block, old_mask;
+  sigemptyset(&block);
+  sigaddset(&block, SIGUSR2);
+  pthread_sigmask(SIG_BLOCK, &block, &old_mask);
+  for (int b = 0; b < NBACKENDS; b++) {
+    char buf[256];
+    const char *argv[] = {"child", "signals", NULL};
+    run_child(backends[b], argv, buf, sizeof buf);
+    /* SIGUSR1 (10) handled -> default; SIGINT (2) stays ignored; SIGPIPE (13) -> default. */
+    assert_int_equal(buf[SIGUSR1 - 1], 'D');
+    assert_int_equal(buf[SIGINT - 1], 'I');
+    assert_int_equal(buf[SIGPIPE - 1], 'D');
+    assert_non_null(strstr(buf, " 0\n"));
+
+    capture c;
+    cap_begin(&c);
+    assert_int_equal(fdk_actions_signal_default(c.a, SIGINT), 0);
+    int r = fdk_actions_signal_ignore(c.a, SIGTERM);
+    assert_int_equal(r, 0);
+    cap_exec(&c, argv);
+    r = cap_run(&c, backends[b], buf, sizeof buf, NULL);
+    if (b == 2) {
+      assert_int_equal(r, -ENOTSUP); /* signal_ignore */
+      continue;
+    }
+    assert_int_equal(r, 0);
+    assert_int_equal(buf[SIGINT - 1], 'D');
+    assert_int_equal(buf[SIGTERM - 1], 'I');
+  }
+  pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+  sigaction(SIGUSR1, &old_usr1, NULL);
+  sigaction(SIGPIPE, &old_pipe, NULL);
+  sigaction(SIGINT, &old_int, NULL);
+}
+
+static int user_ok(void *arg) {
+  (void)arg;
+  return 0;
+}
+static int user_fails(void *arg) {
+  (void)arg;
+  return -EDOM;
+}
+
+static void test_user_action(void **state) {
+  (void)state;
+  for (int b = 0; b < 2; b++) {
+    const char *argv[] = {"child", "exit", "3", NULL};
+    fdk_actions *a;
+    assert_int_equal(fdk_actions_new(&a), 0);
+    assert_int_equal(fdk_actions_user(a, user_ok, NULL, "ok"), 0);
+    assert_int_equal(fdk_actions_execve(a, CHILD_PATH, argv, NULL), 0);
+    fdk_exit_status st;
+    assert_int_equal(spawn_wait(a, backends[b], &st), 0);
+    assert_int_equal(st.value, 3);
+    fdk_actions_free(a);
+    assert_int_equal(fdk_actions_new(&a), 0);
+    assert_int_equal(fdk_actions_user(a, user_fails, NULL, "my-step"), 0);
+    assert_int_equal(fdk_actions_execve(a, CHILD_PATH, argv, NULL), 0);
+    assert_int_equal(spawn_wait(a, backends[b], NULL), -EDOM);
+    assert_non_null(strstr(fdk_last_error(), "action 0 (user \"my-step\")"));
+    fdk_actions_free(a);
+  }
+}
+
+static void test_bad_arguments(void **state) {
+  (void)state;
+  fdk_actions *a;
+  assert_int_equal(fdk_actions_new(NULL), -EINVAL);
+  assert_int_equal(fdk_actions_new(&a), 0);
+  const char *argv[] = {"x", NULL};
+  assert_int_equal(fdk_actions_inherit_raw(a, 5, 1, FDK_INHERIT_PRESERVE), 0);
+  assert_int_equal(fdk_actions_inherit_raw(a, 5, 2, FDK_INHERIT_PRESERVE), -EINVAL);
+  assert_non_null(strstr(fdk_last_error(), "mapped twice"));
+  assert_int_equal(fdk_actions_inherit_raw(a, 6, 2, 7), -EINVAL);
+  assert_int_equal(fdk_actions_inherit_raw(a, -1, 2, 0), -EINVAL);
+  assert_int_equal(fdk_actions_inherit_fd(a, 7, NULL, 0), -EINVAL);
+  assert_int_equal(fdk_actions_signal_default(a, 0), -EINVAL);
+  assert_int_equal(fdk_actions_signal_ignore(a, SIGKILL), -EINVAL);
+  assert_int_equal(fdk_actions_umask(a, 01000), -EINVAL);
+  assert_int_equal(fdk_actions_rlimit(a, RLIMIT_NOFILE, 10, 5), -EINVAL);
+  assert_int_equal(fdk_actions_rlimit(a, 999, 1, 1), -EINVAL);
+  assert_int_equal(fdk_actions_chdir(a, NULL), -EINVAL);
+  assert_int_equal(fdk_actions_user(a, NULL, NULL, "x"), -EINVAL);
+  assert_int_equal(fdk_actions_execve(a, NULL, argv, NULL), -EINVAL);
+  assert_int_equal(fdk_actions_execve(NULL, "/bin/true", argv, NULL), -EINVAL);
+  fdk_process *p = (fdk_process *)0x1;
+  /* No exec action yet. */
+  assert_int_equal(fdk_spawn(&p, NULL, a, 0, NULL, NULL), -EINVAL);
+  assert_int_equal(fdk_actions_execve(a, "/bin/true", argv, NULL), 0);
+  assert_int_equal(fdk_actions_setsid(a), -EINVAL); /* after the exec */
+  assert_int_equal(fdk_actions_execve(a, "/bin/true", argv, NULL), -EINVAL);
+  assert_int_equal(fdk_spawn(&p, NULL, a, 0x10, NULL, NULL), -EINVAL);
+  assert_int_equal(fdk_spawn(&p, NULL, a, 3, NULL, NULL), -EINVAL);
+  assert_int_equal(fdk_spawn(&p, NULL, a, 0, on_exit_cb, NULL), -EINVAL);
+  assert_int_equal(fdk_spawn(NULL, NULL, a, 0, NULL, NULL), -EINVAL);
+  assert_ptr_equal(p, (fdk_process *)0x1);
+  fdk_actions_free(a);
+  assert_null(fdk_actions_free(NULL));
+  assert_null(fdk_process_free(NULL));
+  assert_int_equal(fdk_process_pid(NULL), -EINVAL);
+  assert_int_equal(fdk_process_signal(NULL, 0), -EINVAL);
+  assert_int_equal(fdk_process_wait(NULL, NULL), -EINVAL);
+  assert_int_equal(fdk_process_try_wait(NULL, NULL), -EINVAL);
+  assert_int_equal(fdk_process_detach(NULL), -EINVAL);
+}
+
+/* ---- inherit_fd ---- */
+
+#define BASE_FD 100
+
+/* Puts a pipe whose read end holds marker "m<i>" at descriptor BASE_FD + i, for i < n.
+ * The write ends are closed: each read returns the marker, then EOF. */
+static void place_markers(int n) {
+  for (int i = 0; i < n; i++) {
+    int p[2];
+    assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+    char m[8];
+    int len = snprintf(m, sizeof m, "m%d", i);
+    assert_int_equal(write(p[1], m, (size_t)len), len);
+    close(p[1]);
+    assert_int_equal(dup3(p[0], BASE_FD + i, O_CLOEXEC), BASE_FD + i);
+    close(p[0]);
+  }
+}
+
+static void close_markers(int n) {
+  for (int i = 0; i < n; i++) close(BASE_FD + i);
+}
+
+/* Maps dst BASE+perm[i] <- src BASE+i for i < n and checks in the child that each
+ * destination reads its source's marker; with close_fds, that nothing else is open. */
+static void check_mapping(unsigned backend, const int *perm, int n, int close_fds) {
+  place_markers(n);
+  capture c;
+  cap_begin(&c);
+  char *argv[40];
+  char args[32][16];
+  int k = 0;
+  argv[k++] = "child";
+  argv[k++] = "read";
+  for (int i = 0; i < n; i++) {
+    assert_int_equal(fdk_actions_inherit_raw(c.a, BASE_FD + perm[i], BASE_FD + i, FDK_INHERIT_PRESERVE), 0);
+    snprintf(args[i], sizeof args[i], "%d", BASE_FD + perm[i]);
+    argv[k++] = args[i];
+  }
+  argv[k] = NULL;
+  if (close_fds) assert_int_equal(fdk_actions_close_other_fds(c.a), 0);
+  cap_exec(&c, (const char *const *)argv);
+  char buf[1024];
+  assert_int_equal(cap_run(&c, backend, buf, sizeof buf, NULL), 0);
+  char want[1024];
+  size_t len = 0;
+  for (int i = 0; i < n; i++) len += (size_t)snprintf(want + len, sizeof want - len, "%d=m%d ", BASE_FD + perm[i], i);
+  snprintf(want + len, sizeof want - len, "\n");
+  assert_string_equal(buf, want);
+  close_markers(n);
+}
+
+static void test_inherit_swaps_rings_identity(void **state) {
+  (void)state;
+  for (int b = 0; b < NBACKENDS; b++) {
+    int swap[] = {1, 0};
+    check_mapping(backends[b], swap, 2, 0);
+    int identity[] = {0, 1, 2};
+    check_mapping(backends[b], identity, 3, 0);
+    for (int n = 3; n <= 8; n++) {
+      int ring[8];
+      for (int i = 0; i < n; i++) ring[i] = (i + 1) % n;
+      check_mapping(backends[b], ring, n, 0);
+    }
+    /* Two cycles and a fixed point: the temporary is reused. */
+    int two[] = {1, 0, 2, 4, 5, 3};
+    check_mapping(backends[b], two, 6, 0);
+  }
+}
+
+static uint32_t rng_state = 12345;
+static uint32_t rng(void) {
+  rng_state = rng_state * 1103515245u + 12345u;
+  return rng_state >> 8;
+}
+
+/* Hundreds of random permutations (cycles of every shape) of up to 16 descriptors,
+ * with and without close_other_fds. */
+static void test_inherit_random_permutations(void **state) {
+  (void)state;
+  for (int iter = 0; iter < 300; iter++) {
+    int n = 1 + (int)(rng() % 16);
+    int perm[16];
+    for (int i = 0; i < n; i++) perm[i] = i;
+    for (int i = n - 1; i > 0; i--) {
+      int j = (int)(rng() % (uint32_t)(i + 1));
+      int t = perm[i];
+      perm[i] = perm[j];
+      perm[j] = t;
+    }
+    unsigned backend = iter % 3 == 2 ? FDK_SPAWN_BACKEND_FORK : FDK_SPAWN_BACKEND_AUTO;
+    check_mapping(backend, perm, n, iter % 2);
+  }
+}
+
+/* Under close_other_fds the child has 0-2 and the destinations open, nothing else. */
+static void test_close_other_fds(void **state) {
+  (void)state;
+  int extra = open("/dev/null", O_RDONLY); /* not close-on-exec: would leak without the action */
+  for (int b = 0; b < NBACKENDS; b++) {
+    place_markers(2);
+    char buf[256];
+    const char *argv[] = {"child", "fds", NULL};
+    capture c;
+    cap_begin(&c);
+    assert_int_equal(fdk_actions_inherit_raw(c.a, 3, BASE_FD, FDK_INHERIT_PRESERVE), 0);
+    assert_int_equal(fdk_actions_inherit_raw(c.a, 4, BASE_FD + 1, FDK_INHERIT_PRESERVE), 0);
+    assert_int_equal(fdk_actions_close_other_fds(c.a), 0);
+    cap_exec(&c, argv);
+    assert_int_equal(cap_run(&c, backends[b], buf, sizeof buf, NULL), 0);
+    assert_string_equal(buf, "0 1 2 3 4 \n");
+    close_markers(2);
+
+    /* Without it, the descriptor without close-on-exec is inherited. */
+    cap_begin(&c);
+    cap_exec(&c, argv);
+    assert_int_equal(cap_run(&c, backends[b], buf, sizeof buf, NULL), 0);
+    char want[32];
+    snprintf(want, sizeof want, " %d ", extra);
+    assert_non_null(strstr(buf, want));
+  }
+  /* A destination gap posix_spawn cannot express. */
+  capture c;
+  cap_begin(&c);
+  const char *argv[] = {"child", "fds", NULL};
+  assert_int_equal(fdk_actions_inherit_raw(c.a, 9, 0, FDK_INHERIT_PRESERVE), 0);
+  assert_int_equal(fdk_actions_close_other_fds(c.a), 0);
+  cap_exec(&c, argv);
+  char buf[64];
+  assert_int_equal(cap_run(&c, FDK_SPAWN_BACKEND_POSIX_SPAWN, buf, sizeof buf, NULL), -ENOTSUP);
+  close(extra);
+}
+
+static void test_inherit_blocking_modes_and_handles(void **state) {
+  (void)state;
+  for (int b = 0; b < NBACKENDS; b++) {
+    fdk_fd *r, *w;
+    assert_int_equal(fdk_pipe(&r, &w), 0);
+    capture c;
+    cap_begin(&c);
+    assert_int_equal(fdk_actions_inherit_fd(c.a, 5, r, FDK_INHERIT_PRESERVE), 0);
+    assert_int_equal(fdk_actions_inherit_fd(c.a, 6, r, FDK_INHERIT_PRESERVE), 0); /* one source, two dsts */
+    int raw_r = fdk_fd_raw(r);
+    assert_int_equal(fdk_actions_inherit_raw(c.a, raw_r, raw_r, FDK_INHERIT_PRESERVE), 0); /* identity */
+    const char *argv[] = {"child", "fdflags", "5", "6", NULL};
+    char rs[8];
+    snprintf(rs, sizeof rs, "%d", raw_r);
+    const char *argv2[] = {"child", "fdflags", "5", "6", rs, NULL};
+    (void)argv;
+    cap_exec(&c, argv2);
+    char buf[256], want[256];
+    assert_int_equal(cap_run(&c, backends[b], buf, sizeof buf, NULL), 0);
+    snprintf(want, sizeof want, "5:nonblock:inherit 6:nonblock:inherit %d:nonblock:inherit \n", raw_r);
+    assert_string_equal(buf, want);
+    /* The identity map left the parent's descriptor close-on-exec. */
+    assert_true(fcntl(raw_r, F_GETFD) & FD_CLOEXEC);
+
+    cap_begin(&c);
+    assert_int_equal(fdk_actions_inherit_fd(c.a, 5, w, FDK_INHERIT_BLOCKING), 0);
+    const char *argv3[] = {"child", "fdflags", "5", NULL};
+    cap_exec(&c, argv3);
+    int rr = cap_run(&c, backends[b], buf, sizeof buf, NULL);
+    if (b == 2) {
+      assert_int_equal(rr, -ENOTSUP);
+    } else {
+      assert_int_equal(rr, 0);
+      assert_string_equal(buf, "5:block:inherit \n");
+      /* The mode belongs to the shared open file description. */
+      assert_int_equal(fcntl(fdk_fd_raw(w), F_GETFL) & O_NONBLOCK, 0);
+      cap_begin(&c);
+      assert_int_equal(fdk_actions_inherit_fd(c.a, 5, w, FDK_INHERIT_NONBLOCKING), 0);
+      cap_exec(&c, argv3);
+      assert_int_equal(cap_run(&c, backends[b], buf, sizeof buf, NULL), 0);
+      assert_string_equal(buf, "5:nonblock:inherit \n");
+    }
+    /* A source handle closed before the spawn. */
+    cap_begin(&c);
+    assert_int_equal(fdk_actions_inherit_fd(c.a, 5, w, FDK_INHERIT_PRESERVE), 0);
+    cap_exec(&c, argv3);
+    fdk_fd_close(w);
+    assert_int_equal(cap_run(&c, backends[b], buf, sizeof buf, NULL), -EBADF);
+    assert_non_null(strstr(fdk_last_error(), "inherit_fd 5"));
+    /* A raw source that is not open fails in the child and names the mapping. */
+    cap_begin(&c);
+    assert_int_equal(fdk_actions_inherit_raw(c.a, 5, 900, FDK_INHERIT_PRESERVE), 0);
+    cap_exec(&c, argv3);
+    assert_int_equal(cap_run(&c, backends[b], buf, sizeof buf, NULL), -EBADF);
+    if (b != 2) assert_non_null(strstr(fdk_last_error(), "action 0 (inherit_fd 5 <- 900)"));
+    fdk_fd_unref(r);
+    fdk_fd_unref(w);
+  }
+}
+
+/* ---- process handles and exit watching ---- */
+
+typedef struct {
+  int calls;
+  int result;
+  fdk_exit_status status;
+  int waited;
+} exit_record;
+
+static void on_exit_cb(fdk_process *p, int result, void *data) {
+  exit_record *r = data;
+  r->calls++;
+  r->result = result;
+  if (result == 0) r->waited = fdk_process_try_wait(p, &r->status);
+}
+
+static fdk_actions *child_actions(const char *cmd, const char *arg) {
+  fdk_actions *a;
+  assert_int_equal(fdk_actions_new(&a), 0);
+  const char *argv[] = {"child", cmd, arg, NULL};
+  assert_int_equal(fdk_actions_execve(a, CHILD_PATH, argv, NULL), 0);
+  return a;
+}
+
+static void test_exit_callback(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  for (int b = 0; b < NBACKENDS; b++) {
+    fdk_actions *a = child_actions("exit", "7");
+    exit_record rec = {0};
+    fdk_process *p;
+    assert_int_equal(fdk_spawn(&p, loop, a, backends[b], on_exit_cb, &rec), 0);
+    assert_int_equal(rec.calls, 0); /* never inside the call */
+    assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+    assert_int_equal(rec.calls, 1);
+    assert_int_equal(rec.result, 0);
+    assert_int_equal(rec.waited, 1);
+    assert_int_equal(rec.status.kind, FDK_EXIT_CODE);
+    assert_int_equal(rec.status.value, 7);
+    /* Reaped: signals are refused and nothing is sent. */
+    assert_int_equal(fdk_process_signal(p, SIGKILL), -ESRCH);
+    assert_int_equal(fdk_process_signal_group(p, SIGKILL), -ESRCH);
+    fdk_exit_status again;
+    assert_int_equal(fdk_process_wait(p, &again), 0);
+    assert_int_equal(again.value, 7);
+    fdk_process_free(p);
+    fdk_actions_free(a);
+  }
+  assert_int_equal(fdk_loop_free(loop), 0);
+}
+
+/* The status is collected by a blocking wait before the loop runs: the callback still
+ * comes, once. */
+static void test_wait_before_callback_and_signal(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdk_actions *a = child_actions("sleep", NULL);
+  assert_int_equal(fdk_actions_setpgid(a, 0) == -EINVAL, 1); /* after exec */
+  fdk_actions_free(a);
+  assert_int_equal(fdk_actions_new(&a), 0);
+  assert_int_equal(fdk_actions_setpgid(a, 0), 0);
+  const char *argv[] = {"child", "sleep", NULL};
+  assert_int_equal(fdk_actions_execve(a, CHILD_PATH, argv, NULL), 0);
+  exit_record rec = {0};
+  fdk_process *p;
+  assert_int_equal(fdk_spawn(&p, loop, a, 0, on_exit_cb, &rec), 0);
+  fdk_exit_status st;
+  assert_int_equal(fdk_process_try_wait(p, &st), 0);
+  assert_int_equal(fdk_process_signal(p, 0), 0);
+  /* The child leads its own group: a group signal reaches it. */
+  int pid = fdk_process_pid(p);
+  for (int i = 0; i < 1000 && getpgid(pid) != pid; i++) usleep(1000);
+  assert_int_equal(fdk_process_signal_group(p, SIGTERM), 0);
+  assert_int_equal(fdk_process_wait(p, &st), 0);
+  assert_int_equal(st.kind, FDK_EXIT_SIGNAL);
+  assert_int_equal(st.value, SIGTERM);
+  assert_int_equal(fdk_process_signal(p, SIGTERM), -ESRCH);
+  fdkt_run_until(loop, &rec.calls, 5000);
+  assert_int_equal(rec.result, 0);
+  assert_int_equal(rec.waited, 1);
+  assert_int_equal(rec.status.value, SIGTERM);
+  fdk_process_free(p);
+  fdk_actions_free(a);
+  assert_int_equal(fdk_loop_free(loop), 0);
+}
+
+/* Freeing a running child kills and reaps it; the callback never runs. */
+static void test_free_kills_running_child(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdk_actions *a = child_actions("sleep", NULL);
+  exit_record rec = {0};
+  fdk_process *p;
+  assert_int_equal(fdk_spawn(&p, loop, a, 0, on_exit_cb, &rec), 0);
+  int pid = fdk_process_pid(p);
+  fdk_process_free(p);
+  assert_int_equal(kill(pid, 0), -1);
+  assert_int_equal(errno, ESRCH);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+  assert_int_equal(rec.calls, 0);
+  /* Without a loop too. */
+  assert_int_equal(fdk_spawn(&p, NULL, a, 0, NULL, NULL), 0);
+  assert_int_equal(fdk_process_detach(p), -EINVAL);
+  fdk_process_free(p);
+  fdk_actions_free(a);
+  assert_int_equal(fdk_loop_free(loop), 0);
+}
+
+/* A detached child outlives its handle and is reaped by fdkit when it exits (while the
+ * loop runs: the watch itself does not keep the loop alive, so a timer does here). */
+static void test_detached_is_reaped(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  int gate[2];
+  assert_int_equal(pipe2(gate, O_CLOEXEC), 0);
+  fdk_actions *a;
+  assert_int_equal(fdk_actions_new(&a), 0);
+  /* The child's read returns EOF once the test closes the write end: then it exits. */
+  assert_int_equal(fdk_actions_inherit_raw(a, 3, gate[0], FDK_INHERIT_PRESERVE), 0);
+  int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+  assert_int_equal(fdk_actions_inherit_raw(a, 1, devnull, FDK_INHERIT_PRESERVE), 0);
+  const char *argv[] = {"child", "read", "3", NULL};
+  assert_int_equal(fdk_actions_execve(a, CHILD_PATH, argv, NULL), 0);
+  fdk_process *p;
+  assert_int_equal(fdk_spawn(&p, loop, a, 0, NULL, NULL), 0);
+  int pid = fdk_process_pid(p);
+  assert_int_equal(fdk_process_detach(p), 0);
+  fdk_process_free(p);
+  close(gate[0]);
+  close(devnull);
+  assert_int_equal(kill(pid, 0), 0); /* still running */
+  close(gate[1]);
+  int64_t deadline = fdk_now_ns() + 5000000000LL;
+  siginfo_t info;
+  while (fdk_now_ns() < deadline) {
+    fdkt_result tick = {0};
+    assert_int_equal(fdk_sleep_until(loop, fdk_now_ns() + 1000000, fdkt_record, &tick, NULL), 0);
+    fdkt_run_until(loop, &tick.calls, 1000);
+    memset(&info, 0, sizeof info);
+    if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0 && errno == ECHILD) break;
+  }
+  assert_int_equal(waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT), -1);
+  assert_int_equal(errno, ECHILD);
+  fdk_actions_free(a);
+  assert_int_equal(fdk_loop_free(loop), 0);
+}
+
+/* Freeing the loop before the child exits cancels the callback; the child is still
+ * collected through the handle. */
+static void test_loop_freed_first(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdk_actions *a = child_actions("sleep", NULL);
+  exit_record rec = {0};
+  fdk_process *p;
+  assert_int_equal(fdk_spawn(&p, loop, a, 0, on_exit_cb, &rec), 0);
+  assert_int_equal(fdk_loop_free(loop), 0);
+  assert_int_equal(rec.calls, 1);
+  assert_int_equal(rec.result, -ECANCELED);
+  assert_int_equal(fdk_process_signal(p, SIGKILL), 0);
+  fdk_exit_status st;
+  assert_int_equal(fdk_process_wait(p, &st), 0);
+  assert_int_equal(st.value, SIGKILL);
+  fdk_process_free(p);
+  fdk_actions_free(a);
+}
+
+static volatile sig_atomic_t host_sigchld_calls;
+static void host_on_sigchld(int sig) {
+  (void)sig;
+  host_sigchld_calls++;
+}
+
+/* The host's SIGCHLD handler: untouched in pidfd mode; with SIGCHLD watching, chained to
+ * while fdkit watches and put back after its last child. Children the host spawned
+ * itself are never reaped by fdkit. */
+static void test_host_sigchld_handler(void **state) {
+  (void)state;
+  struct sigaction sa = {0}, old, now;
+  sa.sa_handler = host_on_sigchld;
+  sigaction(SIGCHLD, &sa, &old);
+  host_sigchld_calls = 0;
+  pid_t own = fork();
+  if (own == 0) {
+    pause();
+    _exit(0);
+  }
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdk_actions *a = child_actions("exit", "0");
+  exit_record rec = {0};
+  fdk_process *p;
+  assert_int_equal(fdk_spawn(&p, loop, a, 0, on_exit_cb, &rec), 0);
+  int pidfd_mode = fdk_process_pidfd(p) >= 0;
+  fdkt_run_until(loop, &rec.calls, 5000);
+  assert_int_equal(rec.waited, 1);
+  sigaction(SIGCHLD, NULL, &now);
+  assert_ptr_equal(now.sa_handler, host_on_sigchld);
+  if (!pidfd_mode) assert_true(host_sigchld_calls >= 1);
+  /* The host's own child is untouched: still there to be reaped by the host. */
+  kill(own, SIGKILL);
+  int status;
+  assert_int_equal(waitpid(own, &status, 0), own);
+  fdk_process_free(p);
+  fdk_actions_free(a);
+  assert_int_equal(fdk_loop_free(loop), 0);
+  sigaction(SIGCHLD, &old, NULL);
+}
+
+/* Many children on one loop, exiting in any order. */
+static void test_many_children_on_loop(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  enum { N = 40 };
+  fdk_process *procs[N];
+  exit_record recs[N];
+  memset(recs, 0, sizeof recs);
+  for (int i = 0; i < N; i++) {
+    char code[8];
+    snprintf(code, sizeof code, "%d", i);
+    fdk_actions *a = child_actions("exit", code);
+    assert_int_equal(fdk_spawn(&procs[i], loop, a, backends[i % NBACKENDS], on_exit_cb, &recs[i]), 0);
+    fdk_actions_free(a);
+  }
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+  for (int i = 0; i < N; i++) {
+    assert_int_equal(recs[i].calls, 1);
+    assert_int_equal(recs[i].status.value, i);
+    fdk_process_free(procs[i]);
+  }
+  assert_int_equal(fdk_loop_free(loop), 0);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      fdkt_test(test_exit_codes),
+      fdkt_test(test_killed_by_signal),
+      fdkt_test(test_environment),
+      fdkt_test(test_argv_empty_long_and_e2big),
+      fdkt_test(test_exec_failures),
+      fdkt_test(test_execvp),
+      fdkt_test(test_chdir_and_fchdir),
+      fdkt_test(test_session_and_group),
+      fdkt_test(test_credentials),
+      fdkt_test(test_umask_rlimit_pdeathsig_nnp),
+      fdkt_test(test_signals_in_child),
+      fdkt_test(test_user_action),
+      fdkt_test(test_bad_arguments),
+      fdkt_test(test_inherit_swaps_rings_identity),
+      fdkt_test(test_inherit_random_permutations),
+      fdkt_test(test_close_other_fds),
+      fdkt_test(test_inherit_blocking_modes_and_handles),
+      fdkt_test(test_exit_callback),
+      fdkt_test(test_wait_before_callback_and_signal),
+      fdkt_test(test_free_kills_running_child),
+      fdkt_test(test_detached_is_reaped),
+      fdkt_test(test_loop_freed_first),
+      fdkt_test(test_host_sigchld_handler),
+      fdkt_test(test_many_children_on_loop),
+  };
+  (void)backend_names;
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

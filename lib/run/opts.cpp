@@ -30,6 +30,17 @@ fdk_run_opts::~fdk_run_opts() {
   fdk_fd_unref(stdin_fd);
 }
 
+bool CaptureBuffer::reserve(size_t n) {
+  if (cap - len >= n) return true;
+  size_t want = cap ? cap : 64 * 1024;
+  while (want - len < n) want *= 2;
+  char *grown = static_cast<char *>(realloc(data, want));
+  if (!grown) return false;
+  data = grown;
+  cap = want;
+  return true;
+}
+
 namespace fdk {
 
 int run_validate(const fdk_run_opts &opts) {

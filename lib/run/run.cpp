@@ -85,10 +85,9 @@ class RunOp final : public fdk_op {
   struct Stream {
     RunOp *run = nullptr;
     fdk_fd *fd = nullptr;
-    std::string *sink = nullptr;
+    CaptureBuffer *sink = nullptr;
     bool is_stdout = false;
     fdk_op *op = nullptr;
-    char buf[kChunk];
   };
 
   struct StdinFeed {
@@ -145,8 +144,15 @@ class RunOp final : public fdk_op {
 
   // Reading ------------------------------------------------------------------------------
 
+  // Reads straight into the capture buffer's free end (past max_output too: what lands
+  // beyond the limit is dropped by not counting it, so the buffer never grows past it).
   void read_next(Stream *s) {
-    if (read_async(loop, s->fd, s->buf, sizeof s->buf, on_read, s, &s->op) == 0) ++outstanding_;
+    if (!s->sink->reserve(kChunk)) {
+      fail(-ENOMEM, "run: out of memory for captured output");
+      return stream_done(s);
+    }
+    size_t room = s->sink->cap - s->sink->len;
+    if (read_async(loop, s->fd, s->sink->data + s->sink->len, room, on_read, s, &s->op) == 0) ++outstanding_;
     else stream_done(s);
   }
 
@@ -164,18 +170,19 @@ class RunOp final : public fdk_op {
     run->maybe_finish();
   }
 
-  // Keeps what max_output allows; the rest is read and dropped so the child never blocks.
+  // Keeps what max_output allows of the n bytes just read; the rest is dropped so the
+  // child never blocks on a full pipe.
   void keep(Stream *s, size_t n) {
     size_t room = n;
     if (opts_.max_output >= 0) {
-      size_t used = result_->out.size() + result_->err.size();
+      size_t used = result_->out.len + result_->err.len;
       size_t limit = static_cast<size_t>(opts_.max_output);
       room = used >= limit ? 0 : std::min(n, limit - used);
       if (room < n) result_->truncated = true;
     }
-    s->sink->append(s->buf, room);
+    s->sink->len += room;
     if (s->is_stdout && room && opts_.early_exit && !result_->early_exit &&
-        opts_.early_exit(result_->out.data(), result_->out.size(), opts_.early_exit_arg)) {
+        opts_.early_exit(result_->out.data, result_->out.len, opts_.early_exit_arg)) {
       result_->early_exit = true;
       stop_child();
     }

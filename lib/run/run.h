@@ -1,6 +1,7 @@
 // Run internals: options, results and the engine that drives one run on a loop.
 #pragma once
 
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,11 +35,25 @@ struct fdk_run_opts {
   int backend = FDK_SPAWN_BACKEND_AUTO;
 };
 
+// Captured bytes, read straight into place: the buffer grows by doubling and a read goes
+// to its free end, so capturing costs no copy beyond the kernel's.
+struct CaptureBuffer {
+  CaptureBuffer() = default;
+  CaptureBuffer(const CaptureBuffer &) = delete;
+  CaptureBuffer &operator=(const CaptureBuffer &) = delete;
+  ~CaptureBuffer() { free(data); }
+  // Makes room for at least n more bytes; false when out of memory.
+  bool reserve(size_t n);
+
+  char *data = nullptr;
+  size_t len = 0, cap = 0;
+};
+
 struct fdk_run_result {
   int status_kind = 0;
   int status_value = 0;
   fdk_rusage usage{};
-  std::string out, err;
+  CaptureBuffer out, err;
   bool out_captured = false, err_captured = false;
   bool timed_out = false, truncated = false, early_exit = false;
   int32_t pid = 0;

@@ -200,13 +200,13 @@ FDK_API int fdk_run_result_rusage(const fdk_run_result *res, fdk_rusage *usage) 
 }
 
 FDK_API const uint8_t *fdk_run_result_stdout(const fdk_run_result *res, size_t *len) {
-  if (len) *len = res && res->out_captured ? res->out.size() : 0;
-  return res && res->out_captured ? reinterpret_cast<const uint8_t *>(res->out.data()) : nullptr;
+  if (len) *len = res && res->out_captured ? res->out.len : 0;
+  return res && res->out_captured ? reinterpret_cast<const uint8_t *>(res->out.data ? res->out.data : "") : nullptr;
 }
 
 FDK_API const uint8_t *fdk_run_result_stderr(const fdk_run_result *res, size_t *len) {
-  if (len) *len = res && res->err_captured ? res->err.size() : 0;
-  return res && res->err_captured ? reinterpret_cast<const uint8_t *>(res->err.data()) : nullptr;
+  if (len) *len = res && res->err_captured ? res->err.len : 0;
+  return res && res->err_captured ? reinterpret_cast<const uint8_t *>(res->err.data ? res->err.data : "") : nullptr;
 }
 
 FDK_API int fdk_run_result_timed_out(const fdk_run_result *res) {

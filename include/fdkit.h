@@ -1,4 +1,4 @@
-/* fdkit — umbrella header: every area of the public API except the libuv bridge
+/** fdkit — umbrella header: every area of the public API except the libuv bridge
  * (fdkit/uv.h), which needs libuv's own header. */
 #ifndef FDKIT_H
 #define FDKIT_H

@@ -2,6 +2,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -378,6 +379,46 @@ static void test_borrowed_uv_loop(void **state) {
   assert_int_equal(uv_loop_close(&uv), 0);
 }
 
+static void host_poll_cb(uv_poll_t *h, int status, int events) {
+  (void)status;
+  (void)events;
+  uv_poll_stop(h);
+}
+
+/* The host watches a descriptor with its own libuv handle on the loop fdkit borrows;
+ * fdkit's wait on the same number still works (libuv allows one poll handle per number,
+ * so fdkit falls back to its own epoll set). */
+static void test_host_handle_on_same_descriptor(void **state) {
+  (void)state;
+  uv_loop_t uv;
+  assert_int_equal(uv_loop_init(&uv), 0);
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new_from_uv(&loop, &uv), 0);
+  fdk_fd *r, *w;
+  assert_int_equal(fdk_pipe(&r, &w), 0);
+  uv_poll_t host;
+  assert_int_equal(uv_poll_init(&uv, &host, fdk_fd_raw(r)), 0);
+  assert_int_equal(uv_poll_start(&host, UV_READABLE, host_poll_cb), 0);
+  char buf[4];
+  fdkt_result res = {0};
+  const char *forced = getenv("FDKIT_READINESS");
+  if (forced && !strcmp(forced, "uv_poll")) {
+    /* The portable mechanism alone cannot share the number: it says so. */
+    assert_int_equal(fdk_read_async(loop, r, buf, sizeof buf, fdkt_record, &res, NULL), -EEXIST);
+  } else {
+    assert_int_equal(fdk_read_async(loop, r, buf, sizeof buf, fdkt_record, &res, NULL), 0);
+    assert_int_equal(fdk_write(w, "ok", 2), 2);
+    while (!res.calls) uv_run(&uv, UV_RUN_ONCE);
+    assert_int_equal(res.result, 2);
+  }
+  uv_close((uv_handle_t *)&host, NULL);
+  fdk_fd_unref(r);
+  fdk_fd_unref(w);
+  assert_int_equal(fdk_loop_free(loop), 0);
+  uv_run(&uv, UV_RUN_DEFAULT);
+  assert_int_equal(uv_loop_close(&uv), 0);
+}
+
 typedef struct {
   int64_t deadline;
   int64_t woke;
@@ -446,6 +487,7 @@ int main(void) {
       fdkt_test(test_stop),
       fdkt_test(test_backend_for_hosts),
       fdkt_test(test_borrowed_uv_loop),
+      fdkt_test(test_host_handle_on_same_descriptor),
       fdkt_test(test_sleep_never_early),
       fdkt_test(test_last_error_before_failing_callback),
   };

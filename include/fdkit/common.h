@@ -1,4 +1,4 @@
-/* fdkit — common definitions: export macro, version, handle types, errors.
+/** fdkit — common definitions: export macro, version, handle types, errors.
  *
  * Conventions that hold for every fdkit header:
  * - Fallible calls return int (or ssize_t / int64_t for byte counts and offsets):
@@ -31,15 +31,15 @@ extern "C" {
 #define FDK_VERSION_MAJOR 0
 #define FDK_VERSION_MINOR 1
 #define FDK_VERSION_PATCH 0
-/* MAJOR * 10000 + MINOR * 100 + PATCH, for compile-time comparisons. */
+/** MAJOR * 10000 + MINOR * 100 + PATCH, for compile-time comparisons. */
 #define FDK_VERSION_NUMBER \
   (FDK_VERSION_MAJOR * 10000 + FDK_VERSION_MINOR * 100 + FDK_VERSION_PATCH)
 
-/* The answer to a path that would leave its confined directory: the kernel's own
+/** The answer to a path that would leave its confined directory: the kernel's own
  * openat2 answer, -EXDEV. */
 #define FDK_EESCAPE (-EXDEV)
 
-/* Opaque handles. Each header documents its handle's ownership and thread rules. */
+/** Opaque handles. Each header documents its handle's ownership and thread rules. */
 typedef struct fdk_loop fdk_loop;       /* event loop (loop.h) */
 typedef struct fdk_op fdk_op;           /* a pending asynchronous operation (loop.h) */
 typedef struct fdk_fd fdk_fd;           /* reference-counted descriptor (fd.h) */
@@ -50,23 +50,23 @@ typedef struct fdk_process fdk_process; /* spawned child (process.h) */
 typedef struct fdk_run_opts fdk_run_opts;     /* how to run a command (run.h) */
 typedef struct fdk_run_result fdk_run_result; /* what a run produced (run.h) */
 
-/* The library's version, as FDK_VERSION_NUMBER and as "MAJOR.MINOR.PATCH". These
+/** The library's version, as FDK_VERSION_NUMBER and as "MAJOR.MINOR.PATCH". These
  * describe the library loaded at run time, which may be newer than the headers. */
 FDK_API unsigned fdk_version(void);
 FDK_API const char *fdk_version_string(void);
 
-/* Text for an error code; accepts a negative or positive errno value. Never NULL;
+/** Text for an error code; accepts a negative or positive errno value. Never NULL;
  * the strings are static and safe to use from any thread. */
 FDK_API const char *fdk_strerror(int err);
-/* The symbolic name ("ENOENT"), or "E<number>" text for a code with no name. */
+/** The symbolic name ("ENOENT"), or "E<number>" text for a code with no name. */
 FDK_API const char *fdk_errname(int err);
 
-/* Detail of the last failure on the calling thread ("openat: 'a/../../x' escapes its
+/** Detail of the last failure on the calling thread ("openat: 'a/../../x' escapes its
  * directory"). Never NULL; "" when no failure was recorded. Valid until the next fdkit
  * call on this thread. */
 FDK_API const char *fdk_last_error(void);
 
-/* Frees a plain buffer that fdkit returned (readlink text, captured output...).
+/** Frees a plain buffer that fdkit returned (readlink text, captured output...).
  * Accepts NULL. */
 FDK_API void fdk_free(void *ptr);
 

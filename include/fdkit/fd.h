@@ -1,4 +1,4 @@
-/* fdkit — descriptor handles that are safe to close while other threads use them.
+/** fdkit — descriptor handles that are safe to close while other threads use them.
  *
  * An fdk_fd wraps one descriptor. Every fdkit operation *uses* the descriptor for the
  * length of its system call; fdk_fd_close marks the handle closing, operations already
@@ -27,54 +27,54 @@
 extern "C" {
 #endif
 
-/* Flags of fdk_fd_adopt. */
-#define FDK_FD_BLOCKING 0x1u /* the descriptor is in blocking mode and fdkit must leave it
+/** Flags of fdk_fd_adopt. */
+#define FDK_FD_BLOCKING 0x1u /**< the descriptor is in blocking mode and fdkit must leave it
                                 so (its open file description may be shared, like an
                                 inherited stdout); async I/O waits for readiness first and
                                 then makes a call that cannot block for long. Without this
                                 flag fdk_fd_adopt reads the mode from the descriptor. */
-#define FDK_FD_BORROW 0x2u   /* fdkit never closes it: close and the last unref only stop
+#define FDK_FD_BORROW 0x2u   /**< fdkit never closes it: close and the last unref only stop
                                 fdkit from using it */
 
-/* Takes ownership of raw (unless FDK_FD_BORROW). On failure the caller still owns raw.
+/** Takes ownership of raw (unless FDK_FD_BORROW). On failure the caller still owns raw.
  * The handle is in blocking mode when FDK_FD_BLOCKING is given or the descriptor lacks
  * O_NONBLOCK; fdkit never changes a descriptor's mode. -EBADF for a descriptor that is not
  * open, -EINVAL for unknown flags. */
 FDK_API int fdk_fd_adopt(fdk_fd **out, int raw, unsigned flags);
 
-/* The descriptor number, or -EBADF once closing. Calling your own system call on the
+/** The descriptor number, or -EBADF once closing. Calling your own system call on the
  * number this returns reintroduces the reuse race fdkit exists to prevent: another
  * thread may close the handle and the kernel hand the number to a new file. Prefer
  * fdk_fd_use. */
 FDK_API int fdk_fd_raw(fdk_fd *fd);
 
-/* Marks the descriptor in use and stores its number in *raw, so the caller can make its
+/** Marks the descriptor in use and stores its number in *raw, so the caller can make its
  * own system call with the same protection as fdkit's operations. Must be paired with
  * fdk_fd_unuse. -EBADF once the handle is closing. */
 FDK_API int fdk_fd_use(fdk_fd *fd, int *raw);
 FDK_API void fdk_fd_unuse(fdk_fd *fd);
 
-/* Closes the descriptor, now or when the last running operation ends. Returns 0 (also
+/** Closes the descriptor, now or when the last running operation ends. Returns 0 (also
  * when the close is deferred), the close's error when it ran now, or -EBADF when the
  * handle was already closed or released. Does not drop a reference. */
 FDK_API int fdk_fd_close(fdk_fd *fd);
 
-/* Adds a reference to the handle's memory; returns fd. */
+/** Adds a reference to the handle's memory; returns fd. */
 FDK_API fdk_fd *fdk_fd_ref(fdk_fd *fd);
-/* Drops a reference; the last one closes the descriptor if nobody did. Accepts NULL,
+/** Drops a reference; the last one closes the descriptor if nobody did. Accepts NULL,
  * returns NULL. */
 FDK_API fdk_fd *fdk_fd_unref(fdk_fd *fd);
 
-/* Waits until no operation uses the descriptor, then hands it back unclosed in *raw;
+/** Waits until no operation uses the descriptor, then hands it back unclosed in *raw;
  * the handle then behaves as closed. Loops that watch the descriptor must run for the
  * wait to end (a release from the loop's own thread stops its watch at once).
  * -EBADF when already closed or released. */
 FDK_API int fdk_fd_release(fdk_fd *fd, int *raw);
 
-/* 1 if the handle was adopted in blocking mode, 0 if not, -EBADF once closing. */
+/** 1 if the handle was adopted in blocking mode, 0 if not, -EBADF once closing. */
 FDK_API int fdk_fd_is_blocking(fdk_fd *fd);
 
-/* Creates a pipe: both ends close-on-exec and non-blocking. */
+/** Creates a pipe: both ends close-on-exec and non-blocking. */
 FDK_API int fdk_pipe(fdk_fd **read_end, fdk_fd **write_end);
 
 #ifdef __cplusplus

@@ -1,4 +1,4 @@
-/* fdkit — reading, writing and the other calls on an open descriptor, and timers.
+/** fdkit — reading, writing and the other calls on an open descriptor, and timers.
  *
  * Each operation has a synchronous form (fdk_read) and an asynchronous one
  * (fdk_read_async(loop, ..., cb, data, &op)):
@@ -32,16 +32,16 @@
 extern "C" {
 #endif
 
-/* Whence values of fdk_lseek (fdkit's own; mapped to SEEK_*). */
+/** Whence values of fdk_lseek (fdkit's own; mapped to SEEK_*). */
 #define FDK_SEEK_SET 0
 #define FDK_SEEK_CUR 1
 #define FDK_SEEK_END 2
 
-/* Flags of fdk_getrandom (fdkit's own; mapped to GRND_*). */
-#define FDK_RANDOM_NONBLOCK 0x1u /* -EAGAIN instead of waiting for the entropy pool */
+/** Flags of fdk_getrandom (fdkit's own; mapped to GRND_*). */
+#define FDK_RANDOM_NONBLOCK 0x1u /**< -EAGAIN instead of waiting for the entropy pool */
 
-/* Flags of fdk_fsync. */
-#define FDK_FSYNC_DATA 0x1u /* fdatasync: skip metadata not needed to read the data back */
+/** Flags of fdk_fsync. */
+#define FDK_FSYNC_DATA 0x1u /**< fdatasync: skip metadata not needed to read the data back */
 
 FDK_API ssize_t fdk_read(fdk_fd *fd, void *buf, size_t len);
 FDK_API ssize_t fdk_write(fdk_fd *fd, const void *buf, size_t len);
@@ -52,7 +52,7 @@ FDK_API ssize_t fdk_pwritev(fdk_fd *fd, const struct iovec *iov, int iovcnt, int
 FDK_API int64_t fdk_lseek(fdk_fd *fd, int64_t offset, int whence);
 FDK_API int fdk_fsync(fdk_fd *fd, unsigned flags);
 FDK_API int fdk_ftruncate(fdk_fd *fd, int64_t length);
-/* Fills buf with random bytes; returns the count (at most 33554431 per call). */
+/** Fills buf with random bytes; returns the count (at most 33554431 per call). */
 FDK_API ssize_t fdk_getrandom(void *buf, size_t len, unsigned flags);
 
 FDK_API int fdk_read_async(fdk_loop *loop, fdk_fd *fd, void *buf, size_t len, fdk_result_cb cb, void *data,
@@ -76,10 +76,10 @@ FDK_API int fdk_ftruncate_async(fdk_loop *loop, fdk_fd *fd, int64_t length, fdk_
 FDK_API int fdk_getrandom_async(fdk_loop *loop, void *buf, size_t len, unsigned flags, fdk_result_cb cb,
                                 void *data, fdk_op **op);
 
-/* Nanoseconds on the monotonic clock. */
+/** Nanoseconds on the monotonic clock. */
 FDK_API int64_t fdk_now_ns(void);
 
-/* Completes with 0 once fdk_now_ns() >= deadline_ns (never earlier), or -ECANCELED. */
+/** Completes with 0 once fdk_now_ns() >= deadline_ns (never earlier), or -ECANCELED. */
 FDK_API int fdk_sleep_until(fdk_loop *loop, int64_t deadline_ns, fdk_result_cb cb, void *data, fdk_op **op);
 
 #ifdef __cplusplus

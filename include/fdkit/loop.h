@@ -1,4 +1,4 @@
-/* fdkit — the event loop and asynchronous operations.
+/** fdkit — the event loop and asynchronous operations.
  *
  * Ownership: an fdk_loop is owned by whoever created it and freed with fdk_loop_free.
  * An fdk_op belongs to fdkit: it is valid from the return of the *_async call that
@@ -25,22 +25,22 @@
 extern "C" {
 #endif
 
-/* Modes of fdk_loop_run (values match nothing in libuv on purpose: they are fdkit's). */
-#define FDK_RUN_DEFAULT 0 /* run until no operation is pending or fdk_loop_stop */
-#define FDK_RUN_ONCE 1    /* wait for events once, run their callbacks */
-#define FDK_RUN_NOWAIT 2  /* run what is ready without waiting */
+/** Modes of fdk_loop_run (values match nothing in libuv on purpose: they are fdkit's). */
+#define FDK_RUN_DEFAULT 0 /**< run until no operation is pending or fdk_loop_stop */
+#define FDK_RUN_ONCE 1    /**< wait for events once, run their callbacks */
+#define FDK_RUN_NOWAIT 2  /**< run what is ready without waiting */
 
-/* Completion callback shared by operations whose result is a single number: a byte
+/** Completion callback shared by operations whose result is a single number: a byte
  * count, an offset, 0, or a negative errno. */
 typedef void (*fdk_result_cb)(int64_t result, void *data);
 
-/* A function posted to the loop thread. */
+/** A function posted to the loop thread. */
 typedef void (*fdk_post_fn)(void *data);
 
-/* Creates a loop with its own libuv loop. */
+/** Creates a loop with its own libuv loop. */
 FDK_API int fdk_loop_new(fdk_loop **out);
 
-/* Completes every pending operation with -ECANCELED (their callbacks run), closes every
+/** Completes every pending operation with -ECANCELED (their callbacks run), closes every
  * libuv handle fdkit opened and frees the loop; for a borrowed libuv loop, runs it with
  * UV_RUN_NOWAIT until fdkit's close callbacks ran, and leaves it open. Returns 0, or
  * -EBUSY when called from inside a callback of this loop or a trace hook (nothing is freed
@@ -49,28 +49,28 @@ FDK_API int fdk_loop_new(fdk_loop **out);
  * int. */
 FDK_API int fdk_loop_free(fdk_loop *loop);
 
-/* Runs the loop in one of the FDK_RUN_* modes. Returns 1 if operations are still
+/** Runs the loop in one of the FDK_RUN_* modes. Returns 1 if operations are still
  * pending, 0 if none, -EBUSY if the loop is already running, -EINVAL for a bad mode. */
 FDK_API int fdk_loop_run(fdk_loop *loop, int mode);
 
-/* Makes the current (or next) fdk_loop_run return early. Loop thread only. */
+/** Makes the current (or next) fdk_loop_run return early. Loop thread only. */
 FDK_API void fdk_loop_stop(fdk_loop *loop);
 
-/* For hosts with their own event loop: poll this descriptor for readability, then call
+/** For hosts with their own event loop: poll this descriptor for readability, then call
  * fdk_loop_run(loop, FDK_RUN_NOWAIT). */
 FDK_API int fdk_loop_backend_fd(fdk_loop *loop);
 
-/* How long (milliseconds) the host may wait on the backend descriptor before calling
+/** How long (milliseconds) the host may wait on the backend descriptor before calling
  * fdk_loop_run again; -1 means no timer is pending, 0 means work is ready now. */
 FDK_API int fdk_loop_backend_timeout(fdk_loop *loop);
 
-/* Queues fn(data) to run on the loop thread during fdk_loop_run. Safe from any thread
+/** Queues fn(data) to run on the loop thread during fdk_loop_run. Safe from any thread
  * (not from a signal handler: it takes a lock); wakes a loop that is waiting. A post counts as pending
  * work: FDK_RUN_DEFAULT does not return before it ran. Functions posted before
  * fdk_loop_free run during it. */
 FDK_API int fdk_loop_post(fdk_loop *loop, fdk_post_fn fn, void *data);
 
-/* Asks a pending operation to complete with -ECANCELED. Safe from any thread while the
+/** Asks a pending operation to complete with -ECANCELED. Safe from any thread while the
  * op is valid (its callback has not returned). Returns 0 when the request was taken; the
  * callback's result tells whether it took effect (an operation that had already finished
  * keeps its result). A system call already running on a worker thread finishes first; its

@@ -1,4 +1,4 @@
-/* fdkit — per-operation trace spans.
+/** fdkit — per-operation trace spans.
  *
  * Every fdkit operation is a span: a begin event when it starts and an end event when it
  * completes (for an asynchronous operation, just before its callback runs). A hook
@@ -33,22 +33,22 @@ extern "C" {
 #define FDK_TRACE_END 2
 
 typedef struct fdk_trace_event {
-  int phase;            /* FDK_TRACE_BEGIN or FDK_TRACE_END */
-  const char *name;     /* "read", "openat", "spawn", "resolve"... */
-  uint64_t span_id;     /* the same in a span's begin and end */
-  int fd;               /* descriptor involved, or -1 */
-  const char *path;     /* path involved, or NULL */
-  int64_t result;       /* end: bytes, 0, or a negative errno; begin: 0 */
-  const char *detail;   /* end: extra facts ("backend=openat2 retries=1"), or NULL */
-  uint64_t thread_id;   /* kernel thread id of the thread the event happens on */
-  int64_t time_ns;      /* fdk_now_ns() of the event */
-  int64_t duration_ns;  /* end: time since the begin; begin: 0 */
+  int phase; /**< FDK_TRACE_BEGIN or FDK_TRACE_END */
+  const char *name; /**< "read", "openat", "spawn", "resolve"... */
+  uint64_t span_id; /**< the same in a span's begin and end */
+  int fd; /**< descriptor involved, or -1 */
+  const char *path; /**< path involved, or NULL */
+  int64_t result; /**< end: bytes, 0, or a negative errno; begin: 0 */
+  const char *detail; /**< end: extra facts ("backend=openat2 retries=1"), or NULL */
+  uint64_t thread_id; /**< kernel thread id of the thread the event happens on */
+  int64_t time_ns; /**< fdk_now_ns() of the event */
+  int64_t duration_ns; /**< end: time since the begin; begin: 0 */
 } fdk_trace_event;
 
-/* The event and its strings are valid only during the call. */
+/** The event and its strings are valid only during the call. */
 typedef void (*fdk_trace_cb)(const fdk_trace_event *event, void *data);
 
-/* Installs cb as the hook for every operation (loop NULL) or for the asynchronous
+/** Installs cb as the hook for every operation (loop NULL) or for the asynchronous
  * operations started on one loop (both hooks see those). cb NULL removes the hook. A hook
  * that is replaced while a span is open may miss that span's end, and a new hook may see
  * ends of spans that began before it: match events by span_id. */

@@ -19,7 +19,33 @@ uint32_t wanted(const Watch *w) { return (w->head[0] ? kRead : 0) | (w->head[1] 
 ReadinessBackend choose_backend() {
   const char *env = getenv("FDKIT_READINESS");
   if (env && !strcmp(env, "uv_poll")) return ReadinessBackend::uv_poll;
-  return ReadinessBackend::epoll;
+  if (env && !strcmp(env, "epoll")) return ReadinessBackend::epoll;
+  return ReadinessBackend::mixed;
+}
+
+int epoll_add(Watch *w, int raw) {
+  epoll_event ev{};
+  ev.events = EPOLLET;
+  ev.data.ptr = w;
+  return epoll_ctl(w->loop->epfd, EPOLL_CTL_ADD, raw, &ev) < 0 ? neg_errno() : 0;
+}
+
+int uv_poll_add(Watch *w, int raw) {
+  int flags = fcntl(raw, F_GETFL);
+  auto *poll = new uv_poll_t;
+  int r = uv_poll_init(w->loop->uv, poll, raw);
+  // uv_poll_init makes the descriptor non-blocking; a blocking-mode one gets its flags back.
+  if (fd_is_blocking(w->fd) && flags >= 0) fcntl(raw, F_SETFL, flags);
+  if (r < 0) {
+    delete poll;
+    return r;
+  }
+  handle_opened(w->loop);
+  // Pending operations keep the loop running; a registration alone must not.
+  uv_unref(reinterpret_cast<uv_handle_t *>(poll));
+  poll->data = w;
+  w->poll = poll;
+  return 0;
 }
 
 uint32_t epoll_events(uint32_t dirs) {
@@ -29,14 +55,29 @@ uint32_t epoll_events(uint32_t dirs) {
   return events;
 }
 
+void on_uv_poll(uv_poll_t *handle, int status, int events);
+
+int uv_events(uint32_t dirs) {
+  return ((dirs & kRead) ? UV_READABLE | UV_DISCONNECT : 0) | ((dirs & kWrite) ? UV_WRITABLE : 0);
+}
+
+int set_uv_interest(Watch *w, uint32_t dirs) {
+  if (dirs == w->interest) return 0;
+  int r = dirs ? uv_poll_start(w->poll, uv_events(dirs), on_uv_poll) : uv_poll_stop(w->poll);
+  if (r < 0) return fail(r, "uv_poll_start: %s", uv_strerror(r));
+  w->interest = dirs;
+  return 0;
+}
+
 void on_uv_poll(uv_poll_t *handle, int status, int events) {
   auto *w = static_cast<Watch *>(handle->data);
   Dispatch scope(w->loop);
   // An error status wakes everyone: the retried calls report the real error.
   bool err = status < 0;
   watch_fire(w, err || (events & (UV_READABLE | UV_DISCONNECT | UV_PRIORITIZED)), err || (events & UV_WRITABLE));
-  // Level-triggered: directions nobody waits for must not stay registered.
-  readiness_update(w);
+  // Level-triggered: a direction stays registered while waits keep coming (no libuv
+  // restart per wait), and is dropped once it reports readiness nobody waits for.
+  set_uv_interest(w, wanted(w));
 }
 
 void on_uv_poll_closed(uv_handle_t *handle) {
@@ -52,30 +93,24 @@ ReadinessBackend readiness_backend() {
 }
 
 int readiness_add(Watch *w, int raw) {
-  if (readiness_backend() == ReadinessBackend::epoll) {
-    epoll_event ev{};
-    ev.events = EPOLLET;
-    ev.data.ptr = w;
-    if (epoll_ctl(w->loop->epfd, EPOLL_CTL_ADD, raw, &ev) < 0) return neg_errno();
-    return 0;
+  switch (readiness_backend()) {
+    case ReadinessBackend::epoll:
+      return epoll_add(w, raw);
+    case ReadinessBackend::uv_poll:
+      return uv_poll_add(w, raw);
+    case ReadinessBackend::mixed:
+      break;
   }
-  int flags = fcntl(raw, F_GETFL);
-  auto *poll = new uv_poll_t;
-  int r = uv_poll_init(w->loop->uv, poll, raw);
-  if (fd_is_blocking(w->fd) && flags >= 0) fcntl(raw, F_SETFL, flags);
-  if (r < 0) {
-    delete poll;
-    return r;
-  }
-  handle_opened(w->loop);
-  poll->data = w;
-  w->poll = poll;
-  return 0;
+  // A blocking-mode descriptor must never be switched, not even for a moment; a number
+  // libuv already watches on this loop (a host's handle) cannot get a second poll handle.
+  if (fd_is_blocking(w->fd)) return epoll_add(w, raw);
+  int r = uv_poll_add(w, raw);
+  return r == UV_EEXIST ? epoll_add(w, raw) : r;
 }
 
 int readiness_update(Watch *w) {
   uint32_t want = wanted(w);
-  if (readiness_backend() == ReadinessBackend::epoll) {
+  if (!w->poll) {
     // Edge-triggered: a direction stays registered once added, which costs nothing.
     if ((w->interest | want) == w->interest) return 0;
     epoll_event ev{};
@@ -85,18 +120,11 @@ int readiness_update(Watch *w) {
     w->interest |= want;
     return 0;
   }
-  if (want == w->interest) return 0;
-  int r = want ? uv_poll_start(w->poll, ((want & kRead) ? UV_READABLE | UV_DISCONNECT : 0) |
-                                            ((want & kWrite) ? UV_WRITABLE : 0),
-                               on_uv_poll)
-               : uv_poll_stop(w->poll);
-  if (r < 0) return fail(r, "uv_poll_start: %s", uv_strerror(r));
-  w->interest = want;
-  return 0;
+  return set_uv_interest(w, w->interest | want);
 }
 
 void readiness_remove(Watch *w) {
-  if (readiness_backend() == ReadinessBackend::epoll) {
+  if (!w->poll) {
     epoll_event unused{};
     epoll_ctl(w->loop->epfd, EPOLL_CTL_DEL, w->fd->raw, &unused);
     return;

@@ -1,12 +1,15 @@
-// How a loop learns that a watched descriptor became ready. Two backends:
-// - epoll (Linux, the default): every watch is registered edge-triggered in the loop's own
-//   epoll set, which libuv polls as one handle. A registration costs one epoll_ctl for the
-//   life of the watch, never changes the descriptor's flags, and cannot collide with a
-//   libuv handle the host has on the same descriptor number.
-// - uv_poll (portable): one libuv poll handle per watch, started only for the directions
-//   that have waiters. libuv switches the descriptor to non-blocking in uv_poll_init; for a
-//   blocking-mode handle fdkit restores the flags at once. FDKIT_READINESS=uv_poll selects
-//   it on Linux so that the test suites cover it; a port without epoll starts here.
+// How a loop learns that a watched descriptor became ready. Two mechanisms:
+// - a libuv poll handle per watch (portable, and the fastest: one level of kernel wakeup).
+//   A direction stays registered while waits keep coming and is dropped when it reports
+//   readiness nobody waits for. But uv_poll_init switches the descriptor to non-blocking,
+//   and libuv allows one handle per descriptor number and loop.
+// - the loop's own epoll set (Linux), polled by libuv as one handle: edge-triggered, one
+//   epoll_ctl for the life of a watch, never touches the descriptor's flags, never collides
+//   with a host's handle; it costs a second level of wakeup.
+// By default a non-blocking handle gets a poll handle and a blocking-mode one (whose open
+// file description may be shared) or a number libuv already watches gets the epoll set.
+// FDKIT_READINESS=uv_poll|epoll forces one for every watch, so the suites cover both; a
+// port without epoll uses the first for everything.
 #pragma once
 
 #include <uv.h>
@@ -17,9 +20,9 @@
 
 namespace fdk {
 
-enum class ReadinessBackend : uint8_t { epoll, uv_poll };
+enum class ReadinessBackend : uint8_t { mixed, epoll, uv_poll };
 
-// Decided once per process, from FDKIT_READINESS (epoll | uv_poll).
+// Decided once per process, from FDKIT_READINESS (uv_poll | epoll; unset: mixed).
 ReadinessBackend readiness_backend();
 
 // One readiness registration of a descriptor in one loop. It holds a use of the
@@ -33,7 +36,7 @@ struct Watch {
   Waiter *head[2] = {nullptr, nullptr};
   Waiter *tail[2] = {nullptr, nullptr};
   uint32_t interest = 0;      // directions registered (bit per Dir)
-  uv_poll_t *poll = nullptr;  // uv_poll backend only
+  uv_poll_t *poll = nullptr;  // set when the watch uses a libuv poll handle
 };
 
 // Registers the watch's descriptor with no direction yet. 0, -EPERM when the descriptor

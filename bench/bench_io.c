@@ -1,0 +1,381 @@
+/* I/O throughput and latency, fdkit against the alternatives in the same run.
+ *
+ * pipe-1GiB: 1 GiB through a pipe in 64 KiB chunks, a writer thread and a reader thread
+ *   each side: raw blocking read/write loops; fdkit async read/write chains, one loop per
+ *   thread; libuv streams (uv_pipe_open, uv_write / uv_read_start) one loop per thread.
+ * socketpair-pingpong: round trips of one byte against the same raw echo thread; the
+ *   measured side is a raw poll+read/write loop, fdkit async write/read, or libuv streams.
+ *
+ * usage: bench_io [REPETITIONS] [MIB]     (defaults 5, 1024)
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <fdkit.h>
+
+enum { CHUNK = 64 * 1024, ROUND_TRIPS = 50000 };
+
+static long long total_bytes = 1LL << 30;
+static char wbuf[CHUNK];
+
+static double now_s(void) { return (double)fdk_now_ns() / 1e9; }
+
+/* pipe throughput ----------------------------------------------------------------- */
+
+typedef struct {
+  int fd;
+} raw_writer_arg;
+
+static void *raw_writer(void *arg) {
+  int fd = ((raw_writer_arg *)arg)->fd;
+  for (long long left = total_bytes; left > 0;) {
+    ssize_t n = write(fd, wbuf, left < CHUNK ? (size_t)left : CHUNK);
+    if (n <= 0) abort();
+    left -= n;
+  }
+  close(fd);
+  return NULL;
+}
+
+static double pipe_raw(void) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) abort();
+  static char rbuf[CHUNK];
+  raw_writer_arg arg = {p[1]};
+  pthread_t t;
+  double t0 = now_s();
+  pthread_create(&t, NULL, raw_writer, &arg);
+  long long got = 0;
+  for (ssize_t n; (n = read(p[0], rbuf, CHUNK)) > 0;) got += n;
+  pthread_join(t, NULL);
+  double secs = now_s() - t0;
+  close(p[0]);
+  if (got != total_bytes) abort();
+  return (double)got / secs;
+}
+
+typedef struct {
+  fdk_loop *loop;
+  fdk_fd *fd;
+  long long left, got;
+  char *buf;
+} fdk_side;
+
+static void fdk_on_written(int64_t n, void *data) {
+  fdk_side *s = data;
+  if (n <= 0) abort();
+  s->left -= n;
+  if (s->left > 0) fdk_write_async(s->loop, s->fd, wbuf, s->left < CHUNK ? (size_t)s->left : CHUNK, fdk_on_written, s, NULL);
+  else fdk_fd_close(s->fd);
+}
+
+static void *fdk_writer(void *arg) {
+  fdk_side *s = arg;
+  fdk_loop_new(&s->loop);
+  fdk_write_async(s->loop, s->fd, wbuf, CHUNK, fdk_on_written, s, NULL);
+  fdk_loop_run(s->loop, FDK_RUN_DEFAULT);
+  fdk_loop_free(s->loop);
+  return NULL;
+}
+
+static void fdk_on_read(int64_t n, void *data) {
+  fdk_side *s = data;
+  if (n < 0) abort();
+  if (n == 0) return;
+  s->got += n;
+  fdk_read_async(s->loop, s->fd, s->buf, CHUNK, fdk_on_read, s, NULL);
+}
+
+static double pipe_fdkit(void) {
+  fdk_fd *r, *w;
+  fdk_pipe(&r, &w);
+  static char rbuf[CHUNK];
+  fdk_side ws = {NULL, w, total_bytes, 0, NULL}, rs = {NULL, r, 0, 0, rbuf};
+  fdk_loop_new(&rs.loop);
+  pthread_t t;
+  double t0 = now_s();
+  pthread_create(&t, NULL, fdk_writer, &ws);
+  fdk_read_async(rs.loop, r, rbuf, CHUNK, fdk_on_read, &rs, NULL);
+  fdk_loop_run(rs.loop, FDK_RUN_DEFAULT);
+  pthread_join(t, NULL);
+  double secs = now_s() - t0;
+  fdk_fd_unref(r);
+  fdk_fd_unref(w);
+  fdk_loop_free(rs.loop);
+  if (rs.got != total_bytes) abort();
+  return (double)rs.got / secs;
+}
+
+typedef struct {
+  uv_loop_t loop;
+  uv_pipe_t pipe;
+  uv_write_t req;
+  long long left, got;
+} uv_side;
+
+static void uv_on_written(uv_write_t *req, int status);
+
+static void uv_write_next(uv_side *s) {
+  uv_buf_t b = uv_buf_init(wbuf, s->left < CHUNK ? (unsigned)s->left : CHUNK);
+  s->left -= b.len;
+  uv_write(&s->req, (uv_stream_t *)&s->pipe, &b, 1, uv_on_written);
+}
+
+static void uv_on_written(uv_write_t *req, int status) {
+  uv_side *s = req->data;
+  if (status < 0) abort();
+  if (s->left > 0) uv_write_next(s);
+  else uv_close((uv_handle_t *)&s->pipe, NULL);
+}
+
+static void *uv_writer(void *arg) {
+  uv_side *s = arg;
+  s->req.data = s;
+  uv_write_next(s);
+  uv_run(&s->loop, UV_RUN_DEFAULT);
+  return NULL;
+}
+
+static void uv_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf) {
+  (void)h;
+  (void)size;
+  static char rbuf[CHUNK];
+  *buf = uv_buf_init(rbuf, CHUNK);
+}
+
+static void uv_on_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf) {
+  (void)buf;
+  uv_side *s = stream->data;
+  if (n > 0) s->got += n;
+  else if (n < 0) uv_close((uv_handle_t *)stream, NULL);
+}
+
+static double pipe_libuv(void) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) abort();
+  static uv_side ws, rs;
+  memset(&ws, 0, sizeof ws);
+  memset(&rs, 0, sizeof rs);
+  ws.left = total_bytes;
+  uv_loop_init(&ws.loop);
+  uv_loop_init(&rs.loop);
+  uv_pipe_init(&ws.loop, &ws.pipe, 0);
+  uv_pipe_open(&ws.pipe, p[1]);
+  uv_pipe_init(&rs.loop, &rs.pipe, 0);
+  uv_pipe_open(&rs.pipe, p[0]);
+  rs.pipe.data = &rs;
+  pthread_t t;
+  double t0 = now_s();
+  pthread_create(&t, NULL, uv_writer, &ws);
+  uv_read_start((uv_stream_t *)&rs.pipe, uv_alloc, uv_on_read);
+  uv_run(&rs.loop, UV_RUN_DEFAULT);
+  pthread_join(t, NULL);
+  double secs = now_s() - t0;
+  uv_loop_close(&ws.loop);
+  uv_loop_close(&rs.loop);
+  if (rs.got != total_bytes) abort();
+  return (double)rs.got / secs;
+}
+
+/* ping-pong --------------------------------------------------------------------------- */
+
+static void *echo(void *arg) {
+  int fd = *(int *)arg;
+  char c[64];
+  for (ssize_t n; (n = read(fd, c, sizeof c)) > 0;)
+    if (write(fd, c, (size_t)n) != n) break;
+  return NULL;
+}
+
+/* A socketpair whose far end a raw blocking echo thread serves. */
+typedef struct {
+  int near, far;
+  pthread_t thread;
+} echo_pair;
+
+static void echo_start(echo_pair *e) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) abort();
+  e->near = sv[0];
+  e->far = sv[1];
+  fcntl(e->near, F_SETFL, O_NONBLOCK);
+  pthread_create(&e->thread, NULL, echo, &e->far);
+}
+
+static void echo_stop(echo_pair *e) {
+  shutdown(e->near, SHUT_WR);
+  pthread_join(e->thread, NULL);
+  close(e->far);
+}
+
+static double pingpong_raw(void) {
+  echo_pair e;
+  echo_start(&e);
+  char c = 'x';
+  double t0 = now_s();
+  for (int i = 0; i < ROUND_TRIPS; i++) {
+    if (write(e.near, &c, 1) != 1) abort();
+    struct pollfd p = {e.near, POLLIN, 0};
+    poll(&p, 1, -1);
+    if (read(e.near, &c, 1) != 1) abort();
+  }
+  double secs = now_s() - t0;
+  echo_stop(&e);
+  close(e.near);
+  return ROUND_TRIPS / secs;
+}
+
+typedef struct {
+  fdk_loop *loop;
+  fdk_fd *fd;
+  int left;
+  char c;
+} fdk_pp;
+
+static void pp_on_read(int64_t n, void *data);
+static void pp_on_write(int64_t n, void *data) {
+  fdk_pp *s = data;
+  if (n != 1) abort();
+  fdk_read_async(s->loop, s->fd, &s->c, 1, pp_on_read, s, NULL);
+}
+static void pp_on_read(int64_t n, void *data) {
+  fdk_pp *s = data;
+  if (n != 1) abort();
+  if (--s->left > 0) fdk_write_async(s->loop, s->fd, &s->c, 1, pp_on_write, s, NULL);
+}
+
+static double pingpong_fdkit(void) {
+  echo_pair e;
+  echo_start(&e);
+  fdk_pp s = {NULL, NULL, ROUND_TRIPS, 'x'};
+  fdk_loop_new(&s.loop);
+  fdk_fd_adopt(&s.fd, e.near, FDK_FD_BORROW);
+  double t0 = now_s();
+  fdk_write_async(s.loop, s.fd, &s.c, 1, pp_on_write, &s, NULL);
+  fdk_loop_run(s.loop, FDK_RUN_DEFAULT);
+  double secs = now_s() - t0;
+  fdk_fd_unref(s.fd);
+  fdk_loop_free(s.loop);
+  echo_stop(&e);
+  close(e.near);
+  return ROUND_TRIPS / secs;
+}
+
+typedef struct {
+  uv_pipe_t pipe;
+  uv_write_t req;
+  int left;
+  int writing;      /* req is in flight: libuv reports a write's end on a later turn */
+  int send_queued;  /* the reply came before that report: send when it does */
+  char c;
+} uv_pp;
+
+static void uvpp_send(uv_pp *s);
+
+static void uvpp_on_written(uv_write_t *req, int status) {
+  uv_pp *s = req->data;
+  if (status < 0) abort();
+  s->writing = 0;
+  if (s->send_queued) {
+    s->send_queued = 0;
+    uvpp_send(s);
+  }
+}
+
+static void uvpp_send(uv_pp *s) {
+  if (s->writing) {
+    s->send_queued = 1;
+    return;
+  }
+  s->writing = 1;
+  s->req.data = s;
+  uv_buf_t b = uv_buf_init(&s->c, 1);
+  uv_write(&s->req, (uv_stream_t *)&s->pipe, &b, 1, uvpp_on_written);
+}
+
+static void uvpp_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf) {
+  (void)size;
+  uv_pp *s = h->data;
+  *buf = uv_buf_init(&s->c, 1);
+}
+
+static void uvpp_on_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf) {
+  (void)buf;
+  uv_pp *s = stream->data;
+  if (n < 0) abort();
+  if (n == 0) return;
+  if (--s->left > 0) uvpp_send(s);
+  else uv_read_stop(stream);
+}
+
+static double pingpong_libuv(void) {
+  echo_pair e;
+  echo_start(&e);
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  uv_pp s = {.left = ROUND_TRIPS, .c = 'x'};
+  uv_pipe_init(&loop, &s.pipe, 0);
+  uv_pipe_open(&s.pipe, dup(e.near));
+  s.pipe.data = &s;
+  double t0 = now_s();
+  uvpp_send(&s);
+  uv_read_start((uv_stream_t *)&s.pipe, uvpp_alloc, uvpp_on_read);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  double secs = now_s() - t0;
+  uv_close((uv_handle_t *)&s.pipe, NULL);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_loop_close(&loop);
+  echo_stop(&e);
+  close(e.near);
+  return ROUND_TRIPS / secs;
+}
+
+/* driver ------------------------------------------------------------------------------ */
+
+static int cmp(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+typedef struct {
+  const char *impl;
+  double (*fn)(void);
+  double median;
+} contender;
+
+static void measure(const char *bench_case, const char *unit, contender *c, int n, int reps) {
+  double v[3][32];
+  /* Interleaved repetitions, so drift on the machine hits every contender alike. */
+  for (int r = 0; r < reps; r++)
+    for (int i = 0; i < n; i++) v[i][r] = c[i].fn();
+  for (int i = 0; i < n; i++) {
+    qsort(v[i], (size_t)reps, sizeof(double), cmp);
+    c[i].median = v[i][reps / 2];
+    printf("{\"bench\":\"io\",\"case\":\"%s\",\"impl\":\"%s\",\"%s\":%.1f}\n", bench_case, c[i].impl, unit,
+           c[i].median);
+  }
+  for (int i = 1; i < n; i++)
+    printf("{\"bench\":\"io\",\"case\":\"%s\",\"ratio\":\"fdkit/%s\",\"value\":%.3f}\n", bench_case, c[i].impl,
+           c[0].median / c[i].median);
+  fflush(stdout);
+}
+
+int main(int argc, char **argv) {
+  int reps = argc > 1 ? atoi(argv[1]) : 5;
+  if (reps < 1 || reps > 32) reps = 5;
+  if (argc > 2) total_bytes = atoll(argv[2]) << 20;
+  memset(wbuf, 'w', sizeof wbuf);
+  contender pipe_cases[] = {{"fdkit", pipe_fdkit, 0}, {"raw", pipe_raw, 0}, {"libuv", pipe_libuv, 0}};
+  measure("pipe-1GiB-64KiB", "bytes_per_s", pipe_cases, 3, reps);
+  contender pp_cases[] = {{"fdkit", pingpong_fdkit, 0}, {"raw", pingpong_raw, 0}, {"libuv", pingpong_libuv, 0}};
+  measure("socketpair-pingpong", "round_trips_per_s", pp_cases, 3, reps);
+  return 0;
+}

@@ -1,0 +1,204 @@
+/* A plugin host: loads libfdkit with dlopen, uses a loop with async I/O, worker-pool
+ * calls and timers, frees everything and unloads it, 100 times. Afterwards the library is
+ * no longer mapped, no thread of it is left, and no signal disposition points into code
+ * that was unloaded; the host's own handlers are intact and still run. TAP output.
+ *
+ * usage: dlopen_host PATH_TO_LIBFDKIT
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <fdkit.h>
+
+enum { ROUNDS = 100, MAX_RANGES = 64 };
+
+static int tests_run, tests_failed;
+
+static void check(int ok, const char *what) {
+  tests_run++;
+  if (!ok) tests_failed++;
+  printf("%s %d - %s\n", ok ? "ok" : "not ok", tests_run, what);
+  fflush(stdout);
+}
+
+/* Address ranges of every mapping whose path contains name. */
+typedef struct {
+  uintptr_t lo[MAX_RANGES], hi[MAX_RANGES];
+  int n;
+} ranges;
+
+static void find_mappings(const char *name, ranges *r) {
+  FILE *maps = fopen("/proc/self/maps", "r");
+  char line[512];
+  while (maps && fgets(line, sizeof line, maps)) {
+    unsigned long lo, hi;
+    if (strstr(line, name) && sscanf(line, "%lx-%lx", &lo, &hi) == 2 && r->n < MAX_RANGES) {
+      r->lo[r->n] = lo;
+      r->hi[r->n] = hi;
+      r->n++;
+    }
+  }
+  if (maps) fclose(maps);
+}
+
+static int in_ranges(const ranges *r, uintptr_t p) {
+  for (int i = 0; i < r->n; i++)
+    if (p >= r->lo[i] && p < r->hi[i]) return 1;
+  return 0;
+}
+
+static int count_threads(void) {
+  DIR *d = opendir("/proc/self/task");
+  int n = 0;
+  struct dirent *e;
+  while (d && (e = readdir(d)) != NULL) n += e->d_name[0] != '.';
+  if (d) closedir(d);
+  return n;
+}
+
+static volatile sig_atomic_t usr1_seen, chld_seen;
+static void host_usr1(int sig) { (void)sig; usr1_seen++; }
+static void host_chld(int sig) { (void)sig; chld_seen++; }
+
+typedef struct {
+  int (*loop_new)(fdk_loop **);
+  int (*loop_free)(fdk_loop *);
+  int (*loop_run)(fdk_loop *, int);
+  int (*pipe)(fdk_fd **, fdk_fd **);
+  fdk_fd *(*unref)(fdk_fd *);
+  int (*adopt)(fdk_fd **, int, unsigned);
+  int (*read_async)(fdk_loop *, fdk_fd *, void *, size_t, fdk_result_cb, void *, fdk_op **);
+  int (*write_async)(fdk_loop *, fdk_fd *, const void *, size_t, fdk_result_cb, void *, fdk_op **);
+  int (*fsync_async)(fdk_loop *, fdk_fd *, unsigned, fdk_result_cb, void *, fdk_op **);
+  int (*getrandom_async)(fdk_loop *, void *, size_t, unsigned, fdk_result_cb, void *, fdk_op **);
+  int (*sleep_until)(fdk_loop *, int64_t, fdk_result_cb, void *, fdk_op **);
+  int64_t (*now_ns)(void);
+  const char *(*last_error)(void);
+} api;
+
+static int resolve(void *lib, api *a) {
+#define SYM(field, name) \
+  if (!(*(void **)&a->field = dlsym(lib, name))) return -1;
+  SYM(loop_new, "fdk_loop_new")
+  SYM(loop_free, "fdk_loop_free")
+  SYM(loop_run, "fdk_loop_run")
+  SYM(pipe, "fdk_pipe")
+  SYM(unref, "fdk_fd_unref")
+  SYM(adopt, "fdk_fd_adopt")
+  SYM(read_async, "fdk_read_async")
+  SYM(write_async, "fdk_write_async")
+  SYM(fsync_async, "fdk_fsync_async")
+  SYM(getrandom_async, "fdk_getrandom_async")
+  SYM(sleep_until, "fdk_sleep_until")
+  SYM(now_ns, "fdk_now_ns")
+  SYM(last_error, "fdk_last_error")
+#undef SYM
+  return 0;
+}
+
+static int completions;
+static int64_t results[5];
+static void done(int64_t result, void *data) {
+  results[(intptr_t)data] = result;
+  completions++;
+}
+
+/* One use of the library: every kind of operation, everything freed. 0 when all worked. */
+static int use_once(const api *a) {
+  fdk_loop *loop;
+  fdk_fd *r, *w, *file;
+  if (a->loop_new(&loop) < 0 || a->pipe(&r, &w) < 0) return -1;
+  char path[] = "/tmp/fdkit-dlopen-XXXXXX";
+  int raw = mkostemp(path, O_CLOEXEC);
+  unlink(path);
+  if (raw < 0 || a->adopt(&file, raw, FDK_FD_BLOCKING) < 0) return -1;
+  char buf[8], rnd[16];
+  completions = 0;
+  a->read_async(loop, r, buf, sizeof buf, done, (void *)0, NULL);
+  a->write_async(loop, w, "plugin", 6, done, (void *)1, NULL);
+  a->getrandom_async(loop, rnd, sizeof rnd, 0, done, (void *)2, NULL);
+  a->fsync_async(loop, file, 0, done, (void *)3, NULL);
+  a->sleep_until(loop, a->now_ns() + 1000000, done, (void *)4, NULL);
+  while (completions < 5) a->loop_run(loop, FDK_RUN_ONCE);
+  int ok = results[0] == 6 && results[1] == 6 && results[2] == 16 && results[3] == 0 && results[4] == 0;
+  a->unref(r);
+  a->unref(w);
+  a->unref(file);
+  if (a->loop_free(loop) < 0) ok = 0;
+  return ok ? 0 : -1;
+}
+
+int main(int argc, char **argv) {
+  if (argc != 2) {
+    fprintf(stderr, "usage: dlopen_host PATH_TO_LIBFDKIT\n");
+    return 2;
+  }
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = host_usr1;
+  sigaction(SIGUSR1, &sa, NULL);
+  sa.sa_handler = host_chld;
+  sigaction(SIGCHLD, &sa, NULL);
+  int threads_before = count_threads();
+  printf("1..7\n");
+
+  ranges lib_ranges = {0};
+  int rounds_ok = 0;
+  for (int round = 0; round < ROUNDS; round++) {
+    void *lib = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+      fprintf(stderr, "dlopen: %s\n", dlerror());
+      break;
+    }
+    api a;
+    if (resolve(lib, &a) < 0) {
+      fprintf(stderr, "dlsym: %s\n", dlerror());
+      dlclose(lib);
+      break;
+    }
+    if (round == 0) {
+      find_mappings("libfdkit", &lib_ranges);
+      find_mappings("libuv", &lib_ranges);
+    }
+    if (use_once(&a) == 0) rounds_ok++;
+    else fprintf(stderr, "round %d failed: %s\n", round, a.last_error());
+    dlclose(lib);
+  }
+  check(rounds_ok == ROUNDS, "100 rounds of load, async I/O, worker pool, timers, free, unload");
+
+  ranges after = {0};
+  find_mappings("libfdkit", &after);
+  check(after.n == 0, "libfdkit is no longer mapped");
+  check(lib_ranges.n > 0, "the library's mappings were seen while loaded");
+  check(count_threads() == threads_before, "no thread is left behind");
+
+  int dangling = 0;
+  for (int sig = 1; sig < NSIG; sig++) {
+    struct sigaction cur;
+    if (sigaction(sig, NULL, &cur) < 0) continue;
+    uintptr_t h = (uintptr_t)cur.sa_handler;
+    if (cur.sa_handler != SIG_DFL && cur.sa_handler != SIG_IGN && in_ranges(&lib_ranges, h)) {
+      fprintf(stderr, "signal %d points into unloaded code\n", sig);
+      dangling++;
+    }
+  }
+  check(dangling == 0, "no signal disposition points into unloaded code");
+
+  struct sigaction cur;
+  sigaction(SIGUSR1, NULL, &cur);
+  int usr1_intact = cur.sa_handler == host_usr1;
+  sigaction(SIGCHLD, NULL, &cur);
+  check(usr1_intact && cur.sa_handler == host_chld, "the host's own handlers are still installed");
+  raise(SIGUSR1);
+  raise(SIGCHLD);
+  check(usr1_seen == 1 && chld_seen == 1, "the host's handlers run");
+  return tests_failed ? 1 : 0;
+}

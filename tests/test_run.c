@@ -268,6 +268,11 @@ static void new_group_timeout(fdk_run_opts *o) {
   assert_int_equal(fdk_run_opts_set_group(o, FDK_RUN_GROUP_NEW, 0), 0);
 }
 
+static void new_group_graceful(fdk_run_opts *o) {
+  timeout_graceful(o);
+  assert_int_equal(fdk_run_opts_set_group(o, FDK_RUN_GROUP_NEW, 0), 0);
+}
+
 static void short_grace(fdk_run_opts *o) { assert_int_equal(fdk_run_opts_set_cancel(o, FDK_RUN_CANCEL_KILL, 200), 0); }
 
 /* A grandchild that keeps the pipes open after its parent exited: with a group the
@@ -280,6 +285,16 @@ static void test_grandchild_holds_pipes(void **state) {
   assert_int_equal(fdk_run_result_timed_out(res), 1);
   assert_stdout(res, "grandchild\n");
   fdk_run_result_free(res);
+
+  /* GRACEFUL: the child dies of SIGTERM, the grandchild ignores it and still gets the
+   * SIGKILL after the grace; nothing of the group survives the run. */
+  t0 = fdk_now_ns();
+  res = run_sh("(trap '' TERM HUP; echo grandchild; exec sleep 31) & sleep 30", new_group_graceful);
+  assert_true(fdk_now_ns() - t0 < 5000000000LL);
+  assert_int_equal(fdk_run_result_timed_out(res), 1);
+  assert_exit(res, FDK_EXIT_SIGNAL, SIGTERM);
+  fdk_run_result_free(res);
+  assert_int_equal(system("pgrep -f '^sleep 31$' >/dev/null"), 256); /* pgrep: no match */
 
   t0 = fdk_now_ns();
   res = run_sh("(exec sleep 3) & echo parent", short_grace);

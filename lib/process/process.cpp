@@ -10,6 +10,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "trace/trace.h"
 #include "process/process.h"
 
 namespace fdk {
@@ -344,8 +345,12 @@ int process_start(fdk_process **out, fdk_loop *loop, fdk_actions *actions, unsig
   if (loop && !pidfd_mode())
     if (int r = acquire_sigchld(loop, &sigchld); r < 0) return r;
   Launch l;
+  Span span;
+  span.begin("spawn", -1, nullptr, loop);
   // Only a watched child needs its pidfd at once; fdk_process_pidfd opens one on demand.
   int r = launch(actions, flags & FDK_SPAWN_BACKEND_MASK, loop != nullptr, &l);
+  // The end carries the child's pid, or the error with the failing action named.
+  span.end(r < 0 ? r : l.pid, r < 0 ? error_text() : nullptr);
   if (r < 0) {
     if (sigchld) sigchld->stop_if_idle();
     return r;

@@ -251,11 +251,16 @@ class RunOp final : public fdk_op {
     }
   }
 
+  // The group fdkit created outlives the child while descendants remain in it.
+  bool own_group() const { return opts_.group == FDK_RUN_GROUP_NEW || opts_.group == FDK_RUN_GROUP_SESSION; }
+
   static void on_kill_grace(int64_t r, void *data) {
     auto *run = static_cast<RunOp *>(data);
     --run->outstanding_;
     run->grace_op_ = nullptr;
-    if (r == 0 && !run->exited_) child_signal(run->child_, run->opts_, SIGKILL);
+    // The child is not reaped before the run ends, so its group id still names the group.
+    if (r == 0 && (!run->exited_ || run->own_group())) child_signal(run->child_, run->opts_, SIGKILL);
+    if (run->exited_) run->start_pipe_grace();
     run->maybe_finish();
   }
 
@@ -264,14 +269,19 @@ class RunOp final : public fdk_op {
     --run->outstanding_;
     run->exited_ = true;
     run->exit_ns_ = now_ns();
-    if (run->grace_op_) fdk_op_cancel(run->grace_op_);
+    // A group being stopped still gets its SIGKILL: descendants may ignore SIGTERM.
+    if (run->grace_op_ && !run->own_group()) fdk_op_cancel(run->grace_op_);
     if (run->timeout_op_) fdk_op_cancel(run->timeout_op_);
-    // A descendant may keep the pipes open: give them kill_grace_ms to reach EOF.
-    if (run->pipes_open() &&
-        sleep_until(run->loop, run->exit_ns_ + run->opts_.kill_grace_ms * 1000000, on_pipe_grace, run,
-                    &run->pipe_grace_op_) == 0)
-      ++run->outstanding_;
+    // A descendant may keep the pipes open: give them kill_grace_ms to reach EOF — counted
+    // from the group's SIGKILL when one is still due, so the run sees the group die.
+    if (!run->grace_op_) run->start_pipe_grace();
     run->maybe_finish();
+  }
+
+  void start_pipe_grace() {
+    if (pipes_open() && !pipe_grace_op_ &&
+        sleep_until(loop, now_ns() + opts_.kill_grace_ms * 1000000, on_pipe_grace, this, &pipe_grace_op_) == 0)
+      ++outstanding_;
   }
 
   static void on_pipe_grace(int64_t r, void *data) {

@@ -1,4 +1,4 @@
-/* fdkit — spawning processes from an ordered list of fork actions, and process handles.
+/** fdkit — spawning processes from an ordered list of fork actions, and process handles.
  *
  * An fdk_actions list is built in the parent. Every string and array it is given is
  * copied; the child only reads what the parent laid out. At spawn the actions run in the
@@ -33,16 +33,16 @@
 extern "C" {
 #endif
 
-/* Blocking mode of an inherited descriptor (fdkit's own values). The mode belongs to the
+/** Blocking mode of an inherited descriptor (fdkit's own values). The mode belongs to the
  * open file description, which the parent shares: changing it changes it for both. */
-#define FDK_INHERIT_PRESERVE 0    /* leave the mode alone */
-#define FDK_INHERIT_BLOCKING 1    /* clear O_NONBLOCK in the child */
-#define FDK_INHERIT_NONBLOCKING 2 /* set O_NONBLOCK in the child */
+#define FDK_INHERIT_PRESERVE 0    /**< leave the mode alone */
+#define FDK_INHERIT_BLOCKING 1    /**< clear O_NONBLOCK in the child */
+#define FDK_INHERIT_NONBLOCKING 2 /**< set O_NONBLOCK in the child */
 
-/* rlimit value meaning "no limit". */
+/** rlimit value meaning "no limit". */
 #define FDK_RLIM_INFINITY UINT64_MAX
 
-/* An async-signal-safe function run in the child (fdk_actions_user): 0 on success or a
+/** An async-signal-safe function run in the child (fdk_actions_user): 0 on success or a
  * negative errno, which fails the spawn like any other action. It runs on a small private
  * stack in a child that may share the parent's memory: it must not allocate, take locks,
  * touch errno or stdio, or return into code it did not call; build it without sanitizer
@@ -50,69 +50,69 @@ extern "C" {
 typedef int (*fdk_child_fn)(void *arg);
 
 FDK_API int fdk_actions_new(fdk_actions **out);
-/* Drops the references to fdk_fd handles. Accepts NULL, returns NULL. */
+/** Drops the references to fdk_fd handles. Accepts NULL, returns NULL. */
 FDK_API fdk_actions *fdk_actions_free(fdk_actions *actions);
 
-/* Every adder returns 0, or -EINVAL (bad argument, an action after the exec action,
+/** Every adder returns 0, or -EINVAL (bad argument, an action after the exec action,
  * a destination mapped twice) or -ENOMEM; a failed adder leaves the list unchanged. */
 
-/* Executes path. argv is a NULL-terminated array (it may be empty); envp NULL passes the
+/** Executes path. argv is a NULL-terminated array (it may be empty); envp NULL passes the
  * environment as it is at spawn time. */
 FDK_API int fdk_actions_execve(fdk_actions *actions, const char *path, const char *const *argv,
                                const char *const *envp);
-/* Like execve, but a file without '/' is looked up, in the parent at spawn time, in PATH
+/** Like execve, but a file without '/' is looked up, in the parent at spawn time, in PATH
  * taken from envp if it has one, else from the caller's environment, else "/bin:/usr/bin".
  * Not found is -ENOENT before any child is created; there is no /bin/sh retry. */
 FDK_API int fdk_actions_execvp(fdk_actions *actions, const char *file, const char *const *argv,
                                const char *const *envp);
 FDK_API int fdk_actions_chdir(fdk_actions *actions, const char *path);
-/* Changes directory to the one fd refers to; a handle closed by spawn time fails the spawn
+/** Changes directory to the one fd refers to; a handle closed by spawn time fails the spawn
  * with -EBADF. The number is the one fd has in the parent: put fchdir before inherit_fd
  * when a destination could take that number. */
 FDK_API int fdk_actions_fchdir(fdk_actions *actions, fdk_fd *fd);
 
-/* Maps src to descriptor dst in the child. All mappings of a list are applied together
+/** Maps src to descriptor dst in the child. All mappings of a list are applied together
  * at the position of the first one: identity maps (dst == src) only clear close-on-exec,
  * cycles (3<->4, longer rings) are broken with one temporary descriptor, and each
  * destination's blocking mode (FDK_INHERIT_*) is applied after all the duplications.
  * One source may go to several destinations; a destination mapped twice is -EINVAL. */
 FDK_API int fdk_actions_inherit_fd(fdk_actions *actions, int dst, fdk_fd *src, int blocking);
-/* The same with a raw descriptor number the caller keeps open until the spawn returns. */
+/** The same with a raw descriptor number the caller keeps open until the spawn returns. */
 FDK_API int fdk_actions_inherit_raw(fdk_actions *actions, int dst, int src, int blocking);
 
 FDK_API int fdk_actions_setsid(fdk_actions *actions);
-/* setpgid(0, pgid): 0 makes the child lead a new group. */
+/** setpgid(0, pgid): 0 makes the child lead a new group. */
 FDK_API int fdk_actions_setpgid(fdk_actions *actions, int32_t pgid);
 FDK_API int fdk_actions_setuid(fdk_actions *actions, uint32_t uid);
 FDK_API int fdk_actions_setgid(fdk_actions *actions, uint32_t gid);
 FDK_API int fdk_actions_setgroups(fdk_actions *actions, size_t count, const uint32_t *gids);
 FDK_API int fdk_actions_umask(fdk_actions *actions, uint32_t mask);
-/* resource is the platform's RLIMIT_* number; FDK_RLIM_INFINITY for no limit. */
+/** resource is the platform's RLIMIT_* number; FDK_RLIM_INFINITY for no limit. */
 FDK_API int fdk_actions_rlimit(fdk_actions *actions, int resource, uint64_t soft, uint64_t hard);
-/* Linux: sig is sent to the child when the thread that spawned it exits (the kernel
+/** Linux: sig is sent to the child when the thread that spawned it exits (the kernel
  * tracks the parent thread, not the process). */
 FDK_API int fdk_actions_pdeathsig(fdk_actions *actions, int sig);
 FDK_API int fdk_actions_no_new_privs(fdk_actions *actions);
 FDK_API int fdk_actions_signal_default(fdk_actions *actions, int sig);
 FDK_API int fdk_actions_signal_ignore(fdk_actions *actions, int sig);
-/* Every descriptor but 0, 1, 2 and the inherit_fd destinations is closed at exec
+/** Every descriptor but 0, 1, 2 and the inherit_fd destinations is closed at exec
  * (marked close-on-exec with close_range, or one by one where it is missing). */
 FDK_API int fdk_actions_close_other_fds(fdk_actions *actions);
-/* Runs fn(arg) in the child; name appears in fdk_last_error() when it fails. */
+/** Runs fn(arg) in the child; name appears in fdk_last_error() when it fails. */
 FDK_API int fdk_actions_user(fdk_actions *actions, fdk_child_fn fn, void *arg, const char *name);
 
-/* Backends (fdkit's own values), in the flags of fdk_spawn. */
-#define FDK_SPAWN_BACKEND_AUTO 0x0u        /* vfork-style clone on a cached stack */
-#define FDK_SPAWN_BACKEND_FORK 0x1u        /* fork(), then the same child code */
-#define FDK_SPAWN_BACKEND_POSIX_SPAWN 0x2u /* posix_spawn: -ENOTSUP for actions it cannot
+/** Backends (fdkit's own values), in the flags of fdk_spawn. */
+#define FDK_SPAWN_BACKEND_AUTO 0x0u        /**< vfork-style clone on a cached stack */
+#define FDK_SPAWN_BACKEND_FORK 0x1u        /**< fork(), then the same child code */
+#define FDK_SPAWN_BACKEND_POSIX_SPAWN 0x2u /**< posix_spawn: -ENOTSUP for actions it cannot
                                               express; failures name no action */
 #define FDK_SPAWN_BACKEND_MASK 0x3u
 
-/* How a process ended. */
-#define FDK_EXIT_CODE 1   /* exited; value is the exit code 0..255 */
-#define FDK_EXIT_SIGNAL 2 /* killed; value is the signal number */
+/** How a process ended. */
+#define FDK_EXIT_CODE 1   /**< exited; value is the exit code 0..255 */
+#define FDK_EXIT_SIGNAL 2 /**< killed; value is the signal number */
 
-/* Resource usage of a reaped child (its own, not its descendants'). */
+/** Resource usage of a reaped child (its own, not its descendants'). */
 typedef struct fdk_rusage {
   int64_t utime_ns;
   int64_t stime_ns;
@@ -126,48 +126,48 @@ typedef struct fdk_rusage {
 } fdk_rusage;
 
 typedef struct fdk_exit_status {
-  int32_t kind;        /* FDK_EXIT_CODE or FDK_EXIT_SIGNAL */
-  int32_t value;       /* exit code or signal number */
-  int32_t core_dumped; /* 1 when a signal left a core dump */
+  int32_t kind; /**< FDK_EXIT_CODE or FDK_EXIT_SIGNAL */
+  int32_t value; /**< exit code or signal number */
+  int32_t core_dumped; /**< 1 when a signal left a core dump */
   fdk_rusage usage;
 } fdk_exit_status;
 
-/* Runs on the loop once the child has exited (result 0; it has not been reaped: collect
+/** Runs on the loop once the child has exited (result 0; it has not been reaped: collect
  * the status with fdk_process_try_wait, or free the process), or with -ECANCELED when the
  * loop was freed first. Never runs after fdk_process_free. */
 typedef void (*fdk_exit_cb)(fdk_process *proc, int result, void *data);
 
-/* Spawns a child that runs actions. flags: one FDK_SPAWN_BACKEND_*. loop may be NULL (no
+/** Spawns a child that runs actions. flags: one FDK_SPAWN_BACKEND_*. loop may be NULL (no
  * exit callback then; use fdk_process_wait). With a loop, exit_cb (may be NULL) runs on it
  * when the child exits, and while it is pending the loop's DEFAULT run goes on. */
 FDK_API int fdk_spawn(fdk_process **out, fdk_loop *loop, fdk_actions *actions, unsigned flags,
                       fdk_exit_cb exit_cb, void *data);
 
 FDK_API int32_t fdk_process_pid(const fdk_process *proc);
-/* The pidfd (owned by the process, valid until fdk_process_free; opened on first call for
+/** The pidfd (owned by the process, valid until fdk_process_free; opened on first call for
  * a process spawned without a loop), -ESRCH when that first call comes after the reap, or
  * -ENOTSUP where the kernel gives none (or FDKIT_PIDFD=0 is set). */
 FDK_API int fdk_process_pidfd(fdk_process *proc);
 
-/* Sends sig (0 only checks) to the child; -ESRCH once it has been reaped (nothing is
+/** Sends sig (0 only checks) to the child; -ESRCH once it has been reaped (nothing is
  * signalled then). The pid stays reserved until the reap, so this never hits another
  * process. */
 FDK_API int fdk_process_signal(fdk_process *proc, int sig);
-/* Sends sig to the process group whose id is the child's pid (the group it leads after
+/** Sends sig to the process group whose id is the child's pid (the group it leads after
  * setsid or setpgid(0)); -ESRCH if there is none or the child has been reaped. */
 FDK_API int fdk_process_signal_group(fdk_process *proc, int sig);
 
-/* Waits for the child to exit, reaps it and fills *status. Once reaped, every wait returns
+/** Waits for the child to exit, reaps it and fills *status. Once reaped, every wait returns
  * the same status. */
 FDK_API int fdk_process_wait(fdk_process *proc, fdk_exit_status *status);
-/* 1 with *status filled (the child is reaped) if it has exited, 0 if it still runs. */
+/** 1 with *status filled (the child is reaped) if it has exited, 0 if it still runs. */
 FDK_API int fdk_process_try_wait(fdk_process *proc, fdk_exit_status *status);
 
-/* Makes fdk_process_free leave a running child alive; fdkit still reaps it when it exits
+/** Makes fdk_process_free leave a running child alive; fdkit still reaps it when it exits
  * (on the spawn's loop, which must run: -EINVAL for a process spawned without a loop). */
 FDK_API int fdk_process_detach(fdk_process *proc);
 
-/* Kills (SIGKILL) and reaps a child that still runs, unless it was detached, and frees the
+/** Kills (SIGKILL) and reaps a child that still runs, unless it was detached, and frees the
  * handle. The exit callback never runs afterwards. Accepts NULL, returns NULL. */
 FDK_API fdk_process *fdk_process_free(fdk_process *proc);
 

@@ -1,4 +1,4 @@
-/* fdkit — run a command to completion: capture, stdin, output limits, timeouts,
+/** fdkit — run a command to completion: capture, stdin, output limits, timeouts,
  * process groups.
  *
  * fdk_run_opts describes a run; fdk_run (blocking, on a private loop) and fdk_run_async
@@ -28,104 +28,104 @@
 extern "C" {
 #endif
 
-/* What happens to one of the child's output streams (fdk_run_opts_set_stdout/stderr). */
-#define FDK_RUN_INHERIT 0 /* the child writes to the caller's own stream (the default) */
-#define FDK_RUN_CAPTURE 1 /* captured into the result */
-#define FDK_RUN_DISCARD 2 /* /dev/null */
-#define FDK_RUN_MERGE 3   /* stderr only: into the same stream as stdout, like 2>&1 */
+/** What happens to one of the child's output streams (fdk_run_opts_set_stdout/stderr). */
+#define FDK_RUN_INHERIT 0 /**< the child writes to the caller's own stream (the default) */
+#define FDK_RUN_CAPTURE 1 /**< captured into the result */
+#define FDK_RUN_DISCARD 2 /**< /dev/null */
+#define FDK_RUN_MERGE 3   /**< stderr only: into the same stream as stdout, like 2>&1 */
 
-/* What a timeout or a cancelled fdk_run_async does to the child. */
-#define FDK_RUN_CANCEL_NONE 0     /* nothing: wait for the child, report the overrun */
-#define FDK_RUN_CANCEL_KILL 1     /* SIGKILL at once (the default) */
-#define FDK_RUN_CANCEL_GRACEFUL 2 /* SIGTERM, then SIGKILL after kill_grace_ms */
+/** What a timeout or a cancelled fdk_run_async does to the child. */
+#define FDK_RUN_CANCEL_NONE 0     /**< nothing: wait for the child, report the overrun */
+#define FDK_RUN_CANCEL_KILL 1     /**< SIGKILL at once (the default) */
+#define FDK_RUN_CANCEL_GRACEFUL 2 /**< SIGTERM, then SIGKILL after kill_grace_ms */
 
-/* The child's process group. Only a group fdkit created (NEW or SESSION) is signalled as
+/** The child's process group. Only a group fdkit created (NEW or SESSION) is signalled as
  * a whole by a timeout or a cancel; otherwise only the child is. */
-#define FDK_RUN_GROUP_INHERIT 0 /* stay in the caller's group (the default) */
-#define FDK_RUN_GROUP_NEW 1     /* setpgid(0, 0): a new group the child leads */
-#define FDK_RUN_GROUP_SESSION 2 /* setsid(): a new session and group */
-#define FDK_RUN_GROUP_JOIN 3    /* setpgid(0, leader): join an existing group */
+#define FDK_RUN_GROUP_INHERIT 0 /**< stay in the caller's group (the default) */
+#define FDK_RUN_GROUP_NEW 1     /**< setpgid(0, 0): a new group the child leads */
+#define FDK_RUN_GROUP_SESSION 2 /**< setsid(): a new session and group */
+#define FDK_RUN_GROUP_JOIN 3    /**< setpgid(0, leader): join an existing group */
 
-/* Which of the caller's descriptors the child keeps besides 0, 1 and 2. */
-#define FDK_RUN_FDS_CLOEXEC_ONLY 0 /* those without close-on-exec (the default) */
-#define FDK_RUN_FDS_CLOSE_FROM_3 1 /* none */
-#define FDK_RUN_FDS_ALLOWLIST 2    /* exactly the listed ones, at the same numbers */
+/** Which of the caller's descriptors the child keeps besides 0, 1 and 2. */
+#define FDK_RUN_FDS_CLOEXEC_ONLY 0 /**< those without close-on-exec (the default) */
+#define FDK_RUN_FDS_CLOSE_FROM_3 1 /**< none */
+#define FDK_RUN_FDS_ALLOWLIST 2    /**< exactly the listed ones, at the same numbers */
 
-/* Called with everything the child wrote to stdout so far (captured bytes only, up to
+/** Called with everything the child wrote to stdout so far (captured bytes only, up to
  * max_output), each time more arrives; returning non-zero stops the child by the cancel
  * policy (KILL when it is NONE) and marks the result early_exit. */
 typedef int (*fdk_run_early_exit_fn)(const void *stdout_so_far, size_t len, void *arg);
 
-/* argv: NULL-terminated, at least argv[0]; argv[0] is looked up in PATH when it has no
+/** argv: NULL-terminated, at least argv[0]; argv[0] is looked up in PATH when it has no
  * '/'. -EINVAL for an empty argv. */
 FDK_API int fdk_run_opts_new(fdk_run_opts **out, const char *const *argv);
 FDK_API fdk_run_opts *fdk_run_opts_free(fdk_run_opts *opts);
 
-/* The child's environment (NULL-terminated "K=V" strings); NULL (the default) passes the
+/** The child's environment (NULL-terminated "K=V" strings); NULL (the default) passes the
  * caller's environment as it is when the run starts. */
 FDK_API int fdk_run_opts_set_env(fdk_run_opts *opts, const char *const *envp);
-/* The child's working directory as a path (NULL: the caller's). */
+/** The child's working directory as a path (NULL: the caller's). */
 FDK_API int fdk_run_opts_set_cwd(fdk_run_opts *opts, const char *path);
-/* The child's working directory as an open directory descriptor (fchdir); replaces a
+/** The child's working directory as an open directory descriptor (fchdir); replaces a
  * path set before. NULL clears it. */
 FDK_API int fdk_run_opts_set_cwd_fd(fdk_run_opts *opts, fdk_fd *dir);
 
-/* stdin from bytes (copied; fed as the child reads, then closed) or from a descriptor
+/** stdin from bytes (copied; fed as the child reads, then closed) or from a descriptor
  * (the child gets it as fd 0). Without either the child inherits the caller's stdin. */
 FDK_API int fdk_run_opts_set_stdin_bytes(fdk_run_opts *opts, const void *data, size_t len);
 FDK_API int fdk_run_opts_set_stdin_fd(fdk_run_opts *opts, fdk_fd *fd);
 
-/* FDK_RUN_INHERIT, FDK_RUN_CAPTURE or FDK_RUN_DISCARD; stderr also FDK_RUN_MERGE. */
+/** FDK_RUN_INHERIT, FDK_RUN_CAPTURE or FDK_RUN_DISCARD; stderr also FDK_RUN_MERGE. */
 FDK_API int fdk_run_opts_set_stdout(fdk_run_opts *opts, int mode);
 FDK_API int fdk_run_opts_set_stderr(fdk_run_opts *opts, int mode);
 
-/* The most bytes kept over both captured streams (-1, the default: no limit). Output past
+/** The most bytes kept over both captured streams (-1, the default: no limit). Output past
  * it is read and dropped, so the child never blocks on a full pipe; the result says
  * truncated. */
 FDK_API int fdk_run_opts_set_max_output(fdk_run_opts *opts, int64_t bytes);
-/* Milliseconds before the cancel policy applies (0, the default: no timeout). */
+/** Milliseconds before the cancel policy applies (0, the default: no timeout). */
 FDK_API int fdk_run_opts_set_timeout(fdk_run_opts *opts, int64_t ms);
-/* The cancel policy and the grace between SIGTERM and SIGKILL, also the wait for pipes
+/** The cancel policy and the grace between SIGTERM and SIGKILL, also the wait for pipes
  * a descendant keeps open after the child exited (default 1000 ms). */
 FDK_API int fdk_run_opts_set_cancel(fdk_run_opts *opts, int policy, int64_t kill_grace_ms);
-/* FDK_RUN_GROUP_*; leader is the group to join with FDK_RUN_GROUP_JOIN, else 0. */
+/** FDK_RUN_GROUP_*; leader is the group to join with FDK_RUN_GROUP_JOIN, else 0. */
 FDK_API int fdk_run_opts_set_group(fdk_run_opts *opts, int mode, int32_t leader);
-/* FDK_RUN_FDS_*; keep lists the descriptors of FDK_RUN_FDS_ALLOWLIST (each must be open:
+/** FDK_RUN_FDS_*; keep lists the descriptors of FDK_RUN_FDS_ALLOWLIST (each must be open:
  * -EBADF otherwise, when the run starts). */
 FDK_API int fdk_run_opts_set_fds(fdk_run_opts *opts, int policy, const int *keep, size_t count);
 FDK_API int fdk_run_opts_set_early_exit(fdk_run_opts *opts, fdk_run_early_exit_fn fn, void *arg);
-/* One of FDK_SPAWN_BACKEND_* (default FDK_SPAWN_BACKEND_AUTO). */
+/** One of FDK_SPAWN_BACKEND_* (default FDK_SPAWN_BACKEND_AUTO). */
 FDK_API int fdk_run_opts_set_backend(fdk_run_opts *opts, int backend);
 
-/* Runs to completion on a private loop. On success *out holds the result (also when the
+/** Runs to completion on a private loop. On success *out holds the result (also when the
  * child failed or timed out); a negative return means the run could not start (the
  * executable is missing, a setting is invalid...) and *out is untouched. */
 FDK_API int fdk_run(fdk_run_result **out, const fdk_run_opts *opts);
 
-/* result is 0 with a result the callback owns (free it with fdk_run_result_free), or a
+/** result is 0 with a result the callback owns (free it with fdk_run_result_free), or a
  * negative errno with res NULL. */
 typedef void (*fdk_run_cb)(int result, fdk_run_result *res, void *data);
 
-/* Starts a run on loop. Cancelling the op applies the cancel policy; the callback then
+/** Starts a run on loop. Cancelling the op applies the cancel policy; the callback then
  * still comes with the result once the child is gone. */
 FDK_API int fdk_run_async(fdk_loop *loop, const fdk_run_opts *opts, fdk_run_cb cb, void *data, fdk_op **op);
 
 FDK_API fdk_run_result *fdk_run_result_free(fdk_run_result *res);
-/* How the child ended (fdkit/process.h): FDK_EXIT_CODE with its code, or FDK_EXIT_SIGNAL
+/** How the child ended (fdkit/process.h): FDK_EXIT_CODE with its code, or FDK_EXIT_SIGNAL
  * with the signal number. */
 FDK_API int fdk_run_result_status(const fdk_run_result *res, int *kind, int *value);
-/* Resource usage of the child (its own, not its descendants'). */
+/** Resource usage of the child (its own, not its descendants'). */
 FDK_API int fdk_run_result_rusage(const fdk_run_result *res, fdk_rusage *usage);
-/* Captured bytes (NULL with *len 0 when the stream was not captured). Valid until the
+/** Captured bytes (NULL with *len 0 when the stream was not captured). Valid until the
  * result is freed. With FDK_RUN_MERGE both streams are in stdout. */
 FDK_API const uint8_t *fdk_run_result_stdout(const fdk_run_result *res, size_t *len);
 FDK_API const uint8_t *fdk_run_result_stderr(const fdk_run_result *res, size_t *len);
-/* 1 or 0. */
+/** 1 or 0. */
 FDK_API int fdk_run_result_timed_out(const fdk_run_result *res);
 FDK_API int fdk_run_result_truncated(const fdk_run_result *res);
 FDK_API int fdk_run_result_early_exit(const fdk_run_result *res);
 FDK_API int32_t fdk_run_result_pid(const fdk_run_result *res);
-/* From the start of the spawn to the end of the run. */
+/** From the start of the spawn to the end of the run. */
 FDK_API int64_t fdk_run_result_duration_ns(const fdk_run_result *res);
 
 #ifdef __cplusplus

@@ -1,0 +1,105 @@
+//! Errors: the negative errno of a failed call plus fdk_last_error()'s detail.
+use std::ffi::CStr;
+use std::fmt;
+use std::io;
+use std::os::raw::{c_char, c_int};
+
+use crate::sys;
+
+/// A failed fdkit call: the errno (positive) and the detail fdkit recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Error {
+    errno: i32,
+    detail: String,
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+fn text(ptr: *const c_char) -> String {
+    if ptr.is_null() {
+        return String::new();
+    }
+    // SAFETY: fdkit returns NUL-terminated strings valid until the next call on this thread.
+    unsafe { CStr::from_ptr(ptr) }.to_string_lossy().into_owned()
+}
+
+impl Error {
+    /// The error for `code` (negative or positive errno) with this thread's last detail.
+    /// Call it right after the failing call, on the same thread.
+    pub(crate) fn last(code: i64) -> Error {
+        Error {
+            errno: code.unsigned_abs() as i32,
+            detail: text(unsafe { sys::fdk_last_error() }),
+        }
+    }
+
+    /// An error raised by the binding itself rather than by the library.
+    pub(crate) fn new(errno: i32, detail: &str) -> Error {
+        Error {
+            errno,
+            detail: detail.to_string(),
+        }
+    }
+
+    /// The errno value, positive (`libc::ENOENT`'s value, not its negation).
+    pub fn errno(&self) -> i32 {
+        self.errno
+    }
+
+    /// The symbolic name, such as "EBADF".
+    pub fn name(&self) -> String {
+        text(unsafe { sys::fdk_errname(self.errno as c_int) })
+    }
+
+    /// The detail fdkit recorded ("read: ..."); may be empty.
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+
+    pub fn kind(&self) -> io::ErrorKind {
+        io::Error::from_raw_os_error(self.errno).kind()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = if self.detail.is_empty() {
+            text(unsafe { sys::fdk_strerror(self.errno as c_int) })
+        } else {
+            self.detail.clone()
+        };
+        write!(f, "{} ({})", what, self.name())
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Keeps the errno reachable through `raw_os_error()` when there is no detail to carry.
+impl From<Error> for io::Error {
+    fn from(e: Error) -> io::Error {
+        if e.detail.is_empty() {
+            io::Error::from_raw_os_error(e.errno)
+        } else {
+            io::Error::new(e.kind(), e)
+        }
+    }
+}
+
+/// A C result: non-negative values pass, negative ones become the thread's last error.
+pub(crate) fn check(result: i64) -> Result<i64> {
+    if result < 0 {
+        Err(Error::last(result))
+    } else {
+        Ok(result)
+    }
+}
+
+/// The loaded library's version as MAJOR * 10000 + MINOR * 100 + PATCH.
+pub fn version() -> u32 {
+    unsafe { sys::fdk_version() }
+}
+
+/// The loaded library's version as "MAJOR.MINOR.PATCH".
+pub fn version_string() -> String {
+    text(unsafe { sys::fdk_version_string() })
+}

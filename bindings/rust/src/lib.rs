@@ -1,0 +1,25 @@
+//! Safe Rust bindings to fdkit.
+//!
+//! - [`Fd`]: a reference-counted descriptor handle that is safe to close while other
+//!   threads use it (`Send + Sync`); `Clone` adds a reference, `Drop` drops one.
+//! - [`Loop`]: an event loop driven by one thread (neither `Send` nor `Sync`); its
+//!   asynchronous operations take `'static` closures that run from [`Loop::run`], never
+//!   inside the call that started them. A panic in a callback is caught at the C boundary,
+//!   stops the loop and is resumed from `Loop::run`.
+//! - Every fallible call returns [`Result`], whose [`Error`] carries the errno and the
+//!   detail fdkit recorded for the failure.
+//!
+//! Layout: `sys` holds the raw declarations, one section per C header; each area has a
+//! module that adds methods (`impl Fd`, `impl Loop`) for its calls.
+
+pub mod sys;
+
+mod error;
+mod event_loop;
+mod fd;
+mod io;
+
+pub use error::{version, version_string, Error, Result};
+pub use event_loop::{Loop, Op, Poster, RunMode};
+pub use fd::{pipe, Blocking, Fd};
+pub use io::{getrandom, now_ns};

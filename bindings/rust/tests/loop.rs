@@ -1,0 +1,120 @@
+//! loop.h: running, posting, cancelling, panics in callbacks.
+mod util;
+
+use fdkit::{now_ns, pipe, Loop, RunMode};
+use std::cell::Cell;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+#[test]
+fn idle_loop_returns_at_once() {
+    util::no_leaks(|| {
+        let lp = Loop::new().unwrap();
+        assert!(!lp.run(RunMode::Default).unwrap());
+        assert!(!lp.run(RunMode::NoWait).unwrap());
+        assert!(lp.backend_fd().unwrap() >= 0);
+    });
+}
+
+#[test]
+fn post_from_another_thread_runs_on_the_loop() {
+    util::no_leaks(|| {
+        let lp = Loop::new().unwrap();
+        let ran_on = Arc::new(std::sync::Mutex::new(None));
+        let poster = lp.poster();
+        std::thread::scope(|s| {
+            let ran_on = ran_on.clone();
+            s.spawn(move || {
+                poster
+                    .post(move || *ran_on.lock().unwrap() = Some(std::thread::current().id()))
+                    .unwrap()
+            });
+        });
+        lp.run(RunMode::Default).unwrap();
+        assert_eq!(*ran_on.lock().unwrap(), Some(std::thread::current().id()));
+    });
+}
+
+#[test]
+fn sleep_never_ends_early_and_runs_from_the_loop() {
+    util::no_leaks(|| {
+        let lp = Loop::new().unwrap();
+        let deadline = now_ns() + 20_000_000;
+        let woke = Rc::new(Cell::new(0i64));
+        let w = woke.clone();
+        let op = lp.sleep_until(deadline, move |r| {
+            r.unwrap();
+            w.set(now_ns());
+        });
+        let op = op.unwrap();
+        assert!(op.is_pending());
+        assert_eq!(woke.get(), 0, "callback ran inside the starting call");
+        lp.run(RunMode::Default).unwrap();
+        assert!(woke.get() >= deadline);
+        assert!(!op.is_pending());
+        assert!(!op.cancel());
+    });
+}
+
+#[test]
+fn cancel_completes_with_ecanceled() {
+    util::no_leaks(|| {
+        let lp = Loop::new().unwrap();
+        let (r, _w) = pipe().unwrap();
+        let got = Rc::new(Cell::new(0));
+        let g = got.clone();
+        let op = lp
+            .read_async(&r, vec![0; 8], move |res, buf| {
+                g.set(res.unwrap_err().errno());
+                assert!(buf.is_empty());
+            })
+            .unwrap();
+        assert!(op.cancel());
+        lp.run(RunMode::Default).unwrap();
+        assert_eq!(got.get(), 125);
+    });
+}
+
+#[test]
+fn dropping_the_loop_cancels_pending_operations() {
+    util::no_leaks(|| {
+        let lp = Loop::new().unwrap();
+        let got = Rc::new(Cell::new(0));
+        let g = got.clone();
+        lp.sleep_until(now_ns() + 60_000_000_000, move |r| g.set(r.unwrap_err().errno()))
+            .unwrap();
+        drop(lp);
+        assert_eq!(got.get(), 125);
+    });
+}
+
+#[test]
+fn panic_in_a_callback_comes_out_of_run() {
+    util::no_leaks(|| {
+        let lp = Loop::new().unwrap();
+        let later = Arc::new(AtomicBool::new(false));
+        lp.sleep_until(0, |_| panic!("boom")).unwrap();
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| lp.run(RunMode::Default)));
+        let payload = caught.unwrap_err();
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"boom"));
+        // The loop is still usable afterwards.
+        let l = later.clone();
+        lp.sleep_until(0, move |r| l.store(r.is_ok(), Ordering::SeqCst)).unwrap();
+        lp.run(RunMode::Default).unwrap();
+        assert!(later.load(Ordering::SeqCst));
+    });
+}
+
+#[test]
+fn run_from_inside_a_callback_is_ebusy() {
+    util::no_leaks(|| {
+        let lp = Rc::new(Loop::new().unwrap());
+        let got = Rc::new(Cell::new(0));
+        let (l, g) = (lp.clone(), got.clone());
+        lp.sleep_until(0, move |_| g.set(l.run(RunMode::NoWait).unwrap_err().errno()))
+            .unwrap();
+        lp.run(RunMode::Default).unwrap();
+        assert_eq!(got.get(), 16);
+    });
+}

@@ -1,0 +1,41 @@
+"""Errors: the negative errno of a failed call plus fdk_last_error()'s detail (common.h)."""
+from . import _native as n
+
+
+def _text(raw):
+    return raw.decode("utf-8", "replace") if raw else ""
+
+
+class Error(OSError):
+    """A failed fdkit call. errno is positive; detail is what fdkit recorded."""
+
+    def __init__(self, code, detail=""):
+        code = abs(code)
+        super().__init__(code, _text(n.fdk_strerror(code)))
+        self.detail = detail
+        self.name = _text(n.fdk_errname(code))
+
+    @classmethod
+    def last(cls, code):
+        """The error for code with this thread's last detail: call it right after the
+        failing call, on the same thread."""
+        return cls(code, _text(n.fdk_last_error()))
+
+    def __str__(self):
+        return f"{self.detail or self.strerror} ({self.name})"
+
+
+def check(result):
+    """A C result: non-negative values pass, negative ones raise the thread's last error."""
+    if result < 0:
+        raise Error.last(result)
+    return result
+
+
+def version():
+    """The loaded library's version as MAJOR * 10000 + MINOR * 100 + PATCH."""
+    return n.fdk_version()
+
+
+def version_string():
+    return _text(n.fdk_version_string())

@@ -1,0 +1,122 @@
+"""The event loop and pending operations (loop.h).
+
+A loop belongs to the thread that runs it; only Loop.post may be called from other
+threads. Callbacks run from Loop.run (or while the loop is closed, with ECANCELED),
+never inside the call that started the operation. An exception raised by a callback
+stops the loop and is raised again from Loop.run."""
+import ctypes
+import itertools
+import threading
+
+from . import _native as n
+from .errors import Error, check
+
+RUN_DEFAULT, RUN_ONCE, RUN_NOWAIT = n.FDK_RUN_DEFAULT, n.FDK_RUN_ONCE, n.FDK_RUN_NOWAIT
+
+# Work handed to C, by key: what the callback needs and what must stay alive until it ran
+# (buffers, handles). C only ever holds the integer key.
+_pending = {}
+_keys = itertools.count(1)
+
+
+def _deliver(key, *args):
+    lp, done, _keepalive = _pending.pop(key)
+    try:
+        done(*args)
+    except BaseException as e:  # never let an exception stop at the C boundary unseen
+        if lp._exception is None:
+            lp._exception = e
+        n.fdk_loop_stop(lp._raw)
+
+
+@n.RESULT_CB
+def _on_result(result, key):
+    _deliver(key, result)
+
+
+@n.POST_FN
+def _on_post(key):
+    _deliver(key)
+
+
+class Op:
+    """A pending operation; cancel() may be called on the loop's thread until it completed."""
+
+    def __init__(self, key, raw):
+        self._key, self._raw = key, raw
+
+    @property
+    def pending(self):
+        return self._key in _pending
+
+    def cancel(self):
+        """Asks the operation to complete with ECANCELED; False if it already completed."""
+        return self.pending and n.fdk_op_cancel(self._raw) == 0
+
+
+class Loop:
+    def __init__(self):
+        raw = n.handle()
+        check(n.fdk_loop_new(ctypes.byref(raw)))
+        self._raw = raw
+        self._exception = None
+        self._lock = threading.Lock()
+
+    def close(self):
+        """Completes every pending operation with ECANCELED (their callbacks run) and frees
+        the loop. Exceptions from those callbacks are dropped."""
+        if self._raw:
+            check(n.fdk_loop_free(self._raw))
+            self._raw = None
+            self._exception = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        if getattr(self, "_raw", None):
+            n.fdk_loop_free(self._raw)
+
+    def run(self, mode=RUN_DEFAULT):
+        """Runs callbacks; returns whether operations are still pending."""
+        result = n.fdk_loop_run(self._raw, mode)
+        exception, self._exception = self._exception, None
+        if exception is not None:
+            raise exception
+        return check(result) > 0
+
+    def stop(self):
+        n.fdk_loop_stop(self._raw)
+
+    def backend_fd(self):
+        return check(n.fdk_loop_backend_fd(self._raw))
+
+    def backend_timeout(self):
+        """Milliseconds a host may wait on backend_fd(); None when no timer is due."""
+        ms = n.fdk_loop_backend_timeout(self._raw)
+        return None if ms < 0 else ms
+
+    def post(self, fn):
+        """Queues fn() to run on the loop thread. Safe from any thread."""
+        key = next(_keys)
+        _pending[key] = (self, fn, None)
+        r = n.fdk_loop_post(self._raw, _on_post, key)
+        if r < 0:
+            del _pending[key]
+            check(r)
+
+    def _start(self, done, keepalive, start):
+        """Starts an asynchronous operation: start(cb, data, op_out) calls the C *_async
+        function; done(result) runs on the loop with its raw result. keepalive stays
+        referenced until then."""
+        key = next(_keys)
+        _pending[key] = (self, done, keepalive)
+        op = n.handle()
+        r = start(_on_result, key, ctypes.byref(op))
+        if r < 0:
+            del _pending[key]
+            raise Error.last(r)
+        return Op(key, op)

@@ -1,0 +1,66 @@
+"""io.h: synchronous and asynchronous I/O, random bytes."""
+import errno
+import os
+import tempfile
+
+import fdkit
+from support import TestCase
+
+
+class IoTest(TestCase):
+    def test_async_read_completes_on_the_loop(self):
+        got, wrote = [], []
+        r, w = fdkit.pipe()
+        with fdkit.Loop() as lp:
+            lp.read_async(r, 64, got.append)
+            r.dispose()  # the operation keeps its own reference
+            lp.write_async(w, b"hello", wrote.append)
+            self.assertEqual(got, [])
+            lp.run()
+        self.assertEqual((got, wrote), ([b"hello"], [5]))
+
+    def test_closing_the_handle_cancels_a_pending_read(self):
+        got = []
+        r, _w = fdkit.pipe()
+        with fdkit.Loop() as lp:
+            lp.read_async(r, 8, got.append)
+            r.close()
+            lp.run()
+        self.assertEqual(got[0].errno, errno.ECANCELED)
+        self.assertTrue(got[0].detail)
+
+    def test_sync_and_vectored_io_on_a_pipe(self):
+        r, w = fdkit.pipe()
+        self.assertEqual(w.writev([b"ab", bytearray(b"cde")]), 5)
+        a, b = bytearray(2), bytearray(8)
+        self.assertEqual(r.readv([a, b]), 5)
+        self.assertEqual((bytes(a), bytes(b[:3])), (b"ab", b"cde"))
+        w.write(memoryview(b"xyz"))
+        buf = bytearray(3)
+        self.assertEqual(r.readinto(buf), 3)
+        self.assertEqual(buf, b"xyz")
+
+    def test_positioned_io_seek_and_truncate_on_a_file(self):
+        with tempfile.TemporaryFile() as f:
+            fd = fdkit.Fd.adopt(os.dup(f.fileno()))
+            self.assertEqual(fd.pwrite(b"0123456789", 0), 10)
+            self.assertEqual(fd.pread(3, 4), b"456")
+            self.assertEqual(fd.seek(0, fdkit.SEEK_CUR), 0)
+            fd.truncate(4)
+            self.assertEqual(fd.seek(0, fdkit.SEEK_END), 4)
+            fd.fsync(data_only=True)
+            with self.assertRaises(fdkit.Error) as caught:
+                fd.seek(-10, fdkit.SEEK_CUR)
+            self.assertEqual(caught.exception.errno, errno.EINVAL)
+            fd.dispose()
+
+    def test_random_bytes_sync_and_async(self):
+        a = fdkit.getrandom(32)
+        got = []
+        with fdkit.Loop() as lp:
+            lp.getrandom_async(32, got.append)
+            lp.run()
+        self.assertEqual((len(a), len(got[0])), (32, 32))
+        # 256 random bits twice the same, or all zero, would mean no randomness.
+        self.assertNotEqual(a, got[0])
+        self.assertNotEqual(a, bytes(32))

@@ -1,0 +1,77 @@
+"""loop.h: running, posting, cancelling, exceptions in callbacks."""
+import errno
+import threading
+
+import fdkit
+from support import TestCase
+
+
+class LoopTest(TestCase):
+    def test_idle_loop_returns_at_once(self):
+        with fdkit.Loop() as lp:
+            self.assertFalse(lp.run())
+            self.assertFalse(lp.run(fdkit.RUN_NOWAIT))
+            self.assertGreaterEqual(lp.backend_fd(), 0)
+
+    def test_post_from_another_thread_runs_on_the_loop(self):
+        ran_on = []
+        with fdkit.Loop() as lp:
+            t = threading.Thread(target=lp.post, args=(lambda: ran_on.append(threading.get_ident()),))
+            t.start()
+            t.join()
+            lp.run()
+        self.assertEqual(ran_on, [threading.get_ident()])
+
+    def test_sleep_never_ends_early_and_runs_from_the_loop(self):
+        woke = []
+        with fdkit.Loop() as lp:
+            deadline = fdkit.now_ns() + 20_000_000
+            op = lp.sleep_until(deadline, lambda r: woke.append((r, fdkit.now_ns())))
+            self.assertTrue(op.pending)
+            self.assertEqual(woke, [], "callback ran inside the starting call")
+            lp.run()
+            self.assertFalse(op.pending)
+            self.assertFalse(op.cancel())
+        self.assertIsNone(woke[0][0])
+        self.assertGreaterEqual(woke[0][1], deadline)
+
+    def test_cancel_completes_with_ecanceled(self):
+        got = []
+        r, _w = fdkit.pipe()
+        with fdkit.Loop() as lp:
+            op = lp.read_async(r, 8, got.append)
+            self.assertTrue(op.cancel())
+            lp.run()
+        self.assertEqual(got[0].errno, errno.ECANCELED)
+
+    def test_closing_the_loop_cancels_pending_operations(self):
+        got = []
+        lp = fdkit.Loop()
+        lp.sleep_until(fdkit.now_ns() + 60 * 10**9, got.append)
+        lp.close()
+        self.assertEqual(got[0].errno, errno.ECANCELED)
+
+    def test_exception_in_a_callback_comes_out_of_run(self):
+        def boom(_):
+            raise ValueError("boom")
+
+        later = []
+        with fdkit.Loop() as lp:
+            lp.sleep_until(0, boom)
+            with self.assertRaisesRegex(ValueError, "boom"):
+                lp.run()
+            lp.sleep_until(0, later.append)  # still usable
+            lp.run()
+        self.assertEqual(later, [None])
+
+    def test_run_from_inside_a_callback_is_ebusy(self):
+        got = []
+        with fdkit.Loop() as lp:
+            def nested(_):
+                try:
+                    lp.run(fdkit.RUN_NOWAIT)
+                except fdkit.Error as e:
+                    got.append(e.errno)
+            lp.sleep_until(0, nested)
+            lp.run()
+        self.assertEqual(got, [errno.EBUSY])

@@ -1,0 +1,66 @@
+// Package fdkit binds fdkit's C API: descriptor handles safe to close while other
+// goroutines use them, and asynchronous I/O on an event loop.
+//
+// Errors are *Error values that unwrap to syscall.Errno (errors.Is(err, syscall.EBADF)).
+// A Loop belongs to one OS thread: create, use and run it from a goroutine that called
+// runtime.LockOSThread. Callbacks run from Loop.Run on that thread; C only ever holds
+// cgo.Handle integers, never Go pointers, and asynchronous buffers live in C memory.
+// Each area lives in its own file and adds methods to Fd and Loop.
+package fdkit
+
+/*
+#cgo pkg-config: fdkit
+#include <fdkit.h>
+*/
+import "C"
+
+import (
+	"runtime"
+	"syscall"
+)
+
+// Error is a failed fdkit call: the errno and the detail fdkit recorded.
+type Error struct {
+	Errno  syscall.Errno
+	Detail string
+}
+
+func (e *Error) Error() string {
+	what := e.Detail
+	if what == "" {
+		what = e.Errno.Error()
+	}
+	return what + " (" + e.Name() + ")"
+}
+
+// Unwrap gives the errno, so errors.Is(err, syscall.ENOENT) and fs.ErrNotExist work.
+func (e *Error) Unwrap() error { return e.Errno }
+
+// Name is the symbolic name of the errno, such as "EBADF".
+func (e *Error) Name() string { return C.GoString(C.fdk_errname(C.int(e.Errno))) }
+
+// lastError is the error for a negative result with this OS thread's detail: call it on
+// the thread that made the failing call (see call).
+func lastError(code int64) error {
+	if code < 0 {
+		code = -code
+	}
+	return &Error{Errno: syscall.Errno(code), Detail: C.GoString(C.fdk_last_error())}
+}
+
+// call runs one C call and, if it failed, reads its detail on the same OS thread.
+func call(f func() int64) (int64, error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	r := f()
+	if r < 0 {
+		return r, lastError(r)
+	}
+	return r, nil
+}
+
+// Version is the loaded library's version as MAJOR*10000 + MINOR*100 + PATCH.
+func Version() uint { return uint(C.fdk_version()) }
+
+// VersionString is the loaded library's version as "MAJOR.MINOR.PATCH".
+func VersionString() string { return C.GoString(C.fdk_version_string()) }

@@ -1,0 +1,3 @@
+module fdkit
+
+go 1.19

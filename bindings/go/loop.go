@@ -1,0 +1,134 @@
+package fdkit
+
+/*
+#include "bridge.h"
+*/
+import "C"
+
+import (
+	"runtime/cgo"
+	"unsafe"
+)
+
+// Run modes of Loop.Run.
+const (
+	RunDefault = C.FDK_RUN_DEFAULT // until nothing is pending or Stop
+	RunOnce    = C.FDK_RUN_ONCE    // wait for events once, run their callbacks
+	RunNoWait  = C.FDK_RUN_NOWAIT  // run what is ready without waiting
+)
+
+// Loop is an fdkit event loop. Every method but Post must be called from the OS thread
+// that runs it (runtime.LockOSThread).
+type Loop struct {
+	raw      *C.fdk_loop
+	panicked interface{} // first panic of a callback, re-raised by Run
+	hasPanic bool
+}
+
+func NewLoop() (*Loop, error) {
+	var raw *C.fdk_loop
+	if _, err := call(func() int64 { return int64(C.fdk_loop_new(&raw)) }); err != nil {
+		return nil, err
+	}
+	return &Loop{raw: raw}, nil
+}
+
+// Close completes every pending operation with ECANCELED (their callbacks run) and frees
+// the loop. Panics of those callbacks are dropped.
+func (l *Loop) Close() error {
+	if l.raw == nil {
+		return nil
+	}
+	_, err := call(func() int64 { return int64(C.fdk_loop_free(l.raw)) })
+	if err == nil {
+		l.raw = nil
+	}
+	l.panicked, l.hasPanic = nil, false
+	return err
+}
+
+// Run runs callbacks; it reports whether operations are still pending. A panic raised by
+// a callback stops the loop and is raised again here.
+func (l *Loop) Run(mode int) (bool, error) {
+	r, err := call(func() int64 { return int64(C.fdk_loop_run(l.raw, C.int(mode))) })
+	if l.hasPanic {
+		p := l.panicked
+		l.panicked, l.hasPanic = nil, false
+		panic(p)
+	}
+	return r > 0, err
+}
+
+// Stop makes the current (or next) Run return early.
+func (l *Loop) Stop() { C.fdk_loop_stop(l.raw) }
+
+// BackendFd is the descriptor a host with its own event loop polls before Run(RunNoWait).
+func (l *Loop) BackendFd() (int, error) {
+	r, err := call(func() int64 { return int64(C.fdk_loop_backend_fd(l.raw)) })
+	return int(r), err
+}
+
+// BackendTimeout is how many milliseconds the host may wait; -1 when no timer is due.
+func (l *Loop) BackendTimeout() int { return int(C.fdk_loop_backend_timeout(l.raw)) }
+
+// Post queues fn to run on the loop's thread. Safe from any goroutine.
+func (l *Loop) Post(fn func()) error {
+	h := cgo.NewHandle(&pending{loop: l, post: fn})
+	_, err := call(func() int64 {
+		return int64(C.fdk_loop_post(l.raw, C.fdk_post_fn(C.fdkgo_post_fn), C.fdkgo_data(C.uintptr_t(h))))
+	})
+	if err != nil {
+		h.Delete()
+	}
+	return err
+}
+
+// Op is a pending operation. Its methods must be called on the loop's thread.
+type Op struct {
+	raw *C.fdk_op // nil once the callback ran
+}
+
+// Pending reports whether the callback has not run yet.
+func (o *Op) Pending() bool { return o.raw != nil }
+
+// Cancel asks the operation to complete with ECANCELED; false if it already completed.
+func (o *Op) Cancel() bool { return o.raw != nil && C.fdk_op_cancel(o.raw) == 0 }
+
+type pending struct {
+	loop *Loop
+	op   *Op
+	done func(result int64)
+	post func()
+}
+
+// start begins an asynchronous operation: begin calls the C *_async function with the
+// callback, its data and the op out-pointer; done runs on the loop with the raw result.
+// done must keep alive (and free) whatever the operation uses.
+func (l *Loop) start(done func(int64), begin func(cb C.fdk_result_cb, data unsafe.Pointer, op **C.fdk_op) C.int) (*Op, error) {
+	op := &Op{}
+	h := cgo.NewHandle(&pending{loop: l, op: op, done: done})
+	var raw *C.fdk_op
+	_, err := call(func() int64 {
+		return int64(begin(C.fdk_result_cb(C.fdkgo_result_cb), C.fdkgo_data(C.uintptr_t(h)), &raw))
+	})
+	if err != nil {
+		h.Delete()
+		return nil, err
+	}
+	op.raw = raw
+	return op, nil
+}
+
+// deliver runs a callback without letting a panic unwind into C: the first one is kept
+// for Run and the loop stops.
+func (p *pending) deliver(f func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			if !p.loop.hasPanic {
+				p.loop.panicked, p.loop.hasPanic = r, true
+			}
+			C.fdk_loop_stop(p.loop.raw)
+		}
+	}()
+	f()
+}

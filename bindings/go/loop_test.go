@@ -1,0 +1,130 @@
+package fdkit_test
+
+import (
+	"errors"
+	"syscall"
+	"testing"
+
+	"fdkit"
+)
+
+func TestIdleLoopReturnsAtOnce(t *testing.T) {
+	noLeaks(t, func() {
+		l := newLoop(t)
+		defer l.Close()
+		if more, err := l.Run(fdkit.RunDefault); more || err != nil {
+			t.Fatalf("run: %v, %v", more, err)
+		}
+		if fd, err := l.BackendFd(); fd < 0 || err != nil {
+			t.Fatalf("backend fd: %d, %v", fd, err)
+		}
+	})
+}
+
+func TestPostFromAnotherGoroutine(t *testing.T) {
+	noLeaks(t, func() {
+		l := newLoop(t)
+		defer l.Close()
+		ran := false
+		done := make(chan error)
+		go func() { done <- l.Post(func() { ran = true }) }()
+		must(t, <-done)
+		l.Run(fdkit.RunDefault)
+		if !ran {
+			t.Fatal("the posted function did not run")
+		}
+	})
+}
+
+func TestSleepNeverEndsEarly(t *testing.T) {
+	noLeaks(t, func() {
+		l := newLoop(t)
+		defer l.Close()
+		deadline := fdkit.NowNs() + 20_000_000
+		var woke int64
+		op, err := l.SleepUntil(deadline, func(err error) {
+			must(t, err)
+			woke = fdkit.NowNs()
+		})
+		must(t, err)
+		if woke != 0 || !op.Pending() {
+			t.Fatal("the callback ran inside the starting call")
+		}
+		l.Run(fdkit.RunDefault)
+		if woke < deadline || op.Pending() || op.Cancel() {
+			t.Fatalf("woke %d before the deadline %d, or op still pending", woke, deadline)
+		}
+	})
+}
+
+func TestCancelCompletesWithECANCELED(t *testing.T) {
+	noLeaks(t, func() {
+		l := newLoop(t)
+		defer l.Close()
+		r, w := pipe(t)
+		defer r.Close()
+		defer w.Close()
+		var got error
+		op, err := l.ReadAsync(r, 8, func(_ []byte, err error) { got = err })
+		must(t, err)
+		if !op.Cancel() {
+			t.Fatal("cancel refused")
+		}
+		l.Run(fdkit.RunDefault)
+		if !errors.Is(got, syscall.ECANCELED) {
+			t.Fatalf("got %v", got)
+		}
+	})
+}
+
+func TestClosingTheLoopCancelsPendingOperations(t *testing.T) {
+	noLeaks(t, func() {
+		l := newLoop(t)
+		var got error
+		_, err := l.SleepUntil(fdkit.NowNs()+60e9, func(err error) { got = err })
+		must(t, err)
+		must(t, l.Close())
+		if !errors.Is(got, syscall.ECANCELED) {
+			t.Fatalf("got %v", got)
+		}
+	})
+}
+
+func TestPanicInACallbackComesOutOfRun(t *testing.T) {
+	noLeaks(t, func() {
+		l := newLoop(t)
+		defer l.Close()
+		_, err := l.SleepUntil(0, func(error) { panic("boom") })
+		must(t, err)
+		func() {
+			defer func() {
+				if r := recover(); r != "boom" {
+					t.Fatalf("recovered %v", r)
+				}
+			}()
+			l.Run(fdkit.RunDefault)
+			t.Fatal("Run returned without the panic")
+		}()
+		later := false
+		_, err = l.SleepUntil(0, func(error) { later = true })
+		must(t, err)
+		l.Run(fdkit.RunDefault)
+		if !later {
+			t.Fatal("the loop is unusable after a panic")
+		}
+	})
+}
+
+func TestRunFromInsideACallbackIsEBUSY(t *testing.T) {
+	noLeaks(t, func() {
+		l := newLoop(t)
+		defer l.Close()
+		var got error
+		_, err := l.SleepUntil(0, func(error) { _, got = l.Run(fdkit.RunNoWait) })
+		must(t, err)
+		l.Run(fdkit.RunDefault)
+		if !errors.Is(got, syscall.EBUSY) {
+			t.Fatalf("got %v", got)
+		}
+	})
+}

@@ -1,0 +1,43 @@
+/* Shared by the OCaml binding's stubs: raising errors, the loop's state, and starting an
+ * asynchronous operation whose callback re-enters OCaml with the runtime lock. */
+#ifndef FDKIT_OCAML_STUBS_H
+#define FDKIT_OCAML_STUBS_H
+
+#define CAML_NAME_SPACE
+#include <caml/alloc.h>
+#include <caml/callback.h>
+#include <caml/custom.h>
+#include <caml/fail.h>
+#include <caml/memory.h>
+#include <caml/mlvalues.h>
+#include <caml/signals.h>
+#include <caml/threads.h>
+#include <caml/unixsupport.h>
+#include <fdkit.h>
+
+/* Raises Unix.Unix_error (error, call, detail) when result is negative; returns it. */
+int64_t fdkml_check(int64_t result, const char *call);
+
+/* A loop and the first exception a callback raised during a run. */
+struct fdkml_loop {
+  fdk_loop *raw; /* NULL once closed */
+  value exn;     /* generational global root; Val_unit when none */
+};
+struct fdkml_loop *fdkml_loop_val(value v); /* raises Invalid_argument once closed */
+
+/* The state of one pending operation: its OCaml callback, what it must keep alive (a
+ * buffer, a handle) and the op cell shared with the OCaml Loop.op value. */
+struct fdkml_pending;
+struct fdkml_pending *fdkml_pending_new(value loop, value callback, value keep);
+/* Finishes a start: result is what the C *_async call returned. Raises (and frees the
+ * pending state) when it failed; otherwise returns the Loop.op value. */
+value fdkml_started(struct fdkml_pending *p, int result, fdk_op *op, const char *call);
+/* The fdk_result_cb of every operation: calls callback (raw result, detail) with the
+ * runtime lock. */
+void fdkml_on_result(int64_t result, void *data);
+
+/* fdk_fd handle of a Fd.t value. */
+#define Fd_val(v) (*(fdk_fd **)Data_custom_val(v))
+value fdkml_alloc_fd(fdk_fd *fd);
+
+#endif

@@ -1,0 +1,72 @@
+(* Reading, writing and the other calls on an open descriptor, and timers (io.h).
+   Synchronous calls release the runtime lock while they wait and may be made from any
+   thread; each is one system call's worth (at most 64 KiB per call for bytes). Asynchronous
+   calls take bigarray buffers, which stay where they are while the operation runs. *)
+
+type buffer = (char, Bigarray.int8_unsigned_elt, Bigarray.c_layout) Bigarray.Array1.t
+
+let check_bounds name length off len =
+  if off < 0 || len < 0 || off > length - len then invalid_arg ("Fdkit.Io." ^ name)
+
+external read_raw : Fd.t -> bytes -> int -> int -> int = "fdkml_read"
+external write_raw : Fd.t -> string -> int -> int -> int = "fdkml_write"
+external pread_raw : Fd.t -> bytes -> int -> int -> int -> int = "fdkml_pread"
+external pwrite_raw : Fd.t -> string -> int -> int -> int -> int = "fdkml_pwrite"
+external getrandom_raw : bytes -> int -> int -> int = "fdkml_getrandom"
+
+let read fd buf off len = check_bounds "read" (Bytes.length buf) off len; read_raw fd buf off len
+let write fd s off len = check_bounds "write" (String.length s) off len; write_raw fd s off len
+
+let pread fd buf off len ~pos =
+  check_bounds "pread" (Bytes.length buf) off len;
+  pread_raw fd buf off len pos
+
+let pwrite fd s off len ~pos =
+  check_bounds "pwrite" (String.length s) off len;
+  pwrite_raw fd s off len pos
+
+external lseek : Fd.t -> int -> Unix.seek_command -> int = "fdkml_lseek"
+external fsync_raw : Fd.t -> bool -> unit = "fdkml_fsync"
+
+(* fsync, or fdatasync with [~data_only:true]. *)
+let fsync ?(data_only = false) fd = fsync_raw fd data_only
+
+external ftruncate : Fd.t -> int -> unit = "fdkml_ftruncate"
+
+let getrandom buf off len = check_bounds "getrandom" (Bytes.length buf) off len; getrandom_raw buf off len
+
+(* Nanoseconds on the monotonic clock. *)
+external now_ns : unit -> int = "fdkml_now_ns"
+
+external read_async_raw : Loop.t -> Fd.t -> buffer -> int -> int -> (int -> string -> unit) -> Loop.op
+  = "fdkml_read_async_bc" "fdkml_read_async"
+
+external write_async_raw : Loop.t -> Fd.t -> buffer -> int -> int -> (int -> string -> unit) -> Loop.op
+  = "fdkml_write_async_bc" "fdkml_write_async"
+
+external getrandom_async_raw : Loop.t -> buffer -> int -> int -> (int -> string -> unit) -> Loop.op
+  = "fdkml_getrandom_async"
+
+external sleep_until_raw : Loop.t -> int -> (int -> string -> unit) -> Loop.op = "fdkml_sleep_until"
+
+let span name buf off len =
+  let len = match len with Some l -> l | None -> Bigarray.Array1.dim buf - off in
+  check_bounds name (Bigarray.Array1.dim buf) off len;
+  len
+
+(* Reads into [buf] (from [off], [len] bytes by default to its end); [k] gets the count. *)
+let read_async loop fd ?(off = 0) ?len buf k =
+  let len = span "read_async" buf off len in
+  read_async_raw loop fd buf off len (fun r d -> k (Common.result r d Fun.id))
+
+let write_async loop fd ?(off = 0) ?len buf k =
+  let len = span "write_async" buf off len in
+  write_async_raw loop fd buf off len (fun r d -> k (Common.result r d Fun.id))
+
+(* Fills [buf] with random bytes on the worker pool. *)
+let getrandom_async loop ?(off = 0) ?len buf k =
+  let len = span "getrandom_async" buf off len in
+  getrandom_async_raw loop buf off len (fun r d -> k (Common.result r d Fun.id))
+
+(* Completes once [now_ns () >= deadline] (never earlier), or with ECANCELED. *)
+let sleep_until loop deadline k = sleep_until_raw loop deadline (fun r d -> k (Common.result r d ignore))

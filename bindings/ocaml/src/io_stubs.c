@@ -1,0 +1,154 @@
+#include <caml/bigarray.h>
+#include <string.h>
+
+#include "fdkit_stubs.h"
+
+/* Synchronous calls release the runtime lock; OCaml bytes may move meanwhile, so data goes
+ * through a buffer on the C stack, one call's worth at most (short counts are reported). */
+#define CHUNK 65536
+
+static size_t chunk(value len) { return Long_val(len) < CHUNK ? (size_t)Long_val(len) : CHUNK; }
+
+CAMLprim value fdkml_read(value vfd, value buf, value off, value len) {
+  CAMLparam4(vfd, buf, off, len);
+  char tmp[CHUNK];
+  fdk_fd *fd = Fd_val(vfd);
+  size_t n = chunk(len);
+  caml_release_runtime_system();
+  ssize_t r = fdk_read(fd, tmp, n);
+  caml_acquire_runtime_system();
+  fdkml_check(r, "fdk_read");
+  memcpy(Bytes_val(buf) + Long_val(off), tmp, r);
+  CAMLreturn(Val_long(r));
+}
+
+CAMLprim value fdkml_write(value vfd, value buf, value off, value len) {
+  CAMLparam4(vfd, buf, off, len);
+  char tmp[CHUNK];
+  fdk_fd *fd = Fd_val(vfd);
+  size_t n = chunk(len);
+  memcpy(tmp, String_val(buf) + Long_val(off), n);
+  caml_release_runtime_system();
+  ssize_t r = fdk_write(fd, tmp, n);
+  caml_acquire_runtime_system();
+  CAMLreturn(Val_long(fdkml_check(r, "fdk_write")));
+}
+
+CAMLprim value fdkml_pread(value vfd, value buf, value off, value len, value pos) {
+  CAMLparam5(vfd, buf, off, len, pos);
+  char tmp[CHUNK];
+  fdk_fd *fd = Fd_val(vfd);
+  struct iovec v = {tmp, chunk(len)};
+  caml_release_runtime_system();
+  ssize_t r = fdk_preadv(fd, &v, 1, Long_val(pos));
+  caml_acquire_runtime_system();
+  fdkml_check(r, "fdk_preadv");
+  memcpy(Bytes_val(buf) + Long_val(off), tmp, r);
+  CAMLreturn(Val_long(r));
+}
+
+CAMLprim value fdkml_pwrite(value vfd, value buf, value off, value len, value pos) {
+  CAMLparam5(vfd, buf, off, len, pos);
+  char tmp[CHUNK];
+  fdk_fd *fd = Fd_val(vfd);
+  struct iovec v = {tmp, chunk(len)};
+  memcpy(tmp, String_val(buf) + Long_val(off), v.iov_len);
+  caml_release_runtime_system();
+  ssize_t r = fdk_pwritev(fd, &v, 1, Long_val(pos));
+  caml_acquire_runtime_system();
+  CAMLreturn(Val_long(fdkml_check(r, "fdk_pwritev")));
+}
+
+/* Unix.seek_command's constructors are in FDK_SEEK_SET, CUR, END order. */
+CAMLprim value fdkml_lseek(value vfd, value offset, value whence) {
+  return Val_long(fdkml_check(fdk_lseek(Fd_val(vfd), Long_val(offset), Int_val(whence)), "fdk_lseek"));
+}
+
+CAMLprim value fdkml_fsync(value vfd, value data_only) {
+  CAMLparam2(vfd, data_only);
+  fdk_fd *fd = Fd_val(vfd);
+  unsigned flags = Bool_val(data_only) ? FDK_FSYNC_DATA : 0;
+  caml_release_runtime_system();
+  int r = fdk_fsync(fd, flags);
+  caml_acquire_runtime_system();
+  fdkml_check(r, "fdk_fsync");
+  CAMLreturn(Val_unit);
+}
+
+CAMLprim value fdkml_ftruncate(value vfd, value length) {
+  fdkml_check(fdk_ftruncate(Fd_val(vfd), Long_val(length)), "fdk_ftruncate");
+  return Val_unit;
+}
+
+CAMLprim value fdkml_getrandom(value buf, value off, value len) {
+  CAMLparam3(buf, off, len);
+  char tmp[CHUNK];
+  size_t n = chunk(len);
+  caml_release_runtime_system();
+  ssize_t r = fdk_getrandom(tmp, n, 0);
+  caml_acquire_runtime_system();
+  fdkml_check(r, "fdk_getrandom");
+  memcpy(Bytes_val(buf) + Long_val(off), tmp, r);
+  CAMLreturn(Val_long(r));
+}
+
+CAMLprim value fdkml_now_ns(value unit) { return Val_long(fdk_now_ns()); }
+
+/* Asynchronous calls use bigarrays, whose data never moves; the pending state keeps the
+ * bigarray (and the handle) alive until the callback ran. The OCaml side checks bounds. */
+static void *ba_at(value ba, value off) { return (char *)Caml_ba_data_val(ba) + Long_val(off); }
+
+static value keep2(value a, value b) {
+  CAMLparam2(a, b);
+  CAMLlocal1(t);
+  t = caml_alloc_tuple(2);
+  Store_field(t, 0, a);
+  Store_field(t, 1, b);
+  CAMLreturn(t);
+}
+
+CAMLprim value fdkml_read_async(value loop, value vfd, value ba, value off, value len, value callback) {
+  CAMLparam5(loop, vfd, ba, off, len);
+  CAMLxparam1(callback);
+  struct fdkml_pending *p = fdkml_pending_new(loop, callback, keep2(vfd, ba));
+  fdk_op *op = NULL;
+  int r = fdk_read_async(fdkml_loop_val(loop)->raw, Fd_val(vfd), ba_at(ba, off), Long_val(len), fdkml_on_result,
+                         p, &op);
+  CAMLreturn(fdkml_started(p, r, op, "fdk_read_async"));
+}
+
+CAMLprim value fdkml_read_async_bc(value *argv, int argc) {
+  (void)argc;
+  return fdkml_read_async(argv[0], argv[1], argv[2], argv[3], argv[4], argv[5]);
+}
+
+CAMLprim value fdkml_write_async(value loop, value vfd, value ba, value off, value len, value callback) {
+  CAMLparam5(loop, vfd, ba, off, len);
+  CAMLxparam1(callback);
+  struct fdkml_pending *p = fdkml_pending_new(loop, callback, keep2(vfd, ba));
+  fdk_op *op = NULL;
+  int r = fdk_write_async(fdkml_loop_val(loop)->raw, Fd_val(vfd), ba_at(ba, off), Long_val(len), fdkml_on_result,
+                          p, &op);
+  CAMLreturn(fdkml_started(p, r, op, "fdk_write_async"));
+}
+
+CAMLprim value fdkml_write_async_bc(value *argv, int argc) {
+  (void)argc;
+  return fdkml_write_async(argv[0], argv[1], argv[2], argv[3], argv[4], argv[5]);
+}
+
+CAMLprim value fdkml_getrandom_async(value loop, value ba, value off, value len, value callback) {
+  CAMLparam5(loop, ba, off, len, callback);
+  struct fdkml_pending *p = fdkml_pending_new(loop, callback, ba);
+  fdk_op *op = NULL;
+  int r = fdk_getrandom_async(fdkml_loop_val(loop)->raw, ba_at(ba, off), Long_val(len), 0, fdkml_on_result, p, &op);
+  CAMLreturn(fdkml_started(p, r, op, "fdk_getrandom_async"));
+}
+
+CAMLprim value fdkml_sleep_until(value loop, value deadline, value callback) {
+  CAMLparam3(loop, deadline, callback);
+  struct fdkml_pending *p = fdkml_pending_new(loop, callback, Val_unit);
+  fdk_op *op = NULL;
+  int r = fdk_sleep_until(fdkml_loop_val(loop)->raw, Long_val(deadline), fdkml_on_result, p, &op);
+  CAMLreturn(fdkml_started(p, r, op, "fdk_sleep_until"));
+}

@@ -1,0 +1,73 @@
+open Fdkit
+
+let buffer n = Bigarray.Array1.create Bigarray.char Bigarray.c_layout n
+
+let string_of_buffer b n = String.init n (Bigarray.Array1.get b)
+
+let buffer_of_string s =
+  let b = buffer (String.length s) in
+  String.iteri (Bigarray.Array1.set b) s;
+  b
+
+let () =
+  Tap.run "io"
+    [
+      ( "an async read completes on the loop",
+        fun () ->
+          let l = Loop.create () in
+          let r, w = Fd.pipe () in
+          let got = ref "" and wrote = ref 0 in
+          let buf = buffer 64 in
+          ignore (Io.read_async l r buf (function Ok n -> got := string_of_buffer buf n | Error _ -> ()));
+          ignore (Io.write_async l w (buffer_of_string "hello") (function Ok n -> wrote := n | Error _ -> ()));
+          Tap.check "not inside the call" (!got = "");
+          ignore (Loop.run l);
+          Tap.check "read" (!got = "hello" && !wrote = 5);
+          Loop.close l;
+          Fd.close r;
+          Fd.close w );
+      ( "closing the handle cancels a pending read",
+        fun () ->
+          let l = Loop.create () in
+          let r, w = Fd.pipe () in
+          let got = ref false in
+          ignore (Io.read_async l r (buffer 8) (function Error (e, d) -> got := e = Common.ecanceled && d <> "" | _ -> ()));
+          Fd.close r;
+          ignore (Loop.run l);
+          Tap.check "ECANCELED" !got;
+          Loop.close l;
+          Fd.close w );
+      ( "bounds are checked",
+        fun () ->
+          let r, w = Fd.pipe () in
+          Tap.check "invalid" (match Io.read r (Bytes.create 4) 2 4 with _ -> false | exception Invalid_argument _ -> true);
+          Fd.close r;
+          Fd.close w );
+      ( "positioned I/O, seek and truncate on a file",
+        fun () ->
+          let path = Filename.temp_file "fdkit-ocaml" "" in
+          let raw = Unix.openfile path [ Unix.O_RDWR; Unix.O_CLOEXEC ] 0 in
+          Sys.remove path;
+          let fd = Fd.adopt raw in
+          Tap.check "pwrite" (Io.pwrite fd "0123456789" 0 10 ~pos:0 = 10);
+          let buf = Bytes.create 3 in
+          Tap.check "pread" (Io.pread fd buf 0 3 ~pos:4 = 3 && Bytes.to_string buf = "456");
+          Tap.check "position unmoved" (Io.lseek fd 0 Unix.SEEK_CUR = 0);
+          Io.ftruncate fd 4;
+          Tap.check "end" (Io.lseek fd 0 Unix.SEEK_END = 4);
+          Io.fsync ~data_only:true fd;
+          Tap.expect_error Unix.EINVAL (fun () -> Io.lseek fd (-10) Unix.SEEK_CUR);
+          Fd.close fd );
+      ( "random bytes, sync and async",
+        fun () ->
+          let a = Bytes.create 32 in
+          Tap.check "sync" (Io.getrandom a 0 32 = 32);
+          let l = Loop.create () in
+          let b = buffer 32 and n = ref 0 in
+          ignore (Io.getrandom_async l b (function Ok k -> n := k | Error _ -> ()));
+          ignore (Loop.run l);
+          Loop.close l;
+          (* 256 random bits twice the same, or all zero, would mean no randomness. *)
+          Tap.check "async" (!n = 32 && string_of_buffer b 32 <> Bytes.to_string a);
+          Tap.check "not zero" (Bytes.to_string a <> String.make 32 '\000') );
+    ]

@@ -2,6 +2,7 @@
  * supports it, inherit_fd permutations, exit statuses, exit watching (pidfd or SIGCHLD,
  * depending on FDKIT_PIDFD), signalling, detaching. */
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -909,6 +910,39 @@ static void test_host_sigchld_handler(void **state) {
   sigaction(SIGCHLD, &old, NULL);
 }
 
+/* A child spawned without a loop gets its pidfd on demand, while it is not reaped. */
+static void test_pidfd_on_demand(void **state) {
+  (void)state;
+  int pidfd_mode = getenv("FDKIT_PIDFD") == NULL || strcmp(getenv("FDKIT_PIDFD"), "0") != 0;
+  fdk_actions *a = child_actions("sleep", NULL);
+  fdk_process *p;
+  assert_int_equal(fdk_spawn(&p, NULL, a, 0, NULL, NULL), 0);
+  int fd = fdk_process_pidfd(p);
+  if (!pidfd_mode) {
+    assert_int_equal(fd, -ENOTSUP);
+    assert_int_equal(fdk_process_signal(p, SIGKILL), 0);
+  } else {
+    assert_true(fd >= 0);
+    assert_int_equal(fdk_process_pidfd(p), fd);
+    struct pollfd pfd = {fd, POLLIN, 0};
+    assert_int_equal(poll(&pfd, 1, 0), 0);
+    assert_int_equal(fdk_process_signal(p, SIGKILL), 0);
+    assert_int_equal(poll(&pfd, 1, 5000), 1);
+  }
+  fdk_exit_status st;
+  assert_int_equal(fdk_process_wait(p, &st), 0);
+  assert_int_equal(st.value, SIGKILL);
+  fdk_process_free(p);
+  /* Asked only after the reap: there is no process left to refer to. */
+  a = fdk_actions_free(a);
+  a = child_actions("exit", "0");
+  assert_int_equal(fdk_spawn(&p, NULL, a, 0, NULL, NULL), 0);
+  assert_int_equal(fdk_process_wait(p, &st), 0);
+  assert_int_equal(fdk_process_pidfd(p), pidfd_mode ? -ESRCH : -ENOTSUP);
+  fdk_process_free(p);
+  fdk_actions_free(a);
+}
+
 /* Many children on one loop, exiting in any order. */
 static void test_many_children_on_loop(void **state) {
   (void)state;
@@ -959,6 +993,7 @@ int main(void) {
       fdkt_test(test_detached_is_reaped),
       fdkt_test(test_loop_freed_first),
       fdkt_test(test_host_sigchld_handler),
+      fdkt_test(test_pidfd_on_demand),
       fdkt_test(test_many_children_on_loop),
   };
   (void)backend_names;

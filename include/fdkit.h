@@ -9,6 +9,7 @@
 #include "fdkit/io.h"
 #include "fdkit/process.h"
 #include "fdkit/run.h"
+#include "fdkit/fs.h"
 #include "fdkit/trace.h"
 
 #endif /* FDKIT_H */

@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -131,21 +132,20 @@ class Walk {
         if (stack_.at_base()) return -EXDEV;
         stack_.pop();
       }
-      if (last) return finish(dot || dotdot, slash, after);
-      if (!dot && !dotdot) {
-        int r = step(after);
-        if (r < 0) return r;
-        if (r == kFollowed) {
-          p = spliced_.c_str();
-          continue;
-        }
+      int r = last ? finish(dot || dotdot, slash, after) : (dot || dotdot) ? 0 : step(after);
+      if (r == kFollowed) {
+        p = spliced_.c_str();
+        continue;
       }
+      if (last || r < 0) return r;
       p = after;
     }
   }
 
  private:
-  static constexpr int kFollowed = 1;
+  // What step, finish and follow answer when a symlink was spliced in: never a
+  // descriptor nor an errno.
+  static constexpr int kFollowed = INT_MIN;
 
   // Enters the directory name_ (more components follow).
   int step(const char *after) {

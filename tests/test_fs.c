@@ -163,13 +163,15 @@ static int suite_teardown(void **state) {
 static const int kBackends[] = {FDK_RESOLVE_OPENAT2, FDK_RESOLVE_FALLBACK};
 static const char *backend_name(int b) { return b == FDK_RESOLVE_OPENAT2 ? "openat2" : "fallback"; }
 
-static mode_t lmode(const char *rel) {
+static mode_t lmode_in(const char *top, const char *rel) {
   char p[PATH_MAX];
-  snprintf(p, sizeof p, "%s/%s", g_top, rel);
+  snprintf(p, sizeof p, "%s/%s", top, rel);
   struct stat st;
   assert_int_equal(lstat(p, &st), 0);
   return st.st_mode;
 }
+
+static mode_t lmode(const char *rel) { return lmode_in(g_top, rel); }
 
 /* Context printed with every failed expectation. */
 static char g_ctx[PATH_MAX + 128];
@@ -317,11 +319,407 @@ static void test_escape_detail(void **state) {
   fdk_dir_unref(dir);
 }
 
+
+/* A fresh fixture for a test that changes the tree; dir is its root. */
+static fdk_dir *fresh_fixture(char *top) {
+  assert_int_equal(fdkt_tempdir(top, "fsw"), 0);
+  fdkt_build_fixture(top);
+  char root[PATH_MAX + 8];
+  snprintf(root, sizeof root, "%s/root", top);
+  fdk_dir *dir;
+  assert_int_equal(fdk_dir_open(&dir, fdk_dir_fs(), root), 0);
+  return dir;
+}
+
+static void drop_fixture(char *top, fdk_dir *dir) {
+  fdk_dir_unref(dir);
+  fdkt_remove_tree(top);
+}
+
+static int exists(const char *top, const char *rel) { return fdkt_ino(top, rel) != 0; }
+
+static void check_mkdir_unlink_rmdir(void) {
+  char top[PATH_MAX];
+  fdk_dir *dir = fresh_fixture(top);
+  snprintf(g_ctx, sizeof g_ctx, "[%s]", backend_name(fdk_resolve_backend()));
+  expect_result("mkdir", fdk_mkdirat(dir, "newdir", 0755), 0);
+  assert_true(S_ISDIR(lmode_in(top, "root/newdir")));
+  expect_result("mkdir/", fdk_mkdirat(dir, "newdir2/", 0755), 0);
+  assert_true(exists(top, "root/newdir2"));
+  expect_result("mkdir file", fdk_mkdirat(dir, "file", 0755), -EEXIST);
+  expect_result("mkdir link", fdk_mkdirat(dir, "link_dir", 0755), -EEXIST);
+  expect_result("mkdir dangling", fdk_mkdirat(dir, "dangling", 0755), -EEXIST);
+  assert_false(exists(top, "root/missing"));
+  expect_result("mkdir dangling/", fdk_mkdirat(dir, "dangling_out/", 0755), -EEXIST);
+  assert_false(exists(top, "created_outside"));
+  expect_result("mkdir missing/x", fdk_mkdirat(dir, "missing/x", 0755), -ENOENT);
+  expect_result("mkdir ../x", fdk_mkdirat(dir, "../x", 0755), -EXDEV);
+  expect_result("mkdir link_up/x", fdk_mkdirat(dir, "link_up/x", 0755), -EXDEV);
+  assert_false(exists(top, "x"));
+  expect_result("mkdir .", fdk_mkdirat(dir, ".", 0755), -EEXIST);
+  expect_result("mkdir ..", fdk_mkdirat(dir, "..", 0755), -EXDEV);
+  expect_result("mkdir dir/..", fdk_mkdirat(dir, "dir/..", 0755), -EEXIST);
+  expect_result("mkdir abs", fdk_mkdirat(dir, "/tmp/fdkit-x", 0755), -EXDEV);
+  expect_result("mkdir file/x", fdk_mkdirat(dir, "file/x", 0755), -ENOTDIR);
+  expect_result("mkdir in link_dir", fdk_mkdirat(dir, "link_dir/made", 0755), 0);
+  assert_true(exists(top, "root/dir/made"));
+
+  expect_result("unlink link_etc", fdk_unlinkat(dir, "link_etc"), 0);
+  assert_false(exists(top, "root/link_etc"));
+  assert_int_equal(access("/etc/passwd", F_OK), 0);
+  expect_result("unlink dangling_out", fdk_unlinkat(dir, "dangling_out"), 0);
+  expect_result("unlink dir/link_out", fdk_unlinkat(dir, "dir/link_out"), 0);
+  assert_true(exists(top, "outside_file"));
+  expect_result("unlink dir", fdk_unlinkat(dir, "dir"), -EISDIR);
+  expect_result("unlink dir/", fdk_unlinkat(dir, "dir/"), -EISDIR);
+  expect_result("unlink file/", fdk_unlinkat(dir, "file/"), -ENOTDIR);
+  expect_result("unlink link_file/", fdk_unlinkat(dir, "link_file/"), -ENOTDIR);
+  expect_result("unlink missing", fdk_unlinkat(dir, "missing"), -ENOENT);
+  expect_result("unlink ../outside_file", fdk_unlinkat(dir, "../outside_file"), -EXDEV);
+  expect_result("unlink link_up/outside_file", fdk_unlinkat(dir, "link_up/outside_file"), -EXDEV);
+  assert_true(exists(top, "outside_file"));
+  expect_result("unlink ..", fdk_unlinkat(dir, ".."), -EXDEV);
+  expect_result("unlink .", fdk_unlinkat(dir, "."), -EISDIR);
+  expect_result("unlink via link_dir", fdk_unlinkat(dir, "link_dir/file2"), 0);
+  assert_false(exists(top, "root/dir/file2"));
+
+  expect_result("rmdir empty/", fdk_rmdirat(dir, "empty/"), 0);
+  assert_false(exists(top, "root/empty"));
+  expect_result("rmdir dir", fdk_rmdirat(dir, "dir"), -ENOTEMPTY);
+  expect_result("rmdir file", fdk_rmdirat(dir, "file"), -ENOTDIR);
+  expect_result("rmdir link_dir", fdk_rmdirat(dir, "link_dir"), -ENOTDIR);
+  expect_result("rmdir link_dir/", fdk_rmdirat(dir, "link_dir/"), -ENOTDIR);
+  expect_result("rmdir .", fdk_rmdirat(dir, "."), -EINVAL);
+  expect_result("rmdir ..", fdk_rmdirat(dir, ".."), -EXDEV);
+  expect_result("rmdir dir/..", fdk_rmdirat(dir, "dir/.."), -ENOTEMPTY);
+  expect_result("rmdir link_up/root", fdk_rmdirat(dir, "link_up/root"), -EXDEV);
+  drop_fixture(top, dir);
+}
+
+static void check_rename_symlink_link(void) {
+  char top[PATH_MAX];
+  fdk_dir *dir = fresh_fixture(top);
+  snprintf(g_ctx, sizeof g_ctx, "[%s]", backend_name(fdk_resolve_backend()));
+  uint64_t file_ino = fdkt_ino(top, "root/file");
+  expect_result("rename", fdk_renameat(dir, "file", dir, "dir/renamed"), 0);
+  assert_int_equal(fdkt_ino(top, "root/dir/renamed"), file_ino);
+  expect_result("rename out", fdk_renameat(dir, "dir/renamed", dir, "../escaped"), -EXDEV);
+  expect_result("rename out via link", fdk_renameat(dir, "dir/renamed", dir, "link_up/escaped"), -EXDEV);
+  assert_false(exists(top, "escaped"));
+  expect_result("rename in", fdk_renameat(dir, "link_up/outside_file", dir, "stolen"), -EXDEV);
+  expect_result("rename link itself", fdk_renameat(dir, "link_etc", dir, "moved_link"), 0);
+  assert_true(S_ISLNK(lmode_in(top, "root/moved_link")));
+  expect_result("noreplace", fdk_renameat2(dir, "chain1", dir, "chain2", FDK_RENAME_NOREPLACE), -EEXIST);
+  uint64_t a = fdkt_ino(top, "root/loop_a"), b = fdkt_ino(top, "root/loop_b");
+  expect_result("exchange", fdk_renameat2(dir, "loop_a", dir, "loop_b", FDK_RENAME_EXCHANGE), 0);
+  assert_int_equal(fdkt_ino(top, "root/loop_a"), b);
+  assert_int_equal(fdkt_ino(top, "root/loop_b"), a);
+  expect_result("rename file/", fdk_renameat(dir, "dir/renamed/", dir, "x"), -ENOTDIR);
+  expect_result("rename ..", fdk_renameat(dir, "..", dir, "x"), -EXDEV);
+  expect_result("rename dir/..", fdk_renameat(dir, "dir/..", dir, "x"), -EBUSY);
+  expect_result("rename bad flags", fdk_renameat2(dir, "a", dir, "b", 0x100), -EINVAL);
+
+  expect_result("symlink abs", fdk_symlinkat("/etc/passwd", dir, "abs_link"), 0);
+  char *text = NULL;
+  assert_int_equal(fdk_readlinkat(&text, dir, "abs_link"), 11);
+  assert_string_equal(text, "/etc/passwd");
+  fdk_free(text);
+  fdk_fd *fd;
+  expect_result("open abs_link", fdk_openat(&fd, dir, "abs_link", FDK_O_RDONLY, 0), -EXDEV);
+  expect_result("symlink exists", fdk_symlinkat("x", dir, "link_file"), -EEXIST);
+  expect_result("symlink out", fdk_symlinkat("x", dir, "../made_link"), -EXDEV);
+  expect_result("symlink via link", fdk_symlinkat("x", dir, "link_up/made_link"), -EXDEV);
+  assert_false(exists(top, "made_link"));
+  expect_result("symlink new/", fdk_symlinkat("x", dir, "newlink/"), -ENOENT);
+
+  expect_result("link symlink", fdk_linkat(dir, "moved_link", dir, "hard_to_link"), 0);
+  assert_true(S_ISLNK(lmode_in(top, "root/hard_to_link")));
+  assert_int_equal(fdkt_ino(top, "root/hard_to_link"), fdkt_ino(top, "root/moved_link"));
+  expect_result("link dangling_out", fdk_linkat(dir, "dangling_out", dir, "hard_dangling"), 0);
+  assert_true(S_ISLNK(lmode_in(top, "root/hard_dangling")));
+  expect_result("link link_dir/", fdk_linkat(dir, "link_dir/", dir, "hard_dir"), -EPERM);
+  expect_result("link link_etc/", fdk_linkat(dir, "link_up/", dir, "hard_dir"), -EXDEV);
+  expect_result("link out", fdk_linkat(dir, "../outside_file", dir, "hard_out"), -EXDEV);
+  expect_result("link to out", fdk_linkat(dir, "chain3", dir, "../hard_out"), -EXDEV);
+  expect_result("link exists", fdk_linkat(dir, "chain3", dir, "chain2"), -EEXIST);
+  drop_fixture(top, dir);
+}
+
+static void check_open_create(void) {
+  char top[PATH_MAX];
+  fdk_dir *dir = fresh_fixture(top);
+  snprintf(g_ctx, sizeof g_ctx, "[%s]", backend_name(fdk_resolve_backend()));
+  fdk_fd *fd = NULL;
+  unsigned wr = FDK_O_WRONLY | FDK_O_CREAT;
+  expect_result("creat dangling_out", fdk_openat(&fd, dir, "dangling_out", wr, 0644), -EXDEV);
+  assert_false(exists(top, "created_outside"));
+  expect_result("creat dangling_abs", fdk_openat(&fd, dir, "dangling_abs", wr, 0644), -EXDEV);
+  assert_int_equal(access("/tmp/fdkit-never-created", F_OK), -1);
+  expect_result("creat|excl dangling", fdk_openat(&fd, dir, "dangling", wr | FDK_O_EXCL, 0644), -EEXIST);
+  expect_result("creat|excl link_file", fdk_openat(&fd, dir, "link_file", wr | FDK_O_EXCL, 0644), -EEXIST);
+  expect_result("creat|nofollow dangling", fdk_openat(&fd, dir, "dangling", wr | FDK_O_NOFOLLOW, 0644), -ELOOP);
+  assert_false(exists(top, "root/missing"));
+  expect_result("creat new/", fdk_openat(&fd, dir, "new/", wr, 0644), -EISDIR);
+  expect_result("creat dir", fdk_openat(&fd, dir, "dir", wr, 0644), -EISDIR);
+  expect_result("creat .", fdk_openat(&fd, dir, ".", wr, 0644), -EISDIR);
+  expect_result("creat ../x", fdk_openat(&fd, dir, "../x", wr, 0644), -EXDEV);
+  expect_result("nofollow link_file", fdk_openat(&fd, dir, "link_file", FDK_O_RDONLY | FDK_O_NOFOLLOW, 0), -ELOOP);
+  expect_result("directory file", fdk_openat(&fd, dir, "file", FDK_O_DIRECTORY, 0), -ENOTDIR);
+  /* Through a dangling link whose target is inside: created there, as openat2 does. */
+  expect_result("creat dangling", fdk_openat(&fd, dir, "dangling", wr, 0600), 0);
+  assert_true(exists(top, "root/missing"));
+  assert_int_equal(lmode_in(top, "root/missing") & 07777, 0600 & ~(mode_t)0);
+  assert_int_equal(fdk_write(fd, "abc", 3), 3);
+  fdk_fd_unref(fd);
+  expect_result("trunc", fdk_openat(&fd, dir, "chain1", FDK_O_WRONLY | FDK_O_TRUNC, 0), 0);
+  fdk_fd_unref(fd);
+  char p[PATH_MAX + 16];
+  snprintf(p, sizeof p, "%s/root/file", top);
+  struct stat st;
+  assert_int_equal(stat(p, &st), 0);
+  assert_int_equal(st.st_size, 0);
+  expect_result("append", fdk_openat(&fd, dir, "file", FDK_O_RDWR | FDK_O_APPEND | FDK_O_NONBLOCK, 0), 0);
+  int raw = fdk_fd_raw(fd);
+  int fl = fcntl(raw, F_GETFL);
+  assert_true(fl & O_APPEND);
+  assert_true(fl & O_NONBLOCK);
+  assert_int_equal(fl & O_ACCMODE, O_RDWR);
+  assert_true(fcntl(raw, F_GETFD) & FD_CLOEXEC);
+  fdk_fd_unref(fd);
+  expect_result("blocking", fdk_openat(&fd, dir, "file", FDK_O_RDONLY, 0), 0);
+  assert_false(fcntl(fdk_fd_raw(fd), F_GETFL) & O_NONBLOCK);
+  assert_int_equal(fdk_fd_is_blocking(fd), 1);
+  fdk_fd_unref(fd);
+  drop_fixture(top, dir);
+}
+
+static void check_attrs(void) {
+  char top[PATH_MAX];
+  fdk_dir *dir = fresh_fixture(top);
+  snprintf(g_ctx, sizeof g_ctx, "[%s]", backend_name(fdk_resolve_backend()));
+  expect_result("chmod follow", fdk_chmodat(dir, "chain1", 0600, FDK_FOLLOW), 0);
+  assert_int_equal(lmode_in(top, "root/file") & 07777, 0600);
+  expect_result("chmod link", fdk_chmodat(dir, "link_file", 0600, 0), -EOPNOTSUPP);
+  expect_result("chmod link_etc", fdk_chmodat(dir, "link_etc/passwd", 0600, FDK_FOLLOW), -EXDEV);
+  expect_result("chmod escaping link", fdk_chmodat(dir, "dir/link_out", 0600, FDK_FOLLOW), -EXDEV);
+  expect_result("chown link", fdk_chownat(dir, "link_file", 1234, -1, 0), 0);
+  struct stat st;
+  char p[PATH_MAX + 32];
+  snprintf(p, sizeof p, "%s/root/link_file", top);
+  assert_int_equal(lstat(p, &st), 0);
+  assert_int_equal(st.st_uid, 1234);
+  snprintf(p, sizeof p, "%s/root/file", top);
+  assert_int_equal(lstat(p, &st), 0);
+  assert_int_equal(st.st_uid, getuid());
+  expect_result("chown follow", fdk_chownat(dir, "link_file", 4321, 4321, FDK_FOLLOW), 0);
+  assert_int_equal(lstat(p, &st), 0);
+  assert_int_equal(st.st_uid, 4321);
+  assert_int_equal(st.st_gid, 4321);
+  expect_result("chown escaping", fdk_chownat(dir, "dir/link_out", 0, 0, FDK_FOLLOW), -EXDEV);
+  expect_result("utimens follow", fdk_utimensat(dir, "link_file", 100, 5, 200, 7, FDK_FOLLOW), 0);
+  assert_int_equal(lstat(p, &st), 0);
+  assert_int_equal(st.st_atim.tv_sec, 100);
+  assert_int_equal(st.st_atim.tv_nsec, 5);
+  assert_int_equal(st.st_mtim.tv_sec, 200);
+  assert_int_equal(st.st_mtim.tv_nsec, 7);
+  expect_result("utimens link", fdk_utimensat(dir, "link_file", 300, 0, 400, 0, 0), 0);
+  snprintf(p, sizeof p, "%s/root/link_file", top);
+  assert_int_equal(lstat(p, &st), 0);
+  assert_int_equal(st.st_mtim.tv_sec, 400);
+  expect_result("utimens bad nsec", fdk_utimensat(dir, "file", 0, 1000000000, 0, 0, 0), -EINVAL);
+  drop_fixture(top, dir);
+}
+
+static void for_each_backend(void (*check)(void)) {
+  for (size_t b = 0; b < 2; b++) {
+    assert_int_equal(fdk_resolve_set_backend(kBackends[b]), 0);
+    check();
+  }
+}
+
+static void test_mkdir_unlink_rmdir(void **state) {
+  (void)state;
+  for_each_backend(check_mkdir_unlink_rmdir);
+}
+
+static void test_rename_symlink_link(void **state) {
+  (void)state;
+  for_each_backend(check_rename_symlink_link);
+}
+
+static void test_open_create(void **state) {
+  (void)state;
+  for_each_backend(check_open_create);
+}
+
+static void test_chmod_chown_utimens(void **state) {
+  (void)state;
+  for_each_backend(check_attrs);
+}
+
+/* Magic links under /proc are never followed beneath a confined dir: -ELOOP under both
+ * backends; ordinary procfs links (self, mounts) are. */
+static void test_magic_links(void **state) {
+  (void)state;
+  fdk_dir *proc, *self;
+  assert_int_equal(fdk_dir_open(&proc, fdk_dir_fs(), "/proc"), 0);
+  assert_int_equal(fdk_dir_open(&self, fdk_dir_fs(), "/proc/self"), 0);
+  for (size_t b = 0; b < 2; b++) {
+    assert_int_equal(fdk_resolve_set_backend(kBackends[b]), 0);
+    snprintf(g_ctx, sizeof g_ctx, "[%s]", backend_name(kBackends[b]));
+    fdk_fd *fd = NULL;
+    static const char *const magic[] = {"fd/0", "fd/1", "exe", "cwd", "root", "ns/net", "fd/0/"};
+    for (size_t i = 0; i < sizeof magic / sizeof magic[0]; i++) {
+      expect_result(magic[i], fdk_openat(&fd, self, magic[i], FDK_O_RDONLY | FDK_O_NONBLOCK, 0), -ELOOP);
+      expect_result(magic[i], fdk_openat(&fd, self, magic[i], FDK_O_PATH, 0), -ELOOP);
+    }
+    expect_result("self/exe", fdk_openat(&fd, proc, "self/exe", FDK_O_PATH, 0), -ELOOP);
+    expect_result("self/fd/0", fdk_openat(&fd, proc, "self/fd/0", FDK_O_PATH, 0), -ELOOP);
+    expect_result("self/root/etc", fdk_openat(&fd, proc, "self/root/etc", FDK_O_PATH, 0), -ELOOP);
+    /* The link itself may be named. */
+    expect_result("exe nofollow", fdk_openat(&fd, self, "exe", FDK_O_PATH | FDK_O_NOFOLLOW, 0), 0);
+    fdk_fd_unref(fd);
+    expect_result("self/status", fdk_openat(&fd, proc, "self/status", FDK_O_RDONLY, 0), 0);
+    fdk_fd_unref(fd);
+    expect_result("mounts", fdk_openat(&fd, proc, "mounts", FDK_O_RDONLY, 0), 0);
+    fdk_fd_unref(fd);
+    fdk_stat *st;
+    assert_int_equal(fdk_stat_new(&st), 0);
+    expect_result("stat exe", fdk_statat(st, self, "exe", 1), -ELOOP);
+    expect_result("lstat exe", fdk_statat(st, self, "exe", 0), 0);
+    assert_int_equal(fdk_stat_kind(st), FDK_KIND_SYMLINK);
+    fdk_stat_free(st);
+  }
+  fdk_dir_unref(self);
+  fdk_dir_unref(proc);
+}
+
+/* fdk_dir_fs() is plain openat: absolute paths, "..", symlinks anywhere. */
+static void test_unconfined(void **state) {
+  (void)state;
+  fdk_fd *fd;
+  assert_int_equal(fdk_openat(&fd, fdk_dir_fs(), "/etc/passwd", FDK_O_RDONLY, 0), 0);
+  fdk_fd_unref(fd);
+  char p[PATH_MAX + 32];
+  snprintf(p, sizeof p, "%s/root/dir/link_out", g_top);
+  assert_int_equal(fdk_openat(&fd, fdk_dir_fs(), p, FDK_O_RDONLY, 0), 0);
+  assert_int_equal(fd_ino(fd), fdkt_ino(g_top, "outside_file"));
+  fdk_fd_unref(fd);
+  snprintf(p, sizeof p, "%s/root/link_etc/passwd", g_top);
+  assert_int_equal(fdk_openat(&fd, fdk_dir_fs(), p, FDK_O_RDONLY, 0), 0);
+  fdk_fd_unref(fd);
+  assert_int_equal(fdk_openat(&fd, fdk_dir_fs(), "", FDK_O_PATH, 0), 0);
+  fdk_fd_unref(fd);
+  assert_null(fdk_dir_handle(fdk_dir_fs()));
+  assert_null(fdk_dir_handle(fdk_dir_cwd()));
+  assert_ptr_equal(fdk_dir_ref(fdk_dir_fs()), fdk_dir_fs());
+  assert_null(fdk_dir_unref(fdk_dir_fs()));
+  assert_null(fdk_dir_unref(fdk_dir_cwd()));
+  assert_null(fdk_dir_unref(NULL));
+  /* realpath is unconfined and absolute. */
+  fdk_dir *root;
+  snprintf(p, sizeof p, "%s/root", g_top);
+  assert_int_equal(fdk_dir_open(&root, fdk_dir_fs(), p), 0);
+  char *text;
+  snprintf(p, sizeof p, "%s/outside_file", g_top);
+  char want[PATH_MAX];
+  assert_non_null(realpath(p, want));
+  assert_int_equal(fdk_realpath(&text, root, "dir/link_out"), (ssize_t)strlen(want));
+  assert_string_equal(text, want);
+  fdk_free(text);
+  assert_int_equal(fdk_realpath(&text, fdk_dir_fs(), p), (ssize_t)strlen(want));
+  assert_string_equal(text, want);
+  fdk_free(text);
+  assert_int_equal(fdk_realpath(&text, root, "missing"), -ENOENT);
+  fdk_dir_unref(root);
+}
+
+static void test_dir_handles(void **state) {
+  (void)state;
+  char p[PATH_MAX + 32];
+  snprintf(p, sizeof p, "%s/root", g_top);
+  fdk_fd *raw_dir;
+  assert_int_equal(fdk_openat(&raw_dir, fdk_dir_fs(), p, FDK_O_RDONLY | FDK_O_DIRECTORY, 0), 0);
+  fdk_dir *dir;
+  assert_int_equal(fdk_dir_from_fd(&dir, raw_dir), 0);
+  assert_ptr_equal(fdk_dir_handle(dir), raw_dir);
+  fdk_fd_unref(raw_dir); /* the dir keeps its own reference */
+  assert_ptr_equal(fdk_dir_ref(dir), dir);
+  fdk_dir_unref(dir);
+  fdk_fd *fd;
+  assert_int_equal(fdk_openat(&fd, dir, "dir/sub/deep_file", FDK_O_RDONLY, 0), 0);
+  fdk_fd_unref(fd);
+  /* A handle on a closed descriptor answers -EBADF. */
+  assert_int_equal(fdk_fd_close(fdk_dir_handle(dir)), 0);
+  assert_int_equal(fdk_openat(&fd, dir, "file", FDK_O_RDONLY, 0), -EBADF);
+  fdk_dir_unref(dir);
+
+  snprintf(p, sizeof p, "%s/root/file", g_top);
+  assert_int_equal(fdk_openat(&fd, fdk_dir_fs(), p, FDK_O_RDONLY, 0), 0);
+  fdk_dir *not_dir = NULL;
+  assert_int_equal(fdk_dir_from_fd(&not_dir, fd), -ENOTDIR);
+  assert_null(not_dir);
+  fdk_fd_unref(fd);
+
+  /* fchdir to a dir handle's descriptor. */
+  snprintf(p, sizeof p, "%s/root/dir", g_top);
+  assert_int_equal(fdk_dir_open(&dir, fdk_dir_fs(), p), 0);
+  int saved = open(".", O_PATH | O_CLOEXEC);
+  int raw;
+  assert_int_equal(fdk_fd_use(fdk_dir_handle(dir), &raw), 0);
+  assert_int_equal(fchdir(raw), 0);
+  fdk_fd_unuse(fdk_dir_handle(dir));
+  assert_int_equal(access("file2", F_OK), 0);
+  assert_int_equal(fchdir(saved), 0);
+  close(saved);
+  fdk_dir_unref(dir);
+}
+
+static void test_bad_arguments(void **state) {
+  (void)state;
+  fdk_fd *fd = NULL;
+  fdk_dir *dir = fdk_dir_cwd();
+  assert_int_equal(fdk_openat(NULL, dir, "x", 0, 0), -EINVAL);
+  assert_int_equal(fdk_openat(&fd, NULL, "x", 0, 0), -EINVAL);
+  assert_int_equal(fdk_openat(&fd, dir, NULL, 0, 0), -EINVAL);
+  assert_int_equal(fdk_openat(&fd, dir, "x", 0x80000000u, 0), -EINVAL);
+  assert_int_equal(fdk_openat(&fd, dir, "x", FDK_O_WRONLY | FDK_O_RDWR, 0), -EINVAL);
+  assert_int_equal(fdk_openat(&fd, dir, "x", FDK_O_PATH | FDK_O_WRONLY, 0), -EINVAL);
+  assert_int_equal(fdk_openat(&fd, dir, "x", FDK_O_CREAT, 010000), -EINVAL);
+  assert_null(fd);
+  assert_int_equal(fdk_open_flags_supported(FDK_O_RDWR | FDK_O_CREAT | FDK_O_EXCL | FDK_O_SYNC), 1);
+  assert_int_equal(fdk_open_flags_supported(0x80000000u), 0);
+  assert_int_equal(fdk_open_flags_supported(FDK_O_PATH | FDK_O_TRUNC), 0);
+  assert_int_equal(fdk_resolve_set_backend(7), -EINVAL);
+  assert_int_equal(fdk_mkdirat(dir, NULL, 0755), -EINVAL);
+  assert_int_equal(fdk_symlinkat(NULL, dir, "x"), -EINVAL);
+  assert_int_equal(fdk_chmodat(dir, "x", 0644, 0x10), -EINVAL);
+  assert_int_equal(fdk_chownat(dir, "x", -2, 0, 0), -EINVAL);
+  assert_int_equal(fdk_statat(NULL, dir, "x", 1), -EINVAL);
+  assert_int_equal(fdk_readdir(NULL, dir, "x"), -EINVAL);
+  assert_int_equal(fdk_dir_open(NULL, dir, "x"), -EINVAL);
+  assert_int_equal(fdk_dir_from_fd(NULL, NULL), -EINVAL);
+  assert_null(fdk_stat_free(NULL));
+  assert_null(fdk_dirents_free(NULL));
+  assert_null(fdk_dir_iter_free(NULL));
+  assert_int_equal(fdk_dirents_count(NULL), 0);
+  assert_null(fdk_dirents_name(NULL, 0));
+  assert_int_equal(fdk_dirents_kind(NULL, 0), -EINVAL);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       fdkt_test(test_table_dir_handle),
       fdkt_test(test_table_cwd),
       fdkt_test(test_escape_detail),
+      fdkt_test(test_mkdir_unlink_rmdir),
+      fdkt_test(test_rename_symlink_link),
+      fdkt_test(test_open_create),
+      fdkt_test(test_chmod_chown_utimens),
+      fdkt_test(test_magic_links),
+      fdkt_test(test_unconfined),
+      fdkt_test(test_dir_handles),
+      fdkt_test(test_bad_arguments),
   };
   return cmocka_run_group_tests(tests, suite_setup, suite_teardown);
 }

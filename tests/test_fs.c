@@ -707,6 +707,345 @@ static void test_bad_arguments(void **state) {
   assert_int_equal(fdk_dirents_kind(NULL, 0), -EINVAL);
 }
 
+
+static void expect_same_stat(const fdk_stat *st, const struct stat *want, int kind) {
+  assert_int_equal(fdk_stat_kind(st), kind);
+  assert_int_equal(fdk_stat_size(st), want->st_size);
+  assert_int_equal(fdk_stat_blocks(st), want->st_blocks);
+  assert_int_equal(fdk_stat_blksize(st), want->st_blksize);
+  assert_int_equal(fdk_stat_ino(st), want->st_ino);
+  assert_int_equal(fdk_stat_dev(st), want->st_dev);
+  assert_int_equal(fdk_stat_rdev(st), want->st_rdev);
+  assert_int_equal(fdk_stat_nlink(st), want->st_nlink);
+  assert_int_equal(fdk_stat_uid(st), want->st_uid);
+  assert_int_equal(fdk_stat_gid(st), want->st_gid);
+  assert_int_equal(fdk_stat_perm(st), want->st_mode & 07777);
+  assert_int_equal(fdk_stat_mode(st), want->st_mode);
+  int64_t sec, nsec;
+  assert_int_equal(fdk_stat_atime(st, &sec, &nsec), 0);
+  assert_int_equal(sec, want->st_atim.tv_sec);
+  assert_int_equal(nsec, want->st_atim.tv_nsec);
+  assert_int_equal(fdk_stat_mtime(st, &sec, &nsec), 0);
+  assert_int_equal(sec, want->st_mtim.tv_sec);
+  assert_int_equal(nsec, want->st_mtim.tv_nsec);
+  assert_int_equal(fdk_stat_ctime(st, &sec, &nsec), 0);
+  assert_int_equal(sec, want->st_ctim.tv_sec);
+  assert_int_equal(nsec, want->st_ctim.tv_nsec);
+}
+
+/* Birth time where the file system keeps one (as statx reports it), -ENODATA elsewhere. */
+static void expect_btime(const fdk_stat *st, const char *abs_path, int follow) {
+  struct statx sx;
+  assert_int_equal(statx(AT_FDCWD, abs_path, follow ? 0 : AT_SYMLINK_NOFOLLOW, STATX_BTIME, &sx), 0);
+  int64_t sec = -1, nsec = -1;
+  if (sx.stx_mask & STATX_BTIME) {
+    assert_int_equal(fdk_stat_btime(st, &sec, &nsec), 0);
+    assert_int_equal(sec, sx.stx_btime.tv_sec);
+    assert_int_equal(nsec, sx.stx_btime.tv_nsec);
+  } else {
+    assert_int_equal(fdk_stat_btime(st, &sec, &nsec), -ENODATA);
+  }
+}
+
+static void test_stat_every_kind(void **state) {
+  (void)state;
+  char top[PATH_MAX];
+  fdk_dir *dir = fresh_fixture(top);
+  char sock_path[PATH_MAX + 32];
+  snprintf(sock_path, sizeof sock_path, "%s/root/sock", top);
+  int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  assert_true(strlen(sock_path) < sizeof addr.sun_path);
+  strcpy(addr.sun_path, sock_path);
+  assert_int_equal(bind(sock, (struct sockaddr *)&addr, sizeof addr), 0);
+  fdk_dir *dev;
+  assert_int_equal(fdk_dir_open(&dev, fdk_dir_fs(), "/dev"), 0);
+
+  static const struct {
+    const char *rel;
+    int follow, kind;
+  } kinds[] = {
+      {"file", 1, FDK_KIND_REGULAR}, {"dir", 1, FDK_KIND_DIR},      {"link_file", 0, FDK_KIND_SYMLINK},
+      {"link_file", 1, FDK_KIND_REGULAR}, {"link_dir", 1, FDK_KIND_DIR}, {"fifo", 1, FDK_KIND_FIFO},
+      {"link_fifo", 0, FDK_KIND_SYMLINK}, {"sock", 1, FDK_KIND_SOCKET}, {"null", 1, FDK_KIND_CHAR},
+  };
+  fdk_stat *st;
+  assert_int_equal(fdk_stat_new(&st), 0);
+  for (size_t b = 0; b < 2; b++) {
+    assert_int_equal(fdk_resolve_set_backend(kBackends[b]), 0);
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+      int is_dev = strcmp(kinds[i].rel, "null") == 0;
+      char abs_path[PATH_MAX + 32];
+      snprintf(abs_path, sizeof abs_path, is_dev ? "/dev/%s" : "%s/root/%s", is_dev ? kinds[i].rel : top, kinds[i].rel);
+      struct stat want;
+      assert_int_equal(kinds[i].follow ? stat(abs_path, &want) : lstat(abs_path, &want), 0);
+      assert_int_equal(fdk_statat(st, is_dev ? dev : dir, kinds[i].rel, kinds[i].follow), 0);
+      expect_same_stat(st, &want, kinds[i].kind);
+      expect_btime(st, abs_path, kinds[i].follow);
+      /* Unconfined, by absolute path. */
+      assert_int_equal(fdk_statat(st, fdk_dir_fs(), abs_path, kinds[i].follow), 0);
+      expect_same_stat(st, &want, kinds[i].kind);
+    }
+  }
+  /* fstat on an open handle, and on a closed one. */
+  fdk_fd *fd;
+  assert_int_equal(fdk_openat(&fd, dir, "file", FDK_O_RDONLY, 0), 0);
+  struct stat want;
+  char p[PATH_MAX + 32];
+  snprintf(p, sizeof p, "%s/root/file", top);
+  assert_int_equal(stat(p, &want), 0);
+  assert_int_equal(fdk_fstat(st, fd), 0);
+  expect_same_stat(st, &want, FDK_KIND_REGULAR);
+  assert_int_equal(fdk_fd_close(fd), 0);
+  assert_int_equal(fdk_fstat(st, fd), -EBADF);
+  fdk_fd_unref(fd);
+  fdk_stat_free(st);
+  fdk_dir_unref(dev);
+  close(sock);
+  drop_fixture(top, dir);
+}
+
+static int cmp_names(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
+static void test_readdir_and_iterator(void **state) {
+  (void)state;
+  char top[PATH_MAX];
+  fdk_dir *dir = fresh_fixture(top);
+  for (size_t b = 0; b < 2; b++) {
+    assert_int_equal(fdk_resolve_set_backend(kBackends[b]), 0);
+    fdk_dirents *list;
+    assert_int_equal(fdk_readdir(&list, dir, "link_dir"), 4);
+    assert_int_equal(fdk_dirents_count(list), 4);
+    const char *names[4];
+    for (size_t i = 0; i < 4; i++) {
+      names[i] = fdk_dirents_name(list, i);
+      int kind = fdk_dirents_kind(list, i);
+      int want = strcmp(names[i], "sub") == 0 ? FDK_KIND_DIR
+                 : strcmp(names[i], "file2") == 0 ? FDK_KIND_REGULAR
+                                                 : FDK_KIND_SYMLINK;
+      assert_int_equal(kind, want);
+    }
+    assert_null(fdk_dirents_name(list, 4));
+    assert_int_equal(fdk_dirents_kind(list, 4), -EINVAL);
+    qsort(names, 4, sizeof names[0], cmp_names);
+    assert_string_equal(names[0], "file2");
+    assert_string_equal(names[1], "link_out");
+    assert_string_equal(names[2], "link_up2");
+    assert_string_equal(names[3], "sub");
+    fdk_dirents_free(list);
+    assert_int_equal(fdk_readdir(&list, dir, "empty"), 0);
+    fdk_dirents_free(list);
+    assert_int_equal(fdk_readdir(&list, dir, "link_up"), -EXDEV);
+    assert_int_equal(fdk_readdir(&list, dir, "file"), -ENOTDIR);
+  }
+  /* A directory too large to want in memory at once, streamed. */
+  assert_int_equal(fdk_mkdirat(dir, "big", 0755), 0);
+  char name[64];
+  for (int i = 0; i < 3000; i++) {
+    snprintf(name, sizeof name, "big/entry-%04d", i);
+    fdk_fd *fd;
+    assert_int_equal(fdk_openat(&fd, dir, name, FDK_O_WRONLY | FDK_O_CREAT | FDK_O_EXCL, 0644), 0);
+    fdk_fd_unref(fd);
+  }
+  fdk_dir_iter *it;
+  assert_int_equal(fdk_dir_iter_open(&it, dir, "big/"), 0);
+  static char seen[3000];
+  memset(seen, 0, sizeof seen);
+  const char *entry;
+  int kind, r, count = 0;
+  while ((r = fdk_dir_iter_next(it, &entry, &kind)) == 1) {
+    int idx;
+    assert_int_equal(sscanf(entry, "entry-%d", &idx), 1);
+    assert_true(idx >= 0 && idx < 3000 && !seen[idx]);
+    seen[idx] = 1;
+    assert_int_equal(kind, FDK_KIND_REGULAR);
+    count++;
+  }
+  assert_int_equal(r, 0);
+  assert_int_equal(count, 3000);
+  assert_int_equal(fdk_dir_iter_next(it, &entry, &kind), 0);
+  fdk_dir_iter_free(it);
+  assert_int_equal(fdk_dir_iter_open(&it, dir, "../"), -EXDEV);
+  drop_fixture(top, dir);
+}
+
+/* Results of the async callbacks. */
+typedef struct {
+  int calls;
+  int64_t result;
+  fdk_fd *fd;
+  fdk_dir *dir;
+  char *text;
+  fdk_dirents *list;
+  char detail[256];
+} async_result;
+
+static void note(async_result *a, int64_t result) {
+  a->calls++;
+  a->result = result;
+  snprintf(a->detail, sizeof a->detail, "%s", result < 0 ? fdk_last_error() : "");
+}
+static void on_open(int result, fdk_fd *fd, void *data) {
+  async_result *a = data;
+  note(a, result);
+  a->fd = fd;
+}
+static void on_dir(int result, fdk_dir *dir, void *data) {
+  async_result *a = data;
+  note(a, result);
+  a->dir = dir;
+}
+static void on_text(ssize_t result, char *text, void *data) {
+  async_result *a = data;
+  note(a, result);
+  a->text = text;
+}
+static void on_list(int result, fdk_dirents *list, void *data) {
+  async_result *a = data;
+  note(a, result);
+  a->list = list;
+}
+static void on_result(int64_t result, void *data) { note(data, result); }
+
+static void test_async_forms(void **state) {
+  (void)state;
+  char top[PATH_MAX];
+  fdk_dir *dir = fresh_fixture(top);
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  async_result a;
+  fdk_op *op;
+
+#define RUN(call)                            \
+  do {                                       \
+    memset(&a, 0, sizeof a);                 \
+    assert_int_equal(call, 0);               \
+    assert_int_equal(a.calls, 0);            \
+    fdkt_run_until(loop, &a.calls, 5000);    \
+    assert_int_equal(a.calls, 1);            \
+  } while (0)
+
+  RUN(fdk_openat_async(loop, dir, "link_dir/sub/deep_file", FDK_O_RDONLY, 0, on_open, &a, &op));
+  assert_int_equal(a.result, 0);
+  assert_int_equal(fd_ino(a.fd), fdkt_ino(top, "root/dir/sub/deep_file"));
+  assert_int_equal(fdk_fd_is_blocking(a.fd), 1);
+  fdk_fd_unref(a.fd);
+  RUN(fdk_openat_async(loop, dir, "link_up/outside_file", FDK_O_RDONLY, 0, on_open, &a, NULL));
+  assert_int_equal(a.result, -EXDEV);
+  assert_null(a.fd);
+  assert_string_equal(a.detail, "openat: 'link_up/outside_file' escapes its directory");
+  RUN(fdk_dir_open_async(loop, dir, "dir", on_dir, &a, NULL));
+  assert_int_equal(a.result, 0);
+  fdk_dir_unref(a.dir);
+  RUN(fdk_mkdirat_async(loop, dir, "made", 0700, on_result, &a, NULL));
+  assert_int_equal(a.result, 0);
+  RUN(fdk_renameat_async(loop, dir, "made", dir, "made2", on_result, &a, NULL));
+  assert_int_equal(a.result, 0);
+  RUN(fdk_renameat2_async(loop, dir, "made2", dir, "dir", FDK_RENAME_NOREPLACE, on_result, &a, NULL));
+  assert_int_equal(a.result, -EEXIST);
+  RUN(fdk_rmdirat_async(loop, dir, "made2", on_result, &a, NULL));
+  assert_int_equal(a.result, 0);
+  RUN(fdk_symlinkat_async(loop, "../..", dir, "up2", on_result, &a, NULL));
+  assert_int_equal(a.result, 0);
+  RUN(fdk_readlinkat_async(loop, dir, "up2", on_text, &a, NULL));
+  assert_int_equal(a.result, 5);
+  assert_string_equal(a.text, "../..");
+  fdk_free(a.text);
+  RUN(fdk_linkat_async(loop, dir, "up2", dir, "up3", on_result, &a, NULL));
+  assert_int_equal(a.result, 0);
+  RUN(fdk_unlinkat_async(loop, dir, "up3", on_result, &a, NULL));
+  assert_int_equal(a.result, 0);
+  RUN(fdk_chmodat_async(loop, dir, "link_file", 0640, FDK_FOLLOW, on_result, &a, NULL));
+  assert_int_equal(a.result, 0);
+  assert_int_equal(lmode_in(top, "root/file") & 07777, 0640);
+  RUN(fdk_chownat_async(loop, dir, "file", 99, 98, 0, on_result, &a, NULL));
+  assert_int_equal(a.result, 0);
+  RUN(fdk_utimensat_async(loop, dir, "file", 10, 0, 20, 0, 0, on_result, &a, NULL));
+  assert_int_equal(a.result, 0);
+  fdk_stat *st;
+  assert_int_equal(fdk_stat_new(&st), 0);
+  RUN(fdk_statat_async(loop, st, dir, "link_file", 1, on_result, &a, NULL));
+  assert_int_equal(a.result, 0);
+  assert_int_equal(fdk_stat_uid(st), 99);
+  assert_int_equal(fdk_stat_gid(st), 98);
+  int64_t sec;
+  fdk_stat_mtime(st, &sec, NULL);
+  assert_int_equal(sec, 20);
+  RUN(fdk_statat_async(loop, st, dir, "up2", 1, on_result, &a, NULL));
+  assert_int_equal(a.result, -EXDEV);
+  fdk_fd *fd;
+  assert_int_equal(fdk_openat(&fd, dir, "dir", FDK_O_RDONLY, 0), 0);
+  RUN(fdk_fstat_async(loop, st, fd, on_result, &a, NULL));
+  assert_int_equal(a.result, 0);
+  assert_int_equal(fdk_stat_kind(st), FDK_KIND_DIR);
+  fdk_fd_unref(fd);
+  fdk_stat_free(st);
+  RUN(fdk_readdir_async(loop, dir, "with space", on_list, &a, NULL));
+  assert_int_equal(a.result, 1);
+  assert_string_equal(fdk_dirents_name(a.list, 0), "inner");
+  fdk_dirents_free(a.list);
+  RUN(fdk_realpath_async(loop, dir, "link_dir", on_text, &a, NULL));
+  assert_true(a.result > 0);
+  assert_non_null(strstr(a.text, "/root/dir"));
+  fdk_free(a.text);
+#undef RUN
+
+  /* Cancelled at once: each completes once with -ECANCELED, or with its result when the
+   * worker had already finished; whatever a cancelled run produced is released (the
+   * teardown counts descriptors, ASan counts memory). */
+  enum { N = 64 };
+  static async_result many[N];
+  memset(many, 0, sizeof many);
+  for (int i = 0; i < N; i++) {
+    fdk_op *o;
+    switch (i % 4) {
+      case 0: assert_int_equal(fdk_openat_async(loop, dir, "file", FDK_O_RDONLY, 0, on_open, &many[i], &o), 0); break;
+      case 1: assert_int_equal(fdk_readlinkat_async(loop, dir, "up2", on_text, &many[i], &o), 0); break;
+      case 2: assert_int_equal(fdk_readdir_async(loop, dir, "dir", on_list, &many[i], &o), 0); break;
+      default: assert_int_equal(fdk_dir_open_async(loop, dir, "dir", on_dir, &many[i], &o), 0); break;
+    }
+    fdk_op_cancel(o);
+  }
+  int cancelled = 0;
+  for (int i = 0; i < N; i++) {
+    fdkt_run_until(loop, &many[i].calls, 5000);
+    if (many[i].result == -ECANCELED) {
+      cancelled++;
+      assert_null(many[i].fd);
+      assert_null(many[i].text);
+      assert_null(many[i].list);
+      assert_null(many[i].dir);
+    } else {
+      assert_true(many[i].result >= 0);
+    }
+    fdk_fd_unref(many[i].fd);
+    fdk_free(many[i].text);
+    fdk_dirents_free(many[i].list);
+    fdk_dir_unref(many[i].dir);
+  }
+  assert_true(cancelled > 0);
+  for (int i = 0; i < N; i++) assert_int_equal(many[i].calls, 1);
+
+  /* Bad arguments fail at once and never call back. */
+  memset(&a, 0, sizeof a);
+  assert_int_equal(fdk_openat_async(NULL, dir, "file", 0, 0, on_open, &a, NULL), -EINVAL);
+  assert_int_equal(fdk_openat_async(loop, dir, "file", 0x80000000u, 0, on_open, &a, NULL), -EINVAL);
+  assert_int_equal(fdk_mkdirat_async(loop, dir, "x", 0755, NULL, &a, NULL), -EINVAL);
+  assert_int_equal(a.calls, 0);
+  /* The dir is referenced until the callback: dropping ours first is fine. */
+  fdk_dir *sub;
+  assert_int_equal(fdk_dir_open(&sub, dir, "dir"), 0);
+  memset(&a, 0, sizeof a);
+  assert_int_equal(fdk_openat_async(loop, sub, "file2", FDK_O_RDONLY, 0, on_open, &a, NULL), 0);
+  fdk_dir_unref(sub);
+  fdkt_run_until(loop, &a.calls, 5000);
+  assert_int_equal(a.result, 0);
+  fdk_fd_unref(a.fd);
+
+  assert_int_equal(fdk_loop_free(loop), 0);
+  drop_fixture(top, dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       fdkt_test(test_table_dir_handle),
@@ -720,6 +1059,9 @@ int main(void) {
       fdkt_test(test_unconfined),
       fdkt_test(test_dir_handles),
       fdkt_test(test_bad_arguments),
+      fdkt_test(test_stat_every_kind),
+      fdkt_test(test_readdir_and_iterator),
+      fdkt_test(test_async_forms),
   };
   return cmocka_run_group_tests(tests, suite_setup, suite_teardown);
 }

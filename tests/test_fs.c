@@ -113,7 +113,7 @@ static const path_case kCases[] = {
 
 static char g_top[PATH_MAX];
 static char g_deep[PATH_MAX], g_deep_rel[PATH_MAX], g_deep_dots[PATH_MAX], g_dot_run[PATH_MAX],
-    g_too_long[PATH_MAX + 16], g_long_name[400], g_missing_long[400];
+    g_too_long[PATH_MAX + 16], g_long_name[400], g_missing_long[420];
 
 static void make_dynamic_paths(void) {
   g_deep[0] = '\0';
@@ -164,7 +164,7 @@ static const int kBackends[] = {FDK_RESOLVE_OPENAT2, FDK_RESOLVE_FALLBACK};
 static const char *backend_name(int b) { return b == FDK_RESOLVE_OPENAT2 ? "openat2" : "fallback"; }
 
 static mode_t lmode_in(const char *top, const char *rel) {
-  char p[PATH_MAX];
+  char p[2 * PATH_MAX];
   snprintf(p, sizeof p, "%s/%s", top, rel);
   struct stat st;
   assert_int_equal(lstat(p, &st), 0);
@@ -237,7 +237,7 @@ static void run_case(fdk_dir *dir, const path_case *c) {
   char *text = NULL;
   ssize_t len = fdk_readlinkat(&text, dir, path);
   if (n_link) {
-    char p[PATH_MAX], want[PATH_MAX];
+    char p[2 * PATH_MAX], want[PATH_MAX];
     snprintf(p, sizeof p, "%s/%s", g_top, n);
     ssize_t wl = readlink(p, want, sizeof want);
     assert_true(wl > 0);
@@ -282,7 +282,7 @@ static void run_table(fdk_dir *dir, const char *base_name) {
 
 static void test_table_dir_handle(void **state) {
   (void)state;
-  char root[PATH_MAX];
+  char root[PATH_MAX + 8];
   snprintf(root, sizeof root, "%s/root", g_top);
   fdk_dir *dir;
   assert_int_equal(fdk_dir_open(&dir, fdk_dir_fs(), root), 0);
@@ -293,7 +293,7 @@ static void test_table_dir_handle(void **state) {
 static void test_table_cwd(void **state) {
   (void)state;
   int saved = open(".", O_PATH | O_CLOEXEC);
-  char root[PATH_MAX];
+  char root[PATH_MAX + 8];
   snprintf(root, sizeof root, "%s/root", g_top);
   assert_int_equal(chdir(root), 0);
   run_table(fdk_dir_cwd(), "cwd");
@@ -304,7 +304,7 @@ static void test_table_cwd(void **state) {
 /* The escape detail names the path. */
 static void test_escape_detail(void **state) {
   (void)state;
-  char root[PATH_MAX];
+  char root[PATH_MAX + 8];
   snprintf(root, sizeof root, "%s/root", g_top);
   fdk_dir *dir;
   assert_int_equal(fdk_dir_open(&dir, fdk_dir_fs(), root), 0);

@@ -119,7 +119,7 @@ static const char *const kPool[] = {"a", "b", "c", "d", "e", "f", "s1", "s2", "s
 void fdkt_random_path(char *out, size_t len, uint64_t *state, char names[][16], int count) {
   size_t n = 0;
   out[0] = '\0';
-  int parts = 1 + (int)(fdkt_rand(state) % 7);
+  int parts = 1 + (int)(fdkt_rand(state) % 5);
   if (fdkt_rand(state) % 40 == 0) n += (size_t)snprintf(out, len, "/");
   for (int i = 0; i < parts && n + 20 < len; i++) {
     uint64_t r = fdkt_rand(state) % 16;
@@ -129,10 +129,20 @@ void fdkt_random_path(char *out, size_t len, uint64_t *state, char names[][16], 
   if (fdkt_rand(state) % 6 == 0 && n + 2 < len) strcat(out, "/");
 }
 
+static void add_name(char names[][16], int max, int *count, const char *name) {
+  for (int i = 0; i < *count; i++)
+    if (strcmp(names[i], name) == 0) return;
+  if (*count < max) snprintf(names[(*count)++], 16, "%s", name);
+}
+
 void fdkt_random_tree(const char *root, uint64_t seed, char names[][16], int max, int *count) {
   uint64_t state = seed * 2654435761ULL + 1;
+  /* Symlink targets draw on the whole pool (some dangle); the names returned are those
+   * the tree uses, so random paths mostly meet existing entries. */
+  char pool[POOL_SIZE][16];
+  int pool_count = 0;
+  for (int i = 0; i < POOL_SIZE; i++) snprintf(pool[pool_count++], 16, "%s", kPool[i]);
   *count = 0;
-  for (int i = 0; i < POOL_SIZE && *count < max; i++) snprintf(names[(*count)++], 16, "%s", kPool[i]);
   char dirs[32][PATH_MAX / 8];
   int ndirs = 1;
   dirs[0][0] = '\0';
@@ -145,6 +155,7 @@ void fdkt_random_tree(const char *root, uint64_t seed, char names[][16], int max
     snprintf(full, sizeof full, "%s/%s", root, rel);
     struct stat st;
     if (lstat(full, &st) == 0) continue;
+    add_name(names, max, count, name);
     uint64_t kind = fdkt_rand(&state) % 10;
     if (kind < 4 && ndirs < 32 && strlen(rel) < sizeof dirs[0]) {
       if (mkdir(full, 0755) == 0) snprintf(dirs[ndirs++], sizeof dirs[0], "%s", rel);
@@ -157,9 +168,66 @@ void fdkt_random_tree(const char *root, uint64_t seed, char names[][16], int max
       if (t == 0)
         snprintf(target, sizeof target, "%s", fdkt_rand(&state) % 2 ? "/" : "/tmp");
       else
-        fdkt_random_path(target, sizeof target, &state, names, *count);
+        fdkt_random_path(target, sizeof target, &state, pool, pool_count);
       if (!*target) snprintf(target, sizeof target, ".");
       if (symlink(target, full) < 0) abort();
     }
   }
+}
+
+/* One answer: an inode on success, else the negative errno. */
+typedef struct {
+  int err;
+  uint64_t ino;
+} answer;
+
+static answer open_answer(fdk_dir *dir, const char *path, unsigned flags) {
+  answer a = {0, 0};
+  fdk_fd *fd;
+  a.err = fdk_openat(&fd, dir, path, flags, 0);
+  if (a.err == 0) {
+    fdk_stat *st;
+    if (fdk_stat_new(&st) == 0 && fdk_fstat(st, fd) == 0) a.ino = fdk_stat_ino(st);
+    fdk_stat_free(st);
+    fdk_fd_unref(fd);
+  }
+  return a;
+}
+
+static answer stat_answer(fdk_dir *dir, const char *path, int follow) {
+  answer a = {0, 0};
+  fdk_stat *st;
+  if (fdk_stat_new(&st) != 0) abort();
+  a.err = fdk_statat(st, dir, path, follow);
+  if (a.err == 0) a.ino = fdk_stat_ino(st);
+  fdk_stat_free(st);
+  return a;
+}
+
+static answer ask(fdk_dir *dir, const char *path, int what) {
+  static const unsigned kFlags[] = {FDK_O_PATH, FDK_O_PATH | FDK_O_NOFOLLOW, FDK_O_RDONLY | FDK_O_NONBLOCK,
+                                    FDK_O_RDONLY | FDK_O_NOFOLLOW | FDK_O_NONBLOCK, FDK_O_DIRECTORY};
+  if (what < 5) return open_answer(dir, path, kFlags[what]);
+  return stat_answer(dir, path, what == 5);
+}
+
+int fdkt_compare_backends(fdk_dir *dir, const char *path, int *first, char *why, size_t why_len) {
+  static const char *const kWhat[] = {"open(PATH)", "open(PATH|NOFOLLOW)", "open(RDONLY)", "open(NOFOLLOW)",
+                                      "open(DIRECTORY)", "stat", "lstat"};
+  for (int what = 0; what < 7; what++) {
+    if (fdk_resolve_set_backend(FDK_RESOLVE_OPENAT2) != 0) abort();
+    answer kernel = ask(dir, path, what);
+    if (what == 0) *first = kernel.err;
+    if (fdk_resolve_set_backend(FDK_RESOLVE_FALLBACK) != 0) abort();
+    answer walk = ask(dir, path, what);
+    if (kernel.err != walk.err || kernel.ino != walk.ino) {
+      snprintf(why, why_len, "%s '%s': openat2 %s/%llu, fallback %s/%llu", kWhat[what], path,
+               kernel.err ? fdk_errname(kernel.err) : "ok", (unsigned long long)kernel.ino,
+               walk.err ? fdk_errname(walk.err) : "ok", (unsigned long long)walk.ino);
+      fdk_resolve_set_backend(FDK_RESOLVE_OPENAT2);
+      return -1;
+    }
+  }
+  fdk_resolve_set_backend(FDK_RESOLVE_OPENAT2);
+  return 0;
 }

@@ -34,4 +34,12 @@ void fdkt_random_path(char *out, size_t len, uint64_t *state, char names[][16], 
 /* xorshift64*: the generator every random fs check uses, so a seed reproduces a case. */
 uint64_t fdkt_rand(uint64_t *state);
 
+#include <fdkit.h>
+
+/* Resolves path beneath dir with both backends for each of a few open flag sets and for
+ * stat with and without follow; returns 0 when they agree (same inode or same errno),
+ * else -1 with the first difference described in why. *first gets openat2's result
+ * for open(O_PATH): 0 or a negative errno. Leaves the backend on openat2. */
+int fdkt_compare_backends(fdk_dir *dir, const char *path, int *first, char *why, size_t why_len);
+
 #endif

@@ -220,7 +220,12 @@ int fdkt_compare_backends(fdk_dir *dir, const char *path, int *first, char *why,
     if (what == 0) *first = kernel.err;
     if (fdk_resolve_set_backend(FDK_RESOLVE_FALLBACK) != 0) abort();
     answer walk = ask(dir, path, what);
-    if (kernel.err != walk.err || kernel.ino != walk.ino) {
+    /* openat2 meets a ".." at the base in its lockless walk by restarting the walk with
+     * locks, and the restart keeps counting symlinks from where the first try stopped:
+     * past 20 follows, with a warm dentry cache, its answer to such an escape is ELOOP
+     * (cold, EXDEV). The fallback always answers EXDEV, so that pair agrees. */
+    int kernel_artefact = kernel.err == -ELOOP && walk.err == -EXDEV;
+    if (!kernel_artefact && (kernel.err != walk.err || kernel.ino != walk.ino)) {
       snprintf(why, why_len, "%s '%s': openat2 %s/%llu, fallback %s/%llu", kWhat[what], path,
                kernel.err ? fdk_errname(kernel.err) : "ok", (unsigned long long)kernel.ino,
                walk.err ? fdk_errname(walk.err) : "ok", (unsigned long long)walk.ino);

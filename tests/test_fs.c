@@ -194,19 +194,10 @@ static void expect_result(const char *op, int r, int want_err) {
              want_err ? fdk_errname(want_err) : "0");
 }
 
-static uint64_t fd_ino(fdk_fd *fd) {
-  fdk_stat *st;
-  assert_int_equal(fdk_stat_new(&st), 0);
-  assert_int_equal(fdk_fstat(st, fd), 0);
-  uint64_t ino = fdk_stat_ino(st);
-  fdk_stat_free(st);
-  return ino;
-}
-
 static void check_open(fdk_dir *dir, const char *path, unsigned flags, const char *op, const char *want, int want_err) {
   fdk_fd *fd = NULL;
   int r = fdk_openat(&fd, dir, path, flags, 0);
-  uint64_t ino = r == 0 ? fd_ino(fd) : 0;
+  uint64_t ino = r == 0 ? fdkt_fd_ino(fd) : 0;
   if (r == 0) assert_int_equal(fdk_fd_is_blocking(fd), (flags & FDK_O_NONBLOCK) ? 0 : 1);
   fdk_fd_unref(fd);
   expect_ino(op, r, ino, want, want_err);
@@ -252,7 +243,7 @@ static void run_case(fdk_dir *dir, const path_case *c) {
 
   fdk_dir *sub = NULL;
   r = fdk_dir_open(&sub, dir, path);
-  uint64_t ino = r == 0 ? fd_ino(fdk_dir_handle(sub)) : 0;
+  uint64_t ino = r == 0 ? fdkt_fd_ino(fdk_dir_handle(sub)) : 0;
   fdk_dir_unref(sub);
   expect_ino("dir_open", r, ino, f_dir ? f : NULL, f && !f_dir ? -ENOTDIR : c->ferr);
 
@@ -603,7 +594,7 @@ static void test_unconfined(void **state) {
   char p[PATH_MAX + 32];
   snprintf(p, sizeof p, "%s/root/dir/link_out", g_top);
   assert_int_equal(fdk_openat(&fd, fdk_dir_fs(), p, FDK_O_RDONLY, 0), 0);
-  assert_int_equal(fd_ino(fd), fdkt_ino(g_top, "outside_file"));
+  assert_int_equal(fdkt_fd_ino(fd), fdkt_ino(g_top, "outside_file"));
   fdk_fd_unref(fd);
   snprintf(p, sizeof p, "%s/root/link_etc/passwd", g_top);
   assert_int_equal(fdk_openat(&fd, fdk_dir_fs(), p, FDK_O_RDONLY, 0), 0);
@@ -700,6 +691,9 @@ static void test_bad_arguments(void **state) {
   assert_int_equal(fdk_dir_open(NULL, dir, "x"), -EINVAL);
   assert_int_equal(fdk_dir_from_fd(NULL, NULL), -EINVAL);
   assert_null(fdk_stat_free(NULL));
+  assert_int_equal(fdk_stat_kind(NULL), -EINVAL);
+  assert_int_equal(fdk_stat_size(NULL), 0);
+  assert_int_equal(fdk_stat_mtime(NULL, NULL, NULL), -EINVAL);
   assert_null(fdk_dirents_free(NULL));
   assert_null(fdk_dir_iter_free(NULL));
   assert_int_equal(fdk_dirents_count(NULL), 0);
@@ -927,7 +921,7 @@ static void test_async_forms(void **state) {
 
   RUN(fdk_openat_async(loop, dir, "link_dir/sub/deep_file", FDK_O_RDONLY, 0, on_open, &a, &op));
   assert_int_equal(a.result, 0);
-  assert_int_equal(fd_ino(a.fd), fdkt_ino(top, "root/dir/sub/deep_file"));
+  assert_int_equal(fdkt_fd_ino(a.fd), fdkt_ino(top, "root/dir/sub/deep_file"));
   assert_int_equal(fdk_fd_is_blocking(a.fd), 1);
   fdk_fd_unref(a.fd);
   RUN(fdk_openat_async(loop, dir, "link_up/outside_file", FDK_O_RDONLY, 0, on_open, &a, NULL));

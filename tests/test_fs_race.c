@@ -45,11 +45,7 @@ static uint64_t open_ino(fdk_dir *dir, const char *path, int *err) {
   fdk_fd *fd;
   *err = fdk_openat(&fd, dir, path, FDK_O_PATH, 0);
   if (*err) return 0;
-  fdk_stat *st;
-  assert_int_equal(fdk_stat_new(&st), 0);
-  assert_int_equal(fdk_fstat(st, fd), 0);
-  uint64_t ino = fdk_stat_ino(st);
-  fdk_stat_free(st);
+  uint64_t ino = fdkt_fd_ino(fd);
   fdk_fd_unref(fd);
   return ino;
 }

@@ -142,6 +142,8 @@ FDK_API int fdk_fstat(fdk_stat *st, fdk_fd *fd);
 /** follow: 1 to follow a symlink in the last position (confined), 0 to describe it. */
 FDK_API int fdk_statat(fdk_stat *st, fdk_dir *dir, const char *path, int follow);
 
+/** Accessors of a filled fdk_stat (a NULL st reads as zeroes; kind and the times
+ * return -EINVAL for it). */
 FDK_API int fdk_stat_kind(const fdk_stat *st);
 FDK_API int64_t fdk_stat_size(const fdk_stat *st);
 FDK_API int64_t fdk_stat_blocks(const fdk_stat *st); /**< 512-byte units */

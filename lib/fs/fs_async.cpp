@@ -14,33 +14,23 @@ namespace fdk {
 
 namespace {
 
-// A reference on a dir handle for as long as a task lives.
-class DirRef {
+// A reference on a handle for as long as a task lives.
+template <class T, T *(*Ref)(T *), T *(*Unref)(T *)>
+class Held {
  public:
-  explicit DirRef(fdk_dir *dir) : dir_(dir_ref(dir)) {}
-  DirRef(DirRef &&other) noexcept : dir_(std::exchange(other.dir_, nullptr)) {}
-  DirRef(const DirRef &) = delete;
-  DirRef &operator=(const DirRef &) = delete;
-  ~DirRef() { dir_unref(dir_); }
-  fdk_dir *get() const { return dir_; }
+  explicit Held(T *handle) : handle_(Ref(handle)) {}
+  Held(Held &&other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
+  Held(const Held &) = delete;
+  Held &operator=(const Held &) = delete;
+  ~Held() { Unref(handle_); }
+  T *get() const { return handle_; }
 
  private:
-  fdk_dir *dir_;
+  T *handle_;
 };
 
-// A reference on an fd handle for as long as a task lives.
-class FdRef {
- public:
-  explicit FdRef(fdk_fd *fd) : fd_(fdk_fd_ref(fd)) {}
-  FdRef(FdRef &&other) noexcept : fd_(std::exchange(other.fd_, nullptr)) {}
-  FdRef(const FdRef &) = delete;
-  FdRef &operator=(const FdRef &) = delete;
-  ~FdRef() { fdk_fd_unref(fd_); }
-  fdk_fd *get() const { return fd_; }
-
- private:
-  fdk_fd *fd_;
-};
+using DirRef = Held<fdk_dir, dir_ref, dir_unref>;
+using FdRef = Held<fdk_fd, fdk_fd_ref, fdk_fd_unref>;
 
 // A call whose whole result is its integer.
 template <class Fn>

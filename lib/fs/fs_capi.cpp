@@ -196,31 +196,48 @@ FDK_API int fdk_statat(fdk_stat *st, fdk_dir *dir, const char *path, int follow)
   return guard("statat", [&] { return fdk::statat(&st->sx, dir, path, follow != 0); });
 }
 
-FDK_API int fdk_stat_kind(const fdk_stat *st) { return fdk::kind_of_mode(st->sx.stx_mode); }
-FDK_API int64_t fdk_stat_size(const fdk_stat *st) { return static_cast<int64_t>(st->sx.stx_size); }
-FDK_API int64_t fdk_stat_blocks(const fdk_stat *st) { return static_cast<int64_t>(st->sx.stx_blocks); }
-FDK_API int64_t fdk_stat_blksize(const fdk_stat *st) { return st->sx.stx_blksize; }
-FDK_API uint64_t fdk_stat_ino(const fdk_stat *st) { return st->sx.stx_ino; }
-FDK_API uint64_t fdk_stat_dev(const fdk_stat *st) { return makedev(st->sx.stx_dev_major, st->sx.stx_dev_minor); }
-FDK_API uint64_t fdk_stat_rdev(const fdk_stat *st) { return makedev(st->sx.stx_rdev_major, st->sx.stx_rdev_minor); }
-FDK_API uint64_t fdk_stat_nlink(const fdk_stat *st) { return st->sx.stx_nlink; }
-FDK_API uint32_t fdk_stat_uid(const fdk_stat *st) { return st->sx.stx_uid; }
-FDK_API uint32_t fdk_stat_gid(const fdk_stat *st) { return st->sx.stx_gid; }
-FDK_API unsigned fdk_stat_perm(const fdk_stat *st) { return st->sx.stx_mode & 07777u; }
-FDK_API unsigned fdk_stat_mode(const fdk_stat *st) { return st->sx.stx_mode; }
+// Accessors read a zeroed record through a NULL pointer instead of crashing.
+static const struct statx &fields(const fdk_stat *st) {
+  static const struct statx kNone {};
+  return st ? st->sx : kNone;
+}
 
-static int stat_time(const statx_timestamp &t, int64_t *sec, int64_t *nsec) {
+FDK_API int fdk_stat_kind(const fdk_stat *st) { return st ? fdk::kind_of_mode(st->sx.stx_mode) : -EINVAL; }
+FDK_API int64_t fdk_stat_size(const fdk_stat *st) { return static_cast<int64_t>(fields(st).stx_size); }
+FDK_API int64_t fdk_stat_blocks(const fdk_stat *st) { return static_cast<int64_t>(fields(st).stx_blocks); }
+FDK_API int64_t fdk_stat_blksize(const fdk_stat *st) { return fields(st).stx_blksize; }
+FDK_API uint64_t fdk_stat_ino(const fdk_stat *st) { return fields(st).stx_ino; }
+FDK_API uint64_t fdk_stat_dev(const fdk_stat *st) { return makedev(fields(st).stx_dev_major, fields(st).stx_dev_minor); }
+FDK_API uint64_t fdk_stat_rdev(const fdk_stat *st) {
+  return makedev(fields(st).stx_rdev_major, fields(st).stx_rdev_minor);
+}
+FDK_API uint64_t fdk_stat_nlink(const fdk_stat *st) { return fields(st).stx_nlink; }
+FDK_API uint32_t fdk_stat_uid(const fdk_stat *st) { return fields(st).stx_uid; }
+FDK_API uint32_t fdk_stat_gid(const fdk_stat *st) { return fields(st).stx_gid; }
+FDK_API unsigned fdk_stat_perm(const fdk_stat *st) { return fields(st).stx_mode & 07777u; }
+FDK_API unsigned fdk_stat_mode(const fdk_stat *st) { return fields(st).stx_mode; }
+
+static int stat_time(const char *what, const fdk_stat *st, statx_timestamp statx::*field, int64_t *sec,
+                     int64_t *nsec) {
+  if (!st) return fail(-EINVAL, "%s: stat is NULL", what);
+  const statx_timestamp &t = st->sx.*field;
   if (sec) *sec = t.tv_sec;
   if (nsec) *nsec = t.tv_nsec;
   return 0;
 }
 
-FDK_API int fdk_stat_atime(const fdk_stat *st, int64_t *sec, int64_t *nsec) { return stat_time(st->sx.stx_atime, sec, nsec); }
-FDK_API int fdk_stat_mtime(const fdk_stat *st, int64_t *sec, int64_t *nsec) { return stat_time(st->sx.stx_mtime, sec, nsec); }
-FDK_API int fdk_stat_ctime(const fdk_stat *st, int64_t *sec, int64_t *nsec) { return stat_time(st->sx.stx_ctime, sec, nsec); }
+FDK_API int fdk_stat_atime(const fdk_stat *st, int64_t *sec, int64_t *nsec) {
+  return stat_time("stat_atime", st, &statx::stx_atime, sec, nsec);
+}
+FDK_API int fdk_stat_mtime(const fdk_stat *st, int64_t *sec, int64_t *nsec) {
+  return stat_time("stat_mtime", st, &statx::stx_mtime, sec, nsec);
+}
+FDK_API int fdk_stat_ctime(const fdk_stat *st, int64_t *sec, int64_t *nsec) {
+  return stat_time("stat_ctime", st, &statx::stx_ctime, sec, nsec);
+}
 FDK_API int fdk_stat_btime(const fdk_stat *st, int64_t *sec, int64_t *nsec) {
-  if (!(st->sx.stx_mask & STATX_BTIME)) return fail(-ENODATA, "stat_btime: the file system keeps no birth time");
-  return stat_time(st->sx.stx_btime, sec, nsec);
+  if (st && !(st->sx.stx_mask & STATX_BTIME)) return fail(-ENODATA, "stat_btime: the file system keeps no birth time");
+  return stat_time("stat_btime", st, &statx::stx_btime, sec, nsec);
 }
 
 FDK_API int fdk_readdir(fdk_dirents **out, fdk_dir *dir, const char *path) {

@@ -22,30 +22,36 @@ namespace {
 #define SYS_fchmodat2 452
 #endif
 
+// 0 when path resolves, confined, to a directory beneath base; else the error.
+int check_directory(int base, const char *path, const char *what) {
+  int fd = resolve_open(base, true, path, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, what);
+  if (fd < 0) return fd;
+  close(fd);
+  return 0;
+}
+
 // A resolved parent for one path of a call.
 struct Target {
   DirBase base;
   Parent parent;
 
-  int open(fdk_dir *dir, const char *path, const char *what) {
-    if (int r = base.acquire(dir, what)) return r;
-    if (int r = parent.open(base.raw, base.confined, path, what)) return r;
-    return check_dots(path, what);
-  }
-
   // "." and ".." are never looked up by these calls, but ".." may name the base's
   // parent: confinement is checked on the whole path first, then the kernel gives its
   // own answer for the name (EEXIST, EBUSY, EISDIR, ENOTEMPTY...).
-  int check_dots(const char *path, const char *what) {
-    if (!parent.dots) return 0;
-    int fd = resolve_open(base.raw, true, path, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, what);
-    if (fd < 0) return fd;
-    close(fd);
-    return 0;
+  int open(fdk_dir *dir, const char *path, const char *what) {
+    if (int r = base.acquire(dir, what)) return r;
+    if (int r = parent.open(base.raw, base.confined, path, what)) return r;
+    return parent.dots ? check_directory(base.raw, path, what) : 0;
   }
 
   // The last component must be looked up as a directory (it ends in '/' or is a dot
-  // name): resolve it whole, confined, as a directory.
+  // name) and the kernel would follow a symlink there unconfined: resolve it whole,
+  // confined; a directory gets the call's answer for one, err.
+  int answer_for_directory(const char *path, int err, const char *what) {
+    if (int r = check_directory(base.raw, path, what)) return r;
+    return path_fail(err, what, path);
+  }
+
   bool names_directory() const { return base.confined && (parent.trailing_slash || parent.dots); }
 };
 
@@ -103,13 +109,7 @@ int symlinkat(const char *target, fdk_dir *dir, const char *path) {
 int linkat(fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char *new_path) {
   Target from, to;
   if (int r = from.open(old_dir, old_path, "linkat")) return r;
-  if (from.names_directory()) {
-    // The kernel would follow a symlink named "link/"; resolve it confined instead.
-    int fd = resolve_open(from.base.raw, true, old_path, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, "linkat");
-    if (fd < 0) return fd;
-    close(fd);
-    return path_fail(-EPERM, "linkat", old_path);
-  }
+  if (from.names_directory()) return from.answer_for_directory(old_path, -EPERM, "linkat");
   if (int r = to.open(new_dir, new_path, "linkat")) return r;
   int r = ::linkat(from.parent.fd, from.parent.name, to.parent.fd, to.parent.name, 0);
   if (r < 0) return fail(neg_errno(), "linkat: '%s' -> '%s': %s", old_path, new_path, strerror(errno));
@@ -119,12 +119,7 @@ int linkat(fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char 
 ssize_t readlinkat(char **out, fdk_dir *dir, const char *path) {
   Target t;
   if (int r = t.open(dir, path, "readlinkat")) return r;
-  if (t.names_directory()) {
-    int fd = resolve_open(t.base.raw, true, path, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, "readlinkat");
-    if (fd < 0) return fd;
-    close(fd);
-    return path_fail(-EINVAL, "readlinkat", path);
-  }
+  if (t.names_directory()) return t.answer_for_directory(path, -EINVAL, "readlinkat");
   for (size_t size = 256;; size *= 2) {
     char *buf = static_cast<char *>(malloc(size));
     if (!buf) return fail(-ENOMEM, "readlinkat: out of memory");

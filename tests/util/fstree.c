@@ -181,14 +181,20 @@ typedef struct {
   uint64_t ino;
 } answer;
 
+uint64_t fdkt_fd_ino(fdk_fd *fd) {
+  fdk_stat *st;
+  if (fdk_stat_new(&st) != 0 || fdk_fstat(st, fd) != 0) abort();
+  uint64_t ino = fdk_stat_ino(st);
+  fdk_stat_free(st);
+  return ino;
+}
+
 static answer open_answer(fdk_dir *dir, const char *path, unsigned flags) {
   answer a = {0, 0};
   fdk_fd *fd;
   a.err = fdk_openat(&fd, dir, path, flags, 0);
   if (a.err == 0) {
-    fdk_stat *st;
-    if (fdk_stat_new(&st) == 0 && fdk_fstat(st, fd) == 0) a.ino = fdk_stat_ino(st);
-    fdk_stat_free(st);
+    a.ino = fdkt_fd_ino(fd);
     fdk_fd_unref(fd);
   }
   return a;

@@ -36,6 +36,9 @@ uint64_t fdkt_rand(uint64_t *state);
 
 #include <fdkit.h>
 
+/* Inode of an open handle (fdk_fstat); aborts on failure. */
+uint64_t fdkt_fd_ino(fdk_fd *fd);
+
 /* Resolves path beneath dir with both backends for each of a few open flag sets and for
  * stat with and without follow; returns 0 when they agree (same inode or same errno),
  * else -1 with the first difference described in why. *first gets openat2's result

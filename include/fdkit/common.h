@@ -45,6 +45,8 @@ typedef struct fdk_op fdk_op;           /* a pending asynchronous operation (loo
 typedef struct fdk_fd fdk_fd;           /* reference-counted descriptor (fd.h) */
 typedef struct fdk_dir fdk_dir;         /* directory that confines resolution (fs.h) */
 typedef struct fdk_stat fdk_stat;       /* reusable stat result (fs.h) */
+typedef struct fdk_dirents fdk_dirents; /* a directory's entries (fs.h) */
+typedef struct fdk_dir_iter fdk_dir_iter; /* streaming directory reader (fs.h) */
 typedef struct fdk_actions fdk_actions; /* ordered fork actions (process.h) */
 typedef struct fdk_process fdk_process; /* spawned child (process.h) */
 typedef struct fdk_run_opts fdk_run_opts;     /* how to run a command (run.h) */

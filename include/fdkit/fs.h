@@ -1,0 +1,239 @@
+/** fdkit — confined directories, path resolution, open, directory and link calls, stat.
+ *
+ * Every path is resolved relative to an fdk_dir:
+ * - fdk_dir_fs(): the unconfined file system. Absolute paths are allowed, symlinks and
+ *   ".." are followed as plain openat(2) follows them.
+ * - fdk_dir_cwd(): confined to the current directory (".").
+ * - a handle from fdk_dir_open or fdk_dir_from_fd: confined to that directory.
+ *
+ * Beneath a confined directory nothing ever resolves outside it: ".." past the base, an
+ * absolute path, a symlink whose target is absolute or climbs out — all fail with -EXDEV
+ * (FDK_EESCAPE) and a detail in fdk_last_error() naming the path. Magic links under /proc
+ * (fd/N, exe, cwd, root, ns/...) are never followed: -ELOOP. An empty path means ".".
+ * A trailing slash requires a directory (-ENOTDIR otherwise) and, as in the kernel, makes
+ * a symlink in the last position be followed.
+ *
+ * Calls that act on the last component (mkdir, unlink, rmdir, rename, symlink, link,
+ * readlink, and stat/chmod/chown/utimens without follow) resolve the parent only and
+ * never follow the last component. With follow, the following is itself confined.
+ *
+ * Ownership: an fdk_dir handle is reference counted (fdk_dir_ref / fdk_dir_unref); the
+ * two singletons accept both calls and are never freed. An fdk_stat belongs to its
+ * creator (fdk_stat_free). Entry lists and iterators belong to their creator. Strings
+ * fdkit returns (readlink, realpath) are freed with fdk_free.
+ *
+ * Threads: every synchronous call may be made from any thread; an fdk_dir may be shared
+ * between threads. An fdk_stat, an entry list or an iterator must not be used by two
+ * threads at once. Asynchronous forms run on libuv's worker pool and call back on the
+ * loop's thread; the arguments are copied (an fdk_stat passed to fdk_statat_async must
+ * stay valid until the callback), and a dir handle is referenced until the callback.
+ */
+#ifndef FDKIT_FS_H
+#define FDKIT_FS_H
+
+#include "fdkit/loop.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The unconfined file system and the current directory. Static; never freed. */
+FDK_API fdk_dir *fdk_dir_fs(void);
+FDK_API fdk_dir *fdk_dir_cwd(void);
+
+/** Opens path beneath base as a new confined directory (one reference). The handle holds
+ * an O_PATH descriptor: no read permission on the directory is needed. */
+FDK_API int fdk_dir_open(fdk_dir **out, fdk_dir *base, const char *path);
+/** A confined directory on an open directory descriptor. Takes a reference on fd (the
+ * caller keeps its own). -ENOTDIR when fd is not a directory. */
+FDK_API int fdk_dir_from_fd(fdk_dir **out, fdk_fd *fd);
+/** Adds a reference; returns dir. */
+FDK_API fdk_dir *fdk_dir_ref(fdk_dir *dir);
+/** Drops a reference; the last one closes the directory. Accepts NULL and the
+ * singletons; returns NULL. */
+FDK_API fdk_dir *fdk_dir_unref(fdk_dir *dir);
+/** The descriptor handle of a dir handle (not referenced: valid while dir is), or NULL
+ * for fdk_dir_fs() and fdk_dir_cwd(). Use it to fchdir, or with fdk_fd_use. */
+FDK_API fdk_fd *fdk_dir_handle(fdk_dir *dir);
+
+/** Open flags (fdkit's own values; mapped to O_*). Close-on-exec is always set. */
+#define FDK_O_RDONLY 0x0000u
+#define FDK_O_WRONLY 0x0001u
+#define FDK_O_RDWR 0x0002u
+#define FDK_O_APPEND 0x0004u
+#define FDK_O_CREAT 0x0008u
+#define FDK_O_EXCL 0x0010u
+#define FDK_O_TRUNC 0x0020u
+#define FDK_O_DIRECTORY 0x0040u
+#define FDK_O_NOFOLLOW 0x0080u /**< fail with -ELOOP when the last component is a symlink */
+#define FDK_O_NONBLOCK 0x0100u /**< the handle is non-blocking; without it, blocking */
+#define FDK_O_SYNC 0x0200u
+#define FDK_O_DSYNC 0x0400u
+#define FDK_O_NOCTTY 0x0800u
+#define FDK_O_PATH 0x1000u /**< a handle that only names the file; combines with
+                              DIRECTORY and NOFOLLOW only */
+
+/** 1 if every bit of flags is a known FDK_O_* flag this platform supports, else 0. */
+FDK_API int fdk_open_flags_supported(unsigned flags);
+
+/** Opens path beneath dir with exactly flags plus close-on-exec; mode applies with
+ * FDK_O_CREAT. O_CREAT through a dangling symlink creates the target only when the
+ * target is itself beneath dir; O_CREAT|O_EXCL never follows (-EEXIST on a symlink). */
+FDK_API int fdk_openat(fdk_fd **out, fdk_dir *dir, const char *path, unsigned flags, unsigned mode);
+
+/** Resolution strategies beneath confined directories. */
+#define FDK_RESOLVE_AUTO 0     /**< probe once: openat2 when the kernel allows it */
+#define FDK_RESOLVE_OPENAT2 1  /**< openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS) */
+#define FDK_RESOLVE_FALLBACK 2 /**< userspace walk, one component at a time */
+
+/** The active strategy (FDK_RESOLVE_OPENAT2 or FDK_RESOLVE_FALLBACK). The first call
+ * probes, honouring FDKIT_RESOLVE=openat2|fallback in the environment. */
+FDK_API int fdk_resolve_backend(void);
+/** Forces a strategy for the whole process (FDK_RESOLVE_AUTO probes again). -ENOSYS when
+ * openat2 is asked for and the kernel refuses it. Safe from any thread; calls already
+ * resolving finish with the strategy they started with. */
+FDK_API int fdk_resolve_set_backend(int backend);
+
+/** Last-component calls. mode is the permission bits (umask applies to mkdir). */
+FDK_API int fdk_mkdirat(fdk_dir *dir, const char *path, unsigned mode);
+/** Removes a non-directory (a symlink itself, never its target). */
+FDK_API int fdk_unlinkat(fdk_dir *dir, const char *path);
+FDK_API int fdk_rmdirat(fdk_dir *dir, const char *path);
+FDK_API int fdk_renameat(fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char *new_path);
+/** Flags of fdk_renameat2. */
+#define FDK_RENAME_NOREPLACE 0x1u /**< -EEXIST if new_path exists */
+#define FDK_RENAME_EXCHANGE 0x2u  /**< swap the two; both must exist */
+FDK_API int fdk_renameat2(fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char *new_path,
+                          unsigned flags);
+/** Creates a symlink at path whose text is target (stored as given, never resolved). */
+FDK_API int fdk_symlinkat(const char *target, fdk_dir *dir, const char *path);
+/** Hard link; the source is never followed (a symlink source links the symlink). */
+FDK_API int fdk_linkat(fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char *new_path);
+/** The text of the symlink at path, NUL-terminated, in *out (fdk_free). Returns its
+ * length. -EINVAL when path is not a symlink. */
+FDK_API ssize_t fdk_readlinkat(char **out, fdk_dir *dir, const char *path);
+
+/** Flag of the calls below: follow a symlink in the last position (confined). */
+#define FDK_FOLLOW 0x1u
+/** Sets the permission bits (07777). A symlink itself has none: -EOPNOTSUPP. */
+FDK_API int fdk_chmodat(fdk_dir *dir, const char *path, unsigned mode, unsigned flags);
+/** uid or gid -1 leaves that one unchanged. */
+FDK_API int fdk_chownat(fdk_dir *dir, const char *path, int64_t uid, int64_t gid, unsigned flags);
+/** Special nanosecond values of fdk_utimensat. */
+#define FDK_UTIME_NOW (-1)  /**< the current time */
+#define FDK_UTIME_OMIT (-2) /**< leave unchanged */
+FDK_API int fdk_utimensat(fdk_dir *dir, const char *path, int64_t atime_sec, int64_t atime_nsec,
+                          int64_t mtime_sec, int64_t mtime_nsec, unsigned flags);
+
+/** File kinds (fdkit's own values). */
+#define FDK_KIND_UNKNOWN 0
+#define FDK_KIND_FIFO 1
+#define FDK_KIND_CHAR 2
+#define FDK_KIND_DIR 3
+#define FDK_KIND_BLOCK 4
+#define FDK_KIND_REGULAR 5
+#define FDK_KIND_SYMLINK 6
+#define FDK_KIND_SOCKET 7
+
+/** A reusable stat result: allocate once, refill with fdk_fstat / fdk_statat. */
+FDK_API int fdk_stat_new(fdk_stat **out);
+FDK_API fdk_stat *fdk_stat_free(fdk_stat *st);
+FDK_API int fdk_fstat(fdk_stat *st, fdk_fd *fd);
+/** follow: 1 to follow a symlink in the last position (confined), 0 to describe it. */
+FDK_API int fdk_statat(fdk_stat *st, fdk_dir *dir, const char *path, int follow);
+
+/** Accessors of a filled fdk_stat (a NULL st reads as zeroes; kind and the times
+ * return -EINVAL for it). */
+FDK_API int fdk_stat_kind(const fdk_stat *st);
+FDK_API int64_t fdk_stat_size(const fdk_stat *st);
+FDK_API int64_t fdk_stat_blocks(const fdk_stat *st); /**< 512-byte units */
+FDK_API int64_t fdk_stat_blksize(const fdk_stat *st);
+FDK_API uint64_t fdk_stat_ino(const fdk_stat *st);
+FDK_API uint64_t fdk_stat_dev(const fdk_stat *st);
+FDK_API uint64_t fdk_stat_rdev(const fdk_stat *st);
+FDK_API uint64_t fdk_stat_nlink(const fdk_stat *st);
+FDK_API uint32_t fdk_stat_uid(const fdk_stat *st);
+FDK_API uint32_t fdk_stat_gid(const fdk_stat *st);
+/** Permission bits (07777). */
+FDK_API unsigned fdk_stat_perm(const fdk_stat *st);
+/** The platform's st_mode, kind and permission bits together. */
+FDK_API unsigned fdk_stat_mode(const fdk_stat *st);
+/** Times as seconds and nanoseconds. fdk_stat_btime returns -ENODATA where the file
+ * system keeps no birth time; the others always return 0. */
+FDK_API int fdk_stat_atime(const fdk_stat *st, int64_t *sec, int64_t *nsec);
+FDK_API int fdk_stat_mtime(const fdk_stat *st, int64_t *sec, int64_t *nsec);
+FDK_API int fdk_stat_ctime(const fdk_stat *st, int64_t *sec, int64_t *nsec);
+FDK_API int fdk_stat_btime(const fdk_stat *st, int64_t *sec, int64_t *nsec);
+
+/** The entries of a directory ("." and ".." left out), in the order the file system
+ * returns them. Returns the count. Free with fdk_dirents_free. */
+FDK_API int fdk_readdir(fdk_dirents **out, fdk_dir *dir, const char *path);
+FDK_API size_t fdk_dirents_count(const fdk_dirents *entries);
+/** The i-th name (valid while entries is), or NULL when i is out of range. */
+FDK_API const char *fdk_dirents_name(const fdk_dirents *entries, size_t i);
+/** The i-th kind (FDK_KIND_*), or -EINVAL when i is out of range. */
+FDK_API int fdk_dirents_kind(const fdk_dirents *entries, size_t i);
+FDK_API fdk_dirents *fdk_dirents_free(fdk_dirents *entries);
+
+/** Streaming form for directories too large to hold: one entry per call. */
+FDK_API int fdk_dir_iter_open(fdk_dir_iter **out, fdk_dir *dir, const char *path);
+/** 1 with the next entry (*name valid until the next call on it), 0 at the end, or a
+ * negative errno. */
+FDK_API int fdk_dir_iter_next(fdk_dir_iter *it, const char **name, int *kind);
+FDK_API fdk_dir_iter *fdk_dir_iter_free(fdk_dir_iter *it);
+
+/** The absolute, symlink-free path of path relative to dir, in *out (fdk_free); returns
+ * its length. Unconfined: it reports where the file is, even outside dir. */
+FDK_API ssize_t fdk_realpath(char **out, fdk_dir *dir, const char *path);
+
+/** Callbacks of the asynchronous forms. On failure the handle or buffer is NULL; on
+ * success the callback owns it. */
+typedef void (*fdk_open_cb)(int result, fdk_fd *fd, void *data);
+typedef void (*fdk_dir_cb)(int result, fdk_dir *dir, void *data);
+typedef void (*fdk_text_cb)(ssize_t result, char *text, void *data);
+typedef void (*fdk_dirents_cb)(int result, fdk_dirents *entries, void *data);
+
+/** Asynchronous forms: the same call on libuv's worker pool. A cancelled call that had
+ * already produced a handle or buffer releases it. */
+FDK_API int fdk_dir_open_async(fdk_loop *loop, fdk_dir *base, const char *path, fdk_dir_cb cb, void *data,
+                               fdk_op **op);
+FDK_API int fdk_openat_async(fdk_loop *loop, fdk_dir *dir, const char *path, unsigned flags, unsigned mode,
+                             fdk_open_cb cb, void *data, fdk_op **op);
+FDK_API int fdk_mkdirat_async(fdk_loop *loop, fdk_dir *dir, const char *path, unsigned mode, fdk_result_cb cb,
+                              void *data, fdk_op **op);
+FDK_API int fdk_unlinkat_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_result_cb cb, void *data,
+                               fdk_op **op);
+FDK_API int fdk_rmdirat_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_result_cb cb, void *data,
+                              fdk_op **op);
+FDK_API int fdk_renameat_async(fdk_loop *loop, fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir,
+                               const char *new_path, fdk_result_cb cb, void *data, fdk_op **op);
+FDK_API int fdk_renameat2_async(fdk_loop *loop, fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir,
+                                const char *new_path, unsigned flags, fdk_result_cb cb, void *data, fdk_op **op);
+FDK_API int fdk_symlinkat_async(fdk_loop *loop, const char *target, fdk_dir *dir, const char *path,
+                                fdk_result_cb cb, void *data, fdk_op **op);
+FDK_API int fdk_linkat_async(fdk_loop *loop, fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir,
+                             const char *new_path, fdk_result_cb cb, void *data, fdk_op **op);
+FDK_API int fdk_readlinkat_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_text_cb cb, void *data,
+                                 fdk_op **op);
+FDK_API int fdk_chmodat_async(fdk_loop *loop, fdk_dir *dir, const char *path, unsigned mode, unsigned flags,
+                              fdk_result_cb cb, void *data, fdk_op **op);
+FDK_API int fdk_chownat_async(fdk_loop *loop, fdk_dir *dir, const char *path, int64_t uid, int64_t gid,
+                              unsigned flags, fdk_result_cb cb, void *data, fdk_op **op);
+FDK_API int fdk_utimensat_async(fdk_loop *loop, fdk_dir *dir, const char *path, int64_t atime_sec,
+                                int64_t atime_nsec, int64_t mtime_sec, int64_t mtime_nsec, unsigned flags,
+                                fdk_result_cb cb, void *data, fdk_op **op);
+/** st must stay valid until the callback; it is filled (on the loop thread) only when
+ * the result is 0. */
+FDK_API int fdk_fstat_async(fdk_loop *loop, fdk_stat *st, fdk_fd *fd, fdk_result_cb cb, void *data, fdk_op **op);
+FDK_API int fdk_statat_async(fdk_loop *loop, fdk_stat *st, fdk_dir *dir, const char *path, int follow,
+                             fdk_result_cb cb, void *data, fdk_op **op);
+FDK_API int fdk_readdir_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_dirents_cb cb, void *data,
+                              fdk_op **op);
+FDK_API int fdk_realpath_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_text_cb cb, void *data,
+                               fdk_op **op);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FDKIT_FS_H */

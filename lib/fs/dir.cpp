@@ -1,0 +1,142 @@
+// Dir handles, open flags and fdk_openat.
+#include <unistd.h>
+
+#include "core/error.h"
+#include "fd/fd.h"
+#include "fs/fs.h"
+
+namespace fdk {
+
+namespace {
+
+fdk_dir g_fs{fdk_dir::Kind::fs};
+fdk_dir g_cwd{fdk_dir::Kind::cwd};
+
+struct FlagMap {
+  unsigned fdk;
+  int os;
+};
+
+constexpr FlagMap kOpenFlags[] = {
+    {FDK_O_WRONLY, O_WRONLY},     {FDK_O_RDWR, O_RDWR},         {FDK_O_APPEND, O_APPEND},
+    {FDK_O_CREAT, O_CREAT},       {FDK_O_EXCL, O_EXCL},         {FDK_O_TRUNC, O_TRUNC},
+    {FDK_O_DIRECTORY, O_DIRECTORY}, {FDK_O_NOFOLLOW, O_NOFOLLOW}, {FDK_O_NONBLOCK, O_NONBLOCK},
+    {FDK_O_SYNC, O_SYNC},         {FDK_O_DSYNC, O_DSYNC},       {FDK_O_NOCTTY, O_NOCTTY},
+    {FDK_O_PATH, O_PATH},
+};
+
+constexpr unsigned kKnownOpenFlags = [] {
+  unsigned all = 0;
+  for (const FlagMap &m : kOpenFlags) all |= m.fdk;
+  return all;
+}();
+
+// Why flags cannot be opened, or null when they can.
+const char *bad_open_flags(unsigned flags) {
+  if (flags & ~kKnownOpenFlags) return "unknown flags";
+  if ((flags & FDK_O_WRONLY) && (flags & FDK_O_RDWR)) return "WRONLY and RDWR together";
+  if ((flags & FDK_O_PATH) && (flags & ~(FDK_O_PATH | FDK_O_DIRECTORY | FDK_O_NOFOLLOW)))
+    return "PATH combines only with DIRECTORY and NOFOLLOW";
+  return nullptr;
+}
+
+}  // namespace
+
+int open_flags_supported(unsigned flags) { return bad_open_flags(flags) ? 0 : 1; }
+
+int open_flags_to_os(unsigned flags, int *out) {
+  if (const char *why = bad_open_flags(flags)) return fail(-EINVAL, "openat: %s (0x%x)", why, flags);
+  int os = O_CLOEXEC;
+  for (const FlagMap &m : kOpenFlags)
+    if (flags & m.fdk) os |= m.os;
+  *out = os;
+  return 0;
+}
+
+DirBase::~DirBase() {
+  if (fd_) fd_unuse(fd_);
+}
+
+int DirBase::acquire(fdk_dir *dir, const char *what) {
+  switch (dir->kind) {
+    case fdk_dir::Kind::fs:
+      raw = AT_FDCWD;
+      confined = false;
+      return 0;
+    case fdk_dir::Kind::cwd:
+      raw = AT_FDCWD;
+      confined = true;
+      return 0;
+    case fdk_dir::Kind::handle:
+      break;
+  }
+  if (fd_use(dir->fd, &raw) < 0) return fail(-EBADF, "%s: the directory's handle is closed", what);
+  fd_ = dir->fd;
+  confined = true;
+  return 0;
+}
+
+fdk_dir *dir_fs() { return &g_fs; }
+fdk_dir *dir_cwd() { return &g_cwd; }
+
+int dir_open(fdk_dir **out, fdk_dir *base, const char *path) {
+  DirBase b;
+  if (int r = b.acquire(base, "dir_open")) return r;
+  int raw = resolve_open(b.raw, b.confined, path, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, "dir_open");
+  if (raw < 0) return raw;
+  fdk_fd *fd;
+  if (int r = fd_wrap(&fd, raw, true)) return r;
+  auto *dir = new (std::nothrow) fdk_dir(fdk_dir::Kind::handle);
+  if (!dir) {
+    fdk_fd_unref(fd);
+    return fail(-ENOMEM, "dir_open: out of memory");
+  }
+  dir->fd = fd;
+  *out = dir;
+  return 0;
+}
+
+int dir_from_fd(fdk_dir **out, fdk_fd *fd) {
+  int raw;
+  if (fd_use(fd, &raw) < 0) return fail(-EBADF, "dir_from_fd: the handle is closed");
+  struct stat st;
+  int r = ::fstat(raw, &st) < 0 ? neg_errno() : 0;
+  fd_unuse(fd);
+  if (r < 0) return fail_sys(r, "dir_from_fd: fstat");
+  if (!S_ISDIR(st.st_mode)) return fail(-ENOTDIR, "dir_from_fd: descriptor %d is not a directory", raw);
+  auto *dir = new (std::nothrow) fdk_dir(fdk_dir::Kind::handle);
+  if (!dir) return fail(-ENOMEM, "dir_from_fd: out of memory");
+  dir->fd = fdk_fd_ref(fd);
+  *out = dir;
+  return 0;
+}
+
+fdk_dir *dir_ref(fdk_dir *dir) {
+  if (dir->kind == fdk_dir::Kind::handle) dir->refs.fetch_add(1, std::memory_order_relaxed);
+  return dir;
+}
+
+fdk_dir *dir_unref(fdk_dir *dir) {
+  if (!dir || dir->kind != fdk_dir::Kind::handle) return nullptr;
+  if (dir->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    fdk_fd_unref(dir->fd);
+    delete dir;
+  }
+  return nullptr;
+}
+
+int openat_raw(fdk_dir *dir, const char *path, int oflags, mode_t mode) {
+  DirBase b;
+  if (int r = b.acquire(dir, "openat")) return r;
+  return resolve_open(b.raw, b.confined, path, oflags, mode, "openat");
+}
+
+int openat(fdk_fd **out, fdk_dir *dir, const char *path, unsigned flags, unsigned mode) {
+  int oflags;
+  if (int r = open_flags_to_os(flags, &oflags)) return r;
+  int raw = openat_raw(dir, path, oflags, mode);
+  if (raw < 0) return raw;
+  return fd_wrap(out, raw, !(flags & FDK_O_NONBLOCK));
+}
+
+}  // namespace fdk

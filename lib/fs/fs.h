@@ -1,0 +1,142 @@
+// File-system internals: dir handles, the two resolvers and the parent split used by
+// every last-component call.
+#pragma once
+
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "fdkit/fs.h"
+
+struct fdk_dir {
+  enum class Kind : uint8_t { fs, cwd, handle };
+
+  constexpr explicit fdk_dir(Kind k) : kind(k) {}
+
+  std::atomic<uint32_t> refs{1};
+  Kind kind;
+  fdk_fd *fd = nullptr;  // Kind::handle only; one reference held
+};
+
+struct fdk_stat {
+  struct statx sx {};
+};
+
+struct fdk_dirents {
+  struct Entry {
+    std::string name;
+    int kind;
+  };
+  std::vector<Entry> entries;
+};
+
+namespace fdk {
+
+enum class Backend : int { openat2 = FDK_RESOLVE_OPENAT2, fallback = FDK_RESOLVE_FALLBACK };
+
+// The active strategy; the first call probes (and reads FDKIT_RESOLVE).
+Backend resolve_backend();
+// Body of fdk_resolve_set_backend.
+int set_resolve_backend(int backend);
+
+// A dir in use for the length of one call: the base descriptor (AT_FDCWD for fs and cwd)
+// and whether resolution beneath it is confined. Holds a use of the dir's handle.
+class DirBase {
+ public:
+  DirBase() = default;
+  DirBase(const DirBase &) = delete;
+  DirBase &operator=(const DirBase &) = delete;
+  ~DirBase();
+
+  // -EBADF (with a detail) when the dir's descriptor was closed.
+  int acquire(fdk_dir *dir, const char *what);
+
+  int raw = AT_FDCWD;
+  bool confined = false;
+
+ private:
+  fdk_fd *fd_ = nullptr;
+};
+
+// Records "<what>: '<path>': <reason>" and returns err; -EXDEV reads "escapes its
+// directory".
+int path_fail(int err, const char *what, const char *path);
+
+// Opens path beneath base with the platform flags oflags (O_CLOEXEC included) and
+// returns the new descriptor, or a negative errno with a detail. Confined resolution
+// uses the active backend; unconfined is plain openat.
+int resolve_open(int base, bool confined, const char *path, int oflags, mode_t mode, const char *what);
+// The same with an explicit backend (tests, benchmarks and the differential checks).
+int resolve_open_with(Backend backend, int base, const char *path, int oflags, mode_t mode);
+
+// The last component of a path and an open parent directory to act on it, for calls
+// that must never follow the last component.
+class Parent {
+ public:
+  Parent() = default;
+  Parent(const Parent &) = delete;
+  Parent &operator=(const Parent &) = delete;
+  ~Parent();
+
+  // Resolves everything but the last component beneath base (confined) or plainly.
+  int open(int base, bool confined, const char *path, const char *what);
+
+  int fd = AT_FDCWD;           // the parent directory (borrowed when it is the base)
+  const char *name = nullptr;  // the last component ("." for an empty path); unconfined:
+                               // the whole path, for the kernel to walk
+  bool trailing_slash = false; // the path ended in '/' (the name keeps one when confined)
+  bool dots = false;           // the name is "." or ".."
+
+  // The name without its trailing slash (unconfined: the whole path).
+  const char *bare_name() const { return bare_[0] ? bare_ : name; }
+
+ private:
+  bool owned_ = false;
+  char buf_[NAME_MAX + 2] = {};
+  char bare_[NAME_MAX + 1] = {};
+};
+
+// An O_PATH descriptor of what path names beneath base; follow decides whether a
+// symlink in the last position is followed (confined) or returned itself.
+int resolve_path_fd(int base, bool confined, const char *path, bool follow, const char *what);
+
+// Platform flags for the FDK_O_* set; -EINVAL for unknown or unsupported bits.
+int open_flags_to_os(unsigned flags, int *out);
+
+// Bodies of the public calls (arguments already checked).
+fdk_dir *dir_fs();
+fdk_dir *dir_cwd();
+int open_flags_supported(unsigned flags);
+int dir_open(fdk_dir **out, fdk_dir *base, const char *path);
+int dir_from_fd(fdk_dir **out, fdk_fd *fd);
+fdk_dir *dir_ref(fdk_dir *dir);
+fdk_dir *dir_unref(fdk_dir *dir);
+int openat_raw(fdk_dir *dir, const char *path, int oflags, mode_t mode);
+int openat(fdk_fd **out, fdk_dir *dir, const char *path, unsigned flags, unsigned mode);
+int mkdirat(fdk_dir *dir, const char *path, mode_t mode);
+int unlinkat(fdk_dir *dir, const char *path);
+int rmdirat(fdk_dir *dir, const char *path);
+int renameat2(fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char *new_path, unsigned flags);
+int symlinkat(const char *target, fdk_dir *dir, const char *path);
+int linkat(fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char *new_path);
+ssize_t readlinkat(char **out, fdk_dir *dir, const char *path);
+int chmodat(fdk_dir *dir, const char *path, mode_t mode, bool follow);
+int chownat(fdk_dir *dir, const char *path, int64_t uid, int64_t gid, bool follow);
+int utimensat(fdk_dir *dir, const char *path, const struct timespec times[2], bool follow);
+int fstat(struct statx *sx, fdk_fd *fd);
+int statat(struct statx *sx, fdk_dir *dir, const char *path, bool follow);
+int readdir(fdk_dirents **out, fdk_dir *dir, const char *path);
+int dir_iter_open(fdk_dir_iter **out, fdk_dir *dir, const char *path);
+int dir_iter_next(fdk_dir_iter *it, const char **name, int *kind);
+fdk_dir_iter *dir_iter_free(fdk_dir_iter *it);
+ssize_t realpath(char **out, fdk_dir *dir, const char *path);
+
+// The FDK_KIND_* of an st_mode.
+int kind_of_mode(unsigned mode);
+
+}  // namespace fdk

@@ -1,0 +1,208 @@
+// Asynchronous forms of the file-system calls: the synchronous body runs on libuv's
+// worker pool with copies of the arguments and a reference on each dir handle.
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <string>
+#include <utility>
+
+#include "fd/fd.h"
+#include "fs/fs_async.h"
+#include "loop/work.h"
+
+namespace fdk {
+
+namespace {
+
+// A reference on a handle for as long as a task lives.
+template <class T, T *(*Ref)(T *), T *(*Unref)(T *)>
+class Held {
+ public:
+  explicit Held(T *handle) : handle_(Ref(handle)) {}
+  Held(Held &&other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
+  Held(const Held &) = delete;
+  Held &operator=(const Held &) = delete;
+  ~Held() { Unref(handle_); }
+  T *get() const { return handle_; }
+
+ private:
+  T *handle_;
+};
+
+using DirRef = Held<fdk_dir, dir_ref, dir_unref>;
+using FdRef = Held<fdk_fd, fdk_fd_ref, fdk_fd_unref>;
+
+// A call whose whole result is its integer.
+template <class Fn>
+struct ResultTask {
+  Fn fn;
+  fdk_result_cb cb;
+  void *data;
+  int64_t run() { return fn(); }
+  void deliver(int64_t r) const { cb(r, data); }
+  void discard(int64_t) const {}
+};
+
+template <class Fn>
+int start_result(fdk_loop *loop, Fn &&fn, fdk_result_cb cb, void *data, fdk_op **op, const char *what) {
+  return start_work(loop, ResultTask<std::decay_t<Fn>>{std::forward<Fn>(fn), cb, data}, op, what);
+}
+
+void release(char *text) { free(text); }
+void release(fdk_dirents *list) { delete list; }
+void release(fdk_dir *dir) { dir_unref(dir); }
+
+// A call that produces something the callback then owns (a dir handle, a text buffer,
+// an entry list); a cancelled run releases it.
+template <class Out, class Fn, class Cb>
+struct ProduceTask {
+  Fn fn;
+  Cb cb;
+  void *data;
+  Out out = nullptr;
+  int64_t run() { return fn(&out); }
+  void deliver(int64_t r) { cb(r, r >= 0 ? std::exchange(out, nullptr) : nullptr, data); }
+  void discard(int64_t) { release(std::exchange(out, nullptr)); }
+};
+
+template <class Out, class Fn, class Cb>
+int start_produce(fdk_loop *loop, Fn &&fn, Cb cb, void *data, fdk_op **op, const char *what) {
+  return start_work(loop, ProduceTask<Out, std::decay_t<Fn>, Cb>{std::forward<Fn>(fn), cb, data}, op, what);
+}
+
+struct OpenTask {
+  DirRef dir;
+  std::string path;
+  int oflags;
+  mode_t mode;
+  fdk_open_cb cb;
+  void *data;
+  int64_t run() { return openat_raw(dir.get(), path.c_str(), oflags, mode); }
+  void deliver(int64_t r) const {
+    fdk_fd *fd = nullptr;
+    int result = r < 0 ? static_cast<int>(r) : fd_wrap(&fd, static_cast<int>(r), !(oflags & O_NONBLOCK));
+    cb(result, fd, data);
+  }
+  void discard(int64_t r) const { close(static_cast<int>(r)); }
+  const char *trace_path() const { return path.c_str(); }
+};
+
+// The filled statx is copied into the caller's fdk_stat on the loop thread.
+template <class Fn>
+struct StatTask {
+  fdk_stat *st;
+  Fn fn;
+  fdk_result_cb cb;
+  void *data;
+  struct statx sx {};
+  int64_t run() { return fn(&sx); }
+  void deliver(int64_t r) const {
+    if (r >= 0) st->sx = sx;
+    cb(r, data);
+  }
+  void discard(int64_t) const {}
+};
+
+}  // namespace
+
+int dir_open_async(fdk_loop *loop, fdk_dir *base, const char *path, fdk_dir_cb cb, void *data, fdk_op **op) {
+  auto fn = [dir = DirRef(base), p = std::string(path)](fdk_dir **out) { return dir_open(out, dir.get(), p.c_str()); };
+  return start_produce<fdk_dir *>(loop, std::move(fn), cb, data, op, "dir_open");
+}
+
+int openat_async(fdk_loop *loop, fdk_dir *dir, const char *path, int oflags, mode_t mode, fdk_open_cb cb, void *data,
+                 fdk_op **op) {
+  return start_work(loop, OpenTask{DirRef(dir), path, oflags, mode, cb, data}, op, "openat");
+}
+
+int mkdirat_async(fdk_loop *loop, fdk_dir *dir, const char *path, mode_t mode, fdk_result_cb cb, void *data,
+                  fdk_op **op) {
+  auto fn = [d = DirRef(dir), p = std::string(path), mode] { return mkdirat(d.get(), p.c_str(), mode); };
+  return start_result(loop, std::move(fn), cb, data, op, "mkdirat");
+}
+
+int unlinkat_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_result_cb cb, void *data, fdk_op **op) {
+  auto fn = [d = DirRef(dir), p = std::string(path)] { return unlinkat(d.get(), p.c_str()); };
+  return start_result(loop, std::move(fn), cb, data, op, "unlinkat");
+}
+
+int rmdirat_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_result_cb cb, void *data, fdk_op **op) {
+  auto fn = [d = DirRef(dir), p = std::string(path)] { return rmdirat(d.get(), p.c_str()); };
+  return start_result(loop, std::move(fn), cb, data, op, "rmdirat");
+}
+
+int renameat2_async(fdk_loop *loop, fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char *new_path,
+                    unsigned flags, fdk_result_cb cb, void *data, fdk_op **op) {
+  auto fn = [od = DirRef(old_dir), op_ = std::string(old_path), nd = DirRef(new_dir), np = std::string(new_path),
+             flags] { return renameat2(od.get(), op_.c_str(), nd.get(), np.c_str(), flags); };
+  return start_result(loop, std::move(fn), cb, data, op, "renameat");
+}
+
+int symlinkat_async(fdk_loop *loop, const char *target, fdk_dir *dir, const char *path, fdk_result_cb cb, void *data,
+                    fdk_op **op) {
+  auto fn = [t = std::string(target), d = DirRef(dir), p = std::string(path)] {
+    return symlinkat(t.c_str(), d.get(), p.c_str());
+  };
+  return start_result(loop, std::move(fn), cb, data, op, "symlinkat");
+}
+
+int linkat_async(fdk_loop *loop, fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char *new_path,
+                 fdk_result_cb cb, void *data, fdk_op **op) {
+  auto fn = [od = DirRef(old_dir), op_ = std::string(old_path), nd = DirRef(new_dir), np = std::string(new_path)] {
+    return linkat(od.get(), op_.c_str(), nd.get(), np.c_str());
+  };
+  return start_result(loop, std::move(fn), cb, data, op, "linkat");
+}
+
+int readlinkat_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_text_cb cb, void *data, fdk_op **op) {
+  auto fn = [d = DirRef(dir), p = std::string(path)](char **out) { return readlinkat(out, d.get(), p.c_str()); };
+  return start_produce<char *>(loop, std::move(fn), cb, data, op, "readlinkat");
+}
+
+int chmodat_async(fdk_loop *loop, fdk_dir *dir, const char *path, mode_t mode, bool follow, fdk_result_cb cb,
+                  void *data, fdk_op **op) {
+  auto fn = [d = DirRef(dir), p = std::string(path), mode, follow] { return chmodat(d.get(), p.c_str(), mode, follow); };
+  return start_result(loop, std::move(fn), cb, data, op, "chmodat");
+}
+
+int chownat_async(fdk_loop *loop, fdk_dir *dir, const char *path, int64_t uid, int64_t gid, bool follow,
+                  fdk_result_cb cb, void *data, fdk_op **op) {
+  auto fn = [d = DirRef(dir), p = std::string(path), uid, gid, follow] {
+    return chownat(d.get(), p.c_str(), uid, gid, follow);
+  };
+  return start_result(loop, std::move(fn), cb, data, op, "chownat");
+}
+
+int utimensat_async(fdk_loop *loop, fdk_dir *dir, const char *path, const struct timespec times[2], bool follow,
+                    fdk_result_cb cb, void *data, fdk_op **op) {
+  auto fn = [d = DirRef(dir), p = std::string(path), a = times[0], m = times[1], follow] {
+    const struct timespec ts[2] = {a, m};
+    return utimensat(d.get(), p.c_str(), ts, follow);
+  };
+  return start_result(loop, std::move(fn), cb, data, op, "utimensat");
+}
+
+int fstat_async(fdk_loop *loop, fdk_stat *st, fdk_fd *fd, fdk_result_cb cb, void *data, fdk_op **op) {
+  auto fn = [f = FdRef(fd)](struct statx *sx) { return fstat(sx, f.get()); };
+  return start_work(loop, StatTask<decltype(fn)>{st, std::move(fn), cb, data}, op, "fstat");
+}
+
+int statat_async(fdk_loop *loop, fdk_stat *st, fdk_dir *dir, const char *path, bool follow, fdk_result_cb cb,
+                 void *data, fdk_op **op) {
+  auto fn = [d = DirRef(dir), p = std::string(path), follow](struct statx *sx) {
+    return statat(sx, d.get(), p.c_str(), follow);
+  };
+  return start_work(loop, StatTask<decltype(fn)>{st, std::move(fn), cb, data}, op, "statat");
+}
+
+int readdir_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_dirents_cb cb, void *data, fdk_op **op) {
+  auto fn = [d = DirRef(dir), p = std::string(path)](fdk_dirents **out) { return readdir(out, d.get(), p.c_str()); };
+  return start_produce<fdk_dirents *>(loop, std::move(fn), cb, data, op, "readdir");
+}
+
+int realpath_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_text_cb cb, void *data, fdk_op **op) {
+  auto fn = [d = DirRef(dir), p = std::string(path)](char **out) { return realpath(out, d.get(), p.c_str()); };
+  return start_produce<char *>(loop, std::move(fn), cb, data, op, "realpath");
+}
+
+}  // namespace fdk

@@ -1,0 +1,220 @@
+// Stat through statx (fstatat where the kernel refuses it), directory listings and
+// realpath.
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstring>
+#include <memory>
+
+#include "core/error.h"
+#include "fd/fd.h"
+#include "fs/fs.h"
+
+struct fdk_dir_iter {
+  DIR *dir = nullptr;
+};
+
+namespace fdk {
+
+namespace {
+
+constexpr unsigned kStatxMask = STATX_BASIC_STATS | STATX_BTIME;
+std::atomic<bool> g_no_statx{false};
+
+statx_timestamp stamp(const struct timespec &ts) {
+  statx_timestamp t{};
+  t.tv_sec = ts.tv_sec;
+  t.tv_nsec = static_cast<uint32_t>(ts.tv_nsec);
+  return t;
+}
+
+// The portable path: fstatat, converted (no birth time).
+int fill_from_fstatat(struct statx *sx, int fd, const char *name, int flags) {
+  struct stat st;
+  if (::fstatat(fd, name, &st, flags) < 0) return neg_errno();
+  *sx = {};
+  sx->stx_mask = STATX_BASIC_STATS;
+  sx->stx_mode = static_cast<uint16_t>(st.st_mode);
+  sx->stx_nlink = static_cast<uint32_t>(st.st_nlink);
+  sx->stx_uid = st.st_uid;
+  sx->stx_gid = st.st_gid;
+  sx->stx_ino = st.st_ino;
+  sx->stx_size = static_cast<uint64_t>(st.st_size);
+  sx->stx_blocks = static_cast<uint64_t>(st.st_blocks);
+  sx->stx_blksize = static_cast<uint32_t>(st.st_blksize);
+  sx->stx_atime = stamp(st.st_atim);
+  sx->stx_mtime = stamp(st.st_mtim);
+  sx->stx_ctime = stamp(st.st_ctim);
+  sx->stx_dev_major = major(st.st_dev);
+  sx->stx_dev_minor = minor(st.st_dev);
+  sx->stx_rdev_major = major(st.st_rdev);
+  sx->stx_rdev_minor = minor(st.st_rdev);
+  return 0;
+}
+
+// statx, or fstatat once the kernel (or a seccomp filter) refused statx.
+int stat_name(struct statx *sx, int fd, const char *name, int flags) {
+  if (!g_no_statx.load(std::memory_order_relaxed)) {
+    if (::statx(fd, name, flags, kStatxMask, sx) == 0) return 0;
+    if (errno != ENOSYS && errno != EPERM) return neg_errno();
+    g_no_statx.store(true, std::memory_order_relaxed);
+  }
+  return fill_from_fstatat(sx, fd, name, flags);
+}
+
+int stat_resolved(struct statx *sx, const DirBase &b, const char *path, bool follow) {
+  int fd = resolve_path_fd(b.raw, b.confined, path, follow, "statat");
+  if (fd < 0) return fd;
+  int r = stat_name(sx, fd, "", AT_EMPTY_PATH);
+  close(fd);
+  return r < 0 ? path_fail(r, "statat", path) : 0;
+}
+
+int kind_of_dirent(unsigned char type) {
+  switch (type) {
+    case DT_FIFO: return FDK_KIND_FIFO;
+    case DT_CHR: return FDK_KIND_CHAR;
+    case DT_DIR: return FDK_KIND_DIR;
+    case DT_BLK: return FDK_KIND_BLOCK;
+    case DT_REG: return FDK_KIND_REGULAR;
+    case DT_LNK: return FDK_KIND_SYMLINK;
+    case DT_SOCK: return FDK_KIND_SOCKET;
+    default: return FDK_KIND_UNKNOWN;
+  }
+}
+
+// Opens path beneath dir for listing.
+int open_listing(DIR **out, fdk_dir *dir, const char *path, const char *what) {
+  DirBase b;
+  if (int r = b.acquire(dir, what)) return r;
+  int fd = resolve_open(b.raw, b.confined, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, what);
+  if (fd < 0) return fd;
+  DIR *d = fdopendir(fd);
+  if (!d) {
+    int err = neg_errno();
+    close(fd);
+    return path_fail(err, what, path);
+  }
+  *out = d;
+  return 0;
+}
+
+// The next entry other than "." and "..": 1, 0 at the end, or a negative errno.
+int next_entry(DIR *d, const char **name, int *kind) {
+  for (;;) {
+    errno = 0;
+    dirent *e = ::readdir(d);
+    if (!e) return errno ? fail_sys(neg_errno(), "readdir") : 0;
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+    *name = e->d_name;
+    *kind = kind_of_dirent(e->d_type);
+    if (*kind == FDK_KIND_UNKNOWN) {
+      struct stat st;
+      if (::fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) *kind = kind_of_mode(st.st_mode);
+    }
+    return 1;
+  }
+}
+
+}  // namespace
+
+int kind_of_mode(unsigned mode) {
+  switch (mode & S_IFMT) {
+    case S_IFIFO: return FDK_KIND_FIFO;
+    case S_IFCHR: return FDK_KIND_CHAR;
+    case S_IFDIR: return FDK_KIND_DIR;
+    case S_IFBLK: return FDK_KIND_BLOCK;
+    case S_IFREG: return FDK_KIND_REGULAR;
+    case S_IFLNK: return FDK_KIND_SYMLINK;
+    case S_IFSOCK: return FDK_KIND_SOCKET;
+    default: return FDK_KIND_UNKNOWN;
+  }
+}
+
+int fstat(struct statx *sx, fdk_fd *fd) {
+  int raw;
+  if (fd_use(fd, &raw) < 0) return fail(-EBADF, "fstat: the handle is closed");
+  int r = stat_name(sx, raw, "", AT_EMPTY_PATH);
+  fd_unuse(fd);
+  return r < 0 ? fail_sys(r, "fstat") : 0;
+}
+
+int statat(struct statx *sx, fdk_dir *dir, const char *path, bool follow) {
+  DirBase b;
+  if (int r = b.acquire(dir, "statat")) return r;
+  if (!b.confined) {
+    int r = stat_name(sx, b.raw, *path ? path : ".", follow ? 0 : AT_SYMLINK_NOFOLLOW);
+    return r < 0 ? path_fail(r, "statat", path) : 0;
+  }
+  Parent p;
+  if (int r = p.open(b.raw, true, path, "statat")) return r;
+  if (p.trailing_slash || p.dots) return stat_resolved(sx, b, path, follow);
+  // The common case: one statx on the name; a symlink found there is then followed
+  // confined.
+  int r = stat_name(sx, p.fd, p.bare_name(), AT_SYMLINK_NOFOLLOW);
+  if (r < 0) return path_fail(r, "statat", path);
+  if (follow && S_ISLNK(sx->stx_mode)) return stat_resolved(sx, b, path, true);
+  return 0;
+}
+
+int readdir(fdk_dirents **out, fdk_dir *dir, const char *path) {
+  DIR *d;
+  if (int r = open_listing(&d, dir, path, "readdir")) return r;
+  struct Closer {
+    DIR *d;
+    ~Closer() { closedir(d); }
+  } closer{d};
+  auto list = std::make_unique<fdk_dirents>();
+  const char *name;
+  int kind, r;
+  while ((r = next_entry(d, &name, &kind)) > 0) list->entries.push_back({name, kind});
+  if (r < 0) return r;
+  if (list->entries.size() > INT_MAX) return fail(-EOVERFLOW, "readdir: too many entries");
+  *out = list.release();
+  return static_cast<int>((*out)->entries.size());
+}
+
+int dir_iter_open(fdk_dir_iter **out, fdk_dir *dir, const char *path) {
+  auto it = std::make_unique<fdk_dir_iter>();
+  if (int r = open_listing(&it->dir, dir, path, "dir_iter_open")) return r;
+  *out = it.release();
+  return 0;
+}
+
+int dir_iter_next(fdk_dir_iter *it, const char **name, int *kind) { return next_entry(it->dir, name, kind); }
+
+fdk_dir_iter *dir_iter_free(fdk_dir_iter *it) {
+  if (it) {
+    closedir(it->dir);
+    delete it;
+  }
+  return nullptr;
+}
+
+ssize_t realpath(char **out, fdk_dir *dir, const char *path) {
+  DirBase b;
+  if (int r = b.acquire(dir, "realpath")) return r;
+  char *text = nullptr;
+  if (b.raw == AT_FDCWD) {
+    text = ::realpath(*path ? path : ".", nullptr);
+    if (!text) return path_fail(neg_errno(), "realpath", path);
+  } else {
+    // Relative to a descriptor: open it (unconfined) and ask /proc where it is.
+    int fd = resolve_open(b.raw, false, path, O_PATH | O_CLOEXEC, 0, "realpath");
+    if (fd < 0) return fd;
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    text = ::realpath(proc, nullptr);
+    int err = text ? 0 : neg_errno();
+    close(fd);
+    if (!text) return path_fail(err, "realpath", path);
+  }
+  *out = text;
+  return static_cast<ssize_t>(strlen(text));
+}
+
+}  // namespace fdk

@@ -7,6 +7,7 @@
 #include "fdkit/loop.h"
 #include "fdkit/fd.h"
 #include "fdkit/io.h"
+#include "fdkit/net.h"
 #include "fdkit/process.h"
 #include "fdkit/run.h"
 #include "fdkit/trace.h"

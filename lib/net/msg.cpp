@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 #include <vector>
@@ -15,20 +16,30 @@ namespace fdk {
 namespace {
 
 // The iovecs of a message: the caller's array for a synchronous call, a copy for an
-// asynchronous one (the caller's array may be gone before the call is made).
+// asynchronous one (the caller's array may be gone before the call is made); a few are
+// kept inline, so a typical message allocates nothing.
 struct MsgIov {
+  static constexpr int kInline = 4;
   const iovec *iov;
   int count;
-  std::vector<iovec> copy;
+  iovec inline_copy[kInline];
+  std::vector<iovec> heap_copy;
 
   MsgIov(const iovec *v, int n, bool keep_copy) : iov(v), count(n) {
-    if (keep_copy && n > 0) {
-      copy.assign(v, v + n);
-      iov = copy.data();
+    if (!keep_copy || n == 0) return;
+    if (n <= kInline) {
+      std::copy(v, v + n, inline_copy);
+      iov = inline_copy;
+    } else {
+      heap_copy.assign(v, v + n);
+      iov = heap_copy.data();
     }
   }
-  MsgIov(MsgIov &&o) noexcept : iov(o.iov), count(o.count), copy(std::move(o.copy)) {
-    if (!copy.empty()) iov = copy.data();
+  MsgIov(MsgIov &&o) noexcept : iov(o.iov), count(o.count), heap_copy(std::move(o.heap_copy)) {
+    if (o.iov == o.inline_copy) {
+      std::copy(o.inline_copy, o.inline_copy + count, inline_copy);
+      iov = inline_copy;
+    }
   }
 
   void into(msghdr &msg) const {
@@ -70,7 +81,13 @@ struct SendMsgTask : ResultCallback {
 
   // Each handle passed is in use for the length of the call, like the socket itself.
   int64_t attempt(fdk_fd *, int raw, bool must_not_block) {
+    int flags = MSG_NOSIGNAL | (must_not_block ? MSG_DONTWAIT : 0);
     int n = static_cast<int>(fds.list.size());
+    if (n == 0 && destlen == 0 && iov.count == 1) {
+      // Plain bytes: send(2) spares the kernel the message header.
+      ssize_t sent = ::send(raw, iov.iov[0].iov_base, iov.iov[0].iov_len, flags);
+      return sent < 0 ? neg_errno() : sent;
+    }
     int raws[kMaxPassFds];
     int used = 0;
     while (used < n && fd_use(fds.list[used], &raws[used]) == 0) ++used;
@@ -92,7 +109,7 @@ struct SendMsgTask : ResultCallback {
         c->cmsg_len = CMSG_LEN(sizeof(int) * n);
         memcpy(CMSG_DATA(c), raws, sizeof(int) * n);
       }
-      ssize_t sent = ::sendmsg(raw, &msg, MSG_NOSIGNAL | (must_not_block ? MSG_DONTWAIT : 0));
+      ssize_t sent = ::sendmsg(raw, &msg, flags);
       r = sent < 0 ? neg_errno() : sent;
     }
     for (int i = 0; i < used; ++i) fd_unuse(fds.list[i]);
@@ -128,6 +145,13 @@ struct RecvMsgTask : ResultCallback {
   ~RecvMsgTask() { close_all(received); }
 
   int64_t attempt(fdk_fd *, int raw, bool must_not_block) {
+    int call_flags = MSG_CMSG_CLOEXEC | (must_not_block ? MSG_DONTWAIT : 0);
+    if (!out.from && fd_room == 0 && !out.flags && iov.count == 1) {
+      // Plain bytes: recv(2) spares the kernel the message header. Descriptors that came
+      // along are dropped by the kernel, as recvmsg without room would.
+      ssize_t n = ::recv(raw, iov.iov[0].iov_base, iov.iov[0].iov_len, call_flags);
+      return n < 0 ? neg_errno() : n;
+    }
     msghdr msg{};
     iov.into(msg);
     msg.msg_name = out.from;
@@ -137,7 +161,7 @@ struct RecvMsgTask : ResultCallback {
       msg.msg_control = control.buf;
       msg.msg_controllen = CMSG_SPACE(sizeof(int) * fd_room);
     }
-    ssize_t n = ::recvmsg(raw, &msg, MSG_CMSG_CLOEXEC | (must_not_block ? MSG_DONTWAIT : 0));
+    ssize_t n = ::recvmsg(raw, &msg, call_flags);
     if (n < 0) return neg_errno();
     collect(msg);
     return n;

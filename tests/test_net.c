@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -896,6 +897,112 @@ static void test_loop_free_cancels(void **state) {
   fdk_fd_unref(y);
 }
 
+/* threads ------------------------------------------------------------------------- */
+
+typedef struct {
+  fdk_fd *listener;
+  int result;
+} sync_server;
+
+/* A blocking server on its own thread: accept, take a descriptor, write through it,
+ * answer, wait for the end of the stream. */
+static void *serve_once(void *arg) {
+  sync_server *srv = arg;
+  fdk_fd *conn, *passed[2];
+  srv->result = -1;
+  if (fdk_accept(&conn, srv->listener, NULL, NULL) < 0) return NULL;
+  char buf[8];
+  struct iovec iv = {buf, sizeof buf};
+  int room = 2;
+  unsigned flags;
+  if (fdk_recv_msg(conn, &iv, 1, NULL, NULL, passed, &room, &flags) == 4 && room == 1 && flags == 0) {
+    if (fdk_write(passed[0], "via", 3) == 3 && send_bytes(conn, "done", 4) == 4 &&
+        recv_bytes(conn, buf, sizeof buf) == 0)
+      srv->result = 0;
+    fdk_fd_unref(passed[0]);
+  }
+  fdk_fd_unref(conn);
+  return NULL;
+}
+
+static void *cancel_from_thread(void *arg) {
+  fdk_op_cancel(arg);
+  return NULL;
+}
+
+static void *close_from_thread(void *arg) {
+  fdk_fd_close(arg);
+  return NULL;
+}
+
+/* Synchronous calls on another thread against asynchronous ones on the loop; cancel and
+ * close from other threads while operations wait. */
+static void test_threads(void **state) {
+  (void)state;
+  unix_dir d;
+  unix_dir_new(&d);
+  sync_server srv = {unix_bound(&d, "l", SOCK_STREAM), 1};
+  assert_int_equal(fdk_listen(srv.listener, 4), 0);
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, serve_once, &srv), 0);
+
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdk_fd *c, *r, *w;
+  assert_int_equal(fdk_socket(&c, AF_UNIX, SOCK_STREAM, 0), 0);
+  addr_t a = unix_addr(&d, "l");
+  waited cw = {{0}, 0};
+  assert_int_equal(fdk_connect_async(loop, c, sa(&a), a.len, on_waited, &cw, NULL), 0);
+  fdkt_run_until(loop, &cw.done, 5000);
+  assert_int_equal(cw.r.result, 0);
+  assert_int_equal(fdk_pipe(&r, &w), 0);
+  struct iovec v = {"pass", 4};
+  waited sw = {{0}, 0}, rw = {{0}, 0};
+  assert_int_equal(fdk_send_msg_async(loop, c, &v, 1, NULL, 0, &w, 1, on_waited, &sw, NULL), 0);
+  fdk_fd_unref(w);
+  char buf[8];
+  struct iovec iv = {buf, sizeof buf};
+  assert_int_equal(fdk_recv_msg_async(loop, c, &iv, 1, NULL, NULL, NULL, NULL, NULL, on_waited, &rw, NULL), 0);
+  fdkt_run_until(loop, &rw.done, 5000);
+  assert_int_equal(sw.r.result, 4);
+  assert_int_equal(rw.r.result, 4);
+  assert_memory_equal(buf, "done", 4);
+  assert_int_equal(fdk_read(r, buf, sizeof buf), 3);
+  assert_memory_equal(buf, "via", 3);
+  assert_int_equal(fdk_shutdown(c, FDK_SHUT_WR), 0);
+  pthread_join(t, NULL);
+  assert_int_equal(srv.result, 0);
+
+  /* A pending accept cancelled from another thread. */
+  accept_result ar = {0, 0, NULL, ""};
+  fdk_op *op;
+  assert_int_equal(fdk_accept_async(loop, srv.listener, NULL, NULL, record_accept, &ar, &op), 0);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_NOWAIT), 1);
+  assert_int_equal(pthread_create(&t, NULL, cancel_from_thread, op), 0);
+  fdkt_run_until(loop, &ar.calls, 5000);
+  pthread_join(t, NULL);
+  assert_int_equal(ar.result, -ECANCELED);
+
+  /* A pending receive whose socket another thread closes. */
+  fdk_fd *x, *y;
+  assert_int_equal(fdk_socketpair(&x, &y, AF_UNIX, SOCK_SEQPACKET, 0), 0);
+  rw.done = 0;
+  assert_int_equal(fdk_recv_msg_async(loop, y, &iv, 1, NULL, NULL, NULL, NULL, NULL, on_waited, &rw, NULL), 0);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_NOWAIT), 1);
+  assert_int_equal(pthread_create(&t, NULL, close_from_thread, y), 0);
+  fdkt_run_until(loop, &rw.done, 5000);
+  pthread_join(t, NULL);
+  assert_int_equal(rw.r.result, -ECANCELED);
+
+  assert_int_equal(fdk_loop_free(loop), 0);
+  fdk_fd_unref(x);
+  fdk_fd_unref(y);
+  fdk_fd_unref(c);
+  fdk_fd_unref(r);
+  fdk_fd_unref(srv.listener);
+  unix_dir_done(&d, (const char *[]){"l", NULL});
+}
+
 /* echo under many connections --------------------------------------------------------- */
 
 enum { ECHO_CONNS = 300, ECHO_LEN = 3000 };
@@ -1285,6 +1392,7 @@ int main(void) {
       fdkt_test(test_cancel_recv),
       fdkt_test(test_cancel_connect),
       fdkt_test(test_loop_free_cancels),
+      fdkt_test(test_threads),
       fdkt_test(test_echo_many_tcp),
       fdkt_test(test_echo_many_unix),
       fdkt_test(test_getaddrinfo),

@@ -99,7 +99,9 @@ FDK_API int fdk_accept(fdk_fd **conn, fdk_fd *listener, struct sockaddr *addr, s
 typedef void (*fdk_accept_cb)(int result, fdk_fd *conn, void *data);
 
 /** addr and *addrlen are written before the callback runs. A connection accepted by a
- * cancelled operation is closed, never leaked. */
+ * cancelled operation is closed, never leaked. On a blocking-mode listener shared with
+ * another process that takes the connection between readiness and accept4, the call
+ * blocks until the next connection. */
 FDK_API int fdk_accept_async(fdk_loop *loop, fdk_fd *listener, struct sockaddr *addr, socklen_t *addrlen,
                              fdk_accept_cb cb, void *data, fdk_op **op);
 

@@ -8,6 +8,7 @@
 #include "fdkit/fd.h"
 #include "fdkit/io.h"
 #include "fdkit/fs.h"
+#include "fdkit/net.h"
 #include "fdkit/process.h"
 #include "fdkit/run.h"
 #include "fdkit/trace.h"

@@ -51,6 +51,7 @@ typedef struct fdk_actions fdk_actions; /* ordered fork actions (process.h) */
 typedef struct fdk_process fdk_process; /* spawned child (process.h) */
 typedef struct fdk_run_opts fdk_run_opts;     /* how to run a command (run.h) */
 typedef struct fdk_run_result fdk_run_result; /* what a run produced (run.h) */
+typedef struct fdk_addrinfo fdk_addrinfo;     /* resolved socket addresses (net.h) */
 
 /** The library's version, as FDK_VERSION_NUMBER and as "MAJOR.MINOR.PATCH". These
  * describe the library loaded at run time, which may be newer than the headers. */

@@ -74,10 +74,15 @@ void on_uv_poll(uv_poll_t *handle, int status, int events) {
   Dispatch scope(w->loop);
   // An error status wakes everyone: the retried calls report the real error.
   bool err = status < 0;
-  watch_fire(w, err || (events & (UV_READABLE | UV_DISCONNECT | UV_PRIORITIZED)), err || (events & UV_WRITABLE));
+  bool readable = err || (events & (UV_READABLE | UV_DISCONNECT | UV_PRIORITIZED));
+  bool writable = err || (events & UV_WRITABLE);
   // Level-triggered: a direction stays registered while waits keep coming (no libuv
-  // restart per wait), and is dropped once it reports readiness nobody waits for.
-  set_uv_interest(w, wanted(w));
+  // restart per wait), and is dropped once it reports readiness nobody waits for. The
+  // waiters woken now re-wait only after their callbacks ran, later in this dispatch, so
+  // whether anybody waits must be judged before they are woken.
+  uint32_t unwanted = (readable && !w->head[0] ? kRead : 0) | (writable && !w->head[1] ? kWrite : 0);
+  watch_fire(w, readable, writable);
+  set_uv_interest(w, (w->interest & ~unwanted) | wanted(w));
 }
 
 void on_uv_poll_closed(uv_handle_t *handle) {

@@ -1,0 +1,184 @@
+/** fdkit — sockets: create, bind, listen, connect, accept, shut down, messages that carry
+ * descriptors, and name resolution.
+ *
+ * Values the operating system defines pass through as the platform defines them: socket
+ * domains (AF_*), types (SOCK_*), protocols, option levels and names (SOL_SOCKET, SO_*,
+ * IPPROTO_*, TCP_*...) and addresses (struct sockaddr_in, _in6, _un). fdkit's own flags
+ * (FDK_SHUT_*, FDK_MSG_*, FDK_AI_*) have fdkit's values.
+ *
+ * Sockets fdkit creates (fdk_socket, fdk_socketpair, fdk_accept) are close-on-exec and
+ * non-blocking handles (fdkit/fd.h). The calls below also work on sockets adopted with
+ * fdk_fd_adopt, blocking or not.
+ *
+ * Synchronous and asynchronous forms follow fdkit/io.h: a synchronous call blocks the
+ * calling thread until done (poll(2) on a non-blocking socket) and may be made from any
+ * thread; an asynchronous call tries at once, waits for readiness on the loop, and
+ * completes from the loop, never inside the call. Buffers, iovec targets, address buffers
+ * and the other out-pointers of an asynchronous call must stay valid until its callback;
+ * iovec arrays, destination addresses and descriptor lists are copied by the call. Results
+ * are negative errno values on failure, with a detail in fdk_last_error().
+ *
+ * Semantics:
+ * - Sends use MSG_NOSIGNAL: a gone peer gives -EPIPE or -ECONNRESET, never SIGPIPE.
+ * - A failed connect reports the real error (-ECONNREFUSED, -ENOENT for a missing unix
+ *   path, -ETIMEDOUT...); the handle stays usable. A non-blocking AF_UNIX connect to a
+ *   listener whose backlog is full returns -EAGAIN at once (the socket polls writable, so
+ *   waiting would spin): try again later.
+ * - Received descriptors arrive close-on-exec as new handles whose blocking mode is read
+ *   from each descriptor. When more arrive than the caller has room for, the bytes are
+ *   still returned, every descriptor that did arrive is closed, and FDK_MSG_CTRUNC is set.
+ * - fdk_op_cancel on a pending accept, connect or receive completes it with -ECANCELED and
+ *   leaves the socket usable (a cancelled connect goes on in the kernel: a later
+ *   fdk_connect to the same address waits for it to finish).
+ *
+ * Ownership: handles returned through out-pointers or callbacks (fdk_socket, fdk_accept,
+ * received descriptors) carry one reference each, which the caller owns. An fdk_addrinfo
+ * belongs to the caller and is freed with fdk_addrinfo_free; it is never modified, so any
+ * number of threads may read it at once.
+ *
+ * Threads: every synchronous call may be made from any thread; an asynchronous call
+ * belongs to its loop's thread.
+ */
+#ifndef FDKIT_NET_H
+#define FDKIT_NET_H
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "fdkit/fd.h"
+#include "fdkit/loop.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Directions of fdk_shutdown (fdkit's own values; mapped to SHUT_*). */
+#define FDK_SHUT_RD 0x1u   /**< no more receiving */
+#define FDK_SHUT_WR 0x2u   /**< no more sending: the peer reads end of stream */
+#define FDK_SHUT_RDWR 0x3u /**< both */
+
+/** Output flags of fdk_recv_msg. */
+#define FDK_MSG_TRUNC 0x1u  /**< a datagram was longer than the buffers; the rest is lost */
+#define FDK_MSG_CTRUNC 0x2u /**< descriptors came that did not fit; all that arrived were
+                               closed (the bytes are returned all the same) */
+
+/** Creates a socket (socket(2) arguments as the platform defines them), close-on-exec and
+ * non-blocking. */
+FDK_API int fdk_socket(fdk_fd **out, int domain, int type, int protocol);
+
+/** Creates a connected pair (socketpair(2)), both close-on-exec and non-blocking. Both
+ * out-pointers are left untouched on failure. */
+FDK_API int fdk_socketpair(fdk_fd **a, fdk_fd **b, int domain, int type, int protocol);
+
+FDK_API int fdk_bind(fdk_fd *fd, const struct sockaddr *addr, socklen_t addrlen);
+FDK_API int fdk_listen(fdk_fd *fd, int backlog);
+
+/** The local (getsockname) or peer (getpeername) address. *addrlen: the buffer's size on
+ * entry, the address's size on return (larger than the buffer when it was cut short). */
+FDK_API int fdk_getsockname(fdk_fd *fd, struct sockaddr *addr, socklen_t *addrlen);
+FDK_API int fdk_getpeername(fdk_fd *fd, struct sockaddr *addr, socklen_t *addrlen);
+
+/** Options whose value is an int (SO_REUSEADDR, SO_RCVBUF, TCP_NODELAY, IPV6_V6ONLY...). */
+FDK_API int fdk_setsockopt_int(fdk_fd *fd, int level, int name, int value);
+FDK_API int fdk_getsockopt_int(fdk_fd *fd, int level, int name, int *value);
+
+/** Connects to addr: 0, or the error the connection failed with. On a non-blocking socket
+ * the synchronous form waits for the connection with poll(2). */
+FDK_API int fdk_connect(fdk_fd *fd, const struct sockaddr *addr, socklen_t addrlen);
+/** On a blocking-mode socket the asynchronous connect runs on the worker pool (connect(2)
+ * cannot be told not to block). */
+FDK_API int fdk_connect_async(fdk_loop *loop, fdk_fd *fd, const struct sockaddr *addr, socklen_t addrlen,
+                              fdk_result_cb cb, void *data, fdk_op **op);
+
+/** Accepts a connection: *conn is a new close-on-exec, non-blocking handle. addr and
+ * addrlen (both NULL, or both set) receive the peer's address as with getpeername. */
+FDK_API int fdk_accept(fdk_fd **conn, fdk_fd *listener, struct sockaddr *addr, socklen_t *addrlen);
+
+/** Completion of fdk_accept_async: result 0 with conn (the caller owns its reference), or
+ * a negative errno with conn NULL. */
+typedef void (*fdk_accept_cb)(int result, fdk_fd *conn, void *data);
+
+/** addr and *addrlen are written before the callback runs. A connection accepted by a
+ * cancelled operation is closed, never leaked. On a blocking-mode listener shared with
+ * another process that takes the connection between readiness and accept4, the call
+ * blocks until the next connection. */
+FDK_API int fdk_accept_async(fdk_loop *loop, fdk_fd *listener, struct sockaddr *addr, socklen_t *addrlen,
+                             fdk_accept_cb cb, void *data, fdk_op **op);
+
+/** Shuts down one or both directions: FDK_SHUT_RD, FDK_SHUT_WR or FDK_SHUT_RDWR. */
+FDK_API int fdk_shutdown(fdk_fd *fd, unsigned how);
+FDK_API int fdk_shutdown_async(fdk_loop *loop, fdk_fd *fd, unsigned how, fdk_result_cb cb, void *data,
+                               fdk_op **op);
+
+/** Sends one message: iovcnt buffers (0 allowed, with iov NULL), to dest when given (an
+ * unconnected datagram socket; NULL and 0 otherwise), with nfds descriptors passed along
+ * (SCM_RIGHTS; fds NULL and nfds 0 for none; at most 253 on Linux). Each handle in fds is
+ * used for the length of the call (-EBADF if one is closed); the caller keeps its
+ * references. Returns the bytes sent (a stream socket may take fewer than offered). */
+FDK_API ssize_t fdk_send_msg(fdk_fd *fd, const struct iovec *iov, int iovcnt, const struct sockaddr *dest,
+                             socklen_t destlen, fdk_fd *const *fds, int nfds);
+/** The asynchronous form holds a reference to each handle in fds until its callback. */
+FDK_API int fdk_send_msg_async(fdk_loop *loop, fdk_fd *fd, const struct iovec *iov, int iovcnt,
+                               const struct sockaddr *dest, socklen_t destlen, fdk_fd *const *fds, int nfds,
+                               fdk_result_cb cb, void *data, fdk_op **op);
+
+/** Receives one message into iovcnt buffers (0 allowed, with iov NULL); returns the bytes
+ * received (0 at end of stream).
+ * - from, fromlen (both NULL, or both set): the sender's address, as with getpeername.
+ * - fds, nfds (both NULL, or both set): *nfds is the room in fds on entry and the number
+ *   of handles stored on return; each is a new handle the caller owns.
+ * - flags (may be NULL): FDK_MSG_TRUNC and FDK_MSG_CTRUNC bits.
+ * The out-parameters are written only when the call succeeds. Control messages other than
+ * descriptors (credentials with SO_PASSCRED...) are dropped. */
+FDK_API ssize_t fdk_recv_msg(fdk_fd *fd, const struct iovec *iov, int iovcnt, struct sockaddr *from,
+                             socklen_t *fromlen, fdk_fd **fds, int *nfds, unsigned *flags);
+/** The out-parameters are written before the callback runs; descriptors received by a
+ * cancelled operation are closed, never leaked. */
+FDK_API int fdk_recv_msg_async(fdk_loop *loop, fdk_fd *fd, const struct iovec *iov, int iovcnt,
+                               struct sockaddr *from, socklen_t *fromlen, fdk_fd **fds, int *nfds, unsigned *flags,
+                               fdk_result_cb cb, void *data, fdk_op **op);
+
+/** Flags of fdk_getaddrinfo (fdkit's own values; mapped to AI_*). */
+#define FDK_AI_PASSIVE 0x01u     /**< host NULL means the wildcard address (for bind) */
+#define FDK_AI_CANONNAME 0x02u   /**< look up the canonical name (fdk_addrinfo_canonname) */
+#define FDK_AI_NUMERICHOST 0x04u /**< host must be a numeric address: no lookup at all */
+#define FDK_AI_NUMERICSERV 0x08u /**< service must be a port number */
+#define FDK_AI_ADDRCONFIG 0x10u  /**< only families the host has an address of */
+#define FDK_AI_V4MAPPED 0x20u    /**< with AF_INET6: IPv4 addresses as ::ffff:a.b.c.d */
+#define FDK_AI_ALL 0x40u         /**< with FDK_AI_V4MAPPED: IPv6 and mapped IPv4 ones */
+
+/** Resolves host and service (either may be NULL, not both) to socket addresses, filtered
+ * by family (AF_UNSPEC for any), socktype and protocol (0 for any). Failures of the
+ * resolver map to errno values, the resolver's own text in fdk_last_error():
+ * -ENOENT (no such name or service, or no address of the family), -EAGAIN (temporary
+ * failure, try later), -EIO (permanent failure), -EAFNOSUPPORT (family),
+ * -ESOCKTNOSUPPORT (socktype), -EINVAL (flags), -ENOMEM, -EOVERFLOW, or the errno of a
+ * failed system call. */
+FDK_API int fdk_getaddrinfo(fdk_addrinfo **out, const char *host, const char *service, int family, int socktype,
+                            int protocol, unsigned flags);
+
+/** Completion of fdk_getaddrinfo_async: result 0 with res (the caller frees it), or a
+ * negative errno with res NULL. */
+typedef void (*fdk_addrinfo_cb)(int result, fdk_addrinfo *res, void *data);
+
+/** Runs the resolver on libuv's worker pool; host and service are copied. */
+FDK_API int fdk_getaddrinfo_async(fdk_loop *loop, const char *host, const char *service, int family,
+                                  int socktype, int protocol, unsigned flags, fdk_addrinfo_cb cb, void *data,
+                                  fdk_op **op);
+
+/** Number of addresses (at least 1). */
+FDK_API size_t fdk_addrinfo_count(const fdk_addrinfo *ai);
+/** Entry index (0 .. count-1), in the resolver's order: any out-pointer may be NULL;
+ * *addr points into ai and lives as long as it. -EINVAL for an index out of range. */
+FDK_API int fdk_addrinfo_entry(const fdk_addrinfo *ai, size_t index, int *family, int *socktype, int *protocol,
+                               const struct sockaddr **addr, socklen_t *addrlen);
+/** The canonical name when FDK_AI_CANONNAME was given, else NULL; lives as long as ai. */
+FDK_API const char *fdk_addrinfo_canonname(const fdk_addrinfo *ai);
+/** Accepts NULL, returns NULL. */
+FDK_API fdk_addrinfo *fdk_addrinfo_free(fdk_addrinfo *ai);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FDKIT_NET_H */

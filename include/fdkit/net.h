@@ -144,7 +144,7 @@ FDK_API int fdk_recv_msg_async(fdk_loop *loop, fdk_fd *fd, const struct iovec *i
 #define FDK_AI_NUMERICHOST 0x04u /**< host must be a numeric address: no lookup at all */
 #define FDK_AI_NUMERICSERV 0x08u /**< service must be a port number */
 #define FDK_AI_ADDRCONFIG 0x10u  /**< only families the host has an address of */
-#define FDK_AI_V4MAPPED 0x20u    /**< with AF_INET6: IPv4 addresses as ::ffff:a.b.c.d */
+#define FDK_AI_V4MAPPED 0x20u    /**< with AF_INET6: IPv4 addresses as IPv4-mapped IPv6 ones */
 #define FDK_AI_ALL 0x40u         /**< with FDK_AI_V4MAPPED: IPv6 and mapped IPv4 ones */
 
 /** Resolves host and service (either may be NULL, not both) to socket addresses, filtered

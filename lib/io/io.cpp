@@ -47,32 +47,6 @@ int64_t without_sigpipe(Call &&call) {
   return r;
 }
 
-// The iovecs a call passes on: the caller's array for sync calls, a copy for async ones.
-struct Iovecs {
-  const iovec *iov;
-  int count;
-  std::vector<iovec> owned;
-
-  Iovecs(const iovec *v, int n, bool copy) : iov(v), count(n) {
-    if (copy) {
-      owned.assign(v, v + n);
-      iov = owned.data();
-    }
-  }
-  Iovecs(Iovecs &&) = default;
-
-  // At most limit bytes' worth of the vector, for a write that must not block.
-  std::vector<iovec> capped(size_t limit) const {
-    std::vector<iovec> out;
-    for (int i = 0; i < count && limit > 0; ++i) {
-      size_t n = iov[i].iov_len < limit ? iov[i].iov_len : limit;
-      out.push_back({iov[i].iov_base, n});
-      limit -= n;
-    }
-    return out;
-  }
-};
-
 struct Callback {
   fdk_result_cb cb = nullptr;
   void *data = nullptr;
@@ -81,12 +55,11 @@ struct Callback {
 };
 
 // Reads through recv(MSG_DONTWAIT) when the descriptor is a socket and must not block.
-int64_t recv_if_socket(fdk_fd *fd, int raw, const iovec *iov, int count, bool must_not_block, bool *done) {
+int64_t recv_if_socket(fdk_fd *fd, int raw, const Iovecs &v, bool must_not_block, bool *done) {
   *done = false;
   if (!must_not_block || fd_learned(fd, fdk_fd::kNotSocket)) return 0;
   msghdr msg{};
-  msg.msg_iov = const_cast<iovec *>(iov);
-  msg.msg_iovlen = static_cast<size_t>(count);
+  v.into(msg);
   ssize_t r = ::recvmsg(raw, &msg, MSG_DONTWAIT);
   if (r < 0 && errno == ENOTSOCK) {
     fd_learn(fd, fdk_fd::kNotSocket);
@@ -96,11 +69,11 @@ int64_t recv_if_socket(fdk_fd *fd, int raw, const iovec *iov, int count, bool mu
   return result_of(r);
 }
 
-int64_t readv_attempt(fdk_fd *fd, int raw, const iovec *iov, int count, bool must_not_block) {
+int64_t readv_attempt(fdk_fd *fd, int raw, const Iovecs &v, bool must_not_block) {
   bool done;
-  int64_t r = recv_if_socket(fd, raw, iov, count, must_not_block, &done);
+  int64_t r = recv_if_socket(fd, raw, v, must_not_block, &done);
   if (done) return r;
-  return result_of(count == 1 ? ::read(raw, iov[0].iov_base, iov[0].iov_len) : ::readv(raw, iov, count));
+  return result_of(v.count == 1 ? ::read(raw, v.iov[0].iov_base, v.iov[0].iov_len) : ::readv(raw, v.iov, v.count));
 }
 
 // Sockets get send(MSG_NOSIGNAL); other descriptors a write with SIGPIPE held back. A
@@ -109,8 +82,7 @@ int64_t readv_attempt(fdk_fd *fd, int raw, const iovec *iov, int count, bool mus
 int64_t writev_attempt(fdk_fd *fd, int raw, const Iovecs &v, bool must_not_block) {
   if (!fd_learned(fd, fdk_fd::kNotSocket)) {
     msghdr msg{};
-    msg.msg_iov = const_cast<iovec *>(v.iov);
-    msg.msg_iovlen = static_cast<size_t>(v.count);
+    v.into(msg);
     ssize_t r = ::sendmsg(raw, &msg, MSG_NOSIGNAL | (must_not_block ? MSG_DONTWAIT : 0));
     if (r >= 0 || errno != ENOTSOCK) return result_of(r);
     fd_learn(fd, fdk_fd::kNotSocket);
@@ -125,7 +97,7 @@ int64_t writev_attempt(fdk_fd *fd, int raw, const Iovecs &v, bool must_not_block
 
 struct ReadTask : Callback {
   Iovecs v;
-  int64_t attempt(fdk_fd *fd, int raw, bool nb) { return readv_attempt(fd, raw, v.iov, v.count, nb); }
+  int64_t attempt(fdk_fd *fd, int raw, bool nb) { return readv_attempt(fd, raw, v, nb); }
 };
 
 struct WriteTask : Callback {

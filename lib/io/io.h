@@ -3,8 +3,12 @@
 #pragma once
 
 #include <poll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
+#include <algorithm>
 #include <utility>
+#include <vector>
 
 #include "core/error.h"
 #include "fd/fd.h"
@@ -20,6 +24,50 @@ namespace fdk {
 //       call must then take only what is there (MSG_DONTWAIT, at most PIPE_BUF bytes...).
 //   void deliver(int64_t result);   loop thread: the user's callback.
 //   void discard(int64_t result);   loop thread: undo a success nobody will receive.
+
+// The iovecs an operation passes on: the caller's array for a synchronous call, a copy for
+// an asynchronous one (the caller's array may be gone before the call is made); a few are
+// kept inline, so a typical operation allocates nothing for them.
+struct Iovecs {
+  static constexpr int kInline = 4;
+  const iovec *iov;
+  int count;
+  iovec inline_copy[kInline];
+  std::vector<iovec> heap_copy;
+
+  Iovecs(const iovec *v, int n, bool keep_copy) : iov(v), count(n) {
+    if (!keep_copy || n == 0) return;
+    if (n <= kInline) {
+      std::copy(v, v + n, inline_copy);
+      iov = inline_copy;
+    } else {
+      heap_copy.assign(v, v + n);
+      iov = heap_copy.data();
+    }
+  }
+  Iovecs(Iovecs &&o) noexcept : iov(o.iov), count(o.count), heap_copy(std::move(o.heap_copy)) {
+    if (o.iov == o.inline_copy) {
+      std::copy(o.inline_copy, o.inline_copy + count, inline_copy);
+      iov = inline_copy;
+    }
+  }
+
+  void into(msghdr &msg) const {
+    msg.msg_iov = const_cast<iovec *>(iov);
+    msg.msg_iovlen = static_cast<size_t>(count);
+  }
+
+  // At most limit bytes' worth of the vector, for a write that must not block.
+  std::vector<iovec> capped(size_t limit) const {
+    std::vector<iovec> out;
+    for (int i = 0; i < count && limit > 0; ++i) {
+      size_t n = std::min(iov[i].iov_len, limit);
+      out.push_back({iov[i].iov_base, n});
+      limit -= n;
+    }
+    return out;
+  }
+};
 
 // Waits with poll(2) for dir on raw: 0 once ready, -EAGAIN when timeout_ms passed first;
 // EINTR is retried.

@@ -15,39 +15,6 @@
 namespace fdk {
 namespace {
 
-// The iovecs of a message: the caller's array for a synchronous call, a copy for an
-// asynchronous one (the caller's array may be gone before the call is made); a few are
-// kept inline, so a typical message allocates nothing.
-struct MsgIov {
-  static constexpr int kInline = 4;
-  const iovec *iov;
-  int count;
-  iovec inline_copy[kInline];
-  std::vector<iovec> heap_copy;
-
-  MsgIov(const iovec *v, int n, bool keep_copy) : iov(v), count(n) {
-    if (!keep_copy || n == 0) return;
-    if (n <= kInline) {
-      std::copy(v, v + n, inline_copy);
-      iov = inline_copy;
-    } else {
-      heap_copy.assign(v, v + n);
-      iov = heap_copy.data();
-    }
-  }
-  MsgIov(MsgIov &&o) noexcept : iov(o.iov), count(o.count), heap_copy(std::move(o.heap_copy)) {
-    if (o.iov == o.inline_copy) {
-      std::copy(o.inline_copy, o.inline_copy + count, inline_copy);
-      iov = inline_copy;
-    }
-  }
-
-  void into(msghdr &msg) const {
-    msg.msg_iov = const_cast<iovec *>(iov);
-    msg.msg_iovlen = static_cast<size_t>(count);
-  }
-};
-
 // Control buffer with room for the most descriptors a message carries.
 union Control {
   cmsghdr align;
@@ -69,12 +36,12 @@ struct PassedFds {
 };
 
 struct SendMsgTask : ResultCallback {
-  MsgIov iov;
+  Iovecs iov;
   sockaddr_storage dest;
   socklen_t destlen;
   PassedFds fds;
 
-  SendMsgTask(MsgIov &&v, const sockaddr *d, socklen_t dlen, fdk_fd *const *f, int n, fdk_result_cb c, void *data)
+  SendMsgTask(Iovecs &&v, const sockaddr *d, socklen_t dlen, fdk_fd *const *f, int n, fdk_result_cb c, void *data)
       : ResultCallback{c, data}, iov(std::move(v)), destlen(d ? dlen : 0), fds(f, n) {
     if (d) memcpy(&dest, d, dlen);
   }
@@ -125,7 +92,7 @@ void close_all(std::vector<int> &raws) {
 // recvmsg(MSG_CMSG_CLOEXEC). The descriptors received stay raw in the task until
 // finish() turns them into handles for the caller, so a cancelled operation closes them.
 struct RecvMsgTask : ResultCallback {
-  MsgIov iov;
+  Iovecs iov;
   RecvOut out;
   socklen_t from_room;
   int fd_room;
@@ -133,7 +100,7 @@ struct RecvMsgTask : ResultCallback {
   socklen_t from_len = 0;
   unsigned flags = 0;
 
-  RecvMsgTask(MsgIov &&v, const RecvOut &o, fdk_result_cb c = nullptr, void *data = nullptr)
+  RecvMsgTask(Iovecs &&v, const RecvOut &o, fdk_result_cb c = nullptr, void *data = nullptr)
       : ResultCallback{c, data},
         iov(std::move(v)),
         out(o),
@@ -225,24 +192,24 @@ struct RecvMsgTask : ResultCallback {
 
 ssize_t send_msg(fdk_fd *fd, const iovec *iov, int iovcnt, const sockaddr *dest, socklen_t destlen,
                  fdk_fd *const *fds, int nfds) {
-  SendMsgTask task(MsgIov(iov, iovcnt, false), dest, destlen, fds, nfds, nullptr, nullptr);
+  SendMsgTask task(Iovecs(iov, iovcnt, false), dest, destlen, fds, nfds, nullptr, nullptr);
   return sync_io(fd, Dir::write, task, "send_msg");
 }
 
 int send_msg_async(fdk_loop *loop, fdk_fd *fd, const iovec *iov, int iovcnt, const sockaddr *dest, socklen_t destlen,
                    fdk_fd *const *fds, int nfds, fdk_result_cb cb, void *data, fdk_op **op) {
-  return start_io(loop, fd, Dir::write, SendMsgTask(MsgIov(iov, iovcnt, true), dest, destlen, fds, nfds, cb, data),
+  return start_io(loop, fd, Dir::write, SendMsgTask(Iovecs(iov, iovcnt, true), dest, destlen, fds, nfds, cb, data),
                   op, "send_msg");
 }
 
 ssize_t recv_msg(fdk_fd *fd, const iovec *iov, int iovcnt, const RecvOut &out) {
-  RecvMsgTask task(MsgIov(iov, iovcnt, false), out);
+  RecvMsgTask task(Iovecs(iov, iovcnt, false), out);
   return task.finish(sync_io(fd, Dir::read, task, "recv_msg"));
 }
 
 int recv_msg_async(fdk_loop *loop, fdk_fd *fd, const iovec *iov, int iovcnt, const RecvOut &out, fdk_result_cb cb,
                    void *data, fdk_op **op) {
-  return start_io(loop, fd, Dir::read, RecvMsgTask(MsgIov(iov, iovcnt, true), out, cb, data), op, "recv_msg");
+  return start_io(loop, fd, Dir::read, RecvMsgTask(Iovecs(iov, iovcnt, true), out, cb, data), op, "recv_msg");
 }
 
 }  // namespace fdk

@@ -1,5 +1,6 @@
 /* run: capture, stdin, limits, timeouts, process groups, early exit, concurrency. */
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,6 +108,66 @@ static void test_env_and_cwd(void **state) {
   fdk_run_result *res = run_sh("echo $ONLY; pwd; env | grep -c HOME || true", env_and_cwd);
   assert_stdout(res, "this\n/proc\n0\n");
   fdk_run_result_free(res);
+}
+
+/* Runs pwd with opts and checks it printed expect_dir. */
+static void assert_runs_in(fdk_run_opts *opts, const char *expect_dir) {
+  assert_int_equal(fdk_run_opts_set_stdout(opts, FDK_RUN_CAPTURE), 0);
+  fdk_run_result *res = NULL;
+  int r = fdk_run(&res, opts);
+  if (r < 0) fail_msg("fdk_run: %s: %s", fdk_errname(r), fdk_last_error());
+  char expect[PATH_MAX + 1];
+  snprintf(expect, sizeof expect, "%s\n", expect_dir);
+  assert_stdout(res, expect);
+  fdk_run_result_free(res);
+}
+
+static void test_cwd_fd_and_dir(void **state) {
+  (void)state;
+  char tmp[] = "/tmp/fdkit-run-cwd-XXXXXX", here[PATH_MAX];
+  assert_non_null(mkdtemp(tmp));
+  assert_non_null(getcwd(here, sizeof here));
+  const char *pwd[] = {"/bin/pwd", "-P", NULL};
+  fdk_run_opts *opts;
+  assert_int_equal(fdk_run_opts_new(&opts, pwd), 0);
+
+  /* A descriptor: the options hold their own reference. */
+  int raw = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  assert_true(raw >= 0);
+  fdk_fd *fd;
+  assert_int_equal(fdk_fd_adopt(&fd, raw, 0), 0);
+  assert_int_equal(fdk_run_opts_set_cwd_fd(opts, fd), 0);
+  fdk_fd_unref(fd);
+  assert_runs_in(opts, tmp);
+
+  /* A dir handle, released before the run, replaces a path set before it. */
+  fdk_dir *dir;
+  assert_int_equal(fdk_dir_open(&dir, fdk_dir_fs(), tmp), 0);
+  assert_int_equal(fdk_run_opts_set_cwd(opts, "/proc"), 0);
+  assert_int_equal(fdk_run_opts_set_cwd_dir(opts, dir), 0);
+  fdk_dir_unref(dir);
+  assert_runs_in(opts, tmp);
+
+  /* The singletons have no descriptor: the caller's directory. */
+  assert_int_equal(fdk_run_opts_set_cwd_dir(opts, fdk_dir_cwd()), 0);
+  assert_runs_in(opts, here);
+  assert_int_equal(fdk_run_opts_set_cwd(opts, "/proc"), 0);
+  assert_int_equal(fdk_run_opts_set_cwd_dir(opts, fdk_dir_fs()), 0);
+  assert_runs_in(opts, here);
+
+  /* A dir handle whose descriptor was closed cannot start a run. */
+  assert_int_equal(fdk_dir_open(&dir, fdk_dir_fs(), tmp), 0);
+  assert_int_equal(fdk_run_opts_set_cwd_dir(opts, dir), 0);
+  assert_int_equal(fdk_fd_close(fdk_dir_handle(dir)), 0);
+  fdk_dir_unref(dir);
+  fdk_run_result *res = NULL;
+  assert_int_equal(fdk_run(&res, opts), -EBADF);
+  assert_null(res);
+
+  assert_int_equal(fdk_run_opts_set_cwd_dir(NULL, fdk_dir_cwd()), -EINVAL);
+  assert_non_null(strstr(fdk_last_error(), "run_opts_set_cwd_dir"));
+  fdk_run_opts_free(opts);
+  assert_int_equal(rmdir(tmp), 0);
 }
 
 static void cwd_missing(fdk_run_opts *o) { assert_int_equal(fdk_run_opts_set_cwd(o, "/nonexistent/dir"), 0); }
@@ -468,6 +529,7 @@ int main(void) {
       fdkt_test(test_merged_streams),
       fdkt_test(test_discard),
       fdkt_test(test_env_and_cwd),
+      fdkt_test(test_cwd_fd_and_dir),
       fdkt_test(test_start_failures),
       fdkt_test(test_bad_options),
       fdkt_test(test_stdin_large),

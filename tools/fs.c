@@ -90,25 +90,27 @@ static int report_on_path(const fs_args *a, const char *call, const char *path, 
   return fdkit_report(a->cmd->name, call, err);
 }
 
-/* Parses the command line and opens --root. Returns -1 to go on, else the exit code. */
+/* Parses the command line (options and PATH in any order; after "--" only PATH) and
+ * opens --root. Returns -1 to go on, else the exit code. */
 static int parse_args(const fs_command *cmd, int argc, char **argv, fs_args *a) {
   *a = (fs_args){.cmd = cmd};
-  int i = 1;
-  for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-    if (!strcmp(argv[i], "--")) {
-      i++;
-      break;
-    }
-    if (!strcmp(argv[i], "--help")) {
+  int paths = 0, options_done = 0;
+  for (int i = 1; i < argc; i++) {
+    const char *arg = argv[i];
+    if (options_done || arg[0] != '-' || !arg[1]) {
+      a->path = arg;
+      paths++;
+    } else if (!strcmp(arg, "--")) {
+      options_done = 1;
+    } else if (!strcmp(arg, "--help")) {
       fputs(cmd->usage, stdout);
       return 0;
-    }
-    if (!strcmp(argv[i], "--root") && i + 1 < argc) {
+    } else if (!strcmp(arg, "--root") && i + 1 < argc) {
       a->root_path = argv[++i];
-    } else if (!strcmp(argv[i], "--follow") && cmd->takes_follow) {
+    } else if (!strcmp(arg, "--follow") && cmd->takes_follow) {
       a->follow = 1;
     } else {
-      fprintf(stderr, "fdkit %s: unknown option or missing value '%s' (see --help)\n", cmd->name, argv[i]);
+      fprintf(stderr, "fdkit %s: unknown option or missing value '%s' (see --help)\n", cmd->name, arg);
       return 2;
     }
   }
@@ -116,12 +118,11 @@ static int parse_args(const fs_command *cmd, int argc, char **argv, fs_args *a) 
     fprintf(stderr, "fdkit %s: --root DIR is required (see --help)\n", cmd->name);
     return 2;
   }
-  if (argc - i > 1 || (cmd->path_required && argc - i < 1)) {
-    fprintf(stderr, "fdkit %s: expected %s PATH after the options (see --help)\n", cmd->name,
-            cmd->path_required ? "one" : "at most one");
+  if (paths > 1 || (cmd->path_required && paths < 1)) {
+    fprintf(stderr, "fdkit %s: expected %s PATH (see --help)\n", cmd->name, cmd->path_required ? "one" : "at most one");
     return 2;
   }
-  a->path = i < argc ? argv[i] : ".";
+  if (!paths) a->path = ".";
   int r = fdk_dir_open(&a->root, fdk_dir_fs(), a->root_path);
   if (r < 0) return fdkit_report(cmd->name, "dir_open (--root)", r);
   return -1;

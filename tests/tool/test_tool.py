@@ -228,7 +228,7 @@ class ConfinedTree(unittest.TestCase):
         self.assertEqual(fdkit(cmd, "--root", self.root, "--bogus", "x").returncode, 2)
         r = fdkit(cmd, "--root", self.root, "a", "b")
         self.assertEqual(r.returncode, 2)
-        self.assertIn("PATH after the options", r.stderr)
+        self.assertIn("PATH (see --help)", r.stderr)
         r = fdkit(cmd, "--help")
         self.assertEqual(r.returncode, 0)
         self.assertIn(f"usage: fdkit {cmd} --root DIR", r.stdout)
@@ -340,6 +340,17 @@ class Stat(ConfinedTree):
         f = self.fields(fdkit("stat", "--root", self.root, "docs"))
         self.assertEqual(f["kind"], "directory")
         self.assertRegex(f["mode"], r"^0\d{3} \(d[rwx-]{9}\)$")
+
+    def test_options_after_path_and_double_dash(self):
+        f = self.fields(fdkit("stat", "notes.txt", "--root", self.root, "--follow"))
+        self.assertEqual(f["path"], "notes.txt")
+        with open(os.path.join(self.root, "-dash"), "w") as out:
+            out.write("dash\n")
+        try:
+            r = fdkit("cat", "--root", self.root, "--", "-dash")
+        finally:
+            os.unlink(os.path.join(self.root, "-dash"))
+        self.assertEqual((r.returncode, r.stdout), (0, "dash\n"))
 
     def test_symlink_itself_and_followed(self):
         f = self.fields(fdkit("stat", "--root", self.root, "etc-link"))

@@ -29,58 +29,57 @@ typedef struct {
   "path, a symlink whose target is absolute or climbs out) is refused with exit status 1.\n"
 
 static const fs_command ls_command = {
-    "ls",
-    "usage: fdkit ls --root DIR [PATH]\n"
-    "\n"
-    "Lists the directory PATH (default: DIR itself), one entry per line in byte order.\n"
-    "Directories end in '/'; a symlink shows as 'name -> target' and is not followed.\n" CONFINEMENT_HELP
-    "\n"
-    "  --root DIR   the directory every path is confined to\n"
-    "  --trace      print each fdkit operation to stderr\n",
-    0,
-    0,
+    .name = "ls",
+    .usage =
+        "usage: fdkit ls --root DIR [PATH]\n"
+        "\n"
+        "Lists the directory PATH (default: DIR itself), one entry per line in byte order.\n"
+        "Directories end in '/'; a symlink shows as 'name -> target' and is not followed.\n" CONFINEMENT_HELP
+        "\n"
+        "  --root DIR   the directory every path is confined to\n"
+        "  --trace      print each fdkit operation to stderr\n",
 };
 
 static const fs_command cat_command = {
-    "cat",
-    "usage: fdkit cat --root DIR PATH\n"
-    "\n"
-    "Copies the file PATH to stdout with fdkit's read and write.\n" CONFINEMENT_HELP
-    "\n"
-    "  --root DIR   the directory every path is confined to\n"
-    "  --trace      print each fdkit operation to stderr\n",
-    1,
-    0,
+    .name = "cat",
+    .usage =
+        "usage: fdkit cat --root DIR PATH\n"
+        "\n"
+        "Copies the file PATH to stdout with fdkit's read and write.\n" CONFINEMENT_HELP
+        "\n"
+        "  --root DIR   the directory every path is confined to\n"
+        "  --trace      print each fdkit operation to stderr\n",
+    .path_required = 1,
 };
 
 static const fs_command stat_command = {
-    "stat",
-    "usage: fdkit stat --root DIR [--follow] PATH\n"
-    "\n"
-    "Describes PATH: kind, size, blocks, mode, links, owner, inode, device and times (UTC).\n"
-    "A symlink is described itself, with its target, unless --follow is given.\n" CONFINEMENT_HELP
-    "\n"
-    "  --root DIR   the directory every path is confined to\n"
-    "  --follow     describe what a symlink in the last position points to (confined)\n"
-    "  --trace      print each fdkit operation to stderr\n",
-    1,
-    1,
+    .name = "stat",
+    .usage =
+        "usage: fdkit stat --root DIR [--follow] PATH\n"
+        "\n"
+        "Describes PATH: kind, size, blocks, mode, links, owner, inode, device and times (UTC).\n"
+        "A symlink is described itself, with its target, unless --follow is given.\n" CONFINEMENT_HELP
+        "\n"
+        "  --root DIR   the directory every path is confined to\n"
+        "  --follow     describe what a symlink in the last position points to (confined)\n"
+        "  --trace      print each fdkit operation to stderr\n",
+    .path_required = 1,
+    .takes_follow = 1,
 };
 
 static const fs_command tree_command = {
-    "tree",
-    "usage: fdkit tree --root DIR [PATH]\n"
-    "\n"
-    "Walks the directory PATH (default: DIR itself) recursively and prints it as a tree,\n"
-    "each directory's entries in byte order, then the number of directories and files.\n"
-    "Directories end in '/'; symlinks show as 'name -> target' and are never followed, so\n"
-    "the walk stays beneath PATH. An unreadable directory is reported and skipped (exit\n"
-    "status 1).\n" CONFINEMENT_HELP
-    "\n"
-    "  --root DIR   the directory every path is confined to\n"
-    "  --trace      print each fdkit operation to stderr\n",
-    0,
-    0,
+    .name = "tree",
+    .usage =
+        "usage: fdkit tree --root DIR [PATH]\n"
+        "\n"
+        "Walks the directory PATH (default: DIR itself) recursively and prints it as a tree,\n"
+        "each directory's entries in byte order, then the number of directories and files.\n"
+        "Directories end in '/'; symlinks show as 'name -> target' and are never followed, so\n"
+        "the walk stays beneath PATH. An unreadable directory is reported and skipped (exit\n"
+        "status 1).\n" CONFINEMENT_HELP
+        "\n"
+        "  --root DIR   the directory every path is confined to\n"
+        "  --trace      print each fdkit operation to stderr\n",
 };
 
 /* Reports a failed call on path; an escape is first said in plain words. Returns 1. */

@@ -35,7 +35,8 @@ class Usage(unittest.TestCase):
     def test_help_lists_commands(self):
         r = fdkit("--help")
         self.assertEqual(r.returncode, 0)
-        self.assertIn("pump", r.stdout)
+        for command in ("run", "pump", "ls", "cat", "stat", "tree"):
+            self.assertRegex(r.stdout, rf"\n  {command} +\S")
 
     def test_unknown_command(self):
         r = fdkit("frobnicate")

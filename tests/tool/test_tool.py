@@ -18,8 +18,9 @@ import tap
 FDKIT = None
 
 
-def fdkit(*args, timeout=60, text=True):
-    return subprocess.run([FDKIT, *args], capture_output=True, text=text, timeout=timeout)
+def fdkit(*args, timeout=60, text=True, env=None):
+    return subprocess.run([FDKIT, *args], capture_output=True, text=text, timeout=timeout,
+                          env=None if env is None else {**os.environ, **env})
 
 
 def trace_lines(stderr):
@@ -299,6 +300,14 @@ class Cat(ConfinedTree):
         for path in self.ESCAPES:
             with self.subTest(path=path):
                 self.assert_refused(fdkit("cat", "--root", self.root, path), "cat", path)
+
+    def test_escapes_refused_by_the_userspace_walk(self):
+        walk = {"FDKIT_RESOLVE": "fallback"}
+        for path in self.ESCAPES:
+            with self.subTest(path=path):
+                self.assert_refused(fdkit("cat", "--root", self.root, path, env=walk), "cat", path)
+        r = fdkit("tree", "--root", self.root, env=walk)
+        self.assertEqual((r.returncode, r.stdout), (0, self.TREE))
 
     def test_missing_and_directory(self):
         self.assert_missing(fdkit("cat", "--root", self.root, "no/such"), "cat")

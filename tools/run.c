@@ -78,7 +78,11 @@ static int set_stdin_file(fdk_run_opts *opts, const char *path) {
   }
   r = fdk_run_opts_set_stdin_fd(opts, file);
   fdk_fd_unref(file); /* the options hold their own reference */
-  return r < 0 ? fdkit_report("run", "run_opts_set_stdin_fd", r) : 0;
+  if (r < 0) {
+    fdkit_report("run", "run_opts_set_stdin_fd", r);
+    return 2;
+  }
+  return 0;
 }
 
 /* --cwd-root DIR [--cwd PATH]: the command starts in PATH resolved beneath DIR, opened

@@ -239,7 +239,10 @@ class Prepared {
     plan.dsts = a_->dsts.data();
     plan.ndsts = a_->dsts.size();
     plan.temp_min = top + 1;
-    plan.parent_pid = getpid();
+    // Only a pdeathsig action reads it (getpid is a system call; skip it otherwise).
+    bool has_pdeathsig = std::any_of(a_->actions.begin(), a_->actions.end(),
+                                     [](const child::Action &a) { return a.op == child::Op::pdeathsig; });
+    plan.parent_pid = has_pdeathsig ? getpid() : 0;
     plan.report_fd = -1;
     plan.handlers_cleared = false;
     plan.report.index = -1;

@@ -254,6 +254,41 @@ static void test_async_regular_file(void **state) {
   fdk_loop_free(loop);
 }
 
+/* A read that follows another one waits for the loop's readiness report before its
+ * first attempt (it would most likely find nothing): data left over from an earlier
+ * report must still be found, without any new data arriving. */
+static void test_async_reads_of_leftover_data(void **state) {
+  (void)state;
+  int sv[2];
+  assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+  fdk_fd *a;
+  assert_int_equal(fdk_fd_adopt(&a, sv[0], 0), 0);
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  assert_int_equal(write(sv[1], "0123456789", 10), 10);
+  char buf[4];
+  const int64_t expect[] = {4, 4, 2};
+  for (int i = 0; i < 3; i++) {
+    fdkt_result res = {0};
+    assert_int_equal(fdk_read_async(loop, a, buf, sizeof buf, fdkt_record, &res, NULL), 0);
+    fdkt_run_until(loop, &res.calls, 2000);
+    assert_int_equal(res.result, expect[i]);
+  }
+  assert_memory_equal(buf, "89", 2);
+  /* Nothing left: the next read waits until the peer writes. */
+  fdkt_result res = {0};
+  assert_int_equal(fdk_read_async(loop, a, buf, sizeof buf, fdkt_record, &res, NULL), 0);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_NOWAIT), 1);
+  assert_int_equal(res.calls, 0);
+  assert_int_equal(write(sv[1], "ab", 2), 2);
+  fdkt_run_until(loop, &res.calls, 2000);
+  assert_int_equal(res.result, 2);
+  assert_memory_equal(buf, "ab", 2);
+  fdk_fd_unref(a);
+  close(sv[1]);
+  assert_int_equal(fdk_loop_free(loop), 0);
+}
+
 typedef struct {
   int fired;
   fdkt_result *read_res;
@@ -468,6 +503,7 @@ int main(void) {
       fdkt_test(test_getrandom),
       fdkt_test(test_async_transfer),
       fdkt_test(test_async_regular_file),
+      fdkt_test(test_async_reads_of_leftover_data),
       fdkt_test(test_blocking_mode_pipe_read),
       fdkt_test(test_blocking_mode_pipe_write),
       fdkt_test(test_epipe_without_sigpipe),

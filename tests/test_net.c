@@ -439,6 +439,32 @@ static void test_connect_refused(void **state) {
   }
 }
 
+/* A listener whose accept queue is full drops SYNs: with one SYN retry allowed
+ * (TCP_SYNCNT) the connect gives up after about 3 s with -ETIMEDOUT. */
+static void test_connect_timed_out(void **state) {
+  (void)state;
+  addr_t a;
+  fdk_fd *l = tcp_listener(AF_INET, 0, &a);
+  enum { FILLERS = 3 };
+  int fillers[FILLERS];
+  for (int i = 0; i < FILLERS; i++) {
+    fillers[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    assert_true(fillers[i] >= 0);
+    assert_true(connect(fillers[i], sa(&a), a.len) == 0 || errno == EINPROGRESS);
+  }
+  usleep(100000); /* the handshakes that fit complete; the queue is full */
+  fdk_fd *c;
+  assert_int_equal(fdk_socket(&c, AF_INET, SOCK_STREAM, 0), 0);
+  assert_int_equal(fdk_setsockopt_int(c, IPPROTO_TCP, TCP_SYNCNT, 1), 0);
+  int64_t t0 = fdk_now_ns();
+  assert_int_equal(connect_on_loop(c, &a), -ETIMEDOUT);
+  assert_true(fdk_now_ns() - t0 > 1000000000LL);
+  assert_int_equal(fdk_fd_close(c), 0);
+  fdk_fd_unref(c);
+  for (int i = 0; i < FILLERS; i++) close(fillers[i]);
+  fdk_fd_unref(l);
+}
+
 static void test_connect_missing_unix_path(void **state) {
   (void)state;
   unix_dir d;
@@ -1378,6 +1404,7 @@ int main(void) {
       fdkt_test(test_unix_dgram),
       fdkt_test(test_socketpair),
       fdkt_test(test_connect_refused),
+      fdkt_test(test_connect_timed_out),
       fdkt_test(test_connect_missing_unix_path),
       fdkt_test(test_unix_backlog_full),
       fdkt_test(test_gone_peer_no_sigpipe),

@@ -275,8 +275,20 @@ void cancel_wait(Waiter *waiter) {
   readiness_update(w);
 }
 
+bool read_waits_first(fdk_loop *loop, fdk_fd *fd) {
+  Watch *w = find_watch(fd, loop);
+  return w && w->poll && w->read_spent;
+}
+
+void note_read_attempt(fdk_loop *loop, fdk_fd *fd) {
+  if (Watch *w = find_watch(fd, loop)) w->read_spent = true;
+}
+
 void watch_fire(Watch *w, bool readable, bool writable) {
-  if (readable) fire(w, Dir::read, 0);
+  if (readable) {
+    w->read_spent = false;
+    fire(w, Dir::read, 0);
+  }
   if (writable) fire(w, Dir::write, 0);
 }
 

@@ -79,6 +79,15 @@ int wait_ready(fdk_loop *loop, fdk_fd *fd, Waiter *waiter, Dir dir);
 // Removes a waiter that has not fired (loop thread only).
 void cancel_wait(Waiter *waiter);
 
+// Whether an asynchronous read on fd should wait for readiness before its first attempt
+// (loop thread only): true when the loop polls fd level-triggered and has not reported
+// it readable since the last read attempt. Such an attempt would most likely answer
+// EAGAIN, and waiting is safe because a level-triggered poll reports data that is
+// already there. Writes are always tried first: sockets are nearly always writable.
+bool read_waits_first(fdk_loop *loop, fdk_fd *fd);
+// Records a read attempt on fd (loop thread only): the readiness last reported is spent.
+void note_read_attempt(fdk_loop *loop, fdk_fd *fd);
+
 // Called by the loop for each epoll event of a watch.
 void watch_events(Watch *watch, uint32_t events);
 // Stops every watch of loop (loop thread; during fdk_loop_free).

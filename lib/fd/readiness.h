@@ -36,6 +36,7 @@ struct Watch {
   Waiter *head[2] = {nullptr, nullptr};
   Waiter *tail[2] = {nullptr, nullptr};
   uint32_t interest = 0;      // directions registered (bit per Dir)
+  bool read_spent = false;    // a read was attempted since the last readable report
   uv_poll_t *poll = nullptr;  // set when the watch uses a libuv poll handle
 };
 

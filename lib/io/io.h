@@ -133,6 +133,10 @@ class IoOp final : public fdk_op {
   void begin(fdk_op **out) {
     span_.begin(what_, fd_->raw, nullptr, loop);
     op_start(this, out);
+    if (waiter_.dir == Dir::read && !fd_is_blocking(fd_) && read_waits_first(loop, fd_)) {
+      if (int w = wait_ready(loop, fd_, &waiter_, Dir::read); w < 0) op_complete(this, w);
+      return;
+    }
     step();
   }
 
@@ -171,6 +175,7 @@ class IoOp final : public fdk_op {
         if (r == 0) r = task_.attempt(fd_, raw, true);
       } else {
         r = task_.attempt(fd_, raw, false);
+        if (waiter_.dir == Dir::read) note_read_attempt(loop, fd_);
       }
       fd_unuse(fd_);
       if (r == -EINTR) continue;

@@ -27,10 +27,9 @@
 #define FDK_CHILD __attribute__((no_sanitize("address", "thread", "undefined")))
 #endif
 
-#if defined(FDK_HAVE_CLONE3_TRAMPOLINE)
-// glibc has no clone3 wrapper, and a child on a new stack cannot return into C code: it
-// keeps fn and arg in registers the system call preserves, calls fn on the new stack and
-// exits with its result.
+#if defined(FDK_HAVE_CLONE_TRAMPOLINES)
+// A child on a new stack cannot return into C code: each trampoline keeps fn and arg in
+// registers the system call preserves, calls fn on the new stack and exits with its result.
 asm(R"(
     .text
     .globl fdk_clone3_run
@@ -53,6 +52,31 @@ fdk_clone3_run:
 1:
     ret
     .size fdk_clone3_run, .-fdk_clone3_run
+
+    .globl fdk_clone_run
+    .hidden fdk_clone_run
+    .type fdk_clone_run, @function
+fdk_clone_run:
+    push %rbx
+    mov %rcx, %r9
+    mov %r8, %rbx
+    xor %r10d, %r10d
+    xor %r8d, %r8d
+    mov $56, %eax
+    syscall
+    test %rax, %rax
+    jnz 1f
+    xor %ebp, %ebp
+    mov %rbx, %rdi
+    call *%r9
+    mov %eax, %edi
+    mov $231, %eax
+    syscall
+    hlt
+1:
+    pop %rbx
+    ret
+    .size fdk_clone_run, .-fdk_clone_run
 )");
 #endif
 

@@ -69,10 +69,13 @@ struct Plan {
 };
 
 #if defined(__x86_64__)
-#define FDK_HAVE_CLONE3_TRAMPOLINE 1
-// clone3 with a new stack (child.cpp): the child starts on that stack, calls fn(arg) and
-// exits with its result; the parent gets the kernel's answer (pid or -errno).
+#define FDK_HAVE_CLONE_TRAMPOLINES 1
+// clone3 and clone with a new stack (child.cpp): the child starts on that stack, calls
+// fn(arg) and exits with its result; the parent gets the kernel's answer (pid or -errno).
+// Not glibc's clone(): a sanitizer intercepts that one and runs its fork bookkeeping in
+// the child, which here shares the parent's memory and so corrupts the parent's state.
 extern "C" long fdk_clone3_run(void *args, size_t size, int (*fn)(void *), void *arg);
+extern "C" long fdk_clone_run(unsigned long flags, void *stack_top, int *pidfd, int (*fn)(void *), void *arg);
 #endif
 
 // The child's entry point: runs the plan's actions and execs; on failure reports and

@@ -383,12 +383,14 @@ int process_signal(fdk_process *p, int sig, bool group) {
 }
 
 int process_wait(fdk_process *p, fdk_exit_status *status, bool block) {
-  for (;;) {
+  // A blocking wait on a running child starts with the wait itself: a WNOHANG reap first
+  // would be one more system call per spawn that almost always finds nothing.
+  for (bool try_reap = !block;; try_reap = true) {
     int pidfd;
     {
       std::lock_guard<std::mutex> lock(p->mu);
       pidfd = p->pidfd;
-      if (reap_locked(p)) {
+      if ((try_reap || p->state != fdk_process::State::running) && reap_locked(p)) {
         if (p->reap_err) return fail(p->reap_err, "process_wait: process %d was reaped by someone else", static_cast<int>(p->pid));
         if (status) *status = p->status;
         return 1;

@@ -37,7 +37,7 @@ std::atomic<int> g_clone3{-1};      // -1 undecided, 0 plain clone, 1 clone3
 // 64 calls in the child) unless FDKIT_CLONE3=0, the kernel lacks it, or a seccomp filter
 // answers ENOSYS.
 bool use_clone3() {
-#if defined(FDK_HAVE_CLONE3_TRAMPOLINE)
+#if defined(FDK_HAVE_CLONE_TRAMPOLINES)
   int mode = g_clone3.load(std::memory_order_relaxed);
   if (mode < 0) {
     const char *env = getenv("FDKIT_CLONE3");
@@ -239,7 +239,10 @@ class Prepared {
     plan.dsts = a_->dsts.data();
     plan.ndsts = a_->dsts.size();
     plan.temp_min = top + 1;
-    plan.parent_pid = getpid();
+    // Only a pdeathsig action reads it (getpid is a system call; skip it otherwise).
+    bool has_pdeathsig = std::any_of(a_->actions.begin(), a_->actions.end(),
+                                     [](const child::Action &a) { return a.op == child::Op::pdeathsig; });
+    plan.parent_pid = has_pdeathsig ? getpid() : 0;
     plan.report_fd = -1;
     plan.handlers_cleared = false;
     plan.report.index = -1;
@@ -279,6 +282,16 @@ void reap_failed(Launch *l) {
   l->pidfd = -1;
 }
 
+// clone() running child::run on the stack below top: the pid, or -errno.
+int plain_clone(unsigned long flags, char *top, int *pidfd, child::Plan *plan) {
+#if defined(FDK_HAVE_CLONE_TRAMPOLINES)
+  return static_cast<int>(fdk_clone_run(flags, top, pidfd, child::run, plan));
+#else
+  int pid = clone(child::run, top, static_cast<int>(flags), plan, pidfd);
+  return pid < 0 ? neg_errno() : pid;
+#endif
+}
+
 // vfork-style: the child shares the parent's memory on a cached stack and the parent
 // resumes once it has exec'd or exited; the report is written into the plan.
 int launch_clone(Prepared &prep, bool want_pidfd, Launch *out) {
@@ -290,7 +303,7 @@ int launch_clone(Prepared &prep, bool want_pidfd, Launch *out) {
   int err = 0;
   {
     BlockAllSignals blocked;
-#if defined(FDK_HAVE_CLONE3_TRAMPOLINE)
+#if defined(FDK_HAVE_CLONE_TRAMPOLINES)
     while (use_clone3()) {
       CloneArgs args{};
       args.flags = CLONE_VM | CLONE_VFORK | CLONE_CLEAR_SIGHAND | (want_pidfd ? CLONE_PIDFD : 0);
@@ -315,14 +328,15 @@ int launch_clone(Prepared &prep, bool want_pidfd, Launch *out) {
     }
 #endif
     if (pid < 0 && err == 0) {
-      int flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
-      pid = clone(child::run, top, flags | (want_pidfd ? CLONE_PIDFD : 0), &prep.plan, &pidfd);
-      if (pid < 0 && want_pidfd && errno == EINVAL) {
+      unsigned long flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
+      int r = plain_clone(flags | (want_pidfd ? CLONE_PIDFD : 0), top, &pidfd, &prep.plan);
+      if (r == -EINVAL && want_pidfd) {
         pidfd_unsupported();
         want_pidfd = false;
-        pid = clone(child::run, top, flags, &prep.plan, nullptr);
+        r = plain_clone(flags, top, nullptr, &prep.plan);
       }
-      if (pid < 0) err = neg_errno();
+      if (r < 0) err = r;
+      else pid = r;
     }
   }
   give_stack(stack);

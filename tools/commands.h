@@ -7,6 +7,11 @@
 
 int fdkit_cmd_pump(int argc, char **argv);
 int fdkit_cmd_run(int argc, char **argv);
+/* The confined file-system commands (fs.c). */
+int fdkit_cmd_ls(int argc, char **argv);
+int fdkit_cmd_cat(int argc, char **argv);
+int fdkit_cmd_stat(int argc, char **argv);
+int fdkit_cmd_tree(int argc, char **argv);
 
 /* Prints "fdkit CMD: CALL: ERRNAME (text): detail" for a failed fdkit call and returns 1. */
 int fdkit_report(const char *cmd, const char *call, int err);

@@ -14,6 +14,10 @@ static const struct {
 } commands[] = {
     {"run", fdkit_cmd_run, "run a command with capture, limits and a timeout; exit with its status"},
     {"pump", fdkit_cmd_pump, "move data through a pipe with async I/O on one loop, with a progress timer"},
+    {"ls", fdkit_cmd_ls, "list a directory beneath --root DIR; escapes are refused"},
+    {"cat", fdkit_cmd_cat, "copy a file beneath --root DIR to stdout; escapes are refused"},
+    {"stat", fdkit_cmd_stat, "describe a file beneath --root DIR; escapes are refused"},
+    {"tree", fdkit_cmd_tree, "walk a directory beneath --root DIR recursively, never following symlinks"},
 };
 
 /* --trace: one line per finished operation on stderr. */

@@ -1,10 +1,7 @@
 /* fdkit run: runs a command with fdkit's run helper, forwards or captures its output and
  * exits with its exit code (128+signal when killed, 124 on timeout, like timeout(1)). */
-#include <fcntl.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <fdkit.h>
 
@@ -25,6 +22,9 @@ static const char run_usage[] =
     "                      command ended)\n"
     "  --stdin FILE        feed FILE to the command's stdin\n"
     "  --cwd DIR           run in DIR\n"
+    "  --cwd-root ROOT     resolve --cwd beneath ROOT (default: run in ROOT itself); a\n"
+    "                      --cwd leading outside ROOT is refused (exit 126). Only the\n"
+    "                      starting directory is confined, not what the command opens\n"
     "  --env K=V           set K in the command's environment (repeatable)\n"
     "  --clear-env         start from an empty environment (then add --env entries)\n"
     "  --new-session       run in a new session and process group; a timeout signals the\n"
@@ -58,34 +58,57 @@ static int parse_int64(const char *flag, const char *text, int64_t *out) {
   return 0;
 }
 
-/* Reads a whole file; *len gets its size. */
-static char *slurp(const char *path, size_t *len) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return NULL;
-  size_t cap = 65536, n = 0;
-  char *buf = malloc(cap);
-  for (ssize_t r; buf; n += (size_t)r) {
-    if (n == cap) {
-      char *grown = realloc(buf, cap *= 2);
-      if (!grown) {
-        free(buf);
-        buf = NULL;
-        break;
-      }
-      buf = grown;
-    }
-    r = read(fd, buf + n, cap - n);
-    if (r <= 0) {
-      if (r < 0) {
-        free(buf);
-        buf = NULL;
-      }
-      break;
-    }
+/* The first setter that failed, to report after the options are all set. */
+typedef struct {
+  const char *call;
+  int err;
+} setter_failure;
+
+static void first_failure(setter_failure *f, const char *call, int r) {
+  if (r < 0 && !f->err) *f = (setter_failure){call, r};
+}
+
+/* --stdin FILE: the command reads the file itself as its fd 0. 0, or the exit code. */
+static int set_stdin_file(fdk_run_opts *opts, const char *path) {
+  fdk_fd *file;
+  int r = fdk_openat(&file, fdk_dir_fs(), path, FDK_O_RDONLY, 0);
+  if (r < 0) {
+    fdkit_report("run", "openat (--stdin)", r);
+    return 2;
   }
-  close(fd);
-  *len = n;
-  return buf;
+  r = fdk_run_opts_set_stdin_fd(opts, file);
+  fdk_fd_unref(file); /* the options hold their own reference */
+  if (r < 0) {
+    fdkit_report("run", "run_opts_set_stdin_fd", r);
+    return 2;
+  }
+  return 0;
+}
+
+/* --cwd-root DIR [--cwd PATH]: the command starts in PATH resolved beneath DIR, opened
+ * here so that a PATH leading outside DIR is refused before anything runs. 0, or the
+ * exit code (126: could not start). */
+static int set_confined_cwd(fdk_run_opts *opts, const char *root_path, const char *path) {
+  fdk_dir *root, *start = NULL;
+  int r = fdk_dir_open(&root, fdk_dir_fs(), root_path);
+  if (r < 0) {
+    fdkit_report("run", "dir_open (--cwd-root)", r);
+    return 126;
+  }
+  r = fdk_dir_open(&start, root, path);
+  fdk_dir_unref(root);
+  if (r < 0) {
+    if (r == FDK_EESCAPE) fprintf(stderr, "fdkit run: refused: --cwd '%s' leads outside --cwd-root %s\n", path, root_path);
+    fdkit_report("run", "dir_open (--cwd)", r);
+    return 126;
+  }
+  r = fdk_run_opts_set_cwd_dir(opts, start);
+  fdk_dir_unref(start); /* the options hold the descriptor */
+  if (r < 0) {
+    fdkit_report("run", "run_opts_set_cwd_dir", r);
+    return 126;
+  }
+  return 0;
 }
 
 /* JSON ---------------------------------------------------------------------------- */
@@ -177,7 +200,8 @@ static void print_json(const fdk_run_result *res) {
 
 int fdkit_cmd_run(int argc, char **argv) {
   int64_t timeout = 0, grace = 1000, max_output = -1;
-  const char *stdin_path = NULL, *cwd = NULL;
+  const char *stdin_path = NULL, *cwd = NULL, *cwd_root = NULL;
+  setter_failure failed = {0};
   int clear_env = 0, new_session = 0, close_fds = 0, json = 0, i = 1;
   char **env_add = NULL;
   size_t env_add_n = 0;
@@ -190,7 +214,8 @@ int fdkit_cmd_run(int argc, char **argv) {
       return 0;
     }
     int takes_value = !strcmp(a, "--timeout") || !strcmp(a, "--grace") || !strcmp(a, "--max-output") ||
-                      !strcmp(a, "--stdin") || !strcmp(a, "--cwd") || !strcmp(a, "--env");
+                      !strcmp(a, "--stdin") || !strcmp(a, "--cwd") || !strcmp(a, "--cwd-root") ||
+                      !strcmp(a, "--env");
     if (takes_value && !value) {
       fprintf(stderr, "fdkit run: %s needs a value\n", a);
       free(env_add);
@@ -202,11 +227,13 @@ int fdkit_cmd_run(int argc, char **argv) {
     else if (!strcmp(a, "--max-output")) bad = parse_int64(a, value, &max_output);
     else if (!strcmp(a, "--stdin")) stdin_path = value;
     else if (!strcmp(a, "--cwd")) cwd = value;
+    else if (!strcmp(a, "--cwd-root")) cwd_root = value;
     else if (!strcmp(a, "--env")) {
       if (!strchr(value, '=')) {
         fprintf(stderr, "fdkit run: --env needs K=V, not '%s'\n", value);
         bad = 1;
       } else if (push(&env_add, &env_add_n, (char *)value) < 0) {
+        fprintf(stderr, "fdkit run: out of memory\n");
         bad = 1;
       }
     } else if (!strcmp(a, "--clear-env")) clear_env = 1;
@@ -233,8 +260,8 @@ int fdkit_cmd_run(int argc, char **argv) {
   int code = 0;
   fdk_run_opts *opts = NULL;
   fdk_run_result *res = NULL;
-  char **env = NULL, *stdin_data = NULL;
-  size_t env_n = 0, stdin_len = 0;
+  char **env = NULL;
+  size_t env_n = 0;
   int r = fdk_run_opts_new(&opts, (const char *const *)cmd);
   if (r < 0) {
     code = fdkit_report("run", "run_opts_new", r);
@@ -258,27 +285,32 @@ int fdkit_cmd_run(int argc, char **argv) {
       goto done;
     }
   }
-  if (stdin_path) {
-    stdin_data = slurp(stdin_path, &stdin_len);
-    if (!stdin_data) {
-      fprintf(stderr, "fdkit run: --stdin %s: %s\n", stdin_path, strerror(errno));
-      code = 2;
-      goto done;
-    }
-    fdk_run_opts_set_stdin_bytes(opts, stdin_data, stdin_len);
+  if (stdin_path && (code = set_stdin_file(opts, stdin_path)) != 0) goto done;
+  if (cwd_root) {
+    if ((code = set_confined_cwd(opts, cwd_root, cwd ? cwd : ".")) != 0) goto done;
+  } else if (cwd) {
+    first_failure(&failed, "run_opts_set_cwd", fdk_run_opts_set_cwd(opts, cwd));
   }
-  if (cwd) fdk_run_opts_set_cwd(opts, cwd);
   /* A limit needs the output to pass through fdkit: capture, then forward what was kept. */
   int capture = json || max_output >= 0;
   if (capture) {
-    fdk_run_opts_set_stdout(opts, FDK_RUN_CAPTURE);
-    fdk_run_opts_set_stderr(opts, FDK_RUN_CAPTURE);
+    first_failure(&failed, "run_opts_set_stdout", fdk_run_opts_set_stdout(opts, FDK_RUN_CAPTURE));
+    first_failure(&failed, "run_opts_set_stderr", fdk_run_opts_set_stderr(opts, FDK_RUN_CAPTURE));
   }
-  if (max_output >= 0) fdk_run_opts_set_max_output(opts, max_output);
-  if (timeout > 0) fdk_run_opts_set_timeout(opts, timeout);
-  fdk_run_opts_set_cancel(opts, FDK_RUN_CANCEL_GRACEFUL, grace);
-  if (new_session) fdk_run_opts_set_group(opts, FDK_RUN_GROUP_SESSION, 0);
-  if (close_fds) fdk_run_opts_set_fds(opts, FDK_RUN_FDS_CLOSE_FROM_3, NULL, 0);
+  if (max_output >= 0)
+    first_failure(&failed, "run_opts_set_max_output", fdk_run_opts_set_max_output(opts, max_output));
+  if (timeout > 0) first_failure(&failed, "run_opts_set_timeout", fdk_run_opts_set_timeout(opts, timeout));
+  first_failure(&failed, "run_opts_set_cancel", fdk_run_opts_set_cancel(opts, FDK_RUN_CANCEL_GRACEFUL, grace));
+  if (new_session)
+    first_failure(&failed, "run_opts_set_group", fdk_run_opts_set_group(opts, FDK_RUN_GROUP_SESSION, 0));
+  if (close_fds)
+    first_failure(&failed, "run_opts_set_fds", fdk_run_opts_set_fds(opts, FDK_RUN_FDS_CLOSE_FROM_3, NULL, 0));
+  if (failed.err) {
+    /* Setters refuse values out of range (a timeout too large...): a usage error. */
+    fdkit_report("run", failed.call, failed.err);
+    code = 2;
+    goto done;
+  }
 
   r = fdk_run(&res, opts);
   if (r < 0) {
@@ -303,6 +335,5 @@ done:
   fdk_run_opts_free(opts);
   free(env);
   free(env_add);
-  free(stdin_data);
   return code;
 }

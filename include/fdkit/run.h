@@ -69,6 +69,11 @@ FDK_API int fdk_run_opts_set_cwd(fdk_run_opts *opts, const char *path);
 /** The child's working directory as an open directory descriptor (fchdir); replaces a
  * path set before. NULL clears it. */
 FDK_API int fdk_run_opts_set_cwd_fd(fdk_run_opts *opts, fdk_fd *dir);
+/** The child's working directory as a directory handle of fdkit/fs.h (fchdir to its
+ * descriptor, which the options reference, so dir may be released at once); replaces a
+ * path or descriptor set before. fdk_dir_fs(), fdk_dir_cwd() and NULL have no descriptor
+ * and mean the caller's directory. */
+FDK_API int fdk_run_opts_set_cwd_dir(fdk_run_opts *opts, fdk_dir *dir);
 
 /** stdin from bytes (copied; fed as the child reads, then closed) or from a descriptor
  * (the child gets it as fd 0). Without either the child inherits the caller's stdin. */

@@ -4,6 +4,7 @@
 
 #include "core/guard.h"
 #include "fdkit/fd.h"
+#include "fdkit/fs.h"
 #include "run/run.h"
 
 using fdk::fail;
@@ -70,6 +71,11 @@ FDK_API int fdk_run_opts_set_cwd_fd(fdk_run_opts *opts, fdk_fd *dir) {
   opts->cwd_fd = dir ? fdk_fd_ref(dir) : nullptr;
   opts->cwd.clear();
   return 0;
+}
+
+FDK_API int fdk_run_opts_set_cwd_dir(fdk_run_opts *opts, fdk_dir *dir) {
+  if (int r = check_opts("run_opts_set_cwd_dir", opts)) return r;
+  return fdk_run_opts_set_cwd_fd(opts, fdk_dir_handle(dir));
 }
 
 FDK_API int fdk_run_opts_set_stdin_bytes(fdk_run_opts *opts, const void *data, size_t len) {

@@ -269,7 +269,13 @@ int path_fail(int err, const char *what, const char *path) {
 
 int resolve_open_with(Backend backend, int base, const char *path, int oflags, mode_t mode) {
   if (strlen(path) >= PATH_MAX) return -ENAMETOOLONG;
-  if (backend == Backend::openat2) return open_with_openat2(base, *path ? path : ".", oflags, mode);
+  if (backend == Backend::openat2) {
+    int fd = open_with_openat2(base, *path ? path : ".", oflags, mode);
+    // openat2 answers EAGAIN when a rename anywhere on the system raced with a ".." of
+    // the walk; on a busy machine a long walk can lose every retry. The walk by hand
+    // never asks the kernel to follow "..", so it gives the same answer without the race.
+    if (fd != -EAGAIN) return fd;
+  }
   return Walk(base, oflags, mode).run(path);
 }
 

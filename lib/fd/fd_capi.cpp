@@ -4,6 +4,7 @@
 
 #include "core/guard.h"
 #include "fd/fd.h"
+#include "trace/trace.h"
 
 using fdk::fail;
 
@@ -43,7 +44,7 @@ FDK_API void fdk_fd_unuse(fdk_fd *fd) {
 
 FDK_API int fdk_fd_close(fdk_fd *fd) {
   if (!fd) return fail(-EINVAL, "fd_close: fd is NULL");
-  return fdk::guard("fd_close", [&] { return fdk::fd_close(fd); });
+  return fdk::traced("close", fd->raw, nullptr, [&] { return fdk::fd_close(fd); });
 }
 
 FDK_API fdk_fd *fdk_fd_ref(fdk_fd *fd) {
@@ -54,8 +55,9 @@ FDK_API fdk_fd *fdk_fd_ref(fdk_fd *fd) {
 FDK_API fdk_fd *fdk_fd_unref(fdk_fd *fd) {
   if (!fd) return nullptr;
   if (fd->user_refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-    // The last reference: close if nobody did (an -EBADF here only means somebody did).
-    fdk::guard("fd_unref", [&] { return fdk::fd_close(fd); });
+    // The last reference: close if nobody did.
+    if (!(fd->state.load(std::memory_order_acquire) & fdk_fd::kClosing))
+      fdk::traced("close", fd->raw, nullptr, [&] { return fdk::fd_close(fd); });
     fdk::fd_mem_unref(fd);
   }
   return nullptr;
@@ -75,20 +77,22 @@ FDK_API int fdk_fd_is_blocking(fdk_fd *fd) {
 
 FDK_API int fdk_pipe(fdk_fd **read_end, fdk_fd **write_end) {
   if (!read_end || !write_end) return fail(-EINVAL, "pipe: NULL argument");
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0) return fdk::fail_sys(fdk::neg_errno(), "pipe2");
-  fdk_fd *r, *w;
-  if (int e = fdk::fd_wrap(&r, fds[0], false); e < 0) {
-    close(fds[1]);
-    return e;
-  }
-  if (int e = fdk::fd_wrap(&w, fds[1], false); e < 0) {
-    fdk_fd_unref(r);
-    return e;
-  }
-  *read_end = r;
-  *write_end = w;
-  return 0;
+  return fdk::traced("pipe", -1, nullptr, [&] {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0) return fdk::fail_sys(fdk::neg_errno(), "pipe2");
+    fdk_fd *r, *w;
+    if (int e = fdk::fd_wrap(&r, fds[0], false); e < 0) {
+      close(fds[1]);
+      return e;
+    }
+    if (int e = fdk::fd_wrap(&w, fds[1], false); e < 0) {
+      fdk_fd_unref(r);
+      return e;
+    }
+    *read_end = r;
+    *write_end = w;
+    return 0;
+  });
 }
 
 }  // extern "C"

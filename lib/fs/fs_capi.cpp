@@ -2,10 +2,13 @@
 #include <sys/sysmacros.h>
 
 #include "core/guard.h"
+#include "fd/fd.h"
 #include "fs/fs_async.h"
+#include "trace/trace.h"
 
 using fdk::fail;
 using fdk::guard;
+using fdk::traced;
 
 namespace {
 
@@ -14,6 +17,9 @@ int check_dir(const char *what, const fdk_dir *dir, const char *path) {
   if (!path) return fail(-EINVAL, "%s: path is NULL", what);
   return 0;
 }
+
+// The descriptor a dir stands for, for trace spans (-1 for fdk_dir_fs and fdk_dir_cwd).
+int trace_fd(const fdk_dir *dir) { return dir->fd ? dir->fd->raw : -1; }
 
 int check_out(const char *what, const void *out) { return out ? 0 : fail(-EINVAL, "%s: out is NULL", what); }
 
@@ -77,13 +83,13 @@ FDK_API fdk_dir *fdk_dir_cwd(void) { return fdk::dir_cwd(); }
 FDK_API int fdk_dir_open(fdk_dir **out, fdk_dir *base, const char *path) {
   if (int r = check_out("dir_open", out)) return r;
   if (int r = check_dir("dir_open", base, path)) return r;
-  return guard("dir_open", [&] { return fdk::dir_open(out, base, path); });
+  return traced("dir_open", trace_fd(base), path, [&] { return fdk::dir_open(out, base, path); });
 }
 
 FDK_API int fdk_dir_from_fd(fdk_dir **out, fdk_fd *fd) {
   if (int r = check_out("dir_from_fd", out)) return r;
   if (!fd) return fail(-EINVAL, "dir_from_fd: fd is NULL");
-  return guard("dir_from_fd", [&] { return fdk::dir_from_fd(out, fd); });
+  return traced("dir_from_fd", fd->raw, nullptr, [&] { return fdk::dir_from_fd(out, fd); });
 }
 
 FDK_API fdk_dir *fdk_dir_ref(fdk_dir *dir) { return dir ? fdk::dir_ref(dir) : nullptr; }
@@ -96,7 +102,7 @@ FDK_API int fdk_openat(fdk_fd **out, fdk_dir *dir, const char *path, unsigned fl
   if (int r = check_out("openat", out)) return r;
   if (int r = check_dir("openat", dir, path)) return r;
   if (int r = check_mode("openat", mode)) return r;
-  return guard("openat", [&] { return fdk::openat(out, dir, path, flags, mode); });
+  return traced("openat", trace_fd(dir), path, [&] { return fdk::openat(out, dir, path, flags, mode); });
 }
 
 FDK_API int fdk_resolve_backend(void) { return static_cast<int>(fdk::resolve_backend()); }
@@ -107,17 +113,17 @@ FDK_API int fdk_resolve_set_backend(int backend) {
 FDK_API int fdk_mkdirat(fdk_dir *dir, const char *path, unsigned mode) {
   if (int r = check_dir("mkdirat", dir, path)) return r;
   if (int r = check_mode("mkdirat", mode)) return r;
-  return guard("mkdirat", [&] { return fdk::mkdirat(dir, path, mode); });
+  return traced("mkdirat", trace_fd(dir), path, [&] { return fdk::mkdirat(dir, path, mode); });
 }
 
 FDK_API int fdk_unlinkat(fdk_dir *dir, const char *path) {
   if (int r = check_dir("unlinkat", dir, path)) return r;
-  return guard("unlinkat", [&] { return fdk::unlinkat(dir, path); });
+  return traced("unlinkat", trace_fd(dir), path, [&] { return fdk::unlinkat(dir, path); });
 }
 
 FDK_API int fdk_rmdirat(fdk_dir *dir, const char *path) {
   if (int r = check_dir("rmdirat", dir, path)) return r;
-  return guard("rmdirat", [&] { return fdk::rmdirat(dir, path); });
+  return traced("rmdirat", trace_fd(dir), path, [&] { return fdk::rmdirat(dir, path); });
 }
 
 FDK_API int fdk_renameat(fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char *new_path) {
@@ -127,39 +133,39 @@ FDK_API int fdk_renameat(fdk_dir *old_dir, const char *old_path, fdk_dir *new_di
 FDK_API int fdk_renameat2(fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char *new_path,
                           unsigned flags) {
   if (int r = check_rename("renameat", old_dir, old_path, new_dir, new_path, flags)) return r;
-  return guard("renameat", [&] { return fdk::renameat2(old_dir, old_path, new_dir, new_path, flags); });
+  return traced("renameat", trace_fd(old_dir), old_path, [&] { return fdk::renameat2(old_dir, old_path, new_dir, new_path, flags); });
 }
 
 FDK_API int fdk_symlinkat(const char *target, fdk_dir *dir, const char *path) {
   if (!target) return fail(-EINVAL, "symlinkat: target is NULL");
   if (int r = check_dir("symlinkat", dir, path)) return r;
-  return guard("symlinkat", [&] { return fdk::symlinkat(target, dir, path); });
+  return traced("symlinkat", trace_fd(dir), path, [&] { return fdk::symlinkat(target, dir, path); });
 }
 
 FDK_API int fdk_linkat(fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char *new_path) {
   if (int r = check_dir("linkat", old_dir, old_path)) return r;
   if (int r = check_dir("linkat", new_dir, new_path)) return r;
-  return guard("linkat", [&] { return fdk::linkat(old_dir, old_path, new_dir, new_path); });
+  return traced("linkat", trace_fd(old_dir), old_path, [&] { return fdk::linkat(old_dir, old_path, new_dir, new_path); });
 }
 
 FDK_API ssize_t fdk_readlinkat(char **out, fdk_dir *dir, const char *path) {
   if (int r = check_out("readlinkat", out)) return r;
   if (int r = check_dir("readlinkat", dir, path)) return r;
-  return guard("readlinkat", [&] { return fdk::readlinkat(out, dir, path); });
+  return traced("readlinkat", trace_fd(dir), path, [&] { return fdk::readlinkat(out, dir, path); });
 }
 
 FDK_API int fdk_chmodat(fdk_dir *dir, const char *path, unsigned mode, unsigned flags) {
   if (int r = check_dir("chmodat", dir, path)) return r;
   if (int r = check_mode("chmodat", mode)) return r;
   if (int r = check_follow("chmodat", flags)) return r;
-  return guard("chmodat", [&] { return fdk::chmodat(dir, path, mode, flags & FDK_FOLLOW); });
+  return traced("chmodat", trace_fd(dir), path, [&] { return fdk::chmodat(dir, path, mode, flags & FDK_FOLLOW); });
 }
 
 FDK_API int fdk_chownat(fdk_dir *dir, const char *path, int64_t uid, int64_t gid, unsigned flags) {
   if (int r = check_dir("chownat", dir, path)) return r;
   if (int r = check_owner("chownat", uid, gid)) return r;
   if (int r = check_follow("chownat", flags)) return r;
-  return guard("chownat", [&] { return fdk::chownat(dir, path, uid, gid, flags & FDK_FOLLOW); });
+  return traced("chownat", trace_fd(dir), path, [&] { return fdk::chownat(dir, path, uid, gid, flags & FDK_FOLLOW); });
 }
 
 FDK_API int fdk_utimensat(fdk_dir *dir, const char *path, int64_t atime_sec, int64_t atime_nsec, int64_t mtime_sec,
@@ -168,7 +174,7 @@ FDK_API int fdk_utimensat(fdk_dir *dir, const char *path, int64_t atime_sec, int
   if (int r = check_dir("utimensat", dir, path)) return r;
   if (int r = check_times("utimensat", atime_sec, atime_nsec, mtime_sec, mtime_nsec, ts)) return r;
   if (int r = check_follow("utimensat", flags)) return r;
-  return guard("utimensat", [&] { return fdk::utimensat(dir, path, ts, flags & FDK_FOLLOW); });
+  return traced("utimensat", trace_fd(dir), path, [&] { return fdk::utimensat(dir, path, ts, flags & FDK_FOLLOW); });
 }
 
 FDK_API int fdk_stat_new(fdk_stat **out) {
@@ -187,13 +193,13 @@ FDK_API fdk_stat *fdk_stat_free(fdk_stat *st) {
 FDK_API int fdk_fstat(fdk_stat *st, fdk_fd *fd) {
   if (int r = check_stat("fstat", st)) return r;
   if (!fd) return fail(-EINVAL, "fstat: fd is NULL");
-  return guard("fstat", [&] { return fdk::fstat(&st->sx, fd); });
+  return traced("fstat", fd->raw, nullptr, [&] { return fdk::fstat(&st->sx, fd); });
 }
 
 FDK_API int fdk_statat(fdk_stat *st, fdk_dir *dir, const char *path, int follow) {
   if (int r = check_stat("statat", st)) return r;
   if (int r = check_dir("statat", dir, path)) return r;
-  return guard("statat", [&] { return fdk::statat(&st->sx, dir, path, follow != 0); });
+  return traced("statat", trace_fd(dir), path, [&] { return fdk::statat(&st->sx, dir, path, follow != 0); });
 }
 
 // Accessors read a zeroed record through a NULL pointer instead of crashing.
@@ -243,7 +249,7 @@ FDK_API int fdk_stat_btime(const fdk_stat *st, int64_t *sec, int64_t *nsec) {
 FDK_API int fdk_readdir(fdk_dirents **out, fdk_dir *dir, const char *path) {
   if (int r = check_out("readdir", out)) return r;
   if (int r = check_dir("readdir", dir, path)) return r;
-  return guard("readdir", [&] { return fdk::readdir(out, dir, path); });
+  return traced("readdir", trace_fd(dir), path, [&] { return fdk::readdir(out, dir, path); });
 }
 
 FDK_API size_t fdk_dirents_count(const fdk_dirents *entries) { return entries ? entries->entries.size() : 0; }
@@ -265,7 +271,7 @@ FDK_API fdk_dirents *fdk_dirents_free(fdk_dirents *entries) {
 FDK_API int fdk_dir_iter_open(fdk_dir_iter **out, fdk_dir *dir, const char *path) {
   if (int r = check_out("dir_iter_open", out)) return r;
   if (int r = check_dir("dir_iter_open", dir, path)) return r;
-  return guard("dir_iter_open", [&] { return fdk::dir_iter_open(out, dir, path); });
+  return traced("dir_iter_open", trace_fd(dir), path, [&] { return fdk::dir_iter_open(out, dir, path); });
 }
 
 FDK_API int fdk_dir_iter_next(fdk_dir_iter *it, const char **name, int *kind) {
@@ -278,7 +284,7 @@ FDK_API fdk_dir_iter *fdk_dir_iter_free(fdk_dir_iter *it) { return fdk::dir_iter
 FDK_API ssize_t fdk_realpath(char **out, fdk_dir *dir, const char *path) {
   if (int r = check_out("realpath", out)) return r;
   if (int r = check_dir("realpath", dir, path)) return r;
-  return guard("realpath", [&] { return fdk::realpath(out, dir, path); });
+  return traced("realpath", trace_fd(dir), path, [&] { return fdk::realpath(out, dir, path); });
 }
 
 FDK_API int fdk_dir_open_async(fdk_loop *loop, fdk_dir *base, const char *path, fdk_dir_cb cb, void *data,

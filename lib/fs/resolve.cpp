@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -15,6 +16,7 @@
 #include "core/error.h"
 #include "fd/fd.h"
 #include "fs/fs.h"
+#include "trace/trace.h"
 
 namespace fdk {
 
@@ -54,11 +56,12 @@ int probe_backend() {
   return openat2_allowed() ? FDK_RESOLVE_OPENAT2 : FDK_RESOLVE_FALLBACK;
 }
 
-int open_with_openat2(int base, const char *path, int oflags, mode_t mode) {
-  for (int attempt = 0;; attempt++) {
+// *retries counts the EAGAIN answers that were retried.
+int open_with_openat2(int base, const char *path, int oflags, mode_t mode, int *retries) {
+  for (*retries = 0;; ++*retries) {
     long fd = sys_openat2(base, path, oflags, mode);
     if (fd >= 0) return static_cast<int>(fd);
-    if (errno != EAGAIN || attempt == kOpenat2Retries) return -errno;
+    if (errno != EAGAIN || *retries == kOpenat2Retries) return -errno;
   }
 }
 
@@ -269,14 +272,24 @@ int path_fail(int err, const char *what, const char *path) {
 
 int resolve_open_with(Backend backend, int base, const char *path, int oflags, mode_t mode) {
   if (strlen(path) >= PATH_MAX) return -ENAMETOOLONG;
+  Span span;
+  span.begin("resolve", base, path);
+  int retries = 0;
   if (backend == Backend::openat2) {
-    int fd = open_with_openat2(base, *path ? path : ".", oflags, mode);
+    int fd = open_with_openat2(base, *path ? path : ".", oflags, mode, &retries);
     // openat2 answers EAGAIN when a rename anywhere on the system raced with a ".." of
     // the walk; on a busy machine a long walk can lose every retry. The walk by hand
     // never asks the kernel to follow "..", so it gives the same answer without the race.
-    if (fd != -EAGAIN) return fd;
+    if (fd != -EAGAIN) {
+      char detail[48] = "";
+      if (trace_listening()) snprintf(detail, sizeof detail, "backend=openat2 retries=%d", retries);
+      span.end(fd, detail);
+      return fd;
+    }
   }
-  return Walk(base, oflags, mode).run(path);
+  int fd = Walk(base, oflags, mode).run(path);
+  span.end(fd, backend == Backend::openat2 ? "backend=walk after openat2 lost every retry" : "backend=walk");
+  return fd;
 }
 
 int resolve_open(int base, bool confined, const char *path, int oflags, mode_t mode, const char *what) {

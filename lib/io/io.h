@@ -73,6 +73,14 @@ struct Iovecs {
 // EINTR is retried.
 int poll_wait(int raw, Dir dir, int timeout_ms);
 
+// The result a task's trace span reports: the task may map private codes of its own
+// (int64_t reported(int64_t) const) to the errno its caller will see.
+template <class Task>
+int64_t reported(const Task &task, int64_t r) {
+  if constexpr (requires { task.reported(r); }) return task.reported(r);
+  else return r;
+}
+
 // The synchronous form: one call, waiting with poll(2) while a non-blocking descriptor
 // answers EAGAIN.
 template <class Task>
@@ -96,7 +104,7 @@ int64_t sync_io(fdk_fd *fd, Dir dir, Task &task, const char *what) {
   }
   fd_unuse(fd);
   if (r < 0 && r != -EAGAIN) fail_sys(static_cast<int>(r), what);
-  span.end(r);
+  span.end(reported(task, r));
   return r;
 }
 
@@ -146,7 +154,7 @@ class IoOp final : public fdk_op {
   }
 
   void deliver(int64_t result) override {
-    span_.end(result);
+    span_.end(reported(task_, result));
     task_.deliver(result);
   }
 

@@ -2,6 +2,7 @@
 #include <limits.h>
 
 #include "core/guard.h"
+#include "trace/trace.h"
 #include "fd/fd.h"
 #include "io/ops.h"
 
@@ -100,7 +101,7 @@ FDK_API int fdk_ftruncate(fdk_fd *fd, int64_t length) {
 FDK_API ssize_t fdk_getrandom(void *buf, size_t len, unsigned flags) {
   if (!buf && len) return fail(-EINVAL, "getrandom: buf is NULL");
   if (int r = check_flags("getrandom", flags, FDK_RANDOM_NONBLOCK)) return r;
-  return guard("getrandom", [&] { return fdk::getrandom(buf, len, flags); });
+  return fdk::traced("getrandom", -1, nullptr, [&] { return fdk::getrandom(buf, len, flags); });
 }
 
 FDK_API int fdk_read_async(fdk_loop *loop, fdk_fd *fd, void *buf, size_t len, fdk_result_cb cb, void *data,

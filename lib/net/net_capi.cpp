@@ -5,9 +5,11 @@
 #include "core/guard.h"
 #include "fd/fd.h"
 #include "net/net.h"
+#include "trace/trace.h"
 
 using fdk::fail;
 using fdk::guard;
+using fdk::traced;
 
 namespace {
 
@@ -82,12 +84,12 @@ extern "C" {
 
 FDK_API int fdk_socket(fdk_fd **out, int domain, int type, int protocol) {
   if (!out) return fail(-EINVAL, "socket: out is NULL");
-  return guard("socket", [&] { return fdk::socket(out, domain, type, protocol); });
+  return traced("socket", -1, nullptr, [&] { return fdk::socket(out, domain, type, protocol); });
 }
 
 FDK_API int fdk_socketpair(fdk_fd **a, fdk_fd **b, int domain, int type, int protocol) {
   if (!a || !b) return fail(-EINVAL, "socketpair: out is NULL");
-  return guard("socketpair", [&] { return fdk::socketpair(a, b, domain, type, protocol); });
+  return traced("socketpair", -1, nullptr, [&] { return fdk::socketpair(a, b, domain, type, protocol); });
 }
 
 FDK_API int fdk_bind(fdk_fd *fd, const struct sockaddr *addr, socklen_t addrlen) {
@@ -202,8 +204,8 @@ FDK_API int fdk_getaddrinfo(fdk_addrinfo **out, const char *host, const char *se
                             int protocol, unsigned flags) {
   if (!out) return fail(-EINVAL, "getaddrinfo: out is NULL");
   if (int r = check_hints(host, service, flags)) return r;
-  return guard("getaddrinfo",
-               [&] { return fdk::getaddrinfo(out, host, service, family, socktype, protocol, flags); });
+  return traced("getaddrinfo", -1, host,
+                [&] { return fdk::getaddrinfo(out, host, service, family, socktype, protocol, flags); });
 }
 
 FDK_API int fdk_getaddrinfo_async(fdk_loop *loop, const char *host, const char *service, int family,

@@ -67,6 +67,7 @@ struct ConnectTask : ResultCallback {
     return -err;
   }
 
+  int64_t reported(int64_t r) const { return r == kConnectAgain ? -EAGAIN : r; }
   void deliver(int64_t r) const { cb(connect_result(r), data); }
 };
 

@@ -88,11 +88,16 @@ bool exited_locked(fdk_process *p) {
 // and loop teardown cancels it.
 class ExitOp final : public fdk_op {
  public:
-  ExitOp(fdk_loop *loop, fdk_process *p) : fdk_op(loop), proc_(p) { process_ref(p); }
+  // Its span lasts from the spawn to the exit callback.
+  ExitOp(fdk_loop *loop, fdk_process *p) : fdk_op(loop), proc_(p) {
+    process_ref(p);
+    span_.begin("exit", p->pidfd, nullptr, loop);
+  }
   ~ExitOp() override { process_unref(proc_); }
 
   void cancel() override { finish(-ECANCELED); }
   void deliver(int64_t result) override {
+    span_.end(result);
     bool freed;
     {
       std::lock_guard<std::mutex> lock(proc_->mu);
@@ -110,6 +115,7 @@ class ExitOp final : public fdk_op {
 
  private:
   fdk_process *proc_;
+  Span span_;
 };
 
 // Loop thread: the child has exited.

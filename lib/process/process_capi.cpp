@@ -3,9 +3,11 @@
 
 #include "core/guard.h"
 #include "process/process.h"
+#include "trace/trace.h"
 
 using fdk::fail;
 using fdk::guard;
+using fdk::traced;
 using fdk::child::Op;
 
 namespace fdk {
@@ -154,18 +156,18 @@ FDK_API int fdk_process_pidfd(fdk_process *proc) {
 FDK_API int fdk_process_signal(fdk_process *proc, int sig) {
   if (int r = check_proc("process_signal", proc)) return r;
   if (int r = check_signal("process_signal", sig)) return r;
-  return guard("process_signal", [&] { return fdk::process_signal(proc, sig, false); });
+  return traced("signal", proc->pidfd, nullptr, [&] { return fdk::process_signal(proc, sig, false); });
 }
 
 FDK_API int fdk_process_signal_group(fdk_process *proc, int sig) {
   if (int r = check_proc("process_signal_group", proc)) return r;
   if (int r = check_signal("process_signal_group", sig)) return r;
-  return guard("process_signal_group", [&] { return fdk::process_signal(proc, sig, true); });
+  return traced("signal_group", proc->pidfd, nullptr, [&] { return fdk::process_signal(proc, sig, true); });
 }
 
 FDK_API int fdk_process_wait(fdk_process *proc, fdk_exit_status *status) {
   if (int r = check_proc("process_wait", proc)) return r;
-  return guard("process_wait", [&] {
+  return traced("wait", proc->pidfd, nullptr, [&] {
     int r = fdk::process_wait(proc, status, true);
     return r < 0 ? r : 0;
   });
@@ -173,7 +175,7 @@ FDK_API int fdk_process_wait(fdk_process *proc, fdk_exit_status *status) {
 
 FDK_API int fdk_process_try_wait(fdk_process *proc, fdk_exit_status *status) {
   if (int r = check_proc("process_try_wait", proc)) return r;
-  return guard("process_try_wait", [&] { return fdk::process_wait(proc, status, false); });
+  return traced("try_wait", proc->pidfd, nullptr, [&] { return fdk::process_wait(proc, status, false); });
 }
 
 FDK_API int fdk_process_detach(fdk_process *proc) {

@@ -4,7 +4,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <utility>
 
+#include "core/guard.h"
 #include "fdkit/trace.h"
 
 #ifndef FDK_TRACING
@@ -62,6 +64,17 @@ class Span {
   int64_t start_ns_ = 0;
   int fd_ = -1;
 };
+
+// A synchronous call of the C API as one span around guard(): fd and path name what it
+// works on (-1 / NULL when nothing).
+template <class Body>
+auto traced(const char *what, int fd, const char *path, Body &&body) noexcept -> decltype(body()) {
+  Span span;
+  span.begin(what, fd, path);
+  auto r = guard(what, std::forward<Body>(body));
+  span.end(r);
+  return r;
+}
 
 // Body of fdk_trace_set.
 int trace_set(fdk_loop *loop, fdk_trace_cb cb, void *data);

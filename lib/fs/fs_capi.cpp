@@ -102,7 +102,12 @@ FDK_API int fdk_openat(fdk_fd **out, fdk_dir *dir, const char *path, unsigned fl
   if (int r = check_out("openat", out)) return r;
   if (int r = check_dir("openat", dir, path)) return r;
   if (int r = check_mode("openat", mode)) return r;
-  return traced("openat", trace_fd(dir), path, [&] { return fdk::openat(out, dir, path, flags, mode); });
+  // Like the asynchronous form and accept, the span ends with the new descriptor.
+  fdk::Span span;
+  span.begin("openat", trace_fd(dir), path);
+  int r = guard("openat", [&] { return fdk::openat(out, dir, path, flags, mode); });
+  span.end(r == 0 ? (*out)->raw : r);
+  return r;
 }
 
 FDK_API int fdk_resolve_backend(void) { return static_cast<int>(fdk::resolve_backend()); }

@@ -1,6 +1,7 @@
 /* What tracing costs: the same operations through libfdkit (tracing compiled in, no hook;
  * then with a counting hook) and through a build with tracing compiled out, both loaded
- * with dlopen into this one process so they run side by side.
+ * with dlopen into this one process so they run side by side. Cases: read/write on a pipe,
+ * synchronous and asynchronous, and a confined open.
  *
  * usage: bench_trace LIBFDKIT LIBFDKIT_NOTRACE [ITERATIONS]
  */
@@ -9,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <fdkit.h>
 
@@ -26,6 +29,10 @@ typedef struct {
   int (*read_async)(fdk_loop *, fdk_fd *, void *, size_t, fdk_result_cb, void *, fdk_op **);
   int (*write_async)(fdk_loop *, fdk_fd *, const void *, size_t, fdk_result_cb, void *, fdk_op **);
   int64_t (*now_ns)(void);
+  fdk_dir *(*dir_fs)(void);
+  int (*dir_open)(fdk_dir **, fdk_dir *, const char *);
+  fdk_dir *(*dir_unref)(fdk_dir *);
+  int (*openat)(fdk_fd **, fdk_dir *, const char *, unsigned, unsigned);
 } api;
 
 static void *must(void *handle, const char *name) {
@@ -55,6 +62,10 @@ static void load(api *a, const char *label, const char *path) {
   a->read_async = must(a->handle, "fdk_read_async");
   a->write_async = must(a->handle, "fdk_write_async");
   a->now_ns = must(a->handle, "fdk_now_ns");
+  a->dir_fs = must(a->handle, "fdk_dir_fs");
+  a->dir_open = must(a->handle, "fdk_dir_open");
+  a->dir_unref = must(a->handle, "fdk_dir_unref");
+  a->openat = must(a->handle, "fdk_openat");
 }
 
 static long iterations = 200000;
@@ -111,6 +122,45 @@ static double async_rw(const api *a) {
   return 2.0 * (double)iterations / secs;
 }
 
+static char confined_dir[] = "/tmp/fdkit-bench-trace-XXXXXX";
+
+/* A confined open (openat through a dir handle: the openat, resolve and close spans) of
+ * a file two levels down, and its close: counted as one operation. */
+static double confined_open(const api *a) {
+  fdk_dir *dir;
+  if (a->dir_open(&dir, a->dir_fs(), confined_dir) < 0) abort();
+  long n = iterations / 4;
+  int64_t t0 = a->now_ns();
+  for (long i = 0; i < n; i++) {
+    fdk_fd *fd;
+    if (a->openat(&fd, dir, "sub/../sub/file", FDK_O_RDONLY, 0) < 0) abort();
+    a->unref(fd);
+  }
+  double secs = (double)(a->now_ns() - t0) / 1e9;
+  a->dir_unref(dir);
+  return (double)n / secs;
+}
+
+static void make_confined_dir(void) {
+  char path[sizeof confined_dir + 16];
+  if (!mkdtemp(confined_dir)) abort();
+  snprintf(path, sizeof path, "%s/sub", confined_dir);
+  if (mkdir(path, 0755) < 0) abort();
+  snprintf(path, sizeof path, "%s/sub/file", confined_dir);
+  FILE *f = fopen(path, "w");
+  if (!f) abort();
+  fclose(f);
+}
+
+static void remove_confined_dir(void) {
+  char path[sizeof confined_dir + 16];
+  snprintf(path, sizeof path, "%s/sub/file", confined_dir);
+  unlink(path);
+  snprintf(path, sizeof path, "%s/sub", confined_dir);
+  rmdir(path);
+  rmdir(confined_dir);
+}
+
 static long hook_events;
 static void counting_hook(const fdk_trace_event *e, void *data) {
   (void)e;
@@ -148,7 +198,8 @@ int main(int argc, char **argv) {
   struct {
     const char *name;
     double (*fn)(const api *);
-  } cases[] = {{"sync-pipe-rw", sync_rw}, {"async-pipe-rw", async_rw}};
+  } cases[] = {{"sync-pipe-rw", sync_rw}, {"async-pipe-rw", async_rw}, {"confined-open", confined_open}};
+  make_confined_dir();
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     /* Interleave the builds so drift on the machine hits both alike. */
     double out = median(cases[i].fn, &untraced);
@@ -165,6 +216,7 @@ int main(int argc, char **argv) {
            "\"hook_ns_per_op\":%.1f}\n",
            cases[i].name, hooked / none, 1e9 / hooked - 1e9 / none);
   }
+  remove_confined_dir();
   if (hook_events == 0) {
     fprintf(stderr, "bench_trace: the hook saw no event: the traced build is not tracing\n");
     return 1;

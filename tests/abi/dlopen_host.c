@@ -1,5 +1,6 @@
 /* A plugin host: loads libfdkit with dlopen, uses a loop with async I/O, worker-pool
- * calls and timers, frees everything and unloads it, 100 times. Afterwards the library is
+ * calls, timers, a spawn watched on the loop and confined opens, frees everything and
+ * unloads it, 100 times (run in both exit-watch modes: pidfd, and FDKIT_PIDFD=0). Afterwards the library is
  * no longer mapped, no thread of it is left, and no signal disposition points into code
  * that was unloaded; the host's own handlers are intact and still run. TAP output.
  *
@@ -7,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <errno.h>
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fdkit.h>
@@ -82,6 +85,16 @@ typedef struct {
   int (*sleep_until)(fdk_loop *, int64_t, fdk_result_cb, void *, fdk_op **);
   int64_t (*now_ns)(void);
   const char *(*last_error)(void);
+  int (*actions_new)(fdk_actions **);
+  int (*actions_execve)(fdk_actions *, const char *, const char *const *, const char *const *);
+  fdk_actions *(*actions_free)(fdk_actions *);
+  int (*spawn)(fdk_process **, fdk_loop *, fdk_actions *, unsigned, fdk_exit_cb, void *);
+  int (*process_wait)(fdk_process *, fdk_exit_status *);
+  fdk_process *(*process_free)(fdk_process *);
+  fdk_dir *(*dir_fs)(void);
+  int (*dir_open)(fdk_dir **, fdk_dir *, const char *);
+  fdk_dir *(*dir_unref)(fdk_dir *);
+  int (*openat)(fdk_fd **, fdk_dir *, const char *, unsigned, unsigned);
 } api;
 
 static int resolve(void *lib, api *a) {
@@ -100,15 +113,44 @@ static int resolve(void *lib, api *a) {
   SYM(sleep_until, "fdk_sleep_until")
   SYM(now_ns, "fdk_now_ns")
   SYM(last_error, "fdk_last_error")
+  SYM(actions_new, "fdk_actions_new")
+  SYM(actions_execve, "fdk_actions_execve")
+  SYM(actions_free, "fdk_actions_free")
+  SYM(spawn, "fdk_spawn")
+  SYM(process_wait, "fdk_process_wait")
+  SYM(process_free, "fdk_process_free")
+  SYM(dir_fs, "fdk_dir_fs")
+  SYM(dir_open, "fdk_dir_open")
+  SYM(dir_unref, "fdk_dir_unref")
+  SYM(openat, "fdk_openat")
 #undef SYM
   return 0;
 }
 
 static int completions;
-static int64_t results[5];
+static int64_t results[6];
 static void done(int64_t result, void *data) {
   results[(intptr_t)data] = result;
   completions++;
+}
+static void exited(fdk_process *p, int result, void *data) {
+  (void)p;
+  done(result, data);
+}
+
+/* The directory the confined opens happen in, with the file "inside" in it. */
+static char confined[] = "/tmp/fdkit-dlopen-dir-XXXXXX";
+
+/* A confined open inside the directory works, one that climbs out is refused. */
+static int confined_opens(const api *a) {
+  fdk_dir *dir;
+  fdk_fd *fd;
+  if (a->dir_open(&dir, a->dir_fs(), confined) < 0) return -1;
+  int ok = a->openat(&fd, dir, "inside", FDK_O_RDONLY, 0) == 0;
+  if (ok) a->unref(fd);
+  ok = ok && a->openat(&fd, dir, "../inside", FDK_O_RDONLY, 0) == -EXDEV;
+  a->dir_unref(dir);
+  return ok ? 0 : -1;
 }
 
 /* One use of the library: every kind of operation, everything freed. 0 when all worked. */
@@ -127,8 +169,20 @@ static int use_once(const api *a) {
   a->getrandom_async(loop, rnd, sizeof rnd, 0, done, (void *)2, NULL);
   a->fsync_async(loop, file, 0, done, (void *)3, NULL);
   a->sleep_until(loop, a->now_ns() + 1000000, done, (void *)4, NULL);
-  while (completions < 5) a->loop_run(loop, FDK_RUN_ONCE);
-  int ok = results[0] == 6 && results[1] == 6 && results[2] == 16 && results[3] == 0 && results[4] == 0;
+  fdk_actions *actions;
+  fdk_process *child;
+  const char *argv[] = {"true", NULL};
+  if (a->actions_new(&actions) < 0 || a->actions_execve(actions, "/bin/true", argv, NULL) < 0 ||
+      a->spawn(&child, loop, actions, 0, exited, (void *)5) < 0)
+    return -1;
+  a->actions_free(actions);
+  while (completions < 6) a->loop_run(loop, FDK_RUN_ONCE);
+  fdk_exit_status status;
+  int ok = results[0] == 6 && results[1] == 6 && results[2] == 16 && results[3] == 0 && results[4] == 0 &&
+           results[5] == 0 && a->process_wait(child, &status) == 0 && status.kind == FDK_EXIT_CODE &&
+           status.value == 0;
+  a->process_free(child);
+  ok = ok && confined_opens(a) == 0;
   a->unref(r);
   a->unref(w);
   a->unref(file);
@@ -147,6 +201,12 @@ int main(int argc, char **argv) {
   sigaction(SIGUSR1, &sa, NULL);
   sa.sa_handler = host_chld;
   sigaction(SIGCHLD, &sa, NULL);
+  if (!mkdtemp(confined)) return 2;
+  char inside[sizeof confined + 8];
+  snprintf(inside, sizeof inside, "%s/inside", confined);
+  int made = open(inside, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+  if (made < 0) return 2;
+  close(made);
   int threads_before = count_threads();
   printf("1..7\n");
 
@@ -172,7 +232,9 @@ int main(int argc, char **argv) {
     else fprintf(stderr, "round %d failed: %s\n", round, a.last_error());
     dlclose(lib);
   }
-  check(rounds_ok == ROUNDS, "100 rounds of load, async I/O, worker pool, timers, free, unload");
+  check(rounds_ok == ROUNDS, "100 rounds of load, async I/O, worker pool, timers, spawn, confined open, unload");
+  unlink(inside);
+  rmdir(confined);
 
   ranges after = {0};
   find_mappings("libfdkit", &after);
@@ -197,8 +259,10 @@ int main(int argc, char **argv) {
   int usr1_intact = cur.sa_handler == host_usr1;
   sigaction(SIGCHLD, NULL, &cur);
   check(usr1_intact && cur.sa_handler == host_chld, "the host's own handlers are still installed");
+  /* fdkit's children raised SIGCHLD too: count only this one. */
+  int chld_before = chld_seen;
   raise(SIGUSR1);
   raise(SIGCHLD);
-  check(usr1_seen == 1 && chld_seen == 1, "the host's handlers run");
+  check(usr1_seen == 1 && chld_seen == chld_before + 1, "the host's handlers run");
   return tests_failed ? 1 : 0;
 }

@@ -86,3 +86,89 @@ _declare(c_int, "fdk_ftruncate_async", handle, handle, c_int64, *_ASYNC_TAIL)
 _declare(c_int, "fdk_getrandom_async", handle, c_void_p, c_size_t, c_uint, *_ASYNC_TAIL)
 _declare(c_int64, "fdk_now_ns")
 _declare(c_int, "fdk_sleep_until", handle, c_int64, *_ASYNC_TAIL)
+
+# fs.h
+FDK_O_RDONLY, FDK_O_WRONLY, FDK_O_RDWR, FDK_O_APPEND = 0x0, 0x1, 0x2, 0x4
+FDK_O_CREAT, FDK_O_EXCL, FDK_O_TRUNC, FDK_O_DIRECTORY = 0x8, 0x10, 0x20, 0x40
+FDK_O_NOFOLLOW, FDK_O_NONBLOCK, FDK_O_PATH = 0x80, 0x100, 0x1000
+FDK_FOLLOW = 0x1
+FDK_KIND_NAMES = {0: "unknown", 1: "fifo", 2: "char", 3: "dir", 4: "block", 5: "regular", 6: "symlink",
+                  7: "socket"}
+OPEN_CB = ctypes.CFUNCTYPE(None, c_int, c_void_p, c_void_p)
+TEXT_CB = ctypes.CFUNCTYPE(None, c_ssize_t, c_void_p, c_void_p)
+_declare(handle, "fdk_dir_fs")
+_declare(handle, "fdk_dir_cwd")
+_declare(c_int, "fdk_dir_open", POINTER(handle), handle, c_char_p)
+_declare(handle, "fdk_dir_unref", handle)
+_declare(c_int, "fdk_openat", POINTER(handle), handle, c_char_p, c_uint, c_uint)
+_declare(c_int, "fdk_mkdirat", handle, c_char_p, c_uint)
+_declare(c_int, "fdk_unlinkat", handle, c_char_p)
+_declare(c_int, "fdk_rmdirat", handle, c_char_p)
+_declare(c_int, "fdk_renameat", handle, c_char_p, handle, c_char_p)
+_declare(c_int, "fdk_symlinkat", c_char_p, handle, c_char_p)
+_declare(c_ssize_t, "fdk_readlinkat", POINTER(c_void_p), handle, c_char_p)
+_declare(c_int, "fdk_stat_new", POINTER(handle))
+_declare(handle, "fdk_stat_free", handle)
+_declare(c_int, "fdk_statat", handle, handle, c_char_p, c_int)
+_declare(c_int, "fdk_stat_kind", handle)
+_declare(c_int64, "fdk_stat_size", handle)
+_declare(c_uint, "fdk_stat_perm", handle)
+_declare(ctypes.c_uint64, "fdk_stat_ino", handle)
+_declare(c_int, "fdk_readdir", POINTER(handle), handle, c_char_p)
+_declare(c_size_t, "fdk_dirents_count", handle)
+_declare(c_char_p, "fdk_dirents_name", handle, c_size_t)
+_declare(c_int, "fdk_dirents_kind", handle, c_size_t)
+_declare(handle, "fdk_dirents_free", handle)
+_declare(c_int, "fdk_openat_async", handle, handle, c_char_p, c_uint, c_uint, OPEN_CB, c_void_p, POINTER(handle))
+_declare(c_int, "fdk_readlinkat_async", handle, handle, c_char_p, TEXT_CB, c_void_p, POINTER(handle))
+
+# process.h and run.h
+FDK_EXIT_CODE, FDK_EXIT_SIGNAL = 1, 2
+FDK_RUN_INHERIT, FDK_RUN_CAPTURE, FDK_RUN_DISCARD, FDK_RUN_MERGE = 0, 1, 2, 3
+FDK_RUN_GROUP_NEW = 1
+RUN_CB = ctypes.CFUNCTYPE(None, c_int, c_void_p, c_void_p)
+ARGV = POINTER(c_char_p)
+_declare(c_int, "fdk_run_opts_new", POINTER(handle), ARGV)
+_declare(handle, "fdk_run_opts_free", handle)
+_declare(c_int, "fdk_run_opts_set_env", handle, ARGV)
+_declare(c_int, "fdk_run_opts_set_cwd_dir", handle, handle)
+_declare(c_int, "fdk_run_opts_set_stdin_bytes", handle, c_void_p, c_size_t)
+_declare(c_int, "fdk_run_opts_set_stdout", handle, c_int)
+_declare(c_int, "fdk_run_opts_set_stderr", handle, c_int)
+_declare(c_int, "fdk_run_opts_set_max_output", handle, c_int64)
+_declare(c_int, "fdk_run_opts_set_timeout", handle, c_int64)
+_declare(c_int, "fdk_run_opts_set_group", handle, c_int, ctypes.c_int32)
+_declare(c_int, "fdk_run", POINTER(handle), handle)
+_declare(c_int, "fdk_run_async", handle, handle, RUN_CB, c_void_p, POINTER(handle))
+_declare(handle, "fdk_run_result_free", handle)
+_declare(c_int, "fdk_run_result_status", handle, POINTER(c_int), POINTER(c_int))
+_declare(ctypes.c_void_p, "fdk_run_result_stdout", handle, POINTER(c_size_t))
+_declare(ctypes.c_void_p, "fdk_run_result_stderr", handle, POINTER(c_size_t))
+_declare(c_int, "fdk_run_result_timed_out", handle)
+_declare(c_int, "fdk_run_result_truncated", handle)
+_declare(ctypes.c_int32, "fdk_run_result_pid", handle)
+
+# net.h
+FDK_SHUT_RD, FDK_SHUT_WR, FDK_SHUT_RDWR = 0x1, 0x2, 0x3
+FDK_MSG_TRUNC, FDK_MSG_CTRUNC = 0x1, 0x2
+_declare(c_int, "fdk_socket", POINTER(handle), c_int, c_int, c_int)
+_declare(c_int, "fdk_socketpair", POINTER(handle), POINTER(handle), c_int, c_int, c_int)
+_declare(c_int, "fdk_shutdown", handle, c_uint)
+_declare(c_ssize_t, "fdk_send_msg", handle, IOV, c_int, c_void_p, ctypes.c_uint32, POINTER(handle), c_int)
+_declare(c_ssize_t, "fdk_recv_msg", handle, IOV, c_int, c_void_p, POINTER(ctypes.c_uint32), POINTER(handle),
+         POINTER(c_int), POINTER(c_uint))
+_declare(c_int, "fdk_recv_msg_async", handle, handle, IOV, c_int, c_void_p, POINTER(ctypes.c_uint32),
+         POINTER(handle), POINTER(c_int), POINTER(c_uint), *_ASYNC_TAIL)
+
+# trace.h
+FDK_TRACE_BEGIN, FDK_TRACE_END = 1, 2
+
+
+class trace_event(ctypes.Structure):
+    _fields_ = [("phase", c_int), ("name", c_char_p), ("span_id", ctypes.c_uint64), ("fd", c_int),
+                ("path", c_char_p), ("result", c_int64), ("detail", c_char_p), ("thread_id", ctypes.c_uint64),
+                ("time_ns", c_int64), ("duration_ns", c_int64)]
+
+
+TRACE_CB = ctypes.CFUNCTYPE(None, POINTER(trace_event), c_void_p)
+_declare(c_int, "fdk_trace_set", handle, TRACE_CB, c_void_p)

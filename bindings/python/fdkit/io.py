@@ -153,3 +153,55 @@ def sleep_until(self, deadline_ns, done):
     """done(None) once now_ns() >= deadline_ns (never earlier), or done(Error)."""
     return self._start(lambda r: done(_outcome(r, lambda _: None)), None,
                        lambda cb, key, op: n.fdk_sleep_until(self._raw, deadline_ns, cb, key, op))
+
+
+@_method(Loop)
+def readv_async(self, fd, buffers, done):
+    """done(count) or done(Error): scatters into the writable buffers, which stay
+    referenced until then."""
+    iov, count, keep = _iovecs(buffers)
+    return self._start(lambda r: done(_outcome(r)), (fd.ref(), iov, keep),
+                       lambda cb, key, op: n.fdk_readv_async(self._raw, fd._raw, iov, count, cb, key, op))
+
+
+@_method(Loop)
+def writev_async(self, fd, buffers, done):
+    iov, count, keep = _iovecs(buffers)
+    return self._start(lambda r: done(_outcome(r)), (fd.ref(), iov, keep),
+                       lambda cb, key, op: n.fdk_writev_async(self._raw, fd._raw, iov, count, cb, key, op))
+
+
+@_method(Loop)
+def pread_async(self, fd, size, offset, done):
+    """done(bytes) or done(Error), read at offset without moving the file position."""
+    buf, size = _sink(size)
+    iov = (n.iovec * 1)(n.iovec(ctypes.cast(buf, ctypes.c_void_p), size))
+    return self._start(lambda r: done(_outcome(r, lambda k: buf.raw[:k])), (fd.ref(), buf, iov),
+                       lambda cb, key, op: n.fdk_preadv_async(self._raw, fd._raw, iov, 1, offset, cb, key, op))
+
+
+@_method(Loop)
+def pwrite_async(self, fd, data, offset, done):
+    iov, count, keep = _iovecs([data])
+    return self._start(lambda r: done(_outcome(r)), (fd.ref(), iov, keep),
+                       lambda cb, key, op: n.fdk_pwritev_async(self._raw, fd._raw, iov, count, offset, cb, key, op))
+
+
+@_method(Loop)
+def seek_async(self, fd, offset, whence, done):
+    """done(new offset) or done(Error), on the worker pool."""
+    return self._start(lambda r: done(_outcome(r)), fd.ref(),
+                       lambda cb, key, op: n.fdk_lseek_async(self._raw, fd._raw, offset, whence, cb, key, op))
+
+
+@_method(Loop)
+def fsync_async(self, fd, done, data_only=False):
+    flags = n.FDK_FSYNC_DATA if data_only else 0
+    return self._start(lambda r: done(_outcome(r, lambda _: None)), fd.ref(),
+                       lambda cb, key, op: n.fdk_fsync_async(self._raw, fd._raw, flags, cb, key, op))
+
+
+@_method(Loop)
+def truncate_async(self, fd, length, done):
+    return self._start(lambda r: done(_outcome(r, lambda _: None)), fd.ref(),
+                       lambda cb, key, op: n.fdk_ftruncate_async(self._raw, fd._raw, length, cb, key, op))

@@ -64,3 +64,37 @@ class IoTest(TestCase):
         # 256 random bits twice the same, or all zero, would mean no randomness.
         self.assertNotEqual(a, got[0])
         self.assertNotEqual(a, bytes(32))
+
+
+class AsyncVectoredAndFileTest(TestCase):
+    def test_vectored_and_positioned_async_calls(self):
+        got = []
+        r, w = fdkit.pipe()
+        a, b = bytearray(2), bytearray(8)
+        with fdkit.Loop() as lp:
+            lp.writev_async(w, [b"ab", b"cde"], got.append)
+            lp.run()
+            lp.readv_async(r, [a, b], got.append)
+            lp.run()
+        self.assertEqual(got, [5, 5])
+        self.assertEqual((bytes(a), bytes(b[:3])), (b"ab", b"cde"))
+        with tempfile.TemporaryFile() as f:
+            fd = fdkit.Fd.adopt(os.dup(f.fileno()))
+            got = []
+            with fdkit.Loop() as lp:
+                lp.pwrite_async(fd, b"0123456789", 0, got.append)
+                lp.run()
+                lp.pread_async(fd, 3, 4, got.append)
+                lp.run()
+                lp.seek_async(fd, 0, fdkit.SEEK_END, got.append)
+                lp.run()
+                lp.truncate_async(fd, 4, got.append)
+                lp.run()
+                lp.fsync_async(fd, got.append, data_only=True)
+                lp.run()
+                lp.seek_async(fd, -1, fdkit.SEEK_SET, got.append)
+                lp.run()
+            self.assertEqual(got[:5], [10, b"456", 10, None, None])
+            self.assertEqual(got[5].errno, errno.EINVAL)
+            self.assertEqual(fd.seek(0, fdkit.SEEK_END), 4)
+            fd.dispose()

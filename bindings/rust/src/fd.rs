@@ -102,7 +102,7 @@ impl Fd {
     /// then behaves as closed. A borrowed descriptor is not the handle's to give: EINVAL.
     pub fn release(self) -> Result<OwnedFd> {
         if self.borrowed {
-            return Err(Error::new(22, "release: the handle borrows its descriptor"));
+            return Err(Error::new(crate::platform::EINVAL, "release: the handle borrows its descriptor"));
         }
         let mut raw = -1;
         check(unsafe { sys::fdk_fd_release(self.as_raw(), &mut raw) }.into())?;
@@ -125,6 +125,12 @@ impl AsRawFd for Fd {
         } else {
             raw
         }
+    }
+}
+
+impl std::fmt::Debug for Fd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fd").field("fd", &self.as_raw_fd()).finish()
     }
 }
 

@@ -186,3 +186,125 @@ extern "C" {
         op: *mut *mut fdk_op,
     ) -> c_int;
 }
+
+// fs.h
+opaque!(fdk_dir, fdk_stat, fdk_dirents);
+
+pub const FDK_O_RDONLY: c_uint = 0x0000;
+pub const FDK_O_WRONLY: c_uint = 0x0001;
+pub const FDK_O_RDWR: c_uint = 0x0002;
+pub const FDK_O_APPEND: c_uint = 0x0004;
+pub const FDK_O_CREAT: c_uint = 0x0008;
+pub const FDK_O_EXCL: c_uint = 0x0010;
+pub const FDK_O_TRUNC: c_uint = 0x0020;
+pub const FDK_O_DIRECTORY: c_uint = 0x0040;
+pub const FDK_O_NOFOLLOW: c_uint = 0x0080;
+pub const FDK_KIND_DIR: c_int = 3;
+pub const FDK_KIND_REGULAR: c_int = 5;
+pub const FDK_KIND_SYMLINK: c_int = 6;
+
+extern "C" {
+    pub fn fdk_dir_fs() -> *mut fdk_dir;
+    pub fn fdk_dir_cwd() -> *mut fdk_dir;
+    pub fn fdk_dir_open(out: *mut *mut fdk_dir, base: *mut fdk_dir, path: *const c_char) -> c_int;
+    pub fn fdk_dir_ref(dir: *mut fdk_dir) -> *mut fdk_dir;
+    pub fn fdk_dir_unref(dir: *mut fdk_dir) -> *mut fdk_dir;
+    pub fn fdk_openat(out: *mut *mut fdk_fd, dir: *mut fdk_dir, path: *const c_char, flags: c_uint, mode: c_uint)
+        -> c_int;
+    pub fn fdk_mkdirat(dir: *mut fdk_dir, path: *const c_char, mode: c_uint) -> c_int;
+    pub fn fdk_unlinkat(dir: *mut fdk_dir, path: *const c_char) -> c_int;
+    pub fn fdk_rmdirat(dir: *mut fdk_dir, path: *const c_char) -> c_int;
+    pub fn fdk_symlinkat(target: *const c_char, dir: *mut fdk_dir, path: *const c_char) -> c_int;
+    pub fn fdk_readlinkat(out: *mut *mut c_char, dir: *mut fdk_dir, path: *const c_char) -> isize;
+    pub fn fdk_stat_new(out: *mut *mut fdk_stat) -> c_int;
+    pub fn fdk_stat_free(st: *mut fdk_stat) -> *mut fdk_stat;
+    pub fn fdk_statat(st: *mut fdk_stat, dir: *mut fdk_dir, path: *const c_char, follow: c_int) -> c_int;
+    pub fn fdk_stat_kind(st: *const fdk_stat) -> c_int;
+    pub fn fdk_stat_size(st: *const fdk_stat) -> i64;
+    pub fn fdk_stat_perm(st: *const fdk_stat) -> c_uint;
+    pub fn fdk_readdir(out: *mut *mut fdk_dirents, dir: *mut fdk_dir, path: *const c_char) -> c_int;
+    pub fn fdk_dirents_count(entries: *const fdk_dirents) -> usize;
+    pub fn fdk_dirents_name(entries: *const fdk_dirents, i: usize) -> *const c_char;
+    pub fn fdk_dirents_free(entries: *mut fdk_dirents) -> *mut fdk_dirents;
+}
+
+// process.h and run.h
+opaque!(fdk_run_opts, fdk_run_result);
+
+pub const FDK_EXIT_CODE: c_int = 1;
+pub const FDK_EXIT_SIGNAL: c_int = 2;
+pub const FDK_RUN_INHERIT: c_int = 0;
+pub const FDK_RUN_CAPTURE: c_int = 1;
+pub const FDK_RUN_GROUP_NEW: c_int = 1;
+
+extern "C" {
+    pub fn fdk_run_opts_new(out: *mut *mut fdk_run_opts, argv: *const *const c_char) -> c_int;
+    pub fn fdk_run_opts_free(opts: *mut fdk_run_opts) -> *mut fdk_run_opts;
+    pub fn fdk_run_opts_set_stdin_bytes(opts: *mut fdk_run_opts, data: *const c_void, len: usize) -> c_int;
+    pub fn fdk_run_opts_set_stdout(opts: *mut fdk_run_opts, mode: c_int) -> c_int;
+    pub fn fdk_run_opts_set_stderr(opts: *mut fdk_run_opts, mode: c_int) -> c_int;
+    pub fn fdk_run_opts_set_timeout(opts: *mut fdk_run_opts, ms: i64) -> c_int;
+    pub fn fdk_run_opts_set_group(opts: *mut fdk_run_opts, mode: c_int, leader: i32) -> c_int;
+    pub fn fdk_run_opts_set_cwd_dir(opts: *mut fdk_run_opts, dir: *mut fdk_dir) -> c_int;
+    pub fn fdk_run(out: *mut *mut fdk_run_result, opts: *const fdk_run_opts) -> c_int;
+    pub fn fdk_run_result_free(res: *mut fdk_run_result) -> *mut fdk_run_result;
+    pub fn fdk_run_result_status(res: *const fdk_run_result, kind: *mut c_int, value: *mut c_int) -> c_int;
+    pub fn fdk_run_result_stdout(res: *const fdk_run_result, len: *mut usize) -> *const u8;
+    pub fn fdk_run_result_stderr(res: *const fdk_run_result, len: *mut usize) -> *const u8;
+    pub fn fdk_run_result_timed_out(res: *const fdk_run_result) -> c_int;
+}
+
+// net.h
+pub const FDK_SHUT_RD: c_uint = 0x1;
+pub const FDK_SHUT_WR: c_uint = 0x2;
+pub const FDK_SHUT_RDWR: c_uint = 0x3;
+pub const FDK_MSG_CTRUNC: c_uint = 0x2;
+
+extern "C" {
+    pub fn fdk_socketpair(a: *mut *mut fdk_fd, b: *mut *mut fdk_fd, domain: c_int, ty: c_int, protocol: c_int)
+        -> c_int;
+    pub fn fdk_shutdown(fd: *mut fdk_fd, how: c_uint) -> c_int;
+    pub fn fdk_send_msg(
+        fd: *mut fdk_fd,
+        iov: *const iovec,
+        iovcnt: c_int,
+        dest: *const c_void,
+        destlen: u32,
+        fds: *const *mut fdk_fd,
+        nfds: c_int,
+    ) -> isize;
+    pub fn fdk_recv_msg(
+        fd: *mut fdk_fd,
+        iov: *const iovec,
+        iovcnt: c_int,
+        from: *mut c_void,
+        fromlen: *mut u32,
+        fds: *mut *mut fdk_fd,
+        nfds: *mut c_int,
+        flags: *mut c_uint,
+    ) -> isize;
+}
+
+// trace.h
+pub const FDK_TRACE_BEGIN: c_int = 1;
+pub const FDK_TRACE_END: c_int = 2;
+
+#[repr(C)]
+pub struct fdk_trace_event {
+    pub phase: c_int,
+    pub name: *const c_char,
+    pub span_id: u64,
+    pub fd: c_int,
+    pub path: *const c_char,
+    pub result: i64,
+    pub detail: *const c_char,
+    pub thread_id: u64,
+    pub time_ns: i64,
+    pub duration_ns: i64,
+}
+
+pub type fdk_trace_cb = Option<unsafe extern "C" fn(event: *const fdk_trace_event, data: *mut c_void)>;
+
+extern "C" {
+    pub fn fdk_trace_set(lp: *mut fdk_loop, cb: fdk_trace_cb, data: *mut c_void) -> c_int;
+}

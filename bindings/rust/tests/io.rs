@@ -97,3 +97,60 @@ fn random_bytes_sync_and_async() {
         assert_ne!(a, [0u8; 32]);
     });
 }
+
+#[test]
+fn vectored_positioned_and_file_calls_on_the_loop() {
+    util::no_leaks(|| {
+        use std::cell::RefCell;
+        use std::io::SeekFrom;
+        use std::rc::Rc;
+        let (r, w) = fdkit::pipe().unwrap();
+        let lp = fdkit::Loop::new().unwrap();
+        let got: Rc<RefCell<Vec<String>>> = Rc::default();
+        let g = got.clone();
+        lp.writev_async(&w, vec![b"ab".to_vec(), b"cde".to_vec()], move |n, _| g.borrow_mut().push(format!("{:?}", n)))
+            .unwrap();
+        lp.run(fdkit::RunMode::Default).unwrap();
+        let g = got.clone();
+        lp.readv_async(&r, vec![vec![0; 2], vec![0; 8]], move |n, bufs| {
+            g.borrow_mut().push(format!("{:?} {:?}", n, String::from_utf8_lossy(&bufs[1][..3])))
+        })
+        .unwrap();
+        lp.run(fdkit::RunMode::Default).unwrap();
+        let file = tempfile_fd();
+        let g = got.clone();
+        lp.pwrite_async(&file, b"0123456789".to_vec(), 0, move |n, _| g.borrow_mut().push(format!("{:?}", n)))
+            .unwrap();
+        lp.run(fdkit::RunMode::Default).unwrap();
+        let g = got.clone();
+        lp.pread_async(&file, vec![0; 3], 4, move |_, buf| g.borrow_mut().push(String::from_utf8(buf).unwrap()))
+            .unwrap();
+        lp.run(fdkit::RunMode::Default).unwrap();
+        let g = got.clone();
+        lp.truncate_async(&file, 4, move |r| g.borrow_mut().push(format!("{:?}", r))).unwrap();
+        lp.run(fdkit::RunMode::Default).unwrap();
+        let g = got.clone();
+        lp.fsync_async(&file, true, move |r| g.borrow_mut().push(format!("{:?}", r))).unwrap();
+        lp.run(fdkit::RunMode::Default).unwrap();
+        let g = got.clone();
+        lp.seek_async(&file, SeekFrom::End(0), move |r| g.borrow_mut().push(format!("{:?}", r))).unwrap();
+        lp.run(fdkit::RunMode::Default).unwrap();
+        let g = got.clone();
+        lp.seek_async(&file, SeekFrom::Current(-100), move |r| {
+            g.borrow_mut().push(r.unwrap_err().name())
+        })
+        .unwrap();
+        lp.run(fdkit::RunMode::Default).unwrap();
+        assert_eq!(
+            *got.borrow(),
+            vec!["Ok(5)", "Ok(5) \"cde\"", "Ok(10)", "456", "Ok(())", "Ok(())", "Ok(4)", "EINVAL"]
+        );
+    });
+}
+
+fn tempfile_fd() -> fdkit::Fd {
+    let path = std::env::temp_dir().join(format!("fdkit-rust-io-{}", std::process::id()));
+    let file = std::fs::OpenOptions::new().read(true).write(true).create(true).open(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    fdkit::Fd::from_owned(file.into(), fdkit::Blocking::Detect).unwrap()
+}

@@ -1,5 +1,7 @@
 #include "bridge.h"
 
+#include <stdlib.h>
+
 #include "_cgo_export.h"
 
 void *fdkgo_data(uintptr_t handle) { return (void *)handle; }
@@ -17,3 +19,13 @@ ssize_t fdkgo_pwrite(fdk_fd *fd, const void *buf, size_t len, int64_t offset) {
   struct iovec v = {(void *)buf, len};
   return fdk_pwritev(fd, &v, 1, offset);
 }
+
+void fdkgo_trace_cb(const fdk_trace_event *e, void *data) {
+  (void)data;
+  fdkgoTrace(e->phase, (char *)e->name, e->span_id, e->fd, (char *)e->path, e->result, (char *)e->detail,
+             e->thread_id, e->duration_ns);
+}
+
+void *fdkgo_ptr_array(size_t n) { return calloc(n ? n : 1, sizeof(void *)); }
+void fdkgo_ptr_array_set(void *array, size_t i, void *p) { ((void **)array)[i] = p; }
+void *fdkgo_ptr_array_get(void *array, size_t i) { return ((void **)array)[i]; }

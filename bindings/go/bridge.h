@@ -15,4 +15,12 @@ void fdkgo_post_fn(void *data);
 ssize_t fdkgo_pread(fdk_fd *fd, void *buf, size_t len, int64_t offset);
 ssize_t fdkgo_pwrite(fdk_fd *fd, const void *buf, size_t len, int64_t offset);
 
+/* The trace hook: forwards each event's fields to Go. */
+void fdkgo_trace_cb(const fdk_trace_event *event, void *data);
+
+/* A C array of n pointers (argv, envp, handle lists), zeroed; free it with free(). */
+void *fdkgo_ptr_array(size_t n);
+void fdkgo_ptr_array_set(void *array, size_t i, void *p);
+void *fdkgo_ptr_array_get(void *array, size_t i);
+
 #endif

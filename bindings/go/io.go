@@ -215,3 +215,142 @@ func max0(n int64) int64 {
 	}
 	return n
 }
+
+// cIovecs is a C array of iovecs over copies of bufs (or fresh buffers of the same sizes
+// when copyIn is false); free them with freeIovecs.
+func cIovecs(bufs [][]byte, copyIn bool) *C.struct_iovec {
+	iov := (*C.struct_iovec)(C.calloc(C.size_t(len(bufs)+1), C.size_t(unsafe.Sizeof(C.struct_iovec{}))))
+	vs := unsafe.Slice(iov, len(bufs))
+	for i, b := range bufs {
+		vs[i].iov_base = cBytes(len(b))
+		vs[i].iov_len = C.size_t(len(b))
+		if copyIn {
+			copy(unsafe.Slice((*byte)(vs[i].iov_base), len(b)), b)
+		}
+	}
+	return iov
+}
+
+func freeIovecs(iov *C.struct_iovec, n int) {
+	for _, v := range unsafe.Slice(iov, n) {
+		C.free(v.iov_base)
+	}
+	C.free(unsafe.Pointer(iov))
+}
+
+// ReadvAsync scatters into len(bufs) buffers of the sizes of bufs; done gets them filled
+// (each cut to what it received) or an error.
+func (l *Loop) ReadvAsync(f *Fd, bufs [][]byte, done func(data [][]byte, err error)) (*Op, error) {
+	iov := cIovecs(bufs, false)
+	return l.start(func(r int64) {
+		defer freeIovecs(iov, len(bufs))
+		defer runtime.KeepAlive(f)
+		if err := resultError(r); err != nil {
+			done(nil, err)
+			return
+		}
+		out := make([][]byte, len(bufs))
+		left := int(r)
+		for i, v := range unsafe.Slice(iov, len(bufs)) {
+			n := int(v.iov_len)
+			if n > left {
+				n = left
+			}
+			out[i] = C.GoBytes(v.iov_base, C.int(n))
+			left -= n
+		}
+		done(out, nil)
+	}, func(cb C.fdk_result_cb, data unsafe.Pointer, op **C.fdk_op) C.int {
+		r := C.fdk_readv_async(l.raw, f.raw, iov, C.int(len(bufs)), cb, data, op)
+		if r < 0 {
+			freeIovecs(iov, len(bufs))
+		}
+		return r
+	})
+}
+
+// WritevAsync gathers copies of bufs into one write; done gets the count or an error.
+func (l *Loop) WritevAsync(f *Fd, bufs [][]byte, done func(n int, err error)) (*Op, error) {
+	iov := cIovecs(bufs, true)
+	return l.start(func(r int64) {
+		defer freeIovecs(iov, len(bufs))
+		defer runtime.KeepAlive(f)
+		done(int(max0(r)), resultError(r))
+	}, func(cb C.fdk_result_cb, data unsafe.Pointer, op **C.fdk_op) C.int {
+		r := C.fdk_writev_async(l.raw, f.raw, iov, C.int(len(bufs)), cb, data, op)
+		if r < 0 {
+			freeIovecs(iov, len(bufs))
+		}
+		return r
+	})
+}
+
+// ReadAtAsync reads up to n bytes at off without moving the file position.
+func (l *Loop) ReadAtAsync(f *Fd, n int, off int64, done func(data []byte, err error)) (*Op, error) {
+	iov := cIovecs([][]byte{make([]byte, n)}, false)
+	return l.start(func(r int64) {
+		defer freeIovecs(iov, 1)
+		defer runtime.KeepAlive(f)
+		if err := resultError(r); err != nil {
+			done(nil, err)
+			return
+		}
+		done(C.GoBytes(iov.iov_base, C.int(r)), nil)
+	}, func(cb C.fdk_result_cb, data unsafe.Pointer, op **C.fdk_op) C.int {
+		r := C.fdk_preadv_async(l.raw, f.raw, iov, 1, C.int64_t(off), cb, data, op)
+		if r < 0 {
+			freeIovecs(iov, 1)
+		}
+		return r
+	})
+}
+
+// WriteAtAsync writes a copy of p at off without moving the file position.
+func (l *Loop) WriteAtAsync(f *Fd, p []byte, off int64, done func(n int, err error)) (*Op, error) {
+	iov := cIovecs([][]byte{p}, true)
+	return l.start(func(r int64) {
+		defer freeIovecs(iov, 1)
+		defer runtime.KeepAlive(f)
+		done(int(max0(r)), resultError(r))
+	}, func(cb C.fdk_result_cb, data unsafe.Pointer, op **C.fdk_op) C.int {
+		r := C.fdk_pwritev_async(l.raw, f.raw, iov, 1, C.int64_t(off), cb, data, op)
+		if r < 0 {
+			freeIovecs(iov, 1)
+		}
+		return r
+	})
+}
+
+// SeekAsync moves the file position on the worker pool; done gets the new offset.
+func (l *Loop) SeekAsync(f *Fd, offset int64, whence int, done func(off int64, err error)) (*Op, error) {
+	return l.start(func(r int64) {
+		defer runtime.KeepAlive(f)
+		done(max0(r), resultError(r))
+	}, func(cb C.fdk_result_cb, data unsafe.Pointer, op **C.fdk_op) C.int {
+		return C.fdk_lseek_async(l.raw, f.raw, C.int64_t(offset), C.int(whence), cb, data, op)
+	})
+}
+
+// SyncAsync is fsync (fdatasync when dataOnly) on the worker pool.
+func (l *Loop) SyncAsync(f *Fd, dataOnly bool, done func(err error)) (*Op, error) {
+	flags := C.uint(0)
+	if dataOnly {
+		flags = C.FDK_FSYNC_DATA
+	}
+	return l.start(func(r int64) {
+		defer runtime.KeepAlive(f)
+		done(resultError(r))
+	}, func(cb C.fdk_result_cb, data unsafe.Pointer, op **C.fdk_op) C.int {
+		return C.fdk_fsync_async(l.raw, f.raw, flags, cb, data, op)
+	})
+}
+
+// TruncateAsync is ftruncate on the worker pool.
+func (l *Loop) TruncateAsync(f *Fd, length int64, done func(err error)) (*Op, error) {
+	return l.start(func(r int64) {
+		defer runtime.KeepAlive(f)
+		done(resultError(r))
+	}, func(cb C.fdk_result_cb, data unsafe.Pointer, op **C.fdk_op) C.int {
+		return C.fdk_ftruncate_async(l.raw, f.raw, C.int64_t(length), cb, data, op)
+	})
+}

@@ -3,8 +3,10 @@ package fdkit_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -116,6 +118,57 @@ func TestRandomBytesSyncAndAsync(t *testing.T) {
 		// 256 random bits twice the same, or all zero, would mean no randomness.
 		if n != 32 || len(b) != 32 || bytes.Equal(a, b) || bytes.Equal(a, make([]byte, 32)) {
 			t.Fatalf("got %x and %x", a[:n], b)
+		}
+	})
+}
+
+func TestVectoredPositionedAndFileCallsOnTheLoop(t *testing.T) {
+	noLeaks(t, func() {
+		l := newLoop(t)
+		defer l.Close()
+		r, w := pipe(t)
+		defer r.Close()
+		defer w.Close()
+		var got []string
+		record := func(s string) { got = append(got, s) }
+		_, err := l.WritevAsync(w, [][]byte{[]byte("ab"), []byte("cde")}, func(n int, err error) { must(t, err); record(fmt.Sprint(n)) })
+		must(t, err)
+		l.Run(fdkit.RunDefault)
+		_, err = l.ReadvAsync(r, [][]byte{make([]byte, 2), make([]byte, 8)}, func(d [][]byte, err error) {
+			must(t, err)
+			record(string(d[0]) + "|" + string(d[1]))
+		})
+		must(t, err)
+		l.Run(fdkit.RunDefault)
+		file, err := os.CreateTemp("", "fdkit-go-io")
+		must(t, err)
+		os.Remove(file.Name())
+		fd, err := fdkit.Adopt(int(file.Fd()), fdkit.Borrow)
+		must(t, err)
+		defer file.Close()
+		defer fd.Close()
+		steps := []func(){
+			func() { l.WriteAtAsync(fd, []byte("0123456789"), 0, func(n int, err error) { must(t, err); record(fmt.Sprint(n)) }) },
+			func() { l.ReadAtAsync(fd, 3, 4, func(d []byte, err error) { must(t, err); record(string(d)) }) },
+			func() { l.TruncateAsync(fd, 4, func(err error) { must(t, err); record("truncated") }) },
+			func() { l.SyncAsync(fd, true, func(err error) { must(t, err); record("synced") }) },
+			func() { l.SeekAsync(fd, 0, io.SeekEnd, func(off int64, err error) { must(t, err); record(fmt.Sprint(off)) }) },
+			func() {
+				l.SeekAsync(fd, -100, io.SeekCurrent, func(_ int64, err error) {
+					if !errors.Is(err, syscall.EINVAL) {
+						t.Errorf("seek before 0: %v", err)
+					}
+					record("EINVAL")
+				})
+			},
+		}
+		for _, step := range steps {
+			step()
+			l.Run(fdkit.RunDefault)
+		}
+		want := "5,ab|cde,10,456,truncated,synced,4,EINVAL"
+		if strings.Join(got, ",") != want {
+			t.Fatalf("got %v, want %s", got, want)
 		}
 	})
 }

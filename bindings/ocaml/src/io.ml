@@ -70,3 +70,42 @@ let getrandom_async loop ?(off = 0) ?len buf k =
 
 (* Completes once [now_ns () >= deadline] (never earlier), or with ECANCELED. *)
 let sleep_until loop deadline k = sleep_until_raw loop deadline (fun r d -> k (Common.result r d ignore))
+
+external pread_async_raw : Loop.t -> Fd.t -> buffer -> int -> int -> int -> (int -> string -> unit) -> Loop.op
+  = "fdkml_pread_async_bc" "fdkml_pread_async"
+
+external pwrite_async_raw : Loop.t -> Fd.t -> buffer -> int -> int -> int -> (int -> string -> unit) -> Loop.op
+  = "fdkml_pwrite_async_bc" "fdkml_pwrite_async"
+
+external readv_async_raw : Loop.t -> Fd.t -> buffer list -> (int -> string -> unit) -> Loop.op
+  = "fdkml_readv_async"
+
+external writev_async_raw : Loop.t -> Fd.t -> buffer list -> (int -> string -> unit) -> Loop.op
+  = "fdkml_writev_async"
+
+external lseek_async_raw : Loop.t -> Fd.t -> int -> Unix.seek_command -> (int -> string -> unit) -> Loop.op
+  = "fdkml_lseek_async"
+
+external fsync_async_raw : Loop.t -> Fd.t -> bool -> (int -> string -> unit) -> Loop.op = "fdkml_fsync_async"
+external ftruncate_async_raw : Loop.t -> Fd.t -> int -> (int -> string -> unit) -> Loop.op = "fdkml_ftruncate_async"
+
+(* Reads at [pos] without moving the file position; [k] gets the count. *)
+let pread_async loop fd ?(off = 0) ?len buf ~pos k =
+  let len = span "pread_async" buf off len in
+  pread_async_raw loop fd buf off len pos (fun r d -> k (Common.result r d Fun.id))
+
+let pwrite_async loop fd ?(off = 0) ?len buf ~pos k =
+  let len = span "pwrite_async" buf off len in
+  pwrite_async_raw loop fd buf off len pos (fun r d -> k (Common.result r d Fun.id))
+
+(* Scatters into / gathers from whole bigarrays, in order; [k] gets the count. *)
+let readv_async loop fd bufs k = readv_async_raw loop fd bufs (fun r d -> k (Common.result r d Fun.id))
+let writev_async loop fd bufs k = writev_async_raw loop fd bufs (fun r d -> k (Common.result r d Fun.id))
+
+(* Moves the file position on the worker pool; [k] gets the new offset. *)
+let lseek_async loop fd offset cmd k = lseek_async_raw loop fd offset cmd (fun r d -> k (Common.result r d Fun.id))
+
+let fsync_async ?(data_only = false) loop fd k =
+  fsync_async_raw loop fd data_only (fun r d -> k (Common.result r d ignore))
+
+let ftruncate_async loop fd length k = ftruncate_async_raw loop fd length (fun r d -> k (Common.result r d ignore))

@@ -152,3 +152,124 @@ CAMLprim value fdkml_sleep_until(value loop, value deadline, value callback) {
   int r = fdk_sleep_until(fdkml_loop_val(loop)->raw, Long_val(deadline), fdkml_on_result, p, &op);
   CAMLreturn(fdkml_started(p, r, op, "fdk_sleep_until"));
 }
+
+/* preadv / pwritev of one bigarray span: the iovec lives in the pending state's keep
+ * block (a bigarray of one struct iovec) until the callback ran. */
+static value iovec_block(value ba, value off, value len) {
+  CAMLparam3(ba, off, len);
+  CAMLlocal1(v);
+  intnat dim = sizeof(struct iovec);
+  v = caml_ba_alloc(CAML_BA_CHAR | CAML_BA_C_LAYOUT, 1, NULL, &dim);
+  struct iovec *iov = Caml_ba_data_val(v);
+  iov->iov_base = ba_at(ba, off);
+  iov->iov_len = Long_val(len);
+  CAMLreturn(v);
+}
+
+static value keep3(value a, value b, value c) {
+  CAMLparam3(a, b, c);
+  CAMLlocal1(t);
+  t = caml_alloc_tuple(3);
+  Store_field(t, 0, a);
+  Store_field(t, 1, b);
+  Store_field(t, 2, c);
+  CAMLreturn(t);
+}
+
+CAMLprim value fdkml_pread_async(value loop, value vfd, value ba, value off, value len, value pos, value callback) {
+  CAMLparam5(loop, vfd, ba, off, len);
+  CAMLxparam2(pos, callback);
+  CAMLlocal1(iov);
+  iov = iovec_block(ba, off, len);
+  struct fdkml_pending *p = fdkml_pending_new(loop, callback, keep3(vfd, ba, iov));
+  fdk_op *op = NULL;
+  int r = fdk_preadv_async(fdkml_loop_val(loop)->raw, Fd_val(vfd), Caml_ba_data_val(iov), 1, Long_val(pos),
+                           fdkml_on_result, p, &op);
+  CAMLreturn(fdkml_started(p, r, op, "fdk_preadv_async"));
+}
+CAMLprim value fdkml_pread_async_bc(value *argv, int argc) {
+  (void)argc;
+  return fdkml_pread_async(argv[0], argv[1], argv[2], argv[3], argv[4], argv[5], argv[6]);
+}
+
+CAMLprim value fdkml_pwrite_async(value loop, value vfd, value ba, value off, value len, value pos, value callback) {
+  CAMLparam5(loop, vfd, ba, off, len);
+  CAMLxparam2(pos, callback);
+  CAMLlocal1(iov);
+  iov = iovec_block(ba, off, len);
+  struct fdkml_pending *p = fdkml_pending_new(loop, callback, keep3(vfd, ba, iov));
+  fdk_op *op = NULL;
+  int r = fdk_pwritev_async(fdkml_loop_val(loop)->raw, Fd_val(vfd), Caml_ba_data_val(iov), 1, Long_val(pos),
+                            fdkml_on_result, p, &op);
+  CAMLreturn(fdkml_started(p, r, op, "fdk_pwritev_async"));
+}
+CAMLprim value fdkml_pwrite_async_bc(value *argv, int argc) {
+  (void)argc;
+  return fdkml_pwrite_async(argv[0], argv[1], argv[2], argv[3], argv[4], argv[5], argv[6]);
+}
+
+/* readv / writev over a list of bigarrays: the iovec array is a bigarray kept with them. */
+static value iovec_list(value bufs, int *count) {
+  CAMLparam1(bufs);
+  CAMLlocal2(v, l);
+  intnat n = 0;
+  for (l = bufs; l != Val_emptylist; l = Field(l, 1)) n++;
+  intnat dim = (n ? n : 1) * (intnat)sizeof(struct iovec);
+  v = caml_ba_alloc(CAML_BA_CHAR | CAML_BA_C_LAYOUT, 1, NULL, &dim);
+  struct iovec *iov = Caml_ba_data_val(v);
+  intnat i = 0;
+  for (l = bufs; l != Val_emptylist; l = Field(l, 1), i++) {
+    iov[i].iov_base = Caml_ba_data_val(Field(l, 0));
+    iov[i].iov_len = Caml_ba_array_val(Field(l, 0))->dim[0];
+  }
+  *count = (int)n;
+  CAMLreturn(v);
+}
+
+CAMLprim value fdkml_readv_async(value loop, value vfd, value bufs, value callback) {
+  CAMLparam4(loop, vfd, bufs, callback);
+  CAMLlocal1(iov);
+  int n;
+  iov = iovec_list(bufs, &n);
+  struct fdkml_pending *p = fdkml_pending_new(loop, callback, keep3(vfd, bufs, iov));
+  fdk_op *op = NULL;
+  int r = fdk_readv_async(fdkml_loop_val(loop)->raw, Fd_val(vfd), Caml_ba_data_val(iov), n, fdkml_on_result, p, &op);
+  CAMLreturn(fdkml_started(p, r, op, "fdk_readv_async"));
+}
+
+CAMLprim value fdkml_writev_async(value loop, value vfd, value bufs, value callback) {
+  CAMLparam4(loop, vfd, bufs, callback);
+  CAMLlocal1(iov);
+  int n;
+  iov = iovec_list(bufs, &n);
+  struct fdkml_pending *p = fdkml_pending_new(loop, callback, keep3(vfd, bufs, iov));
+  fdk_op *op = NULL;
+  int r = fdk_writev_async(fdkml_loop_val(loop)->raw, Fd_val(vfd), Caml_ba_data_val(iov), n, fdkml_on_result, p, &op);
+  CAMLreturn(fdkml_started(p, r, op, "fdk_writev_async"));
+}
+
+CAMLprim value fdkml_lseek_async(value loop, value vfd, value offset, value whence, value callback) {
+  CAMLparam5(loop, vfd, offset, whence, callback);
+  struct fdkml_pending *p = fdkml_pending_new(loop, callback, vfd);
+  fdk_op *op = NULL;
+  int r = fdk_lseek_async(fdkml_loop_val(loop)->raw, Fd_val(vfd), Long_val(offset), Int_val(whence), fdkml_on_result,
+                          p, &op);
+  CAMLreturn(fdkml_started(p, r, op, "fdk_lseek_async"));
+}
+
+CAMLprim value fdkml_fsync_async(value loop, value vfd, value data_only, value callback) {
+  CAMLparam4(loop, vfd, data_only, callback);
+  struct fdkml_pending *p = fdkml_pending_new(loop, callback, vfd);
+  fdk_op *op = NULL;
+  int r = fdk_fsync_async(fdkml_loop_val(loop)->raw, Fd_val(vfd), Bool_val(data_only) ? FDK_FSYNC_DATA : 0,
+                          fdkml_on_result, p, &op);
+  CAMLreturn(fdkml_started(p, r, op, "fdk_fsync_async"));
+}
+
+CAMLprim value fdkml_ftruncate_async(value loop, value vfd, value length, value callback) {
+  CAMLparam4(loop, vfd, length, callback);
+  struct fdkml_pending *p = fdkml_pending_new(loop, callback, vfd);
+  fdk_op *op = NULL;
+  int r = fdk_ftruncate_async(fdkml_loop_val(loop)->raw, Fd_val(vfd), Long_val(length), fdkml_on_result, p, &op);
+  CAMLreturn(fdkml_started(p, r, op, "fdk_ftruncate_async"));
+}

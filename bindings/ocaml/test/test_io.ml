@@ -70,4 +70,33 @@ let () =
           (* 256 random bits twice the same, or all zero, would mean no randomness. *)
           Tap.check "async" (!n = 32 && string_of_buffer b 32 <> Bytes.to_string a);
           Tap.check "not zero" (Bytes.to_string a <> String.make 32 '\000') );
+      ( "vectored, positioned and file calls on the loop",
+        fun () ->
+          let l = Loop.create () in
+          let got = ref [] in
+          let note v = got := v :: !got in
+          let count = function Ok n -> note (string_of_int n) | Error (e, _) -> note (Unix.error_message e) in
+          let r, w = Fd.pipe () in
+          ignore (Io.writev_async l w [ buffer_of_string "ab"; buffer_of_string "cde" ] count);
+          ignore (Loop.run l);
+          let a = buffer 2 and b = buffer 8 in
+          ignore (Io.readv_async l r [ a; b ] count);
+          ignore (Loop.run l);
+          Tap.check "scattered" (string_of_buffer a 2 = "ab" && string_of_buffer b 3 = "cde");
+          let path = Filename.temp_file "fdkit-ocaml" "" in
+          let raw = Unix.openfile path [ Unix.O_RDWR; Unix.O_CLOEXEC ] 0 in
+          Sys.remove path;
+          let fd = Fd.adopt raw in
+          let step start = ignore (start ()); ignore (Loop.run l) in
+          step (fun () -> Io.pwrite_async l fd (buffer_of_string "0123456789") ~pos:0 count);
+          let c = buffer 3 in
+          step (fun () -> Io.pread_async l fd c ~pos:4 count);
+          Tap.check "pread" (string_of_buffer c 3 = "456");
+          step (fun () -> Io.ftruncate_async l fd 4 (fun _ -> note "truncated"));
+          step (fun () -> Io.fsync_async ~data_only:true l fd (fun _ -> note "synced"));
+          step (fun () -> Io.lseek_async l fd 0 Unix.SEEK_END count);
+          step (fun () -> Io.lseek_async l fd (-100) Unix.SEEK_CUR (function Error (Unix.EINVAL, _) -> note "EINVAL" | _ -> note "?"));
+          Tap.check "results" (List.rev !got = [ "5"; "5"; "10"; "3"; "truncated"; "synced"; "4"; "EINVAL" ]);
+          Loop.close l;
+          List.iter Fd.close [ r; w; fd ] );
     ]

@@ -6,6 +6,7 @@
 - Error (an OSError): errno, strerror, name ("EBADF") and the detail fdkit recorded.
 
 - Dir (fs): directories that confine path resolution; EXDEV for a path leading out.
+- spawn / Process: a child started from an ordered list of actions, exit on the loop.
 - run / Result: a command run to completion with its output captured.
 - socket, socketpair, Fd.send_msg / recv_msg: sockets with descriptor passing.
 - trace.set_hook: a begin and an end event for every operation.
@@ -16,6 +17,7 @@ from .loop import RUN_DEFAULT, RUN_NOWAIT, RUN_ONCE, Loop, Op
 from .fd import Fd, pipe
 from .io import SEEK_CUR, SEEK_END, SEEK_SET, getrandom, now_ns
 from .fs import O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, Dir, Stat
+from .process import Process, Status, spawn
 from .run import CAPTURE, DISCARD, INHERIT, MERGE, Result, run
 from .net import SHUT_RD, SHUT_RDWR, SHUT_WR, socket, socketpair
 from . import trace
@@ -26,6 +28,7 @@ __all__ = [
     "Fd", "pipe",
     "getrandom", "now_ns", "SEEK_SET", "SEEK_CUR", "SEEK_END",
     "Dir", "Stat", "O_RDONLY", "O_WRONLY", "O_RDWR", "O_CREAT", "O_EXCL", "O_TRUNC", "O_DIRECTORY", "O_NOFOLLOW",
+    "spawn", "Process", "Status",
     "run", "Result", "INHERIT", "CAPTURE", "DISCARD", "MERGE",
     "socket", "socketpair", "SHUT_RD", "SHUT_WR", "SHUT_RDWR",
     "trace",

@@ -172,3 +172,32 @@ class trace_event(ctypes.Structure):
 
 TRACE_CB = ctypes.CFUNCTYPE(None, POINTER(trace_event), c_void_p)
 _declare(c_int, "fdk_trace_set", handle, TRACE_CB, c_void_p)
+
+# process.h (spawn)
+FDK_INHERIT_PRESERVE, FDK_INHERIT_BLOCKING, FDK_INHERIT_NONBLOCKING = 0, 1, 2
+
+
+class rusage(ctypes.Structure):
+    _fields_ = [(name, c_int64) for name in
+                ("utime_ns", "stime_ns", "maxrss_kib", "minflt", "majflt", "inblock", "oublock", "nvcsw", "nivcsw")]
+
+
+class exit_status(ctypes.Structure):
+    _fields_ = [("kind", ctypes.c_int32), ("value", ctypes.c_int32), ("core_dumped", ctypes.c_int32),
+                ("usage", rusage)]
+
+
+EXIT_CB = ctypes.CFUNCTYPE(None, c_void_p, c_int, c_void_p)
+_declare(c_int, "fdk_actions_new", POINTER(handle))
+_declare(handle, "fdk_actions_free", handle)
+_declare(c_int, "fdk_actions_execvp", handle, c_char_p, ARGV, ARGV)
+_declare(c_int, "fdk_actions_chdir", handle, c_char_p)
+_declare(c_int, "fdk_actions_inherit_fd", handle, c_int, handle, c_int)
+_declare(c_int, "fdk_actions_setsid", handle)
+_declare(c_int, "fdk_actions_close_other_fds", handle)
+_declare(c_int, "fdk_spawn", POINTER(handle), handle, handle, c_uint, EXIT_CB, c_void_p)
+_declare(ctypes.c_int32, "fdk_process_pid", handle)
+_declare(c_int, "fdk_process_signal", handle, c_int)
+_declare(c_int, "fdk_process_wait", handle, POINTER(exit_status))
+_declare(c_int, "fdk_process_try_wait", handle, POINTER(exit_status))
+_declare(handle, "fdk_process_free", handle)

@@ -7,6 +7,7 @@
 //!   inside the call that started them. A panic in a callback is caught at the C boundary,
 //!   stops the loop and is resumed from `Loop::run`.
 //! - [`Dir`]: a directory that confines path resolution (EXDEV for a path leading out).
+//! - [`Spawn`] / [`Process`]: a child started from an ordered list of actions.
 //! - [`Command`]: a command run to completion with its output captured.
 //! - [`socketpair`], [`Fd::send_msg`], [`Fd::recv_msg`]: sockets with descriptor passing.
 //! - [`trace::set_hook`]: a begin and an end event for every operation.
@@ -30,6 +31,7 @@ mod fd;
 mod fs;
 mod io;
 mod net;
+mod process;
 mod run;
 pub mod trace;
 
@@ -39,4 +41,5 @@ pub use fd::{pipe, Blocking, Fd};
 pub use fs::{Dir, Kind, OpenFlags, Stat};
 pub use io::{getrandom, now_ns};
 pub use net::{socketpair, Received, Shutdown};
+pub use process::{Process, Spawn};
 pub use run::{Command, ExitStatus, Output};

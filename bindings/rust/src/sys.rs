@@ -308,3 +308,61 @@ pub type fdk_trace_cb = Option<unsafe extern "C" fn(event: *const fdk_trace_even
 extern "C" {
     pub fn fdk_trace_set(lp: *mut fdk_loop, cb: fdk_trace_cb, data: *mut c_void) -> c_int;
 }
+
+// process.h (spawn)
+opaque!(fdk_actions, fdk_process);
+
+pub const FDK_INHERIT_PRESERVE: c_int = 0;
+
+#[repr(C)]
+#[derive(Default)]
+pub struct fdk_rusage {
+    pub utime_ns: i64,
+    pub stime_ns: i64,
+    pub maxrss_kib: i64,
+    pub minflt: i64,
+    pub majflt: i64,
+    pub inblock: i64,
+    pub oublock: i64,
+    pub nvcsw: i64,
+    pub nivcsw: i64,
+}
+
+#[repr(C)]
+#[derive(Default)]
+pub struct fdk_exit_status {
+    pub kind: i32,
+    pub value: i32,
+    pub core_dumped: i32,
+    pub usage: fdk_rusage,
+}
+
+pub type fdk_exit_cb = Option<unsafe extern "C" fn(proc_: *mut fdk_process, result: c_int, data: *mut c_void)>;
+
+extern "C" {
+    pub fn fdk_actions_new(out: *mut *mut fdk_actions) -> c_int;
+    pub fn fdk_actions_free(actions: *mut fdk_actions) -> *mut fdk_actions;
+    pub fn fdk_actions_execvp(
+        actions: *mut fdk_actions,
+        file: *const c_char,
+        argv: *const *const c_char,
+        envp: *const *const c_char,
+    ) -> c_int;
+    pub fn fdk_actions_chdir(actions: *mut fdk_actions, path: *const c_char) -> c_int;
+    pub fn fdk_actions_inherit_fd(actions: *mut fdk_actions, dst: c_int, src: *mut fdk_fd, blocking: c_int) -> c_int;
+    pub fn fdk_actions_setsid(actions: *mut fdk_actions) -> c_int;
+    pub fn fdk_actions_close_other_fds(actions: *mut fdk_actions) -> c_int;
+    pub fn fdk_spawn(
+        out: *mut *mut fdk_process,
+        lp: *mut fdk_loop,
+        actions: *mut fdk_actions,
+        flags: c_uint,
+        exit_cb: fdk_exit_cb,
+        data: *mut c_void,
+    ) -> c_int;
+    pub fn fdk_process_pid(proc_: *const fdk_process) -> i32;
+    pub fn fdk_process_signal(proc_: *mut fdk_process, sig: c_int) -> c_int;
+    pub fn fdk_process_wait(proc_: *mut fdk_process, status: *mut fdk_exit_status) -> c_int;
+    pub fn fdk_process_try_wait(proc_: *mut fdk_process, status: *mut fdk_exit_status) -> c_int;
+    pub fn fdk_process_free(proc_: *mut fdk_process) -> *mut fdk_process;
+}

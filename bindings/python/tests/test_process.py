@@ -1,0 +1,42 @@
+"""process.h: spawn with actions, waiting, signals, exit on the loop, a failing action."""
+import errno
+import os
+import signal
+import tempfile
+
+import fdkit
+from support import TestCase
+
+
+class ProcessTest(TestCase):
+    def test_inherited_descriptor_cwd_and_exit_code(self):
+        r, w = fdkit.pipe()
+        with tempfile.TemporaryDirectory() as top:
+            with fdkit.spawn(["sh", "-c", "pwd -P >&5; exit 7"], cwd=top, fds={5: w}, close_other_fds=True) as p:
+                w.close()
+                self.assertGreater(p.pid, 0)
+                st = p.wait()
+                self.assertEqual((st.exit_code, st.signal), (7, None))
+            self.assertEqual(r.read(4096), os.path.realpath(top).encode() + b"\n")
+
+    def test_signal_and_exit_on_the_loop(self):
+        got = []
+        with fdkit.Loop() as lp:
+            with fdkit.spawn(["sleep", "30"], loop=lp, on_exit=got.append) as p:
+                self.assertIsNone(p.try_wait())
+                p.signal(signal.SIGTERM)
+                lp.run()
+                self.assertEqual(got, [None])
+                self.assertEqual(p.try_wait().signal, signal.SIGTERM)
+                with self.assertRaises(fdkit.Error) as caught:
+                    p.signal(signal.SIGTERM)
+                self.assertEqual(caught.exception.errno, errno.ESRCH)
+
+    def test_a_failing_action_names_itself(self):
+        with self.assertRaises(fdkit.Error) as caught:
+            fdkit.spawn(["true"], cwd="/nonexistent-dir")
+        self.assertEqual(caught.exception.errno, errno.ENOENT)
+        self.assertIn("chdir", caught.exception.detail)
+        with self.assertRaises(fdkit.Error) as caught:
+            fdkit.spawn(["no-such-program-anywhere"])
+        self.assertEqual(caught.exception.errno, errno.ENOENT)

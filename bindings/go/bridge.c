@@ -1,7 +1,5 @@
 #include "bridge.h"
 
-#include <stdlib.h>
-
 #include "_cgo_export.h"
 
 void *fdkgo_data(uintptr_t handle) { return (void *)handle; }
@@ -9,6 +7,19 @@ void *fdkgo_data(uintptr_t handle) { return (void *)handle; }
 void fdkgo_result_cb(int64_t result, void *data) { fdkgoResult(result, (uintptr_t)data); }
 
 void fdkgo_post_fn(void *data) { fdkgoPost((uintptr_t)data); }
+
+void fdkgo_run_cb(int result, fdk_run_result *res, void *data) { fdkgoRun(result, res, (uintptr_t)data); }
+
+void fdkgo_fd_cb(int result, fdk_fd *fd, void *data) { fdkgoFd(result, fd, (uintptr_t)data); }
+
+void fdkgo_exit_cb(fdk_process *proc, int result, void *data) {
+  (void)proc;
+  fdkgoExit(result, (uintptr_t)data);
+}
+
+void fdkgo_trace_cb(const fdk_trace_event *event, void *data) {
+  fdkgoTrace((fdk_trace_event *)event, (uintptr_t)data);
+}
 
 ssize_t fdkgo_pread(fdk_fd *fd, void *buf, size_t len, int64_t offset) {
   struct iovec v = {buf, len};
@@ -20,12 +31,12 @@ ssize_t fdkgo_pwrite(fdk_fd *fd, const void *buf, size_t len, int64_t offset) {
   return fdk_pwritev(fd, &v, 1, offset);
 }
 
-void fdkgo_trace_cb(const fdk_trace_event *e, void *data) {
-  (void)data;
-  fdkgoTrace(e->phase, (char *)e->name, e->span_id, e->fd, (char *)e->path, e->result, (char *)e->detail,
-             e->thread_id, e->duration_ns);
+ssize_t fdkgo_send_msg(fdk_fd *fd, const void *buf, size_t len, fdk_fd *const *fds, int nfds) {
+  struct iovec v = {(void *)buf, len};
+  return fdk_send_msg(fd, &v, 1, NULL, 0, fds, nfds);
 }
 
-void *fdkgo_ptr_array(size_t n) { return calloc(n ? n : 1, sizeof(void *)); }
-void fdkgo_ptr_array_set(void *array, size_t i, void *p) { ((void **)array)[i] = p; }
-void *fdkgo_ptr_array_get(void *array, size_t i) { return ((void **)array)[i]; }
+ssize_t fdkgo_recv_msg(fdk_fd *fd, void *buf, size_t len, fdk_fd **fds, int *nfds, unsigned *flags) {
+  struct iovec v = {buf, len};
+  return fdk_recv_msg(fd, &v, 1, NULL, NULL, fds, nfds, flags);
+}

@@ -10,17 +10,18 @@
 void *fdkgo_data(uintptr_t handle);
 void fdkgo_result_cb(int64_t result, void *data);
 void fdkgo_post_fn(void *data);
+void fdkgo_run_cb(int result, fdk_run_result *res, void *data);
+/* fdk_open_cb and fdk_accept_cb: a result and a new handle. */
+void fdkgo_fd_cb(int result, fdk_fd *fd, void *data);
+void fdkgo_exit_cb(fdk_process *proc, int result, void *data);
+void fdkgo_trace_cb(const fdk_trace_event *event, void *data);
 
 /* preadv / pwritev of one buffer: the iovec lives on the C stack for the call only. */
 ssize_t fdkgo_pread(fdk_fd *fd, void *buf, size_t len, int64_t offset);
 ssize_t fdkgo_pwrite(fdk_fd *fd, const void *buf, size_t len, int64_t offset);
 
-/* The trace hook: forwards each event's fields to Go. */
-void fdkgo_trace_cb(const fdk_trace_event *event, void *data);
-
-/* A C array of n pointers (argv, envp, handle lists), zeroed; free it with free(). */
-void *fdkgo_ptr_array(size_t n);
-void fdkgo_ptr_array_set(void *array, size_t i, void *p);
-void *fdkgo_ptr_array_get(void *array, size_t i);
+/* One-buffer messages, for the same reason. */
+ssize_t fdkgo_send_msg(fdk_fd *fd, const void *buf, size_t len, fdk_fd *const *fds, int nfds);
+ssize_t fdkgo_recv_msg(fdk_fd *fd, void *buf, size_t len, fdk_fd **fds, int *nfds, unsigned *flags);
 
 #endif

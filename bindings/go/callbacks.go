@@ -4,24 +4,11 @@ package fdkit
 
 /*
 #include <stdint.h>
+#include <fdkit.h>
 */
 import "C"
 
 import "runtime/cgo"
-
-//export fdkgoTrace
-func fdkgoTrace(phase C.int, name *C.char, spanID C.uint64_t, fd C.int, path *C.char, result C.int64_t,
-	detail *C.char, thread C.uint64_t, duration C.int64_t) {
-	deliverTrace(int(phase), C.GoString(name), uint64(spanID), int(fd), goStringOrEmpty(path), int64(result),
-		goStringOrEmpty(detail), uint64(thread), int64(duration))
-}
-
-func goStringOrEmpty(s *C.char) string {
-	if s == nil {
-		return ""
-	}
-	return C.GoString(s)
-}
 
 //export fdkgoResult
 func fdkgoResult(result C.int64_t, data C.uintptr_t) {
@@ -38,4 +25,43 @@ func fdkgoPost(data C.uintptr_t) {
 	p := h.Value().(*pending)
 	h.Delete()
 	p.deliver(p.post)
+}
+
+//export fdkgoRun
+func fdkgoRun(result C.int, res *C.fdk_run_result, data C.uintptr_t) {
+	h := cgo.Handle(data)
+	p := h.Value().(*pending)
+	h.Delete()
+	p.op.raw = nil
+	// The result is copied and freed before the callback runs, so a panic cannot leak it.
+	out, err := takeRunResult(int64(result), res)
+	p.deliver(func() { p.runDone(out, err) })
+}
+
+//export fdkgoFd
+func fdkgoFd(result C.int, fd *C.fdk_fd, data C.uintptr_t) {
+	h := cgo.Handle(data)
+	p := h.Value().(*pending)
+	h.Delete()
+	p.op.raw = nil
+	// Wrapped before the callback runs, so a panic cannot leak the handle.
+	var f *Fd
+	err := resultError(int64(result))
+	if err == nil {
+		f = wrapFd(fd)
+	}
+	p.deliver(func() { p.fdDone(f, err) })
+}
+
+//export fdkgoExit
+func fdkgoExit(result C.int, data C.uintptr_t) {
+	// The handle belongs to the Process, which deletes it after fdk_process_free.
+	p := cgo.Handle(data).Value().(*pending)
+	err := resultError(int64(result))
+	p.deliver(func() { p.exitDone(err) })
+}
+
+//export fdkgoTrace
+func fdkgoTrace(event *C.fdk_trace_event, data C.uintptr_t) {
+	deliverTrace(event, cgo.Handle(data))
 }

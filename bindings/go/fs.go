@@ -2,40 +2,49 @@ package fdkit
 
 /*
 #include <stdlib.h>
-#include <fdkit.h>
+#include "bridge.h"
 */
 import "C"
 
 import (
+	"io/fs"
 	"runtime"
-	"sort"
+	"time"
 	"unsafe"
 )
 
-// Open flags: fdkit's own values.
+// Open flags (fdkit's own values); close-on-exec is always set.
 const (
-	ORdonly    = C.FDK_O_RDONLY
-	OWronly    = C.FDK_O_WRONLY
-	ORdwr      = C.FDK_O_RDWR
-	OAppend    = C.FDK_O_APPEND
-	OCreat     = C.FDK_O_CREAT
-	OExcl      = C.FDK_O_EXCL
-	OTrunc     = C.FDK_O_TRUNC
-	ODirectory = C.FDK_O_DIRECTORY
-	ONofollow  = C.FDK_O_NOFOLLOW
+	O_RDONLY    = C.FDK_O_RDONLY
+	O_WRONLY    = C.FDK_O_WRONLY
+	O_RDWR      = C.FDK_O_RDWR
+	O_APPEND    = C.FDK_O_APPEND
+	O_CREAT     = C.FDK_O_CREAT
+	O_EXCL      = C.FDK_O_EXCL
+	O_TRUNC     = C.FDK_O_TRUNC
+	O_DIRECTORY = C.FDK_O_DIRECTORY
+	O_NOFOLLOW  = C.FDK_O_NOFOLLOW // ELOOP when the last component is a symlink
+	O_NONBLOCK  = C.FDK_O_NONBLOCK
 )
 
-// Kinds of file a Stat reports.
+// FileKind is what a directory entry or a stat describes.
+type FileKind int
+
 const (
-	KindRegular = C.FDK_KIND_REGULAR
-	KindDir     = C.FDK_KIND_DIR
-	KindSymlink = C.FDK_KIND_SYMLINK
+	KindUnknown FileKind = C.FDK_KIND_UNKNOWN
+	KindFifo    FileKind = C.FDK_KIND_FIFO
+	KindChar    FileKind = C.FDK_KIND_CHAR
+	KindDir     FileKind = C.FDK_KIND_DIR
+	KindBlock   FileKind = C.FDK_KIND_BLOCK
+	KindRegular FileKind = C.FDK_KIND_REGULAR
+	KindSymlink FileKind = C.FDK_KIND_SYMLINK
+	KindSocket  FileKind = C.FDK_KIND_SOCKET
 )
 
-// Dir is a directory every path given to it is resolved beneath: "..", absolute paths
-// and symlinks that would lead out fail with EXDEV. FsDir is the unconfined file system.
-// Each *Dir holds one reference, dropped by Close or when it is garbage collected; all
-// methods are safe for concurrent use (not with Close).
+// Dir is a directory that confines path resolution: beneath it nothing resolves outside
+// (".." past it, absolute paths, symlinks that climb out fail with EXDEV). Safe for
+// concurrent use. Each *Dir holds one reference, dropped by Close or, failing that, when
+// it is garbage collected.
 type Dir struct {
 	raw *C.fdk_dir
 }
@@ -46,133 +55,190 @@ func wrapDir(raw *C.fdk_dir) *Dir {
 	return d
 }
 
-// Close drops this Dir's reference now (its descriptor closes with the last one). The
-// Dir must not be used afterwards.
-func (d *Dir) Close() error {
-	if d.raw != nil {
-		runtime.SetFinalizer(d, nil)
-		C.fdk_dir_unref(d.raw)
-		d.raw = nil
-	}
-	return nil
-}
+// FS is the unconfined file system: absolute paths and ".." work as with openat(2).
+func FS() *Dir { return &Dir{raw: C.fdk_dir_fs()} }
 
-// FsDir is the unconfined file system (absolute paths allowed).
-func FsDir() *Dir { return wrapDir(C.fdk_dir_fs()) }
+// Cwd is the current directory, confined.
+func Cwd() *Dir { return &Dir{raw: C.fdk_dir_cwd()} }
 
-// CwdDir is the current directory, confined to it.
-func CwdDir() *Dir { return wrapDir(C.fdk_dir_cwd()) }
-
-// withPath runs f with path as a C string.
-func withPath(path string, f func(p *C.char) int64) (int64, error) {
-	p := C.CString(path)
-	defer C.free(unsafe.Pointer(p))
-	return call(func() int64 { return f(p) })
-}
-
-// OpenDir is the directory at path beneath d, itself confining.
-func (d *Dir) OpenDir(path string) (*Dir, error) {
+// DirFromFd is a confined directory on an open directory descriptor. Both share one
+// handle: f keeps its own reference, but closing f closes the directory too.
+func DirFromFd(f *Fd) (*Dir, error) {
 	var raw *C.fdk_dir
-	_, err := withPath(path, func(p *C.char) int64 { return int64(C.fdk_dir_open(&raw, d.raw, p)) })
-	runtime.KeepAlive(d)
-	if err != nil {
+	if _, err := f.call(func(fr *C.fdk_fd) int64 { return int64(C.fdk_dir_from_fd(&raw, fr)) }); err != nil {
 		return nil, err
 	}
 	return wrapDir(raw), nil
 }
 
-// Open opens the file at path (close-on-exec).
-func (d *Dir) Open(path string, flags uint, mode uint32) (*Fd, error) {
+// Close drops this *Dir's reference; a second Close does nothing. The Dir must not be
+// used afterwards, nor while Close runs.
+func (d *Dir) Close() error {
+	runtime.SetFinalizer(d, nil)
+	d.raw = C.fdk_dir_unref(d.raw)
+	return nil
+}
+
+// withPath runs one call with path as a C string, keeping d alive until it returned.
+func (d *Dir) withPath(path string, c func(p *C.char) int64) (int64, error) {
+	cp := C.CString(path)
+	defer C.free(unsafe.Pointer(cp))
+	defer runtime.KeepAlive(d)
+	return call(func() int64 { return c(cp) })
+}
+
+// OpenDir opens path beneath d as a new confined directory.
+func (d *Dir) OpenDir(path string) (*Dir, error) {
+	var raw *C.fdk_dir
+	if _, err := d.withPath(path, func(p *C.char) int64 { return int64(C.fdk_dir_open(&raw, d.raw, p)) }); err != nil {
+		return nil, err
+	}
+	return wrapDir(raw), nil
+}
+
+// Open opens path beneath d with O_* flags; perm applies with O_CREAT.
+func (d *Dir) Open(path string, flags uint, perm fs.FileMode) (*Fd, error) {
 	var raw *C.fdk_fd
-	_, err := withPath(path, func(p *C.char) int64 {
-		return int64(C.fdk_openat(&raw, d.raw, p, C.uint(flags), C.uint(mode)))
-	})
-	runtime.KeepAlive(d)
-	if err != nil {
+	if _, err := d.withPath(path, func(p *C.char) int64 {
+		return int64(C.fdk_openat(&raw, d.raw, p, C.uint(flags), C.uint(perm.Perm())))
+	}); err != nil {
 		return nil, err
 	}
 	return wrapFd(raw), nil
 }
 
-func (d *Dir) Mkdir(path string, mode uint32) error {
-	_, err := withPath(path, func(p *C.char) int64 { return int64(C.fdk_mkdirat(d.raw, p, C.uint(mode))) })
-	runtime.KeepAlive(d)
+func (d *Dir) Mkdir(path string, perm fs.FileMode) error {
+	_, err := d.withPath(path, func(p *C.char) int64 { return int64(C.fdk_mkdirat(d.raw, p, C.uint(perm.Perm()))) })
 	return err
 }
 
+// Unlink removes a non-directory (a symlink itself, never its target).
 func (d *Dir) Unlink(path string) error {
-	_, err := withPath(path, func(p *C.char) int64 { return int64(C.fdk_unlinkat(d.raw, p)) })
-	runtime.KeepAlive(d)
+	_, err := d.withPath(path, func(p *C.char) int64 { return int64(C.fdk_unlinkat(d.raw, p)) })
 	return err
 }
 
 func (d *Dir) Rmdir(path string) error {
-	_, err := withPath(path, func(p *C.char) int64 { return int64(C.fdk_rmdirat(d.raw, p)) })
-	runtime.KeepAlive(d)
+	_, err := d.withPath(path, func(p *C.char) int64 { return int64(C.fdk_rmdirat(d.raw, p)) })
 	return err
 }
 
-// Symlink creates path as a symlink to target, stored as given.
+// Rename renames oldPath beneath d to newPath beneath newDir.
+func (d *Dir) Rename(oldPath string, newDir *Dir, newPath string) error {
+	cn := C.CString(newPath)
+	defer C.free(unsafe.Pointer(cn))
+	defer runtime.KeepAlive(newDir)
+	_, err := d.withPath(oldPath, func(p *C.char) int64 { return int64(C.fdk_renameat(d.raw, p, newDir.raw, cn)) })
+	return err
+}
+
+// Symlink creates a symlink at path whose text is target (stored as given).
 func (d *Dir) Symlink(target, path string) error {
-	t := C.CString(target)
-	defer C.free(unsafe.Pointer(t))
-	_, err := withPath(path, func(p *C.char) int64 { return int64(C.fdk_symlinkat(t, d.raw, p)) })
-	runtime.KeepAlive(d)
+	ct := C.CString(target)
+	defer C.free(unsafe.Pointer(ct))
+	_, err := d.withPath(path, func(p *C.char) int64 { return int64(C.fdk_symlinkat(ct, d.raw, p)) })
 	return err
 }
 
+// Readlink is the text of the symlink at path.
 func (d *Dir) Readlink(path string) (string, error) {
-	var text *C.char
-	n, err := withPath(path, func(p *C.char) int64 { return int64(C.fdk_readlinkat(&text, d.raw, p)) })
-	runtime.KeepAlive(d)
+	var out *C.char
+	n, err := d.withPath(path, func(p *C.char) int64 { return int64(C.fdk_readlinkat(&out, d.raw, p)) })
 	if err != nil {
 		return "", err
 	}
-	defer C.fdk_free(unsafe.Pointer(text))
-	return C.GoStringN(text, C.int(n)), nil
+	defer C.fdk_free(unsafe.Pointer(out))
+	return C.GoStringN(out, C.int(n)), nil
 }
 
-// Stat is what Dir.Stat found.
+// Stat is a stat result.
 type Stat struct {
-	Kind int
-	Size int64
-	Perm uint32
-	Ino  uint64
+	Kind  FileKind
+	Size  int64
+	Perm  fs.FileMode // permission bits only
+	Ino   uint64
+	Dev   uint64
+	Nlink uint64
+	Uid   uint32
+	Gid   uint32
+	Mtime time.Time
 }
 
-// Stat describes path; follow says whether a final symlink is followed (still confined).
-func (d *Dir) Stat(path string, follow bool) (Stat, error) {
+// statWith fills a fresh fdk_stat with fill and copies it out.
+func statWith(fill func(st *C.fdk_stat) int64) (*Stat, error) {
 	var st *C.fdk_stat
 	if _, err := call(func() int64 { return int64(C.fdk_stat_new(&st)) }); err != nil {
-		return Stat{}, err
-	}
-	defer C.fdk_stat_free(st)
-	fl := C.int(0)
-	if follow {
-		fl = 1
-	}
-	_, err := withPath(path, func(p *C.char) int64 { return int64(C.fdk_statat(st, d.raw, p, fl)) })
-	runtime.KeepAlive(d)
-	if err != nil {
-		return Stat{}, err
-	}
-	return Stat{Kind: int(C.fdk_stat_kind(st)), Size: int64(C.fdk_stat_size(st)), Perm: uint32(C.fdk_stat_perm(st)),
-		Ino: uint64(C.fdk_stat_ino(st))}, nil
-}
-
-// ReadDir lists the names in the directory at path, sorted.
-func (d *Dir) ReadDir(path string) ([]string, error) {
-	var ents *C.fdk_dirents
-	n, err := withPath(path, func(p *C.char) int64 { return int64(C.fdk_readdir(&ents, d.raw, p)) })
-	runtime.KeepAlive(d)
-	if err != nil {
 		return nil, err
 	}
-	defer C.fdk_dirents_free(ents)
-	names := make([]string, 0, n)
-	for i := 0; i < int(n); i++ {
-		names = append(names, C.GoString(C.fdk_dirents_name(ents, C.size_t(i))))
+	defer C.fdk_stat_free(st)
+	if _, err := call(func() int64 { return fill(st) }); err != nil {
+		return nil, err
 	}
-	sort.Strings(names)
-	return names, nil
+	var sec, nsec C.int64_t
+	C.fdk_stat_mtime(st, &sec, &nsec)
+	return &Stat{
+		Kind:  FileKind(C.fdk_stat_kind(st)),
+		Size:  int64(C.fdk_stat_size(st)),
+		Perm:  fs.FileMode(C.fdk_stat_perm(st)) & fs.ModePerm,
+		Ino:   uint64(C.fdk_stat_ino(st)),
+		Dev:   uint64(C.fdk_stat_dev(st)),
+		Nlink: uint64(C.fdk_stat_nlink(st)),
+		Uid:   uint32(C.fdk_stat_uid(st)),
+		Gid:   uint32(C.fdk_stat_gid(st)),
+		Mtime: time.Unix(int64(sec), int64(nsec)),
+	}, nil
+}
+
+// Stat describes path; follow follows a symlink in the last position (confined).
+func (d *Dir) Stat(path string, follow bool) (*Stat, error) {
+	cp := C.CString(path)
+	defer C.free(unsafe.Pointer(cp))
+	defer runtime.KeepAlive(d)
+	f := C.int(0)
+	if follow {
+		f = 1
+	}
+	return statWith(func(st *C.fdk_stat) int64 { return int64(C.fdk_statat(st, d.raw, cp, f)) })
+}
+
+// Stat is fstat.
+func (f *Fd) Stat() (*Stat, error) {
+	defer runtime.KeepAlive(f)
+	return statWith(func(st *C.fdk_stat) int64 { return int64(C.fdk_fstat(st, f.raw)) })
+}
+
+// DirEntry is one entry of ReadDir.
+type DirEntry struct {
+	Name string
+	Kind FileKind
+}
+
+// ReadDir lists the directory at path ("." and ".." left out) in the file system's order.
+func (d *Dir) ReadDir(path string) ([]DirEntry, error) {
+	var raw *C.fdk_dirents
+	if _, err := d.withPath(path, func(p *C.char) int64 { return int64(C.fdk_readdir(&raw, d.raw, p)) }); err != nil {
+		return nil, err
+	}
+	defer C.fdk_dirents_free(raw)
+	n := int(C.fdk_dirents_count(raw))
+	out := make([]DirEntry, n)
+	for i := range out {
+		out[i] = DirEntry{
+			Name: C.GoString(C.fdk_dirents_name(raw, C.size_t(i))),
+			Kind: FileKind(C.fdk_dirents_kind(raw, C.size_t(i))),
+		}
+	}
+	return out, nil
+}
+
+// OpenAsync opens path beneath d on the worker pool; done gets the handle on the loop. The
+// path is copied and d referenced until then.
+func (l *Loop) OpenAsync(d *Dir, path string, flags uint, perm fs.FileMode, done func(*Fd, error)) (*Op, error) {
+	cp := C.CString(path)
+	defer C.free(unsafe.Pointer(cp))
+	defer runtime.KeepAlive(d)
+	return l.startPending(&pending{fdDone: done}, func(data unsafe.Pointer, op **C.fdk_op) C.int {
+		return C.fdk_openat_async(l.raw, d.raw, cp, C.uint(flags), C.uint(perm.Perm()), C.fdk_open_cb(C.fdkgo_fd_cb),
+			data, op)
+	})
 }

@@ -2,8 +2,11 @@ package fdkit_test
 
 import (
 	"errors"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -11,77 +14,149 @@ import (
 	"fdkit"
 )
 
-func tempRoot(t *testing.T) (string, *fdkit.Dir) {
-	t.Helper()
-	top := t.TempDir()
-	must(t, os.Mkdir(filepath.Join(top, "root"), 0o755))
-	must(t, os.WriteFile(filepath.Join(top, "secret"), []byte("outside"), 0o644))
-	root, err := fdkit.FsDir().OpenDir(filepath.Join(top, "root"))
-	must(t, err)
-	return top, root
+func TestEscapeFromAConfinedDirIsEXDEV(t *testing.T) {
+	noLeaks(t, func() {
+		tmp := t.TempDir()
+		must(t, os.WriteFile(filepath.Join(tmp, "x"), []byte("outside"), 0o644))
+		must(t, os.Mkdir(filepath.Join(tmp, "inner"), 0o755))
+		dir, err := fdkit.FS().OpenDir(filepath.Join(tmp, "inner"))
+		must(t, err)
+		defer dir.Close()
+		_, err = dir.Open("../x", fdkit.O_RDONLY, 0)
+		if !errors.Is(err, syscall.EXDEV) {
+			t.Fatalf("open ../x: %v, want EXDEV", err)
+		}
+		var fe *fdkit.Error
+		if !errors.As(err, &fe) || !strings.Contains(fe.Detail, "../x") {
+			t.Fatalf("detail does not name the path: %v", err)
+		}
+		must(t, dir.Symlink("/etc/passwd", "abs"))
+		if _, err := dir.Stat("abs", true); !errors.Is(err, syscall.EXDEV) {
+			t.Fatalf("stat through an absolute symlink: %v", err)
+		}
+		f, err := fdkit.FS().Open(filepath.Join(tmp, "inner/../x"), fdkit.O_RDONLY, 0)
+		must(t, err) // the unconfined file system follows ".."
+		f.Close()
+	})
 }
 
-func TestFilesDirectoriesLinksAndStat(t *testing.T) {
+func TestCreateStatListRenameRemove(t *testing.T) {
 	noLeaks(t, func() {
-		_, root := tempRoot(t)
-		defer root.Close()
-		f, err := root.Open("a.txt", fdkit.OWronly|fdkit.OCreat, 0o640)
+		tmp := t.TempDir()
+		dir, err := fdkit.FS().OpenDir(tmp)
 		must(t, err)
-		_, err = f.Write([]byte("hello"))
+		defer dir.Close()
+		must(t, dir.Mkdir("sub", 0o755))
+		f, err := dir.Open("sub/a", fdkit.O_WRONLY|fdkit.O_CREAT|fdkit.O_EXCL, 0o600)
 		must(t, err)
-		must(t, f.Close())
-		must(t, root.Mkdir("sub", 0o755))
-		must(t, root.Symlink("../a.txt", "sub/link"))
-		target, err := root.Readlink("sub/link")
+		defer f.Close()
+		_, err = f.Write([]byte("12345"))
 		must(t, err)
-		if target != "../a.txt" {
-			t.Fatalf("readlink %q", target)
+		st, err := f.Stat()
+		must(t, err)
+		if st.Size != 5 || st.Kind != fdkit.KindRegular || st.Perm != 0o600 {
+			t.Fatalf("fstat: %+v", st)
 		}
-		g, err := root.Open("sub/link", fdkit.ORdonly, 0)
+		if _, err := dir.Open("sub/a", fdkit.O_CREAT|fdkit.O_EXCL, 0); !errors.Is(err, fs.ErrExist) {
+			t.Fatalf("O_EXCL on an existing file: %v", err)
+		}
+		must(t, dir.Symlink("a", "sub/link"))
+		if target, err := dir.Readlink("sub/link"); err != nil || target != "a" {
+			t.Fatalf("readlink: %q %v", target, err)
+		}
+		lst, err := dir.Stat("sub/link", false)
 		must(t, err)
-		buf := make([]byte, 16)
-		n, _ := g.Read(buf)
-		must(t, g.Close())
-		if string(buf[:n]) != "hello" {
-			t.Fatalf("read %q through the link", buf[:n])
-		}
-		st, err := root.Stat("a.txt", true)
+		fst, err := dir.Stat("sub/link", true)
 		must(t, err)
-		if st.Kind != fdkit.KindRegular || st.Size != 5 || st.Perm != 0o640 {
-			t.Fatalf("stat %+v", st)
+		if lst.Kind != fdkit.KindSymlink || fst.Ino != st.Ino {
+			t.Fatalf("lstat %+v, stat %+v", lst, fst)
 		}
-		if st, _ := root.Stat("sub/link", false); st.Kind != fdkit.KindSymlink {
-			t.Fatalf("lstat %+v", st)
-		}
-		names, err := root.ReadDir("")
+		entries, err := dir.ReadDir("sub")
 		must(t, err)
-		if strings.Join(names, ",") != "a.txt,sub" {
-			t.Fatalf("readdir %v", names)
+		sort.Slice(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
+		want := []fdkit.DirEntry{{Name: "a", Kind: fdkit.KindRegular}, {Name: "link", Kind: fdkit.KindSymlink}}
+		if len(entries) != 2 || entries[0] != want[0] || entries[1] != want[1] {
+			t.Fatalf("read_dir: %+v", entries)
 		}
-		must(t, root.Unlink("sub/link"))
-		must(t, root.Rmdir("sub"))
-		must(t, root.Unlink("a.txt"))
-		if _, err := root.Stat("a.txt", true); !errors.Is(err, os.ErrNotExist) {
-			t.Fatalf("stat after unlink: %v", err)
+		sub, err := dir.OpenDir("sub")
+		must(t, err)
+		defer sub.Close()
+		must(t, sub.Rename("a", dir, "b"))
+		if data, err := os.ReadFile(filepath.Join(tmp, "b")); err != nil || string(data) != "12345" {
+			t.Fatalf("renamed file: %q %v", data, err)
+		}
+		must(t, dir.Unlink("b"))
+		if err := dir.Unlink("b"); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("second unlink: %v", err)
+		}
+		if err := dir.Rmdir("sub"); !errors.Is(err, syscall.ENOTEMPTY) {
+			t.Fatalf("rmdir of a non-empty dir: %v", err)
+		}
+		must(t, sub.Unlink("link"))
+		must(t, dir.Rmdir("sub"))
+	})
+}
+
+func TestDirFromFd(t *testing.T) {
+	noLeaks(t, func() {
+		tmp := t.TempDir()
+		must(t, os.WriteFile(filepath.Join(tmp, "f"), nil, 0o644))
+		fd, err := fdkit.FS().Open(tmp, fdkit.O_DIRECTORY, 0)
+		must(t, err)
+		dir, err := fdkit.DirFromFd(fd)
+		must(t, err)
+		st, err := dir.Stat("f", false)
+		must(t, err)
+		if st.Kind != fdkit.KindRegular {
+			t.Fatalf("stat: %+v", st)
+		}
+		fd.Close() // one handle: closing it closes the directory too
+		if _, err := dir.Stat("f", false); !errors.Is(err, syscall.EBADF) {
+			t.Fatalf("stat after closing the descriptor: %v", err)
+		}
+		dir.Close()
+		file, err := fdkit.FS().Open(filepath.Join(tmp, "f"), fdkit.O_RDONLY, 0)
+		must(t, err)
+		defer file.Close()
+		if _, err := fdkit.DirFromFd(file); !errors.Is(err, syscall.ENOTDIR) {
+			t.Fatalf("dir from a file: %v", err)
 		}
 	})
 }
 
-func TestEscapesAreRefusedWithEXDEV(t *testing.T) {
+func TestOpenAsyncCompletesOnTheLoopAndRefusesEscapes(t *testing.T) {
 	noLeaks(t, func() {
-		_, root := tempRoot(t)
-		defer root.Close()
-		must(t, root.Symlink("../secret", "out"))
-		must(t, root.Symlink("/etc", "abs"))
-		for _, path := range []string{"../secret", "out", "abs/passwd", "/etc/passwd"} {
-			_, err := root.Open(path, fdkit.ORdonly, 0)
-			var fe *fdkit.Error
-			if !errors.Is(err, syscall.EXDEV) || !errors.As(err, &fe) || !strings.Contains(fe.Detail, "escapes") {
-				t.Fatalf("%s: %v", path, err)
+		tmp := t.TempDir()
+		must(t, os.WriteFile(filepath.Join(tmp, "f"), []byte("async"), 0o644))
+		must(t, os.Mkdir(filepath.Join(tmp, "inner"), 0o755))
+		dir, err := fdkit.FS().OpenDir(filepath.Join(tmp, "inner"))
+		must(t, err)
+		l := newLoop(t)
+		defer l.Close()
+		var got []string
+		_, err = l.OpenAsync(dir, "../f", fdkit.O_RDONLY, 0, func(f *fdkit.Fd, err error) {
+			if !errors.Is(err, syscall.EXDEV) || f != nil {
+				t.Errorf("async escape: %v %v", f, err)
 			}
+			got = append(got, "EXDEV")
+		})
+		must(t, err)
+		_, err = l.OpenAsync(fdkit.FS(), filepath.Join(tmp, "f"), fdkit.O_RDONLY, 0, func(f *fdkit.Fd, err error) {
+			must(t, err)
+			defer f.Close()
+			data, err := io.ReadAll(f)
+			must(t, err)
+			got = append(got, string(data))
+		})
+		must(t, err)
+		dir.Close() // the operation holds its own reference
+		if len(got) != 0 {
+			t.Fatal("a callback ran inside OpenAsync")
 		}
-		if _, err := root.OpenDir(".."); !errors.Is(err, syscall.EXDEV) {
-			t.Fatalf("opendir ..: %v", err)
+		l.Run(fdkit.RunDefault)
+		sort.Strings(got)
+		if len(got) != 2 || got[0] != "EXDEV" || got[1] != "async" {
+			t.Fatalf("got %q", got)
 		}
 	})
 }

@@ -182,6 +182,144 @@ func (l *Loop) WriteAsync(f *Fd, p []byte, done func(n int, err error)) (*Op, er
 	})
 }
 
+// cIovecs lays out one C buffer per length, and the iovec array pointing at them, in C
+// memory that lives until the operation's callback (C may keep no Go pointer).
+type cIovecs struct {
+	iov  *C.struct_iovec
+	bufs []unsafe.Pointer
+}
+
+func newCIovecs(lens []int) *cIovecs {
+	v := &cIovecs{iov: (*C.struct_iovec)(cBytes(len(lens) * C.sizeof_struct_iovec))}
+	iov := unsafe.Slice(v.iov, len(lens))
+	for i, n := range lens {
+		b := cBytes(n)
+		v.bufs = append(v.bufs, b)
+		iov[i].iov_base, iov[i].iov_len = b, C.size_t(n)
+	}
+	return v
+}
+
+func (v *cIovecs) free() {
+	for _, b := range v.bufs {
+		C.free(b)
+	}
+	C.free(unsafe.Pointer(v.iov))
+}
+
+// vectoredAsync starts a readv/writev-shaped operation over v; done gets the raw result
+// while v is still allocated.
+func (l *Loop) vectoredAsync(f *Fd, v *cIovecs, done func(int64),
+	begin func(iov *C.struct_iovec, n C.int, cb C.fdk_result_cb, data unsafe.Pointer, op **C.fdk_op) C.int) (*Op, error) {
+	op, err := l.start(func(r int64) {
+		defer v.free()
+		defer runtime.KeepAlive(f)
+		done(r)
+	}, func(cb C.fdk_result_cb, data unsafe.Pointer, op **C.fdk_op) C.int {
+		return begin(v.iov, C.int(len(v.bufs)), cb, data, op)
+	})
+	if err != nil {
+		v.free()
+	}
+	return op, err
+}
+
+// ReadvAsync reads into buffers of the given lengths (preadv at off when off >= 0, else
+// readv); done gets the filled buffers, cut to the n bytes read.
+func (l *Loop) ReadvAsync(f *Fd, lens []int, off int64, done func(bufs [][]byte, n int, err error)) (*Op, error) {
+	v := newCIovecs(lens)
+	return l.vectoredAsync(f, v, func(r int64) {
+		if err := resultError(r); err != nil {
+			done(nil, 0, err)
+			return
+		}
+		var bufs [][]byte
+		left := int(r)
+		for i, n := range lens {
+			if n > left {
+				n = left
+			}
+			bufs = append(bufs, C.GoBytes(v.bufs[i], C.int(n)))
+			left -= n
+		}
+		done(bufs, int(r), nil)
+	}, func(iov *C.struct_iovec, n C.int, cb C.fdk_result_cb, data unsafe.Pointer, op **C.fdk_op) C.int {
+		if off >= 0 {
+			return C.fdk_preadv_async(l.raw, f.raw, iov, n, C.int64_t(off), cb, data, op)
+		}
+		return C.fdk_readv_async(l.raw, f.raw, iov, n, cb, data, op)
+	})
+}
+
+// WritevAsync writes copies of bufs (pwritev at off when off >= 0, else writev; one
+// call's worth: the count may be short); done gets the count.
+func (l *Loop) WritevAsync(f *Fd, bufs [][]byte, off int64, done func(n int, err error)) (*Op, error) {
+	lens := make([]int, len(bufs))
+	for i, b := range bufs {
+		lens[i] = len(b)
+	}
+	v := newCIovecs(lens)
+	for i, b := range bufs {
+		copy(unsafe.Slice((*byte)(v.bufs[i]), len(b)), b)
+	}
+	return l.vectoredAsync(f, v, func(r int64) { done(int(max0(r)), resultError(r)) },
+		func(iov *C.struct_iovec, n C.int, cb C.fdk_result_cb, data unsafe.Pointer, op **C.fdk_op) C.int {
+			if off >= 0 {
+				return C.fdk_pwritev_async(l.raw, f.raw, iov, n, C.int64_t(off), cb, data, op)
+			}
+			return C.fdk_writev_async(l.raw, f.raw, iov, n, cb, data, op)
+		})
+}
+
+// fdAsync starts an operation on f whose result is a plain number.
+func (l *Loop) fdAsync(f *Fd, done func(int64),
+	begin func(cb C.fdk_result_cb, data unsafe.Pointer, op **C.fdk_op) C.int) (*Op, error) {
+	return l.start(func(r int64) {
+		defer runtime.KeepAlive(f)
+		done(r)
+	}, begin)
+}
+
+// SeekAsync is lseek on the worker pool (whence: io.SeekStart, SeekCurrent, SeekEnd);
+// done gets the new offset.
+func (l *Loop) SeekAsync(f *Fd, offset int64, whence int, done func(int64, error)) (*Op, error) {
+	var w C.int
+	switch whence {
+	case io.SeekStart:
+		w = C.FDK_SEEK_SET
+	case io.SeekCurrent:
+		w = C.FDK_SEEK_CUR
+	case io.SeekEnd:
+		w = C.FDK_SEEK_END
+	default:
+		return nil, errors.New("fdkit: SeekAsync: bad whence")
+	}
+	return l.fdAsync(f, func(r int64) { done(max0(r), resultError(r)) },
+		func(cb C.fdk_result_cb, data unsafe.Pointer, op **C.fdk_op) C.int {
+			return C.fdk_lseek_async(l.raw, f.raw, C.int64_t(offset), w, cb, data, op)
+		})
+}
+
+// SyncAsync is fsync (fdatasync when dataOnly) on the worker pool.
+func (l *Loop) SyncAsync(f *Fd, dataOnly bool, done func(error)) (*Op, error) {
+	var flags C.uint
+	if dataOnly {
+		flags = C.FDK_FSYNC_DATA
+	}
+	return l.fdAsync(f, func(r int64) { done(resultError(r)) },
+		func(cb C.fdk_result_cb, data unsafe.Pointer, op **C.fdk_op) C.int {
+			return C.fdk_fsync_async(l.raw, f.raw, flags, cb, data, op)
+		})
+}
+
+// TruncateAsync is ftruncate on the worker pool.
+func (l *Loop) TruncateAsync(f *Fd, length int64, done func(error)) (*Op, error) {
+	return l.fdAsync(f, func(r int64) { done(resultError(r)) },
+		func(cb C.fdk_result_cb, data unsafe.Pointer, op **C.fdk_op) C.int {
+			return C.fdk_ftruncate_async(l.raw, f.raw, C.int64_t(length), cb, data, op)
+		})
+}
+
 // GetrandomAsync fills n random bytes on the worker pool.
 func (l *Loop) GetrandomAsync(n int, done func(data []byte, err error)) (*Op, error) {
 	buf := cBytes(n)
@@ -214,143 +352,4 @@ func max0(n int64) int64 {
 		return 0
 	}
 	return n
-}
-
-// cIovecs is a C array of iovecs over copies of bufs (or fresh buffers of the same sizes
-// when copyIn is false); free them with freeIovecs.
-func cIovecs(bufs [][]byte, copyIn bool) *C.struct_iovec {
-	iov := (*C.struct_iovec)(C.calloc(C.size_t(len(bufs)+1), C.size_t(unsafe.Sizeof(C.struct_iovec{}))))
-	vs := unsafe.Slice(iov, len(bufs))
-	for i, b := range bufs {
-		vs[i].iov_base = cBytes(len(b))
-		vs[i].iov_len = C.size_t(len(b))
-		if copyIn {
-			copy(unsafe.Slice((*byte)(vs[i].iov_base), len(b)), b)
-		}
-	}
-	return iov
-}
-
-func freeIovecs(iov *C.struct_iovec, n int) {
-	for _, v := range unsafe.Slice(iov, n) {
-		C.free(v.iov_base)
-	}
-	C.free(unsafe.Pointer(iov))
-}
-
-// ReadvAsync scatters into len(bufs) buffers of the sizes of bufs; done gets them filled
-// (each cut to what it received) or an error.
-func (l *Loop) ReadvAsync(f *Fd, bufs [][]byte, done func(data [][]byte, err error)) (*Op, error) {
-	iov := cIovecs(bufs, false)
-	return l.start(func(r int64) {
-		defer freeIovecs(iov, len(bufs))
-		defer runtime.KeepAlive(f)
-		if err := resultError(r); err != nil {
-			done(nil, err)
-			return
-		}
-		out := make([][]byte, len(bufs))
-		left := int(r)
-		for i, v := range unsafe.Slice(iov, len(bufs)) {
-			n := int(v.iov_len)
-			if n > left {
-				n = left
-			}
-			out[i] = C.GoBytes(v.iov_base, C.int(n))
-			left -= n
-		}
-		done(out, nil)
-	}, func(cb C.fdk_result_cb, data unsafe.Pointer, op **C.fdk_op) C.int {
-		r := C.fdk_readv_async(l.raw, f.raw, iov, C.int(len(bufs)), cb, data, op)
-		if r < 0 {
-			freeIovecs(iov, len(bufs))
-		}
-		return r
-	})
-}
-
-// WritevAsync gathers copies of bufs into one write; done gets the count or an error.
-func (l *Loop) WritevAsync(f *Fd, bufs [][]byte, done func(n int, err error)) (*Op, error) {
-	iov := cIovecs(bufs, true)
-	return l.start(func(r int64) {
-		defer freeIovecs(iov, len(bufs))
-		defer runtime.KeepAlive(f)
-		done(int(max0(r)), resultError(r))
-	}, func(cb C.fdk_result_cb, data unsafe.Pointer, op **C.fdk_op) C.int {
-		r := C.fdk_writev_async(l.raw, f.raw, iov, C.int(len(bufs)), cb, data, op)
-		if r < 0 {
-			freeIovecs(iov, len(bufs))
-		}
-		return r
-	})
-}
-
-// ReadAtAsync reads up to n bytes at off without moving the file position.
-func (l *Loop) ReadAtAsync(f *Fd, n int, off int64, done func(data []byte, err error)) (*Op, error) {
-	iov := cIovecs([][]byte{make([]byte, n)}, false)
-	return l.start(func(r int64) {
-		defer freeIovecs(iov, 1)
-		defer runtime.KeepAlive(f)
-		if err := resultError(r); err != nil {
-			done(nil, err)
-			return
-		}
-		done(C.GoBytes(iov.iov_base, C.int(r)), nil)
-	}, func(cb C.fdk_result_cb, data unsafe.Pointer, op **C.fdk_op) C.int {
-		r := C.fdk_preadv_async(l.raw, f.raw, iov, 1, C.int64_t(off), cb, data, op)
-		if r < 0 {
-			freeIovecs(iov, 1)
-		}
-		return r
-	})
-}
-
-// WriteAtAsync writes a copy of p at off without moving the file position.
-func (l *Loop) WriteAtAsync(f *Fd, p []byte, off int64, done func(n int, err error)) (*Op, error) {
-	iov := cIovecs([][]byte{p}, true)
-	return l.start(func(r int64) {
-		defer freeIovecs(iov, 1)
-		defer runtime.KeepAlive(f)
-		done(int(max0(r)), resultError(r))
-	}, func(cb C.fdk_result_cb, data unsafe.Pointer, op **C.fdk_op) C.int {
-		r := C.fdk_pwritev_async(l.raw, f.raw, iov, 1, C.int64_t(off), cb, data, op)
-		if r < 0 {
-			freeIovecs(iov, 1)
-		}
-		return r
-	})
-}
-
-// SeekAsync moves the file position on the worker pool; done gets the new offset.
-func (l *Loop) SeekAsync(f *Fd, offset int64, whence int, done func(off int64, err error)) (*Op, error) {
-	return l.start(func(r int64) {
-		defer runtime.KeepAlive(f)
-		done(max0(r), resultError(r))
-	}, func(cb C.fdk_result_cb, data unsafe.Pointer, op **C.fdk_op) C.int {
-		return C.fdk_lseek_async(l.raw, f.raw, C.int64_t(offset), C.int(whence), cb, data, op)
-	})
-}
-
-// SyncAsync is fsync (fdatasync when dataOnly) on the worker pool.
-func (l *Loop) SyncAsync(f *Fd, dataOnly bool, done func(err error)) (*Op, error) {
-	flags := C.uint(0)
-	if dataOnly {
-		flags = C.FDK_FSYNC_DATA
-	}
-	return l.start(func(r int64) {
-		defer runtime.KeepAlive(f)
-		done(resultError(r))
-	}, func(cb C.fdk_result_cb, data unsafe.Pointer, op **C.fdk_op) C.int {
-		return C.fdk_fsync_async(l.raw, f.raw, flags, cb, data, op)
-	})
-}
-
-// TruncateAsync is ftruncate on the worker pool.
-func (l *Loop) TruncateAsync(f *Fd, length int64, done func(err error)) (*Op, error) {
-	return l.start(func(r int64) {
-		defer runtime.KeepAlive(f)
-		done(resultError(r))
-	}, func(cb C.fdk_result_cb, data unsafe.Pointer, op **C.fdk_op) C.int {
-		return C.fdk_ftruncate_async(l.raw, f.raw, C.int64_t(length), cb, data, op)
-	})
 }

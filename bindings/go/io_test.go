@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"syscall"
 	"testing"
 
@@ -122,53 +121,58 @@ func TestRandomBytesSyncAndAsync(t *testing.T) {
 	})
 }
 
-func TestVectoredPositionedAndFileCallsOnTheLoop(t *testing.T) {
+func TestVectoredSeekSyncAndTruncateCompleteOnTheLoop(t *testing.T) {
 	noLeaks(t, func() {
-		l := newLoop(t)
-		defer l.Close()
-		r, w := pipe(t)
-		defer r.Close()
-		defer w.Close()
-		var got []string
-		record := func(s string) { got = append(got, s) }
-		_, err := l.WritevAsync(w, [][]byte{[]byte("ab"), []byte("cde")}, func(n int, err error) { must(t, err); record(fmt.Sprint(n)) })
+		file, err := os.CreateTemp(t.TempDir(), "vec")
 		must(t, err)
-		l.Run(fdkit.RunDefault)
-		_, err = l.ReadvAsync(r, [][]byte{make([]byte, 2), make([]byte, 8)}, func(d [][]byte, err error) {
-			must(t, err)
-			record(string(d[0]) + "|" + string(d[1]))
-		})
-		must(t, err)
-		l.Run(fdkit.RunDefault)
-		file, err := os.CreateTemp("", "fdkit-go-io")
-		must(t, err)
-		os.Remove(file.Name())
 		fd, err := fdkit.Adopt(int(file.Fd()), fdkit.Borrow)
 		must(t, err)
 		defer file.Close()
-		defer fd.Close()
-		steps := []func(){
-			func() { l.WriteAtAsync(fd, []byte("0123456789"), 0, func(n int, err error) { must(t, err); record(fmt.Sprint(n)) }) },
-			func() { l.ReadAtAsync(fd, 3, 4, func(d []byte, err error) { must(t, err); record(string(d)) }) },
-			func() { l.TruncateAsync(fd, 4, func(err error) { must(t, err); record("truncated") }) },
-			func() { l.SyncAsync(fd, true, func(err error) { must(t, err); record("synced") }) },
-			func() { l.SeekAsync(fd, 0, io.SeekEnd, func(off int64, err error) { must(t, err); record(fmt.Sprint(off)) }) },
-			func() {
-				l.SeekAsync(fd, -100, io.SeekCurrent, func(_ int64, err error) {
-					if !errors.Is(err, syscall.EINVAL) {
-						t.Errorf("seek before 0: %v", err)
-					}
-					record("EINVAL")
-				})
-			},
-		}
-		for _, step := range steps {
-			step()
+		l := newLoop(t)
+		defer l.Close()
+		var log []string
+		step := func(start func() (*fdkit.Op, error)) {
+			t.Helper()
+			_, err := start()
+			must(t, err)
+			n := len(log)
 			l.Run(fdkit.RunDefault)
+			if len(log) != n+1 {
+				t.Fatalf("no callback ran: %q", log)
+			}
 		}
-		want := "5,ab|cde,10,456,truncated,synced,4,EINVAL"
-		if strings.Join(got, ",") != want {
-			t.Fatalf("got %v, want %s", got, want)
+		add := func(format string, args ...interface{}) { log = append(log, fmt.Sprintf(format, args...)) }
+		step(func() (*fdkit.Op, error) {
+			return l.WritevAsync(fd, [][]byte{[]byte("abc"), []byte("defg")}, -1, func(n int, err error) { add("writev %d %v", n, err) })
+		})
+		step(func() (*fdkit.Op, error) {
+			return l.WritevAsync(fd, [][]byte{[]byte("XY")}, 1, func(n int, err error) { add("pwritev %d %v", n, err) })
+		})
+		step(func() (*fdkit.Op, error) {
+			return l.SeekAsync(fd, 0, io.SeekStart, func(off int64, err error) { add("seek %d %v", off, err) })
+		})
+		step(func() (*fdkit.Op, error) {
+			return l.ReadvAsync(fd, []int{2, 10}, -1, func(bufs [][]byte, n int, err error) {
+				add("readv %d %s|%s %v", n, bufs[0], bufs[1], err)
+			})
+		})
+		step(func() (*fdkit.Op, error) {
+			return l.ReadvAsync(fd, []int{3}, 4, func(bufs [][]byte, n int, err error) { add("preadv %d %s %v", n, bufs[0], err) })
+		})
+		step(func() (*fdkit.Op, error) {
+			return l.TruncateAsync(fd, 2, func(err error) { add("truncate %v", err) })
+		})
+		step(func() (*fdkit.Op, error) { return l.SyncAsync(fd, true, func(err error) { add("sync %v", err) }) })
+		want := []string{"writev 7 <nil>", "pwritev 2 <nil>", "seek 0 <nil>", "readv 7 aX|Ydefg <nil>",
+			"preadv 3 efg <nil>", "truncate <nil>", "sync <nil>"}
+		if fmt.Sprint(log) != fmt.Sprint(want) {
+			t.Fatalf("got %q\nwant %q", log, want)
 		}
+		st, err := fd.Stat()
+		must(t, err)
+		if st.Size != 2 {
+			t.Fatalf("size after truncate: %d", st.Size)
+		}
+		fd.Close()
 	})
 }

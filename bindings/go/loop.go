@@ -95,28 +95,37 @@ func (o *Op) Pending() bool { return o.raw != nil }
 func (o *Op) Cancel() bool { return o.raw != nil && C.fdk_op_cancel(o.raw) == 0 }
 
 type pending struct {
-	loop *Loop
-	op   *Op
-	done func(result int64)
-	post func()
+	loop     *Loop
+	op       *Op
+	done     func(result int64)
+	post     func()
+	runDone  func(*RunResult, error)
+	fdDone   func(*Fd, error)
+	exitDone func(error)
 }
 
 // start begins an asynchronous operation: begin calls the C *_async function with the
 // callback, its data and the op out-pointer; done runs on the loop with the raw result.
 // done must keep alive (and free) whatever the operation uses.
 func (l *Loop) start(done func(int64), begin func(cb C.fdk_result_cb, data unsafe.Pointer, op **C.fdk_op) C.int) (*Op, error) {
-	op := &Op{}
-	h := cgo.NewHandle(&pending{loop: l, op: op, done: done})
-	var raw *C.fdk_op
-	_, err := call(func() int64 {
-		return int64(begin(C.fdk_result_cb(C.fdkgo_result_cb), C.fdkgo_data(C.uintptr_t(h)), &raw))
+	return l.startPending(&pending{done: done}, func(data unsafe.Pointer, op **C.fdk_op) C.int {
+		return begin(C.fdk_result_cb(C.fdkgo_result_cb), data, op)
 	})
+}
+
+// startPending is start for any callback shape: begin passes its own trampoline, which
+// finds p through the handle in data.
+func (l *Loop) startPending(p *pending, begin func(data unsafe.Pointer, op **C.fdk_op) C.int) (*Op, error) {
+	p.loop, p.op = l, &Op{}
+	h := cgo.NewHandle(p)
+	var raw *C.fdk_op
+	_, err := call(func() int64 { return int64(begin(C.fdkgo_data(C.uintptr_t(h)), &raw)) })
 	if err != nil {
 		h.Delete()
 		return nil, err
 	}
-	op.raw = raw
-	return op, nil
+	p.op.raw = raw
+	return p.op, nil
 }
 
 // deliver runs a callback without letting a panic unwind into C: the first one is kept

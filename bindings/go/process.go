@@ -2,124 +2,201 @@ package fdkit
 
 /*
 #include <stdlib.h>
-#include <fdkit.h>
 #include "bridge.h"
 */
 import "C"
 
 import (
 	"runtime"
+	"runtime/cgo"
+	"syscall"
 	"unsafe"
 )
 
-// Spawn describes a child: the actions it runs before it execs, in order (Dir, Inherit,
-// Setsid, CloseOtherFds), then the exec of Argv (PATH searched).
-type Spawn struct {
-	Argv          []string
-	Dir           string      // chdir to it; "" leaves the directory
-	Inherit       map[int]*Fd // child descriptor number -> handle (blocking mode preserved)
-	Setsid        bool
-	CloseOtherFds bool // every descriptor but 0, 1, 2 and Inherit's is closed at exec
+// cStrings is a NULL-terminated C array of C strings; free releases all of it.
+func cStrings(items []string) (arr **C.char, free func()) {
+	size := C.size_t(len(items)+1) * C.size_t(unsafe.Sizeof((*C.char)(nil)))
+	ptrs := unsafe.Slice((**C.char)(C.malloc(size)), len(items)+1)
+	for i, s := range items {
+		ptrs[i] = C.CString(s)
+	}
+	ptrs[len(items)] = nil
+	return &ptrs[0], func() {
+		for _, p := range ptrs {
+			C.free(unsafe.Pointer(p))
+		}
+		C.free(unsafe.Pointer(&ptrs[0]))
+	}
 }
 
-// Process is a spawned child; Free (or the finalizer) kills and reaps it if it still
-// runs. Its methods are safe for concurrent use (not with Free).
-type Process struct {
-	raw *C.fdk_process
+// ExitStatus is how a child ended: an exit code, or the signal that killed it.
+type ExitStatus struct {
+	Code   int            // exit code when Signal is 0
+	Signal syscall.Signal // the killing signal, or 0
 }
 
-// Status is how a child ended: Signal is 0 unless it was killed (Code is -1 then).
-type Status struct {
-	Code   int
-	Signal int
+func exitStatus(kind, value C.int) ExitStatus {
+	if kind == C.FDK_EXIT_SIGNAL {
+		return ExitStatus{Signal: syscall.Signal(value)}
+	}
+	return ExitStatus{Code: int(value)}
 }
 
-// Start spawns the child. A failing action is an error naming it (the failed child is
-// already reaped).
-func (s *Spawn) Start() (*Process, error) {
-	var actions *C.fdk_actions
-	if _, err := call(func() int64 { return int64(C.fdk_actions_new(&actions)) }); err != nil {
+// Success reports exit code 0.
+func (s ExitStatus) Success() bool { return s == ExitStatus{} }
+
+// Actions is an ordered list of fork actions run in the child, ending with an exec.
+// Everything given to it is copied (handles referenced). One goroutine at a time may use
+// it. Close frees it; otherwise it is freed when garbage collected.
+type Actions struct {
+	raw *C.fdk_actions
+}
+
+func NewActions() (*Actions, error) {
+	var raw *C.fdk_actions
+	if _, err := call(func() int64 { return int64(C.fdk_actions_new(&raw)) }); err != nil {
 		return nil, err
 	}
-	defer C.fdk_actions_free(actions)
-	argv := cStrings(s.Argv)
-	defer freeCStrings(argv, len(s.Argv))
-	steps := []func() int64{}
-	if s.Dir != "" {
-		steps = append(steps, func() int64 {
-			p := C.CString(s.Dir)
-			defer C.free(unsafe.Pointer(p))
-			return int64(C.fdk_actions_chdir(actions, p))
-		})
-	}
-	for dst, fd := range s.Inherit {
-		dst, fd := dst, fd
-		steps = append(steps, func() int64 {
-			return int64(C.fdk_actions_inherit_fd(actions, C.int(dst), fd.raw, C.FDK_INHERIT_PRESERVE))
-		})
-	}
-	if s.Setsid {
-		steps = append(steps, func() int64 { return int64(C.fdk_actions_setsid(actions)) })
-	}
-	if s.CloseOtherFds {
-		steps = append(steps, func() int64 { return int64(C.fdk_actions_close_other_fds(actions)) })
-	}
-	steps = append(steps, func() int64 {
-		file := (*C.char)(C.fdkgo_ptr_array_get(argv, 0))
-		return int64(C.fdk_actions_execvp(actions, file, (**C.char)(argv), nil))
-	})
-	var raw *C.fdk_process
-	steps = append(steps, func() int64 { return int64(C.fdk_spawn(&raw, nil, actions, 0, nil, nil)) })
-	for _, step := range steps {
-		if _, err := call(step); err != nil {
-			return nil, err
-		}
-	}
-	runtime.KeepAlive(s.Inherit)
-	p := &Process{raw: raw}
-	runtime.SetFinalizer(p, (*Process).Free)
-	return p, nil
+	a := &Actions{raw: raw}
+	runtime.SetFinalizer(a, func(a *Actions) { C.fdk_actions_free(a.raw) })
+	return a, nil
 }
 
-func (p *Process) Pid() int { return int(C.fdk_process_pid(p.raw)) }
+func (a *Actions) Close() error {
+	runtime.SetFinalizer(a, nil)
+	a.raw = C.fdk_actions_free(a.raw)
+	return nil
+}
 
-// Signal sends sig; ESRCH once the child was reaped (a recycled pid is never signalled).
-func (p *Process) Signal(sig int) error {
+func (a *Actions) add(c func() C.int) error {
+	defer runtime.KeepAlive(a)
+	_, err := call(func() int64 { return int64(c()) })
+	return err
+}
+
+// Execvp executes file (looked up in PATH when it has no '/') with argv (argv[0]
+// included); env nil passes the environment as it is at spawn time.
+func (a *Actions) Execvp(file string, argv, env []string) error {
+	cf := C.CString(file)
+	defer C.free(unsafe.Pointer(cf))
+	cargv, freeArgv := cStrings(argv)
+	defer freeArgv()
+	var cenv **C.char
+	if env != nil {
+		var freeEnv func()
+		cenv, freeEnv = cStrings(env)
+		defer freeEnv()
+	}
+	return a.add(func() C.int { return C.fdk_actions_execvp(a.raw, cf, cargv, cenv) })
+}
+
+func (a *Actions) Chdir(path string) error {
+	cp := C.CString(path)
+	defer C.free(unsafe.Pointer(cp))
+	return a.add(func() C.int { return C.fdk_actions_chdir(a.raw, cp) })
+}
+
+// InheritFd gives the child src as descriptor dst, blocking mode left as it is.
+func (a *Actions) InheritFd(dst int, src *Fd) error {
+	defer runtime.KeepAlive(src)
+	return a.add(func() C.int { return C.fdk_actions_inherit_fd(a.raw, C.int(dst), src.raw, C.FDK_INHERIT_PRESERVE) })
+}
+
+func (a *Actions) Setsid() error { return a.add(func() C.int { return C.fdk_actions_setsid(a.raw) }) }
+
+// CloseOtherFds closes every descriptor but 0, 1, 2 and the InheritFd destinations at exec.
+func (a *Actions) CloseOtherFds() error {
+	return a.add(func() C.int { return C.fdk_actions_close_other_fds(a.raw) })
+}
+
+// Spawn starts a child that runs the actions; collect it with Wait.
+func (a *Actions) Spawn() (*Process, error) {
+	var raw *C.fdk_process
+	if err := a.add(func() C.int { return C.fdk_spawn(&raw, nil, a.raw, 0, nil, nil) }); err != nil {
+		return nil, err
+	}
+	return newProcess(raw, 0), nil
+}
+
+// Spawn starts a child that runs actions; onExit runs on the loop once it has exited (not
+// reaped yet: TryWait collects the status), or with ECANCELED when the loop is closed
+// first. It never runs after the Process is closed. Call it on the loop's thread.
+func (l *Loop) Spawn(a *Actions, onExit func(error)) (*Process, error) {
+	h := cgo.NewHandle(&pending{loop: l, exitDone: onExit})
+	var raw *C.fdk_process
+	err := a.add(func() C.int {
+		return C.fdk_spawn(&raw, l.raw, a.raw, 0, C.fdk_exit_cb(C.fdkgo_exit_cb), C.fdkgo_data(C.uintptr_t(h)))
+	})
+	if err != nil {
+		h.Delete()
+		return nil, err
+	}
+	return newProcess(raw, h), nil
+}
+
+// Process is a spawned child. Close (or garbage collection) kills (SIGKILL) and reaps a
+// child that still runs. Pid, Pidfd and Signal are safe for concurrent use; Wait, TryWait
+// and Close one at a time.
+type Process struct {
+	raw    *C.fdk_process
+	onExit cgo.Handle // the exit callback's handle, deleted after fdk_process_free
+}
+
+func newProcess(raw *C.fdk_process, onExit cgo.Handle) *Process {
+	p := &Process{raw: raw, onExit: onExit}
+	runtime.SetFinalizer(p, (*Process).Close)
+	return p
+}
+
+func (p *Process) Pid() int {
+	defer runtime.KeepAlive(p)
+	return int(C.fdk_process_pid(p.raw))
+}
+
+// Pidfd is the process's pidfd, owned by p (valid until Close); ENOTSUP where the kernel
+// has none.
+func (p *Process) Pidfd() (int, error) {
+	defer runtime.KeepAlive(p)
+	r, err := call(func() int64 { return int64(C.fdk_process_pidfd(p.raw)) })
+	return int(r), err
+}
+
+// Signal sends sig (0 only checks); ESRCH once the child has been reaped.
+func (p *Process) Signal(sig syscall.Signal) error {
+	defer runtime.KeepAlive(p)
 	_, err := call(func() int64 { return int64(C.fdk_process_signal(p.raw, C.int(sig))) })
 	return err
 }
 
-func statusOf(st *C.fdk_exit_status) Status {
-	if st.kind == C.FDK_EXIT_SIGNAL {
-		return Status{Code: -1, Signal: int(st.value)}
-	}
-	return Status{Code: int(st.value)}
-}
-
-// Wait waits for the exit, reaps, and returns how it ended (the same on later calls).
-func (p *Process) Wait() (Status, error) {
+// Wait waits for the child to exit and reaps it; later calls give the same status.
+func (p *Process) Wait() (ExitStatus, error) {
+	defer runtime.KeepAlive(p)
 	var st C.fdk_exit_status
 	if _, err := call(func() int64 { return int64(C.fdk_process_wait(p.raw, &st)) }); err != nil {
-		return Status{}, err
+		return ExitStatus{}, err
 	}
-	return statusOf(&st), nil
+	return exitStatus(C.int(st.kind), C.int(st.value)), nil
 }
 
-// TryWait is the status if the child exited (it is reaped then); ok is false if it runs.
-func (p *Process) TryWait() (st Status, ok bool, err error) {
-	var cst C.fdk_exit_status
-	r, err := call(func() int64 { return int64(C.fdk_process_try_wait(p.raw, &cst)) })
+// TryWait reports (status, true) if the child has exited (it is reaped then).
+func (p *Process) TryWait() (ExitStatus, bool, error) {
+	defer runtime.KeepAlive(p)
+	var st C.fdk_exit_status
+	r, err := call(func() int64 { return int64(C.fdk_process_try_wait(p.raw, &st)) })
 	if err != nil || r == 0 {
-		return Status{}, false, err
+		return ExitStatus{}, false, err
 	}
-	return statusOf(&cst), true, nil
+	return exitStatus(C.int(st.kind), C.int(st.value)), true, nil
 }
 
-// Free kills and reaps a child that still runs and frees the process.
-func (p *Process) Free() {
-	if p.raw != nil {
-		runtime.SetFinalizer(p, nil)
-		C.fdk_process_free(p.raw)
-		p.raw = nil
+// Close kills (SIGKILL) and reaps a child that still runs and frees the handle; a second
+// Close does nothing.
+func (p *Process) Close() error {
+	runtime.SetFinalizer(p, nil)
+	p.raw = C.fdk_process_free(p.raw)
+	if p.onExit != 0 {
+		p.onExit.Delete()
+		p.onExit = 0
 	}
+	return nil
 }

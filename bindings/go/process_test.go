@@ -2,68 +2,169 @@ package fdkit_test
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"fdkit"
 )
 
-func TestSpawnInheritsCwdAndExitCode(t *testing.T) {
+func TestRunCapturesOutputAndFeedsStdin(t *testing.T) {
+	noLeaks(t, func() {
+		res, err := fdkit.Run(&fdkit.RunOptions{
+			Args:   []string{"sh", "-c", "tr a-z A-Z; echo oops >&2; exit 3"},
+			Stdin:  []byte("hello"),
+			Stdout: fdkit.Capture,
+			Stderr: fdkit.Capture,
+		})
+		must(t, err)
+		if string(res.Stdout) != "HELLO" || string(res.Stderr) != "oops\n" || res.Status != (fdkit.ExitStatus{Code: 3}) {
+			t.Fatalf("result: %+v", res)
+		}
+		if res.TimedOut || res.Pid <= 0 || res.Status.Success() {
+			t.Fatalf("result: %+v", res)
+		}
+	})
+}
+
+func TestRunTimesOutAndKills(t *testing.T) {
+	noLeaks(t, func() {
+		res, err := fdkit.Run(&fdkit.RunOptions{Args: []string{"sleep", "10"}, Timeout: 100 * time.Millisecond})
+		must(t, err)
+		if !res.TimedOut || res.Status.Signal != syscall.SIGKILL || res.Duration > 5*time.Second {
+			t.Fatalf("result: %+v", res)
+		}
+	})
+}
+
+func TestRunOfAMissingProgramFailsToStart(t *testing.T) {
+	noLeaks(t, func() {
+		if _, err := fdkit.Run(&fdkit.RunOptions{Args: []string{"fdkit-no-such-program"}}); !errors.Is(err, syscall.ENOENT) {
+			t.Fatalf("run: %v", err)
+		}
+	})
+}
+
+func TestRunAsyncCompletesOnTheLoop(t *testing.T) {
+	noLeaks(t, func() {
+		l := newLoop(t)
+		defer l.Close()
+		var got *fdkit.RunResult
+		op, err := l.RunAsync(&fdkit.RunOptions{Args: []string{"echo", "async"}, Stdout: fdkit.Capture},
+			func(res *fdkit.RunResult, err error) { must(t, err); got = res })
+		must(t, err)
+		if got != nil || !op.Pending() {
+			t.Fatal("the callback ran inside RunAsync")
+		}
+		l.Run(fdkit.RunDefault)
+		if got == nil || string(got.Stdout) != "async\n" || !got.Status.Success() || op.Pending() {
+			t.Fatalf("result: %+v", got)
+		}
+	})
+}
+
+func TestSpawnWithAnInheritedPipeAndWait(t *testing.T) {
 	noLeaks(t, func() {
 		r, w := pipe(t)
-		top, err := filepath.EvalSymlinks(t.TempDir())
+		defer r.Close()
+		a, err := fdkit.NewActions()
 		must(t, err)
-		p, err := (&fdkit.Spawn{Argv: []string{"sh", "-c", "pwd -P >&5; exit 7"}, Dir: top,
-			Inherit: map[int]*fdkit.Fd{5: w}, CloseOtherFds: true}).Start()
+		defer a.Close()
+		must(t, a.InheritFd(1, w))
+		must(t, a.Chdir("/"))
+		must(t, a.Execvp("pwd", []string{"pwd"}, nil))
+		p, err := a.Spawn()
 		must(t, err)
-		defer p.Free()
-		must(t, w.Close())
-		st, err := p.Wait()
-		must(t, err)
-		if st.Code != 7 || st.Signal != 0 || p.Pid() <= 0 {
-			t.Fatalf("%+v pid %d", st, p.Pid())
+		defer p.Close()
+		w.Close()
+		for i := 0; i < 2; i++ { // a second wait gives the same status
+			if st, err := p.Wait(); err != nil || !st.Success() {
+				t.Fatalf("wait: %+v %v", st, err)
+			}
 		}
-		buf := make([]byte, 4096)
-		n, _ := r.Read(buf)
-		if string(buf[:n]) != top+"\n" {
+		buf := make([]byte, 16)
+		n, err := r.Read(buf)
+		must(t, err)
+		if string(buf[:n]) != "/\n" {
 			t.Fatalf("child wrote %q", buf[:n])
 		}
-		must(t, r.Close())
 	})
 }
 
-func TestSpawnSignalAndReaped(t *testing.T) {
+func TestSignalTryWaitAndPidfd(t *testing.T) {
 	noLeaks(t, func() {
-		p, err := (&fdkit.Spawn{Argv: []string{"sleep", "30"}, Setsid: true}).Start()
+		a, err := fdkit.NewActions()
 		must(t, err)
-		defer p.Free()
-		if _, ok, err := p.TryWait(); ok || err != nil {
-			t.Fatalf("try_wait of a running child: %v %v", ok, err)
+		defer a.Close()
+		must(t, a.Execvp("sleep", []string{"sleep", "10"}, []string{"PATH=/bin:/usr/bin"}))
+		p, err := a.Spawn()
+		must(t, err)
+		defer p.Close()
+		if _, done, err := p.TryWait(); err != nil || done {
+			t.Fatalf("try_wait on a running child: %v %v", done, err)
 		}
-		must(t, p.Signal(int(syscall.SIGTERM)))
+		if fd, err := p.Pidfd(); err != nil && !errors.Is(err, syscall.ENOTSUP) || err == nil && fd <= 2 {
+			t.Fatalf("pidfd: %d %v", fd, err)
+		}
+		must(t, p.Signal(syscall.SIGTERM))
 		st, err := p.Wait()
 		must(t, err)
-		if st.Signal != int(syscall.SIGTERM) {
-			t.Fatalf("%+v", st)
+		if st.Signal != syscall.SIGTERM {
+			t.Fatalf("status: %+v", st)
 		}
-		if err := p.Signal(int(syscall.SIGTERM)); !errors.Is(err, syscall.ESRCH) {
-			t.Fatalf("signal after reap: %v", err)
+		if err := p.Signal(0); !errors.Is(err, syscall.ESRCH) {
+			t.Fatalf("signal after the reap: %v", err)
 		}
 	})
 }
 
-func TestSpawnFailingActionNamesItself(t *testing.T) {
+func TestAFailedActionNamesItself(t *testing.T) {
 	noLeaks(t, func() {
-		_, err := (&fdkit.Spawn{Argv: []string{"true"}, Dir: "/nonexistent-dir"}).Start()
+		a, err := fdkit.NewActions()
+		must(t, err)
+		defer a.Close()
+		must(t, a.Chdir("/nonexistent-fdkit"))
+		must(t, a.Execvp("true", []string{"true"}, nil))
+		_, err = a.Spawn()
 		var fe *fdkit.Error
-		if !errors.Is(err, os.ErrNotExist) || !errors.As(err, &fe) || !strings.Contains(fe.Detail, "chdir") {
-			t.Fatalf("chdir to a missing dir: %v", err)
+		if !errors.As(err, &fe) || fe.Errno != syscall.ENOENT || !strings.Contains(fe.Detail, "chdir") {
+			t.Fatalf("spawn: %v", err)
 		}
-		if _, err := (&fdkit.Spawn{Argv: []string{"no-such-program-anywhere"}}).Start(); !errors.Is(err, syscall.ENOENT) {
-			t.Fatalf("missing program: %v", err)
+	})
+}
+
+func TestSpawnOnALoopCallsBackWhenTheChildExits(t *testing.T) {
+	noLeaks(t, func() {
+		l := newLoop(t)
+		defer l.Close()
+		a, err := fdkit.NewActions()
+		must(t, err)
+		defer a.Close()
+		must(t, a.Execvp("sh", []string{"sh", "-c", "exit 7"}, nil))
+		exited := false
+		p, err := l.Spawn(a, func(err error) { must(t, err); exited = true })
+		must(t, err)
+		defer p.Close()
+		l.Run(fdkit.RunDefault) // a pending exit callback keeps the run going
+		st, done, err := p.TryWait()
+		if !exited || !done || err != nil || st.Code != 7 {
+			t.Fatalf("exited %v, try_wait %+v %v %v", exited, st, done, err)
 		}
+	})
+}
+
+func TestAProcessClosedBeforeItsExitNeverCallsBack(t *testing.T) {
+	noLeaks(t, func() {
+		l := newLoop(t)
+		defer l.Close()
+		a, err := fdkit.NewActions()
+		must(t, err)
+		defer a.Close()
+		must(t, a.Execvp("sleep", []string{"sleep", "10"}, nil))
+		p, err := l.Spawn(a, func(error) { t.Error("called back after Close") })
+		must(t, err)
+		p.Close() // kills and reaps the child
+		l.Run(fdkit.RunDefault)
 	})
 }

@@ -2,105 +2,143 @@ package fdkit
 
 /*
 #include <stdlib.h>
-#include <fdkit.h>
 #include "bridge.h"
 */
 import "C"
 
 import (
-	"runtime"
+	"time"
 	"unsafe"
 )
 
-// Command is a command to run to completion: Argv (PATH searched), stdout and stderr
-// captured.
-type Command struct {
-	Argv      []string
-	Stdin     []byte // fed to the child as it reads; nil: none
-	TimeoutMs int64  // 0: none; the child (and its group with NewGroup) is killed when it passes
-	NewGroup  bool
-	Dir       *Dir // where the child starts; nil: the caller's directory
+// What happens to one of the child's output streams (RunOptions.Stdout, Stderr).
+const (
+	Inherit = C.FDK_RUN_INHERIT // the child writes to the caller's own stream
+	Capture = C.FDK_RUN_CAPTURE // captured into the result
+	Discard = C.FDK_RUN_DISCARD // /dev/null
+	Merge   = C.FDK_RUN_MERGE   // stderr only: into stdout, like 2>&1
+)
+
+// RunOptions describes a command to run to completion.
+type RunOptions struct {
+	Args      []string      // Args[0] is looked up in PATH when it has no '/'
+	Env       []string      // "K=V"; nil passes the caller's environment
+	Dir       string        // working directory; "" keeps the caller's
+	Stdin     []byte        // fed to the child, then closed; nil inherits the caller's stdin
+	Stdout    int           // Inherit, Capture or Discard
+	Stderr    int           // Inherit, Capture, Discard or Merge
+	Timeout   time.Duration // 0: none; the child is killed (SIGKILL) when it passes
+	MaxOutput int64         // most bytes kept over both captured streams; 0: no limit
 }
 
-// Output is how a run ended and what it wrote.
-type Output struct {
-	ExitCode int // -1 when killed by a signal
-	Signal   int // 0 unless killed by a signal
-	Stdout   []byte
-	Stderr   []byte
-	TimedOut bool
+// RunResult is what a run produced.
+type RunResult struct {
+	Status    ExitStatus
+	Stdout    []byte
+	Stderr    []byte
+	TimedOut  bool
+	Truncated bool // output past MaxOutput was dropped
+	Pid       int
+	Duration  time.Duration
 }
 
-// cStrings is a NULL-terminated C array of C strings; free it with freeCStrings.
-func cStrings(list []string) unsafe.Pointer {
-	array := C.fdkgo_ptr_array(C.size_t(len(list) + 1))
-	for i, s := range list {
-		C.fdkgo_ptr_array_set(array, C.size_t(i), unsafe.Pointer(C.CString(s)))
-	}
-	return array
-}
-
-func freeCStrings(array unsafe.Pointer, n int) {
-	for i := 0; i < n; i++ {
-		C.free(C.fdkgo_ptr_array_get(array, C.size_t(i)))
-	}
-	C.free(array)
-}
-
-// Run runs the command on a private loop. The error is what stopped the start (a missing
-// program, bad options); how the child ended is in the Output.
-func (c *Command) Run() (*Output, error) {
-	argv := cStrings(c.Argv)
-	defer freeCStrings(argv, len(c.Argv))
+// cOpts builds the C options; they are copied when a run starts, so free follows at once.
+func (o *RunOptions) cOpts() (*C.fdk_run_opts, error) {
+	argv, freeArgv := cStrings(o.Args)
+	defer freeArgv()
 	var opts *C.fdk_run_opts
-	if _, err := call(func() int64 { return int64(C.fdk_run_opts_new(&opts, (**C.char)(argv))) }); err != nil {
+	if _, err := call(func() int64 { return int64(C.fdk_run_opts_new(&opts, argv)) }); err != nil {
 		return nil, err
 	}
-	defer C.fdk_run_opts_free(opts)
-	setters := []func() int64{
-		func() int64 { return int64(C.fdk_run_opts_set_stdout(opts, C.FDK_RUN_CAPTURE)) },
-		func() int64 { return int64(C.fdk_run_opts_set_stderr(opts, C.FDK_RUN_CAPTURE)) },
+	set := func(c func() C.int) error {
+		_, err := call(func() int64 { return int64(c()) })
+		return err
 	}
-	if c.Stdin != nil {
-		setters = append(setters, func() int64 {
-			data := C.CBytes(c.Stdin) // the setter copies it
-			defer C.free(data)
-			return int64(C.fdk_run_opts_set_stdin_bytes(opts, data, C.size_t(len(c.Stdin))))
+	err := set(func() C.int { return C.fdk_run_opts_set_stdout(opts, C.int(o.Stdout)) })
+	if err == nil {
+		err = set(func() C.int { return C.fdk_run_opts_set_stderr(opts, C.int(o.Stderr)) })
+	}
+	if err == nil && o.Env != nil {
+		envp, freeEnv := cStrings(o.Env)
+		defer freeEnv()
+		err = set(func() C.int { return C.fdk_run_opts_set_env(opts, envp) })
+	}
+	if err == nil && o.Dir != "" {
+		cd := C.CString(o.Dir)
+		defer C.free(unsafe.Pointer(cd))
+		err = set(func() C.int { return C.fdk_run_opts_set_cwd(opts, cd) })
+	}
+	if err == nil && o.Stdin != nil {
+		err = set(func() C.int {
+			return C.fdk_run_opts_set_stdin_bytes(opts, bufPtr(o.Stdin), C.size_t(len(o.Stdin)))
 		})
 	}
-	if c.TimeoutMs > 0 {
-		setters = append(setters, func() int64 { return int64(C.fdk_run_opts_set_timeout(opts, C.int64_t(c.TimeoutMs))) })
+	if err == nil && o.Timeout > 0 {
+		err = set(func() C.int { return C.fdk_run_opts_set_timeout(opts, C.int64_t(o.Timeout.Milliseconds())) })
 	}
-	if c.NewGroup {
-		setters = append(setters, func() int64 { return int64(C.fdk_run_opts_set_group(opts, C.FDK_RUN_GROUP_NEW, 0)) })
+	if err == nil && o.MaxOutput > 0 {
+		err = set(func() C.int { return C.fdk_run_opts_set_max_output(opts, C.int64_t(o.MaxOutput)) })
 	}
-	if c.Dir != nil {
-		setters = append(setters, func() int64 { return int64(C.fdk_run_opts_set_cwd_dir(opts, c.Dir.raw)) })
-	}
-	for _, set := range setters {
-		if _, err := call(set); err != nil {
-			return nil, err
-		}
-	}
-	var res *C.fdk_run_result
-	_, err := call(func() int64 { return int64(C.fdk_run(&res, opts)) })
-	runtime.KeepAlive(c.Dir)
 	if err != nil {
+		C.fdk_run_opts_free(opts)
+		return nil, err
+	}
+	return opts, nil
+}
+
+// takeRunResult copies a C result out and frees it.
+func takeRunResult(result int64, res *C.fdk_run_result) (*RunResult, error) {
+	if err := resultError(result); err != nil {
 		return nil, err
 	}
 	defer C.fdk_run_result_free(res)
+	bytes := func(p *C.uint8_t, n C.size_t) []byte {
+		if p == nil {
+			return nil
+		}
+		return C.GoBytes(unsafe.Pointer(p), C.int(n))
+	}
 	var kind, value C.int
 	C.fdk_run_result_status(res, &kind, &value)
-	out := &Output{ExitCode: int(value), TimedOut: C.fdk_run_result_timed_out(res) != 0}
-	if kind == C.FDK_EXIT_SIGNAL {
-		out.ExitCode, out.Signal = -1, int(value)
+	var outLen, errLen C.size_t
+	out := C.fdk_run_result_stdout(res, &outLen)
+	errOut := C.fdk_run_result_stderr(res, &errLen)
+	return &RunResult{
+		Status:    exitStatus(kind, value),
+		Stdout:    bytes(out, outLen),
+		Stderr:    bytes(errOut, errLen),
+		TimedOut:  C.fdk_run_result_timed_out(res) == 1,
+		Truncated: C.fdk_run_result_truncated(res) == 1,
+		Pid:       int(C.fdk_run_result_pid(res)),
+		Duration:  time.Duration(C.fdk_run_result_duration_ns(res)),
+	}, nil
+}
+
+// Run runs the command to completion on a private loop. An error means it could not
+// start; a child that failed or timed out is a result.
+func Run(o *RunOptions) (*RunResult, error) {
+	opts, err := o.cOpts()
+	if err != nil {
+		return nil, err
 	}
-	var n C.size_t
-	if p := C.fdk_run_result_stdout(res, &n); p != nil {
-		out.Stdout = C.GoBytes(unsafe.Pointer(p), C.int(n))
+	defer C.fdk_run_opts_free(opts)
+	var res *C.fdk_run_result
+	r, err := call(func() int64 { return int64(C.fdk_run(&res, opts)) })
+	if err != nil {
+		return nil, err
 	}
-	if p := C.fdk_run_result_stderr(res, &n); p != nil {
-		out.Stderr = C.GoBytes(unsafe.Pointer(p), C.int(n))
+	return takeRunResult(r, res)
+}
+
+// RunAsync starts the command on the loop; done gets the result on the loop once the
+// child is gone. Cancelling the op kills the child; done still gets its result.
+func (l *Loop) RunAsync(o *RunOptions, done func(*RunResult, error)) (*Op, error) {
+	opts, err := o.cOpts()
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	defer C.fdk_run_opts_free(opts)
+	return l.startPending(&pending{runDone: done}, func(data unsafe.Pointer, op **C.fdk_op) C.int {
+		return C.fdk_run_async(l.raw, opts, C.fdk_run_cb(C.fdkgo_run_cb), data, op)
+	})
 }

@@ -2,46 +2,58 @@
 //! PKG_CONFIG selects the program; PKG_CONFIG_PATH may point at an installed prefix or at
 //! a build tree's meson-uninstalled directory.
 //!
-//! It also takes the platform values the binding needs (errno values it raises itself,
-//! socket domains and types) from the C headers, through a program built with CC or cc,
-//! since without the libc crate std names none of them.
+//! Also writes `consts.rs`: the platform's errno, signal and socket values, taken from the
+//! C headers by compiling and running a small program (CC, default `cc`), because fdkit
+//! passes those through as the platform defines them and the libc crate is not reachable.
 use std::env;
-use std::path::PathBuf;
+use std::fs;
+use std::path::Path;
 use std::process::Command;
 
-const HEADERS: &[&str] = &["errno.h", "sys/socket.h"];
-const CONSTANTS: &[&str] = &["EINVAL", "AF_UNIX", "AF_INET", "AF_INET6", "SOCK_STREAM", "SOCK_DGRAM", "SOCK_SEQPACKET"];
+const PLATFORM_CONSTS: &[(&str, &str)] = &[
+    ("EBADF", "i32"),
+    ("ECANCELED", "i32"),
+    ("EINVAL", "i32"),
+    ("EXDEV", "i32"),
+    ("SIGKILL", "i32"),
+    ("SIGTERM", "i32"),
+    ("AF_UNSPEC", "i32"),
+    ("AF_UNIX", "i32"),
+    ("AF_INET", "i32"),
+    ("AF_INET6", "i32"),
+    ("SOCK_STREAM", "i32"),
+    ("SOCK_DGRAM", "i32"),
+];
 
-fn write_platform_constants() {
-    // Some (SOCK_STREAM...) are enumerators in glibc, which the preprocessor cannot see
-    // through: a small program prints them all.
-    let out_dir = PathBuf::from(env::var("OUT_DIR").unwrap());
-    let mut source: String = HEADERS.iter().map(|h| format!("#include <{}>\n", h)).collect();
-    source.push_str("#include <stdio.h>\nint main(void) {\n");
-    for name in CONSTANTS {
-        source.push_str(&format!("  printf(\"pub const {}: i32 = %d;\\n\", (int){});\n", name, name));
+fn platform_consts(out_dir: &Path) {
+    let mut program = String::from(
+        "#include <errno.h>\n#include <signal.h>\n#include <stdio.h>\n#include <sys/socket.h>\nint main(void) {\n",
+    );
+    for (name, ty) in PLATFORM_CONSTS {
+        program += &format!("  printf(\"pub const {}: {} = %d;\\n\", (int){});\n", name, ty, name);
     }
-    source.push_str("  return 0;\n}\n");
-    let (c_file, program) = (out_dir.join("platform.c"), out_dir.join("platform"));
-    std::fs::write(&c_file, source).unwrap();
+    program += "  return 0;\n}\n";
+    let src = out_dir.join("consts.c");
+    let exe = out_dir.join("consts");
+    fs::write(&src, program).expect("fdkit: writing consts.c");
     let cc = env::var("CC").unwrap_or_else(|_| "cc".to_string());
     let status = Command::new(&cc)
-        .arg(&c_file)
+        .arg(&src)
         .arg("-o")
-        .arg(&program)
+        .arg(&exe)
         .status()
-        .unwrap_or_else(|e| panic!("fdkit: cannot run {} for platform constants: {}", cc, e));
-    assert!(status.success(), "fdkit: {} failed on the platform constants program", cc);
-    let output = Command::new(&program).output().expect("fdkit: running the platform constants program");
-    assert!(output.status.success(), "fdkit: the platform constants program failed");
-    std::fs::write(out_dir.join("platform.rs"), output.stdout).unwrap();
+        .unwrap_or_else(|e| panic!("fdkit: cannot run {}: {}", cc, e));
+    assert!(status.success(), "fdkit: {} failed on consts.c", cc);
+    let output = Command::new(&exe).output().expect("fdkit: running consts");
+    assert!(output.status.success(), "fdkit: consts failed");
+    fs::write(out_dir.join("consts.rs"), output.stdout).expect("fdkit: writing consts.rs");
 }
 
 fn main() {
-    write_platform_constants();
-    println!("cargo:rerun-if-env-changed=CC");
     println!("cargo:rerun-if-env-changed=PKG_CONFIG");
     println!("cargo:rerun-if-env-changed=PKG_CONFIG_PATH");
+    println!("cargo:rerun-if-env-changed=CC");
+    platform_consts(Path::new(&env::var("OUT_DIR").expect("OUT_DIR")));
     let program = env::var("PKG_CONFIG").unwrap_or_else(|_| "pkg-config".to_string());
     let output = Command::new(&program)
         .args(["--libs", "fdkit"])

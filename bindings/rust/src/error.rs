@@ -1,8 +1,10 @@
 //! Errors: the negative errno of a failed call plus fdk_last_error()'s detail.
-use std::ffi::CStr;
+use std::ffi::{CStr, CString};
 use std::fmt;
 use std::io;
 use std::os::raw::{c_char, c_int};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 
 use crate::sys;
 
@@ -33,10 +35,10 @@ impl Error {
         }
     }
 
-    /// An error raised by the binding itself rather than by the library.
-    pub(crate) fn new(errno: i32, detail: &str) -> Error {
+    /// An invalid argument the binding itself refused (EINVAL) before calling fdkit.
+    pub(crate) fn invalid(detail: &str) -> Error {
         Error {
-            errno,
+            errno: sys::platform::EINVAL,
             detail: detail.to_string(),
         }
     }
@@ -92,6 +94,24 @@ pub(crate) fn check(result: i64) -> Result<i64> {
     } else {
         Ok(result)
     }
+}
+
+/// A path or other text as a C string; an interior NUL byte is EINVAL.
+pub(crate) fn c_string(bytes: impl Into<Vec<u8>>) -> Result<CString> {
+    CString::new(bytes).map_err(|_| Error::invalid("a string argument contains a NUL byte"))
+}
+
+/// A path as a C string.
+pub(crate) fn c_path(path: &Path) -> Result<CString> {
+    c_string(path.as_os_str().as_bytes())
+}
+
+/// Copies a C string fdkit allocated and frees it.
+pub(crate) fn take_text(ptr: *mut c_char) -> Vec<u8> {
+    // SAFETY: fdkit returned a NUL-terminated string that the caller now owns.
+    let bytes = unsafe { CStr::from_ptr(ptr) }.to_bytes().to_vec();
+    unsafe { sys::fdk_free(ptr.cast()) };
+    bytes
 }
 
 /// The loaded library's version as MAJOR * 10000 + MINOR * 100 + PATCH.

@@ -29,7 +29,7 @@ thread_local! {
 
 /// Runs `f` without letting a panic unwind into C: the first panic is kept for
 /// `Loop::run` to resume, and the loop is asked to stop.
-fn call_from_c(lp: *mut sys::fdk_loop, f: impl FnOnce()) {
+pub(crate) fn call_from_c(lp: *mut sys::fdk_loop, f: impl FnOnce()) {
     if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(f)) {
         CAUGHT_PANIC.with(|slot| {
             slot.borrow_mut().get_or_insert(payload);
@@ -98,10 +98,11 @@ impl Loop {
         }
     }
 
-    /// Starts an asynchronous operation. `start` calls the C `*_async` function with the
-    /// callback, its data and the op out-pointer; `done` receives the raw result on the
-    /// loop thread. `done` owns whatever the operation borrows (buffers, handles), so it
-    /// lives exactly until the callback ran, or is dropped here if the start failed.
+    /// Starts an asynchronous operation whose C callback is `fdk_result_cb`. `start` calls
+    /// the C `*_async` function with the callback, its data and the op out-pointer; `done`
+    /// receives the raw result on the loop thread. `done` owns whatever the operation
+    /// borrows (buffers, handles), so it lives exactly until the callback ran, or is
+    /// dropped here if the start failed.
     pub(crate) fn start<F>(
         &self,
         done: F,
@@ -110,6 +111,19 @@ impl Loop {
     where
         F: FnOnce(i64) + 'static,
     {
+        self.start_with(done, |data, op| start(Some(complete::<F>), data, op))
+    }
+
+    /// The same for any C callback shape: `start` passes its own trampoline, which hands
+    /// the data pointer and its converted arguments to [`finish`].
+    pub(crate) fn start_with<A, F>(
+        &self,
+        done: F,
+        start: impl FnOnce(*mut c_void, *mut *mut sys::fdk_op) -> c_int,
+    ) -> Result<Op>
+    where
+        F: FnOnce(A) + 'static,
+    {
         let op = Rc::new(Cell::new(ptr::null_mut()));
         let pending = Box::into_raw(Box::new(Pending {
             lp: self.as_raw(),
@@ -117,7 +131,7 @@ impl Loop {
             done,
         }));
         let mut raw_op = ptr::null_mut();
-        let r = start(Some(complete::<F>), pending.cast(), &mut raw_op);
+        let r = start(pending.cast(), &mut raw_op);
         if r < 0 {
             let err = Error::last(r.into());
             drop(unsafe { Box::from_raw(pending) });
@@ -144,14 +158,23 @@ struct Pending<F> {
     done: F,
 }
 
-unsafe extern "C" fn complete<F: FnOnce(i64)>(result: i64, data: *mut c_void) {
+/// Ends an operation started with [`Loop::start_with`]: `data` is its pending state,
+/// `arg` what `done` receives. Runs on the loop thread, inside the C callback.
+///
+/// # Safety
+/// `data` must come from `start_with` with the same `F`, and be finished once.
+pub(crate) unsafe fn finish<A, F: FnOnce(A)>(data: *mut c_void, arg: A) {
     let pending = Box::from_raw(data.cast::<Pending<F>>());
     let lp = pending.lp;
     call_from_c(lp, move || {
         let Pending { op, done, .. } = *pending;
         op.set(ptr::null_mut()); // the C op is gone once this callback returns
-        done(result)
+        done(arg)
     });
+}
+
+unsafe extern "C" fn complete<F: FnOnce(i64)>(result: i64, data: *mut c_void) {
+    finish::<i64, F>(data, result)
 }
 
 /// A pending asynchronous operation, valid on the loop's thread.

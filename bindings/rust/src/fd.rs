@@ -1,8 +1,10 @@
 //! Descriptor handles (fd.h).
+use std::os::raw::{c_int, c_void};
 use std::os::unix::io::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::ptr::{self, NonNull};
 
 use crate::error::{check, Error, Result};
+use crate::event_loop::{finish, Loop, Op};
 use crate::sys;
 
 /// Blocking mode of an adopted descriptor.
@@ -102,7 +104,7 @@ impl Fd {
     /// then behaves as closed. A borrowed descriptor is not the handle's to give: EINVAL.
     pub fn release(self) -> Result<OwnedFd> {
         if self.borrowed {
-            return Err(Error::new(crate::platform::EINVAL, "release: the handle borrows its descriptor"));
+            return Err(Error::invalid("release: the handle borrows its descriptor"));
         }
         let mut raw = -1;
         check(unsafe { sys::fdk_fd_release(self.as_raw(), &mut raw) }.into())?;
@@ -130,7 +132,7 @@ impl AsRawFd for Fd {
 
 impl std::fmt::Debug for Fd {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Fd").field("fd", &self.as_raw_fd()).finish()
+        f.debug_struct("Fd").field("raw_fd", &self.as_raw_fd()).finish()
     }
 }
 
@@ -154,6 +156,29 @@ impl Drop for Fd {
     fn drop(&mut self) {
         unsafe { sys::fdk_fd_unref(self.as_raw()) };
     }
+}
+
+impl Loop {
+    /// Starts an operation whose callback delivers a new handle (fdk_open_cb,
+    /// fdk_accept_cb); `start` gets the trampoline, its data and the op out-pointer.
+    pub(crate) fn start_fd<F: FnOnce(Result<Fd>) + 'static>(
+        &self,
+        done: F,
+        start: impl FnOnce(sys::fdk_open_cb, *mut c_void, *mut *mut sys::fdk_op) -> c_int,
+    ) -> Result<Op> {
+        self.start_with(done, |data, op| start(Some(fd_done::<F>), data, op))
+    }
+}
+
+/// The trampoline of callbacks that deliver a new handle: the handle the callback owns
+/// becomes an `Fd` before `done` runs.
+unsafe extern "C" fn fd_done<F: FnOnce(Result<Fd>)>(
+    result: c_int,
+    fd: *mut sys::fdk_fd,
+    data: *mut c_void,
+) {
+    let fd = if result < 0 { Err(Error::last(result.into())) } else { Ok(Fd::from_raw(fd)) };
+    finish::<_, F>(data, fd)
 }
 
 /// A pipe: (read end, write end), both close-on-exec and non-blocking.

@@ -8,7 +8,7 @@ use crate::fd::Fd;
 use crate::sys;
 
 fn iov_count(n: usize) -> Result<c_int> {
-    c_int::try_from(n).map_err(|_| Error::new(crate::platform::EINVAL, "too many buffers"))
+    c_int::try_from(n).map_err(|_| Error::invalid("too many buffers"))
 }
 
 // IoSlice and IoSliceMut are ABI-compatible with struct iovec on Unix.
@@ -177,102 +177,67 @@ impl Loop {
         )
     }
 
-    /// Fills a new buffer of `len` random bytes on the worker pool.
-    pub fn getrandom_async<F>(&self, len: usize, done: F) -> Result<Op>
-    where
-        F: FnOnce(Result<Vec<u8>>) + 'static,
-    {
-        let mut buf = vec![0u8; len];
-        let ptr = buf.as_mut_ptr();
-        self.start(
-            move |result| {
-                done(byte_count(result).map(|n| {
-                    buf.truncate(n);
-                    buf
-                }))
-            },
-            |cb, data, op| unsafe { sys::fdk_getrandom_async(self.as_raw(), ptr.cast(), len, 0, cb, data, op) },
-        )
-    }
-
-    /// Scatters into `bufs`; `done` gets the count and the buffers back (contents beyond
-    /// the count are unchanged).
-    pub fn readv_async<F>(&self, fd: &Fd, mut bufs: Vec<Vec<u8>>, done: F) -> Result<Op>
+    /// readv, or preadv at `offset`: fills `bufs` in order; `done` gets the count and the
+    /// buffers back unchanged in length.
+    pub fn read_vectored_async<F>(&self, fd: &Fd, bufs: Vec<Vec<u8>>, offset: Option<u64>, done: F) -> Result<Op>
     where
         F: FnOnce(Result<usize>, Vec<Vec<u8>>) + 'static,
     {
-        let iov: Vec<sys::iovec> =
-            bufs.iter_mut().map(|b| sys::iovec { iov_base: b.as_mut_ptr().cast(), iov_len: b.len() }).collect();
-        let (ptr, n) = (iov.as_ptr(), iov_count(iov.len())?);
+        let mut bufs = bufs;
+        // The C call copies the iovec array; the buffers it points into move into `done`
+        // without their heap memory moving.
+        let iov: Vec<sys::iovec> = bufs
+            .iter_mut()
+            .map(|b| sys::iovec { iov_base: b.as_mut_ptr().cast(), iov_len: b.len() })
+            .collect();
+        let count = iov_count(iov.len())?;
         let fd = fd.clone();
         let raw_fd = fd.as_raw();
         self.start(
             move |result| {
-                drop((fd, iov));
+                drop(fd);
                 done(byte_count(result), bufs)
             },
-            |cb, data, op| unsafe { sys::fdk_readv_async(self.as_raw(), raw_fd, ptr, n, cb, data, op) },
+            |cb, data, op| unsafe {
+                match offset {
+                    Some(at) => {
+                        sys::fdk_preadv_async(self.as_raw(), raw_fd, iov.as_ptr(), count, at as i64, cb, data, op)
+                    }
+                    None => sys::fdk_readv_async(self.as_raw(), raw_fd, iov.as_ptr(), count, cb, data, op),
+                }
+            },
         )
     }
 
-    /// Gathers from `bufs`; `done` gets the count (possibly short) and the buffers back.
-    pub fn writev_async<F>(&self, fd: &Fd, bufs: Vec<Vec<u8>>, done: F) -> Result<Op>
+    /// writev, or pwritev at `offset`; `done` gets the count (possibly short) and the buffers.
+    pub fn write_vectored_async<F>(&self, fd: &Fd, bufs: Vec<Vec<u8>>, offset: Option<u64>, done: F) -> Result<Op>
     where
         F: FnOnce(Result<usize>, Vec<Vec<u8>>) + 'static,
     {
-        let iov: Vec<sys::iovec> =
-            bufs.iter().map(|b| sys::iovec { iov_base: b.as_ptr() as *mut c_void, iov_len: b.len() }).collect();
-        let (ptr, n) = (iov.as_ptr(), iov_count(iov.len())?);
+        let iov: Vec<sys::iovec> = bufs
+            .iter()
+            .map(|b| sys::iovec { iov_base: b.as_ptr() as *mut c_void, iov_len: b.len() })
+            .collect();
+        let count = iov_count(iov.len())?;
         let fd = fd.clone();
         let raw_fd = fd.as_raw();
         self.start(
             move |result| {
-                drop((fd, iov));
+                drop(fd);
                 done(byte_count(result), bufs)
             },
-            |cb, data, op| unsafe { sys::fdk_writev_async(self.as_raw(), raw_fd, ptr, n, cb, data, op) },
-        )
-    }
-
-    /// Reads at `offset` without moving the file position; `done` gets `buf` cut to the count.
-    pub fn pread_async<F>(&self, fd: &Fd, mut buf: Vec<u8>, offset: i64, done: F) -> Result<Op>
-    where
-        F: FnOnce(Result<usize>, Vec<u8>) + 'static,
-    {
-        let iov = Box::new(sys::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() });
-        let ptr: *const sys::iovec = &*iov;
-        let fd = fd.clone();
-        let raw_fd = fd.as_raw();
-        self.start(
-            move |result| {
-                drop((fd, iov));
-                let result = byte_count(result);
-                buf.truncate(*result.as_ref().unwrap_or(&0));
-                done(result, buf)
+            |cb, data, op| unsafe {
+                match offset {
+                    Some(at) => {
+                        sys::fdk_pwritev_async(self.as_raw(), raw_fd, iov.as_ptr(), count, at as i64, cb, data, op)
+                    }
+                    None => sys::fdk_writev_async(self.as_raw(), raw_fd, iov.as_ptr(), count, cb, data, op),
+                }
             },
-            |cb, data, op| unsafe { sys::fdk_preadv_async(self.as_raw(), raw_fd, ptr, 1, offset, cb, data, op) },
         )
     }
 
-    /// Writes at `offset` without moving the file position.
-    pub fn pwrite_async<F>(&self, fd: &Fd, buf: Vec<u8>, offset: i64, done: F) -> Result<Op>
-    where
-        F: FnOnce(Result<usize>, Vec<u8>) + 'static,
-    {
-        let iov = Box::new(sys::iovec { iov_base: buf.as_ptr() as *mut c_void, iov_len: buf.len() });
-        let ptr: *const sys::iovec = &*iov;
-        let fd = fd.clone();
-        let raw_fd = fd.as_raw();
-        self.start(
-            move |result| {
-                drop((fd, iov));
-                done(byte_count(result), buf)
-            },
-            |cb, data, op| unsafe { sys::fdk_pwritev_async(self.as_raw(), raw_fd, ptr, 1, offset, cb, data, op) },
-        )
-    }
-
-    /// Moves the file position on the worker pool; `done` gets the new offset.
+    /// lseek on the worker pool; `done` gets the new offset.
     pub fn seek_async<F>(&self, fd: &Fd, pos: SeekFrom, done: F) -> Result<Op>
     where
         F: FnOnce(Result<u64>) + 'static,
@@ -290,7 +255,7 @@ impl Loop {
     }
 
     /// fsync (fdatasync when `data_only`) on the worker pool.
-    pub fn fsync_async<F>(&self, fd: &Fd, data_only: bool, done: F) -> Result<Op>
+    pub fn sync_async<F>(&self, fd: &Fd, data_only: bool, done: F) -> Result<Op>
     where
         F: FnOnce(Result<()>) + 'static,
     {
@@ -307,7 +272,7 @@ impl Loop {
     }
 
     /// ftruncate on the worker pool.
-    pub fn truncate_async<F>(&self, fd: &Fd, length: i64, done: F) -> Result<Op>
+    pub fn set_len_async<F>(&self, fd: &Fd, length: u64, done: F) -> Result<Op>
     where
         F: FnOnce(Result<()>) + 'static,
     {
@@ -318,7 +283,25 @@ impl Loop {
                 drop(fd);
                 done(check(result).map(drop))
             },
-            |cb, data, op| unsafe { sys::fdk_ftruncate_async(self.as_raw(), raw_fd, length, cb, data, op) },
+            |cb, data, op| unsafe { sys::fdk_ftruncate_async(self.as_raw(), raw_fd, length as i64, cb, data, op) },
+        )
+    }
+
+    /// Fills a new buffer of `len` random bytes on the worker pool.
+    pub fn getrandom_async<F>(&self, len: usize, done: F) -> Result<Op>
+    where
+        F: FnOnce(Result<Vec<u8>>) + 'static,
+    {
+        let mut buf = vec![0u8; len];
+        let ptr = buf.as_mut_ptr();
+        self.start(
+            move |result| {
+                done(byte_count(result).map(|n| {
+                    buf.truncate(n);
+                    buf
+                }))
+            },
+            |cb, data, op| unsafe { sys::fdk_getrandom_async(self.as_raw(), ptr.cast(), len, 0, cb, data, op) },
         )
     }
 

@@ -6,11 +6,11 @@
 //!   asynchronous operations take `'static` closures that run from [`Loop::run`], never
 //!   inside the call that started them. A panic in a callback is caught at the C boundary,
 //!   stops the loop and is resumed from `Loop::run`.
-//! - [`Dir`]: a directory that confines path resolution (EXDEV for a path leading out).
-//! - [`Spawn`] / [`Process`]: a child started from an ordered list of actions.
-//! - [`Command`]: a command run to completion with its output captured.
-//! - [`socketpair`], [`Fd::send_msg`], [`Fd::recv_msg`]: sockets with descriptor passing.
-//! - [`trace::set_hook`]: a begin and an end event for every operation.
+//! - [`Dir`]: a confined directory; paths beneath it never resolve outside (EXDEV).
+//! - [`Actions`] and [`Process`]: spawn from fork actions; [`Command`]: run to completion
+//!   with capture, stdin and timeouts.
+//! - Sockets are [`Fd`]s too ([`socket`], [`socketpair`], [`Fd::send_msg`] with descriptors);
+//!   [`trace::set_hook`] receives every operation's spans.
 //! - Every fallible call returns [`Result`], whose [`Error`] carries the errno and the
 //!   detail fdkit recorded for the failure.
 //!
@@ -19,11 +19,7 @@
 
 pub mod sys;
 
-/// Platform values taken from the C headers at build time (errno values, socket domains
-/// and types), since std names none of them.
-pub mod platform {
-    include!(concat!(env!("OUT_DIR"), "/platform.rs"));
-}
+pub mod trace;
 
 mod error;
 mod event_loop;
@@ -33,13 +29,14 @@ mod io;
 mod net;
 mod process;
 mod run;
-pub mod trace;
 
 pub use error::{version, version_string, Error, Result};
 pub use event_loop::{Loop, Op, Poster, RunMode};
 pub use fd::{pipe, Blocking, Fd};
-pub use fs::{Dir, Kind, OpenFlags, Stat};
+pub use fs::{Dir, DirEntry, FileKind, Metadata, OpenFlags};
 pub use io::{getrandom, now_ns};
-pub use net::{socketpair, Received, Shutdown};
-pub use process::{Process, Spawn};
-pub use run::{Command, ExitStatus, Output};
+pub use net::{getaddrinfo, socket, socketpair, AddrInfo, Message};
+pub use process::{Actions, ExitStatus, Process};
+pub use run::{Command, Output, RunOutput};
+/// The platform's errno, signal and socket values, as its C headers define them.
+pub use sys::platform;

@@ -1,133 +1,215 @@
-//! Spawning a child from an ordered list of actions (process.h).
-use std::ffi::CString;
+//! Spawning processes from an ordered list of fork actions (process.h).
+use std::ffi::{CString, OsStr};
 use std::os::raw::c_char;
+use std::os::raw::{c_int, c_void};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::io::{BorrowedFd, RawFd};
 use std::path::Path;
 use std::ptr::{self, NonNull};
+use std::sync::Mutex;
 
-use crate::error::{check, Result};
+use crate::error::{c_path, c_string, check, Error, Result};
+use crate::event_loop::{call_from_c, Loop};
 use crate::fd::Fd;
-use crate::fs::c_path;
-use crate::run::ExitStatus;
 use crate::sys;
 
-/// The actions a child runs before it execs, in order: [`Spawn::cwd`], [`Spawn::inherit`],
-/// [`Spawn::setsid`], [`Spawn::close_other_fds`], then the exec of argv (PATH searched).
-pub struct Spawn {
-    argv: Vec<CString>,
-    cwd: Option<CString>,
-    inherit: Vec<(i32, Fd)>,
-    setsid: bool,
-    close_other_fds: bool,
+/// How a child ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Exited with this code (0..255).
+    Code(i32),
+    /// Killed by this signal.
+    Signal(i32),
 }
 
-impl Spawn {
-    pub fn new<I, S>(argv: I) -> Result<Spawn>
-    where
-        I: IntoIterator<Item = S>,
-        S: AsRef<std::ffi::OsStr>,
-    {
-        let argv = argv.into_iter().map(|a| c_path(Path::new(a.as_ref()))).collect::<Result<Vec<_>>>()?;
-        Ok(Spawn { argv, cwd: None, inherit: Vec::new(), setsid: false, close_other_fds: false })
+impl ExitStatus {
+    pub(crate) fn from_raw(kind: i32, value: i32) -> ExitStatus {
+        if kind == sys::FDK_EXIT_SIGNAL {
+            ExitStatus::Signal(value)
+        } else {
+            ExitStatus::Code(value)
+        }
     }
 
-    pub fn cwd(mut self, path: impl AsRef<Path>) -> Result<Spawn> {
-        self.cwd = Some(c_path(path.as_ref())?);
+    pub fn success(&self) -> bool {
+        *self == ExitStatus::Code(0)
+    }
+}
+
+/// NUL-terminated C string arrays built from Rust strings; the pointers borrow `strings`.
+pub(crate) struct CStrings {
+    _strings: Vec<CString>,
+    ptrs: Vec<*const c_char>,
+}
+
+impl CStrings {
+    pub(crate) fn new<S: AsRef<OsStr>>(items: impl IntoIterator<Item = S>) -> Result<CStrings> {
+        let strings = items.into_iter().map(|s| c_string(s.as_ref().as_bytes())).collect::<Result<Vec<_>>>()?;
+        let mut ptrs: Vec<_> = strings.iter().map(|s| s.as_ptr()).collect();
+        ptrs.push(ptr::null());
+        Ok(CStrings { _strings: strings, ptrs })
+    }
+
+    pub(crate) fn as_ptr(&self) -> *const *const c_char {
+        self.ptrs.as_ptr()
+    }
+}
+
+/// An ordered list of actions run in the child, ending with an exec. Everything given to
+/// it is copied (handles referenced). One spawn at a time may use it, hence `&mut` in
+/// [`Actions::spawn`]; building it may happen on any thread, so it is `Send`.
+pub struct Actions {
+    raw: NonNull<sys::fdk_actions>,
+}
+
+// SAFETY: process.h: building a list and fdk_spawn may be made from any thread.
+unsafe impl Send for Actions {}
+
+impl Actions {
+    pub fn new() -> Result<Actions> {
+        let mut out = ptr::null_mut();
+        check(unsafe { sys::fdk_actions_new(&mut out) }.into())?;
+        Ok(Actions { raw: NonNull::new(out).expect("fdk_actions_new succeeded without a list") })
+    }
+
+    fn add(&mut self, r: i32) -> Result<&mut Actions> {
+        check(r.into())?;
         Ok(self)
     }
 
-    /// Maps `fd` to descriptor `dst` in the child (blocking mode preserved).
-    pub fn inherit(mut self, dst: i32, fd: &Fd) -> Spawn {
-        self.inherit.push((dst, fd.clone()));
-        self
+    /// Executes `file` (looked up in PATH when it has no '/') with `args` (args[0]
+    /// included); `env` None passes the environment as it is at spawn time.
+    pub fn execvp<S: AsRef<OsStr>>(
+        &mut self,
+        file: impl AsRef<Path>,
+        args: impl IntoIterator<Item = S>,
+        env: Option<&[(&str, &str)]>,
+    ) -> Result<&mut Actions> {
+        let file = c_path(file.as_ref())?;
+        let argv = CStrings::new(args)?;
+        let envp = env.map(|vars| CStrings::new(vars.iter().map(|(k, v)| format!("{}={}", k, v)))).transpose()?;
+        let envp_ptr = envp.as_ref().map_or(ptr::null(), |e| e.as_ptr());
+        let r = unsafe { sys::fdk_actions_execvp(self.raw.as_ptr(), file.as_ptr(), argv.as_ptr(), envp_ptr) };
+        self.add(r)
     }
 
-    pub fn setsid(mut self) -> Spawn {
-        self.setsid = true;
-        self
+    pub fn chdir(&mut self, path: impl AsRef<Path>) -> Result<&mut Actions> {
+        let path = c_path(path.as_ref())?;
+        let r = unsafe { sys::fdk_actions_chdir(self.raw.as_ptr(), path.as_ptr()) };
+        self.add(r)
     }
 
-    /// Every descriptor but 0, 1, 2 and the inherited ones is closed at exec.
-    pub fn close_other_fds(mut self) -> Spawn {
-        self.close_other_fds = true;
-        self
+    /// Gives the child `src` as descriptor `dst`, blocking mode left as it is.
+    pub fn inherit_fd(&mut self, dst: RawFd, src: &Fd) -> Result<&mut Actions> {
+        let r = unsafe { sys::fdk_actions_inherit_fd(self.raw.as_ptr(), dst, src.as_raw(), sys::FDK_INHERIT_PRESERVE) };
+        self.add(r)
     }
 
-    /// Starts the child. A failing action is an error naming it (the failed child is
-    /// already reaped).
-    pub fn spawn(&self) -> Result<Process> {
-        struct Actions(*mut sys::fdk_actions);
-        impl Drop for Actions {
-            fn drop(&mut self) {
-                unsafe { sys::fdk_actions_free(self.0) };
-            }
-        }
-        let mut raw = ptr::null_mut();
-        check(unsafe { sys::fdk_actions_new(&mut raw) }.into())?;
-        let actions = Actions(raw);
-        unsafe {
-            if let Some(dir) = &self.cwd {
-                check(sys::fdk_actions_chdir(actions.0, dir.as_ptr()).into())?;
-            }
-            for (dst, fd) in &self.inherit {
-                check(sys::fdk_actions_inherit_fd(actions.0, *dst, fd.as_raw(), sys::FDK_INHERIT_PRESERVE).into())?;
-            }
-            if self.setsid {
-                check(sys::fdk_actions_setsid(actions.0).into())?;
-            }
-            if self.close_other_fds {
-                check(sys::fdk_actions_close_other_fds(actions.0).into())?;
-            }
-            let mut argv: Vec<*const c_char> = self.argv.iter().map(|a| a.as_ptr()).collect();
-            argv.push(ptr::null());
-            let file = self.argv.first().map_or(ptr::null(), |a| a.as_ptr());
-            check(sys::fdk_actions_execvp(actions.0, file, argv.as_ptr(), ptr::null()).into())?;
-        }
-        let mut proc_ = ptr::null_mut();
-        check(unsafe { sys::fdk_spawn(&mut proc_, ptr::null_mut(), actions.0, 0, None, ptr::null_mut()) }.into())?;
-        Ok(Process { raw: NonNull::new(proc_).expect("fdk_spawn succeeded without a process") })
+    pub fn setsid(&mut self) -> Result<&mut Actions> {
+        let r = unsafe { sys::fdk_actions_setsid(self.raw.as_ptr()) };
+        self.add(r)
+    }
+
+    /// Closes every descriptor but 0, 1, 2 and the `inherit_fd` destinations at exec.
+    pub fn close_other_fds(&mut self) -> Result<&mut Actions> {
+        let r = unsafe { sys::fdk_actions_close_other_fds(self.raw.as_ptr()) };
+        self.add(r)
+    }
+
+    /// Spawns a child that runs the actions (no loop: wait with [`Process::wait`]).
+    pub fn spawn(&mut self) -> Result<Process> {
+        let mut out = ptr::null_mut();
+        check(
+            unsafe { sys::fdk_spawn(&mut out, ptr::null_mut(), self.raw.as_ptr(), 0, None, ptr::null_mut()) }.into(),
+        )?;
+        Ok(Process { raw: NonNull::new(out).expect("fdk_spawn succeeded without a process"), _on_exit: None })
     }
 }
 
-/// A spawned child. Dropping it kills and reaps a child still running. Every call may be
-/// made from any thread (process.h), so it is `Send + Sync`.
+impl Drop for Actions {
+    fn drop(&mut self) {
+        unsafe { sys::fdk_actions_free(self.raw.as_ptr()) };
+    }
+}
+
+/// A spawned child. Dropping it kills (SIGKILL) and reaps a child that still runs.
+/// Signalling, pid and pidfd may run concurrently with anything (`&self`); waiting takes
+/// `&mut self` because process.h allows only one at a time.
 pub struct Process {
     raw: NonNull<sys::fdk_process>,
+    // The exit callback of a spawn on a loop: its address is the C callback's data, so it is
+    // freed only after fdk_process_free, after which C never calls back.
+    _on_exit: Option<Box<OnExit>>,
 }
 
-// SAFETY: process.h: signal, wait and try_wait may be called from any thread.
-unsafe impl Send for Process {}
-unsafe impl Sync for Process {}
+type ExitFn = Box<dyn FnOnce(Result<()>) + Send>;
 
-fn status_of(st: &sys::fdk_exit_status) -> ExitStatus {
-    if st.kind == sys::FDK_EXIT_SIGNAL {
-        ExitStatus::Signal(st.value)
-    } else {
-        ExitStatus::Code(st.value)
+struct OnExit {
+    lp: *mut sys::fdk_loop,
+    done: Mutex<Option<ExitFn>>,
+}
+
+unsafe extern "C" fn exited(_proc: *mut sys::fdk_process, result: c_int, data: *mut c_void) {
+    let on_exit = &*data.cast::<OnExit>();
+    let done = on_exit.done.lock().unwrap_or_else(|e| e.into_inner()).take();
+    if let Some(done) = done {
+        let result = if result < 0 { Err(Error::last(result.into())) } else { Ok(()) };
+        call_from_c(on_exit.lp, move || done(result));
     }
 }
+
+impl Loop {
+    /// Spawns a child that runs `actions`; `on_exit` runs from [`Loop::run`] once it has
+    /// exited (not reaped yet: [`Process::try_wait`] collects the status), or with ECANCELED
+    /// when the loop is dropped first. It never runs after the [`Process`] is dropped, which
+    /// may happen on another thread, hence `Send`.
+    pub fn spawn<F>(&self, actions: &mut Actions, on_exit: F) -> Result<Process>
+    where
+        F: FnOnce(Result<()>) + Send + 'static,
+    {
+        let on_exit = Box::new(OnExit { lp: self.as_raw(), done: Mutex::new(Some(Box::new(on_exit))) });
+        let data = &*on_exit as *const OnExit as *mut c_void;
+        let mut out = ptr::null_mut();
+        check(unsafe { sys::fdk_spawn(&mut out, self.as_raw(), actions.raw.as_ptr(), 0, Some(exited), data) }.into())?;
+        Ok(Process { raw: NonNull::new(out).expect("fdk_spawn succeeded without a process"), _on_exit: Some(on_exit) })
+    }
+}
+
+// SAFETY: process.h: the process calls may be made from any thread; those that may run
+// concurrently take &self, the others &mut self. The exit callback is Send, and its loop
+// pointer is only used by the callback, on the loop's thread.
+unsafe impl Send for Process {}
+unsafe impl Sync for Process {}
 
 impl Process {
     pub fn pid(&self) -> i32 {
         unsafe { sys::fdk_process_pid(self.raw.as_ptr()) }
     }
 
-    /// ESRCH once the child was reaped: a recycled pid is never signalled.
+    /// The pidfd, owned by the process handle.
+    pub fn pidfd(&self) -> Result<BorrowedFd<'_>> {
+        let fd = check(unsafe { sys::fdk_process_pidfd(self.raw.as_ptr()) }.into())?;
+        // SAFETY: the pidfd stays open until the process handle is freed.
+        Ok(unsafe { BorrowedFd::borrow_raw(fd as RawFd) })
+    }
+
+    /// Sends `sig` (0 only checks); ESRCH once the child has been reaped.
     pub fn signal(&self, sig: i32) -> Result<()> {
         check(unsafe { sys::fdk_process_signal(self.raw.as_ptr(), sig) }.into()).map(drop)
     }
 
-    /// Waits for the exit, reaps, and returns how it ended (the same on every later call).
-    pub fn wait(&self) -> Result<ExitStatus> {
+    /// Waits for the child to exit and reaps it; later waits give the same status.
+    pub fn wait(&mut self) -> Result<ExitStatus> {
         let mut st = sys::fdk_exit_status::default();
         check(unsafe { sys::fdk_process_wait(self.raw.as_ptr(), &mut st) }.into())?;
-        Ok(status_of(&st))
+        Ok(ExitStatus::from_raw(st.kind, st.value))
     }
 
-    /// How the child ended if it has (it is reaped then), else None.
-    pub fn try_wait(&self) -> Result<Option<ExitStatus>> {
+    /// The status if the child has exited (it is reaped then), None if it still runs.
+    pub fn try_wait(&mut self) -> Result<Option<ExitStatus>> {
         let mut st = sys::fdk_exit_status::default();
         let done = check(unsafe { sys::fdk_process_try_wait(self.raw.as_ptr(), &mut st) }.into())?;
-        Ok(if done == 1 { Some(status_of(&st)) } else { None })
+        Ok((done == 1).then(|| ExitStatus::from_raw(st.kind, st.value)))
     }
 }
 
@@ -140,5 +222,6 @@ impl std::fmt::Debug for Process {
 impl Drop for Process {
     fn drop(&mut self) {
         unsafe { sys::fdk_process_free(self.raw.as_ptr()) };
+        // _on_exit is dropped after this: C no longer calls back.
     }
 }

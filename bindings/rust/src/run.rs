@@ -1,141 +1,177 @@
-//! Running a command to completion with its output captured (run.h).
-use std::ffi::CString;
-use std::os::raw::c_char;
-use std::os::unix::ffi::OsStrExt;
-use std::ptr;
+//! Running a command to completion: capture, stdin, timeouts (run.h).
+use std::ffi::OsStr;
+use std::os::raw::{c_int, c_void};
+use std::path::Path;
+use std::ptr::{self, NonNull};
+use std::time::Duration;
 
-use crate::error::{check, Error, Result};
-use crate::platform;
-use crate::fs::Dir;
+use crate::error::{c_path, check, Error, Result};
+use crate::event_loop::{finish, Loop, Op};
+use crate::process::{CStrings, ExitStatus};
 use crate::sys;
 
-/// How a run ended.
+/// What happens to one of the child's output streams.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ExitStatus {
-    Code(i32),
-    Signal(i32),
+pub enum Output {
+    /// The child writes to the caller's own stream.
+    Inherit,
+    /// Captured into [`RunOutput`].
+    Capture,
+    /// /dev/null.
+    Discard,
+    /// stderr only: into the same stream as stdout, like `2>&1`.
+    Merge,
 }
 
-/// What [`Command::run`] produced.
-#[derive(Clone, Debug)]
-pub struct Output {
+impl Output {
+    fn raw(self) -> c_int {
+        match self {
+            Output::Inherit => sys::FDK_RUN_INHERIT,
+            Output::Capture => sys::FDK_RUN_CAPTURE,
+            Output::Discard => sys::FDK_RUN_DISCARD,
+            Output::Merge => sys::FDK_RUN_MERGE,
+        }
+    }
+}
+
+/// How to run a command. Options are copied when a run starts, so one value may serve
+/// several runs. Used by one thread at a time (run.h): `Send`, not `Sync`.
+pub struct Command {
+    raw: NonNull<sys::fdk_run_opts>,
+}
+
+// SAFETY: run.h: an fdk_run_opts may be used by one thread at a time, any thread.
+unsafe impl Send for Command {}
+
+/// What a run produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunOutput {
     pub status: ExitStatus,
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,
     pub timed_out: bool,
+    /// Output past the limit was dropped.
+    pub truncated: bool,
+    pub pid: i32,
+    pub duration: Duration,
 }
 
-/// A command to run: argv (PATH searched), stdout and stderr captured by default.
-pub struct Command {
-    argv: Vec<CString>,
-    stdin: Option<Vec<u8>>,
-    timeout_ms: Option<i64>,
-    new_group: bool,
-    capture_stderr: bool,
-    cwd: Option<Dir>,
+/// Copies a result out and frees it.
+unsafe fn take_result(res: *mut sys::fdk_run_result) -> RunOutput {
+    let bytes = |get: unsafe extern "C" fn(*const sys::fdk_run_result, *mut usize) -> *const u8| {
+        let mut len = 0;
+        let ptr = get(res, &mut len);
+        if ptr.is_null() {
+            Vec::new()
+        } else {
+            std::slice::from_raw_parts(ptr, len).to_vec()
+        }
+    };
+    let (mut kind, mut value) = (0, 0);
+    sys::fdk_run_result_status(res, &mut kind, &mut value);
+    let out = RunOutput {
+        status: ExitStatus::from_raw(kind, value),
+        stdout: bytes(sys::fdk_run_result_stdout),
+        stderr: bytes(sys::fdk_run_result_stderr),
+        timed_out: sys::fdk_run_result_timed_out(res) == 1,
+        truncated: sys::fdk_run_result_truncated(res) == 1,
+        pid: sys::fdk_run_result_pid(res),
+        duration: Duration::from_nanos(sys::fdk_run_result_duration_ns(res).max(0) as u64),
+    };
+    sys::fdk_run_result_free(res);
+    out
 }
 
 impl Command {
-    pub fn new<I, S>(argv: I) -> Result<Command>
-    where
-        I: IntoIterator<Item = S>,
-        S: AsRef<std::ffi::OsStr>,
-    {
-        let argv = argv
-            .into_iter()
-            .map(|a| CString::new(a.as_ref().as_bytes()))
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|_| Error::new(platform::EINVAL, "run: an argument contains a NUL byte"))?;
-        Ok(Command { argv, stdin: None, timeout_ms: None, new_group: false, capture_stderr: true, cwd: None })
+    /// `args[0]` is the program, looked up in PATH when it has no '/'.
+    pub fn new<S: AsRef<OsStr>>(args: impl IntoIterator<Item = S>) -> Result<Command> {
+        let argv = CStrings::new(args)?;
+        let mut out = ptr::null_mut();
+        check(unsafe { sys::fdk_run_opts_new(&mut out, argv.as_ptr()) }.into())?;
+        Ok(Command { raw: NonNull::new(out).expect("fdk_run_opts_new succeeded without options") })
     }
 
-    /// Bytes fed to the child's stdin as it reads.
-    pub fn stdin(mut self, data: &[u8]) -> Command {
-        self.stdin = Some(data.to_vec());
-        self
+    fn set(&mut self, r: c_int) -> Result<&mut Command> {
+        check(r.into())?;
+        Ok(self)
     }
 
-    /// The child (and its group, with [`Command::new_group`]) is killed when it passes.
-    pub fn timeout_ms(mut self, ms: i64) -> Command {
-        self.timeout_ms = Some(ms);
-        self
+    /// The child's whole environment ("K=V" each); without it the caller's is passed.
+    pub fn env<S: AsRef<OsStr>>(&mut self, vars: impl IntoIterator<Item = S>) -> Result<&mut Command> {
+        let envp = CStrings::new(vars)?;
+        let r = unsafe { sys::fdk_run_opts_set_env(self.raw.as_ptr(), envp.as_ptr()) };
+        self.set(r)
     }
 
-    pub fn new_group(mut self) -> Command {
-        self.new_group = true;
-        self
+    pub fn cwd(&mut self, path: impl AsRef<Path>) -> Result<&mut Command> {
+        let path = c_path(path.as_ref())?;
+        let r = unsafe { sys::fdk_run_opts_set_cwd(self.raw.as_ptr(), path.as_ptr()) };
+        self.set(r)
     }
 
-    /// Leaves stderr to the caller's own stream.
-    pub fn inherit_stderr(mut self) -> Command {
-        self.capture_stderr = false;
-        self
+    /// Bytes fed to the child's stdin, which is then closed.
+    pub fn stdin(&mut self, data: &[u8]) -> Result<&mut Command> {
+        let r = unsafe { sys::fdk_run_opts_set_stdin_bytes(self.raw.as_ptr(), data.as_ptr().cast(), data.len()) };
+        self.set(r)
     }
 
-    /// The child starts in `dir`.
-    pub fn cwd(mut self, dir: &Dir) -> Command {
-        self.cwd = Some(dir.clone());
-        self
+    pub fn stdout(&mut self, mode: Output) -> Result<&mut Command> {
+        let r = unsafe { sys::fdk_run_opts_set_stdout(self.raw.as_ptr(), mode.raw()) };
+        self.set(r)
     }
 
-    /// Runs to completion on a private loop. Errors are what stopped the start (a missing
-    /// program, bad options); how the child ended is in the Output.
-    pub fn run(&self) -> Result<Output> {
-        struct Opts(*mut sys::fdk_run_opts);
-        impl Drop for Opts {
-            fn drop(&mut self) {
-                unsafe { sys::fdk_run_opts_free(self.0) };
-            }
-        }
-        let mut argv: Vec<*const c_char> = self.argv.iter().map(|a| a.as_ptr()).collect();
-        argv.push(ptr::null());
-        let mut raw = ptr::null_mut();
-        check(unsafe { sys::fdk_run_opts_new(&mut raw, argv.as_ptr()) }.into())?;
-        let opts = Opts(raw);
-        unsafe {
-            if let Some(data) = &self.stdin {
-                check(sys::fdk_run_opts_set_stdin_bytes(opts.0, data.as_ptr().cast(), data.len()).into())?;
-            }
-            check(sys::fdk_run_opts_set_stdout(opts.0, sys::FDK_RUN_CAPTURE).into())?;
-            let stderr = if self.capture_stderr { sys::FDK_RUN_CAPTURE } else { sys::FDK_RUN_INHERIT };
-            check(sys::fdk_run_opts_set_stderr(opts.0, stderr).into())?;
-            if let Some(ms) = self.timeout_ms {
-                check(sys::fdk_run_opts_set_timeout(opts.0, ms).into())?;
-            }
-            if self.new_group {
-                check(sys::fdk_run_opts_set_group(opts.0, sys::FDK_RUN_GROUP_NEW, 0).into())?;
-            }
-            if let Some(dir) = &self.cwd {
-                check(sys::fdk_run_opts_set_cwd_dir(opts.0, dir.as_raw()).into())?;
-            }
-        }
+    pub fn stderr(&mut self, mode: Output) -> Result<&mut Command> {
+        let r = unsafe { sys::fdk_run_opts_set_stderr(self.raw.as_ptr(), mode.raw()) };
+        self.set(r)
+    }
+
+    /// The most bytes kept over both captured streams.
+    pub fn max_output(&mut self, bytes: u64) -> Result<&mut Command> {
+        let bytes = i64::try_from(bytes).map_err(|_| Error::invalid("max_output: too large"))?;
+        let r = unsafe { sys::fdk_run_opts_set_max_output(self.raw.as_ptr(), bytes) };
+        self.set(r)
+    }
+
+    /// The child is killed (SIGKILL) after `timeout`; the output says `timed_out`.
+    pub fn timeout(&mut self, timeout: Duration) -> Result<&mut Command> {
+        let ms = i64::try_from(timeout.as_millis()).map_err(|_| Error::invalid("timeout: too large"))?;
+        let r = unsafe { sys::fdk_run_opts_set_timeout(self.raw.as_ptr(), ms) };
+        self.set(r)
+    }
+
+    /// Runs to completion on a private loop. An error means the run could not start; a
+    /// child that failed or timed out is an `Ok` output.
+    pub fn run(&self) -> Result<RunOutput> {
         let mut res = ptr::null_mut();
-        check(unsafe { sys::fdk_run(&mut res, opts.0) }.into())?;
-        let output = unsafe { output_of(res) };
-        unsafe { sys::fdk_run_result_free(res) };
-        output
+        check(unsafe { sys::fdk_run(&mut res, self.raw.as_ptr()) }.into())?;
+        Ok(unsafe { take_result(res) })
     }
 }
 
-unsafe fn bytes(getter: unsafe extern "C" fn(*const sys::fdk_run_result, *mut usize) -> *const u8,
-                res: *mut sys::fdk_run_result) -> Vec<u8> {
-    let mut len = 0;
-    let p = getter(res, &mut len);
-    if p.is_null() {
-        Vec::new()
-    } else {
-        std::slice::from_raw_parts(p, len).to_vec()
+impl Drop for Command {
+    fn drop(&mut self) {
+        unsafe { sys::fdk_run_opts_free(self.raw.as_ptr()) };
     }
 }
 
-unsafe fn output_of(res: *mut sys::fdk_run_result) -> Result<Output> {
-    let (mut kind, mut value) = (0, 0);
-    check(sys::fdk_run_result_status(res, &mut kind, &mut value).into())?;
-    let status = if kind == sys::FDK_EXIT_SIGNAL { ExitStatus::Signal(value) } else { ExitStatus::Code(value) };
-    Ok(Output {
-        status,
-        stdout: bytes(sys::fdk_run_result_stdout, res),
-        stderr: bytes(sys::fdk_run_result_stderr, res),
-        timed_out: sys::fdk_run_result_timed_out(res) != 0,
-    })
+impl Loop {
+    /// Starts `cmd` on this loop; `done` runs from [`Loop::run`] once the child is gone.
+    /// Cancelling the op kills the child; `done` still gets its output.
+    pub fn run_async<F>(&self, cmd: &Command, done: F) -> Result<Op>
+    where
+        F: FnOnce(Result<RunOutput>) + 'static,
+    {
+        self.start_with(done, |data, op| unsafe {
+            sys::fdk_run_async(self.as_raw(), cmd.raw.as_ptr(), Some(run_done::<F>), data, op)
+        })
+    }
+}
+
+unsafe extern "C" fn run_done<F: FnOnce(Result<RunOutput>)>(
+    result: c_int,
+    res: *mut sys::fdk_run_result,
+    data: *mut c_void,
+) {
+    let output = if result < 0 { Err(Error::last(result.into())) } else { Ok(take_result(res)) };
+    finish::<_, F>(data, output)
 }

@@ -1,8 +1,14 @@
 //! Raw declarations of the C API, one section per public header, in the header's order.
-//! Constants are fdkit's own values (DESIGN.md, convention 8), so they are written out here.
+//! Constants are fdkit's own values (DESIGN.md, convention 8), so they are written out here;
+//! the platform's errno, signal and socket values come from the C headers (build.rs).
 #![allow(non_camel_case_types)]
 
 use std::os::raw::{c_char, c_int, c_uint, c_void};
+
+/// The platform's values of the errno, signal and socket constants the binding uses.
+pub mod platform {
+    include!(concat!(env!("OUT_DIR"), "/consts.rs"));
+}
 
 macro_rules! opaque {
     ($($name:ident),*) => {
@@ -14,7 +20,22 @@ macro_rules! opaque {
 }
 
 // common.h
-opaque!(fdk_loop, fdk_op, fdk_fd);
+opaque!(
+    fdk_loop,
+    fdk_op,
+    fdk_fd,
+    fdk_dir,
+    fdk_stat,
+    fdk_dirents,
+    fdk_actions,
+    fdk_process,
+    fdk_run_opts,
+    fdk_run_result,
+    fdk_addrinfo,
+    sockaddr
+);
+
+pub type socklen_t = u32;
 
 /// `struct iovec`; `std::io::IoSlice` and `IoSliceMut` share its layout on Unix.
 #[repr(C)]
@@ -188,8 +209,6 @@ extern "C" {
 }
 
 // fs.h
-opaque!(fdk_dir, fdk_stat, fdk_dirents);
-
 pub const FDK_O_RDONLY: c_uint = 0x0000;
 pub const FDK_O_WRONLY: c_uint = 0x0001;
 pub const FDK_O_RDWR: c_uint = 0x0002;
@@ -199,14 +218,20 @@ pub const FDK_O_EXCL: c_uint = 0x0010;
 pub const FDK_O_TRUNC: c_uint = 0x0020;
 pub const FDK_O_DIRECTORY: c_uint = 0x0040;
 pub const FDK_O_NOFOLLOW: c_uint = 0x0080;
+pub const FDK_O_NONBLOCK: c_uint = 0x0100;
+pub const FDK_KIND_FIFO: c_int = 1;
+pub const FDK_KIND_CHAR: c_int = 2;
 pub const FDK_KIND_DIR: c_int = 3;
+pub const FDK_KIND_BLOCK: c_int = 4;
 pub const FDK_KIND_REGULAR: c_int = 5;
 pub const FDK_KIND_SYMLINK: c_int = 6;
+pub const FDK_KIND_SOCKET: c_int = 7;
 
 extern "C" {
     pub fn fdk_dir_fs() -> *mut fdk_dir;
     pub fn fdk_dir_cwd() -> *mut fdk_dir;
     pub fn fdk_dir_open(out: *mut *mut fdk_dir, base: *mut fdk_dir, path: *const c_char) -> c_int;
+    pub fn fdk_dir_from_fd(out: *mut *mut fdk_dir, fd: *mut fdk_fd) -> c_int;
     pub fn fdk_dir_ref(dir: *mut fdk_dir) -> *mut fdk_dir;
     pub fn fdk_dir_unref(dir: *mut fdk_dir) -> *mut fdk_dir;
     pub fn fdk_openat(out: *mut *mut fdk_fd, dir: *mut fdk_dir, path: *const c_char, flags: c_uint, mode: c_uint)
@@ -214,108 +239,56 @@ extern "C" {
     pub fn fdk_mkdirat(dir: *mut fdk_dir, path: *const c_char, mode: c_uint) -> c_int;
     pub fn fdk_unlinkat(dir: *mut fdk_dir, path: *const c_char) -> c_int;
     pub fn fdk_rmdirat(dir: *mut fdk_dir, path: *const c_char) -> c_int;
+    pub fn fdk_renameat(
+        old_dir: *mut fdk_dir,
+        old_path: *const c_char,
+        new_dir: *mut fdk_dir,
+        new_path: *const c_char,
+    ) -> c_int;
     pub fn fdk_symlinkat(target: *const c_char, dir: *mut fdk_dir, path: *const c_char) -> c_int;
     pub fn fdk_readlinkat(out: *mut *mut c_char, dir: *mut fdk_dir, path: *const c_char) -> isize;
     pub fn fdk_stat_new(out: *mut *mut fdk_stat) -> c_int;
     pub fn fdk_stat_free(st: *mut fdk_stat) -> *mut fdk_stat;
+    pub fn fdk_fstat(st: *mut fdk_stat, fd: *mut fdk_fd) -> c_int;
     pub fn fdk_statat(st: *mut fdk_stat, dir: *mut fdk_dir, path: *const c_char, follow: c_int) -> c_int;
     pub fn fdk_stat_kind(st: *const fdk_stat) -> c_int;
     pub fn fdk_stat_size(st: *const fdk_stat) -> i64;
+    pub fn fdk_stat_ino(st: *const fdk_stat) -> u64;
+    pub fn fdk_stat_dev(st: *const fdk_stat) -> u64;
+    pub fn fdk_stat_nlink(st: *const fdk_stat) -> u64;
+    pub fn fdk_stat_uid(st: *const fdk_stat) -> u32;
+    pub fn fdk_stat_gid(st: *const fdk_stat) -> u32;
     pub fn fdk_stat_perm(st: *const fdk_stat) -> c_uint;
+    pub fn fdk_stat_mtime(st: *const fdk_stat, sec: *mut i64, nsec: *mut i64) -> c_int;
     pub fn fdk_readdir(out: *mut *mut fdk_dirents, dir: *mut fdk_dir, path: *const c_char) -> c_int;
     pub fn fdk_dirents_count(entries: *const fdk_dirents) -> usize;
     pub fn fdk_dirents_name(entries: *const fdk_dirents, i: usize) -> *const c_char;
+    pub fn fdk_dirents_kind(entries: *const fdk_dirents, i: usize) -> c_int;
     pub fn fdk_dirents_free(entries: *mut fdk_dirents) -> *mut fdk_dirents;
 }
 
-// process.h and run.h
-opaque!(fdk_run_opts, fdk_run_result);
-
-pub const FDK_EXIT_CODE: c_int = 1;
-pub const FDK_EXIT_SIGNAL: c_int = 2;
-pub const FDK_RUN_INHERIT: c_int = 0;
-pub const FDK_RUN_CAPTURE: c_int = 1;
-pub const FDK_RUN_GROUP_NEW: c_int = 1;
+pub type fdk_open_cb = Option<unsafe extern "C" fn(result: c_int, fd: *mut fdk_fd, data: *mut c_void)>;
 
 extern "C" {
-    pub fn fdk_run_opts_new(out: *mut *mut fdk_run_opts, argv: *const *const c_char) -> c_int;
-    pub fn fdk_run_opts_free(opts: *mut fdk_run_opts) -> *mut fdk_run_opts;
-    pub fn fdk_run_opts_set_stdin_bytes(opts: *mut fdk_run_opts, data: *const c_void, len: usize) -> c_int;
-    pub fn fdk_run_opts_set_stdout(opts: *mut fdk_run_opts, mode: c_int) -> c_int;
-    pub fn fdk_run_opts_set_stderr(opts: *mut fdk_run_opts, mode: c_int) -> c_int;
-    pub fn fdk_run_opts_set_timeout(opts: *mut fdk_run_opts, ms: i64) -> c_int;
-    pub fn fdk_run_opts_set_group(opts: *mut fdk_run_opts, mode: c_int, leader: i32) -> c_int;
-    pub fn fdk_run_opts_set_cwd_dir(opts: *mut fdk_run_opts, dir: *mut fdk_dir) -> c_int;
-    pub fn fdk_run(out: *mut *mut fdk_run_result, opts: *const fdk_run_opts) -> c_int;
-    pub fn fdk_run_result_free(res: *mut fdk_run_result) -> *mut fdk_run_result;
-    pub fn fdk_run_result_status(res: *const fdk_run_result, kind: *mut c_int, value: *mut c_int) -> c_int;
-    pub fn fdk_run_result_stdout(res: *const fdk_run_result, len: *mut usize) -> *const u8;
-    pub fn fdk_run_result_stderr(res: *const fdk_run_result, len: *mut usize) -> *const u8;
-    pub fn fdk_run_result_timed_out(res: *const fdk_run_result) -> c_int;
+    pub fn fdk_openat_async(
+        lp: *mut fdk_loop,
+        dir: *mut fdk_dir,
+        path: *const c_char,
+        flags: c_uint,
+        mode: c_uint,
+        cb: fdk_open_cb,
+        data: *mut c_void,
+        op: *mut *mut fdk_op,
+    ) -> c_int;
 }
 
-// net.h
-pub const FDK_SHUT_RD: c_uint = 0x1;
-pub const FDK_SHUT_WR: c_uint = 0x2;
-pub const FDK_SHUT_RDWR: c_uint = 0x3;
-pub const FDK_MSG_CTRUNC: c_uint = 0x2;
-
-extern "C" {
-    pub fn fdk_socketpair(a: *mut *mut fdk_fd, b: *mut *mut fdk_fd, domain: c_int, ty: c_int, protocol: c_int)
-        -> c_int;
-    pub fn fdk_shutdown(fd: *mut fdk_fd, how: c_uint) -> c_int;
-    pub fn fdk_send_msg(
-        fd: *mut fdk_fd,
-        iov: *const iovec,
-        iovcnt: c_int,
-        dest: *const c_void,
-        destlen: u32,
-        fds: *const *mut fdk_fd,
-        nfds: c_int,
-    ) -> isize;
-    pub fn fdk_recv_msg(
-        fd: *mut fdk_fd,
-        iov: *const iovec,
-        iovcnt: c_int,
-        from: *mut c_void,
-        fromlen: *mut u32,
-        fds: *mut *mut fdk_fd,
-        nfds: *mut c_int,
-        flags: *mut c_uint,
-    ) -> isize;
-}
-
-// trace.h
-pub const FDK_TRACE_BEGIN: c_int = 1;
-pub const FDK_TRACE_END: c_int = 2;
-
-#[repr(C)]
-pub struct fdk_trace_event {
-    pub phase: c_int,
-    pub name: *const c_char,
-    pub span_id: u64,
-    pub fd: c_int,
-    pub path: *const c_char,
-    pub result: i64,
-    pub detail: *const c_char,
-    pub thread_id: u64,
-    pub time_ns: i64,
-    pub duration_ns: i64,
-}
-
-pub type fdk_trace_cb = Option<unsafe extern "C" fn(event: *const fdk_trace_event, data: *mut c_void)>;
-
-extern "C" {
-    pub fn fdk_trace_set(lp: *mut fdk_loop, cb: fdk_trace_cb, data: *mut c_void) -> c_int;
-}
-
-// process.h (spawn)
-opaque!(fdk_actions, fdk_process);
-
+// process.h
 pub const FDK_INHERIT_PRESERVE: c_int = 0;
+pub const FDK_EXIT_CODE: i32 = 1;
+pub const FDK_EXIT_SIGNAL: i32 = 2;
 
 #[repr(C)]
-#[derive(Default)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct fdk_rusage {
     pub utime_ns: i64,
     pub stime_ns: i64,
@@ -329,7 +302,7 @@ pub struct fdk_rusage {
 }
 
 #[repr(C)]
-#[derive(Default)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct fdk_exit_status {
     pub kind: i32,
     pub value: i32,
@@ -361,8 +334,149 @@ extern "C" {
         data: *mut c_void,
     ) -> c_int;
     pub fn fdk_process_pid(proc_: *const fdk_process) -> i32;
+    pub fn fdk_process_pidfd(proc_: *mut fdk_process) -> c_int;
     pub fn fdk_process_signal(proc_: *mut fdk_process, sig: c_int) -> c_int;
     pub fn fdk_process_wait(proc_: *mut fdk_process, status: *mut fdk_exit_status) -> c_int;
     pub fn fdk_process_try_wait(proc_: *mut fdk_process, status: *mut fdk_exit_status) -> c_int;
     pub fn fdk_process_free(proc_: *mut fdk_process) -> *mut fdk_process;
+}
+
+// run.h
+pub const FDK_RUN_INHERIT: c_int = 0;
+pub const FDK_RUN_CAPTURE: c_int = 1;
+pub const FDK_RUN_DISCARD: c_int = 2;
+pub const FDK_RUN_MERGE: c_int = 3;
+
+pub type fdk_run_cb = Option<unsafe extern "C" fn(result: c_int, res: *mut fdk_run_result, data: *mut c_void)>;
+
+extern "C" {
+    pub fn fdk_run_opts_new(out: *mut *mut fdk_run_opts, argv: *const *const c_char) -> c_int;
+    pub fn fdk_run_opts_free(opts: *mut fdk_run_opts) -> *mut fdk_run_opts;
+    pub fn fdk_run_opts_set_env(opts: *mut fdk_run_opts, envp: *const *const c_char) -> c_int;
+    pub fn fdk_run_opts_set_cwd(opts: *mut fdk_run_opts, path: *const c_char) -> c_int;
+    pub fn fdk_run_opts_set_stdin_bytes(opts: *mut fdk_run_opts, data: *const c_void, len: usize) -> c_int;
+    pub fn fdk_run_opts_set_stdout(opts: *mut fdk_run_opts, mode: c_int) -> c_int;
+    pub fn fdk_run_opts_set_stderr(opts: *mut fdk_run_opts, mode: c_int) -> c_int;
+    pub fn fdk_run_opts_set_max_output(opts: *mut fdk_run_opts, bytes: i64) -> c_int;
+    pub fn fdk_run_opts_set_timeout(opts: *mut fdk_run_opts, ms: i64) -> c_int;
+    pub fn fdk_run(out: *mut *mut fdk_run_result, opts: *const fdk_run_opts) -> c_int;
+    pub fn fdk_run_async(
+        lp: *mut fdk_loop,
+        opts: *const fdk_run_opts,
+        cb: fdk_run_cb,
+        data: *mut c_void,
+        op: *mut *mut fdk_op,
+    ) -> c_int;
+    pub fn fdk_run_result_free(res: *mut fdk_run_result) -> *mut fdk_run_result;
+    pub fn fdk_run_result_status(res: *const fdk_run_result, kind: *mut c_int, value: *mut c_int) -> c_int;
+    pub fn fdk_run_result_stdout(res: *const fdk_run_result, len: *mut usize) -> *const u8;
+    pub fn fdk_run_result_stderr(res: *const fdk_run_result, len: *mut usize) -> *const u8;
+    pub fn fdk_run_result_timed_out(res: *const fdk_run_result) -> c_int;
+    pub fn fdk_run_result_truncated(res: *const fdk_run_result) -> c_int;
+    pub fn fdk_run_result_pid(res: *const fdk_run_result) -> i32;
+    pub fn fdk_run_result_duration_ns(res: *const fdk_run_result) -> i64;
+}
+
+// net.h
+pub const FDK_SHUT_RD: c_uint = 0x1;
+pub const FDK_SHUT_WR: c_uint = 0x2;
+pub const FDK_SHUT_RDWR: c_uint = 0x3;
+pub const FDK_MSG_TRUNC: c_uint = 0x1;
+pub const FDK_MSG_CTRUNC: c_uint = 0x2;
+
+/// The same shape as fdk_open_cb.
+pub type fdk_accept_cb = fdk_open_cb;
+
+extern "C" {
+    pub fn fdk_socket(out: *mut *mut fdk_fd, domain: c_int, ty: c_int, protocol: c_int) -> c_int;
+    pub fn fdk_socketpair(a: *mut *mut fdk_fd, b: *mut *mut fdk_fd, domain: c_int, ty: c_int, protocol: c_int)
+        -> c_int;
+    pub fn fdk_bind(fd: *mut fdk_fd, addr: *const sockaddr, addrlen: socklen_t) -> c_int;
+    pub fn fdk_listen(fd: *mut fdk_fd, backlog: c_int) -> c_int;
+    pub fn fdk_getsockname(fd: *mut fdk_fd, addr: *mut sockaddr, addrlen: *mut socklen_t) -> c_int;
+    pub fn fdk_connect(fd: *mut fdk_fd, addr: *const sockaddr, addrlen: socklen_t) -> c_int;
+    pub fn fdk_accept(conn: *mut *mut fdk_fd, listener: *mut fdk_fd, addr: *mut sockaddr, addrlen: *mut socklen_t)
+        -> c_int;
+    pub fn fdk_connect_async(
+        lp: *mut fdk_loop,
+        fd: *mut fdk_fd,
+        addr: *const sockaddr,
+        addrlen: socklen_t,
+        cb: fdk_result_cb,
+        data: *mut c_void,
+        op: *mut *mut fdk_op,
+    ) -> c_int;
+    pub fn fdk_accept_async(
+        lp: *mut fdk_loop,
+        listener: *mut fdk_fd,
+        addr: *mut sockaddr,
+        addrlen: *mut socklen_t,
+        cb: fdk_accept_cb,
+        data: *mut c_void,
+        op: *mut *mut fdk_op,
+    ) -> c_int;
+    pub fn fdk_shutdown(fd: *mut fdk_fd, how: c_uint) -> c_int;
+    pub fn fdk_send_msg(
+        fd: *mut fdk_fd,
+        iov: *const iovec,
+        iovcnt: c_int,
+        dest: *const sockaddr,
+        destlen: socklen_t,
+        fds: *const *mut fdk_fd,
+        nfds: c_int,
+    ) -> isize;
+    pub fn fdk_recv_msg(
+        fd: *mut fdk_fd,
+        iov: *const iovec,
+        iovcnt: c_int,
+        from: *mut sockaddr,
+        fromlen: *mut socklen_t,
+        fds: *mut *mut fdk_fd,
+        nfds: *mut c_int,
+        flags: *mut c_uint,
+    ) -> isize;
+    pub fn fdk_getaddrinfo(
+        out: *mut *mut fdk_addrinfo,
+        host: *const c_char,
+        service: *const c_char,
+        family: c_int,
+        socktype: c_int,
+        protocol: c_int,
+        flags: c_uint,
+    ) -> c_int;
+    pub fn fdk_addrinfo_count(ai: *const fdk_addrinfo) -> usize;
+    pub fn fdk_addrinfo_entry(
+        ai: *const fdk_addrinfo,
+        index: usize,
+        family: *mut c_int,
+        socktype: *mut c_int,
+        protocol: *mut c_int,
+        addr: *mut *const sockaddr,
+        addrlen: *mut socklen_t,
+    ) -> c_int;
+    pub fn fdk_addrinfo_free(ai: *mut fdk_addrinfo) -> *mut fdk_addrinfo;
+}
+
+// trace.h
+pub const FDK_TRACE_BEGIN: c_int = 1;
+pub const FDK_TRACE_END: c_int = 2;
+
+#[repr(C)]
+pub struct fdk_trace_event {
+    pub phase: c_int,
+    pub name: *const c_char,
+    pub span_id: u64,
+    pub fd: c_int,
+    pub path: *const c_char,
+    pub result: i64,
+    pub detail: *const c_char,
+    pub thread_id: u64,
+    pub time_ns: i64,
+    pub duration_ns: i64,
+}
+
+pub type fdk_trace_cb = Option<unsafe extern "C" fn(event: *const fdk_trace_event, data: *mut c_void)>;
+
+extern "C" {
+    pub fn fdk_trace_set(lp: *mut fdk_loop, cb: fdk_trace_cb, data: *mut c_void) -> c_int;
 }

@@ -72,7 +72,7 @@ fn cancel_completes_with_ecanceled() {
             .unwrap();
         assert!(op.cancel());
         lp.run(RunMode::Default).unwrap();
-        assert_eq!(got.get(), 125);
+        assert_eq!(got.get(), fdkit::sys::platform::ECANCELED);
     });
 }
 
@@ -85,7 +85,7 @@ fn dropping_the_loop_cancels_pending_operations() {
         lp.sleep_until(now_ns() + 60_000_000_000, move |r| g.set(r.unwrap_err().errno()))
             .unwrap();
         drop(lp);
-        assert_eq!(got.get(), 125);
+        assert_eq!(got.get(), fdkit::sys::platform::ECANCELED);
     });
 }
 

@@ -1,37 +1,114 @@
-//! net.h: socket pairs, half-close, descriptors passed in messages.
+//! net.h: sockets, descriptor passing, name resolution.
 mod util;
 
-use fdkit::{pipe, platform, socketpair, Shutdown};
+use fdkit::{getaddrinfo, pipe, platform, socket, socketpair};
 use std::io::{IoSlice, IoSliceMut};
+use std::net::{Ipv4Addr, Shutdown, SocketAddr};
 
 #[test]
-fn descriptor_passing_and_reading_through_it() {
+fn descriptor_passing_over_a_socketpair() {
     util::no_leaks(|| {
-        let (a, b) = socketpair(platform::AF_UNIX, platform::SOCK_STREAM).unwrap();
+        let (a, b) = socketpair(platform::AF_UNIX, platform::SOCK_STREAM, 0).unwrap();
         let (r, w) = pipe().unwrap();
-        assert_eq!(a.send_msg(&[IoSlice::new(b"take "), IoSlice::new(b"these")], &[&r, &w]).unwrap(), 10);
-        let mut buf = [0u8; 64];
-        let got = b.recv_msg(&mut [IoSliceMut::new(&mut buf)], 4).unwrap();
-        assert_eq!((&buf[..got.len], got.fds.len(), got.fds_truncated), (&b"take these"[..], 2, false));
-        got.fds[1].write(b"through the passed pipe").unwrap();
-        let n = got.fds[0].read(&mut buf).unwrap();
-        assert_eq!(&buf[..n], b"through the passed pipe");
-        // Too little room: the bytes still come, every descriptor that arrived is closed.
-        a.send_msg(&[IoSlice::new(b"x")], &[&r, &w]).unwrap();
-        let got = b.recv_msg(&mut [IoSliceMut::new(&mut buf)], 1).unwrap();
-        assert_eq!((got.len, got.fds.len(), got.fds_truncated), (1, 0, true));
+        assert_eq!(a.send_msg(&[IoSlice::new(b"fd")], &[&w]).unwrap(), 2);
+        drop(w); // the receiver's copy is the only write end left
+        let mut buf = [0u8; 8];
+        let msg = b.recv_msg(&mut [IoSliceMut::new(&mut buf)], 4).unwrap();
+        assert_eq!((msg.len, &buf[..2], msg.fds.len()), (2, &b"fd"[..], 1));
+        assert!(!msg.truncated && !msg.fds_truncated);
+        msg.fds[0].write(b"through").unwrap();
+        drop(msg);
+        let mut got = [0u8; 16];
+        let n = r.read(&mut got).unwrap();
+        assert_eq!(&got[..n], b"through");
+        assert_eq!(r.read(&mut got).unwrap(), 0, "the passed write end was not closed");
     });
 }
 
 #[test]
-fn half_close_and_errors() {
+fn too_many_descriptors_sets_fds_truncated() {
     util::no_leaks(|| {
-        let (a, b) = socketpair(platform::AF_UNIX, platform::SOCK_SEQPACKET).unwrap();
-        a.shutdown(Shutdown::Write).unwrap();
+        let (a, b) = socketpair(platform::AF_UNIX, platform::SOCK_DGRAM, 0).unwrap();
+        let (r, w) = pipe().unwrap();
+        a.send_msg(&[IoSlice::new(b"x")], &[&r, &w]).unwrap();
+        let mut buf = [0u8; 1];
+        let msg = b.recv_msg(&mut [IoSliceMut::new(&mut buf)], 1).unwrap();
+        assert!(msg.fds_truncated);
+        assert_eq!(msg.len, 1);
+    });
+}
+
+#[test]
+fn tcp_listen_connect_accept() {
+    util::no_leaks(|| {
+        let listener = socket(platform::AF_INET, platform::SOCK_STREAM, 0).unwrap();
+        listener.bind(&SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).unwrap();
+        listener.listen(4).unwrap();
+        let addr = listener.local_addr().unwrap().unwrap();
+        assert_ne!(addr.port(), 0);
+        let client = socket(platform::AF_INET, platform::SOCK_STREAM, 0).unwrap();
+        client.connect(&addr).unwrap();
+        let conn = listener.accept().unwrap();
+        client.write(b"ping").unwrap();
+        client.shutdown(Shutdown::Write).unwrap();
         let mut buf = [0u8; 8];
-        assert_eq!(b.recv_msg(&mut [IoSliceMut::new(&mut buf)], 0).unwrap().len, 0);
-        let (r, _w) = pipe().unwrap();
-        assert_eq!(r.shutdown(Shutdown::Both).unwrap_err().name(), "ENOTSOCK");
-        assert_eq!(socketpair(platform::AF_INET, platform::SOCK_STREAM).unwrap_err().name(), "EOPNOTSUPP");
+        let n = conn.read(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"ping");
+        assert_eq!(conn.read(&mut buf).unwrap(), 0);
+    });
+}
+
+#[test]
+fn connect_to_a_closed_port_is_refused() {
+    util::no_leaks(|| {
+        let probe = socket(platform::AF_INET, platform::SOCK_STREAM, 0).unwrap();
+        probe.bind(&SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).unwrap();
+        let addr = probe.local_addr().unwrap().unwrap();
+        drop(probe); // bound but never listening: nothing accepts on that port
+        let client = socket(platform::AF_INET, platform::SOCK_STREAM, 0).unwrap();
+        assert_eq!(client.connect(&addr).unwrap_err().name(), "ECONNREFUSED");
+    });
+}
+
+#[test]
+fn getaddrinfo_numeric_and_unknown() {
+    util::no_leaks(|| {
+        let all = getaddrinfo(Some("127.0.0.1"), Some("80"), platform::AF_INET, platform::SOCK_STREAM).unwrap();
+        assert_eq!(all[0].addr, SocketAddr::from((Ipv4Addr::LOCALHOST, 80)));
+        assert_eq!(all[0].socktype, platform::SOCK_STREAM);
+        let v6 = getaddrinfo(Some("::1"), Some("443"), platform::AF_INET6, 0).unwrap();
+        assert_eq!(v6[0].addr, "[::1]:443".parse::<SocketAddr>().unwrap());
+        let err = getaddrinfo(Some("no-such-host.invalid"), None, platform::AF_UNSPEC, 0).unwrap_err();
+        assert!(["ENOENT", "EAGAIN"].contains(&err.name().as_str()), "{}", err);
+    });
+}
+
+#[test]
+fn async_accept_and_connect_complete_on_the_loop() {
+    util::no_leaks(|| {
+        let lp = fdkit::Loop::new().unwrap();
+        let listener = socket(platform::AF_INET, platform::SOCK_STREAM, 0).unwrap();
+        listener.bind(&SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).unwrap();
+        listener.listen(4).unwrap();
+        let addr = listener.local_addr().unwrap().unwrap();
+        let accepted = std::rc::Rc::new(std::cell::RefCell::new(None));
+        let a = accepted.clone();
+        lp.accept_async(&listener, move |conn| *a.borrow_mut() = Some(conn.unwrap())).unwrap();
+        let client = socket(platform::AF_INET, platform::SOCK_STREAM, 0).unwrap();
+        let connected = std::rc::Rc::new(std::cell::Cell::new(false));
+        let c = connected.clone();
+        lp.connect_async(&client, &addr, move |res| {
+            res.unwrap();
+            c.set(true)
+        })
+        .unwrap();
+        drop(listener); // the operation keeps its reference
+        lp.run(fdkit::RunMode::Default).unwrap();
+        assert!(connected.get());
+        let conn = accepted.borrow_mut().take().expect("no connection accepted");
+        client.write(b"hi").unwrap();
+        let mut buf = [0u8; 2];
+        assert_eq!(conn.read(&mut buf).unwrap(), 2);
+        assert_eq!(&buf, b"hi");
     });
 }

@@ -45,7 +45,9 @@ FDK_API fdk_dir *fdk_dir_cwd(void);
  * an O_PATH descriptor: no read permission on the directory is needed. */
 FDK_API int fdk_dir_open(fdk_dir **out, fdk_dir *base, const char *path);
 /** A confined directory on an open directory descriptor. Takes a reference on fd (the
- * caller keeps its own). -ENOTDIR when fd is not a directory. */
+ * caller keeps its own): the dir and the caller share that one handle, so fdk_fd_close(fd)
+ * closes the dir's descriptor too (its later calls fail with -EBADF). -ENOTDIR when fd is
+ * not a directory. */
 FDK_API int fdk_dir_from_fd(fdk_dir **out, fdk_fd *fd);
 /** Adds a reference; returns dir. */
 FDK_API fdk_dir *fdk_dir_ref(fdk_dir *dir);

@@ -85,8 +85,8 @@ FDK_API int fdk_getsockopt_int(fdk_fd *fd, int level, int name, int *value);
 /** Connects to addr: 0, or the error the connection failed with. On a non-blocking socket
  * the synchronous form waits for the connection with poll(2). */
 FDK_API int fdk_connect(fdk_fd *fd, const struct sockaddr *addr, socklen_t addrlen);
-/** On a blocking-mode socket the asynchronous connect runs on the worker pool (connect(2)
- * cannot be told not to block). */
+/** addr is copied by the call. On a blocking-mode socket the asynchronous connect runs on
+ * the worker pool (connect(2) cannot be told not to block). */
 FDK_API int fdk_connect_async(fdk_loop *loop, fdk_fd *fd, const struct sockaddr *addr, socklen_t addrlen,
                               fdk_result_cb cb, void *data, fdk_op **op);
 

@@ -51,7 +51,8 @@ typedef void (*fdk_trace_cb)(const fdk_trace_event *event, void *data);
 /** Installs cb as the hook for every operation (loop NULL) or for the asynchronous
  * operations started on one loop (both hooks see those). cb NULL removes the hook. A hook
  * that is replaced while a span is open may miss that span's end, and a new hook may see
- * ends of spans that began before it: match events by span_id. */
+ * ends of spans that began before it: match events by span_id. fdk_loop_free removes its
+ * loop's hook the same way: once it returns, that hook's data may be freed. */
 FDK_API int fdk_trace_set(fdk_loop *loop, fdk_trace_cb cb, void *data);
 
 #ifdef __cplusplus

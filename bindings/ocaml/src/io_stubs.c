@@ -176,16 +176,23 @@ static value keep3(value a, value b, value c) {
   CAMLreturn(t);
 }
 
-CAMLprim value fdkml_pread_async(value loop, value vfd, value ba, value off, value len, value pos, value callback) {
+typedef int (*positioned_fn)(fdk_loop *, fdk_fd *, const struct iovec *, int, int64_t, fdk_result_cb, void *,
+                             fdk_op **);
+
+static value positioned_async(value loop, value vfd, value ba, value off, value len, value pos, value callback,
+                              positioned_fn fn, const char *call) {
   CAMLparam5(loop, vfd, ba, off, len);
   CAMLxparam2(pos, callback);
   CAMLlocal1(iov);
   iov = iovec_block(ba, off, len);
   struct fdkml_pending *p = fdkml_pending_new(loop, callback, keep3(vfd, ba, iov));
   fdk_op *op = NULL;
-  int r = fdk_preadv_async(fdkml_loop_val(loop)->raw, Fd_val(vfd), Caml_ba_data_val(iov), 1, Long_val(pos),
-                           fdkml_on_result, p, &op);
-  CAMLreturn(fdkml_started(p, r, op, "fdk_preadv_async"));
+  int r = fn(fdkml_loop_val(loop)->raw, Fd_val(vfd), Caml_ba_data_val(iov), 1, Long_val(pos), fdkml_on_result, p, &op);
+  CAMLreturn(fdkml_started(p, r, op, call));
+}
+
+CAMLprim value fdkml_pread_async(value loop, value vfd, value ba, value off, value len, value pos, value callback) {
+  return positioned_async(loop, vfd, ba, off, len, pos, callback, fdk_preadv_async, "fdk_preadv_async");
 }
 CAMLprim value fdkml_pread_async_bc(value *argv, int argc) {
   (void)argc;
@@ -193,15 +200,7 @@ CAMLprim value fdkml_pread_async_bc(value *argv, int argc) {
 }
 
 CAMLprim value fdkml_pwrite_async(value loop, value vfd, value ba, value off, value len, value pos, value callback) {
-  CAMLparam5(loop, vfd, ba, off, len);
-  CAMLxparam2(pos, callback);
-  CAMLlocal1(iov);
-  iov = iovec_block(ba, off, len);
-  struct fdkml_pending *p = fdkml_pending_new(loop, callback, keep3(vfd, ba, iov));
-  fdk_op *op = NULL;
-  int r = fdk_pwritev_async(fdkml_loop_val(loop)->raw, Fd_val(vfd), Caml_ba_data_val(iov), 1, Long_val(pos),
-                            fdkml_on_result, p, &op);
-  CAMLreturn(fdkml_started(p, r, op, "fdk_pwritev_async"));
+  return positioned_async(loop, vfd, ba, off, len, pos, callback, fdk_pwritev_async, "fdk_pwritev_async");
 }
 CAMLprim value fdkml_pwrite_async_bc(value *argv, int argc) {
   (void)argc;
@@ -226,26 +225,25 @@ static value iovec_list(value bufs, int *count) {
   CAMLreturn(v);
 }
 
-CAMLprim value fdkml_readv_async(value loop, value vfd, value bufs, value callback) {
+typedef int (*vectored_fn)(fdk_loop *, fdk_fd *, const struct iovec *, int, fdk_result_cb, void *, fdk_op **);
+
+static value vectored_async(value loop, value vfd, value bufs, value callback, vectored_fn fn, const char *call) {
   CAMLparam4(loop, vfd, bufs, callback);
   CAMLlocal1(iov);
   int n;
   iov = iovec_list(bufs, &n);
   struct fdkml_pending *p = fdkml_pending_new(loop, callback, keep3(vfd, bufs, iov));
   fdk_op *op = NULL;
-  int r = fdk_readv_async(fdkml_loop_val(loop)->raw, Fd_val(vfd), Caml_ba_data_val(iov), n, fdkml_on_result, p, &op);
-  CAMLreturn(fdkml_started(p, r, op, "fdk_readv_async"));
+  int r = fn(fdkml_loop_val(loop)->raw, Fd_val(vfd), Caml_ba_data_val(iov), n, fdkml_on_result, p, &op);
+  CAMLreturn(fdkml_started(p, r, op, call));
+}
+
+CAMLprim value fdkml_readv_async(value loop, value vfd, value bufs, value callback) {
+  return vectored_async(loop, vfd, bufs, callback, fdk_readv_async, "fdk_readv_async");
 }
 
 CAMLprim value fdkml_writev_async(value loop, value vfd, value bufs, value callback) {
-  CAMLparam4(loop, vfd, bufs, callback);
-  CAMLlocal1(iov);
-  int n;
-  iov = iovec_list(bufs, &n);
-  struct fdkml_pending *p = fdkml_pending_new(loop, callback, keep3(vfd, bufs, iov));
-  fdk_op *op = NULL;
-  int r = fdk_writev_async(fdkml_loop_val(loop)->raw, Fd_val(vfd), Caml_ba_data_val(iov), n, fdkml_on_result, p, &op);
-  CAMLreturn(fdkml_started(p, r, op, "fdk_writev_async"));
+  return vectored_async(loop, vfd, bufs, callback, fdk_writev_async, "fdk_writev_async");
 }
 
 CAMLprim value fdkml_lseek_async(value loop, value vfd, value offset, value whence, value callback) {

@@ -7,10 +7,11 @@ import contextlib
 import ctypes
 
 from . import _native as n
+from ._owned import Owned
 from .errors import check
 
 
-class Fd:
+class Fd(Owned):
     def __init__(self, raw):
         """Wraps a C handle whose reference the caller gives up."""
         self._raw = raw
@@ -29,20 +30,8 @@ class Fd:
         """Another Fd object on the same handle."""
         return Fd(n.handle(n.fdk_fd_ref(self._raw)))
 
-    def dispose(self):
-        """Drops this object's reference now."""
-        if self._raw:
-            n.fdk_fd_unref(self._raw)
-            self._raw = None
-
-    def __del__(self):
-        self.dispose()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.dispose()
+    def _release(self, raw):
+        n.fdk_fd_unref(raw)
 
     def fileno(self):
         """The descriptor number (EBADF once closing). A system call made on it can race

@@ -8,6 +8,7 @@ import ctypes
 import os
 
 from . import _native as n
+from ._owned import Owned
 from .errors import Error, check
 from .fd import Fd
 from .loop import Loop, _deliver
@@ -39,7 +40,7 @@ class Stat:
         return f"Stat(kind={self.kind!r}, size={self.size}, perm={oct(self.perm)}, ino={self.ino})"
 
 
-class Dir:
+class Dir(Owned):
     def __init__(self, raw):
         """Wraps a C dir handle whose reference the caller gives up."""
         self._raw = raw
@@ -59,19 +60,8 @@ class Dir:
         check(n.fdk_dir_open(ctypes.byref(raw), (base or cls.fs())._raw, _path(path)))
         return cls(raw)
 
-    def dispose(self):
-        if self._raw:
-            n.fdk_dir_unref(self._raw)
-            self._raw = None
-
-    def __del__(self):
-        self.dispose()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.dispose()
+    def _release(self, raw):
+        n.fdk_dir_unref(raw)
 
     def subdir(self, path):
         """The directory at path beneath this one, as a Dir confining in turn."""

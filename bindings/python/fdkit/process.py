@@ -9,6 +9,7 @@ import ctypes
 import os
 
 from . import _native as n
+from ._owned import Owned
 from .errors import Error, check
 from .loop import _deliver, _keys, _pending
 
@@ -37,7 +38,7 @@ def _argv(args):
     return (ctypes.c_char_p * (len(encoded) + 1))(*encoded, None)
 
 
-class Process:
+class Process(Owned):
     def __init__(self, raw, key):
         self._raw, self._key = raw, key
 
@@ -60,21 +61,13 @@ class Process:
         st = n.exit_status()
         return Status(st) if check(n.fdk_process_try_wait(self._raw, ctypes.byref(st))) else None
 
+    def _release(self, raw):
+        n.fdk_process_free(raw)
+        _pending.pop(self._key, None)
+
     def free(self):
         """Kills and reaps a child still running; its on_exit never runs after this."""
-        if self._raw:
-            n.fdk_process_free(self._raw)
-            self._raw = None
-            _pending.pop(self._key, None)
-
-    def __del__(self):
-        self.free()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.free()
+        self.dispose()
 
 
 def spawn(argv, loop=None, on_exit=None, cwd=None, fds=None, setsid=False, close_other_fds=False):

@@ -1,0 +1,25 @@
+"""The shared life of an object that owns one C handle: dispose() releases it now (once),
+the collector otherwise, and a with-block at its end."""
+
+
+class Owned:
+    _raw = None
+
+    def _release(self, raw):
+        """Releases the C handle raw (a subclass's destructor call)."""
+        raise NotImplementedError
+
+    def dispose(self):
+        """Releases the C handle now; later calls do nothing."""
+        if self._raw:
+            raw, self._raw = self._raw, None
+            self._release(raw)
+
+    def __del__(self):
+        self.dispose()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.dispose()

@@ -507,8 +507,11 @@ int open_pidfd(pid_t pid) {
   int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
   if (fd >= 0) return fd;
   int err = neg_errno();
-  if (err == -ENOSYS) pidfd_unsupported();
-  return fail_sys(err, "pidfd_open");
+  // ENOSYS: an old kernel; EPERM: a seccomp filter that refuses the call. Either way there
+  // are no pidfds, as documented: -ENOTSUP from now on.
+  if (err != -ENOSYS && err != -EPERM) return fail_sys(err, "pidfd_open");
+  pidfd_unsupported();
+  return fail(-ENOTSUP, "pidfd_open: this kernel gives no pidfds (%s)", strerror(-err));
 }
 
 int launch(fdk_actions *a, unsigned backend, bool want_pidfd, Launch *out) {

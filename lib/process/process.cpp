@@ -318,9 +318,16 @@ int watch_exit(fdk_process *p, SigchldWatch *sigchld) {
     if (int r = arm_pidfd(p); r < 0) return fail_sys(r, "spawn: watching the pidfd");
     return 0;
   }
-  if (!sigchld)
+  // Normally the watcher runs before the clone. It starts only now when pidfds went
+  // missing during the spawn (a seccomp filter installed after fdkit probed for them);
+  // then a child that is already gone sent its SIGCHLD before anyone listened, so nothing
+  // would come to stop the watcher, and it stops here. (Had libuv caught that signal
+  // between the start and this check, the host's chained handler misses that one call.)
+  bool late = !sigchld;
+  if (late)
     if (int r = acquire_sigchld(p->loop, &sigchld); r < 0) return r;
   sigchld->add(p);
+  if (late) sigchld->stop_if_idle();
   return 0;
 }
 

@@ -330,8 +330,8 @@ int launch_clone(Prepared &prep, bool want_pidfd, Launch *out) {
     if (pid < 0 && err == 0) {
       unsigned long flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
       int r = plain_clone(flags | (want_pidfd ? CLONE_PIDFD : 0), top, &pidfd, &prep.plan);
+      // CLONE_PIDFD refused: launch() opens the pidfd with pidfd_open instead.
       if (r == -EINVAL && want_pidfd) {
-        pidfd_unsupported();
         want_pidfd = false;
         r = plain_clone(flags, top, nullptr, &prep.plan);
       }
@@ -362,8 +362,7 @@ int launch_fork(Prepared &prep, bool want_pidfd, Launch *out) {
   {
     BlockAllSignals blocked;
     pid = syscall(SYS_clone, SIGCHLD | (want_pidfd ? CLONE_PIDFD : 0), nullptr, &pidfd, nullptr, 0);
-    if (pid < 0 && want_pidfd && errno == EINVAL) {
-      pidfd_unsupported();
+    if (pid < 0 && want_pidfd && errno == EINVAL) {  // as in launch_clone
       want_pidfd = false;
       pid = syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, 0);
     }
@@ -487,13 +486,27 @@ class PosixSpawn {
   int temp_ = -1;
 };
 
+// Whether the kernel gives pidfds fdkit can use: pidfd_open, and waitid(P_PIDFD), which
+// came one release later. Probed on the calling process: it is no child of itself, so a
+// kernel that knows P_PIDFD answers ECHILD. Knowing before the first spawn means the
+// SIGCHLD watcher is running before any child exists, so no exit can go unseen.
+bool kernel_has_pidfds() {
+  int fd = static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0));
+  if (fd < 0) return false;
+  siginfo_t info{};
+  bool ok = waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(fd), &info, WEXITED | WNOHANG) < 0 &&
+            errno == ECHILD;
+  close(fd);
+  return ok;
+}
+
 }  // namespace
 
 bool pidfd_mode() {
   int mode = g_pidfd_mode.load(std::memory_order_relaxed);
   if (mode < 0) {
     const char *env = getenv("FDKIT_PIDFD");
-    mode = env && strcmp(env, "0") == 0 ? 0 : 1;
+    mode = (env && strcmp(env, "0") == 0) || !kernel_has_pidfds() ? 0 : 1;
     int expected = -1;
     g_pidfd_mode.compare_exchange_strong(expected, mode);
     mode = g_pidfd_mode.load(std::memory_order_relaxed);
@@ -524,16 +537,17 @@ int launch(fdk_actions *a, unsigned backend, bool want_pidfd, Launch *out) {
     case FDK_SPAWN_BACKEND_POSIX_SPAWN: r = PosixSpawn().launch(prep, out); break;
     default: r = launch_clone(prep, want_pidfd, out); break;
   }
-  if (r < 0 || out->pidfd >= 0 || !want_pidfd) return r;
+  // The backend may have just learnt that the kernel has no pidfds: SIGCHLD mode then.
+  if (r < 0 || out->pidfd >= 0 || !want_pidfd || !pidfd_mode()) return r;
   // posix_spawn gives no pidfd: open one for the child, which cannot be reaped meanwhile.
-  out->pidfd = open_pidfd(out->pid);
-  if (out->pidfd < 0 && pidfd_mode()) {
-    r = out->pidfd;
-    kill(out->pid, SIGKILL);
-    reap_failed(out);
-    return r;
+  int pidfd = open_pidfd(out->pid);
+  if (pidfd >= 0 || !pidfd_mode()) {
+    out->pidfd = pidfd >= 0 ? pidfd : -1;
+    return 0;
   }
-  return 0;
+  kill(out->pid, SIGKILL);
+  reap_failed(out);
+  return pidfd;
 }
 
 }  // namespace fdk

@@ -1,0 +1,60 @@
+/* A seccomp filter that makes this process, and everything it starts, see a kernel older
+ * than fdkit's fast paths: openat2, clone3, pidfd_open, pidfd_send_signal, pidfd_getfd,
+ * close_range and statx fail with ENOSYS, and clone with CLONE_PIDFD fails with EINVAL,
+ * which is what kernels before each of them answer. */
+#include "old_kernel_filter.h"
+
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/sched.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#if defined(__x86_64__)
+#define NATIVE_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define NATIVE_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+#define RET(action) BPF_STMT(BPF_RET | BPF_K, (action))
+/* Jumps to the ENOSYS return (the last instruction) when the number is nr; `at` is this
+ * instruction's index in the program. */
+#define DENY(nr, at) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), LAST - (at) - 1, 0)
+enum { LAST = 16 };
+
+int fdkt_emulate_old_kernel(void) {
+#ifndef NATIVE_ARCH
+  return -ENOTSUP;
+#else
+  struct sock_filter code[] = {
+      /* 0 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+      /* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_ARCH, 1, 0),
+      /* 2 */ RET(SECCOMP_RET_ALLOW),
+      /* 3 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+      /* 4 */ DENY(__NR_openat2, 4),
+      /* 5 */ DENY(__NR_clone3, 5),
+      /* 6 */ DENY(__NR_pidfd_open, 6),
+      /* 7 */ DENY(__NR_pidfd_send_signal, 7),
+      /* 8 */ DENY(__NR_pidfd_getfd, 8),
+      /* 9 */ DENY(__NR_close_range, 9),
+      /* 10 */ DENY(__NR_statx, 10),
+      /* 11 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 0, 2),
+      /* 12: clone's flags are its first argument; CLONE_PIDFD sits in the low word. */
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
+      /* 13 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_PIDFD, 1, 0),
+      /* 14 */ RET(SECCOMP_RET_ALLOW),
+      /* 15 */ RET(SECCOMP_RET_ERRNO | EINVAL),
+      /* LAST */ RET(SECCOMP_RET_ERRNO | ENOSYS),
+  };
+  _Static_assert(sizeof code / sizeof code[0] == LAST + 1, "LAST must index the ENOSYS return");
+  struct sock_fprog prog = {sizeof code / sizeof code[0], code};
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0) return -errno;
+  /* The filter must really be in force, or a run would test the fast paths again. */
+  if (syscall(__NR_close_range, 1000, 1000, 0) != -1 || errno != ENOSYS) return -EPROTO;
+  return 0;
+#endif
+}

@@ -1,0 +1,9 @@
+/* Emulating an old kernel in the tests (see old_kernel_filter.c). */
+#ifndef FDKIT_OLD_KERNEL_FILTER_H
+#define FDKIT_OLD_KERNEL_FILTER_H
+
+/* Installs the filter on the calling process for good (it is inherited by children and
+ * kept across exec): 0, -ENOTSUP on an architecture it has no rules for, or -errno. */
+int fdkt_emulate_old_kernel(void);
+
+#endif

@@ -73,8 +73,6 @@ namespace fdk {
 // True when exits are watched through pidfds (not disabled by FDKIT_PIDFD=0, and the
 // kernel gives them).
 bool pidfd_mode();
-// The kernel refused CLONE_PIDFD or pidfd_open: fall back to SIGCHLD for the process.
-void pidfd_unsupported();
 
 // What a spawn's parent learned: the pid, the pidfd (-1 without) or the failure.
 struct Launch {

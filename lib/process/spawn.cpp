@@ -514,8 +514,6 @@ bool pidfd_mode() {
   return mode == 1;
 }
 
-void pidfd_unsupported() { g_pidfd_mode.store(0, std::memory_order_relaxed); }
-
 int open_pidfd(pid_t pid) {
   int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
   if (fd >= 0) return fd;
@@ -523,7 +521,7 @@ int open_pidfd(pid_t pid) {
   // ENOSYS: an old kernel; EPERM: a seccomp filter that refuses the call. Either way there
   // are no pidfds, as documented: -ENOTSUP from now on.
   if (err != -ENOSYS && err != -EPERM) return fail_sys(err, "pidfd_open");
-  pidfd_unsupported();
+  g_pidfd_mode.store(0, std::memory_order_relaxed);  // SIGCHLD watching from now on
   return fail(-ENOTSUP, "pidfd_open: this kernel gives no pidfds (%s)", strerror(-err));
 }
 
@@ -537,9 +535,9 @@ int launch(fdk_actions *a, unsigned backend, bool want_pidfd, Launch *out) {
     case FDK_SPAWN_BACKEND_POSIX_SPAWN: r = PosixSpawn().launch(prep, out); break;
     default: r = launch_clone(prep, want_pidfd, out); break;
   }
-  // The backend may have just learnt that the kernel has no pidfds: SIGCHLD mode then.
-  if (r < 0 || out->pidfd >= 0 || !want_pidfd || !pidfd_mode()) return r;
-  // posix_spawn gives no pidfd: open one for the child, which cannot be reaped meanwhile.
+  if (r < 0 || out->pidfd >= 0 || !want_pidfd) return r;
+  // posix_spawn gives no pidfd, nor a clone that was refused CLONE_PIDFD: open one for the
+  // child, which cannot be reaped meanwhile. Refused too, the child is watched by SIGCHLD.
   int pidfd = open_pidfd(out->pid);
   if (pidfd >= 0 || !pidfd_mode()) {
     out->pidfd = pidfd >= 0 ? pidfd : -1;

@@ -1,3 +1,4 @@
+// fdkit Go binding. License: MIT (see LICENSE at the repository root).
 module fdkit
 
 go 1.19

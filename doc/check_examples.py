@@ -4,7 +4,7 @@ that are complete programs, and reports each block as a TAP test case.
 usage: check_examples.py SOURCE_DIR BUILD_DIR CC SANITIZE
 
 The pages are README.md, doc/*.md, doc/bindings/*.md and doc/man/*.md. A block is a fenced
-block whose info string is `c`. An HTML comment ending on the line just before the fence
+block whose info string is `c`, or any fenced block after an example comment. An HTML comment ending on the line just before the fence
 (blank lines between are allowed) says what kind of block it is; it is invisible in the
 rendered page:
 
@@ -26,12 +26,16 @@ KIND is one of:
               start again over what its first run left behind fails.
   file        a piece of a translation unit (types, callbacks) without main.
   fragment    statements, as they would appear inside a function.
+  same-as PATH  (for a block in another language, which needs it) the block is the text of
+              the file PATH of the source tree, which that language's own test suite
+              builds and runs: the bindings' examples.
 
 The wrapper of a `file` or `fragment` block is: the includes below (PRELUDE), then the
 context lines, then the block itself (`file`) or the block as the body of
 `void example(void) { ... }` (`fragment`). Both are compiled, not linked or run, with the
 same warnings as errors, except the unused-variable and unused-function warnings: a fragment shows a call, not what its caller does with the result.
 """
+import difflib
 import glob
 import os
 import re
@@ -50,7 +54,7 @@ PRELUDE = """#include <fdkit.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 """
-KINDS = ("program", "background", "file", "fragment")
+KINDS = ("program", "background", "file", "fragment", "same-as")
 # Callbacks have fixed signatures, so an unused parameter is normal in them.
 WARNINGS = ["-Wall", "-Wextra", "-Wno-unused-parameter", "-Werror"]
 QUIET_UNUSED = ["-Wno-unused-variable", "-Wno-unused-but-set-variable", "-Wno-unused-function"]
@@ -76,6 +80,10 @@ def parse_marker(text, where):
         raise ValueError(f"{where}: the comment before this block must be "
                          f"'<!-- example: {'|'.join(KINDS)} ... -->'")
     options = {}
+    if words[1] == "same-as":
+        if len(words) != 3:
+            raise ValueError(f"{where}: same-as takes one path")
+        return "same-as", {"path": words[2]}, ""
     for word in words[2:]:
         key, eq, value = word.partition("=")
         if not eq or key not in ("exit", "stdout", "stderr"):
@@ -95,19 +103,21 @@ def blocks_of(page, rel):
                 i += 1
                 text += "\n" + lines[i]
             marker = (text[:text.index("-->")].rstrip(), start + 1)
-        elif re.match(r"```c\s*$", line):
+        elif re.match(r"```c\s*$", line) or (line.startswith("```") and marker):
             end = i + 1
             while not lines[end].startswith("```"):
                 end += 1
             code = "\n".join(lines[i + 1:end]) + "\n"
+            kind, options, context = "program", {}, ""
             if marker:
                 kind, options, context = parse_marker(marker[0], f"{rel}:{marker[1]}")
-                found.append(Block(rel, i + 1, code, kind, options, context))
-            else:
-                found.append(Block(rel, i + 1, code))
+            if (kind == "same-as") != (line.strip() != "```c"):
+                raise ValueError(f"{rel}:{i + 1}: only a block in another language than C takes "
+                                 "'example: same-as PATH', and it needs it")
+            found.append(Block(rel, i + 1, code, kind, options, context))
             marker, i = None, end
         elif line.strip() and marker:
-            raise ValueError(f"{rel}:{marker[1]}: an example comment must come just before its ```c block")
+            raise ValueError(f"{rel}:{marker[1]}: an example comment must come just before its block")
         i += 1
     return found
 
@@ -144,6 +154,15 @@ class Checker:
         if block.kind == "fragment":
             body = "void example(void);\nvoid example(void) {\n" + body + "}\n"
         return PRELUDE + block.context + "\n" + body
+
+    def same_as(self, block, source_dir):
+        path = os.path.join(source_dir, block.options["path"])
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        if text != block.code:
+            diff = difflib.unified_diff(block.code.splitlines(), text.splitlines(), block.page, block.options["path"],
+                                        lineterm="")
+            raise AssertionError("the block and the file differ:\n" + "\n".join(diff))
 
     def run(self, block, exe, cwd):
         proc = subprocess.run([exe], cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -206,6 +225,11 @@ def main():
                 try:
                     if not group:
                         raise AssertionError("a background block must be followed by a program block (its client)")
+                    if block.kind == "same-as":
+                        checker.same_as(block, source_dir)
+                        print(f"ok {n} - {block.name} {block.options['path']}", flush=True)
+                        i += 1
+                        continue
                     exes = [checker.compile(b, checker.source(b)) for b in group]
                     cwd = tempfile.mkdtemp(dir=work)
                     if block.kind == "program":

@@ -1,4 +1,5 @@
-/** fdkit — umbrella header: every area of the public API except the libuv bridge
+/** @file
+ * fdkit — umbrella header: every area of the public API except the libuv bridge
  * (fdkit/uv.h), which needs libuv's own header. */
 #ifndef FDKIT_H
 #define FDKIT_H

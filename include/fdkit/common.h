@@ -1,4 +1,5 @@
-/** fdkit — common definitions: export macro, version, handle types, errors.
+/** @file
+ * fdkit — common definitions: export macro, version, handle types, errors.
  *
  * Conventions that hold for every fdkit header:
  * - Fallible calls return int (or ssize_t / int64_t for byte counts and offsets):
@@ -22,15 +23,20 @@
 extern "C" {
 #endif
 
+/** Marks a declaration as part of the exported ABI (default visibility while the
+ * library itself is built; nothing for its users). */
 #if defined(FDK_BUILDING_LIBRARY) && defined(__GNUC__)
 #define FDK_API __attribute__((visibility("default")))
 #else
 #define FDK_API
 #endif
 
+/**@{*/
+/** The version of these headers (fdk_version() tells the library's). */
 #define FDK_VERSION_MAJOR 0
 #define FDK_VERSION_MINOR 1
 #define FDK_VERSION_PATCH 0
+/**@}*/
 /** MAJOR * 10000 + MINOR * 100 + PATCH, for compile-time comparisons. */
 #define FDK_VERSION_NUMBER \
   (FDK_VERSION_MAJOR * 10000 + FDK_VERSION_MINOR * 100 + FDK_VERSION_PATCH)
@@ -39,6 +45,7 @@ extern "C" {
  * openat2 answer, -EXDEV. */
 #define FDK_EESCAPE (-EXDEV)
 
+/**@{*/
 /** Opaque handles. Each header documents its handle's ownership and thread rules. */
 typedef struct fdk_loop fdk_loop;       /* event loop (loop.h) */
 typedef struct fdk_op fdk_op;           /* a pending asynchronous operation (loop.h) */
@@ -52,11 +59,14 @@ typedef struct fdk_process fdk_process; /* spawned child (process.h) */
 typedef struct fdk_run_opts fdk_run_opts;     /* how to run a command (run.h) */
 typedef struct fdk_run_result fdk_run_result; /* what a run produced (run.h) */
 typedef struct fdk_addrinfo fdk_addrinfo;     /* resolved socket addresses (net.h) */
+/**@}*/
 
 /** The library's version, as FDK_VERSION_NUMBER and as "MAJOR.MINOR.PATCH". These
  * describe the library loaded at run time, which may be newer than the headers. */
+/**@{*/
 FDK_API unsigned fdk_version(void);
 FDK_API const char *fdk_version_string(void);
+/**@}*/
 
 /** Text for an error code; accepts a negative or positive errno value. Never NULL;
  * the strings are static and safe to use from any thread. */

@@ -1,4 +1,5 @@
-/** fdkit — descriptor handles that are safe to close while other threads use them.
+/** @file
+ * fdkit — descriptor handles that are safe to close while other threads use them.
  *
  * An fdk_fd wraps one descriptor. Every fdkit operation *uses* the descriptor for the
  * length of its system call; fdk_fd_close marks the handle closing, operations already
@@ -52,6 +53,8 @@ FDK_API int fdk_fd_raw(fdk_fd *fd);
  * own system call with the same protection as fdkit's operations. Must be paired with
  * fdk_fd_unuse. -EBADF once the handle is closing. */
 FDK_API int fdk_fd_use(fdk_fd *fd, int *raw);
+/** Ends a use begun by a successful fdk_fd_use; a close requested meanwhile happens now
+ * if this was the last use. */
 FDK_API void fdk_fd_unuse(fdk_fd *fd);
 
 /** Closes the descriptor, now or when the last running operation ends. Returns 0 (also

@@ -1,4 +1,5 @@
-/** fdkit — confined directories, path resolution, open, directory and link calls, stat.
+/** @file
+ * fdkit — confined directories, path resolution, open, directory and link calls, stat.
  *
  * Every path is resolved relative to an fdk_dir:
  * - fdk_dir_fs(): the unconfined file system. Absolute paths are allowed, symlinks and
@@ -37,9 +38,11 @@
 extern "C" {
 #endif
 
+/**@{*/
 /** The unconfined file system and the current directory. Static; never freed. */
 FDK_API fdk_dir *fdk_dir_fs(void);
 FDK_API fdk_dir *fdk_dir_cwd(void);
+/**@}*/
 
 /** Opens path beneath base as a new confined directory (one reference). The handle holds
  * an O_PATH descriptor: no read permission on the directory is needed. */
@@ -58,6 +61,7 @@ FDK_API fdk_dir *fdk_dir_unref(fdk_dir *dir);
  * for fdk_dir_fs() and fdk_dir_cwd(). Use it to fchdir, or with fdk_fd_use. */
 FDK_API fdk_fd *fdk_dir_handle(fdk_dir *dir);
 
+/**@{*/
 /** Open flags (fdkit's own values; mapped to O_*). Close-on-exec is always set. */
 #define FDK_O_RDONLY 0x0000u
 #define FDK_O_WRONLY 0x0001u
@@ -75,6 +79,7 @@ FDK_API fdk_fd *fdk_dir_handle(fdk_dir *dir);
 #define FDK_O_PATH 0x1000u /**< a handle that only names the file; combines with
                               DIRECTORY and NOFOLLOW only */
 
+/**@}*/
 /** 1 if every bit of flags is a known FDK_O_* flag this platform supports, else 0. */
 FDK_API int fdk_open_flags_supported(unsigned flags);
 
@@ -100,11 +105,18 @@ FDK_API int fdk_resolve_set_backend(int backend);
 FDK_API int fdk_mkdirat(fdk_dir *dir, const char *path, unsigned mode);
 /** Removes a non-directory (a symlink itself, never its target). */
 FDK_API int fdk_unlinkat(fdk_dir *dir, const char *path);
+/** Removes an empty directory: -ENOTEMPTY when it is not, -ENOTDIR when path is not a
+ * directory (a symlink to one included). */
 FDK_API int fdk_rmdirat(fdk_dir *dir, const char *path);
+/** Renames old_path beneath old_dir to new_path beneath new_dir, replacing what is there as
+ * rename(2) does; neither last component is followed. -EXDEV also when the two are on
+ * different file systems. */
 FDK_API int fdk_renameat(fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char *new_path);
 /** Flags of fdk_renameat2. */
 #define FDK_RENAME_NOREPLACE 0x1u /**< -EEXIST if new_path exists */
 #define FDK_RENAME_EXCHANGE 0x2u  /**< swap the two; both must exist */
+/** fdk_renameat with FDK_RENAME_* flags; -EINVAL for unknown bits or both together, and
+ * -EINVAL or -ENOSYS where the file system or kernel lacks them. */
 FDK_API int fdk_renameat2(fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char *new_path,
                           unsigned flags);
 /** Creates a symlink at path whose text is target (stored as given, never resolved). */
@@ -124,9 +136,12 @@ FDK_API int fdk_chownat(fdk_dir *dir, const char *path, int64_t uid, int64_t gid
 /** Special nanosecond values of fdk_utimensat. */
 #define FDK_UTIME_NOW (-1)  /**< the current time */
 #define FDK_UTIME_OMIT (-2) /**< leave unchanged */
+/** Sets the access and modification times (a nanosecond value FDK_UTIME_NOW or
+ * FDK_UTIME_OMIT ignores its seconds); flags: FDK_FOLLOW. */
 FDK_API int fdk_utimensat(fdk_dir *dir, const char *path, int64_t atime_sec, int64_t atime_nsec,
                           int64_t mtime_sec, int64_t mtime_nsec, unsigned flags);
 
+/**@{*/
 /** File kinds (fdkit's own values). */
 #define FDK_KIND_UNKNOWN 0
 #define FDK_KIND_FIFO 1
@@ -136,14 +151,18 @@ FDK_API int fdk_utimensat(fdk_dir *dir, const char *path, int64_t atime_sec, int
 #define FDK_KIND_REGULAR 5
 #define FDK_KIND_SYMLINK 6
 #define FDK_KIND_SOCKET 7
+/**@}*/
 
 /** A reusable stat result: allocate once, refill with fdk_fstat / fdk_statat. */
 FDK_API int fdk_stat_new(fdk_stat **out);
+/** Frees a stat result; accepts NULL, returns NULL. */
 FDK_API fdk_stat *fdk_stat_free(fdk_stat *st);
+/** Fills st from an open handle: -EBADF once the handle is closing. */
 FDK_API int fdk_fstat(fdk_stat *st, fdk_fd *fd);
 /** follow: 1 to follow a symlink in the last position (confined), 0 to describe it. */
 FDK_API int fdk_statat(fdk_stat *st, fdk_dir *dir, const char *path, int follow);
 
+/**@{*/
 /** Accessors of a filled fdk_stat (a NULL st reads as zeroes; kind and the times
  * return -EINVAL for it). */
 FDK_API int fdk_stat_kind(const fdk_stat *st);
@@ -156,25 +175,30 @@ FDK_API uint64_t fdk_stat_rdev(const fdk_stat *st);
 FDK_API uint64_t fdk_stat_nlink(const fdk_stat *st);
 FDK_API uint32_t fdk_stat_uid(const fdk_stat *st);
 FDK_API uint32_t fdk_stat_gid(const fdk_stat *st);
+/**@}*/
 /** Permission bits (07777). */
 FDK_API unsigned fdk_stat_perm(const fdk_stat *st);
 /** The platform's st_mode, kind and permission bits together. */
 FDK_API unsigned fdk_stat_mode(const fdk_stat *st);
+/**@{*/
 /** Times as seconds and nanoseconds. fdk_stat_btime returns -ENODATA where the file
  * system keeps no birth time; the others always return 0. */
 FDK_API int fdk_stat_atime(const fdk_stat *st, int64_t *sec, int64_t *nsec);
 FDK_API int fdk_stat_mtime(const fdk_stat *st, int64_t *sec, int64_t *nsec);
 FDK_API int fdk_stat_ctime(const fdk_stat *st, int64_t *sec, int64_t *nsec);
 FDK_API int fdk_stat_btime(const fdk_stat *st, int64_t *sec, int64_t *nsec);
+/**@}*/
 
 /** The entries of a directory ("." and ".." left out), in the order the file system
  * returns them. Returns the count. Free with fdk_dirents_free. */
 FDK_API int fdk_readdir(fdk_dirents **out, fdk_dir *dir, const char *path);
+/** The number of entries (0 for NULL). */
 FDK_API size_t fdk_dirents_count(const fdk_dirents *entries);
 /** The i-th name (valid while entries is), or NULL when i is out of range. */
 FDK_API const char *fdk_dirents_name(const fdk_dirents *entries, size_t i);
 /** The i-th kind (FDK_KIND_*), or -EINVAL when i is out of range. */
 FDK_API int fdk_dirents_kind(const fdk_dirents *entries, size_t i);
+/** Frees the entries and their names; accepts NULL, returns NULL. */
 FDK_API fdk_dirents *fdk_dirents_free(fdk_dirents *entries);
 
 /** Streaming form for directories too large to hold: one entry per call. */
@@ -182,19 +206,23 @@ FDK_API int fdk_dir_iter_open(fdk_dir_iter **out, fdk_dir *dir, const char *path
 /** 1 with the next entry (*name valid until the next call on it), 0 at the end, or a
  * negative errno. */
 FDK_API int fdk_dir_iter_next(fdk_dir_iter *it, const char **name, int *kind);
+/** Closes the iterator's directory; accepts NULL, returns NULL. */
 FDK_API fdk_dir_iter *fdk_dir_iter_free(fdk_dir_iter *it);
 
 /** The absolute, symlink-free path of path relative to dir, in *out (fdk_free); returns
  * its length. Unconfined: it reports where the file is, even outside dir. */
 FDK_API ssize_t fdk_realpath(char **out, fdk_dir *dir, const char *path);
 
+/**@{*/
 /** Callbacks of the asynchronous forms. On failure the handle or buffer is NULL; on
  * success the callback owns it. */
 typedef void (*fdk_open_cb)(int result, fdk_fd *fd, void *data);
 typedef void (*fdk_dir_cb)(int result, fdk_dir *dir, void *data);
 typedef void (*fdk_text_cb)(ssize_t result, char *text, void *data);
 typedef void (*fdk_dirents_cb)(int result, fdk_dirents *entries, void *data);
+/**@}*/
 
+/**@{*/
 /** Asynchronous forms: the same call on libuv's worker pool. A cancelled call that had
  * already produced a handle or buffer releases it. */
 FDK_API int fdk_dir_open_async(fdk_loop *loop, fdk_dir *base, const char *path, fdk_dir_cb cb, void *data,
@@ -224,6 +252,8 @@ FDK_API int fdk_chownat_async(fdk_loop *loop, fdk_dir *dir, const char *path, in
 FDK_API int fdk_utimensat_async(fdk_loop *loop, fdk_dir *dir, const char *path, int64_t atime_sec,
                                 int64_t atime_nsec, int64_t mtime_sec, int64_t mtime_nsec, unsigned flags,
                                 fdk_result_cb cb, void *data, fdk_op **op);
+/**@}*/
+/**@{*/
 /** st must stay valid until the callback; it is filled (on the loop thread) only when
  * the result is 0. */
 FDK_API int fdk_fstat_async(fdk_loop *loop, fdk_stat *st, fdk_fd *fd, fdk_result_cb cb, void *data, fdk_op **op);
@@ -233,6 +263,7 @@ FDK_API int fdk_readdir_async(fdk_loop *loop, fdk_dir *dir, const char *path, fd
                               fdk_op **op);
 FDK_API int fdk_realpath_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_text_cb cb, void *data,
                                fdk_op **op);
+/**@}*/
 
 #ifdef __cplusplus
 }

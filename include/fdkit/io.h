@@ -1,4 +1,5 @@
-/** fdkit — reading, writing and the other calls on an open descriptor, and timers.
+/** @file
+ * fdkit — reading, writing and the other calls on an open descriptor, and timers.
  *
  * Each operation has a synchronous form (fdk_read) and an asynchronous one
  * (fdk_read_async(loop, ..., cb, data, &op)):
@@ -32,10 +33,12 @@
 extern "C" {
 #endif
 
+/**@{*/
 /** Whence values of fdk_lseek (fdkit's own; mapped to SEEK_*). */
 #define FDK_SEEK_SET 0
 #define FDK_SEEK_CUR 1
 #define FDK_SEEK_END 2
+/**@}*/
 
 /** Flags of fdk_getrandom (fdkit's own; mapped to GRND_*). */
 #define FDK_RANDOM_NONBLOCK 0x1u /**< -EAGAIN instead of waiting for the entropy pool */
@@ -43,18 +46,40 @@ extern "C" {
 /** Flags of fdk_fsync. */
 #define FDK_FSYNC_DATA 0x1u /**< fdatasync: skip metadata not needed to read the data back */
 
+/**@{*/
+/** Synchronous I/O, one system call's worth each (a short count is returned as it is); on
+ * a non-blocking descriptor the call waits for readiness with poll(2), and EINTR is retried.
+ * Returns the bytes transferred (0 at end of file for reads), or a negative errno: -EBADF
+ * for a handle that is closing or closed, -EINVAL for bad arguments (a NULL handle or
+ * buffer, iovcnt outside 1..IOV_MAX, a negative offset), -EPIPE for a write to a pipe or
+ * socket whose reader is gone (never SIGPIPE), and otherwise the system call's own error
+ * (-EIO, -ENOSPC, -EISDIR...). Any thread. */
 FDK_API ssize_t fdk_read(fdk_fd *fd, void *buf, size_t len);
 FDK_API ssize_t fdk_write(fdk_fd *fd, const void *buf, size_t len);
 FDK_API ssize_t fdk_readv(fdk_fd *fd, const struct iovec *iov, int iovcnt);
 FDK_API ssize_t fdk_writev(fdk_fd *fd, const struct iovec *iov, int iovcnt);
 FDK_API ssize_t fdk_preadv(fdk_fd *fd, const struct iovec *iov, int iovcnt, int64_t offset);
 FDK_API ssize_t fdk_pwritev(fdk_fd *fd, const struct iovec *iov, int iovcnt, int64_t offset);
+/**@}*/
+/** Moves the file position (whence: FDK_SEEK_*); returns the new position. -EINVAL for an
+ * unknown whence or a resulting negative position, -ESPIPE on a pipe or socket. */
 FDK_API int64_t fdk_lseek(fdk_fd *fd, int64_t offset, int whence);
+/** Flushes the file to its device (flags: FDK_FSYNC_DATA for fdatasync). -EINVAL for
+ * unknown flags or a descriptor that cannot be synced (a pipe, a socket). */
 FDK_API int fdk_fsync(fdk_fd *fd, unsigned flags);
+/** Sets the file's size. -EINVAL for a negative length or a descriptor that is not a
+ * regular file open for writing. */
 FDK_API int fdk_ftruncate(fdk_fd *fd, int64_t length);
 /** Fills buf with random bytes; returns the count (at most 33554431 per call). */
 FDK_API ssize_t fdk_getrandom(void *buf, size_t len, unsigned flags);
 
+/**@{*/
+/** Asynchronous forms of the calls above: the call is tried at once and, on EAGAIN,
+ * retried when the loop reports readiness; a descriptor the loop cannot poll (a regular
+ * file) runs on libuv's worker pool. The callback gets what the synchronous form would
+ * return, or -ECANCELED when the op was cancelled or the handle closed. The call itself
+ * returns 0, or a negative errno (bad arguments, -EBADF) and then the callback never runs.
+ * Buffers must stay valid until the callback; iovec arrays are copied. Loop thread only. */
 FDK_API int fdk_read_async(fdk_loop *loop, fdk_fd *fd, void *buf, size_t len, fdk_result_cb cb, void *data,
                            fdk_op **op);
 FDK_API int fdk_write_async(fdk_loop *loop, fdk_fd *fd, const void *buf, size_t len, fdk_result_cb cb,
@@ -75,6 +100,7 @@ FDK_API int fdk_ftruncate_async(fdk_loop *loop, fdk_fd *fd, int64_t length, fdk_
                                 fdk_op **op);
 FDK_API int fdk_getrandom_async(fdk_loop *loop, void *buf, size_t len, unsigned flags, fdk_result_cb cb,
                                 void *data, fdk_op **op);
+/**@}*/
 
 /** Nanoseconds on the monotonic clock. */
 FDK_API int64_t fdk_now_ns(void);

@@ -1,4 +1,5 @@
-/** fdkit — the event loop and asynchronous operations.
+/** @file
+ * fdkit — the event loop and asynchronous operations.
  *
  * Ownership: an fdk_loop is owned by whoever created it and freed with fdk_loop_free.
  * An fdk_op belongs to fdkit: it is valid from the return of the *_async call that

@@ -1,4 +1,5 @@
-/** fdkit — sockets: create, bind, listen, connect, accept, shut down, messages that carry
+/** @file
+ * fdkit — sockets: create, bind, listen, connect, accept, shut down, messages that carry
  * descriptors, and name resolution.
  *
  * Values the operating system defines pass through as the platform defines them: socket
@@ -70,17 +71,24 @@ FDK_API int fdk_socket(fdk_fd **out, int domain, int type, int protocol);
  * out-pointers are left untouched on failure. */
 FDK_API int fdk_socketpair(fdk_fd **a, fdk_fd **b, int domain, int type, int protocol);
 
+/** bind(2): -EADDRINUSE when the address (or a unix socket's path) is taken, -EACCES,
+ * -EINVAL for a NULL address or a socket already bound. */
 FDK_API int fdk_bind(fdk_fd *fd, const struct sockaddr *addr, socklen_t addrlen);
+/** listen(2); backlog is capped by the kernel (somaxconn). */
 FDK_API int fdk_listen(fdk_fd *fd, int backlog);
 
+/**@{*/
 /** The local (getsockname) or peer (getpeername) address. *addrlen: the buffer's size on
  * entry, the address's size on return (larger than the buffer when it was cut short). */
 FDK_API int fdk_getsockname(fdk_fd *fd, struct sockaddr *addr, socklen_t *addrlen);
 FDK_API int fdk_getpeername(fdk_fd *fd, struct sockaddr *addr, socklen_t *addrlen);
+/**@}*/
 
+/**@{*/
 /** Options whose value is an int (SO_REUSEADDR, SO_RCVBUF, TCP_NODELAY, IPV6_V6ONLY...). */
 FDK_API int fdk_setsockopt_int(fdk_fd *fd, int level, int name, int value);
 FDK_API int fdk_getsockopt_int(fdk_fd *fd, int level, int name, int *value);
+/**@}*/
 
 /** Connects to addr: 0, or the error the connection failed with. On a non-blocking socket
  * the synchronous form waits for the connection with poll(2). */
@@ -105,10 +113,12 @@ typedef void (*fdk_accept_cb)(int result, fdk_fd *conn, void *data);
 FDK_API int fdk_accept_async(fdk_loop *loop, fdk_fd *listener, struct sockaddr *addr, socklen_t *addrlen,
                              fdk_accept_cb cb, void *data, fdk_op **op);
 
+/**@{*/
 /** Shuts down one or both directions: FDK_SHUT_RD, FDK_SHUT_WR or FDK_SHUT_RDWR. */
 FDK_API int fdk_shutdown(fdk_fd *fd, unsigned how);
 FDK_API int fdk_shutdown_async(fdk_loop *loop, fdk_fd *fd, unsigned how, fdk_result_cb cb, void *data,
                                fdk_op **op);
+/**@}*/
 
 /** Sends one message: iovcnt buffers (0 allowed, with iov NULL), to dest when given (an
  * unconnected datagram socket; NULL and 0 otherwise), with nfds descriptors passed along

@@ -1,4 +1,5 @@
-/** fdkit — spawning processes from an ordered list of fork actions, and process handles.
+/** @file
+ * fdkit — spawning processes from an ordered list of fork actions, and process handles.
  *
  * An fdk_actions list is built in the parent. Every string and array it is given is
  * copied; the child only reads what the parent laid out. At spawn the actions run in the
@@ -49,6 +50,8 @@ extern "C" {
  * instrumentation. */
 typedef int (*fdk_child_fn)(void *arg);
 
+/** An empty action list (-ENOMEM). One thread at a time may use a list; it may serve any
+ * number of spawns, one at a time. */
 FDK_API int fdk_actions_new(fdk_actions **out);
 /** Drops the references to fdk_fd handles. Accepts NULL, returns NULL. */
 FDK_API fdk_actions *fdk_actions_free(fdk_actions *actions);
@@ -65,6 +68,7 @@ FDK_API int fdk_actions_execve(fdk_actions *actions, const char *path, const cha
  * Not found is -ENOENT before any child is created; there is no /bin/sh retry. */
 FDK_API int fdk_actions_execvp(fdk_actions *actions, const char *file, const char *const *argv,
                                const char *const *envp);
+/** chdir(path) in the child; the path is copied. */
 FDK_API int fdk_actions_chdir(fdk_actions *actions, const char *path);
 /** Changes directory to the one fd refers to; a handle closed by spawn time fails the spawn
  * with -EBADF. The number is the one fd has in the parent: put fchdir before inherit_fd
@@ -80,21 +84,35 @@ FDK_API int fdk_actions_inherit_fd(fdk_actions *actions, int dst, fdk_fd *src, i
 /** The same with a raw descriptor number the caller keeps open until the spawn returns. */
 FDK_API int fdk_actions_inherit_raw(fdk_actions *actions, int dst, int src, int blocking);
 
+/** setsid(): the child leads a new session and process group. */
 FDK_API int fdk_actions_setsid(fdk_actions *actions);
 /** setpgid(0, pgid): 0 makes the child lead a new group. */
 FDK_API int fdk_actions_setpgid(fdk_actions *actions, int32_t pgid);
+/** The raw setuid, setgid and setgroups system calls in the child (only the child changes;
+ * glibc's wrappers would signal every thread of the process). A spawn fails with -EPERM
+ * when the caller may not take those ids. Order matters: setgroups and setgid before
+ * setuid. */
+/**@{*/
 FDK_API int fdk_actions_setuid(fdk_actions *actions, uint32_t uid);
 FDK_API int fdk_actions_setgid(fdk_actions *actions, uint32_t gid);
 FDK_API int fdk_actions_setgroups(fdk_actions *actions, size_t count, const uint32_t *gids);
+/**@}*/
+/** umask(mask) in the child (mask: permission bits, 0777 at most). */
 FDK_API int fdk_actions_umask(fdk_actions *actions, uint32_t mask);
 /** resource is the platform's RLIMIT_* number; FDK_RLIM_INFINITY for no limit. */
 FDK_API int fdk_actions_rlimit(fdk_actions *actions, int resource, uint64_t soft, uint64_t hard);
 /** Linux: sig is sent to the child when the thread that spawned it exits (the kernel
  * tracks the parent thread, not the process). */
 FDK_API int fdk_actions_pdeathsig(fdk_actions *actions, int sig);
+/** prctl(PR_SET_NO_NEW_PRIVS): exec can grant no privilege (setuid bits are ignored). */
 FDK_API int fdk_actions_no_new_privs(fdk_actions *actions);
+/** Sets sig to its default disposition or to ignored in the child (-EINVAL at once for a
+ * bad signal, SIGKILL or SIGSTOP). Without them, handled signals go back to default and
+ * ignored ones stay ignored, except SIGPIPE and SIGXFSZ, which go back to default. */
+/**@{*/
 FDK_API int fdk_actions_signal_default(fdk_actions *actions, int sig);
 FDK_API int fdk_actions_signal_ignore(fdk_actions *actions, int sig);
+/**@}*/
 /** Every descriptor but 0, 1, 2 and the inherit_fd destinations is closed at exec
  * (marked close-on-exec with close_range, or one by one where it is missing). */
 FDK_API int fdk_actions_close_other_fds(fdk_actions *actions);
@@ -106,6 +124,7 @@ FDK_API int fdk_actions_user(fdk_actions *actions, fdk_child_fn fn, void *arg, c
 #define FDK_SPAWN_BACKEND_FORK 0x1u        /**< fork(), then the same child code */
 #define FDK_SPAWN_BACKEND_POSIX_SPAWN 0x2u /**< posix_spawn: -ENOTSUP for actions it cannot
                                               express; failures name no action */
+/** The bits of fdk_spawn's flags that choose the backend. */
 #define FDK_SPAWN_BACKEND_MASK 0x3u
 
 /** How a process ended. */
@@ -114,21 +133,36 @@ FDK_API int fdk_actions_user(fdk_actions *actions, fdk_child_fn fn, void *arg, c
 
 /** Resource usage of a reaped child (its own, not its descendants'). */
 typedef struct fdk_rusage {
+  /** CPU time in user and kernel mode, in nanoseconds. */
+  /**@{*/
   int64_t utime_ns;
   int64_t stime_ns;
+  /**@}*/
+  /** Peak resident set size in KiB. */
   int64_t maxrss_kib;
+  /** Page faults without and with I/O. */
+  /**@{*/
   int64_t minflt;
   int64_t majflt;
+  /**@}*/
+  /** File system blocks read and written (512-byte units). */
+  /**@{*/
   int64_t inblock;
   int64_t oublock;
+  /**@}*/
+  /** Voluntary and involuntary context switches. */
+  /**@{*/
   int64_t nvcsw;
   int64_t nivcsw;
+  /**@}*/
 } fdk_rusage;
 
+/** How a process ended, and its resource usage (fdk_process_wait, fdk_process_try_wait). */
 typedef struct fdk_exit_status {
   int32_t kind; /**< FDK_EXIT_CODE or FDK_EXIT_SIGNAL */
   int32_t value; /**< exit code or signal number */
   int32_t core_dumped; /**< 1 when a signal left a core dump */
+  /** resource usage of the reaped child */
   fdk_rusage usage;
 } fdk_exit_status;
 
@@ -143,6 +177,8 @@ typedef void (*fdk_exit_cb)(fdk_process *proc, int result, void *data);
 FDK_API int fdk_spawn(fdk_process **out, fdk_loop *loop, fdk_actions *actions, unsigned flags,
                       fdk_exit_cb exit_cb, void *data);
 
+/** The child's pid; it stays reserved for this process until the status is collected
+ * or the process is freed. Any thread. */
 FDK_API int32_t fdk_process_pid(const fdk_process *proc);
 /** The pidfd (owned by the process, valid until fdk_process_free; opened on first call for
  * a process spawned without a loop), -ESRCH when that first call comes after the reap, or

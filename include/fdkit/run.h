@@ -1,4 +1,5 @@
-/** fdkit — run a command to completion: capture, stdin, output limits, timeouts,
+/** @file
+ * fdkit — run a command to completion: capture, stdin, output limits, timeouts,
  * process groups.
  *
  * fdk_run_opts describes a run; fdk_run (blocking, on a private loop) and fdk_run_async
@@ -59,6 +60,7 @@ typedef int (*fdk_run_early_exit_fn)(const void *stdout_so_far, size_t len, void
 /** argv: NULL-terminated, at least argv[0]; argv[0] is looked up in PATH when it has no
  * '/'. -EINVAL for an empty argv. */
 FDK_API int fdk_run_opts_new(fdk_run_opts **out, const char *const *argv);
+/** Frees the options and drops their references to handles; accepts NULL, returns NULL. */
 FDK_API fdk_run_opts *fdk_run_opts_free(fdk_run_opts *opts);
 
 /** The child's environment (NULL-terminated "K=V" strings); NULL (the default) passes the
@@ -75,14 +77,18 @@ FDK_API int fdk_run_opts_set_cwd_fd(fdk_run_opts *opts, fdk_fd *dir);
  * and mean the caller's directory. */
 FDK_API int fdk_run_opts_set_cwd_dir(fdk_run_opts *opts, fdk_dir *dir);
 
+/**@{*/
 /** stdin from bytes (copied; fed as the child reads, then closed) or from a descriptor
  * (the child gets it as fd 0). Without either the child inherits the caller's stdin. */
 FDK_API int fdk_run_opts_set_stdin_bytes(fdk_run_opts *opts, const void *data, size_t len);
 FDK_API int fdk_run_opts_set_stdin_fd(fdk_run_opts *opts, fdk_fd *fd);
+/**@}*/
 
+/**@{*/
 /** FDK_RUN_INHERIT, FDK_RUN_CAPTURE or FDK_RUN_DISCARD; stderr also FDK_RUN_MERGE. */
 FDK_API int fdk_run_opts_set_stdout(fdk_run_opts *opts, int mode);
 FDK_API int fdk_run_opts_set_stderr(fdk_run_opts *opts, int mode);
+/**@}*/
 
 /** The most bytes kept over both captured streams (-1, the default: no limit). Output past
  * it is read and dropped, so the child never blocks on a full pipe; the result says
@@ -98,6 +104,8 @@ FDK_API int fdk_run_opts_set_group(fdk_run_opts *opts, int mode, int32_t leader)
 /** FDK_RUN_FDS_*; keep lists the descriptors of FDK_RUN_FDS_ALLOWLIST (each must be open:
  * -EBADF otherwise, when the run starts). */
 FDK_API int fdk_run_opts_set_fds(fdk_run_opts *opts, int policy, const int *keep, size_t count);
+/** Installs the early-exit predicate (fdk_run_early_exit_fn) called as stdout arrives;
+ * fn NULL removes it. It sees captured stdout only (FDK_RUN_CAPTURE or FDK_RUN_MERGE). */
 FDK_API int fdk_run_opts_set_early_exit(fdk_run_opts *opts, fdk_run_early_exit_fn fn, void *arg);
 /** One of FDK_SPAWN_BACKEND_* (default FDK_SPAWN_BACKEND_AUTO). */
 FDK_API int fdk_run_opts_set_backend(fdk_run_opts *opts, int backend);
@@ -115,20 +123,26 @@ typedef void (*fdk_run_cb)(int result, fdk_run_result *res, void *data);
  * still comes with the result once the child is gone. */
 FDK_API int fdk_run_async(fdk_loop *loop, const fdk_run_opts *opts, fdk_run_cb cb, void *data, fdk_op **op);
 
+/** Frees a result and its captured bytes; accepts NULL, returns NULL. */
 FDK_API fdk_run_result *fdk_run_result_free(fdk_run_result *res);
 /** How the child ended (fdkit/process.h): FDK_EXIT_CODE with its code, or FDK_EXIT_SIGNAL
  * with the signal number. */
 FDK_API int fdk_run_result_status(const fdk_run_result *res, int *kind, int *value);
 /** Resource usage of the child (its own, not its descendants'). */
 FDK_API int fdk_run_result_rusage(const fdk_run_result *res, fdk_rusage *usage);
+/**@{*/
 /** Captured bytes (NULL with *len 0 when the stream was not captured). Valid until the
  * result is freed. With FDK_RUN_MERGE both streams are in stdout. */
 FDK_API const uint8_t *fdk_run_result_stdout(const fdk_run_result *res, size_t *len);
 FDK_API const uint8_t *fdk_run_result_stderr(const fdk_run_result *res, size_t *len);
+/**@}*/
+/**@{*/
 /** 1 or 0. */
 FDK_API int fdk_run_result_timed_out(const fdk_run_result *res);
 FDK_API int fdk_run_result_truncated(const fdk_run_result *res);
 FDK_API int fdk_run_result_early_exit(const fdk_run_result *res);
+/**@}*/
+/** The pid the child had (already reaped: for logs, never to signal). */
 FDK_API int32_t fdk_run_result_pid(const fdk_run_result *res);
 /** From the start of the spawn to the end of the run. */
 FDK_API int64_t fdk_run_result_duration_ns(const fdk_run_result *res);

@@ -1,4 +1,5 @@
-/** fdkit — per-operation trace spans.
+/** @file
+ * fdkit — per-operation trace spans.
  *
  * Every fdkit operation is a span: a begin event when it starts and an end event when it
  * completes (for an asynchronous operation, just before its callback runs). A hook
@@ -29,9 +30,14 @@
 extern "C" {
 #endif
 
+/**@{*/
+/** The phase of a trace event (fdk_trace_event.phase). */
 #define FDK_TRACE_BEGIN 1
 #define FDK_TRACE_END 2
+/**@}*/
 
+/** One trace event: the begin or the end of an operation's span. The event and its strings
+ * are valid only during the hook's call. */
 typedef struct fdk_trace_event {
   int phase; /**< FDK_TRACE_BEGIN or FDK_TRACE_END */
   const char *name; /**< "read", "openat", "spawn", "resolve"... */

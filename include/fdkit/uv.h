@@ -1,4 +1,5 @@
-/** fdkit — the libuv bridge. The only fdkit header that includes libuv's <uv.h>; compile
+/** @file
+ * fdkit — the libuv bridge. The only fdkit header that includes libuv's <uv.h>; compile
  * it as gnu99 or with POSIX feature macros, as libuv's own header needs. */
 #ifndef FDKIT_UV_H
 #define FDKIT_UV_H

@@ -12,6 +12,10 @@ import tempfile
 
 def main():
     build, mandir, pages = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
+    missing = [tool for tool in ("groff", "man") if shutil.which(tool) is None]
+    if missing:
+        print(f"Bail out! {', '.join(missing)} not in PATH (scripts/install-deps --all installs groff-base and man-db)")
+        sys.exit(1)
     n, failed = 0, 0
 
     def report(name, problem):

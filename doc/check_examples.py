@@ -4,9 +4,9 @@ that are complete programs, and reports each block as a TAP test case.
 usage: check_examples.py SOURCE_DIR BUILD_DIR CC SANITIZE
 
 The pages are README.md, doc/*.md, doc/bindings/*.md and doc/man/*.md. A block is a fenced
-block whose info string is `c`, or any fenced block after an example comment. An HTML comment ending on the line just before the fence
-(blank lines between are allowed) says what kind of block it is; it is invisible in the
-rendered page:
+block whose info string is `c`, or any fenced block after an example comment. An HTML
+comment ending on the line just before the fence (blank lines between are allowed) says
+what kind of block it is; it is invisible in the rendered page:
 
     <!-- example: KIND [exit=N] [stdout='TEXT'] [stderr='TEXT']
     context lines (optional): C declarations the block assumes
@@ -16,9 +16,10 @@ KIND is one of:
 
   program     (the default; no comment needed) a complete program. It is compiled and
               linked as a user would (`cc -Wall -Wextra -Wno-unused-parameter -Werror`:
-              callbacks have fixed signatures; fdkit's headers and library), then run in a new empty directory with a 60 s limit. It must exit
-              with status N (default 0); with stdout='TEXT' or stderr='TEXT', that stream
-              must contain TEXT.
+              callbacks have fixed signatures; fdkit's headers and library), then run
+              in a new empty directory with a 60 s limit. It must exit with status N
+              (default 0); with stdout='TEXT' or stderr='TEXT', that stream must contain
+              TEXT.
   background  a complete program that serves the next program block of the same page (a
               server and its client): it is started, and once it printed a first line on
               stdout the next block runs; then it gets SIGTERM, and must not have exited
@@ -33,7 +34,8 @@ KIND is one of:
 The wrapper of a `file` or `fragment` block is: the includes below (PRELUDE), then the
 context lines, then the block itself (`file`) or the block as the body of
 `void example(void) { ... }` (`fragment`). Both are compiled, not linked or run, with the
-same warnings as errors, except the unused-variable and unused-function warnings: a fragment shows a call, not what its caller does with the result.
+same warnings as errors, except the unused-variable and unused-function warnings: a
+fragment shows a call, not what its caller does with the result.
 """
 import difflib
 import glob
@@ -155,6 +157,24 @@ class Checker:
             body = "void example(void);\nvoid example(void) {\n" + body + "}\n"
         return PRELUDE + block.context + "\n" + body
 
+    def check(self, group, source_dir):
+        """Checks one block, or a background block with its client; returns the test's name."""
+        block = group[0]
+        if block.kind == "same-as":
+            self.same_as(block, source_dir)
+            return f"{block.name} {block.options['path']}"
+        if block.kind == "background" and (len(group) < 2 or group[1].kind != "program"):
+            raise AssertionError("a background block must be followed by a program block (its client)")
+        exes = [self.compile(b, self.source(b)) for b in group]
+        cwd = tempfile.mkdtemp(dir=self.work)
+        if block.kind == "program":
+            self.run(block, exes[0], cwd)
+        elif block.kind == "background":
+            for _ in range(2):
+                self.serve(block, exes[0], group[1], exes[1], cwd)
+            return f"{block.name} with {group[1].name}"
+        return block.name
+
     def same_as(self, block, source_dir):
         path = os.path.join(source_dir, block.options["path"])
         with open(path, encoding="utf-8") as f:
@@ -214,35 +234,15 @@ def main():
                 continue
             i = 0
             while i < len(blocks):
-                block = blocks[i]
-                group = [block]
-                if block.kind == "background":
-                    if i + 1 >= len(blocks) or blocks[i + 1].kind != "program":
-                        group = []
-                    else:
-                        group.append(blocks[i + 1])
+                group = blocks[i:i + 2] if blocks[i].kind == "background" else blocks[i:i + 1]
                 n += 1
                 try:
-                    if not group:
-                        raise AssertionError("a background block must be followed by a program block (its client)")
-                    if block.kind == "same-as":
-                        checker.same_as(block, source_dir)
-                        print(f"ok {n} - {block.name} {block.options['path']}", flush=True)
-                        i += 1
-                        continue
-                    exes = [checker.compile(b, checker.source(b)) for b in group]
-                    cwd = tempfile.mkdtemp(dir=work)
-                    if block.kind == "program":
-                        checker.run(block, exes[0], cwd)
-                    elif block.kind == "background":
-                        for _ in range(2):
-                            checker.serve(block, exes[0], group[1], exes[1], cwd)
-                    name = block.name if len(group) == 1 else f"{block.name} with {group[1].name}"
+                    name = checker.check(group, source_dir)
                     print(f"ok {n} - {name}", flush=True)
-                except (AssertionError, subprocess.TimeoutExpired) as e:
+                except (AssertionError, OSError, subprocess.TimeoutExpired) as e:
                     failed += 1
-                    print(f"not ok {n} - {block.name}\n# " + str(e).rstrip().replace("\n", "\n# "), flush=True)
-                i += len(group) or 1
+                    print(f"not ok {n} - {blocks[i].name}\n# " + str(e).rstrip().replace("\n", "\n# "), flush=True)
+                i += len(group)
     print(f"1..{n}")
     sys.exit(1 if failed or n == 0 else 0)
 

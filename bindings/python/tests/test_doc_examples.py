@@ -13,7 +13,8 @@ PAGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."
 
 
 def blocks():
-    text = open(PAGE, encoding="utf-8").read()
+    with open(PAGE, encoding="utf-8") as f:
+        text = f.read()
     return re.findall(r"^```python\n(.*?)^```", text, re.S | re.M)
 
 

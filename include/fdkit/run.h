@@ -18,6 +18,15 @@
  *
  * Threads: an fdk_run_opts or fdk_run_result may be used by one thread at a time;
  * fdk_run may be called from any thread; fdk_run_async belongs to its loop's thread.
+ *
+ * Errors: every fdk_run_opts_set_* call returns 0, or -EINVAL (and changes nothing) for
+ * NULL options or a value out of its range: an unknown mode or policy, a negative size,
+ * time or grace, an environment string without '=', a leader without
+ * FDK_RUN_GROUP_JOIN, an allow-list entry below 3. What can only be checked when the run
+ * starts (a missing executable: -ENOENT; a cwd that cannot be entered; a closed
+ * descriptor: -EBADF) is the result of fdk_run or fdk_run_async, with the detail in
+ * fdk_last_error(). The fdk_run_result_* accessors that return int answer -EINVAL for a
+ * NULL result.
  */
 #ifndef FDKIT_RUN_H
 #define FDKIT_RUN_H

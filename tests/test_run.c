@@ -675,6 +675,27 @@ static void test_concurrent_runs(void **state) {
   fdk_loop_free(loop);
 }
 
+/* Starts "echo up; exec sleep 10" on loop, capturing stdout; its op. */
+static fdk_op *start_sleeper(fdk_loop *loop, outcome *o) {
+  const char *argv[] = {"/bin/sh", "-c", "echo up; exec sleep 10", NULL};
+  fdk_run_opts *opts;
+  assert_int_equal(fdk_run_opts_new(&opts, argv), 0);
+  fdk_run_opts_set_stdout(opts, FDK_RUN_CAPTURE);
+  fdk_op *op;
+  assert_int_equal(fdk_run_async(loop, opts, on_run, o, &op), 0);
+  fdk_run_opts_free(opts);
+  return op;
+}
+
+/* Waits for the sleeper's result: killed by sig after printing "up". */
+static void assert_sleeper_killed(fdk_loop *loop, outcome *o, int sig) {
+  fdkt_run_until(loop, &o->done, 5000);
+  assert_int_equal(o->result, 0);
+  assert_exit(o->res, FDK_EXIT_SIGNAL, sig);
+  assert_stdout(o->res, "up\n");
+  fdk_run_result_free(o->res);
+}
+
 static void on_sleep(int64_t result, void *data) {
   (void)result;
   *(int *)data = 1;
@@ -686,14 +707,8 @@ static void test_signal_a_run(void **state) {
   (void)state;
   fdk_loop *loop;
   assert_int_equal(fdk_loop_new(&loop), 0);
-  const char *argv[] = {"/bin/sh", "-c", "echo up; exec sleep 10", NULL};
-  fdk_run_opts *opts;
-  assert_int_equal(fdk_run_opts_new(&opts, argv), 0);
-  fdk_run_opts_set_stdout(opts, FDK_RUN_CAPTURE);
   outcome o = {0};
-  fdk_op *op;
-  assert_int_equal(fdk_run_async(loop, opts, on_run, &o, &op), 0);
-  fdk_run_opts_free(opts);
+  fdk_op *op = start_sleeper(loop, &o);
   int slept = 0;
   fdk_op *sleep_op;
   assert_int_equal(fdk_sleep_until(loop, fdk_now_ns() + 100000000, on_sleep, &slept, &sleep_op), 0);
@@ -704,11 +719,7 @@ static void test_signal_a_run(void **state) {
   assert_int_equal(o.done, 0);
   assert_int_equal(fdk_run_signal(op, 0), 0);
   assert_int_equal(fdk_run_signal(op, SIGINT), 0);
-  fdkt_run_until(loop, &o.done, 5000);
-  assert_int_equal(o.result, 0);
-  assert_exit(o.res, FDK_EXIT_SIGNAL, SIGINT);
-  assert_stdout(o.res, "up\n");
-  fdk_run_result_free(o.res);
+  assert_sleeper_killed(loop, &o, SIGINT);
   fdk_loop_free(loop);
 }
 
@@ -717,23 +728,13 @@ static void test_cancel_async(void **state) {
   (void)state;
   fdk_loop *loop;
   assert_int_equal(fdk_loop_new(&loop), 0);
-  const char *argv[] = {"/bin/sh", "-c", "echo up; exec sleep 10", NULL};
-  fdk_run_opts *opts;
-  assert_int_equal(fdk_run_opts_new(&opts, argv), 0);
-  fdk_run_opts_set_stdout(opts, FDK_RUN_CAPTURE);
   outcome o = {0};
-  fdk_op *op;
-  assert_int_equal(fdk_run_async(loop, opts, on_run, &o, &op), 0);
-  fdk_run_opts_free(opts);
+  fdk_op *op = start_sleeper(loop, &o);
   int64_t deadline = fdk_now_ns() + 200000000;
   while (fdk_now_ns() < deadline) fdk_loop_run(loop, FDK_RUN_NOWAIT);
   assert_int_equal(o.done, 0);
   assert_int_equal(fdk_op_cancel(op), 0);
-  fdkt_run_until(loop, &o.done, 5000);
-  assert_int_equal(o.result, 0);
-  assert_exit(o.res, FDK_EXIT_SIGNAL, SIGKILL);
-  assert_stdout(o.res, "up\n");
-  fdk_run_result_free(o.res);
+  assert_sleeper_killed(loop, &o, SIGKILL);
   fdk_loop_free(loop);
 }
 

@@ -232,12 +232,13 @@ static void print_json(const fdk_run_result *res) {
   printf("}\n");
 }
 
-/* Reports why the command did not start (also as JSON with --json) and returns code. */
-static int not_started(const run_args *a, const char *call, int err, int code) {
+/* Reports a failure (also as JSON with --json): one before the command started, or one
+ * that ended the run without a result. Returns code. */
+static int run_failed(const run_args *a, int started, const char *call, int err, int code) {
   fdkit_report("run", call, err);
   if (a->json) {
     const char *detail = fdk_last_error();
-    printf("{\"started\":false,\"exit_code\":%d,\"error\":{\"call\":", code);
+    printf("{\"started\":%s,\"exit_code\":%d,\"error\":{\"call\":", started ? "true" : "false", code);
     json_text(stdout, (const uint8_t *)call, strlen(call));
     printf(",\"errno\":\"%s\",\"message\":", fdk_errname(err));
     json_text(stdout, (const uint8_t *)fdk_strerror(err), strlen(fdk_strerror(err)));
@@ -251,6 +252,10 @@ static int not_started(const run_args *a, const char *call, int err, int code) {
 /* Setting up ------------------------------------------------------------------------ */
 
 /* --stdin FILE: the command reads the file itself as its fd 0. */
+static int not_started(const run_args *a, const char *call, int err, int code) {
+  return run_failed(a, 0, call, err, code);
+}
+
 static int set_stdin_file(fdk_run_opts *opts, const run_args *a) {
   fdk_fd *file;
   int r = fdk_openat(&file, fdk_dir_fs(), a->stdin_path, FDK_O_RDONLY, 0);
@@ -381,8 +386,8 @@ static void forwarded_signals(sigset_t *set) {
 
 /* Runs opts on a loop of its own while a signalfd takes the forwarded signals (blocked
  * here; every spawned child starts with an empty mask). 0 with *res, or a negative errno
- * from the start with the call that failed in *call. */
-static int run_forwarding_signals(const fdk_run_opts *opts, fdk_run_result **res, const char **call) {
+ * with the call that failed in *call and whether the command had started in *started. */
+static int run_forwarding_signals(const fdk_run_opts *opts, fdk_run_result **res, const char **call, int *started) {
   running g = {0};
   sigset_t set;
   forwarded_signals(&set);
@@ -402,7 +407,8 @@ static int run_forwarding_signals(const fdk_run_opts *opts, fdk_run_result **res
         fdk_read_async(g.loop, g.signals, &g.info, sizeof g.info, on_signal, &g, &g.signal_op) < 0)
       g.signal_op = NULL;
     while (!g.done || g.signal_op) fdk_loop_run(g.loop, FDK_RUN_ONCE);
-    if (g.result < 0) *call = "run";
+    *started = 1;
+    *call = "run (after the start)";
     r = g.result;
     *res = g.res;
   }
@@ -488,9 +494,10 @@ int fdkit_cmd_run(int argc, char **argv) {
   code = build_opts(&opts, &a);
   if (code == 0) {
     const char *call = NULL;
-    int r = run_forwarding_signals(opts, &res, &call);
+    int started = 0;
+    int r = run_forwarding_signals(opts, &res, &call, &started);
     if (r < 0) {
-      code = not_started(&a, call, r, start_failure_code(r));
+      code = run_failed(&a, started, call, r, started ? FDKIT_EXIT_OWN_ERROR : start_failure_code(r));
     } else {
       if (a.json) {
         print_json(res);

@@ -277,6 +277,59 @@ static void test_max_output(void **state) {
   fdk_run_result_free(res);
 }
 
+static void limit_1000_and_stop(fdk_run_opts *o) {
+  limit_1000(o);
+  assert_int_equal(fdk_run_opts_set_stop_at_max_output(o, 1), 0);
+  /* a guard: without the stop the run would only end here */
+  assert_int_equal(fdk_run_opts_set_timeout(o, 20000), 0);
+}
+
+/* With stop_at_max_output a child that writes for ever is stopped (KILL by default
+ * policy) once its output passes the limit. */
+static void test_stop_at_max_output(void **state) {
+  (void)state;
+  int64_t t0 = fdk_now_ns();
+  fdk_run_result *res = run_sh("exec yes", limit_1000_and_stop);
+  assert_true(fdk_now_ns() - t0 < 10000000000LL);
+  assert_int_equal(fdk_run_result_timed_out(res), 0);
+  assert_int_equal(fdk_run_result_truncated(res), 1);
+  assert_exit(res, FDK_EXIT_SIGNAL, SIGKILL);
+  size_t len;
+  fdk_run_result_stdout(res, &len);
+  assert_int_equal(len, 1000);
+  fdk_run_result_free(res);
+
+  /* Output within the limit does not stop anything. */
+  res = run_sh("echo short; exit 3", limit_1000_and_stop);
+  assert_exit(res, FDK_EXIT_CODE, 3);
+  assert_int_equal(fdk_run_result_truncated(res), 0);
+  fdk_run_result_free(res);
+}
+
+static void timeout_interrupt(fdk_run_opts *o) {
+  assert_int_equal(fdk_run_opts_set_timeout(o, 100), 0);
+  assert_int_equal(fdk_run_opts_set_cancel(o, FDK_RUN_CANCEL_GRACEFUL, 2000), 0);
+  assert_int_equal(fdk_run_opts_set_stop_signal(o, SIGINT), 0);
+}
+
+/* GRACEFUL sends the stop signal chosen instead of SIGTERM. */
+static void test_stop_signal(void **state) {
+  (void)state;
+  fdk_run_result *res = run_sh("trap 'echo int; exit 9' INT; trap 'echo term; exit 8' TERM; sleep 10 & wait",
+                               timeout_interrupt);
+  assert_int_equal(fdk_run_result_timed_out(res), 1);
+  assert_exit(res, FDK_EXIT_CODE, 9);
+  assert_stdout(res, "int\n");
+  fdk_run_result_free(res);
+
+  const char *argv[] = {"true", NULL};
+  fdk_run_opts *opts;
+  assert_int_equal(fdk_run_opts_new(&opts, argv), 0);
+  assert_int_equal(fdk_run_opts_set_stop_signal(opts, 0), -EINVAL);
+  assert_int_equal(fdk_run_opts_set_stop_signal(opts, NSIG), -EINVAL);
+  fdk_run_opts_free(opts);
+}
+
 static void timeout_kill(fdk_run_opts *o) {
   assert_int_equal(fdk_run_opts_set_timeout(o, 100), 0);
   assert_int_equal(fdk_run_opts_set_cancel(o, FDK_RUN_CANCEL_KILL, 1000), 0);
@@ -456,6 +509,7 @@ static void test_grandchild_holds_pipes(void **state) {
   assert_int_equal(fdk_run_result_timed_out(res), 1);
   assert_exit(res, FDK_EXIT_SIGNAL, SIGTERM);
   assert_false(group_has_live_process(fdk_run_result_pid(res)));
+  assert_int_equal(fdk_run_result_pipes_abandoned(res), 0);
   fdk_run_result_free(res);
 
   t0 = fdk_now_ns();
@@ -463,6 +517,7 @@ static void test_grandchild_holds_pipes(void **state) {
   int64_t took = fdk_now_ns() - t0;
   assert_true(took >= 200000000LL && took < 2500000000LL);
   assert_exit(res, FDK_EXIT_CODE, 0);
+  assert_int_equal(fdk_run_result_pipes_abandoned(res), 1);
   size_t len;
   const char *out = (const char *)fdk_run_result_stdout(res, &len);
   int grandchild = atoi(out);
@@ -471,6 +526,24 @@ static void test_grandchild_holds_pipes(void **state) {
   /* The sleeping grandchild is not ours to reap: stop it, by its pid, before the
    * hygiene check. */
   assert_int_equal(kill(grandchild, SIGKILL), 0);
+}
+
+static void session_long_grace(fdk_run_opts *o) {
+  assert_int_equal(fdk_run_opts_set_timeout(o, 100), 0);
+  assert_int_equal(fdk_run_opts_set_cancel(o, FDK_RUN_CANCEL_GRACEFUL, 4000), 0);
+  assert_int_equal(fdk_run_opts_set_group(o, FDK_RUN_GROUP_SESSION, 0), 0);
+}
+
+/* A group that died of the SIGTERM whole does not hold the run for the grace. */
+static void test_group_gone_ends_the_grace(void **state) {
+  (void)state;
+  int64_t t0 = fdk_now_ns();
+  fdk_run_result *res = run_sh("sleep 10 & sleep 10", session_long_grace);
+  int64_t took = fdk_now_ns() - t0;
+  assert_int_equal(fdk_run_result_timed_out(res), 1);
+  assert_exit(res, FDK_EXIT_SIGNAL, SIGTERM);
+  assert_true(took < 2000000000LL);
+  fdk_run_result_free(res);
 }
 
 static int saw_ready(const void *data, size_t len, void *arg) {
@@ -602,28 +675,66 @@ static void test_concurrent_runs(void **state) {
   fdk_loop_free(loop);
 }
 
+/* Starts "echo up; exec sleep 10" on loop, capturing stdout; its op. */
+static fdk_op *start_sleeper(fdk_loop *loop, outcome *o) {
+  const char *argv[] = {"/bin/sh", "-c", "echo up; exec sleep 10", NULL};
+  fdk_run_opts *opts;
+  assert_int_equal(fdk_run_opts_new(&opts, argv), 0);
+  fdk_run_opts_set_stdout(opts, FDK_RUN_CAPTURE);
+  fdk_op *op;
+  assert_int_equal(fdk_run_async(loop, opts, on_run, o, &op), 0);
+  fdk_run_opts_free(opts);
+  return op;
+}
+
+/* Waits for the sleeper's result: killed by sig after printing "up". */
+static void assert_sleeper_killed(fdk_loop *loop, outcome *o, int sig) {
+  fdkt_run_until(loop, &o->done, 5000);
+  assert_int_equal(o->result, 0);
+  assert_exit(o->res, FDK_EXIT_SIGNAL, sig);
+  assert_stdout(o->res, "up\n");
+  fdk_run_result_free(o->res);
+}
+
+static void on_sleep(int64_t result, void *data) {
+  (void)result;
+  *(int *)data = 1;
+}
+
+/* fdk_run_signal reaches the running child (here SIGINT, which it dies of); other ops and
+ * bad numbers are refused. */
+static void test_signal_a_run(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  outcome o = {0};
+  fdk_op *op = start_sleeper(loop, &o);
+  int slept = 0;
+  fdk_op *sleep_op;
+  assert_int_equal(fdk_sleep_until(loop, fdk_now_ns() + 100000000, on_sleep, &slept, &sleep_op), 0);
+  assert_int_equal(fdk_run_signal(sleep_op, SIGINT), -EINVAL);
+  assert_int_equal(fdk_run_signal(NULL, SIGINT), -EINVAL);
+  assert_int_equal(fdk_run_signal(op, -1), -EINVAL);
+  fdkt_run_until(loop, &slept, 5000);
+  assert_int_equal(o.done, 0);
+  assert_int_equal(fdk_run_signal(op, 0), 0);
+  assert_int_equal(fdk_run_signal(op, SIGINT), 0);
+  assert_sleeper_killed(loop, &o, SIGINT);
+  fdk_loop_free(loop);
+}
+
 /* Cancelling an async run applies the cancel policy and still delivers the result. */
 static void test_cancel_async(void **state) {
   (void)state;
   fdk_loop *loop;
   assert_int_equal(fdk_loop_new(&loop), 0);
-  const char *argv[] = {"/bin/sh", "-c", "echo up; exec sleep 10", NULL};
-  fdk_run_opts *opts;
-  assert_int_equal(fdk_run_opts_new(&opts, argv), 0);
-  fdk_run_opts_set_stdout(opts, FDK_RUN_CAPTURE);
   outcome o = {0};
-  fdk_op *op;
-  assert_int_equal(fdk_run_async(loop, opts, on_run, &o, &op), 0);
-  fdk_run_opts_free(opts);
+  fdk_op *op = start_sleeper(loop, &o);
   int64_t deadline = fdk_now_ns() + 200000000;
   while (fdk_now_ns() < deadline) fdk_loop_run(loop, FDK_RUN_NOWAIT);
   assert_int_equal(o.done, 0);
   assert_int_equal(fdk_op_cancel(op), 0);
-  fdkt_run_until(loop, &o.done, 5000);
-  assert_int_equal(o.result, 0);
-  assert_exit(o.res, FDK_EXIT_SIGNAL, SIGKILL);
-  assert_stdout(o.res, "up\n");
-  fdk_run_result_free(o.res);
+  assert_sleeper_killed(loop, &o, SIGKILL);
   fdk_loop_free(loop);
 }
 
@@ -640,14 +751,18 @@ int main(void) {
       fdkt_test(test_stdin_large),
       fdkt_test(test_both_streams_large),
       fdkt_test(test_max_output),
+      fdkt_test(test_stop_at_max_output),
+      fdkt_test(test_stop_signal),
       fdkt_test(test_timeouts),
       fdkt_test(test_every_option_with_a_timeout),
       fdkt_test(test_grandchild_holds_pipes),
+      fdkt_test(test_group_gone_ends_the_grace),
       fdkt_test(test_early_exit),
       fdkt_test(test_fd_policies),
       fdkt_test(test_groups),
       fdkt_test(test_concurrent_runs),
       fdkt_test(test_cancel_async),
+      fdkt_test(test_signal_a_run),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -490,7 +490,8 @@ static const char *const untraced[] = {
     "fdk_run_result_status", "fdk_run_result_rusage", "fdk_run_result_stdout", "fdk_run_result_stderr",
     "fdk_run_result_timed_out", "fdk_run_result_truncated", "fdk_run_result_early_exit", "fdk_run_result_pid",
     "fdk_run_result_duration_ns", "fdk_addrinfo_count", "fdk_addrinfo_entry", "fdk_addrinfo_canonname",
-    "fdk_addrinfo_free", "fdk_trace_set", NULL,
+    "fdk_addrinfo_free", "fdk_trace_set", "fdk_run_opts_set_stop_signal", "fdk_run_opts_set_stop_at_max_output",
+    "fdk_run_signal", "fdk_run_result_pipes_abandoned", NULL,
 };
 
 static int listed(const char *symbol) {

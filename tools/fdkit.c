@@ -33,49 +33,41 @@ static void print_span(const fdk_trace_event *e, void *data) {
   fputc('\n', stderr);
 }
 
-/* Removes --trace from a command's options (never from after "--") and says if it was
- * there. */
-static int take_trace_flag(int *argc, char **argv) {
-  int found = 0, out = 1;
-  for (int i = 1; i < *argc; i++) {
-    if (!strcmp(argv[i], "--")) {
-      while (i < *argc) argv[out++] = argv[i++];
-      break;
-    }
-    if (!strcmp(argv[i], "--trace")) found = 1;
-    else argv[out++] = argv[i];
-  }
-  *argc = out;
-  argv[out] = NULL;
-  return found;
-}
+void fdkit_trace_on(void) { fdk_trace_set(NULL, print_span, NULL); }
 
 static void usage(FILE *out) {
-  fprintf(out, "usage: fdkit COMMAND [OPTIONS]\n\ncommands:\n");
+  fprintf(out, "usage: fdkit COMMAND [OPTIONS]\n       fdkit --help | --version\n\ncommands:\n");
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
-  fprintf(out, "\nEvery command takes --trace: print each fdkit operation it makes, with its\n"
-               "duration and result, to stderr.\n"
-               "'fdkit COMMAND --help' describes a command. fdkit %s\n", fdk_version_string());
+  fprintf(out, "\noptions:\n"
+               "  --help     print this help ('fdkit COMMAND --help' describes a command and\n"
+               "             lists all its options)\n"
+               "  --version  print fdkit's version\n"
+               "  --trace    (every command) print each fdkit operation it makes, with its\n"
+               "             duration and result, to stderr\n"
+               "\nExit status 125: fdkit was used wrongly (an unknown command or option, a bad\n"
+               "value) or failed itself.\n\nfdkit %s\n",
+          fdk_version_string());
 }
 
 int main(int argc, char **argv) {
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
     usage(argc < 2 ? stderr : stdout);
-    return argc < 2 ? 2 : 0;
+    if (argc < 2) return FDKIT_EXIT_OWN_ERROR;
+    return fdkit_flush_stdout("--help") < 0 ? 1 : 0;
   }
   if (!strcmp(argv[1], "--version")) {
     printf("fdkit %s\n", fdk_version_string());
-    return 0;
+    return fdkit_flush_stdout("--version") < 0 ? 1 : 0;
   }
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
     if (strcmp(argv[1], commands[i].name)) continue;
-    int sub_argc = argc - 1;
-    char **sub_argv = argv + 1;
-    if (take_trace_flag(&sub_argc, sub_argv)) fdk_trace_set(NULL, print_span, NULL);
-    return commands[i].run(sub_argc, sub_argv);
+    int code = commands[i].run(argc - 1, argv + 1);
+    /* stdout is buffered: a full disk or a closed pipe may only show now */
+    if (fdkit_flush_stdout(commands[i].name) < 0 && code == 0) code = 1;
+    return code;
   }
   fprintf(stderr, "fdkit: unknown command '%s'\n", argv[1]);
   usage(stderr);
-  return 2;
+  return FDKIT_EXIT_OWN_ERROR;
 }

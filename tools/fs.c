@@ -2,6 +2,7 @@
  * PATH is resolved beneath --root DIR, and one that would leave it is refused. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 
 #include <fdkit.h>
@@ -14,6 +15,7 @@ typedef struct {
   const char *usage;
   int path_required;
   int takes_follow;
+  int takes_zero;
 } fs_command;
 
 typedef struct {
@@ -21,6 +23,7 @@ typedef struct {
   const char *root_path;
   const char *path; /* beneath root; "." when the command defaults to it */
   int follow;
+  int zero;
   fdk_dir *root;
 } fs_args;
 
@@ -28,27 +31,39 @@ typedef struct {
   "PATH is resolved beneath DIR: a PATH that would leave it ('..' past DIR, an absolute\n" \
   "path, a symlink whose target is absolute or climbs out) is refused with exit status 1.\n"
 
+#define NAMES_HELP                                                                           \
+  "A name that holds spaces, shell characters, control bytes or bytes that are not UTF-8\n"  \
+  "is printed as GNU ls prints it on a terminal: in single quotes, with $'\\n'-style\n"      \
+  "escapes ('a -> b' for a file of that name, a -> b for a symlink).\n"
+
+#define COMMON_OPTIONS_HELP                                                     \
+  "  --root DIR   the directory every path is confined to (also --root=DIR)\n" \
+  "  --trace      print each fdkit operation to stderr\n"                      \
+  "  --help       print this help\n"
+
 static const fs_command ls_command = {
     .name = "ls",
     .usage =
-        "usage: fdkit ls --root DIR [PATH]\n"
+        "usage: fdkit ls --root DIR [-0] [PATH]\n"
         "\n"
         "Lists the directory PATH (default: DIR itself), one entry per line in byte order.\n"
-        "Directories end in '/'; a symlink shows as 'name -> target' and is not followed.\n" CONFINEMENT_HELP
-        "\n"
-        "  --root DIR   the directory every path is confined to\n"
-        "  --trace      print each fdkit operation to stderr\n",
+        "Directories end in '/'; a symlink shows as 'name -> target' and is not followed.\n" NAMES_HELP
+        CONFINEMENT_HELP
+        "\n" COMMON_OPTIONS_HELP
+        "  -0, --zero   for scripts: each name exactly as it is, ended by a NUL byte, without\n"
+        "               '/' or ' -> target'\n",
+    .takes_zero = 1,
 };
 
 static const fs_command cat_command = {
     .name = "cat",
     .usage =
         "usage: fdkit cat --root DIR PATH\n"
+        "       fdkit cat -\n"
         "\n"
-        "Copies the file PATH to stdout with fdkit's read and write.\n" CONFINEMENT_HELP
-        "\n"
-        "  --root DIR   the directory every path is confined to\n"
-        "  --trace      print each fdkit operation to stderr\n",
+        "Copies the file PATH to stdout with fdkit's read and write; '-' copies stdin (a file\n"
+        "named '-' is './-').\n" CONFINEMENT_HELP
+        "\n" COMMON_OPTIONS_HELP,
     .path_required = 1,
 };
 
@@ -57,12 +72,11 @@ static const fs_command stat_command = {
     .usage =
         "usage: fdkit stat --root DIR [--follow] PATH\n"
         "\n"
-        "Describes PATH: kind, size, blocks, mode, links, owner, inode, device and times (UTC).\n"
-        "A symlink is described itself, with its target, unless --follow is given.\n" CONFINEMENT_HELP
-        "\n"
-        "  --root DIR   the directory every path is confined to\n"
-        "  --follow     describe what a symlink in the last position points to (confined)\n"
-        "  --trace      print each fdkit operation to stderr\n",
+        "Describes PATH: kind, size, blocks, mode, links, owner, inode, device (major,minor)\n"
+        "and times (UTC). A symlink is described itself, with its target, unless --follow is\n"
+        "given.\n" NAMES_HELP CONFINEMENT_HELP
+        "\n" COMMON_OPTIONS_HELP
+        "  --follow     describe what a symlink in the last position points to (confined)\n",
     .path_required = 1,
     .takes_follow = 1,
 };
@@ -70,24 +84,35 @@ static const fs_command stat_command = {
 static const fs_command tree_command = {
     .name = "tree",
     .usage =
-        "usage: fdkit tree --root DIR [PATH]\n"
+        "usage: fdkit tree --root DIR [-0] [PATH]\n"
         "\n"
         "Walks the directory PATH (default: DIR itself) recursively and prints it as a tree,\n"
-        "each directory's entries in byte order, then the number of directories and files.\n"
-        "Directories end in '/'; symlinks show as 'name -> target' and are never followed, so\n"
-        "the walk stays beneath PATH. An unreadable directory is reported and skipped (exit\n"
-        "status 1).\n" CONFINEMENT_HELP
-        "\n"
-        "  --root DIR   the directory every path is confined to\n"
-        "  --trace      print each fdkit operation to stderr\n",
+        "each directory's entries in byte order, then the number of directories and files\n"
+        "as GNU tree counts them (PATH itself when it is not empty, and symlinks to\n"
+        "directories beneath DIR, are directories). Directories end in '/'; symlinks show as\n"
+        "'name -> target' and are never walked into, so the walk stays beneath PATH. An\n"
+        "unreadable directory is reported and skipped (exit status 1).\n" NAMES_HELP CONFINEMENT_HELP
+        "\n" COMMON_OPTIONS_HELP
+        "  -0, --zero   for scripts: each path below PATH (as PATH/name/...) exactly as it is,\n"
+        "               ended by a NUL byte, without the drawing, decorations or counts\n",
+    .takes_zero = 1,
 };
 
-/* Reports a failed call on path; an escape is first said in plain words. Returns 1. */
+/* Reports a failed call on path, naming it; an escape is first said in plain words.
+ * Returns 1. */
 static int report_on_path(const fs_args *a, const char *call, const char *path, int err) {
-  if (err == FDK_EESCAPE)
+  if (err == FDK_EESCAPE) {
     fprintf(stderr, "fdkit %s: refused: '%s' leads outside --root %s\n", a->cmd->name, path, a->root_path);
-  return fdkit_report(a->cmd->name, call, err);
+    return fdkit_report(a->cmd->name, call, err);
+  }
+  fprintf(stderr, "fdkit %s: %s ", a->cmd->name, call);
+  fdkit_print_name(stderr, path);
+  fprintf(stderr, ": %s (%s): %s\n", fdk_errname(err), fdk_strerror(err), fdk_last_error());
+  return 1;
 }
+
+/* Whether PATH is "-", cat's name for stdin. */
+static int is_stdin(const fs_args *a) { return a->cmd->path_required && !strcmp(a->path, "-"); }
 
 /* Parses the command line (options and PATH in any order; after "--" only PATH) and
  * opens --root. Returns -1 to go on, else the exit code. */
@@ -96,6 +121,7 @@ static int parse_args(const fs_command *cmd, int argc, char **argv, fs_args *a) 
   int paths = 0, options_done = 0;
   for (int i = 1; i < argc; i++) {
     const char *arg = argv[i];
+    int r;
     if (options_done || arg[0] != '-' || !arg[1]) {
       a->path = arg;
       paths++;
@@ -104,24 +130,29 @@ static int parse_args(const fs_command *cmd, int argc, char **argv, fs_args *a) 
     } else if (!strcmp(arg, "--help")) {
       fputs(cmd->usage, stdout);
       return 0;
-    } else if (!strcmp(arg, "--root") && i + 1 < argc) {
-      a->root_path = argv[++i];
+    } else if ((r = fdkit_option(cmd->name, argc, argv, &i, "--root", &a->root_path))) {
+      if (r < 0) return FDKIT_EXIT_OWN_ERROR;
     } else if (!strcmp(arg, "--follow") && cmd->takes_follow) {
       a->follow = 1;
+    } else if ((!strcmp(arg, "--zero") || !strcmp(arg, "-0")) && cmd->takes_zero) {
+      a->zero = 1;
+    } else if (!strcmp(arg, "--trace")) {
+      fdkit_trace_on();
     } else {
-      fprintf(stderr, "fdkit %s: unknown option or missing value '%s' (see --help)\n", cmd->name, arg);
-      return 2;
+      fprintf(stderr, "fdkit %s: unknown option '%s' (see --help)\n", cmd->name, arg);
+      return FDKIT_EXIT_OWN_ERROR;
     }
-  }
-  if (!a->root_path) {
-    fprintf(stderr, "fdkit %s: --root DIR is required (see --help)\n", cmd->name);
-    return 2;
   }
   if (paths > 1 || (cmd->path_required && paths < 1)) {
     fprintf(stderr, "fdkit %s: expected %s PATH (see --help)\n", cmd->name, cmd->path_required ? "one" : "at most one");
-    return 2;
+    return FDKIT_EXIT_OWN_ERROR;
   }
   if (!paths) a->path = ".";
+  if (is_stdin(a)) return -1;
+  if (!a->root_path) {
+    fprintf(stderr, "fdkit %s: --root DIR is required (see --help)\n", cmd->name);
+    return FDKIT_EXIT_OWN_ERROR;
+  }
   int r = fdk_dir_open(&a->root, fdk_dir_fs(), a->root_path);
   if (r < 0) return fdkit_report(cmd->name, "dir_open (--root)", r);
   return -1;
@@ -153,23 +184,32 @@ static entry *sorted_entries(const fdk_dirents *entries, size_t *count) {
  * and a newline. shown is the entry's path for error messages. 0, or 1 when the
  * symlink's target could not be read. */
 static int print_entry(const fs_args *a, fdk_dir *dir, const char *name, int kind, const char *shown) {
+  fdkit_print_name(stdout, name);
   if (kind == FDK_KIND_DIR) {
-    printf("%s/\n", name);
+    fputs("/\n", stdout);
     return 0;
   }
   if (kind != FDK_KIND_SYMLINK) {
-    printf("%s\n", name);
+    fputc('\n', stdout);
     return 0;
   }
   char *target;
   ssize_t r = fdk_readlinkat(&target, dir, name);
   if (r < 0) {
-    printf("%s -> ?\n", name);
+    fputs(" -> ?\n", stdout);
     return report_on_path(a, "readlinkat", shown, (int)r);
   }
-  printf("%s -> %s\n", name, target);
+  fputs(" -> ", stdout);
+  fdkit_print_name(stdout, target);
+  fputc('\n', stdout);
   fdk_free(target);
   return 0;
+}
+
+/* -0: the bytes of name and a NUL. */
+static void print_zero(const char *name) {
+  fputs(name, stdout);
+  fputc('\0', stdout);
 }
 
 /* a + sep + b in a new string, or NULL when out of memory. */
@@ -208,6 +248,10 @@ int fdkit_cmd_ls(int argc, char **argv) {
   }
   code = 0;
   for (size_t i = 0; i < count; i++) {
+    if (a.zero) {
+      print_zero(sorted[i].name);
+      continue;
+    }
     char *shown = concat(a.path, "/", sorted[i].name);
     code |= print_entry(&a, dir, sorted[i].name, sorted[i].kind, shown ? shown : sorted[i].name);
     free(shown);
@@ -238,7 +282,8 @@ int fdkit_cmd_cat(int argc, char **argv) {
   if (code >= 0) return code;
   static char buf[65536];
   fdk_fd *in = NULL, *out = NULL;
-  int r = fdk_openat(&in, a.root, a.path, FDK_O_RDONLY, 0);
+  /* stdin is borrowed like stdout */
+  int r = is_stdin(&a) ? fdk_fd_adopt(&in, 0, FDK_FD_BORROW) : fdk_openat(&in, a.root, a.path, FDK_O_RDONLY, 0);
   if (r < 0) {
     code = report_on_path(&a, "openat", a.path, r);
     goto done;
@@ -258,7 +303,7 @@ int fdkit_cmd_cat(int argc, char **argv) {
     }
     r = write_all(out, buf, (size_t)n);
     if (r < 0) {
-      code = fdkit_report("cat", "write (stdout)", r);
+      code = fdkit_stdout_failed("cat", r);
       break;
     }
   }
@@ -350,7 +395,9 @@ int fdkit_cmd_stat(int argc, char **argv) {
   unsigned perm = fdk_stat_perm(st);
   char mode[11];
   mode_text(mode, kind, perm);
-  printf("%-7s %s\n", "path", a.path);
+  printf("%-7s ", "path");
+  fdkit_print_name(stdout, a.path);
+  fputc('\n', stdout);
   printf("%-7s %s\n", "kind", kind_name(kind));
   code = 0;
   if (kind == FDK_KIND_SYMLINK) {
@@ -359,7 +406,9 @@ int fdkit_cmd_stat(int argc, char **argv) {
     if (n < 0) {
       code = report_on_path(&a, "readlinkat", a.path, (int)n);
     } else {
-      printf("%-7s %s\n", "target", target);
+      printf("%-7s ", "target");
+      fdkit_print_name(stdout, target);
+      fputc('\n', stdout);
       fdk_free(target);
     }
   }
@@ -371,9 +420,10 @@ int fdkit_cmd_stat(int argc, char **argv) {
   printf("%-7s %u\n", "uid", (unsigned)fdk_stat_uid(st));
   printf("%-7s %u\n", "gid", (unsigned)fdk_stat_gid(st));
   printf("%-7s %llu\n", "inode", (unsigned long long)fdk_stat_ino(st));
-  printf("%-7s %#llx\n", "device", (unsigned long long)fdk_stat_dev(st));
+  /* as stat(1) shows device numbers */
+  printf("%-7s %u,%u\n", "device", major(fdk_stat_dev(st)), minor(fdk_stat_dev(st)));
   if (kind == FDK_KIND_CHAR || kind == FDK_KIND_BLOCK)
-    printf("%-7s %#llx\n", "rdev", (unsigned long long)fdk_stat_rdev(st));
+    printf("%-7s %u,%u\n", "rdev", major(fdk_stat_rdev(st)), minor(fdk_stat_rdev(st)));
   code |= print_time("access", "stat_atime", fdk_stat_atime, st);
   code |= print_time("modify", "stat_mtime", fdk_stat_mtime, st);
   code |= print_time("change", "stat_ctime", fdk_stat_ctime, st);
@@ -393,7 +443,18 @@ typedef struct {
   int failed;
 } tree_walk;
 
-/* Prints the entries of dir, whose path from --root is shown, each line after prefix. */
+/* Whether the symlink at path (from --root) leads to a directory beneath --root; one that
+ * leads outside is not followed, not even to look. */
+static int symlink_to_dir(const fs_args *a, const char *path) {
+  fdk_stat *st;
+  if (fdk_stat_new(&st) < 0) return 0;
+  int is_dir = fdk_statat(st, a->root, path, 1) == 0 && fdk_stat_kind(st) == FDK_KIND_DIR;
+  fdk_stat_free(st);
+  return is_dir;
+}
+
+/* Prints the entries of dir, whose path from --root is shown, each line after prefix
+ * (with -0: each path and a NUL). */
 static void walk(tree_walk *w, fdk_dir *dir, const char *shown, const char *prefix) {
   fdk_dirents *entries;
   int r = fdk_readdir(&entries, dir, "");
@@ -408,6 +469,9 @@ static void walk(tree_walk *w, fdk_dir *dir, const char *shown, const char *pref
     fdk_dirents_free(entries);
     return;
   }
+  /* GNU tree counts the top directory too, when it has entries (the prefix is empty only
+   * there) */
+  if (count && !*prefix) w->dirs++;
   for (size_t i = 0; i < count; i++) {
     const entry *e = &sorted[i];
     int last = i + 1 == count;
@@ -419,9 +483,15 @@ static void walk(tree_walk *w, fdk_dir *dir, const char *shown, const char *pref
       free(inner);
       break;
     }
-    printf("%s%s", prefix, last ? "`-- " : "|-- ");
-    w->failed |= print_entry(w->args, dir, e->name, e->kind, path);
-    if (e->kind == FDK_KIND_DIR) {
+    if (w->args->zero) {
+      print_zero(path);
+    } else {
+      printf("%s%s", prefix, last ? "`-- " : "|-- ");
+      w->failed |= print_entry(w->args, dir, e->name, e->kind, path);
+    }
+    if (e->kind == FDK_KIND_SYMLINK && symlink_to_dir(w->args, path)) {
+      w->dirs++;
+    } else if (e->kind == FDK_KIND_DIR) {
       w->dirs++;
       fdk_dir *sub;
       r = fdk_dir_open(&sub, dir, e->name);
@@ -451,10 +521,14 @@ int fdkit_cmd_tree(int argc, char **argv) {
     code = report_on_path(&a, "dir_open", a.path, r);
   } else {
     tree_walk w = {.args = &a};
-    printf("%s\n", a.path);
+    if (!a.zero) {
+      fdkit_print_name(stdout, a.path);
+      fputc('\n', stdout);
+    }
     walk(&w, start, a.path, "");
-    printf("\n%llu director%s, %llu file%s\n", (unsigned long long)w.dirs, w.dirs == 1 ? "y" : "ies",
-           (unsigned long long)w.files, w.files == 1 ? "" : "s");
+    if (!a.zero)
+      printf("\n%llu director%s, %llu file%s\n", (unsigned long long)w.dirs, w.dirs == 1 ? "y" : "ies",
+             (unsigned long long)w.files, w.files == 1 ? "" : "s");
     fdk_dir_unref(start);
     code = w.failed;
   }

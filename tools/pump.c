@@ -80,26 +80,37 @@ static void on_tick(int64_t result, void *data) {
   if (r < 0) fail(p, "sleep_until", r);
 }
 
+/* The most --mib takes: 1 TiB, far more than a throughput figure needs. */
+#define MAX_MIB (1 << 20)
+
 int fdkit_cmd_pump(int argc, char **argv) {
-  uint64_t mib = 256;
+  int64_t mib = 256;
   for (int i = 1; i < argc; i++) {
+    const char *v;
+    int r;
     if (!strcmp(argv[i], "--help")) {
-      printf("usage: fdkit pump [--mib N]\n\n"
-             "Moves N MiB (default 256) through a pipe with fdkit's async read and write on\n"
-             "one loop, prints progress from a timer on the same loop, checks that every\n"
-             "byte arrived intact and reports the throughput.\n");
+      printf("usage: fdkit pump [--mib N] [--trace]\n\n"
+             "Moves N MiB through a pipe with fdkit's async read and write on one loop, prints\n"
+             "progress from a timer on the same loop, checks that every byte arrived intact and\n"
+             "reports the throughput.\n\n"
+             "  --mib N    how much to move: a whole number from 1 to %d (default 256)\n"
+             "  --trace    print each fdkit operation to stderr\n"
+             "  --help     print this help\n",
+             MAX_MIB);
       return 0;
     }
-    if (!strcmp(argv[i], "--mib") && i + 1 < argc) {
-      mib = strtoull(argv[++i], NULL, 10);
+    if (!strcmp(argv[i], "--trace")) {
+      fdkit_trace_on();
+    } else if ((r = fdkit_option("pump", argc, argv, &i, "--mib", &v))) {
+      if (r < 0 || fdkit_parse_count("pump", "--mib", v, 0, 1, MAX_MIB, &mib) < 0) return FDKIT_EXIT_OWN_ERROR;
     } else {
       fprintf(stderr, "fdkit pump: unknown argument '%s' (see --help)\n", argv[i]);
-      return 2;
+      return FDKIT_EXIT_OWN_ERROR;
     }
   }
   pump *p = calloc(1, sizeof *p);
   if (!p) return fdkit_report("pump", "calloc", -ENOMEM);
-  p->total = mib << 20;
+  p->total = (uint64_t)mib << 20;
   int r = fdk_loop_new(&p->loop);
   if (r < 0) return fdkit_report("pump", "loop_new", r);
   r = fdk_pipe(&p->r, &p->w);
@@ -119,7 +130,7 @@ int fdkit_cmd_pump(int argc, char **argv) {
             (unsigned long long)p->total, p->sum_in == p->sum_out ? "matches" : "differs");
     code = 1;
   } else {
-    printf("moved %llu MiB through a pipe in %.3f s (%.0f MiB/s), checksum ok\n", (unsigned long long)mib, secs,
+    printf("moved %lld MiB through a pipe in %.3f s (%.0f MiB/s), checksum ok\n", (long long)mib, secs,
            (double)mib / secs);
   }
   fdk_fd_unref(p->r);

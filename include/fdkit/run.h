@@ -108,6 +108,13 @@ FDK_API int fdk_run_opts_set_timeout(fdk_run_opts *opts, int64_t ms);
 /** The cancel policy and the grace between SIGTERM and SIGKILL, also the wait for pipes
  * a descendant keeps open after the child exited (default 1000 ms). */
 FDK_API int fdk_run_opts_set_cancel(fdk_run_opts *opts, int policy, int64_t kill_grace_ms);
+/** The signal FDK_RUN_CANCEL_GRACEFUL sends first (default SIGTERM); SIGKILL still follows
+ * kill_grace_ms later. -EINVAL for a number that is no signal. */
+FDK_API int fdk_run_opts_set_stop_signal(fdk_run_opts *opts, int sig);
+/** stop non-zero: once output past max_output arrives, the child is stopped by the cancel
+ * policy (KILL when it is NONE), as an early exit stops it, instead of being read and
+ * dropped for as long as it writes. The result says truncated; default 0. */
+FDK_API int fdk_run_opts_set_stop_at_max_output(fdk_run_opts *opts, int stop);
 /** FDK_RUN_GROUP_*; leader is the group to join with FDK_RUN_GROUP_JOIN, else 0. */
 FDK_API int fdk_run_opts_set_group(fdk_run_opts *opts, int mode, int32_t leader);
 /** FDK_RUN_FDS_*; keep lists the descriptors of FDK_RUN_FDS_ALLOWLIST (each must be open:
@@ -132,6 +139,12 @@ typedef void (*fdk_run_cb)(int result, fdk_run_result *res, void *data);
  * still comes with the result once the child is gone. */
 FDK_API int fdk_run_async(fdk_loop *loop, const fdk_run_opts *opts, fdk_run_cb cb, void *data, fdk_op **op);
 
+/** Sends sig (0 to probe) to the child of a run started by fdk_run_async, or to its whole
+ * group when the run created one (as a timeout would), for example to pass on a signal
+ * the caller received. op must be the run's op, before its callback ran; loop thread
+ * only. 0; -EINVAL when op is NULL or not a run; -ESRCH once the child exited. */
+FDK_API int fdk_run_signal(fdk_op *op, int sig);
+
 /** Frees a result and its captured bytes; accepts NULL, returns NULL. */
 FDK_API fdk_run_result *fdk_run_result_free(fdk_run_result *res);
 /** How the child ended (fdkit/process.h): FDK_EXIT_CODE with its code, or FDK_EXIT_SIGNAL
@@ -151,6 +164,9 @@ FDK_API int fdk_run_result_timed_out(const fdk_run_result *res);
 FDK_API int fdk_run_result_truncated(const fdk_run_result *res);
 FDK_API int fdk_run_result_early_exit(const fdk_run_result *res);
 /**@}*/
+/** 1 when the run stopped waiting for captured pipes (or stdin) a descendant kept open
+ * kill_grace_ms after the child exited: the captured output may be incomplete. */
+FDK_API int fdk_run_result_pipes_abandoned(const fdk_run_result *res);
 /** The pid the child had (already reaped: for logs, never to signal). */
 FDK_API int32_t fdk_run_result_pid(const fdk_run_result *res);
 /** From the start of the spawn to the end of the run. */

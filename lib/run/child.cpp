@@ -1,5 +1,11 @@
 #include "run/child.h"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -60,6 +66,37 @@ int child_spawn(fdk_loop *loop, const ChildSpec &spec, fdk_exit_cb on_exit, void
 int child_signal(fdk_process *child, const fdk_run_opts &opts, int sig) {
   bool own_group = opts.group == FDK_RUN_GROUP_NEW || opts.group == FDK_RUN_GROUP_SESSION;
   return own_group ? fdk_process_signal_group(child, sig) : fdk_process_signal(child, sig);
+}
+
+int child_group_alive(fdk_process *child) {
+  // Linux keeps no list of a group's members: read each process's state and group from
+  // /proc/PID/stat, where the fields after the command name's closing ')' are
+  // "STATE PPID PGRP".
+  int pgid = fdk_process_pid(child);
+  DIR *proc = opendir("/proc");
+  if (!proc) return -1;
+  int alive = 0;
+  while (struct dirent *e = readdir(proc)) {
+    if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
+    char path[300], stat[512];
+    snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;  // it exited meanwhile
+    ssize_t n = read(fd, stat, sizeof stat - 1);
+    close(fd);
+    if (n <= 0) continue;
+    stat[n] = '\0';
+    const char *fields = strrchr(stat, ')');
+    char state;
+    int ppid, pgrp;
+    if (!fields || sscanf(fields + 1, " %c %d %d", &state, &ppid, &pgrp) != 3) continue;
+    if (pgrp == pgid && state != 'Z' && state != 'X') {
+      alive = 1;
+      break;
+    }
+  }
+  closedir(proc);
+  return alive;
 }
 
 void child_collect(fdk_process *child, fdk_run_result *res) {

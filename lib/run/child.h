@@ -19,6 +19,10 @@ int child_spawn(fdk_loop *loop, const ChildSpec &spec, fdk_exit_cb on_exit, void
 // Signals the child, or its whole group when the run created one.
 int child_signal(fdk_process *child, const fdk_run_opts &opts, int sig);
 
+// Whether a process of the group the (exited, unreaped) child leads is still alive: 1, 0
+// when every member has exited (zombies count as gone), -1 when it cannot be told.
+int child_group_alive(fdk_process *child);
+
 // Reaps an exited child into res (pid, status, rusage) and frees it.
 void child_collect(fdk_process *child, fdk_run_result *res);
 

@@ -17,6 +17,8 @@ fdk_run_opts::fdk_run_opts(const fdk_run_opts &o)
       timeout_ms(o.timeout_ms),
       cancel(o.cancel),
       kill_grace_ms(o.kill_grace_ms),
+      stop_signal(o.stop_signal),
+      stop_at_max_output(o.stop_at_max_output),
       group(o.group),
       leader(o.leader),
       fds(o.fds),

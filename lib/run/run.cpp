@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "core/error.h"
@@ -75,6 +76,11 @@ class RunOp final : public fdk_op {
   }
 
   void cancel() override { stop_child(); }
+
+  int send_signal(int sig) {
+    if (exited_) return fail(-ESRCH, "run_signal: the child has exited");
+    return child_signal(child_, opts_, sig);
+  }
 
   void deliver(int64_t r) override {
     span_.end(r);
@@ -178,13 +184,16 @@ class RunOp final : public fdk_op {
       size_t used = result_->out.len + result_->err.len;
       size_t limit = static_cast<size_t>(opts_.max_output);
       room = used >= limit ? 0 : std::min(n, limit - used);
-      if (room < n) result_->truncated = true;
+      if (room < n) {
+        result_->truncated = true;
+        if (opts_.stop_at_max_output) stop_child(true);
+      }
     }
     s->sink->len += room;
     if (s->is_stdout && room && opts_.early_exit && !result_->early_exit &&
         opts_.early_exit(result_->out.data, result_->out.len, opts_.early_exit_arg)) {
       result_->early_exit = true;
-      stop_child();
+      stop_child(true);
     }
   }
 
@@ -236,14 +245,15 @@ class RunOp final : public fdk_op {
     run->maybe_finish();
   }
 
-  // Applies the cancel policy (KILL for an early exit under NONE, which has to stop it).
-  void stop_child() {
+  // Applies the cancel policy; must_stop (an early exit, output past the limit) stops the
+  // child with KILL under NONE too.
+  void stop_child(bool must_stop = false) {
     if (exited_ || stopping_) return;
     int policy = opts_.cancel;
-    if (policy == FDK_RUN_CANCEL_NONE && !result_->early_exit) return;
+    if (policy == FDK_RUN_CANCEL_NONE && !must_stop) return;
     stopping_ = true;
     if (policy == FDK_RUN_CANCEL_GRACEFUL) {
-      child_signal(child_, opts_, SIGTERM);
+      child_signal(child_, opts_, opts_.stop_signal);
       if (sleep_until(loop, now_ns() + opts_.kill_grace_ms * 1000000, on_kill_grace, this, &grace_op_) == 0)
         ++outstanding_;
     } else {
@@ -260,6 +270,7 @@ class RunOp final : public fdk_op {
     run->grace_op_ = nullptr;
     // The child is not reaped before the run ends, so its group id still names the group.
     if (r == 0 && (!run->exited_ || run->own_group())) child_signal(run->child_, run->opts_, SIGKILL);
+    if (run->group_look_op_) fdk_op_cancel(run->group_look_op_);
     if (run->exited_) run->start_pipe_grace();
     run->maybe_finish();
   }
@@ -272,9 +283,29 @@ class RunOp final : public fdk_op {
     // A group being stopped still gets its SIGKILL: descendants may ignore SIGTERM.
     if (run->grace_op_ && !run->own_group()) fdk_op_cancel(run->grace_op_);
     if (run->timeout_op_) fdk_op_cancel(run->timeout_op_);
+    if (run->grace_op_ && run->own_group()) run->watch_group();
     // A descendant may keep the pipes open: give them kill_grace_ms to reach EOF — counted
     // from the group's SIGKILL when one is still due, so the run sees the group die.
     if (!run->grace_op_) run->start_pipe_grace();
+    run->maybe_finish();
+  }
+
+  // The group's SIGKILL is only needed while a member still lives: look again, more
+  // rarely each time, and end the grace as soon as every member has gone.
+  void watch_group() {
+    int64_t wait_ms = std::min<int64_t>(int64_t{5} << std::min(group_looks_, 5), 100);
+    if (sleep_until(loop, now_ns() + wait_ms * 1000000, on_group_look, this, &group_look_op_) == 0) ++outstanding_;
+  }
+
+  static void on_group_look(int64_t r, void *data) {
+    auto *run = static_cast<RunOp *>(data);
+    --run->outstanding_;
+    run->group_look_op_ = nullptr;
+    if (r == 0 && run->grace_op_) {
+      ++run->group_looks_;
+      if (child_group_alive(run->child_) == 0) fdk_op_cancel(run->grace_op_);
+      else run->watch_group();
+    }
     run->maybe_finish();
   }
 
@@ -297,6 +328,7 @@ class RunOp final : public fdk_op {
   // Stops reading pipes a descendant holds open; what was read so far stays.
   void abandon_pipes() {
     pipes_abandoned_ = true;
+    result_->pipes_abandoned = true;
     for (Stream &s : streams_)
       if (s.op) fdk_op_cancel(s.op);
     if (stdin_.op) fdk_op_cancel(stdin_.op);
@@ -328,8 +360,8 @@ class RunOp final : public fdk_op {
   StdinFeed stdin_;
   int child_ends_[3] = {-1, -1, -1};
   bool stdin_in_use_ = false;
-  fdk_op *timeout_op_ = nullptr, *grace_op_ = nullptr, *pipe_grace_op_ = nullptr;
-  int outstanding_ = 0;
+  fdk_op *timeout_op_ = nullptr, *grace_op_ = nullptr, *pipe_grace_op_ = nullptr, *group_look_op_ = nullptr;
+  int outstanding_ = 0, group_looks_ = 0;
   int64_t started_ns_ = 0, exit_ns_ = 0;
   bool exited_ = false, stopping_ = false, pipes_abandoned_ = false, finished_ = false;
 };
@@ -341,6 +373,12 @@ int run_async(fdk_loop *loop, const fdk_run_opts &opts, fdk_run_cb cb, void *dat
   int r = run->start(op);
   if (r < 0) delete run;
   return r;
+}
+
+int run_signal(fdk_op *op, int sig) {
+  auto *run = dynamic_cast<RunOp *>(op);
+  if (!run) return fail(-EINVAL, "run_signal: op is not a run");
+  return run->send_signal(sig);
 }
 
 int run_sync(fdk_run_result **out, const fdk_run_opts &opts) {

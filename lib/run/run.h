@@ -1,6 +1,7 @@
 // Run internals: options, results and the engine that drives one run on a loop.
 #pragma once
 
+#include <csignal>
 #include <cstdlib>
 #include <optional>
 #include <string>
@@ -26,6 +27,8 @@ struct fdk_run_opts {
   int64_t timeout_ms = 0;
   int cancel = FDK_RUN_CANCEL_KILL;
   int64_t kill_grace_ms = 1000;
+  int stop_signal = SIGTERM;
+  bool stop_at_max_output = false;
   int group = FDK_RUN_GROUP_INHERIT;
   int32_t leader = 0;
   int fds = FDK_RUN_FDS_CLOEXEC_ONLY;
@@ -55,7 +58,7 @@ struct fdk_run_result {
   fdk_rusage usage{};
   CaptureBuffer out, err;
   bool out_captured = false, err_captured = false;
-  bool timed_out = false, truncated = false, early_exit = false;
+  bool timed_out = false, truncated = false, early_exit = false, pipes_abandoned = false;
   int32_t pid = 0;
   int64_t duration_ns = 0;
 };
@@ -67,6 +70,9 @@ namespace fdk {
 int run_validate(const fdk_run_opts &opts);
 
 int run_async(fdk_loop *loop, const fdk_run_opts &opts, fdk_run_cb cb, void *data, fdk_op **op);
+// Sends sig to the child (or the group the run created) of a pending run op; -EINVAL when
+// op is not a run, -ESRCH once the child exited.
+int run_signal(fdk_op *op, int sig);
 int run_sync(fdk_run_result **out, const fdk_run_opts &opts);
 
 }  // namespace fdk

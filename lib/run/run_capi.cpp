@@ -1,5 +1,6 @@
 // extern "C" entry points of fdkit/run.h.
 #include <climits>
+#include <csignal>
 #include <cstring>
 
 #include "core/guard.h"
@@ -134,6 +135,19 @@ FDK_API int fdk_run_opts_set_cancel(fdk_run_opts *opts, int policy, int64_t kill
   return 0;
 }
 
+FDK_API int fdk_run_opts_set_stop_signal(fdk_run_opts *opts, int sig) {
+  if (int r = check_opts("run_opts_set_stop_signal", opts)) return r;
+  if (sig <= 0 || sig >= NSIG) return fail(-EINVAL, "run_opts_set_stop_signal: %d is no signal", sig);
+  opts->stop_signal = sig;
+  return 0;
+}
+
+FDK_API int fdk_run_opts_set_stop_at_max_output(fdk_run_opts *opts, int stop) {
+  if (int r = check_opts("run_opts_set_stop_at_max_output", opts)) return r;
+  opts->stop_at_max_output = stop != 0;
+  return 0;
+}
+
 FDK_API int fdk_run_opts_set_group(fdk_run_opts *opts, int mode, int32_t leader) {
   if (int r = check_opts("run_opts_set_group", opts)) return r;
   if (mode < FDK_RUN_GROUP_INHERIT || mode > FDK_RUN_GROUP_JOIN) return fail(-EINVAL, "run_opts_set_group: bad mode %d", mode);
@@ -186,6 +200,12 @@ FDK_API int fdk_run_async(fdk_loop *loop, const fdk_run_opts *opts, fdk_run_cb c
   return guard("run_async", [&] { return fdk::run_async(loop, *opts, cb, data, op); });
 }
 
+FDK_API int fdk_run_signal(fdk_op *op, int sig) {
+  if (!op) return fail(-EINVAL, "run_signal: op is NULL");
+  if (sig < 0 || sig >= NSIG) return fail(-EINVAL, "run_signal: %d is no signal", sig);
+  return guard("run_signal", [&] { return fdk::run_signal(op, sig); });
+}
+
 FDK_API fdk_run_result *fdk_run_result_free(fdk_run_result *res) {
   delete res;
   return nullptr;
@@ -228,6 +248,11 @@ FDK_API int fdk_run_result_truncated(const fdk_run_result *res) {
 FDK_API int fdk_run_result_early_exit(const fdk_run_result *res) {
   if (int r = check_result("run_result_early_exit", res)) return r;
   return res->early_exit;
+}
+
+FDK_API int fdk_run_result_pipes_abandoned(const fdk_run_result *res) {
+  if (int r = check_result("run_result_pipes_abandoned", res)) return r;
+  return res->pipes_abandoned;
 }
 
 FDK_API int32_t fdk_run_result_pid(const fdk_run_result *res) {

@@ -7,6 +7,7 @@ class TapResult(unittest.TestResult):
     def __init__(self):
         super().__init__()
         self.n = 0
+        self._subtest_failed = None
 
     def _line(self, ok, test, why=""):
         self.n += 1
@@ -25,6 +26,16 @@ class TapResult(unittest.TestResult):
         super().addError(test, err)
         self._line(False, test)
         print("# " + self._exc_info_to_string(err, test).replace("\n", "\n# "))
+
+    def addSubTest(self, test, subtest, err):
+        # A failed subtest fails its test, which then gets no addFailure of its own: report
+        # it here, once, so that the test still has its line.
+        super().addSubTest(test, subtest, err)
+        if err is not None:
+            if self._subtest_failed != test:
+                self._line(False, test)
+                self._subtest_failed = test
+            print("# " + f"{subtest}: " + self._exc_info_to_string(err, subtest).replace("\n", "\n# "))
 
     def addSkip(self, test, reason):
         super().addSkip(test, reason)

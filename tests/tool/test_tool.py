@@ -30,7 +30,7 @@ def trace_lines(stderr):
 class Usage(unittest.TestCase):
     def test_no_command_is_usage_error(self):
         r = fdkit()
-        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.returncode, 125)
         self.assertIn("usage: fdkit COMMAND", r.stderr)
 
     def test_help_lists_commands(self):
@@ -41,7 +41,7 @@ class Usage(unittest.TestCase):
 
     def test_unknown_command(self):
         r = fdkit("frobnicate")
-        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.returncode, 125)
         self.assertIn("unknown command 'frobnicate'", r.stderr)
 
     def test_version(self):
@@ -57,9 +57,9 @@ class Run(unittest.TestCase):
         self.assertEqual(r.stdout, "out\n")
         self.assertEqual(r.stderr, "err\n")
 
-    def test_killed_by_signal_is_128_plus(self):
+    def test_killed_by_signal_dies_of_it(self):
         r = fdkit("run", "--", "sh", "-c", "kill -9 $$")
-        self.assertEqual(r.returncode, 128 + 9)
+        self.assertEqual(r.returncode, -9)
 
     def test_timeout_is_124_and_kills_the_group(self):
         # The grandchild ignores SIGTERM and SIGHUP; only a group kill stops it in time.
@@ -88,12 +88,13 @@ class Run(unittest.TestCase):
 
     def test_json_signal_status(self):
         r = fdkit("run", "--json", "--", "sh", "-c", "kill -TERM $$")
-        self.assertEqual(r.returncode, 128 + 15)
+        self.assertEqual(r.returncode, -15)
         self.assertEqual(json.loads(r.stdout)["status"], {"signal": 15})
 
     def test_max_output_truncates(self):
         r = fdkit("run", "--max-output", "10", "--json", "--", "sh", "-c", "head -c 100000 /dev/zero | tr '\\0' a")
         doc = json.loads(r.stdout)
+        self.assertTrue(doc["started"])
         self.assertTrue(doc["truncated"])
         self.assertEqual(doc["stdout"]["data"], "a" * 10)
         r = fdkit("run", "--max-output", "4", "--", "echo", "abcdefgh")
@@ -129,12 +130,12 @@ class Run(unittest.TestCase):
         self.assertIn("ENOENT", r.stderr)
 
     def test_usage_errors(self):
-        self.assertEqual(fdkit("run").returncode, 2)
-        self.assertEqual(fdkit("run", "--timeout", "soon", "--", "true").returncode, 2)
-        self.assertEqual(fdkit("run", "--env", "NOEQUALS", "--", "true").returncode, 2)
-        self.assertEqual(fdkit("run", "--bogus", "--", "true").returncode, 2)
-        self.assertEqual(fdkit("run", "--timeout").returncode, 2)
-        self.assertEqual(fdkit("run", "--stdin", "/nonexistent", "--", "true").returncode, 2)
+        self.assertEqual(fdkit("run").returncode, 125)
+        self.assertEqual(fdkit("run", "--timeout", "soon", "--", "true").returncode, 125)
+        self.assertEqual(fdkit("run", "--env", "NOEQUALS", "--", "true").returncode, 125)
+        self.assertEqual(fdkit("run", "--bogus", "--", "true").returncode, 125)
+        self.assertEqual(fdkit("run", "--timeout").returncode, 125)
+        self.assertEqual(fdkit("run", "--stdin", "/nonexistent", "--", "true").returncode, 125)
         self.assertIn("usage: fdkit run", fdkit("run", "--help").stdout)
 
     def test_trace(self):
@@ -159,7 +160,7 @@ class Pump(unittest.TestCase):
 
     def test_bad_argument(self):
         r = fdkit("pump", "--bogus")
-        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.returncode, 125)
         self.assertIn("unknown argument '--bogus'", r.stderr)
 
     def test_trace_prints_spans(self):
@@ -188,7 +189,7 @@ class ConfinedTree(unittest.TestCase):
             "|-- up -> ..\n"
             "`-- up-file -> ../outside.txt\n"
             "\n"
-            "3 directories, 7 files\n")
+            "4 directories, 7 files\n")
     # Paths that lead outside root: '..' past it, absolute, and through each symlink out.
     ESCAPES = ["..", "../outside.txt", "docs/../../outside.txt", "/etc/passwd", "up", "up/outside.txt",
                "up-file", "etc-link", "etc-link/passwd"]
@@ -221,15 +222,15 @@ class ConfinedTree(unittest.TestCase):
 
     def assert_missing(self, r, cmd):
         self.assertEqual(r.returncode, 1)
-        self.assertRegex(r.stderr, rf"^fdkit {cmd}: \S+: ENOENT .*'no/such'")
+        self.assertRegex(r.stderr, rf"^fdkit {cmd}: \S+ no/such: ENOENT .*'no/such'")
         self.assertEqual(r.stdout, "")
 
     def assert_usage_errors(self, cmd):
-        self.assertEqual(fdkit(cmd, "notes.txt").returncode, 2)  # no --root
-        self.assertEqual(fdkit(cmd, "--root").returncode, 2)  # no value
-        self.assertEqual(fdkit(cmd, "--root", self.root, "--bogus", "x").returncode, 2)
+        self.assertEqual(fdkit(cmd, "notes.txt").returncode, 125)  # no --root
+        self.assertEqual(fdkit(cmd, "--root").returncode, 125)  # no value
+        self.assertEqual(fdkit(cmd, "--root", self.root, "--bogus", "x").returncode, 125)
         r = fdkit(cmd, "--root", self.root, "a", "b")
-        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.returncode, 125)
         self.assertIn("PATH (see --help)", r.stderr)
         r = fdkit(cmd, "--help")
         self.assertEqual(r.returncode, 0)
@@ -275,7 +276,7 @@ class Ls(ConfinedTree):
 
     def test_usage(self):
         self.assert_usage_errors("ls")
-        self.assertEqual(fdkit("ls", "--root", self.root, "--follow").returncode, 2)
+        self.assertEqual(fdkit("ls", "--root", self.root, "--follow").returncode, 125)
 
     def test_trace(self):
         self.assert_trace_keeps_output("ls", "--root", self.root, "docs", spans=["dir_open", "resolve", "readdir"])
@@ -316,11 +317,11 @@ class Cat(ConfinedTree):
         self.assert_missing(fdkit("cat", "--root", self.root, "no/such"), "cat")
         r = fdkit("cat", "--root", self.root, "docs")
         self.assertEqual(r.returncode, 1)
-        self.assertIn("fdkit cat: read: EISDIR", r.stderr)
+        self.assertIn("fdkit cat: read docs: EISDIR", r.stderr)
 
     def test_usage(self):
         self.assert_usage_errors("cat")
-        self.assertEqual(fdkit("cat", "--root", self.root).returncode, 2)  # PATH is required
+        self.assertEqual(fdkit("cat", "--root", self.root).returncode, 125)  # PATH is required
 
     def test_trace_prints_reads_and_writes(self):
         r = fdkit("cat", "--trace", "--root", self.root, "notes.txt")
@@ -400,7 +401,7 @@ class Tree(ConfinedTree):
 
     def test_subtree(self):
         r = fdkit("tree", "--root", self.root, "docs/deep")
-        self.assertEqual((r.returncode, r.stdout), (0, "docs/deep\n`-- x\n\n0 directories, 1 file\n"))
+        self.assertEqual((r.returncode, r.stdout), (0, "docs/deep\n`-- x\n\n1 directory, 1 file\n"))
         r = fdkit("tree", "--root", self.root, "docs/empty")
         self.assertEqual(r.stdout, "docs/empty\n\n0 directories, 0 files\n")
 
@@ -412,16 +413,19 @@ class Tree(ConfinedTree):
     def test_missing(self):
         self.assert_missing(fdkit("tree", "--root", self.root, "no/such"), "tree")
 
-    @unittest.skipIf(os.geteuid() == 0, "root reads any directory")
-    def test_unreadable_directory_is_reported_and_skipped(self):
+    def test_unreadable_directory_is_reported_by_name_and_skipped(self):
+        # Root reads any directory: then the walk runs as nobody.
+        as_user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if os.geteuid() == 0 else []
         locked = os.path.join(self.root, "docs", "deep")
-        os.chmod(locked, 0)
+        os.chmod(self.top, 0o755)
+        os.chmod(locked, 0o300)  # can be entered, not listed
         try:
-            r = fdkit("tree", "--root", self.root)
+            r = subprocess.run([*as_user, FDKIT, "tree", "--root", self.root], capture_output=True, text=True,
+                               timeout=60)
         finally:
             os.chmod(locked, 0o755)
-        self.assertEqual(r.returncode, 1)
-        self.assertIn("fdkit tree: readdir: EACCES", r.stderr)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("fdkit tree: readdir ./docs/deep: EACCES", r.stderr)
         self.assertIn("|-- empty/", r.stdout)
 
     def test_usage(self):
@@ -445,6 +449,316 @@ class RunCwdRoot(ConfinedTree):
                 self.assertEqual(r.returncode, 126)
                 self.assertIn(f"fdkit run: refused: --cwd '{path}' leads outside --cwd-root {self.root}\n", r.stderr)
                 self.assertEqual(r.stdout, "")
+
+
+def shell_status(argv, timeout=60):
+    """$? as a shell script sees it after argv: sh -c '"$@"; echo $?'."""
+    r = subprocess.run(["sh", "-c", '"$@" >/dev/null 2>&1; echo $?', "sh", *argv], capture_output=True, text=True,
+                       timeout=timeout)
+    return int(r.stdout)
+
+
+def raw_status(argv, timeout=60):
+    """The wait status as a parent's waitpid sees it (negative: killed by that signal)."""
+    return subprocess.run(argv, capture_output=True, timeout=timeout).returncode
+
+
+class LikeTimeout(unittest.TestCase):
+    """fdkit run ends as coreutils timeout ends, compared in the same test, through a shell's
+    $? and through the raw wait status."""
+
+    def assert_same(self, timeout_args, fdkit_args, cmd, expect_raw):
+        real = ["timeout", *timeout_args, *cmd]
+        ours = [FDKIT, "run", *fdkit_args, *cmd]
+        with self.subTest(cmd=cmd, fdkit=fdkit_args):
+            self.assertEqual(raw_status(real), expect_raw)
+            self.assertEqual(raw_status(ours), expect_raw)
+            expect_shell = 128 - expect_raw if expect_raw < 0 else expect_raw
+            self.assertEqual(shell_status(real), expect_shell)
+            self.assertEqual(shell_status(ours), expect_shell)
+
+    def test_exit_codes_and_signals(self):
+        self.assert_same(["10"], [], ["true"], 0)
+        self.assert_same(["10"], [], ["sh", "-c", "exit 42"], 42)
+        # killed by a signal, not a timeout: timeout re-raises it on itself
+        self.assert_same(["10"], [], ["sh", "-c", "kill -9 $$"], -9)
+        self.assert_same(["10"], [], ["sh", "-c", "kill -TERM $$"], -15)
+        self.assert_same(["10"], [], ["sh", "-c", "kill -INT $$"], -2)
+
+    def test_timeouts(self):
+        self.assert_same(["0.2"], ["--timeout", "0.2s"], ["sleep", "10"], 124)
+        self.assert_same(["--preserve-status", "0.2"], ["--preserve-status", "--timeout", "200"], ["sleep", "10"], 143)
+        # (the shell gets 0.5 s to set its trap before the signal comes, even on a loaded machine)
+        handles = ["sh", "-c", "trap 'exit 3' TERM; sleep 10 & wait"]
+        self.assert_same(["0.5"], ["--timeout", "500", "--new-session"], handles, 124)
+        self.assert_same(["--preserve-status", "0.5"], ["--preserve-status", "--timeout", "500", "--new-session"],
+                         handles, 3)
+        # TERM ignored: the KILL after the grace; timeout dies of it with its group
+        ignores = ["sh", "-c", "trap '' TERM; exec sleep 10"]
+        self.assert_same(["-k", "0.3", "0.5"], ["--timeout", "500", "--kill-after", "300"], ignores, -9)
+        self.assert_same(["-k", "0.3", "0.5"], ["--timeout", "0.5s", "-k", "0.3s"], ignores, -9)
+        self.assert_same(["-s", "KILL", "0.2"], ["--signal", "KILL", "--timeout", "200"], ["sleep", "10"], -9)
+        self.assert_same(["-s", "INT", "0.2"], ["--signal", "INT", "--timeout", "200"], ["sleep", "10"], 124)
+        self.assert_same(["--preserve-status", "-s", "HUP", "0.2"],
+                         ["--preserve-status", "-s", "SIGHUP", "--timeout", "200"], ["sleep", "10"], 129)
+
+    def test_cannot_start(self):
+        self.assert_same(["10"], [], ["fdkit-no-such-command"], 127)
+        self.assert_same(["10"], [], ["/"], 126)
+        with tempfile.NamedTemporaryFile() as f:  # not executable
+            self.assert_same(["10"], [], [f.name], 126)
+
+    def test_usage_errors_are_125(self):
+        self.assert_same(["--bogus", "10"], ["--bogus"], ["true"], 125)
+        self.assert_same(["2x"], ["--timeout", "2x"], ["true"], 125)
+        self.assert_same(["-s", "NOSUCH", "1"], ["--signal", "NOSUCH"], ["true"], 125)
+
+    def test_sigchld_ignored_by_the_caller(self):
+        # An inherited SIG_IGN for SIGCHLD would let the kernel reap the command.
+        import signal
+        r = subprocess.run([FDKIT, "run", "--", "sh", "-c", "exit 42"], capture_output=True, timeout=60,
+                           preexec_fn=lambda: signal.signal(signal.SIGCHLD, signal.SIG_IGN))
+        self.assertEqual(r.returncode, 42, r.stderr)
+
+
+class RunLikeCoreutils(unittest.TestCase):
+    def test_options_end_at_the_first_non_option(self):
+        self.assertEqual(fdkit("run", "true").returncode, 0)
+        r = fdkit("run", "echo", "--json", "--timeout")
+        self.assertEqual((r.returncode, r.stdout), (0, "--json --timeout\n"))
+        r = fdkit("run", "--timeout=5s", "--max-output=4", "printf", "abcd")
+        self.assertEqual((r.returncode, r.stdout), (0, "abcd"))
+
+    def test_duration_syntax(self):
+        t0 = time.monotonic()
+        r = fdkit("run", "--timeout", "0.3s", "--", "sleep", "10")
+        self.assertEqual(r.returncode, 124)
+        self.assertLess(time.monotonic() - t0, 5)
+        for good in ["2m", "1.5s", "1500", "250ms", "0", "1h", "1d"]:
+            self.assertEqual(fdkit("run", "--timeout", good, "--kill-after", good, "--", "true").returncode, 0, good)
+        for bad in ["-1", "1x", "s", "", "1.5.5", "inf", "nan", "0x10", "1e400"]:
+            r = fdkit("run", "--timeout", bad, "--", "true")
+            self.assertEqual(r.returncode, 125, bad)
+            self.assertIn("--timeout needs a duration", r.stderr)
+
+    def test_missing_cwd_cannot_start_126(self):
+        r = fdkit("run", "--cwd", "/nonexistent/dir", "--", "true")
+        self.assertEqual(r.returncode, 126, r.stderr)
+        self.assertIn("ENOENT", r.stderr)
+
+    def test_json_when_the_command_cannot_start(self):
+        for args, code, err in [(["--", "fdkit-no-such-command"], 127, "ENOENT"), (["--", "/"], 126, "EACCES"),
+                                (["--cwd", "/nonexistent/dir", "--", "true"], 126, "ENOENT"),
+                                (["--stdin", "/nonexistent", "--", "true"], 125, "ENOENT")]:
+            with self.subTest(args=args):
+                r = fdkit("run", "--json", *args)
+                self.assertEqual(r.returncode, code)
+                doc = json.loads(r.stdout)
+                self.assertEqual(doc["started"], False)
+                self.assertEqual(doc["exit_code"], code)
+                self.assertEqual(doc["error"]["errno"], err)
+                self.assertTrue(doc["error"]["detail"])
+
+    def test_new_session_ends_when_the_group_died(self):
+        # Everything dies of the SIGTERM: no wait for the rest of the grace (timeout(1)
+        # takes the timeout alone).
+        t0 = time.monotonic()
+        r = fdkit("run", "--timeout", "300", "--kill-after", "4s", "--new-session", "--", "sh", "-c",
+                  "sleep 10 & sleep 10")
+        took = time.monotonic() - t0
+        self.assertEqual(r.returncode, 124, r.stderr)
+        self.assertLess(took, 2.5)
+
+    def start(self, *args):
+        p = subprocess.Popen([FDKIT, "run", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.assertEqual(p.stdout.readline(), "ready\n")
+        return p
+
+    def test_signals_are_passed_on(self):
+        import signal
+        p = self.start("--", "sh", "-c", "trap 'echo got-term; exit 7' TERM; echo ready; sleep 10 & wait")
+        p.send_signal(signal.SIGTERM)
+        out, _ = p.communicate(timeout=30)
+        self.assertEqual((p.returncode, out), (7, "got-term\n"))
+        p = self.start("--", "sh", "-c", "echo ready; exec sleep 10")
+        p.send_signal(signal.SIGINT)
+        p.communicate(timeout=30)
+        self.assertEqual(p.returncode, -signal.SIGINT)
+        # --new-session: the whole group gets it, so killing fdkit orphans nothing.
+        p = self.start("--new-session", "--", "sh", "-c", "sleep 30 & echo ready; echo $!; wait")
+        grandchild = int(p.stdout.readline())
+        p.send_signal(signal.SIGHUP)
+        p.communicate(timeout=30)
+        self.assertEqual(p.returncode, -signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and os.path.exists(f"/proc/{grandchild}") and \
+                open(f"/proc/{grandchild}/stat").read().split(") ")[1][0] != "Z":
+            time.sleep(0.05)
+        alive = os.path.exists(f"/proc/{grandchild}") and \
+            open(f"/proc/{grandchild}/stat").read().split(") ")[1][0] != "Z"
+        self.assertFalse(alive)
+
+    def test_max_output_stops_the_command(self):
+        r = fdkit("run", "--max-output", "1000", "--", "yes", timeout=60)
+        self.assertEqual(r.stdout, "y\n" * 500)
+        self.assertEqual(r.returncode, -15)  # stopped by the stop signal, which fdkit re-raises
+        r = fdkit("run", "--max-output", "1K", "--json", "--", "yes", timeout=60)
+        doc = json.loads(r.stdout)
+        self.assertTrue(doc["truncated"])
+        self.assertEqual(doc["stdout"]["bytes"], 1024)
+        self.assertEqual(doc["status"], {"signal": 15})
+
+    def test_max_output_cut_inside_a_character_stays_text(self):
+        r = fdkit("run", "--max-output", "3", "--json", "--", "printf", "ab\u00e9cd")
+        doc = json.loads(r.stdout)
+        self.assertTrue(doc["truncated"])
+        self.assertEqual(doc["stdout"]["encoding"], "utf-8")
+        self.assertEqual(doc["stdout"]["data"], "ab")
+        self.assertEqual(base64.b64decode(doc["stdout"]["incomplete_tail"]), b"\xc3")
+        self.assertEqual(doc["stdout"]["bytes"], 3)
+        # A cut that is not at the end is still not UTF-8.
+        r = fdkit("run", "--json", "--", "printf", "\\303x")
+        self.assertEqual(json.loads(r.stdout)["stdout"]["encoding"], "base64")
+
+    def test_json_says_when_pipes_were_abandoned(self):
+        r = fdkit("run", "--json", "--kill-after", "200", "--", "sh", "-c", "(exec sleep 2) & echo hi")
+        doc = json.loads(r.stdout)
+        self.assertTrue(doc["pipes_abandoned"])
+        self.assertEqual(doc["stdout"]["data"], "hi\n")
+        self.assertFalse(json.loads(fdkit("run", "--json", "--", "true").stdout)["pipes_abandoned"])
+
+    def test_help_lists_every_option(self):
+        options = {
+            "run": ["--timeout", "--kill-after", "--grace", "--signal", "--preserve-status", "--max-output",
+                    "--stdin", "--cwd", "--cwd-root", "--env", "--clear-env", "--new-session", "--close-fds",
+                    "--json", "--trace", "--help"],
+            "pump": ["--mib", "--trace", "--help"],
+            "ls": ["--root", "--zero", "-0", "--trace", "--help"],
+            "cat": ["--root", "--trace", "--help"],
+            "stat": ["--root", "--follow", "--trace", "--help"],
+            "tree": ["--root", "--zero", "-0", "--trace", "--help"],
+        }
+        for cmd, names in options.items():
+            out = fdkit(cmd, "--help").stdout
+            for name in names:
+                self.assertRegex(out, rf"(?m)^ +(-\w, )?{name}\b", f"{cmd} --help lacks {name}")
+        out = fdkit("--help").stdout
+        for name in ["--help", "--version", "--trace"]:
+            self.assertRegex(out, rf"(?m)^ +{name}\b")
+        self.assertRegex(out, r"\n\nfdkit \d+\.\d+\.\d+\n$")
+
+
+class PumpValidation(unittest.TestCase):
+    def test_bad_numbers_are_refused(self):
+        for bad in ["-1", "x", "99999999999999999999", "1048577", "0", "1.5", ""]:
+            with self.subTest(value=bad):
+                r = fdkit("pump", "--mib", bad, timeout=20)
+                self.assertEqual(r.returncode, 125)
+                self.assertIn("--mib needs a whole number from 1 to 1048576", r.stderr)
+        r = fdkit("pump", "--mib=1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("moved 1 MiB", r.stdout)
+
+
+class OutputErrors(ConfinedTree):
+    def test_write_errors_are_reported(self):
+        for args in [("ls", "--root", self.root), ("tree", "--root", self.root),
+                     ("stat", "--root", self.root, "notes.txt"), ("cat", "--root", self.root, "notes.txt"),
+                     ("run", "--json", "--", "true"), ("--help",), ("--version",)]:
+            with self.subTest(args=args), open("/dev/full", "w") as full:
+                r = subprocess.run([FDKIT, *args], stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+                self.assertNotEqual(r.returncode, 0)
+                self.assertIn("ENOSPC", r.stderr)
+
+    def test_closed_pipe_ends_quietly(self):
+        path = os.path.join(self.root, "big.bin")
+        errors = os.path.join(self.top, "cat-errors")
+        with open(path, "wb") as f:
+            f.write(b"x" * (4 << 20))
+        try:
+            r = subprocess.run(["sh", "-c", '"$@" 2>"$ERRORS" | head -c 10', "sh", FDKIT, "cat", "--root", self.root,
+                                "big.bin"], capture_output=True, timeout=60, env={**os.environ, "ERRORS": errors})
+            with open(errors) as f:
+                said = f.read()
+        finally:
+            os.unlink(path)
+            os.unlink(errors)
+        self.assertEqual(r.stdout, b"x" * 10)
+        self.assertEqual(said, "")
+
+
+class Names(unittest.TestCase):
+    NAMES = ["plain", "a\nb", "a -> b", "c\x01d", "e\udcfff", "g h", "it's", "caf\u00e9"]
+
+    @classmethod
+    def setUpClass(cls):
+        cls.top = tempfile.mkdtemp(prefix="fdkit-names-")
+        cls.root = os.path.join(cls.top, "r")
+        os.mkdir(cls.root)
+        for name in cls.NAMES:
+            open(os.path.join(os.fsencode(cls.root), os.fsencode(name)), "w").close()
+        os.symlink("a\nb", os.path.join(cls.root, "zlink"))
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.top)
+
+    def test_ls_quotes_like_gnu_ls(self):
+        r = fdkit("ls", "--root", self.root, text=False)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.decode("utf-8").split("\n"), [
+            "'a'$'\\n''b'", "'a -> b'", "'c'$'\\001''d'", "caf\u00e9", "'e'$'\\377''f'", "'g h'", "'it'\\''s'",
+            "plain", "zlink -> 'a'$'\\n''b'", ""])
+
+    def test_tree_quotes_too(self):
+        r = fdkit("tree", "--root", self.root, text=False)
+        self.assertIn(b"|-- 'a -> b'\n", r.stdout)
+        self.assertIn(b"`-- zlink -> 'a'$'\\n''b'\n", r.stdout)
+        self.assertIn(b"\n1 directory, 9 files\n", r.stdout)
+
+    def test_zero_for_scripts(self):
+        r = fdkit("ls", "-0", "--root", self.root, text=False)
+        self.assertEqual(sorted(r.stdout.split(b"\0")[:-1]), sorted([os.fsencode(n) for n in self.NAMES] + [b"zlink"]))
+        r = fdkit("tree", "--zero", "--root", self.root, text=False)
+        self.assertEqual(sorted(r.stdout.split(b"\0")[:-1]),
+                         sorted([b"./" + os.fsencode(n) for n in self.NAMES] + [b"./zlink"]))
+
+
+class TreeCounts(unittest.TestCase):
+    def test_counts_like_gnu_tree(self):
+        # The numbers GNU tree 2.1 prints for the same tree.
+        top = tempfile.mkdtemp(prefix="fdkit-counts-")
+        try:
+            os.makedirs(os.path.join(top, "f", "g", "h"))
+            os.mkdir(os.path.join(top, "empty"))
+            open(os.path.join(top, "f", "file"), "w").close()
+            os.symlink("g", os.path.join(top, "f", "glink"))
+            os.symlink("nowhere", os.path.join(top, "f", "dangling"))
+            r = fdkit("tree", "--root", top, "f")
+            self.assertTrue(r.stdout.endswith("\n4 directories, 2 files\n"), r.stdout)
+            r = fdkit("tree", "--root", top, "empty")
+            self.assertEqual(r.stdout, "empty\n\n0 directories, 0 files\n")
+        finally:
+            shutil.rmtree(top)
+
+
+class FsCoreutils(ConfinedTree):
+    def test_root_with_equals(self):
+        r = fdkit("cat", f"--root={self.root}", "notes.txt")
+        self.assertEqual((r.returncode, r.stdout), (0, "hello\n"))
+
+    def test_cat_dash_reads_stdin(self):
+        r = subprocess.run([FDKIT, "cat", "-"], input=b"from stdin\n", capture_output=True, timeout=60)
+        self.assertEqual((r.returncode, r.stdout), (0, b"from stdin\n"))
+
+    def test_stat_device_as_major_minor(self):
+        r = fdkit("stat", "--root", self.root, "notes.txt")
+        st = os.stat(os.path.join(self.root, "notes.txt"))
+        fields = dict(line.split(None, 1) for line in r.stdout.splitlines())
+        self.assertEqual(fields["device"], f"{os.major(st.st_dev)},{os.minor(st.st_dev)}")
+        r = fdkit("stat", "--root", "/dev", "null")
+        fields = dict(line.split(None, 1) for line in r.stdout.splitlines())
+        self.assertEqual(fields["rdev"], "1,3")
 
 
 if __name__ == "__main__":

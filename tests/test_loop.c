@@ -4,10 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fdkit/uv.h>
 
+#include "slow_resolver.h"
 #include "testutil.h"
 
 static void test_new_free(void **state) {
@@ -469,6 +471,39 @@ static void test_last_error_before_failing_callback(void **state) {
   fdk_loop_free(loop);
 }
 
+static int64_t thread_cpu_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void record_lookup(int result, fdk_addrinfo *res, void *data) {
+  fdkt_result *r = data;
+  fdk_addrinfo_free(res);
+  fdkt_record(result, r);
+}
+
+/* Free waits for a call running on a worker without burning the CPU meanwhile. */
+static void test_free_waits_without_spinning(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  char host[64];
+  fdkt_result res = {0};
+  assert_int_equal(fdk_getaddrinfo_async(loop, fdkt_slow_host(600, host, sizeof host), NULL, AF_UNSPEC, 0, 0, 0,
+                                         record_lookup, &res, NULL),
+                   0);
+  /* Give the worker time to take the lookup, so free has to wait for it. */
+  usleep(50000);
+  int64_t wall0 = fdk_now_ns(), cpu0 = thread_cpu_ns();
+  assert_int_equal(fdk_loop_free(loop), 0);
+  int64_t wall = fdk_now_ns() - wall0, cpu = thread_cpu_ns() - cpu0;
+  assert_int_equal(res.calls, 1);
+  assert_int_equal(res.result, -ECANCELED);
+  assert_true(wall >= 300000000);
+  if (cpu * 10 > wall) fail_msg("free used %lld ms of CPU over %lld ms", (long long)(cpu / 1000000), (long long)(wall / 1000000));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       fdkt_test(test_new_free),
@@ -490,6 +525,7 @@ int main(void) {
       fdkt_test(test_host_handle_on_same_descriptor),
       fdkt_test(test_sleep_never_early),
       fdkt_test(test_last_error_before_failing_callback),
+      fdkt_test(test_free_waits_without_spinning),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,5 @@
 #include "loop/loop.h"
 
-#include <sched.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -227,9 +226,9 @@ int loop_destroy(fdk_loop *loop) {
       for (fdk_op *op = loop->pending_head; op; op = op->next)
         if (op->state == fdk_op::State::pending) op->cancel();
     }
-    if (loop->pending_count == 0) continue;
-    uv_run(loop->uv, UV_RUN_NOWAIT);
-    if (loop->pending_count > 0) sched_yield();
+    if (loop->pending_count == 0 || loop->ready_head) continue;
+    // What is left runs on a worker or waits for a post: sleep until libuv hears of it.
+    uv_run(loop->uv, UV_RUN_ONCE);
   }
   trace_drop_loop_hook(loop);
   uv_close(reinterpret_cast<uv_handle_t *>(&loop->wake), on_handle_closed);

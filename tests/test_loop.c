@@ -504,6 +504,35 @@ static void test_free_waits_without_spinning(void **state) {
   if (cpu * 10 > wall) fail_msg("free used %lld ms of CPU over %lld ms", (long long)(cpu / 1000000), (long long)(wall / 1000000));
 }
 
+/* Any deadline in the past completes at once, however far back (no overflow). */
+static void test_sleep_until_past(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  const int64_t deadlines[] = {INT64_MIN, INT64_MIN + 1, -1, 0, fdk_now_ns() - 1};
+  enum { N = sizeof deadlines / sizeof deadlines[0] };
+  fdkt_result res[N];
+  memset(res, 0, sizeof res);
+  for (int i = 0; i < N; i++) assert_int_equal(fdk_sleep_until(loop, deadlines[i], fdkt_record, &res[i], NULL), 0);
+  fdkt_result far = {0};
+  fdk_op *far_op;
+  assert_int_equal(fdk_sleep_until(loop, INT64_MAX, fdkt_record, &far, &far_op), 0);
+  int done = 0;
+  int64_t t0 = fdk_now_ns();
+  while (!done) {
+    assert_true(fdk_now_ns() - t0 < 1000000000);
+    assert_true(fdk_loop_run(loop, FDK_RUN_NOWAIT) >= 0);
+    done = 1;
+    for (int i = 0; i < N; i++) done &= res[i].calls == 1;
+  }
+  for (int i = 0; i < N; i++) assert_int_equal(res[i].result, 0);
+  assert_int_equal(far.calls, 0);
+  assert_int_equal(fdk_op_cancel(far_op), 0);
+  fdkt_run_until(loop, &far.calls, 1000);
+  assert_int_equal(far.result, -ECANCELED);
+  fdk_loop_free(loop);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       fdkt_test(test_new_free),
@@ -526,6 +555,7 @@ int main(void) {
       fdkt_test(test_sleep_never_early),
       fdkt_test(test_last_error_before_failing_callback),
       fdkt_test(test_free_waits_without_spinning),
+      fdkt_test(test_sleep_until_past),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -79,7 +79,8 @@ FDK_API int fdk_getrandom_async(fdk_loop *loop, void *buf, size_t len, unsigned 
 /** Nanoseconds on the monotonic clock. */
 FDK_API int64_t fdk_now_ns(void);
 
-/** Completes with 0 once fdk_now_ns() >= deadline_ns (never earlier), or -ECANCELED. */
+/** Completes with 0 once fdk_now_ns() >= deadline_ns (never earlier), or -ECANCELED. A deadline
+ * already past, however far back (INT64_MIN included), completes at the next turn of the loop. */
 FDK_API int fdk_sleep_until(fdk_loop *loop, int64_t deadline_ns, fdk_result_cb cb, void *data, fdk_op **op);
 
 #ifdef __cplusplus

@@ -190,14 +190,15 @@ class SleepOp final : public fdk_op {
   // libuv counts whole milliseconds on a cached clock: refresh it, round up, and check
   // the real clock when the timer fires, so the sleep never ends early.
   void arm() {
-    int64_t left = deadline_ - now_ns();
-    if (left <= 0) {
+    int64_t now = now_ns();
+    if (deadline_ <= now) {
       close_timer();
       op_complete(this, 0);
       return;
     }
+    uint64_t left = static_cast<uint64_t>(deadline_) - static_cast<uint64_t>(now);  // > 0, no overflow
     uv_update_time(loop->uv);
-    uv_timer_start(&timer_, on_timer, static_cast<uint64_t>((left + 999999) / 1000000), 0);
+    uv_timer_start(&timer_, on_timer, left / 1000000 + (left % 1000000 != 0), 0);
   }
 
   static void on_timer(uv_timer_t *t) {

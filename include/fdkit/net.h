@@ -20,6 +20,10 @@
  *
  * Semantics:
  * - Sends use MSG_NOSIGNAL: a gone peer gives -EPIPE or -ECONNRESET, never SIGPIPE.
+ * - Addresses fdkit copies (connect, and a send's destination) are read only as far as their
+ *   family needs: an addrlen larger than the address (up to sizeof(struct sockaddr_storage))
+ *   is cut to sizeof(struct sockaddr_in) or _in6; a length no address of the family has
+ *   (shorter than sa_family_t, longer than struct sockaddr_un for AF_UNIX) is -EINVAL.
  * - A failed connect reports the real error (-ECONNREFUSED, -ENOENT for a missing unix
  *   path, -ETIMEDOUT...); the handle stays usable. A non-blocking AF_UNIX connect to a
  *   listener whose backlog is full returns -EAGAIN at once (the socket polls writable, so

@@ -17,6 +17,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "slow_resolver.h"
 #include "testutil.h"
 
 /* helpers -------------------------------------------------------------------------- */
@@ -1477,7 +1478,46 @@ static void test_address_length_beyond_buffer(void **state) {
   fdk_loop_free(loop);
 }
 
+/* slow lookups and the worker pool ------------------------------------------------- */
+
+static void lookup_done(int result, fdk_addrinfo *res, void *data) {
+  fdk_addrinfo_free(res);
+  fdkt_record(result, data);
+}
+
+/* Lookups that take long hold at most half the pool: a getrandom queued behind as many
+ * slow lookups as the pool has threads still runs at once. */
+static void test_slow_lookups_leave_pool_room(void **state) {
+  (void)state;
+  enum { POOL = 4, SLOW_MS = 1500 };
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdkt_result lookups[POOL];
+  memset(lookups, 0, sizeof lookups);
+  char host[64];
+  for (int i = 0; i < POOL; i++)
+    assert_int_equal(fdk_getaddrinfo_async(loop, fdkt_slow_host(SLOW_MS, host, sizeof host), NULL, AF_UNSPEC, 0, 0,
+                                           0, lookup_done, &lookups[i], NULL),
+                     0);
+  usleep(50000); /* the lookups have taken their threads */
+  char rnd[16];
+  fdkt_result random = {0};
+  int64_t t0 = fdk_now_ns();
+  assert_int_equal(fdk_getrandom_async(loop, rnd, sizeof rnd, 0, fdkt_record, &random, NULL), 0);
+  fdkt_run_until(loop, &random.calls, 10000);
+  int64_t waited = fdk_now_ns() - t0;
+  assert_int_equal(random.result, sizeof rnd);
+  if (waited > 500000000) fail_msg("getrandom waited %lld ms behind slow lookups", (long long)(waited / 1000000));
+  for (int i = 0; i < POOL; i++) {
+    fdkt_run_until(loop, &lookups[i].calls, 3 * SLOW_MS + 5000);
+    assert_int_equal(lookups[i].result, -ENOENT);
+  }
+  fdk_loop_free(loop);
+}
+
 int main(void) {
+  /* The pool size the slow-lookup test counts on, set before the pool starts. */
+  setenv("UV_THREADPOOL_SIZE", "4", 1);
   const struct CMUnitTest tests[] = {
       fdkt_test(test_socket_flags),
       fdkt_test(test_sockopts),
@@ -1512,6 +1552,7 @@ int main(void) {
       fdkt_test(test_getaddrinfo_async),
       fdkt_test(test_bad_arguments),
       fdkt_test(test_address_length_beyond_buffer),
+      fdkt_test(test_slow_lookups_leave_pool_room),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -30,6 +30,21 @@ void unlink_pending(fdk_op *op) {
 
 void deliver_ready(fdk_loop *loop);
 
+// Work that appears while no run is under way (host code started or cancelled an
+// operation, or armed a timer) makes the backend descriptor readable, so a host that
+// waits on it comes back and runs the loop. Inside a run the caller asks
+// fdk_loop_backend_timeout again afterwards, which sees the work.
+void wake_host(fdk_loop *loop) {
+  if (!loop->running && loop->dispatch_depth == 0 && !loop->freeing) uv_async_send(&loop->wake);
+}
+
+// True while libuv holds descriptor watches started since its last poll: they reach the
+// backend descriptor only when the loop runs again. (libuv keeps them in a queue whose
+// first word points back at itself when empty; uv.h declares the field.)
+bool watches_unregistered(const uv_loop_t *uv) {
+  return uv->watcher_queue[0] != static_cast<const void *>(uv->watcher_queue);
+}
+
 void on_idle(uv_idle_t *handle) {
   auto *loop = static_cast<fdk_loop *>(handle->data);
   { Dispatch scope(loop); }
@@ -139,6 +154,7 @@ void op_start(fdk_op *op, fdk_op **out) {
   loop->pending_head = op;
   ++loop->pending_count;
   update_wake_ref(loop);
+  wake_host(loop);
   if (out) *out = op;
 }
 
@@ -150,7 +166,10 @@ void op_complete_with_detail(fdk_op *op, int64_t result, std::string detail) {
   if (loop->ready_tail) loop->ready_tail->ready_next = op;
   else loop->ready_head = op;
   loop->ready_tail = op;
-  if (loop->dispatch_depth == 0 && !loop->freeing) uv_idle_start(&loop->idle, on_idle);
+  if (loop->dispatch_depth == 0 && !loop->freeing) {
+    uv_idle_start(&loop->idle, on_idle);
+    wake_host(loop);
+  }
 }
 
 void op_complete(fdk_op *op, int64_t result) {
@@ -199,6 +218,14 @@ int loop_create(fdk_loop **out, uv_loop_t *borrowed) {
     delete loop;
     set_error_text(detail.c_str());
     return r;
+  }
+  if (loop->owns_uv) {
+    // libuv adds descriptors to its backend only when it polls: one turn now puts the
+    // wake-up and the readiness set there, so a host may wait on the backend descriptor
+    // before the loop ever ran.
+    uv_ref(reinterpret_cast<uv_handle_t *>(&loop->wake));
+    uv_run(loop->uv, UV_RUN_NOWAIT);
+    uv_unref(reinterpret_cast<uv_handle_t *>(&loop->wake));
   }
   *out = loop;
   return 0;
@@ -276,6 +303,10 @@ int loop_backend_timeout(fdk_loop *loop) {
   // libuv answers 0 for a loop with nothing active; a host should then wait until the
   // backend descriptor wakes it (posts and fdkit's own handles do).
   if (!uv_loop_alive(loop->uv)) return -1;
+  if (watches_unregistered(loop->uv)) return 0;
+  // libuv's clock moves only inside uv_run: a host asking again later must be told what
+  // is left, not the same wait again.
+  uv_update_time(loop->uv);
   return uv_backend_timeout(loop->uv);
 }
 

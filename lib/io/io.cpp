@@ -76,6 +76,8 @@ int64_t readv_attempt(fdk_fd *fd, int raw, const Iovecs &v, bool must_not_block)
   return result_of(v.count == 1 ? ::read(raw, v.iov[0].iov_base, v.iov[0].iov_len) : ::readv(raw, v.iov, v.count));
 }
 
+}  // namespace
+
 // Sockets get send(MSG_NOSIGNAL); other descriptors a write with SIGPIPE held back. A
 // write that must not block writes at most PIPE_BUF bytes to a non-socket, which a pipe
 // found writable always takes.
@@ -94,6 +96,8 @@ int64_t writev_attempt(fdk_fd *fd, int raw, const Iovecs &v, bool must_not_block
   if (v.count == 1) return without_sigpipe([&] { return ::write(raw, v.iov[0].iov_base, v.iov[0].iov_len); });
   return without_sigpipe([&] { return ::writev(raw, v.iov, v.count); });
 }
+
+namespace {
 
 struct ReadTask : Callback {
   Iovecs v;

@@ -263,6 +263,8 @@ int loop_destroy(fdk_loop *loop) {
   uv_close(reinterpret_cast<uv_handle_t *>(&loop->epoll_poll), on_handle_closed);
   drain_closes(loop);
   close(loop->epfd);
+  free_write_queues(loop->write_queues);
+  loop->write_queues = nullptr;
   if (loop->owns_uv) {
     int r = uv_loop_close(loop->uv);
     if (r < 0) {

@@ -316,3 +316,31 @@ impl Loop {
         )
     }
 }
+
+impl Loop {
+    /// Writes all of `buf`: `done` gets its whole length once every byte is written (or an
+    /// error), and `buf` back. Writes on one handle are queued in submission order and never
+    /// interleave.
+    pub fn write_all_async<F>(&self, fd: &Fd, buf: Vec<u8>, done: F) -> Result<Op>
+    where
+        F: FnOnce(Result<usize>, Vec<u8>) + 'static,
+    {
+        let (ptr, len) = (buf.as_ptr(), buf.len());
+        let fd = fd.clone();
+        let raw_fd = fd.as_raw();
+        self.start(
+            move |result| {
+                drop(fd);
+                done(byte_count(result), buf)
+            },
+            |cb, data, op| unsafe {
+                sys::fdk_write_all_async(self.as_raw(), raw_fd, ptr.cast::<c_void>(), len, cb, data, op)
+            },
+        )
+    }
+
+    /// Bytes queued on `fd` by `write_all_async` and not yet written (back-pressure).
+    pub fn write_queue_size(&self, fd: &Fd) -> Result<u64> {
+        check(unsafe { sys::fdk_write_queue_size(self.as_raw(), fd.as_raw()) }).map(|n| n as u64)
+    }
+}

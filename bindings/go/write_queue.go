@@ -15,6 +15,15 @@ import (
 // written, or an error. Writes on one handle are queued in submission order and never
 // interleave (fdk_write_all_async).
 func (l *Loop) WriteAllAsync(f *Fd, p []byte, done func(n int, err error)) (*Op, error) {
+	return l.startCopiedWrite(f, p, done, func(buf unsafe.Pointer, n C.size_t, cb C.fdk_result_cb, data unsafe.Pointer, op **C.fdk_op) C.int {
+		return C.fdk_write_all_async(l.raw, f.raw, buf, n, cb, data, op)
+	})
+}
+
+// startCopiedWrite starts a write of a C copy of p through call (fdk_write_async or
+// fdk_write_all_async); the copy lives until done has run.
+func (l *Loop) startCopiedWrite(f *Fd, p []byte, done func(n int, err error),
+	call func(buf unsafe.Pointer, n C.size_t, cb C.fdk_result_cb, data unsafe.Pointer, op **C.fdk_op) C.int) (*Op, error) {
 	buf := cBytes(len(p))
 	copy(unsafe.Slice((*byte)(buf), len(p)), p)
 	return l.start(func(r int64) {
@@ -22,7 +31,7 @@ func (l *Loop) WriteAllAsync(f *Fd, p []byte, done func(n int, err error)) (*Op,
 		defer runtime.KeepAlive(f)
 		done(int(max0(r)), resultError(r))
 	}, func(cb C.fdk_result_cb, data unsafe.Pointer, op **C.fdk_op) C.int {
-		r := C.fdk_write_all_async(l.raw, f.raw, buf, C.size_t(len(p)), cb, data, op)
+		r := call(buf, C.size_t(len(p)), cb, data, op)
 		if r < 0 {
 			C.free(buf)
 		}

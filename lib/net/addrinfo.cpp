@@ -8,8 +8,7 @@
 #include <utility>
 
 #include "core/guard.h"
-#include "loop/loop.h"
-#include "trace/trace.h"
+#include "loop/work.h"
 #include "net/net.h"
 
 namespace fdk {
@@ -124,21 +123,12 @@ class LookupOp final : public fdk_op {
 
   int start(const addrinfo &hints, fdk_op **out) {
     span_.begin("getaddrinfo", -1, host(), loop);
-    int r = uv_getaddrinfo(loop->uv, &req_, on_done, host(), service(), &hints);
-    if (r < 0) {
-      span_.end(r);
-      return fail(r, "getaddrinfo: %s", uv_strerror(r));
-    }
-    op_start(this, out);
-    return 0;
+    return submitted(this, span_, uv_getaddrinfo(loop->uv, &req_, on_done, host(), service(), &hints), "getaddrinfo",
+                     out);
   }
 
-  void cancel() override {
-    if (cancelled_) return;
-    cancelled_ = true;
-    // Succeeds only while the lookup is queued; on_done then sees UV_EAI_CANCELED.
-    uv_cancel(reinterpret_cast<uv_req_t *>(&req_));
-  }
+  // on_done then sees UV_EAI_CANCELED, or the result of a lookup that had started.
+  void cancel() override { cancel_request(reinterpret_cast<uv_req_t *>(&req_), cancelled_); }
 
   void deliver(int64_t r) override {
     span_.end(r);

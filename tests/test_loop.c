@@ -652,6 +652,58 @@ static void test_host_woken_by_new_work(void **state) {
   fdk_loop_free(loop);
 }
 
+typedef struct {
+  fdk_loop *loop;
+  fdk_fd *r;
+  char c;
+  fdkt_result got;
+} watch_in_callback;
+
+static void start_read_in_callback(int64_t result, void *data) {
+  (void)result;
+  watch_in_callback *w = data;
+  assert_int_equal(fdk_read_async(w->loop, w->r, &w->c, 1, fdkt_record, &w->got, NULL), 0);
+}
+
+static void *write_later(void *data) {
+  usleep(50000);
+  assert_int_equal(fdk_write(data, "!", 1), 1);
+  return NULL;
+}
+
+/* A descriptor watch started inside a callback of the host's run reaches the backend
+ * descriptor before the host waits again (with FDKIT_READINESS=uv_poll it is a new libuv
+ * watch, which libuv adds only when it polls). */
+static void test_host_hears_watch_started_in_callback(void **state) {
+  (void)state;
+  watch_in_callback w = {0};
+  assert_int_equal(fdk_loop_new(&w.loop), 0);
+  fdk_fd *wr;
+  assert_int_equal(fdk_pipe(&w.r, &wr), 0);
+  epoll_host h;
+  epoll_host_new(&h, w.loop);
+  /* A worker's completion is delivered in libuv's poll phase, after the new watches of
+   * this turn were added. */
+  char rnd[4];
+  assert_int_equal(fdk_getrandom_async(w.loop, rnd, sizeof rnd, 0, start_read_in_callback, &w, NULL), 0);
+  pthread_t t;
+  pthread_create(&t, NULL, write_later, wr);
+  int64_t t0 = fdk_now_ns();
+  int timeout = fdk_loop_backend_timeout(w.loop);
+  while (!w.got.calls && fdk_now_ns() - t0 < 2000000000) {
+    int ran;
+    epoll_host_turn(&h, timeout, 500, &ran);
+    if (ran) timeout = fdk_loop_backend_timeout(w.loop);
+  }
+  pthread_join(t, NULL);
+  assert_int_equal(w.got.calls, 1);
+  assert_int_equal(w.c, '!');
+  fdk_fd_unref(w.r);
+  fdk_fd_unref(wr);
+  close(h.ep);
+  fdk_loop_free(w.loop);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       fdkt_test(test_new_free),
@@ -677,6 +729,7 @@ int main(void) {
       fdkt_test(test_sleep_until_past),
       fdkt_test(test_host_timeout_counts_down),
       fdkt_test(test_host_woken_by_new_work),
+      fdkt_test(test_host_hears_watch_started_in_callback),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -39,10 +39,12 @@ void wake_host(fdk_loop *loop) {
 }
 
 // True while libuv holds descriptor watches started since its last poll: they reach the
-// backend descriptor only when the loop runs again. (libuv keeps them in a queue whose
-// first word points back at itself when empty; uv.h declares the field.)
+// backend descriptor only when the loop runs again. libuv keeps them in a queue (a
+// void*[2] up to 1.44, a struct of two pointers after) whose first word points back at
+// the queue itself when it is empty; uv.h declares the field.
 bool watches_unregistered(const uv_loop_t *uv) {
-  return uv->watcher_queue[0] != static_cast<const void *>(uv->watcher_queue);
+  const void *queue = &uv->watcher_queue;
+  return *static_cast<void *const *>(queue) != queue;
 }
 
 void on_idle(uv_idle_t *handle) {

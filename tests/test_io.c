@@ -494,6 +494,219 @@ static void test_many_waiters_one_descriptor(void **state) {
   fdk_loop_free(loop);
 }
 
+/* ordered, complete writes --------------------------------------------------------- */
+
+typedef struct {
+  int calls;
+  int64_t result;
+  int order; /* position among the completions */
+} write_done;
+
+static int completions;
+
+static void record_write(int64_t result, void *data) {
+  write_done *d = data;
+  d->calls++;
+  d->result = result;
+  d->order = completions++;
+}
+
+/* Reads everything from fd into buf on the loop, chaining async reads. */
+typedef struct {
+  fdk_loop *loop;
+  fdk_fd *fd;
+  char *buf;
+  size_t want, got;
+  int done;
+} drain;
+
+static void drain_more(drain *d);
+
+static void drained(int64_t result, void *data) {
+  drain *d = data;
+  assert_true(result > 0);
+  d->got += (size_t)result;
+  if (d->got == d->want) d->done = 1;
+  else drain_more(d);
+}
+
+static void drain_more(drain *d) {
+  size_t chunk = d->want - d->got < 65536 ? d->want - d->got : 65536;
+  assert_int_equal(fdk_read_async(d->loop, d->fd, d->buf + d->got, chunk, drained, d, NULL), 0);
+}
+
+/* Eight concurrent 1 MiB writes on one stream each complete in full, in order, and the
+ * bytes arrive whole and in submission order. */
+static void test_write_all_ordered(void **state) {
+  (void)state;
+  enum { N = 8, MIB = 1 << 20 };
+  fdk_loop *loop;
+  fdk_fd *a, *b;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  assert_int_equal(fdk_socketpair(&a, &b, AF_UNIX, SOCK_STREAM, 0), 0);
+  char *out = malloc((size_t)N * MIB), *in = malloc((size_t)N * MIB);
+  write_done done[N];
+  memset(done, 0, sizeof done);
+  completions = 0;
+  for (int i = 0; i < N; i++) {
+    memset(out + (size_t)i * MIB, 'a' + i, MIB);
+    if (i % 2) {
+      /* Vectored too: the 1 MiB in three pieces. */
+      struct iovec v[3] = {{out + (size_t)i * MIB, 1000}, {out + (size_t)i * MIB + 1000, 0},
+                           {out + (size_t)i * MIB + 1000, MIB - 1000}};
+      assert_int_equal(fdk_writev_all_async(loop, a, v, 3, record_write, &done[i], NULL), 0);
+    } else {
+      assert_int_equal(fdk_write_all_async(loop, a, out + (size_t)i * MIB, MIB, record_write, &done[i], NULL), 0);
+    }
+  }
+  int64_t queued = fdk_write_queue_size(loop, a);
+  assert_true(queued > (int64_t)(N - 1) * MIB && queued <= (int64_t)N * MIB);
+  assert_int_equal(fdk_write_queue_size(loop, b), 0);
+  drain d = {loop, b, in, (size_t)N * MIB, 0, 0};
+  drain_more(&d);
+  fdkt_run_until(loop, &d.done, 30000);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+  for (int i = 0; i < N; i++) {
+    assert_int_equal(done[i].calls, 1);
+    assert_int_equal(done[i].result, MIB);
+    assert_int_equal(done[i].order, i);
+  }
+  assert_memory_equal(in, out, (size_t)N * MIB);
+  assert_int_equal(fdk_write_queue_size(loop, a), 0);
+  free(out);
+  free(in);
+  fdk_fd_unref(a);
+  fdk_fd_unref(b);
+  fdk_loop_free(loop);
+}
+
+/* A write that has not started leaves the queue alone when cancelled; the head cancelled
+ * after its first bytes takes the writes behind it along. */
+static void test_write_all_cancel(void **state) {
+  (void)state;
+  enum { MIB = 1 << 20 };
+  fdk_loop *loop;
+  fdk_fd *r, *w;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  assert_int_equal(fdk_pipe(&r, &w), 0);
+  char *buf = malloc(3 * MIB), *in = malloc(2 * MIB);
+  memset(buf, 'A', MIB);
+  memset(buf + MIB, 'B', MIB);
+  memset(buf + 2 * MIB, 'C', MIB);
+  write_done da = {0}, db = {0}, dc = {0};
+  fdk_op *op_b;
+  assert_int_equal(fdk_write_all_async(loop, w, buf, MIB, record_write, &da, NULL), 0);
+  assert_int_equal(fdk_write_all_async(loop, w, buf + MIB, MIB, record_write, &db, &op_b), 0);
+  assert_int_equal(fdk_write_all_async(loop, w, buf + 2 * MIB, MIB, record_write, &dc, NULL), 0);
+  assert_int_equal(fdk_op_cancel(op_b), 0);
+  assert_true(fdk_write_queue_size(loop, w) <= 2 * MIB);
+  drain d = {loop, r, in, 2 * MIB, 0, 0};
+  drain_more(&d);
+  fdkt_run_until(loop, &d.done, 30000);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+  assert_int_equal(da.calls, 1);
+  assert_int_equal(da.result, MIB);
+  assert_int_equal(db.calls, 1);
+  assert_int_equal(db.result, -ECANCELED);
+  assert_int_equal(dc.calls, 1);
+  assert_int_equal(dc.result, MIB);
+  assert_memory_equal(in, buf, MIB);
+  assert_memory_equal(in + MIB, buf + 2 * MIB, MIB);
+
+  /* The head has written part of its bytes (the pipe is full): cancelling it ends the
+   * write behind it too. */
+  write_done dh = {0}, dn = {0};
+  fdk_op *head;
+  assert_int_equal(fdk_write_all_async(loop, w, buf, MIB, record_write, &dh, &head), 0);
+  assert_int_equal(fdk_write_all_async(loop, w, buf + MIB, MIB, record_write, &dn, NULL), 0);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_NOWAIT), 1);
+  assert_true(fdk_write_queue_size(loop, w) < 2 * MIB);
+  assert_int_equal(fdk_op_cancel(head), 0);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+  assert_int_equal(dh.calls, 1);
+  assert_int_equal(dh.result, -ECANCELED);
+  assert_int_equal(dn.calls, 1);
+  assert_int_equal(dn.result, -ECANCELED);
+  assert_int_equal(fdk_write_queue_size(loop, w), 0);
+  free(buf);
+  free(in);
+  fdk_fd_unref(r);
+  fdk_fd_unref(w);
+  fdk_loop_free(loop);
+}
+
+/* Closing the handle completes every queued write with -ECANCELED, exactly once; a write
+ * on the closed handle then fails at once without its callback. */
+static void test_write_all_close(void **state) {
+  (void)state;
+  enum { N = 3, MIB = 1 << 20 };
+  fdk_loop *loop;
+  fdk_fd *r, *w;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  assert_int_equal(fdk_pipe(&r, &w), 0);
+  char *buf = calloc(1, MIB);
+  write_done done[N];
+  memset(done, 0, sizeof done);
+  for (int i = 0; i < N; i++)
+    assert_int_equal(fdk_write_all_async(loop, w, buf, MIB, record_write, &done[i], NULL), 0);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_NOWAIT), 1);
+  assert_int_equal(fdk_fd_close(w), 0);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+  for (int i = 0; i < N; i++) {
+    assert_int_equal(done[i].calls, 1);
+    assert_int_equal(done[i].result, -ECANCELED);
+  }
+  write_done late = {0};
+  assert_int_equal(fdk_write_all_async(loop, w, buf, 1, record_write, &late, NULL), -EBADF);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+  assert_int_equal(late.calls, 0);
+  assert_int_equal(fdk_write_queue_size(loop, w), 0);
+  /* Queued writes still pending at free end the same way. */
+  fdk_fd *r2, *w2;
+  assert_int_equal(fdk_pipe(&r2, &w2), 0);
+  memset(done, 0, sizeof done);
+  for (int i = 0; i < N; i++)
+    assert_int_equal(fdk_write_all_async(loop, w2, buf, MIB, record_write, &done[i], NULL), 0);
+  assert_int_equal(fdk_loop_free(loop), 0);
+  for (int i = 0; i < N; i++) {
+    assert_int_equal(done[i].calls, 1);
+    assert_int_equal(done[i].result, -ECANCELED);
+  }
+  free(buf);
+  fdk_fd_unref(r);
+  fdk_fd_unref(w);
+  fdk_fd_unref(r2);
+  fdk_fd_unref(w2);
+}
+
+/* A descriptor epoll refuses (a regular file) writes its queue on the worker pool, in
+ * order; bad arguments are refused. */
+static void test_write_all_regular_file(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdk_fd *f = temp_file();
+  write_done d1 = {0}, d2 = {0};
+  completions = 0;
+  assert_int_equal(fdk_write_all_async(loop, f, "first,", 6, record_write, &d1, NULL), 0);
+  assert_int_equal(fdk_write_all_async(loop, f, "second", 6, record_write, &d2, NULL), 0);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+  assert_int_equal(d1.result, 6);
+  assert_int_equal(d2.result, 6);
+  assert_true(d1.order < d2.order);
+  char buf[16];
+  struct iovec v = {buf, sizeof buf};
+  assert_int_equal(fdk_preadv(f, &v, 1, 0), 12);
+  assert_memory_equal(buf, "first,second", 12);
+  assert_int_equal(fdk_write_all_async(NULL, f, "x", 1, record_write, &d1, NULL), -EINVAL);
+  assert_int_equal(fdk_write_all_async(loop, f, NULL, 1, record_write, &d1, NULL), -EINVAL);
+  assert_int_equal(fdk_writev_all_async(loop, f, NULL, 1, record_write, &d1, NULL), -EINVAL);
+  assert_int_equal(fdk_write_queue_size(NULL, f), -EINVAL);
+  assert_int_equal(fdk_write_queue_size(loop, NULL), -EINVAL);
+  fdk_fd_unref(f);
+  fdk_loop_free(loop);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       fdkt_test(test_sync_roundtrip_and_short_read),
@@ -509,6 +722,10 @@ int main(void) {
       fdkt_test(test_epipe_without_sigpipe),
       fdkt_test(test_sync_read_retries_eintr),
       fdkt_test(test_many_waiters_one_descriptor),
+      fdkt_test(test_write_all_ordered),
+      fdkt_test(test_write_all_cancel),
+      fdkt_test(test_write_all_close),
+      fdkt_test(test_write_all_regular_file),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

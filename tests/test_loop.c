@@ -1,13 +1,18 @@
 /* Loop: creation, run modes, posts from other threads, op lifetime rules, free. */
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fdkit/uv.h>
 
+#include "slow_resolver.h"
 #include "testutil.h"
 
 static void test_new_free(void **state) {
@@ -469,6 +474,236 @@ static void test_last_error_before_failing_callback(void **state) {
   fdk_loop_free(loop);
 }
 
+static int64_t thread_cpu_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void record_lookup(int result, fdk_addrinfo *res, void *data) {
+  fdkt_result *r = data;
+  fdk_addrinfo_free(res);
+  fdkt_record(result, r);
+}
+
+/* Free waits for a call running on a worker without burning the CPU meanwhile. */
+static void test_free_waits_without_spinning(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  char host[64];
+  fdkt_result res = {0};
+  assert_int_equal(fdk_getaddrinfo_async(loop, fdkt_slow_host(600, host, sizeof host), NULL, AF_UNSPEC, 0, 0, 0,
+                                         record_lookup, &res, NULL),
+                   0);
+  /* Give the worker time to take the lookup, so free has to wait for it. */
+  usleep(50000);
+  int64_t wall0 = fdk_now_ns(), cpu0 = thread_cpu_ns();
+  assert_int_equal(fdk_loop_free(loop), 0);
+  int64_t wall = fdk_now_ns() - wall0, cpu = thread_cpu_ns() - cpu0;
+  assert_int_equal(res.calls, 1);
+  assert_int_equal(res.result, -ECANCELED);
+  assert_true(wall >= 300000000);
+  if (cpu * 10 > wall) fail_msg("free used %lld ms of CPU over %lld ms", (long long)(cpu / 1000000), (long long)(wall / 1000000));
+}
+
+/* Any deadline in the past completes at once, however far back (no overflow). */
+static void test_sleep_until_past(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  const int64_t deadlines[] = {INT64_MIN, INT64_MIN + 1, -1, 0, fdk_now_ns() - 1};
+  enum { N = sizeof deadlines / sizeof deadlines[0] };
+  fdkt_result res[N];
+  memset(res, 0, sizeof res);
+  for (int i = 0; i < N; i++) assert_int_equal(fdk_sleep_until(loop, deadlines[i], fdkt_record, &res[i], NULL), 0);
+  fdkt_result far = {0};
+  fdk_op *far_op;
+  assert_int_equal(fdk_sleep_until(loop, INT64_MAX, fdkt_record, &far, &far_op), 0);
+  int done = 0;
+  int64_t t0 = fdk_now_ns();
+  while (!done) {
+    assert_true(fdk_now_ns() - t0 < 1000000000);
+    assert_true(fdk_loop_run(loop, FDK_RUN_NOWAIT) >= 0);
+    done = 1;
+    for (int i = 0; i < N; i++) done &= res[i].calls == 1;
+  }
+  for (int i = 0; i < N; i++) assert_int_equal(res[i].result, 0);
+  assert_int_equal(far.calls, 0);
+  assert_int_equal(fdk_op_cancel(far_op), 0);
+  fdkt_run_until(loop, &far.calls, 1000);
+  assert_int_equal(far.result, -ECANCELED);
+  fdk_loop_free(loop);
+}
+
+/* A plain epoll host: the backend descriptor among its own. It follows the documented
+ * rule: run fdkit (NOWAIT) when the backend descriptor is readable or fdkit's timeout
+ * expired, and ask for the timeout again before every wait. */
+typedef struct {
+  fdk_loop *loop;
+  int ep;
+  int backend;
+} epoll_host;
+
+static void epoll_host_new(epoll_host *h, fdk_loop *loop) {
+  h->loop = loop;
+  h->ep = epoll_create1(EPOLL_CLOEXEC);
+  assert_true(h->ep >= 0);
+  h->backend = fdk_loop_backend_fd(loop);
+  struct epoll_event ev = {.events = EPOLLIN, .data.fd = h->backend};
+  assert_int_equal(epoll_ctl(h->ep, EPOLL_CTL_ADD, h->backend, &ev), 0);
+}
+
+static void epoll_host_add(epoll_host *h, int fd) {
+  struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+  assert_int_equal(epoll_ctl(h->ep, EPOLL_CTL_ADD, fd, &ev), 0);
+}
+
+/* Waits once, at most cap_ms; runs fdkit if its turn came (*ran). Returns the host's own
+ * descriptor that was readable, or -1. */
+static int epoll_host_turn(epoll_host *h, int timeout, int cap_ms, int *ran) {
+  int wait = timeout < 0 || timeout > cap_ms ? cap_ms : timeout;
+  struct epoll_event ev[4];
+  int n = epoll_wait(h->ep, ev, 4, wait);
+  int run = n == 0 && wait == timeout, own = -1;
+  for (int i = 0; i < n; i++) {
+    if (ev[i].data.fd == h->backend) run = 1;
+    else own = ev[i].data.fd;
+  }
+  if (run) assert_true(fdk_loop_run(h->loop, FDK_RUN_NOWAIT) >= 0);
+  *ran = run;
+  return own;
+}
+
+/* The timeout a host is given counts down between runs: a host woken often by its own
+ * timer still sees fdkit's timer come due. */
+static void test_host_timeout_counts_down(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  epoll_host h;
+  epoll_host_new(&h, loop);
+  int tick = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+  struct itimerspec every_5ms = {{0, 5000000}, {0, 5000000}};
+  assert_int_equal(timerfd_settime(tick, 0, &every_5ms, NULL), 0);
+  epoll_host_add(&h, tick);
+  fdkt_result res = {0};
+  int64_t t0 = fdk_now_ns();
+  assert_int_equal(fdk_sleep_until(loop, t0 + 50000000, fdkt_record, &res, NULL), 0);
+  while (!res.calls && fdk_now_ns() - t0 < 1000000000) {
+    int ran, own = epoll_host_turn(&h, fdk_loop_backend_timeout(loop), 100, &ran);
+    uint64_t ticks;
+    if (own == tick) assert_int_equal(read(tick, &ticks, sizeof ticks), sizeof ticks);
+  }
+  assert_int_equal(res.calls, 1);
+  assert_int_equal(res.result, 0);
+  close(tick);
+  close(h.ep);
+  fdk_loop_free(loop);
+}
+
+static void count_post(void *data) { ++*(int *)data; }
+
+/* Work started by host code outside fdk_loop_run (an operation that completes at once,
+ * one that waits, a new timer, a post) makes the backend descriptor readable, even on a
+ * loop that never ran: a host that computed its timeout before still hears of it. */
+static void test_host_woken_by_new_work(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  epoll_host h;
+  epoll_host_new(&h, loop);
+  int own[2];
+  assert_int_equal(pipe2(own, O_CLOEXEC), 0);
+  epoll_host_add(&h, own[0]);
+  fdk_fd *a, *b;
+  assert_int_equal(fdk_socketpair(&a, &b, AF_UNIX, SOCK_STREAM, 0), 0);
+  fdkt_result wrote = {0}, got = {0}, slept = {0};
+  int posts = 0;
+  char c = 0;
+  assert_int_equal(write(own[1], "!", 1), 1);
+  int timeout = fdk_loop_backend_timeout(loop);
+  int64_t t0 = fdk_now_ns();
+  while ((!wrote.calls || !got.calls || !slept.calls || !posts) && fdk_now_ns() - t0 < 1000000000) {
+    int ran, turn_own = epoll_host_turn(&h, timeout, 100, &ran);
+    /* Only a run of fdkit changes the timeout the host waits with. */
+    if (ran) timeout = fdk_loop_backend_timeout(loop);
+    if (turn_own == own[0]) {
+      char x;
+      assert_int_equal(read(own[0], &x, 1), 1);
+      /* Host code calling fdkit between two waits. */
+      assert_int_equal(fdk_read_async(loop, b, &c, 1, fdkt_record, &got, NULL), 0);
+      assert_int_equal(fdk_write_async(loop, a, "w", 1, fdkt_record, &wrote, NULL), 0);
+      assert_int_equal(fdk_sleep_until(loop, fdk_now_ns() + 20000000, fdkt_record, &slept, NULL), 0);
+      assert_int_equal(fdk_loop_post(loop, count_post, &posts), 0);
+    }
+  }
+  assert_int_equal(wrote.calls, 1);
+  assert_int_equal(wrote.result, 1);
+  assert_int_equal(got.calls, 1);
+  assert_int_equal(c, 'w');
+  assert_int_equal(slept.calls, 1);
+  assert_int_equal(posts, 1);
+  fdk_fd_unref(a);
+  fdk_fd_unref(b);
+  close(own[0]);
+  close(own[1]);
+  close(h.ep);
+  fdk_loop_free(loop);
+}
+
+typedef struct {
+  fdk_loop *loop;
+  fdk_fd *r;
+  char c;
+  fdkt_result got;
+} watch_in_callback;
+
+static void start_read_in_callback(int64_t result, void *data) {
+  (void)result;
+  watch_in_callback *w = data;
+  assert_int_equal(fdk_read_async(w->loop, w->r, &w->c, 1, fdkt_record, &w->got, NULL), 0);
+}
+
+static void *write_later(void *data) {
+  usleep(50000);
+  assert_int_equal(fdk_write(data, "!", 1), 1);
+  return NULL;
+}
+
+/* A descriptor watch started inside a callback of the host's run reaches the backend
+ * descriptor before the host waits again (with FDKIT_READINESS=uv_poll it is a new libuv
+ * watch, which libuv adds only when it polls). */
+static void test_host_hears_watch_started_in_callback(void **state) {
+  (void)state;
+  watch_in_callback w = {0};
+  assert_int_equal(fdk_loop_new(&w.loop), 0);
+  fdk_fd *wr;
+  assert_int_equal(fdk_pipe(&w.r, &wr), 0);
+  epoll_host h;
+  epoll_host_new(&h, w.loop);
+  /* A worker's completion is delivered in libuv's poll phase, after the new watches of
+   * this turn were added. */
+  char rnd[4];
+  assert_int_equal(fdk_getrandom_async(w.loop, rnd, sizeof rnd, 0, start_read_in_callback, &w, NULL), 0);
+  pthread_t t;
+  pthread_create(&t, NULL, write_later, wr);
+  int64_t t0 = fdk_now_ns();
+  int timeout = fdk_loop_backend_timeout(w.loop);
+  while (!w.got.calls && fdk_now_ns() - t0 < 2000000000) {
+    int ran;
+    epoll_host_turn(&h, timeout, 500, &ran);
+    if (ran) timeout = fdk_loop_backend_timeout(w.loop);
+  }
+  pthread_join(t, NULL);
+  assert_int_equal(w.got.calls, 1);
+  assert_int_equal(w.c, '!');
+  fdk_fd_unref(w.r);
+  fdk_fd_unref(wr);
+  close(h.ep);
+  fdk_loop_free(w.loop);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       fdkt_test(test_new_free),
@@ -490,6 +725,11 @@ int main(void) {
       fdkt_test(test_host_handle_on_same_descriptor),
       fdkt_test(test_sleep_never_early),
       fdkt_test(test_last_error_before_failing_callback),
+      fdkt_test(test_free_waits_without_spinning),
+      fdkt_test(test_sleep_until_past),
+      fdkt_test(test_host_timeout_counts_down),
+      fdkt_test(test_host_woken_by_new_work),
+      fdkt_test(test_host_hears_watch_started_in_callback),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

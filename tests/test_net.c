@@ -12,10 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "slow_resolver.h"
 #include "testutil.h"
 
 /* helpers -------------------------------------------------------------------------- */
@@ -1391,7 +1393,131 @@ static void test_bad_arguments(void **state) {
   fdk_fd_unref(b);
 }
 
+/* addresses at the edge of mapped memory -------------------------------------------- */
+
+/* Two pages, the second inaccessible: an address copied to the end of the first has
+ * nothing readable behind it, so reading past its size faults. */
+typedef struct {
+  char *pages;
+  size_t page;
+} edge_t;
+
+static const struct sockaddr *at_edge(edge_t *e, const addr_t *a) {
+  e->page = (size_t)sysconf(_SC_PAGESIZE);
+  e->pages = mmap(NULL, 2 * e->page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  assert_true(e->pages != MAP_FAILED);
+  assert_int_equal(mprotect(e->pages + e->page, e->page, PROT_NONE), 0);
+  char *at = e->pages + e->page - a->len;
+  memcpy(at, &a->ss, a->len);
+  return (const struct sockaddr *)at;
+}
+
+static void edge_done(edge_t *e) { munmap(e->pages, 2 * e->page); }
+
+/* An addrlen larger than the address (up to sockaddr_storage) is read only as far as the
+ * family needs; one the family cannot have is -EINVAL. */
+static void test_address_length_beyond_buffer(void **state) {
+  (void)state;
+  const socklen_t big = sizeof(struct sockaddr_storage);
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  for (int family = AF_INET; family; family = family == AF_INET ? AF_INET6 : 0) {
+    addr_t bound;
+    fdk_fd *l = tcp_listener(family, 4, &bound), *c, *c2, *s;
+    edge_t e;
+    const struct sockaddr *edge = at_edge(&e, &bound);
+    assert_int_equal(fdk_socket(&c, family, SOCK_STREAM, 0), 0);
+    assert_int_equal(fdk_connect(c, edge, big), 0);
+    assert_int_equal(fdk_socket(&c2, family, SOCK_STREAM, 0), 0);
+    fdkt_result res = {0};
+    assert_int_equal(fdk_connect_async(loop, c2, edge, big, fdkt_record, &res, NULL), 0);
+    fdkt_run_until(loop, &res.calls, 5000);
+    assert_int_equal(res.result, 0);
+    for (int i = 0; i < 2; i++) {
+      assert_int_equal(fdk_accept(&s, l, NULL, NULL), 0);
+      fdk_fd_unref(s);
+    }
+    edge_done(&e);
+    fdk_fd_unref(c);
+    fdk_fd_unref(c2);
+    fdk_fd_unref(l);
+
+    /* Datagrams to a destination at the edge, both forms. */
+    addr_t dest;
+    fdk_fd *rx = bound_socket(family, SOCK_DGRAM, &dest), *tx;
+    assert_int_equal(fdk_socket(&tx, family, SOCK_DGRAM, 0), 0);
+    edge = at_edge(&e, &dest);
+    struct iovec v = {"ping", 4};
+    assert_int_equal(fdk_send_msg(tx, &v, 1, edge, big, NULL, 0), 4);
+    res.calls = 0;
+    assert_int_equal(fdk_send_msg_async(loop, tx, &v, 1, edge, big, NULL, 0, fdkt_record, &res, NULL), 0);
+    fdkt_run_until(loop, &res.calls, 5000);
+    assert_int_equal(res.result, 4);
+    char buf[8];
+    assert_int_equal(recv_bytes(rx, buf, sizeof buf), 4);
+    assert_int_equal(recv_bytes(rx, buf, sizeof buf), 4);
+    edge_done(&e);
+    fdk_fd_unref(tx);
+    fdk_fd_unref(rx);
+  }
+  /* A unix address longer than sockaddr_un, or a length too short to hold a family. */
+  fdk_fd *u;
+  assert_int_equal(fdk_socket(&u, AF_UNIX, SOCK_DGRAM, 0), 0);
+  struct sockaddr_storage ss;
+  memset(&ss, 0, sizeof ss);
+  ss.ss_family = AF_UNIX;
+  assert_int_equal(fdk_connect(u, (struct sockaddr *)&ss, sizeof(struct sockaddr_un) + 1), -EINVAL);
+  assert_int_equal(fdk_connect(u, (struct sockaddr *)&ss, 1), -EINVAL);
+  struct iovec v = {"x", 1};
+  assert_int_equal(fdk_send_msg(u, &v, 1, (struct sockaddr *)&ss, sizeof(struct sockaddr_un) + 1, NULL, 0), -EINVAL);
+  fdkt_result res = {0};
+  assert_int_equal(fdk_connect_async(loop, u, (struct sockaddr *)&ss, 1, fdkt_record, &res, NULL), -EINVAL);
+  fdk_fd_unref(u);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_NOWAIT), 0);
+  assert_int_equal(res.calls, 0);
+  fdk_loop_free(loop);
+}
+
+/* slow lookups and the worker pool ------------------------------------------------- */
+
+static void lookup_done(int result, fdk_addrinfo *res, void *data) {
+  fdk_addrinfo_free(res);
+  fdkt_record(result, data);
+}
+
+/* Lookups that take long hold at most half the pool: a getrandom queued behind as many
+ * slow lookups as the pool has threads still runs at once. */
+static void test_slow_lookups_leave_pool_room(void **state) {
+  (void)state;
+  enum { POOL = 4, SLOW_MS = 1500 };
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdkt_result lookups[POOL];
+  memset(lookups, 0, sizeof lookups);
+  char host[64];
+  for (int i = 0; i < POOL; i++)
+    assert_int_equal(fdk_getaddrinfo_async(loop, fdkt_slow_host(SLOW_MS, host, sizeof host), NULL, AF_UNSPEC, 0, 0,
+                                           0, lookup_done, &lookups[i], NULL),
+                     0);
+  usleep(50000); /* the lookups have taken their threads */
+  char rnd[16];
+  fdkt_result random = {0};
+  int64_t t0 = fdk_now_ns();
+  assert_int_equal(fdk_getrandom_async(loop, rnd, sizeof rnd, 0, fdkt_record, &random, NULL), 0);
+  fdkt_run_until(loop, &random.calls, 10000);
+  int64_t waited = fdk_now_ns() - t0;
+  assert_int_equal(random.result, sizeof rnd);
+  if (waited > 500000000) fail_msg("getrandom waited %lld ms behind slow lookups", (long long)(waited / 1000000));
+  for (int i = 0; i < POOL; i++) {
+    fdkt_run_until(loop, &lookups[i].calls, 3 * SLOW_MS + 5000);
+    assert_int_equal(lookups[i].result, -ENOENT);
+  }
+  fdk_loop_free(loop);
+}
+
 int main(void) {
+  /* The pool size the slow-lookup test counts on, set before the pool starts. */
+  setenv("UV_THREADPOOL_SIZE", "4", 1);
   const struct CMUnitTest tests[] = {
       fdkt_test(test_socket_flags),
       fdkt_test(test_sockopts),
@@ -1425,6 +1551,8 @@ int main(void) {
       fdkt_test(test_getaddrinfo),
       fdkt_test(test_getaddrinfo_async),
       fdkt_test(test_bad_arguments),
+      fdkt_test(test_address_length_beyond_buffer),
+      fdkt_test(test_slow_lookups_leave_pool_room),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

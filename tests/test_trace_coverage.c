@@ -159,6 +159,10 @@ static void test_io(void **state) {
   ASYNC("fdk_read_async", "read", fdk_read_async(g_loop, r, buf, sizeof buf, fdkt_record, &g_res, NULL), 3);
   ASYNC("fdk_writev_async", "writev", fdk_writev_async(g_loop, w, &out, 1, fdkt_record, &g_res, NULL), 2);
   ASYNC("fdk_readv_async", "readv", fdk_readv_async(g_loop, r, &iov, 1, fdkt_record, &g_res, NULL), 2);
+  /* Ordered writes: one span per write, named write_all for both forms. */
+  ASYNC("fdk_write_all_async", "write_all", fdk_write_all_async(g_loop, w, "xyz", 3, fdkt_record, &g_res, NULL), 3);
+  ASYNC("fdk_writev_all_async", "write_all", fdk_writev_all_async(g_loop, w, &out, 1, fdkt_record, &g_res, NULL), 2);
+  ASYNC("fdk_read_async", "read", fdk_read_async(g_loop, r, buf, sizeof buf, fdkt_record, &g_res, NULL), 5);
   /* Failures: a pipe cannot seek. */
   SYNC("fdk_lseek", "lseek", fdk_lseek(r, 0, FDK_SEEK_SET), -ESPIPE);
   SYNC("fdk_fsync", "fsync", fdk_fsync(r, 0), -EINVAL);
@@ -491,7 +495,7 @@ static const char *const untraced[] = {
     "fdk_run_result_timed_out", "fdk_run_result_truncated", "fdk_run_result_early_exit", "fdk_run_result_pid",
     "fdk_run_result_duration_ns", "fdk_addrinfo_count", "fdk_addrinfo_entry", "fdk_addrinfo_canonname",
     "fdk_addrinfo_free", "fdk_trace_set", "fdk_run_opts_set_stop_signal", "fdk_run_opts_set_stop_at_max_output",
-    "fdk_run_signal", "fdk_run_result_pipes_abandoned", NULL,
+    "fdk_run_signal", "fdk_run_result_pipes_abandoned", "fdk_write_queue_size", NULL,
 };
 
 static int listed(const char *symbol) {

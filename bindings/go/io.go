@@ -167,18 +167,8 @@ func (l *Loop) ReadAsync(f *Fd, n int, done func(data []byte, err error)) (*Op, 
 // WriteAsync writes a copy of p (one write's worth: the count may be short); done gets
 // the count or an error on the loop.
 func (l *Loop) WriteAsync(f *Fd, p []byte, done func(n int, err error)) (*Op, error) {
-	buf := cBytes(len(p))
-	copy(unsafe.Slice((*byte)(buf), len(p)), p)
-	return l.start(func(r int64) {
-		defer C.free(buf)
-		defer runtime.KeepAlive(f)
-		done(int(max0(r)), resultError(r))
-	}, func(cb C.fdk_result_cb, data unsafe.Pointer, op **C.fdk_op) C.int {
-		r := C.fdk_write_async(l.raw, f.raw, buf, C.size_t(len(p)), cb, data, op)
-		if r < 0 {
-			C.free(buf)
-		}
-		return r
+	return l.startCopiedWrite(f, p, done, func(buf unsafe.Pointer, n C.size_t, cb C.fdk_result_cb, data unsafe.Pointer, op **C.fdk_op) C.int {
+		return C.fdk_write_async(l.raw, f.raw, buf, n, cb, data, op)
 	})
 }
 

@@ -13,7 +13,7 @@
  *   libuv's worker pool, so the loop never blocks. fsync, ftruncate, lseek and getrandom
  *   always run there.
  * - Every call is one system call's worth: short reads and writes are reported as such,
- *   never completed by a hidden loop.
+ *   never completed by a hidden loop (except the ordered writes below, which exist for it).
  * - Writing to a pipe or socket whose reader has gone returns -EPIPE and never raises
  *   SIGPIPE in the process (the disposition is not changed).
  * - Buffers and the memory iovecs point to must stay valid until the callback; the iovec
@@ -102,10 +102,35 @@ FDK_API int fdk_getrandom_async(fdk_loop *loop, void *buf, size_t len, unsigned 
                                 void *data, fdk_op **op);
 /**@}*/
 
+/** Ordered, complete writes (what libuv's uv_write gives a stream). The write completes
+ * only when all len bytes (all the iovecs' bytes) are written, with that total, or with a
+ * negative errno. Writes of one handle on one loop queue in submission order and never
+ * interleave: only the oldest runs, the next starts when it is done. The plain
+ * fdk_write_async / fdk_writev_async calls keep reporting short writes.
+ * - A write that ends before all its bytes went out (an error, the handle closed, a
+ *   cancel once its first bytes were written) ends every write queued behind it with the
+ *   same result, since their bytes would no longer follow in order. Closing the handle
+ *   completes each queued write with -ECANCELED, once.
+ * - fdk_op_cancel on a write that has not started writing removes it alone from the queue.
+ * - If the handle is closed and nothing is queued, the call fails (-EBADF) and the
+ *   callback never runs; otherwise a later failure comes through the callback.
+ * - Buffers must stay valid until the callback; the iovec array is copied.
+ * Loop thread only. */
+FDK_API int fdk_write_all_async(fdk_loop *loop, fdk_fd *fd, const void *buf, size_t len, fdk_result_cb cb,
+                                void *data, fdk_op **op);
+FDK_API int fdk_writev_all_async(fdk_loop *loop, fdk_fd *fd, const struct iovec *iov, int iovcnt,
+                                 fdk_result_cb cb, void *data, fdk_op **op);
+
+/** Bytes queued on fd by fdk_write_all_async / fdk_writev_all_async on this loop and not
+ * yet written (0 when none): a server stops producing while it is above its own limit
+ * (back-pressure, like uv_stream_get_write_queue_size). Loop thread only. */
+FDK_API int64_t fdk_write_queue_size(fdk_loop *loop, fdk_fd *fd);
+
 /** Nanoseconds on the monotonic clock. */
 FDK_API int64_t fdk_now_ns(void);
 
-/** Completes with 0 once fdk_now_ns() >= deadline_ns (never earlier), or -ECANCELED. */
+/** Completes with 0 once fdk_now_ns() >= deadline_ns (never earlier), or -ECANCELED. A deadline
+ * already past, however far back (INT64_MIN included), completes at the next turn of the loop. */
 FDK_API int fdk_sleep_until(fdk_loop *loop, int64_t deadline_ns, fdk_result_cb cb, void *data, fdk_op **op);
 
 #ifdef __cplusplus

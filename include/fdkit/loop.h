@@ -57,12 +57,22 @@ FDK_API int fdk_loop_run(fdk_loop *loop, int mode);
 /** Makes the current (or next) fdk_loop_run return early. Loop thread only. */
 FDK_API void fdk_loop_stop(fdk_loop *loop);
 
-/** For hosts with their own event loop: poll this descriptor for readability, then call
- * fdk_loop_run(loop, FDK_RUN_NOWAIT). */
+/** For hosts with their own event loop (asyncio, GLib, a plain epoll loop...), on a loop
+ * made by fdk_loop_new. The rule the host follows:
+ * 1. Watch this descriptor for readability, level-triggered (never EPOLLET: fdkit may
+ *    leave events for its next run, and an edge would not come again).
+ * 2. Keep one timer armed with fdk_loop_backend_timeout.
+ * 3. When the descriptor is readable or the timer expires, call
+ *    fdk_loop_run(loop, FDK_RUN_NOWAIT), then ask fdk_loop_backend_timeout again and re-arm
+ *    the timer.
+ * Calls the host makes into fdkit outside fdk_loop_run (starting or cancelling an
+ * operation, fdk_sleep_until, fdk_loop_post from any thread) make the descriptor readable
+ * when they leave work for the loop, so the host needs nothing more after them. */
 FDK_API int fdk_loop_backend_fd(fdk_loop *loop);
 
 /** How long (milliseconds) the host may wait on the backend descriptor before calling
- * fdk_loop_run again; -1 means no timer is pending, 0 means work is ready now. */
+ * fdk_loop_run again, counted from now (the loop's clock is brought up to date); -1 means
+ * no timer is pending, 0 means work is ready now. */
 FDK_API int fdk_loop_backend_timeout(fdk_loop *loop);
 
 /** Queues fn(data) to run on the loop thread during fdk_loop_run. Safe from any thread

@@ -21,6 +21,10 @@
  *
  * Semantics:
  * - Sends use MSG_NOSIGNAL: a gone peer gives -EPIPE or -ECONNRESET, never SIGPIPE.
+ * - Addresses fdkit copies (connect, and a send's destination) are read only as far as their
+ *   family needs: an addrlen larger than the address (up to sizeof(struct sockaddr_storage))
+ *   is cut to sizeof(struct sockaddr_in) or _in6; a length no address of the family has
+ *   (shorter than sa_family_t, longer than struct sockaddr_un for AF_UNIX) is -EINVAL.
  * - A failed connect reports the real error (-ECONNREFUSED, -ENOENT for a missing unix
  *   path, -ETIMEDOUT...); the handle stays usable. A non-blocking AF_UNIX connect to a
  *   listener whose backlog is full returns -EAGAIN at once (the socket polls writable, so
@@ -171,7 +175,11 @@ FDK_API int fdk_getaddrinfo(fdk_addrinfo **out, const char *host, const char *se
  * negative errno with res NULL. */
 typedef void (*fdk_addrinfo_cb)(int result, fdk_addrinfo *res, void *data);
 
-/** Runs the resolver on libuv's worker pool; host and service are copied. */
+/** Runs the resolver on libuv's worker pool (through uv_getaddrinfo); host and service are
+ * copied. Lookups belong to libuv's slow-I/O class: together they hold at most half of the
+ * pool's threads ((UV_THREADPOOL_SIZE + 1) / 2), so a slow resolver never starves file I/O
+ * and the other work queued there. libuv converts a non-ASCII host name to its IDNA
+ * (punycode) form first. */
 FDK_API int fdk_getaddrinfo_async(fdk_loop *loop, const char *host, const char *service, int family,
                                   int socktype, int protocol, unsigned flags, fdk_addrinfo_cb cb, void *data,
                                   fdk_op **op);

@@ -76,6 +76,8 @@ int64_t readv_attempt(fdk_fd *fd, int raw, const Iovecs &v, bool must_not_block)
   return result_of(v.count == 1 ? ::read(raw, v.iov[0].iov_base, v.iov[0].iov_len) : ::readv(raw, v.iov, v.count));
 }
 
+}  // namespace
+
 // Sockets get send(MSG_NOSIGNAL); other descriptors a write with SIGPIPE held back. A
 // write that must not block writes at most PIPE_BUF bytes to a non-socket, which a pipe
 // found writable always takes.
@@ -94,6 +96,8 @@ int64_t writev_attempt(fdk_fd *fd, int raw, const Iovecs &v, bool must_not_block
   if (v.count == 1) return without_sigpipe([&] { return ::write(raw, v.iov[0].iov_base, v.iov[0].iov_len); });
   return without_sigpipe([&] { return ::writev(raw, v.iov, v.count); });
 }
+
+namespace {
 
 struct ReadTask : Callback {
   Iovecs v;
@@ -190,14 +194,15 @@ class SleepOp final : public fdk_op {
   // libuv counts whole milliseconds on a cached clock: refresh it, round up, and check
   // the real clock when the timer fires, so the sleep never ends early.
   void arm() {
-    int64_t left = deadline_ - now_ns();
-    if (left <= 0) {
+    int64_t now = now_ns();
+    if (deadline_ <= now) {
       close_timer();
       op_complete(this, 0);
       return;
     }
+    uint64_t left = static_cast<uint64_t>(deadline_) - static_cast<uint64_t>(now);  // > 0, no overflow
     uv_update_time(loop->uv);
-    uv_timer_start(&timer_, on_timer, static_cast<uint64_t>((left + 999999) / 1000000), 0);
+    uv_timer_start(&timer_, on_timer, left / 1000000 + (left % 1000000 != 0), 0);
   }
 
   static void on_timer(uv_timer_t *t) {

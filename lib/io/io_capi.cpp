@@ -179,6 +179,25 @@ FDK_API int fdk_getrandom_async(fdk_loop *loop, void *buf, size_t len, unsigned 
   return guard("getrandom", [&] { return fdk::getrandom_async(loop, buf, len, flags, cb, data, op); });
 }
 
+FDK_API int fdk_write_all_async(fdk_loop *loop, fdk_fd *fd, const void *buf, size_t len, fdk_result_cb cb,
+                                void *data, fdk_op **op) {
+  if (int r = check_buf("write_all", fd, buf, len)) return r;
+  if (int r = check_async("write_all", loop, cb)) return r;
+  return guard("write_all", [&] { return fdk::write_all_async(loop, fd, buf, len, cb, data, op); });
+}
+
+FDK_API int fdk_writev_all_async(fdk_loop *loop, fdk_fd *fd, const struct iovec *iov, int iovcnt,
+                                 fdk_result_cb cb, void *data, fdk_op **op) {
+  if (int r = check_iov("writev_all", fd, iov, iovcnt)) return r;
+  if (int r = check_async("writev_all", loop, cb)) return r;
+  return guard("writev_all", [&] { return fdk::writev_all_async(loop, fd, iov, iovcnt, cb, data, op); });
+}
+
+FDK_API int64_t fdk_write_queue_size(fdk_loop *loop, fdk_fd *fd) {
+  if (!loop || !fd) return fail(-EINVAL, "write_queue_size: loop or fd is NULL");
+  return guard("write_queue_size", [&] { return fdk::write_queue_size(loop, fd); });
+}
+
 FDK_API int64_t fdk_now_ns(void) { return fdk::now_ns(); }
 
 FDK_API int fdk_sleep_until(fdk_loop *loop, int64_t deadline_ns, fdk_result_cb cb, void *data, fdk_op **op) {

@@ -32,6 +32,11 @@ int fsync_async(fdk_loop *loop, fdk_fd *fd, unsigned flags, fdk_result_cb cb, vo
 int ftruncate_async(fdk_loop *loop, fdk_fd *fd, int64_t length, fdk_result_cb cb, void *data, fdk_op **op);
 int getrandom_async(fdk_loop *loop, void *buf, size_t len, unsigned flags, fdk_result_cb cb, void *data,
                     fdk_op **op);
+int write_all_async(fdk_loop *loop, fdk_fd *fd, const void *buf, size_t len, fdk_result_cb cb, void *data,
+                    fdk_op **op);
+int writev_all_async(fdk_loop *loop, fdk_fd *fd, const iovec *iov, int iovcnt, fdk_result_cb cb, void *data,
+                     fdk_op **op);
+int64_t write_queue_size(fdk_loop *loop, fdk_fd *fd);
 int sleep_until(fdk_loop *loop, int64_t deadline_ns, fdk_result_cb cb, void *data, fdk_op **op);
 int64_t now_ns();
 

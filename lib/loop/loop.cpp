@@ -1,6 +1,5 @@
 #include "loop/loop.h"
 
-#include <sched.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -30,6 +29,23 @@ void unlink_pending(fdk_op *op) {
 }
 
 void deliver_ready(fdk_loop *loop);
+
+// Work that appears while no run is under way (host code started or cancelled an
+// operation, or armed a timer) makes the backend descriptor readable, so a host that
+// waits on it comes back and runs the loop. Inside a run the caller asks
+// fdk_loop_backend_timeout again afterwards, which sees the work.
+void wake_host(fdk_loop *loop) {
+  if (!loop->running && loop->dispatch_depth == 0 && !loop->freeing) uv_async_send(&loop->wake);
+}
+
+// True while libuv holds descriptor watches started since its last poll: they reach the
+// backend descriptor only when the loop runs again. libuv keeps them in a queue (a
+// void*[2] up to 1.44, a struct of two pointers after) whose first word points back at
+// the queue itself when it is empty; uv.h declares the field.
+bool watches_unregistered(const uv_loop_t *uv) {
+  const void *queue = &uv->watcher_queue;
+  return *static_cast<void *const *>(queue) != queue;
+}
 
 void on_idle(uv_idle_t *handle) {
   auto *loop = static_cast<fdk_loop *>(handle->data);
@@ -140,6 +156,7 @@ void op_start(fdk_op *op, fdk_op **out) {
   loop->pending_head = op;
   ++loop->pending_count;
   update_wake_ref(loop);
+  wake_host(loop);
   if (out) *out = op;
 }
 
@@ -151,7 +168,10 @@ void op_complete_with_detail(fdk_op *op, int64_t result, std::string detail) {
   if (loop->ready_tail) loop->ready_tail->ready_next = op;
   else loop->ready_head = op;
   loop->ready_tail = op;
-  if (loop->dispatch_depth == 0 && !loop->freeing) uv_idle_start(&loop->idle, on_idle);
+  if (loop->dispatch_depth == 0 && !loop->freeing) {
+    uv_idle_start(&loop->idle, on_idle);
+    wake_host(loop);
+  }
 }
 
 void op_complete(fdk_op *op, int64_t result) {
@@ -201,6 +221,14 @@ int loop_create(fdk_loop **out, uv_loop_t *borrowed) {
     set_error_text(detail.c_str());
     return r;
   }
+  if (loop->owns_uv) {
+    // libuv adds descriptors to its backend only when it polls: one turn now puts the
+    // wake-up and the readiness set there, so a host may wait on the backend descriptor
+    // before the loop ever ran.
+    uv_ref(reinterpret_cast<uv_handle_t *>(&loop->wake));
+    uv_run(loop->uv, UV_RUN_NOWAIT);
+    uv_unref(reinterpret_cast<uv_handle_t *>(&loop->wake));
+  }
   *out = loop;
   return 0;
 }
@@ -227,9 +255,9 @@ int loop_destroy(fdk_loop *loop) {
       for (fdk_op *op = loop->pending_head; op; op = op->next)
         if (op->state == fdk_op::State::pending) op->cancel();
     }
-    if (loop->pending_count == 0) continue;
-    uv_run(loop->uv, UV_RUN_NOWAIT);
-    if (loop->pending_count > 0) sched_yield();
+    if (loop->pending_count == 0 || loop->ready_head) continue;
+    // What is left runs on a worker or waits for a post: sleep until libuv hears of it.
+    uv_run(loop->uv, UV_RUN_ONCE);
   }
   trace_drop_loop_hook(loop);
   uv_close(reinterpret_cast<uv_handle_t *>(&loop->wake), on_handle_closed);
@@ -237,6 +265,8 @@ int loop_destroy(fdk_loop *loop) {
   uv_close(reinterpret_cast<uv_handle_t *>(&loop->epoll_poll), on_handle_closed);
   drain_closes(loop);
   close(loop->epfd);
+  free_write_queues(loop->write_queues);
+  loop->write_queues = nullptr;
   if (loop->owns_uv) {
     int r = uv_loop_close(loop->uv);
     if (r < 0) {
@@ -277,6 +307,10 @@ int loop_backend_timeout(fdk_loop *loop) {
   // libuv answers 0 for a loop with nothing active; a host should then wait until the
   // backend descriptor wakes it (posts and fdkit's own handles do).
   if (!uv_loop_alive(loop->uv)) return -1;
+  if (watches_unregistered(loop->uv)) return 0;
+  // libuv's clock moves only inside uv_run: a host asking again later must be told what
+  // is left, not the same wait again.
+  uv_update_time(loop->uv);
   return uv_backend_timeout(loop->uv);
 }
 

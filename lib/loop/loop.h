@@ -17,6 +17,9 @@
 namespace fdk {
 struct Watch;
 struct TraceHook;
+struct WriteQueues;
+// Frees the loop's ordered-write queues (all empty by then); accepts null.
+void free_write_queues(WriteQueues *queues);
 }
 
 // Base of every asynchronous operation. Lives on the heap; the loop holds one reference
@@ -69,6 +72,7 @@ struct fdk_loop {
   fdk_op *ready_head = nullptr, *ready_tail = nullptr;
 
   fdk::Watch *watches = nullptr;  // every descriptor watch registered in epfd
+  fdk::WriteQueues *write_queues = nullptr;  // ordered writes per handle, made on first use
   std::atomic<fdk::TraceHook *> trace_hook{nullptr};  // fdk_trace_set(loop, ...)
 
   int dispatch_depth = 0;

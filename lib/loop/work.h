@@ -10,6 +10,25 @@
 
 namespace fdk {
 
+// Ends the start of an operation whose libuv request was submitted with result r: on
+// failure the span ends and the error is returned, else the op becomes pending.
+inline int submitted(fdk_op *op, Span &span, int r, const char *what, fdk_op **out) {
+  if (r < 0) {
+    span.end(r);
+    return fail(r, "%s: %s", what, uv_strerror(r));
+  }
+  op_start(op, out);
+  return 0;
+}
+
+// Asks libuv to drop a queued request, once. It succeeds only while the request has not
+// started; its completion then reports the cancellation.
+inline void cancel_request(uv_req_t *req, bool &cancelled) {
+  if (cancelled) return;
+  cancelled = true;
+  uv_cancel(req);
+}
+
 // Task is a movable object with:
 //   int64_t run();              worker thread: the blocking call; negative errno on failure
 //                               (with a detail recorded by fail()).
@@ -29,21 +48,11 @@ class WorkOp final : public fdk_op {
     if constexpr (requires { task_.trace_fd(); }) fd = task_.trace_fd();
     if constexpr (requires { task_.trace_path(); }) path = task_.trace_path();
     span_.begin(what, fd, path, loop);
-    int r = uv_queue_work(loop->uv, &req_, run, after);
-    if (r < 0) {
-      span_.end(r);
-      return fail(r, "%s: %s", what, uv_strerror(r));
-    }
-    op_start(this, out);
-    return 0;
+    return submitted(this, span_, uv_queue_work(loop->uv, &req_, run, after), what, out);
   }
 
-  void cancel() override {
-    if (cancelled_) return;
-    cancelled_ = true;
-    // Succeeds only while the work is queued; after() then sees UV_ECANCELED.
-    uv_cancel(reinterpret_cast<uv_req_t *>(&req_));
-  }
+  // after() then sees UV_ECANCELED, or the result of a call that had started.
+  void cancel() override { cancel_request(reinterpret_cast<uv_req_t *>(&req_), cancelled_); }
 
   void deliver(int64_t result) override {
     span_.end(result);

@@ -1,5 +1,5 @@
 // Name resolution: getaddrinfo copied into fdkit's own result, synchronously or on the
-// worker pool.
+// worker pool in libuv's slow-I/O class.
 #include <netdb.h>
 
 #include <cstring>
@@ -49,23 +49,47 @@ int map_error(int code) {
   }
 }
 
-}  // namespace
+// The failure of a lookup as fdk_getaddrinfo reports it; code is an EAI_* value.
+int lookup_failure(int code, const char *host, const char *service) {
+  int err = map_error(code);
+  return fail(err, "getaddrinfo: host '%s', service '%s': %s", host ? host : "", service ? service : "",
+              code == EAI_SYSTEM ? strerror(-err) : gai_strerror(code));
+}
 
-int getaddrinfo(fdk_addrinfo **out, const char *host, const char *service, int family, int socktype, int protocol,
-                unsigned flags) {
+// libuv's UV_EAI_* status back to the resolver's EAI_* code; anything else is a negative
+// errno already (libuv's translation of EAI_SYSTEM).
+int eai_code(int status) {
+  switch (status) {
+#ifdef EAI_ADDRFAMILY
+    case UV_EAI_ADDRFAMILY: return EAI_ADDRFAMILY;
+#endif
+    case UV_EAI_AGAIN: return EAI_AGAIN;
+    case UV_EAI_BADFLAGS: return EAI_BADFLAGS;
+    case UV_EAI_FAIL: return EAI_FAIL;
+    case UV_EAI_FAMILY: return EAI_FAMILY;
+    case UV_EAI_MEMORY: return EAI_MEMORY;
+#ifdef EAI_NODATA
+    case UV_EAI_NODATA: return EAI_NODATA;
+#endif
+    case UV_EAI_NONAME: return EAI_NONAME;
+    case UV_EAI_OVERFLOW: return EAI_OVERFLOW;
+    case UV_EAI_SERVICE: return EAI_SERVICE;
+    case UV_EAI_SOCKTYPE: return EAI_SOCKTYPE;
+    default: return 0;
+  }
+}
+
+addrinfo make_hints(int family, int socktype, int protocol, unsigned flags) {
   addrinfo hints{};
   hints.ai_family = family;
   hints.ai_socktype = socktype;
   hints.ai_protocol = protocol;
   hints.ai_flags = map_flags(flags);
-  addrinfo *list = nullptr;
-  int code = ::getaddrinfo(host, service, &hints, &list);
-  if (code != 0) {
-    int err = map_error(code);
-    return fail(err, "getaddrinfo: host '%s', service '%s': %s", host ? host : "", service ? service : "",
-                code == EAI_SYSTEM ? strerror(-err) : gai_strerror(code));
-  }
-  std::unique_ptr<addrinfo, void (*)(addrinfo *)> owned(list, freeaddrinfo);
+  return hints;
+}
+
+// The resolver's list copied into fdkit's own result.
+int copy_result(const addrinfo *list, const char *host, fdk_addrinfo **out) {
   auto result = std::make_unique<fdk_addrinfo>();
   for (const addrinfo *a = list; a; a = a->ai_next) {
     fdk_addrinfo::Entry e{a->ai_family, a->ai_socktype, a->ai_protocol, a->ai_addrlen, {}};
@@ -82,38 +106,89 @@ int getaddrinfo(fdk_addrinfo **out, const char *host, const char *service, int f
   return 0;
 }
 
-namespace {
-
-struct ResolveTask {
-  std::string host, service;
-  bool has_host, has_service;
-  int family, socktype, protocol;
-  unsigned flags;
-  fdk_addrinfo_cb cb;
-  void *data;
-  std::unique_ptr<fdk_addrinfo> result;
-
-  int64_t run() {
-    return guard("getaddrinfo", [&] {
-      fdk_addrinfo *res = nullptr;
-      int r = getaddrinfo(&res, has_host ? host.c_str() : nullptr, has_service ? service.c_str() : nullptr, family,
-                      socktype, protocol, flags);
-      result.reset(res);
-      return r;
-    });
+// An asynchronous lookup through uv_getaddrinfo, which libuv counts as slow I/O: lookups
+// take at most half of the worker pool, so a slow resolver never starves the other work.
+class LookupOp final : public fdk_op {
+ public:
+  LookupOp(fdk_loop *loop, const char *host, const char *service, fdk_addrinfo_cb cb, void *data)
+      : fdk_op(loop),
+        host_(host ? host : ""),
+        service_(service ? service : ""),
+        has_host_(host != nullptr),
+        has_service_(service != nullptr),
+        cb_(cb),
+        data_(data) {
+    req_.data = this;
   }
-  void deliver(int64_t r) { cb(static_cast<int>(r), r < 0 ? nullptr : result.release(), data); }
-  void discard(int64_t) { result.reset(); }
-  const char *trace_path() const { return has_host ? host.c_str() : nullptr; }
+
+  int start(const addrinfo &hints, fdk_op **out) {
+    span_.begin("getaddrinfo", -1, host(), loop);
+    return submitted(this, span_, uv_getaddrinfo(loop->uv, &req_, on_done, host(), service(), &hints), "getaddrinfo",
+                     out);
+  }
+
+  // on_done then sees UV_EAI_CANCELED, or the result of a lookup that had started.
+  void cancel() override { cancel_request(reinterpret_cast<uv_req_t *>(&req_), cancelled_); }
+
+  void deliver(int64_t r) override {
+    span_.end(r);
+    cb_(static_cast<int>(r), r < 0 ? nullptr : result_.release(), data_);
+  }
+
+ private:
+  const char *host() const { return has_host_ ? host_.c_str() : nullptr; }
+  const char *service() const { return has_service_ ? service_.c_str() : nullptr; }
+
+  static void on_done(uv_getaddrinfo_t *req, int status, addrinfo *list) {
+    auto *op = static_cast<LookupOp *>(req->data);
+    std::unique_ptr<addrinfo, void (*)(addrinfo *)> owned(list, uv_freeaddrinfo);
+    Dispatch scope(op->loop);
+    if (op->cancelled_ || status == UV_EAI_CANCELED) {
+      op_complete_with_detail(op, -ECANCELED, "getaddrinfo: operation cancelled");
+      return;
+    }
+    int r = guard("getaddrinfo", [&] {
+      if (status < 0) {
+        int code = eai_code(status);
+        return code ? lookup_failure(code, op->host(), op->service())
+                    : fail_sys(status, "getaddrinfo");
+      }
+      fdk_addrinfo *res = nullptr;
+      int c = copy_result(list, op->host(), &res);
+      op->result_.reset(res);
+      return c;
+    });
+    op_complete(op, r);
+  }
+
+  uv_getaddrinfo_t req_{};
+  std::string host_, service_;
+  bool has_host_, has_service_;
+  fdk_addrinfo_cb cb_;
+  void *data_;
+  bool cancelled_ = false;
+  std::unique_ptr<fdk_addrinfo> result_;
+  Span span_;
 };
 
 }  // namespace
 
+int getaddrinfo(fdk_addrinfo **out, const char *host, const char *service, int family, int socktype, int protocol,
+                unsigned flags) {
+  addrinfo hints = make_hints(family, socktype, protocol, flags);
+  addrinfo *list = nullptr;
+  int code = ::getaddrinfo(host, service, &hints, &list);
+  if (code != 0) return lookup_failure(code, host, service);
+  std::unique_ptr<addrinfo, void (*)(addrinfo *)> owned(list, freeaddrinfo);
+  return copy_result(list, host, out);
+}
+
 int getaddrinfo_async(fdk_loop *loop, const char *host, const char *service, int family, int socktype, int protocol,
                       unsigned flags, fdk_addrinfo_cb cb, void *data, fdk_op **op) {
-  ResolveTask task{host ? host : "", service ? service : "", host != nullptr, service != nullptr, family, socktype,
-                   protocol, flags, cb, data, nullptr};
-  return start_work(loop, std::move(task), op, "getaddrinfo");
+  auto *lookup = new LookupOp(loop, host, service, cb, data);
+  int r = lookup->start(make_hints(family, socktype, protocol, flags), op);
+  if (r < 0) delete lookup;
+  return r;
 }
 
 }  // namespace fdk

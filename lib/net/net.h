@@ -35,6 +35,12 @@ struct ResultCallback {
   void discard(int64_t) const {}
 };
 
+// The bytes of addr that connect and sendmsg pass on (and fdkit copies): addrlen, cut to
+// the size of the family's address for AF_INET and AF_INET6, so an addrlen larger than
+// the caller's buffer is never read past the address. -EINVAL for a length the family
+// cannot have (shorter than a family, longer than sockaddr_un or sockaddr_storage).
+int address_length(const sockaddr *addr, socklen_t addrlen);
+
 int socket(fdk_fd **out, int domain, int type, int protocol);
 int socketpair(fdk_fd **a, fdk_fd **b, int domain, int type, int protocol);
 int bind(fdk_fd *fd, const sockaddr *addr, socklen_t addrlen);

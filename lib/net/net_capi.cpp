@@ -26,6 +26,15 @@ int check_addr_in(const char *what, const sockaddr *addr, socklen_t addrlen) {
   return 0;
 }
 
+// An address fdkit copies: checked as above, and *addrlen cut to what its family needs.
+int check_addr_copied(const char *what, const sockaddr *addr, socklen_t *addrlen) {
+  if (int r = check_addr_in(what, addr, *addrlen)) return r;
+  int len = fdk::address_length(addr, *addrlen);
+  if (len < 0) return fail(len, "%s: address length %u does not fit its family", what, *addrlen);
+  *addrlen = static_cast<socklen_t>(len);
+  return 0;
+}
+
 // An address the kernel fills in: both pointers or neither, when optional.
 int check_addr_out(const char *what, const sockaddr *addr, const socklen_t *addrlen, bool optional) {
   if (!addr && !addrlen && optional) return 0;
@@ -45,13 +54,13 @@ int check_how(unsigned how) {
              : fail(-EINVAL, "shutdown: unknown direction 0x%x", how);
 }
 
-int check_send(const fdk_fd *fd, const iovec *iov, int iovcnt, const sockaddr *dest, socklen_t destlen,
+int check_send(const fdk_fd *fd, const iovec *iov, int iovcnt, const sockaddr *dest, socklen_t *destlen,
                fdk_fd *const *fds, int nfds) {
   if (int r = check_fd("send_msg", fd)) return r;
   if (int r = check_iov("send_msg", iov, iovcnt)) return r;
   if (dest) {
-    if (int r = check_addr_in("send_msg", dest, destlen)) return r;
-  } else if (destlen) {
+    if (int r = check_addr_copied("send_msg", dest, destlen)) return r;
+  } else if (*destlen) {
     return fail(-EINVAL, "send_msg: destination length without a destination");
   }
   if (nfds < 0 || nfds > fdk::kMaxPassFds || (nfds > 0 && !fds))
@@ -128,14 +137,14 @@ FDK_API int fdk_getsockopt_int(fdk_fd *fd, int level, int name, int *value) {
 
 FDK_API int fdk_connect(fdk_fd *fd, const struct sockaddr *addr, socklen_t addrlen) {
   if (int r = check_fd("connect", fd)) return r;
-  if (int r = check_addr_in("connect", addr, addrlen)) return r;
+  if (int r = check_addr_copied("connect", addr, &addrlen)) return r;
   return guard("connect", [&] { return fdk::connect(fd, addr, addrlen); });
 }
 
 FDK_API int fdk_connect_async(fdk_loop *loop, fdk_fd *fd, const struct sockaddr *addr, socklen_t addrlen,
                               fdk_result_cb cb, void *data, fdk_op **op) {
   if (int r = check_fd("connect", fd)) return r;
-  if (int r = check_addr_in("connect", addr, addrlen)) return r;
+  if (int r = check_addr_copied("connect", addr, &addrlen)) return r;
   if (int r = check_async("connect", loop, reinterpret_cast<const void *>(cb))) return r;
   return guard("connect", [&] { return fdk::connect_async(loop, fd, addr, addrlen, cb, data, op); });
 }
@@ -171,14 +180,14 @@ FDK_API int fdk_shutdown_async(fdk_loop *loop, fdk_fd *fd, unsigned how, fdk_res
 
 FDK_API ssize_t fdk_send_msg(fdk_fd *fd, const struct iovec *iov, int iovcnt, const struct sockaddr *dest,
                              socklen_t destlen, fdk_fd *const *fds, int nfds) {
-  if (int r = check_send(fd, iov, iovcnt, dest, destlen, fds, nfds)) return r;
+  if (int r = check_send(fd, iov, iovcnt, dest, &destlen, fds, nfds)) return r;
   return guard("send_msg", [&] { return fdk::send_msg(fd, iov, iovcnt, dest, destlen, fds, nfds); });
 }
 
 FDK_API int fdk_send_msg_async(fdk_loop *loop, fdk_fd *fd, const struct iovec *iov, int iovcnt,
                                const struct sockaddr *dest, socklen_t destlen, fdk_fd *const *fds, int nfds,
                                fdk_result_cb cb, void *data, fdk_op **op) {
-  if (int r = check_send(fd, iov, iovcnt, dest, destlen, fds, nfds)) return r;
+  if (int r = check_send(fd, iov, iovcnt, dest, &destlen, fds, nfds)) return r;
   if (int r = check_async("send_msg", loop, reinterpret_cast<const void *>(cb))) return r;
   return guard("send_msg",
                [&] { return fdk::send_msg_async(loop, fd, iov, iovcnt, dest, destlen, fds, nfds, cb, data, op); });

@@ -1,8 +1,11 @@
 // Sockets on the I/O engine: creation, addresses, options, connect, accept, shutdown.
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -114,6 +117,18 @@ struct ShutdownTask : ResultCallback {
 };
 
 }  // namespace
+
+int address_length(const sockaddr *addr, socklen_t addrlen) {
+  if (addrlen < sizeof(sa_family_t)) return -EINVAL;
+  sa_family_t family;
+  memcpy(&family, addr, sizeof family);
+  switch (family) {
+    case AF_INET: return static_cast<int>(std::min<socklen_t>(addrlen, sizeof(sockaddr_in)));
+    case AF_INET6: return static_cast<int>(std::min<socklen_t>(addrlen, sizeof(sockaddr_in6)));
+    case AF_UNIX: return addrlen <= sizeof(sockaddr_un) ? static_cast<int>(addrlen) : -EINVAL;
+    default: return addrlen <= sizeof(sockaddr_storage) ? static_cast<int>(addrlen) : -EINVAL;
+  }
+}
 
 int socket(fdk_fd **out, int domain, int type, int protocol) {
   int raw = ::socket(domain, type | SOCK_CLOEXEC | SOCK_NONBLOCK, protocol);

@@ -109,3 +109,15 @@ let fsync_async ?(data_only = false) loop fd k =
   fsync_async_raw loop fd data_only (fun r d -> k (Common.result r d ignore))
 
 let ftruncate_async loop fd length k = ftruncate_async_raw loop fd length (fun r d -> k (Common.result r d ignore))
+
+external write_all_async_raw : Loop.t -> Fd.t -> buffer -> int -> int -> (int -> string -> unit) -> Loop.op
+  = "fdkml_write_all_async_bc" "fdkml_write_all_async"
+
+(* Writes all of the span: [k] gets its length once every byte is written, or the error.
+   Writes on one handle are queued in submission order and never interleave. *)
+let write_all_async loop fd ?(off = 0) ?len buf k =
+  let len = span "write_all_async" buf off len in
+  write_all_async_raw loop fd buf off len (fun r d -> k (Common.result r d Fun.id))
+
+(* Bytes queued on [fd] by [write_all_async] and not yet written (back-pressure). *)
+external write_queue_size : Loop.t -> Fd.t -> int = "fdkml_write_queue_size"

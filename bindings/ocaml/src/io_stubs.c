@@ -271,3 +271,23 @@ CAMLprim value fdkml_ftruncate_async(value loop, value vfd, value length, value 
   int r = fdk_ftruncate_async(fdkml_loop_val(loop)->raw, Fd_val(vfd), Long_val(length), fdkml_on_result, p, &op);
   CAMLreturn(fdkml_started(p, r, op, "fdk_ftruncate_async"));
 }
+
+/* Ordered, complete writes. */
+CAMLprim value fdkml_write_all_async(value loop, value vfd, value ba, value off, value len, value callback) {
+  CAMLparam5(loop, vfd, ba, off, len);
+  CAMLxparam1(callback);
+  struct fdkml_pending *p = fdkml_pending_new(loop, callback, keep2(vfd, ba));
+  fdk_op *op = NULL;
+  int r = fdk_write_all_async(fdkml_loop_val(loop)->raw, Fd_val(vfd), ba_at(ba, off), Long_val(len),
+                              fdkml_on_result, p, &op);
+  CAMLreturn(fdkml_started(p, r, op, "fdk_write_all_async"));
+}
+
+CAMLprim value fdkml_write_all_async_bc(value *argv, int argc) {
+  (void)argc;
+  return fdkml_write_all_async(argv[0], argv[1], argv[2], argv[3], argv[4], argv[5]);
+}
+
+CAMLprim value fdkml_write_queue_size(value loop, value vfd) {
+  return Val_long(fdkml_check(fdk_write_queue_size(fdkml_loop_val(loop)->raw, Fd_val(vfd)), "fdk_write_queue_size"));
+}

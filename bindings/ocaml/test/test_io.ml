@@ -99,4 +99,32 @@ let () =
           Tap.check "results" (List.rev !got = [ "5"; "5"; "10"; "3"; "truncated"; "synced"; "4"; "EINVAL" ]);
           Loop.close l;
           List.iter Fd.close [ r; w; fd ] );
+      ( "queued writes arrive whole and in order",
+        fun () ->
+          let l = Loop.create () in
+          let a, b = Net.socketpair Unix.PF_UNIX Unix.SOCK_STREAM in
+          let mib = 1 lsl 20 in
+          let chunks = List.init 4 (fun i -> String.make mib (Char.chr (65 + i))) in
+          let order = ref [] in
+          List.iteri
+            (fun i c ->
+              ignore (Io.write_all_async l a (buffer_of_string c) (function Ok n when n = mib -> order := i :: !order | _ -> ())))
+            chunks;
+          Tap.check "queued" (Io.write_queue_size l a > 3 * mib);
+          let got = Buffer.create (4 * mib) and buf = buffer 65536 in
+          let rec more () =
+            ignore
+              (Io.read_async l b buf (function
+                | Ok n ->
+                    Buffer.add_string got (string_of_buffer buf n);
+                    if Buffer.length got < 4 * mib then more ()
+                | Error _ -> ()))
+          in
+          more ();
+          ignore (Loop.run l);
+          Tap.check "order" (List.rev !order = [ 0; 1; 2; 3 ]);
+          Tap.check "bytes" (Buffer.contents got = String.concat "" chunks);
+          Tap.check "drained" (Io.write_queue_size l a = 0);
+          Loop.close l;
+          List.iter Fd.close [ a; b ] );
     ]

@@ -86,6 +86,8 @@ _declare(c_int, "fdk_ftruncate_async", handle, handle, c_int64, *_ASYNC_TAIL)
 _declare(c_int, "fdk_getrandom_async", handle, c_void_p, c_size_t, c_uint, *_ASYNC_TAIL)
 _declare(c_int64, "fdk_now_ns")
 _declare(c_int, "fdk_sleep_until", handle, c_int64, *_ASYNC_TAIL)
+_declare(c_int, "fdk_write_all_async", handle, handle, c_void_p, c_size_t, *_ASYNC_TAIL)
+_declare(c_int64, "fdk_write_queue_size", handle, handle)
 
 # fs.h
 FDK_O_RDONLY, FDK_O_WRONLY, FDK_O_RDWR, FDK_O_APPEND = 0x0, 0x1, 0x2, 0x4

@@ -205,3 +205,18 @@ def fsync_async(self, fd, done, data_only=False):
 def truncate_async(self, fd, length, done):
     return self._start(lambda r: done(_outcome(r, lambda _: None)), fd.ref(),
                        lambda cb, key, op: n.fdk_ftruncate_async(self._raw, fd._raw, length, cb, key, op))
+
+
+@_method(Loop)
+def write_all_async(self, fd, data, done):
+    """done(len(data)) once every byte is written, or done(Error). Writes on one handle
+    are queued in order and never interleave (fdk_write_all_async)."""
+    ptr, size, keep = _source(data)
+    return self._start(lambda r: done(_outcome(r)), (fd.ref(), keep),
+                       lambda cb, key, op: n.fdk_write_all_async(self._raw, fd._raw, ptr, size, cb, key, op))
+
+
+@_method(Loop)
+def write_queue_size(self, fd):
+    """Bytes queued on fd by write_all_async and not yet written."""
+    return check(n.fdk_write_queue_size(self._raw, fd._raw))

@@ -1,6 +1,7 @@
 """io.h: synchronous and asynchronous I/O, random bytes."""
 import errno
 import os
+import socket
 import tempfile
 
 import fdkit
@@ -98,3 +99,26 @@ class AsyncVectoredAndFileTest(TestCase):
             self.assertEqual(got[5].errno, errno.EINVAL)
             self.assertEqual(fd.seek(0, fdkit.SEEK_END), 4)
             fd.dispose()
+
+
+class WriteAllTest(TestCase):
+    def test_queued_writes_arrive_whole_and_in_order(self):
+        a, b = fdkit.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        chunks = [bytes([65 + i]) * (1 << 20) for i in range(4)]
+        done, got = [], bytearray()
+        with fdkit.Loop() as lp:
+            for i, chunk in enumerate(chunks):
+                lp.write_all_async(a, chunk, lambda r, i=i: done.append((i, r)))
+            self.assertGreater(lp.write_queue_size(a), 3 << 20)
+
+            def more(data):
+                got.extend(data)
+                if len(got) < 4 << 20:
+                    lp.read_async(b, 1 << 16, more)
+            lp.read_async(b, 1 << 16, more)
+            lp.run()
+            self.assertEqual(lp.write_queue_size(a), 0)
+        self.assertEqual(done, [(i, 1 << 20) for i in range(4)])
+        self.assertEqual(bytes(got), b"".join(chunks))
+        a.dispose()
+        b.dispose()

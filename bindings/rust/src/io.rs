@@ -163,18 +163,7 @@ impl Loop {
     where
         F: FnOnce(Result<usize>, Vec<u8>) + 'static,
     {
-        let (ptr, len) = (buf.as_ptr(), buf.len());
-        let fd = fd.clone();
-        let raw_fd = fd.as_raw();
-        self.start(
-            move |result| {
-                drop(fd);
-                done(byte_count(result), buf)
-            },
-            |cb, data, op| unsafe {
-                sys::fdk_write_async(self.as_raw(), raw_fd, ptr.cast::<c_void>(), len, cb, data, op)
-            },
-        )
+        self.start_write(fd, buf, done, sys::fdk_write_async)
     }
 
     /// readv, or preadv at `offset`: fills `bufs` in order; `done` gets the count and the
@@ -314,5 +303,51 @@ impl Loop {
             move |result| done(check(result).map(drop)),
             |cb, data, op| unsafe { sys::fdk_sleep_until(self.as_raw(), deadline_ns, cb, data, op) },
         )
+    }
+}
+
+/// The C calls that write one buffer asynchronously.
+type WriteCall = unsafe extern "C" fn(
+    *mut sys::fdk_loop,
+    *mut sys::fdk_fd,
+    *const c_void,
+    usize,
+    sys::fdk_result_cb,
+    *mut c_void,
+    *mut *mut sys::fdk_op,
+) -> c_int;
+
+impl Loop {
+    /// Writes all of `buf`: `done` gets its whole length once every byte is written (or an
+    /// error), and `buf` back. Writes on one handle are queued in submission order and never
+    /// interleave.
+    pub fn write_all_async<F>(&self, fd: &Fd, buf: Vec<u8>, done: F) -> Result<Op>
+    where
+        F: FnOnce(Result<usize>, Vec<u8>) + 'static,
+    {
+        self.start_write(fd, buf, done, sys::fdk_write_all_async)
+    }
+
+    /// Starts `call` (fdk_write_async or fdk_write_all_async) on `buf`, which stays where
+    /// it is until `done` gets it back.
+    fn start_write<F>(&self, fd: &Fd, buf: Vec<u8>, done: F, call: WriteCall) -> Result<Op>
+    where
+        F: FnOnce(Result<usize>, Vec<u8>) + 'static,
+    {
+        let (ptr, len) = (buf.as_ptr(), buf.len());
+        let fd = fd.clone();
+        let raw_fd = fd.as_raw();
+        self.start(
+            move |result| {
+                drop(fd);
+                done(byte_count(result), buf)
+            },
+            |cb, data, op| unsafe { call(self.as_raw(), raw_fd, ptr.cast::<c_void>(), len, cb, data, op) },
+        )
+    }
+
+    /// Bytes queued on `fd` by `write_all_async` and not yet written (back-pressure).
+    pub fn write_queue_size(&self, fd: &Fd) -> Result<u64> {
+        check(unsafe { sys::fdk_write_queue_size(self.as_raw(), fd.as_raw()) }).map(|n| n as u64)
     }
 }

@@ -208,6 +208,20 @@ extern "C" {
     ) -> c_int;
 }
 
+// io.h: ordered, complete writes
+extern "C" {
+    pub fn fdk_write_all_async(
+        lp: *mut fdk_loop,
+        fd: *mut fdk_fd,
+        buf: *const c_void,
+        len: usize,
+        cb: fdk_result_cb,
+        data: *mut c_void,
+        op: *mut *mut fdk_op,
+    ) -> c_int;
+    pub fn fdk_write_queue_size(lp: *mut fdk_loop, fd: *mut fdk_fd) -> i64;
+}
+
 // fs.h
 pub const FDK_O_RDONLY: c_uint = 0x0000;
 pub const FDK_O_WRONLY: c_uint = 0x0001;

@@ -152,3 +152,38 @@ fn vectored_seek_sync_and_truncate_complete_on_the_loop() {
         assert_eq!(fd.metadata().unwrap().size, 2);
     });
 }
+
+#[test]
+fn queued_writes_arrive_whole_and_in_order() {
+    util::no_leaks(|| {
+        const MIB: usize = 1 << 20;
+        let lp = Rc::new(Loop::new().unwrap());
+        let (a, b) = fdkit::socketpair(fdkit::platform::AF_UNIX, fdkit::platform::SOCK_STREAM, 0).unwrap();
+        let done = Rc::new(RefCell::new(Vec::new()));
+        let mut sent = Vec::new();
+        for i in 0..4u8 {
+            let chunk = vec![b'A' + i; MIB];
+            sent.extend_from_slice(&chunk);
+            let d = done.clone();
+            lp.write_all_async(&a, chunk, move |res, _| d.borrow_mut().push((i, res.unwrap()))).unwrap();
+        }
+        assert!(lp.write_queue_size(&a).unwrap() > 3 * MIB as u64);
+        let got = Rc::new(RefCell::new(Vec::new()));
+        fn more(lp: Rc<Loop>, b: fdkit::Fd, got: Rc<RefCell<Vec<u8>>>) {
+            let (lp2, b2, got2) = (lp.clone(), b.clone(), got.clone());
+            lp.read_async(&b, vec![0; 1 << 16], move |res, buf| {
+                let n = res.unwrap();
+                got2.borrow_mut().extend_from_slice(&buf[..n]);
+                if got2.borrow().len() < 4 << 20 {
+                    more(lp2, b2, got2);
+                }
+            })
+            .unwrap();
+        }
+        more(lp.clone(), b.clone(), got.clone());
+        lp.run(RunMode::Default).unwrap();
+        assert_eq!(lp.write_queue_size(&a).unwrap(), 0);
+        assert_eq!(*done.borrow(), (0..4u8).map(|i| (i, MIB)).collect::<Vec<_>>());
+        assert!(*got.borrow() == sent);
+    });
+}

@@ -102,6 +102,7 @@ FDK_API int fdk_getrandom_async(fdk_loop *loop, void *buf, size_t len, unsigned 
                                 void *data, fdk_op **op);
 /**@}*/
 
+/**@{*/
 /** Ordered, complete writes (what libuv's uv_write gives a stream). The write completes
  * only when all len bytes (all the iovecs' bytes) are written, with that total, or with a
  * negative errno. Writes of one handle on one loop queue in submission order and never
@@ -120,6 +121,7 @@ FDK_API int fdk_write_all_async(fdk_loop *loop, fdk_fd *fd, const void *buf, siz
                                 void *data, fdk_op **op);
 FDK_API int fdk_writev_all_async(fdk_loop *loop, fdk_fd *fd, const struct iovec *iov, int iovcnt,
                                  fdk_result_cb cb, void *data, fdk_op **op);
+/**@}*/
 
 /** Bytes queued on fd by fdk_write_all_async / fdk_writev_all_async on this loop and not
  * yet written (0 when none): a server stops producing while it is above its own limit

@@ -19,6 +19,8 @@ struct fdk_fd {
   static constexpr uint8_t kSocket = 2;      // send/recv work on it
   static constexpr uint8_t kNotSocket = 4;
   static constexpr uint8_t kPollable = 8;  // epoll accepted it
+  static constexpr uint8_t kNoNowaitRead = 16;   // preadv2(RWF_NOWAIT) answered EOPNOTSUPP
+  static constexpr uint8_t kNoNowaitWrite = 32;  // pwritev2(RWF_NOWAIT) answered EOPNOTSUPP
 
   std::atomic<uint32_t> user_refs{1};  // the caller's references
   std::atomic<uint32_t> mem_refs{1};   // memory: one for all user refs + internal holders

@@ -10,6 +10,7 @@
 
 #include <vector>
 
+#include "io/file_io.h"
 #include "io/ops.h"
 
 namespace fdk {
@@ -22,6 +23,22 @@ int poll_wait(int raw, Dir dir, int timeout_ms) {
     if (n == 0) return -EAGAIN;
     if (errno != EINTR) return neg_errno();
   }
+}
+
+int64_t nowait_attempt(fdk_fd *fd, const FileRequest &req) {
+  uint8_t refused = req.write ? fdk_fd::kNoNowaitWrite : fdk_fd::kNoNowaitRead;
+  if (fd_learned(fd, refused)) return kNotServed;
+  int raw;
+  if (fd_use(fd, &raw) < 0) return -EBADF;
+  const Iovecs &v = *req.v;
+  ssize_t r = req.write ? ::pwritev2(raw, v.iov, v.count, *req.offset, RWF_NOWAIT)
+                        : ::preadv2(raw, v.iov, v.count, *req.offset, RWF_NOWAIT);
+  int err = r < 0 ? errno : 0;
+  fd_unuse(fd);
+  if (r >= 0) return r;
+  if (err == EOPNOTSUPP) fd_learn(fd, refused);
+  if (err == EOPNOTSUPP || err == EAGAIN || err == EINTR) return kNotServed;
+  return -err;
 }
 
 namespace {
@@ -95,20 +112,26 @@ int64_t writev_attempt(fdk_fd *fd, int raw, const Iovecs &v, bool must_not_block
   return without_sigpipe([&] { return ::writev(raw, v.iov, v.count); });
 }
 
+// Reads and writes at the file position keep offset -1 for the file engines.
 struct ReadTask : Callback {
   Iovecs v;
+  int64_t offset = -1;
   int64_t attempt(fdk_fd *fd, int raw, bool nb) { return readv_attempt(fd, raw, v, nb); }
+  FileRequest file_request() { return {&v, &offset, false}; }
 };
 
 struct WriteTask : Callback {
   Iovecs v;
+  int64_t offset = -1;
   int64_t attempt(fdk_fd *fd, int raw, bool nb) { return writev_attempt(fd, raw, v, nb); }
+  FileRequest file_request() { return {&v, &offset, true}; }
 };
 
 struct PreadTask : Callback {
   Iovecs v;
   int64_t offset;
   int64_t attempt(fdk_fd *, int raw, bool) { return result_of(::preadv(raw, v.iov, v.count, offset)); }
+  FileRequest file_request() { return {&v, &offset, false}; }
 };
 
 struct PwriteTask : Callback {
@@ -117,6 +140,7 @@ struct PwriteTask : Callback {
   int64_t attempt(fdk_fd *, int raw, bool) {
     return without_sigpipe([&] { return ::pwritev(raw, v.iov, v.count, offset); });
   }
+  FileRequest file_request() { return {&v, &offset, true}; }
 };
 
 int map_whence(int whence) { return whence == FDK_SEEK_SET ? SEEK_SET : whence == FDK_SEEK_CUR ? SEEK_CUR : SEEK_END; }

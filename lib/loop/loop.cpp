@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "fd/fd.h"
+#include "io/uring.h"
 #include "trace/trace.h"
 
 namespace fdk {
@@ -232,6 +233,7 @@ int loop_destroy(fdk_loop *loop) {
     if (loop->pending_count > 0) sched_yield();
   }
   trace_drop_loop_hook(loop);
+  ring_close(loop);
   uv_close(reinterpret_cast<uv_handle_t *>(&loop->wake), on_handle_closed);
   uv_close(reinterpret_cast<uv_handle_t *>(&loop->idle), on_handle_closed);
   uv_close(reinterpret_cast<uv_handle_t *>(&loop->epoll_poll), on_handle_closed);

@@ -17,6 +17,7 @@
 namespace fdk {
 struct Watch;
 struct TraceHook;
+struct Ring;
 }
 
 // Base of every asynchronous operation. Lives on the heap; the loop holds one reference
@@ -70,6 +71,7 @@ struct fdk_loop {
 
   fdk::Watch *watches = nullptr;  // every descriptor watch registered in epfd
   std::atomic<fdk::TraceHook *> trace_hook{nullptr};  // fdk_trace_set(loop, ...)
+  fdk::Ring *ring = nullptr;  // the io_uring of asynchronous file-system calls (io/uring.h)
 
   int dispatch_depth = 0;
   bool running = false;

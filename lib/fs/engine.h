@@ -1,0 +1,35 @@
+// The inline and io_uring engines of the asynchronous file-system calls. Each starter
+// answers kNotServed when the call is not one its engine can make exactly as the
+// synchronous call does; the next engine (at last the worker pool) then takes it.
+#pragma once
+
+#include "fs/fs.h"
+#include "io/uring.h"
+
+namespace fdk {
+
+// What an open delivers: a handle for the new descriptor (the callback owns it).
+struct OpenResult {
+  int oflags;
+  fdk_open_cb cb;
+  void *data;
+  void deliver(int64_t r) const;
+};
+
+// openat2 with RESOLVE_CACHED (the lookup fails rather than wait), plus O_NONBLOCK so that
+// the open itself does not wait either (a FIFO's other end, a device).
+int inline_openat(fdk_loop *loop, fdk_dir *dir, const char *path, int oflags, fdk_open_cb cb, void *data,
+                  fdk_op **op);
+
+int uring_openat(fdk_loop *loop, fdk_dir *dir, const char *path, int oflags, mode_t mode, fdk_open_cb cb, void *data,
+                 fdk_op **op);
+int uring_statat(fdk_loop *loop, fdk_stat *st, fdk_dir *dir, const char *path, bool follow, fdk_result_cb cb,
+                 void *data, fdk_op **op);
+int uring_fstat(fdk_loop *loop, fdk_stat *st, fdk_fd *fd, fdk_result_cb cb, void *data, fdk_op **op);
+int uring_mkdirat(fdk_loop *loop, fdk_dir *dir, const char *path, mode_t mode, fdk_result_cb cb, void *data,
+                  fdk_op **op);
+// unlinkat, or rmdirat when remove_dir is set.
+int uring_unlinkat(fdk_loop *loop, fdk_dir *dir, const char *path, bool remove_dir, fdk_result_cb cb, void *data,
+                   fdk_op **op);
+
+}  // namespace fdk

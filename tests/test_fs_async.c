@@ -26,35 +26,17 @@ typedef struct {
   fdk_dirents *list;
 } outcome;
 
-static void on_result(int64_t result, void *data) {
+static outcome *record(void *data, int64_t result) {
   outcome *o = data;
   o->calls++;
   o->result = result;
+  return o;
 }
-static void on_open(int result, fdk_fd *fd, void *data) {
-  outcome *o = data;
-  o->calls++;
-  o->result = result;
-  o->fd = fd;
-}
-static void on_dir(int result, fdk_dir *dir, void *data) {
-  outcome *o = data;
-  o->calls++;
-  o->result = result;
-  o->dir = dir;
-}
-static void on_text(ssize_t result, char *text, void *data) {
-  outcome *o = data;
-  o->calls++;
-  o->result = result;
-  o->text = text;
-}
-static void on_list(int result, fdk_dirents *list, void *data) {
-  outcome *o = data;
-  o->calls++;
-  o->result = result;
-  o->list = list;
-}
+static void on_result(int64_t result, void *data) { record(data, result); }
+static void on_open(int result, fdk_fd *fd, void *data) { record(data, result)->fd = fd; }
+static void on_dir(int result, fdk_dir *dir, void *data) { record(data, result)->dir = dir; }
+static void on_text(ssize_t result, char *text, void *data) { record(data, result)->text = text; }
+static void on_list(int result, fdk_dirents *list, void *data) { record(data, result)->list = list; }
 
 /* A scratch tree on the build directory's file system (a disk one, where RWF_NOWAIT and
  * the page cache behave as in production; /tmp may be tmpfs):
@@ -279,15 +261,20 @@ static void test_cancel_then_close(void **state) {
     }
     free(bufs[i]);
   }
-  /* A cancelled open closes what it opened. */
+  /* A cancelled open closes what it opened (the fd check of the teardown); one that
+   * completed inline delivers its handle. */
   outcome c = {0};
   fdk_op *op;
   assert_int_equal(fdk_openat_async(loop, dir, "inner", FDK_O_RDONLY | FDK_O_DIRECTORY, 0, on_open, &c, &op), 0);
   assert_int_equal(fdk_op_cancel(op), 0);
   assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
   assert_int_equal(c.calls, 1);
-  assert_int_equal(c.result, -ECANCELED);
-  assert_null(c.fd);
+  if (c.result == 0) {
+    assert_null(fdk_fd_unref(c.fd));
+  } else {
+    assert_int_equal(c.result, -ECANCELED);
+    assert_null(c.fd);
+  }
   fdk_fd_unref(opened.fd);
   assert_int_equal(fdk_loop_free(loop), 0);
   fdk_dir_unref(dir);

@@ -45,6 +45,9 @@ bool cached_lookup_supported() {
   return ok;
 }
 
+// O_TMPFILE includes O_DIRECTORY's bit: test it whole.
+bool creates(int oflags) { return (oflags & O_CREAT) || (oflags & O_TMPFILE) == O_TMPFILE; }
+
 // Whether a confined call can use openat2 here (not under the resolve fallback).
 bool kernel_confines(const DirBase &b) { return !b.confined || resolve_backend() == Backend::openat2; }
 
@@ -53,7 +56,7 @@ bool kernel_confines(const DirBase &b) { return !b.confined || resolve_backend()
 int inline_openat(fdk_loop *loop, fdk_dir *dir, const char *path, int oflags, fdk_open_cb cb, void *data,
                   fdk_op **op) {
   // Creating or truncating always needs the pool's wait.
-  if (oflags & (O_CREAT | O_TRUNC | __O_TMPFILE)) return kNotServed;
+  if (creates(oflags) || (oflags & O_TRUNC)) return kNotServed;
   if (!cached_lookup_supported() || strlen(path) >= PATH_MAX) return kNotServed;
   DirBase b;
   if (b.acquire(dir, "openat") < 0 || !kernel_confines(b)) return kNotServed;
@@ -296,7 +299,7 @@ class OpenOp final : public DirOp {
       return 0;
     }
     how_.flags = static_cast<uint64_t>(result_.oflags);
-    how_.mode = (result_.oflags & (O_CREAT | __O_TMPFILE)) ? mode_ : 0;
+    how_.mode = creates(result_.oflags) ? mode_ : 0;
     how_.resolve = base_.confined ? kConfinedResolve : 0;
     io_uring_prep_openat2(sqe, base_.raw, path_.empty() ? "." : path_.c_str(), &how_);
     queued();

@@ -46,7 +46,9 @@ namespace {
 int64_t result_of(ssize_t r) { return r < 0 ? neg_errno() : r; }
 
 // Blocks SIGPIPE in this thread around a write and consumes the one it raised, so a gone
-// reader gives -EPIPE and no signal, without touching the process-wide disposition.
+// reader gives -EPIPE and no signal, without touching the process-wide disposition. A
+// thread that already blocks SIGPIPE keeps its mask and its pending signal: one system
+// call less.
 template <class Call>
 int64_t without_sigpipe(Call &&call) {
   sigset_t pipe_set, old;
@@ -54,8 +56,9 @@ int64_t without_sigpipe(Call &&call) {
   sigaddset(&pipe_set, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
   int64_t r = result_of(call());
-  // A SIGPIPE pending for this thread now is ours, unless the caller already blocked it.
-  if (r == -EPIPE && !sigismember(&old, SIGPIPE)) {
+  if (sigismember(&old, SIGPIPE)) return r;
+  // A SIGPIPE pending for this thread now is ours.
+  if (r == -EPIPE) {
     timespec zero{};
     while (sigtimedwait(&pipe_set, nullptr, &zero) < 0 && errno == EINTR) {
     }

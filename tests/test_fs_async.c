@@ -302,6 +302,33 @@ static void test_free_with_calls_in_flight(void **state) {
   remove_tree(top);
 }
 
+/* The caller may drop its dir reference as soon as a call started: the call holds its own
+ * until the callback (and the use of the dir's descriptor ends before it). */
+static void test_dir_dropped_after_start(void **state) {
+  (void)state;
+  char top[PATH_MAX];
+  fdk_dir *dir = make_tree(top);
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdk_stat *st;
+  assert_int_equal(fdk_stat_new(&st), 0);
+  outcome o[3] = {{0}};
+  assert_int_equal(fdk_mkdirat_async(loop, dir, "inner/new", 0755, on_result, &o[0], NULL), 0);
+  assert_int_equal(fdk_statat_async(loop, st, dir, "file", 0, on_result, &o[1], NULL), 0);
+  assert_int_equal(fdk_openat_async(loop, dir, "inner/", FDK_O_RDONLY, 0, on_open, &o[2], NULL), 0);
+  assert_null(fdk_dir_unref(dir));
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(o[i].calls, 1);
+    assert_int_equal(o[i].result, 0);
+  }
+  assert_true(exists(top, "base/inner/new"));
+  fdk_fd_unref(o[2].fd);
+  fdk_stat_free(st);
+  assert_int_equal(fdk_loop_free(loop), 0);
+  remove_tree(top);
+}
+
 /* Every io_uring descriptor of the process is close-on-exec, so children never inherit
  * one; under FDKIT_FS_ENGINE=uring (where the kernel allows io_uring) the loop has one. */
 static void test_ring_is_close_on_exec(void **state) {
@@ -343,6 +370,7 @@ int main(void) {
       fdkt_test(test_partly_cached_read_is_whole),
       fdkt_test(test_cancel_then_close),
       fdkt_test(test_free_with_calls_in_flight),
+      fdkt_test(test_dir_dropped_after_start),
       fdkt_test(test_ring_is_close_on_exec),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

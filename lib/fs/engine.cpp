@@ -107,8 +107,7 @@ constexpr unsigned kStatxMask = STATX_BASIC_STATS | STATX_BTIME;
 class DirOp : public UringOp {
  public:
   DirOp(fdk_loop *l, fdk_dir *dir, const char *path, const char *what)
-      : UringOp(l), dir_(dir_ref(dir)), path_(path), what_(what) {}
-  ~DirOp() override { dir_unref(dir_); }
+      : UringOp(l), held_(dir), dir_(dir), path_(path), what_(what) {}
 
   void deliver(int64_t result) override {
     span_.end(result);
@@ -126,6 +125,7 @@ class DirOp : public UringOp {
     op_start(this, out);
   }
 
+  DirRef held_;  // declared before base_: the use of its descriptor ends first
   fdk_dir *dir_;
   std::string path_;
   const char *what_;
@@ -332,10 +332,7 @@ class OpenOp final : public DirOp {
 class FstatOp final : public UringOp {
  public:
   FstatOp(fdk_loop *l, fdk_stat *st, fdk_fd *fd, fdk_result_cb cb, void *data)
-      : UringOp(l), st_(st), fd_(fd), cb_(cb), data_(data) {
-    fdk_fd_ref(fd_);
-  }
-  ~FstatOp() override { fdk_fd_unref(fd_); }
+      : UringOp(l), held_(fd), st_(st), fd_(fd), cb_(cb), data_(data) {}
 
   int start(fdk_op **out) {
     int raw;
@@ -365,6 +362,7 @@ class FstatOp final : public UringOp {
   }
 
  private:
+  FdRef held_;
   fdk_stat *st_;
   fdk_fd *fd_;
   fdk_result_cb cb_;

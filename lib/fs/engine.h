@@ -3,10 +3,31 @@
 // synchronous call does; the next engine (at last the worker pool) then takes it.
 #pragma once
 
+#include <utility>
+
+#include "fdkit/fd.h"
 #include "fs/fs.h"
 #include "io/uring.h"
 
 namespace fdk {
+
+// A reference on a handle for as long as an asynchronous call lives.
+template <class T, T *(*Ref)(T *), T *(*Unref)(T *)>
+class Held {
+ public:
+  explicit Held(T *handle) : handle_(Ref(handle)) {}
+  Held(Held &&other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
+  Held(const Held &) = delete;
+  Held &operator=(const Held &) = delete;
+  ~Held() { Unref(handle_); }
+  T *get() const { return handle_; }
+
+ private:
+  T *handle_;
+};
+
+using DirRef = Held<fdk_dir, dir_ref, dir_unref>;
+using FdRef = Held<fdk_fd, fdk_fd_ref, fdk_fd_unref>;
 
 // What an open delivers: a handle for the new descriptor (the callback owns it).
 struct OpenResult {

@@ -16,23 +16,6 @@ namespace fdk {
 
 namespace {
 
-// A reference on a handle for as long as a task lives.
-template <class T, T *(*Ref)(T *), T *(*Unref)(T *)>
-class Held {
- public:
-  explicit Held(T *handle) : handle_(Ref(handle)) {}
-  Held(Held &&other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
-  Held(const Held &) = delete;
-  Held &operator=(const Held &) = delete;
-  ~Held() { Unref(handle_); }
-  T *get() const { return handle_; }
-
- private:
-  T *handle_;
-};
-
-using DirRef = Held<fdk_dir, dir_ref, dir_unref>;
-using FdRef = Held<fdk_fd, fdk_fd_ref, fdk_fd_unref>;
 
 // A call whose whole result is its integer.
 template <class Fn>

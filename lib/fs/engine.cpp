@@ -111,6 +111,7 @@ class DirOp : public UringOp {
 
   void deliver(int64_t result) override {
     span_.end(result);
+    flight_.end();
     deliver_result(result);
   }
 
@@ -357,6 +358,7 @@ class FstatOp final : public UringOp {
 
   void deliver(int64_t result) override {
     span_.end(result);
+    flight_.end();
     if (result >= 0) st_->sx = sx_;
     cb_(result, data_);
   }

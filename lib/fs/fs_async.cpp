@@ -93,7 +93,7 @@ int dir_open_async(fdk_loop *loop, fdk_dir *base, const char *path, fdk_dir_cb c
 int openat_async(fdk_loop *loop, fdk_dir *dir, const char *path, int oflags, mode_t mode, fdk_open_cb cb, void *data,
                  fdk_op **op) {
   FsEngine engine = fs_engine();
-  if (engine_tries_inline(engine)) {
+  if (inline_first(loop, engine)) {
     if (int r = inline_openat(loop, dir, path, oflags, cb, data, op); r != kNotServed) return r;
   }
   if (engine_tries_uring(engine)) {

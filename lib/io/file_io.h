@@ -84,6 +84,7 @@ class UringFileOp final : public UringOp {
 
   void deliver(int64_t result) override {
     span_.end(result);
+    flight_.end();
     rest_.task.deliver(result);
   }
   void discard(int64_t result) override { rest_.task.discard(result); }
@@ -104,7 +105,7 @@ template <class Task>
 int start_file_io(fdk_loop *loop, fdk_fd *fd, Dir dir, Task &&task, fdk_op **out, const char *what) {
   FsEngine engine = fs_engine();
   int64_t done = 0;
-  if (engine_tries_inline(engine)) {
+  if (inline_first(loop, engine)) {
     FileRequest req = task.file_request();
     size_t want = 0;
     for (int i = 0; i < req.v->count; ++i) want += req.v->iov[i].iov_len;
@@ -123,8 +124,7 @@ int start_file_io(fdk_loop *loop, fdk_fd *fd, Dir dir, Task &&task, fdk_op **out
     }
   }
 #if FDK_HAVE_URING
-  if (engine_tries_uring(engine) &&
-      ring_serves(loop, dir == Dir::write ? IORING_OP_WRITEV : IORING_OP_READV)) {
+  if (engine_tries_uring(engine) && ring_serves(loop, dir == Dir::write ? IORING_OP_WRITEV : IORING_OP_READV)) {
     auto *op = new UringFileOp<Task>(loop, fd, dir, FileRest<Task>{std::move(task), done}, what);
     op->start(out);
     return 0;

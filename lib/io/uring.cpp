@@ -34,6 +34,17 @@ FsEngine fs_engine() {
   return g_engine;
 }
 
+bool inline_first(fdk_loop *loop, FsEngine engine) {
+  if (engine == FsEngine::inline_only) return true;
+  if (engine != FsEngine::automatic) return false;
+#if FDK_HAVE_URING
+  return loop->fs_in_flight == 0 || !ring_serves(loop, IORING_OP_READV);
+#else
+  (void)loop;
+  return true;
+#endif
+}
+
 #if !FDK_HAVE_URING
 
 void ring_close(fdk_loop *) {}

@@ -24,8 +24,30 @@ enum class FsEngine : uint8_t { automatic, inline_only, uring, pool };
 
 // The engine FDKIT_FS_ENGINE forces (read once per process), else automatic.
 FsEngine fs_engine();
-inline bool engine_tries_inline(FsEngine e) { return e == FsEngine::automatic || e == FsEngine::inline_only; }
 inline bool engine_tries_uring(FsEngine e) { return e == FsEngine::automatic || e == FsEngine::uring; }
+
+// Counts a file-system call as in flight on its loop from its start until its delivery.
+class InFlight {
+ public:
+  explicit InFlight(fdk_loop *loop) : loop_(loop) { ++loop_->fs_in_flight; }
+  InFlight(const InFlight &) = delete;
+  InFlight &operator=(const InFlight &) = delete;
+  ~InFlight() { end(); }
+  // Called as the callback is about to run: a call it starts sees the loop idle again.
+  void end() {
+    if (loop_) --loop_->fs_in_flight;
+    loop_ = nullptr;
+  }
+
+ private:
+  fdk_loop *loop_;
+};
+
+// Whether a call that the inline engine can make should take it. Forced: always. Auto:
+// only while no other file-system call is in flight on the loop, or io_uring is not
+// available here; otherwise the ring takes the whole batch in one submission, where one
+// system call per inline call would cost more.
+bool inline_first(fdk_loop *loop, FsEngine engine);
 
 // What a starter answers when its engine cannot serve the call: the next engine takes it.
 inline constexpr int kNotServed = 1;
@@ -34,7 +56,7 @@ inline constexpr int kNotServed = 1;
 template <class Task>
 class KnownOp final : public fdk_op {
  public:
-  KnownOp(fdk_loop *l, Task &&task) : fdk_op(l), task_(std::move(task)) {}
+  KnownOp(fdk_loop *l, Task &&task) : fdk_op(l), flight_(l), task_(std::move(task)) {}
   void start(int64_t result, int fd, const char *what, fdk_op **out) {
     span_.begin(what, fd, nullptr, loop);
     op_start(this, out);
@@ -43,10 +65,12 @@ class KnownOp final : public fdk_op {
   void cancel() override {}  // never pending: completed as it started
   void deliver(int64_t result) override {
     span_.end(result);
+    flight_.end();
     task_.deliver(result);
   }
 
  private:
+  InFlight flight_;
   Task task_;
   Span span_;
 };
@@ -67,7 +91,7 @@ bool ring_serves(fdk_loop *loop, int opcode);
 // more), so the descriptors and buffers it holds stay valid until the kernel is done.
 class UringOp : public fdk_op {
  public:
-  explicit UringOp(fdk_loop *l) : fdk_op(l) {}
+  explicit UringOp(fdk_loop *l) : fdk_op(l), flight_(l) {}
   void cancel() override;
   // Loop thread: the result of the op's current submission.
   virtual void on_cqe(int res) = 0;
@@ -85,6 +109,7 @@ class UringOp : public fdk_op {
   virtual int64_t run_blocking() { return -ENOTSUP; }
   virtual void discard(int64_t) {}
   bool cancelled_ = false;
+  InFlight flight_;  // subclasses end it in deliver()
 
  private:
   static void work_run(uv_work_t *req);

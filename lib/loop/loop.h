@@ -72,6 +72,7 @@ struct fdk_loop {
   fdk::Watch *watches = nullptr;  // every descriptor watch registered in epfd
   std::atomic<fdk::TraceHook *> trace_hook{nullptr};  // fdk_trace_set(loop, ...)
   fdk::Ring *ring = nullptr;  // the io_uring of asynchronous file-system calls (io/uring.h)
+  int fs_in_flight = 0;       // those calls on the inline and io_uring engines not yet delivered
 
   int dispatch_depth = 0;
   bool running = false;

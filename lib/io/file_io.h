@@ -67,6 +67,9 @@ class UringFileOp final : public UringOp {
     auto offset = static_cast<uint64_t>(*req.offset);
     if (req.write) io_uring_prep_writev(sqe, raw, req.v->iov, static_cast<unsigned>(req.v->count), offset);
     else io_uring_prep_readv(sqe, raw, req.v->iov, static_cast<unsigned>(req.v->count), offset);
+    // Uncached data: a read issued inline would start the disk reads (readahead) inside
+    // the submission, blocking the loop for milliseconds; io_uring's workers do it instead.
+    if (!req.write && fd_learned(fd_, fdk_fd::kColdData)) sqe->flags |= IOSQE_ASYNC;
     queued();
   }
 

@@ -35,6 +35,10 @@ int64_t nowait_attempt(fdk_fd *fd, const FileRequest &req) {
                         : ::preadv2(raw, v.iov, v.count, *req.offset, RWF_NOWAIT);
   int err = r < 0 ? errno : 0;
   fd_unuse(fd);
+  // Whether the file's data is in the page cache: io_uring then queues its reads to its
+  // workers at once rather than start the disk reads inside the loop's submission.
+  if (!req.write && r > 0) fd_unlearn(fd, fdk_fd::kColdData);
+  if (!req.write && err == EAGAIN) fd_learn(fd, fdk_fd::kColdData);
   if (r >= 0) return r;
   if (err == EOPNOTSUPP) fd_learn(fd, refused);
   if (err == EOPNOTSUPP || err == EAGAIN || err == EINTR) return kNotServed;

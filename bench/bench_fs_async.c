@@ -5,10 +5,11 @@
  * Cases: stat, open+close, pread 4 KiB, pwrite 4 KiB, readdir of a small directory,
  * mkdir+rmdir; each with 1 call in flight (the next one started from the callback, all in
  * one FDK_RUN_DEFAULT run) and with 64. The engine of fdkit is chosen once per process, so
- * each engine (auto, inline, uring, pool) runs in a child started with FDKIT_FS_ENGINE;
- * the parent prints every line with its ratios. Plus cold-read-timer: 64 reads of
- * uncached data in flight (evicted with POSIX_FADV_DONTNEED, checked with mincore) while a
- * 1 ms repeating timer runs on the same loop: its p99 lateness.
+ * each engine (auto, inline, uring, pool) runs in a child started with FDKIT_FS_ENGINE,
+ * once per repetition, between the other implementations' runs; the parent prints the
+ * medians with their ratios. Plus cold-read-timer: 64 reads of uncached data in flight
+ * (evicted with POSIX_FADV_DONTNEED, checked with mincore) while a 1 ms repeating timer runs
+ * on the same loop: its p99 lateness.
  *
  * usage: bench_fs_async [REPETITIONS] [OPS]     (defaults 5, 20000; medians are printed)
  * Run it from a directory on the disk file system to measure (tmpfs ignores
@@ -474,19 +475,14 @@ static void setup_files(void) {
   close(fd);
 }
 
-/* Child mode: fdkit's async figures under the engine in FDKIT_FS_ENGINE, as
- * "case inflight ns" lines, then "cold p99_ms". */
+/* Child mode: one repetition of fdkit's async figures under the engine in FDKIT_FS_ENGINE,
+ * as "case inflight ns" lines, then "cold p99_ms". */
 static void child(void) {
-  for (int c = 0; c < NCASES; c++)
-    for (int k = 0; k < 2; k++) {
-      int inflight = k ? 64 : 1;
-      double v[32];
-      for (int r = 0; r < reps; r++) v[r] = run_fdkit(c, inflight);
-      printf("%d %d %.1f\n", c, inflight, median(v, reps));
-    }
-  double v[32];
-  for (int r = 0; r < reps; r++) v[r] = run_cold();
-  printf("cold %.3f\n", median(v, reps));
+  for (int c = 0; c < NCASES; c++) {
+    printf("%d 1 %.1f\n", c, run_fdkit(c, 1));
+    printf("%d 64 %.1f\n", c, run_fdkit(c, 64));
+  }
+  printf("cold %.3f\n", run_cold());
 }
 
 static const char *const engines[] = {"auto", "inline", "uring", "pool"};
@@ -511,53 +507,55 @@ int main(int argc, char **argv) {
     return 0;
   }
 
-  /* The engines' children first, each with the same files. */
-  double engine_ns[NENGINES][NCASES][2], engine_cold[NENGINES];
-  for (int e = 0; e < NENGINES; e++) {
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "BENCH_FS_ASYNC_CHILD=1 FDKIT_FS_ENGINE=%s /proc/%d/exe %d %d", engines[e], getpid(), reps,
-             total_ops);
-    FILE *p = popen(cmd, "r");
-    char line[256];
-    while (fgets(line, sizeof line, p)) {
-      int c, inflight;
-      double ns;
-      if (sscanf(line, "cold %lf", &ns) == 1) engine_cold[e] = ns;
-      else if (sscanf(line, "%d %d %lf", &c, &inflight, &ns) == 3) engine_ns[e][c][inflight == 64] = ns;
+  /* Repetitions interleave every implementation, so that the load of a noisy machine
+   * falls on all of them alike; the medians are printed. Each engine runs in a child. */
+  static double engine_ns[NENGINES][NCASES][2][32], engine_cold[NENGINES][32];
+  static double sys_ns[NCASES][32], sync_ns[NCASES][32], uv_ns[NCASES][2][32], ring_ns[NCASES][2][32];
+  for (int r = 0; r < reps; r++) {
+    for (int e = 0; e < NENGINES; e++) {
+      char cmd[4096];
+      snprintf(cmd, sizeof cmd, "BENCH_FS_ASYNC_CHILD=1 FDKIT_FS_ENGINE=%s /proc/%d/exe 1 %d", engines[e], getpid(),
+               total_ops);
+      FILE *p = popen(cmd, "r");
+      char line[256];
+      while (fgets(line, sizeof line, p)) {
+        int c, inflight;
+        double ns;
+        if (sscanf(line, "cold %lf", &ns) == 1) engine_cold[e][r] = ns;
+        else if (sscanf(line, "%d %d %lf", &c, &inflight, &ns) == 3) engine_ns[e][c][inflight == 64][r] = ns;
+      }
+      if (pclose(p) != 0) {
+        fprintf(stderr, "bench_fs_async: the %s child failed\n", engines[e]);
+        return 1;
+      }
     }
-    if (pclose(p) != 0) {
-      fprintf(stderr, "bench_fs_async: the %s child failed\n", engines[e]);
-      return 1;
+    for (int c = 0; c < NCASES; c++) {
+      sys_ns[c][r] = run_sync(c, 0);
+      sync_ns[c][r] = run_sync(c, 1);
+      for (int k = 0; k < 2; k++) {
+        uv_ns[c][k][r] = run_libuv(c, k ? 64 : 1);
+        ring_ns[c][k][r] = c == READDIR ? -1 : run_liburing(c, k ? 64 : 1);
+      }
     }
   }
 
   const char *fs = fs_name();
   for (int c = 0; c < NCASES; c++) {
-    double v[32];
-    for (int r = 0; r < reps; r++) v[r] = run_sync(c, 0);
-    double sys = median(v, reps);
-    for (int r = 0; r < reps; r++) v[r] = run_sync(c, 1);
-    double sync = median(v, reps);
+    double sys = median(sys_ns[c], reps), sync = median(sync_ns[c], reps);
     printf("{\"bench\":\"fs_async\",\"fs\":\"%s\",\"case\":\"%s\",\"inflight\":1,\"impl\":\"syscall\",\"ns_per_op\":%.1f}\n",
            fs, cases[c], sys);
     printf("{\"bench\":\"fs_async\",\"fs\":\"%s\",\"case\":\"%s\",\"inflight\":1,\"impl\":\"fdkit-sync\",\"ns_per_op\":%.1f,"
            "\"vs_syscall\":%.3f}\n", fs, cases[c], sync, sync / sys);
     for (int k = 0; k < 2; k++) {
       int inflight = k ? 64 : 1;
-      for (int r = 0; r < reps; r++) v[r] = run_libuv(c, inflight);
-      double uv = median(v, reps);
-      double ring = -1;
-      if (c != READDIR) {
-        for (int r = 0; r < reps; r++) v[r] = run_liburing(c, inflight);
-        ring = median(v, reps);
-      }
+      double uv = median(uv_ns[c][k], reps), ring = median(ring_ns[c][k], reps);
       printf("{\"bench\":\"fs_async\",\"fs\":\"%s\",\"case\":\"%s\",\"inflight\":%d,\"impl\":\"libuv\",\"ns_per_op\":%.1f}\n",
              fs, cases[c], inflight, uv);
       if (ring > 0)
         printf("{\"bench\":\"fs_async\",\"fs\":\"%s\",\"case\":\"%s\",\"inflight\":%d,\"impl\":\"liburing\",\"ns_per_op\":%.1f}\n",
                fs, cases[c], inflight, ring);
       for (int e = 0; e < NENGINES; e++) {
-        double ns = engine_ns[e][c][k];
+        double ns = median(engine_ns[e][c][k], reps);
         printf("{\"bench\":\"fs_async\",\"fs\":\"%s\",\"case\":\"%s\",\"inflight\":%d,\"impl\":\"fdkit-%s\",\"ns_per_op\":%.1f,"
                "\"minus_sync_ns\":%.1f,\"vs_libuv_latency\":%.3f,\"vs_libuv_throughput\":%.3f",
                fs, cases[c], inflight, engines[e], ns, ns - sync, ns / uv, uv / ns);
@@ -568,7 +566,7 @@ int main(int argc, char **argv) {
   }
   for (int e = 0; e < NENGINES; e++)
     printf("{\"bench\":\"fs_async\",\"fs\":\"%s\",\"case\":\"cold-read-64-timer-1ms\",\"impl\":\"fdkit-%s\","
-           "\"timer_p99_late_ms\":%.3f}\n", fs, engines[e], engine_cold[e]);
+           "\"timer_p99_late_ms\":%.3f}\n", fs, engines[e], median(engine_cold[e], reps));
   close(rfd);
   close(wfd);
   if (chdir("..") == 0) {

@@ -422,6 +422,29 @@ static void test_epipe_without_sigpipe(void **state) {
   assert_int_equal(sigpipe_seen, 0);
 }
 
+/* A thread that blocks SIGPIPE itself keeps it blocked, and the signal a write raised stays
+ * pending for it to collect: fdkit consumes only the signals its own blocking held back. */
+static void test_epipe_with_sigpipe_blocked(void **state) {
+  (void)state;
+  sigset_t pipe_set, old;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+  fdk_fd *r, *w;
+  assert_int_equal(fdk_pipe(&r, &w), 0);
+  fdk_fd_unref(r);
+  assert_int_equal(fdk_write(w, "x", 1), -EPIPE);
+  fdk_fd_unref(w);
+  sigset_t mask, pending;
+  pthread_sigmask(SIG_BLOCK, NULL, &mask);
+  assert_true(sigismember(&mask, SIGPIPE));
+  sigpending(&pending);
+  assert_true(sigismember(&pending, SIGPIPE));
+  struct timespec zero = {0, 0};
+  assert_int_equal(sigtimedwait(&pipe_set, NULL, &zero), SIGPIPE);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 static void on_alarm(int sig) { (void)sig; }
 
 typedef struct {
@@ -720,6 +743,7 @@ int main(void) {
       fdkt_test(test_blocking_mode_pipe_read),
       fdkt_test(test_blocking_mode_pipe_write),
       fdkt_test(test_epipe_without_sigpipe),
+      fdkt_test(test_epipe_with_sigpipe_blocked),
       fdkt_test(test_sync_read_retries_eintr),
       fdkt_test(test_many_waiters_one_descriptor),
       fdkt_test(test_write_all_ordered),

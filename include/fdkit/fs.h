@@ -25,7 +25,7 @@
  *
  * Threads: every synchronous call may be made from any thread; an fdk_dir may be shared
  * between threads. An fdk_stat, an entry list or an iterator must not be used by two
- * threads at once. Asynchronous forms run on libuv's worker pool and call back on the
+ * threads at once. Asynchronous forms never block the loop (see below) and call back on the
  * loop's thread; the arguments are copied (an fdk_stat passed to fdk_statat_async must
  * stay valid until the callback), and a dir handle is referenced until the callback.
  */
@@ -223,7 +223,9 @@ typedef void (*fdk_dirents_cb)(int result, fdk_dirents *entries, void *data);
 /**@}*/
 
 /**@{*/
-/** Asynchronous forms: the same call on libuv's worker pool. A cancelled call that had
+/** Asynchronous forms: the same call without blocking the loop: inline where the kernel
+ * promises not to wait (a cached open), else on the loop's io_uring, else on libuv's worker
+ * pool (FDKIT_FS_ENGINE=auto|inline|uring|pool forces one). A cancelled call that had
  * already produced a handle or buffer releases it. */
 FDK_API int fdk_dir_open_async(fdk_loop *loop, fdk_dir *base, const char *path, fdk_dir_cb cb, void *data,
                                fdk_op **op);

@@ -9,11 +9,14 @@
  *   on the loop and retry. EINTR is retried. A descriptor adopted with FDK_FD_BLOCKING is
  *   waited on first and then read or written with a call that cannot block for long
  *   (sockets: MSG_DONTWAIT; pipes and others: at most PIPE_BUF bytes per write).
- * - Descriptors epoll refuses (regular files, /dev/null...) run their asynchronous I/O on
- *   libuv's worker pool, so the loop never blocks. fsync, ftruncate, lseek and getrandom
- *   always run there.
+ * - Descriptors epoll refuses (regular files, /dev/null...) never block the loop: their
+ *   reads and writes run inline where the kernel promises not to wait (RWF_NOWAIT), else on
+ *   the loop's io_uring, else on libuv's worker pool (FDKIT_FS_ENGINE=auto|inline|uring|pool
+ *   forces one). fsync, ftruncate, lseek and getrandom always run on the pool.
  * - Every call is one system call's worth: short reads and writes are reported as such,
- *   never completed by a hidden loop (except the ordered writes below, which exist for it).
+ *   never completed by a hidden loop (except the ordered writes below, which exist for it,
+ *   and a regular file whose data could be moved only in part inline: the next engine
+ *   moves the rest, so a short count on a regular file still means its end).
  * - Writing to a pipe or socket whose reader has gone returns -EPIPE and never raises
  *   SIGPIPE in the process (the disposition is not changed).
  * - Buffers and the memory iovecs point to must stay valid until the callback; the iovec

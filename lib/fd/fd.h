@@ -19,6 +19,9 @@ struct fdk_fd {
   static constexpr uint8_t kSocket = 2;      // send/recv work on it
   static constexpr uint8_t kNotSocket = 4;
   static constexpr uint8_t kPollable = 8;  // epoll accepted it
+  static constexpr uint8_t kNoNowaitRead = 16;   // preadv2(RWF_NOWAIT) answered EOPNOTSUPP
+  static constexpr uint8_t kNoNowaitWrite = 32;  // pwritev2(RWF_NOWAIT) answered EOPNOTSUPP
+  static constexpr uint8_t kColdData = 64;  // the last RWF_NOWAIT read found data uncached (unset again when cached)
 
   std::atomic<uint32_t> user_refs{1};  // the caller's references
   std::atomic<uint32_t> mem_refs{1};   // memory: one for all user refs + internal holders
@@ -55,6 +58,7 @@ int fd_release(fdk_fd *fd, int *raw);
 inline bool fd_is_blocking(const fdk_fd *fd) { return fd->flags & FDK_FD_BLOCKING; }
 inline bool fd_learned(const fdk_fd *fd, uint8_t bit) { return fd->learned.load(std::memory_order_relaxed) & bit; }
 inline void fd_learn(fdk_fd *fd, uint8_t bit) { fd->learned.fetch_or(bit, std::memory_order_relaxed); }
+inline void fd_unlearn(fdk_fd *fd, uint8_t bit) { fd->learned.fetch_and(static_cast<uint8_t>(~bit), std::memory_order_relaxed); }
 
 enum class Dir : uint8_t { read = 0, write = 1 };
 

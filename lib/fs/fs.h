@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
 
 #include <atomic>
@@ -38,6 +39,9 @@ struct fdk_dirents {
 namespace fdk {
 
 enum class Backend : int { openat2 = FDK_RESOLVE_OPENAT2, fallback = FDK_RESOLVE_FALLBACK };
+
+// The openat2 resolve flags of a confined lookup.
+inline constexpr uint64_t kConfinedResolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
 
 // The active strategy; the first call probes (and reads FDKIT_RESOLVE).
 Backend resolve_backend();

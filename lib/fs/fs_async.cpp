@@ -1,5 +1,6 @@
-// Asynchronous forms of the file-system calls: the synchronous body runs on libuv's
-// worker pool with copies of the arguments and a reference on each dir handle.
+// Asynchronous forms of the file-system calls: open, stat, mkdir, unlink and rmdir try
+// the inline and io_uring engines first (fs/engine.h); otherwise the synchronous body runs
+// on libuv's worker pool with copies of the arguments and a reference on each dir handle.
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -7,6 +8,7 @@
 #include <utility>
 
 #include "fd/fd.h"
+#include "fs/engine.h"
 #include "fs/fs_async.h"
 #include "loop/work.h"
 
@@ -14,23 +16,6 @@ namespace fdk {
 
 namespace {
 
-// A reference on a handle for as long as a task lives.
-template <class T, T *(*Ref)(T *), T *(*Unref)(T *)>
-class Held {
- public:
-  explicit Held(T *handle) : handle_(Ref(handle)) {}
-  Held(Held &&other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
-  Held(const Held &) = delete;
-  Held &operator=(const Held &) = delete;
-  ~Held() { Unref(handle_); }
-  T *get() const { return handle_; }
-
- private:
-  T *handle_;
-};
-
-using DirRef = Held<fdk_dir, dir_ref, dir_unref>;
-using FdRef = Held<fdk_fd, fdk_fd_ref, fdk_fd_unref>;
 
 // A call whose whole result is its integer.
 template <class Fn>
@@ -75,14 +60,9 @@ struct OpenTask {
   std::string path;
   int oflags;
   mode_t mode;
-  fdk_open_cb cb;
-  void *data;
+  OpenResult result;
   int64_t run() { return openat_raw(dir.get(), path.c_str(), oflags, mode); }
-  void deliver(int64_t r) const {
-    fdk_fd *fd = nullptr;
-    int result = r < 0 ? static_cast<int>(r) : fd_wrap(&fd, static_cast<int>(r), !(oflags & O_NONBLOCK));
-    cb(result, fd, data);
-  }
+  void deliver(int64_t r) const { result.deliver(r); }
   void discard(int64_t r) const { close(static_cast<int>(r)); }
   const char *trace_path() const { return path.c_str(); }
 };
@@ -112,21 +92,37 @@ int dir_open_async(fdk_loop *loop, fdk_dir *base, const char *path, fdk_dir_cb c
 
 int openat_async(fdk_loop *loop, fdk_dir *dir, const char *path, int oflags, mode_t mode, fdk_open_cb cb, void *data,
                  fdk_op **op) {
-  return start_work(loop, OpenTask{DirRef(dir), path, oflags, mode, cb, data}, op, "openat");
+  FsEngine engine = fs_engine();
+  if (inline_first(loop, engine)) {
+    if (int r = inline_openat(loop, dir, path, oflags, cb, data, op); r != kNotServed) return r;
+  }
+  if (engine_tries_uring(engine)) {
+    if (int r = uring_openat(loop, dir, path, oflags, mode, cb, data, op); r != kNotServed) return r;
+  }
+  return start_work(loop, OpenTask{DirRef(dir), path, oflags, mode, {oflags, cb, data}}, op, "openat");
 }
 
 int mkdirat_async(fdk_loop *loop, fdk_dir *dir, const char *path, mode_t mode, fdk_result_cb cb, void *data,
                   fdk_op **op) {
+  if (engine_tries_uring(fs_engine())) {
+    if (int r = uring_mkdirat(loop, dir, path, mode, cb, data, op); r != kNotServed) return r;
+  }
   auto fn = [d = DirRef(dir), p = std::string(path), mode] { return mkdirat(d.get(), p.c_str(), mode); };
   return start_result(loop, std::move(fn), cb, data, op, "mkdirat");
 }
 
 int unlinkat_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_result_cb cb, void *data, fdk_op **op) {
+  if (engine_tries_uring(fs_engine())) {
+    if (int r = uring_unlinkat(loop, dir, path, false, cb, data, op); r != kNotServed) return r;
+  }
   auto fn = [d = DirRef(dir), p = std::string(path)] { return unlinkat(d.get(), p.c_str()); };
   return start_result(loop, std::move(fn), cb, data, op, "unlinkat");
 }
 
 int rmdirat_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_result_cb cb, void *data, fdk_op **op) {
+  if (engine_tries_uring(fs_engine())) {
+    if (int r = uring_unlinkat(loop, dir, path, true, cb, data, op); r != kNotServed) return r;
+  }
   auto fn = [d = DirRef(dir), p = std::string(path)] { return rmdirat(d.get(), p.c_str()); };
   return start_result(loop, std::move(fn), cb, data, op, "rmdirat");
 }
@@ -183,12 +179,18 @@ int utimensat_async(fdk_loop *loop, fdk_dir *dir, const char *path, const struct
 }
 
 int fstat_async(fdk_loop *loop, fdk_stat *st, fdk_fd *fd, fdk_result_cb cb, void *data, fdk_op **op) {
+  if (engine_tries_uring(fs_engine())) {
+    if (int r = uring_fstat(loop, st, fd, cb, data, op); r != kNotServed) return r;
+  }
   auto fn = [f = FdRef(fd)](struct statx *sx) { return fstat(sx, f.get()); };
   return start_work(loop, StatTask<decltype(fn)>{st, std::move(fn), cb, data}, op, "fstat");
 }
 
 int statat_async(fdk_loop *loop, fdk_stat *st, fdk_dir *dir, const char *path, bool follow, fdk_result_cb cb,
                  void *data, fdk_op **op) {
+  if (engine_tries_uring(fs_engine())) {
+    if (int r = uring_statat(loop, st, dir, path, follow, cb, data, op); r != kNotServed) return r;
+  }
   auto fn = [d = DirRef(dir), p = std::string(path), follow](struct statx *sx) {
     return statat(sx, d.get(), p.c_str(), follow);
   };

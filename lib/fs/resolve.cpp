@@ -26,7 +26,7 @@ namespace {
 constexpr int kOpenat2Retries = 16;
 // Symlinks followed in one resolution before -ELOOP, as the kernel allows.
 constexpr int kMaxFollows = 40;
-constexpr uint64_t kBeneath = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+constexpr uint64_t kBeneath = kConfinedResolve;
 
 std::atomic<int> g_backend{0};  // 0 until probed, else a Backend value
 std::mutex g_probe_lock;

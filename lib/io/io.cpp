@@ -10,6 +10,7 @@
 
 #include <vector>
 
+#include "io/file_io.h"
 #include "io/ops.h"
 
 namespace fdk {
@@ -24,12 +25,34 @@ int poll_wait(int raw, Dir dir, int timeout_ms) {
   }
 }
 
+int64_t nowait_attempt(fdk_fd *fd, const FileRequest &req) {
+  uint8_t refused = req.write ? fdk_fd::kNoNowaitWrite : fdk_fd::kNoNowaitRead;
+  if (fd_learned(fd, refused)) return kNotServed;
+  int raw;
+  if (fd_use(fd, &raw) < 0) return -EBADF;
+  const Iovecs &v = *req.v;
+  ssize_t r = req.write ? ::pwritev2(raw, v.iov, v.count, *req.offset, RWF_NOWAIT)
+                        : ::preadv2(raw, v.iov, v.count, *req.offset, RWF_NOWAIT);
+  int err = r < 0 ? errno : 0;
+  fd_unuse(fd);
+  // Whether the file's data is in the page cache: io_uring then queues its reads to its
+  // workers at once rather than start the disk reads inside the loop's submission.
+  if (!req.write && r > 0) fd_unlearn(fd, fdk_fd::kColdData);
+  if (!req.write && err == EAGAIN) fd_learn(fd, fdk_fd::kColdData);
+  if (r >= 0) return r;
+  if (err == EOPNOTSUPP) fd_learn(fd, refused);
+  if (err == EOPNOTSUPP || err == EAGAIN || err == EINTR) return kNotServed;
+  return -err;
+}
+
 namespace {
 
 int64_t result_of(ssize_t r) { return r < 0 ? neg_errno() : r; }
 
 // Blocks SIGPIPE in this thread around a write and consumes the one it raised, so a gone
-// reader gives -EPIPE and no signal, without touching the process-wide disposition.
+// reader gives -EPIPE and no signal, without touching the process-wide disposition. A
+// thread that already blocks SIGPIPE keeps its mask and its pending signal: one system
+// call less.
 template <class Call>
 int64_t without_sigpipe(Call &&call) {
   sigset_t pipe_set, old;
@@ -37,8 +60,9 @@ int64_t without_sigpipe(Call &&call) {
   sigaddset(&pipe_set, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
   int64_t r = result_of(call());
-  // A SIGPIPE pending for this thread now is ours, unless the caller already blocked it.
-  if (r == -EPIPE && !sigismember(&old, SIGPIPE)) {
+  if (sigismember(&old, SIGPIPE)) return r;
+  // A SIGPIPE pending for this thread now is ours.
+  if (r == -EPIPE) {
     timespec zero{};
     while (sigtimedwait(&pipe_set, nullptr, &zero) < 0 && errno == EINTR) {
     }
@@ -99,20 +123,26 @@ int64_t writev_attempt(fdk_fd *fd, int raw, const Iovecs &v, bool must_not_block
 
 namespace {
 
+// Reads and writes at the file position keep offset -1 for the file engines.
 struct ReadTask : Callback {
   Iovecs v;
+  int64_t offset = -1;
   int64_t attempt(fdk_fd *fd, int raw, bool nb) { return readv_attempt(fd, raw, v, nb); }
+  FileRequest file_request() { return {&v, &offset, false}; }
 };
 
 struct WriteTask : Callback {
   Iovecs v;
+  int64_t offset = -1;
   int64_t attempt(fdk_fd *fd, int raw, bool nb) { return writev_attempt(fd, raw, v, nb); }
+  FileRequest file_request() { return {&v, &offset, true}; }
 };
 
 struct PreadTask : Callback {
   Iovecs v;
   int64_t offset;
   int64_t attempt(fdk_fd *, int raw, bool) { return result_of(::preadv(raw, v.iov, v.count, offset)); }
+  FileRequest file_request() { return {&v, &offset, false}; }
 };
 
 struct PwriteTask : Callback {
@@ -121,6 +151,7 @@ struct PwriteTask : Callback {
   int64_t attempt(fdk_fd *, int raw, bool) {
     return without_sigpipe([&] { return ::pwritev(raw, v.iov, v.count, offset); });
   }
+  FileRequest file_request() { return {&v, &offset, true}; }
 };
 
 int map_whence(int whence) { return whence == FDK_SEEK_SET ? SEEK_SET : whence == FDK_SEEK_CUR ? SEEK_CUR : SEEK_END; }

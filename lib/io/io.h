@@ -46,10 +46,26 @@ struct Iovecs {
     }
   }
   Iovecs(Iovecs &&o) noexcept : iov(o.iov), count(o.count), heap_copy(std::move(o.heap_copy)) {
-    if (o.iov == o.inline_copy) {
-      std::copy(o.inline_copy, o.inline_copy + count, inline_copy);
-      iov = inline_copy;
+    if (o.iov >= o.inline_copy && o.iov < o.inline_copy + kInline) {
+      auto at = o.iov - o.inline_copy;
+      std::copy(o.iov, o.iov + count, inline_copy + at);
+      iov = inline_copy + at;
     }
+  }
+
+  // Drops the first n bytes, of a copy only (what a short transfer already moved).
+  void advance(size_t n) {
+    auto *v = const_cast<iovec *>(iov);
+    while (count > 0 && n >= v->iov_len) {
+      n -= v->iov_len;
+      ++v;
+      --count;
+    }
+    if (count > 0) {
+      v->iov_base = static_cast<char *>(v->iov_base) + n;
+      v->iov_len -= n;
+    }
+    iov = v;
   }
 
   void into(msghdr &msg) const {
@@ -209,6 +225,10 @@ class IoOp final : public fdk_op {
   Span span_;
 };
 
+// Reads and writes of descriptors epoll refuses, for tasks with a file_request() (io/file_io.h).
+template <class Task>
+int start_file_io(fdk_loop *loop, fdk_fd *fd, Dir dir, Task &&task, fdk_op **out, const char *what);
+
 // Starts an asynchronous I/O operation; the callback never runs inside this call.
 template <class Task>
 int start_io(fdk_loop *loop, fdk_fd *fd, Dir dir, Task &&task, fdk_op **out, const char *what) {
@@ -216,8 +236,12 @@ int start_io(fdk_loop *loop, fdk_fd *fd, Dir dir, Task &&task, fdk_op **out, con
     int r = ensure_watch(loop, fd);
     if (r < 0 && r != -EPERM) return r;
   }
-  if (fd_learned(fd, fdk_fd::kUnpollable))
-    return start_work(loop, WorkerIo<Task>(fd, dir, std::move(task), what), out, what);
+  if (fd_learned(fd, fdk_fd::kUnpollable)) {
+    if constexpr (requires { task.file_request(); })
+      return start_file_io(loop, fd, dir, std::move(task), out, what);
+    else
+      return start_work(loop, WorkerIo<Task>(fd, dir, std::move(task), what), out, what);
+  }
   auto *op = new IoOp<Task>(loop, fd, dir, std::move(task), what);
   op->begin(out);
   return 0;

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "fd/fd.h"
+#include "io/uring.h"
 #include "trace/trace.h"
 
 namespace fdk {
@@ -260,6 +261,7 @@ int loop_destroy(fdk_loop *loop) {
     uv_run(loop->uv, UV_RUN_ONCE);
   }
   trace_drop_loop_hook(loop);
+  ring_close(loop);
   uv_close(reinterpret_cast<uv_handle_t *>(&loop->wake), on_handle_closed);
   uv_close(reinterpret_cast<uv_handle_t *>(&loop->idle), on_handle_closed);
   uv_close(reinterpret_cast<uv_handle_t *>(&loop->epoll_poll), on_handle_closed);

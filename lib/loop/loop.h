@@ -20,6 +20,7 @@ struct TraceHook;
 struct WriteQueues;
 // Frees the loop's ordered-write queues (all empty by then); accepts null.
 void free_write_queues(WriteQueues *queues);
+struct Ring;
 }
 
 // Base of every asynchronous operation. Lives on the heap; the loop holds one reference
@@ -74,6 +75,8 @@ struct fdk_loop {
   fdk::Watch *watches = nullptr;  // every descriptor watch registered in epfd
   fdk::WriteQueues *write_queues = nullptr;  // ordered writes per handle, made on first use
   std::atomic<fdk::TraceHook *> trace_hook{nullptr};  // fdk_trace_set(loop, ...)
+  fdk::Ring *ring = nullptr;  // the io_uring of asynchronous file-system calls (io/uring.h)
+  int fs_in_flight = 0;       // those calls on the inline and io_uring engines not yet delivered
 
   int dispatch_depth = 0;
   bool running = false;

@@ -1,7 +1,7 @@
 /* A seccomp filter that makes this process, and everything it starts, see a kernel older
  * than fdkit's fast paths: openat2, clone3, pidfd_open, pidfd_send_signal, pidfd_getfd,
- * close_range and statx fail with ENOSYS, and clone with CLONE_PIDFD fails with EINVAL,
- * which is what kernels before each of them answer. */
+ * close_range, statx and io_uring_setup fail with ENOSYS, and clone with CLONE_PIDFD fails
+ * with EINVAL, which is what kernels before each of them answer. */
 #include "old_kernel_filter.h"
 
 #include <errno.h>
@@ -24,7 +24,7 @@
 /* Jumps to the ENOSYS return (the last instruction) when the number is nr; `at` is this
  * instruction's index in the program. */
 #define DENY(nr, at) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), LAST - (at) - 1, 0)
-enum { LAST = 16 };
+enum { LAST = 17 };
 
 int fdkt_emulate_old_kernel(void) {
 #ifndef NATIVE_ARCH
@@ -42,12 +42,13 @@ int fdkt_emulate_old_kernel(void) {
       /* 8 */ DENY(__NR_pidfd_getfd, 8),
       /* 9 */ DENY(__NR_close_range, 9),
       /* 10 */ DENY(__NR_statx, 10),
-      /* 11 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 0, 2),
-      /* 12: clone's flags are its first argument; CLONE_PIDFD sits in the low word. */
+      /* 11 */ DENY(__NR_io_uring_setup, 11),
+      /* 12 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 0, 2),
+      /* 13: clone's flags are its first argument; CLONE_PIDFD sits in the low word. */
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
-      /* 13 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_PIDFD, 1, 0),
-      /* 14 */ RET(SECCOMP_RET_ALLOW),
-      /* 15 */ RET(SECCOMP_RET_ERRNO | EINVAL),
+      /* 14 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_PIDFD, 1, 0),
+      /* 15 */ RET(SECCOMP_RET_ALLOW),
+      /* 16 */ RET(SECCOMP_RET_ERRNO | EINVAL),
       /* LAST */ RET(SECCOMP_RET_ERRNO | ENOSYS),
   };
   _Static_assert(sizeof code / sizeof code[0] == LAST + 1, "LAST must index the ENOSYS return");

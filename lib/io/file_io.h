@@ -1,0 +1,139 @@
+// Asynchronous reads and writes of descriptors epoll refuses (regular files above all):
+// inline when the kernel promises not to wait (RWF_NOWAIT), else on the loop's io_uring,
+// else on libuv's worker pool. A part done inline is never reported as the whole: the
+// rest goes to the next engine.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <string>
+#include <utility>
+
+#include "io/io.h"
+#include "io/uring.h"
+
+namespace fdk {
+
+// What a file task moves: its iovecs (a copy the task owns) and its offset (-1: the file
+// position, used and advanced).
+struct FileRequest {
+  Iovecs *v;
+  int64_t *offset;
+  bool write;
+};
+
+// One preadv2/pwritev2 with RWF_NOWAIT: the bytes moved, a negative errno, or kNotServed
+// when the kernel would have had to wait (or the file refuses RWF_NOWAIT: remembered per
+// handle).
+int64_t nowait_attempt(fdk_fd *fd, const FileRequest &req);
+
+// A file task whose first `done` bytes were moved inline: it moves the rest and reports
+// the sum (the bytes already moved even if the rest fails).
+template <class Task>
+struct FileRest {
+  Task task;
+  int64_t done = 0;
+  int64_t attempt(fdk_fd *fd, int raw, bool nb) { return task.attempt(fd, raw, nb); }
+  int64_t total(int64_t r) const { return done == 0 ? r : r < 0 ? done : done + r; }
+  void deliver(int64_t r) { task.deliver(total(r)); }
+  void discard(int64_t r) { task.discard(r); }
+};
+
+#if FDK_HAVE_URING
+template <class Task>
+class UringFileOp final : public UringOp {
+ public:
+  UringFileOp(fdk_loop *l, fdk_fd *fd, Dir dir, FileRest<Task> &&rest, const char *what)
+      : UringOp(l), fd_(fd), dir_(dir), rest_(std::move(rest)), what_(what) {
+    fd_mem_ref(fd_);
+  }
+  ~UringFileOp() override { fd_mem_unref(fd_); }
+
+  void start(fdk_op **out) {
+    span_.begin(what_, fd_->raw, nullptr, loop);
+    op_start(this, out);
+    int raw;
+    if (fd_use(fd_, &raw) < 0) {
+      op_complete(this, fail(-EBADF, "%s: the handle is closed", what_));
+      return;
+    }
+    io_uring_sqe *sqe = next_sqe();
+    if (!sqe) {
+      fd_unuse(fd_);
+      continue_on_pool();
+      return;
+    }
+    FileRequest req = rest_.task.file_request();
+    auto offset = static_cast<uint64_t>(*req.offset);
+    if (req.write) io_uring_prep_writev(sqe, raw, req.v->iov, static_cast<unsigned>(req.v->count), offset);
+    else io_uring_prep_readv(sqe, raw, req.v->iov, static_cast<unsigned>(req.v->count), offset);
+    // Uncached data: a read issued inline would start the disk reads (readahead) inside
+    // the submission, blocking the loop for milliseconds; io_uring's workers do it instead.
+    if (!req.write && fd_learned(fd_, fdk_fd::kColdData)) sqe->flags |= IOSQE_ASYNC;
+    queued();
+  }
+
+  void on_cqe(int res) override {
+    fd_unuse(fd_);
+    if (cancelled_) {
+      op_complete_with_detail(this, -ECANCELED, std::string(what_) + ": operation cancelled");
+    } else if (res == -EAGAIN || res == -EINTR) {
+      // An O_NONBLOCK file answers EAGAIN on io_uring where a blocking call would wait.
+      continue_on_pool();
+    } else {
+      op_complete(this, rest_.total(res < 0 ? fail_sys(res, what_) : res));
+    }
+  }
+
+  void deliver(int64_t result) override {
+    span_.end(result);
+    flight_.end();
+    rest_.task.deliver(result);
+  }
+  void discard(int64_t result) override { rest_.task.discard(result); }
+
+ private:
+  int64_t run_blocking() override { return rest_.total(sync_io(fd_, dir_, rest_.task, what_)); }
+
+  fdk_fd *fd_;
+  Dir dir_;
+  FileRest<Task> rest_;
+  const char *what_;
+  Span span_;
+};
+#endif
+
+// Starts a read or write of a descriptor epoll refused (see the top of this file).
+template <class Task>
+int start_file_io(fdk_loop *loop, fdk_fd *fd, Dir dir, Task &&task, fdk_op **out, const char *what) {
+  FsEngine engine = fs_engine();
+  int64_t done = 0;
+  if (inline_first(loop, engine)) {
+    FileRequest req = task.file_request();
+    size_t want = 0;
+    for (int i = 0; i < req.v->count; ++i) want += req.v->iov[i].iov_len;
+    int64_t r = nowait_attempt(fd, req);
+    // Done: an error, everything, or the end of the file.
+    if (r != kNotServed && (r <= 0 || static_cast<size_t>(r) == want)) {
+      auto *op = new KnownOp<Task>(loop, std::move(task));
+      op->start(r < 0 ? fail_sys(static_cast<int>(r), what) : r, fd->raw, what, out);
+      return 0;
+    }
+    if (r != kNotServed) {
+      // A short count: only part was cached. The rest goes on.
+      done = r;
+      req.v->advance(static_cast<size_t>(r));
+      if (*req.offset >= 0) *req.offset += r;
+    }
+  }
+#if FDK_HAVE_URING
+  if (engine_tries_uring(engine) && ring_serves(loop, dir == Dir::write ? IORING_OP_WRITEV : IORING_OP_READV)) {
+    auto *op = new UringFileOp<Task>(loop, fd, dir, FileRest<Task>{std::move(task), done}, what);
+    op->start(out);
+    return 0;
+  }
+#endif
+  return start_work(loop, WorkerIo<FileRest<Task>>(fd, dir, FileRest<Task>{std::move(task), done}, what), out, what);
+}
+
+}  // namespace fdk

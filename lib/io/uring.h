@@ -1,0 +1,125 @@
+// The engines behind asynchronous file-system calls: which one FDKIT_FS_ENGINE forces, and
+// the loop's io_uring (one ring per loop, watched through libuv, submissions sent once per
+// loop iteration).
+#pragma once
+
+#include <cerrno>
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "loop/loop.h"
+#include "trace/trace.h"
+
+#ifndef FDK_HAVE_URING
+#define FDK_HAVE_URING 0
+#endif
+#if FDK_HAVE_URING
+#include <liburing.h>
+#endif
+
+namespace fdk {
+
+enum class FsEngine : uint8_t { automatic, inline_only, uring, pool };
+
+// The engine FDKIT_FS_ENGINE forces (read once per process), else automatic.
+FsEngine fs_engine();
+inline bool engine_tries_uring(FsEngine e) { return e == FsEngine::automatic || e == FsEngine::uring; }
+
+// Counts a file-system call as in flight on its loop from its start until its delivery.
+class InFlight {
+ public:
+  explicit InFlight(fdk_loop *loop) : loop_(loop) { ++loop_->fs_in_flight; }
+  InFlight(const InFlight &) = delete;
+  InFlight &operator=(const InFlight &) = delete;
+  ~InFlight() { end(); }
+  // Called as the callback is about to run: a call it starts sees the loop idle again.
+  void end() {
+    if (loop_) --loop_->fs_in_flight;
+    loop_ = nullptr;
+  }
+
+ private:
+  fdk_loop *loop_;
+};
+
+// Whether a call that the inline engine can make should take it. Forced: always. Auto:
+// only while no other file-system call is in flight on the loop, or io_uring is not
+// available here; otherwise the ring takes the whole batch in one submission, where one
+// system call per inline call would cost more.
+bool inline_first(fdk_loop *loop, FsEngine engine);
+
+// What a starter answers when its engine cannot serve the call: the next engine takes it.
+inline constexpr int kNotServed = 1;
+
+// An op whose result is known when it starts (an inline call); delivered from the loop.
+template <class Task>
+class KnownOp final : public fdk_op {
+ public:
+  KnownOp(fdk_loop *l, Task &&task) : fdk_op(l), flight_(l), task_(std::move(task)) {}
+  void start(int64_t result, int fd, const char *what, fdk_op **out) {
+    span_.begin(what, fd, nullptr, loop);
+    op_start(this, out);
+    op_complete(this, result);
+  }
+  void cancel() override {}  // never pending: completed as it started
+  void deliver(int64_t result) override {
+    span_.end(result);
+    flight_.end();
+    task_.deliver(result);
+  }
+
+ private:
+  InFlight flight_;
+  Task task_;
+  Span span_;
+};
+
+// Tears down loop's ring, if it has one (fdk_loop_free, once nothing is pending).
+void ring_close(fdk_loop *loop);
+
+#if FDK_HAVE_URING
+struct Ring;
+
+// Whether io_uring serves opcode for loop (probed once per process: setup refused by the
+// kernel, kernel.io_uring_disabled or a seccomp filter, then per opcode); creates the
+// loop's ring on first use. Loop thread only.
+bool ring_serves(fdk_loop *loop, int opcode);
+
+// An operation whose system calls go through the loop's ring. It completes only on the
+// completion entry of its own submission (a cancel asks the kernel to hurry, nothing
+// more), so the descriptors and buffers it holds stay valid until the kernel is done.
+class UringOp : public fdk_op {
+ public:
+  explicit UringOp(fdk_loop *l) : fdk_op(l), flight_(l) {}
+  void cancel() override;
+  // Loop thread: the result of the op's current submission.
+  virtual void on_cqe(int res) = 0;
+
+ protected:
+  // An entry to fill for this op (ring_serves(loop, ...) answered true), or null when the
+  // kernel takes no more entries; call queued() once it is filled.
+  io_uring_sqe *next_sqe();
+  // Sends the filled entry before the loop next waits.
+  void queued();
+  // Runs the rest of the op on libuv's worker pool (io_uring answered that it cannot do it
+  // without waiting): run_blocking() there, then the op completes with its result; a
+  // cancel that comes too late has discard() release what it produced.
+  void continue_on_pool();
+  virtual int64_t run_blocking() { return -ENOTSUP; }
+  virtual void discard(int64_t) {}
+  bool cancelled_ = false;
+  InFlight flight_;  // subclasses end it in deliver()
+
+ private:
+  static void work_run(uv_work_t *req);
+  static void work_after(uv_work_t *req, int status);
+
+  uv_work_t work_{};
+  bool on_pool_ = false;
+  int64_t pool_result_ = 0;
+  std::string pool_detail_;
+};
+#endif
+
+}  // namespace fdk

@@ -1,0 +1,372 @@
+/* The engines of the asynchronous file-system calls (inline, io_uring, worker pool): no
+ * path call escapes a confined dir under any of them, a read the page cache holds only in
+ * part is never reported short, cancelled calls complete once with -ECANCELED, and the
+ * ring's descriptor is close-on-exec. meson runs this suite under each forced engine
+ * (FDKIT_FS_ENGINE) and under the old-kernel filter. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+typedef struct {
+  int calls;
+  int64_t result;
+  fdk_fd *fd;
+  fdk_dir *dir;
+  char *text;
+  fdk_dirents *list;
+} outcome;
+
+static outcome *record(void *data, int64_t result) {
+  outcome *o = data;
+  o->calls++;
+  o->result = result;
+  return o;
+}
+static void on_result(int64_t result, void *data) { record(data, result); }
+static void on_open(int result, fdk_fd *fd, void *data) { record(data, result)->fd = fd; }
+static void on_dir(int result, fdk_dir *dir, void *data) { record(data, result)->dir = dir; }
+static void on_text(ssize_t result, char *text, void *data) { record(data, result)->text = text; }
+static void on_list(int result, fdk_dirents *list, void *data) { record(data, result)->list = list; }
+
+/* A scratch tree on the build directory's file system (a disk one, where RWF_NOWAIT and
+ * the page cache behave as in production; /tmp may be tmpfs):
+ *   top/outside, top/outside_dir/, top/base/{file, inner/, up -> ..} */
+static fdk_dir *make_tree(char *top) {
+  snprintf(top, PATH_MAX, "fs_async.XXXXXX");
+  assert_non_null(mkdtemp(top));
+  char p[PATH_MAX + 64];
+  snprintf(p, sizeof p, "%s/outside", top);
+  int fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  assert_true(fd >= 0);
+  close(fd);
+  snprintf(p, sizeof p, "%s/outside_dir", top);
+  assert_int_equal(mkdir(p, 0755), 0);
+  snprintf(p, sizeof p, "%s/base", top);
+  assert_int_equal(mkdir(p, 0755), 0);
+  snprintf(p, sizeof p, "%s/base/inner", top);
+  assert_int_equal(mkdir(p, 0755), 0);
+  snprintf(p, sizeof p, "%s/base/file", top);
+  fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  assert_true(fd >= 0);
+  close(fd);
+  snprintf(p, sizeof p, "%s/base/up", top);
+  assert_int_equal(symlink("..", p), 0);
+  snprintf(p, sizeof p, "%s/base", top);
+  fdk_dir *dir;
+  assert_int_equal(fdk_dir_open(&dir, fdk_dir_fs(), p), 0);
+  return dir;
+}
+
+/* The tree, a loop and a stat to fill. */
+static fdk_dir *make_scene(char *top, fdk_loop **loop, fdk_stat **st) {
+  assert_int_equal(fdk_loop_new(loop), 0);
+  assert_int_equal(fdk_stat_new(st), 0);
+  return make_tree(top);
+}
+
+static void remove_tree(const char *top) {
+  char cmd[PATH_MAX + 32];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", top);
+  assert_int_equal(system(cmd), 0);
+}
+
+static int exists(const char *top, const char *name) {
+  char p[PATH_MAX + 64];
+  snprintf(p, sizeof p, "%s/%s", top, name);
+  struct stat st;
+  return lstat(p, &st) == 0;
+}
+
+/* Runs one started call to its callback; the callback never runs inside the start. */
+static void finish(fdk_loop *loop, int started, outcome *o) {
+  assert_int_equal(started, 0);
+  assert_int_equal(o->calls, 0);
+  fdkt_run_until(loop, &o->calls, 5000);
+  assert_int_equal(o->calls, 1);
+}
+
+static void expect_escape(fdk_loop *loop, outcome *o, int started, const char *what) {
+  finish(loop, started, o);
+  if (o->result != -EXDEV) fail_msg("%s: %lld (%s), wanted -EXDEV", what, (long long)o->result, fdk_last_error());
+  if (o->fd) fdk_fd_unref(o->fd);
+  if (o->dir) fdk_dir_unref(o->dir);
+  fdk_free(o->text);
+  fdk_dirents_free(o->list);
+  memset(o, 0, sizeof *o);
+}
+
+static void escape_every_op(int backend) {
+  assert_int_equal(fdk_resolve_set_backend(backend), 0);
+  char top[PATH_MAX];
+  fdk_loop *loop;
+  fdk_stat *st;
+  fdk_dir *dir = make_scene(top, &loop, &st);
+  outcome o = {0};
+  /* One path through "..", one deeper one, one through a symlink. */
+  static const char *const escapes[][2] = {
+      {"../outside", "../made"}, {"inner/../../outside", "inner/../../made"}, {"up/outside", "up/made"}};
+  for (size_t i = 0; i < sizeof escapes / sizeof escapes[0]; i++) {
+    const char *old = escapes[i][0], *made = escapes[i][1];
+    expect_escape(loop, &o, fdk_openat_async(loop, dir, old, FDK_O_RDONLY, 0, on_open, &o, NULL), "openat");
+    expect_escape(loop, &o, fdk_openat_async(loop, dir, made, FDK_O_WRONLY | FDK_O_CREAT, 0644, on_open, &o, NULL),
+                  "openat O_CREAT");
+    expect_escape(loop, &o, fdk_statat_async(loop, st, dir, old, 0, on_result, &o, NULL), "statat");
+    expect_escape(loop, &o, fdk_statat_async(loop, st, dir, old, 1, on_result, &o, NULL), "statat follow");
+    expect_escape(loop, &o, fdk_mkdirat_async(loop, dir, made, 0755, on_result, &o, NULL), "mkdirat");
+    expect_escape(loop, &o, fdk_unlinkat_async(loop, dir, old, on_result, &o, NULL), "unlinkat");
+    expect_escape(loop, &o, fdk_rmdirat_async(loop, dir, "../outside_dir", on_result, &o, NULL), "rmdirat");
+    expect_escape(loop, &o, fdk_renameat_async(loop, dir, old, dir, "file2", on_result, &o, NULL), "renameat from");
+    expect_escape(loop, &o, fdk_renameat_async(loop, dir, "file", dir, made, on_result, &o, NULL), "renameat to");
+    expect_escape(loop, &o, fdk_symlinkat_async(loop, "x", dir, made, on_result, &o, NULL), "symlinkat");
+    expect_escape(loop, &o, fdk_linkat_async(loop, dir, old, dir, "file2", on_result, &o, NULL), "linkat from");
+    expect_escape(loop, &o, fdk_linkat_async(loop, dir, "file", dir, made, on_result, &o, NULL), "linkat to");
+    expect_escape(loop, &o, fdk_readlinkat_async(loop, dir, old, on_text, &o, NULL), "readlinkat");
+    expect_escape(loop, &o, fdk_chmodat_async(loop, dir, old, 0600, 0, on_result, &o, NULL), "chmodat");
+    expect_escape(loop, &o, fdk_chownat_async(loop, dir, old, -1, -1, 0, on_result, &o, NULL), "chownat");
+    expect_escape(loop, &o, fdk_utimensat_async(loop, dir, old, 1, 0, 1, 0, 0, on_result, &o, NULL), "utimensat");
+    expect_escape(loop, &o, fdk_readdir_async(loop, dir, "../outside_dir", on_list, &o, NULL), "readdir");
+    expect_escape(loop, &o, fdk_dir_open_async(loop, dir, "../outside_dir", on_dir, &o, NULL), "dir_open");
+  }
+  /* Nothing outside was touched, nothing was made. */
+  assert_true(exists(top, "outside"));
+  assert_true(exists(top, "outside_dir"));
+  assert_false(exists(top, "made"));
+  struct stat sb;
+  char p[PATH_MAX + 16];
+  snprintf(p, sizeof p, "%s/outside", top);
+  assert_int_equal(stat(p, &sb), 0);
+  assert_int_equal(sb.st_mode & 07777, 0644);
+  assert_int_equal(sb.st_mtime > 1, 1);
+
+  /* The same calls inside the dir still work, through a parent and a last component. */
+  expect_escape(loop, &o, fdk_mkdirat_async(loop, dir, "up/made", 0755, on_result, &o, NULL), "mkdirat");
+  finish(loop, fdk_mkdirat_async(loop, dir, "inner/made", 0755, on_result, &o, NULL), &o);
+  assert_int_equal(o.result, 0);
+  memset(&o, 0, sizeof o);
+  finish(loop, fdk_statat_async(loop, st, dir, "inner/made", 1, on_result, &o, NULL), &o);
+  assert_int_equal(o.result, 0);
+  assert_int_equal(fdk_stat_kind(st), FDK_KIND_DIR);
+  memset(&o, 0, sizeof o);
+  finish(loop, fdk_rmdirat_async(loop, dir, "inner/made", on_result, &o, NULL), &o);
+  assert_int_equal(o.result, 0);
+  memset(&o, 0, sizeof o);
+  finish(loop, fdk_statat_async(loop, st, dir, "inner/made", 0, on_result, &o, NULL), &o);
+  assert_int_equal(o.result, -ENOENT);
+
+  fdk_stat_free(st);
+  assert_int_equal(fdk_loop_free(loop), 0);
+  fdk_dir_unref(dir);
+  remove_tree(top);
+  assert_int_equal(fdk_resolve_set_backend(FDK_RESOLVE_AUTO), 0);
+}
+
+/* Where the kernel has no openat2 (the old-kernel run), what AUTO picks. */
+static void test_escape_openat2(void **state) {
+  (void)state;
+  escape_every_op(fdk_resolve_set_backend(FDK_RESOLVE_OPENAT2) == 0 ? FDK_RESOLVE_OPENAT2 : FDK_RESOLVE_AUTO);
+}
+
+static void test_escape_fallback(void **state) {
+  (void)state;
+  escape_every_op(FDK_RESOLVE_FALLBACK);
+}
+
+/* A file whose first half is cached and whose second half is not: RWF_NOWAIT reads the
+ * first half only; the rest must follow, never a short count before the end. */
+static void test_partly_cached_read_is_whole(void **state) {
+  (void)state;
+  char top[PATH_MAX];
+  fdk_dir *dir = make_tree(top);
+  enum { kSize = 1 << 20 };
+  unsigned char *want = malloc(kSize), *got = malloc(kSize);
+  for (int i = 0; i < kSize; i++) want[i] = (unsigned char)(i * 7 + i / 4096);
+  char p[PATH_MAX + 16];
+  snprintf(p, sizeof p, "%s/base/big", top);
+  int raw = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  assert_true(raw >= 0);
+  assert_int_equal(write(raw, want, kSize), kSize);
+  assert_int_equal(fsync(raw), 0);
+  assert_int_equal(posix_fadvise(raw, 0, 0, POSIX_FADV_DONTNEED), 0);
+  assert_int_equal(pread(raw, got, kSize / 2, 0), kSize / 2);
+  fdk_fd *fd;
+  assert_int_equal(fdk_fd_adopt(&fd, raw, FDK_FD_BLOCKING), 0);
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  memset(got, 0, kSize);
+  struct iovec iov[3] = {{got, 1000}, {got + 1000, kSize / 2}, {got + 1000 + kSize / 2, kSize / 2 - 1000}};
+  outcome o = {0};
+  finish(loop, fdk_preadv_async(loop, fd, iov, 3, 0, on_result, &o, NULL), &o);
+  assert_int_equal(o.result, kSize);
+  assert_memory_equal(got, want, kSize);
+  /* At the end of the file: the bytes there, then 0. */
+  memset(&o, 0, sizeof o);
+  finish(loop, fdk_preadv_async(loop, fd, iov, 1, kSize - 10, on_result, &o, NULL), &o);
+  assert_int_equal(o.result, 10);
+  /* At the file position: it is used and advanced. */
+  assert_int_equal(lseek(raw, kSize - 50, SEEK_SET), kSize - 50);
+  memset(&o, 0, sizeof o);
+  finish(loop, fdk_read_async(loop, fd, got, 100, on_result, &o, NULL), &o);
+  assert_int_equal(o.result, 50);
+  assert_memory_equal(got, want + kSize - 50, 50);
+  assert_int_equal(lseek(raw, 0, SEEK_CUR), kSize);
+  memset(&o, 0, sizeof o);
+  struct iovec one = {got, 4096};
+  finish(loop, fdk_pwritev_async(loop, fd, &one, 1, kSize, on_result, &o, NULL), &o);
+  assert_int_equal(o.result, 4096);
+  assert_int_equal(fdk_loop_free(loop), 0);
+  fdk_fd_unref(fd);
+  fdk_dir_unref(dir);
+  free(want);
+  free(got);
+  remove_tree(top);
+}
+
+/* Cancelled right after they start, reads complete once each with -ECANCELED, even when
+ * the handle is closed at once: the descriptor and buffers stay in use until then. */
+static void test_cancel_then_close(void **state) {
+  (void)state;
+  char top[PATH_MAX];
+  fdk_dir *dir = make_tree(top);
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  outcome opened = {0};
+  finish(loop, fdk_openat_async(loop, dir, "file", FDK_O_RDWR, 0, on_open, &opened, NULL), &opened);
+  assert_int_equal(opened.result, 0);
+  struct iovec digits = {"0123456789", 10};
+  assert_int_equal(fdk_pwritev(opened.fd, &digits, 1, 0), 10);
+  enum { kOps = 32 };
+  outcome o[kOps];
+  fdk_op *ops[kOps];
+  char *bufs[kOps];
+  for (int i = 0; i < kOps; i++) {
+    memset(&o[i], 0, sizeof o[i]);
+    bufs[i] = malloc(10);
+    struct iovec iov = {bufs[i], 10};
+    assert_int_equal(fdk_preadv_async(loop, opened.fd, &iov, 1, 0, on_result, &o[i], &ops[i]), 0);
+  }
+  for (int i = 0; i < kOps; i++) assert_int_equal(fdk_op_cancel(ops[i]), 0);
+  assert_int_equal(fdk_fd_close(opened.fd), 0);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+  /* An inline read completed as it started: its cancel comes after the completion. */
+  for (int i = 0; i < kOps; i++) {
+    assert_int_equal(o[i].calls, 1);
+    if (o[i].result != -ECANCELED) {
+      assert_int_equal(o[i].result, 10);
+      assert_memory_equal(bufs[i], "0123456789", 10);
+    }
+    free(bufs[i]);
+  }
+  /* A cancelled open closes what it opened (the fd check of the teardown); one that
+   * completed inline delivers its handle. */
+  outcome c = {0};
+  fdk_op *op;
+  assert_int_equal(fdk_openat_async(loop, dir, "inner", FDK_O_RDONLY | FDK_O_DIRECTORY, 0, on_open, &c, &op), 0);
+  assert_int_equal(fdk_op_cancel(op), 0);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+  assert_int_equal(c.calls, 1);
+  if (c.result == 0) {
+    assert_null(fdk_fd_unref(c.fd));
+  } else {
+    assert_int_equal(c.result, -ECANCELED);
+    assert_null(c.fd);
+  }
+  fdk_fd_unref(opened.fd);
+  assert_int_equal(fdk_loop_free(loop), 0);
+  fdk_dir_unref(dir);
+  remove_tree(top);
+}
+
+/* Three calls through a parent, on the base and with a trailing slash. When drop_dir is
+ * set, the caller drops its dir reference at once (each call holds its own until the
+ * callback, and the use of the dir's descriptor ends before it) and the loop runs them;
+ * otherwise the loop is freed with the calls in flight. Either way each completes once and
+ * nothing leaks. */
+static void three_calls(int drop_dir) {
+  char top[PATH_MAX];
+  fdk_loop *loop;
+  fdk_stat *st;
+  fdk_dir *dir = make_scene(top, &loop, &st);
+  outcome o[3] = {{0}};
+  assert_int_equal(fdk_mkdirat_async(loop, dir, "inner/new", 0755, on_result, &o[0], NULL), 0);
+  assert_int_equal(fdk_statat_async(loop, st, dir, "file", 0, on_result, &o[1], NULL), 0);
+  assert_int_equal(fdk_openat_async(loop, dir, "inner/", FDK_O_RDONLY, 0, on_open, &o[2], NULL), 0);
+  if (drop_dir) {
+    dir = fdk_dir_unref(dir);
+    assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+    for (int i = 0; i < 3; i++) assert_int_equal(o[i].result, 0);
+    assert_true(exists(top, "base/inner/new"));
+  }
+  assert_int_equal(fdk_loop_free(loop), 0);
+  for (int i = 0; i < 3; i++) assert_int_equal(o[i].calls, 1);
+  fdk_fd_unref(o[2].fd);
+  fdk_stat_free(st);
+  fdk_dir_unref(dir);
+  remove_tree(top);
+}
+
+static void test_free_with_calls_in_flight(void **state) {
+  (void)state;
+  three_calls(0);
+}
+
+static void test_dir_dropped_after_start(void **state) {
+  (void)state;
+  three_calls(1);
+}
+
+/* Every io_uring descriptor of the process is close-on-exec, so children never inherit
+ * one; under FDKIT_FS_ENGINE=uring (where the kernel allows io_uring) the loop has one. */
+static void test_ring_is_close_on_exec(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdk_stat *st;
+  assert_int_equal(fdk_stat_new(&st), 0);
+  outcome o = {0};
+  finish(loop, fdk_statat_async(loop, st, fdk_dir_cwd(), ".", 1, on_result, &o, NULL), &o);
+  assert_int_equal(o.result, 0);
+  int rings = 0;
+  DIR *d = opendir("/proc/self/fd");
+  assert_non_null(d);
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    char link[PATH_MAX + 32], target[256];
+    snprintf(link, sizeof link, "/proc/self/fd/%s", e->d_name);
+    ssize_t n = readlink(link, target, sizeof target - 1);
+    if (n <= 0) continue;
+    target[n] = '\0';
+    if (!strstr(target, "io_uring")) continue;
+    rings++;
+    assert_true(fcntl(atoi(e->d_name), F_GETFD) & FD_CLOEXEC);
+  }
+  closedir(d);
+  const char *engine = getenv("FDKIT_FS_ENGINE");
+  const char *old_kernel = getenv("FDKIT_TEST_OLD_KERNEL");
+  if (engine && strcmp(engine, "uring") == 0 && !old_kernel) assert_true(rings >= 1);
+  if (engine && strcmp(engine, "pool") == 0) assert_int_equal(rings, 0);
+  fdk_stat_free(st);
+  assert_int_equal(fdk_loop_free(loop), 0);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      fdkt_test(test_escape_openat2),
+      fdkt_test(test_escape_fallback),
+      fdkt_test(test_partly_cached_read_is_whole),
+      fdkt_test(test_cancel_then_close),
+      fdkt_test(test_free_with_calls_in_flight),
+      fdkt_test(test_dir_dropped_after_start),
+      fdkt_test(test_ring_is_close_on_exec),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -6,6 +6,7 @@ package fdkit
 import "C"
 
 import (
+	"runtime"
 	"runtime/cgo"
 	"unsafe"
 )
@@ -20,7 +21,11 @@ const (
 // Loop is an fdkit event loop. Every method but Post must be called from the OS thread
 // that runs it (runtime.LockOSThread).
 type Loop struct {
-	raw      *C.fdk_loop
+	raw *C.fdk_loop
+	// Post goes through remote, never raw: the remote outlives the loop, so a goroutine
+	// posting while another closes the loop gets ESHUTDOWN. Set once; dropped by the
+	// finalizer, when no goroutine can be posting any more.
+	remote   *C.fdk_loop_remote
 	panicked interface{} // first panic of a callback, re-raised by Run
 	hasPanic bool
 }
@@ -30,7 +35,14 @@ func NewLoop() (*Loop, error) {
 	if _, err := call(func() int64 { return int64(C.fdk_loop_new(&raw)) }); err != nil {
 		return nil, err
 	}
-	return &Loop{raw: raw}, nil
+	var remote *C.fdk_loop_remote
+	if _, err := call(func() int64 { return int64(C.fdk_loop_remote_new(&remote, raw)) }); err != nil {
+		C.fdk_loop_free(raw)
+		return nil, err
+	}
+	l := &Loop{raw: raw, remote: remote}
+	runtime.SetFinalizer(l, func(l *Loop) { C.fdk_loop_remote_unref(l.remote) })
+	return l, nil
 }
 
 // Close completes every pending operation with ECANCELED (their callbacks run) and frees
@@ -71,12 +83,15 @@ func (l *Loop) BackendFd() (int, error) {
 // BackendTimeout is how many milliseconds the host may wait; -1 when no timer is due.
 func (l *Loop) BackendTimeout() int { return int(C.fdk_loop_backend_timeout(l.raw)) }
 
-// Post queues fn to run on the loop's thread. Safe from any goroutine.
+// Post queues fn to run on the loop's thread. Safe from any goroutine, also while another
+// closes the loop: fn then either runs (during Close at the latest) or Post fails with an
+// error wrapping ESHUTDOWN.
 func (l *Loop) Post(fn func()) error {
 	h := cgo.NewHandle(&pending{loop: l, post: fn})
 	_, err := call(func() int64 {
-		return int64(C.fdk_loop_post(l.raw, C.fdk_post_fn(C.fdkgo_post_fn), C.fdkgo_data(C.uintptr_t(h))))
+		return int64(C.fdk_loop_remote_post(l.remote, C.fdk_post_fn(C.fdkgo_post_fn), C.fdkgo_data(C.uintptr_t(h))))
 	})
+	runtime.KeepAlive(l)
 	if err != nil {
 		h.Delete()
 	}

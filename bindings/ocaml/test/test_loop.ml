@@ -70,4 +70,37 @@ let () =
           ignore (Loop.run l);
           Tap.check "EBUSY" !got;
           Loop.close l );
+      ( "posts racing close either run or fail with ESHUTDOWN",
+        fun () ->
+          for _ = 1 to 20 do
+            let l = Loop.create () in
+            let m = Mutex.create () in
+            let ran = ref 0 and accepted = ref 0 and refused = ref [] in
+            let poster () =
+              let rec go () =
+                match Loop.post l (fun () -> incr ran) with
+                | () ->
+                    Mutex.lock m;
+                    incr accepted;
+                    Mutex.unlock m;
+                    (* Posts run with the runtime lock: let the loop's thread have it. *)
+                    Thread.yield ();
+                    go ()
+                | exception e ->
+                    Mutex.lock m;
+                    refused := e :: !refused;
+                    Mutex.unlock m
+              in
+              go ()
+            in
+            let threads = List.init 4 (fun _ -> Thread.create poster ()) in
+            Thread.yield ();
+            ignore (Loop.run ~mode:Loop.Nowait l);
+            Loop.close l;
+            List.iter Thread.join threads;
+            Tap.check "every poster refused with ESHUTDOWN"
+              (List.length !refused = 4
+              && List.for_all (function Unix.Unix_error (Unix.ESHUTDOWN, _, _) -> true | _ -> false) !refused);
+            Tap.check "every accepted post ran" (!ran = !accepted)
+          done );
     ]

@@ -75,3 +75,31 @@ class LoopTest(TestCase):
             lp.sleep_until(0, nested)
             lp.run()
         self.assertEqual(got, [errno.EBUSY])
+
+
+class PostRacesCloseTest(TestCase):
+    def test_post_while_another_thread_closes(self):
+        """Threads post while the loop's thread closes it: every post either runs (during
+        close at the latest) or raises ESHUTDOWN; none touches the freed loop."""
+        for _ in range(20):
+            lp = fdkit.Loop()
+            ran, accepted, refused = [], [], []
+
+            def poster():
+                while True:
+                    try:
+                        lp.post(lambda: ran.append(1))
+                    except OSError as e:
+                        refused.append(e.errno)
+                        return
+                    accepted.append(1)
+
+            threads = [threading.Thread(target=poster) for _ in range(4)]
+            for t in threads:
+                t.start()
+            lp.run(fdkit.RUN_NOWAIT)
+            lp.close()
+            for t in threads:
+                t.join()
+            self.assertEqual(refused, [errno.ESHUTDOWN] * 4)
+            self.assertEqual(len(ran), len(accepted))

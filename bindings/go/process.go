@@ -77,6 +77,9 @@ func (a *Actions) add(c func() C.int) error {
 // Execvp executes file (looked up in PATH when it has no '/') with argv (argv[0]
 // included); env nil passes the environment as it is at spawn time.
 func (a *Actions) Execvp(file string, argv, env []string) error {
+	if err := noNUL("exec", append(append([]string{file}, argv...), env...)...); err != nil {
+		return err
+	}
 	cf := C.CString(file)
 	defer C.free(unsafe.Pointer(cf))
 	cargv, freeArgv := cStrings(argv)
@@ -91,6 +94,9 @@ func (a *Actions) Execvp(file string, argv, env []string) error {
 }
 
 func (a *Actions) Chdir(path string) error {
+	if err := noNUL("chdir", path); err != nil {
+		return err
+	}
 	cp := C.CString(path)
 	defer C.free(unsafe.Pointer(cp))
 	return a.add(func() C.int { return C.fdk_actions_chdir(a.raw, cp) })

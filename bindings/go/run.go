@@ -44,6 +44,9 @@ type RunResult struct {
 
 // cOpts builds the C options; they are copied when a run starts, so free follows at once.
 func (o *RunOptions) cOpts() (*C.fdk_run_opts, error) {
+	if err := noNUL("exec", append(append([]string{o.Dir}, o.Args...), o.Env...)...); err != nil {
+		return nil, err
+	}
 	argv, freeArgv := cStrings(o.Args)
 	defer freeArgv()
 	var opts *C.fdk_run_opts

@@ -31,6 +31,8 @@ static void free_strings(char **list) {
 CAMLprim value fdkml_spawn(value argv, value cwd_opt, value inherit, value setsid, value close_others) {
   CAMLparam5(argv, cwd_opt, inherit, setsid, close_others);
   CAMLlocal1(v);
+  fdkml_check_strings(argv, "fdk_spawn");
+  if (Is_some(cwd_opt)) fdkml_check_string(Some_val(cwd_opt), "fdk_actions_chdir");
   size_t n = 0, m = 0;
   for (value l = argv; l != Val_emptylist; l = Field(l, 1)) n++;
   for (value l = inherit; l != Val_emptylist; l = Field(l, 1)) m++;

@@ -28,6 +28,7 @@ static value bytes_of(const uint8_t *p, size_t n) { return caml_alloc_initialize
 CAMLprim value fdkml_run(value argv, value stdin_opt, value timeout, value new_group, value dir_opt) {
   CAMLparam5(argv, stdin_opt, timeout, new_group, dir_opt);
   CAMLlocal1(t);
+  fdkml_check_strings(argv, "fdk_run");
   char **args = c_strings(argv);
   size_t in_len = 0;
   char *in = NULL;

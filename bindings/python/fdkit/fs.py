@@ -5,7 +5,6 @@ paths and symlinks that would lead out are refused with an Error whose errno is 
 Dir.fs() is the unconfined file system (absolute paths allowed), Dir.cwd() the current
 directory (confined to it). Every call may be made from any thread."""
 import ctypes
-import os
 
 from . import _native as n
 from ._owned import Owned
@@ -19,7 +18,7 @@ O_NOFOLLOW, O_NONBLOCK, O_PATH = n.FDK_O_NOFOLLOW, n.FDK_O_NONBLOCK, n.FDK_O_PAT
 
 
 def _path(path):
-    return os.fsencode(path)
+    return n.c_string(path)
 
 
 def _take_text(ptr, length):

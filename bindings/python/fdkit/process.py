@@ -6,7 +6,6 @@ with wait(); with one, on_exit(None or Error) runs from Loop.run once the child 
 is reaped when the status is collected, or at free()). A failing action raises an Error
 naming it, and the failed child is already reaped."""
 import ctypes
-import os
 
 from . import _native as n
 from ._owned import Owned
@@ -34,7 +33,7 @@ class Status:
 
 
 def _argv(args):
-    encoded = [os.fsencode(a) for a in args]
+    encoded = [n.c_string(a) for a in args]
     return (ctypes.c_char_p * (len(encoded) + 1))(*encoded, None)
 
 
@@ -77,14 +76,14 @@ def spawn(argv, loop=None, on_exit=None, cwd=None, fds=None, setsid=False, close
     check(n.fdk_actions_new(ctypes.byref(actions)))
     try:
         if cwd is not None:
-            check(n.fdk_actions_chdir(actions, os.fsencode(cwd)))
+            check(n.fdk_actions_chdir(actions, n.c_string(cwd)))
         for dst, fd in (fds or {}).items():
             check(n.fdk_actions_inherit_fd(actions, dst, fd._raw, INHERIT_PRESERVE))
         if setsid:
             check(n.fdk_actions_setsid(actions))
         if close_other_fds:
             check(n.fdk_actions_close_other_fds(actions))
-        check(n.fdk_actions_execvp(actions, os.fsencode(argv[0]), _argv(argv), None))
+        check(n.fdk_actions_execvp(actions, n.c_string(argv[0]), _argv(argv), None))
         key = next(_keys) if on_exit else 0
         if on_exit:
             if loop is None:

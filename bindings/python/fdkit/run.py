@@ -2,7 +2,6 @@
 (run) or on a Loop (Loop.run_async). Errors before the start (a missing program, bad
 options) raise Error; what happened to the child is in the Result."""
 import ctypes
-import os
 
 from . import _native as n
 from .errors import Error, check
@@ -34,7 +33,7 @@ class Result:
 
 
 def _argv(args):
-    encoded = [os.fsencode(a) for a in args]
+    encoded = [n.c_string(a) for a in args]
     return (ctypes.c_char_p * (len(encoded) + 1))(*encoded, None), encoded
 
 

@@ -14,6 +14,15 @@ class RunTest(TestCase):
         self.assertFalse(r.timed_out)
         self.assertGreater(r.pid, 0)
 
+    def test_nul_in_an_argument_or_the_environment_is_value_error(self):
+        """As subprocess refuses them: a C string would end at the NUL."""
+        for argv, env in ((["echo", "a\0b"], None), (["echo\0x"], None), (["true"], {"A": "x\0y"})):
+            with self.assertRaisesRegex(ValueError, "embedded null byte"):
+                fdkit.run(argv, env=env)
+            if env is None:
+                with self.assertRaisesRegex(ValueError, "embedded null byte"):
+                    fdkit.spawn(argv)
+
     def test_timeout_kills_the_group(self):
         r = fdkit.run(["sh", "-c", "sleep 30 & wait"], timeout_ms=100, new_group=True)
         self.assertTrue(r.timed_out)

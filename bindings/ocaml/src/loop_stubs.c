@@ -96,6 +96,7 @@ CAMLprim value fdkml_loop_free(value v) {
   fdkml_check(r, "fdk_loop_free");
   l->raw = NULL;
   caml_modify_generational_global_root(&l->exn, Val_unit);
+  caml_process_pending_actions(); /* signal handlers deferred by the callbacks */
   CAMLreturn(Val_unit);
 }
 
@@ -106,6 +107,7 @@ CAMLprim value fdkml_loop_run(value v, value mode) {
   int r = fdk_loop_run(l->raw, Int_val(mode));
   caml_acquire_runtime_system();
   raise_caught(l);
+  caml_process_pending_actions(); /* signal handlers deferred by the callbacks */
   CAMLreturn(Val_bool(fdkml_check(r, "fdk_loop_run") > 0));
 }
 
@@ -177,20 +179,25 @@ static void deliver(struct fdkml_pending *p, value result) {
   pending_free(p);
 }
 
+/* Gives the runtime lock back at the end of a callback without running pending signal
+ * handlers: one that raises would unwind through fdkit's frames and leave the loop marked
+ * running. Loop.run and Loop.close run them once fdkit has returned. */
+static void release_from_callback(void) { caml_enter_blocking_section_no_pending(); }
+
 void fdkml_on_result(int64_t result, void *data) {
   struct fdkml_pending *p = data;
   caml_acquire_runtime_system();
   p->cell->raw = NULL;
   value detail = caml_copy_string(result < 0 ? fdk_last_error() : "");
   deliver(p, caml_callback2_exn(p->callback, Val_long(result), detail));
-  caml_release_runtime_system();
+  release_from_callback();
 }
 
 static void on_post(void *data) {
   struct fdkml_pending *p = data;
   caml_acquire_runtime_system();
   deliver(p, caml_callback_exn(p->callback, Val_unit));
-  caml_release_runtime_system();
+  release_from_callback();
 }
 
 /* Safe from any OCaml thread, also while another closes the loop (its fdk_loop_free runs

@@ -1,5 +1,7 @@
 open Fdkit
 
+exception Signalled
+
 let canceled = function Error (e, detail) -> e = Common.ecanceled && detail <> "" | _ -> false
 
 let () =
@@ -103,4 +105,25 @@ let () =
               && List.for_all (function Unix.Unix_error (Unix.ESHUTDOWN, _, _) -> true | _ -> false) !refused);
             Tap.check "every accepted post ran" (!ran = !accepted)
           done );
+      ( "an exception from a signal handler never unwinds through the loop",
+        fun () ->
+          let old = Sys.signal Sys.sigalrm (Sys.Signal_handle (fun _ -> raise Signalled)) in
+          let l = Loop.create () in
+          (* SIGALRM arrives while the loop waits without the runtime lock; the sleep's
+             callback does not allocate, so the handler is still pending when it returns:
+             it must run where an exception may propagate, outside fdkit's frames. *)
+          ignore (Unix.setitimer Unix.ITIMER_REAL { Unix.it_interval = 0.; it_value = 0.02 });
+          ignore (Io.sleep_until_raw l (Io.now_ns () + 200_000_000) (fun _ _ -> ()));
+          let raised = ref (match Loop.run l with _ -> false | exception Signalled -> true) in
+          (try
+             for _ = 1 to 1000 do
+               ignore (Sys.opaque_identity (ref 0))
+             done
+           with Signalled -> raised := true);
+          Sys.set_signal Sys.sigalrm old;
+          Tap.check "the handler's exception reached OCaml" !raised;
+          let later = ref false in
+          Loop.post l (fun () -> later := true);
+          Tap.check "the loop still runs" ((match Loop.run l with r -> not r | exception Unix.Unix_error (Unix.EBUSY, _, _) -> false) && !later);
+          Loop.close l );
     ]

@@ -8,7 +8,7 @@ import "C"
 
 import (
 	"runtime"
-	"runtime/cgo"
+	"sync"
 	"syscall"
 	"unsafe"
 )
@@ -128,16 +128,48 @@ func (a *Actions) Spawn() (*Process, error) {
 // reaped yet: TryWait collects the status), or with ECANCELED when the loop is closed
 // first. It never runs after the Process is closed. Call it on the loop's thread.
 func (l *Loop) Spawn(a *Actions, onExit func(error)) (*Process, error) {
-	h := cgo.NewHandle(&pending{loop: l, exitDone: onExit})
+	id := exitCallbacks.add(&pending{loop: l, exitDone: onExit})
 	var raw *C.fdk_process
 	err := a.add(func() C.int {
-		return C.fdk_spawn(&raw, l.raw, a.raw, 0, C.fdk_exit_cb(C.fdkgo_exit_cb), C.fdkgo_data(C.uintptr_t(h)))
+		return C.fdk_spawn(&raw, l.raw, a.raw, 0, C.fdk_exit_cb(C.fdkgo_exit_cb), C.fdkgo_data(C.uintptr_t(id)))
 	})
 	if err != nil {
-		h.Delete()
+		exitCallbacks.remove(id)
 		return nil, err
 	}
-	return newProcess(raw, h), nil
+	return newProcess(raw, id), nil
+}
+
+// exitCallbacks holds the exit callbacks of processes spawned on a loop, by id. A Process
+// may be closed by the finalizer goroutine while its loop's thread is about to call back:
+// the trampoline then finds no entry and does nothing, where a deleted cgo.Handle would
+// panic inside C.
+var exitCallbacks = callbackTable{entries: map[uintptr]*pending{}}
+
+type callbackTable struct {
+	mu      sync.Mutex
+	last    uintptr
+	entries map[uintptr]*pending
+}
+
+func (t *callbackTable) add(p *pending) uintptr {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.last++
+	t.entries[t.last] = p
+	return t.last
+}
+
+func (t *callbackTable) get(id uintptr) *pending {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.entries[id]
+}
+
+func (t *callbackTable) remove(id uintptr) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.entries, id)
 }
 
 // Process is a spawned child. Close (or garbage collection) kills (SIGKILL) and reaps a
@@ -145,10 +177,10 @@ func (l *Loop) Spawn(a *Actions, onExit func(error)) (*Process, error) {
 // and Close one at a time.
 type Process struct {
 	raw    *C.fdk_process
-	onExit cgo.Handle // the exit callback's handle, deleted after fdk_process_free
+	onExit uintptr // the exit callback's id in exitCallbacks, removed after fdk_process_free
 }
 
-func newProcess(raw *C.fdk_process, onExit cgo.Handle) *Process {
+func newProcess(raw *C.fdk_process, onExit uintptr) *Process {
 	p := &Process{raw: raw, onExit: onExit}
 	runtime.SetFinalizer(p, (*Process).Close)
 	return p
@@ -201,7 +233,7 @@ func (p *Process) Close() error {
 	runtime.SetFinalizer(p, nil)
 	p.raw = C.fdk_process_free(p.raw)
 	if p.onExit != 0 {
-		p.onExit.Delete()
+		exitCallbacks.remove(p.onExit)
 		p.onExit = 0
 	}
 	return nil

@@ -20,7 +20,10 @@ _keys = itertools.count(1)
 
 
 def _deliver(key, *args):
-    lp, done, _keepalive = _pending.pop(key)
+    entry = _pending.pop(key, None)
+    if entry is None:  # an exit callback whose Process another thread freed meanwhile
+        return
+    lp, done, _keepalive = entry
     try:
         done(*args)
     except BaseException as e:  # never let an exception stop at the C boundary unseen

@@ -13,8 +13,9 @@ HEADERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "
 def header_constants():
     found = {}
     for path in glob.glob(os.path.join(HEADERS, "*.h")):
-        for name, value in re.findall(r"^#define (FDK_\w+)\s+(-?(?:0x[0-9a-fA-F]+|\d+))[uU]?\b", open(path).read(),
-                                      flags=re.M):
+        with open(path) as f:
+            text = f.read()
+        for name, value in re.findall(r"^#define (FDK_\w+)\s+(-?(?:0x[0-9a-fA-F]+|\d+))[uU]?\b", text, flags=re.M):
             found[name] = int(value, 0)
     return found
 

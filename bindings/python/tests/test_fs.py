@@ -23,7 +23,7 @@ class FsTest(TestCase):
         super().tearDown()
 
     def test_nul_in_a_path_is_value_error_as_in_os_open(self):
-        """"secret\0.png" must not silently name "secret"."""
+        # "secret\0.png" must not silently name "secret".
         with self.root.open("secret", fdkit.O_WRONLY | fdkit.O_CREAT, 0o600):
             pass
         for call in (lambda: self.root.open("secret\0.png"), lambda: self.root.stat("secret\0.png"),

@@ -42,8 +42,8 @@ class IoTest(TestCase):
         self.assertEqual(buf, b"xyz")
 
     def test_reading_into_a_read_only_buffer_raises_type_error(self):
-        """bytes are immutable and may be shared interpreter-wide: reading into one must be
-        refused as io.RawIOBase.readinto refuses it, without consuming any data."""
+        # bytes are immutable and may be shared interpreter-wide: reading into one must be
+        # refused as io.RawIOBase.readinto refuses it, without consuming any data.
         r, w = fdkit.pipe()
         w.write(b"zz")
         shared = bytes([97])  # CPython's one cached b"a"

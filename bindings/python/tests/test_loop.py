@@ -79,8 +79,8 @@ class LoopTest(TestCase):
 
 class PostRacesCloseTest(TestCase):
     def test_post_while_another_thread_closes(self):
-        """Threads post while the loop's thread closes it: every post either runs (during
-        close at the latest) or raises ESHUTDOWN; none touches the freed loop."""
+        # Threads post while the loop's thread closes it: every post either runs (during
+        # close at the latest) or raises ESHUTDOWN; none touches the freed loop.
         for _ in range(20):
             lp = fdkit.Loop()
             ran, accepted, refused = [], [], []
@@ -107,8 +107,8 @@ class PostRacesCloseTest(TestCase):
 
 class AsyncioTest(TestCase):
     def test_asyncio_drives_the_loop_through_its_backend_fd(self):
-        """The pattern of doc/bindings/python.md: asyncio watches backend_fd() and a timer
-        for backend_timeout(); fdkit callbacks resolve asyncio futures."""
+        # The pattern of doc/bindings/python.md: asyncio watches backend_fd() and a timer
+        # for backend_timeout(); fdkit callbacks resolve asyncio futures.
         import asyncio
 
         def attach(lp, aio):

@@ -15,7 +15,7 @@ class RunTest(TestCase):
         self.assertGreater(r.pid, 0)
 
     def test_nul_in_an_argument_or_the_environment_is_value_error(self):
-        """As subprocess refuses them: a C string would end at the NUL."""
+        # As subprocess refuses them: a C string would end at the NUL.
         for argv, env in ((["echo", "a\0b"], None), (["echo\0x"], None), (["true"], {"A": "x\0y"})):
             with self.assertRaisesRegex(ValueError, "embedded null byte"):
                 fdkit.run(argv, env=env)

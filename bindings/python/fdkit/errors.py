@@ -7,7 +7,17 @@ def _text(raw):
 
 
 class Error(OSError):
-    """A failed fdkit call. errno is positive; detail is what fdkit recorded."""
+    """A failed fdkit call. errno is positive; detail is what fdkit recorded.
+
+    Error(code) is an instance of the OSError subclass OSError(code, ...) itself would be
+    (FileNotFoundError, PermissionError, FileExistsError, TimeoutError...) as well as of
+    Error, so `except FileNotFoundError` works as with os calls."""
+
+    def __new__(cls, code, detail=""):
+        if cls is Error:
+            cls = _class_for(abs(code))
+        # OSError takes errno and strerror here once __new__ is overridden (not in __init__).
+        return super().__new__(cls, abs(code), _text(n.fdk_strerror(abs(code))))
 
     def __init__(self, code, detail=""):
         code = abs(code)
@@ -23,6 +33,20 @@ class Error(OSError):
 
     def __str__(self):
         return f"{self.detail or self.strerror} ({self.name})"
+
+
+_subclasses = {}
+
+
+def _class_for(code):
+    """The subclass of Error and of the OSError subclass that code maps to."""
+    builtin = type(OSError(code, ""))
+    if builtin is OSError:
+        return Error
+    cls = _subclasses.get(builtin)
+    if cls is None:
+        cls = _subclasses[builtin] = type(builtin.__name__, (Error, builtin), {"__module__": __name__})
+    return cls
 
 
 def check(result):

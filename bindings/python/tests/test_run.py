@@ -1,6 +1,7 @@
 """run.h: a command run to completion with capture, stdin, timeout and a confined cwd."""
 import os
 import signal
+import subprocess
 import tempfile
 
 import fdkit
@@ -22,6 +23,16 @@ class RunTest(TestCase):
             if env is None:
                 with self.assertRaisesRegex(ValueError, "embedded null byte"):
                     fdkit.spawn(argv)
+
+    def test_timeout_in_seconds_raises_timeout_expired_as_subprocess_run(self):
+        with self.assertRaises(subprocess.TimeoutExpired) as caught:
+            fdkit.run(["sh", "-c", "echo started; sleep 30"], timeout=0.2)
+        e = caught.exception
+        self.assertIsInstance(e, fdkit.TimeoutExpired)
+        self.assertEqual((e.cmd, e.timeout, e.output), (["sh", "-c", "echo started; sleep 30"], 0.2, b"started\n"))
+        self.assertEqual(e.result.returncode, -signal.SIGKILL)
+        r = fdkit.run(["sh", "-c", "exit 4"], timeout=30)
+        self.assertEqual(r.returncode, 4)
 
     def test_timeout_kills_the_group(self):
         r = fdkit.run(["sh", "-c", "sleep 30 & wait"], timeout_ms=100, new_group=True)

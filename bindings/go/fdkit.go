@@ -15,6 +15,7 @@ package fdkit
 import "C"
 
 import (
+	"errors"
 	"io/fs"
 	"runtime"
 	"strings"
@@ -60,6 +61,10 @@ func call(f func() int64) (int64, error) {
 	}
 	return r, nil
 }
+
+// ErrClosed is returned by calls on a Loop or Process after its Close, instead of the
+// EINVAL a NULL handle would give (or, for Pid, a negative errno passed off as a pid).
+var ErrClosed = errors.New("fdkit: use of a closed handle")
 
 // noNUL refuses strings holding a NUL byte, which C would silently cut short (a path
 // "secret\x00.png" naming "secret"): like os.Open, an *fs.PathError wrapping EINVAL.

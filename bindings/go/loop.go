@@ -62,6 +62,9 @@ func (l *Loop) Close() error {
 // Run runs callbacks; it reports whether operations are still pending. A panic raised by
 // a callback stops the loop and is raised again here.
 func (l *Loop) Run(mode int) (bool, error) {
+	if l.raw == nil {
+		return false, ErrClosed
+	}
 	r, err := call(func() int64 { return int64(C.fdk_loop_run(l.raw, C.int(mode))) })
 	if l.hasPanic {
 		p := l.panicked
@@ -76,6 +79,9 @@ func (l *Loop) Stop() { C.fdk_loop_stop(l.raw) }
 
 // BackendFd is the descriptor a host with its own event loop polls before Run(RunNoWait).
 func (l *Loop) BackendFd() (int, error) {
+	if l.raw == nil {
+		return -1, ErrClosed
+	}
 	r, err := call(func() int64 { return int64(C.fdk_loop_backend_fd(l.raw)) })
 	return int(r), err
 }

@@ -186,8 +186,12 @@ func newProcess(raw *C.fdk_process, onExit uintptr) *Process {
 	return p
 }
 
+// Pid is the child's process id; -1 after Close, as os.Process gives after Release.
 func (p *Process) Pid() int {
 	defer runtime.KeepAlive(p)
+	if p.raw == nil {
+		return -1
+	}
 	return int(C.fdk_process_pid(p.raw))
 }
 
@@ -195,6 +199,9 @@ func (p *Process) Pid() int {
 // has none.
 func (p *Process) Pidfd() (int, error) {
 	defer runtime.KeepAlive(p)
+	if p.raw == nil {
+		return -1, ErrClosed
+	}
 	r, err := call(func() int64 { return int64(C.fdk_process_pidfd(p.raw)) })
 	return int(r), err
 }
@@ -202,6 +209,9 @@ func (p *Process) Pidfd() (int, error) {
 // Signal sends sig (0 only checks); ESRCH once the child has been reaped.
 func (p *Process) Signal(sig syscall.Signal) error {
 	defer runtime.KeepAlive(p)
+	if p.raw == nil {
+		return ErrClosed
+	}
 	_, err := call(func() int64 { return int64(C.fdk_process_signal(p.raw, C.int(sig))) })
 	return err
 }
@@ -209,6 +219,9 @@ func (p *Process) Signal(sig syscall.Signal) error {
 // Wait waits for the child to exit and reaps it; later calls give the same status.
 func (p *Process) Wait() (ExitStatus, error) {
 	defer runtime.KeepAlive(p)
+	if p.raw == nil {
+		return ExitStatus{}, ErrClosed
+	}
 	var st C.fdk_exit_status
 	if _, err := call(func() int64 { return int64(C.fdk_process_wait(p.raw, &st)) }); err != nil {
 		return ExitStatus{}, err
@@ -219,6 +232,9 @@ func (p *Process) Wait() (ExitStatus, error) {
 // TryWait reports (status, true) if the child has exited (it is reaped then).
 func (p *Process) TryWait() (ExitStatus, bool, error) {
 	defer runtime.KeepAlive(p)
+	if p.raw == nil {
+		return ExitStatus{}, false, ErrClosed
+	}
 	var st C.fdk_exit_status
 	r, err := call(func() int64 { return int64(C.fdk_process_try_wait(p.raw, &st)) })
 	if err != nil || r == 0 {

@@ -168,3 +168,33 @@ func TestAProcessClosedBeforeItsExitNeverCallsBack(t *testing.T) {
 		l.Run(fdkit.RunDefault)
 	})
 }
+
+// After Close: Pid is -1 (as os.Process after Release) and the calls fail with ErrClosed,
+// never a negative errno passed off as a pid.
+func TestProcessAndLoopCallsAfterClose(t *testing.T) {
+	noLeaks(t, func() {
+		a, err := fdkit.NewActions()
+		must(t, err)
+		defer a.Close()
+		must(t, a.Execvp("true", []string{"true"}, nil))
+		p, err := a.Spawn()
+		must(t, err)
+		_, err = p.Wait()
+		must(t, err)
+		must(t, p.Close())
+		if pid := p.Pid(); pid != -1 {
+			t.Errorf("pid after close: %d", pid)
+		}
+		if err := p.Signal(0); !errors.Is(err, fdkit.ErrClosed) {
+			t.Errorf("signal after close: %v", err)
+		}
+		if _, err := p.Wait(); !errors.Is(err, fdkit.ErrClosed) {
+			t.Errorf("wait after close: %v", err)
+		}
+		l := newLoop(t)
+		must(t, l.Close())
+		if _, err := l.Run(fdkit.RunDefault); !errors.Is(err, fdkit.ErrClosed) {
+			t.Errorf("run after close: %v", err)
+		}
+	})
+}

@@ -43,22 +43,22 @@ class Process(Owned):
 
     @property
     def pid(self):
-        return n.fdk_process_pid(self._raw)
+        return n.fdk_process_pid(self._live)
 
     def signal(self, sig):
         """ESRCH once the child was reaped: a recycled pid is never signalled."""
-        check(n.fdk_process_signal(self._raw, sig))
+        check(n.fdk_process_signal(self._live, sig))
 
     def wait(self):
         """Waits for the exit (the GIL is released), reaps, and returns the Status."""
         st = n.exit_status()
-        check(n.fdk_process_wait(self._raw, ctypes.byref(st)))
+        check(n.fdk_process_wait(self._live, ctypes.byref(st)))
         return Status(st)
 
     def try_wait(self):
         """The Status if the child exited (it is reaped then), else None."""
         st = n.exit_status()
-        return Status(st) if check(n.fdk_process_try_wait(self._raw, ctypes.byref(st))) else None
+        return Status(st) if check(n.fdk_process_try_wait(self._live, ctypes.byref(st))) else None
 
     def _release(self, raw):
         n.fdk_process_free(raw)

@@ -32,6 +32,15 @@ class ProcessTest(TestCase):
                     p.signal(signal.SIGTERM)
                 self.assertEqual(caught.exception.errno, errno.ESRCH)
 
+    def test_calls_after_free_raise_value_error(self):
+        # Never the -EINVAL of a NULL handle passed off as a pid.
+        child = fdkit.spawn(["true"])
+        child.wait()
+        child.free()
+        for call in (lambda: child.pid, child.wait, child.try_wait, lambda: child.signal(0)):
+            with self.assertRaises(ValueError):
+                call()
+
     def test_a_failing_action_names_itself(self):
         with self.assertRaises(fdkit.Error) as caught:
             fdkit.spawn(["true"], cwd="/nonexistent-dir")

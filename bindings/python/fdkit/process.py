@@ -68,6 +68,14 @@ class Process(Owned):
         """Kills and reaps a child still running; its on_exit never runs after this."""
         self.dispose()
 
+    def __del__(self):
+        # As with subprocess.Popen, collecting the handle leaves the child running: fdkit
+        # reaps it when it exits (process.h: fdk_process_detach). Until fdkit reaps children
+        # spawned without a loop, detach refuses those and free still kills them.
+        if self._raw:
+            n.fdk_process_detach(self._raw)
+        self.dispose()
+
 
 def spawn(argv, loop=None, on_exit=None, cwd=None, fds=None, setsid=False, close_other_fds=False):
     """Starts argv[0] (PATH searched) with argv. fds maps child descriptor numbers to Fd
@@ -95,6 +103,11 @@ def spawn(argv, loop=None, on_exit=None, cwd=None, fds=None, setsid=False, close
         if r < 0:
             _pending.pop(key, None)
             raise Error.last(r)
-        return Process(raw, key)
+        process = Process(raw, key)
+        if on_exit:
+            # The pending entry roots the process until on_exit ran, so the callback runs
+            # even when the caller keeps no reference.
+            _pending[key] = _pending[key][:2] + (process,)
+        return process
     finally:
         n.fdk_actions_free(actions)

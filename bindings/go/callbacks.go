@@ -60,6 +60,7 @@ func fdkgoExit(result C.int, data C.uintptr_t) {
 	if p == nil {
 		return
 	}
+	exitCallbacks.remove(uintptr(data)) // it runs once: the process may be collected now
 	err := resultError(int64(result))
 	p.deliver(func() { p.exitDone(err) })
 }

@@ -123,6 +123,7 @@ type pending struct {
 	runDone  func(*RunResult, error)
 	fdDone   func(*Fd, error)
 	exitDone func(error)
+	process  *Process // a spawn's, kept alive until its exit callback ran
 }
 
 // start begins an asynchronous operation: begin calls the C *_async function with the

@@ -137,7 +137,11 @@ func (l *Loop) Spawn(a *Actions, onExit func(error)) (*Process, error) {
 		exitCallbacks.remove(id)
 		return nil, err
 	}
-	return newProcess(raw, id), nil
+	proc := newProcess(raw, id)
+	// The table entry roots the process until its callback ran, so onExit runs even when
+	// the caller keeps no reference.
+	exitCallbacks.get(id).process = proc
+	return proc, nil
 }
 
 // exitCallbacks holds the exit callbacks of processes spawned on a loop, by id. A Process
@@ -172,8 +176,8 @@ func (t *callbackTable) remove(id uintptr) {
 	delete(t.entries, id)
 }
 
-// Process is a spawned child. Close (or garbage collection) kills (SIGKILL) and reaps a
-// child that still runs. Pid, Pidfd and Signal are safe for concurrent use; Wait, TryWait
+// Process is a spawned child. Close kills (SIGKILL) and reaps a child that still runs;
+// garbage collection leaves it running (see collect). Pid, Pidfd and Signal are safe for concurrent use; Wait, TryWait
 // and Close one at a time.
 type Process struct {
 	raw    *C.fdk_process
@@ -182,8 +186,16 @@ type Process struct {
 
 func newProcess(raw *C.fdk_process, onExit uintptr) *Process {
 	p := &Process{raw: raw, onExit: onExit}
-	runtime.SetFinalizer(p, (*Process).Close)
+	runtime.SetFinalizer(p, (*Process).collect)
 	return p
+}
+
+// collect is the finalizer: as with os/exec, a collected handle leaves its child running
+// (fdk_process_detach: fdkit reaps it when it exits). Until fdkit reaps detached children
+// spawned without a loop, detach refuses those and Close still kills them.
+func (p *Process) collect() {
+	C.fdk_process_detach(p.raw)
+	p.Close()
 }
 
 // Pid is the child's process id; -1 after Close, as os.Process gives after Release.

@@ -2,6 +2,7 @@ package fdkit_test
 
 import (
 	"errors"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -195,6 +196,37 @@ func TestProcessAndLoopCallsAfterClose(t *testing.T) {
 		must(t, l.Close())
 		if _, err := l.Run(fdkit.RunDefault); !errors.Is(err, fdkit.ErrClosed) {
 			t.Errorf("run after close: %v", err)
+		}
+	})
+}
+
+// As with os/exec, a collected Process leaves its child running, and the exit callback of
+// a spawn nobody keeps still runs.
+func TestCollectedProcessKeepsRunningAndCallsBack(t *testing.T) {
+	noLeaks(t, func() {
+		l := newLoop(t)
+		defer l.Close()
+		a, err := fdkit.NewActions()
+		must(t, err)
+		defer a.Close()
+		must(t, a.Execvp("sh", []string{"sh", "-c", "sleep 0.2; exit 3"}, nil))
+		exited := 0
+		fdsBefore := openFds(t)
+		_, err = l.Spawn(a, func(err error) { must(t, err); exited++ })
+		must(t, err)
+		runtime.GC()
+		runtime.GC()
+		started := time.Now()
+		_, err = l.Run(fdkit.RunDefault)
+		must(t, err)
+		if exited != 1 || time.Since(started) < 150*time.Millisecond {
+			t.Fatalf("exit callback ran %d times after %v: the child was killed or the callback dropped", exited, time.Since(started))
+		}
+		// Once its callback ran, the handle is collectable: its finalizer reaps the child and
+		// closes the pidfd (noLeaks counts descriptors).
+		for i := 0; i < 50 && openFds(t) > fdsBefore; i++ {
+			runtime.GC()
+			time.Sleep(10 * time.Millisecond)
 		}
 	})
 }

@@ -61,6 +61,7 @@ impl CStrings {
 /// [`Actions::spawn`]; building it may happen on any thread, so it is `Send`.
 pub struct Actions {
     raw: NonNull<sys::fdk_actions>,
+    kill_on_drop: bool,
 }
 
 // SAFETY: process.h: building a list and fdk_spawn may be made from any thread.
@@ -70,7 +71,7 @@ impl Actions {
     pub fn new() -> Result<Actions> {
         let mut out = ptr::null_mut();
         check(unsafe { sys::fdk_actions_new(&mut out) }.into())?;
-        Ok(Actions { raw: NonNull::new(out).expect("fdk_actions_new succeeded without a list") })
+        Ok(Actions { raw: NonNull::new(out).expect("fdk_actions_new succeeded without a list"), kill_on_drop: false })
     }
 
     fn add(&mut self, r: i32) -> Result<&mut Actions> {
@@ -117,13 +118,23 @@ impl Actions {
         self.add(r)
     }
 
+    /// Whether dropping a process spawned from this list kills (SIGKILL) and reaps a child
+    /// that still runs, as tokio's `Command::kill_on_drop` names it. Off by default: like
+    /// `std::process::Child`, a dropped handle leaves its child running (fdkit reaps it when
+    /// it exits). Until fdkit reaps detached children spawned without a loop, those are
+    /// still killed on drop.
+    pub fn kill_on_drop(&mut self, kill: bool) -> &mut Actions {
+        self.kill_on_drop = kill;
+        self
+    }
+
     /// Spawns a child that runs the actions (no loop: wait with [`Process::wait`]).
     pub fn spawn(&mut self) -> Result<Process> {
         let mut out = ptr::null_mut();
         check(
             unsafe { sys::fdk_spawn(&mut out, ptr::null_mut(), self.raw.as_ptr(), 0, None, ptr::null_mut()) }.into(),
         )?;
-        Ok(Process { raw: NonNull::new(out).expect("fdk_spawn succeeded without a process") })
+        Ok(Process { raw: NonNull::new(out).expect("fdk_spawn succeeded without a process"), kill_on_drop: self.kill_on_drop })
     }
 }
 
@@ -133,11 +144,13 @@ impl Drop for Actions {
     }
 }
 
-/// A spawned child. Dropping it kills (SIGKILL) and reaps a child that still runs.
-/// Signalling, pid and pidfd may run concurrently with anything (`&self`); waiting takes
-/// `&mut self` because process.h allows only one at a time.
+/// A spawned child. Dropping it leaves a child that still runs alive, as
+/// `std::process::Child` does (fdkit reaps it when it exits), unless the actions asked for
+/// [`Actions::kill_on_drop`]. Signalling, pid and pidfd may run concurrently with anything
+/// (`&self`); waiting takes `&mut self` because process.h allows only one at a time.
 pub struct Process {
     raw: NonNull<sys::fdk_process>,
+    kill_on_drop: bool,
 }
 
 type ExitFn = Box<dyn FnOnce(Result<()>) + Send>;
@@ -170,7 +183,10 @@ impl Loop {
         let mut out = ptr::null_mut();
         check(unsafe { sys::fdk_spawn(&mut out, self.as_raw(), actions.raw.as_ptr(), 0, Some(exited), data) }.into())?;
         Ok(LoopProcess {
-            process: Process { raw: NonNull::new(out).expect("fdk_spawn succeeded without a process") },
+            process: Process {
+                raw: NonNull::new(out).expect("fdk_spawn succeeded without a process"),
+                kill_on_drop: actions.kill_on_drop,
+            },
             _on_exit: on_exit,
             _loop: PhantomData,
         })
@@ -281,6 +297,11 @@ impl std::fmt::Debug for Process {
 
 impl Drop for Process {
     fn drop(&mut self) {
+        if !self.kill_on_drop {
+            // Refused (EINVAL) for a child spawned without a loop until fdkit reaps those:
+            // the free below then kills it rather than leave a zombie.
+            unsafe { sys::fdk_process_detach(self.raw.as_ptr()) };
+        }
         unsafe { sys::fdk_process_free(self.raw.as_ptr()) };
     }
 }

@@ -343,6 +343,7 @@ extern "C" {
     pub fn fdk_process_signal(proc_: *mut fdk_process, sig: c_int) -> c_int;
     pub fn fdk_process_wait(proc_: *mut fdk_process, status: *mut fdk_exit_status) -> c_int;
     pub fn fdk_process_try_wait(proc_: *mut fdk_process, status: *mut fdk_exit_status) -> c_int;
+    pub fn fdk_process_detach(proc_: *mut fdk_process) -> c_int;
     pub fn fdk_process_free(proc_: *mut fdk_process) -> *mut fdk_process;
 }
 

@@ -139,10 +139,8 @@ func TestSpawnOnALoopCallsBackWhenTheChildExits(t *testing.T) {
 	noLeaks(t, func() {
 		l := newLoop(t)
 		defer l.Close()
-		a, err := fdkit.NewActions()
-		must(t, err)
+		a := execActions(t, "sh", "-c", "exit 7")
 		defer a.Close()
-		must(t, a.Execvp("sh", []string{"sh", "-c", "exit 7"}, nil))
 		exited := false
 		p, err := l.Spawn(a, func(err error) { must(t, err); exited = true })
 		must(t, err)
@@ -174,10 +172,8 @@ func TestAProcessClosedBeforeItsExitNeverCallsBack(t *testing.T) {
 // never a negative errno passed off as a pid.
 func TestProcessAndLoopCallsAfterClose(t *testing.T) {
 	noLeaks(t, func() {
-		a, err := fdkit.NewActions()
-		must(t, err)
+		a := execActions(t, "true")
 		defer a.Close()
-		must(t, a.Execvp("true", []string{"true"}, nil))
 		p, err := a.Spawn()
 		must(t, err)
 		_, err = p.Wait()
@@ -206,13 +202,11 @@ func TestCollectedProcessKeepsRunningAndCallsBack(t *testing.T) {
 	noLeaks(t, func() {
 		l := newLoop(t)
 		defer l.Close()
-		a, err := fdkit.NewActions()
-		must(t, err)
+		a := execActions(t, "sh", "-c", "sleep 0.2; exit 3")
 		defer a.Close()
-		must(t, a.Execvp("sh", []string{"sh", "-c", "sleep 0.2; exit 3"}, nil))
 		exited := 0
 		fdsBefore := openFds(t)
-		_, err = l.Spawn(a, func(err error) { must(t, err); exited++ })
+		_, err := l.Spawn(a, func(err error) { must(t, err); exited++ })
 		must(t, err)
 		runtime.GC()
 		runtime.GC()
@@ -229,4 +223,13 @@ func TestCollectedProcessKeepsRunningAndCallsBack(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	})
+}
+
+// execActions is an action list that executes argv (PATH searched); the caller closes it.
+func execActions(t *testing.T, argv ...string) *fdkit.Actions {
+	t.Helper()
+	a, err := fdkit.NewActions()
+	must(t, err)
+	must(t, a.Execvp(argv[0], argv, nil))
+	return a
 }

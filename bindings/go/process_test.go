@@ -1,6 +1,7 @@
 package fdkit_test
 
 import (
+	"context"
 	"errors"
 	"runtime"
 	"strings"
@@ -25,6 +26,27 @@ func TestRunCapturesOutputAndFeedsStdin(t *testing.T) {
 		}
 		if res.TimedOut || res.Pid <= 0 || res.Status.Success() {
 			t.Fatalf("result: %+v", res)
+		}
+	})
+}
+
+// As exec.CommandContext: a done context stops the child, and the error wraps ctx.Err().
+func TestRunContextStopsTheChild(t *testing.T) {
+	noLeaks(t, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		started := time.Now()
+		res, err := fdkit.RunContext(ctx, &fdkit.RunOptions{Args: []string{"sleep", "30"}})
+		if !errors.Is(err, context.DeadlineExceeded) || res == nil || res.Status != (fdkit.ExitStatus{Signal: syscall.SIGKILL}) {
+			t.Fatalf("run: %+v, %v", res, err)
+		}
+		if time.Since(started) > 10*time.Second {
+			t.Fatalf("the child was not stopped: %v", time.Since(started))
+		}
+		res, err = fdkit.RunContext(context.Background(), &fdkit.RunOptions{Args: []string{"true"}})
+		must(t, err)
+		if !res.Status.Success() {
+			t.Fatalf("run: %+v", res)
 		}
 	})
 }

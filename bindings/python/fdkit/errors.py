@@ -26,10 +26,13 @@ class Error(OSError):
         self.name = _text(n.fdk_errname(code))
 
     @classmethod
-    def last(cls, code):
+    def last(cls, code, filename=None, filename2=None):
         """The error for code with this thread's last detail: call it right after the
-        failing call, on the same thread."""
-        return cls(code, _text(n.fdk_last_error()))
+        failing call, on the same thread. filename (and filename2, a rename's target) are
+        the paths involved, as OSError carries them."""
+        error = cls(code, _text(n.fdk_last_error()))
+        error.filename, error.filename2 = filename, filename2
+        return error
 
     def __str__(self):
         return f"{self.detail or self.strerror} ({self.name})"
@@ -49,10 +52,11 @@ def _class_for(code):
     return cls
 
 
-def check(result):
-    """A C result: non-negative values pass, negative ones raise the thread's last error."""
+def check(result, filename=None, filename2=None):
+    """A C result: non-negative values pass, negative ones raise the thread's last error
+    (naming filename and filename2 when given)."""
     if result < 0:
-        raise Error.last(result)
+        raise Error.last(result, filename, filename2)
     return result
 
 

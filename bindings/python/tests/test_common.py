@@ -33,6 +33,7 @@ class CommonTest(TestCase):
         e = caught.exception
         self.assertIsInstance(e, fdkit.Error)
         self.assertEqual((e.errno, e.strerror, e.name), (errno.ENOENT, os.strerror(errno.ENOENT), "ENOENT"))
+        self.assertEqual((e.filename, e.filename2), ("no such file here", None))
         self.assertTrue(e.detail)
         for code, builtin in ((errno.EACCES, PermissionError), (errno.EEXIST, FileExistsError),
                               (errno.ETIMEDOUT, TimeoutError), (errno.EAGAIN, BlockingIOError),
@@ -42,3 +43,7 @@ class CommonTest(TestCase):
             self.assertIsInstance(err, fdkit.Error)
             self.assertEqual((err.errno, err.detail), (code, "detail"))
         self.assertIs(type(fdkit.Error(errno.EXDEV)), fdkit.Error)
+        with fdkit.Dir.at(".") as here:
+            with self.assertRaises(FileNotFoundError) as caught:
+                here.rename("no such file here", here, "nor here")
+        self.assertEqual((caught.exception.filename, caught.exception.filename2), ("no such file here", "nor here"))

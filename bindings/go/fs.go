@@ -79,8 +79,9 @@ func (d *Dir) Close() error {
 	return nil
 }
 
-// withPath runs one call with path as a C string, keeping d alive until it returned. op
-// names the call in the *fs.PathError of a path holding a NUL byte.
+// withPath runs one call with path as a C string, keeping d alive until it returned. A
+// failure is an *fs.PathError{Op: op, Path: path} wrapping the *Error, as os calls give it
+// (errors.Is(err, fs.ErrNotExist) and errors.As(err, &fdkitErr) both work).
 func (d *Dir) withPath(op, path string, c func(p *C.char) int64) (int64, error) {
 	if err := noNUL(op, path); err != nil {
 		return 0, err
@@ -88,7 +89,11 @@ func (d *Dir) withPath(op, path string, c func(p *C.char) int64) (int64, error) 
 	cp := C.CString(path)
 	defer C.free(unsafe.Pointer(cp))
 	defer runtime.KeepAlive(d)
-	return call(func() int64 { return c(cp) })
+	r, err := call(func() int64 { return c(cp) })
+	if err != nil {
+		return r, &fs.PathError{Op: op, Path: path, Err: err}
+	}
+	return r, nil
 }
 
 // OpenDir opens path beneath d as a new confined directory.

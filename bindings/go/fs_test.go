@@ -30,6 +30,14 @@ func TestEscapeFromAConfinedDirIsEXDEV(t *testing.T) {
 		if !errors.As(err, &fe) || !strings.Contains(fe.Detail, "../x") {
 			t.Fatalf("detail does not name the path: %v", err)
 		}
+		// As os.Open reports it: an *fs.PathError naming the call and the path.
+		var pe *fs.PathError
+		if !errors.As(err, &pe) || pe.Op != "open" || pe.Path != "../x" {
+			t.Fatalf("not an *fs.PathError for open ../x: %#v", err)
+		}
+		if _, err := dir.Open("missing", fdkit.O_RDONLY, 0); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("open missing: %v", err)
+		}
 		must(t, dir.Symlink("/etc/passwd", "abs"))
 		if _, err := dir.Stat("abs", true); !errors.Is(err, syscall.EXDEV) {
 			t.Fatalf("stat through an absolute symlink: %v", err)

@@ -1,6 +1,7 @@
 /* Loop: creation, run modes, posts from other threads, op lifetime rules, free. */
 #include <fcntl.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -704,6 +705,118 @@ static void test_host_hears_watch_started_in_callback(void **state) {
   fdk_loop_free(w.loop);
 }
 
+/* Remote handles: argument checks, a post that runs on the loop thread, -ESHUTDOWN once the
+ * loop is freed (fn never runs), references kept independently of the loop. */
+static void test_remote_lifecycle(void **state) {
+  (void)state;
+  post_state s = {0};
+  assert_int_equal(fdk_loop_new(&s.loop), 0);
+  s.loop_thread = pthread_self();
+  fdk_loop_remote *remote = NULL;
+  assert_int_equal(fdk_loop_remote_new(NULL, s.loop), -EINVAL);
+  assert_int_equal(fdk_loop_remote_new(&remote, NULL), -EINVAL);
+  assert_null(remote);
+  assert_int_equal(fdk_loop_remote_new(&remote, s.loop), 0);
+  assert_int_equal(fdk_loop_remote_post(NULL, posted, &s), -EINVAL);
+  assert_int_equal(fdk_loop_remote_post(remote, NULL, &s), -EINVAL);
+  assert_ptr_equal(fdk_loop_remote_ref(remote), remote);
+  assert_null(fdk_loop_remote_ref(NULL));
+  assert_null(fdk_loop_remote_unref(NULL));
+  assert_int_equal(fdk_loop_remote_post(remote, posted, &s), 0);
+  assert_int_equal(fdk_loop_run(s.loop, FDK_RUN_DEFAULT), 0);
+  assert_int_equal(s.ran, 1);
+  assert_true(s.on_loop_thread);
+  /* Queued before the free: runs during it. */
+  assert_int_equal(fdk_loop_remote_post(remote, posted, &s), 0);
+  assert_int_equal(fdk_loop_free(s.loop), 0);
+  assert_int_equal(s.ran, 2);
+  assert_int_equal(fdk_loop_remote_post(remote, posted, &s), -ESHUTDOWN);
+  assert_non_null(strstr(fdk_last_error(), "freed"));
+  assert_int_equal(s.ran, 2);
+  assert_null(fdk_loop_remote_unref(remote));
+  assert_int_equal(fdk_loop_remote_post(remote, posted, &s), -ESHUTDOWN);
+  assert_null(fdk_loop_remote_unref(remote));
+}
+
+static void count_run(void *data) { atomic_fetch_add((atomic_int *)data, 1); }
+
+typedef struct {
+  fdk_loop *loop;
+  fdk_loop_remote *remote;
+  fdk_loop_remote *created_during_free;
+  int new_result, post_result;
+} free_state;
+
+/* Runs during fdk_loop_free: the loop is going, so neither a new remote nor a post through
+ * an existing one is accepted any more. */
+static void post_during_free(void *data) {
+  free_state *f = data;
+  f->new_result = fdk_loop_remote_new(&f->created_during_free, f->loop);
+  f->post_result = fdk_loop_remote_post(f->remote, count_run, NULL);
+}
+
+static void test_remote_refused_while_freeing(void **state) {
+  (void)state;
+  free_state f = {0};
+  assert_int_equal(fdk_loop_new(&f.loop), 0);
+  assert_int_equal(fdk_loop_remote_new(&f.remote, f.loop), 0);
+  assert_int_equal(fdk_loop_post(f.loop, post_during_free, &f), 0);
+  assert_int_equal(fdk_loop_free(f.loop), 0);
+  assert_int_equal(f.new_result, -ESHUTDOWN);
+  assert_null(f.created_during_free);
+  assert_int_equal(f.post_result, -ESHUTDOWN);
+  fdk_loop_remote_unref(f.remote);
+}
+
+enum { kPosters = 4, kRounds = 50 };
+
+typedef struct {
+  fdk_loop_remote *remote;
+  atomic_int *ran;
+  long accepted;
+  int last_result;
+} poster;
+
+/* Posts until the loop is gone, then drops its reference: the remote outlives the loop. */
+static void *post_until_shutdown(void *data) {
+  poster *p = data;
+  int r;
+  while ((r = fdk_loop_remote_post(p->remote, count_run, p->ran)) == 0) p->accepted++;
+  p->last_result = r;
+  fdk_loop_remote_unref(p->remote);
+  return NULL;
+}
+
+/* Threads post through their own references while the loop thread runs the loop and then
+ * frees it: every accepted post runs exactly once, every thread ends with -ESHUTDOWN, and
+ * (under ASan and TSan) nothing touches the freed loop. */
+static void test_remote_post_races_free(void **state) {
+  (void)state;
+  for (int round = 0; round < kRounds; round++) {
+    fdk_loop *loop;
+    atomic_int ran = 0;
+    assert_int_equal(fdk_loop_new(&loop), 0);
+    fdk_loop_remote *remote;
+    assert_int_equal(fdk_loop_remote_new(&remote, loop), 0);
+    poster posters[kPosters];
+    pthread_t threads[kPosters];
+    for (int i = 0; i < kPosters; i++) {
+      posters[i] = (poster){fdk_loop_remote_ref(remote), &ran, 0, 0};
+      pthread_create(&threads[i], NULL, post_until_shutdown, &posters[i]);
+    }
+    fdk_loop_remote_unref(remote);
+    for (int i = 0; i < round % 5; i++) assert_true(fdk_loop_run(loop, FDK_RUN_NOWAIT) >= 0);
+    assert_int_equal(fdk_loop_free(loop), 0);
+    long accepted = 0;
+    for (int i = 0; i < kPosters; i++) {
+      pthread_join(threads[i], NULL);
+      assert_int_equal(posters[i].last_result, -ESHUTDOWN);
+      accepted += posters[i].accepted;
+    }
+    assert_int_equal(atomic_load(&ran), accepted);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       fdkt_test(test_new_free),
@@ -730,6 +843,9 @@ int main(void) {
       fdkt_test(test_host_timeout_counts_down),
       fdkt_test(test_host_woken_by_new_work),
       fdkt_test(test_host_hears_watch_started_in_callback),
+      fdkt_test(test_remote_lifecycle),
+      fdkt_test(test_remote_refused_while_freeing),
+      fdkt_test(test_remote_post_races_free),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -55,8 +55,12 @@ func fdkgoFd(result C.int, fd *C.fdk_fd, data C.uintptr_t) {
 
 //export fdkgoExit
 func fdkgoExit(result C.int, data C.uintptr_t) {
-	// The handle belongs to the Process, which deletes it after fdk_process_free.
-	p := cgo.Handle(data).Value().(*pending)
+	// The entry belongs to the Process, which removes it after fdk_process_free.
+	p := exitCallbacks.get(uintptr(data))
+	if p == nil {
+		return
+	}
+	exitCallbacks.remove(uintptr(data)) // it runs once: the process may be collected now
 	err := resultError(int64(result))
 	p.deliver(func() { p.exitDone(err) })
 }

@@ -15,7 +15,10 @@ package fdkit
 import "C"
 
 import (
+	"errors"
+	"io/fs"
 	"runtime"
+	"strings"
 	"syscall"
 )
 
@@ -57,6 +60,21 @@ func call(f func() int64) (int64, error) {
 		return r, lastError(r)
 	}
 	return r, nil
+}
+
+// ErrClosed is returned by calls on a Loop or Process after its Close, instead of the
+// EINVAL a NULL handle would give (or, for Pid, a negative errno passed off as a pid).
+var ErrClosed = errors.New("fdkit: use of a closed handle")
+
+// noNUL refuses strings holding a NUL byte, which C would silently cut short (a path
+// "secret\x00.png" naming "secret"): like os.Open, an *fs.PathError wrapping EINVAL.
+func noNUL(op string, items ...string) error {
+	for _, s := range items {
+		if strings.IndexByte(s, 0) >= 0 {
+			return &fs.PathError{Op: op, Path: s, Err: syscall.EINVAL}
+		}
+	}
+	return nil
 }
 
 // Version is the loaded library's version as MAJOR*10000 + MINOR*100 + PATCH.

@@ -79,18 +79,27 @@ func (d *Dir) Close() error {
 	return nil
 }
 
-// withPath runs one call with path as a C string, keeping d alive until it returned.
-func (d *Dir) withPath(path string, c func(p *C.char) int64) (int64, error) {
+// withPath runs one call with path as a C string, keeping d alive until it returned. A
+// failure is an *fs.PathError{Op: op, Path: path} wrapping the *Error, as os calls give it
+// (errors.Is(err, fs.ErrNotExist) and errors.As(err, &fdkitErr) both work).
+func (d *Dir) withPath(op, path string, c func(p *C.char) int64) (int64, error) {
+	if err := noNUL(op, path); err != nil {
+		return 0, err
+	}
 	cp := C.CString(path)
 	defer C.free(unsafe.Pointer(cp))
 	defer runtime.KeepAlive(d)
-	return call(func() int64 { return c(cp) })
+	r, err := call(func() int64 { return c(cp) })
+	if err != nil {
+		return r, &fs.PathError{Op: op, Path: path, Err: err}
+	}
+	return r, nil
 }
 
 // OpenDir opens path beneath d as a new confined directory.
 func (d *Dir) OpenDir(path string) (*Dir, error) {
 	var raw *C.fdk_dir
-	if _, err := d.withPath(path, func(p *C.char) int64 { return int64(C.fdk_dir_open(&raw, d.raw, p)) }); err != nil {
+	if _, err := d.withPath("opendir", path, func(p *C.char) int64 { return int64(C.fdk_dir_open(&raw, d.raw, p)) }); err != nil {
 		return nil, err
 	}
 	return wrapDir(raw), nil
@@ -99,7 +108,7 @@ func (d *Dir) OpenDir(path string) (*Dir, error) {
 // Open opens path beneath d with O_* flags; perm applies with O_CREAT.
 func (d *Dir) Open(path string, flags uint, perm fs.FileMode) (*Fd, error) {
 	var raw *C.fdk_fd
-	if _, err := d.withPath(path, func(p *C.char) int64 {
+	if _, err := d.withPath("open", path, func(p *C.char) int64 {
 		return int64(C.fdk_openat(&raw, d.raw, p, C.uint(flags), C.uint(perm.Perm())))
 	}); err != nil {
 		return nil, err
@@ -108,42 +117,48 @@ func (d *Dir) Open(path string, flags uint, perm fs.FileMode) (*Fd, error) {
 }
 
 func (d *Dir) Mkdir(path string, perm fs.FileMode) error {
-	_, err := d.withPath(path, func(p *C.char) int64 { return int64(C.fdk_mkdirat(d.raw, p, C.uint(perm.Perm()))) })
+	_, err := d.withPath("mkdir", path, func(p *C.char) int64 { return int64(C.fdk_mkdirat(d.raw, p, C.uint(perm.Perm()))) })
 	return err
 }
 
 // Unlink removes a non-directory (a symlink itself, never its target).
 func (d *Dir) Unlink(path string) error {
-	_, err := d.withPath(path, func(p *C.char) int64 { return int64(C.fdk_unlinkat(d.raw, p)) })
+	_, err := d.withPath("unlink", path, func(p *C.char) int64 { return int64(C.fdk_unlinkat(d.raw, p)) })
 	return err
 }
 
 func (d *Dir) Rmdir(path string) error {
-	_, err := d.withPath(path, func(p *C.char) int64 { return int64(C.fdk_rmdirat(d.raw, p)) })
+	_, err := d.withPath("rmdir", path, func(p *C.char) int64 { return int64(C.fdk_rmdirat(d.raw, p)) })
 	return err
 }
 
 // Rename renames oldPath beneath d to newPath beneath newDir.
 func (d *Dir) Rename(oldPath string, newDir *Dir, newPath string) error {
+	if err := noNUL("rename", newPath); err != nil {
+		return err
+	}
 	cn := C.CString(newPath)
 	defer C.free(unsafe.Pointer(cn))
 	defer runtime.KeepAlive(newDir)
-	_, err := d.withPath(oldPath, func(p *C.char) int64 { return int64(C.fdk_renameat(d.raw, p, newDir.raw, cn)) })
+	_, err := d.withPath("rename", oldPath, func(p *C.char) int64 { return int64(C.fdk_renameat(d.raw, p, newDir.raw, cn)) })
 	return err
 }
 
 // Symlink creates a symlink at path whose text is target (stored as given).
 func (d *Dir) Symlink(target, path string) error {
+	if err := noNUL("symlink", target); err != nil {
+		return err
+	}
 	ct := C.CString(target)
 	defer C.free(unsafe.Pointer(ct))
-	_, err := d.withPath(path, func(p *C.char) int64 { return int64(C.fdk_symlinkat(ct, d.raw, p)) })
+	_, err := d.withPath("symlink", path, func(p *C.char) int64 { return int64(C.fdk_symlinkat(ct, d.raw, p)) })
 	return err
 }
 
 // Readlink is the text of the symlink at path.
 func (d *Dir) Readlink(path string) (string, error) {
 	var out *C.char
-	n, err := d.withPath(path, func(p *C.char) int64 { return int64(C.fdk_readlinkat(&out, d.raw, p)) })
+	n, err := d.withPath("readlink", path, func(p *C.char) int64 { return int64(C.fdk_readlinkat(&out, d.raw, p)) })
 	if err != nil {
 		return "", err
 	}
@@ -191,6 +206,9 @@ func statWith(fill func(st *C.fdk_stat) int64) (*Stat, error) {
 
 // Stat describes path; follow follows a symlink in the last position (confined).
 func (d *Dir) Stat(path string, follow bool) (*Stat, error) {
+	if err := noNUL("stat", path); err != nil {
+		return nil, err
+	}
 	cp := C.CString(path)
 	defer C.free(unsafe.Pointer(cp))
 	defer runtime.KeepAlive(d)
@@ -216,7 +234,7 @@ type DirEntry struct {
 // ReadDir lists the directory at path ("." and ".." left out) in the file system's order.
 func (d *Dir) ReadDir(path string) ([]DirEntry, error) {
 	var raw *C.fdk_dirents
-	if _, err := d.withPath(path, func(p *C.char) int64 { return int64(C.fdk_readdir(&raw, d.raw, p)) }); err != nil {
+	if _, err := d.withPath("readdir", path, func(p *C.char) int64 { return int64(C.fdk_readdir(&raw, d.raw, p)) }); err != nil {
 		return nil, err
 	}
 	defer C.fdk_dirents_free(raw)
@@ -234,6 +252,9 @@ func (d *Dir) ReadDir(path string) ([]DirEntry, error) {
 // OpenAsync opens path beneath d on the worker pool; done gets the handle on the loop. The
 // path is copied and d referenced until then.
 func (l *Loop) OpenAsync(d *Dir, path string, flags uint, perm fs.FileMode, done func(*Fd, error)) (*Op, error) {
+	if err := noNUL("open", path); err != nil {
+		return nil, err
+	}
 	cp := C.CString(path)
 	defer C.free(unsafe.Pointer(cp))
 	defer runtime.KeepAlive(d)

@@ -30,6 +30,14 @@ func TestEscapeFromAConfinedDirIsEXDEV(t *testing.T) {
 		if !errors.As(err, &fe) || !strings.Contains(fe.Detail, "../x") {
 			t.Fatalf("detail does not name the path: %v", err)
 		}
+		// As os.Open reports it: an *fs.PathError naming the call and the path.
+		var pe *fs.PathError
+		if !errors.As(err, &pe) || pe.Op != "open" || pe.Path != "../x" {
+			t.Fatalf("not an *fs.PathError for open ../x: %#v", err)
+		}
+		if _, err := dir.Open("missing", fdkit.O_RDONLY, 0); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("open missing: %v", err)
+		}
 		must(t, dir.Symlink("/etc/passwd", "abs"))
 		if _, err := dir.Stat("abs", true); !errors.Is(err, syscall.EXDEV) {
 			t.Fatalf("stat through an absolute symlink: %v", err)
@@ -157,6 +165,42 @@ func TestOpenAsyncCompletesOnTheLoopAndRefusesEscapes(t *testing.T) {
 		sort.Strings(got)
 		if len(got) != 2 || got[0] != "EXDEV" || got[1] != "async" {
 			t.Fatalf("got %q", got)
+		}
+	})
+}
+
+// A NUL byte would cut the C string short ("secret\x00.png" naming "secret"): refused as
+// os.Open refuses it, with an *fs.PathError wrapping EINVAL, before anything is touched.
+func TestNULInAPathOrArgumentIsEINVAL(t *testing.T) {
+	noLeaks(t, func() {
+		tmp := t.TempDir()
+		must(t, os.WriteFile(filepath.Join(tmp, "secret"), []byte("x"), 0o600))
+		dir, err := fdkit.FS().OpenDir(tmp)
+		must(t, err)
+		defer dir.Close()
+		_, osErr := os.Open(filepath.Join(tmp, "secret\x00.png"))
+		actions, err := fdkit.NewActions()
+		must(t, err)
+		defer actions.Close()
+		calls := map[string]func() error{
+			"open":     func() error { _, err := dir.Open("secret\x00.png", fdkit.O_RDONLY, 0); return err },
+			"stat":     func() error { _, err := dir.Stat("secret\x00.png", true); return err },
+			"unlink":   func() error { return dir.Unlink("secret\x00x") },
+			"rename":   func() error { return dir.Rename("secret", dir, "other\x00x") },
+			"opendir":  func() error { _, err := fdkit.FS().OpenDir(tmp + "\x00/x"); return err },
+			"run argv": func() error { _, err := fdkit.Run(&fdkit.RunOptions{Args: []string{"echo", "a\x00b"}}); return err },
+			"run env":  func() error { _, err := fdkit.Run(&fdkit.RunOptions{Args: []string{"true"}, Env: []string{"A=x\x00y"}}); return err },
+			"execvp":   func() error { return actions.Execvp("true\x00x", []string{"true"}, nil) },
+		}
+		for name, call := range calls {
+			err := call()
+			var pe *fs.PathError
+			if !errors.Is(err, syscall.EINVAL) || !errors.As(err, &pe) || !errors.Is(osErr, syscall.EINVAL) {
+				t.Errorf("%s: %v, want an *fs.PathError wrapping EINVAL as os.Open gives (%v)", name, err, osErr)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(tmp, "secret")); err != nil {
+			t.Fatalf("the file was touched: %v", err)
 		}
 	})
 }

@@ -6,6 +6,7 @@ package fdkit
 import "C"
 
 import (
+	"runtime"
 	"runtime/cgo"
 	"unsafe"
 )
@@ -20,7 +21,11 @@ const (
 // Loop is an fdkit event loop. Every method but Post must be called from the OS thread
 // that runs it (runtime.LockOSThread).
 type Loop struct {
-	raw      *C.fdk_loop
+	raw *C.fdk_loop
+	// Post goes through remote, never raw: the remote outlives the loop, so a goroutine
+	// posting while another closes the loop gets ESHUTDOWN. Set once; dropped by the
+	// finalizer, when no goroutine can be posting any more.
+	remote   *C.fdk_loop_remote
 	panicked interface{} // first panic of a callback, re-raised by Run
 	hasPanic bool
 }
@@ -30,7 +35,14 @@ func NewLoop() (*Loop, error) {
 	if _, err := call(func() int64 { return int64(C.fdk_loop_new(&raw)) }); err != nil {
 		return nil, err
 	}
-	return &Loop{raw: raw}, nil
+	var remote *C.fdk_loop_remote
+	if _, err := call(func() int64 { return int64(C.fdk_loop_remote_new(&remote, raw)) }); err != nil {
+		C.fdk_loop_free(raw)
+		return nil, err
+	}
+	l := &Loop{raw: raw, remote: remote}
+	runtime.SetFinalizer(l, func(l *Loop) { C.fdk_loop_remote_unref(l.remote) })
+	return l, nil
 }
 
 // Close completes every pending operation with ECANCELED (their callbacks run) and frees
@@ -50,6 +62,9 @@ func (l *Loop) Close() error {
 // Run runs callbacks; it reports whether operations are still pending. A panic raised by
 // a callback stops the loop and is raised again here.
 func (l *Loop) Run(mode int) (bool, error) {
+	if l.raw == nil {
+		return false, ErrClosed
+	}
 	r, err := call(func() int64 { return int64(C.fdk_loop_run(l.raw, C.int(mode))) })
 	if l.hasPanic {
 		p := l.panicked
@@ -64,6 +79,9 @@ func (l *Loop) Stop() { C.fdk_loop_stop(l.raw) }
 
 // BackendFd is the descriptor a host with its own event loop polls before Run(RunNoWait).
 func (l *Loop) BackendFd() (int, error) {
+	if l.raw == nil {
+		return -1, ErrClosed
+	}
 	r, err := call(func() int64 { return int64(C.fdk_loop_backend_fd(l.raw)) })
 	return int(r), err
 }
@@ -71,12 +89,15 @@ func (l *Loop) BackendFd() (int, error) {
 // BackendTimeout is how many milliseconds the host may wait; -1 when no timer is due.
 func (l *Loop) BackendTimeout() int { return int(C.fdk_loop_backend_timeout(l.raw)) }
 
-// Post queues fn to run on the loop's thread. Safe from any goroutine.
+// Post queues fn to run on the loop's thread. Safe from any goroutine, also while another
+// closes the loop: fn then either runs (during Close at the latest) or Post fails with an
+// error wrapping ESHUTDOWN.
 func (l *Loop) Post(fn func()) error {
 	h := cgo.NewHandle(&pending{loop: l, post: fn})
 	_, err := call(func() int64 {
-		return int64(C.fdk_loop_post(l.raw, C.fdk_post_fn(C.fdkgo_post_fn), C.fdkgo_data(C.uintptr_t(h))))
+		return int64(C.fdk_loop_remote_post(l.remote, C.fdk_post_fn(C.fdkgo_post_fn), C.fdkgo_data(C.uintptr_t(h))))
 	})
+	runtime.KeepAlive(l)
 	if err != nil {
 		h.Delete()
 	}
@@ -102,6 +123,7 @@ type pending struct {
 	runDone  func(*RunResult, error)
 	fdDone   func(*Fd, error)
 	exitDone func(error)
+	process  *Process // a spawn's, kept alive until its exit callback ran
 }
 
 // start begins an asynchronous operation: begin calls the C *_async function with the

@@ -2,6 +2,8 @@ package fdkit_test
 
 import (
 	"errors"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 
@@ -125,6 +127,45 @@ func TestRunFromInsideACallbackIsEBUSY(t *testing.T) {
 		l.Run(fdkit.RunDefault)
 		if !errors.Is(got, syscall.EBUSY) {
 			t.Fatalf("got %v", got)
+		}
+	})
+}
+
+// Goroutines post while the loop's own goroutine closes it: every post either runs (during
+// Close at the latest) or fails with ESHUTDOWN, and none touches the freed loop (run with
+// -race and GODEBUG=cgocheck=2).
+func TestPostRacesClose(t *testing.T) {
+	noLeaks(t, func() {
+		for round := 0; round < 20; round++ {
+			l := newLoop(t)
+			var ran, accepted int64
+			var wg sync.WaitGroup
+			errs := make(chan error, 4)
+			for i := 0; i < 4; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for {
+						if err := l.Post(func() { ran++ }); err != nil {
+							errs <- err
+							return
+						}
+						atomic.AddInt64(&accepted, 1)
+					}
+				}()
+			}
+			l.Run(fdkit.RunNoWait)
+			must(t, l.Close())
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if !errors.Is(err, syscall.ESHUTDOWN) {
+					t.Fatalf("post after close: %v, want ESHUTDOWN", err)
+				}
+			}
+			if ran != atomic.LoadInt64(&accepted) {
+				t.Fatalf("%d posts accepted, %d ran", accepted, ran)
+			}
 		}
 	})
 }

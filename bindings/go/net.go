@@ -238,6 +238,9 @@ type AddrInfo struct {
 // GetAddrInfo resolves host and service ("" for none; not both) to addresses of family
 // (syscall.AF_UNSPEC for any) and socktype (0 for any). No such name is ENOENT.
 func GetAddrInfo(host, service string, family, socktype int) ([]AddrInfo, error) {
+	if err := noNUL("getaddrinfo", host, service); err != nil {
+		return nil, err
+	}
 	cstr := func(s string) *C.char {
 		if s == "" {
 			return nil

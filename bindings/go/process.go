@@ -8,7 +8,7 @@ import "C"
 
 import (
 	"runtime"
-	"runtime/cgo"
+	"sync"
 	"syscall"
 	"unsafe"
 )
@@ -77,6 +77,9 @@ func (a *Actions) add(c func() C.int) error {
 // Execvp executes file (looked up in PATH when it has no '/') with argv (argv[0]
 // included); env nil passes the environment as it is at spawn time.
 func (a *Actions) Execvp(file string, argv, env []string) error {
+	if err := noNUL("exec", append(append([]string{file}, argv...), env...)...); err != nil {
+		return err
+	}
 	cf := C.CString(file)
 	defer C.free(unsafe.Pointer(cf))
 	cargv, freeArgv := cStrings(argv)
@@ -91,6 +94,9 @@ func (a *Actions) Execvp(file string, argv, env []string) error {
 }
 
 func (a *Actions) Chdir(path string) error {
+	if err := noNUL("chdir", path); err != nil {
+		return err
+	}
 	cp := C.CString(path)
 	defer C.free(unsafe.Pointer(cp))
 	return a.add(func() C.int { return C.fdk_actions_chdir(a.raw, cp) })
@@ -122,34 +128,82 @@ func (a *Actions) Spawn() (*Process, error) {
 // reaped yet: TryWait collects the status), or with ECANCELED when the loop is closed
 // first. It never runs after the Process is closed. Call it on the loop's thread.
 func (l *Loop) Spawn(a *Actions, onExit func(error)) (*Process, error) {
-	h := cgo.NewHandle(&pending{loop: l, exitDone: onExit})
+	id := exitCallbacks.add(&pending{loop: l, exitDone: onExit})
 	var raw *C.fdk_process
 	err := a.add(func() C.int {
-		return C.fdk_spawn(&raw, l.raw, a.raw, 0, C.fdk_exit_cb(C.fdkgo_exit_cb), C.fdkgo_data(C.uintptr_t(h)))
+		return C.fdk_spawn(&raw, l.raw, a.raw, 0, C.fdk_exit_cb(C.fdkgo_exit_cb), C.fdkgo_data(C.uintptr_t(id)))
 	})
 	if err != nil {
-		h.Delete()
+		exitCallbacks.remove(id)
 		return nil, err
 	}
-	return newProcess(raw, h), nil
+	proc := newProcess(raw, id)
+	// The table entry roots the process until its callback ran, so onExit runs even when
+	// the caller keeps no reference.
+	exitCallbacks.get(id).process = proc
+	return proc, nil
 }
 
-// Process is a spawned child. Close (or garbage collection) kills (SIGKILL) and reaps a
-// child that still runs. Pid, Pidfd and Signal are safe for concurrent use; Wait, TryWait
+// exitCallbacks holds the exit callbacks of processes spawned on a loop, by id. A Process
+// may be closed by the finalizer goroutine while its loop's thread is about to call back:
+// the trampoline then finds no entry and does nothing, where a deleted cgo.Handle would
+// panic inside C.
+var exitCallbacks = callbackTable{entries: map[uintptr]*pending{}}
+
+type callbackTable struct {
+	mu      sync.Mutex
+	last    uintptr
+	entries map[uintptr]*pending
+}
+
+func (t *callbackTable) add(p *pending) uintptr {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.last++
+	t.entries[t.last] = p
+	return t.last
+}
+
+func (t *callbackTable) get(id uintptr) *pending {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.entries[id]
+}
+
+func (t *callbackTable) remove(id uintptr) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.entries, id)
+}
+
+// Process is a spawned child. Close kills (SIGKILL) and reaps a child that still runs;
+// garbage collection leaves it running (see collect). Pid, Pidfd and Signal are safe for concurrent use; Wait, TryWait
 // and Close one at a time.
 type Process struct {
 	raw    *C.fdk_process
-	onExit cgo.Handle // the exit callback's handle, deleted after fdk_process_free
+	onExit uintptr // the exit callback's id in exitCallbacks, removed after fdk_process_free
 }
 
-func newProcess(raw *C.fdk_process, onExit cgo.Handle) *Process {
+func newProcess(raw *C.fdk_process, onExit uintptr) *Process {
 	p := &Process{raw: raw, onExit: onExit}
-	runtime.SetFinalizer(p, (*Process).Close)
+	runtime.SetFinalizer(p, (*Process).collect)
 	return p
 }
 
+// collect is the finalizer: as with os/exec, a collected handle leaves its child running
+// (fdk_process_detach: fdkit reaps it when it exits). Until fdkit reaps detached children
+// spawned without a loop, detach refuses those and Close still kills them.
+func (p *Process) collect() {
+	C.fdk_process_detach(p.raw)
+	p.Close()
+}
+
+// Pid is the child's process id; -1 after Close, as os.Process gives after Release.
 func (p *Process) Pid() int {
 	defer runtime.KeepAlive(p)
+	if p.raw == nil {
+		return -1
+	}
 	return int(C.fdk_process_pid(p.raw))
 }
 
@@ -157,6 +211,9 @@ func (p *Process) Pid() int {
 // has none.
 func (p *Process) Pidfd() (int, error) {
 	defer runtime.KeepAlive(p)
+	if p.raw == nil {
+		return -1, ErrClosed
+	}
 	r, err := call(func() int64 { return int64(C.fdk_process_pidfd(p.raw)) })
 	return int(r), err
 }
@@ -164,6 +221,9 @@ func (p *Process) Pidfd() (int, error) {
 // Signal sends sig (0 only checks); ESRCH once the child has been reaped.
 func (p *Process) Signal(sig syscall.Signal) error {
 	defer runtime.KeepAlive(p)
+	if p.raw == nil {
+		return ErrClosed
+	}
 	_, err := call(func() int64 { return int64(C.fdk_process_signal(p.raw, C.int(sig))) })
 	return err
 }
@@ -171,6 +231,9 @@ func (p *Process) Signal(sig syscall.Signal) error {
 // Wait waits for the child to exit and reaps it; later calls give the same status.
 func (p *Process) Wait() (ExitStatus, error) {
 	defer runtime.KeepAlive(p)
+	if p.raw == nil {
+		return ExitStatus{}, ErrClosed
+	}
 	var st C.fdk_exit_status
 	if _, err := call(func() int64 { return int64(C.fdk_process_wait(p.raw, &st)) }); err != nil {
 		return ExitStatus{}, err
@@ -181,6 +244,9 @@ func (p *Process) Wait() (ExitStatus, error) {
 // TryWait reports (status, true) if the child has exited (it is reaped then).
 func (p *Process) TryWait() (ExitStatus, bool, error) {
 	defer runtime.KeepAlive(p)
+	if p.raw == nil {
+		return ExitStatus{}, false, ErrClosed
+	}
 	var st C.fdk_exit_status
 	r, err := call(func() int64 { return int64(C.fdk_process_try_wait(p.raw, &st)) })
 	if err != nil || r == 0 {
@@ -195,7 +261,7 @@ func (p *Process) Close() error {
 	runtime.SetFinalizer(p, nil)
 	p.raw = C.fdk_process_free(p.raw)
 	if p.onExit != 0 {
-		p.onExit.Delete()
+		exitCallbacks.remove(p.onExit)
 		p.onExit = 0
 	}
 	return nil

@@ -1,7 +1,9 @@
 package fdkit_test
 
 import (
+	"context"
 	"errors"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -24,6 +26,27 @@ func TestRunCapturesOutputAndFeedsStdin(t *testing.T) {
 		}
 		if res.TimedOut || res.Pid <= 0 || res.Status.Success() {
 			t.Fatalf("result: %+v", res)
+		}
+	})
+}
+
+// As exec.CommandContext: a done context stops the child, and the error wraps ctx.Err().
+func TestRunContextStopsTheChild(t *testing.T) {
+	noLeaks(t, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		started := time.Now()
+		res, err := fdkit.RunContext(ctx, &fdkit.RunOptions{Args: []string{"sleep", "30"}})
+		if !errors.Is(err, context.DeadlineExceeded) || res == nil || res.Status != (fdkit.ExitStatus{Signal: syscall.SIGKILL}) {
+			t.Fatalf("run: %+v, %v", res, err)
+		}
+		if time.Since(started) > 10*time.Second {
+			t.Fatalf("the child was not stopped: %v", time.Since(started))
+		}
+		res, err = fdkit.RunContext(context.Background(), &fdkit.RunOptions{Args: []string{"true"}})
+		must(t, err)
+		if !res.Status.Success() {
+			t.Fatalf("run: %+v", res)
 		}
 	})
 }
@@ -138,10 +161,8 @@ func TestSpawnOnALoopCallsBackWhenTheChildExits(t *testing.T) {
 	noLeaks(t, func() {
 		l := newLoop(t)
 		defer l.Close()
-		a, err := fdkit.NewActions()
-		must(t, err)
+		a := execActions(t, "sh", "-c", "exit 7")
 		defer a.Close()
-		must(t, a.Execvp("sh", []string{"sh", "-c", "exit 7"}, nil))
 		exited := false
 		p, err := l.Spawn(a, func(err error) { must(t, err); exited = true })
 		must(t, err)
@@ -167,4 +188,70 @@ func TestAProcessClosedBeforeItsExitNeverCallsBack(t *testing.T) {
 		p.Close() // kills and reaps the child
 		l.Run(fdkit.RunDefault)
 	})
+}
+
+// After Close: Pid is -1 (as os.Process after Release) and the calls fail with ErrClosed,
+// never a negative errno passed off as a pid.
+func TestProcessAndLoopCallsAfterClose(t *testing.T) {
+	noLeaks(t, func() {
+		a := execActions(t, "true")
+		defer a.Close()
+		p, err := a.Spawn()
+		must(t, err)
+		_, err = p.Wait()
+		must(t, err)
+		must(t, p.Close())
+		if pid := p.Pid(); pid != -1 {
+			t.Errorf("pid after close: %d", pid)
+		}
+		if err := p.Signal(0); !errors.Is(err, fdkit.ErrClosed) {
+			t.Errorf("signal after close: %v", err)
+		}
+		if _, err := p.Wait(); !errors.Is(err, fdkit.ErrClosed) {
+			t.Errorf("wait after close: %v", err)
+		}
+		l := newLoop(t)
+		must(t, l.Close())
+		if _, err := l.Run(fdkit.RunDefault); !errors.Is(err, fdkit.ErrClosed) {
+			t.Errorf("run after close: %v", err)
+		}
+	})
+}
+
+// As with os/exec, a collected Process leaves its child running, and the exit callback of
+// a spawn nobody keeps still runs.
+func TestCollectedProcessKeepsRunningAndCallsBack(t *testing.T) {
+	noLeaks(t, func() {
+		l := newLoop(t)
+		defer l.Close()
+		a := execActions(t, "sh", "-c", "sleep 0.2; exit 3")
+		defer a.Close()
+		exited := 0
+		fdsBefore := openFds(t)
+		_, err := l.Spawn(a, func(err error) { must(t, err); exited++ })
+		must(t, err)
+		runtime.GC()
+		runtime.GC()
+		started := time.Now()
+		_, err = l.Run(fdkit.RunDefault)
+		must(t, err)
+		if exited != 1 || time.Since(started) < 150*time.Millisecond {
+			t.Fatalf("exit callback ran %d times after %v: the child was killed or the callback dropped", exited, time.Since(started))
+		}
+		// Once its callback ran, the handle is collectable: its finalizer reaps the child and
+		// closes the pidfd (noLeaks counts descriptors).
+		for i := 0; i < 50 && openFds(t) > fdsBefore; i++ {
+			runtime.GC()
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+}
+
+// execActions is an action list that executes argv (PATH searched); the caller closes it.
+func execActions(t *testing.T, argv ...string) *fdkit.Actions {
+	t.Helper()
+	a, err := fdkit.NewActions()
+	must(t, err)
+	must(t, a.Execvp(argv[0], argv, nil))
+	return a
 }

@@ -7,6 +7,9 @@ package fdkit
 import "C"
 
 import (
+	"context"
+	"fmt"
+	"runtime"
 	"time"
 	"unsafe"
 )
@@ -44,6 +47,9 @@ type RunResult struct {
 
 // cOpts builds the C options; they are copied when a run starts, so free follows at once.
 func (o *RunOptions) cOpts() (*C.fdk_run_opts, error) {
+	if err := noNUL("exec", append(append([]string{o.Dir}, o.Args...), o.Env...)...); err != nil {
+		return nil, err
+	}
 	argv, freeArgv := cStrings(o.Args)
 	defer freeArgv()
 	var opts *C.fdk_run_opts
@@ -128,6 +134,52 @@ func Run(o *RunOptions) (*RunResult, error) {
 		return nil, err
 	}
 	return takeRunResult(r, res)
+}
+
+// RunContext is Run that stops the child when ctx is done, as exec.CommandContext does: the
+// run is cancelled (the child, and its group if the run made one, is killed), and the
+// result comes with an error wrapping ctx.Err(). It drives a private loop on the calling
+// goroutine's locked thread; the watching goroutine reaches it through Post, which is safe
+// even once the loop is closed.
+func RunContext(ctx context.Context, o *RunOptions) (*RunResult, error) {
+	if ctx.Done() == nil {
+		return Run(o)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	l, err := NewLoop()
+	if err != nil {
+		return nil, err
+	}
+	defer l.Close()
+	var res *RunResult
+	var runErr error
+	finished := false
+	op, err := l.RunAsync(o, func(r *RunResult, e error) { res, runErr, finished = r, e, true })
+	if err != nil {
+		return nil, err
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		select {
+		case <-ctx.Done():
+			l.Post(func() { op.Cancel() })
+		case <-stop:
+		}
+	}()
+	for !finished {
+		if _, err := l.Run(RunOnce); err != nil {
+			return nil, err
+		}
+	}
+	if runErr == nil && ctx.Err() != nil {
+		runErr = fmt.Errorf("fdkit: run stopped: %w", ctx.Err())
+	}
+	return res, runErr
 }
 
 // RunAsync starts the command on the loop; done gets the result on the loop once the

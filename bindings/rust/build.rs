@@ -15,6 +15,7 @@ const PLATFORM_CONSTS: &[(&str, &str)] = &[
     ("ECANCELED", "i32"),
     ("EINVAL", "i32"),
     ("EXDEV", "i32"),
+    ("ESHUTDOWN", "i32"),
     ("SIGKILL", "i32"),
     ("SIGTERM", "i32"),
     ("AF_UNSPEC", "i32"),

@@ -7,7 +7,9 @@
  *
  * Threads: a loop and the async calls made on it belong to the one thread that runs it.
  * From any other thread only fdk_loop_post, fdk_op_cancel (and, in other headers,
- * fdk_fd_ref/unref/close, fdk_process_signal, fdk_trace_set) may be called.
+ * fdk_fd_ref/unref/close, fdk_process_signal, fdk_trace_set) may be called, and only while
+ * the loop is known not to be freed. A thread that cannot know that posts through an
+ * fdk_loop_remote instead (below).
  *
  * Callbacks: a callback never runs inside the call that started its operation; it runs
  * once, from the loop. When the starting call fails (negative return) the callback never
@@ -80,6 +82,38 @@ FDK_API int fdk_loop_backend_timeout(fdk_loop *loop);
  * work: FDK_RUN_DEFAULT does not return before it ran. Functions posted before
  * fdk_loop_free run during it. */
 FDK_API int fdk_loop_post(fdk_loop *loop, fdk_post_fn fn, void *data);
+
+/** A cross-thread handle to a loop that may be freed at any time by its own thread.
+ *
+ * Ownership: reference counted on its own, independently of the loop. fdk_loop_remote_new
+ * returns a handle holding one reference; fdk_loop_remote_ref adds one, fdk_loop_remote_unref
+ * drops one and the last drop frees the handle. A remote never keeps its loop alive, and the
+ * loop never frees a remote someone still references, so either may go first.
+ *
+ * Threads: every fdk_loop_remote_* call is safe from any thread (not from a signal handler:
+ * they take a lock). fdk_loop_remote_new needs a loop that is not being freed meanwhile;
+ * afterwards the remote is the only thing another thread needs to hold.
+ *
+ * Once fdk_loop_free of its loop has begun (and did not refuse with -EBUSY), a post through a
+ * remote fails with -ESHUTDOWN without touching the loop; functions posted before that
+ * still run, during fdk_loop_free at the latest. */
+typedef struct fdk_loop_remote fdk_loop_remote;
+
+/** Creates a remote for loop. Call it from the loop's thread or while the loop is otherwise
+ * known to be alive. Returns 0, or -EINVAL for a NULL argument, or -ESHUTDOWN when loop is
+ * being freed. *out is untouched on failure. */
+FDK_API int fdk_loop_remote_new(fdk_loop_remote **out, fdk_loop *loop);
+
+/** Queues fn(data) on the remote's loop exactly as fdk_loop_post does. Returns 0 when queued
+ * (fn will run once, on the loop thread), -ESHUTDOWN when the loop is freed or being freed
+ * (fn never runs: data stays the caller's), -EINVAL for a NULL remote or fn. */
+FDK_API int fdk_loop_remote_post(fdk_loop_remote *remote, fdk_post_fn fn, void *data);
+
+/** Adds a reference and returns remote (NULL for NULL). */
+FDK_API fdk_loop_remote *fdk_loop_remote_ref(fdk_loop_remote *remote);
+
+/** Drops a reference; the last one frees the handle. Accepts NULL; returns NULL. */
+FDK_API fdk_loop_remote *fdk_loop_remote_unref(fdk_loop_remote *remote);
 
 /** Asks a pending operation to complete with -ECANCELED. Safe from any thread while the
  * op is valid (its callback has not returned). Returns 0 when the request was taken; the

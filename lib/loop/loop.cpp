@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "fd/fd.h"
 #include "io/uring.h"
+#include "loop/remote.h"
 #include "trace/trace.h"
 
 namespace fdk {
@@ -238,6 +239,7 @@ int loop_destroy(fdk_loop *loop) {
   if (loop->running || loop->dispatch_depth > 0)
     return fail(-EBUSY, "loop_free: called from inside the loop's own run");
   if (trace_in_hook()) return fail(-EBUSY, "loop_free: called from inside a trace hook");
+  remote_detach_loop(loop);
   loop->owner.store(std::this_thread::get_id(), std::memory_order_relaxed);
   loop->freeing = true;
   {

@@ -67,6 +67,8 @@ struct fdk_loop {
   std::mutex post_mu;
   std::vector<Post> posts;
   std::atomic<bool> has_posts{false};
+  fdk_loop_remote *remote = nullptr;  // shared by every remote of this loop (post_mu)
+  bool remote_shut = false;           // fdk_loop_free began: no new remote (post_mu)
 
   fdk_op *pending_head = nullptr;
   size_t pending_count = 0;

@@ -2,6 +2,7 @@
 #include "core/guard.h"
 #include "fdkit/uv.h"
 #include "loop/loop.h"
+#include "loop/remote.h"
 
 using fdk::fail;
 using fdk::guard;
@@ -57,6 +58,26 @@ FDK_API uv_loop_t *fdk_loop_uv(fdk_loop *loop) { return loop ? loop->uv : nullpt
 FDK_API int fdk_op_cancel(fdk_op *op) {
   if (!op) return fail(-EINVAL, "op_cancel: op is NULL");
   return guard("op_cancel", [&] { return fdk::op_cancel(op); });
+}
+
+FDK_API int fdk_loop_remote_new(fdk_loop_remote **out, fdk_loop *loop) {
+  if (!out || !loop) return fail(-EINVAL, "loop_remote_new: NULL argument");
+  return guard("loop_remote_new", [&] { return fdk::remote_create(out, loop); });
+}
+
+FDK_API int fdk_loop_remote_post(fdk_loop_remote *remote, fdk_post_fn fn, void *data) {
+  if (!remote || !fn) return fail(-EINVAL, "loop_remote_post: NULL argument");
+  return guard("loop_remote_post", [&] { return fdk::remote_post(remote, fn, data); });
+}
+
+FDK_API fdk_loop_remote *fdk_loop_remote_ref(fdk_loop_remote *remote) {
+  if (remote) fdk::remote_ref(remote);
+  return remote;
+}
+
+FDK_API fdk_loop_remote *fdk_loop_remote_unref(fdk_loop_remote *remote) {
+  if (remote) fdk::remote_unref(remote);
+  return nullptr;
 }
 
 }  // extern "C"

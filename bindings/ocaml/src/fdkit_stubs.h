@@ -20,8 +20,9 @@ int64_t fdkml_check(int64_t result, const char *call);
 
 /* A loop and the first exception a callback raised during a run. */
 struct fdkml_loop {
-  fdk_loop *raw; /* NULL once closed */
-  value exn;     /* generational global root; Val_unit when none */
+  fdk_loop *raw;           /* NULL once closed */
+  fdk_loop_remote *remote; /* what Loop.post uses: outlives the loop; dropped by the finalizer */
+  value exn;               /* generational global root; Val_unit when none */
 };
 struct fdkml_loop *fdkml_loop_val(value v); /* raises Invalid_argument once closed */
 
@@ -35,6 +36,11 @@ value fdkml_started(struct fdkml_pending *p, int result, fdk_op *op, const char 
 /* The fdk_result_cb of every operation: calls callback (raw result, detail) with the
  * runtime lock. */
 void fdkml_on_result(int64_t result, void *data);
+
+/* Refuses a string C would cut short at a NUL byte, as Unix.openfile does: raises
+ * Unix.Unix_error (ENOENT, call, s). fdkml_check_strings does it for each string of a list. */
+#define fdkml_check_string(s, call) caml_unix_check_path((s), (call))
+void fdkml_check_strings(value list, const char *call);
 
 /* fdk_fd handle of a Fd.t value. */
 #define Fd_val(v) (*(fdk_fd **)Data_custom_val(v))

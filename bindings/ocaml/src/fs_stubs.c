@@ -27,6 +27,7 @@ CAMLprim value fdkml_dir_cwd(value unit) { return fdkml_alloc_dir(fdk_dir_cwd())
 /* Path calls copy the path to C memory and release the runtime lock while they run: the
  * OCaml string may move meanwhile. */
 #define PATH_CALL(expr_with_p, call)     \
+  fdkml_check_string(path, call);        \
   char *p = caml_stat_strdup(String_val(path)); \
   caml_release_runtime_system();         \
   int64_t r = (expr_with_p);             \
@@ -75,6 +76,8 @@ CAMLprim value fdkml_rmdirat(value dir, value path) {
 CAMLprim value fdkml_symlinkat(value target, value dir, value path) {
   CAMLparam3(target, dir, path);
   fdk_dir *d = Dir_val(dir);
+  fdkml_check_string(target, "fdk_symlinkat");
+  fdkml_check_string(path, "fdk_symlinkat");
   char *t = caml_stat_strdup(String_val(target)), *p = caml_stat_strdup(String_val(path));
   caml_release_runtime_system();
   int r = fdk_symlinkat(t, d, p);
@@ -101,6 +104,7 @@ CAMLprim value fdkml_statat(value dir, value path, value follow) {
   CAMLparam3(dir, path, follow);
   CAMLlocal1(t);
   fdk_stat *st;
+  fdkml_check_string(path, "fdk_statat");
   fdkml_check(fdk_stat_new(&st), "fdk_stat_new");
   fdk_dir *d = Dir_val(dir);
   int fl = Bool_val(follow);

@@ -22,7 +22,9 @@ external backend_fd : t -> Unix.file_descr = "fdkml_loop_backend_fd"
 (* Milliseconds a host may wait on [backend_fd]; -1 when no timer is due. *)
 external backend_timeout : t -> int = "fdkml_loop_backend_timeout"
 
-(* Queues [f] to run on the loop's thread. Safe from any thread. *)
+(* Queues [f] to run on the loop's thread. Safe from any thread, also while another closes
+   the loop: [f] then either runs (during [close] at the latest) or [post] raises
+   [Unix.Unix_error (ESHUTDOWN, _, _)], as it does after [close]. *)
 external post : t -> (unit -> unit) -> unit = "fdkml_loop_post"
 
 (* Whether an operation's callback has not run yet. *)

@@ -27,6 +27,7 @@ static void cell_unref(struct op_cell *c) {
 static void loop_finalize(value v) {
   struct fdkml_loop *l = Loop_state(v);
   if (l->raw) return;
+  fdk_loop_remote_unref(l->remote);
   caml_remove_generational_global_root(&l->exn);
   free(l);
 }
@@ -53,13 +54,22 @@ CAMLprim value fdkml_loop_new(value unit) {
   CAMLparam1(unit);
   CAMLlocal1(v);
   fdk_loop *raw;
+  fdk_loop_remote *remote;
   fdkml_check(fdk_loop_new(&raw), "fdk_loop_new");
+  int r = fdk_loop_remote_new(&remote, raw);
+  if (r < 0) {
+    value detail = caml_copy_string(fdk_last_error());
+    fdk_loop_free(raw);
+    unix_error(-r, "fdk_loop_remote_new", detail);
+  }
   struct fdkml_loop *l = malloc(sizeof *l);
   if (!l) {
+    fdk_loop_remote_unref(remote);
     fdk_loop_free(raw);
     caml_raise_out_of_memory();
   }
   l->raw = raw;
+  l->remote = remote;
   l->exn = Val_unit;
   caml_register_generational_global_root(&l->exn);
   v = caml_alloc_custom(&loop_ops, sizeof l, 0, 1);
@@ -86,6 +96,7 @@ CAMLprim value fdkml_loop_free(value v) {
   fdkml_check(r, "fdk_loop_free");
   l->raw = NULL;
   caml_modify_generational_global_root(&l->exn, Val_unit);
+  caml_process_pending_actions(); /* signal handlers deferred by the callbacks */
   CAMLreturn(Val_unit);
 }
 
@@ -96,6 +107,7 @@ CAMLprim value fdkml_loop_run(value v, value mode) {
   int r = fdk_loop_run(l->raw, Int_val(mode));
   caml_acquire_runtime_system();
   raise_caught(l);
+  caml_process_pending_actions(); /* signal handlers deferred by the callbacks */
   CAMLreturn(Val_bool(fdkml_check(r, "fdk_loop_run") > 0));
 }
 
@@ -112,8 +124,7 @@ CAMLprim value fdkml_loop_backend_timeout(value v) {
   return Val_int(fdk_loop_backend_timeout(fdkml_loop_val(v)->raw));
 }
 
-struct fdkml_pending *fdkml_pending_new(value loop, value callback, value keep) {
-  struct fdkml_loop *l = fdkml_loop_val(loop);
+static struct fdkml_pending *pending_new(struct fdkml_loop *l, value callback, value keep) {
   struct fdkml_pending *p = malloc(sizeof *p);
   struct op_cell *c = malloc(sizeof *c);
   if (!p || !c) {
@@ -130,6 +141,10 @@ struct fdkml_pending *fdkml_pending_new(value loop, value callback, value keep) 
   caml_register_generational_global_root(&p->callback);
   caml_register_generational_global_root(&p->keep);
   return p;
+}
+
+struct fdkml_pending *fdkml_pending_new(value loop, value callback, value keep) {
+  return pending_new(fdkml_loop_val(loop), callback, keep);
 }
 
 static void pending_free(struct fdkml_pending *p) {
@@ -164,31 +179,40 @@ static void deliver(struct fdkml_pending *p, value result) {
   pending_free(p);
 }
 
+/* Gives the runtime lock back at the end of a callback without running pending signal
+ * handlers: one that raises would unwind through fdkit's frames and leave the loop marked
+ * running. Loop.run and Loop.close run them once fdkit has returned. */
+static void release_from_callback(void) { caml_enter_blocking_section_no_pending(); }
+
 void fdkml_on_result(int64_t result, void *data) {
   struct fdkml_pending *p = data;
   caml_acquire_runtime_system();
   p->cell->raw = NULL;
   value detail = caml_copy_string(result < 0 ? fdk_last_error() : "");
   deliver(p, caml_callback2_exn(p->callback, Val_long(result), detail));
-  caml_release_runtime_system();
+  release_from_callback();
 }
 
 static void on_post(void *data) {
   struct fdkml_pending *p = data;
   caml_acquire_runtime_system();
   deliver(p, caml_callback_exn(p->callback, Val_unit));
-  caml_release_runtime_system();
+  release_from_callback();
 }
 
-/* Safe from any OCaml thread. */
+/* Safe from any OCaml thread, also while another closes the loop (its fdk_loop_free runs
+ * without the runtime lock): the post goes through the remote, which outlives the loop and
+ * answers ESHUTDOWN once the loop is going. A post that is accepted runs before the loop is
+ * freed, so on_post may use p->loop. */
 CAMLprim value fdkml_loop_post(value loop, value fn) {
   CAMLparam2(loop, fn);
-  struct fdkml_pending *p = fdkml_pending_new(loop, fn, Val_unit);
-  int r = fdk_loop_post(p->loop->raw, on_post, p);
+  struct fdkml_loop *l = Loop_state(loop);
+  struct fdkml_pending *p = pending_new(l, fn, Val_unit);
+  int r = fdk_loop_remote_post(l->remote, on_post, p);
   if (r < 0) {
     value detail = caml_copy_string(fdk_last_error());
     pending_free(p);
-    unix_error(-r, "fdk_loop_post", detail);
+    unix_error(-r, "fdk_loop_remote_post", detail);
   }
   CAMLreturn(Val_unit);
 }

@@ -8,12 +8,16 @@
 extern int caml_convert_signal_number(int);
 extern int caml_rev_convert_signal_number(int);
 
-/* Each Process.t owns its fdk_process; the collector frees it, killing and reaping a child
- * that still runs. */
+/* Each Process.t owns its fdk_process; the collector frees it. As with Unix.create_process,
+ * collecting the handle leaves the child running (fdk_process_detach: fdkit reaps it when it
+ * exits). Until fdkit reaps detached children spawned without a loop, detach refuses those
+ * (every OCaml spawn today) and free still kills them. */
 #define Proc_val(v) (*(fdk_process **)Data_custom_val(v))
 
 static void proc_finalize(value v) {
-  if (Proc_val(v)) fdk_process_free(Proc_val(v));
+  if (!Proc_val(v)) return;
+  fdk_process_detach(Proc_val(v));
+  fdk_process_free(Proc_val(v));
 }
 
 static struct custom_operations proc_ops = {"fdkit.process", proc_finalize, custom_compare_default,
@@ -31,6 +35,8 @@ static void free_strings(char **list) {
 CAMLprim value fdkml_spawn(value argv, value cwd_opt, value inherit, value setsid, value close_others) {
   CAMLparam5(argv, cwd_opt, inherit, setsid, close_others);
   CAMLlocal1(v);
+  fdkml_check_strings(argv, "fdk_spawn");
+  if (Is_some(cwd_opt)) fdkml_check_string(Some_val(cwd_opt), "fdk_actions_chdir");
   size_t n = 0, m = 0;
   for (value l = argv; l != Val_emptylist; l = Field(l, 1)) n++;
   for (value l = inherit; l != Val_emptylist; l = Field(l, 1)) m++;

@@ -2,6 +2,7 @@
    the runtime lock is released meanwhile. Raises Unix_error for what stopped the start (a
    missing program, bad options); how the child ended is in the result. *)
 
+(* [Signaled] carries OCaml's signal number ([Sys.sigkill]), as [Unix.WSIGNALED] does. *)
 type status = Exited of int | Signaled of int
 
 type output = { status : status; stdout : string; stderr : string; timed_out : bool }

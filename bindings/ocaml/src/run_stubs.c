@@ -4,6 +4,7 @@
 #include "fdkit_stubs.h"
 
 fdk_dir *fdkml_dir_of(value v);
+extern int caml_rev_convert_signal_number(int); /* the runtime's; see process_stubs.c */
 
 /* A NULL-terminated C copy of an OCaml string list. */
 static char **c_strings(value list) {
@@ -28,6 +29,7 @@ static value bytes_of(const uint8_t *p, size_t n) { return caml_alloc_initialize
 CAMLprim value fdkml_run(value argv, value stdin_opt, value timeout, value new_group, value dir_opt) {
   CAMLparam5(argv, stdin_opt, timeout, new_group, dir_opt);
   CAMLlocal1(t);
+  fdkml_check_strings(argv, "fdk_run");
   char **args = c_strings(argv);
   size_t in_len = 0;
   char *in = NULL;
@@ -64,7 +66,7 @@ CAMLprim value fdkml_run(value argv, value stdin_opt, value timeout, value new_g
   const uint8_t *out = fdk_run_result_stdout(res, &out_len), *err = fdk_run_result_stderr(res, &err_len);
   t = caml_alloc_tuple(5);
   Store_field(t, 0, Val_bool(kind == FDK_EXIT_SIGNAL));
-  Store_field(t, 1, Val_int(status));
+  Store_field(t, 1, Val_int(kind == FDK_EXIT_SIGNAL ? caml_rev_convert_signal_number(status) : status));
   Store_field(t, 2, bytes_of(out, out_len));
   Store_field(t, 3, bytes_of(err, err_len));
   Store_field(t, 4, Val_bool(fdk_run_result_timed_out(res)));

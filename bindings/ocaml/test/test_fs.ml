@@ -18,6 +18,27 @@ let () =
   Random.self_init ();
   Tap.run "fs"
     [
+      ( "a NUL byte in a path or argument is ENOENT, as in Unix.openfile",
+        fun () ->
+          let top = temp_top () in
+          let dir = Dir.open_dir (Dir.fs ()) top in
+          let enoent what f =
+            match f () with
+            | _ -> failwith (what ^ ": accepted")
+            | exception Unix.Unix_error (Unix.ENOENT, _, _) -> ()
+          in
+          (* The reference: OCaml's own call. *)
+          enoent "Unix.openfile" (fun () -> ignore (Unix.openfile (Filename.concat top "secret\000.png") [ Unix.O_RDONLY ] 0));
+          enoent "openat" (fun () -> ignore (Dir.openat dir "secret\000.png"));
+          enoent "stat" (fun () -> ignore (Dir.stat dir "secret\000.png"));
+          enoent "unlink" (fun () -> Dir.unlink dir "secret\000x");
+          enoent "open_dir" (fun () -> ignore (Dir.open_dir (Dir.fs ()) (top ^ "\000/root")));
+          enoent "symlink" (fun () -> Dir.symlink "a\000b" dir "link");
+          enoent "run" (fun () -> ignore (Run.run [ "echo"; "a\000b" ]));
+          enoent "spawn" (fun () -> ignore (Process.spawn [ "true\000x" ]));
+          Tap.check "the file is untouched" (Sys.file_exists (Filename.concat top "secret"));
+          ignore dir;
+          remove_top top );
       ( "files, directories, links and stat",
         fun () ->
           let top = temp_top () in

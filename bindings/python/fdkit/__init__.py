@@ -18,7 +18,7 @@ from .fd import Fd, pipe
 from .io import SEEK_CUR, SEEK_END, SEEK_SET, getrandom, now_ns
 from .fs import O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, Dir, Stat
 from .process import Process, Status, spawn
-from .run import CAPTURE, DISCARD, INHERIT, MERGE, Result, run
+from .run import CAPTURE, DISCARD, INHERIT, MERGE, Result, TimeoutExpired, run
 from .net import SHUT_RD, SHUT_RDWR, SHUT_WR, socket, socketpair
 from . import trace
 

@@ -20,6 +20,15 @@ handle = c_void_p  # every opaque fdk_* pointer
 IOV = POINTER(iovec)
 
 
+def c_string(value):
+    """A path or argument as the bytes of a C string (os.fsencode). An embedded NUL would end
+    the C string early, silently naming something else: ValueError, as os.open raises."""
+    encoded = os.fsencode(value)
+    if b"\0" in encoded:
+        raise ValueError("embedded null byte")
+    return encoded
+
+
 def _declare(restype, name, *argtypes):
     fn = getattr(lib, name)
     fn.restype = restype
@@ -45,6 +54,10 @@ _declare(c_int, "fdk_loop_backend_fd", handle)
 _declare(c_int, "fdk_loop_backend_timeout", handle)
 _declare(c_int, "fdk_loop_post", handle, POST_FN, c_void_p)
 _declare(c_int, "fdk_op_cancel", handle)
+_declare(c_int, "fdk_loop_remote_new", POINTER(handle), handle)
+_declare(c_int, "fdk_loop_remote_post", handle, POST_FN, c_void_p)
+_declare(handle, "fdk_loop_remote_ref", handle)
+_declare(handle, "fdk_loop_remote_unref", handle)
 
 # fd.h
 FDK_FD_BLOCKING, FDK_FD_BORROW = 0x1, 0x2
@@ -203,3 +216,4 @@ _declare(c_int, "fdk_process_signal", handle, c_int)
 _declare(c_int, "fdk_process_wait", handle, POINTER(exit_status))
 _declare(c_int, "fdk_process_try_wait", handle, POINTER(exit_status))
 _declare(handle, "fdk_process_free", handle)
+_declare(c_int, "fdk_process_detach", handle)

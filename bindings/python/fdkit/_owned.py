@@ -9,6 +9,14 @@ class Owned:
         """Releases the C handle raw (a subclass's destructor call)."""
         raise NotImplementedError
 
+    @property
+    def _live(self):
+        """The C handle; ValueError once released, as a closed file's methods raise, instead
+        of handing NULL to C (whose -EINVAL would pass for a result)."""
+        if not self._raw:
+            raise ValueError(f"{type(self).__name__} was already released")
+        return self._raw
+
     def dispose(self):
         """Releases the C handle now; later calls do nothing."""
         if self._raw:

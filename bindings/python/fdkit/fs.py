@@ -5,7 +5,6 @@ paths and symlinks that would lead out are refused with an Error whose errno is 
 Dir.fs() is the unconfined file system (absolute paths allowed), Dir.cwd() the current
 directory (confined to it). Every call may be made from any thread."""
 import ctypes
-import os
 
 from . import _native as n
 from ._owned import Owned
@@ -19,7 +18,7 @@ O_NOFOLLOW, O_NONBLOCK, O_PATH = n.FDK_O_NOFOLLOW, n.FDK_O_NONBLOCK, n.FDK_O_PAT
 
 
 def _path(path):
-    return os.fsencode(path)
+    return n.c_string(path)
 
 
 def _take_text(ptr, length):
@@ -57,7 +56,7 @@ class Dir(Owned):
     def at(cls, path, base=None):
         """The directory at path (beneath base, default the unconfined file system)."""
         raw = n.handle()
-        check(n.fdk_dir_open(ctypes.byref(raw), (base or cls.fs())._raw, _path(path)))
+        check(n.fdk_dir_open(ctypes.byref(raw), (base or cls.fs())._raw, _path(path)), path)
         return cls(raw)
 
     def _release(self, raw):
@@ -70,35 +69,35 @@ class Dir(Owned):
     def open(self, path, flags=O_RDONLY, mode=0o644):
         """An Fd on the file at path (close-on-exec; non-blocking with O_NONBLOCK)."""
         raw = n.handle()
-        check(n.fdk_openat(ctypes.byref(raw), self._raw, _path(path), flags, mode))
+        check(n.fdk_openat(ctypes.byref(raw), self._raw, _path(path), flags, mode), path)
         return Fd(raw)
 
     def mkdir(self, path, mode=0o755):
-        check(n.fdk_mkdirat(self._raw, _path(path), mode))
+        check(n.fdk_mkdirat(self._raw, _path(path), mode), path)
 
     def unlink(self, path):
-        check(n.fdk_unlinkat(self._raw, _path(path)))
+        check(n.fdk_unlinkat(self._raw, _path(path)), path)
 
     def rmdir(self, path):
-        check(n.fdk_rmdirat(self._raw, _path(path)))
+        check(n.fdk_rmdirat(self._raw, _path(path)), path)
 
     def rename(self, old, new_dir, new):
-        check(n.fdk_renameat(self._raw, _path(old), new_dir._raw, _path(new)))
+        check(n.fdk_renameat(self._raw, _path(old), new_dir._raw, _path(new)), old, new)
 
     def symlink(self, target, path):
         """Creates path as a symlink to target (target is stored as given)."""
-        check(n.fdk_symlinkat(_path(target), self._raw, _path(path)))
+        check(n.fdk_symlinkat(_path(target), self._raw, _path(path)), target, path)
 
     def readlink(self, path):
         text = ctypes.c_void_p()
-        length = check(n.fdk_readlinkat(ctypes.byref(text), self._raw, _path(path)))
+        length = check(n.fdk_readlinkat(ctypes.byref(text), self._raw, _path(path)), path)
         return _take_text(text, length)
 
     def stat(self, path, follow=True):
         st = n.handle()
         check(n.fdk_stat_new(ctypes.byref(st)))
         try:
-            check(n.fdk_statat(st, self._raw, _path(path), 1 if follow else 0))
+            check(n.fdk_statat(st, self._raw, _path(path), 1 if follow else 0), path)
             return Stat(n.FDK_KIND_NAMES.get(n.fdk_stat_kind(st), "unknown"), n.fdk_stat_size(st),
                         n.fdk_stat_perm(st), n.fdk_stat_ino(st))
         finally:
@@ -107,7 +106,7 @@ class Dir(Owned):
     def listdir(self, path=""):
         """[(name, kind)] of the directory at path, sorted by name."""
         ents = n.handle()
-        count = check(n.fdk_readdir(ctypes.byref(ents), self._raw, _path(path)))
+        count = check(n.fdk_readdir(ctypes.byref(ents), self._raw, _path(path)), path)
         try:
             return sorted((n.fdk_dirents_name(ents, i), n.FDK_KIND_NAMES.get(n.fdk_dirents_kind(ents, i), "unknown"))
                           for i in range(count))

@@ -31,8 +31,22 @@ def _source(data):
     return ctypes.addressof(array), len(view), (view, array)
 
 
-def _iovecs(buffers):
-    sources = [_source(b) for b in buffers]
+def _target(buffer, what):
+    """(pointer, length, keepalive) of a writable buffer; a read-only one (bytes, a
+    read-only memoryview) raises TypeError as io.RawIOBase.readinto does: writing into it
+    would change an immutable object, and reading into a copy would lose the data."""
+    view = memoryview(buffer)
+    if view.readonly:
+        raise TypeError(f"{what}() argument must be read-write bytes-like object, "
+                        f"not {type(buffer).__name__}")
+    view = view.cast("B")
+    array = (ctypes.c_char * len(view)).from_buffer(view)
+    return ctypes.addressof(array), len(view), (view, array)
+
+
+def _iovecs(buffers, writable_as=None):
+    """An iovec array over buffers; writable_as names the reading call for _target."""
+    sources = [_target(b, writable_as) if writable_as else _source(b) for b in buffers]
     iov = (n.iovec * len(sources))(*[n.iovec(p, size) for p, size, _ in sources])
     return iov, len(sources), sources
 
@@ -52,7 +66,9 @@ def read(self, size):
 
 @_method(Fd)
 def readinto(self, buffer):
-    ptr, size, _keep = _source(buffer)
+    """Reads into a writable buffer (bytearray, writable memoryview, array, mmap); returns
+    the count. A read-only buffer raises TypeError."""
+    ptr, size, _keep = _target(buffer, "readinto")
     return check(n.fdk_read(self._raw, ptr, size))
 
 
@@ -64,8 +80,8 @@ def write(self, data):
 
 @_method(Fd)
 def readv(self, buffers):
-    """Scatters into writable buffers; returns the count."""
-    iov, count, _keep = _iovecs(buffers)
+    """Scatters into writable buffers; returns the count. A read-only one raises TypeError."""
+    iov, count, _keep = _iovecs(buffers, "readv")
     return check(n.fdk_readv(self._raw, iov, count))
 
 
@@ -158,8 +174,8 @@ def sleep_until(self, deadline_ns, done):
 @_method(Loop)
 def readv_async(self, fd, buffers, done):
     """done(count) or done(Error): scatters into the writable buffers, which stay
-    referenced until then."""
-    iov, count, keep = _iovecs(buffers)
+    referenced until then. A read-only one raises TypeError."""
+    iov, count, keep = _iovecs(buffers, "readv_async")
     return self._start(lambda r: done(_outcome(r)), (fd.ref(), iov, keep),
                        lambda cb, key, op: n.fdk_readv_async(self._raw, fd._raw, iov, count, cb, key, op))
 

@@ -1,7 +1,7 @@
 """The event loop and pending operations (loop.h).
 
 A loop belongs to the thread that runs it; only Loop.post may be called from other
-threads. Callbacks run from Loop.run (or while the loop is closed, with ECANCELED),
+threads, also while the loop's thread closes it. Callbacks run from Loop.run (or while the loop is closed, with ECANCELED),
 never inside the call that started the operation. An exception raised by a callback
 stops the loop and is raised again from Loop.run."""
 import ctypes
@@ -20,7 +20,10 @@ _keys = itertools.count(1)
 
 
 def _deliver(key, *args):
-    lp, done, _keepalive = _pending.pop(key)
+    entry = _pending.pop(key, None)
+    if entry is None:  # an exit callback whose Process another thread freed meanwhile
+        return
+    lp, done, _keepalive = entry
     try:
         done(*args)
     except BaseException as e:  # never let an exception stop at the C boundary unseen
@@ -58,7 +61,16 @@ class Loop:
     def __init__(self):
         raw = n.handle()
         check(n.fdk_loop_new(ctypes.byref(raw)))
+        remote = n.handle()
+        r = n.fdk_loop_remote_new(ctypes.byref(remote), raw)
+        if r < 0:
+            error = Error.last(r)
+            n.fdk_loop_free(raw)
+            raise error
         self._raw = raw
+        # post() goes through the remote, never _raw: it outlives the loop, so a post racing
+        # close() gets ESHUTDOWN. Dropped by __del__, when no thread can be posting.
+        self._remote = remote
         self._exception = None
         self._lock = threading.Lock()
 
@@ -79,6 +91,8 @@ class Loop:
     def __del__(self):
         if getattr(self, "_raw", None):
             n.fdk_loop_free(self._raw)
+        if getattr(self, "_remote", None):
+            n.fdk_loop_remote_unref(self._remote)
 
     def run(self, mode=RUN_DEFAULT):
         """Runs callbacks; returns whether operations are still pending."""
@@ -100,10 +114,12 @@ class Loop:
         return None if ms < 0 else ms
 
     def post(self, fn):
-        """Queues fn() to run on the loop thread. Safe from any thread."""
+        """Queues fn() to run on the loop thread. Safe from any thread, also while another
+        closes the loop: fn then either runs (during close() at the latest) or post raises
+        OSError with errno ESHUTDOWN."""
         key = next(_keys)
         _pending[key] = (self, fn, None)
-        r = n.fdk_loop_post(self._raw, _on_post, key)
+        r = n.fdk_loop_remote_post(self._remote, _on_post, key)
         if r < 0:
             del _pending[key]
             check(r)

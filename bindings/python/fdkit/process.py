@@ -6,7 +6,6 @@ with wait(); with one, on_exit(None or Error) runs from Loop.run once the child 
 is reaped when the status is collected, or at free()). A failing action raises an Error
 naming it, and the failed child is already reaped."""
 import ctypes
-import os
 
 from . import _native as n
 from ._owned import Owned
@@ -34,7 +33,7 @@ class Status:
 
 
 def _argv(args):
-    encoded = [os.fsencode(a) for a in args]
+    encoded = [n.c_string(a) for a in args]
     return (ctypes.c_char_p * (len(encoded) + 1))(*encoded, None)
 
 
@@ -44,22 +43,22 @@ class Process(Owned):
 
     @property
     def pid(self):
-        return n.fdk_process_pid(self._raw)
+        return n.fdk_process_pid(self._live)
 
     def signal(self, sig):
         """ESRCH once the child was reaped: a recycled pid is never signalled."""
-        check(n.fdk_process_signal(self._raw, sig))
+        check(n.fdk_process_signal(self._live, sig))
 
     def wait(self):
         """Waits for the exit (the GIL is released), reaps, and returns the Status."""
         st = n.exit_status()
-        check(n.fdk_process_wait(self._raw, ctypes.byref(st)))
+        check(n.fdk_process_wait(self._live, ctypes.byref(st)))
         return Status(st)
 
     def try_wait(self):
         """The Status if the child exited (it is reaped then), else None."""
         st = n.exit_status()
-        return Status(st) if check(n.fdk_process_try_wait(self._raw, ctypes.byref(st))) else None
+        return Status(st) if check(n.fdk_process_try_wait(self._live, ctypes.byref(st))) else None
 
     def _release(self, raw):
         n.fdk_process_free(raw)
@@ -67,6 +66,14 @@ class Process(Owned):
 
     def free(self):
         """Kills and reaps a child still running; its on_exit never runs after this."""
+        self.dispose()
+
+    def __del__(self):
+        # As with subprocess.Popen, collecting the handle leaves the child running: fdkit
+        # reaps it when it exits (process.h: fdk_process_detach). Until fdkit reaps children
+        # spawned without a loop, detach refuses those and free still kills them.
+        if self._raw:
+            n.fdk_process_detach(self._raw)
         self.dispose()
 
 
@@ -77,14 +84,14 @@ def spawn(argv, loop=None, on_exit=None, cwd=None, fds=None, setsid=False, close
     check(n.fdk_actions_new(ctypes.byref(actions)))
     try:
         if cwd is not None:
-            check(n.fdk_actions_chdir(actions, os.fsencode(cwd)))
+            check(n.fdk_actions_chdir(actions, n.c_string(cwd)))
         for dst, fd in (fds or {}).items():
             check(n.fdk_actions_inherit_fd(actions, dst, fd._raw, INHERIT_PRESERVE))
         if setsid:
             check(n.fdk_actions_setsid(actions))
         if close_other_fds:
             check(n.fdk_actions_close_other_fds(actions))
-        check(n.fdk_actions_execvp(actions, os.fsencode(argv[0]), _argv(argv), None))
+        check(n.fdk_actions_execvp(actions, n.c_string(argv[0]), _argv(argv), None))
         key = next(_keys) if on_exit else 0
         if on_exit:
             if loop is None:
@@ -96,6 +103,11 @@ def spawn(argv, loop=None, on_exit=None, cwd=None, fds=None, setsid=False, close
         if r < 0:
             _pending.pop(key, None)
             raise Error.last(r)
-        return Process(raw, key)
+        process = Process(raw, key)
+        if on_exit:
+            # The pending entry roots the process until on_exit ran, so the callback runs
+            # even when the caller keeps no reference.
+            _pending[key] = _pending[key][:2] + (process,)
+        return process
     finally:
         n.fdk_actions_free(actions)

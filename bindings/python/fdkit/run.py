@@ -2,7 +2,8 @@
 (run) or on a Loop (Loop.run_async). Errors before the start (a missing program, bad
 options) raise Error; what happened to the child is in the Result."""
 import ctypes
-import os
+import math
+import subprocess
 
 from . import _native as n
 from .errors import Error, check
@@ -26,6 +27,11 @@ class Result:
         self.truncated = bool(n.fdk_run_result_truncated(raw))
         self.pid = n.fdk_run_result_pid(raw)
 
+    @property
+    def returncode(self):
+        """As subprocess gives it: the exit code, or -signal for a child killed by one."""
+        return self.exit_code if self.signal is None else -self.signal
+
     @staticmethod
     def _bytes(getter, raw):
         length = ctypes.c_size_t()
@@ -34,7 +40,7 @@ class Result:
 
 
 def _argv(args):
-    encoded = [os.fsencode(a) for a in args]
+    encoded = [n.c_string(a) for a in args]
     return (ctypes.c_char_p * (len(encoded) + 1))(*encoded, None), encoded
 
 
@@ -85,19 +91,34 @@ def _result(raw):
         n.fdk_run_result_free(raw)
 
 
-def run(argv, **options):
-    """Runs argv (PATH searched) to completion and returns its Result. Options: stdin
-    (bytes), stdout / stderr (CAPTURE, the default, INHERIT, DISCARD; stderr also MERGE),
-    timeout_ms (the child, and its group with new_group, is killed when it passes),
-    max_output (bytes kept over both streams), env (a dict replacing the environment),
-    cwd (a Dir the child starts in), new_group."""
+class TimeoutExpired(subprocess.TimeoutExpired):
+    """run(..., timeout=seconds) passed its timeout: the child (and its group with new_group)
+    was killed and reaped. output and stderr hold what was captured; result is the Result."""
+
+    def __init__(self, cmd, timeout, result):
+        super().__init__(cmd, timeout, output=result.stdout, stderr=result.stderr)
+        self.result = result
+
+
+def run(argv, timeout=None, **options):
+    """Runs argv (PATH searched) to completion and returns its Result (returncode, stdout,
+    stderr...). timeout is in seconds, as subprocess.run takes it: when it passes the child
+    is killed and TimeoutExpired raised. Options: stdin (bytes), stdout / stderr (CAPTURE,
+    the default, INHERIT, DISCARD; stderr also MERGE), timeout_ms (the same kill, reported
+    as Result.timed_out instead of raised), max_output (bytes kept over both streams), env
+    (a dict replacing the environment), cwd (a Dir the child starts in), new_group."""
+    if timeout is not None:
+        options["timeout_ms"] = max(1, math.ceil(timeout * 1000))
     opts = _options(argv, **options)
     try:
         raw = n.handle()
         check(n.fdk_run(ctypes.byref(raw), opts.raw))
-        return _result(raw)
+        result = _result(raw)
     finally:
         opts.free()
+    if timeout is not None and result.timed_out:
+        raise TimeoutExpired(list(argv), timeout, result)
+    return result
 
 
 @n.RUN_CB

@@ -22,6 +22,17 @@ class FsTest(TestCase):
         shutil.rmtree(self.top)
         super().tearDown()
 
+    def test_nul_in_a_path_is_value_error_as_in_os_open(self):
+        # "secret\0.png" must not silently name "secret".
+        with self.root.open("secret", fdkit.O_WRONLY | fdkit.O_CREAT, 0o600):
+            pass
+        for call in (lambda: self.root.open("secret\0.png"), lambda: self.root.stat("secret\0.png"),
+                     lambda: self.root.unlink("secret\0x"), lambda: self.root.mkdir("d\0x"),
+                     lambda: fdkit.Dir.at(self.top + "\0/root")):
+            with self.assertRaisesRegex(ValueError, "embedded null byte"):
+                call()
+        self.assertEqual(os.listdir(os.path.join(self.top, "root")), ["secret"])
+
     def test_files_directories_links_and_stat(self):
         with self.root.open("a.txt", fdkit.O_WRONLY | fdkit.O_CREAT, 0o640) as f:
             self.assertEqual(f.write(b"hello"), 5)

@@ -1,4 +1,5 @@
 """io.h: synchronous and asynchronous I/O, random bytes."""
+import array
 import errno
 import os
 import socket
@@ -40,6 +41,26 @@ class IoTest(TestCase):
         buf = bytearray(3)
         self.assertEqual(r.readinto(buf), 3)
         self.assertEqual(buf, b"xyz")
+
+    def test_reading_into_a_read_only_buffer_raises_type_error(self):
+        # bytes are immutable and may be shared interpreter-wide: reading into one must be
+        # refused as io.RawIOBase.readinto refuses it, without consuming any data.
+        r, w = fdkit.pipe()
+        w.write(b"zz")
+        shared = bytes([97])  # CPython's one cached b"a"
+        for call in (lambda: r.readinto(shared), lambda: r.readinto(memoryview(bytearray(2)).toreadonly()),
+                     lambda: r.readv([bytearray(1), shared])):
+            with self.assertRaises(TypeError):
+                call()
+        self.assertEqual(b"a", bytes([97]))
+        with fdkit.Loop() as lp:
+            with self.assertRaises(TypeError):
+                lp.readv_async(r, [shared], lambda result: None)
+        buf = bytearray(4)
+        self.assertEqual(r.readinto(buf), 2)
+        self.assertEqual(buf[:2], b"zz")
+        w.write(b"q")
+        self.assertEqual(r.readinto(array.array("b", [0])), 1)
 
     def test_positioned_io_seek_and_truncate_on_a_file(self):
         with tempfile.TemporaryFile() as f:

@@ -75,3 +75,80 @@ class LoopTest(TestCase):
             lp.sleep_until(0, nested)
             lp.run()
         self.assertEqual(got, [errno.EBUSY])
+
+
+class PostRacesCloseTest(TestCase):
+    def test_post_while_another_thread_closes(self):
+        # Threads post while the loop's thread closes it: every post either runs (during
+        # close at the latest) or raises ESHUTDOWN; none touches the freed loop.
+        for _ in range(20):
+            lp = fdkit.Loop()
+            ran, accepted, refused = [], [], []
+
+            def poster():
+                while True:
+                    try:
+                        lp.post(lambda: ran.append(1))
+                    except OSError as e:
+                        refused.append(e.errno)
+                        return
+                    accepted.append(1)
+
+            threads = [threading.Thread(target=poster) for _ in range(4)]
+            for t in threads:
+                t.start()
+            lp.run(fdkit.RUN_NOWAIT)
+            lp.close()
+            for t in threads:
+                t.join()
+            self.assertEqual(refused, [errno.ESHUTDOWN] * 4)
+            self.assertEqual(len(ran), len(accepted))
+
+
+class AsyncioTest(TestCase):
+    def test_asyncio_drives_the_loop_through_its_backend_fd(self):
+        # The pattern of doc/bindings/python.md: asyncio watches backend_fd() and a timer
+        # for backend_timeout(); fdkit callbacks resolve asyncio futures.
+        import asyncio
+
+        def attach(lp, aio):
+            """Returns (wake, detach): call wake() after starting operations from asyncio
+            code, so fdkit gets a turn to arm them."""
+            timer = None
+
+            def pump():
+                nonlocal timer
+                lp.run(fdkit.RUN_NOWAIT)
+                if timer is not None:
+                    timer.cancel()
+                ms = lp.backend_timeout()
+                timer = aio.call_later(ms / 1000, pump) if ms is not None else None
+
+            aio.add_reader(lp.backend_fd(), pump)
+            pump()
+            return (lambda: aio.call_soon(pump)), (lambda: (aio.remove_reader(lp.backend_fd()), timer and timer.cancel()))
+
+        def read(lp, wake, fd, size):
+            fut = asyncio.get_running_loop().create_future()
+            lp.read_async(fd, size, lambda r: fut.set_exception(r) if isinstance(r, Exception) else fut.set_result(r))
+            wake()
+            return fut
+
+        async def main(lp):
+            wake, detach = attach(lp, asyncio.get_running_loop())
+            r, w = fdkit.pipe()
+            pending = read(lp, wake, r, 16)
+            await asyncio.sleep(0.01)
+            threading.Thread(target=w.write, args=(b"via asyncio",)).start()
+            data = await asyncio.wait_for(pending, 5)
+            woke = asyncio.get_running_loop().create_future()
+            lp.sleep_until(fdkit.now_ns() + 20_000_000, lambda _: woke.set_result(True))
+            wake()
+            await asyncio.wait_for(woke, 5)  # only the timer wakes fdkit here
+            detach()
+            r.close()
+            w.close()
+            return data
+
+        with fdkit.Loop() as lp:
+            self.assertEqual(asyncio.run(main(lp)), b"via asyncio")

@@ -1,8 +1,10 @@
 """process.h: spawn with actions, waiting, signals, exit on the loop, a failing action."""
 import errno
+import gc
 import os
 import signal
 import tempfile
+import time
 
 import fdkit
 from support import TestCase
@@ -31,6 +33,37 @@ class ProcessTest(TestCase):
                 with self.assertRaises(fdkit.Error) as caught:
                     p.signal(signal.SIGTERM)
                 self.assertEqual(caught.exception.errno, errno.ESRCH)
+
+    def test_collecting_the_handle_neither_kills_the_child_nor_drops_on_exit(self):
+        # As subprocess.Popen: dropping the last reference leaves the child running, and the
+        # on_exit callback of a spawn nobody keeps still runs (the binding roots it).
+        exits = []
+        with fdkit.Loop() as lp:
+            fdkit.spawn(["sh", "-c", "sleep 0.2; exit 3"], loop=lp, on_exit=exits.append)
+            gc.collect()
+            started = time.monotonic()
+            lp.run()
+            self.assertEqual(exits, [None])
+            self.assertGreaterEqual(time.monotonic() - started, 0.15, "the child was killed early")
+            child = fdkit.spawn(["sleep", "30"], loop=lp, on_exit=exits.append)
+            pid = child.pid
+            del child
+            gc.collect()
+            os.kill(pid, 0)  # still running after its handle was collected
+            os.kill(pid, signal.SIGKILL)
+            lp.run()  # fdkit reaps it: no zombie is left
+        self.assertEqual(exits, [None, None])
+        with self.assertRaises(ProcessLookupError):
+            os.kill(pid, 0)
+
+    def test_calls_after_free_raise_value_error(self):
+        # Never the -EINVAL of a NULL handle passed off as a pid.
+        child = fdkit.spawn(["true"])
+        child.wait()
+        child.free()
+        for call in (lambda: child.pid, child.wait, child.try_wait, lambda: child.signal(0)):
+            with self.assertRaises(ValueError):
+                call()
 
     def test_a_failing_action_names_itself(self):
         with self.assertRaises(fdkit.Error) as caught:

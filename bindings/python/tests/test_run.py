@@ -1,6 +1,7 @@
 """run.h: a command run to completion with capture, stdin, timeout and a confined cwd."""
 import os
 import signal
+import subprocess
 import tempfile
 
 import fdkit
@@ -13,6 +14,25 @@ class RunTest(TestCase):
         self.assertEqual((r.exit_code, r.signal, r.stdout, r.stderr), (3, None, b"fed in", b"err\n"))
         self.assertFalse(r.timed_out)
         self.assertGreater(r.pid, 0)
+
+    def test_nul_in_an_argument_or_the_environment_is_value_error(self):
+        # As subprocess refuses them: a C string would end at the NUL.
+        for argv, env in ((["echo", "a\0b"], None), (["echo\0x"], None), (["true"], {"A": "x\0y"})):
+            with self.assertRaisesRegex(ValueError, "embedded null byte"):
+                fdkit.run(argv, env=env)
+            if env is None:
+                with self.assertRaisesRegex(ValueError, "embedded null byte"):
+                    fdkit.spawn(argv)
+
+    def test_timeout_in_seconds_raises_timeout_expired_as_subprocess_run(self):
+        with self.assertRaises(subprocess.TimeoutExpired) as caught:
+            fdkit.run(["sh", "-c", "echo started; sleep 30"], timeout=1)
+        e = caught.exception
+        self.assertIsInstance(e, fdkit.TimeoutExpired)
+        self.assertEqual((e.cmd, e.timeout, e.output), (["sh", "-c", "echo started; sleep 30"], 1, b"started\n"))
+        self.assertEqual(e.result.returncode, -signal.SIGKILL)
+        r = fdkit.run(["sh", "-c", "exit 4"], timeout=30)
+        self.assertEqual(r.returncode, 4)
 
     def test_timeout_kills_the_group(self):
         r = fdkit.run(["sh", "-c", "sleep 30 & wait"], timeout_ms=100, new_group=True)

@@ -90,12 +90,15 @@ impl Loop {
         u32::try_from(ms).ok()
     }
 
-    /// A handle other threads can use to post functions to this loop while it lives.
-    pub fn poster(&self) -> Poster<'_> {
-        Poster {
-            raw: self.raw,
-            _loop: PhantomData,
-        }
+    /// A handle other threads can use to post functions to this loop. It may outlive the
+    /// loop: posting after the loop was dropped fails with ESHUTDOWN.
+    pub fn poster(&self) -> Result<Poster> {
+        let mut remote = ptr::null_mut();
+        check(unsafe { sys::fdk_loop_remote_new(&mut remote, self.as_raw()) }.into())?;
+        Ok(Poster {
+            remote: NonNull::new(remote).expect("fdk_loop_remote_new succeeded without a handle"),
+            lp: self.raw,
+        })
     }
 
     /// Starts an asynchronous operation whose C callback is `fdk_result_cb`. `start` calls
@@ -196,29 +199,49 @@ impl Op {
     }
 }
 
-/// Posts functions to a loop from any thread; borrows the loop, so it cannot outlive it.
-#[derive(Clone, Copy)]
-pub struct Poster<'a> {
-    raw: NonNull<sys::fdk_loop>,
-    _loop: PhantomData<&'a Loop>,
+/// Posts functions to a loop from any thread, for as long as the poster lives: it holds a
+/// reference to fdkit's cross-thread handle, never to the loop itself, so it may outlive
+/// the loop (posts then fail with ESHUTDOWN). Cloning adds a reference.
+pub struct Poster {
+    remote: NonNull<sys::fdk_loop_remote>,
+    // Handed to the posted function for fdk_loop_stop; only used while that function runs
+    // on the loop thread, when the loop is alive by construction.
+    lp: NonNull<sys::fdk_loop>,
 }
 
-// SAFETY: fdk_loop_post may be called from any thread while the loop lives, which the
-// borrow guarantees; the posted function must itself be Send.
-unsafe impl Send for Poster<'_> {}
-unsafe impl Sync for Poster<'_> {}
+// SAFETY: every fdk_loop_remote_* call is safe from any thread and never touches a freed
+// loop; the posted function must itself be Send.
+unsafe impl Send for Poster {}
+unsafe impl Sync for Poster {}
 
-impl Poster<'_> {
+impl Poster {
     /// Queues `f` to run on the loop thread during a run (or while the loop is dropped).
+    /// Fails with ESHUTDOWN (and drops `f` here) once the loop is being dropped.
     pub fn post<F: FnOnce() + Send + 'static>(&self, f: F) -> Result<()> {
-        let data = Box::into_raw(Box::new((self.raw.as_ptr(), f)));
-        let r = unsafe { sys::fdk_loop_post(self.raw.as_ptr(), Some(run_posted::<F>), data.cast()) };
+        let data = Box::into_raw(Box::new((self.lp.as_ptr(), f)));
+        let r = unsafe { sys::fdk_loop_remote_post(self.remote.as_ptr(), Some(run_posted::<F>), data.cast()) };
         if r < 0 {
             let err = Error::last(r.into());
             drop(unsafe { Box::from_raw(data) });
             return Err(err);
         }
         Ok(())
+    }
+}
+
+impl Clone for Poster {
+    fn clone(&self) -> Poster {
+        unsafe { sys::fdk_loop_remote_ref(self.remote.as_ptr()) };
+        Poster {
+            remote: self.remote,
+            lp: self.lp,
+        }
+    }
+}
+
+impl Drop for Poster {
+    fn drop(&mut self) {
+        unsafe { sys::fdk_loop_remote_unref(self.remote.as_ptr()) };
     }
 }
 

@@ -36,7 +36,7 @@ pub use fd::{pipe, Blocking, Fd};
 pub use fs::{Dir, DirEntry, FileKind, Metadata, OpenFlags};
 pub use io::{getrandom, now_ns};
 pub use net::{getaddrinfo, socket, socketpair, AddrInfo, Message};
-pub use process::{Actions, ExitStatus, Process};
+pub use process::{Actions, ExitStatus, LoopProcess, Process};
 pub use run::{Command, Output, RunOutput};
 /// The platform's errno, signal and socket values, as its C headers define them.
 pub use sys::platform;

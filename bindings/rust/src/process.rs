@@ -1,5 +1,6 @@
 //! Spawning processes from an ordered list of fork actions (process.h).
 use std::ffi::{CString, OsStr};
+use std::marker::PhantomData;
 use std::os::raw::c_char;
 use std::os::raw::{c_int, c_void};
 use std::os::unix::ffi::OsStrExt;
@@ -60,6 +61,7 @@ impl CStrings {
 /// [`Actions::spawn`]; building it may happen on any thread, so it is `Send`.
 pub struct Actions {
     raw: NonNull<sys::fdk_actions>,
+    kill_on_drop: bool,
 }
 
 // SAFETY: process.h: building a list and fdk_spawn may be made from any thread.
@@ -69,7 +71,7 @@ impl Actions {
     pub fn new() -> Result<Actions> {
         let mut out = ptr::null_mut();
         check(unsafe { sys::fdk_actions_new(&mut out) }.into())?;
-        Ok(Actions { raw: NonNull::new(out).expect("fdk_actions_new succeeded without a list") })
+        Ok(Actions { raw: NonNull::new(out).expect("fdk_actions_new succeeded without a list"), kill_on_drop: false })
     }
 
     fn add(&mut self, r: i32) -> Result<&mut Actions> {
@@ -116,13 +118,23 @@ impl Actions {
         self.add(r)
     }
 
+    /// Whether dropping a process spawned from this list kills (SIGKILL) and reaps a child
+    /// that still runs, as tokio's `Command::kill_on_drop` names it. Off by default: like
+    /// `std::process::Child`, a dropped handle leaves its child running (fdkit reaps it when
+    /// it exits). Until fdkit reaps detached children spawned without a loop, those are
+    /// still killed on drop.
+    pub fn kill_on_drop(&mut self, kill: bool) -> &mut Actions {
+        self.kill_on_drop = kill;
+        self
+    }
+
     /// Spawns a child that runs the actions (no loop: wait with [`Process::wait`]).
     pub fn spawn(&mut self) -> Result<Process> {
         let mut out = ptr::null_mut();
         check(
             unsafe { sys::fdk_spawn(&mut out, ptr::null_mut(), self.raw.as_ptr(), 0, None, ptr::null_mut()) }.into(),
         )?;
-        Ok(Process { raw: NonNull::new(out).expect("fdk_spawn succeeded without a process"), _on_exit: None })
+        Ok(Process { raw: NonNull::new(out).expect("fdk_spawn succeeded without a process"), kill_on_drop: self.kill_on_drop })
     }
 }
 
@@ -132,14 +144,13 @@ impl Drop for Actions {
     }
 }
 
-/// A spawned child. Dropping it kills (SIGKILL) and reaps a child that still runs.
-/// Signalling, pid and pidfd may run concurrently with anything (`&self`); waiting takes
-/// `&mut self` because process.h allows only one at a time.
+/// A spawned child. Dropping it leaves a child that still runs alive, as
+/// `std::process::Child` does (fdkit reaps it when it exits), unless the actions asked for
+/// [`Actions::kill_on_drop`]. Signalling, pid and pidfd may run concurrently with anything
+/// (`&self`); waiting takes `&mut self` because process.h allows only one at a time.
 pub struct Process {
     raw: NonNull<sys::fdk_process>,
-    // The exit callback of a spawn on a loop: its address is the C callback's data, so it is
-    // freed only after fdk_process_free, after which C never calls back.
-    _on_exit: Option<Box<OnExit>>,
+    kill_on_drop: bool,
 }
 
 type ExitFn = Box<dyn FnOnce(Result<()>) + Send>;
@@ -160,10 +171,10 @@ unsafe extern "C" fn exited(_proc: *mut sys::fdk_process, result: c_int, data: *
 
 impl Loop {
     /// Spawns a child that runs `actions`; `on_exit` runs from [`Loop::run`] once it has
-    /// exited (not reaped yet: [`Process::try_wait`] collects the status), or with ECANCELED
-    /// when the loop is dropped first. It never runs after the [`Process`] is dropped, which
-    /// may happen on another thread, hence `Send`.
-    pub fn spawn<F>(&self, actions: &mut Actions, on_exit: F) -> Result<Process>
+    /// exited (not reaped yet: [`LoopProcess::try_wait`] collects the status), or with
+    /// ECANCELED when the loop is dropped first. It never runs after the [`LoopProcess`] is
+    /// dropped.
+    pub fn spawn<F>(&self, actions: &mut Actions, on_exit: F) -> Result<LoopProcess<'_>>
     where
         F: FnOnce(Result<()>) + Send + 'static,
     {
@@ -171,13 +182,78 @@ impl Loop {
         let data = &*on_exit as *const OnExit as *mut c_void;
         let mut out = ptr::null_mut();
         check(unsafe { sys::fdk_spawn(&mut out, self.as_raw(), actions.raw.as_ptr(), 0, Some(exited), data) }.into())?;
-        Ok(Process { raw: NonNull::new(out).expect("fdk_spawn succeeded without a process"), _on_exit: Some(on_exit) })
+        Ok(LoopProcess {
+            process: Process {
+                raw: NonNull::new(out).expect("fdk_spawn succeeded without a process"),
+                kill_on_drop: actions.kill_on_drop,
+            },
+            _on_exit: on_exit,
+            _loop: PhantomData,
+        })
+    }
+}
+
+/// A child spawned on a [`Loop`], whose exit callback the loop runs. It borrows the loop
+/// and stays on the loop's thread (neither `Send` nor `Sync`), so it is always dropped
+/// there, outside the exit callback and before the loop: the callback's state is freed only
+/// after `fdk_process_free` returned, when C no longer calls back, and never while the
+/// callback runs. [`Deref`](std::ops::Deref) gives the calls of [`Process`] that take
+/// `&self` (pid, pidfd, signal — a `&Process` may go to other threads for those).
+///
+/// ```compile_fail
+/// // The process cannot outlive its loop.
+/// let lp = fdkit::Loop::new().unwrap();
+/// let mut actions = fdkit::Actions::new().unwrap();
+/// actions.execvp("true", ["true"], None).unwrap();
+/// let child = lp.spawn(&mut actions, |_| ()).unwrap();
+/// drop(lp);
+/// drop(child);
+/// ```
+///
+/// ```compile_fail
+/// // Nor be dropped on another thread, racing the loop's exit callback.
+/// let lp = fdkit::Loop::new().unwrap();
+/// let mut actions = fdkit::Actions::new().unwrap();
+/// actions.execvp("true", ["true"], None).unwrap();
+/// let child = lp.spawn(&mut actions, |_| ()).unwrap();
+/// std::thread::scope(|s| { s.spawn(move || drop(child)); });
+/// ```
+pub struct LoopProcess<'l> {
+    process: Process, // dropped first: fdk_process_free, then the callback's state
+    _on_exit: Box<OnExit>,
+    _loop: PhantomData<&'l Loop>,
+}
+
+impl LoopProcess<'_> {
+    /// As [`Process::wait`].
+    pub fn wait(&mut self) -> Result<ExitStatus> {
+        self.process.wait()
+    }
+
+    /// As [`Process::try_wait`].
+    pub fn try_wait(&mut self) -> Result<Option<ExitStatus>> {
+        self.process.try_wait()
+    }
+}
+
+// No DerefMut: it would let std::mem::swap move the loop-bound handle out into a Process,
+// which is Send.
+impl std::ops::Deref for LoopProcess<'_> {
+    type Target = Process;
+    fn deref(&self) -> &Process {
+        &self.process
+    }
+}
+
+impl std::fmt::Debug for LoopProcess<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.process.fmt(f)
     }
 }
 
 // SAFETY: process.h: the process calls may be made from any thread; those that may run
-// concurrently take &self, the others &mut self. The exit callback is Send, and its loop
-// pointer is only used by the callback, on the loop's thread.
+// concurrently take &self, the others &mut self. A Process has no exit callback: a spawn on
+// a loop gives a LoopProcess, which is neither Send nor Sync.
 unsafe impl Send for Process {}
 unsafe impl Sync for Process {}
 
@@ -221,7 +297,11 @@ impl std::fmt::Debug for Process {
 
 impl Drop for Process {
     fn drop(&mut self) {
+        if !self.kill_on_drop {
+            // Refused (EINVAL) for a child spawned without a loop until fdkit reaps those:
+            // the free below then kills it rather than leave a zombie.
+            unsafe { sys::fdk_process_detach(self.raw.as_ptr()) };
+        }
         unsafe { sys::fdk_process_free(self.raw.as_ptr()) };
-        // _on_exit is dropped after this: C no longer calls back.
     }
 }

@@ -22,6 +22,7 @@ macro_rules! opaque {
 // common.h
 opaque!(
     fdk_loop,
+    fdk_loop_remote,
     fdk_op,
     fdk_fd,
     fdk_dir,
@@ -70,6 +71,10 @@ extern "C" {
     pub fn fdk_loop_backend_timeout(lp: *mut fdk_loop) -> c_int;
     pub fn fdk_loop_post(lp: *mut fdk_loop, f: fdk_post_fn, data: *mut c_void) -> c_int;
     pub fn fdk_op_cancel(op: *mut fdk_op) -> c_int;
+    pub fn fdk_loop_remote_new(out: *mut *mut fdk_loop_remote, lp: *mut fdk_loop) -> c_int;
+    pub fn fdk_loop_remote_post(remote: *mut fdk_loop_remote, f: fdk_post_fn, data: *mut c_void) -> c_int;
+    pub fn fdk_loop_remote_ref(remote: *mut fdk_loop_remote) -> *mut fdk_loop_remote;
+    pub fn fdk_loop_remote_unref(remote: *mut fdk_loop_remote) -> *mut fdk_loop_remote;
 }
 
 // fd.h
@@ -352,6 +357,7 @@ extern "C" {
     pub fn fdk_process_signal(proc_: *mut fdk_process, sig: c_int) -> c_int;
     pub fn fdk_process_wait(proc_: *mut fdk_process, status: *mut fdk_exit_status) -> c_int;
     pub fn fdk_process_try_wait(proc_: *mut fdk_process, status: *mut fdk_exit_status) -> c_int;
+    pub fn fdk_process_detach(proc_: *mut fdk_process) -> c_int;
     pub fn fdk_process_free(proc_: *mut fdk_process) -> *mut fdk_process;
 }
 

@@ -22,7 +22,7 @@ fn post_from_another_thread_runs_on_the_loop() {
     util::no_leaks(|| {
         let lp = Loop::new().unwrap();
         let ran_on = Arc::new(std::sync::Mutex::new(None));
-        let poster = lp.poster();
+        let poster = lp.poster().unwrap();
         std::thread::scope(|s| {
             let ran_on = ran_on.clone();
             s.spawn(move || {
@@ -116,5 +116,46 @@ fn run_from_inside_a_callback_is_ebusy() {
             .unwrap();
         lp.run(RunMode::Default).unwrap();
         assert_eq!(got.get(), 16);
+    });
+}
+
+/// Threads keep posting through their own Poster while the loop's thread drops the loop:
+/// every post either runs (during the drop at the latest) or fails with ESHUTDOWN. The old
+/// Poster borrowed the loop, so this program did not compile: a poster could not outlive it.
+#[test]
+fn posters_outlive_the_loop_and_get_eshutdown() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    util::no_leaks(|| {
+        for _ in 0..20 {
+            let lp = Loop::new().unwrap();
+            let ran = Arc::new(AtomicUsize::new(0));
+            let threads: Vec<_> = (0..4)
+                .map(|_| {
+                    let poster = lp.poster().unwrap();
+                    let ran = ran.clone();
+                    std::thread::spawn(move || {
+                        let mut accepted = 0;
+                        loop {
+                            let ran = ran.clone();
+                            match poster.post(move || {
+                                ran.fetch_add(1, Ordering::SeqCst);
+                            }) {
+                                Ok(()) => accepted += 1,
+                                Err(e) => return (accepted, e),
+                            }
+                        }
+                    })
+                })
+                .collect();
+            lp.run(RunMode::NoWait).unwrap();
+            drop(lp);
+            let mut accepted = 0;
+            for t in threads {
+                let (n, err) = t.join().unwrap();
+                assert_eq!(err.errno(), fdkit::sys::platform::ESHUTDOWN, "{}", err);
+                accepted += n;
+            }
+            assert_eq!(ran.load(Ordering::SeqCst), accepted);
+        }
     });
 }

@@ -129,9 +129,31 @@ fn a_process_dropped_before_its_exit_never_calls_back() {
     util::no_leaks(|| {
         let lp = Loop::new().unwrap();
         let mut actions = Actions::new().unwrap();
-        actions.execvp("sleep", ["sleep", "10"], None).unwrap();
+        actions.kill_on_drop(true).execvp("sleep", ["sleep", "10"], None).unwrap();
         let child = lp.spawn(&mut actions, |_| panic!("called back after drop")).unwrap();
         drop(child); // kills and reaps the child
         lp.run(RunMode::Default).unwrap();
+    });
+}
+
+/// As with std::process::Child, dropping the handle leaves the child running: it still
+/// writes to the pipe after the drop (the old Process killed it, and the read saw EOF).
+#[test]
+fn dropping_a_process_leaves_the_child_running_unless_kill_on_drop() {
+    util::no_leaks(|| {
+        let lp = Loop::new().unwrap();
+        for kill in [false, true] {
+            let (r, w) = pipe().unwrap();
+            let mut actions = Actions::new().unwrap();
+            actions.kill_on_drop(kill).inherit_fd(1, &w).unwrap();
+            actions.execvp("sh", ["sh", "-c", "sleep 0.2; echo alive"], None).unwrap();
+            let child = lp.spawn(&mut actions, |_| ()).unwrap();
+            drop(w);
+            drop(child);
+            let mut buf = [0u8; 16];
+            let n = r.read(&mut buf).unwrap();
+            assert_eq!(&buf[..n], if kill { &b""[..] } else { &b"alive\n"[..] }, "kill_on_drop({})", kill);
+        }
+        lp.run(RunMode::Default).unwrap(); // fdkit reaps the detached child
     });
 }

@@ -37,6 +37,7 @@ const char *bad_open_flags(unsigned flags) {
   if ((flags & FDK_O_WRONLY) && (flags & FDK_O_RDWR)) return "WRONLY and RDWR together";
   if ((flags & FDK_O_PATH) && (flags & ~(FDK_O_PATH | FDK_O_DIRECTORY | FDK_O_NOFOLLOW)))
     return "PATH combines only with DIRECTORY and NOFOLLOW";
+  if ((flags & FDK_O_CREAT) && (flags & FDK_O_DIRECTORY)) return "CREAT and DIRECTORY together";
   return nullptr;
 }
 

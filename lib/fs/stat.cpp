@@ -199,19 +199,17 @@ ssize_t realpath(char **out, fdk_dir *dir, const char *path) {
   DirBase b;
   if (int r = b.acquire(dir, "realpath")) return r;
   char *text = nullptr;
-  if (b.raw == AT_FDCWD) {
+  if (!b.confined) {
     text = ::realpath(*path ? path : ".", nullptr);
     if (!text) return path_fail(neg_errno(), "realpath", path);
   } else {
-    // Relative to a descriptor: open it (unconfined) and ask /proc where it is.
-    int fd = resolve_open(b.raw, false, path, O_PATH | O_CLOEXEC, 0, "realpath");
-    if (fd < 0) return fd;
-    char proc[64];
-    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-    text = ::realpath(proc, nullptr);
-    int err = text ? 0 : neg_errno();
+    // Confined: the walk knows the names it entered; the answer is relative to the dir.
+    std::string canonical;
+    int fd = resolve_open_with(resolve_backend(), false, b.raw, path, O_PATH | O_CLOEXEC, 0, &canonical);
+    if (fd < 0) return path_fail(fd, "realpath", path);
     close(fd);
-    if (!text) return path_fail(err, "realpath", path);
+    text = strdup(canonical.empty() ? "." : canonical.c_str());
+    if (!text) return fail(-ENOMEM, "realpath: out of memory");
   }
   *out = text;
   return static_cast<ssize_t>(strlen(text));

@@ -265,7 +265,10 @@ class Walk {
       return follow(-ELOOP, "", after, true);
     }
     int err = -errno;
-    if (!follow_last || (err != -ELOOP && err != -ENOTDIR)) return err;
+    // O_NOFOLLOW shows a symlink as ELOOP, ENOTDIR with O_DIRECTORY, or, with O_CREAT in
+    // a sticky world-writable directory, the EACCES the kernel gives a foreign one there.
+    bool maybe_link = err == -ELOOP || err == -ENOTDIR || (creating && err == -EACCES);
+    if (!follow_last || !maybe_link) return err;
     return follow(err, slash ? "/" : "", after, true);
   }
 
@@ -417,7 +420,8 @@ namespace {
 
 // One name (no '/', not ".."), opened with O_NOFOLLOW, stays beneath its base whatever
 // the strategy; only a symlink there needs the full resolution, and O_NOFOLLOW reports it
-// (ELOOP, or ENOTDIR with O_DIRECTORY). O_PATH alone would open the symlink itself, and
+// (ELOOP, ENOTDIR with O_DIRECTORY, EACCES with O_CREAT for a foreign one in a sticky
+// directory). O_PATH alone would open the symlink itself, and
 // O_CREAT|O_DIRECTORY must be refused first: those take the full resolution.
 bool single_component(const char *path, int oflags) {
   if (!*path || strchr(path, '/') || strcmp(path, "..") == 0) return false;
@@ -436,12 +440,9 @@ int resolve_open(int base, bool confined, const char *path, int oflags, mode_t m
     fd = ::openat(base, path, oflags | O_NOFOLLOW, mode);
     if (fd < 0) {
       int err = errno;
-      if (err == ELOOP && (oflags & O_NOFOLLOW))
-        fd = -ELOOP;
-      else if (err == ELOOP || err == ENOTDIR)
-        fd = resolve_confined(base, path, oflags, mode);
-      else
-        fd = -err;
+      bool maybe_link = err == ELOOP || err == ENOTDIR || (err == EACCES && (oflags & O_CREAT));
+      // With the caller's own O_NOFOLLOW, the kernel's answer is that same error.
+      fd = maybe_link && !(oflags & O_NOFOLLOW) ? resolve_confined(base, path, oflags, mode) : -err;
     }
   } else {
     fd = resolve_confined(base, path, oflags, mode);
@@ -470,7 +471,10 @@ int Parent::open(int base, bool confined, const char *path, const char *what) {
 
   fd = base;
   if (start > 0) {
+    // "a/l/." rather than "a/l/": a symlink l before the last component is not the last
+    // one for the kernel (fs.protected_symlinks looks at the last one only).
     std::string dir(path, start);
+    dir += '.';
     int r = resolve_confined(base, dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
     if (r < 0) return path_fail(r, what, path);
     fd = r;

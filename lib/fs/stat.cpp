@@ -150,12 +150,15 @@ int statat(struct statx *sx, fdk_dir *dir, const char *path, bool follow) {
     int r = stat_name(sx, b.raw, *path ? path : ".", follow ? 0 : AT_SYMLINK_NOFOLLOW);
     return r < 0 ? path_fail(r, "statat", path) : 0;
   }
+  // The common case: one statx on the last name without following; a symlink found
+  // there is then followed confined. A single name needs no parent to be opened.
+  bool single = *path && !strchr(path, '/') && strcmp(path, ".") != 0 && strcmp(path, "..") != 0;
   Parent p;
-  if (int r = p.open(b.raw, true, path, "statat")) return r;
-  if (p.trailing_slash || p.dots) return stat_resolved(sx, b, path, follow);
-  // The common case: one statx on the name; a symlink found there is then followed
-  // confined.
-  int r = stat_name(sx, p.fd, p.bare_name(), AT_SYMLINK_NOFOLLOW);
+  if (!single) {
+    if (int r = p.open(b.raw, true, path, "statat")) return r;
+    if (p.trailing_slash || p.dots) return stat_resolved(sx, b, path, follow);
+  }
+  int r = stat_name(sx, single ? b.raw : p.fd, single ? path : p.bare_name(), AT_SYMLINK_NOFOLLOW);
   if (r < 0) return path_fail(r, "statat", path);
   if (follow && S_ISLNK(sx->stx_mode)) return stat_resolved(sx, b, path, true);
   return 0;

@@ -12,8 +12,6 @@
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/mount.h>
-#include <sys/wait.h>
-#include <sched.h>
 #include <unistd.h>
 
 #include "fstree.h"
@@ -288,12 +286,18 @@ static void run_table(fdk_dir *dir, const char *base_name) {
   }
 }
 
-static void test_table_dir_handle(void **state) {
-  (void)state;
+/* The shared fixture's base as a dir handle. */
+static fdk_dir *open_root(void) {
   char root[PATH_MAX + 8];
   snprintf(root, sizeof root, "%s/root", g_top);
   fdk_dir *dir;
   assert_int_equal(fdk_dir_open(&dir, fdk_dir_fs(), root), 0);
+  return dir;
+}
+
+static void test_table_dir_handle(void **state) {
+  (void)state;
+  fdk_dir *dir = open_root();
   run_table(dir, "dir handle");
   fdk_dir_unref(dir);
 }
@@ -312,10 +316,7 @@ static void test_table_cwd(void **state) {
 /* The escape detail names the path. */
 static void test_escape_detail(void **state) {
   (void)state;
-  char root[PATH_MAX + 8];
-  snprintf(root, sizeof root, "%s/root", g_top);
-  fdk_dir *dir;
-  assert_int_equal(fdk_dir_open(&dir, fdk_dir_fs(), root), 0);
+  fdk_dir *dir = open_root();
   for (size_t b = 0; b < 2; b++) {
     if (!use_backend(kBackends[b])) continue;
     fdk_fd *fd;
@@ -684,12 +685,12 @@ static void check_realpath(fdk_dir *dir, const char *base_name) {
 
 static void test_realpath_confined(void **state) {
   (void)state;
-  char root[PATH_MAX + 8];
-  snprintf(root, sizeof root, "%s/root", g_top);
-  fdk_dir *dir;
-  assert_int_equal(fdk_dir_open(&dir, fdk_dir_fs(), root), 0);
+  fdk_dir *dir = open_root();
   int saved = open(".", O_PATH | O_CLOEXEC);
-  assert_int_equal(chdir(root), 0);
+  int raw;
+  assert_int_equal(fdk_fd_use(fdk_dir_handle(dir), &raw), 0);
+  assert_int_equal(fchdir(raw), 0);
+  fdk_fd_unuse(fdk_dir_handle(dir));
   for (size_t b = 0; b < 2; b++) {
     if (!use_backend(kBackends[b])) continue;
     check_realpath(dir, "dir handle");
@@ -1120,10 +1121,7 @@ static void test_async_forms(void **state) {
  * openat2 refuses a mode without O_CREAT or the whole of O_TMPFILE. */
 static void test_mode_without_create_is_ignored(void **state) {
   (void)state;
-  char root[PATH_MAX + 8];
-  snprintf(root, sizeof root, "%s/root", g_top);
-  fdk_dir *dir;
-  assert_int_equal(fdk_dir_open(&dir, fdk_dir_fs(), root), 0);
+  fdk_dir *dir = open_root();
   for (size_t b = 0; b < 2; b++) {
     if (!use_backend(kBackends[b])) continue;
     snprintf(g_ctx, sizeof g_ctx, "[%s]", backend_name(kBackends[b]));
@@ -1162,23 +1160,6 @@ static void test_create_directory_refused(void **state) {
     }                                                                                          \
   } while (0)
 
-/* Runs fn(arg) in a forked child (with a private mount namespace when asked) and fails or
- * skips the test as it says. */
-static void in_child(int (*fn)(void *), void *arg, int private_mounts) {
-  fflush(NULL);
-  pid_t pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
-    if (private_mounts && (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0))
-      _exit(77);
-    _exit(fn(arg));
-  }
-  int status;
-  assert_int_equal(waitpid(pid, &status, 0), pid);
-  assert_true(WIFEXITED(status));
-  if (WEXITSTATUS(status) == 77) skip();
-  assert_int_equal(WEXITSTATUS(status), 0);
-}
 
 /* Forced openat2 stays openat2: when every retry answers EAGAIN it returns -EAGAIN; the
  * automatic choice alone finishes with the walk. */
@@ -1199,11 +1180,8 @@ static int forced_openat2_child(void *arg) {
 static void test_forced_openat2_never_walks(void **state) {
   (void)state;
   if (!use_backend(FDK_RESOLVE_OPENAT2)) return; /* an old kernel: nothing to force */
-  char root[PATH_MAX + 8];
-  snprintf(root, sizeof root, "%s/root", g_top);
-  fdk_dir *dir;
-  assert_int_equal(fdk_dir_open(&dir, fdk_dir_fs(), root), 0);
-  in_child(forced_openat2_child, dir, 0);
+  fdk_dir *dir = open_root();
+  fdkt_in_child(forced_openat2_child, dir, 0);
   fdk_dir_unref(dir);
 }
 
@@ -1235,12 +1213,17 @@ static int cross_device_child(void *arg) {
   return 0;
 }
 
-static void test_escape_told_from_cross_device(void **state) {
-  (void)state;
+/* fn(top) in a child with its own mount namespace, over a fresh fixture. */
+static void on_fixture_in_child(int (*fn)(void *)) {
   char top[PATH_MAX];
   fdk_dir *dir = fresh_fixture(top);
-  in_child(cross_device_child, top, 1);
+  fdkt_in_child(fn, top, 1);
   drop_fixture(top, dir);
+}
+
+static void test_escape_told_from_cross_device(void **state) {
+  (void)state;
+  on_fixture_in_child(cross_device_child);
 }
 
 /* chmod where the kernel has no fchmodat2 and /proc is not mounted: the file is opened
@@ -1270,10 +1253,7 @@ static int chmod_without_proc_child(void *arg) {
 
 static void test_chmod_without_fchmodat2_nor_proc(void **state) {
   (void)state;
-  char top[PATH_MAX];
-  fdk_dir *dir = fresh_fixture(top);
-  in_child(chmod_without_proc_child, top, 1);
-  drop_fixture(top, dir);
+  on_fixture_in_child(chmod_without_proc_child);
 }
 
 /* linkat with trailing slashes, against the kernel's own answer for the same names. */

@@ -13,7 +13,6 @@
 #include <grp.h>
 #include <limits.h>
 #include <linux/openat2.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,23 +176,6 @@ static const unsigned kFlagSets[] = {FDK_O_RDONLY | FDK_O_NONBLOCK, FDK_O_PATH, 
 #define NFLAGS (sizeof kFlagSets / sizeof kFlagSets[0])
 #define NPATHS(a) (sizeof(a) / sizeof(a)[0])
 
-/* Runs fn(arg) in a child, with a private mount namespace when asked; 77 from the child
- * skips, anything but 0 fails. */
-static void in_child(int (*fn)(void *), void *arg, int private_mounts) {
-  fflush(NULL);
-  pid_t pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
-    if (private_mounts && (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0))
-      _exit(77);
-    _exit(fn(arg));
-  }
-  int status;
-  assert_int_equal(waitpid(pid, &status, 0), pid);
-  assert_true(WIFEXITED(status));
-  if (WEXITSTATUS(status) == 77) skip();
-  assert_int_equal(WEXITSTATUS(status), 0);
-}
 
 /* out = top/rel; PATH_MAX bytes. */
 static void at(char *out, const char *top, const char *rel) {
@@ -310,7 +292,7 @@ static int nosymfollow_child(void *arg) {
 
 static void test_nosymfollow_mount(void **state) {
   (void)state;
-  in_child(nosymfollow_child, NULL, 1);
+  fdkt_in_child(nosymfollow_child, NULL, 1);
 }
 
 /* --- fs.protected_symlinks: in a sticky world-writable directory, a last-component
@@ -417,14 +399,14 @@ static void test_search_permission(void **state) {
   char p[PATH_MAX];
   at(p, g_top, "noexec");
   assert_int_equal(chmod(p, 0644), 0);
-  in_child(permission_child, NULL, 0);
+  fdkt_in_child(permission_child, NULL, 0);
 }
 
 /* --- Depth: a walk holds a bounded number of descriptors. With a limit of 40 open
  * descriptors, paths 150 directories deep, climbs of 140 "..", and chains of 39 symlinks
  * whose targets are deep themselves resolve as the kernel resolves them. */
 enum { DEPTH = 150 };
-static char g_deep[DEPTH * 2 + 8], g_updown[DEPTH * 8 + 64], g_deep_dir[DEPTH * 2];
+static char g_deep[PATH_MAX], g_updown[DEPTH * 8 + 64], g_deep_dir[DEPTH * 2];
 
 static int depth_child(void *arg) {
   (void)arg;
@@ -471,7 +453,7 @@ static void test_bounded_descriptors(void **state) {
   snprintf(climb, sizeof climb, "%s", rel);
   for (int i = 0; i < DEPTH; i++) strcat(climb, "/..");
   make_link(g_top, "climb", climb);
-  in_child(depth_child, NULL, 0);
+  fdkt_in_child(depth_child, NULL, 0);
 }
 
 /* --- procfs. The rule fdkit applies: a symlink on procfs whose inode number is below
@@ -511,7 +493,7 @@ static int procfs_child(void *arg) {
 
 static void test_procfs_links(void **state) {
   (void)state;
-  in_child(procfs_child, NULL, 0);
+  fdkt_in_child(procfs_child, NULL, 0);
 }
 
 /* --- Over-long names are each filesystem's to answer: tmpfs (or the test's disk) says
@@ -541,7 +523,7 @@ static void test_name_max_left_to_filesystems(void **state) {
   g_long[299] = '\0';
   snprintf(g_missing_long, sizeof g_missing_long, "missing/%s", g_long);
   snprintf(g_long_then, sizeof g_long_then, "%s/x", g_long);
-  in_child(name_max_child, NULL, 0);
+  fdkt_in_child(name_max_child, NULL, 0);
 }
 
 /* --- The openat2 selftest's fixture and paths (tools/testing/selftests/openat2 in the
@@ -637,7 +619,7 @@ static int selftest_child(void *arg) {
 
 static void test_openat2_selftest_paths(void **state) {
   (void)state;
-  in_child(selftest_child, NULL, 1);
+  fdkt_in_child(selftest_child, NULL, 1);
 }
 
 int main(void) {

@@ -160,7 +160,8 @@ class DirStack {
       int err = fd < 0 ? -errno : 0;
       if (level > 0 && level - 1 < keep_from) close(dir);
       if (err) {
-        depth_ = 0;  // nothing below is held any more
+        for (size_t kept = keep_from; kept < level; kept++) close(ring_[kept % kHeldDirs]);
+        depth_ = held_ = 0;  // nothing is held any more
         return err;
       }
       if (level >= keep_from) {

@@ -55,12 +55,12 @@ int chmod_path_fd(int fd, const DirBase &b, const char *path, mode_t mode, bool 
   if (::chmod(proc, mode) == 0) return 0;
   if (errno != ENOENT) return path_fail(neg_errno(), "chmodat", path);
   if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
-    return fail(-EOPNOTSUPP, "chmodat: no fchmodat2 and no /proc to change a special file: '%s'", path);
+    return fail(-EOPNOTSUPP, "chmodat: without fchmodat2 nor /proc a special file cannot be changed: '%s'", path);
   int flags = O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (follow ? 0 : O_NOFOLLOW) | (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0);
   int file = resolve_confined_or_plain(b, path, flags | O_RDONLY);
   if (file == -EACCES && S_ISREG(st.st_mode)) file = resolve_confined_or_plain(b, path, flags | O_WRONLY);
   if (file < 0)
-    return fail(-EOPNOTSUPP, "chmodat: no fchmodat2 and no /proc, and the file cannot be opened (%s): '%s'",
+    return fail(-EOPNOTSUPP, "chmodat: without fchmodat2 nor /proc the file must be opened, and opening it failed (%s): '%s'",
                 strerror(-file), path);
   int r = ::fchmod(file, mode) == 0 ? 0 : neg_errno();
   close(file);

@@ -4,7 +4,10 @@
  *   descriptor: plain openat(2) (no confinement); fdk_openat + fdk_fd_unref through
  *   openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS); the same through the userspace
  *   fallback (one O_PATH open per component).
- * stat-depthN: plain fstatat(2) against fdk_statat (follow) with each backend.
+ * stat-depthN: plain statx(2) (the call fdkit makes, same mask) against fdk_statat
+ *   (follow) with each backend.
+ * Depth 1 is a single component: the confined call makes the same one system call as the
+ * plain one (O_NOFOLLOW / AT_SYMLINK_NOFOLLOW), and resolves further only for a symlink.
  * Every case alternates the implementations within each repetition and reports the
  * median rate; fdkit lines carry the ratio of their time per operation to the plain call
  * (and the fallback's to the openat2 path).
@@ -46,8 +49,8 @@ static void fdkit_open(const char *path) {
 }
 
 static void plain_stat(const char *path) {
-  struct stat s;
-  if (fstatat(base_fd, path, &s, 0) != 0) abort();
+  struct statx s;
+  if (statx(base_fd, path, 0, STATX_BASIC_STATS | STATX_BTIME, &s) != 0) abort();
 }
 
 static void fdkit_stat(const char *path) {
@@ -144,7 +147,7 @@ int main(int argc, char **argv) {
       {"fdkit-fallback", fdkit_open, FDK_RESOLVE_FALLBACK},
   };
   static const impl stat_impls[3] = {
-      {"fstatat", plain_stat, 0},
+      {"statx", plain_stat, 0},
       {"fdkit-openat2", fdkit_stat, FDK_RESOLVE_OPENAT2},
       {"fdkit-fallback", fdkit_stat, FDK_RESOLVE_FALLBACK},
   };

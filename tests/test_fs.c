@@ -11,9 +11,11 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include "fstree.h"
+#include "old_kernel_filter.h"
 #include "testutil.h"
 
 #define OK(rel) rel, 0
@@ -284,12 +286,18 @@ static void run_table(fdk_dir *dir, const char *base_name) {
   }
 }
 
-static void test_table_dir_handle(void **state) {
-  (void)state;
+/* The shared fixture's base as a dir handle. */
+static fdk_dir *open_root(void) {
   char root[PATH_MAX + 8];
   snprintf(root, sizeof root, "%s/root", g_top);
   fdk_dir *dir;
   assert_int_equal(fdk_dir_open(&dir, fdk_dir_fs(), root), 0);
+  return dir;
+}
+
+static void test_table_dir_handle(void **state) {
+  (void)state;
+  fdk_dir *dir = open_root();
   run_table(dir, "dir handle");
   fdk_dir_unref(dir);
 }
@@ -308,17 +316,18 @@ static void test_table_cwd(void **state) {
 /* The escape detail names the path. */
 static void test_escape_detail(void **state) {
   (void)state;
-  char root[PATH_MAX + 8];
-  snprintf(root, sizeof root, "%s/root", g_top);
-  fdk_dir *dir;
-  assert_int_equal(fdk_dir_open(&dir, fdk_dir_fs(), root), 0);
+  fdk_dir *dir = open_root();
   for (size_t b = 0; b < 2; b++) {
     if (!use_backend(kBackends[b])) continue;
     fdk_fd *fd;
     assert_int_equal(fdk_openat(&fd, dir, "dir/../../x", FDK_O_RDONLY, 0), FDK_EESCAPE);
-    assert_string_equal(fdk_last_error(), "openat: 'dir/../../x' escapes its directory");
+    assert_string_equal(fdk_last_error(), "openat: escapes its directory: 'dir/../../x'");
+    assert_int_equal(fdk_last_error_is_escape(), 1);
     assert_int_equal(fdk_unlinkat(dir, "link_up/outside_file"), -EXDEV);
     assert_non_null(strstr(fdk_last_error(), "link_up/outside_file"));
+    assert_int_equal(fdk_last_error_is_escape(), 1);
+    assert_int_equal(fdk_openat(&fd, dir, "missing", FDK_O_RDONLY, 0), -ENOENT);
+    assert_int_equal(fdk_last_error_is_escape(), 0);
   }
   fdk_dir_unref(dir);
 }
@@ -620,22 +629,76 @@ static void test_unconfined(void **state) {
   assert_null(fdk_dir_unref(fdk_dir_fs()));
   assert_null(fdk_dir_unref(fdk_dir_cwd()));
   assert_null(fdk_dir_unref(NULL));
-  /* realpath is unconfined and absolute. */
-  fdk_dir *root;
-  snprintf(p, sizeof p, "%s/root", g_top);
-  assert_int_equal(fdk_dir_open(&root, fdk_dir_fs(), p), 0);
+  /* realpath of fdk_dir_fs() is absolute and follows anything. */
   char *text;
-  snprintf(p, sizeof p, "%s/outside_file", g_top);
+  snprintf(p, sizeof p, "%s/root/dir/link_out", g_top);
   char want[PATH_MAX];
   assert_non_null(realpath(p, want));
-  assert_int_equal(fdk_realpath(&text, root, "dir/link_out"), (ssize_t)strlen(want));
-  assert_string_equal(text, want);
-  fdk_free(text);
   assert_int_equal(fdk_realpath(&text, fdk_dir_fs(), p), (ssize_t)strlen(want));
   assert_string_equal(text, want);
   fdk_free(text);
-  assert_int_equal(fdk_realpath(&text, root, "missing"), -ENOENT);
-  fdk_dir_unref(root);
+}
+
+/* Beneath a confined dir, realpath is confined: relative to the dir, escapes refused, and
+ * nothing told about what lies outside. */
+static void check_realpath(fdk_dir *dir, const char *base_name) {
+  static const struct {
+    const char *path, *want;
+    int err;
+  } cases[] = {
+      {"", ".", 0},
+      {".", ".", 0},
+      {"file", "file", 0},
+      {"dir/sub/deep_file", "dir/sub/deep_file", 0},
+      {"link_dir", "dir", 0},
+      {"link_dir/sub/..", "dir", 0},
+      {"link_up_in/file", "file", 0},
+      {"chain1", "file", 0},
+      {"dir/sub/link_root_rel", ".", 0},
+      {"link_dot/link_dot/dir/", "dir", 0},
+      {"dir/link_out", NULL, -EXDEV},
+      {"link_up/outside_file", NULL, -EXDEV},
+      {"link_up/missing_outside", NULL, -EXDEV},
+      {"..", NULL, -EXDEV},
+      {"/etc", NULL, -EXDEV},
+      {"missing", NULL, -ENOENT},
+      {"loop_a", NULL, -ELOOP},
+      {"file/", NULL, -ENOTDIR},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    snprintf(g_ctx, sizeof g_ctx, "[%s, %s] realpath '%s':", backend_name(fdk_resolve_backend()), base_name,
+             cases[i].path);
+    char *text = NULL;
+    ssize_t n = fdk_realpath(&text, dir, cases[i].path);
+    if (cases[i].want) {
+      expect_result("realpath", n < 0 ? (int)n : 0, 0);
+      assert_int_equal(n, (ssize_t)strlen(cases[i].want));
+      assert_string_equal(text, cases[i].want);
+      fdk_free(text);
+    } else {
+      expect_result("realpath", (int)n, cases[i].err);
+      assert_null(text);
+      if (cases[i].err == -EXDEV) assert_int_equal(fdk_last_error_is_escape(), 1);
+    }
+  }
+}
+
+static void test_realpath_confined(void **state) {
+  (void)state;
+  fdk_dir *dir = open_root();
+  int saved = open(".", O_PATH | O_CLOEXEC);
+  int raw;
+  assert_int_equal(fdk_fd_use(fdk_dir_handle(dir), &raw), 0);
+  assert_int_equal(fchdir(raw), 0);
+  fdk_fd_unuse(fdk_dir_handle(dir));
+  for (size_t b = 0; b < 2; b++) {
+    if (!use_backend(kBackends[b])) continue;
+    check_realpath(dir, "dir handle");
+    check_realpath(fdk_dir_cwd(), "cwd");
+  }
+  assert_int_equal(fchdir(saved), 0);
+  close(saved);
+  fdk_dir_unref(dir);
 }
 
 static void test_dir_handles(void **state) {
@@ -940,7 +1003,8 @@ static void test_async_forms(void **state) {
   RUN(fdk_openat_async(loop, dir, "link_up/outside_file", FDK_O_RDONLY, 0, on_open, &a, NULL));
   assert_int_equal(a.result, -EXDEV);
   assert_null(a.fd);
-  assert_string_equal(a.detail, "openat: 'link_up/outside_file' escapes its directory");
+  assert_string_equal(a.detail, "openat: escapes its directory: 'link_up/outside_file'");
+  assert_int_equal(fdk_last_error_is_escape(), 1);
   RUN(fdk_dir_open_async(loop, dir, "dir", on_dir, &a, NULL));
   assert_int_equal(a.result, 0);
   fdk_dir_unref(a.dir);
@@ -992,8 +1056,8 @@ static void test_async_forms(void **state) {
   assert_string_equal(fdk_dirents_name(a.list, 0), "inner");
   fdk_dirents_free(a.list);
   RUN(fdk_realpath_async(loop, dir, "link_dir", on_text, &a, NULL));
-  assert_true(a.result > 0);
-  assert_non_null(strstr(a.text, "/root/dir"));
+  assert_int_equal(a.result, 3);
+  assert_string_equal(a.text, "dir");
   fdk_free(a.text);
 #undef RUN
 
@@ -1053,6 +1117,174 @@ static void test_async_forms(void **state) {
   drop_fixture(top, dir);
 }
 
+/* A mode given with FDK_O_DIRECTORY (and no FDK_O_CREAT) is ignored, as openat ignores it:
+ * openat2 refuses a mode without O_CREAT or the whole of O_TMPFILE. */
+static void test_mode_without_create_is_ignored(void **state) {
+  (void)state;
+  fdk_dir *dir = open_root();
+  for (size_t b = 0; b < 2; b++) {
+    if (!use_backend(kBackends[b])) continue;
+    snprintf(g_ctx, sizeof g_ctx, "[%s]", backend_name(kBackends[b]));
+    fdk_fd *fd = NULL;
+    expect_result("dir/sub DIRECTORY 0644", fdk_openat(&fd, dir, "dir/sub", FDK_O_DIRECTORY, 0644), 0);
+    fdk_fd_unref(fd);
+    expect_result("dir DIRECTORY 0755", fdk_openat(&fd, dir, "dir", FDK_O_DIRECTORY, 0755), 0);
+    fdk_fd_unref(fd);
+    expect_result("dir/file2 RDONLY 0600", fdk_openat(&fd, dir, "dir/file2", FDK_O_RDONLY, 0600), 0);
+    fdk_fd_unref(fd);
+  }
+  fdk_dir_unref(dir);
+}
+
+/* O_CREAT|O_DIRECTORY is EINVAL before any lookup, as the kernel answers; the flag query
+ * refuses the pair. */
+static void test_create_directory_refused(void **state) {
+  (void)state;
+  fdk_fd *fd = NULL;
+  assert_int_equal(fdk_open_flags_supported(FDK_O_CREAT | FDK_O_DIRECTORY), 0);
+  for (size_t b = 0; b < 2; b++) {
+    if (!use_backend(kBackends[b])) continue;
+    assert_int_equal(fdk_openat(&fd, fdk_dir_cwd(), "missing/x", FDK_O_CREAT | FDK_O_DIRECTORY, 0755), -EINVAL);
+    assert_int_equal(fdk_openat(&fd, fdk_dir_cwd(), "../x", FDK_O_CREAT | FDK_O_DIRECTORY, 0755), -EINVAL);
+  }
+  assert_null(fd);
+}
+
+/* The outcome of a check run in a child: 0 passed, 77 skipped, else failed. */
+#define CHILD_CHECK(cond)                                                                      \
+  do {                                                                                         \
+    if (!(cond)) {                                                                             \
+      fprintf(stderr, "# child: %s:%d: %s (last error: %s)\n", __FILE__, __LINE__, #cond,      \
+              fdk_last_error());                                                               \
+      return 1;                                                                                \
+    }                                                                                          \
+  } while (0)
+
+
+/* Forced openat2 stays openat2: when every retry answers EAGAIN it returns -EAGAIN; the
+ * automatic choice alone finishes with the walk. */
+static int forced_openat2_child(void *arg) {
+  fdk_dir *dir = arg;
+  if (fdkt_openat2_always_eagain() < 0) return 77;
+  fdk_fd *fd = NULL;
+  CHILD_CHECK(fdk_resolve_set_backend(FDK_RESOLVE_OPENAT2) == 0);
+  CHILD_CHECK(fdk_openat(&fd, dir, "dir/sub/deep_file", FDK_O_RDONLY, 0) == -EAGAIN);
+  CHILD_CHECK(fdk_dir_open((fdk_dir **)&fd, dir, "dir/sub") == -EAGAIN);
+  CHILD_CHECK(fdk_resolve_set_backend(FDK_RESOLVE_AUTO) == 0);
+  CHILD_CHECK(fdk_resolve_backend() == FDK_RESOLVE_OPENAT2);
+  CHILD_CHECK(fdk_openat(&fd, dir, "dir/sub/deep_file", FDK_O_RDONLY, 0) == 0);
+  fdk_fd_unref(fd);
+  return 0;
+}
+
+static void test_forced_openat2_never_walks(void **state) {
+  (void)state;
+  if (!use_backend(FDK_RESOLVE_OPENAT2)) return; /* an old kernel: nothing to force */
+  fdk_dir *dir = open_root();
+  fdkt_in_child(forced_openat2_child, dir, 0);
+  fdk_dir_unref(dir);
+}
+
+/* Two mounts inside one root: a rename or link between them is a genuine cross-device
+ * -EXDEV, told apart from an escape. */
+static int cross_device_child(void *arg) {
+  const char *top = arg;
+  char mnt[PATH_MAX + 16];
+  snprintf(mnt, sizeof mnt, "%s/root/empty", top);
+  if (mount("fdkit-test", mnt, "tmpfs", 0, NULL) < 0) return 77;
+  char root[PATH_MAX + 8];
+  snprintf(root, sizeof root, "%s/root", top);
+  fdk_dir *dir;
+  CHILD_CHECK(fdk_dir_open(&dir, fdk_dir_fs(), root) == 0);
+  static const int backends[] = {FDK_RESOLVE_OPENAT2, FDK_RESOLVE_FALLBACK};
+  for (int b = 0; b < 2; b++) {
+    if (fdk_resolve_set_backend(backends[b]) != 0) continue;
+    CHILD_CHECK(fdk_renameat(dir, "dir/file2", dir, "empty/moved") == -EXDEV);
+    CHILD_CHECK(fdk_last_error_is_escape() == 0);
+    CHILD_CHECK(strstr(fdk_last_error(), "cross-device") != NULL);
+    CHILD_CHECK(fdk_linkat(dir, "dir/file2", dir, "empty/linked") == -EXDEV);
+    CHILD_CHECK(fdk_last_error_is_escape() == 0);
+    CHILD_CHECK(fdk_renameat(dir, "dir/file2", dir, "../moved") == -EXDEV);
+    CHILD_CHECK(fdk_last_error_is_escape() == 1);
+    CHILD_CHECK(fdk_linkat(dir, "dir/file2", dir, "link_up/linked") == -EXDEV);
+    CHILD_CHECK(fdk_last_error_is_escape() == 1);
+  }
+  fdk_dir_unref(dir);
+  return 0;
+}
+
+/* fn(top) in a child with its own mount namespace, over a fresh fixture. */
+static void on_fixture_in_child(int (*fn)(void *)) {
+  char top[PATH_MAX];
+  fdk_dir *dir = fresh_fixture(top);
+  fdkt_in_child(fn, top, 1);
+  drop_fixture(top, dir);
+}
+
+static void test_escape_told_from_cross_device(void **state) {
+  (void)state;
+  on_fixture_in_child(cross_device_child);
+}
+
+/* chmod where the kernel has no fchmodat2 and /proc is not mounted: the file is opened
+ * again through the same confined resolution. */
+static int chmod_without_proc_child(void *arg) {
+  const char *top = arg;
+  if (umount2("/proc", MNT_DETACH) < 0 && errno != EINVAL) return 77;
+  if (access("/proc/self/fd", F_OK) == 0) return 77;
+  if (fdkt_emulate_old_kernel() < 0) return 77;
+  CHILD_CHECK(fdk_resolve_set_backend(FDK_RESOLVE_AUTO) == 0);
+  CHILD_CHECK(fdk_resolve_backend() == FDK_RESOLVE_FALLBACK);
+  char root[PATH_MAX + 8];
+  snprintf(root, sizeof root, "%s/root", top);
+  fdk_dir *dir;
+  CHILD_CHECK(fdk_dir_open(&dir, fdk_dir_fs(), root) == 0);
+  CHILD_CHECK(fdk_chmodat(dir, "dir/file2", 0604, 0) == 0);
+  CHILD_CHECK((lmode_in(top, "root/dir/file2") & 07777) == 0604);
+  CHILD_CHECK(fdk_chmodat(dir, "link_file", 0640, FDK_FOLLOW) == 0);
+  CHILD_CHECK((lmode_in(top, "root/file") & 07777) == 0640);
+  CHILD_CHECK(fdk_chmodat(dir, "dir/sub", 0750, 0) == 0);
+  CHILD_CHECK((lmode_in(top, "root/dir/sub") & 07777) == 0750);
+  CHILD_CHECK(fdk_chmodat(dir, "link_file", 0640, 0) == -EOPNOTSUPP);
+  CHILD_CHECK(fdk_chmodat(dir, "dir/link_out", 0600, FDK_FOLLOW) == -EXDEV);
+  fdk_dir_unref(dir);
+  return 0;
+}
+
+static void test_chmod_without_fchmodat2_nor_proc(void **state) {
+  (void)state;
+  on_fixture_in_child(chmod_without_proc_child);
+}
+
+/* linkat with trailing slashes, against the kernel's own answer for the same names. */
+static void check_linkat_slashes(void) {
+  char top[PATH_MAX];
+  fdk_dir *dir = fresh_fixture(top);
+  static const char *const sources[] = {"file",      "file/",      "dir",       "dir/",      "link_dir",
+                                        "link_dir/", "link_file/", "dangling/", "missing/", "missing"};
+  static const char *const targets[] = {"new", "new/", "chain2", "chain2/", "dir", "dir/", "dangling/", "missing/x"};
+  for (size_t i = 0; i < sizeof sources / sizeof sources[0]; i++) {
+    for (size_t j = 0; j < sizeof targets / sizeof targets[0]; j++) {
+      char from[PATH_MAX + 64], to[PATH_MAX + 64];
+      snprintf(from, sizeof from, "%s/root/%s", top, sources[i]);
+      snprintf(to, sizeof to, "%s/root/%s", top, targets[j]);
+      int want = linkat(AT_FDCWD, from, AT_FDCWD, to, 0) == 0 ? 0 : -errno;
+      if (want == 0) assert_int_equal(unlinkat(AT_FDCWD, to, 0), 0);
+      snprintf(g_ctx, sizeof g_ctx, "[%s] link '%s' -> '%s':", backend_name(fdk_resolve_backend()), sources[i],
+               targets[j]);
+      int got = fdk_linkat(dir, sources[i], dir, targets[j]);
+      if (got == 0) assert_int_equal(unlinkat(AT_FDCWD, to, 0), 0);
+      expect_result("linkat", got, want);
+    }
+  }
+  drop_fixture(top, dir);
+}
+
+static void test_linkat_trailing_slashes(void **state) {
+  (void)state;
+  for_each_backend(check_linkat_slashes);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       fdkt_test(test_table_dir_handle),
@@ -1069,6 +1301,13 @@ int main(void) {
       fdkt_test(test_stat_every_kind),
       fdkt_test(test_readdir_and_iterator),
       fdkt_test(test_async_forms),
+      fdkt_test(test_realpath_confined),
+      fdkt_test(test_mode_without_create_is_ignored),
+      fdkt_test(test_create_directory_refused),
+      fdkt_test(test_forced_openat2_never_walks),
+      fdkt_test(test_escape_told_from_cross_device),
+      fdkt_test(test_chmod_without_fchmodat2_nor_proc),
+      fdkt_test(test_linkat_trailing_slashes),
   };
   return cmocka_run_group_tests(tests, suite_setup, suite_teardown);
 }

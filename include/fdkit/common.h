@@ -42,7 +42,9 @@ extern "C" {
   (FDK_VERSION_MAJOR * 10000 + FDK_VERSION_MINOR * 100 + FDK_VERSION_PATCH)
 
 /** The answer to a path that would leave its confined directory: the kernel's own
- * openat2 answer, -EXDEV. */
+ * openat2 answer, -EXDEV, so that every binding maps it to its platform error. A genuine
+ * cross-device -EXDEV (a rename or link between two mounts) is told apart with
+ * fdk_last_error_is_escape() (fs.h). */
 #define FDK_EESCAPE (-EXDEV)
 
 /**@{*/

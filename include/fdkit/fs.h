@@ -9,7 +9,8 @@
  *
  * Beneath a confined directory nothing ever resolves outside it: ".." past the base, an
  * absolute path, a symlink whose target is absolute or climbs out — all fail with -EXDEV
- * (FDK_EESCAPE) and a detail in fdk_last_error() naming the path. Magic links under /proc
+ * (FDK_EESCAPE) and a detail in fdk_last_error() naming the path; fdk_last_error_is_escape()
+ * tells such a refusal from a genuine cross-device -EXDEV. Magic links under /proc
  * (fd/N, exe, cwd, root, ns/...) are never followed: -ELOOP. An empty path means ".".
  * A trailing slash requires a directory (-ENOTDIR otherwise) and, as in the kernel, makes
  * a symlink in the last position be followed.
@@ -37,6 +38,13 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/** 1 when the last failure recorded on the calling thread was a path refused for leaving
+ * its confined directory (its code is -EXDEV), else 0 — a genuine cross-device -EXDEV of
+ * a rename or link included. Read it as fdk_last_error() is read: right after the failing
+ * call, or in the callback of a failed asynchronous call, before any other fdkit call on
+ * the thread. */
+FDK_API int fdk_last_error_is_escape(void);
 
 /**@{*/
 /** The unconfined file system and the current directory. Static; never freed. */
@@ -78,6 +86,7 @@ FDK_API fdk_fd *fdk_dir_handle(fdk_dir *dir);
 #define FDK_O_NOCTTY 0x0800u
 #define FDK_O_PATH 0x1000u /**< a handle that only names the file; combines with
                               DIRECTORY and NOFOLLOW only */
+/* FDK_O_CREAT with FDK_O_DIRECTORY is refused (-EINVAL), as the kernel refuses it. */
 
 /**@}*/
 /** 1 if every bit of flags is a known FDK_O_* flag this platform supports, else 0. */
@@ -97,7 +106,9 @@ FDK_API int fdk_openat(fdk_fd **out, fdk_dir *dir, const char *path, unsigned fl
  * probes, honouring FDKIT_RESOLVE=openat2|fallback in the environment. */
 FDK_API int fdk_resolve_backend(void);
 /** Forces a strategy for the whole process (FDK_RESOLVE_AUTO probes again). -ENOSYS when
- * openat2 is asked for and the kernel refuses it. Safe from any thread; calls already
+ * openat2 is asked for and the kernel refuses it. A forced strategy is never swapped for
+ * the other: forced openat2 answers -EAGAIN when a storm of concurrent renames made it
+ * lose every retry, where the automatic choice finishes that one call with the walk. Safe from any thread; calls already
  * resolving finish with the strategy they started with. */
 FDK_API int fdk_resolve_set_backend(int backend);
 
@@ -209,8 +220,11 @@ FDK_API int fdk_dir_iter_next(fdk_dir_iter *it, const char **name, int *kind);
 /** Closes the iterator's directory; accepts NULL, returns NULL. */
 FDK_API fdk_dir_iter *fdk_dir_iter_free(fdk_dir_iter *it);
 
-/** The absolute, symlink-free path of path relative to dir, in *out (fdk_free); returns
- * its length. Unconfined: it reports where the file is, even outside dir. */
+/** The symlink-free path of what path names, in *out (fdk_free); returns its length.
+ * Beneath a confined dir it is relative to dir ("." for dir itself, never ".." nor a
+ * symlink) and resolved as every confined call is (escapes are -EXDEV); the whole
+ * resolution is the userspace walk, whatever the strategy, since it must know the names.
+ * For fdk_dir_fs() it is the absolute path. */
 FDK_API ssize_t fdk_realpath(char **out, fdk_dir *dir, const char *path);
 
 /**@{*/

@@ -175,7 +175,7 @@ int fd_wrap(fdk_fd **out, int raw, bool blocking) {
   fdk_fd *fd = fd_alloc(raw, blocking ? FDK_FD_BLOCKING : 0);
   if (!fd) {
     close(raw);
-    return fail(-ENOMEM, "out of memory");
+    return fail(-ENOMEM, "fd_wrap: out of memory");
   }
   *out = fd;
   return 0;
@@ -208,7 +208,7 @@ namespace {
 // Creates fd's watch on loop, registered with no direction yet.
 int add_watch(fdk_loop *loop, fdk_fd *fd, Watch **out) {
   int raw;
-  if (fd_use(fd, &raw) < 0) return fail(-EBADF, "the handle is closed");
+  if (fd_use(fd, &raw) < 0) return fail(-EBADF, "watch: the handle is closed");
   auto *w = new Watch;
   w->fd = fd;
   w->loop = loop;
@@ -229,7 +229,7 @@ int add_watch(fdk_loop *loop, fdk_fd *fd, Watch **out) {
       readiness_remove(w);
       delete w;
       fd_unuse(fd);
-      return fail(-EBADF, "the handle is closed");
+      return fail(-EBADF, "watch: the handle is closed");
     }
     w->next_in_fd = fd->watches;
     fd->watches = w;

@@ -37,6 +37,7 @@ const char *bad_open_flags(unsigned flags) {
   if ((flags & FDK_O_WRONLY) && (flags & FDK_O_RDWR)) return "WRONLY and RDWR together";
   if ((flags & FDK_O_PATH) && (flags & ~(FDK_O_PATH | FDK_O_DIRECTORY | FDK_O_NOFOLLOW)))
     return "PATH combines only with DIRECTORY and NOFOLLOW";
+  if ((flags & FDK_O_CREAT) && (flags & FDK_O_DIRECTORY)) return "CREAT and DIRECTORY together";
   return nullptr;
 }
 
@@ -45,7 +46,7 @@ const char *bad_open_flags(unsigned flags) {
 int open_flags_supported(unsigned flags) { return bad_open_flags(flags) ? 0 : 1; }
 
 int open_flags_to_os(unsigned flags, int *out) {
-  if (const char *why = bad_open_flags(flags)) return fail(-EINVAL, "openat: %s (0x%x)", why, flags);
+  if (const char *why = bad_open_flags(flags)) return fail(-EINVAL, "openat: %s: flags 0x%x", why, flags);
   int os = O_CLOEXEC;
   for (const FlagMap &m : kOpenFlags)
     if (flags & m.fdk) os |= m.os;

@@ -67,16 +67,26 @@ class DirBase {
   fdk_fd *fd_ = nullptr;
 };
 
-// Records "<what>: '<path>': <reason>" and returns err; -EXDEV reads "escapes its
-// directory".
+// The reason of the detail of a path that would leave its confined directory.
+inline constexpr const char kEscapeReason[] = "escapes its directory";
+
+// Records "<what>: <reason>: '<path>'" and returns err; a resolution's -EXDEV reads
+// kEscapeReason.
 int path_fail(int err, const char *what, const char *path);
+// Whether a detail is the one path_fail records for an escape.
+bool is_escape_detail(const char *detail);
 
 // Opens path beneath base with the platform flags oflags (O_CLOEXEC included) and
 // returns the new descriptor, or a negative errno with a detail. Confined resolution
 // uses the active backend; unconfined is plain openat.
 int resolve_open(int base, bool confined, const char *path, int oflags, mode_t mode, const char *what);
-// The same with an explicit backend (tests, benchmarks and the differential checks).
-int resolve_open_with(Backend backend, int base, const char *path, int oflags, mode_t mode);
+// Confined resolution with the active backend, without a detail.
+int resolve_confined(int base, const char *path, int oflags, mode_t mode);
+// The same with an explicit backend; may_fall_back lets openat2's lost retries go to the
+// walk. With canonical, the walk resolves (whatever the backend) and stores the path of
+// what it opened relative to base, free of symlinks and dots ("" for base itself).
+int resolve_open_with(Backend backend, bool may_fall_back, int base, const char *path, int oflags, mode_t mode,
+                      std::string *canonical);
 
 // The last component of a path and an open parent directory to act on it, for calls
 // that must never follow the last component.
@@ -97,12 +107,12 @@ class Parent {
   bool dots = false;           // the name is "." or ".."
 
   // The name without its trailing slash (unconfined: the whole path).
-  const char *bare_name() const { return bare_[0] ? bare_ : name; }
+  const char *bare_name() const { return bare_.empty() ? name : bare_.c_str(); }
 
  private:
   bool owned_ = false;
-  char buf_[NAME_MAX + 2] = {};
-  char bare_[NAME_MAX + 1] = {};
+  std::string full_;
+  std::string bare_;
 };
 
 // An O_PATH descriptor of what path names beneath base; follow decides whether a

@@ -77,6 +77,8 @@ int check_stat(const char *what, const fdk_stat *st) { return st ? 0 : fail(-EIN
 
 extern "C" {
 
+FDK_API int fdk_last_error_is_escape(void) { return fdk::is_escape_detail(fdk::error_text()) ? 1 : 0; }
+
 FDK_API fdk_dir *fdk_dir_fs(void) { return fdk::dir_fs(); }
 FDK_API fdk_dir *fdk_dir_cwd(void) { return fdk::dir_cwd(); }
 

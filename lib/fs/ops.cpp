@@ -5,6 +5,7 @@
 // answers for "dir/" and "file/" hold.
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -22,12 +23,48 @@ namespace {
 #define SYS_fchmodat2 452
 #endif
 
+// Opens path beneath b (confined or not) without a detail.
+int resolve_confined_or_plain(const DirBase &b, const char *path, int oflags) {
+  if (b.confined) return resolve_confined(b.raw, path, oflags, 0);
+  int fd = ::openat(b.raw, *path ? path : ".", oflags);
+  return fd >= 0 ? fd : neg_errno();
+}
+
 // 0 when path resolves, confined, to a directory beneath base; else the error.
 int check_directory(int base, const char *path, const char *what) {
   int fd = resolve_open(base, true, path, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, what);
   if (fd < 0) return fd;
   close(fd);
   return 0;
+}
+
+// chmod of what the O_PATH descriptor fd names (resolved from path beneath b), which
+// fchmod refuses. fchmodat2 takes it directly; before fchmodat2 (Linux 6.6), its /proc
+// link names exactly the file; without /proc, the file is opened again by the same
+// resolution with O_RDONLY or O_WRONLY and fchmod'ed.
+// Only regular files and directories are opened so (a device's open has side effects):
+// anything else, or a file this caller may neither read nor write, is -EOPNOTSUPP there.
+int chmod_path_fd(int fd, const DirBase &b, const char *path, mode_t mode, bool follow) {
+  struct stat st;
+  if (::fstatat(fd, "", &st, AT_EMPTY_PATH) < 0) return path_fail(neg_errno(), "chmodat", path);
+  if (S_ISLNK(st.st_mode)) return path_fail(-EOPNOTSUPP, "chmodat", path);
+  if (syscall(SYS_fchmodat2, fd, "", mode, AT_EMPTY_PATH) == 0) return 0;
+  if (errno != ENOSYS) return path_fail(neg_errno(), "chmodat", path);
+  char proc[64];
+  snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+  if (::chmod(proc, mode) == 0) return 0;
+  if (errno != ENOENT) return path_fail(neg_errno(), "chmodat", path);
+  if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+    return fail(-EOPNOTSUPP, "chmodat: without fchmodat2 nor /proc a special file cannot be changed: '%s'", path);
+  int flags = O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (follow ? 0 : O_NOFOLLOW) | (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0);
+  int file = resolve_confined_or_plain(b, path, flags | O_RDONLY);
+  if (file == -EACCES && S_ISREG(st.st_mode)) file = resolve_confined_or_plain(b, path, flags | O_WRONLY);
+  if (file < 0)
+    return fail(-EOPNOTSUPP, "chmodat: without fchmodat2 nor /proc the file must be opened, and opening it failed (%s): '%s'",
+                strerror(-file), path);
+  int r = ::fchmod(file, mode) == 0 ? 0 : neg_errno();
+  close(file);
+  return r == 0 ? 0 : path_fail(r, "chmodat", path);
 }
 
 // A resolved parent for one path of a call.
@@ -96,7 +133,7 @@ int renameat2(fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const ch
   if (int r = to.open(new_dir, new_path, "renameat")) return r;
   unsigned os = (flags & FDK_RENAME_NOREPLACE ? RENAME_NOREPLACE : 0) | (flags & FDK_RENAME_EXCHANGE ? RENAME_EXCHANGE : 0);
   int r = ::renameat2(from.parent.fd, from.parent.name, to.parent.fd, to.parent.name, os);
-  if (r < 0) return fail(neg_errno(), "renameat: '%s' -> '%s': %s", old_path, new_path, strerror(errno));
+  if (r < 0) return fail(neg_errno(), "renameat: %s: '%s' -> '%s'", strerror(errno), old_path, new_path);
   return 0;
 }
 
@@ -109,10 +146,20 @@ int symlinkat(const char *target, fdk_dir *dir, const char *path) {
 int linkat(fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char *new_path) {
   Target from, to;
   if (int r = from.open(old_dir, old_path, "linkat")) return r;
-  if (from.names_directory()) return from.answer_for_directory(old_path, -EPERM, "linkat");
+  if (from.names_directory()) {
+    // The source names a directory (or fails to): the kernel gives the source's error,
+    // then the target's, and only then refuses to link a directory.
+    if (int r = check_directory(from.base.raw, old_path, "linkat")) return r;
+    if (int r = to.open(new_dir, new_path, "linkat")) return r;
+    struct stat st;
+    if (::fstatat(to.parent.fd, to.parent.bare_name(), &st, AT_SYMLINK_NOFOLLOW) == 0)
+      return path_fail(-EEXIST, "linkat", new_path);
+    if (errno != ENOENT || to.parent.trailing_slash) return path_fail(neg_errno(), "linkat", new_path);
+    return path_fail(-EPERM, "linkat", old_path);
+  }
   if (int r = to.open(new_dir, new_path, "linkat")) return r;
   int r = ::linkat(from.parent.fd, from.parent.name, to.parent.fd, to.parent.name, 0);
-  if (r < 0) return fail(neg_errno(), "linkat: '%s' -> '%s': %s", old_path, new_path, strerror(errno));
+  if (r < 0) return fail(neg_errno(), "linkat: %s: '%s' -> '%s'", strerror(errno), old_path, new_path);
   return 0;
 }
 
@@ -135,17 +182,13 @@ ssize_t readlinkat(char **out, fdk_dir *dir, const char *path) {
 }
 
 int chmodat(fdk_dir *dir, const char *path, mode_t mode, bool follow) {
-  return on_path_fd(dir, path, follow, "chmodat", [&](int fd) {
-    struct stat st;
-    if (::fstatat(fd, "", &st, AT_EMPTY_PATH) < 0) return path_fail(neg_errno(), "chmodat", path);
-    if (S_ISLNK(st.st_mode)) return path_fail(-EOPNOTSUPP, "chmodat", path);
-    if (syscall(SYS_fchmodat2, fd, "", mode, AT_EMPTY_PATH) == 0) return 0;
-    if (errno != ENOSYS) return path_fail(neg_errno(), "chmodat", path);
-    // Before fchmodat2: the descriptor's /proc link names exactly the resolved file.
-    char proc[64];
-    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-    return result(::chmod(proc, mode), "chmodat", path);
-  });
+  DirBase b;
+  if (int r = b.acquire(dir, "chmodat")) return r;
+  int fd = resolve_path_fd(b.raw, b.confined, path, follow, "chmodat");
+  if (fd < 0) return fd;
+  int r = chmod_path_fd(fd, b, path, mode, follow);
+  close(fd);
+  return r;
 }
 
 int chownat(fdk_dir *dir, const char *path, int64_t uid, int64_t gid, bool follow) {

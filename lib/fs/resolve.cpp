@@ -3,6 +3,7 @@
 #include <linux/magic.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/fsuid.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -27,14 +28,28 @@ constexpr int kOpenat2Retries = 16;
 // Symlinks followed in one resolution before -ELOOP, as the kernel allows.
 constexpr int kMaxFollows = 40;
 constexpr uint64_t kBeneath = kConfinedResolve;
+// Directory descriptors the walk keeps open, whatever the depth; deeper ".." re-enters
+// the kept names from the base.
+constexpr size_t kHeldDirs = 16;
+// statfs's flag of a nosymfollow mount (glibc 2.36 does not name it).
+constexpr unsigned long kStNoSymfollow = 0x2000;
+// procfs numbers its registered entries (self, thread-self, mounts and every other plain
+// link it publishes) from here up; the per-process links (fd/N, exe, cwd, root, ns/*,
+// map_files/*) take small numbers from the inode counter. That is the rule that tells a
+// magic link from an ordinary one.
+constexpr ino_t kProcDynamicFirst = 0xF0000000u;
 
-std::atomic<int> g_backend{0};  // 0 until probed, else a Backend value
+// The chosen strategy and whether it was forced (a forced one never falls back).
+constexpr int kForced = 0x100;
+std::atomic<int> g_backend{0};  // 0 until probed, else a Backend value, maybe | kForced
 std::mutex g_probe_lock;
 
 long sys_openat2(int base, const char *path, int oflags, mode_t mode) {
   open_how how{};
   how.flags = static_cast<uint64_t>(oflags);
-  how.mode = (oflags & (O_CREAT | __O_TMPFILE)) ? mode : 0;
+  // O_TMPFILE includes O_DIRECTORY: only the whole of it takes a mode.
+  bool takes_mode = (oflags & O_CREAT) || (oflags & O_TMPFILE) == O_TMPFILE;
+  how.mode = takes_mode ? mode : 0;
   how.resolve = kBeneath;
   return syscall(SYS_openat2, base, path, &how, sizeof how);
 }
@@ -51,9 +66,21 @@ bool openat2_allowed() {
 
 int probe_backend() {
   const char *env = getenv("FDKIT_RESOLVE");
-  if (env && strcmp(env, "fallback") == 0) return FDK_RESOLVE_FALLBACK;
-  if (env && strcmp(env, "openat2") == 0 && openat2_allowed()) return FDK_RESOLVE_OPENAT2;
+  if (env && strcmp(env, "fallback") == 0) return FDK_RESOLVE_FALLBACK | kForced;
+  if (env && strcmp(env, "openat2") == 0 && openat2_allowed()) return FDK_RESOLVE_OPENAT2 | kForced;
   return openat2_allowed() ? FDK_RESOLVE_OPENAT2 : FDK_RESOLVE_FALLBACK;
+}
+
+int backend_choice() {
+  int b = g_backend.load(std::memory_order_acquire);
+  if (b) return b;
+  std::lock_guard<std::mutex> lock(g_probe_lock);
+  b = g_backend.load(std::memory_order_acquire);
+  if (!b) {
+    b = probe_backend();
+    g_backend.store(b, std::memory_order_release);
+  }
+  return b;
 }
 
 // *retries counts the EAGAIN answers that were retried.
@@ -65,53 +92,101 @@ int open_with_openat2(int base, const char *path, int oflags, mode_t mode, int *
   }
 }
 
-// The directories the walk has entered below its base; ".." pops one. Small walks stay
-// in the inline array.
+// The value of fs.protected_symlinks; 1 (the safe answer) when it cannot be read.
+int protected_symlinks() {
+  int fd = ::open("/proc/sys/fs/protected_symlinks", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 1;
+  char c = '1';
+  ssize_t n = ::read(fd, &c, 1);
+  close(fd);
+  return n == 1 && c == '0' ? 0 : 1;
+}
+
+// The directories the walk has entered below its base, as names from the base ('/'
+// between them) and the descriptors of the last kHeldDirs of them. ".." drops one; when
+// it drops the last held descriptor, the kept names are entered again from the base
+// (names of directories, one component each, never a symlink nor ".."), so the
+// descriptors held stay bounded whatever the depth.
 class DirStack {
  public:
   explicit DirStack(int base) : base_(base) {}
   DirStack(const DirStack &) = delete;
   DirStack &operator=(const DirStack &) = delete;
   ~DirStack() {
-    for (size_t i = 0; i < size_; i++) close(at(i));
+    for (size_t i = 0; i < held_; i++) close(ring_[(depth_ - 1 - i) % kHeldDirs]);
   }
 
-  int top() const { return size_ ? at(size_ - 1) : base_; }
-  bool at_base() const { return size_ == 0; }
+  int top() const { return depth_ ? ring_[(depth_ - 1) % kHeldDirs] : base_; }
+  bool at_base() const { return depth_ == 0; }
+  // The names entered, "" at the base.
+  const std::string &names() const { return names_; }
 
-  void push(int fd) {
-    if (size_ < kInline) {
-      inline_[size_] = fd;
-    } else {
-      try {
-        more_.push_back(fd);
-      } catch (...) {
-        close(fd);
-        throw;
-      }
+  void push(int fd, const char *name) {
+    try {
+      if (!names_.empty()) names_ += '/';
+      names_ += name;
+    } catch (...) {
+      close(fd);
+      throw;
     }
-    size_++;
+    if (held_ == kHeldDirs)
+      close(ring_[depth_ % kHeldDirs]);
+    else
+      held_++;
+    ring_[depth_ % kHeldDirs] = fd;
+    depth_++;
   }
 
-  void pop() {
-    close(at(size_ - 1));
-    if (size_ > kInline) more_.pop_back();
-    size_--;
+  int pop() {
+    close(ring_[(depth_ - 1) % kHeldDirs]);
+    depth_--;
+    held_--;
+    size_t cut = names_.rfind('/');
+    names_.resize(cut == std::string::npos ? 0 : cut);
+    return held_ == 0 && depth_ > 0 ? reenter() : 0;
   }
 
  private:
-  static constexpr size_t kInline = 24;
-  int at(size_t i) const { return i < kInline ? inline_[i] : more_[i - kInline]; }
+  int reenter() {
+    size_t keep_from = depth_ > kHeldDirs ? depth_ - kHeldDirs : 0;
+    int dir = base_;
+    size_t start = 0;
+    for (size_t level = 0; level < depth_; level++) {
+      size_t end = names_.find('/', start);
+      if (end == std::string::npos) end = names_.size();
+      std::string name = names_.substr(start, end - start);
+      start = end + 1;
+      int fd = ::openat(dir, name.c_str(), O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+      int err = fd < 0 ? -errno : 0;
+      if (level > 0 && level - 1 < keep_from) close(dir);
+      if (err) {
+        for (size_t kept = keep_from; kept < level; kept++) close(ring_[kept % kHeldDirs]);
+        depth_ = held_ = 0;  // nothing is held any more
+        return err;
+      }
+      if (level >= keep_from) {
+        ring_[level % kHeldDirs] = fd;
+        held_++;
+      }
+      dir = fd;
+    }
+    return 0;
+  }
 
   int base_;
-  size_t size_ = 0;
-  int inline_[kInline];
-  std::vector<int> more_;
+  size_t depth_ = 0;
+  size_t held_ = 0;
+  int ring_[kHeldDirs];
+  std::string names_;
 };
 
-// One resolution by hand. Every step opens one name relative to the directory on top of
-// the stack with O_NOFOLLOW, so the kernel never follows a symlink or ".." for us and
-// never sees a name that ends in '/'.
+// One resolution by hand, as openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS) resolves.
+// Every step opens one name relative to the directory on top of the stack with
+// O_NOFOLLOW, so the kernel never follows a symlink or ".." for us and never sees a
+// name that ends in '/'. What the kernel applies on its own lookups is applied by hand:
+// search permission before "..", and before a symlink is followed the 40-follow budget,
+// fs.protected_symlinks (last component only, as in the kernel), nosymfollow mounts and
+// procfs magic links.
 class Walk {
  public:
   Walk(int base, int oflags, mode_t mode) : stack_(base), oflags_(oflags), mode_(mode) {}
@@ -122,7 +197,6 @@ class Walk {
     for (;;) {
       const char *end = strchrnul(p, '/');
       size_t len = static_cast<size_t>(end - p);
-      if (len > NAME_MAX) return -ENAMETOOLONG;
       const char *after = end;
       while (*after == '/') after++;
       bool slash = after != end;
@@ -132,8 +206,11 @@ class Walk {
 
       bool dot = strcmp(name_, ".") == 0, dotdot = strcmp(name_, "..") == 0;
       if (dotdot) {
+        // The kernel looks ".." up in the current directory: search permission first.
+        struct stat st;
+        if (::fstatat(stack_.top(), ".", &st, AT_SYMLINK_NOFOLLOW) < 0) return -errno;
         if (stack_.at_base()) return -EXDEV;
-        stack_.pop();
+        if (int r = stack_.pop()) return r;
       }
       int r = last ? finish(dot || dotdot, slash, after) : (dot || dotdot) ? 0 : step(after);
       if (r == kFollowed) {
@@ -145,6 +222,13 @@ class Walk {
     }
   }
 
+  // After a successful run: the path of what was opened, relative to the base, with
+  // no symlink, "." nor ".." in it ("" for the base itself).
+  std::string canonical() const {
+    if (!final_name_) return stack_.names();
+    return stack_.names().empty() ? std::string(name_) : stack_.names() + "/" + name_;
+  }
+
  private:
   // What step, finish and follow answer when a symlink was spliced in: never a
   // descriptor nor an errno.
@@ -154,16 +238,17 @@ class Walk {
   int step(const char *after) {
     int fd = ::openat(stack_.top(), name_, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0) {
-      stack_.push(fd);
+      stack_.push(fd, name_);
       return 0;
     }
     int err = -errno;
     if (err != -ENOTDIR && err != -ELOOP) return err;
-    return follow(err, "/", after);
+    return follow(err, "/", after, false);
   }
 
   // Opens the last component with the caller's flags.
   int finish(bool dots, bool slash, const char *after) {
+    final_name_ = !dots;
     if (dots) {
       int fd = ::openat(stack_.top(), ".", oflags_, mode_);
       return fd >= 0 ? fd : -errno;
@@ -178,11 +263,14 @@ class Walk {
     if (fd >= 0) {
       if (!follow_last || !(oflags_ & O_PATH) || slash || !is_symlink(fd)) return fd;
       close(fd);
-      return follow(-ELOOP, slash ? "/" : "", after);
+      return follow(-ELOOP, "", after, true);
     }
     int err = -errno;
-    if (!follow_last || (err != -ELOOP && err != -ENOTDIR)) return err;
-    return follow(err, slash ? "/" : "", after);
+    // O_NOFOLLOW shows a symlink as ELOOP, ENOTDIR with O_DIRECTORY, or, with O_CREAT in
+    // a sticky world-writable directory, the EACCES the kernel gives a foreign one there.
+    bool maybe_link = err == -ELOOP || err == -ENOTDIR || (creating && err == -EACCES);
+    if (!follow_last || !maybe_link) return err;
+    return follow(err, slash ? "/" : "", after, true);
   }
 
   static bool is_symlink(int fd) {
@@ -190,16 +278,30 @@ class Walk {
     return ::fstatat(fd, "", &st, AT_EMPTY_PATH) == 0 && S_ISLNK(st.st_mode);
   }
 
-  // name_ failed to open with err; if it is a symlink, splices its target in front of the
-  // rest of the path and returns kFollowed, else returns err.
-  int follow(int err, const char *joiner, const char *after) {
+  // name_ failed to open with err; if it is a symlink the kernel would follow, splices
+  // its target in front of the rest of the path and returns kFollowed, else returns
+  // err or the kernel's refusal. trailing: name_ is the last component of the path.
+  int follow(int err, const char *joiner, const char *after, bool trailing) {
+    int link = ::openat(stack_.top(), name_, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (link < 0) return -errno;
+    struct Closer {
+      int fd;
+      ~Closer() { close(fd); }
+    } closer{link};
+    struct stat st;
+    if (::fstat(link, &st) < 0) return -errno;
+    if (!S_ISLNK(st.st_mode)) return err;
+    if (++follows_ > kMaxFollows) return -ELOOP;
+    if (trailing && !may_follow(st)) return -EACCES;
+    struct statfs fs;
+    if (::fstatfs(link, &fs) < 0) return -errno;
+    if (fs.f_flags & kStNoSymfollow) return -ELOOP;
+    if (fs.f_type == PROC_SUPER_MAGIC && st.st_ino < kProcDynamicFirst) return -ELOOP;
     char target[PATH_MAX];
-    ssize_t n = ::readlinkat(stack_.top(), name_, target, sizeof target);
-    if (n < 0) return errno == EINVAL ? err : -errno;
+    ssize_t n = ::readlinkat(link, "", target, sizeof target);
+    if (n < 0) return -errno;
     if (n == sizeof target) return -ENAMETOOLONG;
     target[n] = '\0';
-    if (++follows_ > kMaxFollows) return -ELOOP;
-    if (is_magic(target)) return -ELOOP;
     if (n == 0) return -ENOENT;
     if (target[0] == '/') return -EXDEV;
     std::string next;
@@ -213,36 +315,30 @@ class Walk {
     return kFollowed;
   }
 
-  // Symlinks that procfs makes up (fd/N, exe, cwd, root, ns/...) point at an absolute
-  // path or at "type:[id]" text; its ordinary links (self, thread-self, mounts) are
-  // relative names.
-  bool is_magic(const char *target) const {
-    struct statfs fs;
-    if (::fstatfs(stack_.top(), &fs) < 0 || fs.f_type != PROC_SUPER_MAGIC) return false;
-    return target[0] == '/' || strchr(target, ':');
+  // fs.protected_symlinks: in a sticky world-writable directory, a symlink is followed
+  // only by its owner or when the directory's owner owns it too.
+  bool may_follow(const struct stat &link) const {
+    uid_t fsuid = static_cast<uid_t>(setfsuid(static_cast<uid_t>(-1)));
+    if (link.st_uid == fsuid) return true;
+    struct stat dir;
+    if (::fstatat(stack_.top(), "", &dir, AT_EMPTY_PATH) < 0) return true;
+    if ((dir.st_mode & (S_ISVTX | S_IWOTH)) != (S_ISVTX | S_IWOTH)) return true;
+    if (dir.st_uid == link.st_uid) return true;
+    return !protected_symlinks();
   }
 
   DirStack stack_;
   int oflags_;
   mode_t mode_;
   int follows_ = 0;
-  char name_[NAME_MAX + 1];
+  bool final_name_ = false;
+  char name_[PATH_MAX];
   std::string spliced_;
 };
 
 }  // namespace
 
-Backend resolve_backend() {
-  int b = g_backend.load(std::memory_order_acquire);
-  if (b) return static_cast<Backend>(b);
-  std::lock_guard<std::mutex> lock(g_probe_lock);
-  b = g_backend.load(std::memory_order_acquire);
-  if (!b) {
-    b = probe_backend();
-    g_backend.store(b, std::memory_order_release);
-  }
-  return static_cast<Backend>(b);
-}
+Backend resolve_backend() { return static_cast<Backend>(backend_choice() & ~kForced); }
 
 int set_resolve_backend(int backend) {
   switch (backend) {
@@ -259,46 +355,98 @@ int set_resolve_backend(int backend) {
     default:
       return fail(-EINVAL, "resolve: unknown backend %d", backend);
   }
-  g_backend.store(backend, std::memory_order_release);
+  g_backend.store(backend | kForced, std::memory_order_release);
   return 0;
 }
 
 int path_fail(int err, const char *what, const char *path) {
-  if (err == -EXDEV) return fail(err, "%s: '%s' escapes its directory", what, path);
+  if (err == -EXDEV) return fail(err, "%s: %s: '%s'", what, kEscapeReason, path);
   if (err == -ELOOP)
-    return fail(err, "%s: '%s': too many symlinks, or a symlink where none may be followed", what, path);
-  return fail(err, "%s: '%s': %s", what, path, strerror(-err));
+    return fail(err, "%s: too many symlinks, or a symlink where none may be followed: '%s'", what, path);
+  if (err == -EAGAIN)
+    return fail(err, "%s: openat2 lost every retry to concurrent renames: '%s'", what, path);
+  return fail(err, "%s: %s: '%s'", what, strerror(-err), path);
 }
 
-int resolve_open_with(Backend backend, int base, const char *path, int oflags, mode_t mode) {
+bool is_escape_detail(const char *detail) {
+  const char *reason = strstr(detail, ": ");
+  if (!reason) return false;
+  reason += 2;
+  size_t n = strlen(kEscapeReason);
+  return strncmp(reason, kEscapeReason, n) == 0 && strncmp(reason + n, ": '", 3) == 0;
+}
+
+int resolve_open_with(Backend backend, bool may_fall_back, int base, const char *path, int oflags, mode_t mode,
+                      std::string *canonical) {
   if (strlen(path) >= PATH_MAX) return -ENAMETOOLONG;
+  // The kernel refuses this pair before any lookup.
+  if ((oflags & (O_CREAT | O_DIRECTORY)) == (O_CREAT | O_DIRECTORY)) return -EINVAL;
   Span span;
   span.begin("resolve", base, path);
   int retries = 0;
-  if (backend == Backend::openat2) {
+  if (backend == Backend::openat2 && !canonical) {
     int fd = open_with_openat2(base, *path ? path : ".", oflags, mode, &retries);
     // openat2 answers EAGAIN when a rename anywhere on the system raced with a ".." of
     // the walk; on a busy machine a long walk can lose every retry. The walk by hand
-    // never asks the kernel to follow "..", so it gives the same answer without the race.
-    if (fd != -EAGAIN) {
+    // never asks the kernel to follow "..", so it gives the same answer without the
+    // race; only the automatic choice takes it, a forced backend is never swapped.
+    if (fd != -EAGAIN || !may_fall_back) {
       char detail[48] = "";
       if (trace_listening()) snprintf(detail, sizeof detail, "backend=openat2 retries=%d", retries);
       span.end(fd, detail);
       return fd;
     }
   }
-  int fd = Walk(base, oflags, mode).run(path);
-  span.end(fd, backend == Backend::openat2 ? "backend=walk after openat2 lost every retry" : "backend=walk");
+  Walk walk(base, oflags, mode);
+  int fd = walk.run(path);
+  if (fd >= 0 && canonical) {
+    try {
+      *canonical = walk.canonical();
+    } catch (...) {
+      close(fd);
+      throw;
+    }
+  }
+  span.end(fd, backend == Backend::openat2 && !canonical ? "backend=walk after openat2 lost every retry" : "backend=walk");
   return fd;
 }
 
+int resolve_confined(int base, const char *path, int oflags, mode_t mode) {
+  int choice = backend_choice();
+  return resolve_open_with(static_cast<Backend>(choice & ~kForced), !(choice & kForced), base, path, oflags, mode,
+                           nullptr);
+}
+
+namespace {
+
+// One name (no '/', not ".."), opened with O_NOFOLLOW, stays beneath its base whatever
+// the strategy; only a symlink there needs the full resolution, and O_NOFOLLOW reports it
+// (ELOOP, ENOTDIR with O_DIRECTORY, EACCES with O_CREAT for a foreign one in a sticky
+// directory). O_PATH alone would open the symlink itself, and
+// O_CREAT|O_DIRECTORY must be refused first: those take the full resolution.
+bool single_component(const char *path, int oflags) {
+  if (!*path || strchr(path, '/') || strcmp(path, "..") == 0) return false;
+  if ((oflags & O_PATH) && !(oflags & (O_DIRECTORY | O_NOFOLLOW))) return false;
+  return (oflags & (O_CREAT | O_DIRECTORY)) != (O_CREAT | O_DIRECTORY);
+}
+
+}  // namespace
+
 int resolve_open(int base, bool confined, const char *path, int oflags, mode_t mode, const char *what) {
   int fd;
-  if (confined) {
-    fd = resolve_open_with(resolve_backend(), base, path, oflags, mode);
-  } else {
+  if (!confined) {
     fd = ::openat(base, *path ? path : ".", oflags, mode);
     if (fd < 0) fd = -errno;
+  } else if (single_component(path, oflags)) {
+    fd = ::openat(base, path, oflags | O_NOFOLLOW, mode);
+    if (fd < 0) {
+      int err = errno;
+      bool maybe_link = err == ELOOP || err == ENOTDIR || (err == EACCES && (oflags & O_CREAT));
+      // With the caller's own O_NOFOLLOW, the kernel's answer is that same error.
+      fd = maybe_link && !(oflags & O_NOFOLLOW) ? resolve_confined(base, path, oflags, mode) : -err;
+    }
+  } else {
+    fd = resolve_confined(base, path, oflags, mode);
   }
   return fd >= 0 ? fd : path_fail(fd, what, path);
 }
@@ -324,26 +472,23 @@ int Parent::open(int base, bool confined, const char *path, const char *what) {
 
   fd = base;
   if (start > 0) {
-    char dir[PATH_MAX];
-    memcpy(dir, path, start);
-    dir[start] = '\0';
-    int r = resolve_open_with(resolve_backend(), base, dir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+    // "a/l/." rather than "a/l/": a symlink l before the last component is not the last
+    // one for the kernel (fs.protected_symlinks looks at the last one only).
+    std::string dir(path, start);
+    dir += '.';
+    int r = resolve_confined(base, dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
     if (r < 0) return path_fail(r, what, path);
     fd = r;
     owned_ = true;
   }
-  size_t n = end - start;
-  if (n > NAME_MAX) return path_fail(-ENAMETOOLONG, what, path);
-  if (n == 0) {
-    strcpy(bare_, ".");
-  } else {
-    memcpy(bare_, path + start, n);
-    bare_[n] = '\0';
-  }
-  strcpy(buf_, bare_);
-  if (trailing_slash) strcat(buf_, "/");
-  name = buf_;
-  dots = strcmp(bare_, ".") == 0 || strcmp(bare_, "..") == 0;
+  if (end == start)
+    bare_ = ".";
+  else
+    bare_.assign(path + start, end - start);
+  full_ = bare_;
+  if (trailing_slash) full_ += '/';
+  name = full_.c_str();
+  dots = bare_ == "." || bare_ == "..";
   return 0;
 }
 

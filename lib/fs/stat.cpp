@@ -150,12 +150,15 @@ int statat(struct statx *sx, fdk_dir *dir, const char *path, bool follow) {
     int r = stat_name(sx, b.raw, *path ? path : ".", follow ? 0 : AT_SYMLINK_NOFOLLOW);
     return r < 0 ? path_fail(r, "statat", path) : 0;
   }
+  // The common case: one statx on the last name without following; a symlink found
+  // there is then followed confined. A single name needs no parent to be opened.
+  bool single = *path && !strchr(path, '/') && strcmp(path, ".") != 0 && strcmp(path, "..") != 0;
   Parent p;
-  if (int r = p.open(b.raw, true, path, "statat")) return r;
-  if (p.trailing_slash || p.dots) return stat_resolved(sx, b, path, follow);
-  // The common case: one statx on the name; a symlink found there is then followed
-  // confined.
-  int r = stat_name(sx, p.fd, p.bare_name(), AT_SYMLINK_NOFOLLOW);
+  if (!single) {
+    if (int r = p.open(b.raw, true, path, "statat")) return r;
+    if (p.trailing_slash || p.dots) return stat_resolved(sx, b, path, follow);
+  }
+  int r = stat_name(sx, single ? b.raw : p.fd, single ? path : p.bare_name(), AT_SYMLINK_NOFOLLOW);
   if (r < 0) return path_fail(r, "statat", path);
   if (follow && S_ISLNK(sx->stx_mode)) return stat_resolved(sx, b, path, true);
   return 0;
@@ -199,19 +202,17 @@ ssize_t realpath(char **out, fdk_dir *dir, const char *path) {
   DirBase b;
   if (int r = b.acquire(dir, "realpath")) return r;
   char *text = nullptr;
-  if (b.raw == AT_FDCWD) {
+  if (!b.confined) {
     text = ::realpath(*path ? path : ".", nullptr);
     if (!text) return path_fail(neg_errno(), "realpath", path);
   } else {
-    // Relative to a descriptor: open it (unconfined) and ask /proc where it is.
-    int fd = resolve_open(b.raw, false, path, O_PATH | O_CLOEXEC, 0, "realpath");
-    if (fd < 0) return fd;
-    char proc[64];
-    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-    text = ::realpath(proc, nullptr);
-    int err = text ? 0 : neg_errno();
+    // Confined: the walk knows the names it entered; the answer is relative to the dir.
+    std::string canonical;
+    int fd = resolve_open_with(resolve_backend(), false, b.raw, path, O_PATH | O_CLOEXEC, 0, &canonical);
+    if (fd < 0) return path_fail(fd, "realpath", path);
     close(fd);
-    if (!text) return path_fail(err, "realpath", path);
+    text = strdup(canonical.empty() ? "." : canonical.c_str());
+    if (!text) return fail(-ENOMEM, "realpath: out of memory");
   }
   *out = text;
   return static_cast<ssize_t>(strlen(text));

@@ -1,7 +1,7 @@
 /* A seccomp filter that makes this process, and everything it starts, see a kernel older
  * than fdkit's fast paths: openat2, clone3, pidfd_open, pidfd_send_signal, pidfd_getfd,
- * close_range, statx and io_uring_setup fail with ENOSYS, and clone with CLONE_PIDFD fails
- * with EINVAL, which is what kernels before each of them answer. */
+ * close_range, statx, io_uring_setup and fchmodat2 fail with ENOSYS, and clone with CLONE_PIDFD
+ * fails with EINVAL, which is what kernels before each of them answer. */
 #include "old_kernel_filter.h"
 
 #include <errno.h>
@@ -14,6 +14,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#ifndef __NR_fchmodat2
+#define __NR_fchmodat2 452 /* the same number on every architecture (Linux 6.6) */
+#endif
+
 #if defined(__x86_64__)
 #define NATIVE_ARCH AUDIT_ARCH_X86_64
 #elif defined(__aarch64__)
@@ -24,7 +28,7 @@
 /* Jumps to the ENOSYS return (the last instruction) when the number is nr; `at` is this
  * instruction's index in the program. */
 #define DENY(nr, at) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), LAST - (at) - 1, 0)
-enum { LAST = 17 };
+enum { LAST = 18 };
 
 int fdkt_emulate_old_kernel(void) {
 #ifndef NATIVE_ARCH
@@ -43,12 +47,13 @@ int fdkt_emulate_old_kernel(void) {
       /* 9 */ DENY(__NR_close_range, 9),
       /* 10 */ DENY(__NR_statx, 10),
       /* 11 */ DENY(__NR_io_uring_setup, 11),
-      /* 12 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 0, 2),
-      /* 13: clone's flags are its first argument; CLONE_PIDFD sits in the low word. */
+      /* 12 */ DENY(__NR_fchmodat2, 12),
+      /* 13 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 0, 2),
+      /* 14: clone's flags are its first argument; CLONE_PIDFD sits in the low word. */
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
-      /* 14 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_PIDFD, 1, 0),
-      /* 15 */ RET(SECCOMP_RET_ALLOW),
-      /* 16 */ RET(SECCOMP_RET_ERRNO | EINVAL),
+      /* 15 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_PIDFD, 1, 0),
+      /* 16 */ RET(SECCOMP_RET_ALLOW),
+      /* 17 */ RET(SECCOMP_RET_ERRNO | EINVAL),
       /* LAST */ RET(SECCOMP_RET_ERRNO | ENOSYS),
   };
   _Static_assert(sizeof code / sizeof code[0] == LAST + 1, "LAST must index the ENOSYS return");
@@ -56,6 +61,25 @@ int fdkt_emulate_old_kernel(void) {
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0) return -errno;
   /* The filter must really be in force, or a run would test the fast paths again. */
   if (syscall(__NR_close_range, 1000, 1000, 0) != -1 || errno != ENOSYS) return -EPROTO;
+  return 0;
+#endif
+}
+
+int fdkt_openat2_always_eagain(void) {
+#ifndef NATIVE_ARCH
+  return -ENOTSUP;
+#else
+  struct sock_filter code[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_ARCH, 1, 0),
+      RET(SECCOMP_RET_ALLOW),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat2, 0, 1),
+      RET(SECCOMP_RET_ERRNO | EAGAIN),
+      RET(SECCOMP_RET_ALLOW),
+  };
+  struct sock_fprog prog = {sizeof code / sizeof code[0], code};
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0) return -errno;
   return 0;
 #endif
 }

@@ -6,4 +6,8 @@
  * kept across exec): 0, -ENOTSUP on an architecture it has no rules for, or -errno. */
 int fdkt_emulate_old_kernel(void);
 
+/* Installs, for good, a filter under which every openat2 answers EAGAIN, as it does when
+ * renames race with it without end: 0, -ENOTSUP or -errno. */
+int fdkt_openat2_always_eagain(void);
+
 #endif

@@ -4,7 +4,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 static int baseline_fds = -1;
 
@@ -73,4 +76,20 @@ void fdkt_record(int64_t result, void *data) {
   r->calls++;
   r->result = result;
   snprintf(r->detail, sizeof r->detail, "%s", result < 0 ? fdk_last_error() : "");
+}
+
+void fdkt_in_child(int (*fn)(void *), void *arg, int private_mounts) {
+  fflush(NULL);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    if (private_mounts && (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0))
+      _exit(77);
+    _exit(fn(arg));
+  }
+  int status;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status));
+  if (WEXITSTATUS(status) == 77) skip();
+  assert_int_equal(WEXITSTATUS(status), 0);
 }

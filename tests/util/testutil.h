@@ -34,4 +34,9 @@ typedef struct {
 } fdkt_result;
 void fdkt_record(int64_t result, void *data);
 
+/* Runs fn(arg) in a forked child, in a private mount namespace when private_mounts is
+ * set, and turns its exit status into the test's outcome: 0 passes, 77 skips (the child
+ * could not set itself up, e.g. without root), anything else fails. */
+void fdkt_in_child(int (*fn)(void *), void *arg, int private_mounts);
+
 #endif

@@ -8,7 +8,7 @@ block whose info string is `c`, or any fenced block after an example comment. An
 comment ending on the line just before the fence (blank lines between are allowed) says
 what kind of block it is; it is invisible in the rendered page:
 
-    <!-- example: KIND [exit=N] [stdout='TEXT'] [stderr='TEXT']
+    <!-- example: KIND [exit=N] [stdout='TEXT'] [stderr='TEXT'] [pkg=NAME]
     context lines (optional): C declarations the block assumes
     -->
 
@@ -19,7 +19,8 @@ KIND is one of:
               callbacks have fixed signatures; fdkit's headers and library), then run
               in a new empty directory with a 60 s limit. It must exit with status N
               (default 0); with stdout='TEXT' or stderr='TEXT', that stream must contain
-              TEXT.
+              TEXT. pkg=NAME compiles (and links) the block with `pkg-config`'s flags
+              for NAME too, for an example that also uses another library (GLib).
   background  a complete program that serves the next program block of the same page (a
               server and its client): it is started, and once it printed a first line on
               stdout the next block runs; then it gets SIGTERM, and must not have exited
@@ -88,7 +89,7 @@ def parse_marker(text, where):
         return "same-as", {"path": words[2]}, ""
     for word in words[2:]:
         key, eq, value = word.partition("=")
-        if not eq or key not in ("exit", "stdout", "stderr"):
+        if not eq or key not in ("exit", "stdout", "stderr", "pkg"):
             raise ValueError(f"{where}: unknown example option {word!r}")
         options[key] = value
     return words[1], options, context
@@ -139,7 +140,11 @@ class Checker:
         with open(path + ".c", "w") as f:
             f.write(source)
         cmd = self.cc + WARNINGS + self.sanitize + ["-I", self.include, path + ".c"]
-        if block.kind in ("program", "background"):
+        linked = block.kind in ("program", "background")
+        if "pkg" in block.options:
+            flags = ["--cflags", "--libs"] if linked else ["--cflags"]
+            cmd += shlex.split(subprocess.check_output(["pkg-config", *flags, block.options["pkg"]], text=True))
+        if linked:
             cmd += ["-o", path, "-L", self.libdir, "-lfdkit", f"-Wl,-rpath,{self.libdir}"]
         else:
             cmd += QUIET_UNUSED + ["-c", "-o", path + ".o"]

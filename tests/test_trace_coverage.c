@@ -470,7 +470,8 @@ static void test_process_and_run(void **state) {
 static const char *const untraced[] = {
     "fdk_version", "fdk_version_string", "fdk_strerror", "fdk_errname", "fdk_last_error", "fdk_last_error_is_escape", "fdk_free",
     "fdk_loop_new", "fdk_loop_new_from_uv", "fdk_loop_free", "fdk_loop_run", "fdk_loop_stop",
-    "fdk_loop_backend_fd", "fdk_loop_backend_timeout", "fdk_loop_post", "fdk_loop_uv", "fdk_op_cancel",
+    "fdk_loop_backend_fd", "fdk_loop_backend_timeout", "fdk_loop_post", "fdk_loop_remote_new", "fdk_loop_remote_post",
+    "fdk_loop_remote_ref", "fdk_loop_remote_unref", "fdk_loop_uv", "fdk_op_cancel",
     "fdk_fd_adopt", "fdk_fd_raw", "fdk_fd_use", "fdk_fd_unuse", "fdk_fd_ref",
     "fdk_fd_unref", /* its implicit close is a "close" span */
     "fdk_fd_release", "fdk_fd_is_blocking", "fdk_now_ns", "fdk_dir_fs", "fdk_dir_cwd", "fdk_dir_ref",

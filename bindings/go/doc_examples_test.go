@@ -32,7 +32,8 @@ func TestDocExamples(t *testing.T) {
 	for _, m := range fence.FindAllStringSubmatch(string(page), -1) {
 		if m[1] == "gomod" {
 			gomod = m[2]
-		} else {
+		} else if strings.HasPrefix(m[2], "package ") {
+			// A block without a package clause is a pattern shown inside a larger program.
 			programs = append(programs, m[2])
 		}
 	}

@@ -30,6 +30,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "consumers"))
+from consumers import tool  # noqa: E402  (a Bail out! when a program is missing)
+
 # Constants that change with every release by design; fdk_version() is checked elsewhere.
 VOLATILE_CONSTANTS = {"FDK_VERSION_MAJOR", "FDK_VERSION_MINOR", "FDK_VERSION_PATCH", "FDK_VERSION_NUMBER"}
 
@@ -51,14 +54,6 @@ class Tap:
     def done(self):
         print(f"1..{self.n}")
         return 1 if self.failed else 0
-
-
-def tool(name):
-    path = shutil.which(name)
-    if not path:
-        print(f"Bail out! {name} not found in PATH (scripts/install-deps --all installs it)")
-        sys.exit(1)
-    return path
 
 
 def has_debug_info(lib):

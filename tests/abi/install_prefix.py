@@ -15,26 +15,10 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "consumers"))
+from consumers import Steps, tool  # noqa: E402  (TAP steps: a failure ends the test)
+
 CLEAN_ENV = {"PATH": "/usr/bin:/bin"}
-
-
-class Steps:
-    def __init__(self):
-        self.n = 0
-
-    def check(self, name, cond, why=""):
-        self.n += 1
-        if not cond:
-            print(f"not ok {self.n} - {name}")
-            print("# " + why.rstrip().replace("\n", "\n# "))
-            print(f"1..{self.n}")
-            sys.exit(1)
-        print(f"ok {self.n} - {name}", flush=True)
-
-    def run(self, name, cmd, **kw):
-        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300, **kw)
-        self.check(name, proc.returncode == 0, f"{cmd} exited with {proc.returncode}:\n{proc.stdout}")
-        return proc.stdout
 
 
 def runpath(binary):
@@ -49,31 +33,31 @@ def main(build, prefix, rpath):
     steps = Steps()
     with tempfile.TemporaryDirectory(prefix="fdkit-install-") as tmp:
         dest = os.path.join(tmp, "dest")
-        steps.run("meson install --destdir", ["meson", "install", "-C", build, "--no-rebuild", "--quiet",
+        steps.run("meson install --destdir", [tool("meson"), "install", "-C", build, "--no-rebuild", "--quiet",
                                               "--destdir", dest])
         # the installed prefix, moved to a prefix the build never heard of
         moved = os.path.join(tmp, "opt", "x")
         os.makedirs(os.path.dirname(moved))
         shutil.move(dest + prefix, moved)
-        tool = os.path.join(moved, "bin", "fdkit")
-        steps.check("the tool is installed", os.path.isfile(tool), f"no {tool}")
-        found = runpath(tool)
+        fdkit = os.path.join(moved, "bin", "fdkit")
+        steps.check("the tool is installed", os.path.isfile(fdkit), f"no {fdkit}")
+        found = runpath(fdkit)
         if rpath == "false":
             steps.check("-Dinstall_rpath=false: the tool has no RUNPATH", found is None, f"RUNPATH {found}")
-            print(f"1..{steps.n}")
+            steps.done()
             return 0
         steps.check("its RUNPATH is relative to $ORIGIN", found is not None and found.startswith("$ORIGIN"),
                     f"RUNPATH {found}")
-        deps = steps.run("ldd resolves every library in a clean environment", ["ldd", tool], env=CLEAN_ENV)
+        deps = steps.run("ldd resolves every library in a clean environment", ["ldd", fdkit], env=CLEAN_ENV)
         lib = [line.split("=>")[1].split()[0] for line in deps.splitlines() if "libfdkit.so" in line]
         steps.check("libfdkit comes from the moved prefix",
                     len(lib) == 1 and os.path.realpath(lib[0]).startswith(os.path.realpath(moved)), deps)
-        out = steps.run("fdkit --version runs", [tool, "--version"], env=CLEAN_ENV)
+        out = steps.run("fdkit --version runs", [fdkit, "--version"], env=CLEAN_ENV)
         steps.check("it prints its version", out.startswith("fdkit "), out)
-        out = steps.run("fdkit run captures a child's output", [tool, "run", "--", "/bin/echo", "from-opt-x"],
+        out = steps.run("fdkit run captures a child's output", [fdkit, "run", "--", "/bin/echo", "from-opt-x"],
                         env=CLEAN_ENV, cwd=tmp)
         steps.check("the output reached the tool", "from-opt-x" in out, out)
-    print(f"1..{steps.n}")
+    steps.done()
     return 0
 
 

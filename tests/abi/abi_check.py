@@ -355,8 +355,9 @@ def update(lib, include, baseline, constants_path, cc, symbols_path, version):
             refused.append(f"{n}: {v} -> {current.get(n, 'removed')}")
     if refused and stable:
         sys.exit("incompatible changes in a stable major version (doc/abi.md):\n  " + "\n  ".join(refused))
+    why = "before 1.0" if major_now in ("", "0") else f"soname major {major_before or 'none'} -> {major_now}"
     for line in refused:
-        print(f"accepted (soname major {major_before or 'none'} -> {major_now}): {line}")
+        print(f"incompatible, accepted ({why}; list it in CHANGELOG.md): {line}")
     abidw(lib, include, baseline)
     # listed names keep their order (changed values in place), new ones are appended
     merged = {n: current[n] for n in listed if n in current}

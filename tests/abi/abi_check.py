@@ -2,10 +2,11 @@
 """fdkit's ABI against its committed baseline (libabigail 2.2), reported as TAP.
 
 usage:
-  abi_check.py check LIB INCLUDE_DIR BASELINE
+  abi_check.py check LIB BASELINE
       abidiff of the built library (with debug info) against the baseline, looking only
-      at the types of the public headers; any non-zero exit fails (abidiff 2.2 exits 4,
-      not 8, for a grown public struct, so the incompatible bit alone is not enough).
+      at the types of the public headers (public-types.suppr); any non-zero exit fails
+      (abidiff 2.2 exits 4, not 8, for a grown public struct, so the incompatible bit
+      alone is not enough).
   abi_check.py constants INCLUDE_DIR CONSTANTS CC
       every FDK_* constant of the public headers has the value the list says; macros are
       invisible to abidiff, so a changed flag value would otherwise pass.
@@ -109,7 +110,7 @@ def soname_major(soname):
     return soname.rsplit(".so.", 1)[-1].split(".")[0]
 
 
-def check(lib, include, baseline, tap):
+def check(lib, baseline, tap):
     if not tap.result(has_debug_info(lib), "the library has debug info",
                       f"{lib} was built without -g: abidiff cannot see type changes (use buildtype debugoptimized)"):
         return
@@ -374,7 +375,7 @@ def main(argv):
         return 0
     tap = Tap()
     if mode == "check":
-        check(argv[2], argv[3], argv[4], tap)
+        check(argv[2], argv[3], tap)
     elif mode == "constants":
         constants(argv[2], argv[3], argv[4], tap)
     elif mode == "can-fail":

@@ -50,6 +50,24 @@ for p in libfdkit0 libfdkit-dev fdkit-tools; do
   step "$p was built" compgen -G "$work/debs/${p}_*.deb"
 done
 
+
+# The symbols check the package build makes (dh_makeshlibs -- -c1), on the built library:
+# a symbol the file lists and the library lacks must fail it.
+lib_deb=$(compgen -G "$work/debs/libfdkit[0-9]*_*.deb" | head -n 1)
+lib_pkg=$(dpkg-deb -f "$lib_deb" Package)
+lib_version=$(dpkg-deb -f "$lib_deb" Version)
+symbols="$source_dir/debian/$lib_pkg.symbols"
+extracted="$work/symbols-check"
+rm -rf "$extracted" && mkdir -p "$extracted"
+step "$lib_pkg extracts" dpkg-deb -x "$lib_deb" "$extracted/pkg"
+step "dpkg-gensymbols -c1 accepts debian/$lib_pkg.symbols" \
+  dpkg-gensymbols -c1 -p"$lib_pkg" -v"$lib_version" -P"$extracted/pkg" -I"$symbols" -O"$extracted/out.symbols"
+{ cat "$symbols"; echo " fdk_removed_for_the_test@FDKIT_0.1 0.1.0"; } >"$extracted/removed.symbols"
+step "dpkg-gensymbols -c1 rejects a listed symbol the library lacks" \
+  sh -c '! dpkg-gensymbols -c1 -p"$1" -v"$2" -P"$3" -I"$4" -O"$5"' sh "$lib_pkg" "$lib_version" \
+  "$extracted/pkg" "$extracted/removed.symbols" "$extracted/out2.symbols"
+rm -rf "$extracted"
+
 root=$(mktemp -d "$work/root.XXXXXX")
 mkdir -p "$work/debootstrap-cache"
 step "debootstrap a fresh bookworm root from $mirror" \

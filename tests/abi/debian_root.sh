@@ -40,6 +40,11 @@ step() {
   last_output=$log
 }
 
+if [[ $(id -u) -ne 0 ]]; then
+  echo "Bail out! debian-root needs root (debootstrap, chroot, mount)"
+  exit 1
+fi
+
 mirror=$(awk '/^URIs:/ {print $2; exit} /^deb / {print $2; exit}' /etc/apt/sources.list.d/debian.sources \
   /etc/apt/sources.list 2>/dev/null)
 mirror=${mirror:-http://deb.debian.org/debian}

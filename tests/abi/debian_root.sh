@@ -51,15 +51,17 @@ mirror=${mirror:-http://deb.debian.org/debian}
 
 step "scripts/build-debs builds the packages, lintian reports no error" \
   "$source_dir/scripts/build-debs" "$work/debs"
-for p in libfdkit0 libfdkit-dev fdkit-tools; do
+# the library package is named after the soname (libfdkit0 now, libfdkit1 after the freeze)
+lib_pkg=$(sed -n 's/^Package: \(libfdkit[0-9][0-9]*\)$/\1/p' "$source_dir/debian/control")
+packages=("$lib_pkg" libfdkit-dev fdkit-tools)
+for p in "${packages[@]}"; do
   step "$p was built" compgen -G "$work/debs/${p}_*.deb"
 done
 
 
 # The symbols check the package build makes (dh_makeshlibs -- -c1), on the built library:
 # a symbol the file lists and the library lacks must fail it.
-lib_deb=$(compgen -G "$work/debs/libfdkit[0-9]*_*.deb" | head -n 1)
-lib_pkg=$(dpkg-deb -f "$lib_deb" Package)
+lib_deb=$(compgen -G "$work/debs/${lib_pkg}_*.deb")
 lib_version=$(dpkg-deb -f "$lib_deb" Version)
 symbols="$source_dir/debian/$lib_pkg.symbols"
 extracted="$work/symbols-check"
@@ -81,7 +83,9 @@ step "debootstrap a fresh bookworm root from $mirror" \
 step "mount /proc in the root" mount -t proc proc "$root/proc"
 
 mkdir -p "$root/tmp/debs" "$root/tmp/app"
-cp "$work"/debs/*.deb "$root/tmp/debs/"
+for p in "${packages[@]}"; do
+  cp "$work/debs/${p}"_*.deb "$root/tmp/debs/"
+done
 cp "$source_dir/tests/consumers/consumer.c" "$root/tmp/app/"
 in_root() { env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 chroot "$root" "$@"; }
 
@@ -98,5 +102,5 @@ step "fdkit run runs a command" in_root fdkit run -- /bin/echo packaged-fdkit
 step "its output reached the tool" grep -q packaged-fdkit <<<"$last_output"
 step "the man pages are installed" test -e "$root/usr/share/man/man1/fdkit.1.gz" -a \
   -e "$root/usr/share/man/man3/fdkit.3.gz"
-step "the packages remove cleanly" in_root dpkg --purge fdkit-tools libfdkit-dev libfdkit0
+step "the packages remove cleanly" in_root dpkg --purge "${packages[@]}"
 echo "1..$n"

@@ -74,9 +74,10 @@ LOCATION = re.compile(r" filepath='([^']*)' line='\d+' column='\d+'")
 def abidw(lib, include, out):
     """The ABI description of lib. Source locations are kept for the public headers only:
     the suppressions need them to tell public types from private ones, and every other
-    location would name a file of the machine that wrote it."""
+    location would name a file of the machine that wrote it. Private types are kept (without
+    a location), so a const added to a pointer to an opaque handle compares as harmless."""
     raw = out + ".raw"
-    subprocess.run([tool("abidw"), "--headers-dir", public_headers(include), "--drop-private-types",
+    subprocess.run([tool("abidw"), "--headers-dir", public_headers(include),
                     "--drop-undefined-syms", "--exported-interfaces-only", "--no-corpus-path",
                     "--no-comp-dir-path", "--out-file", raw, lib], check=True)
     public = re.compile(r"(^|/)include/fdkit/[^/]+\.h$")

@@ -14,6 +14,10 @@ usage:
       rebuilds, in a temporary directory, a copy of the library whose public struct
       fdk_rusage grew by one field (recompiling only the objects that include the header)
       and asserts that the check rejects it while accepting the unmodified library.
+  abi_check.py rules CC
+      the same check on a small library of fdkit's shape: a const added to a pointer to an
+      opaque handle and a field added behind one pass; a grown public struct, a changed
+      parameter type and a removed function fail.
   abi_check.py update LIB INCLUDE_DIR BASELINE CONSTANTS CC SYMBOLS VERSION
       rewrites the baseline, appends new constants, and appends the library's new symbols
       to the Debian symbols file with VERSION (`meson compile -C build abi-update`).
@@ -296,6 +300,63 @@ def can_fail(build, lib, include, tap):
                    report)
 
 
+# --- rules -------------------------------------------------------------------------------
+
+# A small library in fdkit's shape (an opaque handle, a public struct), and variants of it
+# with the answer the check must give: (name, header edits, source edits, must pass).
+TOY_HEADER = """#include <stdint.h>
+typedef struct fdk_thing fdk_thing;
+typedef struct fdk_pub { int32_t a; } fdk_pub;
+int fdk_use(fdk_thing *t, fdk_pub *p, int n);
+int fdk_other(void);
+"""
+TOY_SOURCE = """#include <fdkit/toy.h>
+#define API __attribute__((visibility("default")))
+struct fdk_thing { int a; };
+API int fdk_use(fdk_thing *t, fdk_pub *p, int n) { return t->a + p->a + n; }
+API int fdk_other(void) { return 1; }
+"""
+TOY_VARIANTS = [
+    ("the unchanged library passes", [], [], True),
+    ("a const added to a pointer to an opaque handle passes",
+     [("int fdk_use(fdk_thing *t", "int fdk_use(const fdk_thing *t")],
+     [("int fdk_use(fdk_thing *t", "int fdk_use(const fdk_thing *t")], True),
+    ("a field added behind an opaque handle passes", [], [("struct fdk_thing { int a; }", "struct fdk_thing { int a; long b; }")], True),
+    ("a grown public struct fails", [("{ int32_t a; }", "{ int32_t a; int32_t b; }")], [], False),
+    ("a changed parameter type fails", [("int n);", "int64_t n);")], [("int n)", "int64_t n)")], False),
+    ("a removed function fails", [("int fdk_other(void);\n", "")], [("API int fdk_other(void) { return 1; }\n", "")], False),
+]
+
+
+def build_toy(cc, where, header_edits, source_edits):
+    header, source = TOY_HEADER, TOY_SOURCE
+    for old, new in header_edits:
+        header = header.replace(old, new)
+    for old, new in source_edits:
+        source = source.replace(old, new)
+    os.makedirs(os.path.join(where, "include", "fdkit"))
+    with open(os.path.join(where, "include", "fdkit", "toy.h"), "w") as f:
+        f.write(header)
+    with open(os.path.join(where, "toy.c"), "w") as f:
+        f.write(source)
+    lib = os.path.join(where, "libtoy.so.0")
+    subprocess.run([cc, "-g", "-O2", "-shared", "-fPIC", "-fvisibility=hidden", "-Iinclude", "-Wl,-soname,libtoy.so.0",
+                    "toy.c", "-o", lib], cwd=where, check=True)
+    return lib
+
+
+def rules(cc, tap):
+    """The check's answers on a small library: what passes and what fails."""
+    with tempfile.TemporaryDirectory(prefix="fdkit-abi-rules-") as tmp:
+        base = build_toy(cc, os.path.join(tmp, "base"), [], [])
+        baseline = os.path.join(tmp, "base.abi")
+        abidw(base, os.path.join(tmp, "base", "include"), baseline)
+        for i, (name, header_edits, source_edits, passes) in enumerate(TOY_VARIANTS):
+            lib = build_toy(cc, os.path.join(tmp, f"v{i}"), header_edits, source_edits)
+            code, report = abidiff(baseline, lib)
+            tap.result((code == 0) == passes, name, f"abidiff exited {code}:\n{report}")
+
+
 # --- update ------------------------------------------------------------------------------
 
 def incompatible_changes(report):
@@ -379,6 +440,8 @@ def main(argv):
         check(argv[2], argv[3], tap)
     elif mode == "constants":
         constants(argv[2], argv[3], argv[4], tap)
+    elif mode == "rules":
+        rules(argv[2], tap)
     elif mode == "can-fail":
         can_fail(argv[2], argv[3], argv[4], tap)
     else:

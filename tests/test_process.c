@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -860,7 +861,6 @@ static void test_free_kills_running_child(void **state) {
   assert_int_equal(rec.calls, 0);
   /* Without a loop too. */
   assert_int_equal(fdk_spawn(&p, NULL, a, 0, NULL, NULL), 0);
-  assert_int_equal(fdk_process_detach(p), -EINVAL);
   fdk_process_free(p);
   fdk_actions_free(a);
   assert_int_equal(fdk_loop_free(loop), 0);
@@ -969,8 +969,9 @@ static void test_host_sigchld_handler(void **state) {
   sigaction(SIGCHLD, &old, NULL);
 }
 
-/* A child spawned without a loop gets its pidfd on demand, while it is not reaped. */
-static void test_pidfd_on_demand(void **state) {
+/* A child spawned without a loop has its pidfd too, held since the spawn and still
+ * there after the reap (somebody else's reap cannot make it name a stranger). */
+static void test_pidfd_held_from_spawn(void **state) {
   (void)state;
   /* None with FDKIT_PIDFD=0, nor on a kernel without them (tests/old_kernel.c): then the
    * first call already answers -ENOTSUP. */
@@ -995,12 +996,13 @@ static void test_pidfd_on_demand(void **state) {
   assert_int_equal(fdk_process_wait(p, &st), 0);
   assert_int_equal(st.value, SIGKILL);
   fdk_process_free(p);
-  /* Asked only after the reap: there is no process left to refer to. */
+  /* Asked only after the reap: still the child's pidfd. */
   a = fdk_actions_free(a);
   a = child_actions("exit", "0");
   assert_int_equal(fdk_spawn(&p, NULL, a, 0, NULL, NULL), 0);
   assert_int_equal(fdk_process_wait(p, &st), 0);
-  assert_int_equal(fdk_process_pidfd(p), pidfd_mode ? -ESRCH : -ENOTSUP);
+  if (pidfd_mode) assert_true(fdk_process_pidfd(p) >= 0);
+  else assert_int_equal(fdk_process_pidfd(p), -ENOTSUP);
   fdk_process_free(p);
   fdk_actions_free(a);
 }
@@ -1030,7 +1032,299 @@ static void test_many_children_on_loop(void **state) {
   assert_int_equal(fdk_loop_free(loop), 0);
 }
 
-int main(void) {
+/* ---- lifecycle: statuses somebody else collected, signals that must not reach a stranger ---- */
+
+/* Whether this run has pidfds (not FDKIT_PIDFD=0, not under the old-kernel filter). */
+static int have_pidfds(void) {
+  const char *forced = getenv("FDKIT_PIDFD");
+  return !(forced && strcmp(forced, "0") == 0) && !getenv("FDKIT_TEST_OLD_KERNEL");
+}
+
+/* Whether the kernel keeps the exit status of a reaped child for its pidfd (6.15+). */
+static int kernel_keeps_exit_info(void) {
+  struct {
+    uint64_t mask, cgroupid;
+    uint32_t ids[11];
+    int32_t exit_code;
+    uint32_t coredump_mask, spare;
+  } info = {0};
+  info.mask = 1u << 3;
+  int fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+  if (fd < 0) return 0;
+  int r = ioctl(fd, _IOWR(0xFF, 11, info), &info);
+  close(fd);
+  return r == 0;
+}
+
+/* Waits until pid has exited (a zombie), without reaping it. */
+static void wait_zombie(pid_t pid) {
+  siginfo_t info;
+  memset(&info, 0, sizeof info);
+  assert_int_equal(waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT), 0);
+}
+
+/* A host that reaps every child (waitpid(-1)) takes the status first: fdkit recovers it
+ * through the pidfd where the kernel keeps it, and otherwise says it is unknown, never a
+ * success. Every backend. */
+static void test_status_reaped_by_host(void **state) {
+  (void)state;
+  int recover = have_pidfds() && kernel_keeps_exit_info();
+  for (int b = 0; b < NBACKENDS; b++) {
+    fdk_actions *a = child_actions("exit", "42");
+    fdk_process *p;
+    assert_int_equal(fdk_spawn(&p, NULL, a, backends[b], NULL, NULL), 0);
+    int pid = fdk_process_pid(p);
+    int status;
+    assert_int_equal(waitpid(-1, &status, 0), pid);
+    fdk_exit_status st;
+    int r = fdk_process_wait(p, &st);
+    if (recover) {
+      assert_int_equal(r, 0);
+      assert_int_equal(st.kind, FDK_EXIT_CODE);
+      assert_int_equal(st.value, 42);
+      assert_true(st.usage.utime_ns == -1 && st.usage.maxrss_kib == -1);
+    } else {
+      assert_int_equal(r, -ECHILD);
+      assert_int_equal(st.kind, FDK_EXIT_UNKNOWN);
+      assert_non_null(strstr(fdk_last_error(), "lost"));
+    }
+    assert_int_equal(fdk_process_signal(p, SIGKILL), -ESRCH);
+    fdk_process_free(p);
+    fdk_actions_free(a);
+  }
+}
+
+/* Puts a process that is no child of this one on pid target (a grandchild, through
+ * ns_last_pid; root only): returns the helper's pid, whose own child sleeps on target,
+ * or -1 when another process took the number first. */
+static pid_t stranger_on(pid_t target) {
+  int ready[2];
+  assert_int_equal(pipe(ready), 0);
+  pid_t helper = fork();
+  assert_true(helper >= 0);
+  if (helper == 0) {
+    int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY);
+    char num[16];
+    int len = snprintf(num, sizeof num, "%d", target - 1);
+    if (fd < 0 || write(fd, num, (size_t)len) != len) _exit(1);
+    pid_t s = fork();
+    if (s == 0) {
+      for (;;) pause();
+    }
+    if (s != target && s > 0) {
+      kill(s, SIGKILL);
+      waitpid(s, NULL, 0);
+    }
+    char ok = s == target ? 'y' : 'n';
+    if (write(ready[1], &ok, 1) != 1) _exit(1);
+    int st;
+    waitpid(s, &st, 0);
+    _exit(WIFSIGNALED(st) ? 100 + WTERMSIG(st) : 0);
+  }
+  close(ready[1]);
+  char ok = 0;
+  assert_int_equal(read(ready[0], &ok, 1), 1);
+  close(ready[0]);
+  if (ok == 'y') return helper;
+  kill(helper, SIGKILL);
+  waitpid(helper, NULL, 0);
+  return -1;
+}
+
+/* The host reaped fdkit's child and its pid went to another process: a signal through
+ * the handle never reaches that process. */
+static void test_signal_never_hits_stranger(void **state) {
+  (void)state;
+  if (geteuid() != 0 || access("/proc/sys/kernel/ns_last_pid", W_OK) != 0) skip();
+  for (int b = 0; b < NBACKENDS; b++) {
+    pid_t helper = -1;
+    for (int attempt = 0; attempt < 50 && helper < 0; attempt++) {
+      fdk_actions *a = child_actions("exit", "0");
+      fdk_process *p;
+      assert_int_equal(fdk_spawn(&p, NULL, a, backends[b], NULL, NULL), 0);
+      pid_t pid = fdk_process_pid(p);
+      assert_int_equal(waitpid(-1, NULL, 0), pid);
+      helper = stranger_on(pid);
+      if (helper >= 0) {
+        int r = fdk_process_signal(p, SIGTERM);
+        assert_int_equal(r, -ESRCH);
+        assert_int_equal(fdk_process_signal_group(p, SIGTERM), -ESRCH);
+        /* The stranger (the helper's child) is still alive: only the helper's own kill ends it. */
+        usleep(20000);
+        kill(pid, SIGKILL);
+        int st;
+        assert_int_equal(waitpid(helper, &st, 0), helper);
+        assert_int_equal(WEXITSTATUS(st), 100 + SIGKILL);
+      }
+      fdk_process_free(p);
+      fdk_actions_free(a);
+    }
+    if (helper < 0) skip(); /* the machine kept taking the pid number */
+  }
+}
+
+/* posix_spawn with a loop, a host that ignores SIGCHLD (the kernel reaps at once) and a
+ * child that exits at once: the spawn succeeded, so it is reported, and the exit too. */
+static void test_posix_spawn_instant_exit_reaped(void **state) {
+  (void)state;
+  struct sigaction ign = {0}, old;
+  ign.sa_handler = SIG_IGN;
+  sigaction(SIGCHLD, &ign, &old);
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  const char *argv[] = {TINY_CHILD_PATH, NULL};
+  fdk_actions *a;
+  assert_int_equal(fdk_actions_new(&a), 0);
+  assert_int_equal(fdk_actions_execve(a, TINY_CHILD_PATH, argv, NULL), 0);
+  for (int i = 0; i < 100; i++) {
+    exit_record rec = {0};
+    fdk_process *p;
+    int r = fdk_spawn(&p, loop, a, FDK_SPAWN_BACKEND_POSIX_SPAWN, on_exit_cb, &rec);
+    assert_int_equal(r, 0);
+    fdkt_run_until(loop, &rec.calls, 5000);
+    assert_int_equal(rec.result, 0);
+    /* The status was recovered, collected normally, or is unknown: never a failed spawn. */
+    assert_true(rec.waited == 1 || (rec.waited == -ECHILD && rec.status.kind == FDK_EXIT_UNKNOWN));
+    if (rec.waited == 1) assert_int_equal(rec.status.value, 0);
+    fdk_process_free(p);
+  }
+  fdk_actions_free(a);
+  assert_int_equal(fdk_loop_free(loop), 0);
+  sigaction(SIGCHLD, &old, NULL);
+}
+
+/* A child that reads descriptor 3 (the read end of gate) and exits at its end of file. */
+static fdk_actions *gated_child(int gate_read, int devnull) {
+  fdk_actions *a;
+  assert_int_equal(fdk_actions_new(&a), 0);
+  assert_int_equal(fdk_actions_inherit_raw(a, 3, gate_read, FDK_INHERIT_PRESERVE), 0);
+  assert_int_equal(fdk_actions_inherit_raw(a, 1, devnull, FDK_INHERIT_PRESERVE), 0);
+  const char *argv[] = {"child", "read", "3", NULL};
+  assert_int_equal(fdk_actions_execve(a, CHILD_PATH, argv, NULL), 0);
+  return a;
+}
+
+/* A detached, freed child whose loop has nothing else to do is still reaped by a run of
+ * the loop (DEFAULT waits for it, NOWAIT polls it), in both exit-watch modes. */
+static void test_detached_reaped_by_idle_loop(void **state) {
+  (void)state;
+  for (int mode = 0; mode < 2; mode++) {
+    fdk_loop *loop;
+    assert_int_equal(fdk_loop_new(&loop), 0);
+    int gate[2];
+    assert_int_equal(pipe2(gate, O_CLOEXEC), 0);
+    int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    fdk_actions *a = gated_child(gate[0], devnull);
+    fdk_process *p;
+    assert_int_equal(fdk_spawn(&p, loop, a, 0, NULL, NULL), 0);
+    pid_t pid = fdk_process_pid(p);
+    assert_int_equal(fdk_process_detach(p), 0);
+    fdk_process_free(p);
+    close(gate[0]);
+    close(devnull);
+    close(gate[1]);
+    wait_zombie(pid);
+    if (mode == 0) {
+      assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+    } else {
+      for (int i = 0; i < 5000 && fdk_loop_run(loop, FDK_RUN_NOWAIT) != 0; i++) usleep(1000);
+    }
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    assert_int_equal(waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT), -1);
+    assert_int_equal(errno, ECHILD);
+    fdk_actions_free(a);
+    assert_int_equal(fdk_loop_free(loop), 0);
+  }
+}
+
+/* Detached children spawned without a loop: reaped by fdkit once they exited, at the next
+ * spawn, wait or fdk_process_reap_detached; never a zombie, and never another's child. */
+static void test_detached_without_loop(void **state) {
+  (void)state;
+  pid_t own = fork();
+  if (own == 0) _exit(9); /* the host's own child: fdkit must leave it */
+  for (int how = 0; how < 3; how++) {
+    int gate[2];
+    assert_int_equal(pipe2(gate, O_CLOEXEC), 0);
+    int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    fdk_actions *a = gated_child(gate[0], devnull);
+    fdk_process *p;
+    assert_int_equal(fdk_spawn(&p, NULL, a, backends[how], NULL, NULL), 0);
+    pid_t pid = fdk_process_pid(p);
+    assert_int_equal(fdk_process_detach(p), 0);
+    fdk_process_free(p);
+    close(gate[0]);
+    close(devnull);
+    assert_int_equal(kill(pid, 0), 0); /* not killed */
+    assert_int_equal(fdk_process_reap_detached(), 1);
+    close(gate[1]);
+    wait_zombie(pid);
+    if (how == 0) {
+      assert_int_equal(fdk_process_reap_detached(), 0);
+    } else {
+      /* A later spawn and wait sweep the list. */
+      fdk_actions *b = child_actions("exit", "0");
+      fdk_exit_status st;
+      assert_int_equal(spawn_wait(b, 0, &st), 0);
+      fdk_actions_free(b);
+    }
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    assert_int_equal(waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT), -1);
+    assert_int_equal(errno, ECHILD);
+    fdk_actions_free(a);
+  }
+  int status;
+  assert_int_equal(waitpid(own, &status, 0), own);
+  assert_int_equal(WEXITSTATUS(status), 9);
+}
+
+/* Re-executed as "emfile-probe": a process whose very first spawn finds the descriptor
+ * table full must fail that spawn (with pidfds, which need a descriptor), not give up
+ * pidfds for good; without pidfds the spawn needs none and succeeds. */
+static int emfile_probe_main(void) {
+  int pidfds = have_pidfds();
+  int fds[65536];
+  int n = 0;
+  struct rlimit lim = {256, 256};
+  setrlimit(RLIMIT_NOFILE, &lim);
+  while (n < 65536 && (fds[n] = dup(0)) >= 0) n++;
+  const char *argv[] = {"child", "exit", "0", NULL};
+  fdk_actions *a;
+  if (fdk_actions_new(&a) < 0 || fdk_actions_execve(a, CHILD_PATH, argv, NULL) < 0) return 2;
+  fdk_process *p;
+  int r = fdk_spawn(&p, NULL, a, 0, NULL, NULL);
+  if (r == 0) {
+    fdk_process_wait(p, NULL);
+    fdk_process_free(p);
+  }
+  while (n > 0) close(fds[--n]);
+  if (fdk_spawn(&p, NULL, a, 0, NULL, NULL) != 0) return 3;
+  int pidfd = fdk_process_pidfd(p);
+  fdk_process_wait(p, NULL);
+  fdk_process_free(p);
+  fdk_actions_free(a);
+  if (r != (pidfds ? -EMFILE : 0)) return 4;
+  return (pidfds ? pidfd >= 0 : pidfd == -ENOTSUP) ? 0 : 5;
+}
+
+static void test_full_table_at_first_spawn(void **state) {
+  (void)state;
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    execl("/proc/self/exe", "test_process", "emfile-probe", (char *)NULL);
+    _exit(99);
+  }
+  int status;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+int main(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "emfile-probe") == 0) return emfile_probe_main();
   const struct CMUnitTest tests[] = {
       fdkt_test(test_exit_codes),
       fdkt_test(test_killed_by_signal),
@@ -1057,8 +1351,14 @@ int main(void) {
       fdkt_test(test_detached_is_reaped),
       fdkt_test(test_loop_freed_first),
       fdkt_test(test_host_sigchld_handler),
-      fdkt_test(test_pidfd_on_demand),
+      fdkt_test(test_pidfd_held_from_spawn),
       fdkt_test(test_many_children_on_loop),
+      fdkt_test(test_status_reaped_by_host),
+      fdkt_test(test_signal_never_hits_stranger),
+      fdkt_test(test_posix_spawn_instant_exit_reaped),
+      fdkt_test(test_detached_reaped_by_idle_loop),
+      fdkt_test(test_detached_without_loop),
+      fdkt_test(test_full_table_at_first_spawn),
   };
   (void)backend_names;
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -111,8 +111,13 @@ FDK_API int fdk_actions_user(fdk_actions *actions, fdk_child_fn fn, void *arg, c
 /** How a process ended. */
 #define FDK_EXIT_CODE 1   /**< exited; value is the exit code 0..255 */
 #define FDK_EXIT_SIGNAL 2 /**< killed; value is the signal number */
+#define FDK_EXIT_UNKNOWN 3 /**< the status is lost: somebody else reaped the child (a host
+                              that ignores SIGCHLD or calls waitpid(-1)) on a kernel that
+                              keeps no exit status for its pidfd; value 0 */
 
-/** Resource usage of a reaped child (its own, not its descendants'). */
+/** Resource usage of a reaped child (its own, not its descendants'). Every field is -1
+ * when there is none: the status was recovered through the pidfd after somebody else
+ * reaped the child (Linux 6.15's PIDFD_GET_INFO keeps no usage), or it is unknown. */
 typedef struct fdk_rusage {
   int64_t utime_ns;
   int64_t stime_ns;
@@ -126,7 +131,7 @@ typedef struct fdk_rusage {
 } fdk_rusage;
 
 typedef struct fdk_exit_status {
-  int32_t kind; /**< FDK_EXIT_CODE or FDK_EXIT_SIGNAL */
+  int32_t kind; /**< FDK_EXIT_CODE, FDK_EXIT_SIGNAL or FDK_EXIT_UNKNOWN */
   int32_t value; /**< exit code or signal number */
   int32_t core_dumped; /**< 1 when a signal left a core dump */
   fdk_rusage usage;
@@ -144,28 +149,42 @@ FDK_API int fdk_spawn(fdk_process **out, fdk_loop *loop, fdk_actions *actions, u
                       fdk_exit_cb exit_cb, void *data);
 
 FDK_API int32_t fdk_process_pid(const fdk_process *proc);
-/** The pidfd (owned by the process, valid until fdk_process_free; opened on first call for
- * a process spawned without a loop), -ESRCH when that first call comes after the reap, or
- * -ENOTSUP where the kernel gives none (or FDKIT_PIDFD=0 is set). */
+/** The pidfd (owned by the process, valid until fdk_process_free, also after the reap),
+ * held since the spawn whatever the backend; -ENOTSUP where the kernel gives none (or
+ * FDKIT_PIDFD=0 is set), -ESRCH when somebody else reaped the child before fdkit could
+ * hold one (posix_spawn backend only). */
 FDK_API int fdk_process_pidfd(fdk_process *proc);
 
 /** Sends sig (0 only checks) to the child; -ESRCH once it has been reaped (nothing is
- * signalled then). The pid stays reserved until the reap, so this never hits another
- * process. */
+ * signalled then). Through the pidfd where there is one, so this never hits another
+ * process, even when somebody else reaped the child. Without pidfds (old kernels,
+ * FDKIT_PIDFD=0) the pid is signalled only after waitid finds it still a child of this
+ * process; a host reaping it in between is the one race left there. */
 FDK_API int fdk_process_signal(fdk_process *proc, int sig);
 /** Sends sig to the process group whose id is the child's pid (the group it leads after
  * setsid or setpgid(0)); -ESRCH if there is none or the child has been reaped. */
 FDK_API int fdk_process_signal_group(fdk_process *proc, int sig);
 
 /** Waits for the child to exit, reaps it and fills *status. Once reaped, every wait returns
- * the same status. */
+ * the same status. When somebody else reaped the child, the status comes from the pidfd
+ * where the kernel keeps it (usage all -1); otherwise *status has kind FDK_EXIT_UNKNOWN and
+ * the call returns -ECHILD with a detail. */
 FDK_API int fdk_process_wait(fdk_process *proc, fdk_exit_status *status);
-/** 1 with *status filled (the child is reaped) if it has exited, 0 if it still runs. */
+/** 1 with *status filled (the child is reaped) if it has exited, 0 if it still runs;
+ * -ECHILD as fdk_process_wait. */
 FDK_API int fdk_process_try_wait(fdk_process *proc, fdk_exit_status *status);
 
-/** Makes fdk_process_free leave a running child alive; fdkit still reaps it when it exits
- * (on the spawn's loop, which must run: -EINVAL for a process spawned without a loop). */
+/** Makes fdk_process_free leave a running child alive; fdkit still reaps it when it exits,
+ * so it never stays a zombie. With a loop, on that loop: a freed detached child keeps the
+ * loop's run going (as a pending exit callback does) until it is reaped. Without a loop,
+ * freeing it puts it on fdkit's list of detached children, which every later fdk_spawn,
+ * fdk_process_wait / try_wait and fdk_process_reap_detached sweeps (waitid on each of its
+ * own pids, never waitpid(-1)). */
 FDK_API int fdk_process_detach(fdk_process *proc);
+
+/** Reaps the detached children without a loop that have exited; returns how many still
+ * run. Thread-safe. A host that spawns rarely can call it from a timer or at exit. */
+FDK_API int fdk_process_reap_detached(void);
 
 /** Kills (SIGKILL) and reaps a child that still runs, unless it was detached, and frees the
  * handle. The exit callback never runs afterwards. Accepts NULL, returns NULL. */

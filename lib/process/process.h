@@ -4,10 +4,12 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "fd/fd.h"
@@ -50,42 +52,40 @@ struct fdk_process {
 
   std::atomic<int> refs{1};  // the caller's + each internal holder's (watch, exit op, list)
   pid_t pid = -1;
-  int pidfd = -1;  // from the spawn when a loop watches the child, else opened on demand
-  fdk_loop *loop = nullptr;
+  int pidfd = -1;  // owned; fixed at spawn (-1 where the kernel gives none)
   fdk_exit_cb exit_cb = nullptr;
   void *data = nullptr;
 
-  std::mutex mu;  // state, status, reap
+  std::mutex mu;  // everything below but the loop-thread-only fields
+  std::condition_variable callback_done;
+  fdk_loop *loop = nullptr;  // null once the loop was freed
   State state = State::running;
   bool detached = false;
   bool freed = false;
-  int reap_err = 0;  // -ECHILD when somebody else reaped the child
+  bool in_callback = false;  // the exit callback runs (on callback_thread)
+  std::thread::id callback_thread;
+  int reap_err = 0;  // -ECHILD when somebody else reaped the child and the status is lost
   fdk_exit_status status{};
 
   // Loop thread only.
-  fdk_fd *pidfd_handle = nullptr;  // pidfd mode with a loop: the watched handle
+  fdk_fd *watch = nullptr;  // pidfd mode: a borrowing handle on pidfd, watched by the loop
   fdk::Waiter waiter;
-  fdk_op *exit_op = nullptr;       // pending exit callback
+  fdk_op *exit_op = nullptr;  // pending exit callback (or, for a freed detached child, the
+                              // operation that keeps the loop running until it is reaped)
 };
 
 namespace fdk {
 
-// True when exits are watched through pidfds (not disabled by FDKIT_PIDFD=0, and the
-// kernel gives them).
-bool pidfd_mode();
-
-// What a spawn's parent learned: the pid, the pidfd (-1 without) or the failure.
+// What a spawn's parent learned: the pid and, if asked and the kernel gave one, the pidfd.
 struct Launch {
   pid_t pid = -1;
-  int pidfd = -1;  // from the spawn when a loop watches the child, else opened on demand
+  int pidfd = -1;
 };
 
 // Lays out the list for one spawn, launches the child with a backend and returns its pid
-// (and a pidfd if asked and available); a failed action is reported and reaped.
+// and, when want_pidfd is set and the backend can (clone with CLONE_PIDFD), its pidfd; a
+// failed action is reported and its child reaped.
 int launch(fdk_actions *a, unsigned backend, bool want_pidfd, Launch *out);
-
-// pidfd_open(pid); -ENOSYS also switches pidfd mode off.
-int open_pidfd(pid_t pid);
 
 // Describes action i (and mapping pair for inherit) for error texts.
 std::string describe_action(const fdk_actions *a, size_t i, int32_t pair);
@@ -97,5 +97,6 @@ int process_wait(fdk_process *p, fdk_exit_status *status, bool block);
 int process_detach(fdk_process *p);
 int process_pidfd(fdk_process *p);
 void process_free(fdk_process *p);
+int process_reap_detached();
 
 }  // namespace fdk

@@ -183,6 +183,10 @@ FDK_API int fdk_process_detach(fdk_process *proc) {
   return guard("process_detach", [&] { return fdk::process_detach(proc); });
 }
 
+FDK_API int fdk_process_reap_detached(void) {
+  return guard("process_reap_detached", [&] { return fdk::process_reap_detached(); });
+}
+
 FDK_API fdk_process *fdk_process_free(fdk_process *proc) {
   if (proc)
     guard("process_free", [&] {

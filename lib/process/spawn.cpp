@@ -30,7 +30,6 @@ namespace {
 using child::FdStep;
 using child::Op;
 
-std::atomic<int> g_pidfd_mode{-1};  // -1 undecided, 0 no pidfds, 1 pidfds
 std::atomic<int> g_clone3{-1};      // -1 undecided, 0 plain clone, 1 clone3
 
 // clone3 (with CLONE_CLEAR_SIGHAND, which resets every handler in the kernel instead of
@@ -330,7 +329,7 @@ int launch_clone(Prepared &prep, bool want_pidfd, Launch *out) {
     if (pid < 0 && err == 0) {
       unsigned long flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
       int r = plain_clone(flags | (want_pidfd ? CLONE_PIDFD : 0), top, &pidfd, &prep.plan);
-      // CLONE_PIDFD refused: launch() opens the pidfd with pidfd_open instead.
+      // CLONE_PIDFD refused (a filter that hides pidfds): the caller learns it from pidfd -1.
       if (r == -EINVAL && want_pidfd) {
         want_pidfd = false;
         r = plain_clone(flags, top, nullptr, &prep.plan);
@@ -486,66 +485,18 @@ class PosixSpawn {
   int temp_ = -1;
 };
 
-// Whether the kernel gives pidfds fdkit can use: pidfd_open, and waitid(P_PIDFD), which
-// came one release later. Probed on the calling process: it is no child of itself, so a
-// kernel that knows P_PIDFD answers ECHILD. Knowing before the first spawn means the
-// SIGCHLD watcher is running before any child exists, so no exit can go unseen.
-bool kernel_has_pidfds() {
-  int fd = static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0));
-  if (fd < 0) return false;
-  siginfo_t info{};
-  bool ok = waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(fd), &info, WEXITED | WNOHANG) < 0 &&
-            errno == ECHILD;
-  close(fd);
-  return ok;
-}
-
 }  // namespace
-
-bool pidfd_mode() {
-  int mode = g_pidfd_mode.load(std::memory_order_relaxed);
-  if (mode < 0) {
-    const char *env = getenv("FDKIT_PIDFD");
-    mode = (env && strcmp(env, "0") == 0) || !kernel_has_pidfds() ? 0 : 1;
-    int expected = -1;
-    g_pidfd_mode.compare_exchange_strong(expected, mode);
-    mode = g_pidfd_mode.load(std::memory_order_relaxed);
-  }
-  return mode == 1;
-}
-
-int open_pidfd(pid_t pid) {
-  int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-  if (fd >= 0) return fd;
-  int err = neg_errno();
-  // ENOSYS: an old kernel; EPERM: a seccomp filter that refuses the call. Either way there
-  // are no pidfds, as documented: -ENOTSUP from now on.
-  if (err != -ENOSYS && err != -EPERM) return fail_sys(err, "pidfd_open");
-  g_pidfd_mode.store(0, std::memory_order_relaxed);  // SIGCHLD watching from now on
-  return fail(-ENOTSUP, "pidfd_open: this kernel gives no pidfds (%s)", strerror(-err));
-}
 
 int launch(fdk_actions *a, unsigned backend, bool want_pidfd, Launch *out) {
   Prepared prep(a);
   if (int r = prep.prepare(); r < 0) return r;
-  want_pidfd = want_pidfd && pidfd_mode();
   int r;
   switch (backend) {
     case FDK_SPAWN_BACKEND_FORK: r = launch_fork(prep, want_pidfd, out); break;
     case FDK_SPAWN_BACKEND_POSIX_SPAWN: r = PosixSpawn().launch(prep, out); break;
     default: r = launch_clone(prep, want_pidfd, out); break;
   }
-  if (r < 0 || out->pidfd >= 0 || !want_pidfd) return r;
-  // posix_spawn gives no pidfd, nor a clone that was refused CLONE_PIDFD: open one for the
-  // child, which cannot be reaped meanwhile. Refused too, the child is watched by SIGCHLD.
-  int pidfd = open_pidfd(out->pid);
-  if (pidfd >= 0 || !pidfd_mode()) {
-    out->pidfd = pidfd >= 0 ? pidfd : -1;
-    return 0;
-  }
-  kill(out->pid, SIGKILL);
-  reap_failed(out);
-  return pidfd;
+  return r;
 }
 
 }  // namespace fdk

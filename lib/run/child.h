@@ -19,7 +19,8 @@ int child_spawn(fdk_loop *loop, const ChildSpec &spec, fdk_exit_cb on_exit, void
 // Signals the child, or its whole group when the run created one.
 int child_signal(fdk_process *child, const fdk_run_opts &opts, int sig);
 
-// Reaps an exited child into res (pid, status, rusage) and frees it.
-void child_collect(fdk_process *child, fdk_run_result *res);
+// Reaps an exited child into res (pid, status, rusage) and frees it. -ECHILD with a
+// detail when its status is lost (somebody else reaped it and the kernel kept none).
+int child_collect(fdk_process *child, fdk_run_result *res);
 
 }  // namespace fdk

@@ -443,6 +443,48 @@ static int user_fails(void *arg) {
   return -EDOM;
 }
 
+/* Uses the stack without end: the guard below the child's stack must stop it. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winfinite-recursion"
+__attribute__((noinline, no_sanitize_address, no_sanitize_undefined)) static int user_overflows(void *arg) {
+  volatile char frame[4096];
+  frame[0] = (char)(uintptr_t)arg;
+  int r = user_overflows((void *)(uintptr_t)(frame[0] + 1));
+  return r + frame[100];
+}
+#pragma GCC diagnostic pop
+
+/* A fault is delivered even though every signal is blocked in the child (a sent signal
+ * would wait for the exec). */
+static int user_traps(void *arg) {
+  (void)arg;
+  __builtin_trap();
+}
+
+/* A child that dies inside a user action (stack overflow, a signal) fails the spawn as
+ * that action's failure, every backend that runs user actions; no zombie is left. */
+static void test_user_action_crash(void **state) {
+  (void)state;
+  for (int b = 0; b < 2; b++) {
+    fdk_child_fn fns[] = {user_overflows, user_traps};
+    int sigs[] = {SIGSEGV, SIGILL};
+    for (int f = 0; f < 2; f++) {
+      const char *argv[] = {"child", "exit", "3", NULL};
+      fdk_actions *a;
+      assert_int_equal(fdk_actions_new(&a), 0);
+      assert_int_equal(fdk_actions_user(a, user_ok, NULL, "ok"), 0);
+      assert_int_equal(fdk_actions_user(a, fns[f], NULL, "deep"), 0);
+      assert_int_equal(fdk_actions_execve(a, CHILD_PATH, argv, NULL), 0);
+      assert_int_equal(spawn_wait(a, backends[b], NULL), -EFAULT);
+      assert_non_null(strstr(fdk_last_error(), "action 1 (user \"deep\")"));
+      char sig[32];
+      snprintf(sig, sizeof sig, "signal %d", sigs[f]);
+      assert_non_null(strstr(fdk_last_error(), sig));
+      fdk_actions_free(a);
+    }
+  }
+}
+
 static void test_user_action(void **state) {
   (void)state;
   for (int b = 0; b < 2; b++) {
@@ -1338,6 +1380,7 @@ int main(int argc, char **argv) {
       fdkt_test(test_umask_rlimit_pdeathsig_nnp),
       fdkt_test(test_signals_in_child),
       fdkt_test(test_user_action),
+      fdkt_test(test_user_action_crash),
       fdkt_test(test_bad_arguments),
       fdkt_test(test_inherit_swaps_rings_identity),
       fdkt_test(test_inherit_random_permutations),

@@ -46,7 +46,10 @@ extern "C" {
  * negative errno, which fails the spawn like any other action. It runs on a small private
  * stack in a child that may share the parent's memory: it must not allocate, take locks,
  * touch errno or stdio, or return into code it did not call; build it without sanitizer
- * instrumentation. */
+ * instrumentation. Its stack budget is 32 KiB, with no single frame over 64 KiB: below
+ * the stack lies a 64 KiB guard region, so a deeper use kills the child (SIGSEGV). A child
+ * that dies of a signal inside a user action fails the spawn with -EFAULT, the detail
+ * naming the action and the signal; one that exits or execs there is a spawned child. */
 typedef int (*fdk_child_fn)(void *arg);
 
 FDK_API int fdk_actions_new(fdk_actions **out);

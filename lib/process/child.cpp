@@ -159,6 +159,14 @@ FDK_CHILD void reset_handlers() {
   for (;;) sys(SYS_exit_group, 127);
 }
 
+// Fork backend: tells the parent through the report pipe that a user action starts or
+// returned (the shared-memory marker does it for the clone backend).
+FDK_CHILD void announce(const Plan *plan, size_t index, int32_t what) {
+  if (plan->report_fd < 0) return;
+  Report r{static_cast<int32_t>(index), 0, what};
+  sys(SYS_write, plan->report_fd, arg(&r), sizeof r);
+}
+
 FDK_CHILD bool is_dst(const Plan *plan, long fd) {
   for (size_t i = 0; i < plan->ndsts; ++i)
     if (plan->dsts[i] == fd) return true;
@@ -274,7 +282,12 @@ FDK_CHILD long run_action(Plan *plan, size_t index) {
     case Op::close_other_fds:
       return close_others(plan);
     case Op::user: {
+      // Marked while it runs: a child that dies inside it is reported as its failure.
+      plan->running_user = static_cast<int32_t>(index);
+      announce(plan, index, kStarted);
       long r = reinterpret_cast<int (*)(void *)>(const_cast<void *>(a.ptr))(a.arg);
+      plan->running_user = -1;
+      announce(plan, index, kReturned);
       return r > 0 ? -r : r;
     }
   }

@@ -56,7 +56,10 @@ struct CloneArgs {
 
 // Cached child stacks: one per concurrent spawn, kept for the next one.
 constexpr size_t kStackSize = 64 * 1024;
-constexpr size_t kGuard = 4096;
+// Twice the user actions' budget: a frame that overflows the stack lands in it rather
+// than beyond it. PROT_NONE, so it costs address space only.
+constexpr size_t kGuard = 2 * child::kUserStackBudget;
+static_assert(child::kUserStackBudget <= kStackSize / 2, "the child's own frames need room beside a user action");
 constexpr int kCachedStacks = 8;
 
 struct StackCache {
@@ -76,7 +79,11 @@ void *take_stack() {
   }
   void *mem = mmap(nullptr, kStackSize + kGuard, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (mem == MAP_FAILED) return nullptr;
-  mprotect(mem, kGuard, PROT_NONE);  // the stack grows down onto the guard page
+  // The stack grows down onto the guard: without it an overflow would write parent memory.
+  if (mprotect(mem, kGuard, PROT_NONE) < 0) {
+    munmap(mem, kStackSize + kGuard);
+    return nullptr;
+  }
   return mem;
 }
 
@@ -196,6 +203,16 @@ void plan_inherit(fdk_actions *a) {
   }
 }
 
+// Reaps a child that failed before exec (it exits at once with 127).
+void reap_failed(Launch *l) {
+  int status;
+  while (waitpid(l->pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (l->pidfd >= 0) close(l->pidfd);
+  l->pid = -1;
+  l->pidfd = -1;
+}
+
 // The list laid out for one spawn: fd handles in use until it ends.
 class Prepared {
  public:
@@ -247,7 +264,23 @@ class Prepared {
     plan.report.index = -1;
     plan.report.err = 0;
     plan.report.pair = -1;
+    plan.running_user = -1;
     return 0;
+  }
+
+  // A child that never came back from user action index: it exec'd or exited there
+  // (its own business: the spawn succeeded), or died of a signal, which fails the spawn
+  // as that action's failure.
+  int died_in_user(size_t index, const char *backend, Launch *out) const {
+    siginfo_t info{};
+    int r;
+    while ((r = waitid(P_PID, static_cast<id_t>(out->pid), &info, WEXITED | WNOWAIT)) < 0 && errno == EINTR) {
+    }
+    if (r < 0 || (info.si_code != CLD_KILLED && info.si_code != CLD_DUMPED)) return 0;
+    reap_failed(out);
+    return fail(-EFAULT, "spawn%s: %s: the child died of signal %d (%s) inside the action (a user action has %zu KiB of stack)",
+                backend, describe_action(a_, index, -1).c_str(), info.si_status, strsignal(info.si_status),
+                child::kUserStackBudget / 1024);
   }
 
   // Turns a child's report into the spawn's error, after its child was reaped.
@@ -270,16 +303,6 @@ class Prepared {
 
   fdk_actions *a_;
 };
-
-// Reaps a child that failed before exec (it exits at once with 127).
-void reap_failed(Launch *l) {
-  int status;
-  while (waitpid(l->pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (l->pidfd >= 0) close(l->pidfd);
-  l->pid = -1;
-  l->pidfd = -1;
-}
 
 // clone() running child::run on the stack below top: the pid, or -errno.
 int plain_clone(unsigned long flags, char *top, int *pidfd, child::Plan *plan) {
@@ -347,6 +370,7 @@ int launch_clone(Prepared &prep, bool want_pidfd, Launch *out) {
     reap_failed(out);
     return prep.failed(r, "");
   }
+  if (prep.plan.running_user >= 0) return prep.died_in_user(static_cast<size_t>(prep.plan.running_user), "", out);
   return 0;
 }
 
@@ -375,15 +399,26 @@ int launch_fork(Prepared &prep, bool want_pidfd, Launch *out) {
   }
   out->pid = static_cast<pid_t>(pid);
   out->pidfd = want_pidfd ? pidfd : -1;
+  // Reports until the pipe closes at exec or exit: user actions announced, or a failure.
   child::Report r{};
-  ssize_t n;
-  while ((n = read(pipefd[0], &r, sizeof r)) < 0 && errno == EINTR) {
+  int32_t running_user = -1;
+  for (;;) {
+    ssize_t n;
+    while ((n = read(pipefd[0], &r, sizeof r)) < 0 && errno == EINTR) {
+    }
+    if (n != sizeof r) break;
+    if (r.pair == child::kStarted) {
+      running_user = r.index;
+    } else if (r.pair == child::kReturned) {
+      running_user = -1;
+    } else {
+      close(pipefd[0]);
+      reap_failed(out);
+      return prep.failed(r, " (fork)");
+    }
   }
   close(pipefd[0]);
-  if (n == sizeof r) {
-    reap_failed(out);
-    return prep.failed(r, " (fork)");
-  }
+  if (running_user >= 0) return prep.died_in_user(static_cast<size_t>(running_user), " (fork)", out);
   return 0;
 }
 

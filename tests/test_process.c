@@ -3,6 +3,7 @@
  * depending on FDKIT_PIDFD), signalling, detaching. */
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1074,6 +1075,60 @@ static void test_many_children_on_loop(void **state) {
   assert_int_equal(fdk_loop_free(loop), 0);
 }
 
+/* One complete list spawned from several threads at once (execvp look-up and an inherit
+ * plan with a cycle): every spawn's scratch is its own. */
+typedef struct {
+  const fdk_actions *a;
+  int failures;
+} shared_list_job;
+
+static void *spawn_shared_list(void *arg) {
+  shared_list_job *job = arg;
+  for (int i = 0; i < 100; i++) {
+    fdk_process *p;
+    fdk_exit_status st;
+    if (fdk_spawn(&p, NULL, job->a, (unsigned)(i % 2), NULL, NULL) != 0) {
+      job->failures++;
+      continue;
+    }
+    if (fdk_process_wait(p, &st) != 0 || st.kind != FDK_EXIT_CODE || st.value != 7) job->failures++;
+    fdk_process_free(p);
+  }
+  return NULL;
+}
+
+static void test_one_list_many_threads(void **state) {
+  (void)state;
+  char dir[4096], path_env[4200];
+  snprintf(dir, sizeof dir, "%s", CHILD_PATH);
+  *strrchr(dir, '/') = 0;
+  snprintf(path_env, sizeof path_env, "PATH=/nonexistent:%s", dir);
+  const char *envp[] = {path_env, NULL};
+  const char *argv[] = {"spawn_child", "exit", "7", NULL};
+  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  int other = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  fdk_actions *a;
+  assert_int_equal(fdk_actions_new(&a), 0);
+  assert_int_equal(fdk_actions_inherit_raw(a, devnull, other, FDK_INHERIT_PRESERVE), 0);
+  assert_int_equal(fdk_actions_inherit_raw(a, other, devnull, FDK_INHERIT_PRESERVE), 0);
+  assert_int_equal(fdk_actions_execvp(a, "spawn_child", argv, envp), 0);
+  enum { THREADS = 4 };
+  pthread_t t[THREADS];
+  shared_list_job jobs[THREADS];
+  for (int i = 0; i < THREADS; i++) {
+    jobs[i].a = a;
+    jobs[i].failures = 0;
+    assert_int_equal(pthread_create(&t[i], NULL, spawn_shared_list, &jobs[i]), 0);
+  }
+  for (int i = 0; i < THREADS; i++) {
+    pthread_join(t[i], NULL);
+    assert_int_equal(jobs[i].failures, 0);
+  }
+  fdk_actions_free(a);
+  close(devnull);
+  close(other);
+}
+
 /* ---- lifecycle: statuses somebody else collected, signals that must not reach a stranger ---- */
 
 /* Whether this run has pidfds (not FDKIT_PIDFD=0, not under the old-kernel filter). */
@@ -1396,6 +1451,7 @@ int main(int argc, char **argv) {
       fdkt_test(test_host_sigchld_handler),
       fdkt_test(test_pidfd_held_from_spawn),
       fdkt_test(test_many_children_on_loop),
+      fdkt_test(test_one_list_many_threads),
       fdkt_test(test_status_reaped_by_host),
       fdkt_test(test_signal_never_hits_stranger),
       fdkt_test(test_posix_spawn_instant_exit_reaped),

@@ -14,9 +14,10 @@
  * signal mask is cleared just before exec. signal_default / signal_ignore change that.
  *
  * Ownership: an fdk_actions belongs to its creator (fdk_actions_free). fdk_fd handles given
- * to it are referenced by the list until it is freed. A list may be used for any number of
- * spawns, but by one spawn at a time (it holds the scratch space the child reads). An
- * fdk_process belongs to its creator and is freed with fdk_process_free.
+ * to it are referenced by the list until it is freed. A complete list (one that ends with
+ * its exec action) is only read by fdk_spawn: any number of spawns, from any number of
+ * threads at once, may use it; each keeps its scratch on its own stack and allocates
+ * nothing. An fdk_process belongs to its creator and is freed with fdk_process_free.
  *
  * Threads: building a list, fdk_spawn and the fdk_process calls may be made from any
  * thread. fdk_process_signal, fdk_process_signal_group, fdk_process_pid and
@@ -148,7 +149,7 @@ typedef void (*fdk_exit_cb)(fdk_process *proc, int result, void *data);
 /** Spawns a child that runs actions. flags: one FDK_SPAWN_BACKEND_*. loop may be NULL (no
  * exit callback then; use fdk_process_wait). With a loop, exit_cb (may be NULL) runs on it
  * when the child exits, and while it is pending the loop's DEFAULT run goes on. */
-FDK_API int fdk_spawn(fdk_process **out, fdk_loop *loop, fdk_actions *actions, unsigned flags,
+FDK_API int fdk_spawn(fdk_process **out, fdk_loop *loop, const fdk_actions *actions, unsigned flags,
                       fdk_exit_cb exit_cb, void *data);
 
 FDK_API int32_t fdk_process_pid(const fdk_process *proc);

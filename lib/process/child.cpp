@@ -241,7 +241,7 @@ FDK_CHILD long run_action(Plan *plan, size_t index) {
     case Op::execve: {
       uint64_t empty = 0;
       sys(SYS_rt_sigprocmask, SIG_SETMASK, arg(&empty), 0, sizeof empty);
-      return sys(SYS_execve, arg(a.ptr), arg(a.argv), arg(a.envp));
+      return sys(SYS_execve, arg(plan->exec_path), arg(a.argv), arg(plan->exec_envp));
     }
     case Op::chdir:
       return sys(SYS_chdir, arg(a.ptr));

@@ -29,12 +29,12 @@ enum class Op : uint8_t {
 
 struct Action {
   Op op;
-  int32_t num = 0;  // descriptor (fchdir: resolved at spawn), pgid, id, mask, signal, resource
+  int32_t num = 0;  // descriptor (fchdir: the handle's), pgid, id, mask, signal, resource
   uint64_t a = 0, b = 0;        // rlimit soft and hard; setgroups count
   const void *ptr = nullptr;    // path, gid array, user function
   void *arg = nullptr;          // user argument
   const char *const *argv = nullptr;
-  const char *const *envp = nullptr;  // execve: resolved at spawn (the environment if NULL)
+  const char *const *envp = nullptr;  // execve: as given (the plan has the one to use)
 };
 
 // One step of applying the inherit set, computed by the parent at spawn.
@@ -61,6 +61,8 @@ inline constexpr int32_t kReturned = -3;
 struct Plan {
   const Action *actions;
   size_t count;
+  const char *exec_path;          // the exec action's file (execvp: as found at spawn)
+  const char *const *exec_envp;   // its environment (the caller's at spawn if none given)
   const FdStep *steps;
   size_t nsteps;
   const int32_t *dsts;  // inherit destinations, sorted: kept by close_other_fds

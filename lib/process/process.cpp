@@ -582,7 +582,7 @@ int kill_child_locked(fdk_process *p, int sig, bool group) {
 
 }  // namespace
 
-int process_start(fdk_process **out, fdk_loop *loop, fdk_actions *actions, unsigned flags, fdk_exit_cb cb, void *data) {
+int process_start(fdk_process **out, fdk_loop *loop, const fdk_actions *actions, unsigned flags, fdk_exit_cb cb, void *data) {
   sweep_orphans();
   int mode = pidfd_mode();
   if (mode < 0) return mode;

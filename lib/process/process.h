@@ -6,7 +6,6 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
-#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -16,10 +15,12 @@
 #include "fdkit/process.h"
 #include "process/child.h"
 
+// Read-only once the exec action completed it: any number of threads may spawn from one
+// list at once (each spawn's scratch lives on its own stack).
 struct fdk_actions {
   struct Pair {
     int32_t dst;
-    int32_t src;          // raw number (resolved from src_fd at spawn)
+    int32_t src;          // raw number (a handle's number, read when the mapping is added)
     fdk_fd *src_fd;       // referenced handle, or null for a raw source
     int32_t mode;         // FDK_INHERIT_*
   };
@@ -38,13 +39,11 @@ struct fdk_actions {
   const char *exec_file = nullptr;       // execvp: the name as given
   const char *const *exec_envp = nullptr;  // as given (null: the environment at spawn)
 
-  // Scratch written at each spawn; capacity reserved when the list grows, so a spawn
-  // allocates nothing.
+  // The inherit plan, made when the exec action completes the list: descriptor numbers
+  // are known then, and nothing can be added after it.
   std::vector<fdk::child::FdStep> steps;
-  std::vector<int32_t> dsts;
-  std::vector<uint8_t> done;
-  std::vector<fdk_fd *> in_use;          // handles used for the length of a spawn
-  std::unique_ptr<char[]> resolved;      // execvp's path
+  std::vector<int32_t> dsts;             // destinations, sorted
+  int32_t temp_min = 3;                  // above every number the mappings name
 };
 
 struct fdk_process {
@@ -85,13 +84,13 @@ struct Launch {
 // Lays out the list for one spawn, launches the child with a backend and returns its pid
 // and, when want_pidfd is set and the backend can (clone with CLONE_PIDFD), its pidfd; a
 // failed action is reported and its child reaped.
-int launch(fdk_actions *a, unsigned backend, bool want_pidfd, Launch *out);
+int launch(const fdk_actions *a, unsigned backend, bool want_pidfd, Launch *out);
 
 // Describes action i (and mapping pair for inherit) for error texts.
 std::string describe_action(const fdk_actions *a, size_t i, int32_t pair);
 
 // Process handles (process.cpp).
-int process_start(fdk_process **out, fdk_loop *loop, fdk_actions *actions, unsigned flags, fdk_exit_cb cb, void *data);
+int process_start(fdk_process **out, fdk_loop *loop, const fdk_actions *actions, unsigned flags, fdk_exit_cb cb, void *data);
 int process_signal(fdk_process *p, int sig, bool group);
 int process_wait(fdk_process *p, fdk_exit_status *status, bool block);
 int process_detach(fdk_process *p);

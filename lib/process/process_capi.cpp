@@ -133,7 +133,7 @@ FDK_API int fdk_actions_user(fdk_actions *a, fdk_child_fn fn, void *arg, const c
   return guard("actions_user", [&] { return fdk::actions_user(a, fn, arg, name); });
 }
 
-FDK_API int fdk_spawn(fdk_process **out, fdk_loop *loop, fdk_actions *actions, unsigned flags, fdk_exit_cb exit_cb,
+FDK_API int fdk_spawn(fdk_process **out, fdk_loop *loop, const fdk_actions *actions, unsigned flags, fdk_exit_cb exit_cb,
                       void *data) {
   if (!out) return fail(-EINVAL, "spawn: out is NULL");
   if (int r = check_list("spawn", actions)) return r;

@@ -120,8 +120,9 @@ const char *search_path(const char *const *envp) {
   return p ? p : "/bin:/usr/bin";
 }
 
-// execvp's look-up, in the parent: the first executable regular file along PATH.
-int resolve_exec(fdk_actions *a) {
+// execvp's look-up, in the parent: the first executable regular file along PATH, into
+// out (PATH_MAX bytes).
+int resolve_exec(const fdk_actions *a, char *out) {
   const char *file = a->exec_file;
   if (!*file) return fail(-ENOENT, "spawn: execvp: empty file name");
   size_t flen = strlen(file);
@@ -131,7 +132,6 @@ int resolve_exec(fdk_actions *a) {
     const char *end = strchrnul(dir, ':');
     size_t dlen = static_cast<size_t>(end - dir);
     if (dlen + 1 + flen < PATH_MAX) {
-      char *out = a->resolved.get();
       // An empty entry means the current directory.
       if (dlen == 0) out[0] = '.', dlen = 1;
       else memcpy(out, dir, dlen);
@@ -150,59 +150,6 @@ int resolve_exec(fdk_actions *a) {
   return fail(-ENOENT, "spawn: execvp: \"%s\" not found in PATH", file);
 }
 
-// The steps that apply the inherit set (see child::FdStep), into the reserved scratch.
-void plan_inherit(fdk_actions *a) {
-  a->steps.clear();
-  a->dsts.clear();
-  a->done.assign(a->pairs.size(), 0);
-  std::vector<int32_t> &dsts = a->dsts;
-  for (size_t i = 0; i < a->pairs.size(); ++i) {
-    const auto &p = a->pairs[i];
-    dsts.push_back(p.dst);
-    if (p.dst == p.src) {
-      a->steps.push_back({FdStep::clear_cloexec, p.src, p.dst, static_cast<int32_t>(i)});
-      a->done[i] = 1;
-    }
-  }
-  std::sort(dsts.begin(), dsts.end());
-  // Current location of each pending mapping's source: its number, or the temporary.
-  auto src_of = [&](size_t i) { return a->done[i] == 2 ? child::kTemp : a->pairs[i].src; };
-  auto needed = [&](int32_t fd) {
-    for (size_t j = 0; j < a->pairs.size(); ++j)
-      if (!(a->done[j] & 1) && src_of(j) == fd) return true;
-    return false;
-  };
-  size_t left = 0;
-  for (uint8_t d : a->done) left += !d;
-  while (left > 0) {
-    bool progress = false;
-    for (size_t i = 0; i < a->pairs.size(); ++i) {
-      if (a->done[i] & 1) continue;
-      // A destination is written once no pending mapping still reads it.
-      if (needed(a->pairs[i].dst)) continue;
-      a->steps.push_back({FdStep::dup, src_of(i), a->pairs[i].dst, static_cast<int32_t>(i)});
-      a->done[i] = 1;
-      --left;
-      progress = true;
-    }
-    if (progress) continue;
-    // Only cycles remain: keep one destination aside in the temporary, which the previous
-    // cycle no longer needs, and let its readers read that.
-    size_t i = 0;
-    while (a->done[i] & 1) ++i;
-    int32_t saved = a->pairs[i].dst;
-    a->steps.push_back({FdStep::save, saved, 0, static_cast<int32_t>(i)});
-    for (size_t j = 0; j < a->pairs.size(); ++j)
-      if (!(a->done[j] & 1) && a->pairs[j].src == saved && a->done[j] != 2) a->done[j] = 2;
-  }
-  for (size_t i = 0; i < a->pairs.size(); ++i) {
-    int mode = a->pairs[i].mode;
-    if (mode == FDK_INHERIT_PRESERVE) continue;
-    a->steps.push_back({mode == FDK_INHERIT_BLOCKING ? FdStep::set_blocking : FdStep::set_nonblocking, 0,
-                        a->pairs[i].dst, static_cast<int32_t>(i)});
-  }
-}
-
 // Reaps a child that failed before exec (it exits at once with 127).
 void reap_failed(Launch *l) {
   int status;
@@ -213,48 +160,47 @@ void reap_failed(Launch *l) {
   l->pidfd = -1;
 }
 
-// The list laid out for one spawn: fd handles in use until it ends.
+// The list laid out for one spawn, on the spawning thread's stack: fd handles in use
+// until it ends.
 class Prepared {
  public:
-  explicit Prepared(fdk_actions *a) : a_(a) {}
+  explicit Prepared(const fdk_actions *a) : a_(a) {}
   Prepared(const Prepared &) = delete;
   Prepared &operator=(const Prepared &) = delete;
   ~Prepared() {
-    for (fdk_fd *fd : a_->in_use) fd_unuse(fd);
-    a_->in_use.clear();
+    // The handles were used in this order; the first used_ of them are in use.
+    size_t left = used_;
+    for (size_t i = 0; i < a_->action_fds.size() && left > 0; ++i)
+      if (fdk_fd *fd = a_->action_fds[i]) fd_unuse(fd), --left;
+    for (size_t i = 0; i < a_->pairs.size() && left > 0; ++i)
+      if (fdk_fd *fd = a_->pairs[i].src_fd) fd_unuse(fd), --left;
   }
 
   int prepare() {
     if (!a_->has_exec) return fail(-EINVAL, "spawn: the action list has no execve or execvp action");
     for (size_t i = 0; i < a_->actions.size(); ++i) {
-      if (fdk_fd *fd = a_->action_fds[i]) {
-        int raw;
-        if (use(fd, &raw) < 0) return fail(-EBADF, "spawn: %s: the handle is closed", describe_action(a_, i, -1).c_str());
-        a_->actions[i].num = raw;
-      }
+      if (fdk_fd *fd = a_->action_fds[i])
+        if (use(fd) < 0) return fail(-EBADF, "spawn: %s: the handle is closed", describe_action(a_, i, -1).c_str());
     }
-    int32_t top = 2;
     for (size_t i = 0; i < a_->pairs.size(); ++i) {
-      auto &p = a_->pairs[i];
-      if (p.src_fd && use(p.src_fd, &p.src) < 0)
-        return fail(-EBADF, "spawn: %s: the source handle is closed",
-                    describe_action(a_, a_->inherit_index, static_cast<int32_t>(i)).c_str());
-      top = std::max({top, p.src, p.dst});
+      if (fdk_fd *fd = a_->pairs[i].src_fd)
+        if (use(fd) < 0)
+          return fail(-EBADF, "spawn: %s: the source handle is closed",
+                      describe_action(a_, a_->inherit_index, static_cast<int32_t>(i)).c_str());
     }
-    if (!a_->pairs.empty()) plan_inherit(a_);
-    child::Action &exec = a_->actions.back();
+    plan.exec_path = static_cast<const char *>(a_->actions.back().ptr);
     if (a_->exec_search) {
-      if (int r = resolve_exec(a_); r < 0) return r;
-      exec.ptr = a_->resolved.get();
+      if (int r = resolve_exec(a_, resolved_); r < 0) return r;
+      plan.exec_path = resolved_;
     }
-    exec.envp = a_->exec_envp ? a_->exec_envp : environ;
+    plan.exec_envp = a_->exec_envp ? a_->exec_envp : environ;
     plan.actions = a_->actions.data();
     plan.count = a_->actions.size();
     plan.steps = a_->steps.data();
     plan.nsteps = a_->steps.size();
     plan.dsts = a_->dsts.data();
     plan.ndsts = a_->dsts.size();
-    plan.temp_min = top + 1;
+    plan.temp_min = a_->temp_min;
     // Only a pdeathsig action reads it (getpid is a system call; skip it otherwise).
     bool has_pdeathsig = std::any_of(a_->actions.begin(), a_->actions.end(),
                                      [](const child::Action &a) { return a.op == child::Op::pdeathsig; });
@@ -293,15 +239,17 @@ class Prepared {
   child::Plan plan{};
 
  private:
-  int use(fdk_fd *fd, int32_t *raw) {
-    int r;
-    if (fd_use(fd, &r) < 0) return -EBADF;
-    a_->in_use.push_back(fd);
-    *raw = r;
+  // Keeps the handle (and so its number, which the list recorded) open for the spawn.
+  int use(fdk_fd *fd) {
+    int raw;
+    if (fd_use(fd, &raw) < 0) return -EBADF;
+    ++used_;
     return 0;
   }
 
-  fdk_actions *a_;
+  const fdk_actions *a_;
+  size_t used_ = 0;
+  char resolved_[PATH_MAX];  // execvp's path
 };
 
 // clone() running child::run on the stack below top: the pid, or -errno.
@@ -470,9 +418,9 @@ class PosixSpawn {
     posix_spawnattr_setsigmask(&attr_, &empty);
     posix_spawnattr_setsigdefault(&attr_, &defaults);
     pid_t pid;
-    int r = posix_spawn(&pid, static_cast<const char *>(exec->ptr), &fa_, &attr_, const_cast<char *const *>(exec->argv),
-                        const_cast<char *const *>(exec->envp));
-    if (r != 0) return fail(-r, "spawn (posix_spawn): \"%s\": %s", static_cast<const char *>(exec->ptr), strerror(r));
+    int r = posix_spawn(&pid, prep.plan.exec_path, &fa_, &attr_, const_cast<char *const *>(exec->argv),
+                        const_cast<char *const *>(prep.plan.exec_envp));
+    if (r != 0) return fail(-r, "spawn (posix_spawn): \"%s\": %s", prep.plan.exec_path, strerror(r));
     out->pid = pid;
     return 0;
   }
@@ -522,7 +470,7 @@ class PosixSpawn {
 
 }  // namespace
 
-int launch(fdk_actions *a, unsigned backend, bool want_pidfd, Launch *out) {
+int launch(const fdk_actions *a, unsigned backend, bool want_pidfd, Launch *out) {
   Prepared prep(a);
   if (int r = prep.prepare(); r < 0) return r;
   int r;

@@ -273,7 +273,7 @@ static void test_chdir_and_fchdir(void **state) {
     assert_int_equal(fdk_actions_execve(a, CHILD_PATH, argv, NULL), 0);
     assert_int_equal(fdk_fd_close(dirfd), 0);
     assert_int_equal(spawn_wait(a, backends[b], NULL), -EBADF);
-    assert_non_null(strstr(fdk_last_error(), "action 0 (fchdir)"));
+    assert_non_null(strstr(fdk_last_error(), "action 0 (fchdir "));
     fdk_actions_free(a);
     fdk_fd_unref(dirfd);
   }
@@ -1129,6 +1129,68 @@ static void test_one_list_many_threads(void **state) {
   close(other);
 }
 
+/* login_tty: a new session whose controlling terminal is the given tty (the shell can
+ * open /dev/tty); never with setsid or setpgid; a non-terminal fails the spawn with the
+ * action named. */
+static int spawn_tty_check(fdk_fd *tty, int with_login) {
+  const char *argv[] = {"/bin/sh", "-c", "exec 2>/dev/null; : </dev/tty", NULL};
+  fdk_actions *a;
+  assert_int_equal(fdk_actions_new(&a), 0);
+  if (with_login) assert_int_equal(fdk_actions_login_tty(a, tty), 0);
+  else assert_int_equal(fdk_actions_setsid(a), 0);
+  assert_int_equal(fdk_actions_execve(a, "/bin/sh", argv, NULL), 0);
+  fdk_exit_status st;
+  int r = spawn_wait(a, 0, &st);
+  fdk_actions_free(a);
+  return r < 0 ? r : st.value;
+}
+
+static void test_login_tty(void **state) {
+  (void)state;
+  int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  assert_true(master >= 0);
+  assert_int_equal(grantpt(master), 0);
+  assert_int_equal(unlockpt(master), 0);
+  int slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+  assert_true(slave >= 0);
+  fdk_fd *tty;
+  assert_int_equal(fdk_fd_adopt(&tty, slave, FDK_FD_BLOCKING), 0);
+  assert_int_equal(spawn_tty_check(tty, 1), 0);
+  assert_int_not_equal(spawn_tty_check(tty, 0), 0); /* a new session alone has no terminal */
+  /* Exclusive with setsid and setpgid, in either order. */
+  fdk_actions *a;
+  assert_int_equal(fdk_actions_new(&a), 0);
+  assert_int_equal(fdk_actions_setsid(a), 0);
+  assert_int_equal(fdk_actions_login_tty(a, tty), -EINVAL);
+  fdk_actions_free(a);
+  assert_int_equal(fdk_actions_new(&a), 0);
+  assert_int_equal(fdk_actions_login_tty(a, tty), 0);
+  assert_int_equal(fdk_actions_setpgid(a, 0), -EINVAL);
+  const char *argv[] = {"child", "exit", "0", NULL};
+  assert_int_equal(fdk_actions_execve(a, CHILD_PATH, argv, NULL), 0);
+  assert_int_equal(spawn_wait(a, FDK_SPAWN_BACKEND_POSIX_SPAWN, NULL), -ENOTSUP);
+  fdk_actions_free(a);
+  fdk_fd_close(tty);
+  fdk_fd_unref(tty);
+  /* Not a terminal. */
+  int p[2];
+  assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+  fdk_fd *notty;
+  assert_int_equal(fdk_fd_adopt(&notty, p[0], FDK_FD_BLOCKING), 0);
+  for (int b = 0; b < 2; b++) {
+    assert_int_equal(fdk_actions_new(&a), 0);
+    assert_int_equal(fdk_actions_login_tty(a, notty), 0);
+    assert_int_equal(fdk_actions_execve(a, CHILD_PATH, argv, NULL), 0);
+    assert_int_equal(spawn_wait(a, backends[b], NULL), -ENOTTY);
+    assert_non_null(strstr(fdk_last_error(), "action 0 (login_tty"));
+    fdk_actions_free(a);
+  }
+  fdk_fd_close(notty);
+  fdk_fd_unref(notty);
+  close(p[1]);
+  close(master);
+}
+
 /* ---- lifecycle: statuses somebody else collected, signals that must not reach a stranger ---- */
 
 /* Whether this run has pidfds (not FDKIT_PIDFD=0, not under the old-kernel filter). */
@@ -1452,6 +1514,7 @@ int main(int argc, char **argv) {
       fdkt_test(test_pidfd_held_from_spawn),
       fdkt_test(test_many_children_on_loop),
       fdkt_test(test_one_list_many_threads),
+      fdkt_test(test_login_tty),
       fdkt_test(test_status_reaped_by_host),
       fdkt_test(test_signal_never_hits_stranger),
       fdkt_test(test_posix_spawn_instant_exit_reaped),

@@ -85,6 +85,14 @@ FDK_API int fdk_actions_inherit_fd(fdk_actions *actions, int dst, fdk_fd *src, i
 FDK_API int fdk_actions_inherit_raw(fdk_actions *actions, int dst, int src, int blocking);
 
 FDK_API int fdk_actions_setsid(fdk_actions *actions);
+/** Prepares a login on a terminal, as BSD's login_tty does for the session: the child
+ * starts a new session (setsid) and makes tty its controlling terminal (TIOCSCTTY). Mapping
+ * the terminal onto 0, 1 and 2 stays the inherit actions' job. As with fchdir, the number
+ * is the one tty has in the parent: put it before inherit_fd. -EINVAL when the list also
+ * has setsid or setpgid (a child that changed its group cannot start a session); a tty
+ * that is not a terminal fails the spawn with -ENOTTY, the action named. Not with the
+ * posix_spawn backend (-ENOTSUP). */
+FDK_API int fdk_actions_login_tty(fdk_actions *actions, fdk_fd *tty);
 /** setpgid(0, pgid): 0 makes the child lead a new group. */
 FDK_API int fdk_actions_setpgid(fdk_actions *actions, int32_t pgid);
 FDK_API int fdk_actions_setuid(fdk_actions *actions, uint32_t uid);

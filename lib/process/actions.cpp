@@ -47,6 +47,7 @@ const char *op_name(Op op) {
     case Op::signal_ignore: return "signal_ignore";
     case Op::close_other_fds: return "close_other_fds";
     case Op::user: return "user";
+    case Op::login_tty: return "login_tty";
   }
   return "?";
 }
@@ -74,6 +75,8 @@ std::string name_of(const Action &act, const char *text) {
       return n + buf;
     }
     case Op::rlimit:
+    case Op::fchdir:
+    case Op::login_tty:
       return n + " " + std::to_string(act.num);
     case Op::setgroups:
       return n + " (" + std::to_string(act.a) + " groups)";
@@ -82,14 +85,21 @@ std::string name_of(const Action &act, const char *text) {
   }
 }
 
+bool changes_session(Op op) { return op == Op::setsid || op == Op::setpgid || op == Op::login_tty; }
+
 int add(fdk_actions *a, const Action &act, const char *text, fdk_fd *fd = nullptr) {
   if (a->has_exec) return fail(-EINVAL, "actions: %s after the exec action", op_name(act.op));
+  // login_tty starts a session itself; after setsid or setpgid its setsid would fail.
+  if (changes_session(act.op) && a->has_session_change &&
+      (act.op == Op::login_tty || std::any_of(a->actions.begin(), a->actions.end(), [](const Action &b) { return b.op == Op::login_tty; })))
+    return fail(-EINVAL, "actions: login_tty cannot be combined with setsid or setpgid (it starts its own session)");
   a->names.reserve(a->names.size() + 1);
   a->action_fds.reserve(a->action_fds.size() + 1);
   a->actions.push_back(act);
   a->names.push_back(name_of(act, text));
   a->action_fds.push_back(fd);
   if (fd) fd_mem_ref(fd);
+  a->has_session_change = a->has_session_change || changes_session(act.op);
   return 0;
 }
 
@@ -203,10 +213,10 @@ int actions_simple(fdk_actions *a, Op op, int32_t num, const char *text) {
 
 // The handle's number is the one the child uses: it stays the same while the handle lives,
 // and the spawn keeps the handle open (or fails with -EBADF once it is closed).
-int actions_fchdir(fdk_actions *a, fdk_fd *fd) {
-  Action act{Op::fchdir};
+int actions_with_fd(fdk_actions *a, Op op, fdk_fd *fd) {
+  Action act{op};
   act.num = fd->raw;
-  return add(a, act, nullptr, fd);
+  return add(a, act, std::to_string(fd->raw).c_str(), fd);
 }
 
 int actions_setgroups(fdk_actions *a, size_t count, const uint32_t *gids) {

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -281,6 +282,10 @@ FDK_CHILD long run_action(Plan *plan, size_t index) {
       return set_ignore(a.num);
     case Op::close_other_fds:
       return close_others(plan);
+    case Op::login_tty: {
+      long r = sys(SYS_setsid);
+      return r < 0 ? r : sys(SYS_ioctl, a.num, TIOCSCTTY, 0);
+    }
     case Op::user: {
       // Marked while it runs: a child that dies inside it is reported as its failure.
       plan->running_user = static_cast<int32_t>(index);

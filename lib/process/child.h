@@ -25,6 +25,7 @@ enum class Op : uint8_t {
   signal_ignore,
   close_other_fds,
   user,
+  login_tty,
 };
 
 struct Action {

@@ -34,6 +34,7 @@ struct fdk_actions {
 
   std::vector<Pair> pairs;
   size_t inherit_index = SIZE_MAX;       // the action that applies the set
+  bool has_session_change = false;       // setsid, setpgid or login_tty (which exclude one another)
   bool has_exec = false;
   bool exec_search = false;              // execvp: look the file up at spawn
   const char *exec_file = nullptr;       // execvp: the name as given

@@ -13,7 +13,7 @@ using fdk::child::Op;
 namespace fdk {
 int actions_exec(fdk_actions *a, const char *path, const char *const *argv, const char *const *envp, bool search);
 int actions_simple(fdk_actions *a, Op op, int32_t num, const char *text);
-int actions_fchdir(fdk_actions *a, fdk_fd *fd);
+int actions_with_fd(fdk_actions *a, Op op, fdk_fd *fd);
 int actions_setgroups(fdk_actions *a, size_t count, const uint32_t *gids);
 int actions_rlimit(fdk_actions *a, int resource, uint64_t soft, uint64_t hard);
 int actions_user(fdk_actions *a, fdk_child_fn fn, void *arg, const char *name);
@@ -75,7 +75,13 @@ FDK_API int fdk_actions_chdir(fdk_actions *a, const char *path) {
 FDK_API int fdk_actions_fchdir(fdk_actions *a, fdk_fd *fd) {
   if (int r = check_list("actions_fchdir", a)) return r;
   if (!fd) return fail(-EINVAL, "actions_fchdir: fd is NULL");
-  return guard("actions_fchdir", [&] { return fdk::actions_fchdir(a, fd); });
+  return guard("actions_fchdir", [&] { return fdk::actions_with_fd(a, Op::fchdir, fd); });
+}
+
+FDK_API int fdk_actions_login_tty(fdk_actions *a, fdk_fd *tty) {
+  if (int r = check_list("actions_login_tty", a)) return r;
+  if (!tty) return fail(-EINVAL, "actions_login_tty: tty is NULL");
+  return guard("actions_login_tty", [&] { return fdk::actions_with_fd(a, Op::login_tty, tty); });
 }
 
 FDK_API int fdk_actions_inherit_fd(fdk_actions *a, int dst, fdk_fd *src, int blocking) {

@@ -1191,6 +1191,53 @@ static void test_login_tty(void **state) {
   close(master);
 }
 
+/* Error texts: a script whose #! interpreter is missing says so (not that the script is
+ * missing), every backend; posix_spawn's failed chdir names chdir. */
+static void test_error_texts(void **state) {
+  (void)state;
+  char script[] = "/tmp/fdkt-script-XXXXXX";
+  int fd = mkstemp(script);
+  assert_true(fd >= 0);
+  const char body[] = "#!/nonexistent/interp -x\nexit 0\n";
+  assert_int_equal(write(fd, body, sizeof body - 1), (ssize_t)(sizeof body - 1));
+  close(fd);
+  chmod(script, 0755);
+  for (int b = 0; b < NBACKENDS; b++) {
+    const char *argv[] = {script, NULL};
+    fdk_actions *a;
+    assert_int_equal(fdk_actions_new(&a), 0);
+    assert_int_equal(fdk_actions_execve(a, script, argv, NULL), 0);
+    assert_int_equal(spawn_wait(a, backends[b], NULL), -ENOENT);
+    assert_non_null(strstr(fdk_last_error(), "interpreter \"/nonexistent/interp\""));
+    fdk_actions_free(a);
+  }
+  unlink(script);
+  fdk_actions *a;
+  assert_int_equal(fdk_actions_new(&a), 0);
+  assert_int_equal(fdk_actions_chdir(a, "/nonexistent-dir"), 0);
+  const char *argv[] = {"child", "exit", "0", NULL};
+  assert_int_equal(fdk_actions_execve(a, CHILD_PATH, argv, NULL), 0);
+  assert_int_equal(spawn_wait(a, FDK_SPAWN_BACKEND_POSIX_SPAWN, NULL), -ENOENT);
+  assert_non_null(strstr(fdk_last_error(), "action 0 (chdir \"/nonexistent-dir\")"));
+  fdk_actions_free(a);
+  /* A mapping from a handle shows the handle's number. */
+  int p[2];
+  assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+  fdk_fd *h;
+  assert_int_equal(fdk_fd_adopt(&h, p[0], 0), 0);
+  assert_int_equal(fdk_actions_new(&a), 0);
+  assert_int_equal(fdk_actions_inherit_fd(a, 5, h, FDK_INHERIT_PRESERVE), 0);
+  assert_int_equal(fdk_actions_execve(a, CHILD_PATH, argv, NULL), 0);
+  fdk_fd_close(h);
+  assert_int_equal(spawn_wait(a, 0, NULL), -EBADF);
+  char expect[64];
+  snprintf(expect, sizeof expect, "inherit_fd 5 <- %d", p[0]);
+  assert_non_null(strstr(fdk_last_error(), expect));
+  fdk_actions_free(a);
+  fdk_fd_unref(h);
+  close(p[1]);
+}
+
 /* ---- lifecycle: statuses somebody else collected, signals that must not reach a stranger ---- */
 
 /* Whether this run has pidfds (not FDKIT_PIDFD=0, not under the old-kernel filter). */
@@ -1515,6 +1562,7 @@ int main(int argc, char **argv) {
       fdkt_test(test_many_children_on_loop),
       fdkt_test(test_one_list_many_threads),
       fdkt_test(test_login_tty),
+      fdkt_test(test_error_texts),
       fdkt_test(test_status_reaped_by_host),
       fdkt_test(test_signal_never_hits_stranger),
       fdkt_test(test_posix_spawn_instant_exit_reaped),

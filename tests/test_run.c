@@ -210,6 +210,9 @@ static void test_bad_options(void **state) {
   assert_int_equal(fdk_run_opts_set_fds(opts, FDK_RUN_FDS_ALLOWLIST, NULL, 0), -EINVAL);
   int std[] = {1};
   assert_int_equal(fdk_run_opts_set_fds(opts, FDK_RUN_FDS_ALLOWLIST, std, 1), -EINVAL);
+  int twice[] = {5, 6, 5};
+  assert_int_equal(fdk_run_opts_set_fds(opts, FDK_RUN_FDS_ALLOWLIST, twice, 3), -EINVAL);
+  assert_non_null(strstr(fdk_last_error(), "5 is listed twice"));
   const char *bad_env[] = {"NOEQUALS", NULL};
   assert_int_equal(fdk_run_opts_set_env(opts, bad_env), -EINVAL);
   assert_int_equal(fdk_run_opts_set_stdin_bytes(opts, NULL, 3), -EINVAL);

@@ -231,8 +231,27 @@ class Prepared {
 
   // Turns a child's report into the spawn's error, after its child was reaped.
   int failed(const child::Report &r, const char *backend) const {
-    return fail(-r.err, "spawn%s: %s: %s", backend, describe_action(a_, static_cast<size_t>(r.index), r.pair).c_str(),
-                strerror(r.err));
+    std::string what = describe_action(a_, static_cast<size_t>(r.index), r.pair);
+    if (static_cast<size_t>(r.index) + 1 == a_->actions.size() && r.err == ENOENT)
+      if (int e = missing_interpreter(backend, what.c_str()); e < 0) return e;
+    return fail(-r.err, "spawn%s: %s: %s", backend, what.c_str(), strerror(r.err));
+  }
+
+  // execve's ENOENT for a file that exists: what is missing is its #! interpreter (or the
+  // ELF loader it names). 0 when the file itself is missing.
+  int missing_interpreter(const char *backend, const char *what) const {
+    int fd = open(plan.exec_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    char head[256];
+    ssize_t n = read(fd, head, sizeof head - 1);
+    close(fd);
+    if (n >= 2 && head[0] == '#' && head[1] == '!') {
+      head[n] = 0;
+      char *name = head + 2 + strspn(head + 2, " \t");
+      name[strcspn(name, " \t\n")] = 0;
+      return fail(-ENOENT, "spawn%s: %s: its interpreter \"%s\" (named by #!) is missing", backend, what, name);
+    }
+    return fail(-ENOENT, "spawn%s: %s: the file exists but its ELF interpreter (loader) is missing", backend, what);
   }
 
   const fdk_actions *actions() const { return a_; }
@@ -420,7 +439,7 @@ class PosixSpawn {
     pid_t pid;
     int r = posix_spawn(&pid, prep.plan.exec_path, &fa_, &attr_, const_cast<char *const *>(exec->argv),
                         const_cast<char *const *>(prep.plan.exec_envp));
-    if (r != 0) return fail(-r, "spawn (posix_spawn): \"%s\": %s", prep.plan.exec_path, strerror(r));
+    if (r != 0) return failed(prep, r);
     out->pid = pid;
     return 0;
   }
@@ -449,6 +468,27 @@ class PosixSpawn {
       if (r) return r;
     }
     return temp_ >= 0 ? posix_spawn_file_actions_addclose(&fa_, temp_) : 0;
+  }
+
+  // posix_spawn reports only an errno: a directory action that cannot succeed (checked
+  // from the parent, for the first one, which the parent's directory resolves) is named,
+  // else the exec.
+  int failed(const Prepared &prep, int err) {
+    const fdk_actions *a = prep.actions();
+    for (size_t i = 0; i < a->actions.size(); ++i) {
+      const child::Action &act = a->actions[i];
+      if (act.op != Op::chdir && act.op != Op::fchdir) continue;
+      struct stat st;
+      int r = act.op == Op::chdir ? stat(static_cast<const char *>(act.ptr), &st) : fstat(act.num, &st);
+      int why = r < 0 ? errno : !S_ISDIR(st.st_mode) ? ENOTDIR : 0;
+      if (why == 0 && act.op == Op::chdir && access(static_cast<const char *>(act.ptr), X_OK) < 0) why = errno;
+      if (why == err) return fail(-err, "spawn (posix_spawn): %s: %s", describe_action(a, i, -1).c_str(), strerror(err));
+      break;
+    }
+    if (err == ENOENT && a->actions.size() > 0)
+      if (int e = prep.missing_interpreter(" (posix_spawn)", describe_action(a, a->actions.size() - 1, -1).c_str()); e < 0)
+        return e;
+    return fail(-err, "spawn (posix_spawn): \"%s\": %s", prep.plan.exec_path, strerror(err));
   }
 
   // Only "close from N" exists: the kept destinations must be 0..N-1.

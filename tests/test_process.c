@@ -19,6 +19,7 @@
 #include "testutil.h"
 
 static void on_exit_cb(fdk_process *p, int result, void *data);
+static fdk_actions *gated_child(int gate_read, int devnull);
 
 static const unsigned backends[] = {FDK_SPAWN_BACKEND_AUTO, FDK_SPAWN_BACKEND_FORK, FDK_SPAWN_BACKEND_POSIX_SPAWN};
 static const char *backend_names[] = {"auto", "fork", "posix_spawn"};
@@ -1238,6 +1239,69 @@ static void test_error_texts(void **state) {
   close(p[1]);
 }
 
+static volatile sig_atomic_t late_handler_calls;
+static volatile sig_atomic_t early_info_pid;
+static void late_host_handler(int sig) {
+  (void)sig;
+  late_handler_calls++;
+}
+static void early_host_action(int sig, siginfo_t *info, void *context) {
+  (void)sig;
+  (void)context;
+  early_info_pid = info ? info->si_pid : -1;
+}
+
+/* A host SIGCHLD handler: one installed before fdkit watches gets each SIGCHLD with its
+ * real siginfo; one installed while fdkit watches neither stops fdkit from seeing exits
+ * nor is overwritten when fdkit stops. In pidfd mode fdkit installs nothing at all. */
+static void test_host_handler_installed_later(void **state) {
+  (void)state;
+  struct sigaction early = {0}, late = {0}, old, now;
+  early.sa_sigaction = early_host_action;
+  early.sa_flags = SA_SIGINFO;
+  sigaction(SIGCHLD, &early, &old);
+  early_info_pid = 0;
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  int gate[2];
+  assert_int_equal(pipe2(gate, O_CLOEXEC), 0);
+  int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+  fdk_actions *a = gated_child(gate[0], devnull);
+  exit_record rec = {0};
+  fdk_process *p;
+  assert_int_equal(fdk_spawn(&p, loop, a, 0, on_exit_cb, &rec), 0);
+  close(gate[0]);
+  close(devnull);
+  /* The host installs its own handler while the child runs. */
+  late.sa_handler = late_host_handler;
+  sigaction(SIGCHLD, &late, NULL);
+  close(gate[1]);
+  fdkt_run_until(loop, &rec.calls, 5000);
+  assert_int_equal(rec.waited, 1);
+  assert_int_equal(rec.status.value, 0);
+  fdk_process_free(p);
+  fdk_actions_free(a);
+  assert_int_equal(fdk_loop_free(loop), 0);
+  sigaction(SIGCHLD, NULL, &now);
+  assert_ptr_equal(now.sa_handler, late_host_handler); /* never restored over */
+  assert_true(late_handler_calls >= 1);
+  /* The early handler: real siginfo through fdkit's chaining in SIGCHLD mode. */
+  sigaction(SIGCHLD, &early, NULL);
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  a = child_actions("exit", "0");
+  memset(&rec, 0, sizeof rec);
+  early_info_pid = 0;
+  assert_int_equal(fdk_spawn(&p, loop, a, 0, on_exit_cb, &rec), 0);
+  fdkt_run_until(loop, &rec.calls, 5000);
+  assert_int_equal(early_info_pid, fdk_process_pid(p));
+  fdk_process_free(p);
+  fdk_actions_free(a);
+  assert_int_equal(fdk_loop_free(loop), 0);
+  sigaction(SIGCHLD, NULL, &now);
+  assert_true((now.sa_flags & SA_SIGINFO) && now.sa_sigaction == early_host_action);
+  sigaction(SIGCHLD, &old, NULL);
+}
+
 /* ---- lifecycle: statuses somebody else collected, signals that must not reach a stranger ---- */
 
 /* Whether this run has pidfds (not FDKIT_PIDFD=0, not under the old-kernel filter). */
@@ -1563,6 +1627,7 @@ int main(int argc, char **argv) {
       fdkt_test(test_one_list_many_threads),
       fdkt_test(test_login_tty),
       fdkt_test(test_error_texts),
+      fdkt_test(test_host_handler_installed_later),
       fdkt_test(test_status_reaped_by_host),
       fdkt_test(test_signal_never_hits_stranger),
       fdkt_test(test_posix_spawn_instant_exit_reaped),

@@ -409,6 +409,7 @@ class SigchldWatch final : public fdk_op {
  private:
   static void on_signal(uv_signal_t *handle, int);
   static void on_scan(uv_check_t *handle);
+  static void on_poll(uv_timer_t *handle);
   template <class Handle>
   static void close_handle(Handle *handle) {
     uv_close(reinterpret_cast<uv_handle_t *>(handle), [](uv_handle_t *h) {
@@ -422,13 +423,47 @@ class SigchldWatch final : public fdk_op {
 
   uv_signal_t *signal_ = nullptr;
   uv_check_t *scan_ = nullptr;
+  uv_timer_t *poll_ = nullptr;
   std::vector<fdk_process *> procs_;
 };
 
 std::mutex g_sigchld_mu;
 std::vector<SigchldWatch *> g_sigchld_watches;
 int g_sigchld_active = 0;
+// While fdkit watches, SIGCHLD runs fdkit's handler, which calls libuv's (the wake-up of
+// the watchers) and then the host's, with the real arguments. Written only while fdkit's
+// handler is not installed.
 struct sigaction g_host_sigchld;
+struct sigaction g_libuv_sigchld;
+
+void call_action(const struct sigaction &act, int sig, siginfo_t *info, void *context) {
+  if (act.sa_flags & SA_SIGINFO) {
+    if (act.sa_sigaction) act.sa_sigaction(sig, info, context);
+  } else if (act.sa_handler != SIG_DFL && act.sa_handler != SIG_IGN) {
+    act.sa_handler(sig);
+  }
+}
+
+void on_sigchld(int sig, siginfo_t *info, void *context) {
+  int saved = errno;
+  call_action(g_libuv_sigchld, sig, info, context);
+  call_action(g_host_sigchld, sig, info, context);
+  errno = saved;
+}
+
+bool is_fdkit_action(const struct sigaction &act) {
+  return (act.sa_flags & SA_SIGINFO) && act.sa_sigaction == on_sigchld;
+}
+
+// Whether SIGCHLD still reaches fdkit: a host may install its own handler over fdkit's.
+bool sigchld_reaches_fdkit() {
+  struct sigaction now;
+  sigaction(SIGCHLD, nullptr, &now);
+  return is_fdkit_action(now);
+}
+
+// Polling period of the loop's children once fdkit's handler was replaced.
+constexpr uint64_t kReplacedPollMs = 50;
 
 SigchldWatch *find_sigchld(fdk_loop *loop) {
   std::lock_guard<std::mutex> lock(g_sigchld_mu);
@@ -446,12 +481,28 @@ int SigchldWatch::start() {
   uv_check_init(loop->uv, scan_);
   scan_->data = this;
   handle_opened(loop);
+  poll_ = new uv_timer_t;
+  uv_timer_init(loop->uv, poll_);
+  poll_->data = this;
+  handle_opened(loop);
+  uv_timer_start(poll_, on_poll, kReplacedPollMs, kReplacedPollMs);
+  uv_unref(reinterpret_cast<uv_handle_t *>(poll_));  // the watcher's operation keeps the loop
   std::lock_guard<std::mutex> lock(g_sigchld_mu);
-  // libuv installs its own handler without keeping the host's: fdkit keeps it, calls it
-  // on each SIGCHLD, and puts it back with the last watcher.
+  // libuv installs its own handler without keeping the host's: fdkit keeps the host's,
+  // puts its own handler over libuv's and chains to both.
   if (g_sigchld_active == 0) sigaction(SIGCHLD, nullptr, &g_host_sigchld);
   int r = uv_signal_start(signal_, on_signal, SIGCHLD);
+  if (r == 0 && g_sigchld_active == 0) {
+    struct sigaction ours{};
+    sigaction(SIGCHLD, nullptr, &g_libuv_sigchld);
+    ours.sa_sigaction = on_sigchld;
+    ours.sa_flags = SA_SIGINFO | SA_RESTART | (g_libuv_sigchld.sa_flags & SA_ONSTACK);
+    sigfillset(&ours.sa_mask);
+    sigaction(SIGCHLD, &ours, nullptr);
+  }
   if (r < 0) {
+    poll_->data = loop;
+    close_handle(poll_);
     signal_->data = loop;
     scan_->data = loop;
     close_handle(signal_);
@@ -466,20 +517,17 @@ int SigchldWatch::start() {
 
 void SigchldWatch::on_signal(uv_signal_t *handle, int) {
   auto *self = static_cast<SigchldWatch *>(handle->data);
-  struct sigaction host;
-  {
-    std::lock_guard<std::mutex> lock(g_sigchld_mu);
-    host = g_host_sigchld;
-  }
-  if (host.sa_flags & SA_SIGINFO) {
-    siginfo_t info{};
-    info.si_signo = SIGCHLD;
-    host.sa_sigaction(SIGCHLD, &info, nullptr);
-  } else if (host.sa_handler != SIG_DFL && host.sa_handler != SIG_IGN) {
-    host.sa_handler(SIGCHLD);
-  }
   // The scan comes once per wake-up, after every signal of it.
   uv_check_start(self->scan_, on_scan);
+}
+
+// A host that installed its own SIGCHLD handler over fdkit's keeps fdkit from hearing of
+// exits: from then on the loop's children are polled.
+void SigchldWatch::on_poll(uv_timer_t *handle) {
+  auto *self = static_cast<SigchldWatch *>(handle->data);
+  if (sigchld_reaches_fdkit()) return;
+  Dispatch scope(self->loop);
+  self->scan_now();
 }
 
 void SigchldWatch::on_scan(uv_check_t *handle) {
@@ -513,15 +561,22 @@ void SigchldWatch::stop(int result) {
   {
     std::lock_guard<std::mutex> lock(g_sigchld_mu);
     g_sigchld_watches.erase(std::find(g_sigchld_watches.begin(), g_sigchld_watches.end(), this));
+    // The last watcher puts the host's handler back, unless the host installed one since:
+    // that one stays (libuv's stop resets the action to SIG_DFL, so it is put back too).
+    struct sigaction now;
+    sigaction(SIGCHLD, nullptr, &now);
     uv_signal_stop(signal_);
-    if (--g_sigchld_active == 0) sigaction(SIGCHLD, &g_host_sigchld, nullptr);
+    if (--g_sigchld_active == 0) sigaction(SIGCHLD, is_fdkit_action(now) ? &g_host_sigchld : &now, nullptr);
   }
   signal_->data = loop;
   scan_->data = loop;
+  poll_->data = loop;
   close_handle(signal_);
   close_handle(scan_);
+  close_handle(poll_);
   signal_ = nullptr;
   scan_ = nullptr;
+  poll_ = nullptr;
   for (fdk_process *p : procs_) {
     on_unwatched(p, true);
     process_unref(p);

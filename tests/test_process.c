@@ -1302,6 +1302,38 @@ static void test_host_handler_installed_later(void **state) {
   sigaction(SIGCHLD, &old, NULL);
 }
 
+/* The parent's loop in a forked child answers -ECHILD and is freed without touching the
+ * parent's descriptors: the parent's loop still works afterwards. */
+static void noop_post(void *data) { (void)data; }
+
+static void test_loop_after_fork(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdk_actions *a = child_actions("exit", "4");
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    fdk_process *p;
+    int ok = fdk_loop_run(loop, FDK_RUN_NOWAIT) == -ECHILD && fdk_loop_post(loop, noop_post, NULL) == -ECHILD &&
+             fdk_spawn(&p, loop, a, 0, NULL, NULL) == -ECHILD && fdk_loop_backend_timeout(loop) == -ECHILD &&
+             strstr(fdk_last_error(), "fork") != NULL && fdk_loop_free(loop) == 0;
+    _exit(ok ? 0 : 1);
+  }
+  int status;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 0);
+  exit_record rec = {0};
+  fdk_process *p;
+  assert_int_equal(fdk_spawn(&p, loop, a, 0, on_exit_cb, &rec), 0);
+  fdkt_run_until(loop, &rec.calls, 5000);
+  assert_int_equal(rec.status.value, 4);
+  fdk_process_free(p);
+  fdk_actions_free(a);
+  assert_int_equal(fdk_loop_free(loop), 0);
+}
+
 /* ---- lifecycle: statuses somebody else collected, signals that must not reach a stranger ---- */
 
 /* Whether this run has pidfds (not FDKIT_PIDFD=0, not under the old-kernel filter). */
@@ -1628,6 +1660,7 @@ int main(int argc, char **argv) {
       fdkt_test(test_login_tty),
       fdkt_test(test_error_texts),
       fdkt_test(test_host_handler_installed_later),
+      fdkt_test(test_loop_after_fork),
       fdkt_test(test_status_reaped_by_host),
       fdkt_test(test_signal_never_hits_stranger),
       fdkt_test(test_posix_spawn_instant_exit_reaped),

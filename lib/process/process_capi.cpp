@@ -146,6 +146,7 @@ FDK_API int fdk_spawn(fdk_process **out, fdk_loop *loop, const fdk_actions *acti
   if (flags & ~FDK_SPAWN_BACKEND_MASK || (flags & FDK_SPAWN_BACKEND_MASK) == FDK_SPAWN_BACKEND_MASK)
     return fail(-EINVAL, "spawn: unknown flags 0x%x", flags);
   if (exit_cb && !loop) return fail(-EINVAL, "spawn: an exit callback needs a loop");
+  if (loop && fdk::loop_forked(loop)) return fdk::fail_forked("spawn");
   return guard("spawn", [&] { return fdk::process_start(out, loop, actions, flags, exit_cb, data); });
 }
 

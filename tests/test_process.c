@@ -1334,6 +1334,51 @@ static void test_loop_after_fork(void **state) {
   assert_int_equal(fdk_loop_free(loop), 0);
 }
 
+/* Re-executed as "env-probe": two spawns, under bad FDKIT_* values. */
+static int env_probe_main(void) {
+  const char *argv[] = {"child", "exit", "0", NULL};
+  fdk_actions *a;
+  if (fdk_actions_new(&a) < 0 || fdk_actions_execve(a, CHILD_PATH, argv, NULL) < 0) return 2;
+  for (int i = 0; i < 2; i++) {
+    fdk_process *p;
+    if (fdk_spawn(&p, NULL, a, 0, NULL, NULL) != 0 || fdk_process_wait(p, NULL) != 0) return 3;
+    fdk_process_free(p);
+  }
+  fdk_actions_free(a);
+  return 0;
+}
+
+/* A bad FDKIT_* value is reported once on stderr, never silently ignored. */
+static void test_bad_environment_values(void **state) {
+  (void)state;
+  int err[2];
+  assert_int_equal(pipe2(err, O_CLOEXEC), 0);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    dup2(err[1], 2);
+    setenv("FDKIT_PIDFD", "no", 1);
+    setenv("FDKIT_CLONE3", "off", 1);
+    execl("/proc/self/exe", "test_process", "env-probe", (char *)NULL);
+    _exit(99);
+  }
+  close(err[1]);
+  char buf[1024];
+  size_t len = 0;
+  ssize_t n;
+  while (len + 1 < sizeof buf && (n = read(err[0], buf + len, sizeof buf - 1 - len)) > 0) len += (size_t)n;
+  buf[len] = 0;
+  close(err[0]);
+  int status;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 0);
+  const char *pidfd_line = strstr(buf, "fdkit: ignoring FDKIT_PIDFD=\"no\": expected one of 0, 1\n");
+  assert_non_null(pidfd_line);
+  assert_null(strstr(strchr(pidfd_line, '\n'), "FDKIT_PIDFD")); /* once */
+  assert_non_null(strstr(buf, "FDKIT_CLONE3=\"off\""));
+}
+
 /* ---- lifecycle: statuses somebody else collected, signals that must not reach a stranger ---- */
 
 /* Whether this run has pidfds (not FDKIT_PIDFD=0, not under the old-kernel filter). */
@@ -1627,6 +1672,7 @@ static void test_full_table_at_first_spawn(void **state) {
 
 int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "emfile-probe") == 0) return emfile_probe_main();
+  if (argc > 1 && strcmp(argv[1], "env-probe") == 0) return env_probe_main();
   const struct CMUnitTest tests[] = {
       fdkt_test(test_exit_codes),
       fdkt_test(test_killed_by_signal),
@@ -1661,6 +1707,7 @@ int main(int argc, char **argv) {
       fdkt_test(test_error_texts),
       fdkt_test(test_host_handler_installed_later),
       fdkt_test(test_loop_after_fork),
+      fdkt_test(test_bad_environment_values),
       fdkt_test(test_status_reaped_by_host),
       fdkt_test(test_signal_never_hits_stranger),
       fdkt_test(test_posix_spawn_instant_exit_reaped),

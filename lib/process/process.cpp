@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/env.h"
 #include "core/error.h"
 #include "trace/trace.h"
 #include "process/process.h"
@@ -47,8 +48,7 @@ int probe_pidfds() {
 int pidfd_mode() {
   int mode = g_pidfd_mode.load(std::memory_order_relaxed);
   if (mode >= 0) return mode;
-  const char *env = getenv("FDKIT_PIDFD");
-  if (env && strcmp(env, "0") == 0) mode = 0;
+  if (env_choice("FDKIT_PIDFD", {"0", "1"}) == 0) mode = 0;
   else if ((mode = probe_pidfds()) < 0) return mode;
   int expected = -1;
   g_pidfd_mode.compare_exchange_strong(expected, mode);

@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/env.h"
 #include "core/error.h"
 #include "process/process.h"
 
@@ -39,8 +40,7 @@ bool use_clone3() {
 #if defined(FDK_HAVE_CLONE_TRAMPOLINES)
   int mode = g_clone3.load(std::memory_order_relaxed);
   if (mode < 0) {
-    const char *env = getenv("FDKIT_CLONE3");
-    mode = env && strcmp(env, "0") == 0 ? 0 : 1;
+    mode = env_choice("FDKIT_CLONE3", {"0", "1"}) == 0 ? 0 : 1;
     g_clone3.store(mode, std::memory_order_relaxed);
   }
   return mode == 1;

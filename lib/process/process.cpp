@@ -342,6 +342,12 @@ void keep_loop_for(void *data) {
 
 // ---- pidfd mode ----
 
+void close_watch_posted(void *data) {
+  auto *p = static_cast<fdk_process *>(data);
+  fd_close(p->watch);
+  process_unref(p);
+}
+
 void on_pidfd_ready(Waiter *w, int status) {
   auto *p = static_cast<fdk_process *>(w->owner);
   fdk_loop *loop;
@@ -751,16 +757,25 @@ void process_free(fdk_process *p) {
     running = false;
   }
   bool orphan = running && !p->loop;
+  // Stop watching a reaped child: its callback is cancelled and the pidfd closes with the
+  // process. On the loop thread (outside p->mu: the watch ends inside the close), so that
+  // the watch is gone before the process, and with it the pidfd, can be.
+  bool close_watch_now = false;
   if (running && p->loop) {
     // Reaped on its loop when it exits, which keeps the loop running till then. Posted
     // under the lock: the loop's teardown takes it to forget the loop.
     process_ref(p);
     post(p->loop, keep_loop_for, p);
+  } else if (!running && p->watch) {
+    if (!p->loop || on_loop_thread(p->loop)) {
+      close_watch_now = true;
+    } else {
+      process_ref(p);
+      post(p->loop, close_watch_posted, p);
+    }
   }
   lock.unlock();
-  // Stop watching a reaped child: its callback is cancelled and the pidfd closes with the
-  // process. Outside p->mu: on the loop thread the watch ends inside the close.
-  if (!running && p->watch) fd_close(p->watch);
+  if (close_watch_now) fd_close(p->watch);
   if (orphan) adopt_orphan(p);  // outside p->mu: a sweep takes the list's lock first
   process_unref(p);
 }

@@ -76,6 +76,15 @@ static void test_spawn_while_threads_hammer(void **state) {
   print_message("# %d spawns in %.1f s\n", SPAWNERS * SPAWNS_PER_THREAD, (double)(fdk_now_ns() - start) / 1e9);
 }
 
+/* A list that runs the tiny static child. */
+static fdk_actions *tiny_actions(void) {
+  fdk_actions *a;
+  assert_int_equal(fdk_actions_new(&a), 0);
+  const char *argv[] = {"tiny", NULL};
+  assert_int_equal(fdk_actions_execve(a, TINY_CHILD_PATH, argv, NULL), 0);
+  return a;
+}
+
 static void on_exit_count(fdk_process *p, int result, void *data) {
   int *left = data;
   fdk_exit_status st;
@@ -89,10 +98,7 @@ static void test_loop_exit_watch_under_load(void **state) {
   (void)state;
   fdk_loop *loop;
   assert_int_equal(fdk_loop_new(&loop), 0);
-  fdk_actions *a;
-  assert_int_equal(fdk_actions_new(&a), 0);
-  const char *argv[] = {"tiny", NULL};
-  assert_int_equal(fdk_actions_execve(a, TINY_CHILD_PATH, argv, NULL), 0);
+  fdk_actions *a = tiny_actions();
   int left = 1000;
   for (int i = 0; i < 1000; i++) {
     fdk_process *p;
@@ -144,10 +150,7 @@ static void test_free_races_exit_callback(void **state) {
   (void)state;
   fdk_loop *loop;
   assert_int_equal(fdk_loop_new(&loop), 0);
-  fdk_actions *a;
-  assert_int_equal(fdk_actions_new(&a), 0);
-  const char *argv[] = {"tiny", NULL};
-  assert_int_equal(fdk_actions_execve(a, TINY_CHILD_PATH, argv, NULL), 0);
+  fdk_actions *a = tiny_actions();
   pthread_t freer;
   assert_int_equal(pthread_create(&freer, NULL, race_freer, NULL), 0);
   for (int i = 0; i < RACE_CHILDREN; i++) {

@@ -3,10 +3,12 @@
  * depending on FDKIT_PIDFD), signalling, detaching. */
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -17,6 +19,15 @@
 #include "testutil.h"
 
 static void on_exit_cb(fdk_process *p, int result, void *data);
+static fdk_actions *gated_child(int gate_read, int devnull);
+
+/* pid is no child of this process any more: reaped, no zombie left. */
+static void assert_reaped(pid_t pid) {
+  siginfo_t info;
+  memset(&info, 0, sizeof info);
+  assert_int_equal(waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT), -1);
+  assert_int_equal(errno, ECHILD);
+}
 
 static const unsigned backends[] = {FDK_SPAWN_BACKEND_AUTO, FDK_SPAWN_BACKEND_FORK, FDK_SPAWN_BACKEND_POSIX_SPAWN};
 static const char *backend_names[] = {"auto", "fork", "posix_spawn"};
@@ -271,7 +282,7 @@ static void test_chdir_and_fchdir(void **state) {
     assert_int_equal(fdk_actions_execve(a, CHILD_PATH, argv, NULL), 0);
     assert_int_equal(fdk_fd_close(dirfd), 0);
     assert_int_equal(spawn_wait(a, backends[b], NULL), -EBADF);
-    assert_non_null(strstr(fdk_last_error(), "action 0 (fchdir)"));
+    assert_non_null(strstr(fdk_last_error(), "action 0 (fchdir "));
     fdk_actions_free(a);
     fdk_fd_unref(dirfd);
   }
@@ -440,6 +451,48 @@ static int user_ok(void *arg) {
 static int user_fails(void *arg) {
   (void)arg;
   return -EDOM;
+}
+
+/* Uses the stack without end: the guard below the child's stack must stop it. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winfinite-recursion"
+__attribute__((noinline, no_sanitize_address, no_sanitize_undefined)) static int user_overflows(void *arg) {
+  volatile char frame[4096];
+  frame[0] = (char)(uintptr_t)arg;
+  int r = user_overflows((void *)(uintptr_t)(frame[0] + 1));
+  return r + frame[100];
+}
+#pragma GCC diagnostic pop
+
+/* A fault is delivered even though every signal is blocked in the child (a sent signal
+ * would wait for the exec). */
+static int user_traps(void *arg) {
+  (void)arg;
+  __builtin_trap();
+}
+
+/* A child that dies inside a user action (stack overflow, a signal) fails the spawn as
+ * that action's failure, every backend that runs user actions; no zombie is left. */
+static void test_user_action_crash(void **state) {
+  (void)state;
+  for (int b = 0; b < 2; b++) {
+    fdk_child_fn fns[] = {user_overflows, user_traps};
+    int sigs[] = {SIGSEGV, SIGILL};
+    for (int f = 0; f < 2; f++) {
+      const char *argv[] = {"child", "exit", "3", NULL};
+      fdk_actions *a;
+      assert_int_equal(fdk_actions_new(&a), 0);
+      assert_int_equal(fdk_actions_user(a, user_ok, NULL, "ok"), 0);
+      assert_int_equal(fdk_actions_user(a, fns[f], NULL, "deep"), 0);
+      assert_int_equal(fdk_actions_execve(a, CHILD_PATH, argv, NULL), 0);
+      assert_int_equal(spawn_wait(a, backends[b], NULL), -EFAULT);
+      assert_non_null(strstr(fdk_last_error(), "action 1 (user \"deep\")"));
+      char sig[32];
+      snprintf(sig, sizeof sig, "signal %d", sigs[f]);
+      assert_non_null(strstr(fdk_last_error(), sig));
+      fdk_actions_free(a);
+    }
+  }
 }
 
 static void test_user_action(void **state) {
@@ -860,48 +913,7 @@ static void test_free_kills_running_child(void **state) {
   assert_int_equal(rec.calls, 0);
   /* Without a loop too. */
   assert_int_equal(fdk_spawn(&p, NULL, a, 0, NULL, NULL), 0);
-  assert_int_equal(fdk_process_detach(p), -EINVAL);
   fdk_process_free(p);
-  fdk_actions_free(a);
-  assert_int_equal(fdk_loop_free(loop), 0);
-}
-
-/* A detached child outlives its handle and is reaped by fdkit when it exits (while the
- * loop runs: the watch itself does not keep the loop alive, so a timer does here). */
-static void test_detached_is_reaped(void **state) {
-  (void)state;
-  fdk_loop *loop;
-  assert_int_equal(fdk_loop_new(&loop), 0);
-  int gate[2];
-  assert_int_equal(pipe2(gate, O_CLOEXEC), 0);
-  fdk_actions *a;
-  assert_int_equal(fdk_actions_new(&a), 0);
-  /* The child's read returns EOF once the test closes the write end: then it exits. */
-  assert_int_equal(fdk_actions_inherit_raw(a, 3, gate[0], FDK_INHERIT_PRESERVE), 0);
-  int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-  assert_int_equal(fdk_actions_inherit_raw(a, 1, devnull, FDK_INHERIT_PRESERVE), 0);
-  const char *argv[] = {"child", "read", "3", NULL};
-  assert_int_equal(fdk_actions_execve(a, CHILD_PATH, argv, NULL), 0);
-  fdk_process *p;
-  assert_int_equal(fdk_spawn(&p, loop, a, 0, NULL, NULL), 0);
-  int pid = fdk_process_pid(p);
-  assert_int_equal(fdk_process_detach(p), 0);
-  fdk_process_free(p);
-  close(gate[0]);
-  close(devnull);
-  assert_int_equal(kill(pid, 0), 0); /* still running */
-  close(gate[1]);
-  int64_t deadline = fdk_now_ns() + 5000000000LL;
-  siginfo_t info;
-  while (fdk_now_ns() < deadline) {
-    fdkt_result tick = {0};
-    assert_int_equal(fdk_sleep_until(loop, fdk_now_ns() + 1000000, fdkt_record, &tick, NULL), 0);
-    fdkt_run_until(loop, &tick.calls, 1000);
-    memset(&info, 0, sizeof info);
-    if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0 && errno == ECHILD) break;
-  }
-  assert_int_equal(waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT), -1);
-  assert_int_equal(errno, ECHILD);
   fdk_actions_free(a);
   assert_int_equal(fdk_loop_free(loop), 0);
 }
@@ -969,8 +981,9 @@ static void test_host_sigchld_handler(void **state) {
   sigaction(SIGCHLD, &old, NULL);
 }
 
-/* A child spawned without a loop gets its pidfd on demand, while it is not reaped. */
-static void test_pidfd_on_demand(void **state) {
+/* A child spawned without a loop has its pidfd too, held since the spawn and still
+ * there after the reap (somebody else's reap cannot make it name a stranger). */
+static void test_pidfd_held_from_spawn(void **state) {
   (void)state;
   /* None with FDKIT_PIDFD=0, nor on a kernel without them (tests/old_kernel.c): then the
    * first call already answers -ENOTSUP. */
@@ -995,12 +1008,13 @@ static void test_pidfd_on_demand(void **state) {
   assert_int_equal(fdk_process_wait(p, &st), 0);
   assert_int_equal(st.value, SIGKILL);
   fdk_process_free(p);
-  /* Asked only after the reap: there is no process left to refer to. */
+  /* Asked only after the reap: still the child's pidfd. */
   a = fdk_actions_free(a);
   a = child_actions("exit", "0");
   assert_int_equal(fdk_spawn(&p, NULL, a, 0, NULL, NULL), 0);
   assert_int_equal(fdk_process_wait(p, &st), 0);
-  assert_int_equal(fdk_process_pidfd(p), pidfd_mode ? -ESRCH : -ENOTSUP);
+  if (pidfd_mode) assert_true(fdk_process_pidfd(p) >= 0);
+  else assert_int_equal(fdk_process_pidfd(p), -ENOTSUP);
   fdk_process_free(p);
   fdk_actions_free(a);
 }
@@ -1030,7 +1044,599 @@ static void test_many_children_on_loop(void **state) {
   assert_int_equal(fdk_loop_free(loop), 0);
 }
 
-int main(void) {
+/* One complete list spawned from several threads at once (execvp look-up and an inherit
+ * plan with a cycle): every spawn's scratch is its own. */
+typedef struct {
+  const fdk_actions *a;
+  int failures;
+} shared_list_job;
+
+static void *spawn_shared_list(void *arg) {
+  shared_list_job *job = arg;
+  for (int i = 0; i < 100; i++) {
+    fdk_process *p;
+    fdk_exit_status st;
+    if (fdk_spawn(&p, NULL, job->a, (unsigned)(i % 2), NULL, NULL) != 0) {
+      job->failures++;
+      continue;
+    }
+    if (fdk_process_wait(p, &st) != 0 || st.kind != FDK_EXIT_CODE || st.value != 7) job->failures++;
+    fdk_process_free(p);
+  }
+  return NULL;
+}
+
+static void test_one_list_many_threads(void **state) {
+  (void)state;
+  char dir[4096], path_env[4200];
+  snprintf(dir, sizeof dir, "%s", CHILD_PATH);
+  *strrchr(dir, '/') = 0;
+  snprintf(path_env, sizeof path_env, "PATH=/nonexistent:%s", dir);
+  const char *envp[] = {path_env, NULL};
+  const char *argv[] = {"spawn_child", "exit", "7", NULL};
+  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  int other = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  fdk_actions *a;
+  assert_int_equal(fdk_actions_new(&a), 0);
+  assert_int_equal(fdk_actions_inherit_raw(a, devnull, other, FDK_INHERIT_PRESERVE), 0);
+  assert_int_equal(fdk_actions_inherit_raw(a, other, devnull, FDK_INHERIT_PRESERVE), 0);
+  assert_int_equal(fdk_actions_execvp(a, "spawn_child", argv, envp), 0);
+  enum { THREADS = 4 };
+  pthread_t t[THREADS];
+  shared_list_job jobs[THREADS];
+  for (int i = 0; i < THREADS; i++) {
+    jobs[i].a = a;
+    jobs[i].failures = 0;
+    assert_int_equal(pthread_create(&t[i], NULL, spawn_shared_list, &jobs[i]), 0);
+  }
+  for (int i = 0; i < THREADS; i++) {
+    pthread_join(t[i], NULL);
+    assert_int_equal(jobs[i].failures, 0);
+  }
+  fdk_actions_free(a);
+  close(devnull);
+  close(other);
+}
+
+/* login_tty: a new session whose controlling terminal is the given tty (the shell can
+ * open /dev/tty); never with setsid or setpgid; a non-terminal fails the spawn with the
+ * action named. */
+static int spawn_tty_check(fdk_fd *tty, int with_login) {
+  const char *argv[] = {"/bin/sh", "-c", "exec 2>/dev/null; : </dev/tty", NULL};
+  fdk_actions *a;
+  assert_int_equal(fdk_actions_new(&a), 0);
+  if (with_login) assert_int_equal(fdk_actions_login_tty(a, tty), 0);
+  else assert_int_equal(fdk_actions_setsid(a), 0);
+  assert_int_equal(fdk_actions_execve(a, "/bin/sh", argv, NULL), 0);
+  fdk_exit_status st;
+  int r = spawn_wait(a, 0, &st);
+  fdk_actions_free(a);
+  return r < 0 ? r : st.value;
+}
+
+static void test_login_tty(void **state) {
+  (void)state;
+  int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  assert_true(master >= 0);
+  assert_int_equal(grantpt(master), 0);
+  assert_int_equal(unlockpt(master), 0);
+  int slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+  assert_true(slave >= 0);
+  fdk_fd *tty;
+  assert_int_equal(fdk_fd_adopt(&tty, slave, FDK_FD_BLOCKING), 0);
+  assert_int_equal(spawn_tty_check(tty, 1), 0);
+  assert_int_not_equal(spawn_tty_check(tty, 0), 0); /* a new session alone has no terminal */
+  /* Exclusive with setsid and setpgid, in either order. */
+  fdk_actions *a;
+  assert_int_equal(fdk_actions_new(&a), 0);
+  assert_int_equal(fdk_actions_setsid(a), 0);
+  assert_int_equal(fdk_actions_login_tty(a, tty), -EINVAL);
+  fdk_actions_free(a);
+  assert_int_equal(fdk_actions_new(&a), 0);
+  assert_int_equal(fdk_actions_login_tty(a, tty), 0);
+  assert_int_equal(fdk_actions_setpgid(a, 0), -EINVAL);
+  const char *argv[] = {"child", "exit", "0", NULL};
+  assert_int_equal(fdk_actions_execve(a, CHILD_PATH, argv, NULL), 0);
+  assert_int_equal(spawn_wait(a, FDK_SPAWN_BACKEND_POSIX_SPAWN, NULL), -ENOTSUP);
+  fdk_actions_free(a);
+  fdk_fd_close(tty);
+  fdk_fd_unref(tty);
+  /* Not a terminal. */
+  int p[2];
+  assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+  fdk_fd *notty;
+  assert_int_equal(fdk_fd_adopt(&notty, p[0], FDK_FD_BLOCKING), 0);
+  for (int b = 0; b < 2; b++) {
+    assert_int_equal(fdk_actions_new(&a), 0);
+    assert_int_equal(fdk_actions_login_tty(a, notty), 0);
+    assert_int_equal(fdk_actions_execve(a, CHILD_PATH, argv, NULL), 0);
+    assert_int_equal(spawn_wait(a, backends[b], NULL), -ENOTTY);
+    assert_non_null(strstr(fdk_last_error(), "action 0 (login_tty"));
+    fdk_actions_free(a);
+  }
+  fdk_fd_close(notty);
+  fdk_fd_unref(notty);
+  close(p[1]);
+  close(master);
+}
+
+/* Error texts: a script whose #! interpreter is missing says so (not that the script is
+ * missing), every backend; posix_spawn's failed chdir names chdir. */
+static void test_error_texts(void **state) {
+  (void)state;
+  char script[] = "/tmp/fdkt-script-XXXXXX";
+  int fd = mkstemp(script);
+  assert_true(fd >= 0);
+  const char body[] = "#!/nonexistent/interp -x\nexit 0\n";
+  assert_int_equal(write(fd, body, sizeof body - 1), (ssize_t)(sizeof body - 1));
+  close(fd);
+  chmod(script, 0755);
+  for (int b = 0; b < NBACKENDS; b++) {
+    const char *argv[] = {script, NULL};
+    fdk_actions *a;
+    assert_int_equal(fdk_actions_new(&a), 0);
+    assert_int_equal(fdk_actions_execve(a, script, argv, NULL), 0);
+    assert_int_equal(spawn_wait(a, backends[b], NULL), -ENOENT);
+    assert_non_null(strstr(fdk_last_error(), "interpreter \"/nonexistent/interp\""));
+    fdk_actions_free(a);
+  }
+  unlink(script);
+  fdk_actions *a;
+  assert_int_equal(fdk_actions_new(&a), 0);
+  assert_int_equal(fdk_actions_chdir(a, "/nonexistent-dir"), 0);
+  const char *argv[] = {"child", "exit", "0", NULL};
+  assert_int_equal(fdk_actions_execve(a, CHILD_PATH, argv, NULL), 0);
+  assert_int_equal(spawn_wait(a, FDK_SPAWN_BACKEND_POSIX_SPAWN, NULL), -ENOENT);
+  assert_non_null(strstr(fdk_last_error(), "action 0 (chdir \"/nonexistent-dir\")"));
+  fdk_actions_free(a);
+  /* A mapping from a handle shows the handle's number. */
+  int p[2];
+  assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+  fdk_fd *h;
+  assert_int_equal(fdk_fd_adopt(&h, p[0], 0), 0);
+  assert_int_equal(fdk_actions_new(&a), 0);
+  assert_int_equal(fdk_actions_inherit_fd(a, 5, h, FDK_INHERIT_PRESERVE), 0);
+  assert_int_equal(fdk_actions_execve(a, CHILD_PATH, argv, NULL), 0);
+  fdk_fd_close(h);
+  assert_int_equal(spawn_wait(a, 0, NULL), -EBADF);
+  char expect[64];
+  snprintf(expect, sizeof expect, "inherit_fd 5 <- %d", p[0]);
+  assert_non_null(strstr(fdk_last_error(), expect));
+  fdk_actions_free(a);
+  fdk_fd_unref(h);
+  close(p[1]);
+}
+
+static volatile sig_atomic_t late_handler_calls;
+static volatile sig_atomic_t early_info_pid;
+static void late_host_handler(int sig) {
+  (void)sig;
+  late_handler_calls++;
+}
+static void early_host_action(int sig, siginfo_t *info, void *context) {
+  (void)sig;
+  (void)context;
+  early_info_pid = info ? info->si_pid : -1;
+}
+
+/* A host SIGCHLD handler: one installed before fdkit watches gets each SIGCHLD with its
+ * real siginfo; one installed while fdkit watches neither stops fdkit from seeing exits
+ * nor is overwritten when fdkit stops. In pidfd mode fdkit installs nothing at all. */
+static void test_host_handler_installed_later(void **state) {
+  (void)state;
+  struct sigaction early = {0}, late = {0}, old, now;
+  early.sa_sigaction = early_host_action;
+  early.sa_flags = SA_SIGINFO;
+  sigaction(SIGCHLD, &early, &old);
+  early_info_pid = 0;
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  int gate[2];
+  assert_int_equal(pipe2(gate, O_CLOEXEC), 0);
+  int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+  fdk_actions *a = gated_child(gate[0], devnull);
+  exit_record rec = {0};
+  fdk_process *p;
+  assert_int_equal(fdk_spawn(&p, loop, a, 0, on_exit_cb, &rec), 0);
+  close(gate[0]);
+  close(devnull);
+  /* The host installs its own handler while the child runs. */
+  late.sa_handler = late_host_handler;
+  sigaction(SIGCHLD, &late, NULL);
+  close(gate[1]);
+  fdkt_run_until(loop, &rec.calls, 5000);
+  assert_int_equal(rec.waited, 1);
+  assert_int_equal(rec.status.value, 0);
+  fdk_process_free(p);
+  fdk_actions_free(a);
+  assert_int_equal(fdk_loop_free(loop), 0);
+  sigaction(SIGCHLD, NULL, &now);
+  assert_ptr_equal(now.sa_handler, late_host_handler); /* never restored over */
+  assert_true(late_handler_calls >= 1);
+  /* The early handler: real siginfo through fdkit's chaining in SIGCHLD mode. */
+  sigaction(SIGCHLD, &early, NULL);
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  a = child_actions("exit", "0");
+  memset(&rec, 0, sizeof rec);
+  early_info_pid = 0;
+  assert_int_equal(fdk_spawn(&p, loop, a, 0, on_exit_cb, &rec), 0);
+  fdkt_run_until(loop, &rec.calls, 5000);
+  assert_int_equal(early_info_pid, fdk_process_pid(p));
+  fdk_process_free(p);
+  fdk_actions_free(a);
+  assert_int_equal(fdk_loop_free(loop), 0);
+  sigaction(SIGCHLD, NULL, &now);
+  assert_true((now.sa_flags & SA_SIGINFO) && now.sa_sigaction == early_host_action);
+  sigaction(SIGCHLD, &old, NULL);
+}
+
+/* The parent's loop in a forked child answers -ECHILD and is freed without touching the
+ * parent's descriptors: the parent's loop still works afterwards. */
+static void noop_post(void *data) { (void)data; }
+
+static void test_loop_after_fork(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdk_actions *a = child_actions("exit", "4");
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    fdk_process *p;
+    int ok = fdk_loop_run(loop, FDK_RUN_NOWAIT) == -ECHILD && fdk_loop_post(loop, noop_post, NULL) == -ECHILD &&
+             fdk_spawn(&p, loop, a, 0, NULL, NULL) == -ECHILD && fdk_loop_backend_timeout(loop) == -ECHILD &&
+             strstr(fdk_last_error(), "fork") != NULL && fdk_loop_free(loop) == 0;
+    _exit(ok ? 0 : 1);
+  }
+  int status;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 0);
+  exit_record rec = {0};
+  fdk_process *p;
+  assert_int_equal(fdk_spawn(&p, loop, a, 0, on_exit_cb, &rec), 0);
+  fdkt_run_until(loop, &rec.calls, 5000);
+  assert_int_equal(rec.status.value, 4);
+  fdk_process_free(p);
+  fdk_actions_free(a);
+  assert_int_equal(fdk_loop_free(loop), 0);
+}
+
+/* Re-executed as "env-probe": two spawns, under bad FDKIT_* values. */
+static int env_probe_main(void) {
+  const char *argv[] = {"child", "exit", "0", NULL};
+  fdk_actions *a;
+  if (fdk_actions_new(&a) < 0 || fdk_actions_execve(a, CHILD_PATH, argv, NULL) < 0) return 2;
+  for (int i = 0; i < 2; i++) {
+    fdk_process *p;
+    if (fdk_spawn(&p, NULL, a, 0, NULL, NULL) != 0 || fdk_process_wait(p, NULL) != 0) return 3;
+    fdk_process_free(p);
+  }
+  fdk_actions_free(a);
+  return 0;
+}
+
+/* A bad FDKIT_* value is reported once on stderr, never silently ignored. */
+static void test_bad_environment_values(void **state) {
+  (void)state;
+  int err[2];
+  assert_int_equal(pipe2(err, O_CLOEXEC), 0);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    dup2(err[1], 2);
+    setenv("FDKIT_PIDFD", "no", 1);
+    setenv("FDKIT_CLONE3", "off", 1);
+    execl("/proc/self/exe", "test_process", "env-probe", (char *)NULL);
+    _exit(99);
+  }
+  close(err[1]);
+  char buf[1024];
+  size_t len = 0;
+  ssize_t n;
+  while (len + 1 < sizeof buf && (n = read(err[0], buf + len, sizeof buf - 1 - len)) > 0) len += (size_t)n;
+  buf[len] = 0;
+  close(err[0]);
+  int status;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 0);
+  const char *pidfd_line = strstr(buf, "fdkit: ignoring FDKIT_PIDFD=\"no\": expected one of 0, 1\n");
+  assert_non_null(pidfd_line);
+  assert_null(strstr(strchr(pidfd_line, '\n'), "FDKIT_PIDFD")); /* once */
+  assert_non_null(strstr(buf, "FDKIT_CLONE3=\"off\""));
+}
+
+/* ---- lifecycle: statuses somebody else collected, signals that must not reach a stranger ---- */
+
+/* Whether this run has pidfds (not FDKIT_PIDFD=0, not under the old-kernel filter). */
+static int have_pidfds(void) {
+  const char *forced = getenv("FDKIT_PIDFD");
+  return !(forced && strcmp(forced, "0") == 0) && !getenv("FDKIT_TEST_OLD_KERNEL");
+}
+
+/* Whether the kernel keeps the exit status of a reaped child for its pidfd (6.15+). */
+static int kernel_keeps_exit_info(void) {
+  struct {
+    uint64_t mask, cgroupid;
+    uint32_t ids[11];
+    int32_t exit_code;
+    uint32_t coredump_mask, spare;
+  } info = {0};
+  info.mask = 1u << 3;
+  int fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+  if (fd < 0) return 0;
+  int r = ioctl(fd, _IOWR(0xFF, 11, info), &info);
+  close(fd);
+  return r == 0;
+}
+
+/* Waits until pid has exited (a zombie), without reaping it. */
+static void wait_zombie(pid_t pid) {
+  siginfo_t info;
+  memset(&info, 0, sizeof info);
+  assert_int_equal(waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT), 0);
+}
+
+/* A host that reaps every child (waitpid(-1)) takes the status first: fdkit recovers it
+ * through the pidfd where the kernel keeps it, and otherwise says it is unknown, never a
+ * success. Every backend. */
+static void test_status_reaped_by_host(void **state) {
+  (void)state;
+  int recover = have_pidfds() && kernel_keeps_exit_info();
+  for (int b = 0; b < NBACKENDS; b++) {
+    fdk_actions *a = child_actions("exit", "42");
+    fdk_process *p;
+    assert_int_equal(fdk_spawn(&p, NULL, a, backends[b], NULL, NULL), 0);
+    int pid = fdk_process_pid(p);
+    int status;
+    assert_int_equal(waitpid(-1, &status, 0), pid);
+    fdk_exit_status st;
+    int r = fdk_process_wait(p, &st);
+    if (recover) {
+      assert_int_equal(r, 0);
+      assert_int_equal(st.kind, FDK_EXIT_CODE);
+      assert_int_equal(st.value, 42);
+      assert_true(st.usage.utime_ns == -1 && st.usage.maxrss_kib == -1);
+    } else {
+      assert_int_equal(r, -ECHILD);
+      assert_int_equal(st.kind, FDK_EXIT_UNKNOWN);
+      assert_non_null(strstr(fdk_last_error(), "lost"));
+    }
+    assert_int_equal(fdk_process_signal(p, SIGKILL), -ESRCH);
+    fdk_process_free(p);
+    fdk_actions_free(a);
+  }
+}
+
+/* Puts a process that is no child of this one on pid target (a grandchild, through
+ * ns_last_pid; root only): returns the helper's pid, whose own child sleeps on target,
+ * or -1 when another process took the number first. */
+static pid_t stranger_on(pid_t target) {
+  int ready[2];
+  assert_int_equal(pipe(ready), 0);
+  pid_t helper = fork();
+  assert_true(helper >= 0);
+  if (helper == 0) {
+    int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY);
+    char num[16];
+    int len = snprintf(num, sizeof num, "%d", target - 1);
+    if (fd < 0 || write(fd, num, (size_t)len) != len) _exit(1);
+    pid_t s = fork();
+    if (s == 0) {
+      for (;;) pause();
+    }
+    if (s != target && s > 0) {
+      kill(s, SIGKILL);
+      waitpid(s, NULL, 0);
+    }
+    char ok = s == target ? 'y' : 'n';
+    if (write(ready[1], &ok, 1) != 1) _exit(1);
+    int st;
+    waitpid(s, &st, 0);
+    _exit(WIFSIGNALED(st) ? 100 + WTERMSIG(st) : 0);
+  }
+  close(ready[1]);
+  char ok = 0;
+  assert_int_equal(read(ready[0], &ok, 1), 1);
+  close(ready[0]);
+  if (ok == 'y') return helper;
+  kill(helper, SIGKILL);
+  waitpid(helper, NULL, 0);
+  return -1;
+}
+
+/* The host reaped fdkit's child and its pid went to another process: a signal through
+ * the handle never reaches that process. */
+static void test_signal_never_hits_stranger(void **state) {
+  (void)state;
+  if (geteuid() != 0 || access("/proc/sys/kernel/ns_last_pid", W_OK) != 0) skip();
+  for (int b = 0; b < NBACKENDS; b++) {
+    pid_t helper = -1;
+    for (int attempt = 0; attempt < 50 && helper < 0; attempt++) {
+      fdk_actions *a = child_actions("exit", "0");
+      fdk_process *p;
+      assert_int_equal(fdk_spawn(&p, NULL, a, backends[b], NULL, NULL), 0);
+      pid_t pid = fdk_process_pid(p);
+      assert_int_equal(waitpid(-1, NULL, 0), pid);
+      helper = stranger_on(pid);
+      if (helper >= 0) {
+        int r = fdk_process_signal(p, SIGTERM);
+        assert_int_equal(r, -ESRCH);
+        assert_int_equal(fdk_process_signal_group(p, SIGTERM), -ESRCH);
+        /* The stranger (the helper's child) is still alive: only the helper's own kill ends it. */
+        usleep(20000);
+        kill(pid, SIGKILL);
+        int st;
+        assert_int_equal(waitpid(helper, &st, 0), helper);
+        assert_int_equal(WEXITSTATUS(st), 100 + SIGKILL);
+      }
+      fdk_process_free(p);
+      fdk_actions_free(a);
+    }
+    if (helper < 0) skip(); /* the machine kept taking the pid number */
+  }
+}
+
+/* posix_spawn with a loop, a host that ignores SIGCHLD (the kernel reaps at once) and a
+ * child that exits at once: the spawn succeeded, so it is reported, and the exit too. */
+static void test_posix_spawn_instant_exit_reaped(void **state) {
+  (void)state;
+  struct sigaction ign = {0}, old;
+  ign.sa_handler = SIG_IGN;
+  sigaction(SIGCHLD, &ign, &old);
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  const char *argv[] = {TINY_CHILD_PATH, NULL};
+  fdk_actions *a;
+  assert_int_equal(fdk_actions_new(&a), 0);
+  assert_int_equal(fdk_actions_execve(a, TINY_CHILD_PATH, argv, NULL), 0);
+  for (int i = 0; i < 100; i++) {
+    exit_record rec = {0};
+    fdk_process *p;
+    int r = fdk_spawn(&p, loop, a, FDK_SPAWN_BACKEND_POSIX_SPAWN, on_exit_cb, &rec);
+    assert_int_equal(r, 0);
+    fdkt_run_until(loop, &rec.calls, 5000);
+    assert_int_equal(rec.result, 0);
+    /* The status was recovered, collected normally, or is unknown: never a failed spawn. */
+    assert_true(rec.waited == 1 || (rec.waited == -ECHILD && rec.status.kind == FDK_EXIT_UNKNOWN));
+    if (rec.waited == 1) assert_int_equal(rec.status.value, 0);
+    fdk_process_free(p);
+  }
+  fdk_actions_free(a);
+  assert_int_equal(fdk_loop_free(loop), 0);
+  sigaction(SIGCHLD, &old, NULL);
+}
+
+/* A child that reads descriptor 3 (the read end of gate) and exits at its end of file. */
+static fdk_actions *gated_child(int gate_read, int devnull) {
+  fdk_actions *a;
+  assert_int_equal(fdk_actions_new(&a), 0);
+  assert_int_equal(fdk_actions_inherit_raw(a, 3, gate_read, FDK_INHERIT_PRESERVE), 0);
+  assert_int_equal(fdk_actions_inherit_raw(a, 1, devnull, FDK_INHERIT_PRESERVE), 0);
+  const char *argv[] = {"child", "read", "3", NULL};
+  assert_int_equal(fdk_actions_execve(a, CHILD_PATH, argv, NULL), 0);
+  return a;
+}
+
+/* A detached child outlives its handle, and once it exits it is reaped by a run of its
+ * loop even when the loop has nothing else to do (DEFAULT waits for it, NOWAIT polls it),
+ * in both exit-watch modes. */
+static void test_detached_reaped_by_idle_loop(void **state) {
+  (void)state;
+  for (int mode = 0; mode < 2; mode++) {
+    fdk_loop *loop;
+    assert_int_equal(fdk_loop_new(&loop), 0);
+    int gate[2];
+    assert_int_equal(pipe2(gate, O_CLOEXEC), 0);
+    int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    fdk_actions *a = gated_child(gate[0], devnull);
+    fdk_process *p;
+    assert_int_equal(fdk_spawn(&p, loop, a, 0, NULL, NULL), 0);
+    pid_t pid = fdk_process_pid(p);
+    assert_int_equal(fdk_process_detach(p), 0);
+    fdk_process_free(p);
+    close(gate[0]);
+    close(devnull);
+    assert_int_equal(kill(pid, 0), 0); /* detached: not killed */
+    close(gate[1]);
+    wait_zombie(pid);
+    if (mode == 0) {
+      assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+    } else {
+      for (int i = 0; i < 5000 && fdk_loop_run(loop, FDK_RUN_NOWAIT) != 0; i++) usleep(1000);
+    }
+    assert_reaped(pid);
+    fdk_actions_free(a);
+    assert_int_equal(fdk_loop_free(loop), 0);
+  }
+}
+
+/* Detached children spawned without a loop: reaped by fdkit once they exited, at the next
+ * spawn, wait or fdk_process_reap_detached; never a zombie, and never another's child. */
+static void test_detached_without_loop(void **state) {
+  (void)state;
+  pid_t own = fork();
+  if (own == 0) _exit(9); /* the host's own child: fdkit must leave it */
+  for (int how = 0; how < 3; how++) {
+    int gate[2];
+    assert_int_equal(pipe2(gate, O_CLOEXEC), 0);
+    int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    fdk_actions *a = gated_child(gate[0], devnull);
+    fdk_process *p;
+    assert_int_equal(fdk_spawn(&p, NULL, a, backends[how], NULL, NULL), 0);
+    pid_t pid = fdk_process_pid(p);
+    assert_int_equal(fdk_process_detach(p), 0);
+    fdk_process_free(p);
+    close(gate[0]);
+    close(devnull);
+    assert_int_equal(kill(pid, 0), 0); /* not killed */
+    assert_int_equal(fdk_process_reap_detached(), 1);
+    close(gate[1]);
+    wait_zombie(pid);
+    if (how == 0) {
+      assert_int_equal(fdk_process_reap_detached(), 0);
+    } else {
+      /* A later spawn and wait sweep the list. */
+      fdk_actions *b = child_actions("exit", "0");
+      fdk_exit_status st;
+      assert_int_equal(spawn_wait(b, 0, &st), 0);
+      fdk_actions_free(b);
+    }
+    assert_reaped(pid);
+    fdk_actions_free(a);
+  }
+  int status;
+  assert_int_equal(waitpid(own, &status, 0), own);
+  assert_int_equal(WEXITSTATUS(status), 9);
+}
+
+/* Re-executed as "emfile-probe": a process whose very first spawn finds the descriptor
+ * table full must fail that spawn (with pidfds, which need a descriptor), not give up
+ * pidfds for good; without pidfds the spawn needs none and succeeds. */
+static int emfile_probe_main(void) {
+  int pidfds = have_pidfds();
+  int fds[65536];
+  int n = 0;
+  struct rlimit lim = {256, 256};
+  setrlimit(RLIMIT_NOFILE, &lim);
+  while (n < 65536 && (fds[n] = dup(0)) >= 0) n++;
+  const char *argv[] = {"child", "exit", "0", NULL};
+  fdk_actions *a;
+  if (fdk_actions_new(&a) < 0 || fdk_actions_execve(a, CHILD_PATH, argv, NULL) < 0) return 2;
+  fdk_process *p;
+  int r = fdk_spawn(&p, NULL, a, 0, NULL, NULL);
+  if (r == 0) {
+    fdk_process_wait(p, NULL);
+    fdk_process_free(p);
+  }
+  while (n > 0) close(fds[--n]);
+  if (fdk_spawn(&p, NULL, a, 0, NULL, NULL) != 0) return 3;
+  int pidfd = fdk_process_pidfd(p);
+  fdk_process_wait(p, NULL);
+  fdk_process_free(p);
+  fdk_actions_free(a);
+  if (r != (pidfds ? -EMFILE : 0)) return 4;
+  return (pidfds ? pidfd >= 0 : pidfd == -ENOTSUP) ? 0 : 5;
+}
+
+static void test_full_table_at_first_spawn(void **state) {
+  (void)state;
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    execl("/proc/self/exe", "test_process", "emfile-probe", (char *)NULL);
+    _exit(99);
+  }
+  int status;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+int main(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "emfile-probe") == 0) return emfile_probe_main();
+  if (argc > 1 && strcmp(argv[1], "env-probe") == 0) return env_probe_main();
   const struct CMUnitTest tests[] = {
       fdkt_test(test_exit_codes),
       fdkt_test(test_killed_by_signal),
@@ -1044,6 +1650,7 @@ int main(void) {
       fdkt_test(test_umask_rlimit_pdeathsig_nnp),
       fdkt_test(test_signals_in_child),
       fdkt_test(test_user_action),
+      fdkt_test(test_user_action_crash),
       fdkt_test(test_bad_arguments),
       fdkt_test(test_inherit_swaps_rings_identity),
       fdkt_test(test_inherit_random_permutations),
@@ -1054,11 +1661,22 @@ int main(void) {
       fdkt_test(test_exit_callback),
       fdkt_test(test_wait_before_callback_and_signal),
       fdkt_test(test_free_kills_running_child),
-      fdkt_test(test_detached_is_reaped),
       fdkt_test(test_loop_freed_first),
       fdkt_test(test_host_sigchld_handler),
-      fdkt_test(test_pidfd_on_demand),
+      fdkt_test(test_pidfd_held_from_spawn),
       fdkt_test(test_many_children_on_loop),
+      fdkt_test(test_one_list_many_threads),
+      fdkt_test(test_login_tty),
+      fdkt_test(test_error_texts),
+      fdkt_test(test_host_handler_installed_later),
+      fdkt_test(test_loop_after_fork),
+      fdkt_test(test_bad_environment_values),
+      fdkt_test(test_status_reaped_by_host),
+      fdkt_test(test_signal_never_hits_stranger),
+      fdkt_test(test_posix_spawn_instant_exit_reaped),
+      fdkt_test(test_detached_reaped_by_idle_loop),
+      fdkt_test(test_detached_without_loop),
+      fdkt_test(test_full_table_at_first_spawn),
   };
   (void)backend_names;
   return cmocka_run_group_tests(tests, NULL, NULL);

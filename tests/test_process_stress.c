@@ -2,6 +2,8 @@
  * locks without pause. A child that inherited a held lock or a half-updated allocator
  * would hang or crash; every child must be reaped. */
 #include <pthread.h>
+#include <sched.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +76,15 @@ static void test_spawn_while_threads_hammer(void **state) {
   print_message("# %d spawns in %.1f s\n", SPAWNERS * SPAWNS_PER_THREAD, (double)(fdk_now_ns() - start) / 1e9);
 }
 
+/* A list that runs the tiny static child. */
+static fdk_actions *tiny_actions(void) {
+  fdk_actions *a;
+  assert_int_equal(fdk_actions_new(&a), 0);
+  const char *argv[] = {"tiny", NULL};
+  assert_int_equal(fdk_actions_execve(a, TINY_CHILD_PATH, argv, NULL), 0);
+  return a;
+}
+
 static void on_exit_count(fdk_process *p, int result, void *data) {
   int *left = data;
   fdk_exit_status st;
@@ -87,10 +98,7 @@ static void test_loop_exit_watch_under_load(void **state) {
   (void)state;
   fdk_loop *loop;
   assert_int_equal(fdk_loop_new(&loop), 0);
-  fdk_actions *a;
-  assert_int_equal(fdk_actions_new(&a), 0);
-  const char *argv[] = {"tiny", NULL};
-  assert_int_equal(fdk_actions_execve(a, TINY_CHILD_PATH, argv, NULL), 0);
+  fdk_actions *a = tiny_actions();
   int left = 1000;
   for (int i = 0; i < 1000; i++) {
     fdk_process *p;
@@ -103,10 +111,68 @@ static void test_loop_exit_watch_under_load(void **state) {
   assert_int_equal(fdk_loop_free(loop), 0);
 }
 
+/* Free against exit callback: the loop thread spawns and delivers exit callbacks while
+ * another thread frees the processes as the exits arrive. Once fdk_process_free returned,
+ * the callback must never run. */
+enum { RACE_CHILDREN = 2000 };
+
+typedef struct {
+  atomic_int freed;
+  atomic_int calls;
+} race_slot;
+
+static race_slot race_slots[RACE_CHILDREN];
+static fdk_process *race_queue[RACE_CHILDREN];
+static atomic_int race_queued, race_freed, race_late_calls;
+
+static void on_exit_race(fdk_process *p, int result, void *data) {
+  (void)p;
+  (void)result;
+  race_slot *slot = data;
+  if (atomic_load(&slot->freed)) atomic_fetch_add(&race_late_calls, 1);
+  atomic_fetch_add(&slot->calls, 1);
+}
+
+static void *race_freer(void *arg) {
+  (void)arg;
+  unsigned seed = 7;
+  for (int i = 0; i < RACE_CHILDREN; i++) {
+    while (atomic_load(&race_queued) <= i) sched_yield();
+    if (rand_r(&seed) % 4 == 0) usleep(rand_r(&seed) % 200);
+    fdk_process_free(race_queue[i]);
+    atomic_store(&race_slots[i].freed, 1);
+    atomic_fetch_add(&race_freed, 1);
+  }
+  return NULL;
+}
+
+static void test_free_races_exit_callback(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdk_actions *a = tiny_actions();
+  pthread_t freer;
+  assert_int_equal(pthread_create(&freer, NULL, race_freer, NULL), 0);
+  for (int i = 0; i < RACE_CHILDREN; i++) {
+    assert_int_equal(fdk_spawn(&race_queue[i], loop, a, 0, on_exit_race, &race_slots[i]), 0);
+    atomic_store(&race_queued, i + 1);
+    fdk_loop_run(loop, FDK_RUN_NOWAIT);
+  }
+  while (atomic_load(&race_freed) < RACE_CHILDREN) fdk_loop_run(loop, FDK_RUN_NOWAIT);
+  pthread_join(freer, NULL);
+  while (fdk_loop_run(loop, FDK_RUN_ONCE) != 0) {
+  }
+  assert_int_equal(atomic_load(&race_late_calls), 0);
+  for (int i = 0; i < RACE_CHILDREN; i++) assert_true(atomic_load(&race_slots[i].calls) <= 1);
+  fdk_actions_free(a);
+  assert_int_equal(fdk_loop_free(loop), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       fdkt_test(test_spawn_while_threads_hammer),
       fdkt_test(test_loop_exit_watch_under_load),
+      fdkt_test(test_free_races_exit_callback),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,7 @@
 /* run: capture, stdin, limits, timeouts, process groups, early exit, concurrency. */
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -208,6 +210,9 @@ static void test_bad_options(void **state) {
   assert_int_equal(fdk_run_opts_set_fds(opts, FDK_RUN_FDS_ALLOWLIST, NULL, 0), -EINVAL);
   int std[] = {1};
   assert_int_equal(fdk_run_opts_set_fds(opts, FDK_RUN_FDS_ALLOWLIST, std, 1), -EINVAL);
+  int twice[] = {5, 6, 5};
+  assert_int_equal(fdk_run_opts_set_fds(opts, FDK_RUN_FDS_ALLOWLIST, twice, 3), -EINVAL);
+  assert_non_null(strstr(fdk_last_error(), "5 is listed twice"));
   const char *bad_env[] = {"NOEQUALS", NULL};
   assert_int_equal(fdk_run_opts_set_env(opts, bad_env), -EINVAL);
   assert_int_equal(fdk_run_opts_set_stdin_bytes(opts, NULL, 3), -EINVAL);
@@ -738,6 +743,53 @@ static void test_cancel_async(void **state) {
   fdk_loop_free(loop);
 }
 
+/* A host that reaps every child (a thread in waitpid(-1), or SIGCHLD ignored) takes the
+ * run's status first: the run recovers it through the pidfd where the kernel keeps it,
+ * and otherwise fails with -ECHILD; it never reports a success. */
+static atomic_int reaper_stop;
+
+static void *host_reaper(void *arg) {
+  (void)arg;
+  while (!atomic_load(&reaper_stop))
+    if (waitpid(-1, NULL, 0) < 0) usleep(100);
+  return NULL;
+}
+
+static void check_lost_status_run(void) {
+  const char *argv[] = {"/bin/sh", "-c", "exit 42", NULL};
+  fdk_run_opts *opts;
+  assert_int_equal(fdk_run_opts_new(&opts, argv), 0);
+  fdk_run_result *res = NULL;
+  int r = fdk_run(&res, opts);
+  fdk_run_opts_free(opts);
+  if (r == 0) {
+    assert_exit(res, FDK_EXIT_CODE, 42);
+    fdk_run_result_free(res);
+  } else {
+    assert_int_equal(r, -ECHILD);
+    assert_non_null(strstr(fdk_last_error(), "lost"));
+  }
+}
+
+static void test_status_reaped_by_host(void **state) {
+  (void)state;
+  pthread_t reaper;
+  atomic_store(&reaper_stop, 0);
+  assert_int_equal(pthread_create(&reaper, NULL, host_reaper, NULL), 0);
+  for (int i = 0; i < 5; i++) check_lost_status_run();
+  atomic_store(&reaper_stop, 1);
+  /* Wakes the reaper's waitpid. */
+  pid_t last = fork();
+  if (last == 0) _exit(0);
+  pthread_join(reaper, NULL);
+  waitpid(last, NULL, 0);
+  struct sigaction ign = {0}, old;
+  ign.sa_handler = SIG_IGN;
+  sigaction(SIGCHLD, &ign, &old);
+  for (int i = 0; i < 5; i++) check_lost_status_run();
+  sigaction(SIGCHLD, &old, NULL);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       fdkt_test(test_capture_and_exit_codes),
@@ -763,6 +815,7 @@ int main(void) {
       fdkt_test(test_concurrent_runs),
       fdkt_test(test_cancel_async),
       fdkt_test(test_signal_a_run),
+      fdkt_test(test_status_reaped_by_host),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,8 +16,13 @@
  * runs. Before a callback that reports a failure runs, its detail is set as the loop
  * thread's fdk_last_error().
  *
- * After fork(), a child process must not use its parent's loops: libuv's uv_loop_fork
- * rules apply, and fdkit does not support re-using a loop in the child.
+ * After fork(), a child process must not use its parent's loops (their descriptors, the
+ * epoll set among them, are shared with the parent): fdk_loop_run, fdk_loop_post,
+ * fdk_loop_backend_fd / _timeout and fdk_spawn with such a loop answer -ECHILD in the child,
+ * and fdk_loop_free there frees fdkit's memory without libuv's teardown (which would act on
+ * the parent's descriptors). fdkit does not support re-using a loop in the child
+ * (uv_loop_fork); the fork is noticed by a pthread_atfork handler, so a raw fork system
+ * call bypasses the check.
  */
 #ifndef FDKIT_LOOP_H
 #define FDKIT_LOOP_H

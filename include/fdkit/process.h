@@ -15,9 +15,10 @@
  * signal mask is cleared just before exec. signal_default / signal_ignore change that.
  *
  * Ownership: an fdk_actions belongs to its creator (fdk_actions_free). fdk_fd handles given
- * to it are referenced by the list until it is freed. A list may be used for any number of
- * spawns, but by one spawn at a time (it holds the scratch space the child reads). An
- * fdk_process belongs to its creator and is freed with fdk_process_free.
+ * to it are referenced by the list until it is freed. A complete list (one that ends with
+ * its exec action) is only read by fdk_spawn: any number of spawns, from any number of
+ * threads at once, may use it; each keeps its scratch on its own stack and allocates
+ * nothing. An fdk_process belongs to its creator and is freed with fdk_process_free.
  *
  * Threads: building a list, fdk_spawn and the fdk_process calls may be made from any
  * thread. fdk_process_signal, fdk_process_signal_group, fdk_process_pid and
@@ -47,7 +48,10 @@ extern "C" {
  * negative errno, which fails the spawn like any other action. It runs on a small private
  * stack in a child that may share the parent's memory: it must not allocate, take locks,
  * touch errno or stdio, or return into code it did not call; build it without sanitizer
- * instrumentation. */
+ * instrumentation. Its stack budget is 32 KiB, with no single frame over 64 KiB: below
+ * the stack lies a 64 KiB guard region, so a deeper use kills the child (SIGSEGV). A child
+ * that dies of a signal inside a user action fails the spawn with -EFAULT, the detail
+ * naming the action and the signal; one that exits or execs there is a spawned child. */
 typedef int (*fdk_child_fn)(void *arg);
 
 /** An empty action list (-ENOMEM). One thread at a time may use a list; it may serve any
@@ -86,6 +90,14 @@ FDK_API int fdk_actions_inherit_raw(fdk_actions *actions, int dst, int src, int 
 
 /** setsid(): the child leads a new session and process group. */
 FDK_API int fdk_actions_setsid(fdk_actions *actions);
+/** Prepares a login on a terminal, as BSD's login_tty does for the session: the child
+ * starts a new session (setsid) and makes tty its controlling terminal (TIOCSCTTY). Mapping
+ * the terminal onto 0, 1 and 2 stays the inherit actions' job. As with fchdir, the number
+ * is the one tty has in the parent: put it before inherit_fd. -EINVAL when the list also
+ * has setsid or setpgid (a child that changed its group cannot start a session); a tty
+ * that is not a terminal fails the spawn with -ENOTTY, the action named. Not with the
+ * posix_spawn backend (-ENOTSUP). */
+FDK_API int fdk_actions_login_tty(fdk_actions *actions, fdk_fd *tty);
 /** setpgid(0, pgid): 0 makes the child lead a new group. */
 FDK_API int fdk_actions_setpgid(fdk_actions *actions, int32_t pgid);
 /** The raw setuid, setgid and setgroups system calls in the child (only the child changes;
@@ -130,8 +142,13 @@ FDK_API int fdk_actions_user(fdk_actions *actions, fdk_child_fn fn, void *arg, c
 /** How a process ended. */
 #define FDK_EXIT_CODE 1   /**< exited; value is the exit code 0..255 */
 #define FDK_EXIT_SIGNAL 2 /**< killed; value is the signal number */
+#define FDK_EXIT_UNKNOWN 3 /**< the status is lost: somebody else reaped the child (a host
+                              that ignores SIGCHLD or calls waitpid(-1)) on a kernel that
+                              keeps no exit status for its pidfd; value 0 */
 
-/** Resource usage of a reaped child (its own, not its descendants'). */
+/** Resource usage of a reaped child (its own, not its descendants'). Every field is -1
+ * when there is none: the status was recovered through the pidfd after somebody else
+ * reaped the child (Linux 6.15's PIDFD_GET_INFO keeps no usage), or it is unknown. */
 typedef struct fdk_rusage {
   /** CPU time in user and kernel mode, in nanoseconds. */
   /**@{*/
@@ -159,7 +176,7 @@ typedef struct fdk_rusage {
 
 /** How a process ended, and its resource usage (fdk_process_wait, fdk_process_try_wait). */
 typedef struct fdk_exit_status {
-  int32_t kind; /**< FDK_EXIT_CODE or FDK_EXIT_SIGNAL */
+  int32_t kind; /**< FDK_EXIT_CODE, FDK_EXIT_SIGNAL or FDK_EXIT_UNKNOWN */
   int32_t value; /**< exit code or signal number */
   int32_t core_dumped; /**< 1 when a signal left a core dump */
   /** resource usage of the reaped child */
@@ -174,34 +191,48 @@ typedef void (*fdk_exit_cb)(fdk_process *proc, int result, void *data);
 /** Spawns a child that runs actions. flags: one FDK_SPAWN_BACKEND_*. loop may be NULL (no
  * exit callback then; use fdk_process_wait). With a loop, exit_cb (may be NULL) runs on it
  * when the child exits, and while it is pending the loop's DEFAULT run goes on. */
-FDK_API int fdk_spawn(fdk_process **out, fdk_loop *loop, fdk_actions *actions, unsigned flags,
+FDK_API int fdk_spawn(fdk_process **out, fdk_loop *loop, const fdk_actions *actions, unsigned flags,
                       fdk_exit_cb exit_cb, void *data);
 
 /** The child's pid; it stays reserved for this process until the status is collected
  * or the process is freed. Any thread. */
 FDK_API int32_t fdk_process_pid(const fdk_process *proc);
-/** The pidfd (owned by the process, valid until fdk_process_free; opened on first call for
- * a process spawned without a loop), -ESRCH when that first call comes after the reap, or
- * -ENOTSUP where the kernel gives none (or FDKIT_PIDFD=0 is set). */
+/** The pidfd (owned by the process, valid until fdk_process_free, also after the reap),
+ * held since the spawn whatever the backend; -ENOTSUP where the kernel gives none (or
+ * FDKIT_PIDFD=0 is set), -ESRCH when somebody else reaped the child before fdkit could
+ * hold one (posix_spawn backend only). */
 FDK_API int fdk_process_pidfd(fdk_process *proc);
 
 /** Sends sig (0 only checks) to the child; -ESRCH once it has been reaped (nothing is
- * signalled then). The pid stays reserved until the reap, so this never hits another
- * process. */
+ * signalled then). Through the pidfd where there is one, so this never hits another
+ * process, even when somebody else reaped the child. Without pidfds (old kernels,
+ * FDKIT_PIDFD=0) the pid is signalled only after waitid finds it still a child of this
+ * process; a host reaping it in between is the one race left there. */
 FDK_API int fdk_process_signal(fdk_process *proc, int sig);
 /** Sends sig to the process group whose id is the child's pid (the group it leads after
  * setsid or setpgid(0)); -ESRCH if there is none or the child has been reaped. */
 FDK_API int fdk_process_signal_group(fdk_process *proc, int sig);
 
 /** Waits for the child to exit, reaps it and fills *status. Once reaped, every wait returns
- * the same status. */
+ * the same status. When somebody else reaped the child, the status comes from the pidfd
+ * where the kernel keeps it (usage all -1); otherwise *status has kind FDK_EXIT_UNKNOWN and
+ * the call returns -ECHILD with a detail. */
 FDK_API int fdk_process_wait(fdk_process *proc, fdk_exit_status *status);
-/** 1 with *status filled (the child is reaped) if it has exited, 0 if it still runs. */
+/** 1 with *status filled (the child is reaped) if it has exited, 0 if it still runs;
+ * -ECHILD as fdk_process_wait. */
 FDK_API int fdk_process_try_wait(fdk_process *proc, fdk_exit_status *status);
 
-/** Makes fdk_process_free leave a running child alive; fdkit still reaps it when it exits
- * (on the spawn's loop, which must run: -EINVAL for a process spawned without a loop). */
+/** Makes fdk_process_free leave a running child alive; fdkit still reaps it when it exits,
+ * so it never stays a zombie. With a loop, on that loop: a freed detached child keeps the
+ * loop's run going (as a pending exit callback does) until it is reaped. Without a loop,
+ * freeing it puts it on fdkit's list of detached children, which every later fdk_spawn,
+ * fdk_process_wait / try_wait and fdk_process_reap_detached sweeps (waitid on each of its
+ * own pids, never waitpid(-1)). */
 FDK_API int fdk_process_detach(fdk_process *proc);
+
+/** Reaps the detached children without a loop that have exited; returns how many still
+ * run. Thread-safe. A host that spawns rarely can call it from a timer or at exit. */
+FDK_API int fdk_process_reap_detached(void);
 
 /** Kills (SIGKILL) and reaps a child that still runs, unless it was detached, and frees the
  * handle. The exit callback never runs afterwards. Accepts NULL, returns NULL. */

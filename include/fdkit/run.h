@@ -128,7 +128,9 @@ FDK_API int fdk_run_opts_set_backend(fdk_run_opts *opts, int backend);
 
 /** Runs to completion on a private loop. On success *out holds the result (also when the
  * child failed or timed out); a negative return means the run could not start (the
- * executable is missing, a setting is invalid...) and *out is untouched. */
+ * executable is missing, a setting is invalid...) or its exit status is lost (-ECHILD:
+ * somebody else reaped the child, on a kernel that keeps no status for its pidfd), and
+ * *out is untouched. */
 FDK_API int fdk_run(fdk_run_result **out, const fdk_run_opts *opts);
 
 /** result is 0 with a result the callback owns (free it with fdk_run_result_free), or a
@@ -150,7 +152,8 @@ FDK_API fdk_run_result *fdk_run_result_free(fdk_run_result *res);
 /** How the child ended (fdkit/process.h): FDK_EXIT_CODE with its code, or FDK_EXIT_SIGNAL
  * with the signal number. */
 FDK_API int fdk_run_result_status(const fdk_run_result *res, int *kind, int *value);
-/** Resource usage of the child (its own, not its descendants'). */
+/** Resource usage of the child (its own, not its descendants'); every field -1 when the
+ * status was recovered after somebody else reaped the child (fdkit/process.h). */
 FDK_API int fdk_run_result_rusage(const fdk_run_result *res, fdk_rusage *usage);
 /**@{*/
 /** Captured bytes (NULL with *len 0 when the stream was not captured). Valid until the

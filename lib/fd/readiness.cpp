@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/env.h"
 #include "core/error.h"
 
 namespace fdk {
@@ -17,10 +18,11 @@ constexpr uint32_t kWrite = 1u << static_cast<int>(Dir::write);
 uint32_t wanted(const Watch *w) { return (w->head[0] ? kRead : 0) | (w->head[1] ? kWrite : 0); }
 
 ReadinessBackend choose_backend() {
-  const char *env = getenv("FDKIT_READINESS");
-  if (env && !strcmp(env, "uv_poll")) return ReadinessBackend::uv_poll;
-  if (env && !strcmp(env, "epoll")) return ReadinessBackend::epoll;
-  return ReadinessBackend::mixed;
+  switch (env_choice("FDKIT_READINESS", {"uv_poll", "epoll", "mixed"})) {
+    case 0: return ReadinessBackend::uv_poll;
+    case 1: return ReadinessBackend::epoll;
+    default: return ReadinessBackend::mixed;
+  }
 }
 
 int epoll_add(Watch *w, int raw) {

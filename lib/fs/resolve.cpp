@@ -14,6 +14,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "core/env.h"
 #include "core/error.h"
 #include "fd/fd.h"
 #include "fs/fs.h"
@@ -65,9 +66,9 @@ bool openat2_allowed() {
 }
 
 int probe_backend() {
-  const char *env = getenv("FDKIT_RESOLVE");
-  if (env && strcmp(env, "fallback") == 0) return FDK_RESOLVE_FALLBACK | kForced;
-  if (env && strcmp(env, "openat2") == 0 && openat2_allowed()) return FDK_RESOLVE_OPENAT2 | kForced;
+  int forced = env_choice("FDKIT_RESOLVE", {"fallback", "openat2"});
+  if (forced == 0) return FDK_RESOLVE_FALLBACK | kForced;
+  if (forced == 1 && openat2_allowed()) return FDK_RESOLVE_OPENAT2 | kForced;
   return openat2_allowed() ? FDK_RESOLVE_OPENAT2 : FDK_RESOLVE_FALLBACK;
 }
 

@@ -1,5 +1,6 @@
 #include "loop/loop.h"
 
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -145,7 +146,26 @@ void drain_closes(fdk_loop *loop) {
   while (loop->open_handles > 0) uv_run(loop->uv, UV_RUN_NOWAIT);
 }
 
+std::atomic<uint64_t> g_fork_generation{0};
+std::once_flag g_atfork_once;
+
+void on_fork_child() { g_fork_generation.fetch_add(1, std::memory_order_relaxed); }
+
 }  // namespace
+
+bool loop_forked(const fdk_loop *loop) {
+  return loop->fork_generation != g_fork_generation.load(std::memory_order_relaxed);
+}
+
+int fail_forked(const char *what) {
+  return fail(-ECHILD, "%s: the loop belongs to the parent process (used after fork)", what);
+}
+
+void loop_abandon(fdk_loop *loop) {
+  // Pending operations and libuv's own memory stay allocated: releasing them would run
+  // teardown code that acts on descriptors shared with the parent.
+  delete loop;
+}
 
 bool on_loop_thread(const fdk_loop *loop) {
   return loop->owner.load(std::memory_order_relaxed) == std::this_thread::get_id();
@@ -202,7 +222,9 @@ void post(fdk_loop *loop, fdk_post_fn fn, void *data) {
 
 
 int loop_create(fdk_loop **out, uv_loop_t *borrowed) {
+  std::call_once(g_atfork_once, [] { pthread_atfork(nullptr, nullptr, on_fork_child); });
   auto *loop = new fdk_loop;
+  loop->fork_generation = g_fork_generation.load(std::memory_order_relaxed);
   if (borrowed) {
     loop->uv = borrowed;
   } else {

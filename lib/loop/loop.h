@@ -86,9 +86,19 @@ struct fdk_loop {
   bool freeing = false;
   // The thread that drives the loop; read by other threads to decide whether to post.
   std::atomic<std::thread::id> owner;
+  uint64_t fork_generation = 0;  // the process's fork generation when the loop was made
 };
 
 namespace fdk {
+
+// True in a child forked after the loop was made: the loop's descriptors (its epoll set,
+// libuv's) are shared with the parent, so the child must not act on them. Counted by a
+// pthread_atfork handler, so checking costs no system call.
+bool loop_forked(const fdk_loop *loop);
+// -ECHILD with a detail naming what.
+int fail_forked(const char *what);
+// fdk_loop_free in such a child: frees fdkit's memory, touches none of the descriptors.
+void loop_abandon(fdk_loop *loop);
 
 // True when the calling thread is the one that drives loop.
 bool on_loop_thread(const fdk_loop *loop);

@@ -21,6 +21,10 @@ FDK_API int fdk_loop_new_from_uv(fdk_loop **out, uv_loop_t *uv) {
 
 FDK_API int fdk_loop_free(fdk_loop *loop) {
   if (!loop) return 0;
+  if (fdk::loop_forked(loop)) {
+    fdk::loop_abandon(loop);
+    return 0;
+  }
   return guard("loop_free", [&] { return fdk::loop_destroy(loop); });
 }
 
@@ -28,6 +32,7 @@ FDK_API int fdk_loop_run(fdk_loop *loop, int mode) {
   if (!loop) return fail(-EINVAL, "loop_run: loop is NULL");
   if (mode != FDK_RUN_DEFAULT && mode != FDK_RUN_ONCE && mode != FDK_RUN_NOWAIT)
     return fail(-EINVAL, "loop_run: unknown mode %d", mode);
+  if (fdk::loop_forked(loop)) return fdk::fail_forked("loop_run");
   return guard("loop_run", [&] { return fdk::loop_run(loop, mode); });
 }
 
@@ -37,16 +42,19 @@ FDK_API void fdk_loop_stop(fdk_loop *loop) {
 
 FDK_API int fdk_loop_backend_fd(fdk_loop *loop) {
   if (!loop) return fail(-EINVAL, "loop_backend_fd: loop is NULL");
+  if (fdk::loop_forked(loop)) return fdk::fail_forked("loop_backend_fd");
   return uv_backend_fd(loop->uv);
 }
 
 FDK_API int fdk_loop_backend_timeout(fdk_loop *loop) {
   if (!loop) return fail(-EINVAL, "loop_backend_timeout: loop is NULL");
+  if (fdk::loop_forked(loop)) return fdk::fail_forked("loop_backend_timeout");
   return fdk::loop_backend_timeout(loop);
 }
 
 FDK_API int fdk_loop_post(fdk_loop *loop, fdk_post_fn fn, void *data) {
   if (!loop || !fn) return fail(-EINVAL, "loop_post: NULL argument");
+  if (fdk::loop_forked(loop)) return fdk::fail_forked("loop_post");
   return guard("loop_post", [&] {
     fdk::post(loop, fn, data);
     return 0;

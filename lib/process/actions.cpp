@@ -16,6 +16,7 @@ namespace fdk {
 namespace {
 
 using child::Action;
+using child::FdStep;
 using child::Op;
 
 const char *copy_string(fdk_actions *a, const char *s) { return a->strings.emplace_back(s).c_str(); }
@@ -46,6 +47,7 @@ const char *op_name(Op op) {
     case Op::signal_ignore: return "signal_ignore";
     case Op::close_other_fds: return "close_other_fds";
     case Op::user: return "user";
+    case Op::login_tty: return "login_tty";
   }
   return "?";
 }
@@ -73,6 +75,8 @@ std::string name_of(const Action &act, const char *text) {
       return n + buf;
     }
     case Op::rlimit:
+    case Op::fchdir:
+    case Op::login_tty:
       return n + " " + std::to_string(act.num);
     case Op::setgroups:
       return n + " (" + std::to_string(act.a) + " groups)";
@@ -81,21 +85,91 @@ std::string name_of(const Action &act, const char *text) {
   }
 }
 
+bool changes_session(Op op) { return op == Op::setsid || op == Op::setpgid || op == Op::login_tty; }
+
 int add(fdk_actions *a, const Action &act, const char *text, fdk_fd *fd = nullptr) {
   if (a->has_exec) return fail(-EINVAL, "actions: %s after the exec action", op_name(act.op));
+  // login_tty starts a session itself; after setsid or setpgid its setsid would fail.
+  if (changes_session(act.op) && a->has_session_change &&
+      (act.op == Op::login_tty || std::any_of(a->actions.begin(), a->actions.end(), [](const Action &b) { return b.op == Op::login_tty; })))
+    return fail(-EINVAL, "actions: login_tty cannot be combined with setsid or setpgid (it starts its own session)");
   a->names.reserve(a->names.size() + 1);
   a->action_fds.reserve(a->action_fds.size() + 1);
   a->actions.push_back(act);
   a->names.push_back(name_of(act, text));
   a->action_fds.push_back(fd);
-  if (fd) {
-    fd_mem_ref(fd);
-    a->in_use.reserve(a->action_fds.size() + a->pairs.size());
-  }
+  if (fd) fd_mem_ref(fd);
+  a->has_session_change = a->has_session_change || changes_session(act.op);
   return 0;
 }
 
 bool valid_signal(int sig) { return sig > 0 && sig < NSIG && sig != SIGKILL && sig != SIGSTOP; }
+
+// The steps that apply the inherit set (see child::FdStep), planned once the list is
+// complete; the child follows them at every spawn.
+void plan_inherit(fdk_actions *a) {
+  const auto &pairs = a->pairs;
+  std::vector<FdStep> steps;
+  std::vector<int32_t> dsts;
+  // Per mapping: 0 pending, 1 done, 2 pending with its source kept in the temporary.
+  std::vector<uint8_t> done(pairs.size(), 0);
+  int32_t top = 2;
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    const auto &p = pairs[i];
+    top = std::max({top, p.src, p.dst});
+    dsts.push_back(p.dst);
+    if (p.dst == p.src) {
+      steps.push_back({FdStep::clear_cloexec, p.src, p.dst, static_cast<int32_t>(i)});
+      done[i] = 1;
+    }
+  }
+  std::sort(dsts.begin(), dsts.end());
+  // Current location of each pending mapping's source: its number, or the temporary.
+  auto src_of = [&](size_t i) { return done[i] == 2 ? child::kTemp : pairs[i].src; };
+  auto needed = [&](int32_t fd) {
+    for (size_t j = 0; j < pairs.size(); ++j)
+      if (!(done[j] & 1) && src_of(j) == fd) return true;
+    return false;
+  };
+  size_t left = 0;
+  for (uint8_t d : done) left += !d;
+  while (left > 0) {
+    bool progress = false;
+    for (size_t i = 0; i < pairs.size(); ++i) {
+      if (done[i] & 1) continue;
+      // A destination is written once no pending mapping still reads it.
+      if (needed(pairs[i].dst)) continue;
+      steps.push_back({FdStep::dup, src_of(i), pairs[i].dst, static_cast<int32_t>(i)});
+      done[i] = 1;
+      --left;
+      progress = true;
+    }
+    if (progress) continue;
+    // Only cycles remain: keep one destination aside in the temporary, which the previous
+    // cycle no longer needs, and let its readers read that. The step is reported under a
+    // mapping that reads the saved descriptor, whose source it is.
+    size_t i = 0;
+    while (done[i] & 1) ++i;
+    int32_t saved = pairs[i].dst;
+    int32_t reader = -1;
+    for (size_t j = 0; j < pairs.size(); ++j) {
+      if (!(done[j] & 1) && pairs[j].src == saved && done[j] != 2) {
+        done[j] = 2;
+        if (reader < 0) reader = static_cast<int32_t>(j);
+      }
+    }
+    steps.push_back({FdStep::save, saved, 0, reader});
+  }
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    int mode = pairs[i].mode;
+    if (mode == FDK_INHERIT_PRESERVE) continue;
+    steps.push_back({mode == FDK_INHERIT_BLOCKING ? FdStep::set_blocking : FdStep::set_nonblocking, 0, pairs[i].dst,
+                     static_cast<int32_t>(i)});
+  }
+  a->steps = std::move(steps);
+  a->dsts = std::move(dsts);
+  a->temp_min = top + 1;
+}
 
 }  // namespace
 
@@ -105,13 +179,13 @@ int actions_exec(fdk_actions *a, const char *path, const char *const *argv, cons
   act.ptr = copy_string(a, path);
   act.argv = copy_array(a, argv);
   const char *const *env = envp ? copy_array(a, envp) : nullptr;
-  if (search && !strchr(path, '/')) {
-    a->resolved.reset(new char[PATH_MAX]);
-    a->exec_search = true;
-  }
+  // The list is complete with its exec action: plan it now (a failure to allocate leaves
+  // it unchanged, the adder's rule).
+  plan_inherit(a);
+  add(a, act, path);
+  a->exec_search = search && !strchr(path, '/');
   a->exec_file = static_cast<const char *>(act.ptr);
   a->exec_envp = env;
-  add(a, act, path);
   a->has_exec = true;
   return 0;
 }
@@ -137,7 +211,13 @@ int actions_simple(fdk_actions *a, Op op, int32_t num, const char *text) {
   return add(a, act, text);
 }
 
-int actions_fchdir(fdk_actions *a, fdk_fd *fd) { return add(a, Action{Op::fchdir}, nullptr, fd); }
+// The handle's number is the one the child uses: it stays the same while the handle lives,
+// and the spawn keeps the handle open (or fails with -EBADF once it is closed).
+int actions_with_fd(fdk_actions *a, Op op, fdk_fd *fd) {
+  Action act{op};
+  act.num = fd->raw;
+  return add(a, act, std::to_string(fd->raw).c_str(), fd);
+}
 
 int actions_setgroups(fdk_actions *a, size_t count, const uint32_t *gids) {
   if (count > 65536) return fail(-EINVAL, "actions: setgroups: %zu groups is too many", count);
@@ -172,13 +252,8 @@ int actions_inherit(fdk_actions *a, int dst, int src, fdk_fd *src_fd, int mode) 
   for (const auto &p : a->pairs)
     if (p.dst == dst) return fail(-EINVAL, "actions: inherit_fd: destination %d is mapped twice", dst);
   if (a->has_exec) return fail(-EINVAL, "actions: inherit_fd after the exec action");
-  size_t n = a->pairs.size() + 1;
-  // The scratch of a spawn: per mapping at most a clear or a dup, a mode step, and a save
-  // per cycle.
-  a->steps.reserve(4 * n);
-  a->in_use.reserve(a->action_fds.size() + n);
-  a->dsts.reserve(n);
-  a->done.reserve(n);
+  if (src_fd) src = src_fd->raw;
+  a->pairs.reserve(a->pairs.size() + 1);
   if (a->inherit_index == SIZE_MAX) {
     a->inherit_index = a->actions.size();
     add(a, Action{Op::inherit}, nullptr);

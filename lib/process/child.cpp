@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -159,6 +160,14 @@ FDK_CHILD void reset_handlers() {
   for (;;) sys(SYS_exit_group, 127);
 }
 
+// Fork backend: tells the parent through the report pipe that a user action starts or
+// returned (the shared-memory marker does it for the clone backend).
+FDK_CHILD void announce(const Plan *plan, size_t index, int32_t what) {
+  if (plan->report_fd < 0) return;
+  Report r{static_cast<int32_t>(index), 0, what};
+  sys(SYS_write, plan->report_fd, arg(&r), sizeof r);
+}
+
 FDK_CHILD bool is_dst(const Plan *plan, long fd) {
   for (size_t i = 0; i < plan->ndsts; ++i)
     if (plan->dsts[i] == fd) return true;
@@ -233,7 +242,7 @@ FDK_CHILD long run_action(Plan *plan, size_t index) {
     case Op::execve: {
       uint64_t empty = 0;
       sys(SYS_rt_sigprocmask, SIG_SETMASK, arg(&empty), 0, sizeof empty);
-      return sys(SYS_execve, arg(a.ptr), arg(a.argv), arg(a.envp));
+      return sys(SYS_execve, arg(plan->exec_path), arg(a.argv), arg(plan->exec_envp));
     }
     case Op::chdir:
       return sys(SYS_chdir, arg(a.ptr));
@@ -273,8 +282,17 @@ FDK_CHILD long run_action(Plan *plan, size_t index) {
       return set_ignore(a.num);
     case Op::close_other_fds:
       return close_others(plan);
+    case Op::login_tty: {
+      long r = sys(SYS_setsid);
+      return r < 0 ? r : sys(SYS_ioctl, a.num, TIOCSCTTY, 0);
+    }
     case Op::user: {
+      // Marked while it runs: a child that dies inside it is reported as its failure.
+      plan->running_user = static_cast<int32_t>(index);
+      announce(plan, index, kStarted);
       long r = reinterpret_cast<int (*)(void *)>(const_cast<void *>(a.ptr))(a.arg);
+      plan->running_user = -1;
+      announce(plan, index, kReturned);
       return r > 0 ? -r : r;
     }
   }

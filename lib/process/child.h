@@ -25,16 +25,17 @@ enum class Op : uint8_t {
   signal_ignore,
   close_other_fds,
   user,
+  login_tty,
 };
 
 struct Action {
   Op op;
-  int32_t num = 0;  // descriptor (fchdir: resolved at spawn), pgid, id, mask, signal, resource
+  int32_t num = 0;  // descriptor (fchdir: the handle's), pgid, id, mask, signal, resource
   uint64_t a = 0, b = 0;        // rlimit soft and hard; setgroups count
   const void *ptr = nullptr;    // path, gid array, user function
   void *arg = nullptr;          // user argument
   const char *const *argv = nullptr;
-  const char *const *envp = nullptr;  // execve: resolved at spawn (the environment if NULL)
+  const char *const *envp = nullptr;  // execve: as given (the plan has the one to use)
 };
 
 // One step of applying the inherit set, computed by the parent at spawn.
@@ -47,16 +48,22 @@ struct FdStep {
 inline constexpr int32_t kTemp = -2;
 
 // Where a failing action is reported: the action's index, its errno and, for the inherit
-// set, the index of the mapping.
+// set, the index of the mapping. Through the fork backend's pipe a user action is also
+// announced before it runs (err 0, pair kStarted) and after it returned (pair kReturned),
+// so that a child dying inside it is told from one that exec'd.
 struct Report {
   int32_t index;
   int32_t err;
   int32_t pair;
 };
+inline constexpr int32_t kStarted = -2;
+inline constexpr int32_t kReturned = -3;
 
 struct Plan {
   const Action *actions;
   size_t count;
+  const char *exec_path;          // the exec action's file (execvp: as found at spawn)
+  const char *const *exec_envp;   // its environment (the caller's at spawn if none given)
   const FdStep *steps;
   size_t nsteps;
   const int32_t *dsts;  // inherit destinations, sorted: kept by close_other_fds
@@ -66,7 +73,13 @@ struct Plan {
   int32_t report_fd;    // fork backend: write end of the report pipe; -1 otherwise
   bool handlers_cleared;  // clone3 already reset every handler
   volatile Report report;  // shared-memory report (vfork-style clone)
+  volatile int32_t running_user;  // the user action running now, else -1 (vfork-style clone)
 };
+
+// Stack a user action may use (documented in fdkit/process.h); below the child's stack a
+// guard region at least this large makes a deeper use crash instead of writing the
+// parent's memory.
+inline constexpr size_t kUserStackBudget = 32 * 1024;
 
 #if defined(__x86_64__)
 #define FDK_HAVE_CLONE_TRAMPOLINES 1

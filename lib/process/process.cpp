@@ -1,14 +1,18 @@
 // Process handles: learning of the exit (a pidfd polled through the loop, or a SIGCHLD
 // watcher where pidfds are missing), reaping only when the status is collected or the
-// handle freed, and signalling only a child that is not reaped yet.
+// handle freed, signalling only a child that is not reaped yet, and reaping detached
+// children whose handle is gone.
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 
+#include "core/env.h"
 #include "core/error.h"
 #include "trace/trace.h"
 #include "process/process.h"
@@ -16,14 +20,187 @@
 namespace fdk {
 namespace {
 
-void destroy(fdk_process *p) {
-  if (p->pidfd_handle) {
-    // A watch the loop still holds keeps the descriptor open until it is torn down.
-    if (!(p->pidfd_handle->state.load(std::memory_order_acquire) & fdk_fd::kClosing)) fd_close(p->pidfd_handle);
-    fd_mem_unref(p->pidfd_handle);
-  } else if (p->pidfd >= 0) {
-    close(p->pidfd);
+// ---- exit watching mode: pidfds, or SIGCHLD where the kernel gives none ----
+
+std::atomic<int> g_pidfd_mode{-1};  // -1 undecided, 0 no pidfds, 1 pidfds
+
+// Whether the kernel gives pidfds fdkit can use: pidfd_open, and waitid(P_PIDFD), which
+// came one release later. Probed on the calling process: it is no child of itself, so a
+// kernel that knows P_PIDFD answers ECHILD. 1 or 0 once known; a negative errno when the
+// moment gives no answer (a full descriptor table, no memory): then nothing is decided.
+int probe_pidfds() {
+  int fd = static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0));
+  if (fd < 0) {
+    int err = neg_errno();
+    if (err == -EMFILE || err == -ENFILE || err == -ENOMEM)
+      return fail_sys(err, "spawn: pidfd_open (probing for pidfds)");
+    return 0;
   }
+  siginfo_t info{};
+  bool ok = waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(fd), &info, WEXITED | WNOHANG) < 0 &&
+            errno == ECHILD;
+  close(fd);
+  return ok ? 1 : 0;
+}
+
+// 1 when exits are watched through pidfds, 0 through SIGCHLD (FDKIT_PIDFD=0, or a
+// kernel without pidfds), or a negative errno when the probe could not decide yet.
+int pidfd_mode() {
+  int mode = g_pidfd_mode.load(std::memory_order_relaxed);
+  if (mode >= 0) return mode;
+  if (env_choice("FDKIT_PIDFD", {"0", "1"}) == 0) mode = 0;
+  else if ((mode = probe_pidfds()) < 0) return mode;
+  int expected = -1;
+  g_pidfd_mode.compare_exchange_strong(expected, mode);
+  return g_pidfd_mode.load(std::memory_order_relaxed);
+}
+
+// pidfd_open(pid). ENOSYS (an old kernel) or EPERM (a seccomp filter installed after the
+// probe) switch SIGCHLD watching on for good and answer -ENOTSUP.
+int open_pidfd(pid_t pid) {
+  int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (fd >= 0) return fd;
+  int err = neg_errno();
+  if (err != -ENOSYS && err != -EPERM) return fail_sys(err, "pidfd_open");
+  g_pidfd_mode.store(0, std::memory_order_relaxed);
+  return fail(-ENOTSUP, "pidfd_open: this kernel gives no pidfds (%s)", strerror(-err));
+}
+
+// ---- statuses ----
+
+// PIDFD_GET_INFO (Linux 6.15): glibc 2.36's headers lack it. The kernel takes any size
+// from the first version (64 bytes) on.
+struct PidfdInfo {
+  uint64_t mask;
+  uint64_t cgroupid;
+  uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+  int32_t exit_code;  // a raw wait status
+  uint32_t coredump_mask;
+  uint32_t spare;
+};
+constexpr uint64_t kPidfdInfoExit = 1u << 3;
+constexpr unsigned long kPidfdGetInfo = _IOWR(0xFF, 11, PidfdInfo);
+
+// The wait status of a child that someone else reaped, through the pidfd held since the
+// spawn. The kernel records it just after the reap, so a waitid answering ECHILD can come
+// a moment before it is there: retry briefly. False on a kernel without it.
+bool recover_status(int pidfd, int *wstatus) {
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    PidfdInfo info{};
+    info.mask = kPidfdInfoExit;
+    if (ioctl(pidfd, kPidfdGetInfo, &info) < 0) return false;
+    if (info.mask & kPidfdInfoExit) {
+      *wstatus = info.exit_code;
+      return true;
+    }
+    usleep(50);
+  }
+  return false;
+}
+
+int64_t ns_of(const timeval &tv) { return static_cast<int64_t>(tv.tv_sec) * 1000000000 + tv.tv_usec * 1000; }
+
+constexpr fdk_rusage kNoUsage = {-1, -1, -1, -1, -1, -1, -1, -1, -1};
+
+// ru null: the status came without resource usage (every field -1).
+void fill_status(fdk_exit_status *st, int status, const rusage *ru) {
+  *st = {};
+  if (WIFSIGNALED(status)) {
+    st->kind = FDK_EXIT_SIGNAL;
+    st->value = WTERMSIG(status);
+    st->core_dumped = WCOREDUMP(status) ? 1 : 0;
+  } else {
+    st->kind = FDK_EXIT_CODE;
+    st->value = WEXITSTATUS(status);
+  }
+  if (!ru) st->usage = kNoUsage;
+  else
+    st->usage = {ns_of(ru->ru_utime), ns_of(ru->ru_stime), ru->ru_maxrss, ru->ru_minflt, ru->ru_majflt,
+                 ru->ru_inblock, ru->ru_oublock, ru->ru_nvcsw, ru->ru_nivcsw};
+}
+
+// A waitid answer as a wait status.
+int wait_status_of(const siginfo_t &info) {
+  switch (info.si_code) {
+    case CLD_EXITED: return (info.si_status & 0xff) << 8;
+    case CLD_DUMPED: return info.si_status | 0x80;
+    default: return info.si_status;
+  }
+}
+
+// Records that somebody else reaped the child: the status from the pidfd where the
+// kernel keeps it, else unknown (with p->mu held).
+void reaped_elsewhere_locked(fdk_process *p) {
+  int wstatus;
+  if (p->pidfd >= 0 && recover_status(p->pidfd, &wstatus)) {
+    fill_status(&p->status, wstatus, nullptr);
+  } else {
+    p->status = {};
+    p->status.kind = FDK_EXIT_UNKNOWN;
+    p->status.usage = kNoUsage;
+    p->reap_err = -ECHILD;
+  }
+  p->state = fdk_process::State::reaped;
+}
+
+// Reaps the child if it has exited (with p->mu held). True once it is reaped. Through
+// the pidfd where there is one: a pid alone could name another child of this process
+// once somebody else reaped ours.
+bool reap_locked(fdk_process *p) {
+  if (p->state == fdk_process::State::reaped) return true;
+  rusage ru{};
+  int wstatus = 0;
+  long r;
+  if (p->pidfd >= 0) {
+    siginfo_t info{};
+    while ((r = syscall(SYS_waitid, P_PIDFD, p->pidfd, &info, WEXITED | WNOHANG, &ru)) < 0 && errno == EINTR) {
+    }
+    if (r == 0 && info.si_pid == 0) return false;
+    wstatus = wait_status_of(info);
+  } else {
+    while ((r = wait4(p->pid, &wstatus, WNOHANG, &ru)) < 0 && errno == EINTR) {
+    }
+    if (r == 0) return false;
+  }
+  if (r >= 0) {
+    fill_status(&p->status, wstatus, &ru);
+    p->state = fdk_process::State::reaped;
+  } else if (errno == ECHILD) {
+    // The host reaped it (waitpid(-1), or SIGCHLD ignored).
+    reaped_elsewhere_locked(p);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// waitid(WEXITED | WNOWAIT) on the child, through its pidfd if it has one.
+int peek_exit(const fdk_process *p, siginfo_t *info, int options) {
+  return p->pidfd >= 0 ? waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(p->pidfd), info, WEXITED | WNOWAIT | options)
+                       : waitid(P_PID, static_cast<id_t>(p->pid), info, WEXITED | WNOWAIT | options);
+}
+
+// Whether the child has exited, without reaping it (with p->mu held).
+bool exited_locked(fdk_process *p) {
+  if (p->state != fdk_process::State::running) return true;
+  siginfo_t info{};
+  int r = peek_exit(p, &info, WNOHANG);
+  if (r == 0 && info.si_pid != 0) {
+    p->state = fdk_process::State::exited;
+    return true;
+  }
+  if (r < 0 && errno == ECHILD) return reap_locked(p);
+  return false;
+}
+
+void destroy(fdk_process *p) {
+  // A watch the loop still holds keeps the handle until it is torn down; the handle
+  // only borrows the pidfd.
+  if (p->watch) {
+    if (!(p->watch->state.load(std::memory_order_acquire) & fdk_fd::kClosing)) fd_close(p->watch);
+    fd_mem_unref(p->watch);
+  }
+  if (p->pidfd >= 0) close(p->pidfd);
   delete p;
 }
 
@@ -35,57 +212,56 @@ void process_unref(fdk_process *p) {
 
 void unref_posted(void *data) { process_unref(static_cast<fdk_process *>(data)); }
 
-int64_t ns_of(const timeval &tv) { return static_cast<int64_t>(tv.tv_sec) * 1000000000 + tv.tv_usec * 1000; }
+// ---- detached children without a loop ----
 
-void fill_status(fdk_exit_status *st, int status, const rusage &ru) {
-  *st = {};
-  if (WIFSIGNALED(status)) {
-    st->kind = FDK_EXIT_SIGNAL;
-    st->value = WTERMSIG(status);
-    st->core_dumped = WCOREDUMP(status) ? 1 : 0;
-  } else {
-    st->kind = FDK_EXIT_CODE;
-    st->value = WEXITSTATUS(status);
-  }
-  st->usage = {ns_of(ru.ru_utime), ns_of(ru.ru_stime), ru.ru_maxrss, ru.ru_minflt, ru.ru_majflt,
-               ru.ru_inblock, ru.ru_oublock, ru.ru_nvcsw, ru.ru_nivcsw};
+// Detached children whose handle was freed and that had no loop to be reaped on: each
+// holds a reference here until it is reaped. Swept at every spawn and wait (as CPython's
+// subprocess does), and by fdk_process_reap_detached.
+std::mutex g_orphans_mu;
+std::vector<fdk_process *> g_orphans;
+std::atomic<size_t> g_orphan_count{0};
+
+void adopt_orphan(fdk_process *p) {
+  process_ref(p);
+  std::lock_guard<std::mutex> lock(g_orphans_mu);
+  g_orphans.push_back(p);
+  g_orphan_count.store(g_orphans.size(), std::memory_order_relaxed);
 }
 
-// Reaps the child if it has exited (with p->mu held). True once it is reaped.
-bool reap_locked(fdk_process *p) {
-  if (p->state == fdk_process::State::reaped) return true;
-  int status;
-  rusage ru{};
-  pid_t r;
-  while ((r = wait4(p->pid, &status, WNOHANG, &ru)) < 0 && errno == EINTR) {
+// Reaps the orphans that exited; the count still running.
+size_t sweep_orphans() {
+  if (g_orphan_count.load(std::memory_order_relaxed) == 0) return 0;
+  std::vector<fdk_process *> reaped;
+  size_t left;
+  {
+    std::lock_guard<std::mutex> lock(g_orphans_mu);
+    for (size_t i = 0; i < g_orphans.size();) {
+      fdk_process *p = g_orphans[i];
+      bool done;
+      {
+        std::lock_guard<std::mutex> plock(p->mu);
+        done = reap_locked(p);
+      }
+      if (!done) {
+        ++i;
+        continue;
+      }
+      reaped.push_back(p);
+      g_orphans[i] = g_orphans.back();
+      g_orphans.pop_back();
+    }
+    left = g_orphans.size();
+    g_orphan_count.store(left, std::memory_order_relaxed);
   }
-  if (r == p->pid) {
-    fill_status(&p->status, status, ru);
-  } else if (r < 0 && errno == ECHILD) {
-    // The host reaped it (waitpid(-1), or SIGCHLD ignored): the status is lost.
-    p->reap_err = -ECHILD;
-  } else {
-    return false;
-  }
-  p->state = fdk_process::State::reaped;
-  return true;
+  for (fdk_process *p : reaped) process_unref(p);
+  return left;
 }
 
-// Whether the child has exited, without reaping it (with p->mu held).
-bool exited_locked(fdk_process *p) {
-  if (p->state != fdk_process::State::running) return true;
-  siginfo_t info{};
-  int r = waitid(P_PID, static_cast<id_t>(p->pid), &info, WEXITED | WNOHANG | WNOWAIT);
-  if (r == 0 && info.si_pid == p->pid) {
-    p->state = fdk_process::State::exited;
-    return true;
-  }
-  if (r < 0 && errno == ECHILD) return reap_locked(p);
-  return false;
-}
+// ---- exit callback ----
 
 // The exit callback as an operation of the loop, so a pending one keeps the loop running
-// and loop teardown cancels it.
+// and loop teardown cancels it. Without a callback it only keeps the loop running for a
+// freed detached child until it is reaped.
 class ExitOp final : public fdk_op {
  public:
   // Its span lasts from the spawn to the exit callback.
@@ -96,14 +272,23 @@ class ExitOp final : public fdk_op {
   ~ExitOp() override { process_unref(proc_); }
 
   void cancel() override { finish(-ECANCELED); }
+  // Never runs the callback once fdk_process_free began, and free waits for a callback
+  // that already runs, so none runs after free returned.
   void deliver(int64_t result) override {
     span_.end(result);
-    bool freed;
+    if (!proc_->exit_cb) return;
     {
       std::lock_guard<std::mutex> lock(proc_->mu);
-      freed = proc_->freed;
+      if (proc_->freed) return;
+      proc_->in_callback = true;
+      proc_->callback_thread = std::this_thread::get_id();
     }
-    if (!freed) proc_->exit_cb(proc_, static_cast<int>(result), proc_->data);
+    proc_->exit_cb(proc_, static_cast<int>(result), proc_->data);
+    {
+      std::lock_guard<std::mutex> lock(proc_->mu);
+      proc_->in_callback = false;
+    }
+    proc_->callback_done.notify_all();
   }
 
   // Queues the callback (loop thread).
@@ -118,6 +303,12 @@ class ExitOp final : public fdk_op {
   Span span_;
 };
 
+void start_exit_op(fdk_process *p, fdk_loop *loop) {
+  auto *op = new ExitOp(loop, p);
+  p->exit_op = op;
+  op_start(op, nullptr);
+}
+
 // Loop thread: the child has exited.
 void on_exited(fdk_process *p) {
   if (p->exit_op) static_cast<ExitOp *>(p->exit_op)->finish(0);
@@ -129,23 +320,41 @@ void on_exited(fdk_process *p) {
 // Loop thread: the loop no longer watches the child (its teardown, or the handle's close).
 void on_unwatched(fdk_process *p, bool loop_gone) {
   if (p->exit_op) static_cast<ExitOp *>(p->exit_op)->finish(-ECANCELED);
-  if (loop_gone) p->loop = nullptr;
+  if (!loop_gone) return;
+  std::lock_guard<std::mutex> lock(p->mu);
+  p->loop = nullptr;
+}
+
+// Loop thread: a freed detached child that still runs keeps the loop running until it is
+// reaped, whatever the loop's run mode.
+void keep_loop_for(void *data) {
+  auto *p = static_cast<fdk_process *>(data);
+  fdk_loop *loop;
+  bool running;
+  {
+    std::lock_guard<std::mutex> lock(p->mu);
+    loop = p->loop;
+    running = p->state == fdk_process::State::running;
+  }
+  if (loop && running && !p->exit_op) start_exit_op(p, loop);
+  process_unref(p);
 }
 
 // ---- pidfd mode ----
 
-void on_pidfd_ready(Waiter *w, int status);
-
-int arm_pidfd(fdk_process *p) {
-  process_ref(p);
-  int r = wait_ready(p->loop, p->pidfd_handle, &p->waiter, Dir::read);
-  if (r < 0) process_unref(p);
-  return r;
+void close_watch_posted(void *data) {
+  auto *p = static_cast<fdk_process *>(data);
+  fd_close(p->watch);
+  process_unref(p);
 }
 
 void on_pidfd_ready(Waiter *w, int status) {
   auto *p = static_cast<fdk_process *>(w->owner);
-  fdk_loop *loop = p->loop;
+  fdk_loop *loop;
+  {
+    std::lock_guard<std::mutex> lock(p->mu);
+    loop = p->loop;
+  }
   if (status == 0) {
     bool exited;
     {
@@ -153,20 +362,36 @@ void on_pidfd_ready(Waiter *w, int status) {
       exited = exited_locked(p);
     }
     if (exited) on_exited(p);
-    else if (wait_ready(p->loop, p->pidfd_handle, &p->waiter, Dir::read) == 0) return;  // keeps its reference
+    else if (wait_ready(loop, p->watch, &p->waiter, Dir::read) == 0) return;  // keeps its reference
     else on_unwatched(p, false);
   } else {
-    bool closing = p->pidfd_handle->state.load(std::memory_order_acquire) & fdk_fd::kClosing;
+    bool closing = p->watch->state.load(std::memory_order_acquire) & fdk_fd::kClosing;
     on_unwatched(p, !closing);
   }
   // Dropped outside the readiness engine's wake-up, which must not see the handle closed.
   post(loop, unref_posted, p);
 }
 
+int watch_pidfd(fdk_process *p, fdk_loop *loop) {
+  // Blocking: waits use the pidfd with waitid(P_PIDFD). Borrowed: the process owns it.
+  p->watch = fd_alloc(p->pidfd, FDK_FD_BLOCKING | FDK_FD_BORROW);
+  if (!p->watch) return fail(-ENOMEM, "spawn: out of memory");
+  p->waiter.on_ready = on_pidfd_ready;
+  p->waiter.owner = p;
+  process_ref(p);
+  if (int r = wait_ready(loop, p->watch, &p->waiter, Dir::read); r < 0) {
+    process_unref(p);
+    return fail_sys(r, "spawn: watching the pidfd");
+  }
+  return 0;
+}
+
 // ---- SIGCHLD fallback ----
 
 // One libuv SIGCHLD watcher per loop, alive while fdkit children on that loop run. As an
-// operation, loop teardown reaches it.
+// operation, loop teardown reaches it. Adding a child costs O(1); every wake-up with
+// signals scans the loop's children once (waitid on each of their pids, never -1), after
+// libuv delivered all the signals of that wake-up.
 class SigchldWatch final : public fdk_op {
  public:
   explicit SigchldWatch(fdk_loop *loop) : fdk_op(loop) {}
@@ -175,32 +400,76 @@ class SigchldWatch final : public fdk_op {
   void add(fdk_process *p) {
     process_ref(p);
     procs_.push_back(p);
-    check();
   }
   void stop_if_idle() {
     if (procs_.empty()) stop(0);
+  }
+  // Scans now (a child that may have exited before the watcher listened).
+  void scan_now() {
+    check();
+    stop_if_idle();
   }
   void cancel() override { stop(-ECANCELED); }
   void deliver(int64_t) override {}
 
  private:
   static void on_signal(uv_signal_t *handle, int);
-  static void on_closed(uv_handle_t *handle) {
-    auto *loop = static_cast<fdk_loop *>(handle->data);
-    delete reinterpret_cast<uv_signal_t *>(handle);
-    handle_closed(loop);
+  static void on_scan(uv_check_t *handle);
+  static void on_poll(uv_timer_t *handle);
+  template <class Handle>
+  static void close_handle(Handle *handle) {
+    uv_close(reinterpret_cast<uv_handle_t *>(handle), [](uv_handle_t *h) {
+      auto *loop = static_cast<fdk_loop *>(h->data);
+      delete reinterpret_cast<Handle *>(h);
+      handle_closed(loop);
+    });
   }
   void check();
   void stop(int result);
 
   uv_signal_t *signal_ = nullptr;
+  uv_check_t *scan_ = nullptr;
+  uv_timer_t *poll_ = nullptr;
   std::vector<fdk_process *> procs_;
 };
 
 std::mutex g_sigchld_mu;
 std::vector<SigchldWatch *> g_sigchld_watches;
 int g_sigchld_active = 0;
+// While fdkit watches, SIGCHLD runs fdkit's handler, which calls libuv's (the wake-up of
+// the watchers) and then the host's, with the real arguments. Written only while fdkit's
+// handler is not installed.
 struct sigaction g_host_sigchld;
+struct sigaction g_libuv_sigchld;
+
+void call_action(const struct sigaction &act, int sig, siginfo_t *info, void *context) {
+  if (act.sa_flags & SA_SIGINFO) {
+    if (act.sa_sigaction) act.sa_sigaction(sig, info, context);
+  } else if (act.sa_handler != SIG_DFL && act.sa_handler != SIG_IGN) {
+    act.sa_handler(sig);
+  }
+}
+
+void on_sigchld(int sig, siginfo_t *info, void *context) {
+  int saved = errno;
+  call_action(g_libuv_sigchld, sig, info, context);
+  call_action(g_host_sigchld, sig, info, context);
+  errno = saved;
+}
+
+bool is_fdkit_action(const struct sigaction &act) {
+  return (act.sa_flags & SA_SIGINFO) && act.sa_sigaction == on_sigchld;
+}
+
+// Whether SIGCHLD still reaches fdkit: a host may install its own handler over fdkit's.
+bool sigchld_reaches_fdkit() {
+  struct sigaction now;
+  sigaction(SIGCHLD, nullptr, &now);
+  return is_fdkit_action(now);
+}
+
+// Polling period of the loop's children once fdkit's handler was replaced.
+constexpr uint64_t kReplacedPollMs = 50;
 
 SigchldWatch *find_sigchld(fdk_loop *loop) {
   std::lock_guard<std::mutex> lock(g_sigchld_mu);
@@ -214,14 +483,36 @@ int SigchldWatch::start() {
   uv_signal_init(loop->uv, signal_);
   signal_->data = this;
   handle_opened(loop);
+  scan_ = new uv_check_t;
+  uv_check_init(loop->uv, scan_);
+  scan_->data = this;
+  handle_opened(loop);
+  poll_ = new uv_timer_t;
+  uv_timer_init(loop->uv, poll_);
+  poll_->data = this;
+  handle_opened(loop);
+  uv_timer_start(poll_, on_poll, kReplacedPollMs, kReplacedPollMs);
+  uv_unref(reinterpret_cast<uv_handle_t *>(poll_));  // the watcher's operation keeps the loop
   std::lock_guard<std::mutex> lock(g_sigchld_mu);
-  // libuv installs its own handler without keeping the host's: fdkit keeps it, calls it
-  // on each SIGCHLD, and puts it back with the last watcher.
+  // libuv installs its own handler without keeping the host's: fdkit keeps the host's,
+  // puts its own handler over libuv's and chains to both.
   if (g_sigchld_active == 0) sigaction(SIGCHLD, nullptr, &g_host_sigchld);
   int r = uv_signal_start(signal_, on_signal, SIGCHLD);
+  if (r == 0 && g_sigchld_active == 0) {
+    struct sigaction ours{};
+    sigaction(SIGCHLD, nullptr, &g_libuv_sigchld);
+    ours.sa_sigaction = on_sigchld;
+    ours.sa_flags = SA_SIGINFO | SA_RESTART | (g_libuv_sigchld.sa_flags & SA_ONSTACK);
+    sigfillset(&ours.sa_mask);
+    sigaction(SIGCHLD, &ours, nullptr);
+  }
   if (r < 0) {
+    poll_->data = loop;
+    close_handle(poll_);
     signal_->data = loop;
-    uv_close(reinterpret_cast<uv_handle_t *>(signal_), on_closed);
+    scan_->data = loop;
+    close_handle(signal_);
+    close_handle(scan_);
     return fail(r, "spawn: SIGCHLD watcher: %s", uv_strerror(r));
   }
   ++g_sigchld_active;
@@ -232,24 +523,26 @@ int SigchldWatch::start() {
 
 void SigchldWatch::on_signal(uv_signal_t *handle, int) {
   auto *self = static_cast<SigchldWatch *>(handle->data);
-  Dispatch scope(self->loop);
-  struct sigaction host;
-  {
-    std::lock_guard<std::mutex> lock(g_sigchld_mu);
-    host = g_host_sigchld;
-  }
-  if (host.sa_flags & SA_SIGINFO) {
-    siginfo_t info{};
-    info.si_signo = SIGCHLD;
-    host.sa_sigaction(SIGCHLD, &info, nullptr);
-  } else if (host.sa_handler != SIG_DFL && host.sa_handler != SIG_IGN) {
-    host.sa_handler(SIGCHLD);
-  }
-  self->check();
-  self->stop_if_idle();
+  // The scan comes once per wake-up, after every signal of it.
+  uv_check_start(self->scan_, on_scan);
 }
 
-// Learns which of the loop's children exited: waitid on each of their pids, never -1.
+// A host that installed its own SIGCHLD handler over fdkit's keeps fdkit from hearing of
+// exits: from then on the loop's children are polled.
+void SigchldWatch::on_poll(uv_timer_t *handle) {
+  auto *self = static_cast<SigchldWatch *>(handle->data);
+  if (sigchld_reaches_fdkit()) return;
+  Dispatch scope(self->loop);
+  self->scan_now();
+}
+
+void SigchldWatch::on_scan(uv_check_t *handle) {
+  auto *self = static_cast<SigchldWatch *>(handle->data);
+  uv_check_stop(handle);
+  Dispatch scope(self->loop);
+  self->scan_now();
+}
+
 void SigchldWatch::check() {
   for (size_t i = 0; i < procs_.size();) {
     fdk_process *p = procs_[i];
@@ -262,7 +555,8 @@ void SigchldWatch::check() {
       ++i;
       continue;
     }
-    procs_.erase(procs_.begin() + static_cast<ptrdiff_t>(i));
+    procs_[i] = procs_.back();
+    procs_.pop_back();
     on_exited(p);
     process_unref(p);
   }
@@ -273,12 +567,22 @@ void SigchldWatch::stop(int result) {
   {
     std::lock_guard<std::mutex> lock(g_sigchld_mu);
     g_sigchld_watches.erase(std::find(g_sigchld_watches.begin(), g_sigchld_watches.end(), this));
+    // The last watcher puts the host's handler back, unless the host installed one since:
+    // that one stays (libuv's stop resets the action to SIG_DFL, so it is put back too).
+    struct sigaction now;
+    sigaction(SIGCHLD, nullptr, &now);
     uv_signal_stop(signal_);
-    if (--g_sigchld_active == 0) sigaction(SIGCHLD, &g_host_sigchld, nullptr);
+    if (--g_sigchld_active == 0) sigaction(SIGCHLD, is_fdkit_action(now) ? &g_host_sigchld : &now, nullptr);
   }
   signal_->data = loop;
-  uv_close(reinterpret_cast<uv_handle_t *>(signal_), on_closed);
+  scan_->data = loop;
+  poll_->data = loop;
+  close_handle(signal_);
+  close_handle(scan_);
+  close_handle(poll_);
   signal_ = nullptr;
+  scan_ = nullptr;
+  poll_ = nullptr;
   for (fdk_process *p : procs_) {
     on_unwatched(p, true);
     process_unref(p);
@@ -288,8 +592,7 @@ void SigchldWatch::stop(int result) {
   else op_complete(this, result);
 }
 
-// The loop's SIGCHLD watcher, started if needed (before the child exists, so that no
-// exit goes unnoticed).
+// The loop's SIGCHLD watcher, started if needed.
 int acquire_sigchld(fdk_loop *loop, SigchldWatch **out) {
   if ((*out = find_sigchld(loop))) return 0;
   auto *w = new SigchldWatch(loop);
@@ -301,67 +604,73 @@ int acquire_sigchld(fdk_loop *loop, SigchldWatch **out) {
   return 0;
 }
 
-int watch_exit(fdk_process *p, SigchldWatch *sigchld) {
-  if (p->exit_cb) {
-    auto *op = new ExitOp(p->loop, p);
-    p->exit_op = op;
-    op_start(op, nullptr);
-  }
-  if (p->pidfd >= 0) {
-    // The pidfd stays in blocking mode: blocking waits use it with waitid(P_PIDFD).
-    if (int r = fd_wrap(&p->pidfd_handle, p->pidfd, true); r < 0) {
-      p->pidfd = -1;
-      return r;
-    }
-    p->waiter.on_ready = on_pidfd_ready;
-    p->waiter.owner = p;
-    if (int r = arm_pidfd(p); r < 0) return fail_sys(r, "spawn: watching the pidfd");
+// Watches a child on its loop: through its pidfd, else through the SIGCHLD watcher,
+// which normally runs since before the clone. It starts only now when pidfds went
+// missing during the spawn (a seccomp filter installed after fdkit probed for them);
+// then the child may already be gone, its SIGCHLD sent before anyone listened, so the
+// watcher scans once at once.
+int watch_exit(fdk_process *p, fdk_loop *loop, SigchldWatch *sigchld) {
+  if (p->exit_cb) start_exit_op(p, loop);
+  if (p->state == fdk_process::State::reaped) {
+    // Lost before it could be watched: the callback comes from the loop, as for any exit.
+    if (p->exit_op) static_cast<ExitOp *>(p->exit_op)->finish(0);
+    if (sigchld) sigchld->stop_if_idle();
     return 0;
   }
-  // Normally the watcher runs before the clone. It starts only now when pidfds went
-  // missing during the spawn (a seccomp filter installed after fdkit probed for them);
-  // then a child that is already gone sent its SIGCHLD before anyone listened, so nothing
-  // would come to stop the watcher, and it stops here. (Had libuv caught that signal
-  // between the start and this check, the host's chained handler misses that one call.)
+  if (p->pidfd >= 0) return watch_pidfd(p, loop);
   bool late = !sigchld;
   if (late)
-    if (int r = acquire_sigchld(p->loop, &sigchld); r < 0) return r;
+    if (int r = acquire_sigchld(loop, &sigchld); r < 0) return r;
   sigchld->add(p);
-  if (late) sigchld->stop_if_idle();
+  if (late) sigchld->scan_now();
   return 0;
 }
 
-int kill_child(fdk_process *p, int sig) {
-  if (p->pidfd >= 0) return static_cast<int>(syscall(SYS_pidfd_send_signal, p->pidfd, sig, nullptr, 0));
-  return kill(p->pid, sig);
-}
-
-void free_on_loop(fdk_process *p) {
-  if (p->exit_op) static_cast<ExitOp *>(p->exit_op)->finish(-ECANCELED);
-  bool reaped;
-  {
-    std::lock_guard<std::mutex> lock(p->mu);
-    reaped = p->state == fdk_process::State::reaped;
+// Signals the child, never a stranger: through the pidfd, else by pid only while the
+// pid is still this process's child (with p->mu held).
+int kill_child_locked(fdk_process *p, int sig, bool group) {
+  if (p->pidfd >= 0 && !group) return static_cast<int>(syscall(SYS_pidfd_send_signal, p->pidfd, sig, nullptr, 0));
+  // A pid (or group id) is safe to use only while the child is not reaped; somebody else
+  // may have reaped it.
+  siginfo_t info{};
+  if (peek_exit(p, &info, WNOHANG) < 0 && errno == ECHILD) {
+    reaped_elsewhere_locked(p);
+    errno = ESRCH;
+    return -1;
   }
-  // Stop watching a reaped child now, so its pidfd closes with the handle; a detached
-  // one that runs stays watched and is reaped when it exits.
-  if (reaped && p->pidfd_handle && !(p->pidfd_handle->state.load() & fdk_fd::kClosing)) fd_close(p->pidfd_handle);
-  process_unref(p);
+  return kill(group ? -p->pid : p->pid, sig);
 }
-
-void free_posted(void *data) { free_on_loop(static_cast<fdk_process *>(data)); }
 
 }  // namespace
 
-int process_start(fdk_process **out, fdk_loop *loop, fdk_actions *actions, unsigned flags, fdk_exit_cb cb, void *data) {
+int process_start(fdk_process **out, fdk_loop *loop, const fdk_actions *actions, unsigned flags, fdk_exit_cb cb, void *data) {
+  sweep_orphans();
+  int mode = pidfd_mode();
+  if (mode < 0) return mode;
+  // The watcher runs before the clone, so that no exit goes unnoticed.
   SigchldWatch *sigchld = nullptr;
-  if (loop && !pidfd_mode())
+  if (loop && mode == 0)
     if (int r = acquire_sigchld(loop, &sigchld); r < 0) return r;
   Launch l;
   Span span;
   span.begin("spawn", -1, nullptr, loop);
-  // Only a watched child needs its pidfd at once; fdk_process_pidfd opens one on demand.
-  int r = launch(actions, flags & FDK_SPAWN_BACKEND_MASK, loop != nullptr, &l);
+  int r = launch(actions, flags & FDK_SPAWN_BACKEND_MASK, mode == 1, &l);
+  // A backend without CLONE_PIDFD (posix_spawn): the pidfd is opened now. Only a child
+  // that somebody else reaped meanwhile can be missing (or its pid already reused), which
+  // waitid on the pidfd tells: then its status is lost, and it is never signalled.
+  bool lost = false;
+  if (r == 0 && mode == 1 && l.pidfd < 0) {
+    l.pidfd = open_pidfd(l.pid);
+    siginfo_t info{};
+    if (l.pidfd == -ESRCH) {
+      lost = true;
+    } else if (l.pidfd >= 0 && waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(l.pidfd), &info,
+                                      WEXITED | WNOHANG | WNOWAIT) < 0 && errno == ECHILD) {
+      close(l.pidfd);
+      lost = true;
+    }
+    if (l.pidfd < 0 || lost) l.pidfd = -1;
+  }
   // The end carries the child's pid, or the error with the failing action named.
   span.end(r < 0 ? r : l.pid, r < 0 ? error_text() : nullptr);
   if (r < 0) {
@@ -374,8 +683,9 @@ int process_start(fdk_process **out, fdk_loop *loop, fdk_actions *actions, unsig
   p->loop = loop;
   p->exit_cb = cb;
   p->data = data;
+  if (lost) reaped_elsewhere_locked(p);
   if (loop) {
-    if (r = watch_exit(p, sigchld); r < 0) {
+    if (r = watch_exit(p, loop, sigchld); r < 0) {
       std::string detail = error_text();
       process_free(p);
       set_error_text(detail.c_str());
@@ -390,68 +700,86 @@ int process_signal(fdk_process *p, int sig, bool group) {
   std::lock_guard<std::mutex> lock(p->mu);
   if (p->state == fdk_process::State::reaped)
     return fail(-ESRCH, "process_signal: process %d has been reaped", static_cast<int>(p->pid));
-  int r = group ? kill(-p->pid, sig) : kill_child(p, sig);
+  int r = kill_child_locked(p, sig, group);
   if (r < 0) return fail_sys(neg_errno(), group ? "process_signal_group" : "process_signal");
   return 0;
 }
 
 int process_wait(fdk_process *p, fdk_exit_status *status, bool block) {
+  sweep_orphans();
   // A blocking wait on a running child starts with the wait itself: a WNOHANG reap first
   // would be one more system call per spawn that almost always finds nothing.
   for (bool try_reap = !block;; try_reap = true) {
-    int pidfd;
     {
       std::lock_guard<std::mutex> lock(p->mu);
-      pidfd = p->pidfd;
       if ((try_reap || p->state != fdk_process::State::running) && reap_locked(p)) {
-        if (p->reap_err) return fail(p->reap_err, "process_wait: process %d was reaped by someone else", static_cast<int>(p->pid));
         if (status) *status = p->status;
+        if (p->reap_err)
+          return fail(p->reap_err, "process_wait: the exit status of process %d is lost: somebody else reaped it",
+                      static_cast<int>(p->pid));
         return 1;
       }
     }
     if (!block) return 0;
     // Wait without the lock (signals must still get through), and without reaping.
     siginfo_t info{};
-    int r = pidfd >= 0 ? waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED | WNOWAIT)
-                          : waitid(P_PID, static_cast<id_t>(p->pid), &info, WEXITED | WNOWAIT);
-    if (r < 0 && errno != EINTR && errno != ECHILD) return fail_sys(neg_errno(), "process_wait: waitid");
+    if (peek_exit(p, &info, 0) < 0 && errno != EINTR && errno != ECHILD)
+      return fail_sys(neg_errno(), "process_wait: waitid");
   }
 }
 
 int process_pidfd(fdk_process *p) {
-  std::lock_guard<std::mutex> lock(p->mu);
   if (p->pidfd >= 0) return p->pidfd;
-  if (!pidfd_mode()) return fail(-ENOTSUP, "process_pidfd: no pidfd (FDKIT_PIDFD=0 or not supported)");
-  if (p->state == fdk_process::State::reaped)
-    return fail(-ESRCH, "process_pidfd: process %d has been reaped", static_cast<int>(p->pid));
-  int fd = open_pidfd(p->pid);
-  if (fd >= 0) p->pidfd = fd;
-  return fd;
+  if (g_pidfd_mode.load(std::memory_order_relaxed) != 1)
+    return fail(-ENOTSUP, "process_pidfd: no pidfd (FDKIT_PIDFD=0 or not supported)");
+  return fail(-ESRCH, "process_pidfd: process %d has no pidfd: somebody else reaped it before fdkit held one, or none "
+              "could be opened", static_cast<int>(p->pid));
 }
 
 int process_detach(fdk_process *p) {
-  if (!p->loop) return fail(-EINVAL, "process_detach: process %d has no loop to be reaped on", static_cast<int>(p->pid));
   std::lock_guard<std::mutex> lock(p->mu);
   p->detached = true;
   return 0;
 }
 
 void process_free(fdk_process *p) {
-  bool running;
-  {
-    std::lock_guard<std::mutex> lock(p->mu);
-    p->freed = true;
-    running = !reap_locked(p) && !p->detached;
-    if (running) kill_child(p, SIGKILL);
+  std::unique_lock<std::mutex> lock(p->mu);
+  p->freed = true;
+  // An exit callback that runs on another thread ends before free returns (one that
+  // frees its own process does not wait for itself).
+  p->callback_done.wait(lock, [p] { return !p->in_callback || p->callback_thread == std::this_thread::get_id(); });
+  bool running = !reap_locked(p);
+  if (running && !p->detached) {
+    kill_child_locked(p, SIGKILL, false);
+    lock.unlock();
+    process_wait(p, nullptr, true);
+    lock.lock();
+    running = false;
   }
-  if (running) process_wait(p, nullptr, true);
-  if (!p->loop) {
-    process_unref(p);
-  } else if (on_loop_thread(p->loop)) {
-    free_on_loop(p);
-  } else {
-    post(p->loop, free_posted, p);
+  bool orphan = running && !p->loop;
+  // Stop watching a reaped child: its callback is cancelled and the pidfd closes with the
+  // process. On the loop thread (outside p->mu: the watch ends inside the close), so that
+  // the watch is gone before the process, and with it the pidfd, can be.
+  bool close_watch_now = false;
+  if (running && p->loop) {
+    // Reaped on its loop when it exits, which keeps the loop running till then. Posted
+    // under the lock: the loop's teardown takes it to forget the loop.
+    process_ref(p);
+    post(p->loop, keep_loop_for, p);
+  } else if (!running && p->watch) {
+    if (!p->loop || on_loop_thread(p->loop)) {
+      close_watch_now = true;
+    } else {
+      process_ref(p);
+      post(p->loop, close_watch_posted, p);
+    }
   }
+  lock.unlock();
+  if (close_watch_now) fd_close(p->watch);
+  if (orphan) adopt_orphan(p);  // outside p->mu: a sweep takes the list's lock first
+  process_unref(p);
 }
+
+int process_reap_detached() { return static_cast<int>(std::min<size_t>(sweep_orphans(), INT32_MAX)); }
 
 }  // namespace fdk

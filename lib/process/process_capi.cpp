@@ -13,7 +13,7 @@ using fdk::child::Op;
 namespace fdk {
 int actions_exec(fdk_actions *a, const char *path, const char *const *argv, const char *const *envp, bool search);
 int actions_simple(fdk_actions *a, Op op, int32_t num, const char *text);
-int actions_fchdir(fdk_actions *a, fdk_fd *fd);
+int actions_with_fd(fdk_actions *a, Op op, fdk_fd *fd);
 int actions_setgroups(fdk_actions *a, size_t count, const uint32_t *gids);
 int actions_rlimit(fdk_actions *a, int resource, uint64_t soft, uint64_t hard);
 int actions_user(fdk_actions *a, fdk_child_fn fn, void *arg, const char *name);
@@ -75,7 +75,13 @@ FDK_API int fdk_actions_chdir(fdk_actions *a, const char *path) {
 FDK_API int fdk_actions_fchdir(fdk_actions *a, fdk_fd *fd) {
   if (int r = check_list("actions_fchdir", a)) return r;
   if (!fd) return fail(-EINVAL, "actions_fchdir: fd is NULL");
-  return guard("actions_fchdir", [&] { return fdk::actions_fchdir(a, fd); });
+  return guard("actions_fchdir", [&] { return fdk::actions_with_fd(a, Op::fchdir, fd); });
+}
+
+FDK_API int fdk_actions_login_tty(fdk_actions *a, fdk_fd *tty) {
+  if (int r = check_list("actions_login_tty", a)) return r;
+  if (!tty) return fail(-EINVAL, "actions_login_tty: tty is NULL");
+  return guard("actions_login_tty", [&] { return fdk::actions_with_fd(a, Op::login_tty, tty); });
 }
 
 FDK_API int fdk_actions_inherit_fd(fdk_actions *a, int dst, fdk_fd *src, int blocking) {
@@ -133,13 +139,14 @@ FDK_API int fdk_actions_user(fdk_actions *a, fdk_child_fn fn, void *arg, const c
   return guard("actions_user", [&] { return fdk::actions_user(a, fn, arg, name); });
 }
 
-FDK_API int fdk_spawn(fdk_process **out, fdk_loop *loop, fdk_actions *actions, unsigned flags, fdk_exit_cb exit_cb,
+FDK_API int fdk_spawn(fdk_process **out, fdk_loop *loop, const fdk_actions *actions, unsigned flags, fdk_exit_cb exit_cb,
                       void *data) {
   if (!out) return fail(-EINVAL, "spawn: out is NULL");
   if (int r = check_list("spawn", actions)) return r;
   if (flags & ~FDK_SPAWN_BACKEND_MASK || (flags & FDK_SPAWN_BACKEND_MASK) == FDK_SPAWN_BACKEND_MASK)
     return fail(-EINVAL, "spawn: unknown flags 0x%x", flags);
   if (exit_cb && !loop) return fail(-EINVAL, "spawn: an exit callback needs a loop");
+  if (loop && fdk::loop_forked(loop)) return fdk::fail_forked("spawn");
   return guard("spawn", [&] { return fdk::process_start(out, loop, actions, flags, exit_cb, data); });
 }
 
@@ -181,6 +188,10 @@ FDK_API int fdk_process_try_wait(fdk_process *proc, fdk_exit_status *status) {
 FDK_API int fdk_process_detach(fdk_process *proc) {
   if (int r = check_proc("process_detach", proc)) return r;
   return guard("process_detach", [&] { return fdk::process_detach(proc); });
+}
+
+FDK_API int fdk_process_reap_detached(void) {
+  return guard("process_reap_detached", [&] { return fdk::process_reap_detached(); });
 }
 
 FDK_API fdk_process *fdk_process_free(fdk_process *proc) {

@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/env.h"
 #include "core/error.h"
 #include "process/process.h"
 
@@ -30,7 +31,6 @@ namespace {
 using child::FdStep;
 using child::Op;
 
-std::atomic<int> g_pidfd_mode{-1};  // -1 undecided, 0 no pidfds, 1 pidfds
 std::atomic<int> g_clone3{-1};      // -1 undecided, 0 plain clone, 1 clone3
 
 // clone3 (with CLONE_CLEAR_SIGHAND, which resets every handler in the kernel instead of
@@ -40,8 +40,7 @@ bool use_clone3() {
 #if defined(FDK_HAVE_CLONE_TRAMPOLINES)
   int mode = g_clone3.load(std::memory_order_relaxed);
   if (mode < 0) {
-    const char *env = getenv("FDKIT_CLONE3");
-    mode = env && strcmp(env, "0") == 0 ? 0 : 1;
+    mode = env_choice("FDKIT_CLONE3", {"0", "1"}) == 0 ? 0 : 1;
     g_clone3.store(mode, std::memory_order_relaxed);
   }
   return mode == 1;
@@ -57,7 +56,10 @@ struct CloneArgs {
 
 // Cached child stacks: one per concurrent spawn, kept for the next one.
 constexpr size_t kStackSize = 64 * 1024;
-constexpr size_t kGuard = 4096;
+// Twice the user actions' budget: a frame that overflows the stack lands in it rather
+// than beyond it. PROT_NONE, so it costs address space only.
+constexpr size_t kGuard = 2 * child::kUserStackBudget;
+static_assert(child::kUserStackBudget <= kStackSize / 2, "the child's own frames need room beside a user action");
 constexpr int kCachedStacks = 8;
 
 struct StackCache {
@@ -77,7 +79,11 @@ void *take_stack() {
   }
   void *mem = mmap(nullptr, kStackSize + kGuard, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (mem == MAP_FAILED) return nullptr;
-  mprotect(mem, kGuard, PROT_NONE);  // the stack grows down onto the guard page
+  // The stack grows down onto the guard: without it an overflow would write parent memory.
+  if (mprotect(mem, kGuard, PROT_NONE) < 0) {
+    munmap(mem, kStackSize + kGuard);
+    return nullptr;
+  }
   return mem;
 }
 
@@ -114,8 +120,9 @@ const char *search_path(const char *const *envp) {
   return p ? p : "/bin:/usr/bin";
 }
 
-// execvp's look-up, in the parent: the first executable regular file along PATH.
-int resolve_exec(fdk_actions *a) {
+// execvp's look-up, in the parent: the first executable regular file along PATH, into
+// out (PATH_MAX bytes).
+int resolve_exec(const fdk_actions *a, char *out) {
   const char *file = a->exec_file;
   if (!*file) return fail(-ENOENT, "spawn: execvp: empty file name");
   size_t flen = strlen(file);
@@ -125,7 +132,6 @@ int resolve_exec(fdk_actions *a) {
     const char *end = strchrnul(dir, ':');
     size_t dlen = static_cast<size_t>(end - dir);
     if (dlen + 1 + flen < PATH_MAX) {
-      char *out = a->resolved.get();
       // An empty entry means the current directory.
       if (dlen == 0) out[0] = '.', dlen = 1;
       else memcpy(out, dir, dlen);
@@ -144,134 +150,6 @@ int resolve_exec(fdk_actions *a) {
   return fail(-ENOENT, "spawn: execvp: \"%s\" not found in PATH", file);
 }
 
-// The steps that apply the inherit set (see child::FdStep), into the reserved scratch.
-void plan_inherit(fdk_actions *a) {
-  a->steps.clear();
-  a->dsts.clear();
-  a->done.assign(a->pairs.size(), 0);
-  std::vector<int32_t> &dsts = a->dsts;
-  for (size_t i = 0; i < a->pairs.size(); ++i) {
-    const auto &p = a->pairs[i];
-    dsts.push_back(p.dst);
-    if (p.dst == p.src) {
-      a->steps.push_back({FdStep::clear_cloexec, p.src, p.dst, static_cast<int32_t>(i)});
-      a->done[i] = 1;
-    }
-  }
-  std::sort(dsts.begin(), dsts.end());
-  // Current location of each pending mapping's source: its number, or the temporary.
-  auto src_of = [&](size_t i) { return a->done[i] == 2 ? child::kTemp : a->pairs[i].src; };
-  auto needed = [&](int32_t fd) {
-    for (size_t j = 0; j < a->pairs.size(); ++j)
-      if (!(a->done[j] & 1) && src_of(j) == fd) return true;
-    return false;
-  };
-  size_t left = 0;
-  for (uint8_t d : a->done) left += !d;
-  while (left > 0) {
-    bool progress = false;
-    for (size_t i = 0; i < a->pairs.size(); ++i) {
-      if (a->done[i] & 1) continue;
-      // A destination is written once no pending mapping still reads it.
-      if (needed(a->pairs[i].dst)) continue;
-      a->steps.push_back({FdStep::dup, src_of(i), a->pairs[i].dst, static_cast<int32_t>(i)});
-      a->done[i] = 1;
-      --left;
-      progress = true;
-    }
-    if (progress) continue;
-    // Only cycles remain: keep one destination aside in the temporary, which the previous
-    // cycle no longer needs, and let its readers read that.
-    size_t i = 0;
-    while (a->done[i] & 1) ++i;
-    int32_t saved = a->pairs[i].dst;
-    a->steps.push_back({FdStep::save, saved, 0, static_cast<int32_t>(i)});
-    for (size_t j = 0; j < a->pairs.size(); ++j)
-      if (!(a->done[j] & 1) && a->pairs[j].src == saved && a->done[j] != 2) a->done[j] = 2;
-  }
-  for (size_t i = 0; i < a->pairs.size(); ++i) {
-    int mode = a->pairs[i].mode;
-    if (mode == FDK_INHERIT_PRESERVE) continue;
-    a->steps.push_back({mode == FDK_INHERIT_BLOCKING ? FdStep::set_blocking : FdStep::set_nonblocking, 0,
-                        a->pairs[i].dst, static_cast<int32_t>(i)});
-  }
-}
-
-// The list laid out for one spawn: fd handles in use until it ends.
-class Prepared {
- public:
-  explicit Prepared(fdk_actions *a) : a_(a) {}
-  Prepared(const Prepared &) = delete;
-  Prepared &operator=(const Prepared &) = delete;
-  ~Prepared() {
-    for (fdk_fd *fd : a_->in_use) fd_unuse(fd);
-    a_->in_use.clear();
-  }
-
-  int prepare() {
-    if (!a_->has_exec) return fail(-EINVAL, "spawn: the action list has no execve or execvp action");
-    for (size_t i = 0; i < a_->actions.size(); ++i) {
-      if (fdk_fd *fd = a_->action_fds[i]) {
-        int raw;
-        if (use(fd, &raw) < 0) return fail(-EBADF, "spawn: %s: the handle is closed", describe_action(a_, i, -1).c_str());
-        a_->actions[i].num = raw;
-      }
-    }
-    int32_t top = 2;
-    for (size_t i = 0; i < a_->pairs.size(); ++i) {
-      auto &p = a_->pairs[i];
-      if (p.src_fd && use(p.src_fd, &p.src) < 0)
-        return fail(-EBADF, "spawn: %s: the source handle is closed",
-                    describe_action(a_, a_->inherit_index, static_cast<int32_t>(i)).c_str());
-      top = std::max({top, p.src, p.dst});
-    }
-    if (!a_->pairs.empty()) plan_inherit(a_);
-    child::Action &exec = a_->actions.back();
-    if (a_->exec_search) {
-      if (int r = resolve_exec(a_); r < 0) return r;
-      exec.ptr = a_->resolved.get();
-    }
-    exec.envp = a_->exec_envp ? a_->exec_envp : environ;
-    plan.actions = a_->actions.data();
-    plan.count = a_->actions.size();
-    plan.steps = a_->steps.data();
-    plan.nsteps = a_->steps.size();
-    plan.dsts = a_->dsts.data();
-    plan.ndsts = a_->dsts.size();
-    plan.temp_min = top + 1;
-    // Only a pdeathsig action reads it (getpid is a system call; skip it otherwise).
-    bool has_pdeathsig = std::any_of(a_->actions.begin(), a_->actions.end(),
-                                     [](const child::Action &a) { return a.op == child::Op::pdeathsig; });
-    plan.parent_pid = has_pdeathsig ? getpid() : 0;
-    plan.report_fd = -1;
-    plan.handlers_cleared = false;
-    plan.report.index = -1;
-    plan.report.err = 0;
-    plan.report.pair = -1;
-    return 0;
-  }
-
-  // Turns a child's report into the spawn's error, after its child was reaped.
-  int failed(const child::Report &r, const char *backend) const {
-    return fail(-r.err, "spawn%s: %s: %s", backend, describe_action(a_, static_cast<size_t>(r.index), r.pair).c_str(),
-                strerror(r.err));
-  }
-
-  const fdk_actions *actions() const { return a_; }
-  child::Plan plan{};
-
- private:
-  int use(fdk_fd *fd, int32_t *raw) {
-    int r;
-    if (fd_use(fd, &r) < 0) return -EBADF;
-    a_->in_use.push_back(fd);
-    *raw = r;
-    return 0;
-  }
-
-  fdk_actions *a_;
-};
-
 // Reaps a child that failed before exec (it exits at once with 127).
 void reap_failed(Launch *l) {
   int status;
@@ -281,6 +159,117 @@ void reap_failed(Launch *l) {
   l->pid = -1;
   l->pidfd = -1;
 }
+
+// The list laid out for one spawn, on the spawning thread's stack: fd handles in use
+// until it ends.
+class Prepared {
+ public:
+  explicit Prepared(const fdk_actions *a) : a_(a) {}
+  Prepared(const Prepared &) = delete;
+  Prepared &operator=(const Prepared &) = delete;
+  ~Prepared() {
+    // The handles were used in this order; the first used_ of them are in use.
+    size_t left = used_;
+    for (size_t i = 0; i < a_->action_fds.size() && left > 0; ++i)
+      if (fdk_fd *fd = a_->action_fds[i]) fd_unuse(fd), --left;
+    for (size_t i = 0; i < a_->pairs.size() && left > 0; ++i)
+      if (fdk_fd *fd = a_->pairs[i].src_fd) fd_unuse(fd), --left;
+  }
+
+  int prepare() {
+    if (!a_->has_exec) return fail(-EINVAL, "spawn: the action list has no execve or execvp action");
+    for (size_t i = 0; i < a_->actions.size(); ++i) {
+      if (fdk_fd *fd = a_->action_fds[i])
+        if (use(fd) < 0) return fail(-EBADF, "spawn: %s: the handle is closed", describe_action(a_, i, -1).c_str());
+    }
+    for (size_t i = 0; i < a_->pairs.size(); ++i) {
+      if (fdk_fd *fd = a_->pairs[i].src_fd)
+        if (use(fd) < 0)
+          return fail(-EBADF, "spawn: %s: the source handle is closed",
+                      describe_action(a_, a_->inherit_index, static_cast<int32_t>(i)).c_str());
+    }
+    plan.exec_path = static_cast<const char *>(a_->actions.back().ptr);
+    if (a_->exec_search) {
+      if (int r = resolve_exec(a_, resolved_); r < 0) return r;
+      plan.exec_path = resolved_;
+    }
+    plan.exec_envp = a_->exec_envp ? a_->exec_envp : environ;
+    plan.actions = a_->actions.data();
+    plan.count = a_->actions.size();
+    plan.steps = a_->steps.data();
+    plan.nsteps = a_->steps.size();
+    plan.dsts = a_->dsts.data();
+    plan.ndsts = a_->dsts.size();
+    plan.temp_min = a_->temp_min;
+    // Only a pdeathsig action reads it (getpid is a system call; skip it otherwise).
+    bool has_pdeathsig = std::any_of(a_->actions.begin(), a_->actions.end(),
+                                     [](const child::Action &a) { return a.op == child::Op::pdeathsig; });
+    plan.parent_pid = has_pdeathsig ? getpid() : 0;
+    plan.report_fd = -1;
+    plan.handlers_cleared = false;
+    plan.report.index = -1;
+    plan.report.err = 0;
+    plan.report.pair = -1;
+    plan.running_user = -1;
+    return 0;
+  }
+
+  // A child that never came back from user action index: it exec'd or exited there
+  // (its own business: the spawn succeeded), or died of a signal, which fails the spawn
+  // as that action's failure.
+  int died_in_user(size_t index, const char *backend, Launch *out) const {
+    siginfo_t info{};
+    int r;
+    while ((r = waitid(P_PID, static_cast<id_t>(out->pid), &info, WEXITED | WNOWAIT)) < 0 && errno == EINTR) {
+    }
+    if (r < 0 || (info.si_code != CLD_KILLED && info.si_code != CLD_DUMPED)) return 0;
+    reap_failed(out);
+    return fail(-EFAULT, "spawn%s: %s: the child died of signal %d (%s) inside the action (a user action has %zu KiB of stack)",
+                backend, describe_action(a_, index, -1).c_str(), info.si_status, strsignal(info.si_status),
+                child::kUserStackBudget / 1024);
+  }
+
+  // Turns a child's report into the spawn's error, after its child was reaped.
+  int failed(const child::Report &r, const char *backend) const {
+    std::string what = describe_action(a_, static_cast<size_t>(r.index), r.pair);
+    if (static_cast<size_t>(r.index) + 1 == a_->actions.size() && r.err == ENOENT)
+      if (int e = missing_interpreter(backend, what.c_str()); e < 0) return e;
+    return fail(-r.err, "spawn%s: %s: %s", backend, what.c_str(), strerror(r.err));
+  }
+
+  // execve's ENOENT for a file that exists: what is missing is its #! interpreter (or the
+  // ELF loader it names). 0 when the file itself is missing.
+  int missing_interpreter(const char *backend, const char *what) const {
+    int fd = open(plan.exec_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    char head[256];
+    ssize_t n = read(fd, head, sizeof head - 1);
+    close(fd);
+    if (n >= 2 && head[0] == '#' && head[1] == '!') {
+      head[n] = 0;
+      char *name = head + 2 + strspn(head + 2, " \t");
+      name[strcspn(name, " \t\n")] = 0;
+      return fail(-ENOENT, "spawn%s: %s: its interpreter \"%s\" (named by #!) is missing", backend, what, name);
+    }
+    return fail(-ENOENT, "spawn%s: %s: the file exists but its ELF interpreter (loader) is missing", backend, what);
+  }
+
+  const fdk_actions *actions() const { return a_; }
+  child::Plan plan{};
+
+ private:
+  // Keeps the handle (and so its number, which the list recorded) open for the spawn.
+  int use(fdk_fd *fd) {
+    int raw;
+    if (fd_use(fd, &raw) < 0) return -EBADF;
+    ++used_;
+    return 0;
+  }
+
+  const fdk_actions *a_;
+  size_t used_ = 0;
+  char resolved_[PATH_MAX];  // execvp's path
+};
 
 // clone() running child::run on the stack below top: the pid, or -errno.
 int plain_clone(unsigned long flags, char *top, int *pidfd, child::Plan *plan) {
@@ -330,7 +319,7 @@ int launch_clone(Prepared &prep, bool want_pidfd, Launch *out) {
     if (pid < 0 && err == 0) {
       unsigned long flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
       int r = plain_clone(flags | (want_pidfd ? CLONE_PIDFD : 0), top, &pidfd, &prep.plan);
-      // CLONE_PIDFD refused: launch() opens the pidfd with pidfd_open instead.
+      // CLONE_PIDFD refused (a filter that hides pidfds): the caller learns it from pidfd -1.
       if (r == -EINVAL && want_pidfd) {
         want_pidfd = false;
         r = plain_clone(flags, top, nullptr, &prep.plan);
@@ -348,6 +337,7 @@ int launch_clone(Prepared &prep, bool want_pidfd, Launch *out) {
     reap_failed(out);
     return prep.failed(r, "");
   }
+  if (prep.plan.running_user >= 0) return prep.died_in_user(static_cast<size_t>(prep.plan.running_user), "", out);
   return 0;
 }
 
@@ -376,15 +366,26 @@ int launch_fork(Prepared &prep, bool want_pidfd, Launch *out) {
   }
   out->pid = static_cast<pid_t>(pid);
   out->pidfd = want_pidfd ? pidfd : -1;
+  // Reports until the pipe closes at exec or exit: user actions announced, or a failure.
   child::Report r{};
-  ssize_t n;
-  while ((n = read(pipefd[0], &r, sizeof r)) < 0 && errno == EINTR) {
+  int32_t running_user = -1;
+  for (;;) {
+    ssize_t n;
+    while ((n = read(pipefd[0], &r, sizeof r)) < 0 && errno == EINTR) {
+    }
+    if (n != sizeof r) break;
+    if (r.pair == child::kStarted) {
+      running_user = r.index;
+    } else if (r.pair == child::kReturned) {
+      running_user = -1;
+    } else {
+      close(pipefd[0]);
+      reap_failed(out);
+      return prep.failed(r, " (fork)");
+    }
   }
   close(pipefd[0]);
-  if (n == sizeof r) {
-    reap_failed(out);
-    return prep.failed(r, " (fork)");
-  }
+  if (running_user >= 0) return prep.died_in_user(static_cast<size_t>(running_user), " (fork)", out);
   return 0;
 }
 
@@ -436,9 +437,9 @@ class PosixSpawn {
     posix_spawnattr_setsigmask(&attr_, &empty);
     posix_spawnattr_setsigdefault(&attr_, &defaults);
     pid_t pid;
-    int r = posix_spawn(&pid, static_cast<const char *>(exec->ptr), &fa_, &attr_, const_cast<char *const *>(exec->argv),
-                        const_cast<char *const *>(exec->envp));
-    if (r != 0) return fail(-r, "spawn (posix_spawn): \"%s\": %s", static_cast<const char *>(exec->ptr), strerror(r));
+    int r = posix_spawn(&pid, prep.plan.exec_path, &fa_, &attr_, const_cast<char *const *>(exec->argv),
+                        const_cast<char *const *>(prep.plan.exec_envp));
+    if (r != 0) return failed(prep, r);
     out->pid = pid;
     return 0;
   }
@@ -469,6 +470,27 @@ class PosixSpawn {
     return temp_ >= 0 ? posix_spawn_file_actions_addclose(&fa_, temp_) : 0;
   }
 
+  // posix_spawn reports only an errno: a directory action that cannot succeed (checked
+  // from the parent, for the first one, which the parent's directory resolves) is named,
+  // else the exec.
+  int failed(const Prepared &prep, int err) {
+    const fdk_actions *a = prep.actions();
+    for (size_t i = 0; i < a->actions.size(); ++i) {
+      const child::Action &act = a->actions[i];
+      if (act.op != Op::chdir && act.op != Op::fchdir) continue;
+      struct stat st;
+      int r = act.op == Op::chdir ? stat(static_cast<const char *>(act.ptr), &st) : fstat(act.num, &st);
+      int why = r < 0 ? errno : !S_ISDIR(st.st_mode) ? ENOTDIR : 0;
+      if (why == 0 && act.op == Op::chdir && access(static_cast<const char *>(act.ptr), X_OK) < 0) why = errno;
+      if (why == err) return fail(-err, "spawn (posix_spawn): %s: %s", describe_action(a, i, -1).c_str(), strerror(err));
+      break;
+    }
+    if (err == ENOENT && a->actions.size() > 0)
+      if (int e = prep.missing_interpreter(" (posix_spawn)", describe_action(a, a->actions.size() - 1, -1).c_str()); e < 0)
+        return e;
+    return fail(-err, "spawn (posix_spawn): \"%s\": %s", prep.plan.exec_path, strerror(err));
+  }
+
   // Only "close from N" exists: the kept destinations must be 0..N-1.
   int add_close_others(const fdk_actions *a, size_t index) {
     int32_t next = 3;
@@ -486,66 +508,18 @@ class PosixSpawn {
   int temp_ = -1;
 };
 
-// Whether the kernel gives pidfds fdkit can use: pidfd_open, and waitid(P_PIDFD), which
-// came one release later. Probed on the calling process: it is no child of itself, so a
-// kernel that knows P_PIDFD answers ECHILD. Knowing before the first spawn means the
-// SIGCHLD watcher is running before any child exists, so no exit can go unseen.
-bool kernel_has_pidfds() {
-  int fd = static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0));
-  if (fd < 0) return false;
-  siginfo_t info{};
-  bool ok = waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(fd), &info, WEXITED | WNOHANG) < 0 &&
-            errno == ECHILD;
-  close(fd);
-  return ok;
-}
-
 }  // namespace
 
-bool pidfd_mode() {
-  int mode = g_pidfd_mode.load(std::memory_order_relaxed);
-  if (mode < 0) {
-    const char *env = getenv("FDKIT_PIDFD");
-    mode = (env && strcmp(env, "0") == 0) || !kernel_has_pidfds() ? 0 : 1;
-    int expected = -1;
-    g_pidfd_mode.compare_exchange_strong(expected, mode);
-    mode = g_pidfd_mode.load(std::memory_order_relaxed);
-  }
-  return mode == 1;
-}
-
-int open_pidfd(pid_t pid) {
-  int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-  if (fd >= 0) return fd;
-  int err = neg_errno();
-  // ENOSYS: an old kernel; EPERM: a seccomp filter that refuses the call. Either way there
-  // are no pidfds, as documented: -ENOTSUP from now on.
-  if (err != -ENOSYS && err != -EPERM) return fail_sys(err, "pidfd_open");
-  g_pidfd_mode.store(0, std::memory_order_relaxed);  // SIGCHLD watching from now on
-  return fail(-ENOTSUP, "pidfd_open: this kernel gives no pidfds (%s)", strerror(-err));
-}
-
-int launch(fdk_actions *a, unsigned backend, bool want_pidfd, Launch *out) {
+int launch(const fdk_actions *a, unsigned backend, bool want_pidfd, Launch *out) {
   Prepared prep(a);
   if (int r = prep.prepare(); r < 0) return r;
-  want_pidfd = want_pidfd && pidfd_mode();
   int r;
   switch (backend) {
     case FDK_SPAWN_BACKEND_FORK: r = launch_fork(prep, want_pidfd, out); break;
     case FDK_SPAWN_BACKEND_POSIX_SPAWN: r = PosixSpawn().launch(prep, out); break;
     default: r = launch_clone(prep, want_pidfd, out); break;
   }
-  if (r < 0 || out->pidfd >= 0 || !want_pidfd) return r;
-  // posix_spawn gives no pidfd, nor a clone that was refused CLONE_PIDFD: open one for the
-  // child, which cannot be reaped meanwhile. Refused too, the child is watched by SIGCHLD.
-  int pidfd = open_pidfd(out->pid);
-  if (pidfd >= 0 || !pidfd_mode()) {
-    out->pidfd = pidfd >= 0 ? pidfd : -1;
-    return 0;
-  }
-  kill(out->pid, SIGKILL);
-  reap_failed(out);
-  return pidfd;
+  return r;
 }
 
 }  // namespace fdk

@@ -99,16 +99,22 @@ int child_group_alive(fdk_process *child) {
   return alive;
 }
 
-void child_collect(fdk_process *child, fdk_run_result *res) {
+int child_collect(fdk_process *child, fdk_run_result *res) {
   fdk_exit_status status{};
   res->pid = fdk_process_pid(child);
-  // The exit callback said it exited; the wait only reaps.
-  if (fdk_process_wait(child, &status) == 0) {
-    res->status_kind = status.kind;
-    res->status_value = status.value;
-    res->usage = status.usage;
-  }
+  // The exit callback said it exited; the wait only reaps. A lost status is the run's
+  // failure, never a success.
+  int r = fdk_process_wait(child, &status);
+  std::string detail = r < 0 ? fdk_last_error() : "";
+  res->status_kind = status.kind;
+  res->status_value = status.value;
+  res->usage = status.usage;
   fdk_process_free(child);
+  if (r == -ECHILD)
+    return fail(r, "run: the exit status of process %d is lost: somebody else reaped it (SIGCHLD ignored, or "
+                "waitpid(-1) in the host)", static_cast<int>(res->pid));
+  if (r < 0) return fail(r, "%s", detail.c_str());
+  return 0;
 }
 
 }  // namespace fdk

@@ -23,7 +23,8 @@ int child_signal(fdk_process *child, const fdk_run_opts &opts, int sig);
 // when every member has exited (zombies count as gone), -1 when it cannot be told.
 int child_group_alive(fdk_process *child);
 
-// Reaps an exited child into res (pid, status, rusage) and frees it.
-void child_collect(fdk_process *child, fdk_run_result *res);
+// Reaps an exited child into res (pid, status, rusage) and frees it. -ECHILD with a
+// detail when its status is lost (somebody else reaped it and the kernel kept none).
+int child_collect(fdk_process *child, fdk_run_result *res);
 
 }  // namespace fdk

@@ -345,9 +345,9 @@ class RunOp final : public fdk_op {
     finished_ = true;
     stdin_finished();
     result_->duration_ns = now_ns() - started_ns_;
-    child_collect(child_, result_.get());
+    int r = child_collect(child_, result_.get());
     child_ = nullptr;
-    op_complete(this, 0);
+    op_complete(this, r);
   }
 
   fdk_run_opts opts_;

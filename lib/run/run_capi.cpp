@@ -164,8 +164,12 @@ FDK_API int fdk_run_opts_set_fds(fdk_run_opts *opts, int policy, const int *keep
     return fail(-EINVAL, "run_opts_set_fds: bad policy %d", policy);
   if ((policy == FDK_RUN_FDS_ALLOWLIST) != (count > 0) || (count && !keep))
     return fail(-EINVAL, "run_opts_set_fds: an allow-list goes with FDK_RUN_FDS_ALLOWLIST only");
-  for (size_t i = 0; i < count; ++i)
+  for (size_t i = 0; i < count; ++i) {
     if (keep[i] < 3) return fail(-EINVAL, "run_opts_set_fds: descriptor %d is a standard stream", keep[i]);
+    // Refused here, not when the run builds its mappings (a destination mapped twice).
+    for (size_t j = 0; j < i; ++j)
+      if (keep[j] == keep[i]) return fail(-EINVAL, "run_opts_set_fds: descriptor %d is listed twice", keep[i]);
+  }
   return guard("run_opts_set_fds", [&] {
     opts->fds = policy;
     opts->keep.assign(keep, keep + count);

@@ -487,6 +487,7 @@ static const char *const untraced[] = {
     "fdk_actions_setgroups", "fdk_actions_umask", "fdk_actions_rlimit", "fdk_actions_pdeathsig",
     "fdk_actions_no_new_privs", "fdk_actions_signal_default", "fdk_actions_signal_ignore",
     "fdk_actions_close_other_fds", "fdk_actions_user", "fdk_process_pid", "fdk_process_pidfd",
+    "fdk_process_reap_detached", /* reaps only detached orphans, each reap without a caller to trace it for */
     "fdk_process_detach", "fdk_process_free", "fdk_run_opts_new", "fdk_run_opts_free", "fdk_run_opts_set_env",
     "fdk_run_opts_set_cwd", "fdk_run_opts_set_cwd_fd", "fdk_run_opts_set_cwd_dir", "fdk_run_opts_set_stdin_bytes",
     "fdk_run_opts_set_stdin_fd", "fdk_run_opts_set_stdout", "fdk_run_opts_set_stderr",

@@ -483,7 +483,7 @@ static const char *const untraced[] = {
     "fdk_dir_iter_next", /* reads entries in batches within the iterator's life */
     "fdk_dir_iter_free", "fdk_actions_new", "fdk_actions_free", "fdk_actions_execve", "fdk_actions_execvp",
     "fdk_actions_chdir", "fdk_actions_fchdir", "fdk_actions_inherit_fd", "fdk_actions_inherit_raw",
-    "fdk_actions_setsid", "fdk_actions_setpgid", "fdk_actions_setuid", "fdk_actions_setgid",
+    "fdk_actions_setsid", "fdk_actions_login_tty", "fdk_actions_setpgid", "fdk_actions_setuid", "fdk_actions_setgid",
     "fdk_actions_setgroups", "fdk_actions_umask", "fdk_actions_rlimit", "fdk_actions_pdeathsig",
     "fdk_actions_no_new_privs", "fdk_actions_signal_default", "fdk_actions_signal_ignore",
     "fdk_actions_close_other_fds", "fdk_actions_user", "fdk_process_pid", "fdk_process_pidfd",

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Asynchronous file-system calls, warm (page-cached), on the file system of the current
  * directory: fdkit's engines against the plain system call, fdkit's synchronous call,
  * libuv's uv_fs_* and raw liburing, in the same run.

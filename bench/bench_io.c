@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* I/O throughput and latency, fdkit against the alternatives in the same run.
  *
  * pipe-1GiB: 1 GiB through a pipe in 64 KiB chunks, a writer thread and a reader thread

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Echo round trips over sockets, fdkit against the alternatives in the same run.
  *
  * Cases: loopback TCP (127.0.0.1, TCP_NODELAY) and unix stream sockets, with 1 and 64

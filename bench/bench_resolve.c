@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Confined resolution, fdkit against plain openat / fstatat in the same run.
  *
  * open-depthN: open(O_RDONLY) + close of a file N components below a directory

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Capturing a child's stdout: fdk_run against a raw blocking read loop on the same kind of
  * child and pipe, in the same run.
  *

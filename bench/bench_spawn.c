@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Spawn + reap in a loop: fdkit (each backend) against glibc posix_spawn, fork+execve, a
  * raw clone(CLONE_VM|CLONE_VFORK) loop (one reused stack, waitpid) and libuv's uv_spawn,
  * for a tiny static child (exit only) and /bin/true, with 10 MiB and 1 GiB of resident

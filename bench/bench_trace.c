@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What tracing costs: the same operations through libfdkit (tracing compiled in, no hook;
  * then with a counting hook) and through a build with tracing compiled out, both loaded
  * with dlopen into this one process so they run side by side. Cases: read/write on a pipe,

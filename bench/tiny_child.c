@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The smallest child a spawn can start: a static program with no libc that only exits,
  * so a spawn benchmark measures the spawn and not the child's start-up. */
 #if defined(__x86_64__)

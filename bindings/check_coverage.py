@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Lists the C functions exported by libfdkit (lib/fdkit.sym) that a binding never calls, and
 fails unless each is in that binding's exceptions file (bindings/<lang>/UNBOUND: one name per
 line, '#' comments say why). A listed name the binding does call fails too, so the lists only

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Runs one binding's tests with its own language's runner and reports every test case as
 TAP, so meson and scripts/summarize count each. A missing toolchain is a failure (Bail
 out!), never a skip.

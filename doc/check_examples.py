@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Compiles every C code block of the documentation against a build tree, runs the ones
 that are complete programs, and reports each block as a TAP test case.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Writes the reference's "Functions by area" page: every function the public headers
 declare with FDK_API, grouped by header in the order fdkit.h includes them (uv.h last), each
 named so that Doxygen links it to its documentation. Generated at build time, so the page

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /** @file
  * fdkit — umbrella header: every area of the public API except the libuv bridge
  * (fdkit/uv.h), which needs libuv's own header. */

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The library carries the USDT probes fdkit:op__begin and fdkit:op__end (ELF notes),
 # each with a semaphore so probes cost nothing until attached.
 set -eu

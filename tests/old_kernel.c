@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Runs a program as if on a kernel older than fdkit's fast paths (util/old_kernel_filter.c),
  * so that fdkit must find every fallback by itself, with no FDKIT_* variable telling it
  * to. The program sees FDKIT_TEST_OLD_KERNEL=1 in its environment.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The child the process suite spawns: each command prints what the test checks on
  * stdout (the test maps a pipe there). */
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fd handles: adoption, deferred close, references, release, blocking mode. */
 #include <fcntl.h>
 #include <pthread.h>

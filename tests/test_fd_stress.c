@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Deferred close under threads: workers use, write to, ref and unref shared handles while
  * a closer replaces and closes them and a churner keeps creating descriptors that take
  * the freed numbers. A canary catches any operation that reached a recycled number:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Confined file system: a table of paths over a fixture tree, each run for every
  * operation it applies to under both resolve backends and two bases (a dir handle and
  * the current directory), plus the last-component calls, magic links, stat, readdir and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The engines of the asynchronous file-system calls (inline, io_uring, worker pool): no
  * path call escapes a confined dir under any of them, a read the page cache holds only in
  * part is never reported short, cancelled calls complete once with -ECANCELED, and the

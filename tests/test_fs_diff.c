@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Differential check of the two resolve backends: random trees (dirs, files, symlinks
  * that are relative, absolute, climbing, looping or dangling) and random paths over
  * their names, ".", "..", empty components and trailing slashes. openat2 is the oracle:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The walk against the kernel, class by class. Every answer fdkit gives beneath a confined
  * dir (open with several flag sets, stat with and without follow) is compared with raw
  * openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS) on the same base and path, retrying its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Rename race against confinement: while other threads move an intermediate directory
  * out of the base and back, resolutions of paths with ".." never open anything outside
  * the base. A walker that let the kernel follow ".." from the moved directory would

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* I/O: sync and async forms, short transfers, worker-pool paths, blocking-mode
  * descriptors, SIGPIPE, EINTR, bad arguments. */
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Loop: creation, run modes, posts from other threads, op lifetime rules, free. */
 #include <fcntl.h>
 #include <poll.h>

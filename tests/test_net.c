@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Sockets: TCP and UDP over 127.0.0.1 and ::1, unix sockets of every type, socketpair,
  * connect and accept in both forms, half-close, resets, refused and missing peers,
  * SIGPIPE, descriptor passing and truncated control messages, cancellation, name

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Spawn and process handles: every action and its failure under each backend that
  * supports it, inherit_fd permutations, exit statuses, exit watching (pidfd or SIGCHLD,
  * depending on FDKIT_PIDFD), signalling, detaching. */

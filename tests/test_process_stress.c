@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fork safety: 10,000 spawns from two threads while other threads allocate, free and take
  * locks without pause. A child that inherited a held lock or a half-updated allocator
  * would hang or crash; every child must be reaped. */

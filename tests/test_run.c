@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* run: capture, stdin, limits, timeouts, process groups, early exit, concurrency. */
 #include <fcntl.h>
 #include <pthread.h>

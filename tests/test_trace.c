@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Tracing: hooks see matched spans with names and results; hooks change safely under
  * load; a hook may call fdkit. */
 #include <pthread.h>

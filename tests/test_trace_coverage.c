@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Every public operation is a trace span: each case runs one operation (sync or async,
  * succeeding or failing) under a process-wide hook and checks that a span of the right
  * name ended with the right result, and that every begin has its end. The last case

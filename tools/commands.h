@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The fdkit tool's subcommands: each takes (argc, argv) with argv[0] = its name and
  * returns the process exit code. */
 #ifndef FDKIT_TOOL_COMMANDS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fdkit — command-line tool built only on fdkit's public API. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fdkit ls, cat, stat, tree: the confined file-system calls from the command line. Every
  * PATH is resolved beneath --root DIR, and one that would leave it is refused. */
 #include <stdlib.h>

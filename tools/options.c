@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Option values shared by the commands: "--name VALUE" or "--name=VALUE", durations,
  * bounded counts and signal names, each checked and reported the same way. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fdkit pump: moves data through a pipe with async reads and writes on one loop while a
  * timer reports progress — the loop, fd handles and I/O in one small program. */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fdkit run: runs a command with fdkit's run helper, forwards or captures its output and
  * ends as timeout(1) ends: with the command's exit code, by the command's own signal,
  * 124 on a timeout, 125 for fdkit's own failures, 126 or 127 when it cannot start. */

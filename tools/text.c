@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Bytes shown as text: UTF-8 checks and names printed so that they cannot be misread. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* C side of the Go binding: callback trampolines that hand a cgo.Handle back to Go (C never
  * keeps a Go pointer), and helpers that build small C structs on the C stack. */
 #ifndef FDKIT_GO_BRIDGE_H

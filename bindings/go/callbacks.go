@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 package fdkit
 
 // The functions C calls back. A file with //export may only declare in its preamble.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The programs of doc/bindings/go.md, built and run as a user would: each ```go block in a
 // module of its own made from the page's ```gomod block, whose replace directive is pointed
 // at this folder.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The examples of doc/bindings/go.md, compiled by go test (they have no Output comment, so they are not run).
 package fdkit_test
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Package fdkit binds fdkit's C API: descriptor handles safe to close while other
 // goroutines use them, and asynchronous I/O on an event loop.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // fdkit Go binding. License: MIT (see LICENSE at the repository root).
 module fdkit
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 package fdkit_test
 
 import (

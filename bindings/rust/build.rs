@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 //! Finds libfdkit with the pkg-config program (no crates: the build must work offline).
 //! PKG_CONFIG selects the program; PKG_CONFIG_PATH may point at an installed prefix or at
 //! a build tree's meson-uninstalled directory.

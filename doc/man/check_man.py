@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Installs the build into a temporary directory with `meson install --destdir` and checks
 that each man page is where man(1) looks for it and renders without a warning. TAP output.
 

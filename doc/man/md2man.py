@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Turns one of fdkit's markdown pages into a man page (roff with the man macros), so the
 page a user reads with man(1) is rebuilt from the same text as the guide on every build.
 

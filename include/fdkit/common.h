@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /** @file
  * fdkit — common definitions: export macro, version, handle types, errors.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /** @file
  * fdkit — descriptor handles that are safe to close while other threads use them.
  *

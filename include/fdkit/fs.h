@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /** @file
  * fdkit — confined directories, path resolution, open, directory and link calls, stat.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /** @file
  * fdkit — reading, writing and the other calls on an open descriptor, and timers.
  *

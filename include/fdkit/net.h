@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /** @file
  * fdkit — sockets: create, bind, listen, connect, accept, shut down, messages that carry
  * descriptors, and name resolution.

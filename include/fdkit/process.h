@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /** @file
  * fdkit — spawning processes from an ordered list of fork actions, and process handles.
  *

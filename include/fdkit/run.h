@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /** @file
  * fdkit — run a command to completion: capture, stdin, output limits, timeouts,
  * process groups.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /** @file
  * fdkit — the libuv bridge. The only fdkit header that includes libuv's <uv.h>; compile
  * it as gnu99 or with POSIX feature macros, as libuv's own header needs. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/env.h"
 
 #include <cstdio>

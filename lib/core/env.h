@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // fdkit's FDKIT_* settings, read from the environment in one place.
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Thread-local failure detail and the helpers every area uses to report errors.
 #pragma once
 

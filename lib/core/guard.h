@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // The boundary rule: no C++ exception ever leaves an extern "C" entry point.
 #pragma once
 

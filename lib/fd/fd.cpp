@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "fd/fd.h"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // fd handle internals: the use count that defers close, and the per-loop readiness watch.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // extern "C" entry points of fdkit/fd.h.
 #include <fcntl.h>
 #include <unistd.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "fd/readiness.h"
 
 #include <fcntl.h>

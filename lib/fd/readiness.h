@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // How a loop learns that a watched descriptor became ready. Two mechanisms:
 // - a libuv poll handle per watch (portable, and the fastest: one level of kernel wakeup).
 //   A direction stays registered while waits keep coming and is dropped when it reports

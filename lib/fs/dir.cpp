@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Dir handles, open flags and fdk_openat.
 #include <unistd.h>
 

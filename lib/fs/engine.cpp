@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The inline and io_uring engines of the asynchronous file-system calls.
 //
 // Confinement: only IORING_OP_OPENAT2 takes resolve flags; STATX, MKDIRAT and UNLINKAT

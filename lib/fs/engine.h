@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // The inline and io_uring engines of the asynchronous file-system calls. Each starter
 // answers kNotServed when the call is not one its engine can make exactly as the
 // synchronous call does; the next engine (at last the worker pool) then takes it.

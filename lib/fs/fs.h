@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // File-system internals: dir handles, the two resolvers and the parent split used by
 // every last-component call.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Asynchronous forms of the file-system calls: open, stat, mkdir, unlink and rmdir try
 // the inline and io_uring engines first (fs/engine.h); otherwise the synchronous body runs
 // on libuv's worker pool with copies of the arguments and a reference on each dir handle.

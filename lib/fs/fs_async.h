@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Asynchronous forms of the file-system calls (arguments already checked).
 #pragma once
 

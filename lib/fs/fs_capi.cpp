@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // extern "C" entry points of fdkit/fs.h.
 #include <sys/sysmacros.h>
 

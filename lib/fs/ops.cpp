@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Calls on the last component of a path: they resolve the parent and hand the kernel
 // one name relative to it. The kernel never follows the last component in mkdirat,
 // unlinkat, renameat2, symlinkat and linkat (without AT_SYMLINK_FOLLOW), even when the

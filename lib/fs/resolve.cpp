@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Resolution beneath a confined directory: openat2 when the kernel allows it, a
 // userspace walk otherwise, and the parent split of last-component calls.
 #include <linux/magic.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Stat through statx (fstatat where the kernel refuses it), directory listings and
 // realpath.
 #include <dirent.h>

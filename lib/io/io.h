@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // The engine behind every descriptor operation: try the call, wait for readiness on
 // EAGAIN, retry; or, for descriptors epoll refuses, run it on the worker pool.
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Bodies of the fdkit/io.h entry points (arguments already checked by the boundary).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "io/uring.h"
 
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // The engines behind asynchronous file-system calls: which one FDKIT_FS_ENGINE forces, and
 // the loop's io_uring (one ring per loop, watched through libuv, submissions sent once per
 // loop iteration).

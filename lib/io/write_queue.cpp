@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Ordered, complete writes (fdk_write_all_async): each handle has a queue of writes per
 // loop; only the write at its head runs, through the I/O engine (readiness waits, or the
 // worker pool for descriptors epoll refuses), and it goes on until every byte is written,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Loop internals shared by every area: pending operations, the ready queue that delivers
 // callbacks outside the call that started them, cross-thread posts, and the epoll set
 // through which descriptor readiness reaches libuv.

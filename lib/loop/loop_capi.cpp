@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // extern "C" entry points of fdkit/loop.h and fdkit/uv.h.
 #include "core/guard.h"
 #include "fdkit/uv.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Cross-thread loop handles. Every remote of one loop shares a single anchor: the loop holds
 // one reference to it and clears its loop pointer when fdk_loop_free begins, so a thread that
 // posts through the anchor afterwards gets -ESHUTDOWN instead of touching freed memory.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // fdk_loop_remote: a reference-counted handle through which any thread may post to a loop
 // that its own thread may free at any time.
 #pragma once

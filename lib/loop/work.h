@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Operations that run a blocking call on libuv's worker pool.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Name resolution: getaddrinfo copied into fdkit's own result, synchronously or on the
 // worker pool in libuv's slow-I/O class.
 #include <netdb.h>

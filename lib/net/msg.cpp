@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Messages on the I/O engine: sendmsg with an optional destination and descriptors to
 // pass, recvmsg with the sender's address and the descriptors that came along.
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Sockets: the bodies of the fdkit/net.h entry points (arguments already checked by the
 // boundary) and the pieces the socket and message files share.
 #pragma once

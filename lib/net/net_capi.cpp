@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // extern "C" entry points of fdkit/net.h.
 #include <limits.h>
 #include <sys/socket.h>

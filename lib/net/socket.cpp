@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Sockets on the I/O engine: creation, addresses, options, connect, accept, shutdown.
 #include <fcntl.h>
 #include <netinet/in.h>

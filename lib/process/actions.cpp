@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Building an action list: every string and array is copied into storage whose
 // addresses never move, so the child can read it.
 #include <limits.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The child side of a spawn. Rules for everything in this file:
 // - It runs in a child that may share the parent's memory (clone with CLONE_VM|CLONE_VFORK)
 //   on a small private stack, while other parent threads keep running.

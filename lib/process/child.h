@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // What the parent lays out for the child of a spawn, and the child's entry point. The
 // child only reads this data; see child.cpp for the rules its code follows.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Process handles: learning of the exit (a pidfd polled through the loop, or a SIGCHLD
 // watcher where pidfds are missing), reaping only when the status is collected or the
 // handle freed, signalling only a child that is not reaped yet, and reaping detached

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Process area internals: the action list, the spawn backends and the process handle.
 #pragma once
 

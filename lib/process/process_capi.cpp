@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // extern "C" entry points of fdkit/process.h.
 #include <signal.h>
 

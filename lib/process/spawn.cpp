@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The parent side of a spawn: laying the list out for the child, the three backends,
 // and turning a child's report into an error.
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // What a run needs from the process area: spawn the described child with its standard
 // streams mapped, signal it or its group, collect it.
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Run internals: options, results and the engine that drives one run on a loop.
 #pragma once
 

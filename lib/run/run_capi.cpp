@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // extern "C" entry points of fdkit/run.h.
 #include <climits>
 #include <csignal>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // Trace spans: a begin and an end event per operation, to the installed hooks and, where
 // built with sys/sdt.h, to the USDT probes fdkit:op__begin / fdkit:op__end.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // extern "C" entry point of fdkit/trace.h.
 #include "core/guard.h"
 #include "trace/trace.h"

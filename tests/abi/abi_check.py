@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """fdkit's ABI against its committed baseline (libabigail 2.2), reported as TAP.
 
 usage:

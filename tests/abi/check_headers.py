@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Every public header compiles alone as C99 -pedantic -Werror and as C++, reported as TAP.
 
 usage: check_headers.py INCLUDE_DIR CC CXX [UV_CFLAGS...]

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """ABI checks of the built library, reported as TAP.
 
 usage: check_symbols.py LIBFDKIT VERSION_SCRIPT

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # fdkit's Debian packages, built from the tree and installed into a fresh Debian 12 root,
 # reported as TAP. Usage: debian_root.sh SOURCE_DIR WORK_DIR
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A plugin host: loads libfdkit with dlopen, uses a loop with async I/O, worker-pool
  * calls, timers, a spawn watched on the loop and confined opens, frees everything and
  * unloads it, 100 times (run in both exit-watch modes: pidfd, and FDKIT_PIDFD=0). Afterwards the library is

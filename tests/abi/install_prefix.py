@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """The installed fdkit tool runs from any prefix, reported as TAP.
 
 usage: install_prefix.py BUILD_DIR PREFIX RPATH

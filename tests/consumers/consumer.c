@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A small fdkit user, built outside the build tree the way users build theirs: reads a pipe
  * asynchronously on a loop, checks the deferred-close answer, and prints which libfdkit it
  * loaded so the test can tell an installed or subproject copy from the build tree's. */

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Builds and runs tests/consumers/consumer.c the way fdkit's users do, and reports each
 step as TAP:
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target: the fallback resolver must answer as openat2 does (same inode or
  * same errno) for any path beneath the confinement fixture. Inputs are raw paths, or,
  * when the first byte is odd, a sequence of tokens (fixture names, ".", "..", slashes)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Python's asyncio as the host of an fdkit loop, through the Python binding.
 
 The recipe: asyncio watches the backend descriptor with add_reader (level-triggered,

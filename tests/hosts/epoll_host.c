@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A plain C epoll host that owns descriptors of its own (a ticking timerfd and a pipe it
  * writes to from its tick) and embeds an fdkit loop by the documented rule:
  * - the backend descriptor sits in the host's epoll set, level-triggered;

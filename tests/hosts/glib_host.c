@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A GLib host embedding an fdkit loop, in the two usual styles:
  * - "fd-add": g_unix_fd_add watches the backend descriptor and a g_timeout_add timer is
  *   re-armed with fdk_loop_backend_timeout() after every run of fdkit;

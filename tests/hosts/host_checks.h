@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The checks every host example runs on the fdkit loop it embeds: timer lateness, CPU
  * while idle, and an echo server compared with the same server on fdkit's own loop. A
  * host supplies one function that drives its own loop until a flag is set. Each check

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Runs unittest cases and reports them as TAP, so meson and scripts/summarize count each."""
 import sys
 import unittest

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """End-to-end tests of the fdkit tool, run as a subprocess.
 
 usage: test_tool.py PATH_TO_FDKIT

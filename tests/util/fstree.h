@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* File trees for the fs suites: a fixed confinement fixture, random trees for the
  * differential checks, and removal. */
 #ifndef FDKIT_FSTREE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A seccomp filter that makes this process, and everything it starts, see a kernel older
  * than fdkit's fast paths: openat2, clone3, pidfd_open, pidfd_send_signal, pidfd_getfd,
  * close_range, statx, io_uring_setup and fchmodat2 fail with ENOSYS, and clone with CLONE_PIDFD

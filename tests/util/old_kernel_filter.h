@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Emulating an old kernel in the tests (see old_kernel_filter.c). */
 #ifndef FDKIT_OLD_KERNEL_FILTER_H
 #define FDKIT_OLD_KERNEL_FILTER_H

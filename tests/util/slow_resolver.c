@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "slow_resolver.h"
 
 #include <dlfcn.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A resolver for tests that need a name lookup to take a while, with no network: the test
  * program defines getaddrinfo itself, which takes the place of the C library's for fdkit
  * and libuv too (symbol interposition). Names made by fdkt_slow_host wait the given time on

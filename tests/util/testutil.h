@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared helpers of the C test suites: resource-hygiene checks run around every test. */
 #ifndef FDKIT_TESTUTIL_H
 #define FDKIT_TESTUTIL_H

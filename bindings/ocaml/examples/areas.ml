@@ -1,3 +1,4 @@
+(* SPDX-License-Identifier: MIT *)
 let site = Fdkit.Dir.open_dir (Fdkit.Dir.fs ()) "site" (* paths below resolve inside site/ *)
 let () =
   match Fdkit.Dir.openat site "../etc/passwd" with

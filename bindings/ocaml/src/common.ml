@@ -1,3 +1,4 @@
+(* SPDX-License-Identifier: MIT *)
 (* Versions and errors (common.h). Failed calls raise Unix.Unix_error (error, call, detail),
    where detail is what fdkit recorded ("read: ..."); asynchronous callbacks receive
    Error (error, detail) instead. *)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "fdkit_stubs.h"
 
 int64_t fdkml_check(int64_t result, const char *call) {

@@ -1,3 +1,4 @@
+(* SPDX-License-Identifier: MIT *)
 (* Directories that confine path resolution, and the calls made beneath them (fs.h). A
    [t] resolves every path beneath itself: "..", absolute paths and symlinks that would
    lead out raise Unix_error (EXDEV, ...). [fs ()] is the unconfined file system. Each [t]

@@ -1,3 +1,4 @@
+(* SPDX-License-Identifier: MIT *)
 (* Descriptor handles safe to close while other threads use them (fd.h). Each [t] holds one
    reference, dropped by the collector; the last one closes the descriptor if nobody did.
    Every function may be called from any thread. *)

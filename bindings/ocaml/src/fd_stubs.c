@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "fdkit_stubs.h"
 
 /* Each Fd.t holds one reference; the collector drops it (which closes the descriptor if

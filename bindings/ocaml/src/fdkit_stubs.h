@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared by the OCaml binding's stubs: raising errors, the loop's state, and starting an
  * asynchronous operation whose callback re-enters OCaml with the runtime lock. */
 #ifndef FDKIT_OCAML_STUBS_H

@@ -1,3 +1,4 @@
+(* SPDX-License-Identifier: MIT *)
 (* Reading, writing and the other calls on an open descriptor, and timers (io.h).
    Synchronous calls release the runtime lock while they wait and may be made from any
    thread; each is one system call's worth (at most 64 KiB per call for bytes). Asynchronous

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include <caml/bigarray.h>
 #include <string.h>
 

@@ -1,3 +1,4 @@
+(* SPDX-License-Identifier: MIT *)
 (* The event loop (loop.h). A loop belongs to the thread that runs it; only [post] may be
    called from other threads. Callbacks run from [run] (or from [close], with ECANCELED),
    never inside the call that started the operation, with the runtime lock held; [run] and

@@ -1,3 +1,4 @@
+(* SPDX-License-Identifier: MIT *)
 (* Sockets and messages with descriptor passing (net.h). Sockets are Fd.t values:
    close-on-exec and non-blocking; these calls wait (without the runtime lock) when needed. *)
 

@@ -1,3 +1,4 @@
+(* SPDX-License-Identifier: MIT *)
 (* Spawning a child from an ordered list of actions (process.h): [cwd], [fds] (child
    descriptor number, handle to inherit there; blocking modes preserved), [setsid],
    [close_other_fds], then the exec of [argv] (PATH searched). A failing action raises

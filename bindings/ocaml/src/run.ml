@@ -1,3 +1,4 @@
+(* SPDX-License-Identifier: MIT *)
 (* Running a command to completion with its output captured (run.h), on a private loop;
    the runtime lock is released meanwhile. Raises Unix_error for what stopped the start (a
    missing program, bad options); how the child ended is in the result. *)

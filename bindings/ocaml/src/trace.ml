@@ -1,3 +1,4 @@
+(* SPDX-License-Identifier: MIT *)
 (* Trace spans (trace.h). An fdkit hook runs on whatever thread performs an operation,
    libuv's workers included, where calling OCaml is not safe: so [start] installs a hook
    that records events in C, and [take] hands over what was recorded (up to 65536 events

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Trace events for OCaml. A hook runs on whatever thread performs an operation: libuv's
  * workers (unknown to the OCaml runtime) or an OCaml thread that may or may not hold the
  * runtime lock at that moment. Calling OCaml there is not safe, so the hook records each

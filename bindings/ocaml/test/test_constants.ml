@@ -1,3 +1,4 @@
+(* SPDX-License-Identifier: MIT *)
 (* fdkit's own constants are copied by hand into the OCaml modules (convention 8 makes their
    values part of the ABI): each must equal its #define in include/fdkit/*.h, found through
    pkg-config's include path (a build tree's or an installed prefix's). *)

@@ -1,3 +1,4 @@
+(* SPDX-License-Identifier: MIT *)
 open Fdkit
 
 let buffer n = Bigarray.Array1.create Bigarray.char Bigarray.c_layout n

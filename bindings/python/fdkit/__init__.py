@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """fdkit through ctypes (standard library only).
 
 - Fd: descriptor handles safe to close while other threads use them; sync I/O methods.

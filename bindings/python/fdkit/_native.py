@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The C API through ctypes: the library, its types, and one declaration per call, grouped
 by header in the header's order. Constants are fdkit's own values (DESIGN.md, convention 8).
 

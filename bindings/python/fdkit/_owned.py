@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The shared life of an object that owns one C handle: dispose() releases it now (once),
 the collector otherwise, and a with-block at its end."""
 

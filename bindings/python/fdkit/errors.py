@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Errors: the negative errno of a failed call plus fdk_last_error()'s detail (common.h)."""
 from . import _native as n
 

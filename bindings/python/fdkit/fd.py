@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Descriptor handles safe to close while other threads use them (fd.h).
 
 Each Fd object holds one reference to the C handle and drops it when garbage collected

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Directories that confine path resolution, and the calls made beneath them (fs.h).
 
 A Dir stands for a directory every path given to it is resolved beneath: "..", absolute

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Reading, writing and the other calls on an open descriptor, and timers (io.h).
 
 Synchronous calls are methods of Fd: they block the calling thread (ctypes releases the

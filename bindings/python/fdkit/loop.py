@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The event loop and pending operations (loop.h).
 
 A loop belongs to the thread that runs it; only Loop.post may be called from other

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Sockets and messages with descriptor passing (net.h). Sockets are Fd objects:
 close-on-exec and non-blocking; the synchronous calls wait with poll(2) when needed."""
 import ctypes

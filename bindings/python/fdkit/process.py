@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Spawning a child from an ordered list of actions (process.h).
 
 spawn(argv, ...) builds the actions (chdir, descriptors to inherit, a new session,

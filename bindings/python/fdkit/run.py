@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Running a command to completion with its output captured (run.h), on a private loop
 (run) or on a Loop (Loop.run_async). Errors before the start (a missing program, bad
 options) raise Error; what happened to the child is in the Result."""

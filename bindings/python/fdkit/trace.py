@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Trace spans (trace.h): a hook sees a begin and an end event for every fdkit operation.
 
 The hook runs on the thread that performs the operation (a loop thread, a worker, or a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Base class of the binding's tests: each test must leave as many descriptors open as it
 found. libuv keeps two global descriptors after its first loop, so the baseline is taken
 after one loop was created."""

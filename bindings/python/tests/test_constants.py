@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """fdkit's own constants are copied by hand into fdkit/_native.py (convention 8 makes their
 values part of the ABI): each must equal its #define in include/fdkit/*.h."""
 import glob

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The examples of doc/bindings/python.md, run as a user would run them: each ```python
 block is a script, run in a directory holding site/index.html. A comment on a print line,
 or the text after "prints:" in a comment, is output the script must print (<...> stands for

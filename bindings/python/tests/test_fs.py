@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """fs.h: confined directories, the calls made beneath them, and an escape refused."""
 import errno
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """loop.h: running, posting, cancelling, exceptions in callbacks."""
 import errno
 import threading

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """net.h: socket pairs, half-close, and descriptors passed in messages."""
 import errno
 import socket

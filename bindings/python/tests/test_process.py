@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """process.h: spawn with actions, waiting, signals, exit on the loop, a failing action."""
 import errno
 import gc

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """run.h: a command run to completion with capture, stdin, timeout and a confined cwd."""
 import os
 import signal

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """trace.h: a hook sees matched spans of sync and async operations, then no more."""
 import fdkit
 from fdkit import trace

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 //! The second example of doc/bindings/rust.md, built by `cargo test` so it keeps compiling.
 use fdkit::{pipe, platform, socketpair, trace, Command, Dir, OpenFlags, Output};
 use std::io::{IoSlice, IoSliceMut};

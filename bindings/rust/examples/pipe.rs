@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 //! The example of doc/bindings/rust.md, built by `cargo test` so it keeps compiling.
 use fdkit::{pipe, Loop, RunMode};
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 //! Errors: the negative errno of a failed call plus fdk_last_error()'s detail.
 use std::ffi::{CStr, CString};
 use std::fmt;

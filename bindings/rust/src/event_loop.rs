@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 //! The event loop, pending operations, and the one trampoline every callback goes through.
 use std::any::Any;
 use std::cell::{Cell, RefCell};

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 //! Descriptor handles (fd.h).
 use std::os::raw::{c_int, c_void};
 use std::os::unix::io::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 //! Confined directories, open, directory and link calls, stat (fs.h).
 use std::ffi::{CStr, OsString};
 use std::os::unix::ffi::OsStringExt;

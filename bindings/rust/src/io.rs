@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 //! Reading, writing and the other calls on an open descriptor, and timers (io.h).
 use std::io::{self, IoSlice, IoSliceMut, SeekFrom};
 use std::os::raw::{c_int, c_void};

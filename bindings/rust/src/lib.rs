@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 //! Safe Rust bindings to fdkit.
 //!
 //! - [`Fd`]: a reference-counted descriptor handle that is safe to close while other

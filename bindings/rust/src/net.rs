@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 //! Sockets: create, bind, listen, connect, accept, messages that carry descriptors, and
 //! name resolution (net.h). Domains, types and protocols are the platform's values
 //! ([`crate::platform`]); addresses are `std::net::SocketAddr`.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 //! Spawning processes from an ordered list of fork actions (process.h).
 use std::ffi::{CString, OsStr};
 use std::marker::PhantomData;

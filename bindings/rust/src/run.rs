@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 //! Running a command to completion: capture, stdin, timeouts (run.h).
 use std::ffi::OsStr;
 use std::os::raw::{c_int, c_void};

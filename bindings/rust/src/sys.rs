@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 //! Raw declarations of the C API, one section per public header, in the header's order.
 //! Constants are fdkit's own values (DESIGN.md, convention 8), so they are written out here;
 //! the platform's errno, signal and socket values come from the C headers (build.rs).

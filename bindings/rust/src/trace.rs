@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 //! Per-operation trace spans (trace.h).
 use std::cell::Cell;
 use std::ffi::CStr;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 //! common.h: versions and errors.
 mod util;
 

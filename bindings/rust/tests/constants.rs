@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 //! fdkit's own constants are copied by hand into src/sys.rs (convention 8 makes their values
 //! part of the ABI): each `pub const FDK_*` must equal its #define in include/fdkit/*.h.
 use std::collections::HashMap;

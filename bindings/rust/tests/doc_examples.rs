@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 //! The examples of doc/bindings/rust.md: each ```rust block is the text of one program in
 //! examples/ (after its first `//!` line), and both programs run to success.
 use std::path::{Path, PathBuf};

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 //! fd.h: handles, deferred close, ownership conversions.
 mod util;
 

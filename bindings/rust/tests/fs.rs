@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 //! fs.h: confined directories, open, stat, read_dir, links.
 mod util;
 

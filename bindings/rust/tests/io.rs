@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 //! io.h: synchronous and asynchronous I/O, random bytes.
 mod util;
 

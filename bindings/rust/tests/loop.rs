@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 //! loop.h: running, posting, cancelling, panics in callbacks.
 mod util;
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 //! net.h: sockets, descriptor passing, name resolution.
 mod util;
 

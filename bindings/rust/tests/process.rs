@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 //! process.h and run.h: spawn from actions, wait, signal, pidfd; run with capture.
 mod util;
 

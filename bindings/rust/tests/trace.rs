@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 //! trace.h: a hook sees every operation's spans.
 use fdkit::trace::{self, Phase};
 use fdkit::{pipe, Loop, RunMode};

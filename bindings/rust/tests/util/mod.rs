@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 //! Shared by the test files: descriptor-leak checks, run one test at a time.
 use std::sync::{Mutex, MutexGuard};
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "fstree.h"
 
 #include <fcntl.h>

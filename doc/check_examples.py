@@ -30,7 +30,8 @@ KIND is one of:
   file        a piece of a translation unit (types, callbacks) without main.
   fragment    statements, as they would appear inside a function.
   same-as PATH  (for a block in another language, which needs it) the block is the text of
-              the file PATH of the source tree, which that language's own test suite
+              the file PATH of the source tree (less its first line when that is its
+              SPDX licence line), which that language's own test suite
               builds and runs: the bindings' examples.
 
 The wrapper of a `file` or `fragment` block is: the includes below (PRELUDE), then the
@@ -185,6 +186,9 @@ class Checker:
         path = os.path.join(source_dir, block.options["path"])
         with open(path, encoding="utf-8") as f:
             text = f.read()
+        first, _, rest = text.partition("\n")
+        if "SPDX-License-Identifier" in first:  # the page shows the program, not its licence line
+            text = rest
         if text != block.code:
             diff = difflib.unified_diff(block.code.splitlines(), text.splitlines(), block.page, block.options["path"],
                                         lineterm="")

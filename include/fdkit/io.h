@@ -121,7 +121,8 @@ FDK_API int fdk_getrandom_async(fdk_loop *loop, void *buf, size_t len, unsigned 
  *   same result, since their bytes would no longer follow in order. Closing the handle
  *   completes each queued write with -ECANCELED, once.
  * - fdk_op_cancel on a write that has not started writing removes it alone from the queue.
- * - If the handle is closed and nothing is queued, the call fails (-EBADF) and the
+ * - The call checks its arguments as fdk_write_async / fdk_writev_async do (-EINVAL). If
+ *   the handle is closed and nothing is queued, the call fails (-EBADF) and the
  *   callback never runs; otherwise a later failure comes through the callback.
  * - Buffers must stay valid until the callback; the iovec array is copied.
  * Loop thread only. */

@@ -69,8 +69,8 @@ typedef struct fdk_addrinfo fdk_addrinfo;     /* resolved socket addresses (net.
 /**@}*/
 
 /** The library's version, as FDK_VERSION_NUMBER and as "MAJOR.MINOR.PATCH". These
- * describe the library loaded at run time, which may be newer than the headers. */
-/** Never fail. The string is static. */
+ * describe the library loaded at run time, which may be newer than the headers. Never
+ * fail; the string is static. */
 /**@{*/
 FDK_API unsigned fdk_version(void);
 FDK_API const char *fdk_version_string(void);

@@ -57,9 +57,9 @@ extern "C" {
  * a non-blocking descriptor the call waits for readiness with poll(2), and EINTR is retried.
  * Returns the bytes transferred (0 at end of file for reads), or a negative errno: -EBADF
  * for a handle that is closing or closed, -EINVAL for bad arguments (a NULL handle or
- * buffer, a length above SSIZE_MAX, iovcnt outside 1..IOV_MAX, a negative offset), -EPIPE for a write to a pipe or
- * socket whose reader is gone (never SIGPIPE), and otherwise the system call's own error
- * (-EIO, -ENOSPC, -EISDIR...). Any thread. */
+ * buffer, a length above SSIZE_MAX, iovcnt outside 1..IOV_MAX, a negative offset), -EPIPE
+ * for a write to a pipe or socket whose reader is gone (never SIGPIPE), and otherwise the
+ * system call's own error (-EIO, -ENOSPC, -EISDIR...). Any thread. */
 FDK_API ssize_t fdk_read(fdk_fd *fd, void *buf, size_t len);
 FDK_API ssize_t fdk_write(fdk_fd *fd, const void *buf, size_t len);
 FDK_API ssize_t fdk_readv(fdk_fd *fd, const struct iovec *iov, int iovcnt);

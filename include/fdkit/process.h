@@ -226,10 +226,11 @@ FDK_API int32_t fdk_process_pid(const fdk_process *proc);
 FDK_API int fdk_process_pidfd(fdk_process *proc);
 
 /** Sends sig (0 only checks) to the child; -EINVAL for a signal outside 0..NSIG-1, -ESRCH
- * once it has been reaped (nothing is signalled then). Through the pidfd where there is one, so this never hits another
- * process, even when somebody else reaped the child. Without pidfds (old kernels,
- * FDKIT_PIDFD=0) the pid is signalled only after waitid finds it still a child of this
- * process; a host reaping it in between is the one race left there. */
+ * once it has been reaped (nothing is signalled then). Through the pidfd where there is
+ * one, so this never hits another process, even when somebody else reaped the child.
+ * Without pidfds (old kernels, FDKIT_PIDFD=0) the pid is signalled only after waitid finds
+ * it still a child of this process; a host reaping it in between is the one race left
+ * there. */
 FDK_API int fdk_process_signal(fdk_process *proc, int sig);
 /** Sends sig to the process group whose id is the child's pid (the group it leads after
  * setsid or setpgid(0)); -EINVAL for a bad signal, -ESRCH if there is none or the child

@@ -6,6 +6,10 @@
  * - Fallible calls return int (or ssize_t / int64_t for byte counts and offsets):
  *   >= 0 on success, a negative errno value on failure. errno is never the result.
  * - After a failure, fdk_last_error() holds a human-readable detail for this thread.
+ * - Errors every fallible call may return, not repeated in each comment: -EINVAL when a
+ *   required pointer (handle, out-pointer, buffer, path) is NULL, -ENOMEM when memory runs
+ *   out. A call that wraps a system call passes that call's errno through; the comments
+ *   name the errors fdkit itself decides and the notable kernel ones.
  * - Constructors take their out-pointer first and leave it untouched on failure.
  * - Destructors accept NULL and return NULL, so `p = fdk_x_free(p);` clears the pointer.
  * - Memory fdkit allocates is freed by fdkit (fdk_free for plain buffers).
@@ -65,7 +69,8 @@ typedef struct fdk_addrinfo fdk_addrinfo;     /* resolved socket addresses (net.
 /**@}*/
 
 /** The library's version, as FDK_VERSION_NUMBER and as "MAJOR.MINOR.PATCH". These
- * describe the library loaded at run time, which may be newer than the headers. */
+ * describe the library loaded at run time, which may be newer than the headers. Never
+ * fail; the string is static. */
 /**@{*/
 FDK_API unsigned fdk_version(void);
 FDK_API const char *fdk_version_string(void);
@@ -74,7 +79,9 @@ FDK_API const char *fdk_version_string(void);
 /** Text for an error code; accepts a negative or positive errno value. Never NULL;
  * the strings are static and safe to use from any thread. */
 FDK_API const char *fdk_strerror(int err);
-/** The symbolic name ("ENOENT"), or "E<number>" text for a code with no name. */
+/** The symbolic name ("ENOENT"), or "E<number>" text for a code with no name. Never
+ * fails; accepts a negative or positive value. The text is static, or thread-local and
+ * valid until the next call on this thread for a code with no name. */
 FDK_API const char *fdk_errname(int err);
 
 /** Detail of the last failure on the calling thread ("openat: 'a/../../x' escapes its
@@ -83,7 +90,7 @@ FDK_API const char *fdk_errname(int err);
 FDK_API const char *fdk_last_error(void);
 
 /** Frees a plain buffer that fdkit returned (readlink text, captured output...).
- * Accepts NULL. */
+ * Accepts NULL. Never fails. */
 FDK_API void fdk_free(void *ptr);
 
 #ifdef __cplusplus

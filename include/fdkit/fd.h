@@ -19,6 +19,10 @@
  * handle complete with -ECANCELED.
  *
  * Descriptors fdkit creates are close-on-exec; pipes and sockets are non-blocking.
+ *
+ * Errors: besides the common ones (common.h: -EINVAL for a NULL handle or out-pointer,
+ * -ENOMEM), every call taking a handle returns -EBADF once the handle is closing, closed
+ * or released.
  */
 #ifndef FDKIT_FD_H
 #define FDKIT_FD_H
@@ -55,22 +59,24 @@ FDK_API int fdk_fd_raw(fdk_fd *fd);
  * fdk_fd_unuse. -EBADF once the handle is closing. */
 FDK_API int fdk_fd_use(fdk_fd *fd, int *raw);
 /** Ends a use begun by a successful fdk_fd_use; a close requested meanwhile happens now
- * if this was the last use. */
+ * if this was the last use. Never fails; ignores NULL. */
 FDK_API void fdk_fd_unuse(fdk_fd *fd);
 
 /** Closes the descriptor, now or when the last running operation ends. Returns 0 (also
- * when the close is deferred), the close's error when it ran now, or -EBADF when the
- * handle was already closed or released. Does not drop a reference. */
+ * when the close is deferred), the close's error (such as -EIO) when it ran now, or
+ * -EBADF when the handle was already closed or released. Does not drop a reference. */
 FDK_API int fdk_fd_close(fdk_fd *fd);
 
-/** Adds a reference to the handle's memory; returns fd. */
+/** Adds a reference to the handle's memory; returns fd. Never fails; returns NULL for
+ * NULL. */
 FDK_API fdk_fd *fdk_fd_ref(fdk_fd *fd);
 /** Drops a reference; the last one closes the descriptor if nobody did. Accepts NULL,
  * returns NULL. */
 FDK_API fdk_fd *fdk_fd_unref(fdk_fd *fd);
 
-/** Waits until no operation uses the descriptor, then hands it back unclosed in *raw;
- * the handle then behaves as closed. Loops that watch the descriptor must run for the
+/** Waits until no operation uses the descriptor, then hands it back unclosed in *raw,
+ * owned by the caller from then on; the handle then behaves as closed (the caller still
+ * drops its reference with fdk_fd_unref). Loops that watch the descriptor must run for the
  * wait to end (a release from the loop's own thread stops its watch at once).
  * -EBADF when already closed or released. */
 FDK_API int fdk_fd_release(fdk_fd *fd, int *raw);
@@ -78,7 +84,9 @@ FDK_API int fdk_fd_release(fdk_fd *fd, int *raw);
 /** 1 if the handle was adopted in blocking mode, 0 if not, -EBADF once closing. */
 FDK_API int fdk_fd_is_blocking(fdk_fd *fd);
 
-/** Creates a pipe: both ends close-on-exec and non-blocking. */
+/** Creates a pipe: both ends close-on-exec and non-blocking. The caller owns one
+ * reference to each end. pipe2's errors pass through (-EMFILE, -ENFILE); on failure
+ * neither out-pointer is written. */
 FDK_API int fdk_pipe(fdk_fd **read_end, fdk_fd **write_end);
 
 #ifdef __cplusplus

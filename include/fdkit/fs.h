@@ -30,6 +30,15 @@
  * threads at once. Asynchronous forms never block the loop (see below) and call back on the
  * loop's thread; the arguments are copied (an fdk_stat passed to fdk_statat_async must
  * stay valid until the callback), and a dir handle is referenced until the callback.
+ *
+ * Errors every path call here may return, not repeated below: the common ones (common.h:
+ * -EINVAL for a NULL dir, path, stat, out-pointer, loop or callback, -ENOMEM); -EXDEV for
+ * an escape and -ELOOP for a magic link or too many symlinks (above); -ENOTDIR for a
+ * component or a trailing-slash name that is not a directory; -ENAMETOOLONG for a path of
+ * PATH_MAX bytes or more; -EBADF when a dir made by fdk_dir_from_fd has its handle closed;
+ * -EAGAIN from forced openat2 (fdk_resolve_set_backend); and the system call's own errors
+ * (-ENOENT, -EACCES, -EEXIST, -EROFS...). Calls taking a mode answer -EINVAL for bits
+ * beyond 07777; calls taking FDK_FOLLOW answer -EINVAL for any other flag bit.
  */
 #ifndef FDKIT_FS_H
 #define FDKIT_FS_H
@@ -44,30 +53,34 @@ extern "C" {
  * its confined directory (its code is -EXDEV), else 0 — a genuine cross-device -EXDEV of
  * a rename or link included. Read it as fdk_last_error() is read: right after the failing
  * call, or in the callback of a failed asynchronous call, before any other fdkit call on
- * the thread. */
+ * the thread. Never fails. */
 FDK_API int fdk_last_error_is_escape(void);
 
 /**@{*/
-/** The unconfined file system and the current directory. Static; never freed. */
+/** The unconfined file system and the current directory. Static; never freed; never
+ * fail. */
 FDK_API fdk_dir *fdk_dir_fs(void);
 FDK_API fdk_dir *fdk_dir_cwd(void);
 /**@}*/
 
-/** Opens path beneath base as a new confined directory (one reference). The handle holds
- * an O_PATH descriptor: no read permission on the directory is needed. */
+/** Opens path beneath base as a new confined directory (one reference, the caller's:
+ * fdk_dir_unref). The handle holds an O_PATH descriptor: no read permission on the
+ * directory is needed. -ENOTDIR when path names no directory; the header's path errors. */
 FDK_API int fdk_dir_open(fdk_dir **out, fdk_dir *base, const char *path);
 /** A confined directory on an open directory descriptor. Takes a reference on fd (the
  * caller keeps its own): the dir and the caller share that one handle, so fdk_fd_close(fd)
- * closes the dir's descriptor too (its later calls fail with -EBADF). -ENOTDIR when fd is
- * not a directory. */
+ * closes the dir's descriptor too (its later calls fail with -EBADF). The new dir's one
+ * reference is the caller's. -EBADF for a closed fd, -ENOTDIR when fd is not a
+ * directory. */
 FDK_API int fdk_dir_from_fd(fdk_dir **out, fdk_fd *fd);
-/** Adds a reference; returns dir. */
+/** Adds a reference; returns dir (NULL for NULL). Never fails. */
 FDK_API fdk_dir *fdk_dir_ref(fdk_dir *dir);
 /** Drops a reference; the last one closes the directory. Accepts NULL and the
  * singletons; returns NULL. */
 FDK_API fdk_dir *fdk_dir_unref(fdk_dir *dir);
 /** The descriptor handle of a dir handle (not referenced: valid while dir is), or NULL
- * for fdk_dir_fs() and fdk_dir_cwd(). Use it to fchdir, or with fdk_fd_use. */
+ * for fdk_dir_fs(), fdk_dir_cwd() and NULL. Never fails. Use it to fchdir, or with
+ * fdk_fd_use. */
 FDK_API fdk_fd *fdk_dir_handle(fdk_dir *dir);
 
 /**@{*/
@@ -90,12 +103,16 @@ FDK_API fdk_fd *fdk_dir_handle(fdk_dir *dir);
 /* FDK_O_CREAT with FDK_O_DIRECTORY is refused (-EINVAL), as the kernel refuses it. */
 
 /**@}*/
-/** 1 if every bit of flags is a known FDK_O_* flag this platform supports, else 0. */
+/** 1 if every bit of flags is a known FDK_O_* flag this platform supports and the set is
+ * one fdk_openat accepts, else 0. Never fails. */
 FDK_API int fdk_open_flags_supported(unsigned flags);
 
 /** Opens path beneath dir with exactly flags plus close-on-exec; mode applies with
  * FDK_O_CREAT. O_CREAT through a dangling symlink creates the target only when the
- * target is itself beneath dir; O_CREAT|O_EXCL never follows (-EEXIST on a symlink). */
+ * target is itself beneath dir; O_CREAT|O_EXCL never follows (-EEXIST on a symlink). The
+ * new handle's reference is the caller's. -EINVAL for flags fdk_open_flags_supported
+ * refuses (unknown bits, WRONLY with RDWR, PATH with other flags, CREAT with DIRECTORY);
+ * -ELOOP for FDK_O_NOFOLLOW on a symlink; the header's path errors. */
 FDK_API int fdk_openat(fdk_fd **out, fdk_dir *dir, const char *path, unsigned flags, unsigned mode);
 
 /** Resolution strategies beneath confined directories. */
@@ -104,16 +121,18 @@ FDK_API int fdk_openat(fdk_fd **out, fdk_dir *dir, const char *path, unsigned fl
 #define FDK_RESOLVE_FALLBACK 2 /**< userspace walk, one component at a time */
 
 /** The active strategy (FDK_RESOLVE_OPENAT2 or FDK_RESOLVE_FALLBACK). The first call
- * probes, honouring FDKIT_RESOLVE=openat2|fallback in the environment. */
+ * probes, honouring FDKIT_RESOLVE=openat2|fallback in the environment. Never fails. */
 FDK_API int fdk_resolve_backend(void);
-/** Forces a strategy for the whole process (FDK_RESOLVE_AUTO probes again). -ENOSYS when
+/** Forces a strategy for the whole process (FDK_RESOLVE_AUTO probes again). -EINVAL for an
+ * unknown value, -ENOSYS when
  * openat2 is asked for and the kernel refuses it. A forced strategy is never swapped for
  * the other: forced openat2 answers -EAGAIN when a storm of concurrent renames made it
  * lose every retry, where the automatic choice finishes that one call with the walk. Safe from any thread; calls already
  * resolving finish with the strategy they started with. */
 FDK_API int fdk_resolve_set_backend(int backend);
 
-/** Last-component calls. mode is the permission bits (umask applies to mkdir). */
+/** Last-component calls (errors: the header's). mode is the permission bits (umask
+ * applies to mkdir). */
 FDK_API int fdk_mkdirat(fdk_dir *dir, const char *path, unsigned mode);
 /** Removes a non-directory (a symlink itself, never its target). */
 FDK_API int fdk_unlinkat(fdk_dir *dir, const char *path);
@@ -131,7 +150,8 @@ FDK_API int fdk_renameat(fdk_dir *old_dir, const char *old_path, fdk_dir *new_di
  * -EINVAL or -ENOSYS where the file system or kernel lacks them. */
 FDK_API int fdk_renameat2(fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char *new_path,
                           unsigned flags);
-/** Creates a symlink at path whose text is target (stored as given, never resolved). */
+/** Creates a symlink at path whose text is target (stored as given, never resolved).
+ * -EINVAL for a NULL target. */
 FDK_API int fdk_symlinkat(const char *target, fdk_dir *dir, const char *path);
 /** Hard link; the source is never followed (a symlink source links the symlink). */
 FDK_API int fdk_linkat(fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char *new_path);
@@ -141,15 +161,17 @@ FDK_API ssize_t fdk_readlinkat(char **out, fdk_dir *dir, const char *path);
 
 /** Flag of the calls below: follow a symlink in the last position (confined). */
 #define FDK_FOLLOW 0x1u
-/** Sets the permission bits (07777). A symlink itself has none: -EOPNOTSUPP. */
+/** Sets the permission bits (07777). A symlink itself has none: -EOPNOTSUPP (also for a
+ * special file on a kernel without fchmodat2 and without /proc). */
 FDK_API int fdk_chmodat(fdk_dir *dir, const char *path, unsigned mode, unsigned flags);
-/** uid or gid -1 leaves that one unchanged. */
+/** uid or gid -1 leaves that one unchanged; -EINVAL below -1 or above UINT32_MAX - 1. */
 FDK_API int fdk_chownat(fdk_dir *dir, const char *path, int64_t uid, int64_t gid, unsigned flags);
 /** Special nanosecond values of fdk_utimensat. */
 #define FDK_UTIME_NOW (-1)  /**< the current time */
 #define FDK_UTIME_OMIT (-2) /**< leave unchanged */
 /** Sets the access and modification times (a nanosecond value FDK_UTIME_NOW or
- * FDK_UTIME_OMIT ignores its seconds); flags: FDK_FOLLOW. */
+ * FDK_UTIME_OMIT ignores its seconds); flags: FDK_FOLLOW. -EINVAL for another nanosecond
+ * value outside 0..999999999. */
 FDK_API int fdk_utimensat(fdk_dir *dir, const char *path, int64_t atime_sec, int64_t atime_nsec,
                           int64_t mtime_sec, int64_t mtime_nsec, unsigned flags);
 
@@ -165,18 +187,20 @@ FDK_API int fdk_utimensat(fdk_dir *dir, const char *path, int64_t atime_sec, int
 #define FDK_KIND_SOCKET 7
 /**@}*/
 
-/** A reusable stat result: allocate once, refill with fdk_fstat / fdk_statat. */
+/** A reusable stat result, the caller's (fdk_stat_free): allocate once, refill with
+ * fdk_fstat / fdk_statat. Only the common errors. */
 FDK_API int fdk_stat_new(fdk_stat **out);
 /** Frees a stat result; accepts NULL, returns NULL. */
 FDK_API fdk_stat *fdk_stat_free(fdk_stat *st);
 /** Fills st from an open handle: -EBADF once the handle is closing. */
 FDK_API int fdk_fstat(fdk_stat *st, fdk_fd *fd);
-/** follow: 1 to follow a symlink in the last position (confined), 0 to describe it. */
+/** follow: 1 to follow a symlink in the last position (confined), 0 to describe it.
+ * The header's path errors. */
 FDK_API int fdk_statat(fdk_stat *st, fdk_dir *dir, const char *path, int follow);
 
 /**@{*/
 /** Accessors of a filled fdk_stat (a NULL st reads as zeroes; kind and the times
- * return -EINVAL for it). */
+ * return -EINVAL for it). They cannot fail otherwise. */
 FDK_API int fdk_stat_kind(const fdk_stat *st);
 FDK_API int64_t fdk_stat_size(const fdk_stat *st);
 FDK_API int64_t fdk_stat_blocks(const fdk_stat *st); /**< 512-byte units */
@@ -188,13 +212,14 @@ FDK_API uint64_t fdk_stat_nlink(const fdk_stat *st);
 FDK_API uint32_t fdk_stat_uid(const fdk_stat *st);
 FDK_API uint32_t fdk_stat_gid(const fdk_stat *st);
 /**@}*/
-/** Permission bits (07777). */
+/** Permission bits (07777); 0 for a NULL st. */
 FDK_API unsigned fdk_stat_perm(const fdk_stat *st);
-/** The platform's st_mode, kind and permission bits together. */
+/** The platform's st_mode, kind and permission bits together; 0 for a NULL st. */
 FDK_API unsigned fdk_stat_mode(const fdk_stat *st);
 /**@{*/
 /** Times as seconds and nanoseconds. fdk_stat_btime returns -ENODATA where the file
- * system keeps no birth time; the others always return 0. */
+ * system keeps no birth time; the others always return 0 but for a NULL st (-EINVAL).
+ * sec and nsec may be NULL. */
 FDK_API int fdk_stat_atime(const fdk_stat *st, int64_t *sec, int64_t *nsec);
 FDK_API int fdk_stat_mtime(const fdk_stat *st, int64_t *sec, int64_t *nsec);
 FDK_API int fdk_stat_ctime(const fdk_stat *st, int64_t *sec, int64_t *nsec);
@@ -202,21 +227,24 @@ FDK_API int fdk_stat_btime(const fdk_stat *st, int64_t *sec, int64_t *nsec);
 /**@}*/
 
 /** The entries of a directory ("." and ".." left out), in the order the file system
- * returns them. Returns the count. Free with fdk_dirents_free. */
+ * returns them. Returns the count. *out is the caller's: free with fdk_dirents_free.
+ * -EOVERFLOW beyond INT_MAX entries; the header's path errors. */
 FDK_API int fdk_readdir(fdk_dirents **out, fdk_dir *dir, const char *path);
 /** The number of entries (0 for NULL). */
 FDK_API size_t fdk_dirents_count(const fdk_dirents *entries);
-/** The i-th name (valid while entries is), or NULL when i is out of range. */
+/** The i-th name (valid while entries is), or NULL when i is out of range or entries is
+ * NULL. */
 FDK_API const char *fdk_dirents_name(const fdk_dirents *entries, size_t i);
 /** The i-th kind (FDK_KIND_*), or -EINVAL when i is out of range. */
 FDK_API int fdk_dirents_kind(const fdk_dirents *entries, size_t i);
 /** Frees the entries and their names; accepts NULL, returns NULL. */
 FDK_API fdk_dirents *fdk_dirents_free(fdk_dirents *entries);
 
-/** Streaming form for directories too large to hold: one entry per call. */
+/** Streaming form for directories too large to hold: one entry per call. *out is the
+ * caller's (fdk_dir_iter_free). The header's path errors. */
 FDK_API int fdk_dir_iter_open(fdk_dir_iter **out, fdk_dir *dir, const char *path);
 /** 1 with the next entry (*name valid until the next call on it), 0 at the end, or a
- * negative errno. */
+ * negative errno: -EINVAL for a NULL it, name or kind, else getdents's own (-EIO...). */
 FDK_API int fdk_dir_iter_next(fdk_dir_iter *it, const char **name, int *kind);
 /** Closes the iterator's directory; accepts NULL, returns NULL. */
 FDK_API fdk_dir_iter *fdk_dir_iter_free(fdk_dir_iter *it);
@@ -225,7 +253,7 @@ FDK_API fdk_dir_iter *fdk_dir_iter_free(fdk_dir_iter *it);
  * Beneath a confined dir it is relative to dir ("." for dir itself, never ".." nor a
  * symlink) and resolved as every confined call is (escapes are -EXDEV); the whole
  * resolution is the userspace walk, whatever the strategy, since it must know the names.
- * For fdk_dir_fs() it is the absolute path. */
+ * For fdk_dir_fs() it is the absolute path. The header's path errors. */
 FDK_API ssize_t fdk_realpath(char **out, fdk_dir *dir, const char *path);
 
 /**@{*/
@@ -241,7 +269,9 @@ typedef void (*fdk_dirents_cb)(int result, fdk_dirents *entries, void *data);
 /** Asynchronous forms: the same call without blocking the loop: inline where the kernel
  * promises not to wait (a cached open), else on the loop's io_uring, else on libuv's worker
  * pool (FDKIT_FS_ENGINE=auto|inline|uring|pool forces one). A cancelled call that had
- * already produced a handle or buffer releases it. */
+ * already produced a handle or buffer releases it. The call checks its arguments as the
+ * synchronous form does (-EINVAL cases, and a NULL loop or cb) and then fails without
+ * running the callback; everything else, and -ECANCELED, comes through the callback. */
 FDK_API int fdk_dir_open_async(fdk_loop *loop, fdk_dir *base, const char *path, fdk_dir_cb cb, void *data,
                                fdk_op **op);
 FDK_API int fdk_openat_async(fdk_loop *loop, fdk_dir *dir, const char *path, unsigned flags, unsigned mode,
@@ -272,7 +302,7 @@ FDK_API int fdk_utimensat_async(fdk_loop *loop, fdk_dir *dir, const char *path, 
 /**@}*/
 /**@{*/
 /** st must stay valid until the callback; it is filled (on the loop thread) only when
- * the result is 0. */
+ * the result is 0. Errors as for the asynchronous forms above. */
 FDK_API int fdk_fstat_async(fdk_loop *loop, fdk_stat *st, fdk_fd *fd, fdk_result_cb cb, void *data, fdk_op **op);
 FDK_API int fdk_statat_async(fdk_loop *loop, fdk_stat *st, fdk_dir *dir, const char *path, int follow,
                              fdk_result_cb cb, void *data, fdk_op **op);

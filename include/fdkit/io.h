@@ -24,7 +24,9 @@
  *   arrays themselves are copied.
  * - Results: bytes transferred, the new offset, or 0; negative errno on failure
  *   (-EBADF for a closed handle, -ECANCELED for a cancelled operation or one whose handle
- *   was closed while it waited).
+ *   was closed while it waited), and the common errors of common.h (-EINVAL for a NULL
+ *   handle, loop, callback or buffer of nonzero length, -ENOMEM). The op out-pointer of an
+ *   async call may be NULL; the op belongs to fdkit (loop.h).
  */
 #ifndef FDKIT_IO_H
 #define FDKIT_IO_H
@@ -55,9 +57,9 @@ extern "C" {
  * a non-blocking descriptor the call waits for readiness with poll(2), and EINTR is retried.
  * Returns the bytes transferred (0 at end of file for reads), or a negative errno: -EBADF
  * for a handle that is closing or closed, -EINVAL for bad arguments (a NULL handle or
- * buffer, iovcnt outside 1..IOV_MAX, a negative offset), -EPIPE for a write to a pipe or
- * socket whose reader is gone (never SIGPIPE), and otherwise the system call's own error
- * (-EIO, -ENOSPC, -EISDIR...). Any thread. */
+ * buffer, a length above SSIZE_MAX, iovcnt outside 1..IOV_MAX, a negative offset), -EPIPE
+ * for a write to a pipe or socket whose reader is gone (never SIGPIPE), and otherwise the
+ * system call's own error (-EIO, -ENOSPC, -EISDIR...). Any thread. */
 FDK_API ssize_t fdk_read(fdk_fd *fd, void *buf, size_t len);
 FDK_API ssize_t fdk_write(fdk_fd *fd, const void *buf, size_t len);
 FDK_API ssize_t fdk_readv(fdk_fd *fd, const struct iovec *iov, int iovcnt);
@@ -74,7 +76,8 @@ FDK_API int fdk_fsync(fdk_fd *fd, unsigned flags);
 /** Sets the file's size. -EINVAL for a negative length or a descriptor that is not a
  * regular file open for writing. */
 FDK_API int fdk_ftruncate(fdk_fd *fd, int64_t length);
-/** Fills buf with random bytes; returns the count (at most 33554431 per call). */
+/** Fills buf with random bytes; returns the count (at most 33554431 per call). -EINVAL for
+ * unknown flags, -EAGAIN with FDK_RANDOM_NONBLOCK before the entropy pool is ready. */
 FDK_API ssize_t fdk_getrandom(void *buf, size_t len, unsigned flags);
 
 /**@{*/
@@ -82,7 +85,8 @@ FDK_API ssize_t fdk_getrandom(void *buf, size_t len, unsigned flags);
  * retried when the loop reports readiness; a descriptor the loop cannot poll (a regular
  * file) runs on libuv's worker pool. The callback gets what the synchronous form would
  * return, or -ECANCELED when the op was cancelled or the handle closed. The call itself
- * returns 0, or a negative errno (bad arguments, -EBADF) and then the callback never runs.
+ * returns 0, or a negative errno and then the callback never runs: the synchronous form's
+ * -EINVAL checks, -EINVAL for a NULL loop or cb, -EBADF for a closed handle.
  * Buffers must stay valid until the callback; iovec arrays are copied. Loop thread only. */
 FDK_API int fdk_read_async(fdk_loop *loop, fdk_fd *fd, void *buf, size_t len, fdk_result_cb cb, void *data,
                            fdk_op **op);
@@ -117,7 +121,8 @@ FDK_API int fdk_getrandom_async(fdk_loop *loop, void *buf, size_t len, unsigned 
  *   same result, since their bytes would no longer follow in order. Closing the handle
  *   completes each queued write with -ECANCELED, once.
  * - fdk_op_cancel on a write that has not started writing removes it alone from the queue.
- * - If the handle is closed and nothing is queued, the call fails (-EBADF) and the
+ * - The call checks its arguments as fdk_write_async / fdk_writev_async do (-EINVAL). If
+ *   the handle is closed and nothing is queued, the call fails (-EBADF) and the
  *   callback never runs; otherwise a later failure comes through the callback.
  * - Buffers must stay valid until the callback; the iovec array is copied.
  * Loop thread only. */
@@ -129,14 +134,16 @@ FDK_API int fdk_writev_all_async(fdk_loop *loop, fdk_fd *fd, const struct iovec 
 
 /** Bytes queued on fd by fdk_write_all_async / fdk_writev_all_async on this loop and not
  * yet written (0 when none): a server stops producing while it is above its own limit
- * (back-pressure, like uv_stream_get_write_queue_size). Loop thread only. */
+ * (back-pressure, like uv_stream_get_write_queue_size). Loop thread only. Only the common
+ * errors (-EINVAL for a NULL loop or fd). */
 FDK_API int64_t fdk_write_queue_size(fdk_loop *loop, fdk_fd *fd);
 
-/** Nanoseconds on the monotonic clock. */
+/** Nanoseconds on the monotonic clock. Never fails. */
 FDK_API int64_t fdk_now_ns(void);
 
 /** Completes with 0 once fdk_now_ns() >= deadline_ns (never earlier), or -ECANCELED. A deadline
- * already past, however far back (INT64_MIN included), completes at the next turn of the loop. */
+ * already past, however far back (INT64_MIN included), completes at the next turn of the loop.
+ * The call fails only with the common errors (-EINVAL for a NULL loop or cb). */
 FDK_API int fdk_sleep_until(fdk_loop *loop, int64_t deadline_ns, fdk_result_cb cb, void *data, fdk_op **op);
 
 #ifdef __cplusplus

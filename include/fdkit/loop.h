@@ -24,6 +24,10 @@
  * the parent's descriptors). fdkit does not support re-using a loop in the child
  * (uv_loop_fork); the fork is noticed by a pthread_atfork handler, so a raw fork system
  * call bypasses the check.
+ *
+ * Errors: besides the common ones (common.h: -EINVAL for a NULL loop, op, function or
+ * out-pointer, -ENOMEM), the calls named above return -ECHILD in a forked child. An
+ * operation that fdk_op_cancel or fdk_loop_free stops completes with -ECANCELED.
  */
 #ifndef FDKIT_LOOP_H
 #define FDKIT_LOOP_H
@@ -46,7 +50,8 @@ typedef void (*fdk_result_cb)(int64_t result, void *data);
 /** A function posted to the loop thread. */
 typedef void (*fdk_post_fn)(void *data);
 
-/** Creates a loop with its own libuv loop. */
+/** Creates a loop with its own libuv loop, owned by the caller (fdk_loop_free). libuv's
+ * errors while creating it pass through (-EMFILE...). */
 FDK_API int fdk_loop_new(fdk_loop **out);
 
 /** Completes every pending operation with -ECANCELED (their callbacks run), closes every
@@ -62,7 +67,8 @@ FDK_API int fdk_loop_free(fdk_loop *loop);
  * pending, 0 if none, -EBUSY if the loop is already running, -EINVAL for a bad mode. */
 FDK_API int fdk_loop_run(fdk_loop *loop, int mode);
 
-/** Makes the current (or next) fdk_loop_run return early. Loop thread only. */
+/** Makes the current (or next) fdk_loop_run return early. Loop thread only. Never fails;
+ * ignores NULL. */
 FDK_API void fdk_loop_stop(fdk_loop *loop);
 
 /** For hosts with their own event loop (asyncio, GLib, a plain epoll loop...), on a loop
@@ -75,18 +81,19 @@ FDK_API void fdk_loop_stop(fdk_loop *loop);
  *    the timer.
  * Calls the host makes into fdkit outside fdk_loop_run (starting or cancelling an
  * operation, fdk_sleep_until, fdk_loop_post from any thread) make the descriptor readable
- * when they leave work for the loop, so the host needs nothing more after them. */
+ * when they leave work for the loop, so the host needs nothing more after them.
+ * Returns the descriptor (the loop keeps it: never close it), or -ECHILD. */
 FDK_API int fdk_loop_backend_fd(fdk_loop *loop);
 
 /** How long (milliseconds) the host may wait on the backend descriptor before calling
  * fdk_loop_run again, counted from now (the loop's clock is brought up to date); -1 means
- * no timer is pending, 0 means work is ready now. */
+ * no timer is pending, 0 means work is ready now. -ECHILD in a forked child. */
 FDK_API int fdk_loop_backend_timeout(fdk_loop *loop);
 
 /** Queues fn(data) to run on the loop thread during fdk_loop_run. Safe from any thread
  * (not from a signal handler: it takes a lock); wakes a loop that is waiting. A post counts as pending
  * work: FDK_RUN_DEFAULT does not return before it ran. Functions posted before
- * fdk_loop_free run during it. */
+ * fdk_loop_free run during it. Returns 0, or -ECHILD; fdkit never frees data. */
 FDK_API int fdk_loop_post(fdk_loop *loop, fdk_post_fn fn, void *data);
 
 /** A cross-thread handle to a loop that may be freed at any time by its own thread.
@@ -125,7 +132,7 @@ FDK_API fdk_loop_remote *fdk_loop_remote_unref(fdk_loop_remote *remote);
  * op is valid (its callback has not returned). Returns 0 when the request was taken; the
  * callback's result tells whether it took effect (an operation that had already finished
  * keeps its result). A system call already running on a worker thread finishes first; its
- * result is discarded and anything it opened is closed. */
+ * result is discarded and anything it opened is closed. Returns 0 (or a common error). */
 FDK_API int fdk_op_cancel(fdk_op *op);
 
 #ifdef __cplusplus

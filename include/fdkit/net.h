@@ -44,6 +44,15 @@
  *
  * Threads: every synchronous call may be made from any thread; an asynchronous call
  * belongs to its loop's thread.
+ *
+ * Errors every call here may return, besides the system call's own (passed through) and
+ * the common ones (common.h: -EINVAL for a NULL handle, loop, callback or out-pointer,
+ * -ENOMEM): -EBADF for a handle that is closing or closed; -EINVAL for an address that is
+ * NULL, empty or longer than struct sockaddr_storage, an address buffer given without its
+ * length (or the reverse), or iovcnt outside 0..IOV_MAX (iov NULL with iovcnt > 0). An
+ * asynchronous call checks its arguments as its synchronous form does and fails with the
+ * same errors before anything starts (its callback then never runs); failures after that
+ * reach the callback, -ECANCELED when cancelled or when the handle is closed meanwhile.
  */
 #ifndef FDKIT_NET_H
 #define FDKIT_NET_H
@@ -69,34 +78,41 @@ extern "C" {
                                closed (the bytes are returned all the same) */
 
 /** Creates a socket (socket(2) arguments as the platform defines them), close-on-exec and
- * non-blocking. */
+ * non-blocking; the caller owns its reference. socket(2)'s errors pass through
+ * (-EAFNOSUPPORT, -EPROTONOSUPPORT, -EINVAL, -EMFILE). */
 FDK_API int fdk_socket(fdk_fd **out, int domain, int type, int protocol);
 
 /** Creates a connected pair (socketpair(2)), both close-on-exec and non-blocking. Both
- * out-pointers are left untouched on failure. */
+ * out-pointers are left untouched on failure; on success the caller owns a reference to
+ * each. socketpair(2)'s errors pass through (-EOPNOTSUPP for a domain without pairs). */
 FDK_API int fdk_socketpair(fdk_fd **a, fdk_fd **b, int domain, int type, int protocol);
 
 /** bind(2): -EADDRINUSE when the address (or a unix socket's path) is taken, -EACCES,
  * -EINVAL for a NULL address or a socket already bound. */
 FDK_API int fdk_bind(fdk_fd *fd, const struct sockaddr *addr, socklen_t addrlen);
-/** listen(2); backlog is capped by the kernel (somaxconn). */
+/** listen(2); backlog is capped by the kernel (somaxconn). Only the header's errors and
+ * listen's own (-EOPNOTSUPP for a socket type that cannot listen). */
 FDK_API int fdk_listen(fdk_fd *fd, int backlog);
 
 /**@{*/
 /** The local (getsockname) or peer (getpeername) address. *addrlen: the buffer's size on
- * entry, the address's size on return (larger than the buffer when it was cut short). */
+ * entry, the address's size on return (larger than the buffer when it was cut short).
+ * -ENOTCONN from getpeername on an unconnected socket. */
 FDK_API int fdk_getsockname(fdk_fd *fd, struct sockaddr *addr, socklen_t *addrlen);
 FDK_API int fdk_getpeername(fdk_fd *fd, struct sockaddr *addr, socklen_t *addrlen);
 /**@}*/
 
 /**@{*/
-/** Options whose value is an int (SO_REUSEADDR, SO_RCVBUF, TCP_NODELAY, IPV6_V6ONLY...). */
+/** Options whose value is an int (SO_REUSEADDR, SO_RCVBUF, TCP_NODELAY, IPV6_V6ONLY...).
+ * -ENOPROTOOPT for an option the level does not know; -EINVAL for a NULL value. */
 FDK_API int fdk_setsockopt_int(fdk_fd *fd, int level, int name, int value);
 FDK_API int fdk_getsockopt_int(fdk_fd *fd, int level, int name, int *value);
 /**@}*/
 
-/** Connects to addr: 0, or the error the connection failed with. On a non-blocking socket
- * the synchronous form waits for the connection with poll(2). */
+/** Connects to addr: 0, or the error the connection failed with (see Semantics above:
+ * -ECONNREFUSED, -ETIMEDOUT, -EAGAIN for a full AF_UNIX backlog; -EINVAL for an address
+ * length its family does not have). On a non-blocking socket the synchronous form waits
+ * for the connection with poll(2). */
 FDK_API int fdk_connect(fdk_fd *fd, const struct sockaddr *addr, socklen_t addrlen);
 /** addr is copied by the call. On a blocking-mode socket the asynchronous connect runs on
  * the worker pool (connect(2) cannot be told not to block). */
@@ -104,7 +120,9 @@ FDK_API int fdk_connect_async(fdk_loop *loop, fdk_fd *fd, const struct sockaddr 
                               fdk_result_cb cb, void *data, fdk_op **op);
 
 /** Accepts a connection: *conn is a new close-on-exec, non-blocking handle. addr and
- * addrlen (both NULL, or both set) receive the peer's address as with getpeername. */
+ * addrlen (both NULL, or both set) receive the peer's address as with getpeername. The
+ * caller owns the new handle's reference. accept4's errors pass through (-EINVAL for a
+ * socket that is not listening, -EMFILE...). */
 FDK_API int fdk_accept(fdk_fd **conn, fdk_fd *listener, struct sockaddr *addr, socklen_t *addrlen);
 
 /** Completion of fdk_accept_async: result 0 with conn (the caller owns its reference), or
@@ -119,7 +137,8 @@ FDK_API int fdk_accept_async(fdk_loop *loop, fdk_fd *listener, struct sockaddr *
                              fdk_accept_cb cb, void *data, fdk_op **op);
 
 /**@{*/
-/** Shuts down one or both directions: FDK_SHUT_RD, FDK_SHUT_WR or FDK_SHUT_RDWR. */
+/** Shuts down one or both directions: FDK_SHUT_RD, FDK_SHUT_WR or FDK_SHUT_RDWR. -EINVAL
+ * for any other value, -ENOTCONN on an unconnected socket. */
 FDK_API int fdk_shutdown(fdk_fd *fd, unsigned how);
 FDK_API int fdk_shutdown_async(fdk_loop *loop, fdk_fd *fd, unsigned how, fdk_result_cb cb, void *data,
                                fdk_op **op);
@@ -129,7 +148,10 @@ FDK_API int fdk_shutdown_async(fdk_loop *loop, fdk_fd *fd, unsigned how, fdk_res
  * unconnected datagram socket; NULL and 0 otherwise), with nfds descriptors passed along
  * (SCM_RIGHTS; fds NULL and nfds 0 for none; at most 253 on Linux). Each handle in fds is
  * used for the length of the call (-EBADF if one is closed); the caller keeps its
- * references. Returns the bytes sent (a stream socket may take fewer than offered). */
+ * references. Returns the bytes sent (a stream socket may take fewer than offered).
+ * -EINVAL for nfds outside 0..253, fds NULL with nfds > 0, a NULL entry in fds, a destlen
+ * without dest, or a dest length its family does not have; -EPIPE or -ECONNRESET when the
+ * peer is gone. */
 FDK_API ssize_t fdk_send_msg(fdk_fd *fd, const struct iovec *iov, int iovcnt, const struct sockaddr *dest,
                              socklen_t destlen, fdk_fd *const *fds, int nfds);
 /** The asynchronous form holds a reference to each handle in fds until its callback. */
@@ -144,7 +166,8 @@ FDK_API int fdk_send_msg_async(fdk_loop *loop, fdk_fd *fd, const struct iovec *i
  *   of handles stored on return; each is a new handle the caller owns.
  * - flags (may be NULL): FDK_MSG_TRUNC and FDK_MSG_CTRUNC bits.
  * The out-parameters are written only when the call succeeds. Control messages other than
- * descriptors (credentials with SO_PASSCRED...) are dropped. */
+ * descriptors (credentials with SO_PASSCRED...) are dropped. -EINVAL for fds without nfds
+ * (or the reverse) or a negative *nfds. */
 FDK_API ssize_t fdk_recv_msg(fdk_fd *fd, const struct iovec *iov, int iovcnt, struct sockaddr *from,
                              socklen_t *fromlen, fdk_fd **fds, int *nfds, unsigned *flags);
 /** The out-parameters are written before the callback runs; descriptors received by a
@@ -168,7 +191,8 @@ FDK_API int fdk_recv_msg_async(fdk_loop *loop, fdk_fd *fd, const struct iovec *i
  * -ENOENT (no such name or service, or no address of the family), -EAGAIN (temporary
  * failure, try later), -EIO (permanent failure), -EAFNOSUPPORT (family),
  * -ESOCKTNOSUPPORT (socktype), -EINVAL (flags), -ENOMEM, -EOVERFLOW, or the errno of a
- * failed system call. */
+ * failed system call. fdkit itself returns -EINVAL for unknown flags or host and service
+ * both NULL. *out belongs to the caller (fdk_addrinfo_free). */
 FDK_API int fdk_getaddrinfo(fdk_addrinfo **out, const char *host, const char *service, int family, int socktype,
                             int protocol, unsigned flags);
 
@@ -180,20 +204,24 @@ typedef void (*fdk_addrinfo_cb)(int result, fdk_addrinfo *res, void *data);
  * copied. Lookups belong to libuv's slow-I/O class: together they hold at most half of the
  * pool's threads ((UV_THREADPOOL_SIZE + 1) / 2), so a slow resolver never starves file I/O
  * and the other work queued there. libuv converts a non-ASCII host name to its IDNA
- * (punycode) form first. */
+ * (punycode) form first. The call fails with fdk_getaddrinfo's argument errors; the
+ * resolver's errors, and -ECANCELED, come through the callback. */
 FDK_API int fdk_getaddrinfo_async(fdk_loop *loop, const char *host, const char *service, int family,
                                   int socktype, int protocol, unsigned flags, fdk_addrinfo_cb cb, void *data,
                                   fdk_op **op);
 
-/** Number of addresses (at least 1). */
+/** Number of addresses (at least 1; 0 for NULL). Never fails. */
 FDK_API size_t fdk_addrinfo_count(const fdk_addrinfo *ai);
 /** Entry index (0 .. count-1), in the resolver's order: any out-pointer may be NULL;
- * *addr points into ai and lives as long as it. -EINVAL for an index out of range. */
+ * *addr points into ai and lives as long as it. -EINVAL for an index out of range or a
+ * NULL ai. */
 FDK_API int fdk_addrinfo_entry(const fdk_addrinfo *ai, size_t index, int *family, int *socktype, int *protocol,
                                const struct sockaddr **addr, socklen_t *addrlen);
-/** The canonical name when FDK_AI_CANONNAME was given, else NULL; lives as long as ai. */
+/** The canonical name when FDK_AI_CANONNAME was given, else NULL (also for a NULL ai);
+ * lives as long as ai. Never fails. */
 FDK_API const char *fdk_addrinfo_canonname(const fdk_addrinfo *ai);
-/** Accepts NULL, returns NULL. */
+/** Frees what fdk_getaddrinfo returned; pointers into it become invalid. Accepts NULL,
+ * returns NULL. */
 FDK_API fdk_addrinfo *fdk_addrinfo_free(fdk_addrinfo *ai);
 
 #ifdef __cplusplus

@@ -26,6 +26,11 @@
  * fdk_process_pidfd may run concurrently with any call on the same process; the others
  * (wait, try_wait, detach, free) one at a time. A spawn given a loop must be made on that
  * loop's thread; the exit callback runs there.
+ *
+ * Errors: besides the common ones (common.h: -EINVAL for a NULL list, process, path, argv
+ * or out-pointer, -ENOMEM), every call states its own below. A spawn fails with the
+ * first failing action's errno (execve's -ENOENT, -EACCES, -ENOEXEC..., chdir's,
+ * setuid's -EPERM...), whatever it is.
  */
 #ifndef FDKIT_PROCESS_H
 #define FDKIT_PROCESS_H
@@ -55,22 +60,26 @@ extern "C" {
  * naming the action and the signal; one that exits or execs there is a spawned child. */
 typedef int (*fdk_child_fn)(void *arg);
 
-/** An empty action list (-ENOMEM). One thread at a time may use a list; it may serve any
- * number of spawns, one at a time. */
+/** An empty action list, owned by the caller (fdk_actions_free). Fails only with the
+ * common errors. One thread at a time may use a list; it may serve any number of spawns,
+ * one at a time. */
 FDK_API int fdk_actions_new(fdk_actions **out);
 /** Drops the references to fdk_fd handles. Accepts NULL, returns NULL. */
 FDK_API fdk_actions *fdk_actions_free(fdk_actions *actions);
 
-/** Every adder returns 0, or -EINVAL (bad argument, an action after the exec action,
- * a destination mapped twice) or -ENOMEM; a failed adder leaves the list unchanged. */
+/** Every adder returns 0, or -EINVAL (a NULL list or required pointer, a bad argument as
+ * each adder says, an action after the exec action, a second exec action) or -ENOMEM; a
+ * failed adder leaves the list unchanged. Strings and arrays are copied; fdk_fd handles
+ * are referenced until the list is freed, and checked only at spawn time. */
 
 /** Executes path. argv is a NULL-terminated array (it may be empty); envp NULL passes the
- * environment as it is at spawn time. */
+ * environment as it is at spawn time. -EINVAL for a NULL path or argv. */
 FDK_API int fdk_actions_execve(fdk_actions *actions, const char *path, const char *const *argv,
                                const char *const *envp);
 /** Like execve, but a file without '/' is looked up, in the parent at spawn time, in PATH
  * taken from envp if it has one, else from the caller's environment, else "/bin:/usr/bin".
- * Not found is -ENOENT before any child is created; there is no /bin/sh retry. */
+ * Not found is -ENOENT before any child is created (-EACCES when only files that are not
+ * executable were found); there is no /bin/sh retry. */
 FDK_API int fdk_actions_execvp(fdk_actions *actions, const char *file, const char *const *argv,
                                const char *const *envp);
 /** chdir(path) in the child; the path is copied. */
@@ -84,9 +93,12 @@ FDK_API int fdk_actions_fchdir(fdk_actions *actions, fdk_fd *fd);
  * at the position of the first one: identity maps (dst == src) only clear close-on-exec,
  * cycles (3<->4, longer rings) are broken with one temporary descriptor, and each
  * destination's blocking mode (FDK_INHERIT_*) is applied after all the duplications.
- * One source may go to several destinations; a destination mapped twice is -EINVAL. */
+ * One source may go to several destinations. -EINVAL for a negative dst, an unknown
+ * blocking mode, or a destination mapped twice; a src handle closed by spawn time fails
+ * the spawn with -EBADF. */
 FDK_API int fdk_actions_inherit_fd(fdk_actions *actions, int dst, fdk_fd *src, int blocking);
-/** The same with a raw descriptor number the caller keeps open until the spawn returns. */
+/** The same with a raw descriptor number the caller keeps open until the spawn returns
+ * (fdkit never closes it). -EINVAL also for a negative src. */
 FDK_API int fdk_actions_inherit_raw(fdk_actions *actions, int dst, int src, int blocking);
 
 /** setsid(): the child leads a new session and process group. */
@@ -99,23 +111,25 @@ FDK_API int fdk_actions_setsid(fdk_actions *actions);
  * that is not a terminal fails the spawn with -ENOTTY, the action named. Not with the
  * posix_spawn backend (-ENOTSUP). */
 FDK_API int fdk_actions_login_tty(fdk_actions *actions, fdk_fd *tty);
-/** setpgid(0, pgid): 0 makes the child lead a new group. */
+/** setpgid(0, pgid): 0 makes the child lead a new group. -EINVAL for a negative pgid. */
 FDK_API int fdk_actions_setpgid(fdk_actions *actions, int32_t pgid);
 /** The raw setuid, setgid and setgroups system calls in the child (only the child changes;
  * glibc's wrappers would signal every thread of the process). A spawn fails with -EPERM
  * when the caller may not take those ids. Order matters: setgroups and setgid before
- * setuid. */
+ * setuid. -EINVAL for more than 65536 groups or NULL gids with a nonzero count. */
 /**@{*/
 FDK_API int fdk_actions_setuid(fdk_actions *actions, uint32_t uid);
 FDK_API int fdk_actions_setgid(fdk_actions *actions, uint32_t gid);
 FDK_API int fdk_actions_setgroups(fdk_actions *actions, size_t count, const uint32_t *gids);
 /**@}*/
-/** umask(mask) in the child (mask: permission bits, 0777 at most). */
+/** umask(mask) in the child (mask: permission bits, 0777 at most: -EINVAL above). */
 FDK_API int fdk_actions_umask(fdk_actions *actions, uint32_t mask);
-/** resource is the platform's RLIMIT_* number; FDK_RLIM_INFINITY for no limit. */
+/** resource is the platform's RLIMIT_* number; FDK_RLIM_INFINITY for no limit. -EINVAL
+ * for an unknown resource or soft above hard; a hard limit above the caller's fails the
+ * spawn with -EPERM. */
 FDK_API int fdk_actions_rlimit(fdk_actions *actions, int resource, uint64_t soft, uint64_t hard);
 /** Linux: sig is sent to the child when the thread that spawned it exits (the kernel
- * tracks the parent thread, not the process). */
+ * tracks the parent thread, not the process). -EINVAL for a bad signal. */
 FDK_API int fdk_actions_pdeathsig(fdk_actions *actions, int sig);
 /** prctl(PR_SET_NO_NEW_PRIVS): exec can grant no privilege (setuid bits are ignored). */
 FDK_API int fdk_actions_no_new_privs(fdk_actions *actions);
@@ -129,7 +143,8 @@ FDK_API int fdk_actions_signal_ignore(fdk_actions *actions, int sig);
 /** Every descriptor but 0, 1, 2 and the inherit_fd destinations is closed at exec
  * (marked close-on-exec with close_range, or one by one where it is missing). */
 FDK_API int fdk_actions_close_other_fds(fdk_actions *actions);
-/** Runs fn(arg) in the child; name appears in fdk_last_error() when it fails. */
+/** Runs fn(arg) in the child; name (copied; may be NULL) appears in fdk_last_error() when
+ * it fails. -EINVAL for a NULL fn. */
 FDK_API int fdk_actions_user(fdk_actions *actions, fdk_child_fn fn, void *arg, const char *name);
 
 /** Backends (fdkit's own values), in the flags of fdk_spawn. */
@@ -191,12 +206,18 @@ typedef void (*fdk_exit_cb)(fdk_process *proc, int result, void *data);
 
 /** Spawns a child that runs actions. flags: one FDK_SPAWN_BACKEND_*. loop may be NULL (no
  * exit callback then; use fdk_process_wait). With a loop, exit_cb (may be NULL) runs on it
- * when the child exits, and while it is pending the loop's DEFAULT run goes on. */
+ * when the child exits, and while it is pending the loop's DEFAULT run goes on. *out
+ * belongs to the caller (fdk_process_free); actions stay the caller's and may be freed
+ * once the call returns. Errors: -EINVAL for unknown flags, an exit_cb without a loop, or
+ * a list without an exec action; -ECHILD for a loop of the parent after fork; -EBADF for a
+ * handle of an action closed meanwhile; -ENOENT or -EACCES from execvp's PATH search;
+ * -ENOTSUP for what the posix_spawn backend cannot express; -EFAULT when the child died
+ * of a signal in a user action; otherwise the failing action's errno (see above). */
 FDK_API int fdk_spawn(fdk_process **out, fdk_loop *loop, const fdk_actions *actions, unsigned flags,
                       fdk_exit_cb exit_cb, void *data);
 
 /** The child's pid; it stays reserved for this process until the status is collected
- * or the process is freed. Any thread. */
+ * or the process is freed. Any thread. Fails only for a NULL proc (-EINVAL). */
 FDK_API int32_t fdk_process_pid(const fdk_process *proc);
 /** The pidfd (owned by the process, valid until fdk_process_free, also after the reap),
  * held since the spawn whatever the backend; -ENOTSUP where the kernel gives none (or
@@ -204,20 +225,23 @@ FDK_API int32_t fdk_process_pid(const fdk_process *proc);
  * hold one (posix_spawn backend only). */
 FDK_API int fdk_process_pidfd(fdk_process *proc);
 
-/** Sends sig (0 only checks) to the child; -ESRCH once it has been reaped (nothing is
- * signalled then). Through the pidfd where there is one, so this never hits another
- * process, even when somebody else reaped the child. Without pidfds (old kernels,
- * FDKIT_PIDFD=0) the pid is signalled only after waitid finds it still a child of this
- * process; a host reaping it in between is the one race left there. */
+/** Sends sig (0 only checks) to the child; -EINVAL for a signal outside 0..NSIG-1, -ESRCH
+ * once it has been reaped (nothing is signalled then). Through the pidfd where there is
+ * one, so this never hits another process, even when somebody else reaped the child.
+ * Without pidfds (old kernels, FDKIT_PIDFD=0) the pid is signalled only after waitid finds
+ * it still a child of this process; a host reaping it in between is the one race left
+ * there. */
 FDK_API int fdk_process_signal(fdk_process *proc, int sig);
 /** Sends sig to the process group whose id is the child's pid (the group it leads after
- * setsid or setpgid(0)); -ESRCH if there is none or the child has been reaped. */
+ * setsid or setpgid(0)); -EINVAL for a bad signal, -ESRCH if there is none or the child
+ * has been reaped, -EPERM when the caller may not signal it. */
 FDK_API int fdk_process_signal_group(fdk_process *proc, int sig);
 
 /** Waits for the child to exit, reaps it and fills *status. Once reaped, every wait returns
  * the same status. When somebody else reaped the child, the status comes from the pidfd
  * where the kernel keeps it (usage all -1); otherwise *status has kind FDK_EXIT_UNKNOWN and
- * the call returns -ECHILD with a detail. */
+ * the call returns -ECHILD with a detail. status may be NULL. A failing waitid's errno
+ * passes through. */
 FDK_API int fdk_process_wait(fdk_process *proc, fdk_exit_status *status);
 /** 1 with *status filled (the child is reaped) if it has exited, 0 if it still runs;
  * -ECHILD as fdk_process_wait. */
@@ -228,15 +252,17 @@ FDK_API int fdk_process_try_wait(fdk_process *proc, fdk_exit_status *status);
  * loop's run going (as a pending exit callback does) until it is reaped. Without a loop,
  * freeing it puts it on fdkit's list of detached children, which every later fdk_spawn,
  * fdk_process_wait / try_wait and fdk_process_reap_detached sweeps (waitid on each of its
- * own pids, never waitpid(-1)). */
+ * own pids, never waitpid(-1)). Returns 0; only the common errors. */
 FDK_API int fdk_process_detach(fdk_process *proc);
 
 /** Reaps the detached children without a loop that have exited; returns how many still
- * run. Thread-safe. A host that spawns rarely can call it from a timer or at exit. */
+ * run. Thread-safe. A host that spawns rarely can call it from a timer or at exit. Never
+ * fails (-ENOMEM aside). */
 FDK_API int fdk_process_reap_detached(void);
 
 /** Kills (SIGKILL) and reaps a child that still runs, unless it was detached, and frees the
- * handle. The exit callback never runs afterwards. Accepts NULL, returns NULL. */
+ * handle (and its pidfd). The exit callback never runs afterwards. Accepts NULL, returns
+ * NULL. */
 FDK_API fdk_process *fdk_process_free(fdk_process *proc);
 
 #ifdef __cplusplus

@@ -22,12 +22,15 @@
  *
  * Errors: every fdk_run_opts_set_* call returns 0, or -EINVAL (and changes nothing) for
  * NULL options or a value out of its range: an unknown mode or policy, a negative size,
- * time or grace, an environment string without '=', a leader without
- * FDK_RUN_GROUP_JOIN, an allow-list entry below 3. What can only be checked when the run
+ * time or grace (a size below -1, a time over INT64_MAX / 1000000 ms), an environment
+ * string without '=', a leader without FDK_RUN_GROUP_JOIN (or the reverse), an allow-list
+ * without FDK_RUN_FDS_ALLOWLIST (or the reverse), an entry below 3 or listed twice; and
+ * -ENOMEM. What can only be checked when the run
  * starts (a missing executable: -ENOENT; a cwd that cannot be entered; a closed
  * descriptor: -EBADF) is the result of fdk_run or fdk_run_async, with the detail in
- * fdk_last_error(). The fdk_run_result_* accessors that return int answer -EINVAL for a
- * NULL result.
+ * fdk_last_error(). The fdk_run_result_* accessors that return a number (int, int32_t,
+ * int64_t) answer -EINVAL for a NULL result and cannot fail otherwise; the byte accessors
+ * answer NULL with *len 0.
  */
 #ifndef FDKIT_RUN_H
 #define FDKIT_RUN_H
@@ -68,7 +71,8 @@ extern "C" {
 typedef int (*fdk_run_early_exit_fn)(const void *stdout_so_far, size_t len, void *arg);
 
 /** argv: NULL-terminated, at least argv[0]; argv[0] is looked up in PATH when it has no
- * '/'. -EINVAL for an empty argv. */
+ * '/'. argv is copied; *out belongs to the caller (fdk_run_opts_free). -EINVAL for a NULL
+ * out or argv or an empty argv; -ENOMEM. */
 FDK_API int fdk_run_opts_new(fdk_run_opts **out, const char *const *argv);
 /** Frees the options and drops their references to handles; accepts NULL, returns NULL. */
 FDK_API fdk_run_opts *fdk_run_opts_free(fdk_run_opts *opts);
@@ -131,7 +135,10 @@ FDK_API int fdk_run_opts_set_backend(fdk_run_opts *opts, int backend);
  * child failed or timed out); a negative return means the run could not start (the
  * executable is missing, a setting is invalid...) or its exit status is lost (-ECHILD:
  * somebody else reaped the child, on a kernel that keeps no status for its pidfd), and
- * *out is untouched. */
+ * *out is untouched. The errors then: -EINVAL for NULL out or opts or a setting only the
+ * start can refuse; -EBADF for a closed stdin, cwd or allow-listed descriptor; the errors
+ * of fdk_spawn (process.h: -ENOENT for a missing executable, a failing cwd's errno...);
+ * -ECHILD as said; -ENOMEM. *out belongs to the caller (fdk_run_result_free). */
 FDK_API int fdk_run(fdk_run_result **out, const fdk_run_opts *opts);
 
 /** result is 0 with a result the callback owns (free it with fdk_run_result_free), or a
@@ -139,22 +146,27 @@ FDK_API int fdk_run(fdk_run_result **out, const fdk_run_opts *opts);
 typedef void (*fdk_run_cb)(int result, fdk_run_result *res, void *data);
 
 /** Starts a run on loop. Cancelling the op applies the cancel policy; the callback then
- * still comes with the result once the child is gone. */
+ * still comes with the result once the child is gone. The call fails, and the callback
+ * never runs, with the errors fdk_run returns before its child starts (-EINVAL also for a
+ * NULL loop or cb, -ECHILD for a loop of the parent after fork); once started, failures
+ * (-ECHILD for a lost status, -ENOMEM) come through the callback with res NULL. */
 FDK_API int fdk_run_async(fdk_loop *loop, const fdk_run_opts *opts, fdk_run_cb cb, void *data, fdk_op **op);
 
 /** Sends sig (0 to probe) to the child of a run started by fdk_run_async, or to its whole
  * group when the run created one (as a timeout would), for example to pass on a signal
  * the caller received. op must be the run's op, before its callback ran; loop thread
- * only. 0; -EINVAL when op is NULL or not a run; -ESRCH once the child exited. */
+ * only. 0; -EINVAL when op is NULL or not a run or sig is outside 0..NSIG-1; -ESRCH once
+ * the child exited; a refused kill's errno (-EPERM). */
 FDK_API int fdk_run_signal(fdk_op *op, int sig);
 
 /** Frees a result and its captured bytes; accepts NULL, returns NULL. */
 FDK_API fdk_run_result *fdk_run_result_free(fdk_run_result *res);
 /** How the child ended (fdkit/process.h): FDK_EXIT_CODE with its code, or FDK_EXIT_SIGNAL
- * with the signal number. */
+ * with the signal number. kind and value may be NULL. */
 FDK_API int fdk_run_result_status(const fdk_run_result *res, int *kind, int *value);
 /** Resource usage of the child (its own, not its descendants'); every field -1 when the
- * status was recovered after somebody else reaped the child (fdkit/process.h). */
+ * status was recovered after somebody else reaped the child (fdkit/process.h). -EINVAL
+ * for a NULL usage. */
 FDK_API int fdk_run_result_rusage(const fdk_run_result *res, fdk_rusage *usage);
 /**@{*/
 /** Captured bytes (NULL with *len 0 when the stream was not captured). Valid until the

@@ -59,7 +59,9 @@ typedef void (*fdk_trace_cb)(const fdk_trace_event *event, void *data);
  * operations started on one loop (both hooks see those). cb NULL removes the hook. A hook
  * that is replaced while a span is open may miss that span's end, and a new hook may see
  * ends of spans that began before it: match events by span_id. fdk_loop_free removes its
- * loop's hook the same way: once it returns, that hook's data may be freed. */
+ * loop's hook the same way: once it returns, that hook's data may be freed. fdkit never
+ * frees data. Returns 0; -ENOTSUP when the library was built with tracing compiled out;
+ * -EAGAIN when called from inside a hook more times than one hook call can queue. */
 FDK_API int fdk_trace_set(fdk_loop *loop, fdk_trace_cb cb, void *data);
 
 #ifdef __cplusplus

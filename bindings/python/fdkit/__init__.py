@@ -13,6 +13,7 @@
 - trace.set_hook: a begin and an end event for every operation.
 
 Each area lives in its own module and adds its methods to Fd and Loop."""
+__license__ = "MIT"
 from .errors import Error, version, version_string
 from .loop import RUN_DEFAULT, RUN_NOWAIT, RUN_ONCE, Loop, Op
 from .fd import Fd, pipe

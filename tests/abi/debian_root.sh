@@ -80,7 +80,7 @@ root=$(mktemp -d "$work/root.XXXXXX")
 mkdir -p "$work/debootstrap-cache"
 step "debootstrap a fresh bookworm root from $mirror" \
   nice debootstrap --variant=minbase --cache-dir="$work/debootstrap-cache" \
-  --include=gcc,libc6-dev,pkgconf,libuv1-dev bookworm "$root" "$mirror"
+  --include=gcc,libc6-dev,pkgconf,libuv1-dev,liburing2 bookworm "$root" "$mirror"
 step "mount /proc in the root" mount -t proc proc "$root/proc"
 
 mkdir -p "$root/tmp/debs" "$root/tmp/app"

@@ -940,43 +940,6 @@ static void test_readdir_and_iterator(void **state) {
   drop_fixture(top, dir);
 }
 
-/* Results of the async callbacks. */
-typedef struct {
-  int calls;
-  int64_t result;
-  fdk_fd *fd;
-  fdk_dir *dir;
-  char *text;
-  fdk_dirents *list;
-  char detail[256];
-} async_result;
-
-static void note(async_result *a, int64_t result) {
-  a->calls++;
-  a->result = result;
-  snprintf(a->detail, sizeof a->detail, "%s", result < 0 ? fdk_last_error() : "");
-}
-static void on_open(int result, fdk_fd *fd, void *data) {
-  async_result *a = data;
-  note(a, result);
-  a->fd = fd;
-}
-static void on_dir(int result, fdk_dir *dir, void *data) {
-  async_result *a = data;
-  note(a, result);
-  a->dir = dir;
-}
-static void on_text(ssize_t result, char *text, void *data) {
-  async_result *a = data;
-  note(a, result);
-  a->text = text;
-}
-static void on_list(int result, fdk_dirents *list, void *data) {
-  async_result *a = data;
-  note(a, result);
-  a->list = list;
-}
-static void on_result(int64_t result, void *data) { note(data, result); }
 
 static void test_async_forms(void **state) {
   (void)state;
@@ -984,7 +947,7 @@ static void test_async_forms(void **state) {
   fdk_dir *dir = fresh_fixture(top);
   fdk_loop *loop;
   assert_int_equal(fdk_loop_new(&loop), 0);
-  async_result a;
+  fdkt_fs_result a;
   fdk_op *op;
 
 #define RUN(call)                            \
@@ -996,67 +959,67 @@ static void test_async_forms(void **state) {
     assert_int_equal(a.calls, 1);            \
   } while (0)
 
-  RUN(fdk_openat_async(loop, dir, "link_dir/sub/deep_file", FDK_O_RDONLY, 0, on_open, &a, &op));
+  RUN(fdk_openat_async(loop, dir, "link_dir/sub/deep_file", FDK_O_RDONLY, 0, fdkt_fs_on_open, &a, &op));
   assert_int_equal(a.result, 0);
   assert_int_equal(fdkt_fd_ino(a.fd), fdkt_ino(top, "root/dir/sub/deep_file"));
   assert_int_equal(fdk_fd_is_blocking(a.fd), 1);
   fdk_fd_unref(a.fd);
-  RUN(fdk_openat_async(loop, dir, "link_up/outside_file", FDK_O_RDONLY, 0, on_open, &a, NULL));
+  RUN(fdk_openat_async(loop, dir, "link_up/outside_file", FDK_O_RDONLY, 0, fdkt_fs_on_open, &a, NULL));
   assert_int_equal(a.result, -EXDEV);
   assert_null(a.fd);
   assert_string_equal(a.detail, "openat: escapes its directory: 'link_up/outside_file'");
   assert_int_equal(fdk_last_error_is_escape(), 1);
-  RUN(fdk_dir_open_async(loop, dir, "dir", on_dir, &a, NULL));
+  RUN(fdk_dir_open_async(loop, dir, "dir", fdkt_fs_on_dir, &a, NULL));
   assert_int_equal(a.result, 0);
   fdk_dir_unref(a.dir);
-  RUN(fdk_mkdirat_async(loop, dir, "made", 0700, on_result, &a, NULL));
+  RUN(fdk_mkdirat_async(loop, dir, "made", 0700, fdkt_fs_on_result, &a, NULL));
   assert_int_equal(a.result, 0);
-  RUN(fdk_renameat_async(loop, dir, "made", dir, "made2", on_result, &a, NULL));
+  RUN(fdk_renameat_async(loop, dir, "made", dir, "made2", fdkt_fs_on_result, &a, NULL));
   assert_int_equal(a.result, 0);
-  RUN(fdk_renameat2_async(loop, dir, "made2", dir, "dir", FDK_RENAME_NOREPLACE, on_result, &a, NULL));
+  RUN(fdk_renameat2_async(loop, dir, "made2", dir, "dir", FDK_RENAME_NOREPLACE, fdkt_fs_on_result, &a, NULL));
   assert_int_equal(a.result, -EEXIST);
-  RUN(fdk_rmdirat_async(loop, dir, "made2", on_result, &a, NULL));
+  RUN(fdk_rmdirat_async(loop, dir, "made2", fdkt_fs_on_result, &a, NULL));
   assert_int_equal(a.result, 0);
-  RUN(fdk_symlinkat_async(loop, "../..", dir, "up2", on_result, &a, NULL));
+  RUN(fdk_symlinkat_async(loop, "../..", dir, "up2", fdkt_fs_on_result, &a, NULL));
   assert_int_equal(a.result, 0);
-  RUN(fdk_readlinkat_async(loop, dir, "up2", on_text, &a, NULL));
+  RUN(fdk_readlinkat_async(loop, dir, "up2", fdkt_fs_on_text, &a, NULL));
   assert_int_equal(a.result, 5);
   assert_string_equal(a.text, "../..");
   fdk_free(a.text);
-  RUN(fdk_linkat_async(loop, dir, "up2", dir, "up3", on_result, &a, NULL));
+  RUN(fdk_linkat_async(loop, dir, "up2", dir, "up3", fdkt_fs_on_result, &a, NULL));
   assert_int_equal(a.result, 0);
-  RUN(fdk_unlinkat_async(loop, dir, "up3", on_result, &a, NULL));
+  RUN(fdk_unlinkat_async(loop, dir, "up3", fdkt_fs_on_result, &a, NULL));
   assert_int_equal(a.result, 0);
-  RUN(fdk_chmodat_async(loop, dir, "link_file", 0640, FDK_FOLLOW, on_result, &a, NULL));
+  RUN(fdk_chmodat_async(loop, dir, "link_file", 0640, FDK_FOLLOW, fdkt_fs_on_result, &a, NULL));
   assert_int_equal(a.result, 0);
   assert_int_equal(lmode_in(top, "root/file") & 07777, 0640);
-  RUN(fdk_chownat_async(loop, dir, "file", 99, 98, 0, on_result, &a, NULL));
+  RUN(fdk_chownat_async(loop, dir, "file", 99, 98, 0, fdkt_fs_on_result, &a, NULL));
   assert_int_equal(a.result, 0);
-  RUN(fdk_utimensat_async(loop, dir, "file", 10, 0, 20, 0, 0, on_result, &a, NULL));
+  RUN(fdk_utimensat_async(loop, dir, "file", 10, 0, 20, 0, 0, fdkt_fs_on_result, &a, NULL));
   assert_int_equal(a.result, 0);
   fdk_stat *st;
   assert_int_equal(fdk_stat_new(&st), 0);
-  RUN(fdk_statat_async(loop, st, dir, "link_file", 1, on_result, &a, NULL));
+  RUN(fdk_statat_async(loop, st, dir, "link_file", 1, fdkt_fs_on_result, &a, NULL));
   assert_int_equal(a.result, 0);
   assert_int_equal(fdk_stat_uid(st), 99);
   assert_int_equal(fdk_stat_gid(st), 98);
   int64_t sec;
   fdk_stat_mtime(st, &sec, NULL);
   assert_int_equal(sec, 20);
-  RUN(fdk_statat_async(loop, st, dir, "up2", 1, on_result, &a, NULL));
+  RUN(fdk_statat_async(loop, st, dir, "up2", 1, fdkt_fs_on_result, &a, NULL));
   assert_int_equal(a.result, -EXDEV);
   fdk_fd *fd;
   assert_int_equal(fdk_openat(&fd, dir, "dir", FDK_O_RDONLY, 0), 0);
-  RUN(fdk_fstat_async(loop, st, fd, on_result, &a, NULL));
+  RUN(fdk_fstat_async(loop, st, fd, fdkt_fs_on_result, &a, NULL));
   assert_int_equal(a.result, 0);
   assert_int_equal(fdk_stat_kind(st), FDK_KIND_DIR);
   fdk_fd_unref(fd);
   fdk_stat_free(st);
-  RUN(fdk_readdir_async(loop, dir, "with space", on_list, &a, NULL));
+  RUN(fdk_readdir_async(loop, dir, "with space", fdkt_fs_on_list, &a, NULL));
   assert_int_equal(a.result, 1);
   assert_string_equal(fdk_dirents_name(a.list, 0), "inner");
   fdk_dirents_free(a.list);
-  RUN(fdk_realpath_async(loop, dir, "link_dir", on_text, &a, NULL));
+  RUN(fdk_realpath_async(loop, dir, "link_dir", fdkt_fs_on_text, &a, NULL));
   assert_int_equal(a.result, 3);
   assert_string_equal(a.text, "dir");
   fdk_free(a.text);
@@ -1066,15 +1029,15 @@ static void test_async_forms(void **state) {
    * worker had already finished; whatever a cancelled run produced is released (the
    * teardown counts descriptors, ASan counts memory). */
   enum { N = 64 };
-  static async_result many[N];
+  static fdkt_fs_result many[N];
   memset(many, 0, sizeof many);
   for (int i = 0; i < N; i++) {
     fdk_op *o;
     switch (i % 4) {
-      case 0: assert_int_equal(fdk_openat_async(loop, dir, "file", FDK_O_RDONLY, 0, on_open, &many[i], &o), 0); break;
-      case 1: assert_int_equal(fdk_readlinkat_async(loop, dir, "up2", on_text, &many[i], &o), 0); break;
-      case 2: assert_int_equal(fdk_readdir_async(loop, dir, "dir", on_list, &many[i], &o), 0); break;
-      default: assert_int_equal(fdk_dir_open_async(loop, dir, "dir", on_dir, &many[i], &o), 0); break;
+      case 0: assert_int_equal(fdk_openat_async(loop, dir, "file", FDK_O_RDONLY, 0, fdkt_fs_on_open, &many[i], &o), 0); break;
+      case 1: assert_int_equal(fdk_readlinkat_async(loop, dir, "up2", fdkt_fs_on_text, &many[i], &o), 0); break;
+      case 2: assert_int_equal(fdk_readdir_async(loop, dir, "dir", fdkt_fs_on_list, &many[i], &o), 0); break;
+      default: assert_int_equal(fdk_dir_open_async(loop, dir, "dir", fdkt_fs_on_dir, &many[i], &o), 0); break;
     }
     fdk_op_cancel(o);
   }
@@ -1100,15 +1063,15 @@ static void test_async_forms(void **state) {
 
   /* Bad arguments fail at once and never call back. */
   memset(&a, 0, sizeof a);
-  assert_int_equal(fdk_openat_async(NULL, dir, "file", 0, 0, on_open, &a, NULL), -EINVAL);
-  assert_int_equal(fdk_openat_async(loop, dir, "file", 0x80000000u, 0, on_open, &a, NULL), -EINVAL);
+  assert_int_equal(fdk_openat_async(NULL, dir, "file", 0, 0, fdkt_fs_on_open, &a, NULL), -EINVAL);
+  assert_int_equal(fdk_openat_async(loop, dir, "file", 0x80000000u, 0, fdkt_fs_on_open, &a, NULL), -EINVAL);
   assert_int_equal(fdk_mkdirat_async(loop, dir, "x", 0755, NULL, &a, NULL), -EINVAL);
   assert_int_equal(a.calls, 0);
   /* The dir is referenced until the callback: dropping ours first is fine. */
   fdk_dir *sub;
   assert_int_equal(fdk_dir_open(&sub, dir, "dir"), 0);
   memset(&a, 0, sizeof a);
-  assert_int_equal(fdk_openat_async(loop, sub, "file2", FDK_O_RDONLY, 0, on_open, &a, NULL), 0);
+  assert_int_equal(fdk_openat_async(loop, sub, "file2", FDK_O_RDONLY, 0, fdkt_fs_on_open, &a, NULL), 0);
   fdk_dir_unref(sub);
   fdkt_run_until(loop, &a.calls, 5000);
   assert_int_equal(a.result, 0);

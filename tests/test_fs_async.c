@@ -18,27 +18,6 @@
 
 #include "testutil.h"
 
-typedef struct {
-  int calls;
-  int64_t result;
-  fdk_fd *fd;
-  fdk_dir *dir;
-  char *text;
-  fdk_dirents *list;
-} outcome;
-
-static outcome *record(void *data, int64_t result) {
-  outcome *o = data;
-  o->calls++;
-  o->result = result;
-  return o;
-}
-static void on_result(int64_t result, void *data) { record(data, result); }
-static void on_open(int result, fdk_fd *fd, void *data) { record(data, result)->fd = fd; }
-static void on_dir(int result, fdk_dir *dir, void *data) { record(data, result)->dir = dir; }
-static void on_text(ssize_t result, char *text, void *data) { record(data, result)->text = text; }
-static void on_list(int result, fdk_dirents *list, void *data) { record(data, result)->list = list; }
-
 /* A scratch tree on the build directory's file system (a disk one, where RWF_NOWAIT and
  * the page cache behave as in production; /tmp may be tmpfs):
  *   top/outside, top/outside_dir/, top/base/{file, inner/, up -> ..} */
@@ -89,14 +68,14 @@ static int exists(const char *top, const char *name) {
 }
 
 /* Runs one started call to its callback; the callback never runs inside the start. */
-static void finish(fdk_loop *loop, int started, outcome *o) {
+static void finish(fdk_loop *loop, int started, fdkt_fs_result *o) {
   assert_int_equal(started, 0);
   assert_int_equal(o->calls, 0);
   fdkt_run_until(loop, &o->calls, 5000);
   assert_int_equal(o->calls, 1);
 }
 
-static void expect_escape(fdk_loop *loop, outcome *o, int started, const char *what) {
+static void expect_escape(fdk_loop *loop, fdkt_fs_result *o, int started, const char *what) {
   finish(loop, started, o);
   if (o->result != -EXDEV) fail_msg("%s: %lld (%s), wanted -EXDEV", what, (long long)o->result, fdk_last_error());
   if (o->fd) fdk_fd_unref(o->fd);
@@ -112,31 +91,31 @@ static void escape_every_op(int backend) {
   fdk_loop *loop;
   fdk_stat *st;
   fdk_dir *dir = make_scene(top, &loop, &st);
-  outcome o = {0};
+  fdkt_fs_result o = {0};
   /* One path through "..", one deeper one, one through a symlink. */
   static const char *const escapes[][2] = {
       {"../outside", "../made"}, {"inner/../../outside", "inner/../../made"}, {"up/outside", "up/made"}};
   for (size_t i = 0; i < sizeof escapes / sizeof escapes[0]; i++) {
     const char *old = escapes[i][0], *made = escapes[i][1];
-    expect_escape(loop, &o, fdk_openat_async(loop, dir, old, FDK_O_RDONLY, 0, on_open, &o, NULL), "openat");
-    expect_escape(loop, &o, fdk_openat_async(loop, dir, made, FDK_O_WRONLY | FDK_O_CREAT, 0644, on_open, &o, NULL),
+    expect_escape(loop, &o, fdk_openat_async(loop, dir, old, FDK_O_RDONLY, 0, fdkt_fs_on_open, &o, NULL), "openat");
+    expect_escape(loop, &o, fdk_openat_async(loop, dir, made, FDK_O_WRONLY | FDK_O_CREAT, 0644, fdkt_fs_on_open, &o, NULL),
                   "openat O_CREAT");
-    expect_escape(loop, &o, fdk_statat_async(loop, st, dir, old, 0, on_result, &o, NULL), "statat");
-    expect_escape(loop, &o, fdk_statat_async(loop, st, dir, old, 1, on_result, &o, NULL), "statat follow");
-    expect_escape(loop, &o, fdk_mkdirat_async(loop, dir, made, 0755, on_result, &o, NULL), "mkdirat");
-    expect_escape(loop, &o, fdk_unlinkat_async(loop, dir, old, on_result, &o, NULL), "unlinkat");
-    expect_escape(loop, &o, fdk_rmdirat_async(loop, dir, "../outside_dir", on_result, &o, NULL), "rmdirat");
-    expect_escape(loop, &o, fdk_renameat_async(loop, dir, old, dir, "file2", on_result, &o, NULL), "renameat from");
-    expect_escape(loop, &o, fdk_renameat_async(loop, dir, "file", dir, made, on_result, &o, NULL), "renameat to");
-    expect_escape(loop, &o, fdk_symlinkat_async(loop, "x", dir, made, on_result, &o, NULL), "symlinkat");
-    expect_escape(loop, &o, fdk_linkat_async(loop, dir, old, dir, "file2", on_result, &o, NULL), "linkat from");
-    expect_escape(loop, &o, fdk_linkat_async(loop, dir, "file", dir, made, on_result, &o, NULL), "linkat to");
-    expect_escape(loop, &o, fdk_readlinkat_async(loop, dir, old, on_text, &o, NULL), "readlinkat");
-    expect_escape(loop, &o, fdk_chmodat_async(loop, dir, old, 0600, 0, on_result, &o, NULL), "chmodat");
-    expect_escape(loop, &o, fdk_chownat_async(loop, dir, old, -1, -1, 0, on_result, &o, NULL), "chownat");
-    expect_escape(loop, &o, fdk_utimensat_async(loop, dir, old, 1, 0, 1, 0, 0, on_result, &o, NULL), "utimensat");
-    expect_escape(loop, &o, fdk_readdir_async(loop, dir, "../outside_dir", on_list, &o, NULL), "readdir");
-    expect_escape(loop, &o, fdk_dir_open_async(loop, dir, "../outside_dir", on_dir, &o, NULL), "dir_open");
+    expect_escape(loop, &o, fdk_statat_async(loop, st, dir, old, 0, fdkt_fs_on_result, &o, NULL), "statat");
+    expect_escape(loop, &o, fdk_statat_async(loop, st, dir, old, 1, fdkt_fs_on_result, &o, NULL), "statat follow");
+    expect_escape(loop, &o, fdk_mkdirat_async(loop, dir, made, 0755, fdkt_fs_on_result, &o, NULL), "mkdirat");
+    expect_escape(loop, &o, fdk_unlinkat_async(loop, dir, old, fdkt_fs_on_result, &o, NULL), "unlinkat");
+    expect_escape(loop, &o, fdk_rmdirat_async(loop, dir, "../outside_dir", fdkt_fs_on_result, &o, NULL), "rmdirat");
+    expect_escape(loop, &o, fdk_renameat_async(loop, dir, old, dir, "file2", fdkt_fs_on_result, &o, NULL), "renameat from");
+    expect_escape(loop, &o, fdk_renameat_async(loop, dir, "file", dir, made, fdkt_fs_on_result, &o, NULL), "renameat to");
+    expect_escape(loop, &o, fdk_symlinkat_async(loop, "x", dir, made, fdkt_fs_on_result, &o, NULL), "symlinkat");
+    expect_escape(loop, &o, fdk_linkat_async(loop, dir, old, dir, "file2", fdkt_fs_on_result, &o, NULL), "linkat from");
+    expect_escape(loop, &o, fdk_linkat_async(loop, dir, "file", dir, made, fdkt_fs_on_result, &o, NULL), "linkat to");
+    expect_escape(loop, &o, fdk_readlinkat_async(loop, dir, old, fdkt_fs_on_text, &o, NULL), "readlinkat");
+    expect_escape(loop, &o, fdk_chmodat_async(loop, dir, old, 0600, 0, fdkt_fs_on_result, &o, NULL), "chmodat");
+    expect_escape(loop, &o, fdk_chownat_async(loop, dir, old, -1, -1, 0, fdkt_fs_on_result, &o, NULL), "chownat");
+    expect_escape(loop, &o, fdk_utimensat_async(loop, dir, old, 1, 0, 1, 0, 0, fdkt_fs_on_result, &o, NULL), "utimensat");
+    expect_escape(loop, &o, fdk_readdir_async(loop, dir, "../outside_dir", fdkt_fs_on_list, &o, NULL), "readdir");
+    expect_escape(loop, &o, fdk_dir_open_async(loop, dir, "../outside_dir", fdkt_fs_on_dir, &o, NULL), "dir_open");
   }
   /* Nothing outside was touched, nothing was made. */
   assert_true(exists(top, "outside"));
@@ -150,18 +129,18 @@ static void escape_every_op(int backend) {
   assert_int_equal(sb.st_mtime > 1, 1);
 
   /* The same calls inside the dir still work, through a parent and a last component. */
-  expect_escape(loop, &o, fdk_mkdirat_async(loop, dir, "up/made", 0755, on_result, &o, NULL), "mkdirat");
-  finish(loop, fdk_mkdirat_async(loop, dir, "inner/made", 0755, on_result, &o, NULL), &o);
+  expect_escape(loop, &o, fdk_mkdirat_async(loop, dir, "up/made", 0755, fdkt_fs_on_result, &o, NULL), "mkdirat");
+  finish(loop, fdk_mkdirat_async(loop, dir, "inner/made", 0755, fdkt_fs_on_result, &o, NULL), &o);
   assert_int_equal(o.result, 0);
   memset(&o, 0, sizeof o);
-  finish(loop, fdk_statat_async(loop, st, dir, "inner/made", 1, on_result, &o, NULL), &o);
+  finish(loop, fdk_statat_async(loop, st, dir, "inner/made", 1, fdkt_fs_on_result, &o, NULL), &o);
   assert_int_equal(o.result, 0);
   assert_int_equal(fdk_stat_kind(st), FDK_KIND_DIR);
   memset(&o, 0, sizeof o);
-  finish(loop, fdk_rmdirat_async(loop, dir, "inner/made", on_result, &o, NULL), &o);
+  finish(loop, fdk_rmdirat_async(loop, dir, "inner/made", fdkt_fs_on_result, &o, NULL), &o);
   assert_int_equal(o.result, 0);
   memset(&o, 0, sizeof o);
-  finish(loop, fdk_statat_async(loop, st, dir, "inner/made", 0, on_result, &o, NULL), &o);
+  finish(loop, fdk_statat_async(loop, st, dir, "inner/made", 0, fdkt_fs_on_result, &o, NULL), &o);
   assert_int_equal(o.result, -ENOENT);
 
   fdk_stat_free(st);
@@ -205,24 +184,24 @@ static void test_partly_cached_read_is_whole(void **state) {
   assert_int_equal(fdk_loop_new(&loop), 0);
   memset(got, 0, kSize);
   struct iovec iov[3] = {{got, 1000}, {got + 1000, kSize / 2}, {got + 1000 + kSize / 2, kSize / 2 - 1000}};
-  outcome o = {0};
-  finish(loop, fdk_preadv_async(loop, fd, iov, 3, 0, on_result, &o, NULL), &o);
+  fdkt_fs_result o = {0};
+  finish(loop, fdk_preadv_async(loop, fd, iov, 3, 0, fdkt_fs_on_result, &o, NULL), &o);
   assert_int_equal(o.result, kSize);
   assert_memory_equal(got, want, kSize);
   /* At the end of the file: the bytes there, then 0. */
   memset(&o, 0, sizeof o);
-  finish(loop, fdk_preadv_async(loop, fd, iov, 1, kSize - 10, on_result, &o, NULL), &o);
+  finish(loop, fdk_preadv_async(loop, fd, iov, 1, kSize - 10, fdkt_fs_on_result, &o, NULL), &o);
   assert_int_equal(o.result, 10);
   /* At the file position: it is used and advanced. */
   assert_int_equal(lseek(raw, kSize - 50, SEEK_SET), kSize - 50);
   memset(&o, 0, sizeof o);
-  finish(loop, fdk_read_async(loop, fd, got, 100, on_result, &o, NULL), &o);
+  finish(loop, fdk_read_async(loop, fd, got, 100, fdkt_fs_on_result, &o, NULL), &o);
   assert_int_equal(o.result, 50);
   assert_memory_equal(got, want + kSize - 50, 50);
   assert_int_equal(lseek(raw, 0, SEEK_CUR), kSize);
   memset(&o, 0, sizeof o);
   struct iovec one = {got, 4096};
-  finish(loop, fdk_pwritev_async(loop, fd, &one, 1, kSize, on_result, &o, NULL), &o);
+  finish(loop, fdk_pwritev_async(loop, fd, &one, 1, kSize, fdkt_fs_on_result, &o, NULL), &o);
   assert_int_equal(o.result, 4096);
   assert_int_equal(fdk_loop_free(loop), 0);
   fdk_fd_unref(fd);
@@ -240,20 +219,20 @@ static void test_cancel_then_close(void **state) {
   fdk_dir *dir = make_tree(top);
   fdk_loop *loop;
   assert_int_equal(fdk_loop_new(&loop), 0);
-  outcome opened = {0};
-  finish(loop, fdk_openat_async(loop, dir, "file", FDK_O_RDWR, 0, on_open, &opened, NULL), &opened);
+  fdkt_fs_result opened = {0};
+  finish(loop, fdk_openat_async(loop, dir, "file", FDK_O_RDWR, 0, fdkt_fs_on_open, &opened, NULL), &opened);
   assert_int_equal(opened.result, 0);
   struct iovec digits = {"0123456789", 10};
   assert_int_equal(fdk_pwritev(opened.fd, &digits, 1, 0), 10);
   enum { kOps = 32 };
-  outcome o[kOps];
+  fdkt_fs_result o[kOps];
   fdk_op *ops[kOps];
   char *bufs[kOps];
   for (int i = 0; i < kOps; i++) {
     memset(&o[i], 0, sizeof o[i]);
     bufs[i] = malloc(10);
     struct iovec iov = {bufs[i], 10};
-    assert_int_equal(fdk_preadv_async(loop, opened.fd, &iov, 1, 0, on_result, &o[i], &ops[i]), 0);
+    assert_int_equal(fdk_preadv_async(loop, opened.fd, &iov, 1, 0, fdkt_fs_on_result, &o[i], &ops[i]), 0);
   }
   for (int i = 0; i < kOps; i++) assert_int_equal(fdk_op_cancel(ops[i]), 0);
   assert_int_equal(fdk_fd_close(opened.fd), 0);
@@ -269,9 +248,9 @@ static void test_cancel_then_close(void **state) {
   }
   /* A cancelled open closes what it opened (the fd check of the teardown); one that
    * completed inline delivers its handle. */
-  outcome c = {0};
+  fdkt_fs_result c = {0};
   fdk_op *op;
-  assert_int_equal(fdk_openat_async(loop, dir, "inner", FDK_O_RDONLY | FDK_O_DIRECTORY, 0, on_open, &c, &op), 0);
+  assert_int_equal(fdk_openat_async(loop, dir, "inner", FDK_O_RDONLY | FDK_O_DIRECTORY, 0, fdkt_fs_on_open, &c, &op), 0);
   assert_int_equal(fdk_op_cancel(op), 0);
   assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
   assert_int_equal(c.calls, 1);
@@ -297,10 +276,10 @@ static void three_calls(int drop_dir) {
   fdk_loop *loop;
   fdk_stat *st;
   fdk_dir *dir = make_scene(top, &loop, &st);
-  outcome o[3] = {{0}};
-  assert_int_equal(fdk_mkdirat_async(loop, dir, "inner/new", 0755, on_result, &o[0], NULL), 0);
-  assert_int_equal(fdk_statat_async(loop, st, dir, "file", 0, on_result, &o[1], NULL), 0);
-  assert_int_equal(fdk_openat_async(loop, dir, "inner/", FDK_O_RDONLY, 0, on_open, &o[2], NULL), 0);
+  fdkt_fs_result o[3] = {{0}};
+  assert_int_equal(fdk_mkdirat_async(loop, dir, "inner/new", 0755, fdkt_fs_on_result, &o[0], NULL), 0);
+  assert_int_equal(fdk_statat_async(loop, st, dir, "file", 0, fdkt_fs_on_result, &o[1], NULL), 0);
+  assert_int_equal(fdk_openat_async(loop, dir, "inner/", FDK_O_RDONLY, 0, fdkt_fs_on_open, &o[2], NULL), 0);
   if (drop_dir) {
     dir = fdk_dir_unref(dir);
     assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
@@ -333,8 +312,8 @@ static void test_ring_is_close_on_exec(void **state) {
   assert_int_equal(fdk_loop_new(&loop), 0);
   fdk_stat *st;
   assert_int_equal(fdk_stat_new(&st), 0);
-  outcome o = {0};
-  finish(loop, fdk_statat_async(loop, st, fdk_dir_cwd(), ".", 1, on_result, &o, NULL), &o);
+  fdkt_fs_result o = {0};
+  finish(loop, fdk_statat_async(loop, st, fdk_dir_cwd(), ".", 1, fdkt_fs_on_result, &o, NULL), &o);
   assert_int_equal(o.result, 0);
   int rings = 0;
   DIR *d = opendir("/proc/self/fd");

@@ -79,6 +79,19 @@ void fdkt_record(int64_t result, void *data) {
   snprintf(r->detail, sizeof r->detail, "%s", result < 0 ? fdk_last_error() : "");
 }
 
+static fdkt_fs_result *fs_note(void *data, int64_t result) {
+  fdkt_fs_result *r = data;
+  r->calls++;
+  r->result = result;
+  snprintf(r->detail, sizeof r->detail, "%s", result < 0 ? fdk_last_error() : "");
+  return r;
+}
+void fdkt_fs_on_result(int64_t result, void *data) { fs_note(data, result); }
+void fdkt_fs_on_open(int result, fdk_fd *fd, void *data) { fs_note(data, result)->fd = fd; }
+void fdkt_fs_on_dir(int result, fdk_dir *dir, void *data) { fs_note(data, result)->dir = dir; }
+void fdkt_fs_on_text(ssize_t result, char *text, void *data) { fs_note(data, result)->text = text; }
+void fdkt_fs_on_list(int result, fdk_dirents *list, void *data) { fs_note(data, result)->list = list; }
+
 void fdkt_in_child(int (*fn)(void *), void *arg, int private_mounts) {
   fflush(NULL);
   pid_t pid = fork();

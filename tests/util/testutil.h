@@ -35,6 +35,23 @@ typedef struct {
 } fdkt_result;
 void fdkt_record(int64_t result, void *data);
 
+/* Result recorder for the asynchronous fs calls' callbacks: the result and detail as
+ * fdkt_result keeps them, plus what the callback hands over (owned by the test then). */
+typedef struct {
+  int calls;
+  int64_t result;
+  fdk_fd *fd;
+  fdk_dir *dir;
+  char *text;
+  fdk_dirents *list;
+  char detail[256];
+} fdkt_fs_result;
+void fdkt_fs_on_result(int64_t result, void *data);
+void fdkt_fs_on_open(int result, fdk_fd *fd, void *data);
+void fdkt_fs_on_dir(int result, fdk_dir *dir, void *data);
+void fdkt_fs_on_text(ssize_t result, char *text, void *data);
+void fdkt_fs_on_list(int result, fdk_dirents *list, void *data);
+
 /* Runs fn(arg) in a forked child, in a private mount namespace when private_mounts is
  * set, and turns its exit status into the test's outcome: 0 passes, 77 skips (the child
  * could not set itself up, e.g. without root), anything else fails. */

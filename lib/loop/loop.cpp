@@ -42,15 +42,6 @@ void wake_host(fdk_loop *loop) {
   if (!loop->running && loop->dispatch_depth == 0 && !loop->freeing) uv_async_send(&loop->wake);
 }
 
-// True while libuv holds descriptor watches started since its last poll: they reach the
-// backend descriptor only when the loop runs again. libuv keeps them in a queue (a
-// void*[2] up to 1.44, a struct of two pointers after) whose first word points back at
-// the queue itself when it is empty; uv.h declares the field.
-bool watches_unregistered(const uv_loop_t *uv) {
-  const void *queue = &uv->watcher_queue;
-  return *static_cast<void *const *>(queue) != queue;
-}
-
 void on_idle(uv_idle_t *handle) {
   auto *loop = static_cast<fdk_loop *>(handle->data);
   { Dispatch scope(loop); }
@@ -334,9 +325,9 @@ int loop_backend_timeout(fdk_loop *loop) {
   // libuv answers 0 for a loop with nothing active; a host should then wait until the
   // backend descriptor wakes it (posts and fdkit's own handles do).
   if (!uv_loop_alive(loop->uv)) return -1;
-  if (watches_unregistered(loop->uv)) return 0;
   // libuv's clock moves only inside uv_run: a host asking again later must be told what
-  // is left, not the same wait again.
+  // is left, not the same wait again. libuv itself answers 0 while it holds descriptor
+  // watches not yet added to the backend descriptor (since 1.44, the minimum here).
   uv_update_time(loop->uv);
   return uv_backend_timeout(loop->uv);
 }

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,14 @@
 
 #include "old_kernel_filter.h"
 #include "testutil.h"
+
+/* Counts waitid calls, the library's included: this definition takes the place of glibc's
+ * for the whole process (see test_sigchld_add_is_constant). */
+static atomic_long waitid_calls;
+int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options) {
+  atomic_fetch_add(&waitid_calls, 1);
+  return (int)syscall(SYS_waitid, idtype, id, info, options, NULL);
+}
 
 static void on_exit_cb(fdk_process *p, int result, void *data);
 static fdk_actions *gated_child(int gate_read, int devnull);
@@ -1356,6 +1365,30 @@ static int have_pidfds(void) {
   return !(forced && strcmp(forced, "0") == 0) && !getenv("FDKIT_TEST_OLD_KERNEL");
 }
 
+/* Without pidfds, adding a child to the loop's SIGCHLD watcher is O(1): a spawn beside
+ * 300 watched children makes at most the one waitid that looks at the new child (a scan
+ * of every child would make 300). Counted by the waitid defined at the top of the file. */
+static void test_sigchld_add_is_constant(void **state) {
+  (void)state;
+  if (have_pidfds()) skip();
+  enum { kLive = 300 };
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdk_actions *a = child_actions("sleep", NULL);
+  fdk_process *live[kLive];
+  for (int i = 0; i < kLive; i++) assert_int_equal(fdk_spawn(&live[i], loop, a, 0, NULL, NULL), 0);
+  fdk_process *p;
+  long before = atomic_load(&waitid_calls);
+  assert_int_equal(fdk_spawn(&p, loop, a, 0, NULL, NULL), 0);
+  long made = atomic_load(&waitid_calls) - before;
+  assert_in_range(made, 0, 1);
+  fdk_process_free(p);
+  for (int i = 0; i < kLive; i++) fdk_process_free(live[i]);
+  fdk_actions_free(a);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+  assert_int_equal(fdk_loop_free(loop), 0);
+}
+
 /* Whether the kernel keeps the exit status of a reaped child for its pidfd (6.15+). */
 static int kernel_keeps_exit_info(void) {
   struct {
@@ -1659,6 +1692,7 @@ int main(int argc, char **argv) {
       fdkt_test(test_inherit_blocking_modes_and_handles),
       fdkt_test(test_child_gone_before_watch),
       fdkt_test(test_pidfds_withdrawn),
+      fdkt_test(test_sigchld_add_is_constant),
       fdkt_test(test_exit_callback),
       fdkt_test(test_wait_before_callback_and_signal),
       fdkt_test(test_free_kills_running_child),

@@ -398,14 +398,25 @@ class SigchldWatch final : public fdk_op {
   explicit SigchldWatch(fdk_loop *loop) : fdk_op(loop) {}
 
   int start();
+  // Adds a child and looks at it once (O(1)): one that exited before the watcher could
+  // hear of it is finished now; its callback still comes from the loop.
   void add(fdk_process *p) {
+    bool exited;
+    {
+      std::lock_guard<std::mutex> lock(p->mu);
+      exited = exited_locked(p);
+    }
+    if (exited) {
+      on_exited(p);
+      stop_if_idle();
+      return;
+    }
     process_ref(p);
     procs_.push_back(p);
   }
   void stop_if_idle() {
     if (procs_.empty()) stop(0);
   }
-  // Scans now (a child that may have exited before the watcher listened).
   void scan_now() {
     check();
     stop_if_idle();
@@ -605,25 +616,29 @@ int acquire_sigchld(fdk_loop *loop, SigchldWatch **out) {
   return 0;
 }
 
-// Watches a child on its loop: through its pidfd, else through the SIGCHLD watcher,
-// which normally runs since before the clone. It starts only now when pidfds went
-// missing during the spawn (a seccomp filter installed after fdkit probed for them);
-// then the child may already be gone, its SIGCHLD sent before anyone listened, so the
-// watcher scans once at once.
-int watch_exit(fdk_process *p, fdk_loop *loop, SigchldWatch *sigchld) {
+// Stops the loop's SIGCHLD watcher if it watches no child (one started before a clone
+// whose child needs no watching).
+void stop_idle_sigchld(fdk_loop *loop) {
+  if (SigchldWatch *w = find_sigchld(loop)) w->stop_if_idle();
+}
+
+// Watches a child on its loop: through its pidfd, else through the loop's SIGCHLD watcher
+// (normally started before the clone; started now when pidfds went missing during the
+// spawn, a seccomp filter installed after fdkit probed for them). The steps that can
+// fail come first, so that a failure leaves nothing to undo but the child.
+int watch_exit(fdk_process *p, fdk_loop *loop) {
+  bool running = p->state != fdk_process::State::reaped;
+  SigchldWatch *sigchld = nullptr;
+  if (running)
+    if (int r = p->pidfd >= 0 ? watch_pidfd(p, loop) : acquire_sigchld(loop, &sigchld); r < 0) return r;
   if (p->exit_cb) start_exit_op(p, loop);
-  if (p->state == fdk_process::State::reaped) {
+  if (sigchld) {
+    sigchld->add(p);
+  } else if (!running) {
     // Lost before it could be watched: the callback comes from the loop, as for any exit.
     if (p->exit_op) static_cast<ExitOp *>(p->exit_op)->finish(0);
-    if (sigchld) sigchld->stop_if_idle();
-    return 0;
+    stop_idle_sigchld(loop);
   }
-  if (p->pidfd >= 0) return watch_pidfd(p, loop);
-  bool late = !sigchld;
-  if (late)
-    if (int r = acquire_sigchld(loop, &sigchld); r < 0) return r;
-  sigchld->add(p);
-  if (late) sigchld->scan_now();
   return 0;
 }
 
@@ -642,13 +657,30 @@ int kill_child_locked(fdk_process *p, int sig, bool group) {
   return kill(group ? -p->pid : p->pid, sig);
 }
 
+// A child whose spawn fails after the clone (its exit cannot be watched) is killed and
+// reaped at once, leaving the spawn's error text as it is.
+void discard_child(fdk_process *p) {
+  {
+    std::lock_guard<std::mutex> lock(p->mu);
+    if (!reap_locked(p)) {
+      kill_child_locked(p, SIGKILL, false);
+      siginfo_t info{};
+      while (peek_exit(p, &info, 0) < 0 && errno == EINTR) {
+      }
+      reap_locked(p);
+    }
+  }
+  process_unref(p);
+}
+
 }  // namespace
 
 int process_start(fdk_process **out, fdk_loop *loop, const fdk_actions *actions, unsigned flags, fdk_exit_cb cb, void *data) {
   sweep_orphans();
   int mode = pidfd_mode();
   if (mode < 0) return mode;
-  // The watcher runs before the clone, so that no exit goes unnoticed.
+  // The watcher runs before the clone: fdkit's SIGCHLD handler is in place when a fast
+  // child exits (under a host that ignores SIGCHLD the kernel would reap it unseen).
   SigchldWatch *sigchld = nullptr;
   if (loop && mode == 0)
     if (int r = acquire_sigchld(loop, &sigchld); r < 0) return r;
@@ -686,10 +718,9 @@ int process_start(fdk_process **out, fdk_loop *loop, const fdk_actions *actions,
   p->data = data;
   if (lost) reaped_elsewhere_locked(p);
   if (loop) {
-    if (r = watch_exit(p, loop, sigchld); r < 0) {
-      std::string detail = error_text();
-      process_free(p);
-      set_error_text(detail.c_str());
+    if (r = watch_exit(p, loop); r < 0) {
+      discard_child(p);
+      stop_idle_sigchld(loop);
       return r;
     }
   }

@@ -234,6 +234,15 @@ def write_all_async(self, fd, data, done):
 
 
 @_method(Loop)
+def writev_all_async(self, fd, buffers, done):
+    """done(total length) once every byte of every buffer is written, or done(Error);
+    queued with write_all_async's writes on the same handle, in order."""
+    iov, count, keep = _iovecs(buffers)
+    return self._start(lambda r: done(_outcome(r)), (fd.ref(), iov, keep),
+                       lambda cb, key, op: n.fdk_writev_all_async(self._raw, fd._raw, iov, count, cb, key, op))
+
+
+@_method(Loop)
 def write_queue_size(self, fd):
     """Bytes queued on fd by write_all_async and not yet written."""
     return check(n.fdk_write_queue_size(self._raw, fd._raw))

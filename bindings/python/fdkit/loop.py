@@ -6,8 +6,10 @@ threads, also while the loop's thread closes it. Callbacks run from Loop.run (or
 never inside the call that started the operation. An exception raised by a callback
 stops the loop and is raised again from Loop.run."""
 import ctypes
+import errno
 import itertools
 import threading
+import weakref
 
 from . import _native as n
 from .errors import Error, check
@@ -41,6 +43,15 @@ def _on_result(result, key):
 @n.POST_FN
 def _on_post(key):
     _deliver(key)
+
+
+def _post(lp, remote, fn):
+    key = next(_keys)
+    _pending[key] = (lp, fn, None)
+    r = n.fdk_loop_remote_post(remote, _on_post, key)
+    if r < 0:
+        del _pending[key]
+        check(r)
 
 
 class Op:
@@ -118,12 +129,12 @@ class Loop:
         """Queues fn() to run on the loop thread. Safe from any thread, also while another
         closes the loop: fn then either runs (during close() at the latest) or post raises
         OSError with errno ESHUTDOWN."""
-        key = next(_keys)
-        _pending[key] = (self, fn, None)
-        r = n.fdk_loop_remote_post(self._remote, _on_post, key)
-        if r < 0:
-            del _pending[key]
-            check(r)
+        _post(self, self._remote, fn)
+
+    def remote(self):
+        """A Remote for this loop: a handle other threads can post through that does not
+        keep the Loop object alive and outlives it."""
+        return Remote(n.fdk_loop_remote_ref(self._remote), self)
 
     def _start(self, done, keepalive, start):
         """Starts an asynchronous operation: start(cb, data, op_out) calls the C *_async
@@ -137,3 +148,22 @@ class Loop:
             del _pending[key]
             raise Error.last(r)
         return Op(key, op)
+
+
+class Remote:
+    """Posts to a Loop from any thread without keeping it alive: once the loop is closed
+    or collected, post raises OSError ESHUTDOWN. Holds its own C reference."""
+
+    def __init__(self, raw, loop):
+        self._raw = raw
+        self._loop = weakref.ref(loop)
+
+    def post(self, fn):
+        """As Loop.post."""
+        lp = self._loop()
+        if lp is None:
+            raise Error(errno.ESHUTDOWN, "the loop was collected")
+        _post(lp, self._raw, fn)
+
+    def __del__(self):
+        n.fdk_loop_remote_unref(self._raw)

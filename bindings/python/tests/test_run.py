@@ -75,14 +75,19 @@ class RunOptionsTest(TestCase):
     forms, group modes, the result's extra fields, and signals to an async run."""
 
     def test_graceful_cancel_sends_the_stop_signal_first(self):
+        # The child is stopped once it said it is ready (an early exit applies the cancel
+        # policy as a timeout does), so no timing decides what it has set up by then.
+        def ready(out):
+            return b"ready" in out
+
         script = "trap 'echo got-usr1; exit 9' USR1; echo ready; while :; do sleep 0.05; done"
-        r = fdkit.run(["sh", "-c", script], timeout_ms=300, cancel=fdkit.CANCEL_GRACEFUL, kill_grace_ms=5000,
-                      stop_signal=signal.SIGUSR1)
-        self.assertTrue(r.timed_out)
+        r = fdkit.run(["sh", "-c", script], cancel=fdkit.CANCEL_GRACEFUL, kill_grace_ms=5000,
+                      stop_signal=signal.SIGUSR1, early_exit=ready)
+        self.assertTrue(r.early_exit)
         self.assertEqual((r.stdout, r.exit_code), (b"ready\ngot-usr1\n", 9))
-        r = fdkit.run(["sh", "-c", "trap '' TERM; sleep 0.5; echo survived"], timeout_ms=50,
+        r = fdkit.run(["sh", "-c", "trap '' TERM; echo ready; sleep 5; echo survived"], early_exit=ready,
                       cancel=fdkit.CANCEL_GRACEFUL, kill_grace_ms=100)
-        self.assertEqual((r.signal, r.stdout), (signal.SIGKILL, b""))
+        self.assertEqual((r.signal, r.stdout), (signal.SIGKILL, b"ready\n"))
         r = fdkit.run(["sh", "-c", "sleep 0.3; echo done"], timeout_ms=50, cancel=fdkit.CANCEL_NONE)
         self.assertEqual((r.timed_out, r.exit_code, r.stdout), (True, 0, b"done\n"))
         with self.assertRaises(fdkit.Error) as caught:
@@ -160,17 +165,24 @@ class RunOptionsTest(TestCase):
         self.assertEqual(forked.stdout, b"fork\n")
 
     def test_async_run_signal_and_cancel(self):
-        got = []
+        got, ops = [], []
+
+        def on_output(out):
+            # Signal once the trap is set (the child says so); from the loop, not from here.
+            if out == b"ready\n":
+                lp.post(lambda: ops[0].signal(signal.SIGUSR2))
+            return False
+
         with fdkit.Loop() as lp:
             op = lp.run_async(["sh", "-c", "trap 'echo usr2; exit 4' USR2; echo ready; while :; do sleep 0.05; done"],
-                              got.append)
+                              got.append, early_exit=on_output)
             self.assertIsInstance(op, fdkit.RunOp)
-            lp.sleep_until(fdkit.now_ns() + 300_000_000, lambda _: op.signal(signal.SIGUSR2))
+            ops.append(op)
             lp.run()
             with self.assertRaises(ProcessLookupError):
                 op.signal(0)
             cancelled = lp.run_async(["sleep", "30"], got.append)
             lp.sleep_until(fdkit.now_ns() + 50_000_000, lambda _: cancelled.cancel())
             lp.run()
-        self.assertEqual((got[0].exit_code, got[0].stdout), (4, b"ready\nusr2\n"))
+        self.assertEqual((got[0].exit_code, got[0].stdout, got[0].early_exit), (4, b"ready\nusr2\n", False))
         self.assertEqual(got[1].signal, signal.SIGKILL)

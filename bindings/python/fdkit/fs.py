@@ -298,29 +298,29 @@ def _on_text(result, text, key):
     _deliver(key, result, text)
 
 
-def _open_done(done):
+def _open_done(done, path):
     def finish(result, fd):
-        done(Error.last(result) if result < 0 else Fd(n.handle(fd)))
+        done(Error.last(result, path) if result < 0 else Fd(n.handle(fd)))
     return finish
 
 
-def _text_done(done):
+def _text_done(done, path):
     def finish(result, text):
-        done(Error.last(result) if result < 0 else _take_text(text, result))
+        done(Error.last(result, path) if result < 0 else _take_text(text, result))
     return finish
 
 
 def _open_async(self, d, path, done, flags=O_RDONLY, mode=0o644):
     """done(Fd) or done(Error): the open runs on the worker pool."""
     p = _path(path)
-    return self._start(_open_done(done), (d, p),
+    return self._start(_open_done(done, path), (d, p),
                        lambda _cb, key, op: n.fdk_openat_async(self._raw, d._raw, p, flags, mode, _on_open, key, op))
 
 
 def _readlink_async(self, d, path, done):
     """done(target bytes) or done(Error)."""
     p = _path(path)
-    return self._start(_text_done(done), (d, p),
+    return self._start(_text_done(done, path), (d, p),
                        lambda _cb, key, op: n.fdk_readlinkat_async(self._raw, d._raw, p, _on_text, key, op))
 
 
@@ -338,8 +338,9 @@ def _on_dirents(result, ents, key):
     _deliver(key, result, ents)
 
 
-def _done_none(done):
-    return lambda r: done(Error.last(r) if r < 0 else None)
+def _done_none(done, path, path2=None):
+    """done(None), or done(Error) naming the paths as the synchronous call's error does."""
+    return lambda r: done(Error.last(r, path, path2) if r < 0 else None)
 
 
 @_method(Loop)
@@ -348,7 +349,7 @@ def dir_open_async(self, base, path, done):
     p = _path(path)
 
     def finish(result, d):
-        done(Error.last(result) if result < 0 else Dir(n.handle(d)))
+        done(Error.last(result, path) if result < 0 else Dir(n.handle(d)))
     return self._start(finish, (base, p),
                        lambda _cb, key, op: n.fdk_dir_open_async(self._raw, base._raw, p, _on_dir, key, op))
 
@@ -356,7 +357,7 @@ def dir_open_async(self, base, path, done):
 def _path_call(self, d, path, done, start):
     """Starts start(dir handle, path bytes, cb, key, op) on this loop; done(None or Error)."""
     p = _path(path)
-    return self._start(_done_none(done), (d, p), lambda cb, key, op: start(d._raw, p, cb, key, op))
+    return self._start(_done_none(done, path), (d, p), lambda cb, key, op: start(d._raw, p, cb, key, op))
 
 
 @_method(Loop)
@@ -403,30 +404,30 @@ def rename_async(self, old_dir, old, new_dir, new, done, noreplace=False, exchan
                                                           cb, key, op)
     else:
         start = lambda cb, key, op: n.fdk_renameat_async(self._raw, old_dir._raw, po, new_dir._raw, pn, cb, key, op)
-    return self._start(_done_none(done), (old_dir, new_dir, po, pn), start)
+    return self._start(_done_none(done, old, new), (old_dir, new_dir, po, pn), start)
 
 
 @_method(Loop)
 def link_async(self, old_dir, old, new_dir, new, done):
     po, pn = _path(old), _path(new)
-    return self._start(_done_none(done), (old_dir, new_dir, po, pn),
+    return self._start(_done_none(done, old, new), (old_dir, new_dir, po, pn),
                        lambda cb, key, op: n.fdk_linkat_async(self._raw, old_dir._raw, po, new_dir._raw, pn, cb, key, op))
 
 
 @_method(Loop)
 def symlink_async(self, target, d, path, done):
     t, p = _path(target), _path(path)
-    return self._start(_done_none(done), (d, t, p),
+    return self._start(_done_none(done, target, path), (d, t, p),
                        lambda cb, key, op: n.fdk_symlinkat_async(self._raw, t, d._raw, p, cb, key, op))
 
 
-def _stat_async(self, keep, done, start):
+def _stat_async(self, keep, done, start, path=None):
     st = n.handle()
     check(n.fdk_stat_new(ctypes.byref(st)))
 
     def finish(result):
         try:
-            done(Error.last(result) if result < 0 else Stat(st))
+            done(Error.last(result, path) if result < 0 else Stat(st))
         finally:
             n.fdk_stat_free(st)
     try:
@@ -442,7 +443,7 @@ def stat_async(self, d, path, done, follow=True):
     p = _path(path)
     return _stat_async(self, (d, p), done,
                        lambda st, cb, key, op: n.fdk_statat_async(self._raw, st, d._raw, p, 1 if follow else 0, cb,
-                                                                  key, op))
+                                                                  key, op), path)
 
 
 @_method(Loop)
@@ -458,7 +459,7 @@ def listdir_async(self, d, path, done):
     p = _path(path)
 
     def finish(result, ents):
-        done(Error.last(result) if result < 0 else _take_entries(n.handle(ents)))
+        done(Error.last(result, path) if result < 0 else _take_entries(n.handle(ents)))
     return self._start(finish, (d, p),
                        lambda _cb, key, op: n.fdk_readdir_async(self._raw, d._raw, p, _on_dirents, key, op))
 
@@ -467,5 +468,5 @@ def listdir_async(self, d, path, done):
 def realpath_async(self, d, path, done):
     """done(path bytes) or done(Error), as Dir.realpath."""
     p = _path(path)
-    return self._start(_text_done(done), (d, p),
+    return self._start(_text_done(done, path), (d, p),
                        lambda _cb, key, op: n.fdk_realpath_async(self._raw, d._raw, p, _on_text, key, op))

@@ -86,6 +86,14 @@ class Loop:
         self._exception = None
         self._lock = threading.Lock()
 
+    @property
+    def _live(self):
+        """The C loop; ValueError once closed, as a closed file's methods raise, instead of
+        handing NULL to C (whose EINVAL would not say what happened)."""
+        if not self._raw:
+            raise ValueError("the Loop was closed")
+        return self._raw
+
     def close(self):
         """Completes every pending operation with ECANCELED (their callbacks run) and frees
         the loop. Exceptions from those callbacks are dropped."""
@@ -108,21 +116,21 @@ class Loop:
 
     def run(self, mode=RUN_DEFAULT):
         """Runs callbacks; returns whether operations are still pending."""
-        result = n.fdk_loop_run(self._raw, mode)
+        result = n.fdk_loop_run(self._live, mode)
         exception, self._exception = self._exception, None
         if exception is not None:
             raise exception
         return check(result) > 0
 
     def stop(self):
-        n.fdk_loop_stop(self._raw)
+        n.fdk_loop_stop(self._live)
 
     def backend_fd(self):
-        return check(n.fdk_loop_backend_fd(self._raw))
+        return check(n.fdk_loop_backend_fd(self._live))
 
     def backend_timeout(self):
         """Milliseconds a host may wait on backend_fd(); None when no timer is due."""
-        ms = n.fdk_loop_backend_timeout(self._raw)
+        ms = n.fdk_loop_backend_timeout(self._live)
         return None if ms < 0 else ms
 
     def post(self, fn):
@@ -140,6 +148,7 @@ class Loop:
         """Starts an asynchronous operation: start(cb, data, op_out) calls the C *_async
         function; done(result) runs on the loop with its raw result. keepalive stays
         referenced until then."""
+        self._live  # noqa: B018 -- ValueError once closed, before anything is registered
         key = next(_keys)
         _pending[key] = (self, done, keepalive)
         op = n.handle()

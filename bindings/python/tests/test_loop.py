@@ -79,6 +79,21 @@ class LoopTest(TestCase):
         self.assertEqual(got, [errno.EBUSY])
 
 
+class ClosedLoopTest(TestCase):
+    def test_calls_after_close_raise_value_error(self):
+        # Never the EINVAL of a NULL loop handed to C.
+        lp = fdkit.Loop()
+        lp.close()
+        r, _w = fdkit.pipe()
+        for call in (lp.run, lp.stop, lp.backend_fd, lp.backend_timeout, lambda: lp.read_async(r, 1, print),
+                     lambda: lp.sleep_until(0, print), lambda: lp.run_async(["true"], print)):
+            with self.assertRaisesRegex(ValueError, "closed"):
+                call()
+        with self.assertRaises(OSError) as caught:
+            lp.post(print)
+        self.assertEqual(caught.exception.errno, errno.ESHUTDOWN)
+
+
 class RemoteTest(TestCase):
     def test_a_remote_posts_from_threads_and_outlives_its_loop(self):
         ran = []

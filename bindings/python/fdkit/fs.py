@@ -101,7 +101,7 @@ class DirIter(Owned):
         if not self._raw:
             raise StopIteration
         name, kind = ctypes.c_char_p(), ctypes.c_int()
-        if check(n.fdk_dir_iter_next(self._raw, ctypes.byref(name), ctypes.byref(kind))) == 0:
+        if check(n.fdk_dir_iter_next(self._live, ctypes.byref(name), ctypes.byref(kind))) == 0:
             self.dispose()
             raise StopIteration
         return name.value, n.FDK_KIND_NAMES.get(kind.value, "unknown")
@@ -167,7 +167,7 @@ class Dir(Owned):
     def at(cls, path, base=None):
         """The directory at path (beneath base, default the unconfined file system)."""
         raw = n.handle()
-        check(n.fdk_dir_open(ctypes.byref(raw), (base or cls.fs())._raw, _path(path)), path)
+        check(n.fdk_dir_open(ctypes.byref(raw), (base or cls.fs())._live, _path(path)), path)
         return cls(raw)
 
     @classmethod
@@ -175,7 +175,7 @@ class Dir(Owned):
         """A Dir confined to the directory fd is open on. It shares fd's handle: closing fd
         closes the Dir's descriptor too (its calls then raise EBADF)."""
         raw = n.handle()
-        check(n.fdk_dir_from_fd(ctypes.byref(raw), fd._raw))
+        check(n.fdk_dir_from_fd(ctypes.byref(raw), fd._live))
         return cls(raw)
 
     def ref(self):
@@ -198,76 +198,76 @@ class Dir(Owned):
     def open(self, path, flags=O_RDONLY, mode=0o644):
         """An Fd on the file at path (close-on-exec; non-blocking with O_NONBLOCK)."""
         raw = n.handle()
-        check(n.fdk_openat(ctypes.byref(raw), self._raw, _path(path), flags, mode), path)
+        check(n.fdk_openat(ctypes.byref(raw), self._live, _path(path), flags, mode), path)
         return Fd(raw)
 
     def mkdir(self, path, mode=0o755):
-        check(n.fdk_mkdirat(self._raw, _path(path), mode), path)
+        check(n.fdk_mkdirat(self._live, _path(path), mode), path)
 
     def unlink(self, path):
-        check(n.fdk_unlinkat(self._raw, _path(path)), path)
+        check(n.fdk_unlinkat(self._live, _path(path)), path)
 
     def rmdir(self, path):
-        check(n.fdk_rmdirat(self._raw, _path(path)), path)
+        check(n.fdk_rmdirat(self._live, _path(path)), path)
 
     def rename(self, old, new_dir, new, noreplace=False, exchange=False):
         """Renames old to new beneath new_dir, replacing it as os.rename does; noreplace:
         FileExistsError instead; exchange: swap the two (both must exist)."""
         flags = _rename_flags(noreplace, exchange)
         if flags:
-            check(n.fdk_renameat2(self._raw, _path(old), new_dir._raw, _path(new), flags), old, new)
+            check(n.fdk_renameat2(self._live, _path(old), new_dir._live, _path(new), flags), old, new)
         else:
-            check(n.fdk_renameat(self._raw, _path(old), new_dir._raw, _path(new)), old, new)
+            check(n.fdk_renameat(self._live, _path(old), new_dir._live, _path(new)), old, new)
 
     def link(self, old, new_dir, new):
         """A hard link new (beneath new_dir) to old; a symlink old is linked itself."""
-        check(n.fdk_linkat(self._raw, _path(old), new_dir._raw, _path(new)), old, new)
+        check(n.fdk_linkat(self._live, _path(old), new_dir._live, _path(new)), old, new)
 
     def chmod(self, path, mode, follow=True):
-        check(n.fdk_chmodat(self._raw, _path(path), mode, n.FDK_FOLLOW if follow else 0), path)
+        check(n.fdk_chmodat(self._live, _path(path), mode, n.FDK_FOLLOW if follow else 0), path)
 
     def chown(self, path, uid=None, gid=None, follow=True):
         """None (or -1) leaves that id unchanged."""
-        check(n.fdk_chownat(self._raw, _path(path), _owner_id(uid), _owner_id(gid), n.FDK_FOLLOW if follow else 0),
+        check(n.fdk_chownat(self._live, _path(path), _owner_id(uid), _owner_id(gid), n.FDK_FOLLOW if follow else 0),
               path)
 
     def utime(self, path, atime_ns=UTIME_NOW, mtime_ns=UTIME_NOW, follow=True):
         """Sets the access and modification times: integer nanoseconds, UTIME_NOW (the
         default, as os.utime without times) or UTIME_OMIT / None (left unchanged)."""
-        check(n.fdk_utimensat(self._raw, _path(path), *_times(atime_ns, mtime_ns), n.FDK_FOLLOW if follow else 0),
+        check(n.fdk_utimensat(self._live, _path(path), *_times(atime_ns, mtime_ns), n.FDK_FOLLOW if follow else 0),
               path)
 
     def realpath(self, path=""):
         """The symlink-free path (bytes): relative to this Dir (b"." for itself) when it
         confines, absolute for Dir.fs()."""
         text = ctypes.c_void_p()
-        length = check(n.fdk_realpath(ctypes.byref(text), self._raw, _path(path)), path)
+        length = check(n.fdk_realpath(ctypes.byref(text), self._live, _path(path)), path)
         return _take_text(text, length)
 
     def scandir(self, path=""):
         """A DirIter over the directory at path: (name, kind) pairs in the file system's
         order, read a batch at a time, for directories too large for listdir."""
         raw = n.handle()
-        check(n.fdk_dir_iter_open(ctypes.byref(raw), self._raw, _path(path)), path)
+        check(n.fdk_dir_iter_open(ctypes.byref(raw), self._live, _path(path)), path)
         return DirIter(raw)
 
     def symlink(self, target, path):
         """Creates path as a symlink to target (target is stored as given)."""
-        check(n.fdk_symlinkat(_path(target), self._raw, _path(path)), target, path)
+        check(n.fdk_symlinkat(_path(target), self._live, _path(path)), target, path)
 
     def readlink(self, path):
         text = ctypes.c_void_p()
-        length = check(n.fdk_readlinkat(ctypes.byref(text), self._raw, _path(path)), path)
+        length = check(n.fdk_readlinkat(ctypes.byref(text), self._live, _path(path)), path)
         return _take_text(text, length)
 
     def stat(self, path, follow=True):
         p = _path(path)
-        return _filled_stat(lambda st: check(n.fdk_statat(st, self._raw, p, 1 if follow else 0), path))
+        return _filled_stat(lambda st: check(n.fdk_statat(st, self._live, p, 1 if follow else 0), path))
 
     def listdir(self, path=""):
         """[(name, kind)] of the directory at path, sorted by name."""
         ents = n.handle()
-        check(n.fdk_readdir(ctypes.byref(ents), self._raw, _path(path)), path)
+        check(n.fdk_readdir(ctypes.byref(ents), self._live, _path(path)), path)
         return _take_entries(ents)
 
 
@@ -282,7 +282,7 @@ def _take_entries(ents):
 
 def _fd_stat(self):
     """A Stat of the open file (fstat)."""
-    return _filled_stat(lambda st: check(n.fdk_fstat(st, self._raw)))
+    return _filled_stat(lambda st: check(n.fdk_fstat(st, self._live)))
 
 
 Fd.stat = _fd_stat
@@ -314,14 +314,14 @@ def _open_async(self, d, path, done, flags=O_RDONLY, mode=0o644):
     """done(Fd) or done(Error): the open runs on the worker pool."""
     p = _path(path)
     return self._start(_open_done(done, path), (d, p),
-                       lambda _cb, key, op: n.fdk_openat_async(self._raw, d._raw, p, flags, mode, _on_open, key, op))
+                       lambda _cb, key, op: n.fdk_openat_async(self._live, d._live, p, flags, mode, _on_open, key, op))
 
 
 def _readlink_async(self, d, path, done):
     """done(target bytes) or done(Error)."""
     p = _path(path)
     return self._start(_text_done(done, path), (d, p),
-                       lambda _cb, key, op: n.fdk_readlinkat_async(self._raw, d._raw, p, _on_text, key, op))
+                       lambda _cb, key, op: n.fdk_readlinkat_async(self._live, d._live, p, _on_text, key, op))
 
 
 Loop.open_async = _open_async
@@ -351,48 +351,48 @@ def dir_open_async(self, base, path, done):
     def finish(result, d):
         done(Error.last(result, path) if result < 0 else Dir(n.handle(d)))
     return self._start(finish, (base, p),
-                       lambda _cb, key, op: n.fdk_dir_open_async(self._raw, base._raw, p, _on_dir, key, op))
+                       lambda _cb, key, op: n.fdk_dir_open_async(self._live, base._live, p, _on_dir, key, op))
 
 
 def _path_call(self, d, path, done, start):
     """Starts start(dir handle, path bytes, cb, key, op) on this loop; done(None or Error)."""
     p = _path(path)
-    return self._start(_done_none(done, path), (d, p), lambda cb, key, op: start(d._raw, p, cb, key, op))
+    return self._start(_done_none(done, path), (d, p), lambda cb, key, op: start(d._live, p, cb, key, op))
 
 
 @_method(Loop)
 def mkdir_async(self, d, path, done, mode=0o755):
     """done(None) or done(Error), as Dir.mkdir (likewise unlink_async, rmdir_async,
     chmod_async, chown_async, utime_async: Dir's arguments, then done, then its options)."""
-    return _path_call(self, d, path, done, lambda *a: n.fdk_mkdirat_async(self._raw, *a[:2], mode, *a[2:]))
+    return _path_call(self, d, path, done, lambda *a: n.fdk_mkdirat_async(self._live, *a[:2], mode, *a[2:]))
 
 
 @_method(Loop)
 def unlink_async(self, d, path, done):
-    return _path_call(self, d, path, done, lambda *a: n.fdk_unlinkat_async(self._raw, *a))
+    return _path_call(self, d, path, done, lambda *a: n.fdk_unlinkat_async(self._live, *a))
 
 
 @_method(Loop)
 def rmdir_async(self, d, path, done):
-    return _path_call(self, d, path, done, lambda *a: n.fdk_rmdirat_async(self._raw, *a))
+    return _path_call(self, d, path, done, lambda *a: n.fdk_rmdirat_async(self._live, *a))
 
 
 @_method(Loop)
 def chmod_async(self, d, path, mode, done, follow=True):
     flags = n.FDK_FOLLOW if follow else 0
-    return _path_call(self, d, path, done, lambda *a: n.fdk_chmodat_async(self._raw, *a[:2], mode, flags, *a[2:]))
+    return _path_call(self, d, path, done, lambda *a: n.fdk_chmodat_async(self._live, *a[:2], mode, flags, *a[2:]))
 
 
 @_method(Loop)
 def chown_async(self, d, path, done, uid=None, gid=None, follow=True):
     ids, flags = (_owner_id(uid), _owner_id(gid)), n.FDK_FOLLOW if follow else 0
-    return _path_call(self, d, path, done, lambda *a: n.fdk_chownat_async(self._raw, *a[:2], *ids, flags, *a[2:]))
+    return _path_call(self, d, path, done, lambda *a: n.fdk_chownat_async(self._live, *a[:2], *ids, flags, *a[2:]))
 
 
 @_method(Loop)
 def utime_async(self, d, path, done, atime_ns=UTIME_NOW, mtime_ns=UTIME_NOW, follow=True):
     times, flags = _times(atime_ns, mtime_ns), n.FDK_FOLLOW if follow else 0
-    return _path_call(self, d, path, done, lambda *a: n.fdk_utimensat_async(self._raw, *a[:2], *times, flags, *a[2:]))
+    return _path_call(self, d, path, done, lambda *a: n.fdk_utimensat_async(self._live, *a[:2], *times, flags, *a[2:]))
 
 
 @_method(Loop)
@@ -400,10 +400,10 @@ def rename_async(self, old_dir, old, new_dir, new, done, noreplace=False, exchan
     """done(None) or done(Error); the flags as Dir.rename's."""
     po, pn, flags = _path(old), _path(new), _rename_flags(noreplace, exchange)
     if flags:
-        start = lambda cb, key, op: n.fdk_renameat2_async(self._raw, old_dir._raw, po, new_dir._raw, pn, flags,
+        start = lambda cb, key, op: n.fdk_renameat2_async(self._live, old_dir._live, po, new_dir._live, pn, flags,
                                                           cb, key, op)
     else:
-        start = lambda cb, key, op: n.fdk_renameat_async(self._raw, old_dir._raw, po, new_dir._raw, pn, cb, key, op)
+        start = lambda cb, key, op: n.fdk_renameat_async(self._live, old_dir._live, po, new_dir._live, pn, cb, key, op)
     return self._start(_done_none(done, old, new), (old_dir, new_dir, po, pn), start)
 
 
@@ -411,14 +411,14 @@ def rename_async(self, old_dir, old, new_dir, new, done, noreplace=False, exchan
 def link_async(self, old_dir, old, new_dir, new, done):
     po, pn = _path(old), _path(new)
     return self._start(_done_none(done, old, new), (old_dir, new_dir, po, pn),
-                       lambda cb, key, op: n.fdk_linkat_async(self._raw, old_dir._raw, po, new_dir._raw, pn, cb, key, op))
+                       lambda cb, key, op: n.fdk_linkat_async(self._live, old_dir._live, po, new_dir._live, pn, cb, key, op))
 
 
 @_method(Loop)
 def symlink_async(self, target, d, path, done):
     t, p = _path(target), _path(path)
     return self._start(_done_none(done, target, path), (d, t, p),
-                       lambda cb, key, op: n.fdk_symlinkat_async(self._raw, t, d._raw, p, cb, key, op))
+                       lambda cb, key, op: n.fdk_symlinkat_async(self._live, t, d._live, p, cb, key, op))
 
 
 def _stat_async(self, keep, done, start, path=None):
@@ -442,7 +442,7 @@ def stat_async(self, d, path, done, follow=True):
     """done(Stat) or done(Error)."""
     p = _path(path)
     return _stat_async(self, (d, p), done,
-                       lambda st, cb, key, op: n.fdk_statat_async(self._raw, st, d._raw, p, 1 if follow else 0, cb,
+                       lambda st, cb, key, op: n.fdk_statat_async(self._live, st, d._live, p, 1 if follow else 0, cb,
                                                                   key, op), path)
 
 
@@ -450,7 +450,7 @@ def stat_async(self, d, path, done, follow=True):
 def fstat_async(self, fd, done):
     """done(Stat) or done(Error) for an open file."""
     return _stat_async(self, fd.ref(), done,
-                       lambda st, cb, key, op: n.fdk_fstat_async(self._raw, st, fd._raw, cb, key, op))
+                       lambda st, cb, key, op: n.fdk_fstat_async(self._live, st, fd._live, cb, key, op))
 
 
 @_method(Loop)
@@ -461,7 +461,7 @@ def listdir_async(self, d, path, done):
     def finish(result, ents):
         done(Error.last(result, path) if result < 0 else _take_entries(n.handle(ents)))
     return self._start(finish, (d, p),
-                       lambda _cb, key, op: n.fdk_readdir_async(self._raw, d._raw, p, _on_dirents, key, op))
+                       lambda _cb, key, op: n.fdk_readdir_async(self._live, d._live, p, _on_dirents, key, op))
 
 
 @_method(Loop)
@@ -469,4 +469,4 @@ def realpath_async(self, d, path, done):
     """done(path bytes) or done(Error), as Dir.realpath."""
     p = _path(path)
     return self._start(_text_done(done, path), (d, p),
-                       lambda _cb, key, op: n.fdk_realpath_async(self._raw, d._raw, p, _on_text, key, op))
+                       lambda _cb, key, op: n.fdk_realpath_async(self._live, d._live, p, _on_text, key, op))

@@ -106,32 +106,32 @@ def socketpair(family=_socket.AF_UNIX, type=_socket.SOCK_STREAM, proto=0):
 @_method(Fd)
 def bind(self, address):
     buf, length = _encode(_family(self), address)
-    check(n.fdk_bind(self._raw, buf, length))
+    check(n.fdk_bind(self._live, buf, length))
 
 
 @_method(Fd)
 def listen(self, backlog=128):
-    check(n.fdk_listen(self._raw, backlog))
+    check(n.fdk_listen(self._live, backlog))
 
 
 @_method(Fd)
 def connect(self, address):
     """Connects, waiting for the connection (ConnectionRefusedError, TimeoutError...)."""
     buf, length = _encode(_family(self), address)
-    check(n.fdk_connect(self._raw, buf, length))
+    check(n.fdk_connect(self._live, buf, length))
 
 
 @_method(Fd)
 def accept(self):
     """(Fd of the new connection, the peer's address); the Fd is non-blocking."""
     conn, (buf, length) = n.handle(), _address_out()
-    check(n.fdk_accept(ctypes.byref(conn), self._raw, buf, ctypes.byref(length)))
+    check(n.fdk_accept(ctypes.byref(conn), self._live, buf, ctypes.byref(length)))
     return Fd(conn), _decode(buf, length.value)
 
 
 def _name(call, fd):
     buf, length = _address_out()
-    check(call(fd._raw, buf, ctypes.byref(length)))
+    check(call(fd._live, buf, ctypes.byref(length)))
     return _decode(buf, length.value)
 
 
@@ -149,26 +149,26 @@ def getpeername(self):
 @_method(Fd)
 def setsockopt(self, level, name, value):
     """An option whose value is an int (socket.SO_REUSEADDR, TCP_NODELAY...)."""
-    check(n.fdk_setsockopt_int(self._raw, level, name, int(value)))
+    check(n.fdk_setsockopt_int(self._live, level, name, int(value)))
 
 
 @_method(Fd)
 def getsockopt(self, level, name):
     value = ctypes.c_int()
-    check(n.fdk_getsockopt_int(self._raw, level, name, ctypes.byref(value)))
+    check(n.fdk_getsockopt_int(self._live, level, name, ctypes.byref(value)))
     return value.value
 
 
 @_method(Fd)
 def shutdown(self, how):
-    check(n.fdk_shutdown(self._raw, how))
+    check(n.fdk_shutdown(self._live, how))
 
 
 def _message(fd, buffers, fds, address):
     """The C arguments of a send: iovecs, count, destination, its length, handles, and what
     must stay alive meanwhile."""
     iov, count, keep = _iovecs(buffers)
-    handles = (n.handle * max(len(fds), 1))(*[f._raw for f in fds])
+    handles = (n.handle * max(len(fds), 1))(*[f._live for f in fds])
     dest, destlen = _encode(_family(fd), address) if address is not None else (None, 0)
     return (iov, count, dest, destlen, handles if fds else None, len(fds)), (keep, iov, handles, dest, list(fds))
 
@@ -179,7 +179,7 @@ def send_msg(self, buffers, fds=(), address=None):
     receiver gets its own descriptors), to address on an unconnected datagram socket.
     Returns the count of bytes sent."""
     args, _keep = _message(self, buffers, fds, address)
-    return check(n.fdk_send_msg(self._raw, *args))
+    return check(n.fdk_send_msg(self._live, *args))
 
 
 def _received(handles, nfds):
@@ -195,7 +195,7 @@ def recv_msg(self, size, max_fds=0):
     iov = (n.iovec * 1)(n.iovec(ctypes.cast(buf, ctypes.c_void_p), size))
     handles = (n.handle * max(max_fds, 1))()
     nfds, flags = ctypes.c_int(max_fds), ctypes.c_uint()
-    got = check(n.fdk_recv_msg(self._raw, iov, 1, None, None, handles if max_fds else None,
+    got = check(n.fdk_recv_msg(self._live, iov, 1, None, None, handles if max_fds else None,
                                ctypes.byref(nfds) if max_fds else None, ctypes.byref(flags)))
     return buf.raw[:got], _received(handles, nfds) if max_fds else [], flags.value
 
@@ -213,7 +213,7 @@ def recv_msg_async(self, fd, size, done, max_fds=0):
 
     return self._start(finish, (fd.ref(), buf, iov, handles, nfds, flags),
                        lambda cb, key, op: n.fdk_recv_msg_async(
-                           self._raw, fd._raw, iov, 1, None, None, handles if max_fds else None,
+                           self._live, fd._live, iov, 1, None, None, handles if max_fds else None,
                            ctypes.byref(nfds) if max_fds else None, ctypes.byref(flags), cb, key, op))
 
 
@@ -222,7 +222,7 @@ def send_msg_async(self, fd, buffers, done, fds=(), address=None):
     """done(count sent) or done(Error); the arguments of Fd.send_msg."""
     args, keep = _message(fd, buffers, fds, address)
     return self._start(lambda r: done(_outcome(r)), (fd.ref(), keep),
-                       lambda cb, key, op: n.fdk_send_msg_async(self._raw, fd._raw, *args, cb, key, op))
+                       lambda cb, key, op: n.fdk_send_msg_async(self._live, fd._live, *args, cb, key, op))
 
 
 @_method(Loop)
@@ -230,7 +230,7 @@ def connect_async(self, fd, address, done):
     """done(None) once connected, or done(Error) (ConnectionRefusedError...)."""
     buf, length = _encode(_family(fd), address)
     return self._start(lambda r: done(_outcome(r, lambda _: None)), (fd.ref(), buf),
-                       lambda cb, key, op: n.fdk_connect_async(self._raw, fd._raw, buf, length, cb, key, op))
+                       lambda cb, key, op: n.fdk_connect_async(self._live, fd._live, buf, length, cb, key, op))
 
 
 @n.ACCEPT_CB
@@ -246,14 +246,14 @@ def accept_async(self, listener, done):
     def finish(result, conn):
         done(Error.last(result) if result < 0 else (Fd(n.handle(conn)), _decode(buf, length.value)))
     return self._start(finish, (listener.ref(), buf, length),
-                       lambda _cb, key, op: n.fdk_accept_async(self._raw, listener._raw, buf, ctypes.byref(length),
+                       lambda _cb, key, op: n.fdk_accept_async(self._live, listener._live, buf, ctypes.byref(length),
                                                                _on_accept, key, op))
 
 
 @_method(Loop)
 def shutdown_async(self, fd, how, done):
     return self._start(lambda r: done(_outcome(r, lambda _: None)), fd.ref(),
-                       lambda cb, key, op: n.fdk_shutdown_async(self._raw, fd._raw, how, cb, key, op))
+                       lambda cb, key, op: n.fdk_shutdown_async(self._live, fd._live, how, cb, key, op))
 
 
 def _service(port):
@@ -303,5 +303,5 @@ def getaddrinfo_async(self, host, port, done, family=0, type=0, proto=0, flags=0
     def finish(result, ai):
         done(Error.last(result, host) if result < 0 else _take_addrinfo(n.handle(ai)))
     return self._start(finish, (h, serv),
-                       lambda _cb, key, op: n.fdk_getaddrinfo_async(self._raw, h, serv, family, type, proto, flags,
+                       lambda _cb, key, op: n.fdk_getaddrinfo_async(self._live, h, serv, family, type, proto, flags,
                                                                     _on_addrinfo, key, op))

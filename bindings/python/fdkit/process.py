@@ -141,7 +141,7 @@ def _add_inherit(actions, dst, src):
     if isinstance(src, int):
         check(n.fdk_actions_inherit_raw(actions, dst, src, mode))
     else:
-        check(n.fdk_actions_inherit_fd(actions, dst, src._raw, mode))
+        check(n.fdk_actions_inherit_fd(actions, dst, src._live, mode))
 
 
 def _add_cwd(actions, cwd):
@@ -150,7 +150,7 @@ def _add_cwd(actions, cwd):
     if isinstance(cwd, Dir) and fd is None:  # Dir.fs() and Dir.cwd(): the caller's directory
         return
     if isinstance(fd, Fd):
-        check(n.fdk_actions_fchdir(actions, fd._raw))
+        check(n.fdk_actions_fchdir(actions, fd._live))
     else:
         check(n.fdk_actions_chdir(actions, n.c_string(cwd)))
 
@@ -193,7 +193,7 @@ def spawn(argv, loop=None, on_exit=None, cwd=None, fds=None, setsid=False, close
     check(n.fdk_actions_new(ctypes.byref(actions)))
     try:
         if login_tty is not None:
-            check(n.fdk_actions_login_tty(actions, login_tty._raw))
+            check(n.fdk_actions_login_tty(actions, login_tty._live))
         if cwd is not None:
             _add_cwd(actions, cwd)
         for dst, src in (fds or {}).items():
@@ -227,7 +227,7 @@ def spawn(argv, loop=None, on_exit=None, cwd=None, fds=None, setsid=False, close
                 raise ValueError("on_exit needs a loop")
             _pending[key] = (loop, lambda r: on_exit(None if r >= 0 else Error.last(r)), None)
         raw = n.handle()
-        r = n.fdk_spawn(ctypes.byref(raw), loop._raw if loop else None, actions, backend,
+        r = n.fdk_spawn(ctypes.byref(raw), loop._live if loop else None, actions, backend,
                         _on_exit if on_exit else n.EXIT_CB(), key)
         if r < 0:
             _pending.pop(key, None)

@@ -101,7 +101,7 @@ class _Options:
     def _stdin(self, stdin):
         """bytes (fed to the child), or an Fd the child gets as descriptor 0."""
         if isinstance(stdin, Fd):
-            check(n.fdk_run_opts_set_stdin_fd(self.raw, stdin._raw))
+            check(n.fdk_run_opts_set_stdin_fd(self.raw, stdin._live))
         elif stdin is not None:
             self._stdin_bytes = bytes(stdin)
             check(n.fdk_run_opts_set_stdin_bytes(self.raw, self._stdin_bytes, len(self._stdin_bytes)))
@@ -109,9 +109,9 @@ class _Options:
     def _cwd(self, cwd):
         """A Dir, an Fd open on a directory, or a path."""
         if isinstance(cwd, Dir):
-            check(n.fdk_run_opts_set_cwd_dir(self.raw, cwd._raw))
+            check(n.fdk_run_opts_set_cwd_dir(self.raw, cwd._live))
         elif isinstance(cwd, Fd):
-            check(n.fdk_run_opts_set_cwd_fd(self.raw, cwd._raw))
+            check(n.fdk_run_opts_set_cwd_fd(self.raw, cwd._live))
         elif cwd is not None:
             check(n.fdk_run_opts_set_cwd(self.raw, n.c_string(cwd)))
 
@@ -234,7 +234,7 @@ def _run_async(self, argv, done, **options):
     try:
         # The C options are copied by the call and may go at once; opts (the early-exit
         # predicate) stays referenced by the pending entry until the run ended.
-        op = self._start(finish, opts, lambda _cb, key, op: n.fdk_run_async(self._raw, opts.raw, _on_run, key, op))
+        op = self._start(finish, opts, lambda _cb, key, op: n.fdk_run_async(self._live, opts.raw, _on_run, key, op))
     finally:
         opts.free()
     return RunOp(op._key, op._raw)

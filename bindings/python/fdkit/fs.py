@@ -298,16 +298,20 @@ def _on_text(result, text, key):
     _deliver(key, result, text)
 
 
-def _open_done(done, path):
-    def finish(result, fd):
-        done(Error.last(result, path) if result < 0 else Fd(n.handle(fd)))
+def _made_done(done, path, make):
+    """The finish of a call whose C callback gives (result, pointer): done(make(result,
+    pointer)), or done(Error) naming path."""
+    def finish(result, ptr):
+        done(Error.last(result, path) if result < 0 else make(result, ptr))
     return finish
+
+
+def _open_done(done, path):
+    return _made_done(done, path, lambda _r, fd: Fd(n.handle(fd)))
 
 
 def _text_done(done, path):
-    def finish(result, text):
-        done(Error.last(result, path) if result < 0 else _take_text(text, result))
-    return finish
+    return _made_done(done, path, lambda length, text: _take_text(text, length))
 
 
 def _open_async(self, d, path, done, flags=O_RDONLY, mode=0o644):
@@ -347,10 +351,7 @@ def _done_none(done, path, path2=None):
 def dir_open_async(self, base, path, done):
     """done(Dir) or done(Error): Dir.at(path, base) without blocking the loop."""
     p = _path(path)
-
-    def finish(result, d):
-        done(Error.last(result, path) if result < 0 else Dir(n.handle(d)))
-    return self._start(finish, (base, p),
+    return self._start(_made_done(done, path, lambda _r, d: Dir(n.handle(d))), (base, p),
                        lambda _cb, key, op: n.fdk_dir_open_async(self._live, base._live, p, _on_dir, key, op))
 
 
@@ -457,10 +458,7 @@ def fstat_async(self, fd, done):
 def listdir_async(self, d, path, done):
     """done([(name, kind)]) sorted by name, or done(Error)."""
     p = _path(path)
-
-    def finish(result, ents):
-        done(Error.last(result, path) if result < 0 else _take_entries(n.handle(ents)))
-    return self._start(finish, (d, p),
+    return self._start(_made_done(done, path, lambda _r, ents: _take_entries(n.handle(ents))), (d, p),
                        lambda _cb, key, op: n.fdk_readdir_async(self._live, d._live, p, _on_dirents, key, op))
 
 

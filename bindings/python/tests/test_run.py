@@ -5,6 +5,7 @@ import fcntl
 import os
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -153,10 +154,10 @@ class RunOptionsTest(TestCase):
         self.assertGreater(res.duration_ns, 0)
         self.assertGreater(res.usage.maxrss_kib, 0)
         self.assertFalse(res.early_exit or res.pipes_abandoned)
-        sid = fdkit.run(["python3", "-c", "import os; print(os.getsid(0) == os.getpid())"], start_new_session=True)
+        sid = fdkit.run([sys.executable, "-c", "import os; print(os.getsid(0) == os.getpid())"], start_new_session=True)
         self.assertEqual(sid.stdout, b"True\n")
         with fdkit.spawn(["sleep", "30"], process_group=0) as leader:
-            joined = fdkit.run(["python3", "-c", "import os; print(os.getpgid(0))"], process_group=leader.pid)
+            joined = fdkit.run([sys.executable, "-c", "import os; print(os.getpgid(0))"], process_group=leader.pid)
             self.assertEqual(joined.stdout, f"{leader.pid}\n".encode())
         abandoned = fdkit.run(["sh", "-c", "sleep 30 & echo bg"], kill_grace_ms=100, new_group=True)
         self.assertTrue(abandoned.pipes_abandoned)

@@ -111,7 +111,9 @@ FDK_O_NOFOLLOW, FDK_O_NONBLOCK, FDK_O_PATH = 0x80, 0x100, 0x1000
 FDK_FOLLOW = 0x1
 FDK_KIND_NAMES = {0: "unknown", 1: "fifo", 2: "char", 3: "dir", 4: "block", 5: "regular", 6: "symlink",
                   7: "socket"}
-OPEN_CB = ctypes.CFUNCTYPE(None, c_int, c_void_p, c_void_p)
+# The completion of every async call that hands over a new object (fd, dir, entries, run
+# result, addrinfo): fdk_open_cb, fdk_dir_cb, fdk_dirents_cb, fdk_run_cb, fdk_accept_cb...
+POINTER_CB = ctypes.CFUNCTYPE(None, c_int, c_void_p, c_void_p)
 TEXT_CB = ctypes.CFUNCTYPE(None, c_ssize_t, c_void_p, c_void_p)
 _declare(handle, "fdk_dir_fs")
 _declare(handle, "fdk_dir_cwd")
@@ -136,7 +138,7 @@ _declare(c_size_t, "fdk_dirents_count", handle)
 _declare(c_char_p, "fdk_dirents_name", handle, c_size_t)
 _declare(c_int, "fdk_dirents_kind", handle, c_size_t)
 _declare(handle, "fdk_dirents_free", handle)
-_declare(c_int, "fdk_openat_async", handle, handle, c_char_p, c_uint, c_uint, OPEN_CB, c_void_p, POINTER(handle))
+_declare(c_int, "fdk_openat_async", handle, handle, c_char_p, c_uint, c_uint, POINTER_CB, c_void_p, POINTER(handle))
 _declare(c_int, "fdk_readlinkat_async", handle, handle, c_char_p, TEXT_CB, c_void_p, POINTER(handle))
 FDK_O_SYNC, FDK_O_DSYNC, FDK_O_NOCTTY = 0x200, 0x400, 0x800
 FDK_RESOLVE_AUTO, FDK_RESOLVE_OPENAT2, FDK_RESOLVE_FALLBACK = 0, 1, 2
@@ -144,8 +146,6 @@ FDK_RENAME_NOREPLACE, FDK_RENAME_EXCHANGE = 0x1, 0x2
 FDK_UTIME_NOW, FDK_UTIME_OMIT = -1, -2
 FDK_KIND_UNKNOWN, FDK_KIND_FIFO, FDK_KIND_CHAR, FDK_KIND_DIR = 0, 1, 2, 3
 FDK_KIND_BLOCK, FDK_KIND_REGULAR, FDK_KIND_SYMLINK, FDK_KIND_SOCKET = 4, 5, 6, 7
-DIR_CB = ctypes.CFUNCTYPE(None, c_int, c_void_p, c_void_p)
-DIRENTS_CB = ctypes.CFUNCTYPE(None, c_int, c_void_p, c_void_p)
 _PATH_PAIR = (handle, c_char_p, handle, c_char_p)
 _declare(c_int, "fdk_last_error_is_escape")
 _declare(c_int, "fdk_dir_from_fd", POINTER(handle), handle)
@@ -173,7 +173,7 @@ _declare(c_int, "fdk_dir_iter_open", POINTER(handle), handle, c_char_p)
 _declare(c_int, "fdk_dir_iter_next", handle, POINTER(c_char_p), POINTER(c_int))
 _declare(handle, "fdk_dir_iter_free", handle)
 _declare(c_ssize_t, "fdk_realpath", POINTER(c_void_p), handle, c_char_p)
-_declare(c_int, "fdk_dir_open_async", handle, handle, c_char_p, DIR_CB, *_ASYNC_TAIL[1:])
+_declare(c_int, "fdk_dir_open_async", handle, handle, c_char_p, POINTER_CB, *_ASYNC_TAIL[1:])
 _declare(c_int, "fdk_mkdirat_async", handle, handle, c_char_p, c_uint, *_ASYNC_TAIL)
 _declare(c_int, "fdk_unlinkat_async", handle, handle, c_char_p, *_ASYNC_TAIL)
 _declare(c_int, "fdk_rmdirat_async", handle, handle, c_char_p, *_ASYNC_TAIL)
@@ -187,14 +187,13 @@ _declare(c_int, "fdk_utimensat_async", handle, handle, c_char_p, c_int64, c_int6
          *_ASYNC_TAIL)
 _declare(c_int, "fdk_fstat_async", handle, handle, handle, *_ASYNC_TAIL)
 _declare(c_int, "fdk_statat_async", handle, handle, handle, c_char_p, c_int, *_ASYNC_TAIL)
-_declare(c_int, "fdk_readdir_async", handle, handle, c_char_p, DIRENTS_CB, *_ASYNC_TAIL[1:])
+_declare(c_int, "fdk_readdir_async", handle, handle, c_char_p, POINTER_CB, *_ASYNC_TAIL[1:])
 _declare(c_int, "fdk_realpath_async", handle, handle, c_char_p, TEXT_CB, *_ASYNC_TAIL[1:])
 
 # process.h and run.h
 FDK_EXIT_CODE, FDK_EXIT_SIGNAL = 1, 2
 FDK_RUN_INHERIT, FDK_RUN_CAPTURE, FDK_RUN_DISCARD, FDK_RUN_MERGE = 0, 1, 2, 3
 FDK_RUN_GROUP_NEW = 1
-RUN_CB = ctypes.CFUNCTYPE(None, c_int, c_void_p, c_void_p)
 ARGV = POINTER(c_char_p)
 _declare(c_int, "fdk_run_opts_new", POINTER(handle), ARGV)
 _declare(handle, "fdk_run_opts_free", handle)
@@ -207,7 +206,7 @@ _declare(c_int, "fdk_run_opts_set_max_output", handle, c_int64)
 _declare(c_int, "fdk_run_opts_set_timeout", handle, c_int64)
 _declare(c_int, "fdk_run_opts_set_group", handle, c_int, ctypes.c_int32)
 _declare(c_int, "fdk_run", POINTER(handle), handle)
-_declare(c_int, "fdk_run_async", handle, handle, RUN_CB, c_void_p, POINTER(handle))
+_declare(c_int, "fdk_run_async", handle, handle, POINTER_CB, c_void_p, POINTER(handle))
 _declare(handle, "fdk_run_result_free", handle)
 _declare(c_int, "fdk_run_result_status", handle, POINTER(c_int), POINTER(c_int))
 _declare(c_int, "fdk_run_result_rusage", handle, c_void_p)
@@ -249,8 +248,6 @@ _declare(c_int, "fdk_recv_msg_async", handle, handle, IOV, c_int, c_void_p, POIN
          POINTER(handle), POINTER(c_int), POINTER(c_uint), *_ASYNC_TAIL)
 
 socklen = ctypes.c_uint32
-ACCEPT_CB = ctypes.CFUNCTYPE(None, c_int, c_void_p, c_void_p)
-ADDRINFO_CB = ctypes.CFUNCTYPE(None, c_int, c_void_p, c_void_p)
 FDK_AI_PASSIVE, FDK_AI_CANONNAME, FDK_AI_NUMERICHOST, FDK_AI_NUMERICSERV = 0x01, 0x02, 0x04, 0x08
 FDK_AI_ADDRCONFIG, FDK_AI_V4MAPPED, FDK_AI_ALL = 0x10, 0x20, 0x40
 _declare(c_int, "fdk_bind", handle, c_void_p, socklen)
@@ -262,10 +259,10 @@ _declare(c_int, "fdk_getsockopt_int", handle, c_int, c_int, POINTER(c_int))
 _declare(c_int, "fdk_connect", handle, c_void_p, socklen)
 _declare(c_int, "fdk_connect_async", handle, handle, c_void_p, socklen, *_ASYNC_TAIL)
 _declare(c_int, "fdk_accept", POINTER(handle), handle, c_void_p, POINTER(socklen))
-_declare(c_int, "fdk_accept_async", handle, handle, c_void_p, POINTER(socklen), ACCEPT_CB, *_ASYNC_TAIL[1:])
+_declare(c_int, "fdk_accept_async", handle, handle, c_void_p, POINTER(socklen), POINTER_CB, *_ASYNC_TAIL[1:])
 _declare(c_int, "fdk_shutdown_async", handle, handle, c_uint, *_ASYNC_TAIL)
 _declare(c_int, "fdk_getaddrinfo", POINTER(handle), c_char_p, c_char_p, c_int, c_int, c_int, c_uint)
-_declare(c_int, "fdk_getaddrinfo_async", handle, c_char_p, c_char_p, c_int, c_int, c_int, c_uint, ADDRINFO_CB,
+_declare(c_int, "fdk_getaddrinfo_async", handle, c_char_p, c_char_p, c_int, c_int, c_int, c_uint, POINTER_CB,
          *_ASYNC_TAIL[1:])
 _declare(c_size_t, "fdk_addrinfo_count", handle)
 _declare(c_int, "fdk_addrinfo_entry", handle, c_size_t, POINTER(c_int), POINTER(c_int), POINTER(c_int),

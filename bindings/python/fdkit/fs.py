@@ -12,7 +12,7 @@ from ._owned import Owned
 from .errors import Error, check
 from .fd import Fd
 from .io import _method
-from .loop import Loop, _deliver
+from .loop import Loop, _deliver, _on_pointer
 
 O_RDONLY, O_WRONLY, O_RDWR, O_APPEND = n.FDK_O_RDONLY, n.FDK_O_WRONLY, n.FDK_O_RDWR, n.FDK_O_APPEND
 O_CREAT, O_EXCL, O_TRUNC, O_DIRECTORY = n.FDK_O_CREAT, n.FDK_O_EXCL, n.FDK_O_TRUNC, n.FDK_O_DIRECTORY
@@ -288,11 +288,6 @@ def _fd_stat(self):
 Fd.stat = _fd_stat
 
 
-@n.OPEN_CB
-def _on_open(result, fd, key):
-    _deliver(key, result, fd)
-
-
 @n.TEXT_CB
 def _on_text(result, text, key):
     _deliver(key, result, text)
@@ -318,7 +313,7 @@ def _open_async(self, d, path, done, flags=O_RDONLY, mode=0o644):
     """done(Fd) or done(Error): the open runs on the worker pool."""
     p = _path(path)
     return self._start(_open_done(done, path), (d, p),
-                       lambda _cb, key, op: n.fdk_openat_async(self._live, d._live, p, flags, mode, _on_open, key, op))
+                       lambda _cb, key, op: n.fdk_openat_async(self._live, d._live, p, flags, mode, _on_pointer, key, op))
 
 
 def _readlink_async(self, d, path, done):
@@ -332,16 +327,6 @@ Loop.open_async = _open_async
 Loop.readlink_async = _readlink_async
 
 
-@n.DIR_CB
-def _on_dir(result, d, key):
-    _deliver(key, result, d)
-
-
-@n.DIRENTS_CB
-def _on_dirents(result, ents, key):
-    _deliver(key, result, ents)
-
-
 def _done_none(done, path, path2=None):
     """done(None), or done(Error) naming the paths as the synchronous call's error does."""
     return lambda r: done(Error.last(r, path, path2) if r < 0 else None)
@@ -352,7 +337,7 @@ def dir_open_async(self, base, path, done):
     """done(Dir) or done(Error): Dir.at(path, base) without blocking the loop."""
     p = _path(path)
     return self._start(_made_done(done, path, lambda _r, d: Dir(n.handle(d))), (base, p),
-                       lambda _cb, key, op: n.fdk_dir_open_async(self._live, base._live, p, _on_dir, key, op))
+                       lambda _cb, key, op: n.fdk_dir_open_async(self._live, base._live, p, _on_pointer, key, op))
 
 
 def _path_call(self, d, path, done, start):
@@ -459,7 +444,7 @@ def listdir_async(self, d, path, done):
     """done([(name, kind)]) sorted by name, or done(Error)."""
     p = _path(path)
     return self._start(_made_done(done, path, lambda _r, ents: _take_entries(n.handle(ents))), (d, p),
-                       lambda _cb, key, op: n.fdk_readdir_async(self._live, d._live, p, _on_dirents, key, op))
+                       lambda _cb, key, op: n.fdk_readdir_async(self._live, d._live, p, _on_pointer, key, op))
 
 
 @_method(Loop)

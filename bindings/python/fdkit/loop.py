@@ -40,6 +40,11 @@ def _on_result(result, key):
     _deliver(key, result)
 
 
+@n.POINTER_CB
+def _on_pointer(result, ptr, key):
+    _deliver(key, result, ptr)
+
+
 @n.POST_FN
 def _on_post(key):
     _deliver(key)

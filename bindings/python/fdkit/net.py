@@ -16,7 +16,7 @@ from . import _native as n
 from .errors import Error, check
 from .fd import Fd
 from .io import _iovecs, _method, _outcome
-from .loop import Loop, _deliver
+from .loop import Loop, _on_pointer
 
 SHUT_RD, SHUT_WR, SHUT_RDWR = n.FDK_SHUT_RD, n.FDK_SHUT_WR, n.FDK_SHUT_RDWR
 MSG_TRUNC, MSG_CTRUNC = n.FDK_MSG_TRUNC, n.FDK_MSG_CTRUNC
@@ -233,11 +233,6 @@ def connect_async(self, fd, address, done):
                        lambda cb, key, op: n.fdk_connect_async(self._live, fd._live, buf, length, cb, key, op))
 
 
-@n.ACCEPT_CB
-def _on_accept(result, conn, key):
-    _deliver(key, result, conn)
-
-
 @_method(Loop)
 def accept_async(self, listener, done):
     """done((Fd, peer address)) or done(Error)."""
@@ -247,7 +242,7 @@ def accept_async(self, listener, done):
         done(Error.last(result) if result < 0 else (Fd(n.handle(conn)), _decode(buf, length.value)))
     return self._start(finish, (listener.ref(), buf, length),
                        lambda _cb, key, op: n.fdk_accept_async(self._live, listener._live, buf, ctypes.byref(length),
-                                                               _on_accept, key, op))
+                                                               _on_pointer, key, op))
 
 
 @_method(Loop)
@@ -289,11 +284,6 @@ def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
     return _take_addrinfo(ai)
 
 
-@n.ADDRINFO_CB
-def _on_addrinfo(result, ai, key):
-    _deliver(key, result, ai)
-
-
 @_method(Loop)
 def getaddrinfo_async(self, host, port, done, family=0, type=0, proto=0, flags=0):
     """done(list as getaddrinfo returns it) or done(Error); the resolver runs on the
@@ -304,4 +294,4 @@ def getaddrinfo_async(self, host, port, done, family=0, type=0, proto=0, flags=0
         done(Error.last(result, host) if result < 0 else _take_addrinfo(n.handle(ai)))
     return self._start(finish, (h, serv),
                        lambda _cb, key, op: n.fdk_getaddrinfo_async(self._live, h, serv, family, type, proto, flags,
-                                                                    _on_addrinfo, key, op))
+                                                                    _on_pointer, key, op))

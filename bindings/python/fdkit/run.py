@@ -11,7 +11,7 @@ from . import _native as n
 from .errors import Error, check
 from .fd import Fd
 from .fs import Dir
-from .loop import Loop, Op, _deliver
+from .loop import Loop, Op, _on_pointer
 from .process import BACKEND_AUTO, Usage
 
 INHERIT, CAPTURE, DISCARD, MERGE = n.FDK_RUN_INHERIT, n.FDK_RUN_CAPTURE, n.FDK_RUN_DISCARD, n.FDK_RUN_MERGE
@@ -205,11 +205,6 @@ def run(argv, timeout=None, **options):
     return result
 
 
-@n.RUN_CB
-def _on_run(result, res, key):
-    _deliver(key, result, res)
-
-
 class RunOp(Op):
     """The pending run of Loop.run_async: cancel() applies the cancel policy (done still
     gets the Result), signal(sig) passes a signal on to the child (or its group)."""
@@ -234,7 +229,7 @@ def _run_async(self, argv, done, **options):
     try:
         # The C options are copied by the call and may go at once; opts (the early-exit
         # predicate) stays referenced by the pending entry until the run ended.
-        op = self._start(finish, opts, lambda _cb, key, op: n.fdk_run_async(self._live, opts.raw, _on_run, key, op))
+        op = self._start(finish, opts, lambda _cb, key, op: n.fdk_run_async(self._live, opts.raw, _on_pointer, key, op))
     finally:
         opts.free()
     return RunOp(op._key, op._raw)

@@ -14,13 +14,19 @@ def pending_on(lp):
     return [key for key, entry in _pending.items() if entry[0] is lp]
 
 
+async def waiting_read(fl, size):
+    """(r, w, task): a pipe and a task awaiting a read on it, left a moment to start."""
+    r, w = fdkit.pipe()
+    task = asyncio.ensure_future(fl.read(r, size))
+    await asyncio.sleep(0.03)
+    return r, w, task
+
+
 class AioTest(TestCase):
     def test_operations_are_awaitable_and_woken_by_the_backend_fd(self):
         async def main(lp):
             with aio.Driver(lp) as fl:
-                r, w = fdkit.pipe()
-                reading = asyncio.ensure_future(fl.read(r, 16))
-                await asyncio.sleep(0.05)
+                r, w, reading = await waiting_read(fl, 16)
                 self.assertFalse(reading.done())
                 # Only the backend descriptor can wake fdkit for this write from a thread.
                 threading.Thread(target=w.write, args=(b"via asyncio",)).start()
@@ -62,9 +68,7 @@ class AioTest(TestCase):
     def test_cancelling_the_task_cancels_the_fdkit_operation(self):
         async def main(lp):
             with aio.Driver(lp) as fl:
-                r, w = fdkit.pipe()
-                task = asyncio.ensure_future(fl.read(r, 8))
-                await asyncio.sleep(0.02)
+                r, w, task = await waiting_read(fl, 8)
                 self.assertEqual(len(pending_on(lp)), 1)
                 task.cancel()
                 with self.assertRaises(asyncio.CancelledError):

@@ -182,39 +182,45 @@ def send_msg(self, buffers, fds=(), address=None):
     return check(n.fdk_send_msg(self._live, *args))
 
 
-def _received(handles, nfds):
-    return [Fd(n.handle(handles[i])) for i in range(nfds.value)]
+class _Receive:
+    """The out-parameters of one fdk_recv_msg call and the tuple they make."""
+
+    def __init__(self, size, max_fds, with_address):
+        self.buf = ctypes.create_string_buffer(size)
+        self.iov = (n.iovec * 1)(n.iovec(ctypes.cast(self.buf, ctypes.c_void_p), size))
+        self.handles = (n.handle * max(max_fds, 1))()
+        self.nfds, self.flags = ctypes.c_int(max_fds), ctypes.c_uint()
+        self.max_fds = max_fds
+        self.addr, self.addrlen = _address_out() if with_address else (None, None)
+
+    def args(self):
+        """The C arguments after the handle: iov, iovcnt, from, fromlen, fds, nfds, flags."""
+        return (self.iov, 1, self.addr, ctypes.byref(self.addrlen) if self.addr else None,
+                self.handles if self.max_fds else None, ctypes.byref(self.nfds) if self.max_fds else None,
+                ctypes.byref(self.flags))
+
+    def result(self, count):
+        fds = [Fd(n.handle(self.handles[i])) for i in range(self.nfds.value)] if self.max_fds else []
+        out = (self.buf.raw[:count], fds, self.flags.value)
+        return out + (_decode(self.addr, self.addrlen.value),) if self.addr else out
 
 
 @_method(Fd)
-def recv_msg(self, size, max_fds=0):
+def recv_msg(self, size, max_fds=0, with_address=False):
     """(data, [Fd], flags) of one message: up to size bytes, and up to max_fds descriptors
     (close-on-exec on arrival). flags has MSG_CTRUNC when more descriptors came than fit:
-    those were closed."""
-    buf = ctypes.create_string_buffer(size)
-    iov = (n.iovec * 1)(n.iovec(ctypes.cast(buf, ctypes.c_void_p), size))
-    handles = (n.handle * max(max_fds, 1))()
-    nfds, flags = ctypes.c_int(max_fds), ctypes.c_uint()
-    got = check(n.fdk_recv_msg(self._live, iov, 1, None, None, handles if max_fds else None,
-                               ctypes.byref(nfds) if max_fds else None, ctypes.byref(flags)))
-    return buf.raw[:got], _received(handles, nfds) if max_fds else [], flags.value
+    those were closed. with_address adds the sender's address (as socket.recvfrom gives
+    it) as a fourth item."""
+    receive = _Receive(size, max_fds, with_address)
+    return receive.result(check(n.fdk_recv_msg(self._live, *receive.args())))
 
 
 @_method(Loop)
-def recv_msg_async(self, fd, size, done, max_fds=0):
-    """done((data, [Fd], flags)) or done(Error) once a message arrived."""
-    buf = ctypes.create_string_buffer(size)
-    iov = (n.iovec * 1)(n.iovec(ctypes.cast(buf, ctypes.c_void_p), size))
-    handles = (n.handle * max(max_fds, 1))()
-    nfds, flags = ctypes.c_int(max_fds), ctypes.c_uint()
-
-    def finish(result):
-        done(_outcome(result, lambda k: (buf.raw[:k], _received(handles, nfds) if max_fds else [], flags.value)))
-
-    return self._start(finish, (fd.ref(), buf, iov, handles, nfds, flags),
-                       lambda cb, key, op: n.fdk_recv_msg_async(
-                           self._live, fd._live, iov, 1, None, None, handles if max_fds else None,
-                           ctypes.byref(nfds) if max_fds else None, ctypes.byref(flags), cb, key, op))
+def recv_msg_async(self, fd, size, done, max_fds=0, with_address=False):
+    """done(the tuple Fd.recv_msg returns) or done(Error) once a message arrived."""
+    receive = _Receive(size, max_fds, with_address)
+    return self._start(lambda r: done(_outcome(r, receive.result)), (fd.ref(), receive),
+                       lambda cb, key, op: n.fdk_recv_msg_async(self._live, fd._live, *receive.args(), cb, key, op))
 
 
 @_method(Loop)

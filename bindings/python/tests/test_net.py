@@ -138,7 +138,13 @@ class SocketCallsTest(TestCase):
         host, port, _flow, _scope = b.getsockname()
         self.assertEqual(host, "::1")
         self.assertEqual(a.send_msg([b"dgram"], address=(host, port)), 5)
-        self.assertEqual(b.recv_msg(16)[0], b"dgram")
+        self.assertEqual(b.recv_msg(16, with_address=True), (b"dgram", [], 0, a.getsockname()))
+        got = []
+        with fdkit.Loop() as lp:
+            lp.recv_msg_async(a, 16, got.append, with_address=True)
+            lp.send_msg_async(b, [b"back"], got.append, address=a.getsockname())
+            lp.run()
+        self.assertCountEqual(got, [4, (b"back", [], 0, b.getsockname())])
         u = fdkit.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         name = b"\0fdkit-test-%d" % os.getpid()
         u.bind(name)

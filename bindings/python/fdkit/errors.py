@@ -8,7 +8,9 @@ def _text(raw):
 
 
 class Error(OSError):
-    """A failed fdkit call. errno is positive; detail is what fdkit recorded.
+    """A failed fdkit call. errno is positive; detail is what fdkit recorded; escape is
+    True when a confined path was refused for leading out of its directory (errno EXDEV,
+    told apart from a genuine cross-device EXDEV).
 
     Error(code) is an instance of the OSError subclass OSError(code, ...) itself would be
     (FileNotFoundError, PermissionError, FileExistsError, TimeoutError...) as well as of
@@ -25,6 +27,7 @@ class Error(OSError):
         super().__init__(code, _text(n.fdk_strerror(code)))
         self.detail = detail
         self.name = _text(n.fdk_errname(code))
+        self.escape = False
 
     @classmethod
     def last(cls, code, filename=None, filename2=None):
@@ -32,6 +35,7 @@ class Error(OSError):
         failing call, on the same thread. filename (and filename2, a rename's target) are
         the paths involved, as OSError carries them."""
         error = cls(code, _text(n.fdk_last_error()))
+        error.escape = n.fdk_last_error_is_escape() == 1
         error.filename, error.filename2 = filename, filename2
         return error
 

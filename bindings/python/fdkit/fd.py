@@ -29,7 +29,7 @@ class Fd(Owned):
 
     def ref(self):
         """Another Fd object on the same handle."""
-        return Fd(n.handle(n.fdk_fd_ref(self._raw)))
+        return Fd(n.handle(n.fdk_fd_ref(self._live)))
 
     def _release(self, raw):
         n.fdk_fd_unref(raw)
@@ -37,14 +37,14 @@ class Fd(Owned):
     def fileno(self):
         """The descriptor number (EBADF once closing). A system call made on it can race
         with a close from another thread: prefer use()."""
-        return check(n.fdk_fd_raw(self._raw))
+        return check(n.fdk_fd_raw(self._live))
 
     @contextlib.contextmanager
     def use(self):
         """Yields the descriptor number marked in use: a concurrent close waits for the
         block to end before the number can be reused."""
         raw = ctypes.c_int()
-        check(n.fdk_fd_use(self._raw, ctypes.byref(raw)))
+        check(n.fdk_fd_use(self._live, ctypes.byref(raw)))
         try:
             yield raw.value
         finally:
@@ -53,18 +53,18 @@ class Fd(Owned):
     def close(self):
         """Closes the descriptor now or when the last running operation ends; later uses
         through any reference raise EBADF."""
-        check(n.fdk_fd_close(self._raw))
+        check(n.fdk_fd_close(self._live))
 
     def release(self):
         """Waits until no operation uses the descriptor and returns it open; the handle
         then behaves as closed."""
         raw = ctypes.c_int()
-        check(n.fdk_fd_release(self._raw, ctypes.byref(raw)))
+        check(n.fdk_fd_release(self._live, ctypes.byref(raw)))
         return raw.value
 
     @property
     def blocking(self):
-        return check(n.fdk_fd_is_blocking(self._raw)) == 1
+        return check(n.fdk_fd_is_blocking(self._live)) == 1
 
 
 def pipe():

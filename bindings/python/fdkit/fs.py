@@ -11,7 +11,8 @@ from . import _native as n
 from ._owned import Owned
 from .errors import Error, check
 from .fd import Fd
-from .loop import Loop, _deliver
+from .io import _method
+from .loop import Loop, _deliver, _on_pointer
 
 O_RDONLY, O_WRONLY, O_RDWR, O_APPEND = n.FDK_O_RDONLY, n.FDK_O_WRONLY, n.FDK_O_RDWR, n.FDK_O_APPEND
 O_CREAT, O_EXCL, O_TRUNC, O_DIRECTORY = n.FDK_O_CREAT, n.FDK_O_EXCL, n.FDK_O_TRUNC, n.FDK_O_DIRECTORY
@@ -30,14 +31,123 @@ def _take_text(ptr, length):
         n.fdk_free(ptr)
 
 
-class Stat:
-    """What statat found: kind ("regular", "dir", "symlink"...), size, perm, ino."""
+def _time_ns(getter, st):
+    """A stat time as integer nanoseconds, None when the file system keeps none."""
+    sec, nsec = ctypes.c_int64(), ctypes.c_int64()
+    return sec.value * 1_000_000_000 + nsec.value if getter(st, ctypes.byref(sec), ctypes.byref(nsec)) == 0 else None
 
-    def __init__(self, kind, size, perm, ino):
-        self.kind, self.size, self.perm, self.ino = kind, size, perm, ino
+
+class Stat:
+    """What stat or Fd.stat found, named as os.stat_result names it where it can: kind
+    ("regular", "dir", "symlink"...), size, perm (07777), mode (st_mode), ino, dev, rdev,
+    nlink, uid, gid, blocks (512-byte units), blksize, and the times as integer nanoseconds:
+    atime_ns, mtime_ns, ctime_ns, and birthtime_ns (None where the file system keeps none).
+    The st_* names of os.stat_result (st_mode, st_size, st_mtime...) are aliases."""
+
+    _FIELDS = ("size", "blocks", "blksize", "ino", "dev", "rdev", "nlink", "uid", "gid", "perm", "mode")
+
+    def __init__(self, st):
+        self.kind = n.FDK_KIND_NAMES.get(n.fdk_stat_kind(st), "unknown")
+        self.size, self.blocks, self.blksize = n.fdk_stat_size(st), n.fdk_stat_blocks(st), n.fdk_stat_blksize(st)
+        self.ino, self.dev, self.rdev, self.nlink = (n.fdk_stat_ino(st), n.fdk_stat_dev(st), n.fdk_stat_rdev(st),
+                                                     n.fdk_stat_nlink(st))
+        self.uid, self.gid = n.fdk_stat_uid(st), n.fdk_stat_gid(st)
+        self.perm, self.mode = n.fdk_stat_perm(st), n.fdk_stat_mode(st)
+        self.atime_ns = _time_ns(n.fdk_stat_atime, st)
+        self.mtime_ns = _time_ns(n.fdk_stat_mtime, st)
+        self.ctime_ns = _time_ns(n.fdk_stat_ctime, st)
+        self.birthtime_ns = _time_ns(n.fdk_stat_btime, st)
+
+    def __getattr__(self, name):
+        # st_size, st_mtime_ns... as os.stat_result; st_mtime as float seconds.
+        if name.startswith("st_"):
+            base = name[3:]
+            if base in ("atime", "mtime", "ctime", "birthtime"):
+                ns = getattr(self, base + "_ns")
+                return None if ns is None else ns / 1e9
+            if base in self._FIELDS or base.endswith("_ns"):
+                return getattr(self, base)
+        raise AttributeError(name)
 
     def __repr__(self):
         return f"Stat(kind={self.kind!r}, size={self.size}, perm={oct(self.perm)}, ino={self.ino})"
+
+
+def _filled_stat(fill):
+    """A Stat from fill(st), a call that fills a fresh fdk_stat."""
+    st = n.handle()
+    check(n.fdk_stat_new(ctypes.byref(st)))
+    try:
+        fill(st)
+        return Stat(st)
+    finally:
+        n.fdk_stat_free(st)
+
+
+class DirIter(Owned):
+    """The entries of one directory read as they are needed (fdk_dir_iter): iterate it for
+    (name bytes, kind); it closes at the end, at dispose() or at the end of a with-block."""
+
+    def __init__(self, raw):
+        self._raw = raw
+
+    def _release(self, raw):
+        n.fdk_dir_iter_free(raw)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if not self._raw:
+            raise StopIteration
+        name, kind = ctypes.c_char_p(), ctypes.c_int()
+        if check(n.fdk_dir_iter_next(self._live, ctypes.byref(name), ctypes.byref(kind))) == 0:
+            self.dispose()
+            raise StopIteration
+        return name.value, n.FDK_KIND_NAMES.get(kind.value, "unknown")
+
+
+RESOLVE_AUTO, RESOLVE_OPENAT2, RESOLVE_FALLBACK = n.FDK_RESOLVE_AUTO, n.FDK_RESOLVE_OPENAT2, n.FDK_RESOLVE_FALLBACK
+UTIME_NOW, UTIME_OMIT = "now", "omit"
+O_SYNC, O_DSYNC, O_NOCTTY = n.FDK_O_SYNC, n.FDK_O_DSYNC, n.FDK_O_NOCTTY
+
+
+def resolve_backend():
+    """The confined-resolution strategy in use: RESOLVE_OPENAT2 or RESOLVE_FALLBACK."""
+    return n.fdk_resolve_backend()
+
+
+def set_resolve_backend(backend):
+    """Forces RESOLVE_OPENAT2 or RESOLVE_FALLBACK for the whole process (RESOLVE_AUTO
+    probes again); ENOSYS when openat2 is asked for and the kernel refuses it."""
+    check(n.fdk_resolve_set_backend(backend))
+
+
+def open_flags_supported(flags):
+    """Whether Dir.open accepts this set of O_* flags here."""
+    return n.fdk_open_flags_supported(flags) == 1
+
+
+def _rename_flags(noreplace, exchange):
+    return (n.FDK_RENAME_NOREPLACE if noreplace else 0) | (n.FDK_RENAME_EXCHANGE if exchange else 0)
+
+
+def _owner_id(value):
+    return -1 if value is None else value
+
+
+def _times(atime_ns, mtime_ns):
+    """The (sec, nsec) pairs of utime: an integer of nanoseconds, UTIME_NOW or UTIME_OMIT
+    (None means omit, as os.utime leaves a time it is not given)."""
+    out = []
+    for ns in (atime_ns, mtime_ns):
+        if ns is None or ns == UTIME_OMIT:
+            out += [0, n.FDK_UTIME_OMIT]
+        elif ns == UTIME_NOW:
+            out += [0, n.FDK_UTIME_NOW]
+        else:
+            out += list(divmod(ns, 1_000_000_000))
+    return out
 
 
 class Dir(Owned):
@@ -57,8 +167,26 @@ class Dir(Owned):
     def at(cls, path, base=None):
         """The directory at path (beneath base, default the unconfined file system)."""
         raw = n.handle()
-        check(n.fdk_dir_open(ctypes.byref(raw), (base or cls.fs())._raw, _path(path)), path)
+        check(n.fdk_dir_open(ctypes.byref(raw), (base or cls.fs())._live, _path(path)), path)
         return cls(raw)
+
+    @classmethod
+    def from_fd(cls, fd):
+        """A Dir confined to the directory fd is open on. It shares fd's handle: closing fd
+        closes the Dir's descriptor too (its calls then raise EBADF)."""
+        raw = n.handle()
+        check(n.fdk_dir_from_fd(ctypes.byref(raw), fd._live))
+        return cls(raw)
+
+    def ref(self):
+        """Another Dir object on the same directory (one more C reference)."""
+        return Dir(n.handle(n.fdk_dir_ref(self._live)))
+
+    def fd(self):
+        """An Fd on the directory's descriptor (for fchdir or Fd.use), or None for Dir.fs()
+        and Dir.cwd(), which have none. It is a new reference: the Dir may go first."""
+        raw = n.fdk_dir_handle(self._live)
+        return Fd(n.handle(n.fdk_fd_ref(raw))) if raw else None
 
     def _release(self, raw):
         n.fdk_dir_unref(raw)
@@ -70,54 +198,94 @@ class Dir(Owned):
     def open(self, path, flags=O_RDONLY, mode=0o644):
         """An Fd on the file at path (close-on-exec; non-blocking with O_NONBLOCK)."""
         raw = n.handle()
-        check(n.fdk_openat(ctypes.byref(raw), self._raw, _path(path), flags, mode), path)
+        check(n.fdk_openat(ctypes.byref(raw), self._live, _path(path), flags, mode), path)
         return Fd(raw)
 
     def mkdir(self, path, mode=0o755):
-        check(n.fdk_mkdirat(self._raw, _path(path), mode), path)
+        check(n.fdk_mkdirat(self._live, _path(path), mode), path)
 
     def unlink(self, path):
-        check(n.fdk_unlinkat(self._raw, _path(path)), path)
+        check(n.fdk_unlinkat(self._live, _path(path)), path)
 
     def rmdir(self, path):
-        check(n.fdk_rmdirat(self._raw, _path(path)), path)
+        check(n.fdk_rmdirat(self._live, _path(path)), path)
 
-    def rename(self, old, new_dir, new):
-        check(n.fdk_renameat(self._raw, _path(old), new_dir._raw, _path(new)), old, new)
+    def rename(self, old, new_dir, new, noreplace=False, exchange=False):
+        """Renames old to new beneath new_dir, replacing it as os.rename does; noreplace:
+        FileExistsError instead; exchange: swap the two (both must exist)."""
+        flags = _rename_flags(noreplace, exchange)
+        if flags:
+            check(n.fdk_renameat2(self._live, _path(old), new_dir._live, _path(new), flags), old, new)
+        else:
+            check(n.fdk_renameat(self._live, _path(old), new_dir._live, _path(new)), old, new)
+
+    def link(self, old, new_dir, new):
+        """A hard link new (beneath new_dir) to old; a symlink old is linked itself."""
+        check(n.fdk_linkat(self._live, _path(old), new_dir._live, _path(new)), old, new)
+
+    def chmod(self, path, mode, follow=True):
+        check(n.fdk_chmodat(self._live, _path(path), mode, n.FDK_FOLLOW if follow else 0), path)
+
+    def chown(self, path, uid=None, gid=None, follow=True):
+        """None (or -1) leaves that id unchanged."""
+        check(n.fdk_chownat(self._live, _path(path), _owner_id(uid), _owner_id(gid), n.FDK_FOLLOW if follow else 0),
+              path)
+
+    def utime(self, path, atime_ns=UTIME_NOW, mtime_ns=UTIME_NOW, follow=True):
+        """Sets the access and modification times: integer nanoseconds, UTIME_NOW (the
+        default, as os.utime without times) or UTIME_OMIT / None (left unchanged)."""
+        check(n.fdk_utimensat(self._live, _path(path), *_times(atime_ns, mtime_ns), n.FDK_FOLLOW if follow else 0),
+              path)
+
+    def realpath(self, path=""):
+        """The symlink-free path (bytes): relative to this Dir (b"." for itself) when it
+        confines, absolute for Dir.fs()."""
+        text = ctypes.c_void_p()
+        length = check(n.fdk_realpath(ctypes.byref(text), self._live, _path(path)), path)
+        return _take_text(text, length)
+
+    def scandir(self, path=""):
+        """A DirIter over the directory at path: (name, kind) pairs in the file system's
+        order, read a batch at a time, for directories too large for listdir."""
+        raw = n.handle()
+        check(n.fdk_dir_iter_open(ctypes.byref(raw), self._live, _path(path)), path)
+        return DirIter(raw)
 
     def symlink(self, target, path):
         """Creates path as a symlink to target (target is stored as given)."""
-        check(n.fdk_symlinkat(_path(target), self._raw, _path(path)), target, path)
+        check(n.fdk_symlinkat(_path(target), self._live, _path(path)), target, path)
 
     def readlink(self, path):
         text = ctypes.c_void_p()
-        length = check(n.fdk_readlinkat(ctypes.byref(text), self._raw, _path(path)), path)
+        length = check(n.fdk_readlinkat(ctypes.byref(text), self._live, _path(path)), path)
         return _take_text(text, length)
 
     def stat(self, path, follow=True):
-        st = n.handle()
-        check(n.fdk_stat_new(ctypes.byref(st)))
-        try:
-            check(n.fdk_statat(st, self._raw, _path(path), 1 if follow else 0), path)
-            return Stat(n.FDK_KIND_NAMES.get(n.fdk_stat_kind(st), "unknown"), n.fdk_stat_size(st),
-                        n.fdk_stat_perm(st), n.fdk_stat_ino(st))
-        finally:
-            n.fdk_stat_free(st)
+        p = _path(path)
+        return _filled_stat(lambda st: check(n.fdk_statat(st, self._live, p, 1 if follow else 0), path))
 
     def listdir(self, path=""):
         """[(name, kind)] of the directory at path, sorted by name."""
         ents = n.handle()
-        count = check(n.fdk_readdir(ctypes.byref(ents), self._raw, _path(path)), path)
-        try:
-            return sorted((n.fdk_dirents_name(ents, i), n.FDK_KIND_NAMES.get(n.fdk_dirents_kind(ents, i), "unknown"))
-                          for i in range(count))
-        finally:
-            n.fdk_dirents_free(ents)
+        check(n.fdk_readdir(ctypes.byref(ents), self._live, _path(path)), path)
+        return _take_entries(ents)
 
 
-@n.OPEN_CB
-def _on_open(result, fd, key):
-    _deliver(key, result, fd)
+def _take_entries(ents):
+    """The sorted (name, kind) pairs of an entry list fdkit allocated, which it then frees."""
+    try:
+        return sorted((n.fdk_dirents_name(ents, i), n.FDK_KIND_NAMES.get(n.fdk_dirents_kind(ents, i), "unknown"))
+                      for i in range(n.fdk_dirents_count(ents)))
+    finally:
+        n.fdk_dirents_free(ents)
+
+
+def _fd_stat(self):
+    """A Stat of the open file (fstat)."""
+    return _filled_stat(lambda st: check(n.fdk_fstat(st, self._live)))
+
+
+Fd.stat = _fd_stat
 
 
 @n.TEXT_CB
@@ -125,31 +293,163 @@ def _on_text(result, text, key):
     _deliver(key, result, text)
 
 
-def _open_done(done):
-    def finish(result, fd):
-        done(Error.last(result) if result < 0 else Fd(n.handle(fd)))
+def _made_done(done, path, make):
+    """The finish of a call whose C callback gives (result, pointer): done(make(result,
+    pointer)), or done(Error) naming path."""
+    def finish(result, ptr):
+        done(Error.last(result, path) if result < 0 else make(result, ptr))
     return finish
 
 
-def _text_done(done):
-    def finish(result, text):
-        done(Error.last(result) if result < 0 else _take_text(text, result))
-    return finish
+def _open_done(done, path):
+    return _made_done(done, path, lambda _r, fd: Fd(n.handle(fd)))
+
+
+def _text_done(done, path):
+    return _made_done(done, path, lambda length, text: _take_text(text, length))
 
 
 def _open_async(self, d, path, done, flags=O_RDONLY, mode=0o644):
     """done(Fd) or done(Error): the open runs on the worker pool."""
     p = _path(path)
-    return self._start(_open_done(done), (d, p),
-                       lambda _cb, key, op: n.fdk_openat_async(self._raw, d._raw, p, flags, mode, _on_open, key, op))
+    return self._start(_open_done(done, path), (d, p),
+                       lambda _cb, key, op: n.fdk_openat_async(self._live, d._live, p, flags, mode, _on_pointer, key, op))
 
 
 def _readlink_async(self, d, path, done):
     """done(target bytes) or done(Error)."""
     p = _path(path)
-    return self._start(_text_done(done), (d, p),
-                       lambda _cb, key, op: n.fdk_readlinkat_async(self._raw, d._raw, p, _on_text, key, op))
+    return self._start(_text_done(done, path), (d, p),
+                       lambda _cb, key, op: n.fdk_readlinkat_async(self._live, d._live, p, _on_text, key, op))
 
 
 Loop.open_async = _open_async
 Loop.readlink_async = _readlink_async
+
+
+def _done_none(done, path, path2=None):
+    """done(None), or done(Error) naming the paths as the synchronous call's error does."""
+    return lambda r: done(Error.last(r, path, path2) if r < 0 else None)
+
+
+@_method(Loop)
+def dir_open_async(self, base, path, done):
+    """done(Dir) or done(Error): Dir.at(path, base) without blocking the loop."""
+    p = _path(path)
+    return self._start(_made_done(done, path, lambda _r, d: Dir(n.handle(d))), (base, p),
+                       lambda _cb, key, op: n.fdk_dir_open_async(self._live, base._live, p, _on_pointer, key, op))
+
+
+def _path_call(self, d, path, done, start):
+    """Starts start(dir handle, path bytes, cb, key, op) on this loop; done(None or Error)."""
+    p = _path(path)
+    return self._start(_done_none(done, path), (d, p), lambda cb, key, op: start(d._live, p, cb, key, op))
+
+
+@_method(Loop)
+def mkdir_async(self, d, path, done, mode=0o755):
+    """done(None) or done(Error), as Dir.mkdir (likewise unlink_async, rmdir_async,
+    chmod_async, chown_async, utime_async: Dir's arguments, then done, then its options)."""
+    return _path_call(self, d, path, done, lambda *a: n.fdk_mkdirat_async(self._live, *a[:2], mode, *a[2:]))
+
+
+@_method(Loop)
+def unlink_async(self, d, path, done):
+    return _path_call(self, d, path, done, lambda *a: n.fdk_unlinkat_async(self._live, *a))
+
+
+@_method(Loop)
+def rmdir_async(self, d, path, done):
+    return _path_call(self, d, path, done, lambda *a: n.fdk_rmdirat_async(self._live, *a))
+
+
+@_method(Loop)
+def chmod_async(self, d, path, mode, done, follow=True):
+    flags = n.FDK_FOLLOW if follow else 0
+    return _path_call(self, d, path, done, lambda *a: n.fdk_chmodat_async(self._live, *a[:2], mode, flags, *a[2:]))
+
+
+@_method(Loop)
+def chown_async(self, d, path, done, uid=None, gid=None, follow=True):
+    ids, flags = (_owner_id(uid), _owner_id(gid)), n.FDK_FOLLOW if follow else 0
+    return _path_call(self, d, path, done, lambda *a: n.fdk_chownat_async(self._live, *a[:2], *ids, flags, *a[2:]))
+
+
+@_method(Loop)
+def utime_async(self, d, path, done, atime_ns=UTIME_NOW, mtime_ns=UTIME_NOW, follow=True):
+    times, flags = _times(atime_ns, mtime_ns), n.FDK_FOLLOW if follow else 0
+    return _path_call(self, d, path, done, lambda *a: n.fdk_utimensat_async(self._live, *a[:2], *times, flags, *a[2:]))
+
+
+@_method(Loop)
+def rename_async(self, old_dir, old, new_dir, new, done, noreplace=False, exchange=False):
+    """done(None) or done(Error); the flags as Dir.rename's."""
+    po, pn, flags = _path(old), _path(new), _rename_flags(noreplace, exchange)
+    if flags:
+        start = lambda cb, key, op: n.fdk_renameat2_async(self._live, old_dir._live, po, new_dir._live, pn, flags,
+                                                          cb, key, op)
+    else:
+        start = lambda cb, key, op: n.fdk_renameat_async(self._live, old_dir._live, po, new_dir._live, pn, cb, key, op)
+    return self._start(_done_none(done, old, new), (old_dir, new_dir, po, pn), start)
+
+
+@_method(Loop)
+def link_async(self, old_dir, old, new_dir, new, done):
+    po, pn = _path(old), _path(new)
+    return self._start(_done_none(done, old, new), (old_dir, new_dir, po, pn),
+                       lambda cb, key, op: n.fdk_linkat_async(self._live, old_dir._live, po, new_dir._live, pn, cb, key, op))
+
+
+@_method(Loop)
+def symlink_async(self, target, d, path, done):
+    t, p = _path(target), _path(path)
+    return self._start(_done_none(done, target, path), (d, t, p),
+                       lambda cb, key, op: n.fdk_symlinkat_async(self._live, t, d._live, p, cb, key, op))
+
+
+def _stat_async(self, keep, done, start, path=None):
+    st = n.handle()
+    check(n.fdk_stat_new(ctypes.byref(st)))
+
+    def finish(result):
+        try:
+            done(Error.last(result, path) if result < 0 else Stat(st))
+        finally:
+            n.fdk_stat_free(st)
+    try:
+        return self._start(finish, keep, lambda cb, key, op: start(st, cb, key, op))
+    except BaseException:
+        n.fdk_stat_free(st)
+        raise
+
+
+@_method(Loop)
+def stat_async(self, d, path, done, follow=True):
+    """done(Stat) or done(Error)."""
+    p = _path(path)
+    return _stat_async(self, (d, p), done,
+                       lambda st, cb, key, op: n.fdk_statat_async(self._live, st, d._live, p, 1 if follow else 0, cb,
+                                                                  key, op), path)
+
+
+@_method(Loop)
+def fstat_async(self, fd, done):
+    """done(Stat) or done(Error) for an open file."""
+    return _stat_async(self, fd.ref(), done,
+                       lambda st, cb, key, op: n.fdk_fstat_async(self._live, st, fd._live, cb, key, op))
+
+
+@_method(Loop)
+def listdir_async(self, d, path, done):
+    """done([(name, kind)]) sorted by name, or done(Error)."""
+    p = _path(path)
+    return self._start(_made_done(done, path, lambda _r, ents: _take_entries(n.handle(ents))), (d, p),
+                       lambda _cb, key, op: n.fdk_readdir_async(self._live, d._live, p, _on_pointer, key, op))
+
+
+@_method(Loop)
+def realpath_async(self, d, path, done):
+    """done(path bytes) or done(Error), as Dir.realpath."""
+    p = _path(path)
+    return self._start(_text_done(done, path), (d, p),
+                       lambda _cb, key, op: n.fdk_realpath_async(self._live, d._live, p, _on_text, key, op))

@@ -61,7 +61,7 @@ def _sink(size):
 def read(self, size):
     """Up to size bytes; b"" at end of file."""
     buf, size = _sink(size)
-    count = check(n.fdk_read(self._raw, buf, size))
+    count = check(n.fdk_read(self._live, buf, size))
     return buf.raw[:count]
 
 
@@ -70,55 +70,55 @@ def readinto(self, buffer):
     """Reads into a writable buffer (bytearray, writable memoryview, array, mmap); returns
     the count. A read-only buffer raises TypeError."""
     ptr, size, _keep = _target(buffer, "readinto")
-    return check(n.fdk_read(self._raw, ptr, size))
+    return check(n.fdk_read(self._live, ptr, size))
 
 
 @_method(Fd)
 def write(self, data):
     ptr, size, _keep = _source(data)
-    return check(n.fdk_write(self._raw, ptr, size))
+    return check(n.fdk_write(self._live, ptr, size))
 
 
 @_method(Fd)
 def readv(self, buffers):
     """Scatters into writable buffers; returns the count. A read-only one raises TypeError."""
     iov, count, _keep = _iovecs(buffers, "readv")
-    return check(n.fdk_readv(self._raw, iov, count))
+    return check(n.fdk_readv(self._live, iov, count))
 
 
 @_method(Fd)
 def writev(self, buffers):
     iov, count, _keep = _iovecs(buffers)
-    return check(n.fdk_writev(self._raw, iov, count))
+    return check(n.fdk_writev(self._live, iov, count))
 
 
 @_method(Fd)
 def pread(self, size, offset):
     buf, size = _sink(size)
     iov = n.iovec(ctypes.cast(buf, ctypes.c_void_p), size)
-    count = check(n.fdk_preadv(self._raw, ctypes.byref(iov), 1, offset))
+    count = check(n.fdk_preadv(self._live, ctypes.byref(iov), 1, offset))
     return buf.raw[:count]
 
 
 @_method(Fd)
 def pwrite(self, data, offset):
     iov, count, _keep = _iovecs([data])
-    return check(n.fdk_pwritev(self._raw, iov, count, offset))
+    return check(n.fdk_pwritev(self._live, iov, count, offset))
 
 
 @_method(Fd)
 def seek(self, offset, whence=SEEK_SET):
-    return check(n.fdk_lseek(self._raw, offset, whence))
+    return check(n.fdk_lseek(self._live, offset, whence))
 
 
 @_method(Fd)
 def fsync(self, data_only=False):
-    check(n.fdk_fsync(self._raw, n.FDK_FSYNC_DATA if data_only else 0))
+    check(n.fdk_fsync(self._live, n.FDK_FSYNC_DATA if data_only else 0))
 
 
 @_method(Fd)
 def truncate(self, length):
-    check(n.fdk_ftruncate(self._raw, length))
+    check(n.fdk_ftruncate(self._live, length))
 
 
 def getrandom(size, nonblock=False):
@@ -146,7 +146,7 @@ def read_async(self, fd, size, done):
     """done(bytes read) or done(Error)."""
     buf, size = _sink(size)
     return self._start(lambda r: done(_outcome(r, lambda k: buf.raw[:k])), (fd.ref(), buf),
-                       lambda cb, key, op: n.fdk_read_async(self._raw, fd._raw, buf, size, cb, key, op))
+                       lambda cb, key, op: n.fdk_read_async(self._live, fd._live, buf, size, cb, key, op))
 
 
 @_method(Loop)
@@ -154,7 +154,7 @@ def write_async(self, fd, data, done):
     """done(count written) or done(Error). data is referenced, not copied, until then."""
     ptr, size, keep = _source(data)
     return self._start(lambda r: done(_outcome(r)), (fd.ref(), keep),
-                       lambda cb, key, op: n.fdk_write_async(self._raw, fd._raw, ptr, size, cb, key, op))
+                       lambda cb, key, op: n.fdk_write_async(self._live, fd._live, ptr, size, cb, key, op))
 
 
 @_method(Loop)
@@ -162,14 +162,14 @@ def getrandom_async(self, size, done):
     """done(random bytes) or done(Error), filled on the worker pool."""
     buf, size = _sink(size)
     return self._start(lambda r: done(_outcome(r, lambda k: buf.raw[:k])), buf,
-                       lambda cb, key, op: n.fdk_getrandom_async(self._raw, buf, size, 0, cb, key, op))
+                       lambda cb, key, op: n.fdk_getrandom_async(self._live, buf, size, 0, cb, key, op))
 
 
 @_method(Loop)
 def sleep_until(self, deadline_ns, done):
     """done(None) once now_ns() >= deadline_ns (never earlier), or done(Error)."""
     return self._start(lambda r: done(_outcome(r, lambda _: None)), None,
-                       lambda cb, key, op: n.fdk_sleep_until(self._raw, deadline_ns, cb, key, op))
+                       lambda cb, key, op: n.fdk_sleep_until(self._live, deadline_ns, cb, key, op))
 
 
 @_method(Loop)
@@ -178,14 +178,14 @@ def readv_async(self, fd, buffers, done):
     referenced until then. A read-only one raises TypeError."""
     iov, count, keep = _iovecs(buffers, "readv_async")
     return self._start(lambda r: done(_outcome(r)), (fd.ref(), iov, keep),
-                       lambda cb, key, op: n.fdk_readv_async(self._raw, fd._raw, iov, count, cb, key, op))
+                       lambda cb, key, op: n.fdk_readv_async(self._live, fd._live, iov, count, cb, key, op))
 
 
 @_method(Loop)
 def writev_async(self, fd, buffers, done):
     iov, count, keep = _iovecs(buffers)
     return self._start(lambda r: done(_outcome(r)), (fd.ref(), iov, keep),
-                       lambda cb, key, op: n.fdk_writev_async(self._raw, fd._raw, iov, count, cb, key, op))
+                       lambda cb, key, op: n.fdk_writev_async(self._live, fd._live, iov, count, cb, key, op))
 
 
 @_method(Loop)
@@ -194,34 +194,34 @@ def pread_async(self, fd, size, offset, done):
     buf, size = _sink(size)
     iov = (n.iovec * 1)(n.iovec(ctypes.cast(buf, ctypes.c_void_p), size))
     return self._start(lambda r: done(_outcome(r, lambda k: buf.raw[:k])), (fd.ref(), buf, iov),
-                       lambda cb, key, op: n.fdk_preadv_async(self._raw, fd._raw, iov, 1, offset, cb, key, op))
+                       lambda cb, key, op: n.fdk_preadv_async(self._live, fd._live, iov, 1, offset, cb, key, op))
 
 
 @_method(Loop)
 def pwrite_async(self, fd, data, offset, done):
     iov, count, keep = _iovecs([data])
     return self._start(lambda r: done(_outcome(r)), (fd.ref(), iov, keep),
-                       lambda cb, key, op: n.fdk_pwritev_async(self._raw, fd._raw, iov, count, offset, cb, key, op))
+                       lambda cb, key, op: n.fdk_pwritev_async(self._live, fd._live, iov, count, offset, cb, key, op))
 
 
 @_method(Loop)
 def seek_async(self, fd, offset, whence, done):
     """done(new offset) or done(Error), on the worker pool."""
     return self._start(lambda r: done(_outcome(r)), fd.ref(),
-                       lambda cb, key, op: n.fdk_lseek_async(self._raw, fd._raw, offset, whence, cb, key, op))
+                       lambda cb, key, op: n.fdk_lseek_async(self._live, fd._live, offset, whence, cb, key, op))
 
 
 @_method(Loop)
 def fsync_async(self, fd, done, data_only=False):
     flags = n.FDK_FSYNC_DATA if data_only else 0
     return self._start(lambda r: done(_outcome(r, lambda _: None)), fd.ref(),
-                       lambda cb, key, op: n.fdk_fsync_async(self._raw, fd._raw, flags, cb, key, op))
+                       lambda cb, key, op: n.fdk_fsync_async(self._live, fd._live, flags, cb, key, op))
 
 
 @_method(Loop)
 def truncate_async(self, fd, length, done):
     return self._start(lambda r: done(_outcome(r, lambda _: None)), fd.ref(),
-                       lambda cb, key, op: n.fdk_ftruncate_async(self._raw, fd._raw, length, cb, key, op))
+                       lambda cb, key, op: n.fdk_ftruncate_async(self._live, fd._live, length, cb, key, op))
 
 
 @_method(Loop)
@@ -230,10 +230,19 @@ def write_all_async(self, fd, data, done):
     are queued in order and never interleave (fdk_write_all_async)."""
     ptr, size, keep = _source(data)
     return self._start(lambda r: done(_outcome(r)), (fd.ref(), keep),
-                       lambda cb, key, op: n.fdk_write_all_async(self._raw, fd._raw, ptr, size, cb, key, op))
+                       lambda cb, key, op: n.fdk_write_all_async(self._live, fd._live, ptr, size, cb, key, op))
+
+
+@_method(Loop)
+def writev_all_async(self, fd, buffers, done):
+    """done(total length) once every byte of every buffer is written, or done(Error);
+    queued with write_all_async's writes on the same handle, in order."""
+    iov, count, keep = _iovecs(buffers)
+    return self._start(lambda r: done(_outcome(r)), (fd.ref(), iov, keep),
+                       lambda cb, key, op: n.fdk_writev_all_async(self._live, fd._live, iov, count, cb, key, op))
 
 
 @_method(Loop)
 def write_queue_size(self, fd):
     """Bytes queued on fd by write_all_async and not yet written."""
-    return check(n.fdk_write_queue_size(self._raw, fd._raw))
+    return check(n.fdk_write_queue_size(self._live, fd._live))

@@ -71,3 +71,17 @@ class FdTest(TestCase):
         t.start()
         self.assertEqual(r.read(32), b"from a thread")  # blocks (GIL released) until written
         t.join()
+
+    def test_calls_after_dispose_raise_value_error(self):
+        # A disposed wrapper holds no handle: ValueError, as a closed file's methods raise,
+        # never the EINVAL of a NULL handle passed to C.
+        r, w = fdkit.pipe()
+        r.dispose()
+        d = fdkit.Dir.cwd()
+        d.dispose()
+        with fdkit.Loop() as lp:
+            for call in (lambda: r.read(1), r.fileno, r.close, r.ref, lambda: r.stat(), lambda: w.send_msg([b"x"], fds=[r]),
+                         lambda: lp.read_async(r, 1, print), lambda: d.open("x"), lambda: d.stat("x"),
+                         lambda: fdkit.spawn(["true"], fds={3: r}), lambda: fdkit.run(["true"], stdin=r)):
+                with self.assertRaisesRegex(ValueError, "already released"):
+                    call()

@@ -84,3 +84,178 @@ class FsTest(TestCase):
         opened[0].dispose()
         self.assertIn(b"f", got)
         self.assertEqual([g.errno for g in got if isinstance(g, fdkit.Error)], [errno.EXDEV])
+
+
+class FsMoreTest(TestCase):
+    """Links, modes, owners, times, renameat2, realpath, streaming reads, full stat, the
+    backends, and every async form."""
+
+    def setUp(self):
+        super().setUp()
+        self.top = tempfile.mkdtemp()
+        self.root = fdkit.Dir.at(self.top)
+        with self.root.open("f", fdkit.O_WRONLY | fdkit.O_CREAT, 0o600) as f:
+            f.write(b"12345")
+
+    def tearDown(self):
+        self.root.dispose()
+        shutil.rmtree(self.top)
+        super().tearDown()
+
+    def test_link_chmod_chown_utime_match_os(self):
+        self.root.link("f", self.root, "hard")
+        self.assertEqual(os.stat(os.path.join(self.top, "hard")).st_ino, os.stat(os.path.join(self.top, "f")).st_ino)
+        self.root.chmod("f", 0o640)
+        self.assertEqual(os.stat(os.path.join(self.top, "f")).st_mode & 0o7777, 0o640)
+        me = os.getuid(), os.getgid()
+        self.root.chown("f", *me)
+        self.root.chown("f")  # None, None: both unchanged
+        self.root.utime("f", 1_000_000_000_123_456_789, 2_000_000_000_000_000_001)
+        st = os.stat(os.path.join(self.top, "f"))
+        self.assertEqual((st.st_atime_ns, st.st_mtime_ns), (1_000_000_000_123_456_789, 2_000_000_000_000_000_001))
+        self.root.utime("f", fdkit.UTIME_OMIT, fdkit.UTIME_NOW)
+        st2 = os.stat(os.path.join(self.top, "f"))
+        self.assertEqual(st2.st_atime_ns, 1_000_000_000_123_456_789)
+        self.assertGreater(st2.st_mtime_ns, 2_000_000_000_000_000_001 - 10**18)
+        self.root.symlink("f", "l")
+        with self.assertRaises(OSError) as caught:
+            self.root.chmod("l", 0o600, follow=False)
+        self.assertEqual(caught.exception.errno, errno.EOPNOTSUPP)
+        with self.assertRaises(FileNotFoundError) as caught:
+            self.root.link("missing", self.root, "x")
+        self.assertEqual(caught.exception.filename2, "x")
+
+    def test_full_stat_agrees_with_os_stat(self):
+        ours = self.root.stat("f")
+        theirs = os.stat(os.path.join(self.top, "f"))
+        for name in ("st_size", "st_ino", "st_dev", "st_nlink", "st_uid", "st_gid", "st_mode", "st_blocks",
+                     "st_blksize", "st_rdev", "st_atime_ns", "st_mtime_ns", "st_ctime_ns"):
+            self.assertEqual(getattr(ours, name), getattr(theirs, name), name)
+        self.assertAlmostEqual(ours.st_mtime, theirs.st_mtime, places=5)
+        self.assertEqual((ours.kind, ours.perm), ("regular", 0o600))
+        self.assertTrue(ours.birthtime_ns is None or ours.birthtime_ns > 0)
+        with self.root.open("f") as fd:
+            self.assertEqual(fd.stat().ino, ours.ino)
+        with self.assertRaises(AttributeError):
+            ours.st_nothing
+
+    def test_rename_noreplace_and_exchange(self):
+        with self.root.open("g", fdkit.O_WRONLY | fdkit.O_CREAT) as f:
+            f.write(b"g")
+        with self.assertRaises(FileExistsError) as caught:
+            self.root.rename("f", self.root, "g", noreplace=True)
+        self.assertEqual((caught.exception.filename, caught.exception.filename2), ("f", "g"))
+        self.root.rename("f", self.root, "g", exchange=True)
+        self.assertEqual(self.root.open("g").read(9), b"12345")
+        self.assertEqual(self.root.open("f").read(9), b"g")
+        with self.assertRaises(OSError) as caught:
+            self.root.rename("f", self.root, "g", noreplace=True, exchange=True)
+        self.assertEqual(caught.exception.errno, errno.EINVAL)
+
+    def test_realpath_scandir_and_dirs_from_descriptors(self):
+        self.root.mkdir("d")
+        self.root.symlink("d", "ld")
+        self.assertEqual(self.root.realpath("ld/../ld"), b"d")
+        self.assertEqual(self.root.realpath(), b".")
+        self.assertEqual(fdkit.Dir.fs().realpath(self.top + "/ld"), os.path.realpath(self.top + "/d").encode())
+        with self.assertRaises(fdkit.Error) as caught:
+            self.root.realpath("..")
+        self.assertTrue(caught.exception.escape)
+        for i in range(300):
+            with self.root.open(f"d/{i}", fdkit.O_WRONLY | fdkit.O_CREAT):
+                pass
+        with self.root.scandir("d") as it:
+            names = sorted(int(name) for name, kind in it if kind == "regular")
+        self.assertEqual(names, list(range(300)))
+        it = self.root.scandir("d")
+        next(it)
+        it.dispose()  # closed part-way: no descriptor left (tearDown checks)
+        self.assertEqual(list(it), [])
+        fd = self.root.open("d", fdkit.O_DIRECTORY)
+        sub = fdkit.Dir.from_fd(fd)
+        self.assertEqual(sorted(sub.listdir())[:2], [(b"0", "regular"), (b"1", "regular")])
+        with self.assertRaises(fdkit.Error) as caught:
+            sub.open("../f")
+        self.assertEqual(caught.exception.errno, errno.EXDEV)
+        other = sub.ref()
+        sub.dispose()
+        self.assertEqual(other.stat("0").kind, "regular")
+        handle = other.fd()
+        self.assertEqual(os.path.realpath(f"/proc/self/fd/{handle.fileno()}"), os.path.realpath(self.top + "/d"))
+        fd.close()  # shared with the dir: its calls now fail with EBADF
+        with self.assertRaises(fdkit.Error) as caught:
+            other.stat("0")
+        self.assertEqual(caught.exception.errno, errno.EBADF)
+        self.assertIsNone(fdkit.Dir.fs().fd())
+        with self.assertRaises(NotADirectoryError):
+            fdkit.Dir.from_fd(self.root.open("f"))
+
+    def test_escape_is_told_from_a_cross_device_exdev(self):
+        with self.assertRaises(fdkit.Error) as caught:
+            self.root.open("../x")
+        self.assertEqual((caught.exception.errno, caught.exception.escape), (errno.EXDEV, True))
+        cross = fdkit.Error(-errno.EXDEV, "rename: different file systems")
+        self.assertFalse(cross.escape)
+        with self.assertRaises(FileNotFoundError) as caught:
+            self.root.open("nothing")
+        self.assertFalse(caught.exception.escape)
+
+    def test_backends_and_flag_support(self):
+        from fdkit import fs
+        before = fs.resolve_backend()
+        self.assertIn(before, (fs.RESOLVE_OPENAT2, fs.RESOLVE_FALLBACK))
+        try:
+            fs.set_resolve_backend(fs.RESOLVE_FALLBACK)
+            self.assertEqual(fs.resolve_backend(), fs.RESOLVE_FALLBACK)
+            with self.assertRaises(fdkit.Error) as caught:
+                self.root.open("../x")
+            self.assertTrue(caught.exception.escape)
+            with self.assertRaises(OSError) as caught:
+                fs.set_resolve_backend(99)
+            self.assertEqual(caught.exception.errno, errno.EINVAL)
+        finally:
+            fs.set_resolve_backend(fs.RESOLVE_AUTO)
+        self.assertTrue(fs.open_flags_supported(fdkit.O_RDWR | fdkit.O_CREAT))
+        self.assertFalse(fs.open_flags_supported(fdkit.O_CREAT | fdkit.O_DIRECTORY))
+        self.assertFalse(fs.open_flags_supported(1 << 30))
+
+    def test_every_async_path_call(self):
+        got = []
+        with fdkit.Loop() as lp:
+            steps = [
+                lambda: lp.mkdir_async(self.root, "d", got.append, mode=0o700),
+                lambda: lp.symlink_async("d", self.root, "ld", got.append),
+                lambda: lp.link_async(self.root, "f", self.root, "hard", got.append),
+                lambda: lp.chmod_async(self.root, "f", 0o604, got.append),
+                lambda: lp.chown_async(self.root, "f", got.append, uid=os.getuid()),
+                lambda: lp.utime_async(self.root, "f", got.append, atime_ns=5_000_000_000, mtime_ns=7_000_000_000),
+                lambda: lp.stat_async(self.root, "f", got.append),
+                lambda: lp.listdir_async(self.root, "", got.append),
+                lambda: lp.realpath_async(self.root, "ld", got.append),
+                lambda: lp.rename_async(self.root, "hard", self.root, "f", got.append, noreplace=True),
+                lambda: lp.rename_async(self.root, "hard", self.root, "moved", got.append),
+                lambda: lp.unlink_async(self.root, "moved", got.append),
+                lambda: lp.rmdir_async(self.root, "d", got.append),
+                lambda: lp.dir_open_async(self.root, "..", got.append),
+                lambda: lp.dir_open_async(fdkit.Dir.fs(), self.top, got.append),
+            ]
+            for step in steps:
+                step()
+                self.assertEqual(len(got), steps.index(step), "a callback ran inside its call")
+                lp.run()
+            with self.root.open("f") as fd:
+                lp.fstat_async(fd, got.append)
+                lp.run()
+        self.assertEqual(got[:6], [None] * 6)
+        st = got[6]
+        self.assertEqual((st.kind, st.perm, st.nlink, st.atime_ns, st.mtime_ns), ("regular", 0o604, 2, 5 * 10**9, 7 * 10**9))
+        self.assertEqual(got[7], [(b"d", "dir"), (b"f", "regular"), (b"hard", "regular"), (b"ld", "symlink")])
+        self.assertEqual(got[8], b"d")
+        self.assertIsInstance(got[9], FileExistsError)
+        self.assertEqual((got[9].filename, got[9].filename2), ("hard", "f"))
+        self.assertEqual(got[10:13], [None] * 3)
+        self.assertEqual((got[13].escape, got[13].filename), (True, ".."))
+        self.assertEqual(got[14].listdir(), [(b"f", "regular"), (b"ld", "symlink")])
+        got[14].dispose()
+        self.assertEqual(got[15].size, 5)
+        self.assertEqual(sorted(os.listdir(self.top)), ["f", "ld"])

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """loop.h: running, posting, cancelling, exceptions in callbacks."""
 import errno
+import gc
 import threading
 
 import fdkit
@@ -78,6 +79,47 @@ class LoopTest(TestCase):
         self.assertEqual(got, [errno.EBUSY])
 
 
+class ClosedLoopTest(TestCase):
+    def test_calls_after_close_raise_value_error(self):
+        # Never the EINVAL of a NULL loop handed to C.
+        lp = fdkit.Loop()
+        lp.close()
+        r, _w = fdkit.pipe()
+        for call in (lp.run, lp.stop, lp.backend_fd, lp.backend_timeout, lambda: lp.read_async(r, 1, print),
+                     lambda: lp.sleep_until(0, print), lambda: lp.run_async(["true"], print)):
+            with self.assertRaisesRegex(ValueError, "closed"):
+                call()
+        with self.assertRaises(OSError) as caught:
+            lp.post(print)
+        self.assertEqual(caught.exception.errno, errno.ESHUTDOWN)
+
+
+class RemoteTest(TestCase):
+    def test_a_remote_posts_from_threads_and_outlives_its_loop(self):
+        ran = []
+        lp = fdkit.Loop()
+        remote = lp.remote()
+        t = threading.Thread(target=remote.post, args=(lambda: ran.append(threading.get_ident()),))
+        t.start()
+        t.join()
+        lp.run()
+        self.assertEqual(ran, [threading.get_ident()])
+        lp.close()
+        with self.assertRaises(OSError) as caught:
+            remote.post(lambda: ran.append("late"))
+        self.assertEqual(caught.exception.errno, errno.ESHUTDOWN)
+        # A remote does not keep its Loop object alive; posting after it was collected
+        # is ESHUTDOWN too.
+        lp2 = fdkit.Loop()
+        remote2 = lp2.remote()
+        del lp2
+        gc.collect()
+        with self.assertRaises(OSError) as caught:
+            remote2.post(lambda: ran.append("late"))
+        self.assertEqual(caught.exception.errno, errno.ESHUTDOWN)
+        self.assertEqual(len(ran), 1)
+
+
 class PostRacesCloseTest(TestCase):
     def test_post_while_another_thread_closes(self):
         # Threads post while the loop's thread closes it: every post either runs (during
@@ -104,52 +146,3 @@ class PostRacesCloseTest(TestCase):
                 t.join()
             self.assertEqual(refused, [errno.ESHUTDOWN] * 4)
             self.assertEqual(len(ran), len(accepted))
-
-
-class AsyncioTest(TestCase):
-    def test_asyncio_drives_the_loop_through_its_backend_fd(self):
-        # The pattern of doc/bindings/python.md: asyncio watches backend_fd() and a timer
-        # for backend_timeout(); fdkit callbacks resolve asyncio futures.
-        import asyncio
-
-        def attach(lp, aio):
-            """Returns (wake, detach): call wake() after starting operations from asyncio
-            code, so fdkit gets a turn to arm them."""
-            timer = None
-
-            def pump():
-                nonlocal timer
-                lp.run(fdkit.RUN_NOWAIT)
-                if timer is not None:
-                    timer.cancel()
-                ms = lp.backend_timeout()
-                timer = aio.call_later(ms / 1000, pump) if ms is not None else None
-
-            aio.add_reader(lp.backend_fd(), pump)
-            pump()
-            return (lambda: aio.call_soon(pump)), (lambda: (aio.remove_reader(lp.backend_fd()), timer and timer.cancel()))
-
-        def read(lp, wake, fd, size):
-            fut = asyncio.get_running_loop().create_future()
-            lp.read_async(fd, size, lambda r: fut.set_exception(r) if isinstance(r, Exception) else fut.set_result(r))
-            wake()
-            return fut
-
-        async def main(lp):
-            wake, detach = attach(lp, asyncio.get_running_loop())
-            r, w = fdkit.pipe()
-            pending = read(lp, wake, r, 16)
-            await asyncio.sleep(0.01)
-            threading.Thread(target=w.write, args=(b"via asyncio",)).start()
-            data = await asyncio.wait_for(pending, 5)
-            woke = asyncio.get_running_loop().create_future()
-            lp.sleep_until(fdkit.now_ns() + 20_000_000, lambda _: woke.set_result(True))
-            wake()
-            await asyncio.wait_for(woke, 5)  # only the timer wakes fdkit here
-            detach()
-            r.close()
-            w.close()
-            return data
-
-        with fdkit.Loop() as lp:
-            self.assertEqual(asyncio.run(main(lp)), b"via asyncio")

@@ -247,6 +247,30 @@ CAMLprim value fdkml_writev_async(value loop, value vfd, value bufs, value callb
   return vectored_async(loop, vfd, bufs, callback, fdk_writev_async, "fdk_writev_async");
 }
 
+CAMLprim value fdkml_writev_all_async(value loop, value vfd, value bufs, value callback) {
+  return vectored_async(loop, vfd, bufs, callback, fdk_writev_all_async, "fdk_writev_all_async");
+}
+
+/* Synchronous readv / writev over bigarrays, which stay put while the runtime lock is
+ * released (the list and the iovec block are registered meanwhile). */
+typedef ssize_t (*vectored_sync_fn)(fdk_fd *, const struct iovec *, int);
+
+static value vectored_sync(value vfd, value bufs, vectored_sync_fn fn, const char *call) {
+  CAMLparam2(vfd, bufs);
+  CAMLlocal1(iov);
+  int n;
+  iov = iovec_list(bufs, &n);
+  fdk_fd *fd = Fd_val(vfd);
+  struct iovec *v = Caml_ba_data_val(iov);
+  caml_release_runtime_system();
+  ssize_t r = fn(fd, v, n);
+  caml_acquire_runtime_system();
+  CAMLreturn(Val_long(fdkml_check(r, call)));
+}
+
+CAMLprim value fdkml_readv(value vfd, value bufs) { return vectored_sync(vfd, bufs, fdk_readv, "fdk_readv"); }
+CAMLprim value fdkml_writev(value vfd, value bufs) { return vectored_sync(vfd, bufs, fdk_writev, "fdk_writev"); }
+
 CAMLprim value fdkml_lseek_async(value loop, value vfd, value offset, value whence, value callback) {
   CAMLparam5(loop, vfd, offset, whence, callback);
   struct fdkml_pending *p = fdkml_pending_new(loop, callback, vfd);

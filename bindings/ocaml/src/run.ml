@@ -3,7 +3,7 @@ type status = Exited of int | Signaled of int
 type stream = Inherit | Capture | Discard | Merge
 type cancel = Kill | Graceful | Wait
 type group = Same_group | New_group | Session | Join of int
-type fds = Cloexec_only | Close_from_3 | Keep of int list
+type fds = Cloexec_only | Close_from_3 | Keep of Unix.file_descr list
 
 type rusage = {
   utime_ns : int;
@@ -47,7 +47,7 @@ type config = {
   cancel : int * int;
   stop_signal : int option;
   group : int * int;
-  fds : int * int list;
+  fds : int * Unix.file_descr list;
   early_exit : (string -> bool) option;
   backend : int;
 }

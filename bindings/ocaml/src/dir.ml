@@ -30,8 +30,9 @@ type resolve_backend = Resolve_auto | Openat2 | Fallback
 external resolve_backend_raw : unit -> int = "fdkml_resolve_backend"
 external set_resolve_backend_raw : int -> unit = "fdkml_resolve_set_backend"
 
+let resolve_code = function Resolve_auto -> 0 | Openat2 -> 1 | Fallback -> 2
 let resolve_backend () = match resolve_backend_raw () with 1 -> Openat2 | 2 -> Fallback | _ -> Resolve_auto
-let set_resolve_backend b = set_resolve_backend_raw (match b with Resolve_auto -> 0 | Openat2 -> 1 | Fallback -> 2)
+let set_resolve_backend b = set_resolve_backend_raw (resolve_code b)
 
 external openat_raw : t -> string -> int -> int -> Fd.t = "fdkml_openat"
 
@@ -48,7 +49,10 @@ external readlink : t -> string -> string = "fdkml_readlinkat"
 external realpath : t -> string -> string = "fdkml_realpath"
 external rename_raw : t -> string -> t -> string -> int -> unit = "fdkml_renameat2"
 
-let rename_flags noreplace exchange = (if noreplace then 1 else 0) lor if exchange then 2 else 0
+let rename_noreplace = 0x1
+let rename_exchange = 0x2
+let rename_flags noreplace exchange =
+  (if noreplace then rename_noreplace else 0) lor if exchange then rename_exchange else 0
 
 let rename ?(noreplace = false) ?(exchange = false) old_dir old_path new_dir new_path =
   rename_raw old_dir old_path new_dir new_path (rename_flags noreplace exchange)

@@ -28,6 +28,8 @@ type action =
 
 type backend = Auto | Fork | Posix_spawn
 
+let backend_code = function Auto -> 0 | Fork -> 1 | Posix_spawn -> 2
+
 external spawn_raw : action list -> string list -> string list option -> string option -> int -> t = "fdkml_spawn"
 
 let spawn ?cwd ?(fds = []) ?(setsid = false) ?(actions = []) ?(close_other_fds = false) ?env ?program
@@ -39,7 +41,7 @@ let spawn ?cwd ?(fds = []) ?(setsid = false) ?(actions = []) ?(close_other_fds =
     @ actions
     @ if close_other_fds then [ Close_other_fds ] else []
   in
-  spawn_raw actions argv env program (match backend with Auto -> 0 | Fork -> 1 | Posix_spawn -> 2)
+  spawn_raw actions argv env program (backend_code backend)
 
 external pid : t -> int = "fdkml_process_pid"
 external pidfd : t -> Unix.file_descr = "fdkml_process_pidfd"

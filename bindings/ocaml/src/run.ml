@@ -60,7 +60,10 @@ external run_raw : opts -> output = "fdkml_run"
 external run_async_raw : Loop.t -> opts -> (int -> string -> output -> unit) -> Loop.op = "fdkml_run_async"
 external signal : Loop.op -> int -> unit = "fdkml_run_signal"
 
-let stream_mode = function Inherit -> 0 | Capture -> 1 | Discard -> 2 | Merge -> 3
+let stream_code = function Inherit -> 0 | Capture -> 1 | Discard -> 2 | Merge -> 3
+let cancel_code = function Wait -> 0 | Kill -> 1 | Graceful -> 2
+let group_code = function Same_group -> (0, 0) | New_group -> (1, 0) | Session -> (2, 0) | Join leader -> (3, leader)
+let fds_code = function Cloexec_only -> (0, []) | Close_from_3 -> (1, []) | Keep l -> (2, l)
 
 let opts ?stdin ?stdin_fd ?(timeout_ms = 0) ?(new_group = false) ?group ?dir ?cwd ?cwd_fd ?env
     ?(stdout = Capture) ?(stderr = Capture) ?(max_output = -1) ?(stop_at_max_output = false) ?(cancel = Kill)
@@ -78,31 +81,24 @@ let opts ?stdin ?stdin_fd ?(timeout_ms = 0) ?(new_group = false) ?group ?dir ?cw
     | None, Some fd -> Some (Stdin_fd fd)
     | None, None -> None
   in
-  let group =
-    match group with
-    | Some Same_group -> (0, 0)
-    | Some New_group -> (1, 0)
-    | Some Session -> (2, 0)
-    | Some (Join leader) -> (3, leader)
-    | None -> if new_group then (1, 0) else (0, 0)
-  in
+  let group = group_code (match group with Some g -> g | None -> if new_group then New_group else Same_group) in
   opts_raw
     {
       argv;
       env;
       cwd;
       stdin;
-      stdout_mode = stream_mode stdout;
-      stderr_mode = stream_mode stderr;
+      stdout_mode = stream_code stdout;
+      stderr_mode = stream_code stderr;
       max_output;
       stop_at_max_output;
       timeout_ms;
-      cancel = ((match cancel with Wait -> 0 | Kill -> 1 | Graceful -> 2), kill_grace_ms);
+      cancel = (cancel_code cancel, kill_grace_ms);
       stop_signal;
       group;
-      fds = (match fds with Cloexec_only -> (0, []) | Close_from_3 -> (1, []) | Keep l -> (2, l));
+      fds = fds_code fds;
       early_exit;
-      backend = (match backend with Process.Auto -> 0 | Process.Fork -> 1 | Process.Posix_spawn -> 2);
+      backend = Process.backend_code backend;
     }
 
 let reraise opts = match take_exn opts with Some e -> raise e | None -> ()

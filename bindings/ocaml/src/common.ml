@@ -24,3 +24,8 @@ let is_cancelled err = err = ecanceled
 external last_error_is_escape : unit -> bool = "fdkml_last_error_is_escape"
 
 let result raw detail ok = if raw < 0 then Error (unix_error_of_code (-raw), detail) else Ok (ok raw)
+
+let ok_exn ?(call = "") = function
+  | Ok v -> v
+  | Error (err, detail) when is_cancelled err -> raise (Cancelled (call, detail))
+  | Error (err, detail) -> raise (Unix.Unix_error (err, call, detail))

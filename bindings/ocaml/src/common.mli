@@ -38,6 +38,10 @@ val last_error_is_escape : unit -> bool
     [Error] passed to a callback) was a path refused for leaving its confined directory,
     rather than a genuine cross-device EXDEV. Ask in the handler or the callback. *)
 
+val ok_exn : ?call:string -> ('a, error) result -> 'a
+(** The value of an asynchronous result, or the exception its synchronous form would
+    raise: {!Cancelled} for ECANCELED, [Unix.Unix_error (error, call, detail)] otherwise. *)
+
 (**/**)
 
 val result : int -> string -> (int -> 'a) -> ('a, error) result

@@ -5,6 +5,7 @@
    calls take bigarray buffers, which stay where they are while the operation runs. *)
 
 type buffer = (char, Bigarray.int8_unsigned_elt, Bigarray.c_layout) Bigarray.Array1.t
+type 'a callback = ('a, Common.error) result -> unit
 
 let check_bounds name length off len =
   if off < 0 || len < 0 || off > length - len then invalid_arg ("Fdkit.Io." ^ name)

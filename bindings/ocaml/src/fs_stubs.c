@@ -327,7 +327,9 @@ CAMLprim value fdkml_dir_iter_open(value dir, value path) {
   CAMLreturn(v);
 }
 
-/* Some (name, kind), or None at the end or once closed. */
+/* Some (name, kind), or None at the end or once closed. The runtime lock stays held: an
+ * iterator is not safe to share, and another thread's iter_close must not free it while
+ * getdents runs. */
 CAMLprim value fdkml_dir_iter_next(value iter) {
   CAMLparam1(iter);
   CAMLlocal2(some, pair);
@@ -335,9 +337,7 @@ CAMLprim value fdkml_dir_iter_next(value iter) {
   if (!it) CAMLreturn(Val_none);
   const char *name;
   int kind;
-  caml_release_runtime_system();
   int r = fdk_dir_iter_next(it, &name, &kind);
-  caml_acquire_runtime_system();
   if (fdkml_check(r, "fdk_dir_iter_next") == 0) CAMLreturn(Val_none);
   pair = fdkml_pair(caml_copy_string(name), kind_value(kind));
   some = caml_alloc(1, 0);

@@ -221,22 +221,23 @@ struct peer {
 
 struct accepted {
   fdk_fd *conn;
-  struct peer *peer;
+  struct fdkml_pending *p;
 };
 
+/* Runs with the runtime lock, so it may read the kept scratch bigarray. */
 static value make_accepted(void *arg) {
   CAMLparam0();
   CAMLlocal2(conn, peer);
   struct accepted *a = arg;
+  struct peer *from = Caml_ba_data_val(Field(fdkml_pending_keep(a->p), 1));
   conn = fdkml_alloc_fd(a->conn);
-  peer = sockaddr_value(&a->peer->addr, a->peer->len);
+  peer = sockaddr_value(&from->addr, from->len);
   CAMLreturn(fdkml_pair(conn, peer));
 }
 
 static void on_accept(int result, fdk_fd *conn, void *data) {
-  struct fdkml_pending *p = data;
-  struct accepted a = {conn, Caml_ba_data_val(Field(fdkml_pending_keep(p), 1))};
-  fdkml_complete(p, result, make_accepted, &a);
+  struct accepted a = {conn, data};
+  fdkml_complete(data, result, make_accepted, &a);
 }
 
 CAMLprim value fdkml_accept_async(value loop, value vfd, value callback) {
@@ -296,11 +297,11 @@ struct recv_scratch {
   fdk_fd *fds[];
 };
 
-/* (fds, flags, from option) */
+/* (fds, flags, from option); runs with the runtime lock, so it may read the kept scratch. */
 static value make_received(void *arg) {
   CAMLparam0();
   CAMLlocal5(list, cell, h, from, t);
-  struct recv_scratch *s = arg;
+  struct recv_scratch *s = Caml_ba_data_val(Field(fdkml_pending_keep(arg), 2));
   list = Val_emptylist;
   for (int i = s->nfds; i-- > 0;) {
     h = fdkml_alloc_fd(s->fds[i]);
@@ -322,10 +323,7 @@ static value make_received(void *arg) {
   CAMLreturn(t);
 }
 
-static void on_received(int64_t result, void *data) {
-  struct fdkml_pending *p = data;
-  fdkml_complete(p, result, make_received, Caml_ba_data_val(Field(fdkml_pending_keep(p), 2)));
-}
+static void on_received(int64_t result, void *data) { fdkml_complete(data, result, make_received, data); }
 
 /* recv_msg_async loop fd (ba, off, len) max_fds callback */
 CAMLprim value fdkml_recv_msg_async(value loop, value vfd, value span, value max_fds, value callback) {

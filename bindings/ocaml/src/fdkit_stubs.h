@@ -59,6 +59,18 @@ void fdkml_free_strings(char **list);
  * mapping); positive numbers pass through. */
 int fdkml_signal_to_system(value sig);
 int fdkml_signal_of_system(int sig);
+/* The bytecode entry of a 6- or 7-argument stub fn, named fn_bc in the external. */
+#define FDKML_BYTECODE6(fn)                                            \
+  CAMLprim value fn##_bc(value *argv, int argc) {                      \
+    (void)argc;                                                        \
+    return fn(argv[0], argv[1], argv[2], argv[3], argv[4], argv[5]);   \
+  }
+#define FDKML_BYTECODE7(fn)                                                     \
+  CAMLprim value fn##_bc(value *argv, int argc) {                               \
+    (void)argc;                                                                 \
+    return fn(argv[0], argv[1], argv[2], argv[3], argv[4], argv[5], argv[6]);   \
+  }
+
 /* A two-element tuple. */
 value fdkml_pair(value a, value b);
 

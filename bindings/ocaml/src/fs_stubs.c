@@ -398,10 +398,7 @@ CAMLprim value fdkml_openat_async(value loop, value dir, value path, value flags
         fdk_openat_async(lp, Dir_val(dir), String_val(path), Int_val(flags), Int_val(mode), on_open, pend, &op),
         "fdk_openat_async");
 }
-CAMLprim value fdkml_openat_async_bc(value *argv, int argc) {
-  (void)argc;
-  return fdkml_openat_async(argv[0], argv[1], argv[2], argv[3], argv[4], argv[5]);
-}
+FDKML_BYTECODE6(fdkml_openat_async)
 
 CAMLprim value fdkml_mkdirat_async(value loop, value dir, value path, value mode, value callback) {
   CAMLparam5(loop, dir, path, mode, callback);
@@ -488,10 +485,7 @@ CAMLprim value fdkml_chmodat_async(value loop, value dir, value path, value mode
                           fdkml_on_result, pend, &op),
         "fdk_chmodat_async");
 }
-CAMLprim value fdkml_chmodat_async_bc(value *argv, int argc) {
-  (void)argc;
-  return fdkml_chmodat_async(argv[0], argv[1], argv[2], argv[3], argv[4], argv[5]);
-}
+FDKML_BYTECODE6(fdkml_chmodat_async)
 
 /* ids: (uid, gid) */
 CAMLprim value fdkml_chownat_async(value loop, value dir, value path, value ids, value follow, value callback) {
@@ -503,10 +497,7 @@ CAMLprim value fdkml_chownat_async(value loop, value dir, value path, value ids,
                           Bool_val(follow) ? FDK_FOLLOW : 0, fdkml_on_result, pend, &op),
         "fdk_chownat_async");
 }
-CAMLprim value fdkml_chownat_async_bc(value *argv, int argc) {
-  (void)argc;
-  return fdkml_chownat_async(argv[0], argv[1], argv[2], argv[3], argv[4], argv[5]);
-}
+FDKML_BYTECODE6(fdkml_chownat_async)
 
 CAMLprim value fdkml_utimensat_async(value loop, value dir, value path, value times, value follow, value callback) {
   CAMLparam5(loop, dir, path, times, follow);
@@ -518,10 +509,7 @@ CAMLprim value fdkml_utimensat_async(value loop, value dir, value path, value ti
                             fdkml_on_result, pend, &op),
         "fdk_utimensat_async");
 }
-CAMLprim value fdkml_utimensat_async_bc(value *argv, int argc) {
-  (void)argc;
-  return fdkml_utimensat_async(argv[0], argv[1], argv[2], argv[3], argv[4], argv[5]);
-}
+FDKML_BYTECODE6(fdkml_utimensat_async)
 
 /* The stat buffer stays alive in the pending state until the callback, which reads it. */
 CAMLprim value fdkml_statat_async(value loop, value buf, value dir, value path, value follow, value callback) {
@@ -533,10 +521,7 @@ CAMLprim value fdkml_statat_async(value loop, value buf, value dir, value path, 
                          &op),
         "fdk_statat_async");
 }
-CAMLprim value fdkml_statat_async_bc(value *argv, int argc) {
-  (void)argc;
-  return fdkml_statat_async(argv[0], argv[1], argv[2], argv[3], argv[4], argv[5]);
-}
+FDKML_BYTECODE6(fdkml_statat_async)
 
 CAMLprim value fdkml_fstat_async(value loop, value buf, value vfd, value callback) {
   CAMLparam4(loop, buf, vfd, callback);

@@ -201,8 +201,6 @@ static value scratch(size_t size, void **data) {
   return v;
 }
 
-static value keep_pair(value a, value b) { return fdkml_pair(a, b); }
-
 CAMLprim value fdkml_connect_async(value loop, value vfd, value addr, value callback) {
   CAMLparam4(loop, vfd, addr, callback);
   union sock_addr_union a;
@@ -246,7 +244,7 @@ CAMLprim value fdkml_accept_async(value loop, value vfd, value callback) {
   struct peer *peer;
   buf = scratch(sizeof *peer, (void **)&peer);
   peer->len = sizeof peer->addr;
-  struct fdkml_pending *p = fdkml_pending_new(loop, callback, keep_pair(vfd, buf));
+  struct fdkml_pending *p = fdkml_pending_new(loop, callback, fdkml_pair(vfd, buf));
   fdk_op *op = NULL;
   int r = fdk_accept_async(fdkml_loop_val(loop)->raw, Fd_val(vfd), &peer->addr.s_gen, &peer->len, on_accept, p, &op);
   CAMLreturn(fdkml_started(p, r, op, "fdk_accept_async"));
@@ -277,16 +275,13 @@ CAMLprim value fdkml_send_msg_async(value loop, value vfd, value span, value des
   for (value l = fds; l != Val_emptylist; l = Field(l, 1)) handles[i++] = Fd_val(Field(l, 0));
   value ba = Field(span, 0);
   struct iovec v = {(char *)Caml_ba_data_val(ba) + Long_val(Field(span, 1)), Long_val(Field(span, 2))};
-  struct fdkml_pending *p = fdkml_pending_new(loop, callback, keep_pair(vfd, ba));
+  struct fdkml_pending *p = fdkml_pending_new(loop, callback, fdkml_pair(vfd, ba));
   fdk_op *op = NULL;
   int r = fdk_send_msg_async(fdkml_loop_val(loop)->raw, Fd_val(vfd), &v, 1, Is_some(dest) ? &a.s_gen : NULL, alen,
                              n ? handles : NULL, (int)n, fdkml_on_result, p, &op);
   CAMLreturn(fdkml_started(p, r, op, "fdk_send_msg_async"));
 }
-CAMLprim value fdkml_send_msg_async_bc(value *argv, int argc) {
-  (void)argc;
-  return fdkml_send_msg_async(argv[0], argv[1], argv[2], argv[3], argv[4], argv[5]);
-}
+FDKML_BYTECODE6(fdkml_send_msg_async)
 
 /* What fdk_recv_msg_async writes before its callback. */
 struct recv_scratch {

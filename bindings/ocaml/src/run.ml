@@ -65,7 +65,31 @@ let cancel_code = function Wait -> 0 | Kill -> 1 | Graceful -> 2
 let group_code = function Same_group -> (0, 0) | New_group -> (1, 0) | Session -> (2, 0) | Join leader -> (3, leader)
 let fds_code = function Cloexec_only -> (0, []) | Close_from_3 -> (1, []) | Keep l -> (2, l)
 
-let opts ?stdin ?stdin_fd ?(timeout_ms = 0) ?(new_group = false) ?group ?dir ?cwd ?cwd_fd ?env
+type 'a runner =
+  ?stdin:string ->
+  ?stdin_fd:Fd.t ->
+  ?timeout_ms:int ->
+  ?new_group:bool ->
+  ?group:group ->
+  ?dir:Dir.t ->
+  ?cwd:string ->
+  ?cwd_fd:Fd.t ->
+  ?env:string list ->
+  ?stdout:stream ->
+  ?stderr:stream ->
+  ?max_output:int ->
+  ?stop_at_max_output:bool ->
+  ?cancel:cancel ->
+  ?kill_grace_ms:int ->
+  ?stop_signal:int ->
+  ?fds:fds ->
+  ?early_exit:(string -> bool) ->
+  ?backend:Process.backend ->
+  string list ->
+  'a
+
+(* Builds the options from the arguments and hands them to [k]. *)
+let with_opts k ?stdin ?stdin_fd ?(timeout_ms = 0) ?(new_group = false) ?group ?dir ?cwd ?cwd_fd ?env
     ?(stdout = Capture) ?(stderr = Capture) ?(max_output = -1) ?(stop_at_max_output = false) ?(cancel = Kill)
     ?(kill_grace_ms = 1000) ?stop_signal ?(fds = Cloexec_only) ?early_exit ?(backend = Process.Auto) argv =
   let cwd =
@@ -82,7 +106,8 @@ let opts ?stdin ?stdin_fd ?(timeout_ms = 0) ?(new_group = false) ?group ?dir ?cw
     | None, None -> None
   in
   let group = group_code (match group with Some g -> g | None -> if new_group then New_group else Same_group) in
-  opts_raw
+  k
+    (opts_raw
     {
       argv;
       env;
@@ -99,26 +124,18 @@ let opts ?stdin ?stdin_fd ?(timeout_ms = 0) ?(new_group = false) ?group ?dir ?cw
       fds = fds_code fds;
       early_exit;
       backend = Process.backend_code backend;
-    }
+    })
 
 let reraise opts = match take_exn opts with Some e -> raise e | None -> ()
 
-let run ?stdin ?stdin_fd ?timeout_ms ?new_group ?group ?dir ?cwd ?cwd_fd ?env ?stdout ?stderr ?max_output
-    ?stop_at_max_output ?cancel ?kill_grace_ms ?stop_signal ?fds ?early_exit ?backend argv =
-  let o =
-    opts ?stdin ?stdin_fd ?timeout_ms ?new_group ?group ?dir ?cwd ?cwd_fd ?env ?stdout ?stderr ?max_output
-      ?stop_at_max_output ?cancel ?kill_grace_ms ?stop_signal ?fds ?early_exit ?backend argv
-  in
-  let out = run_raw o in
-  reraise o;
-  out
-
-let run_async loop ?stdin ?stdin_fd ?timeout_ms ?new_group ?group ?dir ?cwd ?cwd_fd ?env ?stdout ?stderr ?max_output
-    ?stop_at_max_output ?cancel ?kill_grace_ms ?stop_signal ?fds ?early_exit ?backend argv k =
-  let o =
-    opts ?stdin ?stdin_fd ?timeout_ms ?new_group ?group ?dir ?cwd ?cwd_fd ?env ?stdout ?stderr ?max_output
-      ?stop_at_max_output ?cancel ?kill_grace_ms ?stop_signal ?fds ?early_exit ?backend argv
-  in
-  run_async_raw loop o (fun r d out ->
+let run : output runner =
+  with_opts (fun o ->
+      let out = run_raw o in
       reraise o;
-      k (Common.result r d (fun _ -> out)))
+      out)
+
+let run_async loop : (output Io.callback -> Loop.op) runner =
+  with_opts (fun o k ->
+      run_async_raw loop o (fun r d out ->
+          reraise o;
+          k (Common.result r d (fun _ -> out))))

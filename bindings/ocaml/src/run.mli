@@ -49,7 +49,8 @@ type output = {
   rusage : rusage;
 }
 
-val run :
+(** The options of {!run} and {!run_async}, then argv. *)
+type 'a runner =
   ?stdin:string ->
   ?stdin_fd:Fd.t ->
   ?timeout_ms:int ->
@@ -70,7 +71,9 @@ val run :
   ?early_exit:(string -> bool) ->
   ?backend:Process.backend ->
   string list ->
-  output
+  'a
+
+val run : output runner
 (** [run argv] (its first element looked up in PATH). Both streams are captured by
     default. [stdin] feeds bytes, [stdin_fd] a descriptor. [dir], [cwd] or [cwd_fd] is
     where the child starts. [new_group] is [~group:New_group]. [max_output] caps the bytes
@@ -80,30 +83,7 @@ val run :
     child by the cancel policy; an exception it raises stops the child too and is raised
     again by [run]. *)
 
-val run_async :
-  Loop.t ->
-  ?stdin:string ->
-  ?stdin_fd:Fd.t ->
-  ?timeout_ms:int ->
-  ?new_group:bool ->
-  ?group:group ->
-  ?dir:Dir.t ->
-  ?cwd:string ->
-  ?cwd_fd:Fd.t ->
-  ?env:string list ->
-  ?stdout:stream ->
-  ?stderr:stream ->
-  ?max_output:int ->
-  ?stop_at_max_output:bool ->
-  ?cancel:cancel ->
-  ?kill_grace_ms:int ->
-  ?stop_signal:int ->
-  ?fds:fds ->
-  ?early_exit:(string -> bool) ->
-  ?backend:Process.backend ->
-  string list ->
-  output Io.callback ->
-  Loop.op
+val run_async : Loop.t -> (output Io.callback -> Loop.op) runner
 (** The same on [loop]: [k] gets the output once the child is gone. Cancelling the op
     applies the cancel policy (the callback still gets the output); an exception from
     [early_exit] is raised from the callback (so from [Loop.run]). *)

@@ -87,4 +87,19 @@ let () =
           | _ -> failwith "no result");
           Tap.expect_error Unix.ENOENT (fun () -> Run.run_async loop [ "/nonexistent/x" ] ignore);
           Loop.close loop );
+      ( "run_async keeps its options and predicate alive through collections",
+        fun () ->
+          let loop = Loop.create () in
+          let got = ref None and calls = ref 0 in
+          ignore
+            (Run.run_async loop
+               ~early_exit:(fun out -> incr calls; String.length out >= 100)
+               [ "yes" ] (fun r -> got := Some r));
+          (* nothing but the pending state refers to the options now *)
+          Gc.compact ();
+          ignore (Loop.run loop);
+          (match !got with
+          | Some (Ok o) -> Tap.check "stopped by the predicate" (o.early_exit && !calls > 0)
+          | _ -> failwith "no result");
+          Loop.close loop );
     ]

@@ -108,4 +108,23 @@ let () =
           let ai = ok (await loop (Net.getaddrinfo_async loop "::1" "443" [ Unix.AI_NUMERICHOST ])) in
           Tap.check "async" (List.exists (fun a -> a.Unix.ai_addr = Unix.ADDR_INET (Unix.inet_addr_of_string "::1", 443)) ai);
           Loop.close loop );
+      ( "a dropped op still calls back: its state is rooted until then",
+        fun () ->
+          let loop = Loop.create () in
+          let l, addr = loopback () in
+          let got = ref None in
+          ignore (Net.accept_async loop l (fun r -> got := Some r));
+          let buf = buffer 8 in
+          let a, b = Net.socketpair Unix.PF_UNIX Unix.SOCK_STREAM in
+          let received = ref None in
+          ignore (Net.recv_msg_async loop b ~max_fds:2 buf (fun r -> received := Some r));
+          Gc.compact ();
+          let c = Net.socket Unix.PF_INET Unix.SOCK_STREAM in
+          Net.connect c addr;
+          ignore (Net.send_msg a "x" []);
+          while (!got = None || !received = None) && Loop.run ~mode:Loop.Once loop do () done;
+          (match !got with Some (Ok (s, _)) -> Fd.close s | _ -> failwith "accept");
+          (match !received with Some (Ok m) -> Tap.check "one byte" (m.length = 1) | _ -> failwith "recv");
+          List.iter Fd.close [ a; b; c; l ];
+          Loop.close loop );
     ]

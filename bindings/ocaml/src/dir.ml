@@ -1,31 +1,41 @@
 (* SPDX-License-Identifier: MIT *)
-(* Directories that confine path resolution, and the calls made beneath them (fs.h). A
-   [t] resolves every path beneath itself: "..", absolute paths and symlinks that would
-   lead out raise Unix_error (EXDEV, ...). [fs ()] is the unconfined file system. Each [t]
-   holds one reference, dropped by the collector; every function may be called from any
-   thread (path calls release the runtime lock). *)
-
 type t
 
 external fs : unit -> t = "fdkml_dir_fs"
 external cwd : unit -> t = "fdkml_dir_cwd"
-
-(* The directory at [path] beneath [base], itself confining. *)
 external open_dir : t -> string -> t = "fdkml_dir_open"
+external of_fd : Fd.t -> t = "fdkml_dir_of_fd"
+external share : t -> t = "fdkml_dir_share"
+external handle : t -> Fd.t option = "fdkml_dir_handle"
 
-(* Open flags: fdkit's own values. *)
 let rdonly = 0x0000
 let wronly = 0x0001
 let rdwr = 0x0002
+let append = 0x0004
 let creat = 0x0008
 let excl = 0x0010
 let trunc = 0x0020
 let directory = 0x0040
 let nofollow = 0x0080
+let nonblock = 0x0100
+let sync = 0x0200
+let dsync = 0x0400
+let noctty = 0x0800
+let path = 0x1000
+
+external flags_supported : int -> bool = "fdkml_open_flags_supported"
+
+type resolve_backend = Resolve_auto | Openat2 | Fallback
+
+external resolve_backend_raw : unit -> int = "fdkml_resolve_backend"
+external set_resolve_backend_raw : int -> unit = "fdkml_resolve_set_backend"
+
+let resolve_code = function Resolve_auto -> 0 | Openat2 -> 1 | Fallback -> 2
+let resolve_backend () = match resolve_backend_raw () with 1 -> Openat2 | 2 -> Fallback | _ -> Resolve_auto
+let set_resolve_backend b = set_resolve_backend_raw (resolve_code b)
 
 external openat_raw : t -> string -> int -> int -> Fd.t = "fdkml_openat"
 
-(* Opens the file at [path] (close-on-exec); [flags] combines the values above with lor. *)
 let openat ?(flags = rdonly) ?(mode = 0o644) t path = openat_raw t path flags mode
 
 external mkdir_raw : t -> string -> int -> unit = "fdkml_mkdirat"
@@ -34,24 +44,187 @@ let mkdir ?(mode = 0o755) t path = mkdir_raw t path mode
 
 external unlink : t -> string -> unit = "fdkml_unlinkat"
 external rmdir : t -> string -> unit = "fdkml_rmdirat"
-
-(* [symlink target t path] creates [path] as a symlink to [target], stored as given. *)
 external symlink : string -> t -> string -> unit = "fdkml_symlinkat"
-
 external readlink : t -> string -> string = "fdkml_readlinkat"
+external realpath : t -> string -> string = "fdkml_realpath"
+external rename_raw : t -> string -> t -> string -> int -> unit = "fdkml_renameat2"
 
-type kind = Regular | Directory | Symlink | Other
+let rename_noreplace = 0x1
+let rename_exchange = 0x2
+let rename_flags noreplace exchange =
+  (if noreplace then rename_noreplace else 0) lor if exchange then rename_exchange else 0
 
-type stat = { kind : kind; size : int64; perm : int }
+let rename ?(noreplace = false) ?(exchange = false) old_dir old_path new_dir new_path =
+  rename_raw old_dir old_path new_dir new_path (rename_flags noreplace exchange)
 
-external statat_raw : t -> string -> bool -> int * int64 * int = "fdkml_statat"
+external link : t -> string -> t -> string -> unit = "fdkml_linkat"
+external chmod_raw : t -> string -> int -> bool -> unit = "fdkml_chmodat"
 
-let stat ?(follow = true) t path =
-  let kind, size, perm = statat_raw t path follow in
-  let kind = match kind with 5 -> Regular | 3 -> Directory | 6 -> Symlink | _ -> Other in
-  { kind; size; perm }
+let chmod ?(follow = true) t path mode = chmod_raw t path mode follow
 
-external readdir_raw : t -> string -> string list = "fdkml_readdir"
+external chown_raw : t -> string -> int -> int -> bool -> unit = "fdkml_chownat"
 
-(* The names in the directory at [path] (default: [t] itself), sorted. *)
-let readdir ?(path = "") t = List.sort compare (readdir_raw t path)
+let chown ?(follow = true) ?(uid = -1) ?(gid = -1) t path = chown_raw t path uid gid follow
+
+type time = Now | Omit | At of float
+
+let utime_now = -1
+let utime_omit = -2
+
+let timespec = function
+  | Now -> (0, utime_now)
+  | Omit -> (0, utime_omit)
+  | At f ->
+      let sec = Float.floor f in
+      (Float.to_int sec, Float.to_int ((f -. sec) *. 1e9))
+
+let times atime mtime =
+  let (a, an), (m, mn) = (timespec atime, timespec mtime) in
+  (a, an, m, mn)
+
+external utimes_raw : t -> string -> int * int * int * int -> bool -> unit = "fdkml_utimensat"
+
+let utimes ?(follow = true) ?(atime = Omit) ?(mtime = Omit) t path = utimes_raw t path (times atime mtime) follow
+
+type kind = Other | Fifo | Char_device | Directory | Block_device | Regular | Symlink | Socket
+
+type stat = {
+  kind : kind;
+  size : int64;
+  perm : int;
+  mode : int;
+  ino : int;
+  dev : int;
+  rdev : int;
+  nlink : int;
+  uid : int;
+  gid : int;
+  blocks : int;
+  blksize : int;
+  atime : float;
+  mtime : float;
+  ctime : float;
+  btime : float option;
+}
+
+type stat_buffer
+
+external stat_buffer : unit -> stat_buffer = "fdkml_stat_buffer"
+external stat_read : stat_buffer -> stat = "fdkml_stat_read"
+external statat_raw : stat_buffer -> t -> string -> bool -> stat = "fdkml_statat"
+external fstat_raw : stat_buffer -> Fd.t -> stat = "fdkml_fstat"
+
+let stat ?(follow = true) t path = statat_raw (stat_buffer ()) t path follow
+let fstat fd = fstat_raw (stat_buffer ()) fd
+
+external entries_raw : t -> string -> (string * kind) list = "fdkml_readdir"
+
+let entries ?(path = "") t = entries_raw t path
+let sorted_names entries = List.sort compare (List.map fst entries)
+let readdir ?(path = "") t = sorted_names (entries_raw t path)
+
+type iter
+
+external iter_open_raw : t -> string -> iter = "fdkml_dir_iter_open"
+external iter_next : iter -> (string * kind) option = "fdkml_dir_iter_next"
+external iter_close : iter -> unit = "fdkml_dir_iter_close"
+
+let iter_open ?(path = "") t = iter_open_raw t path
+
+let fold ?path f t init =
+  let it = iter_open ?path t in
+  Fun.protect ~finally:(fun () -> iter_close it) (fun () ->
+      let rec go acc = match iter_next it with None -> acc | Some e -> go (f e acc) in
+      go init)
+
+(* Asynchronous forms. *)
+type 'a callback = ('a, Common.error) result -> unit
+
+let unit_result k r d = k (Common.result r d ignore)
+let payload_result k r d payload = k (Common.result r d (fun _ -> payload))
+
+external open_dir_async_raw : Loop.t -> t -> string -> (int -> string -> t -> unit) -> Loop.op = "fdkml_dir_open_async"
+
+let open_dir_async loop base path k = open_dir_async_raw loop base path (payload_result k)
+
+external openat_async_raw : Loop.t -> t -> string -> int -> int -> (int -> string -> Fd.t -> unit) -> Loop.op
+  = "fdkml_openat_async_bc" "fdkml_openat_async"
+
+let openat_async loop ?(flags = rdonly) ?(mode = 0o644) t path k =
+  openat_async_raw loop t path flags mode (payload_result k)
+
+external mkdir_async_raw : Loop.t -> t -> string -> int -> (int -> string -> unit) -> Loop.op = "fdkml_mkdirat_async"
+
+let mkdir_async loop ?(mode = 0o755) t path k = mkdir_async_raw loop t path mode (unit_result k)
+
+external unlink_async_raw : Loop.t -> t -> string -> (int -> string -> unit) -> Loop.op = "fdkml_unlinkat_async"
+external rmdir_async_raw : Loop.t -> t -> string -> (int -> string -> unit) -> Loop.op = "fdkml_rmdirat_async"
+
+let unlink_async loop t path k = unlink_async_raw loop t path (unit_result k)
+let rmdir_async loop t path k = rmdir_async_raw loop t path (unit_result k)
+
+external rename_async_raw : Loop.t -> t * string * t * string -> int -> (int -> string -> unit) -> Loop.op
+  = "fdkml_renameat2_async"
+
+let rename_async loop ?(noreplace = false) ?(exchange = false) old_dir old_path new_dir new_path k =
+  rename_async_raw loop (old_dir, old_path, new_dir, new_path) (rename_flags noreplace exchange) (unit_result k)
+
+external link_async_raw : Loop.t -> t * string * t * string -> (int -> string -> unit) -> Loop.op
+  = "fdkml_linkat_async"
+
+let link_async loop old_dir old_path new_dir new_path k =
+  link_async_raw loop (old_dir, old_path, new_dir, new_path) (unit_result k)
+
+external symlink_async_raw : Loop.t -> string -> t -> string -> (int -> string -> unit) -> Loop.op
+  = "fdkml_symlinkat_async"
+
+let symlink_async loop target t path k = symlink_async_raw loop target t path (unit_result k)
+
+external readlink_async_raw : Loop.t -> t -> string -> (int -> string -> string -> unit) -> Loop.op
+  = "fdkml_readlinkat_async"
+
+external realpath_async_raw : Loop.t -> t -> string -> (int -> string -> string -> unit) -> Loop.op
+  = "fdkml_realpath_async"
+
+let readlink_async loop t path k = readlink_async_raw loop t path (payload_result k)
+let realpath_async loop t path k = realpath_async_raw loop t path (payload_result k)
+
+external entries_async_raw : Loop.t -> t -> string -> (int -> string -> (string * kind) list -> unit) -> Loop.op
+  = "fdkml_readdir_async"
+
+let entries_async loop ?(path = "") t k = entries_async_raw loop t path (payload_result k)
+
+let readdir_async loop ?(path = "") t k =
+  entries_async_raw loop t path (fun r d e -> k (Common.result r d (fun _ -> sorted_names e)))
+
+external chmod_async_raw : Loop.t -> t -> string -> int -> bool -> (int -> string -> unit) -> Loop.op
+  = "fdkml_chmodat_async_bc" "fdkml_chmodat_async"
+
+let chmod_async loop ?(follow = true) t path mode k = chmod_async_raw loop t path mode follow (unit_result k)
+
+external chown_async_raw : Loop.t -> t -> string -> int * int -> bool -> (int -> string -> unit) -> Loop.op
+  = "fdkml_chownat_async_bc" "fdkml_chownat_async"
+
+let chown_async loop ?(follow = true) ?(uid = -1) ?(gid = -1) t path k =
+  chown_async_raw loop t path (uid, gid) follow (unit_result k)
+
+external utimes_async_raw :
+  Loop.t -> t -> string -> int * int * int * int -> bool -> (int -> string -> unit) -> Loop.op
+  = "fdkml_utimensat_async_bc" "fdkml_utimensat_async"
+
+let utimes_async loop ?(follow = true) ?(atime = Omit) ?(mtime = Omit) t path k =
+  utimes_async_raw loop t path (times atime mtime) follow (unit_result k)
+
+external statat_async_raw :
+  Loop.t -> stat_buffer -> t -> string -> bool -> (int -> string -> unit) -> Loop.op
+  = "fdkml_statat_async_bc" "fdkml_statat_async"
+
+let stat_async loop ?(follow = true) t path k =
+  let buf = stat_buffer () in
+  statat_async_raw loop buf t path follow (fun r d -> k (Common.result r d (fun _ -> stat_read buf)))
+
+external fstat_async_raw : Loop.t -> stat_buffer -> Fd.t -> (int -> string -> unit) -> Loop.op = "fdkml_fstat_async"
+
+let fstat_async loop fd k =
+  let buf = stat_buffer () in
+  fstat_async_raw loop buf fd (fun r d -> k (Common.result r d (fun _ -> stat_read buf)))

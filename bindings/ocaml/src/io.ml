@@ -5,6 +5,7 @@
    calls take bigarray buffers, which stay where they are while the operation runs. *)
 
 type buffer = (char, Bigarray.int8_unsigned_elt, Bigarray.c_layout) Bigarray.Array1.t
+type 'a callback = ('a, Common.error) result -> unit
 
 let check_bounds name length off len =
   if off < 0 || len < 0 || off > length - len then invalid_arg ("Fdkit.Io." ^ name)
@@ -122,3 +123,14 @@ let write_all_async loop fd ?(off = 0) ?len buf k =
 
 (* Bytes queued on [fd] by [write_all_async] and not yet written (back-pressure). *)
 external write_queue_size : Loop.t -> Fd.t -> int = "fdkml_write_queue_size"
+
+external writev_all_async_raw : Loop.t -> Fd.t -> buffer list -> (int -> string -> unit) -> Loop.op
+  = "fdkml_writev_all_async"
+
+(* [write_all_async] over whole bigarrays, in order: [k] gets the total once all is written. *)
+let writev_all_async loop fd bufs k = writev_all_async_raw loop fd bufs (fun r d -> k (Common.result r d Fun.id))
+
+(* Scatter / gather over whole bigarrays (one system call's worth; the count is returned).
+   The runtime lock is released meanwhile. *)
+external readv : Fd.t -> buffer list -> int = "fdkml_readv"
+external writev : Fd.t -> buffer list -> int = "fdkml_writev"

@@ -99,44 +99,30 @@ CAMLprim value fdkml_now_ns(value unit) { return Val_long(fdk_now_ns()); }
  * bigarray (and the handle) alive until the callback ran. The OCaml side checks bounds. */
 static void *ba_at(value ba, value off) { return (char *)Caml_ba_data_val(ba) + Long_val(off); }
 
-static value keep2(value a, value b) {
-  CAMLparam2(a, b);
-  CAMLlocal1(t);
-  t = caml_alloc_tuple(2);
-  Store_field(t, 0, a);
-  Store_field(t, 1, b);
-  CAMLreturn(t);
-}
 
 CAMLprim value fdkml_read_async(value loop, value vfd, value ba, value off, value len, value callback) {
   CAMLparam5(loop, vfd, ba, off, len);
   CAMLxparam1(callback);
-  struct fdkml_pending *p = fdkml_pending_new(loop, callback, keep2(vfd, ba));
+  struct fdkml_pending *p = fdkml_pending_new(loop, callback, fdkml_pair(vfd, ba));
   fdk_op *op = NULL;
   int r = fdk_read_async(fdkml_loop_val(loop)->raw, Fd_val(vfd), ba_at(ba, off), Long_val(len), fdkml_on_result,
                          p, &op);
   CAMLreturn(fdkml_started(p, r, op, "fdk_read_async"));
 }
 
-CAMLprim value fdkml_read_async_bc(value *argv, int argc) {
-  (void)argc;
-  return fdkml_read_async(argv[0], argv[1], argv[2], argv[3], argv[4], argv[5]);
-}
+FDKML_BYTECODE6(fdkml_read_async)
 
 CAMLprim value fdkml_write_async(value loop, value vfd, value ba, value off, value len, value callback) {
   CAMLparam5(loop, vfd, ba, off, len);
   CAMLxparam1(callback);
-  struct fdkml_pending *p = fdkml_pending_new(loop, callback, keep2(vfd, ba));
+  struct fdkml_pending *p = fdkml_pending_new(loop, callback, fdkml_pair(vfd, ba));
   fdk_op *op = NULL;
   int r = fdk_write_async(fdkml_loop_val(loop)->raw, Fd_val(vfd), ba_at(ba, off), Long_val(len), fdkml_on_result,
                           p, &op);
   CAMLreturn(fdkml_started(p, r, op, "fdk_write_async"));
 }
 
-CAMLprim value fdkml_write_async_bc(value *argv, int argc) {
-  (void)argc;
-  return fdkml_write_async(argv[0], argv[1], argv[2], argv[3], argv[4], argv[5]);
-}
+FDKML_BYTECODE6(fdkml_write_async)
 
 CAMLprim value fdkml_getrandom_async(value loop, value ba, value off, value len, value callback) {
   CAMLparam5(loop, ba, off, len, callback);
@@ -195,18 +181,12 @@ static value positioned_async(value loop, value vfd, value ba, value off, value 
 CAMLprim value fdkml_pread_async(value loop, value vfd, value ba, value off, value len, value pos, value callback) {
   return positioned_async(loop, vfd, ba, off, len, pos, callback, fdk_preadv_async, "fdk_preadv_async");
 }
-CAMLprim value fdkml_pread_async_bc(value *argv, int argc) {
-  (void)argc;
-  return fdkml_pread_async(argv[0], argv[1], argv[2], argv[3], argv[4], argv[5], argv[6]);
-}
+FDKML_BYTECODE7(fdkml_pread_async)
 
 CAMLprim value fdkml_pwrite_async(value loop, value vfd, value ba, value off, value len, value pos, value callback) {
   return positioned_async(loop, vfd, ba, off, len, pos, callback, fdk_pwritev_async, "fdk_pwritev_async");
 }
-CAMLprim value fdkml_pwrite_async_bc(value *argv, int argc) {
-  (void)argc;
-  return fdkml_pwrite_async(argv[0], argv[1], argv[2], argv[3], argv[4], argv[5], argv[6]);
-}
+FDKML_BYTECODE7(fdkml_pwrite_async)
 
 /* readv / writev over a list of bigarrays: the iovec array is a bigarray kept with them. */
 static value iovec_list(value bufs, int *count) {
@@ -247,6 +227,30 @@ CAMLprim value fdkml_writev_async(value loop, value vfd, value bufs, value callb
   return vectored_async(loop, vfd, bufs, callback, fdk_writev_async, "fdk_writev_async");
 }
 
+CAMLprim value fdkml_writev_all_async(value loop, value vfd, value bufs, value callback) {
+  return vectored_async(loop, vfd, bufs, callback, fdk_writev_all_async, "fdk_writev_all_async");
+}
+
+/* Synchronous readv / writev over bigarrays, which stay put while the runtime lock is
+ * released (the list and the iovec block are registered meanwhile). */
+typedef ssize_t (*vectored_sync_fn)(fdk_fd *, const struct iovec *, int);
+
+static value vectored_sync(value vfd, value bufs, vectored_sync_fn fn, const char *call) {
+  CAMLparam2(vfd, bufs);
+  CAMLlocal1(iov);
+  int n;
+  iov = iovec_list(bufs, &n);
+  fdk_fd *fd = Fd_val(vfd);
+  struct iovec *v = Caml_ba_data_val(iov);
+  caml_release_runtime_system();
+  ssize_t r = fn(fd, v, n);
+  caml_acquire_runtime_system();
+  CAMLreturn(Val_long(fdkml_check(r, call)));
+}
+
+CAMLprim value fdkml_readv(value vfd, value bufs) { return vectored_sync(vfd, bufs, fdk_readv, "fdk_readv"); }
+CAMLprim value fdkml_writev(value vfd, value bufs) { return vectored_sync(vfd, bufs, fdk_writev, "fdk_writev"); }
+
 CAMLprim value fdkml_lseek_async(value loop, value vfd, value offset, value whence, value callback) {
   CAMLparam5(loop, vfd, offset, whence, callback);
   struct fdkml_pending *p = fdkml_pending_new(loop, callback, vfd);
@@ -277,17 +281,14 @@ CAMLprim value fdkml_ftruncate_async(value loop, value vfd, value length, value 
 CAMLprim value fdkml_write_all_async(value loop, value vfd, value ba, value off, value len, value callback) {
   CAMLparam5(loop, vfd, ba, off, len);
   CAMLxparam1(callback);
-  struct fdkml_pending *p = fdkml_pending_new(loop, callback, keep2(vfd, ba));
+  struct fdkml_pending *p = fdkml_pending_new(loop, callback, fdkml_pair(vfd, ba));
   fdk_op *op = NULL;
   int r = fdk_write_all_async(fdkml_loop_val(loop)->raw, Fd_val(vfd), ba_at(ba, off), Long_val(len),
                               fdkml_on_result, p, &op);
   CAMLreturn(fdkml_started(p, r, op, "fdk_write_all_async"));
 }
 
-CAMLprim value fdkml_write_all_async_bc(value *argv, int argc) {
-  (void)argc;
-  return fdkml_write_all_async(argv[0], argv[1], argv[2], argv[3], argv[4], argv[5]);
-}
+FDKML_BYTECODE6(fdkml_write_all_async)
 
 CAMLprim value fdkml_write_queue_size(value loop, value vfd) {
   return Val_long(fdkml_check(fdk_write_queue_size(fdkml_loop_val(loop)->raw, Fd_val(vfd)), "fdk_write_queue_size"));

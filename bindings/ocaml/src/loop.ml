@@ -36,3 +36,9 @@ external cancel : op -> bool = "fdkml_op_cancel"
 
 (* Runs callbacks; returns whether operations are still pending. *)
 let run ?(mode = Default) t = run_mode t (match mode with Default -> 0 | Once -> 1 | Nowait -> 2)
+
+(* A handle for posting from other threads that never keeps the loop alive. *)
+type remote
+
+external remote : t -> remote = "fdkml_loop_remote"
+external remote_post : remote -> (unit -> unit) -> unit = "fdkml_remote_post"

@@ -61,7 +61,7 @@ CAMLprim value fdkml_loop_new(value unit) {
   if (r < 0) {
     value detail = caml_copy_string(fdk_last_error());
     fdk_loop_free(raw);
-    unix_error(-r, "fdk_loop_remote_new", detail);
+    fdkml_raise(r, "fdk_loop_remote_new", detail);
   }
   struct fdkml_loop *l = malloc(sizeof *l);
   if (!l) {
@@ -159,9 +159,10 @@ value fdkml_started(struct fdkml_pending *p, int result, fdk_op *op, const char 
   CAMLparam0();
   CAMLlocal1(v);
   if (result < 0) {
+    fdkml_note_failure(result);
     value detail = caml_copy_string(fdk_last_error());
     pending_free(p);
-    unix_error(-result, (char *)call, detail);
+    fdkml_raise(result, call, detail);
   }
   p->cell->raw = op;
   p->cell->refs++;
@@ -189,10 +190,31 @@ void fdkml_on_result(int64_t result, void *data) {
   struct fdkml_pending *p = data;
   caml_acquire_runtime_system();
   p->cell->raw = NULL;
+  fdkml_note_failure(result);
   value detail = caml_copy_string(result < 0 ? fdk_last_error() : "");
   deliver(p, caml_callback2_exn(p->callback, Val_long(result), detail));
   release_from_callback();
 }
+
+static value call_with_payload(struct fdkml_pending *p, int64_t result, value (*make)(void *), void *arg) {
+  CAMLparam0();
+  CAMLlocal2(detail, payload);
+  detail = caml_copy_string(result < 0 ? fdk_last_error() : "");
+  payload = result >= 0 ? make(arg) : Val_unit;
+  CAMLreturn(caml_callback3_exn(p->callback, Val_long(result), detail, payload));
+}
+
+void fdkml_complete(struct fdkml_pending *p, int64_t result, value (*make)(void *), void *arg) {
+  caml_acquire_runtime_system();
+  p->cell->raw = NULL;
+  fdkml_note_failure(result);
+  deliver(p, call_with_payload(p, result, make, arg));
+  release_from_callback();
+}
+
+value fdkml_pending_keep(struct fdkml_pending *p) { return p->keep; }
+
+fdk_op *fdkml_op_raw(value op) { return Op_cell(op)->raw; }
 
 static void on_post(void *data) {
   struct fdkml_pending *p = data;
@@ -205,17 +227,49 @@ static void on_post(void *data) {
  * without the runtime lock): the post goes through the remote, which outlives the loop and
  * answers ESHUTDOWN once the loop is going. A post that is accepted runs before the loop is
  * freed, so on_post may use p->loop. */
-CAMLprim value fdkml_loop_post(value loop, value fn) {
-  CAMLparam2(loop, fn);
-  struct fdkml_loop *l = Loop_state(loop);
+static value post_through(fdk_loop_remote *remote, struct fdkml_loop *l, value fn) {
+  CAMLparam1(fn);
   struct fdkml_pending *p = pending_new(l, fn, Val_unit);
-  int r = fdk_loop_remote_post(l->remote, on_post, p);
+  int r = fdk_loop_remote_post(remote, on_post, p);
   if (r < 0) {
+    fdkml_note_failure(r);
     value detail = caml_copy_string(fdk_last_error());
     pending_free(p);
-    unix_error(-r, "fdk_loop_remote_post", detail);
+    fdkml_raise(r, "fdk_loop_remote_post", detail);
   }
   CAMLreturn(Val_unit);
+}
+
+CAMLprim value fdkml_loop_post(value loop, value fn) {
+  struct fdkml_loop *l = Loop_state(loop);
+  return post_through(l->remote, l, fn);
+}
+
+/* A Loop.remote: its own reference to the loop's remote and the loop's state, which
+ * on_post uses only for posts the remote accepted (those run before the loop is freed). */
+struct remote_box {
+  fdk_loop_remote *remote;
+  struct fdkml_loop *loop;
+};
+#define Remote_val(v) ((struct remote_box *)Data_custom_val(v))
+
+static void remote_finalize(value v) { fdk_loop_remote_unref(Remote_val(v)->remote); }
+
+static struct custom_operations remote_ops = {"fdkit.loop_remote", remote_finalize, custom_compare_default,
+                                              custom_hash_default, custom_serialize_default,
+                                              custom_deserialize_default, custom_compare_ext_default,
+                                              custom_fixed_length_default};
+
+CAMLprim value fdkml_loop_remote(value loop) {
+  struct fdkml_loop *l = fdkml_loop_val(loop);
+  value v = caml_alloc_custom(&remote_ops, sizeof(struct remote_box), 0, 1);
+  Remote_val(v)->remote = fdk_loop_remote_ref(l->remote);
+  Remote_val(v)->loop = l;
+  return v;
+}
+
+CAMLprim value fdkml_remote_post(value remote, value fn) {
+  return post_through(Remote_val(remote)->remote, Remote_val(remote)->loop, fn);
 }
 
 CAMLprim value fdkml_op_pending(value op) { return Val_bool(Op_cell(op)->raw != NULL); }

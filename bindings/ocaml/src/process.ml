@@ -1,24 +1,52 @@
 (* SPDX-License-Identifier: MIT *)
-(* Spawning a child from an ordered list of actions (process.h): [cwd], [fds] (child
-   descriptor number, handle to inherit there; blocking modes preserved), [setsid],
-   [close_other_fds], then the exec of [argv] (PATH searched). A failing action raises
-   Unix_error naming it in the detail (the failed child is already reaped). A [t] left to
-   the collector kills and reaps a child that still runs: keep it while the child matters. *)
-
 type t
 
-external spawn_raw : string list -> string option -> (int * Fd.t) list -> bool -> bool -> t = "fdkml_spawn"
+type blocking = Preserve | Blocking | Nonblocking
 
-let spawn ?cwd ?(fds = []) ?(setsid = false) ?(close_other_fds = false) argv =
-  spawn_raw argv cwd fds setsid close_other_fds
+type resource = Cpu | Fsize | Data | Stack | Core | Nofile | As | Nproc | Memlock
+
+let rlim_infinity = max_int
+
+type action =
+  | Setsid
+  | No_new_privs
+  | Close_other_fds
+  | Chdir of string
+  | Fchdir of Fd.t
+  | Inherit of int * Fd.t * blocking
+  | Inherit_raw of int * Unix.file_descr * blocking
+  | Setpgid of int
+  | Login_tty of Fd.t
+  | Setuid of int
+  | Setgid of int
+  | Setgroups of int list
+  | Umask of int
+  | Rlimit of resource * int * int
+  | Pdeathsig of int
+  | Signal_default of int
+  | Signal_ignore of int
+
+type backend = Auto | Fork | Posix_spawn
+
+let backend_code = function Auto -> 0 | Fork -> 1 | Posix_spawn -> 2
+
+external spawn_raw : action list -> string list -> string list option -> string option -> int -> t = "fdkml_spawn"
+
+let spawn ?cwd ?(fds = []) ?(setsid = false) ?(actions = []) ?(close_other_fds = false) ?env ?program
+    ?(backend = Auto) argv =
+  let actions =
+    (match cwd with Some d -> [ Chdir d ] | None -> [])
+    @ List.map (fun (dst, fd) -> Inherit (dst, fd, Preserve)) fds
+    @ (if setsid then [ Setsid ] else [])
+    @ actions
+    @ if close_other_fds then [ Close_other_fds ] else []
+  in
+  spawn_raw actions argv env program (backend_code backend)
 
 external pid : t -> int = "fdkml_process_pid"
-
-(* Raises ESRCH once the child was reaped: a recycled pid is never signalled. *)
+external pidfd : t -> Unix.file_descr = "fdkml_process_pidfd"
 external signal : t -> int -> unit = "fdkml_process_signal"
-
-(* Waits for the exit (without the runtime lock), reaps, and returns how it ended. *)
+external signal_group : t -> int -> unit = "fdkml_process_signal_group"
 external wait : t -> Unix.process_status = "fdkml_process_wait"
-
-(* How the child ended if it has (it is reaped then). *)
 external try_wait : t -> Unix.process_status option = "fdkml_process_try_wait"
+external reap_detached : unit -> int = "fdkml_process_reap_detached"

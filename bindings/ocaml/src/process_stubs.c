@@ -4,15 +4,10 @@
 
 #include "fdkit_stubs.h"
 
-/* The runtime's mapping between OCaml's signal numbers (Sys.sigterm...) and the system's;
- * <caml/signals.h> declares them only for the runtime itself. */
-extern int caml_convert_signal_number(int);
-extern int caml_rev_convert_signal_number(int);
-
 /* Each Process.t owns its fdk_process; the collector frees it. As with Unix.create_process,
  * collecting the handle leaves the child running (fdk_process_detach: fdkit reaps it when it
- * exits). Until fdkit reaps detached children spawned without a loop, detach refuses those
- * (every OCaml spawn today) and free still kills them. */
+ * exits: fdkit sweeps its list of detached children at later spawns and waits, and
+ * Process.reap_detached sweeps it on demand). */
 #define Proc_val(v) (*(fdk_process **)Data_custom_val(v))
 
 static void proc_finalize(value v) {
@@ -26,55 +21,103 @@ static struct custom_operations proc_ops = {"fdkit.process", proc_finalize, cust
                                             custom_deserialize_default, custom_compare_ext_default,
                                             custom_fixed_length_default};
 
-static void free_strings(char **list) {
-  for (char **p = list; *p; p++) caml_stat_free(*p);
-  caml_stat_free(list);
+#include <sys/resource.h>
+
+/* Process.resource constructors, in order. */
+static const int resources[] = {RLIMIT_CPU,   RLIMIT_FSIZE, RLIMIT_DATA,  RLIMIT_STACK,  RLIMIT_CORE,
+                                RLIMIT_NOFILE, RLIMIT_AS,   RLIMIT_NPROC, RLIMIT_MEMLOCK};
+
+static uint64_t rlim_of(value v) { return Long_val(v) == Max_long || Long_val(v) < 0 ? FDK_RLIM_INFINITY : (uint64_t)Long_val(v); }
+
+/* Adds one Process.action (its constructor tags are in the order of the type). */
+static int add_action(fdk_actions *a, value act, const char **call) {
+  if (Is_long(act)) {
+    switch (Int_val(act)) {
+      case 0: *call = "fdk_actions_setsid"; return fdk_actions_setsid(a);
+      case 1: *call = "fdk_actions_no_new_privs"; return fdk_actions_no_new_privs(a);
+      default: *call = "fdk_actions_close_other_fds"; return fdk_actions_close_other_fds(a);
+    }
+  }
+  value x = Field(act, 0);
+  switch (Tag_val(act)) {
+    case 0: *call = "fdk_actions_chdir"; return fdk_actions_chdir(a, String_val(x));
+    case 1: *call = "fdk_actions_fchdir"; return fdk_actions_fchdir(a, Fd_val(x));
+    case 2:
+      *call = "fdk_actions_inherit_fd";
+      return fdk_actions_inherit_fd(a, Int_val(x), Fd_val(Field(act, 1)), Int_val(Field(act, 2)));
+    case 3:
+      *call = "fdk_actions_inherit_raw";
+      return fdk_actions_inherit_raw(a, Int_val(x), Int_val(Field(act, 1)), Int_val(Field(act, 2)));
+    case 4: *call = "fdk_actions_setpgid"; return fdk_actions_setpgid(a, Int_val(x));
+    case 5: *call = "fdk_actions_login_tty"; return fdk_actions_login_tty(a, Fd_val(x));
+    case 6: *call = "fdk_actions_setuid"; return fdk_actions_setuid(a, (uint32_t)Long_val(x));
+    case 7: *call = "fdk_actions_setgid"; return fdk_actions_setgid(a, (uint32_t)Long_val(x));
+    case 8: {
+      *call = "fdk_actions_setgroups";
+      size_t n = 0;
+      for (value l = x; l != Val_emptylist; l = Field(l, 1)) n++;
+      uint32_t *gids = caml_stat_alloc((n + 1) * sizeof *gids);
+      size_t i = 0;
+      for (value l = x; l != Val_emptylist; l = Field(l, 1)) gids[i++] = (uint32_t)Long_val(Field(l, 0));
+      int r = fdk_actions_setgroups(a, n, gids);
+      caml_stat_free(gids);
+      return r;
+    }
+    case 9: *call = "fdk_actions_umask"; return fdk_actions_umask(a, (uint32_t)Int_val(x));
+    case 10:
+      *call = "fdk_actions_rlimit";
+      return fdk_actions_rlimit(a, resources[Int_val(x)], rlim_of(Field(act, 1)), rlim_of(Field(act, 2)));
+    case 11: *call = "fdk_actions_pdeathsig"; return fdk_actions_pdeathsig(a, fdkml_signal_to_system(x));
+    case 12: *call = "fdk_actions_signal_default"; return fdk_actions_signal_default(a, fdkml_signal_to_system(x));
+    default: *call = "fdk_actions_signal_ignore"; return fdk_actions_signal_ignore(a, fdkml_signal_to_system(x));
+  }
 }
 
-/* spawn argv cwd_opt inherit setsid close_other_fds: the actions are built and the child
- * spawned without the runtime lock. */
-CAMLprim value fdkml_spawn(value argv, value cwd_opt, value inherit, value setsid, value close_others) {
-  CAMLparam5(argv, cwd_opt, inherit, setsid, close_others);
+/* spawn actions argv env_opt program_opt backend: the list is built with the runtime lock
+ * held (every adder copies or references what it is given and never blocks), the child
+ * spawned without it. */
+CAMLprim value fdkml_spawn(value actions, value argv, value env_opt, value program_opt, value backend) {
+  CAMLparam5(actions, argv, env_opt, program_opt, backend);
   CAMLlocal1(v);
   fdkml_check_strings(argv, "fdk_spawn");
-  if (Is_some(cwd_opt)) fdkml_check_string(Some_val(cwd_opt), "fdk_actions_chdir");
-  size_t n = 0, m = 0;
-  for (value l = argv; l != Val_emptylist; l = Field(l, 1)) n++;
-  for (value l = inherit; l != Val_emptylist; l = Field(l, 1)) m++;
-  char **args = caml_stat_alloc((n + 1) * sizeof *args);
-  size_t i = 0;
-  for (value l = argv; l != Val_emptylist; l = Field(l, 1)) args[i++] = caml_stat_strdup(String_val(Field(l, 0)));
-  args[n] = NULL;
-  int *dsts = caml_stat_alloc((m + 1) * sizeof *dsts);
-  fdk_fd **srcs = caml_stat_alloc((m + 1) * sizeof *srcs);
-  i = 0;
-  for (value l = inherit; l != Val_emptylist; l = Field(l, 1), i++) {
-    dsts[i] = Int_val(Field(Field(l, 0), 0));
-    srcs[i] = Fd_val(Field(Field(l, 0), 1));
-  }
-  char *cwd = Is_some(cwd_opt) ? caml_stat_strdup(String_val(Some_val(cwd_opt))) : NULL;
-  int want_setsid = Bool_val(setsid), want_close = Bool_val(close_others);
+  if (Is_some(env_opt)) fdkml_check_strings(Some_val(env_opt), "fdk_actions_execve");
+  if (Is_some(program_opt)) fdkml_check_string(Some_val(program_opt), "fdk_actions_execve");
+  for (value l = actions; l != Val_emptylist; l = Field(l, 1))
+    if (Is_block(Field(l, 0)) && Tag_val(Field(l, 0)) == 0) fdkml_check_string(Field(Field(l, 0), 0), "fdk_actions_chdir");
   fdk_actions *a = NULL;
+  fdkml_check(fdk_actions_new(&a), "fdk_actions_new");
+  const char *call = "fdk_actions_new";
+  int r = 0;
+  for (value l = actions; r >= 0 && l != Val_emptylist; l = Field(l, 1)) r = add_action(a, Field(l, 0), &call);
+  if (r >= 0) {
+    size_t n;
+    char **args = fdkml_c_strings(argv, &n);
+    char **env = Is_some(env_opt) ? fdkml_c_strings(Some_val(env_opt), NULL) : NULL;
+    if (Is_some(program_opt)) {
+      call = "fdk_actions_execve";
+      r = fdk_actions_execve(a, String_val(Some_val(program_opt)), (const char *const *)args, (const char *const *)env);
+    } else {
+      call = "fdk_actions_execvp";
+      r = fdk_actions_execvp(a, n ? args[0] : "", (const char *const *)args, (const char *const *)env);
+    }
+    fdkml_free_strings(args);
+    fdkml_free_strings(env);
+  }
   fdk_process *proc = NULL;
-  const char *failed = NULL;
-  caml_release_runtime_system();
-  int r = fdk_actions_new(&a);
-  if (r < 0) failed = "fdk_actions_new";
-  if (!failed && cwd && (r = fdk_actions_chdir(a, cwd)) < 0) failed = "fdk_actions_chdir";
-  for (i = 0; !failed && i < m; i++)
-    if ((r = fdk_actions_inherit_fd(a, dsts[i], srcs[i], FDK_INHERIT_PRESERVE)) < 0) failed = "fdk_actions_inherit_fd";
-  if (!failed && want_setsid && (r = fdk_actions_setsid(a)) < 0) failed = "fdk_actions_setsid";
-  if (!failed && want_close && (r = fdk_actions_close_other_fds(a)) < 0) failed = "fdk_actions_close_other_fds";
-  if (!failed && (r = fdk_actions_execvp(a, n ? args[0] : "", (const char *const *)args, NULL)) < 0)
-    failed = "fdk_actions_execvp";
-  if (!failed && (r = fdk_spawn(&proc, NULL, a, 0, NULL, NULL)) < 0) failed = "fdk_spawn";
+  if (r >= 0) {
+    unsigned flags = Int_val(backend);
+    call = "fdk_spawn";
+    caml_release_runtime_system();
+    r = fdk_spawn(&proc, NULL, a, flags, NULL, NULL);
+    caml_acquire_runtime_system();
+  }
+  if (r < 0) {
+    fdkml_note_failure(r);
+    v = caml_copy_string(fdk_last_error());
+    fdk_actions_free(a);
+    fdkml_raise(r, call, v);
+  }
   fdk_actions_free(a);
-  caml_acquire_runtime_system();
-  free_strings(args);
-  caml_stat_free(dsts);
-  caml_stat_free(srcs);
-  caml_stat_free(cwd);
-  if (failed) fdkml_check(r, failed);
   v = caml_alloc_custom(&proc_ops, sizeof proc, 0, 1);
   Proc_val(v) = proc;
   CAMLreturn(v);
@@ -83,16 +126,24 @@ CAMLprim value fdkml_spawn(value argv, value cwd_opt, value inherit, value setsi
 CAMLprim value fdkml_process_pid(value p) { return Val_int(fdk_process_pid(Proc_val(p))); }
 
 CAMLprim value fdkml_process_signal(value p, value sig) {
-  fdkml_check(fdk_process_signal(Proc_val(p), caml_convert_signal_number(Int_val(sig))), "fdk_process_signal");
+  fdkml_check(fdk_process_signal(Proc_val(p), fdkml_signal_to_system(sig)), "fdk_process_signal");
   return Val_unit;
 }
 
-/* Unix.process_status of an exit status. */
-static value status_value(const fdk_exit_status *st) {
-  value v = caml_alloc_small(1, st->kind == FDK_EXIT_SIGNAL ? 1 : 0);
-  Field(v, 0) = Val_int(st->kind == FDK_EXIT_SIGNAL ? caml_rev_convert_signal_number(st->value) : st->value);
-  return v;
+CAMLprim value fdkml_process_signal_group(value p, value sig) {
+  fdkml_check(fdk_process_signal_group(Proc_val(p), fdkml_signal_to_system(sig)), "fdk_process_signal_group");
+  return Val_unit;
 }
+
+CAMLprim value fdkml_process_pidfd(value p) {
+  return Val_int(fdkml_check(fdk_process_pidfd(Proc_val(p)), "fdk_process_pidfd"));
+}
+
+CAMLprim value fdkml_process_reap_detached(value unit) {
+  return Val_int(fdkml_check(fdk_process_reap_detached(), "fdk_process_reap_detached"));
+}
+
+static value status_value(const fdk_exit_status *st) { return fdkml_status_value(st->kind, st->value); }
 
 CAMLprim value fdkml_process_wait(value p) {
   CAMLparam1(p);

@@ -20,4 +20,30 @@ let () =
               Tap.check "detail" (detail <> ""));
           Tap.check "errname" (Common.errname 9 = "EBADF");
           Fd.close w );
+      ( "ECANCELED is Common.Cancelled; other errors stay Unix_error",
+        fun () ->
+          let l = Loop.create () in
+          let got = ref None in
+          let op = Io.sleep_until l (Io.now_ns () + 10_000_000_000) (fun r -> got := Some r) in
+          Tap.check "cancelled" (Loop.cancel op);
+          ignore (Loop.run l);
+          (match Common.ok_exn ~call:"sleep_until" (Option.get !got) with
+          | () -> failwith "not cancelled"
+          | exception Common.Cancelled ("sleep_until", _) -> ());
+          (match Common.ok_exn (Error (Unix.EBADF, "read: closed")) with
+          | () -> failwith "no error"
+          | exception Unix.Unix_error (Unix.EBADF, "", "read: closed") -> ());
+          Tap.check "strerror" (Common.strerror 2 = Unix.error_message Unix.ENOENT && Common.strerror (-2) = Common.strerror 2);
+          Loop.close l );
+      ( "a remote posts from another thread and outlives the loop",
+        fun () ->
+          let l = Loop.create () in
+          let remote = Loop.remote l in
+          let ran = ref false in
+          let t = Thread.create (fun () -> Loop.remote_post remote (fun () -> ran := true)) () in
+          Thread.join t;
+          ignore (Loop.run l);
+          Tap.check "ran on the loop" !ran;
+          Loop.close l;
+          Tap.expect_error Unix.ESHUTDOWN (fun () -> Loop.remote_post remote ignore) );
     ]

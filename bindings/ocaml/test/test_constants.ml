@@ -1,6 +1,7 @@
 (* SPDX-License-Identifier: MIT *)
 (* fdkit's own constants are copied by hand into the OCaml modules (convention 8 makes their
-   values part of the ABI): each must equal its #define in include/fdkit/*.h, found through
+   values part of the ABI), as are the constructor orders the stubs pass as numbers: each
+   must equal its #define in include/fdkit/*.h, found through
    pkg-config's include path (a build tree's or an installed prefix's). *)
 open Fdkit
 
@@ -12,7 +13,7 @@ let include_dirs () =
   |> List.filter_map (fun w -> if String.length w > 2 && String.sub w 0 2 = "-I" then Some (String.sub w 2 (String.length w - 2)) else None)
 
 let header_value name =
-  let re = Str.regexp ("^#define " ^ name ^ "[ \t]+\\(0x[0-9a-fA-F]+\\|[0-9]+\\)") in
+  let re = Str.regexp ("^#define " ^ name ^ "[ \t]+\\(0x[0-9a-fA-F]+\\|[0-9]+\\)u?") in
   let search file =
     let ic = open_in_bin file in
     let text = really_input_string ic (in_channel_length ic) in
@@ -27,26 +28,100 @@ let header_value name =
          if Sys.file_exists d then List.map (Filename.concat d) (Array.to_list (Sys.readdir d)) else [])
   |> List.find_map search
 
+let compare_all pairs =
+  List.iter
+    (fun (c, v) ->
+      match header_value c with
+      | Some h when h = v -> ()
+      | found ->
+          failwith (Printf.sprintf "%s: OCaml %d, header %s" c v (match found with Some h -> string_of_int h | None -> "missing")))
+    pairs
+
+(* What a constant constructor is passed to C as: its index in the type. *)
+let index (v : 'a) : int = Obj.magic v
+
 let () =
   Tap.run "constants"
     [
-      ( "the open flags equal fs.h",
+      ( "the open, rename and time values equal fs.h",
         fun () ->
-          List.iter
-            (fun (c, v) ->
-              match header_value c with
-              | Some h when h = v -> ()
-              | found ->
-                  failwith (Printf.sprintf "%s: OCaml %d, header %s" c v (match found with Some h -> string_of_int h | None -> "missing")))
+          compare_all
             Dir.
               [
                 ("FDK_O_RDONLY", rdonly);
                 ("FDK_O_WRONLY", wronly);
                 ("FDK_O_RDWR", rdwr);
+                ("FDK_O_APPEND", append);
                 ("FDK_O_CREAT", creat);
                 ("FDK_O_EXCL", excl);
                 ("FDK_O_TRUNC", trunc);
                 ("FDK_O_DIRECTORY", directory);
                 ("FDK_O_NOFOLLOW", nofollow);
+                ("FDK_O_NONBLOCK", nonblock);
+                ("FDK_O_SYNC", sync);
+                ("FDK_O_DSYNC", dsync);
+                ("FDK_O_NOCTTY", noctty);
+                ("FDK_O_PATH", path);
+                ("FDK_RENAME_NOREPLACE", rename_noreplace);
+                ("FDK_RENAME_EXCHANGE", rename_exchange);
+                ("FDK_RESOLVE_AUTO", resolve_code Resolve_auto);
+                ("FDK_RESOLVE_OPENAT2", resolve_code Openat2);
+                ("FDK_RESOLVE_FALLBACK", resolve_code Fallback);
+              ];
+          (* FDK_UTIME_NOW and _OMIT are negative: "(-1)" *)
+          Tap.check "utime" (Dir.utime_now = -1 && Dir.utime_omit = -2) );
+      ( "kinds, inherit modes and backends are in the headers' order",
+        fun () ->
+          compare_all
+            [
+              ("FDK_KIND_UNKNOWN", index Dir.Other);
+              ("FDK_KIND_FIFO", index Dir.Fifo);
+              ("FDK_KIND_CHAR", index Dir.Char_device);
+              ("FDK_KIND_DIR", index Dir.Directory);
+              ("FDK_KIND_BLOCK", index Dir.Block_device);
+              ("FDK_KIND_REGULAR", index Dir.Regular);
+              ("FDK_KIND_SYMLINK", index Dir.Symlink);
+              ("FDK_KIND_SOCKET", index Dir.Socket);
+              ("FDK_INHERIT_PRESERVE", index Process.Preserve);
+              ("FDK_INHERIT_BLOCKING", index Process.Blocking);
+              ("FDK_INHERIT_NONBLOCKING", index Process.Nonblocking);
+              ("FDK_SPAWN_BACKEND_AUTO", Process.backend_code Auto);
+              ("FDK_SPAWN_BACKEND_FORK", Process.backend_code Fork);
+              ("FDK_SPAWN_BACKEND_POSIX_SPAWN", Process.backend_code Posix_spawn);
+            ] );
+      ( "net.h flags",
+        fun () ->
+          compare_all
+            Net.
+              [
+                ("FDK_AI_PASSIVE", ai_passive);
+                ("FDK_AI_CANONNAME", ai_canonname);
+                ("FDK_AI_NUMERICHOST", ai_numerichost);
+                ("FDK_AI_NUMERICSERV", ai_numericserv);
+                ("FDK_AI_ADDRCONFIG", ai_addrconfig);
+                ("FDK_AI_V4MAPPED", ai_v4mapped);
+                ("FDK_AI_ALL", ai_all);
+                ("FDK_MSG_TRUNC", msg_trunc);
+                ("FDK_MSG_CTRUNC", msg_ctrunc);
+              ] );
+      ( "run.h modes and policies",
+        fun () ->
+          compare_all
+            Run.
+              [
+                ("FDK_RUN_INHERIT", stream_code Inherit);
+                ("FDK_RUN_CAPTURE", stream_code Capture);
+                ("FDK_RUN_DISCARD", stream_code Discard);
+                ("FDK_RUN_MERGE", stream_code Merge);
+                ("FDK_RUN_CANCEL_NONE", cancel_code Wait);
+                ("FDK_RUN_CANCEL_KILL", cancel_code Kill);
+                ("FDK_RUN_CANCEL_GRACEFUL", cancel_code Graceful);
+                ("FDK_RUN_GROUP_INHERIT", fst (group_code Same_group));
+                ("FDK_RUN_GROUP_NEW", fst (group_code New_group));
+                ("FDK_RUN_GROUP_SESSION", fst (group_code Session));
+                ("FDK_RUN_GROUP_JOIN", fst (group_code (Join 1)));
+                ("FDK_RUN_FDS_CLOEXEC_ONLY", fst (fds_code Cloexec_only));
+                ("FDK_RUN_FDS_CLOSE_FROM_3", fst (fds_code Close_from_3));
+                ("FDK_RUN_FDS_ALLOWLIST", fst (fds_code (Keep [])));
               ] );
     ]

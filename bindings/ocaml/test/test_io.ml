@@ -128,4 +128,23 @@ let () =
           Tap.check "drained" (Io.write_queue_size l a = 0);
           Loop.close l;
           List.iter Fd.close [ a; b ] );
+      ( "readv / writev and an ordered writev_all_async",
+        fun () ->
+          let r, w = Fd.pipe () in
+          Tap.check "writev" (Io.writev w [ buffer_of_string "ab"; buffer_of_string "cde" ] = 5);
+          let a = buffer 3 and b = buffer 8 in
+          Tap.check "readv" (Io.readv r [ a; b ] = 5 && string_of_buffer a 3 = "abc" && string_of_buffer b 2 = "de");
+          let l = Loop.create () in
+          let results = ref [] in
+          ignore (Io.writev_all_async l w [ buffer_of_string "12"; buffer_of_string "34" ] (fun r -> results := r :: !results));
+          ignore (Io.write_all_async l w (buffer_of_string "56") (fun r -> results := r :: !results));
+          ignore (Loop.run l);
+          Tap.check "completed in order" (!results = [ Ok 2; Ok 4 ]);
+          let buf = Bytes.create 16 in
+          let n = Io.read r buf 0 16 in
+          Tap.check "bytes in order" (Bytes.sub_string buf 0 n = "123456");
+          Loop.close l;
+          Fd.close r;
+          Fd.close w;
+          Tap.expect_error Unix.EBADF (fun () -> Io.readv r [ a ]) );
     ]

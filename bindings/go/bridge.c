@@ -22,6 +22,18 @@ void fdkgo_trace_cb(const fdk_trace_event *event, void *data) {
   fdkgoTrace((fdk_trace_event *)event, (uintptr_t)data);
 }
 
+void fdkgo_dir_cb(int result, fdk_dir *dir, void *data) { fdkgoPtr(result, dir, (uintptr_t)data); }
+
+void fdkgo_text_cb(ssize_t result, char *text, void *data) { fdkgoPtr(result, text, (uintptr_t)data); }
+
+void fdkgo_dirents_cb(int result, fdk_dirents *entries, void *data) { fdkgoPtr(result, entries, (uintptr_t)data); }
+
+void fdkgo_addrinfo_cb(int result, fdk_addrinfo *res, void *data) { fdkgoPtr(result, res, (uintptr_t)data); }
+
+int fdkgo_early_exit(const void *stdout_so_far, size_t len, void *arg) {
+  return fdkgoEarlyExit((void *)stdout_so_far, len, (uintptr_t)arg);
+}
+
 ssize_t fdkgo_pread(fdk_fd *fd, void *buf, size_t len, int64_t offset) {
   struct iovec v = {buf, len};
   return fdk_preadv(fd, &v, 1, offset);

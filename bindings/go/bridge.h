@@ -16,6 +16,14 @@ void fdkgo_run_cb(int result, fdk_run_result *res, void *data);
 void fdkgo_fd_cb(int result, fdk_fd *fd, void *data);
 void fdkgo_exit_cb(fdk_process *proc, int result, void *data);
 void fdkgo_trace_cb(const fdk_trace_event *event, void *data);
+/* Callbacks that hand over one object the caller then owns (a dir, a text, an entry list,
+ * resolved addresses): all reach Go as a result and a pointer. */
+void fdkgo_dir_cb(int result, fdk_dir *dir, void *data);
+void fdkgo_text_cb(ssize_t result, char *text, void *data);
+void fdkgo_dirents_cb(int result, fdk_dirents *entries, void *data);
+void fdkgo_addrinfo_cb(int result, fdk_addrinfo *res, void *data);
+/* fdk_run_early_exit_fn: the predicate is a cgo.Handle in arg. */
+int fdkgo_early_exit(const void *stdout_so_far, size_t len, void *arg);
 
 /* preadv / pwritev of one buffer: the iovec lives on the C stack for the call only. */
 ssize_t fdkgo_pread(fdk_fd *fd, void *buf, size_t len, int64_t offset);

@@ -2,9 +2,10 @@
 // Package fdkit binds fdkit's C API: descriptor handles safe to close while other
 // goroutines use them, and asynchronous I/O on an event loop.
 //
-// Errors are *Error values that unwrap to syscall.Errno (errors.Is(err, syscall.EBADF),
-// errors.Is(err, fs.ErrNotExist)); calls that take a path wrap them in *fs.PathError, as
-// the os package does.
+// Errors are *Error values, fdkit's counterpart of *os.SyscallError: the errno (Unwrap
+// gives it, so errors.Is(err, syscall.EBADF) and errors.Is(err, fs.ErrNotExist) hold;
+// Timeout and Temporary answer as the errno does) and fdkit's detail naming the call.
+// Calls that take a path wrap them in *fs.PathError, as the os package does.
 // A Loop belongs to one OS thread: create, use and run it from a goroutine that called
 // runtime.LockOSThread. Callbacks run from Loop.Run on that thread; C only ever holds
 // cgo.Handle integers, never Go pointers, and asynchronous buffers live in C memory.
@@ -44,6 +45,12 @@ func (e *Error) Error() string {
 
 // Unwrap gives the errno, so errors.Is(err, syscall.ENOENT) and fs.ErrNotExist work.
 func (e *Error) Unwrap() error { return e.Errno }
+
+// Timeout reports whether the errno is a timeout (ETIMEDOUT...), as *os.SyscallError does.
+func (e *Error) Timeout() bool { return e.Errno.Timeout() }
+
+// Temporary reports whether the errno is temporary (EAGAIN, EINTR...), as *os.SyscallError does.
+func (e *Error) Temporary() bool { return e.Errno.Temporary() }
 
 // Is makes errors.Is(err, ErrEscape) true for an escape.
 func (e *Error) Is(target error) bool { return target == ErrEscape && e.Escape }
@@ -98,7 +105,7 @@ var ErrClosed error = closedError{}
 
 type closedError struct{}
 
-func (closedError) Error() string          { return "fdkit: use of a closed handle" }
+func (closedError) Error() string        { return "fdkit: use of a closed handle" }
 func (closedError) Is(target error) bool { return target == fs.ErrClosed }
 
 // noNUL refuses strings holding a NUL byte, which C would silently cut short (a path

@@ -59,7 +59,9 @@ func TestAsyncFsCallsCompleteOnTheLoop(t *testing.T) {
 		step("link", func(done func(error)) (*fdkit.Op, error) { return l.LinkAsync(d, "sub/f", d, "hard", done) })
 		step("rename", func(done func(error)) (*fdkit.Op, error) { return l.RenameAsync(d, "hard", d, "sub/g", done) })
 		step("chmod", func(done func(error)) (*fdkit.Op, error) { return l.ChmodAsync(d, "sub/g", 0o604, false, done) })
-		step("chown", func(done func(error)) (*fdkit.Op, error) { return l.ChownAsync(d, "sub/g", -1, otherGid(), false, done) })
+		step("chown", func(done func(error)) (*fdkit.Op, error) {
+			return l.ChownAsync(d, "sub/g", -1, otherGid(), false, done)
+		})
 		mtime := time.Unix(1_500_000_000, 0)
 		step("chtimes", func(done func(error)) (*fdkit.Op, error) {
 			return l.ChtimesAsync(d, "link", time.Time{}, mtime, true, done)

@@ -168,7 +168,7 @@ type pending struct {
 	fdDone   func(*Fd, error)
 	exitDone func(error)
 	ptrDone  func(result int64, ptr unsafe.Pointer) // fdkgo_dir_cb, _text_cb, _dirents_cb, _addrinfo_cb
-	process  *Process // a spawn's, kept alive until its exit callback ran
+	process  *Process                               // a spawn's, kept alive until its exit callback ran
 }
 
 // start begins an asynchronous operation: begin calls the C *_async function with the

@@ -170,3 +170,26 @@ func TestPostRacesClose(t *testing.T) {
 		}
 	})
 }
+
+// A Remote holds its own reference: it posts from another goroutine that keeps no *Loop, and
+// after the loop is closed it answers ESHUTDOWN, after its own Close ErrClosed.
+func TestRemotePostsAndOutlivesTheLoop(t *testing.T) {
+	noLeaks(t, func() {
+		l := newLoop(t)
+		r := l.Remote()
+		ran := make(chan bool, 1)
+		go func() { must(t, r.Post(func() { ran <- true })) }()
+		for len(ran) == 0 {
+			_, err := l.Run(fdkit.RunOnce)
+			must(t, err)
+		}
+		must(t, l.Close())
+		if err := r.Post(func() { t.Error("ran after Close") }); !errors.Is(err, syscall.ESHUTDOWN) {
+			t.Fatalf("post after the loop's Close: %v", err)
+		}
+		must(t, r.Close())
+		if err := r.Post(func() {}); !errors.Is(err, fdkit.ErrClosed) {
+			t.Fatalf("post after the remote's Close: %v", err)
+		}
+	})
+}

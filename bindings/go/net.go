@@ -173,7 +173,9 @@ func (f *Fd) sockaddr(get func(fr *C.fdk_fd, sa *C.struct_sockaddr, n *C.socklen
 // SetsockoptInt sets an int-valued option (syscall.SOL_SOCKET, SO_REUSEADDR; IPPROTO_TCP,
 // TCP_NODELAY...): ENOPROTOOPT for one the level does not know.
 func (f *Fd) SetsockoptInt(level, name, value int) error {
-	_, err := f.call(func(fr *C.fdk_fd) int64 { return int64(C.fdk_setsockopt_int(fr, C.int(level), C.int(name), C.int(value))) })
+	_, err := f.call(func(fr *C.fdk_fd) int64 {
+		return int64(C.fdk_setsockopt_int(fr, C.int(level), C.int(name), C.int(value)))
+	})
 	return err
 }
 

@@ -214,14 +214,22 @@ func TestPdeathsigFollowsTheSpawningThread(t *testing.T) {
 		must(t, a.Pdeathsig(syscall.SIGTERM))
 		must(t, a.Execvp("sleep", []string{"sleep", "30"}, nil))
 		spawned := make(chan *fdkit.Process)
-		go func() {
+		var spawn func()
+		spawn = func() {
 			runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+			if syscall.Gettid() == os.Getpid() {
+				// Go never ends the process's main thread: spawn from another one.
+				runtime.UnlockOSThread()
+				go spawn()
+				return
+			}
 			p, err := a.Spawn()
 			if err != nil {
 				t.Error(err)
 			}
 			spawned <- p
-		}()
+		}
+		go spawn()
 		p := <-spawned
 		if p == nil {
 			return

@@ -194,9 +194,10 @@ func (a *Actions) Rlimit(resource int, soft, hard uint64) error {
 }
 
 // Pdeathsig asks the kernel to send sig to the child when the thread that spawned it exits
-// (Linux). Go ends an OS thread when a goroutine exits while locked to it, and otherwise
-// keeps threads alive: spawn from a goroutine locked with runtime.LockOSThread for as long as
-// the child should live, as syscall.SysProcAttr.Pdeathsig requires.
+// (Linux). Go ends an OS thread when a goroutine exits while locked to it (never the main
+// thread), and otherwise keeps threads alive: spawn from a goroutine locked with
+// runtime.LockOSThread for as long as the child should live, as
+// syscall.SysProcAttr.Pdeathsig requires.
 func (a *Actions) Pdeathsig(sig syscall.Signal) error {
 	return a.add(func() C.int { return C.fdk_actions_pdeathsig(a.raw, C.int(sig)) })
 }

@@ -283,23 +283,30 @@ func followFlag(follow bool) C.uint {
 // sticky.
 func unixMode(m fs.FileMode) uint32 {
 	u := uint32(m.Perm())
-	if m&fs.ModeSetuid != 0 {
-		u |= syscall.S_ISUID
-	}
-	if m&fs.ModeSetgid != 0 {
-		u |= syscall.S_ISGID
-	}
-	if m&fs.ModeSticky != 0 {
-		u |= syscall.S_ISVTX
+	for _, b := range specialModeBits {
+		if m&b.goBit != 0 {
+			u |= b.unixBit
+		}
 	}
 	return u
 }
 
+// specialModeBits pairs fs.FileMode's setuid, setgid and sticky bits with st_mode's.
+var specialModeBits = []struct {
+	goBit   fs.FileMode
+	unixBit uint32
+}{{fs.ModeSetuid, syscall.S_ISUID}, {fs.ModeSetgid, syscall.S_ISGID}, {fs.ModeSticky, syscall.S_ISVTX}}
+
 // Realpath is the symlink-free path of what path names: relative to d beneath a confined
 // directory ("." for d itself, never ".." nor a symlink), absolute for FS.
 func (d *Dir) Realpath(path string) (string, error) {
+	return d.text("realpath", path, func(out **C.char, p *C.char) int64 { return int64(C.fdk_realpath(out, d.raw, p)) })
+}
+
+// text runs a call that returns a text fdkit allocated, and copies it out.
+func (d *Dir) text(op, path string, c func(out **C.char, p *C.char) int64) (string, error) {
 	var out *C.char
-	n, err := d.withPath("realpath", path, func(p *C.char) int64 { return int64(C.fdk_realpath(&out, d.raw, p)) })
+	n, err := d.withPath(op, path, func(p *C.char) int64 { return c(&out, p) })
 	if err != nil {
 		return "", err
 	}
@@ -320,13 +327,7 @@ func (d *Dir) Symlink(target, path string) error {
 
 // Readlink is the text of the symlink at path.
 func (d *Dir) Readlink(path string) (string, error) {
-	var out *C.char
-	n, err := d.withPath("readlink", path, func(p *C.char) int64 { return int64(C.fdk_readlinkat(&out, d.raw, p)) })
-	if err != nil {
-		return "", err
-	}
-	defer C.fdk_free(unsafe.Pointer(out))
-	return C.GoStringN(out, C.int(n)), nil
+	return d.text("readlink", path, func(out **C.char, p *C.char) int64 { return int64(C.fdk_readlinkat(out, d.raw, p)) })
 }
 
 // Stat is a stat result.
@@ -409,14 +410,10 @@ func goMode(mode uint32, kind FileKind) fs.FileMode {
 	case KindBlock:
 		m |= fs.ModeDevice
 	}
-	if mode&syscall.S_ISUID != 0 {
-		m |= fs.ModeSetuid
-	}
-	if mode&syscall.S_ISGID != 0 {
-		m |= fs.ModeSetgid
-	}
-	if mode&syscall.S_ISVTX != 0 {
-		m |= fs.ModeSticky
+	for _, b := range specialModeBits {
+		if mode&b.unixBit != 0 {
+			m |= b.goBit
+		}
 	}
 	return m
 }

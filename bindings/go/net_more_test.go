@@ -10,6 +10,17 @@ import (
 	"fdkit"
 )
 
+// loopback is an IPv4 socket of type typ bound to a free port of 127.0.0.1, and its address.
+func loopback(t *testing.T, typ int) (*fdkit.Fd, syscall.Sockaddr) {
+	t.Helper()
+	s, err := fdkit.Socket(syscall.AF_INET, typ, 0)
+	must(t, err)
+	must(t, s.Bind(&syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}))
+	addr, err := s.LocalAddr()
+	must(t, err)
+	return s, addr
+}
+
 func TestVectoredSyncIO(t *testing.T) {
 	noLeaks(t, func() {
 		r, w := pipe(t)
@@ -38,8 +49,7 @@ func TestWritevAllAsyncWritesEverythingInOrder(t *testing.T) {
 	noLeaks(t, func() {
 		l := newLoop(t)
 		defer l.Close()
-		a, b, err := fdkit.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
-		must(t, err)
+		a, b := unixPair(t)
 		defer a.Close()
 		defer b.Close()
 		must(t, a.SetsockoptInt(syscall.SOL_SOCKET, syscall.SO_SNDBUF, 4096))
@@ -119,22 +129,14 @@ func TestAsyncMessagesAndShutdown(t *testing.T) {
 	noLeaks(t, func() {
 		l := newLoop(t)
 		defer l.Close()
-		rx, err := fdkit.Socket(syscall.AF_INET, syscall.SOCK_DGRAM, 0)
-		must(t, err)
+		rx, to := loopback(t, syscall.SOCK_DGRAM)
 		defer rx.Close()
-		must(t, rx.Bind(&syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}))
-		to, err := rx.LocalAddr()
-		must(t, err)
-		tx, err := fdkit.Socket(syscall.AF_INET, syscall.SOCK_DGRAM, 0)
-		must(t, err)
+		tx, txAddr := loopback(t, syscall.SOCK_DGRAM)
 		defer tx.Close()
-		must(t, tx.Bind(&syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}))
-		txAddr, err := tx.LocalAddr()
-		must(t, err)
 		var data []byte
 		var from syscall.Sockaddr
 		sent := 0
-		_, err = l.RecvMsgAsync(rx, 64, 0, func(d []byte, f syscall.Sockaddr, fds []*fdkit.Fd, flags uint, err error) {
+		_, err := l.RecvMsgAsync(rx, 64, 0, func(d []byte, f syscall.Sockaddr, fds []*fdkit.Fd, flags uint, err error) {
 			must(t, err)
 			data, from = d, f
 		})
@@ -146,8 +148,7 @@ func TestAsyncMessagesAndShutdown(t *testing.T) {
 			t.Fatalf("sent %d, received %q from %+v (sender %+v)", sent, data, from, txAddr)
 		}
 
-		a, b, err := fdkit.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
-		must(t, err)
+		a, b := unixPair(t)
 		defer a.Close()
 		defer b.Close()
 		r, w := pipe(t)

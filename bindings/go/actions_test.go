@@ -382,3 +382,39 @@ func TestReleasedChildIsReapedNotKilled(t *testing.T) {
 		}
 	})
 }
+
+// InheritFdMode sets the blocking mode of the shared open file description; Usage is the
+// reaped child's.
+func TestInheritFdModeAndUsage(t *testing.T) {
+	noLeaks(t, func() {
+		r, w := pipe(t)
+		defer r.Close()
+		defer w.Close()
+		a := newActions(t)
+		defer a.Close()
+		must(t, a.InheritFdMode(1, w, fdkit.InheritBlocking))
+		must(t, a.Execvp("sh", []string{"sh", "-c", "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done"}, nil))
+		p, err := a.Spawn()
+		must(t, err)
+		defer p.Close()
+		if _, ok := p.Usage(); ok {
+			t.Fatal("usage before the child was reaped")
+		}
+		_, err = p.Wait()
+		must(t, err)
+		usage, ok := p.Usage()
+		if !ok || usage.UserTime+usage.SystemTime <= 0 || usage.MaxRSSKiB <= 0 {
+			t.Fatalf("usage %+v %v", usage, ok)
+		}
+		must(t, w.Use(func(fd int) error {
+			flags, _, e := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_GETFL, 0)
+			if e != 0 {
+				return e
+			}
+			if flags&syscall.O_NONBLOCK != 0 {
+				t.Errorf("the shared description is still non-blocking: %#o", flags)
+			}
+			return nil
+		}))
+	})
+}

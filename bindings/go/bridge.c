@@ -44,12 +44,14 @@ ssize_t fdkgo_pwrite(fdk_fd *fd, const void *buf, size_t len, int64_t offset) {
   return fdk_pwritev(fd, &v, 1, offset);
 }
 
-ssize_t fdkgo_send_msg(fdk_fd *fd, const void *buf, size_t len, fdk_fd *const *fds, int nfds) {
+ssize_t fdkgo_send_msg(fdk_fd *fd, const void *buf, size_t len, const struct sockaddr *dest, socklen_t destlen,
+                       fdk_fd *const *fds, int nfds) {
   struct iovec v = {(void *)buf, len};
-  return fdk_send_msg(fd, &v, 1, NULL, 0, fds, nfds);
+  return fdk_send_msg(fd, &v, 1, dest, destlen, fds, nfds);
 }
 
-ssize_t fdkgo_recv_msg(fdk_fd *fd, void *buf, size_t len, fdk_fd **fds, int *nfds, unsigned *flags) {
+ssize_t fdkgo_recv_msg(fdk_fd *fd, void *buf, size_t len, struct sockaddr *from, socklen_t *fromlen, fdk_fd **fds,
+                       int *nfds, unsigned *flags) {
   struct iovec v = {buf, len};
-  return fdk_recv_msg(fd, &v, 1, NULL, NULL, fds, nfds, flags);
+  return fdk_recv_msg(fd, &v, 1, from, fromlen, fds, nfds, flags);
 }

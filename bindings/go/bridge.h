@@ -30,7 +30,9 @@ ssize_t fdkgo_pread(fdk_fd *fd, void *buf, size_t len, int64_t offset);
 ssize_t fdkgo_pwrite(fdk_fd *fd, const void *buf, size_t len, int64_t offset);
 
 /* One-buffer messages, for the same reason. */
-ssize_t fdkgo_send_msg(fdk_fd *fd, const void *buf, size_t len, fdk_fd *const *fds, int nfds);
-ssize_t fdkgo_recv_msg(fdk_fd *fd, void *buf, size_t len, fdk_fd **fds, int *nfds, unsigned *flags);
+ssize_t fdkgo_send_msg(fdk_fd *fd, const void *buf, size_t len, const struct sockaddr *dest, socklen_t destlen,
+                       fdk_fd *const *fds, int nfds);
+ssize_t fdkgo_recv_msg(fdk_fd *fd, void *buf, size_t len, struct sockaddr *from, socklen_t *fromlen, fdk_fd **fds,
+                       int *nfds, unsigned *flags);
 
 #endif

@@ -193,14 +193,26 @@ func (f *Fd) Shutdown(how uint) error {
 }
 
 // SendMsg sends p with fds passed along (SCM_RIGHTS); the caller keeps its handles.
-func (f *Fd) SendMsg(p []byte, fds ...*Fd) (int, error) {
+func (f *Fd) SendMsg(p []byte, fds ...*Fd) (int, error) { return f.SendMsgTo(p, nil, fds...) }
+
+// SendMsgTo is SendMsg to the address to (an unconnected datagram socket; nil otherwise).
+func (f *Fd) SendMsgTo(p []byte, to syscall.Sockaddr, fds ...*Fd) (int, error) {
+	var dest *syscall.RawSockaddrAny
+	var destLen C.socklen_t
+	if to != nil {
+		var err error
+		if dest, destLen, err = rawSockaddr(to); err != nil {
+			return 0, err
+		}
+	}
 	raws := make([]*C.fdk_fd, len(fds)+1) // +1: never a zero-length array to take [0] of
 	for i, fd := range fds {
 		raws[i] = fd.raw
 	}
 	defer runtime.KeepAlive(fds)
 	n, err := f.call(func(fr *C.fdk_fd) int64 {
-		return int64(C.fdkgo_send_msg(fr, bufPtr(p), C.size_t(len(p)), &raws[0], C.int(len(fds))))
+		return int64(C.fdkgo_send_msg(fr, bufPtr(p), C.size_t(len(p)), (*C.struct_sockaddr)(unsafe.Pointer(dest)), destLen,
+			&raws[0], C.int(len(fds))))
 	})
 	return int(n), err
 }
@@ -208,19 +220,32 @@ func (f *Fd) SendMsg(p []byte, fds ...*Fd) (int, error) {
 // RecvMsg receives one message into p with room for maxFds descriptors; flags has
 // MsgTrunc and MsgCtrunc bits. n 0 is end of stream.
 func (f *Fd) RecvMsg(p []byte, maxFds int) (n int, fds []*Fd, flags uint, err error) {
+	n, _, fds, flags, err = f.RecvMsgFrom(p, maxFds)
+	return n, fds, flags, err
+}
+
+// RecvMsgFrom is RecvMsg that also gives the sender's address (nil when the socket type
+// gives none, as on a connected stream).
+func (f *Fd) RecvMsgFrom(p []byte, maxFds int) (n int, from syscall.Sockaddr, fds []*Fd, flags uint, err error) {
 	raws := make([]*C.fdk_fd, maxFds+1)
 	nfds := C.int(maxFds)
 	var cflags C.uint
+	var addr syscall.RawSockaddrAny
+	addrLen := C.socklen_t(unsafe.Sizeof(addr))
 	r, err := f.call(func(fr *C.fdk_fd) int64 {
-		return int64(C.fdkgo_recv_msg(fr, bufPtr(p), C.size_t(len(p)), &raws[0], &nfds, &cflags))
+		return int64(C.fdkgo_recv_msg(fr, bufPtr(p), C.size_t(len(p)), (*C.struct_sockaddr)(unsafe.Pointer(&addr)), &addrLen,
+			&raws[0], &nfds, &cflags))
 	})
 	if err != nil {
-		return 0, nil, 0, err
+		return 0, nil, nil, 0, err
 	}
 	for _, raw := range raws[:nfds] {
 		fds = append(fds, wrapFd(raw))
 	}
-	return int(r), fds, uint(cflags), nil
+	if addrLen > 0 {
+		from, _ = goSockaddr(&addr)
+	}
+	return int(r), from, fds, uint(cflags), nil
 }
 
 // ShutdownAsync is Shutdown on the loop.

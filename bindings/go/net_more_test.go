@@ -185,6 +185,27 @@ func TestAsyncMessagesAndShutdown(t *testing.T) {
 	})
 }
 
+func TestSendMsgToAndRecvMsgFrom(t *testing.T) {
+	noLeaks(t, func() {
+		rx, to := loopback(t, syscall.SOCK_DGRAM)
+		defer rx.Close()
+		tx, txAddr := loopback(t, syscall.SOCK_DGRAM)
+		defer tx.Close()
+		if n, err := tx.SendMsgTo([]byte("hello"), to); err != nil || n != 5 {
+			t.Fatalf("send to: %d %v", n, err)
+		}
+		buf := make([]byte, 3)
+		n, from, fds, flags, err := rx.RecvMsgFrom(buf, 0)
+		must(t, err)
+		if n != 3 || string(buf) != "hel" || flags&fdkit.MsgTrunc == 0 || len(fds) != 0 {
+			t.Fatalf("recv: %d %q flags %d", n, buf, flags)
+		}
+		if from == nil || from.(*syscall.SockaddrInet4).Port != txAddr.(*syscall.SockaddrInet4).Port {
+			t.Fatalf("from %+v, sender %+v", from, txAddr)
+		}
+	})
+}
+
 func TestResolveWithHintsSyncAndAsync(t *testing.T) {
 	noLeaks(t, func() {
 		hints := fdkit.Hints{Family: syscall.AF_INET, Socktype: syscall.SOCK_STREAM, Flags: fdkit.AI_CANONNAME | fdkit.AI_NUMERICSERV}

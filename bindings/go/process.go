@@ -310,6 +310,7 @@ func (t *callbackTable) remove(id uintptr) {
 type Process struct {
 	raw    *C.fdk_process
 	onExit uintptr // the exit callback's id in exitCallbacks, removed after fdk_process_free
+	usage  *Rusage // the reaped child's, from Wait or TryWait
 }
 
 func newProcess(raw *C.fdk_process, onExit uintptr) *Process {
@@ -389,7 +390,7 @@ func (p *Process) Wait() (ExitStatus, error) {
 	if _, err := call(func() int64 { return int64(C.fdk_process_wait(p.raw, &st)) }); err != nil {
 		return ExitStatus{}, err
 	}
-	return exitStatus(C.int(st.kind), C.int(st.value)), nil
+	return p.reaped(&st), nil
 }
 
 // TryWait reports (status, true) if the child has exited (it is reaped then).
@@ -403,7 +404,22 @@ func (p *Process) TryWait() (ExitStatus, bool, error) {
 	if err != nil || r == 0 {
 		return ExitStatus{}, false, err
 	}
-	return exitStatus(C.int(st.kind), C.int(st.value)), true, nil
+	return p.reaped(&st), true, nil
+}
+
+func (p *Process) reaped(st *C.fdk_exit_status) ExitStatus {
+	usage := goRusage(&st.usage)
+	p.usage = &usage
+	return exitStatus(C.int(st.kind), C.int(st.value))
+}
+
+// Usage is the resource usage of the reaped child (its own, not its descendants'), as
+// os.ProcessState.SysUsage gives it; false before Wait or TryWait reported the exit.
+func (p *Process) Usage() (Rusage, bool) {
+	if p.usage == nil {
+		return Rusage{}, false
+	}
+	return *p.usage, true
 }
 
 // Close kills (SIGKILL) and reaps a child that still runs and frees the handle; a second

@@ -73,19 +73,6 @@ func lastError(code int64) error {
 		Escape: C.fdk_last_error_is_escape() == 1}
 }
 
-// errnoOf is the negative errno of an error from call (0 for nil), for a call nested in
-// another's function.
-func errnoOf(err error) int64 {
-	var e *Error
-	if errors.As(err, &e) {
-		return -int64(e.Errno)
-	}
-	if err != nil {
-		return -int64(syscall.EIO)
-	}
-	return 0
-}
-
 // call runs one C call and, if it failed, reads its detail on the same OS thread.
 func call(f func() int64) (int64, error) {
 	runtime.LockOSThread()

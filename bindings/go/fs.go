@@ -421,11 +421,14 @@ func goMode(mode uint32, kind FileKind) fs.FileMode {
 // Stat describes path; follow follows a symlink in the last position (confined).
 func (d *Dir) Stat(path string, follow bool) (*Stat, error) {
 	var out *Stat
+	var statErr error
 	_, err := d.withPath("stat", path, func(p *C.char) int64 {
-		var err error
-		out, err = statWith(func(st *C.fdk_stat) int64 { return int64(C.fdk_statat(st, d.raw, p, C.int(followFlag(follow)))) })
-		return errnoOf(err)
+		out, statErr = statWith(func(st *C.fdk_stat) int64 { return int64(C.fdk_statat(st, d.raw, p, C.int(followFlag(follow)))) })
+		return 0
 	})
+	if err == nil && statErr != nil {
+		err = pathError("stat", path, statErr)
+	}
 	return out, err
 }
 

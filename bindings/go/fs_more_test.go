@@ -126,6 +126,10 @@ func TestEscapeIsToldFromCrossDevice(t *testing.T) {
 		if !errors.Is(err, fdkit.ErrEscape) || !errors.Is(err, syscall.EXDEV) || !errors.As(err, &fe) || !fe.Escape {
 			t.Fatalf("escape: %#v", err)
 		}
+		var pe *fs.PathError
+		if _, err := d.Stat("../outside", false); !errors.Is(err, fdkit.ErrEscape) || !errors.As(err, &pe) || pe.Op != "stat" {
+			t.Fatalf("stat of an escape: %#v", err)
+		}
 		_, err = d.Open("missing", fdkit.O_RDONLY, 0)
 		if errors.Is(err, fdkit.ErrEscape) {
 			t.Fatalf("ENOENT taken for an escape: %v", err)

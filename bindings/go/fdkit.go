@@ -35,6 +35,7 @@ type Error struct {
 	Escape bool
 }
 
+// Error is the detail (or the errno's text) and the errno's name: "... (ENOENT)".
 func (e *Error) Error() string {
 	what := e.Detail
 	if what == "" {

@@ -180,6 +180,7 @@ func (d *Dir) Open(path string, flags uint, perm fs.FileMode) (*Fd, error) {
 	return wrapFd(raw), nil
 }
 
+// Mkdir creates a directory at path with perm (the umask applies).
 func (d *Dir) Mkdir(path string, perm fs.FileMode) error {
 	_, err := d.withPath("mkdir", path, func(p *C.char) int64 { return int64(C.fdk_mkdirat(d.raw, p, C.uint(perm.Perm()))) })
 	return err
@@ -191,6 +192,7 @@ func (d *Dir) Unlink(path string) error {
 	return err
 }
 
+// Rmdir removes an empty directory: ENOTEMPTY when it is not, ENOTDIR for a non-directory.
 func (d *Dir) Rmdir(path string) error {
 	_, err := d.withPath("rmdir", path, func(p *C.char) int64 { return int64(C.fdk_rmdirat(d.raw, p)) })
 	return err

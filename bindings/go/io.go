@@ -163,6 +163,7 @@ func (f *Fd) Sync(dataOnly bool) error {
 	return err
 }
 
+// Truncate is ftruncate: the file's size becomes length.
 func (f *Fd) Truncate(length int64) error {
 	_, err := f.call(func(raw *C.fdk_fd) int64 { return int64(C.fdk_ftruncate(raw, C.int64_t(length))) })
 	return err

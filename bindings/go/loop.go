@@ -32,6 +32,7 @@ type Loop struct {
 	hasPanic bool
 }
 
+// NewLoop creates a loop for the calling OS thread (lock it first: runtime.LockOSThread).
 func NewLoop() (*Loop, error) {
 	var raw *C.fdk_loop
 	if _, err := call(func() int64 { return int64(C.fdk_loop_new(&raw)) }); err != nil {

@@ -114,6 +114,7 @@ func goSockaddr(any *syscall.RawSockaddrAny) (syscall.Sockaddr, error) {
 	return nil, errAddrFamily
 }
 
+// Bind binds the socket to sa: EADDRINUSE when it is taken.
 func (f *Fd) Bind(sa syscall.Sockaddr) error {
 	raw, n, err := rawSockaddr(sa)
 	if err != nil {
@@ -123,6 +124,7 @@ func (f *Fd) Bind(sa syscall.Sockaddr) error {
 	return err
 }
 
+// Listen marks the socket as accepting connections (backlog capped by the kernel).
 func (f *Fd) Listen(backlog int) error {
 	_, err := f.call(func(fr *C.fdk_fd) int64 { return int64(C.fdk_listen(fr, C.int(backlog))) })
 	return err

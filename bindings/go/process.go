@@ -74,6 +74,7 @@ type Actions struct {
 	Backend uint // how Spawn creates the child: BackendAuto (the zero value), BackendFork, BackendPosixSpawn
 }
 
+// NewActions is an empty action list.
 func NewActions() (*Actions, error) {
 	var raw *C.fdk_actions
 	if _, err := call(func() int64 { return int64(C.fdk_actions_new(&raw)) }); err != nil {
@@ -84,6 +85,7 @@ func NewActions() (*Actions, error) {
 	return a, nil
 }
 
+// Close frees the list and drops its references to handles; a second Close does nothing.
 func (a *Actions) Close() error {
 	runtime.SetFinalizer(a, nil)
 	a.raw = C.fdk_actions_free(a.raw)
@@ -162,12 +164,14 @@ func (a *Actions) Setpgid(pgid int) error {
 	return a.add(func() C.int { return C.fdk_actions_setpgid(a.raw, C.int32_t(pgid)) })
 }
 
-// Setuid, Setgid and Setgroups make the raw system calls in the child only (the spawn fails
-// with EPERM when the caller may not take those ids). Add Setgroups and Setgid before Setuid.
+// Setuid sets the child's user id. Setuid, Setgid and Setgroups make the raw system calls
+// in the child only (the spawn fails with EPERM when the caller may not take those ids). Add
+// Setgroups and Setgid before Setuid.
 func (a *Actions) Setuid(uid uint32) error {
 	return a.add(func() C.int { return C.fdk_actions_setuid(a.raw, C.uint32_t(uid)) })
 }
 
+// Setgid sets the child's group id (see Setuid).
 func (a *Actions) Setgid(gid uint32) error {
 	return a.add(func() C.int { return C.fdk_actions_setgid(a.raw, C.uint32_t(gid)) })
 }
@@ -207,16 +211,19 @@ func (a *Actions) NoNewPrivs() error {
 	return a.add(func() C.int { return C.fdk_actions_no_new_privs(a.raw) })
 }
 
-// SignalDefault and SignalIgnore set sig's disposition in the child. Without them, handled
+// SignalDefault sets sig to its default disposition in the child; SignalIgnore ignores it
+// (EINVAL for SIGKILL, SIGSTOP or a bad number). Without them, handled
 // signals go back to default, ignored ones stay ignored except SIGPIPE and SIGXFSZ.
 func (a *Actions) SignalDefault(sig syscall.Signal) error {
 	return a.add(func() C.int { return C.fdk_actions_signal_default(a.raw, C.int(sig)) })
 }
 
+// SignalIgnore ignores sig in the child (see SignalDefault).
 func (a *Actions) SignalIgnore(sig syscall.Signal) error {
 	return a.add(func() C.int { return C.fdk_actions_signal_ignore(a.raw, C.int(sig)) })
 }
 
+// Chdir changes the child's directory to path (copied).
 func (a *Actions) Chdir(path string) error {
 	if err := noNUL("chdir", path); err != nil {
 		return err
@@ -232,6 +239,7 @@ func (a *Actions) InheritFd(dst int, src *Fd) error {
 	return a.add(func() C.int { return C.fdk_actions_inherit_fd(a.raw, C.int(dst), src.raw, C.FDK_INHERIT_PRESERVE) })
 }
 
+// Setsid makes the child lead a new session and process group.
 func (a *Actions) Setsid() error { return a.add(func() C.int { return C.fdk_actions_setsid(a.raw) }) }
 
 // CloseOtherFds closes every descriptor but 0, 1, 2 and the InheritFd destinations at exec.

@@ -332,7 +332,8 @@ func (p *Process) collect() { p.Release() }
 
 // Release frees the handle and leaves the child running, as os.Process.Release does; fdkit
 // still reaps it when it exits (never a zombie): on its loop, or for a child spawned without
-// one at later spawns and waits, or ReapDetached. Later calls fail with ErrClosed.
+// one at later spawns and waits, or ReapDetached. An exit callback of Loop.Spawn no longer
+// runs. Later calls fail with ErrClosed.
 func (p *Process) Release() error {
 	if p.raw != nil {
 		C.fdk_process_detach(p.raw)

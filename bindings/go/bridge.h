@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* C side of the Go binding: callback trampolines that hand a cgo.Handle back to Go (C never
- * keeps a Go pointer), and helpers that build small C structs on the C stack. */
+ * keeps a Go pointer), and helpers that build small C structs on the C stack.
+ *
+ * A callback's data pointer is a small C block holding the handle's integer (boxHandle in
+ * loop.go), never the integer itself: Go would hold such a void * in a pointer slot, where
+ * the stack copier and the garbage collector reject a small integer ("invalid pointer found
+ * on stack"). One-shot trampolines free the block; the others leave it to its Go owner. */
 #ifndef FDKIT_GO_BRIDGE_H
 #define FDKIT_GO_BRIDGE_H
 
 #include <stdint.h>
 #include <fdkit.h>
 
-/* The data pointer of a callback: a cgo.Handle's integer, never a Go pointer. */
-void *fdkgo_data(uintptr_t handle);
 void fdkgo_result_cb(int64_t result, void *data);
 void fdkgo_post_fn(void *data);
 void fdkgo_run_cb(int result, fdk_run_result *res, void *data);

@@ -2,6 +2,7 @@
 package fdkit
 
 /*
+#include <stdlib.h>
 #include "bridge.h"
 */
 import "C"
@@ -140,13 +141,23 @@ func (r *Remote) Close() error {
 
 func remotePost(remote *C.fdk_loop_remote, l *Loop, fn func()) error {
 	h := cgo.NewHandle(&pending{loop: l, post: fn})
+	data := boxHandle(uintptr(h))
 	_, err := call(func() int64 {
-		return int64(C.fdk_loop_remote_post(remote, C.fdk_post_fn(C.fdkgo_post_fn), C.fdkgo_data(C.uintptr_t(h))))
+		return int64(C.fdk_loop_remote_post(remote, C.fdk_post_fn(C.fdkgo_post_fn), data))
 	})
 	if err != nil {
+		C.free(data)
 		h.Delete()
 	}
 	return err
+}
+
+// boxHandle is a callback's data pointer: a C block holding a handle's integer (see
+// bridge.h). One-shot trampolines free it; a start that fails leaves it to the caller.
+func boxHandle(h uintptr) unsafe.Pointer {
+	box := (*C.uintptr_t)(C.malloc(C.sizeof_uintptr_t))
+	*box = C.uintptr_t(h)
+	return unsafe.Pointer(box)
 }
 
 // Op is a pending operation. Its methods must be called on the loop's thread.
@@ -189,9 +200,11 @@ func (l *Loop) startPending(p *pending, begin func(data unsafe.Pointer, op **C.f
 	}
 	p.loop, p.op = l, &Op{}
 	h := cgo.NewHandle(p)
+	data := boxHandle(uintptr(h))
 	var raw *C.fdk_op
-	_, err := call(func() int64 { return int64(begin(C.fdkgo_data(C.uintptr_t(h)), &raw)) })
+	_, err := call(func() int64 { return int64(begin(data, &raw)) })
 	if err != nil {
+		C.free(data)
 		h.Delete()
 		return nil, err
 	}

@@ -264,15 +264,18 @@ func (l *Loop) Spawn(a *Actions, onExit func(error)) (*Process, error) {
 		return nil, ErrClosed
 	}
 	id := exitCallbacks.add(&pending{loop: l, exitDone: onExit})
+	data := boxHandle(id)
 	var raw *C.fdk_process
 	err := a.add(func() C.int {
-		return C.fdk_spawn(&raw, l.raw, a.raw, C.uint(a.Backend), C.fdk_exit_cb(C.fdkgo_exit_cb), C.fdkgo_data(C.uintptr_t(id)))
+		return C.fdk_spawn(&raw, l.raw, a.raw, C.uint(a.Backend), C.fdk_exit_cb(C.fdkgo_exit_cb), data)
 	})
 	if err != nil {
+		C.free(data)
 		exitCallbacks.remove(id)
 		return nil, err
 	}
 	proc := newProcess(raw, id)
+	proc.exitData = data
 	// The table entry roots the process until its callback ran, so onExit runs even when
 	// the caller keeps no reference.
 	exitCallbacks.get(id).process = proc
@@ -318,7 +321,10 @@ func (t *callbackTable) remove(id uintptr) {
 type Process struct {
 	raw    *C.fdk_process
 	onExit uintptr // the exit callback's id in exitCallbacks, removed after fdk_process_free
-	usage  *Rusage // the reaped child's, from Wait or TryWait
+	// exitData is onExit boxed (boxHandle), the exit callback's data pointer, freed after
+	// fdk_process_free (the callback never runs afterwards).
+	exitData unsafe.Pointer
+	usage    *Rusage // the reaped child's, from Wait or TryWait
 }
 
 func newProcess(raw *C.fdk_process, onExit uintptr) *Process {
@@ -438,7 +444,8 @@ func (p *Process) Close() error {
 	p.raw = C.fdk_process_free(p.raw)
 	if p.onExit != 0 {
 		exitCallbacks.remove(p.onExit)
-		p.onExit = 0
+		C.free(p.exitData)
+		p.onExit, p.exitData = 0, nil
 	}
 	return nil
 }

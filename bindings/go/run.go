@@ -153,7 +153,8 @@ func (e *earlyExit) check(out unsafe.Pointer, n int) (stop bool) {
 type runSetup struct {
 	opts  *C.fdk_run_opts
 	early *earlyExit
-	h     cgo.Handle // early's handle, the predicate's argument; 0 without one
+	h     cgo.Handle     // early's handle; 0 without one
+	arg   unsafe.Pointer // the predicate's argument: h boxed (boxHandle)
 }
 
 // started frees the options (copied by the run); the predicate's handle stays until done.
@@ -163,8 +164,9 @@ func (r *runSetup) started() { r.opts = C.fdk_run_opts_free(r.opts) }
 func (r *runSetup) done() {
 	r.started()
 	if r.h != 0 {
+		C.free(r.arg)
 		r.h.Delete()
-		r.h = 0
+		r.h, r.arg = 0, nil
 	}
 	if r.early != nil && r.early.hasPanic {
 		panic(r.early.panicked)
@@ -190,7 +192,8 @@ func (o *RunOptions) cOpts() (*runSetup, error) {
 	if o.EarlyExit != nil {
 		setup.early = &earlyExit{fn: o.EarlyExit}
 		setup.h = cgo.NewHandle(setup.early)
-		C.fdk_run_opts_set_early_exit(opts, C.fdk_run_early_exit_fn(C.fdkgo_early_exit), C.fdkgo_data(C.uintptr_t(setup.h)))
+		setup.arg = boxHandle(uintptr(setup.h))
+		C.fdk_run_opts_set_early_exit(opts, C.fdk_run_early_exit_fn(C.fdkgo_early_exit), setup.arg)
 	}
 	return setup, nil
 }

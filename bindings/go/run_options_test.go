@@ -128,10 +128,13 @@ func TestRunGroupFdsCwdAndStdinFd(t *testing.T) {
 		if fields[2] != fields[3] { // pgrp == session: it leads both
 			t.Fatalf("group %s, session %s", fields[2], fields[3])
 		}
+		// A high number: ls's own descriptor for /proc/self/fd takes the lowest free one.
+		const keep = 60
 		extra, err := os.Open("/dev/null")
 		must(t, err)
-		defer extra.Close()
-		keep := int(extra.Fd())
+		must(t, syscall.Dup3(int(extra.Fd()), keep, syscall.O_CLOEXEC))
+		extra.Close()
+		defer syscall.Close(keep)
 		fdsOf := func(policy int, keepFds []int) string {
 			res, err := fdkit.Run(&fdkit.RunOptions{
 				Args: []string{"ls", "/proc/self/fd"}, Stdout: fdkit.Capture, Fds: policy, KeepFds: keepFds,
@@ -140,10 +143,10 @@ func TestRunGroupFdsCwdAndStdinFd(t *testing.T) {
 			return string(res.Stdout)
 		}
 		kept := strings.Fields(fdsOf(fdkit.FdsAllowlist, []int{keep}))
-		if !contains(kept, extra.Fd()) {
+		if !contains(kept, keep) {
 			t.Fatalf("the allow-listed descriptor %d is missing: %v", keep, kept)
 		}
-		if contains(strings.Fields(fdsOf(fdkit.FdsCloseFrom3, nil)), extra.Fd()) {
+		if contains(strings.Fields(fdsOf(fdkit.FdsCloseFrom3, nil)), keep) {
 			t.Fatal("CloseFrom3 kept a descriptor")
 		}
 		if _, err := fdkit.Run(&fdkit.RunOptions{Args: []string{"true"}, KeepFds: []int{keep}}); !errors.Is(err, syscall.EINVAL) {
@@ -174,9 +177,9 @@ func TestRunGroupFdsCwdAndStdinFd(t *testing.T) {
 	})
 }
 
-func contains(fields []string, fd uintptr) bool {
+func contains(fields []string, fd int) bool {
 	for _, f := range fields {
-		if f == strconv.Itoa(int(fd)) {
+		if f == strconv.Itoa(fd) {
 			return true
 		}
 	}

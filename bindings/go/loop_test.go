@@ -3,6 +3,7 @@ package fdkit_test
 
 import (
 	"errors"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -192,4 +193,43 @@ func TestRemotePostsAndOutlivesTheLoop(t *testing.T) {
 			t.Fatalf("post after the remote's Close: %v", err)
 		}
 	})
+}
+
+// A callback's data pointer must never be a small integer in a Go pointer slot: starting
+// operations at every stack depth of fresh goroutines makes the stack grow while the cgo call
+// is being set up, and the stack copier then died with "invalid pointer found on stack".
+func TestStartingAtEveryStackDepth(t *testing.T) {
+	noLeaks(t, func() {
+		for depth := 0; depth < 300; depth++ {
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+				l := newLoop(t)
+				defer l.Close()
+				atDepth(depth, func() {
+					_, err := l.SleepUntil(0, func(error) {})
+					must(t, err)
+					_, err = l.StatAsync(fdkit.FS(), "/", true, func(*fdkit.Stat, error) {})
+					must(t, err)
+				})
+				_, err := l.Run(fdkit.RunDefault)
+				must(t, err)
+			}()
+			<-done
+		}
+	})
+}
+
+// atDepth calls fn under depth frames of 64 bytes of locals each.
+func atDepth(depth int, fn func()) {
+	var pad [8]int64
+	if depth > 0 {
+		pad[depth%8] = int64(depth)
+		atDepth(depth-1, fn)
+		return
+	}
+	fn()
+	_ = pad
 }

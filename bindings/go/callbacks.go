@@ -9,7 +9,10 @@ package fdkit
 */
 import "C"
 
-import "runtime/cgo"
+import (
+	"runtime/cgo"
+	"unsafe"
+)
 
 //export fdkgoResult
 func fdkgoResult(result C.int64_t, data C.uintptr_t) {
@@ -69,4 +72,23 @@ func fdkgoExit(result C.int, data C.uintptr_t) {
 //export fdkgoTrace
 func fdkgoTrace(event *C.fdk_trace_event, data C.uintptr_t) {
 	deliverTrace(event, cgo.Handle(data))
+}
+
+//export fdkgoPtr
+func fdkgoPtr(result C.int64_t, ptr unsafe.Pointer, data C.uintptr_t) {
+	h := cgo.Handle(data)
+	p := h.Value().(*pending)
+	h.Delete()
+	p.op.raw = nil
+	// ptrDone takes ownership of ptr (frees or wraps it) before it calls the user's callback,
+	// so a panic there cannot leak it.
+	p.deliver(func() { p.ptrDone(int64(result), ptr) })
+}
+
+//export fdkgoEarlyExit
+func fdkgoEarlyExit(out unsafe.Pointer, n C.size_t, data C.uintptr_t) C.int {
+	if cgo.Handle(data).Value().(*earlyExit).check(out, int(n)) {
+		return 1
+	}
+	return 0
 }

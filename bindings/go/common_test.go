@@ -4,6 +4,7 @@ package fdkit_test
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 	"syscall"
 	"testing"
@@ -30,6 +31,35 @@ func TestErrorCarriesErrnoNameAndDetail(t *testing.T) {
 		}
 		if fe.Name() != "EBADF" || fe.Detail == "" || !strings.Contains(err.Error(), "EBADF") {
 			t.Fatalf("name %q, detail %q, text %q", fe.Name(), fe.Detail, err)
+		}
+	})
+}
+
+// *Error answers as *os.SyscallError does: errors.Is with the fs sentinels through its
+// errno, Timeout and Temporary from the errno; ErrClosed is fs.ErrClosed.
+func TestErrorMatchesTheStandardSentinels(t *testing.T) {
+	noLeaks(t, func() {
+		_, err := fdkit.FS().Open("/nonexistent-fdkit/x", fdkit.O_RDONLY, 0)
+		if !errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrExist) || errors.Is(err, fdkit.ErrEscape) {
+			t.Fatalf("open of a missing path: %v", err)
+		}
+		var timeout interface{ Timeout() bool }
+		if !errors.As(err, &timeout) || timeout.Timeout() {
+			t.Fatalf("ENOENT as a timeout: %v", err)
+		}
+		_, err = fdkit.Socket(syscall.AF_INET, 12345, 0)
+		var fe *fdkit.Error
+		if !errors.As(err, &fe) || fe.Temporary() || fe.Timeout() {
+			t.Fatalf("socket of a bad type: %v", err)
+		}
+		if (&fdkit.Error{Errno: syscall.EAGAIN}).Temporary() != true || (&fdkit.Error{Errno: syscall.ETIMEDOUT}).Timeout() != true {
+			t.Fatal("EAGAIN is temporary and ETIMEDOUT a timeout")
+		}
+		if !strings.Contains((&fdkit.Error{Errno: syscall.ENOENT}).Error(), "No such file or directory (ENOENT)") {
+			t.Fatalf("text without a detail: %q", (&fdkit.Error{Errno: syscall.ENOENT}).Error())
+		}
+		if !errors.Is(fdkit.ErrClosed, fs.ErrClosed) {
+			t.Fatal("ErrClosed is not fs.ErrClosed")
 		}
 	})
 }

@@ -190,8 +190,11 @@ func TestNULInAPathOrArgumentIsEINVAL(t *testing.T) {
 			"rename":   func() error { return dir.Rename("secret", dir, "other\x00x") },
 			"opendir":  func() error { _, err := fdkit.FS().OpenDir(tmp + "\x00/x"); return err },
 			"run argv": func() error { _, err := fdkit.Run(&fdkit.RunOptions{Args: []string{"echo", "a\x00b"}}); return err },
-			"run env":  func() error { _, err := fdkit.Run(&fdkit.RunOptions{Args: []string{"true"}, Env: []string{"A=x\x00y"}}); return err },
-			"execvp":   func() error { return actions.Execvp("true\x00x", []string{"true"}, nil) },
+			"run env": func() error {
+				_, err := fdkit.Run(&fdkit.RunOptions{Args: []string{"true"}, Env: []string{"A=x\x00y"}})
+				return err
+			},
+			"execvp": func() error { return actions.Execvp("true\x00x", []string{"true"}, nil) },
 		}
 		for name, call := range calls {
 			err := call()

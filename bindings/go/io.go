@@ -53,6 +53,55 @@ func (f *Fd) Write(p []byte) (int, error) {
 	return done, nil
 }
 
+// Readv is one readv(2) into bufs, filled in order; it returns the total count (io.EOF
+// when it is 0 at end of file). The data passes through C memory: C may keep no Go pointer,
+// and an iovec array in Go memory would hold Go pointers.
+func (f *Fd) Readv(bufs [][]byte) (int, error) {
+	v := newCIovecs(bufLens(bufs))
+	defer v.free()
+	n, err := f.call(func(raw *C.fdk_fd) int64 { return int64(C.fdk_readv(raw, v.iov, C.int(len(bufs)))) })
+	if err != nil {
+		return 0, err
+	}
+	left := int(n)
+	for i, b := range bufs {
+		k := len(b)
+		if k > left {
+			k = left
+		}
+		copy(b, unsafe.Slice((*byte)(v.bufs[i]), k))
+		left -= k
+	}
+	if n == 0 && totalLen(bufs) > 0 {
+		return 0, io.EOF
+	}
+	return int(n), nil
+}
+
+// Writev is one writev(2) of bufs: the count may be short.
+func (f *Fd) Writev(bufs [][]byte) (int, error) {
+	v := newCIovecsOf(bufs)
+	defer v.free()
+	n, err := f.call(func(raw *C.fdk_fd) int64 { return int64(C.fdk_writev(raw, v.iov, C.int(len(bufs)))) })
+	return int(n), err
+}
+
+func bufLens(bufs [][]byte) []int {
+	lens := make([]int, len(bufs))
+	for i, b := range bufs {
+		lens[i] = len(b)
+	}
+	return lens
+}
+
+func totalLen(bufs [][]byte) int {
+	n := 0
+	for _, b := range bufs {
+		n += len(b)
+	}
+	return n
+}
+
 // ReadAt reads at off without moving the file position (io.ReaderAt).
 func (f *Fd) ReadAt(p []byte, off int64) (int, error) {
 	done := 0
@@ -114,6 +163,7 @@ func (f *Fd) Sync(dataOnly bool) error {
 	return err
 }
 
+// Truncate is ftruncate: the file's size becomes length.
 func (f *Fd) Truncate(length int64) error {
 	_, err := f.call(func(raw *C.fdk_fd) int64 { return int64(C.fdk_ftruncate(raw, C.int64_t(length))) })
 	return err
@@ -148,7 +198,7 @@ func cBytes(n int) unsafe.Pointer {
 // ReadAsync reads up to n bytes; done gets them, or an error, on the loop.
 func (l *Loop) ReadAsync(f *Fd, n int, done func(data []byte, err error)) (*Op, error) {
 	buf := cBytes(n)
-	return l.start(func(r int64) {
+	op, err := l.start(func(r int64) {
 		defer C.free(buf)
 		defer runtime.KeepAlive(f) // the *Fd, and its reference, live until the callback
 		if err := resultError(r); err != nil {
@@ -157,12 +207,12 @@ func (l *Loop) ReadAsync(f *Fd, n int, done func(data []byte, err error)) (*Op, 
 		}
 		done(C.GoBytes(buf, C.int(r)), nil)
 	}, func(cb C.fdk_result_cb, data unsafe.Pointer, op **C.fdk_op) C.int {
-		r := C.fdk_read_async(l.raw, f.raw, buf, C.size_t(n), cb, data, op)
-		if r < 0 {
-			C.free(buf)
-		}
-		return r
+		return C.fdk_read_async(l.raw, f.raw, buf, C.size_t(n), cb, data, op)
 	})
+	if err != nil {
+		C.free(buf)
+	}
+	return op, err
 }
 
 // WriteAsync writes a copy of p (one write's worth: the count may be short); done gets
@@ -187,6 +237,15 @@ func newCIovecs(lens []int) *cIovecs {
 		b := cBytes(n)
 		v.bufs = append(v.bufs, b)
 		iov[i].iov_base, iov[i].iov_len = b, C.size_t(n)
+	}
+	return v
+}
+
+// newCIovecsOf is newCIovecs holding copies of bufs.
+func newCIovecsOf(bufs [][]byte) *cIovecs {
+	v := newCIovecs(bufLens(bufs))
+	for i, b := range bufs {
+		copy(unsafe.Slice((*byte)(v.bufs[i]), len(b)), b)
 	}
 	return v
 }
@@ -245,14 +304,7 @@ func (l *Loop) ReadvAsync(f *Fd, lens []int, off int64, done func(bufs [][]byte,
 // WritevAsync writes copies of bufs (pwritev at off when off >= 0, else writev; one
 // call's worth: the count may be short); done gets the count.
 func (l *Loop) WritevAsync(f *Fd, bufs [][]byte, off int64, done func(n int, err error)) (*Op, error) {
-	lens := make([]int, len(bufs))
-	for i, b := range bufs {
-		lens[i] = len(b)
-	}
-	v := newCIovecs(lens)
-	for i, b := range bufs {
-		copy(unsafe.Slice((*byte)(v.bufs[i]), len(b)), b)
-	}
+	v := newCIovecsOf(bufs)
 	return l.vectoredAsync(f, v, func(r int64) { done(int(max0(r)), resultError(r)) },
 		func(iov *C.struct_iovec, n C.int, cb C.fdk_result_cb, data unsafe.Pointer, op **C.fdk_op) C.int {
 			if off >= 0 {
@@ -314,7 +366,7 @@ func (l *Loop) TruncateAsync(f *Fd, length int64, done func(error)) (*Op, error)
 // GetrandomAsync fills n random bytes on the worker pool.
 func (l *Loop) GetrandomAsync(n int, done func(data []byte, err error)) (*Op, error) {
 	buf := cBytes(n)
-	return l.start(func(r int64) {
+	op, err := l.start(func(r int64) {
 		defer C.free(buf)
 		if err := resultError(r); err != nil {
 			done(nil, err)
@@ -322,12 +374,12 @@ func (l *Loop) GetrandomAsync(n int, done func(data []byte, err error)) (*Op, er
 		}
 		done(C.GoBytes(buf, C.int(r)), nil)
 	}, func(cb C.fdk_result_cb, data unsafe.Pointer, op **C.fdk_op) C.int {
-		r := C.fdk_getrandom_async(l.raw, buf, C.size_t(n), 0, cb, data, op)
-		if r < 0 {
-			C.free(buf)
-		}
-		return r
+		return C.fdk_getrandom_async(l.raw, buf, C.size_t(n), 0, cb, data, op)
 	})
+	if err != nil {
+		C.free(buf)
+	}
+	return op, err
 }
 
 // SleepUntil completes once NowNs() >= deadline (never earlier), or with ECANCELED.

@@ -2,6 +2,7 @@
 package fdkit
 
 /*
+#include <stdlib.h>
 #include "bridge.h"
 */
 import "C"
@@ -19,8 +20,9 @@ const (
 	RunNoWait  = C.FDK_RUN_NOWAIT  // run what is ready without waiting
 )
 
-// Loop is an fdkit event loop. Every method but Post must be called from the OS thread
-// that runs it (runtime.LockOSThread).
+// Loop is an fdkit event loop. Every method but Post and Remote must be called from the OS
+// thread that runs it (runtime.LockOSThread). After Close, Run, BackendFd and every
+// asynchronous call return ErrClosed.
 type Loop struct {
 	raw *C.fdk_loop
 	// Post goes through remote, never raw: the remote outlives the loop, so a goroutine
@@ -31,6 +33,7 @@ type Loop struct {
 	hasPanic bool
 }
 
+// NewLoop creates a loop for the calling OS thread (lock it first: runtime.LockOSThread).
 func NewLoop() (*Loop, error) {
 	var raw *C.fdk_loop
 	if _, err := call(func() int64 { return int64(C.fdk_loop_new(&raw)) }); err != nil {
@@ -87,22 +90,74 @@ func (l *Loop) BackendFd() (int, error) {
 	return int(r), err
 }
 
-// BackendTimeout is how many milliseconds the host may wait; -1 when no timer is due.
-func (l *Loop) BackendTimeout() int { return int(C.fdk_loop_backend_timeout(l.raw)) }
+// BackendTimeout is how many milliseconds the host may wait; -1 when no timer is due (also
+// after Close).
+func (l *Loop) BackendTimeout() int {
+	if l.raw == nil {
+		return -1
+	}
+	return int(C.fdk_loop_backend_timeout(l.raw))
+}
 
 // Post queues fn to run on the loop's thread. Safe from any goroutine, also while another
 // closes the loop: fn then either runs (during Close at the latest) or Post fails with an
 // error wrapping ESHUTDOWN.
 func (l *Loop) Post(fn func()) error {
+	defer runtime.KeepAlive(l)
+	return remotePost(l.remote, l, fn)
+}
+
+// Remote is a handle for posting to a loop from other goroutines that need not keep the
+// *Loop itself: it holds its own reference to the loop's fdk_loop_remote, which outlives
+// the loop (posting then fails with ESHUTDOWN). Safe for concurrent use.
+type Remote struct {
+	raw  *C.fdk_loop_remote
+	loop *Loop // for the callbacks' panic handling; never used to reach C
+}
+
+// Remote returns a new Remote of l, dropped by Close or when garbage collected.
+func (l *Loop) Remote() *Remote {
+	defer runtime.KeepAlive(l)
+	r := &Remote{raw: C.fdk_loop_remote_ref(l.remote), loop: l}
+	runtime.SetFinalizer(r, func(r *Remote) { C.fdk_loop_remote_unref(r.raw) })
+	return r
+}
+
+// Post is Loop.Post.
+func (r *Remote) Post(fn func()) error {
+	defer runtime.KeepAlive(r)
+	if r.raw == nil {
+		return ErrClosed
+	}
+	return remotePost(r.raw, r.loop, fn)
+}
+
+// Close drops the reference; later posts fail with ErrClosed. Not concurrently with Post.
+func (r *Remote) Close() error {
+	runtime.SetFinalizer(r, nil)
+	r.raw = C.fdk_loop_remote_unref(r.raw)
+	return nil
+}
+
+func remotePost(remote *C.fdk_loop_remote, l *Loop, fn func()) error {
 	h := cgo.NewHandle(&pending{loop: l, post: fn})
+	data := boxHandle(uintptr(h))
 	_, err := call(func() int64 {
-		return int64(C.fdk_loop_remote_post(l.remote, C.fdk_post_fn(C.fdkgo_post_fn), C.fdkgo_data(C.uintptr_t(h))))
+		return int64(C.fdk_loop_remote_post(remote, C.fdk_post_fn(C.fdkgo_post_fn), data))
 	})
-	runtime.KeepAlive(l)
 	if err != nil {
+		C.free(data)
 		h.Delete()
 	}
 	return err
+}
+
+// boxHandle is a callback's data pointer: a C block holding a handle's integer (see
+// bridge.h). One-shot trampolines free it; a start that fails leaves it to the caller.
+func boxHandle(h uintptr) unsafe.Pointer {
+	box := (*C.uintptr_t)(C.malloc(C.sizeof_uintptr_t))
+	*box = C.uintptr_t(h)
+	return unsafe.Pointer(box)
 }
 
 // Op is a pending operation. Its methods must be called on the loop's thread.
@@ -124,7 +179,8 @@ type pending struct {
 	runDone  func(*RunResult, error)
 	fdDone   func(*Fd, error)
 	exitDone func(error)
-	process  *Process // a spawn's, kept alive until its exit callback ran
+	ptrDone  func(result int64, ptr unsafe.Pointer) // fdkgo_dir_cb, _text_cb, _dirents_cb, _addrinfo_cb
+	process  *Process                               // a spawn's, kept alive until its exit callback ran
 }
 
 // start begins an asynchronous operation: begin calls the C *_async function with the
@@ -139,11 +195,16 @@ func (l *Loop) start(done func(int64), begin func(cb C.fdk_result_cb, data unsaf
 // startPending is start for any callback shape: begin passes its own trampoline, which
 // finds p through the handle in data.
 func (l *Loop) startPending(p *pending, begin func(data unsafe.Pointer, op **C.fdk_op) C.int) (*Op, error) {
+	if l.raw == nil {
+		return nil, ErrClosed
+	}
 	p.loop, p.op = l, &Op{}
 	h := cgo.NewHandle(p)
+	data := boxHandle(uintptr(h))
 	var raw *C.fdk_op
-	_, err := call(func() int64 { return int64(begin(C.fdkgo_data(C.uintptr_t(h)), &raw)) })
+	_, err := call(func() int64 { return int64(begin(data, &raw)) })
 	if err != nil {
+		C.free(data)
 		h.Delete()
 		return nil, err
 	}

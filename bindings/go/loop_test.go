@@ -3,6 +3,7 @@ package fdkit_test
 
 import (
 	"errors"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -169,4 +170,66 @@ func TestPostRacesClose(t *testing.T) {
 			}
 		}
 	})
+}
+
+// A Remote holds its own reference: it posts from another goroutine that keeps no *Loop, and
+// after the loop is closed it answers ESHUTDOWN, after its own Close ErrClosed.
+func TestRemotePostsAndOutlivesTheLoop(t *testing.T) {
+	noLeaks(t, func() {
+		l := newLoop(t)
+		r := l.Remote()
+		ran := make(chan bool, 1)
+		go func() { must(t, r.Post(func() { ran <- true })) }()
+		for len(ran) == 0 {
+			_, err := l.Run(fdkit.RunOnce)
+			must(t, err)
+		}
+		must(t, l.Close())
+		if err := r.Post(func() { t.Error("ran after Close") }); !errors.Is(err, syscall.ESHUTDOWN) {
+			t.Fatalf("post after the loop's Close: %v", err)
+		}
+		must(t, r.Close())
+		if err := r.Post(func() {}); !errors.Is(err, fdkit.ErrClosed) {
+			t.Fatalf("post after the remote's Close: %v", err)
+		}
+	})
+}
+
+// A callback's data pointer must never be a small integer in a Go pointer slot: starting
+// operations at every stack depth of fresh goroutines makes the stack grow while the cgo call
+// is being set up, and the stack copier then died with "invalid pointer found on stack".
+func TestStartingAtEveryStackDepth(t *testing.T) {
+	noLeaks(t, func() {
+		for depth := 0; depth < 300; depth++ {
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+				l := newLoop(t)
+				defer l.Close()
+				atDepth(depth, func() {
+					_, err := l.SleepUntil(0, func(error) {})
+					must(t, err)
+					_, err = l.StatAsync(fdkit.FS(), "/", true, func(*fdkit.Stat, error) {})
+					must(t, err)
+				})
+				_, err := l.Run(fdkit.RunDefault)
+				must(t, err)
+			}()
+			<-done
+		}
+	})
+}
+
+// atDepth calls fn under depth frames of 64 bytes of locals each.
+func atDepth(depth int, fn func()) {
+	var pad [8]int64
+	if depth > 0 {
+		pad[depth%8] = int64(depth)
+		atDepth(depth-1, fn)
+		return
+	}
+	fn()
+	_ = pad
 }

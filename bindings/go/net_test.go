@@ -63,13 +63,9 @@ func TestTooManyDescriptorsSetsMsgCtrunc(t *testing.T) {
 
 func TestTCPListenConnectAccept(t *testing.T) {
 	noLeaks(t, func() {
-		l, err := fdkit.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
-		must(t, err)
+		l, addr := loopback(t, syscall.SOCK_STREAM)
 		defer l.Close()
-		must(t, l.Bind(&syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}))
 		must(t, l.Listen(4))
-		addr, err := l.LocalAddr()
-		must(t, err)
 		if addr.(*syscall.SockaddrInet4).Port == 0 {
 			t.Fatalf("no port bound: %+v", addr)
 		}
@@ -133,15 +129,11 @@ func TestAsyncAcceptAndConnectCompleteOnTheLoop(t *testing.T) {
 	noLeaks(t, func() {
 		loop := newLoop(t)
 		defer loop.Close()
-		l, err := fdkit.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
-		must(t, err)
+		l, addr := loopback(t, syscall.SOCK_STREAM)
 		defer l.Close()
-		must(t, l.Bind(&syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}))
 		must(t, l.Listen(4))
-		addr, err := l.LocalAddr()
-		must(t, err)
 		var conn *fdkit.Fd
-		_, err = loop.AcceptAsync(l, func(c *fdkit.Fd, err error) { must(t, err); conn = c })
+		_, err := loop.AcceptAsync(l, func(c *fdkit.Fd, err error) { must(t, err); conn = c })
 		must(t, err)
 		c, err := fdkit.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
 		must(t, err)

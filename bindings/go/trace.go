@@ -2,6 +2,7 @@
 package fdkit
 
 /*
+#include <stdlib.h>
 #include "bridge.h"
 */
 import "C"
@@ -36,6 +37,7 @@ type TraceEvent struct {
 var (
 	traceMu   sync.Mutex // held across fdk_trace_set, after which a replaced hook is never called
 	traceHook cgo.Handle
+	traceData unsafe.Pointer // traceHook boxed (boxHandle), the hook's data pointer
 )
 
 func goStringOrEmpty(p *C.char) string {
@@ -72,18 +74,20 @@ func setTrace(hook func(*TraceEvent)) error {
 	var data unsafe.Pointer
 	if hook != nil {
 		h = cgo.NewHandle(hook)
-		cb, data = C.fdk_trace_cb(C.fdkgo_trace_cb), C.fdkgo_data(C.uintptr_t(h))
+		cb, data = C.fdk_trace_cb(C.fdkgo_trace_cb), boxHandle(uintptr(h))
 	}
 	if _, err := call(func() int64 { return int64(C.fdk_trace_set(nil, cb, data)) }); err != nil {
 		if hook != nil {
+			C.free(data)
 			h.Delete()
 		}
 		return err
 	}
 	if traceHook != 0 {
+		C.free(traceData)
 		traceHook.Delete()
 	}
-	traceHook = h
+	traceHook, traceData = h, data
 	return nil
 }
 

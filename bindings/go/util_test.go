@@ -4,6 +4,7 @@ package fdkit_test
 import (
 	"os"
 	"runtime"
+	"syscall"
 	"testing"
 
 	"fdkit"
@@ -54,4 +55,12 @@ func newLoop(t *testing.T) *fdkit.Loop {
 	l, err := fdkit.NewLoop()
 	must(t, err)
 	return l
+}
+
+// unixPair is a connected AF_UNIX stream socketpair.
+func unixPair(t *testing.T) (*fdkit.Fd, *fdkit.Fd) {
+	t.Helper()
+	a, b, err := fdkit.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	must(t, err)
+	return a, b
 }

@@ -3,7 +3,6 @@ package fdkit_test
 
 import (
 	"bytes"
-	"syscall"
 	"testing"
 
 	"fdkit"
@@ -13,8 +12,7 @@ func TestQueuedWritesArriveWholeAndInOrder(t *testing.T) {
 	noLeaks(t, func() {
 		l := newLoop(t)
 		defer l.Close()
-		a, b, err := fdkit.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
-		must(t, err)
+		a, b := unixPair(t)
 		defer a.Close()
 		defer b.Close()
 		const mib = 1 << 20

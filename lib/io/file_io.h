@@ -66,8 +66,18 @@ class UringFileOp final : public UringOp {
     }
     FileRequest req = rest_.task.file_request();
     auto offset = static_cast<uint64_t>(*req.offset);
-    if (req.write) io_uring_prep_writev(sqe, raw, req.v->iov, static_cast<unsigned>(req.v->count), offset);
-    else io_uring_prep_readv(sqe, raw, req.v->iov, static_cast<unsigned>(req.v->count), offset);
+    const iovec *iov = req.v->iov;
+    auto count = static_cast<unsigned>(req.v->count);
+    // One buffer: READ/WRITE spare the kernel the copy and check of an iovec array (their
+    // length field has 32 bits).
+    if (count == 1 && iov->iov_len <= UINT32_MAX && ring_serves(loop, req.write ? IORING_OP_WRITE : IORING_OP_READ)) {
+      if (req.write) io_uring_prep_write(sqe, raw, iov->iov_base, static_cast<unsigned>(iov->iov_len), offset);
+      else io_uring_prep_read(sqe, raw, iov->iov_base, static_cast<unsigned>(iov->iov_len), offset);
+    } else if (req.write) {
+      io_uring_prep_writev(sqe, raw, iov, count, offset);
+    } else {
+      io_uring_prep_readv(sqe, raw, iov, count, offset);
+    }
     // Uncached data: a read issued inline would start the disk reads (readahead) inside
     // the submission, blocking the loop for milliseconds; io_uring's workers do it instead.
     if (!req.write && fd_learned(fd_, fdk_fd::kColdData)) sqe->flags |= IOSQE_ASYNC;

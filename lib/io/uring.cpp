@@ -14,6 +14,9 @@ namespace fdk {
 
 namespace {
 
+// The forced engine once read; a plain atomic load on the hot path (std::call_once costs
+// a thread-local lookup per call in a shared library).
+std::atomic<bool> g_engine_read{false};
 FsEngine g_engine;
 std::once_flag g_engine_once;
 
@@ -31,7 +34,12 @@ FsEngine read_engine_setting() {
 }  // namespace
 
 FsEngine fs_engine() {
-  std::call_once(g_engine_once, [] { g_engine = read_engine_setting(); });
+  if (!g_engine_read.load(std::memory_order_acquire)) {
+    std::call_once(g_engine_once, [] {
+      g_engine = read_engine_setting();
+      g_engine_read.store(true, std::memory_order_release);
+    });
+  }
   return g_engine;
 }
 
@@ -70,8 +78,9 @@ constexpr int kRounds = 64;
 Ring *const kNoRing = reinterpret_cast<Ring *>(uintptr_t{1});
 
 // The opcodes this kernel (and sandbox) serves: bit n for IORING_OP n; 0 when io_uring
-// is unavailable. Probed once per process.
+// is unavailable. Probed once per process (g_probed says when; see g_engine_read).
 std::atomic<uint64_t> g_opcodes{0};
+std::atomic<bool> g_probed{false};
 std::once_flag g_probe_once;
 
 uint64_t probe_opcodes() {
@@ -181,7 +190,12 @@ io_uring_sqe *sqe_of(Ring *r) {
 }  // namespace
 
 bool ring_serves(fdk_loop *loop, int opcode) {
-  std::call_once(g_probe_once, [] { g_opcodes.store(probe_opcodes(), std::memory_order_relaxed); });
+  if (!g_probed.load(std::memory_order_acquire)) {
+    std::call_once(g_probe_once, [] {
+      g_opcodes.store(probe_opcodes(), std::memory_order_relaxed);
+      g_probed.store(true, std::memory_order_release);
+    });
+  }
   if (!(g_opcodes.load(std::memory_order_relaxed) & (uint64_t{1} << opcode))) return false;
   if (!loop->ring) loop->ring = ring_create(loop);
   return loop->ring != kNoRing;

@@ -62,19 +62,9 @@ class UringFileOp final : public UringOp {
 
   // opcode: from uring_file_opcode.
   void start(fdk_op **out, int opcode) {
-    span_.begin(what_, fd_->raw, nullptr, loop);
-    op_start(this, out);
     int raw;
-    if (fd_use(fd_, &raw) < 0) {
-      op_complete(this, fail(-EBADF, "%s: the handle is closed", what_));
-      return;
-    }
-    io_uring_sqe *sqe = next_sqe();
-    if (!sqe) {
-      fd_unuse(fd_);
-      continue_on_pool();
-      return;
-    }
+    io_uring_sqe *sqe = begin_on_fd(fd_, span_, what_, out, &raw);
+    if (!sqe) return;
     FileRequest req = rest_.task.file_request();
     auto offset = static_cast<uint64_t>(*req.offset);
     const iovec *iov = req.v->iov;

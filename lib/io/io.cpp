@@ -205,19 +205,9 @@ class UringFsyncOp final : public UringOp {
   ~UringFsyncOp() override { fd_mem_unref(fd_); }
 
   void start(fdk_op **out) {
-    span_.begin("fsync", fd_->raw, nullptr, loop);
-    op_start(this, out);
     int raw;
-    if (fd_use(fd_, &raw) < 0) {
-      op_complete(this, fail(-EBADF, "fsync: the handle is closed"));
-      return;
-    }
-    io_uring_sqe *sqe = next_sqe();
-    if (!sqe) {
-      fd_unuse(fd_);
-      continue_on_pool();
-      return;
-    }
+    io_uring_sqe *sqe = begin_on_fd(fd_, span_, "fsync", out, &raw);
+    if (!sqe) return;
     io_uring_prep_fsync(sqe, raw, (task_.flags & FDK_FSYNC_DATA) ? IORING_FSYNC_DATASYNC : 0);
     queued();
   }

@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "core/error.h"
+#include "fd/fd.h"
 
 namespace fdk {
 
@@ -212,6 +213,22 @@ void ring_close(fdk_loop *loop) {
 io_uring_sqe *UringOp::next_sqe() {
   io_uring_sqe *sqe = sqe_of(loop->ring);
   if (sqe) io_uring_sqe_set_data(sqe, this);
+  return sqe;
+}
+
+io_uring_sqe *UringOp::begin_on_fd(fdk_fd *fd, Span &span, const char *what, fdk_op **out, int *raw) {
+  span.begin(what, fd->raw, nullptr, loop);
+  op_start(this, out);
+  if (fd_use(fd, raw) < 0) {
+    op_complete(this, fail(-EBADF, "%s: the handle is closed", what));
+    return nullptr;
+  }
+  io_uring_sqe *sqe = next_sqe();
+  if (!sqe) {
+    fd_unuse(fd);
+    continue_on_pool();
+    return nullptr;
+  }
   return sqe;
 }
 

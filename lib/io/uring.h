@@ -103,6 +103,10 @@ class UringOp : public fdk_op {
   io_uring_sqe *next_sqe();
   // Sends the filled entry before the loop next waits.
   void queued();
+  // Starts an op on fd's descriptor: its span (what), its pending state, and a use of the
+  // descriptor (*raw) that on_cqe must end. The entry to fill, or null when the op has
+  // already completed (-EBADF: the handle is closed) or gone on to the pool (the ring is full).
+  io_uring_sqe *begin_on_fd(fdk_fd *fd, Span &span, const char *what, fdk_op **out, int *raw);
   // Runs the rest of the op on libuv's worker pool (io_uring answered that it cannot do it
   // without waiting): run_blocking() there, then the op completes with its result; a
   // cancel that comes too late has discard() release what it produced.

@@ -10,7 +10,12 @@
  * once per repetition, between the other implementations' runs; the parent prints the
  * medians with their ratios. Plus cold-read-timer: 64 reads of uncached data in flight
  * (evicted with POSIX_FADV_DONTNEED, checked with mincore) while a 1 ms repeating timer runs
- * on the same loop: its p99 lateness.
+ * on the same loop: its p99 lateness, next to the same timer's lateness on the same loop
+ * without reads (the machine's own noise, measured in the same child just before).
+ *
+ * Each fdkit, libuv and liburing figure also gives the process's CPU time per op (user and
+ * system, worker threads included): on a loaded machine wall time mostly measures the
+ * other tenants, CPU time what each implementation costs.
  *
  * usage: bench_fs_async [REPETITIONS] [OPS]     (defaults 5, 20000; medians are printed)
  * Run it from a directory on the disk file system to measure (tmpfs ignores
@@ -26,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
@@ -35,7 +41,7 @@
 #include <fdkit.h>
 #include <fdkit/uv.h>
 
-enum { SLOTS_MAX = 64, BLOCK = 4096, FILE_SIZE = 1 << 20, COLD_SIZE = 64 << 20, COLD_CHUNK = 64 << 10 };
+enum { SLOTS_MAX = 64, BLOCK = 4096, FILE_SIZE = 1 << 20, COLD_SIZE = 64 << 20, COLD_CHUNK = 64 << 10, IDLE_TICKS = 500 };
 
 static const char *const cases[] = {"stat", "open+close", "pread-4KiB", "pwrite-4KiB", "readdir-small", "mkdir+rmdir"};
 enum { STAT, OPEN, PREAD, PWRITE, READDIR, MKDIR, NCASES };
@@ -46,6 +52,14 @@ static char scratch[] = "bench_fs_async.XXXXXX";
 static int rfd = -1, wfd = -1; /* the warm file, read and written by every implementation */
 
 static double now_ns(void) { return (double)fdk_now_ns(); }
+
+/* CPU time of the whole process (every thread, io_uring's workers included). */
+static double cpu_ns(void) {
+  struct rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e9 + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e3;
+}
+static double last_cpu_ns; /* per op, of the last run_* call */
 
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
@@ -207,10 +221,11 @@ static double run_fdkit(int c, int inflight) {
     slot_name(s->name, i);
     fdk_stat_new(&s->st);
   }
-  double t0 = now_ns();
+  double t0 = now_ns(), c0 = cpu_ns();
   for (int i = 0; i < inflight; i++) fk_start(&fk.slots[i]);
   fdk_loop_run(fk.loop, FDK_RUN_DEFAULT);
   double ns = (now_ns() - t0) / fk.done;
+  last_cpu_ns = (cpu_ns() - c0) / fk.done;
   if (fk.failed || fk.done != total_ops) exit(1);
   for (int i = 0; i < inflight; i++) fdk_stat_free(fk.slots[i].st);
   fdk_fd_unref(fk.rf);
@@ -292,10 +307,11 @@ static double run_libuv(int c, int inflight) {
     lu.slots[i].index = i;
     slot_name(lu.slots[i].name, i);
   }
-  double t0 = now_ns();
+  double t0 = now_ns(), c0 = cpu_ns();
   for (int i = 0; i < inflight; i++) lu_start(&lu.slots[i]);
   uv_run(&lu.loop, UV_RUN_DEFAULT);
   double ns = (now_ns() - t0) / lu.done;
+  last_cpu_ns = (cpu_ns() - c0) / lu.done;
   uv_loop_close(&lu.loop);
   return ns;
 }
@@ -327,7 +343,7 @@ static double run_liburing(int c, int inflight) {
     }                                                                                                     \
     io_uring_sqe_set_data64(sqe, (uint64_t)(slot));                                                       \
   } while (0)
-  double t0 = now_ns();
+  double t0 = now_ns(), c0 = cpu_ns();
   for (int i = 0; i < inflight; i++) {
     step[i] = 0;
     started++;
@@ -361,6 +377,7 @@ static double run_liburing(int c, int inflight) {
   }
 #undef PREP
   double ns = (now_ns() - t0) / done;
+  last_cpu_ns = (cpu_ns() - c0) / done;
   io_uring_queue_exit(&ring);
   return ns;
 }
@@ -370,7 +387,7 @@ static double run_liburing(int c, int inflight) {
 static struct {
   fdk_loop *loop;
   fdk_fd *fd;
-  int started, done, chunks;
+  int reading, started, done, chunks;
   char (*bufs)[COLD_CHUNK];
   struct iovec iov[SLOTS_MAX];
   uv_timer_t timer;
@@ -398,7 +415,7 @@ static void cold_on_timer(uv_timer_t *t) {
   double now = now_ns();
   if (cold.nlate < cold.cap) cold.late[cold.nlate++] = (now - cold.expected) / 1e6;
   cold.expected = now + 1e6;
-  (void)t;
+  if (!cold.reading && cold.nlate == IDLE_TICKS) uv_timer_stop(t);
 }
 
 /* Evicts the file and checks with mincore that no page stayed. */
@@ -414,9 +431,12 @@ static void evict(int fd) {
   if (resident) fprintf(stderr, "bench_fs_async: %d pages still cached after POSIX_FADV_DONTNEED\n", resident);
 }
 
-static double run_cold(void) {
+/* The timer's p99 lateness with the 64 cold reads in flight, or (reading 0) alone for
+ * IDLE_TICKS ticks. */
+static double run_cold(int reading) {
   int fd = open("cold", O_RDONLY | O_CLOEXEC);
-  evict(fd);
+  if (reading) evict(fd);
+  cold.reading = reading;
   fdk_loop_new(&cold.loop);
   fdk_fd_adopt(&cold.fd, fd, FDK_FD_BLOCKING);
   cold.chunks = COLD_SIZE / COLD_CHUNK;
@@ -427,7 +447,8 @@ static double run_cold(void) {
   uv_timer_init(fdk_loop_uv(cold.loop), &cold.timer);
   cold.expected = now_ns() + 1e6;
   uv_timer_start(&cold.timer, cold_on_timer, 1, 1);
-  for (int i = 0; i < SLOTS_MAX; i++) cold_start(i);
+  if (reading)
+    for (int i = 0; i < SLOTS_MAX; i++) cold_start(i);
   fdk_loop_run(cold.loop, FDK_RUN_DEFAULT);
   uv_close((uv_handle_t *)&cold.timer, NULL);
   fdk_loop_run(cold.loop, FDK_RUN_DEFAULT);
@@ -477,13 +498,16 @@ static void setup_files(void) {
 }
 
 /* Child mode: one repetition of fdkit's async figures under the engine in FDKIT_FS_ENGINE,
- * as "case inflight ns" lines, then "cold p99_ms". */
+ * as "case inflight ns cpu_ns" lines, then "idle p99_ms" and "cold p99_ms". */
 static void child(void) {
   for (int c = 0; c < NCASES; c++) {
-    printf("%d 1 %.1f\n", c, run_fdkit(c, 1));
-    printf("%d 64 %.1f\n", c, run_fdkit(c, 64));
+    for (int k = 0; k < 2; k++) {
+      double ns = run_fdkit(c, k ? 64 : 1);
+      printf("%d %d %.1f %.1f\n", c, k ? 64 : 1, ns, last_cpu_ns);
+    }
   }
-  printf("cold %.3f\n", run_cold());
+  printf("idle %.3f\n", run_cold(0));
+  printf("cold %.3f\n", run_cold(1));
 }
 
 static const char *const engines[] = {"auto", "inline", "uring", "pool"};
@@ -510,8 +534,10 @@ int main(int argc, char **argv) {
 
   /* Repetitions interleave every implementation, so that the load of a noisy machine
    * falls on all of them alike; the medians are printed. Each engine runs in a child. */
-  static double engine_ns[NENGINES][NCASES][2][32], engine_cold[NENGINES][32];
+  static double engine_ns[NENGINES][NCASES][2][32], engine_cpu[NENGINES][NCASES][2][32];
+  static double engine_cold[NENGINES][32], engine_idle[NENGINES][32];
   static double sys_ns[NCASES][32], sync_ns[NCASES][32], uv_ns[NCASES][2][32], ring_ns[NCASES][2][32];
+  static double uv_cpu[NCASES][2][32], ring_cpu[NCASES][2][32];
   for (int r = 0; r < reps; r++) {
     for (int e = 0; e < NENGINES; e++) {
       char cmd[4096];
@@ -521,9 +547,15 @@ int main(int argc, char **argv) {
       char line[256];
       while (fgets(line, sizeof line, p)) {
         int c, inflight;
-        double ns;
-        if (sscanf(line, "cold %lf", &ns) == 1) engine_cold[e][r] = ns;
-        else if (sscanf(line, "%d %d %lf", &c, &inflight, &ns) == 3) engine_ns[e][c][inflight == 64][r] = ns;
+        double ns, cpu;
+        if (sscanf(line, "cold %lf", &ns) == 1) {
+          engine_cold[e][r] = ns;
+        } else if (sscanf(line, "idle %lf", &ns) == 1) {
+          engine_idle[e][r] = ns;
+        } else if (sscanf(line, "%d %d %lf %lf", &c, &inflight, &ns, &cpu) == 4) {
+          engine_ns[e][c][inflight == 64][r] = ns;
+          engine_cpu[e][c][inflight == 64][r] = cpu;
+        }
       }
       if (pclose(p) != 0) {
         fprintf(stderr, "bench_fs_async: the %s child failed\n", engines[e]);
@@ -535,7 +567,9 @@ int main(int argc, char **argv) {
       sync_ns[c][r] = run_sync(c, 1);
       for (int k = 0; k < 2; k++) {
         uv_ns[c][k][r] = run_libuv(c, k ? 64 : 1);
+        uv_cpu[c][k][r] = last_cpu_ns;
         ring_ns[c][k][r] = c == READDIR ? -1 : run_liburing(c, k ? 64 : 1);
+        ring_cpu[c][k][r] = c == READDIR ? -1 : last_cpu_ns;
       }
     }
   }
@@ -550,24 +584,27 @@ int main(int argc, char **argv) {
     for (int k = 0; k < 2; k++) {
       int inflight = k ? 64 : 1;
       double uv = median(uv_ns[c][k], reps), ring = median(ring_ns[c][k], reps);
-      printf("{\"bench\":\"fs_async\",\"fs\":\"%s\",\"case\":\"%s\",\"inflight\":%d,\"impl\":\"libuv\",\"ns_per_op\":%.1f}\n",
-             fs, cases[c], inflight, uv);
+      double uvc = median(uv_cpu[c][k], reps), ringc = median(ring_cpu[c][k], reps);
+      printf("{\"bench\":\"fs_async\",\"fs\":\"%s\",\"case\":\"%s\",\"inflight\":%d,\"impl\":\"libuv\",\"ns_per_op\":%.1f,"
+             "\"cpu_ns_per_op\":%.1f}\n", fs, cases[c], inflight, uv, uvc);
       if (ring > 0)
-        printf("{\"bench\":\"fs_async\",\"fs\":\"%s\",\"case\":\"%s\",\"inflight\":%d,\"impl\":\"liburing\",\"ns_per_op\":%.1f}\n",
-               fs, cases[c], inflight, ring);
+        printf("{\"bench\":\"fs_async\",\"fs\":\"%s\",\"case\":\"%s\",\"inflight\":%d,\"impl\":\"liburing\",\"ns_per_op\":%.1f,"
+               "\"cpu_ns_per_op\":%.1f}\n", fs, cases[c], inflight, ring, ringc);
       for (int e = 0; e < NENGINES; e++) {
-        double ns = median(engine_ns[e][c][k], reps);
+        double ns = median(engine_ns[e][c][k], reps), cpu = median(engine_cpu[e][c][k], reps);
         printf("{\"bench\":\"fs_async\",\"fs\":\"%s\",\"case\":\"%s\",\"inflight\":%d,\"impl\":\"fdkit-%s\",\"ns_per_op\":%.1f,"
-               "\"minus_sync_ns\":%.1f,\"vs_libuv_latency\":%.3f,\"vs_libuv_throughput\":%.3f",
-               fs, cases[c], inflight, engines[e], ns, ns - sync, ns / uv, uv / ns);
-        if (ring > 0) printf(",\"vs_liburing_throughput\":%.3f", ring / ns);
+               "\"minus_sync_ns\":%.1f,\"vs_libuv_latency\":%.3f,\"vs_libuv_throughput\":%.3f,\"cpu_ns_per_op\":%.1f,"
+               "\"vs_libuv_cpu\":%.3f",
+               fs, cases[c], inflight, engines[e], ns, ns - sync, ns / uv, uv / ns, cpu, uvc / cpu);
+        if (ring > 0) printf(",\"vs_liburing_throughput\":%.3f,\"vs_liburing_cpu\":%.3f", ring / ns, ringc / cpu);
         printf("}\n");
       }
     }
   }
   for (int e = 0; e < NENGINES; e++)
     printf("{\"bench\":\"fs_async\",\"fs\":\"%s\",\"case\":\"cold-read-64-timer-1ms\",\"impl\":\"fdkit-%s\","
-           "\"timer_p99_late_ms\":%.3f}\n", fs, engines[e], median(engine_cold[e], reps));
+           "\"timer_p99_late_ms\":%.3f,\"idle_timer_p99_late_ms\":%.3f}\n",
+           fs, engines[e], median(engine_cold[e], reps), median(engine_idle[e], reps));
   close(rfd);
   close(wfd);
   if (chdir("..") == 0) {

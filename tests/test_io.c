@@ -255,6 +255,42 @@ static void test_async_regular_file(void **state) {
   fdk_loop_free(loop);
 }
 
+/* fsync_async answers as fsync does on every engine (io_uring's FSYNC included): -EINVAL
+ * with a detail for a pipe, never inside the starting call; a cancelled fsync followed by
+ * a close calls back once (done or -ECANCELED) and the descriptor is closed only after. */
+static void test_async_fsync_answers_as_fsync(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  int p[2];
+  assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+  fdk_fd *r;
+  assert_int_equal(fdk_fd_adopt(&r, p[0], FDK_FD_BLOCKING), 0);
+  close(p[1]);
+  assert_int_equal(fdk_fsync(r, 0), -EINVAL);
+  fdkt_result res = {0};
+  assert_int_equal(fdk_fsync_async(loop, r, 0, fdkt_record, &res, NULL), 0);
+  assert_int_equal(res.calls, 0);
+  fdkt_run_until(loop, &res.calls, 5000);
+  assert_int_equal(res.result, -EINVAL);
+  assert_non_null(strstr(res.detail, "fsync"));
+  fdk_fd_unref(r);
+
+  fdk_fd *f = temp_file();
+  int raw = fdk_fd_raw(f);
+  fdk_op *op;
+  memset(&res, 0, sizeof res);
+  assert_int_equal(fdk_fsync_async(loop, f, 0, fdkt_record, &res, &op), 0);
+  fdk_op_cancel(op);
+  fdk_fd_close(f);
+  fdkt_run_until(loop, &res.calls, 5000);
+  assert_int_equal(res.calls, 1);
+  assert_true(res.result == 0 || res.result == -ECANCELED);
+  assert_int_equal(fcntl(raw, F_GETFD), -1);
+  fdk_fd_unref(f);
+  fdk_loop_free(loop);
+}
+
 /* A read that follows another one waits for the loop's readiness report before its
  * first attempt (it would most likely find nothing): data left over from an earlier
  * report must still be found, without any new data arriving. */
@@ -740,6 +776,7 @@ int main(void) {
       fdkt_test(test_getrandom),
       fdkt_test(test_async_transfer),
       fdkt_test(test_async_regular_file),
+      fdkt_test(test_async_fsync_answers_as_fsync),
       fdkt_test(test_async_reads_of_leftover_data),
       fdkt_test(test_blocking_mode_pipe_read),
       fdkt_test(test_blocking_mode_pipe_write),

@@ -41,6 +41,16 @@ struct FileRest {
 };
 
 #if FDK_HAVE_URING
+// The opcode that moves req on loop's ring, or -1 when the ring serves none: READ/WRITE
+// for one buffer (the kernel then has no iovec array to copy and check; their length
+// field has 32 bits), else READV/WRITEV.
+inline int uring_file_opcode(fdk_loop *loop, const FileRequest &req) {
+  int single = req.write ? IORING_OP_WRITE : IORING_OP_READ;
+  if (req.v->count == 1 && req.v->iov[0].iov_len <= UINT32_MAX && ring_serves(loop, single)) return single;
+  int vectored = req.write ? IORING_OP_WRITEV : IORING_OP_READV;
+  return ring_serves(loop, vectored) ? vectored : -1;
+}
+
 template <class Task>
 class UringFileOp final : public UringOp {
  public:
@@ -50,24 +60,25 @@ class UringFileOp final : public UringOp {
   }
   ~UringFileOp() override { fd_mem_unref(fd_); }
 
-  void start(fdk_op **out) {
-    span_.begin(what_, fd_->raw, nullptr, loop);
-    op_start(this, out);
+  // opcode: from uring_file_opcode.
+  void start(fdk_op **out, int opcode) {
     int raw;
-    if (fd_use(fd_, &raw) < 0) {
-      op_complete(this, fail(-EBADF, "%s: the handle is closed", what_));
-      return;
-    }
-    io_uring_sqe *sqe = next_sqe();
-    if (!sqe) {
-      fd_unuse(fd_);
-      continue_on_pool();
-      return;
-    }
+    io_uring_sqe *sqe = begin_on_fd(fd_, span_, what_, out, &raw);
+    if (!sqe) return;
     FileRequest req = rest_.task.file_request();
     auto offset = static_cast<uint64_t>(*req.offset);
-    if (req.write) io_uring_prep_writev(sqe, raw, req.v->iov, static_cast<unsigned>(req.v->count), offset);
-    else io_uring_prep_readv(sqe, raw, req.v->iov, static_cast<unsigned>(req.v->count), offset);
+    const iovec *iov = req.v->iov;
+    auto count = static_cast<unsigned>(req.v->count);
+    switch (opcode) {
+      case IORING_OP_WRITE:
+        io_uring_prep_write(sqe, raw, iov->iov_base, static_cast<unsigned>(iov->iov_len), offset);
+        break;
+      case IORING_OP_READ:
+        io_uring_prep_read(sqe, raw, iov->iov_base, static_cast<unsigned>(iov->iov_len), offset);
+        break;
+      case IORING_OP_WRITEV: io_uring_prep_writev(sqe, raw, iov, count, offset); break;
+      default: io_uring_prep_readv(sqe, raw, iov, count, offset); break;
+    }
     // Uncached data: a read issued inline would start the disk reads (readahead) inside
     // the submission, blocking the loop for milliseconds; io_uring's workers do it instead.
     if (!req.write && fd_learned(fd_, fdk_fd::kColdData)) sqe->flags |= IOSQE_ASYNC;
@@ -128,9 +139,9 @@ int start_file_io(fdk_loop *loop, fdk_fd *fd, Dir dir, Task &&task, fdk_op **out
     }
   }
 #if FDK_HAVE_URING
-  if (engine_tries_uring(engine) && ring_serves(loop, dir == Dir::write ? IORING_OP_WRITEV : IORING_OP_READV)) {
+  if (int opcode = engine_tries_uring(engine) ? uring_file_opcode(loop, task.file_request()) : -1; opcode >= 0) {
     auto *op = new UringFileOp<Task>(loop, fd, dir, FileRest<Task>{std::move(task), done}, what);
-    op->start(out);
+    op->start(out, opcode);
     return 0;
   }
 #endif

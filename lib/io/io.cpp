@@ -194,6 +194,46 @@ int start_on_worker(fdk_loop *loop, fdk_fd *fd, Task &&task, fdk_op **op, const 
   return start_work(loop, WorkerIo<Task>(fd, Dir::read, std::move(task), what), op, what);
 }
 
+#if FDK_HAVE_URING
+// fsync on the loop's ring (IORING_OP_FSYNC). The handle stays in use until the op's own
+// completion entry, as for the ring's reads and writes.
+class UringFsyncOp final : public UringOp {
+ public:
+  UringFsyncOp(fdk_loop *l, fdk_fd *fd, FsyncTask &&task) : UringOp(l), fd_(fd), task_(std::move(task)) {
+    fd_mem_ref(fd_);
+  }
+  ~UringFsyncOp() override { fd_mem_unref(fd_); }
+
+  void start(fdk_op **out) {
+    int raw;
+    io_uring_sqe *sqe = begin_on_fd(fd_, span_, "fsync", out, &raw);
+    if (!sqe) return;
+    io_uring_prep_fsync(sqe, raw, (task_.flags & FDK_FSYNC_DATA) ? IORING_FSYNC_DATASYNC : 0);
+    queued();
+  }
+
+  void on_cqe(int res) override {
+    fd_unuse(fd_);
+    if (cancelled_) op_complete_with_detail(this, -ECANCELED, "fsync: operation cancelled");
+    else if (res == -EINTR || res == -EAGAIN) continue_on_pool();  // the pool's call retries EINTR
+    else op_complete(this, res < 0 ? fail_sys(res, "fsync") : res);
+  }
+
+  void deliver(int64_t result) override {
+    span_.end(result);
+    flight_.end();
+    task_.deliver(result);
+  }
+
+ private:
+  int64_t run_blocking() override { return sync_io(fd_, Dir::write, task_, "fsync"); }
+
+  fdk_fd *fd_;
+  FsyncTask task_;
+  Span span_;
+};
+#endif
+
 class SleepOp final : public fdk_op {
  public:
   SleepOp(fdk_loop *loop, int64_t deadline, fdk_result_cb cb, void *data)
@@ -346,6 +386,12 @@ int lseek_async(fdk_loop *loop, fdk_fd *fd, int64_t offset, int whence, fdk_resu
 }
 
 int fsync_async(fdk_loop *loop, fdk_fd *fd, unsigned flags, fdk_result_cb cb, void *data, fdk_op **op) {
+#if FDK_HAVE_URING
+  if (engine_tries_uring(fs_engine()) && ring_serves(loop, IORING_OP_FSYNC)) {
+    (new UringFsyncOp(loop, fd, FsyncTask{{cb, data}, flags}))->start(op);
+    return 0;
+  }
+#endif
   return start_on_worker(loop, fd, FsyncTask{{cb, data}, flags}, op, "fsync");
 }
 

@@ -9,11 +9,15 @@
 #include <mutex>
 
 #include "core/error.h"
+#include "fd/fd.h"
 
 namespace fdk {
 
 namespace {
 
+// The forced engine once read; a plain atomic load on the hot path (std::call_once costs
+// a thread-local lookup per call in a shared library).
+std::atomic<bool> g_engine_read{false};
 FsEngine g_engine;
 std::once_flag g_engine_once;
 
@@ -31,7 +35,12 @@ FsEngine read_engine_setting() {
 }  // namespace
 
 FsEngine fs_engine() {
-  std::call_once(g_engine_once, [] { g_engine = read_engine_setting(); });
+  if (!g_engine_read.load(std::memory_order_acquire)) {
+    std::call_once(g_engine_once, [] {
+      g_engine = read_engine_setting();
+      g_engine_read.store(true, std::memory_order_release);
+    });
+  }
   return g_engine;
 }
 
@@ -70,8 +79,9 @@ constexpr int kRounds = 64;
 Ring *const kNoRing = reinterpret_cast<Ring *>(uintptr_t{1});
 
 // The opcodes this kernel (and sandbox) serves: bit n for IORING_OP n; 0 when io_uring
-// is unavailable. Probed once per process.
+// is unavailable. Probed once per process (g_probed says when; see g_engine_read).
 std::atomic<uint64_t> g_opcodes{0};
+std::atomic<bool> g_probed{false};
 std::once_flag g_probe_once;
 
 uint64_t probe_opcodes() {
@@ -181,7 +191,12 @@ io_uring_sqe *sqe_of(Ring *r) {
 }  // namespace
 
 bool ring_serves(fdk_loop *loop, int opcode) {
-  std::call_once(g_probe_once, [] { g_opcodes.store(probe_opcodes(), std::memory_order_relaxed); });
+  if (!g_probed.load(std::memory_order_acquire)) {
+    std::call_once(g_probe_once, [] {
+      g_opcodes.store(probe_opcodes(), std::memory_order_relaxed);
+      g_probed.store(true, std::memory_order_release);
+    });
+  }
   if (!(g_opcodes.load(std::memory_order_relaxed) & (uint64_t{1} << opcode))) return false;
   if (!loop->ring) loop->ring = ring_create(loop);
   return loop->ring != kNoRing;
@@ -198,6 +213,22 @@ void ring_close(fdk_loop *loop) {
 io_uring_sqe *UringOp::next_sqe() {
   io_uring_sqe *sqe = sqe_of(loop->ring);
   if (sqe) io_uring_sqe_set_data(sqe, this);
+  return sqe;
+}
+
+io_uring_sqe *UringOp::begin_on_fd(fdk_fd *fd, Span &span, const char *what, fdk_op **out, int *raw) {
+  span.begin(what, fd->raw, nullptr, loop);
+  op_start(this, out);
+  if (fd_use(fd, raw) < 0) {
+    op_complete(this, fail(-EBADF, "%s: the handle is closed", what));
+    return nullptr;
+  }
+  io_uring_sqe *sqe = next_sqe();
+  if (!sqe) {
+    fd_unuse(fd);
+    continue_on_pool();
+    return nullptr;
+  }
   return sqe;
 }
 

@@ -129,7 +129,8 @@ FDK_API int fdk_actions_umask(fdk_actions *actions, uint32_t mask);
  * spawn with -EPERM. */
 FDK_API int fdk_actions_rlimit(fdk_actions *actions, int resource, uint64_t soft, uint64_t hard);
 /** Linux: sig is sent to the child when the thread that spawned it exits (the kernel
- * tracks the parent thread, not the process). -EINVAL for a bad signal. */
+ * tracks the parent thread, not the process). Any signal, SIGKILL included; -EINVAL for
+ * 0 or a number past the last signal. */
 FDK_API int fdk_actions_pdeathsig(fdk_actions *actions, int sig);
 /** prctl(PR_SET_NO_NEW_PRIVS): exec can grant no privilege (setuid bits are ignored). */
 FDK_API int fdk_actions_no_new_privs(fdk_actions *actions);

@@ -104,7 +104,10 @@ int add(fdk_actions *a, const Action &act, const char *text, fdk_fd *fd = nullpt
   return 0;
 }
 
-bool valid_signal(int sig) { return sig > 0 && sig < NSIG && sig != SIGKILL && sig != SIGSTOP; }
+bool valid_signal(int sig) { return sig > 0 && sig < NSIG; }
+
+// A disposition cannot be set for SIGKILL or SIGSTOP; a parent-death signal can be any.
+bool valid_disposition_signal(int sig) { return valid_signal(sig) && sig != SIGKILL && sig != SIGSTOP; }
 
 // The steps that apply the inherit set (see child::FdStep), planned once the list is
 // complete; the child follows them at every spawn.
@@ -196,9 +199,11 @@ int actions_simple(fdk_actions *a, Op op, int32_t num, const char *text) {
   act.num = num;
   switch (op) {
     case Op::pdeathsig:
+      if (!valid_signal(num)) return fail(-EINVAL, "actions: %s: bad signal %d", op_name(op), num);
+      break;
     case Op::signal_default:
     case Op::signal_ignore:
-      if (!valid_signal(num)) return fail(-EINVAL, "actions: %s: bad signal %d", op_name(op), num);
+      if (!valid_disposition_signal(num)) return fail(-EINVAL, "actions: %s: bad signal %d", op_name(op), num);
       break;
     case Op::setpgid:
       if (num < 0) return fail(-EINVAL, "actions: setpgid: negative group %d", num);

@@ -194,11 +194,17 @@ bool exited_locked(fdk_process *p) {
   return false;
 }
 
+// Closes the pidfd's watch unless it is closing already (the loop's teardown, or an
+// earlier close).
+void close_watch(fdk_process *p) {
+  if (!(p->watch->state.load(std::memory_order_acquire) & fdk_fd::kClosing)) fd_close(p->watch);
+}
+
 void destroy(fdk_process *p) {
   // A watch the loop still holds keeps the handle until it is torn down; the handle
   // only borrows the pidfd.
   if (p->watch) {
-    if (!(p->watch->state.load(std::memory_order_acquire) & fdk_fd::kClosing)) fd_close(p->watch);
+    close_watch(p);
     fd_mem_unref(p->watch);
   }
   if (p->pidfd >= 0) close(p->pidfd);
@@ -310,18 +316,21 @@ void start_exit_op(fdk_process *p, fdk_loop *loop) {
   op_start(op, nullptr);
 }
 
-// Loop thread: the child has exited.
+// Loop thread: the child has exited. Its loop is needed no more: the process may
+// outlive it.
 void on_exited(fdk_process *p) {
   if (p->exit_op) static_cast<ExitOp *>(p->exit_op)->finish(0);
   std::lock_guard<std::mutex> lock(p->mu);
+  p->loop = nullptr;
   // A freed (detached) child is reaped as soon as it exits.
   if (p->freed) reap_locked(p);
 }
 
-// Loop thread: the loop no longer watches the child (its teardown, or the handle's close).
-void on_unwatched(fdk_process *p, bool loop_gone) {
+// Loop thread: the loop no longer watches the child (its teardown, the handle's close, or
+// a watch that could not be renewed). A detached child still running is then left to the
+// loop-less reaper.
+void on_unwatched(fdk_process *p) {
   if (p->exit_op) static_cast<ExitOp *>(p->exit_op)->finish(-ECANCELED);
-  if (!loop_gone) return;
   std::lock_guard<std::mutex> lock(p->mu);
   p->loop = nullptr;
 }
@@ -345,7 +354,7 @@ void keep_loop_for(void *data) {
 
 void close_watch_posted(void *data) {
   auto *p = static_cast<fdk_process *>(data);
-  fd_close(p->watch);
+  close_watch(p);
   process_unref(p);
 }
 
@@ -364,10 +373,9 @@ void on_pidfd_ready(Waiter *w, int status) {
     }
     if (exited) on_exited(p);
     else if (wait_ready(loop, p->watch, &p->waiter, Dir::read) == 0) return;  // keeps its reference
-    else on_unwatched(p, false);
+    else on_unwatched(p);
   } else {
-    bool closing = p->watch->state.load(std::memory_order_acquire) & fdk_fd::kClosing;
-    on_unwatched(p, !closing);
+    on_unwatched(p);  // the watch was closed, or the loop is going away
   }
   // Dropped outside the readiness engine's wake-up, which must not see the handle closed.
   post(loop, unref_posted, p);
@@ -596,7 +604,7 @@ void SigchldWatch::stop(int result) {
   scan_ = nullptr;
   poll_ = nullptr;
   for (fdk_process *p : procs_) {
-    on_unwatched(p, true);
+    on_unwatched(p);
     process_unref(p);
   }
   procs_.clear();
@@ -807,7 +815,7 @@ void process_free(fdk_process *p) {
     }
   }
   lock.unlock();
-  if (close_watch_now) fd_close(p->watch);
+  if (close_watch_now) close_watch(p);
   if (orphan) adopt_orphan(p);  // outside p->mu: a sweep takes the list's lock first
   process_unref(p);
 }

@@ -224,7 +224,7 @@ int add_watch(fdk_loop *loop, fdk_fd *fd, Watch **out) {
   }
   {
     std::unique_lock<std::mutex> lock(stripe(fd));
-    if (fd->state.load(std::memory_order_acquire) & fdk_fd::kClosing) {
+    if (fd_is_closing(fd)) {
       // A close that started meanwhile did not see this watch: undo it here.
       lock.unlock();
       readiness_remove(w);

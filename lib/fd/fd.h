@@ -57,6 +57,8 @@ int fd_close(fdk_fd *fd);
 int fd_release(fdk_fd *fd, int *raw);
 
 inline bool fd_is_blocking(const fdk_fd *fd) { return fd->flags & FDK_FD_BLOCKING; }
+// Whether a close or release began: no new use can start.
+inline bool fd_is_closing(const fdk_fd *fd) { return fd->state.load(std::memory_order_acquire) & fdk_fd::kClosing; }
 inline bool fd_learned(const fdk_fd *fd, uint8_t bit) { return fd->learned.load(std::memory_order_relaxed) & bit; }
 inline void fd_learn(fdk_fd *fd, uint8_t bit) { fd->learned.fetch_or(bit, std::memory_order_relaxed); }
 inline void fd_unlearn(fdk_fd *fd, uint8_t bit) { fd->learned.fetch_and(static_cast<uint8_t>(~bit), std::memory_order_relaxed); }

@@ -29,7 +29,7 @@ FDK_API int fdk_fd_adopt(fdk_fd **out, int raw, unsigned flags) {
 
 FDK_API int fdk_fd_raw(fdk_fd *fd) {
   if (!fd) return fail(-EINVAL, "fd_raw: fd is NULL");
-  if (fd->state.load(std::memory_order_acquire) & fdk_fd::kClosing) return fail(-EBADF, "fd_raw: the handle is closed");
+  if (fdk::fd_is_closing(fd)) return fail(-EBADF, "fd_raw: the handle is closed");
   return fd->raw;
 }
 
@@ -57,7 +57,7 @@ FDK_API fdk_fd *fdk_fd_unref(fdk_fd *fd) {
   if (!fd) return nullptr;
   if (fd->user_refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
     // The last reference: close if nobody did.
-    if (!(fd->state.load(std::memory_order_acquire) & fdk_fd::kClosing))
+    if (!fdk::fd_is_closing(fd))
       fdk::traced("close", fd->raw, nullptr, [&] { return fdk::fd_close(fd); });
     fdk::fd_mem_unref(fd);
   }
@@ -71,7 +71,7 @@ FDK_API int fdk_fd_release(fdk_fd *fd, int *raw) {
 
 FDK_API int fdk_fd_is_blocking(fdk_fd *fd) {
   if (!fd) return fail(-EINVAL, "fd_is_blocking: fd is NULL");
-  if (fd->state.load(std::memory_order_acquire) & fdk_fd::kClosing)
+  if (fdk::fd_is_closing(fd))
     return fail(-EBADF, "fd_is_blocking: the handle is closed");
   return fdk::fd_is_blocking(fd) ? 1 : 0;
 }

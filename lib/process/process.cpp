@@ -198,7 +198,7 @@ void destroy(fdk_process *p) {
   // A watch the loop still holds keeps the handle until it is torn down; the handle
   // only borrows the pidfd.
   if (p->watch) {
-    if (!(p->watch->state.load(std::memory_order_acquire) & fdk_fd::kClosing)) fd_close(p->watch);
+    if (!fd_is_closing(p->watch)) fd_close(p->watch);
     fd_mem_unref(p->watch);
   }
   if (p->pidfd >= 0) close(p->pidfd);
@@ -366,7 +366,7 @@ void on_pidfd_ready(Waiter *w, int status) {
     else if (wait_ready(loop, p->watch, &p->waiter, Dir::read) == 0) return;  // keeps its reference
     else on_unwatched(p, false);
   } else {
-    bool closing = p->watch->state.load(std::memory_order_acquire) & fdk_fd::kClosing;
+    bool closing = fd_is_closing(p->watch);
     on_unwatched(p, !closing);
   }
   // Dropped outside the readiness engine's wake-up, which must not see the handle closed.

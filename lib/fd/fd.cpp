@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "fd/readiness.h"
+#include "trace/trace.h"
 
 namespace fdk {
 namespace {
@@ -161,6 +162,21 @@ void fd_mem_ref(fdk_fd *fd) { fd->mem_refs.fetch_add(1, std::memory_order_relaxe
 
 void fd_mem_unref(fdk_fd *fd) {
   if (fd->mem_refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete fd;
+}
+
+fdk_fd *fd_ref(fdk_fd *fd) {
+  if (fd) fd->user_refs.fetch_add(1, std::memory_order_relaxed);
+  return fd;
+}
+
+fdk_fd *fd_unref(fdk_fd *fd) {
+  if (!fd) return nullptr;
+  if (fd->user_refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    // The last reference: close if nobody did.
+    if (!fd_is_closing(fd)) traced("close", fd->raw, nullptr, [&] { return fd_close(fd); });
+    fd_mem_unref(fd);
+  }
+  return nullptr;
 }
 
 fdk_fd *fd_alloc(int raw, uint8_t flags) {

@@ -45,6 +45,11 @@ void fd_unuse(fdk_fd *fd);
 void fd_mem_ref(fdk_fd *fd);
 void fd_mem_unref(fdk_fd *fd);
 
+// Bodies of fdk_fd_ref and fdk_fd_unref, for fdkit's own holders (NULL is ignored; both
+// return what the export returns).
+fdk_fd *fd_ref(fdk_fd *fd);
+fdk_fd *fd_unref(fdk_fd *fd);
+
 // A new handle with one reference, or null when out of memory.
 fdk_fd *fd_alloc(int raw, uint8_t flags);
 

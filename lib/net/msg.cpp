@@ -174,7 +174,7 @@ struct RecvMsgTask : ResultCallback {
       }
       // Out of memory (fd_wrap closed raw): report it as descriptors that did not fit.
       for (size_t j = i + 1; j < received.size(); ++j) ::close(received[j]);
-      while (stored > 0) fdk_fd_unref(out.fds[--stored]);
+      while (stored > 0) fd_unref(out.fds[--stored]);
       flags |= FDK_MSG_CTRUNC;
       break;
     }

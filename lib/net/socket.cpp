@@ -147,7 +147,7 @@ int socketpair(fdk_fd **a, fdk_fd **b, int domain, int type, int protocol) {
     return r;
   }
   if (int r = fd_wrap(b, sv[1], false); r < 0) {
-    fdk_fd_unref(first);
+    fd_unref(first);
     return r;
   }
   *a = first;

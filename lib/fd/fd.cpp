@@ -83,7 +83,7 @@ void teardown_watch(Watch *w) {
   fire(w, Dir::write, -ECANCELED);
   delete w;
   fd_unuse(fd);
-  fd_mem_unref(fd);
+  fd_unpin(fd);
 }
 
 Watch *find_watch(fdk_fd *fd, fdk_loop *loop) {
@@ -106,7 +106,7 @@ struct PostedTeardown {
 void run_posted_teardown(void *data) {
   auto *t = static_cast<PostedTeardown *>(data);
   teardown_fd_on_loop(t->fd, t->loop);
-  fd_mem_unref(t->fd);
+  fd_unpin(t->fd);
   delete t;
 }
 
@@ -121,7 +121,7 @@ void stop_watches(fdk_fd *fd) {
       if (on_loop_thread(w->loop)) {
         own.push_back(w->loop);
       } else {
-        fd_mem_ref(fd);
+        fd_pin(fd);
         post(w->loop, run_posted_teardown, new PostedTeardown{fd, w->loop});
       }
     }
@@ -158,10 +158,10 @@ void fd_unuse(fdk_fd *fd) {
   else close_raw(fd);
 }
 
-void fd_mem_ref(fdk_fd *fd) { fd->mem_refs.fetch_add(1, std::memory_order_relaxed); }
+void fd_pin(fdk_fd *fd) { fd->pins.fetch_add(1, std::memory_order_relaxed); }
 
-void fd_mem_unref(fdk_fd *fd) {
-  if (fd->mem_refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete fd;
+void fd_unpin(fdk_fd *fd) {
+  if (fd->pins.fetch_sub(1, std::memory_order_acq_rel) == 1) delete fd;
 }
 
 fdk_fd *fd_ref(fdk_fd *fd) {
@@ -174,7 +174,7 @@ fdk_fd *fd_unref(fdk_fd *fd) {
   if (fd->user_refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
     // The last reference: close if nobody did.
     if (!fd_is_closing(fd)) traced("close", fd->raw, nullptr, [&] { return fd_close(fd); });
-    fd_mem_unref(fd);
+    fd_unpin(fd);
   }
   return nullptr;
 }
@@ -252,7 +252,7 @@ int add_watch(fdk_loop *loop, fdk_fd *fd, Watch **out) {
     fd->watches = w;
   }
   fd_learn(fd, fdk_fd::kPollable);
-  fd_mem_ref(fd);
+  fd_pin(fd);
   w->next_in_loop = loop->watches;
   if (loop->watches) loop->watches->prev_in_loop = w;
   loop->watches = w;

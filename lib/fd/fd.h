@@ -24,8 +24,11 @@ struct fdk_fd {
   static constexpr uint8_t kNoNowaitWrite = 32;  // pwritev2(RWF_NOWAIT) answered EOPNOTSUPP
   static constexpr uint8_t kColdData = 64;  // the last RWF_NOWAIT read found data uncached (unset again when cached)
 
-  std::atomic<uint32_t> user_refs{1};  // the caller's references
-  std::atomic<uint32_t> mem_refs{1};   // memory: one for all user refs + internal holders
+  // Two counts with two words: a reference keeps the descriptor open (the last one closes
+  // it); a pin keeps only the memory (a pinned handle may be closed). All references
+  // together hold one pin.
+  std::atomic<uint32_t> user_refs{1};
+  std::atomic<uint32_t> pins{1};
   std::atomic<uint32_t> state{0};
   int raw = -1;
   uint8_t flags = 0;  // FDK_FD_* given at adopt
@@ -42,8 +45,9 @@ namespace fdk {
 int fd_use(fdk_fd *fd, int *raw);
 void fd_unuse(fdk_fd *fd);
 
-void fd_mem_ref(fdk_fd *fd);
-void fd_mem_unref(fdk_fd *fd);
+// Pins the handle's memory (not the descriptor); the last unpin frees it.
+void fd_pin(fdk_fd *fd);
+void fd_unpin(fdk_fd *fd);
 
 // Bodies of fdk_fd_ref and fdk_fd_unref, for fdkit's own holders (NULL is ignored; both
 // return what the export returns).

@@ -28,7 +28,7 @@ ReadinessBackend readiness_backend();
 
 // One readiness registration of a descriptor in one loop. It holds a use of the
 // descriptor, so the number cannot be closed and reused while the loop polls it, and a
-// memory reference of the handle.
+// pin of the handle.
 struct Watch {
   fdk_fd *fd = nullptr;
   fdk_loop *loop = nullptr;

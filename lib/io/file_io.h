@@ -46,9 +46,9 @@ class UringFileOp final : public UringOp {
  public:
   UringFileOp(fdk_loop *l, fdk_fd *fd, Dir dir, FileRest<Task> &&rest, const char *what)
       : UringOp(l), fd_(fd), dir_(dir), rest_(std::move(rest)), what_(what) {
-    fd_mem_ref(fd_);
+    fd_pin(fd_);
   }
-  ~UringFileOp() override { fd_mem_unref(fd_); }
+  ~UringFileOp() override { fd_unpin(fd_); }
 
   void start(fdk_op **out) {
     span_.begin(what_, fd_->raw, nullptr, loop);

@@ -137,10 +137,10 @@ struct WorkerIo {
   Task task;
   const char *what;
 
-  WorkerIo(fdk_fd *f, Dir d, Task &&t, const char *w) : fd(f), dir(d), task(std::move(t)), what(w) { fd_mem_ref(fd); }
+  WorkerIo(fdk_fd *f, Dir d, Task &&t, const char *w) : fd(f), dir(d), task(std::move(t)), what(w) { fd_pin(fd); }
   WorkerIo(WorkerIo &&o) noexcept : fd(std::exchange(o.fd, nullptr)), dir(o.dir), task(std::move(o.task)), what(o.what) {}
   ~WorkerIo() {
-    if (fd) fd_mem_unref(fd);
+    if (fd) fd_unpin(fd);
   }
   int64_t run() { return sync_io(fd, dir, task, what); }
   void deliver(int64_t r) { task.deliver(r); }
@@ -152,12 +152,12 @@ class IoOp final : public fdk_op {
  public:
   IoOp(fdk_loop *loop, fdk_fd *fd, Dir dir, Task &&task, const char *what)
       : fdk_op(loop), fd_(fd), task_(std::move(task)), what_(what) {
-    fd_mem_ref(fd_);
+    fd_pin(fd_);
     waiter_.dir = dir;
     waiter_.on_ready = on_ready;
     waiter_.owner = this;
   }
-  ~IoOp() override { fd_mem_unref(fd_); }
+  ~IoOp() override { fd_unpin(fd_); }
 
   void begin(fdk_op **out) {
     span_.begin(what_, fd_->raw, nullptr, loop);

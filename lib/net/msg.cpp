@@ -22,17 +22,17 @@ union Control {
   char buf[CMSG_SPACE(sizeof(int) * kMaxPassFds)];
 };
 
-// Handles to pass: each holds a memory reference while the task lives, so an
+// Handles to pass: each is pinned while the task lives, so an
 // asynchronous send survives the caller dropping its own.
 struct PassedFds {
   std::vector<fdk_fd *> list;
 
   PassedFds(fdk_fd *const *fds, int n) : list(fds, fds + n) {
-    for (fdk_fd *f : list) fd_mem_ref(f);
+    for (fdk_fd *f : list) fd_pin(f);
   }
   PassedFds(PassedFds &&o) noexcept : list(std::move(o.list)) { o.list.clear(); }
   ~PassedFds() {
-    for (fdk_fd *f : list) fd_mem_unref(f);
+    for (fdk_fd *f : list) fd_unpin(f);
   }
 };
 

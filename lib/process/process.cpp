@@ -199,7 +199,7 @@ void destroy(fdk_process *p) {
   // only borrows the pidfd.
   if (p->watch) {
     if (!fd_is_closing(p->watch)) fd_close(p->watch);
-    fd_mem_unref(p->watch);
+    fd_unpin(p->watch);
   }
   if (p->pidfd >= 0) close(p->pidfd);
   delete p;

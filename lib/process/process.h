@@ -22,7 +22,7 @@ struct fdk_actions {
   struct Pair {
     int32_t dst;
     int32_t src;          // raw number (a handle's number, read when the mapping is added)
-    fdk_fd *src_fd;       // referenced handle, or null for a raw source
+    fdk_fd *src_fd;       // pinned handle, or null for a raw source
     int32_t mode;         // FDK_INHERIT_*
   };
 

@@ -11,7 +11,7 @@
 #include <algorithm>
 
 #include "core/error.h"
-#include "process/process.h"
+#include "process/actions.h"
 
 namespace fdk {
 namespace {

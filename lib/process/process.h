@@ -88,9 +88,6 @@ struct Launch {
 // failed action is reported and its child reaped.
 int launch(const fdk_actions *a, unsigned backend, bool want_pidfd, Launch *out);
 
-// Describes action i (and mapping pair for inherit) for error texts.
-std::string describe_action(const fdk_actions *a, size_t i, int32_t pair);
-
 // Process handles (process.cpp).
 int process_start(fdk_process **out, fdk_loop *loop, const fdk_actions *actions, unsigned flags, fdk_exit_cb cb, void *data);
 int process_signal(fdk_process *p, int sig, bool group);

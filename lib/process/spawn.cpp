@@ -18,6 +18,7 @@
 
 #include "core/env.h"
 #include "core/error.h"
+#include "process/actions.h"
 #include "process/process.h"
 
 extern char **environ;

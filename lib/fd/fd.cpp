@@ -49,7 +49,7 @@ void unlink_waiter(Waiter *waiter) {
 
 // Wakes every waiter of one direction. Waiters that find nothing re-wait, and land in
 // the emptied list, so each is woken once per event.
-void fire(Watch *w, Dir dir, int status) {
+void fire(Watch *w, Direction dir, int status) {
   int d = static_cast<int>(dir);
   Waiter *list = w->head[d];
   w->head[d] = w->tail[d] = nullptr;
@@ -79,8 +79,8 @@ void teardown_watch(Watch *w) {
   if (w->next_in_loop) w->next_in_loop->prev_in_loop = w->prev_in_loop;
 
   readiness_remove(w);
-  fire(w, Dir::read, -ECANCELED);
-  fire(w, Dir::write, -ECANCELED);
+  fire(w, Direction::read, -ECANCELED);
+  fire(w, Direction::write, -ECANCELED);
   delete w;
   fd_unuse(fd);
   fd_unpin(fd);
@@ -269,7 +269,7 @@ int ensure_watch(fdk_loop *loop, fdk_fd *fd) {
   return add_watch(loop, fd, &w);
 }
 
-int wait_ready(fdk_loop *loop, fdk_fd *fd, Waiter *waiter, Dir dir) {
+int wait_ready(fdk_loop *loop, fdk_fd *fd, Waiter *waiter, Direction dir) {
   if (fd_learned(fd, fdk_fd::kUnpollable)) return -EPERM;
   Watch *w = find_watch(fd, loop);
   if (!w) {
@@ -304,9 +304,9 @@ void note_read_attempt(fdk_loop *loop, fdk_fd *fd) {
 void watch_fire(Watch *w, bool readable, bool writable) {
   if (readable) {
     w->read_spent = false;
-    fire(w, Dir::read, 0);
+    fire(w, Direction::read, 0);
   }
-  if (writable) fire(w, Dir::write, 0);
+  if (writable) fire(w, Direction::write, 0);
 }
 
 void watch_events(Watch *w, uint32_t events) {

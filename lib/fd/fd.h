@@ -72,7 +72,7 @@ inline bool fd_learned(const fdk_fd *fd, uint8_t bit) { return fd->learned.load(
 inline void fd_learn(fdk_fd *fd, uint8_t bit) { fd->learned.fetch_or(bit, std::memory_order_relaxed); }
 inline void fd_unlearn(fdk_fd *fd, uint8_t bit) { fd->learned.fetch_and(static_cast<uint8_t>(~bit), std::memory_order_relaxed); }
 
-enum class Dir : uint8_t { read = 0, write = 1 };
+enum class Direction : uint8_t { read = 0, write = 1 };
 
 // A pending readiness wait, embedded in an operation. on_ready runs on the loop thread
 // with 0 when the direction became ready, or -ECANCELED when the handle was closed.
@@ -80,7 +80,7 @@ struct Waiter {
   Waiter *prev = nullptr, *next = nullptr;
   Watch *watch = nullptr;
   void (*on_ready)(Waiter *self, int status) = nullptr;
-  Dir dir = Dir::read;
+  Direction dir = Direction::read;
   void *owner = nullptr;  // the operation the waiter belongs to
 };
 
@@ -91,7 +91,7 @@ int ensure_watch(fdk_loop *loop, fdk_fd *fd);
 // Waits for dir on fd with loop (loop thread only). Returns 0 when waiting, -EPERM when
 // epoll refuses the descriptor (the caller then uses the worker pool; the handle
 // remembers it), -EBADF when the handle is closing, or another negative errno.
-int wait_ready(fdk_loop *loop, fdk_fd *fd, Waiter *waiter, Dir dir);
+int wait_ready(fdk_loop *loop, fdk_fd *fd, Waiter *waiter, Direction dir);
 // Removes a waiter that has not fired (loop thread only).
 void cancel_wait(Waiter *waiter);
 

@@ -36,7 +36,7 @@ struct Watch {
   Watch *prev_in_loop = nullptr, *next_in_loop = nullptr;
   Waiter *head[2] = {nullptr, nullptr};
   Waiter *tail[2] = {nullptr, nullptr};
-  uint32_t interest = 0;      // directions registered (bit per Dir)
+  uint32_t interest = 0;      // directions registered (bit per Direction)
   bool read_spent = false;    // a read was attempted since the last readable report
   uv_poll_t *poll = nullptr;  // set when the watch uses a libuv poll handle
 };

@@ -44,7 +44,7 @@ struct FileRest {
 template <class Task>
 class UringFileOp final : public UringOp {
  public:
-  UringFileOp(fdk_loop *l, fdk_fd *fd, Dir dir, FileRest<Task> &&rest, const char *what)
+  UringFileOp(fdk_loop *l, fdk_fd *fd, Direction dir, FileRest<Task> &&rest, const char *what)
       : UringOp(l), fd_(fd), dir_(dir), rest_(std::move(rest)), what_(what) {
     fd_pin(fd_);
   }
@@ -97,7 +97,7 @@ class UringFileOp final : public UringOp {
   int64_t run_blocking() override { return rest_.total(sync_io(fd_, dir_, rest_.task, what_)); }
 
   fdk_fd *fd_;
-  Dir dir_;
+  Direction dir_;
   FileRest<Task> rest_;
   const char *what_;
   Span span_;
@@ -106,7 +106,7 @@ class UringFileOp final : public UringOp {
 
 // Starts a read or write of a descriptor epoll refused (see the top of this file).
 template <class Task>
-int start_file_io(fdk_loop *loop, fdk_fd *fd, Dir dir, Task &&task, fdk_op **out, const char *what) {
+int start_file_io(fdk_loop *loop, fdk_fd *fd, Direction dir, Task &&task, fdk_op **out, const char *what) {
   FsEngine engine = fs_engine();
   int64_t done = 0;
   if (inline_first(loop, engine)) {
@@ -128,7 +128,7 @@ int start_file_io(fdk_loop *loop, fdk_fd *fd, Dir dir, Task &&task, fdk_op **out
     }
   }
 #if FDK_HAVE_URING
-  if (engine_tries_uring(engine) && ring_serves(loop, dir == Dir::write ? IORING_OP_WRITEV : IORING_OP_READV)) {
+  if (engine_tries_uring(engine) && ring_serves(loop, dir == Direction::write ? IORING_OP_WRITEV : IORING_OP_READV)) {
     auto *op = new UringFileOp<Task>(loop, fd, dir, FileRest<Task>{std::move(task), done}, what);
     op->start(out);
     return 0;

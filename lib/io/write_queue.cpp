@@ -119,7 +119,7 @@ void fail_all(WriteQueue *q, int64_t result, const std::string &detail) {
 // Starts the head's engine operation: 0, or the negative errno that start_io returned.
 int start_head(WriteQueue *q) {
   QueuedWrite *w = q->writes.front();
-  return start_io(q->loop, q->fd, Dir::write, WriteRestTask{w}, &w->inner, "write_all");
+  return start_io(q->loop, q->fd, Direction::write, WriteRestTask{w}, &w->inner, "write_all");
 }
 
 // Starts the next head; a write that cannot start takes the queue down with it.

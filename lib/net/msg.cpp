@@ -194,23 +194,23 @@ struct RecvMsgTask : ResultCallback {
 ssize_t send_msg(fdk_fd *fd, const iovec *iov, int iovcnt, const sockaddr *dest, socklen_t destlen,
                  fdk_fd *const *fds, int nfds) {
   SendMsgTask task(Iovecs(iov, iovcnt, false), dest, destlen, fds, nfds, nullptr, nullptr);
-  return sync_io(fd, Dir::write, task, "send_msg");
+  return sync_io(fd, Direction::write, task, "send_msg");
 }
 
 int send_msg_async(fdk_loop *loop, fdk_fd *fd, const iovec *iov, int iovcnt, const sockaddr *dest, socklen_t destlen,
                    fdk_fd *const *fds, int nfds, fdk_result_cb cb, void *data, fdk_op **op) {
-  return start_io(loop, fd, Dir::write, SendMsgTask(Iovecs(iov, iovcnt, true), dest, destlen, fds, nfds, cb, data),
+  return start_io(loop, fd, Direction::write, SendMsgTask(Iovecs(iov, iovcnt, true), dest, destlen, fds, nfds, cb, data),
                   op, "send_msg");
 }
 
 ssize_t recv_msg(fdk_fd *fd, const iovec *iov, int iovcnt, const RecvOut &out) {
   RecvMsgTask task(Iovecs(iov, iovcnt, false), out);
-  return task.finish(sync_io(fd, Dir::read, task, "recv_msg"));
+  return task.finish(sync_io(fd, Direction::read, task, "recv_msg"));
 }
 
 int recv_msg_async(fdk_loop *loop, fdk_fd *fd, const iovec *iov, int iovcnt, const RecvOut &out, fdk_result_cb cb,
                    void *data, fdk_op **op) {
-  return start_io(loop, fd, Dir::read, RecvMsgTask(Iovecs(iov, iovcnt, true), out, cb, data), op, "recv_msg");
+  return start_io(loop, fd, Direction::read, RecvMsgTask(Iovecs(iov, iovcnt, true), out, cb, data), op, "recv_msg");
 }
 
 }  // namespace fdk

@@ -363,7 +363,7 @@ void on_pidfd_ready(Waiter *w, int status) {
       exited = exited_locked(p);
     }
     if (exited) on_exited(p);
-    else if (wait_ready(loop, p->watch, &p->waiter, Dir::read) == 0) return;  // keeps its reference
+    else if (wait_ready(loop, p->watch, &p->waiter, Direction::read) == 0) return;  // keeps its reference
     else on_unwatched(p, false);
   } else {
     bool closing = fd_is_closing(p->watch);
@@ -380,7 +380,7 @@ int watch_pidfd(fdk_process *p, fdk_loop *loop) {
   p->waiter.on_ready = on_pidfd_ready;
   p->waiter.owner = p;
   process_ref(p);
-  if (int r = wait_ready(loop, p->watch, &p->waiter, Dir::read); r < 0) {
+  if (int r = wait_ready(loop, p->watch, &p->waiter, Direction::read); r < 0) {
     process_unref(p);
     return fail_sys(r, "spawn: watching the pidfd");
   }

@@ -8,7 +8,7 @@
 // - No sanitizer instrumentation (FDK_CHILD marks every function): the sanitizers'
 //   runtime state belongs to the parent thread whose memory the child shares.
 // - A failing action is reported (index, errno) and the child exits with status 127.
-#include "process/child.h"
+#include "process/child_plan.h"
 
 #include <fcntl.h>
 #include <linux/close_range.h>

@@ -14,7 +14,7 @@
 
 #include "fd/fd.h"
 #include "fdkit/process.h"
-#include "process/child.h"
+#include "process/child_plan.h"
 
 // Read-only once the exec action completed it: any number of threads may spawn from one
 // list at once (each spawn's scratch lives on its own stack).

@@ -12,7 +12,7 @@
 #include "fd/fd.h"
 #include "io/ops.h"
 #include "loop/loop.h"
-#include "run/child.h"
+#include "run/child_process.h"
 #include "trace/trace.h"
 
 namespace fdk {

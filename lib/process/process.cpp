@@ -64,7 +64,7 @@ int open_pidfd(pid_t pid) {
   int err = neg_errno();
   if (err != -ENOSYS && err != -EPERM) return fail_sys(err, "pidfd_open");
   g_pidfd_mode.store(0, std::memory_order_relaxed);
-  return fail(-ENOTSUP, "pidfd_open: this kernel gives no pidfds (%s)", strerror(-err));
+  return fail(-ENOTSUP, "pidfd_open: this kernel gives no pidfds (%s)", errno_text(err));
 }
 
 // ---- statuses ----

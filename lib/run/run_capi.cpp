@@ -200,7 +200,7 @@ FDK_API int fdk_run(fdk_run_result **out, const fdk_run_opts *opts) {
 }
 
 FDK_API int fdk_run_async(fdk_loop *loop, const fdk_run_opts *opts, fdk_run_cb cb, void *data, fdk_op **op) {
-  if (!loop || !cb) return fail(-EINVAL, "run_async: loop or callback is NULL");
+  if (int r = fdk::check_async("run_async", loop, cb)) return r;
   if (int r = check_opts("run_async", opts)) return r;
   return guard("run_async", [&] { return fdk::run_async(loop, *opts, cb, data, op); });
 }

@@ -133,6 +133,14 @@ typedef struct {
   int on_loop_thread;
 } post_state;
 
+/* A new loop run by this thread, for the post tests. */
+static post_state new_post_state(void) {
+  post_state s = {0};
+  assert_int_equal(fdk_loop_new(&s.loop), 0);
+  s.loop_thread = pthread_self();
+  return s;
+}
+
 static void posted(void *data) {
   post_state *s = data;
   s->ran++;
@@ -149,9 +157,7 @@ static void *post_after_delay(void *data) {
 /* A post from another thread wakes a loop that waits and runs on the loop's thread. */
 static void test_post_from_thread(void **state) {
   (void)state;
-  post_state s = {0};
-  assert_int_equal(fdk_loop_new(&s.loop), 0);
-  s.loop_thread = pthread_self();
+  post_state s = new_post_state();
   fdkt_result sleep_res = {0};
   fdk_op *sleep_op;
   assert_int_equal(fdk_sleep_until(s.loop, fdk_now_ns() + 10000000000LL, fdkt_record, &sleep_res, &sleep_op), 0);
@@ -173,9 +179,7 @@ static void test_post_from_thread(void **state) {
  * free. */
 static void test_post_before_run_and_at_free(void **state) {
   (void)state;
-  post_state s = {0};
-  assert_int_equal(fdk_loop_new(&s.loop), 0);
-  s.loop_thread = pthread_self();
+  post_state s = new_post_state();
   assert_int_equal(fdk_loop_post(s.loop, posted, &s), 0);
   assert_int_equal(s.ran, 0);
   assert_int_equal(fdk_loop_run(s.loop, FDK_RUN_DEFAULT), 0);
@@ -710,9 +714,7 @@ static void test_host_hears_watch_started_in_callback(void **state) {
  * loop is freed (fn never runs), references kept independently of the loop. */
 static void test_remote_lifecycle(void **state) {
   (void)state;
-  post_state s = {0};
-  assert_int_equal(fdk_loop_new(&s.loop), 0);
-  s.loop_thread = pthread_self();
+  post_state s = new_post_state();
   fdk_loop_remote *remote = NULL;
   assert_int_equal(fdk_loop_remote_new(NULL, s.loop), -EINVAL);
   assert_int_equal(fdk_loop_remote_new(&remote, NULL), -EINVAL);

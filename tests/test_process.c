@@ -776,6 +776,17 @@ static fdk_actions *child_actions(const char *cmd, const char *arg) {
   return a;
 }
 
+/* A new loop and "child cmd arg" spawned on it, its exit recorded in rec: the fixture of
+ * the lifetime tests. */
+static fdk_process *spawn_on_new_loop(fdk_loop **loop, fdk_actions **a, const char *cmd, const char *arg,
+                                      exit_record *rec) {
+  assert_int_equal(fdk_loop_new(loop), 0);
+  *a = child_actions(cmd, arg);
+  fdk_process *p;
+  assert_int_equal(fdk_spawn(&p, *loop, *a, 0, on_exit_cb, rec), 0);
+  return p;
+}
+
 /* A user action that ends the child before exec: raw exit_group, nothing else. */
 static int user_exits_at_once(void *arg) {
   (void)arg;
@@ -901,11 +912,9 @@ static void test_wait_before_callback_and_signal(void **state) {
 static void test_free_kills_running_child(void **state) {
   (void)state;
   fdk_loop *loop;
-  assert_int_equal(fdk_loop_new(&loop), 0);
-  fdk_actions *a = child_actions("sleep", NULL);
+  fdk_actions *a;
   exit_record rec = {0};
-  fdk_process *p;
-  assert_int_equal(fdk_spawn(&p, loop, a, 0, on_exit_cb, &rec), 0);
+  fdk_process *p = spawn_on_new_loop(&loop, &a, "sleep", NULL, &rec);
   int pid = fdk_process_pid(p);
   fdk_process_free(p);
   assert_int_equal(kill(pid, 0), -1);
@@ -924,11 +933,9 @@ static void test_free_kills_running_child(void **state) {
 static void test_loop_freed_first(void **state) {
   (void)state;
   fdk_loop *loop;
-  assert_int_equal(fdk_loop_new(&loop), 0);
-  fdk_actions *a = child_actions("sleep", NULL);
+  fdk_actions *a;
   exit_record rec = {0};
-  fdk_process *p;
-  assert_int_equal(fdk_spawn(&p, loop, a, 0, on_exit_cb, &rec), 0);
+  fdk_process *p = spawn_on_new_loop(&loop, &a, "sleep", NULL, &rec);
   assert_int_equal(fdk_loop_free(loop), 0);
   assert_int_equal(rec.calls, 1);
   assert_int_equal(rec.result, -ECANCELED);
@@ -961,11 +968,9 @@ static void test_host_sigchld_handler(void **state) {
     _exit(0);
   }
   fdk_loop *loop;
-  assert_int_equal(fdk_loop_new(&loop), 0);
-  fdk_actions *a = child_actions("exit", "0");
+  fdk_actions *a;
   exit_record rec = {0};
-  fdk_process *p;
-  assert_int_equal(fdk_spawn(&p, loop, a, 0, on_exit_cb, &rec), 0);
+  fdk_process *p = spawn_on_new_loop(&loop, &a, "exit", "0", &rec);
   int pidfd_mode = fdk_process_pidfd(p) >= 0;
   fdkt_run_until(loop, &rec.calls, 5000);
   assert_int_equal(rec.waited, 1);

@@ -198,18 +198,23 @@ static void test_pipe_flags(void **state) {
   assert_false(is_open(wr));
 }
 
+/* A new loop and a pipe whose read end has a pending one-byte read into *c. */
+static void start_pipe_read(fdk_loop **loop, fdk_fd **r, fdk_fd **w, char *c, fdkt_result *res) {
+  assert_int_equal(fdk_loop_new(loop), 0);
+  assert_int_equal(fdk_pipe(r, w), 0);
+  assert_int_equal(fdk_read_async(*loop, *r, c, 1, fdkt_record, res, NULL), 0);
+}
+
 /* Closing a handle with a pending readiness wait completes it with -ECANCELED and the
  * descriptor is closed once the loop stopped watching it. */
 static void test_close_cancels_wait(void **state) {
   (void)state;
   fdk_loop *loop;
   fdk_fd *r, *w;
-  assert_int_equal(fdk_loop_new(&loop), 0);
-  assert_int_equal(fdk_pipe(&r, &w), 0);
-  int raw = fdk_fd_raw(r);
   char c;
   fdkt_result res = {0};
-  assert_int_equal(fdk_read_async(loop, r, &c, 1, fdkt_record, &res, NULL), 0);
+  start_pipe_read(&loop, &r, &w, &c, &res);
+  int raw = fdk_fd_raw(r);
   assert_int_equal(fdk_loop_run(loop, FDK_RUN_NOWAIT), 1);
   assert_int_equal(fdk_fd_close(r), 0);
   assert_false(is_open(raw));
@@ -236,12 +241,10 @@ static void test_close_from_other_thread(void **state) {
   (void)state;
   fdk_loop *loop;
   fdk_fd *r, *w;
-  assert_int_equal(fdk_loop_new(&loop), 0);
-  assert_int_equal(fdk_pipe(&r, &w), 0);
-  int raw = fdk_fd_raw(r);
   char c;
   fdkt_result res = {0};
-  assert_int_equal(fdk_read_async(loop, r, &c, 1, fdkt_record, &res, NULL), 0);
+  start_pipe_read(&loop, &r, &w, &c, &res);
+  int raw = fdk_fd_raw(r);
   closer cl = {r};
   pthread_t t;
   pthread_create(&t, NULL, close_later, &cl);
@@ -259,12 +262,10 @@ static void test_unref_while_watched(void **state) {
   (void)state;
   fdk_loop *loop;
   fdk_fd *r, *w;
-  assert_int_equal(fdk_loop_new(&loop), 0);
-  assert_int_equal(fdk_pipe(&r, &w), 0);
-  int raw = fdk_fd_raw(r);
   char c;
   fdkt_result res = {0};
-  assert_int_equal(fdk_read_async(loop, r, &c, 1, fdkt_record, &res, NULL), 0);
+  start_pipe_read(&loop, &r, &w, &c, &res);
+  int raw = fdk_fd_raw(r);
   fdk_fd_unref(r);
   assert_false(is_open(raw));
   fdkt_run_until(loop, &res.calls, 1000);

@@ -366,13 +366,19 @@ static void test_backend_for_hosts(void **state) {
   fdk_loop_free(loop);
 }
 
+/* A new libuv loop in uv, and an fdkit loop borrowing it. */
+static fdk_loop *borrow_new_uv_loop(uv_loop_t *uv) {
+  assert_int_equal(uv_loop_init(uv), 0);
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new_from_uv(&loop, uv), 0);
+  return loop;
+}
+
 /* A borrowed libuv loop runs fdkit's operations and stays usable after fdk_loop_free. */
 static void test_borrowed_uv_loop(void **state) {
   (void)state;
   uv_loop_t uv;
-  assert_int_equal(uv_loop_init(&uv), 0);
-  fdk_loop *loop;
-  assert_int_equal(fdk_loop_new_from_uv(&loop, &uv), 0);
+  fdk_loop *loop = borrow_new_uv_loop(&uv);
   assert_ptr_equal(fdk_loop_uv(loop), &uv);
   fdk_fd *r, *w;
   assert_int_equal(fdk_pipe(&r, &w), 0);
@@ -402,9 +408,7 @@ static void host_poll_cb(uv_poll_t *h, int status, int events) {
 static void test_host_handle_on_same_descriptor(void **state) {
   (void)state;
   uv_loop_t uv;
-  assert_int_equal(uv_loop_init(&uv), 0);
-  fdk_loop *loop;
-  assert_int_equal(fdk_loop_new_from_uv(&loop, &uv), 0);
+  fdk_loop *loop = borrow_new_uv_loop(&uv);
   fdk_fd *r, *w;
   assert_int_equal(fdk_pipe(&r, &w), 0);
   uv_poll_t host;

@@ -787,6 +787,13 @@ static fdk_process *spawn_on_new_loop(fdk_loop **loop, fdk_actions **a, const ch
   return p;
 }
 
+/* The teardown of spawn_on_new_loop: the process, its actions, then the loop. */
+static void free_spawned(fdk_loop *loop, fdk_actions *a, fdk_process *p) {
+  fdk_process_free(p);
+  fdk_actions_free(a);
+  assert_int_equal(fdk_loop_free(loop), 0);
+}
+
 /* A user action that ends the child before exec: raw exit_group, nothing else. */
 static int user_exits_at_once(void *arg) {
   (void)arg;
@@ -810,9 +817,7 @@ static void spawn_gone_child_on_loop(void) {
   assert_int_equal(rec.calls, 1);
   assert_int_equal(rec.waited, 1);
   assert_int_equal(rec.status.value, 5);
-  fdk_process_free(p);
-  fdk_actions_free(a);
-  assert_int_equal(fdk_loop_free(loop), 0);
+  free_spawned(loop, a, p);
 }
 
 static void test_child_gone_before_watch(void **state) {
@@ -903,9 +908,7 @@ static void test_wait_before_callback_and_signal(void **state) {
   assert_int_equal(rec.result, 0);
   assert_int_equal(rec.waited, 1);
   assert_int_equal(rec.status.value, SIGTERM);
-  fdk_process_free(p);
-  fdk_actions_free(a);
-  assert_int_equal(fdk_loop_free(loop), 0);
+  free_spawned(loop, a, p);
 }
 
 /* Freeing a running child kills and reaps it; the callback never runs. */
@@ -923,9 +926,7 @@ static void test_free_kills_running_child(void **state) {
   assert_int_equal(rec.calls, 0);
   /* Without a loop too. */
   assert_int_equal(fdk_spawn(&p, NULL, a, 0, NULL, NULL), 0);
-  fdk_process_free(p);
-  fdk_actions_free(a);
-  assert_int_equal(fdk_loop_free(loop), 0);
+  free_spawned(loop, a, p);
 }
 
 /* Freeing the loop before the child exits cancels the callback; the child is still
@@ -1303,9 +1304,7 @@ static void test_loop_after_fork(void **state) {
   assert_int_equal(fdk_spawn(&p, loop, a, 0, on_exit_cb, &rec), 0);
   fdkt_run_until(loop, &rec.calls, 5000);
   assert_int_equal(rec.status.value, 4);
-  fdk_process_free(p);
-  fdk_actions_free(a);
-  assert_int_equal(fdk_loop_free(loop), 0);
+  free_spawned(loop, a, p);
 }
 
 /* Re-executed as "env-probe": two spawns, under bad FDKIT_* values. */

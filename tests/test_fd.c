@@ -10,6 +10,14 @@
 
 static int is_open(int raw) { return fcntl(raw, F_GETFD) >= 0; }
 
+/* A pipe whose read end is adopted with flags: the fixture of the lifetime tests. */
+static fdk_fd *adopt_pipe_read_end(int p[2], unsigned flags) {
+  assert_int_equal(pipe(p), 0);
+  fdk_fd *fd;
+  assert_int_equal(fdk_fd_adopt(&fd, p[0], flags), 0);
+  return fd;
+}
+
 static void test_adopt_and_close(void **state) {
   (void)state;
   int p[2];
@@ -53,9 +61,7 @@ static void test_adopt_bad_arguments(void **state) {
 static void test_refs(void **state) {
   (void)state;
   int p[2];
-  assert_int_equal(pipe(p), 0);
-  fdk_fd *fd;
-  assert_int_equal(fdk_fd_adopt(&fd, p[0], 0), 0);
+  fdk_fd *fd = adopt_pipe_read_end(p, 0);
   assert_ptr_equal(fdk_fd_ref(fd), fd);
   assert_null(fdk_fd_unref(fd));
   assert_true(is_open(p[0]));
@@ -68,9 +74,7 @@ static void test_refs(void **state) {
 static void test_close_deferred_until_unuse(void **state) {
   (void)state;
   int p[2];
-  assert_int_equal(pipe(p), 0);
-  fdk_fd *fd;
-  assert_int_equal(fdk_fd_adopt(&fd, p[0], 0), 0);
+  fdk_fd *fd = adopt_pipe_read_end(p, 0);
   int raw1, raw2;
   assert_int_equal(fdk_fd_use(fd, &raw1), 0);
   assert_int_equal(fdk_fd_use(fd, &raw2), 0);
@@ -90,9 +94,7 @@ static void test_close_deferred_until_unuse(void **state) {
 static void test_borrow_never_closes(void **state) {
   (void)state;
   int p[2];
-  assert_int_equal(pipe(p), 0);
-  fdk_fd *fd;
-  assert_int_equal(fdk_fd_adopt(&fd, p[0], FDK_FD_BORROW), 0);
+  fdk_fd *fd = adopt_pipe_read_end(p, FDK_FD_BORROW);
   assert_int_equal(fdk_fd_close(fd), 0);
   assert_true(is_open(p[0]));
   assert_int_equal(fdk_fd_raw(fd), -EBADF);
@@ -107,9 +109,7 @@ static void test_borrow_never_closes(void **state) {
 static void test_release(void **state) {
   (void)state;
   int p[2];
-  assert_int_equal(pipe(p), 0);
-  fdk_fd *fd;
-  assert_int_equal(fdk_fd_adopt(&fd, p[0], 0), 0);
+  fdk_fd *fd = adopt_pipe_read_end(p, 0);
   int raw = -1;
   assert_int_equal(fdk_fd_release(fd, &raw), 0);
   assert_int_equal(raw, p[0]);
@@ -139,9 +139,8 @@ static void *hold_then_unuse(void *data) {
 static void test_release_waits_for_use(void **state) {
   (void)state;
   int p[2];
-  assert_int_equal(pipe(p), 0);
   holder h;
-  assert_int_equal(fdk_fd_adopt(&h.fd, p[0], 0), 0);
+  h.fd = adopt_pipe_read_end(p, 0);
   int raw;
   assert_int_equal(fdk_fd_use(h.fd, &raw), 0);
   pthread_t t;
@@ -199,18 +198,23 @@ static void test_pipe_flags(void **state) {
   assert_false(is_open(wr));
 }
 
+/* A new loop and a pipe whose read end has a pending one-byte read into *c. */
+static void start_pipe_read(fdk_loop **loop, fdk_fd **r, fdk_fd **w, char *c, fdkt_result *res) {
+  assert_int_equal(fdk_loop_new(loop), 0);
+  assert_int_equal(fdk_pipe(r, w), 0);
+  assert_int_equal(fdk_read_async(*loop, *r, c, 1, fdkt_record, res, NULL), 0);
+}
+
 /* Closing a handle with a pending readiness wait completes it with -ECANCELED and the
  * descriptor is closed once the loop stopped watching it. */
 static void test_close_cancels_wait(void **state) {
   (void)state;
   fdk_loop *loop;
   fdk_fd *r, *w;
-  assert_int_equal(fdk_loop_new(&loop), 0);
-  assert_int_equal(fdk_pipe(&r, &w), 0);
-  int raw = fdk_fd_raw(r);
   char c;
   fdkt_result res = {0};
-  assert_int_equal(fdk_read_async(loop, r, &c, 1, fdkt_record, &res, NULL), 0);
+  start_pipe_read(&loop, &r, &w, &c, &res);
+  int raw = fdk_fd_raw(r);
   assert_int_equal(fdk_loop_run(loop, FDK_RUN_NOWAIT), 1);
   assert_int_equal(fdk_fd_close(r), 0);
   assert_false(is_open(raw));
@@ -237,12 +241,10 @@ static void test_close_from_other_thread(void **state) {
   (void)state;
   fdk_loop *loop;
   fdk_fd *r, *w;
-  assert_int_equal(fdk_loop_new(&loop), 0);
-  assert_int_equal(fdk_pipe(&r, &w), 0);
-  int raw = fdk_fd_raw(r);
   char c;
   fdkt_result res = {0};
-  assert_int_equal(fdk_read_async(loop, r, &c, 1, fdkt_record, &res, NULL), 0);
+  start_pipe_read(&loop, &r, &w, &c, &res);
+  int raw = fdk_fd_raw(r);
   closer cl = {r};
   pthread_t t;
   pthread_create(&t, NULL, close_later, &cl);
@@ -260,12 +262,10 @@ static void test_unref_while_watched(void **state) {
   (void)state;
   fdk_loop *loop;
   fdk_fd *r, *w;
-  assert_int_equal(fdk_loop_new(&loop), 0);
-  assert_int_equal(fdk_pipe(&r, &w), 0);
-  int raw = fdk_fd_raw(r);
   char c;
   fdkt_result res = {0};
-  assert_int_equal(fdk_read_async(loop, r, &c, 1, fdkt_record, &res, NULL), 0);
+  start_pipe_read(&loop, &r, &w, &c, &res);
+  int raw = fdk_fd_raw(r);
   fdk_fd_unref(r);
   assert_false(is_open(raw));
   fdkt_run_until(loop, &res.calls, 1000);

@@ -133,6 +133,14 @@ typedef struct {
   int on_loop_thread;
 } post_state;
 
+/* A new loop run by this thread, for the post tests. */
+static post_state new_post_state(void) {
+  post_state s = {0};
+  assert_int_equal(fdk_loop_new(&s.loop), 0);
+  s.loop_thread = pthread_self();
+  return s;
+}
+
 static void posted(void *data) {
   post_state *s = data;
   s->ran++;
@@ -149,9 +157,7 @@ static void *post_after_delay(void *data) {
 /* A post from another thread wakes a loop that waits and runs on the loop's thread. */
 static void test_post_from_thread(void **state) {
   (void)state;
-  post_state s = {0};
-  assert_int_equal(fdk_loop_new(&s.loop), 0);
-  s.loop_thread = pthread_self();
+  post_state s = new_post_state();
   fdkt_result sleep_res = {0};
   fdk_op *sleep_op;
   assert_int_equal(fdk_sleep_until(s.loop, fdk_now_ns() + 10000000000LL, fdkt_record, &sleep_res, &sleep_op), 0);
@@ -173,9 +179,7 @@ static void test_post_from_thread(void **state) {
  * free. */
 static void test_post_before_run_and_at_free(void **state) {
   (void)state;
-  post_state s = {0};
-  assert_int_equal(fdk_loop_new(&s.loop), 0);
-  s.loop_thread = pthread_self();
+  post_state s = new_post_state();
   assert_int_equal(fdk_loop_post(s.loop, posted, &s), 0);
   assert_int_equal(s.ran, 0);
   assert_int_equal(fdk_loop_run(s.loop, FDK_RUN_DEFAULT), 0);
@@ -362,13 +366,19 @@ static void test_backend_for_hosts(void **state) {
   fdk_loop_free(loop);
 }
 
+/* A new libuv loop in uv, and an fdkit loop borrowing it. */
+static fdk_loop *borrow_new_uv_loop(uv_loop_t *uv) {
+  assert_int_equal(uv_loop_init(uv), 0);
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new_from_uv(&loop, uv), 0);
+  return loop;
+}
+
 /* A borrowed libuv loop runs fdkit's operations and stays usable after fdk_loop_free. */
 static void test_borrowed_uv_loop(void **state) {
   (void)state;
   uv_loop_t uv;
-  assert_int_equal(uv_loop_init(&uv), 0);
-  fdk_loop *loop;
-  assert_int_equal(fdk_loop_new_from_uv(&loop, &uv), 0);
+  fdk_loop *loop = borrow_new_uv_loop(&uv);
   assert_ptr_equal(fdk_loop_uv(loop), &uv);
   fdk_fd *r, *w;
   assert_int_equal(fdk_pipe(&r, &w), 0);
@@ -398,9 +408,7 @@ static void host_poll_cb(uv_poll_t *h, int status, int events) {
 static void test_host_handle_on_same_descriptor(void **state) {
   (void)state;
   uv_loop_t uv;
-  assert_int_equal(uv_loop_init(&uv), 0);
-  fdk_loop *loop;
-  assert_int_equal(fdk_loop_new_from_uv(&loop, &uv), 0);
+  fdk_loop *loop = borrow_new_uv_loop(&uv);
   fdk_fd *r, *w;
   assert_int_equal(fdk_pipe(&r, &w), 0);
   uv_poll_t host;
@@ -710,9 +718,7 @@ static void test_host_hears_watch_started_in_callback(void **state) {
  * loop is freed (fn never runs), references kept independently of the loop. */
 static void test_remote_lifecycle(void **state) {
   (void)state;
-  post_state s = {0};
-  assert_int_equal(fdk_loop_new(&s.loop), 0);
-  s.loop_thread = pthread_self();
+  post_state s = new_post_state();
   fdk_loop_remote *remote = NULL;
   assert_int_equal(fdk_loop_remote_new(NULL, s.loop), -EINVAL);
   assert_int_equal(fdk_loop_remote_new(&remote, NULL), -EINVAL);

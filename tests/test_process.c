@@ -805,6 +805,24 @@ static fdk_actions *child_actions(const char *cmd, const char *arg) {
   return a;
 }
 
+/* A new loop and "child cmd arg" spawned on it, its exit recorded in rec: the fixture of
+ * the lifetime tests. */
+static fdk_process *spawn_on_new_loop(fdk_loop **loop, fdk_actions **a, const char *cmd, const char *arg,
+                                      exit_record *rec) {
+  assert_int_equal(fdk_loop_new(loop), 0);
+  *a = child_actions(cmd, arg);
+  fdk_process *p;
+  assert_int_equal(fdk_spawn(&p, *loop, *a, 0, on_exit_cb, rec), 0);
+  return p;
+}
+
+/* The teardown of spawn_on_new_loop: the process, its actions, then the loop. */
+static void free_spawned(fdk_loop *loop, fdk_actions *a, fdk_process *p) {
+  fdk_process_free(p);
+  fdk_actions_free(a);
+  assert_int_equal(fdk_loop_free(loop), 0);
+}
+
 /* A user action that ends the child before exec: raw exit_group, nothing else. */
 static int user_exits_at_once(void *arg) {
   (void)arg;
@@ -828,9 +846,7 @@ static void spawn_gone_child_on_loop(void) {
   assert_int_equal(rec.calls, 1);
   assert_int_equal(rec.waited, 1);
   assert_int_equal(rec.status.value, 5);
-  fdk_process_free(p);
-  fdk_actions_free(a);
-  assert_int_equal(fdk_loop_free(loop), 0);
+  free_spawned(loop, a, p);
 }
 
 static void test_child_gone_before_watch(void **state) {
@@ -921,20 +937,16 @@ static void test_wait_before_callback_and_signal(void **state) {
   assert_int_equal(rec.result, 0);
   assert_int_equal(rec.waited, 1);
   assert_int_equal(rec.status.value, SIGTERM);
-  fdk_process_free(p);
-  fdk_actions_free(a);
-  assert_int_equal(fdk_loop_free(loop), 0);
+  free_spawned(loop, a, p);
 }
 
 /* Freeing a running child kills and reaps it; the callback never runs. */
 static void test_free_kills_running_child(void **state) {
   (void)state;
   fdk_loop *loop;
-  assert_int_equal(fdk_loop_new(&loop), 0);
-  fdk_actions *a = child_actions("sleep", NULL);
+  fdk_actions *a;
   exit_record rec = {0};
-  fdk_process *p;
-  assert_int_equal(fdk_spawn(&p, loop, a, 0, on_exit_cb, &rec), 0);
+  fdk_process *p = spawn_on_new_loop(&loop, &a, "sleep", NULL, &rec);
   int pid = fdk_process_pid(p);
   fdk_process_free(p);
   assert_int_equal(kill(pid, 0), -1);
@@ -943,9 +955,7 @@ static void test_free_kills_running_child(void **state) {
   assert_int_equal(rec.calls, 0);
   /* Without a loop too. */
   assert_int_equal(fdk_spawn(&p, NULL, a, 0, NULL, NULL), 0);
-  fdk_process_free(p);
-  fdk_actions_free(a);
-  assert_int_equal(fdk_loop_free(loop), 0);
+  free_spawned(loop, a, p);
 }
 
 /* Freeing the loop before the child exits cancels the callback; the child is still
@@ -953,11 +963,9 @@ static void test_free_kills_running_child(void **state) {
 static void test_loop_freed_first(void **state) {
   (void)state;
   fdk_loop *loop;
-  assert_int_equal(fdk_loop_new(&loop), 0);
-  fdk_actions *a = child_actions("sleep", NULL);
+  fdk_actions *a;
   exit_record rec = {0};
-  fdk_process *p;
-  assert_int_equal(fdk_spawn(&p, loop, a, 0, on_exit_cb, &rec), 0);
+  fdk_process *p = spawn_on_new_loop(&loop, &a, "sleep", NULL, &rec);
   assert_int_equal(fdk_loop_free(loop), 0);
   assert_int_equal(rec.calls, 1);
   assert_int_equal(rec.result, -ECANCELED);
@@ -1030,11 +1038,9 @@ static void test_host_sigchld_handler(void **state) {
     _exit(0);
   }
   fdk_loop *loop;
-  assert_int_equal(fdk_loop_new(&loop), 0);
-  fdk_actions *a = child_actions("exit", "0");
+  fdk_actions *a;
   exit_record rec = {0};
-  fdk_process *p;
-  assert_int_equal(fdk_spawn(&p, loop, a, 0, on_exit_cb, &rec), 0);
+  fdk_process *p = spawn_on_new_loop(&loop, &a, "exit", "0", &rec);
   int pidfd_mode = fdk_process_pidfd(p) >= 0;
   fdkt_run_until(loop, &rec.calls, 5000);
   assert_int_equal(rec.waited, 1);
@@ -1367,9 +1373,7 @@ static void test_loop_after_fork(void **state) {
   assert_int_equal(fdk_spawn(&p, loop, a, 0, on_exit_cb, &rec), 0);
   fdkt_run_until(loop, &rec.calls, 5000);
   assert_int_equal(rec.status.value, 4);
-  fdk_process_free(p);
-  fdk_actions_free(a);
-  assert_int_equal(fdk_loop_free(loop), 0);
+  free_spawned(loop, a, p);
 }
 
 /* Re-executed as "env-probe": two spawns, under bad FDKIT_* values. */

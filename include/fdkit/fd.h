@@ -8,9 +8,11 @@
  * them ends. Every later use fails with -EBADF. So a descriptor number is never closed,
  * and reused by the kernel, under a running operation.
  *
- * Ownership: the handle's memory is reference counted apart from the descriptor. A new
+ * Ownership: a handle is reference counted: a reference keeps the descriptor open. A new
  * handle has one reference; fdk_fd_ref adds one, fdk_fd_unref drops one, and dropping the
- * last closes the descriptor if nobody did. Typical use: fdk_fd_close(fd) when you want
+ * last closes the descriptor if nobody did. Where fdkit only *pins* a handle, it keeps
+ * the handle's memory valid but not the descriptor open: once the caller closes it or
+ * drops the last reference, calls on the pinned handle fail with -EBADF. Typical use: fdk_fd_close(fd) when you want
  * the close's result, then fdk_fd_unref(fd); or just fdk_fd_unref(fd).
  *
  * Threads: every call here may be made from any thread. A close from a thread other than
@@ -67,7 +69,8 @@ FDK_API void fdk_fd_unuse(fdk_fd *fd);
  * -EBADF when the handle was already closed or released. Does not drop a reference. */
 FDK_API int fdk_fd_close(fdk_fd *fd);
 
-/** Adds a reference to the handle's memory; returns fd. Never fails; returns NULL for
+/** Adds a reference (the descriptor stays open until the last is dropped, or a close);
+ * returns fd. Never fails; returns NULL for
  * NULL. */
 FDK_API fdk_fd *fdk_fd_ref(fdk_fd *fd);
 /** Drops a reference; the last one closes the descriptor if nobody did. Accepts NULL,

@@ -154,7 +154,8 @@ FDK_API int fdk_shutdown_async(fdk_loop *loop, fdk_fd *fd, unsigned how, fdk_res
  * peer is gone. */
 FDK_API ssize_t fdk_send_msg(fdk_fd *fd, const struct iovec *iov, int iovcnt, const struct sockaddr *dest,
                              socklen_t destlen, fdk_fd *const *fds, int nfds);
-/** The asynchronous form holds a reference to each handle in fds until its callback. */
+/** The asynchronous form pins each handle in fds until its callback (fd.h); each is used
+ * only for the length of the send, so a closed one fails it with -EBADF. */
 FDK_API int fdk_send_msg_async(fdk_loop *loop, fdk_fd *fd, const struct iovec *iov, int iovcnt,
                                const struct sockaddr *dest, socklen_t destlen, fdk_fd *const *fds, int nfds,
                                fdk_result_cb cb, void *data, fdk_op **op);

@@ -16,7 +16,8 @@
  * signal mask is cleared just before exec. signal_default / signal_ignore change that.
  *
  * Ownership: an fdk_actions belongs to its creator (fdk_actions_free). fdk_fd handles given
- * to it are referenced by the list until it is freed. A complete list (one that ends with
+ * to it are pinned by the list until it is freed (fd.h: the caller must keep them open
+ * until the spawns). A complete list (one that ends with
  * its exec action) is only read by fdk_spawn: any number of spawns, from any number of
  * threads at once, may use it; each keeps its scratch on its own stack and allocates
  * nothing. An fdk_process belongs to its creator and is freed with fdk_process_free.
@@ -64,13 +65,13 @@ typedef int (*fdk_child_fn)(void *arg);
  * common errors. One thread at a time may use a list; it may serve any number of spawns,
  * one at a time. */
 FDK_API int fdk_actions_new(fdk_actions **out);
-/** Drops the references to fdk_fd handles. Accepts NULL, returns NULL. */
+/** Unpins the fdk_fd handles. Accepts NULL, returns NULL. */
 FDK_API fdk_actions *fdk_actions_free(fdk_actions *actions);
 
 /** Every adder returns 0, or -EINVAL (a NULL list or required pointer, a bad argument as
  * each adder says, an action after the exec action, a second exec action) or -ENOMEM; a
  * failed adder leaves the list unchanged. Strings and arrays are copied; fdk_fd handles
- * are referenced until the list is freed, and checked only at spawn time. */
+ * are pinned until the list is freed, and checked only at spawn time. */
 
 /** Executes path. argv is a NULL-terminated array (it may be empty); envp NULL passes the
  * environment as it is at spawn time. -EINVAL for a NULL path or argv. */

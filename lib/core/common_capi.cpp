@@ -19,10 +19,7 @@ FDK_API const char *fdk_version_string(void) {
 #undef FDK_STR2
 }
 
-FDK_API const char *fdk_strerror(int err) {
-  const char *text = strerrordesc_np(err < 0 ? -err : err);
-  return text ? text : "Unknown error";
-}
+FDK_API const char *fdk_strerror(int err) { return fdk::errno_text(err); }
 
 FDK_API const char *fdk_errname(int err) {
   if (err < 0) err = -err;

@@ -20,9 +20,12 @@ int fail(int err, const char *fmt, ...) {
   return err;
 }
 
-int fail_sys(int err, const char *what) {
-  return fail(err, "%s: %s", what, strerrordesc_np(-err) ? strerrordesc_np(-err) : "Unknown error");
+const char *errno_text(int err) {
+  const char *text = strerrordesc_np(err < 0 ? -err : err);
+  return text ? text : "Unknown error";
 }
+
+int fail_sys(int err, const char *what) { return fail(err, "%s: %s", what, errno_text(err)); }
 
 void set_error_text(const char *text) { snprintf(tls_error, sizeof tls_error, "%s", text); }
 

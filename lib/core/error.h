@@ -11,7 +11,11 @@ namespace fdk {
 // failure reads `return fail(-ENOENT, "openat: '%s'", path);`.
 int fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-// Records "<what>: <strerror>" for a negative errno and returns it.
+// The description of an errno of either sign ("No such file or directory"), the one way
+// fdkit renders errno: the same in every locale and thread; "Unknown error" when unknown.
+const char *errno_text(int err);
+
+// Records "<what>: <errno_text>" for a negative errno and returns it.
 int fail_sys(int err, const char *what);
 
 // Replaces the detail with an exact text (used to carry a worker thread's detail to

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "fd/readiness.h"
+#include "trace/trace.h"
 
 namespace fdk {
 namespace {
@@ -48,7 +49,7 @@ void unlink_waiter(Waiter *waiter) {
 
 // Wakes every waiter of one direction. Waiters that find nothing re-wait, and land in
 // the emptied list, so each is woken once per event.
-void fire(Watch *w, Dir dir, int status) {
+void fire(Watch *w, Direction dir, int status) {
   int d = static_cast<int>(dir);
   Waiter *list = w->head[d];
   w->head[d] = w->tail[d] = nullptr;
@@ -78,11 +79,11 @@ void teardown_watch(Watch *w) {
   if (w->next_in_loop) w->next_in_loop->prev_in_loop = w->prev_in_loop;
 
   readiness_remove(w);
-  fire(w, Dir::read, -ECANCELED);
-  fire(w, Dir::write, -ECANCELED);
+  fire(w, Direction::read, -ECANCELED);
+  fire(w, Direction::write, -ECANCELED);
   delete w;
   fd_unuse(fd);
-  fd_mem_unref(fd);
+  fd_unpin(fd);
 }
 
 Watch *find_watch(fdk_fd *fd, fdk_loop *loop) {
@@ -105,7 +106,7 @@ struct PostedTeardown {
 void run_posted_teardown(void *data) {
   auto *t = static_cast<PostedTeardown *>(data);
   teardown_fd_on_loop(t->fd, t->loop);
-  fd_mem_unref(t->fd);
+  fd_unpin(t->fd);
   delete t;
 }
 
@@ -120,7 +121,7 @@ void stop_watches(fdk_fd *fd) {
       if (on_loop_thread(w->loop)) {
         own.push_back(w->loop);
       } else {
-        fd_mem_ref(fd);
+        fd_pin(fd);
         post(w->loop, run_posted_teardown, new PostedTeardown{fd, w->loop});
       }
     }
@@ -157,10 +158,25 @@ void fd_unuse(fdk_fd *fd) {
   else close_raw(fd);
 }
 
-void fd_mem_ref(fdk_fd *fd) { fd->mem_refs.fetch_add(1, std::memory_order_relaxed); }
+void fd_pin(fdk_fd *fd) { fd->pins.fetch_add(1, std::memory_order_relaxed); }
 
-void fd_mem_unref(fdk_fd *fd) {
-  if (fd->mem_refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete fd;
+void fd_unpin(fdk_fd *fd) {
+  if (fd->pins.fetch_sub(1, std::memory_order_acq_rel) == 1) delete fd;
+}
+
+fdk_fd *fd_ref(fdk_fd *fd) {
+  if (fd) fd->user_refs.fetch_add(1, std::memory_order_relaxed);
+  return fd;
+}
+
+fdk_fd *fd_unref(fdk_fd *fd) {
+  if (!fd) return nullptr;
+  if (fd->user_refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    // The last reference: close if nobody did.
+    if (!fd_is_closing(fd)) traced("close", fd->raw, nullptr, [&] { return fd_close(fd); });
+    fd_unpin(fd);
+  }
+  return nullptr;
 }
 
 fdk_fd *fd_alloc(int raw, uint8_t flags) {
@@ -224,7 +240,7 @@ int add_watch(fdk_loop *loop, fdk_fd *fd, Watch **out) {
   }
   {
     std::unique_lock<std::mutex> lock(stripe(fd));
-    if (fd->state.load(std::memory_order_acquire) & fdk_fd::kClosing) {
+    if (fd_is_closing(fd)) {
       // A close that started meanwhile did not see this watch: undo it here.
       lock.unlock();
       readiness_remove(w);
@@ -236,7 +252,7 @@ int add_watch(fdk_loop *loop, fdk_fd *fd, Watch **out) {
     fd->watches = w;
   }
   fd_learn(fd, fdk_fd::kPollable);
-  fd_mem_ref(fd);
+  fd_pin(fd);
   w->next_in_loop = loop->watches;
   if (loop->watches) loop->watches->prev_in_loop = w;
   loop->watches = w;
@@ -253,7 +269,7 @@ int ensure_watch(fdk_loop *loop, fdk_fd *fd) {
   return add_watch(loop, fd, &w);
 }
 
-int wait_ready(fdk_loop *loop, fdk_fd *fd, Waiter *waiter, Dir dir) {
+int wait_ready(fdk_loop *loop, fdk_fd *fd, Waiter *waiter, Direction dir) {
   if (fd_learned(fd, fdk_fd::kUnpollable)) return -EPERM;
   Watch *w = find_watch(fd, loop);
   if (!w) {
@@ -288,9 +304,9 @@ void note_read_attempt(fdk_loop *loop, fdk_fd *fd) {
 void watch_fire(Watch *w, bool readable, bool writable) {
   if (readable) {
     w->read_spent = false;
-    fire(w, Dir::read, 0);
+    fire(w, Direction::read, 0);
   }
-  if (writable) fire(w, Dir::write, 0);
+  if (writable) fire(w, Direction::write, 0);
 }
 
 void watch_events(Watch *w, uint32_t events) {

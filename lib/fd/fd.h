@@ -24,8 +24,11 @@ struct fdk_fd {
   static constexpr uint8_t kNoNowaitWrite = 32;  // pwritev2(RWF_NOWAIT) answered EOPNOTSUPP
   static constexpr uint8_t kColdData = 64;  // the last RWF_NOWAIT read found data uncached (unset again when cached)
 
-  std::atomic<uint32_t> user_refs{1};  // the caller's references
-  std::atomic<uint32_t> mem_refs{1};   // memory: one for all user refs + internal holders
+  // Two counts with two words: a reference keeps the descriptor open (the last one closes
+  // it); a pin keeps only the memory (a pinned handle may be closed). All references
+  // together hold one pin.
+  std::atomic<uint32_t> user_refs{1};
+  std::atomic<uint32_t> pins{1};
   std::atomic<uint32_t> state{0};
   int raw = -1;
   uint8_t flags = 0;  // FDK_FD_* given at adopt
@@ -42,8 +45,14 @@ namespace fdk {
 int fd_use(fdk_fd *fd, int *raw);
 void fd_unuse(fdk_fd *fd);
 
-void fd_mem_ref(fdk_fd *fd);
-void fd_mem_unref(fdk_fd *fd);
+// Pins the handle's memory (not the descriptor); the last unpin frees it.
+void fd_pin(fdk_fd *fd);
+void fd_unpin(fdk_fd *fd);
+
+// Bodies of fdk_fd_ref and fdk_fd_unref, for fdkit's own holders (NULL is ignored; both
+// return what the export returns).
+fdk_fd *fd_ref(fdk_fd *fd);
+fdk_fd *fd_unref(fdk_fd *fd);
 
 // A new handle with one reference, or null when out of memory.
 fdk_fd *fd_alloc(int raw, uint8_t flags);
@@ -57,11 +66,13 @@ int fd_close(fdk_fd *fd);
 int fd_release(fdk_fd *fd, int *raw);
 
 inline bool fd_is_blocking(const fdk_fd *fd) { return fd->flags & FDK_FD_BLOCKING; }
+// Whether a close or release began: no new use can start.
+inline bool fd_is_closing(const fdk_fd *fd) { return fd->state.load(std::memory_order_acquire) & fdk_fd::kClosing; }
 inline bool fd_learned(const fdk_fd *fd, uint8_t bit) { return fd->learned.load(std::memory_order_relaxed) & bit; }
 inline void fd_learn(fdk_fd *fd, uint8_t bit) { fd->learned.fetch_or(bit, std::memory_order_relaxed); }
 inline void fd_unlearn(fdk_fd *fd, uint8_t bit) { fd->learned.fetch_and(static_cast<uint8_t>(~bit), std::memory_order_relaxed); }
 
-enum class Dir : uint8_t { read = 0, write = 1 };
+enum class Direction : uint8_t { read = 0, write = 1 };
 
 // A pending readiness wait, embedded in an operation. on_ready runs on the loop thread
 // with 0 when the direction became ready, or -ECANCELED when the handle was closed.
@@ -69,7 +80,7 @@ struct Waiter {
   Waiter *prev = nullptr, *next = nullptr;
   Watch *watch = nullptr;
   void (*on_ready)(Waiter *self, int status) = nullptr;
-  Dir dir = Dir::read;
+  Direction dir = Direction::read;
   void *owner = nullptr;  // the operation the waiter belongs to
 };
 
@@ -80,7 +91,7 @@ int ensure_watch(fdk_loop *loop, fdk_fd *fd);
 // Waits for dir on fd with loop (loop thread only). Returns 0 when waiting, -EPERM when
 // epoll refuses the descriptor (the caller then uses the worker pool; the handle
 // remembers it), -EBADF when the handle is closing, or another negative errno.
-int wait_ready(fdk_loop *loop, fdk_fd *fd, Waiter *waiter, Dir dir);
+int wait_ready(fdk_loop *loop, fdk_fd *fd, Waiter *waiter, Direction dir);
 // Removes a waiter that has not fired (loop thread only).
 void cancel_wait(Waiter *waiter);
 

@@ -29,7 +29,7 @@ FDK_API int fdk_fd_adopt(fdk_fd **out, int raw, unsigned flags) {
 
 FDK_API int fdk_fd_raw(fdk_fd *fd) {
   if (!fd) return fail(-EINVAL, "fd_raw: fd is NULL");
-  if (fd->state.load(std::memory_order_acquire) & fdk_fd::kClosing) return fail(-EBADF, "fd_raw: the handle is closed");
+  if (fdk::fd_is_closing(fd)) return fail(-EBADF, "fd_raw: the handle is closed");
   return fd->raw;
 }
 
@@ -48,21 +48,9 @@ FDK_API int fdk_fd_close(fdk_fd *fd) {
   return fdk::traced("close", fd->raw, nullptr, [&] { return fdk::fd_close(fd); });
 }
 
-FDK_API fdk_fd *fdk_fd_ref(fdk_fd *fd) {
-  if (fd) fd->user_refs.fetch_add(1, std::memory_order_relaxed);
-  return fd;
-}
+FDK_API fdk_fd *fdk_fd_ref(fdk_fd *fd) { return fdk::fd_ref(fd); }
 
-FDK_API fdk_fd *fdk_fd_unref(fdk_fd *fd) {
-  if (!fd) return nullptr;
-  if (fd->user_refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-    // The last reference: close if nobody did.
-    if (!(fd->state.load(std::memory_order_acquire) & fdk_fd::kClosing))
-      fdk::traced("close", fd->raw, nullptr, [&] { return fdk::fd_close(fd); });
-    fdk::fd_mem_unref(fd);
-  }
-  return nullptr;
-}
+FDK_API fdk_fd *fdk_fd_unref(fdk_fd *fd) { return fdk::fd_unref(fd); }
 
 FDK_API int fdk_fd_release(fdk_fd *fd, int *raw) {
   if (!fd || !raw) return fail(-EINVAL, "fd_release: NULL argument");
@@ -71,7 +59,7 @@ FDK_API int fdk_fd_release(fdk_fd *fd, int *raw) {
 
 FDK_API int fdk_fd_is_blocking(fdk_fd *fd) {
   if (!fd) return fail(-EINVAL, "fd_is_blocking: fd is NULL");
-  if (fd->state.load(std::memory_order_acquire) & fdk_fd::kClosing)
+  if (fdk::fd_is_closing(fd))
     return fail(-EBADF, "fd_is_blocking: the handle is closed");
   return fdk::fd_is_blocking(fd) ? 1 : 0;
 }
@@ -87,7 +75,7 @@ FDK_API int fdk_pipe(fdk_fd **read_end, fdk_fd **write_end) {
       return e;
     }
     if (int e = fdk::fd_wrap(&w, fds[1], false); e < 0) {
-      fdk_fd_unref(r);
+      fdk::fd_unref(r);
       return e;
     }
     *read_end = r;

@@ -13,8 +13,8 @@
 namespace fdk {
 namespace {
 
-constexpr uint32_t kRead = 1u << static_cast<int>(Dir::read);
-constexpr uint32_t kWrite = 1u << static_cast<int>(Dir::write);
+constexpr uint32_t kRead = 1u << static_cast<int>(Direction::read);
+constexpr uint32_t kWrite = 1u << static_cast<int>(Direction::write);
 
 uint32_t wanted(const Watch *w) { return (w->head[0] ? kRead : 0) | (w->head[1] ? kWrite : 0); }
 

@@ -28,7 +28,7 @@ ReadinessBackend readiness_backend();
 
 // One readiness registration of a descriptor in one loop. It holds a use of the
 // descriptor, so the number cannot be closed and reused while the loop polls it, and a
-// memory reference of the handle.
+// pin of the handle.
 struct Watch {
   fdk_fd *fd = nullptr;
   fdk_loop *loop = nullptr;
@@ -36,7 +36,7 @@ struct Watch {
   Watch *prev_in_loop = nullptr, *next_in_loop = nullptr;
   Waiter *head[2] = {nullptr, nullptr};
   Waiter *tail[2] = {nullptr, nullptr};
-  uint32_t interest = 0;      // directions registered (bit per Dir)
+  uint32_t interest = 0;      // directions registered (bit per Direction)
   bool read_spent = false;    // a read was attempted since the last readable report
   uv_poll_t *poll = nullptr;  // set when the watch uses a libuv poll handle
 };

@@ -90,7 +90,7 @@ int dir_open(fdk_dir **out, fdk_dir *base, const char *path) {
   if (int r = fd_wrap(&fd, raw, true)) return r;
   auto *dir = new (std::nothrow) fdk_dir(fdk_dir::Kind::handle);
   if (!dir) {
-    fdk_fd_unref(fd);
+    fd_unref(fd);
     return fail(-ENOMEM, "dir_open: out of memory");
   }
   dir->fd = fd;
@@ -108,7 +108,7 @@ int dir_from_fd(fdk_dir **out, fdk_fd *fd) {
   if (!S_ISDIR(st.st_mode)) return fail(-ENOTDIR, "dir_from_fd: descriptor %d is not a directory", raw);
   auto *dir = new (std::nothrow) fdk_dir(fdk_dir::Kind::handle);
   if (!dir) return fail(-ENOMEM, "dir_from_fd: out of memory");
-  dir->fd = fdk_fd_ref(fd);
+  dir->fd = fd_ref(fd);
   *out = dir;
   return 0;
 }
@@ -121,7 +121,7 @@ fdk_dir *dir_ref(fdk_dir *dir) {
 fdk_dir *dir_unref(fdk_dir *dir) {
   if (!dir || dir->kind != fdk_dir::Kind::handle) return nullptr;
   if (dir->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-    fdk_fd_unref(dir->fd);
+    fd_unref(dir->fd);
     delete dir;
   }
   return nullptr;

@@ -6,7 +6,7 @@
 
 #include <utility>
 
-#include "fdkit/fd.h"
+#include "fd/fd.h"
 #include "fs/fs.h"
 #include "io/uring.h"
 
@@ -28,7 +28,7 @@ class Held {
 };
 
 using DirRef = Held<fdk_dir, dir_ref, dir_unref>;
-using FdRef = Held<fdk_fd, fdk_fd_ref, fdk_fd_unref>;
+using FdRef = Held<fdk_fd, fd_ref, fd_unref>;
 
 // What an open delivers: a handle for the new descriptor (the callback owns it).
 struct OpenResult {

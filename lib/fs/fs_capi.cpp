@@ -7,6 +7,7 @@
 #include "fs/fs_async.h"
 #include "trace/trace.h"
 
+using fdk::check_async;
 using fdk::fail;
 using fdk::guard;
 using fdk::traced;
@@ -23,10 +24,6 @@ int check_dir(const char *what, const fdk_dir *dir, const char *path) {
 int trace_fd(const fdk_dir *dir) { return dir->fd ? dir->fd->raw : -1; }
 
 int check_out(const char *what, const void *out) { return out ? 0 : fail(-EINVAL, "%s: out is NULL", what); }
-
-int check_async(const char *what, const fdk_loop *loop, const void *cb) {
-  return loop && cb ? 0 : fail(-EINVAL, "%s: loop or callback is NULL", what);
-}
 
 int check_mode(const char *what, unsigned mode) {
   return mode & ~07777u ? fail(-EINVAL, "%s: mode 0%o has bits beyond 07777", what, mode) : 0;
@@ -298,7 +295,7 @@ FDK_API ssize_t fdk_realpath(char **out, fdk_dir *dir, const char *path) {
 FDK_API int fdk_dir_open_async(fdk_loop *loop, fdk_dir *base, const char *path, fdk_dir_cb cb, void *data,
                                fdk_op **op) {
   if (int r = check_dir("dir_open", base, path)) return r;
-  if (int r = check_async("dir_open", loop, reinterpret_cast<const void *>(cb))) return r;
+  if (int r = check_async("dir_open", loop, cb)) return r;
   return guard("dir_open", [&] { return fdk::dir_open_async(loop, base, path, cb, data, op); });
 }
 
@@ -307,7 +304,7 @@ FDK_API int fdk_openat_async(fdk_loop *loop, fdk_dir *dir, const char *path, uns
   int oflags;
   if (int r = check_dir("openat", dir, path)) return r;
   if (int r = check_mode("openat", mode)) return r;
-  if (int r = check_async("openat", loop, reinterpret_cast<const void *>(cb))) return r;
+  if (int r = check_async("openat", loop, cb)) return r;
   if (int r = fdk::open_flags_to_os(flags, &oflags)) return r;
   return guard("openat", [&] { return fdk::openat_async(loop, dir, path, oflags, mode, cb, data, op); });
 }
@@ -316,21 +313,21 @@ FDK_API int fdk_mkdirat_async(fdk_loop *loop, fdk_dir *dir, const char *path, un
                               void *data, fdk_op **op) {
   if (int r = check_dir("mkdirat", dir, path)) return r;
   if (int r = check_mode("mkdirat", mode)) return r;
-  if (int r = check_async("mkdirat", loop, reinterpret_cast<const void *>(cb))) return r;
+  if (int r = check_async("mkdirat", loop, cb)) return r;
   return guard("mkdirat", [&] { return fdk::mkdirat_async(loop, dir, path, mode, cb, data, op); });
 }
 
 FDK_API int fdk_unlinkat_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_result_cb cb, void *data,
                                fdk_op **op) {
   if (int r = check_dir("unlinkat", dir, path)) return r;
-  if (int r = check_async("unlinkat", loop, reinterpret_cast<const void *>(cb))) return r;
+  if (int r = check_async("unlinkat", loop, cb)) return r;
   return guard("unlinkat", [&] { return fdk::unlinkat_async(loop, dir, path, cb, data, op); });
 }
 
 FDK_API int fdk_rmdirat_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_result_cb cb, void *data,
                               fdk_op **op) {
   if (int r = check_dir("rmdirat", dir, path)) return r;
-  if (int r = check_async("rmdirat", loop, reinterpret_cast<const void *>(cb))) return r;
+  if (int r = check_async("rmdirat", loop, cb)) return r;
   return guard("rmdirat", [&] { return fdk::rmdirat_async(loop, dir, path, cb, data, op); });
 }
 
@@ -342,7 +339,7 @@ FDK_API int fdk_renameat_async(fdk_loop *loop, fdk_dir *old_dir, const char *old
 FDK_API int fdk_renameat2_async(fdk_loop *loop, fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir,
                                 const char *new_path, unsigned flags, fdk_result_cb cb, void *data, fdk_op **op) {
   if (int r = check_rename("renameat", old_dir, old_path, new_dir, new_path, flags)) return r;
-  if (int r = check_async("renameat", loop, reinterpret_cast<const void *>(cb))) return r;
+  if (int r = check_async("renameat", loop, cb)) return r;
   return guard("renameat",
                [&] { return fdk::renameat2_async(loop, old_dir, old_path, new_dir, new_path, flags, cb, data, op); });
 }
@@ -351,7 +348,7 @@ FDK_API int fdk_symlinkat_async(fdk_loop *loop, const char *target, fdk_dir *dir
                                 fdk_result_cb cb, void *data, fdk_op **op) {
   if (!target) return fail(-EINVAL, "symlinkat: target is NULL");
   if (int r = check_dir("symlinkat", dir, path)) return r;
-  if (int r = check_async("symlinkat", loop, reinterpret_cast<const void *>(cb))) return r;
+  if (int r = check_async("symlinkat", loop, cb)) return r;
   return guard("symlinkat", [&] { return fdk::symlinkat_async(loop, target, dir, path, cb, data, op); });
 }
 
@@ -359,14 +356,14 @@ FDK_API int fdk_linkat_async(fdk_loop *loop, fdk_dir *old_dir, const char *old_p
                              const char *new_path, fdk_result_cb cb, void *data, fdk_op **op) {
   if (int r = check_dir("linkat", old_dir, old_path)) return r;
   if (int r = check_dir("linkat", new_dir, new_path)) return r;
-  if (int r = check_async("linkat", loop, reinterpret_cast<const void *>(cb))) return r;
+  if (int r = check_async("linkat", loop, cb)) return r;
   return guard("linkat", [&] { return fdk::linkat_async(loop, old_dir, old_path, new_dir, new_path, cb, data, op); });
 }
 
 FDK_API int fdk_readlinkat_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_text_cb cb, void *data,
                                  fdk_op **op) {
   if (int r = check_dir("readlinkat", dir, path)) return r;
-  if (int r = check_async("readlinkat", loop, reinterpret_cast<const void *>(cb))) return r;
+  if (int r = check_async("readlinkat", loop, cb)) return r;
   return guard("readlinkat", [&] { return fdk::readlinkat_async(loop, dir, path, cb, data, op); });
 }
 
@@ -375,7 +372,7 @@ FDK_API int fdk_chmodat_async(fdk_loop *loop, fdk_dir *dir, const char *path, un
   if (int r = check_dir("chmodat", dir, path)) return r;
   if (int r = check_mode("chmodat", mode)) return r;
   if (int r = check_follow("chmodat", flags)) return r;
-  if (int r = check_async("chmodat", loop, reinterpret_cast<const void *>(cb))) return r;
+  if (int r = check_async("chmodat", loop, cb)) return r;
   return guard("chmodat", [&] { return fdk::chmodat_async(loop, dir, path, mode, flags & FDK_FOLLOW, cb, data, op); });
 }
 
@@ -384,7 +381,7 @@ FDK_API int fdk_chownat_async(fdk_loop *loop, fdk_dir *dir, const char *path, in
   if (int r = check_dir("chownat", dir, path)) return r;
   if (int r = check_owner("chownat", uid, gid)) return r;
   if (int r = check_follow("chownat", flags)) return r;
-  if (int r = check_async("chownat", loop, reinterpret_cast<const void *>(cb))) return r;
+  if (int r = check_async("chownat", loop, cb)) return r;
   return guard("chownat",
                [&] { return fdk::chownat_async(loop, dir, path, uid, gid, flags & FDK_FOLLOW, cb, data, op); });
 }
@@ -396,14 +393,14 @@ FDK_API int fdk_utimensat_async(fdk_loop *loop, fdk_dir *dir, const char *path, 
   if (int r = check_dir("utimensat", dir, path)) return r;
   if (int r = check_times("utimensat", atime_sec, atime_nsec, mtime_sec, mtime_nsec, ts)) return r;
   if (int r = check_follow("utimensat", flags)) return r;
-  if (int r = check_async("utimensat", loop, reinterpret_cast<const void *>(cb))) return r;
+  if (int r = check_async("utimensat", loop, cb)) return r;
   return guard("utimensat", [&] { return fdk::utimensat_async(loop, dir, path, ts, flags & FDK_FOLLOW, cb, data, op); });
 }
 
 FDK_API int fdk_fstat_async(fdk_loop *loop, fdk_stat *st, fdk_fd *fd, fdk_result_cb cb, void *data, fdk_op **op) {
   if (int r = check_stat("fstat", st)) return r;
   if (!fd) return fail(-EINVAL, "fstat: fd is NULL");
-  if (int r = check_async("fstat", loop, reinterpret_cast<const void *>(cb))) return r;
+  if (int r = check_async("fstat", loop, cb)) return r;
   return guard("fstat", [&] { return fdk::fstat_async(loop, st, fd, cb, data, op); });
 }
 
@@ -411,21 +408,21 @@ FDK_API int fdk_statat_async(fdk_loop *loop, fdk_stat *st, fdk_dir *dir, const c
                              fdk_result_cb cb, void *data, fdk_op **op) {
   if (int r = check_stat("statat", st)) return r;
   if (int r = check_dir("statat", dir, path)) return r;
-  if (int r = check_async("statat", loop, reinterpret_cast<const void *>(cb))) return r;
+  if (int r = check_async("statat", loop, cb)) return r;
   return guard("statat", [&] { return fdk::statat_async(loop, st, dir, path, follow != 0, cb, data, op); });
 }
 
 FDK_API int fdk_readdir_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_dirents_cb cb, void *data,
                               fdk_op **op) {
   if (int r = check_dir("readdir", dir, path)) return r;
-  if (int r = check_async("readdir", loop, reinterpret_cast<const void *>(cb))) return r;
+  if (int r = check_async("readdir", loop, cb)) return r;
   return guard("readdir", [&] { return fdk::readdir_async(loop, dir, path, cb, data, op); });
 }
 
 FDK_API int fdk_realpath_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_text_cb cb, void *data,
                                fdk_op **op) {
   if (int r = check_dir("realpath", dir, path)) return r;
-  if (int r = check_async("realpath", loop, reinterpret_cast<const void *>(cb))) return r;
+  if (int r = check_async("realpath", loop, cb)) return r;
   return guard("realpath", [&] { return fdk::realpath_async(loop, dir, path, cb, data, op); });
 }
 

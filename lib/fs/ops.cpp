@@ -62,7 +62,7 @@ int chmod_path_fd(int fd, const DirBase &b, const char *path, mode_t mode, bool 
   if (file == -EACCES && S_ISREG(st.st_mode)) file = resolve_confined_or_plain(b, path, flags | O_WRONLY);
   if (file < 0)
     return fail(-EOPNOTSUPP, "chmodat: without fchmodat2 nor /proc the file must be opened, and opening it failed (%s): '%s'",
-                strerror(-file), path);
+                errno_text(file), path);
   int r = ::fchmod(file, mode) == 0 ? 0 : neg_errno();
   close(file);
   return r == 0 ? 0 : path_fail(r, "chmodat", path);
@@ -134,7 +134,7 @@ int renameat2(fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const ch
   if (int r = to.open(new_dir, new_path, "renameat")) return r;
   unsigned os = (flags & FDK_RENAME_NOREPLACE ? RENAME_NOREPLACE : 0) | (flags & FDK_RENAME_EXCHANGE ? RENAME_EXCHANGE : 0);
   int r = ::renameat2(from.parent.fd, from.parent.name, to.parent.fd, to.parent.name, os);
-  if (r < 0) return fail(neg_errno(), "renameat: %s: '%s' -> '%s'", strerror(errno), old_path, new_path);
+  if (r < 0) return fail(neg_errno(), "renameat: %s: '%s' -> '%s'", errno_text(errno), old_path, new_path);
   return 0;
 }
 
@@ -160,7 +160,7 @@ int linkat(fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char 
   }
   if (int r = to.open(new_dir, new_path, "linkat")) return r;
   int r = ::linkat(from.parent.fd, from.parent.name, to.parent.fd, to.parent.name, 0);
-  if (r < 0) return fail(neg_errno(), "linkat: %s: '%s' -> '%s'", strerror(errno), old_path, new_path);
+  if (r < 0) return fail(neg_errno(), "linkat: %s: '%s' -> '%s'", errno_text(errno), old_path, new_path);
   return 0;
 }
 

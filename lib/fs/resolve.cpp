@@ -367,7 +367,7 @@ int path_fail(int err, const char *what, const char *path) {
     return fail(err, "%s: too many symlinks, or a symlink where none may be followed: '%s'", what, path);
   if (err == -EAGAIN)
     return fail(err, "%s: openat2 lost every retry to concurrent renames: '%s'", what, path);
-  return fail(err, "%s: %s: '%s'", what, strerror(-err), path);
+  return fail(err, "%s: %s: '%s'", what, errno_text(err), path);
 }
 
 bool is_escape_detail(const char *detail) {

@@ -54,11 +54,11 @@ inline int uring_file_opcode(fdk_loop *loop, const FileRequest &req) {
 template <class Task>
 class UringFileOp final : public UringOp {
  public:
-  UringFileOp(fdk_loop *l, fdk_fd *fd, Dir dir, FileRest<Task> &&rest, const char *what)
+  UringFileOp(fdk_loop *l, fdk_fd *fd, Direction dir, FileRest<Task> &&rest, const char *what)
       : UringOp(l), fd_(fd), dir_(dir), rest_(std::move(rest)), what_(what) {
-    fd_mem_ref(fd_);
+    fd_pin(fd_);
   }
-  ~UringFileOp() override { fd_mem_unref(fd_); }
+  ~UringFileOp() override { fd_unpin(fd_); }
 
   // opcode: from uring_file_opcode.
   void start(fdk_op **out, int opcode) {
@@ -108,7 +108,7 @@ class UringFileOp final : public UringOp {
   int64_t run_blocking() override { return rest_.total(sync_io(fd_, dir_, rest_.task, what_)); }
 
   fdk_fd *fd_;
-  Dir dir_;
+  Direction dir_;
   FileRest<Task> rest_;
   const char *what_;
   Span span_;
@@ -117,7 +117,7 @@ class UringFileOp final : public UringOp {
 
 // Starts a read or write of a descriptor epoll refused (see the top of this file).
 template <class Task>
-int start_file_io(fdk_loop *loop, fdk_fd *fd, Dir dir, Task &&task, fdk_op **out, const char *what) {
+int start_file_io(fdk_loop *loop, fdk_fd *fd, Direction dir, Task &&task, fdk_op **out, const char *what) {
   FsEngine engine = fs_engine();
   int64_t done = 0;
   if (inline_first(loop, engine)) {

@@ -16,8 +16,8 @@
 
 namespace fdk {
 
-int poll_wait(int raw, Dir dir, int timeout_ms) {
-  pollfd p{raw, static_cast<short>(dir == Dir::read ? POLLIN : POLLOUT), 0};
+int poll_wait(int raw, Direction dir, int timeout_ms) {
+  pollfd p{raw, static_cast<short>(dir == Direction::read ? POLLIN : POLLOUT), 0};
   for (;;) {
     int n = ::poll(&p, 1, timeout_ms);
     if (n > 0) return (p.revents & POLLNVAL) ? -EBADF : 0;
@@ -191,7 +191,7 @@ struct RandomTask : Callback {
 // Calls that block on the file itself, not on readiness, always go to the worker pool.
 template <class Task>
 int start_on_worker(fdk_loop *loop, fdk_fd *fd, Task &&task, fdk_op **op, const char *what) {
-  return start_work(loop, WorkerIo<Task>(fd, Dir::read, std::move(task), what), op, what);
+  return start_work(loop, WorkerIo<Task>(fd, Direction::read, std::move(task), what), op, what);
 }
 
 #if FDK_HAVE_URING
@@ -200,9 +200,9 @@ int start_on_worker(fdk_loop *loop, fdk_fd *fd, Task &&task, fdk_op **op, const 
 class UringFsyncOp final : public UringOp {
  public:
   UringFsyncOp(fdk_loop *l, fdk_fd *fd, FsyncTask &&task) : UringOp(l), fd_(fd), task_(std::move(task)) {
-    fd_mem_ref(fd_);
+    fd_pin(fd_);
   }
-  ~UringFsyncOp() override { fd_mem_unref(fd_); }
+  ~UringFsyncOp() override { fd_unpin(fd_); }
 
   void start(fdk_op **out) {
     int raw;
@@ -226,7 +226,7 @@ class UringFsyncOp final : public UringOp {
   }
 
  private:
-  int64_t run_blocking() override { return sync_io(fd_, Dir::write, task_, "fsync"); }
+  int64_t run_blocking() override { return sync_io(fd_, Direction::write, task_, "fsync"); }
 
   fdk_fd *fd_;
   FsyncTask task_;
@@ -303,48 +303,48 @@ class SleepOp final : public fdk_op {
 ssize_t read(fdk_fd *fd, void *buf, size_t len) {
   iovec one{buf, len};
   ReadTask t{{}, Iovecs(&one, 1, false)};
-  return sync_io(fd, Dir::read, t, "read");
+  return sync_io(fd, Direction::read, t, "read");
 }
 
 ssize_t write(fdk_fd *fd, const void *buf, size_t len) {
   iovec one{const_cast<void *>(buf), len};
   WriteTask t{{}, Iovecs(&one, 1, false)};
-  return sync_io(fd, Dir::write, t, "write");
+  return sync_io(fd, Direction::write, t, "write");
 }
 
 ssize_t readv(fdk_fd *fd, const iovec *iov, int iovcnt) {
   ReadTask t{{}, Iovecs(iov, iovcnt, false)};
-  return sync_io(fd, Dir::read, t, "readv");
+  return sync_io(fd, Direction::read, t, "readv");
 }
 
 ssize_t writev(fdk_fd *fd, const iovec *iov, int iovcnt) {
   WriteTask t{{}, Iovecs(iov, iovcnt, false)};
-  return sync_io(fd, Dir::write, t, "writev");
+  return sync_io(fd, Direction::write, t, "writev");
 }
 
 ssize_t preadv(fdk_fd *fd, const iovec *iov, int iovcnt, int64_t offset) {
   PreadTask t{{}, Iovecs(iov, iovcnt, false), offset};
-  return sync_io(fd, Dir::read, t, "preadv");
+  return sync_io(fd, Direction::read, t, "preadv");
 }
 
 ssize_t pwritev(fdk_fd *fd, const iovec *iov, int iovcnt, int64_t offset) {
   PwriteTask t{{}, Iovecs(iov, iovcnt, false), offset};
-  return sync_io(fd, Dir::write, t, "pwritev");
+  return sync_io(fd, Direction::write, t, "pwritev");
 }
 
 int64_t lseek(fdk_fd *fd, int64_t offset, int whence) {
   SeekTask t{{}, offset, whence};
-  return sync_io(fd, Dir::read, t, "lseek");
+  return sync_io(fd, Direction::read, t, "lseek");
 }
 
 int fsync(fdk_fd *fd, unsigned flags) {
   FsyncTask t{{}, flags};
-  return static_cast<int>(sync_io(fd, Dir::write, t, "fsync"));
+  return static_cast<int>(sync_io(fd, Direction::write, t, "fsync"));
 }
 
 int ftruncate(fdk_fd *fd, int64_t length) {
   TruncateTask t{{}, length};
-  return static_cast<int>(sync_io(fd, Dir::write, t, "ftruncate"));
+  return static_cast<int>(sync_io(fd, Direction::write, t, "ftruncate"));
 }
 
 ssize_t getrandom(void *buf, size_t len, unsigned flags) {
@@ -354,31 +354,31 @@ ssize_t getrandom(void *buf, size_t len, unsigned flags) {
 
 int read_async(fdk_loop *loop, fdk_fd *fd, void *buf, size_t len, fdk_result_cb cb, void *data, fdk_op **op) {
   iovec one{buf, len};
-  return start_io(loop, fd, Dir::read, ReadTask{{cb, data}, Iovecs(&one, 1, true)}, op, "read");
+  return start_io(loop, fd, Direction::read, ReadTask{{cb, data}, Iovecs(&one, 1, true)}, op, "read");
 }
 
 int write_async(fdk_loop *loop, fdk_fd *fd, const void *buf, size_t len, fdk_result_cb cb, void *data, fdk_op **op) {
   iovec one{const_cast<void *>(buf), len};
-  return start_io(loop, fd, Dir::write, WriteTask{{cb, data}, Iovecs(&one, 1, true)}, op, "write");
+  return start_io(loop, fd, Direction::write, WriteTask{{cb, data}, Iovecs(&one, 1, true)}, op, "write");
 }
 
 int readv_async(fdk_loop *loop, fdk_fd *fd, const iovec *iov, int iovcnt, fdk_result_cb cb, void *data, fdk_op **op) {
-  return start_io(loop, fd, Dir::read, ReadTask{{cb, data}, Iovecs(iov, iovcnt, true)}, op, "readv");
+  return start_io(loop, fd, Direction::read, ReadTask{{cb, data}, Iovecs(iov, iovcnt, true)}, op, "readv");
 }
 
 int writev_async(fdk_loop *loop, fdk_fd *fd, const iovec *iov, int iovcnt, fdk_result_cb cb, void *data,
                  fdk_op **op) {
-  return start_io(loop, fd, Dir::write, WriteTask{{cb, data}, Iovecs(iov, iovcnt, true)}, op, "writev");
+  return start_io(loop, fd, Direction::write, WriteTask{{cb, data}, Iovecs(iov, iovcnt, true)}, op, "writev");
 }
 
 int preadv_async(fdk_loop *loop, fdk_fd *fd, const iovec *iov, int iovcnt, int64_t offset, fdk_result_cb cb,
                  void *data, fdk_op **op) {
-  return start_io(loop, fd, Dir::read, PreadTask{{cb, data}, Iovecs(iov, iovcnt, true), offset}, op, "preadv");
+  return start_io(loop, fd, Direction::read, PreadTask{{cb, data}, Iovecs(iov, iovcnt, true), offset}, op, "preadv");
 }
 
 int pwritev_async(fdk_loop *loop, fdk_fd *fd, const iovec *iov, int iovcnt, int64_t offset, fdk_result_cb cb,
                   void *data, fdk_op **op) {
-  return start_io(loop, fd, Dir::write, PwriteTask{{cb, data}, Iovecs(iov, iovcnt, true), offset}, op, "pwritev");
+  return start_io(loop, fd, Direction::write, PwriteTask{{cb, data}, Iovecs(iov, iovcnt, true), offset}, op, "pwritev");
 }
 
 int lseek_async(fdk_loop *loop, fdk_fd *fd, int64_t offset, int whence, fdk_result_cb cb, void *data, fdk_op **op) {

@@ -92,7 +92,7 @@ int64_t writev_attempt(fdk_fd *fd, int raw, const Iovecs &v, bool must_not_block
 
 // Waits with poll(2) for dir on raw: 0 once ready, -EAGAIN when timeout_ms passed first;
 // EINTR is retried.
-int poll_wait(int raw, Dir dir, int timeout_ms);
+int poll_wait(int raw, Direction dir, int timeout_ms);
 
 // The result a task's trace span reports: the task may map private codes of its own
 // (int64_t reported(int64_t) const) to the errno its caller will see.
@@ -105,7 +105,7 @@ int64_t reported(const Task &task, int64_t r) {
 // The synchronous form: one call, waiting with poll(2) while a non-blocking descriptor
 // answers EAGAIN.
 template <class Task>
-int64_t sync_io(fdk_fd *fd, Dir dir, Task &task, const char *what) {
+int64_t sync_io(fdk_fd *fd, Direction dir, Task &task, const char *what) {
   Span span;
   span.begin(what, fd->raw, nullptr);
   int raw;
@@ -133,14 +133,14 @@ int64_t sync_io(fdk_fd *fd, Dir dir, Task &task, const char *what) {
 template <class Task>
 struct WorkerIo {
   fdk_fd *fd;
-  Dir dir;
+  Direction dir;
   Task task;
   const char *what;
 
-  WorkerIo(fdk_fd *f, Dir d, Task &&t, const char *w) : fd(f), dir(d), task(std::move(t)), what(w) { fd_mem_ref(fd); }
+  WorkerIo(fdk_fd *f, Direction d, Task &&t, const char *w) : fd(f), dir(d), task(std::move(t)), what(w) { fd_pin(fd); }
   WorkerIo(WorkerIo &&o) noexcept : fd(std::exchange(o.fd, nullptr)), dir(o.dir), task(std::move(o.task)), what(o.what) {}
   ~WorkerIo() {
-    if (fd) fd_mem_unref(fd);
+    if (fd) fd_unpin(fd);
   }
   int64_t run() { return sync_io(fd, dir, task, what); }
   void deliver(int64_t r) { task.deliver(r); }
@@ -150,20 +150,20 @@ struct WorkerIo {
 template <class Task>
 class IoOp final : public fdk_op {
  public:
-  IoOp(fdk_loop *loop, fdk_fd *fd, Dir dir, Task &&task, const char *what)
+  IoOp(fdk_loop *loop, fdk_fd *fd, Direction dir, Task &&task, const char *what)
       : fdk_op(loop), fd_(fd), task_(std::move(task)), what_(what) {
-    fd_mem_ref(fd_);
+    fd_pin(fd_);
     waiter_.dir = dir;
     waiter_.on_ready = on_ready;
     waiter_.owner = this;
   }
-  ~IoOp() override { fd_mem_unref(fd_); }
+  ~IoOp() override { fd_unpin(fd_); }
 
   void begin(fdk_op **out) {
     span_.begin(what_, fd_->raw, nullptr, loop);
     op_start(this, out);
-    if (waiter_.dir == Dir::read && !fd_is_blocking(fd_) && read_waits_first(loop, fd_)) {
-      if (int w = wait_ready(loop, fd_, &waiter_, Dir::read); w < 0) op_complete(this, w);
+    if (waiter_.dir == Direction::read && !fd_is_blocking(fd_) && read_waits_first(loop, fd_)) {
+      if (int w = wait_ready(loop, fd_, &waiter_, Direction::read); w < 0) op_complete(this, w);
       return;
     }
     step();
@@ -204,7 +204,7 @@ class IoOp final : public fdk_op {
         if (r == 0) r = task_.attempt(fd_, raw, true);
       } else {
         r = task_.attempt(fd_, raw, false);
-        if (waiter_.dir == Dir::read) note_read_attempt(loop, fd_);
+        if (waiter_.dir == Direction::read) note_read_attempt(loop, fd_);
       }
       fd_unuse(fd_);
       if (r == -EINTR) continue;
@@ -228,11 +228,11 @@ class IoOp final : public fdk_op {
 
 // Reads and writes of descriptors epoll refuses, for tasks with a file_request() (io/file_io.h).
 template <class Task>
-int start_file_io(fdk_loop *loop, fdk_fd *fd, Dir dir, Task &&task, fdk_op **out, const char *what);
+int start_file_io(fdk_loop *loop, fdk_fd *fd, Direction dir, Task &&task, fdk_op **out, const char *what);
 
 // Starts an asynchronous I/O operation; the callback never runs inside this call.
 template <class Task>
-int start_io(fdk_loop *loop, fdk_fd *fd, Dir dir, Task &&task, fdk_op **out, const char *what) {
+int start_io(fdk_loop *loop, fdk_fd *fd, Direction dir, Task &&task, fdk_op **out, const char *what) {
   if (!fd_learned(fd, fdk_fd::kPollable | fdk_fd::kUnpollable)) {
     int r = ensure_watch(loop, fd);
     if (r < 0 && r != -EPERM) return r;

@@ -7,6 +7,7 @@
 #include "fd/fd.h"
 #include "io/ops.h"
 
+using fdk::check_async;
 using fdk::fail;
 using fdk::guard;
 
@@ -27,10 +28,6 @@ int check_iov(const char *what, const fdk_fd *fd, const iovec *iov, int iovcnt) 
   if (int r = check_fd(what, fd)) return r;
   if (iovcnt <= 0 || iovcnt > IOV_MAX || !iov) return fail(-EINVAL, "%s: bad iovec count %d", what, iovcnt);
   return 0;
-}
-
-int check_async(const char *what, const fdk_loop *loop, fdk_result_cb cb) {
-  return loop && cb ? 0 : fail(-EINVAL, "%s: loop or callback is NULL", what);
 }
 
 int check_offset(const char *what, int64_t offset) {

@@ -90,12 +90,12 @@ void free_write_queues(WriteQueues *queues) { delete queues; }
 
 namespace {
 
-// Drops an empty queue, with the handle reference it held.
+// Drops an empty queue, unpinning the handle it held.
 void drop_if_empty(WriteQueue *q) {
   if (!q->writes.empty()) return;
   fdk_fd *fd = q->fd;
   q->loop->write_queues->by_fd.erase(fd);
-  fd_mem_unref(fd);
+  fd_unpin(fd);
 }
 
 void remove(WriteQueue *q, QueuedWrite *w) {
@@ -119,7 +119,7 @@ void fail_all(WriteQueue *q, int64_t result, const std::string &detail) {
 // Starts the head's engine operation: 0, or the negative errno that start_io returned.
 int start_head(WriteQueue *q) {
   QueuedWrite *w = q->writes.front();
-  return start_io(q->loop, q->fd, Dir::write, WriteRestTask{w}, &w->inner, "write_all");
+  return start_io(q->loop, q->fd, Direction::write, WriteRestTask{w}, &w->inner, "write_all");
 }
 
 // Starts the next head; a write that cannot start takes the queue down with it.
@@ -173,7 +173,7 @@ int writev_all_async(fdk_loop *loop, fdk_fd *fd, const iovec *iov, int iovcnt, f
   }
   auto [it, created] = loop->write_queues->by_fd.try_emplace(fd, WriteQueue{loop, fd, {}, 0});
   WriteQueue *q = &it->second;
-  if (created) fd_mem_ref(fd);
+  if (created) fd_pin(fd);
   auto *w = new QueuedWrite(loop, q, iov, iovcnt, cb, data);
   q->writes.push_back(w);
   q->bytes += w->total;

@@ -54,7 +54,7 @@ int map_error(int code) {
 int lookup_failure(int code, const char *host, const char *service) {
   int err = map_error(code);
   return fail(err, "getaddrinfo: host '%s', service '%s': %s", host ? host : "", service ? service : "",
-              code == EAI_SYSTEM ? strerror(-err) : gai_strerror(code));
+              code == EAI_SYSTEM ? errno_text(err) : gai_strerror(code));
 }
 
 // libuv's UV_EAI_* status back to the resolver's EAI_* code; anything else is a negative

@@ -22,17 +22,17 @@ union Control {
   char buf[CMSG_SPACE(sizeof(int) * kMaxPassFds)];
 };
 
-// Handles to pass: each holds a memory reference while the task lives, so an
+// Handles to pass: each is pinned while the task lives, so an
 // asynchronous send survives the caller dropping its own.
 struct PassedFds {
   std::vector<fdk_fd *> list;
 
   PassedFds(fdk_fd *const *fds, int n) : list(fds, fds + n) {
-    for (fdk_fd *f : list) fd_mem_ref(f);
+    for (fdk_fd *f : list) fd_pin(f);
   }
   PassedFds(PassedFds &&o) noexcept : list(std::move(o.list)) { o.list.clear(); }
   ~PassedFds() {
-    for (fdk_fd *f : list) fd_mem_unref(f);
+    for (fdk_fd *f : list) fd_unpin(f);
   }
 };
 
@@ -174,7 +174,7 @@ struct RecvMsgTask : ResultCallback {
       }
       // Out of memory (fd_wrap closed raw): report it as descriptors that did not fit.
       for (size_t j = i + 1; j < received.size(); ++j) ::close(received[j]);
-      while (stored > 0) fdk_fd_unref(out.fds[--stored]);
+      while (stored > 0) fd_unref(out.fds[--stored]);
       flags |= FDK_MSG_CTRUNC;
       break;
     }
@@ -194,23 +194,23 @@ struct RecvMsgTask : ResultCallback {
 ssize_t send_msg(fdk_fd *fd, const iovec *iov, int iovcnt, const sockaddr *dest, socklen_t destlen,
                  fdk_fd *const *fds, int nfds) {
   SendMsgTask task(Iovecs(iov, iovcnt, false), dest, destlen, fds, nfds, nullptr, nullptr);
-  return sync_io(fd, Dir::write, task, "send_msg");
+  return sync_io(fd, Direction::write, task, "send_msg");
 }
 
 int send_msg_async(fdk_loop *loop, fdk_fd *fd, const iovec *iov, int iovcnt, const sockaddr *dest, socklen_t destlen,
                    fdk_fd *const *fds, int nfds, fdk_result_cb cb, void *data, fdk_op **op) {
-  return start_io(loop, fd, Dir::write, SendMsgTask(Iovecs(iov, iovcnt, true), dest, destlen, fds, nfds, cb, data),
+  return start_io(loop, fd, Direction::write, SendMsgTask(Iovecs(iov, iovcnt, true), dest, destlen, fds, nfds, cb, data),
                   op, "send_msg");
 }
 
 ssize_t recv_msg(fdk_fd *fd, const iovec *iov, int iovcnt, const RecvOut &out) {
   RecvMsgTask task(Iovecs(iov, iovcnt, false), out);
-  return task.finish(sync_io(fd, Dir::read, task, "recv_msg"));
+  return task.finish(sync_io(fd, Direction::read, task, "recv_msg"));
 }
 
 int recv_msg_async(fdk_loop *loop, fdk_fd *fd, const iovec *iov, int iovcnt, const RecvOut &out, fdk_result_cb cb,
                    void *data, fdk_op **op) {
-  return start_io(loop, fd, Dir::read, RecvMsgTask(Iovecs(iov, iovcnt, true), out, cb, data), op, "recv_msg");
+  return start_io(loop, fd, Direction::read, RecvMsgTask(Iovecs(iov, iovcnt, true), out, cb, data), op, "recv_msg");
 }
 
 }  // namespace fdk

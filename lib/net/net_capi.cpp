@@ -8,6 +8,7 @@
 #include "net/net.h"
 #include "trace/trace.h"
 
+using fdk::check_async;
 using fdk::fail;
 using fdk::guard;
 using fdk::traced;
@@ -15,10 +16,6 @@ using fdk::traced;
 namespace {
 
 int check_fd(const char *what, const fdk_fd *fd) { return fd ? 0 : fail(-EINVAL, "%s: fd is NULL", what); }
-
-int check_async(const char *what, const fdk_loop *loop, const void *cb) {
-  return loop && cb ? 0 : fail(-EINVAL, "%s: loop or callback is NULL", what);
-}
 
 // An address given to the kernel: present, and no larger than any address can be.
 int check_addr_in(const char *what, const sockaddr *addr, socklen_t addrlen) {
@@ -146,7 +143,7 @@ FDK_API int fdk_connect_async(fdk_loop *loop, fdk_fd *fd, const struct sockaddr 
                               fdk_result_cb cb, void *data, fdk_op **op) {
   if (int r = check_fd("connect", fd)) return r;
   if (int r = check_addr_copied("connect", addr, &addrlen)) return r;
-  if (int r = check_async("connect", loop, reinterpret_cast<const void *>(cb))) return r;
+  if (int r = check_async("connect", loop, cb)) return r;
   return guard("connect", [&] { return fdk::connect_async(loop, fd, addr, addrlen, cb, data, op); });
 }
 
@@ -161,7 +158,7 @@ FDK_API int fdk_accept_async(fdk_loop *loop, fdk_fd *listener, struct sockaddr *
                              fdk_accept_cb cb, void *data, fdk_op **op) {
   if (int r = check_fd("accept", listener)) return r;
   if (int r = check_addr_out("accept", addr, addrlen, true)) return r;
-  if (int r = check_async("accept", loop, reinterpret_cast<const void *>(cb))) return r;
+  if (int r = check_async("accept", loop, cb)) return r;
   return guard("accept", [&] { return fdk::accept_async(loop, listener, addr, addrlen, cb, data, op); });
 }
 
@@ -175,7 +172,7 @@ FDK_API int fdk_shutdown_async(fdk_loop *loop, fdk_fd *fd, unsigned how, fdk_res
                                fdk_op **op) {
   if (int r = check_fd("shutdown", fd)) return r;
   if (int r = check_how(how)) return r;
-  if (int r = check_async("shutdown", loop, reinterpret_cast<const void *>(cb))) return r;
+  if (int r = check_async("shutdown", loop, cb)) return r;
   return guard("shutdown", [&] { return fdk::shutdown_async(loop, fd, how, cb, data, op); });
 }
 
@@ -189,7 +186,7 @@ FDK_API int fdk_send_msg_async(fdk_loop *loop, fdk_fd *fd, const struct iovec *i
                                const struct sockaddr *dest, socklen_t destlen, fdk_fd *const *fds, int nfds,
                                fdk_result_cb cb, void *data, fdk_op **op) {
   if (int r = check_send(fd, iov, iovcnt, dest, &destlen, fds, nfds)) return r;
-  if (int r = check_async("send_msg", loop, reinterpret_cast<const void *>(cb))) return r;
+  if (int r = check_async("send_msg", loop, cb)) return r;
   return guard("send_msg",
                [&] { return fdk::send_msg_async(loop, fd, iov, iovcnt, dest, destlen, fds, nfds, cb, data, op); });
 }
@@ -206,7 +203,7 @@ FDK_API int fdk_recv_msg_async(fdk_loop *loop, fdk_fd *fd, const struct iovec *i
                                fdk_result_cb cb, void *data, fdk_op **op) {
   fdk::RecvOut out{from, fromlen, fds, nfds, flags};
   if (int r = check_recv(fd, iov, iovcnt, out)) return r;
-  if (int r = check_async("recv_msg", loop, reinterpret_cast<const void *>(cb))) return r;
+  if (int r = check_async("recv_msg", loop, cb)) return r;
   return guard("recv_msg", [&] { return fdk::recv_msg_async(loop, fd, iov, iovcnt, out, cb, data, op); });
 }
 
@@ -222,7 +219,7 @@ FDK_API int fdk_getaddrinfo_async(fdk_loop *loop, const char *host, const char *
                                   int socktype, int protocol, unsigned flags, fdk_addrinfo_cb cb, void *data,
                                   fdk_op **op) {
   if (int r = check_hints(host, service, flags)) return r;
-  if (int r = check_async("getaddrinfo", loop, reinterpret_cast<const void *>(cb))) return r;
+  if (int r = check_async("getaddrinfo", loop, cb)) return r;
   return guard("getaddrinfo", [&] {
     return fdk::getaddrinfo_async(loop, host, service, family, socktype, protocol, flags, cb, data, op);
   });

@@ -27,7 +27,7 @@ struct OnceTask {
 template <class Call>
 int once(fdk_fd *fd, const char *what, Call call) {
   OnceTask<Call> task{std::move(call)};
-  return static_cast<int>(sync_io(fd, Dir::read, task, what));
+  return static_cast<int>(sync_io(fd, Direction::read, task, what));
 }
 
 // connect(2) answers EAGAIN when an AF_UNIX listener's backlog is full, and the socket
@@ -64,7 +64,7 @@ struct ConnectTask : ResultCallback {
       return err == EINTR ? -EINTR : -EAGAIN;
     }
     // A blocking-mode socket is only connected synchronously (or on a worker): wait here.
-    if (int r = poll_wait(raw, Dir::write, fd_is_blocking(fd) ? -1 : 0); r < 0) return r;
+    if (int r = poll_wait(raw, Direction::write, fd_is_blocking(fd) ? -1 : 0); r < 0) return r;
     int err = 0;
     socklen_t len = sizeof err;
     if (::getsockopt(raw, SOL_SOCKET, SO_ERROR, &err, &len) < 0) return neg_errno();
@@ -147,7 +147,7 @@ int socketpair(fdk_fd **a, fdk_fd **b, int domain, int type, int protocol) {
     return r;
   }
   if (int r = fd_wrap(b, sv[1], false); r < 0) {
-    fdk_fd_unref(first);
+    fd_unref(first);
     return r;
   }
   *a = first;
@@ -184,34 +184,34 @@ int getsockopt_int(fdk_fd *fd, int level, int name, int *value) {
 
 int connect(fdk_fd *fd, const sockaddr *addr, socklen_t addrlen) {
   ConnectTask task(addr, addrlen);
-  return static_cast<int>(connect_result(sync_io(fd, Dir::write, task, "connect")));
+  return static_cast<int>(connect_result(sync_io(fd, Direction::write, task, "connect")));
 }
 
 int connect_async(fdk_loop *loop, fdk_fd *fd, const sockaddr *addr, socklen_t addrlen, fdk_result_cb cb, void *data,
                   fdk_op **op) {
   ConnectTask task(addr, addrlen, cb, data);
   if (fd_is_blocking(fd))
-    return start_work(loop, WorkerIo<ConnectTask>(fd, Dir::write, std::move(task), "connect"), op, "connect");
-  return start_io(loop, fd, Dir::write, std::move(task), op, "connect");
+    return start_work(loop, WorkerIo<ConnectTask>(fd, Direction::write, std::move(task), "connect"), op, "connect");
+  return start_io(loop, fd, Direction::write, std::move(task), op, "connect");
 }
 
 int accept(fdk_fd **conn, fdk_fd *listener, sockaddr *addr, socklen_t *addrlen) {
   AcceptTask task{addr, addrlen};
-  return task.finish(sync_io(listener, Dir::read, task, "accept"), conn);
+  return task.finish(sync_io(listener, Direction::read, task, "accept"), conn);
 }
 
 int accept_async(fdk_loop *loop, fdk_fd *listener, sockaddr *addr, socklen_t *addrlen, fdk_accept_cb cb, void *data,
                  fdk_op **op) {
-  return start_io(loop, listener, Dir::read, AcceptTask{addr, addrlen, cb, data}, op, "accept");
+  return start_io(loop, listener, Direction::read, AcceptTask{addr, addrlen, cb, data}, op, "accept");
 }
 
 int shutdown(fdk_fd *fd, unsigned how) {
   ShutdownTask task{{}, map_how(how)};
-  return static_cast<int>(sync_io(fd, Dir::write, task, "shutdown"));
+  return static_cast<int>(sync_io(fd, Direction::write, task, "shutdown"));
 }
 
 int shutdown_async(fdk_loop *loop, fdk_fd *fd, unsigned how, fdk_result_cb cb, void *data, fdk_op **op) {
-  return start_io(loop, fd, Dir::write, ShutdownTask{{cb, data}, map_how(how)}, op, "shutdown");
+  return start_io(loop, fd, Direction::write, ShutdownTask{{cb, data}, map_how(how)}, op, "shutdown");
 }
 
 }  // namespace fdk

@@ -11,7 +11,7 @@
 #include <algorithm>
 
 #include "core/error.h"
-#include "process/process.h"
+#include "process/actions.h"
 
 namespace fdk {
 namespace {
@@ -99,7 +99,7 @@ int add(fdk_actions *a, const Action &act, const char *text, fdk_fd *fd = nullpt
   a->actions.push_back(act);
   a->names.push_back(name_of(act, text));
   a->action_fds.push_back(fd);
-  if (fd) fd_mem_ref(fd);
+  if (fd) fd_pin(fd);
   a->has_session_change = a->has_session_change || changes_session(act.op);
   return 0;
 }
@@ -265,7 +265,7 @@ int actions_inherit(fdk_actions *a, int dst, int src, fdk_fd *src_fd, int mode) 
     add(a, Action{Op::inherit}, nullptr);
   }
   a->pairs.push_back({dst, src, src_fd, mode});
-  if (src_fd) fd_mem_ref(src_fd);
+  if (src_fd) fd_pin(src_fd);
   return 0;
 }
 
@@ -283,9 +283,9 @@ std::string describe_action(const fdk_actions *a, size_t i, int32_t pair) {
 
 void actions_release(fdk_actions *a) {
   for (fdk_fd *fd : a->action_fds)
-    if (fd) fd_mem_unref(fd);
+    if (fd) fd_unpin(fd);
   for (const auto &p : a->pairs)
-    if (p.src_fd) fd_mem_unref(p.src_fd);
+    if (p.src_fd) fd_unpin(p.src_fd);
   delete a;
 }
 

@@ -8,7 +8,7 @@
 // - No sanitizer instrumentation (FDK_CHILD marks every function): the sanitizers'
 //   runtime state belongs to the parent thread whose memory the child shares.
 // - A failing action is reported (index, errno) and the child exits with status 127.
-#include "process/child.h"
+#include "process/child_plan.h"
 
 #include <fcntl.h>
 #include <linux/close_range.h>
@@ -150,7 +150,8 @@ FDK_CHILD void reset_handlers() {
   }
 }
 
-[[noreturn]] FDK_CHILD void fail(Plan *plan, size_t index, long err, int32_t pair = -1) {
+// Reports the failing action to the parent and exits with status 127.
+[[noreturn]] FDK_CHILD void report_and_exit(Plan *plan, size_t index, long err, int32_t pair = -1) {
   plan->report.index = static_cast<int32_t>(index);
   plan->report.err = static_cast<int32_t>(-err);
   plan->report.pair = pair;
@@ -186,7 +187,7 @@ FDK_CHILD void inherit(Plan *plan, size_t index) {
   // The report pipe must not be overwritten by a destination.
   if (plan->report_fd >= 0 && is_dst(plan, plan->report_fd)) {
     long moved = sys(SYS_fcntl, plan->report_fd, F_DUPFD_CLOEXEC, plan->temp_min);
-    if (moved < 0) fail(plan, index, moved);
+    if (moved < 0) report_and_exit(plan, index, moved);
     plan->report_fd = static_cast<int32_t>(moved);
   }
   long temp = -1;
@@ -211,7 +212,7 @@ FDK_CHILD void inherit(Plan *plan, size_t index) {
         if (r >= 0) r = sys(SYS_fcntl, s.to, F_SETFL, s.kind == FdStep::set_blocking ? (r & ~O_NONBLOCK) : (r | O_NONBLOCK));
         break;
     }
-    if (r < 0) fail(plan, index, r, s.pair);
+    if (r < 0) report_and_exit(plan, index, r, s.pair);
   }
   if (temp >= 0) sys(SYS_close, temp);
 }
@@ -310,10 +311,10 @@ FDK_CHILD int run(void *data) {
   set_default(SIGXFSZ);
   for (size_t i = 0; i < plan->count; ++i) {
     long r = run_action(plan, i);
-    if (r < 0) fail(plan, i, r);
+    if (r < 0) report_and_exit(plan, i, r);
   }
   // The list always ends in an exec action, which only returns on failure.
-  fail(plan, plan->count - 1, -ENOEXEC);
+  report_and_exit(plan, plan->count - 1, -ENOEXEC);
 }
 
 }  // namespace fdk::child

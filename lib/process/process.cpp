@@ -64,7 +64,7 @@ int open_pidfd(pid_t pid) {
   int err = neg_errno();
   if (err != -ENOSYS && err != -EPERM) return fail_sys(err, "pidfd_open");
   g_pidfd_mode.store(0, std::memory_order_relaxed);
-  return fail(-ENOTSUP, "pidfd_open: this kernel gives no pidfds (%s)", strerror(-err));
+  return fail(-ENOTSUP, "pidfd_open: this kernel gives no pidfds (%s)", errno_text(err));
 }
 
 // ---- statuses ----
@@ -197,7 +197,7 @@ bool exited_locked(fdk_process *p) {
 // Closes the pidfd's watch unless it is closing already (the loop's teardown, or an
 // earlier close).
 void close_watch(fdk_process *p) {
-  if (!(p->watch->state.load(std::memory_order_acquire) & fdk_fd::kClosing)) fd_close(p->watch);
+  if (!fd_is_closing(p->watch)) fd_close(p->watch);
 }
 
 void destroy(fdk_process *p) {
@@ -205,7 +205,7 @@ void destroy(fdk_process *p) {
   // only borrows the pidfd.
   if (p->watch) {
     close_watch(p);
-    fd_mem_unref(p->watch);
+    fd_unpin(p->watch);
   }
   if (p->pidfd >= 0) close(p->pidfd);
   delete p;
@@ -372,7 +372,7 @@ void on_pidfd_ready(Waiter *w, int status) {
       exited = exited_locked(p);
     }
     if (exited) on_exited(p);
-    else if (wait_ready(loop, p->watch, &p->waiter, Dir::read) == 0) return;  // keeps its reference
+    else if (wait_ready(loop, p->watch, &p->waiter, Direction::read) == 0) return;  // keeps its reference
     else on_unwatched(p);
   } else {
     on_unwatched(p);  // the watch was closed, or the loop is going away
@@ -388,7 +388,7 @@ int watch_pidfd(fdk_process *p, fdk_loop *loop) {
   p->waiter.on_ready = on_pidfd_ready;
   p->waiter.owner = p;
   process_ref(p);
-  if (int r = wait_ready(loop, p->watch, &p->waiter, Dir::read); r < 0) {
+  if (int r = wait_ready(loop, p->watch, &p->waiter, Direction::read); r < 0) {
     process_unref(p);
     return fail_sys(r, "spawn: watching the pidfd");
   }

@@ -14,7 +14,7 @@
 
 #include "fd/fd.h"
 #include "fdkit/process.h"
-#include "process/child.h"
+#include "process/child_plan.h"
 
 // Read-only once the exec action completed it: any number of threads may spawn from one
 // list at once (each spawn's scratch lives on its own stack).
@@ -22,7 +22,7 @@ struct fdk_actions {
   struct Pair {
     int32_t dst;
     int32_t src;          // raw number (a handle's number, read when the mapping is added)
-    fdk_fd *src_fd;       // referenced handle, or null for a raw source
+    fdk_fd *src_fd;       // pinned handle, or null for a raw source
     int32_t mode;         // FDK_INHERIT_*
   };
 
@@ -87,9 +87,6 @@ struct Launch {
 // and, when want_pidfd is set and the backend can (clone with CLONE_PIDFD), its pidfd; a
 // failed action is reported and its child reaped.
 int launch(const fdk_actions *a, unsigned backend, bool want_pidfd, Launch *out);
-
-// Describes action i (and mapping pair for inherit) for error texts.
-std::string describe_action(const fdk_actions *a, size_t i, int32_t pair);
 
 // Process handles (process.cpp).
 int process_start(fdk_process **out, fdk_loop *loop, const fdk_actions *actions, unsigned flags, fdk_exit_cb cb, void *data);

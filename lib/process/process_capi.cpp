@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include "core/guard.h"
+#include "process/actions.h"
 #include "process/process.h"
 #include "trace/trace.h"
 
@@ -10,17 +11,6 @@ using fdk::fail;
 using fdk::guard;
 using fdk::traced;
 using fdk::child::Op;
-
-namespace fdk {
-int actions_exec(fdk_actions *a, const char *path, const char *const *argv, const char *const *envp, bool search);
-int actions_simple(fdk_actions *a, Op op, int32_t num, const char *text);
-int actions_with_fd(fdk_actions *a, Op op, fdk_fd *fd);
-int actions_setgroups(fdk_actions *a, size_t count, const uint32_t *gids);
-int actions_rlimit(fdk_actions *a, int resource, uint64_t soft, uint64_t hard);
-int actions_user(fdk_actions *a, fdk_child_fn fn, void *arg, const char *name);
-int actions_inherit(fdk_actions *a, int dst, int src, fdk_fd *src_fd, int mode);
-void actions_release(fdk_actions *a);
-}  // namespace fdk
 
 namespace {
 

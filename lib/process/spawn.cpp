@@ -18,6 +18,7 @@
 
 #include "core/env.h"
 #include "core/error.h"
+#include "process/actions.h"
 #include "process/process.h"
 
 extern char **environ;
@@ -235,7 +236,7 @@ class Prepared {
     std::string what = describe_action(a_, static_cast<size_t>(r.index), r.pair);
     if (static_cast<size_t>(r.index) + 1 == a_->actions.size() && r.err == ENOENT)
       if (int e = missing_interpreter(backend, what.c_str()); e < 0) return e;
-    return fail(-r.err, "spawn%s: %s: %s", backend, what.c_str(), strerror(r.err));
+    return fail(-r.err, "spawn%s: %s: %s", backend, what.c_str(), errno_text(r.err));
   }
 
   // execve's ENOENT for a file that exists: what is missing is its #! interpreter (or the
@@ -483,13 +484,13 @@ class PosixSpawn {
       int r = act.op == Op::chdir ? stat(static_cast<const char *>(act.ptr), &st) : fstat(act.num, &st);
       int why = r < 0 ? errno : !S_ISDIR(st.st_mode) ? ENOTDIR : 0;
       if (why == 0 && act.op == Op::chdir && access(static_cast<const char *>(act.ptr), X_OK) < 0) why = errno;
-      if (why == err) return fail(-err, "spawn (posix_spawn): %s: %s", describe_action(a, i, -1).c_str(), strerror(err));
+      if (why == err) return fail(-err, "spawn (posix_spawn): %s: %s", describe_action(a, i, -1).c_str(), errno_text(err));
       break;
     }
     if (err == ENOENT && a->actions.size() > 0)
       if (int e = prep.missing_interpreter(" (posix_spawn)", describe_action(a, a->actions.size() - 1, -1).c_str()); e < 0)
         return e;
-    return fail(-err, "spawn (posix_spawn): \"%s\": %s", prep.plan.exec_path, strerror(err));
+    return fail(-err, "spawn (posix_spawn): \"%s\": %s", prep.plan.exec_path, errno_text(err));
   }
 
   // Only "close from N" exists: the kept destinations must be 0..N-1.

@@ -9,9 +9,9 @@ fdk_run_opts::fdk_run_opts(const fdk_run_opts &o)
     : argv(o.argv),
       env(o.env),
       cwd(o.cwd),
-      cwd_fd(o.cwd_fd ? fdk_fd_ref(o.cwd_fd) : nullptr),
+      cwd_fd(o.cwd_fd ? fdk::fd_ref(o.cwd_fd) : nullptr),
       stdin_bytes(o.stdin_bytes),
-      stdin_fd(o.stdin_fd ? fdk_fd_ref(o.stdin_fd) : nullptr),
+      stdin_fd(o.stdin_fd ? fdk::fd_ref(o.stdin_fd) : nullptr),
       stdout_mode(o.stdout_mode),
       stderr_mode(o.stderr_mode),
       max_output(o.max_output),
@@ -29,8 +29,8 @@ fdk_run_opts::fdk_run_opts(const fdk_run_opts &o)
       backend(o.backend) {}
 
 fdk_run_opts::~fdk_run_opts() {
-  fdk_fd_unref(cwd_fd);
-  fdk_fd_unref(stdin_fd);
+  fdk::fd_unref(cwd_fd);
+  fdk::fd_unref(stdin_fd);
 }
 
 bool CaptureBuffer::reserve(size_t n) {

@@ -12,7 +12,7 @@
 #include "fd/fd.h"
 #include "io/ops.h"
 #include "loop/loop.h"
-#include "run/child.h"
+#include "run/child_process.h"
 #include "trace/trace.h"
 
 namespace fdk {
@@ -51,8 +51,8 @@ class RunOp final : public fdk_op {
       : fdk_op(loop), opts_(opts), cb_(cb), data_(data), result_(new fdk_run_result) {}
 
   ~RunOp() override {
-    for (Stream &s : streams_) fdk_fd_unref(s.fd);
-    fdk_fd_unref(stdin_.fd);
+    for (Stream &s : streams_) fd_unref(s.fd);
+    fd_unref(stdin_.fd);
     for (int fd : child_ends_)
       if (fd >= 0) close(fd);
   }
@@ -200,7 +200,7 @@ class RunOp final : public fdk_op {
 
   void stream_done(Stream *s) {
     if (!s->fd) return;
-    s->fd = fdk_fd_unref(s->fd);
+    s->fd = fd_unref(s->fd);
   }
 
   // Feeding stdin ------------------------------------------------------------------------
@@ -230,7 +230,7 @@ class RunOp final : public fdk_op {
 
   // Closing the pipe is the child's end of input.
   void stdin_finished() {
-    if (stdin_.fd) stdin_.fd = fdk_fd_unref(stdin_.fd);
+    if (stdin_.fd) stdin_.fd = fd_unref(stdin_.fd);
   }
 
   // Timeouts, cancellation, exit ---------------------------------------------------------

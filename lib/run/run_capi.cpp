@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "core/guard.h"
-#include "fdkit/fd.h"
+#include "fd/fd.h"
 #include "fdkit/fs.h"
 #include "run/run.h"
 
@@ -62,15 +62,15 @@ FDK_API int fdk_run_opts_set_cwd(fdk_run_opts *opts, const char *path) {
   if (int r = check_opts("run_opts_set_cwd", opts)) return r;
   return guard("run_opts_set_cwd", [&] {
     opts->cwd = path ? path : "";
-    opts->cwd_fd = fdk_fd_unref(opts->cwd_fd);
+    opts->cwd_fd = fdk::fd_unref(opts->cwd_fd);
     return 0;
   });
 }
 
 FDK_API int fdk_run_opts_set_cwd_fd(fdk_run_opts *opts, fdk_fd *dir) {
   if (int r = check_opts("run_opts_set_cwd_fd", opts)) return r;
-  fdk_fd_unref(opts->cwd_fd);
-  opts->cwd_fd = dir ? fdk_fd_ref(dir) : nullptr;
+  fdk::fd_unref(opts->cwd_fd);
+  opts->cwd_fd = dir ? fdk::fd_ref(dir) : nullptr;
   opts->cwd.clear();
   return 0;
 }
@@ -85,15 +85,15 @@ FDK_API int fdk_run_opts_set_stdin_bytes(fdk_run_opts *opts, const void *data, s
   if (!data && len) return fail(-EINVAL, "run_opts_set_stdin_bytes: data is NULL");
   return guard("run_opts_set_stdin_bytes", [&] {
     opts->stdin_bytes.emplace(static_cast<const char *>(data), len);
-    opts->stdin_fd = fdk_fd_unref(opts->stdin_fd);
+    opts->stdin_fd = fdk::fd_unref(opts->stdin_fd);
     return 0;
   });
 }
 
 FDK_API int fdk_run_opts_set_stdin_fd(fdk_run_opts *opts, fdk_fd *fd) {
   if (int r = check_opts("run_opts_set_stdin_fd", opts)) return r;
-  fdk_fd_unref(opts->stdin_fd);
-  opts->stdin_fd = fd ? fdk_fd_ref(fd) : nullptr;
+  fdk::fd_unref(opts->stdin_fd);
+  opts->stdin_fd = fd ? fdk::fd_ref(fd) : nullptr;
   opts->stdin_bytes.reset();
   return 0;
 }
@@ -200,7 +200,7 @@ FDK_API int fdk_run(fdk_run_result **out, const fdk_run_opts *opts) {
 }
 
 FDK_API int fdk_run_async(fdk_loop *loop, const fdk_run_opts *opts, fdk_run_cb cb, void *data, fdk_op **op) {
-  if (!loop || !cb) return fail(-EINVAL, "run_async: loop or callback is NULL");
+  if (int r = fdk::check_async("run_async", loop, cb)) return r;
   if (int r = check_opts("run_async", opts)) return r;
   return guard("run_async", [&] { return fdk::run_async(loop, *opts, cb, data, op); });
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "run/child.h"
+#include "run/child_process.h"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -329,6 +329,29 @@ impl Loop {
         self.start_write(fd, buf, done, sys::fdk_write_all_async)
     }
 
+    /// Writes all of `bufs`, in order, as one queued write (see [`Loop::write_all_async`]):
+    /// `done` gets their total length once every byte is written, and the buffers back.
+    pub fn write_vectored_all_async<F>(&self, fd: &Fd, bufs: Vec<Vec<u8>>, done: F) -> Result<Op>
+    where
+        F: FnOnce(Result<usize>, Vec<Vec<u8>>) + 'static,
+    {
+        // The C call copies the iovec array; the heap buffers stay put inside `done`.
+        let iov: Vec<sys::iovec> = bufs
+            .iter()
+            .map(|b| sys::iovec { iov_base: b.as_ptr() as *mut c_void, iov_len: b.len() })
+            .collect();
+        let count = iov_count(iov.len())?;
+        let fd = fd.clone();
+        let raw_fd = fd.as_raw();
+        self.start(
+            move |result| {
+                drop(fd);
+                done(byte_count(result), bufs)
+            },
+            |cb, data, op| unsafe { sys::fdk_writev_all_async(self.as_raw(), raw_fd, iov.as_ptr(), count, cb, data, op) },
+        )
+    }
+
     /// Starts `call` (fdk_write_async or fdk_write_all_async) on `buf`, which stays where
     /// it is until `done` gets it back.
     fn start_write<F>(&self, fd: &Fd, buf: Vec<u8>, done: F, call: WriteCall) -> Result<Op>

@@ -525,6 +525,7 @@ pub const FDK_RLIM_INFINITY: u64 = u64::MAX;
 pub const FDK_SPAWN_BACKEND_AUTO: c_uint = 0x0;
 pub const FDK_SPAWN_BACKEND_FORK: c_uint = 0x1;
 pub const FDK_SPAWN_BACKEND_POSIX_SPAWN: c_uint = 0x2;
+pub const FDK_SPAWN_BACKEND_MASK: c_uint = 0x3;
 pub const FDK_EXIT_CODE: i32 = 1;
 pub const FDK_EXIT_SIGNAL: i32 = 2;
 pub const FDK_EXIT_UNKNOWN: i32 = 3;

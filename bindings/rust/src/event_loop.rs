@@ -149,6 +149,18 @@ impl Loop {
         self.start_with(done, |data, op| start(Some(complete::<F>), data, op))
     }
 
+    /// [`Loop::start`] for an operation whose result is 0 or a negative errno.
+    pub(crate) fn start_unit<F>(
+        &self,
+        done: F,
+        start: impl FnOnce(sys::fdk_result_cb, *mut c_void, *mut *mut sys::fdk_op) -> c_int,
+    ) -> Result<Op>
+    where
+        F: FnOnce(Result<()>) + 'static,
+    {
+        self.start(move |result| done(check(result).map(drop)), start)
+    }
+
     /// The same for any C callback shape: `start` passes its own trampoline, which hands
     /// the data pointer and its converted arguments to [`finish`].
     pub(crate) fn start_with<A, F>(

@@ -415,6 +415,8 @@ impl Dir {
 
     /// The directory's own descriptor handle (a new reference), e.g. for
     /// [`Actions::fchdir`](crate::Actions::fchdir); None for [`Dir::fs`] and [`Dir::cwd`].
+    /// The two share one handle, as with [`Dir::from_fd`]: closing or releasing it closes
+    /// the directory too (its later calls fail with EBADF).
     pub fn handle(&self) -> Option<Fd> {
         let raw = unsafe { sys::fdk_dir_handle(self.as_raw()) };
         // SAFETY: the handle lives while this dir does; the new reference is ours.
@@ -545,10 +547,7 @@ impl Loop {
     where
         F: FnOnce(Result<()>) + 'static,
     {
-        let path = c_path(path.as_ref())?;
-        self.start_unit(done, |cb, data, op| unsafe {
-            sys::fdk_unlinkat_async(self.as_raw(), dir.as_raw(), path.as_ptr(), cb, data, op)
-        })
+        self.start_path(dir, path.as_ref(), done, sys::fdk_unlinkat_async)
     }
 
     /// [`Dir::rmdir`].
@@ -556,10 +555,16 @@ impl Loop {
     where
         F: FnOnce(Result<()>) + 'static,
     {
-        let path = c_path(path.as_ref())?;
-        self.start_unit(done, |cb, data, op| unsafe {
-            sys::fdk_rmdirat_async(self.as_raw(), dir.as_raw(), path.as_ptr(), cb, data, op)
-        })
+        self.start_path(dir, path.as_ref(), done, sys::fdk_rmdirat_async)
+    }
+
+    /// Starts `call` (unlink or rmdir), which takes a path and gives 0 or an errno.
+    fn start_path<F>(&self, dir: &Dir, path: &Path, done: F, call: PathCall) -> Result<Op>
+    where
+        F: FnOnce(Result<()>) + 'static,
+    {
+        let path = c_path(path)?;
+        self.start_unit(done, |cb, data, op| unsafe { call(self.as_raw(), dir.as_raw(), path.as_ptr(), cb, data, op) })
     }
 
     /// [`Dir::rename`] (`RenameMode::Replace`) or [`Dir::rename_with`].
@@ -694,10 +699,7 @@ impl Loop {
     where
         F: FnOnce(Result<PathBuf>) + 'static,
     {
-        let path = c_path(path.as_ref())?;
-        self.start_with(done, |data, op| unsafe {
-            sys::fdk_readlinkat_async(self.as_raw(), dir.as_raw(), path.as_ptr(), Some(text_done::<F>), data, op)
-        })
+        self.start_text(dir, path.as_ref(), done, sys::fdk_readlinkat_async)
     }
 
     /// [`Dir::canonicalize`].
@@ -705,9 +707,17 @@ impl Loop {
     where
         F: FnOnce(Result<PathBuf>) + 'static,
     {
-        let path = c_path(path.as_ref())?;
+        self.start_text(dir, path.as_ref(), done, sys::fdk_realpath_async)
+    }
+
+    /// Starts `call` (readlink or realpath), whose callback delivers a text.
+    fn start_text<F>(&self, dir: &Dir, path: &Path, done: F, call: TextCall) -> Result<Op>
+    where
+        F: FnOnce(Result<PathBuf>) + 'static,
+    {
+        let path = c_path(path)?;
         self.start_with(done, |data, op| unsafe {
-            sys::fdk_realpath_async(self.as_raw(), dir.as_raw(), path.as_ptr(), Some(text_done::<F>), data, op)
+            call(self.as_raw(), dir.as_raw(), path.as_ptr(), Some(text_done::<F>), data, op)
         })
     }
 
@@ -755,19 +765,27 @@ impl Loop {
             |cb, data, op| unsafe { sys::fdk_fstat_async(self.as_raw(), raw, raw_fd, cb, data, op) },
         )
     }
-
-    /// An operation whose result is 0 or a negative errno.
-    fn start_unit<F>(
-        &self,
-        done: F,
-        start: impl FnOnce(sys::fdk_result_cb, *mut c_void, *mut *mut sys::fdk_op) -> c_int,
-    ) -> Result<Op>
-    where
-        F: FnOnce(Result<()>) + 'static,
-    {
-        self.start(move |result| done(check(result).map(drop)), start)
-    }
 }
+
+/// The C calls that act on one path and complete with a result code.
+type PathCall = unsafe extern "C" fn(
+    *mut sys::fdk_loop,
+    *mut sys::fdk_dir,
+    *const c_char,
+    sys::fdk_result_cb,
+    *mut c_void,
+    *mut *mut sys::fdk_op,
+) -> c_int;
+
+/// The C calls that complete with a text (readlink, realpath).
+type TextCall = unsafe extern "C" fn(
+    *mut sys::fdk_loop,
+    *mut sys::fdk_dir,
+    *const c_char,
+    sys::fdk_text_cb,
+    *mut c_void,
+    *mut *mut sys::fdk_op,
+) -> c_int;
 
 unsafe extern "C" fn dir_done<F: FnOnce(Result<Dir>)>(result: c_int, dir: *mut sys::fdk_dir, data: *mut c_void) {
     let dir = if result < 0 {

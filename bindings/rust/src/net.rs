@@ -5,13 +5,14 @@
 use std::io::{IoSlice, IoSliceMut};
 use std::mem;
 use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, SocketAddrV4, SocketAddrV6};
-use std::ffi::CStr;
-use std::os::raw::{c_int, c_uint, c_void};
+use std::ffi::{CStr, CString};
+use std::os::raw::{c_char, c_int, c_uint, c_void};
 use std::ptr;
 
 use crate::error::{c_string, check, Error, Result};
 use crate::event_loop::{finish, Loop, Op};
 use crate::fd::Fd;
+use crate::io::{iov_count, owned_iovecs};
 use crate::sys::{self, platform};
 
 /// Room for any socket address (struct sockaddr_storage).
@@ -82,14 +83,6 @@ fn shutdown_how(how: Shutdown) -> c_uint {
     }
 }
 
-/// iovecs over owned buffers, whose heap memory stays put while the buffers move.
-fn owned_iovecs(bufs: &mut [Vec<u8>]) -> Vec<sys::iovec> {
-    bufs.iter_mut().map(|b| sys::iovec { iov_base: b.as_mut_ptr().cast(), iov_len: b.len() }).collect()
-}
-
-fn iov_count(n: usize) -> Result<c_int> {
-    c_int::try_from(n).map_err(|_| Error::invalid("too many buffers"))
-}
 
 /// Creates a close-on-exec, non-blocking socket (socket(2) arguments).
 pub fn socket(domain: i32, ty: i32, protocol: i32) -> Result<Fd> {
@@ -248,15 +241,8 @@ impl Loop {
     where
         F: FnOnce(Result<()>) + 'static,
     {
-        let fd = fd.clone();
-        let raw_fd = fd.as_raw();
-        self.start(
-            move |result| {
-                drop(fd);
-                done(check(result).map(drop))
-            },
-            |cb, data, op| unsafe { sys::fdk_shutdown_async(self.as_raw(), raw_fd, shutdown_how(how), cb, data, op) },
-        )
+        let how = shutdown_how(how);
+        self.start_fd_unit(fd, done, |lp, fd, cb, data, op| unsafe { sys::fdk_shutdown_async(lp, fd, how, cb, data, op) })
     }
 
     /// Sends one message from `bufs`, to `dest` on an unconnected datagram socket, with
@@ -359,13 +345,12 @@ impl Loop {
     where
         F: FnOnce(Result<Resolved>) + 'static,
     {
-        let host = host.map(c_string).transpose()?;
-        let service = service.map(c_string).transpose()?;
+        let names = Names::new(host, service)?; // copied by the call
         self.start_with(done, |data, op| unsafe {
             sys::fdk_getaddrinfo_async(
                 self.as_raw(),
-                host.as_ref().map_or(ptr::null(), |h| h.as_ptr()),
-                service.as_ref().map_or(ptr::null(), |s| s.as_ptr()),
+                names.host(),
+                names.service(),
                 hints.family,
                 hints.socktype,
                 hints.protocol,
@@ -452,6 +437,26 @@ pub struct Resolved {
     pub canonical_name: Option<String>,
 }
 
+/// A host and a service to resolve, as C strings or null.
+struct Names {
+    host: Option<CString>,
+    service: Option<CString>,
+}
+
+impl Names {
+    fn new(host: Option<&str>, service: Option<&str>) -> Result<Names> {
+        Ok(Names { host: host.map(c_string).transpose()?, service: service.map(c_string).transpose()? })
+    }
+
+    fn host(&self) -> *const c_char {
+        self.host.as_ref().map_or(ptr::null(), |h| h.as_ptr())
+    }
+
+    fn service(&self) -> *const c_char {
+        self.service.as_ref().map_or(ptr::null(), |s| s.as_ptr())
+    }
+}
+
 /// Copies a resolver answer out and frees it.
 unsafe fn take_addrinfo(ai: *mut sys::fdk_addrinfo) -> Resolved {
     let mut addrs = Vec::new();
@@ -482,15 +487,14 @@ unsafe extern "C" fn resolved<F: FnOnce(Result<Resolved>)>(result: c_int, ai: *m
 /// name is ENOENT, a temporary failure EAGAIN (fdkit maps the resolver's errors to errno
 /// values, its text in the detail).
 pub fn resolve(host: Option<&str>, service: Option<&str>, hints: &Hints) -> Result<Resolved> {
-    let host = host.map(c_string).transpose()?;
-    let service = service.map(c_string).transpose()?;
+    let names = Names::new(host, service)?;
     let mut ai = ptr::null_mut();
     check(
         unsafe {
             sys::fdk_getaddrinfo(
                 &mut ai,
-                host.as_ref().map_or(ptr::null(), |h| h.as_ptr()),
-                service.as_ref().map_or(ptr::null(), |s| s.as_ptr()),
+                names.host(),
+                names.service(),
                 hints.family,
                 hints.socktype,
                 hints.protocol,

@@ -3,7 +3,7 @@
 //! PKG_CONFIG selects the program; PKG_CONFIG_PATH may point at an installed prefix or at
 //! a build tree's meson-uninstalled directory.
 //!
-//! Also writes `consts.rs`: the platform's errno, signal and socket values, taken from the
+//! Also writes `consts.rs`: the platform's errno, signal, rlimit and socket values, taken from the
 //! C headers by compiling and running a small program (CC, default `cc`), because fdkit
 //! passes those through as the platform defines them and the libc crate is not reachable.
 use std::env;
@@ -14,22 +14,52 @@ use std::process::Command;
 const PLATFORM_CONSTS: &[(&str, &str)] = &[
     ("EBADF", "i32"),
     ("ECANCELED", "i32"),
+    ("EEXIST", "i32"),
     ("EINVAL", "i32"),
+    ("ENODATA", "i32"),
+    ("ENOENT", "i32"),
+    ("ENOTSUP", "i32"),
+    ("EPERM", "i32"),
+    ("ESRCH", "i32"),
     ("EXDEV", "i32"),
     ("ESHUTDOWN", "i32"),
+    ("SIGHUP", "i32"),
+    ("SIGINT", "i32"),
     ("SIGKILL", "i32"),
+    ("SIGPIPE", "i32"),
     ("SIGTERM", "i32"),
+    ("SIGUSR1", "i32"),
+    ("SIGUSR2", "i32"),
+    ("RLIMIT_AS", "i32"),
+    ("RLIMIT_CORE", "i32"),
+    ("RLIMIT_CPU", "i32"),
+    ("RLIMIT_DATA", "i32"),
+    ("RLIMIT_FSIZE", "i32"),
+    ("RLIMIT_NOFILE", "i32"),
+    ("RLIMIT_NPROC", "i32"),
+    ("RLIMIT_STACK", "i32"),
     ("AF_UNSPEC", "i32"),
     ("AF_UNIX", "i32"),
     ("AF_INET", "i32"),
     ("AF_INET6", "i32"),
     ("SOCK_STREAM", "i32"),
     ("SOCK_DGRAM", "i32"),
+    ("SOL_SOCKET", "i32"),
+    ("SO_KEEPALIVE", "i32"),
+    ("SO_RCVBUF", "i32"),
+    ("SO_REUSEADDR", "i32"),
+    ("SO_SNDBUF", "i32"),
+    ("SO_TYPE", "i32"),
+    ("IPPROTO_TCP", "i32"),
+    ("IPPROTO_IPV6", "i32"),
+    ("TCP_NODELAY", "i32"),
+    ("IPV6_V6ONLY", "i32"),
 ];
 
 fn platform_consts(out_dir: &Path) {
     let mut program = String::from(
-        "#include <errno.h>\n#include <signal.h>\n#include <stdio.h>\n#include <sys/socket.h>\nint main(void) {\n",
+        "#include <errno.h>\n#include <netinet/in.h>\n#include <netinet/tcp.h>\n#include <signal.h>\n#include <stdio.h>\n\
+         #include <sys/resource.h>\n#include <sys/socket.h>\nint main(void) {\n",
     );
     for (name, ty) in PLATFORM_CONSTS {
         program += &format!("  printf(\"pub const {}: {} = %d;\\n\", (int){});\n", name, ty, name);

@@ -12,7 +12,7 @@ fn main() -> fdkit::Result<()> {
 
     // Run to completion with capture.
     let mut cmd = Command::new(["sh", "-c", "echo out; echo err >&2"])?;
-    cmd.stdout(Output::Capture)?.stderr(Output::Capture)?;
+    cmd.stdout(Output::Capture).stderr(Output::Capture); // a failed setter errs at run()
     let out = cmd.run()?;
     println!("{:?}: {:?} / {:?}", out.status, out.stdout, out.stderr);
 

@@ -9,11 +9,13 @@ use std::path::Path;
 
 use crate::sys;
 
-/// A failed fdkit call: the errno (positive) and the detail fdkit recorded.
+/// A failed fdkit call: the errno (positive), the detail fdkit recorded, and whether the
+/// failure was a path refused for leaving its confined directory.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Error {
     errno: i32,
     detail: String,
+    escape: bool,
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -33,6 +35,8 @@ impl Error {
         Error {
             errno: code.unsigned_abs() as i32,
             detail: text(unsafe { sys::fdk_last_error() }),
+            // Read with the detail: both describe this thread's last failure only.
+            escape: unsafe { sys::fdk_last_error_is_escape() } == 1,
         }
     }
 
@@ -41,6 +45,7 @@ impl Error {
         Error {
             errno: sys::platform::EINVAL,
             detail: detail.to_string(),
+            escape: false,
         }
     }
 
@@ -59,8 +64,16 @@ impl Error {
         &self.detail
     }
 
+    /// The `io::ErrorKind` the standard library gives this errno.
     pub fn kind(&self) -> io::ErrorKind {
         io::Error::from_raw_os_error(self.errno).kind()
+    }
+
+    /// Whether a confined directory refused the path because it leaves the directory
+    /// (errno EXDEV): tells such a refusal from a genuine cross-device EXDEV of a rename
+    /// or link (`fdk_last_error_is_escape`).
+    pub fn is_escape(&self) -> bool {
+        self.escape
     }
 }
 
@@ -77,14 +90,14 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// Keeps the errno reachable through `raw_os_error()` when there is no detail to carry.
+/// An OS error of the same errno: `raw_os_error()` is `Some(errno)` and `kind()` is the
+/// standard library's for it, as for an error std's own file calls return. `io::Error`
+/// cannot carry both an errno and a message of its own, so fdkit's detail is not kept:
+/// log the `fdkit::Error` (its `Display` has the detail) before converting when it
+/// matters.
 impl From<Error> for io::Error {
     fn from(e: Error) -> io::Error {
-        if e.detail.is_empty() {
-            io::Error::from_raw_os_error(e.errno)
-        } else {
-            io::Error::new(e.kind(), e)
-        }
+        io::Error::from_raw_os_error(e.errno)
     }
 }
 

@@ -31,11 +31,29 @@ thread_local! {
 /// Runs `f` without letting a panic unwind into C: the first panic is kept for
 /// `Loop::run` to resume, and the loop is asked to stop.
 pub(crate) fn call_from_c(lp: *mut sys::fdk_loop, f: impl FnOnce()) {
-    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(f)) {
-        CAUGHT_PANIC.with(|slot| {
-            slot.borrow_mut().get_or_insert(payload);
-        });
+    if catch_panic(f).is_none() {
         unsafe { sys::fdk_loop_stop(lp) };
+    }
+}
+
+/// Runs `f`; a panic is kept on this thread (the first one) for [`resume_caught_panic`]
+/// and gives None.
+pub(crate) fn catch_panic<T>(f: impl FnOnce() -> T) -> Option<T> {
+    match panic::catch_unwind(AssertUnwindSafe(f)) {
+        Ok(value) => Some(value),
+        Err(payload) => {
+            CAUGHT_PANIC.with(|slot| {
+                slot.borrow_mut().get_or_insert(payload);
+            });
+            None
+        }
+    }
+}
+
+/// Resumes the panic a callback raised on this thread, if any.
+pub(crate) fn resume_caught_panic() {
+    if let Some(payload) = CAUGHT_PANIC.with(|slot| slot.borrow_mut().take()) {
+        panic::resume_unwind(payload);
     }
 }
 
@@ -69,9 +87,7 @@ impl Loop {
             RunMode::NoWait => sys::FDK_RUN_NOWAIT,
         };
         let result = check(unsafe { sys::fdk_loop_run(self.as_raw(), mode) }.into());
-        if let Some(payload) = CAUGHT_PANIC.with(|slot| slot.borrow_mut().take()) {
-            panic::resume_unwind(payload);
-        }
+        resume_caught_panic();
         Ok(result? > 0)
     }
 
@@ -89,6 +105,21 @@ impl Loop {
     pub fn backend_timeout(&self) -> Option<u32> {
         let ms = unsafe { sys::fdk_loop_backend_timeout(self.as_raw()) };
         u32::try_from(ms).ok()
+    }
+
+    /// Queues `f` to run on this loop's thread during a run (or while the loop is dropped);
+    /// it counts as pending work, so a `Default` run does not return before it ran. The
+    /// loop is not `Send`, so this is the loop's own thread and `f` need not be `Send`;
+    /// other threads use [`Loop::poster`].
+    pub fn post<F: FnOnce() + 'static>(&self, f: F) -> Result<()> {
+        let data = Box::into_raw(Box::new((self.as_raw(), f)));
+        let r = unsafe { sys::fdk_loop_post(self.as_raw(), Some(run_posted::<F>), data.cast()) };
+        if r < 0 {
+            let err = Error::last(r.into());
+            drop(unsafe { Box::from_raw(data) });
+            return Err(err);
+        }
+        Ok(())
     }
 
     /// A handle other threads can use to post functions to this loop. It may outlive the
@@ -116,6 +147,18 @@ impl Loop {
         F: FnOnce(i64) + 'static,
     {
         self.start_with(done, |data, op| start(Some(complete::<F>), data, op))
+    }
+
+    /// [`Loop::start`] for an operation whose result is 0 or a negative errno.
+    pub(crate) fn start_unit<F>(
+        &self,
+        done: F,
+        start: impl FnOnce(sys::fdk_result_cb, *mut c_void, *mut *mut sys::fdk_op) -> c_int,
+    ) -> Result<Op>
+    where
+        F: FnOnce(Result<()>) + 'static,
+    {
+        self.start(move |result| done(check(result).map(drop)), start)
     }
 
     /// The same for any C callback shape: `start` passes its own trampoline, which hands
@@ -190,6 +233,11 @@ impl Op {
     /// Whether the callback has not run yet.
     pub fn is_pending(&self) -> bool {
         !self.raw.get().is_null()
+    }
+
+    /// The C op while it is pending, else null.
+    pub(crate) fn raw(&self) -> *mut sys::fdk_op {
+        self.raw.get()
     }
 
     /// Asks the operation to complete with ECANCELED; false if it already completed. The

@@ -8,7 +8,12 @@ use crate::event_loop::{Loop, Op};
 use crate::fd::Fd;
 use crate::sys;
 
-fn iov_count(n: usize) -> Result<c_int> {
+/// iovecs over owned buffers, whose heap memory stays put while the buffers move.
+pub(crate) fn owned_iovecs(bufs: &mut [Vec<u8>]) -> Vec<sys::iovec> {
+    bufs.iter_mut().map(|b| sys::iovec { iov_base: b.as_mut_ptr().cast(), iov_len: b.len() }).collect()
+}
+
+pub(crate) fn iov_count(n: usize) -> Result<c_int> {
     c_int::try_from(n).map_err(|_| Error::invalid("too many buffers"))
 }
 
@@ -173,30 +178,12 @@ impl Loop {
     where
         F: FnOnce(Result<usize>, Vec<Vec<u8>>) + 'static,
     {
-        let mut bufs = bufs;
-        // The C call copies the iovec array; the buffers it points into move into `done`
-        // without their heap memory moving.
-        let iov: Vec<sys::iovec> = bufs
-            .iter_mut()
-            .map(|b| sys::iovec { iov_base: b.as_mut_ptr().cast(), iov_len: b.len() })
-            .collect();
-        let count = iov_count(iov.len())?;
-        let fd = fd.clone();
-        let raw_fd = fd.as_raw();
-        self.start(
-            move |result| {
-                drop(fd);
-                done(byte_count(result), bufs)
-            },
-            |cb, data, op| unsafe {
-                match offset {
-                    Some(at) => {
-                        sys::fdk_preadv_async(self.as_raw(), raw_fd, iov.as_ptr(), count, at as i64, cb, data, op)
-                    }
-                    None => sys::fdk_readv_async(self.as_raw(), raw_fd, iov.as_ptr(), count, cb, data, op),
-                }
-            },
-        )
+        self.start_vectored(fd, bufs, done, |lp, fd, iov, count, cb, data, op| unsafe {
+            match offset {
+                Some(at) => sys::fdk_preadv_async(lp, fd, iov, count, at as i64, cb, data, op),
+                None => sys::fdk_readv_async(lp, fd, iov, count, cb, data, op),
+            }
+        })
     }
 
     /// writev, or pwritev at `offset`; `done` gets the count (possibly short) and the buffers.
@@ -204,10 +191,36 @@ impl Loop {
     where
         F: FnOnce(Result<usize>, Vec<Vec<u8>>) + 'static,
     {
-        let iov: Vec<sys::iovec> = bufs
-            .iter()
-            .map(|b| sys::iovec { iov_base: b.as_ptr() as *mut c_void, iov_len: b.len() })
-            .collect();
+        self.start_vectored(fd, bufs, done, |lp, fd, iov, count, cb, data, op| unsafe {
+            match offset {
+                Some(at) => sys::fdk_pwritev_async(lp, fd, iov, count, at as i64, cb, data, op),
+                None => sys::fdk_writev_async(lp, fd, iov, count, cb, data, op),
+            }
+        })
+    }
+
+    /// Starts a vectored call on `bufs`: `start` gets the loop, the handle, the iovec array
+    /// (which the C call copies) and the callback arguments. The heap buffers the iovecs
+    /// point into move into `done` without moving themselves; `done` gets them back.
+    fn start_vectored<F>(
+        &self,
+        fd: &Fd,
+        mut bufs: Vec<Vec<u8>>,
+        done: F,
+        start: impl FnOnce(
+            *mut sys::fdk_loop,
+            *mut sys::fdk_fd,
+            *const sys::iovec,
+            c_int,
+            sys::fdk_result_cb,
+            *mut c_void,
+            *mut *mut sys::fdk_op,
+        ) -> c_int,
+    ) -> Result<Op>
+    where
+        F: FnOnce(Result<usize>, Vec<Vec<u8>>) + 'static,
+    {
+        let iov = owned_iovecs(&mut bufs);
         let count = iov_count(iov.len())?;
         let fd = fd.clone();
         let raw_fd = fd.as_raw();
@@ -216,14 +229,7 @@ impl Loop {
                 drop(fd);
                 done(byte_count(result), bufs)
             },
-            |cb, data, op| unsafe {
-                match offset {
-                    Some(at) => {
-                        sys::fdk_pwritev_async(self.as_raw(), raw_fd, iov.as_ptr(), count, at as i64, cb, data, op)
-                    }
-                    None => sys::fdk_writev_async(self.as_raw(), raw_fd, iov.as_ptr(), count, cb, data, op),
-                }
-            },
+            |cb, data, op| start(self.as_raw(), raw_fd, iov.as_ptr(), count, cb, data, op),
         )
     }
 
@@ -250,15 +256,7 @@ impl Loop {
         F: FnOnce(Result<()>) + 'static,
     {
         let flags = if data_only { sys::FDK_FSYNC_DATA } else { 0 };
-        let fd = fd.clone();
-        let raw_fd = fd.as_raw();
-        self.start(
-            move |result| {
-                drop(fd);
-                done(check(result).map(drop))
-            },
-            |cb, data, op| unsafe { sys::fdk_fsync_async(self.as_raw(), raw_fd, flags, cb, data, op) },
-        )
+        self.start_fd_unit(fd, done, |lp, fd, cb, data, op| unsafe { sys::fdk_fsync_async(lp, fd, flags, cb, data, op) })
     }
 
     /// ftruncate on the worker pool.
@@ -266,14 +264,36 @@ impl Loop {
     where
         F: FnOnce(Result<()>) + 'static,
     {
+        self.start_fd_unit(fd, done, |lp, fd, cb, data, op| unsafe {
+            sys::fdk_ftruncate_async(lp, fd, length as i64, cb, data, op)
+        })
+    }
+
+    /// Starts an operation on `fd` whose result is 0 or an errno; the handle is referenced
+    /// until the callback.
+    pub(crate) fn start_fd_unit<F>(
+        &self,
+        fd: &Fd,
+        done: F,
+        start: impl FnOnce(
+            *mut sys::fdk_loop,
+            *mut sys::fdk_fd,
+            sys::fdk_result_cb,
+            *mut c_void,
+            *mut *mut sys::fdk_op,
+        ) -> c_int,
+    ) -> Result<Op>
+    where
+        F: FnOnce(Result<()>) + 'static,
+    {
         let fd = fd.clone();
         let raw_fd = fd.as_raw();
-        self.start(
+        self.start_unit(
             move |result| {
                 drop(fd);
-                done(check(result).map(drop))
+                done(result)
             },
-            |cb, data, op| unsafe { sys::fdk_ftruncate_async(self.as_raw(), raw_fd, length as i64, cb, data, op) },
+            |cb, data, op| start(self.as_raw(), raw_fd, cb, data, op),
         )
     }
 
@@ -327,6 +347,17 @@ impl Loop {
         F: FnOnce(Result<usize>, Vec<u8>) + 'static,
     {
         self.start_write(fd, buf, done, sys::fdk_write_all_async)
+    }
+
+    /// Writes all of `bufs`, in order, as one queued write (see [`Loop::write_all_async`]):
+    /// `done` gets their total length once every byte is written, and the buffers back.
+    pub fn write_vectored_all_async<F>(&self, fd: &Fd, bufs: Vec<Vec<u8>>, done: F) -> Result<Op>
+    where
+        F: FnOnce(Result<usize>, Vec<Vec<u8>>) + 'static,
+    {
+        self.start_vectored(fd, bufs, done, |lp, fd, iov, count, cb, data, op| unsafe {
+            sys::fdk_writev_all_async(lp, fd, iov, count, cb, data, op)
+        })
     }
 
     /// Starts `call` (fdk_write_async or fdk_write_all_async) on `buf`, which stays where

@@ -34,10 +34,15 @@ mod run;
 pub use error::{version, version_string, Error, Result};
 pub use event_loop::{Loop, Op, Poster, RunMode};
 pub use fd::{pipe, Blocking, Fd};
-pub use fs::{Dir, DirEntry, FileKind, Metadata, OpenFlags};
+pub use fs::{
+    resolve_backend, set_resolve_backend, Dir, DirEntry, FileKind, FileTime, Metadata, OpenFlags, ReadDir,
+    RenameMode, ResolveBackend,
+};
 pub use io::{getrandom, now_ns};
-pub use net::{getaddrinfo, socket, socketpair, AddrInfo, Message};
-pub use process::{Actions, ExitStatus, LoopProcess, Process};
-pub use run::{Command, Output, RunOutput};
+pub use net::{getaddrinfo, resolve, socket, socketpair, AddrInfo, AiFlags, Hints, Message, Resolved};
+pub use process::{
+    reap_detached, Actions, ChildFn, ExitStatus, InheritMode, LoopProcess, Process, ResourceUsage, SpawnBackend,
+};
+pub use run::{CancelPolicy, Command, FdPolicy, Group, Output, RunOp, RunOutput};
 /// The platform's errno, signal and socket values, as its C headers define them.
 pub use sys::platform;

@@ -29,6 +29,7 @@ opaque!(
     fdk_dir,
     fdk_stat,
     fdk_dirents,
+    fdk_dir_iter,
     fdk_actions,
     fdk_process,
     fdk_run_opts,
@@ -225,6 +226,15 @@ extern "C" {
         data: *mut c_void,
         op: *mut *mut fdk_op,
     ) -> c_int;
+    pub fn fdk_writev_all_async(
+        lp: *mut fdk_loop,
+        fd: *mut fdk_fd,
+        iov: *const iovec,
+        iovcnt: c_int,
+        cb: fdk_result_cb,
+        data: *mut c_void,
+        op: *mut *mut fdk_op,
+    ) -> c_int;
     pub fn fdk_write_queue_size(lp: *mut fdk_loop, fd: *mut fdk_fd) -> i64;
 }
 
@@ -239,6 +249,19 @@ pub const FDK_O_TRUNC: c_uint = 0x0020;
 pub const FDK_O_DIRECTORY: c_uint = 0x0040;
 pub const FDK_O_NOFOLLOW: c_uint = 0x0080;
 pub const FDK_O_NONBLOCK: c_uint = 0x0100;
+pub const FDK_O_SYNC: c_uint = 0x0200;
+pub const FDK_O_DSYNC: c_uint = 0x0400;
+pub const FDK_O_NOCTTY: c_uint = 0x0800;
+pub const FDK_O_PATH: c_uint = 0x1000;
+pub const FDK_RESOLVE_AUTO: c_int = 0;
+pub const FDK_RESOLVE_OPENAT2: c_int = 1;
+pub const FDK_RESOLVE_FALLBACK: c_int = 2;
+pub const FDK_RENAME_NOREPLACE: c_uint = 0x1;
+pub const FDK_RENAME_EXCHANGE: c_uint = 0x2;
+pub const FDK_FOLLOW: c_uint = 0x1;
+pub const FDK_UTIME_NOW: i64 = -1;
+pub const FDK_UTIME_OMIT: i64 = -2;
+pub const FDK_KIND_UNKNOWN: c_int = 0;
 pub const FDK_KIND_FIFO: c_int = 1;
 pub const FDK_KIND_CHAR: c_int = 2;
 pub const FDK_KIND_DIR: c_int = 3;
@@ -248,6 +271,46 @@ pub const FDK_KIND_SYMLINK: c_int = 6;
 pub const FDK_KIND_SOCKET: c_int = 7;
 
 extern "C" {
+    pub fn fdk_last_error_is_escape() -> c_int;
+    pub fn fdk_dir_handle(dir: *mut fdk_dir) -> *mut fdk_fd;
+    pub fn fdk_open_flags_supported(flags: c_uint) -> c_int;
+    pub fn fdk_resolve_backend() -> c_int;
+    pub fn fdk_resolve_set_backend(backend: c_int) -> c_int;
+    pub fn fdk_renameat2(
+        old_dir: *mut fdk_dir,
+        old_path: *const c_char,
+        new_dir: *mut fdk_dir,
+        new_path: *const c_char,
+        flags: c_uint,
+    ) -> c_int;
+    pub fn fdk_linkat(
+        old_dir: *mut fdk_dir,
+        old_path: *const c_char,
+        new_dir: *mut fdk_dir,
+        new_path: *const c_char,
+    ) -> c_int;
+    pub fn fdk_chmodat(dir: *mut fdk_dir, path: *const c_char, mode: c_uint, flags: c_uint) -> c_int;
+    pub fn fdk_chownat(dir: *mut fdk_dir, path: *const c_char, uid: i64, gid: i64, flags: c_uint) -> c_int;
+    pub fn fdk_utimensat(
+        dir: *mut fdk_dir,
+        path: *const c_char,
+        atime_sec: i64,
+        atime_nsec: i64,
+        mtime_sec: i64,
+        mtime_nsec: i64,
+        flags: c_uint,
+    ) -> c_int;
+    pub fn fdk_stat_blocks(st: *const fdk_stat) -> i64;
+    pub fn fdk_stat_blksize(st: *const fdk_stat) -> i64;
+    pub fn fdk_stat_rdev(st: *const fdk_stat) -> u64;
+    pub fn fdk_stat_mode(st: *const fdk_stat) -> c_uint;
+    pub fn fdk_stat_atime(st: *const fdk_stat, sec: *mut i64, nsec: *mut i64) -> c_int;
+    pub fn fdk_stat_ctime(st: *const fdk_stat, sec: *mut i64, nsec: *mut i64) -> c_int;
+    pub fn fdk_stat_btime(st: *const fdk_stat, sec: *mut i64, nsec: *mut i64) -> c_int;
+    pub fn fdk_dir_iter_open(out: *mut *mut fdk_dir_iter, dir: *mut fdk_dir, path: *const c_char) -> c_int;
+    pub fn fdk_dir_iter_next(it: *mut fdk_dir_iter, name: *mut *const c_char, kind: *mut c_int) -> c_int;
+    pub fn fdk_dir_iter_free(it: *mut fdk_dir_iter) -> *mut fdk_dir_iter;
+    pub fn fdk_realpath(out: *mut *mut c_char, dir: *mut fdk_dir, path: *const c_char) -> isize;
     pub fn fdk_dir_fs() -> *mut fdk_dir;
     pub fn fdk_dir_cwd() -> *mut fdk_dir;
     pub fn fdk_dir_open(out: *mut *mut fdk_dir, base: *mut fdk_dir, path: *const c_char) -> c_int;
@@ -288,8 +351,160 @@ extern "C" {
 }
 
 pub type fdk_open_cb = Option<unsafe extern "C" fn(result: c_int, fd: *mut fdk_fd, data: *mut c_void)>;
+pub type fdk_dir_cb = Option<unsafe extern "C" fn(result: c_int, dir: *mut fdk_dir, data: *mut c_void)>;
+pub type fdk_text_cb = Option<unsafe extern "C" fn(result: isize, text: *mut c_char, data: *mut c_void)>;
+pub type fdk_dirents_cb = Option<unsafe extern "C" fn(result: c_int, entries: *mut fdk_dirents, data: *mut c_void)>;
 
 extern "C" {
+    pub fn fdk_dir_open_async(
+        lp: *mut fdk_loop,
+        base: *mut fdk_dir,
+        path: *const c_char,
+        cb: fdk_dir_cb,
+        data: *mut c_void,
+        op: *mut *mut fdk_op,
+    ) -> c_int;
+    pub fn fdk_mkdirat_async(
+        lp: *mut fdk_loop,
+        dir: *mut fdk_dir,
+        path: *const c_char,
+        mode: c_uint,
+        cb: fdk_result_cb,
+        data: *mut c_void,
+        op: *mut *mut fdk_op,
+    ) -> c_int;
+    pub fn fdk_unlinkat_async(
+        lp: *mut fdk_loop,
+        dir: *mut fdk_dir,
+        path: *const c_char,
+        cb: fdk_result_cb,
+        data: *mut c_void,
+        op: *mut *mut fdk_op,
+    ) -> c_int;
+    pub fn fdk_rmdirat_async(
+        lp: *mut fdk_loop,
+        dir: *mut fdk_dir,
+        path: *const c_char,
+        cb: fdk_result_cb,
+        data: *mut c_void,
+        op: *mut *mut fdk_op,
+    ) -> c_int;
+    pub fn fdk_renameat_async(
+        lp: *mut fdk_loop,
+        old_dir: *mut fdk_dir,
+        old_path: *const c_char,
+        new_dir: *mut fdk_dir,
+        new_path: *const c_char,
+        cb: fdk_result_cb,
+        data: *mut c_void,
+        op: *mut *mut fdk_op,
+    ) -> c_int;
+    pub fn fdk_renameat2_async(
+        lp: *mut fdk_loop,
+        old_dir: *mut fdk_dir,
+        old_path: *const c_char,
+        new_dir: *mut fdk_dir,
+        new_path: *const c_char,
+        flags: c_uint,
+        cb: fdk_result_cb,
+        data: *mut c_void,
+        op: *mut *mut fdk_op,
+    ) -> c_int;
+    pub fn fdk_symlinkat_async(
+        lp: *mut fdk_loop,
+        target: *const c_char,
+        dir: *mut fdk_dir,
+        path: *const c_char,
+        cb: fdk_result_cb,
+        data: *mut c_void,
+        op: *mut *mut fdk_op,
+    ) -> c_int;
+    pub fn fdk_linkat_async(
+        lp: *mut fdk_loop,
+        old_dir: *mut fdk_dir,
+        old_path: *const c_char,
+        new_dir: *mut fdk_dir,
+        new_path: *const c_char,
+        cb: fdk_result_cb,
+        data: *mut c_void,
+        op: *mut *mut fdk_op,
+    ) -> c_int;
+    pub fn fdk_readlinkat_async(
+        lp: *mut fdk_loop,
+        dir: *mut fdk_dir,
+        path: *const c_char,
+        cb: fdk_text_cb,
+        data: *mut c_void,
+        op: *mut *mut fdk_op,
+    ) -> c_int;
+    pub fn fdk_chmodat_async(
+        lp: *mut fdk_loop,
+        dir: *mut fdk_dir,
+        path: *const c_char,
+        mode: c_uint,
+        flags: c_uint,
+        cb: fdk_result_cb,
+        data: *mut c_void,
+        op: *mut *mut fdk_op,
+    ) -> c_int;
+    pub fn fdk_chownat_async(
+        lp: *mut fdk_loop,
+        dir: *mut fdk_dir,
+        path: *const c_char,
+        uid: i64,
+        gid: i64,
+        flags: c_uint,
+        cb: fdk_result_cb,
+        data: *mut c_void,
+        op: *mut *mut fdk_op,
+    ) -> c_int;
+    pub fn fdk_utimensat_async(
+        lp: *mut fdk_loop,
+        dir: *mut fdk_dir,
+        path: *const c_char,
+        atime_sec: i64,
+        atime_nsec: i64,
+        mtime_sec: i64,
+        mtime_nsec: i64,
+        flags: c_uint,
+        cb: fdk_result_cb,
+        data: *mut c_void,
+        op: *mut *mut fdk_op,
+    ) -> c_int;
+    pub fn fdk_fstat_async(
+        lp: *mut fdk_loop,
+        st: *mut fdk_stat,
+        fd: *mut fdk_fd,
+        cb: fdk_result_cb,
+        data: *mut c_void,
+        op: *mut *mut fdk_op,
+    ) -> c_int;
+    pub fn fdk_statat_async(
+        lp: *mut fdk_loop,
+        st: *mut fdk_stat,
+        dir: *mut fdk_dir,
+        path: *const c_char,
+        follow: c_int,
+        cb: fdk_result_cb,
+        data: *mut c_void,
+        op: *mut *mut fdk_op,
+    ) -> c_int;
+    pub fn fdk_readdir_async(
+        lp: *mut fdk_loop,
+        dir: *mut fdk_dir,
+        path: *const c_char,
+        cb: fdk_dirents_cb,
+        data: *mut c_void,
+        op: *mut *mut fdk_op,
+    ) -> c_int;
+    pub fn fdk_realpath_async(
+        lp: *mut fdk_loop,
+        dir: *mut fdk_dir,
+        path: *const c_char,
+        cb: fdk_text_cb,
+        data: *mut c_void,
+        op: *mut *mut fdk_op,
+    ) -> c_int;
     pub fn fdk_openat_async(
         lp: *mut fdk_loop,
         dir: *mut fdk_dir,
@@ -304,8 +519,18 @@ extern "C" {
 
 // process.h
 pub const FDK_INHERIT_PRESERVE: c_int = 0;
+pub const FDK_INHERIT_BLOCKING: c_int = 1;
+pub const FDK_INHERIT_NONBLOCKING: c_int = 2;
+pub const FDK_RLIM_INFINITY: u64 = u64::MAX;
+pub const FDK_SPAWN_BACKEND_AUTO: c_uint = 0x0;
+pub const FDK_SPAWN_BACKEND_FORK: c_uint = 0x1;
+pub const FDK_SPAWN_BACKEND_POSIX_SPAWN: c_uint = 0x2;
+pub const FDK_SPAWN_BACKEND_MASK: c_uint = 0x3;
 pub const FDK_EXIT_CODE: i32 = 1;
 pub const FDK_EXIT_SIGNAL: i32 = 2;
+pub const FDK_EXIT_UNKNOWN: i32 = 3;
+
+pub type fdk_child_fn = Option<unsafe extern "C" fn(arg: *mut c_void) -> c_int>;
 
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
@@ -341,14 +566,39 @@ extern "C" {
         argv: *const *const c_char,
         envp: *const *const c_char,
     ) -> c_int;
+    pub fn fdk_actions_execve(
+        actions: *mut fdk_actions,
+        path: *const c_char,
+        argv: *const *const c_char,
+        envp: *const *const c_char,
+    ) -> c_int;
     pub fn fdk_actions_chdir(actions: *mut fdk_actions, path: *const c_char) -> c_int;
+    pub fn fdk_actions_fchdir(actions: *mut fdk_actions, fd: *mut fdk_fd) -> c_int;
+    pub fn fdk_actions_inherit_raw(actions: *mut fdk_actions, dst: c_int, src: c_int, blocking: c_int) -> c_int;
+    pub fn fdk_actions_login_tty(actions: *mut fdk_actions, tty: *mut fdk_fd) -> c_int;
+    pub fn fdk_actions_setpgid(actions: *mut fdk_actions, pgid: i32) -> c_int;
+    pub fn fdk_actions_setuid(actions: *mut fdk_actions, uid: u32) -> c_int;
+    pub fn fdk_actions_setgid(actions: *mut fdk_actions, gid: u32) -> c_int;
+    pub fn fdk_actions_setgroups(actions: *mut fdk_actions, count: usize, gids: *const u32) -> c_int;
+    pub fn fdk_actions_umask(actions: *mut fdk_actions, mask: u32) -> c_int;
+    pub fn fdk_actions_rlimit(actions: *mut fdk_actions, resource: c_int, soft: u64, hard: u64) -> c_int;
+    pub fn fdk_actions_pdeathsig(actions: *mut fdk_actions, sig: c_int) -> c_int;
+    pub fn fdk_actions_no_new_privs(actions: *mut fdk_actions) -> c_int;
+    pub fn fdk_actions_signal_default(actions: *mut fdk_actions, sig: c_int) -> c_int;
+    pub fn fdk_actions_signal_ignore(actions: *mut fdk_actions, sig: c_int) -> c_int;
+    pub fn fdk_actions_user(
+        actions: *mut fdk_actions,
+        f: fdk_child_fn,
+        arg: *mut c_void,
+        name: *const c_char,
+    ) -> c_int;
     pub fn fdk_actions_inherit_fd(actions: *mut fdk_actions, dst: c_int, src: *mut fdk_fd, blocking: c_int) -> c_int;
     pub fn fdk_actions_setsid(actions: *mut fdk_actions) -> c_int;
     pub fn fdk_actions_close_other_fds(actions: *mut fdk_actions) -> c_int;
     pub fn fdk_spawn(
         out: *mut *mut fdk_process,
         lp: *mut fdk_loop,
-        actions: *mut fdk_actions,
+        actions: *const fdk_actions,
         flags: c_uint,
         exit_cb: fdk_exit_cb,
         data: *mut c_void,
@@ -356,6 +606,8 @@ extern "C" {
     pub fn fdk_process_pid(proc_: *const fdk_process) -> i32;
     pub fn fdk_process_pidfd(proc_: *mut fdk_process) -> c_int;
     pub fn fdk_process_signal(proc_: *mut fdk_process, sig: c_int) -> c_int;
+    pub fn fdk_process_signal_group(proc_: *mut fdk_process, sig: c_int) -> c_int;
+    pub fn fdk_process_reap_detached() -> c_int;
     pub fn fdk_process_wait(proc_: *mut fdk_process, status: *mut fdk_exit_status) -> c_int;
     pub fn fdk_process_try_wait(proc_: *mut fdk_process, status: *mut fdk_exit_status) -> c_int;
     pub fn fdk_process_detach(proc_: *mut fdk_process) -> c_int;
@@ -367,7 +619,18 @@ pub const FDK_RUN_INHERIT: c_int = 0;
 pub const FDK_RUN_CAPTURE: c_int = 1;
 pub const FDK_RUN_DISCARD: c_int = 2;
 pub const FDK_RUN_MERGE: c_int = 3;
+pub const FDK_RUN_CANCEL_NONE: c_int = 0;
+pub const FDK_RUN_CANCEL_KILL: c_int = 1;
+pub const FDK_RUN_CANCEL_GRACEFUL: c_int = 2;
+pub const FDK_RUN_GROUP_INHERIT: c_int = 0;
+pub const FDK_RUN_GROUP_NEW: c_int = 1;
+pub const FDK_RUN_GROUP_SESSION: c_int = 2;
+pub const FDK_RUN_GROUP_JOIN: c_int = 3;
+pub const FDK_RUN_FDS_CLOEXEC_ONLY: c_int = 0;
+pub const FDK_RUN_FDS_CLOSE_FROM_3: c_int = 1;
+pub const FDK_RUN_FDS_ALLOWLIST: c_int = 2;
 
+pub type fdk_run_early_exit_fn = Option<unsafe extern "C" fn(stdout_so_far: *const c_void, len: usize, arg: *mut c_void) -> c_int>;
 pub type fdk_run_cb = Option<unsafe extern "C" fn(result: c_int, res: *mut fdk_run_result, data: *mut c_void)>;
 
 extern "C" {
@@ -380,6 +643,20 @@ extern "C" {
     pub fn fdk_run_opts_set_stderr(opts: *mut fdk_run_opts, mode: c_int) -> c_int;
     pub fn fdk_run_opts_set_max_output(opts: *mut fdk_run_opts, bytes: i64) -> c_int;
     pub fn fdk_run_opts_set_timeout(opts: *mut fdk_run_opts, ms: i64) -> c_int;
+    pub fn fdk_run_opts_set_cwd_fd(opts: *mut fdk_run_opts, dir: *mut fdk_fd) -> c_int;
+    pub fn fdk_run_opts_set_cwd_dir(opts: *mut fdk_run_opts, dir: *mut fdk_dir) -> c_int;
+    pub fn fdk_run_opts_set_stdin_fd(opts: *mut fdk_run_opts, fd: *mut fdk_fd) -> c_int;
+    pub fn fdk_run_opts_set_cancel(opts: *mut fdk_run_opts, policy: c_int, kill_grace_ms: i64) -> c_int;
+    pub fn fdk_run_opts_set_stop_signal(opts: *mut fdk_run_opts, sig: c_int) -> c_int;
+    pub fn fdk_run_opts_set_stop_at_max_output(opts: *mut fdk_run_opts, stop: c_int) -> c_int;
+    pub fn fdk_run_opts_set_group(opts: *mut fdk_run_opts, mode: c_int, leader: i32) -> c_int;
+    pub fn fdk_run_opts_set_fds(opts: *mut fdk_run_opts, policy: c_int, keep: *const c_int, count: usize) -> c_int;
+    pub fn fdk_run_opts_set_early_exit(opts: *mut fdk_run_opts, f: fdk_run_early_exit_fn, arg: *mut c_void) -> c_int;
+    pub fn fdk_run_opts_set_backend(opts: *mut fdk_run_opts, backend: c_int) -> c_int;
+    pub fn fdk_run_signal(op: *mut fdk_op, sig: c_int) -> c_int;
+    pub fn fdk_run_result_rusage(res: *const fdk_run_result, usage: *mut fdk_rusage) -> c_int;
+    pub fn fdk_run_result_early_exit(res: *const fdk_run_result) -> c_int;
+    pub fn fdk_run_result_pipes_abandoned(res: *const fdk_run_result) -> c_int;
     pub fn fdk_run(out: *mut *mut fdk_run_result, opts: *const fdk_run_opts) -> c_int;
     pub fn fdk_run_async(
         lp: *mut fdk_loop,
@@ -404,6 +681,15 @@ pub const FDK_SHUT_WR: c_uint = 0x2;
 pub const FDK_SHUT_RDWR: c_uint = 0x3;
 pub const FDK_MSG_TRUNC: c_uint = 0x1;
 pub const FDK_MSG_CTRUNC: c_uint = 0x2;
+pub const FDK_AI_PASSIVE: c_uint = 0x01;
+pub const FDK_AI_CANONNAME: c_uint = 0x02;
+pub const FDK_AI_NUMERICHOST: c_uint = 0x04;
+pub const FDK_AI_NUMERICSERV: c_uint = 0x08;
+pub const FDK_AI_ADDRCONFIG: c_uint = 0x10;
+pub const FDK_AI_V4MAPPED: c_uint = 0x20;
+pub const FDK_AI_ALL: c_uint = 0x40;
+
+pub type fdk_addrinfo_cb = Option<unsafe extern "C" fn(result: c_int, res: *mut fdk_addrinfo, data: *mut c_void)>;
 
 /// The same shape as fdk_open_cb.
 pub type fdk_accept_cb = fdk_open_cb;
@@ -415,6 +701,9 @@ extern "C" {
     pub fn fdk_bind(fd: *mut fdk_fd, addr: *const sockaddr, addrlen: socklen_t) -> c_int;
     pub fn fdk_listen(fd: *mut fdk_fd, backlog: c_int) -> c_int;
     pub fn fdk_getsockname(fd: *mut fdk_fd, addr: *mut sockaddr, addrlen: *mut socklen_t) -> c_int;
+    pub fn fdk_getpeername(fd: *mut fdk_fd, addr: *mut sockaddr, addrlen: *mut socklen_t) -> c_int;
+    pub fn fdk_setsockopt_int(fd: *mut fdk_fd, level: c_int, name: c_int, value: c_int) -> c_int;
+    pub fn fdk_getsockopt_int(fd: *mut fdk_fd, level: c_int, name: c_int, value: *mut c_int) -> c_int;
     pub fn fdk_connect(fd: *mut fdk_fd, addr: *const sockaddr, addrlen: socklen_t) -> c_int;
     pub fn fdk_accept(conn: *mut *mut fdk_fd, listener: *mut fdk_fd, addr: *mut sockaddr, addrlen: *mut socklen_t)
         -> c_int;
@@ -437,6 +726,41 @@ extern "C" {
         op: *mut *mut fdk_op,
     ) -> c_int;
     pub fn fdk_shutdown(fd: *mut fdk_fd, how: c_uint) -> c_int;
+    pub fn fdk_shutdown_async(
+        lp: *mut fdk_loop,
+        fd: *mut fdk_fd,
+        how: c_uint,
+        cb: fdk_result_cb,
+        data: *mut c_void,
+        op: *mut *mut fdk_op,
+    ) -> c_int;
+    pub fn fdk_send_msg_async(
+        lp: *mut fdk_loop,
+        fd: *mut fdk_fd,
+        iov: *const iovec,
+        iovcnt: c_int,
+        dest: *const sockaddr,
+        destlen: socklen_t,
+        fds: *const *mut fdk_fd,
+        nfds: c_int,
+        cb: fdk_result_cb,
+        data: *mut c_void,
+        op: *mut *mut fdk_op,
+    ) -> c_int;
+    pub fn fdk_recv_msg_async(
+        lp: *mut fdk_loop,
+        fd: *mut fdk_fd,
+        iov: *const iovec,
+        iovcnt: c_int,
+        from: *mut sockaddr,
+        fromlen: *mut socklen_t,
+        fds: *mut *mut fdk_fd,
+        nfds: *mut c_int,
+        flags: *mut c_uint,
+        cb: fdk_result_cb,
+        data: *mut c_void,
+        op: *mut *mut fdk_op,
+    ) -> c_int;
     pub fn fdk_send_msg(
         fd: *mut fdk_fd,
         iov: *const iovec,
@@ -465,6 +789,19 @@ extern "C" {
         protocol: c_int,
         flags: c_uint,
     ) -> c_int;
+    pub fn fdk_getaddrinfo_async(
+        lp: *mut fdk_loop,
+        host: *const c_char,
+        service: *const c_char,
+        family: c_int,
+        socktype: c_int,
+        protocol: c_int,
+        flags: c_uint,
+        cb: fdk_addrinfo_cb,
+        data: *mut c_void,
+        op: *mut *mut fdk_op,
+    ) -> c_int;
+    pub fn fdk_addrinfo_canonname(ai: *const fdk_addrinfo) -> *const c_char;
     pub fn fdk_addrinfo_count(ai: *const fdk_addrinfo) -> usize;
     pub fn fdk_addrinfo_entry(
         ai: *const fdk_addrinfo,

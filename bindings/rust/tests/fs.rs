@@ -2,7 +2,7 @@
 //! fs.h: confined directories, open, stat, read_dir, links.
 mod util;
 
-use fdkit::{Dir, FileKind, OpenFlags};
+use fdkit::{Dir, FileKind, FileTime, OpenFlags, RenameMode, ResolveBackend};
 use std::path::{Path, PathBuf};
 
 /// A fresh directory under the system's temporary directory, removed on drop.
@@ -120,5 +120,206 @@ fn open_async_completes_on_the_loop_and_refuses_escapes() {
         let mut got = got.borrow().clone();
         got.sort();
         assert_eq!(got, ["EXDEV", "async"]);
+    });
+}
+
+#[test]
+fn escape_is_told_from_a_genuine_exdev() {
+    util::no_leaks(|| {
+        let tmp = Scratch::new("isescape");
+        std::fs::create_dir(tmp.0.join("inner")).unwrap();
+        let dir = Dir::fs().open_dir(tmp.0.join("inner")).unwrap();
+        let err = dir.open("../x", OpenFlags::READ, 0).unwrap_err();
+        assert!(err.is_escape() && err.errno() == fdkit::platform::EXDEV, "{}", err);
+        // A later, unrelated failure is not an escape.
+        assert!(!dir.stat("missing", false).unwrap_err().is_escape());
+        // A rename across mounts is a plain EXDEV (when /proc is another file system).
+        if let Err(e) = Dir::fs().rename(tmp.0.join("inner"), &Dir::fs(), "/proc/fdkit-x") {
+            assert!(!e.is_escape(), "{}", e);
+        }
+    });
+}
+
+#[test]
+fn links_permissions_owners_and_times() {
+    util::no_leaks(|| {
+        let tmp = Scratch::new("meta");
+        let dir = Dir::fs().open_dir(&tmp.0).unwrap();
+        drop(dir.open("f", OpenFlags::WRITE | OpenFlags::CREATE, 0o600).unwrap());
+        dir.hard_link("f", &dir, "g").unwrap();
+        let st = dir.stat("g", false).unwrap();
+        assert_eq!((st.nlink, st.ino), (2, dir.stat("f", false).unwrap().ino));
+        assert_eq!(dir.hard_link("f", &dir, "g").unwrap_err().name(), "EEXIST");
+
+        dir.set_permissions("f", 0o640, false).unwrap();
+        let st = dir.stat("f", false).unwrap();
+        assert_eq!((st.perm, st.mode & 0o170000), (0o640, 0o100000));
+        dir.symlink("f", "l").unwrap();
+        dir.set_permissions("l", 0o604, true).unwrap(); // through the link
+        assert_eq!(dir.stat("f", false).unwrap().perm, 0o604);
+
+        let owner = dir.stat("f", false).unwrap();
+        dir.chown("f", None, None, false).unwrap();
+        dir.chown("f", Some(owner.uid), Some(owner.gid), false).unwrap();
+
+        dir.set_times("f", FileTime::At(1_000_000, 5), FileTime::At(2_000_000, 7), false).unwrap();
+        let st = dir.stat("f", false).unwrap();
+        assert_eq!((st.atime, st.mtime), ((1_000_000, 5), (2_000_000, 7)));
+        dir.set_times("f", FileTime::Omit, FileTime::Now, false).unwrap();
+        let st = dir.stat("f", false).unwrap();
+        assert_eq!(st.atime, (1_000_000, 5));
+        assert!(st.mtime.0 > 2_000_000 && st.ctime.0 >= st.mtime.0 - 1);
+        assert_eq!(dir.set_times("f", FileTime::At(0, 2_000_000_000), FileTime::Omit, false).unwrap_err().name(), "EINVAL");
+        if let Some(birth) = st.btime {
+            assert!(birth.0 > 0);
+        }
+        assert!(st.blksize > 0);
+    });
+}
+
+#[test]
+fn rename_modes_iteration_canonical_paths_and_handles() {
+    util::no_leaks(|| {
+        let tmp = Scratch::new("rename2");
+        let dir = Dir::fs().open_dir(&tmp.0).unwrap();
+        std::fs::write(tmp.0.join("a"), b"A").unwrap();
+        std::fs::write(tmp.0.join("b"), b"B").unwrap();
+        assert_eq!(dir.rename_with("a", &dir, "b", RenameMode::NoReplace).unwrap_err().name(), "EEXIST");
+        match dir.rename_with("a", &dir, "b", RenameMode::Exchange) {
+            Ok(()) => assert_eq!(std::fs::read(tmp.0.join("a")).unwrap(), b"B"),
+            Err(e) => assert!(e.name() == "EINVAL" || e.name() == "ENOSYS", "{}", e),
+        }
+        dir.rename_with("a", &dir, "c", RenameMode::Replace).unwrap();
+
+        dir.mkdir("d", 0o755).unwrap();
+        dir.symlink("d", "to-d").unwrap();
+        let mut names: Vec<_> = dir.iter_dir("").unwrap().map(|e| e.unwrap().name.into_string().unwrap()).collect();
+        names.sort();
+        assert_eq!(names, ["b", "c", "d", "to-d"]);
+        assert_eq!(dir.iter_dir("c").err().map(|e| e.name()), Some("ENOTDIR".to_string()));
+
+        assert_eq!(dir.canonicalize("to-d/../c").unwrap(), Path::new("c"));
+        assert_eq!(dir.canonicalize("").unwrap(), Path::new("."));
+        assert!(dir.canonicalize("../x").unwrap_err().is_escape());
+        let abs = Dir::fs().canonicalize(tmp.0.join("to-d")).unwrap();
+        assert!(abs.is_absolute() && abs.ends_with("d"), "{:?}", abs);
+
+        assert!(Dir::fs().handle().is_none() && Dir::cwd().handle().is_none());
+        let handle = dir.handle().unwrap();
+        assert_eq!(handle.metadata().unwrap().kind, FileKind::Dir);
+        drop(dir);
+        assert_eq!(handle.metadata().unwrap().kind, FileKind::Dir); // its own reference
+    });
+}
+
+#[test]
+fn open_flags_and_resolve_backends() {
+    util::no_leaks(|| {
+        assert!((OpenFlags::READ | OpenFlags::SYNC | OpenFlags::NO_CTTY).is_supported());
+        assert!((OpenFlags::PATH | OpenFlags::DIRECTORY).is_supported());
+        assert!(!(OpenFlags::PATH | OpenFlags::WRITE).is_supported());
+        assert!(!(OpenFlags::CREATE | OpenFlags::DIRECTORY).is_supported());
+
+        let tmp = Scratch::new("backend");
+        std::fs::create_dir(tmp.0.join("in")).unwrap();
+        let dir = Dir::fs().open_dir(tmp.0.join("in")).unwrap();
+        let before = fdkit::resolve_backend();
+        assert_ne!(before, ResolveBackend::Auto);
+        fdkit::set_resolve_backend(ResolveBackend::Fallback).unwrap();
+        assert_eq!(fdkit::resolve_backend(), ResolveBackend::Fallback);
+        assert!(dir.open("../in", OpenFlags::READ, 0).unwrap_err().is_escape());
+        match fdkit::set_resolve_backend(ResolveBackend::Openat2) {
+            Ok(()) => assert!(dir.open("../in", OpenFlags::READ, 0).unwrap_err().is_escape()),
+            Err(e) => assert_eq!(e.name(), "ENOSYS"),
+        }
+        fdkit::set_resolve_backend(ResolveBackend::Auto).unwrap();
+        assert_eq!(fdkit::resolve_backend(), before);
+    });
+}
+
+/// Every asynchronous fs call completes from the loop, never inside the call, with the
+/// same effect as its synchronous form.
+#[test]
+fn async_fs_calls_complete_on_the_loop() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    util::no_leaks(|| {
+        let tmp = Scratch::new("fsasync");
+        let lp = fdkit::Loop::new().unwrap();
+        let log = Rc::new(RefCell::new(Vec::<String>::new()));
+        let note = |what: &'static str| {
+            let log = log.clone();
+            move |res: fdkit::Result<()>| log.borrow_mut().push(format!("{} {:?}", what, res.map_err(|e| e.name())))
+        };
+        let run = |lp: &fdkit::Loop| {
+            assert!(log.borrow().is_empty(), "a callback ran inside its call");
+            lp.run(fdkit::RunMode::Default).unwrap();
+            let mut got = log.borrow_mut().drain(..).collect::<Vec<_>>();
+            got.sort();
+            got
+        };
+        let root = Dir::fs().open_dir(&tmp.0).unwrap();
+        let d = Rc::new(RefCell::new(None));
+        let slot = d.clone();
+        lp.mkdir_async(&root, "sub", 0o755, note("mkdir")).unwrap();
+        assert_eq!(run(&lp), ["mkdir Ok(())"]);
+        lp.open_dir_async(&root, "sub", move |res| *slot.borrow_mut() = Some(res.unwrap())).unwrap();
+        lp.run(fdkit::RunMode::Default).unwrap();
+        let sub = d.borrow_mut().take().unwrap();
+        std::fs::write(tmp.0.join("sub/f"), b"12345").unwrap();
+
+        lp.symlink_async("f", &sub, "l", note("symlink")).unwrap();
+        lp.hard_link_async(&sub, "f", &sub, "h", note("link")).unwrap();
+        lp.set_permissions_async(&sub, "f", 0o600, false, note("chmod")).unwrap();
+        lp.chown_async(&sub, "f", None, None, false, note("chown")).unwrap();
+        lp.set_times_async(&sub, "f", FileTime::At(7, 0), FileTime::At(9, 0), false, note("utimens")).unwrap();
+        lp.unlink_async(&sub, "missing", note("unlink")).unwrap();
+        assert_eq!(
+            run(&lp),
+            ["chmod Ok(())", "chown Ok(())", "link Ok(())", "symlink Ok(())", "unlink Err(\"ENOENT\")", "utimens Ok(())"]
+        );
+
+        let text = Rc::new(RefCell::new(Vec::new()));
+        let t = text.clone();
+        lp.read_link_async(&sub, "l", move |res| t.borrow_mut().push(res.unwrap())).unwrap();
+        let t = text.clone();
+        lp.canonicalize_async(&sub, "l", move |res| t.borrow_mut().push(res.unwrap())).unwrap();
+        let t = text.clone();
+        lp.stat_async(&sub, "l", true, move |res| {
+            let st = res.unwrap();
+            assert_eq!((st.size, st.perm, st.nlink, st.atime, st.mtime), (5, 0o600, 2, (7, 0), (9, 0)));
+            t.borrow_mut().push(PathBuf::from("stat"));
+        })
+        .unwrap();
+        let f = sub.open("f", OpenFlags::READ, 0).unwrap();
+        let t = text.clone();
+        lp.metadata_async(&f, move |res| {
+            assert_eq!(res.unwrap().size, 5);
+            t.borrow_mut().push(PathBuf::from("fstat"));
+        })
+        .unwrap();
+        drop(f); // the operation holds its own reference
+        let t = text.clone();
+        lp.read_dir_async(&sub, "", move |res| {
+            let mut names: Vec<_> = res.unwrap().into_iter().map(|e| PathBuf::from(e.name)).collect();
+            names.sort();
+            t.borrow_mut().extend(names);
+        })
+        .unwrap();
+        lp.run(fdkit::RunMode::Default).unwrap();
+        let mut got = text.borrow().clone();
+        got.sort();
+        // read_link and canonicalize give "f", stat and fstat their names, read_dir f, h, l.
+        let want: Vec<PathBuf> = ["f", "f", "f", "fstat", "h", "l", "stat"].iter().map(PathBuf::from).collect();
+        assert_eq!(got, want);
+
+        lp.rename_async(&sub, "h", &root, "moved", RenameMode::Replace, note("rename")).unwrap();
+        lp.rename_async(&sub, "f", &sub, "l", RenameMode::NoReplace, note("rename2")).unwrap();
+        assert_eq!(run(&lp), ["rename Ok(())", "rename2 Err(\"EEXIST\")"]);
+        sub.unlink("l").unwrap();
+        sub.unlink("f").unwrap();
+        lp.rmdir_async(&root, "sub", note("rmdir")).unwrap();
+        assert_eq!(run(&lp), ["rmdir Ok(())"]);
+        drop(sub);
     });
 }

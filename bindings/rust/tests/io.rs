@@ -188,3 +188,27 @@ fn queued_writes_arrive_whole_and_in_order() {
         assert!(*got.borrow() == sent);
     });
 }
+
+/// A vectored complete write queues behind a plain one and comes out in order, whole.
+#[test]
+fn write_vectored_all_async_writes_every_buffer_in_order() {
+    util::no_leaks(|| {
+        let lp = Loop::new().unwrap();
+        let (r, w) = pipe().unwrap();
+        let done = Rc::new(RefCell::new(Vec::new()));
+        let d = done.clone();
+        lp.write_all_async(&w, b"first ".to_vec(), move |n, _| d.borrow_mut().push(n.unwrap())).unwrap();
+        let d = done.clone();
+        lp.write_vectored_all_async(&w, vec![b"second ".to_vec(), Vec::new(), b"third".to_vec()], move |n, bufs| {
+            assert_eq!(bufs.len(), 3);
+            d.borrow_mut().push(n.unwrap())
+        })
+        .unwrap();
+        lp.run(RunMode::Default).unwrap();
+        assert_eq!(*done.borrow(), [6, 12]);
+        drop(w);
+        let mut text = String::new();
+        (&r).read_to_string(&mut text).unwrap();
+        assert_eq!(text, "first second third");
+    });
+}

@@ -160,3 +160,25 @@ fn posters_outlive_the_loop_and_get_eshutdown() {
         }
     });
 }
+
+/// Loop::post takes closures that are not Send (the loop's own thread posts them); they
+/// run during the run, never inside post, and keep a Default run going.
+#[test]
+fn post_on_the_loop_thread_runs_during_the_run() {
+    util::no_leaks(|| {
+        let lp = Loop::new().unwrap();
+        let ran = Rc::new(Cell::new(0));
+        for _ in 0..3 {
+            let r = ran.clone(); // an Rc: not Send
+            lp.post(move || r.set(r.get() + 1)).unwrap();
+        }
+        assert_eq!(ran.get(), 0);
+        lp.run(RunMode::Default).unwrap();
+        assert_eq!(ran.get(), 3);
+        // Posted before the drop, run during it.
+        let r = ran.clone();
+        lp.post(move || r.set(10)).unwrap();
+        drop(lp);
+        assert_eq!(ran.get(), 10);
+    });
+}

@@ -80,6 +80,21 @@ int chmod_path_fd(int fd, const DirBase &b, const char *path, mode_t mode, bool 
   return r == 0 ? 0 : path_fail(r, "chmodat", path);
 }
 
+// access(2)'s answer from a file's mode bits for uid and gid: root may read and write
+// anything and execute what has an execute bit (or is a directory).
+int access_by_mode(const struct stat &st, int mode, uid_t uid, gid_t gid) {
+  if (mode == F_OK) return 0;
+  if (uid == 0) return !(mode & X_OK) || S_ISDIR(st.st_mode) || (st.st_mode & 0111) ? 0 : -EACCES;
+  unsigned granted;
+  if (uid == st.st_uid)
+    granted = (st.st_mode >> 6) & 7;
+  else if (gid == st.st_gid || group_member(st.st_gid))
+    granted = (st.st_mode >> 3) & 7;
+  else
+    granted = st.st_mode & 7;
+  return (static_cast<unsigned>(mode) & ~granted) == 0 ? 0 : -EACCES;
+}
+
 // A resolved parent for one path of a call.
 struct Target {
   DirBase base;
@@ -252,11 +267,19 @@ int faccessat(fdk_dir *dir, const char *path, int mode, bool follow, bool effect
     int flags = effective ? AT_EACCESS : 0;
     if (syscall(SYS_faccessat2, fd, "", mode, flags | AT_EMPTY_PATH) == 0) return 0;
     if (errno != ENOSYS) return path_fail(neg_errno(), "faccessat", path);
-    // Before faccessat2 (Linux 5.8): the descriptor's /proc link, which access follows to
-    // the file; glibc checks effective ids itself where the kernel cannot.
+    // Before faccessat2 (Linux 5.8) the kernel checks the real ids only: on the
+    // descriptor's /proc link, which access follows to the file, when those are the ids
+    // to check; else (or without /proc) from the file's mode bits, as glibc does.
+    bool real_ids = !effective || (geteuid() == getuid() && getegid() == getgid());
     char proc[64];
     snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-    return result(::faccessat(AT_FDCWD, proc, mode, flags), "faccessat", path);
+    if (real_ids && syscall(SYS_faccessat, AT_FDCWD, proc, mode) == 0) return 0;
+    if (real_ids && (errno != ENOENT || ::access("/proc/self/fd", F_OK) == 0))
+      return path_fail(neg_errno(), "faccessat", path);
+    struct stat st;
+    if (::fstat(fd, &st) < 0) return path_fail(neg_errno(), "faccessat", path);
+    int r = access_by_mode(st, mode, effective ? geteuid() : getuid(), effective ? getegid() : getgid());
+    return r < 0 ? path_fail(r, "faccessat", path) : 0;
   });
 }
 

@@ -32,6 +32,7 @@ struct fdk_actions {
   std::deque<std::vector<const char *>> arrays;
   std::deque<std::vector<uint32_t>> id_arrays;
   std::vector<std::string> names;        // per action: what fdk_last_error() calls it
+  std::vector<std::string> paths;        // per action: its path or name argument, else ""
 
   std::vector<Pair> pairs;
   size_t inherit_index = SIZE_MAX;       // the action that applies the set
@@ -88,8 +89,12 @@ struct Launch {
 // failed action is reported and its child reaped.
 int launch(const fdk_actions *a, unsigned backend, bool want_pidfd, Launch *out);
 
-// Describes action i (and mapping pair for inherit) for error texts.
+// Describes action i (and mapping pair for inherit) for error texts: "action 2 (chdir)",
+// "action 0 (setpgid 1)"; a path or name argument is not part of it (see action_failure).
 std::string describe_action(const fdk_actions *a, size_t i, int32_t pair);
+// The detail of action i failing for reason, after the call's name: "action 2 (chdir):
+// No such file or directory: '/nope'" (the path last, as every detail ends).
+std::string action_failure(const fdk_actions *a, size_t i, int32_t pair, const char *reason);
 
 // Process handles (process.cpp).
 int process_start(fdk_process **out, fdk_loop *loop, const fdk_actions *actions, unsigned flags, fdk_exit_cb cb, void *data);

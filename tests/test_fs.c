@@ -1192,14 +1192,21 @@ static void test_escape_told_from_cross_device(void **state) {
   on_fixture_in_child(cross_device_child);
 }
 
+/* In a child: detaches /proc and installs the old-kernel filter, so that neither the
+ * newer system calls nor /proc links serve. 0, or 77 (skip) where that cannot be done. */
+static int without_proc_nor_new_calls(void) {
+  if (umount2("/proc", MNT_DETACH) < 0 && errno != EINVAL) return 77;
+  if (access("/proc/self/fd", F_OK) == 0) return 77;
+  if (fdkt_emulate_old_kernel() < 0) return 77;
+  return fdk_resolve_set_backend(FDK_RESOLVE_AUTO) == 0 ? 0 : 1;
+}
+
 /* chmod where the kernel has no fchmodat2 and /proc is not mounted: the file is opened
  * again through the same confined resolution. */
 static int chmod_without_proc_child(void *arg) {
   const char *top = arg;
-  if (umount2("/proc", MNT_DETACH) < 0 && errno != EINVAL) return 77;
-  if (access("/proc/self/fd", F_OK) == 0) return 77;
-  if (fdkt_emulate_old_kernel() < 0) return 77;
-  CHILD_CHECK(fdk_resolve_set_backend(FDK_RESOLVE_AUTO) == 0);
+  int setup = without_proc_nor_new_calls();
+  if (setup) return setup;
   CHILD_CHECK(fdk_resolve_backend() == FDK_RESOLVE_FALLBACK);
   char root[PATH_MAX + 8];
   snprintf(root, sizeof root, "%s/root", top);
@@ -1259,6 +1266,13 @@ static void test_linkat_trailing_slashes(void **state) {
  * own call on the same names (the fixture's root opened plainly is the oracle's base;
  * only paths that stay inside are asked of it), under both backends. */
 
+/* The fixture's root (into root, PATH_MAX + 8 bytes) opened plainly: the base of the
+ * kernel's answers. */
+static int open_raw_root(const char *top, char *root) {
+  snprintf(root, PATH_MAX + 8, "%s/root", top);
+  return open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
 /* Compares fdkit's answer for one path with the kernel's. */
 static void compare_call(const char *op, const char *path, int want, int got) {
   snprintf(g_ctx, sizeof g_ctx, "[%s] %s '%s':", backend_name(fdk_resolve_backend()), op, path);
@@ -1313,8 +1327,7 @@ static void check_mknod_truncate(void) {
   char top[PATH_MAX];
   fdk_dir *dir = fresh_fixture(top);
   char root[PATH_MAX + 8];
-  snprintf(root, sizeof root, "%s/root", top);
-  int raw = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  int raw = open_raw_root(top, root);
   assert_true(raw >= 0);
   static const char *const names[] = {"fifo", "file", "dangling", "link_dir/fifo2", "missing/x", "new/", "dir/",
                                       "link_file/", "."};
@@ -1399,8 +1412,7 @@ static int kernel_access(const char *root, int raw, const char *name, int mode, 
 static int access_child(void *arg) {
   const char *top = arg;
   char root[PATH_MAX + 8];
-  snprintf(root, sizeof root, "%s/root", top);
-  int raw = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  int raw = open_raw_root(top, root);
   fdk_dir *dir;
   CHILD_CHECK(raw >= 0 && fdk_dir_open(&dir, fdk_dir_fs(), root) == 0);
   CHILD_CHECK(fchmodat(raw, "file", 0600, 0) == 0 && fchmodat(raw, "dir", 0711, 0) == 0);
@@ -1448,8 +1460,7 @@ static void check_whiteout(void) {
   char top[PATH_MAX];
   fdk_dir *dir = fresh_fixture(top);
   char root[PATH_MAX + 8];
-  snprintf(root, sizeof root, "%s/root", top);
-  int raw = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  int raw = open_raw_root(top, root);
   assert_true(raw >= 0);
   assert_int_equal(mknodat(raw, "k_src", S_IFREG | 0600, 0), 0);
   int want = kernel(renameat2(raw, "k_src", raw, "k_dst", RENAME_WHITEOUT));
@@ -1544,10 +1555,8 @@ static void test_xattrs(void **state) {
 /* Without the getxattrat calls nor /proc: the file is opened again for f*xattr. */
 static int xattr_without_proc_child(void *arg) {
   const char *top = arg;
-  if (umount2("/proc", MNT_DETACH) < 0 && errno != EINVAL) return 77;
-  if (access("/proc/self/fd", F_OK) == 0) return 77;
-  if (fdkt_emulate_old_kernel() < 0) return 77;
-  CHILD_CHECK(fdk_resolve_set_backend(FDK_RESOLVE_AUTO) == 0);
+  int setup = without_proc_nor_new_calls();
+  if (setup) return setup;
   char root[PATH_MAX + 8];
   snprintf(root, sizeof root, "%s/root", top);
   fdk_dir *dir;
@@ -1578,8 +1587,7 @@ static void check_dir_open2(void) {
   char top[PATH_MAX];
   fdk_dir *dir = fresh_fixture(top);
   char root[PATH_MAX + 8];
-  snprintf(root, sizeof root, "%s/root", top);
-  int raw = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  int raw = open_raw_root(top, root);
   static const char *const names[] = {"dir", "link_dir", "link_dir/", "file", "dangling", "link_dir/sub"};
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
     int k = openat(raw, names[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

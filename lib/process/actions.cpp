@@ -53,8 +53,9 @@ const char *op_name(Op op) {
   return "?";
 }
 
-// The text naming an action's argument, built once when the action is added.
-std::string name_of(const Action &act, const char *text) {
+// The name of an action with its numeric argument, built once when the action is added
+// (a path or name argument is kept apart, in paths).
+std::string name_of(const Action &act) {
   std::string n = op_name(act.op);
   switch (act.op) {
     case Op::setpgid:
@@ -93,7 +94,7 @@ int add(fdk_actions *a, const Action &act, const char *text, fdk_fd *fd = nullpt
   a->paths.reserve(a->paths.size() + 1);
   a->action_fds.reserve(a->action_fds.size() + 1);
   a->actions.push_back(act);
-  a->names.push_back(name_of(act, text));
+  a->names.push_back(name_of(act));
   bool named = act.op == Op::execve || act.op == Op::chdir || act.op == Op::user;
   a->paths.push_back(named ? text : "");
   a->action_fds.push_back(fd);

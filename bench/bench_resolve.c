@@ -4,7 +4,8 @@
  * open-depthN: open(O_RDONLY) + close of a file N components below a directory
  *   descriptor: plain openat(2) (no confinement); fdk_openat + fdk_fd_unref through
  *   openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS); the same through the userspace
- *   fallback (one O_PATH open per component).
+ *   fallback (one O_PATH open per component); and the raw openat2 system call with those
+ *   flags, which tells the kernel's share of the confined open's cost from fdkit's own.
  * stat-depthN: plain statx(2) (the call fdkit makes, same mask) against fdk_statat
  *   (follow) with each backend.
  * Depth 1 is a single component: the confined call makes the same one system call as the
@@ -18,10 +19,12 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <fdkit.h>
@@ -41,6 +44,13 @@ static void plain_open(const char *path) {
   int fd = openat(base_fd, path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) abort();
   close(fd);
+}
+
+static void raw_openat2(const char *path) {
+  struct open_how how = {.flags = O_RDONLY | O_CLOEXEC, .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
+  long fd = syscall(SYS_openat2, base_fd, path, &how, sizeof how);
+  if (fd < 0) abort();
+  close((int)fd);
 }
 
 static void fdkit_open(const char *path) {
@@ -76,13 +86,15 @@ static int cmp_double(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-static void run_case(const char *name, const char *path, const impl impls[3]) {
-  double samples[3][MAX_REPS];
-  for (int i = 0; i < 3; i++) rate(&impls[i], path); /* warm the caches */
+/* impls: the plain call, fdkit-openat2, fdkit-fallback, and optionally (n == 4) the raw
+ * openat2 system call. */
+static void run_case(const char *name, const char *path, const impl *impls, int n) {
+  double samples[4][MAX_REPS];
+  for (int i = 0; i < n; i++) rate(&impls[i], path); /* warm the caches */
   for (int r = 0; r < reps; r++)
-    for (int i = 0; i < 3; i++) samples[i][r] = rate(&impls[i], path);
-  double median[3];
-  for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < n; i++) samples[i][r] = rate(&impls[i], path);
+  double median[4];
+  for (int i = 0; i < n; i++) {
     qsort(samples[i], (size_t)reps, sizeof(double), cmp_double);
     median[i] = samples[i][reps / 2];
   }
@@ -92,6 +104,10 @@ static void run_case(const char *name, const char *path, const impl impls[3]) {
   printf("{\"bench\":\"resolve\",\"case\":\"%s\",\"impl\":\"%s\",\"ops_per_s\":%.1f,\"time_vs_%s\":%.3f,"
          "\"time_vs_%s\":%.3f}\n",
          name, impls[2].impl, median[2], impls[0].impl, median[0] / median[2], impls[1].impl, median[1] / median[2]);
+  if (n == 4)
+    printf("{\"bench\":\"resolve\",\"case\":\"%s\",\"impl\":\"%s\",\"ops_per_s\":%.1f,\"time_vs_%s\":%.3f,"
+           "\"fdkit-openat2_time_vs_this\":%.3f}\n",
+           name, impls[3].impl, median[3], impls[0].impl, median[0] / median[3], median[3] / median[1]);
   fflush(stdout);
 }
 
@@ -142,10 +158,11 @@ int main(int argc, char **argv) {
   base_fd = open(top, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (base_fd < 0 || fdk_dir_open(&base_dir, fdk_dir_fs(), top) != 0 || fdk_stat_new(&st) != 0) abort();
 
-  static const impl open_impls[3] = {
+  static const impl open_impls[4] = {
       {"openat", plain_open, 0},
       {"fdkit-openat2", fdkit_open, FDK_RESOLVE_OPENAT2},
       {"fdkit-fallback", fdkit_open, FDK_RESOLVE_FALLBACK},
+      {"openat2-raw", raw_openat2, 0},
   };
   static const impl stat_impls[3] = {
       {"statx", plain_stat, 0},
@@ -157,13 +174,13 @@ int main(int argc, char **argv) {
     char path[PATH_MAX], name[32];
     rel_path(depths[i], path, sizeof path);
     snprintf(name, sizeof name, "open-depth%d", depths[i]);
-    run_case(name, path, open_impls);
+    run_case(name, path, open_impls, 4);
   }
   for (size_t i = 0; i < sizeof depths / sizeof depths[0]; i++) {
     char path[PATH_MAX], name[32];
     rel_path(depths[i], path, sizeof path);
     snprintf(name, sizeof name, "stat-depth%d", depths[i]);
-    run_case(name, path, stat_impls);
+    run_case(name, path, stat_impls, 3);
   }
 
   fdk_stat_free(st);

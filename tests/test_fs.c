@@ -13,6 +13,7 @@
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/mount.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "fstree.h"
@@ -1191,14 +1192,21 @@ static void test_escape_told_from_cross_device(void **state) {
   on_fixture_in_child(cross_device_child);
 }
 
+/* In a child: detaches /proc and installs the old-kernel filter, so that neither the
+ * newer system calls nor /proc links serve. 0, or 77 (skip) where that cannot be done. */
+static int without_proc_nor_new_calls(void) {
+  if (umount2("/proc", MNT_DETACH) < 0 && errno != EINVAL) return 77;
+  if (access("/proc/self/fd", F_OK) == 0) return 77;
+  if (fdkt_emulate_old_kernel() < 0) return 77;
+  return fdk_resolve_set_backend(FDK_RESOLVE_AUTO) == 0 ? 0 : 1;
+}
+
 /* chmod where the kernel has no fchmodat2 and /proc is not mounted: the file is opened
  * again through the same confined resolution. */
 static int chmod_without_proc_child(void *arg) {
   const char *top = arg;
-  if (umount2("/proc", MNT_DETACH) < 0 && errno != EINVAL) return 77;
-  if (access("/proc/self/fd", F_OK) == 0) return 77;
-  if (fdkt_emulate_old_kernel() < 0) return 77;
-  CHILD_CHECK(fdk_resolve_set_backend(FDK_RESOLVE_AUTO) == 0);
+  int setup = without_proc_nor_new_calls();
+  if (setup) return setup;
   CHILD_CHECK(fdk_resolve_backend() == FDK_RESOLVE_FALLBACK);
   char root[PATH_MAX + 8];
   snprintf(root, sizeof root, "%s/root", top);
@@ -1225,21 +1233,25 @@ static void test_chmod_without_fchmodat2_nor_proc(void **state) {
 static void check_linkat_slashes(void) {
   char top[PATH_MAX];
   fdk_dir *dir = fresh_fixture(top);
-  static const char *const sources[] = {"file",      "file/",      "dir",       "dir/",      "link_dir",
-                                        "link_dir/", "link_file/", "dangling/", "missing/", "missing"};
+  static const char *const sources[] = {"file",      "file/",      "dir",      "dir/",    "link_dir", "link_dir/",
+                                        "link_file/", "dangling/", "missing/", "missing", "link_file", "dangling",
+                                        "chain1"};
   static const char *const targets[] = {"new", "new/", "chain2", "chain2/", "dir", "dir/", "dangling/", "missing/x"};
   for (size_t i = 0; i < sizeof sources / sizeof sources[0]; i++) {
     for (size_t j = 0; j < sizeof targets / sizeof targets[0]; j++) {
       char from[PATH_MAX + 64], to[PATH_MAX + 64];
       snprintf(from, sizeof from, "%s/root/%s", top, sources[i]);
       snprintf(to, sizeof to, "%s/root/%s", top, targets[j]);
-      int want = linkat(AT_FDCWD, from, AT_FDCWD, to, 0) == 0 ? 0 : -errno;
-      if (want == 0) assert_int_equal(unlinkat(AT_FDCWD, to, 0), 0);
-      snprintf(g_ctx, sizeof g_ctx, "[%s] link '%s' -> '%s':", backend_name(fdk_resolve_backend()), sources[i],
-               targets[j]);
-      int got = fdk_linkat(dir, sources[i], dir, targets[j]);
-      if (got == 0) assert_int_equal(unlinkat(AT_FDCWD, to, 0), 0);
-      expect_result("linkat", got, want);
+      for (int follow = 0; follow < 2; follow++) {
+        int want = linkat(AT_FDCWD, from, AT_FDCWD, to, follow ? AT_SYMLINK_FOLLOW : 0) == 0 ? 0 : -errno;
+        if (want == 0) assert_int_equal(unlinkat(AT_FDCWD, to, 0), 0);
+        snprintf(g_ctx, sizeof g_ctx, "[%s] link%s '%s' -> '%s':", backend_name(fdk_resolve_backend()),
+                 follow ? " follow" : "", sources[i], targets[j]);
+        int got = follow ? fdk_linkat2(dir, sources[i], dir, targets[j], FDK_FOLLOW)
+                         : fdk_linkat(dir, sources[i], dir, targets[j]);
+        if (got == 0) assert_int_equal(unlinkat(AT_FDCWD, to, 0), 0);
+        expect_result("linkat", got, want);
+      }
     }
   }
   drop_fixture(top, dir);
@@ -1248,6 +1260,381 @@ static void check_linkat_slashes(void) {
 static void test_linkat_trailing_slashes(void **state) {
   (void)state;
   for_each_backend(check_linkat_slashes);
+}
+
+/* --- The entry points beyond open and the last-component calls, each against the kernel's
+ * own call on the same names (the fixture's root opened plainly is the oracle's base;
+ * only paths that stay inside are asked of it), under both backends. */
+
+/* The fixture's root (into root, PATH_MAX + 8 bytes) opened plainly: the base of the
+ * kernel's answers. */
+static int open_raw_root(const char *top, char *root) {
+  snprintf(root, PATH_MAX + 8, "%s/root", top);
+  return open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* Compares fdkit's answer for one path with the kernel's. */
+static void compare_call(const char *op, const char *path, int want, int got) {
+  snprintf(g_ctx, sizeof g_ctx, "[%s] %s '%s':", backend_name(fdk_resolve_backend()), op, path);
+  expect_result(op, got, want);
+}
+
+static int kernel(int r) { return r < 0 ? -errno : 0; }
+
+static void check_tmpfile_and_link_fd(void) {
+  char top[PATH_MAX];
+  fdk_dir *dir = fresh_fixture(top);
+  snprintf(g_ctx, sizeof g_ctx, "[%s]", backend_name(fdk_resolve_backend()));
+  assert_int_equal(fdk_open_flags_supported(FDK_O_TMPFILE | FDK_O_RDONLY), 0);
+  assert_int_equal(fdk_open_flags_supported(FDK_O_TMPFILE | FDK_O_WRONLY | FDK_O_CREAT), 0);
+  assert_int_equal(fdk_open_flags_supported(FDK_O_TMPFILE | FDK_O_RDWR), 1);
+  fdk_fd *fd;
+  expect_result("tmpfile rdonly", fdk_openat(&fd, dir, "dir", FDK_O_TMPFILE, 0600), -EINVAL);
+  expect_result("tmpfile escaping", fdk_openat(&fd, dir, "link_up", FDK_O_TMPFILE | FDK_O_WRONLY, 0600), -EXDEV);
+  expect_result("tmpfile in a file", fdk_openat(&fd, dir, "file", FDK_O_TMPFILE | FDK_O_WRONLY, 0600), -ENOTDIR);
+  /* Through a symlink to a directory inside, as openat2 follows it. */
+  expect_result("tmpfile", fdk_openat(&fd, dir, "link_dir", FDK_O_TMPFILE | FDK_O_RDWR, 0640), 0);
+  assert_int_equal(fdk_write(fd, "tmp", 3), 3);
+  expect_result("publish out", fdk_linkat_fd(fd, dir, "../published"), -EXDEV);
+  expect_result("publish via link out", fdk_linkat_fd(fd, dir, "link_up/published"), -EXDEV);
+  assert_false(exists(top, "published"));
+  expect_result("publish over", fdk_linkat_fd(fd, dir, "chain2"), -EEXIST);
+  expect_result("publish dangling", fdk_linkat_fd(fd, dir, "dangling"), -EEXIST);
+  expect_result("publish", fdk_linkat_fd(fd, dir, "link_dir/published"), 0);
+  assert_true(S_ISREG(lmode_in(top, "root/dir/published")));
+  assert_int_equal(lmode_in(top, "root/dir/published") & 0777, 0640 & ~umask(022));
+  umask(022);
+  fdk_fd_unref(fd);
+  /* EXCL: never to be named (the kernel's ENOENT); a directory cannot be linked. */
+  expect_result("tmpfile excl", fdk_openat(&fd, dir, "dir", FDK_O_TMPFILE | FDK_O_WRONLY | FDK_O_EXCL, 0600), 0);
+  expect_result("publish excl", fdk_linkat_fd(fd, dir, "never"), -ENOENT);
+  fdk_fd_unref(fd);
+  assert_false(exists(top, "root/never"));
+  assert_int_equal(fdk_openat(&fd, dir, "dir", FDK_O_PATH | FDK_O_DIRECTORY, 0), 0);
+  expect_result("publish a directory", fdk_linkat_fd(fd, dir, "dir_again"), -EPERM);
+  fdk_fd_close(fd);
+  expect_result("publish closed", fdk_linkat_fd(fd, dir, "closed"), -EBADF);
+  fdk_fd_unref(fd);
+  drop_fixture(top, dir);
+}
+
+static void test_tmpfile_and_link_fd(void **state) {
+  (void)state;
+  for_each_backend(check_tmpfile_and_link_fd);
+}
+
+static void check_mknod_truncate(void) {
+  char top[PATH_MAX];
+  fdk_dir *dir = fresh_fixture(top);
+  char root[PATH_MAX + 8];
+  int raw = open_raw_root(top, root);
+  assert_true(raw >= 0);
+  static const char *const names[] = {"fifo", "file", "dangling", "link_dir/fifo2", "missing/x", "new/", "dir/",
+                                      "link_file/", "."};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    int want = kernel(mkfifoat(raw, names[i], 0640));
+    if (want == 0) assert_int_equal(unlinkat(raw, names[i], 0), 0);
+    int got = fdk_mkfifoat(dir, names[i], 0640);
+    compare_call("mkfifo", names[i], want, got);
+    if (got == 0) {
+      char rel[PATH_MAX];
+      snprintf(rel, sizeof rel, "root/%s", names[i]);
+      assert_true(S_ISFIFO(lmode_in(top, rel)));
+      assert_int_equal(lmode_in(top, rel) & 0777, 0640 & ~022);
+      assert_int_equal(unlinkat(raw, names[i], 0), 0);
+    }
+  }
+  snprintf(g_ctx, sizeof g_ctx, "[%s]", backend_name(fdk_resolve_backend()));
+  expect_result("mkfifo out", fdk_mkfifoat(dir, "../fifo", 0600), -EXDEV);
+  expect_result("mkfifo via link out", fdk_mkfifoat(dir, "link_up/fifo", 0600), -EXDEV);
+  assert_false(exists(top, "fifo"));
+  expect_result("mknod bad kind", fdk_mknodat(dir, "x", FDK_KIND_DIR, 0600, 0), -EINVAL);
+  expect_result("mknod bad mode", fdk_mknodat(dir, "x", FDK_KIND_FIFO, 010000, 0), -EINVAL);
+  int want = kernel(mknodat(raw, "null_k", S_IFCHR | 0600, makedev(1, 3)));
+  expect_result("mknod char", fdk_mknodat(dir, "null", FDK_KIND_CHAR, 0600, makedev(1, 3)), want);
+  if (want == 0) {
+    assert_true(S_ISCHR(lmode_in(top, "root/null")));
+    fdk_stat *st;
+    assert_int_equal(fdk_stat_new(&st), 0);
+    assert_int_equal(fdk_statat(st, dir, "null", 0), 0);
+    assert_int_equal(fdk_stat_rdev(st), makedev(1, 3));
+    fdk_stat_free(st);
+  }
+  expect_result("mknod regular", fdk_mknodat(dir, "plain", FDK_KIND_REGULAR, 0600, 0), 0);
+  assert_true(S_ISREG(lmode_in(top, "root/plain")));
+  expect_result("mknod socket", fdk_mknodat(dir, "sock", FDK_KIND_SOCKET, 0600, 0), 0);
+  assert_true(S_ISSOCK(lmode_in(top, "root/sock")));
+
+  /* truncate(2) by path: follows, needs a regular file. */
+  static const char *const files[] = {"file", "link_file", "dir", "link_dir", "fifo", "missing", "file/", "dangling",
+                                      "chain1", "null", "sock"};
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    char p[2 * PATH_MAX];
+    snprintf(p, sizeof p, "%s/%s", root, files[i]);
+    int want_t = kernel(truncate(p, 7));
+    if (want_t == 0) assert_int_equal(truncate(p, 0), 0);
+    int got = fdk_truncateat(dir, files[i], 7);
+    compare_call("truncate", files[i], want_t, got);
+    if (got == 0) {
+      struct stat st;
+      assert_int_equal(stat(p, &st), 0);
+      assert_int_equal(st.st_size, 7);
+    }
+  }
+  snprintf(g_ctx, sizeof g_ctx, "[%s]", backend_name(fdk_resolve_backend()));
+  expect_result("truncate negative", fdk_truncateat(dir, "file", -1), -EINVAL);
+  expect_result("truncate escaping", fdk_truncateat(dir, "dir/link_out", 0), -EXDEV);
+  expect_result("truncate abs", fdk_truncateat(dir, "link_etc", 0), -EXDEV);
+  close(raw);
+  drop_fixture(top, dir);
+}
+
+static void test_mknod_truncate(void **state) {
+  (void)state;
+  for_each_backend(check_mknod_truncate);
+}
+
+/* faccessat: every mode and flag set on the fixture's names, against the kernel (glibc's
+ * faccessat, which emulates what an old kernel lacks). In a child with the real uid
+ * 65534 and the effective uid 0, so that real and effective answers differ. */
+/* The kernel's faccessat. Without faccessat2 (old kernels) glibc emulates the flags, but
+ * it checks AT_EACCESS alone with the real ids (it trusts them to be the effective ones
+ * outside setuid programs): there the symlink is resolved first and the emulation asked
+ * with AT_SYMLINK_NOFOLLOW. */
+static int kernel_access(const char *root, int raw, const char *name, int mode, int flags) {
+  if (!getenv("FDKIT_TEST_OLD_KERNEL") || flags != AT_EACCESS) return kernel(faccessat(raw, name, mode, flags));
+  char p[2 * PATH_MAX], real[PATH_MAX];
+  snprintf(p, sizeof p, "%s/%s", root, name);
+  if (!realpath(p, real)) return -errno;
+  return kernel(faccessat(AT_FDCWD, real, mode, AT_EACCESS | AT_SYMLINK_NOFOLLOW));
+}
+
+static int access_child(void *arg) {
+  const char *top = arg;
+  char root[PATH_MAX + 8];
+  int raw = open_raw_root(top, root);
+  fdk_dir *dir;
+  CHILD_CHECK(raw >= 0 && fdk_dir_open(&dir, fdk_dir_fs(), root) == 0);
+  CHILD_CHECK(fchmodat(raw, "file", 0600, 0) == 0 && fchmodat(raw, "dir", 0711, 0) == 0);
+  CHILD_CHECK(chmod(top, 0755) == 0 && chmod(root, 0755) == 0);
+  if (setreuid(65534, 0) < 0) return 77;
+  static const char *const names[] = {"file", "link_file", "dir", "link_dir", "dangling", "missing", "file/",
+                                      "dir/sub", "chain1", "link_dir/"};
+  static const unsigned modes[] = {FDK_ACCESS_EXISTS, FDK_ACCESS_READ, FDK_ACCESS_WRITE, FDK_ACCESS_EXEC,
+                                   FDK_ACCESS_READ | FDK_ACCESS_WRITE};
+  static const int os_modes[] = {F_OK, R_OK, W_OK, X_OK, R_OK | W_OK};
+  static const unsigned flag_sets[] = {0, FDK_FOLLOW, FDK_ACCESS_EFFECTIVE, FDK_FOLLOW | FDK_ACCESS_EFFECTIVE};
+  int bad = 0;
+  for (int b = 0; b < 2; b++) {
+    if (b == 0 && getenv("FDKIT_TEST_OLD_KERNEL")) continue;
+    CHILD_CHECK(fdk_resolve_set_backend(kBackends[b]) == 0);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+      for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++)
+        for (size_t f = 0; f < sizeof flag_sets / sizeof flag_sets[0]; f++) {
+          unsigned fl = flag_sets[f];
+          int os = (fl & FDK_FOLLOW ? 0 : AT_SYMLINK_NOFOLLOW) | (fl & FDK_ACCESS_EFFECTIVE ? AT_EACCESS : 0);
+          int want = kernel_access(root, raw, names[i], os_modes[m], os);
+          int got = fdk_faccessat(dir, names[i], modes[m], fl);
+          if (got != want) {
+            fprintf(stderr, "# [%s] faccessat '%s' mode %u flags %u: kernel %s, fdkit %s (%s)\n", backend_name(kBackends[b]),
+                    names[i], modes[m], fl, fdk_errname(want), fdk_errname(got), fdk_last_error());
+            bad++;
+          }
+        }
+    CHILD_CHECK(fdk_faccessat(dir, "dir/link_out", FDK_ACCESS_EXISTS, FDK_FOLLOW) == -EXDEV);
+    CHILD_CHECK(fdk_faccessat(dir, "../outside_file", FDK_ACCESS_EXISTS, 0) == -EXDEV);
+    CHILD_CHECK(fdk_faccessat(dir, "file", 8, 0) == -EINVAL);
+    CHILD_CHECK(fdk_faccessat(dir, "file", 0, 4) == -EINVAL);
+  }
+  fdk_dir_unref(dir);
+  close(raw);
+  return bad;
+}
+
+static void test_faccessat(void **state) {
+  (void)state;
+  on_fixture_in_child(access_child);
+}
+
+static void check_whiteout(void) {
+  char top[PATH_MAX];
+  fdk_dir *dir = fresh_fixture(top);
+  char root[PATH_MAX + 8];
+  int raw = open_raw_root(top, root);
+  assert_true(raw >= 0);
+  assert_int_equal(mknodat(raw, "k_src", S_IFREG | 0600, 0), 0);
+  int want = kernel(renameat2(raw, "k_src", raw, "k_dst", RENAME_WHITEOUT));
+  snprintf(g_ctx, sizeof g_ctx, "[%s]", backend_name(fdk_resolve_backend()));
+  expect_result("whiteout", fdk_renameat2(dir, "chain3", dir, "dir/moved", FDK_RENAME_WHITEOUT), want);
+  if (want == 0) {
+    mode_t m = lmode_in(top, "root/chain3");
+    assert_true(S_ISCHR(m));
+    assert_true(S_ISLNK(lmode_in(top, "root/dir/moved")));
+  }
+  expect_result("whiteout out", fdk_renameat2(dir, "file", dir, "../moved", FDK_RENAME_WHITEOUT), -EXDEV);
+  expect_result("whiteout exchange", fdk_renameat2(dir, "file", dir, "x", FDK_RENAME_WHITEOUT | FDK_RENAME_EXCHANGE),
+                -EINVAL);
+  close(raw);
+  drop_fixture(top, dir);
+}
+
+static void test_rename_whiteout(void **state) {
+  (void)state;
+  for_each_backend(check_whiteout);
+}
+
+/* Extended attributes, against the kernel's path calls on the same names. */
+static int xattr_kernel_set(const char *root, const char *name, int follow) {
+  char p[2 * PATH_MAX];
+  snprintf(p, sizeof p, "%s/%s", root, name);
+  return kernel(follow ? setxattr(p, "user.k", "v", 1, 0) : lsetxattr(p, "user.k", "v", 1, 0));
+}
+
+static void check_xattrs_in(fdk_dir *dir, const char *top, const char *ctx) {
+  char root[PATH_MAX + 8];
+  snprintf(root, sizeof root, "%s/root", top);
+  static const char *const names[] = {"file", "link_file", "dir", "link_dir/", "dangling", "missing", "file/"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    for (int follow = 0; follow < 2; follow++) {
+      int want = xattr_kernel_set(root, names[i], follow);
+      if (want == -EOPNOTSUPP) skip();
+      int got = fdk_setxattrat(dir, names[i], "user.k", "w", 1, follow ? FDK_FOLLOW : 0);
+      snprintf(g_ctx, sizeof g_ctx, "[%s] setxattr '%s' follow %d:", ctx, names[i], follow);
+      expect_result("setxattr", got, want);
+    }
+  snprintf(g_ctx, sizeof g_ctx, "[%s]", ctx);
+  expect_result("set", fdk_setxattrat(dir, "file", "user.a", "value\0x", 7, 0), 0);
+  expect_result("create existing", fdk_setxattrat(dir, "file", "user.a", "v", 1, FDK_XATTR_CREATE), -EEXIST);
+  expect_result("replace missing", fdk_setxattrat(dir, "file", "user.b", "v", 1, FDK_XATTR_REPLACE), -ENODATA);
+  expect_result("empty value", fdk_setxattrat(dir, "file", "user.e", NULL, 0, FDK_XATTR_CREATE), 0);
+  char *text = NULL;
+  ssize_t n = fdk_getxattrat(&text, dir, "link_file", "user.a", FDK_FOLLOW);
+  assert_int_equal(n, 7);
+  assert_memory_equal(text, "value\0x", 7);
+  assert_int_equal(text[7], '\0');
+  fdk_free(text);
+  assert_int_equal(fdk_getxattrat(&text, dir, "file", "user.e", 0), 0);
+  assert_string_equal(text, "");
+  fdk_free(text);
+  expect_result("get missing", (int)fdk_getxattrat(&text, dir, "file", "user.none", 0), -ENODATA);
+  expect_result("get on the link", (int)fdk_getxattrat(&text, dir, "link_file", "user.a", 0), -ENODATA);
+  n = fdk_listxattrat(&text, dir, "file", 0);
+  char p[2 * PATH_MAX], want_list[512];
+  snprintf(p, sizeof p, "%s/file", root);
+  ssize_t want_n = listxattr(p, want_list, sizeof want_list);
+  assert_int_equal(n, want_n);
+  assert_memory_equal(text, want_list, (size_t)n);
+  fdk_free(text);
+  expect_result("remove", fdk_removexattrat(dir, "link_file", "user.a", FDK_FOLLOW), 0);
+  expect_result("remove again", fdk_removexattrat(dir, "file", "user.a", 0), -ENODATA);
+  expect_result("escaping", fdk_setxattrat(dir, "dir/link_out", "user.a", "v", 1, FDK_FOLLOW), -EXDEV);
+  expect_result("escaping get", (int)fdk_getxattrat(&text, dir, "../outside_file", "user.a", 0), -EXDEV);
+  expect_result("escaping list", (int)fdk_listxattrat(&text, dir, "link_up", FDK_FOLLOW), -EXDEV);
+  expect_result("escaping remove", fdk_removexattrat(dir, "link_etc/passwd", "user.a", FDK_FOLLOW), -EXDEV);
+  char outside[PATH_MAX + 32];
+  snprintf(outside, sizeof outside, "%s/outside_file", top);
+  assert_int_equal(getxattr(outside, "user.a", NULL, 0), -1);
+  expect_result("both flags", fdk_setxattrat(dir, "file", "user.a", "v", 1, FDK_XATTR_CREATE | FDK_XATTR_REPLACE),
+                -EINVAL);
+  expect_result("null name", fdk_removexattrat(dir, "file", NULL, 0), -EINVAL);
+  expect_result("null value", fdk_setxattrat(dir, "file", "user.a", NULL, 3, 0), -EINVAL);
+}
+
+static void check_xattrs(void) {
+  char top[PATH_MAX];
+  fdk_dir *dir = fresh_fixture(top);
+  check_xattrs_in(dir, top, backend_name(fdk_resolve_backend()));
+  drop_fixture(top, dir);
+}
+
+static void test_xattrs(void **state) {
+  (void)state;
+  for_each_backend(check_xattrs);
+}
+
+/* Without the getxattrat calls nor /proc: the file is opened again for f*xattr. */
+static int xattr_without_proc_child(void *arg) {
+  const char *top = arg;
+  int setup = without_proc_nor_new_calls();
+  if (setup) return setup;
+  char root[PATH_MAX + 8];
+  snprintf(root, sizeof root, "%s/root", top);
+  fdk_dir *dir;
+  CHILD_CHECK(fdk_dir_open(&dir, fdk_dir_fs(), root) == 0);
+  CHILD_CHECK(fdk_setxattrat(dir, "link_file", "user.a", "abc", 3, FDK_FOLLOW) == 0);
+  char *text = NULL;
+  CHILD_CHECK(fdk_getxattrat(&text, dir, "file", "user.a", 0) == 3 && memcmp(text, "abc", 3) == 0);
+  fdk_free(text);
+  CHILD_CHECK(fdk_listxattrat(&text, dir, "dir", 0) >= 0);
+  fdk_free(text);
+  CHILD_CHECK(fdk_removexattrat(dir, "file", "user.a", 0) == 0);
+  CHILD_CHECK(fdk_getxattrat(&text, dir, "file", "user.a", 0) == -ENODATA);
+  CHILD_CHECK(fdk_setxattrat(dir, "link_file", "user.a", "abc", 3, 0) == -EOPNOTSUPP);
+  CHILD_CHECK(fdk_setxattrat(dir, "dir/link_out", "user.a", "abc", 3, FDK_FOLLOW) == -EXDEV);
+  fdk_dir_unref(dir);
+  return 0;
+}
+
+static void test_xattrs_without_proc(void **state) {
+  (void)state;
+  on_fixture_in_child(xattr_without_proc_child);
+}
+
+/* fdk_dir_open2: NOFOLLOW against the kernel's open(O_DIRECTORY|O_NOFOLLOW); the scopes on
+ * the last-component calls and realpath (the open paths are held to openat2 in the
+ * fs_kernel suite). */
+static void check_dir_open2(void) {
+  char top[PATH_MAX];
+  fdk_dir *dir = fresh_fixture(top);
+  char root[PATH_MAX + 8];
+  int raw = open_raw_root(top, root);
+  static const char *const names[] = {"dir", "link_dir", "link_dir/", "file", "dangling", "link_dir/sub"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    int k = openat(raw, names[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int want = k < 0 ? -errno : 0;
+    if (k >= 0) close(k);
+    fdk_dir *d = NULL;
+    compare_call("dir_open nofollow", names[i], want, fdk_dir_open2(&d, dir, names[i], FDK_DIR_NOFOLLOW));
+    fdk_dir_unref(d);
+  }
+  snprintf(g_ctx, sizeof g_ctx, "[%s]", backend_name(fdk_resolve_backend()));
+  fdk_dir *d;
+  expect_result("bad flags", fdk_dir_open2(&d, dir, "dir", 0x100), -EINVAL);
+  /* IN_ROOT: ".." and absolute names stay in the dir, for every kind of call. */
+  fdk_dir *in_root;
+  expect_result("in root", fdk_dir_open2(&in_root, dir, "dir", FDK_DIR_IN_ROOT), 0);
+  expect_result("mkdir abs", fdk_mkdirat(in_root, "/made", 0755), 0);
+  assert_true(S_ISDIR(lmode_in(top, "root/dir/made")));
+  expect_result("mkdir up", fdk_mkdirat(in_root, "../../made2", 0755), 0);
+  assert_true(S_ISDIR(lmode_in(top, "root/dir/made2")));
+  expect_result("symlink abs", fdk_symlinkat("/sub", in_root, "/abs_sub"), 0);
+  fdk_stat *st;
+  assert_int_equal(fdk_stat_new(&st), 0);
+  expect_result("stat through abs link", fdk_statat(st, in_root, "abs_sub/deep_file", 1), 0);
+  assert_int_equal(fdk_stat_ino(st), fdkt_ino(top, "root/dir/sub/deep_file"));
+  char *text;
+  assert_int_equal(fdk_realpath(&text, in_root, "/../abs_sub/../abs_sub"), 3);
+  assert_string_equal(text, "sub");
+  fdk_free(text);
+  /* "/" as the last component is the root itself, which these calls see as ".". */
+  expect_result("rmdir /", fdk_rmdirat(in_root, "/"), -EINVAL);
+  expect_result("unlink link_out", fdk_unlinkat(in_root, "/link_out"), 0);
+  fdk_dir *nested;
+  expect_result("nested", fdk_dir_open2(&nested, in_root, "/sub", FDK_DIR_NO_SYMLINKS), 0);
+  assert_int_equal(fdk_symlinkat("deep_file", nested, "l"), 0);
+  expect_result("nested keeps in root", fdk_statat(st, nested, "../../deep_file", 0), 0);
+  expect_result("nested no symlinks", fdk_statat(st, nested, "l", 1), -ELOOP);
+  expect_result("nested no symlinks, not followed", fdk_statat(st, nested, "l", 0), 0);
+  fdk_dir_unref(nested);
+  fdk_dir_unref(in_root);
+  fdk_stat_free(st);
+  close(raw);
+  drop_fixture(top, dir);
+}
+
+static void test_dir_open2(void **state) {
+  (void)state;
+  for_each_backend(check_dir_open2);
 }
 
 int main(void) {
@@ -1273,6 +1660,13 @@ int main(void) {
       fdkt_test(test_escape_told_from_cross_device),
       fdkt_test(test_chmod_without_fchmodat2_nor_proc),
       fdkt_test(test_linkat_trailing_slashes),
+      fdkt_test(test_tmpfile_and_link_fd),
+      fdkt_test(test_mknod_truncate),
+      fdkt_test(test_faccessat),
+      fdkt_test(test_rename_whiteout),
+      fdkt_test(test_xattrs),
+      fdkt_test(test_xattrs_without_proc),
+      fdkt_test(test_dir_open2),
   };
   return cmocka_run_group_tests(tests, suite_setup, suite_teardown);
 }

@@ -71,13 +71,18 @@ static answer of_fd(int fd) {
   return a;
 }
 
+/* The scope under test (test_scoped_selftest_paths): resolve flags the oracle adds and the
+ * fdk_dir_open2 flags of fdkit's base; none for the other classes. */
+static uint64_t g_scope_resolve;
+static unsigned g_scope_dir_flags;
+
 /* The oracle; fdkit reads an empty path as ".". */
 static answer kernel_open(int base, const char *path, unsigned flags) {
   if (!*path) path = ".";
   struct open_how how = {0};
   how.flags = (uint64_t)os_flags(flags);
   how.mode = (flags & FDK_O_CREAT) ? 0600 : 0;
-  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  how.resolve = RESOLVE_NO_MAGICLINKS | g_scope_resolve | (g_scope_resolve & RESOLVE_IN_ROOT ? 0 : RESOLVE_BENEATH);
   for (int tries = 0;; tries++) {
     long fd = syscall(SYS_openat2, base, path, &how, sizeof how);
     if (fd >= 0 || errno != EAGAIN || tries == 1000) return of_fd(fd >= 0 ? (int)fd : -errno);
@@ -222,7 +227,7 @@ typedef struct {
 
 static int open_base(base *b, const char *path) {
   b->fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (b->fd < 0 || fdk_dir_open(&b->dir, fdk_dir_fs(), path) != 0) return -1;
+  if (b->fd < 0 || fdk_dir_open2(&b->dir, fdk_dir_fs(), path, g_scope_dir_flags) != 0) return -1;
   return 0;
 }
 
@@ -531,8 +536,19 @@ static void test_name_max_left_to_filesystems(void **state) {
  * Linux tree), rebuilt here: every path its RESOLVE_BENEATH, IN_ROOT, NO_XDEV,
  * NO_SYMLINKS and NO_MAGICLINKS cases use, resolved under RESOLVE_BENEATH from their
  * base, each with the endings "", "/", "/." and "/..". */
+typedef struct {
+  const char *name;
+  unsigned dir_flags;
+  uint64_t resolve;
+} scope;
+
 static int selftest_child(void *arg) {
-  (void)arg;
+  const scope *sc = arg;
+  if (sc) {
+    g_scope_dir_flags = sc->dir_flags;
+    g_scope_resolve = sc->resolve;
+  }
+  const char *cls = sc ? sc->name : "openat2 selftest paths";
   char root[PATH_MAX], mnt[PATH_MAX];
   at(root, g_top, "root");
   at(mnt, root, "mnt");
@@ -610,7 +626,7 @@ static int selftest_child(void *arg) {
     if (open_base(&b, bases[t]) < 0) return 1;
     fflush(NULL);
     pid_t pid = fork();
-    if (pid == 0) _exit(compare_class("openat2 selftest paths", b.fd, b.dir, p[t], counts[t]));
+    if (pid == 0) _exit(compare_class(cls, b.fd, b.dir, p[t], counts[t]));
     int status;
     waitpid(pid, &status, 0);
     bad += !WIFEXITED(status) || WEXITSTATUS(status) != 0;
@@ -623,6 +639,24 @@ static void test_openat2_selftest_paths(void **state) {
   fdkt_in_child(selftest_child, NULL, 1);
 }
 
+/* --- The same fixture and paths beneath dirs opened with fdk_dir_open2's scoping flags,
+ * against openat2 with the matching RESOLVE_* flags (IN_ROOT in place of BENEATH). */
+static void test_scoped_selftest_paths(void **state) {
+  (void)state;
+  static const scope scopes[] = {
+      {"IN_ROOT", FDK_DIR_IN_ROOT, RESOLVE_IN_ROOT},
+      {"NO_XDEV", FDK_DIR_NO_XDEV, RESOLVE_NO_XDEV},
+      {"NO_SYMLINKS", FDK_DIR_NO_SYMLINKS, RESOLVE_NO_SYMLINKS},
+      {"IN_ROOT|NO_XDEV", FDK_DIR_IN_ROOT | FDK_DIR_NO_XDEV, RESOLVE_IN_ROOT | RESOLVE_NO_XDEV},
+      {"IN_ROOT|NO_SYMLINKS", FDK_DIR_IN_ROOT | FDK_DIR_NO_SYMLINKS, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS},
+  };
+  for (size_t i = 0; i < NPATHS(scopes); i++) {
+    fdkt_in_child(selftest_child, (void *)&scopes[i], 1);
+    fdkt_remove_tree(g_top);
+    if (mkdir(g_top, 0755) < 0) fail_msg("mkdir %s: %s", g_top, strerror(errno));
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       class_test(test_nosymfollow_mount),
@@ -632,6 +666,7 @@ int main(void) {
       class_test(test_procfs_links),
       class_test(test_name_max_left_to_filesystems),
       class_test(test_openat2_selftest_paths),
+      class_test(test_scoped_selftest_paths),
   };
   return cmocka_run_group_tests(tests, suite_setup, suite_teardown);
 }

@@ -19,7 +19,7 @@
 
 #include "testutil.h"
 
-enum { MAX_EVENTS = 4096, MAX_SYMBOLS = 256 };
+enum { MAX_EVENTS = 4096, MAX_SYMBOLS = 320 };
 
 typedef struct {
   int phase;
@@ -322,6 +322,49 @@ static void test_fs(void **state) {
   ASYNC("fdk_fstat_async", "fstat", fdk_fstat_async(g_loop, st, fdk_dir_handle(d), fdkt_record, &g_res, NULL), 0);
   ASYNC("fdk_unlinkat_async", "unlinkat", fdk_unlinkat_async(g_loop, d, "h2", fdkt_record, &g_res, NULL), 0);
   ASYNC("fdk_rmdirat_async", "rmdirat", fdk_rmdirat_async(g_loop, d, "a", fdkt_record, &g_res, NULL), 0);
+  /* Scoped dirs, tmpfiles, special files, truncate, access and extended attributes. */
+  fdk_dir *scoped;
+  SYNC("fdk_dir_open2", "dir_open", fdk_dir_open2(&scoped, d, "sub", FDK_DIR_IN_ROOT), 0);
+  fdk_dir_unref(scoped);
+  PRODUCE("fdk_dir_open2_async", "dir_open",
+          fdk_dir_open2_async(g_loop, d, "link", FDK_DIR_NOFOLLOW, on_dir, &got, NULL), -ENOTDIR);
+  SYNC("fdk_linkat2", "linkat", fdk_linkat2(d, "link", d, "hard_f", FDK_FOLLOW), 0);
+  ASYNC("fdk_linkat2_async", "linkat",
+        fdk_linkat2_async(g_loop, d, "link", d, "hard_f", FDK_FOLLOW, fdkt_record, &g_res, NULL), -EEXIST);
+  fdk_fd *tmp;
+  assert_int_equal(fdk_openat(&tmp, d, "sub", FDK_O_TMPFILE | FDK_O_WRONLY, 0600), 0);
+  SYNC("fdk_linkat_fd", "linkat_fd", fdk_linkat_fd(tmp, d, "sub/t1"), 0);
+  ASYNC("fdk_linkat_fd_async", "linkat_fd", fdk_linkat_fd_async(g_loop, tmp, d, "sub/t2", fdkt_record, &g_res, NULL),
+        0);
+  fdk_fd_unref(tmp);
+  SYNC("fdk_mknodat", "mknodat", fdk_mknodat(d, "node", FDK_KIND_REGULAR, 0600, 0), 0);
+  ASYNC("fdk_mknodat_async", "mknodat",
+        fdk_mknodat_async(g_loop, d, "node", FDK_KIND_FIFO, 0600, 0, fdkt_record, &g_res, NULL), -EEXIST);
+  SYNC("fdk_mkfifoat", "mknodat", fdk_mkfifoat(d, "fifo", 0600), 0);
+  ASYNC("fdk_mkfifoat_async", "mknodat", fdk_mkfifoat_async(g_loop, d, "fifo2", 0600, fdkt_record, &g_res, NULL), 0);
+  SYNC("fdk_truncateat", "truncateat", fdk_truncateat(d, "f", 3), 0);
+  ASYNC("fdk_truncateat_async", "truncateat", fdk_truncateat_async(g_loop, d, "fifo", 3, fdkt_record, &g_res, NULL),
+        -EINVAL);
+  SYNC("fdk_faccessat", "faccessat", fdk_faccessat(d, "f", FDK_ACCESS_READ, 0), 0);
+  ASYNC("fdk_faccessat_async", "faccessat",
+        fdk_faccessat_async(g_loop, d, "missing", FDK_ACCESS_EXISTS, 0, fdkt_record, &g_res, NULL), -ENOENT);
+  SYNC("fdk_setxattrat", "setxattrat", fdk_setxattrat(d, "f", "user.t", "v", 1, 0), 0);
+  ASYNC("fdk_setxattrat_async", "setxattrat",
+        fdk_setxattrat_async(g_loop, d, "f", "user.u", "uv", 2, FDK_XATTR_CREATE, fdkt_record, &g_res, NULL), 0);
+  SYNC("fdk_getxattrat", "getxattrat", fdk_getxattrat(&text, d, "f", "user.t", 0), 1);
+  fdk_free(text);
+  PRODUCE("fdk_getxattrat_async", "getxattrat",
+          fdk_getxattrat_async(g_loop, d, "link", "user.u", FDK_FOLLOW, on_text, &got, NULL), 2);
+  fdk_free(got.out);
+  SYNC("fdk_listxattrat", "listxattrat", fdk_listxattrat(&text, d, "f", 0), 14);
+  fdk_free(text);
+  PRODUCE("fdk_listxattrat_async", "listxattrat", fdk_listxattrat_async(g_loop, d, "f", 0, on_text, &got, NULL), 14);
+  fdk_free(got.out);
+  SYNC("fdk_removexattrat", "removexattrat", fdk_removexattrat(d, "f", "user.t", 0), 0);
+  ASYNC("fdk_removexattrat_async", "removexattrat",
+        fdk_removexattrat_async(g_loop, d, "f", "user.t", 0, fdkt_record, &g_res, NULL), -ENODATA);
+  const char *made[] = {"hard_f", "sub/t1", "sub/t2", "node", "fifo", "fifo2", NULL};
+  for (int i = 0; made[i]; i++) assert_int_equal(fdk_unlinkat(d, made[i]), 0);
   fdk_stat_free(st);
   const char *names[] = {"f", "link", "al", "sub", NULL};
   for (int i = 0; names[i]; i++) fdk_unlinkat(d, names[i]);

@@ -17,6 +17,7 @@ typedef struct {
   int path_required;
   int takes_follow;
   int takes_zero;
+  int takes_xattrs;
 } fs_command;
 
 typedef struct {
@@ -25,6 +26,8 @@ typedef struct {
   const char *path; /* beneath root; "." when the command defaults to it */
   int follow;
   int zero;
+  int xattrs;
+  unsigned root_flags; /* FDK_DIR_* scoping of --root */
   fdk_dir *root;
 } fs_args;
 
@@ -37,9 +40,13 @@ typedef struct {
   "is printed as GNU ls prints it on a terminal: in single quotes, with $'\\n'-style\n"      \
   "escapes ('a -> b' for a file of that name, a -> b for a symlink).\n"
 
-#define COMMON_OPTIONS_HELP                                                     \
-  "  --root DIR   the directory every path is confined to (also --root=DIR)\n" \
-  "  --trace      print each fdkit operation to stderr\n"                      \
+#define COMMON_OPTIONS_HELP                                                                     \
+  "  --root DIR   the directory every path is confined to (also --root=DIR)\n"                 \
+  "  --in-root    DIR is a root: '..' at it stays there, and absolute paths and symlink\n"     \
+  "               targets start from it instead of being refused\n"                            \
+  "  --no-xdev    refuse a path that crosses a mount point beneath DIR\n"                     \
+  "  --no-symlinks  refuse a path that would follow any symlink\n"                            \
+  "  --trace      print each fdkit operation to stderr\n"                                      \
   "  --help       print this help\n"
 
 static const fs_command ls_command = {
@@ -71,15 +78,18 @@ static const fs_command cat_command = {
 static const fs_command stat_command = {
     .name = "stat",
     .usage =
-        "usage: fdkit stat --root DIR [--follow] PATH\n"
+        "usage: fdkit stat --root DIR [--follow] [--xattrs] PATH\n"
         "\n"
         "Describes PATH: kind, size, blocks, mode, links, owner, inode, device (major,minor)\n"
         "and times (UTC). A symlink is described itself, with its target, unless --follow is\n"
         "given.\n" NAMES_HELP CONFINEMENT_HELP
         "\n" COMMON_OPTIONS_HELP
-        "  --follow     describe what a symlink in the last position points to (confined)\n",
+        "  --follow     describe what a symlink in the last position points to (confined)\n"
+        "  --xattrs     also print each extended attribute as 'xattr   name=value' (the value\n"
+        "               quoted as names are)\n",
     .path_required = 1,
     .takes_follow = 1,
+    .takes_xattrs = 1,
 };
 
 static const fs_command tree_command = {
@@ -135,6 +145,14 @@ static int parse_args(const fs_command *cmd, int argc, char **argv, fs_args *a) 
       if (r < 0) return FDKIT_EXIT_OWN_ERROR;
     } else if (!strcmp(arg, "--follow") && cmd->takes_follow) {
       a->follow = 1;
+    } else if (!strcmp(arg, "--xattrs") && cmd->takes_xattrs) {
+      a->xattrs = 1;
+    } else if (!strcmp(arg, "--in-root")) {
+      a->root_flags |= FDK_DIR_IN_ROOT;
+    } else if (!strcmp(arg, "--no-xdev")) {
+      a->root_flags |= FDK_DIR_NO_XDEV;
+    } else if (!strcmp(arg, "--no-symlinks")) {
+      a->root_flags |= FDK_DIR_NO_SYMLINKS;
     } else if ((!strcmp(arg, "--zero") || !strcmp(arg, "-0")) && cmd->takes_zero) {
       a->zero = 1;
     } else if (!strcmp(arg, "--trace")) {
@@ -154,7 +172,7 @@ static int parse_args(const fs_command *cmd, int argc, char **argv, fs_args *a) 
     fprintf(stderr, "fdkit %s: --root DIR is required (see --help)\n", cmd->name);
     return FDKIT_EXIT_OWN_ERROR;
   }
-  int r = fdk_dir_open(&a->root, fdk_dir_fs(), a->root_path);
+  int r = fdk_dir_open2(&a->root, fdk_dir_fs(), a->root_path, a->root_flags);
   if (r < 0) return fdkit_report(cmd->name, "dir_open (--root)", r);
   return -1;
 }
@@ -377,6 +395,33 @@ static int print_time(const char *label, const char *call, int (*get)(const fdk_
   return 0;
 }
 
+/* Every extended attribute of a->path as "xattr   name=value", in the order the file
+ * system lists them. 0, or 1 after reporting a failure. */
+static int print_xattrs(const fs_args *a) {
+  char *names;
+  unsigned flags = a->follow ? FDK_FOLLOW : 0;
+  ssize_t n = fdk_listxattrat(&names, a->root, a->path, flags);
+  if (n < 0) return report_on_path(a, "listxattrat", a->path, (int)n);
+  int code = 0;
+  for (const char *name = names; name < names + n; name += strlen(name) + 1) {
+    char *value;
+    ssize_t len = fdk_getxattrat(&value, a->root, a->path, name, flags);
+    if (len < 0) {
+      code = report_on_path(a, "getxattrat", a->path, (int)len);
+      continue;
+    }
+    printf("%-7s ", "xattr");
+    fdkit_print_name(stdout, name);
+    fputc('=', stdout);
+    /* A value is bytes; one with a NUL inside shows up to it, as getfattr shows text. */
+    fdkit_print_name(stdout, value);
+    fputc('\n', stdout);
+    fdk_free(value);
+  }
+  fdk_free(names);
+  return code;
+}
+
 int fdkit_cmd_stat(int argc, char **argv) {
   fs_args a;
   int code = parse_args(&stat_command, argc, argv, &a);
@@ -429,6 +474,7 @@ int fdkit_cmd_stat(int argc, char **argv) {
   code |= print_time("modify", "stat_mtime", fdk_stat_mtime, st);
   code |= print_time("change", "stat_ctime", fdk_stat_ctime, st);
   code |= print_time("birth", "stat_btime", fdk_stat_btime, st);
+  if (a.xattrs) code |= print_xattrs(&a);
 
 done:
   fdk_stat_free(st);

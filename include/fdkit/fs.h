@@ -73,6 +73,24 @@ FDK_API int fdk_dir_open(fdk_dir **out, fdk_dir *base, const char *path);
  * reference is the caller's. -EBADF for a closed fd, -ENOTDIR when fd is not a
  * directory. */
 FDK_API int fdk_dir_from_fd(fdk_dir **out, fdk_fd *fd);
+/**@{*/
+/** Flags of fdk_dir_open2. The scoping ones (NO_XDEV, NO_SYMLINKS, IN_ROOT) apply to the
+ * resolution of path itself and then to every path resolved beneath the new dir; a dir
+ * opened beneath a scoped dir keeps its base's scoping as well as its own. Both resolve
+ * strategies give the kernel's answers (openat2's RESOLVE_* flags of the same names). */
+#define FDK_DIR_NOFOLLOW 0x1u    /**< a symlink as the last component of path is not
+                                    followed: -ENOTDIR, as open(O_DIRECTORY|O_NOFOLLOW) */
+#define FDK_DIR_NO_XDEV 0x2u     /**< crossing a mount point (down into a mount, or a symlink
+                                    that leads across one) fails with -EXDEV */
+#define FDK_DIR_NO_SYMLINKS 0x4u /**< following any symlink fails with -ELOOP (a last
+                                    component that is not followed may be one) */
+#define FDK_DIR_IN_ROOT 0x8u     /**< the dir is a root: ".." at it stays there and absolute
+                                    paths and symlink targets start from it, where a plain
+                                    confined dir answers -EXDEV */
+/**@}*/
+/** fdk_dir_open with FDK_DIR_* flags. -EINVAL for unknown bits; the header's path errors,
+ * and -EXDEV / -ELOOP from the scoping flags. */
+FDK_API int fdk_dir_open2(fdk_dir **out, fdk_dir *base, const char *path, unsigned flags);
 /** Adds a reference; returns dir (NULL for NULL). Never fails. */
 FDK_API fdk_dir *fdk_dir_ref(fdk_dir *dir);
 /** Drops a reference; the last one closes the directory. Accepts NULL and the
@@ -100,7 +118,11 @@ FDK_API fdk_fd *fdk_dir_handle(fdk_dir *dir);
 #define FDK_O_NOCTTY 0x0800u
 #define FDK_O_PATH 0x1000u /**< a handle that only names the file; combines with
                               DIRECTORY and NOFOLLOW only */
-/* FDK_O_CREAT with FDK_O_DIRECTORY is refused (-EINVAL), as the kernel refuses it. */
+#define FDK_O_TMPFILE 0x2000u /**< an unnamed regular file in the directory path names
+                                 (O_TMPFILE); needs WRONLY or RDWR; with EXCL it can never
+                                 be named, else fdk_linkat_fd names it */
+/* FDK_O_CREAT with FDK_O_DIRECTORY is refused (-EINVAL), as the kernel refuses it;
+ * FDK_O_TMPFILE with FDK_O_CREAT or FDK_O_PATH, or without a write mode, likewise. */
 
 /**@}*/
 /** 1 if every bit of flags is a known FDK_O_* flag this platform supports and the set is
@@ -146,8 +168,11 @@ FDK_API int fdk_renameat(fdk_dir *old_dir, const char *old_path, fdk_dir *new_di
 /** Flags of fdk_renameat2. */
 #define FDK_RENAME_NOREPLACE 0x1u /**< -EEXIST if new_path exists */
 #define FDK_RENAME_EXCHANGE 0x2u  /**< swap the two; both must exist */
-/** fdk_renameat with FDK_RENAME_* flags; -EINVAL for unknown bits or both together, and
- * -EINVAL or -ENOSYS where the file system or kernel lacks them. */
+#define FDK_RENAME_WHITEOUT 0x4u  /**< leave a whiteout (a 0:0 character device) at old_path,
+                                     for overlay file systems; needs CAP_MKNOD */
+/** fdk_renameat with FDK_RENAME_* flags; -EINVAL for unknown bits or EXCHANGE with
+ * NOREPLACE or WHITEOUT, and -EINVAL or -ENOSYS where the file system or kernel lacks
+ * them (-EPERM for WHITEOUT without CAP_MKNOD). */
 FDK_API int fdk_renameat2(fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char *new_path,
                           unsigned flags);
 /** Creates a symlink at path whose text is target (stored as given, never resolved).
@@ -155,6 +180,27 @@ FDK_API int fdk_renameat2(fdk_dir *old_dir, const char *old_path, fdk_dir *new_d
 FDK_API int fdk_symlinkat(const char *target, fdk_dir *dir, const char *path);
 /** Hard link; the source is never followed (a symlink source links the symlink). */
 FDK_API int fdk_linkat(fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char *new_path);
+/** fdk_linkat with flags: FDK_FOLLOW links what a symlink source points to (followed
+ * confined beneath old_dir, as linkat's AT_SYMLINK_FOLLOW); -EINVAL for other bits. */
+FDK_API int fdk_linkat2(fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char *new_path,
+                        unsigned flags);
+/** Gives a name at path (beneath dir, last component not followed) to the file fd refers
+ * to, as linkat(fd, "", ..., AT_EMPTY_PATH): publishes a file opened with FDK_O_TMPFILE.
+ * -ENOENT for a file with no link left or opened with FDK_O_TMPFILE | FDK_O_EXCL, -EPERM
+ * for a directory, -EEXIST when path exists, -EBADF for a closed fd. Where the kernel
+ * refuses AT_EMPTY_PATH to the caller, the file's /proc/self/fd link is used. */
+FDK_API int fdk_linkat_fd(fdk_fd *fd, fdk_dir *dir, const char *path);
+/** Creates a special file at path (last component not followed): kind is FDK_KIND_FIFO,
+ * FDK_KIND_CHAR, FDK_KIND_BLOCK, FDK_KIND_SOCKET or FDK_KIND_REGULAR, mode the permission
+ * bits (umask applies), dev the device number of CHAR and BLOCK (0 else). -EINVAL for
+ * another kind; -EPERM for a device without CAP_MKNOD. */
+FDK_API int fdk_mknodat(fdk_dir *dir, const char *path, int kind, unsigned mode, uint64_t dev);
+/** fdk_mknodat of a FIFO. */
+FDK_API int fdk_mkfifoat(fdk_dir *dir, const char *path, unsigned mode);
+/** Sets the size of the file path names to length (a symlink is followed, confined, as
+ * truncate(2) follows it). -EINVAL for a negative length or a file that is not regular,
+ * -EISDIR for a directory, -EACCES without write permission. */
+FDK_API int fdk_truncateat(fdk_dir *dir, const char *path, int64_t length);
 /** The text of the symlink at path, NUL-terminated, in *out (fdk_free). Returns its
  * length. -EINVAL when path is not a symlink. */
 FDK_API ssize_t fdk_readlinkat(char **out, fdk_dir *dir, const char *path);
@@ -166,6 +212,19 @@ FDK_API ssize_t fdk_readlinkat(char **out, fdk_dir *dir, const char *path);
 FDK_API int fdk_chmodat(fdk_dir *dir, const char *path, unsigned mode, unsigned flags);
 /** uid or gid -1 leaves that one unchanged; -EINVAL below -1 or above UINT32_MAX - 1. */
 FDK_API int fdk_chownat(fdk_dir *dir, const char *path, int64_t uid, int64_t gid, unsigned flags);
+/**@{*/
+/** Permissions fdk_faccessat checks (fdkit's values), and its flag that checks with the
+ * effective ids (AT_EACCESS) instead of the real ones. */
+#define FDK_ACCESS_EXISTS 0x0u
+#define FDK_ACCESS_READ 0x4u
+#define FDK_ACCESS_WRITE 0x2u
+#define FDK_ACCESS_EXEC 0x1u
+#define FDK_ACCESS_EFFECTIVE 0x2u
+/**@}*/
+/** 0 when the caller may access path with every permission in mode (FDK_ACCESS_*), as
+ * faccessat(2) answers; flags: FDK_FOLLOW, FDK_ACCESS_EFFECTIVE. -EACCES when one is
+ * missing, -EROFS for WRITE on a read-only mount, -EINVAL for unknown bits. */
+FDK_API int fdk_faccessat(fdk_dir *dir, const char *path, unsigned mode, unsigned flags);
 /** Special nanosecond values of fdk_utimensat. */
 #define FDK_UTIME_NOW (-1)  /**< the current time */
 #define FDK_UTIME_OMIT (-2) /**< leave unchanged */
@@ -257,6 +316,35 @@ FDK_API fdk_dir_iter *fdk_dir_iter_free(fdk_dir_iter *it);
 FDK_API ssize_t fdk_realpath(char **out, fdk_dir *dir, const char *path);
 
 /**@{*/
+/** Flags of the extended attribute calls besides FDK_FOLLOW (follow a symlink in the last
+ * position, confined): fdk_setxattrat fails with -EEXIST under CREATE when the attribute
+ * exists, with -ENODATA under REPLACE when it does not. */
+#define FDK_XATTR_CREATE 0x2u
+#define FDK_XATTR_REPLACE 0x4u
+/**@}*/
+/** Extended attributes of what path names, resolved as every confined call (an escape is
+ * -EXDEV). They use the kernel's getxattrat family (Linux 6.13) on a confined O_PATH
+ * descriptor and, on older kernels, that descriptor's /proc/self/fd link; with neither
+ * (no /proc), a regular file or directory is opened again, confined, for reading, and
+ * anything else answers -EOPNOTSUPP. Errors besides the header's: -ENODATA for a missing
+ * attribute, -EOPNOTSUPP where the file system keeps none, -EPERM for user attributes on
+ * a symlink or a special file, -ERANGE for a name or value beyond the kernel's limits,
+ * -EINVAL for unknown flag bits or a NULL name.
+ *
+ * fdk_getxattrat: the value in *out (fdk_free; a NUL is added after it), returns its
+ * length. */
+FDK_API ssize_t fdk_getxattrat(char **out, fdk_dir *dir, const char *path, const char *name, unsigned flags);
+/** Sets name to the size bytes at value (value may be NULL when size is 0); flags:
+ * FDK_FOLLOW, FDK_XATTR_CREATE or FDK_XATTR_REPLACE (not both). */
+FDK_API int fdk_setxattrat(fdk_dir *dir, const char *path, const char *name, const void *value, size_t size,
+                           unsigned flags);
+/** The names, each NUL-terminated, one after the other, in *out (fdk_free); returns the
+ * total length (0 and an empty buffer for none). flags: FDK_FOLLOW. */
+FDK_API ssize_t fdk_listxattrat(char **out, fdk_dir *dir, const char *path, unsigned flags);
+/** Removes name. flags: FDK_FOLLOW. */
+FDK_API int fdk_removexattrat(fdk_dir *dir, const char *path, const char *name, unsigned flags);
+
+/**@{*/
 /** Callbacks of the asynchronous forms. On failure the handle or buffer is NULL; on
  * success the callback owns it. */
 typedef void (*fdk_open_cb)(int result, fdk_fd *fd, void *data);
@@ -310,6 +398,33 @@ FDK_API int fdk_readdir_async(fdk_loop *loop, fdk_dir *dir, const char *path, fd
                               fdk_op **op);
 FDK_API int fdk_realpath_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_text_cb cb, void *data,
                                fdk_op **op);
+/**@}*/
+/**@{*/
+/** Asynchronous forms of the calls above, with the same rules as the other asynchronous
+ * forms (the pool runs them). A value to set and every string are copied. The buffer of
+ * fdk_getxattrat_async and fdk_listxattrat_async is the callback's (fdk_free). */
+FDK_API int fdk_dir_open2_async(fdk_loop *loop, fdk_dir *base, const char *path, unsigned flags, fdk_dir_cb cb,
+                                void *data, fdk_op **op);
+FDK_API int fdk_linkat2_async(fdk_loop *loop, fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir,
+                              const char *new_path, unsigned flags, fdk_result_cb cb, void *data, fdk_op **op);
+FDK_API int fdk_linkat_fd_async(fdk_loop *loop, fdk_fd *fd, fdk_dir *dir, const char *path, fdk_result_cb cb,
+                                void *data, fdk_op **op);
+FDK_API int fdk_mknodat_async(fdk_loop *loop, fdk_dir *dir, const char *path, int kind, unsigned mode, uint64_t dev,
+                              fdk_result_cb cb, void *data, fdk_op **op);
+FDK_API int fdk_mkfifoat_async(fdk_loop *loop, fdk_dir *dir, const char *path, unsigned mode, fdk_result_cb cb,
+                               void *data, fdk_op **op);
+FDK_API int fdk_truncateat_async(fdk_loop *loop, fdk_dir *dir, const char *path, int64_t length, fdk_result_cb cb,
+                                 void *data, fdk_op **op);
+FDK_API int fdk_faccessat_async(fdk_loop *loop, fdk_dir *dir, const char *path, unsigned mode, unsigned flags,
+                                fdk_result_cb cb, void *data, fdk_op **op);
+FDK_API int fdk_getxattrat_async(fdk_loop *loop, fdk_dir *dir, const char *path, const char *name, unsigned flags,
+                                 fdk_text_cb cb, void *data, fdk_op **op);
+FDK_API int fdk_setxattrat_async(fdk_loop *loop, fdk_dir *dir, const char *path, const char *name, const void *value,
+                                 size_t size, unsigned flags, fdk_result_cb cb, void *data, fdk_op **op);
+FDK_API int fdk_listxattrat_async(fdk_loop *loop, fdk_dir *dir, const char *path, unsigned flags, fdk_text_cb cb,
+                                  void *data, fdk_op **op);
+FDK_API int fdk_removexattrat_async(fdk_loop *loop, fdk_dir *dir, const char *path, const char *name,
+                                    unsigned flags, fdk_result_cb cb, void *data, fdk_op **op);
 /**@}*/
 
 #ifdef __cplusplus

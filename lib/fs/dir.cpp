@@ -23,7 +23,7 @@ constexpr FlagMap kOpenFlags[] = {
     {FDK_O_CREAT, O_CREAT},       {FDK_O_EXCL, O_EXCL},         {FDK_O_TRUNC, O_TRUNC},
     {FDK_O_DIRECTORY, O_DIRECTORY}, {FDK_O_NOFOLLOW, O_NOFOLLOW}, {FDK_O_NONBLOCK, O_NONBLOCK},
     {FDK_O_SYNC, O_SYNC},         {FDK_O_DSYNC, O_DSYNC},       {FDK_O_NOCTTY, O_NOCTTY},
-    {FDK_O_PATH, O_PATH},
+    {FDK_O_PATH, O_PATH},         {FDK_O_TMPFILE, O_TMPFILE},
 };
 
 constexpr unsigned kKnownOpenFlags = [] {
@@ -39,6 +39,8 @@ const char *bad_open_flags(unsigned flags) {
   if ((flags & FDK_O_PATH) && (flags & ~(FDK_O_PATH | FDK_O_DIRECTORY | FDK_O_NOFOLLOW)))
     return "PATH combines only with DIRECTORY and NOFOLLOW";
   if ((flags & FDK_O_CREAT) && (flags & FDK_O_DIRECTORY)) return "CREAT and DIRECTORY together";
+  if ((flags & FDK_O_TMPFILE) && (flags & FDK_O_CREAT)) return "TMPFILE and CREAT together";
+  if ((flags & FDK_O_TMPFILE) && !(flags & (FDK_O_WRONLY | FDK_O_RDWR))) return "TMPFILE without WRONLY or RDWR";
   return nullptr;
 }
 
@@ -75,16 +77,22 @@ int DirBase::acquire(fdk_dir *dir, const char *what) {
   if (fd_use(dir->fd, &raw) < 0) return fail(-EBADF, "%s: the directory's handle is closed", what);
   fd_ = dir->fd;
   confined = true;
+  scope = dir->scope;
   return 0;
 }
 
 fdk_dir *dir_fs() { return &g_fs; }
 fdk_dir *dir_cwd() { return &g_cwd; }
 
-int dir_open(fdk_dir **out, fdk_dir *base, const char *path) {
+int dir_open(fdk_dir **out, fdk_dir *base, const char *path, unsigned flags) {
   DirBase b;
   if (int r = b.acquire(base, "dir_open")) return r;
-  int raw = resolve_open(b.raw, b.confined, path, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, "dir_open");
+  uint64_t scope = b.scope | (flags & FDK_DIR_NO_XDEV ? RESOLVE_NO_XDEV : 0) |
+                   (flags & FDK_DIR_NO_SYMLINKS ? RESOLVE_NO_SYMLINKS : 0) |
+                   (flags & FDK_DIR_IN_ROOT ? RESOLVE_IN_ROOT : 0);
+  // Opening path itself already obeys the new scope (an unconfined base has none).
+  int oflags = O_PATH | O_DIRECTORY | O_CLOEXEC | (flags & FDK_DIR_NOFOLLOW ? O_NOFOLLOW : 0);
+  int raw = resolve_open(b.raw, b.confined, path, oflags, 0, "dir_open", b.confined ? scope : 0);
   if (raw < 0) return raw;
   fdk_fd *fd;
   if (int r = fd_wrap(&fd, raw, true)) return r;
@@ -94,6 +102,7 @@ int dir_open(fdk_dir **out, fdk_dir *base, const char *path) {
     return fail(-ENOMEM, "dir_open: out of memory");
   }
   dir->fd = fd;
+  dir->scope = scope;
   *out = dir;
   return 0;
 }
@@ -130,7 +139,7 @@ fdk_dir *dir_unref(fdk_dir *dir) {
 int openat_raw(fdk_dir *dir, const char *path, int oflags, mode_t mode) {
   DirBase b;
   if (int r = b.acquire(dir, "openat")) return r;
-  return resolve_open(b.raw, b.confined, path, oflags, mode, "openat");
+  return resolve_open(b.raw, b.confined, path, oflags, mode, "openat", b.scope);
 }
 
 int openat(fdk_fd **out, fdk_dir *dir, const char *path, unsigned flags, unsigned mode) {

@@ -49,8 +49,11 @@ bool cached_lookup_supported() {
 // O_TMPFILE includes O_DIRECTORY's bit: test it whole.
 bool creates(int oflags) { return (oflags & O_CREAT) || (oflags & O_TMPFILE) == O_TMPFILE; }
 
-// Whether a confined call can use openat2 here (not under the resolve fallback).
-bool kernel_confines(const DirBase &b) { return !b.confined || resolve_backend() == Backend::openat2; }
+// Whether a confined call can use openat2 here (not under the resolve fallback, nor for
+// a dir with a scope, whose extra resolve flags only the pool passes).
+bool kernel_confines(const DirBase &b) {
+  return !b.confined || (resolve_backend() == Backend::openat2 && !b.scope);
+}
 
 }  // namespace
 

@@ -23,6 +23,7 @@ struct fdk_dir {
   std::atomic<uint32_t> refs{1};
   Kind kind;
   fdk_fd *fd = nullptr;  // Kind::handle only; one reference held
+  uint64_t scope = 0;    // Kind::handle only: RESOLVE_NO_XDEV / NO_SYMLINKS / IN_ROOT
 };
 
 struct fdk_stat {
@@ -43,6 +44,8 @@ enum class Backend : int { openat2 = FDK_RESOLVE_OPENAT2, fallback = FDK_RESOLVE
 
 // The openat2 resolve flags of a confined lookup.
 inline constexpr uint64_t kConfinedResolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+// The stricter resolve flags a dir may add (fdk_dir_open2); IN_ROOT replaces BENEATH.
+inline constexpr uint64_t kScopeResolve = RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS | RESOLVE_IN_ROOT;
 
 // The active strategy; the first call probes (and reads FDKIT_RESOLVE).
 Backend resolve_backend();
@@ -63,6 +66,7 @@ class DirBase {
 
   int raw = AT_FDCWD;
   bool confined = false;
+  uint64_t scope = 0;  // the dir's kScopeResolve flags
 
  private:
   fdk_fd *fd_ = nullptr;
@@ -80,14 +84,16 @@ bool is_escape_detail(const char *detail);
 // Opens path beneath base with the platform flags oflags (O_CLOEXEC included) and
 // returns the new descriptor, or a negative errno with a detail. Confined resolution
 // uses the active backend; unconfined is plain openat.
-int resolve_open(int base, bool confined, const char *path, int oflags, mode_t mode, const char *what);
+// scope adds kScopeResolve flags to a confined resolution.
+int resolve_open(int base, bool confined, const char *path, int oflags, mode_t mode, const char *what,
+                 uint64_t scope = 0);
 // Confined resolution with the active backend, without a detail.
-int resolve_confined(int base, const char *path, int oflags, mode_t mode);
+int resolve_confined(int base, const char *path, int oflags, mode_t mode, uint64_t scope = 0);
 // The same with an explicit backend; may_fall_back lets openat2's lost retries go to the
 // walk. With canonical, the walk resolves (whatever the backend) and stores the path of
 // what it opened relative to base, free of symlinks and dots ("" for base itself).
 int resolve_open_with(Backend backend, bool may_fall_back, int base, const char *path, int oflags, mode_t mode,
-                      std::string *canonical);
+                      std::string *canonical, uint64_t scope = 0);
 
 // The last component of a path and an open parent directory to act on it, for calls
 // that must never follow the last component.
@@ -99,7 +105,7 @@ class Parent {
   ~Parent();
 
   // Resolves everything but the last component beneath base (confined) or plainly.
-  int open(int base, bool confined, const char *path, const char *what);
+  int open(int base, bool confined, const char *path, const char *what, uint64_t scope = 0);
 
   int fd = AT_FDCWD;           // the parent directory (borrowed when it is the base)
   const char *name = nullptr;  // the last component ("." for an empty path); unconfined:
@@ -118,7 +124,12 @@ class Parent {
 
 // An O_PATH descriptor of what path names beneath base; follow decides whether a
 // symlink in the last position is followed (confined) or returned itself.
-int resolve_path_fd(int base, bool confined, const char *path, bool follow, const char *what);
+int resolve_path_fd(int base, bool confined, const char *path, bool follow, const char *what, uint64_t scope = 0);
+
+// A regular file or directory that the O_PATH resolution of path found (st), opened
+// again by the same resolution for reading (for writing when reading is refused), for
+// the calls that need more than O_PATH where no /proc link serves: a descriptor or -errno.
+int reopen_file(const DirBase &b, const char *path, bool follow, const struct stat &st);
 
 // Platform flags for the FDK_O_* set; -EINVAL for unknown or unsupported bits.
 int open_flags_to_os(unsigned flags, int *out);
@@ -127,7 +138,7 @@ int open_flags_to_os(unsigned flags, int *out);
 fdk_dir *dir_fs();
 fdk_dir *dir_cwd();
 int open_flags_supported(unsigned flags);
-int dir_open(fdk_dir **out, fdk_dir *base, const char *path);
+int dir_open(fdk_dir **out, fdk_dir *base, const char *path, unsigned flags = 0);
 int dir_from_fd(fdk_dir **out, fdk_fd *fd);
 fdk_dir *dir_ref(fdk_dir *dir);
 fdk_dir *dir_unref(fdk_dir *dir);
@@ -138,7 +149,16 @@ int unlinkat(fdk_dir *dir, const char *path);
 int rmdirat(fdk_dir *dir, const char *path);
 int renameat2(fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char *new_path, unsigned flags);
 int symlinkat(const char *target, fdk_dir *dir, const char *path);
-int linkat(fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char *new_path);
+int linkat(fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char *new_path, bool follow = false);
+int linkat_fd(fdk_fd *fd, fdk_dir *dir, const char *path);
+int mknodat(fdk_dir *dir, const char *path, mode_t mode, dev_t dev);
+int truncateat(fdk_dir *dir, const char *path, int64_t length);
+int faccessat(fdk_dir *dir, const char *path, int mode, bool follow, bool effective);
+ssize_t getxattrat(char **out, fdk_dir *dir, const char *path, const char *name, bool follow);
+int setxattrat(fdk_dir *dir, const char *path, const char *name, const void *value, size_t size, int xflags,
+               bool follow);
+ssize_t listxattrat(char **out, fdk_dir *dir, const char *path, bool follow);
+int removexattrat(fdk_dir *dir, const char *path, const char *name, bool follow);
 ssize_t readlinkat(char **out, fdk_dir *dir, const char *path);
 int chmodat(fdk_dir *dir, const char *path, mode_t mode, bool follow);
 int chownat(fdk_dir *dir, const char *path, int64_t uid, int64_t gid, bool follow);

@@ -208,4 +208,78 @@ int realpath_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_text_cb c
   return start_produce<char *>(loop, std::move(fn), cb, data, op, "realpath");
 }
 
+int dir_open2_async(fdk_loop *loop, fdk_dir *base, const char *path, unsigned flags, fdk_dir_cb cb, void *data,
+                    fdk_op **op) {
+  auto fn = [dir = DirRef(base), p = std::string(path), flags](fdk_dir **out) {
+    return dir_open(out, dir.get(), p.c_str(), flags);
+  };
+  return start_produce<fdk_dir *>(loop, std::move(fn), cb, data, op, "dir_open");
+}
+
+int linkat2_async(fdk_loop *loop, fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char *new_path,
+                  bool follow, fdk_result_cb cb, void *data, fdk_op **op) {
+  auto fn = [od = DirRef(old_dir), op_ = std::string(old_path), nd = DirRef(new_dir), np = std::string(new_path),
+             follow] { return linkat(od.get(), op_.c_str(), nd.get(), np.c_str(), follow); };
+  return start_result(loop, std::move(fn), cb, data, op, "linkat");
+}
+
+int linkat_fd_async(fdk_loop *loop, fdk_fd *fd, fdk_dir *dir, const char *path, fdk_result_cb cb, void *data,
+                    fdk_op **op) {
+  auto fn = [f = FdRef(fd), d = DirRef(dir), p = std::string(path)] { return linkat_fd(f.get(), d.get(), p.c_str()); };
+  return start_result(loop, std::move(fn), cb, data, op, "linkat_fd");
+}
+
+int mknodat_async(fdk_loop *loop, fdk_dir *dir, const char *path, mode_t mode, dev_t dev, fdk_result_cb cb,
+                  void *data, fdk_op **op) {
+  auto fn = [d = DirRef(dir), p = std::string(path), mode, dev] { return mknodat(d.get(), p.c_str(), mode, dev); };
+  return start_result(loop, std::move(fn), cb, data, op, "mknodat");
+}
+
+int truncateat_async(fdk_loop *loop, fdk_dir *dir, const char *path, int64_t length, fdk_result_cb cb, void *data,
+                     fdk_op **op) {
+  auto fn = [d = DirRef(dir), p = std::string(path), length] { return truncateat(d.get(), p.c_str(), length); };
+  return start_result(loop, std::move(fn), cb, data, op, "truncateat");
+}
+
+int faccessat_async(fdk_loop *loop, fdk_dir *dir, const char *path, int mode, bool follow, bool effective,
+                    fdk_result_cb cb, void *data, fdk_op **op) {
+  auto fn = [d = DirRef(dir), p = std::string(path), mode, follow, effective] {
+    return faccessat(d.get(), p.c_str(), mode, follow, effective);
+  };
+  return start_result(loop, std::move(fn), cb, data, op, "faccessat");
+}
+
+int getxattrat_async(fdk_loop *loop, fdk_dir *dir, const char *path, const char *name, bool follow, fdk_text_cb cb,
+                     void *data, fdk_op **op) {
+  auto fn = [d = DirRef(dir), p = std::string(path), n = std::string(name), follow](char **out) {
+    return getxattrat(out, d.get(), p.c_str(), n.c_str(), follow);
+  };
+  return start_produce<char *>(loop, std::move(fn), cb, data, op, "getxattrat");
+}
+
+int setxattrat_async(fdk_loop *loop, fdk_dir *dir, const char *path, const char *name, const void *value,
+                     size_t size, int xflags, bool follow, fdk_result_cb cb, void *data, fdk_op **op) {
+  auto fn = [d = DirRef(dir), p = std::string(path), n = std::string(name),
+             v = std::string(static_cast<const char *>(value), value ? size : 0), xflags, follow] {
+    return setxattrat(d.get(), p.c_str(), n.c_str(), v.data(), v.size(), xflags, follow);
+  };
+  return start_result(loop, std::move(fn), cb, data, op, "setxattrat");
+}
+
+int listxattrat_async(fdk_loop *loop, fdk_dir *dir, const char *path, bool follow, fdk_text_cb cb, void *data,
+                      fdk_op **op) {
+  auto fn = [d = DirRef(dir), p = std::string(path), follow](char **out) {
+    return listxattrat(out, d.get(), p.c_str(), follow);
+  };
+  return start_produce<char *>(loop, std::move(fn), cb, data, op, "listxattrat");
+}
+
+int removexattrat_async(fdk_loop *loop, fdk_dir *dir, const char *path, const char *name, bool follow,
+                        fdk_result_cb cb, void *data, fdk_op **op) {
+  auto fn = [d = DirRef(dir), p = std::string(path), n = std::string(name), follow] {
+    return removexattrat(d.get(), p.c_str(), n.c_str(), follow);
+  };
+  return start_result(loop, std::move(fn), cb, data, op, "removexattrat");
+}
+
 }  // namespace fdk

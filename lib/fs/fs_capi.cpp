@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // extern "C" entry points of fdkit/fs.h.
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
 
 #include "core/guard.h"
 #include "fd/fd.h"
@@ -37,9 +39,10 @@ int check_rename(const char *what, const fdk_dir *old_dir, const char *old_path,
                  const char *new_path, unsigned flags) {
   if (int r = check_dir(what, old_dir, old_path)) return r;
   if (int r = check_dir(what, new_dir, new_path)) return r;
-  if (flags & ~(FDK_RENAME_NOREPLACE | FDK_RENAME_EXCHANGE)) return fail(-EINVAL, "%s: unknown flags 0x%x", what, flags);
-  if ((flags & FDK_RENAME_NOREPLACE) && (flags & FDK_RENAME_EXCHANGE))
-    return fail(-EINVAL, "%s: NOREPLACE and EXCHANGE together", what);
+  if (flags & ~(FDK_RENAME_NOREPLACE | FDK_RENAME_EXCHANGE | FDK_RENAME_WHITEOUT))
+    return fail(-EINVAL, "%s: unknown flags 0x%x", what, flags);
+  if ((flags & FDK_RENAME_EXCHANGE) && (flags & (FDK_RENAME_NOREPLACE | FDK_RENAME_WHITEOUT)))
+    return fail(-EINVAL, "%s: EXCHANGE with NOREPLACE or WHITEOUT", what);
   return 0;
 }
 
@@ -71,6 +74,74 @@ int check_times(const char *what, int64_t as, int64_t an, int64_t ms, int64_t mn
 
 int check_stat(const char *what, const fdk_stat *st) { return st ? 0 : fail(-EINVAL, "%s: stat is NULL", what); }
 
+int check_dir_flags(unsigned flags) {
+  constexpr unsigned kKnown = FDK_DIR_NOFOLLOW | FDK_DIR_NO_XDEV | FDK_DIR_NO_SYMLINKS | FDK_DIR_IN_ROOT;
+  return flags & ~kKnown ? fail(-EINVAL, "dir_open: unknown flags 0x%x", flags) : 0;
+}
+
+int check_link(const char *what, const fdk_dir *old_dir, const char *old_path, const fdk_dir *new_dir,
+               const char *new_path, unsigned flags) {
+  if (int r = check_dir(what, old_dir, old_path)) return r;
+  if (int r = check_dir(what, new_dir, new_path)) return r;
+  return check_follow(what, flags);
+}
+
+int check_fd(const char *what, const fdk_fd *fd) { return fd ? 0 : fail(-EINVAL, "%s: fd is NULL", what); }
+
+// The st_mode type bits of a file kind fdk_mknodat creates.
+int node_mode(int kind, unsigned perm, mode_t *out) {
+  mode_t type;
+  switch (kind) {
+    case FDK_KIND_FIFO: type = S_IFIFO; break;
+    case FDK_KIND_CHAR: type = S_IFCHR; break;
+    case FDK_KIND_BLOCK: type = S_IFBLK; break;
+    case FDK_KIND_SOCKET: type = S_IFSOCK; break;
+    case FDK_KIND_REGULAR: type = S_IFREG; break;
+    default: return fail(-EINVAL, "mknodat: kind %d is not one mknod creates", kind);
+  }
+  if (int r = check_mode("mknodat", perm)) return r;
+  *out = type | perm;
+  return 0;
+}
+
+int check_length(int64_t length) {
+  return length < 0 ? fail(-EINVAL, "truncateat: negative length %lld", static_cast<long long>(length)) : 0;
+}
+
+int check_access(unsigned mode, unsigned flags) {
+  if (mode & ~(FDK_ACCESS_READ | FDK_ACCESS_WRITE | FDK_ACCESS_EXEC))
+    return fail(-EINVAL, "faccessat: unknown mode bits 0x%x", mode);
+  if (flags & ~(FDK_FOLLOW | FDK_ACCESS_EFFECTIVE)) return fail(-EINVAL, "faccessat: unknown flags 0x%x", flags);
+  return 0;
+}
+
+// The platform access mode of FDK_ACCESS_* bits.
+int access_mode(unsigned mode) {
+  return (mode & FDK_ACCESS_READ ? R_OK : 0) | (mode & FDK_ACCESS_WRITE ? W_OK : 0) |
+         (mode & FDK_ACCESS_EXEC ? X_OK : 0);
+}
+
+int check_name(const char *what, const char *name) { return name ? 0 : fail(-EINVAL, "%s: name is NULL", what); }
+
+int check_xattr(const char *what, const fdk_dir *dir, const char *path, unsigned flags, unsigned allowed) {
+  if (int r = check_dir(what, dir, path)) return r;
+  if (flags & ~allowed) return fail(-EINVAL, "%s: unknown flags 0x%x", what, flags);
+  if ((flags & FDK_XATTR_CREATE) && (flags & FDK_XATTR_REPLACE))
+    return fail(-EINVAL, "%s: CREATE and REPLACE together", what);
+  return 0;
+}
+
+constexpr unsigned kSetXattrFlags = FDK_FOLLOW | FDK_XATTR_CREATE | FDK_XATTR_REPLACE;
+
+int check_value(const void *value, size_t size) {
+  return !value && size ? fail(-EINVAL, "setxattrat: value is NULL with size %zu", size) : 0;
+}
+
+// The platform flags of FDK_XATTR_*.
+int xattr_flags(unsigned flags) {
+  return (flags & FDK_XATTR_CREATE ? XATTR_CREATE : 0) | (flags & FDK_XATTR_REPLACE ? XATTR_REPLACE : 0);
+}
+
 }  // namespace
 
 extern "C" {
@@ -90,6 +161,13 @@ FDK_API int fdk_dir_from_fd(fdk_dir **out, fdk_fd *fd) {
   if (int r = check_out("dir_from_fd", out)) return r;
   if (!fd) return fail(-EINVAL, "dir_from_fd: fd is NULL");
   return traced("dir_from_fd", fd->raw, nullptr, [&] { return fdk::dir_from_fd(out, fd); });
+}
+
+FDK_API int fdk_dir_open2(fdk_dir **out, fdk_dir *base, const char *path, unsigned flags) {
+  if (int r = check_out("dir_open", out)) return r;
+  if (int r = check_dir("dir_open", base, path)) return r;
+  if (int r = check_dir_flags(flags)) return r;
+  return traced("dir_open", trace_fd(base), path, [&] { return fdk::dir_open(out, base, path, flags); });
 }
 
 FDK_API fdk_dir *fdk_dir_ref(fdk_dir *dir) { return dir ? fdk::dir_ref(dir) : nullptr; }
@@ -151,6 +229,74 @@ FDK_API int fdk_linkat(fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir,
   if (int r = check_dir("linkat", old_dir, old_path)) return r;
   if (int r = check_dir("linkat", new_dir, new_path)) return r;
   return traced("linkat", trace_fd(old_dir), old_path, [&] { return fdk::linkat(old_dir, old_path, new_dir, new_path); });
+}
+
+FDK_API int fdk_linkat2(fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char *new_path,
+                        unsigned flags) {
+  if (int r = check_link("linkat", old_dir, old_path, new_dir, new_path, flags)) return r;
+  return traced("linkat", trace_fd(old_dir), old_path,
+                [&] { return fdk::linkat(old_dir, old_path, new_dir, new_path, flags & FDK_FOLLOW); });
+}
+
+FDK_API int fdk_linkat_fd(fdk_fd *fd, fdk_dir *dir, const char *path) {
+  if (int r = check_fd("linkat_fd", fd)) return r;
+  if (int r = check_dir("linkat_fd", dir, path)) return r;
+  return traced("linkat_fd", fd->raw, path, [&] { return fdk::linkat_fd(fd, dir, path); });
+}
+
+FDK_API int fdk_mknodat(fdk_dir *dir, const char *path, int kind, unsigned mode, uint64_t dev) {
+  mode_t os_mode;
+  if (int r = check_dir("mknodat", dir, path)) return r;
+  if (int r = node_mode(kind, mode, &os_mode)) return r;
+  return traced("mknodat", trace_fd(dir), path, [&] { return fdk::mknodat(dir, path, os_mode, static_cast<dev_t>(dev)); });
+}
+
+FDK_API int fdk_mkfifoat(fdk_dir *dir, const char *path, unsigned mode) {
+  return fdk_mknodat(dir, path, FDK_KIND_FIFO, mode, 0);
+}
+
+FDK_API int fdk_truncateat(fdk_dir *dir, const char *path, int64_t length) {
+  if (int r = check_dir("truncateat", dir, path)) return r;
+  if (int r = check_length(length)) return r;
+  return traced("truncateat", trace_fd(dir), path, [&] { return fdk::truncateat(dir, path, length); });
+}
+
+FDK_API int fdk_faccessat(fdk_dir *dir, const char *path, unsigned mode, unsigned flags) {
+  if (int r = check_dir("faccessat", dir, path)) return r;
+  if (int r = check_access(mode, flags)) return r;
+  return traced("faccessat", trace_fd(dir), path, [&] {
+    return fdk::faccessat(dir, path, access_mode(mode), flags & FDK_FOLLOW, flags & FDK_ACCESS_EFFECTIVE);
+  });
+}
+
+FDK_API ssize_t fdk_getxattrat(char **out, fdk_dir *dir, const char *path, const char *name, unsigned flags) {
+  if (int r = check_out("getxattrat", out)) return r;
+  if (int r = check_xattr("getxattrat", dir, path, flags, FDK_FOLLOW)) return r;
+  if (int r = check_name("getxattrat", name)) return r;
+  return traced("getxattrat", trace_fd(dir), path, [&] { return fdk::getxattrat(out, dir, path, name, flags & FDK_FOLLOW); });
+}
+
+FDK_API int fdk_setxattrat(fdk_dir *dir, const char *path, const char *name, const void *value, size_t size,
+                           unsigned flags) {
+  if (int r = check_xattr("setxattrat", dir, path, flags, kSetXattrFlags)) return r;
+  if (int r = check_name("setxattrat", name)) return r;
+  if (int r = check_value(value, size)) return r;
+  return traced("setxattrat", trace_fd(dir), path, [&] {
+    return fdk::setxattrat(dir, path, name, value, size, xattr_flags(flags), flags & FDK_FOLLOW);
+  });
+}
+
+FDK_API ssize_t fdk_listxattrat(char **out, fdk_dir *dir, const char *path, unsigned flags) {
+  if (int r = check_out("listxattrat", out)) return r;
+  if (int r = check_xattr("listxattrat", dir, path, flags, FDK_FOLLOW)) return r;
+  return traced("listxattrat", trace_fd(dir), path, [&] { return fdk::listxattrat(out, dir, path, flags & FDK_FOLLOW); });
+}
+
+FDK_API int fdk_removexattrat(fdk_dir *dir, const char *path, const char *name, unsigned flags) {
+  if (int r = check_xattr("removexattrat", dir, path, flags, FDK_FOLLOW)) return r;
+  if (int r = check_name("removexattrat", name)) return r;
+  return traced("removexattrat", trace_fd(dir), path,
+                [&] { return fdk::removexattrat(dir, path, name, flags & FDK_FOLLOW); });
 }
 
 FDK_API ssize_t fdk_readlinkat(char **out, fdk_dir *dir, const char *path) {
@@ -424,6 +570,102 @@ FDK_API int fdk_realpath_async(fdk_loop *loop, fdk_dir *dir, const char *path, f
   if (int r = check_dir("realpath", dir, path)) return r;
   if (int r = check_async("realpath", loop, cb)) return r;
   return guard("realpath", [&] { return fdk::realpath_async(loop, dir, path, cb, data, op); });
+}
+
+FDK_API int fdk_dir_open2_async(fdk_loop *loop, fdk_dir *base, const char *path, unsigned flags, fdk_dir_cb cb,
+                                void *data, fdk_op **op) {
+  if (int r = check_dir("dir_open", base, path)) return r;
+  if (int r = check_dir_flags(flags)) return r;
+  if (int r = check_async("dir_open", loop, reinterpret_cast<const void *>(cb))) return r;
+  return guard("dir_open", [&] { return fdk::dir_open2_async(loop, base, path, flags, cb, data, op); });
+}
+
+FDK_API int fdk_linkat2_async(fdk_loop *loop, fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir,
+                              const char *new_path, unsigned flags, fdk_result_cb cb, void *data, fdk_op **op) {
+  if (int r = check_link("linkat", old_dir, old_path, new_dir, new_path, flags)) return r;
+  if (int r = check_async("linkat", loop, reinterpret_cast<const void *>(cb))) return r;
+  return guard("linkat", [&] {
+    return fdk::linkat2_async(loop, old_dir, old_path, new_dir, new_path, flags & FDK_FOLLOW, cb, data, op);
+  });
+}
+
+FDK_API int fdk_linkat_fd_async(fdk_loop *loop, fdk_fd *fd, fdk_dir *dir, const char *path, fdk_result_cb cb,
+                                void *data, fdk_op **op) {
+  if (int r = check_fd("linkat_fd", fd)) return r;
+  if (int r = check_dir("linkat_fd", dir, path)) return r;
+  if (int r = check_async("linkat_fd", loop, reinterpret_cast<const void *>(cb))) return r;
+  return guard("linkat_fd", [&] { return fdk::linkat_fd_async(loop, fd, dir, path, cb, data, op); });
+}
+
+FDK_API int fdk_mknodat_async(fdk_loop *loop, fdk_dir *dir, const char *path, int kind, unsigned mode, uint64_t dev,
+                              fdk_result_cb cb, void *data, fdk_op **op) {
+  mode_t os_mode;
+  if (int r = check_dir("mknodat", dir, path)) return r;
+  if (int r = node_mode(kind, mode, &os_mode)) return r;
+  if (int r = check_async("mknodat", loop, reinterpret_cast<const void *>(cb))) return r;
+  return guard("mknodat",
+               [&] { return fdk::mknodat_async(loop, dir, path, os_mode, static_cast<dev_t>(dev), cb, data, op); });
+}
+
+FDK_API int fdk_mkfifoat_async(fdk_loop *loop, fdk_dir *dir, const char *path, unsigned mode, fdk_result_cb cb,
+                               void *data, fdk_op **op) {
+  return fdk_mknodat_async(loop, dir, path, FDK_KIND_FIFO, mode, 0, cb, data, op);
+}
+
+FDK_API int fdk_truncateat_async(fdk_loop *loop, fdk_dir *dir, const char *path, int64_t length, fdk_result_cb cb,
+                                 void *data, fdk_op **op) {
+  if (int r = check_dir("truncateat", dir, path)) return r;
+  if (int r = check_length(length)) return r;
+  if (int r = check_async("truncateat", loop, reinterpret_cast<const void *>(cb))) return r;
+  return guard("truncateat", [&] { return fdk::truncateat_async(loop, dir, path, length, cb, data, op); });
+}
+
+FDK_API int fdk_faccessat_async(fdk_loop *loop, fdk_dir *dir, const char *path, unsigned mode, unsigned flags,
+                                fdk_result_cb cb, void *data, fdk_op **op) {
+  if (int r = check_dir("faccessat", dir, path)) return r;
+  if (int r = check_access(mode, flags)) return r;
+  if (int r = check_async("faccessat", loop, reinterpret_cast<const void *>(cb))) return r;
+  return guard("faccessat", [&] {
+    return fdk::faccessat_async(loop, dir, path, access_mode(mode), flags & FDK_FOLLOW, flags & FDK_ACCESS_EFFECTIVE,
+                                cb, data, op);
+  });
+}
+
+FDK_API int fdk_getxattrat_async(fdk_loop *loop, fdk_dir *dir, const char *path, const char *name, unsigned flags,
+                                 fdk_text_cb cb, void *data, fdk_op **op) {
+  if (int r = check_xattr("getxattrat", dir, path, flags, FDK_FOLLOW)) return r;
+  if (int r = check_name("getxattrat", name)) return r;
+  if (int r = check_async("getxattrat", loop, reinterpret_cast<const void *>(cb))) return r;
+  return guard("getxattrat",
+               [&] { return fdk::getxattrat_async(loop, dir, path, name, flags & FDK_FOLLOW, cb, data, op); });
+}
+
+FDK_API int fdk_setxattrat_async(fdk_loop *loop, fdk_dir *dir, const char *path, const char *name, const void *value,
+                                 size_t size, unsigned flags, fdk_result_cb cb, void *data, fdk_op **op) {
+  if (int r = check_xattr("setxattrat", dir, path, flags, kSetXattrFlags)) return r;
+  if (int r = check_name("setxattrat", name)) return r;
+  if (int r = check_value(value, size)) return r;
+  if (int r = check_async("setxattrat", loop, reinterpret_cast<const void *>(cb))) return r;
+  return guard("setxattrat", [&] {
+    return fdk::setxattrat_async(loop, dir, path, name, value, size, xattr_flags(flags), flags & FDK_FOLLOW, cb, data,
+                                 op);
+  });
+}
+
+FDK_API int fdk_listxattrat_async(fdk_loop *loop, fdk_dir *dir, const char *path, unsigned flags, fdk_text_cb cb,
+                                  void *data, fdk_op **op) {
+  if (int r = check_xattr("listxattrat", dir, path, flags, FDK_FOLLOW)) return r;
+  if (int r = check_async("listxattrat", loop, reinterpret_cast<const void *>(cb))) return r;
+  return guard("listxattrat", [&] { return fdk::listxattrat_async(loop, dir, path, flags & FDK_FOLLOW, cb, data, op); });
+}
+
+FDK_API int fdk_removexattrat_async(fdk_loop *loop, fdk_dir *dir, const char *path, const char *name,
+                                    unsigned flags, fdk_result_cb cb, void *data, fdk_op **op) {
+  if (int r = check_xattr("removexattrat", dir, path, flags, FDK_FOLLOW)) return r;
+  if (int r = check_name("removexattrat", name)) return r;
+  if (int r = check_async("removexattrat", loop, reinterpret_cast<const void *>(cb))) return r;
+  return guard("removexattrat",
+               [&] { return fdk::removexattrat_async(loop, dir, path, name, flags & FDK_FOLLOW, cb, data, op); });
 }
 
 }  // extern "C"

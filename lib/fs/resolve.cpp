@@ -46,13 +46,18 @@ constexpr int kForced = 0x100;
 std::atomic<int> g_backend{0};  // 0 until probed, else a Backend value, maybe | kForced
 std::mutex g_probe_lock;
 
-long sys_openat2(int base, const char *path, int oflags, mode_t mode) {
+// The openat2 resolve flags of a confined lookup with a dir's scope.
+uint64_t confined_resolve(uint64_t scope) {
+  return (scope & RESOLVE_IN_ROOT ? kBeneath & ~RESOLVE_BENEATH : kBeneath) | scope;
+}
+
+long sys_openat2(int base, const char *path, int oflags, mode_t mode, uint64_t scope = 0) {
   open_how how{};
   how.flags = static_cast<uint64_t>(oflags);
   // O_TMPFILE includes O_DIRECTORY: only the whole of it takes a mode.
   bool takes_mode = (oflags & O_CREAT) || (oflags & O_TMPFILE) == O_TMPFILE;
   how.mode = takes_mode ? mode : 0;
-  how.resolve = kBeneath;
+  how.resolve = confined_resolve(scope);
   return syscall(SYS_openat2, base, path, &how, sizeof how);
 }
 
@@ -86,9 +91,9 @@ int backend_choice() {
 }
 
 // *retries counts the EAGAIN answers that were retried.
-int open_with_openat2(int base, const char *path, int oflags, mode_t mode, int *retries) {
+int open_with_openat2(int base, const char *path, int oflags, mode_t mode, uint64_t scope, int *retries) {
   for (*retries = 0;; ++*retries) {
-    long fd = sys_openat2(base, path, oflags, mode);
+    long fd = sys_openat2(base, path, oflags, mode, scope);
     if (fd >= 0) return static_cast<int>(fd);
     if (errno != EAGAIN || *retries == kOpenat2Retries) return -errno;
   }
@@ -102,6 +107,26 @@ int protected_symlinks() {
   ssize_t n = ::read(fd, &c, 1);
   close(fd);
   return n == 1 && c == '0' ? 0 : 1;
+}
+
+// The id of the mount fd is on (0 when it cannot be read): statx's STATX_MNT_ID (Linux
+// 5.8), else the mnt_id line of /proc/self/fdinfo.
+uint64_t mount_id(int fd) {
+  struct statx sx;
+  if (::statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &sx) == 0 && (sx.stx_mask & STATX_MNT_ID))
+    return sx.stx_mnt_id;
+  char path[64], text[512];
+  snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd == AT_FDCWD ? -1 : fd);
+  int info = fd == AT_FDCWD ? ::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+  if (info >= 0) snprintf(path, sizeof path, "/proc/self/fdinfo/%d", info);
+  int file = ::open(path, O_RDONLY | O_CLOEXEC);
+  ssize_t n = file >= 0 ? ::read(file, text, sizeof text - 1) : -1;
+  if (file >= 0) close(file);
+  if (info >= 0) close(info);
+  if (n <= 0) return 0;
+  text[n] = '\0';
+  const char *line = strstr(text, "mnt_id:");
+  return line ? strtoull(line + 7, nullptr, 10) : 0;
 }
 
 // The directories the walk has entered below its base, as names from the base ('/'
@@ -119,6 +144,7 @@ class DirStack {
   }
 
   int top() const { return depth_ ? ring_[(depth_ - 1) % kHeldDirs] : base_; }
+  int base() const { return base_; }
   bool at_base() const { return depth_ == 0; }
   // The names entered, "" at the base.
   const std::string &names() const { return names_; }
@@ -137,6 +163,17 @@ class DirStack {
       held_++;
     ring_[depth_ % kHeldDirs] = fd;
     depth_++;
+  }
+
+  // Back at the base (a jump to the root of an IN_ROOT resolution).
+  void reset() {
+    while (held_) {
+      close(ring_[(depth_ - 1) % kHeldDirs]);
+      depth_--;
+      held_--;
+    }
+    depth_ = 0;
+    names_.clear();
   }
 
   int pop() {
@@ -188,15 +225,23 @@ class DirStack {
 // name that ends in '/'. What the kernel applies on its own lookups is applied by hand:
 // search permission before "..", and before a symlink is followed the 40-follow budget,
 // fs.protected_symlinks (last component only, as in the kernel), nosymfollow mounts and
-// procfs magic links.
+// procfs magic links. A dir's scope: IN_ROOT clamps ".." at the base and starts absolute
+// paths and targets there; NO_SYMLINKS refuses every follow; NO_XDEV refuses every
+// directory or last component on another mount than the base.
 class Walk {
  public:
-  Walk(int base, int oflags, mode_t mode) : stack_(base), oflags_(oflags), mode_(mode) {}
+  Walk(int base, int oflags, mode_t mode, uint64_t scope = 0)
+      : stack_(base), oflags_(oflags), mode_(mode), scope_(scope) {}
 
   int run(const char *path) {
     const char *p = *path ? path : ".";
-    if (*p == '/') return -EXDEV;
     for (;;) {
+      if (*p == '/') {
+        if (!(scope_ & RESOLVE_IN_ROOT)) return -EXDEV;
+        stack_.reset();
+        while (*p == '/') p++;
+        if (!*p) p = ".";
+      }
       const char *end = strchrnul(p, '/');
       size_t len = static_cast<size_t>(end - p);
       const char *after = end;
@@ -211,10 +256,14 @@ class Walk {
         // The kernel looks ".." up in the current directory: search permission first.
         struct stat st;
         if (::fstatat(stack_.top(), ".", &st, AT_SYMLINK_NOFOLLOW) < 0) return -errno;
-        if (stack_.at_base()) return -EXDEV;
-        if (int r = stack_.pop()) return r;
+        if (!stack_.at_base()) {
+          if (int r = stack_.pop()) return r;
+        } else if (!(scope_ & RESOLVE_IN_ROOT)) {
+          return -EXDEV;
+        }
       }
       int r = last ? finish(dot || dotdot, slash, after) : (dot || dotdot) ? 0 : step(after);
+      if (r >= 0 && last && (scope_ & RESOLVE_NO_XDEV)) r = same_mount(r);
       if (r == kFollowed) {
         p = spliced_.c_str();
         continue;
@@ -239,6 +288,8 @@ class Walk {
   // Enters the directory name_ (more components follow).
   int step(const char *after) {
     int fd = ::openat(stack_.top(), name_, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0 && (scope_ & RESOLVE_NO_XDEV)) fd = same_mount(fd);
+    if (fd == -EXDEV) return fd;
     if (fd >= 0) {
       stack_.push(fd, name_);
       return 0;
@@ -297,7 +348,7 @@ class Walk {
     if (trailing && !may_follow(st)) return -EACCES;
     struct statfs fs;
     if (::fstatfs(link, &fs) < 0) return -errno;
-    if (fs.f_flags & kStNoSymfollow) return -ELOOP;
+    if ((fs.f_flags & kStNoSymfollow) || (scope_ & RESOLVE_NO_SYMLINKS)) return -ELOOP;
     if (fs.f_type == PROC_SUPER_MAGIC && st.st_ino < kProcDynamicFirst) return -ELOOP;
     char target[PATH_MAX];
     ssize_t n = ::readlinkat(link, "", target, sizeof target);
@@ -305,7 +356,7 @@ class Walk {
     if (n == sizeof target) return -ENAMETOOLONG;
     target[n] = '\0';
     if (n == 0) return -ENOENT;
-    if (target[0] == '/') return -EXDEV;
+    if (target[0] == '/' && !(scope_ & RESOLVE_IN_ROOT)) return -EXDEV;
     std::string next;
     next.reserve(static_cast<size_t>(n) + 1 + strlen(after));
     next.append(target, static_cast<size_t>(n));
@@ -329,9 +380,20 @@ class Walk {
     return !protected_symlinks();
   }
 
+  // fd when it is on the base's mount, else -EXDEV (fd closed).
+  int same_mount(int fd) {
+    if (!base_mount_) base_mount_ = mount_id(stack_.base());
+    uint64_t mount = mount_id(fd);
+    if (mount && mount == base_mount_) return fd;
+    close(fd);
+    return -EXDEV;
+  }
+
   DirStack stack_;
   int oflags_;
   mode_t mode_;
+  uint64_t scope_;
+  uint64_t base_mount_ = 0;
   int follows_ = 0;
   bool final_name_ = false;
   char name_[PATH_MAX];
@@ -379,7 +441,7 @@ bool is_escape_detail(const char *detail) {
 }
 
 int resolve_open_with(Backend backend, bool may_fall_back, int base, const char *path, int oflags, mode_t mode,
-                      std::string *canonical) {
+                      std::string *canonical, uint64_t scope) {
   if (strlen(path) >= PATH_MAX) return -ENAMETOOLONG;
   // The kernel refuses this pair before any lookup.
   if ((oflags & (O_CREAT | O_DIRECTORY)) == (O_CREAT | O_DIRECTORY)) return -EINVAL;
@@ -387,7 +449,7 @@ int resolve_open_with(Backend backend, bool may_fall_back, int base, const char 
   span.begin("resolve", base, path);
   int retries = 0;
   if (backend == Backend::openat2 && !canonical) {
-    int fd = open_with_openat2(base, *path ? path : ".", oflags, mode, &retries);
+    int fd = open_with_openat2(base, *path ? path : ".", oflags, mode, scope, &retries);
     // openat2 answers EAGAIN when a rename anywhere on the system raced with a ".." of
     // the walk; on a busy machine a long walk can lose every retry. The walk by hand
     // never asks the kernel to follow "..", so it gives the same answer without the
@@ -399,7 +461,7 @@ int resolve_open_with(Backend backend, bool may_fall_back, int base, const char 
       return fd;
     }
   }
-  Walk walk(base, oflags, mode);
+  Walk walk(base, oflags, mode, scope);
   int fd = walk.run(path);
   if (fd >= 0 && canonical) {
     try {
@@ -413,10 +475,10 @@ int resolve_open_with(Backend backend, bool may_fall_back, int base, const char 
   return fd;
 }
 
-int resolve_confined(int base, const char *path, int oflags, mode_t mode) {
+int resolve_confined(int base, const char *path, int oflags, mode_t mode, uint64_t scope) {
   int choice = backend_choice();
   return resolve_open_with(static_cast<Backend>(choice & ~kForced), !(choice & kForced), base, path, oflags, mode,
-                           nullptr);
+                           nullptr, scope);
 }
 
 namespace {
@@ -426,29 +488,31 @@ namespace {
 // (ELOOP, ENOTDIR with O_DIRECTORY, EACCES with O_CREAT for a foreign one in a sticky
 // directory). O_PATH alone would open the symlink itself, and
 // O_CREAT|O_DIRECTORY must be refused first: those take the full resolution.
-bool single_component(const char *path, int oflags) {
-  if (!*path || strchr(path, '/') || strcmp(path, "..") == 0) return false;
+// A mount point may sit there, so NO_XDEV takes the full resolution too.
+bool single_component(const char *path, int oflags, uint64_t scope) {
+  if (!*path || (scope & RESOLVE_NO_XDEV) || strchr(path, '/') || strcmp(path, "..") == 0) return false;
   if ((oflags & O_PATH) && !(oflags & (O_DIRECTORY | O_NOFOLLOW))) return false;
   return (oflags & (O_CREAT | O_DIRECTORY)) != (O_CREAT | O_DIRECTORY);
 }
 
 }  // namespace
 
-int resolve_open(int base, bool confined, const char *path, int oflags, mode_t mode, const char *what) {
+int resolve_open(int base, bool confined, const char *path, int oflags, mode_t mode, const char *what,
+                 uint64_t scope) {
   int fd;
   if (!confined) {
     fd = ::openat(base, *path ? path : ".", oflags, mode);
     if (fd < 0) fd = -errno;
-  } else if (single_component(path, oflags)) {
+  } else if (single_component(path, oflags, scope)) {
     fd = ::openat(base, path, oflags | O_NOFOLLOW, mode);
     if (fd < 0) {
       int err = errno;
       bool maybe_link = err == ELOOP || err == ENOTDIR || (err == EACCES && (oflags & O_CREAT));
       // With the caller's own O_NOFOLLOW, the kernel's answer is that same error.
-      fd = maybe_link && !(oflags & O_NOFOLLOW) ? resolve_confined(base, path, oflags, mode) : -err;
+      fd = maybe_link && !(oflags & O_NOFOLLOW) ? resolve_confined(base, path, oflags, mode, scope) : -err;
     }
   } else {
-    fd = resolve_confined(base, path, oflags, mode);
+    fd = resolve_confined(base, path, oflags, mode, scope);
   }
   return fd >= 0 ? fd : path_fail(fd, what, path);
 }
@@ -457,7 +521,7 @@ Parent::~Parent() {
   if (owned_) close(fd);
 }
 
-int Parent::open(int base, bool confined, const char *path, const char *what) {
+int Parent::open(int base, bool confined, const char *path, const char *what, uint64_t scope) {
   size_t len = strlen(path);
   if (len >= PATH_MAX) return path_fail(-ENAMETOOLONG, what, path);
   if (!confined) {
@@ -467,7 +531,8 @@ int Parent::open(int base, bool confined, const char *path, const char *what) {
   }
   size_t end = len;
   while (end > 0 && path[end - 1] == '/') end--;
-  if (len && end == 0) return path_fail(-EXDEV, what, path);
+  // "/" names the base itself under IN_ROOT, else it escapes.
+  if (len && end == 0 && !(scope & RESOLVE_IN_ROOT)) return path_fail(-EXDEV, what, path);
   size_t start = end;
   while (start > 0 && path[start - 1] != '/') start--;
   trailing_slash = end != len;
@@ -478,7 +543,7 @@ int Parent::open(int base, bool confined, const char *path, const char *what) {
     // one for the kernel (fs.protected_symlinks looks at the last one only).
     std::string dir(path, start);
     dir += '.';
-    int r = resolve_confined(base, dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+    int r = resolve_confined(base, dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC, 0, scope);
     if (r < 0) return path_fail(r, what, path);
     fd = r;
     owned_ = true;
@@ -494,8 +559,8 @@ int Parent::open(int base, bool confined, const char *path, const char *what) {
   return 0;
 }
 
-int resolve_path_fd(int base, bool confined, const char *path, bool follow, const char *what) {
-  return resolve_open(base, confined, path, O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW), 0, what);
+int resolve_path_fd(int base, bool confined, const char *path, bool follow, const char *what, uint64_t scope) {
+  return resolve_open(base, confined, path, O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW), 0, what, scope);
 }
 
 }  // namespace fdk

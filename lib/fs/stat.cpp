@@ -68,7 +68,7 @@ int stat_name(struct statx *sx, int fd, const char *name, int flags) {
 }
 
 int stat_resolved(struct statx *sx, const DirBase &b, const char *path, bool follow) {
-  int fd = resolve_path_fd(b.raw, b.confined, path, follow, "statat");
+  int fd = resolve_path_fd(b.raw, b.confined, path, follow, "statat", b.scope);
   if (fd < 0) return fd;
   int r = stat_name(sx, fd, "", AT_EMPTY_PATH);
   close(fd);
@@ -92,7 +92,7 @@ int kind_of_dirent(unsigned char type) {
 int open_listing(DIR **out, fdk_dir *dir, const char *path, const char *what) {
   DirBase b;
   if (int r = b.acquire(dir, what)) return r;
-  int fd = resolve_open(b.raw, b.confined, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, what);
+  int fd = resolve_open(b.raw, b.confined, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, what, b.scope);
   if (fd < 0) return fd;
   DIR *d = fdopendir(fd);
   if (!d) {
@@ -152,11 +152,13 @@ int statat(struct statx *sx, fdk_dir *dir, const char *path, bool follow) {
     return r < 0 ? path_fail(r, "statat", path) : 0;
   }
   // The common case: one statx on the last name without following; a symlink found
-  // there is then followed confined. A single name needs no parent to be opened.
+  // there is then followed confined. A single name needs no parent to be opened. Under
+  // NO_XDEV the last name may be a mount point, which only the full resolution refuses.
+  if (b.scope & RESOLVE_NO_XDEV) return stat_resolved(sx, b, path, follow);
   bool single = *path && !strchr(path, '/') && strcmp(path, ".") != 0 && strcmp(path, "..") != 0;
   Parent p;
   if (!single) {
-    if (int r = p.open(b.raw, true, path, "statat")) return r;
+    if (int r = p.open(b.raw, true, path, "statat", b.scope)) return r;
     if (p.trailing_slash || p.dots) return stat_resolved(sx, b, path, follow);
   }
   int r = stat_name(sx, single ? b.raw : p.fd, single ? path : p.bare_name(), AT_SYMLINK_NOFOLLOW);
@@ -209,7 +211,7 @@ ssize_t realpath(char **out, fdk_dir *dir, const char *path) {
   } else {
     // Confined: the walk knows the names it entered; the answer is relative to the dir.
     std::string canonical;
-    int fd = resolve_open_with(resolve_backend(), false, b.raw, path, O_PATH | O_CLOEXEC, 0, &canonical);
+    int fd = resolve_open_with(resolve_backend(), false, b.raw, path, O_PATH | O_CLOEXEC, 0, &canonical, b.scope);
     if (fd < 0) return path_fail(fd, "realpath", path);
     close(fd);
     text = strdup(canonical.empty() ? "." : canonical.c_str());

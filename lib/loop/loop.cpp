@@ -101,11 +101,11 @@ void cancel_posted(void *data) {
 int init_loop(fdk_loop *loop) {
   loop->owner.store(std::this_thread::get_id(), std::memory_order_relaxed);
   loop->epfd = epoll_create1(EPOLL_CLOEXEC);
-  if (loop->epfd < 0) return fail_sys(neg_errno(), "epoll_create1");
+  if (loop->epfd < 0) return fail_sys(neg_errno(), "loop_new: epoll_create1");
   int r = uv_async_init(loop->uv, &loop->wake, on_wake);
   if (r < 0) {
     close(loop->epfd);
-    return fail(r, "uv_async_init: %s", uv_strerror(r));
+    return fail(r, "loop_new: uv_async_init: %s", uv_strerror(r));
   }
   loop->wake.data = loop;
   handle_opened(loop);
@@ -127,7 +127,7 @@ int init_loop(fdk_loop *loop) {
     uv_close(reinterpret_cast<uv_handle_t *>(&loop->idle), on_handle_closed);
     close(loop->epfd);
     loop->epfd = -1;
-    return fail(r, "uv_poll_start: %s", uv_strerror(r));
+    return fail(r, "loop_new: uv_poll_start: %s", uv_strerror(r));
   }
   uv_unref(reinterpret_cast<uv_handle_t *>(&loop->epoll_poll));
   return 0;
@@ -223,7 +223,7 @@ int loop_create(fdk_loop **out, uv_loop_t *borrowed) {
     int r = uv_loop_init(&loop->own_uv);
     if (r < 0) {
       delete loop;
-      return fail(r, "uv_loop_init: %s", uv_strerror(r));
+      return fail(r, "loop_new: uv_loop_init: %s", uv_strerror(r));
     }
     loop->uv = &loop->own_uv;
     loop->owns_uv = true;

@@ -53,8 +53,8 @@ int map_error(int code) {
 // The failure of a lookup as fdk_getaddrinfo reports it; code is an EAI_* value.
 int lookup_failure(int code, const char *host, const char *service) {
   int err = map_error(code);
-  return fail(err, "getaddrinfo: host '%s', service '%s': %s", host ? host : "", service ? service : "",
-              code == EAI_SYSTEM ? errno_text(err) : gai_strerror(code));
+  return fail(err, "getaddrinfo: %s: host '%s', service '%s'", code == EAI_SYSTEM ? errno_text(err) : gai_strerror(code),
+              host ? host : "", service ? service : "");
 }
 
 // libuv's UV_EAI_* status back to the resolver's EAI_* code; anything else is a negative
@@ -98,7 +98,7 @@ int copy_result(const addrinfo *list, const char *host, fdk_addrinfo **out) {
     memcpy(&e.addr, a->ai_addr, a->ai_addrlen);
     result->entries.push_back(e);
   }
-  if (result->entries.empty()) return fail(-ENOENT, "getaddrinfo: host '%s': no usable address", host ? host : "");
+  if (result->entries.empty()) return fail(-ENOENT, "getaddrinfo: no usable address: host '%s'", host ? host : "");
   if (list->ai_canonname) {
     result->canonname = list->ai_canonname;
     result->has_canonname = true;

@@ -53,16 +53,11 @@ const char *op_name(Op op) {
   return "?";
 }
 
-std::string quoted(const char *s) { return std::string("\"") + s + "\""; }
-
-// The text naming an action's argument, built once when the action is added.
-std::string name_of(const Action &act, const char *text) {
+// The name of an action with its numeric argument, built once when the action is added
+// (a path or name argument is kept apart, in paths).
+std::string name_of(const Action &act) {
   std::string n = op_name(act.op);
   switch (act.op) {
-    case Op::execve:
-    case Op::chdir:
-    case Op::user:
-      return n + " " + quoted(text);
     case Op::setpgid:
     case Op::setuid:
     case Op::setgid:
@@ -89,15 +84,19 @@ std::string name_of(const Action &act, const char *text) {
 bool changes_session(Op op) { return op == Op::setsid || op == Op::setpgid || op == Op::login_tty; }
 
 int add(fdk_actions *a, const Action &act, const char *text, fdk_fd *fd = nullptr) {
-  if (a->has_exec) return fail(-EINVAL, "actions: %s after the exec action", op_name(act.op));
+  if (a->has_exec) return fail(-EINVAL, "actions_%s: added after the exec action", op_name(act.op));
   // login_tty starts a session itself; after setsid or setpgid its setsid would fail.
   if (changes_session(act.op) && a->has_session_change &&
       (act.op == Op::login_tty || std::any_of(a->actions.begin(), a->actions.end(), [](const Action &b) { return b.op == Op::login_tty; })))
-    return fail(-EINVAL, "actions: login_tty cannot be combined with setsid or setpgid (it starts its own session)");
+    return fail(-EINVAL, "actions_%s: login_tty cannot be combined with setsid or setpgid (it starts its own session)",
+                op_name(act.op));
   a->names.reserve(a->names.size() + 1);
+  a->paths.reserve(a->paths.size() + 1);
   a->action_fds.reserve(a->action_fds.size() + 1);
   a->actions.push_back(act);
-  a->names.push_back(name_of(act, text));
+  a->names.push_back(name_of(act));
+  bool named = act.op == Op::execve || act.op == Op::chdir || act.op == Op::user;
+  a->paths.push_back(named ? text : "");
   a->action_fds.push_back(fd);
   if (fd) fd_pin(fd);
   a->has_session_change = a->has_session_change || changes_session(act.op);
@@ -178,7 +177,7 @@ void plan_inherit(fdk_actions *a) {
 }  // namespace
 
 int actions_exec(fdk_actions *a, const char *path, const char *const *argv, const char *const *envp, bool search) {
-  if (a->has_exec) return fail(-EINVAL, "actions: a second exec action");
+  if (a->has_exec) return fail(-EINVAL, "actions_exec%s: a second exec action", search ? "vp" : "ve");
   Action act{Op::execve};
   act.ptr = copy_string(a, path);
   act.argv = copy_array(a, argv);
@@ -199,14 +198,14 @@ int actions_simple(fdk_actions *a, Op op, int32_t num, const char *text) {
   act.num = num;
   switch (op) {
     case Op::pdeathsig:
-      if (!valid_signal(num)) return fail(-EINVAL, "actions: %s: bad signal %d", op_name(op), num);
+      if (!valid_signal(num)) return fail(-EINVAL, "actions_%s: bad signal %d", op_name(op), num);
       break;
     case Op::signal_default:
     case Op::signal_ignore:
-      if (!valid_disposition_signal(num)) return fail(-EINVAL, "actions: %s: bad signal %d", op_name(op), num);
+      if (!valid_disposition_signal(num)) return fail(-EINVAL, "actions_%s: bad signal %d", op_name(op), num);
       break;
     case Op::setpgid:
-      if (num < 0) return fail(-EINVAL, "actions: setpgid: negative group %d", num);
+      if (num < 0) return fail(-EINVAL, "actions_setpgid: negative group %d", num);
       break;
     case Op::chdir:
       act.ptr = copy_string(a, text);
@@ -226,7 +225,7 @@ int actions_with_fd(fdk_actions *a, Op op, fdk_fd *fd) {
 }
 
 int actions_setgroups(fdk_actions *a, size_t count, const uint32_t *gids) {
-  if (count > 65536) return fail(-EINVAL, "actions: setgroups: %zu groups is too many", count);
+  if (count > 65536) return fail(-EINVAL, "actions_setgroups: %zu groups is too many", count);
   Action act{Op::setgroups};
   auto &ids = a->id_arrays.emplace_back(gids, gids + count);
   act.a = count;
@@ -235,7 +234,7 @@ int actions_setgroups(fdk_actions *a, size_t count, const uint32_t *gids) {
 }
 
 int actions_rlimit(fdk_actions *a, int resource, uint64_t soft, uint64_t hard) {
-  if (resource < 0 || resource >= RLIMIT_NLIMITS) return fail(-EINVAL, "actions: rlimit: unknown resource %d", resource);
+  if (resource < 0 || resource >= RLIMIT_NLIMITS) return fail(-EINVAL, "actions_rlimit: unknown resource %d", resource);
   Action act{Op::rlimit};
   act.num = resource;
   act.a = soft == FDK_RLIM_INFINITY ? RLIM64_INFINITY : soft;
@@ -251,13 +250,13 @@ int actions_user(fdk_actions *a, fdk_child_fn fn, void *arg, const char *name) {
 }
 
 int actions_inherit(fdk_actions *a, int dst, int src, fdk_fd *src_fd, int mode) {
-  if (dst < 0) return fail(-EINVAL, "actions: inherit_fd: bad destination %d", dst);
-  if (!src_fd && src < 0) return fail(-EINVAL, "actions: inherit_fd: bad source %d", src);
+  if (dst < 0) return fail(-EINVAL, "actions_inherit_fd: bad destination %d", dst);
+  if (!src_fd && src < 0) return fail(-EINVAL, "actions_inherit_fd: bad source %d", src);
   if (mode < FDK_INHERIT_PRESERVE || mode > FDK_INHERIT_NONBLOCKING)
-    return fail(-EINVAL, "actions: inherit_fd: unknown blocking mode %d", mode);
+    return fail(-EINVAL, "actions_inherit_fd: unknown blocking mode %d", mode);
   for (const auto &p : a->pairs)
-    if (p.dst == dst) return fail(-EINVAL, "actions: inherit_fd: destination %d is mapped twice", dst);
-  if (a->has_exec) return fail(-EINVAL, "actions: inherit_fd after the exec action");
+    if (p.dst == dst) return fail(-EINVAL, "actions_inherit_fd: destination %d is mapped twice", dst);
+  if (a->has_exec) return fail(-EINVAL, "actions_inherit_fd: added after the exec action");
   if (src_fd) src = src_fd->raw;
   a->pairs.reserve(a->pairs.size() + 1);
   if (a->inherit_index == SIZE_MAX) {
@@ -279,6 +278,12 @@ std::string describe_action(const fdk_actions *a, size_t i, int32_t pair) {
     text += a->names[i];
   }
   return text + ")";
+}
+
+std::string action_failure(const fdk_actions *a, size_t i, int32_t pair, const char *reason) {
+  std::string text = describe_action(a, i, pair) + ": " + reason;
+  if (i < a->paths.size() && !a->paths[i].empty()) text += ": '" + a->paths[i] + "'";
+  return text;
 }
 
 void actions_release(fdk_actions *a) {

@@ -27,7 +27,11 @@ int actions_inherit(fdk_actions *a, int dst, int src, fdk_fd *src_fd, int mode);
 // Unpins the list's handles and frees it.
 void actions_release(fdk_actions *a);
 
-// Describes action i (and mapping pair for inherit) for error texts.
+// Describes action i (and mapping pair for inherit) for error texts: "action 2 (chdir)",
+// "action 0 (setpgid 1)"; a path or name argument is not part of it (see action_failure).
 std::string describe_action(const fdk_actions *a, size_t i, int32_t pair);
+// The detail of action i failing for reason, after the call's name: "action 2 (chdir):
+// No such file or directory: '/nope'" (the path last, as every detail ends).
+std::string action_failure(const fdk_actions *a, size_t i, int32_t pair, const char *reason);
 
 }  // namespace fdk

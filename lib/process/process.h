@@ -32,6 +32,7 @@ struct fdk_actions {
   std::deque<std::vector<const char *>> arrays;
   std::deque<std::vector<uint32_t>> id_arrays;
   std::vector<std::string> names;        // per action: what fdk_last_error() calls it
+  std::vector<std::string> paths;        // per action: its path or name argument, else ""
 
   std::vector<Pair> pairs;
   size_t inherit_index = SIZE_MAX;       // the action that applies the set

@@ -148,8 +148,8 @@ int resolve_exec(const fdk_actions *a, char *out) {
     if (!*end) break;
     dir = end + 1;
   }
-  if (saw_eacces) return fail(-EACCES, "spawn: execvp: \"%s\" is not executable along PATH", file);
-  return fail(-ENOENT, "spawn: execvp: \"%s\" not found in PATH", file);
+  if (saw_eacces) return fail(-EACCES, "spawn: execvp: not executable along PATH: '%s'", file);
+  return fail(-ENOENT, "spawn: execvp: not found in PATH: '%s'", file);
 }
 
 // Reaps a child that failed before exec (it exits at once with 127).
@@ -182,13 +182,13 @@ class Prepared {
     if (!a_->has_exec) return fail(-EINVAL, "spawn: the action list has no execve or execvp action");
     for (size_t i = 0; i < a_->actions.size(); ++i) {
       if (fdk_fd *fd = a_->action_fds[i])
-        if (use(fd) < 0) return fail(-EBADF, "spawn: %s: the handle is closed", describe_action(a_, i, -1).c_str());
+        if (use(fd) < 0) return fail(-EBADF, "spawn: %s", action_failure(a_, i, -1, "the handle is closed").c_str());
     }
     for (size_t i = 0; i < a_->pairs.size(); ++i) {
       if (fdk_fd *fd = a_->pairs[i].src_fd)
         if (use(fd) < 0)
-          return fail(-EBADF, "spawn: %s: the source handle is closed",
-                      describe_action(a_, a_->inherit_index, static_cast<int32_t>(i)).c_str());
+          return fail(-EBADF, "spawn: %s",
+                      action_failure(a_, a_->inherit_index, static_cast<int32_t>(i), "the source handle is closed").c_str());
     }
     plan.exec_path = static_cast<const char *>(a_->actions.back().ptr);
     if (a_->exec_search) {
@@ -226,22 +226,23 @@ class Prepared {
     }
     if (r < 0 || (info.si_code != CLD_KILLED && info.si_code != CLD_DUMPED)) return 0;
     reap_failed(out);
-    return fail(-EFAULT, "spawn%s: %s: the child died of signal %d (%s) inside the action (a user action has %zu KiB of stack)",
-                backend, describe_action(a_, index, -1).c_str(), info.si_status, strsignal(info.si_status),
-                child::kUserStackBudget / 1024);
+    char reason[160];
+    snprintf(reason, sizeof reason, "the child died of signal %d (%s) inside the action (a user action has %zu KiB of stack)",
+             info.si_status, strsignal(info.si_status), child::kUserStackBudget / 1024);
+    return fail(-EFAULT, "spawn%s: %s", backend, action_failure(a_, index, -1, reason).c_str());
   }
 
   // Turns a child's report into the spawn's error, after its child was reaped.
   int failed(const child::Report &r, const char *backend) const {
-    std::string what = describe_action(a_, static_cast<size_t>(r.index), r.pair);
-    if (static_cast<size_t>(r.index) + 1 == a_->actions.size() && r.err == ENOENT)
-      if (int e = missing_interpreter(backend, what.c_str()); e < 0) return e;
-    return fail(-r.err, "spawn%s: %s: %s", backend, what.c_str(), errno_text(r.err));
+    size_t index = static_cast<size_t>(r.index);
+    if (index + 1 == a_->actions.size() && r.err == ENOENT)
+      if (int e = missing_interpreter(backend, index); e < 0) return e;
+    return fail(-r.err, "spawn%s: %s", backend, action_failure(a_, index, r.pair, errno_text(r.err)).c_str());
   }
 
   // execve's ENOENT for a file that exists: what is missing is its #! interpreter (or the
   // ELF loader it names). 0 when the file itself is missing.
-  int missing_interpreter(const char *backend, const char *what) const {
+  int missing_interpreter(const char *backend, size_t exec_index) const {
     int fd = open(plan.exec_path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return 0;
     char head[256];
@@ -251,9 +252,11 @@ class Prepared {
       head[n] = 0;
       char *name = head + 2 + strspn(head + 2, " \t");
       name[strcspn(name, " \t\n")] = 0;
-      return fail(-ENOENT, "spawn%s: %s: its interpreter \"%s\" (named by #!) is missing", backend, what, name);
+      std::string reason = std::string("its interpreter '") + name + "' (named by #!) is missing";
+      return fail(-ENOENT, "spawn%s: %s", backend, action_failure(a_, exec_index, -1, reason.c_str()).c_str());
     }
-    return fail(-ENOENT, "spawn%s: %s: the file exists but its ELF interpreter (loader) is missing", backend, what);
+    return fail(-ENOENT, "spawn%s: %s", backend,
+                action_failure(a_, exec_index, -1, "the file exists but its ELF interpreter (loader) is missing").c_str());
   }
 
   const fdk_actions *actions() const { return a_; }
@@ -430,7 +433,7 @@ class PosixSpawn {
         case Op::signal_default: sigaddset(&defaults, act.num); break;
         case Op::inherit: r = add_inherit(prep, i); break;
         case Op::close_other_fds: r = add_close_others(a, i); break;
-        default: r = fail(-ENOTSUP, "spawn (posix_spawn): %s cannot be expressed", describe_action(a, i, -1).c_str());
+        default: r = fail(-ENOTSUP, "spawn (posix_spawn): %s", action_failure(a, i, -1, "cannot be expressed").c_str());
       }
       if (r > 0) r = fail_sys(-r, "spawn (posix_spawn): file actions");
       if (r < 0) return r;
@@ -464,8 +467,8 @@ class PosixSpawn {
           r = posix_spawn_file_actions_adddup2(&fa_, s.to, s.to);  // clears FD_CLOEXEC
           break;
         default:
-          return fail(-ENOTSUP, "spawn (posix_spawn): %s: blocking modes cannot be expressed",
-                      describe_action(prep.actions(), index, s.pair).c_str());
+          return fail(-ENOTSUP, "spawn (posix_spawn): %s",
+                      action_failure(prep.actions(), index, s.pair, "blocking modes cannot be expressed").c_str());
       }
       if (r) return r;
     }
@@ -484,13 +487,12 @@ class PosixSpawn {
       int r = act.op == Op::chdir ? stat(static_cast<const char *>(act.ptr), &st) : fstat(act.num, &st);
       int why = r < 0 ? errno : !S_ISDIR(st.st_mode) ? ENOTDIR : 0;
       if (why == 0 && act.op == Op::chdir && access(static_cast<const char *>(act.ptr), X_OK) < 0) why = errno;
-      if (why == err) return fail(-err, "spawn (posix_spawn): %s: %s", describe_action(a, i, -1).c_str(), errno_text(err));
+      if (why == err) return fail(-err, "spawn (posix_spawn): %s", action_failure(a, i, -1, errno_text(err)).c_str());
       break;
     }
     if (err == ENOENT && a->actions.size() > 0)
-      if (int e = prep.missing_interpreter(" (posix_spawn)", describe_action(a, a->actions.size() - 1, -1).c_str()); e < 0)
-        return e;
-    return fail(-err, "spawn (posix_spawn): \"%s\": %s", prep.plan.exec_path, errno_text(err));
+      if (int e = prep.missing_interpreter(" (posix_spawn)", a->actions.size() - 1); e < 0) return e;
+    return fail(-err, "spawn (posix_spawn): %s: '%s'", errno_text(err), prep.plan.exec_path);
   }
 
   // Only "close from N" exists: the kept destinations must be 0..N-1.
@@ -498,8 +500,9 @@ class PosixSpawn {
     int32_t next = 3;
     for (int32_t d : a->dsts) {
       if (d < next) continue;
-      if (d != next) return fail(-ENOTSUP, "spawn (posix_spawn): %s: destinations above 2 must be contiguous",
-                                 describe_action(a, index, -1).c_str());
+      if (d != next)
+        return fail(-ENOTSUP, "spawn (posix_spawn): %s",
+                    action_failure(a, index, -1, "destinations above 2 must be contiguous").c_str());
       ++next;
     }
     return posix_spawn_file_actions_addclosefrom_np(&fa_, next);

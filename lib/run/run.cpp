@@ -2,6 +2,7 @@
 #include "run/run.h"
 
 #include <fcntl.h>
+#include <string.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -130,7 +131,7 @@ class RunOp final : public fdk_op {
         spec.stdio[i + 1] = child_ends_[i + 1] = p.child;
       } else if (modes[i] == FDK_RUN_DISCARD) {
         int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-        if (null < 0) return fail_sys(neg_errno(), "run: open /dev/null");
+        if (null < 0) return fail(neg_errno(), "run: %s: '/dev/null'", strerror(errno));
         spec.stdio[i + 1] = child_ends_[i + 1] = null;
       } else if (modes[i] == FDK_RUN_MERGE) {
         spec.stdio[2] = spec.stdio[1] >= 0 ? spec.stdio[1] : 1;

@@ -50,7 +50,7 @@ FDK_API int fdk_run_opts_set_env(fdk_run_opts *opts, const char *const *envp) {
     }
     std::vector<std::string> env;
     for (size_t i = 0; envp[i]; ++i) {
-      if (!strchr(envp[i], '=')) return fail(-EINVAL, "run_opts_set_env: '%s' is not K=V", envp[i]);
+      if (!strchr(envp[i], '=')) return fail(-EINVAL, "run_opts_set_env: not K=V: '%s'", envp[i]);
       env.emplace_back(envp[i]);
     }
     opts->env = std::move(env);

@@ -387,6 +387,28 @@ class Stat(ConfinedTree):
     def test_missing(self):
         self.assert_missing(fdkit("stat", "--root", self.root, "no/such"), "stat")
 
+    def test_xattrs(self):
+        path = os.path.join(self.root, "notes.txt")
+        os.setxattr(path, "user.colour", b"blue sky")
+        try:
+            f = self.fields(fdkit("stat", "--root", self.root, "--xattrs", "--follow", "docs/notes-link"))
+        finally:
+            os.removexattr(path, "user.colour")
+        self.assertEqual(f["xattr"], "user.colour='blue sky'")
+
+    def test_in_root_keeps_escapes_inside(self):
+        f = self.fields(fdkit("stat", "--root", self.root, "--in-root", "../../notes.txt"))
+        self.assertEqual(f["size"], "6")
+        # /etc inside the root, where there is none.
+        r = fdkit("stat", "--root", self.root, "--in-root", "--follow", "etc-link/passwd")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("ENOENT", r.stderr)
+
+    def test_no_symlinks(self):
+        r = fdkit("stat", "--root", self.root, "--no-symlinks", "--follow", "docs/notes-link")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("ELOOP", r.stderr)
+
     def test_usage(self):
         self.assert_usage_errors("stat")
 

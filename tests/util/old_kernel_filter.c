@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* A seccomp filter that makes this process, and everything it starts, see a kernel older
  * than fdkit's fast paths: openat2, clone3, pidfd_open, pidfd_send_signal, pidfd_getfd,
- * close_range, statx, io_uring_setup and fchmodat2 fail with ENOSYS, and clone with CLONE_PIDFD
+ * close_range, statx, io_uring_setup, fchmodat2, faccessat2 and the *xattrat calls (Linux
+ * 6.13) fail with ENOSYS, and clone with CLONE_PIDFD
  * fails with EINVAL, which is what kernels before each of them answer. */
 #include "old_kernel_filter.h"
 
@@ -19,6 +20,13 @@
 #define __NR_fchmodat2 452 /* the same number on every architecture (Linux 6.6) */
 #endif
 
+#ifndef __NR_setxattrat
+#define __NR_setxattrat 463 /* 463-466: the same numbers on every architecture (Linux 6.13) */
+#define __NR_getxattrat 464
+#define __NR_listxattrat 465
+#define __NR_removexattrat 466
+#endif
+
 #if defined(__x86_64__)
 #define NATIVE_ARCH AUDIT_ARCH_X86_64
 #elif defined(__aarch64__)
@@ -29,7 +37,7 @@
 /* Jumps to the ENOSYS return (the last instruction) when the number is nr; `at` is this
  * instruction's index in the program. */
 #define DENY(nr, at) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), LAST - (at) - 1, 0)
-enum { LAST = 18 };
+enum { LAST = 23 };
 
 int fdkt_emulate_old_kernel(void) {
 #ifndef NATIVE_ARCH
@@ -49,12 +57,17 @@ int fdkt_emulate_old_kernel(void) {
       /* 10 */ DENY(__NR_statx, 10),
       /* 11 */ DENY(__NR_io_uring_setup, 11),
       /* 12 */ DENY(__NR_fchmodat2, 12),
-      /* 13 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 0, 2),
-      /* 14: clone's flags are its first argument; CLONE_PIDFD sits in the low word. */
+      /* 13 */ DENY(__NR_faccessat2, 13),
+      /* 14 */ DENY(__NR_setxattrat, 14),
+      /* 15 */ DENY(__NR_getxattrat, 15),
+      /* 16 */ DENY(__NR_listxattrat, 16),
+      /* 17 */ DENY(__NR_removexattrat, 17),
+      /* 18 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 0, 2),
+      /* 19: clone's flags are its first argument; CLONE_PIDFD sits in the low word. */
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
-      /* 15 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_PIDFD, 1, 0),
-      /* 16 */ RET(SECCOMP_RET_ALLOW),
-      /* 17 */ RET(SECCOMP_RET_ERRNO | EINVAL),
+      /* 20 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_PIDFD, 1, 0),
+      /* 21 */ RET(SECCOMP_RET_ALLOW),
+      /* 22 */ RET(SECCOMP_RET_ERRNO | EINVAL),
       /* LAST */ RET(SECCOMP_RET_ERRNO | ENOSYS),
   };
   _Static_assert(sizeof code / sizeof code[0] == LAST + 1, "LAST must index the ENOSYS return");

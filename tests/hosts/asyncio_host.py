@@ -20,6 +20,7 @@ FIGURES_ONLY = "--figures-only" in sys.argv[1:]
 TIMERS, PERIOD_NS = 300, 2_000_000
 ROUND_TRIPS, MESSAGE = 5000, 64
 ATTEMPTS = 3
+TIMER_ATTEMPTS = 5  # a single p99 of 300 timers swings by milliseconds under load
 
 
 class FdkitInAsyncio:
@@ -52,17 +53,36 @@ def completion(aio):
     return fut, lambda result: fut.done() or fut.set_result(result)
 
 
-async def timer_lateness(lp, aio):
+async def call_later_lateness(aio):
+    """The control: one timer of asyncio's own, without fdkit."""
+    deadline = fdkit.now_ns() + PERIOD_NS
+    fut, done = completion(aio)
     late = []
+    aio.call_later(PERIOD_NS / 1e9, lambda: (late.append(fdkit.now_ns() - deadline), done(0)))
+    await fut
+    return late[0]
+
+
+async def timer_lateness(lp, aio):
+    """p99 lateness of fdkit's timers in asyncio, and of the control timers that alternate
+    with them (so both sample the same moments of the machine's load)."""
+    late, control = [], []
     for _ in range(TIMERS):
+        control.append(await call_later_lateness(aio))
         deadline = fdkit.now_ns() + PERIOD_NS
         fut, done = completion(aio)
         # Lateness is taken in fdkit's callback: resuming the coroutine is asyncio's own hop.
         lp.sleep_until(deadline, lambda r, d=deadline: (late.append(fdkit.now_ns() - d), done(r)))
         await fut
     late.sort()
+    control.sort()
     assert late[0] >= 0, "a timer fired early"
-    return late[TIMERS * 99 // 100]
+    return late[TIMERS * 99 // 100], control[TIMERS * 99 // 100]
+
+
+def p99_limit(control_p99):
+    """As in host_checks.c: 2 ms, or 1 ms beyond the control on a machine too busy for it."""
+    return max(2_000_000, control_p99 + 1_000_000)
 
 
 def timer_lateness_own_loop(lp):
@@ -163,14 +183,20 @@ async def checks(lp):
             ticks += 1
 
     other = asyncio.create_task(own_work())
-    p99 = own_p99 = float("inf")
-    for _ in range(ATTEMPTS):
-        p99 = min(p99, await timer_lateness(lp, aio))
+    # The control is asyncio's own timer: fdkit's own loop is held to the limit the
+    # host's control sets (host_checks.c has the bare libuv control for it). The attempt
+    # that comes closest to passing is kept.
+    timers = None
+    for _ in range(TIMER_ATTEMPTS):
+        p, control = await timer_lateness(lp, aio)
         host.close()
-        own_p99 = min(own_p99, timer_lateness_own_loop(lp))
+        o = timer_lateness_own_loop(lp)
         host = FdkitInAsyncio(lp, aio)
-        if p99 <= 2_000_000:
+        attempt = (max(p, o) - p99_limit(control), p, o, control)
+        timers = attempt if timers is None else min(timers, attempt)
+        if timers[0] <= 0:
             break
+    timers_over, p99, own_p99, control_p99 = timers
     idle = await idle_cpu(lp, aio)
     ratio = hosted = own = 0
     for _ in range(ATTEMPTS):
@@ -186,7 +212,8 @@ async def checks(lp):
     host.close()
     figures = [
         {"bench": "host", "case": "timer-2ms", "impl": "asyncio", "p99_late_ms": round(p99 / 1e6, 3),
-         "own_loop_p99_late_ms": round(own_p99 / 1e6, 3)},
+         "own_loop_p99_late_ms": round(own_p99 / 1e6, 3), "call_later_p99_late_ms": round(control_p99 / 1e6, 3),
+         "limit_ms": round(p99_limit(control_p99) / 1e6, 3)},
         {"bench": "host", "case": "idle", "impl": "asyncio", "cpu_share": round(idle, 4)},
         {"bench": "host", "case": "echo-64B", "impl": "asyncio", "round_trips_per_s": round(hosted),
          "own_loop_round_trips_per_s": round(own), "ratio": round(ratio, 3)},
@@ -195,8 +222,7 @@ async def checks(lp):
         print(json.dumps(f, separators=(",", ":")), flush=True)
     if FIGURES_ONLY:
         return 0
-    p99_limit = own_p99 + 2_000_000  # as in host_checks.c
-    ok = p99 <= p99_limit and idle <= 0.02 and ratio >= 0.8 and ticks > 0
+    ok = timers_over <= 0 and idle <= 0.02 and ratio >= 0.8 and ticks > 0
     if not ok:
         print("asyncio: a figure missed its target", file=sys.stderr)
     return 0 if ok else 1

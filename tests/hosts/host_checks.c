@@ -2,6 +2,7 @@
 #include "host_checks.h"
 
 #include <fcntl.h>
+#include <uv.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,14 +12,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Targets: the host adds at most 2 ms to the 99th-percentile timer lateness of fdkit's own
- * loop in the same run (on a quiet machine both stay under 2 ms; on a busy one the
- * scheduler alone makes both late), takes under 2% of a CPU while idle, and gets at least
- * echo_target times the echo round trips of the same server on fdkit's own loop. Each is
- * the best of a few attempts. */
-#define P99_ADDED_NS 2000000
+/* Targets: timers on the host, and on fdkit's own loop, fire with a 99th-percentile
+ * lateness of at most 2 ms, or on a machine whose scheduler alone makes a bare libuv timer
+ * later than that, at most 1 ms beyond the p99 of bare timers alternating with them
+ * (doc/loop.md: "Timer lateness" says why); the host takes under 2% of a CPU while idle,
+ * and gets at least echo_target times the echo round trips of the same server on fdkit's
+ * own loop. Each is the best of a few attempts. */
+#define P99_TARGET_NS 2000000
+#define P99_OVER_BARE_NS 1000000
 #define IDLE_CPU_TARGET 0.02
 #define ATTEMPTS 3
+#define TIMER_ATTEMPTS 5 /* a single p99 of 300 timers swings by milliseconds under load */
 
 void host_must(int result, const char *what) {
   if (result < 0) {
@@ -40,13 +44,29 @@ static void drive(fdk_loop *loop, host_run_until_fn run_until, void *host, const
 
 enum { TIMERS = 300, TIMER_PERIOD_NS = 2000000 };
 
+/* fdkit's timers alternate with the control: the same timer on a bare libuv loop in the
+ * same thread, so the same scheduler delays and millisecond poll timeouts, without fdkit.
+ * Each fdkit timer follows a bare one at once, so both sample the same moments of the
+ * machine's load. Lateness counts from 2 ms after a timer was started. */
 typedef struct {
   fdk_loop *loop;
   int64_t deadline;
-  int64_t late[TIMERS];
+  int64_t late[TIMERS], bare_late[TIMERS];
   int count;
   int done;
+  uv_loop_t bare;
+  uv_timer_t bare_timer;
 } timer_run;
+
+static void bare_fired(uv_timer_t *timer) { (void)timer; }
+
+static int64_t bare_timer_lateness(timer_run *t) {
+  uv_update_time(&t->bare);
+  int64_t due = fdk_now_ns() + TIMER_PERIOD_NS;
+  uv_timer_start(&t->bare_timer, bare_fired, TIMER_PERIOD_NS / 1000000, 0);
+  uv_run(&t->bare, UV_RUN_DEFAULT); /* returns once the one-shot timer fired */
+  return fdk_now_ns() - due;
+}
 
 static void next_timer(timer_run *t);
 
@@ -59,6 +79,7 @@ static void timer_fired(int64_t result, void *data) {
 }
 
 static void next_timer(timer_run *t) {
+  t->bare_late[t->count] = bare_timer_lateness(t);
   t->deadline = fdk_now_ns() + TIMER_PERIOD_NS;
   host_must(fdk_sleep_until(t->loop, t->deadline, timer_fired, t, NULL), "sleep_until");
 }
@@ -68,19 +89,35 @@ static int by_value(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-static int64_t timer_p99(fdk_loop *loop, host_run_until_fn run_until, void *host) {
+static int64_t p99_of(int64_t *late) {
+  qsort(late, TIMERS, sizeof late[0], by_value);
+  return late[TIMERS * 99 / 100];
+}
+
+/* The 99th-percentile lateness of fdkit's timers on loop, and of the bare ones. */
+static int64_t timer_p99(fdk_loop *loop, host_run_until_fn run_until, void *host, int64_t *bare_p99) {
   timer_run *t = calloc(1, sizeof *t);
   t->loop = loop;
+  host_must(uv_loop_init(&t->bare), "uv_loop_init");
+  uv_timer_init(&t->bare, &t->bare_timer);
   next_timer(t);
   drive(loop, run_until, host, &t->done, 30000);
-  qsort(t->late, TIMERS, sizeof t->late[0], by_value);
+  uv_close((uv_handle_t *)&t->bare_timer, NULL);
+  uv_run(&t->bare, UV_RUN_DEFAULT);
+  host_must(uv_loop_close(&t->bare), "uv_loop_close");
+  int64_t p99 = p99_of(t->late);
   if (t->late[0] < 0) {
     fprintf(stderr, "a timer fired %lld ns early\n", (long long)-t->late[0]);
     exit(1);
   }
-  int64_t p99 = t->late[TIMERS * 99 / 100];
+  *bare_p99 = p99_of(t->bare_late);
   free(t);
   return p99;
+}
+
+static int64_t p99_limit(int64_t bare_p99) {
+  int64_t over_bare = bare_p99 + P99_OVER_BARE_NS;
+  return over_bare > P99_TARGET_NS ? over_bare : P99_TARGET_NS;
 }
 
 /* idle CPU ---------------------------------------------------------------------------- */
@@ -197,14 +234,21 @@ static double echo_rate(fdk_loop *loop, host_run_until_fn run_until, void *host)
 
 int host_checks(const char *name, fdk_loop *loop, host_run_until_fn run_until, void *host, double echo_target,
                 int figures_only) {
-  int64_t p99 = INT64_MAX, own_p99 = INT64_MAX;
-  for (int i = 0; i < ATTEMPTS; i++) {
-    int64_t p = timer_p99(loop, run_until, host), o = timer_p99(loop, NULL, NULL);
-    if (p < p99) p99 = p;
-    if (o < own_p99) own_p99 = o;
-    if (p99 <= P99_ADDED_NS) break;
+  /* The host and fdkit's own loop are each held to the limit their own control sets; the
+   * attempt that comes closest to passing is kept. */
+  int64_t p99 = 0, own_p99 = 0, bare_p99 = 0, own_bare_p99 = 0, over = INT64_MAX;
+  for (int i = 0; i < TIMER_ATTEMPTS && over > 0; i++) {
+    int64_t b, ob, p = timer_p99(loop, run_until, host, &b), o = timer_p99(loop, NULL, NULL, &ob);
+    int64_t attempt_over = p - p99_limit(b) > o - p99_limit(ob) ? p - p99_limit(b) : o - p99_limit(ob);
+    if (attempt_over < over) {
+      over = attempt_over;
+      p99 = p;
+      own_p99 = o;
+      bare_p99 = b;
+      own_bare_p99 = ob;
+    }
   }
-  int64_t p99_limit = own_p99 + P99_ADDED_NS;
+  int timers_ok = over <= 0;
   double idle = 1e9, ratio = 0, hosted = 0, own = 0;
   for (int i = 0; i < ATTEMPTS && idle > IDLE_CPU_TARGET; i++) {
     double share = idle_cpu(loop, run_until, host);
@@ -219,17 +263,17 @@ int host_checks(const char *name, fdk_loop *loop, host_run_until_fn run_until, v
     }
   }
   printf("{\"bench\":\"host\",\"case\":\"timer-2ms\",\"impl\":\"%s\",\"p99_late_ms\":%.3f,"
-         "\"own_loop_p99_late_ms\":%.3f}\n",
-         name, p99 / 1e6, own_p99 / 1e6);
+         "\"bare_libuv_p99_late_ms\":%.3f,\"own_loop_p99_late_ms\":%.3f,\"own_loop_bare_libuv_p99_late_ms\":%.3f}\n",
+         name, p99 / 1e6, bare_p99 / 1e6, own_p99 / 1e6, own_bare_p99 / 1e6);
   printf("{\"bench\":\"host\",\"case\":\"idle\",\"impl\":\"%s\",\"cpu_share\":%.4f}\n", name, idle);
   printf("{\"bench\":\"host\",\"case\":\"echo-64B\",\"impl\":\"%s\",\"round_trips_per_s\":%.0f,"
          "\"own_loop_round_trips_per_s\":%.0f,\"ratio\":%.3f}\n",
          name, hosted, own, ratio);
   fflush(stdout);
   if (figures_only) return 0;
-  int ok = p99 <= p99_limit && idle <= IDLE_CPU_TARGET && ratio >= echo_target;
+  int ok = timers_ok && idle <= IDLE_CPU_TARGET && ratio >= echo_target;
   if (!ok)
-    fprintf(stderr, "%s: a figure missed its target (timer p99 <= %.3f ms, idle <= 2%%, echo >= %.2fx)\n", name,
-            p99_limit / 1e6, echo_target);
+    fprintf(stderr, "%s: a figure missed its target (timer p99 <= max(2 ms, bare libuv p99 + 1 ms), idle <= 2%%, "
+            "echo >= %.2fx)\n", name, echo_target);
   return ok ? 0 : 1;
 }

@@ -303,8 +303,8 @@ static void cycle_libuv(int n, results *r) {
 static long fired;
 
 /* Deadlines spread over 100 ms, starting far enough ahead that every timer is started
- * before the first one is due (at most 2 µs per start assumed, plus 50 ms). */
-static int64_t window_start(int n) { return fdk_now_ns() + 50000000 + (int64_t)n * 2000; }
+ * before the first one is due (at most 10 µs per start assumed, plus 50 ms). */
+static int64_t window_start(int n) { return fdk_now_ns() + 50000000 + (int64_t)n * 10000; }
 static int64_t spread_ns(int i) { return (int64_t)((uint32_t)i * 2654435761u % 100000u) * 1000; }
 
 static void sleep_until_ns(int64_t t) {

@@ -5,9 +5,12 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include <cstring>
+
 #include "core/error.h"
 #include "fd/fd.h"
 #include "io/uring.h"
+#include "loop/deadlines.h"
 #include "loop/remote.h"
 #include "trace/trace.h"
 
@@ -65,7 +68,7 @@ void deliver_ready(fdk_loop *loop) {
     op->ready_next = nullptr;
     unlink_pending(op);
     op->state = fdk_op::State::done;
-    if (op->result < 0) set_error_text(op->detail.c_str());
+    if (op->result < 0) set_error_text(op->detail ? op->detail.get() : "");
     op->deliver(op->result);
     op_unref(op);
   }
@@ -123,6 +126,14 @@ int init_loop(fdk_loop *loop) {
   loop->idle.data = loop;
   handle_opened(loop);
   uv_unref(reinterpret_cast<uv_handle_t *>(&loop->idle));
+  r = deadlines_init(loop);
+  if (r < 0) {
+    uv_close(reinterpret_cast<uv_handle_t *>(&loop->wake), on_handle_closed);
+    uv_close(reinterpret_cast<uv_handle_t *>(&loop->idle), on_handle_closed);
+    close(loop->epfd);
+    loop->epfd = -1;
+    return r;
+  }
   r = uv_poll_init(loop->uv, &loop->epoll_poll, loop->epfd);
   if (r == 0) {
     loop->epoll_poll.data = loop;
@@ -134,6 +145,7 @@ int init_loop(fdk_loop *loop) {
     // The caller runs the loop until the handles closed here are through.
     uv_close(reinterpret_cast<uv_handle_t *>(&loop->wake), on_handle_closed);
     uv_close(reinterpret_cast<uv_handle_t *>(&loop->idle), on_handle_closed);
+    deadlines_close(loop);
     close(loop->epfd);
     loop->epfd = -1;
     return fail(r, "uv_poll_start: %s", uv_strerror(r));
@@ -187,7 +199,10 @@ void op_complete_with_detail(fdk_op *op, int64_t result, std::string detail) {
   fdk_loop *loop = op->loop;
   op->state = fdk_op::State::ready;
   op->result = result;
-  if (result < 0) op->detail = std::move(detail);
+  if (result < 0) {
+    op->detail.reset(new char[detail.size() + 1]);
+    std::memcpy(op->detail.get(), detail.c_str(), detail.size() + 1);
+  }
   if (loop->ready_tail) loop->ready_tail->ready_next = op;
   else loop->ready_head = op;
   loop->ready_tail = op;
@@ -290,6 +305,7 @@ int loop_destroy(fdk_loop *loop) {
   uv_close(reinterpret_cast<uv_handle_t *>(&loop->wake), on_handle_closed);
   uv_close(reinterpret_cast<uv_handle_t *>(&loop->idle), on_handle_closed);
   uv_close(reinterpret_cast<uv_handle_t *>(&loop->epoll_poll), on_handle_closed);
+  deadlines_close(loop);
   drain_closes(loop);
   close(loop->epfd);
   free_write_queues(loop->write_queues);

@@ -163,6 +163,21 @@ void fd_mem_unref(fdk_fd *fd) {
   if (fd->mem_refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete fd;
 }
 
+int fd_blocking_mode(fdk_fd *fd) {
+  if (!(fd->flags & fdk_fd::kModeUnread)) return (fd->flags & FDK_FD_BLOCKING) ? 1 : 0;
+  uint16_t learned = fd->learned.load(std::memory_order_relaxed);
+  if (learned & fdk_fd::kModeRead) return (learned & fdk_fd::kModeBlocking) ? 1 : 0;
+  int raw;
+  if (fd_use(fd, &raw) < 0) return -EBADF;
+  int mode = fcntl(raw, F_GETFL);
+  int err = mode < 0 ? neg_errno() : 0;
+  fd_unuse(fd);
+  if (mode < 0) return err;
+  bool blocking = !(mode & O_NONBLOCK);
+  fd_learn(fd, fdk_fd::kModeRead | (blocking ? fdk_fd::kModeBlocking : 0));
+  return blocking ? 1 : 0;
+}
+
 fdk_fd *fd_alloc(int raw, uint8_t flags) {
   auto *fd = new (std::nothrow) fdk_fd;
   if (fd) {

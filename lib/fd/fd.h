@@ -16,20 +16,26 @@ struct fdk_fd {
   static constexpr uint32_t kUseMask = kReleasing - 1;
 
   // What fdkit learned about the descriptor on first use (bits, set once each).
-  static constexpr uint8_t kUnpollable = 1;  // epoll refuses it: async I/O on workers
-  static constexpr uint8_t kSocket = 2;      // send/recv work on it
-  static constexpr uint8_t kNotSocket = 4;
-  static constexpr uint8_t kPollable = 8;  // epoll accepted it
-  static constexpr uint8_t kNoNowaitRead = 16;   // preadv2(RWF_NOWAIT) answered EOPNOTSUPP
-  static constexpr uint8_t kNoNowaitWrite = 32;  // pwritev2(RWF_NOWAIT) answered EOPNOTSUPP
-  static constexpr uint8_t kColdData = 64;  // the last RWF_NOWAIT read found data uncached (unset again when cached)
+  static constexpr uint16_t kUnpollable = 1;  // epoll refuses it: async I/O on workers
+  static constexpr uint16_t kSocket = 2;      // send/recv work on it
+  static constexpr uint16_t kNotSocket = 4;
+  static constexpr uint16_t kPollable = 8;  // epoll accepted it
+  static constexpr uint16_t kNoNowaitRead = 16;   // preadv2(RWF_NOWAIT) answered EOPNOTSUPP
+  static constexpr uint16_t kNoNowaitWrite = 32;  // pwritev2(RWF_NOWAIT) answered EOPNOTSUPP
+  static constexpr uint16_t kColdData = 64;  // the last RWF_NOWAIT read found data uncached (unset again when cached)
+  static constexpr uint16_t kModeRead = 128;      // the blocking mode was read from the descriptor...
+  static constexpr uint16_t kModeBlocking = 256;  // ... and it is blocking
+
+  // In flags: adopt was not told the mode, which is read from the descriptor at the first
+  // use that needs it (an fcntl at every adopt would cost more than the adopt itself).
+  static constexpr uint8_t kModeUnread = 0x80;
 
   std::atomic<uint32_t> user_refs{1};  // the caller's references
   std::atomic<uint32_t> mem_refs{1};   // memory: one for all user refs + internal holders
   std::atomic<uint32_t> state{0};
   int raw = -1;
-  uint8_t flags = 0;  // FDK_FD_* given at adopt
-  std::atomic<uint8_t> learned{0};
+  uint8_t flags = 0;  // FDK_FD_* given at adopt, and kModeUnread
+  std::atomic<uint16_t> learned{0};
   fdk::Watch *watches = nullptr;  // guarded by the handle's stripe lock
 };
 
@@ -56,10 +62,20 @@ int fd_wrap(fdk_fd **out, int raw, bool blocking);
 int fd_close(fdk_fd *fd);
 int fd_release(fdk_fd *fd, int *raw);
 
-inline bool fd_is_blocking(const fdk_fd *fd) { return fd->flags & FDK_FD_BLOCKING; }
-inline bool fd_learned(const fdk_fd *fd, uint8_t bit) { return fd->learned.load(std::memory_order_relaxed) & bit; }
-inline void fd_learn(fdk_fd *fd, uint8_t bit) { fd->learned.fetch_or(bit, std::memory_order_relaxed); }
-inline void fd_unlearn(fdk_fd *fd, uint8_t bit) { fd->learned.fetch_and(static_cast<uint8_t>(~bit), std::memory_order_relaxed); }
+inline bool fd_learned(const fdk_fd *fd, uint16_t bit) { return fd->learned.load(std::memory_order_relaxed) & bit; }
+inline void fd_learn(fdk_fd *fd, uint16_t bit) { fd->learned.fetch_or(bit, std::memory_order_relaxed); }
+inline void fd_unlearn(fdk_fd *fd, uint16_t bit) { fd->learned.fetch_and(static_cast<uint16_t>(~bit), std::memory_order_relaxed); }
+
+// 1 when the handle is in blocking mode, 0 when not, or a negative errno when its mode
+// was never given and cannot be read (-EBADF once closing or for a number not open).
+int fd_blocking_mode(fdk_fd *fd);
+// The blocking mode, false when it cannot be read (the call that follows then fails).
+inline bool fd_is_blocking(fdk_fd *fd) {
+  if (!(fd->flags & fdk_fd::kModeUnread)) return fd->flags & FDK_FD_BLOCKING;
+  uint16_t learned = fd->learned.load(std::memory_order_relaxed);
+  if (learned & fdk_fd::kModeRead) return learned & fdk_fd::kModeBlocking;
+  return fd_blocking_mode(fd) > 0;
+}
 
 enum class Dir : uint8_t { read = 0, write = 1 };
 

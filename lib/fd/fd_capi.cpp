@@ -15,12 +15,8 @@ FDK_API int fdk_fd_adopt(fdk_fd **out, int raw, unsigned flags) {
   if (!out) return fail(-EINVAL, "fd_adopt: out is NULL");
   if (raw < 0) return fail(-EBADF, "fd_adopt: %d is not a descriptor", raw);
   if (flags & ~(FDK_FD_BLOCKING | FDK_FD_BORROW)) return fail(-EINVAL, "fd_adopt: unknown flags 0x%x", flags);
-  if (!(flags & FDK_FD_BLOCKING)) {
-    // The mode is read from the descriptor: a blocking one is never switched.
-    int mode = fcntl(raw, F_GETFL);
-    if (mode < 0) return fdk::fail_sys(fdk::neg_errno(), "fd_adopt");
-    if (!(mode & O_NONBLOCK)) flags |= FDK_FD_BLOCKING;
-  }
+  // Without FDK_FD_BLOCKING the mode is read from the descriptor when first needed.
+  if (!(flags & FDK_FD_BLOCKING)) flags |= fdk_fd::kModeUnread;
   fdk_fd *fd = fdk::fd_alloc(raw, static_cast<uint8_t>(flags));
   if (!fd) return fail(-ENOMEM, "fd_adopt: out of memory");
   *out = fd;
@@ -73,7 +69,8 @@ FDK_API int fdk_fd_is_blocking(fdk_fd *fd) {
   if (!fd) return fail(-EINVAL, "fd_is_blocking: fd is NULL");
   if (fd->state.load(std::memory_order_acquire) & fdk_fd::kClosing)
     return fail(-EBADF, "fd_is_blocking: the handle is closed");
-  return fdk::fd_is_blocking(fd) ? 1 : 0;
+  int mode = fdk::fd_blocking_mode(fd);
+  return mode < 0 ? fdk::fail_sys(mode, "fd_is_blocking") : mode;
 }
 
 FDK_API int fdk_pipe(fdk_fd **read_end, fdk_fd **write_end) {

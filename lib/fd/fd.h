@@ -55,8 +55,9 @@ void fd_mem_unref(fdk_fd *fd);
 fdk_fd *fd_alloc(int raw, uint8_t flags);
 
 // Creates a handle for a descriptor fdkit just created (owned, non-blocking unless
-// blocking is set). On failure closes raw and returns the error.
-int fd_wrap(fdk_fd **out, int raw, bool blocking);
+// blocking is set; pollable for a pipe or socket, whose first wait then makes no system
+// call). On failure closes raw and returns the error.
+int fd_wrap(fdk_fd **out, int raw, bool blocking, bool pollable = false);
 
 // Bodies of fdk_fd_close and fdk_fd_release.
 int fd_close(fdk_fd *fd);
@@ -109,6 +110,9 @@ bool read_waits_first(fdk_loop *loop, fdk_fd *fd);
 // Records a read attempt on fd (loop thread only): the readiness last reported is spent.
 void note_read_attempt(fdk_loop *loop, fdk_fd *fd);
 
+// Registers the watches created since the loop last polled (loop thread; the loop's
+// prepare handle calls it just before each poll while there are any).
+void register_watches(fdk_loop *loop);
 // Called by the loop for each epoll event of a watch.
 void watch_events(Watch *watch, uint32_t events);
 // Stops every watch of loop (loop thread; during fdk_loop_free).

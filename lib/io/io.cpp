@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,6 +26,19 @@ int poll_wait(int raw, Dir dir, int timeout_ms) {
     if (n == 0) return -EAGAIN;
     if (errno != EINTR) return neg_errno();
   }
+}
+
+bool learn_pollable_kind(fdk_fd *fd) {
+  int raw;
+  if (fd_use(fd, &raw) < 0) return false;
+  struct stat st;
+  int r = ::fstat(raw, &st);
+  fd_unuse(fd);
+  // An anonymous inode (eventfd, timerfd, signalfd, pidfd...) has no file type.
+  mode_t kind = st.st_mode & S_IFMT;
+  if (r < 0 || !(kind == S_IFIFO || kind == S_IFSOCK || kind == 0)) return false;
+  fd_learn(fd, fdk_fd::kPollable);
+  return true;
 }
 
 int64_t nowait_attempt(fdk_fd *fd, const FileRequest &req) {

@@ -126,8 +126,13 @@ int init_loop(fdk_loop *loop) {
   loop->idle.data = loop;
   handle_opened(loop);
   uv_unref(reinterpret_cast<uv_handle_t *>(&loop->idle));
+  uv_prepare_init(loop->uv, &loop->register_prepare);
+  loop->register_prepare.data = loop;
+  handle_opened(loop);
+  uv_unref(reinterpret_cast<uv_handle_t *>(&loop->register_prepare));
   r = deadlines_init(loop);
   if (r < 0) {
+    uv_close(reinterpret_cast<uv_handle_t *>(&loop->register_prepare), on_handle_closed);
     uv_close(reinterpret_cast<uv_handle_t *>(&loop->wake), on_handle_closed);
     uv_close(reinterpret_cast<uv_handle_t *>(&loop->idle), on_handle_closed);
     close(loop->epfd);
@@ -145,6 +150,7 @@ int init_loop(fdk_loop *loop) {
     // The caller runs the loop until the handles closed here are through.
     uv_close(reinterpret_cast<uv_handle_t *>(&loop->wake), on_handle_closed);
     uv_close(reinterpret_cast<uv_handle_t *>(&loop->idle), on_handle_closed);
+    uv_close(reinterpret_cast<uv_handle_t *>(&loop->register_prepare), on_handle_closed);
     deadlines_close(loop);
     close(loop->epfd);
     loop->epfd = -1;
@@ -305,6 +311,7 @@ int loop_destroy(fdk_loop *loop) {
   uv_close(reinterpret_cast<uv_handle_t *>(&loop->wake), on_handle_closed);
   uv_close(reinterpret_cast<uv_handle_t *>(&loop->idle), on_handle_closed);
   uv_close(reinterpret_cast<uv_handle_t *>(&loop->epoll_poll), on_handle_closed);
+  uv_close(reinterpret_cast<uv_handle_t *>(&loop->register_prepare), on_handle_closed);
   deadlines_close(loop);
   drain_closes(loop);
   close(loop->epfd);
@@ -350,7 +357,7 @@ int loop_backend_timeout(fdk_loop *loop) {
   // libuv answers 0 for a loop with nothing active; a host should then wait until the
   // backend descriptor wakes it (posts and fdkit's own handles do).
   if (!uv_loop_alive(loop->uv)) return -1;
-  if (watches_unregistered(loop->uv)) return 0;
+  if (watches_unregistered(loop->uv) || loop->unregistered) return 0;
   // libuv's clock moves only inside uv_run: a host asking again later must be told what
   // is left, not the same wait again.
   uv_update_time(loop->uv);

@@ -83,7 +83,11 @@ struct fdk_loop {
   std::vector<fdk::Deadline *> deadlines;   // pending sleeps, a binary heap (loop/deadlines.h)
   uint64_t deadline_seq = 0;
 
-  fdk::Watch *watches = nullptr;  // every descriptor watch registered in epfd
+  fdk::Watch *watches = nullptr;  // every registered descriptor watch
+  // Watches created since the loop last polled: registered together just before it polls
+  // again (by register_prepare), so starting a wait makes no system call.
+  fdk::Watch *unregistered = nullptr;
+  uv_prepare_t register_prepare{};
   fdk::WriteQueues *write_queues = nullptr;  // ordered writes per handle, made on first use
   std::atomic<fdk::TraceHook *> trace_hook{nullptr};  // fdk_trace_set(loop, ...)
   fdk::Ring *ring = nullptr;  // the io_uring of asynchronous file-system calls (io/uring.h)

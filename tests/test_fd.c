@@ -176,10 +176,23 @@ static void test_blocking_mode(void **state) {
   assert_int_equal(fdk_fd_is_blocking(w), 1);
   fdk_fd_unref(w);
   close(p[0]);
-  /* A number that is not open is refused, and nothing is created. */
+  /* The mode of a handle adopted without FDK_FD_BLOCKING is read when first needed: a
+   * number that is not open is adopted (borrowed here, so nothing closes the number) and
+   * answers -EBADF then. */
   fdk_fd *none = NULL;
-  assert_int_equal(fdk_fd_adopt(&none, p[0], 0), -EBADF);
-  assert_null(none);
+  assert_int_equal(fdk_fd_adopt(&none, p[0], FDK_FD_BORROW), 0);
+  assert_int_equal(fdk_fd_is_blocking(none), -EBADF);
+  char byte;
+  assert_int_equal(fdk_read(none, &byte, 1), -EBADF);
+  fdk_fd_unref(none);
+  /* The mode is read once, at the first need: a later change does not move the handle. */
+  assert_int_equal(pipe(p), 0);
+  assert_int_equal(fdk_fd_adopt(&r, p[0], 0), 0);
+  assert_int_equal(fdk_fd_is_blocking(r), 1);
+  fcntl(p[0], F_SETFL, O_NONBLOCK);
+  assert_int_equal(fdk_fd_is_blocking(r), 1);
+  fdk_fd_unref(r);
+  close(p[1]);
 }
 
 static void test_pipe_flags(void **state) {

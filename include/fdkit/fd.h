@@ -40,14 +40,17 @@ extern "C" {
                                 so (its open file description may be shared, like an
                                 inherited stdout); async I/O waits for readiness first and
                                 then makes a call that cannot block for long. Without this
-                                flag fdk_fd_adopt reads the mode from the descriptor. */
+                                flag the mode is read from the descriptor at the first use
+                                that needs it (an asynchronous operation, a wait, or
+                                fdk_fd_is_blocking). */
 #define FDK_FD_BORROW 0x2u   /**< fdkit never closes it: close and the last unref only stop
                                 fdkit from using it */
 
 /** Takes ownership of raw (unless FDK_FD_BORROW). On failure the caller still owns raw.
  * The handle is in blocking mode when FDK_FD_BLOCKING is given or the descriptor lacks
- * O_NONBLOCK; fdkit never changes a descriptor's mode. -EBADF for a descriptor that is not
- * open, -EINVAL for unknown flags. */
+ * O_NONBLOCK when fdkit first needs to know; fdkit never changes a descriptor's mode. Makes
+ * no system call: a number that is not open is adopted, and its first use answers -EBADF.
+ * -EBADF for a negative number, -EINVAL for unknown flags. */
 FDK_API int fdk_fd_adopt(fdk_fd **out, int raw, unsigned flags);
 
 /** The descriptor number, or -EBADF once closing. Calling your own system call on the
@@ -84,7 +87,8 @@ FDK_API fdk_fd *fdk_fd_unref(fdk_fd *fd);
  * -EBADF when already closed or released. */
 FDK_API int fdk_fd_release(fdk_fd *fd, int *raw);
 
-/** 1 if the handle was adopted in blocking mode, 0 if not, -EBADF once closing. */
+/** 1 if the handle is in blocking mode, 0 if not (read from the descriptor the first time
+ * when adopt was not told), -EBADF once closing or when the number is not open. */
 FDK_API int fdk_fd_is_blocking(fdk_fd *fd);
 
 /** Creates a pipe: both ends close-on-exec and non-blocking. The caller owns one

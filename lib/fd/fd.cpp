@@ -62,9 +62,27 @@ void fire(Watch *w, Direction dir, int status) {
   }
 }
 
-void teardown_watch(Watch *w) {
+// The loop's list a watch is on: registered ones, or those waiting for the next iteration.
+Watch *&loop_list(Watch *w) { return w->registered ? w->loop->watches : w->loop->unregistered; }
+
+void link_into_loop(Watch *w) {
+  Watch *&head = loop_list(w);
+  w->prev_in_loop = nullptr;
+  w->next_in_loop = head;
+  if (head) head->prev_in_loop = w;
+  head = w;
+}
+
+void unlink_from_loop(Watch *w) {
+  if (w->prev_in_loop) w->prev_in_loop->next_in_loop = w->next_in_loop;
+  else loop_list(w) = w->next_in_loop;
+  if (w->next_in_loop) w->next_in_loop->prev_in_loop = w->prev_in_loop;
+  w->prev_in_loop = w->next_in_loop = nullptr;
+}
+
+// Ends a watch; its waiters complete with status (-ECANCELED when the handle closed).
+void teardown_watch(Watch *w, int status = -ECANCELED) {
   fdk_fd *fd = w->fd;
-  fdk_loop *loop = w->loop;
   {
     std::lock_guard<std::mutex> lock(stripe(fd));
     for (Watch **p = &fd->watches; *p; p = &(*p)->next_in_fd) {
@@ -74,13 +92,10 @@ void teardown_watch(Watch *w) {
       }
     }
   }
-  if (w->prev_in_loop) w->prev_in_loop->next_in_loop = w->next_in_loop;
-  else loop->watches = w->next_in_loop;
-  if (w->next_in_loop) w->next_in_loop->prev_in_loop = w->prev_in_loop;
-
-  readiness_remove(w);
-  fire(w, Direction::read, -ECANCELED);
-  fire(w, Direction::write, -ECANCELED);
+  unlink_from_loop(w);
+  if (w->registered) readiness_remove(w);
+  fire(w, Direction::read, status);
+  fire(w, Direction::write, status);
   delete w;
   fd_unuse(fd);
   fd_unpin(fd);
@@ -179,6 +194,21 @@ fdk_fd *fd_unref(fdk_fd *fd) {
   return nullptr;
 }
 
+int fd_blocking_mode(fdk_fd *fd) {
+  if (!(fd->flags & fdk_fd::kModeUnread)) return (fd->flags & FDK_FD_BLOCKING) ? 1 : 0;
+  uint16_t learned = fd->learned.load(std::memory_order_relaxed);
+  if (learned & fdk_fd::kModeRead) return (learned & fdk_fd::kModeBlocking) ? 1 : 0;
+  int raw;
+  if (fd_use(fd, &raw) < 0) return -EBADF;
+  int mode = fcntl(raw, F_GETFL);
+  int err = mode < 0 ? neg_errno() : 0;
+  fd_unuse(fd);
+  if (mode < 0) return err;
+  bool blocking = !(mode & O_NONBLOCK);
+  fd_learn(fd, fdk_fd::kModeRead | (blocking ? fdk_fd::kModeBlocking : 0));
+  return blocking ? 1 : 0;
+}
+
 fdk_fd *fd_alloc(int raw, uint8_t flags) {
   auto *fd = new (std::nothrow) fdk_fd;
   if (fd) {
@@ -188,12 +218,13 @@ fdk_fd *fd_alloc(int raw, uint8_t flags) {
   return fd;
 }
 
-int fd_wrap(fdk_fd **out, int raw, bool blocking) {
+int fd_wrap(fdk_fd **out, int raw, bool blocking, bool pollable) {
   fdk_fd *fd = fd_alloc(raw, blocking ? FDK_FD_BLOCKING : 0);
   if (!fd) {
     close(raw);
     return fail(-ENOMEM, "fd_wrap: out of memory");
   }
+  if (pollable) fd_learn(fd, fdk_fd::kPollable);
   *out = fd;
   return 0;
 }
@@ -222,28 +253,43 @@ int fd_release(fdk_fd *fd, int *raw) {
 
 namespace {
 
-// Creates fd's watch on loop, registered with no direction yet.
-int add_watch(fdk_loop *loop, fdk_fd *fd, Watch **out) {
+void on_register_prepare(uv_prepare_t *prepare) {
+  auto *loop = static_cast<fdk_loop *>(prepare->data);
+  // Callbacks delivered at the end of a batch may start waits of their own: those belong
+  // to this poll too.
+  do {
+    Dispatch scope(loop);
+    register_watches(loop);
+  } while (loop->unregistered);
+  uv_prepare_stop(prepare);
+}
+
+// Creates fd's watch on loop with no direction yet: registered now, or, when deferred, just
+// before the loop polls next (the registration's system calls leave the call that waits).
+int add_watch(fdk_loop *loop, fdk_fd *fd, Watch **out, bool deferred) {
   int raw;
   if (fd_use(fd, &raw) < 0) return fail(-EBADF, "watch: the handle is closed");
   auto *w = new Watch;
   w->fd = fd;
   w->loop = loop;
-  if (int err = readiness_add(w, raw); err < 0) {
-    delete w;
-    fd_unuse(fd);
-    if (err == -EPERM) {
-      fd_learn(fd, fdk_fd::kUnpollable);
-      return -EPERM;
+  if (!deferred) {
+    if (int err = readiness_add(w, raw); err < 0) {
+      delete w;
+      fd_unuse(fd);
+      if (err == -EPERM) {
+        fd_learn(fd, fdk_fd::kUnpollable);
+        return -EPERM;
+      }
+      return fail_sys(err, "poll registration");
     }
-    return fail_sys(err, "poll registration");
+    w->registered = true;
   }
   {
     std::unique_lock<std::mutex> lock(stripe(fd));
     if (fd_is_closing(fd)) {
       // A close that started meanwhile did not see this watch: undo it here.
       lock.unlock();
-      readiness_remove(w);
+      if (w->registered) readiness_remove(w);
       delete w;
       fd_unuse(fd);
       return fail(-EBADF, "watch: the handle is closed");
@@ -253,31 +299,48 @@ int add_watch(fdk_loop *loop, fdk_fd *fd, Watch **out) {
   }
   fd_learn(fd, fdk_fd::kPollable);
   fd_pin(fd);
-  w->next_in_loop = loop->watches;
-  if (loop->watches) loop->watches->prev_in_loop = w;
-  loop->watches = w;
+  if (!w->registered && !loop->unregistered) uv_prepare_start(&loop->register_prepare, on_register_prepare);
+  link_into_loop(w);
   *out = w;
   return 0;
 }
 
 }  // namespace
 
+void register_watches(fdk_loop *loop) {
+  while (Watch *w = loop->unregistered) {
+    int err = readiness_add(w, w->fd->raw);
+    if (err == 0) {
+      unlink_from_loop(w);
+      w->registered = true;
+      link_into_loop(w);
+      err = readiness_update(w);
+    } else {
+      if (err == -EPERM) fd_learn(w->fd, fdk_fd::kUnpollable);
+      err = fail_sys(err, "poll registration");
+    }
+    if (err < 0) teardown_watch(w, err);
+  }
+}
+
 int ensure_watch(fdk_loop *loop, fdk_fd *fd) {
   if (fd_learned(fd, fdk_fd::kUnpollable)) return -EPERM;
   if (find_watch(fd, loop)) return 0;
   Watch *w;
-  return add_watch(loop, fd, &w);
+  return add_watch(loop, fd, &w, false);
 }
 
 int wait_ready(fdk_loop *loop, fdk_fd *fd, Waiter *waiter, Direction dir) {
   if (fd_learned(fd, fdk_fd::kUnpollable)) return -EPERM;
   Watch *w = find_watch(fd, loop);
   if (!w) {
-    int r = add_watch(loop, fd, &w);
+    // A descriptor known to be pollable is registered with the next batch.
+    int r = add_watch(loop, fd, &w, fd_learned(fd, fdk_fd::kPollable));
     if (r < 0) return r;
   }
   waiter->dir = dir;
   link_waiter(w, waiter);
+  if (!w->registered) return 0;
   if (int r = readiness_update(w); r < 0) {
     unlink_waiter(waiter);
     return r;
@@ -289,7 +352,7 @@ void cancel_wait(Waiter *waiter) {
   Watch *w = waiter->watch;
   if (!w) return;
   unlink_waiter(waiter);
-  readiness_update(w);
+  if (w->registered) readiness_update(w);
 }
 
 bool read_waits_first(fdk_loop *loop, fdk_fd *fd) {
@@ -315,6 +378,7 @@ void watch_events(Watch *w, uint32_t events) {
 
 void teardown_loop_watches(fdk_loop *loop) {
   while (loop->watches) teardown_watch(loop->watches);
+  while (loop->unregistered) teardown_watch(loop->unregistered);
 }
 
 }  // namespace fdk

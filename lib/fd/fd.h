@@ -16,13 +16,19 @@ struct fdk_fd {
   static constexpr uint32_t kUseMask = kReleasing - 1;
 
   // What fdkit learned about the descriptor on first use (bits, set once each).
-  static constexpr uint8_t kUnpollable = 1;  // epoll refuses it: async I/O on workers
-  static constexpr uint8_t kSocket = 2;      // send/recv work on it
-  static constexpr uint8_t kNotSocket = 4;
-  static constexpr uint8_t kPollable = 8;  // epoll accepted it
-  static constexpr uint8_t kNoNowaitRead = 16;   // preadv2(RWF_NOWAIT) answered EOPNOTSUPP
-  static constexpr uint8_t kNoNowaitWrite = 32;  // pwritev2(RWF_NOWAIT) answered EOPNOTSUPP
-  static constexpr uint8_t kColdData = 64;  // the last RWF_NOWAIT read found data uncached (unset again when cached)
+  static constexpr uint16_t kUnpollable = 1;  // epoll refuses it: async I/O on workers
+  static constexpr uint16_t kSocket = 2;      // send/recv work on it
+  static constexpr uint16_t kNotSocket = 4;
+  static constexpr uint16_t kPollable = 8;  // epoll accepted it
+  static constexpr uint16_t kNoNowaitRead = 16;   // preadv2(RWF_NOWAIT) answered EOPNOTSUPP
+  static constexpr uint16_t kNoNowaitWrite = 32;  // pwritev2(RWF_NOWAIT) answered EOPNOTSUPP
+  static constexpr uint16_t kColdData = 64;  // the last RWF_NOWAIT read found data uncached (unset again when cached)
+  static constexpr uint16_t kModeRead = 128;      // the blocking mode was read from the descriptor...
+  static constexpr uint16_t kModeBlocking = 256;  // ... and it is blocking
+
+  // In flags: adopt was not told the mode, which is read from the descriptor at the first
+  // use that needs it (an fcntl at every adopt would cost more than the adopt itself).
+  static constexpr uint8_t kModeUnread = 0x80;
 
   // Two counts with two words: a reference keeps the descriptor open (the last one closes
   // it); a pin keeps only the memory (a pinned handle may be closed). All references
@@ -31,8 +37,8 @@ struct fdk_fd {
   std::atomic<uint32_t> pins{1};
   std::atomic<uint32_t> state{0};
   int raw = -1;
-  uint8_t flags = 0;  // FDK_FD_* given at adopt
-  std::atomic<uint8_t> learned{0};
+  uint8_t flags = 0;  // FDK_FD_* given at adopt, and kModeUnread
+  std::atomic<uint16_t> learned{0};
   fdk::Watch *watches = nullptr;  // guarded by the handle's stripe lock
 };
 
@@ -58,19 +64,31 @@ fdk_fd *fd_unref(fdk_fd *fd);
 fdk_fd *fd_alloc(int raw, uint8_t flags);
 
 // Creates a handle for a descriptor fdkit just created (owned, non-blocking unless
-// blocking is set). On failure closes raw and returns the error.
-int fd_wrap(fdk_fd **out, int raw, bool blocking);
+// blocking is set; pollable for a pipe or socket, whose first wait then makes no system
+// call). On failure closes raw and returns the error.
+int fd_wrap(fdk_fd **out, int raw, bool blocking, bool pollable = false);
 
 // Bodies of fdk_fd_close and fdk_fd_release.
 int fd_close(fdk_fd *fd);
 int fd_release(fdk_fd *fd, int *raw);
 
-inline bool fd_is_blocking(const fdk_fd *fd) { return fd->flags & FDK_FD_BLOCKING; }
+inline bool fd_learned(const fdk_fd *fd, uint16_t bit) { return fd->learned.load(std::memory_order_relaxed) & bit; }
+inline void fd_learn(fdk_fd *fd, uint16_t bit) { fd->learned.fetch_or(bit, std::memory_order_relaxed); }
+inline void fd_unlearn(fdk_fd *fd, uint16_t bit) { fd->learned.fetch_and(static_cast<uint16_t>(~bit), std::memory_order_relaxed); }
+
 // Whether a close or release began: no new use can start.
 inline bool fd_is_closing(const fdk_fd *fd) { return fd->state.load(std::memory_order_acquire) & fdk_fd::kClosing; }
-inline bool fd_learned(const fdk_fd *fd, uint8_t bit) { return fd->learned.load(std::memory_order_relaxed) & bit; }
-inline void fd_learn(fdk_fd *fd, uint8_t bit) { fd->learned.fetch_or(bit, std::memory_order_relaxed); }
-inline void fd_unlearn(fdk_fd *fd, uint8_t bit) { fd->learned.fetch_and(static_cast<uint8_t>(~bit), std::memory_order_relaxed); }
+
+// 1 when the handle is in blocking mode, 0 when not, or a negative errno when its mode
+// was never given and cannot be read (-EBADF once closing or for a number not open).
+int fd_blocking_mode(fdk_fd *fd);
+// The blocking mode, false when it cannot be read (the call that follows then fails).
+inline bool fd_is_blocking(fdk_fd *fd) {
+  if (!(fd->flags & fdk_fd::kModeUnread)) return fd->flags & FDK_FD_BLOCKING;
+  uint16_t learned = fd->learned.load(std::memory_order_relaxed);
+  if (learned & fdk_fd::kModeRead) return learned & fdk_fd::kModeBlocking;
+  return fd_blocking_mode(fd) > 0;
+}
 
 enum class Direction : uint8_t { read = 0, write = 1 };
 
@@ -104,6 +122,9 @@ bool read_waits_first(fdk_loop *loop, fdk_fd *fd);
 // Records a read attempt on fd (loop thread only): the readiness last reported is spent.
 void note_read_attempt(fdk_loop *loop, fdk_fd *fd);
 
+// Registers the watches created since the loop last polled (loop thread; the loop's
+// prepare handle calls it just before each poll while there are any).
+void register_watches(fdk_loop *loop);
 // Called by the loop for each epoll event of a watch.
 void watch_events(Watch *watch, uint32_t events);
 // Stops every watch of loop (loop thread; during fdk_loop_free).

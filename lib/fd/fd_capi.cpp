@@ -15,12 +15,8 @@ FDK_API int fdk_fd_adopt(fdk_fd **out, int raw, unsigned flags) {
   if (!out) return fail(-EINVAL, "fd_adopt: out is NULL");
   if (raw < 0) return fail(-EBADF, "fd_adopt: %d is not a descriptor", raw);
   if (flags & ~(FDK_FD_BLOCKING | FDK_FD_BORROW)) return fail(-EINVAL, "fd_adopt: unknown flags 0x%x", flags);
-  if (!(flags & FDK_FD_BLOCKING)) {
-    // The mode is read from the descriptor: a blocking one is never switched.
-    int mode = fcntl(raw, F_GETFL);
-    if (mode < 0) return fdk::fail_sys(fdk::neg_errno(), "fd_adopt");
-    if (!(mode & O_NONBLOCK)) flags |= FDK_FD_BLOCKING;
-  }
+  // Without FDK_FD_BLOCKING the mode is read from the descriptor when first needed.
+  if (!(flags & FDK_FD_BLOCKING)) flags |= fdk_fd::kModeUnread;
   fdk_fd *fd = fdk::fd_alloc(raw, static_cast<uint8_t>(flags));
   if (!fd) return fail(-ENOMEM, "fd_adopt: out of memory");
   *out = fd;
@@ -61,7 +57,8 @@ FDK_API int fdk_fd_is_blocking(fdk_fd *fd) {
   if (!fd) return fail(-EINVAL, "fd_is_blocking: fd is NULL");
   if (fdk::fd_is_closing(fd))
     return fail(-EBADF, "fd_is_blocking: the handle is closed");
-  return fdk::fd_is_blocking(fd) ? 1 : 0;
+  int mode = fdk::fd_blocking_mode(fd);
+  return mode < 0 ? fdk::fail_sys(mode, "fd_is_blocking") : mode;
 }
 
 FDK_API int fdk_pipe(fdk_fd **read_end, fdk_fd **write_end) {
@@ -70,11 +67,11 @@ FDK_API int fdk_pipe(fdk_fd **read_end, fdk_fd **write_end) {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0) return fdk::fail_sys(fdk::neg_errno(), "pipe2");
     fdk_fd *r, *w;
-    if (int e = fdk::fd_wrap(&r, fds[0], false); e < 0) {
+    if (int e = fdk::fd_wrap(&r, fds[0], false, true); e < 0) {
       close(fds[1]);
       return e;
     }
-    if (int e = fdk::fd_wrap(&w, fds[1], false); e < 0) {
+    if (int e = fdk::fd_wrap(&w, fds[1], false, true); e < 0) {
       fdk::fd_unref(r);
       return e;
     }

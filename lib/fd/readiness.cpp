@@ -34,11 +34,12 @@ int epoll_add(Watch *w, int raw) {
 }
 
 int uv_poll_add(Watch *w, int raw) {
-  int flags = fcntl(raw, F_GETFL);
+  // uv_poll_init makes the descriptor non-blocking; a blocking-mode one gets its flags back.
+  bool restore = fd_is_blocking(w->fd);
+  int flags = restore ? fcntl(raw, F_GETFL) : -1;
   auto *poll = new uv_poll_t;
   int r = uv_poll_init(w->loop->uv, poll, raw);
-  // uv_poll_init makes the descriptor non-blocking; a blocking-mode one gets its flags back.
-  if (fd_is_blocking(w->fd) && flags >= 0) fcntl(raw, F_SETFL, flags);
+  if (restore && flags >= 0) fcntl(raw, F_SETFL, flags);
   if (r < 0) {
     delete poll;
     return r;

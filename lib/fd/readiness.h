@@ -33,11 +33,13 @@ struct Watch {
   fdk_fd *fd = nullptr;
   fdk_loop *loop = nullptr;
   Watch *next_in_fd = nullptr;
+  // The loop's list this watch is on: watches once registered, unregistered until then.
   Watch *prev_in_loop = nullptr, *next_in_loop = nullptr;
   Waiter *head[2] = {nullptr, nullptr};
   Waiter *tail[2] = {nullptr, nullptr};
   uint32_t interest = 0;      // directions registered (bit per Direction)
   bool read_spent = false;    // a read was attempted since the last readable report
+  bool registered = false;    // readiness_add ran (deferred to the next loop iteration)
   uv_poll_t *poll = nullptr;  // set when the watch uses a libuv poll handle
 };
 

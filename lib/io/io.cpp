@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 
 #include "io/file_io.h"
 #include "io/ops.h"
+#include "loop/deadlines.h"
 
 namespace fdk {
 
@@ -24,6 +26,19 @@ int poll_wait(int raw, Direction dir, int timeout_ms) {
     if (n == 0) return -EAGAIN;
     if (errno != EINTR) return neg_errno();
   }
+}
+
+bool learn_pollable_kind(fdk_fd *fd) {
+  int raw;
+  if (fd_use(fd, &raw) < 0) return false;
+  struct stat st;
+  int r = ::fstat(raw, &st);
+  fd_unuse(fd);
+  // An anonymous inode (eventfd, timerfd, signalfd, pidfd...) has no file type.
+  mode_t kind = st.st_mode & S_IFMT;
+  if (r < 0 || !(kind == S_IFIFO || kind == S_IFSOCK || kind == 0)) return false;
+  fd_learn(fd, fdk_fd::kPollable);
+  return true;
 }
 
 int64_t nowait_attempt(fdk_fd *fd, const FileRequest &req) {
@@ -234,26 +249,22 @@ class UringFsyncOp final : public UringOp {
 };
 #endif
 
+// A sleep is a slot in the loop's deadline heap (loop/deadlines.h), not a libuv timer.
 class SleepOp final : public fdk_op {
  public:
-  SleepOp(fdk_loop *loop, int64_t deadline, fdk_result_cb cb, void *data)
-      : fdk_op(loop), deadline_(deadline), cb_(cb), data_(data) {
-    timer_.data = this;
+  SleepOp(fdk_loop *loop, int64_t deadline, fdk_result_cb cb, void *data) : fdk_op(loop), cb_(cb), data_(data) {
+    deadline_.op = this;
+    deadline_.at_ns = deadline;
   }
 
-  int start(fdk_op **out) {
-    int r = uv_timer_init(loop->uv, &timer_);
-    if (r < 0) return fail(r, "sleep_until: %s", uv_strerror(r));
-    handle_opened(loop);
-    refs.fetch_add(1, std::memory_order_relaxed);  // held by the timer until it is closed
+  void start(fdk_op **out) {
     span_.begin("sleep_until", -1, nullptr, loop);
     op_start(this, out);
-    arm();
-    return 0;
+    deadline_add(loop, &deadline_);
   }
 
   void cancel() override {
-    close_timer();
+    deadline_remove(loop, &deadline_);
     op_complete_with_detail(this, -ECANCELED, "sleep_until: operation cancelled");
   }
 
@@ -263,39 +274,10 @@ class SleepOp final : public fdk_op {
   }
 
  private:
-  // libuv counts whole milliseconds on a cached clock: refresh it, round up, and check
-  // the real clock when the timer fires, so the sleep never ends early.
-  void arm() {
-    int64_t now = now_ns();
-    if (deadline_ <= now) {
-      close_timer();
-      op_complete(this, 0);
-      return;
-    }
-    uint64_t left = static_cast<uint64_t>(deadline_) - static_cast<uint64_t>(now);  // > 0, no overflow
-    uv_update_time(loop->uv);
-    uv_timer_start(&timer_, on_timer, left / 1000000 + (left % 1000000 != 0), 0);
-  }
-
-  static void on_timer(uv_timer_t *t) {
-    auto *op = static_cast<SleepOp *>(t->data);
-    Dispatch scope(op->loop);
-    op->arm();
-  }
-
-  void close_timer() {
-    uv_close(reinterpret_cast<uv_handle_t *>(&timer_), [](uv_handle_t *h) {
-      auto *op = static_cast<SleepOp *>(h->data);
-      handle_closed(op->loop);
-      op_unref(op);
-    });
-  }
-
-  uv_timer_t timer_{};
-  Span span_;
-  int64_t deadline_;
+  Deadline deadline_;
   fdk_result_cb cb_;
   void *data_;
+  Span span_;
 };
 
 }  // namespace
@@ -411,10 +393,8 @@ int64_t now_ns() {
 }
 
 int sleep_until(fdk_loop *loop, int64_t deadline_ns, fdk_result_cb cb, void *data, fdk_op **op) {
-  auto *sleep = new SleepOp(loop, deadline_ns, cb, data);
-  int r = sleep->start(op);
-  if (r < 0) delete sleep;
-  return r;
+  (new SleepOp(loop, deadline_ns, cb, data))->start(op);
+  return 0;
 }
 
 }  // namespace fdk

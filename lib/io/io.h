@@ -182,8 +182,12 @@ class IoOp final : public fdk_op {
  private:
   static void on_ready(Waiter *w, int status) {
     auto *op = static_cast<IoOp *>(w->owner);
-    if (status < 0) {
+    if (status == -ECANCELED) {
       op_complete_with_detail(op, status, std::string(op->what_) + ": the handle was closed while waiting");
+      return;
+    }
+    if (status < 0) {
+      op_complete(op, status);  // the registration failed; its detail is set
       return;
     }
     op->step();
@@ -226,6 +230,10 @@ class IoOp final : public fdk_op {
   Span span_;
 };
 
+// True, and remembered, when fd is of a kind epoll always accepts (a pipe, a socket, an
+// anonymous inode such as an eventfd), so its registration can wait for the next batch.
+bool learn_pollable_kind(fdk_fd *fd);
+
 // Reads and writes of descriptors epoll refuses, for tasks with a file_request() (io/file_io.h).
 template <class Task>
 int start_file_io(fdk_loop *loop, fdk_fd *fd, Direction dir, Task &&task, fdk_op **out, const char *what);
@@ -233,7 +241,9 @@ int start_file_io(fdk_loop *loop, fdk_fd *fd, Direction dir, Task &&task, fdk_op
 // Starts an asynchronous I/O operation; the callback never runs inside this call.
 template <class Task>
 int start_io(fdk_loop *loop, fdk_fd *fd, Direction dir, Task &&task, fdk_op **out, const char *what) {
-  if (!fd_learned(fd, fdk_fd::kPollable | fdk_fd::kUnpollable)) {
+  if (fd_is_closing(fd)) return fail(-EBADF, "%s: the handle is closed", what);
+  if (!fd_learned(fd, fdk_fd::kPollable | fdk_fd::kUnpollable) && !learn_pollable_kind(fd)) {
+    // Registering is how the rest (regular files, character devices...) find out.
     int r = ensure_watch(loop, fd);
     if (r < 0 && r != -EPERM) return r;
   }

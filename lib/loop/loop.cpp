@@ -5,9 +5,12 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include <cstring>
+
 #include "core/error.h"
 #include "fd/fd.h"
 #include "io/uring.h"
+#include "loop/deadlines.h"
 #include "loop/remote.h"
 #include "trace/trace.h"
 
@@ -56,7 +59,7 @@ void deliver_ready(fdk_loop *loop) {
     op->ready_next = nullptr;
     unlink_pending(op);
     op->state = fdk_op::State::done;
-    if (op->result < 0) set_error_text(op->detail.c_str());
+    if (op->result < 0) set_error_text(op->detail ? op->detail.get() : "");
     op->deliver(op->result);
     op_unref(op);
   }
@@ -114,6 +117,19 @@ int init_loop(fdk_loop *loop) {
   loop->idle.data = loop;
   handle_opened(loop);
   uv_unref(reinterpret_cast<uv_handle_t *>(&loop->idle));
+  uv_prepare_init(loop->uv, &loop->register_prepare);
+  loop->register_prepare.data = loop;
+  handle_opened(loop);
+  uv_unref(reinterpret_cast<uv_handle_t *>(&loop->register_prepare));
+  r = deadlines_init(loop);
+  if (r < 0) {
+    uv_close(reinterpret_cast<uv_handle_t *>(&loop->register_prepare), on_handle_closed);
+    uv_close(reinterpret_cast<uv_handle_t *>(&loop->wake), on_handle_closed);
+    uv_close(reinterpret_cast<uv_handle_t *>(&loop->idle), on_handle_closed);
+    close(loop->epfd);
+    loop->epfd = -1;
+    return r;
+  }
   r = uv_poll_init(loop->uv, &loop->epoll_poll, loop->epfd);
   if (r == 0) {
     loop->epoll_poll.data = loop;
@@ -125,6 +141,8 @@ int init_loop(fdk_loop *loop) {
     // The caller runs the loop until the handles closed here are through.
     uv_close(reinterpret_cast<uv_handle_t *>(&loop->wake), on_handle_closed);
     uv_close(reinterpret_cast<uv_handle_t *>(&loop->idle), on_handle_closed);
+    uv_close(reinterpret_cast<uv_handle_t *>(&loop->register_prepare), on_handle_closed);
+    deadlines_close(loop);
     close(loop->epfd);
     loop->epfd = -1;
     return fail(r, "loop_new: uv_poll_start: %s", uv_strerror(r));
@@ -178,7 +196,10 @@ void op_complete_with_detail(fdk_op *op, int64_t result, std::string detail) {
   fdk_loop *loop = op->loop;
   op->state = fdk_op::State::ready;
   op->result = result;
-  if (result < 0) op->detail = std::move(detail);
+  if (result < 0) {
+    op->detail.reset(new char[detail.size() + 1]);
+    std::memcpy(op->detail.get(), detail.c_str(), detail.size() + 1);
+  }
   if (loop->ready_tail) loop->ready_tail->ready_next = op;
   else loop->ready_head = op;
   loop->ready_tail = op;
@@ -281,6 +302,8 @@ int loop_destroy(fdk_loop *loop) {
   uv_close(reinterpret_cast<uv_handle_t *>(&loop->wake), on_handle_closed);
   uv_close(reinterpret_cast<uv_handle_t *>(&loop->idle), on_handle_closed);
   uv_close(reinterpret_cast<uv_handle_t *>(&loop->epoll_poll), on_handle_closed);
+  uv_close(reinterpret_cast<uv_handle_t *>(&loop->register_prepare), on_handle_closed);
+  deadlines_close(loop);
   drain_closes(loop);
   close(loop->epfd);
   free_write_queues(loop->write_queues);
@@ -325,6 +348,7 @@ int loop_backend_timeout(fdk_loop *loop) {
   // libuv answers 0 for a loop with nothing active; a host should then wait until the
   // backend descriptor wakes it (posts and fdkit's own handles do).
   if (!uv_loop_alive(loop->uv)) return -1;
+  if (loop->unregistered) return 0;
   // libuv's clock moves only inside uv_run: a host asking again later must be told what
   // is left, not the same wait again. libuv itself answers 0 while it holds descriptor
   // watches not yet added to the backend descriptor (since 1.44, the minimum here).

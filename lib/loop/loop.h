@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -16,6 +17,7 @@
 #include "fdkit/loop.h"
 
 namespace fdk {
+struct Deadline;
 struct Watch;
 struct TraceHook;
 struct WriteQueues;
@@ -46,7 +48,9 @@ struct fdk_op {
   std::atomic<int> refs{1};
   State state = State::pending;
   int64_t result = 0;
-  std::string detail;  // failure detail, set as fdk_last_error() before deliver
+  // Failure detail, set as fdk_last_error() before deliver; allocated only on failure,
+  // so a pending operation carries one pointer.
+  std::unique_ptr<char[]> detail;
 };
 
 struct fdk_loop {
@@ -75,7 +79,15 @@ struct fdk_loop {
   size_t pending_count = 0;
   fdk_op *ready_head = nullptr, *ready_tail = nullptr;
 
-  fdk::Watch *watches = nullptr;  // every descriptor watch registered in epfd
+  uv_timer_t deadline_timer{};              // armed for the earliest of deadlines
+  std::vector<fdk::Deadline *> deadlines;   // pending sleeps, a binary heap (loop/deadlines.h)
+  uint64_t deadline_seq = 0;
+
+  fdk::Watch *watches = nullptr;  // every registered descriptor watch
+  // Watches created since the loop last polled: registered together just before it polls
+  // again (by register_prepare), so starting a wait makes no system call.
+  fdk::Watch *unregistered = nullptr;
+  uv_prepare_t register_prepare{};
   fdk::WriteQueues *write_queues = nullptr;  // ordered writes per handle, made on first use
   std::atomic<fdk::TraceHook *> trace_hook{nullptr};  // fdk_trace_set(loop, ...)
   fdk::Ring *ring = nullptr;  // the io_uring of asynchronous file-system calls (io/uring.h)

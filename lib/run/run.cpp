@@ -131,7 +131,7 @@ class RunOp final : public fdk_op {
         spec.stdio[i + 1] = child_ends_[i + 1] = p.child;
       } else if (modes[i] == FDK_RUN_DISCARD) {
         int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-        if (null < 0) return fail(neg_errno(), "run: %s: '/dev/null'", strerror(errno));
+        if (null < 0) return fail(neg_errno(), "run: %s: '/dev/null'", errno_text(errno));
         spec.stdio[i + 1] = child_ends_[i + 1] = null;
       } else if (modes[i] == FDK_RUN_MERGE) {
         spec.stdio[2] = spec.stdio[1] >= 0 ? spec.stdio[1] : 1;

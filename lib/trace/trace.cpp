@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <mutex>
+#include <new>
 
 #include "core/error.h"
 #include "io/ops.h"
@@ -100,23 +101,23 @@ void emit(fdk_trace_event &ev, fdk_loop *loop) {
 }  // namespace
 
 void Span::begin_slow(const char *name, int fd, const char *path, fdk_loop *loop) {
-  name_ = name;
-  fd_ = fd;
-  path_ = path;
-  loop_ = loop;
-  id_ = (static_cast<uint64_t>(thread_id()) << 32) | (++tls_span_seq & 0xffffffffu);
-  start_ns_ = now_ns();
-  FDK_PROBE_BEGIN(name_, fd_, path_, id_);
-  fdk_trace_event ev{FDK_TRACE_BEGIN, name_, id_, fd_, path_, 0, nullptr, 0, start_ns_, 0};
-  emit(ev, loop_);
+  auto *open = new (std::nothrow) Open{name, path, loop, 0, now_ns(), fd};
+  if (!open) return;  // out of memory: this span goes unreported
+  open->id = (static_cast<uint64_t>(thread_id()) << 32) | (++tls_span_seq & 0xffffffffu);
+  open_ = open;
+  FDK_PROBE_BEGIN(name, fd, path, open->id);
+  fdk_trace_event ev{FDK_TRACE_BEGIN, name, open->id, fd, path, 0, nullptr, 0, open->start_ns, 0};
+  emit(ev, loop);
 }
 
 void Span::end_slow(int64_t result, const char *detail) {
+  Open *open = open_;
+  open_ = nullptr;
   int64_t now = now_ns();
-  FDK_PROBE_END(name_, fd_, id_, result, now - start_ns_);
-  fdk_trace_event ev{FDK_TRACE_END, name_, id_, fd_, path_, result, detail, 0, now, now - start_ns_};
-  emit(ev, loop_);
-  id_ = 0;
+  FDK_PROBE_END(open->name, open->fd, open->id, result, now - open->start_ns);
+  fdk_trace_event ev{FDK_TRACE_END, open->name, open->id, open->fd, open->path, result, detail, 0, now, now - open->start_ns};
+  emit(ev, open->loop);
+  delete open;
 }
 
 int trace_set(fdk_loop *loop, fdk_trace_cb cb, void *data) {

@@ -44,6 +44,11 @@ inline bool trace_listening() { return false; }
 
 class Span {
  public:
+  Span() = default;
+  Span(const Span &) = delete;
+  Span &operator=(const Span &) = delete;
+  ~Span() { delete open_; }
+
   // Starts the span if anyone listens. loop is the loop an async operation runs on
   // (its hook sees the span too), or null.
   void begin(const char *name, int fd, const char *path, fdk_loop *loop = nullptr) {
@@ -51,19 +56,24 @@ class Span {
   }
   // Ends a span that began; detail adds facts to the end event.
   void end(int64_t result, const char *detail = nullptr) {
-    if (id_) end_slow(result, detail);
+    if (open_) end_slow(result, detail);
   }
 
  private:
+  // What an open span reports at its end. Kept out of line, allocated only while somebody
+  // listens, so every pending operation carries one pointer rather than the record.
+  struct Open {
+    const char *name;
+    const char *path;
+    fdk_loop *loop;
+    uint64_t id;
+    int64_t start_ns;
+    int fd;
+  };
   void begin_slow(const char *name, int fd, const char *path, fdk_loop *loop);
   void end_slow(int64_t result, const char *detail);
 
-  const char *name_ = nullptr;
-  const char *path_ = nullptr;
-  fdk_loop *loop_ = nullptr;
-  uint64_t id_ = 0;
-  int64_t start_ns_ = 0;
-  int fd_ = -1;
+  Open *open_ = nullptr;
 };
 
 // A synchronous call of the C API as one span around guard(): fd and path name what it

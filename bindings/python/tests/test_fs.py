@@ -86,9 +86,8 @@ class FsTest(TestCase):
         self.assertEqual([g.errno for g in got if isinstance(g, fdkit.Error)], [errno.EXDEV])
 
 
-class FsMoreTest(TestCase):
-    """Links, modes, owners, times, renameat2, realpath, streaming reads, full stat, the
-    backends, and every async form."""
+class TempRootTest(TestCase):
+    """A fresh directory as self.root (self.top its path) holding f, 0600, of 5 bytes."""
 
     def setUp(self):
         super().setUp()
@@ -101,6 +100,11 @@ class FsMoreTest(TestCase):
         self.root.dispose()
         shutil.rmtree(self.top)
         super().tearDown()
+
+
+class FsMoreTest(TempRootTest):
+    """Links, modes, owners, times, renameat2, realpath, streaming reads, full stat, the
+    backends, and every async form."""
 
     def test_link_chmod_chown_utime_match_os(self):
         self.root.link("f", self.root, "hard")
@@ -261,25 +265,16 @@ class FsMoreTest(TestCase):
         self.assertEqual(sorted(os.listdir(self.top)), ["f", "ld"])
 
 
-class ScopedAndSpecialTest(TestCase):
+class ScopedAndSpecialTest(TempRootTest):
     """Scoped dirs, O_TMPFILE publishing, linking through a symlink, special files,
     truncate and access by path, whiteouts and extended attributes: each effect checked
     with the os module, and the async forms."""
 
     def setUp(self):
         super().setUp()
-        self.top = tempfile.mkdtemp()
-        self.root = fdkit.Dir.at(self.top)
-        with self.root.open("f", fdkit.O_WRONLY | fdkit.O_CREAT, 0o600) as f:
-            f.write(b"12345")
         self.root.mkdir("d")
         self.root.symlink("d", "ld")
         self.root.symlink("f", "lf")
-
-    def tearDown(self):
-        self.root.dispose()
-        shutil.rmtree(self.top)
-        super().tearDown()
 
     def at(self, *names):
         return os.path.join(self.top, *names)

@@ -535,8 +535,8 @@ def link_async(self, old_dir, old, new_dir, new, done, follow_symlinks=False):
 @_method(Loop)
 def link_fd_async(self, fd, d, path, done):
     """done(None) or done(Error), as Dir.link_fd (likewise mknod_async, mkfifo_async,
-    truncate_async, access_async, and the xattr calls: Dir's arguments, then done, then
-    its options)."""
+    truncate_path_async, access_async, and the xattr calls: Dir's arguments, then done,
+    then its options)."""
     p = _path(path)
     return self._start(_done_none(done, path), (fd, d, p),
                        lambda cb, key, op: n.fdk_linkat_fd_async(self._live, fd._live, d._live, p, cb, key, op))
@@ -555,7 +555,8 @@ def mkfifo_async(self, d, path, done, mode=0o666):
 
 
 @_method(Loop)
-def truncate_async(self, d, path, length, done):
+def truncate_path_async(self, d, path, length, done):
+    """As Dir.truncate (truncate_async is Fd.truncate's)."""
     return _path_call(self, d, path, done, lambda *a: n.fdk_truncateat_async(self._live, *a[:2], length, *a[2:]))
 
 

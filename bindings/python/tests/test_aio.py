@@ -74,7 +74,7 @@ class AioTest(TestCase):
         async def main(lp, root):
             with aio.Driver(lp) as fl:
                 await fl.mkfifo(root, "fifo", mode=0o600)
-                await fl.truncate(root, "f", 7)
+                await fl.truncate_path(root, "f", 7)
                 allowed = await fl.access(root, "f", fdkit.fs.R_OK)
                 jail = await fl.dir_open(root, "", in_root=True)
                 try:

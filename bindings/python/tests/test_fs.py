@@ -457,7 +457,7 @@ class ScopedAndSpecialTest(TempRootTest):
                 lambda: lp.link_async(self.root, "lf", self.root, "hard", got.append, follow_symlinks=True),
                 lambda: lp.mknod_async(self.root, "sock", got.append, mode=0o600 | stat.S_IFSOCK),
                 lambda: lp.mkfifo_async(self.root, "fifo", got.append),
-                lambda: lp.truncate_async(self.root, "lf", 3, got.append),
+                lambda: lp.truncate_path_async(self.root, "lf", 3, got.append),
                 lambda: lp.access_async(self.root, "f", fs.W_OK, got.append, effective_ids=True),
                 lambda: lp.access_async(self.root, "missing", fs.F_OK, got.append),
                 lambda: lp.access_async(self.root, "../x", fs.F_OK, got.append),

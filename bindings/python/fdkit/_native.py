@@ -189,6 +189,35 @@ _declare(c_int, "fdk_fstat_async", handle, handle, handle, *_ASYNC_TAIL)
 _declare(c_int, "fdk_statat_async", handle, handle, handle, c_char_p, c_int, *_ASYNC_TAIL)
 _declare(c_int, "fdk_readdir_async", handle, handle, c_char_p, POINTER_CB, *_ASYNC_TAIL[1:])
 _declare(c_int, "fdk_realpath_async", handle, handle, c_char_p, TEXT_CB, *_ASYNC_TAIL[1:])
+FDK_DIR_NOFOLLOW, FDK_DIR_NO_XDEV, FDK_DIR_NO_SYMLINKS, FDK_DIR_IN_ROOT = 0x1, 0x2, 0x4, 0x8
+FDK_O_TMPFILE = 0x2000
+FDK_RENAME_WHITEOUT = 0x4
+FDK_ACCESS_EXISTS, FDK_ACCESS_READ, FDK_ACCESS_WRITE, FDK_ACCESS_EXEC = 0x0, 0x4, 0x2, 0x1
+FDK_ACCESS_EFFECTIVE = 0x2
+FDK_XATTR_CREATE, FDK_XATTR_REPLACE = 0x2, 0x4
+_declare(c_int, "fdk_dir_open2", POINTER(handle), handle, c_char_p, c_uint)
+_declare(c_int, "fdk_linkat2", *_PATH_PAIR, c_uint)
+_declare(c_int, "fdk_linkat_fd", handle, handle, c_char_p)
+_declare(c_int, "fdk_mknodat", handle, c_char_p, c_int, c_uint, ctypes.c_uint64)
+_declare(c_int, "fdk_mkfifoat", handle, c_char_p, c_uint)
+_declare(c_int, "fdk_truncateat", handle, c_char_p, c_int64)
+_declare(c_int, "fdk_faccessat", handle, c_char_p, c_uint, c_uint)
+_declare(c_ssize_t, "fdk_getxattrat", POINTER(c_void_p), handle, c_char_p, c_char_p, c_uint)
+_declare(c_int, "fdk_setxattrat", handle, c_char_p, c_char_p, c_void_p, c_size_t, c_uint)
+_declare(c_ssize_t, "fdk_listxattrat", POINTER(c_void_p), handle, c_char_p, c_uint)
+_declare(c_int, "fdk_removexattrat", handle, c_char_p, c_char_p, c_uint)
+_declare(c_int, "fdk_dir_open2_async", handle, handle, c_char_p, c_uint, POINTER_CB, *_ASYNC_TAIL[1:])
+_declare(c_int, "fdk_linkat2_async", handle, *_PATH_PAIR, c_uint, *_ASYNC_TAIL)
+_declare(c_int, "fdk_linkat_fd_async", handle, handle, handle, c_char_p, *_ASYNC_TAIL)
+_declare(c_int, "fdk_mknodat_async", handle, handle, c_char_p, c_int, c_uint, ctypes.c_uint64, *_ASYNC_TAIL)
+_declare(c_int, "fdk_mkfifoat_async", handle, handle, c_char_p, c_uint, *_ASYNC_TAIL)
+_declare(c_int, "fdk_truncateat_async", handle, handle, c_char_p, c_int64, *_ASYNC_TAIL)
+_declare(c_int, "fdk_faccessat_async", handle, handle, c_char_p, c_uint, c_uint, *_ASYNC_TAIL)
+_declare(c_int, "fdk_getxattrat_async", handle, handle, c_char_p, c_char_p, c_uint, TEXT_CB, *_ASYNC_TAIL[1:])
+_declare(c_int, "fdk_setxattrat_async", handle, handle, c_char_p, c_char_p, c_void_p, c_size_t, c_uint,
+         *_ASYNC_TAIL)
+_declare(c_int, "fdk_listxattrat_async", handle, handle, c_char_p, c_uint, TEXT_CB, *_ASYNC_TAIL[1:])
+_declare(c_int, "fdk_removexattrat_async", handle, handle, c_char_p, c_char_p, c_uint, *_ASYNC_TAIL)
 
 # process.h and run.h
 FDK_EXIT_CODE, FDK_EXIT_SIGNAL = 1, 2

@@ -6,6 +6,9 @@ paths and symlinks that would lead out are refused with an Error whose errno is 
 Dir.fs() is the unconfined file system (absolute paths allowed), Dir.cwd() the current
 directory (confined to it). Every call may be made from any thread."""
 import ctypes
+import errno
+import os
+import stat as _stat
 
 from . import _native as n
 from ._owned import Owned
@@ -110,6 +113,11 @@ class DirIter(Owned):
 RESOLVE_AUTO, RESOLVE_OPENAT2, RESOLVE_FALLBACK = n.FDK_RESOLVE_AUTO, n.FDK_RESOLVE_OPENAT2, n.FDK_RESOLVE_FALLBACK
 UTIME_NOW, UTIME_OMIT = "now", "omit"
 O_SYNC, O_DSYNC, O_NOCTTY = n.FDK_O_SYNC, n.FDK_O_DSYNC, n.FDK_O_NOCTTY
+O_TMPFILE = n.FDK_O_TMPFILE
+# Dir.access's modes (os.F_OK... have the same meaning) and Dir.setxattr's flags, which are
+# fdkit's values: os.XATTR_CREATE and os.XATTR_REPLACE are not.
+F_OK, R_OK, W_OK, X_OK = n.FDK_ACCESS_EXISTS, n.FDK_ACCESS_READ, n.FDK_ACCESS_WRITE, n.FDK_ACCESS_EXEC
+XATTR_CREATE, XATTR_REPLACE = n.FDK_XATTR_CREATE, n.FDK_XATTR_REPLACE
 
 
 def resolve_backend():
@@ -128,8 +136,54 @@ def open_flags_supported(flags):
     return n.fdk_open_flags_supported(flags) == 1
 
 
-def _rename_flags(noreplace, exchange):
-    return (n.FDK_RENAME_NOREPLACE if noreplace else 0) | (n.FDK_RENAME_EXCHANGE if exchange else 0)
+def _rename_flags(noreplace, exchange, whiteout):
+    return ((n.FDK_RENAME_NOREPLACE if noreplace else 0) | (n.FDK_RENAME_EXCHANGE if exchange else 0)
+            | (n.FDK_RENAME_WHITEOUT if whiteout else 0))
+
+
+def _dir_flags(nofollow, no_xdev, no_symlinks, in_root):
+    return ((n.FDK_DIR_NOFOLLOW if nofollow else 0) | (n.FDK_DIR_NO_XDEV if no_xdev else 0)
+            | (n.FDK_DIR_NO_SYMLINKS if no_symlinks else 0) | (n.FDK_DIR_IN_ROOT if in_root else 0))
+
+
+def _follow(follow):
+    return n.FDK_FOLLOW if follow else 0
+
+
+# The file type bits of os.mknod's mode, as fdkit's kinds; any other type is EINVAL.
+_MKNOD_KINDS = {0: n.FDK_KIND_REGULAR, _stat.S_IFREG: n.FDK_KIND_REGULAR, _stat.S_IFIFO: n.FDK_KIND_FIFO,
+                _stat.S_IFCHR: n.FDK_KIND_CHAR, _stat.S_IFBLK: n.FDK_KIND_BLOCK, _stat.S_IFSOCK: n.FDK_KIND_SOCKET}
+
+
+def _mknod_kind(mode):
+    return _MKNOD_KINDS.get(_stat.S_IFMT(mode), n.FDK_KIND_UNKNOWN)
+
+
+# The answers of access that mean "no" (os.access returns False for them too); anything
+# else (an escape, a closed dir, bad flags) is raised.
+_ACCESS_DENIED = frozenset((errno.EACCES, errno.EPERM, errno.EROFS, errno.ETXTBSY, errno.ENOENT, errno.ENOTDIR,
+                            errno.ELOOP))
+
+
+def _access_flags(effective_ids, follow_symlinks):
+    return (n.FDK_ACCESS_EFFECTIVE if effective_ids else 0) | _follow(follow_symlinks)
+
+
+def _access_answer(result, path):
+    """True, False, or the Error of a failure that is not a refusal."""
+    if result >= 0:
+        return True
+    error = Error.last(result, path)
+    return False if error.errno in _ACCESS_DENIED else error
+
+
+def _xattr_name(attribute):
+    return n.c_string(attribute)
+
+
+def _xattr_names(raw):
+    """os.listxattr's list of str from fdkit's NUL-terminated names."""
+    return [os.fsdecode(name) for name in raw.split(b"\0") if name]
 
 
 def _owner_id(value):
@@ -164,10 +218,19 @@ class Dir(Owned):
         return cls(n.handle(n.fdk_dir_cwd()))
 
     @classmethod
-    def at(cls, path, base=None):
-        """The directory at path (beneath base, default the unconfined file system)."""
-        raw = n.handle()
-        check(n.fdk_dir_open(ctypes.byref(raw), (base or cls.fs())._live, _path(path)), path)
+    def at(cls, path, base=None, *, nofollow=False, no_xdev=False, no_symlinks=False, in_root=False):
+        """The directory at path (beneath base, default the unconfined file system).
+        nofollow: a symlink as path's last component is NotADirectoryError. The scoping
+        options hold for path and then for every path resolved beneath the new Dir (and
+        beneath Dirs opened from it): no_xdev refuses to cross a mount point (EXDEV),
+        no_symlinks to follow any symlink (ELOOP); in_root makes it a root, where ".."
+        stays and absolute paths and symlink targets start, instead of an escape."""
+        raw, flags = n.handle(), _dir_flags(nofollow, no_xdev, no_symlinks, in_root)
+        base = (base or cls.fs())._live
+        if flags:
+            check(n.fdk_dir_open2(ctypes.byref(raw), base, _path(path), flags), path)
+        else:
+            check(n.fdk_dir_open(ctypes.byref(raw), base, _path(path)), path)
         return cls(raw)
 
     @classmethod
@@ -191,9 +254,10 @@ class Dir(Owned):
     def _release(self, raw):
         n.fdk_dir_unref(raw)
 
-    def subdir(self, path):
-        """The directory at path beneath this one, as a Dir confining in turn."""
-        return Dir.at(path, self)
+    def subdir(self, path, **scoping):
+        """The directory at path beneath this one, as a Dir confining in turn (the
+        options of Dir.at)."""
+        return Dir.at(path, self, **scoping)
 
     def open(self, path, flags=O_RDONLY, mode=0o644):
         """An Fd on the file at path (close-on-exec; non-blocking with O_NONBLOCK)."""
@@ -210,18 +274,79 @@ class Dir(Owned):
     def rmdir(self, path):
         check(n.fdk_rmdirat(self._live, _path(path)), path)
 
-    def rename(self, old, new_dir, new, noreplace=False, exchange=False):
+    def rename(self, old, new_dir, new, noreplace=False, exchange=False, whiteout=False):
         """Renames old to new beneath new_dir, replacing it as os.rename does; noreplace:
-        FileExistsError instead; exchange: swap the two (both must exist)."""
-        flags = _rename_flags(noreplace, exchange)
+        FileExistsError instead; exchange: swap the two (both must exist); whiteout: leave
+        an overlay whiteout (a 0:0 character device) at old, which needs CAP_MKNOD."""
+        flags = _rename_flags(noreplace, exchange, whiteout)
         if flags:
             check(n.fdk_renameat2(self._live, _path(old), new_dir._live, _path(new), flags), old, new)
         else:
             check(n.fdk_renameat(self._live, _path(old), new_dir._live, _path(new)), old, new)
 
-    def link(self, old, new_dir, new):
-        """A hard link new (beneath new_dir) to old; a symlink old is linked itself."""
-        check(n.fdk_linkat(self._live, _path(old), new_dir._live, _path(new)), old, new)
+    def link(self, old, new_dir, new, follow_symlinks=False):
+        """A hard link new (beneath new_dir) to old. A symlink old is linked itself unless
+        follow_symlinks (then what it points to, confined beneath this Dir); the default
+        is the reverse of os.link's, as linkat's."""
+        if follow_symlinks:
+            check(n.fdk_linkat2(self._live, _path(old), new_dir._live, _path(new), n.FDK_FOLLOW), old, new)
+        else:
+            check(n.fdk_linkat(self._live, _path(old), new_dir._live, _path(new)), old, new)
+
+    def link_fd(self, fd, path):
+        """Gives the file fd is open on the name path (its last component not followed):
+        publishes a file opened with O_TMPFILE. FileExistsError when path exists,
+        FileNotFoundError for a file with no link left or opened with O_TMPFILE | O_EXCL."""
+        check(n.fdk_linkat_fd(fd._live, self._live, _path(path)), path)
+
+    def mknod(self, path, mode=0o600, device=0):
+        """Creates a file of the type mode's S_IF* bits name (regular when none, a FIFO,
+        a character or block device numbered device, a socket), as os.mknod; the umask
+        applies. PermissionError for a device without CAP_MKNOD."""
+        check(n.fdk_mknodat(self._live, _path(path), _mknod_kind(mode), _stat.S_IMODE(mode), device), path)
+
+    def mkfifo(self, path, mode=0o666):
+        check(n.fdk_mkfifoat(self._live, _path(path), mode), path)
+
+    def truncate(self, path, length):
+        """Sets the size of the file at path (a symlink is followed, confined), as
+        os.truncate."""
+        check(n.fdk_truncateat(self._live, _path(path), length), path)
+
+    def access(self, path, mode, *, effective_ids=False, follow_symlinks=True):
+        """Whether the caller may access path with every permission of mode (F_OK, or
+        R_OK | W_OK | X_OK), as os.access: False when refused or missing; an escape or
+        a bad argument is raised."""
+        answer = _access_answer(n.fdk_faccessat(self._live, _path(path), mode,
+                                                _access_flags(effective_ids, follow_symlinks)), path)
+        if isinstance(answer, Error):
+            raise answer
+        return answer
+
+    def getxattr(self, path, attribute, *, follow_symlinks=True):
+        """The value (bytes) of the extended attribute of path, as os.getxattr: OSError
+        ENODATA when it has none of that name."""
+        value = ctypes.c_void_p()
+        length = check(n.fdk_getxattrat(ctypes.byref(value), self._live, _path(path), _xattr_name(attribute),
+                                        _follow(follow_symlinks)), path)
+        return _take_text(value, length)
+
+    def setxattr(self, path, attribute, value, flags=0, *, follow_symlinks=True):
+        """Sets the extended attribute to value (bytes), as os.setxattr; flags: 0,
+        XATTR_CREATE (FileExistsError if set) or XATTR_REPLACE (ENODATA if not)."""
+        value = bytes(value)
+        check(n.fdk_setxattrat(self._live, _path(path), _xattr_name(attribute), value, len(value),
+                               flags | _follow(follow_symlinks)), path)
+
+    def listxattr(self, path, *, follow_symlinks=True):
+        """The names (str) of path's extended attributes, as os.listxattr."""
+        names = ctypes.c_void_p()
+        length = check(n.fdk_listxattrat(ctypes.byref(names), self._live, _path(path), _follow(follow_symlinks)),
+                       path)
+        return _xattr_names(_take_text(names, length))
+
+    def removexattr(self, path, attribute, *, follow_symlinks=True):
+        check(n.fdk_removexattrat(self._live, _path(path), _xattr_name(attribute), _follow(follow_symlinks)), path)
 
     def chmod(self, path, mode, follow=True):
         check(n.fdk_chmodat(self._live, _path(path), mode, n.FDK_FOLLOW if follow else 0), path)
@@ -333,11 +458,14 @@ def _done_none(done, path, path2=None):
 
 
 @_method(Loop)
-def dir_open_async(self, base, path, done):
-    """done(Dir) or done(Error): Dir.at(path, base) without blocking the loop."""
-    p = _path(path)
-    return self._start(_made_done(done, path, lambda _r, d: Dir(n.handle(d))), (base, p),
-                       lambda _cb, key, op: n.fdk_dir_open_async(self._live, base._live, p, _on_pointer, key, op))
+def dir_open_async(self, base, path, done, *, nofollow=False, no_xdev=False, no_symlinks=False, in_root=False):
+    """done(Dir) or done(Error): Dir.at(path, base, ...) without blocking the loop."""
+    p, flags = _path(path), _dir_flags(nofollow, no_xdev, no_symlinks, in_root)
+    if flags:
+        start = lambda _cb, key, op: n.fdk_dir_open2_async(self._live, base._live, p, flags, _on_pointer, key, op)
+    else:
+        start = lambda _cb, key, op: n.fdk_dir_open_async(self._live, base._live, p, _on_pointer, key, op)
+    return self._start(_made_done(done, path, lambda _r, d: Dir(n.handle(d))), (base, p), start)
 
 
 def _path_call(self, d, path, done, start):
@@ -382,9 +510,9 @@ def utime_async(self, d, path, done, atime_ns=UTIME_NOW, mtime_ns=UTIME_NOW, fol
 
 
 @_method(Loop)
-def rename_async(self, old_dir, old, new_dir, new, done, noreplace=False, exchange=False):
+def rename_async(self, old_dir, old, new_dir, new, done, noreplace=False, exchange=False, whiteout=False):
     """done(None) or done(Error); the flags as Dir.rename's."""
-    po, pn, flags = _path(old), _path(new), _rename_flags(noreplace, exchange)
+    po, pn, flags = _path(old), _path(new), _rename_flags(noreplace, exchange, whiteout)
     if flags:
         start = lambda cb, key, op: n.fdk_renameat2_async(self._live, old_dir._live, po, new_dir._live, pn, flags,
                                                           cb, key, op)
@@ -394,10 +522,82 @@ def rename_async(self, old_dir, old, new_dir, new, done, noreplace=False, exchan
 
 
 @_method(Loop)
-def link_async(self, old_dir, old, new_dir, new, done):
+def link_async(self, old_dir, old, new_dir, new, done, follow_symlinks=False):
     po, pn = _path(old), _path(new)
-    return self._start(_done_none(done, old, new), (old_dir, new_dir, po, pn),
-                       lambda cb, key, op: n.fdk_linkat_async(self._live, old_dir._live, po, new_dir._live, pn, cb, key, op))
+    if follow_symlinks:
+        start = lambda cb, key, op: n.fdk_linkat2_async(self._live, old_dir._live, po, new_dir._live, pn, n.FDK_FOLLOW,
+                                                        cb, key, op)
+    else:
+        start = lambda cb, key, op: n.fdk_linkat_async(self._live, old_dir._live, po, new_dir._live, pn, cb, key, op)
+    return self._start(_done_none(done, old, new), (old_dir, new_dir, po, pn), start)
+
+
+@_method(Loop)
+def link_fd_async(self, fd, d, path, done):
+    """done(None) or done(Error), as Dir.link_fd (likewise mknod_async, mkfifo_async,
+    truncate_path_async, access_async, and the xattr calls: Dir's arguments, then done,
+    then its options)."""
+    p = _path(path)
+    return self._start(_done_none(done, path), (fd, d, p),
+                       lambda cb, key, op: n.fdk_linkat_fd_async(self._live, fd._live, d._live, p, cb, key, op))
+
+
+@_method(Loop)
+def mknod_async(self, d, path, done, mode=0o600, device=0):
+    kind, perm = _mknod_kind(mode), _stat.S_IMODE(mode)
+    return _path_call(self, d, path, done, lambda *a: n.fdk_mknodat_async(self._live, *a[:2], kind, perm, device,
+                                                                          *a[2:]))
+
+
+@_method(Loop)
+def mkfifo_async(self, d, path, done, mode=0o666):
+    return _path_call(self, d, path, done, lambda *a: n.fdk_mkfifoat_async(self._live, *a[:2], mode, *a[2:]))
+
+
+@_method(Loop)
+def truncate_path_async(self, d, path, length, done):
+    """As Dir.truncate (truncate_async is Fd.truncate's)."""
+    return _path_call(self, d, path, done, lambda *a: n.fdk_truncateat_async(self._live, *a[:2], length, *a[2:]))
+
+
+@_method(Loop)
+def access_async(self, d, path, mode, done, *, effective_ids=False, follow_symlinks=True):
+    """done(True or False) or done(Error), as Dir.access."""
+    p, flags = _path(path), _access_flags(effective_ids, follow_symlinks)
+    return self._start(lambda r: done(_access_answer(r, path)), (d, p),
+                       lambda cb, key, op: n.fdk_faccessat_async(self._live, d._live, p, mode, flags, cb, key, op))
+
+
+@_method(Loop)
+def getxattr_async(self, d, path, attribute, done, *, follow_symlinks=True):
+    """done(value bytes) or done(Error)."""
+    p, name, flags = _path(path), _xattr_name(attribute), _follow(follow_symlinks)
+    return self._start(_text_done(done, path), (d, p, name),
+                       lambda _cb, key, op: n.fdk_getxattrat_async(self._live, d._live, p, name, flags, _on_text, key,
+                                                                   op))
+
+
+@_method(Loop)
+def setxattr_async(self, d, path, attribute, value, done, flags=0, *, follow_symlinks=True):
+    p, name, value = _path(path), _xattr_name(attribute), bytes(value)
+    flags |= _follow(follow_symlinks)
+    return _path_call(self, d, path, done, lambda *a: n.fdk_setxattrat_async(self._live, *a[:2], name, value,
+                                                                             len(value), flags, *a[2:]))
+
+
+@_method(Loop)
+def listxattr_async(self, d, path, done, *, follow_symlinks=True):
+    """done([name str]) or done(Error)."""
+    p, flags = _path(path), _follow(follow_symlinks)
+    return self._start(_made_done(done, path, lambda length, names: _xattr_names(_take_text(names, length))), (d, p),
+                       lambda _cb, key, op: n.fdk_listxattrat_async(self._live, d._live, p, flags, _on_text, key, op))
+
+
+@_method(Loop)
+def removexattr_async(self, d, path, attribute, done, *, follow_symlinks=True):
+    name, flags = _xattr_name(attribute), _follow(follow_symlinks)
+    return _path_call(self, d, path, done, lambda *a: n.fdk_removexattrat_async(self._live, *a[:2], name, flags,
+                                                                                *a[2:]))
 
 
 @_method(Loop)

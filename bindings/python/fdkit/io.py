@@ -17,6 +17,9 @@ SEEK_SET, SEEK_CUR, SEEK_END = n.FDK_SEEK_SET, n.FDK_SEEK_CUR, n.FDK_SEEK_END
 
 def _method(cls):
     def attach(fn):
+        # Two areas giving a method one name would silently replace the first one.
+        if fn.__name__ in vars(cls):
+            raise TypeError(f"{cls.__name__}.{fn.__name__} is defined twice")
         setattr(cls, fn.__name__, fn)
         return fn
     return attach

@@ -65,6 +65,38 @@ class AioTest(TestCase):
         self.assertEqual(missing.filename, "no such file anywhere")  # as the synchronous call's error
         self.assertTrue(missing.detail)
 
+    def test_the_confined_fs_calls_are_awaitable(self):
+        import os
+        import shutil
+        import tempfile
+        top = tempfile.mkdtemp()
+
+        async def main(lp, root):
+            with aio.Driver(lp) as fl:
+                await fl.mkfifo(root, "fifo", mode=0o600)
+                await fl.truncate_path(root, "f", 7)
+                allowed = await fl.access(root, "f", fdkit.fs.R_OK)
+                jail = await fl.dir_open(root, "", in_root=True)
+                try:
+                    await fl.mknod(root, "fifo")
+                except FileExistsError as e:
+                    exists = e
+                return allowed, jail, exists
+
+        try:
+            with open(os.path.join(top, "f"), "w"):
+                pass
+            with fdkit.Loop() as lp, fdkit.Dir.at(top) as root:
+                allowed, jail, exists = asyncio.run(main(lp, root))
+            with jail:
+                self.assertEqual(jail.stat("/../f").size, 7)
+            self.assertTrue(allowed)
+            self.assertEqual(exists.filename, "fifo")
+            self.assertEqual(sorted(os.listdir(top)), ["f", "fifo"])
+            self.assertEqual(os.path.getsize(os.path.join(top, "f")), 7)
+        finally:
+            shutil.rmtree(top)
+
     def test_cancelling_the_task_cancels_the_fdkit_operation(self):
         async def main(lp):
             with aio.Driver(lp) as fl:

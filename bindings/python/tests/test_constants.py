@@ -52,3 +52,18 @@ class ConstantsTest(unittest.TestCase):
         headers = header_constants()
         self.assertEqual((headers["FDK_O_PATH"], headers["FDK_UTIME_OMIT"], headers["FDK_RLIM_INFINITY"]),
                          (0x1000, -2, (1 << 64) - 1))
+
+    def test_the_confined_fs_constants_and_their_python_names(self):
+        # The scoped-dir, tmpfile, whiteout, access and xattr flags: copied, and exposed by
+        # fdkit.fs under os's names with fdkit's values (os.XATTR_CREATE differs from ours).
+        from fdkit import fs
+        headers = header_constants()
+        for name in ("FDK_DIR_NOFOLLOW", "FDK_DIR_NO_XDEV", "FDK_DIR_NO_SYMLINKS", "FDK_DIR_IN_ROOT", "FDK_O_TMPFILE",
+                     "FDK_RENAME_WHITEOUT", "FDK_ACCESS_EXISTS", "FDK_ACCESS_READ", "FDK_ACCESS_WRITE",
+                     "FDK_ACCESS_EXEC", "FDK_ACCESS_EFFECTIVE", "FDK_XATTR_CREATE", "FDK_XATTR_REPLACE"):
+            self.assertEqual(getattr(n, name), headers[name], name)
+        self.assertEqual((fs.F_OK, fs.R_OK, fs.W_OK, fs.X_OK),
+                         (headers["FDK_ACCESS_EXISTS"], headers["FDK_ACCESS_READ"], headers["FDK_ACCESS_WRITE"],
+                          headers["FDK_ACCESS_EXEC"]))
+        self.assertEqual((fs.XATTR_CREATE, fs.XATTR_REPLACE, fs.O_TMPFILE),
+                         (headers["FDK_XATTR_CREATE"], headers["FDK_XATTR_REPLACE"], headers["FDK_O_TMPFILE"]))

@@ -86,9 +86,8 @@ class FsTest(TestCase):
         self.assertEqual([g.errno for g in got if isinstance(g, fdkit.Error)], [errno.EXDEV])
 
 
-class FsMoreTest(TestCase):
-    """Links, modes, owners, times, renameat2, realpath, streaming reads, full stat, the
-    backends, and every async form."""
+class TempRootTest(TestCase):
+    """A fresh directory as self.root (self.top its path) holding f, 0600, of 5 bytes."""
 
     def setUp(self):
         super().setUp()
@@ -101,6 +100,11 @@ class FsMoreTest(TestCase):
         self.root.dispose()
         shutil.rmtree(self.top)
         super().tearDown()
+
+
+class FsMoreTest(TempRootTest):
+    """Links, modes, owners, times, renameat2, realpath, streaming reads, full stat, the
+    backends, and every async form."""
 
     def test_link_chmod_chown_utime_match_os(self):
         self.root.link("f", self.root, "hard")
@@ -259,3 +263,245 @@ class FsMoreTest(TestCase):
         got[14].dispose()
         self.assertEqual(got[15].size, 5)
         self.assertEqual(sorted(os.listdir(self.top)), ["f", "ld"])
+
+
+class ScopedAndSpecialTest(TempRootTest):
+    """Scoped dirs, O_TMPFILE publishing, linking through a symlink, special files,
+    truncate and access by path, whiteouts and extended attributes: each effect checked
+    with the os module, and the async forms."""
+
+    def setUp(self):
+        super().setUp()
+        self.root.mkdir("d")
+        self.root.symlink("d", "ld")
+        self.root.symlink("f", "lf")
+
+    def at(self, *names):
+        return os.path.join(self.top, *names)
+
+    def test_scoped_dirs_refuse_what_their_options_name(self):
+        with self.assertRaises(NotADirectoryError) as caught:
+            fdkit.Dir.at(self.at("ld"), nofollow=True)
+        self.assertEqual(caught.exception.filename, self.at("ld"))
+        with fdkit.Dir.at(self.at("d"), nofollow=True) as d:
+            self.assertEqual(d.listdir(), [])
+        with self.root.subdir("", no_symlinks=True) as strict:
+            with self.assertRaises(OSError) as caught:
+                strict.open("lf")
+            self.assertEqual(caught.exception.errno, errno.ELOOP)
+            self.assertEqual(strict.stat("lf", follow=False).kind, "symlink")  # not followed: allowed
+            with strict.subdir("d") as inner:  # a dir opened beneath keeps the scoping
+                os.symlink("../f", self.at("d", "up"))
+                with self.assertRaises(OSError) as caught:
+                    inner.stat("up")
+                self.assertEqual(caught.exception.errno, errno.ELOOP)
+        with self.root.subdir("d", in_root=True) as jail:
+            with open(self.at("d", "inner"), "w") as f:
+                f.write("in")
+            self.assertEqual(jail.open("../inner").read(9), b"in")  # ".." stays at the root
+            self.assertEqual(jail.open("/inner").read(9), b"in")   # absolute starts there
+        with self.root.subdir("d") as plain:
+            with self.assertRaises(fdkit.Error) as caught:
+                plain.open("/inner")
+            self.assertTrue(caught.exception.escape)
+        with fdkit.Dir.at("/", no_xdev=True) as one_fs:
+            if os.path.ismount("/proc") and os.stat("/proc").st_dev != os.stat("/").st_dev:
+                with self.assertRaises(OSError) as caught:
+                    one_fs.subdir("proc")
+                self.assertEqual(caught.exception.errno, errno.EXDEV)
+        with self.assertRaises(OSError) as caught:
+            self.root.subdir("ld", no_symlinks=True)
+        self.assertEqual(caught.exception.errno, errno.ELOOP)
+
+    def test_tmpfile_published_and_link_following_a_symlink(self):
+        from fdkit import fs
+        if not fs.open_flags_supported(fs.O_TMPFILE | fdkit.O_RDWR):
+            self.skipTest("no O_TMPFILE here")
+        with self.root.open("d", fs.O_TMPFILE | fdkit.O_RDWR, 0o640) as tmp:
+            self.assertEqual(os.listdir(self.at("d")), [])
+            tmp.write(b"made whole")
+            self.root.link_fd(tmp, "d/done")
+            self.assertEqual(os.stat(self.at("d", "done")).st_ino, os.fstat(tmp.fileno()).st_ino)
+            with self.assertRaises(FileExistsError) as caught:
+                self.root.link_fd(tmp, "d/done")
+            self.assertEqual(caught.exception.filename, "d/done")
+        with open(self.at("d", "done"), "rb") as f:
+            self.assertEqual(f.read(), b"made whole")
+        with self.root.open("d", fs.O_TMPFILE | fdkit.O_RDWR | fdkit.O_EXCL) as sealed:
+            with self.assertRaises(FileNotFoundError):
+                self.root.link_fd(sealed, "d/never")
+        self.root.link("lf", self.root, "hard_link")
+        self.assertTrue(os.path.islink(self.at("hard_link")))
+        self.root.link("lf", self.root, "hard_file", follow_symlinks=True)
+        self.assertEqual(os.lstat(self.at("hard_file")).st_ino, os.stat(self.at("f")).st_ino)
+        self.root.symlink("../../x", "d/out")
+        with self.assertRaises(fdkit.Error) as caught:
+            self.root.link("d/out", self.root, "x2", follow_symlinks=True)
+        self.assertTrue(caught.exception.escape)
+
+    def test_mknod_mkfifo_truncate_and_access_match_os(self):
+        import stat
+        old = os.umask(0)
+        try:
+            self.root.mkfifo("fifo", 0o640)
+            self.root.mknod("plain")
+            self.root.mknod("sock", 0o600 | stat.S_IFSOCK)
+        finally:
+            os.umask(old)
+        st = os.lstat(self.at("fifo"))
+        self.assertTrue(stat.S_ISFIFO(st.st_mode))
+        self.assertEqual(stat.S_IMODE(st.st_mode), 0o640)
+        self.assertTrue(stat.S_ISREG(os.lstat(self.at("plain")).st_mode))
+        self.assertEqual(stat.S_IMODE(os.lstat(self.at("plain")).st_mode), 0o600)
+        self.assertTrue(stat.S_ISSOCK(os.lstat(self.at("sock")).st_mode))
+        with self.assertRaises(FileExistsError) as caught:
+            self.root.mkfifo("fifo")
+        self.assertEqual(caught.exception.filename, "fifo")
+        with self.assertRaises(OSError) as caught:
+            self.root.mknod("dir", stat.S_IFDIR | 0o700)
+        self.assertEqual(caught.exception.errno, errno.EINVAL)
+        try:
+            self.root.mknod("null", 0o600 | stat.S_IFCHR, os.makedev(1, 3))
+        except PermissionError:
+            pass  # no CAP_MKNOD
+        else:
+            self.assertEqual(os.lstat(self.at("null")).st_rdev, os.makedev(1, 3))
+        self.root.truncate("lf", 2)  # follows the symlink, as os.truncate
+        self.assertEqual(os.stat(self.at("f")).st_size, 2)
+        self.root.truncate("f", 4096)
+        self.assertEqual(os.stat(self.at("f")).st_size, 4096)
+        with self.assertRaises(IsADirectoryError):
+            self.root.truncate("d", 0)
+        os.chmod(self.at("f"), 0o400)
+        for mode in (fdkit.fs.F_OK, fdkit.fs.R_OK, fdkit.fs.W_OK, fdkit.fs.X_OK,
+                     fdkit.fs.R_OK | fdkit.fs.W_OK):
+            for name in ("f", "d", "lf", "missing"):
+                for effective in (False, True):
+                    self.assertEqual(self.root.access(name, mode, effective_ids=effective),
+                                     os.access(self.at(name), mode, effective_ids=effective), (name, mode))
+        self.assertTrue(self.root.access("ld", fdkit.fs.F_OK, follow_symlinks=False))
+        self.root.symlink("nowhere", "dangling")
+        self.assertEqual(self.root.access("dangling", fdkit.fs.F_OK), False)
+        self.assertTrue(self.root.access("dangling", fdkit.fs.F_OK, follow_symlinks=False))
+        with self.assertRaises(fdkit.Error) as caught:
+            self.root.access("../x", fdkit.fs.F_OK)  # an escape is no "no"
+        self.assertTrue(caught.exception.escape)
+        for bad in (lambda: self.root.mknod("x\0y"), lambda: self.root.truncate("f\0", 0)):
+            with self.assertRaises(ValueError):
+                bad()
+
+    def test_rename_whiteout_leaves_a_whiteout_or_is_refused(self):
+        import stat
+        try:
+            self.root.rename("f", self.root, "g", whiteout=True)
+        except OSError as e:
+            self.assertIn(e.errno, (errno.EPERM, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP))
+            self.assertTrue(os.path.exists(self.at("f")))
+        else:
+            st = os.lstat(self.at("f"))
+            self.assertEqual((stat.S_ISCHR(st.st_mode), st.st_rdev), (True, 0))
+            self.assertEqual(os.path.getsize(self.at("g")), 5)
+        with self.assertRaises(OSError) as caught:
+            self.root.rename("g", self.root, "f", exchange=True, whiteout=True)
+        self.assertEqual(caught.exception.errno, errno.EINVAL)
+
+    def xattrs_or_skip(self):
+        try:
+            os.setxattr(self.at("f"), "user.probe", b"")
+        except OSError as e:
+            self.skipTest(f"no user extended attributes here: {e}")
+        os.removexattr(self.at("f"), "user.probe")
+
+    def test_extended_attributes_match_os(self):
+        from fdkit import fs
+        self.xattrs_or_skip()
+        self.assertEqual(self.root.listxattr("f"), os.listxattr(self.at("f")))
+        self.root.setxattr("f", "user.color", b"blue")
+        self.root.setxattr("lf", b"user.size", b"")  # follows, as os.setxattr
+        self.assertEqual(os.getxattr(self.at("f"), "user.color"), b"blue")
+        self.assertEqual(self.root.getxattr("f", "user.color"), b"blue")
+        self.assertEqual(self.root.getxattr("f", "user.size"), b"")
+        self.assertEqual(sorted(self.root.listxattr("lf")), sorted(os.listxattr(self.at("f"))))
+        self.assertEqual(self.root.listxattr("lf", follow_symlinks=False),
+                         os.listxattr(self.at("lf"), follow_symlinks=False))
+        with self.assertRaises(FileExistsError):
+            self.root.setxattr("f", "user.color", b"red", fs.XATTR_CREATE)
+        with self.assertRaises(OSError) as caught:
+            self.root.setxattr("f", "user.shape", b"round", fs.XATTR_REPLACE)
+        self.assertEqual((caught.exception.errno, caught.exception.filename), (errno.ENODATA, "f"))
+        self.root.setxattr("f", "user.color", bytearray(b"red"), fs.XATTR_REPLACE)
+        self.assertEqual(os.getxattr(self.at("f"), "user.color"), b"red")
+        with self.assertRaises(OSError) as caught:
+            self.root.setxattr("lf", "user.x", b"1", follow_symlinks=False)  # no user xattrs on a symlink
+        self.assertEqual(caught.exception.errno, errno.EPERM)
+        self.root.removexattr("f", "user.color")
+        self.assertNotIn("user.color", os.listxattr(self.at("f")))
+        with self.assertRaises(OSError) as caught:
+            self.root.getxattr("f", "user.color")
+        self.assertEqual(caught.exception.errno, errno.ENODATA)
+        with self.assertRaises(fdkit.Error) as caught:
+            self.root.getxattr("../x", "user.color")
+        self.assertTrue(caught.exception.escape)
+        with self.assertRaises(ValueError):
+            self.root.getxattr("f", "user.a\0b")
+
+    def test_every_new_async_call(self):
+        import stat
+        from fdkit import fs
+        self.xattrs_or_skip()
+        got = []
+        with fdkit.Loop() as lp:
+            steps = [
+                lambda: lp.dir_open_async(self.root, "ld", got.append, nofollow=True),
+                lambda: lp.dir_open_async(self.root, "d", got.append, in_root=True),
+                lambda: lp.link_async(self.root, "lf", self.root, "hard", got.append, follow_symlinks=True),
+                lambda: lp.mknod_async(self.root, "sock", got.append, mode=0o600 | stat.S_IFSOCK),
+                lambda: lp.mkfifo_async(self.root, "fifo", got.append),
+                lambda: lp.truncate_path_async(self.root, "lf", 3, got.append),
+                lambda: lp.access_async(self.root, "f", fs.W_OK, got.append, effective_ids=True),
+                lambda: lp.access_async(self.root, "missing", fs.F_OK, got.append),
+                lambda: lp.access_async(self.root, "../x", fs.F_OK, got.append),
+                lambda: lp.setxattr_async(self.root, "f", "user.k", b"v", got.append, fs.XATTR_CREATE),
+                lambda: lp.getxattr_async(self.root, "lf", "user.k", got.append),
+                lambda: lp.listxattr_async(self.root, "f", got.append),
+                lambda: lp.removexattr_async(self.root, "f", "user.k", got.append),
+                lambda: lp.getxattr_async(self.root, "f", "user.k", got.append),
+                lambda: lp.rename_async(self.root, "fifo", self.root, "fifo2", got.append, whiteout=True),
+            ]
+            for step in steps:
+                step()
+                self.assertEqual(len(got), steps.index(step), "a callback ran inside its call")
+                lp.run()
+            if fs.open_flags_supported(fs.O_TMPFILE | fdkit.O_RDWR):
+                with self.root.open("d", fs.O_TMPFILE | fdkit.O_RDWR) as tmp:
+                    lp.link_fd_async(tmp, self.root, "published", got.append)
+                    lp.link_fd_async(tmp, self.root, "published", got.append)
+                    lp.run()
+                self.assertIsNone(got[-2])
+                self.assertIsInstance(got[-1], FileExistsError)
+                self.assertTrue(os.path.isfile(self.at("published")))
+        self.assertIsInstance(got[0], NotADirectoryError)
+        self.assertEqual(got[0].filename, "ld")
+        with got[1] as jail:
+            self.assertEqual(jail.stat("/..").ino, os.stat(self.at("d")).st_ino)
+        self.assertEqual(got[2:6], [None] * 4)
+        self.assertEqual(os.stat(self.at("hard")).st_ino, os.stat(self.at("f")).st_ino)
+        self.assertTrue(stat.S_ISSOCK(os.lstat(self.at("sock")).st_mode))
+        self.assertEqual(os.path.getsize(self.at("f")), 3)
+        self.assertEqual(got[6:8], [os.access(self.at("f"), os.W_OK, effective_ids=True), False])
+        self.assertTrue(got[8].escape)
+        self.assertEqual(got[9:11], [None, b"v"])
+        self.assertIn("user.k", got[11])
+        self.assertIsNone(got[12])
+        self.assertEqual(got[13].errno, errno.ENODATA)
+        if got[14] is None:
+            st = os.lstat(self.at("fifo"))
+            self.assertEqual((stat.S_ISCHR(st.st_mode), st.st_rdev), (True, 0))
+            self.assertTrue(stat.S_ISFIFO(os.lstat(self.at("fifo2")).st_mode))
+        else:
+            self.assertTrue(stat.S_ISFIFO(os.lstat(self.at("fifo")).st_mode))
+            self.assertIn(got[14].errno, (errno.EPERM, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP))
+            self.assertEqual((got[14].filename, got[14].filename2), ("fifo", "fifo2"))
+        with fdkit.Loop() as lp, self.assertRaises(OSError) as caught:
+            lp.rename_async(self.root, "f", self.root, "g", got.append, exchange=True, whiteout=True)
+        self.assertEqual(caught.exception.errno, errno.EINVAL)  # refused by the starting call

@@ -20,8 +20,13 @@ val fs : unit -> t
 val cwd : unit -> t
 (** Confined to the current directory. *)
 
-val open_dir : t -> string -> t
-(** The directory at [path] beneath [base], itself confining. *)
+val open_dir : ?nofollow:bool -> ?no_xdev:bool -> ?no_symlinks:bool -> ?in_root:bool -> t -> string -> t
+(** The directory at [path] beneath [base], itself confining. [nofollow]: a symlink as the
+    last component of [path] raises ENOTDIR. The scoping flags hold for [path] and then for
+    every path resolved beneath the new dir (and beneath dirs opened from it): [no_xdev]
+    raises EXDEV on crossing a mount point; [no_symlinks] raises ELOOP on following any
+    symlink; [in_root] makes the dir a root, where ".." stays and absolute paths and
+    symlink targets start, instead of raising EXDEV. All default to [false]. *)
 
 val of_fd : Fd.t -> t
 (** A confined directory on an open directory descriptor, sharing its handle: closing the
@@ -53,6 +58,11 @@ val noctty : int
 val path : int
 (** A handle that only names the file; combines with [directory] and [nofollow] only. *)
 
+val tmpfile : int
+(** An unnamed regular file in the directory [path] names (O_TMPFILE); needs [wronly] or
+    [rdwr] and excludes [creat] and [path]. {!link_fd} names it later, unless opened with
+    [excl]. *)
+
 val flags_supported : int -> bool
 (** Whether every bit is known and the set is one {!openat} accepts. *)
 
@@ -81,12 +91,29 @@ val symlink : string -> t -> string -> unit
 
 val readlink : t -> string -> string
 
-val rename : ?noreplace:bool -> ?exchange:bool -> t -> string -> t -> string -> unit
+val rename : ?noreplace:bool -> ?exchange:bool -> ?whiteout:bool -> t -> string -> t -> string -> unit
 (** [rename old_dir old_path new_dir new_path]; [noreplace]: EEXIST if the target exists;
-    [exchange]: swap the two (EINVAL where the file system lacks it). *)
+    [exchange]: swap the two (EINVAL where the file system lacks it); [whiteout]: leave a
+    whiteout (a 0:0 character device) at [old_path], for overlay file systems (EPERM without
+    CAP_MKNOD, EINVAL where the file system lacks it). [exchange] excludes the other two. *)
 
-val link : t -> string -> t -> string -> unit
-(** A hard link; a symlink source links the symlink itself. *)
+val link : ?follow:bool -> t -> string -> t -> string -> unit
+(** A hard link; a symlink source links the symlink itself, unless [follow] (default
+    [false]) links what it points to (followed confined beneath [old_dir]). *)
+
+val link_fd : Fd.t -> t -> string -> unit
+(** [link_fd fd t path] gives the file [fd] refers to a name at [path] (last component not
+    followed): publishes a file opened with {!tmpfile}. ENOENT for a file with no link left
+    or opened [tmpfile lor excl], EEXIST when [path] exists, EBADF for a closed [fd]. *)
+
+val truncate : t -> string -> int64 -> unit
+(** Sets the size of the file [path] names (a symlink is followed, confined). EINVAL for a
+    negative length or a file that is not regular, EISDIR for a directory. *)
+
+val access : ?follow:bool -> ?effective:bool -> t -> string -> Unix.access_permission list -> unit
+(** Raises EACCES unless the caller may access [path] with every permission listed
+    ([F_OK] or [[]]: it exists), as [Unix.access]; [effective] checks with the effective
+    ids instead of the real ones. EROFS for [W_OK] on a read-only mount. *)
 
 val chmod : ?follow:bool -> t -> string -> int -> unit
 (** Permission bits (0o7777); a symlink itself has none (EOPNOTSUPP with [~follow:false]). *)
@@ -102,6 +129,26 @@ val utimes : ?follow:bool -> ?atime:time -> ?mtime:time -> t -> string -> unit
 val realpath : t -> string -> string
 (** The symlink-free path: relative to a confined dir ("." for itself), absolute for
     {!fs}. *)
+
+(** {1 Extended attributes} Of what [path] names, resolved as every confined call; [follow]
+    (default [true]) follows a symlink in the last position, confined. {!enodata} for a
+    missing attribute, EOPNOTSUPP where the file system keeps none, EPERM for user
+    attributes on a symlink or a special file, ERANGE beyond the kernel's limits. *)
+
+val enodata : Unix.error
+(** ENODATA, which [Unix.error] has no constructor for ([Unix.EUNKNOWNERR _]). *)
+
+val getxattr : ?follow:bool -> t -> string -> string -> string
+(** [getxattr t path name] is the attribute's value. *)
+
+val setxattr : ?follow:bool -> ?create:bool -> ?replace:bool -> t -> string -> string -> string -> unit
+(** [setxattr t path name value]; [create]: EEXIST when it exists; [replace]: {!enodata}
+    when it does not (not both: EINVAL). *)
+
+val listxattr : ?follow:bool -> t -> string -> string list
+(** The attributes' names, in the file system's order. *)
+
+val removexattr : ?follow:bool -> t -> string -> string -> unit
 
 (** {1 Stat} *)
 
@@ -125,6 +172,15 @@ type stat = {
   ctime : float;
   btime : float option;  (** where the file system keeps a birth time *)
 }
+
+val mknod : ?mode:int -> ?dev:int64 -> t -> string -> kind -> unit
+(** [mknod t path kind] creates a special file (last component not followed): [Fifo],
+    [Char_device], [Block_device], [Socket] or [Regular]; [mode] (default 0o644, umask
+    applies); [dev] the device number of a device (default 0). EINVAL for another kind,
+    EPERM for a device without CAP_MKNOD. *)
+
+val mkfifo : ?mode:int -> t -> string -> unit
+(** [mknod] of a [Fifo]. *)
 
 val stat : ?follow:bool -> t -> string -> stat
 (** [~follow:false] describes a symlink itself. *)
@@ -155,16 +211,35 @@ val fold : ?path:string -> (string * kind -> 'a -> 'a) -> t -> 'a -> 'a
 (** {1 Asynchronous forms} Never blocking the loop (inline, io_uring or the worker pool). A
     cancelled call that had already produced a handle releases it. *)
 
-val open_dir_async : Loop.t -> t -> string -> t callback -> Loop.op
+val open_dir_async :
+  Loop.t -> ?nofollow:bool -> ?no_xdev:bool -> ?no_symlinks:bool -> ?in_root:bool -> t -> string -> t callback -> Loop.op
 val openat_async : Loop.t -> ?flags:int -> ?mode:int -> t -> string -> Fd.t callback -> Loop.op
 val mkdir_async : Loop.t -> ?mode:int -> t -> string -> unit callback -> Loop.op
 val unlink_async : Loop.t -> t -> string -> unit callback -> Loop.op
 val rmdir_async : Loop.t -> t -> string -> unit callback -> Loop.op
 
 val rename_async :
-  Loop.t -> ?noreplace:bool -> ?exchange:bool -> t -> string -> t -> string -> unit callback -> Loop.op
+  Loop.t -> ?noreplace:bool -> ?exchange:bool -> ?whiteout:bool -> t -> string -> t -> string -> unit callback -> Loop.op
 
-val link_async : Loop.t -> t -> string -> t -> string -> unit callback -> Loop.op
+val link_async : Loop.t -> ?follow:bool -> t -> string -> t -> string -> unit callback -> Loop.op
+
+val link_fd_async : Loop.t -> Fd.t -> t -> string -> unit callback -> Loop.op
+(** The [Fd.t] is kept alive until the callback. *)
+
+val mknod_async : Loop.t -> ?mode:int -> ?dev:int64 -> t -> string -> kind -> unit callback -> Loop.op
+val mkfifo_async : Loop.t -> ?mode:int -> t -> string -> unit callback -> Loop.op
+val truncate_async : Loop.t -> t -> string -> int64 -> unit callback -> Loop.op
+
+val access_async :
+  Loop.t -> ?follow:bool -> ?effective:bool -> t -> string -> Unix.access_permission list -> unit callback -> Loop.op
+
+val getxattr_async : Loop.t -> ?follow:bool -> t -> string -> string -> string callback -> Loop.op
+
+val setxattr_async :
+  Loop.t -> ?follow:bool -> ?create:bool -> ?replace:bool -> t -> string -> string -> string -> unit callback -> Loop.op
+
+val listxattr_async : Loop.t -> ?follow:bool -> t -> string -> string list callback -> Loop.op
+val removexattr_async : Loop.t -> ?follow:bool -> t -> string -> string -> unit callback -> Loop.op
 val symlink_async : Loop.t -> string -> t -> string -> unit callback -> Loop.op
 val readlink_async : Loop.t -> t -> string -> string callback -> Loop.op
 val realpath_async : Loop.t -> t -> string -> string callback -> Loop.op
@@ -181,6 +256,20 @@ val fstat_async : Loop.t -> Fd.t -> stat callback -> Loop.op
 (* The headers' values, compared by the constants test. *)
 val rename_noreplace : int
 val rename_exchange : int
+val rename_whiteout : int
+val dir_nofollow : int
+val dir_no_xdev : int
+val dir_no_symlinks : int
+val dir_in_root : int
+val follow_flag : int
+val xattr_create : int
+val xattr_replace : int
+val access_exists : int
+val access_read : int
+val access_write : int
+val access_exec : int
+val access_effective : int
+val kind_code : kind -> int
 val utime_now : int
 val utime_omit : int
 val resolve_code : resolve_backend -> int

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,12 +40,6 @@ CAMLprim value fdkml_dir_cwd(value unit) { return fdkml_alloc_dir(fdk_dir_cwd())
   caml_stat_free(p);                     \
   fdkml_check(r, call)
 
-CAMLprim value fdkml_dir_open(value base, value path) {
-  CAMLparam2(base, path);
-  fdk_dir *out, *b = Dir_val(base);
-  PATH_CALL(fdk_dir_open(&out, b, p), "fdk_dir_open");
-  CAMLreturn(fdkml_alloc_dir(out));
-}
 
 CAMLprim value fdkml_openat(value dir, value path, value flags, value mode) {
   CAMLparam4(dir, path, flags, mode);
@@ -260,12 +255,6 @@ CAMLprim value fdkml_renameat2(value old_dir, value old_path, value new_dir, val
   CAMLreturn(Val_unit);
 }
 
-CAMLprim value fdkml_linkat(value old_dir, value old_path, value new_dir, value new_path) {
-  CAMLparam4(old_dir, old_path, new_dir, new_path);
-  fdk_dir *od = Dir_val(old_dir), *nd = Dir_val(new_dir);
-  TWO_PATH_CALL(fdk_linkat(od, a, nd, b), "fdk_linkat");
-  CAMLreturn(Val_unit);
-}
 
 CAMLprim value fdkml_chmodat(value dir, value path, value mode, value follow) {
   CAMLparam4(dir, path, mode, follow);
@@ -384,11 +373,6 @@ static void on_dirents(int result, fdk_dirents *ents, void *data) {
   fdk_dirents_free(ents);
 }
 
-CAMLprim value fdkml_dir_open_async(value loop, value base, value path, value callback) {
-  CAMLparam4(loop, base, path, callback);
-  fdkml_check_string(path, "fdk_dir_open_async");
-  ASYNC(Val_unit, fdk_dir_open_async(lp, Dir_val(base), String_val(path), on_dir, pend, &op), "fdk_dir_open_async");
-}
 
 CAMLprim value fdkml_openat_async(value loop, value dir, value path, value flags, value mode, value callback) {
   CAMLparam5(loop, dir, path, flags, mode);
@@ -436,15 +420,6 @@ CAMLprim value fdkml_renameat2_async(value loop, value paths, value flags, value
   }
 }
 
-CAMLprim value fdkml_linkat_async(value loop, value paths, value callback) {
-  CAMLparam3(loop, paths, callback);
-  fdkml_check_string(Field(paths, 1), "fdk_linkat_async");
-  fdkml_check_string(Field(paths, 3), "fdk_linkat_async");
-  ASYNC(Val_unit,
-        fdk_linkat_async(lp, Dir_val(Field(paths, 0)), String_val(Field(paths, 1)), Dir_val(Field(paths, 2)),
-                         String_val(Field(paths, 3)), fdkml_on_result, pend, &op),
-        "fdk_linkat_async");
-}
 
 CAMLprim value fdkml_symlinkat_async(value loop, value target, value dir, value path, value callback) {
   CAMLparam5(loop, target, dir, path, callback);
@@ -528,3 +503,250 @@ CAMLprim value fdkml_fstat_async(value loop, value buf, value vfd, value callbac
   ASYNC(fdkml_pair(buf, vfd), fdk_fstat_async(lp, Stat_val(buf), Fd_val(vfd), fdkml_on_result, pend, &op),
         "fdk_fstat_async");
 }
+
+/* The confined calls added with scoped dirs: sync forms release the runtime lock around
+ * the call as PATH_CALL does; async forms let fdkit copy the strings and value. */
+
+CAMLprim value fdkml_dir_open2(value base, value path, value flags) {
+  CAMLparam3(base, path, flags);
+  fdk_dir *out, *b = Dir_val(base);
+  unsigned f = Int_val(flags);
+  if (f) {
+    PATH_CALL(fdk_dir_open2(&out, b, p, f), "fdk_dir_open2");
+  } else {
+    PATH_CALL(fdk_dir_open(&out, b, p), "fdk_dir_open");
+  }
+  CAMLreturn(fdkml_alloc_dir(out));
+}
+
+CAMLprim value fdkml_linkat2(value old_dir, value old_path, value new_dir, value new_path, value follow) {
+  CAMLparam5(old_dir, old_path, new_dir, new_path, follow);
+  fdk_dir *od = Dir_val(old_dir), *nd = Dir_val(new_dir);
+  if (Bool_val(follow)) {
+    TWO_PATH_CALL(fdk_linkat2(od, a, nd, b, FDK_FOLLOW), "fdk_linkat2");
+  } else {
+    TWO_PATH_CALL(fdk_linkat(od, a, nd, b), "fdk_linkat");
+  }
+  CAMLreturn(Val_unit);
+}
+
+CAMLprim value fdkml_linkat_fd(value vfd, value dir, value path) {
+  CAMLparam3(vfd, dir, path);
+  fdk_fd *fd = Fd_val(vfd);
+  fdk_dir *d = Dir_val(dir);
+  PATH_CALL(fdk_linkat_fd(fd, d, p), "fdk_linkat_fd");
+  CAMLreturn(Val_unit);
+}
+
+/* kind: a Dir.kind index (FDK_KIND_* order). */
+CAMLprim value fdkml_mknodat(value dir, value path, value kind, value mode, value dev) {
+  CAMLparam5(dir, path, kind, mode, dev);
+  fdk_dir *d = Dir_val(dir);
+  int k = Int_val(kind);
+  unsigned m = Int_val(mode);
+  uint64_t dv = Int64_val(dev);
+  PATH_CALL(fdk_mknodat(d, p, k, m, dv), "fdk_mknodat");
+  CAMLreturn(Val_unit);
+}
+
+CAMLprim value fdkml_mkfifoat(value dir, value path, value mode) {
+  CAMLparam3(dir, path, mode);
+  fdk_dir *d = Dir_val(dir);
+  unsigned m = Int_val(mode);
+  PATH_CALL(fdk_mkfifoat(d, p, m), "fdk_mkfifoat");
+  CAMLreturn(Val_unit);
+}
+
+CAMLprim value fdkml_truncateat(value dir, value path, value length) {
+  CAMLparam3(dir, path, length);
+  fdk_dir *d = Dir_val(dir);
+  int64_t len = Int64_val(length);
+  PATH_CALL(fdk_truncateat(d, p, len), "fdk_truncateat");
+  CAMLreturn(Val_unit);
+}
+
+CAMLprim value fdkml_faccessat(value dir, value path, value mode, value flags) {
+  CAMLparam4(dir, path, mode, flags);
+  fdk_dir *d = Dir_val(dir);
+  unsigned m = Int_val(mode), f = Int_val(flags);
+  PATH_CALL(fdk_faccessat(d, p, m, f), "fdk_faccessat");
+  CAMLreturn(Val_unit);
+}
+
+/* Dir.enodata: the system's ENODATA, which Unix.error has no constructor for. */
+CAMLprim value fdkml_enodata_code(value unit) { return Val_int(ENODATA); }
+
+/* Attribute calls: the path and the attribute name are both copied to C memory (checked
+ * first, so a refused string leaks neither copy) before the lock is released. */
+#define NAMED_PATH_CALL(expr_with_p_n, call)                                        \
+  fdkml_check_string(path, call);                                                   \
+  fdkml_check_string(name, call);                                                   \
+  char *p = caml_stat_strdup(String_val(path)), *n = caml_stat_strdup(String_val(name)); \
+  caml_release_runtime_system();                                                    \
+  int64_t r = (expr_with_p_n);                                                      \
+  caml_acquire_runtime_system();                                                    \
+  caml_stat_free(p);                                                                \
+  caml_stat_free(n);                                                                \
+  fdkml_check(r, call)
+
+CAMLprim value fdkml_getxattrat(value dir, value path, value name, value flags) {
+  CAMLparam4(dir, path, name, flags);
+  CAMLlocal1(s);
+  fdk_dir *d = Dir_val(dir);
+  unsigned f = Int_val(flags);
+  char *text;
+  NAMED_PATH_CALL(fdk_getxattrat(&text, d, p, n, f), "fdk_getxattrat");
+  s = caml_alloc_initialized_string(r, text);
+  fdk_free(text);
+  CAMLreturn(s);
+}
+
+CAMLprim value fdkml_setxattrat(value dir, value path, value name, value data, value flags) {
+  CAMLparam5(dir, path, name, data, flags);
+  fdk_dir *d = Dir_val(dir);
+  unsigned f = Int_val(flags);
+  size_t size = caml_string_length(data);
+  /* checked before the value is copied, so a refused string leaks no copy */
+  fdkml_check_string(path, "fdk_setxattrat");
+  fdkml_check_string(name, "fdk_setxattrat");
+  char *v = caml_stat_alloc(size + 1); /* never 0 bytes: caml_stat_alloc(0) may be NULL */
+  memcpy(v, String_val(data), size);
+  NAMED_PATH_CALL(fdk_setxattrat(d, p, n, v, size, f), "fdk_setxattrat");
+  caml_stat_free(v);
+  CAMLreturn(Val_unit);
+}
+
+/* The names as one string, each NUL-terminated (Dir.listxattr splits it). */
+CAMLprim value fdkml_listxattrat(value dir, value path, value flags) {
+  CAMLparam3(dir, path, flags);
+  CAMLlocal1(s);
+  fdk_dir *d = Dir_val(dir);
+  unsigned f = Int_val(flags);
+  char *text;
+  PATH_CALL(fdk_listxattrat(&text, d, p, f), "fdk_listxattrat");
+  s = caml_alloc_initialized_string(r, text);
+  fdk_free(text);
+  CAMLreturn(s);
+}
+
+CAMLprim value fdkml_removexattrat(value dir, value path, value name, value flags) {
+  CAMLparam4(dir, path, name, flags);
+  fdk_dir *d = Dir_val(dir);
+  unsigned f = Int_val(flags);
+  NAMED_PATH_CALL(fdk_removexattrat(d, p, n, f), "fdk_removexattrat");
+  CAMLreturn(Val_unit);
+}
+
+CAMLprim value fdkml_dir_open2_async(value loop, value base, value path, value flags, value callback) {
+  CAMLparam5(loop, base, path, flags, callback);
+  fdkml_check_string(path, "fdk_dir_open2_async");
+  unsigned f = Int_val(flags);
+  if (f) {
+    ASYNC(Val_unit, fdk_dir_open2_async(lp, Dir_val(base), String_val(path), f, on_dir, pend, &op),
+          "fdk_dir_open2_async");
+  } else {
+    ASYNC(Val_unit, fdk_dir_open_async(lp, Dir_val(base), String_val(path), on_dir, pend, &op), "fdk_dir_open_async");
+  }
+}
+
+/* paths: (old_dir, old_path, new_dir, new_path) */
+CAMLprim value fdkml_linkat2_async(value loop, value paths, value follow, value callback) {
+  CAMLparam4(loop, paths, follow, callback);
+  fdkml_check_string(Field(paths, 1), "fdk_linkat2_async");
+  fdkml_check_string(Field(paths, 3), "fdk_linkat2_async");
+  fdk_dir *od = Dir_val(Field(paths, 0)), *nd = Dir_val(Field(paths, 2));
+  const char *a = String_val(Field(paths, 1)), *b = String_val(Field(paths, 3));
+  if (Bool_val(follow)) {
+    ASYNC(Val_unit, fdk_linkat2_async(lp, od, a, nd, b, FDK_FOLLOW, fdkml_on_result, pend, &op), "fdk_linkat2_async");
+  } else {
+    ASYNC(Val_unit, fdk_linkat_async(lp, od, a, nd, b, fdkml_on_result, pend, &op), "fdk_linkat_async");
+  }
+}
+
+/* The Fd.t stays alive in the pending state until the callback. */
+CAMLprim value fdkml_linkat_fd_async(value loop, value vfd, value dir, value path, value callback) {
+  CAMLparam5(loop, vfd, dir, path, callback);
+  fdkml_check_string(path, "fdk_linkat_fd_async");
+  ASYNC(vfd, fdk_linkat_fd_async(lp, Fd_val(vfd), Dir_val(dir), String_val(path), fdkml_on_result, pend, &op),
+        "fdk_linkat_fd_async");
+}
+
+/* node: (kind index, mode, dev) */
+CAMLprim value fdkml_mknodat_async(value loop, value dir, value path, value node, value callback) {
+  CAMLparam5(loop, dir, path, node, callback);
+  fdkml_check_string(path, "fdk_mknodat_async");
+  ASYNC(Val_unit,
+        fdk_mknodat_async(lp, Dir_val(dir), String_val(path), Int_val(Field(node, 0)), Int_val(Field(node, 1)),
+                          Int64_val(Field(node, 2)), fdkml_on_result, pend, &op),
+        "fdk_mknodat_async");
+}
+
+CAMLprim value fdkml_mkfifoat_async(value loop, value dir, value path, value mode, value callback) {
+  CAMLparam5(loop, dir, path, mode, callback);
+  fdkml_check_string(path, "fdk_mkfifoat_async");
+  ASYNC(Val_unit, fdk_mkfifoat_async(lp, Dir_val(dir), String_val(path), Int_val(mode), fdkml_on_result, pend, &op),
+        "fdk_mkfifoat_async");
+}
+
+CAMLprim value fdkml_truncateat_async(value loop, value dir, value path, value length, value callback) {
+  CAMLparam5(loop, dir, path, length, callback);
+  fdkml_check_string(path, "fdk_truncateat_async");
+  ASYNC(Val_unit,
+        fdk_truncateat_async(lp, Dir_val(dir), String_val(path), Int64_val(length), fdkml_on_result, pend, &op),
+        "fdk_truncateat_async");
+}
+
+CAMLprim value fdkml_faccessat_async(value loop, value dir, value path, value mode, value flags, value callback) {
+  CAMLparam5(loop, dir, path, mode, flags);
+  CAMLxparam1(callback);
+  fdkml_check_string(path, "fdk_faccessat_async");
+  ASYNC(Val_unit,
+        fdk_faccessat_async(lp, Dir_val(dir), String_val(path), Int_val(mode), Int_val(flags), fdkml_on_result, pend,
+                            &op),
+        "fdk_faccessat_async");
+}
+FDKML_BYTECODE6(fdkml_faccessat_async)
+
+CAMLprim value fdkml_getxattrat_async(value loop, value dir, value path, value name, value flags, value callback) {
+  CAMLparam5(loop, dir, path, name, flags);
+  CAMLxparam1(callback);
+  fdkml_check_string(path, "fdk_getxattrat_async");
+  fdkml_check_string(name, "fdk_getxattrat_async");
+  ASYNC(Val_unit,
+        fdk_getxattrat_async(lp, Dir_val(dir), String_val(path), String_val(name), Int_val(flags), on_text, pend, &op),
+        "fdk_getxattrat_async");
+}
+FDKML_BYTECODE6(fdkml_getxattrat_async)
+
+/* attr: (name, value); fdkit copies both. */
+CAMLprim value fdkml_setxattrat_async(value loop, value dir, value path, value attr, value flags, value callback) {
+  CAMLparam5(loop, dir, path, attr, flags);
+  CAMLxparam1(callback);
+  fdkml_check_string(path, "fdk_setxattrat_async");
+  fdkml_check_string(Field(attr, 0), "fdk_setxattrat_async");
+  ASYNC(Val_unit,
+        fdk_setxattrat_async(lp, Dir_val(dir), String_val(path), String_val(Field(attr, 0)),
+                             String_val(Field(attr, 1)), caml_string_length(Field(attr, 1)), Int_val(flags),
+                             fdkml_on_result, pend, &op),
+        "fdk_setxattrat_async");
+}
+FDKML_BYTECODE6(fdkml_setxattrat_async)
+
+CAMLprim value fdkml_listxattrat_async(value loop, value dir, value path, value flags, value callback) {
+  CAMLparam5(loop, dir, path, flags, callback);
+  fdkml_check_string(path, "fdk_listxattrat_async");
+  ASYNC(Val_unit, fdk_listxattrat_async(lp, Dir_val(dir), String_val(path), Int_val(flags), on_text, pend, &op),
+        "fdk_listxattrat_async");
+}
+
+CAMLprim value fdkml_removexattrat_async(value loop, value dir, value path, value name, value flags, value callback) {
+  CAMLparam5(loop, dir, path, name, flags);
+  CAMLxparam1(callback);
+  fdkml_check_string(path, "fdk_removexattrat_async");
+  fdkml_check_string(name, "fdk_removexattrat_async");
+  ASYNC(Val_unit,
+        fdk_removexattrat_async(lp, Dir_val(dir), String_val(path), String_val(name), Int_val(flags), fdkml_on_result,
+                                pend, &op),
+        "fdk_removexattrat_async");
+}
+FDKML_BYTECODE6(fdkml_removexattrat_async)

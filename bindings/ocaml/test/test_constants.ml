@@ -64,6 +64,20 @@ let () =
                 ("FDK_O_PATH", path);
                 ("FDK_RENAME_NOREPLACE", rename_noreplace);
                 ("FDK_RENAME_EXCHANGE", rename_exchange);
+                ("FDK_RENAME_WHITEOUT", rename_whiteout);
+                ("FDK_O_TMPFILE", tmpfile);
+                ("FDK_DIR_NOFOLLOW", dir_nofollow);
+                ("FDK_DIR_NO_XDEV", dir_no_xdev);
+                ("FDK_DIR_NO_SYMLINKS", dir_no_symlinks);
+                ("FDK_DIR_IN_ROOT", dir_in_root);
+                ("FDK_FOLLOW", follow_flag);
+                ("FDK_XATTR_CREATE", xattr_create);
+                ("FDK_XATTR_REPLACE", xattr_replace);
+                ("FDK_ACCESS_EXISTS", access_exists);
+                ("FDK_ACCESS_READ", access_read);
+                ("FDK_ACCESS_WRITE", access_write);
+                ("FDK_ACCESS_EXEC", access_exec);
+                ("FDK_ACCESS_EFFECTIVE", access_effective);
                 ("FDK_RESOLVE_AUTO", resolve_code Resolve_auto);
                 ("FDK_RESOLVE_OPENAT2", resolve_code Openat2);
                 ("FDK_RESOLVE_FALLBACK", resolve_code Fallback);
@@ -88,7 +102,12 @@ let () =
               ("FDK_SPAWN_BACKEND_AUTO", Process.backend_code Auto);
               ("FDK_SPAWN_BACKEND_FORK", Process.backend_code Fork);
               ("FDK_SPAWN_BACKEND_POSIX_SPAWN", Process.backend_code Posix_spawn);
-            ] );
+            ];
+          (* Dir.mknod passes Dir.kind_code, which must agree with the order *)
+          Tap.check "kind_code"
+            (List.for_all
+               (fun k -> Dir.kind_code k = index k)
+               Dir.[ Other; Fifo; Char_device; Directory; Block_device; Regular; Symlink; Socket ]) );
       ( "net.h flags",
         fun () ->
           compare_all

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 //! Confined directories, open, directory and link calls, stat (fs.h).
-use std::ffi::{CStr, OsString};
+use std::ffi::{CStr, OsStr, OsString};
 use std::os::raw::{c_char, c_int, c_void};
-use std::os::unix::ffi::OsStringExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 use std::ptr::{self, NonNull};
 
-use crate::error::{c_path, check, take_text, Error, Result};
+use crate::error::{c_path, c_string, check, take_text, Error, Result};
 use crate::event_loop::{finish, Loop, Op};
 use crate::fd::Fd;
 use crate::sys;
@@ -44,6 +44,9 @@ impl OpenFlags {
     pub const NO_CTTY: OpenFlags = OpenFlags(sys::FDK_O_NOCTTY);
     /// A handle that only names the file; combines with DIRECTORY and NO_FOLLOW only.
     pub const PATH: OpenFlags = OpenFlags(sys::FDK_O_PATH);
+    /// An unnamed regular file in the directory the path names (O_TMPFILE); needs WRITE or
+    /// READ_WRITE. [`Dir::link_fd`] names it, unless EXCLUSIVE was given too.
+    pub const TMPFILE: OpenFlags = OpenFlags(sys::FDK_O_TMPFILE);
 
     /// Whether this platform supports every flag of the set and [`Dir::open`] accepts the
     /// combination (`fdk_open_flags_supported`).
@@ -57,6 +60,100 @@ impl std::ops::BitOr for OpenFlags {
     fn bitor(self, other: OpenFlags) -> OpenFlags {
         OpenFlags(self.0 | other.0)
     }
+}
+
+/// Flags of [`Dir::open_dir_with`]; combine with `|`. The scoping ones (NO_XDEV,
+/// NO_SYMLINKS, IN_ROOT) hold for the path opened and then for every path resolved beneath
+/// the new dir, and for dirs opened beneath it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DirFlags(u32);
+
+impl DirFlags {
+    /// No flag: [`Dir::open_dir`].
+    pub const NONE: DirFlags = DirFlags(0);
+    /// A symlink as the last component is not followed (ENOTDIR).
+    pub const NO_FOLLOW: DirFlags = DirFlags(sys::FDK_DIR_NOFOLLOW);
+    /// Crossing a mount point fails with EXDEV.
+    pub const NO_XDEV: DirFlags = DirFlags(sys::FDK_DIR_NO_XDEV);
+    /// Following any symlink fails with ELOOP.
+    pub const NO_SYMLINKS: DirFlags = DirFlags(sys::FDK_DIR_NO_SYMLINKS);
+    /// The dir is a root: `..` at it stays there, absolute paths and symlink targets start
+    /// from it (where a plain confined dir answers EXDEV).
+    pub const IN_ROOT: DirFlags = DirFlags(sys::FDK_DIR_IN_ROOT);
+}
+
+impl std::ops::BitOr for DirFlags {
+    type Output = DirFlags;
+    fn bitor(self, other: DirFlags) -> DirFlags {
+        DirFlags(self.0 | other.0)
+    }
+}
+
+/// The permissions [`Dir::access`] checks; combine with `|` (EXISTS alone checks only that
+/// the file exists).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Access(u32);
+
+impl Access {
+    pub const EXISTS: Access = Access(sys::FDK_ACCESS_EXISTS);
+    pub const READ: Access = Access(sys::FDK_ACCESS_READ);
+    pub const WRITE: Access = Access(sys::FDK_ACCESS_WRITE);
+    pub const EXEC: Access = Access(sys::FDK_ACCESS_EXEC);
+}
+
+impl std::ops::BitOr for Access {
+    type Output = Access;
+    fn bitor(self, other: Access) -> Access {
+        Access(self.0 | other.0)
+    }
+}
+
+/// The flags of an access check: follow a last symlink, and check with the effective ids
+/// (AT_EACCESS) rather than the real ones.
+fn access_flags(follow: bool, effective: bool) -> u32 {
+    follow_flag(follow) | if effective { sys::FDK_ACCESS_EFFECTIVE } else { 0 }
+}
+
+/// How [`Dir::set_xattr`] treats an attribute that exists or does not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum XattrMode {
+    /// Create it or replace it.
+    Any,
+    /// Fail with EEXIST if it exists.
+    Create,
+    /// Fail with ENODATA if it does not exist.
+    Replace,
+}
+
+impl XattrMode {
+    fn raw(self) -> u32 {
+        match self {
+            XattrMode::Any => 0,
+            XattrMode::Create => sys::FDK_XATTR_CREATE,
+            XattrMode::Replace => sys::FDK_XATTR_REPLACE,
+        }
+    }
+}
+
+/// Copies the `len` bytes of a buffer fdkit allocated (it may hold NUL bytes) and frees it.
+fn take_bytes(ptr: *mut c_char, len: usize) -> Vec<u8> {
+    if ptr.is_null() {
+        return Vec::new();
+    }
+    // SAFETY: fdkit returned a buffer of at least len bytes that the caller now owns.
+    let bytes = unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) }.to_vec();
+    unsafe { sys::fdk_free(ptr.cast()) };
+    bytes
+}
+
+/// The names of an attribute list: each NUL-terminated, one after the other.
+fn xattr_names(list: Vec<u8>) -> Vec<OsString> {
+    list.split(|&b| b == 0).filter(|name| !name.is_empty()).map(|name| OsString::from_vec(name.to_vec())).collect()
+}
+
+/// A length for truncate; beyond i64::MAX is EINVAL as a negative one is in C.
+fn file_length(length: u64) -> Result<i64> {
+    i64::try_from(length).map_err(|_| Error::invalid("a length beyond i64::MAX"))
 }
 
 /// What a directory entry or a stat describes.
@@ -83,6 +180,19 @@ impl FileKind {
             sys::FDK_KIND_SYMLINK => FileKind::Symlink,
             sys::FDK_KIND_SOCKET => FileKind::Socket,
             _ => FileKind::Unknown,
+        }
+    }
+
+    fn raw(self) -> c_int {
+        match self {
+            FileKind::Unknown => sys::FDK_KIND_UNKNOWN,
+            FileKind::Fifo => sys::FDK_KIND_FIFO,
+            FileKind::CharDevice => sys::FDK_KIND_CHAR,
+            FileKind::Dir => sys::FDK_KIND_DIR,
+            FileKind::BlockDevice => sys::FDK_KIND_BLOCK,
+            FileKind::Regular => sys::FDK_KIND_REGULAR,
+            FileKind::Symlink => sys::FDK_KIND_SYMLINK,
+            FileKind::Socket => sys::FDK_KIND_SOCKET,
         }
     }
 }
@@ -182,6 +292,9 @@ pub enum RenameMode {
     NoReplace,
     /// Swap the two; both must exist.
     Exchange,
+    /// Replace as `Replace` does and leave a whiteout (a 0:0 character device) at the
+    /// source, for overlay file systems; needs CAP_MKNOD (EPERM without).
+    Whiteout,
 }
 
 impl RenameMode {
@@ -190,6 +303,7 @@ impl RenameMode {
             RenameMode::Replace => 0,
             RenameMode::NoReplace => sys::FDK_RENAME_NOREPLACE,
             RenameMode::Exchange => sys::FDK_RENAME_EXCHANGE,
+            RenameMode::Whiteout => sys::FDK_RENAME_WHITEOUT,
         }
     }
 }
@@ -410,6 +524,112 @@ impl Dir {
         let r = unsafe {
             sys::fdk_utimensat(self.as_raw(), path.as_ptr(), a_sec, a_nsec, m_sec, m_nsec, follow_flag(follow))
         };
+        check(r.into()).map(drop)
+    }
+
+    /// Opens `path` beneath this directory as a new dir, as [`Dir::open_dir`] does, with
+    /// [`DirFlags`]: EXDEV and ELOOP from the scoping ones.
+    pub fn open_dir_with(&self, path: impl AsRef<Path>, flags: DirFlags) -> Result<Dir> {
+        let path = c_path(path.as_ref())?;
+        let mut out = ptr::null_mut();
+        check(unsafe { sys::fdk_dir_open2(&mut out, self.as_raw(), path.as_ptr(), flags.0) }.into())?;
+        Ok(Dir { raw: NonNull::new(out).expect("fdk_dir_open2 succeeded without a dir") })
+    }
+
+    /// [`Dir::hard_link`]; `follow` links what a symlink `from` points to (followed
+    /// confined beneath this directory) instead of the link.
+    pub fn hard_link_with(
+        &self,
+        from: impl AsRef<Path>,
+        to_dir: &Dir,
+        to: impl AsRef<Path>,
+        follow: bool,
+    ) -> Result<()> {
+        let (from, to) = (c_path(from.as_ref())?, c_path(to.as_ref())?);
+        let flags = follow_flag(follow);
+        let r = unsafe { sys::fdk_linkat2(self.as_raw(), from.as_ptr(), to_dir.as_raw(), to.as_ptr(), flags) };
+        check(r.into()).map(drop)
+    }
+
+    /// Names the file `fd` refers to at `path` (never followed): publishes a file opened
+    /// with [`OpenFlags::TMPFILE`]. EEXIST when `path` exists, ENOENT for a file with no
+    /// link left or opened TMPFILE | EXCLUSIVE, EPERM for a directory.
+    pub fn link_fd(&self, fd: &Fd, path: impl AsRef<Path>) -> Result<()> {
+        let path = c_path(path.as_ref())?;
+        check(unsafe { sys::fdk_linkat_fd(fd.as_raw(), self.as_raw(), path.as_ptr()) }.into()).map(drop)
+    }
+
+    /// Creates a special file at `path`: a FIFO, socket, character or block device, or an
+    /// empty regular file (EINVAL for another kind); `dev` is the device number of a
+    /// device (0 else); umask applies to `mode`. EPERM for a device without CAP_MKNOD.
+    pub fn mknod(&self, path: impl AsRef<Path>, kind: FileKind, mode: u32, dev: u64) -> Result<()> {
+        let path = c_path(path.as_ref())?;
+        check(unsafe { sys::fdk_mknodat(self.as_raw(), path.as_ptr(), kind.raw(), mode, dev) }.into()).map(drop)
+    }
+
+    /// Creates a FIFO at `path`.
+    pub fn mkfifo(&self, path: impl AsRef<Path>, mode: u32) -> Result<()> {
+        let path = c_path(path.as_ref())?;
+        check(unsafe { sys::fdk_mkfifoat(self.as_raw(), path.as_ptr(), mode) }.into()).map(drop)
+    }
+
+    /// Sets the size of the regular file `path` names (a last symlink is followed,
+    /// confined). EISDIR for a directory, EINVAL for a file that is not regular.
+    pub fn truncate(&self, path: impl AsRef<Path>, length: u64) -> Result<()> {
+        let (path, length) = (c_path(path.as_ref())?, file_length(length)?);
+        check(unsafe { sys::fdk_truncateat(self.as_raw(), path.as_ptr(), length) }.into()).map(drop)
+    }
+
+    /// Ok when the caller may access `path` with every permission of `mode`, checked with
+    /// the real ids, or the effective ones with `effective`. EACCES when one is missing,
+    /// EROFS for WRITE on a read-only mount.
+    pub fn access(&self, path: impl AsRef<Path>, mode: Access, follow: bool, effective: bool) -> Result<()> {
+        let path = c_path(path.as_ref())?;
+        let r = unsafe { sys::fdk_faccessat(self.as_raw(), path.as_ptr(), mode.0, access_flags(follow, effective)) };
+        check(r.into()).map(drop)
+    }
+
+    /// The value of the extended attribute `name` of `path`. ENODATA when it has none of
+    /// that name, EOPNOTSUPP where the file system keeps none.
+    pub fn xattr(&self, path: impl AsRef<Path>, name: impl AsRef<OsStr>, follow: bool) -> Result<Vec<u8>> {
+        let (path, name) = (c_path(path.as_ref())?, c_string(name.as_ref().as_bytes())?);
+        let mut out = ptr::null_mut();
+        let len = check(unsafe {
+            sys::fdk_getxattrat(&mut out, self.as_raw(), path.as_ptr(), name.as_ptr(), follow_flag(follow))
+        } as i64)?;
+        Ok(take_bytes(out, len as usize))
+    }
+
+    /// Sets the extended attribute `name` of `path` to `value`.
+    pub fn set_xattr(
+        &self,
+        path: impl AsRef<Path>,
+        name: impl AsRef<OsStr>,
+        value: &[u8],
+        mode: XattrMode,
+        follow: bool,
+    ) -> Result<()> {
+        let (path, name) = (c_path(path.as_ref())?, c_string(name.as_ref().as_bytes())?);
+        let flags = mode.raw() | follow_flag(follow);
+        let r = unsafe {
+            sys::fdk_setxattrat(self.as_raw(), path.as_ptr(), name.as_ptr(), value.as_ptr().cast(), value.len(), flags)
+        };
+        check(r.into()).map(drop)
+    }
+
+    /// The names of the extended attributes of `path`.
+    pub fn list_xattr(&self, path: impl AsRef<Path>, follow: bool) -> Result<Vec<OsString>> {
+        let path = c_path(path.as_ref())?;
+        let mut out = ptr::null_mut();
+        let flags = follow_flag(follow);
+        let len = check(unsafe { sys::fdk_listxattrat(&mut out, self.as_raw(), path.as_ptr(), flags) } as i64)?;
+        Ok(xattr_names(take_bytes(out, len as usize)))
+    }
+
+    /// Removes the extended attribute `name` of `path` (ENODATA when there is none).
+    pub fn remove_xattr(&self, path: impl AsRef<Path>, name: impl AsRef<OsStr>, follow: bool) -> Result<()> {
+        let (path, name) = (c_path(path.as_ref())?, c_string(name.as_ref().as_bytes())?);
+        let r = unsafe { sys::fdk_removexattrat(self.as_raw(), path.as_ptr(), name.as_ptr(), follow_flag(follow)) };
         check(r.into()).map(drop)
     }
 
@@ -767,6 +987,212 @@ impl Loop {
     }
 }
 
+/// Asynchronous forms of scoped dirs and the calls of doc/fs.md's "More calls".
+impl Loop {
+    /// [`Dir::open_dir_with`].
+    pub fn open_dir_with_async<F>(&self, base: &Dir, path: impl AsRef<Path>, flags: DirFlags, done: F) -> Result<Op>
+    where
+        F: FnOnce(Result<Dir>) + 'static,
+    {
+        let path = c_path(path.as_ref())?;
+        self.start_with(done, |data, op| unsafe {
+            sys::fdk_dir_open2_async(self.as_raw(), base.as_raw(), path.as_ptr(), flags.0, Some(dir_done::<F>), data, op)
+        })
+    }
+
+    /// [`Dir::hard_link_with`].
+    pub fn hard_link_with_async<F>(
+        &self,
+        from_dir: &Dir,
+        from: impl AsRef<Path>,
+        to_dir: &Dir,
+        to: impl AsRef<Path>,
+        follow: bool,
+        done: F,
+    ) -> Result<Op>
+    where
+        F: FnOnce(Result<()>) + 'static,
+    {
+        let (from, to) = (c_path(from.as_ref())?, c_path(to.as_ref())?);
+        let (old, new, flags) = (from_dir.as_raw(), to_dir.as_raw(), follow_flag(follow));
+        self.start_unit(done, |cb, data, op| unsafe {
+            sys::fdk_linkat2_async(self.as_raw(), old, from.as_ptr(), new, to.as_ptr(), flags, cb, data, op)
+        })
+    }
+
+    /// [`Dir::link_fd`]; the handle is referenced until the callback.
+    pub fn link_fd_async<F>(&self, fd: &Fd, dir: &Dir, path: impl AsRef<Path>, done: F) -> Result<Op>
+    where
+        F: FnOnce(Result<()>) + 'static,
+    {
+        let path = c_path(path.as_ref())?;
+        let fd = fd.clone();
+        let raw_fd = fd.as_raw();
+        self.start_unit(
+            move |result| {
+                drop(fd);
+                done(result)
+            },
+            |cb, data, op| unsafe {
+                sys::fdk_linkat_fd_async(self.as_raw(), raw_fd, dir.as_raw(), path.as_ptr(), cb, data, op)
+            },
+        )
+    }
+
+    /// [`Dir::mknod`].
+    pub fn mknod_async<F>(
+        &self,
+        dir: &Dir,
+        path: impl AsRef<Path>,
+        kind: FileKind,
+        mode: u32,
+        dev: u64,
+        done: F,
+    ) -> Result<Op>
+    where
+        F: FnOnce(Result<()>) + 'static,
+    {
+        let path = c_path(path.as_ref())?;
+        self.start_unit(done, |cb, data, op| unsafe {
+            sys::fdk_mknodat_async(self.as_raw(), dir.as_raw(), path.as_ptr(), kind.raw(), mode, dev, cb, data, op)
+        })
+    }
+
+    /// [`Dir::mkfifo`].
+    pub fn mkfifo_async<F>(&self, dir: &Dir, path: impl AsRef<Path>, mode: u32, done: F) -> Result<Op>
+    where
+        F: FnOnce(Result<()>) + 'static,
+    {
+        let path = c_path(path.as_ref())?;
+        self.start_unit(done, |cb, data, op| unsafe {
+            sys::fdk_mkfifoat_async(self.as_raw(), dir.as_raw(), path.as_ptr(), mode, cb, data, op)
+        })
+    }
+
+    /// [`Dir::truncate`].
+    pub fn truncate_async<F>(&self, dir: &Dir, path: impl AsRef<Path>, length: u64, done: F) -> Result<Op>
+    where
+        F: FnOnce(Result<()>) + 'static,
+    {
+        let (path, length) = (c_path(path.as_ref())?, file_length(length)?);
+        self.start_unit(done, |cb, data, op| unsafe {
+            sys::fdk_truncateat_async(self.as_raw(), dir.as_raw(), path.as_ptr(), length, cb, data, op)
+        })
+    }
+
+    /// [`Dir::access`].
+    pub fn access_async<F>(
+        &self,
+        dir: &Dir,
+        path: impl AsRef<Path>,
+        mode: Access,
+        follow: bool,
+        effective: bool,
+        done: F,
+    ) -> Result<Op>
+    where
+        F: FnOnce(Result<()>) + 'static,
+    {
+        let path = c_path(path.as_ref())?;
+        let flags = access_flags(follow, effective);
+        self.start_unit(done, |cb, data, op| unsafe {
+            sys::fdk_faccessat_async(self.as_raw(), dir.as_raw(), path.as_ptr(), mode.0, flags, cb, data, op)
+        })
+    }
+
+    /// [`Dir::xattr`].
+    pub fn xattr_async<F>(
+        &self,
+        dir: &Dir,
+        path: impl AsRef<Path>,
+        name: impl AsRef<OsStr>,
+        follow: bool,
+        done: F,
+    ) -> Result<Op>
+    where
+        F: FnOnce(Result<Vec<u8>>) + 'static,
+    {
+        let (path, name) = (c_path(path.as_ref())?, c_string(name.as_ref().as_bytes())?);
+        let flags = follow_flag(follow);
+        self.start_with(done, |data, op| unsafe {
+            let cb = Some(bytes_done::<F> as unsafe extern "C" fn(isize, *mut c_char, *mut c_void));
+            sys::fdk_getxattrat_async(self.as_raw(), dir.as_raw(), path.as_ptr(), name.as_ptr(), flags, cb, data, op)
+        })
+    }
+
+    /// [`Dir::set_xattr`]; the value is copied by the call.
+    #[allow(clippy::too_many_arguments)]
+    pub fn set_xattr_async<F>(
+        &self,
+        dir: &Dir,
+        path: impl AsRef<Path>,
+        name: impl AsRef<OsStr>,
+        value: &[u8],
+        mode: XattrMode,
+        follow: bool,
+        done: F,
+    ) -> Result<Op>
+    where
+        F: FnOnce(Result<()>) + 'static,
+    {
+        let (path, name) = (c_path(path.as_ref())?, c_string(name.as_ref().as_bytes())?);
+        let flags = mode.raw() | follow_flag(follow);
+        self.start_unit(done, |cb, data, op| unsafe {
+            sys::fdk_setxattrat_async(
+                self.as_raw(),
+                dir.as_raw(),
+                path.as_ptr(),
+                name.as_ptr(),
+                value.as_ptr().cast(),
+                value.len(),
+                flags,
+                cb,
+                data,
+                op,
+            )
+        })
+    }
+
+    /// [`Dir::list_xattr`].
+    pub fn list_xattr_async<F>(&self, dir: &Dir, path: impl AsRef<Path>, follow: bool, done: F) -> Result<Op>
+    where
+        F: FnOnce(Result<Vec<OsString>>) + 'static,
+    {
+        self.list_xattr_bytes_async(dir, path.as_ref(), follow, move |list: Result<Vec<u8>>| done(list.map(xattr_names)))
+    }
+
+    /// Starts fdk_listxattrat_async, whose callback delivers the raw list.
+    fn list_xattr_bytes_async<F>(&self, dir: &Dir, path: &Path, follow: bool, done: F) -> Result<Op>
+    where
+        F: FnOnce(Result<Vec<u8>>) + 'static,
+    {
+        let path = c_path(path)?;
+        self.start_with(done, |data, op| unsafe {
+            let cb = Some(bytes_done::<F> as unsafe extern "C" fn(isize, *mut c_char, *mut c_void));
+            sys::fdk_listxattrat_async(self.as_raw(), dir.as_raw(), path.as_ptr(), follow_flag(follow), cb, data, op)
+        })
+    }
+
+    /// [`Dir::remove_xattr`].
+    pub fn remove_xattr_async<F>(
+        &self,
+        dir: &Dir,
+        path: impl AsRef<Path>,
+        name: impl AsRef<OsStr>,
+        follow: bool,
+        done: F,
+    ) -> Result<Op>
+    where
+        F: FnOnce(Result<()>) + 'static,
+    {
+        let (path, name) = (c_path(path.as_ref())?, c_string(name.as_ref().as_bytes())?);
+        let flags = follow_flag(follow);
+        self.start_unit(done, |cb, data, op| unsafe {
+            sys::fdk_removexattrat_async(self.as_raw(), dir.as_raw(), path.as_ptr(), name.as_ptr(), flags, cb, data, op)
+        })
+    }
+}
+
 /// The C calls that act on one path and complete with a result code.
 type PathCall = unsafe extern "C" fn(
     *mut sys::fdk_loop,
@@ -803,6 +1229,12 @@ unsafe extern "C" fn text_done<F: FnOnce(Result<PathBuf>)>(result: isize, text: 
         Ok(PathBuf::from(OsString::from_vec(take_text(text))))
     };
     finish::<_, F>(data, text)
+}
+
+/// The callback of a call that delivers a buffer of `result` bytes (extended attributes).
+unsafe extern "C" fn bytes_done<F: FnOnce(Result<Vec<u8>>)>(result: isize, buf: *mut c_char, data: *mut c_void) {
+    let bytes = if result < 0 { Err(Error::last(result as i64)) } else { Ok(take_bytes(buf, result as usize)) };
+    finish::<_, F>(data, bytes)
 }
 
 unsafe extern "C" fn dirents_done<F: FnOnce(Result<Vec<DirEntry>>)>(

@@ -35,8 +35,8 @@ pub use error::{version, version_string, Error, Result};
 pub use event_loop::{Loop, Op, Poster, RunMode};
 pub use fd::{pipe, Blocking, Fd};
 pub use fs::{
-    resolve_backend, set_resolve_backend, Dir, DirEntry, FileKind, FileTime, Metadata, OpenFlags, ReadDir,
-    RenameMode, ResolveBackend,
+    resolve_backend, set_resolve_backend, Access, Dir, DirEntry, DirFlags, FileKind, FileTime, Metadata, OpenFlags,
+    ReadDir, RenameMode, ResolveBackend, XattrMode,
 };
 pub use io::{getrandom, now_ns};
 pub use net::{getaddrinfo, resolve, socket, socketpair, AddrInfo, AiFlags, Hints, Message, Resolved};

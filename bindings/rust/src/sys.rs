@@ -253,11 +253,24 @@ pub const FDK_O_SYNC: c_uint = 0x0200;
 pub const FDK_O_DSYNC: c_uint = 0x0400;
 pub const FDK_O_NOCTTY: c_uint = 0x0800;
 pub const FDK_O_PATH: c_uint = 0x1000;
+pub const FDK_O_TMPFILE: c_uint = 0x2000;
+pub const FDK_DIR_NOFOLLOW: c_uint = 0x1;
+pub const FDK_DIR_NO_XDEV: c_uint = 0x2;
+pub const FDK_DIR_NO_SYMLINKS: c_uint = 0x4;
+pub const FDK_DIR_IN_ROOT: c_uint = 0x8;
+pub const FDK_ACCESS_EXISTS: c_uint = 0x0;
+pub const FDK_ACCESS_READ: c_uint = 0x4;
+pub const FDK_ACCESS_WRITE: c_uint = 0x2;
+pub const FDK_ACCESS_EXEC: c_uint = 0x1;
+pub const FDK_ACCESS_EFFECTIVE: c_uint = 0x2;
+pub const FDK_XATTR_CREATE: c_uint = 0x2;
+pub const FDK_XATTR_REPLACE: c_uint = 0x4;
 pub const FDK_RESOLVE_AUTO: c_int = 0;
 pub const FDK_RESOLVE_OPENAT2: c_int = 1;
 pub const FDK_RESOLVE_FALLBACK: c_int = 2;
 pub const FDK_RENAME_NOREPLACE: c_uint = 0x1;
 pub const FDK_RENAME_EXCHANGE: c_uint = 0x2;
+pub const FDK_RENAME_WHITEOUT: c_uint = 0x4;
 pub const FDK_FOLLOW: c_uint = 0x1;
 pub const FDK_UTIME_NOW: i64 = -1;
 pub const FDK_UTIME_OMIT: i64 = -2;
@@ -512,6 +525,149 @@ extern "C" {
         flags: c_uint,
         mode: c_uint,
         cb: fdk_open_cb,
+        data: *mut c_void,
+        op: *mut *mut fdk_op,
+    ) -> c_int;
+}
+
+// fs.h: scoped dirs and the calls of "More calls" (doc/fs.md).
+extern "C" {
+    pub fn fdk_dir_open2(out: *mut *mut fdk_dir, base: *mut fdk_dir, path: *const c_char, flags: c_uint) -> c_int;
+    pub fn fdk_linkat2(
+        old_dir: *mut fdk_dir,
+        old_path: *const c_char,
+        new_dir: *mut fdk_dir,
+        new_path: *const c_char,
+        flags: c_uint,
+    ) -> c_int;
+    pub fn fdk_linkat_fd(fd: *mut fdk_fd, dir: *mut fdk_dir, path: *const c_char) -> c_int;
+    pub fn fdk_mknodat(dir: *mut fdk_dir, path: *const c_char, kind: c_int, mode: c_uint, dev: u64) -> c_int;
+    pub fn fdk_mkfifoat(dir: *mut fdk_dir, path: *const c_char, mode: c_uint) -> c_int;
+    pub fn fdk_truncateat(dir: *mut fdk_dir, path: *const c_char, length: i64) -> c_int;
+    pub fn fdk_faccessat(dir: *mut fdk_dir, path: *const c_char, mode: c_uint, flags: c_uint) -> c_int;
+    pub fn fdk_getxattrat(
+        out: *mut *mut c_char,
+        dir: *mut fdk_dir,
+        path: *const c_char,
+        name: *const c_char,
+        flags: c_uint,
+    ) -> isize;
+    pub fn fdk_setxattrat(
+        dir: *mut fdk_dir,
+        path: *const c_char,
+        name: *const c_char,
+        value: *const c_void,
+        size: usize,
+        flags: c_uint,
+    ) -> c_int;
+    pub fn fdk_listxattrat(out: *mut *mut c_char, dir: *mut fdk_dir, path: *const c_char, flags: c_uint) -> isize;
+    pub fn fdk_removexattrat(dir: *mut fdk_dir, path: *const c_char, name: *const c_char, flags: c_uint) -> c_int;
+    pub fn fdk_dir_open2_async(
+        lp: *mut fdk_loop,
+        base: *mut fdk_dir,
+        path: *const c_char,
+        flags: c_uint,
+        cb: fdk_dir_cb,
+        data: *mut c_void,
+        op: *mut *mut fdk_op,
+    ) -> c_int;
+    pub fn fdk_linkat2_async(
+        lp: *mut fdk_loop,
+        old_dir: *mut fdk_dir,
+        old_path: *const c_char,
+        new_dir: *mut fdk_dir,
+        new_path: *const c_char,
+        flags: c_uint,
+        cb: fdk_result_cb,
+        data: *mut c_void,
+        op: *mut *mut fdk_op,
+    ) -> c_int;
+    pub fn fdk_linkat_fd_async(
+        lp: *mut fdk_loop,
+        fd: *mut fdk_fd,
+        dir: *mut fdk_dir,
+        path: *const c_char,
+        cb: fdk_result_cb,
+        data: *mut c_void,
+        op: *mut *mut fdk_op,
+    ) -> c_int;
+    pub fn fdk_mknodat_async(
+        lp: *mut fdk_loop,
+        dir: *mut fdk_dir,
+        path: *const c_char,
+        kind: c_int,
+        mode: c_uint,
+        dev: u64,
+        cb: fdk_result_cb,
+        data: *mut c_void,
+        op: *mut *mut fdk_op,
+    ) -> c_int;
+    pub fn fdk_mkfifoat_async(
+        lp: *mut fdk_loop,
+        dir: *mut fdk_dir,
+        path: *const c_char,
+        mode: c_uint,
+        cb: fdk_result_cb,
+        data: *mut c_void,
+        op: *mut *mut fdk_op,
+    ) -> c_int;
+    pub fn fdk_truncateat_async(
+        lp: *mut fdk_loop,
+        dir: *mut fdk_dir,
+        path: *const c_char,
+        length: i64,
+        cb: fdk_result_cb,
+        data: *mut c_void,
+        op: *mut *mut fdk_op,
+    ) -> c_int;
+    pub fn fdk_faccessat_async(
+        lp: *mut fdk_loop,
+        dir: *mut fdk_dir,
+        path: *const c_char,
+        mode: c_uint,
+        flags: c_uint,
+        cb: fdk_result_cb,
+        data: *mut c_void,
+        op: *mut *mut fdk_op,
+    ) -> c_int;
+    pub fn fdk_getxattrat_async(
+        lp: *mut fdk_loop,
+        dir: *mut fdk_dir,
+        path: *const c_char,
+        name: *const c_char,
+        flags: c_uint,
+        cb: fdk_text_cb,
+        data: *mut c_void,
+        op: *mut *mut fdk_op,
+    ) -> c_int;
+    pub fn fdk_setxattrat_async(
+        lp: *mut fdk_loop,
+        dir: *mut fdk_dir,
+        path: *const c_char,
+        name: *const c_char,
+        value: *const c_void,
+        size: usize,
+        flags: c_uint,
+        cb: fdk_result_cb,
+        data: *mut c_void,
+        op: *mut *mut fdk_op,
+    ) -> c_int;
+    pub fn fdk_listxattrat_async(
+        lp: *mut fdk_loop,
+        dir: *mut fdk_dir,
+        path: *const c_char,
+        flags: c_uint,
+        cb: fdk_text_cb,
+        data: *mut c_void,
+        op: *mut *mut fdk_op,
+    ) -> c_int;
+    pub fn fdk_removexattrat_async(
+        lp: *mut fdk_loop,
+        dir: *mut fdk_dir,
+        path: *const c_char,
+        name: *const c_char,
+        flags: c_uint,
+        cb: fdk_result_cb,
         data: *mut c_void,
         op: *mut *mut fdk_op,
     ) -> c_int;

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 //! The examples of doc/bindings/rust.md: each ```rust block is the text of one program in
-//! examples/ (after its first `//!` line), and both programs run to success.
+//! examples/ (after its first `//!` line), and every program runs to success.
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const EXAMPLES: [&str; 3] = ["pipe", "areas", "processes"];
+const EXAMPLES: [&str; 4] = ["pipe", "areas", "processes", "scoped"];
 
 fn manifest_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

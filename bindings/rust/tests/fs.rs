@@ -2,7 +2,7 @@
 //! fs.h: confined directories, open, stat, read_dir, links.
 mod util;
 
-use fdkit::{Dir, FileKind, FileTime, OpenFlags, RenameMode, ResolveBackend};
+use fdkit::{Access, Dir, DirFlags, FileKind, FileTime, OpenFlags, RenameMode, ResolveBackend, XattrMode};
 use std::path::{Path, PathBuf};
 
 /// A fresh directory under the system's temporary directory, removed on drop.
@@ -321,5 +321,276 @@ fn async_fs_calls_complete_on_the_loop() {
         lp.rmdir_async(&root, "sub", note("rmdir")).unwrap();
         assert_eq!(run(&lp), ["rmdir Ok(())"]);
         drop(sub);
+    });
+}
+
+/// The scoped dirs' refusals, and IN_ROOT's re-rooting where a plain confined dir refuses.
+#[test]
+fn scoped_dirs_refuse_what_their_flags_forbid() {
+    util::no_leaks(|| {
+        let tmp = Scratch::new("scoped");
+        let top = Dir::fs().open_dir(&tmp.0).unwrap();
+        top.mkdir("d", 0o755).unwrap();
+        std::fs::write(tmp.0.join("d/f"), b"in d").unwrap();
+        top.symlink("d", "to-d").unwrap();
+        top.symlink("/f", "d/abs").unwrap();
+
+        assert_eq!(top.open_dir_with("to-d", DirFlags::NO_FOLLOW).unwrap_err().name(), "ENOTDIR");
+        assert_eq!(top.open_dir_with("d", DirFlags::NO_FOLLOW).unwrap().stat("f", false).unwrap().size, 4);
+        assert_eq!(top.open_dir_with("to-d", DirFlags::NONE).unwrap().stat("f", false).unwrap().size, 4);
+
+        // NO_SYMLINKS: the path itself, then every path beneath, and dirs opened beneath.
+        assert_eq!(top.open_dir_with("to-d", DirFlags::NO_SYMLINKS).unwrap_err().name(), "ELOOP");
+        let no_links = top.open_dir_with("", DirFlags::NO_SYMLINKS).unwrap();
+        assert_eq!(no_links.stat("to-d/f", false).unwrap_err().name(), "ELOOP");
+        assert_eq!(no_links.stat("to-d", false).unwrap().kind, FileKind::Symlink); // not followed
+        let beneath = no_links.open_dir("d").unwrap();
+        assert_eq!(beneath.stat("abs", true).unwrap_err().name(), "ELOOP");
+
+        // IN_ROOT: ".." and absolute paths and symlink targets start from the dir.
+        let plain = top.open_dir("d").unwrap();
+        assert!(plain.stat("/f", false).unwrap_err().is_escape());
+        assert!(plain.stat("abs", true).unwrap_err().is_escape());
+        let root = top.open_dir_with("d", DirFlags::IN_ROOT | DirFlags::NO_XDEV).unwrap();
+        assert_eq!(root.stat("/f", false).unwrap().size, 4);
+        assert_eq!(root.stat("../../f", false).unwrap().size, 4);
+        assert_eq!(root.stat("abs", true).unwrap().size, 4);
+
+        // NO_XDEV: crossing into another mount (/proc) is EXDEV, and not an escape.
+        let (root_dev, proc_dev) = (Dir::fs().stat("/", true).unwrap().dev, Dir::fs().stat("/proc", true).unwrap().dev);
+        let whole = Dir::fs().open_dir_with("/", DirFlags::NO_XDEV).unwrap();
+        if root_dev != proc_dev {
+            let err = whole.stat("proc/version", false).unwrap_err();
+            assert_eq!(err.name(), "EXDEV");
+            assert_eq!(Dir::fs().open_dir_with("/proc", DirFlags::NONE).unwrap().stat("version", false).unwrap().kind,
+                       FileKind::Regular);
+        }
+        // Paths on the root's own mount still resolve.
+        if Dir::fs().stat(&tmp.0, true).unwrap().dev == root_dev {
+            assert_eq!(whole.stat(tmp.0.strip_prefix("/").unwrap().join("d/f"), false).unwrap().size, 4);
+        }
+    });
+}
+
+/// O_TMPFILE published by link_fd, links that follow, special files, truncate by path,
+/// access checks and whiteouts: each call's effect seen through stat.
+#[test]
+fn tmpfiles_links_special_files_truncate_access() {
+    util::no_leaks(|| {
+        let tmp = Scratch::new("more");
+        let dir = Dir::fs().open_dir(&tmp.0).unwrap();
+        dir.mkdir("up", 0o755).unwrap();
+
+        assert!((OpenFlags::TMPFILE | OpenFlags::WRITE).is_supported());
+        assert!(!(OpenFlags::TMPFILE | OpenFlags::READ).is_supported());
+        let unnamed = dir.open("up", OpenFlags::TMPFILE | OpenFlags::READ_WRITE, 0o640).unwrap();
+        assert_eq!(unnamed.write(b"data").unwrap(), 4);
+        assert!(dir.read_dir("up").unwrap().is_empty());
+        dir.link_fd(&unnamed, "up/report").unwrap();
+        assert_eq!(std::fs::read(tmp.0.join("up/report")).unwrap(), b"data");
+        assert_eq!(dir.link_fd(&unnamed, "up/report").unwrap_err().name(), "EEXIST");
+        let sealed = dir.open("up", OpenFlags::TMPFILE | OpenFlags::WRITE | OpenFlags::EXCLUSIVE, 0o600).unwrap();
+        assert_eq!(dir.link_fd(&sealed, "up/never").unwrap_err().name(), "ENOENT");
+        let up = dir.open("up", OpenFlags::DIRECTORY, 0).unwrap();
+        assert_eq!(dir.link_fd(&up, "up2").unwrap_err().name(), "EPERM");
+        assert!(dir.link_fd(&unnamed, "../escaped").unwrap_err().is_escape());
+        drop((unnamed, sealed, up));
+
+        dir.symlink("up/report", "l").unwrap();
+        dir.hard_link_with("l", &dir, "to-link", false).unwrap();
+        assert_eq!(dir.stat("to-link", false).unwrap().kind, FileKind::Symlink);
+        dir.hard_link_with("l", &dir, "to-file", true).unwrap();
+        let st = dir.stat("to-file", false).unwrap();
+        assert_eq!((st.kind, st.nlink, st.ino), (FileKind::Regular, 2, dir.stat("up/report", false).unwrap().ino));
+        dir.symlink("../outside", "out").unwrap();
+        assert!(dir.hard_link_with("out", &dir, "x", true).unwrap_err().is_escape());
+
+        dir.mkfifo("fifo", 0o600).unwrap();
+        assert_eq!(dir.stat("fifo", false).unwrap().kind, FileKind::Fifo);
+        dir.mknod("sock", FileKind::Socket, 0o600, 0).unwrap();
+        assert_eq!(dir.stat("sock", false).unwrap().kind, FileKind::Socket);
+        dir.mknod("empty", FileKind::Regular, 0o600, 0).unwrap();
+        assert_eq!(dir.stat("empty", false).unwrap().kind, FileKind::Regular);
+        assert_eq!(dir.mknod("d", FileKind::Dir, 0o700, 0).unwrap_err().name(), "EINVAL");
+        let null_dev = Dir::fs().stat("/dev/null", false).unwrap().rdev;
+        match dir.mknod("null", FileKind::CharDevice, 0o600, null_dev) {
+            Ok(()) => {
+                let st = dir.stat("null", false).unwrap();
+                assert_eq!((st.kind, st.rdev), (FileKind::CharDevice, null_dev));
+            }
+            Err(e) => assert_eq!(e.name(), "EPERM"),
+        }
+
+        dir.truncate("l", 2).unwrap(); // follows the symlink
+        assert_eq!(std::fs::read(tmp.0.join("up/report")).unwrap(), b"da");
+        dir.truncate("empty", 10).unwrap();
+        assert_eq!(dir.stat("empty", false).unwrap().size, 10);
+        assert_eq!(dir.truncate("up", 0).unwrap_err().name(), "EISDIR");
+        assert_eq!(dir.truncate("fifo", 0).unwrap_err().name(), "EINVAL");
+        assert_eq!(dir.truncate("empty", u64::MAX).unwrap_err().name(), "EINVAL");
+
+        dir.access("empty", Access::READ | Access::WRITE, false, false).unwrap();
+        dir.access("empty", Access::EXISTS, false, true).unwrap();
+        // No execute bit at all: refused even to root.
+        assert_eq!(dir.access("empty", Access::EXEC, false, true).unwrap_err().name(), "EACCES");
+        assert_eq!(dir.access("missing", Access::EXISTS, false, false).unwrap_err().name(), "ENOENT");
+        dir.symlink("missing", "dangling").unwrap();
+        dir.access("dangling", Access::EXISTS, false, false).unwrap();
+        assert_eq!(dir.access("dangling", Access::EXISTS, true, false).unwrap_err().name(), "ENOENT");
+        assert!(dir.access("../x", Access::EXISTS, false, false).unwrap_err().is_escape());
+
+        match dir.rename_with("empty", &dir, "moved", RenameMode::Whiteout) {
+            Ok(()) => {
+                let st = dir.stat("empty", false).unwrap();
+                assert_eq!((st.kind, st.rdev), (FileKind::CharDevice, 0));
+                assert_eq!(dir.stat("moved", false).unwrap().size, 10);
+            }
+            Err(e) => assert!(["EPERM", "EINVAL", "ENOSYS"].contains(&e.name().as_str()), "{}", e),
+        }
+    });
+}
+
+/// Extended attributes set, read (binary values kept whole), listed and removed; where the
+/// file system keeps none, every call says EOPNOTSUPP.
+#[test]
+fn extended_attributes() {
+    util::no_leaks(|| {
+        let tmp = Scratch::new("xattr");
+        let dir = Dir::fs().open_dir(&tmp.0).unwrap();
+        std::fs::write(tmp.0.join("f"), b"").unwrap();
+        dir.symlink("f", "l").unwrap();
+        if let Err(e) = dir.set_xattr("f", "user.fdkit", b"a\0b", XattrMode::Any, false) {
+            assert_eq!(e.name(), "EOPNOTSUPP");
+            assert_eq!(dir.list_xattr("f", false).unwrap_err().name(), "EOPNOTSUPP");
+            return;
+        }
+        assert_eq!(dir.xattr("f", "user.fdkit", false).unwrap(), b"a\0b");
+        assert_eq!(dir.xattr("l", "user.fdkit", true).unwrap(), b"a\0b");
+        assert_eq!(dir.set_xattr("f", "user.fdkit", b"x", XattrMode::Create, false).unwrap_err().name(), "EEXIST");
+        assert_eq!(dir.set_xattr("f", "user.other", b"x", XattrMode::Replace, false).unwrap_err().name(), "ENODATA");
+        dir.set_xattr("l", "user.fdkit", b"", XattrMode::Replace, true).unwrap();
+        assert_eq!(dir.xattr("f", "user.fdkit", false).unwrap(), b"");
+        dir.set_xattr("f", "user.second", b"2", XattrMode::Create, false).unwrap();
+        let mut names: Vec<_> = dir.list_xattr("f", false).unwrap();
+        names.retain(|n| n.to_str().map_or(false, |n| n.starts_with("user.")));
+        names.sort();
+        assert_eq!(names, ["user.fdkit", "user.second"]);
+        dir.remove_xattr("l", "user.second", true).unwrap();
+        assert_eq!(dir.xattr("f", "user.second", false).unwrap_err().name(), "ENODATA");
+        assert_eq!(dir.remove_xattr("f", "user.second", false).unwrap_err().name(), "ENODATA");
+        // User attributes are refused on a symlink itself.
+        assert_eq!(dir.set_xattr("l", "user.x", b"1", XattrMode::Any, false).unwrap_err().name(), "EPERM");
+        assert!(dir.xattr("../f", "user.fdkit", false).unwrap_err().is_escape());
+        assert_eq!(dir.xattr("f", "user.a\0b", false).unwrap_err().name(), "EINVAL"); // NUL in the name
+    });
+}
+
+/// The asynchronous forms of the calls above complete from the loop, never inside the
+/// call, with the same effects.
+#[test]
+fn async_scoped_dirs_and_more_calls() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    util::no_leaks(|| {
+        let tmp = Scratch::new("moreasync");
+        let lp = fdkit::Loop::new().unwrap();
+        let log = Rc::new(RefCell::new(Vec::<String>::new()));
+        let note = |what: &'static str| {
+            let log = log.clone();
+            move |res: fdkit::Result<()>| log.borrow_mut().push(format!("{} {:?}", what, res.map_err(|e| e.name())))
+        };
+        let run = |lp: &fdkit::Loop| {
+            assert!(log.borrow().is_empty(), "a callback ran inside its call");
+            lp.run(fdkit::RunMode::Default).unwrap();
+            let mut got = log.borrow_mut().drain(..).collect::<Vec<_>>();
+            got.sort();
+            got
+        };
+        let top = Dir::fs().open_dir(&tmp.0).unwrap();
+        top.mkdir("d", 0o755).unwrap();
+        std::fs::write(tmp.0.join("d/f"), b"12345").unwrap();
+        top.symlink("/f", "d/abs").unwrap();
+
+        let opened = Rc::new(RefCell::new(Vec::new()));
+        let slot = opened.clone();
+        lp.open_dir_with_async(&top, "d", DirFlags::IN_ROOT, move |res| slot.borrow_mut().push(res)).unwrap();
+        let slot = opened.clone();
+        lp.open_dir_with_async(&top, "d/abs", DirFlags::NO_FOLLOW, move |res| slot.borrow_mut().push(res)).unwrap();
+        assert!(opened.borrow().is_empty(), "a callback ran inside its call");
+        lp.run(fdkit::RunMode::Default).unwrap();
+        let mut results: Vec<_> = opened.borrow_mut().drain(..).collect();
+        assert_eq!(results.len(), 2);
+        results.sort_by_key(|r| r.is_err());
+        assert_eq!(results[1].as_ref().unwrap_err().name(), "ENOTDIR");
+        let root = results.remove(0).unwrap();
+        assert_eq!(root.stat("abs", true).unwrap().size, 5); // "/f" starts from the root
+
+        let unnamed = root.open(".", OpenFlags::TMPFILE | OpenFlags::WRITE, 0o600).unwrap();
+        unnamed.write(b"tmp").unwrap();
+        lp.link_fd_async(&unnamed, &root, "/published", note("link_fd")).unwrap();
+        drop(unnamed); // the operation holds its own reference
+        lp.hard_link_with_async(&root, "abs", &root, "followed", true, note("link follow")).unwrap();
+        lp.hard_link_with_async(&root, "abs", &root, "linked", false, note("link")).unwrap();
+        lp.mkfifo_async(&root, "fifo", 0o600, note("mkfifo")).unwrap();
+        lp.mknod_async(&root, "sock", FileKind::Socket, 0o600, 0, note("mknod")).unwrap();
+        lp.truncate_async(&root, "abs", 2, note("truncate")).unwrap();
+        lp.access_async(&root, "f", Access::EXEC, false, true, note("access exec")).unwrap();
+        lp.access_async(&root, "abs", Access::READ, true, false, note("access read")).unwrap();
+        assert_eq!(
+            run(&lp),
+            [
+                "access exec Err(\"EACCES\")",
+                "access read Ok(())",
+                "link Ok(())",
+                "link follow Ok(())",
+                "link_fd Ok(())",
+                "mkfifo Ok(())",
+                "mknod Ok(())",
+                "truncate Ok(())"
+            ]
+        );
+        assert_eq!(std::fs::read(tmp.0.join("d/published")).unwrap(), b"tmp");
+        assert_eq!(root.stat("followed", false).unwrap().ino, root.stat("f", false).unwrap().ino);
+        assert_eq!(root.stat("linked", false).unwrap().kind, FileKind::Symlink);
+        assert_eq!(root.stat("fifo", false).unwrap().kind, FileKind::Fifo);
+        assert_eq!(root.stat("sock", false).unwrap().kind, FileKind::Socket);
+        assert_eq!(root.stat("f", false).unwrap().size, 2);
+
+        lp.rename_async(&root, "published", &root, "renamed", RenameMode::Whiteout, note("whiteout")).unwrap();
+        let got = run(&lp);
+        if got == ["whiteout Ok(())"] {
+            assert_eq!(root.stat("published", false).unwrap().kind, FileKind::CharDevice);
+        } else {
+            let refusals = ["whiteout Err(\"EPERM\")", "whiteout Err(\"EINVAL\")", "whiteout Err(\"ENOSYS\")"];
+            assert!(refusals.contains(&got[0].as_str()), "{:?}", got);
+        }
+
+        lp.set_xattr_async(&root, "f", "user.fdkit", b"v\0", XattrMode::Create, false, note("setxattr")).unwrap();
+        let got = run(&lp);
+        if got == ["setxattr Err(\"EOPNOTSUPP\")"] {
+            return;
+        }
+        assert_eq!(got, ["setxattr Ok(())"]);
+        let values = Rc::new(RefCell::new(Vec::new()));
+        let v = values.clone();
+        lp.xattr_async(&root, "abs", "user.fdkit", true, move |res| v.borrow_mut().push(res.map_err(|e| e.name())))
+            .unwrap();
+        let v = values.clone();
+        lp.xattr_async(&root, "f", "user.missing", false, move |res| v.borrow_mut().push(res.map_err(|e| e.name())))
+            .unwrap();
+        let names = Rc::new(RefCell::new(Vec::new()));
+        let n = names.clone();
+        lp.list_xattr_async(&root, "f", false, move |res| n.borrow_mut().extend(res.unwrap())).unwrap();
+        assert!(values.borrow().is_empty() && names.borrow().is_empty(), "a callback ran inside its call");
+        lp.run(fdkit::RunMode::Default).unwrap();
+        let mut values = values.borrow().clone();
+        values.sort();
+        assert_eq!(values, [Ok(b"v\0".to_vec()), Err("ENODATA".to_string())]);
+        assert!(names.borrow().iter().any(|n| n == "user.fdkit"), "{:?}", names.borrow());
+
+        lp.remove_xattr_async(&root, "f", "user.fdkit", false, note("removexattr")).unwrap();
+        lp.remove_xattr_async(&root, "/../f", "user.none", false, note("removexattr none")).unwrap();
+        assert_eq!(run(&lp), ["removexattr Ok(())", "removexattr none Err(\"ENODATA\")"]);
+        assert_eq!(root.xattr("f", "user.fdkit", false).unwrap_err().name(), "ENODATA");
     });
 }

@@ -3,10 +3,15 @@
 TAP, so meson and scripts/summarize count each. A missing toolchain is a failure (Bail
 out!), never a skip.
 
-usage: run_tests.py rust|go|ocaml|python SOURCE_DIR BUILD_DIR
+usage: run_tests.py rust|go|ocaml|python SOURCE_DIR BUILD_DIR [SANITIZER_RUNTIME...]
 
 Build products (cargo's target dir, dune's _build, Go's caches, Python's bytecode) go under
-BUILD_DIR. PKG_CONFIG_PATH and LD_LIBRARY_PATH must point at the fdkit to test."""
+BUILD_DIR. PKG_CONFIG_PATH and LD_LIBRARY_PATH must point at the fdkit to test.
+
+Go always runs under its race detector with cgo's full pointer checks. SANITIZER_RUNTIME
+names the sanitizer runtimes (libasan.so first) a sanitized library needs: the language's
+own programs are not instrumented, so the test programs (never the compilers) preload them,
+with leak detection off (the language runtimes keep memory to the end by design)."""
 import json
 import os
 import re
@@ -15,10 +20,22 @@ import subprocess
 import sys
 
 
-def cargo(src, build):
+def cargo(src, build, preload):
     cmd = ["cargo", "test", "--offline", "--manifest-path", os.path.join(src, "Cargo.toml"),
            "--target-dir", os.path.join(build, "target")]
-    return cmd, src, {}, parse_cargo
+    env = {}
+    if preload:
+        # A cargo runner preloads the runtimes into the test programs only, not into rustc.
+        host = re.search(r"^host: (\S+)$", subprocess.check_output(["rustc", "-vV"], text=True), re.M).group(1)
+        runner = "CARGO_TARGET_" + re.sub(r"[^A-Z0-9]", "_", host.upper()) + "_RUNNER"
+        env = {runner: "env LD_PRELOAD=" + preload, **sanitizer_options()}
+    return cmd, src, env, parse_cargo
+
+
+def sanitizer_options(*extra):
+    # Appended options override the test setup's (the last value of an option wins).
+    options = ":".join(filter(None, [os.environ.get("ASAN_OPTIONS"), "detect_leaks=0", *extra]))
+    return {"ASAN_OPTIONS": options}
 
 
 def parse_cargo(out):
@@ -34,10 +51,11 @@ def parse_cargo(out):
             yield f"{binary}::{m.group(1)}", m.group(2) != "FAILED", m.group(2) == "ignored"
 
 
-def go(src, build):
+def go(src, build, preload):
     env = {"GOCACHE": os.path.join(build, "cache"), "GOPATH": os.path.join(build, "gopath"),
-           "GOPROXY": "off", "GOFLAGS": "-mod=mod", "GO111MODULE": "on", "CGO_ENABLED": "1"}
-    return ["go", "test", "-json", "-count=1", "./..."], src, env, parse_go
+           "GOPROXY": "off", "GOFLAGS": "-mod=mod", "GO111MODULE": "on", "CGO_ENABLED": "1",
+           "GODEBUG": "cgocheck=2"}
+    return ["go", "test", "-race", "-json", "-count=1", "./..."], src, env, parse_go
 
 
 def parse_go(out):
@@ -49,10 +67,16 @@ def parse_go(out):
             yield event["Test"], event["Action"] != "fail", event["Action"] == "skip"
 
 
-def dune(src, build):
+def dune(src, build, preload):
     cmd = ["dune", "test", "--root", src, "--build-dir", os.path.join(build, "_build"),
            "--force", "--no-print-directory"]
-    return cmd, src, {}, parse_tap
+    env = {}
+    if preload:
+        # dune runs the test programs itself: the compilers run with the runtimes preloaded
+        # too, harmlessly. use_sigaltstack=0 leaves the alternate signal stacks to the OCaml
+        # runtime, which manages its threads' own (with ASan's, thread exit fails in ASan).
+        env = {"LD_PRELOAD": preload, **sanitizer_options("use_sigaltstack=0")}
+    return cmd, src, env, parse_tap
 
 
 def parse_tap(out):
@@ -63,9 +87,11 @@ def parse_tap(out):
             yield m.group(2), not m.group(1), bool(m.group(3))
 
 
-def unittest(src, build):
+def unittest(src, build, preload):
     cmd = [sys.executable, "-m", "unittest", "discover", "-v", "-s", "tests", "-t", "tests"]
     env = {"PYTHONPATH": src, "PYTHONPYCACHEPREFIX": os.path.join(build, "pycache")}
+    if preload:
+        env.update({"LD_PRELOAD": preload, **sanitizer_options()})
     return cmd, src, env, parse_unittest
 
 
@@ -85,6 +111,7 @@ RUNNERS = {"rust": (cargo, ["cargo", "rustc"]), "go": (go, ["go"]),
 
 def main():
     lang, src, build = sys.argv[1], os.path.abspath(sys.argv[2]), os.path.abspath(sys.argv[3])
+    preload = ":".join(sys.argv[4:])
     make, tools = RUNNERS[lang]
     missing = [t for t in tools if shutil.which(t) is None]
     if missing:
@@ -92,8 +119,8 @@ def main():
               " (scripts/install-deps --all installs it)")
         sys.exit(1)
     os.makedirs(build, exist_ok=True)
-    cmd, cwd, extra_env, parse = make(src, build)
-    print("# " + " ".join(cmd))
+    cmd, cwd, extra_env, parse = make(src, build, preload)
+    print("# " + " ".join(f"{k}={v}" for k, v in extra_env.items() if k.endswith(("PRELOAD", "RUNNER", "OPTIONS", "GODEBUG"))) + " " + " ".join(cmd))
     proc = subprocess.run(cmd, cwd=cwd, env={**os.environ, **extra_env},
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=1200)
     results = list(parse(proc.stdout))

@@ -6,7 +6,10 @@ package fdkit
 */
 import "C"
 
-import "runtime"
+import (
+	"runtime"
+	"syscall"
+)
 
 // Flags of Adopt.
 const (
@@ -52,7 +55,17 @@ func Pipe() (r, w *Fd, err error) {
 // reference) until the C call returned.
 func (f *Fd) call(c func(raw *C.fdk_fd) int64) (int64, error) {
 	defer runtime.KeepAlive(f)
-	return call(func() int64 { return c(f.raw) })
+	r, err := call(func() int64 { return c(f.raw) })
+	return r, f.markClosed(err)
+}
+
+// markClosed makes an EBADF that came from the closed handle (not from the kernel for an
+// open descriptor, such as a write on a pipe's read end) match fs.ErrClosed.
+func (f *Fd) markClosed(err error) error {
+	if e, ok := err.(*Error); ok && e.Errno == syscall.EBADF && C.fdk_fd_raw(f.raw) < 0 {
+		e.Closed = true
+	}
+	return err
 }
 
 // Ref returns another *Fd on the same handle, with its own reference.
@@ -62,7 +75,7 @@ func (f *Fd) Ref() *Fd {
 }
 
 // Close closes the descriptor now, or when the last running call on it ends. A second
-// Close fails with EBADF.
+// Close fails with an error matching fs.ErrClosed (its errno is EBADF).
 func (f *Fd) Close() error {
 	_, err := f.call(func(raw *C.fdk_fd) int64 { return int64(C.fdk_fd_close(raw)) })
 	return err

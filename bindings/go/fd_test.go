@@ -4,6 +4,7 @@ package fdkit_test
 import (
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"sync"
 	"syscall"
@@ -30,6 +31,33 @@ func TestUseAfterCloseIsEBADF(t *testing.T) {
 		// The reader is gone: EPIPE, and no SIGPIPE reached the process.
 		if _, err := w.Write([]byte("x")); !errors.Is(err, syscall.EPIPE) {
 			t.Errorf("write to a closed pipe: %v", err)
+		}
+	})
+}
+
+// As with os.File, every call on a closed Fd matches fs.ErrClosed (still EBADF), while
+// the kernel's EBADF on an open descriptor does not.
+func TestUseAfterCloseIsErrClosed(t *testing.T) {
+	noLeaks(t, func() {
+		r, w := pipe(t)
+		other := r.Ref()
+		must(t, r.Close())
+		_, readErr := other.Read(make([]byte, 1))
+		_, fdErr := r.Fd()
+		_, statErr := r.Stat()
+		for what, err := range map[string]error{"read": readErr, "close": r.Close(), "fd": fdErr, "stat": statErr,
+			"use": r.Use(func(int) error { return nil })} {
+			if !errors.Is(err, fs.ErrClosed) || !errors.Is(err, syscall.EBADF) {
+				t.Errorf("%s after close: %v, want fs.ErrClosed and EBADF", what, err)
+			}
+		}
+		defer w.Close()
+		// A write on a pipe's read end: the kernel's EBADF, the handle is open.
+		r2, w2 := pipe(t)
+		defer w2.Close()
+		defer r2.Close()
+		if _, err := r2.Write([]byte("x")); !errors.Is(err, syscall.EBADF) || errors.Is(err, fs.ErrClosed) {
+			t.Errorf("write on a read end: %v, want EBADF but not fs.ErrClosed", err)
 		}
 	})
 }

@@ -33,6 +33,8 @@ type Error struct {
 	// Escape is set for a path refused because it would leave its confined directory
 	// (Errno EXDEV), never for a genuine cross-device EXDEV of a rename or link.
 	Escape bool
+	// Closed is set for the EBADF of a call on an Fd after its Close.
+	Closed bool
 }
 
 // Error is the detail (or the errno's text) and the errno's name: "... (ENOENT)".
@@ -53,8 +55,11 @@ func (e *Error) Timeout() bool { return e.Errno.Timeout() }
 // Temporary reports whether the errno is temporary (EAGAIN, EINTR...), as *os.SyscallError does.
 func (e *Error) Temporary() bool { return e.Errno.Temporary() }
 
-// Is makes errors.Is(err, ErrEscape) true for an escape.
-func (e *Error) Is(target error) bool { return target == ErrEscape && e.Escape }
+// Is makes errors.Is(err, ErrEscape) true for an escape and errors.Is(err, fs.ErrClosed)
+// for a call on a closed Fd (as for an os.File).
+func (e *Error) Is(target error) bool {
+	return (target == ErrEscape && e.Escape) || (target == fs.ErrClosed && e.Closed)
+}
 
 // ErrEscape matches (errors.Is) a path refused for leaving its confined directory. Its
 // errno is EXDEV, which a rename or link across file systems gives too: test ErrEscape
@@ -88,7 +93,8 @@ func call(f func() int64) (int64, error) {
 // ErrClosed is returned by calls on a Loop, Remote, Process, Dir, DirIter or Actions after
 // its Close, instead of the EINVAL a NULL handle would give (or, for Pid, a negative errno
 // passed off as a pid). errors.Is(err, fs.ErrClosed) holds for it, as for os.File. An Fd
-// keeps fdkit's own answer after Close: EBADF.
+// answers its synchronous calls after Close with fdkit's EBADF *Error, which matches
+// fs.ErrClosed too (Error.Closed).
 var ErrClosed error = closedError{}
 
 type closedError struct{}

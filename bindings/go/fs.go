@@ -437,7 +437,8 @@ func (d *Dir) Stat(path string, follow bool) (*Stat, error) {
 // Stat is fstat.
 func (f *Fd) Stat() (*Stat, error) {
 	defer runtime.KeepAlive(f)
-	return statWith(func(st *C.fdk_stat) int64 { return int64(C.fdk_fstat(st, f.raw)) })
+	st, err := statWith(func(st *C.fdk_stat) int64 { return int64(C.fdk_fstat(st, f.raw)) })
+	return st, f.markClosed(err)
 }
 
 // DirEntry is one entry of ReadDir.

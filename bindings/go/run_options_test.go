@@ -60,30 +60,35 @@ func TestRunEarlyExitPanicComesOutOfRun(t *testing.T) {
 }
 
 // CancelGraceful sends StopSignal first; a child that ignores it gets SIGKILL KillGrace later.
+// The child is stopped once it says its trap is set (EarlyExit applies the policy as a
+// timeout does): a fixed timeout could fire before a loaded machine let the shell set it,
+// and the signal's default action then ended the shell (SIGTERM seen in a -race run).
 func TestRunGracefulCancelWithStopSignal(t *testing.T) {
 	noLeaks(t, func() {
+		armed := func(out []byte) bool { return bytes.Contains(out, []byte("armed\n")) }
 		res, err := fdkit.Run(&fdkit.RunOptions{
-			Args:       []string{"sh", "-c", "trap 'echo got INT; exit 5' INT; while :; do sleep 0.05; done"},
+			Args:       []string{"sh", "-c", "trap 'echo got INT; exit 5' INT; echo armed; while :; do sleep 0.05; done"},
 			Stdout:     fdkit.Capture,
-			Timeout:    200 * time.Millisecond,
+			EarlyExit:  armed,
 			Cancel:     fdkit.CancelGraceful,
 			KillGrace:  5 * time.Second,
 			StopSignal: syscall.SIGINT,
 		})
 		must(t, err)
-		if !res.TimedOut || res.Status.Code != 5 || string(res.Stdout) != "got INT\n" {
+		if !res.EarlyExit || res.Status.Code != 5 || string(res.Stdout) != "armed\ngot INT\n" {
 			t.Fatalf("result %+v %q", res, res.Stdout)
 		}
 		started := time.Now()
 		res, err = fdkit.Run(&fdkit.RunOptions{
-			Args:      []string{"sh", "-c", "trap '' TERM; sleep 30"},
-			Timeout:   100 * time.Millisecond,
+			Args:      []string{"sh", "-c", "trap '' TERM; echo armed; sleep 30"},
+			Stdout:    fdkit.Capture,
+			EarlyExit: armed,
 			Cancel:    fdkit.CancelGraceful,
 			KillGrace: 200 * time.Millisecond,
 			Group:     fdkit.GroupNew,
 		})
 		must(t, err)
-		if !res.TimedOut || res.Status.Signal != syscall.SIGKILL || time.Since(started) > 10*time.Second {
+		if !res.EarlyExit || res.Status.Signal != syscall.SIGKILL || time.Since(started) > 10*time.Second {
 			t.Fatalf("result %+v", res)
 		}
 		res, err = fdkit.Run(&fdkit.RunOptions{

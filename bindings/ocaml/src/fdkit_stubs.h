@@ -43,8 +43,12 @@ value fdkml_started(struct fdkml_pending *p, int result, fdk_op *op, const char 
 /* The fdk_result_cb of every operation: calls callback (raw result, detail) with the
  * runtime lock. */
 void fdkml_on_result(int64_t result, void *data);
-/* What the pending state keeps alive (the keep value given to fdkml_pending_new). */
+/* What the pending state keeps alive (the keep value given to fdkml_pending_new, or set
+ * later when it exists only once the C call succeeded). */
 value fdkml_pending_keep(struct fdkml_pending *p);
+void fdkml_pending_set_keep(struct fdkml_pending *p, value keep);
+/* Drops a pending state whose operation never started (no op value was made). */
+void fdkml_pending_free(struct fdkml_pending *p);
 /* For callbacks that hand over a payload: calls callback (raw result, detail, payload) with
  * the runtime lock, payload being make(arg) when result >= 0 and () otherwise. */
 void fdkml_complete(struct fdkml_pending *p, int64_t result, value (*make)(void *), void *arg);

@@ -213,6 +213,8 @@ void fdkml_complete(struct fdkml_pending *p, int64_t result, value (*make)(void 
 }
 
 value fdkml_pending_keep(struct fdkml_pending *p) { return p->keep; }
+void fdkml_pending_set_keep(struct fdkml_pending *p, value keep) { caml_modify_generational_global_root(&p->keep, keep); }
+void fdkml_pending_free(struct fdkml_pending *p) { pending_free(p); }
 
 fdk_op *fdkml_op_raw(value op) { return Op_cell(op)->raw; }
 

@@ -30,10 +30,24 @@ type backend = Auto | Fork | Posix_spawn
 
 let backend_code = function Auto -> 0 | Fork -> 1 | Posix_spawn -> 2
 
-external spawn_raw : action list -> string list -> string list option -> string option -> int -> t = "fdkml_spawn"
+external spawn_raw :
+  action list ->
+  string list ->
+  string list option ->
+  string option ->
+  int ->
+  (Loop.t * (int -> string -> Unix.process_status option -> unit)) option ->
+  t = "fdkml_spawn_bc" "fdkml_spawn"
+
+let exit_result k r detail status =
+  if r < 0 then k (Error (Common.unix_error_of_code (-r), detail))
+  else
+    match status with
+    | Some st -> k (Ok st)
+    | None -> k (Error (Unix.ECHILD, "fdk_process_try_wait: the exit status is lost"))
 
 let spawn ?cwd ?(fds = []) ?(setsid = false) ?(actions = []) ?(close_other_fds = false) ?env ?program
-    ?(backend = Auto) argv =
+    ?(backend = Auto) ?on_exit argv =
   let actions =
     (match cwd with Some d -> [ Chdir d ] | None -> [])
     @ List.map (fun (dst, fd) -> Inherit (dst, fd, Preserve)) fds
@@ -41,7 +55,8 @@ let spawn ?cwd ?(fds = []) ?(setsid = false) ?(actions = []) ?(close_other_fds =
     @ actions
     @ if close_other_fds then [ Close_other_fds ] else []
   in
-  spawn_raw actions argv env program (backend_code backend)
+  let on_exit = Option.map (fun (loop, k) -> (loop, exit_result k)) on_exit in
+  spawn_raw actions argv env program (backend_code backend) on_exit
 
 external pid : t -> int = "fdkml_process_pid"
 external pidfd : t -> Unix.file_descr = "fdkml_process_pidfd"

@@ -7,8 +7,8 @@
     OCaml's ([Sys.sigterm]...) everywhere, as in [Unix.kill] and [Unix.WSIGNALED].
 
     A [t] left to the collector leaves the child running, as [Unix.create_process] does:
-    fdkit reaps it when it exits (at later spawns and waits, or {!reap_detached}), so it
-    never stays a zombie.
+    fdkit reaps it when it exits (at later spawns and waits, or {!reap_detached}; on its
+    loop for a child spawned with [on_exit]), so it never stays a zombie.
 
     No OCaml function can run in the child: it may share the parent's memory and must not
     allocate or take the runtime lock, so fdk_actions_user is not offered. *)
@@ -55,13 +55,19 @@ val spawn :
   ?env:string list ->
   ?program:string ->
   ?backend:backend ->
+  ?on_exit:Loop.t * ((Unix.process_status, Common.error) result -> unit) ->
   string list ->
   t
 (** [spawn argv] runs [argv] (its first element looked up in PATH), after the actions
     [Chdir cwd], [Inherit] for each of [fds] (blocking mode preserved), [Setsid], then
     [actions], then [Close_other_fds]. [env]: "K=V" strings instead of the caller's
     environment. [program]: the file to execute, without PATH search ([argv]'s first
-    element is then only the name the program sees). *)
+    element is then only the name the program sees).
+
+    [on_exit (loop, k)]: [k] runs on [loop] once the child exited, with its status (the
+    child is reaped then), or with ECANCELED when the loop is closed first; the process is
+    kept alive until then, also when the caller drops it, and a pending exit keeps
+    [Loop.run]'s default mode going. Spawn on the loop's thread. *)
 
 val pid : t -> int
 

@@ -7,13 +7,26 @@
 /* Each Process.t owns its fdk_process; the collector frees it. As with Unix.create_process,
  * collecting the handle leaves the child running (fdk_process_detach: fdkit reaps it when it
  * exits: fdkit sweeps its list of detached children at later spawns and waits, and
- * Process.reap_detached sweeps it on demand). */
-#define Proc_val(v) (*(fdk_process **)Data_custom_val(v))
+ * Process.reap_detached sweeps it on demand).
+ * A child spawned on a loop belongs to that loop's thread, while the collector may run on
+ * any: its handle is detached and freed on the loop (posted through the loop's remote), or
+ * at once when the loop is already gone. */
+struct proc_box {
+  fdk_process *proc;
+  fdk_loop_remote *remote; /* NULL without a loop */
+};
+#define Proc_box(v) ((struct proc_box *)Data_custom_val(v))
+#define Proc_val(v) (Proc_box(v)->proc)
+
+static void detach_and_free(void *proc) {
+  fdk_process_detach(proc);
+  fdk_process_free(proc);
+}
 
 static void proc_finalize(value v) {
-  if (!Proc_val(v)) return;
-  fdk_process_detach(Proc_val(v));
-  fdk_process_free(Proc_val(v));
+  struct proc_box *b = Proc_box(v);
+  if (!b->remote || fdk_loop_remote_post(b->remote, detach_and_free, b->proc) < 0) detach_and_free(b->proc);
+  fdk_loop_remote_unref(b->remote);
 }
 
 static struct custom_operations proc_ops = {"fdkit.process", proc_finalize, custom_compare_default,
@@ -73,17 +86,38 @@ static int add_action(fdk_actions *a, value act, const char **call) {
   }
 }
 
-/* spawn actions argv env_opt program_opt backend: the list is built with the runtime lock
- * held (every adder copies or references what it is given and never blocks), the child
- * spawned without it. */
-CAMLprim value fdkml_spawn(value actions, value argv, value env_opt, value program_opt, value backend) {
+/* Unix.process_status option of a child that exited: reaped here. */
+static value exit_status(void *proc) {
+  CAMLparam0();
+  CAMLlocal2(some, st);
+  fdk_exit_status status;
+  if (fdk_process_try_wait(proc, &status) != 1) CAMLreturn(Val_none);
+  st = fdkml_status_value(status.kind, status.value);
+  some = caml_alloc(1, 0);
+  Store_field(some, 0, st);
+  CAMLreturn(some);
+}
+
+static void on_exit_cb(fdk_process *proc, int result, void *data) { fdkml_complete(data, result, exit_status, proc); }
+
+/* spawn actions argv env_opt program_opt backend on_exit_opt: the list is built with the
+ * runtime lock held (every adder copies or references what it is given and never blocks),
+ * the child spawned without it. on_exit_opt is Some (loop, callback): the pending state
+ * keeps the process value (and so the child's handle) until the callback ran. */
+CAMLprim value fdkml_spawn(value actions, value argv, value env_opt, value program_opt, value backend,
+                           value on_exit) {
   CAMLparam5(actions, argv, env_opt, program_opt, backend);
+  CAMLxparam1(on_exit);
   CAMLlocal1(v);
+  struct fdkml_pending *pend = NULL;
+  fdk_loop *loop = NULL;
+  fdk_loop_remote *remote = NULL;
   fdkml_check_strings(argv, "fdk_spawn");
   if (Is_some(env_opt)) fdkml_check_strings(Some_val(env_opt), "fdk_actions_execve");
   if (Is_some(program_opt)) fdkml_check_string(Some_val(program_opt), "fdk_actions_execve");
   for (value l = actions; l != Val_emptylist; l = Field(l, 1))
     if (Is_block(Field(l, 0)) && Tag_val(Field(l, 0)) == 0) fdkml_check_string(Field(Field(l, 0), 0), "fdk_actions_chdir");
+  if (Is_some(on_exit)) fdkml_loop_val(Field(Some_val(on_exit), 0)); /* raises for a closed loop */
   fdk_actions *a = NULL;
   fdkml_check(fdk_actions_new(&a), "fdk_actions_new");
   const char *call = "fdk_actions_new";
@@ -103,25 +137,35 @@ CAMLprim value fdkml_spawn(value actions, value argv, value env_opt, value progr
     fdkml_free_strings(args);
     fdkml_free_strings(env);
   }
+  if (r >= 0 && Is_some(on_exit)) {
+    struct fdkml_loop *l = fdkml_loop_val(Field(Some_val(on_exit), 0));
+    pend = fdkml_pending_new(Field(Some_val(on_exit), 0), Field(Some_val(on_exit), 1), Val_unit);
+    loop = l->raw;
+    remote = l->remote;
+  }
   fdk_process *proc = NULL;
   if (r >= 0) {
     unsigned flags = Int_val(backend);
     call = "fdk_spawn";
     caml_release_runtime_system();
-    r = fdk_spawn(&proc, NULL, a, flags, NULL, NULL);
+    r = fdk_spawn(&proc, loop, a, flags, pend ? on_exit_cb : NULL, pend);
     caml_acquire_runtime_system();
   }
   if (r < 0) {
     fdkml_note_failure(r);
     v = caml_copy_string(fdk_last_error());
     fdk_actions_free(a);
+    if (pend) fdkml_pending_free(pend);
     fdkml_raise(r, call, v);
   }
   fdk_actions_free(a);
-  v = caml_alloc_custom(&proc_ops, sizeof proc, 0, 1);
-  Proc_val(v) = proc;
+  v = caml_alloc_custom(&proc_ops, sizeof(struct proc_box), 0, 1);
+  Proc_box(v)->proc = proc;
+  Proc_box(v)->remote = remote ? fdk_loop_remote_ref(remote) : NULL;
+  if (pend) fdkml_pending_set_keep(pend, v);
   CAMLreturn(v);
 }
+FDKML_BYTECODE6(fdkml_spawn)
 
 CAMLprim value fdkml_process_pid(value p) { return Val_int(fdk_process_pid(Proc_val(p))); }
 

@@ -112,4 +112,30 @@ let () =
           Unix.sleepf 0.5;
           (* our own child: once reaped its /proc entry is gone; a zombie would keep it *)
           Tap.check "reaped" (Process.reap_detached () = 0 && not (Sys.file_exists (Printf.sprintf "/proc/%d" pid))) );
+      ( "on_exit runs on the loop with the status, also for a dropped process",
+        fun () ->
+          let loop = Loop.create () in
+          let got = ref None in
+          ignore (Process.spawn ~on_exit:(loop, fun r -> got := Some r) (sh "exit 3"));
+          (* nothing but the pending exit refers to the process now *)
+          Gc.compact ();
+          Tap.check "not inside the call" (!got = None);
+          ignore (Loop.run loop);
+          Tap.check "status" (!got = Some (Ok (Unix.WEXITED 3)));
+          let p = Process.spawn ~on_exit:(loop, fun r -> got := Some r) [ "sleep"; "30" ] in
+          Process.signal p Sys.sigterm;
+          ignore (Loop.run loop);
+          Tap.check "signalled, OCaml's number" (!got = Some (Ok (Unix.WSIGNALED Sys.sigterm)));
+          got := None;
+          let p = Process.spawn ~on_exit:(loop, fun r -> got := Some r) [ "sleep"; "30" ] in
+          let pid = Process.pid p in
+          Loop.close loop;
+          (match !got with
+          | Some (Error (e, _)) -> Tap.check "closing the loop cancels" (Common.is_cancelled e)
+          | _ -> failwith "no ECANCELED");
+          Process.signal p Sys.sigkill;
+          Tap.check "reaped by wait" (Process.wait p = Unix.WSIGNALED Sys.sigkill && not (alive pid));
+          match Process.spawn ~on_exit:(loop, ignore) [ "true" ] with
+          | _ -> failwith "spawned on a closed loop"
+          | exception Invalid_argument _ -> () );
     ]

@@ -2,6 +2,7 @@
 //! Spawning processes from an ordered list of fork actions (process.h).
 use std::ffi::{CString, OsStr};
 use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
 use std::os::raw::{c_char, c_int, c_uint, c_void};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::io::{BorrowedFd, RawFd};
@@ -397,25 +398,61 @@ pub struct Process {
 
 type ExitFn = Box<dyn FnOnce(Result<()>) + Send>;
 
+/// The exit callback's state, shared by the [`LoopProcess`] and the C callback. Once the
+/// handle is dropped with the callback still pending, the state owns the process (`orphan`)
+/// and itself: the C callback frees both after the Rust callback ran.
 struct OnExit {
     lp: *mut sys::fdk_loop,
-    done: Mutex<Option<ExitFn>>,
+    state: Mutex<ExitState>,
+}
+
+struct ExitState {
+    done: Option<ExitFn>,
+    /// The C callback is running: a handle dropped from inside it (safe code can, through a
+    /// thread-local and a leaked loop) must leave the state to it.
+    in_callback: bool,
+    /// The C callback has run: C holds no pointer to this state any more.
+    fired: bool,
+    /// The process of a dropped handle, freed by the C callback.
+    orphan: Option<Process>,
+}
+
+impl OnExit {
+    fn state(&self) -> std::sync::MutexGuard<'_, ExitState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 unsafe extern "C" fn exited(_proc: *mut sys::fdk_process, result: c_int, data: *mut c_void) {
-    let on_exit = &*data.cast::<OnExit>();
-    let done = on_exit.done.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let on_exit = data.cast::<OnExit>();
+    let done = {
+        let mut state = (*on_exit).state();
+        state.in_callback = true;
+        state.done.take()
+    };
     if let Some(done) = done {
         let result = if result < 0 { Err(Error::last(result.into())) } else { Ok(()) };
-        call_from_c(on_exit.lp, move || done(result));
+        call_from_c((*on_exit).lp, move || done(result));
+    }
+    // Marked only now: a handle dropped during the callback hands its process over too.
+    let orphan = {
+        let mut state = (*on_exit).state();
+        state.fired = true;
+        state.orphan.take()
+    };
+    if let Some(process) = orphan {
+        // process.h allows freeing the process from its own exit callback.
+        drop(process);
+        drop(Box::from_raw(on_exit));
     }
 }
 
 impl Loop {
     /// Spawns a child that runs `actions`; `on_exit` runs from [`Loop::run`] once it has
     /// exited (not reaped yet: [`LoopProcess::try_wait`] collects the status), or with
-    /// ECANCELED when the loop is dropped first. It never runs after the [`LoopProcess`] is
-    /// dropped.
+    /// ECANCELED when the loop is dropped first. It runs also when the [`LoopProcess`] was
+    /// dropped meanwhile (the child is reaped after it), except when [`Actions::kill_on_drop`]
+    /// made the drop kill and reap the child.
     pub fn spawn<F>(&self, actions: &Actions, on_exit: F) -> Result<LoopProcess<'_>>
     where
         F: FnOnce(Result<()>) + Send + 'static,
@@ -423,17 +460,22 @@ impl Loop {
         if let Some(e) = &actions.error {
             return Err(e.clone());
         }
-        let on_exit = Box::new(OnExit { lp: self.as_raw(), done: Mutex::new(Some(Box::new(on_exit))) });
-        let data = &*on_exit as *const OnExit as *mut c_void;
+        let state = ExitState { done: Some(Box::new(on_exit)), in_callback: false, fired: false, orphan: None };
+        let on_exit = Box::into_raw(Box::new(OnExit { lp: self.as_raw(), state: Mutex::new(state) }));
         let mut out = ptr::null_mut();
         let flags = actions.backend.raw();
-        check(unsafe { sys::fdk_spawn(&mut out, self.as_raw(), actions.raw.as_ptr(), flags, Some(exited), data) }.into())?;
+        let r = unsafe { sys::fdk_spawn(&mut out, self.as_raw(), actions.raw.as_ptr(), flags, Some(exited), on_exit.cast()) };
+        if let Err(e) = check(r.into()) {
+            // A failed spawn never calls back.
+            drop(unsafe { Box::from_raw(on_exit) });
+            return Err(e);
+        }
         Ok(LoopProcess {
-            process: Process {
+            process: ManuallyDrop::new(Process {
                 raw: NonNull::new(out).expect("fdk_spawn succeeded without a process"),
                 kill_on_drop: actions.kill_on_drop,
-            },
-            _on_exit: on_exit,
+            }),
+            on_exit,
             _loop: PhantomData,
         })
     }
@@ -441,10 +483,14 @@ impl Loop {
 
 /// A child spawned on a [`Loop`], whose exit callback the loop runs. It borrows the loop
 /// and stays on the loop's thread (neither `Send` nor `Sync`), so it is always dropped
-/// there, outside the exit callback and before the loop: the callback's state is freed only
-/// after `fdk_process_free` returned, when C no longer calls back, and never while the
-/// callback runs. [`Deref`](std::ops::Deref) gives the calls of [`Process`] that take
-/// `&self` (pid, pidfd, signal — a `&Process` may go to other threads for those).
+/// there, before the loop. Dropping it while the exit callback is pending hands the
+/// process to the callback's state, which the C callback frees after running the Rust
+/// callback (process.h allows freeing a process from its own exit callback); C calls back
+/// exactly once, on exit or with ECANCELED when the loop is dropped, so nothing is freed
+/// twice or leaked. With [`Actions::kill_on_drop`] the drop kills and reaps the child
+/// (`fdk_process_free`) and the callback never runs. [`Deref`](std::ops::Deref) gives the
+/// calls of [`Process`] that take `&self` (pid, pidfd, signal — a `&Process` may go to
+/// other threads for those).
 ///
 /// ```compile_fail
 /// // The process cannot outlive its loop.
@@ -465,8 +511,8 @@ impl Loop {
 /// std::thread::scope(|s| { s.spawn(move || drop(child)); });
 /// ```
 pub struct LoopProcess<'l> {
-    process: Process, // dropped first: fdk_process_free, then the callback's state
-    _on_exit: Box<OnExit>,
+    process: ManuallyDrop<Process>,
+    on_exit: *mut OnExit,
     _loop: PhantomData<&'l Loop>,
 }
 
@@ -481,10 +527,27 @@ impl LoopProcess<'_> {
         self.process.try_wait()
     }
 
-    /// As [`Process::detach`]: the loop's run goes on until the child is reaped; the exit
-    /// callback never runs.
+    /// Drops the handle and leaves the child running, whatever [`Actions::kill_on_drop`]
+    /// said: the exit callback runs when it exits, and the loop's run goes on until then.
     pub fn detach(mut self) {
         self.process.kill_on_drop = false;
+    }
+}
+
+impl Drop for LoopProcess<'_> {
+    fn drop(&mut self) {
+        // SAFETY: taken once, here; on_exit stays valid until the C callback fired, and
+        // afterwards until this drop frees it.
+        let process = unsafe { ManuallyDrop::take(&mut self.process) };
+        let mut state = unsafe { (*self.on_exit).state() };
+        if state.fired || (process.kill_on_drop && !state.in_callback) {
+            // C calls back no more once fired, or once fdk_process_free returned.
+            drop(state);
+            drop(process);
+            drop(unsafe { Box::from_raw(self.on_exit) });
+        } else {
+            state.orphan = Some(process);
+        }
     }
 }
 
@@ -499,7 +562,7 @@ impl std::ops::Deref for LoopProcess<'_> {
 
 impl std::fmt::Debug for LoopProcess<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.process.fmt(f)
+        std::fmt::Debug::fmt(&*self.process, f)
     }
 }
 

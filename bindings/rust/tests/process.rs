@@ -413,17 +413,54 @@ fn a_dropped_or_detached_loopless_child_runs_on_and_is_reaped() {
 }
 
 #[test]
-fn a_detached_loop_child_keeps_the_run_going_until_reaped() {
+fn a_detached_loop_child_keeps_the_run_going_and_calls_back() {
     util::no_leaks(|| {
         let lp = Loop::new().unwrap();
         let mut actions = Actions::new().unwrap();
         actions.kill_on_drop(true).execvp("sleep", ["sleep", "0.2"], None);
-        let child = lp.spawn(&actions, |_| panic!("a detached child calls back")).unwrap();
+        let called = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let c = called.clone();
+        let child = lp.spawn(&actions, move |r| *c.lock().unwrap() = Some(r.is_ok())).unwrap();
         let pid = child.pid();
         child.detach();
         let start = std::time::Instant::now();
         lp.run(RunMode::Default).unwrap();
         assert!(start.elapsed() >= Duration::from_millis(150), "{:?}", start.elapsed());
+        assert_eq!(*called.lock().unwrap(), Some(true));
         assert!(std::fs::metadata(format!("/proc/{}", pid)).is_err());
+    });
+}
+
+/// The exit callback of a dropped LoopProcess still runs (the old drop freed the process
+/// and the callback never ran), and the child is reaped after it; when the loop goes first,
+/// it runs with ECANCELED and the child is left to fdkit's loop-less reaper.
+#[test]
+fn a_dropped_loop_process_still_calls_back() {
+    util::no_leaks(|| {
+        let lp = Loop::new().unwrap();
+        let mut actions = Actions::new().unwrap();
+        actions.execvp("sh", ["sh", "-c", "exit 3"], None);
+        let called = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let c = called.clone();
+        let child = lp.spawn(&actions, move |r| *c.lock().unwrap() = Some(r.map_err(|e| e.name()))).unwrap();
+        let pid = child.pid();
+        drop(child);
+        lp.run(RunMode::Default).unwrap(); // the pending callback keeps the run going
+        assert_eq!(*called.lock().unwrap(), Some(Ok(())));
+        assert!(std::fs::metadata(format!("/proc/{}", pid)).is_err(), "pid {} not reaped", pid);
+
+        let mut actions = Actions::new().unwrap();
+        actions.execvp("sleep", ["sleep", "0.2"], None);
+        let c = called.clone();
+        let child = lp.spawn(&actions, move |r| *c.lock().unwrap() = Some(r.map_err(|e| e.name()))).unwrap();
+        let pid = child.pid();
+        drop(child);
+        drop(lp);
+        assert_eq!(*called.lock().unwrap(), Some(Err("ECANCELED".to_string())));
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while fdkit::reap_detached().unwrap() > 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(std::fs::metadata(format!("/proc/{}", pid)).is_err(), "pid {} not reaped", pid);
     });
 }

@@ -316,21 +316,22 @@ void start_exit_op(fdk_process *p, fdk_loop *loop) {
   op_start(op, nullptr);
 }
 
-// Loop thread: the child has exited. Its loop is needed no more: the process may
-// outlive it.
+// Loop thread: the child has exited.
 void on_exited(fdk_process *p) {
   if (p->exit_op) static_cast<ExitOp *>(p->exit_op)->finish(0);
   std::lock_guard<std::mutex> lock(p->mu);
-  p->loop = nullptr;
   // A freed (detached) child is reaped as soon as it exits.
   if (p->freed) reap_locked(p);
 }
 
-// Loop thread: the loop no longer watches the child (its teardown, the handle's close, or
-// a watch that could not be renewed). A detached child still running is then left to the
-// loop-less reaper.
+// Loop thread: the loop no longer watches the child; its exit callback is cancelled.
 void on_unwatched(fdk_process *p) {
   if (p->exit_op) static_cast<ExitOp *>(p->exit_op)->finish(-ECANCELED);
+}
+
+// Loop thread: the process is done with its loop, which it may outlive: nothing reads the
+// loop from it again (a detached child still running is left to the loop-less reaper).
+void forget_loop(fdk_process *p) {
   std::lock_guard<std::mutex> lock(p->mu);
   p->loop = nullptr;
 }
@@ -358,6 +359,17 @@ void close_watch_posted(void *data) {
   process_unref(p);
 }
 
+// Loop thread, outside the readiness engine's wake-up: a watch that ended (the child
+// exited, or the watch could not be renewed) is closed here, on its loop's thread, and
+// only then is the loop forgotten, so that a free on another thread never closes a watch
+// the loop is still using.
+void retire_watch_posted(void *data) {
+  auto *p = static_cast<fdk_process *>(data);
+  close_watch(p);
+  forget_loop(p);
+  process_unref(p);
+}
+
 void on_pidfd_ready(Waiter *w, int status) {
   auto *p = static_cast<fdk_process *>(w->owner);
   fdk_loop *loop;
@@ -374,9 +386,12 @@ void on_pidfd_ready(Waiter *w, int status) {
     if (exited) on_exited(p);
     else if (wait_ready(loop, p->watch, &p->waiter, Direction::read) == 0) return;  // keeps its reference
     else on_unwatched(p);
-  } else {
-    on_unwatched(p);  // the watch was closed, or the loop is going away
+    post(loop, retire_watch_posted, p);
+    return;
   }
+  // The watch was closed, or the loop is going away.
+  on_unwatched(p);
+  forget_loop(p);
   // Dropped outside the readiness engine's wake-up, which must not see the handle closed.
   post(loop, unref_posted, p);
 }
@@ -605,6 +620,7 @@ void SigchldWatch::stop(int result) {
   poll_ = nullptr;
   for (fdk_process *p : procs_) {
     on_unwatched(p);
+    forget_loop(p);
     process_unref(p);
   }
   procs_.clear();

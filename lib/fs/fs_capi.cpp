@@ -3,13 +3,14 @@
 #include <sys/sysmacros.h>
 
 #include "core/guard.h"
+#include "loop/async_entry.h"
 #include "fd/fd.h"
 #include "fs/fs_async.h"
 #include "trace/trace.h"
 
-using fdk::check_async;
 using fdk::fail;
 using fdk::guard;
+using fdk::guard_async;
 using fdk::traced;
 
 namespace {
@@ -295,40 +296,33 @@ FDK_API ssize_t fdk_realpath(char **out, fdk_dir *dir, const char *path) {
 FDK_API int fdk_dir_open_async(fdk_loop *loop, fdk_dir *base, const char *path, fdk_dir_cb cb, void *data,
                                fdk_op **op) {
   if (int r = check_dir("dir_open", base, path)) return r;
-  if (int r = check_async("dir_open", loop, cb)) return r;
-  return guard("dir_open", [&] { return fdk::dir_open_async(loop, base, path, cb, data, op); });
+  return guard_async("dir_open", loop, cb, [&] { return fdk::dir_open_async(loop, base, path, cb, data, op); });
 }
 
 FDK_API int fdk_openat_async(fdk_loop *loop, fdk_dir *dir, const char *path, unsigned flags, unsigned mode,
                              fdk_open_cb cb, void *data, fdk_op **op) {
-  int oflags;
   if (int r = check_dir("openat", dir, path)) return r;
   if (int r = check_mode("openat", mode)) return r;
-  if (int r = check_async("openat", loop, cb)) return r;
-  if (int r = fdk::open_flags_to_os(flags, &oflags)) return r;
-  return guard("openat", [&] { return fdk::openat_async(loop, dir, path, oflags, mode, cb, data, op); });
+  return guard_async("openat", loop, cb, [&] { return fdk::openat_async(loop, dir, path, flags, mode, cb, data, op); });
 }
 
 FDK_API int fdk_mkdirat_async(fdk_loop *loop, fdk_dir *dir, const char *path, unsigned mode, fdk_result_cb cb,
                               void *data, fdk_op **op) {
   if (int r = check_dir("mkdirat", dir, path)) return r;
   if (int r = check_mode("mkdirat", mode)) return r;
-  if (int r = check_async("mkdirat", loop, cb)) return r;
-  return guard("mkdirat", [&] { return fdk::mkdirat_async(loop, dir, path, mode, cb, data, op); });
+  return guard_async("mkdirat", loop, cb, [&] { return fdk::mkdirat_async(loop, dir, path, mode, cb, data, op); });
 }
 
 FDK_API int fdk_unlinkat_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_result_cb cb, void *data,
                                fdk_op **op) {
   if (int r = check_dir("unlinkat", dir, path)) return r;
-  if (int r = check_async("unlinkat", loop, cb)) return r;
-  return guard("unlinkat", [&] { return fdk::unlinkat_async(loop, dir, path, cb, data, op); });
+  return guard_async("unlinkat", loop, cb, [&] { return fdk::unlinkat_async(loop, dir, path, cb, data, op); });
 }
 
 FDK_API int fdk_rmdirat_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_result_cb cb, void *data,
                               fdk_op **op) {
   if (int r = check_dir("rmdirat", dir, path)) return r;
-  if (int r = check_async("rmdirat", loop, cb)) return r;
-  return guard("rmdirat", [&] { return fdk::rmdirat_async(loop, dir, path, cb, data, op); });
+  return guard_async("rmdirat", loop, cb, [&] { return fdk::rmdirat_async(loop, dir, path, cb, data, op); });
 }
 
 FDK_API int fdk_renameat_async(fdk_loop *loop, fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir,
@@ -339,32 +333,31 @@ FDK_API int fdk_renameat_async(fdk_loop *loop, fdk_dir *old_dir, const char *old
 FDK_API int fdk_renameat2_async(fdk_loop *loop, fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir,
                                 const char *new_path, unsigned flags, fdk_result_cb cb, void *data, fdk_op **op) {
   if (int r = check_rename("renameat", old_dir, old_path, new_dir, new_path, flags)) return r;
-  if (int r = check_async("renameat", loop, cb)) return r;
-  return guard("renameat",
-               [&] { return fdk::renameat2_async(loop, old_dir, old_path, new_dir, new_path, flags, cb, data, op); });
+  return guard_async("renameat", loop, cb, [&] {
+    return fdk::renameat2_async(loop, old_dir, old_path, new_dir, new_path, flags, cb, data, op);
+  });
 }
 
 FDK_API int fdk_symlinkat_async(fdk_loop *loop, const char *target, fdk_dir *dir, const char *path,
                                 fdk_result_cb cb, void *data, fdk_op **op) {
   if (!target) return fail(-EINVAL, "symlinkat: target is NULL");
   if (int r = check_dir("symlinkat", dir, path)) return r;
-  if (int r = check_async("symlinkat", loop, cb)) return r;
-  return guard("symlinkat", [&] { return fdk::symlinkat_async(loop, target, dir, path, cb, data, op); });
+  return guard_async("symlinkat", loop, cb,
+                     [&] { return fdk::symlinkat_async(loop, target, dir, path, cb, data, op); });
 }
 
 FDK_API int fdk_linkat_async(fdk_loop *loop, fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir,
                              const char *new_path, fdk_result_cb cb, void *data, fdk_op **op) {
   if (int r = check_dir("linkat", old_dir, old_path)) return r;
   if (int r = check_dir("linkat", new_dir, new_path)) return r;
-  if (int r = check_async("linkat", loop, cb)) return r;
-  return guard("linkat", [&] { return fdk::linkat_async(loop, old_dir, old_path, new_dir, new_path, cb, data, op); });
+  return guard_async("linkat", loop, cb,
+                     [&] { return fdk::linkat_async(loop, old_dir, old_path, new_dir, new_path, cb, data, op); });
 }
 
 FDK_API int fdk_readlinkat_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_text_cb cb, void *data,
                                  fdk_op **op) {
   if (int r = check_dir("readlinkat", dir, path)) return r;
-  if (int r = check_async("readlinkat", loop, cb)) return r;
-  return guard("readlinkat", [&] { return fdk::readlinkat_async(loop, dir, path, cb, data, op); });
+  return guard_async("readlinkat", loop, cb, [&] { return fdk::readlinkat_async(loop, dir, path, cb, data, op); });
 }
 
 FDK_API int fdk_chmodat_async(fdk_loop *loop, fdk_dir *dir, const char *path, unsigned mode, unsigned flags,
@@ -372,8 +365,8 @@ FDK_API int fdk_chmodat_async(fdk_loop *loop, fdk_dir *dir, const char *path, un
   if (int r = check_dir("chmodat", dir, path)) return r;
   if (int r = check_mode("chmodat", mode)) return r;
   if (int r = check_follow("chmodat", flags)) return r;
-  if (int r = check_async("chmodat", loop, cb)) return r;
-  return guard("chmodat", [&] { return fdk::chmodat_async(loop, dir, path, mode, flags & FDK_FOLLOW, cb, data, op); });
+  return guard_async("chmodat", loop, cb,
+                     [&] { return fdk::chmodat_async(loop, dir, path, mode, flags & FDK_FOLLOW, cb, data, op); });
 }
 
 FDK_API int fdk_chownat_async(fdk_loop *loop, fdk_dir *dir, const char *path, int64_t uid, int64_t gid,
@@ -381,9 +374,8 @@ FDK_API int fdk_chownat_async(fdk_loop *loop, fdk_dir *dir, const char *path, in
   if (int r = check_dir("chownat", dir, path)) return r;
   if (int r = check_owner("chownat", uid, gid)) return r;
   if (int r = check_follow("chownat", flags)) return r;
-  if (int r = check_async("chownat", loop, cb)) return r;
-  return guard("chownat",
-               [&] { return fdk::chownat_async(loop, dir, path, uid, gid, flags & FDK_FOLLOW, cb, data, op); });
+  return guard_async("chownat", loop, cb,
+                     [&] { return fdk::chownat_async(loop, dir, path, uid, gid, flags & FDK_FOLLOW, cb, data, op); });
 }
 
 FDK_API int fdk_utimensat_async(fdk_loop *loop, fdk_dir *dir, const char *path, int64_t atime_sec,
@@ -393,37 +385,34 @@ FDK_API int fdk_utimensat_async(fdk_loop *loop, fdk_dir *dir, const char *path, 
   if (int r = check_dir("utimensat", dir, path)) return r;
   if (int r = check_times("utimensat", atime_sec, atime_nsec, mtime_sec, mtime_nsec, ts)) return r;
   if (int r = check_follow("utimensat", flags)) return r;
-  if (int r = check_async("utimensat", loop, cb)) return r;
-  return guard("utimensat", [&] { return fdk::utimensat_async(loop, dir, path, ts, flags & FDK_FOLLOW, cb, data, op); });
+  return guard_async("utimensat", loop, cb,
+                     [&] { return fdk::utimensat_async(loop, dir, path, ts, flags & FDK_FOLLOW, cb, data, op); });
 }
 
 FDK_API int fdk_fstat_async(fdk_loop *loop, fdk_stat *st, fdk_fd *fd, fdk_result_cb cb, void *data, fdk_op **op) {
   if (int r = check_stat("fstat", st)) return r;
   if (!fd) return fail(-EINVAL, "fstat: fd is NULL");
-  if (int r = check_async("fstat", loop, cb)) return r;
-  return guard("fstat", [&] { return fdk::fstat_async(loop, st, fd, cb, data, op); });
+  return guard_async("fstat", loop, cb, [&] { return fdk::fstat_async(loop, st, fd, cb, data, op); });
 }
 
 FDK_API int fdk_statat_async(fdk_loop *loop, fdk_stat *st, fdk_dir *dir, const char *path, int follow,
                              fdk_result_cb cb, void *data, fdk_op **op) {
   if (int r = check_stat("statat", st)) return r;
   if (int r = check_dir("statat", dir, path)) return r;
-  if (int r = check_async("statat", loop, cb)) return r;
-  return guard("statat", [&] { return fdk::statat_async(loop, st, dir, path, follow != 0, cb, data, op); });
+  return guard_async("statat", loop, cb,
+                     [&] { return fdk::statat_async(loop, st, dir, path, follow != 0, cb, data, op); });
 }
 
 FDK_API int fdk_readdir_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_dirents_cb cb, void *data,
                               fdk_op **op) {
   if (int r = check_dir("readdir", dir, path)) return r;
-  if (int r = check_async("readdir", loop, cb)) return r;
-  return guard("readdir", [&] { return fdk::readdir_async(loop, dir, path, cb, data, op); });
+  return guard_async("readdir", loop, cb, [&] { return fdk::readdir_async(loop, dir, path, cb, data, op); });
 }
 
 FDK_API int fdk_realpath_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_text_cb cb, void *data,
                                fdk_op **op) {
   if (int r = check_dir("realpath", dir, path)) return r;
-  if (int r = check_async("realpath", loop, cb)) return r;
-  return guard("realpath", [&] { return fdk::realpath_async(loop, dir, path, cb, data, op); });
+  return guard_async("realpath", loop, cb, [&] { return fdk::realpath_async(loop, dir, path, cb, data, op); });
 }
 
 }  // extern "C"

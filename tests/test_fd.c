@@ -211,80 +211,41 @@ static void test_pipe_flags(void **state) {
   assert_false(is_open(wr));
 }
 
-/* A new loop and a pipe whose read end has a pending one-byte read into *c. */
-static void start_pipe_read(fdk_loop **loop, fdk_fd **r, fdk_fd **w, char *c, fdkt_result *res) {
-  assert_int_equal(fdk_loop_new(loop), 0);
-  assert_int_equal(fdk_pipe(r, w), 0);
-  assert_int_equal(fdk_read_async(*loop, *r, c, 1, fdkt_record, res, NULL), 0);
-}
-
 /* Closing a handle with a pending readiness wait completes it with -ECANCELED and the
  * descriptor is closed once the loop stopped watching it. */
 static void test_close_cancels_wait(void **state) {
-  (void)state;
-  fdk_loop *loop;
-  fdk_fd *r, *w;
-  char c;
-  fdkt_result res = {0};
-  start_pipe_read(&loop, &r, &w, &c, &res);
-  int raw = fdk_fd_raw(r);
-  assert_int_equal(fdk_loop_run(loop, FDK_RUN_NOWAIT), 1);
-  assert_int_equal(fdk_fd_close(r), 0);
+  fdkt_pipe *p = *state;
+  int raw = fdk_fd_raw(p->r);
+  assert_int_equal(fdk_loop_run(p->loop, FDK_RUN_NOWAIT), 1);
+  assert_int_equal(fdk_fd_close(p->r), 0);
   assert_false(is_open(raw));
-  fdkt_run_until(loop, &res.calls, 1000);
-  assert_int_equal(res.result, -ECANCELED);
-  fdk_fd_unref(r);
-  fdk_fd_unref(w);
-  fdk_loop_free(loop);
+  fdkt_run_until(p->loop, &p->res.calls, 1000);
+  assert_int_equal(p->res.result, -ECANCELED);
 }
 
-typedef struct {
-  fdk_fd *fd;
-} closer;
-
-static void *close_later(void *data) {
-  closer *c = data;
-  usleep(30000);
-  assert_int_equal(fdk_fd_close(c->fd), 0);
-  return NULL;
-}
+static int close_fd(void *fd) { return fdk_fd_close(fd); }
 
 /* A close from another thread reaches the loop that waits on the descriptor. */
 static void test_close_from_other_thread(void **state) {
-  (void)state;
-  fdk_loop *loop;
-  fdk_fd *r, *w;
-  char c;
-  fdkt_result res = {0};
-  start_pipe_read(&loop, &r, &w, &c, &res);
-  int raw = fdk_fd_raw(r);
-  closer cl = {r};
-  pthread_t t;
-  pthread_create(&t, NULL, close_later, &cl);
-  fdkt_run_until(loop, &res.calls, 5000);
-  pthread_join(t, NULL);
-  assert_int_equal(res.result, -ECANCELED);
+  fdkt_pipe *p = *state;
+  int raw = fdk_fd_raw(p->r);
+  fdkt_later close_r;
+  fdkt_later_start(&close_r, 30000, close_fd, p->r);
+  fdkt_run_until(p->loop, &p->res.calls, 5000);
+  assert_int_equal(fdkt_later_join(&close_r), 0);
+  assert_int_equal(p->res.result, -ECANCELED);
   assert_false(is_open(raw));
-  fdk_fd_unref(r);
-  fdk_fd_unref(w);
-  fdk_loop_free(loop);
 }
 
 /* The last unref of a handle some loop watches closes it there too. */
 static void test_unref_while_watched(void **state) {
-  (void)state;
-  fdk_loop *loop;
-  fdk_fd *r, *w;
-  char c;
-  fdkt_result res = {0};
-  start_pipe_read(&loop, &r, &w, &c, &res);
-  int raw = fdk_fd_raw(r);
-  fdk_fd_unref(r);
+  fdkt_pipe *p = *state;
+  int raw = fdk_fd_raw(p->r);
+  fdk_fd_unref(p->r);
+  p->r = NULL;
   assert_false(is_open(raw));
-  fdkt_run_until(loop, &res.calls, 1000);
-  assert_int_equal(res.result, -ECANCELED);
-  fdk_fd_unref(w);
-  fdk_loop_free(loop);
+  fdkt_run_until(p->loop, &p->res.calls, 1000);
+  assert_int_equal(p->res.result, -ECANCELED);
 }
 
 /* One descriptor watched by two loops: each gets its data and closing reaches both. */
@@ -322,9 +283,9 @@ int main(void) {
       fdkt_test(test_release_waits_for_use),
       fdkt_test(test_blocking_mode),
       fdkt_test(test_pipe_flags),
-      fdkt_test(test_close_cancels_wait),
-      fdkt_test(test_close_from_other_thread),
-      fdkt_test(test_unref_while_watched),
+      fdkt_pipe_reading_test(test_close_cancels_wait),
+      fdkt_pipe_reading_test(test_close_from_other_thread),
+      fdkt_pipe_reading_test(test_unref_while_watched),
       fdkt_test(test_two_loops_one_handle),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,7 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,8 +38,7 @@ static void test_bad_arguments(void **state) {
   assert_int_equal(fdk_loop_backend_fd(NULL), -EINVAL);
   assert_int_equal(fdk_loop_backend_timeout(NULL), -EINVAL);
   assert_null(fdk_loop_uv(NULL));
-  fdk_loop *loop;
-  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdk_loop *loop = fdkt_loop_new();
   assert_int_equal(fdk_loop_run(loop, 7), -EINVAL);
   assert_non_null(strstr(fdk_last_error(), "mode"));
   assert_int_equal(fdk_loop_post(loop, NULL, NULL), -EINVAL);
@@ -63,67 +65,46 @@ static void test_versions_and_errors(void **state) {
 
 /* The callback of an operation that completes at once still runs only from the loop. */
 static void test_callback_never_inside_call(void **state) {
-  (void)state;
-  fdk_loop *loop;
-  fdk_fd *r, *w;
-  assert_int_equal(fdk_loop_new(&loop), 0);
-  assert_int_equal(fdk_pipe(&r, &w), 0);
-  assert_int_equal(fdk_write(w, "x", 1), 1);
+  fdkt_pipe *p = *state;
+  assert_int_equal(fdk_write(p->w, "x", 1), 1);
   char c;
   fdkt_result res = {0};
-  assert_int_equal(fdk_read_async(loop, r, &c, 1, fdkt_record, &res, NULL), 0);
+  assert_int_equal(fdk_read_async(p->loop, p->r, &c, 1, fdkt_record, &res, NULL), 0);
   assert_int_equal(res.calls, 0);
-  assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+  assert_int_equal(fdk_loop_run(p->loop, FDK_RUN_DEFAULT), 0);
   assert_int_equal(res.calls, 1);
   assert_int_equal(res.result, 1);
   assert_int_equal(c, 'x');
-  fdk_fd_unref(r);
-  fdk_fd_unref(w);
-  fdk_loop_free(loop);
 }
 
 /* A failing call returns its error and its callback never runs. */
 static void test_failed_call_no_callback(void **state) {
-  (void)state;
-  fdk_loop *loop;
-  fdk_fd *r, *w;
-  assert_int_equal(fdk_loop_new(&loop), 0);
-  assert_int_equal(fdk_pipe(&r, &w), 0);
-  assert_int_equal(fdk_fd_close(r), 0);
+  fdkt_pipe *p = *state;
+  assert_int_equal(fdk_fd_close(p->r), 0);
   char c;
   fdkt_result res = {0};
   fdk_op *op = (fdk_op *)0x1;
-  assert_int_equal(fdk_read_async(loop, r, &c, 1, fdkt_record, &res, &op), -EBADF);
+  assert_int_equal(fdk_read_async(p->loop, p->r, &c, 1, fdkt_record, &res, &op), -EBADF);
   assert_ptr_equal(op, (fdk_op *)0x1);
-  assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+  assert_int_equal(fdk_loop_run(p->loop, FDK_RUN_DEFAULT), 0);
   assert_int_equal(res.calls, 0);
-  fdk_fd_unref(r);
-  fdk_fd_unref(w);
-  fdk_loop_free(loop);
 }
 
 static void test_run_modes(void **state) {
-  (void)state;
-  fdk_loop *loop;
-  fdk_fd *r, *w;
-  assert_int_equal(fdk_loop_new(&loop), 0);
-  assert_int_equal(fdk_pipe(&r, &w), 0);
+  fdkt_pipe *p = *state;
   char c;
   fdkt_result res = {0};
-  assert_int_equal(fdk_read_async(loop, r, &c, 1, fdkt_record, &res, NULL), 0);
+  assert_int_equal(fdk_read_async(p->loop, p->r, &c, 1, fdkt_record, &res, NULL), 0);
   /* NOWAIT returns at once and reports the pending read. */
   int64_t t0 = fdk_now_ns();
-  assert_int_equal(fdk_loop_run(loop, FDK_RUN_NOWAIT), 1);
+  assert_int_equal(fdk_loop_run(p->loop, FDK_RUN_NOWAIT), 1);
   assert_true(fdk_now_ns() - t0 < 100000000);
   assert_int_equal(res.calls, 0);
-  assert_int_equal(fdk_write(w, "y", 1), 1);
+  assert_int_equal(fdk_write(p->w, "y", 1), 1);
   /* ONCE waits for the readiness and runs the callback. */
-  while (res.calls == 0) assert_true(fdk_loop_run(loop, FDK_RUN_ONCE) >= 0);
+  while (res.calls == 0) assert_true(fdk_loop_run(p->loop, FDK_RUN_ONCE) >= 0);
   assert_int_equal(res.result, 1);
-  assert_int_equal(fdk_loop_run(loop, FDK_RUN_NOWAIT), 0);
-  fdk_fd_unref(r);
-  fdk_fd_unref(w);
-  fdk_loop_free(loop);
+  assert_int_equal(fdk_loop_run(p->loop, FDK_RUN_NOWAIT), 0);
 }
 
 typedef struct {
@@ -190,102 +171,69 @@ static void test_post_before_run_and_at_free(void **state) {
 }
 
 static void test_cancel_pending(void **state) {
-  (void)state;
-  fdk_loop *loop;
-  fdk_fd *r, *w;
-  assert_int_equal(fdk_loop_new(&loop), 0);
-  assert_int_equal(fdk_pipe(&r, &w), 0);
+  fdkt_pipe *p = *state;
   char c;
   fdkt_result res = {0};
   fdk_op *op = NULL;
-  assert_int_equal(fdk_read_async(loop, r, &c, 1, fdkt_record, &res, &op), 0);
+  assert_int_equal(fdk_read_async(p->loop, p->r, &c, 1, fdkt_record, &res, &op), 0);
   assert_non_null(op);
-  assert_int_equal(fdk_loop_run(loop, FDK_RUN_NOWAIT), 1);
+  assert_int_equal(fdk_loop_run(p->loop, FDK_RUN_NOWAIT), 1);
   assert_int_equal(fdk_op_cancel(op), 0);
   assert_int_equal(res.calls, 0);
-  assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+  assert_int_equal(fdk_loop_run(p->loop, FDK_RUN_DEFAULT), 0);
   assert_int_equal(res.calls, 1);
   assert_int_equal(res.result, -ECANCELED);
   assert_non_null(strstr(res.detail, "cancel"));
   /* The pipe is still usable after a cancelled read. */
-  assert_int_equal(fdk_write(w, "z", 1), 1);
-  assert_int_equal(fdk_read(r, &c, 1), 1);
-  fdk_fd_unref(r);
-  fdk_fd_unref(w);
-  fdk_loop_free(loop);
+  assert_int_equal(fdk_write(p->w, "z", 1), 1);
+  assert_int_equal(fdk_read(p->r, &c, 1), 1);
 }
 
 /* An operation that already finished keeps its result when cancelled before its
  * callback ran. */
 static void test_cancel_after_completion(void **state) {
-  (void)state;
-  fdk_loop *loop;
-  fdk_fd *r, *w;
-  assert_int_equal(fdk_loop_new(&loop), 0);
-  assert_int_equal(fdk_pipe(&r, &w), 0);
+  fdkt_pipe *p = *state;
   fdkt_result res = {0};
   fdk_op *op;
-  assert_int_equal(fdk_write_async(loop, w, "hello", 5, fdkt_record, &res, &op), 0);
+  assert_int_equal(fdk_write_async(p->loop, p->w, "hello", 5, fdkt_record, &res, &op), 0);
   assert_int_equal(fdk_op_cancel(op), 0);
-  assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+  assert_int_equal(fdk_loop_run(p->loop, FDK_RUN_DEFAULT), 0);
   assert_int_equal(res.calls, 1);
   assert_int_equal(res.result, 5);
-  fdk_fd_unref(r);
-  fdk_fd_unref(w);
-  fdk_loop_free(loop);
 }
 
-typedef struct {
-  fdk_op *op;
-} cancel_arg;
-
-static void *cancel_from_thread(void *data) {
-  cancel_arg *a = data;
-  usleep(20000);
-  assert_int_equal(fdk_op_cancel(a->op), 0);
-  return NULL;
-}
+static int cancel_op(void *op) { return fdk_op_cancel(op); }
 
 static void test_cancel_from_other_thread(void **state) {
-  (void)state;
-  fdk_loop *loop;
-  fdk_fd *r, *w;
-  assert_int_equal(fdk_loop_new(&loop), 0);
-  assert_int_equal(fdk_pipe(&r, &w), 0);
+  fdkt_pipe *p = *state;
   char c;
   fdkt_result res = {0};
-  cancel_arg a;
-  assert_int_equal(fdk_read_async(loop, r, &c, 1, fdkt_record, &res, &a.op), 0);
-  pthread_t t;
-  pthread_create(&t, NULL, cancel_from_thread, &a);
-  fdkt_run_until(loop, &res.calls, 5000);
-  pthread_join(t, NULL);
+  fdk_op *op;
+  assert_int_equal(fdk_read_async(p->loop, p->r, &c, 1, fdkt_record, &res, &op), 0);
+  fdkt_later cancel;
+  fdkt_later_start(&cancel, 20000, cancel_op, op);
+  fdkt_run_until(p->loop, &res.calls, 5000);
+  assert_int_equal(fdkt_later_join(&cancel), 0);
   assert_int_equal(res.result, -ECANCELED);
-  fdk_fd_unref(r);
-  fdk_fd_unref(w);
-  fdk_loop_free(loop);
 }
 
 /* Free completes every pending operation with -ECANCELED, runs their callbacks and
  * leaves no descriptor behind (the teardown checks). */
 static void test_free_cancels_pending(void **state) {
   (void)state;
-  fdk_loop *loop;
-  fdk_fd *r, *w, *r2, *w2;
-  assert_int_equal(fdk_loop_new(&loop), 0);
-  assert_int_equal(fdk_pipe(&r, &w), 0);
+  fdkt_pipe p;
+  fdk_fd *r2, *w2;
+  fdkt_pipe_open(&p);
   assert_int_equal(fdk_pipe(&r2, &w2), 0);
   char c, c2;
   fdkt_result res_read = {0}, res_read2 = {0}, res_sleep = {0}, res_random = {0};
   char rnd[16];
-  assert_int_equal(fdk_read_async(loop, r, &c, 1, fdkt_record, &res_read, NULL), 0);
-  assert_int_equal(fdk_read_async(loop, r2, &c2, 1, fdkt_record, &res_read2, NULL), 0);
-  assert_int_equal(fdk_sleep_until(loop, fdk_now_ns() + 60000000000LL, fdkt_record, &res_sleep, NULL), 0);
-  assert_int_equal(fdk_getrandom_async(loop, rnd, sizeof rnd, 0, fdkt_record, &res_random, NULL), 0);
-  assert_int_equal(fdk_loop_run(loop, FDK_RUN_NOWAIT), 1);
-  fdk_fd_unref(r);
-  fdk_fd_unref(w);
-  assert_int_equal(fdk_loop_free(loop), 0);
+  assert_int_equal(fdk_read_async(p.loop, p.r, &c, 1, fdkt_record, &res_read, NULL), 0);
+  assert_int_equal(fdk_read_async(p.loop, r2, &c2, 1, fdkt_record, &res_read2, NULL), 0);
+  assert_int_equal(fdk_sleep_until(p.loop, fdk_now_ns() + 60000000000LL, fdkt_record, &res_sleep, NULL), 0);
+  assert_int_equal(fdk_getrandom_async(p.loop, rnd, sizeof rnd, 0, fdkt_record, &res_random, NULL), 0);
+  assert_int_equal(fdk_loop_run(p.loop, FDK_RUN_NOWAIT), 1);
+  fdkt_pipe_close(&p);
   assert_int_equal(res_read.calls, 1);
   assert_int_equal(res_read.result, -ECANCELED);
   assert_int_equal(res_read2.calls, 1);
@@ -333,8 +281,7 @@ static void stop_loop(int64_t result, void *data) {
 
 static void test_stop(void **state) {
   (void)state;
-  fdk_loop *loop;
-  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdk_loop *loop = fdkt_loop_new();
   fdkt_result late = {0};
   fdk_op *late_op;
   assert_int_equal(fdk_sleep_until(loop, fdk_now_ns() + 5000000, stop_loop, loop, NULL), 0);
@@ -348,9 +295,7 @@ static void test_stop(void **state) {
 }
 
 static void test_backend_for_hosts(void **state) {
-  (void)state;
-  fdk_loop *loop;
-  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdk_loop *loop = *state;
   assert_int_equal(fdk_loop_backend_timeout(loop), -1);
   fdkt_result res = {0};
   assert_int_equal(fdk_sleep_until(loop, fdk_now_ns() + 50000000, fdkt_record, &res, NULL), 0);
@@ -363,7 +308,6 @@ static void test_backend_for_hosts(void **state) {
     assert_true(fdk_loop_run(loop, FDK_RUN_NOWAIT) >= 0);
   }
   assert_int_equal(res.result, 0);
-  fdk_loop_free(loop);
 }
 
 /* A new libuv loop in uv, and an fdkit loop borrowing it. */
@@ -452,9 +396,7 @@ static void woke(int64_t result, void *data) {
 
 /* Sleeps never end before their deadline, whatever rounding libuv's timers do. */
 static void test_sleep_never_early(void **state) {
-  (void)state;
-  fdk_loop *loop;
-  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdk_loop *loop = *state;
   enum { N = 40 };
   sleeper s[N];
   int64_t now = fdk_now_ns();
@@ -468,13 +410,10 @@ static void test_sleep_never_early(void **state) {
     assert_int_equal(s[i].calls, 1);
     assert_true(s[i].woke >= s[i].deadline);
   }
-  fdk_loop_free(loop);
 }
 
 static void test_last_error_before_failing_callback(void **state) {
-  (void)state;
-  fdk_loop *loop;
-  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdk_loop *loop = *state;
   fdkt_result res = {0};
   fdk_op *op;
   assert_int_equal(fdk_sleep_until(loop, fdk_now_ns() + 10000000000LL, fdkt_record, &res, &op), 0);
@@ -484,7 +423,6 @@ static void test_last_error_before_failing_callback(void **state) {
   assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
   assert_int_equal(res.result, -ECANCELED);
   assert_non_null(strstr(res.detail, "sleep_until"));
-  fdk_loop_free(loop);
 }
 
 static int64_t thread_cpu_ns(void) {
@@ -502,8 +440,7 @@ static void record_lookup(int result, fdk_addrinfo *res, void *data) {
 /* Free waits for a call running on a worker without burning the CPU meanwhile. */
 static void test_free_waits_without_spinning(void **state) {
   (void)state;
-  fdk_loop *loop;
-  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdk_loop *loop = fdkt_loop_new();
   char host[64];
   fdkt_result res = {0};
   assert_int_equal(fdk_getaddrinfo_async(loop, fdkt_slow_host(600, host, sizeof host), NULL, AF_UNSPEC, 0, 0, 0,
@@ -522,9 +459,7 @@ static void test_free_waits_without_spinning(void **state) {
 
 /* Any deadline in the past completes at once, however far back (no overflow). */
 static void test_sleep_until_past(void **state) {
-  (void)state;
-  fdk_loop *loop;
-  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdk_loop *loop = *state;
   const int64_t deadlines[] = {INT64_MIN, INT64_MIN + 1, -1, 0, fdk_now_ns() - 1};
   enum { N = sizeof deadlines / sizeof deadlines[0] };
   fdkt_result res[N];
@@ -546,7 +481,6 @@ static void test_sleep_until_past(void **state) {
   assert_int_equal(fdk_op_cancel(far_op), 0);
   fdkt_run_until(loop, &far.calls, 1000);
   assert_int_equal(far.result, -ECANCELED);
-  fdk_loop_free(loop);
 }
 
 /* A plain epoll host: the backend descriptor among its own. It follows the documented
@@ -591,9 +525,7 @@ static int epoll_host_turn(epoll_host *h, int timeout, int cap_ms, int *ran) {
 /* The timeout a host is given counts down between runs: a host woken often by its own
  * timer still sees fdkit's timer come due. */
 static void test_host_timeout_counts_down(void **state) {
-  (void)state;
-  fdk_loop *loop;
-  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdk_loop *loop = *state;
   epoll_host h;
   epoll_host_new(&h, loop);
   int tick = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
@@ -612,7 +544,6 @@ static void test_host_timeout_counts_down(void **state) {
   assert_int_equal(res.result, 0);
   close(tick);
   close(h.ep);
-  fdk_loop_free(loop);
 }
 
 static void count_post(void *data) { ++*(int *)data; }
@@ -621,9 +552,7 @@ static void count_post(void *data) { ++*(int *)data; }
  * one that waits, a new timer, a post) makes the backend descriptor readable, even on a
  * loop that never ran: a host that computed its timeout before still hears of it. */
 static void test_host_woken_by_new_work(void **state) {
-  (void)state;
-  fdk_loop *loop;
-  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdk_loop *loop = *state;
   epoll_host h;
   epoll_host_new(&h, loop);
   int own[2];
@@ -662,7 +591,6 @@ static void test_host_woken_by_new_work(void **state) {
   close(own[0]);
   close(own[1]);
   close(h.ep);
-  fdk_loop_free(loop);
 }
 
 typedef struct {
@@ -878,36 +806,95 @@ static void test_sleeps_complete_in_deadline_order(void **state) {
   assert_int_equal(fdk_loop_free(loop), 0);
 }
 
+/* The parent's loop in a forked child: every area's asynchronous calls answer -ECHILD and
+ * act on none of the descriptors the child shares with its parent (the pipe keeps its byte,
+ * the socket stays open for writing, no directory appears); the parent's loop still works. */
+static void on_run_done(int result, fdk_run_result *res, void *data) {
+  (void)result;
+  fdk_run_result_free(res);
+  ++*(int *)data;
+}
+
+static int async_calls_refused_in_child(fdk_loop *loop, fdk_fd *r, fdk_fd *sock, const char *dir_path) {
+  char c;
+  fdkt_result res = {0};
+  int run_calls = 0;
+  const char *argv[] = {"true", NULL};
+  fdk_run_opts *opts;
+  if (fdk_run_opts_new(&opts, argv) < 0) return 2;
+  int ok = fdk_read_async(loop, r, &c, 1, fdkt_record, &res, NULL) == -ECHILD &&
+           strstr(fdk_last_error(), "fork") != NULL &&
+           fdk_mkdirat_async(loop, fdk_dir_fs(), dir_path, 0700, fdkt_record, &res, NULL) == -ECHILD &&
+           fdk_shutdown_async(loop, sock, FDK_SHUT_WR, fdkt_record, &res, NULL) == -ECHILD &&
+           fdk_run_async(loop, opts, on_run_done, &run_calls, NULL) == -ECHILD &&
+           fdk_sleep_until(loop, 0, fdkt_record, &res, NULL) == -ECHILD && res.calls == 0 && run_calls == 0;
+  fdk_run_opts_free(opts);
+  return ok && fdk_loop_free(loop) == 0 ? 0 : 1;
+}
+
+static void test_async_calls_after_fork(void **state) {
+  fdkt_pipe *p = *state;
+  fdk_fd *a, *b;
+  assert_int_equal(fdk_write(p->w, "x", 1), 1);
+  assert_int_equal(fdk_socketpair(&a, &b, AF_UNIX, SOCK_STREAM, 0), 0);
+  char dir_path[] = "/tmp/fdkt-fork-XXXXXX";
+  assert_non_null(mkdtemp(dir_path));
+  char made[64];
+  snprintf(made, sizeof made, "%s/made", dir_path);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) _exit(async_calls_refused_in_child(p->loop, p->r, a, made));
+  int status;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 0);
+  struct stat st;
+  assert_int_equal(stat(made, &st), -1);
+  assert_int_equal(fdk_write(a, "y", 1), 1);
+  char c = 0;
+  assert_int_equal(fdk_read(b, &c, 1), 1);
+  assert_int_equal(c, 'y');
+  fdkt_result res = {0};
+  assert_int_equal(fdk_read_async(p->loop, p->r, &c, 1, fdkt_record, &res, NULL), 0);
+  fdkt_run_until(p->loop, &res.calls, 5000);
+  assert_int_equal(res.result, 1);
+  assert_int_equal(c, 'x');
+  assert_int_equal(rmdir(dir_path), 0);
+  fdk_fd_unref(a);
+  fdk_fd_unref(b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       fdkt_test(test_new_free),
       fdkt_test(test_bad_arguments),
       fdkt_test(test_versions_and_errors),
-      fdkt_test(test_callback_never_inside_call),
-      fdkt_test(test_failed_call_no_callback),
-      fdkt_test(test_run_modes),
+      fdkt_pipe_test(test_callback_never_inside_call),
+      fdkt_pipe_test(test_failed_call_no_callback),
+      fdkt_pipe_test(test_run_modes),
       fdkt_test(test_post_from_thread),
       fdkt_test(test_post_before_run_and_at_free),
-      fdkt_test(test_cancel_pending),
-      fdkt_test(test_cancel_after_completion),
-      fdkt_test(test_cancel_from_other_thread),
+      fdkt_pipe_test(test_cancel_pending),
+      fdkt_pipe_test(test_cancel_after_completion),
+      fdkt_pipe_test(test_cancel_from_other_thread),
       fdkt_test(test_free_cancels_pending),
       fdkt_test(test_free_and_run_inside_callback),
       fdkt_test(test_stop),
-      fdkt_test(test_backend_for_hosts),
+      fdkt_loop_test(test_backend_for_hosts),
       fdkt_test(test_borrowed_uv_loop),
       fdkt_test(test_host_handle_on_same_descriptor),
-      fdkt_test(test_sleep_never_early),
-      fdkt_test(test_last_error_before_failing_callback),
+      fdkt_loop_test(test_sleep_never_early),
+      fdkt_loop_test(test_last_error_before_failing_callback),
       fdkt_test(test_free_waits_without_spinning),
-      fdkt_test(test_sleep_until_past),
+      fdkt_loop_test(test_sleep_until_past),
       fdkt_test(test_sleeps_complete_in_deadline_order),
-      fdkt_test(test_host_timeout_counts_down),
-      fdkt_test(test_host_woken_by_new_work),
+      fdkt_loop_test(test_host_timeout_counts_down),
+      fdkt_loop_test(test_host_woken_by_new_work),
       fdkt_test(test_host_hears_watch_started_in_callback),
       fdkt_test(test_remote_lifecycle),
       fdkt_test(test_remote_refused_while_freeing),
       fdkt_test(test_remote_post_races_free),
+      fdkt_pipe_test(test_async_calls_after_fork),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -99,6 +99,14 @@ static int spawn_wait(fdk_actions *a, unsigned backend, fdk_exit_status *st) {
   return r;
 }
 
+/* A spawn of a under backend that fails with err, its detail naming the failed step when
+ * given (posix_spawn names none); frees a. */
+static void spawn_fails(fdk_actions *a, unsigned backend, int err, const char *detail) {
+  assert_int_equal(spawn_wait(a, backend, NULL), err);
+  if (detail) assert_non_null(strstr(fdk_last_error(), detail));
+  fdk_actions_free(a);
+}
+
 static void test_exit_codes(void **state) {
   (void)state;
   for (int b = 0; b < NBACKENDS; b++) {
@@ -172,9 +180,7 @@ static void test_argv_empty_long_and_e2big(void **state) {
     fdk_actions *a;
     assert_int_equal(fdk_actions_new(&a), 0);
     assert_int_equal(fdk_actions_execve(a, CHILD_PATH, argv2, NULL), 0);
-    assert_int_equal(spawn_wait(a, backends[b], NULL), -E2BIG);
-    if (b != 2) assert_non_null(strstr(fdk_last_error(), "action 0 (execve"));
-    fdk_actions_free(a);
+    spawn_fails(a, backends[b], -E2BIG, b != 2 ? "action 0 (execve" : NULL);
     free(huge);
   }
   free(long_arg);
@@ -204,13 +210,9 @@ static void test_exec_failures(void **state) {
       assert_int_equal(fdk_actions_new(&a), 0);
       assert_int_equal(fdk_actions_chdir(a, "/"), 0);
       assert_int_equal(fdk_actions_execve(a, cases[i].path, argv, NULL), 0);
-      assert_int_equal(spawn_wait(a, backends[b], NULL), cases[i].err);
-      if (b != 2) {
-        char want[400];
-        snprintf(want, sizeof want, "action 1 (execve): %s: '%s'", strerror(-cases[i].err), cases[i].path);
-        assert_non_null(strstr(fdk_last_error(), want));
-      }
-      fdk_actions_free(a);
+      char want[400];
+      snprintf(want, sizeof want, "action 1 (execve): %s: '%s'", strerror(-cases[i].err), cases[i].path);
+      spawn_fails(a, backends[b], cases[i].err, b != 2 ? want : NULL);
     }
   }
   unlink(noexec);
@@ -283,17 +285,13 @@ static void test_chdir_and_fchdir(void **state) {
     assert_int_equal(fdk_actions_new(&a), 0);
     assert_int_equal(fdk_actions_chdir(a, "/nope"), 0);
     assert_int_equal(fdk_actions_execve(a, CHILD_PATH, argv, NULL), 0);
-    assert_int_equal(spawn_wait(a, backends[b], NULL), -ENOENT);
-    if (b != 2) assert_non_null(strstr(fdk_last_error(), "action 0 (chdir): No such file or directory: '/nope'"));
-    fdk_actions_free(a);
+    spawn_fails(a, backends[b], -ENOENT, b != 2 ? "action 0 (chdir): No such file or directory: '/nope'" : NULL);
 
     assert_int_equal(fdk_actions_new(&a), 0);
     assert_int_equal(fdk_actions_fchdir(a, dirfd), 0);
     assert_int_equal(fdk_actions_execve(a, CHILD_PATH, argv, NULL), 0);
     assert_int_equal(fdk_fd_close(dirfd), 0);
-    assert_int_equal(spawn_wait(a, backends[b], NULL), -EBADF);
-    assert_non_null(strstr(fdk_last_error(), "action 0 (fchdir "));
-    fdk_actions_free(a);
+    spawn_fails(a, backends[b], -EBADF, "action 0 (fchdir ");
     fdk_fd_unref(dirfd);
   }
 }
@@ -322,9 +320,7 @@ static void test_session_and_group(void **state) {
     assert_int_equal(fdk_actions_new(&a), 0);
     assert_int_equal(fdk_actions_setpgid(a, 1), 0);
     assert_int_equal(fdk_actions_execve(a, CHILD_PATH, argv, NULL), 0);
-    assert_int_equal(spawn_wait(a, backends[b], NULL), -EPERM);
-    if (b != 2) assert_non_null(strstr(fdk_last_error(), "action 0 (setpgid 1)"));
-    fdk_actions_free(a);
+    spawn_fails(a, backends[b], -EPERM, b != 2 ? "action 0 (setpgid 1)" : NULL);
   }
 }
 
@@ -359,17 +355,13 @@ static void test_credentials(void **state) {
     assert_int_equal(fdk_actions_setuid(a, 65534), 0);
     assert_int_equal(fdk_actions_setgid(a, 12345), 0);
     assert_int_equal(fdk_actions_execve(a, CHILD_PATH, argv, NULL), 0);
-    assert_int_equal(spawn_wait(a, backends[b], NULL), -EPERM);
-    assert_non_null(strstr(fdk_last_error(), "action 1 (setgid 12345)"));
-    fdk_actions_free(a);
+    spawn_fails(a, backends[b], -EPERM, "action 1 (setgid 12345)");
     /* setgroups without the privilege. */
     assert_int_equal(fdk_actions_new(&a), 0);
     assert_int_equal(fdk_actions_setuid(a, 65534), 0);
     assert_int_equal(fdk_actions_setgroups(a, 1, groups), 0);
     assert_int_equal(fdk_actions_execve(a, CHILD_PATH, argv, NULL), 0);
-    assert_int_equal(spawn_wait(a, backends[b], NULL), -EPERM);
-    assert_non_null(strstr(fdk_last_error(), "action 1 (setgroups (1 groups))"));
-    fdk_actions_free(a);
+    spawn_fails(a, backends[b], -EPERM, "action 1 (setgroups (1 groups))");
   }
 }
 
@@ -393,9 +385,7 @@ static void test_umask_rlimit_pdeathsig_nnp(void **state) {
     assert_int_equal(fdk_actions_new(&a), 0);
     assert_int_equal(fdk_actions_rlimit(a, RLIMIT_NOFILE, 1u << 30, 1u << 30), 0);
     assert_int_equal(fdk_actions_execve(a, CHILD_PATH, argv, NULL), 0);
-    assert_int_equal(spawn_wait(a, backends[b], NULL), -EPERM);
-    assert_non_null(strstr(fdk_last_error(), "action 0 (rlimit 7)"));
-    fdk_actions_free(a);
+    spawn_fails(a, backends[b], -EPERM, "action 0 (rlimit 7)");
   }
   /* Any signal the kernel takes for it, SIGKILL (the usual choice) and SIGSTOP included;
    * 0 and numbers past the last signal are refused when the list is built. */
@@ -540,10 +530,8 @@ static void test_user_action(void **state) {
     assert_int_equal(fdk_actions_new(&a), 0);
     assert_int_equal(fdk_actions_user(a, user_fails, NULL, "my-step"), 0);
     assert_int_equal(fdk_actions_execve(a, CHILD_PATH, argv, NULL), 0);
-    assert_int_equal(spawn_wait(a, backends[b], NULL), -EDOM);
-    assert_non_null(strstr(fdk_last_error(), "action 0 (user): "));
+    spawn_fails(a, backends[b], -EDOM, "action 0 (user): ");
     assert_non_null(strstr(fdk_last_error(), ": 'my-step'"));
-    fdk_actions_free(a);
   }
 }
 
@@ -822,6 +810,15 @@ static fdk_process *spawn_on_new_loop(fdk_loop **loop, fdk_actions **a, const ch
   return p;
 }
 
+/* Waits for p, killed by SIGKILL, and frees it. */
+static void reap_killed(fdk_process *p) {
+  fdk_exit_status st;
+  assert_int_equal(fdk_process_wait(p, &st), 0);
+  assert_int_equal(st.kind, FDK_EXIT_SIGNAL);
+  assert_int_equal(st.value, SIGKILL);
+  fdk_process_free(p);
+}
+
 /* The teardown of spawn_on_new_loop: the process, its actions, then the loop. */
 static void free_spawned(fdk_loop *loop, fdk_actions *a, fdk_process *p) {
   fdk_process_free(p);
@@ -838,8 +835,7 @@ static int user_exits_at_once(void *arg) {
 
 /* A child that is gone before fdk_spawn returns is still reported. */
 static void spawn_gone_child_on_loop(void) {
-  fdk_loop *loop;
-  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdk_loop *loop = fdkt_loop_new();
   const char *argv[] = {CHILD_PATH, NULL};
   fdk_actions *a;
   assert_int_equal(fdk_actions_new(&a), 0);
@@ -885,9 +881,7 @@ static void test_pidfds_withdrawn(void **state) {
 }
 
 static void test_exit_callback(void **state) {
-  (void)state;
-  fdk_loop *loop;
-  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdk_loop *loop = *state;
   for (int b = 0; b < NBACKENDS; b++) {
     fdk_actions *a = child_actions("exit", "7");
     exit_record rec = {0};
@@ -909,15 +903,13 @@ static void test_exit_callback(void **state) {
     fdk_process_free(p);
     fdk_actions_free(a);
   }
-  assert_int_equal(fdk_loop_free(loop), 0);
 }
 
 /* The status is collected by a blocking wait before the loop runs: the callback still
  * comes, once. */
 static void test_wait_before_callback_and_signal(void **state) {
   (void)state;
-  fdk_loop *loop;
-  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdk_loop *loop = fdkt_loop_new();
   fdk_actions *a = child_actions("sleep", NULL);
   assert_int_equal(fdk_actions_setpgid(a, 0) == -EINVAL, 1); /* after exec */
   fdk_actions_free(a);
@@ -976,10 +968,7 @@ static void test_loop_freed_first(void **state) {
   assert_int_equal(rec.calls, 1);
   assert_int_equal(rec.result, -ECANCELED);
   assert_int_equal(fdk_process_signal(p, SIGKILL), 0);
-  fdk_exit_status st;
-  assert_int_equal(fdk_process_wait(p, &st), 0);
-  assert_int_equal(st.value, SIGKILL);
-  fdk_process_free(p);
+  reap_killed(p);
   fdk_actions_free(a);
 }
 
@@ -988,8 +977,7 @@ static void test_loop_freed_first(void **state) {
  * loop is touched (the ASan build reads freed memory otherwise). */
 static void test_process_outlives_its_loop(void **state) {
   (void)state;
-  fdk_loop *loop;
-  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdk_loop *loop = fdkt_loop_new();
   fdk_actions *quick = child_actions("exit", "3");
   exit_record rec = {0};
   fdk_process *p;
@@ -1086,15 +1074,12 @@ static void test_pidfd_held_from_spawn(void **state) {
     assert_int_equal(fdk_process_signal(p, SIGKILL), 0);
     assert_int_equal(poll(&pfd, 1, 5000), 1);
   }
-  fdk_exit_status st;
-  assert_int_equal(fdk_process_wait(p, &st), 0);
-  assert_int_equal(st.value, SIGKILL);
-  fdk_process_free(p);
+  reap_killed(p);
   /* Asked only after the reap: still the child's pidfd. */
   a = fdk_actions_free(a);
   a = child_actions("exit", "0");
   assert_int_equal(fdk_spawn(&p, NULL, a, 0, NULL, NULL), 0);
-  assert_int_equal(fdk_process_wait(p, &st), 0);
+  assert_int_equal(fdk_process_wait(p, NULL), 0);
   if (pidfd_mode) assert_true(fdk_process_pidfd(p) >= 0);
   else assert_int_equal(fdk_process_pidfd(p), -ENOTSUP);
   fdk_process_free(p);
@@ -1103,9 +1088,7 @@ static void test_pidfd_held_from_spawn(void **state) {
 
 /* Many children on one loop, exiting in any order. */
 static void test_many_children_on_loop(void **state) {
-  (void)state;
-  fdk_loop *loop;
-  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdk_loop *loop = *state;
   enum { N = 40 };
   fdk_process *procs[N];
   exit_record recs[N];
@@ -1123,7 +1106,6 @@ static void test_many_children_on_loop(void **state) {
     assert_int_equal(recs[i].status.value, i);
     fdk_process_free(procs[i]);
   }
-  assert_int_equal(fdk_loop_free(loop), 0);
 }
 
 /* One complete list spawned from several threads at once (execvp look-up and an inherit
@@ -1232,9 +1214,7 @@ static void test_login_tty(void **state) {
     assert_int_equal(fdk_actions_new(&a), 0);
     assert_int_equal(fdk_actions_login_tty(a, notty), 0);
     assert_int_equal(fdk_actions_execve(a, CHILD_PATH, argv, NULL), 0);
-    assert_int_equal(spawn_wait(a, backends[b], NULL), -ENOTTY);
-    assert_non_null(strstr(fdk_last_error(), "action 0 (login_tty"));
-    fdk_actions_free(a);
+    spawn_fails(a, backends[b], -ENOTTY, "action 0 (login_tty");
   }
   fdk_fd_close(notty);
   fdk_fd_unref(notty);
@@ -1258,9 +1238,7 @@ static void test_error_texts(void **state) {
     fdk_actions *a;
     assert_int_equal(fdk_actions_new(&a), 0);
     assert_int_equal(fdk_actions_execve(a, script, argv, NULL), 0);
-    assert_int_equal(spawn_wait(a, backends[b], NULL), -ENOENT);
-    assert_non_null(strstr(fdk_last_error(), "its interpreter '/nonexistent/interp' (named by #!) is missing: '"));
-    fdk_actions_free(a);
+    spawn_fails(a, backends[b], -ENOENT, "its interpreter '/nonexistent/interp' (named by #!) is missing: '");
   }
   unlink(script);
   fdk_actions *a;
@@ -1311,8 +1289,7 @@ static void test_host_handler_installed_later(void **state) {
   early.sa_flags = SA_SIGINFO;
   sigaction(SIGCHLD, &early, &old);
   early_info_pid = 0;
-  fdk_loop *loop;
-  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdk_loop *loop = fdkt_loop_new();
   int gate[2];
   assert_int_equal(pipe2(gate, O_CLOEXEC), 0);
   int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
@@ -1358,8 +1335,7 @@ static void noop_post(void *data) { (void)data; }
 
 static void test_loop_after_fork(void **state) {
   (void)state;
-  fdk_loop *loop;
-  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdk_loop *loop = fdkt_loop_new();
   fdk_actions *a = child_actions("exit", "4");
   pid_t pid = fork();
   assert_true(pid >= 0);
@@ -1441,8 +1417,7 @@ static int have_pidfds(void) {
 static void test_sigchld_add_is_constant(void **state) {
   (void)state;
   enum { kLive = 300 };
-  fdk_loop *loop;
-  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdk_loop *loop = fdkt_loop_new();
   fdk_actions *a = child_actions("sleep", NULL);
   fdk_process *live[kLive];
   for (int i = 0; i < kLive; i++) assert_int_equal(fdk_spawn(&live[i], loop, a, 0, NULL, NULL), 0);
@@ -1588,8 +1563,7 @@ static void test_posix_spawn_instant_exit_reaped(void **state) {
   struct sigaction ign = {0}, old;
   ign.sa_handler = SIG_IGN;
   sigaction(SIGCHLD, &ign, &old);
-  fdk_loop *loop;
-  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdk_loop *loop = fdkt_loop_new();
   const char *argv[] = {TINY_CHILD_PATH, NULL};
   fdk_actions *a;
   assert_int_equal(fdk_actions_new(&a), 0);
@@ -1628,8 +1602,7 @@ static fdk_actions *gated_child(int gate_read, int devnull) {
 static void test_detached_reaped_by_idle_loop(void **state) {
   (void)state;
   for (int mode = 0; mode < 2; mode++) {
-    fdk_loop *loop;
-    assert_int_equal(fdk_loop_new(&loop), 0);
+    fdk_loop *loop = fdkt_loop_new();
     int gate[2];
     assert_int_equal(pipe2(gate, O_CLOEXEC), 0);
     int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
@@ -1763,13 +1736,13 @@ int main(int argc, char **argv) {
       fdkt_test(test_pidfds_withdrawn),
       fdkt_test(test_sigchld_add_is_constant),
       fdkt_test(test_process_outlives_its_loop),
-      fdkt_test(test_exit_callback),
+      fdkt_loop_test(test_exit_callback),
       fdkt_test(test_wait_before_callback_and_signal),
       fdkt_test(test_free_kills_running_child),
       fdkt_test(test_loop_freed_first),
       fdkt_test(test_host_sigchld_handler),
       fdkt_test(test_pidfd_held_from_spawn),
-      fdkt_test(test_many_children_on_loop),
+      fdkt_loop_test(test_many_children_on_loop),
       fdkt_test(test_one_list_many_threads),
       fdkt_test(test_login_tty),
       fdkt_test(test_error_texts),

@@ -19,11 +19,12 @@
  *
  * After fork(), a child process must not use its parent's loops (their descriptors, the
  * epoll set among them, are shared with the parent): fdk_loop_run, fdk_loop_post,
- * fdk_loop_backend_fd / _timeout and fdk_spawn with such a loop answer -ECHILD in the child,
- * and fdk_loop_free there frees fdkit's memory without libuv's teardown (which would act on
- * the parent's descriptors). fdkit does not support re-using a loop in the child
- * (uv_loop_fork); the fork is noticed by a pthread_atfork handler, so a raw fork system
- * call bypasses the check.
+ * fdk_loop_backend_fd / _timeout, fdk_spawn and every asynchronous call (the _async calls
+ * and fdk_sleep_until) with such a loop answer -ECHILD in the child and act on none of
+ * those descriptors; fdk_loop_free there frees fdkit's memory without libuv's teardown
+ * (which would act on the parent's descriptors). fdkit does not support re-using a loop in
+ * the child (uv_loop_fork); the fork is noticed by a pthread_atfork handler, so a raw fork
+ * system call bypasses the check.
  *
  * Errors: besides the common ones (common.h: -EINVAL for a NULL loop, op, function or
  * out-pointer, -ENOMEM), the calls named above return -ECHILD in a forked child. An

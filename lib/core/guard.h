@@ -22,10 +22,4 @@ auto guard(const char *what, Body &&body) noexcept -> decltype(body()) {
   }
 }
 
-// The check every asynchronous entry point makes: a loop to run on and a callback to call.
-template <class Callback>
-int check_async(const char *what, const fdk_loop *loop, Callback cb) {
-  return loop && cb ? 0 : fail(-EINVAL, "%s: loop or callback is NULL", what);
-}
-
 }  // namespace fdk

@@ -57,6 +57,8 @@ int open_flags_to_os(unsigned flags, int *out) {
   return 0;
 }
 
+int wrap_opened(fdk_fd **out, int raw, int oflags) { return fd_wrap(out, raw, !(oflags & O_NONBLOCK)); }
+
 DirBase::~DirBase() {
   if (fd_) fd_unuse(fd_);
 }
@@ -147,7 +149,7 @@ int openat(fdk_fd **out, fdk_dir *dir, const char *path, unsigned flags, unsigne
   if (int r = open_flags_to_os(flags, &oflags)) return r;
   int raw = openat_raw(dir, path, oflags, mode);
   if (raw < 0) return raw;
-  return fd_wrap(out, raw, !(flags & FDK_O_NONBLOCK));
+  return wrap_opened(out, raw, oflags);
 }
 
 }  // namespace fdk

@@ -23,7 +23,7 @@ namespace fdk {
 
 void OpenResult::deliver(int64_t r) const {
   fdk_fd *fd = nullptr;
-  int result = r < 0 ? static_cast<int>(r) : fd_wrap(&fd, static_cast<int>(r), !(oflags & O_NONBLOCK));
+  int result = r < 0 ? static_cast<int>(r) : wrap_opened(&fd, static_cast<int>(r), oflags);
   cb(result, fd, data);
 }
 

@@ -133,6 +133,9 @@ int reopen_file(const DirBase &b, const char *path, bool follow, const struct st
 
 // Platform flags for the FDK_O_* set; -EINVAL for unknown or unsupported bits.
 int open_flags_to_os(unsigned flags, int *out);
+// The handle of a descriptor opened with oflags: blocking unless the open asked for
+// O_NONBLOCK. The blocking and asynchronous opens both decide here.
+int wrap_opened(fdk_fd **out, int raw, int oflags);
 
 // Bodies of the public calls (arguments already checked).
 fdk_dir *dir_fs();

@@ -91,8 +91,10 @@ int dir_open_async(fdk_loop *loop, fdk_dir *base, const char *path, fdk_dir_cb c
   return start_produce<fdk_dir *>(loop, std::move(fn), cb, data, op, "dir_open");
 }
 
-int openat_async(fdk_loop *loop, fdk_dir *dir, const char *path, int oflags, mode_t mode, fdk_open_cb cb, void *data,
-                 fdk_op **op) {
+int openat_async(fdk_loop *loop, fdk_dir *dir, const char *path, unsigned flags, mode_t mode, fdk_open_cb cb,
+                 void *data, fdk_op **op) {
+  int oflags;
+  if (int r = open_flags_to_os(flags, &oflags)) return r;
   FsEngine engine = fs_engine();
   if (inline_first(loop, engine)) {
     if (int r = inline_openat(loop, dir, path, oflags, cb, data, op); r != kNotServed) return r;

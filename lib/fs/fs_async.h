@@ -7,8 +7,8 @@
 namespace fdk {
 
 int dir_open_async(fdk_loop *loop, fdk_dir *base, const char *path, fdk_dir_cb cb, void *data, fdk_op **op);
-int openat_async(fdk_loop *loop, fdk_dir *dir, const char *path, int oflags, mode_t mode, fdk_open_cb cb, void *data,
-                 fdk_op **op);
+int openat_async(fdk_loop *loop, fdk_dir *dir, const char *path, unsigned flags, mode_t mode, fdk_open_cb cb,
+                 void *data, fdk_op **op);
 int mkdirat_async(fdk_loop *loop, fdk_dir *dir, const char *path, mode_t mode, fdk_result_cb cb, void *data,
                   fdk_op **op);
 int unlinkat_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_result_cb cb, void *data, fdk_op **op);

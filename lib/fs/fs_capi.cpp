@@ -5,13 +5,14 @@
 #include <unistd.h>
 
 #include "core/guard.h"
+#include "loop/async_entry.h"
 #include "fd/fd.h"
 #include "fs/fs_async.h"
 #include "trace/trace.h"
 
-using fdk::check_async;
 using fdk::fail;
 using fdk::guard;
+using fdk::guard_async;
 using fdk::traced;
 
 namespace {
@@ -441,40 +442,33 @@ FDK_API ssize_t fdk_realpath(char **out, fdk_dir *dir, const char *path) {
 FDK_API int fdk_dir_open_async(fdk_loop *loop, fdk_dir *base, const char *path, fdk_dir_cb cb, void *data,
                                fdk_op **op) {
   if (int r = check_dir("dir_open", base, path)) return r;
-  if (int r = check_async("dir_open", loop, cb)) return r;
-  return guard("dir_open", [&] { return fdk::dir_open_async(loop, base, path, cb, data, op); });
+  return guard_async("dir_open", loop, cb, [&] { return fdk::dir_open_async(loop, base, path, cb, data, op); });
 }
 
 FDK_API int fdk_openat_async(fdk_loop *loop, fdk_dir *dir, const char *path, unsigned flags, unsigned mode,
                              fdk_open_cb cb, void *data, fdk_op **op) {
-  int oflags;
   if (int r = check_dir("openat", dir, path)) return r;
   if (int r = check_mode("openat", mode)) return r;
-  if (int r = check_async("openat", loop, cb)) return r;
-  if (int r = fdk::open_flags_to_os(flags, &oflags)) return r;
-  return guard("openat", [&] { return fdk::openat_async(loop, dir, path, oflags, mode, cb, data, op); });
+  return guard_async("openat", loop, cb, [&] { return fdk::openat_async(loop, dir, path, flags, mode, cb, data, op); });
 }
 
 FDK_API int fdk_mkdirat_async(fdk_loop *loop, fdk_dir *dir, const char *path, unsigned mode, fdk_result_cb cb,
                               void *data, fdk_op **op) {
   if (int r = check_dir("mkdirat", dir, path)) return r;
   if (int r = check_mode("mkdirat", mode)) return r;
-  if (int r = check_async("mkdirat", loop, cb)) return r;
-  return guard("mkdirat", [&] { return fdk::mkdirat_async(loop, dir, path, mode, cb, data, op); });
+  return guard_async("mkdirat", loop, cb, [&] { return fdk::mkdirat_async(loop, dir, path, mode, cb, data, op); });
 }
 
 FDK_API int fdk_unlinkat_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_result_cb cb, void *data,
                                fdk_op **op) {
   if (int r = check_dir("unlinkat", dir, path)) return r;
-  if (int r = check_async("unlinkat", loop, cb)) return r;
-  return guard("unlinkat", [&] { return fdk::unlinkat_async(loop, dir, path, cb, data, op); });
+  return guard_async("unlinkat", loop, cb, [&] { return fdk::unlinkat_async(loop, dir, path, cb, data, op); });
 }
 
 FDK_API int fdk_rmdirat_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_result_cb cb, void *data,
                               fdk_op **op) {
   if (int r = check_dir("rmdirat", dir, path)) return r;
-  if (int r = check_async("rmdirat", loop, cb)) return r;
-  return guard("rmdirat", [&] { return fdk::rmdirat_async(loop, dir, path, cb, data, op); });
+  return guard_async("rmdirat", loop, cb, [&] { return fdk::rmdirat_async(loop, dir, path, cb, data, op); });
 }
 
 FDK_API int fdk_renameat_async(fdk_loop *loop, fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir,
@@ -485,32 +479,31 @@ FDK_API int fdk_renameat_async(fdk_loop *loop, fdk_dir *old_dir, const char *old
 FDK_API int fdk_renameat2_async(fdk_loop *loop, fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir,
                                 const char *new_path, unsigned flags, fdk_result_cb cb, void *data, fdk_op **op) {
   if (int r = check_rename("renameat", old_dir, old_path, new_dir, new_path, flags)) return r;
-  if (int r = check_async("renameat", loop, cb)) return r;
-  return guard("renameat",
-               [&] { return fdk::renameat2_async(loop, old_dir, old_path, new_dir, new_path, flags, cb, data, op); });
+  return guard_async("renameat", loop, cb, [&] {
+    return fdk::renameat2_async(loop, old_dir, old_path, new_dir, new_path, flags, cb, data, op);
+  });
 }
 
 FDK_API int fdk_symlinkat_async(fdk_loop *loop, const char *target, fdk_dir *dir, const char *path,
                                 fdk_result_cb cb, void *data, fdk_op **op) {
   if (!target) return fail(-EINVAL, "symlinkat: target is NULL");
   if (int r = check_dir("symlinkat", dir, path)) return r;
-  if (int r = check_async("symlinkat", loop, cb)) return r;
-  return guard("symlinkat", [&] { return fdk::symlinkat_async(loop, target, dir, path, cb, data, op); });
+  return guard_async("symlinkat", loop, cb,
+                     [&] { return fdk::symlinkat_async(loop, target, dir, path, cb, data, op); });
 }
 
 FDK_API int fdk_linkat_async(fdk_loop *loop, fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir,
                              const char *new_path, fdk_result_cb cb, void *data, fdk_op **op) {
   if (int r = check_dir("linkat", old_dir, old_path)) return r;
   if (int r = check_dir("linkat", new_dir, new_path)) return r;
-  if (int r = check_async("linkat", loop, cb)) return r;
-  return guard("linkat", [&] { return fdk::linkat_async(loop, old_dir, old_path, new_dir, new_path, cb, data, op); });
+  return guard_async("linkat", loop, cb,
+                     [&] { return fdk::linkat_async(loop, old_dir, old_path, new_dir, new_path, cb, data, op); });
 }
 
 FDK_API int fdk_readlinkat_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_text_cb cb, void *data,
                                  fdk_op **op) {
   if (int r = check_dir("readlinkat", dir, path)) return r;
-  if (int r = check_async("readlinkat", loop, cb)) return r;
-  return guard("readlinkat", [&] { return fdk::readlinkat_async(loop, dir, path, cb, data, op); });
+  return guard_async("readlinkat", loop, cb, [&] { return fdk::readlinkat_async(loop, dir, path, cb, data, op); });
 }
 
 FDK_API int fdk_chmodat_async(fdk_loop *loop, fdk_dir *dir, const char *path, unsigned mode, unsigned flags,
@@ -518,8 +511,8 @@ FDK_API int fdk_chmodat_async(fdk_loop *loop, fdk_dir *dir, const char *path, un
   if (int r = check_dir("chmodat", dir, path)) return r;
   if (int r = check_mode("chmodat", mode)) return r;
   if (int r = check_follow("chmodat", flags)) return r;
-  if (int r = check_async("chmodat", loop, cb)) return r;
-  return guard("chmodat", [&] { return fdk::chmodat_async(loop, dir, path, mode, flags & FDK_FOLLOW, cb, data, op); });
+  return guard_async("chmodat", loop, cb,
+                     [&] { return fdk::chmodat_async(loop, dir, path, mode, flags & FDK_FOLLOW, cb, data, op); });
 }
 
 FDK_API int fdk_chownat_async(fdk_loop *loop, fdk_dir *dir, const char *path, int64_t uid, int64_t gid,
@@ -527,9 +520,8 @@ FDK_API int fdk_chownat_async(fdk_loop *loop, fdk_dir *dir, const char *path, in
   if (int r = check_dir("chownat", dir, path)) return r;
   if (int r = check_owner("chownat", uid, gid)) return r;
   if (int r = check_follow("chownat", flags)) return r;
-  if (int r = check_async("chownat", loop, cb)) return r;
-  return guard("chownat",
-               [&] { return fdk::chownat_async(loop, dir, path, uid, gid, flags & FDK_FOLLOW, cb, data, op); });
+  return guard_async("chownat", loop, cb,
+                     [&] { return fdk::chownat_async(loop, dir, path, uid, gid, flags & FDK_FOLLOW, cb, data, op); });
 }
 
 FDK_API int fdk_utimensat_async(fdk_loop *loop, fdk_dir *dir, const char *path, int64_t atime_sec,
@@ -539,52 +531,47 @@ FDK_API int fdk_utimensat_async(fdk_loop *loop, fdk_dir *dir, const char *path, 
   if (int r = check_dir("utimensat", dir, path)) return r;
   if (int r = check_times("utimensat", atime_sec, atime_nsec, mtime_sec, mtime_nsec, ts)) return r;
   if (int r = check_follow("utimensat", flags)) return r;
-  if (int r = check_async("utimensat", loop, cb)) return r;
-  return guard("utimensat", [&] { return fdk::utimensat_async(loop, dir, path, ts, flags & FDK_FOLLOW, cb, data, op); });
+  return guard_async("utimensat", loop, cb,
+                     [&] { return fdk::utimensat_async(loop, dir, path, ts, flags & FDK_FOLLOW, cb, data, op); });
 }
 
 FDK_API int fdk_fstat_async(fdk_loop *loop, fdk_stat *st, fdk_fd *fd, fdk_result_cb cb, void *data, fdk_op **op) {
   if (int r = check_stat("fstat", st)) return r;
   if (!fd) return fail(-EINVAL, "fstat: fd is NULL");
-  if (int r = check_async("fstat", loop, cb)) return r;
-  return guard("fstat", [&] { return fdk::fstat_async(loop, st, fd, cb, data, op); });
+  return guard_async("fstat", loop, cb, [&] { return fdk::fstat_async(loop, st, fd, cb, data, op); });
 }
 
 FDK_API int fdk_statat_async(fdk_loop *loop, fdk_stat *st, fdk_dir *dir, const char *path, int follow,
                              fdk_result_cb cb, void *data, fdk_op **op) {
   if (int r = check_stat("statat", st)) return r;
   if (int r = check_dir("statat", dir, path)) return r;
-  if (int r = check_async("statat", loop, cb)) return r;
-  return guard("statat", [&] { return fdk::statat_async(loop, st, dir, path, follow != 0, cb, data, op); });
+  return guard_async("statat", loop, cb,
+                     [&] { return fdk::statat_async(loop, st, dir, path, follow != 0, cb, data, op); });
 }
 
 FDK_API int fdk_readdir_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_dirents_cb cb, void *data,
                               fdk_op **op) {
   if (int r = check_dir("readdir", dir, path)) return r;
-  if (int r = check_async("readdir", loop, cb)) return r;
-  return guard("readdir", [&] { return fdk::readdir_async(loop, dir, path, cb, data, op); });
+  return guard_async("readdir", loop, cb, [&] { return fdk::readdir_async(loop, dir, path, cb, data, op); });
 }
 
 FDK_API int fdk_realpath_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_text_cb cb, void *data,
                                fdk_op **op) {
   if (int r = check_dir("realpath", dir, path)) return r;
-  if (int r = check_async("realpath", loop, cb)) return r;
-  return guard("realpath", [&] { return fdk::realpath_async(loop, dir, path, cb, data, op); });
+  return guard_async("realpath", loop, cb, [&] { return fdk::realpath_async(loop, dir, path, cb, data, op); });
 }
 
 FDK_API int fdk_dir_open2_async(fdk_loop *loop, fdk_dir *base, const char *path, unsigned flags, fdk_dir_cb cb,
                                 void *data, fdk_op **op) {
   if (int r = check_dir("dir_open", base, path)) return r;
   if (int r = check_dir_flags(flags)) return r;
-  if (int r = check_async("dir_open", loop, reinterpret_cast<const void *>(cb))) return r;
-  return guard("dir_open", [&] { return fdk::dir_open2_async(loop, base, path, flags, cb, data, op); });
+  return guard_async("dir_open", loop, cb, [&] { return fdk::dir_open2_async(loop, base, path, flags, cb, data, op); });
 }
 
 FDK_API int fdk_linkat2_async(fdk_loop *loop, fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir,
                               const char *new_path, unsigned flags, fdk_result_cb cb, void *data, fdk_op **op) {
   if (int r = check_link("linkat", old_dir, old_path, new_dir, new_path, flags)) return r;
-  if (int r = check_async("linkat", loop, reinterpret_cast<const void *>(cb))) return r;
-  return guard("linkat", [&] {
+  return guard_async("linkat", loop, cb, [&] {
     return fdk::linkat2_async(loop, old_dir, old_path, new_dir, new_path, flags & FDK_FOLLOW, cb, data, op);
   });
 }
@@ -593,8 +580,7 @@ FDK_API int fdk_linkat_fd_async(fdk_loop *loop, fdk_fd *fd, fdk_dir *dir, const 
                                 void *data, fdk_op **op) {
   if (int r = check_fd("linkat_fd", fd)) return r;
   if (int r = check_dir("linkat_fd", dir, path)) return r;
-  if (int r = check_async("linkat_fd", loop, reinterpret_cast<const void *>(cb))) return r;
-  return guard("linkat_fd", [&] { return fdk::linkat_fd_async(loop, fd, dir, path, cb, data, op); });
+  return guard_async("linkat_fd", loop, cb, [&] { return fdk::linkat_fd_async(loop, fd, dir, path, cb, data, op); });
 }
 
 FDK_API int fdk_mknodat_async(fdk_loop *loop, fdk_dir *dir, const char *path, int kind, unsigned mode, uint64_t dev,
@@ -602,9 +588,7 @@ FDK_API int fdk_mknodat_async(fdk_loop *loop, fdk_dir *dir, const char *path, in
   mode_t os_mode;
   if (int r = check_dir("mknodat", dir, path)) return r;
   if (int r = node_mode(kind, mode, &os_mode)) return r;
-  if (int r = check_async("mknodat", loop, reinterpret_cast<const void *>(cb))) return r;
-  return guard("mknodat",
-               [&] { return fdk::mknodat_async(loop, dir, path, os_mode, static_cast<dev_t>(dev), cb, data, op); });
+  return guard_async("mknodat", loop, cb, [&] { return fdk::mknodat_async(loop, dir, path, os_mode, static_cast<dev_t>(dev), cb, data, op); });
 }
 
 FDK_API int fdk_mkfifoat_async(fdk_loop *loop, fdk_dir *dir, const char *path, unsigned mode, fdk_result_cb cb,
@@ -616,16 +600,14 @@ FDK_API int fdk_truncateat_async(fdk_loop *loop, fdk_dir *dir, const char *path,
                                  void *data, fdk_op **op) {
   if (int r = check_dir("truncateat", dir, path)) return r;
   if (int r = check_length(length)) return r;
-  if (int r = check_async("truncateat", loop, reinterpret_cast<const void *>(cb))) return r;
-  return guard("truncateat", [&] { return fdk::truncateat_async(loop, dir, path, length, cb, data, op); });
+  return guard_async("truncateat", loop, cb, [&] { return fdk::truncateat_async(loop, dir, path, length, cb, data, op); });
 }
 
 FDK_API int fdk_faccessat_async(fdk_loop *loop, fdk_dir *dir, const char *path, unsigned mode, unsigned flags,
                                 fdk_result_cb cb, void *data, fdk_op **op) {
   if (int r = check_dir("faccessat", dir, path)) return r;
   if (int r = check_access(mode, flags)) return r;
-  if (int r = check_async("faccessat", loop, reinterpret_cast<const void *>(cb))) return r;
-  return guard("faccessat", [&] {
+  return guard_async("faccessat", loop, cb, [&] {
     return fdk::faccessat_async(loop, dir, path, access_mode(mode), flags & FDK_FOLLOW, flags & FDK_ACCESS_EFFECTIVE,
                                 cb, data, op);
   });
@@ -635,9 +617,7 @@ FDK_API int fdk_getxattrat_async(fdk_loop *loop, fdk_dir *dir, const char *path,
                                  fdk_text_cb cb, void *data, fdk_op **op) {
   if (int r = check_xattr("getxattrat", dir, path, flags, FDK_FOLLOW)) return r;
   if (int r = check_name("getxattrat", name)) return r;
-  if (int r = check_async("getxattrat", loop, reinterpret_cast<const void *>(cb))) return r;
-  return guard("getxattrat",
-               [&] { return fdk::getxattrat_async(loop, dir, path, name, flags & FDK_FOLLOW, cb, data, op); });
+  return guard_async("getxattrat", loop, cb, [&] { return fdk::getxattrat_async(loop, dir, path, name, flags & FDK_FOLLOW, cb, data, op); });
 }
 
 FDK_API int fdk_setxattrat_async(fdk_loop *loop, fdk_dir *dir, const char *path, const char *name, const void *value,
@@ -645,8 +625,7 @@ FDK_API int fdk_setxattrat_async(fdk_loop *loop, fdk_dir *dir, const char *path,
   if (int r = check_xattr("setxattrat", dir, path, flags, kSetXattrFlags)) return r;
   if (int r = check_name("setxattrat", name)) return r;
   if (int r = check_value(value, size)) return r;
-  if (int r = check_async("setxattrat", loop, reinterpret_cast<const void *>(cb))) return r;
-  return guard("setxattrat", [&] {
+  return guard_async("setxattrat", loop, cb, [&] {
     return fdk::setxattrat_async(loop, dir, path, name, value, size, xattr_flags(flags), flags & FDK_FOLLOW, cb, data,
                                  op);
   });
@@ -655,17 +634,14 @@ FDK_API int fdk_setxattrat_async(fdk_loop *loop, fdk_dir *dir, const char *path,
 FDK_API int fdk_listxattrat_async(fdk_loop *loop, fdk_dir *dir, const char *path, unsigned flags, fdk_text_cb cb,
                                   void *data, fdk_op **op) {
   if (int r = check_xattr("listxattrat", dir, path, flags, FDK_FOLLOW)) return r;
-  if (int r = check_async("listxattrat", loop, reinterpret_cast<const void *>(cb))) return r;
-  return guard("listxattrat", [&] { return fdk::listxattrat_async(loop, dir, path, flags & FDK_FOLLOW, cb, data, op); });
+  return guard_async("listxattrat", loop, cb, [&] { return fdk::listxattrat_async(loop, dir, path, flags & FDK_FOLLOW, cb, data, op); });
 }
 
 FDK_API int fdk_removexattrat_async(fdk_loop *loop, fdk_dir *dir, const char *path, const char *name,
                                     unsigned flags, fdk_result_cb cb, void *data, fdk_op **op) {
   if (int r = check_xattr("removexattrat", dir, path, flags, FDK_FOLLOW)) return r;
   if (int r = check_name("removexattrat", name)) return r;
-  if (int r = check_async("removexattrat", loop, reinterpret_cast<const void *>(cb))) return r;
-  return guard("removexattrat",
-               [&] { return fdk::removexattrat_async(loop, dir, path, name, flags & FDK_FOLLOW, cb, data, op); });
+  return guard_async("removexattrat", loop, cb, [&] { return fdk::removexattrat_async(loop, dir, path, name, flags & FDK_FOLLOW, cb, data, op); });
 }
 
 }  // extern "C"

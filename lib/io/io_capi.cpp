@@ -3,13 +3,14 @@
 #include <limits.h>
 
 #include "core/guard.h"
+#include "loop/async_entry.h"
 #include "trace/trace.h"
 #include "fd/fd.h"
 #include "io/ops.h"
 
-using fdk::check_async;
 using fdk::fail;
 using fdk::guard;
+using fdk::guard_async;
 
 namespace {
 
@@ -105,90 +106,81 @@ FDK_API ssize_t fdk_getrandom(void *buf, size_t len, unsigned flags) {
 FDK_API int fdk_read_async(fdk_loop *loop, fdk_fd *fd, void *buf, size_t len, fdk_result_cb cb, void *data,
                            fdk_op **op) {
   if (int r = check_buf("read", fd, buf, len)) return r;
-  if (int r = check_async("read", loop, cb)) return r;
-  return guard("read", [&] { return fdk::read_async(loop, fd, buf, len, cb, data, op); });
+  return guard_async("read", loop, cb, [&] { return fdk::read_async(loop, fd, buf, len, cb, data, op); });
 }
 
 FDK_API int fdk_write_async(fdk_loop *loop, fdk_fd *fd, const void *buf, size_t len, fdk_result_cb cb, void *data,
                             fdk_op **op) {
   if (int r = check_buf("write", fd, buf, len)) return r;
-  if (int r = check_async("write", loop, cb)) return r;
-  return guard("write", [&] { return fdk::write_async(loop, fd, buf, len, cb, data, op); });
+  return guard_async("write", loop, cb, [&] { return fdk::write_async(loop, fd, buf, len, cb, data, op); });
 }
 
 FDK_API int fdk_readv_async(fdk_loop *loop, fdk_fd *fd, const struct iovec *iov, int iovcnt, fdk_result_cb cb,
                             void *data, fdk_op **op) {
   if (int r = check_iov("readv", fd, iov, iovcnt)) return r;
-  if (int r = check_async("readv", loop, cb)) return r;
-  return guard("readv", [&] { return fdk::readv_async(loop, fd, iov, iovcnt, cb, data, op); });
+  return guard_async("readv", loop, cb, [&] { return fdk::readv_async(loop, fd, iov, iovcnt, cb, data, op); });
 }
 
 FDK_API int fdk_writev_async(fdk_loop *loop, fdk_fd *fd, const struct iovec *iov, int iovcnt, fdk_result_cb cb,
                              void *data, fdk_op **op) {
   if (int r = check_iov("writev", fd, iov, iovcnt)) return r;
-  if (int r = check_async("writev", loop, cb)) return r;
-  return guard("writev", [&] { return fdk::writev_async(loop, fd, iov, iovcnt, cb, data, op); });
+  return guard_async("writev", loop, cb, [&] { return fdk::writev_async(loop, fd, iov, iovcnt, cb, data, op); });
 }
 
 FDK_API int fdk_preadv_async(fdk_loop *loop, fdk_fd *fd, const struct iovec *iov, int iovcnt, int64_t offset,
                              fdk_result_cb cb, void *data, fdk_op **op) {
   if (int r = check_iov("preadv", fd, iov, iovcnt)) return r;
   if (int r = check_offset("preadv", offset)) return r;
-  if (int r = check_async("preadv", loop, cb)) return r;
-  return guard("preadv", [&] { return fdk::preadv_async(loop, fd, iov, iovcnt, offset, cb, data, op); });
+  return guard_async("preadv", loop, cb,
+                     [&] { return fdk::preadv_async(loop, fd, iov, iovcnt, offset, cb, data, op); });
 }
 
 FDK_API int fdk_pwritev_async(fdk_loop *loop, fdk_fd *fd, const struct iovec *iov, int iovcnt, int64_t offset,
                               fdk_result_cb cb, void *data, fdk_op **op) {
   if (int r = check_iov("pwritev", fd, iov, iovcnt)) return r;
   if (int r = check_offset("pwritev", offset)) return r;
-  if (int r = check_async("pwritev", loop, cb)) return r;
-  return guard("pwritev", [&] { return fdk::pwritev_async(loop, fd, iov, iovcnt, offset, cb, data, op); });
+  return guard_async("pwritev", loop, cb,
+                     [&] { return fdk::pwritev_async(loop, fd, iov, iovcnt, offset, cb, data, op); });
 }
 
 FDK_API int fdk_lseek_async(fdk_loop *loop, fdk_fd *fd, int64_t offset, int whence, fdk_result_cb cb, void *data,
                             fdk_op **op) {
   if (int r = check_fd("lseek", fd)) return r;
   if (int r = check_whence(whence)) return r;
-  if (int r = check_async("lseek", loop, cb)) return r;
-  return guard("lseek", [&] { return fdk::lseek_async(loop, fd, offset, whence, cb, data, op); });
+  return guard_async("lseek", loop, cb, [&] { return fdk::lseek_async(loop, fd, offset, whence, cb, data, op); });
 }
 
 FDK_API int fdk_fsync_async(fdk_loop *loop, fdk_fd *fd, unsigned flags, fdk_result_cb cb, void *data, fdk_op **op) {
   if (int r = check_fd("fsync", fd)) return r;
   if (int r = check_flags("fsync", flags, FDK_FSYNC_DATA)) return r;
-  if (int r = check_async("fsync", loop, cb)) return r;
-  return guard("fsync", [&] { return fdk::fsync_async(loop, fd, flags, cb, data, op); });
+  return guard_async("fsync", loop, cb, [&] { return fdk::fsync_async(loop, fd, flags, cb, data, op); });
 }
 
 FDK_API int fdk_ftruncate_async(fdk_loop *loop, fdk_fd *fd, int64_t length, fdk_result_cb cb, void *data,
                                 fdk_op **op) {
   if (int r = check_fd("ftruncate", fd)) return r;
   if (length < 0) return fail(-EINVAL, "ftruncate: negative length");
-  if (int r = check_async("ftruncate", loop, cb)) return r;
-  return guard("ftruncate", [&] { return fdk::ftruncate_async(loop, fd, length, cb, data, op); });
+  return guard_async("ftruncate", loop, cb, [&] { return fdk::ftruncate_async(loop, fd, length, cb, data, op); });
 }
 
 FDK_API int fdk_getrandom_async(fdk_loop *loop, void *buf, size_t len, unsigned flags, fdk_result_cb cb, void *data,
                                 fdk_op **op) {
   if (!buf && len) return fail(-EINVAL, "getrandom: buf is NULL");
   if (int r = check_flags("getrandom", flags, FDK_RANDOM_NONBLOCK)) return r;
-  if (int r = check_async("getrandom", loop, cb)) return r;
-  return guard("getrandom", [&] { return fdk::getrandom_async(loop, buf, len, flags, cb, data, op); });
+  return guard_async("getrandom", loop, cb, [&] { return fdk::getrandom_async(loop, buf, len, flags, cb, data, op); });
 }
 
 FDK_API int fdk_write_all_async(fdk_loop *loop, fdk_fd *fd, const void *buf, size_t len, fdk_result_cb cb,
                                 void *data, fdk_op **op) {
   if (int r = check_buf("write_all", fd, buf, len)) return r;
-  if (int r = check_async("write_all", loop, cb)) return r;
-  return guard("write_all", [&] { return fdk::write_all_async(loop, fd, buf, len, cb, data, op); });
+  return guard_async("write_all", loop, cb, [&] { return fdk::write_all_async(loop, fd, buf, len, cb, data, op); });
 }
 
 FDK_API int fdk_writev_all_async(fdk_loop *loop, fdk_fd *fd, const struct iovec *iov, int iovcnt,
                                  fdk_result_cb cb, void *data, fdk_op **op) {
   if (int r = check_iov("writev_all", fd, iov, iovcnt)) return r;
-  if (int r = check_async("writev_all", loop, cb)) return r;
-  return guard("writev_all", [&] { return fdk::writev_all_async(loop, fd, iov, iovcnt, cb, data, op); });
+  return guard_async("writev_all", loop, cb,
+                     [&] { return fdk::writev_all_async(loop, fd, iov, iovcnt, cb, data, op); });
 }
 
 FDK_API int64_t fdk_write_queue_size(fdk_loop *loop, fdk_fd *fd) {
@@ -199,8 +191,7 @@ FDK_API int64_t fdk_write_queue_size(fdk_loop *loop, fdk_fd *fd) {
 FDK_API int64_t fdk_now_ns(void) { return fdk::now_ns(); }
 
 FDK_API int fdk_sleep_until(fdk_loop *loop, int64_t deadline_ns, fdk_result_cb cb, void *data, fdk_op **op) {
-  if (int r = check_async("sleep_until", loop, cb)) return r;
-  return guard("sleep_until", [&] { return fdk::sleep_until(loop, deadline_ns, cb, data, op); });
+  return guard_async("sleep_until", loop, cb, [&] { return fdk::sleep_until(loop, deadline_ns, cb, data, op); });
 }
 
 }  // extern "C"

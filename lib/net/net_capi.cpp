@@ -4,13 +4,14 @@
 #include <sys/socket.h>
 
 #include "core/guard.h"
+#include "loop/async_entry.h"
 #include "fd/fd.h"
 #include "net/net.h"
 #include "trace/trace.h"
 
-using fdk::check_async;
 using fdk::fail;
 using fdk::guard;
+using fdk::guard_async;
 using fdk::traced;
 
 namespace {
@@ -143,8 +144,7 @@ FDK_API int fdk_connect_async(fdk_loop *loop, fdk_fd *fd, const struct sockaddr 
                               fdk_result_cb cb, void *data, fdk_op **op) {
   if (int r = check_fd("connect", fd)) return r;
   if (int r = check_addr_copied("connect", addr, &addrlen)) return r;
-  if (int r = check_async("connect", loop, cb)) return r;
-  return guard("connect", [&] { return fdk::connect_async(loop, fd, addr, addrlen, cb, data, op); });
+  return guard_async("connect", loop, cb, [&] { return fdk::connect_async(loop, fd, addr, addrlen, cb, data, op); });
 }
 
 FDK_API int fdk_accept(fdk_fd **conn, fdk_fd *listener, struct sockaddr *addr, socklen_t *addrlen) {
@@ -158,8 +158,8 @@ FDK_API int fdk_accept_async(fdk_loop *loop, fdk_fd *listener, struct sockaddr *
                              fdk_accept_cb cb, void *data, fdk_op **op) {
   if (int r = check_fd("accept", listener)) return r;
   if (int r = check_addr_out("accept", addr, addrlen, true)) return r;
-  if (int r = check_async("accept", loop, cb)) return r;
-  return guard("accept", [&] { return fdk::accept_async(loop, listener, addr, addrlen, cb, data, op); });
+  return guard_async("accept", loop, cb,
+                     [&] { return fdk::accept_async(loop, listener, addr, addrlen, cb, data, op); });
 }
 
 FDK_API int fdk_shutdown(fdk_fd *fd, unsigned how) {
@@ -172,8 +172,7 @@ FDK_API int fdk_shutdown_async(fdk_loop *loop, fdk_fd *fd, unsigned how, fdk_res
                                fdk_op **op) {
   if (int r = check_fd("shutdown", fd)) return r;
   if (int r = check_how(how)) return r;
-  if (int r = check_async("shutdown", loop, cb)) return r;
-  return guard("shutdown", [&] { return fdk::shutdown_async(loop, fd, how, cb, data, op); });
+  return guard_async("shutdown", loop, cb, [&] { return fdk::shutdown_async(loop, fd, how, cb, data, op); });
 }
 
 FDK_API ssize_t fdk_send_msg(fdk_fd *fd, const struct iovec *iov, int iovcnt, const struct sockaddr *dest,
@@ -186,9 +185,9 @@ FDK_API int fdk_send_msg_async(fdk_loop *loop, fdk_fd *fd, const struct iovec *i
                                const struct sockaddr *dest, socklen_t destlen, fdk_fd *const *fds, int nfds,
                                fdk_result_cb cb, void *data, fdk_op **op) {
   if (int r = check_send(fd, iov, iovcnt, dest, &destlen, fds, nfds)) return r;
-  if (int r = check_async("send_msg", loop, cb)) return r;
-  return guard("send_msg",
-               [&] { return fdk::send_msg_async(loop, fd, iov, iovcnt, dest, destlen, fds, nfds, cb, data, op); });
+  return guard_async("send_msg", loop, cb, [&] {
+    return fdk::send_msg_async(loop, fd, iov, iovcnt, dest, destlen, fds, nfds, cb, data, op);
+  });
 }
 
 FDK_API ssize_t fdk_recv_msg(fdk_fd *fd, const struct iovec *iov, int iovcnt, struct sockaddr *from,
@@ -203,8 +202,8 @@ FDK_API int fdk_recv_msg_async(fdk_loop *loop, fdk_fd *fd, const struct iovec *i
                                fdk_result_cb cb, void *data, fdk_op **op) {
   fdk::RecvOut out{from, fromlen, fds, nfds, flags};
   if (int r = check_recv(fd, iov, iovcnt, out)) return r;
-  if (int r = check_async("recv_msg", loop, cb)) return r;
-  return guard("recv_msg", [&] { return fdk::recv_msg_async(loop, fd, iov, iovcnt, out, cb, data, op); });
+  return guard_async("recv_msg", loop, cb,
+                     [&] { return fdk::recv_msg_async(loop, fd, iov, iovcnt, out, cb, data, op); });
 }
 
 FDK_API int fdk_getaddrinfo(fdk_addrinfo **out, const char *host, const char *service, int family, int socktype,
@@ -219,8 +218,7 @@ FDK_API int fdk_getaddrinfo_async(fdk_loop *loop, const char *host, const char *
                                   int socktype, int protocol, unsigned flags, fdk_addrinfo_cb cb, void *data,
                                   fdk_op **op) {
   if (int r = check_hints(host, service, flags)) return r;
-  if (int r = check_async("getaddrinfo", loop, cb)) return r;
-  return guard("getaddrinfo", [&] {
+  return guard_async("getaddrinfo", loop, cb, [&] {
     return fdk::getaddrinfo_async(loop, host, service, family, socktype, protocol, flags, cb, data, op);
   });
 }

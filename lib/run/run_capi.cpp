@@ -5,12 +5,16 @@
 #include <cstring>
 
 #include "core/guard.h"
+#include "loop/async_entry.h"
+#include "loop/async_entry.h"
 #include "fd/fd.h"
 #include "fdkit/fs.h"
 #include "run/run.h"
 
 using fdk::fail;
 using fdk::guard;
+using fdk::guard_async;
+using fdk::guard_async;
 
 namespace {
 
@@ -20,6 +24,13 @@ int check_opts(const char *what, const fdk_run_opts *opts) {
 
 int check_result(const char *what, const fdk_run_result *res) {
   return res ? 0 : fail(-EINVAL, "%s: result is NULL", what);
+}
+
+// One field of a result, or -EINVAL when there is no result.
+template <class Answer, class Field>
+Answer result_field(const char *what, const fdk_run_result *res, Field fdk_run_result::*field) {
+  if (int r = check_result(what, res)) return r;
+  return static_cast<Answer>(res->*field);
 }
 
 }  // namespace
@@ -200,9 +211,8 @@ FDK_API int fdk_run(fdk_run_result **out, const fdk_run_opts *opts) {
 }
 
 FDK_API int fdk_run_async(fdk_loop *loop, const fdk_run_opts *opts, fdk_run_cb cb, void *data, fdk_op **op) {
-  if (int r = fdk::check_async("run_async", loop, cb)) return r;
   if (int r = check_opts("run_async", opts)) return r;
-  return guard("run_async", [&] { return fdk::run_async(loop, *opts, cb, data, op); });
+  return guard_async("run_async", loop, cb, [&] { return fdk::run_async(loop, *opts, cb, data, op); });
 }
 
 FDK_API int fdk_run_signal(fdk_op *op, int sig) {
@@ -241,33 +251,27 @@ FDK_API const uint8_t *fdk_run_result_stderr(const fdk_run_result *res, size_t *
 }
 
 FDK_API int fdk_run_result_timed_out(const fdk_run_result *res) {
-  if (int r = check_result("run_result_timed_out", res)) return r;
-  return res->timed_out;
+  return result_field<int>("run_result_timed_out", res, &fdk_run_result::timed_out);
 }
 
 FDK_API int fdk_run_result_truncated(const fdk_run_result *res) {
-  if (int r = check_result("run_result_truncated", res)) return r;
-  return res->truncated;
+  return result_field<int>("run_result_truncated", res, &fdk_run_result::truncated);
 }
 
 FDK_API int fdk_run_result_early_exit(const fdk_run_result *res) {
-  if (int r = check_result("run_result_early_exit", res)) return r;
-  return res->early_exit;
+  return result_field<int>("run_result_early_exit", res, &fdk_run_result::early_exit);
 }
 
 FDK_API int fdk_run_result_pipes_abandoned(const fdk_run_result *res) {
-  if (int r = check_result("run_result_pipes_abandoned", res)) return r;
-  return res->pipes_abandoned;
+  return result_field<int>("run_result_pipes_abandoned", res, &fdk_run_result::pipes_abandoned);
 }
 
 FDK_API int32_t fdk_run_result_pid(const fdk_run_result *res) {
-  if (int r = check_result("run_result_pid", res)) return r;
-  return res->pid;
+  return result_field<int32_t>("run_result_pid", res, &fdk_run_result::pid);
 }
 
 FDK_API int64_t fdk_run_result_duration_ns(const fdk_run_result *res) {
-  if (int r = check_result("run_result_duration_ns", res)) return r;
-  return res->duration_ns;
+  return result_field<int64_t>("run_result_duration_ns", res, &fdk_run_result::duration_ns);
 }
 
 }  // extern "C"

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sched.h>
 #include <sys/mount.h>
@@ -77,6 +78,77 @@ void fdkt_record(int64_t result, void *data) {
   r->calls++;
   r->result = result;
   snprintf(r->detail, sizeof r->detail, "%s", result < 0 ? fdk_last_error() : "");
+}
+
+static void *run_later(void *data) {
+  fdkt_later *later = data;
+  usleep(later->delay_us);
+  later->result = later->fn(later->arg);
+  return NULL;
+}
+
+void fdkt_later_start(fdkt_later *later, unsigned delay_us, int (*fn)(void *), void *arg) {
+  *later = (fdkt_later){.delay_us = delay_us, .fn = fn, .arg = arg};
+  assert_int_equal(pthread_create(&later->thread, NULL, run_later, later), 0);
+}
+
+int fdkt_later_join(fdkt_later *later) {
+  assert_int_equal(pthread_join(later->thread, NULL), 0);
+  return later->result;
+}
+
+fdk_loop *fdkt_loop_new(void) {
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  return loop;
+}
+
+int fdkt_loop_setup(void **state) {
+  fdkt_setup(state);
+  *state = fdkt_loop_new();
+  return 0;
+}
+
+int fdkt_loop_teardown(void **state) {
+  assert_int_equal(fdk_loop_free(*state), 0);
+  return fdkt_teardown(state);
+}
+
+void fdkt_pipe_open(fdkt_pipe *p) {
+  memset(p, 0, sizeof *p);
+  p->loop = fdkt_loop_new();
+  assert_int_equal(fdk_pipe(&p->r, &p->w), 0);
+}
+
+void fdkt_pipe_start_read(fdkt_pipe *p) {
+  assert_int_equal(fdk_read_async(p->loop, p->r, &p->c, 1, fdkt_record, &p->res, NULL), 0);
+}
+
+void fdkt_pipe_close(fdkt_pipe *p) {
+  fdk_fd_unref(p->r);
+  fdk_fd_unref(p->w);
+  assert_int_equal(fdk_loop_free(p->loop), 0);
+}
+
+int fdkt_pipe_setup(void **state) {
+  fdkt_setup(state);
+  fdkt_pipe *p = malloc(sizeof *p);
+  assert_non_null(p);
+  fdkt_pipe_open(p);
+  *state = p;
+  return 0;
+}
+
+int fdkt_pipe_reading_setup(void **state) {
+  fdkt_pipe_setup(state);
+  fdkt_pipe_start_read(*state);
+  return 0;
+}
+
+int fdkt_pipe_teardown(void **state) {
+  fdkt_pipe_close(*state);
+  free(*state);
+  return fdkt_teardown(state);
 }
 
 static fdkt_fs_result *fs_note(void *data, int64_t result) {

@@ -175,14 +175,8 @@ func (d *Dir) Removexattr(path, name string, follow bool) error {
 
 // OpenDir2Async is Dir.OpenDir2 on the loop.
 func (l *Loop) OpenDir2Async(d *Dir, path string, flags uint, done func(*Dir, error)) (*Op, error) {
-	return l.pathAsync("opendir", d, path, &pending{ptrDone: func(r int64, ptr unsafe.Pointer) {
-		if err := resultError(r); err != nil {
-			done(nil, pathError("opendir", path, err))
-			return
-		}
-		done(wrapDir((*C.fdk_dir)(ptr)), nil)
-	}}, func(cp *C.char, data unsafe.Pointer, opp **C.fdk_op) C.int {
-		return C.fdk_dir_open2_async(l.raw, d.raw, cp, C.uint(flags), C.fdk_dir_cb(C.fdkgo_dir_cb), data, opp)
+	return l.dirAsync(d, path, done, func(cp *C.char, cb C.fdk_dir_cb, data unsafe.Pointer, opp **C.fdk_op) C.int {
+		return C.fdk_dir_open2_async(l.raw, d.raw, cp, C.uint(flags), cb, data, opp)
 	})
 }
 

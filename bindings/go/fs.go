@@ -32,6 +32,9 @@ const (
 	O_DSYNC     = C.FDK_O_DSYNC
 	O_NOCTTY    = C.FDK_O_NOCTTY
 	O_PATH      = C.FDK_O_PATH // only names the file; combines with O_DIRECTORY and O_NOFOLLOW only
+	// An unnamed regular file in the directory path names; needs O_WRONLY or O_RDWR. With
+	// O_EXCL it can never be named, else Dir.LinkFd names it.
+	O_TMPFILE = C.FDK_O_TMPFILE
 )
 
 // OpenFlagsSupported reports whether flags are all known O_* flags this platform supports,
@@ -60,6 +63,7 @@ func SetResolveBackend(backend int) error {
 const (
 	RenameNoReplace = C.FDK_RENAME_NOREPLACE // EEXIST if newPath exists
 	RenameExchange  = C.FDK_RENAME_EXCHANGE  // swap the two; both must exist
+	RenameWhiteout  = C.FDK_RENAME_WHITEOUT  // leave a whiteout (a 0:0 char device) at oldPath; needs CAP_MKNOD
 )
 
 // FileKind is what a directory entry or a stat describes.
@@ -206,8 +210,9 @@ func (d *Dir) Rename(oldPath string, newDir *Dir, newPath string) error {
 	})
 }
 
-// Rename2 is Rename with RenameNoReplace or RenameExchange (EINVAL or ENOSYS where the
-// file system or kernel lacks them).
+// Rename2 is Rename with RenameNoReplace, RenameExchange or RenameWhiteout (EINVAL or
+// ENOSYS where the file system or kernel lacks them, EPERM for RenameWhiteout without
+// CAP_MKNOD).
 func (d *Dir) Rename2(oldPath string, newDir *Dir, newPath string, flags uint) error {
 	return d.withTwoPaths("rename", oldPath, newDir, newPath, func(o *C.char, nd *C.fdk_dir, n *C.char) int64 {
 		return int64(C.fdk_renameat2(d.raw, o, nd, n, C.uint(flags)))

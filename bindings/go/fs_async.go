@@ -80,6 +80,14 @@ func (l *Loop) OpenAsync(d *Dir, path string, flags uint, perm fs.FileMode, done
 
 // OpenDirAsync is Dir.OpenDir on the loop.
 func (l *Loop) OpenDirAsync(d *Dir, path string, done func(*Dir, error)) (*Op, error) {
+	return l.dirAsync(d, path, done, func(cp *C.char, cb C.fdk_dir_cb, data unsafe.Pointer, opp **C.fdk_op) C.int {
+		return C.fdk_dir_open_async(l.raw, d.raw, cp, cb, data, opp)
+	})
+}
+
+// dirAsync starts a call completing with a new dir (OpenDirAsync, OpenDir2Async).
+func (l *Loop) dirAsync(d *Dir, path string, done func(*Dir, error),
+	begin func(cp *C.char, cb C.fdk_dir_cb, data unsafe.Pointer, opp **C.fdk_op) C.int) (*Op, error) {
 	return l.pathAsync("opendir", d, path, &pending{ptrDone: func(r int64, ptr unsafe.Pointer) {
 		if err := resultError(r); err != nil {
 			done(nil, pathError("opendir", path, err))
@@ -87,7 +95,7 @@ func (l *Loop) OpenDirAsync(d *Dir, path string, done func(*Dir, error)) (*Op, e
 		}
 		done(wrapDir((*C.fdk_dir)(ptr)), nil)
 	}}, func(cp *C.char, data unsafe.Pointer, opp **C.fdk_op) C.int {
-		return C.fdk_dir_open_async(l.raw, d.raw, cp, C.fdk_dir_cb(C.fdkgo_dir_cb), data, opp)
+		return begin(cp, C.fdk_dir_cb(C.fdkgo_dir_cb), data, opp)
 	})
 }
 

@@ -59,11 +59,24 @@ static int in_ranges(const ranges *r, uintptr_t p) {
   return 0;
 }
 
+/* The process's threads, less the kernel's io_uring workers ("iou-wrk-N"): they belong to
+ * the kernel, run no library code, and stay up to a few seconds after a ring that punted
+ * work to them (an fsync) is gone, for the next ring of the same process. */
 static int count_threads(void) {
   DIR *d = opendir("/proc/self/task");
   int n = 0;
   struct dirent *e;
-  while (d && (e = readdir(d)) != NULL) n += e->d_name[0] != '.';
+  while (d && (e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.') continue;
+    char path[64], comm[32] = "";
+    snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+    FILE *f = fopen(path, "re");
+    if (f) {
+      if (!fgets(comm, sizeof comm, f)) comm[0] = 0;
+      fclose(f);
+    }
+    n += strncmp(comm, "iou-", 4) != 0;
+  }
   if (d) closedir(d);
   return n;
 }

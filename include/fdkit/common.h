@@ -38,8 +38,8 @@ extern "C" {
 
 /**@{*/
 /** The version of these headers (fdk_version() tells the library's). */
-#define FDK_VERSION_MAJOR 0
-#define FDK_VERSION_MINOR 1
+#define FDK_VERSION_MAJOR 1
+#define FDK_VERSION_MINOR 0
 #define FDK_VERSION_PATCH 0
 /**@}*/
 /** MAJOR * 10000 + MINOR * 100 + PATCH, for compile-time comparisons. */

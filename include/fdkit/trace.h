@@ -8,7 +8,7 @@
  * probes (sys/sdt.h), the same points are USDT probes fdkit:op__begin and fdkit:op__end,
  * usable with perf or bpftrace without a hook:
  *
- *   bpftrace -e 'usdt:/path/libfdkit.so.0:fdkit:op__end { @[str(arg0)] = hist(arg4 / 1000); }'
+ *   bpftrace -e 'usdt:/path/libfdkit.so.1:fdkit:op__end { @[str(arg0)] = hist(arg4 / 1000); }'
  *
  * Probe arguments: op__begin(name, fd, path, span_id); op__end(name, fd, span_id,
  * result, duration_ns), so arg3 of op__end is the result and arg4 the duration.

@@ -52,7 +52,7 @@ mirror=${mirror:-http://deb.debian.org/debian}
 
 step "scripts/build-debs builds the packages, lintian reports no error" \
   "$source_dir/scripts/build-debs" "$work/debs"
-# the library package is named after the soname (libfdkit0 now, libfdkit1 after the freeze)
+# the library package is named after the soname (libfdkit1 for soname 1)
 lib_pkg=$(sed -n 's/^Package: \(libfdkit[0-9][0-9]*\)$/\1/p' "$source_dir/debian/control")
 packages=("$lib_pkg" libfdkit-dev fdkit-tools)
 for p in "${packages[@]}"; do
@@ -70,7 +70,8 @@ rm -rf "$extracted" && mkdir -p "$extracted"
 step "$lib_pkg extracts" dpkg-deb -x "$lib_deb" "$extracted/pkg"
 step "dpkg-gensymbols -c1 accepts debian/$lib_pkg.symbols" \
   dpkg-gensymbols -c1 -p"$lib_pkg" -v"$lib_version" -P"$extracted/pkg" -I"$symbols" -O"$extracted/out.symbols"
-{ cat "$symbols"; echo " fdk_removed_for_the_test@FDKIT_0.1 0.1.0"; } >"$extracted/removed.symbols"
+node=$(sed -n 's/^ [a-z_0-9]*@\(FDKIT_[0-9.]*\) .*/\1/p' "$symbols" | head -n 1)
+{ cat "$symbols"; echo " fdk_removed_for_the_test@$node $lib_version"; } >"$extracted/removed.symbols"
 step "dpkg-gensymbols -c1 rejects a listed symbol the library lacks" \
   sh -c '! dpkg-gensymbols -c1 -p"$1" -v"$2" -P"$3" -I"$4" -O"$5"' sh "$lib_pkg" "$lib_version" \
   "$extracted/pkg" "$extracted/removed.symbols" "$extracted/out2.symbols"
@@ -98,7 +99,7 @@ step "a consumer builds with pkg-config --cflags --libs fdkit" \
 step "the consumer runs" in_root /tmp/app/consumer
 library=$(sed -n 's/^library //p' <<<"$last_output")
 step "it loaded the packaged library ($library)" test "$(in_root readlink -f "$library")" = \
-  "$(in_root sh -c 'readlink -f /usr/lib/*/libfdkit.so.0')"
+  "$(in_root sh -c 'readlink -f /usr/lib/*/libfdkit.so.${lib_pkg#libfdkit}')"
 step "fdkit run runs a command" in_root fdkit run -- /bin/echo packaged-fdkit
 step "its output reached the tool" grep -q packaged-fdkit <<<"$last_output"
 step "the man pages are installed" test -e "$root/usr/share/man/man1/fdkit.1.gz" -a \

@@ -8,7 +8,7 @@ import ctypes
 import os
 from ctypes import POINTER, c_char_p, c_int, c_int64, c_size_t, c_ssize_t, c_uint, c_void_p
 
-lib = ctypes.CDLL(os.environ.get("FDKIT_LIBRARY") or "libfdkit.so.0")
+lib = ctypes.CDLL(os.environ.get("FDKIT_LIBRARY") or "libfdkit.so.1")
 
 
 class iovec(ctypes.Structure):

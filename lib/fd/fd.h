@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "core/error.h"
 #include "fdkit/fd.h"
 #include "loop/loop.h"
 
@@ -78,6 +79,9 @@ inline void fd_unlearn(fdk_fd *fd, uint16_t bit) { fd->learned.fetch_and(static_
 
 // Whether a close or release began: no new use can start.
 inline bool fd_is_closing(const fdk_fd *fd) { return fd->state.load(std::memory_order_acquire) & fdk_fd::kClosing; }
+
+// The boundary's check of a handle argument: -EINVAL with the call named for NULL.
+inline int check_fd(const char *what, const fdk_fd *fd) { return fd ? 0 : fail(-EINVAL, "%s: fd is NULL", what); }
 
 // 1 when the handle is in blocking mode, 0 when not, or a negative errno when its mode
 // was never given and cannot be read (-EBADF once closing or for a number not open).

@@ -10,6 +10,7 @@
 #include "fs/fs_async.h"
 #include "trace/trace.h"
 
+using fdk::check_fd;
 using fdk::fail;
 using fdk::guard;
 using fdk::guard_async;
@@ -86,8 +87,6 @@ int check_link(const char *what, const fdk_dir *old_dir, const char *old_path, c
   if (int r = check_dir(what, new_dir, new_path)) return r;
   return check_follow(what, flags);
 }
-
-int check_fd(const char *what, const fdk_fd *fd) { return fd ? 0 : fail(-EINVAL, "%s: fd is NULL", what); }
 
 // The st_mode type bits of a file kind fdk_mknodat creates.
 int node_mode(int kind, unsigned perm, mode_t *out) {

@@ -8,15 +8,12 @@
 #include "fd/fd.h"
 #include "io/ops.h"
 
+using fdk::check_fd;
 using fdk::fail;
 using fdk::guard;
 using fdk::guard_async;
 
 namespace {
-
-int check_fd(const char *what, const fdk_fd *fd) {
-  return fd ? 0 : fail(-EINVAL, "%s: fd is NULL", what);
-}
 
 int check_buf(const char *what, const fdk_fd *fd, const void *buf, size_t len) {
   if (int r = check_fd(what, fd)) return r;

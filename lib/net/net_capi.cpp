@@ -9,14 +9,13 @@
 #include "net/net.h"
 #include "trace/trace.h"
 
+using fdk::check_fd;
 using fdk::fail;
 using fdk::guard;
 using fdk::guard_async;
 using fdk::traced;
 
 namespace {
-
-int check_fd(const char *what, const fdk_fd *fd) { return fd ? 0 : fail(-EINVAL, "%s: fd is NULL", what); }
 
 // An address given to the kernel: present, and no larger than any address can be.
 int check_addr_in(const char *what, const sockaddr *addr, socklen_t addrlen) {

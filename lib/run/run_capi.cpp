@@ -14,7 +14,6 @@
 using fdk::fail;
 using fdk::guard;
 using fdk::guard_async;
-using fdk::guard_async;
 
 namespace {
 

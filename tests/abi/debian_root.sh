@@ -101,7 +101,7 @@ step "a consumer builds with pkg-config --cflags --libs fdkit" \
 step "the consumer runs" in_root /tmp/app/consumer
 library=$(sed -n 's/^library //p' <<<"$last_output")
 step "it loaded the packaged library ($library)" test "$(in_root readlink -f "$library")" = \
-  "$(in_root sh -c 'readlink -f /usr/lib/*/libfdkit.so.${lib_pkg#libfdkit}')"
+  "$(in_root sh -c "readlink -f /usr/lib/*/libfdkit.so.${lib_pkg#libfdkit}")"
 step "fdkit run runs a command" in_root fdkit run -- /bin/echo packaged-fdkit
 step "its output reached the tool" grep -q packaged-fdkit <<<"$last_output"
 step "the man pages are installed" test -e "$root/usr/share/man/man1/fdkit.1.gz" -a \

@@ -4,7 +4,7 @@
  * pidfd per child, as fdkit does) and libuv's uv_spawn,
  * for a tiny static child (exit only) and /bin/true, with 10 MiB and 1 GiB of resident
  * parent memory. One JSON object per measurement (median of several timed repetitions),
- * then the ratios DESIGN.md sets targets for.
+ * then the ratios doc/spawn.md states targets for.
  *
  * Each parent size lives in its own worker process, forked before either grows; the
  * coordinator interleaves the repetitions of every implementation at both sizes, so load

@@ -43,7 +43,7 @@ struct fdk_fd {
   fdk::Watch *watches = nullptr;  // guarded by the handle's stripe lock
 };
 
-// DESIGN.md's memory target for a handle.
+// The memory bound doc/fd.md states for a handle.
 static_assert(sizeof(fdk_fd) <= 64, "an fd handle must stay within 64 bytes");
 
 namespace fdk {

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 """The C API through ctypes: the library, its types, and one declaration per call, grouped
-by header in the header's order. Constants are fdkit's own values (DESIGN.md, convention 8).
+by header in the header's order. Constants are fdkit's own values (doc/conventions.md).
 
 The library is found as FDKIT_LIBRARY if set, else as libfdkit.so.<major> on the dynamic
 loader's path (LD_LIBRARY_PATH for a build tree)."""

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 //! Raw declarations of the C API, one section per public header, in the header's order.
-//! Constants are fdkit's own values (DESIGN.md, convention 8), so they are written out here;
+//! Constants are fdkit's own values (doc/conventions.md), so they are written out here;
 //! the platform's errno, signal and socket values come from the C headers (build.rs).
 #![allow(non_camel_case_types)]
 

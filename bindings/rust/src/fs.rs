@@ -55,12 +55,7 @@ impl OpenFlags {
     }
 }
 
-impl std::ops::BitOr for OpenFlags {
-    type Output = OpenFlags;
-    fn bitor(self, other: OpenFlags) -> OpenFlags {
-        OpenFlags(self.0 | other.0)
-    }
-}
+impl_bitor!(OpenFlags);
 
 /// Flags of [`Dir::open_dir_with`]; combine with `|`. The scoping ones (NO_XDEV,
 /// NO_SYMLINKS, IN_ROOT) hold for the path opened and then for every path resolved beneath
@@ -82,12 +77,7 @@ impl DirFlags {
     pub const IN_ROOT: DirFlags = DirFlags(sys::FDK_DIR_IN_ROOT);
 }
 
-impl std::ops::BitOr for DirFlags {
-    type Output = DirFlags;
-    fn bitor(self, other: DirFlags) -> DirFlags {
-        DirFlags(self.0 | other.0)
-    }
-}
+impl_bitor!(DirFlags);
 
 /// The permissions [`Dir::access`] checks; combine with `|` (EXISTS alone checks only that
 /// the file exists).
@@ -101,12 +91,7 @@ impl Access {
     pub const EXEC: Access = Access(sys::FDK_ACCESS_EXEC);
 }
 
-impl std::ops::BitOr for Access {
-    type Output = Access;
-    fn bitor(self, other: Access) -> Access {
-        Access(self.0 | other.0)
-    }
-}
+impl_bitor!(Access);
 
 /// The flags of an access check: follow a last symlink, and check with the effective ids
 /// (AT_EACCESS) rather than the real ones.

@@ -18,6 +18,18 @@
 //! Layout: `sys` holds the raw declarations, one section per C header; each area has a
 //! module that adds methods (`impl Fd`, `impl Loop`) for its calls.
 
+/// `|` for a flag-set newtype over an integer (`struct Flags(u32)`).
+macro_rules! impl_bitor {
+    ($($name:ident),*) => {
+        $(impl std::ops::BitOr for $name {
+            type Output = $name;
+            fn bitor(self, other: $name) -> $name {
+                $name(self.0 | other.0)
+            }
+        })*
+    };
+}
+
 pub mod sys;
 
 pub mod trace;

@@ -411,12 +411,7 @@ impl AiFlags {
     pub const ALL: AiFlags = AiFlags(sys::FDK_AI_ALL);
 }
 
-impl std::ops::BitOr for AiFlags {
-    type Output = AiFlags;
-    fn bitor(self, other: AiFlags) -> AiFlags {
-        AiFlags(self.0 | other.0)
-    }
-}
+impl_bitor!(AiFlags);
 
 /// What [`resolve`] looks for; the default is any family (AF_UNSPEC is 0), type and
 /// protocol, no flags.

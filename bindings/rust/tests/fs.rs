@@ -246,18 +246,9 @@ fn async_fs_calls_complete_on_the_loop() {
     util::no_leaks(|| {
         let tmp = Scratch::new("fsasync");
         let lp = fdkit::Loop::new().unwrap();
-        let log = Rc::new(RefCell::new(Vec::<String>::new()));
-        let note = |what: &'static str| {
-            let log = log.clone();
-            move |res: fdkit::Result<()>| log.borrow_mut().push(format!("{} {:?}", what, res.map_err(|e| e.name())))
-        };
-        let run = |lp: &fdkit::Loop| {
-            assert!(log.borrow().is_empty(), "a callback ran inside its call");
-            lp.run(fdkit::RunMode::Default).unwrap();
-            let mut got = log.borrow_mut().drain(..).collect::<Vec<_>>();
-            got.sort();
-            got
-        };
+        let log = util::Completions::default();
+        let note = |what: &'static str| log.note(what);
+        let run = |lp: &fdkit::Loop| log.run(lp);
         let root = Dir::fs().open_dir(&tmp.0).unwrap();
         let d = Rc::new(RefCell::new(None));
         let slot = d.clone();
@@ -494,18 +485,9 @@ fn async_scoped_dirs_and_more_calls() {
     util::no_leaks(|| {
         let tmp = Scratch::new("moreasync");
         let lp = fdkit::Loop::new().unwrap();
-        let log = Rc::new(RefCell::new(Vec::<String>::new()));
-        let note = |what: &'static str| {
-            let log = log.clone();
-            move |res: fdkit::Result<()>| log.borrow_mut().push(format!("{} {:?}", what, res.map_err(|e| e.name())))
-        };
-        let run = |lp: &fdkit::Loop| {
-            assert!(log.borrow().is_empty(), "a callback ran inside its call");
-            lp.run(fdkit::RunMode::Default).unwrap();
-            let mut got = log.borrow_mut().drain(..).collect::<Vec<_>>();
-            got.sort();
-            got
-        };
+        let log = util::Completions::default();
+        let note = |what: &'static str| log.note(what);
+        let run = |lp: &fdkit::Loop| log.run(lp);
         let top = Dir::fs().open_dir(&tmp.0).unwrap();
         top.mkdir("d", 0o755).unwrap();
         std::fs::write(tmp.0.join("d/f"), b"12345").unwrap();

@@ -85,6 +85,38 @@ static void expect_escape(fdk_loop *loop, fdkt_fs_result *o, int started, const 
   memset(o, 0, sizeof *o);
 }
 
+static void expect_result(fdk_loop *loop, fdkt_fs_result *o, int started, int64_t want, const char *what) {
+  finish(loop, started, o);
+  if (o->result != want) fail_msg("%s: %lld (%s), wanted %lld", what, (long long)o->result, fdk_last_error(), (long long)want);
+  memset(o, 0, sizeof *o);
+}
+
+/* symlink, link and rename of names in subdirectories of the dir (each made on a parent
+ * and a last component), and their failures as the synchronous calls report them. */
+static void within_dir(fdk_loop *loop, fdk_dir *dir, const char *top) {
+  fdkt_fs_result o = {0};
+  expect_result(loop, &o, fdk_symlinkat_async(loop, "../file", dir, "inner/s", fdkt_fs_on_result, &o, NULL), 0, "symlinkat");
+  assert_true(exists(top, "base/inner/s"));
+  expect_result(loop, &o, fdk_linkat_async(loop, dir, "inner/s", dir, "inner/l", fdkt_fs_on_result, &o, NULL), 0, "linkat");
+  expect_result(loop, &o, fdk_renameat_async(loop, dir, "inner/l", dir, "inner/m", fdkt_fs_on_result, &o, NULL), 0,
+                "renameat");
+  assert_false(exists(top, "base/inner/l"));
+  char p[PATH_MAX + 32], target[16] = {0};
+  snprintf(p, sizeof p, "%s/base/inner/m", top);
+  assert_int_equal(readlink(p, target, sizeof target - 1), 7); /* the link was not followed */
+  assert_string_equal(target, "../file");
+  expect_result(loop, &o, fdk_renameat2_async(loop, dir, "inner/s", dir, "inner/m", FDK_RENAME_NOREPLACE,
+                                              fdkt_fs_on_result, &o, NULL), -EEXIST, "renameat2 NOREPLACE");
+  finish(loop, fdk_renameat_async(loop, dir, "inner/none", dir, "inner/x", fdkt_fs_on_result, &o, NULL), &o);
+  assert_int_equal(o.result, -ENOENT);
+  assert_non_null(strstr(fdk_last_error(), "'inner/none' -> 'inner/x'"));
+  memset(&o, 0, sizeof o);
+  expect_result(loop, &o, fdk_symlinkat_async(loop, "x", dir, "none/s", fdkt_fs_on_result, &o, NULL), -ENOENT,
+                "symlinkat in a missing dir");
+  expect_result(loop, &o, fdk_unlinkat_async(loop, dir, "inner/s", fdkt_fs_on_result, &o, NULL), 0, "unlinkat");
+  expect_result(loop, &o, fdk_unlinkat_async(loop, dir, "inner/m", fdkt_fs_on_result, &o, NULL), 0, "unlinkat");
+}
+
 static void escape_every_op(int backend) {
   assert_int_equal(fdk_resolve_set_backend(backend), 0);
   char top[PATH_MAX];
@@ -110,6 +142,10 @@ static void escape_every_op(int backend) {
     expect_escape(loop, &o, fdk_symlinkat_async(loop, "x", dir, made, fdkt_fs_on_result, &o, NULL), "symlinkat");
     expect_escape(loop, &o, fdk_linkat_async(loop, dir, old, dir, "file2", fdkt_fs_on_result, &o, NULL), "linkat from");
     expect_escape(loop, &o, fdk_linkat_async(loop, dir, "file", dir, made, fdkt_fs_on_result, &o, NULL), "linkat to");
+    expect_escape(loop, &o, fdk_linkat2_async(loop, dir, old, dir, "file2", 0, fdkt_fs_on_result, &o, NULL),
+                  "linkat2 from");
+    expect_escape(loop, &o, fdk_linkat2_async(loop, dir, "file", dir, made, 0, fdkt_fs_on_result, &o, NULL),
+                  "linkat2 to");
     expect_escape(loop, &o, fdk_readlinkat_async(loop, dir, old, fdkt_fs_on_text, &o, NULL), "readlinkat");
     expect_escape(loop, &o, fdk_chmodat_async(loop, dir, old, 0600, 0, fdkt_fs_on_result, &o, NULL), "chmodat");
     expect_escape(loop, &o, fdk_chownat_async(loop, dir, old, -1, -1, 0, fdkt_fs_on_result, &o, NULL), "chownat");
@@ -142,6 +178,7 @@ static void escape_every_op(int backend) {
   memset(&o, 0, sizeof o);
   finish(loop, fdk_statat_async(loop, st, dir, "inner/made", 0, fdkt_fs_on_result, &o, NULL), &o);
   assert_int_equal(o.result, -ENOENT);
+  within_dir(loop, dir, top);
 
   fdk_stat_free(st);
   assert_int_equal(fdk_loop_free(loop), 0);

@@ -250,6 +250,67 @@ static void test_partly_cached_read_is_whole(void **state) {
 
 /* Cancelled right after they start, reads complete once each with -ECANCELED, even when
  * the handle is closed at once: the descriptor and buffers stay in use until then. */
+enum { kChunk = 16 << 10, kChunks = 64 };
+
+static struct {
+  int calls, bad;
+} chunk_reads;
+
+static void on_chunk(int64_t r, void *data) {
+  (void)data;
+  if (r != kChunk) chunk_reads.bad++;
+  chunk_reads.calls++;
+}
+
+/* 64 reads in flight of a file evicted from the page cache (the engines learn that it is
+ * cold and send its reads to workers), then of the same file cached (they learn that it is
+ * cached again), then one read larger than the loop thread copies itself: every byte right. */
+static void test_cold_then_warm_reads_in_flight(void **state) {
+  (void)state;
+  char top[PATH_MAX];
+  fdk_dir *dir = make_tree(top);
+  enum { kSize = kChunk * kChunks };
+  unsigned char *want = malloc(kSize), *got = malloc(kSize);
+  for (int i = 0; i < kSize; i++) want[i] = (unsigned char)(i * 13 + i / 1000);
+  char p[PATH_MAX + 16];
+  snprintf(p, sizeof p, "%s/base/cold", top);
+  int raw = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  assert_true(raw >= 0);
+  assert_int_equal(write(raw, want, kSize), kSize);
+  assert_int_equal(fsync(raw), 0);
+  assert_int_equal(posix_fadvise(raw, 0, 0, POSIX_FADV_DONTNEED), 0);
+  fdk_fd *fd;
+  assert_int_equal(fdk_fd_adopt(&fd, raw, FDK_FD_BLOCKING), 0);
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  struct iovec iov[kChunks];
+  for (int pass = 0; pass < 3; pass++) {
+    memset(got, 0, kSize);
+    memset(&chunk_reads, 0, sizeof chunk_reads);
+    for (int i = 0; i < kChunks; i++) {
+      iov[i] = (struct iovec){got + i * kChunk, kChunk};
+      assert_int_equal(fdk_preadv_async(loop, fd, &iov[i], 1, (int64_t)i * kChunk, on_chunk, NULL, NULL), 0);
+    }
+    assert_int_equal(chunk_reads.calls, 0);
+    assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+    assert_int_equal(chunk_reads.calls, kChunks);
+    assert_int_equal(chunk_reads.bad, 0);
+    assert_memory_equal(got, want, kSize);
+  }
+  memset(got, 0, kSize);
+  fdkt_fs_result o = {0};
+  struct iovec whole = {got, kSize};
+  finish(loop, fdk_preadv_async(loop, fd, &whole, 1, 0, fdkt_fs_on_result, &o, NULL), &o);
+  assert_int_equal(o.result, kSize);
+  assert_memory_equal(got, want, kSize);
+  assert_int_equal(fdk_loop_free(loop), 0);
+  fdk_fd_unref(fd);
+  fdk_dir_unref(dir);
+  free(want);
+  free(got);
+  remove_tree(top);
+}
+
 static void test_cancel_then_close(void **state) {
   (void)state;
   char top[PATH_MAX];
@@ -380,6 +441,7 @@ int main(void) {
       fdkt_test(test_escape_openat2),
       fdkt_test(test_escape_fallback),
       fdkt_test(test_partly_cached_read_is_whole),
+      fdkt_test(test_cold_then_warm_reads_in_flight),
       fdkt_test(test_cancel_then_close),
       fdkt_test(test_free_with_calls_in_flight),
       fdkt_test(test_dir_dropped_after_start),

@@ -63,6 +63,12 @@ void ring_close(fdk_loop *) {}
 
 struct Ring {
   io_uring ring{};
+  // Submissions sent so far; during the reap that directly follows one, just_submitted
+  // is set: a completion found then for an entry of that submission completed inside it.
+  uint64_t submits = 0;
+  bool just_submitted = false;
+  unsigned cold_reads = 0;  // reads sent to io_uring's workers as cold, to re-probe now and then
+  size_t inline_read_bytes = 0;  // bytes of the reads in the next submission that it may copy itself
   uv_poll_t poll{};        // the ring's descriptor: readable while completions wait
   uv_prepare_t prepare{};  // sends the iteration's submissions before the loop waits
   fdk_loop *loop = nullptr;
@@ -73,8 +79,10 @@ namespace {
 
 // Entries of a loop's ring; completions get twice as many (the kernel's default).
 constexpr unsigned kRingEntries = 256;
-// Submit-and-reap rounds one loop iteration makes before it lets other handles run.
+// Submit-and-reap rounds one loop iteration makes before it lets other handles run, and
+// the time they may take together (a timer due meanwhile waits for them).
 constexpr int kRounds = 64;
+constexpr uint64_t kRoundsNs = 250 * 1000;
 // loop->ring after a failed setup on that loop: do not try again.
 Ring *const kNoRing = reinterpret_cast<Ring *>(uintptr_t{1});
 
@@ -98,6 +106,12 @@ uint64_t probe_opcodes() {
   io_uring_queue_exit(&ring);
   // Every op relies on cancellation.
   return bits & (uint64_t{1} << IORING_OP_ASYNC_CANCEL) ? bits : 0;
+}
+
+void submit(Ring *r) {
+  io_uring_submit(&r->ring);
+  ++r->submits;
+  r->inline_read_bytes = 0;
 }
 
 // Hands every waiting completion to its op: the number handed.
@@ -132,13 +146,19 @@ void on_poll(uv_poll_t *handle, int, int) {
 // their submissions sent in the next round.
 void on_prepare(uv_prepare_t *handle) {
   auto *r = static_cast<Ring *>(handle->data);
-  for (int round = 0; round < kRounds; ++round) {
+  uint64_t start = uv_hrtime();
+  for (int round = 0; round < kRounds && uv_hrtime() - start < kRoundsNs; ++round) {
     if (!io_uring_sq_ready(&r->ring) && !io_uring_cq_ready(&r->ring)) return;
     Dispatch scope(r->loop);
-    if (io_uring_sq_ready(&r->ring)) io_uring_submit(&r->ring);
-    if (reap(r) == 0) return;
+    if (io_uring_sq_ready(&r->ring)) {
+      submit(r);
+      r->just_submitted = true;
+    }
+    unsigned reaped = reap(r);
+    r->just_submitted = false;
+    if (reaped == 0) return;
   }
-  if (io_uring_sq_ready(&r->ring)) io_uring_submit(&r->ring);
+  if (io_uring_sq_ready(&r->ring)) submit(r);
 }
 
 void on_ring_handle_closed(uv_handle_t *handle) {
@@ -182,7 +202,7 @@ io_uring_sqe *sqe_of(Ring *r) {
   io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
   if (!sqe) {
     // The queue is full: send it now to make room.
-    io_uring_submit(&r->ring);
+    submit(r);
     sqe = io_uring_get_sqe(&r->ring);
   }
   return sqe;
@@ -235,7 +255,27 @@ io_uring_sqe *UringOp::begin_on_fd(fdk_fd *fd, Span &span, const char *what, fdk
 void UringOp::queued() {
   // Outside a libuv callback of fdkit (a start before the loop runs, or from the host's
   // own handle) no prepare pass is sure to come before the host waits: send it at once.
-  if (loop->dispatch_depth == 0) io_uring_submit(&loop->ring->ring);
+  if (loop->dispatch_depth == 0) submit(loop->ring);
+}
+
+uint64_t UringOp::submission() const { return loop->ring->submits; }
+
+bool UringOp::completed_inside(uint64_t submission) const {
+  Ring *r = loop->ring;
+  return r->just_submitted && submission + 1 == r->submits;
+}
+
+bool UringOp::copy_inside(size_t bytes) {
+  Ring *r = loop->ring;
+  if (r->inline_read_bytes + bytes > kInlineReadBudget) return false;
+  r->inline_read_bytes += bytes;
+  return true;
+}
+
+bool UringOp::probe_cold_read() {
+  // One cold read in 16 is tried inside the submission, so that data which has become
+  // cached since is noticed.
+  return ++loop->ring->cold_reads % 16 == 0;
 }
 
 void UringOp::continue_on_pool() {
@@ -275,7 +315,7 @@ void UringOp::cancel() {
   if (!sqe) return;  // the op completes on its own entry all the same
   io_uring_prep_cancel64(sqe, reinterpret_cast<uintptr_t>(this), 0);
   io_uring_sqe_set_data(sqe, nullptr);
-  io_uring_submit(&r->ring);
+  submit(r);
 }
 
 #endif

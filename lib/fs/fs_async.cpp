@@ -97,7 +97,7 @@ int openat_async(fdk_loop *loop, fdk_dir *dir, const char *path, unsigned flags,
   int oflags;
   if (int r = open_flags_to_os(flags, &oflags)) return r;
   FsEngine engine = fs_engine();
-  if (inline_first(loop, engine)) {
+  if (inline_open_first(loop, engine)) {
     if (int r = inline_openat(loop, dir, path, oflags, cb, data, op); r != kNotServed) return r;
   }
   if (engine_tries_uring(engine)) {

@@ -55,6 +55,17 @@ bool inline_first(fdk_loop *loop, FsEngine engine) {
 #endif
 }
 
+bool inline_open_first(fdk_loop *loop, FsEngine engine) {
+  if (engine == FsEngine::inline_only) return true;
+  if (engine != FsEngine::automatic) return false;
+#if FDK_HAVE_URING
+  return !ring_serves(loop, IORING_OP_OPENAT2);
+#else
+  (void)loop;
+  return true;
+#endif
+}
+
 #if !FDK_HAVE_URING
 
 void ring_close(fdk_loop *) {}

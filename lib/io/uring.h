@@ -49,6 +49,10 @@ class InFlight {
 // available here; otherwise the ring takes the whole batch in one submission, where one
 // system call per inline call would cost more.
 bool inline_first(fdk_loop *loop, FsEngine engine);
+// The same for an open. Auto: only where io_uring does not serve opens, whose own open
+// tries the cached lookup inside the submission, with no fcntl to clear the O_NONBLOCK
+// that an inline open adds (measured: one system call and about 0.8 µs less).
+bool inline_open_first(fdk_loop *loop, FsEngine engine);
 
 // The bytes of reads the loop thread copies itself in one io_uring submission (or one
 // inline read): about 50 µs of copying.

@@ -55,8 +55,8 @@ inline bool uring_serves_file_io(fdk_loop *loop, const FileRequest &req) { retur
 template <class Task>
 class UringFileOp final : public UringOp {
  public:
-  UringFileOp(fdk_loop *l, fdk_fd *fd, Direction dir, FileRest<Task> &&rest, const char *what)
-      : UringOp(l), fd_(fd), dir_(dir), rest_(std::move(rest)), what_(what) {
+  UringFileOp(fdk_loop *l, fdk_fd *fd, Direction dir, Task &&task, int64_t done, const char *what)
+      : UringOp(l), fd_(fd), dir_(dir), rest_{std::move(task), done}, what_(what) {
     fd_pin(fd_);
   }
   ~UringFileOp() override { fd_unpin(fd_); }
@@ -166,7 +166,7 @@ int start_file_io(fdk_loop *loop, fdk_fd *fd, Direction dir, Task &&task, fdk_op
   }
 #if FDK_HAVE_URING
   if (int opcode = engine_tries_uring(engine) ? uring_file_opcode(loop, task.file_request()) : -1; opcode >= 0) {
-    auto *op = new UringFileOp<Task>(loop, fd, dir, FileRest<Task>{std::move(task), done}, what);
+    auto *op = new UringFileOp<Task>(loop, fd, dir, std::move(task), done, what);
     op->start(out, opcode);
     return 0;
   }

@@ -221,21 +221,25 @@ io_uring_sqe *sqe_of(Ring *r) {
 
 }  // namespace
 
-bool ring_serves(fdk_loop *loop, int opcode) {
+bool ring_serves_first(fdk_loop *loop, int opcode) {
   if (!g_probed.load(std::memory_order_acquire)) {
     std::call_once(g_probe_once, [] {
       g_opcodes.store(probe_opcodes(), std::memory_order_relaxed);
       g_probed.store(true, std::memory_order_release);
     });
   }
-  if (!(g_opcodes.load(std::memory_order_relaxed) & (uint64_t{1} << opcode))) return false;
+  uint64_t opcodes = g_opcodes.load(std::memory_order_relaxed);
+  if (!(opcodes & (uint64_t{1} << opcode))) return false;
   if (!loop->ring) loop->ring = ring_create(loop);
-  return loop->ring != kNoRing;
+  if (loop->ring == kNoRing) return false;
+  loop->ring_opcodes = opcodes;
+  return true;
 }
 
 void ring_close(fdk_loop *loop) {
   Ring *r = loop->ring;
   loop->ring = nullptr;
+  loop->ring_opcodes = 0;
   if (!r || r == kNoRing) return;
   uv_close(reinterpret_cast<uv_handle_t *>(&r->poll), on_ring_handle_closed);
   uv_close(reinterpret_cast<uv_handle_t *>(&r->prepare), on_ring_handle_closed);

@@ -93,7 +93,11 @@ struct Ring;
 // Whether io_uring serves opcode for loop (probed once per process: setup refused by the
 // kernel, kernel.io_uring_disabled or a seccomp filter, then per opcode); creates the
 // loop's ring on first use. Loop thread only.
-bool ring_serves(fdk_loop *loop, int opcode);
+bool ring_serves_first(fdk_loop *loop, int opcode);
+inline bool ring_serves(fdk_loop *loop, int opcode) {
+  // Once the loop has its ring, one test of its opcodes.
+  return (loop->ring_opcodes & (uint64_t{1} << opcode)) || ring_serves_first(loop, opcode);
+}
 
 // An operation whose system calls go through the loop's ring. It completes only on the
 // completion entry of its own submission (a cancel asks the kernel to hurry, nothing

@@ -198,6 +198,30 @@ static void test_escape_fallback(void **state) {
   escape_every_op(FDK_RESOLVE_FALLBACK);
 }
 
+/* top/base/name filled with size bytes of a pattern (also in want), written out and
+ * evicted from the page cache: its descriptor, read-write. */
+static int evicted_file(const char *top, const char *name, unsigned char *want, int size) {
+  for (int i = 0; i < size; i++) want[i] = (unsigned char)(i * 7 + i / 4096);
+  char p[PATH_MAX + 32];
+  snprintf(p, sizeof p, "%s/base/%s", top, name);
+  int raw = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  assert_true(raw >= 0);
+  assert_int_equal(write(raw, want, (size_t)size), size);
+  assert_int_equal(fsync(raw), 0);
+  assert_int_equal(posix_fadvise(raw, 0, 0, POSIX_FADV_DONTNEED), 0);
+  return raw;
+}
+
+static void free_file_scene(fdk_loop *loop, fdk_fd *fd, fdk_dir *dir, const char *top, unsigned char *want,
+                            unsigned char *got) {
+  assert_int_equal(fdk_loop_free(loop), 0);
+  fdk_fd_unref(fd);
+  fdk_dir_unref(dir);
+  free(want);
+  free(got);
+  remove_tree(top);
+}
+
 /* A file whose first half is cached and whose second half is not: RWF_NOWAIT reads the
  * first half only; the rest must follow, never a short count before the end. */
 static void test_partly_cached_read_is_whole(void **state) {
@@ -206,14 +230,7 @@ static void test_partly_cached_read_is_whole(void **state) {
   fdk_dir *dir = make_tree(top);
   enum { kSize = 1 << 20 };
   unsigned char *want = malloc(kSize), *got = malloc(kSize);
-  for (int i = 0; i < kSize; i++) want[i] = (unsigned char)(i * 7 + i / 4096);
-  char p[PATH_MAX + 16];
-  snprintf(p, sizeof p, "%s/base/big", top);
-  int raw = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  assert_true(raw >= 0);
-  assert_int_equal(write(raw, want, kSize), kSize);
-  assert_int_equal(fsync(raw), 0);
-  assert_int_equal(posix_fadvise(raw, 0, 0, POSIX_FADV_DONTNEED), 0);
+  int raw = evicted_file(top, "big", want, kSize);
   assert_int_equal(pread(raw, got, kSize / 2, 0), kSize / 2);
   fdk_fd *fd;
   assert_int_equal(fdk_fd_adopt(&fd, raw, FDK_FD_BLOCKING), 0);
@@ -240,12 +257,7 @@ static void test_partly_cached_read_is_whole(void **state) {
   struct iovec one = {got, 4096};
   finish(loop, fdk_pwritev_async(loop, fd, &one, 1, kSize, fdkt_fs_on_result, &o, NULL), &o);
   assert_int_equal(o.result, 4096);
-  assert_int_equal(fdk_loop_free(loop), 0);
-  fdk_fd_unref(fd);
-  fdk_dir_unref(dir);
-  free(want);
-  free(got);
-  remove_tree(top);
+  free_file_scene(loop, fd, dir, top, want, got);
 }
 
 /* Cancelled right after they start, reads complete once each with -ECANCELED, even when
@@ -271,14 +283,7 @@ static void test_cold_then_warm_reads_in_flight(void **state) {
   fdk_dir *dir = make_tree(top);
   enum { kSize = kChunk * kChunks };
   unsigned char *want = malloc(kSize), *got = malloc(kSize);
-  for (int i = 0; i < kSize; i++) want[i] = (unsigned char)(i * 13 + i / 1000);
-  char p[PATH_MAX + 16];
-  snprintf(p, sizeof p, "%s/base/cold", top);
-  int raw = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  assert_true(raw >= 0);
-  assert_int_equal(write(raw, want, kSize), kSize);
-  assert_int_equal(fsync(raw), 0);
-  assert_int_equal(posix_fadvise(raw, 0, 0, POSIX_FADV_DONTNEED), 0);
+  int raw = evicted_file(top, "cold", want, kSize);
   fdk_fd *fd;
   assert_int_equal(fdk_fd_adopt(&fd, raw, FDK_FD_BLOCKING), 0);
   fdk_loop *loop;
@@ -303,12 +308,7 @@ static void test_cold_then_warm_reads_in_flight(void **state) {
   finish(loop, fdk_preadv_async(loop, fd, &whole, 1, 0, fdkt_fs_on_result, &o, NULL), &o);
   assert_int_equal(o.result, kSize);
   assert_memory_equal(got, want, kSize);
-  assert_int_equal(fdk_loop_free(loop), 0);
-  fdk_fd_unref(fd);
-  fdk_dir_unref(dir);
-  free(want);
-  free(got);
-  remove_tree(top);
+  free_file_scene(loop, fd, dir, top, want, got);
 }
 
 static void test_cancel_then_close(void **state) {

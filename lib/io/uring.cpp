@@ -74,10 +74,11 @@ void ring_close(fdk_loop *) {}
 
 struct Ring {
   io_uring ring{};
-  // Submissions sent so far; during the reap that directly follows one, just_submitted
-  // is set: a completion found then for an entry of that submission completed inside it.
+  // Submissions sent so far, and the completion queue's tail as the latest one returned:
+  // an entry of that submission whose completion lies before it completed inside it.
   uint64_t submits = 0;
-  bool just_submitted = false;
+  unsigned tail_after_submit = 0;
+  bool handing_inside = false;  // the completion being handed lies before that tail
   unsigned cold_reads = 0;  // reads sent to io_uring's workers as cold, to re-probe now and then
   size_t inline_read_bytes = 0;  // bytes of the reads in the next submission that it may copy itself
   uv_poll_t poll{};        // the ring's descriptor: readable while completions wait
@@ -122,6 +123,7 @@ uint64_t probe_opcodes() {
 void submit(Ring *r) {
   io_uring_submit(&r->ring);
   ++r->submits;
+  r->tail_after_submit = io_uring_smp_load_acquire(r->ring.cq.ktail);
   r->inline_read_bytes = 0;
 }
 
@@ -130,6 +132,7 @@ unsigned reap(Ring *r) {
   unsigned total = 0;
   for (;;) {
     io_uring_cqe *cqes[64];
+    unsigned head = *r->ring.cq.khead;
     unsigned n = io_uring_peek_batch_cqe(&r->ring, cqes, 64);
     if (n == 0) return total;
     UringOp *ops[64];
@@ -140,8 +143,11 @@ unsigned reap(Ring *r) {
     }
     io_uring_cq_advance(&r->ring, n);
     // A cancel request carries no op: its answer is of no interest, the op's own entry is.
-    for (unsigned i = 0; i < n; ++i)
-      if (ops[i]) ops[i]->on_cqe(res[i]);
+    for (unsigned i = 0; i < n; ++i) {
+      if (!ops[i]) continue;
+      r->handing_inside = static_cast<int>(r->tail_after_submit - (head + i)) > 0;
+      ops[i]->on_cqe(res[i]);
+    }
     total += n;
   }
 }
@@ -161,13 +167,8 @@ void on_prepare(uv_prepare_t *handle) {
   for (int round = 0; round < kRounds && uv_hrtime() - start < kRoundsNs; ++round) {
     if (!io_uring_sq_ready(&r->ring) && !io_uring_cq_ready(&r->ring)) return;
     Dispatch scope(r->loop);
-    if (io_uring_sq_ready(&r->ring)) {
-      submit(r);
-      r->just_submitted = true;
-    }
-    unsigned reaped = reap(r);
-    r->just_submitted = false;
-    if (reaped == 0) return;
+    if (io_uring_sq_ready(&r->ring)) submit(r);
+    if (reap(r) == 0) return;
   }
   if (io_uring_sq_ready(&r->ring)) submit(r);
 }
@@ -277,7 +278,7 @@ uint64_t UringOp::submission() const { return loop->ring->submits; }
 
 bool UringOp::completed_inside(uint64_t submission) const {
   Ring *r = loop->ring;
-  return r->just_submitted && submission + 1 == r->submits;
+  return r->handing_inside && submission + 1 == r->submits;
 }
 
 bool UringOp::copy_inside(size_t bytes) {

@@ -431,7 +431,8 @@ static void test_ring_is_close_on_exec(void **state) {
   const char *engine = getenv("FDKIT_FS_ENGINE");
   const char *old_kernel = getenv("FDKIT_TEST_OLD_KERNEL");
   if (engine && strcmp(engine, "uring") == 0 && !old_kernel) assert_true(rings >= 1);
-  if (engine && strcmp(engine, "pool") == 0) assert_int_equal(rings, 0);
+  /* The old-kernel filter refuses io_uring_setup: no ring, whatever the engine. */
+  if ((engine && strcmp(engine, "pool") == 0) || old_kernel) assert_int_equal(rings, 0);
   fdk_stat_free(st);
   assert_int_equal(fdk_loop_free(loop), 0);
 }

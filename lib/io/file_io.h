@@ -119,9 +119,14 @@ class UringFileOp final : public UringOp {
 
   // A read that io_uring could not complete inside its submission found its data uncached
   // (it went on from the page cache's wait or a worker); one completed there found it cached.
+  // (A plain load first: most reads change nothing, and a locked update costs more.)
   void learn_coldness() {
-    if (completed_inside(submission_)) fd_unlearn(fd_, fdk_fd::kColdData);
-    else if (!sent_async_) fd_learn(fd_, fdk_fd::kColdData);
+    bool cold = fd_learned(fd_, fdk_fd::kColdData);
+    if (completed_inside(submission_)) {
+      if (cold) fd_unlearn(fd_, fdk_fd::kColdData);
+    } else if (!sent_async_ && !cold) {
+      fd_learn(fd_, fdk_fd::kColdData);
+    }
   }
 
   fdk_fd *fd_;

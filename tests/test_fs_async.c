@@ -358,6 +358,17 @@ static void test_cancel_then_close(void **state) {
     assert_int_equal(c.result, -ECANCELED);
     assert_null(c.fd);
   }
+  /* A cancelled rename between two subdirectories (each parent opened first) completes
+   * once and closes the parents it opened (the fd check of the teardown). */
+  for (int step = 0; step < 3; step++) {
+    fdkt_fs_result rn = {0};
+    assert_int_equal(fdk_renameat_async(loop, dir, "inner/none", dir, "inner/other", fdkt_fs_on_result, &rn, &op), 0);
+    for (int i = 0; i < step; i++) assert_true(fdk_loop_run(loop, FDK_RUN_NOWAIT) >= 0);
+    if (rn.calls == 0) assert_int_equal(fdk_op_cancel(op), 0);
+    assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+    assert_int_equal(rn.calls, 1);
+    if (rn.result != -ECANCELED) assert_int_equal(rn.result, -ENOENT);
+  }
   fdk_fd_unref(opened.fd);
   assert_int_equal(fdk_loop_free(loop), 0);
   fdk_dir_unref(dir);

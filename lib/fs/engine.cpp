@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The inline and io_uring engines of the asynchronous file-system calls.
 //
-// Confinement: only IORING_OP_OPENAT2 takes resolve flags; STATX, MKDIRAT and UNLINKAT
-// walk a multi-component path unconfined. So every path call other than open acts, as the
+// Confinement: only IORING_OP_OPENAT2 takes resolve flags; STATX, MKDIRAT, UNLINKAT,
+// RENAMEAT, LINKAT and SYMLINKAT walk a multi-component path unconfined. So every path call other than open acts, as the
 // synchronous one does, on a parent opened with OPENAT2(O_PATH, the confined flags) and one
 // last component without a slash. Paths the synchronous calls treat specially (a trailing
 // slash, a dot name, an over-long one) and every confined call under the resolve fallback
@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "core/error.h"
@@ -99,6 +100,16 @@ int uring_mkdirat(fdk_loop *, fdk_dir *, const char *, mode_t, fdk_result_cb, vo
 int uring_unlinkat(fdk_loop *, fdk_dir *, const char *, bool, fdk_result_cb, void *, fdk_op **) {
   return kNotServed;
 }
+int uring_renameat2(fdk_loop *, fdk_dir *, const char *, fdk_dir *, const char *, unsigned, fdk_result_cb, void *,
+                    fdk_op **) {
+  return kNotServed;
+}
+int uring_linkat(fdk_loop *, fdk_dir *, const char *, fdk_dir *, const char *, fdk_result_cb, void *, fdk_op **) {
+  return kNotServed;
+}
+int uring_symlinkat(fdk_loop *, const char *, fdk_dir *, const char *, fdk_result_cb, void *, fdk_op **) {
+  return kNotServed;
+}
 
 #else
 
@@ -106,12 +117,10 @@ namespace {
 
 constexpr unsigned kStatxMask = STATX_BASIC_STATS | STATX_BTIME;
 
-// A uring op on a dir handle: holds a reference on the dir for the pool, and a use of its
-// descriptor until the last completion.
-class DirOp : public UringOp {
+// A uring op that reports under a name (its span, its failure details).
+class NamedOp : public UringOp {
  public:
-  DirOp(fdk_loop *l, fdk_dir *dir, const char *path, const char *what)
-      : UringOp(l), held_(dir), dir_(dir), path_(path), what_(what) {}
+  NamedOp(fdk_loop *l, const char *what) : UringOp(l), what_(what) {}
 
   void deliver(int64_t result) override {
     span_.end(result);
@@ -122,57 +131,106 @@ class DirOp : public UringOp {
  protected:
   virtual void deliver_result(int64_t result) = 0;
 
-  // Fails the op with err as the synchronous call would.
-  void fail_path(int err) { op_complete(this, path_fail(err, what_, path_.c_str())); }
   void complete_cancelled() { op_complete_with_detail(this, -ECANCELED, std::string(what_) + ": operation cancelled"); }
-  void begin(fdk_op **out) {
-    span_.begin(what_, -1, path_.c_str(), loop);
+  void begin(const char *path, fdk_op **out) {
+    span_.begin(what_, -1, path, loop);
     op_start(this, out);
   }
+
+  const char *what_;
+  Span span_;
+};
+
+// A uring op on a dir handle: holds a reference on the dir for the pool, and a use of its
+// descriptor until the last completion.
+class DirOp : public NamedOp {
+ public:
+  DirOp(fdk_loop *l, fdk_dir *dir, const char *path, const char *what)
+      : NamedOp(l, what), held_(dir), dir_(dir), path_(path) {}
+
+ protected:
+  // Fails the op with err as the synchronous call would.
+  void fail_path(int err) { op_complete(this, path_fail(err, what_, path_.c_str())); }
 
   DirRef held_;  // declared before base_: the use of its descriptor ends first
   fdk_dir *dir_;
   std::string path_;
-  const char *what_;
   DirBase base_;
-  Span span_;
 };
 
-// A call on the last component of a path, made on its parent (see the top of this file).
-class LastComponentOp : public DirOp {
- public:
-  using DirOp::DirOp;
-  ~LastComponentOp() override {
-    if (parent_ >= 0) close(parent_);
+// One path of a call made on its last component (see the top of this file).
+struct PathArg {
+  PathArg(fdk_dir *d, const char *p) : held(d), dir(d), path(p) {}
+  PathArg(const PathArg &) = delete;
+  PathArg &operator=(const PathArg &) = delete;
+  ~PathArg() {
+    if (parent >= 0) close(parent);
   }
 
-  // kNotServed when the path is not one to split here.
+  // False when the path is not one to split here (the pool then takes the call).
+  bool prepare(const char *what) {
+    return base.acquire(dir, what) == 0 && kernel_confines(base) && split();
+  }
+  // The descriptor name is looked up beneath, once the parent (if any) is open.
+  int dirfd() const { return parent >= 0 ? parent : base.raw; }
+
+  DirRef held;  // declared before base: the use of its descriptor ends first
+  fdk_dir *dir;
+  std::string path;
+  DirBase base;
+  std::string parent_path;  // empty: name is looked up beneath the base itself
+  const char *name = nullptr;
+  int parent = -1;
+
+ private:
+  // Unconfined: the kernel walks the whole path, as the synchronous call lets it.
+  // Confined: a parent part (opened beneath the base) and a plain last name.
+  bool split() {
+    if (!base.confined) {
+      name = path.empty() ? "." : path.c_str();
+      return true;
+    }
+    size_t len = path.size();
+    if (len == 0 || len >= PATH_MAX || path.back() == '/') return false;
+    size_t slash = path.rfind('/');
+    size_t start = slash == std::string::npos ? 0 : slash + 1;
+    name = path.c_str() + start;
+    if (len - start > NAME_MAX || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) return false;
+    // "a/l/." rather than "a/l/", as the synchronous calls open it: a symlink l before
+    // the last component is not the last one for the kernel (fs.protected_symlinks).
+    if (start > 0) parent_path.assign(path, 0, start).append(".");
+    return true;
+  }
+};
+
+// A call on the last component of one path, or of two (rename, link), made on their
+// parents: each parent is opened in turn, then the call itself is issued.
+class LastComponentOp : public NamedOp {
+ public:
+  LastComponentOp(fdk_loop *l, fdk_dir *dir, const char *path, const char *what)
+      : NamedOp(l, what), first_(dir, path) {}
+  LastComponentOp(fdk_loop *l, fdk_dir *dir, const char *path, fdk_dir *dir2, const char *path2, const char *what)
+      : NamedOp(l, what), first_(dir, path) {
+    second_.emplace(dir2, path2);
+  }
+
+  // kNotServed when a path is not one to split here.
   int start(fdk_op **out) {
-    if (base_.acquire(dir_, what_) < 0 || !kernel_confines(base_) || !split()) return kNotServed;
-    begin(out);
-    if (parent_path_.empty()) {
-      issue_main(base_.raw);
-      return 0;
-    }
-    io_uring_sqe *sqe = next_sqe();
-    if (!sqe) {
-      continue_on_pool();
-      return 0;
-    }
-    how_.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
-    how_.resolve = kConfinedResolve;
-    io_uring_prep_openat2(sqe, base_.raw, parent_path_.c_str(), &how_);
-    queued();
+    if (!first_.prepare(what_) || (second_ && !second_->prepare(what_))) return kNotServed;
+    begin(first_.path.c_str(), out);
+    issue_next();
     return 0;
   }
 
   void on_cqe(int res) override {
-    if (!main_) {
-      if (res >= 0) parent_ = res;
+    if (opening_) {
+      PathArg &arg = *opening_;
+      opening_ = nullptr;
+      if (res >= 0) arg.parent = res;
       if (cancelled_) complete_cancelled();
       else if (res == -EAGAIN) continue_on_pool();  // a rename raced with "..": the pool retries, then walks
-      else if (res < 0) fail_path(res);
-      else issue_main(parent_);
+      else if (res < 0) op_complete(this, path_fail(res, what_, arg.path.c_str()));
+      else issue_next();
       return;
     }
     if (cancelled_) complete_cancelled();
@@ -180,51 +238,46 @@ class LastComponentOp : public DirOp {
   }
 
  protected:
-  // Fills sqe with the call on name beneath dirfd.
-  virtual void prepare(io_uring_sqe *sqe, int dirfd, const char *name) = 0;
+  // Fills sqe with the call itself, once every parent is open.
+  virtual void prepare(io_uring_sqe *sqe) = 0;
   // The call's answer (not cancelled).
   virtual void finish(int res) { res < 0 ? fail_path(res) : op_complete(this, res); }
+  // Fails the op with err as the synchronous call would.
+  void fail_path(int err) { op_complete(this, path_fail(err, what_, first_.path.c_str())); }
+
+  PathArg first_;
+  std::optional<PathArg> second_;
 
  private:
-  // Unconfined: the kernel walks the whole path, as the synchronous call lets it.
-  // Confined: a parent part (opened beneath the base) and a plain last name.
-  bool split() {
-    if (!base_.confined) {
-      name_ = path_.empty() ? "." : path_.c_str();
-      return true;
-    }
-    size_t len = path_.size();
-    if (len == 0 || len >= PATH_MAX || path_.back() == '/') return false;
-    size_t slash = path_.rfind('/');
-    size_t start = slash == std::string::npos ? 0 : slash + 1;
-    name_ = path_.c_str() + start;
-    if (len - start > NAME_MAX || strcmp(name_, ".") == 0 || strcmp(name_, "..") == 0) return false;
-    parent_path_.assign(path_, 0, start);
-    return true;
-  }
-
-  void issue_main(int dirfd) {
-    main_ = true;
+  // Opens the next parent still to open, else issues the call.
+  void issue_next() {
+    PathArg *arg = nullptr;
+    if (first_.parent < 0 && !first_.parent_path.empty()) arg = &first_;
+    else if (second_ && second_->parent < 0 && !second_->parent_path.empty()) arg = &*second_;
     io_uring_sqe *sqe = next_sqe();
     if (!sqe) {
       continue_on_pool();
       return;
     }
-    prepare(sqe, dirfd, name_);
+    if (arg) {
+      how_.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+      how_.resolve = kConfinedResolve;
+      io_uring_prep_openat2(sqe, arg->base.raw, arg->parent_path.c_str(), &how_);
+      opening_ = arg;
+    } else {
+      prepare(sqe);
+    }
     queued();
   }
 
-  std::string parent_path_;
-  const char *name_ = nullptr;
   open_how how_{};
-  int parent_ = -1;
-  bool main_ = false;
+  PathArg *opening_ = nullptr;  // the path whose parent the pending submission opens
 };
 
 class ResultOp : public LastComponentOp {
  public:
-  ResultOp(fdk_loop *l, fdk_dir *dir, const char *path, const char *what, fdk_result_cb cb, void *data)
-      : LastComponentOp(l, dir, path, what), cb_(cb), data_(data) {}
+  template <class... Paths>
+  ResultOp(fdk_loop *l, fdk_result_cb cb, void *data, Paths... paths) : LastComponentOp(l, paths...), cb_(cb), data_(data) {}
 
  protected:
   void deliver_result(int64_t result) override { cb_(result, data_); }
@@ -237,29 +290,86 @@ class ResultOp : public LastComponentOp {
 class MkdirOp final : public ResultOp {
  public:
   MkdirOp(fdk_loop *l, fdk_dir *dir, const char *path, mode_t mode, fdk_result_cb cb, void *data)
-      : ResultOp(l, dir, path, "mkdirat", cb, data), mode_(mode) {}
+      : ResultOp(l, cb, data, dir, path, "mkdirat"), mode_(mode) {}
 
  private:
-  void prepare(io_uring_sqe *sqe, int dirfd, const char *name) override {
-    io_uring_prep_mkdirat(sqe, dirfd, name, mode_);
-  }
-  int64_t run_blocking() override { return mkdirat(dir_, path_.c_str(), mode_); }
+  void prepare(io_uring_sqe *sqe) override { io_uring_prep_mkdirat(sqe, first_.dirfd(), first_.name, mode_); }
+  int64_t run_blocking() override { return mkdirat(first_.dir, first_.path.c_str(), mode_); }
   mode_t mode_;
 };
 
 class UnlinkOp final : public ResultOp {
  public:
   UnlinkOp(fdk_loop *l, fdk_dir *dir, const char *path, bool remove_dir, fdk_result_cb cb, void *data)
-      : ResultOp(l, dir, path, remove_dir ? "rmdirat" : "unlinkat", cb, data), remove_dir_(remove_dir) {}
+      : ResultOp(l, cb, data, dir, path, remove_dir ? "rmdirat" : "unlinkat"), remove_dir_(remove_dir) {}
 
  private:
-  void prepare(io_uring_sqe *sqe, int dirfd, const char *name) override {
-    io_uring_prep_unlinkat(sqe, dirfd, name, remove_dir_ ? AT_REMOVEDIR : 0);
+  void prepare(io_uring_sqe *sqe) override {
+    io_uring_prep_unlinkat(sqe, first_.dirfd(), first_.name, remove_dir_ ? AT_REMOVEDIR : 0);
   }
   int64_t run_blocking() override {
-    return remove_dir_ ? rmdirat(dir_, path_.c_str()) : unlinkat(dir_, path_.c_str());
+    return remove_dir_ ? rmdirat(first_.dir, first_.path.c_str()) : unlinkat(first_.dir, first_.path.c_str());
   }
   bool remove_dir_;
+};
+
+class SymlinkOp final : public ResultOp {
+ public:
+  SymlinkOp(fdk_loop *l, const char *target, fdk_dir *dir, const char *path, fdk_result_cb cb, void *data)
+      : ResultOp(l, cb, data, dir, path, "symlinkat"), target_(target) {}
+
+ private:
+  void prepare(io_uring_sqe *sqe) override {
+    io_uring_prep_symlinkat(sqe, target_.c_str(), first_.dirfd(), first_.name);
+  }
+  int64_t run_blocking() override { return symlinkat(target_.c_str(), first_.dir, first_.path.c_str()); }
+  std::string target_;
+};
+
+// rename and link: a call on two paths, whose failure names both as the synchronous one does.
+class TwoPathOp : public ResultOp {
+ public:
+  using ResultOp::ResultOp;
+
+ private:
+  void finish(int res) override {
+    if (res >= 0) return op_complete(this, 0);
+    op_complete(this, fail(res, "%s: %s: '%s' -> '%s'", what_, errno_text(-res), first_.path.c_str(),
+                           second_->path.c_str()));
+  }
+};
+
+class RenameOp final : public TwoPathOp {
+ public:
+  RenameOp(fdk_loop *l, fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char *new_path, unsigned flags,
+           fdk_result_cb cb, void *data)
+      : TwoPathOp(l, cb, data, old_dir, old_path, new_dir, new_path, "renameat"), flags_(flags) {}
+
+ private:
+  void prepare(io_uring_sqe *sqe) override {
+    unsigned os = (flags_ & FDK_RENAME_NOREPLACE ? RENAME_NOREPLACE : 0) |
+                  (flags_ & FDK_RENAME_EXCHANGE ? RENAME_EXCHANGE : 0) | (flags_ & FDK_RENAME_WHITEOUT ? RENAME_WHITEOUT : 0);
+    io_uring_prep_renameat(sqe, first_.dirfd(), first_.name, second_->dirfd(), second_->name, os);
+  }
+  int64_t run_blocking() override {
+    return renameat2(first_.dir, first_.path.c_str(), second_->dir, second_->path.c_str(), flags_);
+  }
+  unsigned flags_;
+};
+
+// A link that does not follow a last symlink (a following one resolves its source whole,
+// on the pool).
+class LinkOp final : public TwoPathOp {
+ public:
+  LinkOp(fdk_loop *l, fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char *new_path, fdk_result_cb cb,
+         void *data)
+      : TwoPathOp(l, cb, data, old_dir, old_path, new_dir, new_path, "linkat") {}
+
+ private:
+  void prepare(io_uring_sqe *sqe) override {
+    io_uring_prep_linkat(sqe, first_.dirfd(), first_.name, second_->dirfd(), second_->name, 0);
+  }
+  int64_t run_blocking() override { return linkat(first_.dir, first_.path.c_str(), second_->dir, second_->path.c_str()); }
 };
 
 // statat: a statx of the last name without following; a symlink found there, when the
@@ -267,19 +377,19 @@ class UnlinkOp final : public ResultOp {
 class StatOp final : public ResultOp {
  public:
   StatOp(fdk_loop *l, fdk_stat *st, fdk_dir *dir, const char *path, bool follow, fdk_result_cb cb, void *data)
-      : ResultOp(l, dir, path, "statat", cb, data), st_(st), follow_(follow) {}
+      : ResultOp(l, cb, data, dir, path, "statat"), st_(st), follow_(follow) {}
 
  private:
-  void prepare(io_uring_sqe *sqe, int dirfd, const char *name) override {
-    bool nofollow = base_.confined || !follow_;
-    io_uring_prep_statx(sqe, dirfd, name, nofollow ? AT_SYMLINK_NOFOLLOW : 0, kStatxMask, &sx_);
+  void prepare(io_uring_sqe *sqe) override {
+    bool nofollow = first_.base.confined || !follow_;
+    io_uring_prep_statx(sqe, first_.dirfd(), first_.name, nofollow ? AT_SYMLINK_NOFOLLOW : 0, kStatxMask, &sx_);
   }
   void finish(int res) override {
     if (res < 0) return fail_path(res);
-    if (base_.confined && follow_ && S_ISLNK(sx_.stx_mode)) return continue_on_pool();
+    if (first_.base.confined && follow_ && S_ISLNK(sx_.stx_mode)) return continue_on_pool();
     op_complete(this, 0);
   }
-  int64_t run_blocking() override { return statat(&sx_, dir_, path_.c_str(), follow_); }
+  int64_t run_blocking() override { return statat(&sx_, first_.dir, first_.path.c_str(), follow_); }
   void deliver_result(int64_t result) override {
     if (result >= 0) st_->sx = sx_;
     ResultOp::deliver_result(result);
@@ -297,7 +407,7 @@ class OpenOp final : public DirOp {
 
   int start(fdk_op **out) {
     if (base_.acquire(dir_, what_) < 0 || !kernel_confines(base_) || path_.size() >= PATH_MAX) return kNotServed;
-    begin(out);
+    begin(path_.c_str(), out);
     io_uring_sqe *sqe = next_sqe();
     if (!sqe) {
       continue_on_pool();
@@ -414,6 +524,24 @@ int uring_unlinkat(fdk_loop *loop, fdk_dir *dir, const char *path, bool remove_d
                    fdk_op **op) {
   if (!ring_serves(loop, IORING_OP_UNLINKAT) || !ring_serves(loop, IORING_OP_OPENAT2)) return kNotServed;
   return start_or_drop(new UnlinkOp(loop, dir, path, remove_dir, cb, data), op);
+}
+
+int uring_renameat2(fdk_loop *loop, fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char *new_path,
+                    unsigned flags, fdk_result_cb cb, void *data, fdk_op **op) {
+  if (!ring_serves(loop, IORING_OP_RENAMEAT) || !ring_serves(loop, IORING_OP_OPENAT2)) return kNotServed;
+  return start_or_drop(new RenameOp(loop, old_dir, old_path, new_dir, new_path, flags, cb, data), op);
+}
+
+int uring_linkat(fdk_loop *loop, fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char *new_path,
+                 fdk_result_cb cb, void *data, fdk_op **op) {
+  if (!ring_serves(loop, IORING_OP_LINKAT) || !ring_serves(loop, IORING_OP_OPENAT2)) return kNotServed;
+  return start_or_drop(new LinkOp(loop, old_dir, old_path, new_dir, new_path, cb, data), op);
+}
+
+int uring_symlinkat(fdk_loop *loop, const char *target, fdk_dir *dir, const char *path, fdk_result_cb cb, void *data,
+                    fdk_op **op) {
+  if (!ring_serves(loop, IORING_OP_SYMLINKAT) || !ring_serves(loop, IORING_OP_OPENAT2)) return kNotServed;
+  return start_or_drop(new SymlinkOp(loop, target, dir, path, cb, data), op);
 }
 
 #endif

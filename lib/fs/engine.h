@@ -53,5 +53,12 @@ int uring_mkdirat(fdk_loop *loop, fdk_dir *dir, const char *path, mode_t mode, f
 // unlinkat, or rmdirat when remove_dir is set.
 int uring_unlinkat(fdk_loop *loop, fdk_dir *dir, const char *path, bool remove_dir, fdk_result_cb cb, void *data,
                    fdk_op **op);
+int uring_renameat2(fdk_loop *loop, fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char *new_path,
+                    unsigned flags, fdk_result_cb cb, void *data, fdk_op **op);
+// A link that does not follow a last symlink in old_path.
+int uring_linkat(fdk_loop *loop, fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char *new_path,
+                 fdk_result_cb cb, void *data, fdk_op **op);
+int uring_symlinkat(fdk_loop *loop, const char *target, fdk_dir *dir, const char *path, fdk_result_cb cb, void *data,
+                    fdk_op **op);
 
 }  // namespace fdk

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-// Asynchronous forms of the file-system calls: open, stat, mkdir, unlink and rmdir try
-// the inline and io_uring engines first (fs/engine.h); otherwise the synchronous body runs
-// on libuv's worker pool with copies of the arguments and a reference on each dir handle.
+// Asynchronous forms of the file-system calls: open, stat, mkdir, unlink, rmdir, rename,
+// link and symlink try the inline and io_uring engines first (fs/engine.h); otherwise the
+// synchronous body runs on libuv's worker pool with copies of the arguments and a
+// reference on each dir handle.
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -96,7 +97,7 @@ int openat_async(fdk_loop *loop, fdk_dir *dir, const char *path, unsigned flags,
   int oflags;
   if (int r = open_flags_to_os(flags, &oflags)) return r;
   FsEngine engine = fs_engine();
-  if (inline_first(loop, engine)) {
+  if (inline_open_first(loop, engine)) {
     if (int r = inline_openat(loop, dir, path, oflags, cb, data, op); r != kNotServed) return r;
   }
   if (engine_tries_uring(engine)) {
@@ -132,6 +133,9 @@ int rmdirat_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_result_cb 
 
 int renameat2_async(fdk_loop *loop, fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char *new_path,
                     unsigned flags, fdk_result_cb cb, void *data, fdk_op **op) {
+  if (engine_tries_uring(fs_engine())) {
+    if (int r = uring_renameat2(loop, old_dir, old_path, new_dir, new_path, flags, cb, data, op); r != kNotServed) return r;
+  }
   auto fn = [od = DirRef(old_dir), op_ = std::string(old_path), nd = DirRef(new_dir), np = std::string(new_path),
              flags] { return renameat2(od.get(), op_.c_str(), nd.get(), np.c_str(), flags); };
   return start_result(loop, std::move(fn), cb, data, op, "renameat");
@@ -139,6 +143,9 @@ int renameat2_async(fdk_loop *loop, fdk_dir *old_dir, const char *old_path, fdk_
 
 int symlinkat_async(fdk_loop *loop, const char *target, fdk_dir *dir, const char *path, fdk_result_cb cb, void *data,
                     fdk_op **op) {
+  if (engine_tries_uring(fs_engine())) {
+    if (int r = uring_symlinkat(loop, target, dir, path, cb, data, op); r != kNotServed) return r;
+  }
   auto fn = [t = std::string(target), d = DirRef(dir), p = std::string(path)] {
     return symlinkat(t.c_str(), d.get(), p.c_str());
   };
@@ -147,6 +154,9 @@ int symlinkat_async(fdk_loop *loop, const char *target, fdk_dir *dir, const char
 
 int linkat_async(fdk_loop *loop, fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char *new_path,
                  fdk_result_cb cb, void *data, fdk_op **op) {
+  if (engine_tries_uring(fs_engine())) {
+    if (int r = uring_linkat(loop, old_dir, old_path, new_dir, new_path, cb, data, op); r != kNotServed) return r;
+  }
   auto fn = [od = DirRef(old_dir), op_ = std::string(old_path), nd = DirRef(new_dir), np = std::string(new_path)] {
     return linkat(od.get(), op_.c_str(), nd.get(), np.c_str());
   };
@@ -220,6 +230,9 @@ int dir_open2_async(fdk_loop *loop, fdk_dir *base, const char *path, unsigned fl
 
 int linkat2_async(fdk_loop *loop, fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char *new_path,
                   bool follow, fdk_result_cb cb, void *data, fdk_op **op) {
+  if (!follow && engine_tries_uring(fs_engine())) {
+    if (int r = uring_linkat(loop, old_dir, old_path, new_dir, new_path, cb, data, op); r != kNotServed) return r;
+  }
   auto fn = [od = DirRef(old_dir), op_ = std::string(old_path), nd = DirRef(new_dir), np = std::string(new_path),
              follow] { return linkat(od.get(), op_.c_str(), nd.get(), np.c_str(), follow); };
   return start_result(loop, std::move(fn), cb, data, op, "linkat");

@@ -50,12 +50,13 @@ inline int uring_file_opcode(fdk_loop *loop, const FileRequest &req) {
   int vectored = req.write ? IORING_OP_WRITEV : IORING_OP_READV;
   return ring_serves(loop, vectored) ? vectored : -1;
 }
+inline bool uring_serves_file_io(fdk_loop *loop, const FileRequest &req) { return uring_file_opcode(loop, req) >= 0; }
 
 template <class Task>
 class UringFileOp final : public UringOp {
  public:
-  UringFileOp(fdk_loop *l, fdk_fd *fd, Direction dir, FileRest<Task> &&rest, const char *what)
-      : UringOp(l), fd_(fd), dir_(dir), rest_(std::move(rest)), what_(what) {
+  UringFileOp(fdk_loop *l, fdk_fd *fd, Direction dir, Task &&task, int64_t done, const char *what)
+      : UringOp(l), fd_(fd), dir_(dir), rest_{std::move(task), done}, what_(what) {
     fd_pin(fd_);
   }
   ~UringFileOp() override { fd_unpin(fd_); }
@@ -79,14 +80,23 @@ class UringFileOp final : public UringOp {
       case IORING_OP_WRITEV: io_uring_prep_writev(sqe, raw, iov, count, offset); break;
       default: io_uring_prep_readv(sqe, raw, iov, count, offset); break;
     }
-    // Uncached data: a read issued inline would start the disk reads (readahead) inside
-    // the submission, blocking the loop for milliseconds; io_uring's workers do it instead.
-    if (!req.write && fd_learned(fd_, fdk_fd::kColdData)) sqe->flags |= IOSQE_ASYNC;
+    // Uncached data: a read issued inside the submission would start the disk reads
+    // (readahead) there, and its completion would copy the data on the loop thread
+    // (io_uring's task work); past the submission's copy budget, cached data too: io_uring's
+    // workers do those instead.
+    if (!req.write) {
+      size_t bytes = 0;
+      for (unsigned i = 0; i < count; ++i) bytes += iov[i].iov_len;
+      sent_async_ = (fd_learned(fd_, fdk_fd::kColdData) && !probe_cold_read()) || !copy_inside(bytes);
+    }
+    if (sent_async_) sqe->flags |= IOSQE_ASYNC;
+    submission_ = submission();
     queued();
   }
 
   void on_cqe(int res) override {
     fd_unuse(fd_);
+    if (!rest_.task.file_request().write && res > 0) learn_coldness();
     if (cancelled_) {
       op_complete_with_detail(this, -ECANCELED, std::string(what_) + ": operation cancelled");
     } else if (res == -EAGAIN || res == -EINTR) {
@@ -107,12 +117,28 @@ class UringFileOp final : public UringOp {
  private:
   int64_t run_blocking() override { return rest_.total(sync_io(fd_, dir_, rest_.task, what_)); }
 
+  // A read that io_uring could not complete inside its submission found its data uncached
+  // (it went on from the page cache's wait or a worker); one completed there found it cached.
+  // (A plain load first: most reads change nothing, and a locked update costs more.)
+  void learn_coldness() {
+    bool cold = fd_learned(fd_, fdk_fd::kColdData);
+    if (completed_inside(submission_)) {
+      if (cold) fd_unlearn(fd_, fdk_fd::kColdData);
+    } else if (!sent_async_ && !cold) {
+      fd_learn(fd_, fdk_fd::kColdData);
+    }
+  }
+
   fdk_fd *fd_;
   Direction dir_;
   FileRest<Task> rest_;
   const char *what_;
   Span span_;
+  uint64_t submission_ = 0;
+  bool sent_async_ = false;
 };
+#else
+inline bool uring_serves_file_io(fdk_loop *, const FileRequest &) { return false; }
 #endif
 
 // Starts a read or write of a descriptor epoll refused (see the top of this file).
@@ -120,10 +146,15 @@ template <class Task>
 int start_file_io(fdk_loop *loop, fdk_fd *fd, Direction dir, Task &&task, fdk_op **out, const char *what) {
   FsEngine engine = fs_engine();
   int64_t done = 0;
-  if (inline_first(loop, engine)) {
-    FileRequest req = task.file_request();
-    size_t want = 0;
-    for (int i = 0; i < req.v->count; ++i) want += req.v->iov[i].iov_len;
+  FileRequest req = task.file_request();
+  size_t want = 0;
+  for (int i = 0; i < req.v->count; ++i) want += req.v->iov[i].iov_len;
+  // A read too large to copy on the loop thread, or of data found uncached before (whose
+  // attempt here would start the disk reads here), goes to the ring's workers when there
+  // is a ring; the ring notices when the data is cached again.
+  bool copy_here = engine == FsEngine::inline_only || req.write ||
+                   (want <= kInlineReadBudget && !fd_learned(fd, fdk_fd::kColdData));
+  if (inline_first(loop, engine) && (copy_here || !uring_serves_file_io(loop, req))) {
     int64_t r = nowait_attempt(fd, req);
     // Done: an error, everything, or the end of the file.
     if (r != kNotServed && (r <= 0 || static_cast<size_t>(r) == want)) {
@@ -140,7 +171,7 @@ int start_file_io(fdk_loop *loop, fdk_fd *fd, Direction dir, Task &&task, fdk_op
   }
 #if FDK_HAVE_URING
   if (int opcode = engine_tries_uring(engine) ? uring_file_opcode(loop, task.file_request()) : -1; opcode >= 0) {
-    auto *op = new UringFileOp<Task>(loop, fd, dir, FileRest<Task>{std::move(task), done}, what);
+    auto *op = new UringFileOp<Task>(loop, fd, dir, std::move(task), done, what);
     op->start(out, opcode);
     return 0;
   }

@@ -55,6 +55,17 @@ bool inline_first(fdk_loop *loop, FsEngine engine) {
 #endif
 }
 
+bool inline_open_first(fdk_loop *loop, FsEngine engine) {
+  if (engine == FsEngine::inline_only) return true;
+  if (engine != FsEngine::automatic) return false;
+#if FDK_HAVE_URING
+  return !ring_serves(loop, IORING_OP_OPENAT2);
+#else
+  (void)loop;
+  return true;
+#endif
+}
+
 #if !FDK_HAVE_URING
 
 void ring_close(fdk_loop *) {}
@@ -63,6 +74,13 @@ void ring_close(fdk_loop *) {}
 
 struct Ring {
   io_uring ring{};
+  // Submissions sent so far, and the completion queue's tail as the latest one returned:
+  // an entry of that submission whose completion lies before it completed inside it.
+  uint64_t submits = 0;
+  unsigned tail_after_submit = 0;
+  bool handing_inside = false;  // the completion being handed lies before that tail
+  unsigned cold_reads = 0;  // reads sent to io_uring's workers as cold, to re-probe now and then
+  size_t inline_read_bytes = 0;  // bytes of the reads in the next submission that it may copy itself
   uv_poll_t poll{};        // the ring's descriptor: readable while completions wait
   uv_prepare_t prepare{};  // sends the iteration's submissions before the loop waits
   fdk_loop *loop = nullptr;
@@ -73,8 +91,10 @@ namespace {
 
 // Entries of a loop's ring; completions get twice as many (the kernel's default).
 constexpr unsigned kRingEntries = 256;
-// Submit-and-reap rounds one loop iteration makes before it lets other handles run.
+// Submit-and-reap rounds one loop iteration makes before it lets other handles run, and
+// the time they may take together (a timer due meanwhile waits for them).
 constexpr int kRounds = 64;
+constexpr uint64_t kRoundsNs = 250 * 1000;
 // loop->ring after a failed setup on that loop: do not try again.
 Ring *const kNoRing = reinterpret_cast<Ring *>(uintptr_t{1});
 
@@ -100,11 +120,19 @@ uint64_t probe_opcodes() {
   return bits & (uint64_t{1} << IORING_OP_ASYNC_CANCEL) ? bits : 0;
 }
 
+void submit(Ring *r) {
+  io_uring_submit(&r->ring);
+  ++r->submits;
+  r->tail_after_submit = io_uring_smp_load_acquire(r->ring.cq.ktail);
+  r->inline_read_bytes = 0;
+}
+
 // Hands every waiting completion to its op: the number handed.
 unsigned reap(Ring *r) {
   unsigned total = 0;
   for (;;) {
     io_uring_cqe *cqes[64];
+    unsigned head = *r->ring.cq.khead;
     unsigned n = io_uring_peek_batch_cqe(&r->ring, cqes, 64);
     if (n == 0) return total;
     UringOp *ops[64];
@@ -115,8 +143,11 @@ unsigned reap(Ring *r) {
     }
     io_uring_cq_advance(&r->ring, n);
     // A cancel request carries no op: its answer is of no interest, the op's own entry is.
-    for (unsigned i = 0; i < n; ++i)
-      if (ops[i]) ops[i]->on_cqe(res[i]);
+    for (unsigned i = 0; i < n; ++i) {
+      if (!ops[i]) continue;
+      r->handing_inside = static_cast<int>(r->tail_after_submit - (head + i)) > 0;
+      ops[i]->on_cqe(res[i]);
+    }
     total += n;
   }
 }
@@ -132,13 +163,14 @@ void on_poll(uv_poll_t *handle, int, int) {
 // their submissions sent in the next round.
 void on_prepare(uv_prepare_t *handle) {
   auto *r = static_cast<Ring *>(handle->data);
-  for (int round = 0; round < kRounds; ++round) {
+  uint64_t start = uv_hrtime();
+  for (int round = 0; round < kRounds && uv_hrtime() - start < kRoundsNs; ++round) {
     if (!io_uring_sq_ready(&r->ring) && !io_uring_cq_ready(&r->ring)) return;
     Dispatch scope(r->loop);
-    if (io_uring_sq_ready(&r->ring)) io_uring_submit(&r->ring);
+    if (io_uring_sq_ready(&r->ring)) submit(r);
     if (reap(r) == 0) return;
   }
-  if (io_uring_sq_ready(&r->ring)) io_uring_submit(&r->ring);
+  if (io_uring_sq_ready(&r->ring)) submit(r);
 }
 
 void on_ring_handle_closed(uv_handle_t *handle) {
@@ -182,7 +214,7 @@ io_uring_sqe *sqe_of(Ring *r) {
   io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
   if (!sqe) {
     // The queue is full: send it now to make room.
-    io_uring_submit(&r->ring);
+    submit(r);
     sqe = io_uring_get_sqe(&r->ring);
   }
   return sqe;
@@ -190,21 +222,25 @@ io_uring_sqe *sqe_of(Ring *r) {
 
 }  // namespace
 
-bool ring_serves(fdk_loop *loop, int opcode) {
+bool ring_serves_first(fdk_loop *loop, int opcode) {
   if (!g_probed.load(std::memory_order_acquire)) {
     std::call_once(g_probe_once, [] {
       g_opcodes.store(probe_opcodes(), std::memory_order_relaxed);
       g_probed.store(true, std::memory_order_release);
     });
   }
-  if (!(g_opcodes.load(std::memory_order_relaxed) & (uint64_t{1} << opcode))) return false;
+  uint64_t opcodes = g_opcodes.load(std::memory_order_relaxed);
+  if (!(opcodes & (uint64_t{1} << opcode))) return false;
   if (!loop->ring) loop->ring = ring_create(loop);
-  return loop->ring != kNoRing;
+  if (loop->ring == kNoRing) return false;
+  loop->ring_opcodes = opcodes;
+  return true;
 }
 
 void ring_close(fdk_loop *loop) {
   Ring *r = loop->ring;
   loop->ring = nullptr;
+  loop->ring_opcodes = 0;
   if (!r || r == kNoRing) return;
   uv_close(reinterpret_cast<uv_handle_t *>(&r->poll), on_ring_handle_closed);
   uv_close(reinterpret_cast<uv_handle_t *>(&r->prepare), on_ring_handle_closed);
@@ -235,7 +271,27 @@ io_uring_sqe *UringOp::begin_on_fd(fdk_fd *fd, Span &span, const char *what, fdk
 void UringOp::queued() {
   // Outside a libuv callback of fdkit (a start before the loop runs, or from the host's
   // own handle) no prepare pass is sure to come before the host waits: send it at once.
-  if (loop->dispatch_depth == 0) io_uring_submit(&loop->ring->ring);
+  if (loop->dispatch_depth == 0) submit(loop->ring);
+}
+
+uint64_t UringOp::submission() const { return loop->ring->submits; }
+
+bool UringOp::completed_inside(uint64_t submission) const {
+  Ring *r = loop->ring;
+  return r->handing_inside && submission + 1 == r->submits;
+}
+
+bool UringOp::copy_inside(size_t bytes) {
+  Ring *r = loop->ring;
+  if (r->inline_read_bytes + bytes > kInlineReadBudget) return false;
+  r->inline_read_bytes += bytes;
+  return true;
+}
+
+bool UringOp::probe_cold_read() {
+  // One cold read in 16 is tried inside the submission, so that data which has become
+  // cached since is noticed.
+  return ++loop->ring->cold_reads % 16 == 0;
 }
 
 void UringOp::continue_on_pool() {
@@ -275,7 +331,7 @@ void UringOp::cancel() {
   if (!sqe) return;  // the op completes on its own entry all the same
   io_uring_prep_cancel64(sqe, reinterpret_cast<uintptr_t>(this), 0);
   io_uring_sqe_set_data(sqe, nullptr);
-  io_uring_submit(&r->ring);
+  submit(r);
 }
 
 #endif

@@ -192,14 +192,13 @@ void op_start(fdk_op *op, fdk_op **out) {
   if (out) *out = op;
 }
 
-void op_complete_with_detail(fdk_op *op, int64_t result, std::string detail) {
+namespace {
+
+// Queues a completed operation's callback.
+void queue_ready(fdk_op *op, int64_t result) {
   fdk_loop *loop = op->loop;
   op->state = fdk_op::State::ready;
   op->result = result;
-  if (result < 0) {
-    op->detail.reset(new char[detail.size() + 1]);
-    std::memcpy(op->detail.get(), detail.c_str(), detail.size() + 1);
-  }
   if (loop->ready_tail) loop->ready_tail->ready_next = op;
   else loop->ready_head = op;
   loop->ready_tail = op;
@@ -209,8 +208,19 @@ void op_complete_with_detail(fdk_op *op, int64_t result, std::string detail) {
   }
 }
 
+}  // namespace
+
+void op_complete_with_detail(fdk_op *op, int64_t result, std::string detail) {
+  if (result < 0) {
+    op->detail.reset(new char[detail.size() + 1]);
+    std::memcpy(op->detail.get(), detail.c_str(), detail.size() + 1);
+  }
+  queue_ready(op, result);
+}
+
 void op_complete(fdk_op *op, int64_t result) {
-  op_complete_with_detail(op, result, result < 0 ? std::string(error_text()) : std::string());
+  if (result < 0) op_complete_with_detail(op, result, error_text());
+  else queue_ready(op, result);
 }
 
 void op_unref(fdk_op *op) {

@@ -92,6 +92,7 @@ struct fdk_loop {
   std::atomic<fdk::TraceHook *> trace_hook{nullptr};  // fdk_trace_set(loop, ...)
   fdk::Ring *ring = nullptr;  // the io_uring of asynchronous file-system calls (io/uring.h)
   int fs_in_flight = 0;       // those calls on the inline and io_uring engines not yet delivered
+  uint64_t ring_opcodes = 0;  // bit n: the loop's ring serves IORING_OP n (0 until it has one)
 
   int dispatch_depth = 0;
   bool running = false;

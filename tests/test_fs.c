@@ -4,6 +4,7 @@
  * the current directory), plus the last-component calls, magic links, stat, readdir and
  * the asynchronous forms. */
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1323,6 +1324,94 @@ static void test_tmpfile_and_link_fd(void **state) {
   for_each_backend(check_tmpfile_and_link_fd);
 }
 
+/* fdk_linkat_fd for a caller the kernel refuses linkat(AT_EMPTY_PATH) to: the unnamed
+ * files are opened as root, then the child runs as uid and gid 65534 without capabilities
+ * (since Linux 6.10 the empty path is allowed to the credentials that opened the file, and
+ * before it to CAP_DAC_READ_SEARCH only). One file per backend, in root/empty, which the
+ * unprivileged user may write; mode 0666 so that fs.protected_hardlinks lets it link a
+ * file it does not own. 0, or 77 (skip) where the child cannot drop its ids. */
+static int open_then_drop(const char *top, int raw, fdk_dir *dir, fdk_fd *files[2]) {
+  char root[PATH_MAX + 8];
+  snprintf(root, sizeof root, "%s/root", top);
+  CHILD_CHECK(chmod(top, 0755) == 0 && chmod(root, 0755) == 0);
+  CHILD_CHECK(fchownat(raw, "empty", 65534, 65534, 0) == 0);
+  for (int i = 0; i < 2; i++) {
+    CHILD_CHECK(fdk_openat(&files[i], dir, "empty", FDK_O_TMPFILE | FDK_O_RDWR, 0600) == 0);
+    CHILD_CHECK(fchmod(fdk_fd_raw(files[i]), 0666) == 0);
+    CHILD_CHECK(fdk_write(files[i], "tmp", 3) == 3);
+  }
+  if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0) return 77;
+  /* The premise: the kernel now refuses the empty path to this caller. */
+  CHILD_CHECK(linkat(fdk_fd_raw(files[0]), "", raw, "empty/direct", AT_EMPTY_PATH) < 0 && errno == ENOENT);
+  return 0;
+}
+
+/* With /proc: published through the handle's /proc/self/fd link, confined as ever. */
+static int publish_through_proc_child(void *arg) {
+  const char *top = arg;
+  char root[PATH_MAX + 8];
+  int raw = open_raw_root(top, root);
+  fdk_dir *dir;
+  CHILD_CHECK(raw >= 0 && fdk_dir_open(&dir, fdk_dir_fs(), root) == 0);
+  fdk_fd *files[2];
+  int setup = open_then_drop(top, raw, dir, files);
+  if (setup) return setup;
+  for (int b = 0; b < 2; b++) {
+    if (fdk_resolve_set_backend(kBackends[b]) != 0) continue;
+    CHILD_CHECK(fdk_linkat_fd(files[b], dir, "../published") == -EXDEV);
+    CHILD_CHECK(fdk_linkat_fd(files[b], dir, "link_up/published") == -EXDEV);
+    char name[32];
+    snprintf(name, sizeof name, "empty/published%d", b);
+    CHILD_CHECK(fdk_linkat_fd(files[b], dir, name) == 0);
+    struct stat linked, open_file;
+    CHILD_CHECK(fstatat(raw, name, &linked, AT_SYMLINK_NOFOLLOW) == 0 && fstat(fdk_fd_raw(files[b]), &open_file) == 0);
+    CHILD_CHECK(linked.st_ino == open_file.st_ino && linked.st_size == 3 && linked.st_nlink == 1);
+    CHILD_CHECK(fdk_linkat_fd(files[b], dir, name) == -EEXIST);
+    fdk_fd_unref(files[b]);
+  }
+  CHILD_CHECK(!exists(top, "published"));
+  fdk_dir_unref(dir);
+  close(raw);
+  return 0;
+}
+
+static void test_link_fd_through_proc(void **state) {
+  (void)state;
+  on_fixture_in_child(publish_through_proc_child);
+}
+
+/* Without /proc either, nothing serves: the kernel's -ENOENT, with a detail that says why. */
+static int publish_without_proc_child(void *arg) {
+  const char *top = arg;
+  if (umount2("/proc", MNT_DETACH) < 0 && errno != EINVAL) return 77;
+  if (access("/proc/self/fd", F_OK) == 0) return 77;
+  char root[PATH_MAX + 8];
+  int raw = open_raw_root(top, root);
+  fdk_dir *dir;
+  CHILD_CHECK(raw >= 0 && fdk_dir_open(&dir, fdk_dir_fs(), root) == 0);
+  fdk_fd *files[2];
+  int setup = open_then_drop(top, raw, dir, files);
+  if (setup) return setup;
+  for (int b = 0; b < 2; b++) {
+    if (fdk_resolve_set_backend(kBackends[b]) != 0) continue;
+    CHILD_CHECK(fdk_linkat_fd(files[b], dir, "empty/published") == -ENOENT);
+    CHILD_CHECK(strcmp(fdk_last_error(), "linkat_fd: No such file or directory (without /proc only the opener's "
+                                         "credentials or CAP_DAC_READ_SEARCH link a descriptor): "
+                                         "'empty/published'") == 0);
+    CHILD_CHECK(fdk_linkat_fd(files[b], dir, "../published") == -EXDEV);
+    fdk_fd_unref(files[b]);
+  }
+  CHILD_CHECK(!exists(top, "root/empty/published") && !exists(top, "published"));
+  fdk_dir_unref(dir);
+  close(raw);
+  return 0;
+}
+
+static void test_link_fd_without_proc(void **state) {
+  (void)state;
+  on_fixture_in_child(publish_without_proc_child);
+}
+
 static void check_mknod_truncate(void) {
   char top[PATH_MAX];
   fdk_dir *dir = fresh_fixture(top);
@@ -1661,6 +1750,8 @@ int main(void) {
       fdkt_test(test_chmod_without_fchmodat2_nor_proc),
       fdkt_test(test_linkat_trailing_slashes),
       fdkt_test(test_tmpfile_and_link_fd),
+      fdkt_test(test_link_fd_through_proc),
+      fdkt_test(test_link_fd_without_proc),
       fdkt_test(test_mknod_truncate),
       fdkt_test(test_faccessat),
       fdkt_test(test_rename_whiteout),

@@ -499,7 +499,7 @@ namespace {
 // O_CREAT|O_DIRECTORY must be refused first: those take the full resolution.
 // A mount point may sit there, so NO_XDEV takes the full resolution too.
 FDK_HOT bool single_component(const char *path, int oflags, uint64_t scope) {
-  if (!*path || (scope & RESOLVE_NO_XDEV) || strchr(path, '/') || strcmp(path, "..") == 0) return false;
+  if ((scope & RESOLVE_NO_XDEV) || !is_one_name(path) || is_dot_dot(path)) return false;
   if ((oflags & O_PATH) && !(oflags & (O_DIRECTORY | O_NOFOLLOW))) return false;
   return (oflags & (O_CREAT | O_DIRECTORY)) != (O_CREAT | O_DIRECTORY);
 }

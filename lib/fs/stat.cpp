@@ -165,8 +165,8 @@ FDK_HOT int statat(struct statx *sx, fdk_dir *dir, const char *path, bool follow
   // there is then followed confined. A single name needs no parent to be opened. Under
   // NO_XDEV the last name may be a mount point, which only the full resolution refuses.
   if (b.scope & RESOLVE_NO_XDEV) return stat_resolved(sx, b, path, follow);
-  bool dots = path[0] == '.' && (!path[1] || (path[1] == '.' && !path[2]));
-  if (*path && !dots && !strchr(path, '/')) return stat_last(sx, b, b.raw, path, path, follow);
+  bool dots = (path[0] == '.' && !path[1]) || is_dot_dot(path);
+  if (is_one_name(path) && !dots) return stat_last(sx, b, b.raw, path, path, follow);
   Parent p;
   if (int r = p.open(b.raw, true, path, "statat", b.scope)) return r;
   if (p.trailing_slash || p.dots) return stat_resolved(sx, b, path, follow);

@@ -9,10 +9,12 @@
  * stat-depthN: plain statx(2) (the call fdkit makes, same mask) against fdk_statat
  *   (follow) with each backend.
  * Depth 1 is a single component: the confined call makes the same one system call as the
- * plain one (O_NOFOLLOW / AT_SYMLINK_NOFOLLOW), and resolves further only for a symlink.
- * Every case alternates the implementations within each repetition and reports the
- * median rate; fdkit lines carry the ratio of their time per operation to the plain call
- * (and the fallback's to the openat2 path).
+ * plain one (O_NOFOLLOW / AT_SYMLINK_NOFOLLOW), and resolves further only for a symlink,
+ * so fdkit-openat2 and fdkit-fallback run the same code there: their ratio shows the
+ * bench's noise. Every repetition interleaves the implementations in 40 rounds of
+ * OPS/40 calls each; a line reports the median rate over the repetitions and the median
+ * of the per-repetition ratios of its time per operation to the plain call (and the
+ * fallback's to the openat2 path).
  *
  * usage: bench_resolve [REPETITIONS] [OPS]     (defaults 7, 20000)
  */
@@ -29,7 +31,7 @@
 
 #include <fdkit.h>
 
-enum { MAX_REPS = 31 };
+enum { MAX_REPS = 31, MAX_IMPLS = 4, ROUNDS = 40 };
 
 static int reps = 7;
 static long ops = 20000;
@@ -74,11 +76,22 @@ typedef struct {
   int backend; /* 0: not fdkit */
 } impl;
 
-static double rate(const impl *im, const char *path) {
-  if (im->backend && fdk_resolve_set_backend(im->backend) != 0) abort();
-  double t0 = now_s();
-  for (long i = 0; i < ops; i++) im->call(path);
-  return (double)ops / (now_s() - t0);
+/* Seconds per operation of each implementation in one repetition. Its ops are split into
+ * ROUNDS chunks; every round runs one chunk of each implementation, starting with a
+ * different one each round, so that a change of the machine's load falls on all of them
+ * alike rather than on whichever ran during it. */
+static void one_repetition(const impl *impls, int n, const char *path, double *per_op) {
+  long chunk = ops / ROUNDS > 0 ? ops / ROUNDS : 1;
+  double total[MAX_IMPLS] = {0};
+  for (int round = 0; round < ROUNDS; round++)
+    for (int k = 0; k < n; k++) {
+      int i = (round + k) % n;
+      if (impls[i].backend && fdk_resolve_set_backend(impls[i].backend) != 0) abort();
+      double t0 = now_s();
+      for (long op = 0; op < chunk; op++) impls[i].call(path);
+      total[i] += now_s() - t0;
+    }
+  for (int i = 0; i < n; i++) per_op[i] = total[i] / (double)(chunk * ROUNDS);
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -86,28 +99,46 @@ static int cmp_double(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+static double median(double *v) {
+  qsort(v, (size_t)reps, sizeof(double), cmp_double);
+  return v[reps / 2];
+}
+
+/* The median over the repetitions of the time of impls[a] divided by that of impls[b],
+ * each ratio taken within one repetition. */
+static double ratio(double per_op[][MAX_REPS], int a, int b) {
+  double r[MAX_REPS];
+  for (int i = 0; i < reps; i++) r[i] = per_op[a][i] / per_op[b][i];
+  return median(r);
+}
+
+static double ops_per_s(double per_op[][MAX_REPS], int i) {
+  double t[MAX_REPS];
+  memcpy(t, per_op[i], sizeof(double) * (size_t)reps);
+  return 1.0 / median(t);
+}
+
 /* impls: the plain call, fdkit-openat2, fdkit-fallback, and optionally (n == 4) the raw
  * openat2 system call. */
 static void run_case(const char *name, const char *path, const impl *impls, int n) {
-  double samples[4][MAX_REPS];
-  for (int i = 0; i < n; i++) rate(&impls[i], path); /* warm the caches */
-  for (int r = 0; r < reps; r++)
-    for (int i = 0; i < n; i++) samples[i][r] = rate(&impls[i], path);
-  double median[4];
-  for (int i = 0; i < n; i++) {
-    qsort(samples[i], (size_t)reps, sizeof(double), cmp_double);
-    median[i] = samples[i][reps / 2];
+  double per_op[MAX_IMPLS][MAX_REPS], one[MAX_IMPLS];
+  one_repetition(impls, n, path, one); /* warm the caches */
+  for (int r = 0; r < reps; r++) {
+    one_repetition(impls, n, path, one);
+    for (int i = 0; i < n; i++) per_op[i][r] = one[i];
   }
-  printf("{\"bench\":\"resolve\",\"case\":\"%s\",\"impl\":\"%s\",\"ops_per_s\":%.1f}\n", name, impls[0].impl, median[0]);
+  printf("{\"bench\":\"resolve\",\"case\":\"%s\",\"impl\":\"%s\",\"ops_per_s\":%.1f}\n", name, impls[0].impl,
+         ops_per_s(per_op, 0));
   printf("{\"bench\":\"resolve\",\"case\":\"%s\",\"impl\":\"%s\",\"ops_per_s\":%.1f,\"time_vs_%s\":%.3f}\n", name,
-         impls[1].impl, median[1], impls[0].impl, median[0] / median[1]);
+         impls[1].impl, ops_per_s(per_op, 1), impls[0].impl, ratio(per_op, 1, 0));
   printf("{\"bench\":\"resolve\",\"case\":\"%s\",\"impl\":\"%s\",\"ops_per_s\":%.1f,\"time_vs_%s\":%.3f,"
          "\"time_vs_%s\":%.3f}\n",
-         name, impls[2].impl, median[2], impls[0].impl, median[0] / median[2], impls[1].impl, median[1] / median[2]);
+         name, impls[2].impl, ops_per_s(per_op, 2), impls[0].impl, ratio(per_op, 2, 0), impls[1].impl,
+         ratio(per_op, 2, 1));
   if (n == 4)
     printf("{\"bench\":\"resolve\",\"case\":\"%s\",\"impl\":\"%s\",\"ops_per_s\":%.1f,\"time_vs_%s\":%.3f,"
            "\"fdkit-openat2_time_vs_this\":%.3f}\n",
-           name, impls[3].impl, median[3], impls[0].impl, median[0] / median[3], median[3] / median[1]);
+           name, impls[3].impl, ops_per_s(per_op, 3), impls[0].impl, ratio(per_op, 3, 0), ratio(per_op, 1, 3));
   fflush(stdout);
 }
 

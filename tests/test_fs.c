@@ -4,6 +4,7 @@
  * the current directory), plus the last-component calls, magic links, stat, readdir and
  * the asynchronous forms. */
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1323,6 +1324,94 @@ static void test_tmpfile_and_link_fd(void **state) {
   for_each_backend(check_tmpfile_and_link_fd);
 }
 
+/* fdk_linkat_fd for a caller the kernel refuses linkat(AT_EMPTY_PATH) to: the unnamed
+ * files are opened as root, then the child runs as uid and gid 65534 without capabilities
+ * (since Linux 6.10 the empty path is allowed to the credentials that opened the file, and
+ * before it to CAP_DAC_READ_SEARCH only). */
+typedef struct {
+  int raw;          /* the fixture's root */
+  fdk_dir *dir;     /* the same, confined */
+  fdk_fd *files[2]; /* one unnamed file per backend, in root/empty */
+} publish_scene;
+
+/* Opens the scene as root, root/empty being the unprivileged user's and the files mode
+ * 0666 (fs.protected_hardlinks lets a caller link a file it does not own only when it may
+ * read and write it), then drops to 65534. 0, or 77 where the ids cannot be dropped. */
+static int open_publish_scene(const char *top, publish_scene *s) {
+  char root[PATH_MAX + 8];
+  s->raw = open_raw_root(top, root);
+  CHILD_CHECK(s->raw >= 0 && fdk_dir_open(&s->dir, fdk_dir_fs(), root) == 0);
+  CHILD_CHECK(chmod(top, 0755) == 0 && chmod(root, 0755) == 0);
+  CHILD_CHECK(fchownat(s->raw, "empty", 65534, 65534, 0) == 0);
+  for (int i = 0; i < 2; i++) {
+    CHILD_CHECK(fdk_openat(&s->files[i], s->dir, "empty", FDK_O_TMPFILE | FDK_O_RDWR, 0600) == 0);
+    CHILD_CHECK(fchmod(fdk_fd_raw(s->files[i]), 0666) == 0);
+    CHILD_CHECK(fdk_write(s->files[i], "tmp", 3) == 3);
+  }
+  if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0) return 77;
+  /* The premise: the kernel now refuses the empty path to this caller. */
+  CHILD_CHECK(linkat(fdk_fd_raw(s->files[0]), "", s->raw, "empty/direct", AT_EMPTY_PATH) < 0 && errno == ENOENT);
+  return 0;
+}
+
+/* Publishes file b of the scene (after the escapes, refused) under each backend; with
+ * /proc it succeeds (want 0), without it is the kernel's -ENOENT with a detail that says
+ * why. Nothing appears outside. */
+static int publish_each_backend(const char *top, publish_scene *s, int want) {
+  for (int b = 0; b < 2; b++) {
+    if (fdk_resolve_set_backend(kBackends[b]) != 0) continue;
+    CHILD_CHECK(fdk_linkat_fd(s->files[b], s->dir, "../published") == -EXDEV);
+    CHILD_CHECK(fdk_linkat_fd(s->files[b], s->dir, "link_up/published") == -EXDEV);
+    char name[32], detail[256];
+    snprintf(name, sizeof name, "empty/published%d", b);
+    CHILD_CHECK(fdk_linkat_fd(s->files[b], s->dir, name) == want);
+    if (want == 0) {
+      struct stat linked, open_file;
+      CHILD_CHECK(fstatat(s->raw, name, &linked, AT_SYMLINK_NOFOLLOW) == 0 && fstat(fdk_fd_raw(s->files[b]), &open_file) == 0);
+      CHILD_CHECK(linked.st_ino == open_file.st_ino && linked.st_size == 3 && linked.st_nlink == 1);
+      CHILD_CHECK(fdk_linkat_fd(s->files[b], s->dir, name) == -EEXIST);
+    } else {
+      snprintf(detail, sizeof detail,
+               "linkat_fd: No such file or directory (without /proc only the opener's credentials or "
+               "CAP_DAC_READ_SEARCH link a descriptor): '%s'",
+               name);
+      CHILD_CHECK(strcmp(fdk_last_error(), detail) == 0);
+      CHILD_CHECK(faccessat(s->raw, name, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT);
+    }
+    fdk_fd_unref(s->files[b]);
+  }
+  CHILD_CHECK(!exists(top, "published"));
+  fdk_dir_unref(s->dir);
+  close(s->raw);
+  return 0;
+}
+
+/* With /proc: published through the handle's /proc/self/fd link, confined as ever. */
+static int publish_through_proc_child(void *arg) {
+  publish_scene s;
+  int setup = open_publish_scene(arg, &s);
+  return setup ? setup : publish_each_backend(arg, &s, 0);
+}
+
+static void test_link_fd_through_proc(void **state) {
+  (void)state;
+  on_fixture_in_child(publish_through_proc_child);
+}
+
+/* Without /proc either, nothing serves. */
+static int publish_without_proc_child(void *arg) {
+  if (umount2("/proc", MNT_DETACH) < 0 && errno != EINVAL) return 77;
+  if (access("/proc/self/fd", F_OK) == 0) return 77;
+  publish_scene s;
+  int setup = open_publish_scene(arg, &s);
+  return setup ? setup : publish_each_backend(arg, &s, -ENOENT);
+}
+
+static void test_link_fd_without_proc(void **state) {
+  (void)state;
+  on_fixture_in_child(publish_without_proc_child);
+}
+
 static void check_mknod_truncate(void) {
   char top[PATH_MAX];
   fdk_dir *dir = fresh_fixture(top);
@@ -1661,6 +1750,8 @@ int main(void) {
       fdkt_test(test_chmod_without_fchmodat2_nor_proc),
       fdkt_test(test_linkat_trailing_slashes),
       fdkt_test(test_tmpfile_and_link_fd),
+      fdkt_test(test_link_fd_through_proc),
+      fdkt_test(test_link_fd_without_proc),
       fdkt_test(test_mknod_truncate),
       fdkt_test(test_faccessat),
       fdkt_test(test_rename_whiteout),

@@ -3,7 +3,8 @@
  * path call escapes a confined dir under any of them, a read the page cache holds only in
  * part is never reported short, cancelled calls complete once with -ECANCELED, and the
  * ring's descriptor is close-on-exec. meson runs this suite under each forced engine
- * (FDKIT_FS_ENGINE) and under the old-kernel filter. */
+ * (FDKIT_FS_ENGINE=auto, inline, uring, pool), under the resolve fallback and under the
+ * old-kernel filter. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -28,6 +30,7 @@ static fdk_dir *make_tree(char *top) {
   snprintf(p, sizeof p, "%s/outside", top);
   int fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   assert_true(fd >= 0);
+  assert_int_equal(write(fd, "keep", 4), 4);
   close(fd);
   snprintf(p, sizeof p, "%s/outside_dir", top);
   assert_int_equal(mkdir(p, 0755), 0);
@@ -124,6 +127,9 @@ static void escape_every_op(int backend) {
   fdk_stat *st;
   fdk_dir *dir = make_scene(top, &loop, &st);
   fdkt_fs_result o = {0};
+  /* A file without a name, for fdk_linkat_fd_async. */
+  fdk_fd *tmp;
+  assert_int_equal(fdk_openat(&tmp, dir, "inner", FDK_O_TMPFILE | FDK_O_WRONLY, 0600), 0);
   /* One path through "..", one deeper one, one through a symlink. */
   static const char *const escapes[][2] = {
       {"../outside", "../made"}, {"inner/../../outside", "inner/../../made"}, {"up/outside", "up/made"}};
@@ -152,17 +158,53 @@ static void escape_every_op(int backend) {
     expect_escape(loop, &o, fdk_utimensat_async(loop, dir, old, 1, 0, 1, 0, 0, fdkt_fs_on_result, &o, NULL), "utimensat");
     expect_escape(loop, &o, fdk_readdir_async(loop, dir, "../outside_dir", fdkt_fs_on_list, &o, NULL), "readdir");
     expect_escape(loop, &o, fdk_dir_open_async(loop, dir, "../outside_dir", fdkt_fs_on_dir, &o, NULL), "dir_open");
+    expect_escape(loop, &o, fdk_dir_open2_async(loop, dir, "../outside_dir", FDK_DIR_NOFOLLOW, fdkt_fs_on_dir, &o, NULL),
+                  "dir_open2");
+    expect_escape(loop, &o, fdk_renameat2_async(loop, dir, old, dir, "file2", FDK_RENAME_NOREPLACE, fdkt_fs_on_result, &o, NULL),
+                  "renameat2 from");
+    expect_escape(loop, &o, fdk_renameat2_async(loop, dir, "file", dir, old, FDK_RENAME_EXCHANGE, fdkt_fs_on_result, &o, NULL),
+                  "renameat2 exchange");
+    expect_escape(loop, &o, fdk_linkat2_async(loop, dir, old, dir, "file2", FDK_FOLLOW, fdkt_fs_on_result, &o, NULL),
+                  "linkat2 follow from");
+    expect_escape(loop, &o, fdk_linkat2_async(loop, dir, "file", dir, made, FDK_FOLLOW, fdkt_fs_on_result, &o, NULL),
+                  "linkat2 follow to");
+    expect_escape(loop, &o, fdk_linkat_fd_async(loop, tmp, dir, made, fdkt_fs_on_result, &o, NULL), "linkat_fd");
+    expect_escape(loop, &o, fdk_mknodat_async(loop, dir, made, FDK_KIND_FIFO, 0644, 0, fdkt_fs_on_result, &o, NULL),
+                  "mknodat");
+    expect_escape(loop, &o, fdk_mkfifoat_async(loop, dir, made, 0644, fdkt_fs_on_result, &o, NULL), "mkfifoat");
+    expect_escape(loop, &o, fdk_truncateat_async(loop, dir, old, 0, fdkt_fs_on_result, &o, NULL), "truncateat");
+    expect_escape(loop, &o, fdk_faccessat_async(loop, dir, old, FDK_ACCESS_EXISTS, 0, fdkt_fs_on_result, &o, NULL),
+                  "faccessat");
+    expect_escape(loop, &o, fdk_faccessat_async(loop, dir, old, FDK_ACCESS_READ, FDK_FOLLOW, fdkt_fs_on_result, &o, NULL),
+                  "faccessat follow");
+    expect_escape(loop, &o, fdk_chmodat_async(loop, dir, old, 0600, FDK_FOLLOW, fdkt_fs_on_result, &o, NULL),
+                  "chmodat follow");
+    expect_escape(loop, &o, fdk_realpath_async(loop, dir, old, fdkt_fs_on_text, &o, NULL), "realpath");
+    expect_escape(loop, &o, fdk_getxattrat_async(loop, dir, old, "user.fdkit", 0, fdkt_fs_on_text, &o, NULL),
+                  "getxattrat");
+    expect_escape(loop, &o, fdk_setxattrat_async(loop, dir, old, "user.fdkit", "v", 1, 0, fdkt_fs_on_result, &o, NULL),
+                  "setxattrat");
+    expect_escape(loop, &o, fdk_listxattrat_async(loop, dir, old, FDK_FOLLOW, fdkt_fs_on_text, &o, NULL), "listxattrat");
+    expect_escape(loop, &o, fdk_removexattrat_async(loop, dir, old, "user.fdkit", 0, fdkt_fs_on_result, &o, NULL),
+                  "removexattrat");
   }
   /* Nothing outside was touched, nothing was made. */
   assert_true(exists(top, "outside"));
   assert_true(exists(top, "outside_dir"));
   assert_false(exists(top, "made"));
+  assert_false(exists(top, "base/file2"));
   struct stat sb;
   char p[PATH_MAX + 16];
   snprintf(p, sizeof p, "%s/outside", top);
   assert_int_equal(stat(p, &sb), 0);
+  assert_true(S_ISREG(sb.st_mode));
   assert_int_equal(sb.st_mode & 07777, 0644);
   assert_int_equal(sb.st_mtime > 1, 1);
+  assert_int_equal(sb.st_size, 4);
+  assert_int_equal(sb.st_nlink, 1);
+  char value[8];
+  assert_true(getxattr(p, "user.fdkit", value, sizeof value) < 0);
+  fdk_fd_unref(tmp);
 
   /* The same calls inside the dir still work, through a parent and a last component. */
   expect_escape(loop, &o, fdk_mkdirat_async(loop, dir, "up/made", 0755, fdkt_fs_on_result, &o, NULL), "mkdirat");

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "core/guard.h"
+#include "core/hot.h"
 #include "fd/fd.h"
 #include "trace/trace.h"
 
@@ -46,7 +47,7 @@ FDK_API int fdk_fd_close(fdk_fd *fd) {
 
 FDK_API fdk_fd *fdk_fd_ref(fdk_fd *fd) { return fdk::fd_ref(fd); }
 
-FDK_API fdk_fd *fdk_fd_unref(fdk_fd *fd) { return fdk::fd_unref(fd); }
+FDK_HOT FDK_API fdk_fd *fdk_fd_unref(fdk_fd *fd) { return fdk::fd_unref(fd); }
 
 FDK_API int fdk_fd_release(fdk_fd *fd, int *raw) {
   if (!fd || !raw) return fail(-EINVAL, "fd_release: NULL argument");

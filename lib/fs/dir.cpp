@@ -2,7 +2,10 @@
 // Dir handles, open flags and fdk_openat.
 #include <unistd.h>
 
+#include <array>
+
 #include "core/error.h"
+#include "core/hot.h"
 #include "fd/fd.h"
 #include "fs/fs.h"
 
@@ -32,6 +35,20 @@ constexpr unsigned kKnownOpenFlags = [] {
   return all;
 }();
 
+// The platform flag of each FDK_O_* bit by the bit's position, so that mapping costs one
+// load per flag given rather than a pass over the whole table (it is on every open).
+constexpr int kBitCount = 32;
+constexpr std::array<int, kBitCount> kOsFlagOfBit = [] {
+  std::array<int, kBitCount> of_bit{};
+  for (const FlagMap &m : kOpenFlags) of_bit[__builtin_ctz(m.fdk)] = m.os;
+  return of_bit;
+}();
+static_assert([] {
+  for (const FlagMap &m : kOpenFlags)
+    if (m.fdk == 0 || (m.fdk & (m.fdk - 1))) return false;
+  return true;
+}(), "every FDK_O_* flag of the table is one bit");
+
 // Why flags cannot be opened, or null when they can.
 const char *bad_open_flags(unsigned flags) {
   if (flags & ~kKnownOpenFlags) return "unknown flags";
@@ -48,22 +65,21 @@ const char *bad_open_flags(unsigned flags) {
 
 int open_flags_supported(unsigned flags) { return bad_open_flags(flags) ? 0 : 1; }
 
-int open_flags_to_os(unsigned flags, int *out) {
+FDK_HOT int open_flags_to_os(unsigned flags, int *out) {
   if (const char *why = bad_open_flags(flags)) return fail(-EINVAL, "openat: %s: flags 0x%x", why, flags);
   int os = O_CLOEXEC;
-  for (const FlagMap &m : kOpenFlags)
-    if (flags & m.fdk) os |= m.os;
+  for (unsigned rest = flags; rest; rest &= rest - 1) os |= kOsFlagOfBit[__builtin_ctz(rest)];
   *out = os;
   return 0;
 }
 
-int wrap_opened(fdk_fd **out, int raw, int oflags) { return fd_wrap(out, raw, !(oflags & O_NONBLOCK)); }
+FDK_HOT int wrap_opened(fdk_fd **out, int raw, int oflags) { return fd_wrap(out, raw, !(oflags & O_NONBLOCK)); }
 
-DirBase::~DirBase() {
+FDK_HOT DirBase::~DirBase() {
   if (fd_) fd_unuse(fd_);
 }
 
-int DirBase::acquire(fdk_dir *dir, const char *what) {
+FDK_HOT int DirBase::acquire(fdk_dir *dir, const char *what) {
   switch (dir->kind) {
     case fdk_dir::Kind::fs:
       raw = AT_FDCWD;
@@ -138,13 +154,13 @@ fdk_dir *dir_unref(fdk_dir *dir) {
   return nullptr;
 }
 
-int openat_raw(fdk_dir *dir, const char *path, int oflags, mode_t mode) {
+FDK_HOT int openat_raw(fdk_dir *dir, const char *path, int oflags, mode_t mode) {
   DirBase b;
   if (int r = b.acquire(dir, "openat")) return r;
   return resolve_open(b.raw, b.confined, path, oflags, mode, "openat", b.scope);
 }
 
-int openat(fdk_fd **out, fdk_dir *dir, const char *path, unsigned flags, unsigned mode) {
+FDK_HOT int openat(fdk_fd **out, fdk_dir *dir, const char *path, unsigned flags, unsigned mode) {
   int oflags;
   if (int r = open_flags_to_os(flags, &oflags)) return r;
   int raw = openat_raw(dir, path, oflags, mode);

@@ -72,6 +72,18 @@ class DirBase {
   fdk_fd *fd_ = nullptr;
 };
 
+// Whether path is one name (not empty, no '/'). A loop rather than strchr: the check is on
+// every open and stat, and keeps them in fdkit's own pages of code.
+inline bool is_one_name(const char *path) {
+  if (!*path) return false;
+  for (const char *c = path; *c; c++)
+    if (*c == '/') return false;
+  return true;
+}
+
+// Whether a name is "..".
+inline bool is_dot_dot(const char *name) { return name[0] == '.' && name[1] == '.' && !name[2]; }
+
 // The reason of the detail of a path that would leave its confined directory.
 inline constexpr const char kEscapeReason[] = "escapes its directory";
 

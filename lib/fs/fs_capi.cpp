@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "core/guard.h"
+#include "core/hot.h"
 #include "loop/async_entry.h"
 #include "fd/fd.h"
 #include "fs/fs_async.h"
@@ -176,7 +177,7 @@ FDK_API fdk_fd *fdk_dir_handle(fdk_dir *dir) { return dir ? dir->fd : nullptr; }
 
 FDK_API int fdk_open_flags_supported(unsigned flags) { return fdk::open_flags_supported(flags); }
 
-FDK_API int fdk_openat(fdk_fd **out, fdk_dir *dir, const char *path, unsigned flags, unsigned mode) {
+FDK_HOT FDK_API int fdk_openat(fdk_fd **out, fdk_dir *dir, const char *path, unsigned flags, unsigned mode) {
   if (int r = check_out("openat", out)) return r;
   if (int r = check_dir("openat", dir, path)) return r;
   if (int r = check_mode("openat", mode)) return r;
@@ -347,7 +348,7 @@ FDK_API int fdk_fstat(fdk_stat *st, fdk_fd *fd) {
   return traced("fstat", fd->raw, nullptr, [&] { return fdk::fstat(&st->sx, fd); });
 }
 
-FDK_API int fdk_statat(fdk_stat *st, fdk_dir *dir, const char *path, int follow) {
+FDK_HOT FDK_API int fdk_statat(fdk_stat *st, fdk_dir *dir, const char *path, int follow) {
   if (int r = check_stat("statat", st)) return r;
   if (int r = check_dir("statat", dir, path)) return r;
   return traced("statat", trace_fd(dir), path, [&] { return fdk::statat(&st->sx, dir, path, follow != 0); });

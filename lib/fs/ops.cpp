@@ -177,15 +177,19 @@ namespace {
 // Links the file the descriptor fd names to the target's name: AT_EMPTY_PATH, which the
 // kernel refuses with ENOENT to a caller without CAP_DAC_READ_SEARCH (before Linux 6.10,
 // and since then unless the caller opened fd itself); then the descriptor's /proc link,
-// which linkat follows to the file with AT_SYMLINK_FOLLOW.
+// which linkat follows to the file with AT_SYMLINK_FOLLOW. Without /proc that ENOENT
+// stays, and the detail says why.
 int link_descriptor(int fd, const Target &to, const char *what, const char *path) {
   if (::linkat(fd, "", to.parent.fd, to.parent.name, AT_EMPTY_PATH) == 0) return 0;
-  if (errno == ENOENT) {
-    char proc[64];
-    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-    if (::linkat(AT_FDCWD, proc, to.parent.fd, to.parent.name, AT_SYMLINK_FOLLOW) == 0) return 0;
-  }
-  return path_fail(neg_errno(), what, path);
+  if (errno != ENOENT) return path_fail(neg_errno(), what, path);
+  char proc[64];
+  snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+  if (::linkat(AT_FDCWD, proc, to.parent.fd, to.parent.name, AT_SYMLINK_FOLLOW) == 0) return 0;
+  int err = neg_errno();
+  if (err == -ENOENT && ::access("/proc/self/fd", F_OK) != 0)
+    return fail(err, "%s: %s (without /proc only the opener's credentials or CAP_DAC_READ_SEARCH link a descriptor): '%s'",
+                what, errno_text(err), path);
+  return path_fail(err, what, path);
 }
 
 }  // namespace

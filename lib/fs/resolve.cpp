@@ -17,6 +17,7 @@
 
 #include "core/env.h"
 #include "core/error.h"
+#include "core/hot.h"
 #include "fd/fd.h"
 #include "fs/fs.h"
 #include "trace/trace.h"
@@ -51,7 +52,7 @@ uint64_t confined_resolve(uint64_t scope) {
   return (scope & RESOLVE_IN_ROOT ? kBeneath & ~RESOLVE_BENEATH : kBeneath) | scope;
 }
 
-long sys_openat2(int base, const char *path, int oflags, mode_t mode, uint64_t scope = 0) {
+FDK_HOT long sys_openat2(int base, const char *path, int oflags, mode_t mode, uint64_t scope = 0) {
   open_how how{};
   how.flags = static_cast<uint64_t>(oflags);
   // O_TMPFILE includes O_DIRECTORY: only the whole of it takes a mode.
@@ -78,7 +79,7 @@ int probe_backend() {
   return openat2_allowed() ? FDK_RESOLVE_OPENAT2 : FDK_RESOLVE_FALLBACK;
 }
 
-int backend_choice() {
+FDK_HOT int backend_choice() {
   int b = g_backend.load(std::memory_order_acquire);
   if (b) return b;
   std::lock_guard<std::mutex> lock(g_probe_lock);
@@ -91,7 +92,7 @@ int backend_choice() {
 }
 
 // *retries counts the EAGAIN answers that were retried.
-int open_with_openat2(int base, const char *path, int oflags, mode_t mode, uint64_t scope, int *retries) {
+FDK_HOT int open_with_openat2(int base, const char *path, int oflags, mode_t mode, uint64_t scope, int *retries) {
   for (*retries = 0;; ++*retries) {
     long fd = sys_openat2(base, path, oflags, mode, scope);
     if (fd >= 0) return static_cast<int>(fd);
@@ -400,6 +401,24 @@ class Walk {
   std::string spliced_;
 };
 
+// The walk's resolution, out of line: the openat2 path beside it stays short. A path
+// of PATH_MAX bytes or more is -ENAMETOOLONG, as openat2 answers it.
+[[gnu::noinline]] int walk_open(int base, const char *path, int oflags, mode_t mode, std::string *canonical,
+                                uint64_t scope) {
+  if (strlen(path) >= PATH_MAX) return -ENAMETOOLONG;
+  Walk walk(base, oflags, mode, scope);
+  int fd = walk.run(path);
+  if (fd >= 0 && canonical) {
+    try {
+      *canonical = walk.canonical();
+    } catch (...) {
+      close(fd);
+      throw;
+    }
+  }
+  return fd;
+}
+
 }  // namespace
 
 Backend resolve_backend() { return static_cast<Backend>(backend_choice() & ~kForced); }
@@ -440,10 +459,9 @@ bool is_escape_detail(const char *detail) {
   return strncmp(reason, kEscapeReason, n) == 0 && strncmp(reason + n, ": '", 3) == 0;
 }
 
-int resolve_open_with(Backend backend, bool may_fall_back, int base, const char *path, int oflags, mode_t mode,
-                      std::string *canonical, uint64_t scope) {
-  if (strlen(path) >= PATH_MAX) return -ENAMETOOLONG;
-  // The kernel refuses this pair before any lookup.
+FDK_HOT int resolve_open_with(Backend backend, bool may_fall_back, int base, const char *path, int oflags,
+                              mode_t mode, std::string *canonical, uint64_t scope) {
+  // The kernel refuses this pair before any lookup (and before the path's length).
   if ((oflags & (O_CREAT | O_DIRECTORY)) == (O_CREAT | O_DIRECTORY)) return -EINVAL;
   Span span;
   span.begin("resolve", base, path);
@@ -461,21 +479,12 @@ int resolve_open_with(Backend backend, bool may_fall_back, int base, const char 
       return fd;
     }
   }
-  Walk walk(base, oflags, mode, scope);
-  int fd = walk.run(path);
-  if (fd >= 0 && canonical) {
-    try {
-      *canonical = walk.canonical();
-    } catch (...) {
-      close(fd);
-      throw;
-    }
-  }
+  int fd = walk_open(base, path, oflags, mode, canonical, scope);
   span.end(fd, backend == Backend::openat2 && !canonical ? "backend=walk after openat2 lost every retry" : "backend=walk");
   return fd;
 }
 
-int resolve_confined(int base, const char *path, int oflags, mode_t mode, uint64_t scope) {
+FDK_HOT int resolve_confined(int base, const char *path, int oflags, mode_t mode, uint64_t scope) {
   int choice = backend_choice();
   return resolve_open_with(static_cast<Backend>(choice & ~kForced), !(choice & kForced), base, path, oflags, mode,
                            nullptr, scope);
@@ -489,16 +498,16 @@ namespace {
 // directory). O_PATH alone would open the symlink itself, and
 // O_CREAT|O_DIRECTORY must be refused first: those take the full resolution.
 // A mount point may sit there, so NO_XDEV takes the full resolution too.
-bool single_component(const char *path, int oflags, uint64_t scope) {
-  if (!*path || (scope & RESOLVE_NO_XDEV) || strchr(path, '/') || strcmp(path, "..") == 0) return false;
+FDK_HOT bool single_component(const char *path, int oflags, uint64_t scope) {
+  if ((scope & RESOLVE_NO_XDEV) || !is_one_name(path) || is_dot_dot(path)) return false;
   if ((oflags & O_PATH) && !(oflags & (O_DIRECTORY | O_NOFOLLOW))) return false;
   return (oflags & (O_CREAT | O_DIRECTORY)) != (O_CREAT | O_DIRECTORY);
 }
 
 }  // namespace
 
-int resolve_open(int base, bool confined, const char *path, int oflags, mode_t mode, const char *what,
-                 uint64_t scope) {
+FDK_HOT int resolve_open(int base, bool confined, const char *path, int oflags, mode_t mode, const char *what,
+                         uint64_t scope) {
   int fd;
   if (!confined) {
     fd = ::openat(base, *path ? path : ".", oflags, mode);

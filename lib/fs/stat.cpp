@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "core/error.h"
+#include "core/hot.h"
 #include "fd/fd.h"
 #include "fs/fs.h"
 
@@ -58,7 +59,7 @@ int fill_from_fstatat(struct statx *sx, int fd, const char *name, int flags) {
 }
 
 // statx, or fstatat once the kernel (or a seccomp filter) refused statx.
-int stat_name(struct statx *sx, int fd, const char *name, int flags) {
+FDK_HOT int stat_name(struct statx *sx, int fd, const char *name, int flags) {
   if (!g_no_statx.load(std::memory_order_relaxed)) {
     if (::statx(fd, name, flags, kStatxMask, sx) == 0) return 0;
     if (errno != ENOSYS && errno != EPERM) return neg_errno();
@@ -73,6 +74,15 @@ int stat_resolved(struct statx *sx, const DirBase &b, const char *path, bool fol
   int r = stat_name(sx, fd, "", AT_EMPTY_PATH);
   close(fd);
   return r < 0 ? path_fail(r, "statat", path) : 0;
+}
+
+// The last component name in its parent dir_fd, without following; a symlink there is
+// then followed by the full confined resolution of path when follow is set.
+FDK_HOT int stat_last(struct statx *sx, const DirBase &b, int dir_fd, const char *name, const char *path, bool follow) {
+  int r = stat_name(sx, dir_fd, name, AT_SYMLINK_NOFOLLOW);
+  if (r < 0) return path_fail(r, "statat", path);
+  if (follow && S_ISLNK(sx->stx_mode)) return stat_resolved(sx, b, path, true);
+  return 0;
 }
 
 int kind_of_dirent(unsigned char type) {
@@ -144,7 +154,7 @@ int fstat(struct statx *sx, fdk_fd *fd) {
   return r < 0 ? fail_sys(r, "fstat") : 0;
 }
 
-int statat(struct statx *sx, fdk_dir *dir, const char *path, bool follow) {
+FDK_HOT int statat(struct statx *sx, fdk_dir *dir, const char *path, bool follow) {
   DirBase b;
   if (int r = b.acquire(dir, "statat")) return r;
   if (!b.confined) {
@@ -155,16 +165,12 @@ int statat(struct statx *sx, fdk_dir *dir, const char *path, bool follow) {
   // there is then followed confined. A single name needs no parent to be opened. Under
   // NO_XDEV the last name may be a mount point, which only the full resolution refuses.
   if (b.scope & RESOLVE_NO_XDEV) return stat_resolved(sx, b, path, follow);
-  bool single = *path && !strchr(path, '/') && strcmp(path, ".") != 0 && strcmp(path, "..") != 0;
+  bool dots = (path[0] == '.' && !path[1]) || is_dot_dot(path);
+  if (is_one_name(path) && !dots) return stat_last(sx, b, b.raw, path, path, follow);
   Parent p;
-  if (!single) {
-    if (int r = p.open(b.raw, true, path, "statat", b.scope)) return r;
-    if (p.trailing_slash || p.dots) return stat_resolved(sx, b, path, follow);
-  }
-  int r = stat_name(sx, single ? b.raw : p.fd, single ? path : p.bare_name(), AT_SYMLINK_NOFOLLOW);
-  if (r < 0) return path_fail(r, "statat", path);
-  if (follow && S_ISLNK(sx->stx_mode)) return stat_resolved(sx, b, path, true);
-  return 0;
+  if (int r = p.open(b.raw, true, path, "statat", b.scope)) return r;
+  if (p.trailing_slash || p.dots) return stat_resolved(sx, b, path, follow);
+  return stat_last(sx, b, p.fd, p.bare_name(), path, follow);
 }
 
 int readdir(fdk_dirents **out, fdk_dir *dir, const char *path) {

@@ -357,7 +357,7 @@ void cancel_wait(Waiter *waiter) {
 
 bool read_waits_first(fdk_loop *loop, fdk_fd *fd) {
   Watch *w = find_watch(fd, loop);
-  return w && w->poll && w->read_spent;
+  return w && w->read_spent;
 }
 
 void note_read_attempt(fdk_loop *loop, fdk_fd *fd) {
@@ -370,10 +370,6 @@ void watch_fire(Watch *w, bool readable, bool writable) {
     fire(w, Direction::read, 0);
   }
   if (writable) fire(w, Direction::write, 0);
-}
-
-void watch_events(Watch *w, uint32_t events) {
-  watch_fire(w, events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR | EPOLLPRI), events & (EPOLLOUT | EPOLLHUP | EPOLLERR));
 }
 
 void teardown_loop_watches(fdk_loop *loop) {

@@ -118,7 +118,7 @@ int wait_ready(fdk_loop *loop, fdk_fd *fd, Waiter *waiter, Direction dir);
 void cancel_wait(Waiter *waiter);
 
 // Whether an asynchronous read on fd should wait for readiness before its first attempt
-// (loop thread only): true when the loop polls fd level-triggered and has not reported
+// (loop thread only): true when the loop watches fd (level-triggered) and has not reported
 // it readable since the last read attempt. Such an attempt would most likely answer
 // EAGAIN, and waiting is safe because a level-triggered poll reports data that is
 // already there. Writes are always tried first: sockets are nearly always writable.

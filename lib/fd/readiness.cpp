@@ -21,16 +21,28 @@ uint32_t wanted(const Watch *w) { return (w->head[0] ? kRead : 0) | (w->head[1] 
 ReadinessBackend choose_backend() {
   switch (env_choice("FDKIT_READINESS", {"uv_poll", "epoll", "mixed"})) {
     case 0: return ReadinessBackend::uv_poll;
-    case 1: return ReadinessBackend::epoll;
-    default: return ReadinessBackend::mixed;
+    case 2: return ReadinessBackend::mixed;
+    default: return ReadinessBackend::epoll;
   }
 }
 
-int epoll_add(Watch *w, int raw) {
+uint32_t epoll_events(uint32_t dirs) {
+  uint32_t events = 0;
+  if (dirs & kRead) events |= EPOLLIN | EPOLLRDHUP;
+  if (dirs & kWrite) events |= EPOLLOUT;
+  return events;
+}
+
+// Sets the directions of an epoll registration. Level-triggered, so a read that finds the
+// descriptor spent can wait without trying again (read_waits_first). With no direction
+// left it is one-shot: a hang-up nobody waits for is reported once, not at every poll.
+int epoll_set(Watch *w, int op, int raw, uint32_t dirs) {
   epoll_event ev{};
-  ev.events = EPOLLET;
+  ev.events = dirs ? epoll_events(dirs) : EPOLLONESHOT;
   ev.data.ptr = w;
-  return epoll_ctl(w->loop->epfd, EPOLL_CTL_ADD, raw, &ev) < 0 ? neg_errno() : 0;
+  if (epoll_ctl(w->loop->epfd, op, raw, &ev) < 0) return neg_errno();
+  w->interest = dirs;
+  return 0;
 }
 
 int uv_poll_add(Watch *w, int raw) {
@@ -52,13 +64,6 @@ int uv_poll_add(Watch *w, int raw) {
   return 0;
 }
 
-uint32_t epoll_events(uint32_t dirs) {
-  uint32_t events = EPOLLET;
-  if (dirs & kRead) events |= EPOLLIN | EPOLLRDHUP;
-  if (dirs & kWrite) events |= EPOLLOUT;
-  return events;
-}
-
 void on_uv_poll(uv_poll_t *handle, int status, int events);
 
 int uv_events(uint32_t dirs) {
@@ -73,20 +78,32 @@ int set_uv_interest(Watch *w, uint32_t dirs) {
   return 0;
 }
 
+// Sets the directions a watch is registered for, by either mechanism.
+int set_interest(Watch *w, uint32_t dirs) {
+  if (dirs == w->interest) return 0;
+  if (!w->poll) {
+    int r = epoll_set(w, EPOLL_CTL_MOD, w->fd->raw, dirs);
+    return r < 0 ? fail_sys(r, "epoll_ctl") : 0;
+  }
+  return set_uv_interest(w, dirs);
+}
+
+// One report of either mechanism. Level-triggered: a direction stays registered while
+// waits keep coming (no system call per wait), and is dropped once it reports readiness
+// nobody waits for. The waiters woken now re-wait only after their callbacks ran, later
+// in this dispatch, so whether anybody waits must be judged before they are woken.
+void report(Watch *w, bool readable, bool writable) {
+  uint32_t unwanted = (readable && !w->head[0] ? kRead : 0) | (writable && !w->head[1] ? kWrite : 0);
+  watch_fire(w, readable, writable);
+  set_interest(w, (w->interest & ~unwanted) | wanted(w));
+}
+
 void on_uv_poll(uv_poll_t *handle, int status, int events) {
   auto *w = static_cast<Watch *>(handle->data);
   Dispatch scope(w->loop);
   // An error status wakes everyone: the retried calls report the real error.
   bool err = status < 0;
-  bool readable = err || (events & (UV_READABLE | UV_DISCONNECT | UV_PRIORITIZED));
-  bool writable = err || (events & UV_WRITABLE);
-  // Level-triggered: a direction stays registered while waits keep coming (no libuv
-  // restart per wait), and is dropped once it reports readiness nobody waits for. The
-  // waiters woken now re-wait only after their callbacks ran, later in this dispatch, so
-  // whether anybody waits must be judged before they are woken.
-  uint32_t unwanted = (readable && !w->head[0] ? kRead : 0) | (writable && !w->head[1] ? kWrite : 0);
-  watch_fire(w, readable, writable);
-  set_uv_interest(w, (w->interest & ~unwanted) | wanted(w));
+  report(w, err || (events & (UV_READABLE | UV_DISCONNECT | UV_PRIORITIZED)), err || (events & UV_WRITABLE));
 }
 
 void on_uv_poll_closed(uv_handle_t *handle) {
@@ -104,7 +121,7 @@ ReadinessBackend readiness_backend() {
 int readiness_add(Watch *w, int raw) {
   switch (readiness_backend()) {
     case ReadinessBackend::epoll:
-      return epoll_add(w, raw);
+      return epoll_set(w, EPOLL_CTL_ADD, raw, wanted(w));
     case ReadinessBackend::uv_poll:
       return uv_poll_add(w, raw);
     case ReadinessBackend::mixed:
@@ -112,24 +129,15 @@ int readiness_add(Watch *w, int raw) {
   }
   // A blocking-mode descriptor must never be switched, not even for a moment; a number
   // libuv already watches on this loop (a host's handle) cannot get a second poll handle.
-  if (fd_is_blocking(w->fd)) return epoll_add(w, raw);
+  if (fd_is_blocking(w->fd)) return epoll_set(w, EPOLL_CTL_ADD, raw, wanted(w));
   int r = uv_poll_add(w, raw);
-  return r == UV_EEXIST ? epoll_add(w, raw) : r;
+  return r == UV_EEXIST ? epoll_set(w, EPOLL_CTL_ADD, raw, wanted(w)) : r;
 }
 
-int readiness_update(Watch *w) {
-  uint32_t want = wanted(w);
-  if (!w->poll) {
-    // Edge-triggered: a direction stays registered once added, which costs nothing.
-    if ((w->interest | want) == w->interest) return 0;
-    epoll_event ev{};
-    ev.events = epoll_events(w->interest | want);
-    ev.data.ptr = w;
-    if (epoll_ctl(w->loop->epfd, EPOLL_CTL_MOD, w->fd->raw, &ev) < 0) return fail_sys(neg_errno(), "epoll_ctl");
-    w->interest |= want;
-    return 0;
-  }
-  return set_uv_interest(w, w->interest | want);
+int readiness_update(Watch *w) { return set_interest(w, w->interest | wanted(w)); }
+
+void watch_events(Watch *w, uint32_t events) {
+  report(w, events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR | EPOLLPRI), events & (EPOLLOUT | EPOLLHUP | EPOLLERR));
 }
 
 void readiness_remove(Watch *w) {

@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: MIT */
-// How a loop learns that a watched descriptor became ready. Two mechanisms:
-// - a libuv poll handle per watch (portable, and the fastest: one level of kernel wakeup).
-//   A direction stays registered while waits keep coming and is dropped when it reports
-//   readiness nobody waits for. But uv_poll_init switches the descriptor to non-blocking,
-//   and libuv allows one handle per descriptor number and loop.
-// - the loop's own epoll set (Linux), polled by libuv as one handle: edge-triggered, one
-//   epoll_ctl for the life of a watch, never touches the descriptor's flags, never collides
-//   with a host's handle; it costs a second level of wakeup.
-// By default a non-blocking handle gets a poll handle and a blocking-mode one (whose open
-// file description may be shared) or a number libuv already watches gets the epoll set.
-// FDKIT_READINESS=uv_poll|epoll forces one for every watch, so the suites cover both; a
-// port without epoll uses the first for everything.
+// How a loop learns that a watched descriptor became ready. Two mechanisms, both
+// level-triggered: a direction stays registered while waits keep coming and is dropped
+// when it reports readiness nobody waits for.
+// - the loop's own epoll set (Linux), polled by libuv as one handle (the default): one
+//   epoll_ctl when a watch is registered (batched just before the loop polls), none per
+//   wait; a watch costs only its own small record; it never touches the descriptor's
+//   flags and never collides with a host's handle. A wake-up costs one more epoll_wait,
+//   shared by every descriptor ready in that turn.
+// - a libuv poll handle per watch (portable): one level of kernel wakeup, but a 160-byte
+//   uv_poll_t per descriptor, an ioctl and a probing epoll_ctl pair at registration;
+//   uv_poll_init switches the descriptor to non-blocking, and libuv allows one handle per
+//   descriptor number and loop.
+// FDKIT_READINESS=uv_poll|epoll|mixed forces one for every watch (mixed: a poll handle for
+// a non-blocking descriptor, the epoll set for a blocking-mode one or a number libuv
+// already watches), so the suites cover both; a port without epoll uses poll handles.
 #pragma once
 
 #include <uv.h>
@@ -23,7 +26,7 @@ namespace fdk {
 
 enum class ReadinessBackend : uint8_t { mixed, epoll, uv_poll };
 
-// Decided once per process, from FDKIT_READINESS (uv_poll | epoll; unset: mixed).
+// Decided once per process, from FDKIT_READINESS (uv_poll | epoll | mixed; unset: epoll).
 ReadinessBackend readiness_backend();
 
 // One readiness registration of a descriptor in one loop. It holds a use of the

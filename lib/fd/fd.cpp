@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <mutex>
-#include <vector>
 
 #include "core/error.h"
 #include "fd/readiness.h"
@@ -80,6 +79,21 @@ void unlink_from_loop(Watch *w) {
   w->prev_in_loop = w->next_in_loop = nullptr;
 }
 
+// Watches live in their loop's Recycler: a descriptor opened, read and closed in a cycle
+// reuses the same memory.
+Watch *new_watch(fdk_loop *loop, fdk_fd *fd) {
+  auto *w = new (loop->recycler.take(sizeof(Watch))) Watch;
+  w->fd = fd;
+  w->loop = loop;
+  return w;
+}
+
+void free_watch(Watch *w) {
+  fdk_loop *loop = w->loop;
+  w->~Watch();
+  loop->recycler.give(w, sizeof(Watch));
+}
+
 // Ends a watch; its waiters complete with status (-ECANCELED when the handle closed).
 void teardown_watch(Watch *w, int status = -ECANCELED) {
   fdk_fd *fd = w->fd;
@@ -96,7 +110,7 @@ void teardown_watch(Watch *w, int status = -ECANCELED) {
   if (w->registered) readiness_remove(w);
   fire(w, Direction::read, status);
   fire(w, Direction::write, status);
-  delete w;
+  free_watch(w);
   fd_unuse(fd);
   fd_unpin(fd);
 }
@@ -125,23 +139,31 @@ void run_posted_teardown(void *data) {
   delete t;
 }
 
-// Stops every loop's watch of a handle that is now closing: at once on the calling
-// thread's own loop, by a post elsewhere. Posting happens under the stripe lock so a
-// loop that is being freed has either already dropped the watch or will run the post.
+// Stops every loop's watch of a handle that is now closing: by a post on other threads'
+// loops, then at once on the calling thread's own loops. Posting happens under the stripe
+// lock so a loop that is being freed has either already dropped the watch or will run the
+// post.
 void stop_watches(fdk_fd *fd) {
-  std::vector<fdk_loop *> own;
   {
     std::lock_guard<std::mutex> lock(stripe(fd));
     for (Watch *w = fd->watches; w; w = w->next_in_fd) {
-      if (on_loop_thread(w->loop)) {
-        own.push_back(w->loop);
-      } else {
+      if (!on_loop_thread(w->loop)) {
         fd_pin(fd);
         post(w->loop, run_posted_teardown, new PostedTeardown{fd, w->loop});
       }
     }
   }
-  for (fdk_loop *loop : own) teardown_fd_on_loop(fd, loop);
+  // A teardown takes the lock itself: one own loop at a time, until none is left.
+  for (;;) {
+    fdk_loop *own = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(stripe(fd));
+      for (Watch *w = fd->watches; w && !own; w = w->next_in_fd)
+        if (on_loop_thread(w->loop)) own = w->loop;
+    }
+    if (!own) return;
+    teardown_fd_on_loop(fd, own);
+  }
 }
 
 // Sets the closing bits; -EBADF if already set. *idle tells whether no use was in flight.
@@ -218,13 +240,13 @@ fdk_fd *fd_alloc(int raw, uint8_t flags) {
   return fd;
 }
 
-int fd_wrap(fdk_fd **out, int raw, bool blocking, bool pollable) {
+int fd_wrap(fdk_fd **out, int raw, bool blocking, uint16_t learned) {
   fdk_fd *fd = fd_alloc(raw, blocking ? FDK_FD_BLOCKING : 0);
   if (!fd) {
     close(raw);
     return fail(-ENOMEM, "fd_wrap: out of memory");
   }
-  if (pollable) fd_learn(fd, fdk_fd::kPollable);
+  if (learned) fd_learn(fd, learned);
   *out = fd;
   return 0;
 }
@@ -269,12 +291,10 @@ void on_register_prepare(uv_prepare_t *prepare) {
 int add_watch(fdk_loop *loop, fdk_fd *fd, Watch **out, bool deferred) {
   int raw;
   if (fd_use(fd, &raw) < 0) return fail(-EBADF, "watch: the handle is closed");
-  auto *w = new Watch;
-  w->fd = fd;
-  w->loop = loop;
+  Watch *w = new_watch(loop, fd);
   if (!deferred) {
     if (int err = readiness_add(w, raw); err < 0) {
-      delete w;
+      free_watch(w);
       fd_unuse(fd);
       if (err == -EPERM) {
         fd_learn(fd, fdk_fd::kUnpollable);
@@ -290,7 +310,7 @@ int add_watch(fdk_loop *loop, fdk_fd *fd, Watch **out, bool deferred) {
       // A close that started meanwhile did not see this watch: undo it here.
       lock.unlock();
       if (w->registered) readiness_remove(w);
-      delete w;
+      free_watch(w);
       fd_unuse(fd);
       return fail(-EBADF, "watch: the handle is closed");
     }

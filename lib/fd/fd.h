@@ -65,9 +65,13 @@ fdk_fd *fd_unref(fdk_fd *fd);
 fdk_fd *fd_alloc(int raw, uint8_t flags);
 
 // Creates a handle for a descriptor fdkit just created (owned, non-blocking unless
-// blocking is set; pollable for a pipe or socket, whose first wait then makes no system
-// call). On failure closes raw and returns the error.
-int fd_wrap(fdk_fd **out, int raw, bool blocking, bool pollable = false);
+// blocking is set). learned gives what is already known of its kind (kPollable with kSocket
+// or kNotSocket for a socket or pipe: its first wait and first write then make no system
+// call to find out). On failure closes raw and returns the error.
+int fd_wrap(fdk_fd **out, int raw, bool blocking, uint16_t learned = 0);
+// What fd_wrap is told of the kinds fdkit creates.
+constexpr uint16_t kSocketKind = fdk_fd::kPollable | fdk_fd::kSocket;
+constexpr uint16_t kPipeKind = fdk_fd::kPollable | fdk_fd::kNotSocket;
 
 // Bodies of fdk_fd_close and fdk_fd_release.
 int fd_close(fdk_fd *fd);

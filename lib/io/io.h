@@ -253,8 +253,7 @@ int start_io(fdk_loop *loop, fdk_fd *fd, Direction dir, Task &&task, fdk_op **ou
     else
       return start_work(loop, WorkerIo<Task>(fd, dir, std::move(task), what), out, what);
   }
-  auto *op = new IoOp<Task>(loop, fd, dir, std::move(task), what);
-  op->begin(out);
+  make_recycled<IoOp<Task>>(loop, fd, dir, std::move(task), what)->begin(out);
   return 0;
 }
 

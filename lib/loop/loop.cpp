@@ -214,7 +214,58 @@ void op_complete(fdk_op *op, int64_t result) {
 }
 
 void op_unref(fdk_op *op) {
-  if (op->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete op;
+  if (op->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  if (!op->recycled_size) {
+    delete op;
+    return;
+  }
+  // The last reference is dropped on the loop thread (after delivery, or by the posted
+  // cancel), so the loop's Recycler may take the memory back.
+  fdk_loop *loop = op->loop;
+  size_t size = op->recycled_size;
+  op->~fdk_op();
+  loop->recycler.give(op, size);
+}
+
+Recycler::~Recycler() {
+  for (Bin &bin : bins_) {
+    while (Block *b = bin.head) {
+      bin.head = b->next;
+      ::operator delete(b);
+    }
+  }
+}
+
+void *Recycler::take(size_t size) {
+  for (Bin &bin : bins_) {
+    if (bin.size == size && bin.head) {
+      Block *b = bin.head;
+      bin.head = b->next;
+      --bin.count;
+      return b;
+    }
+  }
+  return ::operator new(size);
+}
+
+void Recycler::give(void *block, size_t size) {
+  Bin *spare = nullptr;
+  for (Bin &bin : bins_) {
+    if (bin.size == size) {
+      spare = &bin;
+      break;
+    }
+    if (!spare && !bin.head) spare = &bin;
+  }
+  if (!spare || spare->count >= kKeep) {
+    ::operator delete(block);
+    return;
+  }
+  spare->size = size;
+  auto *b = static_cast<Block *>(block);
+  b->next = spare->head;
+  spare->head = b;
+  ++spare->count;
 }
 
 Dispatch::Dispatch(fdk_loop *loop) : loop_(loop) { ++loop_->dispatch_depth; }

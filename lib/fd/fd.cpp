@@ -25,23 +25,29 @@ int close_raw(fdk_fd *fd) {
   return 0;
 }
 
+// A direction's waiters form a circular list: head[d] is the first, its prev the last.
 void link_waiter(Watch *w, Waiter *waiter) {
-  int d = static_cast<int>(waiter->dir);
+  Waiter *&head = w->head[static_cast<int>(waiter->dir)];
   waiter->watch = w;
-  waiter->next = nullptr;
-  waiter->prev = w->tail[d];
-  if (w->tail[d]) w->tail[d]->next = waiter;
-  else w->head[d] = waiter;
-  w->tail[d] = waiter;
+  if (!head) {
+    head = waiter->prev = waiter->next = waiter;
+    return;
+  }
+  waiter->prev = head->prev;
+  waiter->next = head;
+  head->prev->next = waiter;
+  head->prev = waiter;
 }
 
 void unlink_waiter(Waiter *waiter) {
-  Watch *w = waiter->watch;
-  int d = static_cast<int>(waiter->dir);
-  if (waiter->prev) waiter->prev->next = waiter->next;
-  else w->head[d] = waiter->next;
-  if (waiter->next) waiter->next->prev = waiter->prev;
-  else w->tail[d] = waiter->prev;
+  Waiter *&head = waiter->watch->head[static_cast<int>(waiter->dir)];
+  if (waiter->next == waiter) {
+    head = nullptr;
+  } else {
+    waiter->prev->next = waiter->next;
+    waiter->next->prev = waiter->prev;
+    if (head == waiter) head = waiter->next;
+  }
   waiter->prev = waiter->next = nullptr;
   waiter->watch = nullptr;
 }
@@ -51,7 +57,9 @@ void unlink_waiter(Waiter *waiter) {
 void fire(Watch *w, Direction dir, int status) {
   int d = static_cast<int>(dir);
   Waiter *list = w->head[d];
-  w->head[d] = w->tail[d] = nullptr;
+  if (!list) return;
+  w->head[d] = nullptr;
+  list->prev->next = nullptr;  // the taken list ends at its last waiter
   while (list) {
     Waiter *waiter = list;
     list = list->next;

@@ -41,7 +41,7 @@ int epoll_set(Watch *w, int op, int raw, uint32_t dirs) {
   ev.events = dirs ? epoll_events(dirs) : EPOLLONESHOT;
   ev.data.ptr = w;
   if (epoll_ctl(w->loop->epfd, op, raw, &ev) < 0) return neg_errno();
-  w->interest = dirs;
+  w->interest = static_cast<uint8_t>(dirs);
   return 0;
 }
 
@@ -74,7 +74,7 @@ int set_uv_interest(Watch *w, uint32_t dirs) {
   if (dirs == w->interest) return 0;
   int r = dirs ? uv_poll_start(w->poll, uv_events(dirs), on_uv_poll) : uv_poll_stop(w->poll);
   if (r < 0) return fail(r, "uv_poll_start: %s", uv_strerror(r));
-  w->interest = dirs;
+  w->interest = static_cast<uint8_t>(dirs);
   return 0;
 }
 

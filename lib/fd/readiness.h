@@ -38,12 +38,11 @@ struct Watch {
   Watch *next_in_fd = nullptr;
   // The loop's list this watch is on: watches once registered, unregistered until then.
   Watch *prev_in_loop = nullptr, *next_in_loop = nullptr;
-  Waiter *head[2] = {nullptr, nullptr};
-  Waiter *tail[2] = {nullptr, nullptr};
-  uint32_t interest = 0;      // directions registered (bit per Direction)
+  Waiter *head[2] = {nullptr, nullptr};  // per Direction, circular (head->prev is the last)
+  uv_poll_t *poll = nullptr;  // set when the watch uses a libuv poll handle
+  uint8_t interest = 0;       // directions registered (bit per Direction)
   bool read_spent = false;    // a read was attempted since the last readable report
   bool registered = false;    // readiness_add ran (deferred to the next loop iteration)
-  uv_poll_t *poll = nullptr;  // set when the watch uses a libuv poll handle
 };
 
 // Registers the watch's descriptor with no direction yet. 0, -EPERM when the descriptor

@@ -26,8 +26,8 @@ int close_raw(fdk_fd *fd) {
 }
 
 // A direction's waiters form a circular list: head[d] is the first, its prev the last.
-void link_waiter(Watch *w, Waiter *waiter) {
-  Waiter *&head = w->head[static_cast<int>(waiter->dir)];
+void link_waiter(Watch *w, Waiter *waiter, Direction dir) {
+  Waiter *&head = w->head[static_cast<int>(dir)];
   waiter->watch = w;
   if (!head) {
     head = waiter->prev = waiter->next = waiter;
@@ -40,13 +40,15 @@ void link_waiter(Watch *w, Waiter *waiter) {
 }
 
 void unlink_waiter(Waiter *waiter) {
-  Waiter *&head = waiter->watch->head[static_cast<int>(waiter->dir)];
+  // Only a first waiter is a head, and it tells its direction.
+  Waiter **head = waiter->watch->head;
+  Waiter *&first = head[0] == waiter ? head[0] : head[1];
   if (waiter->next == waiter) {
-    head = nullptr;
+    first = nullptr;
   } else {
     waiter->prev->next = waiter->next;
     waiter->next->prev = waiter->prev;
-    if (head == waiter) head = waiter->next;
+    if (first == waiter) first = waiter->next;
   }
   waiter->prev = waiter->next = nullptr;
   waiter->watch = nullptr;
@@ -366,8 +368,7 @@ int wait_ready(fdk_loop *loop, fdk_fd *fd, Waiter *waiter, Direction dir) {
     int r = add_watch(loop, fd, &w, fd_learned(fd, fdk_fd::kPollable));
     if (r < 0) return r;
   }
-  waiter->dir = dir;
-  link_waiter(w, waiter);
+  link_waiter(w, waiter, dir);
   if (!w->registered) return 0;
   if (int r = readiness_update(w); r < 0) {
     unlink_waiter(waiter);

@@ -102,11 +102,11 @@ enum class Direction : uint8_t { read = 0, write = 1 };
 
 // A pending readiness wait, embedded in an operation. on_ready runs on the loop thread
 // with 0 when the direction became ready, or -ECANCELED when the handle was closed.
+// Its direction is given to wait_ready, not kept: a pending read stays small.
 struct Waiter {
   Waiter *prev = nullptr, *next = nullptr;
   Watch *watch = nullptr;
   void (*on_ready)(Waiter *self, int status) = nullptr;
-  Direction dir = Direction::read;
   void *owner = nullptr;  // the operation the waiter belongs to
 };
 

@@ -164,13 +164,13 @@ struct WorkerIo {
   void discard(int64_t r) { task.discard(r); }
 };
 
-template <class Task>
+// The direction is a template argument, so a pending operation does not carry it.
+template <class Task, Direction Dir>
 class IoOp final : public fdk_op {
  public:
-  IoOp(fdk_loop *loop, fdk_fd *fd, Direction dir, Task &&task, const char *what)
+  IoOp(fdk_loop *loop, fdk_fd *fd, Task &&task, const char *what)
       : fdk_op(loop), fd_(fd), task_(std::move(task)), what_(what) {
     fd_pin(fd_);
-    waiter_.dir = dir;
     waiter_.on_ready = on_ready;
     waiter_.owner = this;
   }
@@ -179,7 +179,7 @@ class IoOp final : public fdk_op {
   void begin(fdk_op **out) {
     span_.begin(what_, fd_->raw, nullptr, loop);
     op_start(this, out);
-    if (waiter_.dir == Direction::read && !fd_is_blocking(fd_) && read_waits_first(loop, fd_)) {
+    if (Dir == Direction::read && !fd_is_blocking(fd_) && read_waits_first(loop, fd_)) {
       if (int w = wait_ready(loop, fd_, &waiter_, Direction::read); w < 0) op_complete(this, w);
       return;
     }
@@ -221,11 +221,11 @@ class IoOp final : public fdk_op {
       }
       int64_t r;
       if (blocking) {
-        r = poll_wait(raw, waiter_.dir, 0);
+        r = poll_wait(raw, Dir, 0);
         if (r == 0) r = task_.attempt(fd_, raw, true);
       } else {
         r = task_.attempt(fd_, raw, false);
-        if (waiter_.dir == Direction::read) note_read_attempt(loop, fd_);
+        if (Dir == Direction::read) note_read_attempt(loop, fd_);
       }
       fd_unuse(fd_);
       if (r == -EINTR) continue;
@@ -233,7 +233,7 @@ class IoOp final : public fdk_op {
         op_complete(this, r < 0 ? fail_sys(static_cast<int>(r), what_) : r);
         return;
       }
-      int w = wait_ready(loop, fd_, &waiter_, waiter_.dir);
+      int w = wait_ready(loop, fd_, &waiter_, Dir);
       if (w == 0) return;
       op_complete(this, w);
       return;
@@ -270,7 +270,8 @@ int start_io(fdk_loop *loop, fdk_fd *fd, Direction dir, Task &&task, fdk_op **ou
     else
       return start_work(loop, WorkerIo<Task>(fd, dir, std::move(task), what), out, what);
   }
-  make_recycled<IoOp<Task>>(loop, fd, dir, std::move(task), what)->begin(out);
+  if (dir == Direction::read) make_recycled<IoOp<Task, Direction::read>>(loop, fd, std::move(task), what)->begin(out);
+  else make_recycled<IoOp<Task, Direction::write>>(loop, fd, std::move(task), what)->begin(out);
   return 0;
 }
 

@@ -25,14 +25,14 @@ void update_wake_ref(fdk_loop *loop) {
   else uv_unref(reinterpret_cast<uv_handle_t *>(&loop->wake));
 }
 
+// A completed operation leaves the pending list for the ready queue (through the same
+// links); it still counts as pending until its callback ran.
 void unlink_pending(fdk_op *op) {
   fdk_loop *loop = op->loop;
   if (op->prev) op->prev->next = op->next;
-  else loop->pending_head = op->next;
+  else if (loop->pending_head == op) loop->pending_head = op->next;
   if (op->next) op->next->prev = op->prev;
   op->prev = op->next = nullptr;
-  --loop->pending_count;
-  update_wake_ref(loop);
 }
 
 void deliver_ready(fdk_loop *loop);
@@ -54,10 +54,11 @@ void on_idle(uv_idle_t *handle) {
 void deliver_ready(fdk_loop *loop) {
   for (int n = 0; loop->ready_head && n < kDeliverBatch; ++n) {
     fdk_op *op = loop->ready_head;
-    loop->ready_head = op->ready_next;
+    loop->ready_head = op->next;
     if (!loop->ready_head) loop->ready_tail = nullptr;
-    op->ready_next = nullptr;
-    unlink_pending(op);
+    op->next = nullptr;
+    --loop->pending_count;
+    update_wake_ref(loop);
     op->state = fdk_op::State::done;
     if (op->result < 0) set_error_text(op->detail ? op->detail.get() : "");
     op->deliver(op->result);
@@ -200,7 +201,8 @@ void op_complete_with_detail(fdk_op *op, int64_t result, std::string detail) {
     op->detail.reset(new char[detail.size() + 1]);
     std::memcpy(op->detail.get(), detail.c_str(), detail.size() + 1);
   }
-  if (loop->ready_tail) loop->ready_tail->ready_next = op;
+  unlink_pending(op);
+  if (loop->ready_tail) loop->ready_tail->next = op;
   else loop->ready_head = op;
   loop->ready_tail = op;
   if (loop->dispatch_depth == 0 && !loop->freeing) {

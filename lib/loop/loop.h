@@ -73,8 +73,8 @@ struct fdk_op {
   virtual void deliver(int64_t result) = 0;
 
   fdk_loop *loop;
-  fdk_op *prev = nullptr, *next = nullptr;  // the loop's pending list
-  fdk_op *ready_next = nullptr;
+  // The loop's pending list while pending; next links the ready queue once completed.
+  fdk_op *prev = nullptr, *next = nullptr;
   std::atomic<int> refs{1};
   State state = State::pending;
   // Set for an operation made in its loop's Recycler (fdk::make_recycled): its size.

@@ -72,27 +72,30 @@ void fire(Watch *w, Direction dir, int status) {
 }
 
 // The loop's list a watch is on: registered ones, or those waiting for the next iteration.
-Watch *&loop_list(Watch *w) { return w->registered ? w->loop->watches : w->loop->unregistered; }
+Watch *&loop_list(Watch *w) { return w->registered() ? w->loop->watches : w->loop->unregistered; }
 
 void link_into_loop(Watch *w) {
   Watch *&head = loop_list(w);
-  w->prev_in_loop = nullptr;
-  w->next_in_loop = head;
-  if (head) head->prev_in_loop = w;
+  w->set_prev_in_loop(nullptr);
+  w->set_next_in_loop(head);
+  if (head) head->set_prev_in_loop(w);
   head = w;
 }
 
 void unlink_from_loop(Watch *w) {
-  if (w->prev_in_loop) w->prev_in_loop->next_in_loop = w->next_in_loop;
-  else loop_list(w) = w->next_in_loop;
-  if (w->next_in_loop) w->next_in_loop->prev_in_loop = w->prev_in_loop;
-  w->prev_in_loop = w->next_in_loop = nullptr;
+  Watch *prev = w->prev_in_loop(), *next = w->next_in_loop();
+  if (prev) prev->set_next_in_loop(next);
+  else loop_list(w) = next;
+  if (next) next->set_prev_in_loop(prev);
+  w->set_prev_in_loop(nullptr);
+  w->set_next_in_loop(nullptr);
 }
 
 // Watches live in their loop's Recycler: a descriptor opened, read and closed in a cycle
 // reuses the same memory.
 Watch *new_watch(fdk_loop *loop, fdk_fd *fd) {
-  auto *w = new (loop->recycler.take(sizeof(Watch))) Watch;
+  void *memory = loop->recycler.take(watch_size());
+  Watch *w = readiness_backend() == ReadinessBackend::epoll ? new (memory) Watch : new (memory) PolledWatch;
   w->fd = fd;
   w->loop = loop;
   return w;
@@ -101,7 +104,7 @@ Watch *new_watch(fdk_loop *loop, fdk_fd *fd) {
 void free_watch(Watch *w) {
   fdk_loop *loop = w->loop;
   w->~Watch();
-  loop->recycler.give(w, sizeof(Watch));
+  loop->recycler.give(w, watch_size());
 }
 
 // Ends a watch; its waiters complete with status (-ECANCELED when the handle closed).
@@ -117,7 +120,7 @@ void teardown_watch(Watch *w, int status = -ECANCELED) {
     }
   }
   unlink_from_loop(w);
-  if (w->registered) readiness_remove(w);
+  if (w->registered()) readiness_remove(w);
   fire(w, Direction::read, status);
   fire(w, Direction::write, status);
   free_watch(w);
@@ -312,14 +315,14 @@ int add_watch(fdk_loop *loop, fdk_fd *fd, Watch **out, bool deferred) {
       }
       return fail_sys(err, "poll registration");
     }
-    w->registered = true;
+    w->set_registered(true);
   }
   {
     std::unique_lock<std::mutex> lock(stripe(fd));
     if (fd_is_closing(fd)) {
       // A close that started meanwhile did not see this watch: undo it here.
       lock.unlock();
-      if (w->registered) readiness_remove(w);
+      if (w->registered()) readiness_remove(w);
       free_watch(w);
       fd_unuse(fd);
       return fail(-EBADF, "watch: the handle is closed");
@@ -329,7 +332,7 @@ int add_watch(fdk_loop *loop, fdk_fd *fd, Watch **out, bool deferred) {
   }
   fd_learn(fd, fdk_fd::kPollable);
   fd_pin(fd);
-  if (!w->registered && !loop->unregistered) uv_prepare_start(&loop->register_prepare, on_register_prepare);
+  if (!w->registered() && !loop->unregistered) uv_prepare_start(&loop->register_prepare, on_register_prepare);
   link_into_loop(w);
   *out = w;
   return 0;
@@ -342,7 +345,7 @@ void register_watches(fdk_loop *loop) {
     int err = readiness_add(w, w->fd->raw);
     if (err == 0) {
       unlink_from_loop(w);
-      w->registered = true;
+      w->set_registered(true);
       link_into_loop(w);
       err = readiness_update(w);
     } else {
@@ -369,7 +372,7 @@ int wait_ready(fdk_loop *loop, fdk_fd *fd, Waiter *waiter, Direction dir) {
     if (r < 0) return r;
   }
   link_waiter(w, waiter, dir);
-  if (!w->registered) return 0;
+  if (!w->registered()) return 0;
   if (int r = readiness_update(w); r < 0) {
     unlink_waiter(waiter);
     return r;
@@ -381,21 +384,21 @@ void cancel_wait(Waiter *waiter) {
   Watch *w = waiter->watch;
   if (!w) return;
   unlink_waiter(waiter);
-  if (w->registered) readiness_update(w);
+  if (w->registered()) readiness_update(w);
 }
 
 bool read_waits_first(fdk_loop *loop, fdk_fd *fd) {
   Watch *w = find_watch(fd, loop);
-  return w && w->read_spent;
+  return w && w->read_spent();
 }
 
 void note_read_attempt(fdk_loop *loop, fdk_fd *fd) {
-  if (Watch *w = find_watch(fd, loop)) w->read_spent = true;
+  if (Watch *w = find_watch(fd, loop)) w->set_read_spent(true);
 }
 
 void watch_fire(Watch *w, bool readable, bool writable) {
   if (readable) {
-    w->read_spent = false;
+    w->set_read_spent(false);
     fire(w, Direction::read, 0);
   }
   if (writable) fire(w, Direction::write, 0);

@@ -41,7 +41,7 @@ int epoll_set(Watch *w, int op, int raw, uint32_t dirs) {
   ev.events = dirs ? epoll_events(dirs) : EPOLLONESHOT;
   ev.data.ptr = w;
   if (epoll_ctl(w->loop->epfd, op, raw, &ev) < 0) return neg_errno();
-  w->interest = static_cast<uint8_t>(dirs);
+  w->set_interest(dirs);
   return 0;
 }
 
@@ -60,7 +60,7 @@ int uv_poll_add(Watch *w, int raw) {
   // Pending operations keep the loop running; a registration alone must not.
   uv_unref(reinterpret_cast<uv_handle_t *>(poll));
   poll->data = w;
-  w->poll = poll;
+  static_cast<PolledWatch *>(w)->poll = poll;
   return 0;
 }
 
@@ -71,17 +71,18 @@ int uv_events(uint32_t dirs) {
 }
 
 int set_uv_interest(Watch *w, uint32_t dirs) {
-  if (dirs == w->interest) return 0;
-  int r = dirs ? uv_poll_start(w->poll, uv_events(dirs), on_uv_poll) : uv_poll_stop(w->poll);
+  if (dirs == w->interest()) return 0;
+  uv_poll_t *poll = watch_poll(w);
+  int r = dirs ? uv_poll_start(poll, uv_events(dirs), on_uv_poll) : uv_poll_stop(poll);
   if (r < 0) return fail(r, "uv_poll_start: %s", uv_strerror(r));
-  w->interest = static_cast<uint8_t>(dirs);
+  w->set_interest(dirs);
   return 0;
 }
 
 // Sets the directions a watch is registered for, by either mechanism.
 int set_interest(Watch *w, uint32_t dirs) {
-  if (dirs == w->interest) return 0;
-  if (!w->poll) {
+  if (dirs == w->interest()) return 0;
+  if (!watch_poll(w)) {
     int r = epoll_set(w, EPOLL_CTL_MOD, w->fd->raw, dirs);
     return r < 0 ? fail_sys(r, "epoll_ctl") : 0;
   }
@@ -95,7 +96,7 @@ int set_interest(Watch *w, uint32_t dirs) {
 void report(Watch *w, bool readable, bool writable) {
   uint32_t unwanted = (readable && !w->head[0] ? kRead : 0) | (writable && !w->head[1] ? kWrite : 0);
   watch_fire(w, readable, writable);
-  set_interest(w, (w->interest & ~unwanted) | wanted(w));
+  set_interest(w, (w->interest() & ~unwanted) | wanted(w));
 }
 
 void on_uv_poll(uv_poll_t *handle, int status, int events) {
@@ -118,6 +119,13 @@ ReadinessBackend readiness_backend() {
   return backend;
 }
 
+size_t watch_size() { return readiness_backend() == ReadinessBackend::epoll ? sizeof(Watch) : sizeof(PolledWatch); }
+
+uv_poll_t *watch_poll(const Watch *w) {
+  if (readiness_backend() == ReadinessBackend::epoll) return nullptr;
+  return static_cast<const PolledWatch *>(w)->poll;
+}
+
 int readiness_add(Watch *w, int raw) {
   switch (readiness_backend()) {
     case ReadinessBackend::epoll:
@@ -134,23 +142,24 @@ int readiness_add(Watch *w, int raw) {
   return r == UV_EEXIST ? epoll_set(w, EPOLL_CTL_ADD, raw, wanted(w)) : r;
 }
 
-int readiness_update(Watch *w) { return set_interest(w, w->interest | wanted(w)); }
+int readiness_update(Watch *w) { return set_interest(w, w->interest() | wanted(w)); }
 
 void watch_events(Watch *w, uint32_t events) {
   report(w, events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR | EPOLLPRI), events & (EPOLLOUT | EPOLLHUP | EPOLLERR));
 }
 
 void readiness_remove(Watch *w) {
-  if (!w->poll) {
+  uv_poll_t *poll = watch_poll(w);
+  if (!poll) {
     epoll_event unused{};
     epoll_ctl(w->loop->epfd, EPOLL_CTL_DEL, w->fd->raw, &unused);
     return;
   }
   // uv_close stops the poll at once (the descriptor leaves libuv's epoll set now); the
   // handle's memory goes in its close callback.
-  w->poll->data = w->loop;
-  uv_close(reinterpret_cast<uv_handle_t *>(w->poll), on_uv_poll_closed);
-  w->poll = nullptr;
+  poll->data = w->loop;
+  uv_close(reinterpret_cast<uv_handle_t *>(poll), on_uv_poll_closed);
+  static_cast<PolledWatch *>(w)->poll = nullptr;
 }
 
 }  // namespace fdk

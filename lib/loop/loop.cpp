@@ -40,8 +40,11 @@ void deliver_ready(fdk_loop *loop);
 // Work that appears while no run is under way (host code started or cancelled an
 // operation, or armed a timer) makes the backend descriptor readable, so a host that
 // waits on it comes back and runs the loop. Inside a run the caller asks
-// fdk_loop_backend_timeout again afterwards, which sees the work.
+// fdk_loop_backend_timeout again afterwards, which sees the work. A loop on its own libuv
+// loop whose backend descriptor nobody was given is only ever run by fdk_loop_run, which
+// sees the work by itself: no eventfd write and read per operation started between runs.
 void wake_host(fdk_loop *loop) {
+  if (loop->owns_uv && !loop->backend_handed_out) return;
   if (!loop->running && loop->dispatch_depth == 0 && !loop->freeing) uv_async_send(&loop->wake);
 }
 
@@ -396,7 +399,17 @@ void loop_stop(fdk_loop *loop) {
   uv_stop(loop->uv);
 }
 
+int loop_backend_fd(fdk_loop *loop) {
+  if (!loop->backend_handed_out) {
+    // Work started before the host had the descriptor did not wake it.
+    loop->backend_handed_out = true;
+    wake_host(loop);
+  }
+  return uv_backend_fd(loop->uv);
+}
+
 int loop_backend_timeout(fdk_loop *loop) {
+  if (!loop->backend_handed_out) loop_backend_fd(loop);
   if (loop->ready_head || loop->has_posts.load(std::memory_order_relaxed)) return 0;
   // libuv answers 0 for a loop with nothing active; a host should then wait until the
   // backend descriptor wakes it (posts and fdkit's own handles do).

@@ -129,6 +129,7 @@ struct fdk_loop {
   bool running = false;
   bool stop_requested = false;
   bool freeing = false;
+  bool backend_handed_out = false;  // fdk_loop_backend_fd or _timeout was called: a host may wait on it
   // The thread that drives the loop; read by other threads to decide whether to post.
   std::atomic<std::thread::id> owner;
   uint64_t fork_generation = 0;  // the process's fork generation when the loop was made
@@ -196,6 +197,7 @@ int loop_create(fdk_loop **out, uv_loop_t *borrowed);
 int loop_destroy(fdk_loop *loop);
 int loop_run(fdk_loop *loop, int mode);
 void loop_stop(fdk_loop *loop);
+int loop_backend_fd(fdk_loop *loop);
 int loop_backend_timeout(fdk_loop *loop);
 int op_cancel(fdk_op *op);
 }  // namespace fdk

@@ -44,7 +44,7 @@ FDK_API void fdk_loop_stop(fdk_loop *loop) {
 FDK_API int fdk_loop_backend_fd(fdk_loop *loop) {
   if (!loop) return fail(-EINVAL, "loop_backend_fd: loop is NULL");
   if (fdk::loop_forked(loop)) return fdk::fail_forked("loop_backend_fd");
-  return uv_backend_fd(loop->uv);
+  return fdk::loop_backend_fd(loop);
 }
 
 FDK_API int fdk_loop_backend_timeout(fdk_loop *loop) {

@@ -41,8 +41,9 @@ void deliver_ready(fdk_loop *loop);
 // operation, or armed a timer) makes the backend descriptor readable, so a host that
 // waits on it comes back and runs the loop. Inside a run the caller asks
 // fdk_loop_backend_timeout again afterwards, which sees the work. A loop on its own libuv
-// loop whose backend descriptor nobody was given is only ever run by fdk_loop_run, which
-// sees the work by itself: no eventfd write and read per operation started between runs.
+// loop whose backend descriptor and libuv loop nobody was given is only ever run by
+// fdk_loop_run, which sees the work by itself: no eventfd write and read per operation
+// started between runs.
 void wake_host(fdk_loop *loop) {
   if (loop->owns_uv && !loop->backend_handed_out) return;
   if (!loop->running && loop->dispatch_depth == 0 && !loop->freeing) uv_async_send(&loop->wake);

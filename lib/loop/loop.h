@@ -129,7 +129,9 @@ struct fdk_loop {
   bool running = false;
   bool stop_requested = false;
   bool freeing = false;
-  bool backend_handed_out = false;  // fdk_loop_backend_fd or _timeout was called: a host may wait on it
+  // fdk_loop_backend_fd, _timeout or fdk_loop_uv was called: a host may wait on the
+  // backend descriptor, so work started between runs must wake it.
+  bool backend_handed_out = false;
   // The thread that drives the loop; read by other threads to decide whether to post.
   std::atomic<std::thread::id> owner;
   uint64_t fork_generation = 0;  // the process's fork generation when the loop was made

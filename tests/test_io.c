@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -324,6 +325,40 @@ static void test_async_reads_of_leftover_data(void **state) {
   fdk_fd_unref(a);
   close(sv[1]);
   assert_int_equal(fdk_loop_free(loop), 0);
+}
+
+static void on_sleep_done(int64_t result, void *data) {
+  (void)result;
+  *(int *)data = 1;
+}
+
+static double cpu_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Readiness is level-triggered: a descriptor still watched after its last read, whose
+ * peer then hangs up while nothing waits on it, must not be reported at every poll (the
+ * loop would spin for as long as the handle stays open). */
+static void test_unwaited_hangup_keeps_loop_idle(void **state) {
+  fdkt_pipe *p = *state;
+  assert_int_equal(fdk_write(p->w, "x", 1), 1);
+  fdkt_run_until(p->loop, &p->res.calls, 2000);
+  assert_int_equal(p->res.result, 1);
+  /* The watch stays; the writer goes, and for 200 ms nothing reads. */
+  assert_int_equal(fdk_fd_close(p->w), 0);
+  int slept = 0;
+  double cpu0 = cpu_seconds();
+  assert_int_equal(fdk_sleep_until(p->loop, fdk_now_ns() + 200000000, on_sleep_done, &slept, NULL), 0);
+  assert_int_equal(fdk_loop_run(p->loop, FDK_RUN_DEFAULT), 0);
+  assert_int_equal(slept, 1);
+  assert_true(cpu_seconds() - cpu0 < 0.1);
+  /* The hang-up is still there for the next read. */
+  p->res = (fdkt_result){0};
+  fdkt_pipe_start_read(p);
+  fdkt_run_until(p->loop, &p->res.calls, 2000);
+  assert_int_equal(p->res.result, 0);
 }
 
 typedef struct {
@@ -778,6 +813,7 @@ int main(void) {
       fdkt_test(test_async_regular_file),
       fdkt_test(test_async_fsync_answers_as_fsync),
       fdkt_test(test_async_reads_of_leftover_data),
+      fdkt_pipe_reading_test(test_unwaited_hangup_keeps_loop_idle),
       fdkt_test(test_blocking_mode_pipe_read),
       fdkt_test(test_blocking_mode_pipe_write),
       fdkt_test(test_epipe_without_sigpipe),

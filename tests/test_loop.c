@@ -645,6 +645,19 @@ static void test_host_hears_watch_started_in_callback(void **state) {
   fdk_loop_free(w.loop);
 }
 
+/* Work started before a host takes the backend descriptor still wakes it: the descriptor
+ * is readable once handed out, and one run delivers the read. */
+static void test_host_hears_work_started_before_backend_fd(void **state) {
+  fdkt_pipe *p = *state;
+  assert_int_equal(fdk_write(p->w, "!", 1), 1);
+  struct pollfd backend = {fdk_loop_backend_fd(p->loop), POLLIN, 0};
+  assert_int_equal(poll(&backend, 1, 2000), 1);
+  for (int i = 0; i < 3 && !p->res.calls; i++) assert_true(fdk_loop_run(p->loop, FDK_RUN_NOWAIT) >= 0);
+  assert_int_equal(p->res.calls, 1);
+  assert_int_equal(p->res.result, 1);
+  assert_int_equal(p->c, '!');
+}
+
 /* Remote handles: argument checks, a post that runs on the loop thread, -ESHUTDOWN once the
  * loop is freed (fn never runs), references kept independently of the loop. */
 static void test_remote_lifecycle(void **state) {
@@ -891,6 +904,7 @@ int main(void) {
       fdkt_loop_test(test_host_timeout_counts_down),
       fdkt_loop_test(test_host_woken_by_new_work),
       fdkt_test(test_host_hears_watch_started_in_callback),
+      fdkt_pipe_reading_test(test_host_hears_work_started_before_backend_fd),
       fdkt_test(test_remote_lifecycle),
       fdkt_test(test_remote_refused_while_freeing),
       fdkt_test(test_remote_post_races_free),

@@ -8,7 +8,6 @@
 #include <cstdlib>
 #include <mutex>
 #include <new>
-#include <vector>
 
 #include "core/error.h"
 #include "core/hot.h"
@@ -29,23 +28,31 @@ FDK_HOT int close_raw(fdk_fd *fd) {
   return 0;
 }
 
-void link_waiter(Watch *w, Waiter *waiter) {
-  int d = static_cast<int>(waiter->dir);
+// A direction's waiters form a circular list: head[d] is the first, its prev the last.
+void link_waiter(Watch *w, Waiter *waiter, Direction dir) {
+  Waiter *&head = w->head[static_cast<int>(dir)];
   waiter->watch = w;
-  waiter->next = nullptr;
-  waiter->prev = w->tail[d];
-  if (w->tail[d]) w->tail[d]->next = waiter;
-  else w->head[d] = waiter;
-  w->tail[d] = waiter;
+  if (!head) {
+    head = waiter->prev = waiter->next = waiter;
+    return;
+  }
+  waiter->prev = head->prev;
+  waiter->next = head;
+  head->prev->next = waiter;
+  head->prev = waiter;
 }
 
 void unlink_waiter(Waiter *waiter) {
-  Watch *w = waiter->watch;
-  int d = static_cast<int>(waiter->dir);
-  if (waiter->prev) waiter->prev->next = waiter->next;
-  else w->head[d] = waiter->next;
-  if (waiter->next) waiter->next->prev = waiter->prev;
-  else w->tail[d] = waiter->prev;
+  // Only a first waiter is a head, and it tells its direction.
+  Waiter **head = waiter->watch->head;
+  Waiter *&first = head[0] == waiter ? head[0] : head[1];
+  if (waiter->next == waiter) {
+    first = nullptr;
+  } else {
+    waiter->prev->next = waiter->next;
+    waiter->next->prev = waiter->prev;
+    if (first == waiter) first = waiter->next;
+  }
   waiter->prev = waiter->next = nullptr;
   waiter->watch = nullptr;
 }
@@ -55,7 +62,9 @@ void unlink_waiter(Waiter *waiter) {
 void fire(Watch *w, Direction dir, int status) {
   int d = static_cast<int>(dir);
   Waiter *list = w->head[d];
-  w->head[d] = w->tail[d] = nullptr;
+  if (!list) return;
+  w->head[d] = nullptr;
+  list->prev->next = nullptr;  // the taken list ends at its last waiter
   while (list) {
     Waiter *waiter = list;
     list = list->next;
@@ -66,21 +75,39 @@ void fire(Watch *w, Direction dir, int status) {
 }
 
 // The loop's list a watch is on: registered ones, or those waiting for the next iteration.
-Watch *&loop_list(Watch *w) { return w->registered ? w->loop->watches : w->loop->unregistered; }
+Watch *&loop_list(Watch *w) { return w->registered() ? w->loop->watches : w->loop->unregistered; }
 
 void link_into_loop(Watch *w) {
   Watch *&head = loop_list(w);
-  w->prev_in_loop = nullptr;
-  w->next_in_loop = head;
-  if (head) head->prev_in_loop = w;
+  w->set_prev_in_loop(nullptr);
+  w->set_next_in_loop(head);
+  if (head) head->set_prev_in_loop(w);
   head = w;
 }
 
 void unlink_from_loop(Watch *w) {
-  if (w->prev_in_loop) w->prev_in_loop->next_in_loop = w->next_in_loop;
-  else loop_list(w) = w->next_in_loop;
-  if (w->next_in_loop) w->next_in_loop->prev_in_loop = w->prev_in_loop;
-  w->prev_in_loop = w->next_in_loop = nullptr;
+  Watch *prev = w->prev_in_loop(), *next = w->next_in_loop();
+  if (prev) prev->set_next_in_loop(next);
+  else loop_list(w) = next;
+  if (next) next->set_prev_in_loop(prev);
+  w->set_prev_in_loop(nullptr);
+  w->set_next_in_loop(nullptr);
+}
+
+// Watches live in their loop's Recycler: a descriptor opened, read and closed in a cycle
+// reuses the same memory.
+Watch *new_watch(fdk_loop *loop, fdk_fd *fd) {
+  void *memory = loop->recycler.take(watch_size());
+  Watch *w = readiness_backend() == ReadinessBackend::epoll ? new (memory) Watch : new (memory) PolledWatch;
+  w->fd = fd;
+  w->loop = loop;
+  return w;
+}
+
+void free_watch(Watch *w) {
+  fdk_loop *loop = w->loop;
+  w->~Watch();
+  loop->recycler.give(w, watch_size());
 }
 
 // Ends a watch; its waiters complete with status (-ECANCELED when the handle closed).
@@ -96,10 +123,10 @@ void teardown_watch(Watch *w, int status = -ECANCELED) {
     }
   }
   unlink_from_loop(w);
-  if (w->registered) readiness_remove(w);
+  if (w->registered()) readiness_remove(w);
   fire(w, Direction::read, status);
   fire(w, Direction::write, status);
-  delete w;
+  free_watch(w);
   fd_unuse(fd);
   fd_unpin(fd);
 }
@@ -128,23 +155,31 @@ void run_posted_teardown(void *data) {
   delete t;
 }
 
-// Stops every loop's watch of a handle that is now closing: at once on the calling
-// thread's own loop, by a post elsewhere. Posting happens under the stripe lock so a
-// loop that is being freed has either already dropped the watch or will run the post.
+// Stops every loop's watch of a handle that is now closing: by a post on other threads'
+// loops, then at once on the calling thread's own loops. Posting happens under the stripe
+// lock so a loop that is being freed has either already dropped the watch or will run the
+// post.
 void stop_watches(fdk_fd *fd) {
-  std::vector<fdk_loop *> own;
   {
     std::lock_guard<std::mutex> lock(stripe(fd));
     for (Watch *w = fd->watches; w; w = w->next_in_fd) {
-      if (on_loop_thread(w->loop)) {
-        own.push_back(w->loop);
-      } else {
+      if (!on_loop_thread(w->loop)) {
         fd_pin(fd);
         post(w->loop, run_posted_teardown, new PostedTeardown{fd, w->loop});
       }
     }
   }
-  for (fdk_loop *loop : own) teardown_fd_on_loop(fd, loop);
+  // A teardown takes the lock itself: one own loop at a time, until none is left.
+  for (;;) {
+    fdk_loop *own = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(stripe(fd));
+      for (Watch *w = fd->watches; w && !own; w = w->next_in_fd)
+        if (on_loop_thread(w->loop)) own = w->loop;
+    }
+    if (!own) return;
+    teardown_fd_on_loop(fd, own);
+  }
 }
 
 // Sets the closing bits; -EBADF if already set. *idle tells whether no use was in flight.
@@ -240,13 +275,13 @@ FDK_HOT fdk_fd *fd_alloc(int raw, uint8_t flags) {
   return fd;
 }
 
-FDK_HOT int fd_wrap(fdk_fd **out, int raw, bool blocking, bool pollable) {
+FDK_HOT int fd_wrap(fdk_fd **out, int raw, bool blocking, uint16_t learned) {
   fdk_fd *fd = fd_alloc(raw, blocking ? FDK_FD_BLOCKING : 0);
   if (!fd) {
     close(raw);
     return fail(-ENOMEM, "fd_wrap: out of memory");
   }
-  if (pollable) fd_learn(fd, fdk_fd::kPollable);
+  if (learned) fd_learn(fd, learned);
   *out = fd;
   return 0;
 }
@@ -291,12 +326,10 @@ void on_register_prepare(uv_prepare_t *prepare) {
 int add_watch(fdk_loop *loop, fdk_fd *fd, Watch **out, bool deferred) {
   int raw;
   if (fd_use(fd, &raw) < 0) return fail(-EBADF, "watch: the handle is closed");
-  auto *w = new Watch;
-  w->fd = fd;
-  w->loop = loop;
+  Watch *w = new_watch(loop, fd);
   if (!deferred) {
     if (int err = readiness_add(w, raw); err < 0) {
-      delete w;
+      free_watch(w);
       fd_unuse(fd);
       if (err == -EPERM) {
         fd_learn(fd, fdk_fd::kUnpollable);
@@ -304,15 +337,15 @@ int add_watch(fdk_loop *loop, fdk_fd *fd, Watch **out, bool deferred) {
       }
       return fail_sys(err, "poll registration");
     }
-    w->registered = true;
+    w->set_registered(true);
   }
   {
     std::unique_lock<std::mutex> lock(stripe(fd));
     if (fd_is_closing(fd)) {
       // A close that started meanwhile did not see this watch: undo it here.
       lock.unlock();
-      if (w->registered) readiness_remove(w);
-      delete w;
+      if (w->registered()) readiness_remove(w);
+      free_watch(w);
       fd_unuse(fd);
       return fail(-EBADF, "watch: the handle is closed");
     }
@@ -321,7 +354,7 @@ int add_watch(fdk_loop *loop, fdk_fd *fd, Watch **out, bool deferred) {
   }
   fd_learn(fd, fdk_fd::kPollable);
   fd_pin(fd);
-  if (!w->registered && !loop->unregistered) uv_prepare_start(&loop->register_prepare, on_register_prepare);
+  if (!w->registered() && !loop->unregistered) uv_prepare_start(&loop->register_prepare, on_register_prepare);
   link_into_loop(w);
   *out = w;
   return 0;
@@ -334,7 +367,7 @@ void register_watches(fdk_loop *loop) {
     int err = readiness_add(w, w->fd->raw);
     if (err == 0) {
       unlink_from_loop(w);
-      w->registered = true;
+      w->set_registered(true);
       link_into_loop(w);
       err = readiness_update(w);
     } else {
@@ -360,9 +393,8 @@ int wait_ready(fdk_loop *loop, fdk_fd *fd, Waiter *waiter, Direction dir) {
     int r = add_watch(loop, fd, &w, fd_learned(fd, fdk_fd::kPollable));
     if (r < 0) return r;
   }
-  waiter->dir = dir;
-  link_waiter(w, waiter);
-  if (!w->registered) return 0;
+  link_waiter(w, waiter, dir);
+  if (!w->registered()) return 0;
   if (int r = readiness_update(w); r < 0) {
     unlink_waiter(waiter);
     return r;
@@ -374,28 +406,24 @@ void cancel_wait(Waiter *waiter) {
   Watch *w = waiter->watch;
   if (!w) return;
   unlink_waiter(waiter);
-  if (w->registered) readiness_update(w);
+  if (w->registered()) readiness_update(w);
 }
 
 bool read_waits_first(fdk_loop *loop, fdk_fd *fd) {
   Watch *w = find_watch(fd, loop);
-  return w && w->poll && w->read_spent;
+  return w && w->read_spent();
 }
 
 void note_read_attempt(fdk_loop *loop, fdk_fd *fd) {
-  if (Watch *w = find_watch(fd, loop)) w->read_spent = true;
+  if (Watch *w = find_watch(fd, loop)) w->set_read_spent(true);
 }
 
 void watch_fire(Watch *w, bool readable, bool writable) {
   if (readable) {
-    w->read_spent = false;
+    w->set_read_spent(false);
     fire(w, Direction::read, 0);
   }
   if (writable) fire(w, Direction::write, 0);
-}
-
-void watch_events(Watch *w, uint32_t events) {
-  watch_fire(w, events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR | EPOLLPRI), events & (EPOLLOUT | EPOLLHUP | EPOLLERR));
 }
 
 void teardown_loop_watches(fdk_loop *loop) {

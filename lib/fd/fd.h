@@ -65,9 +65,13 @@ fdk_fd *fd_unref(fdk_fd *fd);
 fdk_fd *fd_alloc(int raw, uint8_t flags);
 
 // Creates a handle for a descriptor fdkit just created (owned, non-blocking unless
-// blocking is set; pollable for a pipe or socket, whose first wait then makes no system
-// call). On failure closes raw and returns the error.
-int fd_wrap(fdk_fd **out, int raw, bool blocking, bool pollable = false);
+// blocking is set). learned gives what is already known of its kind (kPollable with kSocket
+// or kNotSocket for a socket or pipe: its first wait and first write then make no system
+// call to find out). On failure closes raw and returns the error.
+int fd_wrap(fdk_fd **out, int raw, bool blocking, uint16_t learned = 0);
+// What fd_wrap is told of the kinds fdkit creates.
+constexpr uint16_t kSocketKind = fdk_fd::kPollable | fdk_fd::kSocket;
+constexpr uint16_t kPipeKind = fdk_fd::kPollable | fdk_fd::kNotSocket;
 
 // Bodies of fdk_fd_close and fdk_fd_release.
 int fd_close(fdk_fd *fd);
@@ -98,11 +102,11 @@ enum class Direction : uint8_t { read = 0, write = 1 };
 
 // A pending readiness wait, embedded in an operation. on_ready runs on the loop thread
 // with 0 when the direction became ready, or -ECANCELED when the handle was closed.
+// Its direction is given to wait_ready, not kept: a pending read stays small.
 struct Waiter {
   Waiter *prev = nullptr, *next = nullptr;
   Watch *watch = nullptr;
   void (*on_ready)(Waiter *self, int status) = nullptr;
-  Direction dir = Direction::read;
   void *owner = nullptr;  // the operation the waiter belongs to
 };
 
@@ -118,7 +122,7 @@ int wait_ready(fdk_loop *loop, fdk_fd *fd, Waiter *waiter, Direction dir);
 void cancel_wait(Waiter *waiter);
 
 // Whether an asynchronous read on fd should wait for readiness before its first attempt
-// (loop thread only): true when the loop polls fd level-triggered and has not reported
+// (loop thread only): true when the loop watches fd (level-triggered) and has not reported
 // it readable since the last read attempt. Such an attempt would most likely answer
 // EAGAIN, and waiting is safe because a level-triggered poll reports data that is
 // already there. Writes are always tried first: sockets are nearly always writable.

@@ -68,11 +68,11 @@ FDK_API int fdk_pipe(fdk_fd **read_end, fdk_fd **write_end) {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0) return fdk::fail_sys(fdk::neg_errno(), "pipe2");
     fdk_fd *r, *w;
-    if (int e = fdk::fd_wrap(&r, fds[0], false, true); e < 0) {
+    if (int e = fdk::fd_wrap(&r, fds[0], false, fdk::kPipeKind); e < 0) {
       close(fds[1]);
       return e;
     }
-    if (int e = fdk::fd_wrap(&w, fds[1], false, true); e < 0) {
+    if (int e = fdk::fd_wrap(&w, fds[1], false, fdk::kPipeKind); e < 0) {
       fdk::fd_unref(r);
       return e;
     }

@@ -21,16 +21,28 @@ uint32_t wanted(const Watch *w) { return (w->head[0] ? kRead : 0) | (w->head[1] 
 ReadinessBackend choose_backend() {
   switch (env_choice("FDKIT_READINESS", {"uv_poll", "epoll", "mixed"})) {
     case 0: return ReadinessBackend::uv_poll;
-    case 1: return ReadinessBackend::epoll;
-    default: return ReadinessBackend::mixed;
+    case 2: return ReadinessBackend::mixed;
+    default: return ReadinessBackend::epoll;
   }
 }
 
-int epoll_add(Watch *w, int raw) {
+uint32_t epoll_events(uint32_t dirs) {
+  uint32_t events = 0;
+  if (dirs & kRead) events |= EPOLLIN | EPOLLRDHUP;
+  if (dirs & kWrite) events |= EPOLLOUT;
+  return events;
+}
+
+// Sets the directions of an epoll registration. Level-triggered, so a read that finds the
+// descriptor spent can wait without trying again (read_waits_first). With no direction
+// left it is one-shot: a hang-up nobody waits for is reported once, not at every poll.
+int epoll_set(Watch *w, int op, int raw, uint32_t dirs) {
   epoll_event ev{};
-  ev.events = EPOLLET;
+  ev.events = dirs ? epoll_events(dirs) : EPOLLONESHOT;
   ev.data.ptr = w;
-  return epoll_ctl(w->loop->epfd, EPOLL_CTL_ADD, raw, &ev) < 0 ? neg_errno() : 0;
+  if (epoll_ctl(w->loop->epfd, op, raw, &ev) < 0) return neg_errno();
+  w->set_interest(dirs);
+  return 0;
 }
 
 int uv_poll_add(Watch *w, int raw) {
@@ -48,15 +60,8 @@ int uv_poll_add(Watch *w, int raw) {
   // Pending operations keep the loop running; a registration alone must not.
   uv_unref(reinterpret_cast<uv_handle_t *>(poll));
   poll->data = w;
-  w->poll = poll;
+  static_cast<PolledWatch *>(w)->poll = poll;
   return 0;
-}
-
-uint32_t epoll_events(uint32_t dirs) {
-  uint32_t events = EPOLLET;
-  if (dirs & kRead) events |= EPOLLIN | EPOLLRDHUP;
-  if (dirs & kWrite) events |= EPOLLOUT;
-  return events;
 }
 
 void on_uv_poll(uv_poll_t *handle, int status, int events);
@@ -66,11 +71,32 @@ int uv_events(uint32_t dirs) {
 }
 
 int set_uv_interest(Watch *w, uint32_t dirs) {
-  if (dirs == w->interest) return 0;
-  int r = dirs ? uv_poll_start(w->poll, uv_events(dirs), on_uv_poll) : uv_poll_stop(w->poll);
+  if (dirs == w->interest()) return 0;
+  uv_poll_t *poll = watch_poll(w);
+  int r = dirs ? uv_poll_start(poll, uv_events(dirs), on_uv_poll) : uv_poll_stop(poll);
   if (r < 0) return fail(r, "uv_poll_start: %s", uv_strerror(r));
-  w->interest = dirs;
+  w->set_interest(dirs);
   return 0;
+}
+
+// Sets the directions a watch is registered for, by either mechanism.
+int set_interest(Watch *w, uint32_t dirs) {
+  if (dirs == w->interest()) return 0;
+  if (!watch_poll(w)) {
+    int r = epoll_set(w, EPOLL_CTL_MOD, w->fd->raw, dirs);
+    return r < 0 ? fail_sys(r, "epoll_ctl") : 0;
+  }
+  return set_uv_interest(w, dirs);
+}
+
+// One report of either mechanism. Level-triggered: a direction stays registered while
+// waits keep coming (no system call per wait), and is dropped once it reports readiness
+// nobody waits for. The waiters woken now re-wait only after their callbacks ran, later
+// in this dispatch, so whether anybody waits must be judged before they are woken.
+void report(Watch *w, bool readable, bool writable) {
+  uint32_t unwanted = (readable && !w->head[0] ? kRead : 0) | (writable && !w->head[1] ? kWrite : 0);
+  watch_fire(w, readable, writable);
+  set_interest(w, (w->interest() & ~unwanted) | wanted(w));
 }
 
 void on_uv_poll(uv_poll_t *handle, int status, int events) {
@@ -78,15 +104,7 @@ void on_uv_poll(uv_poll_t *handle, int status, int events) {
   Dispatch scope(w->loop);
   // An error status wakes everyone: the retried calls report the real error.
   bool err = status < 0;
-  bool readable = err || (events & (UV_READABLE | UV_DISCONNECT | UV_PRIORITIZED));
-  bool writable = err || (events & UV_WRITABLE);
-  // Level-triggered: a direction stays registered while waits keep coming (no libuv
-  // restart per wait), and is dropped once it reports readiness nobody waits for. The
-  // waiters woken now re-wait only after their callbacks ran, later in this dispatch, so
-  // whether anybody waits must be judged before they are woken.
-  uint32_t unwanted = (readable && !w->head[0] ? kRead : 0) | (writable && !w->head[1] ? kWrite : 0);
-  watch_fire(w, readable, writable);
-  set_uv_interest(w, (w->interest & ~unwanted) | wanted(w));
+  report(w, err || (events & (UV_READABLE | UV_DISCONNECT | UV_PRIORITIZED)), err || (events & UV_WRITABLE));
 }
 
 void on_uv_poll_closed(uv_handle_t *handle) {
@@ -101,10 +119,17 @@ ReadinessBackend readiness_backend() {
   return backend;
 }
 
+size_t watch_size() { return readiness_backend() == ReadinessBackend::epoll ? sizeof(Watch) : sizeof(PolledWatch); }
+
+uv_poll_t *watch_poll(const Watch *w) {
+  if (readiness_backend() == ReadinessBackend::epoll) return nullptr;
+  return static_cast<const PolledWatch *>(w)->poll;
+}
+
 int readiness_add(Watch *w, int raw) {
   switch (readiness_backend()) {
     case ReadinessBackend::epoll:
-      return epoll_add(w, raw);
+      return epoll_set(w, EPOLL_CTL_ADD, raw, wanted(w));
     case ReadinessBackend::uv_poll:
       return uv_poll_add(w, raw);
     case ReadinessBackend::mixed:
@@ -112,37 +137,29 @@ int readiness_add(Watch *w, int raw) {
   }
   // A blocking-mode descriptor must never be switched, not even for a moment; a number
   // libuv already watches on this loop (a host's handle) cannot get a second poll handle.
-  if (fd_is_blocking(w->fd)) return epoll_add(w, raw);
+  if (fd_is_blocking(w->fd)) return epoll_set(w, EPOLL_CTL_ADD, raw, wanted(w));
   int r = uv_poll_add(w, raw);
-  return r == UV_EEXIST ? epoll_add(w, raw) : r;
+  return r == UV_EEXIST ? epoll_set(w, EPOLL_CTL_ADD, raw, wanted(w)) : r;
 }
 
-int readiness_update(Watch *w) {
-  uint32_t want = wanted(w);
-  if (!w->poll) {
-    // Edge-triggered: a direction stays registered once added, which costs nothing.
-    if ((w->interest | want) == w->interest) return 0;
-    epoll_event ev{};
-    ev.events = epoll_events(w->interest | want);
-    ev.data.ptr = w;
-    if (epoll_ctl(w->loop->epfd, EPOLL_CTL_MOD, w->fd->raw, &ev) < 0) return fail_sys(neg_errno(), "epoll_ctl");
-    w->interest |= want;
-    return 0;
-  }
-  return set_uv_interest(w, w->interest | want);
+int readiness_update(Watch *w) { return set_interest(w, w->interest() | wanted(w)); }
+
+void watch_events(Watch *w, uint32_t events) {
+  report(w, events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR | EPOLLPRI), events & (EPOLLOUT | EPOLLHUP | EPOLLERR));
 }
 
 void readiness_remove(Watch *w) {
-  if (!w->poll) {
+  uv_poll_t *poll = watch_poll(w);
+  if (!poll) {
     epoll_event unused{};
     epoll_ctl(w->loop->epfd, EPOLL_CTL_DEL, w->fd->raw, &unused);
     return;
   }
   // uv_close stops the poll at once (the descriptor leaves libuv's epoll set now); the
   // handle's memory goes in its close callback.
-  w->poll->data = w->loop;
-  uv_close(reinterpret_cast<uv_handle_t *>(w->poll), on_uv_poll_closed);
-  w->poll = nullptr;
+  poll->data = w->loop;
+  uv_close(reinterpret_cast<uv_handle_t *>(poll), on_uv_poll_closed);
+  static_cast<PolledWatch *>(w)->poll = nullptr;
 }
 
 }  // namespace fdk

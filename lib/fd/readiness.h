@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: MIT */
-// How a loop learns that a watched descriptor became ready. Two mechanisms:
-// - a libuv poll handle per watch (portable, and the fastest: one level of kernel wakeup).
-//   A direction stays registered while waits keep coming and is dropped when it reports
-//   readiness nobody waits for. But uv_poll_init switches the descriptor to non-blocking,
-//   and libuv allows one handle per descriptor number and loop.
-// - the loop's own epoll set (Linux), polled by libuv as one handle: edge-triggered, one
-//   epoll_ctl for the life of a watch, never touches the descriptor's flags, never collides
-//   with a host's handle; it costs a second level of wakeup.
-// By default a non-blocking handle gets a poll handle and a blocking-mode one (whose open
-// file description may be shared) or a number libuv already watches gets the epoll set.
-// FDKIT_READINESS=uv_poll|epoll forces one for every watch, so the suites cover both; a
-// port without epoll uses the first for everything.
+// How a loop learns that a watched descriptor became ready. Two mechanisms, both
+// level-triggered: a direction stays registered while waits keep coming and is dropped
+// when it reports readiness nobody waits for.
+// - the loop's own epoll set (Linux), polled by libuv as one handle (the default): one
+//   epoll_ctl when a watch is registered (batched just before the loop polls), none per
+//   wait; a watch costs only its own small record; it never touches the descriptor's
+//   flags and never collides with a host's handle. A wake-up costs one more epoll_wait,
+//   shared by every descriptor ready in that turn.
+// - a libuv poll handle per watch (portable): one level of kernel wakeup, but a 160-byte
+//   uv_poll_t per descriptor, an ioctl and a probing epoll_ctl pair at registration;
+//   uv_poll_init switches the descriptor to non-blocking, and libuv allows one handle per
+//   descriptor number and loop.
+// FDKIT_READINESS=uv_poll|epoll|mixed forces one for every watch (mixed: a poll handle for
+// a non-blocking descriptor, the epoll set for a blocking-mode one or a number libuv
+// already watches), so the suites cover both; a port without epoll uses poll handles.
 #pragma once
 
 #include <uv.h>
@@ -23,25 +26,53 @@ namespace fdk {
 
 enum class ReadinessBackend : uint8_t { mixed, epoll, uv_poll };
 
-// Decided once per process, from FDKIT_READINESS (uv_poll | epoll; unset: mixed).
+// Decided once per process, from FDKIT_READINESS (uv_poll | epoll | mixed; unset: epoll).
 ReadinessBackend readiness_backend();
 
 // One readiness registration of a descriptor in one loop. It holds a use of the
 // descriptor, so the number cannot be closed and reused while the loop polls it, and a
-// pin of the handle.
+// pin of the handle. 56 bytes: its flags live in the low bits of its two loop links
+// (watches are at least 8-byte aligned), which only the loop thread touches.
 struct Watch {
   fdk_fd *fd = nullptr;
   fdk_loop *loop = nullptr;
-  Watch *next_in_fd = nullptr;
+  Watch *next_in_fd = nullptr;           // guarded by the handle's stripe lock
+  Waiter *head[2] = {nullptr, nullptr};  // per Direction, circular (head->prev is the last)
+
   // The loop's list this watch is on: watches once registered, unregistered until then.
-  Watch *prev_in_loop = nullptr, *next_in_loop = nullptr;
-  Waiter *head[2] = {nullptr, nullptr};
-  Waiter *tail[2] = {nullptr, nullptr};
-  uint32_t interest = 0;      // directions registered (bit per Direction)
-  bool read_spent = false;    // a read was attempted since the last readable report
-  bool registered = false;    // readiness_add ran (deferred to the next loop iteration)
-  uv_poll_t *poll = nullptr;  // set when the watch uses a libuv poll handle
+  Watch *prev_in_loop() const { return reinterpret_cast<Watch *>(prev_bits_ & ~kFlagMask); }
+  Watch *next_in_loop() const { return reinterpret_cast<Watch *>(next_bits_ & ~kFlagMask); }
+  void set_prev_in_loop(Watch *w) { prev_bits_ = reinterpret_cast<uintptr_t>(w) | (prev_bits_ & kFlagMask); }
+  void set_next_in_loop(Watch *w) { next_bits_ = reinterpret_cast<uintptr_t>(w) | (next_bits_ & kFlagMask); }
+
+  // The directions registered (bit per Direction).
+  uint32_t interest() const { return static_cast<uint32_t>(prev_bits_ & kFlagMask); }
+  void set_interest(uint32_t dirs) { prev_bits_ = (prev_bits_ & ~kFlagMask) | (dirs & kFlagMask); }
+  // A read was attempted since the last readable report.
+  bool read_spent() const { return next_bits_ & kReadSpent; }
+  void set_read_spent(bool on) { next_bits_ = on ? next_bits_ | kReadSpent : next_bits_ & ~kReadSpent; }
+  // readiness_add ran (deferred to the next loop iteration).
+  bool registered() const { return next_bits_ & kRegistered; }
+  void set_registered(bool on) { next_bits_ = on ? next_bits_ | kRegistered : next_bits_ & ~kRegistered; }
+
+ private:
+  static constexpr uintptr_t kFlagMask = 7, kReadSpent = 1, kRegistered = 2;
+  uintptr_t prev_bits_ = 0, next_bits_ = 0;
 };
+
+// The memory of a pending read (doc/loop.md) counts on it.
+static_assert(sizeof(Watch) <= 56, "a watch must stay within 56 bytes");
+
+// The memory of a watch that may use a libuv poll handle (any mechanism but the epoll set
+// alone): the handle is kept beside it.
+struct PolledWatch : Watch {
+  uv_poll_t *poll = nullptr;
+};
+
+// How big a watch is under the mechanism chosen for the process.
+size_t watch_size();
+// The watch's libuv poll handle, or null when it uses the epoll set.
+uv_poll_t *watch_poll(const Watch *w);
 
 // Registers the watch's descriptor with no direction yet. 0, -EPERM when the descriptor
 // cannot be polled, or another negative errno.

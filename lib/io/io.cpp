@@ -139,19 +139,20 @@ int64_t writev_attempt(fdk_fd *fd, int raw, const Iovecs &v, bool must_not_block
 
 namespace {
 
-// Reads and writes at the file position keep offset -1 for the file engines.
+// Reads and writes at the file position give the file engines offset -1, which they never
+// advance; a pending read carries no offset of its own.
+int64_t g_at_file_position = -1;
+
 struct ReadTask : Callback {
   Iovecs v;
-  int64_t offset = -1;
   int64_t attempt(fdk_fd *fd, int raw, bool nb) { return readv_attempt(fd, raw, v, nb); }
-  FileRequest file_request() { return {&v, &offset, false}; }
+  FileRequest file_request() { return {&v, &g_at_file_position, false}; }
 };
 
 struct WriteTask : Callback {
   Iovecs v;
-  int64_t offset = -1;
   int64_t attempt(fdk_fd *fd, int raw, bool nb) { return writev_attempt(fd, raw, v, nb); }
-  FileRequest file_request() { return {&v, &offset, true}; }
+  FileRequest file_request() { return {&v, &g_at_file_position, true}; }
 };
 
 struct PreadTask : Callback {

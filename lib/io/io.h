@@ -27,31 +27,39 @@ namespace fdk {
 //   void discard(int64_t result);   loop thread: undo a success nobody will receive.
 
 // The iovecs an operation passes on: the caller's array for a synchronous call, a copy for
-// an asynchronous one (the caller's array may be gone before the call is made); a few are
-// kept inline, so a typical operation allocates nothing for them.
+// an asynchronous one (the caller's array may be gone before the call is made). A single
+// buffer, the common case, is kept inline, so a typical operation allocates nothing for
+// it and a pending read stays small.
 struct Iovecs {
-  static constexpr int kInline = 4;
   const iovec *iov;
   int count;
-  iovec inline_copy[kInline];
-  std::vector<iovec> heap_copy;
 
   Iovecs(const iovec *v, int n, bool keep_copy) : iov(v), count(n) {
     if (!keep_copy || n == 0) return;
-    if (n <= kInline) {
-      std::copy(v, v + n, inline_copy);
-      iov = inline_copy;
+    if (n == 1) {
+      one_ = v[0];
+      iov = &one_;
+      kept_ = Kept::inline_one;
     } else {
-      heap_copy.assign(v, v + n);
-      iov = heap_copy.data();
+      heap_ = new iovec[static_cast<size_t>(n)];
+      std::copy(v, v + n, heap_);
+      iov = heap_;
+      kept_ = Kept::heap;
     }
   }
-  Iovecs(Iovecs &&o) noexcept : iov(o.iov), count(o.count), heap_copy(std::move(o.heap_copy)) {
-    if (o.iov >= o.inline_copy && o.iov < o.inline_copy + kInline) {
-      auto at = o.iov - o.inline_copy;
-      std::copy(o.iov, o.iov + count, inline_copy + at);
-      iov = inline_copy + at;
+  Iovecs(Iovecs &&o) noexcept : iov(o.iov), count(o.count), kept_(o.kept_) {
+    if (kept_ == Kept::inline_one) {
+      one_ = o.one_;
+      iov = &one_ + (o.iov - &o.one_);  // advance() may have moved past it
+    } else if (kept_ == Kept::heap) {
+      heap_ = o.heap_;
+      o.kept_ = Kept::none;
     }
+  }
+  Iovecs(const Iovecs &) = delete;
+  Iovecs &operator=(const Iovecs &) = delete;
+  ~Iovecs() {
+    if (kept_ == Kept::heap) delete[] heap_;
   }
 
   // Drops the first n bytes, of a copy only (what a short transfer already moved).
@@ -84,6 +92,15 @@ struct Iovecs {
     }
     return out;
   }
+
+ private:
+  // The copy: one buffer inline, more on the heap (iov may move past heap_'s start).
+  enum class Kept : uint8_t { none, inline_one, heap };
+  Kept kept_ = Kept::none;
+  union {
+    iovec one_;
+    iovec *heap_;
+  };
 };
 
 // One write of v on raw: send(MSG_NOSIGNAL) on a socket, otherwise write(2) with SIGPIPE
@@ -147,13 +164,13 @@ struct WorkerIo {
   void discard(int64_t r) { task.discard(r); }
 };
 
-template <class Task>
+// The direction is a template argument, so a pending operation does not carry it.
+template <class Task, Direction Dir>
 class IoOp final : public fdk_op {
  public:
-  IoOp(fdk_loop *loop, fdk_fd *fd, Direction dir, Task &&task, const char *what)
+  IoOp(fdk_loop *loop, fdk_fd *fd, Task &&task, const char *what)
       : fdk_op(loop), fd_(fd), task_(std::move(task)), what_(what) {
     fd_pin(fd_);
-    waiter_.dir = dir;
     waiter_.on_ready = on_ready;
     waiter_.owner = this;
   }
@@ -162,7 +179,7 @@ class IoOp final : public fdk_op {
   void begin(fdk_op **out) {
     span_.begin(what_, fd_->raw, nullptr, loop);
     op_start(this, out);
-    if (waiter_.dir == Direction::read && !fd_is_blocking(fd_) && read_waits_first(loop, fd_)) {
+    if (Dir == Direction::read && !fd_is_blocking(fd_) && read_waits_first(loop, fd_)) {
       if (int w = wait_ready(loop, fd_, &waiter_, Direction::read); w < 0) op_complete(this, w);
       return;
     }
@@ -204,11 +221,11 @@ class IoOp final : public fdk_op {
       }
       int64_t r;
       if (blocking) {
-        r = poll_wait(raw, waiter_.dir, 0);
+        r = poll_wait(raw, Dir, 0);
         if (r == 0) r = task_.attempt(fd_, raw, true);
       } else {
         r = task_.attempt(fd_, raw, false);
-        if (waiter_.dir == Direction::read) note_read_attempt(loop, fd_);
+        if (Dir == Direction::read) note_read_attempt(loop, fd_);
       }
       fd_unuse(fd_);
       if (r == -EINTR) continue;
@@ -216,7 +233,7 @@ class IoOp final : public fdk_op {
         op_complete(this, r < 0 ? fail_sys(static_cast<int>(r), what_) : r);
         return;
       }
-      int w = wait_ready(loop, fd_, &waiter_, waiter_.dir);
+      int w = wait_ready(loop, fd_, &waiter_, Dir);
       if (w == 0) return;
       op_complete(this, w);
       return;
@@ -253,8 +270,8 @@ int start_io(fdk_loop *loop, fdk_fd *fd, Direction dir, Task &&task, fdk_op **ou
     else
       return start_work(loop, WorkerIo<Task>(fd, dir, std::move(task), what), out, what);
   }
-  auto *op = new IoOp<Task>(loop, fd, dir, std::move(task), what);
-  op->begin(out);
+  if (dir == Direction::read) make_recycled<IoOp<Task, Direction::read>>(loop, fd, std::move(task), what)->begin(out);
+  else make_recycled<IoOp<Task, Direction::write>>(loop, fd, std::move(task), what)->begin(out);
   return 0;
 }
 

@@ -25,14 +25,14 @@ void update_wake_ref(fdk_loop *loop) {
   else uv_unref(reinterpret_cast<uv_handle_t *>(&loop->wake));
 }
 
+// A completed operation leaves the pending list for the ready queue (through the same
+// links); it still counts as pending until its callback ran.
 void unlink_pending(fdk_op *op) {
   fdk_loop *loop = op->loop;
   if (op->prev) op->prev->next = op->next;
-  else loop->pending_head = op->next;
+  else if (loop->pending_head == op) loop->pending_head = op->next;
   if (op->next) op->next->prev = op->prev;
   op->prev = op->next = nullptr;
-  --loop->pending_count;
-  update_wake_ref(loop);
 }
 
 void deliver_ready(fdk_loop *loop);
@@ -40,8 +40,12 @@ void deliver_ready(fdk_loop *loop);
 // Work that appears while no run is under way (host code started or cancelled an
 // operation, or armed a timer) makes the backend descriptor readable, so a host that
 // waits on it comes back and runs the loop. Inside a run the caller asks
-// fdk_loop_backend_timeout again afterwards, which sees the work.
+// fdk_loop_backend_timeout again afterwards, which sees the work. A loop on its own libuv
+// loop whose backend descriptor and libuv loop nobody was given is only ever run by
+// fdk_loop_run, which sees the work by itself: no eventfd write and read per operation
+// started between runs.
 void wake_host(fdk_loop *loop) {
+  if (loop->owns_uv && !loop->backend_handed_out) return;
   if (!loop->running && loop->dispatch_depth == 0 && !loop->freeing) uv_async_send(&loop->wake);
 }
 
@@ -54,10 +58,11 @@ void on_idle(uv_idle_t *handle) {
 void deliver_ready(fdk_loop *loop) {
   for (int n = 0; loop->ready_head && n < kDeliverBatch; ++n) {
     fdk_op *op = loop->ready_head;
-    loop->ready_head = op->ready_next;
+    loop->ready_head = op->next;
     if (!loop->ready_head) loop->ready_tail = nullptr;
-    op->ready_next = nullptr;
-    unlink_pending(op);
+    op->next = nullptr;
+    --loop->pending_count;
+    update_wake_ref(loop);
     op->state = fdk_op::State::done;
     if (op->result < 0) set_error_text(op->detail ? op->detail.get() : "");
     op->deliver(op->result);
@@ -199,7 +204,8 @@ void queue_ready(fdk_op *op, int64_t result) {
   fdk_loop *loop = op->loop;
   op->state = fdk_op::State::ready;
   op->result = result;
-  if (loop->ready_tail) loop->ready_tail->ready_next = op;
+  unlink_pending(op);
+  if (loop->ready_tail) loop->ready_tail->next = op;
   else loop->ready_head = op;
   loop->ready_tail = op;
   if (loop->dispatch_depth == 0 && !loop->freeing) {
@@ -224,7 +230,58 @@ void op_complete(fdk_op *op, int64_t result) {
 }
 
 void op_unref(fdk_op *op) {
-  if (op->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete op;
+  if (op->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  if (!op->recycled_size) {
+    delete op;
+    return;
+  }
+  // The last reference is dropped on the loop thread (after delivery, or by the posted
+  // cancel), so the loop's Recycler may take the memory back.
+  fdk_loop *loop = op->loop;
+  size_t size = op->recycled_size;
+  op->~fdk_op();
+  loop->recycler.give(op, size);
+}
+
+Recycler::~Recycler() {
+  for (Bin &bin : bins_) {
+    while (Block *b = bin.head) {
+      bin.head = b->next;
+      ::operator delete(b);
+    }
+  }
+}
+
+void *Recycler::take(size_t size) {
+  for (Bin &bin : bins_) {
+    if (bin.size == size && bin.head) {
+      Block *b = bin.head;
+      bin.head = b->next;
+      --bin.count;
+      return b;
+    }
+  }
+  return ::operator new(size);
+}
+
+void Recycler::give(void *block, size_t size) {
+  Bin *spare = nullptr;
+  for (Bin &bin : bins_) {
+    if (bin.size == size) {
+      spare = &bin;
+      break;
+    }
+    if (!spare && !bin.head) spare = &bin;
+  }
+  if (!spare || spare->count >= kKeep) {
+    ::operator delete(block);
+    return;
+  }
+  spare->size = size;
+  auto *b = static_cast<Block *>(block);
+  b->next = spare->head;
+  spare->head = b;
+  ++spare->count;
 }
 
 Dispatch::Dispatch(fdk_loop *loop) : loop_(loop) { ++loop_->dispatch_depth; }
@@ -353,7 +410,17 @@ void loop_stop(fdk_loop *loop) {
   uv_stop(loop->uv);
 }
 
+int loop_backend_fd(fdk_loop *loop) {
+  if (!loop->backend_handed_out) {
+    // Work started before the host had the descriptor did not wake it.
+    loop->backend_handed_out = true;
+    wake_host(loop);
+  }
+  return uv_backend_fd(loop->uv);
+}
+
 int loop_backend_timeout(fdk_loop *loop) {
+  if (!loop->backend_handed_out) loop_backend_fd(loop);
   if (loop->ready_head || loop->has_posts.load(std::memory_order_relaxed)) return 0;
   // libuv answers 0 for a loop with nothing active; a host should then wait until the
   // backend descriptor wakes it (posts and fdkit's own handles do).

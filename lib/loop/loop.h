@@ -10,8 +10,10 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "fdkit/loop.h"
@@ -24,6 +26,34 @@ struct WriteQueues;
 // Frees the loop's ordered-write queues (all empty by then); accepts null.
 void free_write_queues(WriteQueues *queues);
 struct Ring;
+
+// Memory of a loop's finished operations and ended watches, kept for the next ones of the
+// same size (loop thread only): a read re-armed from its own callback, or a descriptor
+// opened, read once and closed, then allocates nothing. A few sizes, a bounded number of
+// blocks each; everything else goes back to the allocator.
+class Recycler {
+ public:
+  Recycler() = default;
+  Recycler(const Recycler &) = delete;
+  Recycler &operator=(const Recycler &) = delete;
+  ~Recycler();
+
+  void *take(size_t size);
+  void give(void *block, size_t size);
+
+ private:
+  struct Block {
+    Block *next;
+  };
+  struct Bin {
+    size_t size = 0;
+    Block *head = nullptr;
+    uint32_t count = 0;
+  };
+  static constexpr int kBins = 4;
+  static constexpr uint32_t kKeep = 64;
+  Bin bins_[kBins];
+};
 }
 
 // Base of every asynchronous operation. Lives on the heap; the loop holds one reference
@@ -43,10 +73,12 @@ struct fdk_op {
   virtual void deliver(int64_t result) = 0;
 
   fdk_loop *loop;
-  fdk_op *prev = nullptr, *next = nullptr;  // the loop's pending list
-  fdk_op *ready_next = nullptr;
+  // The loop's pending list while pending; next links the ready queue once completed.
+  fdk_op *prev = nullptr, *next = nullptr;
   std::atomic<int> refs{1};
   State state = State::pending;
+  // Set for an operation made in its loop's Recycler (fdk::make_recycled): its size.
+  uint16_t recycled_size = 0;
   int64_t result = 0;
   // Failure detail, set as fdk_last_error() before deliver; allocated only on failure,
   // so a pending operation carries one pointer.
@@ -98,9 +130,13 @@ struct fdk_loop {
   bool running = false;
   bool stop_requested = false;
   bool freeing = false;
+  // fdk_loop_backend_fd, _timeout or fdk_loop_uv was called: a host may wait on the
+  // backend descriptor, so work started between runs must wake it.
+  bool backend_handed_out = false;
   // The thread that drives the loop; read by other threads to decide whether to post.
   std::atomic<std::thread::id> owner;
   uint64_t fork_generation = 0;  // the process's fork generation when the loop was made
+  fdk::Recycler recycler;         // memory of finished operations and ended watches
 };
 
 namespace fdk {
@@ -124,6 +160,15 @@ void op_start(fdk_op *op, fdk_op **out);
 void op_complete(fdk_op *op, int64_t result);
 void op_complete_with_detail(fdk_op *op, int64_t result, std::string detail);
 void op_unref(fdk_op *op);
+
+// Makes an operation of type Op in loop's Recycler; op_unref gives its memory back.
+template <class Op, class... Args>
+Op *make_recycled(fdk_loop *loop, Args &&...args) {
+  static_assert(sizeof(Op) <= UINT16_MAX);
+  Op *op = new (loop->recycler.take(sizeof(Op))) Op(loop, std::forward<Args>(args)...);
+  op->recycled_size = sizeof(Op);
+  return op;
+}
 
 // Marks the stretch of a libuv callback: ready callbacks are delivered when the
 // outermost one ends, never inside the call that queued them.
@@ -155,6 +200,7 @@ int loop_create(fdk_loop **out, uv_loop_t *borrowed);
 int loop_destroy(fdk_loop *loop);
 int loop_run(fdk_loop *loop, int mode);
 void loop_stop(fdk_loop *loop);
+int loop_backend_fd(fdk_loop *loop);
 int loop_backend_timeout(fdk_loop *loop);
 int op_cancel(fdk_op *op);
 }  // namespace fdk

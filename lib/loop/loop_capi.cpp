@@ -44,7 +44,7 @@ FDK_API void fdk_loop_stop(fdk_loop *loop) {
 FDK_API int fdk_loop_backend_fd(fdk_loop *loop) {
   if (!loop) return fail(-EINVAL, "loop_backend_fd: loop is NULL");
   if (fdk::loop_forked(loop)) return fdk::fail_forked("loop_backend_fd");
-  return uv_backend_fd(loop->uv);
+  return fdk::loop_backend_fd(loop);
 }
 
 FDK_API int fdk_loop_backend_timeout(fdk_loop *loop) {
@@ -62,7 +62,13 @@ FDK_API int fdk_loop_post(fdk_loop *loop, fdk_post_fn fn, void *data) {
   });
 }
 
-FDK_API uv_loop_t *fdk_loop_uv(fdk_loop *loop) { return loop ? loop->uv : nullptr; }
+FDK_API uv_loop_t *fdk_loop_uv(fdk_loop *loop) {
+  if (!loop) return nullptr;
+  // Whoever has the libuv loop may run it or wait on its backend descriptor (a forked
+  // child's copy is never woken: its descriptors are the parent's).
+  if (!fdk::loop_forked(loop)) fdk::loop_backend_fd(loop);
+  return loop->uv;
+}
 
 FDK_API int fdk_op_cancel(fdk_op *op) {
   if (!op) return fail(-EINVAL, "op_cancel: op is NULL");

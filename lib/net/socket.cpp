@@ -95,7 +95,7 @@ struct AcceptTask {
 
   int finish(int64_t r, fdk_fd **conn) {
     if (r < 0) return static_cast<int>(r);
-    int w = fd_wrap(conn, static_cast<int>(r), false, true);
+    int w = fd_wrap(conn, static_cast<int>(r), false, kSocketKind);
     if (w == 0 && addrlen) *addrlen = peer_len;
     return w;
   }
@@ -134,7 +134,7 @@ int address_length(const sockaddr *addr, socklen_t addrlen) {
 int socket(fdk_fd **out, int domain, int type, int protocol) {
   int raw = ::socket(domain, type | SOCK_CLOEXEC | SOCK_NONBLOCK, protocol);
   if (raw < 0) return fail_sys(neg_errno(), "socket");
-  return fd_wrap(out, raw, false, true);
+  return fd_wrap(out, raw, false, kSocketKind);
 }
 
 int socketpair(fdk_fd **a, fdk_fd **b, int domain, int type, int protocol) {
@@ -142,11 +142,11 @@ int socketpair(fdk_fd **a, fdk_fd **b, int domain, int type, int protocol) {
   if (::socketpair(domain, type | SOCK_CLOEXEC | SOCK_NONBLOCK, protocol, sv) < 0)
     return fail_sys(neg_errno(), "socketpair");
   fdk_fd *first;
-  if (int r = fd_wrap(&first, sv[0], false, true); r < 0) {
+  if (int r = fd_wrap(&first, sv[0], false, kSocketKind); r < 0) {
     ::close(sv[1]);
     return r;
   }
-  if (int r = fd_wrap(b, sv[1], false, true); r < 0) {
+  if (int r = fd_wrap(b, sv[1], false, kSocketKind); r < 0) {
     fd_unref(first);
     return r;
   }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "fdkit/loop.h"
+#include "loop/pool.h"
 
 namespace fdk {
 struct Deadline;
@@ -92,9 +93,11 @@ struct fdk_loop {
   std::atomic<fdk::TraceHook *> trace_hook{nullptr};  // fdk_trace_set(loop, ...)
   fdk::Ring *ring = nullptr;  // the io_uring of asynchronous file-system calls (io/uring.h)
   int fs_in_flight = 0;       // those calls on the inline and io_uring engines not yet delivered
+  fdk::PoolLoop pool;         // jobs on fdkit's worker pool (loop/pool.h)
 
   int dispatch_depth = 0;
   bool running = false;
+  int run_mode = FDK_RUN_DEFAULT;  // of the fdk_loop_run under way
   bool stop_requested = false;
   bool freeing = false;
   // The thread that drives the loop; read by other threads to decide whether to post.
@@ -136,6 +139,10 @@ class Dispatch {
  private:
   fdk_loop *loop_;
 };
+
+// Makes the loop's next poll return at once (its idle handle runs), so the loop does not
+// block while it has work of its own to go on with.
+void poll_without_blocking(fdk_loop *loop);
 
 // Runs fn(data) on the loop thread (internal counterpart of fdk_loop_post).
 void post(fdk_loop *loop, fdk_post_fn fn, void *data);

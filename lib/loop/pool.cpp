@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: MIT
+#include "loop/pool.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <new>
+
+#include "core/error.h"
+#include "loop/loop.h"
+
+namespace fdk {
+namespace {
+
+// Workers at most: as many as libuv's pool starts by default. Started one at a time, when
+// a job finds no worker free.
+constexpr int kMaxWorkers = 4;
+// How long a worker that finished a job looks for the next one before it sleeps, and a loop
+// with jobs in flight for a finished one before it blocks. Long enough to cover the loop's
+// turn (callback, next call) and a warm metadata call (stat 1.5 µs, mkdir or a small readdir
+// 5-10 µs here); short next to the 10-15 µs a wake-up costs, twice per round trip.
+constexpr auto kLookFor = std::chrono::microseconds(50);
+// The most one loop iteration spends collecting jobs as they finish before it lets its
+// other handles (timers, descriptors) have their turn.
+constexpr auto kLoopTurn = std::chrono::microseconds(250);
+// After this many watches in a row that saw nothing finish (slow jobs: uncached data, a
+// remote file system), the loop watches only every 2^n-th iteration, n up to this.
+constexpr unsigned kMaxSkipShift = 6;
+
+using Clock = std::chrono::steady_clock;
+
+struct Pool {
+  std::mutex mu;
+  std::condition_variable wake;
+  PoolJob *head = nullptr, *tail = nullptr;  // the queue, oldest first (mu)
+  std::atomic<int> queued{0};                // its length, read without mu by looking workers
+  std::atomic<int> looking{0};               // workers looking for a job without sleeping
+  int sleeping = 0;                          // workers waiting on `wake` (mu)
+  int threads = 0;                           // (mu)
+  pthread_t ids[kMaxWorkers]{};              // (mu)
+  std::atomic<bool> stopping{false};         // the library is unloading or the process exits (mu to set)
+
+  ~Pool();
+};
+
+// Static storage, so that the destructor joins the workers when the library is unloaded
+// (they run its code) or the process exits.
+Pool g_pool;
+std::once_flag g_atfork_once;
+
+// A forked child has none of the parent's workers and must not wait for its lock: the pool
+// starts afresh there. The parent's jobs belong to the parent's loops, which the child cannot
+// use (their calls answer -ECHILD).
+void reset_in_child() { new (&g_pool) Pool; }
+
+PoolJob *pop_locked(Pool &p) {
+  PoolJob *job = p.head;
+  p.head = job->next_;
+  if (p.head) p.head->prev_ = nullptr;
+  else p.tail = nullptr;
+  job->next_ = nullptr;
+  job->queued_ = false;
+  p.queued.fetch_sub(1, std::memory_order_relaxed);
+  return job;
+}
+
+void unlink_locked(Pool &p, PoolJob *job) {
+  if (job->prev_) job->prev_->next_ = job->next_;
+  else p.head = job->next_;
+  if (job->next_) job->next_->prev_ = job->prev_;
+  else p.tail = job->prev_;
+  job->prev_ = job->next_ = nullptr;
+  job->queued_ = false;
+  p.queued.fetch_sub(1, std::memory_order_relaxed);
+}
+
+// Hands a finished job back to its loop: onto the loop's list, and a wake-up only when the
+// list was empty and the loop is not watching it.
+void hand_back(PoolJob *job);
+
+// The next job, or null when the pool stops. just_ran: the worker finished a job, so the loop
+// is likely to send another soon.
+PoolJob *take(Pool &p, bool just_ran) {
+  if (just_ran) {
+    p.looking.fetch_add(1, std::memory_order_seq_cst);
+    auto until = Clock::now() + kLookFor;
+    while (p.queued.load(std::memory_order_seq_cst) == 0 && !p.stopping.load(std::memory_order_relaxed) &&
+           Clock::now() < until)
+      sched_yield();
+    p.looking.fetch_sub(1, std::memory_order_seq_cst);
+  }
+  std::unique_lock<std::mutex> lock(p.mu);
+  while (!p.head && !p.stopping.load(std::memory_order_relaxed)) {
+    ++p.sleeping;
+    p.wake.wait(lock);
+    --p.sleeping;
+  }
+  if (p.stopping.load(std::memory_order_relaxed)) return nullptr;
+  return pop_locked(p);
+}
+
+void *worker_main(void *) {
+  Pool &p = g_pool;
+  bool just_ran = false;
+  while (PoolJob *job = take(p, just_ran)) {
+    job->run();
+    hand_back(job);
+    just_ran = true;
+  }
+  return nullptr;
+}
+
+// Starts one more worker, with every signal blocked: a process-directed signal must reach
+// the threads that expect it (a host's sigwait, libuv's signal handling), never a worker.
+void start_worker_locked(Pool &p) {
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  if (pthread_create(&p.ids[p.threads], nullptr, worker_main, nullptr) == 0) ++p.threads;
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+}
+
+Pool::~Pool() {
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    stopping.store(true, std::memory_order_relaxed);
+  }
+  wake.notify_all();
+  for (int i = 0; i < threads; ++i) pthread_join(ids[i], nullptr);
+}
+
+// The loop's side ---------------------------------------------------------------------------
+
+// Whether the loop, about to poll, should watch for a finished job instead of blocking: only
+// inside fdk_loop_run in a mode that may block, with jobs in flight and nothing else ready,
+// and not while recent watches came to nothing.
+bool should_watch(fdk_loop *loop) {
+  PoolLoop &pl = loop->pool;
+  if (!loop->running || loop->run_mode == FDK_RUN_NOWAIT || loop->stop_requested || pl.in_flight == 0 ||
+      loop->ready_head || loop->has_posts.load(std::memory_order_relaxed))
+    return false;
+  if (pl.skip_watch > 0) {
+    --pl.skip_watch;
+    return false;
+  }
+  return uv_backend_timeout(loop->uv) != 0;
+}
+
+// Watches the loop's list of finished jobs for up to kLookFor: true when one arrived.
+bool watch(fdk_loop *loop) {
+  PoolLoop &pl = loop->pool;
+  pl.watching.store(true, std::memory_order_seq_cst);
+  auto until = Clock::now() + kLookFor;
+  while (!pl.done.load(std::memory_order_seq_cst) && Clock::now() < until) sched_yield();
+  pl.watching.store(false, std::memory_order_seq_cst);
+  if (pl.done.load(std::memory_order_seq_cst)) {
+    pl.watch_misses = 0;
+    return true;
+  }
+  pl.skip_watch = (1u << std::min(pl.watch_misses, kMaxSkipShift)) - 1;
+  ++pl.watch_misses;
+  return false;
+}
+
+// Before each poll: collect what finished, then, while jobs keep finishing within kLookFor,
+// keep collecting them for up to kLoopTurn.
+void on_prepare(uv_prepare_t *prepare) {
+  auto *loop = static_cast<fdk_loop *>(prepare->data);
+  auto until = Clock::now() + kLoopTurn;
+  for (;;) {
+    if (loop->pool.done.load(std::memory_order_acquire)) {
+      Dispatch scope(loop);
+      pool_loop_collect(loop);
+    }
+    if (!should_watch(loop)) return;
+    if (Clock::now() >= until) {
+      poll_without_blocking(loop);
+      return;
+    }
+    if (!watch(loop)) return;
+  }
+}
+
+void hand_back(PoolJob *job) {
+  fdk_loop *loop = job->loop_;
+  PoolLoop &pl = loop->pool;
+  pl.notifying.fetch_add(1, std::memory_order_relaxed);
+  PoolJob *prev = pl.done.load(std::memory_order_relaxed);
+  do {
+    job->done_next_ = prev;
+  } while (!pl.done.compare_exchange_weak(prev, job, std::memory_order_seq_cst, std::memory_order_relaxed));
+  // The loop clears `watching` and then looks at `done` again before it blocks: one of the
+  // two sides sees the other's store.
+  if (!prev && !pl.watching.load(std::memory_order_seq_cst)) uv_async_send(&loop->wake);
+  pl.notifying.fetch_sub(1, std::memory_order_release);
+}
+
+}  // namespace
+
+int pool_submit(fdk_loop *loop, PoolJob *job) {
+  std::call_once(g_atfork_once, [] { pthread_atfork(nullptr, nullptr, reset_in_child); });
+  Pool &p = g_pool;
+  job->loop_ = loop;
+  bool notify = false;
+  {
+    std::lock_guard<std::mutex> lock(p.mu);
+    if (p.stopping.load(std::memory_order_relaxed)) return fail(-ESHUTDOWN, "worker pool: the process is exiting");
+    job->prev_ = p.tail;
+    job->next_ = nullptr;
+    if (p.tail) p.tail->next_ = job;
+    else p.head = job;
+    p.tail = job;
+    job->queued_ = true;
+    int queued = p.queued.fetch_add(1, std::memory_order_seq_cst) + 1;
+    // Looking workers take what is queued without being woken; wake or start one for the rest.
+    if (queued > p.looking.load(std::memory_order_seq_cst)) {
+      if (p.sleeping > 0) notify = true;
+      else if (p.threads < kMaxWorkers) start_worker_locked(p);
+    }
+    if (p.threads == 0) {
+      unlink_locked(p, job);
+      return fail(-EAGAIN, "worker pool: no worker thread could be started");
+    }
+  }
+  if (notify) p.wake.notify_one();
+  if (loop->pool.in_flight++ == 0) uv_prepare_start(&loop->pool.prepare, on_prepare);
+  return 0;
+}
+
+bool pool_cancel(PoolJob *job) {
+  Pool &p = g_pool;
+  {
+    std::lock_guard<std::mutex> lock(p.mu);
+    if (!job->queued_) return false;
+    unlink_locked(p, job);
+  }
+  PoolLoop &pl = job->loop_->pool;
+  if (--pl.in_flight == 0) uv_prepare_stop(&pl.prepare);
+  return true;
+}
+
+void pool_loop_init(fdk_loop *loop) {
+  uv_prepare_init(loop->uv, &loop->pool.prepare);
+  loop->pool.prepare.data = loop;
+  handle_opened(loop);
+  uv_unref(reinterpret_cast<uv_handle_t *>(&loop->pool.prepare));
+}
+
+void pool_loop_close(fdk_loop *loop, uv_close_cb on_closed) {
+  // Every job was collected; a worker may still be inside hand_back, about to wake the loop.
+  while (loop->pool.notifying.load(std::memory_order_acquire) > 0) sched_yield();
+  uv_close(reinterpret_cast<uv_handle_t *>(&loop->pool.prepare), on_closed);
+}
+
+void pool_loop_collect(fdk_loop *loop) {
+  PoolLoop &pl = loop->pool;
+  PoolJob *newest_first = pl.done.exchange(nullptr, std::memory_order_acquire);
+  PoolJob *oldest_first = nullptr;
+  while (newest_first) {
+    PoolJob *next = newest_first->done_next_;
+    newest_first->done_next_ = oldest_first;
+    oldest_first = newest_first;
+    newest_first = next;
+  }
+  while (PoolJob *job = oldest_first) {
+    oldest_first = job->done_next_;
+    job->done_next_ = nullptr;
+    if (--pl.in_flight == 0) uv_prepare_stop(&pl.prepare);
+    job->ran();
+  }
+}
+
+}  // namespace fdk

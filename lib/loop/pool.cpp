@@ -23,8 +23,8 @@ constexpr int kMaxWorkers = 4;
 // How long a worker that finished a job looks for the next one before it sleeps, and a loop
 // with jobs in flight for a finished one before it blocks. Long enough to cover the loop's
 // turn (callback, next call) and a warm metadata call (stat 1.5 µs, mkdir or a small readdir
-// 5-10 µs here); short next to the 10-15 µs a wake-up costs, twice per round trip.
-constexpr auto kLookFor = std::chrono::microseconds(50);
+// 5-10 µs here); as long as the 10-15 µs a wake-up costs, twice per round trip, at most.
+constexpr auto kLookFor = std::chrono::microseconds(30);
 // The most one loop iteration spends collecting jobs as they finish before it lets its
 // other handles (timers, descriptors) have their turn.
 constexpr auto kLoopTurn = std::chrono::microseconds(250);
@@ -34,12 +34,25 @@ constexpr unsigned kMaxSkipShift = 6;
 
 using Clock = std::chrono::steady_clock;
 
+// One step of a bounded wait on another CPU's store. Not sched_yield: a thread that yields
+// again and again has its deadline pushed back a time slice per call by the kernel's EEVDF
+// scheduler, and then waits milliseconds behind the other processes of a loaded machine.
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
 struct Pool {
   std::mutex mu;
   std::condition_variable wake;
   PoolJob *head = nullptr, *tail = nullptr;  // the queue, oldest first (mu)
   std::atomic<int> queued{0};                // its length, read without mu by looking workers
-  std::atomic<int> looking{0};               // workers looking for a job without sleeping
+  std::atomic<int> looking{0};               // workers looking for a job without sleeping (0 or 1)
+  std::atomic<int> skip_look{0};             // finished jobs left before a worker looks again
+  unsigned look_misses = 0;                  // (the looking worker)
   int sleeping = 0;                          // workers waiting on `wake` (mu)
   int threads = 0;                           // (mu)
   pthread_t ids[kMaxWorkers]{};              // (mu)
@@ -86,12 +99,22 @@ void hand_back(PoolJob *job);
 // The next job, or null when the pool stops. just_ran: the worker finished a job, so the loop
 // is likely to send another soon.
 PoolJob *take(Pool &p, bool just_ran) {
-  if (just_ran) {
-    p.looking.fetch_add(1, std::memory_order_seq_cst);
+  // One worker looks at a time: more would take the CPUs the loop and the busy workers need.
+  // After looks that found nothing, only every 2^n-th finished job looks (as the loop does).
+  int none = 0;
+  if (just_ran && p.skip_look.load(std::memory_order_relaxed) > 0) {
+    p.skip_look.fetch_sub(1, std::memory_order_relaxed);
+  } else if (just_ran && p.looking.compare_exchange_strong(none, 1, std::memory_order_seq_cst)) {
     auto until = Clock::now() + kLookFor;
     while (p.queued.load(std::memory_order_seq_cst) == 0 && !p.stopping.load(std::memory_order_relaxed) &&
            Clock::now() < until)
-      sched_yield();
+      cpu_relax();
+    if (p.queued.load(std::memory_order_relaxed) > 0) {
+      p.look_misses = 0;
+    } else {
+      p.skip_look.store((1 << std::min(p.look_misses, kMaxSkipShift)) - 1, std::memory_order_relaxed);
+      ++p.look_misses;
+    }
     p.looking.fetch_sub(1, std::memory_order_seq_cst);
   }
   std::unique_lock<std::mutex> lock(p.mu);
@@ -137,8 +160,8 @@ Pool::~Pool() {
 // The loop's side ---------------------------------------------------------------------------
 
 // Whether the loop, about to poll, should watch for a finished job instead of blocking: only
-// inside fdk_loop_run in a mode that may block, with jobs in flight and nothing else ready,
-// and not while recent watches came to nothing.
+// inside fdk_loop_run in a mode that may block, with jobs in flight, all of them running,
+// nothing else ready, and not while recent watches came to nothing.
 bool should_watch(fdk_loop *loop) {
   PoolLoop &pl = loop->pool;
   if (!loop->running || loop->run_mode == FDK_RUN_NOWAIT || loop->stop_requested || pl.in_flight == 0 ||
@@ -148,7 +171,8 @@ bool should_watch(fdk_loop *loop) {
     --pl.skip_watch;
     return false;
   }
-  return uv_backend_timeout(loop->uv) != 0;
+  // Jobs still queued mean the workers are all busy: the loop would take a CPU from them.
+  return g_pool.queued.load(std::memory_order_relaxed) == 0 && uv_backend_timeout(loop->uv) != 0;
 }
 
 // Watches the loop's list of finished jobs for up to kLookFor: true when one arrived.
@@ -156,7 +180,7 @@ bool watch(fdk_loop *loop) {
   PoolLoop &pl = loop->pool;
   pl.watching.store(true, std::memory_order_seq_cst);
   auto until = Clock::now() + kLookFor;
-  while (!pl.done.load(std::memory_order_seq_cst) && Clock::now() < until) sched_yield();
+  while (!pl.done.load(std::memory_order_seq_cst) && Clock::now() < until) cpu_relax();
   pl.watching.store(false, std::memory_order_seq_cst);
   if (pl.done.load(std::memory_order_seq_cst)) {
     pl.watch_misses = 0;

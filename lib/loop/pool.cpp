@@ -28,8 +28,8 @@ constexpr auto kLookFor = std::chrono::microseconds(30);
 // The most one loop iteration spends collecting jobs as they finish before it lets its
 // other handles (timers, descriptors) have their turn.
 constexpr auto kLoopTurn = std::chrono::microseconds(250);
-// After this many watches in a row that saw nothing finish (slow jobs: uncached data, a
-// remote file system), the loop watches only every 2^n-th iteration, n up to this.
+// After n looks in a row that found nothing (slow jobs: uncached data, a remote file
+// system), only every 2^n-th chance to look is taken, n at most this.
 constexpr unsigned kMaxSkipShift = 6;
 
 using Clock = std::chrono::steady_clock;
@@ -45,12 +45,27 @@ inline void cpu_relax() {
 #endif
 }
 
+// Waits up to kLookFor for ready() to hold, on the CPU (reading the clock only every few
+// rounds: it is a paravirtual clock here, dearer than the check): true once it holds.
+template <class Ready>
+bool wait_briefly(Ready ready) {
+  auto until = Clock::now() + kLookFor;
+  for (;;) {
+    for (int i = 0; i < 32; ++i) {
+      if (ready()) return true;
+      cpu_relax();
+    }
+    if (Clock::now() >= until) return ready();
+  }
+}
+
 struct Pool {
   std::mutex mu;
   std::condition_variable wake;
   PoolJob *head = nullptr, *tail = nullptr;  // the queue, oldest first (mu)
   std::atomic<int> queued{0};                // its length, read without mu by looking workers
   std::atomic<int> looking{0};               // workers looking for a job without sleeping (0 or 1)
+  std::atomic<int> running{0};               // workers running a job
   std::atomic<int> skip_look{0};             // finished jobs left before a worker looks again
   unsigned look_misses = 0;                  // (the looking worker)
   int sleeping = 0;                          // workers waiting on `wake` (mu)
@@ -96,20 +111,19 @@ void unlink_locked(Pool &p, PoolJob *job) {
 // list was empty and the loop is not watching it.
 void hand_back(PoolJob *job);
 
-// The next job, or null when the pool stops. just_ran: the worker finished a job, so the loop
-// is likely to send another soon.
-PoolJob *take(Pool &p, bool just_ran) {
-  // One worker looks at a time: more would take the CPUs the loop and the busy workers need.
-  // After looks that found nothing, only every 2^n-th finished job looks (as the loop does).
+// The next job, or null when the pool stops. was_alone: the worker finished the only job that
+// was running, so a loop that chains its calls is about to send the next one.
+PoolJob *take(Pool &p, bool was_alone) {
+  // One worker looks at a time, and only while no other job runs: with the others busy the
+  // loop is the bottleneck and a looking worker would take the CPU it needs. After looks
+  // that found nothing, only every 2^n-th chance to look is taken (as the loop does).
   int none = 0;
-  if (just_ran && p.skip_look.load(std::memory_order_relaxed) > 0) {
+  if (was_alone && p.skip_look.load(std::memory_order_relaxed) > 0) {
     p.skip_look.fetch_sub(1, std::memory_order_relaxed);
-  } else if (just_ran && p.looking.compare_exchange_strong(none, 1, std::memory_order_seq_cst)) {
-    auto until = Clock::now() + kLookFor;
-    while (p.queued.load(std::memory_order_seq_cst) == 0 && !p.stopping.load(std::memory_order_relaxed) &&
-           Clock::now() < until)
-      cpu_relax();
-    if (p.queued.load(std::memory_order_relaxed) > 0) {
+  } else if (was_alone && p.looking.compare_exchange_strong(none, 1, std::memory_order_seq_cst)) {
+    if (wait_briefly([&p] {
+          return p.queued.load(std::memory_order_seq_cst) > 0 || p.stopping.load(std::memory_order_relaxed);
+        })) {
       p.look_misses = 0;
     } else {
       p.skip_look.store((1 << std::min(p.look_misses, kMaxSkipShift)) - 1, std::memory_order_relaxed);
@@ -124,16 +138,17 @@ PoolJob *take(Pool &p, bool just_ran) {
     --p.sleeping;
   }
   if (p.stopping.load(std::memory_order_relaxed)) return nullptr;
+  p.running.fetch_add(1, std::memory_order_relaxed);
   return pop_locked(p);
 }
 
 void *worker_main(void *) {
   Pool &p = g_pool;
-  bool just_ran = false;
-  while (PoolJob *job = take(p, just_ran)) {
+  bool was_alone = false;
+  while (PoolJob *job = take(p, was_alone)) {
     job->run();
     hand_back(job);
-    just_ran = true;
+    was_alone = p.running.fetch_sub(1, std::memory_order_relaxed) == 1;
   }
   return nullptr;
 }
@@ -179,8 +194,7 @@ bool should_watch(fdk_loop *loop) {
 bool watch(fdk_loop *loop) {
   PoolLoop &pl = loop->pool;
   pl.watching.store(true, std::memory_order_seq_cst);
-  auto until = Clock::now() + kLookFor;
-  while (!pl.done.load(std::memory_order_seq_cst) && Clock::now() < until) cpu_relax();
+  wait_briefly([&pl] { return pl.done.load(std::memory_order_seq_cst) != nullptr; });
   pl.watching.store(false, std::memory_order_seq_cst);
   if (pl.done.load(std::memory_order_seq_cst)) {
     pl.watch_misses = 0;

@@ -4,12 +4,14 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdlib.h>
 
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <new>
+#include <vector>
 
 #include "core/error.h"
 #include "loop/loop.h"
@@ -17,9 +19,10 @@
 namespace fdk {
 namespace {
 
-// Workers at most: as many as libuv's pool starts by default. Started one at a time, when
-// a job finds no worker free.
-constexpr int kMaxWorkers = 4;
+// Workers at most, unless UV_THREADPOOL_SIZE says otherwise (as for libuv's pool, which this
+// one replaces for fdkit's calls). Started one at a time, when a job finds no worker free.
+constexpr int kDefaultWorkers = 4;
+constexpr int kMostWorkers = 1024;
 // How long a worker that finished a job looks for the next one before it sleeps, and a loop
 // with jobs in flight for a finished one before it blocks. Long enough to cover the loop's
 // turn (callback, next call) and a warm metadata call (stat 1.5 µs, mkdir or a small readdir
@@ -70,7 +73,7 @@ struct Pool {
   unsigned look_misses = 0;                  // (the looking worker)
   int sleeping = 0;                          // workers waiting on `wake` (mu)
   int threads = 0;                           // (mu)
-  pthread_t ids[kMaxWorkers]{};              // (mu)
+  std::vector<pthread_t> ids;                // capacity: the most workers, set on first use (mu)
   std::atomic<bool> stopping{false};         // the library is unloading or the process exits (mu to set)
 
   ~Pool();
@@ -85,6 +88,12 @@ std::once_flag g_atfork_once;
 // starts afresh there. The parent's jobs belong to the parent's loops, which the child cannot
 // use (their calls answer -ECHILD).
 void reset_in_child() { new (&g_pool) Pool; }
+
+int most_workers() {
+  const char *env = getenv("UV_THREADPOOL_SIZE");
+  int n = env ? atoi(env) : kDefaultWorkers;
+  return std::clamp(n, 1, kMostWorkers);
+}
 
 PoolJob *pop_locked(Pool &p) {
   PoolJob *job = p.head;
@@ -159,7 +168,11 @@ void start_worker_locked(Pool &p) {
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  if (pthread_create(&p.ids[p.threads], nullptr, worker_main, nullptr) == 0) ++p.threads;
+  pthread_t id;
+  if (pthread_create(&id, nullptr, worker_main, nullptr) == 0) {
+    p.ids.push_back(id);
+    ++p.threads;
+  }
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
@@ -169,7 +182,7 @@ Pool::~Pool() {
     stopping.store(true, std::memory_order_relaxed);
   }
   wake.notify_all();
-  for (int i = 0; i < threads; ++i) pthread_join(ids[i], nullptr);
+  for (pthread_t id : ids) pthread_join(id, nullptr);
 }
 
 // The loop's side ---------------------------------------------------------------------------
@@ -248,6 +261,7 @@ int pool_submit(fdk_loop *loop, PoolJob *job) {
   {
     std::lock_guard<std::mutex> lock(p.mu);
     if (p.stopping.load(std::memory_order_relaxed)) return fail(-ESHUTDOWN, "worker pool: the process is exiting");
+    if (p.ids.capacity() == 0) p.ids.reserve(static_cast<size_t>(most_workers()));
     job->prev_ = p.tail;
     job->next_ = nullptr;
     if (p.tail) p.tail->next_ = job;
@@ -258,7 +272,7 @@ int pool_submit(fdk_loop *loop, PoolJob *job) {
     // Looking workers take what is queued without being woken; wake or start one for the rest.
     if (queued > p.looking.load(std::memory_order_seq_cst)) {
       if (p.sleeping > 0) notify = true;
-      else if (p.threads < kMaxWorkers) start_worker_locked(p);
+      else if (p.threads < static_cast<int>(p.ids.capacity())) start_worker_locked(p);
     }
     if (p.threads == 0) {
       unlink_locked(p, job);

@@ -73,7 +73,8 @@ struct Pool {
   unsigned look_misses = 0;                  // (the looking worker)
   int sleeping = 0;                          // workers waiting on `wake` (mu)
   int threads = 0;                           // (mu)
-  std::vector<pthread_t> ids;                // capacity: the most workers, set on first use (mu)
+  int most = 0;                              // workers at most, read on first use (mu)
+  std::vector<pthread_t> ids;                // (mu)
   std::atomic<bool> stopping{false};         // the library is unloading or the process exits (mu to set)
 
   ~Pool();
@@ -261,7 +262,10 @@ int pool_submit(fdk_loop *loop, PoolJob *job) {
   {
     std::lock_guard<std::mutex> lock(p.mu);
     if (p.stopping.load(std::memory_order_relaxed)) return fail(-ESHUTDOWN, "worker pool: the process is exiting");
-    if (p.ids.capacity() == 0) p.ids.reserve(static_cast<size_t>(most_workers()));
+    if (p.most == 0) {
+      p.ids.reserve(static_cast<size_t>(most_workers()));  // so that no push_back throws later
+      p.most = most_workers();
+    }
     job->prev_ = p.tail;
     job->next_ = nullptr;
     if (p.tail) p.tail->next_ = job;
@@ -272,7 +276,7 @@ int pool_submit(fdk_loop *loop, PoolJob *job) {
     // Looking workers take what is queued without being woken; wake or start one for the rest.
     if (queued > p.looking.load(std::memory_order_seq_cst)) {
       if (p.sleeping > 0) notify = true;
-      else if (p.threads < static_cast<int>(p.ids.capacity())) start_worker_locked(p);
+      else if (p.threads < p.most) start_worker_locked(p);
     }
     if (p.threads == 0) {
       unlink_locked(p, job);

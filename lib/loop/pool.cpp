@@ -118,19 +118,22 @@ void unlink_locked(Pool &p, PoolJob *job) {
 }
 
 // Hands a finished job back to its loop: onto the loop's list, and a wake-up only when the
-// list was empty and the loop is not watching it.
-void hand_back(PoolJob *job);
+// list was empty and the loop is not watching it. True when the loop was watching for it
+// with nothing else to collect: it takes the result at once and may send the next job soon.
+bool hand_back(PoolJob *job);
 
-// The next job, or null when the pool stops. was_alone: the worker finished the only job that
-// was running, so a loop that chains its calls is about to send the next one.
-PoolJob *take(Pool &p, bool was_alone) {
-  // One worker looks at a time, and only while no other job runs: with the others busy the
-  // loop is the bottleneck and a looking worker would take the CPU it needs. After looks
-  // that found nothing, only every 2^n-th chance to look is taken (as the loop does).
+// The next job, or null when the pool stops. expect_more: the worker finished the only job
+// that was running and handed it to a loop that was watching for it, so a loop that chains
+// its calls is about to send the next one.
+PoolJob *take(Pool &p, bool expect_more) {
+  // One worker looks at a time, and only then: with other jobs running, or a loop busy with
+  // other results, the loop is the bottleneck and a looking worker would take the CPU it
+  // needs. After looks that found nothing, only every 2^n-th chance to look is taken (as the
+  // loop does).
   int none = 0;
-  if (was_alone && p.skip_look.load(std::memory_order_relaxed) > 0) {
+  if (expect_more && p.skip_look.load(std::memory_order_relaxed) > 0) {
     p.skip_look.fetch_sub(1, std::memory_order_relaxed);
-  } else if (was_alone && p.looking.compare_exchange_strong(none, 1, std::memory_order_seq_cst)) {
+  } else if (expect_more && p.looking.compare_exchange_strong(none, 1, std::memory_order_seq_cst)) {
     if (wait_briefly([&p] {
           return p.queued.load(std::memory_order_seq_cst) > 0 || p.stopping.load(std::memory_order_relaxed);
         })) {
@@ -154,11 +157,11 @@ PoolJob *take(Pool &p, bool was_alone) {
 
 void *worker_main(void *) {
   Pool &p = g_pool;
-  bool was_alone = false;
-  while (PoolJob *job = take(p, was_alone)) {
+  bool expect_more = false;
+  while (PoolJob *job = take(p, expect_more)) {
     job->run();
-    hand_back(job);
-    was_alone = p.running.fetch_sub(1, std::memory_order_relaxed) == 1;
+    bool watched = hand_back(job);
+    expect_more = p.running.fetch_sub(1, std::memory_order_relaxed) == 1 && watched;
   }
   return nullptr;
 }
@@ -238,7 +241,7 @@ void on_prepare(uv_prepare_t *prepare) {
   }
 }
 
-void hand_back(PoolJob *job) {
+bool hand_back(PoolJob *job) {
   fdk_loop *loop = job->loop_;
   PoolLoop &pl = loop->pool;
   pl.notifying.fetch_add(1, std::memory_order_relaxed);
@@ -248,8 +251,10 @@ void hand_back(PoolJob *job) {
   } while (!pl.done.compare_exchange_weak(prev, job, std::memory_order_seq_cst, std::memory_order_relaxed));
   // The loop clears `watching` and then looks at `done` again before it blocks: one of the
   // two sides sees the other's store.
-  if (!prev && !pl.watching.load(std::memory_order_seq_cst)) uv_async_send(&loop->wake);
+  bool watched = !prev && pl.watching.load(std::memory_order_seq_cst);
+  if (!prev && !watched) uv_async_send(&loop->wake);
   pl.notifying.fetch_sub(1, std::memory_order_release);
+  return watched;
 }
 
 }  // namespace

@@ -31,6 +31,9 @@ constexpr auto kLookFor = std::chrono::microseconds(30);
 // The most one loop iteration spends collecting jobs as they finish before it lets its
 // other handles (timers, descriptors) have their turn.
 constexpr auto kLoopTurn = std::chrono::microseconds(250);
+// The most calls a loop may have in flight on the pool for it to watch for their results:
+// chained calls (each started from the previous one's callback), one or two at a time.
+constexpr int kWatchInFlight = 2;
 // After n looks in a row that found nothing (slow jobs: uncached data, a remote file
 // system), only every 2^n-th chance to look is taken, n at most this.
 constexpr unsigned kMaxSkipShift = 6;
@@ -205,8 +208,8 @@ Pool::~Pool() {
 // The loop's side ---------------------------------------------------------------------------
 
 // Whether the loop, about to poll, should watch for a finished job instead of blocking: only
-// inside fdk_loop_run in a mode that may block, with jobs in flight and at most one queued,
-// nothing else ready, and not while recent watches came to nothing.
+// inside fdk_loop_run in a mode that may block, with one or two jobs in flight and at most
+// one queued, nothing else ready, and not while recent watches came to nothing.
 bool should_watch(fdk_loop *loop) {
   PoolLoop &pl = loop->pool;
   if (!loop->running || loop->run_mode == FDK_RUN_NOWAIT || loop->stop_requested || pl.in_flight == 0 ||
@@ -216,9 +219,12 @@ bool should_watch(fdk_loop *loop) {
     --pl.skip_watch;
     return false;
   }
-  // More than one job still queued means the workers are all busy: the loop would take a CPU
-  // from them. One may be the call just started, on its way to a worker.
-  return g_pool.queued.load(std::memory_order_relaxed) <= 1 && uv_backend_timeout(loop->uv) != 0;
+  // Many calls in flight, or more than one job queued on the pool, mean the workers are busy
+  // and the loop is the bottleneck: watching would take a CPU from them, and the results come
+  // in bursts that one wake-up collects anyway. One queued job may be the call just started,
+  // on its way to a worker.
+  return pl.in_flight <= kWatchInFlight && g_pool.queued.load(std::memory_order_relaxed) <= 1 &&
+         uv_backend_timeout(loop->uv) != 0;
 }
 
 // Watches the loop's list of finished jobs for up to kLookFor: true when one arrived.

@@ -65,6 +65,19 @@ bool wait_briefly(Ready ready) {
   }
 }
 
+// Takes mu, trying on the CPU for a moment first (64 rounds, about 2 µs): it is held for a
+// few instructions at a time, and a worker that blocks on it while the loop queues a job (or
+// the loop while a worker takes one) pays a futex sleep and a wake-up, tens of µs here.
+std::unique_lock<std::mutex> lock_soon(std::mutex &mu) {
+  std::unique_lock<std::mutex> lock(mu, std::try_to_lock);
+  for (int i = 0; i < 64 && !lock.owns_lock(); ++i) {
+    cpu_relax();
+    lock.try_lock();
+  }
+  if (!lock.owns_lock()) lock.lock();
+  return lock;
+}
+
 struct Pool {
   std::mutex mu;
   std::condition_variable wake;
@@ -147,7 +160,7 @@ PoolJob *take(Pool &p, bool expect_more) {
     }
     p.looking.fetch_sub(1, std::memory_order_seq_cst);
   }
-  std::unique_lock<std::mutex> lock(p.mu);
+  std::unique_lock<std::mutex> lock = lock_soon(p.mu);
   while (!p.head && !p.stopping.load(std::memory_order_relaxed)) {
     ++p.sleeping;
     p.wake.wait(lock);
@@ -272,7 +285,7 @@ int pool_submit(fdk_loop *loop, PoolJob *job) {
   job->loop_ = loop;
   bool notify = false;
   {
-    std::lock_guard<std::mutex> lock(p.mu);
+    std::unique_lock<std::mutex> lock = lock_soon(p.mu);
     if (p.stopping.load(std::memory_order_relaxed)) return fail(-ESHUTDOWN, "worker pool: the process is exiting");
     if (p.most == 0) {
       p.ids.reserve(static_cast<size_t>(most_workers()));  // so that no push_back throws later
@@ -303,7 +316,7 @@ int pool_submit(fdk_loop *loop, PoolJob *job) {
 bool pool_cancel(PoolJob *job) {
   Pool &p = g_pool;
   {
-    std::lock_guard<std::mutex> lock(p.mu);
+    std::unique_lock<std::mutex> lock = lock_soon(p.mu);
     if (!job->queued_) return false;
     unlink_locked(p, job);
   }

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* The engines of the asynchronous file-system calls (inline, io_uring, worker pool): no
  * path call escapes a confined dir under any of them, a read the page cache holds only in
- * part is never reported short, cancelled calls complete once with -ECANCELED, and the
- * ring's descriptor is close-on-exec. meson runs this suite under each forced engine
- * (FDKIT_FS_ENGINE=auto, inline, uring, pool), under the resolve fallback and under the
- * old-kernel filter. */
+ * part is never reported short, cancelled calls complete once with -ECANCELED, the
+ * ring's descriptor is close-on-exec, and the worker pool keeps signals away from its
+ * workers and starts afresh in a forked child. meson runs this suite under each forced
+ * engine (FDKIT_FS_ENGINE=auto, inline, uring, pool), under the resolve fallback and under
+ * the old-kernel filter. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +19,8 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/xattr.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -490,6 +495,133 @@ static void test_ring_is_close_on_exec(void **state) {
   assert_int_equal(fdk_loop_free(loop), 0);
 }
 
+
+/* Lists "." on the worker pool (readdir has no io_uring opcode: every engine sends it there)
+ * and checks the listing arrived. */
+static void list_on_pool(fdk_loop *loop) {
+  fdkt_fs_result o = {0};
+  finish(loop, fdk_readdir_async(loop, fdk_dir_cwd(), ".", fdkt_fs_on_list, &o, NULL), &o);
+  assert_true(o.result > 0);
+  fdk_dirents_free(o.list);
+}
+
+static volatile sig_atomic_t usr1_caught;
+static volatile pid_t usr1_tid;
+static void on_usr1(int sig) {
+  (void)sig;
+  usr1_tid = gettid();
+  usr1_caught = 1;
+}
+
+/* The pool's workers block every signal: a process-directed signal that the loop's thread
+ * blocks stays pending for it (or a host's sigwait thread) instead of running its handler
+ * on a worker, even when the workers were started while the signal was unblocked. */
+static void test_pool_workers_take_no_signal(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  struct sigaction sa = {0}, old;
+  sa.sa_handler = on_usr1;
+  assert_int_equal(sigaction(SIGUSR1, &sa, &old), 0);
+  usr1_caught = 0;
+  /* Enough calls at once to start every worker. */
+  enum { kCalls = 16 };
+  fdkt_fs_result o[kCalls] = {{0}};
+  for (int i = 0; i < kCalls; i++)
+    assert_int_equal(fdk_readdir_async(loop, fdk_dir_cwd(), ".", fdkt_fs_on_list, &o[i], NULL), 0);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+  for (int i = 0; i < kCalls; i++) {
+    assert_true(o[i].result > 0);
+    fdk_dirents_free(o[i].list);
+  }
+  sigset_t usr1, prev;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  assert_int_equal(pthread_sigmask(SIG_BLOCK, &usr1, &prev), 0);
+  assert_int_equal(kill(getpid(), SIGUSR1), 0);
+  struct timespec tick = {0, 1000000};
+  for (int i = 0; i < 100 && !usr1_caught; i++) nanosleep(&tick, NULL);
+  assert_int_equal(usr1_caught, 0);
+  assert_int_equal(pthread_sigmask(SIG_SETMASK, &prev, NULL), 0);
+  assert_int_equal(usr1_caught, 1);
+  assert_int_equal(usr1_tid, gettid());
+  assert_int_equal(sigaction(SIGUSR1, &old, NULL), 0);
+  assert_int_equal(fdk_loop_free(loop), 0);
+}
+
+/* A child forked while the parent's workers exist has none of them: its own loop's calls
+ * start a pool of its own, and the parent's loop answers -ECHILD there. */
+static void test_pool_in_forked_child(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  list_on_pool(loop);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    fdkt_fs_result o = {0};
+    int bad = fdk_readdir_async(loop, fdk_dir_cwd(), ".", fdkt_fs_on_list, &o, NULL) != -ECHILD;
+#if defined(__SANITIZE_THREAD__)
+    /* ThreadSanitizer refuses to start threads in a child of a threaded process. */
+    _exit(bad);
+#endif
+    fdk_loop *mine;
+    bad |= fdk_loop_new(&mine) != 0;
+    enum { kCalls = 8 };
+    fdkt_fs_result r[kCalls] = {{0}};
+    for (int i = 0; i < kCalls; i++)
+      bad |= fdk_readdir_async(mine, fdk_dir_cwd(), ".", fdkt_fs_on_list, &r[i], NULL) != 0;
+    bad |= fdk_loop_run(mine, FDK_RUN_DEFAULT) != 0;
+    for (int i = 0; i < kCalls; i++) {
+      bad |= r[i].calls != 1 || r[i].result <= 0;
+      fdk_dirents_free(r[i].list);
+    }
+    bad |= fdk_loop_free(mine) != 0;
+    _exit(bad);
+  }
+  int status;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 0);
+  list_on_pool(loop);
+  assert_int_equal(fdk_loop_free(loop), 0);
+}
+
+/* Calls chained from their callbacks (the pool's fast path: the worker looks for the next
+ * call, the loop for the result) and calls started in bulk each complete once, in a run
+ * that then returns, with nothing left pending. */
+typedef struct {
+  fdk_loop *loop;
+  int left, calls, failed;
+} chain_state;
+
+static void chain_next(int result, fdk_dirents *list, void *data) {
+  chain_state *c = data;
+  fdk_dirents_free(list);
+  c->calls++;
+  if (result <= 0) c->failed++;
+  if (--c->left > 0 && fdk_readdir_async(c->loop, fdk_dir_cwd(), ".", chain_next, c, NULL) != 0) c->failed++;
+}
+
+static void test_pool_chained_and_bulk(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  enum { kChains = 3, kLength = 200 };
+  chain_state c[kChains];
+  for (int i = 0; i < kChains; i++) {
+    c[i] = (chain_state){loop, kLength, 0, 0};
+    assert_int_equal(fdk_readdir_async(loop, fdk_dir_cwd(), ".", chain_next, &c[i], NULL), 0);
+    assert_int_equal(c[i].calls, 0);
+  }
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+  for (int i = 0; i < kChains; i++) {
+    assert_int_equal(c[i].calls, kLength);
+    assert_int_equal(c[i].failed, 0);
+  }
+  assert_int_equal(fdk_loop_free(loop), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       fdkt_test(test_escape_openat2),
@@ -500,6 +632,9 @@ int main(void) {
       fdkt_test(test_free_with_calls_in_flight),
       fdkt_test(test_dir_dropped_after_start),
       fdkt_test(test_ring_is_close_on_exec),
+      fdkt_test(test_pool_workers_take_no_signal),
+      fdkt_test(test_pool_in_forked_child),
+      fdkt_test(test_pool_chained_and_bulk),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

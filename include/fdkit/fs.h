@@ -355,7 +355,7 @@ typedef void (*fdk_dirents_cb)(int result, fdk_dirents *entries, void *data);
 
 /**@{*/
 /** Asynchronous forms: the same call without blocking the loop: inline where the kernel
- * promises not to wait (a cached open), else on the loop's io_uring, else on libuv's worker
+ * promises not to wait (a cached open), else on the loop's io_uring, else on fdkit's worker
  * pool (FDKIT_FS_ENGINE=auto|inline|uring|pool forces one). A cancelled call that had
  * already produced a handle or buffer releases it. The call checks its arguments as the
  * synchronous form does (-EINVAL cases, and a NULL loop or cb) and then fails without

@@ -12,7 +12,7 @@
  *   (sockets: MSG_DONTWAIT; pipes and others: at most PIPE_BUF bytes per write).
  * - Descriptors epoll refuses (regular files, /dev/null...) never block the loop: their
  *   reads and writes run inline where the kernel promises not to wait (RWF_NOWAIT), else on
- *   the loop's io_uring, else on libuv's worker pool (FDKIT_FS_ENGINE=auto|inline|uring|pool
+ *   the loop's io_uring, else on fdkit's worker pool (FDKIT_FS_ENGINE=auto|inline|uring|pool
  *   forces one). fsync, ftruncate, lseek and getrandom always run on the pool.
  * - Every call is one system call's worth: short reads and writes are reported as such,
  *   never completed by a hidden loop (except the ordered writes below, which exist for it,
@@ -83,7 +83,7 @@ FDK_API ssize_t fdk_getrandom(void *buf, size_t len, unsigned flags);
 /**@{*/
 /** Asynchronous forms of the calls above: the call is tried at once and, on EAGAIN,
  * retried when the loop reports readiness; a descriptor the loop cannot poll (a regular
- * file) runs on libuv's worker pool. The callback gets what the synchronous form would
+ * file) runs on the engines above, the worker pool last. The callback gets what the synchronous form would
  * return, or -ECANCELED when the op was cancelled or the handle closed. The call itself
  * returns 0, or a negative errno and then the callback never runs: the synchronous form's
  * -EINVAL checks, -EINVAL for a NULL loop or cb, -EBADF for a closed handle.

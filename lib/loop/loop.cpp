@@ -85,6 +85,7 @@ void on_wake(uv_async_t *handle) {
   auto *loop = static_cast<fdk_loop *>(handle->data);
   Dispatch scope(loop);
   run_posts(loop);
+  pool_loop_collect(loop);
 }
 
 void on_epoll(uv_poll_t *handle, int, int) {
@@ -153,6 +154,7 @@ int init_loop(fdk_loop *loop) {
     return fail(r, "loop_new: uv_poll_start: %s", uv_strerror(r));
   }
   uv_unref(reinterpret_cast<uv_handle_t *>(&loop->epoll_poll));
+  pool_loop_init(loop);
   return 0;
 }
 
@@ -291,6 +293,10 @@ Dispatch::~Dispatch() {
   --loop_->dispatch_depth;
 }
 
+void poll_without_blocking(fdk_loop *loop) {
+  if (!loop->freeing) uv_idle_start(&loop->idle, on_idle);
+}
+
 void post(fdk_loop *loop, fdk_post_fn fn, void *data) {
   {
     std::lock_guard<std::mutex> lock(loop->post_mu);
@@ -366,6 +372,7 @@ int loop_destroy(fdk_loop *loop) {
   }
   trace_drop_loop_hook(loop);
   ring_close(loop);
+  pool_loop_close(loop, on_handle_closed);
   uv_close(reinterpret_cast<uv_handle_t *>(&loop->wake), on_handle_closed);
   uv_close(reinterpret_cast<uv_handle_t *>(&loop->idle), on_handle_closed);
   uv_close(reinterpret_cast<uv_handle_t *>(&loop->epoll_poll), on_handle_closed);
@@ -392,6 +399,7 @@ int loop_run(fdk_loop *loop, int mode) {
   uv_run_mode uv_mode = mode == FDK_RUN_ONCE ? UV_RUN_ONCE : mode == FDK_RUN_NOWAIT ? UV_RUN_NOWAIT : UV_RUN_DEFAULT;
   loop->owner.store(std::this_thread::get_id(), std::memory_order_relaxed);
   loop->running = true;
+  loop->run_mode = mode;
   loop->stop_requested = false;
   for (;;) {
     if (loop->has_posts.load(std::memory_order_relaxed)) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "fdkit/loop.h"
+#include "loop/pool.h"
 
 namespace fdk {
 struct Deadline;
@@ -125,9 +126,11 @@ struct fdk_loop {
   fdk::Ring *ring = nullptr;  // the io_uring of asynchronous file-system calls (io/uring.h)
   int fs_in_flight = 0;       // those calls on the inline and io_uring engines not yet delivered
   uint64_t ring_opcodes = 0;  // bit n: the loop's ring serves IORING_OP n (0 until it has one)
+  fdk::PoolLoop pool;         // jobs on fdkit's worker pool (loop/pool.h)
 
   int dispatch_depth = 0;
   bool running = false;
+  int run_mode = FDK_RUN_DEFAULT;  // of the fdk_loop_run under way
   bool stop_requested = false;
   bool freeing = false;
   // fdk_loop_backend_fd, _timeout or fdk_loop_uv was called: a host may wait on the
@@ -182,6 +185,10 @@ class Dispatch {
  private:
   fdk_loop *loop_;
 };
+
+// Makes the loop's next poll return at once (its idle handle runs), so the loop does not
+// block while it has work of its own to go on with.
+void poll_without_blocking(fdk_loop *loop);
 
 // Runs fn(data) on the loop thread (internal counterpart of fdk_loop_post).
 void post(fdk_loop *loop, fdk_post_fn fn, void *data);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-// Operations that run a blocking call on libuv's worker pool.
+// Operations that run a blocking call on fdkit's worker pool (loop/pool.h).
 #pragma once
 
 #include <new>
@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "loop/loop.h"
+#include "loop/pool.h"
 #include "trace/trace.h"
 
 namespace fdk {
@@ -39,9 +40,9 @@ inline void cancel_request(uv_req_t *req, bool &cancelled) {
 // and optionally, for its trace span, int trace_fd() const and const char *trace_path()
 // const.
 template <class Task>
-class WorkOp final : public fdk_op {
+class WorkOp final : public fdk_op, private PoolJob {
  public:
-  WorkOp(fdk_loop *loop, Task &&task) : fdk_op(loop), task_(std::move(task)) { req_.data = this; }
+  WorkOp(fdk_loop *loop, Task &&task) : fdk_op(loop), task_(std::move(task)) {}
 
   int start(fdk_op **out, const char *what) {
     int fd = -1;
@@ -49,11 +50,20 @@ class WorkOp final : public fdk_op {
     if constexpr (requires { task_.trace_fd(); }) fd = task_.trace_fd();
     if constexpr (requires { task_.trace_path(); }) path = task_.trace_path();
     span_.begin(what, fd, path, loop);
-    return submitted(this, span_, uv_queue_work(loop->uv, &req_, run, after), what, out);
+    if (int r = pool_submit(loop, this); r < 0) {
+      span_.end(r);
+      return r;
+    }
+    op_start(this, out);
+    return 0;
   }
 
-  // after() then sees UV_ECANCELED, or the result of a call that had started.
-  void cancel() override { cancel_request(reinterpret_cast<uv_req_t *>(&req_), cancelled_); }
+  // A job still queued never runs; one already running finishes first, its result discarded.
+  void cancel() override {
+    if (cancelled_) return;
+    cancelled_ = true;
+    if (pool_cancel(this)) op_complete_with_detail(this, -ECANCELED, "operation cancelled");
+  }
 
   void deliver(int64_t result) override {
     span_.end(result);
@@ -61,26 +71,20 @@ class WorkOp final : public fdk_op {
   }
 
  private:
-  static void run(uv_work_t *req) {
-    auto *op = static_cast<WorkOp *>(req->data);
-    op->value_ = op->task_.run();
-    if (op->value_ < 0) op->worker_detail_ = error_text();
+  void run() override {
+    value_ = task_.run();
+    if (value_ < 0) worker_detail_ = error_text();
   }
 
-  static void after(uv_work_t *req, int status) {
-    auto *op = static_cast<WorkOp *>(req->data);
-    Dispatch scope(op->loop);
-    if (status == UV_ECANCELED) {
-      op_complete_with_detail(op, -ECANCELED, "operation cancelled");
-    } else if (op->cancelled_) {
-      if (op->value_ >= 0) op->task_.discard(op->value_);
-      op_complete_with_detail(op, -ECANCELED, "operation cancelled");
+  void ran() override {
+    if (cancelled_) {
+      if (value_ >= 0) task_.discard(value_);
+      op_complete_with_detail(this, -ECANCELED, "operation cancelled");
     } else {
-      op_complete_with_detail(op, op->value_, std::move(op->worker_detail_));
+      op_complete_with_detail(this, value_, std::move(worker_detail_));
     }
   }
 
-  uv_work_t req_{};
   Task task_;
   int64_t value_ = 0;
   bool cancelled_ = false;

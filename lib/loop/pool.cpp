@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: MIT
+#include "loop/pool.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <new>
+#include <vector>
+
+#include "core/error.h"
+#include "loop/loop.h"
+
+namespace fdk {
+namespace {
+
+// Workers at most, unless UV_THREADPOOL_SIZE says otherwise (as for libuv's pool, which this
+// one replaces for fdkit's calls). Started one at a time, when a job finds no worker free.
+constexpr int kDefaultWorkers = 4;
+constexpr int kMostWorkers = 1024;
+// How long a worker that finished a job looks for the next one before it sleeps, and a loop
+// with jobs in flight for a finished one before it blocks. Long enough to cover the loop's
+// turn (callback, next call) and a warm metadata call (stat 1.5 µs, mkdir or a small readdir
+// 5-10 µs here); as long as the 10-15 µs a wake-up costs, twice per round trip, at most.
+constexpr auto kLookFor = std::chrono::microseconds(30);
+// The most one loop iteration spends collecting jobs as they finish before it lets its
+// other handles (timers, descriptors) have their turn.
+constexpr auto kLoopTurn = std::chrono::microseconds(250);
+// The most calls a loop may have in flight on the pool for it to watch for their results:
+// chained calls (each started from the previous one's callback), one or two at a time.
+constexpr int kWatchInFlight = 2;
+// After n looks in a row that found nothing (slow jobs: uncached data, a remote file
+// system), only every 2^n-th chance to look is taken, n at most this.
+constexpr unsigned kMaxSkipShift = 6;
+
+using Clock = std::chrono::steady_clock;
+
+// One step of a bounded wait on another CPU's store. Not sched_yield: a thread that yields
+// again and again has its deadline pushed back a time slice per call by the kernel's EEVDF
+// scheduler, and then waits milliseconds behind the other processes of a loaded machine.
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+// Waits up to kLookFor for ready() to hold, on the CPU (reading the clock only every few
+// rounds: it is a paravirtual clock here, dearer than the check): true once it holds.
+template <class Ready>
+bool wait_briefly(Ready ready) {
+  auto until = Clock::now() + kLookFor;
+  for (;;) {
+    for (int i = 0; i < 32; ++i) {
+      if (ready()) return true;
+      cpu_relax();
+    }
+    if (Clock::now() >= until) return ready();
+  }
+}
+
+// Takes mu, trying on the CPU for a moment first (64 rounds, about 2 µs): it is held for a
+// few instructions at a time, and a worker that blocks on it while the loop queues a job (or
+// the loop while a worker takes one) pays a futex sleep and a wake-up, tens of µs here.
+std::unique_lock<std::mutex> lock_soon(std::mutex &mu) {
+  std::unique_lock<std::mutex> lock(mu, std::try_to_lock);
+  for (int i = 0; i < 64 && !lock.owns_lock(); ++i) {
+    cpu_relax();
+    lock.try_lock();
+  }
+  if (!lock.owns_lock()) lock.lock();
+  return lock;
+}
+
+struct Pool {
+  std::mutex mu;
+  std::condition_variable wake;
+  PoolJob *head = nullptr, *tail = nullptr;  // the queue, oldest first (mu)
+  std::atomic<int> queued{0};                // its length, read without mu by looking workers
+  std::atomic<int> looking{0};               // workers looking for a job without sleeping (0 or 1)
+  std::atomic<int> running{0};               // workers running a job
+  std::atomic<int> skip_look{0};             // finished jobs left before a worker looks again
+  unsigned look_misses = 0;                  // (the looking worker)
+  int sleeping = 0;                          // workers waiting on `wake` (mu)
+  int threads = 0;                           // (mu)
+  int most = 0;                              // workers at most, read on first use (mu)
+  std::vector<pthread_t> ids;                // (mu)
+  std::atomic<bool> stopping{false};         // the library is unloading or the process exits (mu to set)
+
+  ~Pool();
+};
+
+// Static storage, so that the destructor joins the workers when the library is unloaded
+// (they run its code) or the process exits.
+Pool g_pool;
+std::once_flag g_atfork_once;
+
+// A forked child has none of the parent's workers and must not wait for its lock: the pool
+// starts afresh there. The parent's jobs belong to the parent's loops, which the child cannot
+// use (their calls answer -ECHILD).
+void reset_in_child() { new (&g_pool) Pool; }
+
+int most_workers() {
+  const char *env = getenv("UV_THREADPOOL_SIZE");
+  int n = env ? atoi(env) : kDefaultWorkers;
+  return std::clamp(n, 1, kMostWorkers);
+}
+
+PoolJob *pop_locked(Pool &p) {
+  PoolJob *job = p.head;
+  p.head = job->next_;
+  if (p.head) p.head->prev_ = nullptr;
+  else p.tail = nullptr;
+  job->next_ = nullptr;
+  job->queued_ = false;
+  p.queued.fetch_sub(1, std::memory_order_relaxed);
+  return job;
+}
+
+void unlink_locked(Pool &p, PoolJob *job) {
+  if (job->prev_) job->prev_->next_ = job->next_;
+  else p.head = job->next_;
+  if (job->next_) job->next_->prev_ = job->prev_;
+  else p.tail = job->prev_;
+  job->prev_ = job->next_ = nullptr;
+  job->queued_ = false;
+  p.queued.fetch_sub(1, std::memory_order_relaxed);
+}
+
+// Hands a finished job back to its loop: onto the loop's list, and a wake-up only when the
+// list was empty and the loop is not watching it. True when the loop was watching for it
+// with nothing else to collect: it takes the result at once and may send the next job soon.
+bool hand_back(PoolJob *job);
+
+// The next job, or null when the pool stops. expect_more: the worker finished the only job
+// that was running and handed it to a loop that was watching for it, so a loop that chains
+// its calls is about to send the next one.
+PoolJob *take(Pool &p, bool expect_more) {
+  // One worker looks at a time, and only then: with other jobs running, or a loop busy with
+  // other results, the loop is the bottleneck and a looking worker would take the CPU it
+  // needs. After looks that found nothing, only every 2^n-th chance to look is taken (as the
+  // loop does).
+  int none = 0;
+  if (expect_more && p.skip_look.load(std::memory_order_relaxed) > 0) {
+    p.skip_look.fetch_sub(1, std::memory_order_relaxed);
+  } else if (expect_more && p.looking.compare_exchange_strong(none, 1, std::memory_order_seq_cst)) {
+    if (wait_briefly([&p] {
+          return p.queued.load(std::memory_order_seq_cst) > 0 || p.stopping.load(std::memory_order_relaxed);
+        })) {
+      p.look_misses = 0;
+    } else {
+      p.skip_look.store((1 << std::min(p.look_misses, kMaxSkipShift)) - 1, std::memory_order_relaxed);
+      ++p.look_misses;
+    }
+    p.looking.fetch_sub(1, std::memory_order_seq_cst);
+  }
+  std::unique_lock<std::mutex> lock = lock_soon(p.mu);
+  while (!p.head && !p.stopping.load(std::memory_order_relaxed)) {
+    ++p.sleeping;
+    p.wake.wait(lock);
+    --p.sleeping;
+  }
+  if (p.stopping.load(std::memory_order_relaxed)) return nullptr;
+  p.running.fetch_add(1, std::memory_order_relaxed);
+  return pop_locked(p);
+}
+
+void *worker_main(void *) {
+  Pool &p = g_pool;
+  bool expect_more = false;
+  while (PoolJob *job = take(p, expect_more)) {
+    job->run();
+    bool watched = hand_back(job);
+    expect_more = p.running.fetch_sub(1, std::memory_order_relaxed) == 1 && watched;
+  }
+  return nullptr;
+}
+
+// Starts one more worker, with every signal blocked: a process-directed signal must reach
+// the threads that expect it (a host's sigwait, libuv's signal handling), never a worker.
+void start_worker_locked(Pool &p) {
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pthread_t id;
+  if (pthread_create(&id, nullptr, worker_main, nullptr) == 0) {
+    p.ids.push_back(id);
+    ++p.threads;
+  }
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+}
+
+Pool::~Pool() {
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    stopping.store(true, std::memory_order_relaxed);
+  }
+  wake.notify_all();
+  for (pthread_t id : ids) pthread_join(id, nullptr);
+}
+
+// The loop's side ---------------------------------------------------------------------------
+
+// Whether the loop, about to poll, should watch for a finished job instead of blocking: only
+// inside fdk_loop_run in a mode that may block, with one or two jobs in flight and at most
+// one queued, nothing else ready, and not while recent watches came to nothing.
+bool should_watch(fdk_loop *loop) {
+  PoolLoop &pl = loop->pool;
+  if (!loop->running || loop->run_mode == FDK_RUN_NOWAIT || loop->stop_requested || pl.in_flight == 0 ||
+      loop->ready_head || loop->has_posts.load(std::memory_order_relaxed))
+    return false;
+  if (pl.skip_watch > 0) {
+    --pl.skip_watch;
+    return false;
+  }
+  // Many calls in flight, or more than one job queued on the pool, mean the workers are busy
+  // and the loop is the bottleneck: watching would take a CPU from them, and the results come
+  // in bursts that one wake-up collects anyway. One queued job may be the call just started,
+  // on its way to a worker.
+  return pl.in_flight <= kWatchInFlight && g_pool.queued.load(std::memory_order_relaxed) <= 1 &&
+         uv_backend_timeout(loop->uv) != 0;
+}
+
+// Watches the loop's list of finished jobs for up to kLookFor: true when one arrived.
+bool watch(fdk_loop *loop) {
+  PoolLoop &pl = loop->pool;
+  pl.watching.store(true, std::memory_order_seq_cst);
+  wait_briefly([&pl] { return pl.done.load(std::memory_order_seq_cst) != nullptr; });
+  pl.watching.store(false, std::memory_order_seq_cst);
+  if (pl.done.load(std::memory_order_seq_cst)) {
+    pl.watch_misses = 0;
+    return true;
+  }
+  pl.skip_watch = (1u << std::min(pl.watch_misses, kMaxSkipShift)) - 1;
+  ++pl.watch_misses;
+  return false;
+}
+
+// Before each poll: collect what finished, then, while jobs keep finishing within kLookFor,
+// keep collecting them for up to kLoopTurn.
+void on_prepare(uv_prepare_t *prepare) {
+  auto *loop = static_cast<fdk_loop *>(prepare->data);
+  auto until = Clock::now() + kLoopTurn;
+  for (;;) {
+    if (loop->pool.done.load(std::memory_order_acquire)) {
+      Dispatch scope(loop);
+      pool_loop_collect(loop);
+    }
+    if (!should_watch(loop)) return;
+    if (Clock::now() >= until) {
+      poll_without_blocking(loop);
+      return;
+    }
+    if (!watch(loop)) return;
+  }
+}
+
+bool hand_back(PoolJob *job) {
+  fdk_loop *loop = job->loop_;
+  PoolLoop &pl = loop->pool;
+  pl.notifying.fetch_add(1, std::memory_order_relaxed);
+  PoolJob *prev = pl.done.load(std::memory_order_relaxed);
+  do {
+    job->done_next_ = prev;
+  } while (!pl.done.compare_exchange_weak(prev, job, std::memory_order_seq_cst, std::memory_order_relaxed));
+  // The loop clears `watching` and then looks at `done` again before it blocks: one of the
+  // two sides sees the other's store.
+  bool watched = !prev && pl.watching.load(std::memory_order_seq_cst);
+  if (!prev && !watched) uv_async_send(&loop->wake);
+  pl.notifying.fetch_sub(1, std::memory_order_release);
+  return watched;
+}
+
+}  // namespace
+
+int pool_submit(fdk_loop *loop, PoolJob *job) {
+  std::call_once(g_atfork_once, [] { pthread_atfork(nullptr, nullptr, reset_in_child); });
+  Pool &p = g_pool;
+  job->loop_ = loop;
+  bool notify = false;
+  {
+    std::unique_lock<std::mutex> lock = lock_soon(p.mu);
+    if (p.stopping.load(std::memory_order_relaxed)) return fail(-ESHUTDOWN, "worker pool: the process is exiting");
+    if (p.most == 0) {
+      p.ids.reserve(static_cast<size_t>(most_workers()));  // so that no push_back throws later
+      p.most = most_workers();
+    }
+    job->prev_ = p.tail;
+    job->next_ = nullptr;
+    if (p.tail) p.tail->next_ = job;
+    else p.head = job;
+    p.tail = job;
+    job->queued_ = true;
+    int queued = p.queued.fetch_add(1, std::memory_order_seq_cst) + 1;
+    // Looking workers take what is queued without being woken; wake or start one for the rest.
+    if (queued > p.looking.load(std::memory_order_seq_cst)) {
+      if (p.sleeping > 0) notify = true;
+      else if (p.threads < p.most) start_worker_locked(p);
+    }
+    if (p.threads == 0) {
+      unlink_locked(p, job);
+      return fail(-EAGAIN, "worker pool: no worker thread could be started");
+    }
+  }
+  if (notify) p.wake.notify_one();
+  if (loop->pool.in_flight++ == 0) uv_prepare_start(&loop->pool.prepare, on_prepare);
+  return 0;
+}
+
+bool pool_cancel(PoolJob *job) {
+  Pool &p = g_pool;
+  {
+    std::unique_lock<std::mutex> lock = lock_soon(p.mu);
+    if (!job->queued_) return false;
+    unlink_locked(p, job);
+  }
+  PoolLoop &pl = job->loop_->pool;
+  if (--pl.in_flight == 0) uv_prepare_stop(&pl.prepare);
+  return true;
+}
+
+void pool_loop_init(fdk_loop *loop) {
+  uv_prepare_init(loop->uv, &loop->pool.prepare);
+  loop->pool.prepare.data = loop;
+  handle_opened(loop);
+  uv_unref(reinterpret_cast<uv_handle_t *>(&loop->pool.prepare));
+}
+
+void pool_loop_close(fdk_loop *loop, uv_close_cb on_closed) {
+  // Every job was collected; a worker may still be inside hand_back, about to wake the loop.
+  while (loop->pool.notifying.load(std::memory_order_acquire) > 0) sched_yield();
+  uv_close(reinterpret_cast<uv_handle_t *>(&loop->pool.prepare), on_closed);
+}
+
+void pool_loop_collect(fdk_loop *loop) {
+  PoolLoop &pl = loop->pool;
+  PoolJob *newest_first = pl.done.exchange(nullptr, std::memory_order_acquire);
+  PoolJob *oldest_first = nullptr;
+  while (newest_first) {
+    PoolJob *next = newest_first->done_next_;
+    newest_first->done_next_ = oldest_first;
+    oldest_first = newest_first;
+    newest_first = next;
+  }
+  while (PoolJob *job = oldest_first) {
+    oldest_first = job->done_next_;
+    job->done_next_ = nullptr;
+    if (--pl.in_flight == 0) uv_prepare_stop(&pl.prepare);
+    job->ran();
+  }
+}
+
+}  // namespace fdk

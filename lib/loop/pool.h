@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+// fdkit's worker pool: the blocking calls of asynchronous operations that have no
+// non-blocking form (file-system calls io_uring cannot make, reads of regular files where
+// io_uring is unavailable, name resolution).
+//
+// A round trip through libuv's pool costs two wake-ups of a sleeping thread (the worker's
+// condition variable, then the loop's eventfd), each a cross-CPU wake-up that costs 10-15 µs
+// on a virtual machine: ten times a warm stat. This pool keeps both threads awake for as
+// long as the loop keeps feeding it, within tight bounds:
+// - a worker that finishes a job looks for the next one for a short while before it sleeps,
+//   so a loop that starts the next call from the callback hands it over without a system call;
+// - a loop with jobs in flight that has nothing else to do checks for their completion for
+//   a short while before it blocks (only inside fdk_loop_run, only while it pays off), so the
+//   worker hands the result back without writing the loop's eventfd;
+// - both look by yielding the CPU (sched_yield), never by spinning on it: on a loaded
+//   machine the other threads of the CPU, the loop's own among them, run first;
+// - completions reach the loop as one lock-free list, so a burst of them costs at most one
+//   eventfd write and one loop wake-up.
+#pragma once
+
+#include <uv.h>
+
+#include <atomic>
+
+struct fdk_loop;
+
+namespace fdk {
+
+// A blocking call queued on the pool. Lives inside its operation; belongs to the loop thread
+// except while a worker runs it.
+class PoolJob {
+ public:
+  PoolJob() = default;
+  PoolJob(const PoolJob &) = delete;
+  PoolJob &operator=(const PoolJob &) = delete;
+
+  // Worker thread: the blocking call.
+  virtual void run() = 0;
+  // Loop thread, inside a dispatch: run() has returned.
+  virtual void ran() = 0;
+
+ protected:
+  ~PoolJob() = default;
+
+ public:
+  // The pool's own (loop/pool.cpp).
+  fdk_loop *loop_ = nullptr;
+  PoolJob *prev_ = nullptr, *next_ = nullptr;  // the pool's queue (its lock)
+  PoolJob *done_next_ = nullptr;               // the loop's list of finished jobs
+  bool queued_ = false;                        // on the queue, not yet taken by a worker (the pool's lock)
+};
+
+// A loop's side of the pool (a member of fdk_loop).
+struct PoolLoop {
+  std::atomic<PoolJob *> done{nullptr};  // jobs finished by workers, newest first
+  // Set while the loop thread itself watches `done` (it then checks it again before it
+  // blocks): a worker that finishes a job need not wake it.
+  std::atomic<bool> watching{false};
+  // Workers between finishing a job and their last touch of the loop: fdk_loop_free waits
+  // for none before it frees the loop.
+  std::atomic<int> notifying{0};
+  int in_flight = 0;        // jobs submitted and not yet through ran() (loop thread)
+  unsigned skip_watch = 0;  // loop iterations left before the loop watches again
+  unsigned watch_misses = 0;
+  uv_prepare_t prepare{};   // checks for finished jobs before the loop blocks
+};
+
+// Loop thread. Queues job on the pool for loop; on failure (-EAGAIN: no worker thread could
+// be started; -ESHUTDOWN: the process is exiting) nothing runs.
+int pool_submit(fdk_loop *loop, PoolJob *job);
+// Loop thread. Takes job off the queue if no worker has started it: true when it will never
+// run (its ran() will not be called either).
+bool pool_cancel(PoolJob *job);
+
+// The loop's side: set up with the loop, closed (once nothing is pending) before it is freed.
+void pool_loop_init(fdk_loop *loop);
+void pool_loop_close(fdk_loop *loop, uv_close_cb on_closed);
+// Loop thread, inside a dispatch: calls ran() on every job the workers finished.
+void pool_loop_collect(fdk_loop *loop);
+
+}  // namespace fdk

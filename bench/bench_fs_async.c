@@ -22,6 +22,8 @@
  * other tenants, CPU time what each implementation costs.
  *
  * usage: bench_fs_async [REPETITIONS] [OPS]     (defaults 5, 20000; medians are printed)
+ * BENCH_FS_ASYNC_CASE=NAME (one of the case names above, as printed) runs that case alone,
+ * without the cold-read case: for profiling one case, e.g. under callgrind.
  * Run it from a directory on the disk file system to measure (tmpfs ignores
  * POSIX_FADV_DONTNEED and refuses RWF_NOWAIT).
  */
@@ -31,6 +33,7 @@
 #include <fcntl.h>
 #include <liburing.h>
 #include <linux/magic.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +57,10 @@ static int total_ops = 20000;
 static int reps = 5;
 static char scratch[] = "bench_fs_async.XXXXXX";
 static int rfd = -1, wfd = -1; /* the warm file, read and written by every implementation */
+
+/* BENCH_FS_ASYNC_CASE: the one case to run, or null for all. */
+static const char *only_case;
+static int case_selected(int c) { return !only_case || strcmp(only_case, cases[c]) == 0; }
 
 static double now_ns(void) { return (double)fdk_now_ns(); }
 
@@ -331,13 +338,17 @@ static double run_liburing(int c, int inflight) {
   int started = 0, done = 0;
   char names[SLOTS_MAX][32];
   for (int i = 0; i < inflight; i++) slot_name(names[i], i);
+  /* What fdkit's open of a name beneath fdk_dir_cwd() asks the kernel: the same flags,
+   * confined the same way. */
+  static struct open_how confined_open = {
+      .flags = O_RDONLY | O_CLOEXEC, .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
 #define PREP(slot)                                                                                        \
   do {                                                                                                    \
     struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);                                                   \
     int64_t off = (int64_t)((started + (slot)) % (FILE_SIZE / BLOCK)) * BLOCK;                            \
     switch (c) {                                                                                          \
       case STAT: io_uring_prep_statx(sqe, AT_FDCWD, "f", 0, STATX_BASIC_STATS | STATX_BTIME, &sx[slot]); break; \
-      case OPEN: io_uring_prep_openat(sqe, AT_FDCWD, "f", O_RDONLY | O_CLOEXEC, 0); break;               \
+      case OPEN: io_uring_prep_openat2(sqe, AT_FDCWD, "f", &confined_open); break;                       \
       case PREAD: io_uring_prep_read(sqe, rfd, bufs[slot], BLOCK, (uint64_t)off); break;                  \
       case PWRITE: io_uring_prep_write(sqe, wfd, bufs[slot], BLOCK, (uint64_t)off); break;                \
       case MKDIR:                                                                                         \
@@ -540,11 +551,13 @@ static void setup_files(void) {
  * as "case inflight ns cpu_ns" lines, then "idle p99_ms" and "cold p99_ms". */
 static void child(void) {
   for (int c = 0; c < NCASES; c++) {
+    if (!case_selected(c)) continue;
     for (int k = 0; k < 2; k++) {
       double ns = run_fdkit(c, k ? 64 : 1);
       printf("%d %d %.1f %.1f\n", c, k ? 64 : 1, ns, last_cpu_ns);
     }
   }
+  if (only_case) return;
   double own;
   double p99 = run_cold(0, &own);
   printf("idle %.3f %.3f\n", p99, own);
@@ -560,6 +573,13 @@ int main(int argc, char **argv) {
   if (argc > 2) total_ops = atoi(argv[2]);
   if (reps < 1 || reps > 31 || total_ops < 64) {
     fprintf(stderr, "usage: bench_fs_async [REPETITIONS (1-31)] [OPS (>= 64)]\n");
+    return 2;
+  }
+  only_case = getenv("BENCH_FS_ASYNC_CASE");
+  int known_case = !only_case;
+  for (int c = 0; c < NCASES; c++) known_case |= only_case && strcmp(only_case, cases[c]) == 0;
+  if (!known_case) {
+    fprintf(stderr, "bench_fs_async: BENCH_FS_ASYNC_CASE=%s is not a case name\n", only_case);
     return 2;
   }
   const char *child_mode = getenv("BENCH_FS_ASYNC_CHILD");
@@ -608,6 +628,7 @@ int main(int argc, char **argv) {
       }
     }
     for (int c = 0; c < NCASES; c++) {
+      if (!case_selected(c)) continue;
       sys_ns[c][r] = run_sync(c, 0);
       sync_ns[c][r] = run_sync(c, 1);
       for (int k = 0; k < 2; k++) {
@@ -621,6 +642,7 @@ int main(int argc, char **argv) {
 
   const char *fs = fs_name();
   for (int c = 0; c < NCASES; c++) {
+    if (!case_selected(c)) continue;
     double sys = median(sys_ns[c], reps), sync = median(sync_ns[c], reps);
     printf("{\"bench\":\"fs_async\",\"fs\":\"%s\",\"case\":\"%s\",\"inflight\":1,\"impl\":\"syscall\",\"ns_per_op\":%.1f}\n",
            fs, cases[c], sys);
@@ -646,7 +668,7 @@ int main(int argc, char **argv) {
       }
     }
   }
-  for (int e = 0; e < NENGINES; e++)
+  for (int e = 0; e < NENGINES && !only_case; e++)
     printf("{\"bench\":\"fs_async\",\"fs\":\"%s\",\"case\":\"cold-read-64-timer-1ms\",\"impl\":\"fdkit-%s\","
            "\"timer_p99_late_ms\":%.3f,\"idle_timer_p99_late_ms\":%.3f,"
            "\"timer_p99_late_less_runqueue_ms\":%.3f,\"idle_timer_p99_late_less_runqueue_ms\":%.3f}\n",

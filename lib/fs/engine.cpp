@@ -491,7 +491,7 @@ class FstatOp final : public UringOp {
 template <class Op>
 int start_or_drop(Op *op, fdk_op **out) {
   int r = op->start(out);
-  if (r == kNotServed) delete op;
+  if (r == kNotServed) op_unref(op);
   return r;
 }
 
@@ -500,48 +500,48 @@ int start_or_drop(Op *op, fdk_op **out) {
 int uring_openat(fdk_loop *loop, fdk_dir *dir, const char *path, int oflags, mode_t mode, fdk_open_cb cb, void *data,
                  fdk_op **op) {
   if (!ring_serves(loop, IORING_OP_OPENAT2)) return kNotServed;
-  return start_or_drop(new (loop) OpenOp(loop, dir, path, oflags, mode, cb, data), op);
+  return start_or_drop(make_recycled<OpenOp>(loop, dir, path, oflags, mode, cb, data), op);
 }
 
 int uring_statat(fdk_loop *loop, fdk_stat *st, fdk_dir *dir, const char *path, bool follow, fdk_result_cb cb,
                  void *data, fdk_op **op) {
   if (!ring_serves(loop, IORING_OP_STATX) || !ring_serves(loop, IORING_OP_OPENAT2)) return kNotServed;
-  return start_or_drop(new (loop) StatOp(loop, st, dir, path, follow, cb, data), op);
+  return start_or_drop(make_recycled<StatOp>(loop, st, dir, path, follow, cb, data), op);
 }
 
 int uring_fstat(fdk_loop *loop, fdk_stat *st, fdk_fd *fd, fdk_result_cb cb, void *data, fdk_op **op) {
   if (!ring_serves(loop, IORING_OP_STATX)) return kNotServed;
-  return start_or_drop(new (loop) FstatOp(loop, st, fd, cb, data), op);
+  return start_or_drop(make_recycled<FstatOp>(loop, st, fd, cb, data), op);
 }
 
 int uring_mkdirat(fdk_loop *loop, fdk_dir *dir, const char *path, mode_t mode, fdk_result_cb cb, void *data,
                   fdk_op **op) {
   if (!ring_serves(loop, IORING_OP_MKDIRAT) || !ring_serves(loop, IORING_OP_OPENAT2)) return kNotServed;
-  return start_or_drop(new (loop) MkdirOp(loop, dir, path, mode, cb, data), op);
+  return start_or_drop(make_recycled<MkdirOp>(loop, dir, path, mode, cb, data), op);
 }
 
 int uring_unlinkat(fdk_loop *loop, fdk_dir *dir, const char *path, bool remove_dir, fdk_result_cb cb, void *data,
                    fdk_op **op) {
   if (!ring_serves(loop, IORING_OP_UNLINKAT) || !ring_serves(loop, IORING_OP_OPENAT2)) return kNotServed;
-  return start_or_drop(new (loop) UnlinkOp(loop, dir, path, remove_dir, cb, data), op);
+  return start_or_drop(make_recycled<UnlinkOp>(loop, dir, path, remove_dir, cb, data), op);
 }
 
 int uring_renameat2(fdk_loop *loop, fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char *new_path,
                     unsigned flags, fdk_result_cb cb, void *data, fdk_op **op) {
   if (!ring_serves(loop, IORING_OP_RENAMEAT) || !ring_serves(loop, IORING_OP_OPENAT2)) return kNotServed;
-  return start_or_drop(new (loop) RenameOp(loop, old_dir, old_path, new_dir, new_path, flags, cb, data), op);
+  return start_or_drop(make_recycled<RenameOp>(loop, old_dir, old_path, new_dir, new_path, flags, cb, data), op);
 }
 
 int uring_linkat(fdk_loop *loop, fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char *new_path,
                  fdk_result_cb cb, void *data, fdk_op **op) {
   if (!ring_serves(loop, IORING_OP_LINKAT) || !ring_serves(loop, IORING_OP_OPENAT2)) return kNotServed;
-  return start_or_drop(new (loop) LinkOp(loop, old_dir, old_path, new_dir, new_path, cb, data), op);
+  return start_or_drop(make_recycled<LinkOp>(loop, old_dir, old_path, new_dir, new_path, cb, data), op);
 }
 
 int uring_symlinkat(fdk_loop *loop, const char *target, fdk_dir *dir, const char *path, fdk_result_cb cb, void *data,
                     fdk_op **op) {
   if (!ring_serves(loop, IORING_OP_SYMLINKAT) || !ring_serves(loop, IORING_OP_OPENAT2)) return kNotServed;
-  return start_or_drop(new (loop) SymlinkOp(loop, target, dir, path, cb, data), op);
+  return start_or_drop(make_recycled<SymlinkOp>(loop, target, dir, path, cb, data), op);
 }
 
 #endif

@@ -171,7 +171,7 @@ int start_file_io(fdk_loop *loop, fdk_fd *fd, Direction dir, Task &&task, fdk_op
   }
 #if FDK_HAVE_URING
   if (int opcode = engine_tries_uring(engine) ? uring_file_opcode(loop, task.file_request()) : -1; opcode >= 0) {
-    auto *op = new (loop) UringFileOp<Task>(loop, fd, dir, std::move(task), done, what);
+    auto *op = make_recycled<UringFileOp<Task>>(loop, fd, dir, std::move(task), done, what);
     op->start(out, opcode);
     return 0;
   }

@@ -5,12 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sanitizer/asan_interface.h>
-
 #include <atomic>
-#include <cstddef>
 #include <mutex>
-#include <new>
 
 #include "core/error.h"
 #include "fd/fd.h"
@@ -89,8 +85,6 @@ struct Ring {
   uv_prepare_t prepare{};  // sends the iteration's submissions before the loop waits
   fdk_loop *loop = nullptr;
   int open_handles = 0;
-  void *spare_blocks = nullptr;  // op blocks for reuse, linked through their first word
-  unsigned spare_count = 0;
 };
 
 namespace {
@@ -179,34 +173,10 @@ void on_prepare(uv_prepare_t *handle) {
   if (io_uring_sq_ready(&r->ring)) submit(r);
 }
 
-// Every block holds an op of up to kOpBlockBytes after a header naming its loop (the
-// destroyed op cannot be asked); larger ops get a block of their own size, never reused.
-constexpr size_t kBlockHeader = alignof(std::max_align_t);
-constexpr size_t kOpBlockBytes = 512;
-// Blocks a ring keeps: enough for a few batches of 64 ops in flight.
-constexpr unsigned kSpareBlocksMax = 256;
-
-void *spare_pop(Ring *r) {
-  void *block = r->spare_blocks;
-  ASAN_UNPOISON_MEMORY_REGION(block, kBlockHeader + kOpBlockBytes);
-  r->spare_blocks = *static_cast<void **>(block);
-  --r->spare_count;
-  return block;
-}
-
-void spare_push(Ring *r, void *block) {
-  *static_cast<void **>(block) = r->spare_blocks;
-  r->spare_blocks = block;
-  ++r->spare_count;
-  // Under ASan a use of a recycled op is reported as a use after free would be.
-  ASAN_POISON_MEMORY_REGION(block, kBlockHeader + kOpBlockBytes);
-}
-
 void on_ring_handle_closed(uv_handle_t *handle) {
   auto *r = static_cast<Ring *>(handle->data);
   handle_closed(r->loop);
   if (--r->open_handles == 0) {
-    while (r->spare_blocks) free(spare_pop(r));
     io_uring_queue_exit(&r->ring);
     delete r;
   }
@@ -274,27 +244,6 @@ void ring_close(fdk_loop *loop) {
   if (!r || r == kNoRing) return;
   uv_close(reinterpret_cast<uv_handle_t *>(&r->poll), on_ring_handle_closed);
   uv_close(reinterpret_cast<uv_handle_t *>(&r->prepare), on_ring_handle_closed);
-}
-
-void *UringOp::operator new(size_t size, fdk_loop *loop) {
-  Ring *r = loop->ring;
-  bool reusable = size <= kOpBlockBytes;
-  void *block = reusable && r && r != kNoRing && r->spare_blocks
-                    ? spare_pop(r)
-                    : malloc(kBlockHeader + (reusable ? kOpBlockBytes : size));
-  if (!block) throw std::bad_alloc();
-  *static_cast<fdk_loop **>(block) = loop;
-  return static_cast<char *>(block) + kBlockHeader;
-}
-
-void UringOp::operator delete(void *op, fdk_loop *) { free(static_cast<char *>(op) - kBlockHeader); }
-
-void UringOp::operator delete(void *op, size_t size) {
-  void *block = static_cast<char *>(op) - kBlockHeader;
-  // The ring is gone once the loop closed it: the block goes back to the allocator.
-  Ring *r = (*static_cast<fdk_loop **>(block))->ring;
-  if (size <= kOpBlockBytes && r && r != kNoRing && r->spare_count < kSpareBlocksMax) spare_push(r, block);
-  else free(block);
 }
 
 io_uring_sqe *UringOp::next_sqe() {

@@ -105,13 +105,8 @@ inline bool ring_serves(fdk_loop *loop, int opcode) {
 class UringOp : public fdk_op {
  public:
   explicit UringOp(fdk_loop *l) : fdk_op(l), flight_(l) {}
-  // Ring ops live in blocks that the loop's ring keeps for reuse: at 64 in flight, a
-  // malloc and a free per op overflowed the allocator's per-thread cache and cost more
-  // than the op's own code. Made with new (loop) Op(...) on the loop thread; deleted there
-  // too (an op's last reference ends on its loop). Loop thread only.
-  static void *operator new(size_t size, fdk_loop *loop);
-  static void operator delete(void *block, fdk_loop *loop);  // a constructor that throws
-  static void operator delete(void *block, size_t size);
+  // Made with make_recycled (loop/loop.h): at 64 in flight, a malloc and a free per op
+  // overflowed the allocator's per-thread cache and cost more than the op's own code.
   void cancel() override;
   // Loop thread: the result of the op's current submission.
   virtual void on_cqe(int res) = 0;

@@ -2,6 +2,7 @@
 #include "loop/loop.h"
 
 #include <pthread.h>
+#include <sanitizer/asan_interface.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -248,6 +249,7 @@ void op_unref(fdk_op *op) {
 Recycler::~Recycler() {
   for (Bin &bin : bins_) {
     while (Block *b = bin.head) {
+      ASAN_UNPOISON_MEMORY_REGION(b, bin.size);
       bin.head = b->next;
       ::operator delete(b);
     }
@@ -255,9 +257,11 @@ Recycler::~Recycler() {
 }
 
 void *Recycler::take(size_t size) {
+  size = (size + kGrain - 1) / kGrain * kGrain;
   for (Bin &bin : bins_) {
     if (bin.size == size && bin.head) {
       Block *b = bin.head;
+      ASAN_UNPOISON_MEMORY_REGION(b, size);
       bin.head = b->next;
       --bin.count;
       return b;
@@ -267,6 +271,7 @@ void *Recycler::take(size_t size) {
 }
 
 void Recycler::give(void *block, size_t size) {
+  size = (size + kGrain - 1) / kGrain * kGrain;
   Bin *spare = nullptr;
   for (Bin &bin : bins_) {
     if (bin.size == size) {
@@ -284,6 +289,7 @@ void Recycler::give(void *block, size_t size) {
   b->next = spare->head;
   spare->head = b;
   ++spare->count;
+  ASAN_POISON_MEMORY_REGION(b, size);
 }
 
 Dispatch::Dispatch(fdk_loop *loop) : loop_(loop) { ++loop_->dispatch_depth; }

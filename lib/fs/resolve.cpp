@@ -44,7 +44,7 @@ constexpr ino_t kProcDynamicFirst = 0xF0000000u;
 
 // The chosen strategy and whether it was forced (a forced one never falls back).
 constexpr int kForced = 0x100;
-std::atomic<int> g_backend{0};  // 0 until probed, else a Backend value, maybe | kForced
+FDK_HOT_DATA std::atomic<int> g_backend{0};  // 0 until probed, else a Backend value, maybe | kForced
 std::mutex g_probe_lock;
 
 // The openat2 resolve flags of a confined lookup with a dir's scope.

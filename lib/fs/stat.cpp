@@ -25,7 +25,7 @@ namespace fdk {
 namespace {
 
 constexpr unsigned kStatxMask = STATX_BASIC_STATS | STATX_BTIME;
-std::atomic<bool> g_no_statx{false};
+FDK_HOT_DATA std::atomic<bool> g_no_statx{false};
 
 statx_timestamp stamp(const struct timespec &ts) {
   statx_timestamp t{};

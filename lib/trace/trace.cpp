@@ -8,6 +8,7 @@
 #include <new>
 
 #include "core/error.h"
+#include "core/hot.h"
 #include "io/ops.h"
 #include "loop/loop.h"
 
@@ -28,7 +29,7 @@ __extension__ unsigned short fdkit_op__end_semaphore __attribute__((unused, sect
 namespace fdk {
 
 #if FDK_TRACING
-std::atomic<int> g_trace_hooks{0};
+FDK_HOT_DATA std::atomic<int> g_trace_hooks{0};
 
 namespace {
 

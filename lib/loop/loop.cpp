@@ -257,7 +257,7 @@ Recycler::~Recycler() {
 }
 
 void *Recycler::take(size_t size) {
-  size = (size + kGrain - 1) / kGrain * kGrain;
+  size = usable(size);
   for (Bin &bin : bins_) {
     if (bin.size == size && bin.head) {
       Block *b = bin.head;
@@ -271,7 +271,7 @@ void *Recycler::take(size_t size) {
 }
 
 void Recycler::give(void *block, size_t size) {
-  size = (size + kGrain - 1) / kGrain * kGrain;
+  size = usable(size);
   Bin *spare = nullptr;
   for (Bin &bin : bins_) {
     if (bin.size == size) {

@@ -32,8 +32,10 @@ struct Ring;
 // same size (loop thread only): a read re-armed from its own callback, or a descriptor
 // opened, read once and closed, then allocates nothing; so do the io_uring engine's ops at
 // 64 in flight, where a malloc and a free per op overflowed the allocator's per-thread
-// cache. Sizes are rounded up to the allocator's own grain (16 bytes, so nothing is lost);
-// a few sizes, a bounded number of blocks each; everything else goes back to the allocator. Under ASan a kept block is poisoned, so a use after reuse is reported.
+// cache. A size is rounded up to what the allocator's chunk for it holds anyway (chunks of
+// 16-byte multiples with an 8-byte header), so sizes that share a chunk share blocks and no
+// block is bigger than a plain malloc's; a few sizes, a bounded number of blocks each;
+// everything else goes back to the allocator. Under ASan a kept block is poisoned, so a use after reuse is reported.
 class Recycler {
  public:
   Recycler() = default;
@@ -53,7 +55,8 @@ class Recycler {
     Block *head = nullptr;
     uint32_t count = 0;
   };
-  static constexpr size_t kGrain = 16;
+  static constexpr size_t kGrain = 16, kChunkHeader = sizeof(size_t);
+  static size_t usable(size_t size) { return (size + kChunkHeader + kGrain - 1) / kGrain * kGrain - kChunkHeader; }
   static constexpr int kBins = 8;
   static constexpr uint32_t kKeep = 128;
   Bin bins_[kBins];

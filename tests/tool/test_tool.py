@@ -786,4 +786,10 @@ class FsCoreutils(ConfinedTree):
 
 if __name__ == "__main__":
     FDKIT = os.path.abspath(sys.argv[1])
+    # The signal tests compare with coreutils and send signals to the tool: both respect a
+    # signal ignored at their start (as under nohup, or in a background job of a script),
+    # so the runs start from the default dispositions whatever this process inherited.
+    import signal
+    for ignored_by_callers in (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM):
+        signal.signal(ignored_by_callers, signal.SIG_DFL)
     tap.main(sys.modules[__name__])

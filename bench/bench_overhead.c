@@ -126,6 +126,17 @@ static void check(int r, const char *what) {
   }
 }
 
+/* Records the start of n reads that must wait (s1..s2; its memory is that of the whole
+ * channel, handle included: s0..s3) and the loop's first turn after them (s2..s3). */
+static void record_start_and_first_turn(results *r, sample s0, sample s1, sample s2, sample s3, int n) {
+  metric start = per_op(s1, s2, n, 0);
+  metric whole = per_op(s0, s3, n, 1);
+  start.rss_bytes = whole.rss_bytes;
+  start.heap_bytes = whole.heap_bytes;
+  record(r, "read-start-waiting", start, 1);
+  record(r, "first-turn", per_op(s2, s3, n, 0), 0);
+}
+
 /* reads: N channels, fdkit ---------------------------------------------------------- */
 
 static char sink[64];
@@ -167,12 +178,7 @@ static void reads_fdkit(int n, results *r) {
   sample s2 = take();
   fdk_loop_run(floop, FDK_RUN_NOWAIT);
   sample s3 = take();
-  metric start = per_op(s1, s2, n, 0);
-  metric whole = per_op(s0, s3, n, 1);
-  start.rss_bytes = whole.rss_bytes;
-  start.heap_bytes = whole.heap_bytes;
-  record(r, "read-start-waiting", start, 1);
-  record(r, "first-turn", per_op(s2, s3, n, 0), 0);
+  record_start_and_first_turn(r, s0, s1, s2, s3, n);
   if (delivered != 0) abort();
   int rounds = rounds_for(n);
   long want = 0;
@@ -219,12 +225,7 @@ static void reads_libuv(int n, results *r) {
   sample s2 = take();
   uv_run(&loop, UV_RUN_NOWAIT);
   sample s3 = take();
-  metric start = per_op(s1, s2, n, 0);
-  metric whole = per_op(s0, s3, n, 1);
-  start.rss_bytes = whole.rss_bytes;
-  start.heap_bytes = whole.heap_bytes;
-  record(r, "read-start-waiting", start, 1);
-  record(r, "first-turn", per_op(s2, s3, n, 0), 0);
+  record_start_and_first_turn(r, s0, s1, s2, s3, n);
   int rounds = rounds_for(n);
   long want = 0;
   sample s4 = take();

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Asynchronous forms of the file-system calls: open, stat, mkdir, unlink, rmdir, rename,
 // link and symlink try the inline and io_uring engines first (fs/engine.h); otherwise the
-// synchronous body runs on libuv's worker pool with copies of the arguments and a
+// synchronous body runs on fdkit's worker pool with copies of the arguments and a
 // reference on each dir handle.
 #include <stdlib.h>
 #include <unistd.h>

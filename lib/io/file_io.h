@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 // Asynchronous reads and writes of descriptors epoll refuses (regular files above all):
 // inline when the kernel promises not to wait (RWF_NOWAIT), else on the loop's io_uring,
-// else on fdkit's worker pool (loop/pool.h). A part done inline is never reported as the whole: the
-// rest goes to the next engine.
+// else on fdkit's worker pool (loop/pool.h). A part done inline is never reported as the
+// whole: the rest goes to the next engine.
 #pragma once
 
 #include <sys/uio.h>

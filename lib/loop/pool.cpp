@@ -3,14 +3,16 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdlib.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
-#include <condition_variable>
 #include <mutex>
 #include <new>
+#include <utility>
 #include <vector>
 
 #include "core/error.h"
@@ -78,16 +80,25 @@ std::unique_lock<std::mutex> lock_soon(std::mutex &mu) {
   return lock;
 }
 
+// A worker thread. It sleeps on its own semaphore, so that a wake-up reaches exactly the
+// worker it was meant for: with one condition variable for all, glibc made the loop thread
+// that signalled it wait, at 64 calls in flight, for the workers woken before to leave
+// it (a futex wait of the loop thread on a worker's turn on a CPU, seen in perf trace).
+struct Worker {
+  sem_t wake;
+  Worker *next_idle = nullptr;  // the pool's stack of sleeping workers (its lock)
+};
+
 struct Pool {
   std::mutex mu;
-  std::condition_variable wake;
   PoolJob *head = nullptr, *tail = nullptr;  // the queue, oldest first (mu)
   std::atomic<int> queued{0};                // its length, read without mu by looking workers
   std::atomic<int> looking{0};               // workers looking for a job without sleeping (0 or 1)
   std::atomic<int> running{0};               // workers running a job
   std::atomic<int> skip_look{0};             // finished jobs left before a worker looks again
   unsigned look_misses = 0;                  // (the looking worker)
-  int sleeping = 0;                          // workers waiting on `wake` (mu)
+  Worker *idle = nullptr;                    // sleeping workers, the latest asleep first (mu)
+  int woken = 0;                             // workers woken for a job and not yet back to the queue (mu)
   int threads = 0;                           // (mu)
   int most = 0;                              // workers at most, read on first use (mu)
   std::vector<pthread_t> ids;                // (mu)
@@ -138,10 +149,51 @@ void unlink_locked(Pool &p, PoolJob *job) {
 // with nothing else to collect: it takes the result at once and may send the next job soon.
 bool hand_back(PoolJob *job);
 
+void *worker_main(void *arg);
+
+// Starts one more worker, with every signal blocked: a process-directed signal must reach
+// the threads that expect it (a host's sigwait, libuv's signal handling), never a worker.
+// Its Worker lives as long as the thread, which frees it on its way out.
+void start_worker_locked(Pool &p) {
+  auto *worker = new (std::nothrow) Worker;
+  if (!worker) return;
+  sem_init(&worker->wake, 0, 0);
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pthread_t id;
+  if (pthread_create(&id, nullptr, worker_main, worker) == 0) {
+    p.ids.push_back(id);
+    ++p.threads;
+  } else {
+    sem_destroy(&worker->wake);
+    delete worker;
+  }
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+}
+
+// Another worker for the jobs queued beyond what looking workers take: a sleeping one, taken
+// off the stack (its semaphore to post once mu is released), else a new thread if the pool
+// may grow (null then). Only one wake-up is under way at a time: the woken worker, once it
+// has taken a job, wakes the next if jobs are left. So a loop that sends a burst of calls
+// pays one wake-up system call, not one per call, and when the loop is the bottleneck (fast
+// calls at many in flight) workers that keep up are not woken one by one per call.
+Worker *more_hands_locked(Pool &p) {
+  if (p.queued.load(std::memory_order_seq_cst) <= p.looking.load(std::memory_order_seq_cst)) return nullptr;
+  Worker *w = p.idle;
+  if (w) {
+    p.idle = w->next_idle;
+    ++p.woken;
+  } else if (p.threads < p.most) {
+    start_worker_locked(p);
+  }
+  return w;
+}
+
 // The next job, or null when the pool stops. expect_more: the worker finished the only job
 // that was running and handed it to a loop that was watching for it, so a loop that chains
 // its calls is about to send the next one.
-PoolJob *take(Pool &p, bool expect_more) {
+PoolJob *take(Pool &p, Worker &self, bool expect_more) {
   // One worker looks at a time, and only then: with other jobs running, or a loop busy with
   // other results, the loop is the bottleneck and a looking worker would take the CPU it
   // needs. After looks that found nothing, only every 2^n-th chance to look is taken (as the
@@ -162,46 +214,50 @@ PoolJob *take(Pool &p, bool expect_more) {
   }
   std::unique_lock<std::mutex> lock = lock_soon(p.mu);
   while (!p.head && !p.stopping.load(std::memory_order_relaxed)) {
-    ++p.sleeping;
-    p.wake.wait(lock);
-    --p.sleeping;
+    self.next_idle = p.idle;
+    p.idle = &self;
+    lock.unlock();
+    while (sem_wait(&self.wake) < 0 && errno == EINTR) {
+    }
+    lock = lock_soon(p.mu);
+    --p.woken;  // whoever posted the semaphore took this worker off the stack and counted it
   }
   if (p.stopping.load(std::memory_order_relaxed)) return nullptr;
   p.running.fetch_add(1, std::memory_order_relaxed);
-  return pop_locked(p);
+  PoolJob *job = pop_locked(p);
+  // Jobs left behind: this worker passes the wake-up on (see more_hands_locked).
+  Worker *to_wake = p.head && p.woken == 0 ? more_hands_locked(p) : nullptr;
+  lock.unlock();
+  if (to_wake) sem_post(&to_wake->wake);
+  return job;
 }
 
-void *worker_main(void *) {
+void *worker_main(void *arg) {
   Pool &p = g_pool;
+  Worker &self = *static_cast<Worker *>(arg);
   bool expect_more = false;
-  while (PoolJob *job = take(p, expect_more)) {
+  while (PoolJob *job = take(p, self, expect_more)) {
     job->run();
     bool watched = hand_back(job);
     expect_more = p.running.fetch_sub(1, std::memory_order_relaxed) == 1 && watched;
   }
+  sem_destroy(&self.wake);
+  delete &self;
   return nullptr;
 }
 
-// Starts one more worker, with every signal blocked: a process-directed signal must reach
-// the threads that expect it (a host's sigwait, libuv's signal handling), never a worker.
-void start_worker_locked(Pool &p) {
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
-  pthread_t id;
-  if (pthread_create(&id, nullptr, worker_main, nullptr) == 0) {
-    p.ids.push_back(id);
-    ++p.threads;
-  }
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
-}
-
 Pool::~Pool() {
+  Worker *sleepers;
   {
     std::lock_guard<std::mutex> lock(mu);
     stopping.store(true, std::memory_order_relaxed);
+    sleepers = std::exchange(idle, nullptr);
   }
-  wake.notify_all();
+  for (Worker *w = sleepers; w;) {
+    Worker *next = w->next_idle;
+    sem_post(&w->wake);
+    w = next;
+  }
   for (pthread_t id : ids) pthread_join(id, nullptr);
 }
 
@@ -283,7 +339,7 @@ int pool_submit(fdk_loop *loop, PoolJob *job) {
   std::call_once(g_atfork_once, [] { pthread_atfork(nullptr, nullptr, reset_in_child); });
   Pool &p = g_pool;
   job->loop_ = loop;
-  bool notify = false;
+  Worker *to_wake = nullptr;
   {
     std::unique_lock<std::mutex> lock = lock_soon(p.mu);
     if (p.stopping.load(std::memory_order_relaxed)) return fail(-ESHUTDOWN, "worker pool: the process is exiting");
@@ -297,18 +353,14 @@ int pool_submit(fdk_loop *loop, PoolJob *job) {
     else p.head = job;
     p.tail = job;
     job->queued_ = true;
-    int queued = p.queued.fetch_add(1, std::memory_order_seq_cst) + 1;
-    // Looking workers take what is queued without being woken; wake or start one for the rest.
-    if (queued > p.looking.load(std::memory_order_seq_cst)) {
-      if (p.sleeping > 0) notify = true;
-      else if (p.threads < p.most) start_worker_locked(p);
-    }
+    p.queued.fetch_add(1, std::memory_order_seq_cst);
+    if (p.woken == 0) to_wake = more_hands_locked(p);
     if (p.threads == 0) {
       unlink_locked(p, job);
       return fail(-EAGAIN, "worker pool: no worker thread could be started");
     }
   }
-  if (notify) p.wake.notify_one();
+  if (to_wake) sem_post(&to_wake->wake);
   if (loop->pool.in_flight++ == 0) uv_prepare_start(&loop->pool.prepare, on_prepare);
   return 0;
 }

@@ -296,25 +296,20 @@ bool UringOp::probe_cold_read() {
 
 void UringOp::continue_on_pool() {
   on_pool_ = true;
-  work_.data = this;
-  int r = uv_queue_work(loop->uv, &work_, work_run, work_after);
-  if (r < 0) op_complete(this, fail(r, "worker pool: %s", uv_strerror(r)));
+  if (int r = pool_submit(loop, this); r < 0) op_complete(this, r);
 }
 
-void UringOp::work_run(uv_work_t *req) {
-  auto *op = static_cast<UringOp *>(req->data);
-  op->pool_result_ = op->run_blocking();
-  if (op->pool_result_ < 0) op->pool_detail_ = error_text();
+void UringOp::run() {
+  pool_result_ = run_blocking();
+  if (pool_result_ < 0) pool_detail_ = error_text();
 }
 
-void UringOp::work_after(uv_work_t *req, int status) {
-  auto *op = static_cast<UringOp *>(req->data);
-  Dispatch scope(op->loop);
-  if (status == UV_ECANCELED || op->cancelled_) {
-    if (status != UV_ECANCELED && op->pool_result_ >= 0) op->discard(op->pool_result_);
-    op_complete_with_detail(op, -ECANCELED, "operation cancelled");
+void UringOp::ran() {
+  if (cancelled_) {
+    if (pool_result_ >= 0) discard(pool_result_);
+    op_complete_with_detail(this, -ECANCELED, "operation cancelled");
   } else {
-    op_complete_with_detail(op, op->pool_result_, std::move(op->pool_detail_));
+    op_complete_with_detail(this, pool_result_, std::move(pool_detail_));
   }
 }
 
@@ -322,8 +317,8 @@ void UringOp::cancel() {
   if (cancelled_) return;
   cancelled_ = true;
   if (on_pool_) {
-    // Succeeds only while the work is queued; work_after then sees UV_ECANCELED.
-    uv_cancel(reinterpret_cast<uv_req_t *>(&work_));
+    // Still queued: it never runs. Running: ran() discards its result.
+    if (pool_cancel(this)) op_complete_with_detail(this, -ECANCELED, "operation cancelled");
     return;
   }
   Ring *r = loop->ring;

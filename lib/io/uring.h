@@ -102,7 +102,7 @@ inline bool ring_serves(fdk_loop *loop, int opcode) {
 // An operation whose system calls go through the loop's ring. It completes only on the
 // completion entry of its own submission (a cancel asks the kernel to hurry, nothing
 // more), so the descriptors and buffers it holds stay valid until the kernel is done.
-class UringOp : public fdk_op {
+class UringOp : public fdk_op, private PoolJob {
  public:
   explicit UringOp(fdk_loop *l) : fdk_op(l), flight_(l) {}
   // Made with make_recycled (loop/loop.h): at 64 in flight, a malloc and a free per op
@@ -133,7 +133,7 @@ class UringOp : public fdk_op {
   // descriptor (*raw) that on_cqe must end. The entry to fill, or null when the op has
   // already completed (-EBADF: the handle is closed) or gone on to the pool (the ring is full).
   io_uring_sqe *begin_on_fd(fdk_fd *fd, Span &span, const char *what, fdk_op **out, int *raw);
-  // Runs the rest of the op on libuv's worker pool (io_uring answered that it cannot do it
+  // Runs the rest of the op on fdkit's worker pool (io_uring answered that it cannot do it
   // without waiting): run_blocking() there, then the op completes with its result; a
   // cancel that comes too late has discard() release what it produced.
   void continue_on_pool();
@@ -143,12 +143,9 @@ class UringOp : public fdk_op {
   InFlight flight_;  // subclasses end it in deliver()
 
  private:
-  static void work_run(uv_work_t *req);
-  static void work_after(uv_work_t *req, int status);
+  void run() override;  // the pool's side (loop/pool.h)
+  void ran() override;
 
-  // Left unset until continue_on_pool (uv_queue_work fills it): zeroing its bytes for
-  // every op showed in the 64-in-flight profile, and few ops ever reach the pool.
-  uv_work_t work_;
   bool on_pool_ = false;
   int64_t pool_result_ = 0;
   std::string pool_detail_;

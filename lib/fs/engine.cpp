@@ -80,7 +80,7 @@ int inline_openat(fdk_loop *loop, fdk_dir *dir, const char *path, int oflags, fd
     close(r);
     r = fail_sys(err, "openat");
   }
-  auto *known = new KnownOp<OpenResult>(loop, OpenResult{oflags, cb, data});
+  auto *known = make_recycled<KnownOp<OpenResult>>(loop, OpenResult{oflags, cb, data});
   known->start(r, -1, "openat", op);
   return 0;
 }

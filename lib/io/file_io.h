@@ -158,7 +158,7 @@ int start_file_io(fdk_loop *loop, fdk_fd *fd, Direction dir, Task &&task, fdk_op
     int64_t r = nowait_attempt(fd, req);
     // Done: an error, everything, or the end of the file.
     if (r != kNotServed && (r <= 0 || static_cast<size_t>(r) == want)) {
-      auto *op = new KnownOp<Task>(loop, std::move(task));
+      auto *op = make_recycled<KnownOp<Task>>(loop, std::move(task));
       op->start(r < 0 ? fail_sys(static_cast<int>(r), what) : r, fd->raw, what, out);
       return 0;
     }

@@ -12,10 +12,13 @@
 // - a loop with jobs in flight that has nothing else to do checks for their completion for
 //   a short while before it blocks (only inside fdk_loop_run, only while it pays off), so the
 //   worker hands the result back without writing the loop's eventfd;
-// - both look by yielding the CPU (sched_yield), never by spinning on it: on a loaded
-//   machine the other threads of the CPU, the loop's own among them, run first;
+// - both look on the CPU (the pause instruction) for at most 30 µs, one worker at a time,
+//   and less often after looks that found nothing (sched_yield is not used: the scheduler
+//   pushes a thread that yields again and again behind every other process);
 // - completions reach the loop as one lock-free list, so a burst of them costs at most one
-//   eventfd write and one loop wake-up.
+//   eventfd write and one loop wake-up;
+// - a burst of calls from the loop costs it at most one worker wake-up: the woken worker
+//   wakes the next while calls are left (loop/pool.cpp, more_hands_locked).
 #pragma once
 
 #include <uv.h>

@@ -939,6 +939,18 @@ static void test_readdir_and_iterator(void **state) {
   assert_int_equal(fdk_dir_iter_next(it, &entry, &kind), 0);
   fdk_dir_iter_free(it);
   assert_int_equal(fdk_dir_iter_open(&it, dir, "../"), -EXDEV);
+  /* The same directory read whole: many reads of the kernel's entries, each entry once. */
+  fdk_dirents *list;
+  assert_int_equal(fdk_readdir(&list, dir, "big"), 3000);
+  memset(seen, 0, sizeof seen);
+  for (size_t i = 0; i < 3000; i++) {
+    int idx;
+    assert_int_equal(sscanf(fdk_dirents_name(list, i), "entry-%d", &idx), 1);
+    assert_true(idx >= 0 && idx < 3000 && !seen[idx]);
+    seen[idx] = 1;
+    assert_int_equal(fdk_dirents_kind(list, i), FDK_KIND_REGULAR);
+  }
+  fdk_dirents_free(list);
   drop_fixture(top, dir);
 }
 

@@ -98,11 +98,16 @@ int kind_of_dirent(unsigned char type) {
   }
 }
 
-// Opens path beneath dir for listing.
-int open_listing(DIR **out, fdk_dir *dir, const char *path, const char *what) {
+// Opens path beneath dir for listing: its descriptor.
+int open_listing_fd(fdk_dir *dir, const char *path, const char *what) {
   DirBase b;
   if (int r = b.acquire(dir, what)) return r;
-  int fd = resolve_open(b.raw, b.confined, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, what, b.scope);
+  return resolve_open(b.raw, b.confined, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, what, b.scope);
+}
+
+// Opens path beneath dir for listing.
+int open_listing(DIR **out, fdk_dir *dir, const char *path, const char *what) {
+  int fd = open_listing_fd(dir, path, what);
   if (fd < 0) return fd;
   DIR *d = fdopendir(fd);
   if (!d) {
@@ -114,19 +119,27 @@ int open_listing(DIR **out, fdk_dir *dir, const char *path, const char *what) {
   return 0;
 }
 
+bool is_dot_or_dot_dot(const char *name) { return strcmp(name, ".") == 0 || strcmp(name, "..") == 0; }
+
+// An entry's kind: its d_type, or where the file system leaves that unknown, an lstat's.
+int entry_kind(int dir_fd, const char *name, unsigned char type) {
+  int kind = kind_of_dirent(type);
+  if (kind == FDK_KIND_UNKNOWN) {
+    struct stat st;
+    if (::fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) kind = kind_of_mode(st.st_mode);
+  }
+  return kind;
+}
+
 // The next entry other than "." and "..": 1, 0 at the end, or a negative errno.
 int next_entry(DIR *d, const char **name, int *kind) {
   for (;;) {
     errno = 0;
     dirent *e = ::readdir(d);
     if (!e) return errno ? fail_sys(neg_errno(), "readdir") : 0;
-    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+    if (is_dot_or_dot_dot(e->d_name)) continue;
     *name = e->d_name;
-    *kind = kind_of_dirent(e->d_type);
-    if (*kind == FDK_KIND_UNKNOWN) {
-      struct stat st;
-      if (::fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) *kind = kind_of_mode(st.st_mode);
-    }
+    *kind = entry_kind(dirfd(d), e->d_name, e->d_type);
     return 1;
   }
 }
@@ -173,18 +186,27 @@ FDK_HOT int statat(struct statx *sx, fdk_dir *dir, const char *path, bool follow
   return stat_last(sx, b, p.fd, p.bare_name(), path, follow);
 }
 
+// Reads the entries with getdents64 itself: a DIR stream (fdopendir) costs three system
+// calls more per listing (an fstat and two fcntl), a third of a small directory's listing.
 int readdir(fdk_dirents **out, fdk_dir *dir, const char *path) {
-  DIR *d;
-  if (int r = open_listing(&d, dir, path, "readdir")) return r;
+  int fd = open_listing_fd(dir, path, "readdir");
+  if (fd < 0) return fd;
   struct Closer {
-    DIR *d;
-    ~Closer() { closedir(d); }
-  } closer{d};
+    int fd;
+    ~Closer() { close(fd); }
+  } closer{fd};
   auto list = std::make_unique<fdk_dirents>();
-  const char *name;
-  int kind, r;
-  while ((r = next_entry(d, &name, &kind)) > 0) list->entries.push_back({name, kind});
-  if (r < 0) return r;
+  alignas(struct dirent64) char buf[16384];
+  for (;;) {
+    ssize_t n = getdents64(fd, buf, sizeof buf);
+    if (n < 0) return fail_sys(neg_errno(), "readdir");
+    if (n == 0) break;
+    for (ssize_t at = 0; at < n;) {
+      auto *e = reinterpret_cast<struct dirent64 *>(buf + at);
+      at += e->d_reclen;
+      if (!is_dot_or_dot_dot(e->d_name)) list->entries.push_back({e->d_name, entry_kind(fd, e->d_name, e->d_type)});
+    }
+  }
   if (list->entries.size() > INT_MAX) return fail(-EOVERFLOW, "readdir: too many entries");
   *out = list.release();
   return static_cast<int>((*out)->entries.size());

@@ -192,7 +192,7 @@ int utimensat_async(fdk_loop *loop, fdk_dir *dir, const char *path, const struct
 }
 
 int fstat_async(fdk_loop *loop, fdk_stat *st, fdk_fd *fd, fdk_result_cb cb, void *data, fdk_op **op) {
-  if (engine_tries_uring(fs_engine())) {
+  if (FsEngine engine = fs_engine(); engine_tries_uring(engine) && !pool_first(loop, engine)) {
     if (int r = uring_fstat(loop, st, fd, cb, data, op); r != kNotServed) return r;
   }
   auto fn = [f = FdRef(fd)](struct statx *sx) { return fstat(sx, f.get()); };
@@ -201,7 +201,7 @@ int fstat_async(fdk_loop *loop, fdk_stat *st, fdk_fd *fd, fdk_result_cb cb, void
 
 int statat_async(fdk_loop *loop, fdk_stat *st, fdk_dir *dir, const char *path, bool follow, fdk_result_cb cb,
                  void *data, fdk_op **op) {
-  if (engine_tries_uring(fs_engine())) {
+  if (FsEngine engine = fs_engine(); engine_tries_uring(engine) && !pool_first(loop, engine)) {
     if (int r = uring_statat(loop, st, dir, path, follow, cb, data, op); r != kNotServed) return r;
   }
   auto fn = [d = DirRef(dir), p = std::string(path), follow](struct statx *sx) {

@@ -154,7 +154,9 @@ int start_file_io(fdk_loop *loop, fdk_fd *fd, Direction dir, Task &&task, fdk_op
   // is a ring; the ring notices when the data is cached again.
   bool copy_here = engine == FsEngine::inline_only || req.write ||
                    (want <= kInlineReadBudget && !fd_learned(fd, fdk_fd::kColdData));
+  bool tried_inline = false;
   if (inline_first(loop, engine) && (copy_here || !uring_serves_file_io(loop, req))) {
+    tried_inline = true;
     int64_t r = nowait_attempt(fd, req);
     // Done: an error, everything, or the end of the file.
     if (r != kNotServed && (r <= 0 || static_cast<size_t>(r) == want)) {
@@ -170,7 +172,10 @@ int start_file_io(fdk_loop *loop, fdk_fd *fd, Direction dir, Task &&task, fdk_op
     }
   }
 #if FDK_HAVE_URING
-  if (int opcode = engine_tries_uring(engine) ? uring_file_opcode(loop, task.file_request()) : -1; opcode >= 0) {
+  // A write the inline attempt could not make (whole) would go to io_uring's workers.
+  bool to_pool = req.write && tried_inline && pool_first(loop, engine);
+  if (int opcode = engine_tries_uring(engine) && !to_pool ? uring_file_opcode(loop, task.file_request()) : -1;
+      opcode >= 0) {
     auto *op = make_recycled<UringFileOp<Task>>(loop, fd, dir, std::move(task), done, what);
     op->start(out, opcode);
     return 0;

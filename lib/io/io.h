@@ -218,9 +218,9 @@ class IoOp final : public fdk_op {
   }
 
   void cancel() override {
-    if (inner_) {
+    if (fdk_op *inner = rerouted_to()) {
       // On a file engine: its completion, -ECANCELED or what it did before, completes this.
-      if (inner_->state == State::pending) inner_->cancel();
+      if (inner->state == State::pending) inner->cancel();
       return;
     }
     cancel_wait(&waiter_);
@@ -243,10 +243,7 @@ class IoOp final : public fdk_op {
     {
       return op->task_.file_request();
     }
-    void deliver(int64_t r) {
-      op->inner_ = nullptr;
-      op_complete(op, r);  // a failure's detail is the engine's, fdk_last_error() now
-    }
+    void deliver(int64_t r) { op_complete(op, r); }  // a failure's detail is the engine's, set now
     void discard(int64_t r) { op->task_.discard(r); }
   };
 
@@ -341,15 +338,25 @@ class IoOp final : public fdk_op {
   // Goes on on the engines of descriptors epoll refuses, as the operation would have
   // started had the descriptor's kind been known.
   void reroute() {
-    if (int r = start_unpollable(loop, fd_, Dir, Lent{this}, &inner_, what_); r < 0) op_complete(this, r);
+    fdk_op *inner = nullptr;
+    if (int r = start_unpollable(loop, fd_, Dir, Lent{this}, &inner, what_); r < 0) {
+      op_complete(this, r);
+      return;
+    }
+    // The waiter, never woken again, keeps the engine's operation: a pending read stays
+    // within its memory bound (doc/loop.md).
+    waiter_.on_ready = nullptr;
+    waiter_.owner = inner;
   }
+
+  // The file engine's operation after reroute(), while this one is pending; else null.
+  fdk_op *rerouted_to() const { return waiter_.on_ready ? nullptr : static_cast<fdk_op *>(waiter_.owner); }
 
   Waiter waiter_;
   fdk_fd *fd_;
   Task task_;
   const char *what_;
   Span span_;
-  fdk_op *inner_ = nullptr;  // the file engine's operation after reroute()
 };
 
 // Starts an asynchronous I/O operation; the callback never runs inside this call.

@@ -7,11 +7,15 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "old_kernel_filter.h"
 #include "testutil.h"
 
 static fdk_fd *temp_file(void) {
@@ -327,6 +331,169 @@ static void test_async_reads_of_leftover_data(void **state) {
   assert_int_equal(fdk_loop_free(loop), 0);
 }
 
+/* Whether the kernel takes preadv2(RWF_NOWAIT) for a pipe (not under the old-kernel run). */
+static int nowait_reads_of_pipes(void) {
+  int p[2];
+  assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+  char c;
+  struct iovec iov = {&c, 1};
+  int refused = preadv2(p[0], &iov, 1, -1, RWF_NOWAIT) < 0 && errno == EOPNOTSUPP;
+  close(p[0]);
+  close(p[1]);
+  return !refused;
+}
+
+static int wait_for(fdk_loop *loop, const int *flag) {
+  for (int i = 0; i < 5000 && !*flag; i++) fdk_loop_run(loop, FDK_RUN_ONCE);
+  return *flag;
+}
+
+/* Child body: the first read started on adopted descriptors of unknown kind and mode (an
+ * eventfd, a blocking-mode pipe, a stream socket) asks neither (no fstat, no fcntl: the
+ * process dies at either), waits without blocking the loop, and reads once data comes.
+ * Where the kernel refuses RWF_NOWAIT for them (the old-kernel run), fdkit has to ask:
+ * the rest holds all the same. */
+static int first_reads_ask_nothing(void *arg) {
+  (void)arg;
+  int forbid = nowait_reads_of_pipes();
+  const char *readiness = getenv("FDKIT_READINESS");
+  /* Libuv's poll handles switch a descriptor to non-blocking: their registration must know
+   * the mode to give it back. */
+  int getfl_too = !readiness || strcmp(readiness, "uv_poll") != 0;
+  if (readiness && strcmp(readiness, "mixed") == 0) getfl_too = 0;
+  fdk_loop *loop;
+  if (fdk_loop_new(&loop) < 0) return 1;
+  int raw[3], peer[3], p[2], sv[2];
+  raw[0] = peer[0] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (raw[0] < 0 || pipe2(p, O_CLOEXEC) < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return 2;
+  raw[1] = p[0], peer[1] = p[1], raw[2] = sv[0], peer[2] = sv[1];
+  fdk_fd *fd[3];
+  for (int i = 0; i < 3; i++)
+    if (fdk_fd_adopt(&fd[i], raw[i], 0) < 0) return 3;
+  alarm(20); /* a blocked loop ends the child */
+  if (forbid && fdkt_kill_on_kind_and_mode_calls(getfl_too) < 0) return 9;
+  uint64_t buf[3] = {0};
+  fdkt_result res[3] = {{0}};
+  for (int i = 0; i < 3; i++)
+    if (fdk_read_async(loop, fd[i], &buf[i], sizeof buf[i], fdkt_record, &res[i], NULL) != 0) return 4;
+  if (fdk_loop_run(loop, FDK_RUN_NOWAIT) != 1) return 5;
+  for (int i = 0; i < 3; i++)
+    if (res[i].calls != 0) return 6;
+  uint64_t one = 1;
+  for (int i = 0; i < 3; i++)
+    if (write(peer[i], &one, sizeof one) != sizeof one) return 7;
+  for (int i = 0; i < 3; i++)
+    if (!wait_for(loop, &res[i].calls) || res[i].result != 8 || buf[i] != 1) return 8;
+  return 0;
+}
+
+static void test_first_read_asks_neither_kind_nor_mode(void **state) {
+  (void)state;
+  fdkt_in_child(first_reads_ask_nothing, NULL, 0);
+}
+
+/* A regular file of an ext4-like file system (RWF_NOWAIT reads answer EAGAIN for data
+ * not cached; tmpfs refuses the flag), holding len bytes of a pattern, its data dropped
+ * from the page cache when cold; adopted without its kind or mode. */
+static fdk_fd *file_of_pattern(size_t len, int cold, int *raw_out) {
+  char path[] = "/var/tmp/fdkit-io-XXXXXX";
+  int raw = mkostemp(path, O_CLOEXEC);
+  assert_true(raw >= 0);
+  unlink(path);
+  unsigned char *data = malloc(len);
+  for (size_t i = 0; i < len; i++) data[i] = (unsigned char)(i * 13 + (i >> 9));
+  assert_int_equal(pwrite(raw, data, len, 0), (ssize_t)len);
+  free(data);
+  if (cold) {
+    assert_int_equal(fdatasync(raw), 0);
+    assert_int_equal(posix_fadvise(raw, 0, 0, POSIX_FADV_DONTNEED), 0);
+  }
+  fdk_fd *fd;
+  assert_int_equal(fdk_fd_adopt(&fd, raw, 0), 0);
+  if (raw_out) *raw_out = raw;
+  return fd;
+}
+
+static void assert_pattern(const unsigned char *buf, size_t len) {
+  for (size_t i = 0; i < len; i++)
+    if (buf[i] != (unsigned char)(i * 13 + (i >> 9))) fail_msg("byte %zu differs", i);
+}
+
+/* A regular file adopted without its kind reads right whether its data is cached (the
+ * first try reads it) or not (the try finds nothing, epoll refuses the file when it is
+ * registered, and the same operation goes on on the file engines), and every later read
+ * too. */
+static void test_file_adopted_unknown_reads(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  const size_t len = 1 << 20;
+  unsigned char *buf = malloc(len);
+  for (int cold = 0; cold < 2; cold++) {
+    fdk_fd *f = file_of_pattern(len, cold, NULL);
+    for (size_t done = 0; done < len;) {
+      fdkt_result res = {0};
+      fdk_op *op = NULL;
+      size_t want = done == 0 ? 4096 : len - done;
+      assert_int_equal(fdk_read_async(loop, f, buf + done, want, fdkt_record, &res, &op), 0);
+      assert_non_null(op);
+      assert_int_equal(res.calls, 0);
+      fdkt_run_until(loop, &res.calls, 10000);
+      assert_true(res.result > 0);
+      done += (size_t)res.result;
+    }
+    assert_pattern(buf, len);
+    fdkt_result end = {0};
+    assert_int_equal(fdk_read_async(loop, f, buf, 16, fdkt_record, &end, NULL), 0);
+    fdkt_run_until(loop, &end.calls, 10000);
+    assert_int_equal(end.result, 0);
+    fdk_fd_unref(f);
+  }
+  free(buf);
+  assert_int_equal(fdk_loop_free(loop), 0);
+}
+
+/* A cancel or a close while a first read of an uncached file is rerouted (before the
+ * loop registered it, then while the file engine moves its bytes): one callback, -ECANCELED
+ * or the bytes (or -EBADF for the close), never after the loop stopped reporting, and the
+ * descriptor closed only after. */
+static void stop_rerouted_read(int stop_at_turn, int by_close) {
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  const size_t len = 1 << 20;
+  unsigned char *buf = malloc(len);
+  int raw;
+  fdk_fd *f = file_of_pattern(len, 1, &raw);
+  fdkt_result res = {0};
+  fdk_op *op;
+  assert_int_equal(fdk_read_async(loop, f, buf, len, fdkt_record, &res, &op), 0);
+  for (int i = 0; i < stop_at_turn && !res.calls; i++) fdk_loop_run(loop, FDK_RUN_NOWAIT);
+  int done_before = res.calls;
+  if (by_close) assert_int_equal(fdk_fd_close(f), 0);
+  else if (!done_before) assert_int_equal(fdk_op_cancel(op), 0);
+  fdkt_run_until(loop, &res.calls, 10000);
+  if (res.result > 0) assert_pattern(buf, (size_t)res.result);
+  else if (by_close) assert_true(res.result == -ECANCELED || res.result == -EBADF);
+  else assert_int_equal(res.result, -ECANCELED);
+  if (stop_at_turn == 0 && !by_close) assert_int_equal(res.result, -ECANCELED);
+  for (int i = 0; i < 5; i++) fdk_loop_run(loop, FDK_RUN_NOWAIT);
+  assert_int_equal(res.calls, 1);
+  fdk_fd_unref(f);
+  assert_int_equal(fdk_loop_free(loop), 0);
+  assert_int_equal(fcntl(raw, F_GETFD), -1);
+  free(buf);
+}
+
+static void test_rerouted_read_cancelled(void **state) {
+  (void)state;
+  for (int turn = 0; turn < 3; turn++) stop_rerouted_read(turn, 0);
+}
+
+static void test_rerouted_read_closed(void **state) {
+  (void)state;
+  for (int turn = 0; turn < 3; turn++) stop_rerouted_read(turn, 1);
+}
+
 static void on_sleep_done(int64_t result, void *data) {
   (void)result;
   *(int *)data = 1;
@@ -376,12 +543,11 @@ static void on_tick(int64_t result, void *data) {
 
 /* A blocking-mode pipe is waited on, not read on the loop thread: timers keep running
  * while the read waits, and fdkit never switches the descriptor to non-blocking. */
-static void test_blocking_mode_pipe_read(void **state) {
-  (void)state;
+static void blocking_mode_pipe_read(unsigned adopt_flags) {
   int p[2];
   assert_int_equal(pipe2(p, O_CLOEXEC), 0);
   fdk_fd *r, *w;
-  assert_int_equal(fdk_fd_adopt(&r, p[0], FDK_FD_BLOCKING), 0);
+  assert_int_equal(fdk_fd_adopt(&r, p[0], adopt_flags), 0);
   assert_int_equal(fdk_fd_adopt(&w, p[1], FDK_FD_BLOCKING), 0);
   fdk_loop *loop;
   assert_int_equal(fdk_loop_new(&loop), 0);
@@ -400,6 +566,13 @@ static void test_blocking_mode_pipe_read(void **state) {
   fdk_fd_unref(r);
   fdk_fd_unref(w);
   fdk_loop_free(loop);
+}
+
+/* Told the mode, or left to find it out (a first read need not ask: see doc/io.md). */
+static void test_blocking_mode_pipe_read(void **state) {
+  (void)state;
+  blocking_mode_pipe_read(FDK_FD_BLOCKING);
+  blocking_mode_pipe_read(0);
 }
 
 /* An async write to a blocking-mode pipe never blocks the loop: at most PIPE_BUF bytes
@@ -824,6 +997,10 @@ int main(void) {
       fdkt_test(test_write_all_cancel),
       fdkt_test(test_write_all_close),
       fdkt_test(test_write_all_regular_file),
+      fdkt_test(test_first_read_asks_neither_kind_nor_mode),
+      fdkt_test(test_file_adopted_unknown_reads),
+      fdkt_test(test_rerouted_read_cancelled),
+      fdkt_test(test_rerouted_read_closed),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -38,11 +38,13 @@ extern "C" {
 /** Flags of fdk_fd_adopt. */
 #define FDK_FD_BLOCKING 0x1u /**< the descriptor is in blocking mode and fdkit must leave it
                                 so (its open file description may be shared, like an
-                                inherited stdout); async I/O waits for readiness first and
-                                then makes a call that cannot block for long. Without this
+                                inherited stdout); async I/O makes only calls that cannot
+                                block for long: a read tries preadv2 with RWF_NOWAIT, other
+                                calls wait for readiness first. Without this
                                 flag the mode is read from the descriptor at the first use
-                                that needs it (an asynchronous operation, a wait, or
-                                fdk_fd_is_blocking). */
+                                that needs it (an asynchronous write, a wait, or
+                                fdk_fd_is_blocking; an asynchronous read only where the
+                                kernel refuses preadv2 with RWF_NOWAIT for it). */
 #define FDK_FD_BORROW 0x2u   /**< fdkit never closes it: close and the last unref only stop
                                 fdkit from using it */
 

@@ -252,9 +252,7 @@ FDK_HOT fdk_fd *fd_unref(fdk_fd *fd) {
 }
 
 int fd_blocking_mode(fdk_fd *fd) {
-  if (!(fd->flags & fdk_fd::kModeUnread)) return (fd->flags & FDK_FD_BLOCKING) ? 1 : 0;
-  uint16_t learned = fd->learned.load(std::memory_order_relaxed);
-  if (learned & fdk_fd::kModeRead) return (learned & fdk_fd::kModeBlocking) ? 1 : 0;
+  if (int known = fd_known_mode(fd); known >= 0) return known;
   int raw;
   if (fd_use(fd, &raw) < 0) return -EBADF;
   int mode = fcntl(raw, F_GETFL);
@@ -352,7 +350,8 @@ int add_watch(fdk_loop *loop, fdk_fd *fd, Watch **out, bool deferred) {
     w->next_in_fd = fd->watches;
     fd->watches = w;
   }
-  fd_learn(fd, fdk_fd::kPollable);
+  // A deferred watch of a kind not yet known learns it at its registration.
+  if (w->registered()) fd_learn(fd, fdk_fd::kPollable);
   fd_pin(fd);
   if (!w->registered() && !loop->unregistered) uv_prepare_start(&loop->register_prepare, on_register_prepare);
   link_into_loop(w);
@@ -360,37 +359,45 @@ int add_watch(fdk_loop *loop, fdk_fd *fd, Watch **out, bool deferred) {
   return 0;
 }
 
+// Registers a watch that waited for the next batch. On failure the watch ends and its
+// waiters are woken with the error (-EPERM when epoll refuses the descriptor, which the
+// handle then remembers), which is returned.
+int register_deferred(Watch *w) {
+  int err = readiness_add(w, w->fd->raw);
+  if (err == 0) {
+    unlink_from_loop(w);
+    w->set_registered(true);
+    link_into_loop(w);
+    if (!fd_learned(w->fd, fdk_fd::kPollable)) fd_learn(w->fd, fdk_fd::kPollable);
+    err = readiness_update(w);
+  } else {
+    if (err == -EPERM) fd_learn(w->fd, fdk_fd::kUnpollable);
+    err = fail_sys(err, "poll registration");
+  }
+  if (err < 0) teardown_watch(w, err);
+  return err;
+}
+
 }  // namespace
 
 void register_watches(fdk_loop *loop) {
-  while (Watch *w = loop->unregistered) {
-    int err = readiness_add(w, w->fd->raw);
-    if (err == 0) {
-      unlink_from_loop(w);
-      w->set_registered(true);
-      link_into_loop(w);
-      err = readiness_update(w);
-    } else {
-      if (err == -EPERM) fd_learn(w->fd, fdk_fd::kUnpollable);
-      err = fail_sys(err, "poll registration");
-    }
-    if (err < 0) teardown_watch(w, err);
-  }
+  while (Watch *w = loop->unregistered) register_deferred(w);
 }
 
 int ensure_watch(fdk_loop *loop, fdk_fd *fd) {
   if (fd_learned(fd, fdk_fd::kUnpollable)) return -EPERM;
-  if (find_watch(fd, loop)) return 0;
+  // A watch of a kind not yet known, left for the next batch by a read, must answer now.
+  if (Watch *w = find_watch(fd, loop)) return w->registered() ? 0 : register_deferred(w);
   Watch *w;
   return add_watch(loop, fd, &w, false);
 }
 
-int wait_ready(fdk_loop *loop, fdk_fd *fd, Waiter *waiter, Direction dir) {
+int wait_ready(fdk_loop *loop, fdk_fd *fd, Waiter *waiter, Direction dir, bool refusal_later) {
   if (fd_learned(fd, fdk_fd::kUnpollable)) return -EPERM;
   Watch *w = find_watch(fd, loop);
   if (!w) {
     // A descriptor known to be pollable is registered with the next batch.
-    int r = add_watch(loop, fd, &w, fd_learned(fd, fdk_fd::kPollable));
+    int r = add_watch(loop, fd, &w, refusal_later || fd_learned(fd, fdk_fd::kPollable));
     if (r < 0) return r;
   }
   link_waiter(w, waiter, dir);

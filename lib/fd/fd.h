@@ -90,12 +90,18 @@ inline int check_fd(const char *what, const fdk_fd *fd) { return fd ? 0 : fail(-
 // 1 when the handle is in blocking mode, 0 when not, or a negative errno when its mode
 // was never given and cannot be read (-EBADF once closing or for a number not open).
 int fd_blocking_mode(fdk_fd *fd);
+// The blocking mode as far as it is known without a system call: 1 blocking, 0 not, -1
+// not read yet.
+inline int fd_known_mode(const fdk_fd *fd) {
+  if (!(fd->flags & fdk_fd::kModeUnread)) return (fd->flags & FDK_FD_BLOCKING) ? 1 : 0;
+  uint16_t learned = fd->learned.load(std::memory_order_relaxed);
+  if (learned & fdk_fd::kModeRead) return (learned & fdk_fd::kModeBlocking) ? 1 : 0;
+  return -1;
+}
 // The blocking mode, false when it cannot be read (the call that follows then fails).
 inline bool fd_is_blocking(fdk_fd *fd) {
-  if (!(fd->flags & fdk_fd::kModeUnread)) return fd->flags & FDK_FD_BLOCKING;
-  uint16_t learned = fd->learned.load(std::memory_order_relaxed);
-  if (learned & fdk_fd::kModeRead) return learned & fdk_fd::kModeBlocking;
-  return fd_blocking_mode(fd) > 0;
+  int known = fd_known_mode(fd);
+  return known >= 0 ? known : fd_blocking_mode(fd) > 0;
 }
 
 enum class Direction : uint8_t { read = 0, write = 1 };
@@ -110,14 +116,18 @@ struct Waiter {
   void *owner = nullptr;  // the operation the waiter belongs to
 };
 
-// Registers fd in loop's epoll set if it is not yet (loop thread only), so the handle
-// learns whether it can be polled. 0, -EPERM when epoll refuses it, or -EBADF.
+// Registers fd in loop's epoll set if it is not yet, or not yet for a watch waiting for
+// the next batch (loop thread only), so the handle learns whether it can be polled. 0,
+// -EPERM when epoll refuses it, or -EBADF.
 int ensure_watch(fdk_loop *loop, fdk_fd *fd);
 
 // Waits for dir on fd with loop (loop thread only). Returns 0 when waiting, -EPERM when
 // epoll refuses the descriptor (the caller then uses the worker pool; the handle
-// remembers it), -EBADF when the handle is closing, or another negative errno.
-int wait_ready(fdk_loop *loop, fdk_fd *fd, Waiter *waiter, Direction dir);
+// remembers it), -EBADF when the handle is closing, or another negative errno. With
+// refusal_later, a descriptor of a kind not yet known is registered with the next batch
+// too, like a known pollable one: a refusal then reaches the waiter's on_ready as -EPERM
+// (with the handle's kUnpollable learned), never this call.
+int wait_ready(fdk_loop *loop, fdk_fd *fd, Waiter *waiter, Direction dir, bool refusal_later = false);
 // Removes a waiter that has not fired (loop thread only).
 void cancel_wait(Waiter *waiter);
 

@@ -146,6 +146,8 @@ int64_t g_at_file_position = -1;
 struct ReadTask : Callback {
   Iovecs v;
   int64_t attempt(fdk_fd *fd, int raw, bool nb) { return readv_attempt(fd, raw, v, nb); }
+  // The try of an asynchronous read (io.h): -EOPNOTSUPP where the kernel refuses the flag.
+  int64_t attempt_nowait(int raw) const { return result_of(::preadv2(raw, v.iov, v.count, -1, RWF_NOWAIT)); }
   FileRequest file_request() { return {&v, &g_at_file_position, false}; }
 };
 

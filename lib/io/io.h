@@ -8,6 +8,8 @@
 #include <sys/uio.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -164,6 +166,34 @@ struct WorkerIo {
   void discard(int64_t r) { task.discard(r); }
 };
 
+// Reads and writes of descriptors epoll refuses, for tasks with a file_request() (io/file_io.h).
+template <class Task>
+int start_file_io(fdk_loop *loop, fdk_fd *fd, Direction dir, Task &&task, fdk_op **out, const char *what);
+
+// Starts task on the engines of descriptors epoll refuses: the file engines for a task with
+// a file_request(), else the worker pool.
+template <class Task>
+int start_unpollable(fdk_loop *loop, fdk_fd *fd, Direction dir, Task &&task, fdk_op **out, const char *what) {
+  if constexpr (requires { task.file_request(); })
+    return start_file_io(loop, fd, dir, std::move(task), out, what);
+  else
+    return start_work(loop, WorkerIo<Task>(fd, dir, std::move(task), what), out, what);
+}
+
+// True, and remembered, when fd is of a kind epoll always accepts (a pipe, a socket, an
+// anonymous inode such as an eventfd), so its registration can wait for the next batch.
+bool learn_pollable_kind(fdk_fd *fd);
+
+// Whether a read of task can be tried before fd's kind is known: a task with an
+// attempt_nowait (preadv2 with RWF_NOWAIT) never blocks whatever the descriptor, so its
+// try needs neither the kind (fstat) nor the mode (fcntl), where the kernel takes the flag
+// for the descriptor.
+template <class Task>
+bool tries_before_kind(fdk_fd *fd, const Task &task) {
+  if constexpr (requires { task.attempt_nowait(0); }) return !fd_learned(fd, fdk_fd::kNoNowaitRead);
+  else return false;
+}
+
 // The direction is a template argument, so a pending operation does not carry it.
 template <class Task, Direction Dir>
 class IoOp final : public fdk_op {
@@ -179,14 +209,20 @@ class IoOp final : public fdk_op {
   void begin(fdk_op **out) {
     span_.begin(what_, fd_->raw, nullptr, loop);
     op_start(this, out);
-    if (Dir == Direction::read && !fd_is_blocking(fd_) && read_waits_first(loop, fd_)) {
-      if (int w = wait_ready(loop, fd_, &waiter_, Direction::read); w < 0) op_complete(this, w);
+    // A blocking-mode descriptor is found ready by poll(2) at each try instead.
+    if (Dir == Direction::read && fd_known_mode(fd_) != 1 && read_waits_first(loop, fd_)) {
+      if (int w = wait_ready(loop, fd_, &waiter_, Direction::read, true); w < 0) op_complete(this, w);
       return;
     }
     step();
   }
 
   void cancel() override {
+    if (fdk_op *inner = rerouted_to()) {
+      // On a file engine: its completion, -ECANCELED or what it did before, completes this.
+      if (inner->state == State::pending) inner->cancel();
+      return;
+    }
     cancel_wait(&waiter_);
     op_complete_with_detail(this, -ECANCELED, std::string(what_) + ": operation cancelled");
   }
@@ -197,10 +233,35 @@ class IoOp final : public fdk_op {
   }
 
  private:
+  // The operation's task, lent to a file engine once epoll refused the descriptor: the
+  // engine's operation moves the task's bytes and completes this one, which the caller holds.
+  struct Lent {
+    IoOp *op;
+    int64_t attempt(fdk_fd *fd, int raw, bool nb) { return op->task_.attempt(fd, raw, nb); }
+    auto file_request()
+      requires requires(Task &t) { t.file_request(); }
+    {
+      return op->task_.file_request();
+    }
+    void deliver(int64_t r) { op_complete(op, r); }  // a failure's detail is the engine's, set now
+    void discard(int64_t r) { op->task_.discard(r); }
+  };
+
+  // What attempt() answers when the kernel refused RWF_NOWAIT for the descriptor (now
+  // remembered): never a result of a call.
+  static constexpr int64_t kNowaitRefused = INT64_MIN;
+
   static void on_ready(Waiter *w, int status) {
     auto *op = static_cast<IoOp *>(w->owner);
     if (status == -ECANCELED) {
       op_complete_with_detail(op, status, std::string(op->what_) + ": the handle was closed while waiting");
+      return;
+    }
+    if (status == -EPERM && fd_learned(op->fd_, fdk_fd::kUnpollable)) {
+      // Refused at the deferred registration: a read of a descriptor of unknown kind found
+      // no data, and it is a file (or block device) whose data is not cached.
+      if (Dir == Direction::read) fd_learn(op->fd_, fdk_fd::kColdData);
+      op->reroute();
       return;
     }
     if (status < 0) {
@@ -212,33 +273,84 @@ class IoOp final : public fdk_op {
 
   // Tries the call until it completes or must wait.
   void step() {
-    bool blocking = fd_is_blocking(fd_);
     for (;;) {
       int raw;
       if (fd_use(fd_, &raw) < 0) {
         op_complete(this, fail(-EBADF, "%s: the handle is closed", what_));
         return;
       }
-      int64_t r;
-      if (blocking) {
-        r = poll_wait(raw, Dir, 0);
-        if (r == 0) r = task_.attempt(fd_, raw, true);
-      } else {
-        r = task_.attempt(fd_, raw, false);
-        if (Dir == Direction::read) note_read_attempt(loop, fd_);
-      }
+      int64_t r = attempt(raw);
       fd_unuse(fd_);
       if (r == -EINTR) continue;
+      if (r == kNowaitRefused) {
+        // A plain read comes next: it must not be one of a file that waits for its disk.
+        if (int k = settle_kind(); k == -EPERM) reroute();
+        else if (k < 0) op_complete(this, k);
+        else continue;
+        return;
+      }
       if (r != -EAGAIN) {
         op_complete(this, r < 0 ? fail_sys(static_cast<int>(r), what_) : r);
         return;
       }
-      int w = wait_ready(loop, fd_, &waiter_, Dir);
+      int w = wait_ready(loop, fd_, &waiter_, Dir, true);
       if (w == 0) return;
-      op_complete(this, w);
+      if (w == -EPERM) reroute();
+      else op_complete(this, w);
       return;
     }
   }
+
+  // One try that cannot block the loop. A read tries preadv2(RWF_NOWAIT) first unless the
+  // descriptor is known to be non-blocking: it never blocks whatever the mode, so the mode
+  // need not be read (fcntl) nor the descriptor polled first. Otherwise, or where the kernel
+  // refuses the flag, a blocking-mode descriptor is polled and then given a call that takes
+  // only what is there.
+  int64_t attempt(int raw) {
+    if constexpr (Dir == Direction::read && requires { task_.attempt_nowait(raw); }) {
+      if (fd_known_mode(fd_) != 0 && !fd_learned(fd_, fdk_fd::kNoNowaitRead)) {
+        int64_t r = task_.attempt_nowait(raw);
+        if (r != -EOPNOTSUPP) {
+          note_read_attempt(loop, fd_);
+          return r;
+        }
+        fd_learn(fd_, fdk_fd::kNoNowaitRead);
+        return kNowaitRefused;
+      }
+    }
+    if (fd_is_blocking(fd_)) {
+      int64_t r = poll_wait(raw, Dir, 0);
+      return r == 0 ? task_.attempt(fd_, raw, true) : r;
+    }
+    int64_t r = task_.attempt(fd_, raw, false);
+    if (Dir == Direction::read) note_read_attempt(loop, fd_);
+    return r;
+  }
+
+  // 0 when the descriptor is (now) known to be pollable, -EPERM when epoll refuses it, or
+  // another negative errno.
+  int settle_kind() {
+    if (fd_learned(fd_, fdk_fd::kPollable) || learn_pollable_kind(fd_)) return 0;
+    if (fd_learned(fd_, fdk_fd::kUnpollable)) return -EPERM;
+    return ensure_watch(loop, fd_);
+  }
+
+  // Goes on on the engines of descriptors epoll refuses, as the operation would have
+  // started had the descriptor's kind been known.
+  void reroute() {
+    fdk_op *inner = nullptr;
+    if (int r = start_unpollable(loop, fd_, Dir, Lent{this}, &inner, what_); r < 0) {
+      op_complete(this, r);
+      return;
+    }
+    // The waiter, never woken again, keeps the engine's operation: a pending read stays
+    // within its memory bound (doc/loop.md).
+    waiter_.on_ready = nullptr;
+    waiter_.owner = inner;
+  }
+
+  // The file engine's operation after reroute(), while this one is pending; else null.
+  fdk_op *rerouted_to() const { return waiter_.on_ready ? nullptr : static_cast<fdk_op *>(waiter_.owner); }
 
   Waiter waiter_;
   fdk_fd *fd_;
@@ -247,29 +359,17 @@ class IoOp final : public fdk_op {
   Span span_;
 };
 
-// True, and remembered, when fd is of a kind epoll always accepts (a pipe, a socket, an
-// anonymous inode such as an eventfd), so its registration can wait for the next batch.
-bool learn_pollable_kind(fdk_fd *fd);
-
-// Reads and writes of descriptors epoll refuses, for tasks with a file_request() (io/file_io.h).
-template <class Task>
-int start_file_io(fdk_loop *loop, fdk_fd *fd, Direction dir, Task &&task, fdk_op **out, const char *what);
-
 // Starts an asynchronous I/O operation; the callback never runs inside this call.
 template <class Task>
 int start_io(fdk_loop *loop, fdk_fd *fd, Direction dir, Task &&task, fdk_op **out, const char *what) {
   if (fd_is_closing(fd)) return fail(-EBADF, "%s: the handle is closed", what);
-  if (!fd_learned(fd, fdk_fd::kPollable | fdk_fd::kUnpollable) && !learn_pollable_kind(fd)) {
+  if (!fd_learned(fd, fdk_fd::kPollable | fdk_fd::kUnpollable) && !tries_before_kind(fd, task) &&
+      !learn_pollable_kind(fd)) {
     // Registering is how the rest (regular files, character devices...) find out.
     int r = ensure_watch(loop, fd);
     if (r < 0 && r != -EPERM) return r;
   }
-  if (fd_learned(fd, fdk_fd::kUnpollable)) {
-    if constexpr (requires { task.file_request(); })
-      return start_file_io(loop, fd, dir, std::move(task), out, what);
-    else
-      return start_work(loop, WorkerIo<Task>(fd, dir, std::move(task), what), out, what);
-  }
+  if (fd_learned(fd, fdk_fd::kUnpollable)) return start_unpollable(loop, fd, dir, std::move(task), out, what);
   if (dir == Direction::read) make_recycled<IoOp<Task, Direction::read>>(loop, fd, std::move(task), what)->begin(out);
   else make_recycled<IoOp<Task, Direction::write>>(loop, fd, std::move(task), what)->begin(out);
   return 0;

@@ -212,6 +212,11 @@ Ring *ring_create(fdk_loop *loop) {
   uv_unref(reinterpret_cast<uv_handle_t *>(&r->poll));
   uv_prepare_start(&r->prepare, on_prepare);
   uv_unref(reinterpret_cast<uv_handle_t *>(&r->prepare));
+  // Made inside a prepare callback (a read rerouted when epoll refused its descriptor at
+  // the batched registration), the ring's own prepare missed this pass: libuv runs only the
+  // handles started before the pass began. Its first submission then goes out at the next
+  // iteration, which must come without the loop blocking.
+  if (loop->dispatch_depth > 0) poll_without_blocking(loop);
   return r;
 }
 

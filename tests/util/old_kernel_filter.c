@@ -2,11 +2,14 @@
 /* A seccomp filter that makes this process, and everything it starts, see a kernel older
  * than fdkit's fast paths: openat2, clone3, pidfd_open, pidfd_send_signal, pidfd_getfd,
  * close_range, statx, io_uring_setup, fchmodat2, faccessat2 and the *xattrat calls (Linux
- * 6.13) fail with ENOSYS, and clone with CLONE_PIDFD
- * fails with EINVAL, which is what kernels before each of them answer. */
+ * 6.13) fail with ENOSYS, clone with CLONE_PIDFD fails with EINVAL, and preadv2 with
+ * RWF_NOWAIT fails with EOPNOTSUPP (as kernels before 4.14 answer for every descriptor,
+ * and later ones before each kind learned the flag: pipes, sockets, eventfds), which is
+ * what kernels before each of them answer. */
 #include "old_kernel_filter.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/sched.h>
@@ -14,6 +17,7 @@
 #include <stddef.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #ifndef __NR_fchmodat2
@@ -37,7 +41,7 @@
 /* Jumps to the ENOSYS return (the last instruction) when the number is nr; `at` is this
  * instruction's index in the program. */
 #define DENY(nr, at) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), LAST - (at) - 1, 0)
-enum { LAST = 23 };
+enum { LAST = 28 };
 
 int fdkt_emulate_old_kernel(void) {
 #ifndef NATIVE_ARCH
@@ -62,12 +66,18 @@ int fdkt_emulate_old_kernel(void) {
       /* 15 */ DENY(__NR_getxattrat, 15),
       /* 16 */ DENY(__NR_listxattrat, 16),
       /* 17 */ DENY(__NR_removexattrat, 17),
-      /* 18 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 0, 2),
-      /* 19: clone's flags are its first argument; CLONE_PIDFD sits in the low word. */
+      /* 18 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_preadv2, 0, 4),
+      /* 19: preadv2's flags are its sixth argument (the offset takes two). */
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[5])),
+      /* 20 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, RWF_NOWAIT, 0, 1),
+      /* 21 */ RET(SECCOMP_RET_ERRNO | EOPNOTSUPP),
+      /* 22 */ RET(SECCOMP_RET_ALLOW),
+      /* 23 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 0, 2),
+      /* 24: clone's flags are its first argument; CLONE_PIDFD sits in the low word. */
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
-      /* 20 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_PIDFD, 1, 0),
-      /* 21 */ RET(SECCOMP_RET_ALLOW),
-      /* 22 */ RET(SECCOMP_RET_ERRNO | EINVAL),
+      /* 25 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_PIDFD, 1, 0),
+      /* 26 */ RET(SECCOMP_RET_ALLOW),
+      /* 27 */ RET(SECCOMP_RET_ERRNO | EINVAL),
       /* LAST */ RET(SECCOMP_RET_ERRNO | ENOSYS),
   };
   _Static_assert(sizeof code / sizeof code[0] == LAST + 1, "LAST must index the ENOSYS return");
@@ -91,6 +101,34 @@ int fdkt_openat2_always_eagain(void) {
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat2, 0, 1),
       RET(SECCOMP_RET_ERRNO | EAGAIN),
       RET(SECCOMP_RET_ALLOW),
+  };
+  struct sock_fprog prog = {sizeof code / sizeof code[0], code};
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0) return -errno;
+  return 0;
+#endif
+}
+
+int fdkt_kill_on_kind_and_mode_calls(int getfl_too) {
+#ifndef NATIVE_ARCH
+  (void)getfl_too;
+  return -ENOTSUP;
+#else
+  struct sock_filter code[] = {
+      /* 0 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+      /* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_ARCH, 1, 0),
+      /* 2 */ RET(SECCOMP_RET_ALLOW),
+      /* 3 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+      /* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_newfstatat, 4, 0),
+      /* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_fstat, 3, 0),
+      /* 6 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_statx, 2, 0),
+      /* 7 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, getfl_too ? __NR_fcntl : ~0u, 2, 0),
+      /* 8 */ RET(SECCOMP_RET_ALLOW),
+      /* 9 */ RET(SECCOMP_RET_KILL_PROCESS),
+      /* 10: fcntl's command is its second argument. */
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])),
+      /* 11 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_GETFL, 0, 1),
+      /* 12 */ RET(SECCOMP_RET_KILL_PROCESS),
+      /* 13 */ RET(SECCOMP_RET_ALLOW),
   };
   struct sock_fprog prog = {sizeof code / sizeof code[0], code};
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0) return -errno;

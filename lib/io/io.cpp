@@ -175,9 +175,15 @@ int64_t readv_attempt(fdk_fd *fd, int raw, const Iovecs &v, bool must_not_block)
 // found writable always takes.
 int64_t writev_attempt(fdk_fd *fd, int raw, const Iovecs &v, bool must_not_block) {
   if (!fd_learned(fd, fdk_fd::kNotSocket)) {
-    msghdr msg{};
-    v.into(msg);
-    ssize_t r = ::sendmsg(raw, &msg, MSG_NOSIGNAL | (must_not_block ? MSG_DONTWAIT : 0));
+    int flags = MSG_NOSIGNAL | (must_not_block ? MSG_DONTWAIT : 0);
+    ssize_t r;
+    if (v.count == 1) {
+      r = ::send(raw, v.iov[0].iov_base, v.iov[0].iov_len, flags);  // no message header to copy in
+    } else {
+      msghdr msg{};
+      v.into(msg);
+      r = ::sendmsg(raw, &msg, flags);
+    }
     if (r >= 0 || errno != ENOTSOCK) return result_of(r);
     fd_learn(fd, fdk_fd::kNotSocket);
   }

@@ -7,7 +7,9 @@
  * socketpair-pingpong: round trips of one byte against the same raw echo thread; the
  *   measured side is a raw poll+read/write loop, fdkit async write/read, or libuv streams.
  *
- * usage: bench_io [REPETITIONS] [MIB]     (defaults 5, 1024)
+ * usage: bench_io [REPETITIONS] [MIB] [ONLY]     (defaults 5, 1024, all)
+ *   ONLY names one case and implementation (pipe:fdkit, pingpong:libuv...) to run it
+ *   alone, for strace or perf; no ratios are printed then.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -352,18 +354,31 @@ typedef struct {
   double median;
 } contender;
 
-static void measure(const char *bench_case, const char *unit, contender *c, int n, int reps) {
+static const char *only; /* "case:impl" to run one contender alone, or NULL */
+
+static void measure(const char *bench_case, const char *short_case, const char *unit, contender *c, int n, int reps) {
   double v[3][32];
-  /* Interleaved repetitions, so drift on the machine hits every contender alike. */
-  for (int r = 0; r < reps; r++)
-    for (int i = 0; i < n; i++) v[i][r] = c[i].fn();
+  int run[3];
+  char name[64];
   for (int i = 0; i < n; i++) {
+    snprintf(name, sizeof name, "%s:%s", short_case, c[i].impl);
+    run[i] = !only || strcmp(only, name) == 0;
+  }
+  /* Interleaved repetitions, each starting with the next contender, so drift on the
+   * machine and the order within a repetition hit every contender alike. */
+  for (int r = 0; r < reps; r++)
+    for (int k = 0; k < n; k++) {
+      int i = (r + k) % n;
+      if (run[i]) v[i][r] = c[i].fn();
+    }
+  for (int i = 0; i < n; i++) {
+    if (!run[i]) continue;
     qsort(v[i], (size_t)reps, sizeof(double), cmp);
     c[i].median = v[i][reps / 2];
-    printf("{\"bench\":\"io\",\"case\":\"%s\",\"impl\":\"%s\",\"%s\":%.1f}\n", bench_case, c[i].impl, unit,
-           c[i].median);
+    printf("{\"bench\":\"io\",\"case\":\"%s\",\"impl\":\"%s\",\"%s\":%.1f,\"repetitions\":%d}\n", bench_case,
+           c[i].impl, unit, c[i].median, reps);
   }
-  for (int i = 1; i < n; i++)
+  for (int i = 1; i < n && !only; i++)
     printf("{\"bench\":\"io\",\"case\":\"%s\",\"ratio\":\"fdkit/%s\",\"value\":%.3f}\n", bench_case, c[i].impl,
            c[0].median / c[i].median);
   fflush(stdout);
@@ -373,10 +388,11 @@ int main(int argc, char **argv) {
   int reps = argc > 1 ? atoi(argv[1]) : 5;
   if (reps < 1 || reps > 32) reps = 5;
   if (argc > 2) total_bytes = atoll(argv[2]) << 20;
+  if (argc > 3) only = argv[3];
   memset(wbuf, 'w', sizeof wbuf);
   contender pipe_cases[] = {{"fdkit", pipe_fdkit, 0}, {"raw", pipe_raw, 0}, {"libuv", pipe_libuv, 0}};
-  measure("pipe-1GiB-64KiB", "bytes_per_s", pipe_cases, 3, reps);
+  measure("pipe-1GiB-64KiB", "pipe", "bytes_per_s", pipe_cases, 3, reps);
   contender pp_cases[] = {{"fdkit", pingpong_fdkit, 0}, {"raw", pingpong_raw, 0}, {"libuv", pingpong_libuv, 0}};
-  measure("socketpair-pingpong", "round_trips_per_s", pp_cases, 3, reps);
+  measure("socketpair-pingpong", "pingpong", "round_trips_per_s", pp_cases, 3, reps);
   return 0;
 }

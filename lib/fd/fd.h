@@ -26,6 +26,9 @@ struct fdk_fd {
   static constexpr uint16_t kColdData = 64;  // the last RWF_NOWAIT read found data uncached (unset again when cached)
   static constexpr uint16_t kModeRead = 128;      // the blocking mode was read from the descriptor...
   static constexpr uint16_t kModeBlocking = 256;  // ... and it is blocking
+  // pwritev2(RWF_NOSIGNAL) was refused by this file alone (no write_iter): its writes hold
+  // SIGPIPE back instead (the top bit, clear of the ones above as they grow).
+  static constexpr uint16_t kNoNosignalWrite = 1u << 15;
 
   // In flags: adopt was not told the mode, which is read from the descriptor at the first
   // use that needs it (an fcntl at every adopt would cost more than the adopt itself).

@@ -10,11 +10,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <vector>
 
 #include "io/file_io.h"
 #include "io/ops.h"
 #include "loop/deadlines.h"
+
+#ifndef RWF_NOSIGNAL
+#define RWF_NOSIGNAL 0x00000100  // the kernel uapi value (2025); older C library headers lack it
+#endif
 
 namespace fdk {
 
@@ -68,7 +73,8 @@ int64_t result_of(ssize_t r) { return r < 0 ? neg_errno() : r; }
 // Blocks SIGPIPE in this thread around a write and consumes the one it raised, so a gone
 // reader gives -EPIPE and no signal, without touching the process-wide disposition. A
 // thread that already blocks SIGPIPE keeps its mask and its pending signal: one system
-// call less.
+// call less. Two system calls more per write: only for kernels or files that refuse
+// RWF_NOSIGNAL.
 template <class Call>
 int64_t without_sigpipe(Call &&call) {
   sigset_t pipe_set, old;
@@ -85,6 +91,52 @@ int64_t without_sigpipe(Call &&call) {
   }
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
   return r;
+}
+
+// Whether the kernel takes RWF_NOSIGNAL, found out once per process at the first refusal.
+// A refusal means either a kernel (or a sandbox) that does not know the flag, for every
+// descriptor, or a file without the write_iter method the flag needs, for that descriptor
+// alone: a pipe has write_iter on every kernel with pwritev2, so a pipe of our own tells
+// the two apart.
+enum class NosignalFlag : uint8_t { untried, taken, refused };
+std::atomic<NosignalFlag> g_nosignal_flag{NosignalFlag::untried};
+
+// The errors of a write the flag (or pwritev2 itself) was refused with, before anything
+// was written: unknown RWF flags and files without write_iter give EOPNOTSUPP (glibc
+// turns a kernel without pwritev2 into it too); ENOSYS and EPERM come from C libraries
+// that pass ENOSYS on and from sandboxes that refuse the call.
+bool maybe_flag_refused(int err) { return err == EOPNOTSUPP || err == ENOSYS || err == EPERM; }
+
+bool kernel_takes_nosignal() {
+  NosignalFlag known = g_nosignal_flag.load(std::memory_order_relaxed);
+  if (known != NosignalFlag::untried) return known == NosignalFlag::taken;
+  int p[2];
+  // Out of descriptors: no answer, and the refusing handle alone is marked.
+  if (::pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0) return true;
+  char byte = 0;
+  iovec one{&byte, 1};
+  bool taken = ::pwritev2(p[1], &one, 1, -1, RWF_NOSIGNAL) == 1;
+  ::close(p[0]);
+  ::close(p[1]);
+  g_nosignal_flag.store(taken ? NosignalFlag::taken : NosignalFlag::refused, std::memory_order_relaxed);
+  return taken;
+}
+
+// One write of iov at offset, -1 for the file position (pwritev2 then is exactly
+// write/writev), that never raises SIGPIPE: pwritev2(RWF_NOSIGNAL), one system call, where
+// the kernel and the file take the flag; else the write with SIGPIPE held back. A refused
+// flag writes nothing, so the write is made again the other way.
+int64_t write_without_sigpipe(fdk_fd *fd, int raw, const iovec *iov, int count, int64_t offset) {
+  if (!fd_learned(fd, fdk_fd::kNoNosignalWrite) &&
+      g_nosignal_flag.load(std::memory_order_relaxed) != NosignalFlag::refused) {
+    ssize_t r = ::pwritev2(raw, iov, count, offset, RWF_NOSIGNAL);
+    if (r >= 0 || !maybe_flag_refused(errno)) return result_of(r);
+    if (kernel_takes_nosignal()) fd_learn(fd, fdk_fd::kNoNosignalWrite);
+  }
+  return without_sigpipe([&] {
+    if (offset >= 0) return ::pwritev(raw, iov, count, offset);
+    return count == 1 ? ::write(raw, iov[0].iov_base, iov[0].iov_len) : ::writev(raw, iov, count);
+  });
 }
 
 struct Callback {
@@ -118,23 +170,28 @@ int64_t readv_attempt(fdk_fd *fd, int raw, const Iovecs &v, bool must_not_block)
 
 }  // namespace
 
-// Sockets get send(MSG_NOSIGNAL); other descriptors a write with SIGPIPE held back. A
+// Sockets get send(MSG_NOSIGNAL); other descriptors a write that never raises SIGPIPE. A
 // write that must not block writes at most PIPE_BUF bytes to a non-socket, which a pipe
 // found writable always takes.
 int64_t writev_attempt(fdk_fd *fd, int raw, const Iovecs &v, bool must_not_block) {
   if (!fd_learned(fd, fdk_fd::kNotSocket)) {
-    msghdr msg{};
-    v.into(msg);
-    ssize_t r = ::sendmsg(raw, &msg, MSG_NOSIGNAL | (must_not_block ? MSG_DONTWAIT : 0));
+    int flags = MSG_NOSIGNAL | (must_not_block ? MSG_DONTWAIT : 0);
+    ssize_t r;
+    if (v.count == 1) {
+      r = ::send(raw, v.iov[0].iov_base, v.iov[0].iov_len, flags);  // no message header to copy in
+    } else {
+      msghdr msg{};
+      v.into(msg);
+      r = ::sendmsg(raw, &msg, flags);
+    }
     if (r >= 0 || errno != ENOTSOCK) return result_of(r);
     fd_learn(fd, fdk_fd::kNotSocket);
   }
   if (must_not_block) {
     std::vector<iovec> cut = v.capped(PIPE_BUF);
-    return without_sigpipe([&] { return ::writev(raw, cut.data(), static_cast<int>(cut.size())); });
+    return write_without_sigpipe(fd, raw, cut.data(), static_cast<int>(cut.size()), -1);
   }
-  if (v.count == 1) return without_sigpipe([&] { return ::write(raw, v.iov[0].iov_base, v.iov[0].iov_len); });
-  return without_sigpipe([&] { return ::writev(raw, v.iov, v.count); });
+  return write_without_sigpipe(fd, raw, v.iov, v.count, -1);
 }
 
 namespace {
@@ -167,9 +224,7 @@ struct PreadTask : Callback {
 struct PwriteTask : Callback {
   Iovecs v;
   int64_t offset;
-  int64_t attempt(fdk_fd *, int raw, bool) {
-    return without_sigpipe([&] { return ::pwritev(raw, v.iov, v.count, offset); });
-  }
+  int64_t attempt(fdk_fd *fd, int raw, bool) { return write_without_sigpipe(fd, raw, v.iov, v.count, offset); }
   FileRequest file_request() { return {&v, &offset, true}; }
 };
 

@@ -105,8 +105,9 @@ struct Iovecs {
   };
 };
 
-// One write of v on raw: send(MSG_NOSIGNAL) on a socket, otherwise write(2) with SIGPIPE
-// held back; with must_not_block, at most what cannot block (see the task contract).
+// One write of v on raw: send(MSG_NOSIGNAL) on a socket, otherwise pwritev2(RWF_NOSIGNAL),
+// or write(2) with SIGPIPE held back where the flag is refused; with must_not_block, at
+// most what cannot block (see the task contract).
 int64_t writev_attempt(fdk_fd *fd, int raw, const Iovecs &v, bool must_not_block);
 
 // Waits with poll(2) for dir on raw: 0 once ready, -EAGAIN when timeout_ms passed first;

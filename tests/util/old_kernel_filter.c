@@ -2,10 +2,11 @@
 /* A seccomp filter that makes this process, and everything it starts, see a kernel older
  * than fdkit's fast paths: openat2, clone3, pidfd_open, pidfd_send_signal, pidfd_getfd,
  * close_range, statx, io_uring_setup, fchmodat2, faccessat2 and the *xattrat calls (Linux
- * 6.13) fail with ENOSYS, clone with CLONE_PIDFD fails with EINVAL, and preadv2 with
+ * 6.13) fail with ENOSYS, clone with CLONE_PIDFD fails with EINVAL, preadv2 with
  * RWF_NOWAIT fails with EOPNOTSUPP (as kernels before 4.14 answer for every descriptor,
- * and later ones before each kind learned the flag: pipes, sockets, eventfds), which is
- * what kernels before each of them answer. */
+ * and later ones before each kind learned the flag: pipes, sockets, eventfds), and
+ * pwritev2 with RWF_NOSIGNAL fails with EOPNOTSUPP, which is what kernels before each of
+ * them answer. */
 #include "old_kernel_filter.h"
 
 #include <errno.h>
@@ -31,6 +32,10 @@
 #define __NR_removexattrat 466
 #endif
 
+#ifndef RWF_NOSIGNAL
+#define RWF_NOSIGNAL 0x00000100 /* the kernel uapi value; older C library headers lack it */
+#endif
+
 #if defined(__x86_64__)
 #define NATIVE_ARCH AUDIT_ARCH_X86_64
 #elif defined(__aarch64__)
@@ -41,7 +46,7 @@
 /* Jumps to the ENOSYS return (the last instruction) when the number is nr; `at` is this
  * instruction's index in the program. */
 #define DENY(nr, at) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), LAST - (at) - 1, 0)
-enum { LAST = 28 };
+enum { LAST = 32 };
 
 int fdkt_emulate_old_kernel(void) {
 #ifndef NATIVE_ARCH
@@ -75,9 +80,16 @@ int fdkt_emulate_old_kernel(void) {
       /* 23 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 0, 2),
       /* 24: clone's flags are its first argument; CLONE_PIDFD sits in the low word. */
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
-      /* 25 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_PIDFD, 1, 0),
-      /* 26 */ RET(SECCOMP_RET_ALLOW),
-      /* 27 */ RET(SECCOMP_RET_ERRNO | EINVAL),
+      /* 25: set -> 30 (EINVAL), clear -> 29 (allow) */
+      BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_PIDFD, 4, 3),
+      /* 26 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_pwritev2, 0, 2),
+      /* 27: pwritev2's flags are its sixth argument (after the offset's two halves). */
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[5])),
+      /* 28: set -> 31 (EOPNOTSUPP), clear -> 29 (allow) */
+      BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, RWF_NOSIGNAL, 2, 0),
+      /* 29 */ RET(SECCOMP_RET_ALLOW),
+      /* 30 */ RET(SECCOMP_RET_ERRNO | EINVAL),
+      /* 31 */ RET(SECCOMP_RET_ERRNO | EOPNOTSUPP),
       /* LAST */ RET(SECCOMP_RET_ERRNO | ENOSYS),
   };
   _Static_assert(sizeof code / sizeof code[0] == LAST + 1, "LAST must index the ENOSYS return");
@@ -85,6 +97,8 @@ int fdkt_emulate_old_kernel(void) {
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0) return -errno;
   /* The filter must really be in force, or a run would test the fast paths again. */
   if (syscall(__NR_close_range, 1000, 1000, 0) != -1 || errno != ENOSYS) return -EPROTO;
+  struct iovec none = {NULL, 0};
+  if (pwritev2(-1, &none, 1, -1, RWF_NOSIGNAL) != -1 || errno != EOPNOTSUPP) return -EPROTO;
   return 0;
 #endif
 }

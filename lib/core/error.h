@@ -8,15 +8,17 @@
 namespace fdk {
 
 // Records the detail for the calling thread and returns err (a negative errno), so a
-// failure reads `return fail(-ENOENT, "openat: '%s'", path);`.
-int fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+// failure reads `return fail(-ENOENT, "openat: '%s'", path);`. Cold, as every function
+// that reports failures: the compiler moves the paths that call them out of the hot code
+// (see core/hot.h).
+[[gnu::cold]] int fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 // The description of an errno of either sign ("No such file or directory"), the one way
 // fdkit renders errno: the same in every locale and thread; "Unknown error" when unknown.
 const char *errno_text(int err);
 
 // Records "<what>: <errno_text>" for a negative errno and returns it.
-int fail_sys(int err, const char *what);
+[[gnu::cold]] int fail_sys(int err, const char *what);
 
 // Replaces the detail with an exact text (used to carry a worker thread's detail to
 // the loop thread).

@@ -213,16 +213,59 @@ FDK_HOT void fd_unuse(fdk_fd *fd) {
 
 void fd_pin(fdk_fd *fd) { fd->pins.fetch_add(1, std::memory_order_relaxed); }
 
-// Handles live in malloc'd memory rather than operator new's: the allocator's own code
-// is the only library code a short-lived handle then adds to an open and its close.
+// Handles live in malloc'd memory rather than operator new's, and a freed one is kept in
+// a spare slot for the next handle: a descriptor opened and closed in a cycle then runs
+// no allocator at all, whose code and data (the thread's cache, the arena, libc's
+// globals) would be half the pages such a cycle touches after each system call. The
+// slots sit with the hot globals, one cache line each, and a thread uses the one its
+// thread pointer picks, so that threads seldom share one. A slot is filled or emptied
+// by one atomic operation on a single pointer: there is no list link to read, hence no
+// ABA, and no lock.
 namespace {
+
+constexpr size_t kSpareSlots = 8;
+struct alignas(64) SpareSlot {
+  std::atomic<void *> memory{nullptr};
+};
+FDK_HOT_DATA SpareSlot g_spare_handles[kSpareSlots];
+
+std::atomic<void *> &spare_slot() {
+#if __has_builtin(__builtin_thread_pointer)
+  // Thread pointers lie whole stacks apart: a multiplicative hash spreads them.
+  auto tp = reinterpret_cast<uintptr_t>(__builtin_thread_pointer());
+  return g_spare_handles[((tp >> 12) * 0x9E3779B97F4A7C15u) >> 61].memory;
+#else
+  return g_spare_handles[0].memory;
+#endif
+}
+static_assert(kSpareSlots == 8, "the slot hash keeps 3 bits");
+
+void *take_spare() {
+  std::atomic<void *> &slot = spare_slot();
+  return slot.load(std::memory_order_relaxed) ? slot.exchange(nullptr, std::memory_order_acquire) : nullptr;
+}
+
 void free_handle(fdk_fd *fd) {
   fd->~fdk_fd();
+  std::atomic<void *> &slot = spare_slot();
+  void *empty = nullptr;
+  if (!slot.load(std::memory_order_relaxed) &&
+      slot.compare_exchange_strong(empty, fd, std::memory_order_release, std::memory_order_relaxed))
+    return;
   free(fd);
 }
+
+// Frees the spares when the library is unloaded (dlclose) or the process exits. Safe
+// while other threads still run: a slot emptied here is simply found empty.
+struct SpareSweep {
+  ~SpareSweep() {
+    for (SpareSlot &s : g_spare_handles) free(s.memory.exchange(nullptr, std::memory_order_acquire));
+  }
+} g_spare_sweep;
+
 }  // namespace
 
-FDK_HOT void fd_unpin(fdk_fd *fd) {
+void fd_unpin(fdk_fd *fd) {
   if (fd->pins.fetch_sub(1, std::memory_order_acq_rel) == 1) free_handle(fd);
 }
 
@@ -231,22 +274,29 @@ fdk_fd *fd_ref(fdk_fd *fd) {
   return fd;
 }
 
+namespace {
+// fd_unref of a handle that others still hold, pin or use.
+[[gnu::noinline]] void unref_shared(fdk_fd *fd) {
+  if (fd->user_refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    // The last reference: close if nobody did.
+    if (!fd_is_closing(fd)) traced("close", fd->raw, nullptr, [&] { return fd_close(fd); });
+    fd_unpin(fd);
+  }
+}
+}  // namespace
+
 FDK_HOT fdk_fd *fd_unref(fdk_fd *fd) {
   if (!fd) return nullptr;
   // The last reference, no other pin, no use in flight: every holder of a handle keeps a
   // reference or a pin, so nothing else can reach this one. It is closed and freed without
-  // the read-modify-write steps below (three locked instructions, most of what a
+  // the read-modify-write steps of unref_shared (three locked instructions, most of what a
   // short-lived handle costs beyond its system calls).
   if (fd->user_refs.load(std::memory_order_acquire) == 1 && fd->pins.load(std::memory_order_acquire) == 1 &&
       fd->state.load(std::memory_order_acquire) == 0) {
     traced("close", fd->raw, nullptr, [&] { return close_raw(fd); });
     free_handle(fd);
-    return nullptr;
-  }
-  if (fd->user_refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-    // The last reference: close if nobody did.
-    if (!fd_is_closing(fd)) traced("close", fd->raw, nullptr, [&] { return fd_close(fd); });
-    fd_unpin(fd);
+  } else {
+    unref_shared(fd);
   }
   return nullptr;
 }
@@ -265,11 +315,16 @@ int fd_blocking_mode(fdk_fd *fd) {
 }
 
 FDK_HOT fdk_fd *fd_alloc(int raw, uint8_t flags) {
-  void *memory = malloc(sizeof(fdk_fd));
+  void *memory = take_spare();
+  if (!memory) memory = malloc(sizeof(fdk_fd));
   if (!memory) return nullptr;
   auto *fd = new (memory) fdk_fd;
   fd->raw = raw;
   fd->flags = flags;
+  // The counts again, as atomic stores: the compiler merges the plain initial {1, 1} into
+  // a vector constant loaded from .rodata, one more page per handle created (hot.h).
+  fd->user_refs.store(1, std::memory_order_relaxed);
+  fd->pins.store(1, std::memory_order_relaxed);
   return fd;
 }
 

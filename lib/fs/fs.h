@@ -89,7 +89,7 @@ inline constexpr const char kEscapeReason[] = "escapes its directory";
 
 // Records "<what>: <reason>: '<path>'" and returns err; a resolution's -EXDEV reads
 // kEscapeReason.
-int path_fail(int err, const char *what, const char *path);
+[[gnu::cold]] int path_fail(int err, const char *what, const char *path);
 // Whether a detail is the one path_fail records for an escape.
 bool is_escape_detail(const char *detail);
 

@@ -34,8 +34,9 @@ statx_timestamp stamp(const struct timespec &ts) {
   return t;
 }
 
-// The portable path: fstatat, converted (no birth time).
-int fill_from_fstatat(struct statx *sx, int fd, const char *name, int flags) {
+// The portable path: fstatat, converted (no birth time). Cold: only kernels or filters
+// that refuse statx take it.
+[[gnu::cold]] int fill_from_fstatat(struct statx *sx, int fd, const char *name, int flags) {
   struct stat st;
   if (::fstatat(fd, name, &st, flags) < 0) return neg_errno();
   *sx = {};
@@ -83,6 +84,16 @@ FDK_HOT int stat_last(struct statx *sx, const DirBase &b, int dir_fd, const char
   if (r < 0) return path_fail(r, "statat", path);
   if (follow && S_ISLNK(sx->stx_mode)) return stat_resolved(sx, b, path, true);
   return 0;
+}
+
+// statat of a confined path of several components (or a trailing slash, or dots): the
+// parent opened confined, then the last name as for a single one. Out of line: the
+// single name's code stays small (see core/hot.h).
+[[gnu::noinline]] int stat_in_parent(struct statx *sx, const DirBase &b, const char *path, bool follow) {
+  Parent p;
+  if (int r = p.open(b.raw, true, path, "statat", b.scope)) return r;
+  if (p.trailing_slash || p.dots) return stat_resolved(sx, b, path, follow);
+  return stat_last(sx, b, p.fd, p.bare_name(), path, follow);
 }
 
 int kind_of_dirent(unsigned char type) {
@@ -180,10 +191,7 @@ FDK_HOT int statat(struct statx *sx, fdk_dir *dir, const char *path, bool follow
   if (b.scope & RESOLVE_NO_XDEV) return stat_resolved(sx, b, path, follow);
   bool dots = (path[0] == '.' && !path[1]) || is_dot_dot(path);
   if (is_one_name(path) && !dots) return stat_last(sx, b, b.raw, path, path, follow);
-  Parent p;
-  if (int r = p.open(b.raw, true, path, "statat", b.scope)) return r;
-  if (p.trailing_slash || p.dots) return stat_resolved(sx, b, path, follow);
-  return stat_last(sx, b, p.fd, p.bare_name(), path, follow);
+  return stat_in_parent(sx, b, path, follow);
 }
 
 // Reads the entries with getdents64 itself: a DIR stream (fdopendir) costs three system

@@ -70,8 +70,8 @@ class Span {
     int64_t start_ns;
     int fd;
   };
-  void begin_slow(const char *name, int fd, const char *path, fdk_loop *loop);
-  void end_slow(int64_t result, const char *detail);
+  [[gnu::cold]] void begin_slow(const char *name, int fd, const char *path, fdk_loop *loop);
+  [[gnu::cold]] void end_slow(int64_t result, const char *detail);
 
   Open *open_ = nullptr;
 };

@@ -2,6 +2,7 @@
 #include "fd/fd.h"
 
 #include <fcntl.h>
+#include <sanitizer/asan_interface.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -242,16 +243,22 @@ static_assert(kSpareSlots == 8, "the slot hash keeps 3 bits");
 
 void *take_spare() {
   std::atomic<void *> &slot = spare_slot();
-  return slot.load(std::memory_order_relaxed) ? slot.exchange(nullptr, std::memory_order_acquire) : nullptr;
+  void *memory = slot.load(std::memory_order_relaxed) ? slot.exchange(nullptr, std::memory_order_acquire) : nullptr;
+  if (memory) ASAN_UNPOISON_MEMORY_REGION(memory, sizeof(fdk_fd));
+  return memory;
 }
 
 void free_handle(fdk_fd *fd) {
   fd->~fdk_fd();
   std::atomic<void *> &slot = spare_slot();
   void *empty = nullptr;
-  if (!slot.load(std::memory_order_relaxed) &&
-      slot.compare_exchange_strong(empty, fd, std::memory_order_release, std::memory_order_relaxed))
-    return;
+  if (!slot.load(std::memory_order_relaxed)) {
+    // Poisoned before it is visible in the slot, so a use after free is still caught
+    // under ASan, and a thread that takes it at once unpoisons after this.
+    ASAN_POISON_MEMORY_REGION(fd, sizeof(fdk_fd));
+    if (slot.compare_exchange_strong(empty, fd, std::memory_order_release, std::memory_order_relaxed)) return;
+    ASAN_UNPOISON_MEMORY_REGION(fd, sizeof(fdk_fd));
+  }
   free(fd);
 }
 
@@ -259,7 +266,11 @@ void free_handle(fdk_fd *fd) {
 // while other threads still run: a slot emptied here is simply found empty.
 struct SpareSweep {
   ~SpareSweep() {
-    for (SpareSlot &s : g_spare_handles) free(s.memory.exchange(nullptr, std::memory_order_acquire));
+    for (SpareSlot &s : g_spare_handles) {
+      void *memory = s.memory.exchange(nullptr, std::memory_order_acquire);
+      if (memory) ASAN_UNPOISON_MEMORY_REGION(memory, sizeof(fdk_fd));
+      free(memory);
+    }
   }
 } g_spare_sweep;
 

@@ -148,6 +148,13 @@ void note_read_attempt(fdk_loop *loop, fdk_fd *fd);
 void register_watches(fdk_loop *loop);
 // Called by the loop for each epoll event of a watch.
 void watch_events(Watch *watch, uint32_t events);
+// Called by the loop when its epoll set became readable: true when the set holds one
+// watch, registered for one direction, which is then reported ready without asking the
+// set which (libuv's poll checks the descriptor through the set, so the set is readable
+// only while that direction is ready, or hung up: the retried call reports that). A
+// report made stale by a callback earlier in the same turn costs one call that answers
+// EAGAIN and waits again.
+bool report_sole_watch(fdk_loop *loop);
 // Stops every watch of loop (loop thread; during fdk_loop_free).
 void teardown_loop_watches(fdk_loop *loop);
 

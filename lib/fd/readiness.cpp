@@ -144,6 +144,15 @@ int readiness_add(Watch *w, int raw) {
 
 int readiness_update(Watch *w) { return set_interest(w, w->interest() | wanted(w)); }
 
+bool report_sole_watch(fdk_loop *loop) {
+  Watch *w = loop->watches;
+  if (!w || w->next_in_loop() || watch_poll(w)) return false;
+  uint32_t dirs = w->interest();
+  if (dirs != kRead && dirs != kWrite) return false;
+  report(w, dirs == kRead, dirs == kWrite);
+  return true;
+}
+
 void watch_events(Watch *w, uint32_t events) {
   report(w, events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR | EPOLLPRI), events & (EPOLLOUT | EPOLLHUP | EPOLLERR));
 }

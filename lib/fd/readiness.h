@@ -6,7 +6,8 @@
 //   epoll_ctl when a watch is registered (batched just before the loop polls), none per
 //   wait; a watch costs only its own small record; it never touches the descriptor's
 //   flags and never collides with a host's handle. A wake-up costs one more epoll_wait,
-//   shared by every descriptor ready in that turn.
+//   shared by every descriptor ready in that turn (none while the set holds one watch
+//   registered for one direction: report_sole_watch).
 // - a libuv poll handle per watch (portable): one level of kernel wakeup, but a 160-byte
 //   uv_poll_t per descriptor, an ioctl and a probing epoll_ctl pair at registration;
 //   uv_poll_init switches the descriptor to non-blocking, and libuv allows one handle per

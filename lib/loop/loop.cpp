@@ -92,6 +92,8 @@ void on_wake(uv_async_t *handle) {
 void on_epoll(uv_poll_t *handle, int, int) {
   auto *loop = static_cast<fdk_loop *>(handle->data);
   Dispatch scope(loop);
+  // One descriptor in the set (a connection per loop): no second epoll_wait per wake-up.
+  if (report_sole_watch(loop)) return;
   epoll_event events[64];
   int n;
   do {

@@ -309,7 +309,7 @@ class IoOp final : public fdk_op {
   // only what is there.
   int64_t attempt(int raw) {
     if constexpr (Dir == Direction::read && requires { task_.attempt_nowait(raw); }) {
-      if (fd_known_mode(fd_) != 0 && !fd_learned(fd_, fdk_fd::kNoNowaitRead)) {
+      if (fd_known_mode(fd_) != 0 && tries_before_kind(fd_, task_)) {
         int64_t r = task_.attempt_nowait(raw);
         if (r != -EOPNOTSUPP) {
           note_read_attempt(loop, fd_);

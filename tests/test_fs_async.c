@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -635,6 +636,66 @@ static void test_pool_chained_and_bulk(void **state) {
   assert_int_equal(fdk_loop_free(loop), 0);
 }
 
+/* Without UV_THREADPOOL_SIZE, one worker per CPU takes calls while calls keep finishing;
+ * the others join in once the running calls have not moved for a while. So a call queued
+ * behind as many calls as there are CPUs that block (opens of FIFOs nobody writes to, on
+ * the pool) still completes, and they complete once writers come. */
+static void test_pool_blocked_calls_leave_room(void **state) {
+  (void)state;
+  const char *engine = getenv("FDKIT_FS_ENGINE");
+  cpu_set_t cpus;
+  /* Only the pool's open blocks on a FIFO; the default 4 workers take 3 blocked calls. */
+  if (!engine || strcmp(engine, "pool") != 0 || getenv("UV_THREADPOOL_SIZE") ||
+      sched_getaffinity(0, sizeof cpus, &cpus) < 0 || CPU_COUNT(&cpus) > 3)
+    skip();
+  int blocked = CPU_COUNT(&cpus);
+  char top[PATH_MAX];
+  snprintf(top, sizeof top, "fs_async.XXXXXX");
+  assert_non_null(mkdtemp(top));
+  fdk_dir *dir;
+  assert_int_equal(fdk_dir_open(&dir, fdk_dir_cwd(), top), 0);
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdkt_fs_result opened[3] = {{0}}, listed = {0};
+  char name[3][16];
+  for (int i = 0; i < blocked; i++) {
+    snprintf(name[i], sizeof name[i], "fifo%d", i);
+    assert_int_equal(fdk_mkfifoat(dir, name[i], 0600), 0);
+    assert_int_equal(fdk_openat_async(loop, dir, name[i], FDK_O_RDONLY, 0, fdkt_fs_on_open, &opened[i], NULL), 0);
+  }
+  assert_int_equal(fdk_readdir_async(loop, dir, ".", fdkt_fs_on_list, &listed, NULL), 0);
+  struct timespec tick = {0, 1000000};
+  for (int i = 0; i < 5000 && !listed.calls; i++) {
+    assert_true(fdk_loop_run(loop, FDK_RUN_NOWAIT) >= 0);
+    nanosleep(&tick, NULL);
+  }
+  int opened_early = 0;
+  for (int i = 0; i < blocked; i++) opened_early += opened[i].calls;
+  /* The writers first, so that a failure leaves no worker blocked for good. */
+  int writers[3];
+  for (int i = 0; i < blocked; i++) {
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/%s", top, name[i]);
+    writers[i] = open(path, O_WRONLY | O_CLOEXEC);
+    assert_true(writers[i] >= 0);
+  }
+  assert_int_equal(opened_early, 0);
+  assert_int_equal(listed.calls, 1);
+  assert_int_equal(listed.result, blocked);
+  fdk_dirents_free(listed.list);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+  for (int i = 0; i < blocked; i++) {
+    assert_int_equal(opened[i].calls, 1);
+    assert_int_equal(opened[i].result, 0);
+    fdk_fd_unref(opened[i].fd);
+    close(writers[i]);
+    assert_int_equal(fdk_unlinkat(dir, name[i]), 0);
+  }
+  assert_int_equal(fdk_loop_free(loop), 0);
+  fdk_dir_unref(dir);
+  assert_int_equal(rmdir(top), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       fdkt_test(test_escape_openat2),
@@ -648,6 +709,7 @@ int main(void) {
       fdkt_test(test_pool_workers_take_no_signal),
       fdkt_test(test_pool_in_forked_child),
       fdkt_test(test_pool_chained_and_bulk),
+      fdkt_test(test_pool_blocked_calls_leave_room),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,6 +25,13 @@ namespace {
 // one replaces for fdkit's calls). Started one at a time, when a job finds no worker free.
 constexpr int kDefaultWorkers = 4;
 constexpr int kMostWorkers = 1024;
+// Without UV_THREADPOOL_SIZE, only as many workers as the process has CPUs take jobs while
+// jobs keep moving: more add no speed to warm calls, only take CPU time from the loop
+// thread that feeds them (the scheduler shares a CPU among runnable threads) and contend on
+// the kernel's locks (a directory's for mkdir, a file's for writes). The others take jobs
+// once none has started or finished for this long (the running ones wait for a disk or a
+// remote file system), which one of them checks this often while jobs wait.
+constexpr auto kStalled = std::chrono::milliseconds(1);
 // How long a worker that finished a job looks for the next one before it sleeps, and a loop
 // with jobs in flight for a finished one before it blocks. Long enough to cover the loop's
 // turn (callback, next call) and a warm metadata call (stat 1.5 µs, mkdir or a small readdir
@@ -97,10 +104,14 @@ struct Pool {
   std::atomic<int> running{0};               // workers running a job
   std::atomic<int> skip_look{0};             // finished jobs left before a worker looks again
   unsigned look_misses = 0;                  // (the looking worker)
+  std::atomic<Clock::rep> last_progress{0};  // when a worker last started or finished a job
   Worker *idle = nullptr;                    // sleeping workers, the latest asleep first (mu)
+  Worker *standby = nullptr;                 // a worker asleep with a timeout while jobs wait (mu)
   int woken = 0;                             // workers woken for a job and not yet back to the queue (mu)
+  int awake = 0;                             // workers neither in `idle` nor on standby (mu)
   int threads = 0;                           // (mu)
   int most = 0;                              // workers at most, read on first use (mu)
+  int eager = 0;                             // workers that take jobs while jobs keep moving (mu)
   std::vector<pthread_t> ids;                // (mu)
   std::atomic<bool> stopping{false};         // the library is unloading or the process exits (mu to set)
 
@@ -121,6 +132,25 @@ int most_workers() {
   const char *env = getenv("UV_THREADPOOL_SIZE");
   int n = env ? atoi(env) : kDefaultWorkers;
   return std::clamp(n, 1, kMostWorkers);
+}
+
+// All the workers when UV_THREADPOOL_SIZE sets their number, else one per CPU the process
+// may run on (see kStalled).
+int eager_workers(int most) {
+  cpu_set_t cpus;
+  if (getenv("UV_THREADPOOL_SIZE") || sched_getaffinity(0, sizeof cpus, &cpus) < 0) return most;
+  return std::clamp(CPU_COUNT(&cpus), 1, most);
+}
+
+void note_progress(Pool &p) {
+  p.last_progress.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+}
+
+// Whether the eager workers are all in jobs and none started or finished for kStalled.
+bool stalled(const Pool &p) {
+  if (p.running.load(std::memory_order_relaxed) < p.eager) return false;
+  Clock::time_point last{Clock::duration(p.last_progress.load(std::memory_order_relaxed))};
+  return Clock::now() - last >= kStalled;
 }
 
 PoolJob *pop_locked(Pool &p) {
@@ -165,6 +195,7 @@ void start_worker_locked(Pool &p) {
   if (pthread_create(&id, nullptr, worker_main, worker) == 0) {
     p.ids.push_back(id);
     ++p.threads;
+    ++p.awake;
   } else {
     sem_destroy(&worker->wake);
     delete worker;
@@ -178,16 +209,39 @@ void start_worker_locked(Pool &p) {
 // has taken a job, wakes the next if jobs are left. So a loop that sends a burst of calls
 // pays one wake-up system call, not one per call, and when the loop is the bottleneck (fast
 // calls at many in flight) workers that keep up are not woken one by one per call.
+// With the eager workers all awake and jobs moving, the worker woken (or started) is one to
+// stand by, and only if none does (see take); the one on standby is the first to wake.
 Worker *more_hands_locked(Pool &p) {
   if (p.queued.load(std::memory_order_seq_cst) <= p.looking.load(std::memory_order_seq_cst)) return nullptr;
-  Worker *w = p.idle;
+  bool room = p.awake < p.eager || stalled(p);
+  if (!room && p.standby) return nullptr;
+  Worker *w = room && p.standby ? std::exchange(p.standby, nullptr) : p.idle;
+  if (w && w == p.idle) p.idle = w->next_idle;
   if (w) {
-    p.idle = w->next_idle;
     ++p.woken;
+    ++p.awake;
   } else if (p.threads < p.most) {
     start_worker_locked(p);
   }
   return w;
+}
+
+// Sleeps until posted, or (timed) for at most kStalled: true when posted.
+bool sleep_worker(Worker &self, bool timed) {
+  if (!timed) {
+    while (sem_wait(&self.wake) < 0 && errno == EINTR) {
+    }
+    return true;
+  }
+  timespec until;
+  clock_gettime(CLOCK_MONOTONIC, &until);
+  until.tv_nsec += std::chrono::nanoseconds(kStalled).count();
+  until.tv_sec += until.tv_nsec / 1000000000;
+  until.tv_nsec %= 1000000000;
+  int r;
+  while ((r = sem_clockwait(&self.wake, CLOCK_MONOTONIC, &until)) < 0 && errno == EINTR) {
+  }
+  return r == 0;
 }
 
 // The next job, or null when the pool stops. expect_more: the worker finished the only job
@@ -213,13 +267,32 @@ PoolJob *take(Pool &p, Worker &self, bool expect_more) {
     p.looking.fetch_sub(1, std::memory_order_seq_cst);
   }
   std::unique_lock<std::mutex> lock = lock_soon(p.mu);
-  while (!p.head && !p.stopping.load(std::memory_order_relaxed)) {
-    self.next_idle = p.idle;
-    p.idle = &self;
-    lock.unlock();
-    while (sem_wait(&self.wake) < 0 && errno == EINTR) {
+  // A worker beyond the eager ones takes a job only while the running ones are stalled.
+  while (!p.stopping.load(std::memory_order_relaxed) && (!p.head || (p.awake > p.eager && !stalled(p)))) {
+    // On standby (waking every kStalled to check) while jobs wait and no other worker stands
+    // by, else on the stack until posted.
+    bool stand_by = p.head && !p.standby;
+    if (stand_by) {
+      p.standby = &self;
+    } else {
+      self.next_idle = p.idle;
+      p.idle = &self;
     }
+    --p.awake;
+    lock.unlock();
+    bool posted = sleep_worker(self, stand_by);
     lock = lock_soon(p.mu);
+    if (!posted && p.standby == &self) {
+      p.standby = nullptr;
+      ++p.awake;
+      continue;
+    }
+    if (!posted) {
+      // Taken off standby as the wait ran out: the post is on its way.
+      lock.unlock();
+      sleep_worker(self, false);
+      lock = lock_soon(p.mu);
+    }
     --p.woken;  // whoever posted the semaphore took this worker off the stack and counted it
   }
   if (p.stopping.load(std::memory_order_relaxed)) return nullptr;
@@ -244,7 +317,9 @@ void *worker_main(void *arg) {
   pthread_setschedparam(pthread_self(), SCHED_BATCH, &none);
   bool expect_more = false;
   while (PoolJob *job = take(p, self, expect_more)) {
+    note_progress(p);
     job->run();
+    note_progress(p);
     bool watched = hand_back(job);
     expect_more = p.running.fetch_sub(1, std::memory_order_relaxed) == 1 && watched;
   }
@@ -259,6 +334,10 @@ Pool::~Pool() {
     std::lock_guard<std::mutex> lock(mu);
     stopping.store(true, std::memory_order_relaxed);
     sleepers = std::exchange(idle, nullptr);
+    if (standby) {
+      standby->next_idle = sleepers;
+      sleepers = std::exchange(standby, nullptr);
+    }
   }
   for (Worker *w = sleepers; w;) {
     Worker *next = w->next_idle;
@@ -353,6 +432,7 @@ int pool_submit(fdk_loop *loop, PoolJob *job) {
     if (p.most == 0) {
       p.ids.reserve(static_cast<size_t>(most_workers()));  // so that no push_back throws later
       p.most = most_workers();
+      p.eager = eager_workers(p.most);
     }
     job->prev_ = p.tail;
     job->next_ = nullptr;

@@ -19,6 +19,10 @@
 //   eventfd write and one loop wake-up;
 // - a burst of calls from the loop costs it at most one worker wake-up: the woken worker
 //   wakes the next while calls are left (loop/pool.cpp, more_hands_locked).
+// - without UV_THREADPOOL_SIZE, only one worker per CPU takes calls while calls keep
+//   finishing (more only take CPU time from the loop thread and contend on the kernel's
+//   locks); the others join in once none has started or finished for 1 ms, which one of
+//   them, on standby, checks every millisecond while calls wait (loop/pool.cpp, kStalled).
 #pragma once
 
 #include <uv.h>

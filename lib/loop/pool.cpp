@@ -104,7 +104,7 @@ struct Pool {
   std::atomic<int> running{0};               // workers running a job
   std::atomic<int> skip_look{0};             // finished jobs left before a worker looks again
   unsigned look_misses = 0;                  // (the looking worker)
-  std::atomic<Clock::rep> last_progress{0};  // when a worker last started or finished a job
+  std::atomic<Clock::rep> last_progress{0};  // when a worker last started or finished a job (see note_progress)
   Worker *idle = nullptr;                    // sleeping workers, the latest asleep first (mu)
   Worker *standby = nullptr;                 // a worker asleep with a timeout while jobs wait (mu)
   int woken = 0;                             // workers woken for a job and not yet back to the queue (mu)
@@ -142,8 +142,11 @@ int eager_workers(int most) {
   return std::clamp(CPU_COUNT(&cpus), 1, most);
 }
 
+// Only while the eager workers are all running jobs (the clock costs a lone call time),
+// which the job that made them all busy notes first. `eager` is set before any worker starts.
 void note_progress(Pool &p) {
-  p.last_progress.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+  if (p.running.load(std::memory_order_relaxed) >= p.eager)
+    p.last_progress.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
 }
 
 // Whether the eager workers are all in jobs and none started or finished for kStalled.
@@ -297,6 +300,7 @@ PoolJob *take(Pool &p, Worker &self, bool expect_more) {
   }
   if (p.stopping.load(std::memory_order_relaxed)) return nullptr;
   p.running.fetch_add(1, std::memory_order_relaxed);
+  note_progress(p);  // before more_hands_locked asks whether jobs have stalled
   PoolJob *job = pop_locked(p);
   // Jobs left behind: this worker passes the wake-up on (see more_hands_locked).
   Worker *to_wake = p.head && p.woken == 0 ? more_hands_locked(p) : nullptr;
@@ -317,7 +321,6 @@ void *worker_main(void *arg) {
   pthread_setschedparam(pthread_self(), SCHED_BATCH, &none);
   bool expect_more = false;
   while (PoolJob *job = take(p, self, expect_more)) {
-    note_progress(p);
     job->run();
     note_progress(p);
     bool watched = hand_back(job);

@@ -32,6 +32,9 @@ constexpr int kMostWorkers = 1024;
 // once none has started or finished for this long (the running ones wait for a disk or a
 // remote file system), which one of them checks this often while jobs wait.
 constexpr auto kStalled = std::chrono::milliseconds(1);
+// A worker most of whose recent jobs, timed while all the eager workers were busy, took this
+// long runs under the default scheduling policy rather than SCHED_BATCH (see worker_main).
+constexpr auto kLongJob = std::chrono::microseconds(50);
 // How long a worker that finished a job looks for the next one before it sleeps, and a loop
 // with jobs in flight for a finished one before it blocks. Long enough to cover the loop's
 // turn (callback, next call) and a warm metadata call (stat 1.5 µs, mkdir or a small readdir
@@ -94,6 +97,14 @@ std::unique_lock<std::mutex> lock_soon(std::mutex &mu) {
 struct Worker {
   sem_t wake;
   Worker *next_idle = nullptr;  // the pool's stack of sleeping workers (its lock)
+  // The worker's own: when its job started (0: not timed), and which of its last 8 timed
+  // jobs took kLongJob or more, one bit each (see worker_main).
+  Clock::rep job_start = 0;
+  unsigned long_jobs = 0;
+  bool batch = false;
+  bool policy_fixed = false;  // the system refused a change of policy: none is tried again
+  int policy = SCHED_OTHER;   // the one the thread started with
+  sched_param param{};
 };
 
 struct Pool {
@@ -144,9 +155,12 @@ int eager_workers(int most) {
 
 // Only while the eager workers are all running jobs (the clock costs a lone call time),
 // which the job that made them all busy notes first. `eager` is set before any worker starts.
-void note_progress(Pool &p) {
-  if (p.running.load(std::memory_order_relaxed) >= p.eager)
-    p.last_progress.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+// The time noted, or 0.
+Clock::rep note_progress(Pool &p) {
+  if (p.running.load(std::memory_order_relaxed) < p.eager) return 0;
+  Clock::rep now = Clock::now().time_since_epoch().count();
+  p.last_progress.store(now, std::memory_order_relaxed);
+  return now;
 }
 
 // Whether the eager workers are all in jobs and none started or finished for kStalled.
@@ -300,13 +314,22 @@ PoolJob *take(Pool &p, Worker &self, bool expect_more) {
   }
   if (p.stopping.load(std::memory_order_relaxed)) return nullptr;
   p.running.fetch_add(1, std::memory_order_relaxed);
-  note_progress(p);  // before more_hands_locked asks whether jobs have stalled
+  self.job_start = note_progress(p);  // before more_hands_locked asks whether jobs have stalled
   PoolJob *job = pop_locked(p);
   // Jobs left behind: this worker passes the wake-up on (see more_hands_locked).
   Worker *to_wake = p.head && p.woken == 0 ? more_hands_locked(p) : nullptr;
   lock.unlock();
   if (to_wake) sem_post(&to_wake->wake);
   return job;
+}
+
+// A worker's scheduling policy: SCHED_BATCH or the one it started with.
+void set_batch(Worker &self, bool batch) {
+  sched_param none{};
+  if (pthread_setschedparam(pthread_self(), batch ? SCHED_BATCH : self.policy, batch ? &none : &self.param) == 0)
+    self.batch = batch;
+  else
+    self.policy_fixed = true;
 }
 
 void *worker_main(void *arg) {
@@ -317,12 +340,23 @@ void *worker_main(void *arg) {
   // preempt the loop thread mid-burst, and each of them sleeping again cost a switch back:
   // 0.5 context switches per call, 0.05 once no wake-up preempts (perf stat, forced pool).
   // Refused (a sandbox's filter): the default policy stays.
-  sched_param none{};
-  pthread_setschedparam(pthread_self(), SCHED_BATCH, &none);
+  // But a worker whose jobs take long while the workers are all busy (they wait for one
+  // another on a kernel lock: mkdir and rmdir in one directory) runs under the default
+  // policy: a waiter the lock's holder wakes must not wait for a CPU to come free before it
+  // takes the lock, while the others queue behind it (measured on a loaded machine, 64
+  // mkdir+rmdir in flight: 2.9 ms a pair under SCHED_BATCH, 0.64 ms without).
+  pthread_getschedparam(pthread_self(), &self.policy, &self.param);
+  set_batch(self, true);
   bool expect_more = false;
   while (PoolJob *job = take(p, self, expect_more)) {
     job->run();
-    note_progress(p);
+    if (Clock::rep end = note_progress(p); end && self.job_start && !self.policy_fixed) {
+      // By a vote of the last 8, so that a job the scheduler preempted counts for little.
+      bool long_job = Clock::duration(end - self.job_start) >= kLongJob;
+      self.long_jobs = ((self.long_jobs << 1) | long_job) & 0xff;
+      int longs = __builtin_popcount(self.long_jobs);
+      if (self.batch ? longs >= 6 : longs <= 2) set_batch(self, !self.batch);
+    }
     bool watched = hand_back(job);
     expect_more = p.running.fetch_sub(1, std::memory_order_relaxed) == 1 && watched;
   }

@@ -23,6 +23,9 @@
 //   finishing (more only take CPU time from the loop thread and contend on the kernel's
 //   locks); the others join in once none has started or finished for 1 ms, which one of
 //   them, on standby, checks every millisecond while calls wait (loop/pool.cpp, kStalled).
+// - workers run under SCHED_BATCH, so that one the loop wakes does not preempt it, except a
+//   worker whose calls mostly take long while all are busy (they wait on a kernel lock):
+//   a lock's waiter must not wait for a free CPU (loop/pool.cpp, kLongJob).
 #pragma once
 
 #include <uv.h>

@@ -25,7 +25,7 @@ std::mutex &stripe(const fdk_fd *fd) { return g_stripes[(reinterpret_cast<uintpt
 FDK_HOT int close_raw(fdk_fd *fd) {
   if (fd->flags & FDK_FD_BORROW) return 0;
   // Linux releases the descriptor even when close reports EINTR; never retry.
-  if (close(fd->raw) < 0 && errno != EINTR) return fail_sys(neg_errno(), "close");
+  if (hot_libc.close(fd->raw) < 0 && errno != EINTR) return fail_sys(neg_errno(), "close");
   return 0;
 }
 

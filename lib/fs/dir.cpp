@@ -75,29 +75,7 @@ FDK_HOT int open_flags_to_os(unsigned flags, int *out) {
 
 FDK_HOT int wrap_opened(fdk_fd **out, int raw, int oflags) { return fd_wrap(out, raw, !(oflags & O_NONBLOCK)); }
 
-FDK_HOT DirBase::~DirBase() {
-  if (fd_) fd_unuse(fd_);
-}
-
-FDK_HOT int DirBase::acquire(fdk_dir *dir, const char *what) {
-  switch (dir->kind) {
-    case fdk_dir::Kind::fs:
-      raw = AT_FDCWD;
-      confined = false;
-      return 0;
-    case fdk_dir::Kind::cwd:
-      raw = AT_FDCWD;
-      confined = true;
-      return 0;
-    case fdk_dir::Kind::handle:
-      break;
-  }
-  if (fd_use(dir->fd, &raw) < 0) return fail(-EBADF, "%s: the directory's handle is closed", what);
-  fd_ = dir->fd;
-  confined = true;
-  scope = dir->scope;
-  return 0;
-}
+int DirBase::closed(const char *what) { return fail(-EBADF, "%s: the directory's handle is closed", what); }
 
 fdk_dir *dir_fs() { return &g_fs; }
 fdk_dir *dir_cwd() { return &g_cwd; }

@@ -61,7 +61,7 @@ FDK_HOT long sys_openat2(int base, const char *path, int oflags, mode_t mode, ui
   bool takes_mode = (oflags & O_CREAT) || (oflags & O_TMPFILE) == O_TMPFILE;
   how.mode = takes_mode ? mode : 0;
   how.resolve = confined_resolve(scope);
-  return syscall(SYS_openat2, base, path, &how, sizeof how);
+  return hot_libc.syscall(SYS_openat2, base, path, &how, sizeof how);
 }
 
 // ENOSYS (old kernel) or the EPERM a seccomp filter answers select the fallback.
@@ -536,10 +536,10 @@ FDK_HOT int resolve_open(int base, bool confined, const char *path, int oflags, 
                          uint64_t scope) {
   int fd;
   if (!confined) {
-    fd = ::openat(base, *path ? path : ".", oflags, mode);
+    fd = hot_libc.openat(base, *path ? path : ".", oflags, mode);
     if (fd < 0) fd = -errno;
   } else if (single_component(path, oflags, scope)) {
-    fd = ::openat(base, path, oflags | O_NOFOLLOW, mode);
+    fd = hot_libc.openat(base, path, oflags | O_NOFOLLOW, mode);
     if (fd < 0) {
       int err = errno;
       bool maybe_link = err == ELOOP || err == ENOTDIR || (err == EACCES && (oflags & O_CREAT));

@@ -195,20 +195,9 @@ int begin_close(fdk_fd *fd, uint32_t bits, bool *idle) {
 
 }  // namespace
 
-FDK_HOT int fd_use(fdk_fd *fd, int *raw) {
-  uint32_t s = fd->state.load(std::memory_order_acquire);
-  do {
-    if (s & fdk_fd::kClosing) return -EBADF;
-  } while (!fd->state.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel));
-  *raw = fd->raw;
-  return 0;
-}
-
-FDK_HOT void fd_unuse(fdk_fd *fd) {
-  uint32_t prev = fd->state.fetch_sub(1, std::memory_order_acq_rel);
-  if ((prev & fdk_fd::kUseMask) != 1 || !(prev & fdk_fd::kClosing)) return;
-  // The last use of a closing handle: nobody can start a new one.
-  if (prev & fdk_fd::kReleasing) fd->state.notify_all();
+void fd_last_use_ended(fdk_fd *fd, uint32_t state_before) {
+  // Nobody can start a new use.
+  if (state_before & fdk_fd::kReleasing) fd->state.notify_all();
   else close_raw(fd);
 }
 

@@ -207,7 +207,8 @@ class DirStack {
   static void close_run(int lo, int hi) {
     if (lo < hi && !g_no_close_range.load(std::memory_order_relaxed)) {
       if (::close_range(static_cast<unsigned>(lo), static_cast<unsigned>(hi), 0) == 0) return;
-      // Before Linux 5.9 (or refused by a seccomp filter): one by one from now on.
+      // Before Linux 5.9, or refused by a seccomp filter (it closed nothing then): one by
+      // one from now on.
       g_no_close_range.store(true, std::memory_order_relaxed);
     }
     for (int fd = lo; fd <= hi; fd++) close(fd);
@@ -368,18 +369,26 @@ class Walk {
       int fd;
       ~Closer() { close(fd); }
     } closer{link};
-    struct stat st;
-    if (::fstat(link, &st) < 0) return -errno;
-    if (!S_ISLNK(st.st_mode)) return err;
+    // Reading the descriptor's text tells a symlink too (anything else answers ENOENT to
+    // the empty path), so the kind costs no call of its own; the kernel's checks still
+    // come first in its order, on that same link, with its owner and inode read only
+    // where they count (the last component, procfs).
+    char target[PATH_MAX];
+    ssize_t n = ::readlinkat(link, "", target, sizeof target);
+    if (n < 0) return errno == ENOENT || errno == EINVAL ? err : -errno;
     if (++follows_ > kMaxFollows) return -ELOOP;
-    if (trailing && !may_follow(st)) return -EACCES;
+    struct stat st;
+    if (trailing) {
+      if (::fstat(link, &st) < 0) return -errno;
+      if (!may_follow(st)) return -EACCES;
+    }
     struct statfs fs;
     if (::fstatfs(link, &fs) < 0) return -errno;
     if ((fs.f_flags & kStNoSymfollow) || (scope_ & RESOLVE_NO_SYMLINKS)) return -ELOOP;
-    if (fs.f_type == PROC_SUPER_MAGIC && st.st_ino < kProcDynamicFirst) return -ELOOP;
-    char target[PATH_MAX];
-    ssize_t n = ::readlinkat(link, "", target, sizeof target);
-    if (n < 0) return -errno;
+    if (fs.f_type == PROC_SUPER_MAGIC) {
+      if (!trailing && ::fstat(link, &st) < 0) return -errno;
+      if (st.st_ino < kProcDynamicFirst) return -ELOOP;
+    }
     if (n == sizeof target) return -ENAMETOOLONG;
     target[n] = '\0';
     if (n == 0) return -ENOENT;

@@ -84,7 +84,8 @@ int stat_resolved(struct statx *sx, const DirBase &b, const char *path, bool fol
 
 // The last component name in its parent dir_fd, without following; a symlink there is
 // then followed by the full confined resolution of path when follow is set.
-[[gnu::always_inline]] inline int stat_last(struct statx *sx, const DirBase &b, int dir_fd, const char *name, const char *path, bool follow) {
+[[gnu::always_inline]] inline int stat_last(struct statx *sx, const DirBase &b, int dir_fd, const char *name,
+                                            const char *path, bool follow) {
   int r = stat_name(sx, dir_fd, name, AT_SYMLINK_NOFOLLOW);
   if (r < 0) return path_fail(r, "statat", path);
   if (follow && S_ISLNK(sx->stx_mode)) return stat_resolved(sx, b, path, true);

@@ -85,7 +85,8 @@ def main(map_path, lib):
         detail.append("hot text: %d bytes from 0x%x in %d input sections" % (end - start, start, len(sections)))
         if problem:
             detail += hot_functions(lib, start, end)
-    results.append((problem is None, "the FDK_HOT functions lie in one 4 KiB page", [problem] + detail if problem else detail))
+    notes = [problem] + detail if problem else detail
+    results.append((problem is None, "the FDK_HOT functions lie in one 4 KiB page", notes))
 
     starts_page = bool(sections) and min(a for a, _, _ in sections) % PAGE == 0
     results.append((starts_page, "the hot text starts a page (core/hot.cpp is linked first)", []))

@@ -15,6 +15,13 @@
  * OPS/40 calls each; a line reports the median rate over the repetitions and the median
  * of the per-repetition ratios of its time per operation to the plain call (and the
  * fallback's to the openat2 path).
+ * call_median_ns: each line also gives the median time of one call, from OPS calls of the
+ * implementation alternated one by one with OPS plain calls and timed one by one (less the
+ * median of an empty timing), and call_time_vs_<plain>, the ratio of the two medians (the
+ * ratios between fdkit's paths divide those ratios). A loaded machine
+ * stretches some calls, by preemption or interrupts, but hardly their median: where other
+ * processes compete for the cores the rates and their ratios above swing by several per
+ * cent, these much less.
  *
  * usage: bench_resolve [REPETITIONS] [OPS]     (defaults 7, 20000)
  */
@@ -99,46 +106,81 @@ static int cmp_double(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-static double median(double *v) {
-  qsort(v, (size_t)reps, sizeof(double), cmp_double);
-  return v[reps / 2];
+static double median(double *v, long n) {
+  qsort(v, (size_t)n, sizeof(double), cmp_double);
+  return v[n / 2];
 }
+
+/* call[i]: the median nanoseconds of one call of impls[i] (i >= 1), over OPS calls
+ * alternated one by one with OPS plain calls, whose median is plain[i]; both less the
+ * median of an empty timing. The backend is set once per implementation, outside the
+ * timed calls (setting it probes openat2). */
+static void call_medians(const impl *impls, int n, const char *path, double *call, double *plain) {
+  double *ns[3];
+  for (int k = 0; k < 3; k++)
+    if (!(ns[k] = malloc(sizeof(double) * (size_t)ops))) abort();
+  for (int i = 1; i < n; i++) {
+    if (impls[i].backend && fdk_resolve_set_backend(impls[i].backend) != 0) abort();
+    for (long op = 0; op < ops; op++) {
+      for (int k = 0; k < 2; k++) {
+        int which = (int)((op + k) % 2); /* 0: the plain call, 1: impls[i] */
+        int64_t t0 = fdk_now_ns();
+        impls[which ? i : 0].call(path);
+        ns[which][op] = (double)(fdk_now_ns() - t0);
+      }
+      int64_t t0 = fdk_now_ns();
+      ns[2][op] = (double)(fdk_now_ns() - t0);
+    }
+    double timer = median(ns[2], ops);
+    plain[i] = median(ns[0], ops) - timer;
+    call[i] = median(ns[1], ops) - timer;
+  }
+  for (int k = 0; k < 3; k++) free(ns[k]);
+}
+
 
 /* The median over the repetitions of the time of impls[a] divided by that of impls[b],
  * each ratio taken within one repetition. */
 static double ratio(double per_op[][MAX_REPS], int a, int b) {
   double r[MAX_REPS];
   for (int i = 0; i < reps; i++) r[i] = per_op[a][i] / per_op[b][i];
-  return median(r);
+  return median(r, reps);
 }
 
 static double ops_per_s(double per_op[][MAX_REPS], int i) {
   double t[MAX_REPS];
   memcpy(t, per_op[i], sizeof(double) * (size_t)reps);
-  return 1.0 / median(t);
+  return 1.0 / median(t, reps);
 }
 
 /* impls: the plain call, fdkit-openat2, fdkit-fallback, and optionally (n == 4) the raw
  * openat2 system call. */
 static void run_case(const char *name, const char *path, const impl *impls, int n) {
-  double per_op[MAX_IMPLS][MAX_REPS], one[MAX_IMPLS];
+  double per_op[MAX_IMPLS][MAX_REPS], one[MAX_IMPLS], call_ns[MAX_IMPLS], plain_ns[MAX_IMPLS];
   one_repetition(impls, n, path, one); /* warm the caches */
   for (int r = 0; r < reps; r++) {
     one_repetition(impls, n, path, one);
     for (int i = 0; i < n; i++) per_op[i][r] = one[i];
   }
-  printf("{\"bench\":\"resolve\",\"case\":\"%s\",\"impl\":\"%s\",\"ops_per_s\":%.1f}\n", name, impls[0].impl,
-         ops_per_s(per_op, 0));
-  printf("{\"bench\":\"resolve\",\"case\":\"%s\",\"impl\":\"%s\",\"ops_per_s\":%.1f,\"time_vs_%s\":%.3f}\n", name,
-         impls[1].impl, ops_per_s(per_op, 1), impls[0].impl, ratio(per_op, 1, 0));
+  call_medians(impls, n, path, call_ns, plain_ns);
+  const char *plain = impls[0].impl;
+  double vs_plain[MAX_IMPLS];
+  for (int i = 1; i < n; i++) vs_plain[i] = call_ns[i] / plain_ns[i];
+  printf("{\"bench\":\"resolve\",\"case\":\"%s\",\"impl\":\"%s\",\"ops_per_s\":%.1f,\"call_median_ns\":%.0f}\n",
+         name, plain, ops_per_s(per_op, 0), plain_ns[1]);
   printf("{\"bench\":\"resolve\",\"case\":\"%s\",\"impl\":\"%s\",\"ops_per_s\":%.1f,\"time_vs_%s\":%.3f,"
-         "\"time_vs_%s\":%.3f}\n",
-         name, impls[2].impl, ops_per_s(per_op, 2), impls[0].impl, ratio(per_op, 2, 0), impls[1].impl,
-         ratio(per_op, 2, 1));
+         "\"call_median_ns\":%.0f,\"call_time_vs_%s\":%.3f}\n",
+         name, impls[1].impl, ops_per_s(per_op, 1), plain, ratio(per_op, 1, 0), call_ns[1], plain, vs_plain[1]);
+  printf("{\"bench\":\"resolve\",\"case\":\"%s\",\"impl\":\"%s\",\"ops_per_s\":%.1f,\"time_vs_%s\":%.3f,"
+         "\"time_vs_%s\":%.3f,\"call_median_ns\":%.0f,\"call_time_vs_%s\":%.3f,\"call_time_vs_%s\":%.3f}\n",
+         name, impls[2].impl, ops_per_s(per_op, 2), plain, ratio(per_op, 2, 0), impls[1].impl, ratio(per_op, 2, 1),
+         call_ns[2], plain, vs_plain[2], impls[1].impl, vs_plain[2] / vs_plain[1]);
   if (n == 4)
     printf("{\"bench\":\"resolve\",\"case\":\"%s\",\"impl\":\"%s\",\"ops_per_s\":%.1f,\"time_vs_%s\":%.3f,"
-           "\"fdkit-openat2_time_vs_this\":%.3f}\n",
-           name, impls[3].impl, ops_per_s(per_op, 3), impls[0].impl, ratio(per_op, 3, 0), ratio(per_op, 1, 3));
+           "\"fdkit-openat2_time_vs_this\":%.3f,\"call_median_ns\":%.0f,\"call_time_vs_%s\":%.3f,"
+           "\"fdkit-openat2_call_time_vs_this\":%.3f}\n",
+           name, impls[3].impl, ops_per_s(per_op, 3), plain, ratio(per_op, 3, 0), ratio(per_op, 1, 3), call_ns[3],
+           plain, vs_plain[3], vs_plain[1] / vs_plain[3]);
   fflush(stdout);
 }
 

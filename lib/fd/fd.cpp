@@ -25,7 +25,7 @@ std::mutex &stripe(const fdk_fd *fd) { return g_stripes[(reinterpret_cast<uintpt
 FDK_HOT int close_raw(fdk_fd *fd) {
   if (fd->flags & FDK_FD_BORROW) return 0;
   // Linux releases the descriptor even when close reports EINTR; never retry.
-  if (close(fd->raw) < 0 && errno != EINTR) return fail_sys(neg_errno(), "close");
+  if (hot_libc.close(fd->raw) < 0 && errno != EINTR) return fail_sys(neg_errno(), "close");
   return 0;
 }
 
@@ -195,20 +195,9 @@ int begin_close(fdk_fd *fd, uint32_t bits, bool *idle) {
 
 }  // namespace
 
-FDK_HOT int fd_use(fdk_fd *fd, int *raw) {
-  uint32_t s = fd->state.load(std::memory_order_acquire);
-  do {
-    if (s & fdk_fd::kClosing) return -EBADF;
-  } while (!fd->state.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel));
-  *raw = fd->raw;
-  return 0;
-}
-
-FDK_HOT void fd_unuse(fdk_fd *fd) {
-  uint32_t prev = fd->state.fetch_sub(1, std::memory_order_acq_rel);
-  if ((prev & fdk_fd::kUseMask) != 1 || !(prev & fdk_fd::kClosing)) return;
-  // The last use of a closing handle: nobody can start a new one.
-  if (prev & fdk_fd::kReleasing) fd->state.notify_all();
+void fd_last_use_ended(fdk_fd *fd, uint32_t state_before) {
+  // Nobody can start a new use.
+  if (state_before & fdk_fd::kReleasing) fd->state.notify_all();
   else close_raw(fd);
 }
 
@@ -339,7 +328,8 @@ FDK_HOT fdk_fd *fd_alloc(int raw, uint8_t flags) {
   return fd;
 }
 
-FDK_HOT int fd_wrap(fdk_fd **out, int raw, bool blocking, uint16_t learned) {
+// Flattened: fd_alloc runs inside it, without a call, on every open.
+[[gnu::flatten]] FDK_HOT int fd_wrap(fdk_fd **out, int raw, bool blocking, uint16_t learned) {
   fdk_fd *fd = fd_alloc(raw, blocking ? FDK_FD_BLOCKING : 0);
   if (!fd) {
     close(raw);

@@ -51,9 +51,24 @@ static_assert(sizeof(fdk_fd) <= 64, "an fd handle must stay within 64 bytes");
 
 namespace fdk {
 
-// Marks a use; -EBADF once closing. On success *raw holds the descriptor.
-int fd_use(fdk_fd *fd, int *raw);
-void fd_unuse(fdk_fd *fd);
+// Marks a use; -EBADF once closing. On success *raw holds the descriptor. Inline, as
+// fd_unuse: every open and stat beneath a dir runs both, a call each otherwise.
+inline int fd_use(fdk_fd *fd, int *raw) {
+  uint32_t s = fd->state.load(std::memory_order_acquire);
+  do {
+    if (s & fdk_fd::kClosing) return -EBADF;
+  } while (!fd->state.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel));
+  *raw = fd->raw;
+  return 0;
+}
+
+// The last use of a closing handle ended: the close or release proceeds (fd_unuse).
+void fd_last_use_ended(fdk_fd *fd, uint32_t state_before);
+
+inline void fd_unuse(fdk_fd *fd) {
+  uint32_t prev = fd->state.fetch_sub(1, std::memory_order_acq_rel);
+  if (__builtin_expect((prev & fdk_fd::kUseMask) == 1 && (prev & fdk_fd::kClosing), 0)) fd_last_use_ended(fd, prev);
+}
 
 // Pins the handle's memory (not the descriptor); the last unpin frees it.
 void fd_pin(fdk_fd *fd);

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "fd/fd.h"
 #include "fdkit/fs.h"
 
 struct fdk_dir {
@@ -59,16 +60,32 @@ class DirBase {
   DirBase() = default;
   DirBase(const DirBase &) = delete;
   DirBase &operator=(const DirBase &) = delete;
-  ~DirBase();
+  // Inline, as acquire: every open and stat runs both, a call each otherwise.
+  ~DirBase() {
+    if (fd_) fd_unuse(fd_);
+  }
 
   // -EBADF (with a detail) when the dir's descriptor was closed.
-  int acquire(fdk_dir *dir, const char *what);
+  int acquire(fdk_dir *dir, const char *what) {
+    if (dir->kind != fdk_dir::Kind::handle) {
+      raw = AT_FDCWD;
+      confined = dir->kind == fdk_dir::Kind::cwd;
+      return 0;
+    }
+    if (fd_use(dir->fd, &raw) < 0) return closed(what);
+    fd_ = dir->fd;
+    confined = true;
+    scope = dir->scope;
+    return 0;
+  }
 
   int raw = AT_FDCWD;
   bool confined = false;
   uint64_t scope = 0;  // the dir's kScopeResolve flags
 
  private:
+  [[gnu::cold]] static int closed(const char *what);
+
   fdk_fd *fd_ = nullptr;
 };
 

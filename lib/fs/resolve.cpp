@@ -46,6 +46,8 @@ constexpr ino_t kProcDynamicFirst = 0xF0000000u;
 constexpr int kForced = 0x100;
 FDK_HOT_DATA std::atomic<int> g_backend{0};  // 0 until probed, else a Backend value, maybe | kForced
 std::mutex g_probe_lock;
+// Set once close_range failed: the kernel lacks it, or a filter refuses it.
+std::atomic<bool> g_no_close_range{false};
 
 // The openat2 resolve flags of a confined lookup with a dir's scope.
 uint64_t confined_resolve(uint64_t scope) {
@@ -59,7 +61,7 @@ FDK_HOT long sys_openat2(int base, const char *path, int oflags, mode_t mode, ui
   bool takes_mode = (oflags & O_CREAT) || (oflags & O_TMPFILE) == O_TMPFILE;
   how.mode = takes_mode ? mode : 0;
   how.resolve = confined_resolve(scope);
-  return syscall(SYS_openat2, base, path, &how, sizeof how);
+  return hot_libc.syscall(SYS_openat2, base, path, &how, sizeof how);
 }
 
 // ENOSYS (old kernel) or the EPERM a seccomp filter answers select the fallback.
@@ -140,9 +142,7 @@ class DirStack {
   explicit DirStack(int base) : base_(base) {}
   DirStack(const DirStack &) = delete;
   DirStack &operator=(const DirStack &) = delete;
-  ~DirStack() {
-    for (size_t i = 0; i < held_; i++) close(ring_[(depth_ - 1 - i) % kHeldDirs]);
-  }
+  ~DirStack() { close_held(); }
 
   int top() const { return depth_ ? ring_[(depth_ - 1) % kHeldDirs] : base_; }
   int base() const { return base_; }
@@ -168,12 +168,8 @@ class DirStack {
 
   // Back at the base (a jump to the root of an IN_ROOT resolution).
   void reset() {
-    while (held_) {
-      close(ring_[(depth_ - 1) % kHeldDirs]);
-      depth_--;
-      held_--;
-    }
-    depth_ = 0;
+    close_held();
+    depth_ = held_ = 0;
     names_.clear();
   }
 
@@ -187,6 +183,37 @@ class DirStack {
   }
 
  private:
+  // Closes the held descriptors. Those of one walk are mostly consecutive numbers (the
+  // lowest free ones, taken in turn): each run of consecutive ones, all held here, is
+  // closed by one close_range, where closing them one by one would be most of the system
+  // calls of a walk without symlinks.
+  void close_held() {
+    int fds[kHeldDirs];
+    size_t n = 0;
+    for (size_t i = 0; i < held_; i++) {
+      // Insertion sort: at most kHeldDirs, and usually already in order.
+      int fd = ring_[(depth_ - 1 - i) % kHeldDirs];
+      size_t at = n++;
+      for (; at > 0 && fds[at - 1] > fd; at--) fds[at] = fds[at - 1];
+      fds[at] = fd;
+    }
+    for (size_t first = 0, last; first < n; first = last + 1) {
+      for (last = first; last + 1 < n && fds[last + 1] == fds[last] + 1;) last++;
+      close_run(fds[first], fds[last]);
+    }
+  }
+
+  // Closes the descriptors lo..hi, all of them the walk's own.
+  static void close_run(int lo, int hi) {
+    if (lo < hi && !g_no_close_range.load(std::memory_order_relaxed)) {
+      if (::close_range(static_cast<unsigned>(lo), static_cast<unsigned>(hi), 0) == 0) return;
+      // Before Linux 5.9, or refused by a seccomp filter (it closed nothing then): one by
+      // one from now on.
+      g_no_close_range.store(true, std::memory_order_relaxed);
+    }
+    for (int fd = lo; fd <= hi; fd++) close(fd);
+  }
+
   int reenter() {
     size_t keep_from = depth_ > kHeldDirs ? depth_ - kHeldDirs : 0;
     int dir = base_;
@@ -342,18 +369,26 @@ class Walk {
       int fd;
       ~Closer() { close(fd); }
     } closer{link};
-    struct stat st;
-    if (::fstat(link, &st) < 0) return -errno;
-    if (!S_ISLNK(st.st_mode)) return err;
+    // Reading the descriptor's text tells a symlink too (anything else answers ENOENT to
+    // the empty path), so the kind costs no call of its own; the kernel's checks still
+    // come first in its order, on that same link, with its owner and inode read only
+    // where they count (the last component, procfs).
+    char target[PATH_MAX];
+    ssize_t n = ::readlinkat(link, "", target, sizeof target);
+    if (n < 0) return errno == ENOENT || errno == EINVAL ? err : -errno;
     if (++follows_ > kMaxFollows) return -ELOOP;
-    if (trailing && !may_follow(st)) return -EACCES;
+    struct stat st;
+    if (trailing) {
+      if (::fstat(link, &st) < 0) return -errno;
+      if (!may_follow(st)) return -EACCES;
+    }
     struct statfs fs;
     if (::fstatfs(link, &fs) < 0) return -errno;
     if ((fs.f_flags & kStNoSymfollow) || (scope_ & RESOLVE_NO_SYMLINKS)) return -ELOOP;
-    if (fs.f_type == PROC_SUPER_MAGIC && st.st_ino < kProcDynamicFirst) return -ELOOP;
-    char target[PATH_MAX];
-    ssize_t n = ::readlinkat(link, "", target, sizeof target);
-    if (n < 0) return -errno;
+    if (fs.f_type == PROC_SUPER_MAGIC) {
+      if (!trailing && ::fstat(link, &st) < 0) return -errno;
+      if (st.st_ino < kProcDynamicFirst) return -ELOOP;
+    }
     if (n == sizeof target) return -ENAMETOOLONG;
     target[n] = '\0';
     if (n == 0) return -ENOENT;
@@ -510,10 +545,10 @@ FDK_HOT int resolve_open(int base, bool confined, const char *path, int oflags, 
                          uint64_t scope) {
   int fd;
   if (!confined) {
-    fd = ::openat(base, *path ? path : ".", oflags, mode);
+    fd = hot_libc.openat(base, *path ? path : ".", oflags, mode);
     if (fd < 0) fd = -errno;
   } else if (single_component(path, oflags, scope)) {
-    fd = ::openat(base, path, oflags | O_NOFOLLOW, mode);
+    fd = hot_libc.openat(base, path, oflags | O_NOFOLLOW, mode);
     if (fd < 0) {
       int err = errno;
       bool maybe_link = err == ELOOP || err == ENOTDIR || (err == EACCES && (oflags & O_CREAT));

@@ -59,14 +59,19 @@ statx_timestamp stamp(const struct timespec &ts) {
   return 0;
 }
 
-// statx, or fstatat once the kernel (or a seccomp filter) refused statx.
-FDK_HOT int stat_name(struct statx *sx, int fd, const char *name, int flags) {
-  if (!g_no_statx.load(std::memory_order_relaxed)) {
-    if (::statx(fd, name, flags, kStatxMask, sx) == 0) return 0;
-    if (errno != ENOSYS && errno != EPERM) return neg_errno();
-    g_no_statx.store(true, std::memory_order_relaxed);
-  }
+// statx failed: its error, or fstatat's answer when the error says statx is refused.
+[[gnu::cold]] int stat_name_failed(struct statx *sx, int fd, const char *name, int flags) {
+  if (errno != ENOSYS && errno != EPERM) return neg_errno();
+  g_no_statx.store(true, std::memory_order_relaxed);
   return fill_from_fstatat(sx, fd, name, flags);
+}
+
+// statx, or fstatat once the kernel (or a seccomp filter) refused statx. Inlined, as
+// stat_last: a stat of one name then runs in statat alone, without a call per step.
+[[gnu::always_inline]] inline int stat_name(struct statx *sx, int fd, const char *name, int flags) {
+  if (__builtin_expect(g_no_statx.load(std::memory_order_relaxed), 0)) return fill_from_fstatat(sx, fd, name, flags);
+  if (hot_libc.statx(fd, name, flags, kStatxMask, sx) == 0) return 0;
+  return stat_name_failed(sx, fd, name, flags);
 }
 
 int stat_resolved(struct statx *sx, const DirBase &b, const char *path, bool follow) {
@@ -79,7 +84,8 @@ int stat_resolved(struct statx *sx, const DirBase &b, const char *path, bool fol
 
 // The last component name in its parent dir_fd, without following; a symlink there is
 // then followed by the full confined resolution of path when follow is set.
-FDK_HOT int stat_last(struct statx *sx, const DirBase &b, int dir_fd, const char *name, const char *path, bool follow) {
+[[gnu::always_inline]] inline int stat_last(struct statx *sx, const DirBase &b, int dir_fd, const char *name,
+                                            const char *path, bool follow) {
   int r = stat_name(sx, dir_fd, name, AT_SYMLINK_NOFOLLOW);
   if (r < 0) return path_fail(r, "statat", path);
   if (follow && S_ISLNK(sx->stx_mode)) return stat_resolved(sx, b, path, true);

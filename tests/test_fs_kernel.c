@@ -502,6 +502,35 @@ static void test_procfs_links(void **state) {
   fdkt_in_child(procfs_child, NULL, 0);
 }
 
+/* --- procfs links a caller may not read (another process's cwd, for uid 65534): the
+ * kernel counts such a link against the 40-follow budget before it reads it, so the 41st
+ * follow is -ELOOP and the 40th -EACCES. "self/.." is one follow and stays beneath /proc. */
+static char g_selfs39[40 * 8 + 16], g_selfs40[41 * 8 + 16];
+
+static int procfs_budget_child(void *arg) {
+  (void)arg;
+  if (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0) return 77;
+  base proc;
+  if (open_base(&proc, "/proc") < 0) return 1;
+  char cwd39[sizeof g_selfs39 + 8], cwd40[sizeof g_selfs40 + 8], status40[sizeof g_selfs40 + 16];
+  snprintf(cwd39, sizeof cwd39, "%s1/cwd", g_selfs39);
+  snprintf(cwd40, sizeof cwd40, "%s1/cwd", g_selfs40);
+  snprintf(status40, sizeof status40, "%s1/status", g_selfs40);
+  const char *paths[] = {cwd39, cwd40, status40, "1/cwd", "1/cwd/."};
+  static probe p[5 * NFLAGS];
+  size_t n = cross(p, paths, 5, kFlagSets, NFLAGS);
+  return compare_class("procfs budget", proc.fd, proc.dir, p, n);
+}
+
+static void test_procfs_unreadable_link_budget(void **state) {
+  (void)state;
+  if (geteuid() != 0) skip();
+  g_selfs39[0] = g_selfs40[0] = '\0';
+  for (int i = 0; i < 39; i++) strcat(g_selfs39, "self/../");
+  snprintf(g_selfs40, sizeof g_selfs40, "%sself/../", g_selfs39);
+  fdkt_in_child(procfs_budget_child, NULL, 0);
+}
+
 /* --- Over-long names are each filesystem's to answer: tmpfs (or the test's disk) says
  * ENAMETOOLONG, procfs says ENOENT; a missing directory before one says ENOENT. */
 static char g_long[300], g_missing_long[320], g_long_then[320];
@@ -664,6 +693,7 @@ int main(void) {
       class_test(test_search_permission),
       class_test(test_bounded_descriptors),
       class_test(test_procfs_links),
+      class_test(test_procfs_unreadable_link_budget),
       class_test(test_name_max_left_to_filesystems),
       class_test(test_openat2_selftest_paths),
       class_test(test_scoped_selftest_paths),

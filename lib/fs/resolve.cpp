@@ -375,7 +375,10 @@ class Walk {
     // where they count (the last component, procfs).
     char target[PATH_MAX];
     ssize_t n = ::readlinkat(link, "", target, sizeof target);
-    if (n < 0) return errno == ENOENT || errno == EINVAL ? err : -errno;
+    if (n < 0 && (errno == ENOENT || errno == EINVAL)) return err;
+    // A link the kernel may not read (procfs) answers that only after the budget, the
+    // owner and mount checks, as the kernel reads a link last.
+    int read_err = n < 0 ? -errno : 0;
     if (++follows_ > kMaxFollows) return -ELOOP;
     struct stat st;
     if (trailing) {
@@ -385,6 +388,7 @@ class Walk {
     struct statfs fs;
     if (::fstatfs(link, &fs) < 0) return -errno;
     if ((fs.f_flags & kStNoSymfollow) || (scope_ & RESOLVE_NO_SYMLINKS)) return -ELOOP;
+    if (read_err) return read_err;
     if (fs.f_type == PROC_SUPER_MAGIC) {
       if (!trailing && ::fstat(link, &st) < 0) return -errno;
       if (st.st_ino < kProcDynamicFirst) return -ELOOP;

@@ -541,14 +541,26 @@ static void read_from_prepare(uv_prepare_t *handle) {
   uv_prepare_stop(handle);
 }
 
-static void test_started_outside_the_loop(void **state) {
-  (void)state;
-  char top[PATH_MAX];
-  fdk_dir *dir = make_tree(top);
+/* The tree's file holding "abcd", open for reading and writing. */
+static fdk_fd *open_abcd(fdk_dir *dir) {
   fdk_fd *fd;
   assert_int_equal(fdk_openat(&fd, dir, "file", FDK_O_RDWR, 0), 0);
   struct iovec data = {"abcd", 4};
   assert_int_equal(fdk_pwritev(fd, &data, 1, 0), 4);
+  return fd;
+}
+
+static void close_abcd(fdk_fd *fd, fdk_dir *dir, const char *top) {
+  fdk_fd_unref(fd);
+  fdk_dir_unref(dir);
+  remove_tree(top);
+}
+
+static void test_started_outside_the_loop(void **state) {
+  (void)state;
+  char top[PATH_MAX];
+  fdk_dir *dir = make_tree(top);
+  fdk_fd *fd = open_abcd(dir);
   alarm(20);
 
   /* A host prepare handle started before the ring exists runs after the ring's. */
@@ -598,9 +610,7 @@ static void test_started_outside_the_loop(void **state) {
   }
   assert_int_equal(fdk_loop_free(loop), 0);
   alarm(0);
-  fdk_fd_unref(fd);
-  fdk_dir_unref(dir);
-  remove_tree(top);
+  close_abcd(fd, dir, top);
 }
 
 /* Completions that io_uring's workers post (stats, mkdirs) while the loop's prepare pass
@@ -631,10 +641,7 @@ static void test_worker_completions_wake_the_loop(void **state) {
   (void)state;
   char top[PATH_MAX];
   fdk_dir *dir = make_tree(top);
-  fdk_fd *fd;
-  assert_int_equal(fdk_openat(&fd, dir, "file", FDK_O_RDWR, 0), 0);
-  struct iovec data = {"abcd", 4};
-  assert_int_equal(fdk_pwritev(fd, &data, 1, 0), 4);
+  fdk_fd *fd = open_abcd(dir);
   fdk_loop *loop;
   assert_int_equal(fdk_loop_new(&loop), 0);
   enum { kChains = 16, kLength = 300 };
@@ -653,9 +660,7 @@ static void test_worker_completions_wake_the_loop(void **state) {
     fdk_stat_free(chains[i].st);
   }
   assert_int_equal(fdk_loop_free(loop), 0);
-  fdk_fd_unref(fd);
-  fdk_dir_unref(dir);
-  remove_tree(top);
+  close_abcd(fd, dir, top);
 }
 
 /* Lists "." on the worker pool (readdir has no io_uring opcode: every engine sends it there)

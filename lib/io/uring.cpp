@@ -91,7 +91,8 @@ struct Ring {
   // An eventfd the kernel signals when it posts completions, polled by the loop; signals
   // are off while the ring's prepare pass submits and reaps itself (see on_prepare).
   int wake_fd = -1;
-  uv_poll_t poll{};        // wake_fd
+  bool reset_queued = false;  // a read of wake_fd waits in the queue for the next submission
+  uv_poll_t poll{};           // wake_fd
   uv_prepare_t prepare{};  // sends the iteration's submissions before the loop waits
   fdk_loop *loop = nullptr;
   int open_handles = 0;
@@ -134,9 +135,20 @@ uint64_t probe_opcodes(io_uring *ring) {
 
 void submit(Ring *r) {
   io_uring_submit(&r->ring);
+  r->reset_queued = false;
   ++r->submits;
   r->tail_after_submit = io_uring_smp_load_acquire(r->ring.cq.ktail);
   r->inline_read_bytes = 0;
+}
+
+io_uring_sqe *sqe_of(Ring *r) {
+  io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
+  if (!sqe) {
+    // The queue is full: send it now to make room.
+    submit(r);
+    sqe = io_uring_get_sqe(&r->ring);
+  }
+  return sqe;
 }
 
 // Hands every waiting completion to its op: the number handed.
@@ -154,7 +166,8 @@ unsigned reap(Ring *r) {
       res[i] = cqes[i]->res;
     }
     io_uring_cq_advance(&r->ring, n);
-    // A cancel request carries no op: its answer is of no interest, the op's own entry is.
+    // A cancel request and a read of wake_fd carry no op: their answers are of no
+    // interest (a cancelled op's own entry is).
     for (unsigned i = 0; i < n; ++i) {
       if (!ops[i]) continue;
       r->handing_inside = static_cast<int>(r->tail_after_submit - (head + i)) > 0;
@@ -168,13 +181,37 @@ unsigned reap(Ring *r) {
   }
 }
 
-void on_poll(uv_poll_t *handle, int, int) {
-  auto *r = static_cast<Ring *>(handle->data);
-  // Reset first: a completion posted after the read signals again.
+// Where the reads of wake_fd put its count, which nobody needs. Never a ring's own member: a
+// read could in principle outlive its ring.
+uint64_t g_discarded_count;
+
+// Resets wake_fd's count before the loop next waits. Inside fdk_loop_run(FDK_RUN_DEFAULT),
+// with a read queued in the ring: the prepare pass of the next iteration sends it with the
+// calls that the woken callbacks start, so it costs no system call of its own (the eventfd
+// is non-blocking: the read completes inside the submission). Else (a run that ends after
+// this iteration, or a host's own uv_run) with read(2), so that a host waiting on the
+// backend descriptor is not woken again by the count left.
+void reset_wake_fd(Ring *r) {
+  if (r->reset_queued) return;
+  fdk_loop *loop = r->loop;
+  bool iteration_follows = loop->running && loop->run_mode == FDK_RUN_DEFAULT;
+  if (iteration_follows && (loop->ring_opcodes & (uint64_t{1} << IORING_OP_READ))) {
+    if (io_uring_sqe *sqe = sqe_of(r)) {
+      io_uring_prep_read(sqe, r->wake_fd, &g_discarded_count, sizeof g_discarded_count, 0);
+      io_uring_sqe_set_data(sqe, nullptr);  // its completion is of no interest (see reap)
+      r->reset_queued = true;
+      return;
+    }
+  }
   uint64_t count;
   if (::read(r->wake_fd, &count, sizeof count) < 0) {
-    // EAGAIN: another wake-up's read got it. Nothing else can fail on an eventfd.
+    // EAGAIN: the count was reset already. Nothing else can fail on an eventfd.
   }
+}
+
+void on_poll(uv_poll_t *handle, int, int) {
+  auto *r = static_cast<Ring *>(handle->data);
+  reset_wake_fd(r);
   Dispatch scope(r->loop);
   reap(r);
 }
@@ -270,15 +307,6 @@ Ring *ring_create(fdk_loop *loop) {
   return r;
 }
 
-io_uring_sqe *sqe_of(Ring *r) {
-  io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
-  if (!sqe) {
-    // The queue is full: send it now to make room.
-    submit(r);
-    sqe = io_uring_get_sqe(&r->ring);
-  }
-  return sqe;
-}
 
 }  // namespace
 

@@ -22,7 +22,10 @@
 #include <sys/xattr.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <poll.h>
 #include <unistd.h>
+
+#include <fdkit/uv.h>
 
 #include "testutil.h"
 
@@ -474,8 +477,8 @@ static void test_dir_dropped_after_start(void **state) {
   three_calls(1);
 }
 
-/* Every io_uring descriptor of the process is close-on-exec, so children never inherit
- * one; under FDKIT_FS_ENGINE=uring (where the kernel allows io_uring) the loop has one. */
+/* Every io_uring descriptor of the process (and every eventfd, the ring's included) is
+ * close-on-exec, so children never inherit one; under FDKIT_FS_ENGINE=uring (where the kernel allows io_uring) the loop has one. */
 static void test_ring_is_close_on_exec(void **state) {
   (void)state;
   fdk_loop *loop;
@@ -495,6 +498,8 @@ static void test_ring_is_close_on_exec(void **state) {
     ssize_t n = readlink(link, target, sizeof target - 1);
     if (n <= 0) continue;
     target[n] = '\0';
+    /* The ring's eventfd, as every eventfd of fdkit and libuv, is close-on-exec too. */
+    if (strstr(target, "eventfd")) assert_true(fcntl(atoi(e->d_name), F_GETFD) & FD_CLOEXEC);
     if (!strstr(target, "io_uring")) continue;
     rings++;
     assert_true(fcntl(atoi(e->d_name), F_GETFD) & FD_CLOEXEC);
@@ -509,6 +514,155 @@ static void test_ring_is_close_on_exec(void **state) {
   assert_int_equal(fdk_loop_free(loop), 0);
 }
 
+
+/* Calls started outside the loop's own callbacks are sent when the loop next runs, in one
+ * submission: each still completes without an unrelated wake-up, whether started before a
+ * run, from a host's libuv prepare handle that runs after the ring's own (libuv runs the
+ * latest started first), or between the runs of a host that waits on the backend
+ * descriptor. A lost submission or wake-up hangs: the alarm fails the test. */
+typedef struct {
+  fdk_loop *loop;
+  fdk_fd *fd;
+  char buf[4];
+  struct iovec iov;
+  fdkt_fs_result o;
+  int started;
+} host_read;
+
+static void start_host_read(host_read *h) {
+  h->iov = (struct iovec){h->buf, sizeof h->buf};
+  assert_int_equal(fdk_preadv_async(h->loop, h->fd, &h->iov, 1, 0, fdkt_fs_on_result, &h->o, NULL), 0);
+}
+
+static void read_from_prepare(uv_prepare_t *handle) {
+  host_read *h = handle->data;
+  if (h->started) return;
+  h->started = 1;
+  start_host_read(h);
+  uv_prepare_stop(handle);
+}
+
+/* The tree's file holding "abcd", open for reading and writing. */
+static fdk_fd *open_abcd(fdk_dir *dir) {
+  fdk_fd *fd;
+  assert_int_equal(fdk_openat(&fd, dir, "file", FDK_O_RDWR, 0), 0);
+  struct iovec data = {"abcd", 4};
+  assert_int_equal(fdk_pwritev(fd, &data, 1, 0), 4);
+  return fd;
+}
+
+static void close_abcd(fdk_fd *fd, fdk_dir *dir, const char *top) {
+  fdk_fd_unref(fd);
+  fdk_dir_unref(dir);
+  remove_tree(top);
+}
+
+static void test_started_outside_the_loop(void **state) {
+  (void)state;
+  char top[PATH_MAX];
+  fdk_dir *dir = make_tree(top);
+  fdk_fd *fd = open_abcd(dir);
+  alarm(20);
+
+  /* A host prepare handle started before the ring exists runs after the ring's. */
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  uv_prepare_t prepare;
+  host_read late = {loop, fd, {0}, {0}, {0}, 1};
+  assert_int_equal(uv_prepare_init(fdk_loop_uv(loop), &prepare), 0);
+  prepare.data = &late;
+  assert_int_equal(uv_prepare_start(&prepare, read_from_prepare), 0);
+  uv_unref((uv_handle_t *)&prepare);
+  host_read first = {loop, fd, {0}, {0}, {0}, 1};
+  start_host_read(&first);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+  assert_int_equal(first.o.result, 4);
+  /* The next run's first pass: the ring's prepare finds nothing to send, then the host's
+   * starts the read. */
+  late.started = 0;
+  uv_ref((uv_handle_t *)&prepare);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+  assert_int_equal(late.o.calls, 1);
+  assert_int_equal(late.o.result, 4);
+  assert_memory_equal(late.buf, "abcd", 4);
+  uv_close((uv_handle_t *)&prepare, NULL);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+  assert_int_equal(fdk_loop_free(loop), 0);
+
+  /* Many started before the run of a host that polls the backend descriptor. */
+  enum { kReads = 64 };
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  struct pollfd backend = {fdk_loop_backend_fd(loop), POLLIN, 0};
+  static host_read reads[kReads];
+  int done = 0;
+  for (int i = 0; i < kReads; i++) {
+    reads[i] = (host_read){loop, fd, {0}, {0}, {0}, 1};
+    start_host_read(&reads[i]);
+  }
+  while (done < kReads) {
+    assert_true(poll(&backend, 1, fdk_loop_backend_timeout(loop)) >= 0);
+    assert_true(fdk_loop_run(loop, FDK_RUN_NOWAIT) >= 0);
+    done = 0;
+    for (int i = 0; i < kReads; i++) done += reads[i].o.calls;
+  }
+  for (int i = 0; i < kReads; i++) {
+    assert_int_equal(reads[i].o.calls, 1);
+    assert_int_equal(reads[i].o.result, 4);
+  }
+  assert_int_equal(fdk_loop_free(loop), 0);
+  alarm(0);
+  close_abcd(fd, dir, top);
+}
+
+/* Completions that io_uring's workers post (stats, mkdirs) while the loop's prepare pass
+ * submits and reaps cached reads, which it does with the ring's signals off: each still
+ * wakes the loop. Chains of both kinds run together; a lost wake-up hangs (the alarm). */
+typedef struct {
+  fdk_loop *loop;
+  fdk_fd *fd;
+  fdk_stat *st;
+  char buf[4];
+  struct iovec iov;
+  int left, failed, stat_chain;
+} mixed_chain;
+
+static void mixed_next(int64_t result, void *data) {
+  mixed_chain *c = data;
+  if (result < 0) c->failed++;
+  if (--c->left <= 0) return;
+  if (c->stat_chain) {
+    assert_int_equal(fdk_fstat_async(c->loop, c->st, c->fd, mixed_next, c, NULL), 0);
+  } else {
+    c->iov = (struct iovec){c->buf, sizeof c->buf};
+    assert_int_equal(fdk_preadv_async(c->loop, c->fd, &c->iov, 1, 0, mixed_next, c, NULL), 0);
+  }
+}
+
+static void test_worker_completions_wake_the_loop(void **state) {
+  (void)state;
+  char top[PATH_MAX];
+  fdk_dir *dir = make_tree(top);
+  fdk_fd *fd = open_abcd(dir);
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  enum { kChains = 16, kLength = 300 };
+  static mixed_chain chains[kChains];
+  alarm(60);
+  for (int i = 0; i < kChains; i++) {
+    chains[i] = (mixed_chain){loop, fd, NULL, {0}, {0}, kLength + 1, 0, i % 2};
+    assert_int_equal(fdk_stat_new(&chains[i].st), 0);
+    mixed_next(0, &chains[i]);
+  }
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+  alarm(0);
+  for (int i = 0; i < kChains; i++) {
+    assert_int_equal(chains[i].left, 0);
+    assert_int_equal(chains[i].failed, 0);
+    fdk_stat_free(chains[i].st);
+  }
+  assert_int_equal(fdk_loop_free(loop), 0);
+  close_abcd(fd, dir, top);
+}
 
 /* Lists "." on the worker pool (readdir has no io_uring opcode: every engine sends it there)
  * and checks the listing arrived. */
@@ -709,6 +863,8 @@ int main(void) {
       fdkt_test(test_free_with_calls_in_flight),
       fdkt_test(test_dir_dropped_after_start),
       fdkt_test(test_ring_is_close_on_exec),
+      fdkt_test(test_started_outside_the_loop),
+      fdkt_test(test_worker_completions_wake_the_loop),
       fdkt_test(test_pool_workers_take_no_signal),
       fdkt_test(test_pool_in_forked_child),
       fdkt_test(test_pool_chained_and_bulk),

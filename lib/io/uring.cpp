@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <mutex>
@@ -86,7 +88,11 @@ struct Ring {
   bool handing_inside = false;  // the completion being handed lies before that tail
   unsigned cold_reads = 0;  // reads sent to io_uring's workers as cold, to re-probe now and then
   size_t inline_read_bytes = 0;  // bytes of the reads in the next submission that it may copy itself
-  uv_poll_t poll{};        // the ring's descriptor: readable while completions wait
+  // An eventfd the kernel signals when it posts completions, polled by the loop; signals
+  // are off while the ring's prepare pass submits and reaps itself (see on_prepare).
+  int wake_fd = -1;
+  bool reset_queued = false;  // a read of wake_fd waits in the queue for the next submission
+  uv_poll_t poll{};           // wake_fd
   uv_prepare_t prepare{};  // sends the iteration's submissions before the loop waits
   fdk_loop *loop = nullptr;
   int open_handles = 0;
@@ -100,36 +106,49 @@ constexpr unsigned kRingEntries = 256;
 // the time they may take together (a timer due meanwhile waits for them).
 constexpr int kRounds = 64;
 constexpr uint64_t kRoundsNs = 250 * 1000;
+constexpr int kRoundsPerClockRead = 4;
 // loop->ring after a failed setup on that loop: do not try again.
 Ring *const kNoRing = reinterpret_cast<Ring *>(uintptr_t{1});
 
 // The opcodes this kernel (and sandbox) serves: bit n for IORING_OP n; 0 when io_uring
-// is unavailable. Probed once per process (g_probed says when; see g_engine_read).
+// is unavailable. Probed once per process, on the first loop's own ring (g_probed says
+// when; see g_engine_read): a ring made only to probe would cost a second io_uring_setup
+// and teardown, each of which here flips a kernel static key (text patching with an
+// interrupt to every CPU: hundreds of µs on a busy virtual machine).
 std::atomic<uint64_t> g_opcodes{0};
 std::atomic<bool> g_probed{false};
 std::once_flag g_probe_once;
 
-uint64_t probe_opcodes() {
-  io_uring ring;
-  // Fails under kernel.io_uring_disabled, a seccomp filter that denies io_uring_setup,
-  // or a kernel without io_uring.
-  if (io_uring_queue_init(4, &ring, 0) < 0) return 0;
+// ring: null when its setup failed (kernel.io_uring_disabled, a seccomp filter that denies
+// io_uring_setup, a kernel without io_uring).
+uint64_t probe_opcodes(io_uring *ring) {
   uint64_t bits = 0;
-  if (io_uring_probe *probe = io_uring_get_probe_ring(&ring)) {
+  if (!ring) return 0;
+  if (io_uring_probe *probe = io_uring_get_probe_ring(ring)) {
     for (int op = 0; op < IORING_OP_LAST && op < 64; ++op)
       if (io_uring_opcode_supported(probe, op)) bits |= uint64_t{1} << op;
     io_uring_free_probe(probe);
   }
-  io_uring_queue_exit(&ring);
   // Every op relies on cancellation.
   return bits & (uint64_t{1} << IORING_OP_ASYNC_CANCEL) ? bits : 0;
 }
 
 void submit(Ring *r) {
   io_uring_submit(&r->ring);
+  r->reset_queued = false;
   ++r->submits;
   r->tail_after_submit = io_uring_smp_load_acquire(r->ring.cq.ktail);
   r->inline_read_bytes = 0;
+}
+
+io_uring_sqe *sqe_of(Ring *r) {
+  io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
+  if (!sqe) {
+    // The queue is full: send it now to make room.
+    submit(r);
+    sqe = io_uring_get_sqe(&r->ring);
+  }
+  return sqe;
 }
 
 // Hands every waiting completion to its op: the number handed.
@@ -147,29 +166,80 @@ unsigned reap(Ring *r) {
       res[i] = cqes[i]->res;
     }
     io_uring_cq_advance(&r->ring, n);
-    // A cancel request carries no op: its answer is of no interest, the op's own entry is.
+    // A cancel request and a read of wake_fd carry no op: their answers are of no
+    // interest (a cancelled op's own entry is).
     for (unsigned i = 0; i < n; ++i) {
       if (!ops[i]) continue;
       r->handing_inside = static_cast<int>(r->tail_after_submit - (head + i)) > 0;
       ops[i]->on_cqe(res[i]);
     }
     total += n;
+    // Fewer than asked: the queue was empty. An entry a handler's own submission (a cancel,
+    // a full queue sent) completed since is handed in the next round, or after the wake-up
+    // it signalled.
+    if (n < 64) return total;
+  }
+}
+
+// Where the reads of wake_fd put its count, which nobody needs. Never a ring's own member: a
+// read could in principle outlive its ring.
+uint64_t g_discarded_count;
+
+// Resets wake_fd's count before the loop next waits. Inside fdk_loop_run(FDK_RUN_DEFAULT),
+// with a read queued in the ring: the prepare pass of the next iteration sends it with the
+// calls that the woken callbacks start, so it costs no system call of its own (the eventfd
+// is non-blocking: the read completes inside the submission). Else (a run that ends after
+// this iteration, or a host's own uv_run) with read(2), so that a host waiting on the
+// backend descriptor is not woken again by the count left.
+void reset_wake_fd(Ring *r) {
+  if (r->reset_queued) return;
+  fdk_loop *loop = r->loop;
+  bool iteration_follows = loop->running && loop->run_mode == FDK_RUN_DEFAULT;
+  if (iteration_follows && (loop->ring_opcodes & (uint64_t{1} << IORING_OP_READ))) {
+    if (io_uring_sqe *sqe = sqe_of(r)) {
+      io_uring_prep_read(sqe, r->wake_fd, &g_discarded_count, sizeof g_discarded_count, 0);
+      io_uring_sqe_set_data(sqe, nullptr);  // its completion is of no interest (see reap)
+      r->reset_queued = true;
+      return;
+    }
+  }
+  uint64_t count;
+  if (::read(r->wake_fd, &count, sizeof count) < 0) {
+    // EAGAIN: the count was reset already. Nothing else can fail on an eventfd.
   }
 }
 
 void on_poll(uv_poll_t *handle, int, int) {
   auto *r = static_cast<Ring *>(handle->data);
+  reset_wake_fd(r);
   Dispatch scope(r->loop);
   reap(r);
+}
+
+// Whether the kernel signals wake_fd for the completions it posts. Off, an idle ring costs
+// nothing, and a submission whose calls complete inside it (a cached open or read) is not
+// followed by a wake-up of the loop's epoll set: about 0.15 µs per submission here.
+void signal_completions(Ring *r, bool on) {
+  // -EOPNOTSUPP on kernels before 5.8, which always signal.
+  (void)io_uring_cq_eventfd_toggle(&r->ring, on);
+}
+
+// Makes the loop's next wait return at once, as if the kernel had signalled a completion.
+void wake_soon(Ring *r) {
+  // fdk_loop_free's own runs have no idle pass.
+  if (r->loop->freeing) eventfd_write(r->wake_fd, 1);
+  else poll_without_blocking(r->loop);
 }
 
 // Sends what the iteration queued and hands out what completed at once (page-cache reads
 // and cached lookups complete inside the submission); callbacks that start new ops get
 // their submissions sent in the next round.
-void on_prepare(uv_prepare_t *handle) {
-  auto *r = static_cast<Ring *>(handle->data);
+void submit_and_reap(Ring *r) {
   uint64_t start = uv_hrtime();
-  for (int round = 0; round < kRounds && uv_hrtime() - start < kRoundsNs; ++round) {
+  // The clock is read every kRoundsPerClockRead rounds: a round with one cached open or
+  // read takes a few µs, and reading the clock in each cost it a tenth of that.
+  for (int round = 0; round < kRounds; ++round) {
+    if (round % kRoundsPerClockRead == kRoundsPerClockRead - 1 && uv_hrtime() - start >= kRoundsNs) break;
     if (!io_uring_sq_ready(&r->ring) && !io_uring_cq_ready(&r->ring)) return;
     Dispatch scope(r->loop);
     if (io_uring_sq_ready(&r->ring)) submit(r);
@@ -178,11 +248,25 @@ void on_prepare(uv_prepare_t *handle) {
   if (io_uring_sq_ready(&r->ring)) submit(r);
 }
 
+void on_prepare(uv_prepare_t *handle) {
+  auto *r = static_cast<Ring *>(handle->data);
+  if (!io_uring_sq_ready(&r->ring) && !io_uring_cq_ready(&r->ring)) return;
+  // This pass hands out what completes while it runs; the loop may wait only once
+  // signals are on again and no completion came meanwhile (the kernel orders its
+  // posting before its test of the flag with a full barrier, this side with the fence).
+  signal_completions(r, false);
+  submit_and_reap(r);
+  signal_completions(r, true);
+  io_uring_smp_mb();
+  if (io_uring_cq_ready(&r->ring)) wake_soon(r);
+}
+
 void on_ring_handle_closed(uv_handle_t *handle) {
   auto *r = static_cast<Ring *>(handle->data);
   handle_closed(r->loop);
   if (--r->open_handles == 0) {
     io_uring_queue_exit(&r->ring);
+    ::close(r->wake_fd);
     delete r;
   }
 }
@@ -190,14 +274,17 @@ void on_ring_handle_closed(uv_handle_t *handle) {
 Ring *ring_create(fdk_loop *loop) {
   auto *r = new Ring;
   r->loop = loop;
-  // The ring's descriptor is close-on-exec (the kernel creates it so), so spawned children
-  // never inherit it.
+  // The ring's descriptor is close-on-exec (the kernel creates it so), and so is its
+  // eventfd: spawned children never inherit them.
   if (io_uring_queue_init(kRingEntries, &r->ring, 0) < 0) {
     delete r;
     return kNoRing;
   }
-  if (uv_poll_init(loop->uv, &r->poll, r->ring.ring_fd) < 0) {
+  r->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (r->wake_fd < 0 || io_uring_register_eventfd(&r->ring, r->wake_fd) < 0 ||
+      uv_poll_init(loop->uv, &r->poll, r->wake_fd) < 0) {
     io_uring_queue_exit(&r->ring);
+    if (r->wake_fd >= 0) ::close(r->wake_fd);
     delete r;
     return kNoRing;
   }
@@ -220,29 +307,22 @@ Ring *ring_create(fdk_loop *loop) {
   return r;
 }
 
-io_uring_sqe *sqe_of(Ring *r) {
-  io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
-  if (!sqe) {
-    // The queue is full: send it now to make room.
-    submit(r);
-    sqe = io_uring_get_sqe(&r->ring);
-  }
-  return sqe;
-}
 
 }  // namespace
 
 bool ring_serves_first(fdk_loop *loop, int opcode) {
-  if (!g_probed.load(std::memory_order_acquire)) {
-    std::call_once(g_probe_once, [] {
-      g_opcodes.store(probe_opcodes(), std::memory_order_relaxed);
+  uint64_t bit = uint64_t{1} << opcode;
+  bool probed = g_probed.load(std::memory_order_acquire);
+  if (probed && !(g_opcodes.load(std::memory_order_relaxed) & bit)) return false;
+  if (!loop->ring) loop->ring = ring_create(loop);
+  if (!probed) {
+    std::call_once(g_probe_once, [loop] {
+      g_opcodes.store(probe_opcodes(loop->ring == kNoRing ? nullptr : &loop->ring->ring), std::memory_order_relaxed);
       g_probed.store(true, std::memory_order_release);
     });
   }
   uint64_t opcodes = g_opcodes.load(std::memory_order_relaxed);
-  if (!(opcodes & (uint64_t{1} << opcode))) return false;
-  if (!loop->ring) loop->ring = ring_create(loop);
-  if (loop->ring == kNoRing) return false;
+  if (loop->ring == kNoRing || !(opcodes & bit)) return false;
   loop->ring_opcodes = opcodes;
   return true;
 }
@@ -280,8 +360,12 @@ io_uring_sqe *UringOp::begin_on_fd(fdk_fd *fd, Span &span, const char *what, fdk
 
 void UringOp::queued() {
   // Outside a libuv callback of fdkit (a start before the loop runs, or from the host's
-  // own handle) no prepare pass is sure to come before the host waits: send it at once.
-  if (loop->dispatch_depth == 0) submit(loop->ring);
+  // own handle, maybe a prepare handle run after the ring's) the ring's prepare pass may
+  // already be over: the loop's next wait must not block, so that a pass comes first and
+  // sends the whole batch (64 calls started before the loop runs: one system call, not 64).
+  // A host that waits on the backend descriptor is woken by op_start, and then sees a zero
+  // timeout.
+  if (loop->dispatch_depth == 0) wake_soon(loop->ring);
 }
 
 uint64_t UringOp::submission() const { return loop->ring->submits; }

@@ -375,13 +375,7 @@ int fd_release(fdk_fd *fd, int *raw) {
 namespace {
 
 void on_register_prepare(uv_prepare_t *prepare) {
-  auto *loop = static_cast<fdk_loop *>(prepare->data);
-  // Callbacks delivered at the end of a batch may start waits of their own: those belong
-  // to this poll too.
-  do {
-    Dispatch scope(loop);
-    register_watches(loop);
-  } while (loop->unregistered);
+  register_watches(static_cast<fdk_loop *>(prepare->data));
   uv_prepare_stop(prepare);
 }
 
@@ -447,7 +441,12 @@ int register_deferred(Watch *w) {
 }  // namespace
 
 void register_watches(fdk_loop *loop) {
-  while (Watch *w = loop->unregistered) register_deferred(w);
+  // Callbacks delivered at the end of a batch may start waits of their own: those belong
+  // to this poll too.
+  while (loop->unregistered) {
+    Dispatch scope(loop);
+    while (Watch *w = loop->unregistered) register_deferred(w);
+  }
 }
 
 int ensure_watch(fdk_loop *loop, fdk_fd *fd) {

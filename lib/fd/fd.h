@@ -143,8 +143,9 @@ bool read_waits_first(fdk_loop *loop, fdk_fd *fd);
 // Records a read attempt on fd (loop thread only): the readiness last reported is spent.
 void note_read_attempt(fdk_loop *loop, fdk_fd *fd);
 
-// Registers the watches created since the loop last polled (loop thread; the loop's
-// prepare handle calls it just before each poll while there are any).
+// Registers the watches created since the loop last polled, and those that the callbacks
+// of failed registrations start (loop thread; called just before each poll while there are
+// any: by the loop's prepare handle, or by fdk_loop_run when it waits itself).
 void register_watches(fdk_loop *loop);
 // Called by the loop for each epoll event of a watch.
 void watch_events(Watch *watch, uint32_t events);

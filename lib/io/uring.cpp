@@ -74,6 +74,7 @@ bool pool_first(fdk_loop *loop, FsEngine engine) {
 #if !FDK_HAVE_URING
 
 void ring_close(fdk_loop *) {}
+void ring_before_wait(fdk_loop *) {}
 
 #else
 
@@ -166,8 +167,7 @@ void on_poll(uv_poll_t *handle, int, int) {
 // Sends what the iteration queued and hands out what completed at once (page-cache reads
 // and cached lookups complete inside the submission); callbacks that start new ops get
 // their submissions sent in the next round.
-void on_prepare(uv_prepare_t *handle) {
-  auto *r = static_cast<Ring *>(handle->data);
+void before_wait(Ring *r) {
   uint64_t start = uv_hrtime();
   for (int round = 0; round < kRounds && uv_hrtime() - start < kRoundsNs; ++round) {
     if (!io_uring_sq_ready(&r->ring) && !io_uring_cq_ready(&r->ring)) return;
@@ -177,6 +177,8 @@ void on_prepare(uv_prepare_t *handle) {
   }
   if (io_uring_sq_ready(&r->ring)) submit(r);
 }
+
+void on_prepare(uv_prepare_t *handle) { before_wait(static_cast<Ring *>(handle->data)); }
 
 void on_ring_handle_closed(uv_handle_t *handle) {
   auto *r = static_cast<Ring *>(handle->data);
@@ -245,6 +247,10 @@ bool ring_serves_first(fdk_loop *loop, int opcode) {
   if (loop->ring == kNoRing) return false;
   loop->ring_opcodes = opcodes;
   return true;
+}
+
+void ring_before_wait(fdk_loop *loop) {
+  if (loop->ring && loop->ring != kNoRing) before_wait(loop->ring);
 }
 
 void ring_close(fdk_loop *loop) {

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "fd/fd.h"
+#include "fd/readiness.h"
 #include "io/uring.h"
 #include "loop/deadlines.h"
 #include "loop/remote.h"
@@ -100,6 +101,110 @@ void on_epoll(uv_poll_t *handle, int, int) {
     n = epoll_wait(loop->epfd, events, 64, 0);
     for (int i = 0; i < n; ++i) watch_events(static_cast<Watch *>(events[i].data.ptr), events[i].events);
   } while (n == 64);
+}
+
+// fdk_loop_run on a loop whose libuv loop and backend descriptor nobody else was given
+// waits on the epoll set of descriptor watches itself, with libuv's backend descriptor
+// inside it, instead of libuv waiting on a backend that holds the set: a wake-up for ready
+// descriptors then costs one epoll_wait, not two (libuv's, then the set's). libuv gets a
+// turn (uv_run NOWAIT, one more epoll_wait) only when it has something: its backend
+// readable (posts, the pool's results, signals, the ring's completions), a timer due,
+// idle or pending work; fdkit's sleeps are expired without it. What libuv's prepare handles
+// do before it polls is done before this wait. Only with every watch in the set (a watch
+// with a libuv poll handle of its own would be seen through libuv's turn, one call more).
+bool may_wait_itself(const fdk_loop *loop) {
+  return loop->owns_uv && !loop->backend_handed_out && readiness_backend() == ReadinessBackend::epoll;
+}
+
+// libuv's backend descriptor among the events of the set.
+void *backend_mark(fdk_loop *loop) { return &loop->own_uv; }
+
+// A set cannot hold a set that holds it: libuv's poll of the set is stopped first (libuv
+// then takes the set out of its backend at once). False when the backend cannot be added.
+bool begin_own_wait(fdk_loop *loop) {
+  uv_poll_stop(&loop->epoll_poll);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = backend_mark(loop);
+  if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, uv_backend_fd(loop->uv), &ev) < 0) {
+    uv_poll_start(&loop->epoll_poll, UV_READABLE, on_epoll);
+    return false;
+  }
+  loop->own_wait = true;
+  return true;
+}
+
+// Back to libuv polling the set (the backend descriptor is being handed out): libuv adds
+// the set to its backend when it polls next, and answers a timeout of 0 until then.
+void end_own_wait(fdk_loop *loop) {
+  if (!loop->own_wait) return;
+  epoll_event unused{};
+  epoll_ctl(loop->epfd, EPOLL_CTL_DEL, uv_backend_fd(loop->uv), &unused);
+  uv_poll_start(&loop->epoll_poll, UV_READABLE, on_epoll);
+  loop->own_wait = false;
+}
+
+// libuv's turn inside an own-wait iteration: it never blocks, so the pool's prepare must
+// not watch for results during it.
+void libuv_turn(fdk_loop *loop) {
+  int mode = loop->run_mode;
+  loop->run_mode = FDK_RUN_NOWAIT;
+  uv_run(loop->uv, UV_RUN_NOWAIT);
+  loop->run_mode = mode;
+}
+
+// One iteration of an own-wait run, blocking (may_block) as libuv's would: until a watch,
+// libuv's backend or libuv's next timer is due.
+void own_wait_turn(fdk_loop *loop, bool may_block) {
+  uv_loop_t *uv = loop->uv;
+  register_watches(loop);
+  if (loop->pool.in_flight > 0) pool_before_wait(loop);
+  ring_before_wait(loop);
+  int timeout = 0;
+  if (may_block) {
+    uv_update_time(uv);
+    timeout = uv_backend_timeout(uv);
+  }
+  constexpr int kBatch = 128;
+  epoll_event events[kBatch];
+  int n = epoll_wait(loop->epfd, events, kBatch, timeout);
+  bool libuv_due = n < 0;  // a signal (EINTR): libuv's handler wrote to its backend
+  if (n == 0 && timeout > 0 && !loop->deadlines.empty()) deadlines_expire(loop);
+  if (n > 0) {
+    Dispatch scope(loop);
+    for (;;) {
+      for (int i = 0; i < n; ++i) {
+        if (events[i].data.ptr == backend_mark(loop)) libuv_due = true;
+        else watch_events(static_cast<Watch *>(events[i].data.ptr), events[i].events);
+      }
+      if (n < kBatch) break;
+      n = epoll_wait(loop->epfd, events, kBatch, 0);
+    }
+  }
+  if (!libuv_due) {
+    // Work libuv had before the wait or callbacks left it (idle: a long ready queue), a
+    // timer due now.
+    uv_update_time(uv);
+    libuv_due = uv_backend_timeout(uv) == 0;
+  }
+  if (libuv_due) libuv_turn(loop);
+}
+
+// An fdk_loop_run in mode that waits itself. False when a callback handed the backend out
+// during a FDK_RUN_DEFAULT run: libuv's own run goes on from there.
+bool run_own_wait(fdk_loop *loop, int mode) {
+  uv_loop_t *uv = loop->uv;
+  for (;;) {
+    // fdk_loop_stop, during this run or before it.
+    if (uv->stop_flag || loop->stop_requested) break;
+    if (!uv_loop_alive(uv)) return true;
+    own_wait_turn(loop, mode != FDK_RUN_NOWAIT);
+    if (!loop->own_wait) return mode != FDK_RUN_DEFAULT || loop->stop_requested;
+    if (mode != FDK_RUN_DEFAULT) break;
+  }
+  // A uv_run with libuv's stop flag set resets it and does nothing else.
+  if (uv->stop_flag) uv_run(uv, UV_RUN_NOWAIT);
+  return true;
 }
 
 void on_handle_closed(uv_handle_t *handle) { handle_closed(static_cast<fdk_loop *>(handle->data)); }
@@ -414,7 +519,8 @@ int loop_run(fdk_loop *loop, int mode) {
       Dispatch scope(loop);
       run_posts(loop);
     }
-    uv_run(loop->uv, uv_mode);
+    bool waited_itself = may_wait_itself(loop) && (loop->own_wait || begin_own_wait(loop));
+    if (!waited_itself || !run_own_wait(loop, mode)) uv_run(loop->uv, uv_mode);
     if (mode != FDK_RUN_DEFAULT || loop->stop_requested || !loop->has_posts.load(std::memory_order_relaxed)) break;
   }
   loop->running = false;
@@ -430,6 +536,7 @@ int loop_backend_fd(fdk_loop *loop) {
   if (!loop->backend_handed_out) {
     // Work started before the host had the descriptor did not wake it.
     loop->backend_handed_out = true;
+    end_own_wait(loop);
     wake_host(loop);
   }
   return uv_backend_fd(loop->uv);

@@ -457,14 +457,10 @@ int ensure_watch(fdk_loop *loop, fdk_fd *fd) {
   return add_watch(loop, fd, &w, false);
 }
 
-int wait_ready(fdk_loop *loop, fdk_fd *fd, Waiter *waiter, Direction dir, bool refusal_later) {
-  if (fd_learned(fd, fdk_fd::kUnpollable)) return -EPERM;
-  Watch *w = find_watch(fd, loop);
-  if (!w) {
-    // A descriptor known to be pollable is registered with the next batch.
-    int r = add_watch(loop, fd, &w, refusal_later || fd_learned(fd, fdk_fd::kPollable));
-    if (r < 0) return r;
-  }
+namespace {
+
+// Waits for dir on w, the watch of its loop and descriptor.
+int wait_on(Watch *w, Waiter *waiter, Direction dir) {
   link_waiter(w, waiter, dir);
   if (!w->registered()) return 0;
   if (int r = readiness_update(w); r < 0) {
@@ -474,6 +470,19 @@ int wait_ready(fdk_loop *loop, fdk_fd *fd, Waiter *waiter, Direction dir, bool r
   return 0;
 }
 
+}  // namespace
+
+int wait_ready(fdk_loop *loop, fdk_fd *fd, Waiter *waiter, Direction dir, bool refusal_later) {
+  if (fd_learned(fd, fdk_fd::kUnpollable)) return -EPERM;
+  Watch *w = find_watch(fd, loop);
+  if (!w) {
+    // A descriptor known to be pollable is registered with the next batch.
+    int r = add_watch(loop, fd, &w, refusal_later || fd_learned(fd, fdk_fd::kPollable));
+    if (r < 0) return r;
+  }
+  return wait_on(w, waiter, dir);
+}
+
 void cancel_wait(Waiter *waiter) {
   Watch *w = waiter->watch;
   if (!w) return;
@@ -481,9 +490,11 @@ void cancel_wait(Waiter *waiter) {
   if (w->registered()) readiness_update(w);
 }
 
-bool read_waits_first(fdk_loop *loop, fdk_fd *fd) {
+int wait_ready_if_read_spent(fdk_loop *loop, fdk_fd *fd, Waiter *waiter) {
   Watch *w = find_watch(fd, loop);
-  return w && w->read_spent();
+  if (!w || !w->read_spent()) return 0;
+  int r = wait_on(w, waiter, Direction::read);
+  return r < 0 ? r : 1;
 }
 
 void note_read_attempt(fdk_loop *loop, fdk_fd *fd) {
@@ -492,7 +503,9 @@ void note_read_attempt(fdk_loop *loop, fdk_fd *fd) {
 
 void watch_fire(Watch *w, bool readable, bool writable) {
   if (readable) {
-    w->set_read_spent(false);
+    // The reads woken now try at once (a pidfd's exit watch is the one waiter that does
+    // not read: a read of that descriptor then waits for the next report).
+    w->set_read_spent(w->head[static_cast<int>(Direction::read)] != nullptr);
     fire(w, Direction::read, 0);
   }
   if (writable) fire(w, Direction::write, 0);

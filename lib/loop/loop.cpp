@@ -154,22 +154,28 @@ void libuv_turn(fdk_loop *loop) {
 }
 
 // One iteration of an own-wait run, blocking (may_block) as libuv's would: until a watch,
-// libuv's backend or libuv's next timer is due.
+// libuv's backend or libuv's next timer is due. Work that callbacks of this iteration leave
+// to libuv (idle: a long ready queue; a handle closing; a timer due) gets its turn in the
+// next iteration, which does not block: libuv's own idle and pending work waits so too.
 void own_wait_turn(fdk_loop *loop, bool may_block) {
   uv_loop_t *uv = loop->uv;
   register_watches(loop);
   if (loop->pool.in_flight > 0) pool_before_wait(loop);
   ring_before_wait(loop);
-  int timeout = 0;
-  if (may_block) {
-    uv_update_time(uv);
-    timeout = uv_backend_timeout(uv);
-  }
+  uv_update_time(uv);
+  int libuv_timeout = uv_backend_timeout(uv);
+  bool libuv_due = libuv_timeout == 0;
+  int timeout = may_block ? libuv_timeout : 0;
   constexpr int kBatch = 128;
   epoll_event events[kBatch];
   int n = epoll_wait(loop->epfd, events, kBatch, timeout);
-  bool libuv_due = n < 0;  // a signal (EINTR): libuv's handler wrote to its backend
-  if (n == 0 && timeout > 0 && !loop->deadlines.empty()) deadlines_expire(loop);
+  if (n < 0) libuv_due = true;  // a signal (EINTR): libuv's handler wrote to its backend
+  if (n == 0 && timeout > 0) {
+    // A timer is due: fdkit's sleeps expire here, libuv runs only for a timer of its own.
+    if (!loop->deadlines.empty()) deadlines_expire(loop);
+    uv_update_time(uv);
+    libuv_due = uv_backend_timeout(uv) == 0;
+  }
   if (n > 0) {
     Dispatch scope(loop);
     for (;;) {
@@ -180,12 +186,6 @@ void own_wait_turn(fdk_loop *loop, bool may_block) {
       if (n < kBatch) break;
       n = epoll_wait(loop->epfd, events, kBatch, 0);
     }
-  }
-  if (!libuv_due) {
-    // Work libuv had before the wait or callbacks left it (idle: a long ready queue), a
-    // timer due now.
-    uv_update_time(uv);
-    libuv_due = uv_backend_timeout(uv) == 0;
   }
   if (libuv_due) libuv_turn(loop);
 }

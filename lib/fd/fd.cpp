@@ -236,61 +236,66 @@ FDK_HOT void fd_unuse(fdk_fd *fd) {
 void fd_pin(fdk_fd *fd) { fd->pins.fetch_add(1, std::memory_order_relaxed); }
 
 // Handles live in malloc'd memory rather than operator new's, and a freed one is kept in
-// a spare slot for the next handle: a descriptor opened and closed in a cycle then runs
-// no allocator at all, whose code and data (the thread's cache, the arena, libc's
-// globals) would be half the pages such a cycle touches after each system call. The
-// slots sit with the hot globals, one cache line each, and a thread uses the one its
-// thread pointer picks, so that threads seldom share one. A slot is filled or emptied
-// by one atomic operation on a single pointer: there is no list link to read, hence no
-// ABA, and no lock.
+// a spare slot for the next handle: a descriptor opened and closed in a cycle (a pipe's
+// two ends) then runs no allocator at all, whose code and data (the thread's cache, the
+// arena, libc's globals) would be half the pages such a cycle touches after each system
+// call. The slots sit with the hot globals, two spares to a cache line, and a thread uses
+// the line its thread pointer picks, so that threads seldom share one. A spare is filled
+// or emptied by one atomic operation on a single pointer: there is no list link to read,
+// hence no ABA, and no lock.
 namespace {
 
 constexpr size_t kSpareSlots = 8;
 struct alignas(64) SpareSlot {
-  std::atomic<void *> memory{nullptr};
+  std::atomic<void *> memory[2] = {nullptr, nullptr};
 };
 FDK_HOT_DATA SpareSlot g_spare_handles[kSpareSlots];
 
-std::atomic<void *> &spare_slot() {
+SpareSlot &spare_slot() {
 #if __has_builtin(__builtin_thread_pointer)
   // Thread pointers lie whole stacks apart: a multiplicative hash spreads them.
   auto tp = reinterpret_cast<uintptr_t>(__builtin_thread_pointer());
-  return g_spare_handles[((tp >> 12) * 0x9E3779B97F4A7C15u) >> 61].memory;
+  return g_spare_handles[((tp >> 12) * 0x9E3779B97F4A7C15u) >> 61];
 #else
-  return g_spare_handles[0].memory;
+  return g_spare_handles[0];
 #endif
 }
 static_assert(kSpareSlots == 8, "the slot hash keeps 3 bits");
 
 void *take_spare() {
-  std::atomic<void *> &slot = spare_slot();
-  void *memory = slot.load(std::memory_order_relaxed) ? slot.exchange(nullptr, std::memory_order_acquire) : nullptr;
-  if (memory) ASAN_UNPOISON_MEMORY_REGION(memory, sizeof(fdk_fd));
-  return memory;
+  for (std::atomic<void *> &spare : spare_slot().memory) {
+    void *memory = spare.load(std::memory_order_relaxed) ? spare.exchange(nullptr, std::memory_order_acquire) : nullptr;
+    if (!memory) continue;
+    ASAN_UNPOISON_MEMORY_REGION(memory, sizeof(fdk_fd));
+    return memory;
+  }
+  return nullptr;
 }
 
 void free_handle(fdk_fd *fd) {
   fd->~fdk_fd();
-  std::atomic<void *> &slot = spare_slot();
-  void *empty = nullptr;
-  if (!slot.load(std::memory_order_relaxed)) {
+  for (std::atomic<void *> &spare : spare_slot().memory) {
+    void *empty = nullptr;
+    if (spare.load(std::memory_order_relaxed)) continue;
     // Poisoned before it is visible in the slot, so a use after free is still caught
     // under ASan, and a thread that takes it at once unpoisons after this.
     ASAN_POISON_MEMORY_REGION(fd, sizeof(fdk_fd));
-    if (slot.compare_exchange_strong(empty, fd, std::memory_order_release, std::memory_order_relaxed)) return;
+    if (spare.compare_exchange_strong(empty, fd, std::memory_order_release, std::memory_order_relaxed)) return;
     ASAN_UNPOISON_MEMORY_REGION(fd, sizeof(fdk_fd));
   }
   free(fd);
 }
 
 // Frees the spares when the library is unloaded (dlclose) or the process exits. Safe
-// while other threads still run: a slot emptied here is simply found empty.
+// while other threads still run: a spare emptied here is simply found empty.
 struct SpareSweep {
   ~SpareSweep() {
     for (SpareSlot &s : g_spare_handles) {
-      void *memory = s.memory.exchange(nullptr, std::memory_order_acquire);
-      if (memory) ASAN_UNPOISON_MEMORY_REGION(memory, sizeof(fdk_fd));
-      free(memory);
+      for (std::atomic<void *> &spare : s.memory) {
+        void *memory = spare.exchange(nullptr, std::memory_order_acquire);
+        if (memory) ASAN_UNPOISON_MEMORY_REGION(memory, sizeof(fdk_fd));
+        free(memory);
+      }
     }
   }
 } g_spare_sweep;

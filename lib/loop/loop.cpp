@@ -113,14 +113,16 @@ void on_epoll(uv_poll_t *handle, int, int) {
 // do before it polls is done before this wait. Only with every watch in the set (a watch
 // with a libuv poll handle of its own would be seen through libuv's turn, one call more).
 bool may_wait_itself(const fdk_loop *loop) {
-  return loop->owns_uv && !loop->backend_handed_out && readiness_backend() == ReadinessBackend::epoll;
+  return loop->owns_uv && !loop->backend_handed_out && !loop->own_wait_refused &&
+         readiness_backend() == ReadinessBackend::epoll;
 }
 
 // libuv's backend descriptor among the events of the set.
 void *backend_mark(fdk_loop *loop) { return &loop->own_uv; }
 
 // A set cannot hold a set that holds it: libuv's poll of the set is stopped first (libuv
-// then takes the set out of its backend at once). False when the backend cannot be added.
+// then takes the set out of its backend at once). False when the backend cannot be added
+// (not seen; the loop then stays as it was, for good).
 bool begin_own_wait(fdk_loop *loop) {
   uv_poll_stop(&loop->epoll_poll);
   epoll_event ev{};
@@ -128,6 +130,7 @@ bool begin_own_wait(fdk_loop *loop) {
   ev.data.ptr = backend_mark(loop);
   if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, uv_backend_fd(loop->uv), &ev) < 0) {
     uv_poll_start(&loop->epoll_poll, UV_READABLE, on_epoll);
+    loop->own_wait_refused = true;
     return false;
   }
   loop->own_wait = true;

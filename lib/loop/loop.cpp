@@ -22,9 +22,13 @@ namespace {
 // Ready callbacks delivered in one go before I/O gets a turn again.
 constexpr int kDeliverBatch = 1024;
 
-void update_wake_ref(fdk_loop *loop) {
-  if (loop->pending_count > 0) uv_ref(reinterpret_cast<uv_handle_t *>(&loop->wake));
-  else uv_unref(reinterpret_cast<uv_handle_t *>(&loop->wake));
+// The wake-up handle keeps libuv's loop alive exactly while operations are pending: it is
+// referenced and unreferenced only when the count leaves and reaches zero.
+void pending_added(fdk_loop *loop) {
+  if (++loop->pending_count == 1) uv_ref(reinterpret_cast<uv_handle_t *>(&loop->wake));
+}
+void pending_removed(fdk_loop *loop) {
+  if (--loop->pending_count == 0) uv_unref(reinterpret_cast<uv_handle_t *>(&loop->wake));
 }
 
 // A completed operation leaves the pending list for the ready queue (through the same
@@ -63,8 +67,7 @@ void deliver_ready(fdk_loop *loop) {
     loop->ready_head = op->next;
     if (!loop->ready_head) loop->ready_tail = nullptr;
     op->next = nullptr;
-    --loop->pending_count;
-    update_wake_ref(loop);
+    pending_removed(loop);
     op->state = fdk_op::State::done;
     if (op->result < 0) set_error_text(op->detail ? op->detail.get() : "");
     op->deliver(op->result);
@@ -304,8 +307,7 @@ void op_start(fdk_op *op, fdk_op **out) {
   op->next = loop->pending_head;
   if (loop->pending_head) loop->pending_head->prev = op;
   loop->pending_head = op;
-  ++loop->pending_count;
-  update_wake_ref(loop);
+  pending_added(loop);
   wake_host(loop);
   if (out) *out = op;
 }

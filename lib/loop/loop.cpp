@@ -115,29 +115,28 @@ void on_epoll(uv_poll_t *handle, int, int) {
 // idle or pending work; fdkit's sleeps are expired without it. What libuv's prepare handles
 // do before it polls is done before this wait. Only with every watch in the set (a watch
 // with a libuv poll handle of its own would be seen through libuv's turn, one call more).
+// Set up with the loop, so its first run pays nothing for it; handing the backend
+// descriptor or the libuv loop out ends it for good.
 bool may_wait_itself(const fdk_loop *loop) {
-  return loop->owns_uv && !loop->backend_handed_out && !loop->own_wait_refused &&
-         readiness_backend() == ReadinessBackend::epoll;
+  return loop->owns_uv && !loop->backend_handed_out && readiness_backend() == ReadinessBackend::epoll;
 }
 
 // libuv's backend descriptor among the events of the set.
 void *backend_mark(fdk_loop *loop) { return &loop->own_uv; }
 
 // A set cannot hold a set that holds it: libuv's poll of the set is stopped first (libuv
-// then takes the set out of its backend at once). False when the backend cannot be added
-// (not seen; the loop then stays as it was, for good).
-bool begin_own_wait(fdk_loop *loop) {
+// then takes the set out of its backend at once). When the backend cannot be added (not
+// seen), libuv goes on polling the set.
+void begin_own_wait(fdk_loop *loop) {
   uv_poll_stop(&loop->epoll_poll);
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.ptr = backend_mark(loop);
   if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, uv_backend_fd(loop->uv), &ev) < 0) {
     uv_poll_start(&loop->epoll_poll, UV_READABLE, on_epoll);
-    loop->own_wait_refused = true;
-    return false;
+    return;
   }
   loop->own_wait = true;
-  return true;
 }
 
 // Back to libuv polling the set (the backend descriptor is being handed out): libuv adds
@@ -170,6 +169,11 @@ void own_wait_turn(fdk_loop *loop, bool may_block) {
   ring_before_wait(loop);
   uv_update_time(uv);
   int libuv_timeout = uv_backend_timeout(uv);
+  if (libuv_timeout == 0 && !loop->deadlines.empty()) {
+    // Sleeps that came due while the loop did not run expire without a libuv turn.
+    deadlines_expire(loop);
+    libuv_timeout = uv_backend_timeout(uv);
+  }
   bool libuv_due = libuv_timeout == 0;
   int timeout = may_block ? libuv_timeout : 0;
   constexpr int kBatch = 128;
@@ -456,6 +460,7 @@ int loop_create(fdk_loop **out, uv_loop_t *borrowed) {
     uv_ref(reinterpret_cast<uv_handle_t *>(&loop->wake));
     uv_run(loop->uv, UV_RUN_NOWAIT);
     uv_unref(reinterpret_cast<uv_handle_t *>(&loop->wake));
+    if (may_wait_itself(loop)) begin_own_wait(loop);
   }
   *out = loop;
   return 0;
@@ -524,8 +529,7 @@ int loop_run(fdk_loop *loop, int mode) {
       Dispatch scope(loop);
       run_posts(loop);
     }
-    bool waited_itself = may_wait_itself(loop) && (loop->own_wait || begin_own_wait(loop));
-    if (!waited_itself || !run_own_wait(loop, mode)) uv_run(loop->uv, uv_mode);
+    if (!loop->own_wait || !run_own_wait(loop, mode)) uv_run(loop->uv, uv_mode);
     if (mode != FDK_RUN_DEFAULT || loop->stop_requested || !loop->has_posts.load(std::memory_order_relaxed)) break;
   }
   loop->running = false;

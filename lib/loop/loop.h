@@ -145,7 +145,6 @@ struct fdk_loop {
   // fdk_loop_run waits on the epoll set itself, with libuv's backend descriptor inside it
   // (loop.cpp: run_own_wait); libuv's poll of the set is stopped meanwhile.
   bool own_wait = false;
-  bool own_wait_refused = false;  // the set would not take the backend: libuv polls it
   // The thread that drives the loop; read by other threads to decide whether to post.
   std::atomic<std::thread::id> owner;
   uint64_t fork_generation = 0;  // the process's fork generation when the loop was made

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Loop: creation, run modes, posts from other threads, op lifetime rules, free. */
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdatomic.h>
@@ -877,6 +878,139 @@ static void test_async_calls_after_fork(void **state) {
   fdk_fd_unref(b);
 }
 
+/* Every epoll wait of the process (fdkit's and libuv's, through the C library), counted. */
+static atomic_int epoll_waits;
+static int (*real_epoll_wait)(int, struct epoll_event *, int, int);
+static int (*real_epoll_pwait)(int, struct epoll_event *, int, int, const sigset_t *);
+
+__attribute__((constructor)) static void find_real_epoll_waits(void) {
+  real_epoll_wait = (int (*)(int, struct epoll_event *, int, int))dlsym(RTLD_NEXT, "epoll_wait");
+  real_epoll_pwait = (int (*)(int, struct epoll_event *, int, int, const sigset_t *))dlsym(RTLD_NEXT, "epoll_pwait");
+}
+
+int epoll_wait(int ep, struct epoll_event *events, int max, int timeout) {
+  atomic_fetch_add(&epoll_waits, 1);
+  return real_epoll_wait(ep, events, max, timeout);
+}
+
+int epoll_pwait(int ep, struct epoll_event *events, int max, int timeout, const sigset_t *mask) {
+  atomic_fetch_add(&epoll_waits, 1);
+  return real_epoll_pwait(ep, events, max, timeout, mask);
+}
+
+/* Descriptors that became ready together are delivered after one epoll wait: a loop run
+ * only by fdk_loop_run waits on its set of watches itself, not through libuv's backend
+ * (which would take a second wait to learn which watches are ready). */
+static void test_one_wait_per_wakeup(void **state) {
+  (void)state;
+  fdk_loop *loop = fdkt_loop_new();
+  fdk_fd *r[3], *w[3];
+  char c[3];
+  fdkt_result got[3] = {{0}};
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(fdk_pipe(&r[i], &w[i]), 0);
+    assert_int_equal(fdk_read_async(loop, r[i], &c[i], 1, fdkt_record, &got[i], NULL), 0);
+  }
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_NOWAIT), 1);
+  for (int i = 0; i < 3; i++) assert_int_equal(fdk_write(w[i], "abc" + i, 1), 1);
+  int before = atomic_load(&epoll_waits);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_ONCE), 0);
+  assert_int_equal(atomic_load(&epoll_waits) - before, 1);
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(got[i].calls, 1);
+    assert_int_equal(got[i].result, 1);
+    assert_int_equal(c[i], "abc"[i]);
+    fdk_fd_unref(r[i]);
+    fdk_fd_unref(w[i]);
+  }
+  assert_int_equal(fdk_loop_free(loop), 0);
+}
+
+/* A loop that waited itself, then handed its backend descriptor to a host, wakes the host
+ * when a watched descriptor becomes ready. */
+static void test_host_after_runs_of_its_own(void **state) {
+  fdkt_pipe *p = *state;
+  assert_int_equal(fdk_write(p->w, "a", 1), 1);
+  fdkt_run_until(p->loop, &p->res.calls, 5000);
+  fdkt_pipe_start_read(p);
+  assert_int_equal(fdk_loop_run(p->loop, FDK_RUN_NOWAIT), 1);
+  struct pollfd backend = {fdk_loop_backend_fd(p->loop), POLLIN, 0};
+  /* Handing it out leaves the host something to run (the wake-up of work started before). */
+  for (int i = 0; i < 3 && poll(&backend, 1, 0) == 1; i++) assert_true(fdk_loop_run(p->loop, FDK_RUN_NOWAIT) >= 0);
+  assert_int_equal(p->res.calls, 1);
+  assert_int_equal(fdk_write(p->w, "b", 1), 1);
+  assert_int_equal(poll(&backend, 1, 2000), 1);
+  for (int i = 0; i < 3 && p->res.calls < 2; i++) assert_true(fdk_loop_run(p->loop, FDK_RUN_NOWAIT) >= 0);
+  assert_int_equal(p->res.calls, 2);
+  assert_int_equal(p->c, 'b');
+}
+
+typedef struct {
+  fdk_loop *loop;
+  fdk_fd *second;
+  char c;
+  fdkt_result got;
+} hand_out_in_callback;
+
+static void hand_out_and_read_again(int64_t result, void *data) {
+  assert_int_equal(result, 1);
+  hand_out_in_callback *h = data;
+  assert_non_null(fdk_loop_uv(h->loop));
+  assert_int_equal(fdk_read_async(h->loop, h->second, &h->c, 1, fdkt_record, &h->got, NULL), 0);
+}
+
+/* The libuv loop handed out by a callback during an FDK_RUN_DEFAULT run: the run goes on
+ * through libuv and still hears the watches. */
+static void test_uv_loop_handed_out_during_run(void **state) {
+  (void)state;
+  hand_out_in_callback h = {0};
+  h.loop = fdkt_loop_new();
+  fdk_fd *r, *w, *w2;
+  assert_int_equal(fdk_pipe(&r, &w), 0);
+  assert_int_equal(fdk_pipe(&h.second, &w2), 0);
+  char c;
+  assert_int_equal(fdk_read_async(h.loop, r, &c, 1, hand_out_and_read_again, &h, NULL), 0);
+  assert_int_equal(fdk_write(w, "a", 1), 1);
+  pthread_t t;
+  pthread_create(&t, NULL, write_later, w2);
+  assert_int_equal(fdk_loop_run(h.loop, FDK_RUN_DEFAULT), 0);
+  pthread_join(t, NULL);
+  assert_int_equal(h.got.calls, 1);
+  assert_int_equal(h.c, '!');
+  fdk_fd_unref(r);
+  fdk_fd_unref(w);
+  fdk_fd_unref(h.second);
+  fdk_fd_unref(w2);
+  assert_int_equal(fdk_loop_free(h.loop), 0);
+}
+
+static void stop_posted(void *data) { fdk_loop_stop(data); }
+
+static void *post_stop_later(void *data) {
+  usleep(20000);
+  assert_int_equal(fdk_loop_post(data, stop_posted, data), 0);
+  return NULL;
+}
+
+/* fdk_loop_stop from a post (run in libuv's turn) and before a run both end an
+ * FDK_RUN_DEFAULT run that would otherwise wait for a read forever. */
+static void test_stop_from_post_and_before_run(void **state) {
+  fdkt_pipe *p = *state;
+  pthread_t t;
+  pthread_create(&t, NULL, post_stop_later, p->loop);
+  int64_t t0 = fdk_now_ns();
+  assert_int_equal(fdk_loop_run(p->loop, FDK_RUN_DEFAULT), 1);
+  pthread_join(t, NULL);
+  fdk_loop_stop(p->loop);
+  assert_int_equal(fdk_loop_run(p->loop, FDK_RUN_DEFAULT), 1);
+  assert_true(fdk_now_ns() - t0 < 2000000000LL);
+  assert_int_equal(p->res.calls, 0);
+  /* The stop is spent: the next run waits for the read again. */
+  assert_int_equal(fdk_write(p->w, "x", 1), 1);
+  assert_int_equal(fdk_loop_run(p->loop, FDK_RUN_DEFAULT), 0);
+  assert_int_equal(p->res.calls, 1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       fdkt_test(test_new_free),
@@ -909,6 +1043,10 @@ int main(void) {
       fdkt_test(test_remote_refused_while_freeing),
       fdkt_test(test_remote_post_races_free),
       fdkt_pipe_test(test_async_calls_after_fork),
+      fdkt_test(test_one_wait_per_wakeup),
+      fdkt_pipe_reading_test(test_host_after_runs_of_its_own),
+      fdkt_test(test_uv_loop_handed_out_during_run),
+      fdkt_pipe_reading_test(test_stop_from_post_and_before_run),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

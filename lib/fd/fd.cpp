@@ -6,6 +6,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <mutex>
 #include <new>
@@ -18,9 +19,29 @@
 namespace fdk {
 namespace {
 
+// The lock of a stripe: held for a few list operations and nearly never contended, so its
+// uncontended lock and unlock are one atomic instruction each, inline (a std::mutex is a
+// call into the C library each way: a third of a delivered read's own instructions went to
+// its lookups' locks). A thread that finds it held sleeps on the word (a futex).
+class StripeLock {
+ public:
+  void lock() {
+    int free = 0;
+    if (state_.compare_exchange_strong(free, kHeld, std::memory_order_acquire, std::memory_order_relaxed)) return;
+    while (state_.exchange(kContended, std::memory_order_acquire) != 0) state_.wait(kContended, std::memory_order_relaxed);
+  }
+  void unlock() {
+    if (state_.exchange(0, std::memory_order_release) == kContended) state_.notify_one();
+  }
+
+ private:
+  static constexpr int kHeld = 1, kContended = 2;  // 0: free
+  std::atomic<int> state_{0};
+};
+
 // Striped locks guard each handle's watch list, so a handle stays small.
-std::mutex g_stripes[64];
-std::mutex &stripe(const fdk_fd *fd) { return g_stripes[(reinterpret_cast<uintptr_t>(fd) >> 5) % 64]; }
+StripeLock g_stripes[64];
+StripeLock &stripe(const fdk_fd *fd) { return g_stripes[(reinterpret_cast<uintptr_t>(fd) >> 5) % 64]; }
 
 FDK_HOT int close_raw(fdk_fd *fd) {
   if (fd->flags & FDK_FD_BORROW) return 0;
@@ -115,7 +136,7 @@ void free_watch(Watch *w) {
 void teardown_watch(Watch *w, int status = -ECANCELED) {
   fdk_fd *fd = w->fd;
   {
-    std::lock_guard<std::mutex> lock(stripe(fd));
+    std::lock_guard<StripeLock> lock(stripe(fd));
     for (Watch **p = &fd->watches; *p; p = &(*p)->next_in_fd) {
       if (*p == w) {
         *p = w->next_in_fd;
@@ -133,7 +154,7 @@ void teardown_watch(Watch *w, int status = -ECANCELED) {
 }
 
 Watch *find_watch(fdk_fd *fd, fdk_loop *loop) {
-  std::lock_guard<std::mutex> lock(stripe(fd));
+  std::lock_guard<StripeLock> lock(stripe(fd));
   for (Watch *w = fd->watches; w; w = w->next_in_fd)
     if (w->loop == loop) return w;
   return nullptr;
@@ -162,7 +183,7 @@ void run_posted_teardown(void *data) {
 // post.
 void stop_watches(fdk_fd *fd) {
   {
-    std::lock_guard<std::mutex> lock(stripe(fd));
+    std::lock_guard<StripeLock> lock(stripe(fd));
     for (Watch *w = fd->watches; w; w = w->next_in_fd) {
       if (!on_loop_thread(w->loop)) {
         fd_pin(fd);
@@ -174,7 +195,7 @@ void stop_watches(fdk_fd *fd) {
   for (;;) {
     fdk_loop *own = nullptr;
     {
-      std::lock_guard<std::mutex> lock(stripe(fd));
+      std::lock_guard<StripeLock> lock(stripe(fd));
       for (Watch *w = fd->watches; w && !own; w = w->next_in_fd)
         if (on_loop_thread(w->loop)) own = w->loop;
     }
@@ -204,61 +225,66 @@ void fd_last_use_ended(fdk_fd *fd, uint32_t state_before) {
 void fd_pin(fdk_fd *fd) { fd->pins.fetch_add(1, std::memory_order_relaxed); }
 
 // Handles live in malloc'd memory rather than operator new's, and a freed one is kept in
-// a spare slot for the next handle: a descriptor opened and closed in a cycle then runs
-// no allocator at all, whose code and data (the thread's cache, the arena, libc's
-// globals) would be half the pages such a cycle touches after each system call. The
-// slots sit with the hot globals, one cache line each, and a thread uses the one its
-// thread pointer picks, so that threads seldom share one. A slot is filled or emptied
-// by one atomic operation on a single pointer: there is no list link to read, hence no
-// ABA, and no lock.
+// a spare slot for the next handle: a descriptor opened and closed in a cycle (a pipe's
+// two ends) then runs no allocator at all, whose code and data (the thread's cache, the
+// arena, libc's globals) would be half the pages such a cycle touches after each system
+// call. The slots sit with the hot globals, two spares to a cache line, and a thread uses
+// the line its thread pointer picks, so that threads seldom share one. A spare is filled
+// or emptied by one atomic operation on a single pointer: there is no list link to read,
+// hence no ABA, and no lock.
 namespace {
 
 constexpr size_t kSpareSlots = 8;
 struct alignas(64) SpareSlot {
-  std::atomic<void *> memory{nullptr};
+  std::atomic<void *> memory[2] = {nullptr, nullptr};
 };
 FDK_HOT_DATA SpareSlot g_spare_handles[kSpareSlots];
 
-std::atomic<void *> &spare_slot() {
+SpareSlot &spare_slot() {
 #if __has_builtin(__builtin_thread_pointer)
   // Thread pointers lie whole stacks apart: a multiplicative hash spreads them.
   auto tp = reinterpret_cast<uintptr_t>(__builtin_thread_pointer());
-  return g_spare_handles[((tp >> 12) * 0x9E3779B97F4A7C15u) >> 61].memory;
+  return g_spare_handles[((tp >> 12) * 0x9E3779B97F4A7C15u) >> 61];
 #else
-  return g_spare_handles[0].memory;
+  return g_spare_handles[0];
 #endif
 }
 static_assert(kSpareSlots == 8, "the slot hash keeps 3 bits");
 
 void *take_spare() {
-  std::atomic<void *> &slot = spare_slot();
-  void *memory = slot.load(std::memory_order_relaxed) ? slot.exchange(nullptr, std::memory_order_acquire) : nullptr;
-  if (memory) ASAN_UNPOISON_MEMORY_REGION(memory, sizeof(fdk_fd));
-  return memory;
+  for (std::atomic<void *> &spare : spare_slot().memory) {
+    void *memory = spare.load(std::memory_order_relaxed) ? spare.exchange(nullptr, std::memory_order_acquire) : nullptr;
+    if (!memory) continue;
+    ASAN_UNPOISON_MEMORY_REGION(memory, sizeof(fdk_fd));
+    return memory;
+  }
+  return nullptr;
 }
 
 void free_handle(fdk_fd *fd) {
   fd->~fdk_fd();
-  std::atomic<void *> &slot = spare_slot();
-  void *empty = nullptr;
-  if (!slot.load(std::memory_order_relaxed)) {
+  for (std::atomic<void *> &spare : spare_slot().memory) {
+    void *empty = nullptr;
+    if (spare.load(std::memory_order_relaxed)) continue;
     // Poisoned before it is visible in the slot, so a use after free is still caught
     // under ASan, and a thread that takes it at once unpoisons after this.
     ASAN_POISON_MEMORY_REGION(fd, sizeof(fdk_fd));
-    if (slot.compare_exchange_strong(empty, fd, std::memory_order_release, std::memory_order_relaxed)) return;
+    if (spare.compare_exchange_strong(empty, fd, std::memory_order_release, std::memory_order_relaxed)) return;
     ASAN_UNPOISON_MEMORY_REGION(fd, sizeof(fdk_fd));
   }
   free(fd);
 }
 
 // Frees the spares when the library is unloaded (dlclose) or the process exits. Safe
-// while other threads still run: a slot emptied here is simply found empty.
+// while other threads still run: a spare emptied here is simply found empty.
 struct SpareSweep {
   ~SpareSweep() {
     for (SpareSlot &s : g_spare_handles) {
-      void *memory = s.memory.exchange(nullptr, std::memory_order_acquire);
-      if (memory) ASAN_UNPOISON_MEMORY_REGION(memory, sizeof(fdk_fd));
-      free(memory);
+      for (std::atomic<void *> &spare : s.memory) {
+        void *memory = spare.exchange(nullptr, std::memory_order_acquire);
+        if (memory) ASAN_UNPOISON_MEMORY_REGION(memory, sizeof(fdk_fd));
+        free(memory);
+      }
     }
   }
 } g_spare_sweep;
@@ -365,13 +391,7 @@ int fd_release(fdk_fd *fd, int *raw) {
 namespace {
 
 void on_register_prepare(uv_prepare_t *prepare) {
-  auto *loop = static_cast<fdk_loop *>(prepare->data);
-  // Callbacks delivered at the end of a batch may start waits of their own: those belong
-  // to this poll too.
-  do {
-    Dispatch scope(loop);
-    register_watches(loop);
-  } while (loop->unregistered);
+  register_watches(static_cast<fdk_loop *>(prepare->data));
   uv_prepare_stop(prepare);
 }
 
@@ -394,7 +414,7 @@ int add_watch(fdk_loop *loop, fdk_fd *fd, Watch **out, bool deferred) {
     w->set_registered(true);
   }
   {
-    std::unique_lock<std::mutex> lock(stripe(fd));
+    std::unique_lock<StripeLock> lock(stripe(fd));
     if (fd_is_closing(fd)) {
       // A close that started meanwhile did not see this watch: undo it here.
       lock.unlock();
@@ -437,7 +457,12 @@ int register_deferred(Watch *w) {
 }  // namespace
 
 void register_watches(fdk_loop *loop) {
-  while (Watch *w = loop->unregistered) register_deferred(w);
+  // Callbacks delivered at the end of a batch may start waits of their own: those belong
+  // to this poll too.
+  while (loop->unregistered) {
+    Dispatch scope(loop);
+    while (Watch *w = loop->unregistered) register_deferred(w);
+  }
 }
 
 int ensure_watch(fdk_loop *loop, fdk_fd *fd) {
@@ -448,14 +473,10 @@ int ensure_watch(fdk_loop *loop, fdk_fd *fd) {
   return add_watch(loop, fd, &w, false);
 }
 
-int wait_ready(fdk_loop *loop, fdk_fd *fd, Waiter *waiter, Direction dir, bool refusal_later) {
-  if (fd_learned(fd, fdk_fd::kUnpollable)) return -EPERM;
-  Watch *w = find_watch(fd, loop);
-  if (!w) {
-    // A descriptor known to be pollable is registered with the next batch.
-    int r = add_watch(loop, fd, &w, refusal_later || fd_learned(fd, fdk_fd::kPollable));
-    if (r < 0) return r;
-  }
+namespace {
+
+// Waits for dir on w, the watch of its loop and descriptor.
+int wait_on(Watch *w, Waiter *waiter, Direction dir) {
   link_waiter(w, waiter, dir);
   if (!w->registered()) return 0;
   if (int r = readiness_update(w); r < 0) {
@@ -465,6 +486,19 @@ int wait_ready(fdk_loop *loop, fdk_fd *fd, Waiter *waiter, Direction dir, bool r
   return 0;
 }
 
+}  // namespace
+
+int wait_ready(fdk_loop *loop, fdk_fd *fd, Waiter *waiter, Direction dir, bool refusal_later) {
+  if (fd_learned(fd, fdk_fd::kUnpollable)) return -EPERM;
+  Watch *w = find_watch(fd, loop);
+  if (!w) {
+    // A descriptor known to be pollable is registered with the next batch.
+    int r = add_watch(loop, fd, &w, refusal_later || fd_learned(fd, fdk_fd::kPollable));
+    if (r < 0) return r;
+  }
+  return wait_on(w, waiter, dir);
+}
+
 void cancel_wait(Waiter *waiter) {
   Watch *w = waiter->watch;
   if (!w) return;
@@ -472,9 +506,11 @@ void cancel_wait(Waiter *waiter) {
   if (w->registered()) readiness_update(w);
 }
 
-bool read_waits_first(fdk_loop *loop, fdk_fd *fd) {
+int wait_ready_if_read_spent(fdk_loop *loop, fdk_fd *fd, Waiter *waiter) {
   Watch *w = find_watch(fd, loop);
-  return w && w->read_spent();
+  if (!w || !w->read_spent()) return 0;
+  int r = wait_on(w, waiter, Direction::read);
+  return r < 0 ? r : 1;
 }
 
 void note_read_attempt(fdk_loop *loop, fdk_fd *fd) {
@@ -483,7 +519,9 @@ void note_read_attempt(fdk_loop *loop, fdk_fd *fd) {
 
 void watch_fire(Watch *w, bool readable, bool writable) {
   if (readable) {
-    w->set_read_spent(false);
+    // The reads woken now try at once (a pidfd's exit watch is the one waiter that does
+    // not read: a read of that descriptor then waits for the next report).
+    w->set_read_spent(w->head[static_cast<int>(Direction::read)] != nullptr);
     fire(w, Direction::read, 0);
   }
   if (writable) fire(w, Direction::write, 0);

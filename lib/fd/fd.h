@@ -149,17 +149,21 @@ int wait_ready(fdk_loop *loop, fdk_fd *fd, Waiter *waiter, Direction dir, bool r
 // Removes a waiter that has not fired (loop thread only).
 void cancel_wait(Waiter *waiter);
 
-// Whether an asynchronous read on fd should wait for readiness before its first attempt
-// (loop thread only): true when the loop watches fd (level-triggered) and has not reported
-// it readable since the last read attempt. Such an attempt would most likely answer
-// EAGAIN, and waiting is safe because a level-triggered poll reports data that is
-// already there. Writes are always tried first: sockets are nearly always writable.
-bool read_waits_first(fdk_loop *loop, fdk_fd *fd);
+// Makes an asynchronous read on fd wait for readiness before its first attempt when the
+// loop watches fd (level-triggered) and has not reported it readable since the last read
+// attempt (loop thread only): 1 when waiting so, 0 when the read should be tried first, or
+// a negative errno as wait_ready. Such an attempt would most likely answer EAGAIN, and
+// waiting is safe because a level-triggered poll reports data that is already there.
+// Writes are always tried first: sockets are nearly always writable.
+int wait_ready_if_read_spent(fdk_loop *loop, fdk_fd *fd, Waiter *waiter);
 // Records a read attempt on fd (loop thread only): the readiness last reported is spent.
+// A read woken by a readable report need not: the report counts as spent by the reads it
+// wakes, which try at once (watch_fire).
 void note_read_attempt(fdk_loop *loop, fdk_fd *fd);
 
-// Registers the watches created since the loop last polled (loop thread; the loop's
-// prepare handle calls it just before each poll while there are any).
+// Registers the watches created since the loop last polled, and those that the callbacks
+// of failed registrations start (loop thread; called just before each poll while there are
+// any: by the loop's prepare handle, or by fdk_loop_run when it waits itself).
 void register_watches(fdk_loop *loop);
 // Called by the loop for each epoll event of a watch.
 void watch_events(Watch *watch, uint32_t events);

@@ -34,7 +34,7 @@ uint32_t epoll_events(uint32_t dirs) {
 }
 
 // Sets the directions of an epoll registration. Level-triggered, so a read that finds the
-// descriptor spent can wait without trying again (read_waits_first). With no direction
+// descriptor spent can wait without trying again (wait_ready_if_read_spent). With no direction
 // left it is one-shot: a hang-up nobody waits for is reported once, not at every poll.
 int epoll_set(Watch *w, int op, int raw, uint32_t dirs) {
   epoll_event ev{};

@@ -211,11 +211,12 @@ class IoOp final : public fdk_op {
     span_.begin(what_, fd_->raw, nullptr, loop);
     op_start(this, out);
     // A blocking-mode descriptor is found ready by poll(2) at each try instead.
-    if (Dir == Direction::read && fd_known_mode(fd_) != 1 && read_waits_first(loop, fd_)) {
-      if (int w = wait_ready(loop, fd_, &waiter_, Direction::read, true); w < 0) op_complete(this, w);
-      return;
+    if (Dir == Direction::read && fd_known_mode(fd_) != 1) {
+      int w = wait_ready_if_read_spent(loop, fd_, &waiter_);
+      if (w < 0) op_complete(this, w);
+      if (w != 0) return;
     }
-    step();
+    step(false);
   }
 
   void cancel() override {
@@ -269,18 +270,19 @@ class IoOp final : public fdk_op {
       op_complete(op, status);  // the registration failed; its detail is set
       return;
     }
-    op->step();
+    op->step(true);
   }
 
-  // Tries the call until it completes or must wait.
-  void step() {
+  // Tries the call until it completes or must wait; after_report: woken by a readiness
+  // report, which the watch already counts as spent by this try (watch_fire).
+  void step(bool after_report) {
     for (;;) {
       int raw;
       if (fd_use(fd_, &raw) < 0) {
         op_complete(this, fail(-EBADF, "%s: the handle is closed", what_));
         return;
       }
-      int64_t r = attempt(raw);
+      int64_t r = attempt(raw, after_report);
       fd_unuse(fd_);
       if (r == -EINTR) continue;
       if (r == kNowaitRefused) {
@@ -307,12 +309,12 @@ class IoOp final : public fdk_op {
   // need not be read (fcntl) nor the descriptor polled first. Otherwise, or where the kernel
   // refuses the flag, a blocking-mode descriptor is polled and then given a call that takes
   // only what is there.
-  int64_t attempt(int raw) {
+  int64_t attempt(int raw, bool after_report) {
     if constexpr (Dir == Direction::read && requires { task_.attempt_nowait(raw); }) {
       if (fd_known_mode(fd_) != 0 && tries_before_kind(fd_, task_)) {
         int64_t r = task_.attempt_nowait(raw);
         if (r != -EOPNOTSUPP) {
-          note_read_attempt(loop, fd_);
+          if (!after_report) note_read_attempt(loop, fd_);
           return r;
         }
         fd_learn(fd_, fdk_fd::kNoNowaitRead);
@@ -324,7 +326,7 @@ class IoOp final : public fdk_op {
       return r == 0 ? task_.attempt(fd_, raw, true) : r;
     }
     int64_t r = task_.attempt(fd_, raw, false);
-    if (Dir == Direction::read) note_read_attempt(loop, fd_);
+    if (Dir == Direction::read && !after_report) note_read_attempt(loop, fd_);
     return r;
   }
 

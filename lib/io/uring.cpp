@@ -76,6 +76,7 @@ bool pool_first(fdk_loop *loop, FsEngine engine) {
 #if !FDK_HAVE_URING
 
 void ring_close(fdk_loop *) {}
+void ring_before_wait(fdk_loop *) {}
 
 #else
 
@@ -248,8 +249,8 @@ void submit_and_reap(Ring *r) {
   if (io_uring_sq_ready(&r->ring)) submit(r);
 }
 
-void on_prepare(uv_prepare_t *handle) {
-  auto *r = static_cast<Ring *>(handle->data);
+// Before the loop waits (its prepare handle, or fdk_loop_run's own wait).
+void before_wait(Ring *r) {
   if (!io_uring_sq_ready(&r->ring) && !io_uring_cq_ready(&r->ring)) return;
   // This pass hands out what completes while it runs; the loop may wait only once
   // signals are on again and no completion came meanwhile (the kernel orders its
@@ -260,6 +261,8 @@ void on_prepare(uv_prepare_t *handle) {
   io_uring_smp_mb();
   if (io_uring_cq_ready(&r->ring)) wake_soon(r);
 }
+
+void on_prepare(uv_prepare_t *handle) { before_wait(static_cast<Ring *>(handle->data)); }
 
 void on_ring_handle_closed(uv_handle_t *handle) {
   auto *r = static_cast<Ring *>(handle->data);
@@ -325,6 +328,10 @@ bool ring_serves_first(fdk_loop *loop, int opcode) {
   if (loop->ring == kNoRing || !(opcodes & bit)) return false;
   loop->ring_opcodes = opcodes;
   return true;
+}
+
+void ring_before_wait(fdk_loop *loop) {
+  if (loop->ring && loop->ring != kNoRing) before_wait(loop->ring);
 }
 
 void ring_close(fdk_loop *loop) {

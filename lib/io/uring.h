@@ -93,6 +93,10 @@ class KnownOp final : public fdk_op {
 
 // Tears down loop's ring, if it has one (fdk_loop_free, once nothing is pending).
 void ring_close(fdk_loop *loop);
+// Sends the submissions queued since and hands out the completions already there, as the
+// ring's prepare handle does just before libuv polls (fdk_loop_run calls it before it waits
+// itself). Loop thread; nothing without a ring.
+void ring_before_wait(fdk_loop *loop);
 
 #if FDK_HAVE_URING
 struct Ring;

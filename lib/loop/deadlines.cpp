@@ -68,8 +68,11 @@ Deadline *pop_front(std::vector<Deadline *> &heap) {
   return d;
 }
 
-void on_timer(uv_timer_t *timer) {
-  auto *loop = static_cast<fdk_loop *>(timer->data);
+void on_timer(uv_timer_t *timer) { deadlines_expire(static_cast<fdk_loop *>(timer->data)); }
+
+}  // namespace
+
+void deadlines_expire(fdk_loop *loop) {
   Dispatch scope(loop);
   auto &heap = loop->deadlines;
   int64_t now = now_ns();
@@ -78,8 +81,6 @@ void on_timer(uv_timer_t *timer) {
   if (heap.empty() && heap.capacity() > 1024) std::vector<Deadline *>().swap(heap);
   arm(loop);
 }
-
-}  // namespace
 
 int deadlines_init(fdk_loop *loop) {
   int r = uv_timer_init(loop->uv, &loop->deadline_timer);

@@ -29,5 +29,8 @@ void deadlines_close(fdk_loop *loop);
 void deadline_add(fdk_loop *loop, Deadline *d);
 // Takes d out of the heap if it is queued (loop thread).
 void deadline_remove(fdk_loop *loop, Deadline *d);
+// Completes the sleeps whose deadline passed and arms the timer for the next (loop thread):
+// the timer's callback, or fdk_loop_run when its own wait timed out.
+void deadlines_expire(fdk_loop *loop);
 
 }  // namespace fdk

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "fd/fd.h"
+#include "fd/readiness.h"
 #include "io/uring.h"
 #include "loop/deadlines.h"
 #include "loop/remote.h"
@@ -21,9 +22,13 @@ namespace {
 // Ready callbacks delivered in one go before I/O gets a turn again.
 constexpr int kDeliverBatch = 1024;
 
-void update_wake_ref(fdk_loop *loop) {
-  if (loop->pending_count > 0) uv_ref(reinterpret_cast<uv_handle_t *>(&loop->wake));
-  else uv_unref(reinterpret_cast<uv_handle_t *>(&loop->wake));
+// The wake-up handle keeps libuv's loop alive exactly while operations are pending: it is
+// referenced and unreferenced only when the count leaves and reaches zero.
+void pending_added(fdk_loop *loop) {
+  if (++loop->pending_count == 1) uv_ref(reinterpret_cast<uv_handle_t *>(&loop->wake));
+}
+void pending_removed(fdk_loop *loop) {
+  if (--loop->pending_count == 0) uv_unref(reinterpret_cast<uv_handle_t *>(&loop->wake));
 }
 
 // A completed operation leaves the pending list for the ready queue (through the same
@@ -62,8 +67,7 @@ void deliver_ready(fdk_loop *loop) {
     loop->ready_head = op->next;
     if (!loop->ready_head) loop->ready_tail = nullptr;
     op->next = nullptr;
-    --loop->pending_count;
-    update_wake_ref(loop);
+    pending_removed(loop);
     op->state = fdk_op::State::done;
     if (op->result < 0) set_error_text(op->detail ? op->detail.get() : "");
     op->deliver(op->result);
@@ -100,6 +104,117 @@ void on_epoll(uv_poll_t *handle, int, int) {
     n = epoll_wait(loop->epfd, events, 64, 0);
     for (int i = 0; i < n; ++i) watch_events(static_cast<Watch *>(events[i].data.ptr), events[i].events);
   } while (n == 64);
+}
+
+// fdk_loop_run on a loop whose libuv loop and backend descriptor nobody else was given
+// waits on the epoll set of descriptor watches itself, with libuv's backend descriptor
+// inside it, instead of libuv waiting on a backend that holds the set: a wake-up for ready
+// descriptors then costs one epoll_wait, not two (libuv's, then the set's). libuv gets a
+// turn (uv_run NOWAIT, one more epoll_wait) only when it has something: its backend
+// readable (posts, the pool's results, signals, the ring's completions), a timer due,
+// idle or pending work; fdkit's sleeps are expired without it. What libuv's prepare handles
+// do before it polls is done before this wait. Only with every watch in the set (a watch
+// with a libuv poll handle of its own would be seen through libuv's turn, one call more).
+// Set up with the loop, so its first run pays nothing for it; handing the backend
+// descriptor or the libuv loop out ends it for good.
+bool may_wait_itself(const fdk_loop *loop) {
+  return loop->owns_uv && !loop->backend_handed_out && readiness_backend() == ReadinessBackend::epoll;
+}
+
+// libuv's backend descriptor among the events of the set.
+void *backend_mark(fdk_loop *loop) { return &loop->own_uv; }
+
+// A set cannot hold a set that holds it: libuv's poll of the set is stopped first (libuv
+// then takes the set out of its backend at once). When the backend cannot be added (not
+// seen), libuv goes on polling the set.
+void begin_own_wait(fdk_loop *loop) {
+  uv_poll_stop(&loop->epoll_poll);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = backend_mark(loop);
+  if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, uv_backend_fd(loop->uv), &ev) < 0) {
+    uv_poll_start(&loop->epoll_poll, UV_READABLE, on_epoll);
+    return;
+  }
+  loop->own_wait = true;
+}
+
+// Back to libuv polling the set (the backend descriptor is being handed out): libuv adds
+// the set to its backend when it polls next, and answers a timeout of 0 until then.
+void end_own_wait(fdk_loop *loop) {
+  if (!loop->own_wait) return;
+  epoll_event unused{};
+  epoll_ctl(loop->epfd, EPOLL_CTL_DEL, uv_backend_fd(loop->uv), &unused);
+  uv_poll_start(&loop->epoll_poll, UV_READABLE, on_epoll);
+  loop->own_wait = false;
+}
+
+// libuv's turn inside an own-wait iteration: it never blocks, so the pool's prepare must
+// not watch for results during it. The run's mode stays what it is: the ring's wake-up
+// handler asks it whether another iteration follows.
+void libuv_turn(fdk_loop *loop) {
+  loop->in_libuv_turn = true;
+  uv_run(loop->uv, UV_RUN_NOWAIT);
+  loop->in_libuv_turn = false;
+}
+
+// One iteration of an own-wait run, blocking (may_block) as libuv's would: until a watch,
+// libuv's backend or libuv's next timer is due. Work that callbacks of this iteration leave
+// to libuv (idle: a long ready queue; a handle closing; a timer due) gets its turn in the
+// next iteration, which does not block: libuv's own idle and pending work waits so too.
+void own_wait_turn(fdk_loop *loop, bool may_block) {
+  uv_loop_t *uv = loop->uv;
+  register_watches(loop);
+  if (loop->pool.in_flight > 0) pool_before_wait(loop);
+  ring_before_wait(loop);
+  uv_update_time(uv);
+  int libuv_timeout = uv_backend_timeout(uv);
+  if (libuv_timeout == 0 && !loop->deadlines.empty()) {
+    // Sleeps that came due while the loop did not run expire without a libuv turn.
+    deadlines_expire(loop);
+    libuv_timeout = uv_backend_timeout(uv);
+  }
+  bool libuv_due = libuv_timeout == 0;
+  int timeout = may_block ? libuv_timeout : 0;
+  constexpr int kBatch = 128;
+  epoll_event events[kBatch];
+  int n = epoll_wait(loop->epfd, events, kBatch, timeout);
+  if (n < 0) libuv_due = true;  // a signal (EINTR): libuv's handler wrote to its backend
+  if (n == 0 && timeout > 0) {
+    // A timer is due: fdkit's sleeps expire here, libuv runs only for a timer of its own.
+    if (!loop->deadlines.empty()) deadlines_expire(loop);
+    uv_update_time(uv);
+    libuv_due = uv_backend_timeout(uv) == 0;
+  }
+  if (n > 0) {
+    Dispatch scope(loop);
+    for (;;) {
+      for (int i = 0; i < n; ++i) {
+        if (events[i].data.ptr == backend_mark(loop)) libuv_due = true;
+        else watch_events(static_cast<Watch *>(events[i].data.ptr), events[i].events);
+      }
+      if (n < kBatch) break;
+      n = epoll_wait(loop->epfd, events, kBatch, 0);
+    }
+  }
+  if (libuv_due) libuv_turn(loop);
+}
+
+// An fdk_loop_run in mode that waits itself. False when a callback handed the backend out
+// during a FDK_RUN_DEFAULT run: libuv's own run goes on from there.
+bool run_own_wait(fdk_loop *loop, int mode) {
+  uv_loop_t *uv = loop->uv;
+  for (;;) {
+    // fdk_loop_stop, during this run or before it.
+    if (uv->stop_flag || loop->stop_requested) break;
+    if (!uv_loop_alive(uv)) return true;
+    own_wait_turn(loop, mode != FDK_RUN_NOWAIT);
+    if (!loop->own_wait) return mode != FDK_RUN_DEFAULT || loop->stop_requested;
+    if (mode != FDK_RUN_DEFAULT) break;
+  }
+  // A uv_run with libuv's stop flag set resets it and does nothing else.
+  if (uv->stop_flag) uv_run(uv, UV_RUN_NOWAIT);
+  return true;
 }
 
 void on_handle_closed(uv_handle_t *handle) { handle_closed(static_cast<fdk_loop *>(handle->data)); }
@@ -196,8 +311,7 @@ void op_start(fdk_op *op, fdk_op **out) {
   op->next = loop->pending_head;
   if (loop->pending_head) loop->pending_head->prev = op;
   loop->pending_head = op;
-  ++loop->pending_count;
-  update_wake_ref(loop);
+  pending_added(loop);
   wake_host(loop);
   if (out) *out = op;
 }
@@ -346,6 +460,7 @@ int loop_create(fdk_loop **out, uv_loop_t *borrowed) {
     uv_ref(reinterpret_cast<uv_handle_t *>(&loop->wake));
     uv_run(loop->uv, UV_RUN_NOWAIT);
     uv_unref(reinterpret_cast<uv_handle_t *>(&loop->wake));
+    if (may_wait_itself(loop)) begin_own_wait(loop);
   }
   *out = loop;
   return 0;
@@ -414,7 +529,7 @@ int loop_run(fdk_loop *loop, int mode) {
       Dispatch scope(loop);
       run_posts(loop);
     }
-    uv_run(loop->uv, uv_mode);
+    if (!loop->own_wait || !run_own_wait(loop, mode)) uv_run(loop->uv, uv_mode);
     if (mode != FDK_RUN_DEFAULT || loop->stop_requested || !loop->has_posts.load(std::memory_order_relaxed)) break;
   }
   loop->running = false;
@@ -430,6 +545,7 @@ int loop_backend_fd(fdk_loop *loop) {
   if (!loop->backend_handed_out) {
     // Work started before the host had the descriptor did not wake it.
     loop->backend_handed_out = true;
+    end_own_wait(loop);
     wake_host(loop);
   }
   return uv_backend_fd(loop->uv);

@@ -137,11 +137,15 @@ struct fdk_loop {
   int dispatch_depth = 0;
   bool running = false;
   int run_mode = FDK_RUN_DEFAULT;  // of the fdk_loop_run under way
+  bool in_libuv_turn = false;      // libuv's non-blocking turn inside an own-wait iteration
   bool stop_requested = false;
   bool freeing = false;
   // fdk_loop_backend_fd, _timeout or fdk_loop_uv was called: a host may wait on the
   // backend descriptor, so work started between runs must wake it.
   bool backend_handed_out = false;
+  // fdk_loop_run waits on the epoll set itself, with libuv's backend descriptor inside it
+  // (loop.cpp: run_own_wait); libuv's poll of the set is stopped meanwhile.
+  bool own_wait = false;
   // The thread that drives the loop; read by other threads to decide whether to post.
   std::atomic<std::thread::id> owner;
   uint64_t fork_generation = 0;  // the process's fork generation when the loop was made

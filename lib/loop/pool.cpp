@@ -391,8 +391,8 @@ Pool::~Pool() {
 // one queued, nothing else ready, and not while recent watches came to nothing.
 bool should_watch(fdk_loop *loop) {
   PoolLoop &pl = loop->pool;
-  if (!loop->running || loop->run_mode == FDK_RUN_NOWAIT || loop->stop_requested || pl.in_flight == 0 ||
-      loop->ready_head || loop->has_posts.load(std::memory_order_relaxed))
+  if (!loop->running || loop->run_mode == FDK_RUN_NOWAIT || loop->in_libuv_turn || loop->stop_requested ||
+      pl.in_flight == 0 || loop->ready_head || loop->has_posts.load(std::memory_order_relaxed))
     return false;
   if (pl.skip_watch > 0) {
     --pl.skip_watch;
@@ -421,24 +421,7 @@ bool watch(fdk_loop *loop) {
   return false;
 }
 
-// Before each poll: collect what finished, then, while jobs keep finishing within kLookFor,
-// keep collecting them for up to kLoopTurn.
-void on_prepare(uv_prepare_t *prepare) {
-  auto *loop = static_cast<fdk_loop *>(prepare->data);
-  auto until = Clock::now() + kLoopTurn;
-  for (;;) {
-    if (loop->pool.done.load(std::memory_order_acquire)) {
-      Dispatch scope(loop);
-      pool_loop_collect(loop);
-    }
-    if (!should_watch(loop)) return;
-    if (Clock::now() >= until) {
-      poll_without_blocking(loop);
-      return;
-    }
-    if (!watch(loop)) return;
-  }
-}
+void on_prepare(uv_prepare_t *prepare) { pool_before_wait(static_cast<fdk_loop *>(prepare->data)); }
 
 bool hand_back(PoolJob *job) {
   fdk_loop *loop = job->loop_;
@@ -457,6 +440,23 @@ bool hand_back(PoolJob *job) {
 }
 
 }  // namespace
+
+// While jobs keep finishing within kLookFor, keep collecting them for up to kLoopTurn.
+void pool_before_wait(fdk_loop *loop) {
+  auto until = Clock::now() + kLoopTurn;
+  for (;;) {
+    if (loop->pool.done.load(std::memory_order_acquire)) {
+      Dispatch scope(loop);
+      pool_loop_collect(loop);
+    }
+    if (!should_watch(loop)) return;
+    if (Clock::now() >= until) {
+      poll_without_blocking(loop);
+      return;
+    }
+    if (!watch(loop)) return;
+  }
+}
 
 int pool_submit(fdk_loop *loop, PoolJob *job) {
   std::call_once(g_atfork_once, [] { pthread_atfork(nullptr, nullptr, reset_in_child); });

@@ -87,5 +87,9 @@ void pool_loop_init(fdk_loop *loop);
 void pool_loop_close(fdk_loop *loop, uv_close_cb on_closed);
 // Loop thread, inside a dispatch: calls ran() on every job the workers finished.
 void pool_loop_collect(fdk_loop *loop);
+// Loop thread, just before the loop polls (its prepare handle, or fdk_loop_run when it
+// waits itself): collects what finished, then, while jobs keep finishing within a short
+// look, keeps collecting them for a bounded while instead of blocking.
+void pool_before_wait(fdk_loop *loop);
 
 }  // namespace fdk

@@ -310,7 +310,6 @@ Ring *ring_create(fdk_loop *loop) {
   return r;
 }
 
-
 }  // namespace
 
 bool ring_serves_first(fdk_loop *loop, int opcode) {

@@ -158,6 +158,14 @@ void libuv_turn(fdk_loop *loop) {
   loop->in_libuv_turn = false;
 }
 
+// fdkit's sleeps that are due expire here, without a libuv turn: libuv's timeout after them
+// (0 when libuv has a timer or other work due).
+int expire_sleeps(fdk_loop *loop) {
+  if (!loop->deadlines.empty()) deadlines_expire(loop);
+  uv_update_time(loop->uv);
+  return uv_backend_timeout(loop->uv);
+}
+
 // One iteration of an own-wait run, blocking (may_block) as libuv's would: until a watch,
 // libuv's backend or libuv's next timer is due. Work that callbacks of this iteration leave
 // to libuv (idle: a long ready queue; a handle closing; a timer due) gets its turn in the
@@ -165,27 +173,20 @@ void libuv_turn(fdk_loop *loop) {
 void own_wait_turn(fdk_loop *loop, bool may_block) {
   uv_loop_t *uv = loop->uv;
   register_watches(loop);
-  if (loop->pool.in_flight > 0) pool_before_wait(loop);
+  pool_before_wait(loop);
   ring_before_wait(loop);
   uv_update_time(uv);
   int libuv_timeout = uv_backend_timeout(uv);
-  if (libuv_timeout == 0 && !loop->deadlines.empty()) {
-    // Sleeps that came due while the loop did not run expire without a libuv turn.
-    deadlines_expire(loop);
-    libuv_timeout = uv_backend_timeout(uv);
-  }
+  // Sleeps that came due while the loop did not run.
+  if (libuv_timeout == 0 && !loop->deadlines.empty()) libuv_timeout = expire_sleeps(loop);
   bool libuv_due = libuv_timeout == 0;
   int timeout = may_block ? libuv_timeout : 0;
   constexpr int kBatch = 128;
   epoll_event events[kBatch];
   int n = epoll_wait(loop->epfd, events, kBatch, timeout);
   if (n < 0) libuv_due = true;  // a signal (EINTR): libuv's handler wrote to its backend
-  if (n == 0 && timeout > 0) {
-    // A timer is due: fdkit's sleeps expire here, libuv runs only for a timer of its own.
-    if (!loop->deadlines.empty()) deadlines_expire(loop);
-    uv_update_time(uv);
-    libuv_due = uv_backend_timeout(uv) == 0;
-  }
+  // A timer is due: libuv runs only for a timer of its own.
+  if (n == 0 && timeout > 0) libuv_due = expire_sleeps(loop) == 0;
   if (n > 0) {
     Dispatch scope(loop);
     for (;;) {

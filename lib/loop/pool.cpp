@@ -443,6 +443,9 @@ bool hand_back(PoolJob *job) {
 
 // While jobs keep finishing within kLookFor, keep collecting them for up to kLoopTurn.
 void pool_before_wait(fdk_loop *loop) {
+  // Nothing in flight, nothing finished: no clock read (fdk_loop_run's own wait asks at
+  // every iteration, where libuv runs the prepare handle only while jobs are in flight).
+  if (loop->pool.in_flight == 0) return;
   auto until = Clock::now() + kLoopTurn;
   for (;;) {
     if (loop->pool.done.load(std::memory_order_acquire)) {

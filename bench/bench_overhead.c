@@ -15,9 +15,11 @@
  *   first-turn          that loop turn (where registrations deferred by either happen)
  *   deliver-1pct        rounds in which 1% of the channels get a value written, then the
  *                       loop runs until their reads completed; each callback re-arms its read
- *                       (libuv's stream keeps reading); per delivered read, the writes included
+ *                       (libuv's stream keeps reading); per delivered read, the writes
+ *                       included (at least MIN_READS reads)
  *   open-read-close     one cycle: make a pipe, start a read, write one byte, run the loop
- *                       until the read completed, close both ends (N cycles)
+ *                       until the read completed, close both ends (N cycles, at least
+ *                       MIN_CYCLES; the same study at every N below MIN_CYCLES)
  * and, at N = 1000, 100000 and 1000000 timers:
  *   timer-start         N one-shot timers between 0 and 100 ms apart in a window far enough
  *                       ahead: fdk_sleep_until against uv_timer_init + uv_timer_start (the
@@ -25,12 +27,21 @@
  *   timer-fire          after the window passed, the loop runs until every callback ran
  *                       (libuv's callback closes its handle and the close callback frees it)
  *
- * usage: bench_overhead [REPETITIONS [STUDY...]]   (default 3; studies: reads cycle timers)
- * Values are medians over the repetitions.
+ * usage: bench_overhead [PAIRS [STUDY...]]   (default 9; studies: reads cycle timers; the
+ * timer studies, seconds long each, run a third as many pairs)
+ * A pair is an fdkit child and a libuv child of one study, alive together and taking turns
+ * (A B A B ...): the one-shot cases are one turn each, and the repeated ones (deliver-1pct,
+ * open-read-close) are cut into BLOCKS turns whose costs add up, so load from elsewhere on
+ * the machine reaches both alike within tens of milliseconds. Each implementation's
+ * figures are its medians over the PAIRS pairs; each ratio is the median of the per-pair
+ * ratios, with its quartiles (cpu_q1, cpu_q3) telling how far the pairs disagreed. A
+ * measured stretch holds at least MIN_READS delivered reads (more rounds at small N) or
+ * MIN_CYCLES cycles ("ops" says how many), so it outlasts the scheduler's noise.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <malloc.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +49,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -64,7 +76,7 @@ void *realloc(void *p, size_t n) {
 }
 
 typedef struct {
-  double cpu_ns, wall_ns, rss_bytes, heap_bytes, allocs;
+  double cpu_ns, wall_ns, rss_bytes, heap_bytes, allocs, ops;
 } metric;
 
 typedef struct {
@@ -95,9 +107,44 @@ static sample take(void) {
   return s;
 }
 
+/* Turns: a child waits for the parent's go before each stretch it measures and reports its
+ * end, so the two children of a pair never measure at the same time. */
+static int turn_channel = -1;
+
+static void turn_begin(void) {
+  char go;
+  if (recv(turn_channel, &go, 1, 0) != 1) abort();
+}
+
+enum { BLOCKS = 10 };
+
+static void turn_end(void) {
+  if (send(turn_channel, "d", 1, MSG_NOSIGNAL) != 1) abort();
+}
+
+/* Adds what b-a measured to the running total of a stretch cut into turns. */
+static void add_stretch(sample *total, sample a, sample b) {
+  total->cpu += b.cpu - a.cpu;
+  total->wall += b.wall - a.wall;
+  total->allocs += b.allocs - a.allocs;
+}
+
+/* Runs step(ctx, 0..count-1) in BLOCKS turns; what the steps cost, turns excluded. */
+static sample in_turns(int count, void (*step)(void *ctx, int i), void *ctx) {
+  sample total = {0};
+  for (int block = 0, i = 0; block < BLOCKS; ++block) {
+    turn_begin();
+    sample a = take();
+    for (; i < (int)((long)count * (block + 1) / BLOCKS); ++i) step(ctx, i);
+    add_stretch(&total, a, take());
+    turn_end();
+  }
+  return total;
+}
+
 /* The cost per op between two samples; memory only when with_memory. */
 static metric per_op(sample a, sample b, double n, int with_memory) {
-  metric m = {(b.cpu - a.cpu) / n, (b.wall - a.wall) / n, 0, 0, (double)(b.allocs - a.allocs) / n};
+  metric m = {(b.cpu - a.cpu) / n, (b.wall - a.wall) / n, 0, 0, (double)(b.allocs - a.allocs) / n, n};
   if (with_memory) {
     m.rss_bytes = (double)(b.rss - a.rss) / n;
     m.heap_bytes = (double)(b.heap - a.heap) / n;
@@ -152,7 +199,15 @@ static void fdk_on_read(int64_t n, void *data) {
   check(fdk_read_async(floop, fhandles[i], sink, sizeof sink, fdk_on_read, data, NULL), "read_async");
 }
 
-static int rounds_for(int n) { return n >= 10000 ? 20 : 200; }
+enum { MIN_READS = 20000, MIN_CYCLES = 20000 };
+
+/* Rounds of write_round(n) that deliver at least MIN_READS reads. */
+static int rounds_for(int n) {
+  int k = n / 100 > 0 ? n / 100 : 1;
+  return (MIN_READS + k - 1) / k;
+}
+
+static int cycles_for(int n) { return n > MIN_CYCLES ? n : MIN_CYCLES; }
 
 /* Writes a value to 1% of the channels (at least one), rotating through them. */
 static int write_round(const int *fds, int n, int round) {
@@ -163,12 +218,35 @@ static int write_round(const int *fds, int n, int round) {
   return k;
 }
 
+/* The deliver-1pct rounds over the channels fds, with run_once turning the loop once. */
+typedef struct {
+  const int *fds;
+  int n;
+  long want;
+  void (*run_once)(void);
+} rounds;
+
+static void one_round(void *ctx, int round) {
+  rounds *c = ctx;
+  c->want += write_round(c->fds, c->n, round);
+  while (delivered < c->want) c->run_once();
+}
+
+static void deliver_rounds(results *r, const int *fds, int n, void (*run_once)(void)) {
+  rounds c = {fds, n, 0, run_once};
+  sample total = in_turns(rounds_for(n), one_round, &c);
+  record(r, "deliver-1pct", per_op((sample){0}, total, (double)c.want, 0), 0);
+}
+
+static void fdk_run_once(void) { fdk_loop_run(floop, FDK_RUN_ONCE); }
+
 static void reads_fdkit(int n, results *r) {
   int *fds = malloc(sizeof *fds * (size_t)n);
   fhandles = malloc(sizeof *fhandles * (size_t)n);
   for (int i = 0; i < n; ++i)
     if ((fds[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) abort();
   check(fdk_loop_new(&floop), "loop_new");
+  turn_begin();
   sample s0 = take();
   for (int i = 0; i < n; ++i) check(fdk_fd_adopt(&fhandles[i], fds[i], 0), "fd_adopt");
   sample s1 = take();
@@ -180,15 +258,8 @@ static void reads_fdkit(int n, results *r) {
   sample s3 = take();
   record_start_and_first_turn(r, s0, s1, s2, s3, n);
   if (delivered != 0) abort();
-  int rounds = rounds_for(n);
-  long want = 0;
-  sample s4 = take();
-  for (int round = 0; round < rounds; ++round) {
-    want += write_round(fds, n, round);
-    while (delivered < want) fdk_loop_run(floop, FDK_RUN_ONCE);
-  }
-  sample s5 = take();
-  record(r, "deliver-1pct", per_op(s4, s5, (double)want, 0), 0);
+  turn_end();
+  deliver_rounds(r, fds, n, fdk_run_once);
 }
 
 /* reads: N channels, libuv ---------------------------------------------------------- */
@@ -206,35 +277,32 @@ static void uv_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   else if (n < 0) abort();
 }
 
+static uv_loop_t uloop;
+
+static void uv_run_once(void) { uv_run(&uloop, UV_RUN_ONCE); }
+
 static void reads_libuv(int n, results *r) {
   int *fds = malloc(sizeof *fds * (size_t)n);
   uv_pipe_t **pipes = malloc(sizeof *pipes * (size_t)n);
   for (int i = 0; i < n; ++i)
     if ((fds[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) abort();
-  uv_loop_t loop;
-  uv_loop_init(&loop);
+  uv_loop_init(&uloop);
+  turn_begin();
   sample s0 = take();
   for (int i = 0; i < n; ++i) {
     pipes[i] = malloc(sizeof(uv_pipe_t));
-    if (uv_pipe_init(&loop, pipes[i], 0) < 0 || uv_pipe_open(pipes[i], fds[i]) < 0) abort();
+    if (uv_pipe_init(&uloop, pipes[i], 0) < 0 || uv_pipe_open(pipes[i], fds[i]) < 0) abort();
   }
   sample s1 = take();
   record(r, "handle-open", per_op(s0, s1, n, 1), 1);
   for (int i = 0; i < n; ++i)
     if (uv_read_start((uv_stream_t *)pipes[i], uv_alloc, uv_on_read) < 0) abort();
   sample s2 = take();
-  uv_run(&loop, UV_RUN_NOWAIT);
+  uv_run(&uloop, UV_RUN_NOWAIT);
   sample s3 = take();
   record_start_and_first_turn(r, s0, s1, s2, s3, n);
-  int rounds = rounds_for(n);
-  long want = 0;
-  sample s4 = take();
-  for (int round = 0; round < rounds; ++round) {
-    want += write_round(fds, n, round);
-    while (delivered < want) uv_run(&loop, UV_RUN_ONCE);
-  }
-  sample s5 = take();
-  record(r, "deliver-1pct", per_op(s4, s5, (double)want, 0), 0);
+  turn_end();
+  deliver_rounds(r, fds, n, uv_run_once);
 }
 
 /* open-read-close cycles ------------------------------------------------------------ */
@@ -247,25 +315,28 @@ static void fdk_on_cycle_read(int64_t n, void *data) {
   cycle_done = 1;
 }
 
+static fdk_loop *cycle_loop;
+
+static void fdk_cycle(void *ctx, int i) {
+  (void)ctx;
+  (void)i;
+  fdk_fd *rd, *wr;
+  check(fdk_pipe(&rd, &wr), "pipe");
+  cycle_done = 0;
+  check(fdk_read_async(cycle_loop, rd, sink, sizeof sink, fdk_on_cycle_read, NULL, NULL), "read_async");
+  if (fdk_write(wr, "x", 1) != 1) abort();
+  while (!cycle_done) fdk_loop_run(cycle_loop, FDK_RUN_ONCE);
+  fdk_fd_close(rd);
+  fdk_fd_unref(rd);
+  fdk_fd_close(wr);
+  fdk_fd_unref(wr);
+}
+
 static void cycle_fdkit(int n, results *r) {
-  fdk_loop *loop;
-  check(fdk_loop_new(&loop), "loop_new");
-  sample s0 = take();
-  for (int i = 0; i < n; ++i) {
-    fdk_fd *rd, *wr;
-    check(fdk_pipe(&rd, &wr), "pipe");
-    cycle_done = 0;
-    check(fdk_read_async(loop, rd, sink, sizeof sink, fdk_on_cycle_read, NULL, NULL), "read_async");
-    if (fdk_write(wr, "x", 1) != 1) abort();
-    while (!cycle_done) fdk_loop_run(loop, FDK_RUN_ONCE);
-    fdk_fd_close(rd);
-    fdk_fd_unref(rd);
-    fdk_fd_close(wr);
-    fdk_fd_unref(wr);
-  }
-  fdk_loop_run(loop, FDK_RUN_NOWAIT);
-  sample s1 = take();
-  record(r, "open-read-close", per_op(s0, s1, n, 0), 0);
+  check(fdk_loop_new(&cycle_loop), "loop_new");
+  int cycles = cycles_for(n);
+  sample total = in_turns(cycles, fdk_cycle, NULL);
+  record(r, "open-read-close", per_op((sample){0}, total, cycles, 0), 0);
 }
 
 static void uv_on_cycle_closed(uv_handle_t *h) { free(h); }
@@ -279,40 +350,53 @@ static void uv_on_cycle_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   uv_close((uv_handle_t *)s, uv_on_cycle_closed);
 }
 
+static void uv_cycle(void *ctx, int i) {
+  (void)ctx;
+  (void)i;
+  int p[2];
+  if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0) abort();
+  uv_pipe_t *rd = malloc(sizeof *rd);
+  if (uv_pipe_init(&uloop, rd, 0) < 0 || uv_pipe_open(rd, p[0]) < 0) abort();
+  cycle_done = 0;
+  if (uv_read_start((uv_stream_t *)rd, uv_alloc, uv_on_cycle_read) < 0) abort();
+  if (write(p[1], "x", 1) != 1) abort();
+  while (!cycle_done) uv_run(&uloop, UV_RUN_ONCE);
+  uv_run(&uloop, UV_RUN_NOWAIT); /* the close callback */
+  close(p[1]);
+}
+
 static void cycle_libuv(int n, results *r) {
-  uv_loop_t loop;
-  uv_loop_init(&loop);
-  sample s0 = take();
-  for (int i = 0; i < n; ++i) {
-    int p[2];
-    if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0) abort();
-    uv_pipe_t *rd = malloc(sizeof *rd);
-    if (uv_pipe_init(&loop, rd, 0) < 0 || uv_pipe_open(rd, p[0]) < 0) abort();
-    cycle_done = 0;
-    if (uv_read_start((uv_stream_t *)rd, uv_alloc, uv_on_cycle_read) < 0) abort();
-    if (write(p[1], "x", 1) != 1) abort();
-    while (!cycle_done) uv_run(&loop, UV_RUN_ONCE);
-    uv_run(&loop, UV_RUN_NOWAIT); /* the close callback */
-    close(p[1]);
-  }
-  sample s1 = take();
-  record(r, "open-read-close", per_op(s0, s1, n, 0), 0);
+  uv_loop_init(&uloop);
+  int cycles = cycles_for(n);
+  sample total = in_turns(cycles, uv_cycle, NULL);
+  record(r, "open-read-close", per_op((sample){0}, total, cycles, 0), 0);
 }
 
 /* timers ------------------------------------------------------------------------------ */
 
 static long fired;
 
-/* Deadlines spread over 100 ms, starting far enough ahead that every timer is started
- * before the first one is due (at most 10 µs per start assumed, plus 50 ms). */
-static int64_t window_start(int n) { return fdk_now_ns() + 50000000 + (int64_t)n * 10000; }
-static int64_t spread_ns(int i) { return (int64_t)((uint32_t)i * 2654435761u % 100000u) * 1000; }
-
 static void sleep_until_ns(int64_t t) {
   struct timespec ts = {(time_t)(t / 1000000000), (long)(t % 1000000000)};
   while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0) {
   }
 }
+
+/* Deadlines spread over 100 ms, starting far enough ahead that every timer is started
+ * before the first one is due (at most 4 µs per start assumed, ten times what either
+ * takes on a quiet machine, plus 50 ms). The window is awaited outside the turns, so a
+ * pair's two children wait for theirs together. */
+static int64_t window_start(int n) { return fdk_now_ns() + 50000000 + (int64_t)n * 4000; }
+
+/* Ends the starting turn; the timers must all have been started before the window. */
+static void started_before(int64_t base) {
+  if (fdk_now_ns() >= base) fprintf(stderr, "bench_overhead: timers started too slowly; the window was reached\n");
+  turn_end();
+  sleep_until_ns(base + 100000000);
+  turn_begin();
+}
+static int64_t spread_ns(int i) { return (int64_t)((uint32_t)i * 2654435761u % 100000u) * 1000; }
+
 
 static void fdk_on_timer(int64_t res, void *data) {
   (void)data;
@@ -323,18 +407,19 @@ static void fdk_on_timer(int64_t res, void *data) {
 static void timers_fdkit(int n, results *r) {
   fdk_loop *loop;
   check(fdk_loop_new(&loop), "loop_new");
+  turn_begin();
   int64_t base = window_start(n);
   sample s0 = take();
   for (int i = 0; i < n; ++i) check(fdk_sleep_until(loop, base + spread_ns(i), fdk_on_timer, NULL, NULL), "sleep_until");
   sample s1 = take();
-  if (fdk_now_ns() >= base) fprintf(stderr, "bench_overhead: timers started too slowly; the window was reached\n");
   record(r, "timer-start", per_op(s0, s1, n, 1), 1);
-  sleep_until_ns(base + 100000000);
+  started_before(base);
   sample s2 = take();
   fdk_loop_run(loop, FDK_RUN_DEFAULT);
   sample s3 = take();
   if (fired != n) abort();
   record(r, "timer-fire", per_op(s2, s3, n, 0), 0);
+  turn_end();
 }
 
 static void uv_on_timer_closed(uv_handle_t *h) { free(h); }
@@ -347,6 +432,7 @@ static void uv_on_timer(uv_timer_t *t) {
 static void timers_libuv(int n, results *r) {
   uv_loop_t loop;
   uv_loop_init(&loop);
+  turn_begin();
   int64_t base = window_start(n);
   sample s0 = take();
   for (int i = 0; i < n; ++i) {
@@ -359,42 +445,80 @@ static void timers_libuv(int n, results *r) {
   }
   sample s1 = take();
   record(r, "timer-start", per_op(s0, s1, n, 1), 1);
-  sleep_until_ns(base + 100000000);
+  started_before(base);
   sample s2 = take();
   uv_run(&loop, UV_RUN_DEFAULT);
   sample s3 = take();
   if (fired != n) abort();
   record(r, "timer-fire", per_op(s2, s3, n, 0), 0);
+  turn_end();
 }
 
 /* driver ------------------------------------------------------------------------------ */
 
 typedef void (*study_fn)(int n, results *r);
 
-/* Runs one study in a child process; its results come back through shared memory. */
-static results run_child(study_fn fn, int n) {
-  results *shared = mmap(NULL, sizeof *shared, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  if (shared == MAP_FAILED) abort();
-  memset(shared, 0, sizeof *shared);
+/* A study in a child process that takes turns with its pair's other child; its results
+ * come back through shared memory. */
+typedef struct {
+  pid_t pid;
+  int channel; /* the parent's end of the turn socket, -1 once the child is done */
+  results *shared;
+} child;
+
+static child start_child(study_fn fn, int n) {
+  child c;
+  c.shared = mmap(NULL, sizeof *c.shared, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (c.shared == MAP_FAILED) abort();
+  memset(c.shared, 0, sizeof *c.shared);
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) abort();
   fflush(stdout);
-  pid_t pid = fork();
-  if (pid < 0) abort();
-  if (pid == 0) {
+  c.pid = fork();
+  if (c.pid < 0) abort();
+  if (c.pid == 0) {
+    close(sv[0]);
+    turn_channel = sv[1];
     struct rlimit lim;
     getrlimit(RLIMIT_NOFILE, &lim);
     lim.rlim_cur = lim.rlim_max;
     setrlimit(RLIMIT_NOFILE, &lim);
-    fn(n, shared);
+    fn(n, c.shared);
     _exit(0);
   }
+  close(sv[1]);
+  c.channel = sv[0];
+  return c;
+}
+
+/* Gives the child its next turn and waits until it ends; marks it done when it has none. */
+static void give_turn(child *c) {
+  char done;
+  if (send(c->channel, "g", 1, MSG_NOSIGNAL) != 1 || recv(c->channel, &done, 1, 0) != 1) {
+    close(c->channel);
+    c->channel = -1;
+  }
+}
+
+static results finish_child(child *c, int n) {
   int status;
-  if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+  if (waitpid(c->pid, &status, 0) != c->pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     fprintf(stderr, "bench_overhead: a study at n=%d failed\n", n);
     exit(1);
   }
-  results out = *shared;
-  munmap(shared, sizeof *shared);
+  results out = *c->shared;
+  munmap(c->shared, sizeof *c->shared);
   return out;
+}
+
+/* One pair: the fdkit and libuv children of a study, taking turns until both are done. */
+static void run_one_pair(study_fn fdkit, study_fn libuv, int n, results *f, results *u) {
+  child c[2] = {start_child(fdkit, n), start_child(libuv, n)};
+  while (c[0].channel >= 0 || c[1].channel >= 0)
+    for (int k = 0; k < 2; ++k)
+      if (c[k].channel >= 0) give_turn(&c[k]);
+  *f = finish_child(&c[0], n);
+  *u = finish_child(&c[1], n);
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -402,52 +526,81 @@ static int cmp_double(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+/* The value at fraction q of the sorted v (0.5: the median), interpolated. */
+static double quantile(const double *v, int n, double q) {
+  double sorted[64];
+  memcpy(sorted, v, sizeof *v * (size_t)n);
+  qsort(sorted, (size_t)n, sizeof *sorted, cmp_double);
+  double at = q * (n - 1);
+  int lo = (int)at;
+  return lo + 1 < n ? sorted[lo] + (at - lo) * (sorted[lo + 1] - sorted[lo]) : sorted[lo];
 }
 
-enum { MAX_REPS = 15 };
+static double median(const double *v, int n) { return quantile(v, n, 0.5); }
 
-/* The median of each field of each case over reps runs. */
-static results run_median(study_fn fn, int n, int reps) {
-  results runs[MAX_REPS];
-  for (int i = 0; i < reps; ++i) runs[i] = run_child(fn, n);
-  results out = runs[0];
-  for (int c = 0; c < out.count; ++c) {
-    double v[MAX_REPS];
-#define MEDIAN_OF(field)                                        \
-  for (int i = 0; i < reps; ++i) v[i] = runs[i].m[c].field;     \
-  out.m[c].field = median(v, reps);
-    MEDIAN_OF(cpu_ns)
-    MEDIAN_OF(wall_ns)
-    MEDIAN_OF(rss_bytes)
-    MEDIAN_OF(heap_bytes)
-    MEDIAN_OF(allocs)
-#undef MEDIAN_OF
+static double ratio(double a, double b) { return b != 0 ? a / b : 0; }
+
+enum { MAX_PAIRS = 31 };
+
+/* One study at one n, measured in pairs pairs. */
+typedef struct {
+  results f[MAX_PAIRS], u[MAX_PAIRS];
+  int pairs;
+} paired;
+
+static void run_pairs(paired *p, study_fn fdkit, study_fn libuv, int n, int pairs) {
+  p->pairs = pairs;
+  for (int i = 0; i < pairs; ++i) run_one_pair(fdkit, libuv, n, &p->f[i], &p->u[i]);
+}
+
+/* The median over the pairs of each field of case c of one side (fdkit's or libuv's). */
+static metric side_medians(const results *side, int pairs, int c) {
+  metric out;
+  double *fields = (double *)&out;
+  for (size_t k = 0; k < sizeof out / sizeof(double); ++k) {
+    double v[MAX_PAIRS];
+    for (int i = 0; i < pairs; ++i) v[i] = ((const double *)&side[i].m[c])[k];
+    fields[k] = median(v, pairs);
   }
   return out;
 }
 
-static double ratio(double a, double b) { return b != 0 ? a / b : 0; }
+/* The per-pair ratios fdkit/libuv of one field of case c. */
+static void pair_ratios(const paired *p, int c, size_t field_offset, double *out) {
+  for (int i = 0; i < p->pairs; ++i) {
+    double a = *(const double *)((const char *)&p->f[i].m[c] + field_offset);
+    double b = *(const double *)((const char *)&p->u[i].m[c] + field_offset);
+    out[i] = ratio(a, b);
+  }
+}
 
-static void print_pair(const char *unit, int n, results *f, results *u) {
-  for (int c = 0; c < f->count; ++c) {
-    results *both[2] = {f, u};
-    const char *impl[2] = {"fdkit", "libuv"};
+static double median_ratio(const paired *p, int c, size_t field_offset) {
+  double v[MAX_PAIRS];
+  pair_ratios(p, c, field_offset, v);
+  return median(v, p->pairs);
+}
+
+static void print_pair(const char *unit, int n, const paired *p) {
+  const results *first = &p->f[0];
+  for (int c = 0; c < first->count; ++c) {
     for (int k = 0; k < 2; ++k) {
-      metric m = both[k]->m[c];
-      printf("{\"bench\":\"overhead\",\"case\":\"%s\",\"n\":%d,\"unit\":\"%s\",\"impl\":\"%s\",\"cpu_ns_per_op\":%.1f,"
-             "\"wall_ns_per_op\":%.1f,\"allocs_per_op\":%.3f",
-             f->names[c], n, unit, impl[k], m.cpu_ns, m.wall_ns, m.allocs);
-      if (f->has_memory[c]) printf(",\"rss_bytes_per_op\":%.1f,\"heap_bytes_per_op\":%.1f", m.rss_bytes, m.heap_bytes);
+      const char *impl = k == 0 ? "fdkit" : "libuv";
+      metric m = side_medians(k == 0 ? p->f : p->u, p->pairs, c);
+      printf("{\"bench\":\"overhead\",\"case\":\"%s\",\"n\":%d,\"unit\":\"%s\",\"impl\":\"%s\",\"ops\":%.0f,"
+             "\"cpu_ns_per_op\":%.1f,\"wall_ns_per_op\":%.1f,\"allocs_per_op\":%.3f",
+             first->names[c], n, unit, impl, m.ops, m.cpu_ns, m.wall_ns, m.allocs);
+      if (first->has_memory[c]) printf(",\"rss_bytes_per_op\":%.1f,\"heap_bytes_per_op\":%.1f", m.rss_bytes, m.heap_bytes);
       printf("}\n");
     }
-    metric a = f->m[c], b = u->m[c];
-    printf("{\"bench\":\"overhead\",\"case\":\"%s\",\"n\":%d,\"ratio\":\"fdkit/libuv\",\"cpu\":%.3f,\"wall\":%.3f",
-           f->names[c], n, ratio(a.cpu_ns, b.cpu_ns), ratio(a.wall_ns, b.wall_ns));
-    if (f->has_memory[c])
-      printf(",\"rss\":%.3f,\"heap\":%.3f", ratio(a.rss_bytes, b.rss_bytes), ratio(a.heap_bytes, b.heap_bytes));
+    double cpu[MAX_PAIRS];
+    pair_ratios(p, c, offsetof(metric, cpu_ns), cpu);
+    printf("{\"bench\":\"overhead\",\"case\":\"%s\",\"n\":%d,\"ratio\":\"fdkit/libuv\",\"pairs\":%d,\"cpu\":%.3f,"
+           "\"cpu_q1\":%.3f,\"cpu_q3\":%.3f,\"wall\":%.3f",
+           first->names[c], n, p->pairs, median(cpu, p->pairs), quantile(cpu, p->pairs, 0.25),
+           quantile(cpu, p->pairs, 0.75), median_ratio(p, c, offsetof(metric, wall_ns)));
+    if (first->has_memory[c])
+      printf(",\"rss\":%.3f,\"heap\":%.3f", median_ratio(p, c, offsetof(metric, rss_bytes)),
+             median_ratio(p, c, offsetof(metric, heap_bytes)));
     printf("}\n");
   }
   fflush(stdout);
@@ -461,9 +614,9 @@ static int wanted(int argc, char **argv, const char *study) {
 }
 
 int main(int argc, char **argv) {
-  int reps = argc > 1 ? atoi(argv[1]) : 3;
-  if (reps < 1 || reps > MAX_REPS) {
-    fprintf(stderr, "usage: bench_overhead [REPETITIONS (1-%d) [reads|cycle|timers...]]\n", MAX_REPS);
+  int pairs = argc > 1 ? atoi(argv[1]) : 9;
+  if (pairs < 1 || pairs > MAX_PAIRS) {
+    fprintf(stderr, "usage: bench_overhead [PAIRS (1-%d) [reads|cycle|timers...]]\n", MAX_PAIRS);
     return 2;
   }
   struct rlimit lim;
@@ -471,22 +624,25 @@ int main(int argc, char **argv) {
   /* Room for the loops' own descriptors and stdio. */
   int at_limit = lim.rlim_max > 100000 ? 100000 : (int)lim.rlim_max - 64;
   int channel_counts[] = {100, 1000, 10000, at_limit};
+  static paired p;
   for (int i = 0; i < 4; ++i) {
     int n = channel_counts[i];
     if (n <= 0 || (i == 3 && n <= channel_counts[2])) continue;
     if (wanted(argc, argv, "reads")) {
-      results f = run_median(reads_fdkit, n, reps), u = run_median(reads_libuv, n, reps);
-      print_pair("channel", n, &f, &u);
+      run_pairs(&p, reads_fdkit, reads_libuv, n, pairs);
+      print_pair("channel", n, &p);
     }
     if (wanted(argc, argv, "cycle")) {
-      results f = run_median(cycle_fdkit, n, reps), u = run_median(cycle_libuv, n, reps);
-      print_pair("cycle", n, &f, &u);
+      run_pairs(&p, cycle_fdkit, cycle_libuv, n, pairs);
+      print_pair("cycle", n, &p);
     }
   }
+  /* A million timers take seconds a child: a third of the pairs. */
+  int timer_pairs = (pairs + 2) / 3;
   int timer_counts[] = {1000, 100000, 1000000};
   for (int i = 0; i < 3 && wanted(argc, argv, "timers"); ++i) {
-    results f = run_median(timers_fdkit, timer_counts[i], reps), u = run_median(timers_libuv, timer_counts[i], reps);
-    print_pair("timer", timer_counts[i], &f, &u);
+    run_pairs(&p, timers_fdkit, timers_libuv, timer_counts[i], timer_pairs);
+    print_pair("timer", timer_counts[i], &p);
   }
   return 0;
 }

@@ -82,10 +82,8 @@ static void fdk_on_written(int64_t n, void *data) {
 
 static void *fdk_writer(void *arg) {
   fdk_side *s = arg;
-  fdk_loop_new(&s->loop);
   fdk_write_async(s->loop, s->fd, wbuf, CHUNK, fdk_on_written, s, NULL);
   fdk_loop_run(s->loop, FDK_RUN_DEFAULT);
-  fdk_loop_free(s->loop);
   return NULL;
 }
 
@@ -102,6 +100,8 @@ static double pipe_fdkit(void) {
   fdk_pipe(&r, &w);
   static char rbuf[CHUNK];
   fdk_side ws = {NULL, w, total_bytes, 0, NULL}, rs = {NULL, r, 0, 0, rbuf};
+  /* Both loops are made and freed outside the timed stretch, as libuv's are. */
+  fdk_loop_new(&ws.loop);
   fdk_loop_new(&rs.loop);
   pthread_t t;
   double t0 = now_s();
@@ -112,6 +112,7 @@ static double pipe_fdkit(void) {
   double secs = now_s() - t0;
   fdk_fd_unref(r);
   fdk_fd_unref(w);
+  fdk_loop_free(ws.loop);
   fdk_loop_free(rs.loop);
   if (rs.got != total_bytes) abort();
   return (double)rs.got / secs;

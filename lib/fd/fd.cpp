@@ -475,10 +475,12 @@ int ensure_watch(fdk_loop *loop, fdk_fd *fd) {
 
 namespace {
 
-// Waits for dir on w, the watch of its loop and descriptor.
+// Waits for dir on w, the watch of its loop and descriptor. A registration that already
+// covers dir stays as it is (level-triggered): a read re-armed from its callback changes
+// nothing in the kernel nor in the watch.
 int wait_on(Watch *w, Waiter *waiter, Direction dir) {
   link_waiter(w, waiter, dir);
-  if (!w->registered()) return 0;
+  if (!w->registered() || (w->interest() & (1u << static_cast<int>(dir)))) return 0;
   if (int r = readiness_update(w); r < 0) {
     unlink_waiter(waiter);
     return r;

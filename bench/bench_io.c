@@ -8,6 +8,8 @@
  *   measured side is a raw poll+read/write loop, fdkit async write/read, or libuv streams.
  *
  * usage: bench_io [REPETITIONS] [MIB] [ONLY]     (defaults 5, 1024, all)
+ *   Each ratio is the median of the per-repetition ratios (the contenders run in turn
+ *   within a repetition), with its quartiles q1 and q3.
  *   ONLY names one case and implementation (pipe:fdkit, pingpong:libuv...) to run it
  *   alone, for strace or perf; no ratios are printed then.
  */
@@ -374,14 +376,24 @@ static void measure(const char *bench_case, const char *short_case, const char *
     }
   for (int i = 0; i < n; i++) {
     if (!run[i]) continue;
-    qsort(v[i], (size_t)reps, sizeof(double), cmp);
-    c[i].median = v[i][reps / 2];
+    double sorted[32];
+    memcpy(sorted, v[i], sizeof(double) * (size_t)reps);
+    qsort(sorted, (size_t)reps, sizeof(double), cmp);
+    c[i].median = sorted[reps / 2];
     printf("{\"bench\":\"io\",\"case\":\"%s\",\"impl\":\"%s\",\"%s\":%.1f,\"repetitions\":%d}\n", bench_case,
            c[i].impl, unit, c[i].median, reps);
   }
-  for (int i = 1; i < n && !only; i++)
-    printf("{\"bench\":\"io\",\"case\":\"%s\",\"ratio\":\"fdkit/%s\",\"value\":%.3f}\n", bench_case, c[i].impl,
-           c[0].median / c[i].median);
+  /* Each ratio is the median of the per-repetition ratios, with their quartiles: the
+   * contenders of one repetition run within a second or two of each other, so load that
+   * comes and goes over the run moves a repetition's ratio less than it moves the
+   * contenders' own medians. */
+  for (int i = 1; i < n && !only; i++) {
+    double ratios[32];
+    for (int r = 0; r < reps; r++) ratios[r] = v[0][r] / v[i][r];
+    qsort(ratios, (size_t)reps, sizeof(double), cmp);
+    printf("{\"bench\":\"io\",\"case\":\"%s\",\"ratio\":\"fdkit/%s\",\"value\":%.3f,\"q1\":%.3f,\"q3\":%.3f}\n",
+           bench_case, c[i].impl, ratios[reps / 2], ratios[reps / 4], ratios[(3 * reps) / 4]);
+  }
   fflush(stdout);
 }
 

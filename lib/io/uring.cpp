@@ -395,10 +395,10 @@ bool UringOp::probe_cold_read() {
 void UringOp::found_cold(fdk_fd *fd) {
   if (fd_learned(fd, fdk_fd::kColdData)) return;
   fd_learn(fd, fdk_fd::kColdData);
-  // Data found cached by a try and then cold again: a file read from the disk in sequence,
-  // whose readahead keeps the next reads cached while the ones after are not. Each such
-  // turn costs the loop thread the copies and readahead of the reads tried meanwhile, so
-  // the tries grow rarer.
+  // Each time a handle turns cold, the tries grow rarer on this loop: mostly it is the
+  // same file again, read from the disk in sequence, whose readahead keeps the next reads
+  // cached (a try finds them so) while the ones after are not; each such turn costs the
+  // loop thread the copies and readahead of the reads tried meanwhile.
   Ring *r = loop->ring;
   r->cold_reads_per_probe = std::min(r->cold_reads_per_probe * 2, kMostColdReadsPerProbe);
 }

@@ -136,7 +136,7 @@ class UringOp : public fdk_op, private PoolJob {
   // (now and then, to notice that the data is cached again).
   bool probe_cold_read();
   // A read tried inside the submission found fd's data uncached: learned cold, and the
-  // tries of probe_cold_read grow rarer when the data had been found cached before.
+  // tries of probe_cold_read grow rarer each time a handle turns cold.
   void found_cold(fdk_fd *fd);
   // Starts an op on fd's descriptor: its span (what), its pending state, and a use of the
   // descriptor (*raw) that on_cqe must end. The entry to fill, or null when the op has

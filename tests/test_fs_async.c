@@ -375,6 +375,87 @@ static void test_cold_then_warm_reads_in_flight(void **state) {
   free_file_scene(loop, fd, dir, top, want, got);
 }
 
+static int thread_count(void) {
+  DIR *d = opendir("/proc/self/task");
+  assert_non_null(d);
+  int n = 0;
+  for (struct dirent *e; (e = readdir(d));) n += e->d_name[0] != '.';
+  closedir(d);
+  return n;
+}
+
+/* Reads of 64 KiB chained over an evicted file, 64 in flight, counting the process's
+ * threads as they complete. */
+enum { kColdChunk = 64 << 10, kColdChunks = 256, kColdInFlight = 64 };
+
+static struct {
+  fdk_loop *loop;
+  fdk_fd *fd;
+  unsigned char *got;
+  struct iovec iov[kColdInFlight];
+  int started, calls, bad, most_threads;
+} cold;
+
+static void on_cold_chunk(int64_t r, void *data);
+
+static void start_cold_chunk(int slot) {
+  int64_t off = (int64_t)cold.started++ * kColdChunk;
+  cold.iov[slot] = (struct iovec){cold.got + off, kColdChunk};
+  assert_int_equal(fdk_preadv_async(cold.loop, cold.fd, &cold.iov[slot], 1, off, on_cold_chunk,
+                                    (void *)(intptr_t)slot, NULL), 0);
+}
+
+static void on_cold_chunk(int64_t r, void *data) {
+  if (r != kColdChunk) cold.bad++;
+  cold.calls++;
+  int n = thread_count();
+  if (n > cold.most_threads) cold.most_threads = n;
+  if (cold.started < kColdChunks) start_cold_chunk((int)(intptr_t)data);
+}
+
+/* 64 reads in flight over an evicted file under auto: each waits for the disk on a worker,
+ * but the process gains a few workers, not one thread per read (io_uring's workers for
+ * reads sent to them with a descriptor of its own are its unbounded kind, a new thread
+ * for each read waiting, each forked by the loop thread). */
+static void test_cold_reads_add_few_threads(void **state) {
+  (void)state;
+  /* A forced engine keeps io_uring's way (the ring forced) or has no workers of its own. */
+  const char *engine = getenv("FDKIT_FS_ENGINE");
+  if (engine && *engine && strcmp(engine, "auto") != 0) return;
+  char top[PATH_MAX];
+  fdk_dir *dir = make_tree(top);
+  enum { kSize = kColdChunk * kColdChunks };
+  unsigned char *want = malloc(kSize);
+  cold.got = malloc(kSize);
+  int raw = evicted_file(top, "cold", want, kSize);
+  static unsigned char resident[kSize / 4096];
+  void *map = mmap(NULL, kSize, PROT_READ, MAP_SHARED, raw, 0);
+  assert_true(map != MAP_FAILED);
+  assert_int_equal(mincore(map, kSize, resident), 0);
+  munmap(map, kSize);
+  int cached = 0;
+  for (size_t i = 0; i < sizeof resident; i++) cached += resident[i] & 1;
+  assert_int_equal(fdk_fd_adopt(&cold.fd, raw, FDK_FD_BLOCKING), 0);
+  assert_int_equal(fdk_loop_new(&cold.loop), 0);
+  int before = thread_count();
+  cold.most_threads = before;
+  /* Twice: the second time the handle starts with its data found cached at the end of the
+   * first. A file system that keeps the file cached (tmpfs) has no cold reads to make. */
+  for (int pass = 0; pass < 2 && cached == 0; pass++) {
+    assert_int_equal(posix_fadvise(raw, 0, 0, POSIX_FADV_DONTNEED), 0);
+    memset(cold.got, 0, kSize);
+    cold.started = cold.calls = 0;
+    for (int i = 0; i < kColdInFlight; i++) start_cold_chunk(i);
+    assert_int_equal(fdk_loop_run(cold.loop, FDK_RUN_DEFAULT), 0);
+    assert_int_equal(cold.calls, kColdChunks);
+    assert_int_equal(cold.bad, 0);
+    assert_memory_equal(cold.got, want, kSize);
+  }
+  if (cold.most_threads - before > 8)
+    fail_msg("%d threads more for %d reads in flight", cold.most_threads - before, kColdInFlight);
+  free_file_scene(cold.loop, cold.fd, dir, top, want, cold.got);
+}
+
 static void test_cancel_then_close(void **state) {
   (void)state;
   char top[PATH_MAX];
@@ -859,6 +940,7 @@ int main(void) {
       fdkt_test(test_escape_fallback),
       fdkt_test(test_partly_cached_read_is_whole),
       fdkt_test(test_cold_then_warm_reads_in_flight),
+      fdkt_test(test_cold_reads_add_few_threads),
       fdkt_test(test_cancel_then_close),
       fdkt_test(test_free_with_calls_in_flight),
       fdkt_test(test_dir_dropped_after_start),

@@ -21,6 +21,12 @@ struct FileRequest {
   Iovecs *v;
   int64_t *offset;
   bool write;
+
+  size_t bytes() const {
+    size_t sum = 0;
+    for (int i = 0; i < v->count; ++i) sum += v->iov[i].iov_len;
+    return sum;
+  }
 };
 
 // One preadv2/pwritev2 with RWF_NOWAIT: the bytes moved, a negative errno, or kNotServed
@@ -61,42 +67,40 @@ class UringFileOp final : public UringOp {
   }
   ~UringFileOp() override { fd_unpin(fd_); }
 
-  // opcode: from uring_file_opcode.
-  void start(fdk_op **out, int opcode) {
-    int raw;
-    io_uring_sqe *sqe = begin_on_fd(fd_, span_, what_, out, &raw);
-    if (!sqe) return;
-    FileRequest req = rest_.task.file_request();
-    auto offset = static_cast<uint64_t>(*req.offset);
-    const iovec *iov = req.v->iov;
-    auto count = static_cast<unsigned>(req.v->count);
-    switch (opcode) {
-      case IORING_OP_WRITE:
-        io_uring_prep_write(sqe, raw, iov->iov_base, static_cast<unsigned>(iov->iov_len), offset);
-        break;
-      case IORING_OP_READ:
-        io_uring_prep_read(sqe, raw, iov->iov_base, static_cast<unsigned>(iov->iov_len), offset);
-        break;
-      case IORING_OP_WRITEV: io_uring_prep_writev(sqe, raw, iov, count, offset); break;
-      default: io_uring_prep_readv(sqe, raw, iov, count, offset); break;
+  void start(fdk_op **out) {
+    Try how = first_try();
+    if (how == Try::pool) {
+      span_.begin(what_, fd_->raw, nullptr, loop);
+      op_start(this, out);
+      continue_on_pool();
+    } else if (io_uring_sqe *sqe = begin_on_fd(fd_, span_, what_, out, &raw_)) {
+      issue(sqe, how);
     }
-    // Uncached data: a read issued inside the submission would start the disk reads
-    // (readahead) there, and its completion would copy the data on the loop thread
-    // (io_uring's task work); past the submission's copy budget, cached data too: io_uring's
-    // workers do those instead.
-    if (!req.write) {
-      size_t bytes = 0;
-      for (unsigned i = 0; i < count; ++i) bytes += iov[i].iov_len;
-      sent_async_ = (fd_learned(fd_, fdk_fd::kColdData) && !probe_cold_read()) || !copy_inside(bytes);
-    }
-    if (sent_async_) sqe->flags |= IOSQE_ASYNC;
-    submission_ = submission();
-    queued();
   }
 
   void on_cqe(int res) override {
+    // A read tried without waiting that could not move everything goes on elsewhere (or,
+    // where the file refuses the flag, as io_uring itself chooses).
+    if (try_ == Try::nowait && !cancelled_) {
+      FileRequest req = rest_.task.file_request();
+      if (res == -EOPNOTSUPP) {
+        fd_learn(fd_, fdk_fd::kNoNowaitRead);
+        return reissue(Try::plain);
+      }
+      if (res == -EAGAIN || (res > 0 && static_cast<size_t>(res) < req.bytes())) {
+        found_cold(fd_);
+        if (res > 0) {
+          // Only part was cached (or the file ends there: the next try reads 0).
+          rest_.done += res;
+          req.v->advance(static_cast<size_t>(res));
+          if (*req.offset >= 0) *req.offset += res;
+        }
+        return reissue(elsewhere());
+      }
+      // The whole read was cached: a read of data found cold before was a probe that hit.
+      if (res > 0 && fd_learned(fd_, fdk_fd::kColdData)) fd_unlearn(fd_, fdk_fd::kColdData);
+    }
     fd_unuse(fd_);
-    if (!rest_.task.file_request().write && res > 0) learn_coldness();
     if (cancelled_) {
       op_complete_with_detail(this, -ECANCELED, std::string(what_) + ": operation cancelled");
     } else if (res == -EAGAIN || res == -EINTR) {
@@ -115,27 +119,68 @@ class UringFileOp final : public UringOp {
   void discard(int64_t result) override { rest_.task.discard(result); }
 
  private:
-  int64_t run_blocking() override { return rest_.total(sync_io(fd_, dir_, rest_.task, what_)); }
+  // How a read is made. nowait: issued inside the submission with RWF_NOWAIT, which copies
+  // cached data there and answers EAGAIN (or a short count) for the rest rather than start
+  // the disk reads on the loop thread and finish them there (io_uring's own retry of a
+  // buffered read runs as task work on the submitting thread: 64 reads of 64 KiB held
+  // the loop for milliseconds). pool: fdkit's worker pool, whose workers yield the CPU to
+  // the loop thread (loop/pool.h). async: io_uring's workers (IOSQE_ASYNC), the ring
+  // being forced: a read sent there with a descriptor of its own goes to their unbounded
+  // side, one new thread per read in flight (64 for 64), which compete with the loop
+  // thread for the CPU and which the loop thread itself creates (task work). plain:
+  // io_uring's own choice (writes; files that refuse RWF_NOWAIT, whose reads io_uring
+  // hands to its workers itself).
+  enum class Try : uint8_t { nowait, pool, async, plain };
 
-  // A read that io_uring could not complete inside its submission found its data uncached
-  // (it went on from the page cache's wait or a worker); one completed there found it cached.
-  // (A plain load first: most reads change nothing, and a locked update costs more.)
-  void learn_coldness() {
-    bool cold = fd_learned(fd_, fdk_fd::kColdData);
-    if (completed_inside(submission_)) {
-      if (cold) fd_unlearn(fd_, fdk_fd::kColdData);
-    } else if (!sent_async_ && !cold) {
-      fd_learn(fd_, fdk_fd::kColdData);
-    }
+  // Uncached data (found so before, but a read now and then is tried to notice that it is
+  // cached again: probe_cold_read) and, past the submission's copy budget, cached data too
+  // go elsewhere.
+  Try first_try() {
+    FileRequest req = rest_.task.file_request();
+    if (req.write) return Try::plain;
+    if ((fd_learned(fd_, fdk_fd::kColdData) && !probe_cold_read()) || !copy_inside(req.bytes())) return elsewhere();
+    return fd_learned(fd_, fdk_fd::kNoNowaitRead) ? Try::plain : Try::nowait;
   }
+  Try elsewhere() const { return fs_engine() == FsEngine::automatic ? Try::pool : Try::async; }
+
+  void issue(io_uring_sqe *sqe, Try how) {
+    try_ = how;
+    FileRequest req = rest_.task.file_request();
+    auto offset = static_cast<uint64_t>(*req.offset);
+    const iovec *iov = req.v->iov;
+    auto count = static_cast<unsigned>(req.v->count);
+    switch (uring_file_opcode(loop, req)) {
+      case IORING_OP_WRITE:
+        io_uring_prep_write(sqe, raw_, iov->iov_base, static_cast<unsigned>(iov->iov_len), offset);
+        break;
+      case IORING_OP_READ:
+        io_uring_prep_read(sqe, raw_, iov->iov_base, static_cast<unsigned>(iov->iov_len), offset);
+        break;
+      case IORING_OP_WRITEV: io_uring_prep_writev(sqe, raw_, iov, count, offset); break;
+      default: io_uring_prep_readv(sqe, raw_, iov, count, offset); break;
+    }
+    if (how == Try::nowait) sqe->rw_flags = RWF_NOWAIT;
+    if (how == Try::async) sqe->flags |= IOSQE_ASYNC;
+    queued();
+  }
+
+  // Sends the rest of the op again, keeping its use of the descriptor, or to the pool.
+  void reissue(Try how) {
+    io_uring_sqe *sqe = how == Try::pool ? nullptr : next_sqe();
+    if (sqe) return issue(sqe, how);
+    fd_unuse(fd_);
+    continue_on_pool();
+  }
+
+  int64_t run_blocking() override { return rest_.total(sync_io(fd_, dir_, rest_.task, what_)); }
 
   fdk_fd *fd_;
   Direction dir_;
   FileRest<Task> rest_;
   const char *what_;
   Span span_;
-  uint64_t submission_ = 0;
-  bool sent_async_ = false;
+  int raw_ = -1;  // the descriptor, in use from start() until the last completion
+  Try try_ = Try::plain;
 };
 #else
 inline bool uring_serves_file_io(fdk_loop *, const FileRequest &) { return false; }
@@ -147,8 +192,7 @@ int start_file_io(fdk_loop *loop, fdk_fd *fd, Direction dir, Task &&task, fdk_op
   FsEngine engine = fs_engine();
   int64_t done = 0;
   FileRequest req = task.file_request();
-  size_t want = 0;
-  for (int i = 0; i < req.v->count; ++i) want += req.v->iov[i].iov_len;
+  size_t want = req.bytes();
   // A read too large to copy on the loop thread, or of data found uncached before (whose
   // attempt here would start the disk reads here), goes to the ring's workers when there
   // is a ring; the ring notices when the data is cached again.
@@ -174,10 +218,9 @@ int start_file_io(fdk_loop *loop, fdk_fd *fd, Direction dir, Task &&task, fdk_op
 #if FDK_HAVE_URING
   // A write the inline attempt could not make (whole) would go to io_uring's workers.
   bool to_pool = req.write && tried_inline && pool_first(loop, engine);
-  if (int opcode = engine_tries_uring(engine) && !to_pool ? uring_file_opcode(loop, task.file_request()) : -1;
-      opcode >= 0) {
+  if (engine_tries_uring(engine) && !to_pool && uring_serves_file_io(loop, task.file_request())) {
     auto *op = make_recycled<UringFileOp<Task>>(loop, fd, dir, std::move(task), done, what);
-    op->start(out, opcode);
+    op->start(out);
     return 0;
   }
 #endif

@@ -7,6 +7,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 
@@ -80,15 +81,18 @@ void ring_before_wait(fdk_loop *) {}
 
 #else
 
+// Reads of data known cold per read tried inside a submission anyway, at first and at most.
+constexpr unsigned kFirstColdReadsPerProbe = 16;
+constexpr unsigned kMostColdReadsPerProbe = 1024;
+
 struct Ring {
   io_uring ring{};
-  // Submissions sent so far, and the completion queue's tail as the latest one returned:
-  // an entry of that submission whose completion lies before it completed inside it.
-  uint64_t submits = 0;
-  unsigned tail_after_submit = 0;
-  bool handing_inside = false;  // the completion being handed lies before that tail
-  unsigned cold_reads = 0;  // reads sent to io_uring's workers as cold, to re-probe now and then
+  // Reads of data known cold since the last one tried inside a submission anyway (to notice
+  // that the data is cached again), and how many such reads make one try.
+  unsigned cold_reads = 0;
+  unsigned cold_reads_per_probe = kFirstColdReadsPerProbe;
   size_t inline_read_bytes = 0;  // bytes of the reads in the next submission that it may copy itself
+  size_t pass_copy_bytes = 0;    // the same for the submissions of the current prepare pass
   // An eventfd the kernel signals when it posts completions, polled by the loop; signals
   // are off while the ring's prepare pass submits and reaps itself (see on_prepare).
   int wake_fd = -1;
@@ -103,11 +107,14 @@ namespace {
 
 // Entries of a loop's ring; completions get twice as many (the kernel's default).
 constexpr unsigned kRingEntries = 256;
-// Submit-and-reap rounds one loop iteration makes before it lets other handles run, and
-// the time they may take together (a timer due meanwhile waits for them).
+// Submit-and-reap rounds one loop iteration makes before it lets other handles run, the
+// time they may take together (a timer due meanwhile waits for them), and the bytes their
+// reads may copy on the loop thread together (four submissions' worth, about 200 µs here:
+// the clock, read every few rounds, would let a round of large reads run long past the time).
 constexpr int kRounds = 64;
 constexpr uint64_t kRoundsNs = 250 * 1000;
 constexpr int kRoundsPerClockRead = 4;
+constexpr size_t kPassCopyBudget = 4 * kInlineReadBudget;
 // loop->ring after a failed setup on that loop: do not try again.
 Ring *const kNoRing = reinterpret_cast<Ring *>(uintptr_t{1});
 
@@ -137,8 +144,7 @@ uint64_t probe_opcodes(io_uring *ring) {
 void submit(Ring *r) {
   io_uring_submit(&r->ring);
   r->reset_queued = false;
-  ++r->submits;
-  r->tail_after_submit = io_uring_smp_load_acquire(r->ring.cq.ktail);
+  r->pass_copy_bytes += r->inline_read_bytes;
   r->inline_read_bytes = 0;
 }
 
@@ -157,7 +163,6 @@ unsigned reap(Ring *r) {
   unsigned total = 0;
   for (;;) {
     io_uring_cqe *cqes[64];
-    unsigned head = *r->ring.cq.khead;
     unsigned n = io_uring_peek_batch_cqe(&r->ring, cqes, 64);
     if (n == 0) return total;
     UringOp *ops[64];
@@ -170,9 +175,7 @@ unsigned reap(Ring *r) {
     // A cancel request and a read of wake_fd carry no op: their answers are of no
     // interest (a cancelled op's own entry is).
     for (unsigned i = 0; i < n; ++i) {
-      if (!ops[i]) continue;
-      r->handing_inside = static_cast<int>(r->tail_after_submit - (head + i)) > 0;
-      ops[i]->on_cqe(res[i]);
+      if (ops[i]) ops[i]->on_cqe(res[i]);
     }
     total += n;
     // Fewer than asked: the queue was empty. An entry a handler's own submission (a cancel,
@@ -234,9 +237,11 @@ void wake_soon(Ring *r) {
 
 // Sends what the iteration queued and hands out what completed at once (page-cache reads
 // and cached lookups complete inside the submission); callbacks that start new ops get
-// their submissions sent in the next round.
+// their submissions sent in the next round. What is still queued when the rounds stop goes
+// out in the next iteration's pass.
 void submit_and_reap(Ring *r) {
   uint64_t start = uv_hrtime();
+  r->pass_copy_bytes = 0;
   // The clock is read every kRoundsPerClockRead rounds: a round with one cached open or
   // read takes a few µs, and reading the clock in each cost it a tenth of that.
   for (int round = 0; round < kRounds; ++round) {
@@ -244,9 +249,8 @@ void submit_and_reap(Ring *r) {
     if (!io_uring_sq_ready(&r->ring) && !io_uring_cq_ready(&r->ring)) return;
     Dispatch scope(r->loop);
     if (io_uring_sq_ready(&r->ring)) submit(r);
-    if (reap(r) == 0) return;
+    if (reap(r) == 0 || r->pass_copy_bytes >= kPassCopyBudget) return;
   }
-  if (io_uring_sq_ready(&r->ring)) submit(r);
 }
 
 // Before the loop waits (its prepare handle, or fdk_loop_run's own wait).
@@ -259,7 +263,7 @@ void before_wait(Ring *r) {
   submit_and_reap(r);
   signal_completions(r, true);
   io_uring_smp_mb();
-  if (io_uring_cq_ready(&r->ring)) wake_soon(r);
+  if (io_uring_cq_ready(&r->ring) || io_uring_sq_ready(&r->ring)) wake_soon(r);
 }
 
 void on_prepare(uv_prepare_t *handle) { before_wait(static_cast<Ring *>(handle->data)); }
@@ -374,13 +378,6 @@ void UringOp::queued() {
   if (loop->dispatch_depth == 0) wake_soon(loop->ring);
 }
 
-uint64_t UringOp::submission() const { return loop->ring->submits; }
-
-bool UringOp::completed_inside(uint64_t submission) const {
-  Ring *r = loop->ring;
-  return r->handing_inside && submission + 1 == r->submits;
-}
-
 bool UringOp::copy_inside(size_t bytes) {
   Ring *r = loop->ring;
   if (r->inline_read_bytes + bytes > kInlineReadBudget) return false;
@@ -389,9 +386,21 @@ bool UringOp::copy_inside(size_t bytes) {
 }
 
 bool UringOp::probe_cold_read() {
-  // One cold read in 16 is tried inside the submission, so that data which has become
-  // cached since is noticed.
-  return ++loop->ring->cold_reads % 16 == 0;
+  Ring *r = loop->ring;
+  if (++r->cold_reads < r->cold_reads_per_probe) return false;
+  r->cold_reads = 0;
+  return true;
+}
+
+void UringOp::found_cold(fdk_fd *fd) {
+  if (fd_learned(fd, fdk_fd::kColdData)) return;
+  fd_learn(fd, fdk_fd::kColdData);
+  // Each time a handle turns cold, the tries grow rarer on this loop: mostly it is the
+  // same file again, read from the disk in sequence, whose readahead keeps the next reads
+  // cached (a try finds them so) while the ones after are not; each such turn costs the
+  // loop thread the copies and readahead of the reads tried meanwhile.
+  Ring *r = loop->ring;
+  r->cold_reads_per_probe = std::min(r->cold_reads_per_probe * 2, kMostColdReadsPerProbe);
 }
 
 void UringOp::continue_on_pool() {

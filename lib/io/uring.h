@@ -128,11 +128,6 @@ class UringOp : public fdk_op, private PoolJob {
   io_uring_sqe *next_sqe();
   // Sends the filled entry before the loop next waits.
   void queued();
-  // The submission an entry queued now goes out with, and whether a completion being
-  // handed now completed inside that submission (not later, from the kernel's own
-  // waits, task work or workers).
-  uint64_t submission() const;
-  bool completed_inside(uint64_t submission) const;
   // Whether a read of bytes (cached) may be copied inside the submission, on the loop
   // thread: the reads of one submission share kInlineReadBudget, the rest go to io_uring's
   // workers, so that a batch of large reads never holds the loop for milliseconds.
@@ -140,6 +135,9 @@ class UringOp : public fdk_op, private PoolJob {
   // Whether a read of data known to be cold should be tried inside the submission anyway
   // (now and then, to notice that the data is cached again).
   bool probe_cold_read();
+  // A read tried inside the submission found fd's data uncached: learned cold, and the
+  // tries of probe_cold_read grow rarer each time a handle turns cold.
+  void found_cold(fdk_fd *fd);
   // Starts an op on fd's descriptor: its span (what), its pending state, and a use of the
   // descriptor (*raw) that on_cqe must end. The entry to fill, or null when the op has
   // already completed (-EBADF: the handle is closed) or gone on to the pool (the ring is full).

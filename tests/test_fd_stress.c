@@ -87,6 +87,17 @@ static void *worker(void *arg) {
   return NULL;
 }
 
+/* Ends fd by fdk_fd_close, or by fdk_fd_release and close, at random. */
+static void close_or_release(fdk_fd *fd, unsigned *seed) {
+  if (rand_r(seed) % 2) {
+    assert_int_equal(fdk_fd_close(fd), 0);
+  } else {
+    int raw;
+    assert_int_equal(fdk_fd_release(fd, &raw), 0);
+    close(raw);
+  }
+}
+
 static void *closer(void *arg) {
   unsigned seed = (unsigned)(uintptr_t)arg;
   while (!atomic_load(&stop)) {
@@ -98,13 +109,7 @@ static void *closer(void *arg) {
     slots[i].fd = fresh;
     slots[i].ino = ino;
     pthread_mutex_unlock(&slots[i].lock);
-    if (rand_r(&seed) % 2) {
-      assert_int_equal(fdk_fd_close(old), 0);
-    } else {
-      int raw;
-      assert_int_equal(fdk_fd_release(old, &raw), 0);
-      close(raw);
-    }
+    close_or_release(old, &seed);
     fdk_fd_unref(old);
     atomic_fetch_add(&replaced, 1);
     usleep(50);
@@ -128,22 +133,28 @@ static void *churner(void *arg) {
   return NULL;
 }
 
+/* Runs WORKERS workers, a closer and a churner for RUN_MS, then stops and joins them;
+ * each worker and the closer get a seed of their own as argument. */
+static void run_threads(void *(*work)(void *), void *(*close_some)(void *), void *(*churn)(void *)) {
+  atomic_store(&stop, 0);
+  pthread_t w[WORKERS], c, ch;
+  for (int i = 0; i < WORKERS; i++) pthread_create(&w[i], NULL, work, (void *)(uintptr_t)(i + 1));
+  pthread_create(&c, NULL, close_some, (void *)(uintptr_t)99);
+  pthread_create(&ch, NULL, churn, NULL);
+  usleep(RUN_MS * 1000);
+  atomic_store(&stop, 1);
+  for (int i = 0; i < WORKERS; i++) pthread_join(w[i], NULL);
+  pthread_join(c, NULL);
+  pthread_join(ch, NULL);
+}
+
 static void test_close_under_concurrent_use(void **state) {
   (void)state;
   for (int i = 0; i < SLOTS; i++) {
     pthread_mutex_init(&slots[i].lock, NULL);
     slots[i].fd = new_handle(&slots[i].ino);
   }
-  atomic_store(&stop, 0);
-  pthread_t w[WORKERS], c, ch;
-  for (int i = 0; i < WORKERS; i++) pthread_create(&w[i], NULL, worker, (void *)(uintptr_t)(i + 1));
-  pthread_create(&c, NULL, closer, (void *)(uintptr_t)99);
-  pthread_create(&ch, NULL, churner, NULL);
-  usleep(RUN_MS * 1000);
-  atomic_store(&stop, 1);
-  for (int i = 0; i < WORKERS; i++) pthread_join(w[i], NULL);
-  pthread_join(c, NULL);
-  pthread_join(ch, NULL);
+  run_threads(worker, closer, churner);
   for (int i = 0; i < SLOTS; i++) {
     fdk_fd_unref(slots[i].fd);
     pthread_mutex_destroy(&slots[i].lock);
@@ -179,6 +190,17 @@ static ino_t ino_at(const char *path) {
   struct stat st;
   assert_int_equal(lstat(path, &st), 0);
   return st.st_ino;
+}
+
+/* dir_top/name/f, a new empty file in a new directory. */
+static void make_dir_with_file(const char *name) {
+  char path[PATH_MAX + 32];
+  snprintf(path, sizeof path, "%s/%s", dir_top, name);
+  assert_int_equal(mkdir(path, 0755), 0);
+  snprintf(path, sizeof path, "%s/%s/f", dir_top, name);
+  int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+  assert_true(fd >= 0);
+  close(fd);
 }
 
 static fdk_dir *open_dir_slot(int i, ino_t *ino) {
@@ -239,13 +261,7 @@ static void *dir_closer(void *arg) {
     dir_slots[i].dir = fresh;
     dir_slots[i].ino = ino;
     pthread_mutex_unlock(&dir_slots[i].lock);
-    if (rand_r(&seed) % 2) {
-      assert_int_equal(fdk_fd_close(fdk_dir_handle(old)), 0);
-    } else {
-      int raw;
-      assert_int_equal(fdk_fd_release(fdk_dir_handle(old), &raw), 0);
-      close(raw);
-    }
+    close_or_release(fdk_dir_handle(old), &seed);
     fdk_dir_unref(old);
     atomic_fetch_add(&dirs_replaced, 1);
     usleep(20);
@@ -271,31 +287,17 @@ static void *dir_churner(void *arg) {
 static void test_dir_close_under_one_name_calls(void **state) {
   (void)state;
   assert_int_equal(fdkt_tempdir(dir_top, "fd-stress"), 0);
-  char path[PATH_MAX + 16];
+  char name[16];
   for (int i = 0; i < DIRS; i++) {
-    snprintf(path, sizeof path, "%s/d%d", dir_top, i);
-    assert_int_equal(mkdir(path, 0755), 0);
-    snprintf(path, sizeof path, "%s/d%d/f", dir_top, i);
-    close(open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+    snprintf(name, sizeof name, "d%d", i);
+    make_dir_with_file(name);
   }
-  snprintf(path, sizeof path, "%s/decoy", dir_top);
-  assert_int_equal(mkdir(path, 0755), 0);
-  snprintf(path, sizeof path, "%s/decoy/f", dir_top);
-  close(open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+  make_dir_with_file("decoy");
   for (int i = 0; i < DIRS; i++) {
     pthread_mutex_init(&dir_slots[i].lock, NULL);
     dir_slots[i].dir = open_dir_slot(i, &dir_slots[i].ino);
   }
-  atomic_store(&stop, 0);
-  pthread_t w[WORKERS], c, ch;
-  for (int i = 0; i < WORKERS; i++) pthread_create(&w[i], NULL, dir_worker, (void *)(uintptr_t)(i + 1));
-  pthread_create(&c, NULL, dir_closer, (void *)(uintptr_t)77);
-  pthread_create(&ch, NULL, dir_churner, NULL);
-  usleep(RUN_MS * 1000);
-  atomic_store(&stop, 1);
-  for (int i = 0; i < WORKERS; i++) pthread_join(w[i], NULL);
-  pthread_join(c, NULL);
-  pthread_join(ch, NULL);
+  run_threads(dir_worker, dir_closer, dir_churner);
   for (int i = 0; i < DIRS; i++) {
     fdk_dir_unref(dir_slots[i].dir);
     pthread_mutex_destroy(&dir_slots[i].lock);

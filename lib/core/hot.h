@@ -3,8 +3,8 @@
 // compiler places them together (.text.hot), so that one call touches one page of
 // fdkit's code rather than one per source file: where the kernel flushes the TLB at each
 // system call (paravirtualized guests without PCIDs), every page of code run after the
-// call returns costs a page walk (30-40 ns on the test machine, against a stat of 1.5 us
-// and an open of 3 us; a page of data much less). What runs after the call is kept short
+// call returns costs a page walk (20-40 ns on the test machine, against a stat of 1.5 us
+// and an open of 3 us; a page of data about 10 ns). What runs after the call is kept short
 // by two more rules: the call is made by the instruction inline (core/syscall.h), not in
 // the C library's wrapper, and it is made in the frame that returns to the caller, as
 // fdk_openat and fdk_statat tail-call the function that makes it: each return into a

@@ -2,12 +2,14 @@
 /* Confined resolution, fdkit against plain openat / fstatat in the same run.
  *
  * open-depthN: open(O_RDONLY) + close of a file N components below a directory
- *   descriptor: plain openat(2) (no confinement); fdk_openat + fdk_fd_unref through
+ *   descriptor: plain openat(2) (no confinement; with O_NOFOLLOW, the flags of the one
+ *   openat fdkit makes for a single name: the file is no symlink, so at every depth it
+ *   opens what the confined calls open); fdk_openat + fdk_fd_unref through
  *   openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS); the same through the userspace
  *   fallback (one O_PATH open per component); and the raw openat2 system call with those
  *   flags, which tells the kernel's share of the confined open's cost from fdkit's own.
- * stat-depthN: plain statx(2) (the call fdkit makes, same mask) against fdk_statat
- *   (follow) with each backend.
+ * stat-depthN: plain statx(2) (the call fdkit makes, same mask and AT_SYMLINK_NOFOLLOW)
+ *   against fdk_statat (follow) with each backend.
  * Depth 1 is a single component: the confined call makes the same one system call as the
  * plain one (O_NOFOLLOW / AT_SYMLINK_NOFOLLOW), and resolves further only for a symlink,
  * so fdkit-openat2 and fdkit-fallback run the same code there: their ratio shows the
@@ -50,7 +52,7 @@ static char top[PATH_MAX];
 static double now_s(void) { return (double)fdk_now_ns() / 1e9; }
 
 static void plain_open(const char *path) {
-  int fd = openat(base_fd, path, O_RDONLY | O_CLOEXEC);
+  int fd = openat(base_fd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) abort();
   close(fd);
 }
@@ -70,7 +72,7 @@ static void fdkit_open(const char *path) {
 
 static void plain_stat(const char *path) {
   struct statx s;
-  if (statx(base_fd, path, 0, STATX_BASIC_STATS | STATX_BTIME, &s) != 0) abort();
+  if (statx(base_fd, path, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS | STATX_BTIME, &s) != 0) abort();
 }
 
 static void fdkit_stat(const char *path) {

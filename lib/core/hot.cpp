@@ -6,13 +6,8 @@
 // bytes an open, a stat and a close run in one page of fdkit's code.
 #include "core/hot.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 namespace fdk {
 
 [[gnu::used, gnu::aligned(4096)]] FDK_HOT void hot_text_start() {}
-
-FDK_HOT_DATA HotLibc hot_libc = {::openat, ::close, ::statx, ::syscall};
 
 }  // namespace fdk

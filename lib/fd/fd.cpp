@@ -13,6 +13,7 @@
 
 #include "core/error.h"
 #include "core/hot.h"
+#include "core/syscall.h"
 #include "fd/readiness.h"
 #include "trace/trace.h"
 
@@ -46,8 +47,8 @@ StripeLock &stripe(const fdk_fd *fd) { return g_stripes[(reinterpret_cast<uintpt
 FDK_HOT int close_raw(fdk_fd *fd) {
   if (fd->flags & FDK_FD_BORROW) return 0;
   // Linux releases the descriptor even when close reports EINTR; never retry.
-  if (hot_libc.close(fd->raw) < 0 && errno != EINTR) return fail_sys(neg_errno(), "close");
-  return 0;
+  int r = hot_close(fd->raw);
+  return r < 0 && r != -EINTR ? fail_sys(r, "close") : 0;
 }
 
 // A direction's waiters form a circular list: head[d] is the first, its prev the last.

@@ -135,12 +135,15 @@ fdk_dir *dir_unref(fdk_dir *dir) {
 int openat_raw(fdk_dir *dir, const char *path, int oflags, mode_t mode) {
   DirBase b;
   if (int r = b.acquire(dir, "openat")) return r;
-  return resolve_open(b.raw, b.confined, path, oflags, mode, "openat", b.scope);
+  return resolve_open_inline(b.raw, b.confined, path, oflags, mode, "openat", b.scope);
 }
 
-// Flattened: the flag mapping, the dir's use and the wrap run in this one function, rather
-// than a call each, on every open (their own copies serve the asynchronous opens).
-[[gnu::flatten]] FDK_HOT int openat(fdk_fd **out, fdk_dir *dir, const char *path, unsigned flags, unsigned mode) {
+// Flattened: the flag mapping, the dir's use, the open of a single name and the wrap run
+// in this one function, rather than a call each, on every open (their own copies serve the
+// asynchronous opens). fdk_openat tail-calls it, so that the open's system call returns
+// into the frame that returns to the caller (core/hot.h).
+[[gnu::flatten]] FDK_HOT int openat(fdk_fd **out, fdk_dir *dir, const char *path, unsigned flags,
+                                    unsigned mode) noexcept {
   int oflags = 0;
   if (int r = open_flags_to_os(flags, &oflags)) return r;
   int raw = openat_raw(dir, path, oflags, mode);

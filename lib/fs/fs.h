@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/syscall.h"
 #include "fd/fd.h"
 #include "fdkit/fs.h"
 
@@ -110,14 +111,44 @@ inline constexpr const char kEscapeReason[] = "escapes its directory";
 // Whether a detail is the one path_fail records for an escape.
 bool is_escape_detail(const char *detail);
 
+// Confined resolution with the active backend, without a detail. It throws nothing.
+int resolve_confined(int base, const char *path, int oflags, mode_t mode, uint64_t scope = 0) noexcept;
+
+// One name (no '/', not ".."), opened with O_NOFOLLOW, stays beneath its base whatever
+// the strategy; only a symlink there needs the full resolution, and O_NOFOLLOW reports it
+// (ELOOP, ENOTDIR with O_DIRECTORY, EACCES with O_CREAT for a foreign one in a sticky
+// directory). O_PATH alone would open the symlink itself, and
+// O_CREAT|O_DIRECTORY must be refused first: those take the full resolution.
+// A mount point may sit there, so NO_XDEV takes the full resolution too.
+inline bool single_component(const char *path, int oflags, uint64_t scope) {
+  if ((scope & RESOLVE_NO_XDEV) || !is_one_name(path) || is_dot_dot(path)) return false;
+  if ((oflags & O_PATH) && !(oflags & (O_DIRECTORY | O_NOFOLLOW))) return false;
+  return (oflags & (O_CREAT | O_DIRECTORY)) != (O_CREAT | O_DIRECTORY);
+}
+
 // Opens path beneath base with the platform flags oflags (O_CLOEXEC included) and
 // returns the new descriptor, or a negative errno with a detail. Confined resolution
 // uses the active backend; unconfined is plain openat.
-// scope adds kScopeResolve flags to a confined resolution.
+// scope adds kScopeResolve flags to a confined resolution. It throws nothing.
 int resolve_open(int base, bool confined, const char *path, int oflags, mode_t mode, const char *what,
                  uint64_t scope = 0);
-// Confined resolution with the active backend, without a detail.
-int resolve_confined(int base, const char *path, int oflags, mode_t mode, uint64_t scope = 0);
+// The same, inline: the single name's and the unconfined open make their system call in
+// the caller's own code (core/hot.h tells why fdk_openat wants that).
+[[gnu::always_inline]] inline int resolve_open_inline(int base, bool confined, const char *path, int oflags,
+                                                      mode_t mode, const char *what, uint64_t scope) {
+  int fd;
+  if (!confined) {
+    fd = hot_openat(base, *path ? path : ".", oflags, mode);
+  } else if (single_component(path, oflags, scope)) {
+    fd = hot_openat(base, path, oflags | O_NOFOLLOW, mode);
+    bool maybe_link = fd == -ELOOP || fd == -ENOTDIR || (fd == -EACCES && (oflags & O_CREAT));
+    // With the caller's own O_NOFOLLOW, the kernel's answer is that same error.
+    if (maybe_link && !(oflags & O_NOFOLLOW)) fd = resolve_confined(base, path, oflags, mode, scope);
+  } else {
+    fd = resolve_confined(base, path, oflags, mode, scope);
+  }
+  return fd >= 0 ? fd : path_fail(fd, what, path);
+}
 // The same with an explicit backend; may_fall_back lets openat2's lost retries go to the
 // walk. With canonical, the walk resolves (whatever the backend) and stores the path of
 // what it opened relative to base, free of symlinks and dots ("" for base itself).
@@ -175,7 +206,7 @@ int dir_from_fd(fdk_dir **out, fdk_fd *fd);
 fdk_dir *dir_ref(fdk_dir *dir);
 fdk_dir *dir_unref(fdk_dir *dir);
 int openat_raw(fdk_dir *dir, const char *path, int oflags, mode_t mode);
-int openat(fdk_fd **out, fdk_dir *dir, const char *path, unsigned flags, unsigned mode);
+int openat(fdk_fd **out, fdk_dir *dir, const char *path, unsigned flags, unsigned mode) noexcept;
 int mkdirat(fdk_dir *dir, const char *path, mode_t mode);
 int unlinkat(fdk_dir *dir, const char *path);
 int rmdirat(fdk_dir *dir, const char *path);
@@ -196,7 +227,7 @@ int chmodat(fdk_dir *dir, const char *path, mode_t mode, bool follow);
 int chownat(fdk_dir *dir, const char *path, int64_t uid, int64_t gid, bool follow);
 int utimensat(fdk_dir *dir, const char *path, const struct timespec times[2], bool follow);
 int fstat(struct statx *sx, fdk_fd *fd);
-int statat(struct statx *sx, fdk_dir *dir, const char *path, bool follow);
+int statat(struct statx *sx, fdk_dir *dir, const char *path, bool follow) noexcept;
 int readdir(fdk_dirents **out, fdk_dir *dir, const char *path);
 int dir_iter_open(fdk_dir_iter **out, fdk_dir *dir, const char *path);
 int dir_iter_next(fdk_dir_iter *it, const char **name, int *kind);

@@ -181,6 +181,9 @@ FDK_HOT FDK_API int fdk_openat(fdk_fd **out, fdk_dir *dir, const char *path, uns
   if (int r = check_out("openat", out)) return r;
   if (int r = check_dir("openat", dir, path)) return r;
   if (int r = check_mode("openat", mode)) return r;
+  // Unheard, a tail call: the open returns straight to the caller (fdk::openat throws
+  // nothing, and core/hot.h tells why).
+  if (!fdk::trace_listening()) return fdk::openat(out, dir, path, flags, mode);
   // Like the asynchronous form and accept, the span ends with the new descriptor.
   fdk::Span span;
   span.begin("openat", trace_fd(dir), path);
@@ -351,6 +354,8 @@ FDK_API int fdk_fstat(fdk_stat *st, fdk_fd *fd) {
 FDK_HOT FDK_API int fdk_statat(fdk_stat *st, fdk_dir *dir, const char *path, int follow) {
   if (int r = check_stat("statat", st)) return r;
   if (int r = check_dir("statat", dir, path)) return r;
+  // Unheard, a tail call, as fdk_openat's.
+  if (!fdk::trace_listening()) return fdk::statat(&st->sx, dir, path, follow != 0);
   return traced("statat", trace_fd(dir), path, [&] { return fdk::statat(&st->sx, dir, path, follow != 0); });
 }
 

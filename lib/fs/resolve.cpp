@@ -17,7 +17,9 @@
 
 #include "core/env.h"
 #include "core/error.h"
+#include "core/guard.h"
 #include "core/hot.h"
+#include "core/syscall.h"
 #include "fd/fd.h"
 #include "fs/fs.h"
 #include "trace/trace.h"
@@ -54,24 +56,25 @@ uint64_t confined_resolve(uint64_t scope) {
   return (scope & RESOLVE_IN_ROOT ? kBeneath & ~RESOLVE_BENEATH : kBeneath) | scope;
 }
 
-FDK_HOT long sys_openat2(int base, const char *path, int oflags, mode_t mode, uint64_t scope = 0) {
+// The descriptor, or -errno.
+FDK_HOT int sys_openat2(int base, const char *path, int oflags, mode_t mode, uint64_t scope = 0) {
   open_how how{};
   how.flags = static_cast<uint64_t>(oflags);
   // O_TMPFILE includes O_DIRECTORY: only the whole of it takes a mode.
   bool takes_mode = (oflags & O_CREAT) || (oflags & O_TMPFILE) == O_TMPFILE;
   how.mode = takes_mode ? mode : 0;
   how.resolve = confined_resolve(scope);
-  return hot_libc.syscall(SYS_openat2, base, path, &how, sizeof how);
+  return hot_openat2(base, path, &how);
 }
 
 // ENOSYS (old kernel) or the EPERM a seccomp filter answers select the fallback.
 bool openat2_allowed() {
-  long fd = sys_openat2(AT_FDCWD, ".", O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+  int fd = sys_openat2(AT_FDCWD, ".", O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
   if (fd >= 0) {
-    close(static_cast<int>(fd));
+    close(fd);
     return true;
   }
-  return errno != ENOSYS && errno != EPERM;
+  return fd != -ENOSYS && fd != -EPERM;
 }
 
 int probe_backend() {
@@ -96,9 +99,8 @@ FDK_HOT int backend_choice() {
 // *retries counts the EAGAIN answers that were retried.
 FDK_HOT int open_with_openat2(int base, const char *path, int oflags, mode_t mode, uint64_t scope, int *retries) {
   for (*retries = 0;; ++*retries) {
-    long fd = sys_openat2(base, path, oflags, mode, scope);
-    if (fd >= 0) return static_cast<int>(fd);
-    if (errno != EAGAIN || *retries == kOpenat2Retries) return -errno;
+    int fd = sys_openat2(base, path, oflags, mode, scope);
+    if (fd != -EAGAIN || *retries == kOpenat2Retries) return fd;
   }
 }
 
@@ -523,46 +525,19 @@ FDK_HOT int resolve_open_with(Backend backend, bool may_fall_back, int base, con
   return fd;
 }
 
-FDK_HOT int resolve_confined(int base, const char *path, int oflags, mode_t mode, uint64_t scope) {
-  int choice = backend_choice();
-  return resolve_open_with(static_cast<Backend>(choice & ~kForced), !(choice & kForced), base, path, oflags, mode,
-                           nullptr, scope);
+FDK_HOT int resolve_confined(int base, const char *path, int oflags, mode_t mode, uint64_t scope) noexcept {
+  // The walk allocates (its names); the callers of a single name's open and stat rely on
+  // this guard to make no C++ exception reach them (fdk_openat tail-calls them).
+  return guard("resolve", [&] {
+    int choice = backend_choice();
+    return resolve_open_with(static_cast<Backend>(choice & ~kForced), !(choice & kForced), base, path, oflags, mode,
+                             nullptr, scope);
+  });
 }
 
-namespace {
-
-// One name (no '/', not ".."), opened with O_NOFOLLOW, stays beneath its base whatever
-// the strategy; only a symlink there needs the full resolution, and O_NOFOLLOW reports it
-// (ELOOP, ENOTDIR with O_DIRECTORY, EACCES with O_CREAT for a foreign one in a sticky
-// directory). O_PATH alone would open the symlink itself, and
-// O_CREAT|O_DIRECTORY must be refused first: those take the full resolution.
-// A mount point may sit there, so NO_XDEV takes the full resolution too.
-FDK_HOT bool single_component(const char *path, int oflags, uint64_t scope) {
-  if ((scope & RESOLVE_NO_XDEV) || !is_one_name(path) || is_dot_dot(path)) return false;
-  if ((oflags & O_PATH) && !(oflags & (O_DIRECTORY | O_NOFOLLOW))) return false;
-  return (oflags & (O_CREAT | O_DIRECTORY)) != (O_CREAT | O_DIRECTORY);
-}
-
-}  // namespace
-
-FDK_HOT int resolve_open(int base, bool confined, const char *path, int oflags, mode_t mode, const char *what,
-                         uint64_t scope) {
-  int fd;
-  if (!confined) {
-    fd = hot_libc.openat(base, *path ? path : ".", oflags, mode);
-    if (fd < 0) fd = -errno;
-  } else if (single_component(path, oflags, scope)) {
-    fd = hot_libc.openat(base, path, oflags | O_NOFOLLOW, mode);
-    if (fd < 0) {
-      int err = errno;
-      bool maybe_link = err == ELOOP || err == ENOTDIR || (err == EACCES && (oflags & O_CREAT));
-      // With the caller's own O_NOFOLLOW, the kernel's answer is that same error.
-      fd = maybe_link && !(oflags & O_NOFOLLOW) ? resolve_confined(base, path, oflags, mode, scope) : -err;
-    }
-  } else {
-    fd = resolve_confined(base, path, oflags, mode, scope);
-  }
-  return fd >= 0 ? fd : path_fail(fd, what, path);
+int resolve_open(int base, bool confined, const char *path, int oflags, mode_t mode, const char *what,
+                 uint64_t scope) {
+  return resolve_open_inline(base, confined, path, oflags, mode, what, scope);
 }
 
 Parent::~Parent() {

@@ -12,7 +12,9 @@
 #include <memory>
 
 #include "core/error.h"
+#include "core/guard.h"
 #include "core/hot.h"
+#include "core/syscall.h"
 #include "fd/fd.h"
 #include "fs/fs.h"
 
@@ -59,9 +61,9 @@ statx_timestamp stamp(const struct timespec &ts) {
   return 0;
 }
 
-// statx failed: its error, or fstatat's answer when the error says statx is refused.
-[[gnu::cold]] int stat_name_failed(struct statx *sx, int fd, const char *name, int flags) {
-  if (errno != ENOSYS && errno != EPERM) return neg_errno();
+// statx failed with err: err, or fstatat's answer when err says statx is refused.
+[[gnu::cold]] int stat_name_failed(struct statx *sx, int fd, const char *name, int flags, int err) {
+  if (err != -ENOSYS && err != -EPERM) return err;
   g_no_statx.store(true, std::memory_order_relaxed);
   return fill_from_fstatat(sx, fd, name, flags);
 }
@@ -70,8 +72,8 @@ statx_timestamp stamp(const struct timespec &ts) {
 // stat_last: a stat of one name then runs in statat alone, without a call per step.
 [[gnu::always_inline]] inline int stat_name(struct statx *sx, int fd, const char *name, int flags) {
   if (__builtin_expect(g_no_statx.load(std::memory_order_relaxed), 0)) return fill_from_fstatat(sx, fd, name, flags);
-  if (hot_libc.statx(fd, name, flags, kStatxMask, sx) == 0) return 0;
-  return stat_name_failed(sx, fd, name, flags);
+  int r = hot_statx(fd, name, flags, kStatxMask, sx);
+  return r == 0 ? 0 : stat_name_failed(sx, fd, name, flags, r);
 }
 
 int stat_resolved(struct statx *sx, const DirBase &b, const char *path, bool follow) {
@@ -94,12 +96,15 @@ int stat_resolved(struct statx *sx, const DirBase &b, const char *path, bool fol
 
 // statat of a confined path of several components (or a trailing slash, or dots): the
 // parent opened confined, then the last name as for a single one. Out of line: the
-// single name's code stays small (see core/hot.h).
-[[gnu::noinline]] int stat_in_parent(struct statx *sx, const DirBase &b, const char *path, bool follow) {
-  Parent p;
-  if (int r = p.open(b.raw, true, path, "statat", b.scope)) return r;
-  if (p.trailing_slash || p.dots) return stat_resolved(sx, b, path, follow);
-  return stat_last(sx, b, p.fd, p.bare_name(), path, follow);
+// single name's code stays small (see core/hot.h). Guarded here, as the parent's names
+// allocate: statat throws nothing.
+[[gnu::noinline]] int stat_in_parent(struct statx *sx, const DirBase &b, const char *path, bool follow) noexcept {
+  return guard("statat", [&] {
+    Parent p;
+    if (int r = p.open(b.raw, true, path, "statat", b.scope)) return r;
+    if (p.trailing_slash || p.dots) return stat_resolved(sx, b, path, follow);
+    return stat_last(sx, b, p.fd, p.bare_name(), path, follow);
+  });
 }
 
 int kind_of_dirent(unsigned char type) {
@@ -184,7 +189,9 @@ int fstat(struct statx *sx, fdk_fd *fd) {
   return r < 0 ? fail_sys(r, "fstat") : 0;
 }
 
-FDK_HOT int statat(struct statx *sx, fdk_dir *dir, const char *path, bool follow) {
+// fdk_statat tail-calls it: the statx of a single name returns into the frame that
+// returns to the caller (core/hot.h).
+FDK_HOT int statat(struct statx *sx, fdk_dir *dir, const char *path, bool follow) noexcept {
   DirBase b;
   if (int r = b.acquire(dir, "statat")) return r;
   if (!b.confined) {

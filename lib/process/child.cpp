@@ -21,6 +21,8 @@
 
 #include <cerrno>
 
+#include "core/syscall.h"
+
 #define FDK_CHILD \
   __attribute__((no_sanitize_address, no_sanitize_thread, no_sanitize_undefined, no_stack_protector))
 
@@ -85,37 +87,11 @@ fdk_clone_run:
 namespace fdk::child {
 namespace {
 
-// A raw system call: the kernel's result, -errno on failure.
-#if defined(__x86_64__)
+// A raw system call (core/syscall.h): the kernel's result, -errno on failure, and errno
+// untouched where the architecture's instruction is used (elsewhere the parent thread
+// ignores the errno the C library writes).
 FDK_CHILD inline long sys(long n, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0) {
-  long ret;
-  register long r10 asm("r10") = d;
-  register long r8 asm("r8") = e;
-  asm volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8) : "rcx", "r11", "memory");
-  return ret;
-}
-#elif defined(__aarch64__)
-FDK_CHILD inline long sys(long n, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0) {
-  register long x8 asm("x8") = n;
-  register long x0 asm("x0") = a;
-  register long x1 asm("x1") = b;
-  register long x2 asm("x2") = c;
-  register long x3 asm("x3") = d;
-  register long x4 asm("x4") = e;
-  asm volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4) : "memory");
-  return x0;
-}
-#else
-// Elsewhere libc's syscall(2) wrapper: it writes errno, which the parent thread ignores.
-FDK_CHILD inline long sys(long n, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0) {
-  long r = syscall(n, a, b, c, d, e);
-  return r == -1 ? -errno : r;
-}
-#endif
-
-template <class T>
-FDK_CHILD inline long arg(T v) {
-  return (long)v;
+  return raw_syscall(n, a, b, c, d, e);
 }
 
 // The kernel's struct sigaction (handler, flags, restorer, mask).
@@ -130,13 +106,13 @@ constexpr int kSignals = 64;
 FDK_CHILD long set_default(int sig) {
   KernelSigaction sa{};
   sa.handler = reinterpret_cast<void *>(SIG_DFL);
-  return sys(SYS_rt_sigaction, sig, arg(&sa), 0, sizeof(uint64_t));
+  return sys(SYS_rt_sigaction, sig, syscall_arg(&sa), 0, sizeof(uint64_t));
 }
 
 FDK_CHILD long set_ignore(int sig) {
   KernelSigaction sa{};
   sa.handler = reinterpret_cast<void *>(SIG_IGN);
-  return sys(SYS_rt_sigaction, sig, arg(&sa), 0, sizeof(uint64_t));
+  return sys(SYS_rt_sigaction, sig, syscall_arg(&sa), 0, sizeof(uint64_t));
 }
 
 // Handled signals back to default: their handlers are parent code.
@@ -144,7 +120,7 @@ FDK_CHILD void reset_handlers() {
   for (int sig = 1; sig <= kSignals; ++sig) {
     if (sig == SIGKILL || sig == SIGSTOP) continue;
     KernelSigaction old{};
-    if (sys(SYS_rt_sigaction, sig, 0, arg(&old), sizeof(uint64_t)) < 0) continue;
+    if (sys(SYS_rt_sigaction, sig, 0, syscall_arg(&old), sizeof(uint64_t)) < 0) continue;
     if (old.handler != reinterpret_cast<void *>(SIG_DFL) && old.handler != reinterpret_cast<void *>(SIG_IGN))
       set_default(sig);
   }
@@ -157,7 +133,7 @@ FDK_CHILD void reset_handlers() {
   plan->report.pair = pair;
   if (plan->report_fd >= 0) {
     Report r{static_cast<int32_t>(index), static_cast<int32_t>(-err), pair};
-    sys(SYS_write, plan->report_fd, arg(&r), sizeof r);
+    sys(SYS_write, plan->report_fd, syscall_arg(&r), sizeof r);
   }
   for (;;) sys(SYS_exit_group, 127);
 }
@@ -167,7 +143,7 @@ FDK_CHILD void reset_handlers() {
 FDK_CHILD void announce(const Plan *plan, size_t index, int32_t what) {
   if (plan->report_fd < 0) return;
   Report r{static_cast<int32_t>(index), 0, what};
-  sys(SYS_write, plan->report_fd, arg(&r), sizeof r);
+  sys(SYS_write, plan->report_fd, syscall_arg(&r), sizeof r);
 }
 
 FDK_CHILD bool is_dst(const Plan *plan, long fd) {
@@ -231,7 +207,7 @@ FDK_CHILD long close_others(const Plan *plan) {
   if (range_ok) return 0;
   // No close_range (or no CLOSE_RANGE_CLOEXEC): one by one up to the descriptor limit.
   rlimit64 lim{};
-  if (long r = sys(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, arg(&lim)); r < 0) return r;
+  if (long r = sys(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, syscall_arg(&lim)); r < 0) return r;
   long max = lim.rlim_cur > (1u << 20) ? (1u << 20) : static_cast<long>(lim.rlim_cur);
   for (long fd = 3; fd < max; ++fd)
     if (!is_dst(plan, fd)) set_cloexec(fd);
@@ -243,11 +219,11 @@ FDK_CHILD long run_action(Plan *plan, size_t index) {
   switch (a.op) {
     case Op::execve: {
       uint64_t empty = 0;
-      sys(SYS_rt_sigprocmask, SIG_SETMASK, arg(&empty), 0, sizeof empty);
-      return sys(SYS_execve, arg(plan->exec_path), arg(a.argv), arg(plan->exec_envp));
+      sys(SYS_rt_sigprocmask, SIG_SETMASK, syscall_arg(&empty), 0, sizeof empty);
+      return sys(SYS_execve, syscall_arg(plan->exec_path), syscall_arg(a.argv), syscall_arg(plan->exec_envp));
     }
     case Op::chdir:
-      return sys(SYS_chdir, arg(a.ptr));
+      return sys(SYS_chdir, syscall_arg(a.ptr));
     case Op::fchdir:
       return sys(SYS_fchdir, a.num);
     case Op::inherit:
@@ -262,13 +238,13 @@ FDK_CHILD long run_action(Plan *plan, size_t index) {
     case Op::setgid:
       return sys(SYS_setgid, a.num);
     case Op::setgroups:
-      return sys(SYS_setgroups, static_cast<long>(a.a), arg(a.ptr));
+      return sys(SYS_setgroups, static_cast<long>(a.a), syscall_arg(a.ptr));
     case Op::umask:
       sys(SYS_umask, a.num);
       return 0;
     case Op::rlimit: {
       rlimit64 lim{a.a, a.b};
-      return sys(SYS_prlimit64, 0, a.num, arg(&lim), 0);
+      return sys(SYS_prlimit64, 0, a.num, syscall_arg(&lim), 0);
     }
     case Op::pdeathsig: {
       long r = sys(SYS_prctl, PR_SET_PDEATHSIG, a.num);

@@ -272,6 +272,42 @@ static void test_two_loops_one_handle(void **state) {
   fdk_loop_free(b);
 }
 
+/* The loop that watched a descriptor first stops watching it (here, it is freed) while
+ * another loop keeps its watch: the other loop's reads still find theirs, get their data,
+ * and a close still completes its pending read with -ECANCELED. */
+static void test_second_loop_keeps_watch(void **state) {
+  (void)state;
+  fdk_loop *a, *b;
+  fdk_fd *r, *w;
+  assert_int_equal(fdk_loop_new(&a), 0);
+  assert_int_equal(fdk_loop_new(&b), 0);
+  assert_int_equal(fdk_pipe(&r, &w), 0);
+  char ca, cb;
+  fdkt_result ra = {0}, rb = {0};
+  assert_int_equal(fdk_read_async(a, r, &ca, 1, fdkt_record, &ra, NULL), 0);
+  assert_int_equal(fdk_read_async(b, r, &cb, 1, fdkt_record, &rb, NULL), 0);
+  assert_int_equal(fdk_loop_run(a, FDK_RUN_NOWAIT), 1);
+  assert_int_equal(fdk_loop_run(b, FDK_RUN_NOWAIT), 1);
+  fdk_loop_free(a);
+  assert_int_equal(ra.result, -ECANCELED);
+  for (int i = 0; i < 3; ++i) {
+    rb.calls = 0;
+    assert_int_equal(fdk_write(w, "x", 1), 1);
+    fdkt_run_until(b, &rb.calls, 1000);
+    assert_int_equal(rb.result, 1);
+    assert_int_equal(fdk_read_async(b, r, &cb, 1, fdkt_record, &rb, NULL), 0);
+  }
+  int raw = fdk_fd_raw(r);
+  rb.calls = 0;
+  assert_int_equal(fdk_fd_close(r), 0);
+  assert_false(is_open(raw));
+  fdkt_run_until(b, &rb.calls, 1000);
+  assert_int_equal(rb.result, -ECANCELED);
+  fdk_fd_unref(r);
+  fdk_fd_unref(w);
+  fdk_loop_free(b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       fdkt_test(test_adopt_and_close),
@@ -287,6 +323,7 @@ int main(void) {
       fdkt_pipe_reading_test(test_close_from_other_thread),
       fdkt_pipe_reading_test(test_unref_while_watched),
       fdkt_test(test_two_loops_one_handle),
+      fdkt_test(test_second_loop_keeps_watch),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

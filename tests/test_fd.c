@@ -248,28 +248,80 @@ static void test_unref_while_watched(void **state) {
   assert_int_equal(p->res.result, -ECANCELED);
 }
 
+/* Two loops, each with a one-byte read pending on the read end of one pipe. */
+typedef struct {
+  fdk_loop *a, *b;
+  fdk_fd *r, *w;
+  char ca, cb;
+  fdkt_result ra, rb;
+} two_loops;
+
+static void two_loops_reading(two_loops *t) {
+  *t = (two_loops){0};
+  assert_int_equal(fdk_loop_new(&t->a), 0);
+  assert_int_equal(fdk_loop_new(&t->b), 0);
+  assert_int_equal(fdk_pipe(&t->r, &t->w), 0);
+  assert_int_equal(fdk_read_async(t->a, t->r, &t->ca, 1, fdkt_record, &t->ra, NULL), 0);
+  assert_int_equal(fdk_read_async(t->b, t->r, &t->cb, 1, fdkt_record, &t->rb, NULL), 0);
+}
+
 /* One descriptor watched by two loops: each gets its data and closing reaches both. */
 static void test_two_loops_one_handle(void **state) {
   (void)state;
-  fdk_loop *a, *b;
-  fdk_fd *r, *w;
-  assert_int_equal(fdk_loop_new(&a), 0);
-  assert_int_equal(fdk_loop_new(&b), 0);
-  assert_int_equal(fdk_pipe(&r, &w), 0);
-  char ca, cb;
-  fdkt_result ra = {0}, rb = {0};
-  assert_int_equal(fdk_read_async(a, r, &ca, 1, fdkt_record, &ra, NULL), 0);
-  assert_int_equal(fdk_read_async(b, r, &cb, 1, fdkt_record, &rb, NULL), 0);
-  assert_int_equal(fdk_write(w, "ab", 2), 2);
-  fdkt_run_until(a, &ra.calls, 1000);
-  fdkt_run_until(b, &rb.calls, 1000);
-  assert_int_equal(ra.result, 1);
-  assert_int_equal(rb.result, 1);
-  assert_true((ca == 'a' && cb == 'b') || (ca == 'b' && cb == 'a'));
-  fdk_fd_unref(r);
-  fdk_fd_unref(w);
-  fdk_loop_free(a);
-  fdk_loop_free(b);
+  two_loops t;
+  two_loops_reading(&t);
+  assert_int_equal(fdk_write(t.w, "ab", 2), 2);
+  fdkt_run_until(t.a, &t.ra.calls, 1000);
+  fdkt_run_until(t.b, &t.rb.calls, 1000);
+  assert_int_equal(t.ra.result, 1);
+  assert_int_equal(t.rb.result, 1);
+  assert_true((t.ca == 'a' && t.cb == 'b') || (t.ca == 'b' && t.cb == 'a'));
+  fdk_fd_unref(t.r);
+  fdk_fd_unref(t.w);
+  fdk_loop_free(t.a);
+  fdk_loop_free(t.b);
+}
+
+/* The loop that watched a descriptor first stops watching it (here, it is freed) while
+ * another loop keeps its watch: the other loop's reads still find theirs, get their data,
+ * and a close still completes its pending read with -ECANCELED. */
+static void test_second_loop_keeps_watch(void **state) {
+  (void)state;
+  two_loops t;
+  two_loops_reading(&t);
+  assert_int_equal(fdk_loop_run(t.a, FDK_RUN_NOWAIT), 1);
+  assert_int_equal(fdk_loop_run(t.b, FDK_RUN_NOWAIT), 1);
+  fdk_loop_free(t.a);
+  assert_int_equal(t.ra.result, -ECANCELED);
+  // A new loop (often at the freed one's address) watches the descriptor beside b.
+  fdk_loop *c;
+  char cc;
+  fdkt_result rc = {0};
+  assert_int_equal(fdk_loop_new(&c), 0);
+  assert_int_equal(fdk_read_async(c, t.r, &cc, 1, fdkt_record, &rc, NULL), 0);
+  assert_int_equal(fdk_write(t.w, "cb", 2), 2);
+  fdkt_run_until(c, &rc.calls, 1000);
+  fdkt_run_until(t.b, &t.rb.calls, 1000);
+  assert_int_equal(rc.result, 1);
+  assert_int_equal(t.rb.result, 1);
+  fdk_loop_free(c);
+  assert_int_equal(fdk_read_async(t.b, t.r, &t.cb, 1, fdkt_record, &t.rb, NULL), 0);
+  for (int i = 0; i < 3; ++i) {
+    t.rb.calls = 0;
+    assert_int_equal(fdk_write(t.w, "x", 1), 1);
+    fdkt_run_until(t.b, &t.rb.calls, 1000);
+    assert_int_equal(t.rb.result, 1);
+    assert_int_equal(fdk_read_async(t.b, t.r, &t.cb, 1, fdkt_record, &t.rb, NULL), 0);
+  }
+  int raw = fdk_fd_raw(t.r);
+  t.rb.calls = 0;
+  assert_int_equal(fdk_fd_close(t.r), 0);
+  assert_false(is_open(raw));
+  fdkt_run_until(t.b, &t.rb.calls, 1000);
+  assert_int_equal(t.rb.result, -ECANCELED);
+  fdk_fd_unref(t.r);
+  fdk_fd_unref(t.w);
+  fdk_loop_free(t.b);
 }
 
 int main(void) {
@@ -287,6 +339,7 @@ int main(void) {
       fdkt_pipe_reading_test(test_close_from_other_thread),
       fdkt_pipe_reading_test(test_unref_while_watched),
       fdkt_test(test_two_loops_one_handle),
+      fdkt_test(test_second_loop_keeps_watch),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

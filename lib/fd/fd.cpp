@@ -144,6 +144,9 @@ void teardown_watch(Watch *w, int status = -ECANCELED) {
         break;
       }
     }
+    // The first watch's loop changes only here and in add_watch (find_watch).
+    if (fd->first_watch_loop.load(std::memory_order_relaxed) == w->loop)
+      fd->first_watch_loop.store(fd->watches ? fd->watches->loop : nullptr, std::memory_order_release);
   }
   unlink_from_loop(w);
   if (w->registered()) readiness_remove(w);
@@ -154,7 +157,11 @@ void teardown_watch(Watch *w, int status = -ECANCELED) {
   fd_unpin(fd);
 }
 
+// Loop thread only. The first watch, the common one, is found without the stripe lock (two
+// atomic instructions): when its loop is this one, nobody else can unlink it nor change
+// which watch is first (fdk_fd::first_watch_loop).
 Watch *find_watch(fdk_fd *fd, fdk_loop *loop) {
+  if (fd->first_watch_loop.load(std::memory_order_acquire) == loop) return fd->watches;
   std::lock_guard<StripeLock> lock(stripe(fd));
   for (Watch *w = fd->watches; w; w = w->next_in_fd)
     if (w->loop == loop) return w;
@@ -424,8 +431,13 @@ int add_watch(fdk_loop *loop, fdk_fd *fd, Watch **out, bool deferred) {
       fd_unuse(fd);
       return fail(-EBADF, "watch: the handle is closed");
     }
-    w->next_in_fd = fd->watches;
-    fd->watches = w;
+    if (Watch *first = fd->watches) {
+      w->next_in_fd = first->next_in_fd;
+      first->next_in_fd = w;
+    } else {
+      fd->watches = w;
+      fd->first_watch_loop.store(loop, std::memory_order_release);
+    }
   }
   // A deferred watch of a kind not yet known learns it at its registration.
   if (w->registered()) fd_learn(fd, fdk_fd::kPollable);

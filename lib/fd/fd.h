@@ -43,7 +43,12 @@ struct fdk_fd {
   int raw = -1;
   uint8_t flags = 0;  // FDK_FD_* given at adopt, and kModeUnread
   std::atomic<uint16_t> learned{0};
-  fdk::Watch *watches = nullptr;  // guarded by the handle's stripe lock
+  // The loops' watches, guarded by the handle's stripe lock; a watch is linked after the
+  // first, which stays first until its own loop drops it.
+  fdk::Watch *watches = nullptr;
+  // The loop of the first watch, set under the lock: the loop thread that finds its own loop
+  // here reaches its watch without the lock, since only that thread can unlink it.
+  std::atomic<fdk_loop *> first_watch_loop{nullptr};
 };
 
 // The memory bound doc/fd.md states for a handle.

@@ -196,16 +196,19 @@ bool tries_before_kind(fdk_fd *fd, const Task &task) {
 }
 
 // The direction is a template argument, so a pending operation does not carry it.
+//
+// The operation holds no pin of the handle: it reads fd_ only inside its starting call (the
+// caller holds a reference) and inside a wake-up by the watch of its loop (the watch holds
+// a pin until its waiters were woken, fd.h); an engine it is rerouted to pins its own. A
+// read re-armed from its callback so pays no atomic pin and unpin.
 template <class Task, Direction Dir>
 class IoOp final : public fdk_op {
  public:
   IoOp(fdk_loop *loop, fdk_fd *fd, Task &&task, const char *what)
       : fdk_op(loop), fd_(fd), task_(std::move(task)), what_(what) {
-    fd_pin(fd_);
     waiter_.on_ready = on_ready;
     waiter_.owner = this;
   }
-  ~IoOp() override { fd_unpin(fd_); }
 
   void begin(fdk_op **out) {
     span_.begin(what_, fd_->raw, nullptr, loop);
@@ -275,15 +278,20 @@ class IoOp final : public fdk_op {
 
   // Tries the call until it completes or must wait; after_report: woken by a readiness
   // report, which the watch already counts as spent by this try (watch_fire).
+  //
+  // Woken by a report, the try marks no use of its own: the watch that reported holds one
+  // (fd.h), and only this loop's thread, which runs the try, can drop it. A close begun
+  // on another thread still stops the try, as it stops a new use.
   void step(bool after_report) {
     for (;;) {
       int raw;
-      if (fd_use(fd_, &raw) < 0) {
+      if (after_report ? fd_is_closing(fd_) : fd_use(fd_, &raw) < 0) {
         op_complete(this, fail(-EBADF, "%s: the handle is closed", what_));
         return;
       }
+      if (after_report) raw = fd_->raw;
       int64_t r = attempt(raw, after_report);
-      fd_unuse(fd_);
+      if (!after_report) fd_unuse(fd_);
       if (r == -EINTR) continue;
       if (r == kNowaitRefused) {
         // A plain read comes next: it must not be one of a file that waits for its disk.

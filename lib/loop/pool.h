@@ -32,6 +32,8 @@
 
 #include <atomic>
 
+#include "loop/waker.h"
+
 struct fdk_loop;
 
 namespace fdk {
@@ -73,10 +75,12 @@ struct PoolLoop {
   unsigned skip_watch = 0;  // loop iterations left before the loop watches again
   unsigned watch_misses = 0;
   uv_prepare_t prepare{};   // checks for finished jobs before the loop blocks
+  Waker waker;              // an eventfd a worker writes when the loop must collect (made at the first job)
 };
 
 // Loop thread. Queues job on the pool for loop; on failure (-EAGAIN: no worker thread could
-// be started; -ESHUTDOWN: the process is exiting) nothing runs.
+// be started; -ESHUTDOWN: the process is exiting; the loop's first job: its wake-up
+// descriptor could not be made, -EMFILE for one) nothing runs.
 int pool_submit(fdk_loop *loop, PoolJob *job);
 // Loop thread. Takes job off the queue if no worker has started it: true when it will never
 // run (its ran() will not be called either).

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -1006,6 +1007,47 @@ static void test_one_wait_per_pool_wakeup(void **state) {
   assert_int_equal(fdk_loop_free(loop), 0);
 }
 
+/* A call started from the callback of a sleep that came due while the loop did not run
+ * goes out before the loop waits: the loop's own wait expired such sleeps after it had sent
+ * the ring's submissions, and then blocked with the new one unsent (until the guard here
+ * fired). Without io_uring the fsync runs on the worker pool. */
+typedef struct {
+  fdk_loop *loop;
+  fdk_fd *fd;
+  fdk_op *guard;
+  fdkt_result fsync, guard_res;
+} sleep_then_fsync;
+
+static void fsync_done(int64_t result, void *data) {
+  sleep_then_fsync *t = data;
+  fdkt_record(result, &t->fsync);
+  assert_int_equal(fdk_op_cancel(t->guard), 0);
+}
+
+static void start_fsync(int64_t result, void *data) {
+  sleep_then_fsync *t = data;
+  assert_int_equal(result, 0);
+  assert_int_equal(fdk_fsync_async(t->loop, t->fd, 0, fsync_done, t, NULL), 0);
+}
+
+static void test_call_from_due_sleep_goes_out(void **state) {
+  (void)state;
+  sleep_then_fsync t = {.loop = fdkt_loop_new()};
+  assert_int_equal(fdk_fd_adopt(&t.fd, memfd_create("fdkt-fsync", MFD_CLOEXEC), 0), 0);
+  /* The loop's ring is made by a first call, outside the case under test. */
+  assert_int_equal(fdk_fsync_async(t.loop, t.fd, 0, fdkt_record, &t.fsync, NULL), 0);
+  fdkt_run_until(t.loop, &t.fsync.calls, 5000);
+  t.fsync.calls = 0;
+  assert_int_equal(fdk_sleep_until(t.loop, fdk_now_ns(), start_fsync, &t, NULL), 0);
+  assert_int_equal(fdk_sleep_until(t.loop, fdk_now_ns() + 5000000000, fdkt_record, &t.guard_res, &t.guard), 0);
+  assert_int_equal(fdk_loop_run(t.loop, FDK_RUN_DEFAULT), 0);
+  assert_int_equal(t.fsync.calls, 1);
+  assert_int_equal(t.fsync.result, 0);
+  assert_int_equal(t.guard_res.result, -ECANCELED);
+  fdk_fd_unref(t.fd);
+  assert_int_equal(fdk_loop_free(t.loop), 0);
+}
+
 /* A loop that waited itself, then handed its backend descriptor to a host, wakes the host
  * when a watched descriptor becomes ready. */
 static void test_host_after_runs_of_its_own(void **state) {
@@ -1125,6 +1167,7 @@ int main(void) {
       fdkt_pipe_test(test_async_calls_after_fork),
       fdkt_test(test_one_wait_per_wakeup),
       fdkt_test(test_one_wait_per_pool_wakeup),
+      fdkt_test(test_call_from_due_sleep_goes_out),
       fdkt_pipe_reading_test(test_host_after_runs_of_its_own),
       fdkt_test(test_uv_loop_handed_out_during_run),
       fdkt_pipe_reading_test(test_stop_from_post_and_before_run),

@@ -206,13 +206,18 @@ int expire_sleeps(fdk_loop *loop) {
 // next iteration, which does not block: libuv's own idle and pending work waits so too.
 void own_wait_turn(fdk_loop *loop, bool may_block) {
   uv_loop_t *uv = loop->uv;
+  // Sleeps that came due while the loop did not run expire first: what their callbacks
+  // start (a wait on a descriptor, a ring submission) must go out before this wait, which
+  // would otherwise block without them.
+  if (!loop->deadlines.empty()) {
+    uv_update_time(uv);
+    if (uv_backend_timeout(uv) == 0) deadlines_expire(loop);
+  }
   register_watches(loop);
   pool_before_wait(loop);
   ring_before_wait(loop);
   uv_update_time(uv);
   int libuv_timeout = uv_backend_timeout(uv);
-  // Sleeps that came due while the loop did not run.
-  if (libuv_timeout == 0 && !loop->deadlines.empty()) libuv_timeout = expire_sleeps(loop);
   bool libuv_due = libuv_timeout == 0;
   int timeout = may_block ? libuv_timeout : 0;
   constexpr int kBatch = 128;

@@ -430,6 +430,8 @@ void on_wake(Waker *waker, bool reset) {
   if (reset && ::read(waker->fd, &count, sizeof count) < 0) {
     // EAGAIN: the count was reset already (the set's watch saw the same wake-up).
   }
+  // Before the collection: a job handed back after it finds the flag clear and writes.
+  waker->loop->pool.signalled.store(false, std::memory_order_seq_cst);
   pool_loop_collect(waker->loop);
 }
 
@@ -462,7 +464,7 @@ bool hand_back(PoolJob *job) {
   // two sides sees the other's store.
   bool watched = !prev && pl.watching.load(std::memory_order_seq_cst);
   // The eventfd was made before the job was queued, under the pool's lock.
-  if (!prev && !watched) eventfd_write(pl.waker.fd, 1);
+  if (!prev && !watched && !pl.signalled.exchange(true, std::memory_order_seq_cst)) eventfd_write(pl.waker.fd, 1);
   pl.notifying.fetch_sub(1, std::memory_order_release);
   return watched;
 }

@@ -68,6 +68,10 @@ struct PoolLoop {
   // Set while the loop thread itself watches `done` (it then checks it again before it
   // blocks): a worker that finishes a job need not wake it.
   std::atomic<bool> watching{false};
+  // Set by the worker that writes `waker`, cleared by the loop as it takes that wake-up and
+  // collects: while set, a wake-up is on its way, and workers write no more (each write
+  // would cost its worker a system call and the loop one more epoll_wait).
+  std::atomic<bool> signalled{false};
   // Workers between finishing a job and their last touch of the loop: fdk_loop_free waits
   // for none before it frees the loop.
   std::atomic<int> notifying{0};

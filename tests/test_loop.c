@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -926,6 +928,126 @@ static void test_one_wait_per_wakeup(void **state) {
   assert_int_equal(fdk_loop_free(loop), 0);
 }
 
+/* A connect that waits on the worker pool until the listener accepts: a blocking-mode
+ * socket's asynchronous connect runs there, and a Unix listener with a backlog of 0 and one
+ * connection queued makes the next connect wait for an accept. */
+typedef struct {
+  int listener, queued;
+  struct sockaddr_un addr;
+  pthread_t accepter;
+} pool_connect;
+
+static void pool_connect_setup(pool_connect *pc) {
+  memset(pc, 0, sizeof *pc);
+  pc->addr.sun_family = AF_UNIX;
+  snprintf(pc->addr.sun_path + 1, sizeof pc->addr.sun_path - 1, "fdkt-pool-wake-%d", (int)getpid());
+  pc->listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  assert_true(pc->listener >= 0);
+  assert_int_equal(bind(pc->listener, (struct sockaddr *)&pc->addr, sizeof pc->addr), 0);
+  assert_int_equal(listen(pc->listener, 0), 0);
+  pc->queued = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  assert_int_equal(connect(pc->queued, (struct sockaddr *)&pc->addr, sizeof pc->addr), 0);
+}
+
+static void *accept_later(void *arg) {
+  pool_connect *pc = arg;
+  usleep(50 * 1000);
+  int conn = accept4(pc->listener, NULL, NULL, SOCK_CLOEXEC);
+  if (conn >= 0) close(conn);
+  return NULL;
+}
+
+/* Starts the connect on the pool and a thread that accepts in 50 ms, while the loop sleeps. */
+static fdk_fd *pool_connect_start(pool_connect *pc, fdk_loop *loop, fdkt_result *res) {
+  int raw = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  fdk_fd *fd;
+  assert_int_equal(fdk_fd_adopt(&fd, raw, FDK_FD_BLOCKING), 0);
+  assert_int_equal(fdk_connect_async(loop, fd, (struct sockaddr *)&pc->addr, sizeof pc->addr, fdkt_record, res, NULL), 0);
+  assert_int_equal(pthread_create(&pc->accepter, NULL, accept_later, pc), 0);
+  return fd;
+}
+
+static void pool_connect_teardown(pool_connect *pc) {
+  close(pc->queued);
+  close(pc->listener);
+}
+
+/* A worker pool call that completes while the loop sleeps wakes it with one epoll_wait: the
+ * pool's wake-up descriptor sits in the loop's own set, so no turn of libuv follows (which
+ * polled libuv's backend once more). Handed out, the backend descriptor then wakes the host
+ * for the next one. */
+static void test_one_wait_per_pool_wakeup(void **state) {
+  (void)state;
+  fdk_loop *loop = fdkt_loop_new();
+  pool_connect pc;
+  pool_connect_setup(&pc);
+  fdkt_result res = {0};
+  fdk_fd *fd = pool_connect_start(&pc, loop, &res);
+  int before = atomic_load(&epoll_waits);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_ONCE), 0);
+  assert_int_equal(atomic_load(&epoll_waits) - before, 1);
+  assert_int_equal(res.calls, 1);
+  assert_int_equal(res.result, 0);
+  assert_int_equal(pthread_join(pc.accepter, NULL), 0);
+  fdk_fd_unref(fd);
+
+  /* The listener's queue is full again: the connect just made waits there. */
+  struct pollfd backend = {fdk_loop_backend_fd(loop), POLLIN, 0};
+  fdkt_result second = {0};
+  fd = pool_connect_start(&pc, loop, &second);
+  for (int i = 0; i < 100 && second.calls == 0; i++) {
+    assert_int_equal(poll(&backend, 1, 5000), 1);
+    assert_true(fdk_loop_run(loop, FDK_RUN_NOWAIT) >= 0);
+  }
+  assert_int_equal(second.calls, 1);
+  assert_int_equal(second.result, 0);
+  assert_int_equal(pthread_join(pc.accepter, NULL), 0);
+  fdk_fd_unref(fd);
+  pool_connect_teardown(&pc);
+  assert_int_equal(fdk_loop_free(loop), 0);
+}
+
+/* A call started from the callback of a sleep that came due while the loop did not run
+ * goes out before the loop waits: the loop's own wait expired such sleeps after it had sent
+ * the ring's submissions, and then blocked with the new one unsent (until the guard here
+ * fired). Without io_uring the fsync runs on the worker pool. */
+typedef struct {
+  fdk_loop *loop;
+  fdk_fd *fd;
+  fdk_op *guard;
+  fdkt_result fsync, guard_res;
+} sleep_then_fsync;
+
+static void fsync_done(int64_t result, void *data) {
+  sleep_then_fsync *t = data;
+  fdkt_record(result, &t->fsync);
+  assert_int_equal(fdk_op_cancel(t->guard), 0);
+}
+
+static void start_fsync(int64_t result, void *data) {
+  sleep_then_fsync *t = data;
+  assert_int_equal(result, 0);
+  assert_int_equal(fdk_fsync_async(t->loop, t->fd, 0, fsync_done, t, NULL), 0);
+}
+
+static void test_call_from_due_sleep_goes_out(void **state) {
+  (void)state;
+  sleep_then_fsync t = {.loop = fdkt_loop_new()};
+  assert_int_equal(fdk_fd_adopt(&t.fd, memfd_create("fdkt-fsync", MFD_CLOEXEC), 0), 0);
+  /* The loop's ring is made by a first call, outside the case under test. */
+  assert_int_equal(fdk_fsync_async(t.loop, t.fd, 0, fdkt_record, &t.fsync, NULL), 0);
+  fdkt_run_until(t.loop, &t.fsync.calls, 5000);
+  t.fsync.calls = 0;
+  assert_int_equal(fdk_sleep_until(t.loop, fdk_now_ns(), start_fsync, &t, NULL), 0);
+  assert_int_equal(fdk_sleep_until(t.loop, fdk_now_ns() + 5000000000, fdkt_record, &t.guard_res, &t.guard), 0);
+  assert_int_equal(fdk_loop_run(t.loop, FDK_RUN_DEFAULT), 0);
+  assert_int_equal(t.fsync.calls, 1);
+  assert_int_equal(t.fsync.result, 0);
+  assert_int_equal(t.guard_res.result, -ECANCELED);
+  fdk_fd_unref(t.fd);
+  assert_int_equal(fdk_loop_free(t.loop), 0);
+}
+
 /* A loop that waited itself, then handed its backend descriptor to a host, wakes the host
  * when a watched descriptor becomes ready. */
 static void test_host_after_runs_of_its_own(void **state) {
@@ -1044,6 +1166,8 @@ int main(void) {
       fdkt_test(test_remote_post_races_free),
       fdkt_pipe_test(test_async_calls_after_fork),
       fdkt_test(test_one_wait_per_wakeup),
+      fdkt_test(test_one_wait_per_pool_wakeup),
+      fdkt_test(test_call_from_due_sleep_goes_out),
       fdkt_pipe_reading_test(test_host_after_runs_of_its_own),
       fdkt_test(test_uv_loop_handed_out_during_run),
       fdkt_pipe_reading_test(test_stop_from_post_and_before_run),

@@ -97,7 +97,7 @@ struct Ring {
   // are off while the ring's prepare pass submits and reaps itself (see on_prepare).
   int wake_fd = -1;
   bool reset_queued = false;  // a read of wake_fd waits in the queue for the next submission
-  uv_poll_t poll{};           // wake_fd
+  Waker waker;                // watches wake_fd (loop/waker.h)
   uv_prepare_t prepare{};  // sends the iteration's submissions before the loop waits
   fdk_loop *loop = nullptr;
   int open_handles = 0;
@@ -213,9 +213,10 @@ void reset_wake_fd(Ring *r) {
   }
 }
 
-void on_poll(uv_poll_t *handle, int, int) {
-  auto *r = static_cast<Ring *>(handle->data);
-  reset_wake_fd(r);
+// reset: libuv polls wake_fd (level-triggered); in the loop's own set its count is left.
+void on_wake(Waker *waker, bool reset) {
+  auto *r = static_cast<Ring *>(waker->owner);
+  if (reset) reset_wake_fd(r);
   Dispatch scope(r->loop);
   reap(r);
 }
@@ -288,22 +289,21 @@ Ring *ring_create(fdk_loop *loop) {
     return kNoRing;
   }
   r->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (r->wake_fd < 0 || io_uring_register_eventfd(&r->ring, r->wake_fd) < 0 ||
-      uv_poll_init(loop->uv, &r->poll, r->wake_fd) < 0) {
+  r->waker.loop = loop;
+  r->waker.owner = r;
+  r->waker.fd = r->wake_fd;
+  r->waker.on_wake = on_wake;
+  if (r->wake_fd < 0 || io_uring_register_eventfd(&r->ring, r->wake_fd) < 0 || waker_start(&r->waker) < 0) {
     io_uring_queue_exit(&r->ring);
     if (r->wake_fd >= 0) ::close(r->wake_fd);
     delete r;
     return kNoRing;
   }
-  r->poll.data = r;
   uv_prepare_init(loop->uv, &r->prepare);
   r->prepare.data = r;
   r->open_handles = 2;
   handle_opened(loop);
-  handle_opened(loop);
   // Pending ops keep the loop running; the ring's own handles do not.
-  uv_poll_start(&r->poll, UV_READABLE, on_poll);
-  uv_unref(reinterpret_cast<uv_handle_t *>(&r->poll));
   uv_prepare_start(&r->prepare, on_prepare);
   uv_unref(reinterpret_cast<uv_handle_t *>(&r->prepare));
   // Made inside a prepare callback (a read rerouted when epoll refused its descriptor at
@@ -342,7 +342,7 @@ void ring_close(fdk_loop *loop) {
   loop->ring = nullptr;
   loop->ring_opcodes = 0;
   if (!r || r == kNoRing) return;
-  uv_close(reinterpret_cast<uv_handle_t *>(&r->poll), on_ring_handle_closed);
+  waker_close(&r->waker, on_ring_handle_closed);
   uv_close(reinterpret_cast<uv_handle_t *>(&r->prepare), on_ring_handle_closed);
 }
 

@@ -90,7 +90,6 @@ void on_wake(uv_async_t *handle) {
   auto *loop = static_cast<fdk_loop *>(handle->data);
   Dispatch scope(loop);
   run_posts(loop);
-  pool_loop_collect(loop);
 }
 
 void on_epoll(uv_poll_t *handle, int, int) {
@@ -124,6 +123,39 @@ bool may_wait_itself(const fdk_loop *loop) {
 // libuv's backend descriptor among the events of the set.
 void *backend_mark(fdk_loop *loop) { return &loop->own_uv; }
 
+// A waker among the events of the set: its address with the low bit set (watches, like
+// wakers, are at least 8-byte aligned).
+constexpr uint64_t kWakerTag = 1;
+
+void on_waker_poll(uv_poll_t *handle, int, int) {
+  auto *waker = static_cast<Waker *>(handle->data);
+  Dispatch scope(waker->loop);
+  waker->on_wake(waker, true);
+}
+
+// Into the loop's own set, edge-triggered (loop/waker.h); false when epoll refuses it, and
+// libuv's poll then goes on (seen through libuv's turn).
+bool waker_into_set(Waker *waker) {
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLET;
+  ev.data.u64 = reinterpret_cast<uintptr_t>(waker) | kWakerTag;
+  if (epoll_ctl(waker->loop->epfd, EPOLL_CTL_ADD, waker->fd, &ev) < 0) return false;
+  // Stopping costs libuv an epoll_ctl even for a poll never started.
+  if (uv_is_active(reinterpret_cast<uv_handle_t *>(&waker->poll))) uv_poll_stop(&waker->poll);
+  waker->in_set = true;
+  return true;
+}
+
+// Back under libuv's poll; a count left from the set's edge-triggered watch only makes
+// libuv's first poll call on_wake once more.
+void waker_out_of_set(Waker *waker) {
+  if (!waker->in_set) return;
+  epoll_event unused{};
+  epoll_ctl(waker->loop->epfd, EPOLL_CTL_DEL, waker->fd, &unused);
+  waker->in_set = false;
+  uv_poll_start(&waker->poll, UV_READABLE, on_waker_poll);
+}
+
 // A set cannot hold a set that holds it: libuv's poll of the set is stopped first (libuv
 // then takes the set out of its backend at once). When the backend cannot be added (not
 // seen), libuv goes on polling the set.
@@ -137,12 +169,14 @@ void begin_own_wait(fdk_loop *loop) {
     return;
   }
   loop->own_wait = true;
+  for (Waker *w = loop->wakers; w; w = w->next) waker_into_set(w);
 }
 
 // Back to libuv polling the set (the backend descriptor is being handed out): libuv adds
 // the set to its backend when it polls next, and answers a timeout of 0 until then.
 void end_own_wait(fdk_loop *loop) {
   if (!loop->own_wait) return;
+  for (Waker *w = loop->wakers; w; w = w->next) waker_out_of_set(w);
   epoll_event unused{};
   epoll_ctl(loop->epfd, EPOLL_CTL_DEL, uv_backend_fd(loop->uv), &unused);
   uv_poll_start(&loop->epoll_poll, UV_READABLE, on_epoll);
@@ -172,13 +206,18 @@ int expire_sleeps(fdk_loop *loop) {
 // next iteration, which does not block: libuv's own idle and pending work waits so too.
 void own_wait_turn(fdk_loop *loop, bool may_block) {
   uv_loop_t *uv = loop->uv;
+  // Sleeps that came due while the loop did not run expire first: what their callbacks
+  // start (a wait on a descriptor, a ring submission) must go out before this wait, which
+  // would otherwise block without them.
+  if (!loop->deadlines.empty()) {
+    uv_update_time(uv);
+    if (uv_backend_timeout(uv) == 0) deadlines_expire(loop);
+  }
   register_watches(loop);
   pool_before_wait(loop);
   ring_before_wait(loop);
   uv_update_time(uv);
   int libuv_timeout = uv_backend_timeout(uv);
-  // Sleeps that came due while the loop did not run.
-  if (libuv_timeout == 0 && !loop->deadlines.empty()) libuv_timeout = expire_sleeps(loop);
   bool libuv_due = libuv_timeout == 0;
   int timeout = may_block ? libuv_timeout : 0;
   constexpr int kBatch = 128;
@@ -191,8 +230,14 @@ void own_wait_turn(fdk_loop *loop, bool may_block) {
     Dispatch scope(loop);
     for (;;) {
       for (int i = 0; i < n; ++i) {
-        if (events[i].data.ptr == backend_mark(loop)) libuv_due = true;
-        else watch_events(static_cast<Watch *>(events[i].data.ptr), events[i].events);
+        if (events[i].data.ptr == backend_mark(loop)) {
+          libuv_due = true;
+        } else if (events[i].data.u64 & kWakerTag) {
+          auto *waker = reinterpret_cast<Waker *>(events[i].data.u64 & ~kWakerTag);
+          waker->on_wake(waker, false);
+        } else {
+          watch_events(static_cast<Watch *>(events[i].data.ptr), events[i].events);
+        }
       }
       if (n < kBatch) break;
       n = epoll_wait(loop->epfd, events, kBatch, 0);
@@ -430,6 +475,34 @@ void post(fdk_loop *loop, fdk_post_fn fn, void *data) {
 }
 
 
+int waker_start(Waker *waker) {
+  fdk_loop *loop = waker->loop;
+  int r = uv_poll_init(loop->uv, &waker->poll, waker->fd);
+  if (r < 0) return r;
+  waker->poll.data = waker;
+  handle_opened(loop);
+  waker->next = loop->wakers;
+  loop->wakers = waker;
+  if (!loop->own_wait || !waker_into_set(waker)) uv_poll_start(&waker->poll, UV_READABLE, on_waker_poll);
+  // Pending operations keep the loop running, not their wake-ups.
+  uv_unref(reinterpret_cast<uv_handle_t *>(&waker->poll));
+  return 0;
+}
+
+void waker_close(Waker *waker, uv_close_cb on_closed) {
+  fdk_loop *loop = waker->loop;
+  Waker **link = &loop->wakers;
+  while (*link != waker) link = &(*link)->next;
+  *link = waker->next;
+  if (waker->in_set) {
+    epoll_event unused{};
+    epoll_ctl(loop->epfd, EPOLL_CTL_DEL, waker->fd, &unused);
+    waker->in_set = false;
+  }
+  waker->poll.data = waker->owner;
+  uv_close(reinterpret_cast<uv_handle_t *>(&waker->poll), on_closed);
+}
+
 int loop_create(fdk_loop **out, uv_loop_t *borrowed) {
   std::call_once(g_atfork_once, [] { pthread_atfork(nullptr, nullptr, on_fork_child); });
   auto *loop = new fdk_loop;
@@ -491,8 +564,10 @@ int loop_destroy(fdk_loop *loop) {
         if (op->state == fdk_op::State::pending) op->cancel();
     }
     if (loop->pending_count == 0 || loop->ready_head) continue;
-    // What is left runs on a worker or waits for a post: sleep until libuv hears of it.
-    uv_run(loop->uv, UV_RUN_ONCE);
+    // What is left runs on a worker or waits for a post: sleep until the loop hears of it
+    // (through its own set while the wakers are there).
+    if (loop->own_wait) own_wait_turn(loop, true);
+    else uv_run(loop->uv, UV_RUN_ONCE);
   }
   trace_drop_loop_hook(loop);
   ring_close(loop);

@@ -133,6 +133,7 @@ struct fdk_loop {
   int fs_in_flight = 0;       // those calls on the inline and io_uring engines not yet delivered
   uint64_t ring_opcodes = 0;  // bit n: the loop's ring serves IORING_OP n (0 until it has one)
   fdk::PoolLoop pool;         // jobs on fdkit's worker pool (loop/pool.h)
+  fdk::Waker *wakers = nullptr;  // the pool's and the ring's wake-up descriptors (loop/waker.h)
 
   int dispatch_depth = 0;
   bool running = false;
@@ -143,8 +144,8 @@ struct fdk_loop {
   // fdk_loop_backend_fd, _timeout or fdk_loop_uv was called: a host may wait on the
   // backend descriptor, so work started between runs must wake it.
   bool backend_handed_out = false;
-  // fdk_loop_run waits on the epoll set itself, with libuv's backend descriptor inside it
-  // (loop.cpp: run_own_wait); libuv's poll of the set is stopped meanwhile.
+  // fdk_loop_run waits on the epoll set itself, with libuv's backend descriptor and the
+  // wakers inside it (loop.cpp: run_own_wait); libuv's poll of the set is stopped meanwhile.
   bool own_wait = false;
   // The thread that drives the loop; read by other threads to decide whether to post.
   std::atomic<std::thread::id> owner;

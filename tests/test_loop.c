@@ -661,6 +661,51 @@ static void test_host_hears_work_started_before_backend_fd(void **state) {
   assert_int_equal(p->c, '!');
 }
 
+/* A host polls the backend descriptor and runs the loop when it is readable: with nothing
+ * to do, the descriptor must go quiet after at most one run, or the host spins. Handing it
+ * out used to wake libuv with nothing alive, so libuv never polled its own wake-up and the
+ * descriptor stayed readable for good: on a new loop, after a run of its own, and after
+ * a pool call. */
+static int host_runs_until_quiet(fdk_loop *loop) {
+  struct pollfd backend = {fdk_loop_backend_fd(loop), POLLIN, 0};
+  int runs = 0;
+  while (runs < 100 && poll(&backend, 1, 0) == 1) {
+    assert_true(fdk_loop_run(loop, FDK_RUN_NOWAIT) >= 0);
+    runs++;
+  }
+  return runs;
+}
+
+static void test_idle_backend_lets_host_sleep(void **state) {
+  (void)state;
+  fdk_loop *fresh = fdkt_loop_new();
+  assert_true(host_runs_until_quiet(fresh) <= 1);
+  assert_int_equal(fdk_loop_free(fresh), 0);
+
+  fdk_loop *ran = fdkt_loop_new();
+  fdkt_result slept = {0}, synced = {0};
+  assert_int_equal(fdk_sleep_until(ran, fdk_now_ns(), fdkt_record, &slept, NULL), 0);
+  assert_int_equal(fdk_loop_run(ran, FDK_RUN_DEFAULT), 0);
+  fdk_fd *fd = NULL;
+  assert_int_equal(fdk_fd_adopt(&fd, memfd_create("fdkt-idle", MFD_CLOEXEC), 0), 0);
+  assert_int_equal(fdk_fsync_async(ran, fd, 0, fdkt_record, &synced, NULL), 0);
+  assert_int_equal(fdk_loop_run(ran, FDK_RUN_DEFAULT), 0);
+  assert_int_equal(slept.calls + synced.calls, 2);
+  assert_true(host_runs_until_quiet(ran) <= 1);
+
+  /* Handed out, a call that completes leaves it quiet again. */
+  assert_int_equal(fdk_fsync_async(ran, fd, 0, fdkt_record, &synced, NULL), 0);
+  struct pollfd backend = {fdk_loop_backend_fd(ran), POLLIN, 0};
+  for (int i = 0; i < 100 && synced.calls < 2; i++) {
+    assert_int_equal(poll(&backend, 1, 5000), 1);
+    assert_true(fdk_loop_run(ran, FDK_RUN_NOWAIT) >= 0);
+  }
+  assert_int_equal(synced.calls, 2);
+  assert_true(host_runs_until_quiet(ran) <= 1);
+  fdk_fd_unref(fd);
+  assert_int_equal(fdk_loop_free(ran), 0);
+}
+
 /* Remote handles: argument checks, a post that runs on the loop thread, -ESHUTDOWN once the
  * loop is freed (fn never runs), references kept independently of the loop. */
 static void test_remote_lifecycle(void **state) {
@@ -1161,6 +1206,7 @@ int main(void) {
       fdkt_loop_test(test_host_woken_by_new_work),
       fdkt_test(test_host_hears_watch_started_in_callback),
       fdkt_pipe_reading_test(test_host_hears_work_started_before_backend_fd),
+      cmocka_unit_test(test_idle_backend_lets_host_sleep),
       fdkt_test(test_remote_lifecycle),
       fdkt_test(test_remote_refused_while_freeing),
       fdkt_test(test_remote_post_races_free),

@@ -1017,20 +1017,16 @@ static void pool_connect_teardown(pool_connect *pc) {
   close(pc->listener);
 }
 
-/* A worker pool call that completes while the loop sleeps wakes it with one epoll_wait: the
- * pool's wake-up descriptor sits in the loop's own set, so no turn of libuv follows (which
- * polled libuv's backend once more). Handed out, the backend descriptor then wakes the host
- * for the next one. */
-static void test_one_wait_per_pool_wakeup(void **state) {
+/* A worker pool call that completes while the loop sleeps in its own wait wakes it, and one
+ * run delivers it. Handed out, the backend descriptor then wakes the host for the next one. */
+static void test_pool_wakes_sleeping_loop_and_host(void **state) {
   (void)state;
   fdk_loop *loop = fdkt_loop_new();
   pool_connect pc;
   pool_connect_setup(&pc);
   fdkt_result res = {0};
   fdk_fd *fd = pool_connect_start(&pc, loop, &res);
-  int before = atomic_load(&epoll_waits);
   assert_int_equal(fdk_loop_run(loop, FDK_RUN_ONCE), 0);
-  assert_int_equal(atomic_load(&epoll_waits) - before, 1);
   assert_int_equal(res.calls, 1);
   assert_int_equal(res.result, 0);
   assert_int_equal(pthread_join(pc.accepter, NULL), 0);
@@ -1212,7 +1208,7 @@ int main(void) {
       fdkt_test(test_remote_post_races_free),
       fdkt_pipe_test(test_async_calls_after_fork),
       fdkt_test(test_one_wait_per_wakeup),
-      fdkt_test(test_one_wait_per_pool_wakeup),
+      fdkt_test(test_pool_wakes_sleeping_loop_and_host),
       fdkt_test(test_call_from_due_sleep_goes_out),
       fdkt_pipe_reading_test(test_host_after_runs_of_its_own),
       fdkt_test(test_uv_loop_handed_out_during_run),

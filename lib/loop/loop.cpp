@@ -90,6 +90,7 @@ void on_wake(uv_async_t *handle) {
   auto *loop = static_cast<fdk_loop *>(handle->data);
   Dispatch scope(loop);
   run_posts(loop);
+  pool_loop_collect(loop);
 }
 
 void on_epoll(uv_poll_t *handle, int, int) {

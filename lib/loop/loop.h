@@ -18,6 +18,7 @@
 
 #include "fdkit/loop.h"
 #include "loop/pool.h"
+#include "loop/waker.h"
 
 namespace fdk {
 struct Deadline;

@@ -6,8 +6,6 @@
 #include <semaphore.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -425,33 +423,6 @@ bool watch(fdk_loop *loop) {
 
 void on_prepare(uv_prepare_t *prepare) { pool_before_wait(static_cast<fdk_loop *>(prepare->data)); }
 
-void on_wake(Waker *waker, bool reset) {
-  uint64_t count;
-  if (reset && ::read(waker->fd, &count, sizeof count) < 0) {
-    // EAGAIN: the count was reset already (the set's watch saw the same wake-up).
-  }
-  // Before the collection: a job handed back after it finds the flag clear and writes.
-  waker->loop->pool.signalled.store(false, std::memory_order_seq_cst);
-  pool_loop_collect(waker->loop);
-}
-
-// The loop's wake-up descriptor, made at its first job (a loop that never uses the pool pays
-// nothing for it), or the error that prevented it.
-int make_waker(fdk_loop *loop) {
-  Waker &w = loop->pool.waker;
-  w.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (w.fd < 0) return fail_sys(neg_errno(), "worker pool: eventfd");
-  w.loop = loop;
-  w.owner = loop;
-  w.on_wake = on_wake;
-  if (int r = waker_start(&w); r < 0) {
-    ::close(w.fd);
-    w.fd = -1;
-    return fail(r, "worker pool: uv_poll_init: %s", uv_strerror(r));
-  }
-  return 0;
-}
-
 bool hand_back(PoolJob *job) {
   fdk_loop *loop = job->loop_;
   PoolLoop &pl = loop->pool;
@@ -463,8 +434,7 @@ bool hand_back(PoolJob *job) {
   // The loop clears `watching` and then looks at `done` again before it blocks: one of the
   // two sides sees the other's store.
   bool watched = !prev && pl.watching.load(std::memory_order_seq_cst);
-  // The eventfd was made before the job was queued, under the pool's lock.
-  if (!prev && !watched && !pl.signalled.exchange(true, std::memory_order_seq_cst)) eventfd_write(pl.waker.fd, 1);
+  if (!prev && !watched) uv_async_send(&loop->wake);
   pl.notifying.fetch_sub(1, std::memory_order_release);
   return watched;
 }
@@ -493,9 +463,6 @@ void pool_before_wait(fdk_loop *loop) {
 
 int pool_submit(fdk_loop *loop, PoolJob *job) {
   std::call_once(g_atfork_once, [] { pthread_atfork(nullptr, nullptr, reset_in_child); });
-  if (loop->pool.waker.fd < 0) {
-    if (int r = make_waker(loop); r < 0) return r;
-  }
   Pool &p = g_pool;
   job->loop_ = loop;
   Worker *to_wake = nullptr;
@@ -548,12 +515,6 @@ void pool_loop_close(fdk_loop *loop, uv_close_cb on_closed) {
   // Every job was collected; a worker may still be inside hand_back, about to wake the loop.
   while (loop->pool.notifying.load(std::memory_order_acquire) > 0) sched_yield();
   uv_close(reinterpret_cast<uv_handle_t *>(&loop->pool.prepare), on_closed);
-  Waker &w = loop->pool.waker;
-  if (w.fd >= 0) {
-    waker_close(&w, on_closed);
-    ::close(w.fd);
-    w.fd = -1;
-  }
 }
 
 void pool_loop_collect(fdk_loop *loop) {

@@ -32,8 +32,6 @@
 
 #include <atomic>
 
-#include "loop/waker.h"
-
 struct fdk_loop;
 
 namespace fdk {
@@ -68,10 +66,6 @@ struct PoolLoop {
   // Set while the loop thread itself watches `done` (it then checks it again before it
   // blocks): a worker that finishes a job need not wake it.
   std::atomic<bool> watching{false};
-  // Set by the worker that writes `waker`, cleared by the loop as it takes that wake-up and
-  // collects: while set, a wake-up is on its way, and workers write no more (each write
-  // would cost its worker a system call and the loop one more epoll_wait).
-  std::atomic<bool> signalled{false};
   // Workers between finishing a job and their last touch of the loop: fdk_loop_free waits
   // for none before it frees the loop.
   std::atomic<int> notifying{0};
@@ -79,12 +73,10 @@ struct PoolLoop {
   unsigned skip_watch = 0;  // loop iterations left before the loop watches again
   unsigned watch_misses = 0;
   uv_prepare_t prepare{};   // checks for finished jobs before the loop blocks
-  Waker waker;              // an eventfd a worker writes when the loop must collect (made at the first job)
 };
 
 // Loop thread. Queues job on the pool for loop; on failure (-EAGAIN: no worker thread could
-// be started; -ESHUTDOWN: the process is exiting; the loop's first job: its wake-up
-// descriptor could not be made, -EMFILE for one) nothing runs.
+// be started; -ESHUTDOWN: the process is exiting) nothing runs.
 int pool_submit(fdk_loop *loop, PoolJob *job);
 // Loop thread. Takes job off the queue if no worker has started it: true when it will never
 // run (its ran() will not be called either).

@@ -702,6 +702,16 @@ static void test_idle_backend_lets_host_sleep(void **state) {
   }
   assert_int_equal(synced.calls, 2);
   assert_true(host_runs_until_quiet(ran) <= 1);
+
+  /* A post from another thread to the idle loop wakes the host once, then it is quiet. */
+  post_state s = {.loop = ran, .loop_thread = pthread_self()};
+  pthread_t poster;
+  assert_int_equal(pthread_create(&poster, NULL, post_after_delay, &s), 0);
+  assert_int_equal(poll(&backend, 1, 5000), 1);
+  assert_int_equal(pthread_join(poster, NULL), 0);
+  assert_true(host_runs_until_quiet(ran) <= 1);
+  assert_int_equal(s.ran, 1);
+  assert_true(s.on_loop_thread);
   fdk_fd_unref(fd);
   assert_int_equal(fdk_loop_free(ran), 0);
 }

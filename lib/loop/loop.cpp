@@ -31,6 +31,15 @@ void pending_removed(fdk_loop *loop) {
   if (--loop->pending_count == 0) uv_unref(reinterpret_cast<uv_handle_t *>(&loop->wake));
 }
 
+// One libuv turn that polls without blocking even with nothing alive, when libuv itself
+// skips its poll: libuv adds new descriptors to its backend and reads a wake-up already
+// sent only there. The wake handle's reference is the pending operations' again after it.
+void poll_libuv_once(fdk_loop *loop) {
+  uv_ref(reinterpret_cast<uv_handle_t *>(&loop->wake));
+  uv_run(loop->uv, UV_RUN_NOWAIT);
+  if (loop->pending_count == 0) uv_unref(reinterpret_cast<uv_handle_t *>(&loop->wake));
+}
+
 // A completed operation leaves the pending list for the ready queue (through the same
 // links); it still counts as pending until its callback ran.
 void unlink_pending(fdk_op *op) {
@@ -532,9 +541,7 @@ int loop_create(fdk_loop **out, uv_loop_t *borrowed) {
     // libuv adds descriptors to its backend only when it polls: one turn now puts the
     // wake-up and the readiness set there, so a host may wait on the backend descriptor
     // before the loop ever ran.
-    uv_ref(reinterpret_cast<uv_handle_t *>(&loop->wake));
-    uv_run(loop->uv, UV_RUN_NOWAIT);
-    uv_unref(reinterpret_cast<uv_handle_t *>(&loop->wake));
+    poll_libuv_once(loop);
     if (may_wait_itself(loop)) begin_own_wait(loop);
   }
   *out = loop;
@@ -606,7 +613,11 @@ int loop_run(fdk_loop *loop, int mode) {
       Dispatch scope(loop);
       run_posts(loop);
     }
-    if (!loop->own_wait || !run_own_wait(loop, mode)) uv_run(loop->uv, uv_mode);
+    bool waited_itself = loop->own_wait && run_own_wait(loop, mode);
+    // With nothing alive, libuv would return without polling, leaving a wake-up already
+    // sent (a post this run delivered) unread, and a host's poll of the backend readable.
+    if (!waited_itself && uv_loop_alive(loop->uv)) uv_run(loop->uv, uv_mode);
+    else if (!waited_itself) poll_libuv_once(loop);
     if (mode != FDK_RUN_DEFAULT || loop->stop_requested || !loop->has_posts.load(std::memory_order_relaxed)) break;
   }
   loop->running = false;
@@ -620,10 +631,12 @@ void loop_stop(fdk_loop *loop) {
 
 int loop_backend_fd(fdk_loop *loop) {
   if (!loop->backend_handed_out) {
-    // Work started before the host had the descriptor did not wake it.
     loop->backend_handed_out = true;
     end_own_wait(loop);
-    wake_host(loop);
+    // Work started before the host had the descriptor did not wake it. Without such work,
+    // no wake-up: libuv, with nothing alive, would return from the host's run without
+    // polling, never read its wake-up, and the descriptor would stay readable for good.
+    if (loop->pending_count > 0 || loop->ready_head || loop->has_posts.load()) wake_host(loop);
   }
   return uv_backend_fd(loop->uv);
 }

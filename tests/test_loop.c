@@ -1099,6 +1099,60 @@ static void test_call_from_due_sleep_goes_out(void **state) {
   assert_int_equal(fdk_loop_free(t.loop), 0);
 }
 
+/* A read started from the callback of a call that completed while the loop prepared its
+ * wait (the ring's submission, the pool's collection, which come after the registration of
+ * new watches) is watched by that wait: otherwise the read would be heard of only when
+ * something else woke the loop (here the guard, after 5 s). FDKIT_FS_ENGINE picks the path. */
+typedef struct {
+  fdk_loop *loop;
+  fdk_fd *r;
+  char c;
+  fdkt_result synced, got;
+} fsync_then_read;
+
+static void read_after_fsync(int64_t result, void *data) {
+  fsync_then_read *t = data;
+  fdkt_record(result, &t->synced);
+  assert_int_equal(fdk_read_async(t->loop, t->r, &t->c, 1, fdkt_record, &t->got, NULL), 0);
+}
+
+static void *write_after_delay(void *data) {
+  usleep(50 * 1000);
+  assert_int_equal(fdk_write((fdk_fd *)data, "!", 1), 1);
+  return NULL;
+}
+
+static void test_read_started_in_prewait_pass_is_watched(void **state) {
+  (void)state;
+  fsync_then_read t = {.loop = fdkt_loop_new()};
+  fdk_fd *w, *file;
+  assert_int_equal(fdk_pipe(&t.r, &w), 0);
+  assert_int_equal(fdk_fd_adopt(&file, memfd_create("fdkt-prewait", MFD_CLOEXEC), 0), 0);
+  /* The loop's ring (if any) is made by a first call, outside the case under test. */
+  fdkt_result first = {0};
+  assert_int_equal(fdk_fsync_async(t.loop, file, 0, fdkt_record, &first, NULL), 0);
+  fdkt_run_until(t.loop, &first.calls, 5000);
+  fdkt_result guard_res = {0};
+  fdk_op *guard;
+  assert_int_equal(fdk_sleep_until(t.loop, fdk_now_ns() + 5000000000LL, fdkt_record, &guard_res, &guard), 0);
+  assert_int_equal(fdk_fsync_async(t.loop, file, 0, read_after_fsync, &t, NULL), 0);
+  pthread_t writer;
+  assert_int_equal(pthread_create(&writer, NULL, write_after_delay, w), 0);
+  int64_t t0 = fdk_now_ns();
+  while (t.got.calls == 0) assert_true(fdk_loop_run(t.loop, FDK_RUN_ONCE) >= 0);
+  assert_true(fdk_now_ns() - t0 < 2000000000LL);
+  assert_int_equal(pthread_join(writer, NULL), 0);
+  assert_int_equal(t.synced.result, 0);
+  assert_int_equal(t.got.result, 1);
+  assert_int_equal(t.c, '!');
+  assert_int_equal(fdk_op_cancel(guard), 0);
+  fdkt_run_until(t.loop, &guard_res.calls, 5000);
+  fdk_fd_unref(t.r);
+  fdk_fd_unref(w);
+  fdk_fd_unref(file);
+  assert_int_equal(fdk_loop_free(t.loop), 0);
+}
+
 /* A loop that waited itself, then handed its backend descriptor to a host, wakes the host
  * when a watched descriptor becomes ready. */
 static void test_host_after_runs_of_its_own(void **state) {
@@ -1219,6 +1273,7 @@ int main(void) {
       fdkt_pipe_test(test_async_calls_after_fork),
       fdkt_test(test_one_wait_per_wakeup),
       fdkt_test(test_pool_wakes_sleeping_loop_and_host),
+      cmocka_unit_test(test_read_started_in_prewait_pass_is_watched),
       fdkt_test(test_call_from_due_sleep_goes_out),
       fdkt_pipe_reading_test(test_host_after_runs_of_its_own),
       fdkt_test(test_uv_loop_handed_out_during_run),

@@ -95,9 +95,8 @@ struct Ring {
   size_t pass_copy_bytes = 0;    // the same for the submissions of the current prepare pass
   // An eventfd the kernel signals when it posts completions, polled by the loop; signals
   // are off while the ring's prepare pass submits and reaps itself (see on_prepare).
-  int wake_fd = -1;
-  bool reset_queued = false;  // a read of wake_fd waits in the queue for the next submission
-  Waker waker;                // watches wake_fd (loop/waker.h)
+  bool reset_queued = false;  // a read of the eventfd waits in the queue for the next submission
+  Waker waker;                // the eventfd (waker.fd) and its watch (loop/waker.h)
   uv_prepare_t prepare{};  // sends the iteration's submissions before the loop waits
   fdk_loop *loop = nullptr;
   int open_handles = 0;
@@ -172,7 +171,7 @@ unsigned reap(Ring *r) {
       res[i] = cqes[i]->res;
     }
     io_uring_cq_advance(&r->ring, n);
-    // A cancel request and a read of wake_fd carry no op: their answers are of no
+    // A cancel request and a read of the eventfd carry no op: their answers are of no
     // interest (a cancelled op's own entry is).
     for (unsigned i = 0; i < n; ++i) {
       if (ops[i]) ops[i]->on_cqe(res[i]);
@@ -185,43 +184,43 @@ unsigned reap(Ring *r) {
   }
 }
 
-// Where the reads of wake_fd put its count, which nobody needs. Never a ring's own member: a
+// Where the reads of the eventfd put its count, which nobody needs. Never a ring's own member: a
 // read could in principle outlive its ring.
 uint64_t g_discarded_count;
 
-// Resets wake_fd's count before the loop next waits. Inside fdk_loop_run(FDK_RUN_DEFAULT),
+// Resets the eventfd's count before the loop next waits. Inside fdk_loop_run(FDK_RUN_DEFAULT),
 // with a read queued in the ring: the prepare pass of the next iteration sends it with the
 // calls that the woken callbacks start, so it costs no system call of its own (the eventfd
 // is non-blocking: the read completes inside the submission). Else (a run that ends after
 // this iteration, or a host's own uv_run) with read(2), so that a host waiting on the
 // backend descriptor is not woken again by the count left.
-void reset_wake_fd(Ring *r) {
+void reset_wake_count(Ring *r) {
   if (r->reset_queued) return;
   fdk_loop *loop = r->loop;
   bool iteration_follows = loop->running && loop->run_mode == FDK_RUN_DEFAULT;
   if (iteration_follows && (loop->ring_opcodes & (uint64_t{1} << IORING_OP_READ))) {
     if (io_uring_sqe *sqe = sqe_of(r)) {
-      io_uring_prep_read(sqe, r->wake_fd, &g_discarded_count, sizeof g_discarded_count, 0);
+      io_uring_prep_read(sqe, r->waker.fd, &g_discarded_count, sizeof g_discarded_count, 0);
       io_uring_sqe_set_data(sqe, nullptr);  // its completion is of no interest (see reap)
       r->reset_queued = true;
       return;
     }
   }
   uint64_t count;
-  if (::read(r->wake_fd, &count, sizeof count) < 0) {
+  if (::read(r->waker.fd, &count, sizeof count) < 0) {
     // EAGAIN: the count was reset already. Nothing else can fail on an eventfd.
   }
 }
 
-// reset: libuv polls wake_fd (level-triggered); in the loop's own set its count is left.
+// reset: libuv polls the eventfd (level-triggered); in the loop's own set its count is left.
 void on_wake(Waker *waker, bool reset) {
   auto *r = static_cast<Ring *>(waker->owner);
-  if (reset) reset_wake_fd(r);
+  if (reset) reset_wake_count(r);
   Dispatch scope(r->loop);
   reap(r);
 }
 
-// Whether the kernel signals wake_fd for the completions it posts. Off, an idle ring costs
+// Whether the kernel signals the eventfd for the completions it posts. Off, an idle ring costs
 // nothing, and a submission whose calls complete inside it (a cached open or read) is not
 // followed by a wake-up of the loop's epoll set: about 0.15 µs per submission here.
 void signal_completions(Ring *r, bool on) {
@@ -232,7 +231,7 @@ void signal_completions(Ring *r, bool on) {
 // Makes the loop's next wait return at once, as if the kernel had signalled a completion.
 void wake_soon(Ring *r) {
   // fdk_loop_free's own runs have no idle pass.
-  if (r->loop->freeing) eventfd_write(r->wake_fd, 1);
+  if (r->loop->freeing) eventfd_write(r->waker.fd, 1);
   else poll_without_blocking(r->loop);
 }
 
@@ -274,7 +273,7 @@ void on_ring_handle_closed(uv_handle_t *handle) {
   handle_closed(r->loop);
   if (--r->open_handles == 0) {
     io_uring_queue_exit(&r->ring);
-    ::close(r->wake_fd);
+    ::close(r->waker.fd);
     delete r;
   }
 }
@@ -288,14 +287,13 @@ Ring *ring_create(fdk_loop *loop) {
     delete r;
     return kNoRing;
   }
-  r->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  r->waker.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   r->waker.loop = loop;
   r->waker.owner = r;
-  r->waker.fd = r->wake_fd;
   r->waker.on_wake = on_wake;
-  if (r->wake_fd < 0 || io_uring_register_eventfd(&r->ring, r->wake_fd) < 0 || waker_start(&r->waker) < 0) {
+  if (r->waker.fd < 0 || io_uring_register_eventfd(&r->ring, r->waker.fd) < 0 || waker_start(&r->waker) < 0) {
     io_uring_queue_exit(&r->ring);
-    if (r->wake_fd >= 0) ::close(r->wake_fd);
+    if (r->waker.fd >= 0) ::close(r->waker.fd);
     delete r;
     return kNoRing;
   }

@@ -134,7 +134,7 @@ struct fdk_loop {
   int fs_in_flight = 0;       // those calls on the inline and io_uring engines not yet delivered
   uint64_t ring_opcodes = 0;  // bit n: the loop's ring serves IORING_OP n (0 until it has one)
   fdk::PoolLoop pool;         // jobs on fdkit's worker pool (loop/pool.h)
-  fdk::Waker *wakers = nullptr;  // the pool's and the ring's wake-up descriptors (loop/waker.h)
+  fdk::Waker *wakers = nullptr;  // the ring's wake-up descriptor (loop/waker.h)
 
   int dispatch_depth = 0;
   bool running = false;

@@ -863,6 +863,219 @@ static void test_many_waiters_one_descriptor(void **state) {
   fdk_loop_free(loop);
 }
 
+/* re-armed reads --------------------------------------------------------------------- */
+
+/* A read started from the callback of a read of the same handle (a handle that keeps
+ * reading) takes over the finished read's operation: each step below is what such a
+ * callback does after its read completed. */
+enum rearm_step { REARM_ONE, REARM_TWO_IOVECS, REARM_THEN_CANCEL, REARM_THEN_CLOSE, CLOSE_THEN_REARM,
+                  REARM_ON_OTHER_LOOP, REARM_AFTER_CANCEL_FROM_THREAD, STOP };
+
+typedef struct {
+  fdk_loop *loop, *other;
+  fdk_fd *fd;
+  const enum rearm_step *steps; /* what the callback of the n-th read does */
+  int n;                        /* reads completed */
+  int64_t results[16];
+  char got[16][4];              /* the bytes each read put in its buffers */
+  char buf[16][4];
+  fdk_op *op[16];               /* the operation each read was started as */
+  int starting;                 /* set while a read is being started */
+  int inside;                   /* a callback ran inside the call that started its read */
+  int start_result;             /* of the last start made by a callback */
+} rearm_ctx;
+
+static void rearm_on_read(int64_t result, void *data);
+
+static int rearm_start(rearm_ctx *c, fdk_loop *loop, int i, int two_iovecs) {
+  memset(c->buf[i], 0, sizeof c->buf[i]);
+  c->starting = 1;
+  int r;
+  if (two_iovecs) {
+    struct iovec v[2] = {{c->buf[i], 1}, {c->buf[i] + 1, 2}};
+    r = fdk_readv_async(loop, c->fd, v, 2, rearm_on_read, c, &c->op[i]);
+  } else {
+    r = fdk_read_async(loop, c->fd, c->buf[i], 1, rearm_on_read, c, &c->op[i]);
+  }
+  c->starting = 0;
+  return r;
+}
+
+static int cancel_on_thread(void *arg) { return fdk_op_cancel(arg); }
+
+static void rearm_on_read(int64_t result, void *data) {
+  rearm_ctx *c = data;
+  if (c->starting) c->inside = 1;
+  int i = c->n++;
+  c->results[i] = result;
+  memcpy(c->got[i], c->buf[i], sizeof c->got[i]);
+  switch (c->steps[i]) {
+    case REARM_ONE: c->start_result = rearm_start(c, c->loop, i + 1, 0); break;
+    case REARM_TWO_IOVECS: c->start_result = rearm_start(c, c->loop, i + 1, 1); break;
+    case REARM_THEN_CANCEL:
+      c->start_result = rearm_start(c, c->loop, i + 1, 0);
+      fdk_op_cancel(c->op[i + 1]);
+      break;
+    case REARM_THEN_CLOSE:
+      c->start_result = rearm_start(c, c->loop, i + 1, 0);
+      fdk_fd_close(c->fd);
+      break;
+    case CLOSE_THEN_REARM:
+      fdk_fd_close(c->fd);
+      c->start_result = rearm_start(c, c->loop, i + 1, 0);
+      break;
+    case REARM_ON_OTHER_LOOP: c->start_result = rearm_start(c, c->other, i + 1, 0); break;
+    case REARM_AFTER_CANCEL_FROM_THREAD: {
+      /* A cancel of the finished read, asked from another thread and not yet run by the
+       * loop, must not land on the read started next. */
+      fdkt_later later;
+      fdkt_later_start(&later, 0, cancel_on_thread, c->op[i]);
+      fdkt_later_join(&later);
+      c->start_result = rearm_start(c, c->loop, i + 1, 0);
+      break;
+    }
+    case STOP: break;
+  }
+}
+
+/* A loop, a socketpair whose near end is c->fd, before written to it (or NULL), and the
+ * first read started. */
+static int rearm_open(rearm_ctx *c, const enum rearm_step *steps, int *peer, const char *before) {
+  memset(c, 0, sizeof *c);
+  c->steps = steps;
+  int sv[2];
+  assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+  assert_int_equal(fdk_fd_adopt(&c->fd, sv[0], 0), 0);
+  *peer = sv[1];
+  assert_int_equal(fdk_loop_new(&c->loop), 0);
+  if (before) assert_int_equal(write(sv[1], before, strlen(before)), (ssize_t)strlen(before));
+  return rearm_start(c, c->loop, 0, 0);
+}
+
+static void rearm_run(rearm_ctx *c, int reads) {
+  int64_t deadline = fdk_now_ns() + 2000000000LL;
+  while (c->n < reads && fdk_now_ns() < deadline) fdk_loop_run(c->loop, FDK_RUN_ONCE);
+  assert_int_equal(c->n, reads);
+  assert_int_equal(c->inside, 0);
+}
+
+static void rearm_close(rearm_ctx *c, int peer) {
+  fdk_fd_unref(c->fd);
+  close(peer);
+  assert_int_equal(fdk_loop_free(c->loop), 0);
+}
+
+/* Data already there before the first read: each re-armed read keeps the operation, is
+ * tried first (the loop never had to watch the descriptor) and still never calls back
+ * inside the call that started it, takes a new buffer and length each time (one buffer,
+ * then two), and the one that finds nothing waits until the peer writes. */
+static void test_rearmed_reads_keep_the_operation(void **state) {
+  (void)state;
+  static const enum rearm_step steps[] = {REARM_TWO_IOVECS, REARM_ONE, REARM_TWO_IOVECS, REARM_ONE, STOP};
+  rearm_ctx c;
+  int peer;
+  assert_int_equal(rearm_open(&c, steps, &peer, "abcdefgh"), 0);
+  rearm_run(&c, 4);
+  const int64_t expect[] = {1, 3, 1, 3};
+  for (int i = 0; i < 4; i++) {
+    assert_int_equal(c.results[i], expect[i]);
+    assert_ptr_equal(c.op[i + 1], c.op[0]);
+  }
+  assert_memory_equal(c.got[0], "a", 1);
+  assert_memory_equal(c.got[1], "bcd", 3);
+  assert_memory_equal(c.got[2], "e", 1);
+  assert_memory_equal(c.got[3], "fgh", 3);
+  assert_int_equal(fdk_loop_run(c.loop, FDK_RUN_NOWAIT), 1);
+  assert_int_equal(c.n, 4);
+  assert_int_equal(write(peer, "z", 1), 1);
+  rearm_run(&c, 5);
+  assert_int_equal(c.results[4], 1);
+  assert_memory_equal(c.got[4], "z", 1);
+  rearm_close(&c, peer);
+}
+
+/* A re-armed read cancelled from the callback that started it completes with -ECANCELED,
+ * once, after that callback; a read re-armed from that one reads on. */
+static void test_rearmed_read_cancelled(void **state) {
+  (void)state;
+  static const enum rearm_step steps[] = {REARM_THEN_CANCEL, REARM_ONE, STOP};
+  rearm_ctx c;
+  int peer;
+  assert_int_equal(rearm_open(&c, steps, &peer, NULL), 0);
+  assert_int_equal(write(peer, "ab", 2), 2);
+  rearm_run(&c, 3);
+  assert_int_equal(c.results[0], 1);
+  assert_int_equal(c.results[1], -ECANCELED);
+  assert_int_equal(c.results[2], 1);
+  assert_memory_equal(c.got[2], "b", 1);
+  assert_int_equal(fdk_loop_run(c.loop, FDK_RUN_NOWAIT), 0);
+  rearm_close(&c, peer);
+}
+
+/* The handle closed from the callback after the re-arm: the re-armed read completes with
+ * -ECANCELED and the descriptor is closed once it did; closed before: the re-arm fails
+ * with -EBADF and no callback runs. */
+static void test_rearmed_read_handle_closed(void **state) {
+  (void)state;
+  static const enum rearm_step after[] = {REARM_THEN_CLOSE, STOP};
+  rearm_ctx c;
+  int peer;
+  assert_int_equal(rearm_open(&c, after, &peer, NULL), 0);
+  assert_int_equal(write(peer, "ab", 2), 2);
+  rearm_run(&c, 2);
+  assert_int_equal(c.start_result, 0);
+  assert_int_equal(c.results[1], -ECANCELED);
+  assert_int_equal(fdk_loop_run(c.loop, FDK_RUN_NOWAIT), 0);
+  rearm_close(&c, peer);
+
+  static const enum rearm_step before[] = {CLOSE_THEN_REARM, STOP};
+  assert_int_equal(rearm_open(&c, before, &peer, NULL), 0);
+  assert_int_equal(write(peer, "ab", 2), 2);
+  rearm_run(&c, 1);
+  assert_int_equal(c.start_result, -EBADF);
+  assert_int_equal(fdk_loop_run(c.loop, FDK_RUN_NOWAIT), 0);
+  assert_int_equal(c.n, 1);
+  rearm_close(&c, peer);
+}
+
+/* A read of the same handle started on another loop from the callback is that loop's
+ * own: it completes there, and the first loop has nothing left. */
+static void test_rearm_on_another_loop(void **state) {
+  (void)state;
+  static const enum rearm_step steps[] = {REARM_ON_OTHER_LOOP, STOP};
+  rearm_ctx c;
+  int peer;
+  assert_int_equal(rearm_open(&c, steps, &peer, NULL), 0);
+  assert_int_equal(fdk_loop_new(&c.other), 0);
+  assert_int_equal(write(peer, "ab", 2), 2);
+  rearm_run(&c, 1);
+  assert_int_equal(c.start_result, 0);
+  assert_int_equal(fdk_loop_run(c.loop, FDK_RUN_NOWAIT), 0);
+  int64_t deadline = fdk_now_ns() + 2000000000LL;
+  while (c.n < 2 && fdk_now_ns() < deadline) fdk_loop_run(c.other, FDK_RUN_ONCE);
+  assert_int_equal(c.n, 2);
+  assert_int_equal(c.results[1], 1);
+  assert_memory_equal(c.got[1], "b", 1);
+  assert_int_equal(fdk_loop_free(c.other), 0);
+  rearm_close(&c, peer);
+}
+
+/* A cancel of the finished read asked from another thread while its callback runs (the
+ * op is still valid then) has no effect: the read re-armed after it reads on. */
+static void test_rearm_after_cancel_from_another_thread(void **state) {
+  (void)state;
+  static const enum rearm_step steps[] = {REARM_AFTER_CANCEL_FROM_THREAD, STOP};
+  rearm_ctx c;
+  int peer;
+  assert_int_equal(rearm_open(&c, steps, &peer, NULL), 0);
+  assert_int_equal(write(peer, "ab", 2), 2);
+  rearm_run(&c, 2);
+  assert_int_equal(c.results[0], 1);
+  assert_int_equal(c.results[1], 1);
+  assert_memory_equal(c.got[1], "b", 1);
+  rearm_close(&c, peer);
+}
+
 /* ordered, complete writes --------------------------------------------------------- */
 
 typedef struct {
@@ -1103,6 +1316,11 @@ int main(void) {
       fdkt_test(test_file_adopted_unknown_reads),
       fdkt_test(test_rerouted_read_cancelled),
       fdkt_test(test_rerouted_read_closed),
+      fdkt_test(test_rearmed_reads_keep_the_operation),
+      fdkt_test(test_rearmed_read_cancelled),
+      fdkt_test(test_rearmed_read_handle_closed),
+      fdkt_test(test_rearm_on_another_loop),
+      fdkt_test(test_rearm_after_cancel_from_another_thread),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

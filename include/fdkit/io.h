@@ -27,6 +27,11 @@
  *   was closed while it waited), and the common errors of common.h (-EINVAL for a NULL
  *   handle, loop, callback or buffer of nonzero length, -ENOMEM). The op out-pointer of an
  *   async call may be NULL; the op belongs to fdkit (loop.h).
+ * - A read (fdk_read_async, fdk_readv_async) started from the callback of a read of the
+ *   same handle on the same loop may carry on in that read's op (it does unless a cancel
+ *   of that op from another thread is on its way), which the call then returns again:
+ *   from then on that op names the new read, and an fdk_op_cancel of it cancels the new
+ *   read.
  */
 #ifndef FDKIT_IO_H
 #define FDKIT_IO_H

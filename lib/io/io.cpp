@@ -201,6 +201,8 @@ namespace {
 int64_t g_at_file_position = -1;
 
 struct ReadTask : Callback {
+  // A read of the same handle started from this one's callback keeps the operation (start_read).
+  static constexpr bool kKeptOnRearm = true;
   Iovecs v;
   int64_t attempt(fdk_fd *fd, int raw, bool nb) { return readv_attempt(fd, raw, v, nb); }
   // The try of an asynchronous read (io.h): -EOPNOTSUPP where the kernel refuses the flag.
@@ -340,6 +342,22 @@ class SleepOp final : public fdk_op {
 
 }  // namespace
 
+namespace {
+
+// A read started from the callback of a read of the same handle, the common way to keep
+// reading, takes that read's operation over; any other starts one of its own.
+int start_read(fdk_loop *loop, fdk_fd *fd, ReadTask &&task, fdk_op **out, const char *what) {
+  using ReadOp = IoOp<ReadTask, Direction::read>;
+  // Only a ReadOp's deliver sets rearmable (ReadTask::kKeptOnRearm).
+  if (auto *kept = static_cast<ReadOp *>(loop->rearmable); kept && kept->takes_rearm(fd)) {
+    kept->rearm(std::move(task), what, out);
+    return 0;
+  }
+  return start_io(loop, fd, Direction::read, std::move(task), out, what);
+}
+
+}  // namespace
+
 ssize_t read(fdk_fd *fd, void *buf, size_t len) {
   iovec one{buf, len};
   ReadTask t{{}, Iovecs(&one, 1, false)};
@@ -394,7 +412,7 @@ ssize_t getrandom(void *buf, size_t len, unsigned flags) {
 
 int read_async(fdk_loop *loop, fdk_fd *fd, void *buf, size_t len, fdk_result_cb cb, void *data, fdk_op **op) {
   iovec one{buf, len};
-  return start_io(loop, fd, Direction::read, ReadTask{{cb, data}, Iovecs(&one, 1, true)}, op, "read");
+  return start_read(loop, fd, ReadTask{{cb, data}, Iovecs(&one, 1, true)}, op, "read");
 }
 
 int write_async(fdk_loop *loop, fdk_fd *fd, const void *buf, size_t len, fdk_result_cb cb, void *data, fdk_op **op) {
@@ -403,7 +421,7 @@ int write_async(fdk_loop *loop, fdk_fd *fd, const void *buf, size_t len, fdk_res
 }
 
 int readv_async(fdk_loop *loop, fdk_fd *fd, const iovec *iov, int iovcnt, fdk_result_cb cb, void *data, fdk_op **op) {
-  return start_io(loop, fd, Direction::read, ReadTask{{cb, data}, Iovecs(iov, iovcnt, true)}, op, "readv");
+  return start_read(loop, fd, ReadTask{{cb, data}, Iovecs(iov, iovcnt, true)}, op, "readv");
 }
 
 int writev_async(fdk_loop *loop, fdk_fd *fd, const iovec *iov, int iovcnt, fdk_result_cb cb, void *data,

@@ -234,7 +234,33 @@ class IoOp final : public fdk_op {
 
   void deliver(int64_t result) override {
     span_.end(reported(task_, result));
+    if constexpr (requires { Task::kKeptOnRearm; }) loop->rearmable = this;
     task_.deliver(result);
+  }
+
+  // Whether a read of fd started from this operation's callback (loop->rearmable) can take
+  // this operation over: same handle, still open, not rerouted to a file engine, of a kind
+  // for which start_io would make this same operation without asking anything, and no
+  // cancel from another thread on its way (its request holds a reference; it must not
+  // land on the new read).
+  bool takes_rearm(fdk_fd *fd) const {
+    if (fd != fd_ || fd_is_closing(fd) || refs.load(std::memory_order_relaxed) != 1 || rerouted_to()) return false;
+    uint16_t kind = fd->learned.load(std::memory_order_relaxed) & (fdk_fd::kPollable | fdk_fd::kUnpollable);
+    return kind == fdk_fd::kPollable || (kind == 0 && tries_before_kind(fd, task_));
+  }
+
+  // Starts the read of task on this operation, whose callback is running: no allocation
+  // and no new operation, and every rule of a fresh start (begin) holds. The caller's
+  // fdk_op is this one again, and names the new read from now on.
+  void rearm(Task &&task, const char *what, fdk_op **out) {
+    loop->rearmable = nullptr;
+    task_.~Task();
+    new (&task_) Task(std::move(task));
+    what_ = what;
+    detail.reset();
+    result = 0;
+    state = State::pending;
+    begin(out);
   }
 
  private:

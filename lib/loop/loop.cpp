@@ -80,7 +80,10 @@ void deliver_ready(fdk_loop *loop) {
     op->state = fdk_op::State::done;
     if (op->result < 0) set_error_text(op->detail ? op->detail.get() : "");
     op->deliver(op->result);
-    op_unref(op);
+    loop->rearmable = nullptr;
+    // A read re-armed from its own callback took the operation over (pending or ready
+    // again): the loop's reference is that read's now.
+    if (op->state == fdk_op::State::done) op_unref(op);
   }
   if (loop->ready_head && !loop->freeing) uv_idle_start(&loop->idle, on_idle);
 }

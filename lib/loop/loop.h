@@ -118,6 +118,9 @@ struct fdk_loop {
   fdk_op *pending_head = nullptr;
   size_t pending_count = 0;
   fdk_op *ready_head = nullptr, *ready_tail = nullptr;
+  // While a read's callback runs: that read, which a read of the same handle started from
+  // the callback takes over instead of making an operation of its own (io/io.h: IoOp::rearm).
+  fdk_op *rearmable = nullptr;
 
   uv_timer_t deadline_timer{};              // armed for the earliest of deadlines
   std::vector<fdk::Deadline *> deadlines;   // pending sleeps, a binary heap (loop/deadlines.h)

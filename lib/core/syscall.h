@@ -3,7 +3,8 @@
 // the C library's wrappers.
 //
 // raw_syscall serves the spawn child, which may not touch libc state (errno included).
-// The hot_* calls serve the open, stat and close of the hot path (core/hot.h): on a
+// The hot_* calls serve the open, stat and close of the hot path (core/hot.h), and the
+// read of a delivered asynchronous read: on a
 // machine that flushes the TLB at each system call, a wrapper is one more page of code
 // before the call and, worse, after it (the wrapper's return runs there, then fdkit's code
 // that checks the result): measured on the paravirtualized test machine, a stat through
@@ -19,9 +20,11 @@
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define FDK_SYSCALLS_VIA_LIBC 1
@@ -39,28 +42,36 @@ namespace fdk {
 // A system call: the kernel's result, -errno on failure; errno is not written where the
 // architecture's instruction is used.
 #if defined(__x86_64__)
-[[gnu::always_inline]] inline long raw_syscall(long n, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0) {
+[[gnu::always_inline]] inline long raw_syscall(long n, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0,
+                                               long f = 0) {
   long ret;
   register long r10 asm("r10") = d;
   register long r8 asm("r8") = e;
-  asm volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8) : "rcx", "r11", "memory");
+  register long r9 asm("r9") = f;
+  asm volatile("syscall"
+               : "=a"(ret)
+               : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+               : "rcx", "r11", "memory");
   return ret;
 }
 #elif defined(__aarch64__)
-[[gnu::always_inline]] inline long raw_syscall(long n, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0) {
+[[gnu::always_inline]] inline long raw_syscall(long n, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0,
+                                               long f = 0) {
   register long x8 asm("x8") = n;
   register long x0 asm("x0") = a;
   register long x1 asm("x1") = b;
   register long x2 asm("x2") = c;
   register long x3 asm("x3") = d;
   register long x4 asm("x4") = e;
-  asm volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4) : "memory");
+  register long x5 asm("x5") = f;
+  asm volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5) : "memory");
   return x0;
 }
 #else
 // Elsewhere the C library's syscall(2), which writes errno.
-[[gnu::always_inline]] inline long raw_syscall(long n, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0) {
-  long r = syscall(n, a, b, c, d, e);
+[[gnu::always_inline]] inline long raw_syscall(long n, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0,
+                                               long f = 0) {
+  long r = syscall(n, a, b, c, d, e, f);
   return r == -1 ? -errno : r;
 }
 #endif
@@ -80,6 +91,10 @@ inline int hot_statx(int dir, const char *path, int flags, unsigned mask, struct
   return ::statx(dir, path, flags, mask, out) < 0 ? -errno : 0;
 }
 inline int hot_close(int fd) { return ::close(fd) < 0 ? -errno : 0; }
+inline long hot_preadv2(int fd, const iovec *iov, int count, int64_t offset, int flags) {
+  ssize_t r = ::preadv2(fd, iov, count, offset, flags);
+  return r < 0 ? -errno : r;
+}
 #else
 // SYS_openat rather than SYS_open: the C library's openat makes the same call.
 [[gnu::always_inline]] inline int hot_openat(int dir, const char *path, int flags, mode_t mode) {
@@ -89,6 +104,11 @@ inline int hot_close(int fd) { return ::close(fd) < 0 ? -errno : 0; }
   return static_cast<int>(raw_syscall(SYS_statx, dir, syscall_arg(path), flags, mask, syscall_arg(out)));
 }
 [[gnu::always_inline]] inline int hot_close(int fd) { return static_cast<int>(raw_syscall(SYS_close, fd)); }
+// The kernel takes the offset as a low and a high half (a 64-bit kernel ignores the high).
+[[gnu::always_inline]] inline long hot_preadv2(int fd, const iovec *iov, int count, int64_t offset, int flags) {
+  return raw_syscall(SYS_preadv2, fd, syscall_arg(iov), count, static_cast<long>(offset),
+                     static_cast<long>(static_cast<uint64_t>(offset) >> 32), flags);
+}
 #endif
 
 // openat2 has no C library wrapper to intercept (glibc 2.36): inline in every build.

@@ -157,15 +157,20 @@ void teardown_watch(Watch *w, int status = -ECANCELED) {
   fd_unpin(fd);
 }
 
-// Loop thread only. The first watch, the common one, is found without the stripe lock (two
-// atomic instructions): when its loop is this one, nobody else can unlink it nor change
-// which watch is first (fdk_fd::first_watch_loop).
-Watch *find_watch(fdk_fd *fd, fdk_loop *loop) {
-  if (fd->first_watch_loop.load(std::memory_order_acquire) == loop) return fd->watches;
+[[gnu::noinline]] Watch *find_watch_locked(fdk_fd *fd, fdk_loop *loop) {
   std::lock_guard<StripeLock> lock(stripe(fd));
   for (Watch *w = fd->watches; w; w = w->next_in_fd)
     if (w->loop == loop) return w;
   return nullptr;
+}
+
+// Loop thread only. The first watch, the common one, is found without the stripe lock (two
+// atomic instructions): when its loop is this one, nobody else can unlink it nor change
+// which watch is first (fdk_fd::first_watch_loop). Inline: every wait and every re-armed
+// read asks.
+inline Watch *find_watch(fdk_fd *fd, fdk_loop *loop) {
+  if (fd->first_watch_loop.load(std::memory_order_acquire) == loop) return fd->watches;
+  return find_watch_locked(fd, loop);
 }
 
 // Tears down fd's watch on loop, if it still has one (loop thread).
@@ -491,7 +496,7 @@ namespace {
 // Waits for dir on w, the watch of its loop and descriptor. A registration that already
 // covers dir stays as it is (level-triggered): a read re-armed from its callback changes
 // nothing in the kernel nor in the watch.
-int wait_on(Watch *w, Waiter *waiter, Direction dir) {
+[[gnu::always_inline]] inline int wait_on(Watch *w, Waiter *waiter, Direction dir) {
   link_waiter(w, waiter, dir);
   if (!w->registered() || (w->interest() & (1u << static_cast<int>(dir)))) return 0;
   if (int r = readiness_update(w); r < 0) {

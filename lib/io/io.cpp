@@ -13,6 +13,7 @@
 #include <atomic>
 #include <vector>
 
+#include "core/syscall.h"
 #include "io/file_io.h"
 #include "io/ops.h"
 #include "loop/deadlines.h"
@@ -206,7 +207,7 @@ struct ReadTask : Callback {
   Iovecs v;
   int64_t attempt(fdk_fd *fd, int raw, bool nb) { return readv_attempt(fd, raw, v, nb); }
   // The try of an asynchronous read (io.h): -EOPNOTSUPP where the kernel refuses the flag.
-  int64_t attempt_nowait(int raw) const { return result_of(::preadv2(raw, v.iov, v.count, -1, RWF_NOWAIT)); }
+  int64_t attempt_nowait(int raw) const { return hot_preadv2(raw, v.iov, v.count, -1, RWF_NOWAIT); }
   FileRequest file_request() { return {&v, &g_at_file_position, false}; }
 };
 
@@ -346,14 +347,16 @@ namespace {
 
 // A read started from the callback of a read of the same handle, the common way to keep
 // reading, takes that read's operation over; any other starts one of its own.
-int start_read(fdk_loop *loop, fdk_fd *fd, ReadTask &&task, fdk_op **out, const char *what) {
+int start_read(fdk_loop *loop, fdk_fd *fd, const iovec *iov, int iovcnt, fdk_result_cb cb, void *data,
+               fdk_op **out, const char *what) {
+  auto make = [&] { return ReadTask{{cb, data}, Iovecs(iov, iovcnt, true)}; };
   using ReadOp = IoOp<ReadTask, Direction::read>;
   // Only a ReadOp's deliver sets rearmable (ReadTask::kKeptOnRearm).
   if (auto *kept = static_cast<ReadOp *>(loop->rearmable); kept && kept->takes_rearm(fd)) {
-    kept->rearm(std::move(task), what, out);
+    kept->rearm(make, what, out);
     return 0;
   }
-  return start_io(loop, fd, Direction::read, std::move(task), out, what);
+  return start_io(loop, fd, Direction::read, make(), out, what);
 }
 
 }  // namespace
@@ -412,7 +415,7 @@ ssize_t getrandom(void *buf, size_t len, unsigned flags) {
 
 int read_async(fdk_loop *loop, fdk_fd *fd, void *buf, size_t len, fdk_result_cb cb, void *data, fdk_op **op) {
   iovec one{buf, len};
-  return start_read(loop, fd, ReadTask{{cb, data}, Iovecs(&one, 1, true)}, op, "read");
+  return start_read(loop, fd, &one, 1, cb, data, op, "read");
 }
 
 int write_async(fdk_loop *loop, fdk_fd *fd, const void *buf, size_t len, fdk_result_cb cb, void *data, fdk_op **op) {
@@ -421,7 +424,7 @@ int write_async(fdk_loop *loop, fdk_fd *fd, const void *buf, size_t len, fdk_res
 }
 
 int readv_async(fdk_loop *loop, fdk_fd *fd, const iovec *iov, int iovcnt, fdk_result_cb cb, void *data, fdk_op **op) {
-  return start_read(loop, fd, ReadTask{{cb, data}, Iovecs(iov, iovcnt, true)}, op, "readv");
+  return start_read(loop, fd, iov, iovcnt, cb, data, op, "readv");
 }
 
 int writev_async(fdk_loop *loop, fdk_fd *fd, const iovec *iov, int iovcnt, fdk_result_cb cb, void *data,

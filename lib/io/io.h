@@ -213,13 +213,7 @@ class IoOp final : public fdk_op {
   void begin(fdk_op **out) {
     span_.begin(what_, fd_->raw, nullptr, loop);
     op_start(this, out);
-    // A blocking-mode descriptor is found ready by poll(2) at each try instead.
-    if (Dir == Direction::read && fd_known_mode(fd_) != 1) {
-      int w = wait_ready_if_read_spent(loop, fd_, &waiter_);
-      if (w < 0) op_complete(this, w);
-      if (w != 0) return;
-    }
-    step(false);
+    wait_or_try();
   }
 
   void cancel() override {
@@ -249,18 +243,20 @@ class IoOp final : public fdk_op {
     return kind == fdk_fd::kPollable || (kind == 0 && tries_before_kind(fd, task_));
   }
 
-  // Starts the read of task on this operation, whose callback is running: no allocation
-  // and no new operation, and every rule of a fresh start (begin) holds. The caller's
-  // fdk_op is this one again, and names the new read from now on.
-  void rearm(Task &&task, const char *what, fdk_op **out) {
+  // Starts the read of the task make() returns on this operation, whose callback is
+  // running: no allocation and no new operation, and every rule of a fresh start (begin)
+  // holds. The caller's fdk_op is this one again, and names the new read from now on.
+  template <class Make>
+  void rearm(Make &&make, const char *what, fdk_op **out) {
     loop->rearmable = nullptr;
     task_.~Task();
-    new (&task_) Task(std::move(task));
+    new (&task_) Task(make());
     what_ = what;
     detail.reset();
     result = 0;
-    state = State::pending;
-    begin(out);
+    span_.begin(what_, fd_->raw, nullptr, loop);
+    op_rearmed(this, out);
+    wait_or_try();
   }
 
  private:
@@ -300,6 +296,18 @@ class IoOp final : public fdk_op {
       return;
     }
     op->step(true);
+  }
+
+  // A started operation's first step. A read waits first when the loop reported the
+  // descriptor readable no more since a read tried it (wait_ready_if_read_spent); a
+  // blocking-mode descriptor is found ready by poll(2) at each try instead.
+  void wait_or_try() {
+    if (Dir == Direction::read && fd_known_mode(fd_) != 1) {
+      int w = wait_ready_if_read_spent(loop, fd_, &waiter_);
+      if (w < 0) op_complete(this, w);
+      if (w != 0) return;
+    }
+    step(false);
   }
 
   // Tries the call until it completes or must wait; after_report: woken by a readiness

@@ -76,14 +76,17 @@ void deliver_ready(fdk_loop *loop) {
     loop->ready_head = op->next;
     if (!loop->ready_head) loop->ready_tail = nullptr;
     op->next = nullptr;
-    pending_removed(loop);
     op->state = fdk_op::State::done;
     if (op->result < 0) set_error_text(op->detail ? op->detail.get() : "");
     op->deliver(op->result);
     loop->rearmable = nullptr;
     // A read re-armed from its own callback took the operation over (pending or ready
-    // again): the loop's reference is that read's now.
-    if (op->state == fdk_op::State::done) op_unref(op);
+    // again, op_rearmed): it stays counted, and the loop's reference is that read's now.
+    // Counted down only after the callback, so that one starting the next operation does
+    // not take the count to 0 and back (a uv_unref and a uv_ref).
+    if (op->state != fdk_op::State::done) continue;
+    pending_removed(loop);
+    op_unref(op);
   }
   if (loop->ready_head && !loop->freeing) uv_idle_start(&loop->idle, on_idle);
 }
@@ -367,9 +370,7 @@ bool on_loop_thread(const fdk_loop *loop) {
 
 void op_start(fdk_op *op, fdk_op **out) {
   fdk_loop *loop = op->loop;
-  op->next = loop->pending_head;
-  if (loop->pending_head) loop->pending_head->prev = op;
-  loop->pending_head = op;
+  link_pending(op);
   pending_added(loop);
   wake_host(loop);
   if (out) *out = op;
@@ -377,8 +378,9 @@ void op_start(fdk_op *op, fdk_op **out) {
 
 namespace {
 
-// Queues a completed operation's callback.
-void queue_ready(fdk_op *op, int64_t result) {
+// Queues a completed operation's callback. Inline in op_complete, which every delivered
+// read runs through.
+[[gnu::always_inline]] inline void queue_ready(fdk_op *op, int64_t result) {
   fdk_loop *loop = op->loop;
   op->state = fdk_op::State::ready;
   op->result = result;

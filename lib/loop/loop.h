@@ -173,6 +173,24 @@ bool on_loop_thread(const fdk_loop *loop);
 
 // Registers a started operation as pending (it keeps fdk_loop_run(DEFAULT) going).
 void op_start(fdk_op *op, fdk_op **out);
+
+// Puts op on its loop's pending list.
+inline void link_pending(fdk_op *op) {
+  fdk_loop *loop = op->loop;
+  op->next = loop->pending_head;
+  if (loop->pending_head) loop->pending_head->prev = op;
+  loop->pending_head = op;
+}
+
+// An operation whose callback runs now, taken over by a call that callback made for a new
+// operation (fdk_loop::rearmable): pending again. It was never counted out (the count
+// drops after the callback, deliver_ready), and inside a callback the host needs no
+// wake-up.
+inline void op_rearmed(fdk_op *op, fdk_op **out) {
+  op->state = fdk_op::State::pending;
+  link_pending(op);
+  if (out) *out = op;
+}
 // Records the result of a pending operation and queues its callback. A negative result
 // takes the calling thread's fdk_last_error() as the detail, unless one is given.
 void op_complete(fdk_op *op, int64_t result);

@@ -4,16 +4,16 @@
 //
 // raw_syscall serves the spawn child, which may not touch libc state (errno included).
 // The hot_* calls serve the open, stat and close of the hot path (core/hot.h), and the
-// read of a delivered asynchronous read: on a
-// machine that flushes the TLB at each system call, a wrapper is one more page of code
-// before the call and, worse, after it (the wrapper's return runs there, then fdkit's code
-// that checks the result): measured on the paravirtualized test machine, a stat through
-// the wrapper from a library's code cost 40-60 ns more than the same stat from the
-// caller's own code, the same stat made inline in the library nothing more. They return
-// -errno and leave errno alone. They are not cancellation points (a cancelled thread
-// would leave a dir's use or a new descriptor behind), and an LD_PRELOAD interposer of
-// openat, statx or close does not see them. Sanitized builds keep the wrappers: ASan's
-// and TSan's interceptors track descriptors (TSan reports a close that races with a use).
+// reads of asynchronous reads, which never block: on a machine that flushes the TLB at
+// each system call, a wrapper is one more page of code before the call and, worse, after
+// it (the wrapper's return runs there, then fdkit's code that checks the result):
+// measured on the paravirtualized test machine, a stat through the wrapper from a
+// library's code cost 40-60 ns more than the same stat from the caller's own code, the
+// same stat made inline in the library nothing more. They return -errno and leave errno
+// alone. They are not cancellation points (a cancelled thread would leave a dir's use or
+// a new descriptor behind), and an LD_PRELOAD interposer of openat, statx, close or read
+// does not see them. Sanitized builds keep the wrappers: ASan's and TSan's interceptors
+// track descriptors (TSan reports a close that races with a use).
 #pragma once
 
 #include <fcntl.h>
@@ -95,6 +95,10 @@ inline long hot_preadv2(int fd, const iovec *iov, int count, int64_t offset, int
   ssize_t r = ::preadv2(fd, iov, count, offset, flags);
   return r < 0 ? -errno : r;
 }
+inline long hot_readv(int fd, const iovec *iov, int count) {
+  ssize_t r = count == 1 ? ::read(fd, iov->iov_base, iov->iov_len) : ::readv(fd, iov, count);
+  return r < 0 ? -errno : r;
+}
 #else
 // SYS_openat rather than SYS_open: the C library's openat makes the same call.
 [[gnu::always_inline]] inline int hot_openat(int dir, const char *path, int flags, mode_t mode) {
@@ -104,6 +108,11 @@ inline long hot_preadv2(int fd, const iovec *iov, int count, int64_t offset, int
   return static_cast<int>(raw_syscall(SYS_statx, dir, syscall_arg(path), flags, mask, syscall_arg(out)));
 }
 [[gnu::always_inline]] inline int hot_close(int fd) { return static_cast<int>(raw_syscall(SYS_close, fd)); }
+// A read of a non-blocking descriptor: read(2) for one buffer (no vector to copy in).
+[[gnu::always_inline]] inline long hot_readv(int fd, const iovec *iov, int count) {
+  if (count == 1) return raw_syscall(SYS_read, fd, syscall_arg(iov->iov_base), static_cast<long>(iov->iov_len));
+  return raw_syscall(SYS_readv, fd, syscall_arg(iov), count);
+}
 // The kernel takes the offset as a low and a high half (a 64-bit kernel ignores the high).
 [[gnu::always_inline]] inline long hot_preadv2(int fd, const iovec *iov, int count, int64_t offset, int flags) {
   return raw_syscall(SYS_preadv2, fd, syscall_arg(iov), count, static_cast<long>(offset),

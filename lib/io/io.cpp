@@ -208,6 +208,7 @@ struct ReadTask : Callback {
   int64_t attempt(fdk_fd *fd, int raw, bool nb) { return readv_attempt(fd, raw, v, nb); }
   // The try of an asynchronous read (io.h): -EOPNOTSUPP where the kernel refuses the flag.
   int64_t attempt_nowait(int raw) const { return hot_preadv2(raw, v.iov, v.count, -1, RWF_NOWAIT); }
+  int64_t attempt_nonblocking(int raw) const { return hot_readv(raw, v.iov, v.count); }
   FileRequest file_request() { return {&v, &g_at_file_position, false}; }
 };
 

@@ -25,6 +25,9 @@ namespace fdk {
 //       one system call on raw; -EAGAIN when it would block. must_not_block is set for an
 //       asynchronous call on a blocking-mode descriptor that poll(2) just found ready: the
 //       call must then take only what is there (MSG_DONTWAIT, at most PIPE_BUF bytes...).
+//   optionally int64_t attempt_nonblocking(int raw): the same call for an asynchronous
+//       operation on a non-blocking descriptor, which cannot block (so it need not be a
+//       cancellation point: made inline, core/syscall.h).
 //   void deliver(int64_t result);   loop thread: the user's callback.
 //   void discard(int64_t result);   loop thread: undo a success nobody will receive.
 
@@ -367,7 +370,9 @@ class IoOp final : public fdk_op {
       int64_t r = poll_wait(raw, Dir, 0);
       return r == 0 ? task_.attempt(fd_, raw, true) : r;
     }
-    int64_t r = task_.attempt(fd_, raw, false);
+    int64_t r;
+    if constexpr (requires { task_.attempt_nonblocking(raw); }) r = task_.attempt_nonblocking(raw);
+    else r = task_.attempt(fd_, raw, false);
     if (Dir == Direction::read && !after_report) note_read_attempt(loop, fd_);
     return r;
   }

@@ -354,7 +354,9 @@ int start_read(fdk_loop *loop, fdk_fd *fd, const iovec *iov, int iovcnt, fdk_res
   using ReadOp = IoOp<ReadTask, Direction::read>;
   // Only a ReadOp's deliver sets rearmable (ReadTask::kKeptOnRearm).
   if (auto *kept = static_cast<ReadOp *>(loop->rearmable); kept && kept->takes_rearm(fd)) {
-    kept->rearm(make, what, out);
+    // One buffer is copied inline: nothing can throw, and the task is made in place.
+    if (iovcnt == 1) kept->rearm([&]() noexcept { return make(); }, what, out);
+    else kept->rearm(make, what, out);
     return 0;
   }
   return start_io(loop, fd, Direction::read, make(), out, what);

@@ -39,17 +39,15 @@ struct Iovecs {
   const iovec *iov;
   int count;
 
-  Iovecs(const iovec *v, int n, bool keep_copy) : iov(v), count(n) {
+  // Inline but for the heap copy: every re-armed read makes one.
+  [[gnu::always_inline]] Iovecs(const iovec *v, int n, bool keep_copy) : iov(v), count(n) {
     if (!keep_copy || n == 0) return;
     if (n == 1) {
       one_ = v[0];
       iov = &one_;
       kept_ = Kept::inline_one;
     } else {
-      heap_ = new iovec[static_cast<size_t>(n)];
-      std::copy(v, v + n, heap_);
-      iov = heap_;
-      kept_ = Kept::heap;
+      keep_on_heap(v, n);
     }
   }
   Iovecs(Iovecs &&o) noexcept : iov(o.iov), count(o.count), kept_(o.kept_) {
@@ -99,6 +97,13 @@ struct Iovecs {
   }
 
  private:
+  [[gnu::noinline]] void keep_on_heap(const iovec *v, int n) {
+    heap_ = new iovec[static_cast<size_t>(n)];
+    std::copy(v, v + n, heap_);
+    iov = heap_;
+    kept_ = Kept::heap;
+  }
+
   // The copy: one buffer inline, more on the heap (iov may move past heap_'s start).
   enum class Kept : uint8_t { none, inline_one, heap };
   Kept kept_ = Kept::none;
@@ -251,9 +256,17 @@ class IoOp final : public fdk_op {
   // holds. The caller's fdk_op is this one again, and names the new read from now on.
   template <class Make>
   void rearm(Make &&make, const char *what, fdk_op **out) {
+    if constexpr (noexcept(make())) {
+      task_.~Task();
+      new (&task_) Task(make());
+    } else {
+      // Made before the finished task goes: making it may throw (an iovec array copied),
+      // and the operation must then stay whole for deliver_ready to drop.
+      Task fresh = make();
+      task_.~Task();
+      new (&task_) Task(std::move(fresh));
+    }
     loop->rearmable = nullptr;
-    task_.~Task();
-    new (&task_) Task(make());
     what_ = what;
     detail.reset();
     result = 0;

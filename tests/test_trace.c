@@ -129,6 +129,52 @@ static void test_async_spans_and_loop_hook(void **state) {
   fdk_loop_free(loop);
 }
 
+/* Reads re-armed from their own callbacks (each carries on in the finished read's op):
+ * one span each, begun at the re-arm and ended with its own result. */
+typedef struct {
+  fdk_loop *loop;
+  fdk_fd *fd;
+  char buf[4];
+  int left;
+  int calls;
+} rearming;
+
+static void rearm_read(int64_t result, void *data) {
+  rearming *s = data;
+  assert_int_equal(result, 1);
+  s->calls++;
+  if (--s->left > 0) assert_int_equal(fdk_read_async(s->loop, s->fd, s->buf, 1, rearm_read, s, NULL), 0);
+}
+
+static void test_rearmed_read_spans(void **state) {
+  (void)state;
+  static recorder r;
+  memset(&r, 0, sizeof r);
+  rearming s = {.left = 3};
+  assert_int_equal(fdk_loop_new(&s.loop), 0);
+  fdk_fd *wr;
+  assert_int_equal(fdk_pipe(&s.fd, &wr), 0);
+  assert_int_equal(fdk_trace_set(s.loop, record, &r), 0);
+  assert_int_equal(fdk_read_async(s.loop, s.fd, s.buf, 1, rearm_read, &s, NULL), 0);
+  assert_int_equal(fdk_write(wr, "abc", 3), 3);
+  int64_t deadline = fdk_now_ns() + 2000000000LL;
+  while (s.calls < 3 && fdk_now_ns() < deadline) fdk_loop_run(s.loop, FDK_RUN_ONCE);
+  assert_int_equal(s.calls, 3);
+  assert_int_equal(fdk_trace_set(s.loop, NULL, NULL), 0);
+  assert_int_equal(count_phase(&r, FDK_TRACE_BEGIN), 3);
+  assert_int_equal(count_phase(&r, FDK_TRACE_END), 3);
+  uint64_t ids[3];
+  for (int i = 0; i < 3; i++) {
+    const fdk_trace_event *e = find_span(&r, "read", i);
+    assert_int_equal(e->result, 1);
+    ids[i] = e->span_id;
+  }
+  assert_true(ids[0] != ids[1] && ids[1] != ids[2] && ids[0] != ids[2]);
+  fdk_fd_unref(s.fd);
+  fdk_fd_unref(wr);
+  assert_int_equal(fdk_loop_free(s.loop), 0);
+}
+
 /* A hook that calls fdkit, even fdk_trace_set, neither recurses nor deadlocks. */
 typedef struct {
   fdk_fd *wr;
@@ -235,6 +281,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       fdkt_test(test_sync_spans),
       fdkt_test(test_async_spans_and_loop_hook),
+      fdkt_test(test_rearmed_read_spans),
       fdkt_test(test_hook_calls_fdkit),
       fdkt_test(test_set_under_load),
   };

@@ -938,8 +938,8 @@ static void rearm_on_read(int64_t result, void *data) {
   }
 }
 
-/* A loop, a socketpair whose near end is c->fd, before written to it (or NULL), and the
- * first read started. */
+/* A loop (and another), a socketpair whose near end is c->fd, before written to it (or
+ * NULL), and the first read started. */
 static int rearm_open(rearm_ctx *c, const enum rearm_step *steps, int *peer, const char *before) {
   memset(c, 0, sizeof *c);
   c->steps = steps;
@@ -948,6 +948,7 @@ static int rearm_open(rearm_ctx *c, const enum rearm_step *steps, int *peer, con
   assert_int_equal(fdk_fd_adopt(&c->fd, sv[0], 0), 0);
   *peer = sv[1];
   assert_int_equal(fdk_loop_new(&c->loop), 0);
+  assert_int_equal(fdk_loop_new(&c->other), 0);
   if (before) assert_int_equal(write(sv[1], before, strlen(before)), (ssize_t)strlen(before));
   return rearm_start(c, c->loop, 0, 0);
 }
@@ -962,7 +963,15 @@ static void rearm_run(rearm_ctx *c, int reads) {
 static void rearm_close(rearm_ctx *c, int peer) {
   fdk_fd_unref(c->fd);
   close(peer);
+  assert_int_equal(fdk_loop_free(c->other), 0);
   assert_int_equal(fdk_loop_free(c->loop), 0);
+}
+
+/* The first read started, then "ab" written by the peer; runs until reads completed. */
+static void rearm_ab(rearm_ctx *c, const enum rearm_step *steps, int *peer, int reads) {
+  assert_int_equal(rearm_open(c, steps, peer, NULL), 0);
+  assert_int_equal(write(*peer, "ab", 2), 2);
+  rearm_run(c, reads);
 }
 
 /* Data already there before the first read: each re-armed read keeps the operation, is
@@ -1001,9 +1010,7 @@ static void test_rearmed_read_cancelled(void **state) {
   static const enum rearm_step steps[] = {REARM_THEN_CANCEL, REARM_ONE, STOP};
   rearm_ctx c;
   int peer;
-  assert_int_equal(rearm_open(&c, steps, &peer, NULL), 0);
-  assert_int_equal(write(peer, "ab", 2), 2);
-  rearm_run(&c, 3);
+  rearm_ab(&c, steps, &peer, 3);
   assert_int_equal(c.results[0], 1);
   assert_int_equal(c.results[1], -ECANCELED);
   assert_int_equal(c.results[2], 1);
@@ -1020,18 +1027,14 @@ static void test_rearmed_read_handle_closed(void **state) {
   static const enum rearm_step after[] = {REARM_THEN_CLOSE, STOP};
   rearm_ctx c;
   int peer;
-  assert_int_equal(rearm_open(&c, after, &peer, NULL), 0);
-  assert_int_equal(write(peer, "ab", 2), 2);
-  rearm_run(&c, 2);
+  rearm_ab(&c, after, &peer, 2);
   assert_int_equal(c.start_result, 0);
   assert_int_equal(c.results[1], -ECANCELED);
   assert_int_equal(fdk_loop_run(c.loop, FDK_RUN_NOWAIT), 0);
   rearm_close(&c, peer);
 
   static const enum rearm_step before[] = {CLOSE_THEN_REARM, STOP};
-  assert_int_equal(rearm_open(&c, before, &peer, NULL), 0);
-  assert_int_equal(write(peer, "ab", 2), 2);
-  rearm_run(&c, 1);
+  rearm_ab(&c, before, &peer, 1);
   assert_int_equal(c.start_result, -EBADF);
   assert_int_equal(fdk_loop_run(c.loop, FDK_RUN_NOWAIT), 0);
   assert_int_equal(c.n, 1);
@@ -1045,10 +1048,7 @@ static void test_rearm_on_another_loop(void **state) {
   static const enum rearm_step steps[] = {REARM_ON_OTHER_LOOP, STOP};
   rearm_ctx c;
   int peer;
-  assert_int_equal(rearm_open(&c, steps, &peer, NULL), 0);
-  assert_int_equal(fdk_loop_new(&c.other), 0);
-  assert_int_equal(write(peer, "ab", 2), 2);
-  rearm_run(&c, 1);
+  rearm_ab(&c, steps, &peer, 1);
   assert_int_equal(c.start_result, 0);
   assert_int_equal(fdk_loop_run(c.loop, FDK_RUN_NOWAIT), 0);
   int64_t deadline = fdk_now_ns() + 2000000000LL;
@@ -1056,7 +1056,6 @@ static void test_rearm_on_another_loop(void **state) {
   assert_int_equal(c.n, 2);
   assert_int_equal(c.results[1], 1);
   assert_memory_equal(c.got[1], "b", 1);
-  assert_int_equal(fdk_loop_free(c.other), 0);
   rearm_close(&c, peer);
 }
 
@@ -1067,9 +1066,7 @@ static void test_rearm_after_cancel_from_another_thread(void **state) {
   static const enum rearm_step steps[] = {REARM_AFTER_CANCEL_FROM_THREAD, STOP};
   rearm_ctx c;
   int peer;
-  assert_int_equal(rearm_open(&c, steps, &peer, NULL), 0);
-  assert_int_equal(write(peer, "ab", 2), 2);
-  rearm_run(&c, 2);
+  rearm_ab(&c, steps, &peer, 2);
   assert_int_equal(c.results[0], 1);
   assert_int_equal(c.results[1], 1);
   assert_memory_equal(c.got[1], "b", 1);

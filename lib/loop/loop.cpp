@@ -24,10 +24,10 @@ constexpr int kDeliverBatch = 1024;
 
 // The wake-up handle keeps libuv's loop alive exactly while operations are pending: it is
 // referenced and unreferenced only when the count leaves and reaches zero.
-void pending_added(fdk_loop *loop) {
+FDK_ASYNC_HOT void pending_added(fdk_loop *loop) {
   if (++loop->pending_count == 1) uv_ref(reinterpret_cast<uv_handle_t *>(&loop->wake));
 }
-void pending_removed(fdk_loop *loop) {
+FDK_ASYNC_HOT void pending_removed(fdk_loop *loop) {
   if (--loop->pending_count == 0) uv_unref(reinterpret_cast<uv_handle_t *>(&loop->wake));
 }
 
@@ -42,7 +42,7 @@ void poll_libuv_once(fdk_loop *loop) {
 
 // A completed operation leaves the pending list for the ready queue (through the same
 // links); it still counts as pending until its callback ran.
-void unlink_pending(fdk_op *op) {
+FDK_ASYNC_HOT void unlink_pending(fdk_op *op) {
   fdk_loop *loop = op->loop;
   if (op->prev) op->prev->next = op->next;
   else if (loop->pending_head == op) loop->pending_head = op->next;
@@ -70,16 +70,18 @@ void on_idle(uv_idle_t *handle) {
   if (!loop->ready_head) uv_idle_stop(handle);
 }
 
-void deliver_ready(fdk_loop *loop) {
+FDK_ASYNC_HOT void deliver_ready(fdk_loop *loop) {
   for (int n = 0; loop->ready_head && n < kDeliverBatch; ++n) {
     fdk_op *op = loop->ready_head;
     loop->ready_head = op->next;
     if (!loop->ready_head) loop->ready_tail = nullptr;
     op->next = nullptr;
-    pending_removed(loop);
     op->state = fdk_op::State::done;
     if (op->result < 0) set_error_text(op->detail ? op->detail.get() : "");
     op->deliver(op->result);
+    // Counted until after its callback: the next call a callback starts then keeps the
+    // count above zero, with no unreference and reference of the wake-up handle between.
+    pending_removed(loop);
     op_unref(op);
   }
   if (loop->ready_head && !loop->freeing) uv_idle_start(&loop->idle, on_idle);
@@ -344,7 +346,7 @@ void on_fork_child() { g_fork_generation.fetch_add(1, std::memory_order_relaxed)
 
 }  // namespace
 
-bool loop_forked(const fdk_loop *loop) {
+FDK_ASYNC_HOT bool loop_forked(const fdk_loop *loop) {
   return loop->fork_generation != g_fork_generation.load(std::memory_order_relaxed);
 }
 
@@ -362,7 +364,7 @@ bool on_loop_thread(const fdk_loop *loop) {
   return loop->owner.load(std::memory_order_relaxed) == std::this_thread::get_id();
 }
 
-void op_start(fdk_op *op, fdk_op **out) {
+FDK_ASYNC_HOT void op_start(fdk_op *op, fdk_op **out) {
   fdk_loop *loop = op->loop;
   op->next = loop->pending_head;
   if (loop->pending_head) loop->pending_head->prev = op;
@@ -375,7 +377,7 @@ void op_start(fdk_op *op, fdk_op **out) {
 namespace {
 
 // Queues a completed operation's callback.
-void queue_ready(fdk_op *op, int64_t result) {
+FDK_ASYNC_HOT void queue_ready(fdk_op *op, int64_t result) {
   fdk_loop *loop = op->loop;
   op->state = fdk_op::State::ready;
   op->result = result;
@@ -399,12 +401,12 @@ void op_complete_with_detail(fdk_op *op, int64_t result, std::string detail) {
   queue_ready(op, result);
 }
 
-void op_complete(fdk_op *op, int64_t result) {
+FDK_ASYNC_HOT void op_complete(fdk_op *op, int64_t result) {
   if (result < 0) op_complete_with_detail(op, result, error_text());
   else queue_ready(op, result);
 }
 
-void op_unref(fdk_op *op) {
+FDK_ASYNC_HOT void op_unref(fdk_op *op) {
   if (op->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
   if (!op->recycled_size) {
     delete op;
@@ -428,7 +430,7 @@ Recycler::~Recycler() {
   }
 }
 
-void *Recycler::take(size_t size) {
+FDK_ASYNC_HOT void *Recycler::take(size_t size) {
   size = usable(size);
   for (Bin &bin : bins_) {
     if (bin.size == size && bin.head) {
@@ -442,7 +444,7 @@ void *Recycler::take(size_t size) {
   return ::operator new(size);
 }
 
-void Recycler::give(void *block, size_t size) {
+FDK_ASYNC_HOT void Recycler::give(void *block, size_t size) {
   size = usable(size);
   Bin *spare = nullptr;
   for (Bin &bin : bins_) {
@@ -464,9 +466,9 @@ void Recycler::give(void *block, size_t size) {
   ASAN_POISON_MEMORY_REGION(b, size);
 }
 
-Dispatch::Dispatch(fdk_loop *loop) : loop_(loop) { ++loop_->dispatch_depth; }
+FDK_ASYNC_HOT Dispatch::Dispatch(fdk_loop *loop) : loop_(loop) { ++loop_->dispatch_depth; }
 
-Dispatch::~Dispatch() {
+FDK_ASYNC_HOT Dispatch::~Dispatch() {
   if (loop_->dispatch_depth == 1) deliver_ready(loop_);
   --loop_->dispatch_depth;
 }

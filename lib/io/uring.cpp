@@ -164,7 +164,8 @@ FDK_ASYNC_HOT void submit(Ring *r) {
     sq.sqe_head = tail;
     io_uring_smp_store_release(sq.ktail, tail);
   }
-  enter(r, tail - *sq.khead, completions_kept_aside(r));
+  unsigned to_submit = tail - *sq.khead;
+  if (bool flush = completions_kept_aside(r); to_submit || flush) enter(r, to_submit, flush);
   r->reset_queued = false;
   r->pass_copy_bytes += r->inline_read_bytes;
   r->inline_read_bytes = 0;

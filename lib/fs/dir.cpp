@@ -77,8 +77,8 @@ FDK_ASYNC_HOT int wrap_opened(fdk_fd **out, int raw, int oflags) { return fd_wra
 
 int DirBase::closed(const char *what) { return fail(-EBADF, "%s: the directory's handle is closed", what); }
 
-fdk_dir *dir_fs() { return &g_fs; }
-fdk_dir *dir_cwd() { return &g_cwd; }
+FDK_HOT fdk_dir *dir_fs() { return &g_fs; }
+FDK_HOT fdk_dir *dir_cwd() { return &g_cwd; }
 
 int dir_open(fdk_dir **out, fdk_dir *base, const char *path, unsigned flags) {
   DirBase b;

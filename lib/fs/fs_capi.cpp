@@ -149,8 +149,8 @@ extern "C" {
 
 FDK_API int fdk_last_error_is_escape(void) { return fdk::is_escape_detail(fdk::error_text()) ? 1 : 0; }
 
-FDK_API fdk_dir *fdk_dir_fs(void) { return fdk::dir_fs(); }
-FDK_API fdk_dir *fdk_dir_cwd(void) { return fdk::dir_cwd(); }
+FDK_HOT FDK_API fdk_dir *fdk_dir_fs(void) { return fdk::dir_fs(); }
+FDK_HOT FDK_API fdk_dir *fdk_dir_cwd(void) { return fdk::dir_cwd(); }
 
 FDK_API int fdk_dir_open(fdk_dir **out, fdk_dir *base, const char *path) {
   if (int r = check_out("dir_open", out)) return r;

@@ -20,3 +20,10 @@
 // GOT entries and the USDT semaphores they already touch: zero-initialized, they would
 // otherwise land in .bss, one more page per call.
 #define FDK_HOT_DATA [[gnu::section(".data.fdk_hot")]]
+
+// FDK_ASYNC_HOT marks what an asynchronous call served by the loop's io_uring runs through
+// between two of the loop's system calls: its start, the submission, the reaping of its
+// completion and its delivery. The linker places every .text.sorted.* section right after
+// the hot text, sorted by name, so that these functions, from whichever object, lie
+// together in the page or two that follow it, rather than one page per source file.
+#define FDK_ASYNC_HOT [[gnu::section(".text.sorted.fdk_async")]]

@@ -65,7 +65,7 @@ const char *bad_open_flags(unsigned flags) {
 
 int open_flags_supported(unsigned flags) { return bad_open_flags(flags) ? 0 : 1; }
 
-int open_flags_to_os(unsigned flags, int *out) {
+FDK_ASYNC_HOT int open_flags_to_os(unsigned flags, int *out) {
   if (const char *why = bad_open_flags(flags)) return fail(-EINVAL, "openat: %s: flags 0x%x", why, flags);
   int os = O_CLOEXEC;
   for (unsigned rest = flags; rest; rest &= rest - 1) os |= kOsFlagOfBit[__builtin_ctz(rest)];
@@ -73,12 +73,12 @@ int open_flags_to_os(unsigned flags, int *out) {
   return 0;
 }
 
-int wrap_opened(fdk_fd **out, int raw, int oflags) { return fd_wrap(out, raw, !(oflags & O_NONBLOCK)); }
+FDK_ASYNC_HOT int wrap_opened(fdk_fd **out, int raw, int oflags) { return fd_wrap(out, raw, !(oflags & O_NONBLOCK)); }
 
 int DirBase::closed(const char *what) { return fail(-EBADF, "%s: the directory's handle is closed", what); }
 
-fdk_dir *dir_fs() { return &g_fs; }
-fdk_dir *dir_cwd() { return &g_cwd; }
+FDK_HOT fdk_dir *dir_fs() { return &g_fs; }
+FDK_HOT fdk_dir *dir_cwd() { return &g_cwd; }
 
 int dir_open(fdk_dir **out, fdk_dir *base, const char *path, unsigned flags) {
   DirBase b;
@@ -118,12 +118,12 @@ int dir_from_fd(fdk_dir **out, fdk_fd *fd) {
   return 0;
 }
 
-fdk_dir *dir_ref(fdk_dir *dir) {
+FDK_ASYNC_HOT fdk_dir *dir_ref(fdk_dir *dir) {
   if (dir->kind == fdk_dir::Kind::handle) dir->refs.fetch_add(1, std::memory_order_relaxed);
   return dir;
 }
 
-fdk_dir *dir_unref(fdk_dir *dir) {
+FDK_ASYNC_HOT fdk_dir *dir_unref(fdk_dir *dir) {
   if (!dir || dir->kind != fdk_dir::Kind::handle) return nullptr;
   if (dir->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
     fd_unref(dir->fd);

@@ -22,7 +22,7 @@
 
 namespace fdk {
 
-void OpenResult::deliver(int64_t r) const {
+FDK_ASYNC_HOT void OpenResult::deliver(int64_t r) const {
   fdk_fd *fd = nullptr;
   int result = r < 0 ? static_cast<int>(r) : wrap_opened(&fd, static_cast<int>(r), oflags);
   cb(result, fd, data);
@@ -122,7 +122,7 @@ class NamedOp : public UringOp {
  public:
   NamedOp(fdk_loop *l, const char *what) : UringOp(l), what_(what) {}
 
-  void deliver(int64_t result) override {
+  FDK_ASYNC_HOT void deliver(int64_t result) override {
     span_.end(result);
     flight_.end();
     deliver_result(result);
@@ -132,7 +132,7 @@ class NamedOp : public UringOp {
   virtual void deliver_result(int64_t result) = 0;
 
   void complete_cancelled() { op_complete_with_detail(this, -ECANCELED, std::string(what_) + ": operation cancelled"); }
-  void begin(const char *path, fdk_op **out) {
+  FDK_ASYNC_HOT void begin(const char *path, fdk_op **out) {
     span_.begin(what_, -1, path, loop);
     op_start(this, out);
   }
@@ -168,7 +168,7 @@ struct PathArg {
   }
 
   // False when the path is not one to split here (the pool then takes the call).
-  bool prepare(const char *what) {
+  FDK_ASYNC_HOT bool prepare(const char *what) {
     return base.acquire(dir, what) == 0 && kernel_confines(base) && split();
   }
   // The descriptor name is looked up beneath, once the parent (if any) is open.
@@ -215,14 +215,14 @@ class LastComponentOp : public NamedOp {
   }
 
   // kNotServed when a path is not one to split here.
-  int start(fdk_op **out) {
+  FDK_ASYNC_HOT int start(fdk_op **out) {
     if (!first_.prepare(what_) || (second_ && !second_->prepare(what_))) return kNotServed;
     begin(first_.path.c_str(), out);
     issue_next();
     return 0;
   }
 
-  void on_cqe(int res) override {
+  FDK_ASYNC_HOT void on_cqe(int res) override {
     if (opening_) {
       PathArg &arg = *opening_;
       opening_ = nullptr;
@@ -250,7 +250,7 @@ class LastComponentOp : public NamedOp {
 
  private:
   // Opens the next parent still to open, else issues the call.
-  void issue_next() {
+  FDK_ASYNC_HOT void issue_next() {
     PathArg *arg = nullptr;
     if (first_.parent < 0 && !first_.parent_path.empty()) arg = &first_;
     else if (second_ && second_->parent < 0 && !second_->parent_path.empty()) arg = &*second_;
@@ -280,7 +280,7 @@ class ResultOp : public LastComponentOp {
   ResultOp(fdk_loop *l, fdk_result_cb cb, void *data, Paths... paths) : LastComponentOp(l, paths...), cb_(cb), data_(data) {}
 
  protected:
-  void deliver_result(int64_t result) override { cb_(result, data_); }
+  FDK_ASYNC_HOT void deliver_result(int64_t result) override { cb_(result, data_); }
 
  private:
   fdk_result_cb cb_;
@@ -291,9 +291,10 @@ class MkdirOp final : public ResultOp {
  public:
   MkdirOp(fdk_loop *l, fdk_dir *dir, const char *path, mode_t mode, fdk_result_cb cb, void *data)
       : ResultOp(l, cb, data, dir, path, "mkdirat"), mode_(mode) {}
+  FDK_ASYNC_HOT ~MkdirOp() override = default;
 
  private:
-  void prepare(io_uring_sqe *sqe) override { io_uring_prep_mkdirat(sqe, first_.dirfd(), first_.name, mode_); }
+  FDK_ASYNC_HOT void prepare(io_uring_sqe *sqe) override { io_uring_prep_mkdirat(sqe, first_.dirfd(), first_.name, mode_); }
   int64_t run_blocking() override { return mkdirat(first_.dir, first_.path.c_str(), mode_); }
   mode_t mode_;
 };
@@ -302,9 +303,10 @@ class UnlinkOp final : public ResultOp {
  public:
   UnlinkOp(fdk_loop *l, fdk_dir *dir, const char *path, bool remove_dir, fdk_result_cb cb, void *data)
       : ResultOp(l, cb, data, dir, path, remove_dir ? "rmdirat" : "unlinkat"), remove_dir_(remove_dir) {}
+  FDK_ASYNC_HOT ~UnlinkOp() override = default;
 
  private:
-  void prepare(io_uring_sqe *sqe) override {
+  FDK_ASYNC_HOT void prepare(io_uring_sqe *sqe) override {
     io_uring_prep_unlinkat(sqe, first_.dirfd(), first_.name, remove_dir_ ? AT_REMOVEDIR : 0);
   }
   int64_t run_blocking() override {
@@ -378,19 +380,20 @@ class StatOp final : public ResultOp {
  public:
   StatOp(fdk_loop *l, fdk_stat *st, fdk_dir *dir, const char *path, bool follow, fdk_result_cb cb, void *data)
       : ResultOp(l, cb, data, dir, path, "statat"), st_(st), follow_(follow) {}
+  FDK_ASYNC_HOT ~StatOp() override = default;
 
  private:
-  void prepare(io_uring_sqe *sqe) override {
+  FDK_ASYNC_HOT void prepare(io_uring_sqe *sqe) override {
     bool nofollow = first_.base.confined || !follow_;
     io_uring_prep_statx(sqe, first_.dirfd(), first_.name, nofollow ? AT_SYMLINK_NOFOLLOW : 0, kStatxMask, &sx_);
   }
-  void finish(int res) override {
+  FDK_ASYNC_HOT void finish(int res) override {
     if (res < 0) return fail_path(res);
     if (first_.base.confined && follow_ && S_ISLNK(sx_.stx_mode)) return continue_on_pool();
     op_complete(this, 0);
   }
   int64_t run_blocking() override { return statat(&sx_, first_.dir, first_.path.c_str(), follow_); }
-  void deliver_result(int64_t result) override {
+  FDK_ASYNC_HOT void deliver_result(int64_t result) override {
     if (result >= 0) st_->sx = sx_;
     ResultOp::deliver_result(result);
   }
@@ -404,8 +407,9 @@ class OpenOp final : public DirOp {
  public:
   OpenOp(fdk_loop *l, fdk_dir *dir, const char *path, int oflags, mode_t mode, fdk_open_cb cb, void *data)
       : DirOp(l, dir, path, "openat"), result_{oflags, cb, data}, mode_(mode) {}
+  FDK_ASYNC_HOT ~OpenOp() override = default;
 
-  int start(fdk_op **out) {
+  FDK_ASYNC_HOT int start(fdk_op **out) {
     if (base_.acquire(dir_, what_) < 0 || !kernel_confines(base_) || path_.size() >= PATH_MAX) return kNotServed;
     begin(path_.c_str(), out);
     io_uring_sqe *sqe = next_sqe();
@@ -421,7 +425,7 @@ class OpenOp final : public DirOp {
     return 0;
   }
 
-  void on_cqe(int res) override {
+  FDK_ASYNC_HOT void on_cqe(int res) override {
     if (cancelled_) {
       if (res >= 0) close(res);
       complete_cancelled();
@@ -437,7 +441,7 @@ class OpenOp final : public DirOp {
  private:
   int64_t run_blocking() override { return openat_raw(dir_, path_.c_str(), result_.oflags, mode_); }
   void discard(int64_t r) override { close(static_cast<int>(r)); }
-  void deliver_result(int64_t result) override { result_.deliver(result); }
+  FDK_ASYNC_HOT void deliver_result(int64_t result) override { result_.deliver(result); }
 
   OpenResult result_;
   mode_t mode_;
@@ -497,30 +501,30 @@ int start_or_drop(Op *op, fdk_op **out) {
 
 }  // namespace
 
-int uring_openat(fdk_loop *loop, fdk_dir *dir, const char *path, int oflags, mode_t mode, fdk_open_cb cb, void *data,
+FDK_ASYNC_HOT int uring_openat(fdk_loop *loop, fdk_dir *dir, const char *path, int oflags, mode_t mode, fdk_open_cb cb, void *data,
                  fdk_op **op) {
   if (!ring_serves(loop, IORING_OP_OPENAT2)) return kNotServed;
   return start_or_drop(make_recycled<OpenOp>(loop, dir, path, oflags, mode, cb, data), op);
 }
 
-int uring_statat(fdk_loop *loop, fdk_stat *st, fdk_dir *dir, const char *path, bool follow, fdk_result_cb cb,
+FDK_ASYNC_HOT int uring_statat(fdk_loop *loop, fdk_stat *st, fdk_dir *dir, const char *path, bool follow, fdk_result_cb cb,
                  void *data, fdk_op **op) {
   if (!ring_serves(loop, IORING_OP_STATX) || !ring_serves(loop, IORING_OP_OPENAT2)) return kNotServed;
   return start_or_drop(make_recycled<StatOp>(loop, st, dir, path, follow, cb, data), op);
 }
 
-int uring_fstat(fdk_loop *loop, fdk_stat *st, fdk_fd *fd, fdk_result_cb cb, void *data, fdk_op **op) {
+FDK_ASYNC_HOT int uring_fstat(fdk_loop *loop, fdk_stat *st, fdk_fd *fd, fdk_result_cb cb, void *data, fdk_op **op) {
   if (!ring_serves(loop, IORING_OP_STATX)) return kNotServed;
   return start_or_drop(make_recycled<FstatOp>(loop, st, fd, cb, data), op);
 }
 
-int uring_mkdirat(fdk_loop *loop, fdk_dir *dir, const char *path, mode_t mode, fdk_result_cb cb, void *data,
+FDK_ASYNC_HOT int uring_mkdirat(fdk_loop *loop, fdk_dir *dir, const char *path, mode_t mode, fdk_result_cb cb, void *data,
                   fdk_op **op) {
   if (!ring_serves(loop, IORING_OP_MKDIRAT) || !ring_serves(loop, IORING_OP_OPENAT2)) return kNotServed;
   return start_or_drop(make_recycled<MkdirOp>(loop, dir, path, mode, cb, data), op);
 }
 
-int uring_unlinkat(fdk_loop *loop, fdk_dir *dir, const char *path, bool remove_dir, fdk_result_cb cb, void *data,
+FDK_ASYNC_HOT int uring_unlinkat(fdk_loop *loop, fdk_dir *dir, const char *path, bool remove_dir, fdk_result_cb cb, void *data,
                    fdk_op **op) {
   if (!ring_serves(loop, IORING_OP_UNLINKAT) || !ring_serves(loop, IORING_OP_OPENAT2)) return kNotServed;
   return start_or_drop(make_recycled<UnlinkOp>(loop, dir, path, remove_dir, cb, data), op);

@@ -85,6 +85,44 @@ struct StatTask {
   void discard(int64_t) const {}
 };
 
+// The worker pool's side of the calls the engines did not take, kept out of their hot text
+// (core/hot.h): a call that io_uring serves never runs it.
+[[gnu::noinline]] int openat_on_pool(fdk_loop *loop, fdk_dir *dir, const char *path, int oflags, mode_t mode,
+                                     fdk_open_cb cb, void *data, fdk_op **op) {
+  return start_work(loop, OpenTask{DirRef(dir), path, oflags, mode, {oflags, cb, data}}, op, "openat");
+}
+
+[[gnu::noinline]] int mkdirat_on_pool(fdk_loop *loop, fdk_dir *dir, const char *path, mode_t mode, fdk_result_cb cb,
+                                      void *data, fdk_op **op) {
+  auto fn = [d = DirRef(dir), p = std::string(path), mode] { return mkdirat(d.get(), p.c_str(), mode); };
+  return start_result(loop, std::move(fn), cb, data, op, "mkdirat");
+}
+
+// unlinkat, or rmdirat when remove_dir is set.
+[[gnu::noinline]] int unlinkat_on_pool(fdk_loop *loop, fdk_dir *dir, const char *path, bool remove_dir,
+                                       fdk_result_cb cb, void *data, fdk_op **op) {
+  if (remove_dir) {
+    auto fn = [d = DirRef(dir), p = std::string(path)] { return rmdirat(d.get(), p.c_str()); };
+    return start_result(loop, std::move(fn), cb, data, op, "rmdirat");
+  }
+  auto fn = [d = DirRef(dir), p = std::string(path)] { return unlinkat(d.get(), p.c_str()); };
+  return start_result(loop, std::move(fn), cb, data, op, "unlinkat");
+}
+
+[[gnu::noinline]] int fstat_on_pool(fdk_loop *loop, fdk_stat *st, fdk_fd *fd, fdk_result_cb cb, void *data,
+                                    fdk_op **op) {
+  auto fn = [f = FdRef(fd)](struct statx *sx) { return fstat(sx, f.get()); };
+  return start_work(loop, StatTask<decltype(fn)>{st, std::move(fn), cb, data}, op, "fstat");
+}
+
+[[gnu::noinline]] int statat_on_pool(fdk_loop *loop, fdk_stat *st, fdk_dir *dir, const char *path, bool follow,
+                                     fdk_result_cb cb, void *data, fdk_op **op) {
+  auto fn = [d = DirRef(dir), p = std::string(path), follow](struct statx *sx) {
+    return statat(sx, d.get(), p.c_str(), follow);
+  };
+  return start_work(loop, StatTask<decltype(fn)>{st, std::move(fn), cb, data}, op, "statat");
+}
+
 }  // namespace
 
 int dir_open_async(fdk_loop *loop, fdk_dir *base, const char *path, fdk_dir_cb cb, void *data, fdk_op **op) {
@@ -92,7 +130,7 @@ int dir_open_async(fdk_loop *loop, fdk_dir *base, const char *path, fdk_dir_cb c
   return start_produce<fdk_dir *>(loop, std::move(fn), cb, data, op, "dir_open");
 }
 
-int openat_async(fdk_loop *loop, fdk_dir *dir, const char *path, unsigned flags, mode_t mode, fdk_open_cb cb,
+FDK_ASYNC_HOT int openat_async(fdk_loop *loop, fdk_dir *dir, const char *path, unsigned flags, mode_t mode, fdk_open_cb cb,
                  void *data, fdk_op **op) {
   int oflags;
   if (int r = open_flags_to_os(flags, &oflags)) return r;
@@ -103,32 +141,29 @@ int openat_async(fdk_loop *loop, fdk_dir *dir, const char *path, unsigned flags,
   if (engine_tries_uring(engine)) {
     if (int r = uring_openat(loop, dir, path, oflags, mode, cb, data, op); r != kNotServed) return r;
   }
-  return start_work(loop, OpenTask{DirRef(dir), path, oflags, mode, {oflags, cb, data}}, op, "openat");
+  return openat_on_pool(loop, dir, path, oflags, mode, cb, data, op);
 }
 
-int mkdirat_async(fdk_loop *loop, fdk_dir *dir, const char *path, mode_t mode, fdk_result_cb cb, void *data,
+FDK_ASYNC_HOT int mkdirat_async(fdk_loop *loop, fdk_dir *dir, const char *path, mode_t mode, fdk_result_cb cb, void *data,
                   fdk_op **op) {
   if (engine_tries_uring(fs_engine())) {
     if (int r = uring_mkdirat(loop, dir, path, mode, cb, data, op); r != kNotServed) return r;
   }
-  auto fn = [d = DirRef(dir), p = std::string(path), mode] { return mkdirat(d.get(), p.c_str(), mode); };
-  return start_result(loop, std::move(fn), cb, data, op, "mkdirat");
+  return mkdirat_on_pool(loop, dir, path, mode, cb, data, op);
 }
 
-int unlinkat_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_result_cb cb, void *data, fdk_op **op) {
+FDK_ASYNC_HOT int unlinkat_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_result_cb cb, void *data, fdk_op **op) {
   if (engine_tries_uring(fs_engine())) {
     if (int r = uring_unlinkat(loop, dir, path, false, cb, data, op); r != kNotServed) return r;
   }
-  auto fn = [d = DirRef(dir), p = std::string(path)] { return unlinkat(d.get(), p.c_str()); };
-  return start_result(loop, std::move(fn), cb, data, op, "unlinkat");
+  return unlinkat_on_pool(loop, dir, path, false, cb, data, op);
 }
 
-int rmdirat_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_result_cb cb, void *data, fdk_op **op) {
+FDK_ASYNC_HOT int rmdirat_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_result_cb cb, void *data, fdk_op **op) {
   if (engine_tries_uring(fs_engine())) {
     if (int r = uring_unlinkat(loop, dir, path, true, cb, data, op); r != kNotServed) return r;
   }
-  auto fn = [d = DirRef(dir), p = std::string(path)] { return rmdirat(d.get(), p.c_str()); };
-  return start_result(loop, std::move(fn), cb, data, op, "rmdirat");
+  return unlinkat_on_pool(loop, dir, path, true, cb, data, op);
 }
 
 int renameat2_async(fdk_loop *loop, fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char *new_path,
@@ -191,23 +226,19 @@ int utimensat_async(fdk_loop *loop, fdk_dir *dir, const char *path, const struct
   return start_result(loop, std::move(fn), cb, data, op, "utimensat");
 }
 
-int fstat_async(fdk_loop *loop, fdk_stat *st, fdk_fd *fd, fdk_result_cb cb, void *data, fdk_op **op) {
+FDK_ASYNC_HOT int fstat_async(fdk_loop *loop, fdk_stat *st, fdk_fd *fd, fdk_result_cb cb, void *data, fdk_op **op) {
   if (FsEngine engine = fs_engine(); engine_tries_uring(engine) && !pool_first(loop, engine)) {
     if (int r = uring_fstat(loop, st, fd, cb, data, op); r != kNotServed) return r;
   }
-  auto fn = [f = FdRef(fd)](struct statx *sx) { return fstat(sx, f.get()); };
-  return start_work(loop, StatTask<decltype(fn)>{st, std::move(fn), cb, data}, op, "fstat");
+  return fstat_on_pool(loop, st, fd, cb, data, op);
 }
 
-int statat_async(fdk_loop *loop, fdk_stat *st, fdk_dir *dir, const char *path, bool follow, fdk_result_cb cb,
+FDK_ASYNC_HOT int statat_async(fdk_loop *loop, fdk_stat *st, fdk_dir *dir, const char *path, bool follow, fdk_result_cb cb,
                  void *data, fdk_op **op) {
   if (FsEngine engine = fs_engine(); engine_tries_uring(engine) && !pool_first(loop, engine)) {
     if (int r = uring_statat(loop, st, dir, path, follow, cb, data, op); r != kNotServed) return r;
   }
-  auto fn = [d = DirRef(dir), p = std::string(path), follow](struct statx *sx) {
-    return statat(sx, d.get(), p.c_str(), follow);
-  };
-  return start_work(loop, StatTask<decltype(fn)>{st, std::move(fn), cb, data}, op, "statat");
+  return statat_on_pool(loop, st, dir, path, follow, cb, data, op);
 }
 
 int readdir_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_dirents_cb cb, void *data, fdk_op **op) {

@@ -149,8 +149,8 @@ extern "C" {
 
 FDK_API int fdk_last_error_is_escape(void) { return fdk::is_escape_detail(fdk::error_text()) ? 1 : 0; }
 
-FDK_API fdk_dir *fdk_dir_fs(void) { return fdk::dir_fs(); }
-FDK_API fdk_dir *fdk_dir_cwd(void) { return fdk::dir_cwd(); }
+FDK_HOT FDK_API fdk_dir *fdk_dir_fs(void) { return fdk::dir_fs(); }
+FDK_HOT FDK_API fdk_dir *fdk_dir_cwd(void) { return fdk::dir_cwd(); }
 
 FDK_API int fdk_dir_open(fdk_dir **out, fdk_dir *base, const char *path) {
   if (int r = check_out("dir_open", out)) return r;
@@ -450,27 +450,27 @@ FDK_API int fdk_dir_open_async(fdk_loop *loop, fdk_dir *base, const char *path, 
   return guard_async("dir_open", loop, cb, [&] { return fdk::dir_open_async(loop, base, path, cb, data, op); });
 }
 
-FDK_API int fdk_openat_async(fdk_loop *loop, fdk_dir *dir, const char *path, unsigned flags, unsigned mode,
+FDK_ASYNC_HOT FDK_API int fdk_openat_async(fdk_loop *loop, fdk_dir *dir, const char *path, unsigned flags, unsigned mode,
                              fdk_open_cb cb, void *data, fdk_op **op) {
   if (int r = check_dir("openat", dir, path)) return r;
   if (int r = check_mode("openat", mode)) return r;
   return guard_async("openat", loop, cb, [&] { return fdk::openat_async(loop, dir, path, flags, mode, cb, data, op); });
 }
 
-FDK_API int fdk_mkdirat_async(fdk_loop *loop, fdk_dir *dir, const char *path, unsigned mode, fdk_result_cb cb,
+FDK_ASYNC_HOT FDK_API int fdk_mkdirat_async(fdk_loop *loop, fdk_dir *dir, const char *path, unsigned mode, fdk_result_cb cb,
                               void *data, fdk_op **op) {
   if (int r = check_dir("mkdirat", dir, path)) return r;
   if (int r = check_mode("mkdirat", mode)) return r;
   return guard_async("mkdirat", loop, cb, [&] { return fdk::mkdirat_async(loop, dir, path, mode, cb, data, op); });
 }
 
-FDK_API int fdk_unlinkat_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_result_cb cb, void *data,
+FDK_ASYNC_HOT FDK_API int fdk_unlinkat_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_result_cb cb, void *data,
                                fdk_op **op) {
   if (int r = check_dir("unlinkat", dir, path)) return r;
   return guard_async("unlinkat", loop, cb, [&] { return fdk::unlinkat_async(loop, dir, path, cb, data, op); });
 }
 
-FDK_API int fdk_rmdirat_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_result_cb cb, void *data,
+FDK_ASYNC_HOT FDK_API int fdk_rmdirat_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_result_cb cb, void *data,
                               fdk_op **op) {
   if (int r = check_dir("rmdirat", dir, path)) return r;
   return guard_async("rmdirat", loop, cb, [&] { return fdk::rmdirat_async(loop, dir, path, cb, data, op); });
@@ -546,7 +546,7 @@ FDK_API int fdk_fstat_async(fdk_loop *loop, fdk_stat *st, fdk_fd *fd, fdk_result
   return guard_async("fstat", loop, cb, [&] { return fdk::fstat_async(loop, st, fd, cb, data, op); });
 }
 
-FDK_API int fdk_statat_async(fdk_loop *loop, fdk_stat *st, fdk_dir *dir, const char *path, int follow,
+FDK_ASYNC_HOT FDK_API int fdk_statat_async(fdk_loop *loop, fdk_stat *st, fdk_dir *dir, const char *path, int follow,
                              fdk_result_cb cb, void *data, fdk_op **op) {
   if (int r = check_stat("statat", st)) return r;
   if (int r = check_dir("statat", dir, path)) return r;

@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include "core/error.h"
+#include "core/syscall.h"
 #include "fd/fd.h"
 
 namespace fdk {
@@ -37,7 +38,7 @@ FsEngine read_engine_setting() {
 
 }  // namespace
 
-FsEngine fs_engine() {
+FDK_ASYNC_HOT FsEngine fs_engine() {
   if (!g_engine_read.load(std::memory_order_acquire)) {
     std::call_once(g_engine_once, [] {
       g_engine = read_engine_setting();
@@ -47,7 +48,7 @@ FsEngine fs_engine() {
   return g_engine;
 }
 
-bool inline_first(fdk_loop *loop, FsEngine engine) {
+FDK_ASYNC_HOT bool inline_first(fdk_loop *loop, FsEngine engine) {
   if (engine == FsEngine::inline_only) return true;
   if (engine != FsEngine::automatic) return false;
 #if FDK_HAVE_URING
@@ -58,7 +59,7 @@ bool inline_first(fdk_loop *loop, FsEngine engine) {
 #endif
 }
 
-bool inline_open_first(fdk_loop *loop, FsEngine engine) {
+FDK_ASYNC_HOT bool inline_open_first(fdk_loop *loop, FsEngine engine) {
   if (engine == FsEngine::inline_only) return true;
   if (engine != FsEngine::automatic) return false;
 #if FDK_HAVE_URING
@@ -69,7 +70,7 @@ bool inline_open_first(fdk_loop *loop, FsEngine engine) {
 #endif
 }
 
-bool pool_first(fdk_loop *loop, FsEngine engine) {
+FDK_ASYNC_HOT bool pool_first(fdk_loop *loop, FsEngine engine) {
   // Two at most: the pool's loop watches for results only with one or two in flight.
   return engine == FsEngine::automatic && loop->fs_in_flight + loop->pool.in_flight < 2;
 }
@@ -109,10 +110,11 @@ constexpr unsigned kRingEntries = 256;
 // Submit-and-reap rounds one loop iteration makes before it lets other handles run, the
 // time they may take together (a timer due meanwhile waits for them), and the bytes their
 // reads may copy on the loop thread together (four submissions' worth, about 200 µs here:
-// the clock, read every few rounds, would let a round of large reads run long past the time).
+// the clock, read after every few completions, would let a round of large reads run long
+// past the time).
 constexpr int kRounds = 64;
 constexpr uint64_t kRoundsNs = 250 * 1000;
-constexpr int kRoundsPerClockRead = 4;
+constexpr unsigned kCompletionsPerClockRead = 16;
 constexpr size_t kPassCopyBudget = 4 * kInlineReadBudget;
 // loop->ring after a failed setup on that loop: do not try again.
 Ring *const kNoRing = reinterpret_cast<Ring *>(uintptr_t{1});
@@ -140,14 +142,36 @@ uint64_t probe_opcodes(io_uring *ring) {
   return bits & (uint64_t{1} << IORING_OP_ASYNC_CANCEL) ? bits : 0;
 }
 
-void submit(Ring *r) {
-  io_uring_submit(&r->ring);
+// io_uring_enter made inline (core/syscall.h), not through liburing's io_uring_submit: a
+// call into another library is one more page of code before the system call and after it,
+// each a page walk where the kernel flushes the TLB at every call (core/hot.h). getevents:
+// also flush the completions the kernel kept aside when the completion queue was full.
+void enter(Ring *r, unsigned to_submit, bool getevents) {
+  (void)raw_syscall(SYS_io_uring_enter, r->ring.ring_fd, to_submit, 0, getevents ? IORING_ENTER_GETEVENTS : 0, 0);
+}
+
+bool completions_kept_aside(const Ring *r) {
+  return IO_URING_READ_ONCE(*r->ring.sq.kflags) & IORING_SQ_CQ_OVERFLOW;
+}
+
+// Publishes the entries filled since the last submission (liburing's io_uring_get_sqe hands
+// them out in order, and its setup maps each slot of the submission array to its own entry)
+// and sends them. An error leaves them queued: the next submission sends them again.
+FDK_ASYNC_HOT void submit(Ring *r) {
+  io_uring_sq &sq = r->ring.sq;
+  unsigned tail = sq.sqe_tail;
+  if (sq.sqe_head != tail) {
+    sq.sqe_head = tail;
+    io_uring_smp_store_release(sq.ktail, tail);
+  }
+  unsigned to_submit = tail - *sq.khead;
+  if (bool flush = completions_kept_aside(r); to_submit || flush) enter(r, to_submit, flush);
   r->reset_queued = false;
   r->pass_copy_bytes += r->inline_read_bytes;
   r->inline_read_bytes = 0;
 }
 
-io_uring_sqe *sqe_of(Ring *r) {
+FDK_ASYNC_HOT io_uring_sqe *sqe_of(Ring *r) {
   io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
   if (!sqe) {
     // The queue is full: send it now to make room.
@@ -158,17 +182,28 @@ io_uring_sqe *sqe_of(Ring *r) {
 }
 
 // Hands every waiting completion to its op: the number handed.
-unsigned reap(Ring *r) {
+// Read inline rather than with liburing's io_uring_peek_batch_cqe, for the same reason as
+// submit's system call.
+FDK_ASYNC_HOT unsigned reap(Ring *r) {
+  io_uring_cq &cq = r->ring.cq;
   unsigned total = 0;
+  bool flushed = false;
   for (;;) {
-    io_uring_cqe *cqes[64];
-    unsigned n = io_uring_peek_batch_cqe(&r->ring, cqes, 64);
-    if (n == 0) return total;
+    unsigned head = *cq.khead;
+    unsigned n = std::min(io_uring_smp_load_acquire(cq.ktail) - head, 64u);
+    if (n == 0) {
+      // Completions the kernel kept aside (a full queue) come back with one more call.
+      if (flushed || !completions_kept_aside(r)) return total;
+      enter(r, 0, true);
+      flushed = true;
+      continue;
+    }
     UringOp *ops[64];
     int res[64];
     for (unsigned i = 0; i < n; ++i) {
-      ops[i] = static_cast<UringOp *>(io_uring_cqe_get_data(cqes[i]));
-      res[i] = cqes[i]->res;
+      const io_uring_cqe &cqe = cq.cqes[(head + i) & cq.ring_mask];
+      ops[i] = static_cast<UringOp *>(io_uring_cqe_get_data(&cqe));
+      res[i] = cqe.res;
     }
     io_uring_cq_advance(&r->ring, n);
     // A cancel request and a read of the eventfd carry no op: their answers are of no
@@ -213,7 +248,7 @@ void reset_wake_count(Ring *r) {
 }
 
 // reset: libuv polls the eventfd (level-triggered); in the loop's own set its count is left.
-void on_wake(Waker *waker, bool reset) {
+FDK_ASYNC_HOT void on_wake(Waker *waker, bool reset) {
   auto *r = static_cast<Ring *>(waker->owner);
   if (reset) reset_wake_count(r);
   Dispatch scope(r->loop);
@@ -239,22 +274,30 @@ void wake_soon(Ring *r) {
 // and cached lookups complete inside the submission); callbacks that start new ops get
 // their submissions sent in the next round. What is still queued when the rounds stop goes
 // out in the next iteration's pass.
-void submit_and_reap(Ring *r) {
+FDK_ASYNC_HOT void submit_and_reap(Ring *r) {
   uint64_t start = uv_hrtime();
   r->pass_copy_bytes = 0;
-  // The clock is read every kRoundsPerClockRead rounds: a round with one cached open or
-  // read takes a few µs, and reading the clock in each cost it a tenth of that.
+  // The clock is read once kCompletionsPerClockRead completions were handed since the last
+  // read: a completion of a cached open or read takes a few µs, and a clock read (libuv's
+  // code, the vDSO's and the clock's page, each a page walk after the round's system call)
+  // cost a round of one such completion a tenth of that.
+  unsigned handed_since_clock = 0;
   for (int round = 0; round < kRounds; ++round) {
-    if (round % kRoundsPerClockRead == kRoundsPerClockRead - 1 && uv_hrtime() - start >= kRoundsNs) break;
+    if (handed_since_clock >= kCompletionsPerClockRead) {
+      if (uv_hrtime() - start >= kRoundsNs) break;
+      handed_since_clock = 0;
+    }
     if (!io_uring_sq_ready(&r->ring) && !io_uring_cq_ready(&r->ring)) return;
     Dispatch scope(r->loop);
     if (io_uring_sq_ready(&r->ring)) submit(r);
-    if (reap(r) == 0 || r->pass_copy_bytes >= kPassCopyBudget) return;
+    unsigned handed = reap(r);
+    if (handed == 0 || r->pass_copy_bytes >= kPassCopyBudget) return;
+    handed_since_clock += handed;
   }
 }
 
 // Before the loop waits (its prepare handle, or fdk_loop_run's own wait).
-void before_wait(Ring *r) {
+FDK_ASYNC_HOT void before_wait(Ring *r) {
   if (!io_uring_sq_ready(&r->ring) && !io_uring_cq_ready(&r->ring)) return;
   // This pass hands out what completes while it runs; the loop may wait only once
   // signals are on again and no completion came meanwhile (the kernel orders its
@@ -266,7 +309,7 @@ void before_wait(Ring *r) {
   if (io_uring_cq_ready(&r->ring) || io_uring_sq_ready(&r->ring)) wake_soon(r);
 }
 
-void on_prepare(uv_prepare_t *handle) { before_wait(static_cast<Ring *>(handle->data)); }
+FDK_ASYNC_HOT void on_prepare(uv_prepare_t *handle) { before_wait(static_cast<Ring *>(handle->data)); }
 
 void on_ring_handle_closed(uv_handle_t *handle) {
   auto *r = static_cast<Ring *>(handle->data);
@@ -331,7 +374,7 @@ bool ring_serves_first(fdk_loop *loop, int opcode) {
   return true;
 }
 
-void ring_before_wait(fdk_loop *loop) {
+FDK_ASYNC_HOT void ring_before_wait(fdk_loop *loop) {
   if (loop->ring && loop->ring != kNoRing) before_wait(loop->ring);
 }
 
@@ -344,13 +387,13 @@ void ring_close(fdk_loop *loop) {
   uv_close(reinterpret_cast<uv_handle_t *>(&r->prepare), on_ring_handle_closed);
 }
 
-io_uring_sqe *UringOp::next_sqe() {
+FDK_ASYNC_HOT io_uring_sqe *UringOp::next_sqe() {
   io_uring_sqe *sqe = sqe_of(loop->ring);
   if (sqe) io_uring_sqe_set_data(sqe, this);
   return sqe;
 }
 
-io_uring_sqe *UringOp::begin_on_fd(fdk_fd *fd, Span &span, const char *what, fdk_op **out, int *raw) {
+FDK_ASYNC_HOT io_uring_sqe *UringOp::begin_on_fd(fdk_fd *fd, Span &span, const char *what, fdk_op **out, int *raw) {
   span.begin(what, fd->raw, nullptr, loop);
   op_start(this, out);
   if (fd_use(fd, raw) < 0) {
@@ -366,7 +409,7 @@ io_uring_sqe *UringOp::begin_on_fd(fdk_fd *fd, Span &span, const char *what, fdk
   return sqe;
 }
 
-void UringOp::queued() {
+FDK_ASYNC_HOT void UringOp::queued() {
   // Outside a libuv callback of fdkit (a start before the loop runs, or from the host's
   // own handle, maybe a prepare handle run after the ring's) the ring's prepare pass may
   // already be over: the loop's next wait must not block, so that a pass comes first and
@@ -376,7 +419,7 @@ void UringOp::queued() {
   if (loop->dispatch_depth == 0) wake_soon(loop->ring);
 }
 
-bool UringOp::copy_inside(size_t bytes) {
+FDK_ASYNC_HOT bool UringOp::copy_inside(size_t bytes) {
   Ring *r = loop->ring;
   if (r->inline_read_bytes + bytes > kInlineReadBudget) return false;
   r->inline_read_bytes += bytes;

@@ -9,6 +9,7 @@
 #include <string>
 #include <utility>
 
+#include "core/hot.h"
 #include "loop/loop.h"
 #include "trace/trace.h"
 

@@ -24,10 +24,10 @@ constexpr int kDeliverBatch = 1024;
 
 // The wake-up handle keeps libuv's loop alive exactly while operations are pending: it is
 // referenced and unreferenced only when the count leaves and reaches zero.
-void pending_added(fdk_loop *loop) {
+FDK_ASYNC_HOT void pending_added(fdk_loop *loop) {
   if (++loop->pending_count == 1) uv_ref(reinterpret_cast<uv_handle_t *>(&loop->wake));
 }
-void pending_removed(fdk_loop *loop) {
+FDK_ASYNC_HOT void pending_removed(fdk_loop *loop) {
   if (--loop->pending_count == 0) uv_unref(reinterpret_cast<uv_handle_t *>(&loop->wake));
 }
 
@@ -42,7 +42,7 @@ void poll_libuv_once(fdk_loop *loop) {
 
 // A completed operation leaves the pending list for the ready queue (through the same
 // links); it still counts as pending until its callback ran.
-void unlink_pending(fdk_op *op) {
+FDK_ASYNC_HOT void unlink_pending(fdk_op *op) {
   fdk_loop *loop = op->loop;
   if (op->prev) op->prev->next = op->next;
   else if (loop->pending_head == op) loop->pending_head = op->next;
@@ -70,7 +70,7 @@ void on_idle(uv_idle_t *handle) {
   if (!loop->ready_head) uv_idle_stop(handle);
 }
 
-void deliver_ready(fdk_loop *loop) {
+FDK_ASYNC_HOT void deliver_ready(fdk_loop *loop) {
   for (int n = 0; loop->ready_head && n < kDeliverBatch; ++n) {
     fdk_op *op = loop->ready_head;
     loop->ready_head = op->next;
@@ -350,7 +350,7 @@ void on_fork_child() { g_fork_generation.fetch_add(1, std::memory_order_relaxed)
 
 }  // namespace
 
-bool loop_forked(const fdk_loop *loop) {
+FDK_ASYNC_HOT bool loop_forked(const fdk_loop *loop) {
   return loop->fork_generation != g_fork_generation.load(std::memory_order_relaxed);
 }
 
@@ -368,7 +368,7 @@ bool on_loop_thread(const fdk_loop *loop) {
   return loop->owner.load(std::memory_order_relaxed) == std::this_thread::get_id();
 }
 
-void op_start(fdk_op *op, fdk_op **out) {
+FDK_ASYNC_HOT void op_start(fdk_op *op, fdk_op **out) {
   fdk_loop *loop = op->loop;
   link_pending(op);
   pending_added(loop);
@@ -404,12 +404,12 @@ void op_complete_with_detail(fdk_op *op, int64_t result, std::string detail) {
   queue_ready(op, result);
 }
 
-void op_complete(fdk_op *op, int64_t result) {
+FDK_ASYNC_HOT void op_complete(fdk_op *op, int64_t result) {
   if (result < 0) op_complete_with_detail(op, result, error_text());
   else queue_ready(op, result);
 }
 
-void op_unref(fdk_op *op) {
+FDK_ASYNC_HOT void op_unref(fdk_op *op) {
   if (op->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
   if (!op->recycled_size) {
     delete op;
@@ -433,7 +433,7 @@ Recycler::~Recycler() {
   }
 }
 
-void *Recycler::take(size_t size) {
+FDK_ASYNC_HOT void *Recycler::take(size_t size) {
   size = usable(size);
   for (Bin &bin : bins_) {
     if (bin.size == size && bin.head) {
@@ -447,7 +447,7 @@ void *Recycler::take(size_t size) {
   return ::operator new(size);
 }
 
-void Recycler::give(void *block, size_t size) {
+FDK_ASYNC_HOT void Recycler::give(void *block, size_t size) {
   size = usable(size);
   Bin *spare = nullptr;
   for (Bin &bin : bins_) {
@@ -469,9 +469,9 @@ void Recycler::give(void *block, size_t size) {
   ASAN_POISON_MEMORY_REGION(b, size);
 }
 
-Dispatch::Dispatch(fdk_loop *loop) : loop_(loop) { ++loop_->dispatch_depth; }
+FDK_ASYNC_HOT Dispatch::Dispatch(fdk_loop *loop) : loop_(loop) { ++loop_->dispatch_depth; }
 
-Dispatch::~Dispatch() {
+FDK_ASYNC_HOT Dispatch::~Dispatch() {
   if (loop_->dispatch_depth == 1) deliver_ready(loop_);
   --loop_->dispatch_depth;
 }

@@ -334,6 +334,63 @@ static void test_async_reads_of_leftover_data(void **state) {
   assert_int_equal(fdk_loop_free(loop), 0);
 }
 
+typedef struct {
+  fdk_loop *loop;
+  fdk_fd *fd;
+  char buf[4096];
+  size_t want; /* the size of each read */
+  int full;    /* reads that filled the buffer */
+  int64_t last;
+} chained_reader;
+
+static void read_again_while_full(int64_t n, void *data) {
+  chained_reader *c = data;
+  c->last = n;
+  if (n != (int64_t)c->want) return;
+  c->full++;
+  assert_int_equal(fdk_read_async(c->loop, c->fd, c->buf, c->want, read_again_while_full, c, NULL), 0);
+}
+
+/* A read that fills a buffer of 4 KiB or more leaves the readiness unspent: the read
+ * started again from its callback tries at once, without waiting for the loop's next
+ * report, so one turn of the loop takes all the data there is. A smaller buffer filled
+ * still makes the next read wait for the report: one read per turn. */
+static void test_full_reads_read_again_at_once(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdk_fd *r, *w;
+  assert_int_equal(fdk_pipe(&r, &w), 0);
+  static char data[3 * 4096 + 100];
+  memset(data, 'd', sizeof data);
+  chained_reader c = {.loop = loop, .fd = r, .want = 4096};
+  /* The first read finds nothing: the loop watches the pipe from then on. */
+  assert_int_equal(fdk_read_async(loop, r, c.buf, c.want, read_again_while_full, &c, NULL), 0);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_NOWAIT), 1);
+  assert_int_equal(write(fdk_fd_raw(w), data, sizeof data), (ssize_t)sizeof data);
+  /* One turn: three full reads, then the short one, which ends the chain. */
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_NOWAIT), 0);
+  assert_int_equal(c.full, 3);
+  assert_int_equal(c.last, 100);
+
+  c.want = 4;
+  c.full = 0;
+  c.last = -1;
+  assert_int_equal(fdk_read_async(loop, r, c.buf, c.want, read_again_while_full, &c, NULL), 0);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_NOWAIT), 1);
+  assert_int_equal(write(fdk_fd_raw(w), data, 16), 16);
+  for (int turn = 1; turn <= 4; turn++) {
+    assert_int_equal(fdk_loop_run(loop, FDK_RUN_NOWAIT), 1);
+    assert_int_equal(c.full, turn);
+  }
+  fdk_fd_close(w); /* the pending read's end of file */
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+  assert_int_equal(c.last, 0);
+  fdk_fd_unref(w);
+  fdk_fd_unref(r);
+  assert_int_equal(fdk_loop_free(loop), 0);
+}
+
 /* Whether the kernel takes preadv2(RWF_NOWAIT) for a pipe (not under the old-kernel run). */
 static int nowait_reads_of_pipes(void) {
   int p[2];
@@ -1186,6 +1243,7 @@ int main(int argc, char **argv) {
       fdkt_test(test_async_regular_file),
       fdkt_test(test_async_fsync_answers_as_fsync),
       fdkt_test(test_async_reads_of_leftover_data),
+      fdkt_test(test_full_reads_read_again_at_once),
       fdkt_pipe_reading_test(test_unwaited_hangup_keeps_loop_idle),
       fdkt_test(test_blocking_mode_pipe_read),
       fdkt_test(test_blocking_mode_pipe_write),

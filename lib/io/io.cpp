@@ -224,6 +224,8 @@ struct ReadTask : Callback {
   int64_t attempt(fdk_fd *fd, int raw, bool nb) { return readv_attempt(fd, raw, v, nb); }
   // The try of an asynchronous read (io.h): -EOPNOTSUPP where the kernel refuses the flag.
   int64_t attempt_nowait(int raw) const { return result_of(::preadv2(raw, v.iov, v.count, -1, RWF_NOWAIT)); }
+  // A read that filled a buffer of kFullReadMin bytes or more leaves the readiness unspent (fd.h).
+  bool fills_buffer(int64_t r) const { return r >= static_cast<int64_t>(kFullReadMin) && static_cast<size_t>(r) == v.bytes(); }
   FileRequest file_request() { return {&v, &g_at_file_position, false}; }
 };
 

@@ -9,9 +9,14 @@
  *
  * usage: bench_io [REPETITIONS] [MIB] [ONLY]     (defaults 5, 1024, all)
  *   Each ratio is the median of the per-repetition ratios (the contenders run in turn
- *   within a repetition), with its quartiles q1 and q3.
+ *   within a repetition), with its quartiles q1 and q3. Each contender's line also gives
+ *   the medians of one run's CPU time (user and system, every thread of the process; on a
+ *   virtual machine it includes time the host took the CPU away) and context switches:
+ *   the reader and the writer sleeping on each other show in the voluntary ones, other
+ *   work on the machine in the involuntary ones.
  *   ONLY names one case and implementation (pipe:fdkit, pingpong:libuv...) to run it
- *   alone, for strace or perf; no ratios are printed then.
+ *   alone, for strace or perf (no ratios are printed then), or one case (pipe, pingpong)
+ *   to run its contenders alone, with their ratios.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -20,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
@@ -84,7 +90,7 @@ static void fdk_on_written(int64_t n, void *data) {
 
 static void *fdk_writer(void *arg) {
   fdk_side *s = arg;
-  fdk_write_async(s->loop, s->fd, wbuf, CHUNK, fdk_on_written, s, NULL);
+  fdk_write_async(s->loop, s->fd, wbuf, s->left < CHUNK ? (size_t)s->left : CHUNK, fdk_on_written, s, NULL);
   fdk_loop_run(s->loop, FDK_RUN_DEFAULT);
   return NULL;
 }
@@ -351,43 +357,69 @@ static int cmp(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+static double median_of(const double *v, int n) {
+  double sorted[32];
+  memcpy(sorted, v, sizeof(double) * (size_t)n);
+  qsort(sorted, (size_t)n, sizeof(double), cmp);
+  return sorted[n / 2];
+}
+
+/* What one run of a contender cost the process (its threads are joined by then). */
+typedef struct {
+  double cpu_s, voluntary, involuntary;
+} run_cost;
+
+static run_cost cost_now(void) {
+  struct rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  run_cost c = {(double)(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6,
+                (double)u.ru_nvcsw, (double)u.ru_nivcsw};
+  return c;
+}
+
 typedef struct {
   const char *impl;
   double (*fn)(void);
   double median;
 } contender;
 
-static const char *only; /* "case:impl" to run one contender alone, or NULL */
+static const char *only; /* "case:impl" to run one contender alone, "case" for one case, or NULL */
 
 static void measure(const char *bench_case, const char *short_case, const char *unit, contender *c, int n, int reps) {
-  double v[3][32];
+  double v[3][32], cpu[3][32], vol[3][32], invol[3][32];
   int run[3];
   char name[64];
   for (int i = 0; i < n; i++) {
     snprintf(name, sizeof name, "%s:%s", short_case, c[i].impl);
-    run[i] = !only || strcmp(only, name) == 0;
+    run[i] = !only || strcmp(only, name) == 0 || strcmp(only, short_case) == 0;
   }
+  int all_run = !only || strcmp(only, short_case) == 0;
   /* Interleaved repetitions, each starting with the next contender, so drift on the
    * machine and the order within a repetition hit every contender alike. */
   for (int r = 0; r < reps; r++)
     for (int k = 0; k < n; k++) {
       int i = (r + k) % n;
-      if (run[i]) v[i][r] = c[i].fn();
+      if (!run[i]) continue;
+      run_cost before = cost_now();
+      v[i][r] = c[i].fn();
+      run_cost after = cost_now();
+      cpu[i][r] = after.cpu_s - before.cpu_s;
+      vol[i][r] = after.voluntary - before.voluntary;
+      invol[i][r] = after.involuntary - before.involuntary;
     }
   for (int i = 0; i < n; i++) {
     if (!run[i]) continue;
-    double sorted[32];
-    memcpy(sorted, v[i], sizeof(double) * (size_t)reps);
-    qsort(sorted, (size_t)reps, sizeof(double), cmp);
-    c[i].median = sorted[reps / 2];
-    printf("{\"bench\":\"io\",\"case\":\"%s\",\"impl\":\"%s\",\"%s\":%.1f,\"repetitions\":%d}\n", bench_case,
-           c[i].impl, unit, c[i].median, reps);
+    c[i].median = median_of(v[i], reps);
+    printf("{\"bench\":\"io\",\"case\":\"%s\",\"impl\":\"%s\",\"%s\":%.1f,\"repetitions\":%d,\"cpu_s\":%.3f,"
+           "\"voluntary_switches\":%.0f,\"involuntary_switches\":%.0f}\n",
+           bench_case, c[i].impl, unit, c[i].median, reps, median_of(cpu[i], reps), median_of(vol[i], reps),
+           median_of(invol[i], reps));
   }
   /* Each ratio is the median of the per-repetition ratios, with their quartiles: the
    * contenders of one repetition run within a second or two of each other, so load that
    * comes and goes over the run moves a repetition's ratio less than it moves the
    * contenders' own medians. */
-  for (int i = 1; i < n && !only; i++) {
+  for (int i = 1; i < n && all_run; i++) {
     double ratios[32];
     for (int r = 0; r < reps; r++) ratios[r] = v[0][r] / v[i][r];
     qsort(ratios, (size_t)reps, sizeof(double), cmp);

@@ -81,6 +81,7 @@ struct Iovecs {
     iov = v;
   }
 
+  // The bytes the vector holds.
   size_t bytes() const {
     size_t n = 0;
     for (int i = 0; i < count; ++i) n += iov[i].iov_len;

@@ -14,6 +14,11 @@
  *   virtual machine it includes time the host took the CPU away) and context switches:
  *   the reader and the writer sleeping on each other show in the voluntary ones, other
  *   work on the machine in the involuntary ones.
+ *   Where the process may run on two CPUs or more, the measuring thread runs on one and
+ *   the other thread (the pipe's writer, the echo) on another, for every contender: left to
+ *   the scheduler, the two threads share one CPU when other work keeps the second busy, a
+ *   different benchmark (no cross-CPU wake-ups or cache transfers: pipe throughput two to
+ *   three times higher, and bound by the CPU time of each side's system calls).
  *   ONLY names one case and implementation (pipe:fdkit, pingpong:libuv...) to run it
  *   alone, for strace or perf (no ratios are printed then), or one case (pipe, pingpong)
  *   to run its contenders alone, with their ratios.
@@ -21,6 +26,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +42,41 @@ enum { CHUNK = 64 * 1024, ROUND_TRIPS = 50000 };
 
 static long long total_bytes = 1LL << 30;
 static char wbuf[CHUNK];
+
+/* The CPU of the measuring thread and the CPU of the other thread, or -1 (not pinned). */
+static int main_cpu = -1, other_cpu = -1;
+
+static void pick_cpus(void) {
+  cpu_set_t allowed;
+  if (sched_getaffinity(0, sizeof allowed, &allowed) < 0) return;
+  for (int c = 0; c < CPU_SETSIZE && other_cpu < 0; c++) {
+    if (!CPU_ISSET(c, &allowed)) continue;
+    if (main_cpu < 0) main_cpu = c;
+    else other_cpu = c;
+  }
+  if (other_cpu < 0) {
+    main_cpu = -1;
+    return;
+  }
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(main_cpu, &one);
+  pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+}
+
+/* pthread_create, the new thread on the other CPU where there is one. */
+static void start_other(pthread_t *t, void *(*fn)(void *), void *arg) {
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  if (other_cpu >= 0) {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(other_cpu, &one);
+    pthread_attr_setaffinity_np(&attr, sizeof one, &one);
+  }
+  if (pthread_create(t, &attr, fn, arg) != 0) abort();
+  pthread_attr_destroy(&attr);
+}
 
 static double now_s(void) { return (double)fdk_now_ns() / 1e9; }
 
@@ -63,7 +104,7 @@ static double pipe_raw(void) {
   raw_writer_arg arg = {p[1]};
   pthread_t t;
   double t0 = now_s();
-  pthread_create(&t, NULL, raw_writer, &arg);
+  start_other(&t, raw_writer, &arg);
   long long got = 0;
   for (ssize_t n; (n = read(p[0], rbuf, CHUNK)) > 0;) got += n;
   pthread_join(t, NULL);
@@ -113,7 +154,7 @@ static double pipe_fdkit(void) {
   fdk_loop_new(&rs.loop);
   pthread_t t;
   double t0 = now_s();
-  pthread_create(&t, NULL, fdk_writer, &ws);
+  start_other(&t, fdk_writer, &ws);
   fdk_read_async(rs.loop, r, rbuf, CHUNK, fdk_on_read, &rs, NULL);
   fdk_loop_run(rs.loop, FDK_RUN_DEFAULT);
   pthread_join(t, NULL);
@@ -186,7 +227,7 @@ static double pipe_libuv(void) {
   rs.pipe.data = &rs;
   pthread_t t;
   double t0 = now_s();
-  pthread_create(&t, NULL, uv_writer, &ws);
+  start_other(&t, uv_writer, &ws);
   uv_read_start((uv_stream_t *)&rs.pipe, uv_alloc, uv_on_read);
   uv_run(&rs.loop, UV_RUN_DEFAULT);
   pthread_join(t, NULL);
@@ -219,7 +260,7 @@ static void echo_start(echo_pair *e) {
   e->near = sv[0];
   e->far = sv[1];
   fcntl(e->near, F_SETFL, O_NONBLOCK);
-  pthread_create(&e->thread, NULL, echo, &e->far);
+  start_other(&e->thread, echo, &e->far);
 }
 
 static void echo_stop(echo_pair *e) {
@@ -411,9 +452,9 @@ static void measure(const char *bench_case, const char *short_case, const char *
     if (!run[i]) continue;
     c[i].median = median_of(v[i], reps);
     printf("{\"bench\":\"io\",\"case\":\"%s\",\"impl\":\"%s\",\"%s\":%.1f,\"repetitions\":%d,\"cpu_s\":%.3f,"
-           "\"voluntary_switches\":%.0f,\"involuntary_switches\":%.0f}\n",
+           "\"voluntary_switches\":%.0f,\"involuntary_switches\":%.0f,\"threads_on_own_cpus\":%s}\n",
            bench_case, c[i].impl, unit, c[i].median, reps, median_of(cpu[i], reps), median_of(vol[i], reps),
-           median_of(invol[i], reps));
+           median_of(invol[i], reps), other_cpu >= 0 ? "true" : "false");
   }
   /* Each ratio is the median of the per-repetition ratios, with their quartiles: the
    * contenders of one repetition run within a second or two of each other, so load that
@@ -435,6 +476,7 @@ int main(int argc, char **argv) {
   if (argc > 2) total_bytes = atoll(argv[2]) << 20;
   if (argc > 3) only = argv[3];
   memset(wbuf, 'w', sizeof wbuf);
+  pick_cpus();
   contender pipe_cases[] = {{"fdkit", pipe_fdkit, 0}, {"raw", pipe_raw, 0}, {"libuv", pipe_libuv, 0}};
   measure("pipe-1GiB-64KiB", "pipe", "bytes_per_s", pipe_cases, 3, reps);
   contender pp_cases[] = {{"fdkit", pingpong_fdkit, 0}, {"raw", pingpong_raw, 0}, {"libuv", pingpong_libuv, 0}};

@@ -9,17 +9,29 @@
  *
  * usage: bench_io [REPETITIONS] [MIB] [ONLY]     (defaults 5, 1024, all)
  *   Each ratio is the median of the per-repetition ratios (the contenders run in turn
- *   within a repetition), with its quartiles q1 and q3.
+ *   within a repetition), with its quartiles q1 and q3. Each contender's line also gives
+ *   the medians of one run's CPU time (user and system, every thread of the process; on a
+ *   virtual machine it includes time the host took the CPU away) and context switches:
+ *   the reader and the writer sleeping on each other show in the voluntary ones, other
+ *   work on the machine in the involuntary ones.
+ *   Where the process may run on two CPUs or more, the measuring thread runs on one and
+ *   the other thread (the pipe's writer, the echo) on another, for every contender: left to
+ *   the scheduler, the two threads share one CPU when other work keeps the second busy, a
+ *   different benchmark (no cross-CPU wake-ups or cache transfers: pipe throughput two to
+ *   three times higher, and bound by the CPU time of each side's system calls).
  *   ONLY names one case and implementation (pipe:fdkit, pingpong:libuv...) to run it
- *   alone, for strace or perf; no ratios are printed then.
+ *   alone, for strace or perf (no ratios are printed then), or one case (pipe, pingpong)
+ *   to run its contenders alone, with their ratios.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
@@ -30,6 +42,41 @@ enum { CHUNK = 64 * 1024, ROUND_TRIPS = 50000 };
 
 static long long total_bytes = 1LL << 30;
 static char wbuf[CHUNK];
+
+/* The CPU of the measuring thread and the CPU of the other thread, or -1 (not pinned). */
+static int main_cpu = -1, other_cpu = -1;
+
+static void pick_cpus(void) {
+  cpu_set_t allowed;
+  if (sched_getaffinity(0, sizeof allowed, &allowed) < 0) return;
+  for (int c = 0; c < CPU_SETSIZE && other_cpu < 0; c++) {
+    if (!CPU_ISSET(c, &allowed)) continue;
+    if (main_cpu < 0) main_cpu = c;
+    else other_cpu = c;
+  }
+  if (other_cpu < 0) {
+    main_cpu = -1;
+    return;
+  }
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(main_cpu, &one);
+  pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+}
+
+/* pthread_create, the new thread on the other CPU where there is one. */
+static void start_other(pthread_t *t, void *(*fn)(void *), void *arg) {
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  if (other_cpu >= 0) {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(other_cpu, &one);
+    pthread_attr_setaffinity_np(&attr, sizeof one, &one);
+  }
+  if (pthread_create(t, &attr, fn, arg) != 0) abort();
+  pthread_attr_destroy(&attr);
+}
 
 static double now_s(void) { return (double)fdk_now_ns() / 1e9; }
 
@@ -57,7 +104,7 @@ static double pipe_raw(void) {
   raw_writer_arg arg = {p[1]};
   pthread_t t;
   double t0 = now_s();
-  pthread_create(&t, NULL, raw_writer, &arg);
+  start_other(&t, raw_writer, &arg);
   long long got = 0;
   for (ssize_t n; (n = read(p[0], rbuf, CHUNK)) > 0;) got += n;
   pthread_join(t, NULL);
@@ -84,7 +131,7 @@ static void fdk_on_written(int64_t n, void *data) {
 
 static void *fdk_writer(void *arg) {
   fdk_side *s = arg;
-  fdk_write_async(s->loop, s->fd, wbuf, CHUNK, fdk_on_written, s, NULL);
+  fdk_write_async(s->loop, s->fd, wbuf, s->left < CHUNK ? (size_t)s->left : CHUNK, fdk_on_written, s, NULL);
   fdk_loop_run(s->loop, FDK_RUN_DEFAULT);
   return NULL;
 }
@@ -107,7 +154,7 @@ static double pipe_fdkit(void) {
   fdk_loop_new(&rs.loop);
   pthread_t t;
   double t0 = now_s();
-  pthread_create(&t, NULL, fdk_writer, &ws);
+  start_other(&t, fdk_writer, &ws);
   fdk_read_async(rs.loop, r, rbuf, CHUNK, fdk_on_read, &rs, NULL);
   fdk_loop_run(rs.loop, FDK_RUN_DEFAULT);
   pthread_join(t, NULL);
@@ -180,7 +227,7 @@ static double pipe_libuv(void) {
   rs.pipe.data = &rs;
   pthread_t t;
   double t0 = now_s();
-  pthread_create(&t, NULL, uv_writer, &ws);
+  start_other(&t, uv_writer, &ws);
   uv_read_start((uv_stream_t *)&rs.pipe, uv_alloc, uv_on_read);
   uv_run(&rs.loop, UV_RUN_DEFAULT);
   pthread_join(t, NULL);
@@ -213,7 +260,7 @@ static void echo_start(echo_pair *e) {
   e->near = sv[0];
   e->far = sv[1];
   fcntl(e->near, F_SETFL, O_NONBLOCK);
-  pthread_create(&e->thread, NULL, echo, &e->far);
+  start_other(&e->thread, echo, &e->far);
 }
 
 static void echo_stop(echo_pair *e) {
@@ -351,43 +398,69 @@ static int cmp(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+static double median_of(const double *v, int n) {
+  double sorted[32];
+  memcpy(sorted, v, sizeof(double) * (size_t)n);
+  qsort(sorted, (size_t)n, sizeof(double), cmp);
+  return sorted[n / 2];
+}
+
+/* What one run of a contender cost the process (its threads are joined by then). */
+typedef struct {
+  double cpu_s, voluntary, involuntary;
+} run_cost;
+
+static run_cost cost_now(void) {
+  struct rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  run_cost c = {(double)(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6,
+                (double)u.ru_nvcsw, (double)u.ru_nivcsw};
+  return c;
+}
+
 typedef struct {
   const char *impl;
   double (*fn)(void);
   double median;
 } contender;
 
-static const char *only; /* "case:impl" to run one contender alone, or NULL */
+static const char *only; /* "case:impl" to run one contender alone, "case" for one case, or NULL */
 
 static void measure(const char *bench_case, const char *short_case, const char *unit, contender *c, int n, int reps) {
-  double v[3][32];
+  double v[3][32], cpu[3][32], vol[3][32], invol[3][32];
   int run[3];
   char name[64];
   for (int i = 0; i < n; i++) {
     snprintf(name, sizeof name, "%s:%s", short_case, c[i].impl);
-    run[i] = !only || strcmp(only, name) == 0;
+    run[i] = !only || strcmp(only, name) == 0 || strcmp(only, short_case) == 0;
   }
+  int all_run = !only || strcmp(only, short_case) == 0;
   /* Interleaved repetitions, each starting with the next contender, so drift on the
    * machine and the order within a repetition hit every contender alike. */
   for (int r = 0; r < reps; r++)
     for (int k = 0; k < n; k++) {
       int i = (r + k) % n;
-      if (run[i]) v[i][r] = c[i].fn();
+      if (!run[i]) continue;
+      run_cost before = cost_now();
+      v[i][r] = c[i].fn();
+      run_cost after = cost_now();
+      cpu[i][r] = after.cpu_s - before.cpu_s;
+      vol[i][r] = after.voluntary - before.voluntary;
+      invol[i][r] = after.involuntary - before.involuntary;
     }
   for (int i = 0; i < n; i++) {
     if (!run[i]) continue;
-    double sorted[32];
-    memcpy(sorted, v[i], sizeof(double) * (size_t)reps);
-    qsort(sorted, (size_t)reps, sizeof(double), cmp);
-    c[i].median = sorted[reps / 2];
-    printf("{\"bench\":\"io\",\"case\":\"%s\",\"impl\":\"%s\",\"%s\":%.1f,\"repetitions\":%d}\n", bench_case,
-           c[i].impl, unit, c[i].median, reps);
+    c[i].median = median_of(v[i], reps);
+    printf("{\"bench\":\"io\",\"case\":\"%s\",\"impl\":\"%s\",\"%s\":%.1f,\"repetitions\":%d,\"cpu_s\":%.3f,"
+           "\"voluntary_switches\":%.0f,\"involuntary_switches\":%.0f,\"threads_on_own_cpus\":%s}\n",
+           bench_case, c[i].impl, unit, c[i].median, reps, median_of(cpu[i], reps), median_of(vol[i], reps),
+           median_of(invol[i], reps), other_cpu >= 0 ? "true" : "false");
   }
   /* Each ratio is the median of the per-repetition ratios, with their quartiles: the
    * contenders of one repetition run within a second or two of each other, so load that
    * comes and goes over the run moves a repetition's ratio less than it moves the
    * contenders' own medians. */
-  for (int i = 1; i < n && !only; i++) {
+  for (int i = 1; i < n && all_run; i++) {
     double ratios[32];
     for (int r = 0; r < reps; r++) ratios[r] = v[0][r] / v[i][r];
     qsort(ratios, (size_t)reps, sizeof(double), cmp);
@@ -403,6 +476,7 @@ int main(int argc, char **argv) {
   if (argc > 2) total_bytes = atoll(argv[2]) << 20;
   if (argc > 3) only = argv[3];
   memset(wbuf, 'w', sizeof wbuf);
+  pick_cpus();
   contender pipe_cases[] = {{"fdkit", pipe_fdkit, 0}, {"raw", pipe_raw, 0}, {"libuv", pipe_libuv, 0}};
   measure("pipe-1GiB-64KiB", "pipe", "bytes_per_s", pipe_cases, 3, reps);
   contender pp_cases[] = {{"fdkit", pingpong_fdkit, 0}, {"raw", pingpong_raw, 0}, {"libuv", pingpong_libuv, 0}};

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* I/O: sync and async forms, short transfers, worker-pool paths, blocking-mode
  * descriptors, SIGPIPE, EINTR, bad arguments. */
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -329,6 +331,63 @@ static void test_async_reads_of_leftover_data(void **state) {
   assert_memory_equal(buf, "ab", 2);
   fdk_fd_unref(a);
   close(sv[1]);
+  assert_int_equal(fdk_loop_free(loop), 0);
+}
+
+typedef struct {
+  fdk_loop *loop;
+  fdk_fd *fd;
+  char buf[4096];
+  size_t want; /* the size of each read */
+  int full;    /* reads that filled the buffer */
+  int64_t last;
+} chained_reader;
+
+static void read_again_while_full(int64_t n, void *data) {
+  chained_reader *c = data;
+  c->last = n;
+  if (n != (int64_t)c->want) return;
+  c->full++;
+  assert_int_equal(fdk_read_async(c->loop, c->fd, c->buf, c->want, read_again_while_full, c, NULL), 0);
+}
+
+/* A read that fills a buffer of 4 KiB or more leaves the readiness unspent: the read
+ * started again from its callback tries at once, without waiting for the loop's next
+ * report, so one turn of the loop takes all the data there is. A smaller buffer filled
+ * still makes the next read wait for the report: one read per turn. */
+static void test_full_reads_read_again_at_once(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdk_fd *r, *w;
+  assert_int_equal(fdk_pipe(&r, &w), 0);
+  static char data[3 * 4096 + 100];
+  memset(data, 'd', sizeof data);
+  chained_reader c = {.loop = loop, .fd = r, .want = 4096};
+  /* The first read finds nothing: the loop watches the pipe from then on. */
+  assert_int_equal(fdk_read_async(loop, r, c.buf, c.want, read_again_while_full, &c, NULL), 0);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_NOWAIT), 1);
+  assert_int_equal(write(fdk_fd_raw(w), data, sizeof data), (ssize_t)sizeof data);
+  /* One turn: three full reads, then the short one, which ends the chain. */
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_NOWAIT), 0);
+  assert_int_equal(c.full, 3);
+  assert_int_equal(c.last, 100);
+
+  c.want = 4;
+  c.full = 0;
+  c.last = -1;
+  assert_int_equal(fdk_read_async(loop, r, c.buf, c.want, read_again_while_full, &c, NULL), 0);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_NOWAIT), 1);
+  assert_int_equal(write(fdk_fd_raw(w), data, 16), 16);
+  for (int turn = 1; turn <= 4; turn++) {
+    assert_int_equal(fdk_loop_run(loop, FDK_RUN_NOWAIT), 1);
+    assert_int_equal(c.full, turn);
+  }
+  fdk_fd_close(w); /* the pending read's end of file */
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+  assert_int_equal(c.last, 0);
+  fdk_fd_unref(w);
+  fdk_fd_unref(r);
   assert_int_equal(fdk_loop_free(loop), 0);
 }
 
@@ -789,6 +848,102 @@ static void test_write_to_file_refusing_nosignal(void **state) {
   assert_int_equal(take_pending_sigpipes(), nosignal ? 0 : 1);
   fdk_fd_unref(w);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* The SIGPIPE scenarios below run in a fresh process (this program run again), whose
+ * fdkit has learned nothing of SIGPIPE yet, on an emulated old kernel: fdkit must hold the
+ * signal back itself there, unless the process ignores it. A scenario answers 0 when it
+ * held, or fails a check, which ends the process otherwise. */
+#define CHILD_CHECK(cond)                                            \
+  do {                                                               \
+    if (!(cond)) {                                                   \
+      fprintf(stderr, "%s:%d: %s failed\n", __FILE__, __LINE__, #cond); \
+      return 1;                                                      \
+    }                                                                \
+  } while (0)
+
+static void set_sigpipe(void (*handler)(int)) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = handler;
+  sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* A write of each form (sync write and writev, async write) to w: expect is what each
+ * answers. */
+static int write_each_way(fdk_loop *loop, fdk_fd *w, ssize_t expect) {
+  CHILD_CHECK(fdk_write(w, "x", 1) == (expect < 0 ? expect : 1));
+  struct iovec two[2] = {{"x", 1}, {"y", 1}};
+  CHILD_CHECK(fdk_writev(w, two, 2) == (expect < 0 ? expect : 2));
+  fdkt_result res = {0};
+  CHILD_CHECK(fdk_write_async(loop, w, "x", 1, fdkt_record, &res, NULL) == 0);
+  CHILD_CHECK(fdk_loop_run(loop, FDK_RUN_DEFAULT) == 0);
+  CHILD_CHECK(res.calls == 1 && res.result == (expect < 0 ? expect : 1));
+  return 0;
+}
+
+static int sigpipe_scenario(const char *name) {
+  int r = fdkt_emulate_old_kernel();
+  if (r < 0) return r == -ENOTSUP ? 77 : 1;
+  fdk_loop *loop;
+  CHILD_CHECK(fdk_loop_new(&loop) == 0);
+  fdk_fd *rd, *w;
+  CHILD_CHECK(fdk_pipe(&rd, &w) == 0);
+  set_sigpipe(SIG_IGN);
+  if (strcmp(name, "ignored") == 0) {
+    /* Ignored in the process: no write blocks or takes the signal, so none may call
+     * rt_sigprocmask or rt_sigtimedwait (the filter kills the process at one). */
+    CHILD_CHECK(fdkt_kill_on_signal_mask_calls() == 0);
+    CHILD_CHECK(write_each_way(loop, w, 0) == 0);
+    fdk_fd_unref(rd);
+    CHILD_CHECK(write_each_way(loop, w, -EPIPE) == 0);
+  } else {
+    /* The disposition changes after fdkit found it ignored: the next write must find out,
+     * or the default action would end the process and a handler would run. */
+    CHILD_CHECK(write_each_way(loop, w, 0) == 0);
+    fdk_fd_unref(rd);
+    sigpipe_seen = 0;
+    set_sigpipe(strcmp(name, "ignored-then-handler") == 0 ? on_sigpipe : SIG_DFL);
+    CHILD_CHECK(write_each_way(loop, w, -EPIPE) == 0);
+    CHILD_CHECK(sigpipe_seen == 0);
+    sigset_t mask;
+    pthread_sigmask(SIG_BLOCK, NULL, &mask);
+    CHILD_CHECK(!sigismember(&mask, SIGPIPE));
+  }
+  fdk_fd_unref(w);
+  CHILD_CHECK(fdk_loop_free(loop) == 0);
+  return 0;
+}
+
+static void run_sigpipe_scenario(const char *name) {
+  fflush(NULL);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    execl("/proc/self/exe", "test_io", "--sigpipe-scenario", name, (char *)NULL);
+    _exit(127);
+  }
+  int status;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  if (WIFSIGNALED(status)) fail_msg("scenario %s: killed by signal %d", name, WTERMSIG(status));
+  assert_true(WIFEXITED(status));
+  if (WEXITSTATUS(status) == 77) skip();
+  assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* Where the kernel refuses RWF_NOSIGNAL and the process ignores SIGPIPE, writes make
+ * no signal-mask calls around them. */
+static void test_sigpipe_ignored_writes_skip_the_mask(void **state) {
+  (void)state;
+  run_sigpipe_scenario("ignored");
+}
+
+/* SIGPIPE ignored when fdkit first looked, then the default action or a handler: a gone
+ * reader's -EPIPE neither ends the process nor runs the handler. */
+static void test_sigpipe_disposition_changed_after_learning(void **state) {
+  (void)state;
+  run_sigpipe_scenario("ignored-then-default");
+  run_sigpipe_scenario("ignored-then-handler");
 }
 
 static void on_alarm(int sig) { (void)sig; }
@@ -1286,7 +1441,9 @@ static void test_write_all_regular_file(void **state) {
   fdk_loop_free(loop);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  /* _exit: no exit handlers, which may block signals (LeakSanitizer's does), under the filter. */
+  if (argc == 3 && strcmp(argv[1], "--sigpipe-scenario") == 0) _exit(sigpipe_scenario(argv[2]));
   const struct CMUnitTest tests[] = {
       fdkt_test(test_sync_roundtrip_and_short_read),
       fdkt_test(test_vectored),
@@ -1297,12 +1454,15 @@ int main(void) {
       fdkt_test(test_async_regular_file),
       fdkt_test(test_async_fsync_answers_as_fsync),
       fdkt_test(test_async_reads_of_leftover_data),
+      fdkt_test(test_full_reads_read_again_at_once),
       fdkt_pipe_reading_test(test_unwaited_hangup_keeps_loop_idle),
       fdkt_test(test_blocking_mode_pipe_read),
       fdkt_test(test_blocking_mode_pipe_write),
       fdkt_test(test_epipe_without_sigpipe),
       fdkt_test(test_epipe_with_sigpipe_blocked),
       fdkt_test(test_write_to_file_refusing_nosignal),
+      fdkt_test(test_sigpipe_ignored_writes_skip_the_mask),
+      fdkt_test(test_sigpipe_disposition_changed_after_learning),
       fdkt_test(test_sync_read_retries_eintr),
       fdkt_test(test_many_waiters_one_descriptor),
       fdkt_test(test_write_all_ordered),

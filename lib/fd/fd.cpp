@@ -537,6 +537,10 @@ void note_read_attempt(fdk_loop *loop, fdk_fd *fd) {
   if (Watch *w = find_watch(fd, loop)) w->set_read_spent(true);
 }
 
+void note_read_filled(fdk_loop *loop, fdk_fd *fd) {
+  if (Watch *w = find_watch(fd, loop)) w->set_read_spent(false);
+}
+
 void watch_fire(Watch *w, bool readable, bool writable) {
   if (readable) {
     // The reads woken now try at once (a pidfd's exit watch is the one waiter that does

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 #include "core/error.h"
@@ -165,6 +166,11 @@ int wait_ready_if_read_spent(fdk_loop *loop, fdk_fd *fd, Waiter *waiter);
 // A read woken by a readable report need not: the report counts as spent by the reads it
 // wakes, which try at once (watch_fire).
 void note_read_attempt(fdk_loop *loop, fdk_fd *fd);
+// Records a read on fd that filled a buffer of at least kFullReadMin bytes (loop thread
+// only): more is most likely there, so the readiness is not spent and the next read tries
+// at once, as a stream reader that keeps reading while its buffer fills would.
+void note_read_filled(fdk_loop *loop, fdk_fd *fd);
+constexpr size_t kFullReadMin = 4096;
 
 // Registers the watches created since the loop last polled, and those that the callbacks
 // of failed registrations start (loop thread; called just before each poll while there are

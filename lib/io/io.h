@@ -30,6 +30,8 @@ namespace fdk {
 //       cancellation point: made inline, core/syscall.h).
 //   void deliver(int64_t result);   loop thread: the user's callback.
 //   void discard(int64_t result);   loop thread: undo a success nobody will receive.
+//   optionally, for a read: bool fills_buffer(int64_t result) const;   whether result filled
+//       a buffer large enough that more is most likely waiting (note_read_filled, fd.h).
 
 // The iovecs an operation passes on: the caller's array for a synchronous call, a copy for
 // an asynchronous one (the caller's array may be gone before the call is made). A single
@@ -78,6 +80,13 @@ struct Iovecs {
       v->iov_len -= n;
     }
     iov = v;
+  }
+
+  // The bytes the vector holds.
+  size_t bytes() const {
+    size_t n = 0;
+    for (int i = 0; i < count; ++i) n += iov[i].iov_len;
+    return n;
   }
 
   void into(msghdr &msg) const {
@@ -351,6 +360,8 @@ class IoOp final : public fdk_op {
         return;
       }
       if (r != -EAGAIN) {
+        if constexpr (requires { task_.fills_buffer(r); })
+          if (task_.fills_buffer(r)) note_read_filled(loop, fd_);
         op_complete(this, r < 0 ? fail_sys(static_cast<int>(r), what_) : r);
         return;
       }

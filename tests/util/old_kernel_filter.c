@@ -43,10 +43,25 @@
 #endif
 
 #define RET(action) BPF_STMT(BPF_RET | BPF_K, (action))
+/* The first four instructions of a filter: calls of other architectures are allowed, and
+ * the number of a native one is loaded. */
+#define NATIVE_NR_PROLOGUE                                                       \
+  BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),       \
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_ARCH, 1, 0),                    \
+      RET(SECCOMP_RET_ALLOW), BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr))
 /* Jumps to the ENOSYS return (the last instruction) when the number is nr; `at` is this
  * instruction's index in the program. */
 #define DENY(nr, at) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), LAST - (at) - 1, 0)
 enum { LAST = 32 };
+
+#ifdef NATIVE_ARCH
+/* Installs a filter of len instructions for good: 0 or -errno. */
+static int install(struct sock_filter *code, size_t len) {
+  struct sock_fprog prog = {(unsigned short)len, code};
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0) return -errno;
+  return 0;
+}
+#endif
 
 int fdkt_emulate_old_kernel(void) {
 #ifndef NATIVE_ARCH
@@ -93,8 +108,8 @@ int fdkt_emulate_old_kernel(void) {
       /* LAST */ RET(SECCOMP_RET_ERRNO | ENOSYS),
   };
   _Static_assert(sizeof code / sizeof code[0] == LAST + 1, "LAST must index the ENOSYS return");
-  struct sock_fprog prog = {sizeof code / sizeof code[0], code};
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0) return -errno;
+  int r = install(code, sizeof code / sizeof code[0]);
+  if (r < 0) return r;
   /* The filter must really be in force, or a run would test the fast paths again. */
   if (syscall(__NR_close_range, 1000, 1000, 0) != -1 || errno != ENOSYS) return -EPROTO;
   struct iovec none = {NULL, 0};
@@ -108,17 +123,12 @@ int fdkt_openat2_always_eagain(void) {
   return -ENOTSUP;
 #else
   struct sock_filter code[] = {
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_ARCH, 1, 0),
-      RET(SECCOMP_RET_ALLOW),
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+      NATIVE_NR_PROLOGUE,
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat2, 0, 1),
       RET(SECCOMP_RET_ERRNO | EAGAIN),
       RET(SECCOMP_RET_ALLOW),
   };
-  struct sock_fprog prog = {sizeof code / sizeof code[0], code};
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0) return -errno;
-  return 0;
+  return install(code, sizeof code / sizeof code[0]);
 #endif
 }
 
@@ -144,8 +154,21 @@ int fdkt_kill_on_kind_and_mode_calls(int getfl_too) {
       /* 12 */ RET(SECCOMP_RET_KILL_PROCESS),
       /* 13 */ RET(SECCOMP_RET_ALLOW),
   };
-  struct sock_fprog prog = {sizeof code / sizeof code[0], code};
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0) return -errno;
-  return 0;
+  return install(code, sizeof code / sizeof code[0]);
+#endif
+}
+
+int fdkt_kill_on_signal_mask_calls(void) {
+#ifndef NATIVE_ARCH
+  return -ENOTSUP;
+#else
+  struct sock_filter code[] = {
+      NATIVE_NR_PROLOGUE,
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_rt_sigprocmask, 1, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_rt_sigtimedwait, 0, 1),
+      RET(SECCOMP_RET_KILL_PROCESS),
+      RET(SECCOMP_RET_ALLOW),
+  };
+  return install(code, sizeof code / sizeof code[0]);
 #endif
 }

@@ -1,12 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* I/O: sync and async forms, short transfers, worker-pool paths, blocking-mode
  * descriptors, SIGPIPE, EINTR, bad arguments. */
-#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -850,102 +848,6 @@ static void test_write_to_file_refusing_nosignal(void **state) {
   pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
-/* The SIGPIPE scenarios below run in a fresh process (this program run again), whose
- * fdkit has learned nothing of SIGPIPE yet, on an emulated old kernel: fdkit must hold the
- * signal back itself there, unless the process ignores it. A scenario answers 0 when it
- * held, or fails a check, which ends the process otherwise. */
-#define CHILD_CHECK(cond)                                            \
-  do {                                                               \
-    if (!(cond)) {                                                   \
-      fprintf(stderr, "%s:%d: %s failed\n", __FILE__, __LINE__, #cond); \
-      return 1;                                                      \
-    }                                                                \
-  } while (0)
-
-static void set_sigpipe(void (*handler)(int)) {
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = handler;
-  sigaction(SIGPIPE, &sa, NULL);
-}
-
-/* A write of each form (sync write and writev, async write) to w: expect is what each
- * answers. */
-static int write_each_way(fdk_loop *loop, fdk_fd *w, ssize_t expect) {
-  CHILD_CHECK(fdk_write(w, "x", 1) == (expect < 0 ? expect : 1));
-  struct iovec two[2] = {{"x", 1}, {"y", 1}};
-  CHILD_CHECK(fdk_writev(w, two, 2) == (expect < 0 ? expect : 2));
-  fdkt_result res = {0};
-  CHILD_CHECK(fdk_write_async(loop, w, "x", 1, fdkt_record, &res, NULL) == 0);
-  CHILD_CHECK(fdk_loop_run(loop, FDK_RUN_DEFAULT) == 0);
-  CHILD_CHECK(res.calls == 1 && res.result == (expect < 0 ? expect : 1));
-  return 0;
-}
-
-static int sigpipe_scenario(const char *name) {
-  int r = fdkt_emulate_old_kernel();
-  if (r < 0) return r == -ENOTSUP ? 77 : 1;
-  fdk_loop *loop;
-  CHILD_CHECK(fdk_loop_new(&loop) == 0);
-  fdk_fd *rd, *w;
-  CHILD_CHECK(fdk_pipe(&rd, &w) == 0);
-  set_sigpipe(SIG_IGN);
-  if (strcmp(name, "ignored") == 0) {
-    /* Ignored in the process: no write blocks or takes the signal, so none may call
-     * rt_sigprocmask or rt_sigtimedwait (the filter kills the process at one). */
-    CHILD_CHECK(fdkt_kill_on_signal_mask_calls() == 0);
-    CHILD_CHECK(write_each_way(loop, w, 0) == 0);
-    fdk_fd_unref(rd);
-    CHILD_CHECK(write_each_way(loop, w, -EPIPE) == 0);
-  } else {
-    /* The disposition changes after fdkit found it ignored: the next write must find out,
-     * or the default action would end the process and a handler would run. */
-    CHILD_CHECK(write_each_way(loop, w, 0) == 0);
-    fdk_fd_unref(rd);
-    sigpipe_seen = 0;
-    set_sigpipe(strcmp(name, "ignored-then-handler") == 0 ? on_sigpipe : SIG_DFL);
-    CHILD_CHECK(write_each_way(loop, w, -EPIPE) == 0);
-    CHILD_CHECK(sigpipe_seen == 0);
-    sigset_t mask;
-    pthread_sigmask(SIG_BLOCK, NULL, &mask);
-    CHILD_CHECK(!sigismember(&mask, SIGPIPE));
-  }
-  fdk_fd_unref(w);
-  CHILD_CHECK(fdk_loop_free(loop) == 0);
-  return 0;
-}
-
-static void run_sigpipe_scenario(const char *name) {
-  fflush(NULL);
-  pid_t pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
-    execl("/proc/self/exe", "test_io", "--sigpipe-scenario", name, (char *)NULL);
-    _exit(127);
-  }
-  int status;
-  assert_int_equal(waitpid(pid, &status, 0), pid);
-  if (WIFSIGNALED(status)) fail_msg("scenario %s: killed by signal %d", name, WTERMSIG(status));
-  assert_true(WIFEXITED(status));
-  if (WEXITSTATUS(status) == 77) skip();
-  assert_int_equal(WEXITSTATUS(status), 0);
-}
-
-/* Where the kernel refuses RWF_NOSIGNAL and the process ignores SIGPIPE, writes make
- * no signal-mask calls around them. */
-static void test_sigpipe_ignored_writes_skip_the_mask(void **state) {
-  (void)state;
-  run_sigpipe_scenario("ignored");
-}
-
-/* SIGPIPE ignored when fdkit first looked, then the default action or a handler: a gone
- * reader's -EPIPE neither ends the process nor runs the handler. */
-static void test_sigpipe_disposition_changed_after_learning(void **state) {
-  (void)state;
-  run_sigpipe_scenario("ignored-then-default");
-  run_sigpipe_scenario("ignored-then-handler");
-}
-
 static void on_alarm(int sig) { (void)sig; }
 
 typedef struct {
@@ -1441,9 +1343,7 @@ static void test_write_all_regular_file(void **state) {
   fdk_loop_free(loop);
 }
 
-int main(int argc, char **argv) {
-  /* _exit: no exit handlers, which may block signals (LeakSanitizer's does), under the filter. */
-  if (argc == 3 && strcmp(argv[1], "--sigpipe-scenario") == 0) _exit(sigpipe_scenario(argv[2]));
+int main(void) {
   const struct CMUnitTest tests[] = {
       fdkt_test(test_sync_roundtrip_and_short_read),
       fdkt_test(test_vectored),
@@ -1461,8 +1361,6 @@ int main(int argc, char **argv) {
       fdkt_test(test_epipe_without_sigpipe),
       fdkt_test(test_epipe_with_sigpipe_blocked),
       fdkt_test(test_write_to_file_refusing_nosignal),
-      fdkt_test(test_sigpipe_ignored_writes_skip_the_mask),
-      fdkt_test(test_sigpipe_disposition_changed_after_learning),
       fdkt_test(test_sync_read_retries_eintr),
       fdkt_test(test_many_waiters_one_descriptor),
       fdkt_test(test_write_all_ordered),

@@ -71,32 +71,13 @@ namespace {
 
 int64_t result_of(ssize_t r) { return r < 0 ? neg_errno() : r; }
 
-// SIGPIPE's disposition as last found by a write that holds the signal back itself.
-enum class PipeSignal : uint8_t { unasked, ignored, not_ignored };
-std::atomic<PipeSignal> g_pipe_signal{PipeSignal::unasked};
-
-// Whether SIGPIPE is ignored in the process, so a write can raise it harmlessly. Any thread
-// may change the disposition at any moment, so while it was found ignored it is asked
-// again at every write (one system call, one less than holding the signal back); once found
-// otherwise (the default, or a handler such as Go's) it is not asked again: holding the
-// signal back is right whatever the disposition becomes.
-bool sigpipe_ignored() {
-  if (g_pipe_signal.load(std::memory_order_relaxed) == PipeSignal::not_ignored) return false;
-  struct sigaction now;
-  bool ignored = ::sigaction(SIGPIPE, nullptr, &now) == 0 && !(now.sa_flags & SA_SIGINFO) && now.sa_handler == SIG_IGN;
-  g_pipe_signal.store(ignored ? PipeSignal::ignored : PipeSignal::not_ignored, std::memory_order_relaxed);
-  return ignored;
-}
-
 // Blocks SIGPIPE in this thread around a write and consumes the one it raised, so a gone
-// reader gives -EPIPE and no signal, without touching the process-wide disposition. Where
-// the process ignores SIGPIPE the write is made as it is, after one system call that asks;
-// a thread that already blocks SIGPIPE keeps its mask and its pending signal, after one
-// system call that finds it out; else two system calls more per write. Only for kernels or
-// files that refuse RWF_NOSIGNAL.
+// reader gives -EPIPE and no signal, without touching the process-wide disposition. A
+// thread that already blocks SIGPIPE keeps its mask and its pending signal: one system
+// call less. Two system calls more per write: only for kernels or files that refuse
+// RWF_NOSIGNAL.
 template <class Call>
 int64_t without_sigpipe(Call &&call) {
-  if (sigpipe_ignored()) return result_of(call());
   sigset_t pipe_set, old;
   sigemptyset(&pipe_set);
   sigaddset(&pipe_set, SIGPIPE);

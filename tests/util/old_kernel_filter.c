@@ -157,18 +157,3 @@ int fdkt_kill_on_kind_and_mode_calls(int getfl_too) {
   return install(code, sizeof code / sizeof code[0]);
 #endif
 }
-
-int fdkt_kill_on_signal_mask_calls(void) {
-#ifndef NATIVE_ARCH
-  return -ENOTSUP;
-#else
-  struct sock_filter code[] = {
-      NATIVE_NR_PROLOGUE,
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_rt_sigprocmask, 1, 0),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_rt_sigtimedwait, 0, 1),
-      RET(SECCOMP_RET_KILL_PROCESS),
-      RET(SECCOMP_RET_ALLOW),
-  };
-  return install(code, sizeof code / sizeof code[0]);
-#endif
-}

@@ -16,8 +16,4 @@ int fdkt_openat2_always_eagain(void);
  * -ENOTSUP or -errno. */
 int fdkt_kill_on_kind_and_mode_calls(int getfl_too);
 
-/* Installs, for good, a filter that kills the process at an rt_sigprocmask or
- * rt_sigtimedwait (a write holding SIGPIPE back): 0, -ENOTSUP or -errno. */
-int fdkt_kill_on_signal_mask_calls(void);
-
 #endif

@@ -934,6 +934,70 @@ static void test_pool_blocked_calls_leave_room(void **state) {
   assert_int_equal(rmdir(top), 0);
 }
 
+/* A loop blocked with many pool calls in flight lets results gather before a worker wakes
+ * it, but no longer than its wait's cap: a call that finishes while every call after it
+ * blocks (opens of a FIFO nobody writes to) is delivered within milliseconds, not when
+ * the loop's next timer (2 s away) wakes it. */
+static void test_pool_result_not_held_by_blocked_calls(void **state) {
+  (void)state;
+  const char *engine = getenv("FDKIT_FS_ENGINE");
+  cpu_set_t cpus;
+  /* As in test_pool_blocked_calls_leave_room: the eager workers block first, the listing
+   * runs on the worker that joins once they have stalled. */
+  if (!engine || strcmp(engine, "pool") != 0 || getenv("UV_THREADPOOL_SIZE") ||
+      sched_getaffinity(0, sizeof cpus, &cpus) < 0 || CPU_COUNT(&cpus) > 3) {
+    print_message("not under the forced pool with its default size on at most 3 CPUs: nothing to check\n");
+    return;
+  }
+  int eager = CPU_COUNT(&cpus);
+  enum { kOpens = 11 };
+  char top[PATH_MAX];
+  snprintf(top, sizeof top, "fs_async.XXXXXX");
+  assert_non_null(mkdtemp(top));
+  fdk_dir *dir;
+  assert_int_equal(fdk_dir_open(&dir, fdk_dir_cwd(), top), 0);
+  assert_int_equal(fdk_mkfifoat(dir, "fifo", 0600), 0);
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdkt_fs_result opened[kOpens] = {{0}}, listed = {0};
+  fdkt_result slept = {0};
+  for (int i = 0; i < eager; i++)
+    assert_int_equal(fdk_openat_async(loop, dir, "fifo", FDK_O_RDONLY, 0, fdkt_fs_on_open, &opened[i], NULL), 0);
+  int64_t started = fdk_now_ns();
+  assert_int_equal(fdk_readdir_async(loop, dir, ".", fdkt_fs_on_list, &listed, NULL), 0);
+  for (int i = eager; i < kOpens; i++)
+    assert_int_equal(fdk_openat_async(loop, dir, "fifo", FDK_O_RDONLY, 0, fdkt_fs_on_open, &opened[i], NULL), 0);
+  fdk_op *sleep_op;
+  assert_int_equal(fdk_sleep_until(loop, started + 2000000000, fdkt_record, &slept, &sleep_op), 0);
+  while (!listed.calls && !slept.calls) assert_true(fdk_loop_run(loop, FDK_RUN_ONCE) >= 0);
+  int64_t waited_ms = (fdk_now_ns() - started) / 1000000;
+  int opened_early = 0;
+  for (int i = 0; i < kOpens; i++) opened_early += opened[i].calls;
+  /* The writer first, so that a failure leaves no worker blocked for good. */
+  char path[PATH_MAX + 16];
+  snprintf(path, sizeof path, "%s/fifo", top);
+  int writer = open(path, O_WRONLY | O_CLOEXEC);
+  assert_true(writer >= 0);
+  assert_int_equal(opened_early, 0);
+  assert_int_equal(listed.calls, 1);
+  assert_int_equal(listed.result, 1);
+  assert_true(waited_ms < 1000);
+  fdk_dirents_free(listed.list);
+  assert_int_equal(fdk_op_cancel(sleep_op), 0);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+  assert_int_equal(slept.calls, 1);
+  for (int i = 0; i < kOpens; i++) {
+    assert_int_equal(opened[i].calls, 1);
+    assert_int_equal(opened[i].result, 0);
+    fdk_fd_unref(opened[i].fd);
+  }
+  close(writer);
+  assert_int_equal(fdk_unlinkat(dir, "fifo"), 0);
+  assert_int_equal(fdk_loop_free(loop), 0);
+  fdk_dir_unref(dir);
+  assert_int_equal(rmdir(top), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       fdkt_test(test_escape_openat2),
@@ -951,6 +1015,7 @@ int main(void) {
       fdkt_test(test_pool_in_forked_child),
       fdkt_test(test_pool_chained_and_bulk),
       fdkt_test(test_pool_blocked_calls_leave_room),
+      fdkt_test(test_pool_result_not_held_by_blocked_calls),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

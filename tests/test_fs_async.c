@@ -837,8 +837,9 @@ static void test_pool_in_forked_child(void **state) {
 }
 
 /* Calls chained from their callbacks (the pool's fast path: the worker looks for the next
- * call, the loop for the result) and calls started in bulk each complete once, in a run
- * that then returns, with nothing left pending. */
+ * call, the loop for the result) and calls started in bulk (64 in flight: the loop lets
+ * results gather before it is woken) each complete once, in a run that then returns, with
+ * nothing left pending. */
 typedef struct {
   fdk_loop *loop;
   int left, calls, failed;
@@ -856,17 +857,21 @@ static void test_pool_chained_and_bulk(void **state) {
   (void)state;
   fdk_loop *loop;
   assert_int_equal(fdk_loop_new(&loop), 0);
-  enum { kChains = 3, kLength = 200 };
-  chain_state c[kChains];
-  for (int i = 0; i < kChains; i++) {
-    c[i] = (chain_state){loop, kLength, 0, 0};
-    assert_int_equal(fdk_readdir_async(loop, fdk_dir_cwd(), ".", chain_next, &c[i], NULL), 0);
-    assert_int_equal(c[i].calls, 0);
-  }
-  assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
-  for (int i = 0; i < kChains; i++) {
-    assert_int_equal(c[i].calls, kLength);
-    assert_int_equal(c[i].failed, 0);
+  enum { kMostChains = 64 };
+  static const int shapes[][2] = {{3, 200}, {kMostChains, 8}};  // chains, calls per chain
+  chain_state c[kMostChains];
+  for (size_t shape = 0; shape < sizeof shapes / sizeof shapes[0]; shape++) {
+    int chains = shapes[shape][0], length = shapes[shape][1];
+    for (int i = 0; i < chains; i++) {
+      c[i] = (chain_state){loop, length, 0, 0};
+      assert_int_equal(fdk_readdir_async(loop, fdk_dir_cwd(), ".", chain_next, &c[i], NULL), 0);
+      assert_int_equal(c[i].calls, 0);
+    }
+    assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+    for (int i = 0; i < chains; i++) {
+      assert_int_equal(c[i].calls, length);
+      assert_int_equal(c[i].failed, 0);
+    }
   }
   assert_int_equal(fdk_loop_free(loop), 0);
 }

@@ -481,7 +481,9 @@ void pool_before_wait(fdk_loop *loop) {
 
 int pool_wait_timeout(fdk_loop *loop, int timeout) {
   PoolLoop &pl = loop->pool;
-  if (pl.collected_before_wait) return 0;
+  // Only there: in a FDK_RUN_DEFAULT run a wait that never blocks after results trickled
+  // in would cost a turn, with its epoll_wait, per result or two.
+  if (pl.collected_before_wait && loop->run_mode == FDK_RUN_ONCE) return 0;
   if (timeout == 0 || pl.in_flight < kGatherInFlight) return timeout;
   if (pl.skip_gather > 0) {
     --pl.skip_gather;

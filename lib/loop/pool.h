@@ -102,8 +102,8 @@ int pool_loop_collect(fdk_loop *loop);
 // look, keeps collecting them for a bounded while instead of blocking.
 void pool_before_wait(fdk_loop *loop);
 // Loop thread, just before the loop blocks in its own wait for up to timeout ms (-1: no
-// limit), after pool_before_wait: the timeout to use, 0 when pool_before_wait delivered
-// results (a FDK_RUN_ONCE run returns with them rather than wait for more). With many jobs in flight the workers
+// limit), after pool_before_wait: the timeout to use, 0 in a FDK_RUN_ONCE run when
+// pool_before_wait delivered results (the run returns with them). With many jobs in flight the workers
 // then wake it once half of them have finished (or the queue runs low) rather than at the
 // first, and the wait lasts at most 1 ms, the bound on how long a result waits for a
 // wake-up. A loop that libuv runs never lets results gather: nothing would cap its wait.

@@ -876,22 +876,28 @@ static void test_pool_chained_and_bulk(void **state) {
   assert_int_equal(fdk_loop_free(loop), 0);
 }
 
+/* The pool's eager workers (one per CPU), or 0, with a message, where opens of FIFOs
+ * cannot block them all: only the pool's open blocks on a FIFO (meson runs the suite with
+ * the pool forced), and the default 4 workers would take 4 blocked calls. */
+static int eager_workers_to_block(void) {
+  const char *engine = getenv("FDKIT_FS_ENGINE");
+  cpu_set_t cpus;
+  if (!engine || strcmp(engine, "pool") != 0 || getenv("UV_THREADPOOL_SIZE") ||
+      sched_getaffinity(0, sizeof cpus, &cpus) < 0 || CPU_COUNT(&cpus) > 3) {
+    print_message("not under the forced pool with its default size on at most 3 CPUs: nothing to check\n");
+    return 0;
+  }
+  return CPU_COUNT(&cpus);
+}
+
 /* Without UV_THREADPOOL_SIZE, one worker per CPU takes calls while calls keep finishing;
  * the others join in once the running calls have not moved for a while. So a call queued
  * behind as many calls as there are CPUs that block (opens of FIFOs nobody writes to, on
  * the pool) still completes, and they complete once writers come. */
 static void test_pool_blocked_calls_leave_room(void **state) {
   (void)state;
-  const char *engine = getenv("FDKIT_FS_ENGINE");
-  cpu_set_t cpus;
-  /* Only the pool's open blocks on a FIFO (meson runs the suite with the pool forced), and
-   * the default 4 workers would take 4 blocked calls. */
-  if (!engine || strcmp(engine, "pool") != 0 || getenv("UV_THREADPOOL_SIZE") ||
-      sched_getaffinity(0, sizeof cpus, &cpus) < 0 || CPU_COUNT(&cpus) > 3) {
-    print_message("not under the forced pool with its default size on at most 3 CPUs: nothing to check\n");
-    return;
-  }
-  int blocked = CPU_COUNT(&cpus);
+  int blocked = eager_workers_to_block();
+  if (!blocked) return;
   char top[PATH_MAX];
   snprintf(top, sizeof top, "fs_async.XXXXXX");
   assert_non_null(mkdtemp(top));
@@ -945,16 +951,10 @@ static void test_pool_blocked_calls_leave_room(void **state) {
  * the loop's next timer (2 s away) wakes it. */
 static void test_pool_result_not_held_by_blocked_calls(void **state) {
   (void)state;
-  const char *engine = getenv("FDKIT_FS_ENGINE");
-  cpu_set_t cpus;
-  /* As in test_pool_blocked_calls_leave_room: the eager workers block first, the listing
-   * runs on the worker that joins once they have stalled. */
-  if (!engine || strcmp(engine, "pool") != 0 || getenv("UV_THREADPOOL_SIZE") ||
-      sched_getaffinity(0, sizeof cpus, &cpus) < 0 || CPU_COUNT(&cpus) > 3) {
-    print_message("not under the forced pool with its default size on at most 3 CPUs: nothing to check\n");
-    return;
-  }
-  int eager = CPU_COUNT(&cpus);
+  /* The eager workers block first; the listing runs on the worker that joins once they
+   * have stalled. */
+  int eager = eager_workers_to_block();
+  if (!eager) return;
   enum { kOpens = 11 };
   char top[PATH_MAX];
   snprintf(top, sizeof top, "fs_async.XXXXXX");

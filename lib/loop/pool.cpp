@@ -490,7 +490,9 @@ int pool_wait_timeout(fdk_loop *loop, int timeout) {
     return timeout;
   }
   pl.gather.store(pl.in_flight / 2, std::memory_order_seq_cst);
-  return timeout < 0 || timeout > kGatherMs ? kGatherMs : timeout;
+  if (timeout < 0 || timeout > kGatherMs) timeout = kGatherMs;
+  pl.gather_until = Clock::now() + std::chrono::milliseconds(timeout);
+  return timeout;
 }
 
 int pool_submit(fdk_loop *loop, PoolJob *job) {
@@ -566,10 +568,11 @@ int pool_loop_collect(fdk_loop *loop) {
   }
   if (collected) pl.gathered.fetch_sub(collected, std::memory_order_relaxed);
   if (gather > 1) {
-    // The first collection after a wait that let results gather: fewer than its count mean
-    // the wait ran out (slow jobs) or something else woke the loop. After n such waits in a
-    // row, results gather only at every 2^n-th wait.
-    if (collected >= gather) {
+    // The first collection after a wait that let results gather. Fewer than its count
+    // once the wait ran out mean slow jobs: after n such waits in a row, results gather
+    // only at every 2^n-th wait. Fewer before it: the queue ran low (fast jobs, the loop is
+    // what they wait for) or something else woke the loop.
+    if (collected >= gather || Clock::now() < pl.gather_until) {
       pl.gather_misses = 0;
     } else {
       pl.skip_gather = (1u << std::min(pl.gather_misses, kMaxSkipShift)) - 1;

@@ -34,6 +34,7 @@
 #include <uv.h>
 
 #include <atomic>
+#include <chrono>
 
 struct fdk_loop;
 
@@ -79,6 +80,7 @@ struct PoolLoop {
   int in_flight = 0;        // jobs submitted and not yet through ran() (loop thread)
   unsigned skip_gather = 0;  // loop waits left before the loop lets results gather again
   unsigned gather_misses = 0;
+  std::chrono::steady_clock::time_point gather_until{};  // the end of the wait that lets them gather
   bool collected_before_wait = false;  // pool_before_wait collected results (loop thread)
   unsigned skip_watch = 0;  // loop iterations left before the loop watches again
   unsigned watch_misses = 0;

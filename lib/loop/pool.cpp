@@ -373,20 +373,22 @@ void *worker_main(void *arg) {
 }
 
 Pool::~Pool() {
-  Worker *sleepers;
   {
+    // The sleepers are posted under the lock: a woken worker takes it before it frees its
+    // Worker, so the reads of next_idle here come first (a standby worker's timed wait,
+    // sem_clockwait, is a happens-before edge that ThreadSanitizer does not know).
     std::lock_guard<std::mutex> lock(mu);
     stopping.store(true, std::memory_order_relaxed);
-    sleepers = std::exchange(idle, nullptr);
+    Worker *sleepers = std::exchange(idle, nullptr);
     if (standby) {
       standby->next_idle = sleepers;
       sleepers = std::exchange(standby, nullptr);
     }
-  }
-  for (Worker *w = sleepers; w;) {
-    Worker *next = w->next_idle;
-    sem_post(&w->wake);
-    w = next;
+    for (Worker *w = sleepers; w;) {
+      Worker *next = w->next_idle;
+      sem_post(&w->wake);
+      w = next;
+    }
   }
   for (pthread_t id : ids) pthread_join(id, nullptr);
 }

@@ -837,8 +837,9 @@ static void test_pool_in_forked_child(void **state) {
 }
 
 /* Calls chained from their callbacks (the pool's fast path: the worker looks for the next
- * call, the loop for the result) and calls started in bulk each complete once, in a run
- * that then returns, with nothing left pending. */
+ * call, the loop for the result) and calls started in bulk (64 in flight: the loop lets
+ * results gather before it is woken) each complete once, in a run that then returns, with
+ * nothing left pending. */
 typedef struct {
   fdk_loop *loop;
   int left, calls, failed;
@@ -856,19 +857,37 @@ static void test_pool_chained_and_bulk(void **state) {
   (void)state;
   fdk_loop *loop;
   assert_int_equal(fdk_loop_new(&loop), 0);
-  enum { kChains = 3, kLength = 200 };
-  chain_state c[kChains];
-  for (int i = 0; i < kChains; i++) {
-    c[i] = (chain_state){loop, kLength, 0, 0};
-    assert_int_equal(fdk_readdir_async(loop, fdk_dir_cwd(), ".", chain_next, &c[i], NULL), 0);
-    assert_int_equal(c[i].calls, 0);
-  }
-  assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
-  for (int i = 0; i < kChains; i++) {
-    assert_int_equal(c[i].calls, kLength);
-    assert_int_equal(c[i].failed, 0);
+  enum { kMostChains = 64 };
+  static const int shapes[][2] = {{3, 200}, {kMostChains, 8}};  // chains, calls per chain
+  chain_state c[kMostChains];
+  for (size_t shape = 0; shape < sizeof shapes / sizeof shapes[0]; shape++) {
+    int chains = shapes[shape][0], length = shapes[shape][1];
+    for (int i = 0; i < chains; i++) {
+      c[i] = (chain_state){loop, length, 0, 0};
+      assert_int_equal(fdk_readdir_async(loop, fdk_dir_cwd(), ".", chain_next, &c[i], NULL), 0);
+      assert_int_equal(c[i].calls, 0);
+    }
+    assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+    for (int i = 0; i < chains; i++) {
+      assert_int_equal(c[i].calls, length);
+      assert_int_equal(c[i].failed, 0);
+    }
   }
   assert_int_equal(fdk_loop_free(loop), 0);
+}
+
+/* The pool's eager workers (one per CPU), or 0, with a message, where opens of FIFOs
+ * cannot block them all: only the pool's open blocks on a FIFO (meson runs the suite with
+ * the pool forced), and the default 4 workers would take 4 blocked calls. */
+static int eager_workers_to_block(void) {
+  const char *engine = getenv("FDKIT_FS_ENGINE");
+  cpu_set_t cpus;
+  if (!engine || strcmp(engine, "pool") != 0 || getenv("UV_THREADPOOL_SIZE") ||
+      sched_getaffinity(0, sizeof cpus, &cpus) < 0 || CPU_COUNT(&cpus) > 3) {
+    print_message("not under the forced pool with its default size on at most 3 CPUs: nothing to check\n");
+    return 0;
+  }
+  return CPU_COUNT(&cpus);
 }
 
 /* Without UV_THREADPOOL_SIZE, one worker per CPU takes calls while calls keep finishing;
@@ -877,16 +896,8 @@ static void test_pool_chained_and_bulk(void **state) {
  * the pool) still completes, and they complete once writers come. */
 static void test_pool_blocked_calls_leave_room(void **state) {
   (void)state;
-  const char *engine = getenv("FDKIT_FS_ENGINE");
-  cpu_set_t cpus;
-  /* Only the pool's open blocks on a FIFO (meson runs the suite with the pool forced), and
-   * the default 4 workers would take 4 blocked calls. */
-  if (!engine || strcmp(engine, "pool") != 0 || getenv("UV_THREADPOOL_SIZE") ||
-      sched_getaffinity(0, sizeof cpus, &cpus) < 0 || CPU_COUNT(&cpus) > 3) {
-    print_message("not under the forced pool with its default size on at most 3 CPUs: nothing to check\n");
-    return;
-  }
-  int blocked = CPU_COUNT(&cpus);
+  int blocked = eager_workers_to_block();
+  if (!blocked) return;
   char top[PATH_MAX];
   snprintf(top, sizeof top, "fs_async.XXXXXX");
   assert_non_null(mkdtemp(top));
@@ -934,6 +945,64 @@ static void test_pool_blocked_calls_leave_room(void **state) {
   assert_int_equal(rmdir(top), 0);
 }
 
+/* A loop blocked with many pool calls in flight lets results gather before a worker wakes
+ * it, but no longer than its wait's cap: a call that finishes while every call after it
+ * blocks (opens of a FIFO nobody writes to) is delivered within milliseconds, not when
+ * the loop's next timer (2 s away) wakes it. */
+static void test_pool_result_not_held_by_blocked_calls(void **state) {
+  (void)state;
+  /* The eager workers block first; the listing runs on the worker that joins once they
+   * have stalled. */
+  int eager = eager_workers_to_block();
+  if (!eager) return;
+  enum { kOpens = 11 };
+  char top[PATH_MAX];
+  snprintf(top, sizeof top, "fs_async.XXXXXX");
+  assert_non_null(mkdtemp(top));
+  fdk_dir *dir;
+  assert_int_equal(fdk_dir_open(&dir, fdk_dir_cwd(), top), 0);
+  assert_int_equal(fdk_mkfifoat(dir, "fifo", 0600), 0);
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdkt_fs_result opened[kOpens] = {{0}}, listed = {0};
+  fdkt_result slept = {0};
+  for (int i = 0; i < eager; i++)
+    assert_int_equal(fdk_openat_async(loop, dir, "fifo", FDK_O_RDONLY, 0, fdkt_fs_on_open, &opened[i], NULL), 0);
+  int64_t started = fdk_now_ns();
+  assert_int_equal(fdk_readdir_async(loop, dir, ".", fdkt_fs_on_list, &listed, NULL), 0);
+  for (int i = eager; i < kOpens; i++)
+    assert_int_equal(fdk_openat_async(loop, dir, "fifo", FDK_O_RDONLY, 0, fdkt_fs_on_open, &opened[i], NULL), 0);
+  fdk_op *sleep_op;
+  assert_int_equal(fdk_sleep_until(loop, started + 2000000000, fdkt_record, &slept, &sleep_op), 0);
+  while (!listed.calls && !slept.calls) assert_true(fdk_loop_run(loop, FDK_RUN_ONCE) >= 0);
+  int64_t waited_ms = (fdk_now_ns() - started) / 1000000;
+  int opened_early = 0;
+  for (int i = 0; i < kOpens; i++) opened_early += opened[i].calls;
+  /* The writer first, so that a failure leaves no worker blocked for good. */
+  char path[PATH_MAX + 16];
+  snprintf(path, sizeof path, "%s/fifo", top);
+  int writer = open(path, O_WRONLY | O_CLOEXEC);
+  assert_true(writer >= 0);
+  assert_int_equal(opened_early, 0);
+  assert_int_equal(listed.calls, 1);
+  assert_int_equal(listed.result, 1);
+  assert_true(waited_ms < 1000);
+  fdk_dirents_free(listed.list);
+  assert_int_equal(fdk_op_cancel(sleep_op), 0);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+  assert_int_equal(slept.calls, 1);
+  for (int i = 0; i < kOpens; i++) {
+    assert_int_equal(opened[i].calls, 1);
+    assert_int_equal(opened[i].result, 0);
+    fdk_fd_unref(opened[i].fd);
+  }
+  close(writer);
+  assert_int_equal(fdk_unlinkat(dir, "fifo"), 0);
+  assert_int_equal(fdk_loop_free(loop), 0);
+  fdk_dir_unref(dir);
+  assert_int_equal(rmdir(top), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       fdkt_test(test_escape_openat2),
@@ -951,6 +1020,7 @@ int main(void) {
       fdkt_test(test_pool_in_forked_child),
       fdkt_test(test_pool_chained_and_bulk),
       fdkt_test(test_pool_blocked_calls_leave_room),
+      fdkt_test(test_pool_result_not_held_by_blocked_calls),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

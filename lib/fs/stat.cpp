@@ -222,6 +222,10 @@ int readdir(fdk_dirents **out, fdk_dir *dir, const char *path) {
     ssize_t n = getdents64(fd, buf, sizeof buf);
     if (n < 0) return fail_sys(neg_errno(), "readdir");
     if (n == 0) break;
+    // One allocation for the batch's entries rather than one per doubling.
+    size_t batch = 0;
+    for (ssize_t at = 0; at < n; at += reinterpret_cast<struct dirent64 *>(buf + at)->d_reclen) ++batch;
+    list->entries.reserve(list->entries.size() + batch);
     for (ssize_t at = 0; at < n;) {
       auto *e = reinterpret_cast<struct dirent64 *>(buf + at);
       at += e->d_reclen;

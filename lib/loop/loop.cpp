@@ -235,7 +235,7 @@ void own_wait_turn(fdk_loop *loop, bool may_block) {
   uv_update_time(uv);
   int libuv_timeout = uv_backend_timeout(uv);
   bool libuv_due = libuv_timeout == 0;
-  int timeout = may_block ? libuv_timeout : 0;
+  int timeout = pool_wait_timeout(loop, may_block ? libuv_timeout : 0);
   constexpr int kBatch = 128;
   epoll_event events[kBatch];
   int n = epoll_wait(loop->epfd, events, kBatch, timeout);

@@ -46,6 +46,13 @@ constexpr auto kLoopTurn = std::chrono::microseconds(250);
 // The most calls a loop may have in flight on the pool for it to watch for their results:
 // chained calls (each started from the previous one's callback), one or two at a time.
 constexpr int kWatchInFlight = 2;
+// The fewest jobs a loop must have in flight for it to let results gather while it blocks
+// (pool_wait_timeout): with fewer, each result is awaited by the next call, or the workers
+// are not all busy, and a wake-up per result costs the loop nothing it could save.
+constexpr int kGatherInFlight = 8;
+// The longest a loop that lets results gather blocks, in ms (its wait's unit): the bound on
+// how long a result waits for the loop when the jobs after it are slow.
+constexpr int kGatherMs = 1;
 // After n looks in a row that found nothing (slow jobs: uncached data, a remote file
 // system), only every 2^n-th chance to look is taken, n at most this.
 constexpr unsigned kMaxSkipShift = 6;
@@ -366,20 +373,22 @@ void *worker_main(void *arg) {
 }
 
 Pool::~Pool() {
-  Worker *sleepers;
   {
+    // The sleepers are posted under the lock: a woken worker takes it before it frees its
+    // Worker, so the reads of next_idle here come first (a standby worker's timed wait,
+    // sem_clockwait, is a happens-before edge that ThreadSanitizer does not know).
     std::lock_guard<std::mutex> lock(mu);
     stopping.store(true, std::memory_order_relaxed);
-    sleepers = std::exchange(idle, nullptr);
+    Worker *sleepers = std::exchange(idle, nullptr);
     if (standby) {
       standby->next_idle = sleepers;
       sleepers = std::exchange(standby, nullptr);
     }
-  }
-  for (Worker *w = sleepers; w;) {
-    Worker *next = w->next_idle;
-    sem_post(&w->wake);
-    w = next;
+    for (Worker *w = sleepers; w;) {
+      Worker *next = w->next_idle;
+      sem_post(&w->wake);
+      w = next;
+    }
   }
   for (pthread_t id : ids) pthread_join(id, nullptr);
 }
@@ -434,7 +443,15 @@ bool hand_back(PoolJob *job) {
   // The loop clears `watching` and then looks at `done` again before it blocks: one of the
   // two sides sees the other's store.
   bool watched = !prev && pl.watching.load(std::memory_order_seq_cst);
-  if (!prev && !watched) uv_async_send(&loop->wake);
+  // While the loop lets results gather, the wake-up waits for its count, or for the queue
+  // to run low: the workers are about to run out of jobs, which the loop must refill (a
+  // wake-up takes it 10-15 µs). Once due, uv_async_send costs a load until the loop reads
+  // it. The loop resets `gather` before it collects: a push it misses sees 1 there.
+  int gathered = pl.gathered.fetch_add(1, std::memory_order_seq_cst) + 1;
+  int gather = pl.gather.load(std::memory_order_seq_cst);
+  bool wake = gather <= 1 ? !prev && !watched
+                          : gathered >= gather || g_pool.queued.load(std::memory_order_relaxed) < g_pool.eager;
+  if (wake) uv_async_send(&loop->wake);
   pl.notifying.fetch_sub(1, std::memory_order_release);
   return watched;
 }
@@ -445,12 +462,15 @@ bool hand_back(PoolJob *job) {
 void pool_before_wait(fdk_loop *loop) {
   // Nothing in flight, nothing finished: no clock read (fdk_loop_run's own wait asks at
   // every iteration, where libuv runs the prepare handle only while jobs are in flight).
-  if (loop->pool.in_flight == 0) return;
+  PoolLoop &pl = loop->pool;
+  pl.collected_before_wait = false;
+  // A wait that let results gather ends with this collection, even of nothing.
+  if (pl.in_flight == 0 && pl.gather.load(std::memory_order_relaxed) <= 1) return;
   auto until = Clock::now() + kLoopTurn;
   for (;;) {
-    if (loop->pool.done.load(std::memory_order_acquire)) {
+    if (pl.done.load(std::memory_order_acquire) || pl.gather.load(std::memory_order_relaxed) > 1) {
       Dispatch scope(loop);
-      pool_loop_collect(loop);
+      if (pool_loop_collect(loop) > 0) pl.collected_before_wait = true;
     }
     if (!should_watch(loop)) return;
     if (Clock::now() >= until) {
@@ -459,6 +479,22 @@ void pool_before_wait(fdk_loop *loop) {
     }
     if (!watch(loop)) return;
   }
+}
+
+int pool_wait_timeout(fdk_loop *loop, int timeout) {
+  PoolLoop &pl = loop->pool;
+  // Only there: in a FDK_RUN_DEFAULT run a wait that never blocks after results trickled
+  // in would cost a turn, with its epoll_wait, per result or two.
+  if (pl.collected_before_wait && loop->run_mode == FDK_RUN_ONCE) return 0;
+  if (timeout == 0 || pl.in_flight < kGatherInFlight) return timeout;
+  if (pl.skip_gather > 0) {
+    --pl.skip_gather;
+    return timeout;
+  }
+  pl.gather.store(pl.in_flight / 2, std::memory_order_seq_cst);
+  if (timeout < 0 || timeout > kGatherMs) timeout = kGatherMs;
+  pl.gather_until = Clock::now() + std::chrono::milliseconds(timeout);
+  return timeout;
 }
 
 int pool_submit(fdk_loop *loop, PoolJob *job) {
@@ -517,15 +553,33 @@ void pool_loop_close(fdk_loop *loop, uv_close_cb on_closed) {
   uv_close(reinterpret_cast<uv_handle_t *>(&loop->pool.prepare), on_closed);
 }
 
-void pool_loop_collect(fdk_loop *loop) {
+int pool_loop_collect(fdk_loop *loop) {
   PoolLoop &pl = loop->pool;
-  PoolJob *newest_first = pl.done.exchange(nullptr, std::memory_order_acquire);
+  // Before the list is taken: a worker that pushes a result after it sees 1 and wakes the
+  // loop if the list was empty.
+  int gather = pl.gather.exchange(1, std::memory_order_seq_cst);
+  PoolJob *newest_first = pl.done.exchange(nullptr, std::memory_order_seq_cst);
   PoolJob *oldest_first = nullptr;
+  int collected = 0;
   while (newest_first) {
     PoolJob *next = newest_first->done_next_;
     newest_first->done_next_ = oldest_first;
     oldest_first = newest_first;
     newest_first = next;
+    ++collected;
+  }
+  if (collected) pl.gathered.fetch_sub(collected, std::memory_order_relaxed);
+  if (gather > 1) {
+    // The first collection after a wait that let results gather. Fewer than its count
+    // once the wait ran out mean slow jobs: after n such waits in a row, results gather
+    // only at every 2^n-th wait. Fewer before it: the queue ran low (fast jobs, the loop is
+    // what they wait for) or something else woke the loop.
+    if (collected >= gather || Clock::now() < pl.gather_until) {
+      pl.gather_misses = 0;
+    } else {
+      pl.skip_gather = (1u << std::min(pl.gather_misses, kMaxSkipShift)) - 1;
+      ++pl.gather_misses;
+    }
   }
   while (PoolJob *job = oldest_first) {
     oldest_first = job->done_next_;
@@ -533,6 +587,7 @@ void pool_loop_collect(fdk_loop *loop) {
     if (--pl.in_flight == 0) uv_prepare_stop(&pl.prepare);
     job->ran();
   }
+  return collected;
 }
 
 }  // namespace fdk

@@ -17,6 +17,9 @@
 //   pushes a thread that yields again and again behind every other process);
 // - completions reach the loop as one lock-free list, so a burst of them costs at most one
 //   eventfd write and one loop wake-up;
+// - a loop waiting itself with many jobs in flight lets results gather before it is woken:
+//   half of them, or fewer once the queue runs low, and never longer than 1 ms, which caps
+//   its wait (loop/pool.cpp, pool_wait_timeout);
 // - a burst of calls from the loop costs it at most one worker wake-up: the woken worker
 //   wakes the next while calls are left (loop/pool.cpp, more_hands_locked).
 // - without UV_THREADPOOL_SIZE, only one worker per CPU takes calls while calls keep
@@ -31,6 +34,7 @@
 #include <uv.h>
 
 #include <atomic>
+#include <chrono>
 
 struct fdk_loop;
 
@@ -69,7 +73,15 @@ struct PoolLoop {
   // Workers between finishing a job and their last touch of the loop: fdk_loop_free waits
   // for none before it frees the loop.
   std::atomic<int> notifying{0};
+  // Results the workers let gather on `done` before they wake the loop: 1 (wake at the
+  // first) except while the loop blocks with many jobs in flight (see pool_wait_timeout).
+  std::atomic<int> gather{1};
+  std::atomic<int> gathered{0};  // results on `done`, counted by the workers after the push
   int in_flight = 0;        // jobs submitted and not yet through ran() (loop thread)
+  unsigned skip_gather = 0;  // loop waits left before the loop lets results gather again
+  unsigned gather_misses = 0;
+  std::chrono::steady_clock::time_point gather_until{};  // the end of the wait that lets them gather
+  bool collected_before_wait = false;  // pool_before_wait collected results (loop thread)
   unsigned skip_watch = 0;  // loop iterations left before the loop watches again
   unsigned watch_misses = 0;
   uv_prepare_t prepare{};   // checks for finished jobs before the loop blocks
@@ -85,11 +97,18 @@ bool pool_cancel(PoolJob *job);
 // The loop's side: set up with the loop, closed (once nothing is pending) before it is freed.
 void pool_loop_init(fdk_loop *loop);
 void pool_loop_close(fdk_loop *loop, uv_close_cb on_closed);
-// Loop thread, inside a dispatch: calls ran() on every job the workers finished.
-void pool_loop_collect(fdk_loop *loop);
+// Loop thread, inside a dispatch: calls ran() on every job the workers finished; how many.
+int pool_loop_collect(fdk_loop *loop);
 // Loop thread, just before the loop polls (its prepare handle, or fdk_loop_run when it
 // waits itself): collects what finished, then, while jobs keep finishing within a short
 // look, keeps collecting them for a bounded while instead of blocking.
 void pool_before_wait(fdk_loop *loop);
+// Loop thread, just before the loop blocks in its own wait for up to timeout ms (-1: no
+// limit), after pool_before_wait: the timeout to use, 0 in a FDK_RUN_ONCE run when
+// pool_before_wait delivered results (the run returns with them). With many jobs in flight the workers
+// then wake it once half of them have finished (or the queue runs low) rather than at the
+// first, and the wait lasts at most 1 ms, the bound on how long a result waits for a
+// wake-up. A loop that libuv runs never lets results gather: nothing would cap its wait.
+int pool_wait_timeout(fdk_loop *loop, int timeout);
 
 }  // namespace fdk

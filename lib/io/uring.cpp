@@ -187,17 +187,21 @@ FDK_ASYNC_HOT io_uring_sqe *sqe_of(Ring *r) {
 FDK_ASYNC_HOT unsigned reap(Ring *r) {
   io_uring_cq &cq = r->ring.cq;
   unsigned total = 0;
+  // Whether the kernel was asked for the completions it kept aside and gave none since: it
+  // is not asked twice in a row for nothing.
   bool flushed = false;
   for (;;) {
     unsigned head = *cq.khead;
     unsigned n = std::min(io_uring_smp_load_acquire(cq.ktail) - head, 64u);
     if (n == 0) {
-      // Completions the kernel kept aside (a full queue) come back with one more call.
+      // Completions the kernel kept aside (a full queue) come back with one more call, a
+      // queue's worth at a time: asked again each time the queue was emptied.
       if (flushed || !completions_kept_aside(r)) return total;
       enter(r, 0, true);
       flushed = true;
       continue;
     }
+    flushed = false;
     UringOp *ops[64];
     int res[64];
     for (unsigned i = 0; i < n; ++i) {
@@ -214,9 +218,15 @@ FDK_ASYNC_HOT unsigned reap(Ring *r) {
     total += n;
     // Fewer than asked: the queue was empty. An entry a handler's own submission (a cancel,
     // a full queue sent) completed since is handed in the next round, or after the wake-up
-    // it signalled.
-    if (n < 64) return total;
+    // it signalled; entries kept aside are asked for now.
+    if (n < 64 && !completions_kept_aside(r)) return total;
   }
+}
+
+// Whether the ring has anything for a pass: entries to send, completions to hand out, or
+// completions the kernel kept aside, for which it signals nothing more.
+FDK_ASYNC_HOT bool has_work(Ring *r) {
+  return io_uring_sq_ready(&r->ring) || io_uring_cq_ready(&r->ring) || completions_kept_aside(r);
 }
 
 // Where the reads of the eventfd put its count, which nobody needs. Never a ring's own member: a
@@ -287,7 +297,7 @@ FDK_ASYNC_HOT void submit_and_reap(Ring *r) {
       if (uv_hrtime() - start >= kRoundsNs) break;
       handed_since_clock = 0;
     }
-    if (!io_uring_sq_ready(&r->ring) && !io_uring_cq_ready(&r->ring)) return;
+    if (!has_work(r)) return;
     Dispatch scope(r->loop);
     if (io_uring_sq_ready(&r->ring)) submit(r);
     unsigned handed = reap(r);
@@ -298,7 +308,7 @@ FDK_ASYNC_HOT void submit_and_reap(Ring *r) {
 
 // Before the loop waits (its prepare handle, or fdk_loop_run's own wait).
 FDK_ASYNC_HOT void before_wait(Ring *r) {
-  if (!io_uring_sq_ready(&r->ring) && !io_uring_cq_ready(&r->ring)) return;
+  if (!has_work(r)) return;
   // This pass hands out what completes while it runs; the loop may wait only once
   // signals are on again and no completion came meanwhile (the kernel orders its
   // posting before its test of the flag with a full barrier, this side with the fence).
@@ -306,7 +316,7 @@ FDK_ASYNC_HOT void before_wait(Ring *r) {
   submit_and_reap(r);
   signal_completions(r, true);
   io_uring_smp_mb();
-  if (io_uring_cq_ready(&r->ring) || io_uring_sq_ready(&r->ring)) wake_soon(r);
+  if (has_work(r)) wake_soon(r);
 }
 
 FDK_ASYNC_HOT void on_prepare(uv_prepare_t *handle) { before_wait(static_cast<Ring *>(handle->data)); }

@@ -114,9 +114,12 @@ inline long hot_readv(int fd, const iovec *iov, int count) {
   return raw_syscall(SYS_readv, fd, syscall_arg(iov), count);
 }
 // The kernel takes the offset as a low and a high half (a 64-bit kernel ignores the high).
+// ENOSYS with flags (a kernel before 4.6, a sandbox's filter) answers -EOPNOTSUPP, as the C
+// library's wrapper does: the flag is refused, and callers go on without it.
 [[gnu::always_inline]] inline long hot_preadv2(int fd, const iovec *iov, int count, int64_t offset, int flags) {
-  return raw_syscall(SYS_preadv2, fd, syscall_arg(iov), count, static_cast<long>(offset),
-                     static_cast<long>(static_cast<uint64_t>(offset) >> 32), flags);
+  long r = raw_syscall(SYS_preadv2, fd, syscall_arg(iov), count, static_cast<long>(offset),
+                       static_cast<long>(static_cast<uint64_t>(offset) >> 32), flags);
+  return r == -ENOSYS && flags ? -EOPNOTSUPP : r;
 }
 #endif
 

@@ -132,6 +132,20 @@ int fdkt_openat2_always_eagain(void) {
 #endif
 }
 
+int fdkt_preadv2_enosys(void) {
+#ifndef NATIVE_ARCH
+  return -ENOTSUP;
+#else
+  struct sock_filter code[] = {
+      NATIVE_NR_PROLOGUE,
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_preadv2, 0, 1),
+      RET(SECCOMP_RET_ERRNO | ENOSYS),
+      RET(SECCOMP_RET_ALLOW),
+  };
+  return install(code, sizeof code / sizeof code[0]);
+#endif
+}
+
 int fdkt_kill_on_kind_and_mode_calls(int getfl_too) {
 #ifndef NATIVE_ARCH
   (void)getfl_too;

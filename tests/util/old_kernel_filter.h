@@ -11,6 +11,10 @@ int fdkt_emulate_old_kernel(void);
  * renames race with it without end: 0, -ENOTSUP or -errno. */
 int fdkt_openat2_always_eagain(void);
 
+/* Installs, for good, a filter under which every preadv2 answers ENOSYS, as kernels before
+ * 4.6 and some sandboxes' filters do: 0, -ENOTSUP or -errno. */
+int fdkt_preadv2_enosys(void);
+
 /* Installs, for good, a filter that kills the process at an fstat or statx (a question of
  * a descriptor's kind) and, with getfl_too, at an fcntl(F_GETFL) (of its mode): 0,
  * -ENOTSUP or -errno. */

@@ -339,6 +339,7 @@ typedef struct {
   size_t want; /* the size of each read */
   int full;    /* reads that filled the buffer */
   int64_t last;
+  int poke_fd; /* when > 0, a byte is written to it after the second full read */
 } chained_reader;
 
 static void read_again_while_full(int64_t n, void *data) {
@@ -346,6 +347,7 @@ static void read_again_while_full(int64_t n, void *data) {
   c->last = n;
   if (n != (int64_t)c->want) return;
   c->full++;
+  if (c->poke_fd > 0 && c->full == 2) assert_int_equal(write(c->poke_fd, "x", 1), 1);
   assert_int_equal(fdk_read_async(c->loop, c->fd, c->buf, c->want, read_again_while_full, c, NULL), 0);
 }
 
@@ -386,6 +388,54 @@ static void test_full_reads_read_again_at_once(void **state) {
   assert_int_equal(c.last, 0);
   fdk_fd_unref(w);
   fdk_fd_unref(r);
+  assert_int_equal(fdk_loop_free(loop), 0);
+}
+
+/* A pipe holding 1 MiB read 4 KiB at a time, each read started from the last one's
+ * callback, gives the loop's other handles their turn: a byte written to a second pipe
+ * during the chain is read within 64 of those reads, not after the 256 it takes to drain
+ * the first. */
+typedef struct {
+  chained_reader *busy;
+  int busy_reads_before;
+  int64_t result;
+} bystander;
+
+static void bystander_read(int64_t n, void *data) {
+  bystander *b = data;
+  b->result = n;
+  b->busy_reads_before = b->busy->full;
+}
+
+static void test_full_reads_leave_other_handles_a_turn(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdk_fd *r, *w, *r2, *w2;
+  assert_int_equal(fdk_pipe(&r, &w), 0);
+  assert_int_equal(fdk_pipe(&r2, &w2), 0);
+  enum { kBytes = 1 << 20 };
+  assert_true(fcntl(fdk_fd_raw(w), F_SETPIPE_SZ, kBytes) >= kBytes);
+  static char data[kBytes];
+  memset(data, 'd', sizeof data);
+  chained_reader c = {.loop = loop, .fd = r, .want = 4096, .poke_fd = fdk_fd_raw(w2)};
+  bystander b = {.busy = &c, .busy_reads_before = -1, .result = -1};
+  char one;
+  assert_int_equal(fdk_read_async(loop, r2, &one, 1, bystander_read, &b, NULL), 0);
+  assert_int_equal(fdk_read_async(loop, r, c.buf, c.want, read_again_while_full, &c, NULL), 0);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_NOWAIT), 1);
+  assert_int_equal(write(fdk_fd_raw(w), data, sizeof data), (ssize_t)sizeof data);
+  while (b.result < 0) assert_true(fdk_loop_run(loop, FDK_RUN_ONCE) >= 0);
+  assert_int_equal(b.result, 1);
+  assert_true(b.busy_reads_before <= 64);
+  fdk_fd_close(w); /* the busy pipe's end of file ends its chain */
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+  assert_int_equal(c.full, kBytes / 4096);
+  assert_int_equal(c.last, 0);
+  fdk_fd_unref(w);
+  fdk_fd_unref(r);
+  fdk_fd_unref(w2);
+  fdk_fd_unref(r2);
   assert_int_equal(fdk_loop_free(loop), 0);
 }
 
@@ -1383,6 +1433,7 @@ int main(void) {
       fdkt_test(test_async_fsync_answers_as_fsync),
       fdkt_test(test_async_reads_of_leftover_data),
       fdkt_test(test_full_reads_read_again_at_once),
+      fdkt_test(test_full_reads_leave_other_handles_a_turn),
       fdkt_pipe_reading_test(test_unwaited_hangup_keeps_loop_idle),
       fdkt_test(test_blocking_mode_pipe_read),
       fdkt_test(test_blocking_mode_pipe_write),

@@ -538,11 +538,15 @@ void note_read_attempt(fdk_loop *loop, fdk_fd *fd) {
 }
 
 void note_read_filled(fdk_loop *loop, fdk_fd *fd) {
+  // A handle with data without end must not keep the loop from polling (the other handles,
+  // its timers): as libuv's stream reads, at most 32 such reads in a row.
+  if (++loop->full_reads_since_report > kFullReadsPerReport) return;
   if (Watch *w = find_watch(fd, loop)) w->set_read_spent(false);
 }
 
 void watch_fire(Watch *w, bool readable, bool writable) {
   if (readable) {
+    w->loop->full_reads_since_report = 0;
     // The reads woken now try at once (a pidfd's exit watch is the one waiter that does
     // not read: a read of that descriptor then waits for the next report).
     w->set_read_spent(w->head[static_cast<int>(Direction::read)] != nullptr);

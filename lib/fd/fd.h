@@ -168,9 +168,12 @@ int wait_ready_if_read_spent(fdk_loop *loop, fdk_fd *fd, Waiter *waiter);
 void note_read_attempt(fdk_loop *loop, fdk_fd *fd);
 // Records a read on fd that filled a buffer of at least kFullReadMin bytes (loop thread
 // only): more is most likely there, so the readiness is not spent and the next read tries
-// at once, as a stream reader that keeps reading while its buffer fills would.
+// at once, as a stream reader that keeps reading while its buffer fills would; at most
+// kFullReadsPerReport such reads of the loop between two readable reports, after which
+// reads wait for the next report, so the loop polls its other handles and runs its timers.
 void note_read_filled(fdk_loop *loop, fdk_fd *fd);
 constexpr size_t kFullReadMin = 4096;
+constexpr uint32_t kFullReadsPerReport = 32;
 
 // Registers the watches created since the loop last polled, and those that the callbacks
 // of failed registrations start (loop thread; called just before each poll while there are

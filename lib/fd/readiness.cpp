@@ -96,7 +96,8 @@ int set_interest(Watch *w, uint32_t dirs) {
 void report(Watch *w, bool readable, bool writable) {
   uint32_t unwanted = (readable && !w->head[0] ? kRead : 0) | (writable && !w->head[1] ? kWrite : 0);
   watch_fire(w, readable, writable);
-  // Nearly always unchanged: the waiters woken re-waited for what they were woken for.
+  // Nearly always unchanged (set_interest returns at once then): the waiters woken wait
+  // again, after their callbacks, for what they were woken for.
   if (uint32_t dirs = (w->interest() & ~unwanted) | wanted(w); dirs != w->interest()) set_interest(w, dirs);
 }
 

@@ -121,6 +121,9 @@ struct fdk_loop {
   // While a read's callback runs: that read, which a read of the same handle started from
   // the callback takes over instead of making an operation of its own (io/io.h: IoOp::rearm).
   fdk_op *rearmable = nullptr;
+  // Reads that filled their buffer and tried again at once since a readiness report of this
+  // loop (fd.cpp: note_read_filled): past kFullReadsPerReport, a read waits for the next.
+  uint32_t full_reads_since_report = 0;
 
   uv_timer_t deadline_timer{};              // armed for the earliest of deadlines
   std::vector<fdk::Deadline *> deadlines;   // pending sleeps, a binary heap (loop/deadlines.h)

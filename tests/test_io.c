@@ -393,8 +393,8 @@ static void test_full_reads_read_again_at_once(void **state) {
 
 /* A pipe holding 1 MiB read 4 KiB at a time, each read started from the last one's
  * callback, gives the loop's other handles their turn: a byte written to a second pipe
- * during the chain is read within 64 of those reads, not after the 256 it takes to drain
- * the first. */
+ * during the chain is read within 96 of those reads (three runs of 32), not after the 256
+ * it takes to drain the first. */
 typedef struct {
   chained_reader *busy;
   int busy_reads_before;
@@ -427,7 +427,10 @@ static void test_full_reads_leave_other_handles_a_turn(void **state) {
   assert_int_equal(write(fdk_fd_raw(w), data, sizeof data), (ssize_t)sizeof data);
   while (b.result < 0) assert_true(fdk_loop_run(loop, FDK_RUN_ONCE) >= 0);
   assert_int_equal(b.result, 1);
-  assert_true(b.busy_reads_before <= 64);
+  /* The byte comes during the first run of 32; the report after it may deliver the busy
+   * pipe's next run first (with libuv's poll handles, each descriptor's reads are delivered
+   * as libuv reports it). */
+  assert_true(b.busy_reads_before <= 3 * 32);
   fdk_fd_close(w); /* the busy pipe's end of file ends its chain */
   assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
   assert_int_equal(c.full, kBytes / 4096);

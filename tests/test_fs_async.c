@@ -1033,10 +1033,6 @@ static void burst_start(int64_t result, void *data) {
 
 static void test_completions_beyond_the_queue_all_delivered(void **state) {
   (void)state;
-  /* The forced pool has no ring: its 3000 reads are one wake-up each on a loop libuv drives
-   * (once, under a loaded CI machine with one worker, longer than the guard). */
-  const char *engine = getenv("FDKIT_FS_ENGINE");
-  if (engine && strcmp(engine, "pool") == 0) return;
   char top[PATH_MAX];
   fdk_dir *dir = make_tree(top);
   static burst b;

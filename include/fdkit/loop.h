@@ -43,7 +43,8 @@ extern "C" {
 #define FDK_RUN_DEFAULT 0 /**< run until no operation is pending or fdk_loop_stop */
 #define FDK_RUN_ONCE 1    /**< wait for events once, run their callbacks; with 8 or more pool
                               calls in flight the wait lasts at most 1 ms and may end with
-                              no callback run (their results gather: doc/loop.md) */
+                              no callback run (their results gather); on a loop libuv waits
+                              for, an internal wake-up may end it too (doc/loop.md) */
 #define FDK_RUN_NOWAIT 2  /**< run what is ready without waiting */
 
 /** Completion callback shared by operations whose result is a single number: a byte

@@ -79,6 +79,7 @@ FDK_ASYNC_HOT void deliver_ready(fdk_loop *loop) {
     op->state = fdk_op::State::done;
     if (op->result < 0) set_error_text(op->detail ? op->detail.get() : "");
     op->deliver(op->result);
+    ++loop->callbacks_run;
     loop->rearmable = nullptr;
     // A read re-armed from its own callback took the operation over (pending or ready
     // again, op_rearmed): it stays counted, and the loop's reference is that read's now.
@@ -98,6 +99,7 @@ void run_posts(fdk_loop *loop) {
     batch.swap(loop->posts);
     loop->has_posts.store(false, std::memory_order_relaxed);
   }
+  loop->callbacks_run += batch.size();
   for (const auto &p : batch) p.fn(p.data);
 }
 
@@ -220,7 +222,8 @@ int expire_sleeps(fdk_loop *loop) {
 // libuv's backend or libuv's next timer is due. Work that callbacks of this iteration leave
 // to libuv (idle: a long ready queue; a handle closing; a timer due) gets its turn in the
 // next iteration, which does not block: libuv's own idle and pending work waits so too.
-void own_wait_turn(fdk_loop *loop, bool may_block) {
+// True when the wait blocked and something other than its timeout ended it.
+bool own_wait_turn(fdk_loop *loop, bool may_block) {
   uv_loop_t *uv = loop->uv;
   // Sleeps that came due while the loop did not run expire first: what their callbacks
   // start (a wait on a descriptor, a ring submission) must go out before this wait, which
@@ -239,6 +242,7 @@ void own_wait_turn(fdk_loop *loop, bool may_block) {
   constexpr int kBatch = 128;
   epoll_event events[kBatch];
   int n = epoll_wait(loop->epfd, events, kBatch, timeout);
+  bool woken = timeout != 0 && n != 0;
   if (n < 0) libuv_due = true;  // a signal (EINTR): libuv's handler wrote to its backend
   // A timer is due: libuv runs only for a timer of its own.
   if (n == 0 && timeout > 0) libuv_due = expire_sleeps(loop) == 0;
@@ -260,6 +264,7 @@ void own_wait_turn(fdk_loop *loop, bool may_block) {
     }
   }
   if (libuv_due) libuv_turn(loop);
+  return woken;
 }
 
 // An fdk_loop_run in mode that waits itself. False when a callback handed the backend out
@@ -270,8 +275,14 @@ bool run_own_wait(fdk_loop *loop, int mode) {
     // fdk_loop_stop, during this run or before it.
     if (uv->stop_flag || loop->stop_requested) break;
     if (!uv_loop_alive(uv)) return true;
-    own_wait_turn(loop, mode != FDK_RUN_NOWAIT);
+    uint64_t callbacks_before = loop->callbacks_run;
+    bool woken = own_wait_turn(loop, mode != FDK_RUN_NOWAIT);
     if (!loop->own_wait) return mode != FDK_RUN_DEFAULT || loop->stop_requested;
+    // Woken for nothing of the caller's: a pool result's wake-up that an earlier turn took
+    // the result of, or a signal none of libuv's handlers took (EINTR). libuv's loop is
+    // fdkit's alone here, so nothing ran for the caller: FDK_RUN_ONCE waits on, as libuv's
+    // own run does after EINTR.
+    if (mode == FDK_RUN_ONCE && woken && loop->callbacks_run == callbacks_before) continue;
     if (mode != FDK_RUN_DEFAULT) break;
   }
   // A uv_run with libuv's stop flag set resets it and does nothing else.

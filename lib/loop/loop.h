@@ -146,6 +146,9 @@ struct fdk_loop {
   bool running = false;
   int run_mode = FDK_RUN_DEFAULT;  // of the fdk_loop_run under way
   bool in_libuv_turn = false;      // libuv's non-blocking turn inside an own-wait iteration
+  // The caller's callbacks run so far (operations delivered, posts run): a FDK_RUN_ONCE run
+  // that waited itself ends once one ran (loop.cpp: run_own_wait).
+  uint64_t callbacks_run = 0;
   bool stop_requested = false;
   bool freeing = false;
   // fdk_loop_backend_fd, _timeout or fdk_loop_uv was called: a host may wait on the

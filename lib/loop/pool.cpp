@@ -430,7 +430,14 @@ bool watch(fdk_loop *loop) {
   return false;
 }
 
-void on_prepare(uv_prepare_t *prepare) { pool_before_wait(static_cast<fdk_loop *>(prepare->data)); }
+// Inside libuv's run (a loop libuv waits for, not its own wait): libuv's poll would block
+// after callbacks of this run's results ran, whose wake-up, if any, was already taken.
+void on_prepare(uv_prepare_t *prepare) {
+  auto *loop = static_cast<fdk_loop *>(prepare->data);
+  pool_before_wait(loop);
+  if (loop->pool.collected_before_wait && loop->running && loop->run_mode == FDK_RUN_ONCE && !loop->in_libuv_turn)
+    poll_without_blocking(loop);
+}
 
 bool hand_back(PoolJob *job) {
   fdk_loop *loop = job->loop_;
@@ -473,8 +480,10 @@ void pool_before_wait(fdk_loop *loop) {
       if (pool_loop_collect(loop) > 0) pl.collected_before_wait = true;
     }
     if (!should_watch(loop)) return;
+    // The turn's time went to results: the other handles get theirs before the loop
+    // waits again. Without results (the thread was preempted), the wait is for this one.
     if (Clock::now() >= until) {
-      poll_without_blocking(loop);
+      if (pl.collected_before_wait) poll_without_blocking(loop);
       return;
     }
     if (!watch(loop)) return;

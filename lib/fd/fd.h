@@ -130,14 +130,14 @@ inline bool fd_is_blocking(fdk_fd *fd) {
 
 enum class Direction : uint8_t { read = 0, write = 1 };
 
-// A pending readiness wait, embedded in an operation. on_ready runs on the loop thread
-// with 0 when the direction became ready, or -ECANCELED when the handle was closed.
-// Its direction is given to wait_ready, not kept: a pending read stays small.
+// A pending readiness wait, a base of the operation that waits (on_ready finds it with a
+// static_cast). on_ready runs on the loop thread with 0 when the direction became ready, or
+// -ECANCELED when the handle was closed. Its direction is given to wait_ready, not kept,
+// and its operation is not pointed to: a pending read stays small.
 struct Waiter {
   Waiter *prev = nullptr, *next = nullptr;
   Watch *watch = nullptr;
   void (*on_ready)(Waiter *self, int status) = nullptr;
-  void *owner = nullptr;  // the operation the waiter belongs to
 };
 
 // Registers fd in loop's epoll set if it is not yet, or not yet for a watch waiting for

@@ -348,6 +348,9 @@ class SleepOp final : public fdk_op {
 
 namespace {
 
+// The memory of a pending read (doc/loop.md): its operation fits a 160-byte heap chunk.
+static_assert(sizeof(IoOp<ReadTask, Direction::read>) <= 152, "a pending read must stay within libuv's memory");
+
 // A read started from the callback of a read of the same handle, the common way to keep
 // reading, takes that read's operation over; any other starts one of its own.
 int start_read(fdk_loop *loop, fdk_fd *fd, const iovec *iov, int iovcnt, fdk_result_cb cb, void *data,

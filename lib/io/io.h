@@ -219,12 +219,11 @@ bool tries_before_kind(fdk_fd *fd, const Task &task) {
 // a pin until its waiters were woken, fd.h); an engine it is rerouted to pins its own. A
 // read re-armed from its callback so pays no atomic pin and unpin.
 template <class Task, Direction Dir>
-class IoOp final : public fdk_op {
+class IoOp final : public fdk_op, private Waiter {
  public:
   IoOp(fdk_loop *loop, fdk_fd *fd, Task &&task, const char *what)
       : fdk_op(loop), fd_(fd), task_(std::move(task)), what_(what) {
-    waiter_.on_ready = on_ready;
-    waiter_.owner = this;
+    Waiter::on_ready = on_ready;
   }
 
   void begin(fdk_op **out) {
@@ -239,7 +238,7 @@ class IoOp final : public fdk_op {
       if (inner->state == State::pending) inner->cancel();
       return;
     }
-    cancel_wait(&waiter_);
+    cancel_wait(this);
     op_complete_with_detail(this, -ECANCELED, std::string(what_) + ": operation cancelled");
   }
 
@@ -255,7 +254,7 @@ class IoOp final : public fdk_op {
   // cancel from another thread on its way (its request holds a reference; it must not
   // land on the new read).
   bool takes_rearm(fdk_fd *fd) const {
-    if (fd != fd_ || fd_is_closing(fd) || refs.load(std::memory_order_relaxed) != 1 || rerouted_to()) return false;
+    if (rerouted_to() || fd != fd_ || fd_is_closing(fd) || refs.load(std::memory_order_relaxed) != 1) return false;
     uint16_t kind = fd->learned.load(std::memory_order_relaxed) & (fdk_fd::kPollable | fdk_fd::kUnpollable);
     return kind == fdk_fd::kPollable || (kind == 0 && tries_before_kind(fd, task_));
   }
@@ -278,7 +277,6 @@ class IoOp final : public fdk_op {
     loop->rearmable = nullptr;
     what_ = what;
     detail.reset();
-    result = 0;
     span_.begin(what_, fd_->raw, nullptr, loop);
     op_rearmed(this, out);
     wait_or_try();
@@ -304,7 +302,7 @@ class IoOp final : public fdk_op {
   static constexpr int64_t kNowaitRefused = INT64_MIN;
 
   static void on_ready(Waiter *w, int status) {
-    auto *op = static_cast<IoOp *>(w->owner);
+    auto *op = static_cast<IoOp *>(w);
     if (status == -ECANCELED) {
       op_complete_with_detail(op, status, std::string(op->what_) + ": the handle was closed while waiting");
       return;
@@ -328,7 +326,7 @@ class IoOp final : public fdk_op {
   // blocking-mode descriptor is found ready by poll(2) at each try instead.
   void wait_or_try() {
     if (Dir == Direction::read && fd_known_mode(fd_) != 1) {
-      int w = wait_ready_if_read_spent(loop, fd_, &waiter_);
+      int w = wait_ready_if_read_spent(loop, fd_, this);
       if (w < 0) op_complete(this, w);
       if (w != 0) return;
     }
@@ -365,7 +363,7 @@ class IoOp final : public fdk_op {
         op_complete(this, r < 0 ? fail_sys(static_cast<int>(r), what_) : r);
         return;
       }
-      int w = wait_ready(loop, fd_, &waiter_, Dir, true);
+      int w = wait_ready(loop, fd_, this, Dir, true);
       if (w == 0) return;
       if (w == -EPERM) reroute();
       else op_complete(this, w);
@@ -417,17 +415,21 @@ class IoOp final : public fdk_op {
       op_complete(this, r);
       return;
     }
-    // The waiter, never woken again, keeps the engine's operation: a pending read stays
-    // within its memory bound (doc/loop.md).
-    waiter_.on_ready = nullptr;
-    waiter_.owner = inner;
+    // The waiter never waits again, and the handle's slot keeps the engine's operation: a
+    // pending read stays within its memory bound (doc/loop.md).
+    Waiter::on_ready = nullptr;
+    rerouted_ = inner;
   }
 
   // The file engine's operation after reroute(), while this one is pending; else null.
-  fdk_op *rerouted_to() const { return waiter_.on_ready ? nullptr : static_cast<fdk_op *>(waiter_.owner); }
+  fdk_op *rerouted_to() const { return Waiter::on_ready ? nullptr : rerouted_; }
 
-  Waiter waiter_;
-  fdk_fd *fd_;
+  // The handle while the operation waits or tries; once rerouted to a file engine
+  // (on_ready null: the waiter never waits again), that engine's operation.
+  union {
+    fdk_fd *fd_;
+    fdk_op *rerouted_;
+  };
   Task task_;
   const char *what_;
   Span span_;

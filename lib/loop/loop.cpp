@@ -394,8 +394,8 @@ namespace {
 [[gnu::always_inline]] inline void queue_ready(fdk_op *op, int64_t result) {
   fdk_loop *loop = op->loop;
   op->state = fdk_op::State::ready;
-  op->result = result;
   unlink_pending(op);
+  op->result = result;  // in the back link's place
   if (loop->ready_tail) loop->ready_tail->next = op;
   else loop->ready_head = op;
   loop->ready_tail = op;

@@ -81,13 +81,17 @@ struct fdk_op {
   virtual void deliver(int64_t result) = 0;
 
   fdk_loop *loop;
-  // The loop's pending list while pending; next links the ready queue once completed.
-  fdk_op *prev = nullptr, *next = nullptr;
+  // The loop's pending list while pending; next links the ready queue once completed, and
+  // the result takes the back link's place (set once the operation left the list).
+  union {
+    fdk_op *prev = nullptr;
+    int64_t result;
+  };
+  fdk_op *next = nullptr;
   std::atomic<int> refs{1};
   State state = State::pending;
   // Set for an operation made in its loop's Recycler (fdk::make_recycled): its size.
   uint16_t recycled_size = 0;
-  int64_t result = 0;
   // Failure detail, set as fdk_last_error() before deliver; allocated only on failure,
   // so a pending operation carries one pointer.
   std::unique_ptr<char[]> detail;
@@ -183,6 +187,7 @@ void op_start(fdk_op *op, fdk_op **out);
 // Puts op on its loop's pending list.
 inline void link_pending(fdk_op *op) {
   fdk_loop *loop = op->loop;
+  op->prev = nullptr;  // a re-armed operation's slot held its result
   op->next = loop->pending_head;
   if (loop->pending_head) loop->pending_head->prev = op;
   loop->pending_head = op;

@@ -371,7 +371,7 @@ void retire_watch_posted(void *data) {
 }
 
 void on_pidfd_ready(Waiter *w, int status) {
-  auto *p = static_cast<fdk_process *>(w->owner);
+  fdk_process *p = static_cast<fdk_process::PidfdWaiter *>(w)->process;
   fdk_loop *loop;
   {
     std::lock_guard<std::mutex> lock(p->mu);
@@ -401,7 +401,7 @@ int watch_pidfd(fdk_process *p, fdk_loop *loop) {
   p->watch = fd_alloc(p->pidfd, FDK_FD_BLOCKING | FDK_FD_BORROW);
   if (!p->watch) return fail(-ENOMEM, "spawn: out of memory");
   p->waiter.on_ready = on_pidfd_ready;
-  p->waiter.owner = p;
+  p->waiter.process = p;
   process_ref(p);
   if (int r = wait_ready(loop, p->watch, &p->waiter, Direction::read); r < 0) {
     process_unref(p);

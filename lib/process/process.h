@@ -71,7 +71,9 @@ struct fdk_process {
 
   // Loop thread only.
   fdk_fd *watch = nullptr;  // pidfd mode: a borrowing handle on pidfd, watched by the loop
-  fdk::Waiter waiter;
+  struct PidfdWaiter : fdk::Waiter {
+    fdk_process *process;
+  } waiter;
   fdk_op *exit_op = nullptr;  // pending exit callback (or, for a freed detached child, the
                               // operation that keeps the loop running until it is reaped)
 };

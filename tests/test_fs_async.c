@@ -598,6 +598,30 @@ static void test_lone_open_is_inline(void **state) {
   remove_tree(top);
 }
 
+/* A path of PATH_MAX bytes or more fails as the synchronous open does (-ENAMETOOLONG),
+ * under every engine, from the loop. */
+static void test_open_path_too_long(void **state) {
+  (void)state;
+  char top[PATH_MAX];
+  fdk_dir *dir = make_tree(top);
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  char *path = malloc(PATH_MAX + 1);
+  assert_non_null(path);
+  for (int i = 0; i < PATH_MAX; i++) path[i] = i % 2 ? '/' : 'a';
+  path[PATH_MAX] = '\0';
+  fdk_fd *fd = NULL;
+  assert_int_equal(fdk_openat(&fd, dir, path, FDK_O_RDONLY, 0), -ENAMETOOLONG);
+  fdkt_fs_result o = {0};
+  finish(loop, fdk_openat_async(loop, dir, path, FDK_O_RDONLY, 0, fdkt_fs_on_open, &o, NULL), &o);
+  assert_int_equal(o.result, -ENAMETOOLONG);
+  assert_null(o.fd);
+  free(path);
+  assert_int_equal(fdk_loop_free(loop), 0);
+  fdk_dir_unref(dir);
+  remove_tree(top);
+}
+
 static void test_free_with_calls_in_flight(void **state) {
   (void)state;
   three_calls(0);
@@ -1120,6 +1144,7 @@ int main(void) {
       fdkt_test(test_cold_reads_add_few_threads),
       fdkt_test(test_cancel_then_close),
       fdkt_test(test_lone_open_is_inline),
+      fdkt_test(test_open_path_too_long),
       fdkt_test(test_free_with_calls_in_flight),
       fdkt_test(test_dir_dropped_after_start),
       fdkt_test(test_ring_is_close_on_exec),

@@ -63,7 +63,8 @@ FDK_ASYNC_HOT int inline_openat(fdk_loop *loop, fdk_dir *dir, const char *path, 
                                 fdk_op **op) {
   // Creating or truncating always needs the pool's wait.
   if (creates(oflags) || (oflags & O_TRUNC)) return kNotServed;
-  if (!cached_lookup_supported() || strlen(path) >= PATH_MAX) return kNotServed;
+  // A path of PATH_MAX bytes or more: openat2's -ENAMETOOLONG, the synchronous answer.
+  if (!cached_lookup_supported()) return kNotServed;
   DirBase b;
   if (b.acquire(dir, "openat") < 0 || !kernel_confines(b)) return kNotServed;
   // O_PATH and O_DIRECTORY opens never wait for a device or a FIFO's other end.

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/xattr.h>
 #include <sys/wait.h>
@@ -548,6 +550,78 @@ static void three_calls(int drop_dir) {
   remove_tree(top);
 }
 
+/* Whether openat2 takes RESOLVE_CACHED here (Linux 5.12, no filter refusing openat2). */
+static int cached_lookup_available(void) {
+  struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC, .resolve = RESOLVE_CACHED};
+  long fd = syscall(SYS_openat2, AT_FDCWD, ".", &how, sizeof how);
+  if (fd >= 0) close((int)fd);
+  return fd >= 0 || errno == EAGAIN;
+}
+
+/* A lone open of a cached name, under the automatic engine as under the forced inline
+ * one, is made inline (its cancel, right after the start, comes after the completion)
+ * and still delivered from the loop, never inside its starting call; the O_NONBLOCK the
+ * inline open adds is cleared again. Each of a chain of such opens, started from the
+ * callback of the one before, is lone again. */
+static void test_lone_open_is_inline(void **state) {
+  (void)state;
+  const char *engine = getenv("FDKIT_FS_ENGINE");
+  const char *resolve = getenv("FDKIT_RESOLVE");
+  int inline_expected = (!engine || strcmp(engine, "auto") == 0 || strcmp(engine, "inline") == 0) &&
+                        !(resolve && strcmp(resolve, "fallback") == 0) && cached_lookup_available();
+  char top[PATH_MAX];
+  fdk_dir *dir = make_tree(top);
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdk_fd *warm;
+  assert_int_equal(fdk_openat(&warm, dir, "inner/../file", FDK_O_RDONLY, 0), 0);
+  fdk_fd_unref(warm);
+  for (int i = 0; i < 3; i++) {
+    fdkt_fs_result o = {0};
+    fdk_op *op;
+    assert_int_equal(fdk_openat_async(loop, dir, "file", FDK_O_RDONLY, 0, fdkt_fs_on_open, &o, &op), 0);
+    assert_int_equal(o.calls, 0);
+    assert_int_equal(fdk_op_cancel(op), 0);
+    assert_int_equal(o.calls, 0);
+    assert_int_equal(fdk_loop_run(loop, FDK_RUN_DEFAULT), 0);
+    assert_int_equal(o.calls, 1);
+    if (inline_expected) assert_int_equal(o.result, 0);
+    if (o.result == 0) {
+      assert_int_equal(fcntl(fdk_fd_raw(o.fd), F_GETFL) & O_NONBLOCK, 0);
+      assert_null(fdk_fd_unref(o.fd));
+    } else {
+      assert_int_equal(o.result, -ECANCELED);
+    }
+  }
+  assert_int_equal(fdk_loop_free(loop), 0);
+  fdk_dir_unref(dir);
+  remove_tree(top);
+}
+
+/* A path of PATH_MAX bytes or more fails as the synchronous open does (-ENAMETOOLONG),
+ * under every engine, from the loop. */
+static void test_open_path_too_long(void **state) {
+  (void)state;
+  char top[PATH_MAX];
+  fdk_dir *dir = make_tree(top);
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  char *path = malloc(PATH_MAX + 1);
+  assert_non_null(path);
+  for (int i = 0; i < PATH_MAX; i++) path[i] = i % 2 ? '/' : 'a';
+  path[PATH_MAX] = '\0';
+  fdk_fd *fd = NULL;
+  assert_int_equal(fdk_openat(&fd, dir, path, FDK_O_RDONLY, 0), -ENAMETOOLONG);
+  fdkt_fs_result o = {0};
+  finish(loop, fdk_openat_async(loop, dir, path, FDK_O_RDONLY, 0, fdkt_fs_on_open, &o, NULL), &o);
+  assert_int_equal(o.result, -ENAMETOOLONG);
+  assert_null(o.fd);
+  free(path);
+  assert_int_equal(fdk_loop_free(loop), 0);
+  fdk_dir_unref(dir);
+  remove_tree(top);
+}
+
 static void test_free_with_calls_in_flight(void **state) {
   (void)state;
   three_calls(0);
@@ -1069,6 +1143,8 @@ int main(void) {
       fdkt_test(test_cold_then_warm_reads_in_flight),
       fdkt_test(test_cold_reads_add_few_threads),
       fdkt_test(test_cancel_then_close),
+      fdkt_test(test_lone_open_is_inline),
+      fdkt_test(test_open_path_too_long),
       fdkt_test(test_free_with_calls_in_flight),
       fdkt_test(test_dir_dropped_after_start),
       fdkt_test(test_ring_is_close_on_exec),

@@ -91,6 +91,7 @@ inline int hot_statx(int dir, const char *path, int flags, unsigned mask, struct
   return ::statx(dir, path, flags, mask, out) < 0 ? -errno : 0;
 }
 inline int hot_close(int fd) { return ::close(fd) < 0 ? -errno : 0; }
+inline int hot_setfl(int fd, int flags) { return ::fcntl(fd, F_SETFL, flags) < 0 ? -errno : 0; }
 inline long hot_preadv2(int fd, const iovec *iov, int count, int64_t offset, int flags) {
   ssize_t r = ::preadv2(fd, iov, count, offset, flags);
   return r < 0 ? -errno : r;
@@ -108,6 +109,10 @@ inline long hot_readv(int fd, const iovec *iov, int count) {
   return static_cast<int>(raw_syscall(SYS_statx, dir, syscall_arg(path), flags, mask, syscall_arg(out)));
 }
 [[gnu::always_inline]] inline int hot_close(int fd) { return static_cast<int>(raw_syscall(SYS_close, fd)); }
+// The status flags of fd's open file description (fcntl F_SETFL).
+[[gnu::always_inline]] inline int hot_setfl(int fd, int flags) {
+  return static_cast<int>(raw_syscall(SYS_fcntl, fd, F_SETFL, flags));
+}
 // A read of a non-blocking descriptor: read(2) for one buffer (no vector to copy in).
 [[gnu::always_inline]] inline long hot_readv(int fd, const iovec *iov, int count) {
   if (count == 1) return raw_syscall(SYS_read, fd, syscall_arg(iov->iov_base), static_cast<long>(iov->iov_len));

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "core/syscall.h"
 #include "fd/fd.h"
 
 namespace fdk {
@@ -58,11 +59,12 @@ bool kernel_confines(const DirBase &b) {
 
 }  // namespace
 
-int inline_openat(fdk_loop *loop, fdk_dir *dir, const char *path, int oflags, fdk_open_cb cb, void *data,
-                  fdk_op **op) {
+FDK_ASYNC_HOT int inline_openat(fdk_loop *loop, fdk_dir *dir, const char *path, int oflags, fdk_open_cb cb, void *data,
+                                fdk_op **op) {
   // Creating or truncating always needs the pool's wait.
   if (creates(oflags) || (oflags & O_TRUNC)) return kNotServed;
-  if (!cached_lookup_supported() || strlen(path) >= PATH_MAX) return kNotServed;
+  // A path of PATH_MAX bytes or more: openat2's -ENAMETOOLONG, the synchronous answer.
+  if (!cached_lookup_supported()) return kNotServed;
   DirBase b;
   if (b.acquire(dir, "openat") < 0 || !kernel_confines(b)) return kNotServed;
   // O_PATH and O_DIRECTORY opens never wait for a device or a FIFO's other end.
@@ -70,15 +72,18 @@ int inline_openat(fdk_loop *loop, fdk_dir *dir, const char *path, int oflags, fd
   open_how how{};
   how.flags = static_cast<uint64_t>(oflags | (add_nonblock ? O_NONBLOCK : 0));
   how.resolve = RESOLVE_CACHED | (b.confined ? kConfinedResolve : 0);
-  long fd = syscall(SYS_openat2, b.raw, *path ? path : ".", &how, sizeof how);
+  // Both calls inline (core/syscall.h): no page of the C library's wrappers after them.
+  int r = hot_openat2(b.raw, *path ? path : ".", &how);
   // EAGAIN: a component is not in the dentry cache (or "..", or a rename raced): the next
   // engine decides. ENXIO: a FIFO without a reader, which a blocking open waits for.
-  if (fd < 0 && (errno == EAGAIN || (errno == ENXIO && add_nonblock))) return kNotServed;
-  int r = fd < 0 ? path_fail(neg_errno(), "openat", path) : static_cast<int>(fd);
-  if (r >= 0 && add_nonblock && fcntl(r, F_SETFL, oflags) < 0) {
-    int err = neg_errno();
-    close(r);
-    r = fail_sys(err, "openat");
+  if (r == -EAGAIN || (r == -ENXIO && add_nonblock)) return kNotServed;
+  if (r < 0) {
+    r = path_fail(r, "openat", path);
+  } else if (add_nonblock) {
+    if (int err = hot_setfl(r, oflags); err < 0) {
+      hot_close(r);
+      r = fail_sys(err, "openat");
+    }
   }
   auto *known = make_recycled<KnownOp<OpenResult>>(loop, OpenResult{oflags, cb, data});
   known->start(r, -1, "openat", op);

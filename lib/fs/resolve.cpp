@@ -462,7 +462,7 @@ class Walk {
 
 }  // namespace
 
-Backend resolve_backend() { return static_cast<Backend>(backend_choice() & ~kForced); }
+FDK_HOT Backend resolve_backend() { return static_cast<Backend>(backend_choice() & ~kForced); }
 
 int set_resolve_backend(int backend) {
   switch (backend) {

@@ -63,7 +63,7 @@ FDK_ASYNC_HOT bool inline_open_first(fdk_loop *loop, FsEngine engine) {
   if (engine == FsEngine::inline_only) return true;
   if (engine != FsEngine::automatic) return false;
 #if FDK_HAVE_URING
-  return !ring_serves(loop, IORING_OP_OPENAT2);
+  return loop->fs_in_flight == 0 || !ring_serves(loop, IORING_OP_OPENAT2);
 #else
   (void)loop;
   return true;

@@ -67,6 +67,23 @@ struct Iovecs {
     if (kept_ == Kept::heap) delete[] heap_;
   }
 
+  // A kept copy of v now, in place of what this one held: one buffer without a call nor
+  // anything that can throw; an array's copy is made before the old one goes, so a
+  // failure (it throws) leaves this one as it was.
+  void assign_one(const iovec &v) noexcept {
+    if (kept_ == Kept::heap) delete[] heap_;
+    one_ = v;
+    iov = &one_;
+    count = 1;
+    kept_ = Kept::inline_one;
+  }
+  void assign(const iovec *v, int n) {
+    if (n == 1) return assign_one(v[0]);
+    Iovecs fresh(v, n, true);
+    this->~Iovecs();
+    new (this) Iovecs(std::move(fresh));
+  }
+
   // Drops the first n bytes, of a copy only (what a short transfer already moved).
   void advance(size_t n) {
     auto *v = const_cast<iovec *>(iov);
@@ -229,7 +246,9 @@ class IoOp final : public fdk_op {
 
   void begin(fdk_op **out) {
     span_.begin(what_, fd_->raw, nullptr, loop);
-    op_start(this, out);
+    // Pending, it waits on the loop's watch of fd_ or has handed its task to a file
+    // engine's operation, which is on the list (reroute): cancel reaches it through either.
+    op_start_watched(this, out);
     wait_or_try();
   }
 
@@ -260,21 +279,14 @@ class IoOp final : public fdk_op {
     return kind == fdk_fd::kPollable || (kind == 0 && tries_before_kind(fd, task_));
   }
 
-  // Starts the read of the task make() returns on this operation, whose callback is
-  // running: no allocation and no new operation, and every rule of a fresh start (begin)
-  // holds. The caller's fdk_op is this one again, and names the new read from now on.
-  template <class Make>
-  void rearm(Make &&make, const char *what, fdk_op **out) {
-    if constexpr (noexcept(make())) {
-      task_.~Task();
-      new (&task_) Task(make());
-    } else {
-      // Made before the finished task goes: making it may throw (an iovec array copied),
-      // and the operation must then stay whole for deliver_ready to drop.
-      Task fresh = make();
-      task_.~Task();
-      new (&task_) Task(std::move(fresh));
-    }
+  // Starts the read that task_.retarget(args...) makes of the finished task, on this
+  // operation, whose callback is running: no allocation and no new operation, and every
+  // rule of a fresh start (begin) holds. The caller's fdk_op is this one again, and names
+  // the new read from now on. retarget may throw (an iovec array copied) only before it
+  // changed anything: the operation must then stay whole for deliver_ready to drop.
+  template <class... Args>
+  void rearm(const char *what, fdk_op **out, Args &&...args) {
+    task_.retarget(std::forward<Args>(args)...);
     loop->rearmable = nullptr;
     what_ = what;
     detail.reset();

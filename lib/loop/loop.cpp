@@ -40,8 +40,9 @@ void poll_libuv_once(fdk_loop *loop) {
   if (loop->pending_count == 0) uv_unref(reinterpret_cast<uv_handle_t *>(&loop->wake));
 }
 
-// A completed operation leaves the pending list for the ready queue (through the same
-// links); it still counts as pending until its callback ran.
+// A completed operation leaves the pending list, if it is on it (op_start_watched), for
+// the ready queue (through the same links); it still counts as pending until its callback
+// ran.
 FDK_ASYNC_HOT void unlink_pending(fdk_op *op) {
   fdk_loop *loop = op->loop;
   if (op->prev) op->prev->next = op->next;
@@ -343,16 +344,13 @@ void drain_closes(fdk_loop *loop) {
   while (loop->open_handles > 0) uv_run(loop->uv, UV_RUN_NOWAIT);
 }
 
-std::atomic<uint64_t> g_fork_generation{0};
 std::once_flag g_atfork_once;
 
 void on_fork_child() { g_fork_generation.fetch_add(1, std::memory_order_relaxed); }
 
 }  // namespace
 
-FDK_ASYNC_HOT bool loop_forked(const fdk_loop *loop) {
-  return loop->fork_generation != g_fork_generation.load(std::memory_order_relaxed);
-}
+std::atomic<uint64_t> g_fork_generation{0};
 
 int fail_forked(const char *what) {
   return fail(-ECHILD, "%s: the loop belongs to the parent process (used after fork)", what);
@@ -368,12 +366,16 @@ bool on_loop_thread(const fdk_loop *loop) {
   return loop->owner.load(std::memory_order_relaxed) == std::this_thread::get_id();
 }
 
-FDK_ASYNC_HOT void op_start(fdk_op *op, fdk_op **out) {
+FDK_ASYNC_HOT void op_start_watched(fdk_op *op, fdk_op **out) {
   fdk_loop *loop = op->loop;
-  link_pending(op);
   pending_added(loop);
   wake_host(loop);
   if (out) *out = op;
+}
+
+FDK_ASYNC_HOT void op_start(fdk_op *op, fdk_op **out) {
+  link_pending(op);
+  op_start_watched(op, out);
 }
 
 namespace {

@@ -81,7 +81,9 @@ struct fdk_op {
   virtual void deliver(int64_t result) = 0;
 
   fdk_loop *loop;
-  // The loop's pending list while pending; next links the ready queue once completed.
+  // The loop's pending list while pending (but for a readiness wait's operation, which its
+  // descriptor watch reaches: fdk::op_start_watched); next links the ready queue once
+  // completed.
   fdk_op *prev = nullptr, *next = nullptr;
   std::atomic<int> refs{1};
   State state = State::pending;
@@ -162,10 +164,16 @@ struct fdk_loop {
 
 namespace fdk {
 
+// The process's fork generation: forks survived by this process (a pthread_atfork handler).
+extern std::atomic<uint64_t> g_fork_generation;
+
 // True in a child forked after the loop was made: the loop's descriptors (its epoll set,
 // libuv's) are shared with the parent, so the child must not act on them. Counted by a
-// pthread_atfork handler, so checking costs no system call.
-bool loop_forked(const fdk_loop *loop);
+// pthread_atfork handler, so checking costs no system call; inline, as every
+// asynchronous call checks it.
+inline bool loop_forked(const fdk_loop *loop) {
+  return loop->fork_generation != g_fork_generation.load(std::memory_order_relaxed);
+}
 // -ECHILD with a detail naming what.
 int fail_forked(const char *what);
 // fdk_loop_free in such a child: frees fdkit's memory, touches none of the descriptors.
@@ -176,6 +184,12 @@ bool on_loop_thread(const fdk_loop *loop);
 
 // Registers a started operation as pending (it keeps fdk_loop_run(DEFAULT) going).
 void op_start(fdk_op *op, fdk_op **out);
+// The same for an operation that, while pending, is always reached otherwise: it waits on a
+// descriptor watch of its loop (which fdk_loop_free tears down, cancelling its waiters), or
+// has handed its work to an operation that is on the list. It stays off the pending list,
+// so a read that completes and is re-armed from its callback links and unlinks nothing
+// there: the list's neighbours are other channels' operations, cold cache lines.
+void op_start_watched(fdk_op *op, fdk_op **out);
 
 // Puts op on its loop's pending list.
 inline void link_pending(fdk_op *op) {
@@ -186,12 +200,11 @@ inline void link_pending(fdk_op *op) {
 }
 
 // An operation whose callback runs now, taken over by a call that callback made for a new
-// operation (fdk_loop::rearmable): pending again. It was never counted out (the count
-// drops after the callback, deliver_ready), and inside a callback the host needs no
-// wake-up.
+// operation (fdk_loop::rearmable): pending again, off the list as it started
+// (op_start_watched). It was never counted out (the count drops after the callback,
+// deliver_ready), and inside a callback the host needs no wake-up.
 inline void op_rearmed(fdk_op *op, fdk_op **out) {
   op->state = fdk_op::State::pending;
-  link_pending(op);
   if (out) *out = op;
 }
 // Records the result of a pending operation and queues its callback. A negative result

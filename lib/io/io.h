@@ -317,22 +317,24 @@ class IoOp final : public fdk_op {
 
   static void on_ready(Waiter *w, int status) {
     auto *op = static_cast<IoOp *>(w->owner);
+    if (__builtin_expect(status < 0, 0)) op->not_ready(status);
+    else op->step(true);
+  }
+
+  // Woken with a failure instead of readiness.
+  [[gnu::cold, gnu::noinline]] void not_ready(int status) {
     if (status == -ECANCELED) {
-      op_complete_with_detail(op, status, std::string(op->what_) + ": the handle was closed while waiting");
+      op_complete_with_detail(this, status, std::string(what_) + ": the handle was closed while waiting");
       return;
     }
-    if (status == -EPERM && fd_learned(op->fd_, fdk_fd::kUnpollable)) {
+    if (status == -EPERM && fd_learned(fd_, fdk_fd::kUnpollable)) {
       // Refused at the deferred registration: a read of a descriptor of unknown kind found
       // no data, and it is a file (or block device) whose data is not cached.
-      if (Dir == Direction::read) fd_learn(op->fd_, fdk_fd::kColdData);
-      op->reroute();
+      if (Dir == Direction::read) fd_learn(fd_, fdk_fd::kColdData);
+      reroute();
       return;
     }
-    if (status < 0) {
-      op_complete(op, status);  // the registration failed; its detail is set
-      return;
-    }
-    op->step(true);
+    op_complete(this, status);  // the registration failed; its detail is set
   }
 
   // A started operation's first step. A read waits first when the loop reported the
@@ -352,8 +354,9 @@ class IoOp final : public fdk_op {
   //
   // Woken by a report, the try marks no use of its own: the watch that reported holds one
   // (fd.h), and only this loop's thread, which runs the try, can drop it. A close begun
-  // on another thread still stops the try, as it stops a new use.
-  void step(bool after_report) {
+  // on another thread still stops the try, as it stops a new use. Inline in both callers,
+  // each with its own after_report.
+  [[gnu::always_inline]] void step(bool after_report) {
     for (;;) {
       int raw;
       if (after_report ? fd_is_closing(fd_) : fd_use(fd_, &raw) < 0) {
@@ -390,7 +393,7 @@ class IoOp final : public fdk_op {
   // need not be read (fcntl) nor the descriptor polled first. Otherwise, or where the kernel
   // refuses the flag, a blocking-mode descriptor is polled and then given a call that takes
   // only what is there.
-  int64_t attempt(int raw, bool after_report) {
+  [[gnu::always_inline]] int64_t attempt(int raw, bool after_report) {
     if constexpr (Dir == Direction::read && requires { task_.attempt_nowait(raw); }) {
       if (fd_known_mode(fd_) != 0 && tries_before_kind(fd_, task_)) {
         int64_t r = task_.attempt_nowait(raw);

@@ -394,7 +394,9 @@ class IoOp final : public fdk_op {
       if (r != -EAGAIN) {
         if constexpr (requires { task_.fills_buffer(r); })
           if (task_.fills_buffer(r)) note_read_filled(loop, fd_);
-        op_complete(this, r < 0 ? fail_sys(static_cast<int>(r), what_) : r);
+        // Never on the pending list (op_start_watched): a success is queued inline.
+        if (r < 0) op_complete(this, fail_sys(static_cast<int>(r), what_));
+        else op_ready(this, r);
         return;
       }
       if (Dir == Direction::read && !after_report && fd_known_mode(fd_) < 0) learn_mode();

@@ -380,23 +380,18 @@ FDK_ASYNC_HOT void op_start(fdk_op *op, fdk_op **out) {
 
 namespace {
 
-// Queues a completed operation's callback. Inline in op_complete, which every delivered
-// read runs through.
+// Queues a completed operation's callback.
 [[gnu::always_inline]] inline void queue_ready(fdk_op *op, int64_t result) {
-  fdk_loop *loop = op->loop;
-  op->state = fdk_op::State::ready;
-  op->result = result;
   unlink_pending(op);
-  if (loop->ready_tail) loop->ready_tail->next = op;
-  else loop->ready_head = op;
-  loop->ready_tail = op;
-  if (loop->dispatch_depth == 0 && !loop->freeing) {
-    uv_idle_start(&loop->idle, on_idle);
-    wake_host(loop);
-  }
+  op_ready(op, result);
 }
 
 }  // namespace
+
+void ready_outside_dispatch(fdk_loop *loop) {
+  uv_idle_start(&loop->idle, on_idle);
+  wake_host(loop);
+}
 
 void op_complete_with_detail(fdk_op *op, int64_t result, std::string detail) {
   if (result < 0) {

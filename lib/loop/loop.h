@@ -207,6 +207,23 @@ inline void op_rearmed(fdk_op *op, fdk_op **out) {
   op->state = fdk_op::State::pending;
   if (out) *out = op;
 }
+// A callback queued while no dispatch runs (host code completed an operation): the loop's
+// next poll returns at once to deliver it, and a host waiting on the backend wakes.
+void ready_outside_dispatch(fdk_loop *loop);
+
+// Records the result of an operation off the pending list (op_start_watched), a success
+// or a failure whose detail is set, and queues its callback: inline where a woken read
+// completes.
+inline void op_ready(fdk_op *op, int64_t result) {
+  fdk_loop *loop = op->loop;
+  op->state = fdk_op::State::ready;
+  op->result = result;
+  if (loop->ready_tail) loop->ready_tail->next = op;
+  else loop->ready_head = op;
+  loop->ready_tail = op;
+  if (__builtin_expect(loop->dispatch_depth == 0 && !loop->freeing, 0)) ready_outside_dispatch(loop);
+}
+
 // Records the result of a pending operation and queues its callback. A negative result
 // takes the calling thread's fdk_last_error() as the detail, unless one is given.
 void op_complete(fdk_op *op, int64_t result);

@@ -116,13 +116,12 @@ inline int check_fd(const char *what, const fdk_fd *fd) { return fd ? 0 : fail(-
 int fd_blocking_mode(fdk_fd *fd);
 // The blocking mode as far as it is known without a system call: 1 blocking, 0 not, -1
 // not read yet.
-// The same from what the handle learned, as loaded by a caller that tests more of it.
-inline int fd_known_mode(const fdk_fd *fd, uint16_t learned) {
+inline int fd_known_mode(const fdk_fd *fd) {
   if (!(fd->flags & fdk_fd::kModeUnread)) return (fd->flags & FDK_FD_BLOCKING) ? 1 : 0;
+  uint16_t learned = fd->learned.load(std::memory_order_relaxed);
   if (learned & fdk_fd::kModeRead) return (learned & fdk_fd::kModeBlocking) ? 1 : 0;
   return -1;
 }
-inline int fd_known_mode(const fdk_fd *fd) { return fd_known_mode(fd, fd->learned.load(std::memory_order_relaxed)); }
 // The blocking mode, false when it cannot be read (the call that follows then fails).
 inline bool fd_is_blocking(fdk_fd *fd) {
   int known = fd_known_mode(fd);

@@ -224,13 +224,9 @@ bool learn_pollable_kind(fdk_fd *fd);
 // try needs neither the kind (fstat) nor the mode (fcntl), where the kernel takes the flag
 // for the descriptor.
 template <class Task>
-bool tries_before_kind(uint16_t learned, const Task &task) {
-  if constexpr (requires { task.attempt_nowait(0); }) return !(learned & fdk_fd::kNoNowaitRead);
-  else return false;
-}
-template <class Task>
 bool tries_before_kind(fdk_fd *fd, const Task &task) {
-  return tries_before_kind(fd->learned.load(std::memory_order_relaxed), task);
+  if constexpr (requires { task.attempt_nowait(0); }) return !fd_learned(fd, fdk_fd::kNoNowaitRead);
+  else return false;
 }
 
 // The direction is a template argument, so a pending operation does not carry it.
@@ -342,29 +338,16 @@ class IoOp final : public fdk_op {
   }
 
   // A started operation's first step. A read waits first when the loop reported the
-  // descriptor readable no more since a read tried it (wait_ready_if_read_spent), unless
-  // its try polls a blocking-mode descriptor with poll(2) anyway (where the kernel refuses
-  // RWF_NOWAIT for it).
+  // descriptor readable no more since a read tried it (wait_ready_if_read_spent); a
+  // blocking-mode descriptor is found ready by poll(2) at each try instead.
   void wait_or_try() {
-    if constexpr (Dir == Direction::read) {
-      uint16_t learned = fd_->learned.load(std::memory_order_relaxed);
-      int mode = fd_known_mode(fd_, learned);
-      if (mode != 1 || tries_before_kind(learned, task_)) {
-        int w = wait_ready_if_read_spent(loop, fd_, &waiter_);
-        if (w < 0) op_complete(this, w);
-        if (w > 0 && mode < 0) learn_mode();
-        if (w != 0) return;
-      }
+    if (Dir == Direction::read && fd_known_mode(fd_) != 1) {
+      int w = wait_ready_if_read_spent(loop, fd_, &waiter_);
+      if (w < 0) op_complete(this, w);
+      if (w != 0) return;
     }
     step(false);
   }
-
-  // A read that waits for readiness reads the descriptor's mode first, once (an fcntl),
-  // where adopt was not told it: a pollable descriptor known to be non-blocking is then
-  // read with read(2), which the kernel serves faster than preadv2 (no vector to copy in:
-  // 30 ns a read on the test machine, 4% of a delivered read's CPU). A first read that
-  // finds data at once asks nothing.
-  [[gnu::cold, gnu::noinline]] void learn_mode() { fd_blocking_mode(fd_); }
 
   // Tries the call until it completes or must wait; after_report: woken by a readiness
   // report, which the watch already counts as spent by this try (watch_fire).
@@ -399,7 +382,6 @@ class IoOp final : public fdk_op {
         else op_ready(this, r);
         return;
       }
-      if (Dir == Direction::read && !after_report && fd_known_mode(fd_) < 0) learn_mode();
       int w = wait_ready(loop, fd_, &waiter_, Dir, true);
       if (w == 0) return;
       if (w == -EPERM) reroute();
@@ -409,16 +391,13 @@ class IoOp final : public fdk_op {
   }
 
   // One try that cannot block the loop. A read tries preadv2(RWF_NOWAIT) first unless the
-  // descriptor is known to be non-blocking and pollable (a file's read may wait for its
-  // disk whatever the mode): it never blocks whatever the mode or kind, so neither need be
-  // read (fcntl, fstat) nor the descriptor polled first. Otherwise, or where the kernel
+  // descriptor is known to be non-blocking: it never blocks whatever the mode, so the mode
+  // need not be read (fcntl) nor the descriptor polled first. Otherwise, or where the kernel
   // refuses the flag, a blocking-mode descriptor is polled and then given a call that takes
   // only what is there.
   [[gnu::always_inline]] int64_t attempt(int raw, bool after_report) {
-    uint16_t learned = fd_->learned.load(std::memory_order_relaxed);
-    int mode = fd_known_mode(fd_, learned);
     if constexpr (Dir == Direction::read && requires { task_.attempt_nowait(raw); }) {
-      if ((mode != 0 || !(learned & fdk_fd::kPollable)) && tries_before_kind(learned, task_)) {
+      if (fd_known_mode(fd_) != 0 && tries_before_kind(fd_, task_)) {
         int64_t r = task_.attempt_nowait(raw);
         if (r != -EOPNOTSUPP) {
           if (!after_report) note_read_attempt(loop, fd_);
@@ -428,7 +407,7 @@ class IoOp final : public fdk_op {
         return kNowaitRefused;
       }
     }
-    if (mode > 0 || (mode < 0 && fd_is_blocking(fd_))) {
+    if (fd_is_blocking(fd_)) {
       int64_t r = poll_wait(raw, Dir, 0);
       return r == 0 ? task_.attempt(fd_, raw, true) : r;
     }

@@ -43,9 +43,8 @@ extern "C" {
                                 calls wait for readiness first. Without this
                                 flag the mode is read from the descriptor at the first use
                                 that needs it (an asynchronous write, a wait, or
-                                fdk_fd_is_blocking; an asynchronous read once it waits
-                                for readiness, or where the kernel refuses preadv2 with
-                                RWF_NOWAIT for it). */
+                                fdk_fd_is_blocking; an asynchronous read only where the
+                                kernel refuses preadv2 with RWF_NOWAIT for it). */
 #define FDK_FD_BORROW 0x2u   /**< fdkit never closes it: close and the last unref only stop
                                 fdkit from using it */
 

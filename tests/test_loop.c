@@ -250,6 +250,52 @@ static void test_free_cancels_pending(void **state) {
   fdk_fd_unref(w2);
 }
 
+/* A read that re-arms itself once from its callback. */
+typedef struct {
+  fdk_loop *loop;
+  fdk_fd *fd;
+  char byte;
+  int calls;
+  int64_t results[2];
+} rearm_once;
+
+static void rearm_once_read(int64_t result, void *data) {
+  rearm_once *r = data;
+  r->results[r->calls++] = result;
+  if (r->calls == 1) assert_int_equal(fdk_read_async(r->loop, r->fd, &r->byte, 1, rearm_once_read, r, NULL), 0);
+}
+
+/* Free cancels the reads that wait on a descriptor's readiness, which the loop reaches
+ * through its watches rather than its list of pending operations: one re-armed from its
+ * own callback, and one started while the loop never ran (its watch not registered yet).
+ * Each calls back once with -ECANCELED. */
+static void test_free_cancels_reads_waiting_on_watches(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  fdk_fd *r1, *w1, *r2, *w2;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  assert_int_equal(fdk_pipe(&r1, &w1), 0);
+  assert_int_equal(fdk_pipe(&r2, &w2), 0);
+  rearm_once again = {loop, r1, 0, 0, {0, 0}};
+  assert_int_equal(fdk_read_async(loop, r1, &again.byte, 1, rearm_once_read, &again, NULL), 0);
+  assert_int_equal(fdk_write(w1, "x", 1), 1);
+  for (int i = 0; i < 1000 && again.calls == 0; i++) fdk_loop_run(loop, FDK_RUN_ONCE);
+  assert_int_equal(again.calls, 1);
+  assert_int_equal(again.results[0], 1);
+  char c;
+  fdkt_result unregistered = {0};
+  assert_int_equal(fdk_read_async(loop, r2, &c, 1, fdkt_record, &unregistered, NULL), 0);
+  assert_int_equal(fdk_loop_free(loop), 0);
+  assert_int_equal(again.calls, 2);
+  assert_int_equal(again.results[1], -ECANCELED);
+  assert_int_equal(unregistered.calls, 1);
+  assert_int_equal(unregistered.result, -ECANCELED);
+  fdk_fd_unref(r1);
+  fdk_fd_unref(w1);
+  fdk_fd_unref(r2);
+  fdk_fd_unref(w2);
+}
+
 typedef struct {
   fdk_loop *loop;
   int free_result;
@@ -1314,6 +1360,7 @@ int main(void) {
       fdkt_pipe_test(test_cancel_after_completion),
       fdkt_pipe_test(test_cancel_from_other_thread),
       fdkt_test(test_free_cancels_pending),
+      fdkt_test(test_free_cancels_reads_waiting_on_watches),
       fdkt_test(test_free_and_run_inside_callback),
       fdkt_test(test_stop),
       fdkt_loop_test(test_backend_for_hosts),

@@ -80,23 +80,6 @@ void unlink_waiter(Waiter *waiter) {
   waiter->watch = nullptr;
 }
 
-// Wakes every waiter of one direction. Waiters that find nothing re-wait, and land in
-// the emptied list, so each is woken once per event.
-void fire(Watch *w, Direction dir, int status) {
-  int d = static_cast<int>(dir);
-  Waiter *list = w->head[d];
-  if (!list) return;
-  w->head[d] = nullptr;
-  list->prev->next = nullptr;  // the taken list ends at its last waiter
-  while (list) {
-    Waiter *waiter = list;
-    list = list->next;
-    waiter->prev = waiter->next = nullptr;
-    waiter->watch = nullptr;
-    waiter->on_ready(waiter, status);
-  }
-}
-
 // The loop's list a watch is on: registered ones, or those waiting for the next iteration.
 Watch *&loop_list(Watch *w) { return w->registered() ? w->loop->watches : w->loop->unregistered; }
 
@@ -542,17 +525,6 @@ void note_read_filled(fdk_loop *loop, fdk_fd *fd) {
   // its timers): as libuv's stream reads, at most 32 such reads in a row.
   if (++loop->full_reads_since_report > kFullReadsPerReport) return;
   if (Watch *w = find_watch(fd, loop)) w->set_read_spent(false);
-}
-
-void watch_fire(Watch *w, bool readable, bool writable) {
-  if (readable) {
-    w->loop->full_reads_since_report = 0;
-    // The reads woken now try at once (a pidfd's exit watch is the one waiter that does
-    // not read: a read of that descriptor then waits for the next report).
-    w->set_read_spent(w->head[static_cast<int>(Direction::read)] != nullptr);
-    fire(w, Direction::read, 0);
-  }
-  if (writable) fire(w, Direction::write, 0);
 }
 
 void teardown_loop_watches(fdk_loop *loop) {

@@ -92,8 +92,9 @@ int set_interest(Watch *w, uint32_t dirs) {
 // One report of either mechanism. Level-triggered: a direction stays registered while
 // waits keep coming (no system call per wait), and is dropped once it reports readiness
 // nobody waits for. The waiters woken now re-wait only after their callbacks ran, later
-// in this dispatch, so whether anybody waits must be judged before they are woken.
-void report(Watch *w, bool readable, bool writable) {
+// in this dispatch, so whether anybody waits must be judged before they are woken. Inline
+// in each caller: watch_events runs it for every event of the loop's own set.
+[[gnu::always_inline]] inline void report(Watch *w, bool readable, bool writable) {
   uint32_t unwanted = (readable && !w->head[0] ? kRead : 0) | (writable && !w->head[1] ? kWrite : 0);
   watch_fire(w, readable, writable);
   // Nearly always unchanged (set_interest returns at once then): the waiters woken wait

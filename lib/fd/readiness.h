@@ -83,7 +83,34 @@ int readiness_update(Watch *w);
 // Ends the registration; afterwards the descriptor may be closed.
 void readiness_remove(Watch *w);
 
-// Wakes the waiters of each ready direction (defined with the watch lists in fd.cpp).
-void watch_fire(Watch *w, bool readable, bool writable);
+// Wakes every waiter of one direction. Waiters that find nothing re-wait, and land in
+// the emptied list, so each is woken once per event.
+inline void fire(Watch *w, Direction dir, int status) {
+  int d = static_cast<int>(dir);
+  Waiter *list = w->head[d];
+  if (!list) return;
+  w->head[d] = nullptr;
+  list->prev->next = nullptr;  // the taken list ends at its last waiter
+  while (list) {
+    Waiter *waiter = list;
+    list = list->next;
+    waiter->prev = waiter->next = nullptr;
+    waiter->watch = nullptr;
+    waiter->on_ready(waiter, status);
+  }
+}
+
+// Wakes the waiters of each ready direction. Inline in the report of either mechanism
+// (readiness.cpp), which every delivered read runs through.
+inline void watch_fire(Watch *w, bool readable, bool writable) {
+  if (readable) {
+    w->loop->full_reads_since_report = 0;
+    // The reads woken now try at once (a pidfd's exit watch is the one waiter that does
+    // not read: a read of that descriptor then waits for the next report).
+    w->set_read_spent(w->head[static_cast<int>(Direction::read)] != nullptr);
+    fire(w, Direction::read, 0);
+  }
+  if (writable) fire(w, Direction::write, 0);
+}
 
 }  // namespace fdk

@@ -212,6 +212,18 @@ struct ReadTask : Callback {
   // A read that filled a buffer of kFullReadMin bytes or more leaves the readiness unspent (fd.h).
   bool fills_buffer(int64_t r) const { return r >= static_cast<int64_t>(kFullReadMin) && static_cast<size_t>(r) == v.bytes(); }
   FileRequest file_request() { return {&v, &g_at_file_position, false}; }
+  // The next read of a re-arm (IoOp::rearm): of one buffer, or of an array (which may
+  // throw before anything changed).
+  void retarget(fdk_result_cb to, void *with, const iovec &one) noexcept {
+    v.assign_one(one);
+    cb = to;
+    data = with;
+  }
+  void retarget(fdk_result_cb to, void *with, const iovec *iov, int iovcnt) {
+    v.assign(iov, iovcnt);
+    cb = to;
+    data = with;
+  }
 };
 
 struct WriteTask : Callback {
@@ -348,23 +360,39 @@ class SleepOp final : public fdk_op {
 
 namespace {
 
+using ReadOp = IoOp<ReadTask, Direction::read>;
+
+// A read that takes no finished read's operation over: out of line, off the re-arm's path.
+[[gnu::noinline]] int start_new_read(fdk_loop *loop, fdk_fd *fd, fdk_result_cb cb, void *data, fdk_op **out,
+                                     const char *what, const iovec *iov, int iovcnt) noexcept {
+  return guard(what, [&] {
+    return start_io(loop, fd, Direction::read, ReadTask{{cb, data}, Iovecs(iov, iovcnt, true)}, out, what);
+  });
+}
+[[gnu::noinline]] int start_new_read(fdk_loop *loop, fdk_fd *fd, fdk_result_cb cb, void *data, fdk_op **out,
+                                     const char *what, const iovec &one) noexcept {
+  return start_new_read(loop, fd, cb, data, out, what, &one, 1);
+}
+
 // The memory of a pending read (doc/loop.md): its operation fits a 160-byte heap chunk.
-static_assert(sizeof(IoOp<ReadTask, Direction::read>) <= 152, "a pending read must stay within libuv's memory");
+static_assert(sizeof(ReadOp) <= 152, "a pending read must stay within libuv's memory");
 
 // A read started from the callback of a read of the same handle, the common way to keep
-// reading, takes that read's operation over; any other starts one of its own.
-int start_read(fdk_loop *loop, fdk_fd *fd, const iovec *iov, int iovcnt, fdk_result_cb cb, void *data,
-               fdk_op **out, const char *what) {
-  auto make = [&] { return ReadTask{{cb, data}, Iovecs(iov, iovcnt, true)}; };
-  using ReadOp = IoOp<ReadTask, Direction::read>;
+// reading, takes that read's operation over (ReadTask::retarget); any other starts one of
+// its own. Inline in each entry point, where the buffers' form is known: the re-arm of one
+// buffer only stores it.
+template <class... Buffers>
+[[gnu::always_inline]] inline int start_read(fdk_loop *loop, fdk_fd *fd, fdk_result_cb cb, void *data, fdk_op **out,
+                                             const char *what, const Buffers &...buffers) noexcept {
   // Only a ReadOp's deliver sets rearmable (ReadTask::kKeptOnRearm).
-  if (auto *kept = static_cast<ReadOp *>(loop->rearmable); kept && kept->takes_rearm(fd)) {
-    // One buffer is copied inline: nothing can throw, and the task is made in place.
-    if (iovcnt == 1) kept->rearm([&]() noexcept { return make(); }, what, out);
-    else kept->rearm(make, what, out);
-    return 0;
+  auto *kept = static_cast<ReadOp *>(loop->rearmable);
+  if (kept && kept->takes_rearm(fd)) {
+    return guard(what, [&] {
+      kept->rearm(what, out, cb, data, buffers...);
+      return 0;
+    });
   }
-  return start_io(loop, fd, Direction::read, make(), out, what);
+  return start_new_read(loop, fd, cb, data, out, what, buffers...);
 }
 
 }  // namespace
@@ -421,9 +449,9 @@ ssize_t getrandom(void *buf, size_t len, unsigned flags) {
   return t.run();
 }
 
-int read_async(fdk_loop *loop, fdk_fd *fd, void *buf, size_t len, fdk_result_cb cb, void *data, fdk_op **op) {
-  iovec one{buf, len};
-  return start_read(loop, fd, &one, 1, cb, data, op, "read");
+int read_async(fdk_loop *loop, fdk_fd *fd, void *buf, size_t len, fdk_result_cb cb, void *data,
+               fdk_op **op) noexcept {
+  return start_read(loop, fd, cb, data, op, "read", iovec{buf, len});
 }
 
 int write_async(fdk_loop *loop, fdk_fd *fd, const void *buf, size_t len, fdk_result_cb cb, void *data, fdk_op **op) {
@@ -431,8 +459,9 @@ int write_async(fdk_loop *loop, fdk_fd *fd, const void *buf, size_t len, fdk_res
   return start_io(loop, fd, Direction::write, WriteTask{{cb, data}, Iovecs(&one, 1, true)}, op, "write");
 }
 
-int readv_async(fdk_loop *loop, fdk_fd *fd, const iovec *iov, int iovcnt, fdk_result_cb cb, void *data, fdk_op **op) {
-  return start_read(loop, fd, iov, iovcnt, cb, data, op, "readv");
+int readv_async(fdk_loop *loop, fdk_fd *fd, const iovec *iov, int iovcnt, fdk_result_cb cb, void *data,
+                fdk_op **op) noexcept {
+  return start_read(loop, fd, cb, data, op, "readv", iov, iovcnt);
 }
 
 int writev_async(fdk_loop *loop, fdk_fd *fd, const iovec *iov, int iovcnt, fdk_result_cb cb, void *data,

@@ -67,6 +67,23 @@ struct Iovecs {
     if (kept_ == Kept::heap) delete[] heap_;
   }
 
+  // A kept copy of v now, in place of what this one held: one buffer without a call nor
+  // anything that can throw; an array's copy is made before the old one goes, so a
+  // failure (it throws) leaves this one as it was.
+  void assign_one(const iovec &v) noexcept {
+    if (kept_ == Kept::heap) delete[] heap_;
+    one_ = v;
+    iov = &one_;
+    count = 1;
+    kept_ = Kept::inline_one;
+  }
+  void assign(const iovec *v, int n) {
+    if (n == 1) return assign_one(v[0]);
+    Iovecs fresh(v, n, true);
+    this->~Iovecs();
+    new (this) Iovecs(std::move(fresh));
+  }
+
   // Drops the first n bytes, of a copy only (what a short transfer already moved).
   void advance(size_t n) {
     auto *v = const_cast<iovec *>(iov);
@@ -228,7 +245,9 @@ class IoOp final : public fdk_op, private Waiter {
 
   void begin(fdk_op **out) {
     span_.begin(what_, fd_->raw, nullptr, loop);
-    op_start(this, out);
+    // Pending, it waits on the loop's watch of fd_ or has handed its task to a file
+    // engine's operation, which is on the list (reroute): cancel reaches it through either.
+    op_start_watched(this, out);
     wait_or_try();
   }
 
@@ -259,21 +278,14 @@ class IoOp final : public fdk_op, private Waiter {
     return kind == fdk_fd::kPollable || (kind == 0 && tries_before_kind(fd, task_));
   }
 
-  // Starts the read of the task make() returns on this operation, whose callback is
-  // running: no allocation and no new operation, and every rule of a fresh start (begin)
-  // holds. The caller's fdk_op is this one again, and names the new read from now on.
-  template <class Make>
-  void rearm(Make &&make, const char *what, fdk_op **out) {
-    if constexpr (noexcept(make())) {
-      task_.~Task();
-      new (&task_) Task(make());
-    } else {
-      // Made before the finished task goes: making it may throw (an iovec array copied),
-      // and the operation must then stay whole for deliver_ready to drop.
-      Task fresh = make();
-      task_.~Task();
-      new (&task_) Task(std::move(fresh));
-    }
+  // Starts the read that task_.retarget(args...) makes of the finished task, on this
+  // operation, whose callback is running: no allocation and no new operation, and every
+  // rule of a fresh start (begin) holds. The caller's fdk_op is this one again, and names
+  // the new read from now on. retarget may throw (an iovec array copied) only before it
+  // changed anything: the operation must then stay whole for deliver_ready to drop.
+  template <class... Args>
+  void rearm(const char *what, fdk_op **out, Args &&...args) {
+    task_.retarget(std::forward<Args>(args)...);
     loop->rearmable = nullptr;
     what_ = what;
     detail.reset();
@@ -303,22 +315,24 @@ class IoOp final : public fdk_op, private Waiter {
 
   static void on_ready(Waiter *w, int status) {
     auto *op = static_cast<IoOp *>(w);
+    if (__builtin_expect(status < 0, 0)) op->not_ready(status);
+    else op->step(true);
+  }
+
+  // Woken with a failure instead of readiness.
+  [[gnu::cold, gnu::noinline]] void not_ready(int status) {
     if (status == -ECANCELED) {
-      op_complete_with_detail(op, status, std::string(op->what_) + ": the handle was closed while waiting");
+      op_complete_with_detail(this, status, std::string(what_) + ": the handle was closed while waiting");
       return;
     }
-    if (status == -EPERM && fd_learned(op->fd_, fdk_fd::kUnpollable)) {
+    if (status == -EPERM && fd_learned(fd_, fdk_fd::kUnpollable)) {
       // Refused at the deferred registration: a read of a descriptor of unknown kind found
       // no data, and it is a file (or block device) whose data is not cached.
-      if (Dir == Direction::read) fd_learn(op->fd_, fdk_fd::kColdData);
-      op->reroute();
+      if (Dir == Direction::read) fd_learn(fd_, fdk_fd::kColdData);
+      reroute();
       return;
     }
-    if (status < 0) {
-      op_complete(op, status);  // the registration failed; its detail is set
-      return;
-    }
-    op->step(true);
+    op_complete(this, status);  // the registration failed; its detail is set
   }
 
   // A started operation's first step. A read waits first when the loop reported the
@@ -338,8 +352,9 @@ class IoOp final : public fdk_op, private Waiter {
   //
   // Woken by a report, the try marks no use of its own: the watch that reported holds one
   // (fd.h), and only this loop's thread, which runs the try, can drop it. A close begun
-  // on another thread still stops the try, as it stops a new use.
-  void step(bool after_report) {
+  // on another thread still stops the try, as it stops a new use. Inline in both callers,
+  // each with its own after_report.
+  [[gnu::always_inline]] void step(bool after_report) {
     for (;;) {
       int raw;
       if (after_report ? fd_is_closing(fd_) : fd_use(fd_, &raw) < 0) {
@@ -360,7 +375,9 @@ class IoOp final : public fdk_op, private Waiter {
       if (r != -EAGAIN) {
         if constexpr (requires { task_.fills_buffer(r); })
           if (task_.fills_buffer(r)) note_read_filled(loop, fd_);
-        op_complete(this, r < 0 ? fail_sys(static_cast<int>(r), what_) : r);
+        // Never on the pending list (op_start_watched): a success is queued inline.
+        if (r < 0) op_complete(this, fail_sys(static_cast<int>(r), what_));
+        else op_ready(this, r);
         return;
       }
       int w = wait_ready(loop, fd_, this, Dir, true);
@@ -376,7 +393,7 @@ class IoOp final : public fdk_op, private Waiter {
   // need not be read (fcntl) nor the descriptor polled first. Otherwise, or where the kernel
   // refuses the flag, a blocking-mode descriptor is polled and then given a call that takes
   // only what is there.
-  int64_t attempt(int raw, bool after_report) {
+  [[gnu::always_inline]] int64_t attempt(int raw, bool after_report) {
     if constexpr (Dir == Direction::read && requires { task_.attempt_nowait(raw); }) {
       if (fd_known_mode(fd_) != 0 && tries_before_kind(fd_, task_)) {
         int64_t r = task_.attempt_nowait(raw);

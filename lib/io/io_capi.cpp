@@ -40,6 +40,15 @@ int check_flags(const char *what, unsigned flags, unsigned known) {
   return flags & ~known ? fail(-EINVAL, "%s: unknown flags 0x%x", what, flags) : 0;
 }
 
+// fdk_read_async's checks one by one, for the detail of the first that fails, once their
+// test together did: a read re-armed from its callback, the loop's hot path, then makes
+// no call before the body's.
+[[gnu::cold, gnu::noinline]] int refuse_read(fdk_loop *loop, fdk_fd *fd, const void *buf, size_t len,
+                                             fdk_result_cb cb) {
+  if (int r = check_buf("read", fd, buf, len)) return r;
+  return fdk::check_async("read", loop, cb);
+}
+
 }  // namespace
 
 extern "C" {
@@ -102,8 +111,10 @@ FDK_API ssize_t fdk_getrandom(void *buf, size_t len, unsigned flags) {
 
 FDK_API int fdk_read_async(fdk_loop *loop, fdk_fd *fd, void *buf, size_t len, fdk_result_cb cb, void *data,
                            fdk_op **op) {
-  if (int r = check_buf("read", fd, buf, len)) return r;
-  return guard_async("read", loop, cb, [&] { return fdk::read_async(loop, fd, buf, len, cb, data, op); });
+  if (__builtin_expect(!fd || (!buf && len) || len > SSIZE_MAX || !loop || !cb || fdk::loop_forked(loop), 0)) {
+    if (int r = refuse_read(loop, fd, buf, len, cb)) return r;
+  }
+  return fdk::read_async(loop, fd, buf, len, cb, data, op);  // guarded inside (ops.h)
 }
 
 FDK_API int fdk_write_async(fdk_loop *loop, fdk_fd *fd, const void *buf, size_t len, fdk_result_cb cb, void *data,
@@ -115,7 +126,8 @@ FDK_API int fdk_write_async(fdk_loop *loop, fdk_fd *fd, const void *buf, size_t 
 FDK_API int fdk_readv_async(fdk_loop *loop, fdk_fd *fd, const struct iovec *iov, int iovcnt, fdk_result_cb cb,
                             void *data, fdk_op **op) {
   if (int r = check_iov("readv", fd, iov, iovcnt)) return r;
-  return guard_async("readv", loop, cb, [&] { return fdk::readv_async(loop, fd, iov, iovcnt, cb, data, op); });
+  if (int r = fdk::check_async("readv", loop, cb)) return r;
+  return fdk::readv_async(loop, fd, iov, iovcnt, cb, data, op);  // guarded inside (ops.h)
 }
 
 FDK_API int fdk_writev_async(fdk_loop *loop, fdk_fd *fd, const struct iovec *iov, int iovcnt, fdk_result_cb cb,

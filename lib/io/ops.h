@@ -19,9 +19,12 @@ int fsync(fdk_fd *fd, unsigned flags);
 int ftruncate(fdk_fd *fd, int64_t length);
 ssize_t getrandom(void *buf, size_t len, unsigned flags);
 
-int read_async(fdk_loop *loop, fdk_fd *fd, void *buf, size_t len, fdk_result_cb cb, void *data, fdk_op **op);
+// The reads guard what may throw themselves (an allocation: their boundary's checks
+// done, the entry point's call of them is its last).
+int read_async(fdk_loop *loop, fdk_fd *fd, void *buf, size_t len, fdk_result_cb cb, void *data, fdk_op **op) noexcept;
 int write_async(fdk_loop *loop, fdk_fd *fd, const void *buf, size_t len, fdk_result_cb cb, void *data, fdk_op **op);
-int readv_async(fdk_loop *loop, fdk_fd *fd, const iovec *iov, int iovcnt, fdk_result_cb cb, void *data, fdk_op **op);
+int readv_async(fdk_loop *loop, fdk_fd *fd, const iovec *iov, int iovcnt, fdk_result_cb cb, void *data,
+                fdk_op **op) noexcept;
 int writev_async(fdk_loop *loop, fdk_fd *fd, const iovec *iov, int iovcnt, fdk_result_cb cb, void *data,
                  fdk_op **op);
 int preadv_async(fdk_loop *loop, fdk_fd *fd, const iovec *iov, int iovcnt, int64_t offset, fdk_result_cb cb,

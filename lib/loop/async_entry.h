@@ -12,8 +12,9 @@ namespace fdk {
 
 // A loop to run on, made by this process, and a callback to call. In a forked child the
 // loop's descriptors are the parent's, so the call answers -ECHILD and touches none of them.
+// Inline: a re-armed read's whole start is a few dozen instructions.
 template <class Callback>
-int check_async(const char *what, const fdk_loop *loop, Callback cb) {
+[[gnu::always_inline]] inline int check_async(const char *what, const fdk_loop *loop, Callback cb) {
   if (!loop || !cb) return fail(-EINVAL, "%s: loop or callback is NULL", what);
   return loop_forked(loop) ? fail_forked(what) : 0;
 }

@@ -40,8 +40,9 @@ void poll_libuv_once(fdk_loop *loop) {
   if (loop->pending_count == 0) uv_unref(reinterpret_cast<uv_handle_t *>(&loop->wake));
 }
 
-// A completed operation leaves the pending list for the ready queue (through the same
-// links); it still counts as pending until its callback ran.
+// A completed operation leaves the pending list, if it is on it (op_start_watched), for
+// the ready queue (through the same links); it still counts as pending until its callback
+// ran.
 FDK_ASYNC_HOT void unlink_pending(fdk_op *op) {
   fdk_loop *loop = op->loop;
   if (op->prev) op->prev->next = op->next;
@@ -354,16 +355,13 @@ void drain_closes(fdk_loop *loop) {
   while (loop->open_handles > 0) uv_run(loop->uv, UV_RUN_NOWAIT);
 }
 
-std::atomic<uint64_t> g_fork_generation{0};
 std::once_flag g_atfork_once;
 
 void on_fork_child() { g_fork_generation.fetch_add(1, std::memory_order_relaxed); }
 
 }  // namespace
 
-FDK_ASYNC_HOT bool loop_forked(const fdk_loop *loop) {
-  return loop->fork_generation != g_fork_generation.load(std::memory_order_relaxed);
-}
+std::atomic<uint64_t> g_fork_generation{0};
 
 int fail_forked(const char *what) {
   return fail(-ECHILD, "%s: the loop belongs to the parent process (used after fork)", what);
@@ -379,33 +377,32 @@ bool on_loop_thread(const fdk_loop *loop) {
   return loop->owner.load(std::memory_order_relaxed) == std::this_thread::get_id();
 }
 
-FDK_ASYNC_HOT void op_start(fdk_op *op, fdk_op **out) {
+FDK_ASYNC_HOT void op_start_watched(fdk_op *op, fdk_op **out) {
   fdk_loop *loop = op->loop;
-  link_pending(op);
   pending_added(loop);
   wake_host(loop);
   if (out) *out = op;
 }
 
+FDK_ASYNC_HOT void op_start(fdk_op *op, fdk_op **out) {
+  link_pending(op);
+  op_start_watched(op, out);
+}
+
 namespace {
 
-// Queues a completed operation's callback. Inline in op_complete, which every delivered
-// read runs through.
+// Queues a completed operation's callback.
 [[gnu::always_inline]] inline void queue_ready(fdk_op *op, int64_t result) {
-  fdk_loop *loop = op->loop;
-  op->state = fdk_op::State::ready;
   unlink_pending(op);
-  op->result = result;  // in the back link's place
-  if (loop->ready_tail) loop->ready_tail->next = op;
-  else loop->ready_head = op;
-  loop->ready_tail = op;
-  if (loop->dispatch_depth == 0 && !loop->freeing) {
-    uv_idle_start(&loop->idle, on_idle);
-    wake_host(loop);
-  }
+  op_ready(op, result);
 }
 
 }  // namespace
+
+void ready_outside_dispatch(fdk_loop *loop) {
+  uv_idle_start(&loop->idle, on_idle);
+  wake_host(loop);
+}
 
 void op_complete_with_detail(fdk_op *op, int64_t result, std::string detail) {
   if (result < 0) {
@@ -415,8 +412,16 @@ void op_complete_with_detail(fdk_op *op, int64_t result, std::string detail) {
   queue_ready(op, result);
 }
 
+namespace {
+// A failure takes the thread's error text as its detail: out of line, so that a success
+// (every delivered read) needs no frame.
+[[gnu::cold, gnu::noinline]] void op_fail(fdk_op *op, int64_t result) {
+  op_complete_with_detail(op, result, error_text());
+}
+}  // namespace
+
 FDK_ASYNC_HOT void op_complete(fdk_op *op, int64_t result) {
-  if (result < 0) op_complete_with_detail(op, result, error_text());
+  if (result < 0) op_fail(op, result);
   else queue_ready(op, result);
 }
 

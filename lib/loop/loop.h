@@ -81,8 +81,10 @@ struct fdk_op {
   virtual void deliver(int64_t result) = 0;
 
   fdk_loop *loop;
-  // The loop's pending list while pending; next links the ready queue once completed, and
-  // the result takes the back link's place (set once the operation left the list).
+  // The loop's pending list while pending (but for a readiness wait's operation, which its
+  // descriptor watch reaches: fdk::op_start_watched); next links the ready queue once
+  // completed, and the result takes the back link's place (set once the operation is off
+  // the list).
   union {
     fdk_op *prev = nullptr;
     int64_t result;
@@ -169,10 +171,16 @@ struct fdk_loop {
 
 namespace fdk {
 
+// The process's fork generation: forks survived by this process (a pthread_atfork handler).
+extern std::atomic<uint64_t> g_fork_generation;
+
 // True in a child forked after the loop was made: the loop's descriptors (its epoll set,
 // libuv's) are shared with the parent, so the child must not act on them. Counted by a
-// pthread_atfork handler, so checking costs no system call.
-bool loop_forked(const fdk_loop *loop);
+// pthread_atfork handler, so checking costs no system call; inline, as every
+// asynchronous call checks it.
+inline bool loop_forked(const fdk_loop *loop) {
+  return loop->fork_generation != g_fork_generation.load(std::memory_order_relaxed);
+}
 // -ECHILD with a detail naming what.
 int fail_forked(const char *what);
 // fdk_loop_free in such a child: frees fdkit's memory, touches none of the descriptors.
@@ -183,6 +191,12 @@ bool on_loop_thread(const fdk_loop *loop);
 
 // Registers a started operation as pending (it keeps fdk_loop_run(DEFAULT) going).
 void op_start(fdk_op *op, fdk_op **out);
+// The same for an operation that, while pending, is always reached otherwise: it waits on a
+// descriptor watch of its loop (which fdk_loop_free tears down, cancelling its waiters), or
+// has handed its work to an operation that is on the list. It stays off the pending list,
+// so a read that completes and is re-armed from its callback links and unlinks nothing
+// there: the list's neighbours are other channels' operations, cold cache lines.
+void op_start_watched(fdk_op *op, fdk_op **out);
 
 // Puts op on its loop's pending list.
 inline void link_pending(fdk_op *op) {
@@ -194,14 +208,31 @@ inline void link_pending(fdk_op *op) {
 }
 
 // An operation whose callback runs now, taken over by a call that callback made for a new
-// operation (fdk_loop::rearmable): pending again. It was never counted out (the count
-// drops after the callback, deliver_ready), and inside a callback the host needs no
-// wake-up.
+// operation (fdk_loop::rearmable): pending again, off the list as it started
+// (op_start_watched). It was never counted out (the count drops after the callback,
+// deliver_ready), and inside a callback the host needs no wake-up.
 inline void op_rearmed(fdk_op *op, fdk_op **out) {
   op->state = fdk_op::State::pending;
-  link_pending(op);
+  op->prev = nullptr;  // its slot held the result: off the list, as unlink_pending must see
   if (out) *out = op;
 }
+// A callback queued while no dispatch runs (host code completed an operation): the loop's
+// next poll returns at once to deliver it, and a host waiting on the backend wakes.
+void ready_outside_dispatch(fdk_loop *loop);
+
+// Records the result of an operation off the pending list (op_start_watched), a success
+// or a failure whose detail is set, and queues its callback: inline where a woken read
+// completes.
+inline void op_ready(fdk_op *op, int64_t result) {
+  fdk_loop *loop = op->loop;
+  op->state = fdk_op::State::ready;
+  op->result = result;
+  if (loop->ready_tail) loop->ready_tail->next = op;
+  else loop->ready_head = op;
+  loop->ready_tail = op;
+  if (__builtin_expect(loop->dispatch_depth == 0 && !loop->freeing, 0)) ready_outside_dispatch(loop);
+}
+
 // Records the result of a pending operation and queues its callback. A negative result
 // takes the calling thread's fdk_last_error() as the detail, unless one is given.
 void op_complete(fdk_op *op, int64_t result);

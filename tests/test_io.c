@@ -459,48 +459,90 @@ static int wait_for(fdk_loop *loop, const int *flag) {
   return *flag;
 }
 
-/* Child body: the first read started on adopted descriptors of unknown kind and mode (an
- * eventfd, a blocking-mode pipe, a stream socket) asks neither (no fstat, no fcntl: the
- * process dies at either), waits without blocking the loop, and reads once data comes.
- * Where the kernel refuses RWF_NOWAIT for them (the old-kernel run), fdkit has to ask:
- * the rest holds all the same. */
-static int first_reads_ask_nothing(void *arg) {
-  (void)arg;
-  int forbid = nowait_reads_of_pipes();
-  const char *readiness = getenv("FDKIT_READINESS");
-  /* Libuv's poll handles switch a descriptor to non-blocking: their registration must know
-   * the mode to give it back. */
-  int getfl_too = !readiness || strcmp(readiness, "uv_poll") != 0;
-  if (readiness && strcmp(readiness, "mixed") == 0) getfl_too = 0;
+/* Adopted descriptors of unknown kind and mode (an eventfd, a blocking-mode pipe, a stream
+ * socket), each with its peer end and its handle. */
+typedef struct {
   fdk_loop *loop;
-  if (fdk_loop_new(&loop) < 0) return 1;
-  int raw[3], peer[3], p[2], sv[2];
-  raw[0] = peer[0] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (raw[0] < 0 || pipe2(p, O_CLOEXEC) < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return 2;
-  raw[1] = p[0], peer[1] = p[1], raw[2] = sv[0], peer[2] = sv[1];
+  int raw[3], peer[3];
   fdk_fd *fd[3];
+  uint64_t buf[3];
+  fdkt_result res[3];
+} unknown_kinds;
+
+static int unknown_kinds_open(unknown_kinds *u) {
+  memset(u, 0, sizeof *u);
+  if (fdk_loop_new(&u->loop) < 0) return 1;
+  int p[2], sv[2];
+  u->raw[0] = u->peer[0] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (u->raw[0] < 0 || pipe2(p, O_CLOEXEC) < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return 2;
+  u->raw[1] = p[0], u->peer[1] = p[1], u->raw[2] = sv[0], u->peer[2] = sv[1];
   for (int i = 0; i < 3; i++)
-    if (fdk_fd_adopt(&fd[i], raw[i], 0) < 0) return 3;
+    if (fdk_fd_adopt(&u->fd[i], u->raw[i], 0) < 0) return 3;
   alarm(20); /* a blocked loop ends the child */
-  if (forbid && fdkt_kill_on_kind_and_mode_calls(getfl_too) < 0) return 9;
-  uint64_t buf[3] = {0};
-  fdkt_result res[3] = {{0}};
-  for (int i = 0; i < 3; i++)
-    if (fdk_read_async(loop, fd[i], &buf[i], sizeof buf[i], fdkt_record, &res[i], NULL) != 0) return 4;
-  if (fdk_loop_run(loop, FDK_RUN_NOWAIT) != 1) return 5;
-  for (int i = 0; i < 3; i++)
-    if (res[i].calls != 0) return 6;
+  return 0;
+}
+
+/* Writes a value to each peer and starts a read of each handle. */
+static int unknown_kinds_write(unknown_kinds *u) {
   uint64_t one = 1;
   for (int i = 0; i < 3; i++)
-    if (write(peer[i], &one, sizeof one) != sizeof one) return 7;
-  for (int i = 0; i < 3; i++)
-    if (!wait_for(loop, &res[i].calls) || res[i].result != 8 || buf[i] != 1) return 8;
+    if (write(u->peer[i], &one, sizeof one) != sizeof one) return 7;
   return 0;
+}
+static int unknown_kinds_read(unknown_kinds *u) {
+  for (int i = 0; i < 3; i++) {
+    u->buf[i] = 0;
+    u->res[i].calls = 0;
+    if (fdk_read_async(u->loop, u->fd[i], &u->buf[i], sizeof u->buf[i], fdkt_record, &u->res[i], NULL) != 0) return 4;
+  }
+  return 0;
+}
+static int unknown_kinds_delivered(unknown_kinds *u) {
+  for (int i = 0; i < 3; i++)
+    if (!wait_for(u->loop, &u->res[i].calls) || u->res[i].result != 8 || u->buf[i] != 1) return 8;
+  return 0;
+}
+
+/* Child body: first reads of descriptors of unknown kind and mode that find data at once
+ * ask neither (no fstat, no fcntl: the process dies at either). Where the kernel refuses
+ * RWF_NOWAIT for them (the old-kernel run), fdkit has to ask: the rest holds all the same. */
+static int first_reads_with_data_ask_nothing(void *arg) {
+  (void)arg;
+  unknown_kinds u;
+  if (unknown_kinds_open(&u)) return 1;
+  if (nowait_reads_of_pipes() && fdkt_kill_on_kind_and_mode_calls(1) < 0) return 9;
+  int r = unknown_kinds_write(&u);
+  if (!r) r = unknown_kinds_read(&u);
+  return r ? r : unknown_kinds_delivered(&u);
+}
+
+/* Child body: first reads that find nothing ask not the kind; they wait without blocking
+ * the loop (whose registration of the descriptor reads the mode, once), read once data
+ * comes, and afterwards neither fdk_fd_is_blocking nor the next reads ask the mode again. */
+static int first_reads_that_wait_ask_the_mode_once(void *arg) {
+  (void)arg;
+  int forbid = nowait_reads_of_pipes();
+  unknown_kinds u;
+  if (unknown_kinds_open(&u)) return 1;
+  if (forbid && fdkt_kill_on_kind_and_mode_calls(0) < 0) return 9;
+  int r = unknown_kinds_read(&u);
+  if (r) return r;
+  if (fdk_loop_run(u.loop, FDK_RUN_NOWAIT) != 1) return 5;
+  for (int i = 0; i < 3; i++)
+    if (u.res[i].calls != 0) return 6;
+  if ((r = unknown_kinds_write(&u)) || (r = unknown_kinds_delivered(&u))) return r;
+  if (forbid && fdkt_kill_on_kind_and_mode_calls(1) < 0) return 9;
+  const int blocking[3] = {0, 1, 1};
+  for (int i = 0; i < 3; i++)
+    if (fdk_fd_is_blocking(u.fd[i]) != blocking[i]) return 10;
+  if ((r = unknown_kinds_read(&u)) || (r = unknown_kinds_write(&u))) return r;
+  return unknown_kinds_delivered(&u);
 }
 
 static void test_first_read_asks_neither_kind_nor_mode(void **state) {
   (void)state;
-  fdkt_in_child(first_reads_ask_nothing, NULL, 0);
+  fdkt_in_child(first_reads_with_data_ask_nothing, NULL, 0);
+  fdkt_in_child(first_reads_that_wait_ask_the_mode_once, NULL, 0);
 }
 
 /* Child body: where preadv2 answers ENOSYS (kernels before 4.6, some sandboxes' filters),

@@ -336,10 +336,11 @@ class IoOp final : public fdk_op, private Waiter {
   }
 
   // A started operation's first step. A read waits first when the loop reported the
-  // descriptor readable no more since a read tried it (wait_ready_if_read_spent); a
-  // blocking-mode descriptor is found ready by poll(2) at each try instead.
+  // descriptor readable no more since a read tried it (wait_ready_if_read_spent), unless
+  // its try polls a blocking-mode descriptor with poll(2) anyway (where the kernel refuses
+  // RWF_NOWAIT for it).
   void wait_or_try() {
-    if (Dir == Direction::read && fd_known_mode(fd_) != 1) {
+    if (Dir == Direction::read && (fd_known_mode(fd_) != 1 || tries_before_kind(fd_, task_))) {
       int w = wait_ready_if_read_spent(loop, fd_, this);
       if (w < 0) op_complete(this, w);
       if (w != 0) return;
@@ -389,13 +390,14 @@ class IoOp final : public fdk_op, private Waiter {
   }
 
   // One try that cannot block the loop. A read tries preadv2(RWF_NOWAIT) first unless the
-  // descriptor is known to be non-blocking: it never blocks whatever the mode, so the mode
-  // need not be read (fcntl) nor the descriptor polled first. Otherwise, or where the kernel
+  // descriptor is known to be non-blocking and pollable (a file's read may wait for its
+  // disk whatever the mode): it never blocks whatever the mode or kind, so neither need be
+  // read (fcntl, fstat) nor the descriptor polled first. Otherwise, or where the kernel
   // refuses the flag, a blocking-mode descriptor is polled and then given a call that takes
   // only what is there.
   [[gnu::always_inline]] int64_t attempt(int raw, bool after_report) {
     if constexpr (Dir == Direction::read && requires { task_.attempt_nowait(raw); }) {
-      if (fd_known_mode(fd_) != 0 && tries_before_kind(fd_, task_)) {
+      if ((fd_known_mode(fd_) != 0 || !fd_learned(fd_, fdk_fd::kPollable)) && tries_before_kind(fd_, task_)) {
         int64_t r = task_.attempt_nowait(raw);
         if (r != -EOPNOTSUPP) {
           if (!after_report) note_read_attempt(loop, fd_);

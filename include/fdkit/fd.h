@@ -42,9 +42,10 @@ extern "C" {
                                 block for long: a read tries preadv2 with RWF_NOWAIT, other
                                 calls wait for readiness first. Without this
                                 flag the mode is read from the descriptor at the first use
-                                that needs it (an asynchronous write, a wait, or
-                                fdk_fd_is_blocking; an asynchronous read only where the
-                                kernel refuses preadv2 with RWF_NOWAIT for it). */
+                                that needs it (an asynchronous write, a wait's
+                                registration, or fdk_fd_is_blocking; an asynchronous read
+                                that finds data only where the kernel refuses preadv2
+                                with RWF_NOWAIT for it). */
 #define FDK_FD_BORROW 0x2u   /**< fdkit never closes it: close and the last unref only stop
                                 fdkit from using it */
 

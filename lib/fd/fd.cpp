@@ -108,13 +108,12 @@ void link_into_loop(Watch *w) {
   head = w;
 }
 
+// Its links are left as they were: the watch is linked again or freed next.
 void unlink_from_loop(Watch *w) {
   Watch *prev = w->prev_in_loop(), *next = w->next_in_loop();
   if (prev) prev->set_next_in_loop(next);
   else loop_list(w) = next;
   if (next) next->set_prev_in_loop(prev);
-  w->set_prev_in_loop(nullptr);
-  w->set_next_in_loop(nullptr);
 }
 
 // Watches live in their loop's Recycler: a descriptor opened, read and closed in a cycle
@@ -133,21 +132,16 @@ void free_watch(Watch *w) {
   loop->recycler.give(w, watch_size());
 }
 
-// Ends a watch; its waiters complete with status (-ECANCELED when the handle closed).
-void teardown_watch(Watch *w, int status = -ECANCELED) {
+// The first watch's loop after the handle's list changed (under the stripe lock); it
+// changes only so and in add_watch (find_watch).
+void update_first_watch_loop(fdk_fd *fd) {
+  fd->first_watch_loop.store(fd->watches ? fd->watches->loop : nullptr, std::memory_order_release);
+}
+
+// Ends a watch already taken off its handle's list; its waiters complete with status
+// (-ECANCELED when the handle closed).
+void end_watch(Watch *w, int status) {
   fdk_fd *fd = w->fd;
-  {
-    std::lock_guard<StripeLock> lock(stripe(fd));
-    for (Watch **p = &fd->watches; *p; p = &(*p)->next_in_fd) {
-      if (*p == w) {
-        *p = w->next_in_fd;
-        break;
-      }
-    }
-    // The first watch's loop changes only here and in add_watch (find_watch).
-    if (fd->first_watch_loop.load(std::memory_order_relaxed) == w->loop)
-      fd->first_watch_loop.store(fd->watches ? fd->watches->loop : nullptr, std::memory_order_release);
-  }
   unlink_from_loop(w);
   if (w->registered()) readiness_remove(w);
   fire(w, Direction::read, status);
@@ -155,6 +149,19 @@ void teardown_watch(Watch *w, int status = -ECANCELED) {
   free_watch(w);
   fd_unuse(fd);
   fd_unpin(fd);
+}
+
+// Ends a watch still on its handle's list.
+void teardown_watch(Watch *w, int status = -ECANCELED) {
+  fdk_fd *fd = w->fd;
+  {
+    std::lock_guard<StripeLock> lock(stripe(fd));
+    Watch **p = &fd->watches;
+    while (*p != w) p = &(*p)->next_in_fd;
+    *p = w->next_in_fd;
+    update_first_watch_loop(fd);
+  }
+  end_watch(w, status);
 }
 
 [[gnu::noinline]] Watch *find_watch_locked(fdk_fd *fd, fdk_loop *loop) {
@@ -166,11 +173,13 @@ void teardown_watch(Watch *w, int status = -ECANCELED) {
 
 // Loop thread only. The first watch, the common one, is found without the stripe lock (two
 // atomic instructions): when its loop is this one, nobody else can unlink it nor change
-// which watch is first (fdk_fd::first_watch_loop). Inline: every wait and every re-armed
-// read asks.
+// which watch is first (fdk_fd::first_watch_loop). A handle with no watch at all, as every
+// new one, is found so too: a watch of this loop is made by this thread alone. Inline:
+// every wait and every re-armed read asks.
 inline Watch *find_watch(fdk_fd *fd, fdk_loop *loop) {
-  if (fd->first_watch_loop.load(std::memory_order_acquire) == loop) return fd->watches;
-  return find_watch_locked(fd, loop);
+  fdk_loop *first = fd->first_watch_loop.load(std::memory_order_acquire);
+  if (first == loop) return fd->watches;
+  return first ? find_watch_locked(fd, loop) : nullptr;
 }
 
 // Tears down fd's watch on loop, if it still has one (loop thread).
@@ -191,29 +200,31 @@ void run_posted_teardown(void *data) {
 }
 
 // Stops every loop's watch of a handle that is now closing: by a post on other threads'
-// loops, then at once on the calling thread's own loops. Posting happens under the stripe
-// lock so a loop that is being freed has either already dropped the watch or will run the
-// post.
+// loops, then at once on the calling thread's own loops, whose watches are taken off the
+// handle's list in the same pass. Posting happens under the stripe lock so a loop that is
+// being freed has either already dropped the watch or will run the post. The closing
+// handle gets no new watch meanwhile (add_watch).
 void stop_watches(fdk_fd *fd) {
+  Watch *own = nullptr;  // linked by next_in_fd
   {
     std::lock_guard<StripeLock> lock(stripe(fd));
-    for (Watch *w = fd->watches; w; w = w->next_in_fd) {
-      if (!on_loop_thread(w->loop)) {
+    Watch **link = &fd->watches;
+    while (Watch *w = *link) {
+      if (on_loop_thread(w->loop)) {
+        *link = w->next_in_fd;
+        w->next_in_fd = own;
+        own = w;
+      } else {
         fd_pin(fd);
         post(w->loop, run_posted_teardown, new PostedTeardown{fd, w->loop});
+        link = &w->next_in_fd;
       }
     }
+    update_first_watch_loop(fd);
   }
-  // A teardown takes the lock itself: one own loop at a time, until none is left.
-  for (;;) {
-    fdk_loop *own = nullptr;
-    {
-      std::lock_guard<StripeLock> lock(stripe(fd));
-      for (Watch *w = fd->watches; w && !own; w = w->next_in_fd)
-        if (on_loop_thread(w->loop)) own = w->loop;
-    }
-    if (!own) return;
-    teardown_fd_on_loop(fd, own);
+  while (Watch *w = own) {
+    own = w->next_in_fd;
+    end_watch(w, -ECANCELED);
   }
 }
 
@@ -327,12 +338,14 @@ namespace {
 FDK_HOT fdk_fd *fd_unref(fdk_fd *fd) {
   if (!fd) return nullptr;
   // The last reference, no other pin, no use in flight: every holder of a handle keeps a
-  // reference or a pin, so nothing else can reach this one. It is closed and freed without
-  // the read-modify-write steps of unref_shared (three locked instructions, most of what a
-  // short-lived handle costs beyond its system calls).
+  // reference or a pin, so nothing else can reach this one. It is closed, unless a close or
+  // release already ended it, and freed without the read-modify-write steps of unref_shared
+  // (three locked instructions, most of what a short-lived handle costs beyond its system
+  // calls).
+  uint32_t state = fd->state.load(std::memory_order_acquire);
   if (fd->user_refs.load(std::memory_order_acquire) == 1 && fd->pins.load(std::memory_order_acquire) == 1 &&
-      fd->state.load(std::memory_order_acquire) == 0) {
-    traced("close", fd->raw, nullptr, [&] { return close_raw(fd); });
+      (state & fdk_fd::kUseMask) == 0) {
+    if (!(state & fdk_fd::kClosing)) traced("close", fd->raw, nullptr, [&] { return close_raw(fd); });
     free_handle(fd);
   } else {
     unref_shared(fd);
@@ -453,40 +466,44 @@ int add_watch(fdk_loop *loop, fdk_fd *fd, Watch **out, bool deferred) {
   return 0;
 }
 
-// Registers a watch that waited for the next batch. On failure the watch ends and its
-// waiters are woken with the error (-EPERM when epoll refuses the descriptor, which the
-// handle then remembers), which is returned.
+// Registers a watch that waited for the next batch. On failure the caller ends the watch,
+// whose waiters are woken with the error (-EPERM when epoll refuses the descriptor, which
+// the handle then remembers), which is returned.
 int register_deferred(Watch *w) {
   int err = readiness_add(w, w->fd->raw);
-  if (err == 0) {
-    unlink_from_loop(w);
-    w->set_registered(true);
-    link_into_loop(w);
-    if (!fd_learned(w->fd, fdk_fd::kPollable)) fd_learn(w->fd, fdk_fd::kPollable);
-    err = readiness_update(w);
-  } else {
+  if (err < 0) {
     if (err == -EPERM) fd_learn(w->fd, fdk_fd::kUnpollable);
-    err = fail_sys(err, "poll registration");
+    return fail_sys(err, "poll registration");
   }
-  if (err < 0) teardown_watch(w, err);
-  return err;
+  unlink_from_loop(w);
+  w->set_registered(true);
+  link_into_loop(w);
+  if (!fd_learned(w->fd, fdk_fd::kPollable)) fd_learn(w->fd, fdk_fd::kPollable);
+  return readiness_update(w);
 }
 
 }  // namespace
 
 void register_watches(fdk_loop *loop) {
-  // Callbacks delivered at the end of a batch may start waits of their own: those belong
-  // to this poll too.
-  while (loop->unregistered) {
-    Dispatch scope(loop);
-    while (Watch *w = loop->unregistered) register_deferred(w);
+  while (Watch *w = loop->unregistered) {
+    if (int err = register_deferred(w); err < 0) {
+      // The waiters' callbacks run at the end of the scope; waits they start belong to
+      // this poll too.
+      Dispatch scope(loop);
+      teardown_watch(w, err);
+    }
   }
 }
 
 int ensure_watch(fdk_loop *loop, fdk_fd *fd) {
   if (fd_learned(fd, fdk_fd::kUnpollable)) return -EPERM;
   // A watch of a kind not yet known, left for the next batch by a read, must answer now.
-  if (Watch *w = find_watch(fd, loop)) return w->registered() ? 0 : register_deferred(w);
+  if (Watch *w = find_watch(fd, loop)) {
+    if (w->registered()) return 0;
+    int err = register_deferred(w);
+    if (err < 0) teardown_watch(w, err);
+    return err;
+  }
   Watch *w;
   return add_watch(loop, fd, &w, false);
 }

@@ -449,19 +449,27 @@ FDK_ASYNC_HOT void *Recycler::take(size_t size) {
 
 FDK_ASYNC_HOT void Recycler::give(void *block, size_t size) {
   size = usable(size);
+  // The bin of this size, else the first empty one (most blocks find theirs at once).
   Bin *spare = nullptr;
   for (Bin &bin : bins_) {
     if (bin.size == size) {
       spare = &bin;
       break;
     }
-    if (!spare && !bin.head) spare = &bin;
+  }
+  if (!spare) {
+    for (Bin &bin : bins_) {
+      if (!bin.head) {
+        spare = &bin;
+        spare->size = size;
+        break;
+      }
+    }
   }
   if (!spare || spare->count >= kKeep) {
     ::operator delete(block);
     return;
   }
-  spare->size = size;
   auto *b = static_cast<Block *>(block);
   b->next = spare->head;
   spare->head = b;

@@ -592,6 +592,44 @@ static void test_file_adopted_unknown_reads(void **state) {
   assert_int_equal(fdk_loop_free(loop), 0);
 }
 
+/* Reads started together are registered together before the loop polls: one of them on a
+ * file whose data is not cached (epoll refuses it there, and its read goes on on the file
+ * engines) between reads of two pipes, which still get their data. */
+static void test_registration_refused_among_others(void **state) {
+  (void)state;
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  const size_t len = 1 << 16;
+  unsigned char *buf = malloc(len);
+  fdk_fd *r1, *w1, *r2, *w2;
+  assert_int_equal(fdk_pipe(&r1, &w1), 0);
+  assert_int_equal(fdk_pipe(&r2, &w2), 0);
+  fdk_fd *f = file_of_pattern(len, 1, NULL);
+  char c1, c2;
+  fdkt_result res1 = {0}, resf = {0}, res2 = {0};
+  assert_int_equal(fdk_read_async(loop, r1, &c1, 1, fdkt_record, &res1, NULL), 0);
+  assert_int_equal(fdk_read_async(loop, f, buf, len, fdkt_record, &resf, NULL), 0);
+  assert_int_equal(fdk_read_async(loop, r2, &c2, 1, fdkt_record, &res2, NULL), 0);
+  fdkt_run_until(loop, &resf.calls, 10000);
+  assert_true(resf.result > 0);
+  assert_pattern(buf, (size_t)resf.result);
+  assert_int_equal(fdk_write(w1, "a", 1), 1);
+  assert_int_equal(fdk_write(w2, "b", 1), 1);
+  fdkt_run_until(loop, &res1.calls, 1000);
+  fdkt_run_until(loop, &res2.calls, 1000);
+  assert_int_equal(res1.result, 1);
+  assert_int_equal(res2.result, 1);
+  assert_int_equal(c1, 'a');
+  assert_int_equal(c2, 'b');
+  fdk_fd_unref(f);
+  fdk_fd_unref(r1);
+  fdk_fd_unref(w1);
+  fdk_fd_unref(r2);
+  fdk_fd_unref(w2);
+  free(buf);
+  assert_int_equal(fdk_loop_free(loop), 0);
+}
+
 /* A cancel or a close while a first read of an uncached file is rerouted (before the
  * loop registered it, then while the file engine moves its bytes): one callback, -ECANCELED
  * or the bytes (or -EBADF for the close), never after the loop stopped reporting, and the
@@ -1452,6 +1490,7 @@ int main(void) {
       fdkt_test(test_first_read_asks_neither_kind_nor_mode),
       fdkt_test(test_read_where_preadv2_is_unknown),
       fdkt_test(test_file_adopted_unknown_reads),
+      fdkt_test(test_registration_refused_among_others),
       fdkt_test(test_rerouted_read_cancelled),
       fdkt_test(test_rerouted_read_closed),
       fdkt_test(test_rearmed_reads_keep_the_operation),

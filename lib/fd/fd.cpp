@@ -97,23 +97,24 @@ void fire(Watch *w, Direction dir, int status) {
   }
 }
 
-// The loop's list a watch is on: registered ones, or those waiting for the next iteration.
-Watch *&loop_list(Watch *w) { return w->registered() ? w->loop->watches : w->loop->unregistered; }
-
+// A new watch goes first in its loop's list, so the ones not registered yet are always
+// among the first (fdk_loop::unregistered).
 void link_into_loop(Watch *w) {
-  Watch *&head = loop_list(w);
+  Watch *&head = w->loop->watches;
   w->set_prev_in_loop(nullptr);
   w->set_next_in_loop(head);
   if (head) head->set_prev_in_loop(w);
   head = w;
+  if (!w->registered()) ++w->loop->unregistered;
 }
 
-// Its links are left as they were: the watch is linked again or freed next.
+// Its links are left as they were: the watch is freed next.
 void unlink_from_loop(Watch *w) {
   Watch *prev = w->prev_in_loop(), *next = w->next_in_loop();
   if (prev) prev->set_next_in_loop(next);
-  else loop_list(w) = next;
+  else w->loop->watches = next;
   if (next) next->set_prev_in_loop(prev);
+  if (!w->registered()) --w->loop->unregistered;
 }
 
 // Watches live in their loop's Recycler: a descriptor opened, read and closed in a cycle
@@ -366,28 +367,44 @@ int fd_blocking_mode(fdk_fd *fd) {
   return blocking ? 1 : 0;
 }
 
-FDK_HOT fdk_fd *fd_alloc(int raw, uint8_t flags) {
-  void *memory = take_spare();
-  if (!memory) memory = malloc(sizeof(fdk_fd));
-  if (!memory) return nullptr;
+namespace {
+
+[[gnu::cold]] int wrap_failed(int raw) {
+  close(raw);
+  return fail(-ENOMEM, "fd_wrap: out of memory");
+}
+
+fdk_fd *init_handle(void *memory, int raw, uint8_t flags, uint16_t learned) {
   auto *fd = new (memory) fdk_fd;
   fd->raw = raw;
   fd->flags = flags;
   // The counts again, as atomic stores: the compiler merges the plain initial {1, 1} into
-  // a vector constant loaded from .rodata, one more page per handle created (hot.h).
+  // a vector constant loaded from .rodata, one more page per handle created (hot.h). What
+  // is learned is stored, not or'ed: nobody else sees the handle yet.
   fd->user_refs.store(1, std::memory_order_relaxed);
   fd->pins.store(1, std::memory_order_relaxed);
+  fd->learned.store(learned, std::memory_order_relaxed);
   return fd;
+}
+
+// Out of line: with a spare at hand, fd_alloc calls nothing.
+[[gnu::noinline]] fdk_fd *alloc_handle(int raw, uint8_t flags, uint16_t learned) {
+  void *memory = malloc(sizeof(fdk_fd));
+  return memory ? init_handle(memory, raw, flags, learned) : nullptr;
+}
+
+}  // namespace
+
+FDK_HOT fdk_fd *fd_alloc(int raw, uint8_t flags, uint16_t learned) {
+  void *memory = take_spare();
+  if (__builtin_expect(!memory, 0)) return alloc_handle(raw, flags, learned);
+  return init_handle(memory, raw, flags, learned);
 }
 
 // Flattened: fd_alloc runs inside it, without a call, on every open.
 [[gnu::flatten]] FDK_HOT int fd_wrap(fdk_fd **out, int raw, bool blocking, uint16_t learned) {
-  fdk_fd *fd = fd_alloc(raw, blocking ? FDK_FD_BLOCKING : 0);
-  if (!fd) {
-    close(raw);
-    return fail(-ENOMEM, "fd_wrap: out of memory");
-  }
-  if (learned) fd_learn(fd, learned);
+  fdk_fd *fd = fd_alloc(raw, blocking ? FDK_FD_BLOCKING : 0, learned);
+  if (__builtin_expect(!fd, 0)) return wrap_failed(raw);
   *out = fd;
   return 0;
 }
@@ -439,28 +456,31 @@ int add_watch(fdk_loop *loop, fdk_fd *fd, Watch **out, bool deferred) {
     }
     w->set_registered(true);
   }
+  bool closing;
   {
-    std::unique_lock<StripeLock> lock(stripe(fd));
-    if (fd_is_closing(fd)) {
-      // A close that started meanwhile did not see this watch: undo it here.
-      lock.unlock();
-      if (w->registered()) readiness_remove(w);
-      free_watch(w);
-      fd_unuse(fd);
-      return fail(-EBADF, "watch: the handle is closed");
+    std::lock_guard<StripeLock> lock(stripe(fd));
+    closing = fd_is_closing(fd);
+    if (!closing) {
+      if (Watch *first = fd->watches) {
+        w->next_in_fd = first->next_in_fd;
+        first->next_in_fd = w;
+      } else {
+        fd->watches = w;
+        fd->first_watch_loop.store(loop, std::memory_order_release);
+      }
     }
-    if (Watch *first = fd->watches) {
-      w->next_in_fd = first->next_in_fd;
-      first->next_in_fd = w;
-    } else {
-      fd->watches = w;
-      fd->first_watch_loop.store(loop, std::memory_order_release);
-    }
+  }
+  if (closing) {
+    // A close that started meanwhile did not see this watch: undo it here.
+    if (w->registered()) readiness_remove(w);
+    free_watch(w);
+    fd_unuse(fd);
+    return fail(-EBADF, "watch: the handle is closed");
   }
   // A deferred watch of a kind not yet known learns it at its registration.
   if (w->registered()) fd_learn(fd, fdk_fd::kPollable);
   fd_pin(fd);
-  if (!w->registered() && !loop->unregistered) uv_prepare_start(&loop->register_prepare, on_register_prepare);
+  if (!w->registered() && loop->unregistered == 0) uv_prepare_start(&loop->register_prepare, on_register_prepare);
   link_into_loop(w);
   *out = w;
   return 0;
@@ -475,9 +495,8 @@ int register_deferred(Watch *w) {
     if (err == -EPERM) fd_learn(w->fd, fdk_fd::kUnpollable);
     return fail_sys(err, "poll registration");
   }
-  unlink_from_loop(w);
   w->set_registered(true);
-  link_into_loop(w);
+  --w->loop->unregistered;
   if (!fd_learned(w->fd, fdk_fd::kPollable)) fd_learn(w->fd, fdk_fd::kPollable);
   return readiness_update(w);
 }
@@ -485,13 +504,22 @@ int register_deferred(Watch *w) {
 }  // namespace
 
 void register_watches(fdk_loop *loop) {
-  while (Watch *w = loop->unregistered) {
-    if (int err = register_deferred(w); err < 0) {
-      // The waiters' callbacks run at the end of the scope; waits they start belong to
-      // this poll too.
-      Dispatch scope(loop);
-      teardown_watch(w, err);
+  // The watches not registered yet are among the first of the list (link_into_loop).
+  Watch *w = loop->watches;
+  while (loop->unregistered > 0) {
+    Watch *next = w->next_in_loop();
+    if (!w->registered()) {
+      if (int err = register_deferred(w); err < 0) {
+        {
+          // The waiters' callbacks run at the end of the scope; waits they start belong
+          // to this poll too, and are first in the list.
+          Dispatch scope(loop);
+          teardown_watch(w, err);
+        }
+        next = loop->watches;
+      }
     }
+    w = next;
   }
 }
 
@@ -574,7 +602,6 @@ void watch_fire(Watch *w, bool readable, bool writable) {
 
 void teardown_loop_watches(fdk_loop *loop) {
   while (loop->watches) teardown_watch(loop->watches);
-  while (loop->unregistered) teardown_watch(loop->unregistered);
 }
 
 }  // namespace fdk

@@ -85,8 +85,8 @@ void fd_unpin(fdk_fd *fd);
 fdk_fd *fd_ref(fdk_fd *fd);
 fdk_fd *fd_unref(fdk_fd *fd);
 
-// A new handle with one reference, or null when out of memory.
-fdk_fd *fd_alloc(int raw, uint8_t flags);
+// A new handle with one reference, or null when out of memory; learned as fd_wrap's.
+fdk_fd *fd_alloc(int raw, uint8_t flags, uint16_t learned = 0);
 
 // Creates a handle for a descriptor fdkit just created (owned, non-blocking unless
 // blocking is set). learned gives what is already known of its kind (kPollable with kSocket

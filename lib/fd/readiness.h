@@ -48,7 +48,7 @@ struct Watch {
   Watch *next_in_fd = nullptr;           // guarded by the handle's stripe lock
   Waiter *head[2] = {nullptr, nullptr};  // per Direction, circular (head->prev is the last)
 
-  // The loop's list this watch is on: watches once registered, unregistered until then.
+  // The loop's list of watches (fdk_loop::watches).
   Watch *prev_in_loop() const { return reinterpret_cast<Watch *>(prev_bits_ & ~kFlagMask); }
   Watch *next_in_loop() const { return reinterpret_cast<Watch *>(next_bits_ & ~kFlagMask); }
   void set_prev_in_loop(Watch *w) { prev_bits_ = reinterpret_cast<uintptr_t>(w) | (prev_bits_ & kFlagMask); }

@@ -498,13 +498,12 @@ int register_deferred(Watch *w) {
   w->set_registered(true);
   --w->loop->unregistered;
   if (!fd_learned(w->fd, fdk_fd::kPollable)) fd_learn(w->fd, fdk_fd::kPollable);
-  return readiness_update(w);
+  // The epoll set took the waited directions with the descriptor; a poll handle starts now.
+  return watch_poll(w) ? readiness_update(w) : 0;
 }
 
-}  // namespace
-
-void register_watches(fdk_loop *loop) {
-  // The watches not registered yet are among the first of the list (link_into_loop).
+// The watches not registered yet are among the first of the list (link_into_loop).
+[[gnu::noinline]] void register_batch(fdk_loop *loop) {
   Watch *w = loop->watches;
   while (loop->unregistered > 0) {
     Watch *next = w->next_in_loop();
@@ -521,6 +520,13 @@ void register_watches(fdk_loop *loop) {
     }
     w = next;
   }
+}
+
+}  // namespace
+
+// Every loop iteration asks: nearly always nothing to do, for no saved register.
+void register_watches(fdk_loop *loop) {
+  if (loop->unregistered > 0) register_batch(loop);
 }
 
 int ensure_watch(fdk_loop *loop, fdk_fd *fd) {

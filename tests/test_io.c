@@ -592,41 +592,46 @@ static void test_file_adopted_unknown_reads(void **state) {
   assert_int_equal(fdk_loop_free(loop), 0);
 }
 
-/* Reads started together are registered together before the loop polls: one of them on a
- * file whose data is not cached (epoll refuses it there, and its read goes on on the file
- * engines) between reads of two pipes, which still get their data. */
+/* Reads started together are registered together before the loop polls; one whose
+ * registration is refused there (a second handle of a descriptor number the loop already
+ * watches: EEXIST) fails alone, between reads whose registrations go on. */
 static void test_registration_refused_among_others(void **state) {
   (void)state;
+  const char *readiness = getenv("FDKIT_READINESS");
+  if (readiness && !strcmp(readiness, "mixed")) skip(); /* mixed takes the number in its epoll set */
   fdk_loop *loop;
   assert_int_equal(fdk_loop_new(&loop), 0);
-  const size_t len = 1 << 16;
-  unsigned char *buf = malloc(len);
-  fdk_fd *r1, *w1, *r2, *w2;
-  assert_int_equal(fdk_pipe(&r1, &w1), 0);
-  assert_int_equal(fdk_pipe(&r2, &w2), 0);
-  fdk_fd *f = file_of_pattern(len, 1, NULL);
-  char c1, c2;
-  fdkt_result res1 = {0}, resf = {0}, res2 = {0};
-  assert_int_equal(fdk_read_async(loop, r1, &c1, 1, fdkt_record, &res1, NULL), 0);
-  assert_int_equal(fdk_read_async(loop, f, buf, len, fdkt_record, &resf, NULL), 0);
-  assert_int_equal(fdk_read_async(loop, r2, &c2, 1, fdkt_record, &res2, NULL), 0);
-  fdkt_run_until(loop, &resf.calls, 10000);
-  assert_true(resf.result > 0);
-  assert_pattern(buf, (size_t)resf.result);
-  assert_int_equal(fdk_write(w1, "a", 1), 1);
-  assert_int_equal(fdk_write(w2, "b", 1), 1);
-  fdkt_run_until(loop, &res1.calls, 1000);
-  fdkt_run_until(loop, &res2.calls, 1000);
-  assert_int_equal(res1.result, 1);
-  assert_int_equal(res2.result, 1);
-  assert_int_equal(c1, 'a');
-  assert_int_equal(c2, 'b');
-  fdk_fd_unref(f);
-  fdk_fd_unref(r1);
-  fdk_fd_unref(w1);
-  fdk_fd_unref(r2);
-  fdk_fd_unref(w2);
-  free(buf);
+  fdk_fd *r[3], *w[3];
+  for (int i = 0; i < 3; i++) assert_int_equal(fdk_pipe(&r[i], &w[i]), 0);
+  fdk_fd *twin;
+  assert_int_equal(fdk_fd_adopt(&twin, fdk_fd_raw(r[1]), FDK_FD_BORROW), 0);
+  char c[3], ct;
+  fdkt_result res[3] = {{0}}, rest = {0};
+  /* The newest watch is registered first: r[2], the twin, then r[1] (refused), r[0]. */
+  assert_int_equal(fdk_read_async(loop, r[0], &c[0], 1, fdkt_record, &res[0], NULL), 0);
+  assert_int_equal(fdk_read_async(loop, r[1], &c[1], 1, fdkt_record, &res[1], NULL), 0);
+  assert_int_equal(fdk_read_async(loop, twin, &ct, 1, fdkt_record, &rest, NULL), 0);
+  assert_int_equal(fdk_read_async(loop, r[2], &c[2], 1, fdkt_record, &res[2], NULL), 0);
+  /* Written before the loop runs: its wait after the registrations finds the data. */
+  assert_int_equal(fdk_write(w[0], "a", 1), 1);
+  assert_int_equal(fdk_write(w[1], "b", 1), 1);
+  assert_int_equal(fdk_write(w[2], "c", 1), 1);
+  fdkt_run_until(loop, &res[1].calls, 1000);
+  assert_int_equal(res[1].result, -EEXIST);
+  fdkt_run_until(loop, &res[0].calls, 1000);
+  fdkt_run_until(loop, &rest.calls, 1000);
+  fdkt_run_until(loop, &res[2].calls, 1000);
+  assert_int_equal(res[0].result, 1);
+  assert_int_equal(rest.result, 1);
+  assert_int_equal(res[2].result, 1);
+  assert_int_equal(c[0], 'a');
+  assert_int_equal(ct, 'b');
+  assert_int_equal(c[2], 'c');
+  fdk_fd_unref(twin);
+  for (int i = 0; i < 3; i++) {
+    fdk_fd_unref(r[i]);
+    fdk_fd_unref(w[i]);
+  }
   assert_int_equal(fdk_loop_free(loop), 0);
 }
 

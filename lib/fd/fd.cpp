@@ -515,6 +515,9 @@ int register_deferred(Watch *w) {
           Dispatch scope(loop);
           teardown_watch(w, err);
         }
+        // Callbacks ran: the poll that follows must not block (a FDK_RUN_ONCE run returns
+        // with them, as after results its preparation delivered).
+        poll_without_blocking(loop);
         next = loop->watches;
       }
     }

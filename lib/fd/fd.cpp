@@ -438,6 +438,14 @@ void on_register_prepare(uv_prepare_t *prepare) {
   uv_prepare_stop(prepare);
 }
 
+}  // namespace
+
+void register_before_libuv_polls(fdk_loop *loop) {
+  if (loop->unregistered > 0) uv_prepare_start(&loop->register_prepare, on_register_prepare);
+}
+
+namespace {
+
 // Creates fd's watch on loop with no direction yet: registered now, or, when deferred, just
 // before the loop polls next (the registration's system calls leave the call that waits).
 int add_watch(fdk_loop *loop, fdk_fd *fd, Watch **out, bool deferred) {
@@ -480,8 +488,9 @@ int add_watch(fdk_loop *loop, fdk_fd *fd, Watch **out, bool deferred) {
   // A deferred watch of a kind not yet known learns it at its registration.
   if (w->registered()) fd_learn(fd, fdk_fd::kPollable);
   fd_pin(fd);
-  if (!w->registered() && loop->unregistered == 0) uv_prepare_start(&loop->register_prepare, on_register_prepare);
   link_into_loop(w);
+  // A loop that waits itself registers before each wait (no libuv call per new watch).
+  if (!w->registered() && loop->unregistered == 1 && !loop->own_wait) register_before_libuv_polls(loop);
   *out = w;
   return 0;
 }

@@ -197,6 +197,7 @@ void end_own_wait(fdk_loop *loop) {
   epoll_ctl(loop->epfd, EPOLL_CTL_DEL, uv_backend_fd(loop->uv), &unused);
   uv_poll_start(&loop->epoll_poll, UV_READABLE, on_epoll);
   loop->own_wait = false;
+  register_before_libuv_polls(loop);
 }
 
 // libuv's turn inside an own-wait iteration: it never blocks, so the pool's prepare must

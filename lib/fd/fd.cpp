@@ -157,6 +157,8 @@ void teardown_watch(Watch *w, int status = -ECANCELED) {
   fdk_fd *fd = w->fd;
   {
     std::lock_guard<StripeLock> lock(stripe(fd));
+    // It is there: only stop_watches takes a watch off before ending it, and it ends them
+    // before it returns, running no code of the user's meanwhile (fire's waiters queue).
     Watch **p = &fd->watches;
     while (*p != w) p = &(*p)->next_in_fd;
     *p = w->next_in_fd;

@@ -282,6 +282,30 @@ static void test_two_loops_one_handle(void **state) {
   fdk_loop_free(t.b);
 }
 
+/* A close on the thread that drives both loops watching the descriptor ends both watches
+ * at once: the descriptor is closed when the close returns, each read completes with
+ * -ECANCELED, and a new read of the closed handle on either loop is refused. */
+static void test_close_ends_watches_of_own_loops(void **state) {
+  (void)state;
+  two_loops t;
+  two_loops_reading(&t);
+  assert_int_equal(fdk_loop_run(t.a, FDK_RUN_NOWAIT), 1);
+  assert_int_equal(fdk_loop_run(t.b, FDK_RUN_NOWAIT), 1);
+  int raw = fdk_fd_raw(t.r);
+  assert_int_equal(fdk_fd_close(t.r), 0);
+  assert_false(is_open(raw));
+  fdkt_run_until(t.a, &t.ra.calls, 1000);
+  fdkt_run_until(t.b, &t.rb.calls, 1000);
+  assert_int_equal(t.ra.result, -ECANCELED);
+  assert_int_equal(t.rb.result, -ECANCELED);
+  assert_int_equal(fdk_read_async(t.a, t.r, &t.ca, 1, fdkt_record, &t.ra, NULL), -EBADF);
+  assert_int_equal(fdk_read_async(t.b, t.r, &t.cb, 1, fdkt_record, &t.rb, NULL), -EBADF);
+  fdk_fd_unref(t.r);
+  fdk_fd_unref(t.w);
+  assert_int_equal(fdk_loop_free(t.a), 0);
+  assert_int_equal(fdk_loop_free(t.b), 0);
+}
+
 /* The loop that watched a descriptor first stops watching it (here, it is freed) while
  * another loop keeps its watch: the other loop's reads still find theirs, get their data,
  * and a close still completes its pending read with -ECANCELED. */
@@ -339,6 +363,7 @@ int main(void) {
       fdkt_pipe_reading_test(test_close_from_other_thread),
       fdkt_pipe_reading_test(test_unref_while_watched),
       fdkt_test(test_two_loops_one_handle),
+      fdkt_test(test_close_ends_watches_of_own_loops),
       fdkt_test(test_second_loop_keeps_watch),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -634,6 +634,52 @@ static void test_file_adopted_unknown_reads(void **state) {
   assert_int_equal(fdk_loop_free(loop), 0);
 }
 
+/* Reads started together are registered together before the loop polls; one whose
+ * registration is refused there (a second handle of a descriptor number the loop already
+ * watches: EEXIST) fails alone, between reads whose registrations go on, and the
+ * FDK_RUN_ONCE run that made them returns with its callback rather than block. */
+static void test_registration_refused_among_others(void **state) {
+  (void)state;
+  const char *readiness = getenv("FDKIT_READINESS");
+  if (readiness && !strcmp(readiness, "mixed")) skip(); /* mixed takes the number in its epoll set */
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  fdk_fd *r[3], *w[3];
+  for (int i = 0; i < 3; i++) assert_int_equal(fdk_pipe(&r[i], &w[i]), 0);
+  fdk_fd *twin;
+  assert_int_equal(fdk_fd_adopt(&twin, fdk_fd_raw(r[1]), FDK_FD_BORROW), 0);
+  char c[3], ct;
+  fdkt_result res[3] = {{0}}, rest = {0};
+  /* The newest watch is registered first: r[2], the twin, then r[1] (refused), r[0]. */
+  assert_int_equal(fdk_read_async(loop, r[0], &c[0], 1, fdkt_record, &res[0], NULL), 0);
+  assert_int_equal(fdk_read_async(loop, r[1], &c[1], 1, fdkt_record, &res[1], NULL), 0);
+  assert_int_equal(fdk_read_async(loop, twin, &ct, 1, fdkt_record, &rest, NULL), 0);
+  assert_int_equal(fdk_read_async(loop, r[2], &c[2], 1, fdkt_record, &res[2], NULL), 0);
+  /* The run that registers them returns with the refusal's callback, not blocking. */
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_ONCE), 1);
+  assert_int_equal(res[1].calls, 1);
+  assert_int_equal(res[1].result, -EEXIST);
+  assert_int_equal(res[0].calls + rest.calls + res[2].calls, 0);
+  assert_int_equal(fdk_write(w[0], "a", 1), 1);
+  assert_int_equal(fdk_write(w[1], "b", 1), 1);
+  assert_int_equal(fdk_write(w[2], "c", 1), 1);
+  fdkt_run_until(loop, &res[0].calls, 1000);
+  fdkt_run_until(loop, &rest.calls, 1000);
+  fdkt_run_until(loop, &res[2].calls, 1000);
+  assert_int_equal(res[0].result, 1);
+  assert_int_equal(rest.result, 1);
+  assert_int_equal(res[2].result, 1);
+  assert_int_equal(c[0], 'a');
+  assert_int_equal(ct, 'b');
+  assert_int_equal(c[2], 'c');
+  fdk_fd_unref(twin);
+  for (int i = 0; i < 3; i++) {
+    fdk_fd_unref(r[i]);
+    fdk_fd_unref(w[i]);
+  }
+  assert_int_equal(fdk_loop_free(loop), 0);
+}
+
 /* A cancel or a close while a first read of an uncached file is rerouted (before the
  * loop registered it, then while the file engine moves its bytes): one callback, -ECANCELED
  * or the bytes (or -EBADF for the close), never after the loop stopped reporting, and the
@@ -1494,6 +1540,7 @@ int main(void) {
       fdkt_test(test_first_read_asks_neither_kind_nor_mode),
       fdkt_test(test_read_where_preadv2_is_unknown),
       fdkt_test(test_file_adopted_unknown_reads),
+      fdkt_test(test_registration_refused_among_others),
       fdkt_test(test_rerouted_read_cancelled),
       fdkt_test(test_rerouted_read_closed),
       fdkt_test(test_rearmed_reads_keep_the_operation),

@@ -3,16 +3,17 @@
 // the C library's wrappers.
 //
 // raw_syscall serves the spawn child, which may not touch libc state (errno included).
-// The hot_* calls serve the open, stat and close of the hot path (core/hot.h), and the
-// reads of asynchronous reads, which never block: on a machine that flushes the TLB at
+// The hot_* calls serve the open, stat and close of the hot path (core/hot.h), the
+// reads of asynchronous reads and the writes of non-blocking descriptors, which never
+// block: on a machine that flushes the TLB at
 // each system call, a wrapper is one more page of code before the call and, worse, after
 // it (the wrapper's return runs there, then fdkit's code that checks the result):
 // measured on the paravirtualized test machine, a stat through the wrapper from a
 // library's code cost 40-60 ns more than the same stat from the caller's own code, the
 // same stat made inline in the library nothing more. They return -errno and leave errno
 // alone. They are not cancellation points (a cancelled thread would leave a dir's use or
-// a new descriptor behind), and an LD_PRELOAD interposer of openat, statx, close or read
-// does not see them. Sanitized builds keep the wrappers: ASan's and TSan's interceptors
+// a new descriptor behind), and an LD_PRELOAD interposer of openat, statx, close, read or
+// pwritev2 does not see them. Sanitized builds keep the wrappers: ASan's and TSan's interceptors
 // track descriptors (TSan reports a close that races with a use).
 #pragma once
 
@@ -100,6 +101,10 @@ inline long hot_readv(int fd, const iovec *iov, int count) {
   ssize_t r = count == 1 ? ::read(fd, iov->iov_base, iov->iov_len) : ::readv(fd, iov, count);
   return r < 0 ? -errno : r;
 }
+inline long hot_pwritev2(int fd, const iovec *iov, int count, int64_t offset, int flags) {
+  ssize_t r = ::pwritev2(fd, iov, count, offset, flags);
+  return r < 0 ? -errno : r;
+}
 #else
 // SYS_openat rather than SYS_open: the C library's openat makes the same call.
 [[gnu::always_inline]] inline int hot_openat(int dir, const char *path, int flags, mode_t mode) {
@@ -123,6 +128,12 @@ inline long hot_readv(int fd, const iovec *iov, int count) {
 // library's wrapper does: the flag is refused, and callers go on without it.
 [[gnu::always_inline]] inline long hot_preadv2(int fd, const iovec *iov, int count, int64_t offset, int flags) {
   long r = raw_syscall(SYS_preadv2, fd, syscall_arg(iov), count, static_cast<long>(offset),
+                       static_cast<long>(static_cast<uint64_t>(offset) >> 32), flags);
+  return r == -ENOSYS && flags ? -EOPNOTSUPP : r;
+}
+// A write of a non-blocking descriptor, as hot_preadv2 (the same answer to ENOSYS).
+[[gnu::always_inline]] inline long hot_pwritev2(int fd, const iovec *iov, int count, int64_t offset, int flags) {
+  long r = raw_syscall(SYS_pwritev2, fd, syscall_arg(iov), count, static_cast<long>(offset),
                        static_cast<long>(static_cast<uint64_t>(offset) >> 32), flags);
   return r == -ENOSYS && flags ? -EOPNOTSUPP : r;
 }

@@ -80,24 +80,24 @@ void unlink_waiter(Waiter *waiter) {
   waiter->watch = nullptr;
 }
 
-// The loop's list a watch is on: registered ones, or those waiting for the next iteration.
-Watch *&loop_list(Watch *w) { return w->registered() ? w->loop->watches : w->loop->unregistered; }
-
+// A new watch goes first in its loop's list, so the ones not registered yet are always
+// among the first (fdk_loop::unregistered).
 void link_into_loop(Watch *w) {
-  Watch *&head = loop_list(w);
+  Watch *&head = w->loop->watches;
   w->set_prev_in_loop(nullptr);
   w->set_next_in_loop(head);
   if (head) head->set_prev_in_loop(w);
   head = w;
+  if (!w->registered()) ++w->loop->unregistered;
 }
 
+// Its links are left as they were: the watch is freed next.
 void unlink_from_loop(Watch *w) {
   Watch *prev = w->prev_in_loop(), *next = w->next_in_loop();
   if (prev) prev->set_next_in_loop(next);
-  else loop_list(w) = next;
+  else w->loop->watches = next;
   if (next) next->set_prev_in_loop(prev);
-  w->set_prev_in_loop(nullptr);
-  w->set_next_in_loop(nullptr);
+  if (!w->registered()) --w->loop->unregistered;
 }
 
 // Watches live in their loop's Recycler: a descriptor opened, read and closed in a cycle
@@ -116,21 +116,16 @@ void free_watch(Watch *w) {
   loop->recycler.give(w, watch_size());
 }
 
-// Ends a watch; its waiters complete with status (-ECANCELED when the handle closed).
-void teardown_watch(Watch *w, int status = -ECANCELED) {
+// The first watch's loop after the handle's list changed (under the stripe lock); it
+// changes only so and in add_watch (find_watch).
+void update_first_watch_loop(fdk_fd *fd) {
+  fd->first_watch_loop.store(fd->watches ? fd->watches->loop : nullptr, std::memory_order_release);
+}
+
+// Ends a watch already taken off its handle's list; its waiters complete with status
+// (-ECANCELED when the handle closed).
+void end_watch(Watch *w, int status) {
   fdk_fd *fd = w->fd;
-  {
-    std::lock_guard<StripeLock> lock(stripe(fd));
-    for (Watch **p = &fd->watches; *p; p = &(*p)->next_in_fd) {
-      if (*p == w) {
-        *p = w->next_in_fd;
-        break;
-      }
-    }
-    // The first watch's loop changes only here and in add_watch (find_watch).
-    if (fd->first_watch_loop.load(std::memory_order_relaxed) == w->loop)
-      fd->first_watch_loop.store(fd->watches ? fd->watches->loop : nullptr, std::memory_order_release);
-  }
   unlink_from_loop(w);
   if (w->registered()) readiness_remove(w);
   fire(w, Direction::read, status);
@@ -138,6 +133,21 @@ void teardown_watch(Watch *w, int status = -ECANCELED) {
   free_watch(w);
   fd_unuse(fd);
   fd_unpin(fd);
+}
+
+// Ends a watch still on its handle's list.
+void teardown_watch(Watch *w, int status = -ECANCELED) {
+  fdk_fd *fd = w->fd;
+  {
+    std::lock_guard<StripeLock> lock(stripe(fd));
+    // It is there: only stop_watches takes a watch off before ending it, and it ends them
+    // before it returns, running no code of the user's meanwhile (fire's waiters queue).
+    Watch **p = &fd->watches;
+    while (*p != w) p = &(*p)->next_in_fd;
+    *p = w->next_in_fd;
+    update_first_watch_loop(fd);
+  }
+  end_watch(w, status);
 }
 
 [[gnu::noinline]] Watch *find_watch_locked(fdk_fd *fd, fdk_loop *loop) {
@@ -149,11 +159,13 @@ void teardown_watch(Watch *w, int status = -ECANCELED) {
 
 // Loop thread only. The first watch, the common one, is found without the stripe lock (two
 // atomic instructions): when its loop is this one, nobody else can unlink it nor change
-// which watch is first (fdk_fd::first_watch_loop). Inline: every wait and every re-armed
-// read asks.
+// which watch is first (fdk_fd::first_watch_loop). A handle with no watch at all, as every
+// new one, is found so too: a watch of this loop is made by this thread alone. Inline:
+// every wait and every re-armed read asks.
 inline Watch *find_watch(fdk_fd *fd, fdk_loop *loop) {
-  if (fd->first_watch_loop.load(std::memory_order_acquire) == loop) return fd->watches;
-  return find_watch_locked(fd, loop);
+  fdk_loop *first = fd->first_watch_loop.load(std::memory_order_acquire);
+  if (first == loop) return fd->watches;
+  return first ? find_watch_locked(fd, loop) : nullptr;
 }
 
 // Tears down fd's watch on loop, if it still has one (loop thread).
@@ -174,29 +186,31 @@ void run_posted_teardown(void *data) {
 }
 
 // Stops every loop's watch of a handle that is now closing: by a post on other threads'
-// loops, then at once on the calling thread's own loops. Posting happens under the stripe
-// lock so a loop that is being freed has either already dropped the watch or will run the
-// post.
+// loops, then at once on the calling thread's own loops, whose watches are taken off the
+// handle's list in the same pass. Posting happens under the stripe lock so a loop that is
+// being freed has either already dropped the watch or will run the post. The closing
+// handle gets no new watch meanwhile (add_watch).
 void stop_watches(fdk_fd *fd) {
+  Watch *own = nullptr;  // linked by next_in_fd
   {
     std::lock_guard<StripeLock> lock(stripe(fd));
-    for (Watch *w = fd->watches; w; w = w->next_in_fd) {
-      if (!on_loop_thread(w->loop)) {
+    Watch **link = &fd->watches;
+    while (Watch *w = *link) {
+      if (on_loop_thread(w->loop)) {
+        *link = w->next_in_fd;
+        w->next_in_fd = own;
+        own = w;
+      } else {
         fd_pin(fd);
         post(w->loop, run_posted_teardown, new PostedTeardown{fd, w->loop});
+        link = &w->next_in_fd;
       }
     }
+    update_first_watch_loop(fd);
   }
-  // A teardown takes the lock itself: one own loop at a time, until none is left.
-  for (;;) {
-    fdk_loop *own = nullptr;
-    {
-      std::lock_guard<StripeLock> lock(stripe(fd));
-      for (Watch *w = fd->watches; w && !own; w = w->next_in_fd)
-        if (on_loop_thread(w->loop)) own = w->loop;
-    }
-    if (!own) return;
-    teardown_fd_on_loop(fd, own);
+  while (Watch *w = own) {
+    own = w->next_in_fd;
+    end_watch(w, -ECANCELED);
   }
 }
 
@@ -310,12 +324,14 @@ namespace {
 FDK_HOT fdk_fd *fd_unref(fdk_fd *fd) {
   if (!fd) return nullptr;
   // The last reference, no other pin, no use in flight: every holder of a handle keeps a
-  // reference or a pin, so nothing else can reach this one. It is closed and freed without
-  // the read-modify-write steps of unref_shared (three locked instructions, most of what a
-  // short-lived handle costs beyond its system calls).
+  // reference or a pin, so nothing else can reach this one. It is closed, unless a close or
+  // release already ended it, and freed without the read-modify-write steps of unref_shared
+  // (three locked instructions, most of what a short-lived handle costs beyond its system
+  // calls).
+  uint32_t state = fd->state.load(std::memory_order_acquire);
   if (fd->user_refs.load(std::memory_order_acquire) == 1 && fd->pins.load(std::memory_order_acquire) == 1 &&
-      fd->state.load(std::memory_order_acquire) == 0) {
-    traced("close", fd->raw, nullptr, [&] { return close_raw(fd); });
+      (state & fdk_fd::kUseMask) == 0) {
+    if (!(state & fdk_fd::kClosing)) traced("close", fd->raw, nullptr, [&] { return close_raw(fd); });
     free_handle(fd);
   } else {
     unref_shared(fd);
@@ -336,28 +352,44 @@ int fd_blocking_mode(fdk_fd *fd) {
   return blocking ? 1 : 0;
 }
 
-FDK_HOT fdk_fd *fd_alloc(int raw, uint8_t flags) {
-  void *memory = take_spare();
-  if (!memory) memory = malloc(sizeof(fdk_fd));
-  if (!memory) return nullptr;
+namespace {
+
+[[gnu::cold]] int wrap_failed(int raw) {
+  close(raw);
+  return fail(-ENOMEM, "fd_wrap: out of memory");
+}
+
+fdk_fd *init_handle(void *memory, int raw, uint8_t flags, uint16_t learned) {
   auto *fd = new (memory) fdk_fd;
   fd->raw = raw;
   fd->flags = flags;
   // The counts again, as atomic stores: the compiler merges the plain initial {1, 1} into
-  // a vector constant loaded from .rodata, one more page per handle created (hot.h).
+  // a vector constant loaded from .rodata, one more page per handle created (hot.h). What
+  // is learned is stored, not or'ed: nobody else sees the handle yet.
   fd->user_refs.store(1, std::memory_order_relaxed);
   fd->pins.store(1, std::memory_order_relaxed);
+  fd->learned.store(learned, std::memory_order_relaxed);
   return fd;
+}
+
+// Out of line: with a spare at hand, fd_alloc calls nothing.
+[[gnu::noinline]] fdk_fd *alloc_handle(int raw, uint8_t flags, uint16_t learned) {
+  void *memory = malloc(sizeof(fdk_fd));
+  return memory ? init_handle(memory, raw, flags, learned) : nullptr;
+}
+
+}  // namespace
+
+FDK_HOT fdk_fd *fd_alloc(int raw, uint8_t flags, uint16_t learned) {
+  void *memory = take_spare();
+  if (__builtin_expect(!memory, 0)) return alloc_handle(raw, flags, learned);
+  return init_handle(memory, raw, flags, learned);
 }
 
 // Flattened: fd_alloc runs inside it, without a call, on every open.
 [[gnu::flatten]] FDK_HOT int fd_wrap(fdk_fd **out, int raw, bool blocking, uint16_t learned) {
-  fdk_fd *fd = fd_alloc(raw, blocking ? FDK_FD_BLOCKING : 0);
-  if (!fd) {
-    close(raw);
-    return fail(-ENOMEM, "fd_wrap: out of memory");
-  }
-  if (learned) fd_learn(fd, learned);
+  fdk_fd *fd = fd_alloc(raw, blocking ? FDK_FD_BLOCKING : 0, learned);
+  if (__builtin_expect(!fd, 0)) return wrap_failed(raw);
   *out = fd;
   return 0;
 }
@@ -391,6 +423,14 @@ void on_register_prepare(uv_prepare_t *prepare) {
   uv_prepare_stop(prepare);
 }
 
+}  // namespace
+
+void register_before_libuv_polls(fdk_loop *loop) {
+  if (loop->unregistered > 0) uv_prepare_start(&loop->register_prepare, on_register_prepare);
+}
+
+namespace {
+
 // Creates fd's watch on loop with no direction yet: registered now, or, when deferred, just
 // before the loop polls next (the registration's system calls leave the call that waits).
 int add_watch(fdk_loop *loop, fdk_fd *fd, Watch **out, bool deferred) {
@@ -409,72 +449,97 @@ int add_watch(fdk_loop *loop, fdk_fd *fd, Watch **out, bool deferred) {
     }
     w->set_registered(true);
   }
+  bool closing;
   {
-    std::unique_lock<StripeLock> lock(stripe(fd));
-    if (fd_is_closing(fd)) {
-      // A close that started meanwhile did not see this watch: undo it here.
-      lock.unlock();
-      if (w->registered()) readiness_remove(w);
-      free_watch(w);
-      fd_unuse(fd);
-      return fail(-EBADF, "watch: the handle is closed");
+    std::lock_guard<StripeLock> lock(stripe(fd));
+    closing = fd_is_closing(fd);
+    if (!closing) {
+      if (Watch *first = fd->watches) {
+        w->next_in_fd = first->next_in_fd;
+        first->next_in_fd = w;
+      } else {
+        fd->watches = w;
+        fd->first_watch_loop.store(loop, std::memory_order_release);
+      }
     }
-    if (Watch *first = fd->watches) {
-      w->next_in_fd = first->next_in_fd;
-      first->next_in_fd = w;
-    } else {
-      fd->watches = w;
-      fd->first_watch_loop.store(loop, std::memory_order_release);
-    }
+  }
+  if (closing) {
+    // A close that started meanwhile did not see this watch: undo it here.
+    if (w->registered()) readiness_remove(w);
+    free_watch(w);
+    fd_unuse(fd);
+    return fail(-EBADF, "watch: the handle is closed");
   }
   // A deferred watch of a kind not yet known learns it at its registration.
   if (w->registered()) fd_learn(fd, fdk_fd::kPollable);
   fd_pin(fd);
-  if (!w->registered() && !loop->unregistered) uv_prepare_start(&loop->register_prepare, on_register_prepare);
   link_into_loop(w);
+  // A loop that waits itself registers before each wait (no libuv call per new watch).
+  if (!w->registered() && loop->unregistered == 1 && !loop->own_wait) register_before_libuv_polls(loop);
   *out = w;
   return 0;
 }
 
-// Registers a watch that waited for the next batch. On failure the watch ends and its
-// waiters are woken with the error (-EPERM when epoll refuses the descriptor, which the
-// handle then remembers), which is returned.
+// Registers a watch that waited for the next batch. On failure the caller ends the watch,
+// whose waiters are woken with the error (-EPERM when epoll refuses the descriptor, which
+// the handle then remembers), which is returned.
 int register_deferred(Watch *w) {
   int err = readiness_add(w, w->fd->raw);
-  if (err == 0) {
-    unlink_from_loop(w);
-    w->set_registered(true);
-    link_into_loop(w);
-    if (!fd_learned(w->fd, fdk_fd::kPollable)) fd_learn(w->fd, fdk_fd::kPollable);
-    // The mode, where adopt was not told it: once known non-blocking, the handle's reads
-    // are read(2) calls rather than preadv2(RWF_NOWAIT), which costs the kernel a vector
-    // copy more (30 ns a read on the test machine). Read here, with the registration, once
-    // per handle: the read that starts a wait makes its one failed call and nothing else.
-    if (fd_known_mode(w->fd) < 0) fd_blocking_mode(w->fd);
-    err = readiness_update(w);
-  } else {
+  if (err < 0) {
     if (err == -EPERM) fd_learn(w->fd, fdk_fd::kUnpollable);
-    err = fail_sys(err, "poll registration");
+    return fail_sys(err, "poll registration");
   }
-  if (err < 0) teardown_watch(w, err);
-  return err;
+  w->set_registered(true);
+  --w->loop->unregistered;
+  if (!fd_learned(w->fd, fdk_fd::kPollable)) fd_learn(w->fd, fdk_fd::kPollable);
+  // The mode, where adopt was not told it: once known non-blocking, the handle's reads
+  // are read(2) calls rather than preadv2(RWF_NOWAIT), which costs the kernel a vector
+  // copy more (30 ns a read on the test machine). Read here, with the registration, once
+  // per handle: the read that starts a wait makes its one failed call and nothing else.
+  if (fd_known_mode(w->fd) < 0) fd_blocking_mode(w->fd);
+  // The epoll set took the waited directions with the descriptor; a poll handle starts now.
+  return watch_poll(w) ? readiness_update(w) : 0;
+}
+
+// The watches not registered yet are among the first of the list (link_into_loop).
+[[gnu::noinline]] void register_batch(fdk_loop *loop) {
+  Watch *w = loop->watches;
+  while (loop->unregistered > 0) {
+    Watch *next = w->next_in_loop();
+    if (!w->registered()) {
+      if (int err = register_deferred(w); err < 0) {
+        {
+          // The waiters' callbacks run at the end of the scope; waits they start belong
+          // to this poll too, and are first in the list.
+          Dispatch scope(loop);
+          teardown_watch(w, err);
+        }
+        // Callbacks ran: the poll that follows must not block (a FDK_RUN_ONCE run returns
+        // with them, as after results its preparation delivered).
+        poll_without_blocking(loop);
+        next = loop->watches;
+      }
+    }
+    w = next;
+  }
 }
 
 }  // namespace
 
+// Every loop iteration asks: nearly always nothing to do, for no saved register.
 void register_watches(fdk_loop *loop) {
-  // Callbacks delivered at the end of a batch may start waits of their own: those belong
-  // to this poll too.
-  while (loop->unregistered) {
-    Dispatch scope(loop);
-    while (Watch *w = loop->unregistered) register_deferred(w);
-  }
+  if (loop->unregistered > 0) register_batch(loop);
 }
 
 int ensure_watch(fdk_loop *loop, fdk_fd *fd) {
   if (fd_learned(fd, fdk_fd::kUnpollable)) return -EPERM;
   // A watch of a kind not yet known, left for the next batch by a read, must answer now.
-  if (Watch *w = find_watch(fd, loop)) return w->registered() ? 0 : register_deferred(w);
+  if (Watch *w = find_watch(fd, loop)) {
+    if (w->registered()) return 0;
+    int err = register_deferred(w);
+    if (err < 0) teardown_watch(w, err);
+    return err;
+  }
   Watch *w;
   return add_watch(loop, fd, &w, false);
 }
@@ -534,7 +599,6 @@ void note_read_filled(fdk_loop *loop, fdk_fd *fd) {
 
 void teardown_loop_watches(fdk_loop *loop) {
   while (loop->watches) teardown_watch(loop->watches);
-  while (loop->unregistered) teardown_watch(loop->unregistered);
 }
 
 }  // namespace fdk

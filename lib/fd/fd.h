@@ -85,8 +85,8 @@ void fd_unpin(fdk_fd *fd);
 fdk_fd *fd_ref(fdk_fd *fd);
 fdk_fd *fd_unref(fdk_fd *fd);
 
-// A new handle with one reference, or null when out of memory.
-fdk_fd *fd_alloc(int raw, uint8_t flags);
+// A new handle with one reference, or null when out of memory; learned as fd_wrap's.
+fdk_fd *fd_alloc(int raw, uint8_t flags, uint16_t learned = 0);
 
 // Creates a handle for a descriptor fdkit just created (owned, non-blocking unless
 // blocking is set). learned gives what is already known of its kind (kPollable with kSocket
@@ -179,6 +179,9 @@ constexpr uint32_t kFullReadsPerReport = 32;
 // of failed registrations start (loop thread; called just before each poll while there are
 // any: by the loop's prepare handle, or by fdk_loop_run when it waits itself).
 void register_watches(fdk_loop *loop);
+// Has libuv run register_watches before it polls next (its prepare handle), when watches
+// wait for it: for a loop that libuv polls from now on (loop thread).
+void register_before_libuv_polls(fdk_loop *loop);
 // Called by the loop for each epoll event of a watch.
 void watch_events(Watch *watch, uint32_t events);
 // Called by the loop when its epoll set became readable: true when the set holds one

@@ -117,16 +117,13 @@ void on_uv_poll_closed(uv_handle_t *handle) {
 
 }  // namespace
 
-ReadinessBackend readiness_backend() {
+std::atomic<ReadinessBackend> g_readiness_backend{};
+
+ReadinessBackend decide_readiness_backend() {
+  // Threads that ask at once each read the same environment: the same answer.
   static const ReadinessBackend backend = choose_backend();
+  g_readiness_backend.store(backend, std::memory_order_relaxed);
   return backend;
-}
-
-size_t watch_size() { return readiness_backend() == ReadinessBackend::epoll ? sizeof(Watch) : sizeof(PolledWatch); }
-
-uv_poll_t *watch_poll(const Watch *w) {
-  if (readiness_backend() == ReadinessBackend::epoll) return nullptr;
-  return static_cast<const PolledWatch *>(w)->poll;
 }
 
 int readiness_add(Watch *w, int raw) {

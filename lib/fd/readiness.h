@@ -19,16 +19,24 @@
 
 #include <uv.h>
 
+#include <atomic>
 #include <cstdint>
 
 #include "fd/fd.h"
 
 namespace fdk {
 
-enum class ReadinessBackend : uint8_t { mixed, epoll, uv_poll };
+// 0 stands for not decided yet.
+enum class ReadinessBackend : uint8_t { mixed = 1, epoll, uv_poll };
 
-// Decided once per process, from FDKIT_READINESS (uv_poll | epoll | mixed; unset: epoll).
-ReadinessBackend readiness_backend();
+// Decided once per process, from FDKIT_READINESS (uv_poll | epoll | mixed; unset: epoll),
+// when first asked. Inline, a load and a test: every watch made, ended and reported asks.
+extern std::atomic<ReadinessBackend> g_readiness_backend;
+ReadinessBackend decide_readiness_backend();
+inline ReadinessBackend readiness_backend() {
+  ReadinessBackend decided = g_readiness_backend.load(std::memory_order_relaxed);
+  return decided != ReadinessBackend{} ? decided : decide_readiness_backend();
+}
 
 // One readiness registration of a descriptor in one loop. It holds a use of the
 // descriptor, so the number cannot be closed and reused while the loop polls it, and a
@@ -40,7 +48,7 @@ struct Watch {
   Watch *next_in_fd = nullptr;           // guarded by the handle's stripe lock
   Waiter *head[2] = {nullptr, nullptr};  // per Direction, circular (head->prev is the last)
 
-  // The loop's list this watch is on: watches once registered, unregistered until then.
+  // The loop's list of watches (fdk_loop::watches).
   Watch *prev_in_loop() const { return reinterpret_cast<Watch *>(prev_bits_ & ~kFlagMask); }
   Watch *next_in_loop() const { return reinterpret_cast<Watch *>(next_bits_ & ~kFlagMask); }
   void set_prev_in_loop(Watch *w) { prev_bits_ = reinterpret_cast<uintptr_t>(w) | (prev_bits_ & kFlagMask); }
@@ -71,9 +79,14 @@ struct PolledWatch : Watch {
 };
 
 // How big a watch is under the mechanism chosen for the process.
-size_t watch_size();
+inline size_t watch_size() {
+  return readiness_backend() == ReadinessBackend::epoll ? sizeof(Watch) : sizeof(PolledWatch);
+}
 // The watch's libuv poll handle, or null when it uses the epoll set.
-uv_poll_t *watch_poll(const Watch *w);
+inline uv_poll_t *watch_poll(const Watch *w) {
+  if (readiness_backend() == ReadinessBackend::epoll) return nullptr;
+  return static_cast<const PolledWatch *>(w)->poll;
+}
 
 // Registers the watch's descriptor with no direction yet. 0, -EPERM when the descriptor
 // cannot be polled, or another negative errno.

@@ -123,21 +123,32 @@ bool kernel_takes_nosignal() {
   return taken;
 }
 
-// One write of iov at offset, -1 for the file position (pwritev2 then is exactly
-// write/writev), that never raises SIGPIPE: pwritev2(RWF_NOSIGNAL), one system call, where
-// the kernel and the file take the flag; else the write with SIGPIPE held back. A refused
-// flag writes nothing, so the write is made again the other way.
-int64_t write_without_sigpipe(fdk_fd *fd, int raw, const iovec *iov, int count, int64_t offset) {
-  if (!fd_learned(fd, fdk_fd::kNoNosignalWrite) &&
-      g_nosignal_flag.load(std::memory_order_relaxed) != NosignalFlag::refused) {
-    ssize_t r = ::pwritev2(raw, iov, count, offset, RWF_NOSIGNAL);
-    if (r >= 0 || !maybe_flag_refused(errno)) return result_of(r);
-    if (kernel_takes_nosignal()) fd_learn(fd, fdk_fd::kNoNosignalWrite);
-  }
+// The write of write_without_sigpipe where the flag is refused; out of line, so that the
+// flag's write sets up no frame for it.
+[[gnu::noinline]] int64_t write_holding_sigpipe(int raw, const iovec *iov, int count, int64_t offset) {
   return without_sigpipe([&] {
     if (offset >= 0) return ::pwritev(raw, iov, count, offset);
     return count == 1 ? ::write(raw, iov[0].iov_base, iov[0].iov_len) : ::writev(raw, iov, count);
   });
+}
+
+// One write of iov at offset, -1 for the file position (pwritev2 then is exactly
+// write/writev), that never raises SIGPIPE: pwritev2(RWF_NOSIGNAL), one system call, where
+// the kernel and the file take the flag; else the write with SIGPIPE held back. A refused
+// flag writes nothing, so the write is made again the other way.
+//
+// On a descriptor known to be non-blocking the write cannot block, so it need not be a
+// cancellation point: it is made by the system call instruction (core/syscall.h), not the
+// C library's wrapper.
+int64_t write_without_sigpipe(fdk_fd *fd, int raw, const iovec *iov, int count, int64_t offset) {
+  if (!fd_learned(fd, fdk_fd::kNoNosignalWrite) &&
+      g_nosignal_flag.load(std::memory_order_relaxed) != NosignalFlag::refused) {
+    int64_t r = fd_known_mode(fd) == 0 ? hot_pwritev2(raw, iov, count, offset, RWF_NOSIGNAL)
+                                       : result_of(::pwritev2(raw, iov, count, offset, RWF_NOSIGNAL));
+    if (r >= 0 || !maybe_flag_refused(static_cast<int>(-r))) return r;
+    if (kernel_takes_nosignal()) fd_learn(fd, fdk_fd::kNoNosignalWrite);
+  }
+  return write_holding_sigpipe(raw, iov, count, offset);
 }
 
 struct Callback {
@@ -169,29 +180,38 @@ int64_t readv_attempt(fdk_fd *fd, int raw, const Iovecs &v, bool must_not_block)
   return result_of(v.count == 1 ? ::read(raw, v.iov[0].iov_base, v.iov[0].iov_len) : ::readv(raw, v.iov, v.count));
 }
 
+// send(MSG_NOSIGNAL) of v, or -ENOTSOCK (then remembered) when raw is not a socket.
+[[gnu::noinline]] int64_t send_attempt(fdk_fd *fd, int raw, const Iovecs &v, bool must_not_block) {
+  int flags = MSG_NOSIGNAL | (must_not_block ? MSG_DONTWAIT : 0);
+  ssize_t r;
+  if (v.count == 1) {
+    r = ::send(raw, v.iov[0].iov_base, v.iov[0].iov_len, flags);  // no message header to copy in
+  } else {
+    msghdr msg{};
+    v.into(msg);
+    r = ::sendmsg(raw, &msg, flags);
+  }
+  if (r < 0 && errno == ENOTSOCK) fd_learn(fd, fdk_fd::kNotSocket);
+  return result_of(r);
+}
+
+// At most PIPE_BUF bytes of v, which a pipe found writable always takes.
+[[gnu::noinline]] int64_t write_capped(fdk_fd *fd, int raw, const Iovecs &v) {
+  std::vector<iovec> cut = v.capped(PIPE_BUF);
+  return write_without_sigpipe(fd, raw, cut.data(), static_cast<int>(cut.size()), -1);
+}
+
 }  // namespace
 
 // Sockets get send(MSG_NOSIGNAL); other descriptors a write that never raises SIGPIPE. A
-// write that must not block writes at most PIPE_BUF bytes to a non-socket, which a pipe
-// found writable always takes.
+// write that must not block writes at most PIPE_BUF bytes to a non-socket. The helpers
+// are out of line so that the write of a known non-socket, a pipe's, sets up no frame.
 int64_t writev_attempt(fdk_fd *fd, int raw, const Iovecs &v, bool must_not_block) {
   if (!fd_learned(fd, fdk_fd::kNotSocket)) {
-    int flags = MSG_NOSIGNAL | (must_not_block ? MSG_DONTWAIT : 0);
-    ssize_t r;
-    if (v.count == 1) {
-      r = ::send(raw, v.iov[0].iov_base, v.iov[0].iov_len, flags);  // no message header to copy in
-    } else {
-      msghdr msg{};
-      v.into(msg);
-      r = ::sendmsg(raw, &msg, flags);
-    }
-    if (r >= 0 || errno != ENOTSOCK) return result_of(r);
-    fd_learn(fd, fdk_fd::kNotSocket);
+    int64_t r = send_attempt(fd, raw, v, must_not_block);
+    if (r != -ENOTSOCK) return r;
   }
-  if (must_not_block) {
-    std::vector<iovec> cut = v.capped(PIPE_BUF);
-    return write_without_sigpipe(fd, raw, cut.data(), static_cast<int>(cut.size()), -1);
-  }
+  if (must_not_block) return write_capped(fd, raw, v);
   return write_without_sigpipe(fd, raw, v.iov, v.count, -1);
 }
 

@@ -156,6 +156,23 @@ int64_t reported(const Task &task, int64_t r) {
   else return r;
 }
 
+// What a synchronous call goes on with after its first attempt failed: EINTR is retried,
+// and EAGAIN on a non-blocking descriptor waits with poll(2); a failure gets its detail.
+// Out of line, so the call that succeeds at once runs a short straight path.
+template <class Task>
+[[gnu::noinline]] int64_t sync_io_retry(fdk_fd *fd, int raw, Direction dir, Task &task, const char *what, int64_t r) {
+  for (;;) {
+    if (r == -EAGAIN && !fd_is_blocking(fd)) {
+      r = poll_wait(raw, dir, -1);
+      if (r == 0) r = -EINTR;
+    }
+    if (r != -EINTR) break;
+    r = task.attempt(fd, raw, false);
+  }
+  if (r < 0 && r != -EAGAIN) fail_sys(static_cast<int>(r), what);
+  return r;
+}
+
 // The synchronous form: one call, waiting with poll(2) while a non-blocking descriptor
 // answers EAGAIN.
 template <class Task>
@@ -167,18 +184,9 @@ int64_t sync_io(fdk_fd *fd, Direction dir, Task &task, const char *what) {
     span.end(-EBADF);
     return fail(-EBADF, "%s: the handle is closed", what);
   }
-  int64_t r;
-  for (;;) {
-    r = task.attempt(fd, raw, false);
-    if (r == -EINTR) continue;
-    if (r == -EAGAIN && !fd_is_blocking(fd)) {
-      r = poll_wait(raw, dir, -1);
-      if (r == 0) continue;
-    }
-    break;
-  }
+  int64_t r = task.attempt(fd, raw, false);
+  if (__builtin_expect(r < 0, 0)) r = sync_io_retry(fd, raw, dir, task, what, r);
   fd_unuse(fd);
-  if (r < 0 && r != -EAGAIN) fail_sys(static_cast<int>(r), what);
   span.end(reported(task, r));
   return r;
 }

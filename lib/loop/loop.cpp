@@ -200,6 +200,7 @@ void end_own_wait(fdk_loop *loop) {
   epoll_ctl(loop->epfd, EPOLL_CTL_DEL, uv_backend_fd(loop->uv), &unused);
   uv_poll_start(&loop->epoll_poll, UV_READABLE, on_epoll);
   loop->own_wait = false;
+  register_before_libuv_polls(loop);
 }
 
 // libuv's turn inside an own-wait iteration: it never blocks, so the pool's prepare must
@@ -373,10 +374,6 @@ void loop_abandon(fdk_loop *loop) {
   delete loop;
 }
 
-bool on_loop_thread(const fdk_loop *loop) {
-  return loop->owner.load(std::memory_order_relaxed) == std::this_thread::get_id();
-}
-
 FDK_ASYNC_HOT void op_start_watched(fdk_op *op, fdk_op **out) {
   fdk_loop *loop = op->loop;
   pending_added(loop);
@@ -449,40 +446,15 @@ Recycler::~Recycler() {
   }
 }
 
-FDK_ASYNC_HOT void *Recycler::take(size_t size) {
-  size = usable(size);
+void Recycler::give_new_size(void *block, size_t size) {
   for (Bin &bin : bins_) {
-    if (bin.size == size && bin.head) {
-      Block *b = bin.head;
-      ASAN_UNPOISON_MEMORY_REGION(b, size);
-      bin.head = b->next;
-      --bin.count;
-      return b;
+    if (!bin.head) {
+      bin.size = size;
+      keep(bin, block);
+      return;
     }
   }
-  return ::operator new(size);
-}
-
-FDK_ASYNC_HOT void Recycler::give(void *block, size_t size) {
-  size = usable(size);
-  Bin *spare = nullptr;
-  for (Bin &bin : bins_) {
-    if (bin.size == size) {
-      spare = &bin;
-      break;
-    }
-    if (!spare && !bin.head) spare = &bin;
-  }
-  if (!spare || spare->count >= kKeep) {
-    ::operator delete(block);
-    return;
-  }
-  spare->size = size;
-  auto *b = static_cast<Block *>(block);
-  b->next = spare->head;
-  spare->head = b;
-  ++spare->count;
-  ASAN_POISON_MEMORY_REGION(b, size);
+  ::operator delete(block);
 }
 
 FDK_ASYNC_HOT Dispatch::Dispatch(fdk_loop *loop) : loop_(loop) { ++loop_->dispatch_depth; }
@@ -668,7 +640,7 @@ int loop_backend_timeout(fdk_loop *loop) {
   // libuv answers 0 for a loop with nothing active; a host should then wait until the
   // backend descriptor wakes it (posts and fdkit's own handles do).
   if (!uv_loop_alive(loop->uv)) return -1;
-  if (loop->unregistered) return 0;
+  if (loop->unregistered > 0) return 0;
   // libuv's clock moves only inside uv_run: a host asking again later must be told what
   // is left, not the same wait again. libuv itself answers 0 while it holds descriptor
   // watches not yet added to the backend descriptor (since 1.44, the minimum here).

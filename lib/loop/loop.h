@@ -4,6 +4,7 @@
 // through which descriptor readiness reaches libuv.
 #pragma once
 
+#include <sanitizer/asan_interface.h>
 #include <uv.h>
 
 #include <atomic>
@@ -44,8 +45,31 @@ class Recycler {
   Recycler &operator=(const Recycler &) = delete;
   ~Recycler();
 
-  void *take(size_t size);
-  void give(void *block, size_t size);
+  // Inline, where the size is most often a constant: rounded at compile time, and the bin
+  // of that size is nearly always the first or second looked at.
+  void *take(size_t size) {
+    size = usable(size);
+    for (Bin &bin : bins_) {
+      if (bin.size == size && bin.head) {
+        Block *b = bin.head;
+        ASAN_UNPOISON_MEMORY_REGION(b, size);
+        bin.head = b->next;
+        --bin.count;
+        return b;
+      }
+    }
+    return ::operator new(size);
+  }
+  void give(void *block, size_t size) {
+    size = usable(size);
+    for (Bin &bin : bins_) {
+      if (bin.size == size) {
+        keep(bin, block);
+        return;
+      }
+    }
+    give_new_size(block, size);
+  }
 
  private:
   struct Block {
@@ -56,6 +80,20 @@ class Recycler {
     Block *head = nullptr;
     uint32_t count = 0;
   };
+  // Puts block in bin, or back to the allocator when the bin is full.
+  static void keep(Bin &bin, void *block) {
+    if (bin.count >= kKeep) {
+      ::operator delete(block);
+      return;
+    }
+    auto *b = static_cast<Block *>(block);
+    b->next = bin.head;
+    bin.head = b;
+    ++bin.count;
+    ASAN_POISON_MEMORY_REGION(b, bin.size);
+  }
+  // A block of a size no bin holds: the first empty bin takes the size.
+  void give_new_size(void *block, size_t size);
   static constexpr size_t kGrain = 16, kChunkHeader = sizeof(size_t);
   static size_t usable(size_t size) { return (size + kChunkHeader + kGrain - 1) / kGrain * kGrain - kChunkHeader; }
   static constexpr int kBins = 8;
@@ -135,10 +173,11 @@ struct fdk_loop {
   std::vector<fdk::Deadline *> deadlines;   // pending sleeps, a binary heap (loop/deadlines.h)
   uint64_t deadline_seq = 0;
 
-  fdk::Watch *watches = nullptr;  // every registered descriptor watch
-  // Watches created since the loop last polled: registered together just before it polls
-  // again (by register_prepare), so starting a wait makes no system call.
-  fdk::Watch *unregistered = nullptr;
+  fdk::Watch *watches = nullptr;  // every descriptor watch, the newest first
+  // Watches created since the loop last polled, the first of the list, registered together
+  // just before it polls again (by register_prepare), so starting a wait makes no system
+  // call: how many are left.
+  size_t unregistered = 0;
   uv_prepare_t register_prepare{};
   fdk::WriteQueues *write_queues = nullptr;  // ordered writes per handle, made on first use
   std::atomic<fdk::TraceHook *> trace_hook{nullptr};  // fdk_trace_set(loop, ...)
@@ -187,7 +226,9 @@ int fail_forked(const char *what);
 void loop_abandon(fdk_loop *loop);
 
 // True when the calling thread is the one that drives loop.
-bool on_loop_thread(const fdk_loop *loop);
+inline bool on_loop_thread(const fdk_loop *loop) {
+  return loop->owner.load(std::memory_order_relaxed) == std::this_thread::get_id();
+}
 
 // Registers a started operation as pending (it keeps fdk_loop_run(DEFAULT) going).
 void op_start(fdk_op *op, fdk_op **out);

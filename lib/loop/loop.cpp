@@ -220,6 +220,7 @@ int expire_sleeps(fdk_loop *loop) {
 // libuv's backend or libuv's next timer is due. Work that callbacks of this iteration leave
 // to libuv (idle: a long ready queue; a handle closing; a timer due) gets its turn in the
 // next iteration, which does not block: libuv's own idle and pending work waits so too.
+// Before it blocks, the wait may poll the set for a few microseconds (loop/spin.h).
 void own_wait_turn(fdk_loop *loop, bool may_block) {
   uv_loop_t *uv = loop->uv;
   // Sleeps that came due while the loop did not run expire first: what their callbacks
@@ -238,7 +239,7 @@ void own_wait_turn(fdk_loop *loop, bool may_block) {
   int timeout = pool_wait_timeout(loop, may_block ? libuv_timeout : 0);
   constexpr int kBatch = 128;
   epoll_event events[kBatch];
-  int n = epoll_wait(loop->epfd, events, kBatch, timeout);
+  int n = wait_for_events(loop, events, kBatch, timeout);
   if (n < 0) libuv_due = true;  // a signal (EINTR): libuv's handler wrote to its backend
   // A timer is due: libuv runs only for a timer of its own.
   if (n == 0 && timeout > 0) libuv_due = expire_sleeps(loop) == 0;

@@ -36,7 +36,8 @@ constexpr unsigned kMaxSkipShift = 6;
 // watch for their results runs before the wait, pool.cpp: should_watch), and not when one
 // of the loop's sleeps comes due within the poll. FDK_RUN_NOWAIT and a timer of libuv's
 // that is due pass a timeout of 0 and never get here; libuv's other timers are whole
-// milliseconds away.
+// milliseconds away, and the timed wait after a fruitless poll ends at most the poll's
+// 20 µs later, within the kernel's own slack on it (50 µs).
 bool should_poll_first(fdk_loop *loop) {
   SpinState &spin = loop->spin;
   if (!spin.pays || !loop->running || loop->stop_requested || loop->pool.in_flight > 0) return false;

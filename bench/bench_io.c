@@ -19,6 +19,10 @@
  *   the scheduler, the two threads share one CPU when other work keeps the second busy, a
  *   different benchmark (no cross-CPU wake-ups or cache transfers: pipe throughput two to
  *   three times higher, and bound by the CPU time of each side's system calls).
+ * idle-timers: 1000 sleeps of 1 ms in a chain; idle-pipe: 200 one-byte reads of a pipe
+ *   that another thread writes every 5 ms. What these measure is the loop thread's CPU
+ *   time in µs (lower is better, and so is each ratio): the cost of a loop that waits
+ *   most of the time, which the short poll before a blocking wait must not raise.
  *   ONLY names one case and implementation (pipe:fdkit, pingpong:libuv...) to run it
  *   alone, for strace or perf (no ratios are printed then), or one case (pipe, pingpong)
  *   to run its contenders alone, with their ratios.
@@ -33,6 +37,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -391,6 +396,126 @@ static double pingpong_libuv(void) {
   return ROUND_TRIPS / secs;
 }
 
+/* idle loops -------------------------------------------------------------------------- */
+
+enum { IDLE_SLEEPS = 1000, IDLE_SLEEP_NS = 1000000, IDLE_WRITES = 200, IDLE_WRITE_GAP_US = 5000 };
+
+static double thread_cpu_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+typedef struct {
+  fdk_loop *loop;
+  int left;
+} fdk_sleeper;
+
+static void fdk_on_slept(int64_t r, void *data) {
+  fdk_sleeper *s = data;
+  if (r != 0) abort();
+  if (--s->left > 0) fdk_sleep_until(s->loop, fdk_now_ns() + IDLE_SLEEP_NS, fdk_on_slept, s, NULL);
+}
+
+static double idle_timers_fdkit(void) {
+  fdk_sleeper s = {NULL, IDLE_SLEEPS};
+  fdk_loop_new(&s.loop);
+  double cpu0 = thread_cpu_us();
+  fdk_sleep_until(s.loop, fdk_now_ns() + IDLE_SLEEP_NS, fdk_on_slept, &s, NULL);
+  fdk_loop_run(s.loop, FDK_RUN_DEFAULT);
+  double cpu = thread_cpu_us() - cpu0;
+  fdk_loop_free(s.loop);
+  return cpu;
+}
+
+static void uv_on_slept(uv_timer_t *t) {
+  int *left = t->data;
+  if (--*left > 0) uv_timer_start(t, uv_on_slept, IDLE_SLEEP_NS / 1000000, 0);
+}
+
+static double idle_timers_libuv(void) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  uv_timer_t t;
+  uv_timer_init(&loop, &t);
+  int left = IDLE_SLEEPS;
+  t.data = &left;
+  double cpu0 = thread_cpu_us();
+  uv_timer_start(&t, uv_on_slept, IDLE_SLEEP_NS / 1000000, 0);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  double cpu = thread_cpu_us() - cpu0;
+  uv_close((uv_handle_t *)&t, NULL);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_loop_close(&loop);
+  return cpu;
+}
+
+static void *slow_writer(void *arg) {
+  int fd = *(int *)arg;
+  for (int i = 0; i < IDLE_WRITES; i++) {
+    usleep(IDLE_WRITE_GAP_US);
+    if (write(fd, "x", 1) != 1) abort();
+  }
+  close(fd);
+  return NULL;
+}
+
+static void fdk_on_idle_read(int64_t n, void *data) {
+  fdk_pp *s = data;
+  if (n < 0) abort();
+  if (n > 0) fdk_read_async(s->loop, s->fd, &s->c, 1, fdk_on_idle_read, s, NULL);
+}
+
+static double idle_pipe_fdkit(void) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) abort();
+  fcntl(p[0], F_SETFL, O_NONBLOCK);
+  fdk_pp s = {NULL, NULL, 0, 0};
+  fdk_loop_new(&s.loop);
+  fdk_fd_adopt(&s.fd, p[0], 0);
+  pthread_t t;
+  double cpu0 = thread_cpu_us();
+  start_other(&t, slow_writer, &p[1]);
+  fdk_read_async(s.loop, s.fd, &s.c, 1, fdk_on_idle_read, &s, NULL);
+  fdk_loop_run(s.loop, FDK_RUN_DEFAULT);
+  double cpu = thread_cpu_us() - cpu0;
+  pthread_join(t, NULL);
+  fdk_fd_unref(s.fd);
+  fdk_loop_free(s.loop);
+  return cpu;
+}
+
+static void uv_idle_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf) {
+  (void)h;
+  (void)size;
+  static char c;
+  *buf = uv_buf_init(&c, 1);
+}
+
+static void uv_on_idle_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf) {
+  (void)buf;
+  if (n < 0) uv_close((uv_handle_t *)stream, NULL);
+}
+
+static double idle_pipe_libuv(void) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) abort();
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  uv_pipe_t pipe;
+  uv_pipe_init(&loop, &pipe, 0);
+  uv_pipe_open(&pipe, p[0]);
+  pthread_t t;
+  double cpu0 = thread_cpu_us();
+  start_other(&t, slow_writer, &p[1]);
+  uv_read_start((uv_stream_t *)&pipe, uv_idle_alloc, uv_on_idle_read);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  double cpu = thread_cpu_us() - cpu0;
+  pthread_join(t, NULL);
+  uv_loop_close(&loop);
+  return cpu;
+}
+
 /* driver ------------------------------------------------------------------------------ */
 
 static int cmp(const void *a, const void *b) {
@@ -481,5 +606,9 @@ int main(int argc, char **argv) {
   measure("pipe-1GiB-64KiB", "pipe", "bytes_per_s", pipe_cases, 3, reps);
   contender pp_cases[] = {{"fdkit", pingpong_fdkit, 0}, {"raw", pingpong_raw, 0}, {"libuv", pingpong_libuv, 0}};
   measure("socketpair-pingpong", "pingpong", "round_trips_per_s", pp_cases, 3, reps);
+  contender idle_timer_cases[] = {{"fdkit", idle_timers_fdkit, 0}, {"libuv", idle_timers_libuv, 0}};
+  measure("idle-timers-1000x1ms", "idle-timers", "loop_cpu_us", idle_timer_cases, 2, reps);
+  contender idle_pipe_cases[] = {{"fdkit", idle_pipe_fdkit, 0}, {"libuv", idle_pipe_libuv, 0}};
+  measure("idle-pipe-200x5ms", "idle-pipe", "loop_cpu_us", idle_pipe_cases, 2, reps);
   return 0;
 }

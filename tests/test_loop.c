@@ -981,8 +981,9 @@ static void test_async_calls_after_fork(void **state) {
   fdk_fd_unref(b);
 }
 
-/* Every epoll wait of the process (fdkit's and libuv's, through the C library), counted. */
-static atomic_int epoll_waits;
+/* Every epoll wait of the process (fdkit's and libuv's, through the C library), counted,
+ * and those that only poll (a timeout of 0). */
+static atomic_int epoll_waits, epoll_polls;
 static int (*real_epoll_wait)(int, struct epoll_event *, int, int);
 static int (*real_epoll_pwait)(int, struct epoll_event *, int, int, const sigset_t *);
 
@@ -993,11 +994,13 @@ __attribute__((constructor)) static void find_real_epoll_waits(void) {
 
 int epoll_wait(int ep, struct epoll_event *events, int max, int timeout) {
   atomic_fetch_add(&epoll_waits, 1);
+  if (timeout == 0) atomic_fetch_add(&epoll_polls, 1);
   return real_epoll_wait(ep, events, max, timeout);
 }
 
 int epoll_pwait(int ep, struct epoll_event *events, int max, int timeout, const sigset_t *mask) {
   atomic_fetch_add(&epoll_waits, 1);
+  if (timeout == 0) atomic_fetch_add(&epoll_polls, 1);
   return real_epoll_pwait(ep, events, max, timeout, mask);
 }
 
@@ -1026,6 +1029,111 @@ static void test_one_wait_per_wakeup(void **state) {
     fdk_fd_unref(r[i]);
     fdk_fd_unref(w[i]);
   }
+  assert_int_equal(fdk_loop_free(loop), 0);
+}
+
+/* Whether fdk_loop_run waits on the loop's epoll set itself, and so may poll it before it
+ * blocks: not where every watch has a libuv poll handle of its own. */
+static int loop_waits_itself(void) {
+  const char *forced = getenv("FDKIT_READINESS");
+  return !forced || (strcmp(forced, "uv_poll") != 0 && strcmp(forced, "mixed") != 0);
+}
+
+/* A loop whose last blocking wait ended at once: a read waits on an empty pipe, and the
+ * byte arrives before FDK_RUN_ONCE blocks. Tried a few times: a wait counts as quick only
+ * if the thread was not preempted during it. */
+static void make_waits_quick(fdk_loop *loop, fdk_fd *r, fdk_fd *w) {
+  for (int i = 0; i < 5; i++) {
+    char c;
+    fdkt_result got = {0};
+    assert_int_equal(fdk_read_async(loop, r, &c, 1, fdkt_record, &got, NULL), 0);
+    assert_int_equal(fdk_loop_run(loop, FDK_RUN_NOWAIT), 1);
+    assert_int_equal(fdk_write(w, "q", 1), 1);
+    int64_t t0 = fdk_now_ns();
+    assert_int_equal(fdk_loop_run(loop, FDK_RUN_ONCE), 0);
+    assert_int_equal(got.calls, 1);
+    if (fdk_now_ns() - t0 < 100000) return;
+  }
+}
+
+/* Before it blocks, a loop whose waits end quickly polls its set for a moment (it then sees
+ * the other side's write without a sleep and a wake-up); once a wait took long, it blocks
+ * at once again, and a blocked run costs next to no CPU (whether or not the loop waits
+ * itself). */
+static void test_polls_before_blocking_only_while_it_pays(void **state) {
+  (void)state;
+  fdk_loop *loop = fdkt_loop_new();
+  fdk_fd *r, *w;
+  assert_int_equal(fdk_pipe(&r, &w), 0);
+  make_waits_quick(loop, r, w);
+  /* The next wait polls first, and the poll finds the byte: no blocking wait. */
+  char c;
+  fdkt_result got = {0};
+  assert_int_equal(fdk_read_async(loop, r, &c, 1, fdkt_record, &got, NULL), 0);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_NOWAIT), 1);
+  assert_int_equal(fdk_write(w, "p", 1), 1);
+  int waits = atomic_load(&epoll_waits), polls = atomic_load(&epoll_polls);
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_ONCE), 0);
+  assert_int_equal(got.calls, 1);
+  int own = loop_waits_itself();
+  if (own) {
+    assert_int_equal(atomic_load(&epoll_waits) - waits, 1);
+    assert_int_equal(atomic_load(&epoll_polls) - polls, 1);
+  }
+  /* Nothing comes: a poll that finds nothing, then a wait of 50 ms that costs no CPU. */
+  got.calls = 0;
+  assert_int_equal(fdk_read_async(loop, r, &c, 1, fdkt_record, &got, NULL), 0);
+  for (int round = 0; round < 2; round++) {
+    fdkt_result slept = {0};
+    int64_t t0 = fdk_now_ns(), cpu0 = thread_cpu_ns();
+    assert_int_equal(fdk_sleep_until(loop, t0 + 50000000, fdkt_record, &slept, NULL), 0);
+    polls = atomic_load(&epoll_polls);
+    waits = atomic_load(&epoll_waits);
+    while (slept.calls == 0) assert_int_equal(fdk_loop_run(loop, FDK_RUN_ONCE), 1);
+    int64_t wall = fdk_now_ns() - t0, cpu = thread_cpu_ns() - cpu0;
+    assert_true(wall >= 50000000);
+    if (cpu * 20 > wall) fail_msg("a 50 ms wait used %lld us of CPU", (long long)(cpu / 1000));
+    int blocking = (atomic_load(&epoll_waits) - waits) - (atomic_load(&epoll_polls) - polls);
+    assert_true(blocking >= 1);
+    /* The first round still polls (the last wait was quick); after its 50 ms wait, the
+     * second blocks at once. */
+    if (own && round == 0) assert_true(atomic_load(&epoll_polls) - polls >= 1);
+    else if (own) assert_int_equal(atomic_load(&epoll_polls) - polls, 0);
+  }
+  assert_int_equal(got.calls, 0);
+  fdk_fd_unref(r);
+  fdk_fd_unref(w);
+  assert_int_equal(fdk_loop_free(loop), 0);
+}
+
+/* FDK_RUN_NOWAIT never polls longer than once, even on a loop whose waits pay for a poll;
+ * and a loop that polls before it blocks still wakes for its sleep on time. */
+static void test_nowait_and_sleeps_unchanged_by_polling(void **state) {
+  (void)state;
+  fdk_loop *loop = fdkt_loop_new();
+  fdk_fd *r, *w;
+  assert_int_equal(fdk_pipe(&r, &w), 0);
+  make_waits_quick(loop, r, w);
+  char c;
+  fdkt_result got = {0};
+  assert_int_equal(fdk_read_async(loop, r, &c, 1, fdkt_record, &got, NULL), 0);
+  int waits = atomic_load(&epoll_waits), polls = atomic_load(&epoll_polls);
+  for (int i = 0; i < 100; i++) assert_int_equal(fdk_loop_run(loop, FDK_RUN_NOWAIT), 1);
+  assert_int_equal(atomic_load(&epoll_waits) - waits, 100);
+  assert_int_equal(atomic_load(&epoll_polls) - polls, 100);
+  /* Still a loop whose waits were quick: its next wait polls, then blocks until the sleep. */
+  fdkt_result slept = {0};
+  int64_t t0 = fdk_now_ns();
+  assert_int_equal(fdk_sleep_until(loop, t0 + 20000000, fdkt_record, &slept, NULL), 0);
+  polls = atomic_load(&epoll_polls);
+  while (slept.calls == 0) assert_int_equal(fdk_loop_run(loop, FDK_RUN_ONCE), 1);
+  int64_t late = fdk_now_ns() - t0 - 20000000;
+  if (loop_waits_itself()) assert_true(atomic_load(&epoll_polls) - polls >= 1);
+  assert_true(late >= 0);
+  if (late > 15000000) fail_msg("the sleep ended %lld us late", (long long)(late / 1000));
+  assert_int_equal(got.calls, 0);
+  fdk_fd_unref(r);
+  fdk_fd_unref(w);
   assert_int_equal(fdk_loop_free(loop), 0);
 }
 
@@ -1381,6 +1489,8 @@ int main(void) {
       fdkt_test(test_remote_post_races_free),
       fdkt_pipe_test(test_async_calls_after_fork),
       fdkt_test(test_one_wait_per_wakeup),
+      fdkt_test(test_polls_before_blocking_only_while_it_pays),
+      fdkt_test(test_nowait_and_sleeps_unchanged_by_polling),
       fdkt_test(test_pool_wakes_sleeping_loop_and_host),
       fdkt_test(test_run_once_runs_a_lone_pool_call),
       fdkt_test(test_run_once_after_prepared_result_returns),

@@ -224,7 +224,8 @@ int expire_sleeps(fdk_loop *loop) {
 // libuv's backend or libuv's next timer is due. Work that callbacks of this iteration leave
 // to libuv (idle: a long ready queue; a handle closing; a timer due) gets its turn in the
 // next iteration, which does not block: libuv's own idle and pending work waits so too.
-// True when the wait blocked and something other than its timeout ended it.
+// Before it blocks, the wait may poll the set for a few microseconds (loop/spin.h).
+// True when the wait was to block and something other than its timeout ended it.
 bool own_wait_turn(fdk_loop *loop, bool may_block) {
   uv_loop_t *uv = loop->uv;
   // Sleeps that came due while the loop did not run expire first: what their callbacks
@@ -243,7 +244,7 @@ bool own_wait_turn(fdk_loop *loop, bool may_block) {
   int timeout = pool_wait_timeout(loop, may_block ? libuv_timeout : 0);
   constexpr int kBatch = 128;
   epoll_event events[kBatch];
-  int n = epoll_wait(loop->epfd, events, kBatch, timeout);
+  int n = wait_for_events(loop, events, kBatch, timeout);
   bool woken = timeout != 0 && n != 0;
   if (n < 0) libuv_due = true;  // a signal (EINTR): libuv's handler wrote to its backend
   // A timer is due: libuv runs only for a timer of its own.

@@ -19,6 +19,7 @@
 
 #include "fdkit/loop.h"
 #include "loop/pool.h"
+#include "loop/spin.h"
 #include "loop/waker.h"
 
 namespace fdk {
@@ -186,6 +187,7 @@ struct fdk_loop {
   uint64_t ring_opcodes = 0;  // bit n: the loop's ring serves IORING_OP n (0 until it has one)
   fdk::PoolLoop pool;         // jobs on fdkit's worker pool (loop/pool.h)
   fdk::Waker *wakers = nullptr;  // the ring's wake-up descriptor (loop/waker.h)
+  fdk::SpinState spin;           // whether its own wait polls before it blocks (loop/spin.h)
 
   int dispatch_depth = 0;
   bool running = false;

@@ -327,15 +327,19 @@ FDK_HOT fdk_fd *fd_unref(fdk_fd *fd) {
   // reference or a pin, so nothing else can reach this one. It is closed, unless a close or
   // release already ended it, and freed without the read-modify-write steps of unref_shared
   // (three locked instructions, most of what a short-lived handle costs beyond its system
-  // calls).
-  uint32_t state = fd->state.load(std::memory_order_acquire);
-  if (fd->user_refs.load(std::memory_order_acquire) == 1 && fd->pins.load(std::memory_order_acquire) == 1 &&
-      (state & fdk_fd::kUseMask) == 0) {
-    if (!(state & fdk_fd::kClosing)) traced("close", fd->raw, nullptr, [&] { return close_raw(fd); });
-    free_handle(fd);
-  } else {
-    unref_shared(fd);
+  // calls). The state is read after the counts: the holder whose unref left the last
+  // reference synchronizes with this load of it, so its close (kClosing, set before that
+  // unref) is seen here. Read before them, it could predate that close, and the number,
+  // closed by then and perhaps reused, would be closed a second time.
+  if (fd->user_refs.load(std::memory_order_acquire) == 1 && fd->pins.load(std::memory_order_acquire) == 1) {
+    uint32_t state = fd->state.load(std::memory_order_acquire);
+    if ((state & fdk_fd::kUseMask) == 0) {
+      if (!(state & fdk_fd::kClosing)) traced("close", fd->raw, nullptr, [&] { return close_raw(fd); });
+      free_handle(fd);
+      return nullptr;
+    }
   }
+  unref_shared(fd);
   return nullptr;
 }
 

@@ -1056,40 +1056,57 @@ static void make_waits_quick(fdk_loop *loop, fdk_fd *r, fdk_fd *w) {
   }
 }
 
+/* A pipe on a loop whose waits were quick, with a one-byte read of it started. */
+typedef struct {
+  fdk_loop *loop;
+  fdk_fd *r, *w;
+  char c;
+  fdkt_result got;
+} quick_pipe;
+
+static void quick_pipe_open(quick_pipe *q) {
+  memset(q, 0, sizeof *q);
+  q->loop = fdkt_loop_new();
+  assert_int_equal(fdk_pipe(&q->r, &q->w), 0);
+  make_waits_quick(q->loop, q->r, q->w);
+  assert_int_equal(fdk_read_async(q->loop, q->r, &q->c, 1, fdkt_record, &q->got, NULL), 0);
+}
+
+static void quick_pipe_close(quick_pipe *q) {
+  fdk_fd_unref(q->r);
+  fdk_fd_unref(q->w);
+  assert_int_equal(fdk_loop_free(q->loop), 0);
+}
+
 /* Before it blocks, a loop whose waits end quickly polls its set for a moment (it then sees
  * the other side's write without a sleep and a wake-up); once a wait took long, it blocks
  * at once again, and a blocked run costs next to no CPU (whether or not the loop waits
  * itself). */
 static void test_polls_before_blocking_only_while_it_pays(void **state) {
   (void)state;
-  fdk_loop *loop = fdkt_loop_new();
-  fdk_fd *r, *w;
-  assert_int_equal(fdk_pipe(&r, &w), 0);
-  make_waits_quick(loop, r, w);
+  quick_pipe q;
+  quick_pipe_open(&q);
   /* The next wait polls first, and the poll finds the byte: no blocking wait. */
-  char c;
-  fdkt_result got = {0};
-  assert_int_equal(fdk_read_async(loop, r, &c, 1, fdkt_record, &got, NULL), 0);
-  assert_int_equal(fdk_loop_run(loop, FDK_RUN_NOWAIT), 1);
-  assert_int_equal(fdk_write(w, "p", 1), 1);
+  assert_int_equal(fdk_loop_run(q.loop, FDK_RUN_NOWAIT), 1);
+  assert_int_equal(fdk_write(q.w, "p", 1), 1);
   int waits = atomic_load(&epoll_waits), polls = atomic_load(&epoll_polls);
-  assert_int_equal(fdk_loop_run(loop, FDK_RUN_ONCE), 0);
-  assert_int_equal(got.calls, 1);
+  assert_int_equal(fdk_loop_run(q.loop, FDK_RUN_ONCE), 0);
+  assert_int_equal(q.got.calls, 1);
   int own = loop_waits_itself();
   if (own) {
     assert_int_equal(atomic_load(&epoll_waits) - waits, 1);
     assert_int_equal(atomic_load(&epoll_polls) - polls, 1);
   }
   /* Nothing comes: a poll that finds nothing, then a wait of 50 ms that costs no CPU. */
-  got.calls = 0;
-  assert_int_equal(fdk_read_async(loop, r, &c, 1, fdkt_record, &got, NULL), 0);
+  q.got.calls = 0;
+  assert_int_equal(fdk_read_async(q.loop, q.r, &q.c, 1, fdkt_record, &q.got, NULL), 0);
   for (int round = 0; round < 2; round++) {
     fdkt_result slept = {0};
     int64_t t0 = fdk_now_ns(), cpu0 = thread_cpu_ns();
-    assert_int_equal(fdk_sleep_until(loop, t0 + 50000000, fdkt_record, &slept, NULL), 0);
+    assert_int_equal(fdk_sleep_until(q.loop, t0 + 50000000, fdkt_record, &slept, NULL), 0);
     polls = atomic_load(&epoll_polls);
     waits = atomic_load(&epoll_waits);
-    while (slept.calls == 0) assert_int_equal(fdk_loop_run(loop, FDK_RUN_ONCE), 1);
+    while (slept.calls == 0) assert_int_equal(fdk_loop_run(q.loop, FDK_RUN_ONCE), 1);
     int64_t wall = fdk_now_ns() - t0, cpu = thread_cpu_ns() - cpu0;
     assert_true(wall >= 50000000);
     if (cpu * 20 > wall) fail_msg("a 50 ms wait used %lld us of CPU", (long long)(cpu / 1000));
@@ -1100,41 +1117,32 @@ static void test_polls_before_blocking_only_while_it_pays(void **state) {
     if (own && round == 0) assert_true(atomic_load(&epoll_polls) - polls >= 1);
     else if (own) assert_int_equal(atomic_load(&epoll_polls) - polls, 0);
   }
-  assert_int_equal(got.calls, 0);
-  fdk_fd_unref(r);
-  fdk_fd_unref(w);
-  assert_int_equal(fdk_loop_free(loop), 0);
+  assert_int_equal(q.got.calls, 0);
+  quick_pipe_close(&q);
 }
 
 /* FDK_RUN_NOWAIT never polls longer than once, even on a loop whose waits pay for a poll;
  * and a loop that polls before it blocks still wakes for its sleep on time. */
 static void test_nowait_and_sleeps_unchanged_by_polling(void **state) {
   (void)state;
-  fdk_loop *loop = fdkt_loop_new();
-  fdk_fd *r, *w;
-  assert_int_equal(fdk_pipe(&r, &w), 0);
-  make_waits_quick(loop, r, w);
-  char c;
-  fdkt_result got = {0};
-  assert_int_equal(fdk_read_async(loop, r, &c, 1, fdkt_record, &got, NULL), 0);
+  quick_pipe q;
+  quick_pipe_open(&q);
   int waits = atomic_load(&epoll_waits), polls = atomic_load(&epoll_polls);
-  for (int i = 0; i < 100; i++) assert_int_equal(fdk_loop_run(loop, FDK_RUN_NOWAIT), 1);
+  for (int i = 0; i < 100; i++) assert_int_equal(fdk_loop_run(q.loop, FDK_RUN_NOWAIT), 1);
   assert_int_equal(atomic_load(&epoll_waits) - waits, 100);
   assert_int_equal(atomic_load(&epoll_polls) - polls, 100);
   /* Still a loop whose waits were quick: its next wait polls, then blocks until the sleep. */
   fdkt_result slept = {0};
   int64_t t0 = fdk_now_ns();
-  assert_int_equal(fdk_sleep_until(loop, t0 + 20000000, fdkt_record, &slept, NULL), 0);
+  assert_int_equal(fdk_sleep_until(q.loop, t0 + 20000000, fdkt_record, &slept, NULL), 0);
   polls = atomic_load(&epoll_polls);
-  while (slept.calls == 0) assert_int_equal(fdk_loop_run(loop, FDK_RUN_ONCE), 1);
+  while (slept.calls == 0) assert_int_equal(fdk_loop_run(q.loop, FDK_RUN_ONCE), 1);
   int64_t late = fdk_now_ns() - t0 - 20000000;
   if (loop_waits_itself()) assert_true(atomic_load(&epoll_polls) - polls >= 1);
   assert_true(late >= 0);
   if (late > 15000000) fail_msg("the sleep ended %lld us late", (long long)(late / 1000));
-  assert_int_equal(got.calls, 0);
-  fdk_fd_unref(r);
-  fdk_fd_unref(w);
-  assert_int_equal(fdk_loop_free(loop), 0);
+  assert_int_equal(q.got.calls, 0);
+  quick_pipe_close(&q);
 }
 
 /* A connect that waits on the worker pool until the listener accepts: a blocking-mode

@@ -53,9 +53,6 @@ constexpr int kGatherInFlight = 8;
 // The longest a loop that lets results gather blocks, in ms (its wait's unit): the bound on
 // how long a result waits for the loop when the jobs after it are slow.
 constexpr int kGatherMs = 1;
-// After n looks in a row that found nothing (slow jobs: uncached data, a remote file
-// system), only every 2^n-th chance to look is taken, n at most this.
-constexpr unsigned kMaxSkipShift = 6;
 
 using Clock = std::chrono::steady_clock;
 
@@ -274,8 +271,9 @@ bool sleep_worker(Worker &self, bool timed) {
 PoolJob *take(Pool &p, Worker &self, bool expect_more) {
   // One worker looks at a time, and only then: with other jobs running, or a loop busy with
   // other results, the loop is the bottleneck and a looking worker would take the CPU it
-  // needs. After looks that found nothing, only every 2^n-th chance to look is taken (as the
-  // loop does).
+  // needs. After looks that found nothing (slow jobs: uncached data, a remote file system),
+  // only every 2^n-th chance to look is taken, as the loop does (loop/backoff.h; here shared
+  // by the workers, so atomic).
   int none = 0;
   if (expect_more && p.skip_look.load(std::memory_order_relaxed) > 0) {
     p.skip_look.fetch_sub(1, std::memory_order_relaxed);
@@ -285,7 +283,7 @@ PoolJob *take(Pool &p, Worker &self, bool expect_more) {
         })) {
       p.look_misses = 0;
     } else {
-      p.skip_look.store((1 << std::min(p.look_misses, kMaxSkipShift)) - 1, std::memory_order_relaxed);
+      p.skip_look.store((1 << std::min(p.look_misses, Backoff::kMaxShift)) - 1, std::memory_order_relaxed);
       ++p.look_misses;
     }
     p.looking.fetch_sub(1, std::memory_order_seq_cst);
@@ -403,10 +401,7 @@ bool should_watch(fdk_loop *loop) {
   if (!loop->running || loop->run_mode == FDK_RUN_NOWAIT || loop->in_libuv_turn || loop->stop_requested ||
       pl.in_flight == 0 || loop->ready_head || loop->has_posts.load(std::memory_order_relaxed))
     return false;
-  if (pl.skip_watch > 0) {
-    --pl.skip_watch;
-    return false;
-  }
+  if (pl.watch_backoff.passes_up()) return false;
   // Many calls in flight, or more than one job queued on the pool, mean the workers are busy
   // and the loop is the bottleneck: watching would take a CPU from them, and the results come
   // in bursts that one wake-up collects anyway. One queued job may be the call just started,
@@ -422,11 +417,10 @@ bool watch(fdk_loop *loop) {
   wait_briefly([&pl] { return pl.done.load(std::memory_order_seq_cst) != nullptr; });
   pl.watching.store(false, std::memory_order_seq_cst);
   if (pl.done.load(std::memory_order_seq_cst)) {
-    pl.watch_misses = 0;
+    pl.watch_backoff.found();
     return true;
   }
-  pl.skip_watch = (1u << std::min(pl.watch_misses, kMaxSkipShift)) - 1;
-  ++pl.watch_misses;
+  pl.watch_backoff.found_nothing();
   return false;
 }
 
@@ -496,10 +490,7 @@ int pool_wait_timeout(fdk_loop *loop, int timeout) {
   // in would cost a turn, with its epoll_wait, per result or two.
   if (pl.collected_before_wait && loop->run_mode == FDK_RUN_ONCE) return 0;
   if (timeout == 0 || pl.in_flight < kGatherInFlight) return timeout;
-  if (pl.skip_gather > 0) {
-    --pl.skip_gather;
-    return timeout;
-  }
+  if (pl.gather_backoff.passes_up()) return timeout;
   pl.gather.store(pl.in_flight / 2, std::memory_order_seq_cst);
   if (timeout < 0 || timeout > kGatherMs) timeout = kGatherMs;
   pl.gather_until = Clock::now() + std::chrono::milliseconds(timeout);
@@ -583,12 +574,8 @@ int pool_loop_collect(fdk_loop *loop) {
     // once the wait ran out mean slow jobs: after n such waits in a row, results gather
     // only at every 2^n-th wait. Fewer before it: the queue ran low (fast jobs, the loop is
     // what they wait for) or something else woke the loop.
-    if (collected >= gather || Clock::now() < pl.gather_until) {
-      pl.gather_misses = 0;
-    } else {
-      pl.skip_gather = (1u << std::min(pl.gather_misses, kMaxSkipShift)) - 1;
-      ++pl.gather_misses;
-    }
+    if (collected >= gather || Clock::now() < pl.gather_until) pl.gather_backoff.found();
+    else pl.gather_backoff.found_nothing();
   }
   while (PoolJob *job = oldest_first) {
     oldest_first = job->done_next_;

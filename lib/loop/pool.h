@@ -36,6 +36,8 @@
 #include <atomic>
 #include <chrono>
 
+#include "loop/backoff.h"
+
 struct fdk_loop;
 
 namespace fdk {
@@ -78,12 +80,10 @@ struct PoolLoop {
   std::atomic<int> gather{1};
   std::atomic<int> gathered{0};  // results on `done`, counted by the workers after the push
   int in_flight = 0;        // jobs submitted and not yet through ran() (loop thread)
-  unsigned skip_gather = 0;  // loop waits left before the loop lets results gather again
-  unsigned gather_misses = 0;
+  Backoff gather_backoff;    // of waits that let results gather and ran out before their count
   std::chrono::steady_clock::time_point gather_until{};  // the end of the wait that lets them gather
   bool collected_before_wait = false;  // pool_before_wait collected results (loop thread)
-  unsigned skip_watch = 0;  // loop iterations left before the loop watches again
-  unsigned watch_misses = 0;
+  Backoff watch_backoff;    // of watches for a result that found none
   uv_prepare_t prepare{};   // checks for finished jobs before the loop blocks
 };
 

@@ -3,7 +3,6 @@
 
 #include <sys/epoll.h>
 
-#include <algorithm>
 #include <cstdint>
 
 #include "io/ops.h"
@@ -25,10 +24,6 @@ constexpr int64_t kPollForNs = 20000;
 // pipe reader's waits counted here under load, while 60% of its polls found the data).
 // Waits this short keep a loop busy anyway; a loop that waits longer never polls.
 constexpr int64_t kQuickWaitNs = 200000;
-// After n polls in a row that found nothing, only every 2^n-th chance to poll is taken, n
-// at most this: a loop whose waits end quickly but not within the poll (a peer that
-// answers in 50-200 µs) spends at most one poll in 64 waits.
-constexpr unsigned kMaxSkipShift = 6;
 
 // Whether a wait that may block polls first: only while the last waits paid (a loop with
 // nothing to do blocks for long and stops polling after its first such wait), not during
@@ -41,10 +36,7 @@ constexpr unsigned kMaxSkipShift = 6;
 bool should_poll_first(fdk_loop *loop) {
   SpinState &spin = loop->spin;
   if (!spin.pays || !loop->running || loop->stop_requested || loop->pool.in_flight > 0) return false;
-  if (spin.skip > 0) {
-    --spin.skip;
-    return false;
-  }
+  if (spin.backoff.passes_up()) return false;
   return loop->deadlines.empty() || loop->deadlines.front()->at_ns - now_ns() > kPollForNs;
 }
 
@@ -54,11 +46,10 @@ int poll_briefly(fdk_loop *loop, epoll_event *events, int max) {
   int64_t until = now_ns() + kPollForNs;
   do {
     int n = epoll_wait(loop->epfd, events, max, 0);
-    if (n > 0) spin.misses = 0;
+    if (n > 0) spin.backoff.found();
     if (n != 0) return n;
   } while (now_ns() < until);
-  spin.skip = (1u << spin.misses) - 1;
-  if (spin.misses < kMaxSkipShift) ++spin.misses;
+  spin.backoff.found_nothing();
   return 0;
 }
 

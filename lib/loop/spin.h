@@ -4,6 +4,8 @@
 // microseconds (loop.cpp: own_wait_turn).
 #pragma once
 
+#include "loop/backoff.h"
+
 struct fdk_loop;
 struct epoll_event;
 
@@ -14,8 +16,9 @@ struct SpinState {
   // The last blocking wait ended with events soon after it began (kQuickWait), or the last
   // poll before blocking found some: polling before the next one may pay.
   bool pays = false;
-  unsigned misses = 0;  // polls in a row that found nothing, up to the back-off's cap
-  unsigned skip = 0;    // chances to poll still to pass up after them
+  // Of polls that found nothing: a loop whose waits end quickly but not within the poll (a
+  // peer that answers in 50-200 µs) spends at most one poll in 64 waits.
+  Backoff backoff;
 };
 
 // Loop thread. epoll_wait on the loop's set for up to timeout ms (-1: no limit, 0: a poll

@@ -41,7 +41,7 @@ struct Iovecs {
   const iovec *iov;
   int count;
 
-  // Inline but for the heap copy: every re-armed read makes one.
+  // Inline but for the heap copy: every new asynchronous read and write makes one.
   [[gnu::always_inline]] Iovecs(const iovec *v, int n, bool keep_copy) : iov(v), count(n) {
     if (!keep_copy || n == 0) return;
     if (n == 1) {

@@ -382,8 +382,12 @@ FDK_ASYNC_HOT void op_start_watched(fdk_op *op, fdk_op **out) {
   if (out) *out = op;
 }
 
+// A new operation, its back link still null, goes first on its loop's pending list.
 FDK_ASYNC_HOT void op_start(fdk_op *op, fdk_op **out) {
-  link_pending(op);
+  fdk_loop *loop = op->loop;
+  op->next = loop->pending_head;
+  if (loop->pending_head) loop->pending_head->prev = op;
+  loop->pending_head = op;
   op_start_watched(op, out);
 }
 

@@ -241,15 +241,6 @@ void op_start(fdk_op *op, fdk_op **out);
 // there: the list's neighbours are other channels' operations, cold cache lines.
 void op_start_watched(fdk_op *op, fdk_op **out);
 
-// Puts op on its loop's pending list.
-inline void link_pending(fdk_op *op) {
-  fdk_loop *loop = op->loop;
-  op->prev = nullptr;  // a re-armed operation's slot held its result
-  op->next = loop->pending_head;
-  if (loop->pending_head) loop->pending_head->prev = op;
-  loop->pending_head = op;
-}
-
 // An operation whose callback runs now, taken over by a call that callback made for a new
 // operation (fdk_loop::rearmable): pending again, off the list as it started
 // (op_start_watched). It was never counted out (the count drops after the callback,

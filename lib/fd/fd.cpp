@@ -500,7 +500,7 @@ int register_deferred(Watch *w) {
   // are read(2) calls rather than preadv2(RWF_NOWAIT), which costs the kernel a vector
   // copy more (30 ns a read on the test machine). Read here, with the registration, once
   // per handle: the read that starts a wait makes its one failed call and nothing else.
-  if (fd_known_mode(w->fd) < 0) fd_blocking_mode(w->fd);
+  fd_blocking_mode(w->fd);  // reads nothing when the mode is known
   // The epoll set took the waited directions with the descriptor; a poll handle starts now.
   return watch_poll(w) ? readiness_update(w) : 0;
 }

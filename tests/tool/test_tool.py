@@ -174,6 +174,19 @@ class Pump(unittest.TestCase):
         self.assertRegex(lines[0], r"^trace: \S+\s+\d+\.\d{3} ms  (-E[A-Z0-9]+|\d+)")
 
 
+def copy_tool_with_its_library(where):
+    """Copies the tool into where/bin and the library it loads into where/lib, the build
+    tree's layout (its run path is $ORIGIN/../lib), readable by everyone; the copy's path."""
+    os.chmod(where, 0o755)
+    tool = os.path.join(where, "bin", "fdkit")
+    os.makedirs(os.path.dirname(tool))
+    os.makedirs(os.path.join(where, "lib"))
+    shutil.copy(FDKIT, tool)
+    library = os.path.join(os.path.dirname(FDKIT), "..", "lib", "libfdkit.so.1")
+    shutil.copy(os.path.realpath(library), os.path.join(where, "lib", "libfdkit.so.1"))
+    return tool
+
+
 class ConfinedTree(unittest.TestCase):
     """A tree under a temporary top: top/outside.txt lies outside --root top/root, and
     symlinks inside root point out of it in every way."""
@@ -437,16 +450,24 @@ class Tree(ConfinedTree):
         self.assert_missing(fdkit("tree", "--root", self.root, "no/such"), "tree")
 
     def test_unreadable_directory_is_reported_by_name_and_skipped(self):
-        # Root reads any directory: then the walk runs as nobody.
-        as_user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if os.geteuid() == 0 else []
+        # Root reads any directory: then the walk runs as nobody, with a copy of the tool
+        # that nobody can reach (the build tree may lie under a directory only its owner
+        # enters, as one made by mktemp -d).
+        as_user, tool, copies = [], FDKIT, None
+        if os.geteuid() == 0:
+            as_user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+            copies = tempfile.mkdtemp(prefix="fdkit-tool-copy-")
+            tool = copy_tool_with_its_library(copies)
         locked = os.path.join(self.root, "docs", "deep")
         os.chmod(self.top, 0o755)
         os.chmod(locked, 0o300)  # can be entered, not listed
         try:
-            r = subprocess.run([*as_user, FDKIT, "tree", "--root", self.root], capture_output=True, text=True,
+            r = subprocess.run([*as_user, tool, "tree", "--root", self.root], capture_output=True, text=True,
                                timeout=60)
         finally:
             os.chmod(locked, 0o755)
+            if copies:
+                shutil.rmtree(copies)
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("fdkit tree: readdir ./docs/deep: EACCES", r.stderr)
         self.assertIn("|-- empty/", r.stdout)

@@ -35,7 +35,10 @@
  * without the cold-read case: for profiling one case, e.g. under callgrind;
  * BENCH_FS_ASYNC_CASE=cold-read-64-timer-1ms runs the cold-read case alone.
  * Run it from a directory on the disk file system to measure (tmpfs ignores
- * POSIX_FADV_DONTNEED and refuses RWF_NOWAIT).
+ * POSIX_FADV_DONTNEED and refuses RWF_NOWAIT). A full run there then runs mkdir+rmdir
+ * again on /dev/shm (its lines say "fs":"tmpfs"): on a disk the pair is mostly the
+ * device's wait, and each one-in-flight libuv line gives the plain calls' latency over
+ * libuv's (syscall_vs_libuv_latency), the floor of any asynchronous engine's ratio.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -617,6 +620,19 @@ static void child(void) {
   printf("cold %.3f %.3f\n", p99, own);
 }
 
+/* On a disk the pair of mkdir+rmdir is mostly the disk's (an rmdir on a file system mounted
+ * with discard waits for the device, holding the directory's lock): the same case on tmpfs,
+ * where nothing waits for a device, measures what each implementation adds to the calls. */
+static void mkdir_rmdir_on_tmpfs(void) {
+  struct statfs shm;
+  if (statfs("/dev/shm", &shm) < 0 || shm.f_type != TMPFS_MAGIC) return;
+  char cmd[256];
+  snprintf(cmd, sizeof cmd, "cd /dev/shm && BENCH_FS_ASYNC_CASE=mkdir+rmdir /proc/%d/exe %d %d", getpid(), reps,
+           total_ops);
+  fflush(stdout);
+  if (system(cmd) != 0) fprintf(stderr, "bench_fs_async: the mkdir+rmdir run on /dev/shm failed\n");
+}
+
 static const char *const engines[] = {"auto", "inline", "uring", "pool"};
 enum { NENGINES = 4 };
 
@@ -705,7 +721,11 @@ int main(int argc, char **argv) {
       double uv = median(uv_ns[c][k], reps), ring = median(ring_ns[c][k], reps);
       double uvc = median(uv_cpu[c][k], reps), ringc = median(ring_cpu[c][k], reps);
       printf("{\"bench\":\"fs_async\",\"fs\":\"%s\",\"case\":\"%s\",\"inflight\":%d,\"impl\":\"libuv\",\"ns_per_op\":%.1f,"
-             "\"cpu_ns_per_op\":%.1f}\n", fs, cases[c], inflight, uv, uvc);
+             "\"cpu_ns_per_op\":%.1f", fs, cases[c], inflight, uv, uvc);
+      /* The plain system call's latency over libuv's: no engine, which adds a hand-off to
+       * the call, can go below it (the pair of mkdir+rmdir on a disk that discards). */
+      if (!k) printf(",\"syscall_vs_libuv_latency\":%.3f", sys / uv);
+      printf("}\n");
       if (ring > 0)
         printf("{\"bench\":\"fs_async\",\"fs\":\"%s\",\"case\":\"%s\",\"inflight\":%d,\"impl\":\"liburing\",\"ns_per_op\":%.1f,"
                "\"cpu_ns_per_op\":%.1f}\n", fs, cases[c], inflight, ring, ringc);
@@ -730,6 +750,7 @@ int main(int argc, char **argv) {
            median(engine_cold_own[e], reps), median(engine_idle_own[e], reps));
   close(rfd);
   close(wfd);
+  if (!only_case && strcmp(fs, "tmpfs") != 0) mkdir_rmdir_on_tmpfs();
   if (chdir("..") == 0) {
     char cmd[64];
     snprintf(cmd, sizeof cmd, "rm -rf %s", scratch);

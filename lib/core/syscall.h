@@ -5,9 +5,9 @@
 // raw_syscall serves the spawn child, which may not touch libc state (errno included).
 // The hot_* calls serve the open, stat and close of the hot path (core/hot.h), the
 // reads of asynchronous reads and the writes of non-blocking descriptors, a pipe's
-// creation and the epoll set's registrations, which never block: on a machine that flushes the TLB at
-// each system call, a wrapper is one more page of code before the call and, worse, after
-// it (the wrapper's return runs there, then fdkit's code that checks the result):
+// creation and the epoll set's registrations, which never block: on a machine that
+// flushes the TLB at each system call, a wrapper is one more page of code before the call
+// and, worse, after it (the wrapper's return runs there, then fdkit's code that checks the result):
 // measured on the paravirtualized test machine, a stat through the wrapper from a
 // library's code cost 40-60 ns more than the same stat from the caller's own code, the
 // same stat made inline in the library nothing more. They return -errno and leave errno

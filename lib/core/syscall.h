@@ -12,8 +12,8 @@
 // library's code cost 40-60 ns more than the same stat from the caller's own code, the
 // same stat made inline in the library nothing more. They return -errno and leave errno
 // alone. They are not cancellation points (a cancelled thread would leave a dir's use or
-// a new descriptor behind), and an LD_PRELOAD interposer of openat, statx, close, read or
-// pwritev2 does not see them. Sanitized builds keep the wrappers: ASan's and TSan's interceptors
+// a new descriptor behind), and an LD_PRELOAD interposer of openat, statx, close, read,
+// pwritev2, pipe2 or epoll_ctl does not see them. Sanitized builds keep the wrappers: ASan's and TSan's interceptors
 // track descriptors (TSan reports a close that races with a use).
 #pragma once
 

@@ -248,6 +248,40 @@ static void test_unref_while_watched(void **state) {
   assert_int_equal(p->res.result, -ECANCELED);
 }
 
+/* A close on the loop's thread while a use is in flight ends the watch at once (the read
+ * completes with -ECANCELED) but leaves the descriptor to the last use. */
+static void test_close_watched_in_use(void **state) {
+  fdkt_pipe *p = *state;
+  assert_int_equal(fdk_loop_run(p->loop, FDK_RUN_NOWAIT), 1);
+  int raw;
+  assert_int_equal(fdk_fd_use(p->r, &raw), 0);
+  assert_int_equal(fdk_fd_close(p->r), 0);
+  assert_true(is_open(raw));
+  fdkt_run_until(p->loop, &p->res.calls, 1000);
+  assert_int_equal(p->res.result, -ECANCELED);
+  assert_true(is_open(raw));
+  fdk_fd_unuse(p->r);
+  assert_false(is_open(raw));
+}
+
+/* A release on the loop's thread ends the watch at once: the read completes with
+ * -ECANCELED, the descriptor comes back open, and the loop no longer reports it. */
+static void test_release_watched(void **state) {
+  fdkt_pipe *p = *state;
+  assert_int_equal(fdk_loop_run(p->loop, FDK_RUN_NOWAIT), 1);
+  int raw = -1;
+  assert_int_equal(fdk_fd_release(p->r, &raw), 0);
+  assert_true(is_open(raw));
+  fdkt_run_until(p->loop, &p->res.calls, 1000);
+  assert_int_equal(p->res.result, -ECANCELED);
+  assert_int_equal(fdk_write(p->w, "x", 1), 1);
+  for (int i = 0; i < 3; ++i) assert_int_equal(fdk_loop_run(p->loop, FDK_RUN_NOWAIT), 0);
+  assert_int_equal(p->res.calls, 1);
+  fdk_fd_unref(p->r);
+  p->r = NULL;
+  assert_int_equal(close(raw), 0);
+}
+
 /* Two loops, each with a one-byte read pending on the read end of one pipe. */
 typedef struct {
   fdk_loop *a, *b;
@@ -362,6 +396,8 @@ int main(void) {
       fdkt_pipe_reading_test(test_close_cancels_wait),
       fdkt_pipe_reading_test(test_close_from_other_thread),
       fdkt_pipe_reading_test(test_unref_while_watched),
+      fdkt_pipe_reading_test(test_close_watched_in_use),
+      fdkt_pipe_reading_test(test_release_watched),
       fdkt_test(test_two_loops_one_handle),
       fdkt_test(test_close_ends_watches_of_own_loops),
       fdkt_test(test_second_loop_keeps_watch),

@@ -4,21 +4,22 @@
 //
 // raw_syscall serves the spawn child, which may not touch libc state (errno included).
 // The hot_* calls serve the open, stat and close of the hot path (core/hot.h), the
-// reads of asynchronous reads and the writes of non-blocking descriptors, which never
-// block: on a machine that flushes the TLB at
-// each system call, a wrapper is one more page of code before the call and, worse, after
-// it (the wrapper's return runs there, then fdkit's code that checks the result):
+// reads of asynchronous reads and the writes of non-blocking descriptors, a pipe's
+// creation and the epoll set's registrations, which never block: on a machine that
+// flushes the TLB at each system call, a wrapper is one more page of code before the call
+// and, worse, after it (the wrapper's return runs there, then fdkit's code that checks the result):
 // measured on the paravirtualized test machine, a stat through the wrapper from a
 // library's code cost 40-60 ns more than the same stat from the caller's own code, the
 // same stat made inline in the library nothing more. They return -errno and leave errno
 // alone. They are not cancellation points (a cancelled thread would leave a dir's use or
-// a new descriptor behind), and an LD_PRELOAD interposer of openat, statx, close, read or
-// pwritev2 does not see them. Sanitized builds keep the wrappers: ASan's and TSan's interceptors
+// a new descriptor behind), and an LD_PRELOAD interposer of openat, statx, close, read,
+// pwritev2, pipe2 or epoll_ctl does not see them. Sanitized builds keep the wrappers: ASan's and TSan's interceptors
 // track descriptors (TSan reports a close that races with a use).
 #pragma once
 
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -92,6 +93,10 @@ inline int hot_statx(int dir, const char *path, int flags, unsigned mask, struct
   return ::statx(dir, path, flags, mask, out) < 0 ? -errno : 0;
 }
 inline int hot_close(int fd) { return ::close(fd) < 0 ? -errno : 0; }
+inline int hot_pipe2(int fds[2], int flags) { return ::pipe2(fds, flags) < 0 ? -errno : 0; }
+inline int hot_epoll_ctl(int epfd, int op, int fd, epoll_event *ev) {
+  return ::epoll_ctl(epfd, op, fd, ev) < 0 ? -errno : 0;
+}
 inline int hot_setfl(int fd, int flags) { return ::fcntl(fd, F_SETFL, flags) < 0 ? -errno : 0; }
 inline long hot_preadv2(int fd, const iovec *iov, int count, int64_t offset, int flags) {
   ssize_t r = ::preadv2(fd, iov, count, offset, flags);
@@ -114,6 +119,13 @@ inline long hot_pwritev2(int fd, const iovec *iov, int count, int64_t offset, in
   return static_cast<int>(raw_syscall(SYS_statx, dir, syscall_arg(path), flags, mask, syscall_arg(out)));
 }
 [[gnu::always_inline]] inline int hot_close(int fd) { return static_cast<int>(raw_syscall(SYS_close, fd)); }
+[[gnu::always_inline]] inline int hot_pipe2(int fds[2], int flags) {
+  return static_cast<int>(raw_syscall(SYS_pipe2, syscall_arg(fds), flags));
+}
+// The epoll set's registrations (the loop's registration of a watch, and its end at a close).
+[[gnu::always_inline]] inline int hot_epoll_ctl(int epfd, int op, int fd, epoll_event *ev) {
+  return static_cast<int>(raw_syscall(SYS_epoll_ctl, epfd, op, fd, syscall_arg(ev)));
+}
 // The status flags of fd's open file description (fcntl F_SETFL).
 [[gnu::always_inline]] inline int hot_setfl(int fd, int flags) {
   return static_cast<int>(raw_syscall(SYS_fcntl, fd, F_SETFL, flags));

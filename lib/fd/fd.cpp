@@ -44,13 +44,6 @@ class StripeLock {
 StripeLock g_stripes[64];
 StripeLock &stripe(const fdk_fd *fd) { return g_stripes[(reinterpret_cast<uintptr_t>(fd) >> 5) % 64]; }
 
-FDK_HOT int close_raw(fdk_fd *fd) {
-  if (fd->flags & FDK_FD_BORROW) return 0;
-  // Linux releases the descriptor even when close reports EINTR; never retry.
-  int r = hot_close(fd->raw);
-  return r < 0 && r != -EINTR ? fail_sys(r, "close") : 0;
-}
-
 // A direction's waiters form a circular list: head[d] is the first, its prev the last.
 void link_waiter(Watch *w, Waiter *waiter, Direction dir) {
   Waiter *&head = w->head[static_cast<int>(dir)];
@@ -122,15 +115,21 @@ void update_first_watch_loop(fdk_fd *fd) {
   fd->first_watch_loop.store(fd->watches ? fd->watches->loop : nullptr, std::memory_order_release);
 }
 
-// Ends a watch already taken off its handle's list; its waiters complete with status
-// (-ECANCELED when the handle closed).
-void end_watch(Watch *w, int status) {
-  fdk_fd *fd = w->fd;
+// Ends a watch already taken off its handle's list, all but the use and the pin it holds;
+// its waiters complete with status (-ECANCELED when the handle closed).
+[[gnu::always_inline]] inline void retire_watch(Watch *w, int status) {
   unlink_from_loop(w);
   if (w->registered()) readiness_remove(w);
   fire(w, Direction::read, status);
   fire(w, Direction::write, status);
   free_watch(w);
+}
+
+// Ends a watch already taken off its handle's list, as retire_watch, and drops its use
+// and pin.
+void end_watch(Watch *w, int status) {
+  fdk_fd *fd = w->fd;
+  retire_watch(w, status);
   fd_unuse(fd);
   fd_unpin(fd);
 }
@@ -189,8 +188,11 @@ void run_posted_teardown(void *data) {
 // loops, then at once on the calling thread's own loops, whose watches are taken off the
 // handle's list in the same pass. Posting happens under the stripe lock so a loop that is
 // being freed has either already dropped the watch or will run the post. The closing
-// handle gets no new watch meanwhile (add_watch).
-void stop_watches(fdk_fd *fd) {
+// handle gets no new watch meanwhile (add_watch). Returns how many watches it ended here,
+// whose uses and pins the caller drops (drop_watch_holds). Inline in fd_close and
+// fd_release, so that the removal from the epoll set and the close that follows are made
+// in one frame (core/hot.h).
+[[gnu::always_inline]] inline uint32_t stop_watches(fdk_fd *fd) {
   Watch *own = nullptr;  // linked by next_in_fd
   {
     std::lock_guard<StripeLock> lock(stripe(fd));
@@ -208,20 +210,21 @@ void stop_watches(fdk_fd *fd) {
     }
     update_first_watch_loop(fd);
   }
+  uint32_t ended = 0;
   while (Watch *w = own) {
     own = w->next_in_fd;
-    end_watch(w, -ECANCELED);
+    retire_watch(w, -ECANCELED);
+    ++ended;
   }
+  return ended;
 }
 
-// Sets the closing bits; -EBADF if already set. *idle tells whether no use was in flight.
-int begin_close(fdk_fd *fd, uint32_t bits, bool *idle) {
-  uint32_t s = fd->state.load(std::memory_order_acquire);
-  do {
-    if (s & fdk_fd::kClosing) return -EBADF;
-  } while (!fd->state.compare_exchange_weak(s, s | bits, std::memory_order_acq_rel));
-  *idle = (s & fdk_fd::kUseMask) == 0;
-  return 0;
+// Drops the uses and pins of the count watches stop_watches ended, one atomic step each:
+// the state before, whose uses tell whether these were the last. The pins never run out
+// here: the closing or releasing caller holds a reference, which keeps one.
+uint32_t drop_watch_holds(fdk_fd *fd, uint32_t count) {
+  fd->pins.fetch_sub(count, std::memory_order_acq_rel);
+  return fd->state.fetch_sub(count, std::memory_order_acq_rel);
 }
 
 }  // namespace
@@ -398,11 +401,11 @@ FDK_HOT fdk_fd *fd_alloc(int raw, uint8_t flags, uint16_t learned) {
   return 0;
 }
 
-int fd_close(fdk_fd *fd) {
-  bool idle = false;
-  if (begin_close(fd, fdk_fd::kClosing, &idle) < 0) return fail(-EBADF, "close: the handle is already closed");
-  if (idle) return close_raw(fd);
-  stop_watches(fd);
+FDK_HOT int close_in_use(fdk_fd *fd) {
+  uint32_t ended = stop_watches(fd);
+  if (ended == 0) return 0;
+  // Those were the last uses: nobody else will close.
+  if ((drop_watch_holds(fd, ended) & fdk_fd::kUseMask) == ended) return close_raw(fd);
   return 0;
 }
 
@@ -411,7 +414,7 @@ int fd_release(fdk_fd *fd, int *raw) {
   if (begin_close(fd, fdk_fd::kClosing | fdk_fd::kReleasing, &idle) < 0)
     return fail(-EBADF, "release: the handle is already closed");
   if (!idle) {
-    stop_watches(fd);
+    if (uint32_t ended = stop_watches(fd)) drop_watch_holds(fd, ended);
     for (uint32_t s = fd->state.load(std::memory_order_acquire); s & fdk_fd::kUseMask;
          s = fd->state.load(std::memory_order_acquire))
       fd->state.wait(s, std::memory_order_acquire);
@@ -486,8 +489,9 @@ int add_watch(fdk_loop *loop, fdk_fd *fd, Watch **out, bool deferred) {
 
 // Registers a watch that waited for the next batch. On failure the caller ends the watch,
 // whose waiters are woken with the error (-EPERM when epoll refuses the descriptor, which
-// the handle then remembers), which is returned.
-int register_deferred(Watch *w) {
+// the handle then remembers), which is returned. Inline: the batch makes the registration
+// in its own frame, one return short of the loop's (core/hot.h).
+[[gnu::always_inline]] inline int register_deferred(Watch *w) {
   int err = readiness_add(w, w->fd->raw);
   if (err < 0) {
     if (err == -EPERM) fd_learn(w->fd, fdk_fd::kUnpollable);

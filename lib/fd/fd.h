@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "core/error.h"
+#include "core/syscall.h"
 #include "fdkit/fd.h"
 #include "loop/loop.h"
 
@@ -97,8 +98,38 @@ int fd_wrap(fdk_fd **out, int raw, bool blocking, uint16_t learned = 0);
 constexpr uint16_t kSocketKind = fdk_fd::kPollable | fdk_fd::kSocket;
 constexpr uint16_t kPipeKind = fdk_fd::kPollable | fdk_fd::kNotSocket;
 
-// Bodies of fdk_fd_close and fdk_fd_release.
-int fd_close(fdk_fd *fd);
+// Closes the descriptor (unless borrowed): 0 or the close's error. Linux releases the
+// descriptor even when close reports EINTR; never retry.
+[[gnu::always_inline]] inline int close_raw(fdk_fd *fd) {
+  if (fd->flags & FDK_FD_BORROW) return 0;
+  int r = hot_close(fd->raw);
+  return r < 0 && r != -EINTR ? fail_sys(r, "close") : 0;
+}
+
+// Sets the closing bits; -EBADF if already set. *idle tells whether no use was in flight.
+inline int begin_close(fdk_fd *fd, uint32_t bits, bool *idle) {
+  uint32_t s = fd->state.load(std::memory_order_acquire);
+  do {
+    if (s & fdk_fd::kClosing) return -EBADF;
+  } while (!fd->state.compare_exchange_weak(s, s | bits, std::memory_order_acq_rel));
+  *idle = (s & fdk_fd::kUseMask) == 0;
+  return 0;
+}
+
+// The close of a handle with uses in flight: its watches on the calling thread's loops
+// end now, and the descriptor is closed here when they held its last uses (0, or the
+// close's error), else by the last use (0).
+int close_in_use(fdk_fd *fd);
+
+// Body of fdk_fd_close. Inline, so that a close is made in the caller's frame or in
+// close_in_use's, which also removes the descriptor from the epoll set: each frame left
+// after a system call costs a mispredicted return (core/hot.h).
+[[gnu::always_inline]] inline int fd_close(fdk_fd *fd) {
+  bool idle = false;
+  if (begin_close(fd, fdk_fd::kClosing, &idle) < 0) return fail(-EBADF, "close: the handle is already closed");
+  return idle ? close_raw(fd) : close_in_use(fd);
+}
+// Body of fdk_fd_release.
 int fd_release(fdk_fd *fd, int *raw);
 
 inline bool fd_learned(const fdk_fd *fd, uint16_t bit) { return fd->learned.load(std::memory_order_relaxed) & bit; }

@@ -5,6 +5,7 @@
 
 #include "core/guard.h"
 #include "core/hot.h"
+#include "core/syscall.h"
 #include "fd/fd.h"
 #include "trace/trace.h"
 
@@ -66,7 +67,8 @@ FDK_API int fdk_pipe(fdk_fd **read_end, fdk_fd **write_end) {
   if (!read_end || !write_end) return fail(-EINVAL, "pipe: NULL argument");
   return fdk::traced("pipe", -1, nullptr, [&] {
     int fds[2];
-    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0) return fdk::fail_sys(fdk::neg_errno(), "pipe2");
+    // Made here, not in the C library's wrapper, whose return would follow the call (core/hot.h).
+    if (int r = fdk::hot_pipe2(fds, O_CLOEXEC | O_NONBLOCK); r < 0) return fdk::fail_sys(r, "pipe2");
     fdk_fd *r, *w;
     if (int e = fdk::fd_wrap(&r, fds[0], false, fdk::kPipeKind); e < 0) {
       close(fds[1]);

@@ -13,36 +13,12 @@
 namespace fdk {
 namespace {
 
-constexpr uint32_t kRead = 1u << static_cast<int>(Direction::read);
-constexpr uint32_t kWrite = 1u << static_cast<int>(Direction::write);
-
-uint32_t wanted(const Watch *w) { return (w->head[0] ? kRead : 0) | (w->head[1] ? kWrite : 0); }
-
 ReadinessBackend choose_backend() {
   switch (env_choice("FDKIT_READINESS", {"uv_poll", "epoll", "mixed"})) {
     case 0: return ReadinessBackend::uv_poll;
     case 2: return ReadinessBackend::mixed;
     default: return ReadinessBackend::epoll;
   }
-}
-
-uint32_t epoll_events(uint32_t dirs) {
-  uint32_t events = 0;
-  if (dirs & kRead) events |= EPOLLIN | EPOLLRDHUP;
-  if (dirs & kWrite) events |= EPOLLOUT;
-  return events;
-}
-
-// Sets the directions of an epoll registration. Level-triggered, so a read that finds the
-// descriptor spent can wait without trying again (wait_ready_if_read_spent). With no direction
-// left it is one-shot: a hang-up nobody waits for is reported once, not at every poll.
-int epoll_set(Watch *w, int op, int raw, uint32_t dirs) {
-  epoll_event ev{};
-  ev.events = dirs ? epoll_events(dirs) : EPOLLONESHOT;
-  ev.data.ptr = w;
-  if (epoll_ctl(w->loop->epfd, op, raw, &ev) < 0) return neg_errno();
-  w->set_interest(dirs);
-  return 0;
 }
 
 int uv_poll_add(Watch *w, int raw) {
@@ -126,15 +102,8 @@ ReadinessBackend decide_readiness_backend() {
   return backend;
 }
 
-int readiness_add(Watch *w, int raw) {
-  switch (readiness_backend()) {
-    case ReadinessBackend::epoll:
-      return epoll_set(w, EPOLL_CTL_ADD, raw, wanted(w));
-    case ReadinessBackend::uv_poll:
-      return uv_poll_add(w, raw);
-    case ReadinessBackend::mixed:
-      break;
-  }
+int readiness_add_elsewhere(Watch *w, int raw) {
+  if (readiness_backend() == ReadinessBackend::uv_poll) return uv_poll_add(w, raw);
   // A blocking-mode descriptor must never be switched, not even for a moment; a number
   // libuv already watches on this loop (a host's handle) cannot get a second poll handle.
   if (fd_is_blocking(w->fd)) return epoll_set(w, EPOLL_CTL_ADD, raw, wanted(w));
@@ -157,13 +126,7 @@ void watch_events(Watch *w, uint32_t events) {
   report(w, events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR | EPOLLPRI), events & (EPOLLOUT | EPOLLHUP | EPOLLERR));
 }
 
-void readiness_remove(Watch *w) {
-  uv_poll_t *poll = watch_poll(w);
-  if (!poll) {
-    epoll_event unused{};
-    epoll_ctl(w->loop->epfd, EPOLL_CTL_DEL, w->fd->raw, &unused);
-    return;
-  }
+void close_poll_handle(Watch *w, uv_poll_t *poll) {
   // uv_close stops the poll at once (the descriptor leaves libuv's epoll set now); the
   // handle's memory goes in its close callback.
   poll->data = w->loop;

@@ -17,12 +17,15 @@
 // already watches), so the suites cover both; a port without epoll uses poll handles.
 #pragma once
 
+#include <sys/epoll.h>
 #include <uv.h>
 
 #include <atomic>
 #include <cstdint>
 
+#include "core/syscall.h"
 #include "fd/fd.h"
+#include "loop/loop.h"
 
 namespace fdk {
 
@@ -88,13 +91,53 @@ inline uv_poll_t *watch_poll(const Watch *w) {
   return static_cast<const PolledWatch *>(w)->poll;
 }
 
-// Registers the watch's descriptor with no direction yet. 0, -EPERM when the descriptor
-// cannot be polled, or another negative errno.
-int readiness_add(Watch *w, int raw);
+constexpr uint32_t kRead = 1u << static_cast<int>(Direction::read);
+constexpr uint32_t kWrite = 1u << static_cast<int>(Direction::write);
+
+// The directions a watch has waiters for (bit per Direction).
+inline uint32_t wanted(const Watch *w) { return (w->head[0] ? kRead : 0) | (w->head[1] ? kWrite : 0); }
+
+inline uint32_t epoll_events(uint32_t dirs) {
+  uint32_t events = 0;
+  if (dirs & kRead) events |= EPOLLIN | EPOLLRDHUP;
+  if (dirs & kWrite) events |= EPOLLOUT;
+  return events;
+}
+
+// Sets the directions of an epoll registration (op EPOLL_CTL_ADD or EPOLL_CTL_MOD); 0 or a
+// negative errno. Level-triggered, so a read that finds the descriptor spent can wait
+// without trying again (wait_ready_if_read_spent). With no direction left it is one-shot:
+// a hang-up nobody waits for is reported once, not at every poll. Inline with its system
+// call, as readiness_add and readiness_remove: the loop's registration of a watch and a
+// close's removal make it in their own frames (core/hot.h: each frame left after a system
+// call costs a mispredicted return).
+[[gnu::always_inline]] inline int epoll_set(Watch *w, int op, int raw, uint32_t dirs) {
+  epoll_event ev{};
+  ev.events = dirs ? epoll_events(dirs) : EPOLLONESHOT;
+  ev.data.ptr = w;
+  if (int r = hot_epoll_ctl(w->loop->epfd, op, raw, &ev); r < 0) return r;
+  w->set_interest(dirs);
+  return 0;
+}
+
+// readiness_add where a watch may get a libuv poll handle (any mechanism but the epoll set).
+int readiness_add_elsewhere(Watch *w, int raw);
+// Registers the watch's descriptor with the directions that have waiters. 0, -EPERM when
+// the descriptor cannot be polled, or another negative errno.
+[[gnu::always_inline]] inline int readiness_add(Watch *w, int raw) {
+  if (readiness_backend() != ReadinessBackend::epoll) return readiness_add_elsewhere(w, raw);
+  return epoll_set(w, EPOLL_CTL_ADD, raw, wanted(w));
+}
 // Makes the registration cover the directions that have waiters.
 int readiness_update(Watch *w);
+// Closes a watch's libuv poll handle (readiness_remove).
+void close_poll_handle(Watch *w, uv_poll_t *poll);
 // Ends the registration; afterwards the descriptor may be closed.
-void readiness_remove(Watch *w);
+[[gnu::always_inline]] inline void readiness_remove(Watch *w) {
+  if (uv_poll_t *poll = watch_poll(w)) return close_poll_handle(w, poll);
+  epoll_event unused{};
+  hot_epoll_ctl(w->loop->epfd, EPOLL_CTL_DEL, w->fd->raw, &unused);
+}
 
 // Wakes every waiter of one direction. Waiters that find nothing re-wait, and land in
 // the emptied list, so each is woken once per event.

@@ -458,6 +458,93 @@ static void test_cold_reads_add_few_threads(void **state) {
   free_file_scene(cold.loop, cold.fd, dir, top, want, cold.got);
 }
 
+/* io_uring's workers of this process (threads named iou-wrk-*). */
+static int uring_worker_count(void) {
+  DIR *d = opendir("/proc/self/task");
+  assert_non_null(d);
+  int n = 0;
+  for (struct dirent *e; (e = readdir(d));) {
+    if (e->d_name[0] == '.') continue;
+    char p[300], comm[32] = "";
+    snprintf(p, sizeof p, "/proc/self/task/%s/comm", e->d_name);
+    FILE *f = fopen(p, "r");
+    if (!f) continue;  // the thread has just exited
+    if (fgets(comm, sizeof comm, f)) n += strncmp(comm, "iou-wrk", 7) == 0;
+    fclose(f);
+  }
+  closedir(d);
+  return n;
+}
+
+/* Runs the loop and counts the calls of rs that did not complete with expected. */
+static int count_failed(fdk_loop *loop, const fdkt_fs_result *rs, int n, int64_t expected) {
+  int bad = fdk_loop_run(loop, FDK_RUN_DEFAULT) != 0;
+  for (int i = 0; i < n; i++) bad += rs[i].calls != 1 || rs[i].result != expected;
+  return bad;
+}
+
+/* Under auto, the calls io_uring can only hand to its own workers (stat, mkdir, rmdir, a
+ * buffered write ext4 cannot start without waiting) go to fdkit's pool at every depth:
+ * 64 of each in flight leave the process none of io_uring's workers. In a forked child,
+ * which starts without any (they outlive their calls by seconds, and belong to the thread
+ * that submitted); the forced ring keeps io_uring's way. */
+static void test_deep_worker_calls_skip_uring_workers(void **state) {
+  (void)state;
+#if defined(__SANITIZE_THREAD__)
+  return; /* ThreadSanitizer refuses to start threads in a child of a threaded process. */
+#endif
+  const char *engine = getenv("FDKIT_FS_ENGINE");
+  if (engine && strcmp(engine, "uring") == 0) return;
+  char top[PATH_MAX];
+  fdk_dir *dir = make_tree(top);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    enum { kCalls = 64 };
+    static fdkt_fs_result rs[kCalls];
+    static fdk_stat *st[kCalls];
+    static char block[4096];
+    fdk_loop *loop;
+    int bad = fdk_loop_new(&loop) != 0;
+    fdk_fd *file;
+    bad |= fdk_openat(&file, dir, "file", FDK_O_WRONLY, 0) != 0;
+    memset(rs, 0, sizeof rs);
+    for (int i = 0; i < kCalls; i++) {
+      bad |= fdk_stat_new(&st[i]) != 0;
+      bad |= fdk_statat_async(loop, st[i], dir, "file", 1, fdkt_fs_on_result, &rs[i], NULL) != 0;
+    }
+    bad |= count_failed(loop, rs, kCalls, 0);
+    memset(rs, 0, sizeof rs);
+    for (int i = 0; i < kCalls; i++) {
+      struct iovec v = {block, sizeof block};
+      bad |= fdk_pwritev_async(loop, file, &v, 1, (int64_t)i * 4096, fdkt_fs_on_result, &rs[i], NULL) != 0;
+    }
+    bad |= count_failed(loop, rs, kCalls, 4096);
+    for (int remove = 0; remove < 2; remove++) {
+      memset(rs, 0, sizeof rs);
+      for (int i = 0; i < kCalls; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "d%d", i);
+        bad |= (remove ? fdk_rmdirat_async(loop, dir, name, fdkt_fs_on_result, &rs[i], NULL)
+                       : fdk_mkdirat_async(loop, dir, name, 0755, fdkt_fs_on_result, &rs[i], NULL)) != 0;
+      }
+      bad |= count_failed(loop, rs, kCalls, 0);
+    }
+    int workers = uring_worker_count();
+    for (int i = 0; i < kCalls; i++) fdk_stat_free(st[i]);
+    fdk_fd_unref(file);
+    bad |= fdk_loop_free(loop) != 0;
+    if (workers > 0) fprintf(stderr, "%d of io_uring's workers\n", workers);
+    _exit(bad ? 1 : workers > 0 ? 2 : 0);
+  }
+  int status;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 0);
+  fdk_dir_unref(dir);
+  remove_tree(top);
+}
+
 static void test_cancel_then_close(void **state) {
   (void)state;
   char top[PATH_MAX];
@@ -1152,6 +1239,7 @@ int main(void) {
       fdkt_test(test_worker_completions_wake_the_loop),
       fdkt_test(test_pool_workers_take_no_signal),
       fdkt_test(test_pool_in_forked_child),
+      fdkt_test(test_deep_worker_calls_skip_uring_workers),
       fdkt_test(test_pool_chained_and_bulk),
       fdkt_test(test_pool_blocked_calls_leave_room),
       fdkt_test(test_pool_result_not_held_by_blocked_calls),

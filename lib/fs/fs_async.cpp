@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
-// Asynchronous forms of the file-system calls: open, stat, mkdir, unlink, rmdir, rename,
-// link and symlink try the inline and io_uring engines first (fs/engine.h); otherwise the
-// synchronous body runs on fdkit's worker pool with copies of the arguments and a
-// reference on each dir handle.
+// Asynchronous forms of the file-system calls: open tries the inline and io_uring engines
+// first (fs/engine.h), stat, mkdir, unlink, rmdir, rename, link and symlink io_uring only
+// where it is forced (io/uring.h, ring_takes_worker_calls); otherwise the synchronous body
+// runs on fdkit's worker pool with copies of the arguments and a reference on each dir
+// handle.
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -146,21 +147,21 @@ FDK_ASYNC_HOT int openat_async(fdk_loop *loop, fdk_dir *dir, const char *path, u
 
 FDK_ASYNC_HOT int mkdirat_async(fdk_loop *loop, fdk_dir *dir, const char *path, mode_t mode, fdk_result_cb cb, void *data,
                   fdk_op **op) {
-  if (engine_tries_uring(fs_engine())) {
+  if (ring_takes_worker_calls(fs_engine())) {
     if (int r = uring_mkdirat(loop, dir, path, mode, cb, data, op); r != kNotServed) return r;
   }
   return mkdirat_on_pool(loop, dir, path, mode, cb, data, op);
 }
 
 FDK_ASYNC_HOT int unlinkat_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_result_cb cb, void *data, fdk_op **op) {
-  if (engine_tries_uring(fs_engine())) {
+  if (ring_takes_worker_calls(fs_engine())) {
     if (int r = uring_unlinkat(loop, dir, path, false, cb, data, op); r != kNotServed) return r;
   }
   return unlinkat_on_pool(loop, dir, path, false, cb, data, op);
 }
 
 FDK_ASYNC_HOT int rmdirat_async(fdk_loop *loop, fdk_dir *dir, const char *path, fdk_result_cb cb, void *data, fdk_op **op) {
-  if (engine_tries_uring(fs_engine())) {
+  if (ring_takes_worker_calls(fs_engine())) {
     if (int r = uring_unlinkat(loop, dir, path, true, cb, data, op); r != kNotServed) return r;
   }
   return unlinkat_on_pool(loop, dir, path, true, cb, data, op);
@@ -168,7 +169,7 @@ FDK_ASYNC_HOT int rmdirat_async(fdk_loop *loop, fdk_dir *dir, const char *path, 
 
 int renameat2_async(fdk_loop *loop, fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char *new_path,
                     unsigned flags, fdk_result_cb cb, void *data, fdk_op **op) {
-  if (engine_tries_uring(fs_engine())) {
+  if (ring_takes_worker_calls(fs_engine())) {
     if (int r = uring_renameat2(loop, old_dir, old_path, new_dir, new_path, flags, cb, data, op); r != kNotServed) return r;
   }
   auto fn = [od = DirRef(old_dir), op_ = std::string(old_path), nd = DirRef(new_dir), np = std::string(new_path),
@@ -178,7 +179,7 @@ int renameat2_async(fdk_loop *loop, fdk_dir *old_dir, const char *old_path, fdk_
 
 int symlinkat_async(fdk_loop *loop, const char *target, fdk_dir *dir, const char *path, fdk_result_cb cb, void *data,
                     fdk_op **op) {
-  if (engine_tries_uring(fs_engine())) {
+  if (ring_takes_worker_calls(fs_engine())) {
     if (int r = uring_symlinkat(loop, target, dir, path, cb, data, op); r != kNotServed) return r;
   }
   auto fn = [t = std::string(target), d = DirRef(dir), p = std::string(path)] {
@@ -189,7 +190,7 @@ int symlinkat_async(fdk_loop *loop, const char *target, fdk_dir *dir, const char
 
 int linkat_async(fdk_loop *loop, fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char *new_path,
                  fdk_result_cb cb, void *data, fdk_op **op) {
-  if (engine_tries_uring(fs_engine())) {
+  if (ring_takes_worker_calls(fs_engine())) {
     if (int r = uring_linkat(loop, old_dir, old_path, new_dir, new_path, cb, data, op); r != kNotServed) return r;
   }
   auto fn = [od = DirRef(old_dir), op_ = std::string(old_path), nd = DirRef(new_dir), np = std::string(new_path)] {
@@ -227,7 +228,7 @@ int utimensat_async(fdk_loop *loop, fdk_dir *dir, const char *path, const struct
 }
 
 FDK_ASYNC_HOT int fstat_async(fdk_loop *loop, fdk_stat *st, fdk_fd *fd, fdk_result_cb cb, void *data, fdk_op **op) {
-  if (FsEngine engine = fs_engine(); engine_tries_uring(engine) && !pool_first(loop, engine)) {
+  if (ring_takes_worker_calls(fs_engine())) {
     if (int r = uring_fstat(loop, st, fd, cb, data, op); r != kNotServed) return r;
   }
   return fstat_on_pool(loop, st, fd, cb, data, op);
@@ -235,7 +236,7 @@ FDK_ASYNC_HOT int fstat_async(fdk_loop *loop, fdk_stat *st, fdk_fd *fd, fdk_resu
 
 FDK_ASYNC_HOT int statat_async(fdk_loop *loop, fdk_stat *st, fdk_dir *dir, const char *path, bool follow, fdk_result_cb cb,
                  void *data, fdk_op **op) {
-  if (FsEngine engine = fs_engine(); engine_tries_uring(engine) && !pool_first(loop, engine)) {
+  if (ring_takes_worker_calls(fs_engine())) {
     if (int r = uring_statat(loop, st, dir, path, follow, cb, data, op); r != kNotServed) return r;
   }
   return statat_on_pool(loop, st, dir, path, follow, cb, data, op);
@@ -261,7 +262,7 @@ int dir_open2_async(fdk_loop *loop, fdk_dir *base, const char *path, unsigned fl
 
 int linkat2_async(fdk_loop *loop, fdk_dir *old_dir, const char *old_path, fdk_dir *new_dir, const char *new_path,
                   bool follow, fdk_result_cb cb, void *data, fdk_op **op) {
-  if (!follow && engine_tries_uring(fs_engine())) {
+  if (!follow && ring_takes_worker_calls(fs_engine())) {
     if (int r = uring_linkat(loop, old_dir, old_path, new_dir, new_path, cb, data, op); r != kNotServed) return r;
   }
   auto fn = [od = DirRef(old_dir), op_ = std::string(old_path), nd = DirRef(new_dir), np = std::string(new_path),

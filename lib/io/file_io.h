@@ -198,9 +198,11 @@ int start_file_io(fdk_loop *loop, fdk_fd *fd, Direction dir, Task &&task, fdk_op
   // is a ring; the ring notices when the data is cached again.
   bool copy_here = engine == FsEngine::inline_only || req.write ||
                    (want <= kInlineReadBudget && !fd_learned(fd, fdk_fd::kColdData));
-  bool tried_inline = false;
-  if (inline_first(loop, engine) && (copy_here || !uring_serves_file_io(loop, req))) {
-    tried_inline = true;
+  // Auto tries a write inline at every depth: one it cannot make goes to the pool, never
+  // to the ring (ring_takes_worker_calls), so there is no batch for the ring to save. A
+  // handle whose file system refuses RWF_NOWAIT writes (ext4) costs no system call here.
+  bool try_inline = (req.write && engine == FsEngine::automatic) || inline_first(loop, engine);
+  if (try_inline && (copy_here || !uring_serves_file_io(loop, req))) {
     int64_t r = nowait_attempt(fd, req);
     // Done: an error, everything, or the end of the file.
     if (r != kNotServed && (r <= 0 || static_cast<size_t>(r) == want)) {
@@ -216,9 +218,8 @@ int start_file_io(fdk_loop *loop, fdk_fd *fd, Direction dir, Task &&task, fdk_op
     }
   }
 #if FDK_HAVE_URING
-  // A write the inline attempt could not make (whole) would go to io_uring's workers.
-  bool to_pool = req.write && tried_inline && pool_first(loop, engine);
-  if (engine_tries_uring(engine) && !to_pool && uring_serves_file_io(loop, task.file_request())) {
+  bool ring_takes = req.write ? ring_takes_worker_calls(engine) : engine_tries_uring(engine);
+  if (ring_takes && uring_serves_file_io(loop, task.file_request())) {
     auto *op = make_recycled<UringFileOp<Task>>(loop, fd, dir, std::move(task), done, what);
     op->start(out);
     return 0;

@@ -70,11 +70,6 @@ FDK_ASYNC_HOT bool inline_open_first(fdk_loop *loop, FsEngine engine) {
 #endif
 }
 
-FDK_ASYNC_HOT bool pool_first(fdk_loop *loop, FsEngine engine) {
-  // Two at most: the pool's loop watches for results only with one or two in flight.
-  return engine == FsEngine::automatic && loop->fs_in_flight + loop->pool.in_flight < 2;
-}
-
 #if !FDK_HAVE_URING
 
 void ring_close(fdk_loop *) {}

@@ -484,7 +484,7 @@ static int count_failed(fdk_loop *loop, const fdkt_fs_result *rs, int n, int64_t
 }
 
 /* Under auto, the calls io_uring can only hand to its own workers (stat, mkdir, rmdir, a
- * buffered write ext4 cannot start without waiting) go to fdkit's pool at every depth:
+ * buffered write ext4 cannot start without waiting, fsync) go to fdkit's pool at every depth:
  * 64 of each in flight leave the process none of io_uring's workers. In a forked child,
  * which starts without any (they outlive their calls by seconds, and belong to the thread
  * that submitted); the forced ring keeps io_uring's way. */
@@ -520,6 +520,10 @@ static void test_deep_worker_calls_skip_uring_workers(void **state) {
       bad |= fdk_pwritev_async(loop, file, &v, 1, (int64_t)i * 4096, fdkt_fs_on_result, &rs[i], NULL) != 0;
     }
     bad |= count_failed(loop, rs, kCalls, 4096);
+    memset(rs, 0, sizeof rs);
+    for (int i = 0; i < kCalls; i++)
+      bad |= fdk_fsync_async(loop, file, i % 2 ? FDK_FSYNC_DATA : 0, fdkt_fs_on_result, &rs[i], NULL) != 0;
+    bad |= count_failed(loop, rs, kCalls, 0);
     for (int remove = 0; remove < 2; remove++) {
       memset(rs, 0, sizeof rs);
       for (int i = 0; i < kCalls; i++) {

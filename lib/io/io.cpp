@@ -505,7 +505,7 @@ int lseek_async(fdk_loop *loop, fdk_fd *fd, int64_t offset, int whence, fdk_resu
 
 int fsync_async(fdk_loop *loop, fdk_fd *fd, unsigned flags, fdk_result_cb cb, void *data, fdk_op **op) {
 #if FDK_HAVE_URING
-  if (engine_tries_uring(fs_engine()) && ring_serves(loop, IORING_OP_FSYNC)) {
+  if (ring_takes_worker_calls(fs_engine()) && ring_serves(loop, IORING_OP_FSYNC)) {
     make_recycled<UringFsyncOp>(loop, fd, FsyncTask{{cb, data}, flags})->start(op);
     return 0;
   }

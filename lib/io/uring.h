@@ -60,8 +60,8 @@ bool inline_first(fdk_loop *loop, FsEngine engine);
 // flight +110 ns against +205 ns inline).
 bool inline_open_first(fdk_loop *loop, FsEngine engine);
 // Whether a call that io_uring can only hand to its own workers goes to the ring: a stat,
-// mkdir, unlink, rename, link or symlink (the kernel cannot make them without waiting), or a
-// write (ext4 and tmpfs cannot start a buffered one without waiting). Only where the ring is
+// mkdir, unlink, rename, link, symlink or fsync (the kernel cannot make them without
+// waiting), or a write (ext4 and tmpfs cannot start a buffered one without waiting). Only where the ring is
 // forced: auto sends them to fdkit's pool at every depth (a write after its inline
 // RWF_NOWAIT attempt), and keeps the ring for what it completes inside the submission
 // (cached opens and reads). io_uring's workers sleep between calls and compete with the

@@ -670,7 +670,10 @@ int main(int argc, char **argv) {
   static double sys_ns[NCASES][32], sync_ns[NCASES][32], uv_ns[NCASES][2][32], ring_ns[NCASES][2][32];
   static double uv_cpu[NCASES][2][32], ring_cpu[NCASES][2][32];
   for (int r = 0; r < reps; r++) {
-    for (int e = 0; e < NENGINES; e++) {
+    /* Each repetition starts with another engine: the first child of a repetition runs
+     * right after the previous repetition's libuv and liburing runs and their workers. */
+    for (int turn = 0; turn < NENGINES; turn++) {
+      int e = (turn + r) % NENGINES;
       char cmd[4096];
       snprintf(cmd, sizeof cmd, "BENCH_FS_ASYNC_CHILD=1 FDKIT_FS_ENGINE=%s /proc/%d/exe 1 %d", engines[e], getpid(),
                total_ops);

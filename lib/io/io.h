@@ -404,8 +404,10 @@ class IoOp final : public fdk_op, private Waiter {
   // refuses the flag, a blocking-mode descriptor is polled and then given a call that takes
   // only what is there.
   [[gnu::always_inline]] int64_t attempt(int raw, bool after_report) {
+    // Read once: the handle's learned bits are atomic, so each test would load them again.
+    int mode = fd_known_mode(fd_);
     if constexpr (Dir == Direction::read && requires { task_.attempt_nowait(raw); }) {
-      if ((fd_known_mode(fd_) != 0 || !fd_learned(fd_, fdk_fd::kPollable)) && tries_before_kind(fd_, task_)) {
+      if ((mode != 0 || !fd_learned(fd_, fdk_fd::kPollable)) && tries_before_kind(fd_, task_)) {
         int64_t r = task_.attempt_nowait(raw);
         if (r != -EOPNOTSUPP) {
           if (!after_report) note_read_attempt(loop, fd_);
@@ -415,7 +417,7 @@ class IoOp final : public fdk_op, private Waiter {
         return kNowaitRefused;
       }
     }
-    if (fd_is_blocking(fd_)) {
+    if (mode > 0 || (mode < 0 && fd_blocking_mode(fd_) > 0)) {  // fd_is_blocking
       int64_t r = poll_wait(raw, Dir, 0);
       return r == 0 ? task_.attempt(fd_, raw, true) : r;
     }

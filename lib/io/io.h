@@ -322,9 +322,9 @@ class IoOp final : public fdk_op, private Waiter {
   static constexpr int64_t kNowaitRefused = INT64_MIN;
 
   static void on_ready(Waiter *w, int status) {
-    auto *op = static_cast<IoOp *>(w);
-    if (__builtin_expect(status < 0, 0)) op->not_ready(status);
-    else op->step(true);
+    auto &op = static_cast<IoOp &>(*w);  // a reference: no test for a null pointer
+    if (__builtin_expect(status < 0, 0)) op.not_ready(status);
+    else op.step(true);
   }
 
   // Woken with a failure instead of readiness.

@@ -128,8 +128,8 @@ void end_watch(Watch *w, int status) {
   fdk_fd *fd = w->fd;
   unlink_from_loop(w);
   if (w->registered()) readiness_remove(w);
-  fire(w, Direction::read, status);
-  fire(w, Direction::write, status);
+  fire_ending(w, Direction::read, status);
+  fire_ending(w, Direction::write, status);
   free_watch(w);
   fd_unuse(fd);
   fd_unpin(fd);

@@ -15,6 +15,7 @@
 
 #include "core/error.h"
 #include "fd/fd.h"
+#include "fd/readiness.h"
 #include "loop/work.h"
 #include "trace/trace.h"
 
@@ -250,6 +251,8 @@ class IoOp final : public fdk_op, private Waiter {
       : fdk_op(loop), fd_(fd), task_(std::move(task)), what_(what) {
     Waiter::on_ready = on_ready;
   }
+  // A completed operation may still be on the watch that woke it (on_ready).
+  ~IoOp() override { cancel_wait(this); }
 
   void begin(fdk_op **out) {
     span_.begin(what_, fd_->raw, nullptr, loop);
@@ -321,8 +324,17 @@ class IoOp final : public fdk_op, private Waiter {
   // remembered): never a result of a call.
   static constexpr int64_t kNowaitRefused = INT64_MIN;
 
+  // Woken by a report, the operation stays on the watch's list whatever it does next: it
+  // waits on when its try finds nothing; completed, it stays there until its callback
+  // re-arms it for the same handle (wait_or_try), or it goes (~IoOp). A report that finds
+  // it completed still makes it leave: otherwise the direction, wanted by nobody, would
+  // stay registered and be reported again and again before its callback runs.
   static void on_ready(Waiter *w, int status) {
     auto &op = static_cast<IoOp &>(*w);  // a reference: no test for a null pointer
+    if (__builtin_expect(op.state != State::pending, 0)) {
+      cancel_wait(w);  // off the list already when the watch ended
+      return;
+    }
     if (__builtin_expect(status < 0, 0)) op.not_ready(status);
     else op.step(true);
   }
@@ -348,7 +360,14 @@ class IoOp final : public fdk_op, private Waiter {
   // its try polls a blocking-mode descriptor with poll(2) anyway (where the kernel refuses
   // RWF_NOWAIT for it).
   void wait_or_try() {
-    if (Dir == Direction::read && (fd_known_mode(fd_) != 1 || tries_before_kind(fd_, task_))) {
+    bool may_wait = Dir == Direction::read && (fd_known_mode(fd_) != 1 || tries_before_kind(fd_, task_));
+    if (Watch *watch = Waiter::watch) {
+      // Re-armed from its callback, still on the watch of fd_ that woke it (on_ready):
+      // waiting on there takes nothing more.
+      if (may_wait && watch->read_spent()) return;
+      cancel_wait(this);
+    }
+    if (may_wait) {
       int w = wait_ready_if_read_spent(loop, fd_, this);
       if (w < 0) op_complete(this, w);
       if (w != 0) return;
@@ -389,6 +408,8 @@ class IoOp final : public fdk_op, private Waiter {
         else op_ready(this, r);
         return;
       }
+      // Woken by a report, it is still on the watch's list (on_ready): it waits on there.
+      if (after_report) return;
       int w = wait_ready(loop, fd_, this, Dir, true);
       if (w == 0) return;
       if (w == -EPERM) reroute();
@@ -439,6 +460,7 @@ class IoOp final : public fdk_op, private Waiter {
   // Goes on on the engines of descriptors epoll refuses, as the operation would have
   // started had the descriptor's kind been known.
   void reroute() {
+    cancel_wait(this);  // it never waits again
     fdk_op *inner = nullptr;
     if (int r = start_unpollable(loop, fd_, Dir, Lent{this}, &inner, what_); r < 0) {
       op_complete(this, r);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -1089,6 +1090,62 @@ static void test_many_waiters_one_descriptor(void **state) {
   fdk_loop_free(loop);
 }
 
+/* More handles readable at once than the loop takes from its epoll set in one call, each
+ * keeping data after its read: the set is asked again in the same turn, before any
+ * callback ran, and reports the completed reads' handles again. A completed read must
+ * let such a report drop its direction, or the set reports them again and again and the
+ * turn never ends (SIGALRM then kills the test). */
+enum { REPORTED_AGAIN = 200 };
+
+typedef struct {
+  fdk_loop *loop;
+  fdk_fd *fd;
+  char byte;
+  int reads;
+  int failures;
+} reported_again_channel;
+
+static void reported_again_on_read(int64_t result, void *data) {
+  reported_again_channel *c = data;
+  if (result != 1) c->failures++;
+  if (++c->reads == 1 && fdk_read_async(c->loop, c->fd, &c->byte, 1, reported_again_on_read, c, NULL) < 0)
+    c->failures++;
+}
+
+static void test_completed_reads_reported_again(void **state) {
+  (void)state;
+  struct rlimit lim;
+  assert_int_equal(getrlimit(RLIMIT_NOFILE, &lim), 0);
+  if (lim.rlim_cur < 2 * REPORTED_AGAIN + 64) skip();
+  fdk_loop *loop;
+  assert_int_equal(fdk_loop_new(&loop), 0);
+  static reported_again_channel ch[REPORTED_AGAIN];
+  fdk_fd *writers[REPORTED_AGAIN];
+  for (int i = 0; i < REPORTED_AGAIN; i++) {
+    ch[i] = (reported_again_channel){.loop = loop};
+    assert_int_equal(fdk_pipe(&ch[i].fd, &writers[i]), 0);
+    assert_int_equal(fdk_read_async(loop, ch[i].fd, &ch[i].byte, 1, reported_again_on_read, &ch[i], NULL), 0);
+  }
+  assert_int_equal(fdk_loop_run(loop, FDK_RUN_NOWAIT), 1);
+  for (int i = 0; i < REPORTED_AGAIN; i++) assert_int_equal(fdk_write(writers[i], "ab", 2), 2);
+  alarm(20);
+  int64_t deadline = fdk_now_ns() + 10000000000LL;
+  int done = 0;
+  while (done < REPORTED_AGAIN && fdk_now_ns() < deadline) {
+    fdk_loop_run(loop, FDK_RUN_ONCE);
+    done = 0;
+    for (int i = 0; i < REPORTED_AGAIN; i++) done += ch[i].reads == 2;
+  }
+  alarm(0);
+  assert_int_equal(done, REPORTED_AGAIN);
+  for (int i = 0; i < REPORTED_AGAIN; i++) {
+    assert_int_equal(ch[i].failures, 0);
+    fdk_fd_unref(ch[i].fd);
+    fdk_fd_unref(writers[i]);
+  }
+  assert_int_equal(fdk_loop_free(loop), 0);
+}
+
 /* re-armed reads --------------------------------------------------------------------- */
 
 /* A read started from the callback of a read of the same handle (a handle that keeps
@@ -1533,6 +1590,7 @@ int main(void) {
       fdkt_test(test_write_to_file_refusing_nosignal),
       fdkt_test(test_sync_read_retries_eintr),
       fdkt_test(test_many_waiters_one_descriptor),
+      fdkt_test(test_completed_reads_reported_again),
       fdkt_test(test_write_all_ordered),
       fdkt_test(test_write_all_cancel),
       fdkt_test(test_write_all_close),

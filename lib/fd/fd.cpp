@@ -120,8 +120,8 @@ void update_first_watch_loop(fdk_fd *fd) {
 [[gnu::always_inline]] inline void retire_watch(Watch *w, int status) {
   unlink_from_loop(w);
   if (w->registered()) readiness_remove(w);
-  fire(w, Direction::read, status);
-  fire(w, Direction::write, status);
+  fire_ending(w, Direction::read, status);
+  fire_ending(w, Direction::write, status);
   free_watch(w);
 }
 

@@ -162,12 +162,14 @@ inline bool fd_is_blocking(fdk_fd *fd) {
 enum class Direction : uint8_t { read = 0, write = 1 };
 
 // A pending readiness wait, a base of the operation that waits (on_ready finds it with a
-// static_cast). on_ready runs on the loop thread with 0 when the direction became ready, or
-// -ECANCELED when the handle was closed. Its direction is given to wait_ready, not kept,
-// and its operation is not pointed to: a pending read stays small.
+// static_cast). on_ready runs on the loop thread with 0 when the direction became ready,
+// the waiter still on the watch's list (it waits on, or leaves with cancel_wait), or with
+// -ECANCELED when the handle was closed (or the registration's error), the waiter off the
+// list. Its direction is given to wait_ready, not kept, and its operation is not pointed
+// to: a pending read stays small.
 struct Waiter {
   Waiter *prev = nullptr, *next = nullptr;
-  Watch *watch = nullptr;
+  Watch *watch = nullptr;  // the watch whose list holds it, or null
   void (*on_ready)(Waiter *self, int status) = nullptr;
 };
 
@@ -183,7 +185,7 @@ int ensure_watch(fdk_loop *loop, fdk_fd *fd);
 // too, like a known pollable one: a refusal then reaches the waiter's on_ready as -EPERM
 // (with the handle's kUnpollable learned), never this call.
 int wait_ready(fdk_loop *loop, fdk_fd *fd, Waiter *waiter, Direction dir, bool refusal_later = false);
-// Removes a waiter that has not fired (loop thread only).
+// Takes a waiter off its watch's list, if it is on one (loop thread only).
 void cancel_wait(Waiter *waiter);
 
 // Makes an asynchronous read on fd wait for readiness before its first attempt when the

@@ -73,9 +73,10 @@ int set_interest(Watch *w, uint32_t dirs) {
 [[gnu::always_inline]] inline void report(Watch *w, bool readable, bool writable) {
   uint32_t unwanted = (readable && !w->head[0] ? kRead : 0) | (writable && !w->head[1] ? kWrite : 0);
   watch_fire(w, readable, writable);
-  // Nearly always unchanged (set_interest returns at once then): the waiters woken wait
-  // again, after their callbacks, for what they were woken for.
-  if (uint32_t dirs = (w->interest() & ~unwanted) | wanted(w); dirs != w->interest()) set_interest(w, dirs);
+  // A registered watch's interest covers every direction with a waiter (wait_on adds one
+  // at once), so it changes only when it holds an unwanted direction: nearly never, as
+  // the waiters woken wait again, after their callbacks, for what they were woken for.
+  if (w->interest() & unwanted) set_interest(w, (w->interest() & ~unwanted) | wanted(w));
 }
 
 void on_uv_poll(uv_poll_t *handle, int status, int events) {

@@ -139,9 +139,9 @@ void close_poll_handle(Watch *w, uv_poll_t *poll);
   hot_epoll_ctl(w->loop->epfd, EPOLL_CTL_DEL, w->fd->raw, &unused);
 }
 
-// Wakes every waiter of one direction. Waiters that find nothing re-wait, and land in
-// the emptied list, so each is woken once per event.
-inline void fire(Watch *w, Direction dir, int status) {
+// Ends every wait of one direction with status (the watch is ending): each waiter is
+// off the list before it hears of it.
+inline void fire_ending(Watch *w, Direction dir, int status) {
   int d = static_cast<int>(dir);
   Waiter *list = w->head[d];
   if (!list) return;
@@ -156,6 +156,25 @@ inline void fire(Watch *w, Direction dir, int status) {
   }
 }
 
+// Tells every waiter of one direction that it is ready. Each stays on the list, which is
+// what a read that finds nothing, or completes and is re-armed from its callback, wants
+// (no unlink and link again per delivered read); a waiter that is done waiting leaves it
+// itself (cancel_wait). Waiters linked meanwhile land after the last one, so each is told
+// once per event.
+inline void fire(Watch *w, Direction dir) {
+  Waiter *waiter = w->head[static_cast<int>(dir)];
+  if (!waiter) return;
+  Waiter *last = waiter->prev;
+  for (;;) {
+    // Read first: a waiter told may leave the list (but never takes another off it).
+    Waiter *next = waiter->next;
+    bool was_last = waiter == last;
+    waiter->on_ready(waiter, 0);
+    if (was_last) return;
+    waiter = next;
+  }
+}
+
 // Wakes the waiters of each ready direction. Inline in the report of either mechanism
 // (readiness.cpp), which every delivered read runs through.
 inline void watch_fire(Watch *w, bool readable, bool writable) {
@@ -164,9 +183,9 @@ inline void watch_fire(Watch *w, bool readable, bool writable) {
     // The reads woken now try at once (a pidfd's exit watch is the one waiter that does
     // not read: a read of that descriptor then waits for the next report).
     w->set_read_spent(w->head[static_cast<int>(Direction::read)] != nullptr);
-    fire(w, Direction::read, 0);
+    fire(w, Direction::read);
   }
-  if (writable) fire(w, Direction::write, 0);
+  if (writable) fire(w, Direction::write);
 }
 
 }  // namespace fdk

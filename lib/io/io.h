@@ -15,6 +15,7 @@
 
 #include "core/error.h"
 #include "fd/fd.h"
+#include "fd/readiness.h"
 #include "loop/work.h"
 #include "trace/trace.h"
 
@@ -250,6 +251,8 @@ class IoOp final : public fdk_op, private Waiter {
       : fdk_op(loop), fd_(fd), task_(std::move(task)), what_(what) {
     Waiter::on_ready = on_ready;
   }
+  // A completed operation may still be on the watch that woke it (on_ready).
+  ~IoOp() override { cancel_wait(this); }
 
   void begin(fdk_op **out) {
     span_.begin(what_, fd_->raw, nullptr, loop);
@@ -321,10 +324,19 @@ class IoOp final : public fdk_op, private Waiter {
   // remembered): never a result of a call.
   static constexpr int64_t kNowaitRefused = INT64_MIN;
 
+  // Woken by a report, the operation stays on the watch's list whatever it does next: it
+  // waits on when its try finds nothing; completed, it stays there until its callback
+  // re-arms it for the same handle (wait_or_try), or it goes (~IoOp). A report that finds
+  // it completed still makes it leave: otherwise the direction, wanted by nobody, would
+  // stay registered and be reported again and again before its callback runs.
   static void on_ready(Waiter *w, int status) {
-    auto *op = static_cast<IoOp *>(w);
-    if (__builtin_expect(status < 0, 0)) op->not_ready(status);
-    else op->step(true);
+    auto &op = static_cast<IoOp &>(*w);  // a reference: no test for a null pointer
+    if (__builtin_expect(op.state != State::pending, 0)) {
+      cancel_wait(w);  // off the list already when the watch ended
+      return;
+    }
+    if (__builtin_expect(status < 0, 0)) op.not_ready(status);
+    else op.step(true);
   }
 
   // Woken with a failure instead of readiness.
@@ -348,7 +360,14 @@ class IoOp final : public fdk_op, private Waiter {
   // its try polls a blocking-mode descriptor with poll(2) anyway (where the kernel refuses
   // RWF_NOWAIT for it).
   void wait_or_try() {
-    if (Dir == Direction::read && (fd_known_mode(fd_) != 1 || tries_before_kind(fd_, task_))) {
+    bool may_wait = Dir == Direction::read && (fd_known_mode(fd_) != 1 || tries_before_kind(fd_, task_));
+    if (Watch *watch = Waiter::watch) {
+      // Re-armed from its callback, still on the watch of fd_ that woke it (on_ready):
+      // waiting on there takes nothing more.
+      if (may_wait && watch->read_spent()) return;
+      cancel_wait(this);
+    }
+    if (may_wait) {
       int w = wait_ready_if_read_spent(loop, fd_, this);
       if (w < 0) op_complete(this, w);
       if (w != 0) return;
@@ -389,6 +408,8 @@ class IoOp final : public fdk_op, private Waiter {
         else op_ready(this, r);
         return;
       }
+      // Woken by a report, it is still on the watch's list (on_ready): it waits on there.
+      if (after_report) return;
       int w = wait_ready(loop, fd_, this, Dir, true);
       if (w == 0) return;
       if (w == -EPERM) reroute();
@@ -404,8 +425,10 @@ class IoOp final : public fdk_op, private Waiter {
   // refuses the flag, a blocking-mode descriptor is polled and then given a call that takes
   // only what is there.
   [[gnu::always_inline]] int64_t attempt(int raw, bool after_report) {
+    // Read once: the handle's learned bits are atomic, so each test would load them again.
+    int mode = fd_known_mode(fd_);
     if constexpr (Dir == Direction::read && requires { task_.attempt_nowait(raw); }) {
-      if ((fd_known_mode(fd_) != 0 || !fd_learned(fd_, fdk_fd::kPollable)) && tries_before_kind(fd_, task_)) {
+      if ((mode != 0 || !fd_learned(fd_, fdk_fd::kPollable)) && tries_before_kind(fd_, task_)) {
         int64_t r = task_.attempt_nowait(raw);
         if (r != -EOPNOTSUPP) {
           if (!after_report) note_read_attempt(loop, fd_);
@@ -415,7 +438,7 @@ class IoOp final : public fdk_op, private Waiter {
         return kNowaitRefused;
       }
     }
-    if (fd_is_blocking(fd_)) {
+    if (mode > 0 || (mode < 0 && fd_blocking_mode(fd_) > 0)) {  // fd_is_blocking
       int64_t r = poll_wait(raw, Dir, 0);
       return r == 0 ? task_.attempt(fd_, raw, true) : r;
     }
@@ -437,6 +460,7 @@ class IoOp final : public fdk_op, private Waiter {
   // Goes on on the engines of descriptors epoll refuses, as the operation would have
   // started had the descriptor's kind been known.
   void reroute() {
+    cancel_wait(this);  // it never waits again
     fdk_op *inner = nullptr;
     if (int r = start_unpollable(loop, fd_, Dir, Lent{this}, &inner, what_); r < 0) {
       op_complete(this, r);

@@ -256,8 +256,8 @@ void ready_outside_dispatch(fdk_loop *loop);
 
 // Records the result of an operation off the pending list (op_start_watched), a success
 // or a failure whose detail is set, and queues its callback: inline where a woken read
-// completes.
-inline void op_ready(fdk_op *op, int64_t result) {
+// completes (forced: the compiler called it there, from a function it found too large).
+[[gnu::always_inline]] inline void op_ready(fdk_op *op, int64_t result) {
   fdk_loop *loop = op->loop;
   op->state = fdk_op::State::ready;
   op->result = result;

@@ -378,6 +378,7 @@ void on_pidfd_ready(Waiter *w, int status) {
     loop = p->loop;
   }
   if (status == 0) {
+    cancel_wait(w);  // a report leaves the waiter on the list: it waits again below, or not at all
     bool exited;
     {
       std::lock_guard<std::mutex> lock(p->mu);

@@ -401,7 +401,7 @@ FDK_HOT fdk_fd *fd_alloc(int raw, uint8_t flags, uint16_t learned) {
   return 0;
 }
 
-FDK_HOT int close_in_use(fdk_fd *fd) {
+int close_in_use(fdk_fd *fd) {
   uint32_t ended = stop_watches(fd);
   if (ended == 0) return 0;
   // Those were the last uses: nobody else will close.

@@ -224,12 +224,20 @@ void start_worker_locked(Pool &p) {
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
+// Whether the wake-ups under way leave no room for another. One at a time kept the second
+// CPU idle at 64 calls in flight: the woken worker waited on the run queue of the busy CPU
+// that woke it (wake-ups land on the waker's or the wakee's last CPU once the process keeps
+// the CPUs busy), for 50-70 µs each round, while no other wake-up could start and the
+// other CPU idled (perf sched timehist: CPU 1 idle 54% of the run).
+bool wake_under_way_locked(const Pool &p) { return p.woken >= p.eager; }
+
 // Another worker for the jobs queued beyond what looking workers take: a sleeping one, taken
 // off the stack (its semaphore to post once mu is released), else a new thread if the pool
-// may grow (null then). Only one wake-up is under way at a time: the woken worker, once it
-// has taken a job, wakes the next if jobs are left. So a loop that sends a burst of calls
-// pays one wake-up system call, not one per call, and when the loop is the bottleneck (fast
-// calls at many in flight) workers that keep up are not woken one by one per call.
+// may grow (null then). At most one wake-up per eager worker is under way at a time (see
+// wake_under_way_locked): a woken worker, once it has taken a job, wakes the next if jobs
+// are left. So a loop that sends a burst of calls pays a wake-up system call per CPU, not
+// one per call, and when the loop is the bottleneck (fast calls at many in flight) workers
+// that keep up are not woken one by one per call.
 // With the eager workers all awake and jobs moving, the worker woken (or started) is one to
 // stand by, and only if none does (see take); the one on standby is the first to wake.
 Worker *more_hands_locked(Pool &p) {
@@ -322,7 +330,7 @@ PoolJob *take(Pool &p, Worker &self, bool expect_more) {
   self.job_start = note_progress(p);  // before more_hands_locked asks whether jobs have stalled
   PoolJob *job = pop_locked(p);
   // Jobs left behind: this worker passes the wake-up on (see more_hands_locked).
-  Worker *to_wake = p.head && p.woken == 0 ? more_hands_locked(p) : nullptr;
+  Worker *to_wake = p.head && !wake_under_way_locked(p) ? more_hands_locked(p) : nullptr;
   lock.unlock();
   if (to_wake) sem_post(&to_wake->wake);
   return job;
@@ -517,7 +525,7 @@ int pool_submit(fdk_loop *loop, PoolJob *job) {
     p.tail = job;
     job->queued_ = true;
     p.queued.fetch_add(1, std::memory_order_seq_cst);
-    if (p.woken == 0) to_wake = more_hands_locked(p);
+    if (!wake_under_way_locked(p)) to_wake = more_hands_locked(p);
     if (p.threads == 0) {
       unlink_locked(p, job);
       return fail(-EAGAIN, "worker pool: no worker thread could be started");

@@ -20,8 +20,10 @@
 // - a loop waiting itself with many jobs in flight lets results gather before it is woken:
 //   half of them, or fewer once the queue runs low, and never longer than 1 ms, which caps
 //   its wait (loop/pool.cpp, pool_wait_timeout);
-// - a burst of calls from the loop costs it at most one worker wake-up: the woken worker
-//   wakes the next while calls are left (loop/pool.cpp, more_hands_locked).
+// - a burst of calls from the loop costs it at most one worker wake-up per CPU: a woken
+//   worker wakes the next while calls are left (loop/pool.cpp, more_hands_locked). One
+//   wake-up in all kept the second CPU idle at 64 calls in flight while the woken worker
+//   waited for the busy CPU that woke it (wake_under_way_locked).
 // - without UV_THREADPOOL_SIZE, only one worker per CPU takes calls while calls keep
 //   finishing (more only take CPU time from the loop thread and contend on the kernel's
 //   locks); the others join in once none has started or finished for 1 ms, which one of

@@ -153,11 +153,10 @@ inline int fd_known_mode(const fdk_fd *fd) {
   if (learned & fdk_fd::kModeRead) return (learned & fdk_fd::kModeBlocking) ? 1 : 0;
   return -1;
 }
-// The blocking mode, false when it cannot be read (the call that follows then fails).
-inline bool fd_is_blocking(fdk_fd *fd) {
-  int known = fd_known_mode(fd);
-  return known >= 0 ? known : fd_blocking_mode(fd) > 0;
-}
+// The blocking mode, false when it cannot be read (the call that follows then fails);
+// known is what fd_known_mode answered, the mode read only when that was -1.
+inline bool fd_is_blocking(fdk_fd *fd, int known) { return known >= 0 ? known : fd_blocking_mode(fd) > 0; }
+inline bool fd_is_blocking(fdk_fd *fd) { return fd_is_blocking(fd, fd_known_mode(fd)); }
 
 enum class Direction : uint8_t { read = 0, write = 1 };
 

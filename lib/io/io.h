@@ -438,7 +438,7 @@ class IoOp final : public fdk_op, private Waiter {
         return kNowaitRefused;
       }
     }
-    if (mode > 0 || (mode < 0 && fd_blocking_mode(fd_) > 0)) {  // fd_is_blocking
+    if (fd_is_blocking(fd_, mode)) {
       int64_t r = poll_wait(raw, Dir, 0);
       return r == 0 ? task_.attempt(fd_, raw, true) : r;
     }

@@ -7,14 +7,16 @@
 // reads of asynchronous reads and the writes of non-blocking descriptors, a pipe's
 // creation and the epoll set's registrations, which never block: on a machine that
 // flushes the TLB at each system call, a wrapper is one more page of code before the call
-// and, worse, after it (the wrapper's return runs there, then fdkit's code that checks the result):
+// and, worse, after it (the wrapper's return runs there, then fdkit's code that checks
+// the result):
 // measured on the paravirtualized test machine, a stat through the wrapper from a
 // library's code cost 40-60 ns more than the same stat from the caller's own code, the
 // same stat made inline in the library nothing more. They return -errno and leave errno
 // alone. They are not cancellation points (a cancelled thread would leave a dir's use or
 // a new descriptor behind), and an LD_PRELOAD interposer of openat, statx, close, read,
-// pwritev2, pipe2 or epoll_ctl does not see them. Sanitized builds keep the wrappers: ASan's and TSan's interceptors
-// track descriptors (TSan reports a close that races with a use).
+// pwritev2, pipe2 or epoll_ctl does not see them. Sanitized builds keep the wrappers:
+// ASan's and TSan's interceptors track descriptors (TSan reports a close that races with
+// a use).
 #pragma once
 
 #include <fcntl.h>

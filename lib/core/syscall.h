@@ -5,18 +5,19 @@
 // raw_syscall serves the spawn child, which may not touch libc state (errno included).
 // The hot_* calls serve the open, stat and close of the hot path (core/hot.h), the
 // reads of asynchronous reads and the writes of non-blocking descriptors, a pipe's
-// creation and the epoll set's registrations, which never block: on a machine that
-// flushes the TLB at each system call, a wrapper is one more page of code before the call
-// and, worse, after it (the wrapper's return runs there, then fdkit's code that checks
-// the result):
-// measured on the paravirtualized test machine, a stat through the wrapper from a
-// library's code cost 40-60 ns more than the same stat from the caller's own code, the
-// same stat made inline in the library nothing more. They return -errno and leave errno
-// alone. They are not cancellation points (a cancelled thread would leave a dir's use or
-// a new descriptor behind), and an LD_PRELOAD interposer of openat, statx, close, read,
-// pwritev2, pipe2 or epoll_ctl does not see them. Sanitized builds keep the wrappers:
-// ASan's and TSan's interceptors track descriptors (TSan reports a close that races with
-// a use).
+// creation, the epoll set's registrations and the loop's wait on its set. A wrapper is
+// one more page of code before the call and, worse, after it (the wrapper's return runs
+// there, then fdkit's code that checks the result), and one more return into a frame
+// entered before the call: measured on the paravirtualized test machine, a stat through
+// the wrapper from a library's code cost 40-60 ns more than the same stat from the
+// caller's own code, the same stat made inline in the library nothing more, and each
+// such return costs about 6 ns (the return predictions do not survive the call). They
+// return -errno and leave errno alone. They are not cancellation points (a cancelled
+// thread would leave a dir's use or a new descriptor behind), and an LD_PRELOAD
+// interposer of openat, statx, close, read, pwritev2, pipe2, epoll_ctl or epoll_wait does
+// not see them. Sanitized builds keep the wrappers: ASan's and TSan's interceptors track
+// descriptors (TSan reports a close that races with a use, and orders an epoll_ctl before
+// the epoll_wait that reports its data).
 #pragma once
 
 #include <fcntl.h>
@@ -100,6 +101,10 @@ inline int hot_epoll_ctl(int epfd, int op, int fd, epoll_event *ev) {
   return ::epoll_ctl(epfd, op, fd, ev) < 0 ? -errno : 0;
 }
 inline int hot_setfl(int fd, int flags) { return ::fcntl(fd, F_SETFL, flags) < 0 ? -errno : 0; }
+inline int hot_epoll_wait(int epfd, epoll_event *events, int max, int timeout) {
+  int n = ::epoll_wait(epfd, events, max, timeout);
+  return n < 0 ? -errno : n;
+}
 inline long hot_preadv2(int fd, const iovec *iov, int count, int64_t offset, int flags) {
   ssize_t r = ::preadv2(fd, iov, count, offset, flags);
   return r < 0 ? -errno : r;
@@ -131,6 +136,11 @@ inline long hot_pwritev2(int fd, const iovec *iov, int count, int64_t offset, in
 // The status flags of fd's open file description (fcntl F_SETFL).
 [[gnu::always_inline]] inline int hot_setfl(int fd, int flags) {
   return static_cast<int>(raw_syscall(SYS_fcntl, fd, F_SETFL, flags));
+}
+// The loop's wait on its own set (epoll_pwait without a mask: the call the C library's
+// epoll_wait makes where the architecture has no epoll_wait of its own).
+[[gnu::always_inline]] inline int hot_epoll_wait(int epfd, epoll_event *events, int max, int timeout) {
+  return static_cast<int>(raw_syscall(SYS_epoll_pwait, epfd, syscall_arg(events), max, timeout, 0, 0));
 }
 // A read of a non-blocking descriptor: read(2) for one buffer (no vector to copy in).
 [[gnu::always_inline]] inline long hot_readv(int fd, const iovec *iov, int count) {

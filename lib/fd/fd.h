@@ -214,8 +214,6 @@ void register_watches(fdk_loop *loop);
 // Has libuv run register_watches before it polls next (its prepare handle), when watches
 // wait for it: for a loop that libuv polls from now on (loop thread).
 void register_before_libuv_polls(fdk_loop *loop);
-// Called by the loop for each epoll event of a watch.
-void watch_events(Watch *watch, uint32_t events);
 // Called by the loop when its epoll set became readable: true when the set holds one
 // watch, registered for one direction, which is then reported ready without asking the
 // set which (libuv's poll checks the descriptor through the set, so the set is readable

@@ -65,26 +65,12 @@ int set_interest(Watch *w, uint32_t dirs) {
   return set_uv_interest(w, dirs);
 }
 
-// One report of either mechanism. Level-triggered: a direction stays registered while
-// waits keep coming (no system call per wait), and is dropped once it reports readiness
-// nobody waits for. The waiters woken now re-wait only after their callbacks ran, later
-// in this dispatch, so whether anybody waits must be judged before they are woken. Inline
-// in each caller: watch_events runs it for every event of the loop's own set.
-[[gnu::always_inline]] inline void report(Watch *w, bool readable, bool writable) {
-  uint32_t unwanted = (readable && !w->head[0] ? kRead : 0) | (writable && !w->head[1] ? kWrite : 0);
-  watch_fire(w, readable, writable);
-  // A registered watch's interest covers every direction with a waiter (wait_on adds one
-  // at once), so it changes only when it holds an unwanted direction: nearly never, as
-  // the waiters woken wait again, after their callbacks, for what they were woken for.
-  if (w->interest() & unwanted) set_interest(w, (w->interest() & ~unwanted) | wanted(w));
-}
-
 void on_uv_poll(uv_poll_t *handle, int status, int events) {
   auto *w = static_cast<Watch *>(handle->data);
   Dispatch scope(w->loop);
   // An error status wakes everyone: the retried calls report the real error.
   bool err = status < 0;
-  report(w, err || (events & (UV_READABLE | UV_DISCONNECT | UV_PRIORITIZED)), err || (events & UV_WRITABLE));
+  watch_report(w, err || (events & (UV_READABLE | UV_DISCONNECT | UV_PRIORITIZED)), err || (events & UV_WRITABLE));
 }
 
 void on_uv_poll_closed(uv_handle_t *handle) {
@@ -119,12 +105,12 @@ bool report_sole_watch(fdk_loop *loop) {
   if (!w || w->next_in_loop() || watch_poll(w)) return false;
   uint32_t dirs = w->interest();
   if (dirs != kRead && dirs != kWrite) return false;
-  report(w, dirs == kRead, dirs == kWrite);
+  watch_report(w, dirs == kRead, dirs == kWrite);
   return true;
 }
 
-void watch_events(Watch *w, uint32_t events) {
-  report(w, events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR | EPOLLPRI), events & (EPOLLOUT | EPOLLHUP | EPOLLERR));
+void drop_unwanted(Watch *w, uint32_t unwanted) {
+  set_interest(w, (w->interest() & ~unwanted) | wanted(w));
 }
 
 void close_poll_handle(Watch *w, uv_poll_t *poll) {

@@ -9,11 +9,14 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "core/syscall.h"
 #include "fd/fd.h"
 #include "fd/readiness.h"
+#include "io/ops.h"
 #include "io/uring.h"
 #include "loop/deadlines.h"
 #include "loop/remote.h"
+#include "loop/spin.h"
 #include "trace/trace.h"
 
 namespace fdk {
@@ -119,7 +122,7 @@ void on_epoll(uv_poll_t *handle, int, int) {
   epoll_event events[64];
   int n;
   do {
-    n = epoll_wait(loop->epfd, events, 64, 0);
+    n = hot_epoll_wait(loop->epfd, events, 64, 0);
     for (int i = 0; i < n; ++i) watch_events(static_cast<Watch *>(events[i].data.ptr), events[i].events);
   } while (n == 64);
 }
@@ -220,6 +223,29 @@ int expire_sleeps(fdk_loop *loop) {
   return uv_backend_timeout(loop->uv);
 }
 
+// epoll_wait on the loop's set for up to timeout ms (-1: no limit, 0: a poll that never
+// blocks); when the wait may block and recent waits say the events come quickly, the set
+// is first polled without blocking for kPollForNs (loop/spin.h). Returns what epoll_wait
+// returns, -errno on failure. Inline in own_wait_turn, with the calls made by the
+// instruction (core/syscall.h): the wait then returns into no frame entered before it.
+[[gnu::always_inline]] inline int wait_for_events(fdk_loop *loop, epoll_event *events, int max, int timeout) {
+  if (timeout == 0) return hot_epoll_wait(loop->epfd, events, max, 0);
+  SpinState &spin = loop->spin;
+  if (should_poll_first(loop)) {
+    int64_t until = now_ns() + kPollForNs;
+    do {
+      int n = hot_epoll_wait(loop->epfd, events, max, 0);
+      if (n > 0) spin.backoff.found();
+      if (n != 0) return n;
+    } while (now_ns() < until);
+    spin.backoff.found_nothing();
+  }
+  int64_t start = now_ns();
+  int n = hot_epoll_wait(loop->epfd, events, max, timeout);
+  spin.pays = n > 0 && now_ns() - start <= kQuickWaitNs;
+  return n;
+}
+
 // One iteration of an own-wait run, blocking (may_block) as libuv's would: until a watch,
 // libuv's backend or libuv's next timer is due. Work that callbacks of this iteration leave
 // to libuv (idle: a long ready queue; a handle closing; a timer due) gets its turn in the
@@ -248,7 +274,7 @@ bool own_wait_turn(fdk_loop *loop, bool may_block) {
   epoll_event events[kBatch];
   int n = wait_for_events(loop, events, kBatch, timeout);
   bool woken = timeout != 0 && n != 0;
-  if (n < 0) libuv_due = true;  // a signal (EINTR): libuv's handler wrote to its backend
+  if (n < 0) libuv_due = true;  // a signal (-EINTR): libuv's handler wrote to its backend
   // A timer is due: libuv runs only for a timer of its own.
   if (n == 0 && timeout > 0) libuv_due = expire_sleeps(loop) == 0;
   if (n > 0) {
@@ -265,7 +291,7 @@ bool own_wait_turn(fdk_loop *loop, bool may_block) {
         }
       }
       if (n < kBatch) break;
-      n = epoll_wait(loop->epfd, events, kBatch, 0);
+      n = hot_epoll_wait(loop->epfd, events, kBatch, 0);
     }
   }
   if (libuv_due) libuv_turn(loop);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Emulating an old kernel in the tests (see old_kernel_filter.c). */
+/* Emulating an old kernel in the tests, and the other seccomp filters they install (see
+ * old_kernel_filter.c). */
 #ifndef FDKIT_OLD_KERNEL_FILTER_H
 #define FDKIT_OLD_KERNEL_FILTER_H
 
@@ -19,5 +20,13 @@ int fdkt_preadv2_enosys(void);
  * a descriptor's kind) and, with getfl_too, at an fcntl(F_GETFL) (of its mode): 0,
  * -ENOTSUP or -errno. */
 int fdkt_kill_on_kind_and_mode_calls(int getfl_too);
+
+/* Installs, for good, on the calling thread and the threads it starts from then on, a
+ * filter under which each epoll_pwait made without a signal mask's size (as fdkit's loop
+ * makes its wait on its set, by the instruction: the C library's wrappers pass the size,
+ * and an interposed epoll_wait never sees such a wait) first calls count(timeout), on a
+ * supervising thread, then goes on: a test counts the loop's waits so. Once per process;
+ * 0, -ENOTSUP or -errno. */
+int fdkt_count_bare_epoll_pwaits(void (*count)(int timeout));
 
 #endif

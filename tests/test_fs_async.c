@@ -105,6 +105,45 @@ static void expect_result(fdk_loop *loop, fdkt_fs_result *o, int started, int64_
   memset(o, 0, sizeof *o);
 }
 
+/* An open of one name that is a symlink follows it beneath the dir as it would a longer
+ * path (an engine that opens one name with O_NOFOLLOW resolves again a link it finds
+ * there), and the caller's own FDK_O_NOFOLLOW refuses the link. The dentries are cached:
+ * the inline engine serves these opens. */
+static void single_name_links(fdk_loop *loop, fdk_dir *dir, const char *top) {
+  static const char *const links[][2] = {{"to_outside", "../outside"}, {"to_inner", "inner"}, {"to_file", "file"}};
+  char p[PATH_MAX + 32];
+  for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+    snprintf(p, sizeof p, "%s/base/%s", top, links[i][0]);
+    assert_int_equal(symlink(links[i][1], p), 0);
+  }
+  fdkt_fs_result o = {0};
+  expect_escape(loop, &o, fdk_openat_async(loop, dir, "to_outside", FDK_O_RDONLY, 0, fdkt_fs_on_open, &o, NULL),
+                "openat of a link out");
+  expect_escape(loop, &o, fdk_openat_async(loop, dir, "up", FDK_O_RDONLY | FDK_O_DIRECTORY, 0, fdkt_fs_on_open, &o, NULL),
+                "openat of a link to ..");
+  expect_result(loop, &o, fdk_openat_async(loop, dir, "to_file", FDK_O_RDONLY | FDK_O_NOFOLLOW, 0, fdkt_fs_on_open, &o, NULL),
+                -ELOOP, "openat of a link with FDK_O_NOFOLLOW");
+  static const int kinds[] = {FDK_KIND_DIR, FDK_KIND_REGULAR};
+  for (int i = 0; i < 2; i++) {
+    const char *name = links[1 + i][0];
+    finish(loop, fdk_openat_async(loop, dir, name, FDK_O_RDONLY | (i == 0 ? FDK_O_DIRECTORY : 0), 0, fdkt_fs_on_open, &o,
+                                  NULL),
+           &o);
+    if (o.result != 0) fail_msg("openat of %s: %lld (%s)", name, (long long)o.result, fdk_last_error());
+    fdk_stat *st;
+    assert_int_equal(fdk_stat_new(&st), 0);
+    assert_int_equal(fdk_fstat(st, o.fd), 0);
+    assert_int_equal(fdk_stat_kind(st), kinds[i]);
+    fdk_stat_free(st);
+    fdk_fd_unref(o.fd);
+    memset(&o, 0, sizeof o);
+  }
+  for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+    snprintf(p, sizeof p, "%s/base/%s", top, links[i][0]);
+    assert_int_equal(unlink(p), 0);
+  }
+}
+
 /* symlink, link and rename of names in subdirectories of the dir (each made on a parent
  * and a last component), and their failures as the synchronous calls report them. */
 static void within_dir(fdk_loop *loop, fdk_dir *dir, const char *top) {
@@ -199,6 +238,7 @@ static void escape_every_op(int backend) {
     expect_escape(loop, &o, fdk_removexattrat_async(loop, dir, old, "user.fdkit", 0, fdkt_fs_on_result, &o, NULL),
                   "removexattrat");
   }
+  single_name_links(loop, dir, top);
   /* Nothing outside was touched, nothing was made. */
   assert_true(exists(top, "outside"));
   assert_true(exists(top, "outside_dir"));

@@ -126,6 +126,12 @@ inline bool single_component(const char *path, int oflags, uint64_t scope) {
   return (oflags & (O_CREAT | O_DIRECTORY)) != (O_CREAT | O_DIRECTORY);
 }
 
+// Whether an open of one name (single_component) with O_NOFOLLOW may have failed only
+// because the name is a symlink, which then takes the full resolution.
+inline bool one_name_may_be_link(int r, int oflags) {
+  return r == -ELOOP || r == -ENOTDIR || (r == -EACCES && (oflags & O_CREAT));
+}
+
 // Opens path beneath base with the platform flags oflags (O_CLOEXEC included) and
 // returns the new descriptor, or a negative errno with a detail. Confined resolution
 // uses the active backend; unconfined is plain openat.
@@ -141,9 +147,8 @@ int resolve_open(int base, bool confined, const char *path, int oflags, mode_t m
     fd = hot_openat(base, *path ? path : ".", oflags, mode);
   } else if (single_component(path, oflags, scope)) {
     fd = hot_openat(base, path, oflags | O_NOFOLLOW, mode);
-    bool maybe_link = fd == -ELOOP || fd == -ENOTDIR || (fd == -EACCES && (oflags & O_CREAT));
     // With the caller's own O_NOFOLLOW, the kernel's answer is that same error.
-    if (maybe_link && !(oflags & O_NOFOLLOW)) fd = resolve_confined(base, path, oflags, mode, scope);
+    if (one_name_may_be_link(fd, oflags) && !(oflags & O_NOFOLLOW)) fd = resolve_confined(base, path, oflags, mode, scope);
   } else {
     fd = resolve_confined(base, path, oflags, mode, scope);
   }

@@ -432,9 +432,12 @@ class OpenOp final : public DirOp {
       continue_on_pool();
       return 0;
     }
-    how_.flags = static_cast<uint64_t>(result_.oflags);
+    // One name is opened as inline_openat opens it: with O_NOFOLLOW and without the
+    // confined flags; only a symlink found there is opened again with them (on_cqe).
+    one_name_ = base_.confined && single_component(path_.c_str(), result_.oflags, 0);
+    how_.flags = static_cast<uint64_t>(result_.oflags | (one_name_ ? O_NOFOLLOW : 0));
     how_.mode = creates(result_.oflags) ? mode_ : 0;
-    how_.resolve = base_.confined ? kConfinedResolve : 0;
+    how_.resolve = base_.confined && !one_name_ ? kConfinedResolve : 0;
     io_uring_prep_openat2(sqe, base_.raw, path_.empty() ? "." : path_.c_str(), &how_);
     queued();
     return 0;
@@ -444,6 +447,8 @@ class OpenOp final : public DirOp {
     if (cancelled_) {
       if (res >= 0) close(res);
       complete_cancelled();
+    } else if (one_name_ && one_name_may_be_link(res, result_.oflags) && !(result_.oflags & O_NOFOLLOW)) {
+      open_confined();
     } else if (res == -EAGAIN && base_.confined) {
       continue_on_pool();  // a rename raced with "..": the pool retries, then walks
     } else if (res < 0) {
@@ -454,6 +459,20 @@ class OpenOp final : public DirOp {
   }
 
  private:
+  // The one name was a symlink: opened again, resolved beneath the dir.
+  void open_confined() {
+    one_name_ = false;
+    io_uring_sqe *sqe = next_sqe();
+    if (!sqe) {
+      continue_on_pool();
+      return;
+    }
+    how_.flags = static_cast<uint64_t>(result_.oflags);
+    how_.resolve = kConfinedResolve;
+    io_uring_prep_openat2(sqe, base_.raw, path_.c_str(), &how_);
+    queued();
+  }
+
   int64_t run_blocking() override { return openat_raw(dir_, path_.c_str(), result_.oflags, mode_); }
   void discard(int64_t r) override { close(static_cast<int>(r)); }
   FDK_ASYNC_HOT void deliver_result(int64_t result) override { result_.deliver(result); }
@@ -461,6 +480,7 @@ class OpenOp final : public DirOp {
   OpenResult result_;
   mode_t mode_;
   open_how how_{};
+  bool one_name_ = false;  // the submission in flight opens one name with O_NOFOLLOW
 };
 
 class FstatOp final : public UringOp {

@@ -176,7 +176,7 @@ inline void fire(Watch *w, Direction dir) {
 }
 
 // Wakes the waiters of each ready direction. Inline in the report of either mechanism
-// (report), which every delivered read runs through.
+// (watch_report), which every delivered read runs through.
 inline void watch_fire(Watch *w, bool readable, bool writable) {
   if (readable) {
     w->loop->full_reads_since_report = 0;

@@ -160,7 +160,7 @@ int eager_workers(int most) {
   cpu_set_t cpus;
   if (getenv("UV_THREADPOOL_SIZE") || sched_getaffinity(0, sizeof cpus, &cpus) < 0) return most;
   int n = CPU_COUNT(&cpus);
-  return n < most ? std::clamp(n + 1, 1, std::max(most - 1, 1)) : most;
+  return n < most ? std::min(n + 1, most - 1) : most;
 }
 
 // Only while the eager workers are all running jobs (the clock costs a lone call time),
@@ -241,20 +241,22 @@ bool wake_under_way_locked(const Pool &p) { return p.woken >= p.eager; }
 // off the stack (its semaphore to post once mu is released), else a new thread if the pool
 // may grow (null then). At most one wake-up per eager worker is under way at a time (see
 // wake_under_way_locked): a woken worker, once it has taken a job, wakes the next if jobs
-// are left. So a loop that sends a burst of calls pays a wake-up system call per CPU, not
-// one per call, and when the loop is the bottleneck (fast calls at many in flight) workers
+// are left. So a loop that sends a burst of calls pays a wake-up system call per eager
+// worker, not one per call, and when the loop is the bottleneck (fast calls at many in flight) workers
 // that keep up are not woken one by one per call.
 // With the eager workers all awake and jobs moving, the worker woken (or started) is one to
 // stand by, and only if none does (see take). A sleeping worker is woken before the one on
-// standby, which then stays there: taking it first left the standby place empty, and the
-// next call queued woke another worker only to stand by (at 64 stats in flight, a wake-up
-// every 60 calls, 10% of the throughput).
+// standby, which then stays there: taken first, it left the standby place empty, and the
+// next call queued woke another worker to fill it (at 64 stats in flight, 4900 wake-ups
+// per 200 000 calls, 3250 of them of the worker standing by; about 7% more calls a second
+// once it stays).
 Worker *more_hands_locked(Pool &p) {
   if (p.queued.load(std::memory_order_seq_cst) <= p.looking.load(std::memory_order_seq_cst)) return nullptr;
   bool room = p.awake < p.eager || stalled(p);
   if (!room && p.standby) return nullptr;
-  Worker *w = p.idle ? p.idle : room ? std::exchange(p.standby, nullptr) : nullptr;
-  if (w && w == p.idle) p.idle = w->next_idle;
+  Worker *w = p.idle;
+  if (w) p.idle = w->next_idle;
+  else if (room) w = std::exchange(p.standby, nullptr);
   if (w) {
     ++p.woken;
     ++p.awake;

@@ -20,14 +20,15 @@
 // - a loop waiting itself with many jobs in flight lets results gather before it is woken:
 //   half of them, or fewer once the queue runs low, and never longer than 1 ms, which caps
 //   its wait (loop/pool.cpp, pool_wait_timeout);
-// - a burst of calls from the loop costs it at most one worker wake-up per CPU: a woken
-//   worker wakes the next while calls are left (loop/pool.cpp, more_hands_locked). One
-//   wake-up in all kept the second CPU idle at 64 calls in flight while the woken worker
-//   waited for the busy CPU that woke it (wake_under_way_locked).
-// - without UV_THREADPOOL_SIZE, only one worker per CPU takes calls while calls keep
-//   finishing (more only take CPU time from the loop thread and contend on the kernel's
-//   locks); the others join in once none has started or finished for 1 ms, which one of
-//   them, on standby, checks every millisecond while calls wait (loop/pool.cpp, kStalled).
+// - a burst of calls from the loop costs it at most one worker wake-up per eager worker: a
+//   woken worker wakes the next while calls are left (loop/pool.cpp, more_hands_locked).
+//   One wake-up in all kept the second CPU idle at 64 calls in flight while the woken
+//   worker waited for the busy CPU that woke it (wake_under_way_locked).
+// - without UV_THREADPOOL_SIZE, only one worker per CPU and one more take calls while calls
+//   keep finishing (many more only take CPU time from the loop thread and contend on the
+//   kernel's locks); the others join in once none has started or finished for 1 ms, which
+//   one of them, on standby, checks every millisecond while calls wait (loop/pool.cpp,
+//   kStalled, eager_workers).
 // - workers run under SCHED_BATCH, so that one the loop wakes does not preempt it, except a
 //   worker whose calls mostly take long while all are busy (they wait on a kernel lock):
 //   a lock's waiter must not wait for a free CPU (loop/pool.cpp, kLongJob).

@@ -375,6 +375,8 @@ fdk_fd *init_handle(void *memory, int raw, uint8_t flags, uint16_t learned) {
   // is learned is stored, not or'ed: nobody else sees the handle yet.
   fd->user_refs.store(1, std::memory_order_relaxed);
   fd->pins.store(1, std::memory_order_relaxed);
+  if (!(flags & fdk_fd::kModeUnread))
+    learned |= fdk_fd::kModeRead | ((flags & FDK_FD_BLOCKING) ? fdk_fd::kModeBlocking : 0);
   fd->learned.store(learned, std::memory_order_relaxed);
   return fd;
 }

@@ -32,8 +32,10 @@ struct fdk_fd {
   // SIGPIPE back instead (the top bit, clear of the ones above as they grow).
   static constexpr uint16_t kNoNosignalWrite = 1u << 15;
 
-  // In flags: adopt was not told the mode, which is read from the descriptor at the first
-  // use that needs it (an fcntl at every adopt would cost more than the adopt itself).
+  // In the flags given to fd_alloc: adopt was not told the mode, which is read from the
+  // descriptor at the first use that needs it (an fcntl at every adopt would cost more than
+  // the adopt itself). A mode given is learned at once (kModeRead), so the mode is asked
+  // of learned alone.
   static constexpr uint8_t kModeUnread = 0x80;
 
   // Two counts with two words: a reference keeps the descriptor open (the last one closes
@@ -148,10 +150,16 @@ int fd_blocking_mode(fdk_fd *fd);
 // The blocking mode as far as it is known without a system call: 1 blocking, 0 not, -1
 // not read yet.
 inline int fd_known_mode(const fdk_fd *fd) {
-  if (!(fd->flags & fdk_fd::kModeUnread)) return (fd->flags & FDK_FD_BLOCKING) ? 1 : 0;
   uint16_t learned = fd->learned.load(std::memory_order_relaxed);
   if (learned & fdk_fd::kModeRead) return (learned & fdk_fd::kModeBlocking) ? 1 : 0;
   return -1;
+}
+// Whether a handle with these learned bits is known pollable and non-blocking: its
+// asynchronous calls are then plain non-blocking system calls, tried without asking
+// anything else (one load and one test on the hot paths of a read).
+inline bool tries_plainly(uint16_t learned) {
+  constexpr uint16_t kAsked = fdk_fd::kPollable | fdk_fd::kModeRead | fdk_fd::kModeBlocking;
+  return (learned & kAsked) == (fdk_fd::kPollable | fdk_fd::kModeRead);
 }
 // The blocking mode, false when it cannot be read (the call that follows then fails);
 // known is what fd_known_mode answered, the mode read only when that was -1.

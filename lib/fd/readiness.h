@@ -175,16 +175,19 @@ inline void fire(Watch *w, Direction dir) {
   }
 }
 
+// Wakes the waiters of the read direction, reported readable.
+inline void fire_readable(Watch *w) {
+  w->loop->full_reads_since_report = 0;
+  // The reads woken now try at once (a pidfd's exit watch is the one waiter that does
+  // not read: a read of that descriptor then waits for the next report).
+  w->set_read_spent(w->head[static_cast<int>(Direction::read)] != nullptr);
+  fire(w, Direction::read);
+}
+
 // Wakes the waiters of each ready direction. Inline in the report of either mechanism
 // (watch_report), which every delivered read runs through.
 inline void watch_fire(Watch *w, bool readable, bool writable) {
-  if (readable) {
-    w->loop->full_reads_since_report = 0;
-    // The reads woken now try at once (a pidfd's exit watch is the one waiter that does
-    // not read: a read of that descriptor then waits for the next report).
-    w->set_read_spent(w->head[static_cast<int>(Direction::read)] != nullptr);
-    fire(w, Direction::read);
-  }
+  if (readable) fire_readable(w);
   if (writable) fire(w, Direction::write);
 }
 
@@ -210,6 +213,9 @@ void drop_unwanted(Watch *w, uint32_t unwanted);
 // returns straight into the loop's (each frame a system call returns through costs about
 // 6 ns, core/syscall.h).
 [[gnu::always_inline]] inline void watch_events(Watch *w, uint32_t events) {
+  // The report of nearly every delivered read: readable alone, with reads waiting, so no
+  // direction is unwanted (watch_report).
+  if (__builtin_expect(events == EPOLLIN && w->head[static_cast<int>(Direction::read)], 1)) return fire_readable(w);
   watch_report(w, events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR | EPOLLPRI), events & (EPOLLOUT | EPOLLHUP | EPOLLERR));
 }
 

@@ -234,6 +234,8 @@ struct ReadTask : Callback {
   FileRequest file_request() { return {&v, &g_at_file_position, false}; }
   // The next read of a re-arm (IoOp::rearm): of one buffer, or of an array (which may
   // throw before anything changed).
+  // Whether retarget of one buffer frees nothing (IoOp::rearm_at_once).
+  bool retargets_freely() const { return !v.on_heap(); }
   void retarget(fdk_result_cb to, void *with, const iovec &one) noexcept {
     v.assign_one(one);
     cb = to;
@@ -469,9 +471,20 @@ ssize_t getrandom(void *buf, size_t len, unsigned flags) {
   return t.run();
 }
 
+namespace {
+// read_async but for the common re-arm: out of line, so that one needs no frame.
+[[gnu::noinline]] int read_async_otherwise(fdk_loop *loop, fdk_fd *fd, void *buf, size_t len, fdk_result_cb cb,
+                                           void *data, fdk_op **op) noexcept {
+  return start_read(loop, fd, cb, data, op, "read", iovec{buf, len});
+}
+}  // namespace
+
 int read_async(fdk_loop *loop, fdk_fd *fd, void *buf, size_t len, fdk_result_cb cb, void *data,
                fdk_op **op) noexcept {
-  return start_read(loop, fd, cb, data, op, "read", iovec{buf, len});
+  // Only a ReadOp's deliver sets rearmable (ReadTask::kKeptOnRearm).
+  auto *kept = static_cast<ReadOp *>(loop->rearmable);
+  if (kept && kept->rearm_at_once(fd, "read", op, cb, data, iovec{buf, len})) return 0;
+  return read_async_otherwise(loop, fd, buf, len, cb, data, op);
 }
 
 int write_async(fdk_loop *loop, fdk_fd *fd, const void *buf, size_t len, fdk_result_cb cb, void *data, fdk_op **op) {

@@ -107,6 +107,9 @@ struct Iovecs {
     return n;
   }
 
+  // Whether a copy is on the heap (assigning another frees it).
+  bool on_heap() const { return kept_ == Kept::heap; }
+
   void into(msghdr &msg) const {
     msg.msg_iov = const_cast<iovec *>(iov);
     msg.msg_iovlen = static_cast<size_t>(count);
@@ -273,7 +276,7 @@ class IoOp final : public fdk_op, private Waiter {
   }
 
   void deliver(int64_t result) override {
-    span_.end(reported(task_, result));
+    if (__builtin_expect(span_.open(), 0)) end_span(result);  // out of line: no frame here
     if constexpr (requires { Task::kKeptOnRearm; }) loop->rearmable = this;
     task_.deliver(result);
   }
@@ -287,6 +290,27 @@ class IoOp final : public fdk_op, private Waiter {
     if (rerouted_to() || fd != fd_ || fd_is_closing(fd) || refs.load(std::memory_order_relaxed) != 1) return false;
     uint16_t kind = fd->learned.load(std::memory_order_relaxed) & (fdk_fd::kPollable | fdk_fd::kUnpollable);
     return kind == fdk_fd::kPollable || (kind == 0 && tries_before_kind(fd, task_));
+  }
+
+  // rearm() of the common case, inline and without a call: the same handle, still open and
+  // known pollable and non-blocking, no cancel on its way, the operation still on the watch
+  // that woke it with the readiness spent since (so the read waits on there, as
+  // wait_or_try would have it), no failure detail to drop, nobody tracing, and nothing of
+  // the task's to free. False, with nothing changed, when any of that does not hold:
+  // rearm() then does what the rules ask.
+  template <class... Args>
+  [[gnu::always_inline]] bool rearm_at_once(fdk_fd *fd, const char *what, fdk_op **out, Args &&...args) {
+    // The atomic loads first: the fields tested after them are then not loaded again.
+    if (fd_is_closing(fd) || !tries_plainly(fd->learned.load(std::memory_order_relaxed)) ||
+        refs.load(std::memory_order_relaxed) != 1 || trace_listening())
+      return false;
+    Watch *watch = Waiter::watch;  // null once rerouted to a file engine (reroute)
+    if (fd != fd_ || !watch || !watch->read_spent() || detail || !task_.retargets_freely()) return false;
+    task_.retarget(std::forward<Args>(args)...);
+    loop->rearmable = nullptr;
+    what_ = what;
+    op_rearmed(this, out);
+    return true;
   }
 
   // Starts the read that task_.retarget(args...) makes of the finished task, on this
@@ -329,15 +353,56 @@ class IoOp final : public fdk_op, private Waiter {
   // re-arms it for the same handle (wait_or_try), or it goes (~IoOp). A report that finds
   // it completed still makes it leave: otherwise the direction, wanted by nobody, would
   // stay registered and be reported again and again before its callback runs.
+  //
+  // A read woken on a handle known pollable and non-blocking, the wake-up of every read a
+  // busy loop delivers, makes its call and queues its result here, without a frame of its
+  // own: anything else (a failure, a full buffer, a handle not known so well) goes on out
+  // of line, as step() would.
   static void on_ready(Waiter *w, int status) {
     auto &op = static_cast<IoOp &>(*w);  // a reference: no test for a null pointer
-    if (__builtin_expect(op.state != State::pending, 0)) {
-      cancel_wait(w);  // off the list already when the watch ended
+    if constexpr (requires { op.task_.attempt_nonblocking(0); }) {
+      fdk_fd *fd = op.fd_;
+      if (__builtin_expect(status == 0 && op.state == State::pending && !fd_is_closing(fd) &&
+                               tries_plainly(fd->learned.load(std::memory_order_relaxed)),
+                           1)) {
+        int64_t r = op.task_.attempt_nonblocking(fd->raw);
+        if (__builtin_expect(r >= 0 && r < static_cast<int64_t>(kFullReadMin), 1)) return op_ready(&op, r);
+        if (r != -EAGAIN) op.conclude_woken(r);  // else it waits on, still on the list
+        return;
+      }
+      op.woken_out_of_line(status);
+    } else {
+      op.woken(status);
+    }
+  }
+
+  // Every wake-up but the plain read's: gone on with as the rules of on_ready say.
+  [[gnu::always_inline]] void woken(int status) {
+    if (__builtin_expect(state != State::pending, 0)) {
+      cancel_wait(this);  // off the list already when the watch ended
       return;
     }
-    if (__builtin_expect(status < 0, 0)) op.not_ready(status);
-    else op.step(true);
+    if (__builtin_expect(status < 0, 0)) not_ready(status);
+    else step(true);
   }
+  [[gnu::noinline]] void woken_out_of_line(int status) { woken(status); }
+
+  // What a woken try that neither completed plainly nor found nothing goes on with.
+  [[gnu::noinline]] void conclude_woken(int64_t r) {
+    if (r == -EINTR) step(true);
+    else conclude(r);
+  }
+
+  // The end of a try that completed (r is neither -EAGAIN nor -EINTR).
+  [[gnu::always_inline]] void conclude(int64_t r) {
+    if constexpr (requires { task_.fills_buffer(r); })
+      if (task_.fills_buffer(r)) note_read_filled(loop, fd_);
+    // Never on the pending list (op_start_watched): a success is queued inline.
+    if (r < 0) op_complete(this, fail_sys(static_cast<int>(r), what_));
+    else op_ready(this, r);
+  }
+
+  [[gnu::noinline]] void end_span(int64_t result) { span_.end(reported(task_, result)); }
 
   // Woken with a failure instead of readiness.
   [[gnu::cold, gnu::noinline]] void not_ready(int status) {
@@ -401,11 +466,7 @@ class IoOp final : public fdk_op, private Waiter {
         return;
       }
       if (r != -EAGAIN) {
-        if constexpr (requires { task_.fills_buffer(r); })
-          if (task_.fills_buffer(r)) note_read_filled(loop, fd_);
-        // Never on the pending list (op_start_watched): a success is queued inline.
-        if (r < 0) op_complete(this, fail_sys(static_cast<int>(r), what_));
-        else op_ready(this, r);
+        conclude(r);
         return;
       }
       // Woken by a report, it is still on the watch's list (on_ready): it waits on there.

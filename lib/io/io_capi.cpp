@@ -41,12 +41,13 @@ int check_flags(const char *what, unsigned flags, unsigned known) {
 }
 
 // fdk_read_async's checks one by one, for the detail of the first that fails, once their
-// test together did: a read re-armed from its callback, the loop's hot path, then makes
-// no call before the body's.
-[[gnu::cold, gnu::noinline]] int refuse_read(fdk_loop *loop, fdk_fd *fd, const void *buf, size_t len,
-                                             fdk_result_cb cb) {
+// test together did; the read when none fails. A read re-armed from its callback, the
+// loop's hot path, then makes no call before the body's, and needs no frame.
+[[gnu::cold, gnu::noinline]] int read_after_checks(fdk_loop *loop, fdk_fd *fd, void *buf, size_t len, fdk_result_cb cb,
+                                                   void *data, fdk_op **op) {
   if (int r = check_buf("read", fd, buf, len)) return r;
-  return fdk::check_async("read", loop, cb);
+  if (int r = fdk::check_async("read", loop, cb)) return r;
+  return fdk::read_async(loop, fd, buf, len, cb, data, op);
 }
 
 }  // namespace
@@ -111,9 +112,8 @@ FDK_API ssize_t fdk_getrandom(void *buf, size_t len, unsigned flags) {
 
 FDK_API int fdk_read_async(fdk_loop *loop, fdk_fd *fd, void *buf, size_t len, fdk_result_cb cb, void *data,
                            fdk_op **op) {
-  if (__builtin_expect(!fd || (!buf && len) || len > SSIZE_MAX || !loop || !cb || fdk::loop_forked(loop), 0)) {
-    if (int r = refuse_read(loop, fd, buf, len, cb)) return r;
-  }
+  if (__builtin_expect(!fd || (!buf && len) || len > SSIZE_MAX || !loop || !cb || fdk::loop_forked(loop), 0))
+    return read_after_checks(loop, fd, buf, len, cb, data, op);
   return fdk::read_async(loop, fd, buf, len, cb, data, op);  // guarded inside (ops.h)
 }
 

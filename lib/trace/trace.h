@@ -54,6 +54,8 @@ class Span {
   void begin(const char *name, int fd, const char *path, fdk_loop *loop = nullptr) {
     if (trace_listening()) begin_slow(name, fd, path, loop);
   }
+  // Whether the span began (somebody listened) and has not ended.
+  bool open() const { return open_ != nullptr; }
   // Ends a span that began; detail adds facts to the end event.
   void end(int64_t result, const char *detail = nullptr) {
     if (open_) end_slow(result, detail);

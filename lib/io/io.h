@@ -355,9 +355,9 @@ class IoOp final : public fdk_op, private Waiter {
   // stay registered and be reported again and again before its callback runs.
   //
   // A read woken on a handle known pollable and non-blocking, the wake-up of every read a
-  // busy loop delivers, makes its call and queues its result here, without a frame of its
-  // own: anything else (a failure, a full buffer, a handle not known so well) goes on out
-  // of line, as step() would.
+  // busy loop delivers, makes its call and queues its result here, calling nothing and
+  // saving two registers: anything else (a failure, a full buffer, a handle not known so
+  // well) goes on out of line, as step() would.
   static void on_ready(Waiter *w, int status) {
     auto &op = static_cast<IoOp &>(*w);  // a reference: no test for a null pointer
     if constexpr (requires { op.task_.attempt_nonblocking(0); }) {

@@ -232,10 +232,10 @@ struct ReadTask : Callback {
   // A read that filled a buffer of kFullReadMin bytes or more leaves the readiness unspent (fd.h).
   bool fills_buffer(int64_t r) const { return r >= static_cast<int64_t>(kFullReadMin) && static_cast<size_t>(r) == v.bytes(); }
   FileRequest file_request() { return {&v, &g_at_file_position, false}; }
-  // The next read of a re-arm (IoOp::rearm): of one buffer, or of an array (which may
-  // throw before anything changed).
   // Whether retarget of one buffer frees nothing (IoOp::rearm_at_once).
   bool retargets_freely() const { return !v.on_heap(); }
+  // The next read of a re-arm (IoOp::rearm): of one buffer, or of an array (which may
+  // throw before anything changed).
   void retarget(fdk_result_cb to, void *with, const iovec &one) noexcept {
     v.assign_one(one);
     cb = to;

@@ -1157,11 +1157,13 @@ static void test_completed_reads_reported_again(void **state) {
  * reading) takes over the finished read's operation: each step below is what such a
  * callback does after its read completed. */
 enum rearm_step { REARM_ONE, REARM_TWO_IOVECS, REARM_THEN_CANCEL, REARM_THEN_CLOSE, CLOSE_THEN_REARM,
-                  REARM_ON_OTHER_LOOP, REARM_AFTER_CANCEL_FROM_THREAD, STOP };
+                  REARM_ON_OTHER_LOOP, REARM_AFTER_CANCEL_FROM_THREAD, CLOSE_FROM_THREAD_THEN_REARM,
+                  READ_OTHER_HANDLE, STOP };
 
 typedef struct {
   fdk_loop *loop, *other;
   fdk_fd *fd;
+  fdk_fd *other_fd;             /* a second handle, for READ_OTHER_HANDLE */
   const enum rearm_step *steps; /* what the callback of the n-th read does */
   int n;                        /* reads completed */
   int64_t results[16];
@@ -1190,6 +1192,7 @@ static int rearm_start(rearm_ctx *c, fdk_loop *loop, int i, int two_iovecs) {
 }
 
 static int cancel_on_thread(void *arg) { return fdk_op_cancel(arg); }
+static int close_on_thread(void *arg) { return fdk_fd_close(arg); }
 
 static void rearm_on_read(int64_t result, void *data) {
   rearm_ctx *c = data;
@@ -1222,6 +1225,19 @@ static void rearm_on_read(int64_t result, void *data) {
       c->start_result = rearm_start(c, c->loop, i + 1, 0);
       break;
     }
+    case CLOSE_FROM_THREAD_THEN_REARM: {
+      /* The loop's watch outlives that close until the loop drops it, but the handle
+       * takes no new read: the re-arm fails as a fresh read would. */
+      fdkt_later later;
+      fdkt_later_start(&later, 0, close_on_thread, c->fd);
+      assert_int_equal(fdkt_later_join(&later), 0);
+      c->start_result = rearm_start(c, c->loop, i + 1, 0);
+      break;
+    }
+    case READ_OTHER_HANDLE:
+      memset(c->buf[i + 1], 0, sizeof c->buf[i + 1]);
+      c->start_result = fdk_read_async(c->loop, c->other_fd, c->buf[i + 1], 1, rearm_on_read, c, &c->op[i + 1]);
+      break;
     case STOP: break;
   }
 }
@@ -1344,6 +1360,58 @@ static void test_rearm_on_another_loop(void **state) {
   assert_int_equal(c.n, 2);
   assert_int_equal(c.results[1], 1);
   assert_memory_equal(c.got[1], "b", 1);
+  rearm_close(&c, peer);
+}
+
+/* The handle closed from another thread while the callback runs, before the callback
+ * starts the next read: that read fails with -EBADF at once, no callback runs for it, and
+ * the loop still ends its watch (the descriptor is closed once it did). */
+static void test_rearm_after_close_from_another_thread(void **state) {
+  (void)state;
+  static const enum rearm_step steps[] = {CLOSE_FROM_THREAD_THEN_REARM, STOP};
+  rearm_ctx c;
+  int peer;
+  rearm_ab(&c, steps, &peer, 1);
+  assert_int_equal(c.start_result, -EBADF);
+  for (int i = 0; i < 10; i++) fdk_loop_run(c.loop, FDK_RUN_NOWAIT);
+  assert_int_equal(c.n, 1);
+  assert_int_equal(fdk_fd_raw(c.fd), -EBADF);
+  fdk_fd_unref(c.fd);
+  assert_int_equal(fdk_loop_free(c.other), 0);
+  assert_int_equal(fdk_loop_free(c.loop), 0);
+  /* The loop ended its watch and the descriptor is closed, with "b" unread: the peer's
+   * connection is reset. */
+  char byte;
+  assert_int_equal(read(peer, &byte, 1), -1);
+  assert_int_equal(errno, ECONNRESET);
+  close(peer);
+}
+
+/* The callback of a read of one handle starts a read of another: that read is an
+ * operation of its own, on the other handle, and reads what arrives there. The other
+ * handle is a pipe fdkit made, known pollable and non-blocking from the start, as the
+ * first one is by then: nothing but the handle tells the two reads apart. */
+static void test_read_of_another_handle_from_callback(void **state) {
+  (void)state;
+  static const enum rearm_step steps[] = {READ_OTHER_HANDLE, STOP};
+  rearm_ctx c;
+  int peer;
+  assert_int_equal(rearm_open(&c, steps, &peer, NULL), 0);
+  fdk_fd *other_wr;
+  assert_int_equal(fdk_pipe(&c.other_fd, &other_wr), 0);
+  assert_int_equal(write(peer, "ab", 2), 2);
+  assert_int_equal(fdk_write(other_wr, "x", 1), 1);
+  rearm_run(&c, 2);
+  assert_int_equal(c.start_result, 0);
+  assert_true(c.op[1] != c.op[0]);
+  assert_int_equal(c.results[1], 1);
+  assert_memory_equal(c.got[1], "x", 1);
+  /* "b" is still unread on the first handle. */
+  char byte;
+  assert_int_equal(read(fdk_fd_raw(c.fd), &byte, 1), 1);
+  assert_int_equal(byte, 'b');
+  fdk_fd_unref(c.other_fd);
+  fdk_fd_unref(other_wr);
   rearm_close(&c, peer);
 }
 
@@ -1611,6 +1679,8 @@ int main(void) {
       fdkt_test(test_rearmed_read_handle_closed),
       fdkt_test(test_rearm_on_another_loop),
       fdkt_test(test_rearm_after_cancel_from_another_thread),
+      fdkt_test(test_rearm_after_close_from_another_thread),
+      fdkt_test(test_read_of_another_handle_from_callback),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -79,7 +79,7 @@ FDK_ASYNC_HOT int inline_openat(fdk_loop *loop, fdk_dir *dir, const char *path, 
   how.resolve = RESOLVE_CACHED | (b.confined && !one_name ? kConfinedResolve : 0);
   // The calls inline (core/syscall.h): no page of the C library's wrappers after them.
   int r = hot_openat2(b.raw, *path ? path : ".", &how);
-  if (one_name && one_name_may_be_link(r, oflags) && !(oflags & O_NOFOLLOW)) {
+  if (one_name && one_name_may_be_link(r, oflags)) {
     how.flags = static_cast<uint64_t>(flags);
     how.resolve = RESOLVE_CACHED | kConfinedResolve;
     r = hot_openat2(b.raw, path, &how);
@@ -447,7 +447,7 @@ class OpenOp final : public DirOp {
     if (cancelled_) {
       if (res >= 0) close(res);
       complete_cancelled();
-    } else if (one_name_ && one_name_may_be_link(res, result_.oflags) && !(result_.oflags & O_NOFOLLOW)) {
+    } else if (one_name_ && one_name_may_be_link(res, result_.oflags)) {
       open_confined();
     } else if (res == -EAGAIN && base_.confined) {
       continue_on_pool();  // a rename raced with "..": the pool retries, then walks

@@ -127,8 +127,10 @@ inline bool single_component(const char *path, int oflags, uint64_t scope) {
 }
 
 // Whether an open of one name (single_component) with O_NOFOLLOW may have failed only
-// because the name is a symlink, which then takes the full resolution.
+// because the name is a symlink, which then takes the full resolution. Never with the
+// caller's own O_NOFOLLOW: the kernel's answer is then that same error.
 inline bool one_name_may_be_link(int r, int oflags) {
+  if (oflags & O_NOFOLLOW) return false;
   return r == -ELOOP || r == -ENOTDIR || (r == -EACCES && (oflags & O_CREAT));
 }
 
@@ -147,8 +149,7 @@ int resolve_open(int base, bool confined, const char *path, int oflags, mode_t m
     fd = hot_openat(base, *path ? path : ".", oflags, mode);
   } else if (single_component(path, oflags, scope)) {
     fd = hot_openat(base, path, oflags | O_NOFOLLOW, mode);
-    // With the caller's own O_NOFOLLOW, the kernel's answer is that same error.
-    if (one_name_may_be_link(fd, oflags) && !(oflags & O_NOFOLLOW)) fd = resolve_confined(base, path, oflags, mode, scope);
+    if (one_name_may_be_link(fd, oflags)) fd = resolve_confined(base, path, oflags, mode, scope);
   } else {
     fd = resolve_confined(base, path, oflags, mode, scope);
   }

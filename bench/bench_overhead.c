@@ -16,7 +16,11 @@
  *   deliver-1pct        rounds in which 1% of the channels get a value written, then the
  *                       loop runs until their reads completed; each callback re-arms its read
  *                       (libuv's stream keeps reading); per delivered read, the writes
- *                       included (at least MIN_READS reads)
+ *                       included (at least MIN_READS reads). Then the floor, in pairs of
+ *                       its own with libuv: the same rounds with no library at all, one
+ *                       epoll set, level-triggered as both libraries register, epoll_wait
+ *                       and a read per event. Its ratio to libuv ("floor/libuv") is the
+ *                       best any library could reach: the system calls alone.
  *   open-read-close     one cycle: make a pipe, start a read, write one byte, run the loop
  *                       until the read completed, close both ends (N cycles, at least
  *                       MIN_CYCLES; the same study at every N below MIN_CYCLES)
@@ -29,14 +33,14 @@
  *
  * usage: bench_overhead [PAIRS [STUDY...]]   (default 9; studies: reads cycle timers; the
  * timer studies, seconds long each, run a third as many pairs)
- * A pair is an fdkit child and a libuv child of one study, alive together and taking turns
- * (A B A B ...): the one-shot cases are one turn each, and the repeated ones (deliver-1pct,
- * open-read-close) are cut into BLOCKS turns whose costs add up, so load from elsewhere on
- * the machine reaches both alike within tens of milliseconds. Each implementation's
- * figures are its medians over the PAIRS pairs; each ratio is the median of the per-pair
- * ratios, with its quartiles (cpu_q1, cpu_q3) telling how far the pairs disagreed. A
- * measured stretch holds at least MIN_READS delivered reads (more rounds at small N) or
- * MIN_CYCLES cycles ("ops" says how many), so it outlasts the scheduler's noise.
+ * A pair is an fdkit child (or the floor's) and a libuv child of one study, alive together
+ * and taking turns (A B A B ...): the one-shot cases are one turn each, and the repeated
+ * ones (deliver-1pct, open-read-close) are cut into BLOCKS turns whose costs add up, so
+ * load from elsewhere on the machine reaches both alike within tens of milliseconds. Each implementation's figures are its medians over the PAIRS pairs;
+ * each ratio is the median of the per-pair ratios, with its quartiles (cpu_q1, cpu_q3)
+ * telling how far the pairs disagreed. A measured stretch holds at least MIN_READS
+ * delivered reads (more rounds at small N) or MIN_CYCLES cycles ("ops" says how many), so
+ * it outlasts the scheduler's noise.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -46,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -305,6 +310,36 @@ static void reads_libuv(int n, results *r) {
   deliver_rounds(r, fds, n, uv_run_once);
 }
 
+/* reads: N channels, no library ----------------------------------------------------- */
+
+static int floor_epoll = -1;
+static const int *floor_fds;
+
+static void floor_run_once(void) {
+  struct epoll_event events[1024];
+  int n = epoll_wait(floor_epoll, events, 1024, -1);
+  if (n < 0) abort();
+  for (int i = 0; i < n; ++i) {
+    if (read(floor_fds[events[i].data.u32], sink, sizeof sink) != 8) abort();
+    ++delivered;
+  }
+}
+
+static void reads_floor(int n, results *r) {
+  int *fds = malloc(sizeof *fds * (size_t)n);
+  for (int i = 0; i < n; ++i)
+    if ((fds[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) abort();
+  if ((floor_epoll = epoll_create1(EPOLL_CLOEXEC)) < 0) abort();
+  floor_fds = fds;
+  turn_begin();
+  for (int i = 0; i < n; ++i) {
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+    if (epoll_ctl(floor_epoll, EPOLL_CTL_ADD, fds[i], &ev) < 0) abort();
+  }
+  turn_end();
+  deliver_rounds(r, fds, n, floor_run_once);
+}
+
 /* open-read-close cycles ------------------------------------------------------------ */
 
 static int cycle_done;
@@ -511,13 +546,14 @@ static results finish_child(child *c, int n) {
   return out;
 }
 
-/* One pair: the fdkit and libuv children of a study, taking turns until both are done. */
-static void run_one_pair(study_fn fdkit, study_fn libuv, int n, results *f, results *u) {
-  child c[2] = {start_child(fdkit, n), start_child(libuv, n)};
+/* One pair: a study's child of one implementation (fdkit's or the floor's) and libuv's,
+ * taking turns until both are done. */
+static void run_one_pair(study_fn mine, study_fn libuv, int n, results *m, results *u) {
+  child c[2] = {start_child(mine, n), start_child(libuv, n)};
   while (c[0].channel >= 0 || c[1].channel >= 0)
     for (int k = 0; k < 2; ++k)
       if (c[k].channel >= 0) give_turn(&c[k]);
-  *f = finish_child(&c[0], n);
+  *m = finish_child(&c[0], n);
   *u = finish_child(&c[1], n);
 }
 
@@ -542,19 +578,29 @@ static double ratio(double a, double b) { return b != 0 ? a / b : 0; }
 
 enum { MAX_PAIRS = 31 };
 
-/* One study at one n, measured in pairs pairs. */
+/* One study at one n, measured in pairs pairs: mine (fdkit or the floor) against libuv. */
 typedef struct {
-  results f[MAX_PAIRS], u[MAX_PAIRS];
+  const char *impl;
+  results m[MAX_PAIRS], u[MAX_PAIRS];
   int pairs;
 } paired;
 
-static void run_pairs(paired *p, study_fn fdkit, study_fn libuv, int n, int pairs) {
+static void run_pairs(paired *p, const char *impl, study_fn mine, study_fn libuv, int n, int pairs) {
+  p->impl = impl;
   p->pairs = pairs;
-  for (int i = 0; i < pairs; ++i) run_one_pair(fdkit, libuv, n, &p->f[i], &p->u[i]);
+  for (int i = 0; i < pairs; ++i) run_one_pair(mine, libuv, n, &p->m[i], &p->u[i]);
 }
 
-/* The median over the pairs of each field of case c of one side (fdkit's or libuv's). */
-static metric side_medians(const results *side, int pairs, int c) {
+/* Where a side's results hold the case named name, or -1. */
+static int case_of(const results *r, const char *name) {
+  for (int c = 0; c < r->count; ++c)
+    if (strcmp(r->names[c], name) == 0) return c;
+  return -1;
+}
+
+/* The median over the pairs of each field of the case named name of one side. */
+static metric side_medians(const results *side, int pairs, const char *name) {
+  int c = case_of(&side[0], name);
   metric out;
   double *fields = (double *)&out;
   for (size_t k = 0; k < sizeof out / sizeof(double); ++k) {
@@ -565,42 +611,50 @@ static metric side_medians(const results *side, int pairs, int c) {
   return out;
 }
 
-/* The per-pair ratios fdkit/libuv of one field of case c. */
-static void pair_ratios(const paired *p, int c, size_t field_offset, double *out) {
+/* The per-pair ratios mine/libuv of one field of the case named name. */
+static void pair_ratios(const paired *p, const char *name, size_t field_offset, double *out) {
+  int cm = case_of(&p->m[0], name), cu = case_of(&p->u[0], name);
   for (int i = 0; i < p->pairs; ++i) {
-    double a = *(const double *)((const char *)&p->f[i].m[c] + field_offset);
-    double b = *(const double *)((const char *)&p->u[i].m[c] + field_offset);
+    double a = *(const double *)((const char *)&p->m[i].m[cm] + field_offset);
+    double b = *(const double *)((const char *)&p->u[i].m[cu] + field_offset);
     out[i] = ratio(a, b);
   }
 }
 
-static double median_ratio(const paired *p, int c, size_t field_offset) {
+static double median_ratio(const paired *p, const char *name, size_t field_offset) {
   double v[MAX_PAIRS];
-  pair_ratios(p, c, field_offset, v);
+  pair_ratios(p, name, field_offset, v);
   return median(v, p->pairs);
 }
 
-static void print_pair(const char *unit, int n, const paired *p) {
-  const results *first = &p->f[0];
+static void print_figures(const char *unit, int n, const char *impl, const results *side, int pairs, const char *name,
+                          int with_memory) {
+  metric m = side_medians(side, pairs, name);
+  printf("{\"bench\":\"overhead\",\"case\":\"%s\",\"n\":%d,\"unit\":\"%s\",\"impl\":\"%s\",\"ops\":%.0f,"
+         "\"cpu_ns_per_op\":%.1f,\"wall_ns_per_op\":%.1f,\"allocs_per_op\":%.3f",
+         name, n, unit, impl, m.ops, m.cpu_ns, m.wall_ns, m.allocs);
+  if (with_memory) printf(",\"rss_bytes_per_op\":%.1f,\"heap_bytes_per_op\":%.1f", m.rss_bytes, m.heap_bytes);
+  printf("}\n");
+}
+
+/* Each case of mine: its figures, libuv's (with_libuv; the floor's pairs leave libuv's to
+ * fdkit's) and their ratio. */
+static void print_pair(const char *unit, int n, const paired *p, int with_libuv) {
+  const results *first = &p->m[0];
   for (int c = 0; c < first->count; ++c) {
-    for (int k = 0; k < 2; ++k) {
-      const char *impl = k == 0 ? "fdkit" : "libuv";
-      metric m = side_medians(k == 0 ? p->f : p->u, p->pairs, c);
-      printf("{\"bench\":\"overhead\",\"case\":\"%s\",\"n\":%d,\"unit\":\"%s\",\"impl\":\"%s\",\"ops\":%.0f,"
-             "\"cpu_ns_per_op\":%.1f,\"wall_ns_per_op\":%.1f,\"allocs_per_op\":%.3f",
-             first->names[c], n, unit, impl, m.ops, m.cpu_ns, m.wall_ns, m.allocs);
-      if (first->has_memory[c]) printf(",\"rss_bytes_per_op\":%.1f,\"heap_bytes_per_op\":%.1f", m.rss_bytes, m.heap_bytes);
-      printf("}\n");
-    }
+    const char *name = first->names[c];
+    int with_memory = first->has_memory[c];
+    print_figures(unit, n, p->impl, p->m, p->pairs, name, with_memory);
+    if (with_libuv) print_figures(unit, n, "libuv", p->u, p->pairs, name, with_memory);
     double cpu[MAX_PAIRS];
-    pair_ratios(p, c, offsetof(metric, cpu_ns), cpu);
-    printf("{\"bench\":\"overhead\",\"case\":\"%s\",\"n\":%d,\"ratio\":\"fdkit/libuv\",\"pairs\":%d,\"cpu\":%.3f,"
+    pair_ratios(p, name, offsetof(metric, cpu_ns), cpu);
+    printf("{\"bench\":\"overhead\",\"case\":\"%s\",\"n\":%d,\"ratio\":\"%s/libuv\",\"pairs\":%d,\"cpu\":%.3f,"
            "\"cpu_q1\":%.3f,\"cpu_q3\":%.3f,\"wall\":%.3f",
-           first->names[c], n, p->pairs, median(cpu, p->pairs), quantile(cpu, p->pairs, 0.25),
-           quantile(cpu, p->pairs, 0.75), median_ratio(p, c, offsetof(metric, wall_ns)));
-    if (first->has_memory[c])
-      printf(",\"rss\":%.3f,\"heap\":%.3f", median_ratio(p, c, offsetof(metric, rss_bytes)),
-             median_ratio(p, c, offsetof(metric, heap_bytes)));
+           name, n, p->impl, p->pairs, median(cpu, p->pairs), quantile(cpu, p->pairs, 0.25),
+           quantile(cpu, p->pairs, 0.75), median_ratio(p, name, offsetof(metric, wall_ns)));
+    if (with_memory)
+      printf(",\"rss\":%.3f,\"heap\":%.3f", median_ratio(p, name, offsetof(metric, rss_bytes)),
+             median_ratio(p, name, offsetof(metric, heap_bytes)));
     printf("}\n");
   }
   fflush(stdout);
@@ -629,20 +683,22 @@ int main(int argc, char **argv) {
     int n = channel_counts[i];
     if (n <= 0 || (i == 3 && n <= channel_counts[2])) continue;
     if (wanted(argc, argv, "reads")) {
-      run_pairs(&p, reads_fdkit, reads_libuv, n, pairs);
-      print_pair("channel", n, &p);
+      run_pairs(&p, "fdkit", reads_fdkit, reads_libuv, n, pairs);
+      print_pair("channel", n, &p, 1);
+      run_pairs(&p, "floor", reads_floor, reads_libuv, n, pairs);
+      print_pair("channel", n, &p, 0);
     }
     if (wanted(argc, argv, "cycle")) {
-      run_pairs(&p, cycle_fdkit, cycle_libuv, n, pairs);
-      print_pair("cycle", n, &p);
+      run_pairs(&p, "fdkit", cycle_fdkit, cycle_libuv, n, pairs);
+      print_pair("cycle", n, &p, 1);
     }
   }
   /* A million timers take seconds a child: a third of the pairs. */
   int timer_pairs = (pairs + 2) / 3;
   int timer_counts[] = {1000, 100000, 1000000};
   for (int i = 0; i < 3 && wanted(argc, argv, "timers"); ++i) {
-    run_pairs(&p, timers_fdkit, timers_libuv, timer_counts[i], timer_pairs);
-    print_pair("timer", timer_counts[i], &p);
+    run_pairs(&p, "fdkit", timers_fdkit, timers_libuv, timer_counts[i], timer_pairs);
+    print_pair("timer", timer_counts[i], &p, 1);
   }
   return 0;
 }

@@ -84,10 +84,15 @@ typedef struct {
   double cpu_ns, wall_ns, rss_bytes, heap_bytes, allocs, ops;
 } metric;
 
+/* A point between two measured stretches. Reading the memory figures costs about 7 µs
+ * (60 the first time) and two allocations (/proc/self/statm through stdio), so the clocks
+ * and the allocation count are read on both sides of them: the stretch before the point
+ * ends at the first readings (the _end fields), the one after it starts at the second,
+ * and neither pays for the sampling. */
 typedef struct {
-  double cpu, wall;
+  double cpu_end, wall_end, cpu, wall;
+  uint64_t allocs_end, allocs;
   long rss, heap;
-  uint64_t allocs;
 } sample;
 
 static double clock_ns(clockid_t id) {
@@ -108,8 +113,36 @@ static long rss_bytes(void) {
 static long heap_bytes(void) { return (long)mallinfo2().uordblks; }
 
 static sample take(void) {
-  sample s = {clock_ns(CLOCK_PROCESS_CPUTIME_ID), clock_ns(CLOCK_MONOTONIC), rss_bytes(), heap_bytes(), allocations};
+  sample s;
+  s.cpu_end = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+  s.wall_end = clock_ns(CLOCK_MONOTONIC);
+  s.allocs_end = allocations;
+  s.rss = rss_bytes();
+  s.heap = heap_bytes();
+  s.allocs = allocations;
+  s.wall = clock_ns(CLOCK_MONOTONIC);
+  s.cpu = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
   return s;
+}
+
+/* An empty stretch must measure no allocation and next to no time: otherwise the
+ * sampling itself would be counted in every figure (the one-shot ones at small N most:
+ * 60 µs over 100 handles is 600 ns each). */
+static void check_sampling(void) {
+  double least = 1e18;
+  for (int i = 0; i < 5; ++i) {
+    sample a = take(), b = take();
+    if (b.allocs_end != a.allocs) {
+      fprintf(stderr, "bench_overhead: an empty stretch counted %llu allocations\n",
+              (unsigned long long)(b.allocs_end - a.allocs));
+      exit(1);
+    }
+    if (b.cpu_end - a.cpu < least) least = b.cpu_end - a.cpu;
+  }
+  if (least > 2000) {
+    fprintf(stderr, "bench_overhead: an empty stretch measured %.0f ns of CPU\n", least);
+    exit(1);
+  }
 }
 
 /* Turns: a child waits for the parent's go before each stretch it measures and reports its
@@ -129,9 +162,9 @@ static void turn_end(void) {
 
 /* Adds what b-a measured to the running total of a stretch cut into turns. */
 static void add_stretch(sample *total, sample a, sample b) {
-  total->cpu += b.cpu - a.cpu;
-  total->wall += b.wall - a.wall;
-  total->allocs += b.allocs - a.allocs;
+  total->cpu_end += b.cpu_end - a.cpu;
+  total->wall_end += b.wall_end - a.wall;
+  total->allocs_end += b.allocs_end - a.allocs;
 }
 
 /* Runs step(ctx, 0..count-1) in BLOCKS turns; what the steps cost, turns excluded. */
@@ -149,7 +182,7 @@ static sample in_turns(int count, void (*step)(void *ctx, int i), void *ctx) {
 
 /* The cost per op between two samples; memory only when with_memory. */
 static metric per_op(sample a, sample b, double n, int with_memory) {
-  metric m = {(b.cpu - a.cpu) / n, (b.wall - a.wall) / n, 0, 0, (double)(b.allocs - a.allocs) / n, n};
+  metric m = {(b.cpu_end - a.cpu) / n, (b.wall_end - a.wall) / n, 0, 0, (double)(b.allocs_end - a.allocs) / n, n};
   if (with_memory) {
     m.rss_bytes = (double)(b.rss - a.rss) / n;
     m.heap_bytes = (double)(b.heap - a.heap) / n;
@@ -673,6 +706,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: bench_overhead [PAIRS (1-%d) [reads|cycle|timers...]]\n", MAX_PAIRS);
     return 2;
   }
+  check_sampling();
   struct rlimit lim;
   getrlimit(RLIMIT_NOFILE, &lim);
   /* Room for the loops' own descriptors and stdio. */

@@ -239,6 +239,14 @@ static void fdk_on_read(int64_t n, void *data) {
 
 enum { MIN_READS = 20000, MIN_CYCLES = 20000 };
 
+/* n eventfds, the channels of the reads studies (every implementation's alike). */
+static int *channels(int n) {
+  int *fds = malloc(sizeof *fds * (size_t)n);
+  for (int i = 0; i < n; ++i)
+    if ((fds[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) abort();
+  return fds;
+}
+
 /* Rounds of write_round(n) that deliver at least MIN_READS reads. */
 static int rounds_for(int n) {
   int k = n / 100 > 0 ? n / 100 : 1;
@@ -279,10 +287,8 @@ static void deliver_rounds(results *r, const int *fds, int n, void (*run_once)(v
 static void fdk_run_once(void) { fdk_loop_run(floop, FDK_RUN_ONCE); }
 
 static void reads_fdkit(int n, results *r) {
-  int *fds = malloc(sizeof *fds * (size_t)n);
+  int *fds = channels(n);
   fhandles = malloc(sizeof *fhandles * (size_t)n);
-  for (int i = 0; i < n; ++i)
-    if ((fds[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) abort();
   check(fdk_loop_new(&floop), "loop_new");
   turn_begin();
   sample s0 = take();
@@ -320,10 +326,8 @@ static uv_loop_t uloop;
 static void uv_run_once(void) { uv_run(&uloop, UV_RUN_ONCE); }
 
 static void reads_libuv(int n, results *r) {
-  int *fds = malloc(sizeof *fds * (size_t)n);
+  int *fds = channels(n);
   uv_pipe_t **pipes = malloc(sizeof *pipes * (size_t)n);
-  for (int i = 0; i < n; ++i)
-    if ((fds[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) abort();
   uv_loop_init(&uloop);
   turn_begin();
   sample s0 = take();
@@ -359,9 +363,7 @@ static void floor_run_once(void) {
 }
 
 static void reads_floor(int n, results *r) {
-  int *fds = malloc(sizeof *fds * (size_t)n);
-  for (int i = 0; i < n; ++i)
-    if ((fds[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) abort();
+  int *fds = channels(n);
   if ((floor_epoll = epoll_create1(EPOLL_CLOEXEC)) < 0) abort();
   floor_fds = fds;
   turn_begin();
